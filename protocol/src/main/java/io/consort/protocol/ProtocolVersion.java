@@ -1,0 +1,17 @@
+package io.consort.protocol;
+
+/** The wire protocol version. A participant whose version differs is refused at enrolment. */
+public final class ProtocolVersion {
+  /** Bumped whenever a message changes incompatibly. */
+  public static final int CURRENT = 1;
+
+  private ProtocolVersion() {}
+
+  /** @throws ProtocolViolationException naming both versions when they differ */
+  public static void require(int offered) {
+    if (offered != CURRENT) {
+      throw new ProtocolViolationException(
+          "protocol version " + offered + " is not supported; this node speaks version " + CURRENT);
+    }
+  }
+}
