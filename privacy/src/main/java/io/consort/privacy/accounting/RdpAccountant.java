@@ -1,0 +1,85 @@
+package io.consort.privacy.accounting;
+
+import io.consort.privacy.DpPreconditions;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Rényi-DP accountant: sums the RDP curves of a sequence of {@link PrivacyEvent}s order by order
+ * (composition, Mironov 2017 Proposition 1) and converts the total to (epsilon, delta) by minimising
+ * the chosen {@link EpsilonConversion} over the orders. Stateless and thread-safe; a bank's history is
+ * passed in as a list of events.
+ */
+public final class RdpAccountant {
+
+  private static final RdpAccountant DEFAULT = new RdpAccountant(RdpOrders.defaults(), EpsilonConversion.IMPROVED);
+
+  private final RdpOrders orders;
+  private final EpsilonConversion conversion;
+
+  public RdpAccountant(RdpOrders orders, EpsilonConversion conversion) {
+    this.orders = Objects.requireNonNull(orders, "orders");
+    this.conversion = Objects.requireNonNull(conversion, "conversion");
+  }
+
+  /** Default orders and the improved conversion: what Consort uses for budgets and the ledger. */
+  public static RdpAccountant defaults() {
+    return DEFAULT;
+  }
+
+  public RdpOrders orders() {
+    return orders;
+  }
+
+  public EpsilonConversion conversion() {
+    return conversion;
+  }
+
+  /** The composed RDP curve of {@code events}, one value per order. */
+  public double[] rdp(List<? extends PrivacyEvent> events) {
+    Objects.requireNonNull(events, "events");
+    double[] total = new double[orders.size()];
+    for (PrivacyEvent event : events) {
+      Objects.requireNonNull(event, "event");
+      for (int i = 0; i < total.length; i++) {
+        total[i] += event.rdp(orders.get(i));
+      }
+    }
+    return total;
+  }
+
+  /** (epsilon, delta) for the composition of {@code events}. An empty history costs epsilon 0. */
+  public PrivacyGuarantee guarantee(List<? extends PrivacyEvent> events, double delta) {
+    DpPreconditions.checkDelta(delta);
+    return fromRdp(rdp(events), delta);
+  }
+
+  /** Shorthand for {@code guarantee(events, delta).epsilon()}. */
+  public double epsilon(List<? extends PrivacyEvent> events, double delta) {
+    return guarantee(events, delta).epsilon();
+  }
+
+  /** Shorthand for a single event. */
+  public double epsilon(PrivacyEvent event, double delta) {
+    return guarantee(List.of(event), delta).epsilon();
+  }
+
+  /** Minimise the conversion over the orders for an already composed RDP curve. */
+  public PrivacyGuarantee fromRdp(double[] rdp, double delta) {
+    DpPreconditions.checkDelta(delta);
+    if (rdp.length != orders.size()) {
+      throw new IllegalArgumentException("rdp must have one value per order (" + orders.size() + "), got "
+          + rdp.length);
+    }
+    double best = Double.POSITIVE_INFINITY;
+    double bestOrder = Double.NaN;
+    for (int i = 0; i < rdp.length; i++) {
+      double eps = conversion.epsilon(orders.get(i), rdp[i], delta);
+      if (eps < best) { // NaN never wins
+        best = eps;
+        bestOrder = orders.get(i);
+      }
+    }
+    return new PrivacyGuarantee(Math.max(0.0, best), delta, bestOrder);
+  }
+}
