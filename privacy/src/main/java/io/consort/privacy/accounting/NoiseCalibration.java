@@ -1,0 +1,85 @@
+package io.consort.privacy.accounting;
+
+import io.consort.privacy.DpPreconditions;
+import java.util.Objects;
+
+/**
+ * Finds the smallest noise multiplier z whose sampled-Gaussian release meets a target epsilon, by
+ * bracketing (doubling / halving) then bisection. Epsilon is non-increasing in z for every order, so
+ * bisection is sound.
+ *
+ * <p>Tolerance: the returned z always meets the target (it is the upper end of the final bracket), and
+ * z * (1 - relativeTolerance) does not; so it overstates the minimal noise by at most a factor
+ * 1 / (1 - relativeTolerance).
+ */
+public final class NoiseCalibration {
+
+  /** Relative bracket width at which bisection stops: 1e-6 is far below any effect on utility. */
+  public static final double DEFAULT_RELATIVE_TOLERANCE = 1e-6;
+
+  /** Above this the target is unreachable in practice (noise a million times the signal). */
+  private static final double MAX_NOISE_MULTIPLIER = 1e6;
+  private static final double MIN_NOISE_MULTIPLIER = 1e-6;
+
+  private final RdpAccountant accountant;
+  private final double relativeTolerance;
+
+  public NoiseCalibration(RdpAccountant accountant, double relativeTolerance) {
+    this.accountant = Objects.requireNonNull(accountant, "accountant");
+    DpPreconditions.checkFinitePositive("relative tolerance", relativeTolerance);
+    if (relativeTolerance >= 0.5) {
+      throw new IllegalArgumentException("relative tolerance must be < 0.5, got " + relativeTolerance);
+    }
+    this.relativeTolerance = relativeTolerance;
+  }
+
+  /** Default accountant (improved conversion, default orders) and tolerance. */
+  public static NoiseCalibration defaults() {
+    return new NoiseCalibration(RdpAccountant.defaults(), DEFAULT_RELATIVE_TOLERANCE);
+  }
+
+  /**
+   * The smallest z (to the tolerance) such that {@code steps} steps at sampling rate q cost at most
+   * {@code targetEpsilon} at {@code delta}.
+   *
+   * @throws IllegalArgumentException if a parameter is invalid or the target needs z above 1e6
+   */
+  public double noiseMultiplier(double targetEpsilon, double samplingRate, long steps, double delta) {
+    DpPreconditions.checkEpsilon(targetEpsilon);
+    DpPreconditions.checkSamplingRate(samplingRate);
+    DpPreconditions.checkSteps(steps);
+    DpPreconditions.checkDelta(delta);
+
+    double hi = 1.0;
+    while (!meets(hi, targetEpsilon, samplingRate, steps, delta)) {
+      hi *= 2.0;
+      if (hi > MAX_NOISE_MULTIPLIER) {
+        throw new IllegalArgumentException("target epsilon " + targetEpsilon + " is unreachable with noise multiplier"
+            + " <= " + MAX_NOISE_MULTIPLIER + " (sampling rate " + samplingRate + ", steps " + steps + ", delta "
+            + delta + ")");
+      }
+    }
+    double lo = hi / 2.0;
+    while (meets(lo, targetEpsilon, samplingRate, steps, delta)) {
+      hi = lo;
+      lo /= 2.0;
+      if (lo < MIN_NOISE_MULTIPLIER) {
+        return hi;
+      }
+    }
+    // Invariant: lo fails the target, hi meets it.
+    while (hi - lo > relativeTolerance * hi) {
+      double mid = 0.5 * (lo + hi);
+      if (meets(mid, targetEpsilon, samplingRate, steps, delta)) {
+        hi = mid;
+      } else {
+        lo = mid;
+      }
+    }
+    return hi;
+  }
+
+  private boolean meets(double z, double targetEpsilon, double q, long steps, double delta) {
+    return accountant.epsilon(new SampledGaussianEvent(z, q, steps), delta) <= targetEpsilon;
+  }
+}

@@ -1,0 +1,43 @@
+package io.consort.privacy.accounting;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class NoiseCalibrationTest {
+
+  private static final double DELTA = 1e-5;
+  private final NoiseCalibration calibration = NoiseCalibration.defaults();
+  private final RdpAccountant accountant = RdpAccountant.defaults();
+
+  @Test
+  void noiseMultiplier_invertsEpsilon_toTheStatedTolerance() {
+    double[][] cases = {{2.0, 256.0 / 60000, 14063}, {1.0, 256.0 / 24000, 938}, {8.0, 1.0, 10}, {0.5, 0.01, 100}};
+    for (double[] c : cases) {
+      double target = c[0];
+      double q = c[1];
+      long steps = (long) c[2];
+      double z = calibration.noiseMultiplier(target, q, steps, DELTA);
+      assertTrue(accountant.epsilon(new SampledGaussianEvent(z, q, steps), DELTA) <= target, "meets target");
+      double smaller = z * (1 - NoiseCalibration.DEFAULT_RELATIVE_TOLERANCE);
+      assertTrue(accountant.epsilon(new SampledGaussianEvent(smaller, q, steps), DELTA) > target,
+          "z is minimal to tolerance for target " + target);
+    }
+  }
+
+  @Test
+  void noiseMultiplier_roundTripsThroughEpsilon_forMnistSetting() {
+    double eps = accountant.epsilon(new SampledGaussianEvent(1.12, 256.0 / 60000, 14063), DELTA);
+    double z = calibration.noiseMultiplier(eps, 256.0 / 60000, 14063, DELTA);
+    assertEquals(1.12, z, 1.12 * 1e-4);
+  }
+
+  @Test
+  void noiseMultiplier_rejectsBadTarget() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> calibration.noiseMultiplier(Double.NaN, 0.01, 10, DELTA));
+    assertEquals("epsilon must be finite and > 0, got NaN", e.getMessage());
+  }
+}
