@@ -1,0 +1,46 @@
+package io.consort.certs;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * What a consortium member may do. Carried in every end-entity certificate twice: in the subject
+ * OU and in the {@link RoleExtension} (the validator reads the extension and requires the OU to
+ * agree).
+ */
+public enum Role {
+    /** A member bank's participant daemon. TLS client. */
+    PARTICIPANT,
+    /** The coordinator service. TLS server (and client, for outbound calls). */
+    COORDINATOR,
+    /** The consortium operator (admin API, job definitions). TLS client. */
+    OPERATOR,
+    /** A privacy auditor or regulator (read-only). TLS client. */
+    AUDITOR;
+
+    /** The lower-case name used on the wire, in certificates and on the command line. */
+    public String wireName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Parses a wire name such as {@code participant}.
+     *
+     * @throws IllegalArgumentException naming the bad value and the accepted ones
+     */
+    public static Role fromWireName(String value) {
+        for (Role role : values()) {
+            if (role.wireName().equals(value)) {
+                return role;
+            }
+        }
+        throw new IllegalArgumentException("role: '" + value + "' is not one of "
+                + Arrays.stream(values()).map(Role::wireName).collect(Collectors.joining(", ")));
+    }
+
+    @Override
+    public String toString() {
+        return wireName();
+    }
+}
