@@ -1,0 +1,7 @@
+package io.consort.cli;
+
+import picocli.CommandLine.Command;
+
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Run one benchmark measurement.",
+    subcommands = {io.consort.cli.bench.SecAggBenchCommand.class})
+final class BenchCommand {}

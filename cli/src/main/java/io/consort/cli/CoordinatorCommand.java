@@ -1,0 +1,41 @@
+package io.consort.cli;
+
+import io.consort.coordinator.CoordinatorConfig;
+import io.consort.coordinator.CoordinatorService;
+import io.consort.coordinator.model.FederatedModelOps;
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "coordinator", mixinStandardHelpOptions = true,
+    description = "Run the coordinator service (mTLS gRPC endpoint, rounds, durable state).")
+final class CoordinatorCommand implements Callable<Integer> {
+  @Option(names = "--config", required = true, description = "coordinator.yaml")
+  Path config;
+
+  @Override
+  public Integer call() throws Exception {
+    CoordinatorConfig cfg = ConfigFiles.coordinator(config);
+    Vertx vertx = Vertx.vertx();
+    CountDownLatch closed = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      vertx.close().toCompletionStage().toCompletableFuture().join();
+      closed.countDown();
+    }, "consort-shutdown"));
+    CoordinatorService service = new CoordinatorService(cfg, new FederatedModelOps());
+    try {
+      vertx.deployVerticle(service).await();
+    } catch (Exception e) {
+      vertx.close();
+      throw new IllegalStateException("coordinator could not start: " + e.getMessage(), e);
+    }
+    int[] status = {0};
+    service.jobOutcome().onFailure(e -> status[0] = 1);
+    vertx.closeFuture().onComplete(v -> closed.countDown());
+    closed.await();
+    return status[0];
+  }
+}

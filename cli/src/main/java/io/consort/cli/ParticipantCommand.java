@@ -1,0 +1,34 @@
+package io.consort.cli;
+
+import io.consort.participant.BankTaskHandler;
+import io.consort.participant.ParticipantConfig;
+import io.consort.participant.ParticipantDaemon;
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "participant", mixinStandardHelpOptions = true,
+    description = "Run a bank's participant daemon (outbound only; trains on local data).")
+final class ParticipantCommand implements Callable<Integer> {
+  @Option(names = "--config", required = true, description = "bank-x.yaml")
+  Path config;
+
+  @Override
+  public Integer call() throws Exception {
+    ParticipantConfig cfg = ConfigFiles.participant(config);
+    Vertx vertx = Vertx.vertx();
+    CountDownLatch stopped = new CountDownLatch(1);
+    ParticipantDaemon daemon = new ParticipantDaemon(vertx, cfg, new BankTaskHandler(cfg), System::exit);
+    // SIGTERM: stop polling, close the client and Vert.x, then let the JVM exit
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      daemon.stop().eventually(vertx::close).toCompletionStage().toCompletableFuture().join();
+      stopped.countDown();
+    }, "consort-shutdown"));
+    daemon.start();
+    stopped.await();
+    return 0;
+  }
+}

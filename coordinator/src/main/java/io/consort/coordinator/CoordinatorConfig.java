@@ -1,0 +1,66 @@
+package io.consort.coordinator;
+
+import io.consort.coordinator.job.JobDefinition;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything the coordinator needs to start. Built from {@code coordinator.yaml} by the CLI;
+ * {@link #validate()} names the first bad field so start-up fails with one clear message.
+ *
+ * @param host address to listen on
+ * @param port TLS port of the gRPC endpoint (1-65535; 0 picks a free port, for tests)
+ * @param keyFile coordinator private key, PKCS#8 PEM
+ * @param certFile coordinator certificate chain, PEM (leaf first)
+ * @param caFile the consortium CA certificate, PEM: the only trust anchor
+ * @param crlFile the CA's CRL, PEM; reloaded when it changes (may be null)
+ * @param dataDir where the database, checkpoints and results live
+ * @param maxMessageBytes largest gRPC message accepted
+ * @param crlReloadInterval how often the CRL file is checked for changes
+ * @param exitWhenDone stop the service once the job has finished (the demo uses this)
+ * @param job the job to run
+ */
+public record CoordinatorConfig(String host, int port, Path keyFile, Path certFile, Path caFile, Path crlFile,
+                                Path dataDir, int maxMessageBytes, Duration crlReloadInterval, boolean exitWhenDone,
+                                JobDefinition job) {
+
+  /** @throws IllegalArgumentException naming the first field that is wrong and its value */
+  public CoordinatorConfig validate() {
+    List<String> problems = new ArrayList<>();
+    if (host == null || host.isBlank()) {
+      problems.add("host must not be empty");
+    }
+    if (port < 0 || port > 65535) {
+      problems.add("port must be between 1 and 65535, got " + port);
+    }
+    requireReadable(problems, "tls.key", keyFile);
+    requireReadable(problems, "tls.cert", certFile);
+    requireReadable(problems, "tls.ca", caFile);
+    if (crlFile != null) {
+      requireReadable(problems, "tls.crl", crlFile);
+    }
+    Objects.requireNonNull(dataDir, "data_dir");
+    if (maxMessageBytes < 1024) {
+      problems.add("max_message_bytes must be at least 1024, got " + maxMessageBytes);
+    }
+    Objects.requireNonNull(job, "job");
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("coordinator config: " + String.join("; ", problems));
+    }
+    return this;
+  }
+
+  static void requireReadable(List<String> problems, String field, Path file) {
+    if (file == null) {
+      problems.add(field + " is missing");
+    } else if (!Files.isRegularFile(file)) {
+      problems.add(field + " file " + file + " does not exist");
+    } else if (!Files.isReadable(file)) {
+      problems.add(field + " file " + file + " is not readable");
+    }
+  }
+}

@@ -1,0 +1,158 @@
+package io.consort.coordinator;
+
+import io.consort.coordinator.job.JobRunner;
+import io.consort.coordinator.job.ModelOps;
+import io.consort.coordinator.store.CoordinatorStore;
+import io.consort.coordinator.transport.FederationEndpoint;
+import io.consort.coordinator.transport.MemberRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.ServerSSLOptions;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The coordinator verticle: a mutual-TLS (TLS 1.3 only, consortium CA pinned, CRL checked) HTTP/2
+ * server carrying the gRPC {@code Federation} service, the member registry and the job runner.
+ * It stays thin: the domain work lives in {@link JobRunner} and {@link CoordinatorStore}.
+ */
+public final class CoordinatorService extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(CoordinatorService.class);
+
+  private final CoordinatorConfig config;
+  private final ModelOps modelOps;
+  private CoordinatorStore store;
+  private HttpServer server;
+  private JobRunner job;
+  private long crlTimer = -1;
+  private long crlModified;
+
+  public CoordinatorService(CoordinatorConfig config, ModelOps modelOps) {
+    this.config = config.validate();
+    this.modelOps = modelOps;
+  }
+
+  @Override
+  public Future<?> start() {
+    return vertx.executeBlocking(() -> CoordinatorStore.open(config.dataDir())).compose(opened -> {
+      store = opened;
+      MemberRegistry registry = new MemberRegistry(vertx);
+      Path resultFile = config.dataDir().resolve("jobs").resolve(config.job().jobId() + "-result.json");
+      job = new JobRunner(vertx, config.job(), registry, store, modelOps, resultFile);
+      GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));
+      new FederationEndpoint(registry, job, "coordinator", config.maxMessageBytes(),
+          (member, serial) -> vertx.executeBlocking(() -> {
+            store.recordEnrolment(member, serial);
+            return null;
+          }).onFailure(e -> log.error("could not record the enrolment of '{}': {}", member, e.getMessage())))
+          .bind(grpc);
+      HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
+          .setSsl(true).setUseAlpn(true).setClientAuth(ClientAuth.REQUIRED)
+          .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
+          .setKeyCertOptions(keyCert()).setTrustOptions(trust());
+      if (config.crlFile() != null) {
+        options.addCrlPath(config.crlFile().toString());
+      }
+      server = vertx.createHttpServer(options).requestHandler(grpc);
+      return server.listen();
+    }).map(s -> {
+      log.info("coordinator listening on {}:{} (mTLS, TLS 1.3)", config.host(), s.actualPort());
+      watchCrl();
+      job.start().onComplete(ar -> {
+        if (config.exitWhenDone()) {
+          log.info("job finished ({}); stopping as configured", ar.succeeded() ? "completed" : ar.cause().getMessage());
+          vertx.close();
+        }
+      });
+      return s;
+    });
+  }
+
+  /** The port actually bound (useful when the config asked for port 0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  public Future<JsonObject> jobOutcome() {
+    return job.outcome();
+  }
+
+  private PemKeyCertOptions keyCert() {
+    return new PemKeyCertOptions().setKeyPath(config.keyFile().toString()).setCertPath(config.certFile().toString());
+  }
+
+  private PemTrustOptions trust() {
+    return new PemTrustOptions().addCertPath(config.caFile().toString());
+  }
+
+  /**
+   * Revocations take effect without a restart: when the CRL file changes, the server's TLS options
+   * are replaced; new handshakes use the new CRL.
+   */
+  private void watchCrl() {
+    if (config.crlFile() == null) {
+      return;
+    }
+    crlModified = lastModified(config.crlFile());
+    crlTimer = vertx.setPeriodic(config.crlReloadInterval().toMillis(), t ->
+        vertx.executeBlocking(() -> lastModified(config.crlFile())).onSuccess(modified -> {
+          if (modified != crlModified) {
+            crlModified = modified;
+            reloadCrl();
+          }
+        }));
+  }
+
+  /** Re-reads the CRL now; completes when new handshakes use it. */
+  public Future<Boolean> reloadCrl() {
+    return vertx.fileSystem().readFile(config.crlFile().toString()).compose(this::applyCrl).onComplete(ar -> {
+      if (ar.succeeded()) {
+        log.info("CRL reloaded from {}", config.crlFile());
+      } else {
+        log.error("CRL {} could not be reloaded; the previous one stays in force: {}", config.crlFile(),
+            ar.cause().getMessage());
+      }
+    });
+  }
+
+  private Future<Boolean> applyCrl(Buffer crl) {
+    ServerSSLOptions ssl = new ServerSSLOptions().setClientAuth(ClientAuth.REQUIRED)
+        .setEnabledSecureTransportProtocols(Set.of("TLSv1.3")).setUseAlpn(true)
+        .setKeyCertOptions(keyCert()).setTrustOptions(trust()).addCrlValue(crl);
+    return server.updateSSLOptions(ssl, true);
+  }
+
+  private static long lastModified(Path file) {
+    try {
+      return Files.getLastModifiedTime(file).toMillis() ^ Files.size(file);
+    } catch (java.io.IOException e) {
+      return -1;
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (crlTimer >= 0) {
+      vertx.cancelTimer(crlTimer);
+    }
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    return closed.eventually(() -> vertx.executeBlocking(() -> {
+      if (store != null) {
+        store.close();
+      }
+      return null;
+    }));
+  }
+}

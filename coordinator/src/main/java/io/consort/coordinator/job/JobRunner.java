@@ -1,0 +1,514 @@
+package io.consort.coordinator.job;
+
+import io.consort.coordinator.store.CoordinatorStore;
+import io.consort.coordinator.transport.MemberRegistry;
+import io.consort.coordinator.transport.ResultSink;
+import io.consort.protocol.Headers;
+import io.consort.protocol.ModelChecksum;
+import io.consort.protocol.ProtocolViolationException;
+import io.consort.protocol.v1.EvaluateTask;
+import io.consort.protocol.v1.EvaluationResult;
+import io.consort.protocol.v1.FeatureEncoding;
+import io.consort.protocol.v1.FeatureStats;
+import io.consort.protocol.v1.FeatureStatsTask;
+import io.consort.protocol.v1.Header;
+import io.consort.protocol.v1.JobFinished;
+import io.consort.protocol.v1.JobOffer;
+import io.consort.protocol.v1.JobPlan;
+import io.consort.protocol.v1.ModelParameters;
+import io.consort.protocol.v1.ModelUpdate;
+import io.consort.protocol.v1.Stage;
+import io.consort.protocol.v1.Task;
+import io.consort.protocol.v1.TaskResult;
+import io.consort.protocol.v1.TrainTask;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one federated job on the coordinator's event loop: waits for banks, offers the job, merges
+ * federated feature statistics, then for each round sends the global model, collects updates until
+ * every selected bank answered or the stage deadline passed, aggregates with {@link FedAvg}, runs
+ * federated evaluation and checkpoints. Exactly one stage is open at a time; a result that does not
+ * answer the open stage (another job, an earlier round, a bank not asked) is refused by name.
+ *
+ * <p>Blocking work (database, aggregation, model arithmetic) runs on worker threads via
+ * {@code executeBlocking}; all fields are touched only on the event loop.
+ */
+public final class JobRunner implements ResultSink {
+  private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+
+  private final Vertx vertx;
+  private final JobDefinition definition;
+  private final JobPlan plan;
+  private final MemberRegistry registry;
+  private final CoordinatorStore store;
+  private final ModelOps modelOps;
+  private final Path resultFile;
+  private final Promise<JsonObject> outcome = Promise.promise();
+
+  private OpenStage open;
+  private final List<String> accepted = new ArrayList<>();
+  private final Map<String, JsonObject> banks = new LinkedHashMap<>();
+  private final JsonArray roundRecords = new JsonArray();
+  private ModelParameters global;
+  private ModelOps.Metrics lastMetrics;
+
+  public JobRunner(Vertx vertx, JobDefinition definition, MemberRegistry registry, CoordinatorStore store,
+                   ModelOps modelOps, Path resultFile) {
+    this.vertx = vertx;
+    this.definition = definition;
+    this.plan = definition.plan();
+    this.registry = registry;
+    this.store = store;
+    this.modelOps = modelOps;
+    this.resultFile = resultFile;
+  }
+
+  /** Starts the job (or resumes it from its last checkpoint); completes with the result JSON. */
+  public Future<JsonObject> start() {
+    blocking(() -> store.job(plan.getJobId()))
+        .compose(existing -> {
+          if (existing.isPresent() && "COMPLETED".equals(existing.get().status())) {
+            log.info("job '{}' already completed; nothing to run", plan.getJobId());
+            return blocking(() -> new JsonObject(Files.readString(resultFile)));
+          }
+          return blocking(() -> {
+            store.upsertJob(plan, "WAITING", null);
+            return store.latestCheckpoint(plan.getJobId());
+          }).compose(checkpoint -> runFrom(checkpoint.orElse(null)));
+        })
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            outcome.tryComplete(ar.result());
+          } else {
+            log.error("job '{}' failed: {}", plan.getJobId(), ar.cause().getMessage());
+            blocking(() -> {
+              store.upsertJob(plan, "FAILED", ar.cause().getMessage());
+              return null;
+            }).onComplete(x -> outcome.tryFail(ar.cause()));
+          }
+        });
+    return outcome.future();
+  }
+
+  public Future<JsonObject> outcome() {
+    return outcome.future();
+  }
+
+  private Future<JsonObject> runFrom(ModelParameters checkpoint) {
+    Future<Void> ready = waitForBanks().compose(v -> offer());
+    int firstRound;
+    if (checkpoint != null) {
+      firstRound = (int) checkpoint.getVersion() + 1;
+      log.info("job '{}' resumes after round {} from its checkpoint", plan.getJobId(), checkpoint.getVersion());
+      ready = ready.compose(v -> restoreFrom(checkpoint));
+    } else {
+      firstRound = 1;
+      ready = ready.compose(v -> featureStatistics());
+    }
+    Future<Void> rounds = ready.compose(v -> blocking(() -> {
+      store.upsertJob(plan, "RUNNING", null);
+      return null;
+    }));
+    for (int r = firstRound; r <= plan.getRounds(); r++) {
+      int round = r;
+      rounds = rounds.compose(v -> runRound(round));
+    }
+    return rounds.compose(v -> finish());
+  }
+
+  // ------------------------------------------------------------------ start-up stages
+
+  private Future<Void> waitForBanks() {
+    Promise<Void> enough = Promise.promise();
+    if (registry.members().size() >= definition.expectedBanks()) {
+      return Future.succeededFuture();
+    }
+    log.info("job '{}' waits up to {} for {} banks ({} enrolled)", plan.getJobId(), definition.startTimeout(),
+        definition.expectedBanks(), registry.members().size());
+    registry.onEnrolment(id -> {
+      if (registry.members().size() >= definition.expectedBanks()) {
+        enough.tryComplete();
+      }
+    });
+    vertx.setTimer(Math.max(1, definition.startTimeout().toMillis()), t -> {
+      if (registry.members().size() >= plan.getMinBanks()) {
+        enough.tryComplete();
+      } else {
+        enough.tryFail(new JobFailedException("only " + registry.members().size() + " banks enrolled within "
+            + definition.startTimeout() + "; the job needs at least " + plan.getMinBanks()));
+      }
+    });
+    return enough.future();
+  }
+
+  private Future<Void> offer() {
+    List<String> invited = new ArrayList<>(registry.members());
+    return collect(0, Stage.JOB_OFFER, invited, m -> Task.newBuilder().setJobOffer(JobOffer.newBuilder().setPlan(plan)))
+        .compose(results -> {
+          accepted.clear();
+          for (String m : invited) {
+            TaskResult r = results.get(m);
+            boolean yes = r != null && r.hasDecision() && r.getDecision().getAccept();
+            String reason = r == null ? "no answer before the deadline"
+                : r.hasDecision() ? r.getDecision().getReason() : describeNonAnswer(r);
+            double eps = r != null && r.hasDecision() ? r.getDecision().getProjectedEpsilon() : Double.NaN;
+            banks.put(m, new JsonObject().put("id", m).put("accepted", yes).put("reason", reason)
+                .put("projected_epsilon", Double.isNaN(eps) ? null : eps));
+            if (yes) {
+              accepted.add(m);
+            } else {
+              log.info("bank '{}' does not take part in job '{}': {}", m, plan.getJobId(), reason);
+            }
+          }
+          if (accepted.size() < plan.getMinBanks()) {
+            return Future.failedFuture(new JobFailedException(accepted.size() + " banks accepted job '"
+                + plan.getJobId() + "' but it needs at least " + plan.getMinBanks()));
+          }
+          return blocking(() -> {
+            for (JsonObject b : banks.values()) {
+              store.recordDecision(plan.getJobId(), b.getString("id"), b.getBoolean("accepted"),
+                  b.getDouble("projected_epsilon") == null ? Double.NaN : b.getDouble("projected_epsilon"),
+                  b.getString("reason"));
+            }
+            return null;
+          });
+        });
+  }
+
+  private Future<Void> featureStatistics() {
+    return collect(0, Stage.FEATURE_STATS, List.copyOf(accepted),
+        m -> Task.newBuilder().setFeatureStats(FeatureStatsTask.newBuilder().setPlan(plan)))
+        .compose(results -> {
+          List<FeatureStats> stats = new ArrayList<>();
+          for (String m : List.copyOf(accepted)) {
+            TaskResult r = results.get(m);
+            if (r != null && r.hasFeatureStats()) {
+              stats.add(r.getFeatureStats());
+              banks.get(m).put("train_rows", r.getFeatureStats().getTrainRows())
+                  .put("test_rows", r.getFeatureStats().getTestRows());
+            } else {
+              log.warn("bank '{}' sent no feature statistics ({}); it leaves job '{}'", m,
+                  r == null ? "no answer before the deadline" : describeNonAnswer(r), plan.getJobId());
+              accepted.remove(m);
+            }
+          }
+          if (accepted.size() < plan.getMinBanks()) {
+            return Future.failedFuture(new JobFailedException("only " + accepted.size()
+                + " banks sent feature statistics; the job needs at least " + plan.getMinBanks()));
+          }
+          return blocking(() -> {
+            FeatureEncoding encoding = modelOps.mergeFeatureStats(plan, stats);
+            ModelParameters initial = modelOps.initialModel(plan, encoding);
+            for (String m : accepted) {
+              JsonObject b = banks.get(m);
+              store.recordRows(plan.getJobId(), m, b.getLong("train_rows"), b.getLong("test_rows"));
+            }
+            store.saveCheckpoint(plan.getJobId(), 0, initial);
+            return initial;
+          }).map(initial -> {
+            global = initial;
+            log.info("job '{}': feature encoding agreed by {} banks; model has {} parameters", plan.getJobId(),
+                accepted.size(), global.getValuesCount());
+            return null;
+          });
+        });
+  }
+
+  private Future<Void> restoreFrom(ModelParameters checkpoint) {
+    global = checkpoint;
+    return blocking(() -> {
+      for (CoordinatorStore.JobMemberRow row : store.jobMembers(plan.getJobId())) {
+        JsonObject b = banks.get(row.memberId());
+        if (b != null) {
+          b.put("train_rows", row.trainRows()).put("test_rows", row.testRows());
+        }
+      }
+      for (CoordinatorStore.RoundRow row : store.rounds(plan.getJobId())) {
+        roundRecords.add(new JsonObject(row.recordJson()));
+      }
+      return null;
+    }).map(v -> {
+      for (int i = roundRecords.size() - 1; i >= 0; i--) {
+        JsonObject rec = roundRecords.getJsonObject(i);
+        if (rec.getValue("auc") != null) {
+          lastMetrics = new ModelOps.Metrics(rec.getDouble("auc"), rec.getDouble("accuracy"), rec.getDouble("loss"),
+              rec.getLong("examples", 0L));
+          break;
+        }
+      }
+      return null;
+    });
+  }
+
+  // ------------------------------------------------------------------ rounds
+
+  private Future<Void> runRound(int round) {
+    long started = System.nanoTime();
+    List<String> members = List.copyOf(accepted);
+    JsonObject record = new JsonObject().put("round", round).put("secure_aggregation", false);
+    List<String> dropped = new ArrayList<>();
+    JsonArray droppedDetail = new JsonArray();
+    List<String> declined = new ArrayList<>();
+    ModelParameters base = global;
+    return collect(round, Stage.TRAIN, members, m -> Task.newBuilder().setTrain(TrainTask.newBuilder()
+        .setGlobalModel(base).setLocalEpochs(plan.getLocalEpochs()).setPrivacy(plan.getPrivacy())
+        .setSecureAggregation(plan.getSecureAggregation()).addAllRoundMembers(members).setPlan(plan)))
+        .compose(results -> {
+          List<FedAvg.Contribution> contributions = new ArrayList<>();
+          List<String> participants = new ArrayList<>();
+          for (String m : members) {
+            TaskResult r = results.get(m);
+            if (r != null && r.hasDeclined()) {
+              declined.add(m);
+              log.info("round {}: bank '{}' declined: {}", round, m, r.getDeclined().getReason());
+              continue;
+            }
+            String problem = r == null ? "no update before the deadline"
+                : r.hasUpdate() ? checkUpdate(r.getUpdate(), base) : describeNonAnswer(r);
+            if (problem != null) {
+              dropped.add(m + "@train");
+              droppedDetail.add(new JsonObject().put("bank", m).put("stage", "train").put("reason", problem));
+              log.warn("round {}: bank '{}' dropped: {}", round, m, problem);
+              continue;
+            }
+            participants.add(m);
+            contributions.add(new FedAvg.Contribution(m, toArray(r.getUpdate()), r.getUpdate().getExampleCount()));
+          }
+          record.put("participants", new JsonArray(participants)).put("dropped", new JsonArray(dropped))
+              .put("dropped_detail", droppedDetail).put("declined", new JsonArray(declined));
+          if (contributions.size() < plan.getMinBanks()) {
+            record.put("status", "aborted").put("reason", contributions.size() + " updates arrived but the round needs "
+                + plan.getMinBanks() + "; the global model is unchanged");
+            log.warn("round {} aborted: {}", round, record.getString("reason"));
+            return Future.succeededFuture(base);
+          }
+          return blocking(() -> withValues(base, FedAvg.apply(toArray(base), contributions), round));
+        })
+        .compose(next -> {
+          global = next;
+          return evaluate(round, members, next);
+        })
+        .compose(metrics -> {
+          if (metrics != null) {
+            lastMetrics = metrics;
+            record.put("auc", metrics.auc()).put("accuracy", metrics.accuracy()).put("loss", metrics.logLoss())
+                .put("examples", metrics.examples());
+          }
+          record.put("status", record.getString("status", "completed"));
+          record.put("seconds", (System.nanoTime() - started) / 1e9);
+          record.put("model_sha256", global.getSha256());
+          roundRecords.add(record);
+          log.info("round {}/{}: {} banks, dropped {}, declined {}, AUC {}, {} s", round, plan.getRounds(),
+              record.getJsonArray("participants").size(), dropped, declined,
+              metrics == null ? "n/a" : String.format("%.4f", metrics.auc()),
+              String.format("%.2f", record.getDouble("seconds")));
+          ModelParameters checkpoint = global;
+          return blocking(() -> {
+            store.recordRound(plan.getJobId(), round, record.getString("status").toUpperCase(), record.encode());
+            store.saveCheckpoint(plan.getJobId(), round, checkpoint.toBuilder().setVersion(round).build());
+            return null;
+          });
+        });
+  }
+
+  private Future<ModelOps.Metrics> evaluate(int round, List<String> members, ModelParameters model) {
+    return collect(round, Stage.EVALUATE, members, m -> Task.newBuilder().setEvaluate(EvaluateTask.newBuilder()
+        .setGlobalModel(model).setHistogramBins(plan.getHistogramBins()).setPlan(plan)))
+        .compose(results -> {
+          List<EvaluationResult> evaluations = new ArrayList<>();
+          for (String m : members) {
+            TaskResult r = results.get(m);
+            if (r != null && r.hasEvaluation() && r.getEvaluation().getBaseVersion() == model.getVersion()) {
+              evaluations.add(r.getEvaluation());
+            } else {
+              log.warn("round {}: no usable evaluation from bank '{}' ({})", round, m,
+                  r == null ? "no answer before the deadline" : describeNonAnswer(r));
+            }
+          }
+          if (evaluations.isEmpty()) {
+            return Future.succeededFuture(null);
+          }
+          return blocking(() -> modelOps.mergeEvaluations(evaluations));
+        });
+  }
+
+  private Future<JsonObject> finish() {
+    JobFinished finished = JobFinished.newBuilder().setFinalModel(global).setCompleted(true)
+        .setReason("all " + plan.getRounds() + " rounds done").build();
+    for (String m : accepted) {
+      if (registry.isEnrolled(m)) {
+        registry.mailbox(m).post(Task.newBuilder().setHeader(Headers.of(plan.getJobId(), 0, Stage.FINISHED))
+            .setFinished(finished).build());
+      }
+    }
+    JsonObject result = new JsonObject().put("job_id", plan.getJobId()).put("status", "completed")
+        .put("banks", new JsonArray(new ArrayList<>(banks.values()))).put("rounds", roundRecords)
+        .put("model", new JsonObject().put("sha256", global.getSha256()).put("parameters", global.getValuesCount())
+            .put("version", global.getVersion()));
+    if (lastMetrics != null) {
+      result.put("final", new JsonObject().put("auc", lastMetrics.auc()).put("accuracy", lastMetrics.accuracy())
+          .put("loss", lastMetrics.logLoss()));
+    }
+    ModelParameters finalModel = global;
+    return blocking(() -> {
+      Files.createDirectories(resultFile.toAbsolutePath().getParent());
+      Path modelFile = resultFile.resolveSibling(plan.getJobId() + "-final-model.pb");
+      writeAtomically(modelFile, finalModel.toByteArray());
+      writeAtomically(resultFile, result.encodePrettily().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      store.upsertJob(plan, "COMPLETED", null);
+      log.info("job '{}' completed; result in {}", plan.getJobId(), resultFile);
+      return result;
+    });
+  }
+
+  // ------------------------------------------------------------------ stage collection
+
+  /** One open stage: who was asked, who answered. */
+  private static final class OpenStage {
+    final Header header;
+    final Set<String> awaiting;
+    final Map<String, TaskResult> results = new LinkedHashMap<>();
+    final Promise<Map<String, TaskResult>> done = Promise.promise();
+    long timer = -1;
+
+    OpenStage(Header header, Set<String> awaiting) {
+      this.header = header;
+      this.awaiting = awaiting;
+    }
+  }
+
+  private Future<Map<String, TaskResult>> collect(int round, Stage stage, List<String> members,
+                                                  Function<String, Task.Builder> taskFor) {
+    Header header = Headers.of(plan.getJobId(), round, stage);
+    OpenStage stageState = new OpenStage(header, new LinkedHashSet<>(members));
+    open = stageState;
+    for (String m : members) {
+      if (registry.isEnrolled(m)) {
+        registry.mailbox(m).post(taskFor.apply(m).setHeader(header).build());
+      }
+    }
+    stageState.timer = vertx.setTimer(definition.stageTimeout().toMillis(), t -> close(stageState));
+    if (members.isEmpty()) {
+      close(stageState);
+    }
+    return stageState.done.future();
+  }
+
+  private void close(OpenStage stageState) {
+    if (open == stageState) {
+      open = null;
+    }
+    vertx.cancelTimer(stageState.timer);
+    for (String m : stageState.awaiting) {
+      if (registry.isEnrolled(m)) {
+        registry.mailbox(m).withdraw(stageState.header);
+      }
+    }
+    stageState.done.tryComplete(stageState.results);
+  }
+
+  @Override
+  public void accept(String memberId, TaskResult result) {
+    Header h = result.getHeader();
+    if (!h.getJobId().equals(plan.getJobId())) {
+      throw new ProtocolViolationException("unknown job '" + h.getJobId() + "'");
+    }
+    OpenStage stageState = open;
+    if (stageState == null || !stageState.header.equals(h)) {
+      throw new ProtocolViolationException("result for " + Headers.describe(h) + " does not answer the open stage ("
+          + (stageState == null ? "none" : Headers.describe(stageState.header)) + ")");
+    }
+    if (!stageState.awaiting.contains(memberId)) {
+      throw new ProtocolViolationException("bank '" + memberId + "' was not asked for " + Headers.describe(h));
+    }
+    if (stageState.results.putIfAbsent(memberId, result) != null) {
+      throw new ProtocolViolationException("bank '" + memberId + "' already answered " + Headers.describe(h));
+    }
+    if (stageState.results.size() == stageState.awaiting.size()) {
+      close(stageState);
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private static String checkUpdate(ModelUpdate update, ModelParameters base) {
+    if (update.getBaseVersion() != base.getVersion()) {
+      return "update is based on model version " + update.getBaseVersion() + " but the round sent version "
+          + base.getVersion();
+    }
+    if (update.getDeltaCount() != base.getValuesCount()) {
+      return "update has " + update.getDeltaCount() + " values but the model has " + base.getValuesCount();
+    }
+    if (update.getExampleCount() <= 0) {
+      return "update claims " + update.getExampleCount() + " examples";
+    }
+    for (int i = 0; i < update.getDeltaCount(); i++) {
+      if (!Float.isFinite(update.getDelta(i))) {
+        return "update value " + i + " is " + update.getDelta(i);
+      }
+    }
+    return null;
+  }
+
+  private static String describeNonAnswer(TaskResult r) {
+    if (r.hasError()) {
+      return r.getError().getCode() + ": " + r.getError().getMessage();
+    }
+    if (r.hasDeclined()) {
+      return "declined: " + r.getDeclined().getReason();
+    }
+    return "unexpected " + r.getKindCase() + " result";
+  }
+
+  static float[] toArray(ModelUpdate update) {
+    float[] out = new float[update.getDeltaCount()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = update.getDelta(i);
+    }
+    return out;
+  }
+
+  static float[] toArray(ModelParameters params) {
+    float[] out = new float[params.getValuesCount()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = params.getValues(i);
+    }
+    return out;
+  }
+
+  static ModelParameters withValues(ModelParameters template, float[] values, long version) {
+    ModelParameters.Builder b = template.toBuilder().clearValues().setVersion(version)
+        .setSha256(ModelChecksum.sha256Hex(values));
+    for (float v : values) {
+      b.addValues(v);
+    }
+    return b.build();
+  }
+
+  private static void writeAtomically(Path target, byte[] bytes) throws java.io.IOException {
+    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    Files.write(tmp, bytes);
+    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private <T> Future<T> blocking(Callable<T> work) {
+    return vertx.executeBlocking(work, true);
+  }
+}

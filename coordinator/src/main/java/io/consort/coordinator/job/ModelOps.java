@@ -1,0 +1,25 @@
+package io.consort.coordinator.job;
+
+import io.consort.protocol.v1.EvaluationResult;
+import io.consort.protocol.v1.FeatureEncoding;
+import io.consort.protocol.v1.FeatureStats;
+import io.consort.protocol.v1.JobPlan;
+import io.consort.protocol.v1.ModelParameters;
+import java.util.List;
+
+/**
+ * The model arithmetic the coordinator needs, kept behind an interface so the orchestration can be
+ * tested without a neural-network backend. Implementations may block; callers run them on workers.
+ */
+public interface ModelOps {
+  /** One encoding for every bank, from the banks' per-column sums and counts only. */
+  FeatureEncoding mergeFeatureStats(JobPlan plan, List<FeatureStats> stats);
+
+  /** The round-0 global model for the encoded feature width, deterministic from the plan's seed. */
+  ModelParameters initialModel(JobPlan plan, FeatureEncoding encoding);
+
+  /** Global metrics from the banks' merged score histograms. */
+  Metrics mergeEvaluations(List<EvaluationResult> evaluations);
+
+  record Metrics(double auc, double accuracy, double logLoss, long examples) {}
+}

@@ -1,0 +1,187 @@
+package io.consort.coordinator.store;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.consort.protocol.ModelChecksum;
+import io.consort.protocol.v1.JobPlan;
+import io.consort.protocol.v1.ModelParameters;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.flywaydb.core.Flyway;
+import org.h2.jdbcx.JdbcConnectionPool;
+
+/**
+ * Durable coordinator state in an embedded H2 database (file mode) under the data directory,
+ * migrated by Flyway. Every method blocks on JDBC: call it from a worker thread, never from a
+ * Vert.x event loop.
+ */
+public final class CoordinatorStore implements AutoCloseable {
+  private final JdbcConnectionPool pool;
+
+  private CoordinatorStore(JdbcConnectionPool pool) {
+    this.pool = pool;
+  }
+
+  /** Opens (creating if needed) the database in {@code dataDir} and applies pending migrations. */
+  public static CoordinatorStore open(Path dataDir) {
+    try {
+      Files.createDirectories(dataDir);
+    } catch (java.io.IOException e) {
+      throw new StoreException("cannot create data directory " + dataDir + ": " + e.getMessage(), e);
+    }
+    String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("coordinator") + ";DB_CLOSE_ON_EXIT=FALSE";
+    JdbcConnectionPool pool = JdbcConnectionPool.create(url, "consort", "");
+    try {
+      Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+    } catch (RuntimeException e) {
+      pool.dispose();
+      throw new StoreException("cannot migrate the coordinator database in " + dataDir + ": " + e.getMessage(), e);
+    }
+    return new CoordinatorStore(pool);
+  }
+
+  // ------------------------------------------------------------------ jobs
+
+  public record JobRow(JobPlan plan, String status, String reason) {}
+
+  public void upsertJob(JobPlan plan, String status, String reason) {
+    update("MERGE INTO jobs (job_id, plan, status, reason, created_at, updated_at) KEY (job_id) "
+            + "VALUES (?, ?, ?, ?, COALESCE((SELECT created_at FROM jobs WHERE job_id = ?), ?), ?)",
+        plan.getJobId(), plan.toByteArray(), status, reason, plan.getJobId(), now(), now());
+  }
+
+  public Optional<JobRow> job(String jobId) {
+    return queryOne("SELECT plan, status, reason FROM jobs WHERE job_id = ?", rs -> {
+      try {
+        return new JobRow(JobPlan.parseFrom(rs.getBytes(1)), rs.getString(2), rs.getString(3));
+      } catch (InvalidProtocolBufferException e) {
+        throw new StoreException("stored plan of job " + jobId + " is corrupt: " + e.getMessage(), e);
+      }
+    }, jobId);
+  }
+
+  // ------------------------------------------------------------------ members
+
+  public void recordEnrolment(String memberId, String certSerial) {
+    update("MERGE INTO members (member_id, cert_serial, first_enrolled, last_seen) KEY (member_id) "
+            + "VALUES (?, ?, COALESCE((SELECT first_enrolled FROM members WHERE member_id = ?), ?), ?)",
+        memberId, certSerial, memberId, now(), now());
+  }
+
+  public record JobMemberRow(String memberId, boolean accepted, double projectedEpsilon, String reason,
+                             long trainRows, long testRows) {}
+
+  public void recordDecision(String jobId, String memberId, boolean accepted, double projectedEpsilon, String reason) {
+    update("MERGE INTO job_members (job_id, member_id, accepted, projected_epsilon, reason) KEY (job_id, member_id) "
+        + "VALUES (?, ?, ?, ?, ?)", jobId, memberId, accepted, projectedEpsilon, reason);
+  }
+
+  public void recordRows(String jobId, String memberId, long trainRows, long testRows) {
+    update("UPDATE job_members SET train_rows = ?, test_rows = ? WHERE job_id = ? AND member_id = ?",
+        trainRows, testRows, jobId, memberId);
+  }
+
+  public List<JobMemberRow> jobMembers(String jobId) {
+    return query("SELECT member_id, accepted, projected_epsilon, reason, train_rows, test_rows FROM job_members "
+        + "WHERE job_id = ? ORDER BY member_id", rs -> new JobMemberRow(rs.getString(1), rs.getBoolean(2),
+        rs.getDouble(3), rs.getString(4), rs.getLong(5), rs.getLong(6)), jobId);
+  }
+
+  // ------------------------------------------------------------------ rounds and checkpoints
+
+  public record RoundRow(int round, String status, String recordJson) {}
+
+  public void recordRound(String jobId, int round, String status, String recordJson) {
+    update("MERGE INTO rounds (job_id, round_no, status, record) KEY (job_id, round_no) VALUES (?, ?, ?, ?)",
+        jobId, round, status, recordJson);
+  }
+
+  public List<RoundRow> rounds(String jobId) {
+    return query("SELECT round_no, status, record FROM rounds WHERE job_id = ? ORDER BY round_no",
+        rs -> new RoundRow(rs.getInt(1), rs.getString(2), rs.getString(3)), jobId);
+  }
+
+  public void saveCheckpoint(String jobId, int round, ModelParameters model) {
+    update("MERGE INTO checkpoints (job_id, round_no, model, sha256, created_at) KEY (job_id, round_no) "
+        + "VALUES (?, ?, ?, ?, ?)", jobId, round, model.toByteArray(), model.getSha256(), now());
+  }
+
+  /** The newest checkpoint of a job, verified against its stored checksum. */
+  public Optional<ModelParameters> latestCheckpoint(String jobId) {
+    return queryOne("SELECT model, sha256, round_no FROM checkpoints WHERE job_id = ? ORDER BY round_no DESC LIMIT 1",
+        rs -> {
+          try {
+            ModelParameters model = ModelParameters.parseFrom(rs.getBytes(1));
+            float[] values = new float[model.getValuesCount()];
+            for (int i = 0; i < values.length; i++) {
+              values[i] = model.getValues(i);
+            }
+            if (!ModelChecksum.sha256Hex(values).equals(rs.getString(2))) {
+              throw new StoreException("checkpoint of job " + jobId + " round " + rs.getInt(3)
+                  + " does not match its SHA-256; refusing to resume from it");
+            }
+            return model;
+          } catch (InvalidProtocolBufferException e) {
+            throw new StoreException("checkpoint of job " + jobId + " is corrupt: " + e.getMessage(), e);
+          }
+        }, jobId);
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  @FunctionalInterface
+  private interface RowMapper<T> {
+    T map(ResultSet rs) throws SQLException;
+  }
+
+  private static Timestamp now() {
+    return Timestamp.from(Instant.now());
+  }
+
+  private void update(String sql, Object... args) {
+    try (Connection c = pool.getConnection(); PreparedStatement ps = prepare(c, sql, args)) {
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException("database update failed: " + e.getMessage(), e);
+    }
+  }
+
+  private <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
+    try (Connection c = pool.getConnection(); PreparedStatement ps = prepare(c, sql, args);
+         ResultSet rs = ps.executeQuery()) {
+      List<T> out = new ArrayList<>();
+      while (rs.next()) {
+        out.add(mapper.map(rs));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new StoreException("database query failed: " + e.getMessage(), e);
+    }
+  }
+
+  private <T> Optional<T> queryOne(String sql, RowMapper<T> mapper, Object... args) {
+    List<T> rows = query(sql, mapper, args);
+    return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
+  }
+
+  private static PreparedStatement prepare(Connection c, String sql, Object... args) throws SQLException {
+    PreparedStatement ps = c.prepareStatement(sql);
+    for (int i = 0; i < args.length; i++) {
+      ps.setObject(i + 1, args[i]);
+    }
+    return ps;
+  }
+
+  @Override
+  public void close() {
+    pool.dispose();
+  }
+}

@@ -1,0 +1,46 @@
+package io.consort.coordinator.transport;
+
+import io.vertx.core.Vertx;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/** The banks that have enrolled, keyed by the identity in their certificate. Event-loop only. */
+public final class MemberRegistry {
+  private final Vertx vertx;
+  private final Map<String, Mailbox> mailboxes = new LinkedHashMap<>();
+  private final java.util.List<Consumer<String>> enrolmentListeners = new java.util.ArrayList<>();
+
+  public MemberRegistry(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  /** Records an enrolment (or re-enrolment after a restart) and tells the listeners. */
+  public void enrol(String memberId) {
+    mailboxes.computeIfAbsent(memberId, id -> new Mailbox(vertx));
+    enrolmentListeners.forEach(l -> l.accept(memberId));
+  }
+
+  public boolean isEnrolled(String memberId) {
+    return mailboxes.containsKey(memberId);
+  }
+
+  public Set<String> members() {
+    return Collections.unmodifiableSet(mailboxes.keySet());
+  }
+
+  /** @throws IllegalStateException if the member never enrolled */
+  public Mailbox mailbox(String memberId) {
+    Mailbox box = mailboxes.get(memberId);
+    if (box == null) {
+      throw new IllegalStateException("member '" + memberId + "' has not enrolled");
+    }
+    return box;
+  }
+
+  public void onEnrolment(Consumer<String> listener) {
+    enrolmentListeners.add(listener);
+  }
+}

@@ -1,0 +1,68 @@
+package io.consort.participant;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A bank's daemon settings, read from {@code bank-x.yaml} by the CLI. {@link #validate()} names
+ * the first bad field so start-up fails with one clear message.
+ *
+ * @param coordinatorHost host name on the coordinator's certificate
+ * @param coordinatorPort its TLS port
+ * @param keyFile this bank's private key (PKCS#8 PEM); it never leaves the bank
+ * @param certFile this bank's certificate chain (PEM)
+ * @param caFile the consortium CA (PEM), the only trust anchor
+ * @param dataFile the bank's private data (CSV or ARFF)
+ * @param dataDir the bank's local directory: its privacy ledger copy and state
+ * @param epsilonCap record-level epsilon this bank allows in total
+ * @param delta record-level delta
+ * @param maxMessageBytes largest gRPC message accepted
+ * @param failAtStage fault injection for tests and demos: exit when a task of this stage arrives (null: never)
+ */
+public record ParticipantConfig(String coordinatorHost, int coordinatorPort, Path keyFile, Path certFile,
+                                Path caFile, Path dataFile, Path dataDir, double epsilonCap, double delta,
+                                int maxMessageBytes, String failAtStage) {
+
+  /** @throws IllegalArgumentException naming every bad field and its value */
+  public ParticipantConfig validate() {
+    List<String> problems = new ArrayList<>();
+    if (coordinatorHost == null || coordinatorHost.isBlank()) {
+      problems.add("coordinator.host must not be empty");
+    }
+    if (coordinatorPort < 1 || coordinatorPort > 65535) {
+      problems.add("coordinator.port must be between 1 and 65535, got " + coordinatorPort);
+    }
+    readable(problems, "tls.key", keyFile);
+    readable(problems, "tls.cert", certFile);
+    readable(problems, "tls.ca", caFile);
+    readable(problems, "data.file", dataFile);
+    if (dataDir == null) {
+      problems.add("data.dir is missing");
+    }
+    if (!(epsilonCap > 0) || Double.isInfinite(epsilonCap)) {
+      problems.add("privacy.epsilon_cap must be finite and > 0, got " + epsilonCap);
+    }
+    if (!(delta > 0 && delta < 1)) {
+      problems.add("privacy.delta must be in (0, 1), got " + delta);
+    }
+    if (maxMessageBytes < 1024) {
+      problems.add("max_message_bytes must be at least 1024, got " + maxMessageBytes);
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("participant config: " + String.join("; ", problems));
+    }
+    return this;
+  }
+
+  private static void readable(List<String> problems, String field, Path file) {
+    if (file == null) {
+      problems.add(field + " is missing");
+    } else if (!Files.isRegularFile(file)) {
+      problems.add(field + " file " + file + " does not exist");
+    } else if (!Files.isReadable(file)) {
+      problems.add(field + " file " + file + " is not readable");
+    }
+  }
+}

@@ -1,0 +1,190 @@
+package io.consort.participant;
+
+import io.consort.protocol.ProtocolVersion;
+import io.consort.protocol.v1.EnrolRequest;
+import io.consort.protocol.v1.EnrolResponse;
+import io.consort.protocol.v1.ErrorCode;
+import io.consort.protocol.v1.ErrorReport;
+import io.consort.protocol.v1.FederationGrpcClient;
+import io.consort.protocol.v1.Stage;
+import io.consort.protocol.v1.Task;
+import io.consort.protocol.v1.TaskRequest;
+import io.consort.protocol.v1.TaskResult;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientOptions;
+import java.security.SecureRandom;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bank's outbound client: enrol, long-poll for a task, run it on a worker thread, push the
+ * result, repeat. When the coordinator is unreachable it reconnects with capped exponential
+ * backoff and jitter. {@link #stop()} (wired to SIGTERM by the CLI) ends the loop cleanly.
+ */
+public final class ParticipantDaemon {
+  private static final Logger log = LoggerFactory.getLogger(ParticipantDaemon.class);
+  private static final int POLL_WAIT_MILLIS = 20_000;
+  private static final long MIN_BACKOFF_MILLIS = 250;
+  private static final long MAX_BACKOFF_MILLIS = 15_000;
+
+  private final Vertx vertx;
+  private final ParticipantConfig config;
+  private final TaskHandler handler;
+  private final IntConsumer exit;
+  private final SecureRandom jitter = new SecureRandom();
+  private final Promise<String> enrolled = Promise.promise();
+  private GrpcClient grpc;
+  private FederationGrpcClient stub;
+  private volatile boolean running;
+  private long backoff = MIN_BACKOFF_MILLIS;
+  private String memberId;
+
+  /**
+   * @param exit called with a status code when fault injection asks the process to die (the CLI
+   *     passes {@code System::exit}; tests pass something observable)
+   */
+  public ParticipantDaemon(Vertx vertx, ParticipantConfig config, TaskHandler handler, IntConsumer exit) {
+    this.vertx = vertx;
+    this.config = config.validate();
+    this.handler = handler;
+    this.exit = exit;
+  }
+
+  public void start() {
+    HttpClientOptions http = new HttpClientOptions().setSsl(true).setUseAlpn(true)
+        .setProtocolVersion(HttpVersion.HTTP_2).setVerifyHost(true)
+        .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
+        .setKeyCertOptions(new PemKeyCertOptions().setKeyPath(config.keyFile().toString())
+            .setCertPath(config.certFile().toString()))
+        .setTrustOptions(new PemTrustOptions().addCertPath(config.caFile().toString()));
+    grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(config.maxMessageBytes()), http);
+    stub = FederationGrpcClient.create(grpc,
+        SocketAddress.inetSocketAddress(config.coordinatorPort(), config.coordinatorHost()));
+    running = true;
+    vertx.runOnContext(v -> enrol());
+  }
+
+  /** Completes with this bank's member id (from its certificate) once the coordinator admits it. */
+  public Future<String> enrolled() {
+    return enrolled.future();
+  }
+
+  public Future<Void> stop() {
+    running = false;
+    return grpc == null ? Future.succeededFuture() : grpc.close();
+  }
+
+  private void enrol() {
+    if (!running) {
+      return;
+    }
+    stub.enrol(EnrolRequest.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT)
+            .setSoftwareVersion(ParticipantDaemon.class.getPackage().getImplementationVersion() == null ? "dev"
+                : ParticipantDaemon.class.getPackage().getImplementationVersion()).build())
+        .onSuccess(this::onEnrolled)
+        .onFailure(e -> retryLater("enrolment failed", e, this::enrol));
+  }
+
+  private void onEnrolled(EnrolResponse response) {
+    memberId = response.getMemberId();
+    backoff = MIN_BACKOFF_MILLIS;
+    log.info("enrolled with {} as '{}'", response.getCoordinatorId(), memberId);
+    enrolled.tryComplete(memberId);
+    poll();
+  }
+
+  private void poll() {
+    if (!running) {
+      return;
+    }
+    stub.pullTask(TaskRequest.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT)
+            .setWaitMillis(POLL_WAIT_MILLIS).build())
+        .onSuccess(task -> {
+          backoff = MIN_BACKOFF_MILLIS;
+          if (task.hasWait()) {
+            vertx.setTimer(Math.max(1, task.getWait().getRetryAfterMillis()), t -> poll());
+          } else {
+            run(task);
+          }
+        })
+        // after a coordinator restart the bank must enrol again before it may poll
+        .onFailure(e -> retryLater("task poll failed", e, this::enrol));
+  }
+
+  private void run(Task task) {
+    Stage stage = task.getHeader().getStage();
+    if (config.failAtStage() != null && stageName(stage).equals(config.failAtStage())) {
+      log.warn("fault injection: exiting at stage {} as configured", stageName(stage));
+      exit.accept(3);
+      return;
+    }
+    vertx.executeBlocking(() -> {
+      try {
+        return handler.handle(task);
+      } catch (Exception e) {
+        // a bad data file or plan is reported to the coordinator by name; the daemon goes on
+        log.error("task {} failed: {}", stageName(stage), e.getMessage());
+        return TaskResult.newBuilder().setError(ErrorReport.newBuilder()
+            .setCode(e instanceof IllegalArgumentException ? ErrorCode.BAD_DATA : ErrorCode.INTERNAL)
+            .setMessage(String.valueOf(e.getMessage())));
+      }
+    }, false).onComplete(ar -> {
+      if (ar.failed() || ar.result() == null) {
+        poll();
+        return;
+      }
+      submit(ar.result().setHeader(task.getHeader()).build(), 3);
+    });
+  }
+
+  private void submit(TaskResult result, int attemptsLeft) {
+    stub.submitResult(result)
+        .onSuccess(ack -> poll())
+        .onFailure(e -> {
+          if (attemptsLeft > 1 && running && !isRefusal(e)) {
+            log.warn("submitting {} failed ({}); retrying", stageName(result.getHeader().getStage()), e.getMessage());
+            vertx.setTimer(nextBackoff(), t -> submit(result, attemptsLeft - 1));
+          } else {
+            log.error("coordinator refused or lost result for {}: {}", stageName(result.getHeader().getStage()),
+                e.getMessage());
+            poll();
+          }
+        });
+  }
+
+  private static boolean isRefusal(Throwable e) {
+    return e instanceof io.vertx.grpc.client.InvalidStatusException
+        || String.valueOf(e.getMessage()).contains("FAILED_PRECONDITION");
+  }
+
+  private void retryLater(String what, Throwable cause, Runnable action) {
+    if (!running) {
+      return;
+    }
+    long delay = nextBackoff();
+    log.warn("{} ({}); retrying in {} ms", what, cause.getMessage(), delay);
+    vertx.setTimer(delay, t -> action.run());
+  }
+
+  private long nextBackoff() {
+    long current = backoff;
+    backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
+    return current / 2 + (long) (jitter.nextDouble() * current / 2);
+  }
+
+  /** Stage names as used on the command line ({@code masked-input}, {@code train}, ...). */
+  public static String stageName(Stage stage) {
+    return stage.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+}
