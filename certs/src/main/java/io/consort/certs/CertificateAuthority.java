@@ -457,7 +457,10 @@ public final class CertificateAuthority {
             throws GeneralSecurityException {
         boolean valid;
         try {
-            valid = csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(publicKey));
+            // Bouncy Castle as the named provider: the JDK's SunEC has no KeyFactory under the EC OID alias
+            // that the builder asks for, so verification fails on a plain JDK without it.
+            valid = csr.isSignatureValid(new JcaContentVerifierProviderBuilder()
+                    .setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider()).build(publicKey));
         } catch (OperatorCreationException | PKCSException e) {
             throw new SignatureException("CSR '" + csrSubject + "': cannot verify its signature: " + e.getMessage(), e);
         }

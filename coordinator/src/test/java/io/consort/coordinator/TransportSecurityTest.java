@@ -1,0 +1,210 @@
+package io.consort.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.consort.certs.DemoPki;
+import io.consort.certs.RevocationReason;
+import io.consort.certs.TlsMaterial;
+import io.consort.coordinator.job.JobDefinition;
+import io.consort.coordinator.job.ModelOps;
+import io.consort.protocol.Headers;
+import io.consort.protocol.ProtocolVersion;
+import io.consort.protocol.v1.EnrolRequest;
+import io.consort.protocol.v1.EnrolResponse;
+import io.consort.protocol.v1.EvaluationResult;
+import io.consort.protocol.v1.FeatureEncoding;
+import io.consort.protocol.v1.FeatureStats;
+import io.consort.protocol.v1.FederationGrpcClient;
+import io.consort.protocol.v1.JobPlan;
+import io.consort.protocol.v1.ModelParameters;
+import io.consort.protocol.v1.ModelUpdate;
+import io.consort.protocol.v1.Stage;
+import io.consort.protocol.v1.TaskResult;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientOptions;
+import io.vertx.grpc.client.InvalidStatusException;
+import io.vertx.grpc.common.GrpcStatus;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The coordinator's network boundary over real mutual TLS on loopback: who gets in, who is refused
+ * at the handshake, and that a refused or malformed call leaves the service running.
+ */
+class TransportSecurityTest {
+  private static final int MAX_MESSAGE_BYTES = 64 * 1024;
+
+  @TempDir
+  Path dir;
+
+  private Vertx vertx;
+  private DemoPki pki;
+  private CoordinatorService service;
+  private final List<GrpcClient> clients = new ArrayList<>();
+
+  @BeforeEach
+  void startCoordinator() throws Exception {
+    vertx = Vertx.vertx();
+    pki = DemoPki.create(dir.resolve("pki"), "coordinator", List.of("bank-1", "bank-2"));
+    TlsMaterial c = pki.coordinator();
+    JobPlan plan = JobPlan.newBuilder().setJobId("job-1").setRounds(1).setMinBanks(1).build();
+    // a job that waits for more banks than will come, so only transport behaviour is exercised
+    JobDefinition job = new JobDefinition(plan, 5, Duration.ofMinutes(10), Duration.ofSeconds(30));
+    CoordinatorConfig config = new CoordinatorConfig("127.0.0.1", 0, c.keyFile(), c.chainFile(), c.caFile(),
+        c.crlFile(), dir.resolve("data"), MAX_MESSAGE_BYTES, Duration.ofSeconds(1), false, job);
+    service = new CoordinatorService(config, new UnusedModelOps());
+    vertx.deployVerticle(service).await(30, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (GrpcClient client : clients) {
+      client.close();
+    }
+    vertx.close().await(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void enrol_admitsParticipant_withIdentityFromItsCertificate() throws Exception {
+    EnrolResponse response = await(client(pki.bank("bank-1")).enrol(enrolRequest()));
+    assertEquals("bank-1", response.getMemberId());
+    assertEquals(ProtocolVersion.CURRENT, response.getProtocolVersion());
+  }
+
+  @Test
+  void handshake_refusesParticipant_whoseCertificateComesFromAnotherCa() throws Exception {
+    DemoPki foreign = DemoPki.createForeign(dir.resolve("foreign"), List.of("bank-1"));
+    TlsMaterial stranger = foreign.bank("bank-1");
+    // the stranger trusts our CA (so it would accept the server), but the server must refuse it
+    TlsMaterial withOurCa = new TlsMaterial(stranger.keyFile(), stranger.certificateFile(), stranger.chainFile(),
+        pki.coordinator().caFile(), stranger.crlFile());
+    Throwable failure = awaitFailure(client(withOurCa).enrol(enrolRequest()));
+    assertTrue(!(failure instanceof InvalidStatusException), "refused at TLS, not by a gRPC status: " + failure);
+    // and the service goes on for consortium members
+    assertEquals("bank-1", await(client(pki.bank("bank-1")).enrol(enrolRequest())).getMemberId());
+  }
+
+  @Test
+  void handshake_refusesParticipant_afterItsCertificateIsRevoked() throws Exception {
+    assertEquals("bank-2", await(client(pki.bank("bank-2")).enrol(enrolRequest())).getMemberId());
+    pki.revokeAndPublish("bank-2", RevocationReason.KEY_COMPROMISE);
+    assertTrue(service.reloadCrl().await(10, TimeUnit.SECONDS));
+    Throwable failure = awaitFailure(client(pki.bank("bank-2")).enrol(enrolRequest()));
+    assertTrue(!(failure instanceof InvalidStatusException), "refused at TLS, not by a gRPC status: " + failure);
+    assertEquals("bank-1", await(client(pki.bank("bank-1")).enrol(enrolRequest())).getMemberId());
+  }
+
+  @Test
+  void call_refused_whenCertificateHasAnotherRole() throws Exception {
+    Throwable failure = awaitFailure(client(pki.operator()).enrol(enrolRequest()));
+    InvalidStatusException status = assertInstanceOf(InvalidStatusException.class, failure);
+    assertEquals(GrpcStatus.PERMISSION_DENIED, status.actualStatus());
+  }
+
+  @Test
+  void enrol_refused_whenProtocolVersionDiffers() throws Exception {
+    Throwable failure = awaitFailure(client(pki.bank("bank-1"))
+        .enrol(EnrolRequest.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT + 1).build()));
+    assertEquals(GrpcStatus.FAILED_PRECONDITION, assertInstanceOf(InvalidStatusException.class, failure).actualStatus());
+  }
+
+  @Test
+  void message_refused_whenOverSizeLimit_andServiceGoesOn() throws Exception {
+    FederationGrpcClient bank = client(pki.bank("bank-1"));
+    await(bank.enrol(enrolRequest()));
+    ModelUpdate.Builder huge = ModelUpdate.newBuilder();
+    for (int i = 0; i < MAX_MESSAGE_BYTES; i++) {
+      huge.addDelta(i);
+    }
+    TaskResult oversized = TaskResult.newBuilder().setHeader(Headers.of("job-1", 1, Stage.TRAIN)).setUpdate(huge).build();
+    awaitFailure(bank.submitResult(oversized));
+    assertEquals("bank-1", await(client(pki.bank("bank-1")).enrol(enrolRequest())).getMemberId());
+  }
+
+  @Test
+  void result_refused_whenForUnknownJob() throws Exception {
+    FederationGrpcClient bank = client(pki.bank("bank-1"));
+    await(bank.enrol(enrolRequest()));
+    Throwable failure = awaitFailure(bank.submitResult(
+        TaskResult.newBuilder().setHeader(Headers.of("no-such-job", 1, Stage.TRAIN)).build()));
+    InvalidStatusException status = assertInstanceOf(InvalidStatusException.class, failure);
+    assertEquals(GrpcStatus.FAILED_PRECONDITION, status.actualStatus());
+  }
+
+  @Test
+  void result_refused_whenNoStageIsOpenForIt() throws Exception {
+    FederationGrpcClient bank = client(pki.bank("bank-1"));
+    await(bank.enrol(enrolRequest()));
+    Throwable failure = awaitFailure(bank.submitResult(
+        TaskResult.newBuilder().setHeader(Headers.of("job-1", 4, Stage.TRAIN)).build()));
+    assertEquals(GrpcStatus.FAILED_PRECONDITION, assertInstanceOf(InvalidStatusException.class, failure).actualStatus());
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private static EnrolRequest enrolRequest() {
+    return EnrolRequest.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT).setSoftwareVersion("test").build();
+  }
+
+  private FederationGrpcClient client(TlsMaterial identity) {
+    HttpClientOptions http = new HttpClientOptions().setSsl(true).setUseAlpn(true)
+        .setProtocolVersion(HttpVersion.HTTP_2).setVerifyHost(true)
+        .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
+        .setKeyCertOptions(new PemKeyCertOptions().setKeyPath(identity.keyFile().toString())
+            .setCertPath(identity.chainFile().toString()))
+        .setTrustOptions(new PemTrustOptions().addCertPath(identity.caFile().toString()));
+    GrpcClient grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(16L << 20), http);
+    clients.add(grpc);
+    return FederationGrpcClient.create(grpc, SocketAddress.inetSocketAddress(service.actualPort(), "localhost"));
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.await(20, TimeUnit.SECONDS);
+  }
+
+  private static Throwable awaitFailure(Future<?> future) throws Exception {
+    try {
+      Object value = future.await(20, TimeUnit.SECONDS);
+      throw new AssertionError("expected the call to be refused, but it returned " + value);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw e;
+    } catch (Exception e) {
+      return e;
+    }
+  }
+
+  /** The transport tests never reach the model stages. */
+  private static final class UnusedModelOps implements ModelOps {
+    @Override
+    public FeatureEncoding mergeFeatureStats(JobPlan plan, List<FeatureStats> stats) {
+      throw new AssertionError("not reached");
+    }
+
+    @Override
+    public ModelParameters initialModel(JobPlan plan, FeatureEncoding encoding) {
+      throw new AssertionError("not reached");
+    }
+
+    @Override
+    public Metrics mergeEvaluations(List<EvaluationResult> evaluations) {
+      throw new AssertionError("not reached");
+    }
+  }
+}

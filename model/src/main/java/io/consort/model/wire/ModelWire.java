@@ -1,0 +1,133 @@
+package io.consort.model.wire;
+
+import io.consort.model.data.DataSchema;
+import io.consort.model.features.FeatureEncoding;
+import io.consort.model.features.LocalFeatureStats;
+import io.consort.protocol.v1.CategoricalColumn;
+import io.consort.protocol.v1.CategoricalColumnStats;
+import io.consort.protocol.v1.CategoryCount;
+import io.consort.protocol.v1.CategoricalFeature;
+import io.consort.protocol.v1.FeatureStats;
+import io.consort.protocol.v1.NumericColumnStats;
+import io.consort.protocol.v1.NumericFeature;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Maps the model module's plain records to and from the {@code consort.v1} wire messages, in one
+ * place for both the coordinator and the participant.
+ */
+public final class ModelWire {
+  private ModelWire() {}
+
+  public static DataSchema schema(io.consort.protocol.v1.DataSchema wire) {
+    List<DataSchema.CategoricalColumn> categorical = new ArrayList<>();
+    for (CategoricalColumn c : wire.getCategoricalColumnsList()) {
+      categorical.add(new DataSchema.CategoricalColumn(c.getName(), c.getAllowedValuesList()));
+    }
+    return new DataSchema(wire.getNumericColumnsList(), categorical, wire.getLabelColumn(), wire.getPositiveClass());
+  }
+
+  public static io.consort.protocol.v1.DataSchema schema(DataSchema schema) {
+    io.consort.protocol.v1.DataSchema.Builder b = io.consort.protocol.v1.DataSchema.newBuilder()
+        .addAllNumericColumns(schema.numericColumns()).setLabelColumn(schema.labelColumn())
+        .setPositiveClass(schema.positiveClass());
+    for (DataSchema.CategoricalColumn c : schema.categoricalColumns()) {
+      b.addCategoricalColumns(CategoricalColumn.newBuilder().setName(c.name()).addAllAllowedValues(c.allowedCategories()));
+    }
+    return b.build();
+  }
+
+  public static FeatureStats stats(LocalFeatureStats stats, long trainRows, long testRows) {
+    FeatureStats.Builder b = FeatureStats.newBuilder().setRows(stats.rows()).setPositives(stats.positives())
+        .setTrainRows(trainRows).setTestRows(testRows);
+    for (LocalFeatureStats.NumericStats n : stats.numeric()) {
+      b.addNumeric(NumericColumnStats.newBuilder().setName(n.column()).setCount(n.count()).setSum(n.sum())
+          .setSumOfSquares(n.sumOfSquares()));
+    }
+    List<DataSchema.CategoricalColumn> columns = stats.schema().categoricalColumns();
+    for (int j = 0; j < columns.size(); j++) {
+      CategoricalColumnStats.Builder c = CategoricalColumnStats.newBuilder().setName(columns.get(j).name());
+      for (Map.Entry<String, Long> e : stats.categoryCounts().get(j).entrySet()) {
+        c.addCounts(CategoryCount.newBuilder().setValue(e.getKey()).setCount(e.getValue()));
+      }
+      b.addCategorical(c);
+    }
+    return b.build();
+  }
+
+  /** @throws IllegalArgumentException naming the column when the statistics do not fit the schema */
+  public static LocalFeatureStats stats(DataSchema schema, FeatureStats wire) {
+    List<LocalFeatureStats.NumericStats> numeric = new ArrayList<>();
+    for (NumericColumnStats n : wire.getNumericList()) {
+      numeric.add(new LocalFeatureStats.NumericStats(n.getName(), n.getCount(), n.getSum(), n.getSumOfSquares()));
+    }
+    List<SortedMap<String, Long>> counts = new ArrayList<>();
+    for (int j = 0; j < wire.getCategoricalCount(); j++) {
+      CategoricalColumnStats c = wire.getCategorical(j);
+      if (j < schema.categoricalColumns().size() && !c.getName().equals(schema.categoricalColumns().get(j).name())) {
+        throw new IllegalArgumentException("categorical statistics " + j + " are for column '" + c.getName()
+            + "', the schema has '" + schema.categoricalColumns().get(j).name() + "'");
+      }
+      SortedMap<String, Long> m = new TreeMap<>();
+      c.getCountsList().forEach(cc -> m.put(cc.getValue(), cc.getCount()));
+      counts.add(m);
+    }
+    return new LocalFeatureStats(schema, wire.getRows(), wire.getPositives(), numeric, counts);
+  }
+
+  public static io.consort.protocol.v1.FeatureEncoding encoding(FeatureEncoding encoding) {
+    DataSchema schema = encoding.schema();
+    io.consort.protocol.v1.FeatureEncoding.Builder b = io.consort.protocol.v1.FeatureEncoding.newBuilder()
+        .setLabelColumn(schema.labelColumn()).setPositiveClass(schema.positiveClass());
+    for (int j = 0; j < schema.numericColumns().size(); j++) {
+      b.addNumeric(NumericFeature.newBuilder().setName(schema.numericColumns().get(j))
+          .setMean(encoding.means()[j]).setStd(encoding.stds()[j]));
+    }
+    for (int j = 0; j < schema.categoricalColumns().size(); j++) {
+      b.addCategorical(CategoricalFeature.newBuilder().setName(schema.categoricalColumns().get(j).name())
+          .addAllCategories(encoding.categories().get(j)));
+    }
+    return b.build();
+  }
+
+  /**
+   * @throws IllegalArgumentException naming the column when the encoding does not match the schema
+   *     this bank loaded its data with
+   */
+  public static FeatureEncoding encoding(DataSchema schema, io.consort.protocol.v1.FeatureEncoding wire) {
+    if (wire.getNumericCount() != schema.numericColumns().size()
+        || wire.getCategoricalCount() != schema.categoricalColumns().size()) {
+      throw new IllegalArgumentException("feature encoding has " + wire.getNumericCount() + " numeric and "
+          + wire.getCategoricalCount() + " categorical columns but the schema has " + schema.numericColumns().size()
+          + " and " + schema.categoricalColumns().size());
+    }
+    double[] means = new double[wire.getNumericCount()];
+    double[] stds = new double[wire.getNumericCount()];
+    for (int j = 0; j < means.length; j++) {
+      NumericFeature n = wire.getNumeric(j);
+      if (!n.getName().equals(schema.numericColumns().get(j))) {
+        throw new IllegalArgumentException("feature encoding column " + j + " is '" + n.getName()
+            + "' but the schema has '" + schema.numericColumns().get(j) + "'");
+      }
+      means[j] = n.getMean();
+      stds[j] = n.getStd();
+    }
+    List<List<String>> categories = new ArrayList<>();
+    for (CategoricalFeature c : wire.getCategoricalList()) {
+      categories.add(c.getCategoriesList());
+    }
+    return new FeatureEncoding(schema, means, stds, categories);
+  }
+
+  public static float[] values(io.consort.protocol.v1.ModelParameters params) {
+    float[] out = new float[params.getValuesCount()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = params.getValues(i);
+    }
+    return out;
+  }
+}
