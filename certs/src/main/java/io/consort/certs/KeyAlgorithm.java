@@ -13,8 +13,6 @@ import java.security.interfaces.RSAKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECParameterSpec;
 import java.security.spec.ECPoint;
-import java.util.Arrays;
-import java.util.stream.Collectors;
 
 /**
  * Key types the consortium PKI issues and accepts. Every one works for TLS 1.3 in the JDK 17
@@ -53,13 +51,7 @@ public enum KeyAlgorithm {
 
     /** Parses a command-line name such as {@code ec-p256}. */
     public static KeyAlgorithm fromCliName(String value) {
-        for (KeyAlgorithm algorithm : values()) {
-            if (algorithm.cliName.equals(value)) {
-                return algorithm;
-            }
-        }
-        throw new IllegalArgumentException("key algorithm: '" + value + "' is not one of "
-                + Arrays.stream(values()).map(KeyAlgorithm::cliName).collect(Collectors.joining(", ")));
+        return EnumNames.parse(KeyAlgorithm.class, KeyAlgorithm::cliName, value, "key algorithm");
     }
 
     /** Generates a fresh key pair with a {@link SecureRandom}. */

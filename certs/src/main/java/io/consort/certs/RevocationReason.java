@@ -1,7 +1,5 @@
 package io.consort.certs;
 
-import java.util.Arrays;
-import java.util.stream.Collectors;
 import org.bouncycastle.asn1.x509.CRLReason;
 
 /** Why a certificate was revoked (the subset of RFC 5280 section 5.3.1 reasons a consortium needs). */
@@ -31,13 +29,7 @@ public enum RevocationReason {
     }
 
     public static RevocationReason fromCliName(String value) {
-        for (RevocationReason reason : values()) {
-            if (reason.cliName.equals(value)) {
-                return reason;
-            }
-        }
-        throw new IllegalArgumentException("revocation reason: '" + value + "' is not one of "
-                + Arrays.stream(values()).map(RevocationReason::cliName).collect(Collectors.joining(", ")));
+        return EnumNames.parse(RevocationReason.class, RevocationReason::cliName, value, "revocation reason");
     }
 
     @Override

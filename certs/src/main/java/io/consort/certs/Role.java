@@ -1,8 +1,6 @@
 package io.consort.certs;
 
-import java.util.Arrays;
 import java.util.Locale;
-import java.util.stream.Collectors;
 
 /**
  * What a consortium member may do. Carried in every end-entity certificate twice: in the subject
@@ -30,13 +28,7 @@ public enum Role {
      * @throws IllegalArgumentException naming the bad value and the accepted ones
      */
     public static Role fromWireName(String value) {
-        for (Role role : values()) {
-            if (role.wireName().equals(value)) {
-                return role;
-            }
-        }
-        throw new IllegalArgumentException("role: '" + value + "' is not one of "
-                + Arrays.stream(values()).map(Role::wireName).collect(Collectors.joining(", ")));
+        return EnumNames.parse(Role.class, Role::wireName, value, "role");
     }
 
     @Override
