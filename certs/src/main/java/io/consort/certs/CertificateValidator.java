@@ -33,179 +33,179 @@ import java.util.stream.Collectors;
  * immutable; to reload the CRL, build a new validator ({@link #withCrl}) and swap it in.
  */
 public final class CertificateValidator {
-    private final X509Certificate ca;
-    private final X509CRL crl;
-    private final Clock clock;
+  private final X509Certificate ca;
+  private final X509CRL crl;
+  private final Clock clock;
 
-    /** A validator with the system clock; {@code crl} may be null (no revocation checking). */
-    public CertificateValidator(X509Certificate ca, X509CRL crl) throws CRLException {
-        this(ca, crl, Clock.systemUTC());
-    }
+  /** A validator with the system clock; {@code crl} may be null (no revocation checking). */
+  public CertificateValidator(X509Certificate ca, X509CRL crl) throws CRLException {
+    this(ca, crl, Clock.systemUTC());
+  }
 
-    /**
-     * @param ca the consortium CA certificate (the only trust anchor)
-     * @param crl the consortium CRL, or null to skip revocation checks
-     * @param clock the time validity is checked at
-     * @throws CRLException if the CRL is not issued and signed by {@code ca}
-     */
-    public CertificateValidator(X509Certificate ca, X509CRL crl, Clock clock) throws CRLException {
-        this.ca = Objects.requireNonNull(ca, "ca");
-        this.clock = Objects.requireNonNull(clock, "clock");
-        if (crl != null) {
-            if (!crl.getIssuerX500Principal().equals(ca.getSubjectX500Principal())) {
-                throw new CRLException("CRL issued by '" + crl.getIssuerX500Principal().getName()
-                        + "', not by the consortium CA '" + ca.getSubjectX500Principal().getName() + "'");
-            }
-            try {
-                crl.verify(ca.getPublicKey());
-            } catch (GeneralSecurityException e) {
-                throw new CRLException("CRL signature does not verify under the consortium CA '"
-                        + ca.getSubjectX500Principal().getName() + "': " + e.getMessage(), e);
-            }
-        }
-        this.crl = crl;
+  /**
+   * @param ca the consortium CA certificate (the only trust anchor)
+   * @param crl the consortium CRL, or null to skip revocation checks
+   * @param clock the time validity is checked at
+   * @throws CRLException if the CRL is not issued and signed by {@code ca}
+   */
+  public CertificateValidator(X509Certificate ca, X509CRL crl, Clock clock) throws CRLException {
+    this.ca = Objects.requireNonNull(ca, "ca");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    if (crl != null) {
+      if (!crl.getIssuerX500Principal().equals(ca.getSubjectX500Principal())) {
+        throw new CRLException("CRL issued by '" + crl.getIssuerX500Principal().getName()
+            + "', not by the consortium CA '" + ca.getSubjectX500Principal().getName() + "'");
+      }
+      try {
+        crl.verify(ca.getPublicKey());
+      } catch (GeneralSecurityException e) {
+        throw new CRLException("CRL signature does not verify under the consortium CA '"
+            + ca.getSubjectX500Principal().getName() + "': " + e.getMessage(), e);
+      }
     }
+    this.crl = crl;
+  }
 
-    /** Reads the CA certificate and (if {@code crlFile} is not null) the CRL from PEM files. */
-    public static CertificateValidator fromFiles(Path caFile, Path crlFile) throws IOException, CRLException {
-        X509Certificate ca = PemFiles.readCertificate(caFile);
-        X509CRL crl = crlFile == null ? null : PemFiles.readCrl(crlFile);
-        try {
-            return new CertificateValidator(ca, crl);
-        } catch (CRLException e) {
-            throw new CRLException(crlFile + ": " + e.getMessage(), e);
-        }
+  /** Reads the CA certificate and (if {@code crlFile} is not null) the CRL from PEM files. */
+  public static CertificateValidator fromFiles(Path caFile, Path crlFile) throws IOException, CRLException {
+    X509Certificate ca = PemFiles.readCertificate(caFile);
+    X509CRL crl = crlFile == null ? null : PemFiles.readCrl(crlFile);
+    try {
+      return new CertificateValidator(ca, crl);
+    } catch (CRLException e) {
+      throw new CRLException(crlFile + ": " + e.getMessage(), e);
     }
+  }
 
-    /** The CA and CRL files of an identity directory. */
-    public static CertificateValidator forMaterial(TlsMaterial material) throws IOException, CRLException {
-        return fromFiles(material.caFile(), material.crlFile());
-    }
+  /** The CA and CRL files of an identity directory. */
+  public static CertificateValidator forMaterial(TlsMaterial material) throws IOException, CRLException {
+    return fromFiles(material.caFile(), material.crlFile());
+  }
 
-    /** The same CA and clock with another CRL (e.g. after the operator re-issued it). */
-    public CertificateValidator withCrl(X509CRL newCrl) throws CRLException {
-        return new CertificateValidator(ca, newCrl, clock);
-    }
+  /** The same CA and clock with another CRL (e.g. after the operator re-issued it). */
+  public CertificateValidator withCrl(X509CRL newCrl) throws CRLException {
+    return new CertificateValidator(ca, newCrl, clock);
+  }
 
-    /** Validates a chain as TLS presents it ({@code SSLSession.getPeerCertificates()}): leaf first. */
-    public PeerIdentity validate(Certificate[] chain, Set<Role> allowedRoles) throws CertificateRejectedException {
-        return validate(chain == null ? List.of() : List.of(chain), allowedRoles);
-    }
+  /** Validates a chain as TLS presents it ({@code SSLSession.getPeerCertificates()}): leaf first. */
+  public PeerIdentity validate(Certificate[] chain, Set<Role> allowedRoles) throws CertificateRejectedException {
+    return validate(chain == null ? List.of() : List.of(chain), allowedRoles);
+  }
 
-    /** Validates a chain, leaf first; only the leaf is checked against the pinned CA (pathlen 0). */
-    public PeerIdentity validate(List<? extends Certificate> chain, Set<Role> allowedRoles)
-            throws CertificateRejectedException {
-        if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof X509Certificate)) {
-            throw new CertificateRejectedException(Reason.MALFORMED, "(none)", "no X.509 certificate presented");
-        }
-        return validate((X509Certificate) chain.get(0), allowedRoles);
+  /** Validates a chain, leaf first; only the leaf is checked against the pinned CA (pathlen 0). */
+  public PeerIdentity validate(List<? extends Certificate> chain, Set<Role> allowedRoles)
+      throws CertificateRejectedException {
+    if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof X509Certificate)) {
+      throw new CertificateRejectedException(Reason.MALFORMED, "(none)", "no X.509 certificate presented");
     }
+    return validate((X509Certificate) chain.get(0), allowedRoles);
+  }
 
-    /** Validates one certificate requiring exactly {@code role}. */
-    public PeerIdentity validate(X509Certificate certificate, Role role) throws CertificateRejectedException {
-        return validate(certificate, EnumSet.of(role));
-    }
+  /** Validates one certificate requiring exactly {@code role}. */
+  public PeerIdentity validate(X509Certificate certificate, Role role) throws CertificateRejectedException {
+    return validate(certificate, EnumSet.of(role));
+  }
 
-    /**
-     * Validates one end-entity certificate.
-     *
-     * @param allowedRoles the roles acceptable here (not empty)
-     * @return who the peer is
-     * @throws CertificateRejectedException naming the subject and the reason
-     */
-    public PeerIdentity validate(X509Certificate certificate, Set<Role> allowedRoles)
-            throws CertificateRejectedException {
-        Objects.requireNonNull(certificate, "certificate");
-        if (allowedRoles == null || allowedRoles.isEmpty()) {
-            throw new IllegalArgumentException("allowedRoles: must name at least one role");
-        }
-        String subject = certificate.getSubjectX500Principal().getName();
-        checkIssuer(certificate, subject);
-        Instant now = clock.instant();
-        checkValidity(certificate, subject, now);
-        checkCaValidity(subject, now);
-        if (certificate.getBasicConstraints() != -1) {
-            throw new CertificateRejectedException(Reason.MALFORMED, subject,
-                    "is a CA certificate, not a member certificate");
-        }
-        checkNotRevoked(certificate, subject, now);
-        PeerIdentity identity = PeerIdentity.fromCertificate(certificate);
-        String organizationalUnit = PeerIdentity.organizationalUnit(certificate);
-        if (!organizationalUnit.equals(identity.role().wireName())) {
-            throw new CertificateRejectedException(Reason.MALFORMED, subject, "subject OU '" + organizationalUnit
-                    + "' disagrees with the role extension '" + identity.role().wireName() + "'");
-        }
-        if (!allowedRoles.contains(identity.role())) {
-            throw new CertificateRejectedException(Reason.WRONG_ROLE, subject, "has role '"
-                    + identity.role().wireName() + "' but " + describe(allowedRoles) + " is required");
-        }
-        return identity;
+  /**
+   * Validates one end-entity certificate.
+   *
+   * @param allowedRoles the roles acceptable here (not empty)
+   * @return who the peer is
+   * @throws CertificateRejectedException naming the subject and the reason
+   */
+  public PeerIdentity validate(X509Certificate certificate, Set<Role> allowedRoles)
+      throws CertificateRejectedException {
+    Objects.requireNonNull(certificate, "certificate");
+    if (allowedRoles == null || allowedRoles.isEmpty()) {
+      throw new IllegalArgumentException("allowedRoles: must name at least one role");
     }
+    String subject = certificate.getSubjectX500Principal().getName();
+    checkIssuer(certificate, subject);
+    Instant now = clock.instant();
+    checkValidity(certificate, subject, now);
+    checkCaValidity(subject, now);
+    if (certificate.getBasicConstraints() != -1) {
+      throw new CertificateRejectedException(Reason.MALFORMED, subject,
+          "is a CA certificate, not a member certificate");
+    }
+    checkNotRevoked(certificate, subject, now);
+    PeerIdentity identity = PeerIdentity.fromCertificate(certificate);
+    String organizationalUnit = PeerIdentity.organizationalUnit(certificate);
+    if (!organizationalUnit.equals(identity.role().wireName())) {
+      throw new CertificateRejectedException(Reason.MALFORMED, subject, "subject OU '" + organizationalUnit
+          + "' disagrees with the role extension '" + identity.role().wireName() + "'");
+    }
+    if (!allowedRoles.contains(identity.role())) {
+      throw new CertificateRejectedException(Reason.WRONG_ROLE, subject, "has role '"
+          + identity.role().wireName() + "' but " + describe(allowedRoles) + " is required");
+    }
+    return identity;
+  }
 
-    /** The pinned CA certificate. */
-    public X509Certificate caCertificate() {
-        return ca;
-    }
+  /** The pinned CA certificate. */
+  public X509Certificate caCertificate() {
+    return ca;
+  }
 
-    private void checkIssuer(X509Certificate certificate, String subject) throws CertificateRejectedException {
-        String caSubject = ca.getSubjectX500Principal().getName();
-        if (!certificate.getIssuerX500Principal().equals(ca.getSubjectX500Principal())) {
-            throw new CertificateRejectedException(Reason.UNTRUSTED_ISSUER, subject, "issued by '"
-                    + certificate.getIssuerX500Principal().getName() + "', not by the consortium CA '" + caSubject + "'");
-        }
-        try {
-            certificate.verify(ca.getPublicKey());
-        } catch (GeneralSecurityException e) {
-            throw new CertificateRejectedException(Reason.UNTRUSTED_ISSUER, subject,
-                    "signature does not verify under the consortium CA '" + caSubject
-                            + "' (another CA with the same name, or a tampered certificate)", e);
-        }
+  private void checkIssuer(X509Certificate certificate, String subject) throws CertificateRejectedException {
+    String caSubject = ca.getSubjectX500Principal().getName();
+    if (!certificate.getIssuerX500Principal().equals(ca.getSubjectX500Principal())) {
+      throw new CertificateRejectedException(Reason.UNTRUSTED_ISSUER, subject, "issued by '"
+          + certificate.getIssuerX500Principal().getName() + "', not by the consortium CA '" + caSubject + "'");
     }
+    try {
+      certificate.verify(ca.getPublicKey());
+    } catch (GeneralSecurityException e) {
+      throw new CertificateRejectedException(Reason.UNTRUSTED_ISSUER, subject,
+          "signature does not verify under the consortium CA '" + caSubject
+              + "' (another CA with the same name, or a tampered certificate)", e);
+    }
+  }
 
-    private static void checkValidity(X509Certificate certificate, String subject, Instant now)
-            throws CertificateRejectedException {
-        try {
-            certificate.checkValidity(Date.from(now));
-        } catch (CertificateExpiredException e) {
-            throw new CertificateRejectedException(Reason.EXPIRED, subject,
-                    "expired at " + certificate.getNotAfter().toInstant() + " (now " + now + ")", e);
-        } catch (CertificateNotYetValidException e) {
-            throw new CertificateRejectedException(Reason.NOT_YET_VALID, subject,
-                    "not valid before " + certificate.getNotBefore().toInstant() + " (now " + now + ")", e);
-        }
+  private static void checkValidity(X509Certificate certificate, String subject, Instant now)
+      throws CertificateRejectedException {
+    try {
+      certificate.checkValidity(Date.from(now));
+    } catch (CertificateExpiredException e) {
+      throw new CertificateRejectedException(Reason.EXPIRED, subject,
+          "expired at " + certificate.getNotAfter().toInstant() + " (now " + now + ")", e);
+    } catch (CertificateNotYetValidException e) {
+      throw new CertificateRejectedException(Reason.NOT_YET_VALID, subject,
+          "not valid before " + certificate.getNotBefore().toInstant() + " (now " + now + ")", e);
     }
+  }
 
-    private void checkCaValidity(String subject, Instant now) throws CertificateRejectedException {
-        try {
-            ca.checkValidity(Date.from(now));
-        } catch (CertificateExpiredException | CertificateNotYetValidException e) {
-            throw new CertificateRejectedException(Reason.UNTRUSTED_ISSUER, subject, "the consortium CA certificate '"
-                    + ca.getSubjectX500Principal().getName() + "' is outside its validity ("
-                    + ca.getNotBefore().toInstant() + " to " + ca.getNotAfter().toInstant() + ")", e);
-        }
+  private void checkCaValidity(String subject, Instant now) throws CertificateRejectedException {
+    try {
+      ca.checkValidity(Date.from(now));
+    } catch (CertificateExpiredException | CertificateNotYetValidException e) {
+      throw new CertificateRejectedException(Reason.UNTRUSTED_ISSUER, subject, "the consortium CA certificate '"
+          + ca.getSubjectX500Principal().getName() + "' is outside its validity ("
+          + ca.getNotBefore().toInstant() + " to " + ca.getNotAfter().toInstant() + ")", e);
     }
+  }
 
-    private void checkNotRevoked(X509Certificate certificate, String subject, Instant now)
-            throws CertificateRejectedException {
-        if (crl == null) {
-            return;
-        }
-        if (crl.getNextUpdate() != null && now.isAfter(crl.getNextUpdate().toInstant())) {
-            throw new CertificateRejectedException(Reason.CRL_UNUSABLE, subject, "the consortium CRL expired at "
-                    + crl.getNextUpdate().toInstant() + "; re-issue it with 'consort certs crl' and reload");
-        }
-        X509CRLEntry entry = crl.getRevokedCertificate(certificate.getSerialNumber());
-        if (entry != null) {
-            throw new CertificateRejectedException(Reason.REVOKED, subject, "revoked at "
-                    + entry.getRevocationDate().toInstant() + " (serial " + certificate.getSerialNumber().toString(16)
-                    + (entry.getRevocationReason() == null ? "" : ", reason " + entry.getRevocationReason()) + ")");
-        }
+  private void checkNotRevoked(X509Certificate certificate, String subject, Instant now)
+      throws CertificateRejectedException {
+    if (crl == null) {
+      return;
     }
+    if (crl.getNextUpdate() != null && now.isAfter(crl.getNextUpdate().toInstant())) {
+      throw new CertificateRejectedException(Reason.CRL_UNUSABLE, subject, "the consortium CRL expired at "
+          + crl.getNextUpdate().toInstant() + "; re-issue it with 'consort certs crl' and reload");
+    }
+    X509CRLEntry entry = crl.getRevokedCertificate(certificate.getSerialNumber());
+    if (entry != null) {
+      throw new CertificateRejectedException(Reason.REVOKED, subject, "revoked at "
+          + entry.getRevocationDate().toInstant() + " (serial " + certificate.getSerialNumber().toString(16)
+          + (entry.getRevocationReason() == null ? "" : ", reason " + entry.getRevocationReason()) + ")");
+    }
+  }
 
-    private static String describe(Set<Role> roles) {
-        if (roles.size() == 1) {
-            return "'" + roles.iterator().next().wireName() + "'";
-        }
-        return "one of " + roles.stream().map(Role::wireName).sorted().collect(Collectors.joining(", "));
+  private static String describe(Set<Role> roles) {
+    if (roles.size() == 1) {
+      return "'" + roles.iterator().next().wireName() + "'";
     }
+    return "one of " + roles.stream().map(Role::wireName).sorted().collect(Collectors.joining(", "));
+  }
 }

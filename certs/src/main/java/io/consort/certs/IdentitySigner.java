@@ -17,35 +17,35 @@ import java.util.Objects;
  * appears in {@link #toString()} or logs.
  */
 public final class IdentitySigner {
-    private final PrivateKey key;
-    private final KeyAlgorithm algorithm;
+  private final PrivateKey key;
+  private final KeyAlgorithm algorithm;
 
-    public IdentitySigner(PrivateKey key) throws GeneralSecurityException {
-        this.key = Objects.requireNonNull(key, "key");
-        this.algorithm = KeyAlgorithm.of(key);
-    }
+  public IdentitySigner(PrivateKey key) throws GeneralSecurityException {
+    this.key = Objects.requireNonNull(key, "key");
+    this.algorithm = KeyAlgorithm.of(key);
+  }
 
-    /** Reads the key from a PKCS#8 (or SEC1) PEM file, e.g. an identity directory's {@code key.pem}. */
-    public static IdentitySigner fromKeyFile(Path keyFile) throws java.io.IOException, GeneralSecurityException {
-        return new IdentitySigner(PemFiles.readPrivateKey(keyFile));
-    }
+  /** Reads the key from a PKCS#8 (or SEC1) PEM file, e.g. an identity directory's {@code key.pem}. */
+  public static IdentitySigner fromKeyFile(Path keyFile) throws java.io.IOException, GeneralSecurityException {
+    return new IdentitySigner(PemFiles.readPrivateKey(keyFile));
+  }
 
-    /** Signs {@code message}; a fresh signature each call (ECDSA is randomised). */
-    public byte[] sign(byte[] message) throws GeneralSecurityException {
-        Objects.requireNonNull(message, "message");
-        Signature signature = Signature.getInstance(algorithm.signatureAlgorithm());
-        signature.initSign(key);
-        signature.update(message);
-        return signature.sign();
-    }
+  /** Signs {@code message}; a fresh signature each call (ECDSA is randomised). */
+  public byte[] sign(byte[] message) throws GeneralSecurityException {
+    Objects.requireNonNull(message, "message");
+    Signature signature = Signature.getInstance(algorithm.signatureAlgorithm());
+    signature.initSign(key);
+    signature.update(message);
+    return signature.sign();
+  }
 
-    /** The JCA signature algorithm used, e.g. {@code SHA256withECDSA}. */
-    public String signatureAlgorithm() {
-        return algorithm.signatureAlgorithm();
-    }
+  /** The JCA signature algorithm used, e.g. {@code SHA256withECDSA}. */
+  public String signatureAlgorithm() {
+    return algorithm.signatureAlgorithm();
+  }
 
-    @Override
-    public String toString() {
-        return "IdentitySigner[" + algorithm.signatureAlgorithm() + "]";
-    }
+  @Override
+  public String toString() {
+    return "IdentitySigner[" + algorithm.signatureAlgorithm() + "]";
+  }
 }

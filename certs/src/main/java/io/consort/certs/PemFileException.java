@@ -8,22 +8,22 @@ import java.nio.file.Path;
  * message always starts with the file and says which of these it is.
  */
 public final class PemFileException extends IOException {
-    private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 1L;
 
-    private final transient Path file;
+  private final transient Path file;
 
-    PemFileException(Path file, String problem) {
-        super(file + ": " + problem);
-        this.file = file;
-    }
+  PemFileException(Path file, String problem) {
+    super(file + ": " + problem);
+    this.file = file;
+  }
 
-    PemFileException(Path file, String problem, Throwable cause) {
-        super(file + ": " + problem, cause);
-        this.file = file;
-    }
+  PemFileException(Path file, String problem, Throwable cause) {
+    super(file + ": " + problem, cause);
+    this.file = file;
+  }
 
-    /** The file that could not be used. */
-    public Path file() {
-        return file;
-    }
+  /** The file that could not be used. */
+  public Path file() {
+    return file;
+  }
 }

@@ -8,31 +8,31 @@ import java.util.Locale;
  * agree).
  */
 public enum Role {
-    /** A member bank's participant daemon. TLS client. */
-    PARTICIPANT,
-    /** The coordinator service. TLS server (and client, for outbound calls). */
-    COORDINATOR,
-    /** The consortium operator (admin API, job definitions). TLS client. */
-    OPERATOR,
-    /** A privacy auditor or regulator (read-only). TLS client. */
-    AUDITOR;
+  /** A member bank's participant daemon. TLS client. */
+  PARTICIPANT,
+  /** The coordinator service. TLS server (and client, for outbound calls). */
+  COORDINATOR,
+  /** The consortium operator (admin API, job definitions). TLS client. */
+  OPERATOR,
+  /** A privacy auditor or regulator (read-only). TLS client. */
+  AUDITOR;
 
-    /** The lower-case name used on the wire, in certificates and on the command line. */
-    public String wireName() {
-        return name().toLowerCase(Locale.ROOT);
-    }
+  /** The lower-case name used on the wire, in certificates and on the command line. */
+  public String wireName() {
+    return name().toLowerCase(Locale.ROOT);
+  }
 
-    /**
-     * Parses a wire name such as {@code participant}.
-     *
-     * @throws IllegalArgumentException naming the bad value and the accepted ones
-     */
-    public static Role fromWireName(String value) {
-        return EnumNames.parse(Role.class, Role::wireName, value, "role");
-    }
+  /**
+   * Parses a wire name such as {@code participant}.
+   *
+   * @throws IllegalArgumentException naming the bad value and the accepted ones
+   */
+  public static Role fromWireName(String value) {
+    return EnumNames.parse(Role.class, Role::wireName, value, "role");
+  }
 
-    @Override
-    public String toString() {
-        return wireName();
-    }
+  @Override
+  public String toString() {
+    return wireName();
+  }
 }

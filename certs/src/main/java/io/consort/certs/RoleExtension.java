@@ -25,47 +25,47 @@ import org.bouncycastle.asn1.x509.Extension;
  * Non-critical so that generic TLS stacks that do not know it still accept the certificate.
  */
 public final class RoleExtension {
-    /** {@code 2.25.249730249203173458775755890188397916384}: Consort's UUID-derived private arc. */
-    public static final String CONSORT_ARC = "2.25.249730249203173458775755890188397916384";
-    /** The role extension's OID, as a dotted string. */
-    public static final String OID = CONSORT_ARC + ".1";
+  /** {@code 2.25.249730249203173458775755890188397916384}: Consort's UUID-derived private arc. */
+  public static final String CONSORT_ARC = "2.25.249730249203173458775755890188397916384";
+  /** The role extension's OID, as a dotted string. */
+  public static final String OID = CONSORT_ARC + ".1";
 
-    static final ASN1ObjectIdentifier IDENTIFIER = new ASN1ObjectIdentifier(OID);
+  static final ASN1ObjectIdentifier IDENTIFIER = new ASN1ObjectIdentifier(OID);
 
-    private RoleExtension() {
+  private RoleExtension() {
+  }
+
+  /** The DER-encoded extension value (the UTF8String, not yet wrapped in an OCTET STRING). */
+  static DERUTF8String value(Role role) {
+    return new DERUTF8String(role.wireName());
+  }
+
+  /** Builds the extension (non-critical). */
+  static Extension extension(Role role) throws IOException {
+    return new Extension(IDENTIFIER, false, value(role).getEncoded());
+  }
+
+  /**
+   * Reads the role from a certificate.
+   *
+   * @return empty if the extension is absent
+   * @throws IllegalArgumentException if present but malformed or naming an unknown role (the
+   *     message gives the bad value)
+   */
+  public static Optional<Role> read(X509Certificate certificate) {
+    byte[] wrapped = certificate.getExtensionValue(OID);
+    if (wrapped == null) {
+      return Optional.empty();
     }
-
-    /** The DER-encoded extension value (the UTF8String, not yet wrapped in an OCTET STRING). */
-    static DERUTF8String value(Role role) {
-        return new DERUTF8String(role.wireName());
+    ASN1Primitive inner;
+    try {
+      inner = ASN1Primitive.fromByteArray(ASN1OctetString.getInstance(wrapped).getOctets());
+    } catch (IOException | IllegalArgumentException e) {
+      throw new IllegalArgumentException("role extension " + OID + " is not valid DER", e);
     }
-
-    /** Builds the extension (non-critical). */
-    static Extension extension(Role role) throws IOException {
-        return new Extension(IDENTIFIER, false, value(role).getEncoded());
+    if (!(inner instanceof DERUTF8String)) {
+      throw new IllegalArgumentException("role extension " + OID + " is not a UTF8String");
     }
-
-    /**
-     * Reads the role from a certificate.
-     *
-     * @return empty if the extension is absent
-     * @throws IllegalArgumentException if present but malformed or naming an unknown role (the
-     *     message gives the bad value)
-     */
-    public static Optional<Role> read(X509Certificate certificate) {
-        byte[] wrapped = certificate.getExtensionValue(OID);
-        if (wrapped == null) {
-            return Optional.empty();
-        }
-        ASN1Primitive inner;
-        try {
-            inner = ASN1Primitive.fromByteArray(ASN1OctetString.getInstance(wrapped).getOctets());
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("role extension " + OID + " is not valid DER", e);
-        }
-        if (!(inner instanceof DERUTF8String)) {
-            throw new IllegalArgumentException("role extension " + OID + " is not a UTF8String");
-        }
-        return Optional.of(Role.fromWireName(((DERUTF8String) inner).getString()));
-    }
+    return Optional.of(Role.fromWireName(((DERUTF8String) inner).getString()));
+  }
 }

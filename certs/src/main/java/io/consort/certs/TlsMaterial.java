@@ -42,114 +42,114 @@ import javax.net.ssl.TrustManagerFactory;
  * @param crlFile consortium CRL
  */
 public record TlsMaterial(Path keyFile, Path certificateFile, Path chainFile, Path caFile, Path crlFile) {
-    public static final String KEY_FILE = "key.pem";
-    public static final String CERTIFICATE_FILE = "cert.pem";
-    public static final String CHAIN_FILE = "chain.pem";
-    public static final String CA_FILE = "ca.crt.pem";
-    public static final String CRL_FILE = "crl.pem";
+  public static final String KEY_FILE = "key.pem";
+  public static final String CERTIFICATE_FILE = "cert.pem";
+  public static final String CHAIN_FILE = "chain.pem";
+  public static final String CA_FILE = "ca.crt.pem";
+  public static final String CRL_FILE = "crl.pem";
 
-    public TlsMaterial {
-        Objects.requireNonNull(keyFile, "keyFile");
-        Objects.requireNonNull(certificateFile, "certificateFile");
-        Objects.requireNonNull(chainFile, "chainFile");
-        Objects.requireNonNull(caFile, "caFile");
-        Objects.requireNonNull(crlFile, "crlFile");
+  public TlsMaterial {
+    Objects.requireNonNull(keyFile, "keyFile");
+    Objects.requireNonNull(certificateFile, "certificateFile");
+    Objects.requireNonNull(chainFile, "chainFile");
+    Objects.requireNonNull(caFile, "caFile");
+    Objects.requireNonNull(crlFile, "crlFile");
+  }
+
+  /** The standard file names inside one identity directory. */
+  public static TlsMaterial inDirectory(Path identityDir) {
+    return new TlsMaterial(identityDir.resolve(KEY_FILE), identityDir.resolve(CERTIFICATE_FILE),
+        identityDir.resolve(CHAIN_FILE), identityDir.resolve(CA_FILE), identityDir.resolve(CRL_FILE));
+  }
+
+  /** The same files, but the leaf certificate at {@code file}. */
+  public TlsMaterial withCertificateFile(Path file) {
+    return new TlsMaterial(keyFile, file, chainFile, caFile, crlFile);
+  }
+
+  /** The same files, but the CRL at {@code file} (e.g. the CA's own {@code crl.pem}). */
+  public TlsMaterial withCrlFile(Path file) {
+    return new TlsMaterial(keyFile, certificateFile, chainFile, caFile, file);
+  }
+
+  /**
+   * Writes everything but the key: the leaf, the chain (leaf then CA), the CA certificate and
+   * the CRL. The key was created in place by {@link CertificateRequests#create}.
+   */
+  public TlsMaterial writeCertificates(X509Certificate leaf, X509Certificate ca, X509CRL crl) throws IOException {
+    PemFiles.writeCertificate(certificateFile, leaf);
+    PemFiles.writeCertificates(chainFile, List.of(leaf, ca));
+    PemFiles.writeCertificate(caFile, ca);
+    PemFiles.writeCrl(crlFile, crl);
+    return this;
+  }
+
+  /**
+   * Checks that every file exists and parses, that the key belongs to the certificate, that the
+   * chain starts with that certificate, and that the certificate and the CRL are signed by the
+   * CA. Does not check validity dates or roles ({@link CertificateValidator} does).
+   *
+   * @return this, for chaining
+   * @throws PemFileException naming the missing or unreadable file
+   * @throws GeneralSecurityException naming the files that do not belong together
+   */
+  public TlsMaterial check() throws IOException, GeneralSecurityException {
+    PrivateKey key = PemFiles.readPrivateKey(keyFile);
+    X509Certificate leaf = PemFiles.readCertificate(certificateFile);
+    List<X509Certificate> chain = PemFiles.readCertificates(chainFile);
+    X509Certificate ca = PemFiles.readCertificate(caFile);
+    X509CRL crl = PemFiles.readCrl(crlFile);
+    if (!KeyPairs.matches(key, leaf.getPublicKey())) {
+      throw new InvalidKeyException(keyFile + ": this private key does not belong to " + certificateFile);
     }
-
-    /** The standard file names inside one identity directory. */
-    public static TlsMaterial inDirectory(Path identityDir) {
-        return new TlsMaterial(identityDir.resolve(KEY_FILE), identityDir.resolve(CERTIFICATE_FILE),
-                identityDir.resolve(CHAIN_FILE), identityDir.resolve(CA_FILE), identityDir.resolve(CRL_FILE));
+    if (!chain.get(0).equals(leaf)) {
+      throw new GeneralSecurityException(chainFile + ": the chain does not start with " + certificateFile);
     }
-
-    /** The same files, but the leaf certificate at {@code file}. */
-    public TlsMaterial withCertificateFile(Path file) {
-        return new TlsMaterial(keyFile, file, chainFile, caFile, crlFile);
+    try {
+      leaf.verify(ca.getPublicKey());
+    } catch (GeneralSecurityException e) {
+      throw new GeneralSecurityException(certificateFile + ": not signed by the CA in " + caFile, e);
     }
-
-    /** The same files, but the CRL at {@code file} (e.g. the CA's own {@code crl.pem}). */
-    public TlsMaterial withCrlFile(Path file) {
-        return new TlsMaterial(keyFile, certificateFile, chainFile, caFile, file);
+    try {
+      crl.verify(ca.getPublicKey());
+    } catch (GeneralSecurityException e) {
+      throw new GeneralSecurityException(crlFile + ": not signed by the CA in " + caFile, e);
     }
+    return this;
+  }
 
-    /**
-     * Writes everything but the key: the leaf, the chain (leaf then CA), the CA certificate and
-     * the CRL. The key was created in place by {@link CertificateRequests#create}.
-     */
-    public TlsMaterial writeCertificates(X509Certificate leaf, X509Certificate ca, X509CRL crl) throws IOException {
-        PemFiles.writeCertificate(certificateFile, leaf);
-        PemFiles.writeCertificates(chainFile, List.of(leaf, ca));
-        PemFiles.writeCertificate(caFile, ca);
-        PemFiles.writeCrl(crlFile, crl);
-        return this;
-    }
+  /**
+   * A JDK {@link SSLContext} (TLS 1.3 and 1.2) for mutual TLS with these files: presents the
+   * chain, trusts only the consortium CA and checks peers against the CRL. For plain JDK
+   * clients and tests; Vert.x servers use the file paths directly.
+   */
+  public SSLContext jdkSslContext() throws IOException, GeneralSecurityException {
+    PrivateKey key = PemFiles.readPrivateKey(keyFile);
+    List<X509Certificate> chain = PemFiles.readCertificates(chainFile);
+    X509Certificate ca = PemFiles.readCertificate(caFile);
+    X509CRL crl = PemFiles.readCrl(crlFile);
 
-    /**
-     * Checks that every file exists and parses, that the key belongs to the certificate, that the
-     * chain starts with that certificate, and that the certificate and the CRL are signed by the
-     * CA. Does not check validity dates or roles ({@link CertificateValidator} does).
-     *
-     * @return this, for chaining
-     * @throws PemFileException naming the missing or unreadable file
-     * @throws GeneralSecurityException naming the files that do not belong together
-     */
-    public TlsMaterial check() throws IOException, GeneralSecurityException {
-        PrivateKey key = PemFiles.readPrivateKey(keyFile);
-        X509Certificate leaf = PemFiles.readCertificate(certificateFile);
-        List<X509Certificate> chain = PemFiles.readCertificates(chainFile);
-        X509Certificate ca = PemFiles.readCertificate(caFile);
-        X509CRL crl = PemFiles.readCrl(crlFile);
-        if (!KeyPairs.matches(key, leaf.getPublicKey())) {
-            throw new InvalidKeyException(keyFile + ": this private key does not belong to " + certificateFile);
-        }
-        if (!chain.get(0).equals(leaf)) {
-            throw new GeneralSecurityException(chainFile + ": the chain does not start with " + certificateFile);
-        }
-        try {
-            leaf.verify(ca.getPublicKey());
-        } catch (GeneralSecurityException e) {
-            throw new GeneralSecurityException(certificateFile + ": not signed by the CA in " + caFile, e);
-        }
-        try {
-            crl.verify(ca.getPublicKey());
-        } catch (GeneralSecurityException e) {
-            throw new GeneralSecurityException(crlFile + ": not signed by the CA in " + caFile, e);
-        }
-        return this;
-    }
+    char[] password = new char[0];
+    KeyStore keyStore = KeyStore.getInstance("PKCS12");
+    keyStore.load(null, null);
+    keyStore.setKeyEntry("identity", key, password, chain.toArray(new X509Certificate[0]));
+    KeyManagerFactory keyManagers = KeyManagerFactory.getInstance("PKIX");
+    keyManagers.init(keyStore, password);
 
-    /**
-     * A JDK {@link SSLContext} (TLS 1.3 and 1.2) for mutual TLS with these files: presents the
-     * chain, trusts only the consortium CA and checks peers against the CRL. For plain JDK
-     * clients and tests; Vert.x servers use the file paths directly.
-     */
-    public SSLContext jdkSslContext() throws IOException, GeneralSecurityException {
-        PrivateKey key = PemFiles.readPrivateKey(keyFile);
-        List<X509Certificate> chain = PemFiles.readCertificates(chainFile);
-        X509Certificate ca = PemFiles.readCertificate(caFile);
-        X509CRL crl = PemFiles.readCrl(crlFile);
+    PKIXBuilderParameters pkix = new PKIXBuilderParameters(Set.of(new TrustAnchor(ca, null)), new X509CertSelector());
+    pkix.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(List.of(crl))));
+    pkix.setRevocationEnabled(true);
+    TrustManagerFactory trustManagers = TrustManagerFactory.getInstance("PKIX");
+    trustManagers.init(new CertPathTrustManagerParameters(pkix));
 
-        char[] password = new char[0];
-        KeyStore keyStore = KeyStore.getInstance("PKCS12");
-        keyStore.load(null, null);
-        keyStore.setKeyEntry("identity", key, password, chain.toArray(new X509Certificate[0]));
-        KeyManagerFactory keyManagers = KeyManagerFactory.getInstance("PKIX");
-        keyManagers.init(keyStore, password);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), new SecureRandom());
+    return context;
+  }
 
-        PKIXBuilderParameters pkix = new PKIXBuilderParameters(Set.of(new TrustAnchor(ca, null)), new X509CertSelector());
-        pkix.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(List.of(crl))));
-        pkix.setRevocationEnabled(true);
-        TrustManagerFactory trustManagers = TrustManagerFactory.getInstance("PKIX");
-        trustManagers.init(new CertPathTrustManagerParameters(pkix));
-
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), new SecureRandom());
-        return context;
-    }
-
-    /** True if all five files exist (without parsing them). */
-    public boolean exists() {
-        return Files.isRegularFile(keyFile) && Files.isRegularFile(certificateFile) && Files.isRegularFile(chainFile)
-                && Files.isRegularFile(caFile) && Files.isRegularFile(crlFile);
-    }
+  /** True if all five files exist (without parsing them). */
+  public boolean exists() {
+    return Files.isRegularFile(keyFile) && Files.isRegularFile(certificateFile) && Files.isRegularFile(chainFile)
+        && Files.isRegularFile(caFile) && Files.isRegularFile(crlFile);
+  }
 }

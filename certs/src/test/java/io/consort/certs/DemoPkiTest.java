@@ -14,60 +14,60 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class DemoPkiTest {
-    @TempDir
-    Path dir;
+  @TempDir
+  Path dir;
 
-    @Test
-    void create_writesDocumentedLayout_withCheckableMaterialForEveryIdentity() throws Exception {
-        DemoPki pki = DemoPki.create(dir, "coordinator", List.of("bank-1", "bank-2"));
+  @Test
+  void create_writesDocumentedLayout_withCheckableMaterialForEveryIdentity() throws Exception {
+    DemoPki pki = DemoPki.create(dir, "coordinator", List.of("bank-1", "bank-2"));
 
-        for (String file : List.of("ca.crt.pem", "ca.key.pem", "crl.pem", "index.tsv", "crlnumber")) {
-            assertTrue(Files.isRegularFile(dir.resolve("ca").resolve(file)), file);
-        }
-        List<TlsMaterial> all = List.of(pki.coordinator(), pki.bank("bank-1"), pki.bank("bank-2"),
-                pki.operator(), pki.auditor());
-        for (TlsMaterial material : all) {
-            material.check();
-            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(material.keyFile())));
-        }
-        assertEquals(dir.resolve("banks/bank-2/key.pem"), pki.bank("bank-2").keyFile());
-        assertEquals(dir.resolve("coordinator/chain.pem"), pki.coordinator().chainFile());
-        assertEquals(2, PemFiles.readCertificates(pki.bank("bank-1").chainFile()).size());
-        assertEquals(5, pki.authority().list().size());
-
-        CertificateValidator validator = pki.validator();
-        X509Certificate coordinator = PemFiles.readCertificate(pki.coordinator().certificateFile());
-        assertEquals(new PeerIdentity("coordinator", Role.COORDINATOR, coordinator.getSerialNumber()),
-                validator.validate(coordinator, Role.COORDINATOR));
-        assertEquals("auditor", validator.validate(PemFiles.readCertificate(pki.auditor().certificateFile()),
-                Set.of(Role.AUDITOR)).name());
+    for (String file : List.of("ca.crt.pem", "ca.key.pem", "crl.pem", "index.tsv", "crlnumber")) {
+      assertTrue(Files.isRegularFile(dir.resolve("ca").resolve(file)), file);
     }
-
-    @Test
-    void create_refusesBankNames_whenDuplicated() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> DemoPki.create(dir, "coordinator", List.of("bank-1", "bank-1")));
-        assertTrue(e.getMessage().contains("'bank-1'"), e.getMessage());
+    List<TlsMaterial> all = List.of(pki.coordinator(), pki.bank("bank-1"), pki.bank("bank-2"),
+        pki.operator(), pki.auditor());
+    for (TlsMaterial material : all) {
+      material.check();
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(material.keyFile())));
     }
+    assertEquals(dir.resolve("banks/bank-2/key.pem"), pki.bank("bank-2").keyFile());
+    assertEquals(dir.resolve("coordinator/chain.pem"), pki.coordinator().chainFile());
+    assertEquals(2, PemFiles.readCertificates(pki.bank("bank-1").chainFile()).size());
+    assertEquals(5, pki.authority().list().size());
 
-    @Test
-    void check_namesMissingFile_whenCrlDeleted() throws Exception {
-        DemoPki pki = DemoPki.create(dir, "coordinator", List.of("bank-1"));
-        Files.delete(pki.bank("bank-1").crlFile());
+    CertificateValidator validator = pki.validator();
+    X509Certificate coordinator = PemFiles.readCertificate(pki.coordinator().certificateFile());
+    assertEquals(new PeerIdentity("coordinator", Role.COORDINATOR, coordinator.getSerialNumber()),
+        validator.validate(coordinator, Role.COORDINATOR));
+    assertEquals("auditor", validator.validate(PemFiles.readCertificate(pki.auditor().certificateFile()),
+        Set.of(Role.AUDITOR)).name());
+  }
 
-        PemFileException e = assertThrows(PemFileException.class, () -> pki.bank("bank-1").check());
+  @Test
+  void create_refusesBankNames_whenDuplicated() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> DemoPki.create(dir, "coordinator", List.of("bank-1", "bank-1")));
+    assertTrue(e.getMessage().contains("'bank-1'"), e.getMessage());
+  }
 
-        assertEquals(pki.bank("bank-1").crlFile(), e.file());
-        assertTrue(e.getMessage().contains("crl.pem") && e.getMessage().contains("does not exist"), e.getMessage());
-    }
+  @Test
+  void check_namesMissingFile_whenCrlDeleted() throws Exception {
+    DemoPki pki = DemoPki.create(dir, "coordinator", List.of("bank-1"));
+    Files.delete(pki.bank("bank-1").crlFile());
 
-    @Test
-    void check_refuses_whenKeyBelongsToAnotherIdentity() throws Exception {
-        DemoPki pki = DemoPki.create(dir, "coordinator", List.of("bank-1", "bank-2"));
-        TlsMaterial mixed = pki.bank("bank-1").withCertificateFile(pki.bank("bank-2").certificateFile());
+    PemFileException e = assertThrows(PemFileException.class, () -> pki.bank("bank-1").check());
 
-        Exception e = assertThrows(java.security.InvalidKeyException.class, mixed::check);
+    assertEquals(pki.bank("bank-1").crlFile(), e.file());
+    assertTrue(e.getMessage().contains("crl.pem") && e.getMessage().contains("does not exist"), e.getMessage());
+  }
 
-        assertTrue(e.getMessage().contains("does not belong"), e.getMessage());
-    }
+  @Test
+  void check_refuses_whenKeyBelongsToAnotherIdentity() throws Exception {
+    DemoPki pki = DemoPki.create(dir, "coordinator", List.of("bank-1", "bank-2"));
+    TlsMaterial mixed = pki.bank("bank-1").withCertificateFile(pki.bank("bank-2").certificateFile());
+
+    Exception e = assertThrows(java.security.InvalidKeyException.class, mixed::check);
+
+    assertTrue(e.getMessage().contains("does not belong"), e.getMessage());
+  }
 }

@@ -20,87 +20,87 @@ import org.junit.jupiter.api.io.TempDir;
 
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class IdentitySignatureTest {
-    private static final byte[] MESSAGE = "consort/secagg/advertise-keys job=7 round=3".getBytes(StandardCharsets.UTF_8);
-    private static final Set<Role> PARTICIPANTS = EnumSet.of(Role.PARTICIPANT);
+  private static final byte[] MESSAGE = "consort/secagg/advertise-keys job=7 round=3".getBytes(StandardCharsets.UTF_8);
+  private static final Set<Role> PARTICIPANTS = EnumSet.of(Role.PARTICIPANT);
 
-    private Path dir;
-    private DemoPki pki;
-    private IdentityVerifier verifier;
+  private Path dir;
+  private DemoPki pki;
+  private IdentityVerifier verifier;
 
-    @BeforeAll
-    void createPki(@TempDir Path tempDir) throws Exception {
-        dir = tempDir;
-        pki = DemoPki.create(dir.resolve("pki"), "coordinator", List.of("bank-1", "bank-2"));
-        verifier = new IdentityVerifier(pki.validator());
+  @BeforeAll
+  void createPki(@TempDir Path tempDir) throws Exception {
+    dir = tempDir;
+    pki = DemoPki.create(dir.resolve("pki"), "coordinator", List.of("bank-1", "bank-2"));
+    verifier = new IdentityVerifier(pki.validator());
+  }
+
+  @Test
+  void verify_returnsSigner_whenSignatureMatchesCertificate() throws Exception {
+    IdentitySigner signer = IdentitySigner.fromKeyFile(pki.bank("bank-1").keyFile());
+
+    byte[] signature = signer.sign(MESSAGE);
+
+    PeerIdentity signerIdentity = verifier.verify(certificate("bank-1"), MESSAGE, signature, PARTICIPANTS);
+    assertEquals("bank-1", signerIdentity.name());
+    assertEquals("SHA256withECDSA", signer.signatureAlgorithm());
+    assertFalse(signer.toString().contains("PRIVATE"), signer.toString());
+  }
+
+  @Test
+  void verify_refuses_whenSignedByDifferentKey() throws Exception {
+    byte[] signature = IdentitySigner.fromKeyFile(pki.bank("bank-2").keyFile()).sign(MESSAGE);
+
+    SignatureException e = assertThrows(SignatureException.class,
+        () -> verifier.verify(certificate("bank-1"), MESSAGE, signature, PARTICIPANTS));
+
+    assertTrue(e.getMessage().contains("bank-1"), e.getMessage());
+  }
+
+  @Test
+  void verify_refuses_whenMessageAltered() throws Exception {
+    byte[] signature = IdentitySigner.fromKeyFile(pki.bank("bank-1").keyFile()).sign(MESSAGE);
+    byte[] altered = MESSAGE.clone();
+    altered[altered.length - 1] ^= 1;
+
+    assertThrows(SignatureException.class,
+        () -> verifier.verify(certificate("bank-1"), altered, signature, PARTICIPANTS));
+  }
+
+  @Test
+  void verify_refuses_whenSignatureBytesAreGarbage() throws Exception {
+    assertThrows(SignatureException.class,
+        () -> verifier.verify(certificate("bank-1"), MESSAGE, new byte[] {1, 2, 3}, PARTICIPANTS));
+  }
+
+  @Test
+  void verify_refuses_whenSignerHasWrongRole() throws Exception {
+    byte[] signature = IdentitySigner.fromKeyFile(pki.coordinator().keyFile()).sign(MESSAGE);
+    X509Certificate coordinator = PemFiles.readCertificate(pki.coordinator().certificateFile());
+
+    CertificateRejectedException e = assertThrows(CertificateRejectedException.class,
+        () -> verifier.verify(coordinator, MESSAGE, signature, PARTICIPANTS));
+
+    assertEquals(CertificateRejectedException.Reason.WRONG_ROLE, e.reason());
+  }
+
+  @Test
+  void signAndVerify_roundTrip_forRsaAndEd25519Keys() throws Exception {
+    for (KeyAlgorithm algorithm : List.of(KeyAlgorithm.RSA_3072, KeyAlgorithm.ED25519)) {
+      CertificateRequests.CertificateRequest request = CertificateRequests.create(
+          dir.resolve(algorithm.cliName()), "bank-" + algorithm.cliName(), algorithm);
+      X509Certificate certificate = pki.authority().sign(request.csr(), Role.PARTICIPANT, Duration.ofDays(1),
+          List.of(), List.of());
+      IdentitySigner signer = IdentitySigner.fromKeyFile(request.keyFile());
+
+      byte[] signature = signer.sign(MESSAGE);
+
+      assertEquals(algorithm.signatureAlgorithm(), signer.signatureAlgorithm());
+      assertEquals(request.csr().getSubject().toString(), "CN=" + verifier.verify(certificate, MESSAGE,
+          signature, PARTICIPANTS).name());
     }
+  }
 
-    @Test
-    void verify_returnsSigner_whenSignatureMatchesCertificate() throws Exception {
-        IdentitySigner signer = IdentitySigner.fromKeyFile(pki.bank("bank-1").keyFile());
-
-        byte[] signature = signer.sign(MESSAGE);
-
-        PeerIdentity signerIdentity = verifier.verify(certificate("bank-1"), MESSAGE, signature, PARTICIPANTS);
-        assertEquals("bank-1", signerIdentity.name());
-        assertEquals("SHA256withECDSA", signer.signatureAlgorithm());
-        assertFalse(signer.toString().contains("PRIVATE"), signer.toString());
-    }
-
-    @Test
-    void verify_refuses_whenSignedByDifferentKey() throws Exception {
-        byte[] signature = IdentitySigner.fromKeyFile(pki.bank("bank-2").keyFile()).sign(MESSAGE);
-
-        SignatureException e = assertThrows(SignatureException.class,
-                () -> verifier.verify(certificate("bank-1"), MESSAGE, signature, PARTICIPANTS));
-
-        assertTrue(e.getMessage().contains("bank-1"), e.getMessage());
-    }
-
-    @Test
-    void verify_refuses_whenMessageAltered() throws Exception {
-        byte[] signature = IdentitySigner.fromKeyFile(pki.bank("bank-1").keyFile()).sign(MESSAGE);
-        byte[] altered = MESSAGE.clone();
-        altered[altered.length - 1] ^= 1;
-
-        assertThrows(SignatureException.class,
-                () -> verifier.verify(certificate("bank-1"), altered, signature, PARTICIPANTS));
-    }
-
-    @Test
-    void verify_refuses_whenSignatureBytesAreGarbage() throws Exception {
-        assertThrows(SignatureException.class,
-                () -> verifier.verify(certificate("bank-1"), MESSAGE, new byte[] {1, 2, 3}, PARTICIPANTS));
-    }
-
-    @Test
-    void verify_refuses_whenSignerHasWrongRole() throws Exception {
-        byte[] signature = IdentitySigner.fromKeyFile(pki.coordinator().keyFile()).sign(MESSAGE);
-        X509Certificate coordinator = PemFiles.readCertificate(pki.coordinator().certificateFile());
-
-        CertificateRejectedException e = assertThrows(CertificateRejectedException.class,
-                () -> verifier.verify(coordinator, MESSAGE, signature, PARTICIPANTS));
-
-        assertEquals(CertificateRejectedException.Reason.WRONG_ROLE, e.reason());
-    }
-
-    @Test
-    void signAndVerify_roundTrip_forRsaAndEd25519Keys() throws Exception {
-        for (KeyAlgorithm algorithm : List.of(KeyAlgorithm.RSA_3072, KeyAlgorithm.ED25519)) {
-            CertificateRequests.CertificateRequest request = CertificateRequests.create(
-                    dir.resolve(algorithm.cliName()), "bank-" + algorithm.cliName(), algorithm);
-            X509Certificate certificate = pki.authority().sign(request.csr(), Role.PARTICIPANT, Duration.ofDays(1),
-                    List.of(), List.of());
-            IdentitySigner signer = IdentitySigner.fromKeyFile(request.keyFile());
-
-            byte[] signature = signer.sign(MESSAGE);
-
-            assertEquals(algorithm.signatureAlgorithm(), signer.signatureAlgorithm());
-            assertEquals(request.csr().getSubject().toString(), "CN=" + verifier.verify(certificate, MESSAGE,
-                    signature, PARTICIPANTS).name());
-        }
-    }
-
-    private X509Certificate certificate(String bank) throws Exception {
-        return PemFiles.readCertificate(pki.bank(bank).certificateFile());
-    }
+  private X509Certificate certificate(String bank) throws Exception {
+    return PemFiles.readCertificate(pki.bank(bank).certificateFile());
+  }
 }

@@ -19,30 +19,30 @@ import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
 /** Builds certificates the CA would never issue, signed by a real CA key, for negative tests. */
 final class TestCertificates {
-    private TestCertificates() {
-    }
+  private TestCertificates() {
+  }
 
-    static PKCS10CertificationRequest csr(String cn, KeyPair keys, String signatureAlgorithm) throws Exception {
-        return new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + cn), keys.getPublic())
-                .build(new JcaContentSignerBuilder(signatureAlgorithm).build(keys.getPrivate()));
-    }
+  static PKCS10CertificationRequest csr(String cn, KeyPair keys, String signatureAlgorithm) throws Exception {
+    return new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + cn), keys.getPublic())
+        .build(new JcaContentSignerBuilder(signatureAlgorithm).build(keys.getPrivate()));
+  }
 
-    /**
-     * An end-entity certificate with the given subject, signed by the CA in {@code caDir}, with a
-     * role extension only if {@code role} is not null.
-     */
-    static X509Certificate issueRaw(Path caDir, String subject, Role role) throws Exception {
-        X509Certificate ca = PemFiles.readCertificate(caDir.resolve(CertificateAuthority.CERTIFICATE_FILE));
-        PrivateKey caKey = PemFiles.readPrivateKey(caDir.resolve(CertificateAuthority.KEY_FILE));
-        KeyPair keys = KeyAlgorithm.EC_P256.generateKeyPair();
-        Instant now = Instant.now();
-        JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(ca, BigInteger.valueOf(now.toEpochMilli()),
-                Date.from(now.minusSeconds(60)), Date.from(now.plusSeconds(3600)), new X500Principal(subject), keys.getPublic());
-        builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-        if (role != null) {
-            builder.addExtension(RoleExtension.extension(role));
-        }
-        return new JcaX509CertificateConverter().getCertificate(
-                builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(caKey)));
+  /**
+   * An end-entity certificate with the given subject, signed by the CA in {@code caDir}, with a
+   * role extension only if {@code role} is not null.
+   */
+  static X509Certificate issueRaw(Path caDir, String subject, Role role) throws Exception {
+    X509Certificate ca = PemFiles.readCertificate(caDir.resolve(CertificateAuthority.CERTIFICATE_FILE));
+    PrivateKey caKey = PemFiles.readPrivateKey(caDir.resolve(CertificateAuthority.KEY_FILE));
+    KeyPair keys = KeyAlgorithm.EC_P256.generateKeyPair();
+    Instant now = Instant.now();
+    JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(ca, BigInteger.valueOf(now.toEpochMilli()),
+        Date.from(now.minusSeconds(60)), Date.from(now.plusSeconds(3600)), new X500Principal(subject), keys.getPublic());
+    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+    if (role != null) {
+      builder.addExtension(RoleExtension.extension(role));
     }
+    return new JcaX509CertificateConverter().getCertificate(
+        builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(caKey)));
+  }
 }

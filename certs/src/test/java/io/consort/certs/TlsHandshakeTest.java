@@ -29,102 +29,102 @@ import org.junit.jupiter.api.io.TempDir;
 /** Real TLS 1.3 mutual-auth handshakes with the JDK provider, using only the files on disk. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TlsHandshakeTest {
-    private Path dir;
-    private DemoPki consortium;
-    private DemoPki foreign;
-    private final ExecutorService executor = Executors.newSingleThreadExecutor();
+  private Path dir;
+  private DemoPki consortium;
+  private DemoPki foreign;
+  private final ExecutorService executor = Executors.newSingleThreadExecutor();
 
-    @BeforeAll
-    void createPki(@TempDir Path tempDir) throws Exception {
-        dir = tempDir;
-        consortium = DemoPki.create(dir.resolve("consortium"), "coordinator", List.of("bank-1", "bank-2"));
-        foreign = DemoPki.createForeign(dir.resolve("foreign"), List.of("bank-1"));
+  @BeforeAll
+  void createPki(@TempDir Path tempDir) throws Exception {
+    dir = tempDir;
+    consortium = DemoPki.create(dir.resolve("consortium"), "coordinator", List.of("bank-1", "bank-2"));
+    foreign = DemoPki.createForeign(dir.resolve("foreign"), List.of("bank-1"));
+  }
+
+  @AfterAll
+  void stop() {
+    executor.shutdownNow();
+  }
+
+  @Test
+  void handshake_succeeds_forConsortiumBank_andServerSeesItsIdentity() throws Exception {
+    Future<PeerIdentity> server = serveOnce(consortium.coordinator());
+    String protocol = connect(consortium.bank("bank-1"));
+
+    assertEquals("TLSv1.3", protocol);
+    PeerIdentity peer = server.get(10, TimeUnit.SECONDS);
+    assertEquals("bank-1", peer.name());
+    assertEquals(Role.PARTICIPANT, peer.role());
+  }
+
+  @Test
+  void handshake_fails_forBankOfAnotherCa() throws Exception {
+    Future<PeerIdentity> server = serveOnce(consortium.coordinator());
+
+    assertThrows(SSLHandshakeException.class, () -> connect(foreign.bank("bank-1")));
+    assertThrows(Exception.class, () -> server.get(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void handshake_fails_forRevokedBank() throws Exception {
+    DemoPki pki = DemoPki.create(dir.resolve("revocation"), "coordinator", List.of("bank-1"));
+    pki.revokeAndPublish("bank-1", RevocationReason.KEY_COMPROMISE);
+    Future<PeerIdentity> server = serveOnce(pki.coordinator());
+
+    assertThrows(SSLHandshakeException.class, () -> connect(pki.bank("bank-1")));
+    assertThrows(Exception.class, () -> server.get(10, TimeUnit.SECONDS));
+  }
+
+  /** Accepts one connection, requires a client certificate, validates it, echoes one byte. */
+  private Future<PeerIdentity> serveOnce(TlsMaterial material) throws Exception {
+    SSLServerSocket listener = (SSLServerSocket) material.jdkSslContext().getServerSocketFactory()
+        .createServerSocket(0, 1, InetAddress.getLoopbackAddress());
+    listener.setNeedClientAuth(true);
+    listener.setEnabledProtocols(new String[] {"TLSv1.3"});
+    port = listener.getLocalPort();
+    CertificateValidator validator = CertificateValidator.forMaterial(material);
+    CompletableFuture<PeerIdentity> result = new CompletableFuture<>();
+    executor.submit(() -> {
+      try (listener; SSLSocket socket = (SSLSocket) listener.accept()) {
+        socket.setSoTimeout(10_000);
+        socket.startHandshake();
+        PeerIdentity peer = validator.validate(socket.getSession().getPeerCertificates(),
+            EnumSet.of(Role.PARTICIPANT));
+        OutputStream out = socket.getOutputStream();
+        out.write(socket.getInputStream().read());
+        out.flush();
+        result.complete(peer);
+      } catch (Exception e) {
+        result.completeExceptionally(e);
+      }
+    });
+    return result;
+  }
+
+  private int port;
+
+  /** Connects as a client with hostname verification of the coordinator's SAN; returns the protocol. */
+  private String connect(TlsMaterial material) throws Exception {
+    try (SSLSocket socket = (SSLSocket) material.jdkSslContext().getSocketFactory()
+        .createSocket("localhost", port)) {
+      socket.setSoTimeout(10_000);
+      SSLParameters parameters = socket.getSSLParameters();
+      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+      parameters.setServerNames(List.of(new SNIHostName("localhost")));
+      parameters.setProtocols(new String[] {"TLSv1.3"});
+      socket.setSSLParameters(parameters);
+      socket.startHandshake();
+      // In TLS 1.3 the server checks the client certificate after the client's handshake
+      // finishes, so a refused client only notices on its first read.
+      OutputStream out = socket.getOutputStream();
+      out.write(42);
+      out.flush();
+      InputStream in = socket.getInputStream();
+      int echoed = in.read();
+      if (echoed != 42) {
+        throw new IOException("expected the echoed byte 42 but read " + echoed);
+      }
+      return socket.getSession().getProtocol();
     }
-
-    @AfterAll
-    void stop() {
-        executor.shutdownNow();
-    }
-
-    @Test
-    void handshake_succeeds_forConsortiumBank_andServerSeesItsIdentity() throws Exception {
-        Future<PeerIdentity> server = serveOnce(consortium.coordinator());
-        String protocol = connect(consortium.bank("bank-1"));
-
-        assertEquals("TLSv1.3", protocol);
-        PeerIdentity peer = server.get(10, TimeUnit.SECONDS);
-        assertEquals("bank-1", peer.name());
-        assertEquals(Role.PARTICIPANT, peer.role());
-    }
-
-    @Test
-    void handshake_fails_forBankOfAnotherCa() throws Exception {
-        Future<PeerIdentity> server = serveOnce(consortium.coordinator());
-
-        assertThrows(SSLHandshakeException.class, () -> connect(foreign.bank("bank-1")));
-        assertThrows(Exception.class, () -> server.get(10, TimeUnit.SECONDS));
-    }
-
-    @Test
-    void handshake_fails_forRevokedBank() throws Exception {
-        DemoPki pki = DemoPki.create(dir.resolve("revocation"), "coordinator", List.of("bank-1"));
-        pki.revokeAndPublish("bank-1", RevocationReason.KEY_COMPROMISE);
-        Future<PeerIdentity> server = serveOnce(pki.coordinator());
-
-        assertThrows(SSLHandshakeException.class, () -> connect(pki.bank("bank-1")));
-        assertThrows(Exception.class, () -> server.get(10, TimeUnit.SECONDS));
-    }
-
-    /** Accepts one connection, requires a client certificate, validates it, echoes one byte. */
-    private Future<PeerIdentity> serveOnce(TlsMaterial material) throws Exception {
-        SSLServerSocket listener = (SSLServerSocket) material.jdkSslContext().getServerSocketFactory()
-                .createServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        listener.setNeedClientAuth(true);
-        listener.setEnabledProtocols(new String[] {"TLSv1.3"});
-        port = listener.getLocalPort();
-        CertificateValidator validator = CertificateValidator.forMaterial(material);
-        CompletableFuture<PeerIdentity> result = new CompletableFuture<>();
-        executor.submit(() -> {
-            try (listener; SSLSocket socket = (SSLSocket) listener.accept()) {
-                socket.setSoTimeout(10_000);
-                socket.startHandshake();
-                PeerIdentity peer = validator.validate(socket.getSession().getPeerCertificates(),
-                        EnumSet.of(Role.PARTICIPANT));
-                OutputStream out = socket.getOutputStream();
-                out.write(socket.getInputStream().read());
-                out.flush();
-                result.complete(peer);
-            } catch (Exception e) {
-                result.completeExceptionally(e);
-            }
-        });
-        return result;
-    }
-
-    private int port;
-
-    /** Connects as a client with hostname verification of the coordinator's SAN; returns the protocol. */
-    private String connect(TlsMaterial material) throws Exception {
-        try (SSLSocket socket = (SSLSocket) material.jdkSslContext().getSocketFactory()
-                .createSocket("localhost", port)) {
-            socket.setSoTimeout(10_000);
-            SSLParameters parameters = socket.getSSLParameters();
-            parameters.setEndpointIdentificationAlgorithm("HTTPS");
-            parameters.setServerNames(List.of(new SNIHostName("localhost")));
-            parameters.setProtocols(new String[] {"TLSv1.3"});
-            socket.setSSLParameters(parameters);
-            socket.startHandshake();
-            // In TLS 1.3 the server checks the client certificate after the client's handshake
-            // finishes, so a refused client only notices on its first read.
-            OutputStream out = socket.getOutputStream();
-            out.write(42);
-            out.flush();
-            InputStream in = socket.getInputStream();
-            int echoed = in.read();
-            if (echoed != 42) {
-                throw new IOException("expected the echoed byte 42 but read " + echoed);
-            }
-            return socket.getSession().getProtocol();
-        }
-    }
+  }
 }
