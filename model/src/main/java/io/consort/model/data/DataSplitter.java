@@ -1,0 +1,179 @@
+package io.consort.model.data;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Splits one data set among simulated banks and into train/test parts, deterministically from a
+ * seed. This is tooling for demos and experiments on public data, where reproducibility is the
+ * point; it never touches a real bank's rows, so seeded (non-cryptographic) randomness is right.
+ */
+public final class DataSplitter {
+  private DataSplitter() {}
+
+  /** A bank's rows divided for training and held-out evaluation. */
+  public record TrainTest(Table train, Table test) {}
+
+  /** Divides {@code table} among {@code banks} by {@code strategy}; each bank gets at least a row. */
+  public static List<Table> split(Table table, int banks, SplitStrategy strategy, long seed) {
+    if (banks <= 0 || banks > table.rows()) {
+      throw new IllegalArgumentException("cannot split " + table.rows() + " rows of "
+          + table.source() + " among " + banks + " banks");
+    }
+    SplittableRandom random = new SplittableRandom(seed);
+    List<List<Integer>> assignment;
+    if (strategy instanceof SplitStrategy.Iid) {
+      assignment = iid(table, banks, random);
+    } else if (strategy instanceof SplitStrategy.LabelSkew) {
+      assignment = labelSkew(table, banks, random);
+    } else {
+      assignment = byColumn(table, banks, ((SplitStrategy.ByColumn) strategy).column());
+    }
+    List<Table> out = new ArrayList<>();
+    for (int b = 0; b < banks; b++) {
+      if (assignment.get(b).isEmpty()) {
+        throw new IllegalArgumentException("split " + strategy + " leaves bank " + b
+            + " of " + banks + " without rows");
+      }
+      out.add(table.select(toArray(assignment.get(b)),
+          table.source() + " bank " + (b + 1) + " of " + banks));
+    }
+    return out;
+  }
+
+  /** Parses the strategy ({@code iid}, {@code label-skew}, {@code by-column:COL}) and splits. */
+  public static List<Table> split(Table table, int banks, String strategy, long seed) {
+    return split(table, banks, SplitStrategy.parse(strategy), seed);
+  }
+
+  /**
+   * A stratified split: {@code round(testFraction * n)} rows of each class go to the test part, so
+   * both parts keep the table's positive rate.
+   */
+  public static TrainTest trainTest(Table table, double testFraction, long seed) {
+    if (!(testFraction > 0 && testFraction < 1)) {
+      throw new IllegalArgumentException("testFraction must be in (0, 1), got " + testFraction);
+    }
+    SplittableRandom random = new SplittableRandom(seed);
+    List<Integer> train = new ArrayList<>();
+    List<Integer> test = new ArrayList<>();
+    for (List<Integer> rows : byClass(table, random)) {
+      int testRows = (int) Math.round(testFraction * rows.size());
+      test.addAll(rows.subList(0, testRows));
+      train.addAll(rows.subList(testRows, rows.size()));
+    }
+    if (train.isEmpty() || test.isEmpty()) {
+      throw new IllegalArgumentException("test fraction " + testFraction + " of "
+          + table.rows() + " rows leaves an empty train or test part");
+    }
+    return new TrainTest(table.select(toArray(train), table.source() + " (train)"),
+        table.select(toArray(test), table.source() + " (test)"));
+  }
+
+  private static List<List<Integer>> iid(Table table, int banks, SplittableRandom random) {
+    List<Integer> rows = new ArrayList<>();
+    for (int r = 0; r < table.rows(); r++) {
+      rows.add(r);
+    }
+    shuffle(rows, random);
+    return deal(rows, banks, equalShares(banks));
+  }
+
+  private static List<List<Integer>> labelSkew(Table table, int banks, SplittableRandom random) {
+    List<List<Integer>> classes = byClass(table, random);
+    double[] positiveShares = new double[banks];
+    double[] negativeShares = new double[banks];
+    double total = banks * (banks + 1) / 2.0;
+    for (int b = 0; b < banks; b++) {
+      positiveShares[b] = (b + 1) / total;
+      negativeShares[b] = (banks - b) / total;
+    }
+    List<List<Integer>> positives = deal(classes.get(0), banks, positiveShares);
+    List<List<Integer>> negatives = deal(classes.get(1), banks, negativeShares);
+    for (int b = 0; b < banks; b++) {
+      positives.get(b).addAll(negatives.get(b));
+      shuffle(positives.get(b), random);
+    }
+    return positives;
+  }
+
+  private static List<List<Integer>> byColumn(Table table, int banks, String column) {
+    Map<String, List<Integer>> groups = new LinkedHashMap<>();
+    for (int r = 0; r < table.rows(); r++) {
+      groups.computeIfAbsent(table.value(column, r), v -> new ArrayList<>()).add(r);
+    }
+    if (groups.size() < banks) {
+      throw new IllegalArgumentException("column '" + column + "' has " + groups.size()
+          + " distinct values, fewer than the " + banks + " banks to fill");
+    }
+    List<Map.Entry<String, List<Integer>>> ordered = new ArrayList<>(groups.entrySet());
+    ordered.sort(Comparator.comparing((Map.Entry<String, List<Integer>> e) -> -e.getValue().size())
+        .thenComparing(Map.Entry::getKey));
+    List<List<Integer>> out = emptyLists(banks);
+    for (Map.Entry<String, List<Integer>> group : ordered) {
+      List<Integer> smallest = out.get(0);
+      for (List<Integer> bank : out) {
+        if (bank.size() < smallest.size()) {
+          smallest = bank;
+        }
+      }
+      smallest.addAll(group.getValue());
+    }
+    return out;
+  }
+
+  /** Positive rows then negative rows, each shuffled. */
+  private static List<List<Integer>> byClass(Table table, SplittableRandom random) {
+    List<Integer> positives = new ArrayList<>();
+    List<Integer> negatives = new ArrayList<>();
+    for (int r = 0; r < table.rows(); r++) {
+      (table.isPositive(r) ? positives : negatives).add(r);
+    }
+    shuffle(positives, random);
+    shuffle(negatives, random);
+    return List.of(positives, negatives);
+  }
+
+  /** Consecutive slices of {@code rows} with sizes proportional to {@code shares}. */
+  private static List<List<Integer>> deal(List<Integer> rows, int banks, double[] shares) {
+    List<List<Integer>> out = emptyLists(banks);
+    double cumulative = 0;
+    int start = 0;
+    for (int b = 0; b < banks; b++) {
+      cumulative += shares[b];
+      int end = b == banks - 1 ? rows.size() : (int) Math.round(cumulative * rows.size());
+      out.get(b).addAll(rows.subList(start, end));
+      start = end;
+    }
+    return out;
+  }
+
+  private static double[] equalShares(int banks) {
+    double[] shares = new double[banks];
+    java.util.Arrays.fill(shares, 1.0 / banks);
+    return shares;
+  }
+
+  private static List<List<Integer>> emptyLists(int n) {
+    List<List<Integer>> lists = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      lists.add(new ArrayList<>());
+    }
+    return lists;
+  }
+
+  private static void shuffle(List<Integer> list, SplittableRandom random) {
+    for (int i = list.size() - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      list.set(i, list.set(j, list.get(i)));
+    }
+  }
+
+  private static int[] toArray(List<Integer> list) {
+    return list.stream().mapToInt(Integer::intValue).toArray();
+  }
+}

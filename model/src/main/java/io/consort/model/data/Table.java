@@ -1,0 +1,231 @@
+package io.consort.model.data;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The validated rows of one data set, stored column by column: numeric columns as doubles,
+ * categorical columns as small integer codes into a per-column dictionary of the values seen (so a
+ * million rows of "radio/tv" cost a million ints, not a million strings), and the label as a
+ * positive/negative flag. Immutable once built.
+ */
+public final class Table {
+  private final DataSchema schema;
+  private final String source;
+  private final int rows;
+  private final double[][] numeric;
+  private final int[][] codes;
+  private final List<List<String>> dictionaries;
+  private final boolean[] positive;
+
+  private Table(
+      DataSchema schema,
+      String source,
+      int rows,
+      double[][] numeric,
+      int[][] codes,
+      List<List<String>> dictionaries,
+      boolean[] positive) {
+    this.schema = schema;
+    this.source = source;
+    this.rows = rows;
+    this.numeric = numeric;
+    this.codes = codes;
+    this.dictionaries = dictionaries;
+    this.positive = positive;
+  }
+
+  public DataSchema schema() {
+    return schema;
+  }
+
+  /** Where the rows came from (a file name, or a description of a split), for error messages. */
+  public String source() {
+    return source;
+  }
+
+  public int rows() {
+    return rows;
+  }
+
+  public int positives() {
+    int count = 0;
+    for (int r = 0; r < rows; r++) {
+      if (positive[r]) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Value of the {@code column}-th numeric column (schema order) in {@code row}. */
+  public double numeric(int column, int row) {
+    checkRow(row);
+    return numeric[column][row];
+  }
+
+  /** Value of the {@code column}-th categorical column (schema order) in {@code row}. */
+  public String category(int column, int row) {
+    checkRow(row);
+    return dictionaries.get(column).get(codes[column][row]);
+  }
+
+  /** The distinct values seen in a categorical column; {@link #categoryCode} indexes this list. */
+  public List<String> observedCategories(int column) {
+    return dictionaries.get(column);
+  }
+
+  public int categoryCode(int column, int row) {
+    checkRow(row);
+    return codes[column][row];
+  }
+
+  public boolean isPositive(int row) {
+    checkRow(row);
+    return positive[row];
+  }
+
+  /** The raw value of any schema column (feature or label) as text, e.g. to group rows by it. */
+  public String value(String column, int row) {
+    int n = schema.numericColumns().indexOf(column);
+    if (n >= 0) {
+      return Double.toString(numeric(n, row));
+    }
+    for (int c = 0; c < schema.categoricalColumns().size(); c++) {
+      if (schema.categoricalColumns().get(c).name().equals(column)) {
+        return category(c, row);
+      }
+    }
+    if (schema.labelColumn().equals(column)) {
+      return isPositive(row) ? schema.positiveClass() : "not " + schema.positiveClass();
+    }
+    throw new IllegalArgumentException(
+        "column '" + column + "' is not in the schema of " + source + "; schema columns: "
+            + schema.featureColumns() + " and label '" + schema.labelColumn() + "'");
+  }
+
+  /** A new table of the given rows (in the given order; repeats allowed). */
+  public Table select(int[] rowIndexes, String newSource) {
+    double[][] n = new double[numeric.length][rowIndexes.length];
+    int[][] c = new int[codes.length][rowIndexes.length];
+    boolean[] p = new boolean[rowIndexes.length];
+    for (int i = 0; i < rowIndexes.length; i++) {
+      int r = rowIndexes[i];
+      checkRow(r);
+      for (int j = 0; j < numeric.length; j++) {
+        n[j][i] = numeric[j][r];
+      }
+      for (int j = 0; j < codes.length; j++) {
+        c[j][i] = codes[j][r];
+      }
+      p[i] = positive[r];
+    }
+    return new Table(schema, newSource, rowIndexes.length, n, c, dictionaries, p);
+  }
+
+  /** Concatenates tables with the same schema (e.g. pooling banks for a centralised baseline). */
+  public static Table concat(List<Table> tables, String newSource) {
+    if (tables.isEmpty()) {
+      throw new IllegalArgumentException("nothing to concatenate");
+    }
+    Builder builder = new Builder(tables.get(0).schema, newSource);
+    for (Table t : tables) {
+      if (!t.schema.equals(builder.schema)) {
+        throw new IllegalArgumentException(
+            "cannot concatenate " + t.source + ": its schema differs from " + tables.get(0).source);
+      }
+      String[] cats = new String[t.codes.length];
+      double[] nums = new double[t.numeric.length];
+      for (int r = 0; r < t.rows; r++) {
+        for (int j = 0; j < nums.length; j++) {
+          nums[j] = t.numeric[j][r];
+        }
+        for (int j = 0; j < cats.length; j++) {
+          cats[j] = t.category(j, r);
+        }
+        builder.add(nums, cats, t.positive[r]);
+      }
+    }
+    return builder.build();
+  }
+
+  private void checkRow(int row) {
+    Objects.checkIndex(row, rows);
+  }
+
+  /** Appends validated rows one at a time, growing its arrays geometrically. */
+  public static final class Builder {
+    private final DataSchema schema;
+    private final String source;
+    private final List<Map<String, Integer>> codeOf = new ArrayList<>();
+    private final List<List<String>> dictionaries = new ArrayList<>();
+    private double[][] numeric;
+    private int[][] codes;
+    private boolean[] positive = new boolean[16];
+    private int rows;
+
+    public Builder(DataSchema schema, String source) {
+      this.schema = Objects.requireNonNull(schema, "schema");
+      this.source = Objects.requireNonNull(source, "source");
+      numeric = new double[schema.numericColumns().size()][16];
+      codes = new int[schema.categoricalColumns().size()][16];
+      for (int c = 0; c < codes.length; c++) {
+        codeOf.add(new HashMap<>());
+        dictionaries.add(new ArrayList<>());
+      }
+    }
+
+    /**
+     * Adds one row. Values must already be validated: numeric values finite, categories allowed.
+     * Arrays are indexed in schema order.
+     */
+    public Builder add(double[] numericValues, String[] categories, boolean isPositive) {
+      if (rows == positive.length) {
+        int capacity = Math.max(16, rows + (rows >> 1));
+        positive = Arrays.copyOf(positive, capacity);
+        for (int j = 0; j < numeric.length; j++) {
+          numeric[j] = Arrays.copyOf(numeric[j], capacity);
+        }
+        for (int j = 0; j < codes.length; j++) {
+          codes[j] = Arrays.copyOf(codes[j], capacity);
+        }
+      }
+      for (int j = 0; j < numeric.length; j++) {
+        numeric[j][rows] = numericValues[j];
+      }
+      for (int j = 0; j < codes.length; j++) {
+        List<String> dictionary = dictionaries.get(j);
+        codes[j][rows] =
+            codeOf.get(j).computeIfAbsent(categories[j], v -> {
+              dictionary.add(v);
+              return dictionary.size() - 1;
+            });
+      }
+      positive[rows] = isPositive;
+      rows++;
+      return this;
+    }
+
+    public int rows() {
+      return rows;
+    }
+
+    public Table build() {
+      double[][] n = new double[numeric.length][];
+      for (int j = 0; j < n.length; j++) {
+        n[j] = Arrays.copyOf(numeric[j], rows);
+      }
+      int[][] c = new int[codes.length][];
+      for (int j = 0; j < c.length; j++) {
+        c[j] = Arrays.copyOf(codes[j], rows);
+      }
+      List<List<String>> dicts = new ArrayList<>();
+      dictionaries.forEach(d -> dicts.add(List.copyOf(d)));
+      return new Table(schema, source, rows, n, c, List.copyOf(dicts), Arrays.copyOf(positive, rows));
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package io.consort.model.train;
+
+import java.nio.ByteBuffer;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.random.RandomGenerator;
+
+/**
+ * Uniform random values drawn from a {@link SecureRandom} in 8 KiB blocks. A DRBG's cost is mostly
+ * per call, so DP-SGD's thousands of draws per step (Poisson sampling, noise for every parameter)
+ * would be dominated by call overhead if each value were a separate {@code nextLong()}. The bytes
+ * are the SecureRandom's own; buffering changes nothing about their quality. Not thread-safe.
+ */
+final class BufferedSecureRandom implements RandomGenerator {
+  private static final int BLOCK_BYTES = 8192;
+  private final SecureRandom source;
+  private final ByteBuffer block = ByteBuffer.allocate(BLOCK_BYTES);
+
+  BufferedSecureRandom(SecureRandom source) {
+    this.source = source;
+    block.position(BLOCK_BYTES);
+  }
+
+  /**
+   * The JDK's NIST SP 800-90A DRBG (Hash_DRBG, SHA-256), which measured several times faster here
+   * than the NativePRNG default; falls back to the platform default if a provider lacks it.
+   */
+  static BufferedSecureRandom create() {
+    SecureRandom source;
+    try {
+      source = SecureRandom.getInstance("DRBG");
+    } catch (NoSuchAlgorithmException e) {
+      source = new SecureRandom();
+    }
+    return new BufferedSecureRandom(source);
+  }
+
+  @Override
+  public long nextLong() {
+    if (block.remaining() < Long.BYTES) {
+      source.nextBytes(block.array());
+      block.clear();
+    }
+    return block.getLong();
+  }
+}

@@ -1,0 +1,204 @@
+package io.consort.model.train;
+
+import io.consort.model.features.EncodedData;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+
+/**
+ * Trains one bank's copy of the global model on that bank's rows. Create one per bank and job; call
+ * {@link #train} once per round. Batch and gradient buffers are allocated once and reused.
+ *
+ * <p>Without DP: each epoch shuffles the rows and walks them in batches of
+ * {@link ModelSpec#batchSize()}; each step's gradient is the batch mean. With DP-SGD
+ * ({@link DpSgdConfig}): each step Poisson-samples its batch with CSPRNG uniforms, clips each
+ * example's gradient, adds Gaussian noise to the sum and divides by the expected batch size;
+ * {@code epochs} becomes {@code round(epochs / q)} steps.
+ *
+ * <p>Randomness: the default constructor draws from a SecureRandom DRBG (shuffle seeds, Poisson
+ * sampling, noise). Seeded generators are for tests and reproducible simulations only. Not
+ * thread-safe; run one round at a time.
+ */
+public final class LocalTrainer {
+  private final ModelSpec spec;
+  private final EncodedData data;
+  private final DenseNetwork network;
+  private final AdamOptimizer adam;
+  private final RandomGenerator randomness;
+  private final GaussianNoise noise;
+  private final float[] gradient;
+  private final int[] order;
+
+  /** A trainer with production randomness: SecureRandom for sampling, shuffling and noise. */
+  public LocalTrainer(ModelSpec spec, EncodedData trainData) {
+    this(spec, trainData, BufferedSecureRandom.create(), GaussianNoise.secure());
+  }
+
+  /**
+   * A trainer with the given randomness. {@code randomness} seeds each round's shuffle and draws
+   * Poisson samples; with DP-SGD in production it must be cryptographically secure, as must
+   * {@code noise}.
+   */
+  public LocalTrainer(ModelSpec spec, EncodedData trainData, RandomGenerator randomness,
+      GaussianNoise noise) {
+    this.spec = Objects.requireNonNull(spec, "spec");
+    this.data = Objects.requireNonNull(trainData, "trainData");
+    this.randomness = Objects.requireNonNull(randomness, "randomness");
+    this.noise = Objects.requireNonNull(noise, "noise");
+    if (trainData.rows() == 0) {
+      throw new IllegalArgumentException("no training rows");
+    }
+    network = new DenseNetwork(spec.layerSizes(trainData.features()));
+    adam = new AdamOptimizer(network.parameterCount(), spec.learningRate());
+    gradient = new float[network.parameterCount()];
+    order = new int[trainData.rows()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+  }
+
+  public ModelSpec spec() {
+    return spec;
+  }
+
+  public int parameterCount() {
+    return network.parameterCount();
+  }
+
+  public int trainingRows() {
+    return data.rows();
+  }
+
+  /**
+   * One round: starts from {@code globalParameters} (not modified) and returns the bank's new
+   * parameters after {@code epochs} passes (expected passes with DP-SGD).
+   */
+  public TrainingResult train(float[] globalParameters, int epochs, TrainingOptions options) {
+    if (globalParameters.length != network.parameterCount()) {
+      throw new IllegalArgumentException("the model has " + network.parameterCount()
+          + " parameters, got " + globalParameters.length);
+    }
+    if (epochs <= 0) {
+      throw new IllegalArgumentException("epochs must be positive, got " + epochs);
+    }
+    if (options.optimizerState() == TrainingOptions.OptimizerState.RESET_EACH_ROUND) {
+      adam.reset();
+    }
+    float[] parameters = globalParameters.clone();
+    return options.dp().isPresent()
+        ? trainDpSgd(parameters, options.dp().get().stepsFor(epochs), options.dp().get())
+        : trainStandard(parameters, epochs);
+  }
+
+  private TrainingResult trainStandard(float[] parameters, int epochs) {
+    int rows = data.rows();
+    int batch = Math.min(spec.batchSize(), rows);
+    // Shuffling needs unpredictability only in the aggregate, so a fast generator seeded from the
+    // (secure) source per round suffices.
+    SplittableRandom shuffle = new SplittableRandom(randomness.nextLong());
+    double lossSum = 0;
+    int steps = 0;
+    long examples = 0;
+    for (int epoch = 0; epoch < epochs; epoch++) {
+      for (int i = rows - 1; i > 0; i--) {
+        int j = shuffle.nextInt(i + 1);
+        int t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+      }
+      for (int start = 0; start < rows; start += batch) {
+        int k = Math.min(batch, rows - start);
+        gatherRows(order, start, k);
+        network.forward(parameters, k);
+        double loss = network.backward(parameters, k, 0, gradient);
+        applyStep(parameters, 1.0 / k);
+        lossSum += loss / k;
+        examples += k;
+        steps++;
+      }
+    }
+    return new TrainingResult(parameters, examples, steps, lossSum / steps);
+  }
+
+  private TrainingResult trainDpSgd(float[] parameters, int steps, DpSgdConfig dp) {
+    int rows = data.rows();
+    double expectedBatch = dp.samplingRate() * rows;
+    double sigma = dp.noiseMultiplier() * dp.clipNorm();
+    // Poisson sampling by geometric gaps: including each row independently with probability q is
+    // the same as skipping Geometric(q) rows between inclusions, which needs about q * rows
+    // uniforms per step instead of rows.
+    double logMiss = Math.log1p(-dp.samplingRate());
+    double lossSum = 0;
+    int lossSteps = 0;
+    long examples = 0;
+    for (int s = 0; s < steps; s++) {
+      int k = 0;
+      int next = nextGap(logMiss);
+      while (next < rows) {
+        order[k++] = next;
+        next += 1 + nextGap(logMiss);
+      }
+      gatherRows(order, 0, k);
+      double loss = 0;
+      if (k > 0) {
+        network.forward(parameters, k);
+        loss = network.backward(parameters, k, dp.clipNorm(), gradient);
+      } else {
+        java.util.Arrays.fill(gradient, 0f);
+      }
+      // Noise goes on the sum even for an empty batch: the accountant counts every step.
+      if (sigma > 0) {
+        noise.addTo(gradient, gradient.length, sigma);
+      }
+      applyStep(parameters, 1.0 / expectedBatch);
+      if (k > 0) {
+        lossSum += loss / k;
+        lossSteps++;
+      }
+      examples += k;
+    }
+    return new TrainingResult(parameters, examples, steps, lossSteps == 0 ? Double.NaN
+        : lossSum / lossSteps);
+  }
+
+  /** The number of rows to skip before the next Poisson-sampled row (0 when q = 1). */
+  private int nextGap(double logMiss) {
+    if (logMiss == Double.NEGATIVE_INFINITY) {
+      return 0;
+    }
+    // 1 - U is in (0, 1], so the logarithm is finite.
+    double u = 1.0 - (randomness.nextLong() >>> 11) * 0x1.0p-53;
+    double gap = Math.floor(Math.log(u) / logMiss);
+    return gap >= Integer.MAX_VALUE ? Integer.MAX_VALUE - 1 : (int) gap;
+  }
+
+  private void gatherRows(int[] indexes, int from, int k) {
+    int features = data.features();
+    float[] x = network.inputBuffer(k);
+    float[] y = network.labelBuffer(k);
+    float[] sourceX = data.x();
+    float[] sourceY = data.y();
+    for (int r = 0; r < k; r++) {
+      int row = indexes[from + r];
+      System.arraycopy(sourceX, row * features, x, r * features, features);
+      y[r] = sourceY[row];
+    }
+  }
+
+  /** gradient *= scale, plus the L2 term on weights (data-independent, so free under DP), Adam. */
+  private void applyStep(float[] parameters, double scale) {
+    float s = (float) scale;
+    for (int i = 0; i < gradient.length; i++) {
+      gradient[i] *= s;
+    }
+    if (spec.l2() > 0) {
+      network.addL2(parameters, gradient, (float) spec.l2());
+    }
+    adam.step(parameters, gradient);
+  }
+
+  /** Scores of {@code data} under {@code parameters}: sigmoid outputs in [0, 1]. */
+  public float[] predict(float[] parameters, EncodedData rows) {
+    return Predictor.predict(spec, parameters, rows);
+  }
+}
