@@ -17,15 +17,25 @@ import org.junit.jupiter.api.Test;
 /**
  * Noise must come from {@link java.security.SecureRandom}. Scans production sources: in the privacy
  * module any non-cryptographic generator fails the build; in model, participant, coordinator and secagg
- * (when present) a file fails if it uses one and mentions noise, Gaussian, Laplace or DP, since those
- * modules may legitimately shuffle data with a seeded generator.
+ * (when present) a file fails if it uses java.util.Random, ThreadLocalRandom or Math.random and mentions
+ * noise, Gaussian, Laplace, DP-SGD or epsilon. (Those modules may shuffle data with a fast generator
+ * seeded from SecureRandom, which is not noise; the check is textual and cannot follow data flow.)
  */
 class NoInsecureRandomnessTest {
 
-  /** java.util.Random itself (not SecureRandom), its siblings, and Math.random. */
+  /**
+   * java.util.Random itself (not SecureRandom), ThreadLocalRandom and Math.random: never acceptable for
+   * noise anywhere.
+   */
   static final Pattern INSECURE = Pattern.compile(
-      "java\\.util\\.Random(?![A-Za-z0-9_])|(?<![A-Za-z0-9_.])new\\s+Random\\s*\\(|\\bThreadLocalRandom\\b"
-          + "|\\bSplittableRandom\\b|Math\\.random\\s*\\(|java\\.util\\.random\\.");
+      "java\\.util\\.Random(?![A-Za-z0-9_])|(?<![A-Za-z0-9_.])new\\s+Random\\s*\\("
+          + "|\\bThreadLocalRandom\\b|Math\\.random\\s*\\(");
+  /**
+   * In the privacy module also any other non-cryptographic generator (SplittableRandom, the JDK 17
+   * RandomGenerator factories). The RandomGenerator interface alone is fine: SecureRandom implements it.
+   */
+  static final Pattern INSECURE_IN_PRIVACY = Pattern.compile(INSECURE.pattern()
+      + "|\\bSplittableRandom\\b|RandomGenerator\\s*\\.\\s*(of|getDefault)\\s*\\(|\\bRandomGeneratorFactory\\b");
   private static final Pattern NOISE_CONTEXT = Pattern.compile("noise|gaussian|laplace|dp-sgd|dpsgd|epsilon");
   private static final Pattern BLOCK_COMMENT = Pattern.compile("/\\*.*?\\*/", Pattern.DOTALL);
   private static final Pattern LINE_COMMENT = Pattern.compile("//[^\\n]*");
@@ -33,10 +43,10 @@ class NoInsecureRandomnessTest {
   @Test
   void productionSources_useSecureRandomForNoise() throws IOException {
     Path moduleRoot = Path.of("").toAbsolutePath();
-    List<String> offenders = new ArrayList<>(scan(moduleRoot.resolve("src/main/java"), false));
+    List<String> offenders = new ArrayList<>(scan(moduleRoot.resolve("src/main/java"), INSECURE_IN_PRIVACY, false));
     assertTrue(Files.isDirectory(moduleRoot.resolve("src/main/java/io/consort/privacy")), "scan root found");
     for (String other : new String[] {"model", "participant", "coordinator", "secagg"}) {
-      offenders.addAll(scan(moduleRoot.resolveSibling(other).resolve("src/main/java"), true));
+      offenders.addAll(scan(moduleRoot.resolveSibling(other).resolve("src/main/java"), INSECURE, true));
     }
     assertTrue(offenders.isEmpty(), "non-cryptographic randomness used for noise in: " + offenders);
   }
@@ -48,13 +58,15 @@ class NoInsecureRandomnessTest {
     assertTrue(INSECURE.matcher(code("ThreadLocalRandom.current()")).find());
     assertFalse(INSECURE.matcher(code("import java.security.SecureRandom; new SecureRandom();")).find());
     assertFalse(INSECURE.matcher(code("/* never java.util.Random */ // nor new Random(1)")).find());
+    assertTrue(INSECURE_IN_PRIVACY.matcher(code("new SplittableRandom(7)")).find());
+    assertFalse(INSECURE_IN_PRIVACY.matcher(code("import java.util.random.RandomGenerator;")).find());
   }
 
   private static String code(String source) {
     return LINE_COMMENT.matcher(BLOCK_COMMENT.matcher(source).replaceAll(" ")).replaceAll(" ");
   }
 
-  private static List<String> scan(Path root, boolean onlyNoiseFiles) throws IOException {
+  private static List<String> scan(Path root, Pattern insecure, boolean onlyNoiseFiles) throws IOException {
     List<String> offenders = new ArrayList<>();
     if (!Files.isDirectory(root)) {
       return offenders;
@@ -62,7 +74,7 @@ class NoInsecureRandomnessTest {
     try (Stream<Path> files = Files.walk(root)) {
       for (Path file : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".java"))::iterator) {
         String source = code(Files.readString(file, StandardCharsets.UTF_8));
-        if (!INSECURE.matcher(source).find()) {
+        if (!insecure.matcher(source).find()) {
           continue;
         }
         if (onlyNoiseFiles && !NOISE_CONTEXT.matcher(source.toLowerCase(Locale.ROOT)).find()) {

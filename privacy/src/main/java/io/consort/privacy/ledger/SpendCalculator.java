@@ -1,0 +1,95 @@
+package io.consort.privacy.ledger;
+
+import io.consort.privacy.accounting.RdpAccountant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Computes each bank's spend entry by entry, keeping every bank's composed RDP curve per unit so that
+ * each entry costs one evaluation per mechanism rather than a replay of the whole history. Used by the
+ * coordinator to fill new entries, by the verifier to re-account a ledger, and by a bank to check the
+ * spend it is asked to countersign.
+ */
+public final class SpendCalculator {
+
+  /**
+   * The accounting every spend in the ledger follows: RDP composition, default orders (1.1..10.9,
+   * 11..63, 128, 256, 512, 1024), improved conversion. Entries naming anything else are refused.
+   */
+  public static final String ACCOUNTING = "rdp-improved-default-orders-v1";
+
+  private final RdpAccountant accountant = RdpAccountant.defaults();
+  private final Map<String, double[]> recordRdp = new HashMap<>();
+  private final Map<String, double[]> bankRdp = new HashMap<>();
+
+  /** Spends after all of {@code entries}, applied in order (a bank replaying its local copy). */
+  public static SpendCalculator replay(List<LedgerEntry> entries) {
+    SpendCalculator calculator = new SpendCalculator();
+    for (LedgerEntry entry : entries) {
+      calculator.apply(entry.participatingBanks(), entry.mechanisms(), entry.delta());
+    }
+    return calculator;
+  }
+
+  /** What the next entry's spends would be, without recording them. */
+  public SortedMap<String, BankSpend> preview(List<String> banks, List<MechanismRecord> mechanisms, double delta) {
+    return compute(banks, mechanisms, delta, false);
+  }
+
+  /** Records one entry's mechanisms and returns each participating bank's spend. */
+  public SortedMap<String, BankSpend> apply(List<String> banks, List<MechanismRecord> mechanisms, double delta) {
+    return compute(banks, mechanisms, delta, true);
+  }
+
+  private SortedMap<String, BankSpend> compute(List<String> banks, List<MechanismRecord> mechanisms, double delta,
+      boolean record) {
+    int orders = accountant.orders().size();
+    SortedMap<String, BankSpend> spends = new TreeMap<>();
+    for (String bank : banks) {
+      double[] recordRound = null;
+      double[] bankRound = null;
+      for (MechanismRecord m : mechanisms) {
+        if (!m.appliesTo(bank)) {
+          continue;
+        }
+        double[] target;
+        if (m.unit() == PrivacyUnit.RECORD) {
+          recordRound = recordRound == null ? new double[orders] : recordRound;
+          target = recordRound;
+        } else {
+          bankRound = bankRound == null ? new double[orders] : bankRound;
+          target = bankRound;
+        }
+        var event = m.toEvent();
+        for (int i = 0; i < orders; i++) {
+          target[i] += event.rdp(accountant.orders().get(i));
+        }
+      }
+      Double[] record2 = unit(recordRdp, bank, recordRound, delta, record);
+      Double[] bank2 = unit(bankRdp, bank, bankRound, delta, record);
+      spends.put(bank, new BankSpend(record2[0], record2[1], bank2[0], bank2[1]));
+    }
+    return spends;
+  }
+
+  /** {round epsilon, total epsilon} for one unit, nulls where the unit has no DP. */
+  private Double[] unit(Map<String, double[]> totals, String bank, double[] round, double delta, boolean record) {
+    double[] before = totals.get(bank);
+    if (round == null) {
+      return new Double[] {null, before == null ? null : accountant.fromRdp(before, delta).epsilon()};
+    }
+    double[] after = round.clone();
+    if (before != null) {
+      for (int i = 0; i < after.length; i++) {
+        after[i] += before[i];
+      }
+    }
+    if (record) {
+      totals.put(bank, after);
+    }
+    return new Double[] {accountant.fromRdp(round, delta).epsilon(), accountant.fromRdp(after, delta).epsilon()};
+  }
+}

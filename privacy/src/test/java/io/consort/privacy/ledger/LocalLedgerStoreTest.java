@@ -1,0 +1,69 @@
+package io.consort.privacy.ledger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.consort.privacy.accounting.RdpAccountant;
+import io.consort.privacy.budget.BudgetGuard;
+import io.consort.privacy.budget.PrivacyBudget;
+import io.consort.privacy.accounting.LocalTrainingPlan;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+import org.xml.sax.InputSource;
+
+class LocalLedgerStoreTest {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void bankCopy_feedsItsBudgetGuard_withTheSameEpsilonAsTheLedger() throws Exception {
+    LedgerFixture fixture = new LedgerFixture().withRounds(3);
+    LocalLedgerStore store = new LocalLedgerStore(dir);
+    for (SignedLedgerEntry entry : fixture.ledger.entries()) {
+      if (entry.entry().participatingBanks().contains("bank-c")) {
+        store.append(entry);
+      }
+    }
+    assertEquals(2, store.readAll().size());
+    double recorded = store.readAll().get(1).entry().spends().get("bank-c").recordEpsilonTotal();
+    double fromHistory = RdpAccountant.defaults().epsilon(store.recordLevelHistory("bank-c"), 1e-5);
+    assertEquals(recorded, fromHistory, 1e-12);
+    BudgetGuard guard = new BudgetGuard(new PrivacyBudget(recorded * 1.01, 1e-5));
+    assertTrue(!guard.evaluate(store.recordLevelHistory("bank-c"), new LocalTrainingPlan(60_000, 256, 1, 1.1))
+        .accepted());
+    assertThrows(IllegalArgumentException.class, () -> store.append(fixture.ledger.entries().get(0)));
+  }
+
+  @Test
+  void readAll_namesTheLine_whenCopyIsTruncated() throws Exception {
+    LedgerFixture fixture = new LedgerFixture().withRounds(1);
+    LocalLedgerStore store = new LocalLedgerStore(dir);
+    store.append(fixture.ledger.entries().get(0));
+    String text = Files.readString(store.file());
+    Files.writeString(store.file(), text + text.substring(0, text.length() / 3));
+    LedgerFormatException e = assertThrows(LedgerFormatException.class, store::readAll);
+    assertTrue(e.getMessage().contains("line 2"), e.getMessage());
+  }
+
+  @Test
+  void report_listsEveryBank_andChartIsWellFormedSvg() throws Exception {
+    LedgerFixture fixture = new LedgerFixture().withRounds(4);
+    LedgerReport report = LedgerReport.of(fixture.ledger.entries());
+    String text = report.toText();
+    assertTrue(text.contains("bank bank-a: 4 releases"), text);
+    assertTrue(text.contains("bank bank-c: 2 releases"), text);
+    String svg = CumulativeEpsilonChart.svg(report, PrivacyUnit.RECORD);
+    Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+        .parse(new InputSource(new StringReader(svg)));
+    assertEquals("svg", doc.getDocumentElement().getNodeName());
+    assertEquals(3, doc.getElementsByTagName("polyline").getLength());
+    assertEquals(4.0, CumulativeEpsilonChart.niceCeiling(3.7) - 1.0, 1e-12);
+  }
+}
