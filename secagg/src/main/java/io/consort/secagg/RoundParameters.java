@@ -1,0 +1,126 @@
+package io.consort.secagg;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Public parameters of one secure-aggregation round, known to the coordinator and to every bank before
+ * the round starts. The order of {@code bankIds} is significant: a bank's 1-based position is its
+ * Shamir x-coordinate and decides the sign of its pairwise masks (Bonawitz et al. 2017, section 3:
+ * "+ for u < v, - for u > v").
+ *
+ * @param jobId training job identifier, bound into every message, signature and ciphertext
+ * @param round round number within the job (>= 0)
+ * @param bankIds the roster: distinct bank ids, 2 to {@value #MAX_BANKS}
+ * @param threshold t: shares needed to reconstruct a secret; more than half of each neighbourhood
+ *     (bank plus its neighbours), so that honest banks never reveal both secrets of one bank to a
+ *     server that follows the protocol, and at most the neighbourhood size
+ * @param ringBits k: masked inputs and the sum live in Z_{2^k}, 1 <= k <= 32
+ * @param dimension length of each bank's input vector, 1 to {@value #MAX_DIMENSION}
+ * @param neighbourDegree 0 for the complete graph (every bank masks with every other, the default),
+ *     otherwise the degree of the SecAgg+ neighbour graph (Bell et al. 2020); a degree >= n - 1 is
+ *     the complete graph
+ * @param consistencyCheck whether to run the consistency-check stage (Bonawitz et al. 2017, round 3),
+ *     which protects against a coordinator that shows different banks different survivor sets
+ */
+public record RoundParameters(String jobId, long round, List<String> bankIds, int threshold, int ringBits,
+                              int dimension, int neighbourDegree, boolean consistencyCheck) {
+    public static final int MAX_BANKS = 10_000;
+    public static final int MAX_DIMENSION = 1 << 28;
+    public static final int MAX_ID_BYTES = 128;
+    /** The sender/recipient id that stands for the coordinator in message headers. */
+    public static final String COORDINATOR_ID = "coordinator";
+
+    public RoundParameters {
+        requireId("jobId", jobId);
+        if (round < 0) {
+            throw new IllegalArgumentException("round must be >= 0, got " + round);
+        }
+        if (bankIds == null || bankIds.size() < 2 || bankIds.size() > MAX_BANKS) {
+            throw new IllegalArgumentException("bankIds must list 2 to " + MAX_BANKS + " banks, got "
+                    + (bankIds == null ? "null" : bankIds.size()));
+        }
+        bankIds = List.copyOf(bankIds);
+        Set<String> seen = new HashSet<>();
+        for (String id : bankIds) {
+            requireId("bankIds[]", id);
+            if (id.equals(COORDINATOR_ID)) {
+                throw new IllegalArgumentException("bankIds must not contain the reserved id '" + COORDINATOR_ID + "'");
+            }
+            if (!seen.add(id)) {
+                throw new IllegalArgumentException("bankIds contains '" + id + "' twice");
+            }
+        }
+        if (ringBits < 1 || ringBits > 32) {
+            throw new IllegalArgumentException("ringBits must be in [1, 32], got " + ringBits);
+        }
+        if (dimension < 1 || dimension > MAX_DIMENSION) {
+            throw new IllegalArgumentException("dimension must be in [1, " + MAX_DIMENSION + "], got " + dimension);
+        }
+        int n = bankIds.size();
+        if (neighbourDegree < 0) {
+            throw new IllegalArgumentException("neighbourDegree must be 0 (complete graph) or positive, got "
+                    + neighbourDegree);
+        }
+        boolean complete = neighbourDegree == 0 || neighbourDegree >= n - 1;
+        if (!complete && (long) n * neighbourDegree % 2 != 0) {
+            throw new IllegalArgumentException("neighbourDegree " + neighbourDegree + " with " + n
+                    + " banks: a regular graph needs banks * degree to be even");
+        }
+        int neighbourhood = complete ? n : neighbourDegree + 1;
+        if (threshold <= neighbourhood / 2 || threshold > neighbourhood) {
+            throw new IllegalArgumentException("threshold must be in [" + (neighbourhood / 2 + 1) + ", "
+                    + neighbourhood + "] for neighbourhoods of " + neighbourhood + " banks, got " + threshold);
+        }
+    }
+
+    /** Complete graph, 32-bit ring, no consistency check: the default for a consortium of ~10 banks. */
+    public static RoundParameters completeGraph(String jobId, long round, List<String> bankIds, int threshold,
+                                                int dimension) {
+        return new RoundParameters(jobId, round, bankIds, threshold, 32, dimension, 0, false);
+    }
+
+    public RoundParameters withRingBits(int bits) {
+        return new RoundParameters(jobId, round, bankIds, threshold, bits, dimension, neighbourDegree, consistencyCheck);
+    }
+
+    public RoundParameters withNeighbourDegree(int degree) {
+        return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, degree, consistencyCheck);
+    }
+
+    public RoundParameters withConsistencyCheck(boolean enabled) {
+        return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree, enabled);
+    }
+
+    /** Whether every bank masks with every other bank (no SecAgg+ sparsification). */
+    public boolean isCompleteGraph() {
+        return neighbourDegree == 0 || neighbourDegree >= bankIds.size() - 1;
+    }
+
+    /** The 1-based position of {@code bankId} in the roster, its Shamir x-coordinate. */
+    public int shareIndexOf(String bankId) {
+        int index = bankIds.indexOf(bankId);
+        if (index < 0) {
+            throw new IllegalArgumentException("bank '" + bankId + "' is not in the roster of job '" + jobId
+                    + "' round " + round);
+        }
+        return index + 1;
+    }
+
+    /** 2^k - 1 as an int bit mask (all ones for k = 32). */
+    public int ringMask() {
+        return ringBits == 32 ? -1 : (1 << ringBits) - 1;
+    }
+
+    private static void requireId(String field, String id) {
+        if (id == null || id.isEmpty()) {
+            throw new IllegalArgumentException(field + " must be non-empty, got " + (id == null ? "null" : "''"));
+        }
+        if (id.getBytes(StandardCharsets.UTF_8).length > MAX_ID_BYTES) {
+            throw new IllegalArgumentException(field + " must be at most " + MAX_ID_BYTES + " UTF-8 bytes, got '"
+                    + id + "'");
+        }
+    }
+}
