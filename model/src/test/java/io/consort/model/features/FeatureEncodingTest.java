@@ -1,0 +1,102 @@
+package io.consort.model.features;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.consort.model.data.DataSchema;
+import io.consort.model.data.DataSchema.CategoricalColumn;
+import io.consort.model.data.Table;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FeatureEncodingTest {
+  private static final DataSchema SCHEMA = new DataSchema(List.of("income", "constant"),
+      List.of(CategoricalColumn.open("region"),
+          new CategoricalColumn("grade", List.of("C", "A", "B"))),
+      "default", "yes");
+
+  private static Table bank(String name, double[] income, String[] region, String[] grade) {
+    Table.Builder builder = new Table.Builder(SCHEMA, name);
+    for (int r = 0; r < income.length; r++) {
+      builder.add(new double[] {income[r], 5}, new String[] {region[r], grade[r]}, r % 2 == 0);
+    }
+    return builder.build();
+  }
+
+  private final Table bankA = bank("a.csv", new double[] {10, 20, 30},
+      new String[] {"north", "south", "north"}, new String[] {"A", "A", "B"});
+  private final Table bankB = bank("b.csv", new double[] {40, 50},
+      new String[] {"west", "north"}, new String[] {"C", "A"});
+
+  @Test
+  void mergedStatisticsEqualPooledOnes_whenBanksComputeThemSeparately() {
+    FeatureEncoding encoding = FeatureEncoding.merge(
+        List.of(LocalFeatureStats.compute(bankA), LocalFeatureStats.compute(bankB)));
+
+    assertEquals(30.0, encoding.means()[0], 1e-12);
+    // Population standard deviation of 10..50: sqrt(200).
+    assertEquals(Math.sqrt(200), encoding.stds()[0], 1e-12);
+    assertEquals(1.0, encoding.stds()[1], "a constant column's zero std becomes 1");
+    assertEquals(List.of("north", "south", "west"), encoding.categories().get(0));
+    assertEquals(List.of("C", "A", "B"), encoding.categories().get(1), "the declared list wins");
+    assertEquals(2 + 3 + 3, encoding.featureCount());
+    assertEquals("region=west", encoding.featureNames().get(4));
+  }
+
+  @Test
+  void statisticsHoldOnlySumsAndCounts() {
+    LocalFeatureStats stats = LocalFeatureStats.compute(bankA);
+    assertEquals(3, stats.rows());
+    assertEquals(2, stats.positives());
+    assertEquals(60.0, stats.numeric().get(0).sum());
+    assertEquals(1400.0, stats.numeric().get(0).sumOfSquares());
+    assertEquals(2L, stats.categoryCounts(0).get("north"));
+  }
+
+  @Test
+  void equalRowsEncodeIdentically_atDifferentBanks() {
+    FeatureEncoding encoding = FeatureEncoding.merge(
+        List.of(LocalFeatureStats.compute(bankA), LocalFeatureStats.compute(bankB)));
+    EncodedData a = encoding.encode(bankA);
+    EncodedData b = encoding.encode(bankB);
+    // Row 0 of A and row 1 of B differ only in income; compare the one-hot parts and one row.
+    float[] rowA = Arrays.copyOfRange(a.x(), 0, 8);
+    float[] rowB = Arrays.copyOfRange(b.x(), 8, 16);
+    assertArrayEquals(Arrays.copyOfRange(rowA, 2, 8), Arrays.copyOfRange(rowB, 2, 8));
+    assertArrayEquals(new float[] {(float) (-20 / Math.sqrt(200)), 0, 1, 0, 0, 0, 1, 0}, rowA);
+    assertArrayEquals(new float[] {1, 0, 1}, a.y());
+
+    FeatureEncoding rebuilt = new FeatureEncoding(encoding.schema(), encoding.means(),
+        encoding.stds(), encoding.categories());
+    assertEquals(encoding, rebuilt);
+    assertArrayEquals(a.x(), rebuilt.encode(bankA).x());
+  }
+
+  @Test
+  void namesColumnAndValue_whenACategoryWasNotInTheMergedStatistics() {
+    FeatureEncoding encoding = FeatureEncoding.merge(List.of(LocalFeatureStats.compute(bankA)));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> encoding.encode(bankB));
+    assertTrue(e.getMessage().contains("column 'region': category 'west' in b.csv"),
+        e.getMessage());
+  }
+
+  @Test
+  void refusesToMerge_whenBanksUsedDifferentSchemas() {
+    DataSchema other = new DataSchema(List.of("income"), List.of(), "default", "yes");
+    Table t = new Table.Builder(other, "c.csv").add(new double[] {1}, new String[0], true).build();
+    assertThrows(IllegalArgumentException.class, () -> FeatureEncoding.merge(
+        List.of(LocalFeatureStats.compute(bankA), LocalFeatureStats.compute(t))));
+  }
+
+  @Test
+  void refusesInvalidParts_whenRebuilt() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new FeatureEncoding(SCHEMA, new double[] {0, 0}, new double[] {1, 0},
+            List.of(List.of("x"), List.of("A"))));
+    assertTrue(e.getMessage().contains("'constant'"), e.getMessage());
+  }
+}
