@@ -65,6 +65,16 @@ public final class PrivacyCommand implements Runnable {
       };
       return new RdpAccountant(RdpOrders.defaults(), chosen);
     }
+
+    /** The parameters every JSON answer repeats, so a saved answer says what it was computed for. */
+    ObjectNode json(RdpAccountant accountant) {
+      ObjectNode node = JSON.createObjectNode();
+      node.put("delta", delta);
+      node.put("sampling_rate", samplingRate);
+      node.put("steps", steps);
+      node.put("conversion", accountant.conversion().name().toLowerCase(Locale.ROOT));
+      return node;
+    }
   }
 
   @Command(name = "epsilon", mixinStandardHelpOptions = true,
@@ -87,14 +97,10 @@ public final class PrivacyCommand implements Runnable {
             List.of(new SampledGaussianEvent(noiseMultiplier, options.samplingRate, options.steps)), options.delta);
         PrintWriter out = spec.commandLine().getOut();
         if (options.json) {
-          ObjectNode node = JSON.createObjectNode();
+          ObjectNode node = options.json(accountant);
           node.put("epsilon", g.epsilon());
-          node.put("delta", g.delta());
           node.put("order", g.order());
           node.put("noise_multiplier", noiseMultiplier);
-          node.put("sampling_rate", options.samplingRate);
-          node.put("steps", options.steps);
-          node.put("conversion", accountant.conversion().name().toLowerCase(Locale.ROOT));
           out.println(JSON.writeValueAsString(node));
         } else {
           out.println("epsilon=" + g.epsilon());
@@ -123,15 +129,11 @@ public final class PrivacyCommand implements Runnable {
             .noiseMultiplier(targetEpsilon, options.samplingRate, options.steps, options.delta);
         PrintWriter out = spec.commandLine().getOut();
         if (options.json) {
-          ObjectNode node = JSON.createObjectNode();
+          ObjectNode node = options.json(accountant);
           node.put("noise_multiplier", z);
           node.put("target_epsilon", targetEpsilon);
           node.put("achieved_epsilon", accountant.epsilon(
               new SampledGaussianEvent(z, options.samplingRate, options.steps), options.delta));
-          node.put("delta", options.delta);
-          node.put("sampling_rate", options.samplingRate);
-          node.put("steps", options.steps);
-          node.put("conversion", accountant.conversion().name().toLowerCase(Locale.ROOT));
           out.println(JSON.writeValueAsString(node));
         } else {
           out.println("noise_multiplier=" + z);
