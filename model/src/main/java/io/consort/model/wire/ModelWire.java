@@ -123,6 +123,21 @@ public final class ModelWire {
     return new FeatureEncoding(schema, means, stds, categories);
   }
 
+  /** The trainer's spec from the job's wire spec (unset batch size or learning rate take the defaults). */
+  public static io.consort.model.train.ModelSpec spec(io.consort.protocol.v1.ModelSpec wire) {
+    io.consort.model.train.ModelType type = switch (wire.getType()) {
+      case MLP -> io.consort.model.train.ModelType.MLP;
+      case LOGISTIC_REGRESSION -> io.consort.model.train.ModelType.LOGISTIC_REGRESSION;
+      default -> throw new IllegalArgumentException("model type " + wire.getType() + " is not supported");
+    };
+    List<Integer> hidden = new ArrayList<>();
+    wire.getHiddenLayersList().forEach(h -> hidden.add(h));
+    int batch = wire.getBatchSize() == 0 ? io.consort.model.train.ModelSpec.DEFAULT_BATCH_SIZE : wire.getBatchSize();
+    double lr = wire.getLearningRate() == 0 ? io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE
+        : wire.getLearningRate();
+    return new io.consort.model.train.ModelSpec(type, hidden, batch, lr, wire.getL2(), wire.getSeed());
+  }
+
   public static float[] values(io.consort.protocol.v1.ModelParameters params) {
     float[] out = new float[params.getValuesCount()];
     for (int i = 0; i < out.length; i++) {
