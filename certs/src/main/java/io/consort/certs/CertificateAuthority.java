@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -343,6 +345,19 @@ public final class CertificateAuthority {
   /** The current CRL as last written. */
   public X509CRL currentCrl() throws PemFileException {
     return PemFiles.readCrl(crlFile());
+  }
+
+  /**
+   * The CRL number extension of a CRL (RFC 5280 section 5.2.3).
+   *
+   * @throws IllegalArgumentException if the CRL has none
+   */
+  public static BigInteger crlNumber(X509CRL crl) {
+    byte[] value = crl.getExtensionValue(Extension.cRLNumber.getId());
+    if (value == null) {
+      throw new IllegalArgumentException("CRL from '" + crl.getIssuerX500Principal().getName() + "' has no CRL number");
+    }
+    return ASN1Integer.getInstance(ASN1OctetString.getInstance(value).getOctets()).getValue();
   }
 
   @Override

@@ -23,7 +23,10 @@ public enum KeyAlgorithm {
   EC_P256("ec-p256", "SHA256withECDSA"),
   /** RSA with a 3072-bit modulus (about 128-bit security, NIST SP 800-57) with SHA-256. */
   RSA_3072("rsa-3072", "SHA256withRSA"),
-  /** Ed25519 (RFC 8032). Accepted by JDK TLS; check your TLS engine before using it elsewhere. */
+  /**
+   * Ed25519 (RFC 8032). Works for JDK TLS 1.3 and identity signatures, but Vert.x 5.0.7
+   * {@code PemKeyCertOptions} cannot load Ed25519 keys, so not for the coordinator or participants.
+   */
   ED25519("ed25519", "Ed25519");
 
   /** Smallest RSA modulus accepted in a CSR (NIST SP 800-57: 2048 bits is 112-bit security). */

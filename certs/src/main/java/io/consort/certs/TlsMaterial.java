@@ -67,6 +67,11 @@ public record TlsMaterial(Path keyFile, Path certificateFile, Path chainFile, Pa
     return new TlsMaterial(keyFile, file, chainFile, caFile, crlFile);
   }
 
+  /** The same files, but the chain at {@code file}. */
+  public TlsMaterial withChainFile(Path file) {
+    return new TlsMaterial(keyFile, certificateFile, file, caFile, crlFile);
+  }
+
   /** The same files, but the CRL at {@code file} (e.g. the CA's own {@code crl.pem}). */
   public TlsMaterial withCrlFile(Path file) {
     return new TlsMaterial(keyFile, certificateFile, chainFile, caFile, file);
@@ -87,7 +92,8 @@ public record TlsMaterial(Path keyFile, Path certificateFile, Path chainFile, Pa
   /**
    * Checks that every file exists and parses, that the key belongs to the certificate, that the
    * chain starts with that certificate, and that the certificate and the CRL are signed by the
-   * CA. Does not check validity dates or roles ({@link CertificateValidator} does).
+   * CA, and that the key type is one Vert.x can load (EC P-256 or RSA; not Ed25519). Does not
+   * check validity dates or roles ({@link CertificateValidator} does).
    *
    * @return this, for chaining
    * @throws PemFileException naming the missing or unreadable file
@@ -99,6 +105,11 @@ public record TlsMaterial(Path keyFile, Path certificateFile, Path chainFile, Pa
     List<X509Certificate> chain = PemFiles.readCertificates(chainFile);
     X509Certificate ca = PemFiles.readCertificate(caFile);
     X509CRL crl = PemFiles.readCrl(crlFile);
+    if (KeyAlgorithm.of(key) == KeyAlgorithm.ED25519) {
+      // Checked with vertx-core 5.0.7: PemKeyCertOptions fails with "Unsupported algorithm identifier".
+      throw new InvalidKeyException(keyFile + ": Ed25519 keys work with JDK TLS but Vert.x PemKeyCertOptions"
+          + " cannot load them; enrol this identity with ec-p256");
+    }
     if (!KeyPairs.matches(key, leaf.getPublicKey())) {
       throw new InvalidKeyException(keyFile + ": this private key does not belong to " + certificateFile);
     }

@@ -21,10 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import org.bouncycastle.asn1.ASN1Integer;
-import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.DERBitString;
-import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,7 +55,7 @@ class CertificateAuthorityTest {
     assertTrue(keyUsage[5] && keyUsage[6], "keyCertSign and cRLSign");
     assertFalse(keyUsage[0], "no digitalSignature");
     root.verify(root.getPublicKey());
-    assertEquals(BigInteger.ONE, crlNumber(PemFiles.readCrl(caDir.resolve("crl.pem"))));
+    assertEquals(BigInteger.ONE, CertificateAuthority.crlNumber(PemFiles.readCrl(caDir.resolve("crl.pem"))));
     assertTrue(ca.list().isEmpty());
   }
 
@@ -86,7 +83,8 @@ class CertificateAuthorityTest {
     List<String> eku = issued.getExtendedKeyUsage();
     assertTrue(eku.contains(KeyPurposeId.id_kp_clientAuth.getId()));
     assertEquals(role == Role.COORDINATOR, eku.contains(KeyPurposeId.id_kp_serverAuth.getId()));
-    assertEquals(128, issued.getSerialNumber().bitLength(), 8.0, "about 128 random bits");
+    int serialBits = issued.getSerialNumber().bitLength();
+    assertTrue(serialBits > 64 && serialBits <= 128, "128 random bits, leading zeros allowed: " + serialBits);
     assertTrue(issued.getSerialNumber().signum() > 0);
     issued.verify(ca.certificate().getPublicKey());
 
@@ -220,12 +218,12 @@ class CertificateAuthorityTest {
 
   @Test
   void writeCrl_incrementsCrlNumber_eachTime() throws Exception {
-    BigInteger first = crlNumber(ca.currentCrl());
-    BigInteger second = crlNumber(ca.writeCrl());
+    BigInteger first = CertificateAuthority.crlNumber(ca.currentCrl());
+    BigInteger second = CertificateAuthority.crlNumber(ca.writeCrl());
     issue("bank-a");
     ca.revoke("bank-a", RevocationReason.SUPERSEDED); // re-issues the CRL
-    BigInteger third = crlNumber(ca.currentCrl());
-    BigInteger fourth = crlNumber(CertificateAuthority.load(dir.resolve("ca")).writeCrl());
+    BigInteger third = CertificateAuthority.crlNumber(ca.currentCrl());
+    BigInteger fourth = CertificateAuthority.crlNumber(CertificateAuthority.load(dir.resolve("ca")).writeCrl());
 
     assertEquals(List.of(BigInteger.ONE, BigInteger.TWO, BigInteger.valueOf(3), BigInteger.valueOf(4)),
         List.of(first, second, third, fourth));
@@ -254,10 +252,6 @@ class CertificateAuthorityTest {
         Role.PARTICIPANT, YEAR, List.of(), List.of());
   }
 
-  static BigInteger crlNumber(X509CRL crl) {
-    byte[] value = crl.getExtensionValue(Extension.cRLNumber.getId());
-    return ASN1Integer.getInstance(ASN1OctetString.getInstance(value).getOctets()).getValue();
-  }
 
   private static List<List<Object>> sans(Collection<List<?>> names) {
     List<List<Object>> result = new ArrayList<>();

@@ -62,6 +62,21 @@ class DemoPkiTest {
   }
 
   @Test
+  void check_refuses_whenKeyIsEd25519_becauseVertxCannotLoadIt() throws Exception {
+    DemoPki pki = DemoPki.create(dir, "coordinator", List.of("bank-1"));
+    Path edDir = dir.resolve("ed");
+    CertificateRequests.CertificateRequest request = CertificateRequests.create(edDir, "bank-ed", KeyAlgorithm.ED25519);
+    TlsMaterial material = TlsMaterial.inDirectory(edDir).writeCertificates(
+        pki.authority().sign(request.csr(), Role.PARTICIPANT, java.time.Duration.ofDays(1), List.of(), List.of()),
+        pki.authority().certificate(), pki.authority().currentCrl());
+
+    Exception e = assertThrows(java.security.InvalidKeyException.class, material::check);
+
+    assertTrue(e.getMessage().contains("Vert.x") && e.getMessage().contains(edDir.resolve("key.pem").toString()),
+        e.getMessage());
+  }
+
+  @Test
   void check_refuses_whenKeyBelongsToAnotherIdentity() throws Exception {
     DemoPki pki = DemoPki.create(dir, "coordinator", List.of("bank-1", "bank-2"));
     TlsMaterial mixed = pki.bank("bank-1").withCertificateFile(pki.bank("bank-2").certificateFile());

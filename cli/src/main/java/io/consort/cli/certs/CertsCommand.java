@@ -127,7 +127,7 @@ public final class CertsCommand implements Callable<Integer> {
     Path dir;
 
     @Option(names = "--algorithm", defaultValue = "ec-p256",
-        description = "ec-p256, rsa-3072 or ed25519 (default: ${DEFAULT-VALUE})")
+        description = "ec-p256, rsa-3072 or ed25519; Vert.x (coordinator, participant) cannot load ed25519 keys (default: ${DEFAULT-VALUE})")
     String algorithm;
 
     @Override
