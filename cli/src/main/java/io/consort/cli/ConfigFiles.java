@@ -25,7 +25,7 @@ import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.Yaml;
 
 /** Reads {@code coordinator.yaml} and {@code bank-x.yaml} into validated configs, and writes them. */
-final class ConfigFiles {
+public final class ConfigFiles {
   private ConfigFiles() {}
 
   static CoordinatorConfig coordinator(Path file) {
@@ -125,7 +125,7 @@ final class ConfigFiles {
 
   // ------------------------------------------------------------------ writing (used by the demo)
 
-  static Map<String, Object> jobYaml(JobPlan plan, int expectedBanks, int startTimeoutSeconds, int stageTimeoutSeconds) {
+  public static Map<String, Object> jobYaml(JobPlan plan, int expectedBanks, int startTimeoutSeconds, int stageTimeoutSeconds) {
     Map<String, Object> schema = new LinkedHashMap<>();
     schema.put("label", plan.getSchema().getLabelColumn());
     schema.put("positive", plan.getSchema().getPositiveClass());
@@ -186,7 +186,7 @@ final class ConfigFiles {
     return job;
   }
 
-  static void write(Path file, Map<String, Object> content) throws IOException {
+  public static void write(Path file, Map<String, Object> content) throws IOException {
     DumperOptions options = new DumperOptions();
     options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
     options.setIndent(2);

@@ -33,8 +33,13 @@ final class CoordinatorCommand implements Callable<Integer> {
       throw new IllegalStateException("coordinator could not start: " + e.getMessage(), e);
     }
     int[] status = {0};
-    service.jobOutcome().onFailure(e -> status[0] = 1);
-    vertx.closeFuture().onComplete(v -> closed.countDown());
+    service.jobOutcome().onComplete(ar -> {
+      status[0] = ar.succeeded() ? 0 : 1;
+      if (cfg.exitWhenDone()) {
+        // the demo's coordinator stops once its job is done; a standing service keeps running
+        vertx.close().onComplete(v -> closed.countDown());
+      }
+    });
     closed.await();
     return status[0];
   }

@@ -70,12 +70,7 @@ public final class CoordinatorService extends VerticleBase {
     }).map(s -> {
       log.info("coordinator listening on {}:{} (mTLS, TLS 1.3)", config.host(), s.actualPort());
       watchCrl();
-      job.start().onComplete(ar -> {
-        if (config.exitWhenDone()) {
-          log.info("job finished ({}); stopping as configured", ar.succeeded() ? "completed" : ar.cause().getMessage());
-          vertx.close();
-        }
-      });
+      job.start();
       return s;
     });
   }

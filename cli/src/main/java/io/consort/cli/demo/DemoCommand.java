@@ -1,0 +1,385 @@
+package io.consort.cli.demo;
+
+import io.consort.certs.DemoPki;
+import io.consort.certs.TlsMaterial;
+import io.consort.model.data.DataFormatException;
+import io.consort.model.data.DataSchema;
+import io.consort.model.data.DataSplitter;
+import io.consort.model.data.DatasetLoader;
+import io.consort.model.data.Datasets;
+import io.consort.model.data.Table;
+import io.consort.model.features.FeatureEncoding;
+import io.consort.model.wire.ModelWire;
+import io.consort.protocol.v1.JobPlan;
+import io.consort.protocol.v1.ModelParameters;
+import io.consort.protocol.v1.ModelSpec;
+import io.consort.protocol.v1.ModelType;
+import io.consort.protocol.v1.PrivacyPlan;
+import io.consort.protocol.v1.PrivacyUnit;
+import io.consort.protocol.v1.SecAggPlan;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.RandomAccessFile;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The main job: a whole consortium on this machine. It creates a throwaway PKI, splits the data
+ * among N banks (each gets its own CSV file, as a bank would have), starts the coordinator and one
+ * daemon per bank as separate JVMs talking mTLS gRPC on loopback, runs the job, trains the
+ * centralised and local-only baselines on the same splits, prints a table and writes a report.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Run a local consortium: coordinator and N bank daemons as separate processes.")
+public final class DemoCommand implements Callable<Integer> {
+  static final String MARKER = ".consort-demo";
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--banks", defaultValue = "3", description = "number of banks (default ${DEFAULT-VALUE})")
+  int banks;
+
+  @Option(names = "--rounds", defaultValue = "10", description = "federated rounds (default ${DEFAULT-VALUE})")
+  int rounds;
+
+  @Option(names = "--local-epochs", defaultValue = "1", description = "local epochs per round (default ${DEFAULT-VALUE})")
+  int localEpochs;
+
+  @Option(names = "--data", defaultValue = "german-credit",
+      description = "german-credit (bundled), or a CSV/ARFF file (default ${DEFAULT-VALUE})")
+  String data;
+
+  @Option(names = "--label", description = "label column (required for a file; german-credit: class)")
+  String label;
+
+  @Option(names = "--positive", description = "positive class value (german-credit: bad)")
+  String positive;
+
+  @Option(names = "--split", defaultValue = "iid", description = "iid, label-skew or by-column:COL (default ${DEFAULT-VALUE})")
+  String split;
+
+  @Option(names = "--model", defaultValue = "mlp", description = "mlp or logistic-regression (default ${DEFAULT-VALUE})")
+  String model;
+
+  @Option(names = "--seed", defaultValue = "42", description = "seed for the data split and model init (default ${DEFAULT-VALUE})")
+  long seed;
+
+  @Option(names = "--report", description = "report JSON file (default WORK_DIR/report.json)")
+  Path report;
+
+  @Option(names = "--work-dir", defaultValue = "consort-work/demo",
+      description = "where the PKI, configs, bank data and logs go (default ${DEFAULT-VALUE})")
+  Path workDir;
+
+  @Option(names = "--stage-timeout", defaultValue = "120", description = "seconds per round stage (default ${DEFAULT-VALUE})")
+  int stageTimeoutSeconds;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    validateOptions();
+    Path work = prepareWorkDir(workDir.toAbsolutePath().normalize());
+    Path reportFile = report != null ? report.toAbsolutePath() : work.resolve("report.json");
+
+    // ---------------------------------------------------------------- data and its split among banks
+    Datasets.BundledDataset dataset = dataset(work.resolve("source"));
+    Table table = DatasetLoader.load(dataset.file(), dataset.schema());
+    List<String> bankNames = new ArrayList<>();
+    for (int i = 1; i <= banks; i++) {
+      bankNames.add("bank-" + i);
+    }
+    List<Table> parts = DataSplitter.split(table, banks, split, seed);
+    String negativeLabel = "german-credit".equals(data) ? "good" : "not-" + dataset.schema().positiveClass();
+    Map<String, Path> bankFiles = new LinkedHashMap<>();
+    for (int i = 0; i < banks; i++) {
+      Path bankDir = Files.createDirectories(work.resolve("banks").resolve(bankNames.get(i)));
+      Path file = bankDir.resolve("data.csv");
+      BankDataFiles.writeCsv(parts.get(i), negativeLabel, file);
+      bankFiles.put(bankNames.get(i), file);
+    }
+    out.printf("Consort demo: %s, %d rows, %d features, %d banks (%s split), %d rounds%n", datasetName(),
+        table.rows(), dataset.schema().featureColumns().size(), banks, split, rounds);
+
+    // ---------------------------------------------------------------- PKI and configs
+    DemoPki pki = DemoPki.create(work.resolve("pki"), "coordinator", bankNames);
+    int port = freePort();
+    JobPlan plan = jobPlan(dataset.schema());
+    Path coordinatorYaml = work.resolve("coordinator.yaml");
+    writeCoordinatorConfig(coordinatorYaml, work, pki.coordinator(), port, plan);
+    Map<String, Path> bankYamls = new LinkedHashMap<>();
+    for (String bank : bankNames) {
+      Path yaml = work.resolve(bank + ".yaml");
+      writeBankConfig(yaml, work, pki.bank(bank), port, bankFiles.get(bank), bank);
+      bankYamls.put(bank, yaml);
+    }
+    out.printf("PKI, configs and bank data in %s%n", work);
+
+    // ---------------------------------------------------------------- run the federation
+    long started = System.nanoTime();
+    Path logDir = Files.createDirectories(work.resolve("logs"));
+    Path result = work.resolve("coordinator-data").resolve("jobs").resolve(plan.getJobId() + "-result.json");
+    int coordinatorStatus;
+    try (NodeProcesses nodes = new NodeProcesses(logDir)) {
+      nodes.start("coordinator", "1g", "coordinator", "--config", coordinatorYaml.toString());
+      for (String bank : bankNames) {
+        nodes.start(bank, "768m", "participant", "--config", bankYamls.get(bank).toString());
+      }
+      coordinatorStatus = followCoordinator(nodes, out);
+    }
+    if (coordinatorStatus != 0 || !Files.exists(result)) {
+      throw new IllegalStateException("the federated job did not complete (coordinator exit status "
+          + coordinatorStatus + "); see " + logDir.resolve("coordinator.log"));
+    }
+    JsonObject job = new JsonObject(Files.readString(result));
+    double federationSeconds = (System.nanoTime() - started) / 1e9;
+
+    // ---------------------------------------------------------------- baselines on the same splits
+    ModelParameters finalModel = ModelParameters.parseFrom(Files.readAllBytes(
+        result.resolveSibling(plan.getJobId() + "-final-model.pb")));
+    DataSchema schema = dataset.schema();
+    FeatureEncoding encoding = ModelWire.encoding(schema, finalModel.getEncoding());
+    Map<String, DataSplitter.TrainTest> splits = new LinkedHashMap<>();
+    for (String bank : bankNames) {
+      splits.put(bank, DataSplitter.trainTest(DatasetLoader.load(bankFiles.get(bank), schema),
+          plan.getTestFraction(), plan.getSplitSeed()));
+    }
+    Baselines.Result baselines = Baselines.run(ModelWire.spec(finalModel.getSpec()), encoding, splits,
+        rounds * localEpochs);
+
+    JsonObject reportJson = report(job, table, schema, encoding, baselines, federationSeconds, work);
+    Files.createDirectories(reportFile.toAbsolutePath().getParent());
+    Files.writeString(reportFile, reportJson.encodePrettily());
+    printSummary(out, reportJson);
+    out.printf("Report: %s%n", reportFile);
+    return 0;
+  }
+
+  // ------------------------------------------------------------------ options and inputs
+
+  private void validateOptions() {
+    if (banks < 1 || banks > 64) {
+      throw new IllegalArgumentException("--banks must be between 1 and 64, got " + banks);
+    }
+    if (rounds < 1) {
+      throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
+    }
+    if (localEpochs < 1) {
+      throw new IllegalArgumentException("--local-epochs must be >= 1, got " + localEpochs);
+    }
+    if (!"german-credit".equals(data) && label == null) {
+      throw new IllegalArgumentException("--label is required with --data " + data);
+    }
+    if (!"german-credit".equals(data) && positive == null) {
+      throw new IllegalArgumentException("--positive is required with --data " + data);
+    }
+  }
+
+  private Datasets.BundledDataset dataset(Path sourceDir) throws IOException, DataFormatException {
+    Files.createDirectories(sourceDir);
+    if ("german-credit".equals(data)) {
+      Datasets.BundledDataset german = Datasets.germanCredit(sourceDir);
+      if (label == null && positive == null) {
+        return german;
+      }
+      return new Datasets.BundledDataset(german.file(), DatasetLoader.inferSchema(german.file(),
+          label == null ? "class" : label, positive == null ? "bad" : positive));
+    }
+    Path file = Path.of(data);
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("--data: file " + file + " does not exist");
+    }
+    return new Datasets.BundledDataset(file, DatasetLoader.inferSchema(file, label, positive));
+  }
+
+  private String datasetName() {
+    return "german-credit".equals(data) ? "german-credit" : Path.of(data).getFileName().toString();
+  }
+
+  private JobPlan jobPlan(DataSchema schema) {
+    ModelType type = switch (model) {
+      case "mlp" -> ModelType.MLP;
+      case "logistic-regression", "logreg" -> ModelType.LOGISTIC_REGRESSION;
+      default -> throw new IllegalArgumentException("--model must be mlp or logistic-regression, got " + model);
+    };
+    ModelSpec.Builder m = ModelSpec.newBuilder().setType(type).setBatchSize(32)
+        .setLearningRate(io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE).setSeed(seed);
+    if (type == ModelType.MLP) {
+      io.consort.model.train.ModelSpec.DEFAULT_HIDDEN_LAYERS.forEach(m::addHiddenLayers);
+    }
+    return JobPlan.newBuilder().setJobId("demo").setSchema(ModelWire.schema(schema)).setModel(m)
+        .setRounds(rounds).setLocalEpochs(localEpochs).setMinBanks(Math.max(1, banks - banks / 3))
+        .setTestFraction(0.2).setSplitSeed(seed).setHistogramBins(10_000)
+        .setPrivacy(PrivacyPlan.newBuilder().setUnit(PrivacyUnit.PRIVACY_OFF).setDelta(1e-5))
+        .setSecureAggregation(SecAggPlan.newBuilder().setEnabled(false))
+        .build();
+  }
+
+  private static Path prepareWorkDir(Path work) throws IOException {
+    if (Files.exists(work)) {
+      boolean empty;
+      try (Stream<Path> s = Files.list(work)) {
+        empty = s.findAny().isEmpty();
+      }
+      if (!empty && !Files.exists(work.resolve(MARKER))) {
+        throw new IllegalArgumentException("--work-dir " + work + " is not empty and was not made by a demo; "
+            + "choose another directory");
+      }
+      try (Stream<Path> s = Files.walk(work)) {
+        for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+    Files.createDirectories(work);
+    Files.writeString(work.resolve(MARKER), "made by consort demo; deleted by the next demo run\n");
+    return work;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  // ------------------------------------------------------------------ configs
+
+  private void writeCoordinatorConfig(Path yaml, Path work, TlsMaterial tls, int port, JobPlan plan) throws IOException {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("listen", Map.of("host", "127.0.0.1", "port", port));
+    c.put("tls", tlsMap(work, tls, true));
+    c.put("data_dir", "coordinator-data");
+    c.put("exit_when_done", true);
+    c.put("job", io.consort.cli.ConfigFiles.jobYaml(plan, banks, 300, stageTimeoutSeconds));
+    io.consort.cli.ConfigFiles.write(yaml, c);
+  }
+
+  private void writeBankConfig(Path yaml, Path work, TlsMaterial tls, int port, Path dataFile, String bank)
+      throws IOException {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("coordinator", Map.of("host", "localhost", "port", port));
+    c.put("tls", tlsMap(work, tls, false));
+    c.put("data", Map.of("file", work.relativize(dataFile).toString(),
+        "dir", work.relativize(dataFile.getParent().resolve("local")).toString()));
+    c.put("privacy", Map.of("epsilon_cap", 3.0, "delta", 1e-5));
+    io.consort.cli.ConfigFiles.write(yaml, c);
+  }
+
+  private static Map<String, Object> tlsMap(Path work, TlsMaterial tls, boolean withCrl) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("key", work.relativize(tls.keyFile()).toString());
+    m.put("cert", work.relativize(tls.chainFile()).toString());
+    m.put("ca", work.relativize(tls.caFile()).toString());
+    if (withCrl) {
+      m.put("crl", work.relativize(tls.crlFile()).toString());
+    }
+    return m;
+  }
+
+  // ------------------------------------------------------------------ progress and report
+
+  /** Echoes the coordinator's round lines while it runs; returns its exit status. */
+  private static int followCoordinator(NodeProcesses nodes, PrintWriter out) throws Exception {
+    Path log = nodes.logFile("coordinator");
+    long offset = 0;
+    while (true) {
+      Integer status = nodes.exitStatus("coordinator");
+      offset = echoNew(log, offset, out);
+      if (status != null) {
+        return status;
+      }
+      Thread.sleep(300);
+    }
+  }
+
+  private static long echoNew(Path log, long offset, PrintWriter out) throws IOException {
+    if (!Files.exists(log)) {
+      return offset;
+    }
+    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
+      if (f.length() <= offset) {
+        return offset;
+      }
+      f.seek(offset);
+      byte[] bytes = new byte[(int) (f.length() - offset)];
+      f.readFully(bytes);
+      String text = new String(bytes, StandardCharsets.UTF_8);
+      int lastNewline = text.lastIndexOf('\n');
+      if (lastNewline < 0) {
+        return offset;
+      }
+      for (String line : text.substring(0, lastNewline).split("\n")) {
+        if (line.contains("JobRunner") && (line.contains(" round ") || line.contains("job '"))
+            || line.contains("ERROR")) {
+          out.println("  " + line.substring(Math.min(line.length(), line.indexOf(' ') + 1)));
+          out.flush();
+        }
+      }
+      return offset + lastNewline + 1;
+    }
+  }
+
+  private JsonObject report(JsonObject job, Table table, DataSchema schema, FeatureEncoding encoding,
+                            Baselines.Result baselines, double seconds, Path work) {
+    JsonArray bankArray = new JsonArray();
+    for (Object o : job.getJsonArray("banks")) {
+      JsonObject b = (JsonObject) o;
+      bankArray.add(new JsonObject().put("id", b.getString("id")).put("train_rows", b.getLong("train_rows", 0L))
+          .put("test_rows", b.getLong("test_rows", 0L)).put("accepted", b.getBoolean("accepted")));
+    }
+    JsonObject local = new JsonObject();
+    baselines.localOnlyAuc().forEach((bank, auc) -> local.put(bank, new JsonObject().put("auc", auc)));
+    return new JsonObject()
+        .put("dataset", new JsonObject().put("name", datasetName()).put("rows", table.rows())
+            .put("features", schema.featureColumns().size()).put("encoded_features", encoding.featureCount())
+            .put("label", schema.labelColumn()).put("positive_class", schema.positiveClass()))
+        .put("split", split).put("seed", seed).put("model", model)
+        .put("banks", bankArray)
+        .put("rounds", job.getJsonArray("rounds"))
+        .put("final", job.getJsonObject("final"))
+        .put("baselines", new JsonObject().put("centralized", new JsonObject().put("auc", baselines.centralizedAuc()))
+            .put("local_only", local))
+        .put("model_sha256", job.getJsonObject("model").getString("sha256"))
+        .put("federation_seconds", seconds)
+        .put("work_dir", work.toString());
+  }
+
+  private static void printSummary(PrintWriter out, JsonObject report) {
+    out.println();
+    out.printf("%-6s %-6s %-24s %-8s %-8s %-8s%n", "round", "banks", "dropped", "AUC", "loss", "seconds");
+    for (Object o : report.getJsonArray("rounds")) {
+      JsonObject r = (JsonObject) o;
+      out.printf("%-6d %-6d %-24s %-8s %-8s %-8.2f%n", r.getInteger("round"),
+          r.getJsonArray("participants").size(), String.join(",", r.getJsonArray("dropped").getList()),
+          r.getValue("auc") == null ? "-" : String.format("%.4f", r.getDouble("auc")),
+          r.getValue("loss") == null ? "-" : String.format("%.4f", r.getDouble("loss")), r.getDouble("seconds"));
+    }
+    JsonObject fin = report.getJsonObject("final");
+    out.println();
+    if (fin != null) {
+      out.printf("final: AUC %.4f, accuracy %.4f, log-loss %.4f%n", fin.getDouble("auc"), fin.getDouble("accuracy"),
+          fin.getDouble("loss"));
+    }
+    JsonObject base = report.getJsonObject("baselines");
+    out.printf("centralised baseline AUC %.4f%n", base.getJsonObject("centralized").getDouble("auc"));
+    for (String bank : base.getJsonObject("local_only").fieldNames()) {
+      out.printf("local-only %s AUC %.4f%n", bank, base.getJsonObject("local_only").getJsonObject(bank).getDouble("auc"));
+    }
+    out.flush();
+  }
+}

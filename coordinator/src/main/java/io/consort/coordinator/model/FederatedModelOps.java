@@ -1,0 +1,68 @@
+package io.consort.coordinator.model;
+
+import io.consort.coordinator.job.ModelOps;
+import io.consort.model.data.DataSchema;
+import io.consort.model.eval.GlobalMetrics;
+import io.consort.model.eval.ScoreHistogram;
+import io.consort.model.features.FeatureEncoding;
+import io.consort.model.features.LocalFeatureStats;
+import io.consort.model.train.ModelFactory;
+import io.consort.model.wire.ModelWire;
+import io.consort.protocol.ModelChecksum;
+import io.consort.protocol.v1.EvaluationResult;
+import io.consort.protocol.v1.FeatureStats;
+import io.consort.protocol.v1.JobPlan;
+import io.consort.protocol.v1.ModelParameters;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@link ModelOps} backed by the model module: federated encoding, initial model, histogram metrics. */
+public final class FederatedModelOps implements ModelOps {
+
+  @Override
+  public io.consort.protocol.v1.FeatureEncoding mergeFeatureStats(JobPlan plan, List<FeatureStats> stats) {
+    DataSchema schema = ModelWire.schema(plan.getSchema());
+    List<LocalFeatureStats> banks = new ArrayList<>();
+    for (FeatureStats s : stats) {
+      banks.add(ModelWire.stats(schema, s));
+    }
+    return ModelWire.encoding(FeatureEncoding.merge(banks));
+  }
+
+  @Override
+  public ModelParameters initialModel(JobPlan plan, io.consort.protocol.v1.FeatureEncoding encoding) {
+    DataSchema schema = ModelWire.schema(plan.getSchema());
+    int inputs = ModelWire.encoding(schema, encoding).featureCount();
+    io.consort.model.train.ModelSpec spec = ModelWire.spec(plan.getModel());
+    float[] values = ModelFactory.initialParameters(spec, inputs);
+    ModelParameters.Builder b = ModelParameters.newBuilder()
+        .setSpec(plan.getModel().toBuilder().setInputFeatures(inputs)).setEncoding(encoding).setVersion(0)
+        .setSha256(ModelChecksum.sha256Hex(values));
+    for (float v : values) {
+      b.addValues(v);
+    }
+    return b.build();
+  }
+
+  @Override
+  public Metrics mergeEvaluations(List<EvaluationResult> evaluations) {
+    List<ScoreHistogram> histograms = new ArrayList<>();
+    for (EvaluationResult e : evaluations) {
+      histograms.add(histogram(e));
+    }
+    GlobalMetrics m = GlobalMetrics.from(ScoreHistogram.merge(histograms));
+    return new Metrics(m.auc(), m.accuracy(), m.logLoss(), m.count());
+  }
+
+  static ScoreHistogram histogram(EvaluationResult e) {
+    long[] pos = new long[e.getPositiveHistogramCount()];
+    long[] neg = new long[e.getNegativeHistogramCount()];
+    for (int i = 0; i < pos.length; i++) {
+      pos[i] = e.getPositiveHistogram(i);
+    }
+    for (int i = 0; i < neg.length; i++) {
+      neg[i] = e.getNegativeHistogram(i);
+    }
+    return new ScoreHistogram(pos, neg, e.getLogLossSum(), e.getCorrect(), e.getExamples());
+  }
+}

@@ -1,0 +1,189 @@
+package io.consort.participant;
+
+import io.consort.model.data.DataFormatException;
+import io.consort.model.data.DataSchema;
+import io.consort.model.data.DataSplitter;
+import io.consort.model.data.DatasetLoader;
+import io.consort.model.data.Table;
+import io.consort.model.eval.ScoreHistogram;
+import io.consort.model.features.EncodedData;
+import io.consort.model.features.FeatureEncoding;
+import io.consort.model.features.LocalFeatureStats;
+import io.consort.model.train.LocalTrainer;
+import io.consort.model.train.ModelSpec;
+import io.consort.model.train.Predictor;
+import io.consort.model.train.TrainingOptions;
+import io.consort.model.train.TrainingResult;
+import io.consort.model.wire.ModelWire;
+import io.consort.protocol.ProtocolViolationException;
+import io.consort.protocol.v1.EvaluationResult;
+import io.consort.protocol.v1.JobDecision;
+import io.consort.protocol.v1.JobPlan;
+import io.consort.protocol.v1.ModelParameters;
+import io.consort.protocol.v1.ModelUpdate;
+import io.consort.protocol.v1.Task;
+import io.consort.protocol.v1.TaskResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a bank does for each task. Its rows never leave this class: the coordinator gets per-column
+ * sums and counts (feature statistics), parameter deltas (updates) and score histograms
+ * (evaluation). Called on one worker thread at a time per task; job state is kept per job id.
+ */
+public final class BankTaskHandler implements TaskHandler {
+  private static final Logger log = LoggerFactory.getLogger(BankTaskHandler.class);
+
+  private final ParticipantConfig config;
+  private final Map<String, BankJob> jobs = new HashMap<>();
+
+  public BankTaskHandler(ParticipantConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public synchronized TaskResult.Builder handle(Task task) throws Exception {
+    return switch (task.getKindCase()) {
+      case JOB_OFFER -> offer(task.getJobOffer().getPlan());
+      case FEATURE_STATS -> featureStats(task.getFeatureStats().getPlan());
+      case TRAIN -> train(task);
+      case EVALUATE -> evaluate(task);
+      case FINISHED -> finished(task);
+      default -> throw new ProtocolViolationException("this bank does not handle " + task.getKindCase() + " tasks");
+    };
+  }
+
+  /** The bank's view of one job: its data split and, once the encoding is known, its trainer. */
+  private static final class BankJob {
+    final JobPlan plan;
+    final DataSchema schema;
+    final DataSplitter.TrainTest split;
+    String encodingChecksum;
+    FeatureEncoding encoding;
+    EncodedData train;
+    EncodedData test;
+    LocalTrainer trainer;
+
+    BankJob(JobPlan plan, DataSchema schema, DataSplitter.TrainTest split) {
+      this.plan = plan;
+      this.schema = schema;
+      this.split = split;
+    }
+  }
+
+  private TaskResult.Builder offer(JobPlan plan) {
+    try {
+      BankJob job = job(plan);
+      log.info("job '{}' offered: {} training rows, {} held-out rows; accepting", plan.getJobId(),
+          job.split.train().rows(), job.split.test().rows());
+      return TaskResult.newBuilder().setDecision(JobDecision.newBuilder().setAccept(true)
+          .setEpsilonCap(config.epsilonCap()));
+    } catch (DataFormatException | IllegalArgumentException e) {
+      // the bank cannot take part with this data; say why instead of failing silently
+      log.error("declining job '{}': {}", plan.getJobId(), e.getMessage());
+      return TaskResult.newBuilder().setDecision(JobDecision.newBuilder().setAccept(false)
+          .setReason(e.getMessage()).setEpsilonCap(config.epsilonCap()));
+    }
+  }
+
+  private TaskResult.Builder featureStats(JobPlan plan) throws DataFormatException {
+    BankJob job = job(plan);
+    // statistics of the training rows only: the held-out split stays untouched until evaluation
+    LocalFeatureStats stats = LocalFeatureStats.compute(job.split.train());
+    return TaskResult.newBuilder().setFeatureStats(
+        ModelWire.stats(stats, job.split.train().rows(), job.split.test().rows()));
+  }
+
+  private TaskResult.Builder train(Task task) throws DataFormatException {
+    var t = task.getTrain();
+    BankJob job = job(t.getPlan());
+    ModelParameters global = t.getGlobalModel();
+    prepare(job, global);
+    long started = System.nanoTime();
+    float[] base = ModelWire.values(global);
+    TrainingResult result = job.trainer.train(base, Math.max(1, t.getLocalEpochs()), TrainingOptions.standard());
+    float[] after = result.parameters();
+    ModelUpdate.Builder update = ModelUpdate.newBuilder().setBaseVersion(global.getVersion())
+        .setExampleCount(job.split.train().rows()).setSteps(result.steps()).setTrainLoss(result.meanLoss());
+    for (int i = 0; i < after.length; i++) {
+      update.addDelta(after[i] - base[i]);
+    }
+    update.setSeconds((System.nanoTime() - started) / 1e9);
+    log.info("round {}: trained {} steps on {} rows, loss {}", task.getHeader().getRound(), result.steps(),
+        job.split.train().rows(), String.format("%.4f", result.meanLoss()));
+    return TaskResult.newBuilder().setUpdate(update);
+  }
+
+  private TaskResult.Builder evaluate(Task task) throws DataFormatException {
+    var e = task.getEvaluate();
+    BankJob job = job(e.getPlan());
+    ModelParameters model = e.getGlobalModel();
+    prepare(job, model);
+    ModelSpec spec = ModelWire.spec(model.getSpec());
+    float[] scores = Predictor.predict(spec, ModelWire.values(model), job.test);
+    int bins = e.getHistogramBins() > 0 ? e.getHistogramBins() : ScoreHistogram.DEFAULT_BINS;
+    ScoreHistogram h = ScoreHistogram.of(scores, job.test.y(), bins);
+    EvaluationResult.Builder out = EvaluationResult.newBuilder().setBaseVersion(model.getVersion())
+        .setExamples(h.count()).setLogLossSum(h.logLossSum()).setCorrect(h.correct());
+    for (long c : h.positives()) {
+      out.addPositiveHistogram(c);
+    }
+    for (long c : h.negatives()) {
+      out.addNegativeHistogram(c);
+    }
+    return TaskResult.newBuilder().setEvaluation(out);
+  }
+
+  private TaskResult.Builder finished(Task task) throws IOException {
+    var f = task.getFinished();
+    String jobId = task.getHeader().getJobId();
+    Path out = config.dataDir().resolve("jobs").resolve(jobId + "-final-model.pb");
+    Files.createDirectories(out.getParent());
+    Files.write(out, f.getFinalModel().toByteArray());
+    log.info("job '{}' finished ({}); final model {} saved to {}", jobId, f.getReason(),
+        f.getFinalModel().getSha256(), out);
+    return null;
+  }
+
+  // ------------------------------------------------------------------ job state
+
+  private BankJob job(JobPlan plan) throws DataFormatException {
+    BankJob job = jobs.get(plan.getJobId());
+    if (job != null && job.plan.equals(plan)) {
+      return job;
+    }
+    DataSchema schema = ModelWire.schema(plan.getSchema());
+    Table table = DatasetLoader.load(config.dataFile(), schema);
+    double testFraction = plan.getTestFraction() > 0 ? plan.getTestFraction() : 0.2;
+    job = new BankJob(plan, schema, DataSplitter.trainTest(table, testFraction, plan.getSplitSeed()));
+    jobs.put(plan.getJobId(), job);
+    return job;
+  }
+
+  /** Encodes the bank's rows with the job's encoding (once per encoding) and builds its trainer. */
+  private static void prepare(BankJob job, ModelParameters model) {
+    String encodingChecksum = Integer.toHexString(model.getEncoding().hashCode()) + "/" + model.getSpec().hashCode();
+    if (encodingChecksum.equals(job.encodingChecksum)) {
+      return;
+    }
+    FeatureEncoding encoding = ModelWire.encoding(job.schema, model.getEncoding());
+    if (model.getSpec().getInputFeatures() != 0 && model.getSpec().getInputFeatures() != encoding.featureCount()) {
+      throw new IllegalArgumentException("model expects " + model.getSpec().getInputFeatures()
+          + " input features but the job's encoding produces " + encoding.featureCount());
+    }
+    job.encoding = encoding;
+    job.train = encoding.encode(job.split.train());
+    job.test = encoding.encode(job.split.test());
+    job.trainer = new LocalTrainer(ModelWire.spec(model.getSpec()), job.train);
+    job.encodingChecksum = encodingChecksum;
+    if (model.getValuesCount() != job.trainer.parameterCount()) {
+      throw new IllegalArgumentException("global model has " + model.getValuesCount()
+          + " parameters but this job's network has " + job.trainer.parameterCount());
+    }
+  }
+}
