@@ -296,10 +296,10 @@ public final class CertificateAuthority {
         updated.add(entry);
       }
       if (!anyMatch) {
-        throw new IllegalArgumentException("revoke: no certificate with " + what + " in " + indexFile());
+        throw new IllegalArgumentException("no certificate with " + what + " in " + indexFile());
       }
       if (revokedNow.isEmpty()) {
-        throw new IllegalArgumentException("revoke: every certificate with " + what + " is already revoked");
+        throw new IllegalArgumentException("every certificate with " + what + " is already revoked");
       }
       CertificateIndex.write(indexFile(), updated, now);
       for (IssuedCertificate entry : revokedNow) {

@@ -28,6 +28,7 @@ import java.util.concurrent.Callable;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -71,14 +72,6 @@ public final class CertsCommand implements Callable<Integer> {
 
     abstract void run(PrintWriter out) throws IOException, GeneralSecurityException;
 
-    static CertificateAuthority loadCa(Path caDir) throws IOException, GeneralSecurityException {
-      if (!Files.isDirectory(caDir)) {
-        throw new NoSuchFileException(caDir.toString(), null,
-            "no CA directory here; run 'consort certs init-ca' first or pass --ca-dir");
-      }
-      return CertificateAuthority.load(caDir);
-    }
-
     static String describe(Exception e) {
       if (e instanceof FileSystemException && ((FileSystemException) e).getReason() == null) {
         String what = e instanceof NoSuchFileException ? "file does not exist"
@@ -86,6 +79,32 @@ public final class CertsCommand implements Callable<Integer> {
         return e.getMessage() + ": " + what;
       }
       return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+  }
+
+  /** {@code --ca-dir}, shared by every command that works on an existing CA. */
+  static final class CaDirectory {
+    @Option(names = "--ca-dir", defaultValue = DEFAULT_CA_DIR, description = "CA directory (default: ${DEFAULT-VALUE})")
+    Path dir;
+
+    CertificateAuthority load() throws IOException, GeneralSecurityException {
+      if (!Files.isDirectory(dir)) {
+        throw new NoSuchFileException(dir.toString(), null,
+            "no CA directory here; run 'consort certs init-ca' first or pass --ca-dir");
+      }
+      return CertificateAuthority.load(dir);
+    }
+  }
+
+  /** {@code --algorithm}, for the commands that create a key. */
+  static final class KeyAlgorithmOption {
+    @Option(names = "--algorithm", defaultValue = "ec-p256",
+        description = "ec-p256, rsa-3072 or ed25519; Vert.x (coordinator, participant) cannot load ed25519 keys"
+            + " (default: ${DEFAULT-VALUE})")
+    String name;
+
+    KeyAlgorithm parse() {
+      return KeyAlgorithm.fromCliName(name);
     }
   }
 
@@ -98,17 +117,15 @@ public final class CertsCommand implements Callable<Integer> {
     @Option(names = "--name", defaultValue = "consortium-root", description = "CA common name (default: ${DEFAULT-VALUE})")
     String name;
 
-    @Option(names = "--algorithm", defaultValue = "ec-p256",
-        description = "ec-p256, rsa-3072 or ed25519 (default: ${DEFAULT-VALUE})")
-    String algorithm;
+    @Mixin KeyAlgorithmOption algorithm;
 
     @Option(names = "--days", defaultValue = "3650", description = "validity in days (default: ${DEFAULT-VALUE})")
     int days;
 
     @Override
     void run(PrintWriter out) throws IOException, GeneralSecurityException {
-      CertificateAuthority ca = CertificateAuthority.init(dir, name, KeyAlgorithm.fromCliName(algorithm), days(days));
-      out.printf("created CA '%s' (%s), valid until %s%n", name, algorithm, ca.certificate().getNotAfter().toInstant());
+      CertificateAuthority ca = CertificateAuthority.init(dir, name, algorithm.parse(), days(days));
+      out.printf("created CA '%s' (%s), valid until %s%n", name, algorithm.name, ca.certificate().getNotAfter().toInstant());
       out.printf("  wrote %s (CA certificate: give it to every member)%n", ca.certificateFile());
       out.printf("  wrote %s (CA private key, mode 600: keep it on this host only, ideally offline)%n",
           dir.resolve(CertificateAuthority.KEY_FILE));
@@ -126,14 +143,12 @@ public final class CertsCommand implements Callable<Integer> {
     @Option(names = "--dir", defaultValue = ".", description = "directory for key.pem and csr.pem (default: ${DEFAULT-VALUE})")
     Path dir;
 
-    @Option(names = "--algorithm", defaultValue = "ec-p256",
-        description = "ec-p256, rsa-3072 or ed25519; Vert.x (coordinator, participant) cannot load ed25519 keys (default: ${DEFAULT-VALUE})")
-    String algorithm;
+    @Mixin KeyAlgorithmOption algorithm;
 
     @Override
     void run(PrintWriter out) throws IOException, GeneralSecurityException {
       CertificateRequests.CertificateRequest request =
-          CertificateRequests.create(dir, name, KeyAlgorithm.fromCliName(algorithm));
+          CertificateRequests.create(dir, name, algorithm.parse());
       out.printf("wrote %s (private key, mode 600: never send or copy it)%n", request.keyFile());
       out.printf("wrote %s (certificate request for '%s': send this file to the CA operator)%n",
           request.csrFile(), name);
@@ -151,8 +166,7 @@ public final class CertsCommand implements Callable<Integer> {
     @Option(names = "--role", required = true, description = "participant, coordinator, operator or auditor")
     String role;
 
-    @Option(names = "--ca-dir", defaultValue = DEFAULT_CA_DIR, description = "CA directory (default: ${DEFAULT-VALUE})")
-    Path caDir;
+    @Mixin CaDirectory caDirectory;
 
     @Option(names = "--days", defaultValue = "365", description = "validity in days (default: ${DEFAULT-VALUE})")
     int days;
@@ -170,7 +184,7 @@ public final class CertsCommand implements Callable<Integer> {
     void run(PrintWriter out) throws IOException, GeneralSecurityException {
       Role parsedRole = Role.fromWireName(role);
       PKCS10CertificationRequest request = PemFiles.readCsr(csr);
-      CertificateAuthority ca = loadCa(caDir);
+      CertificateAuthority ca = caDirectory.load();
       X509Certificate issued = ca.sign(request, parsedRole, days(days), dnsNames, ipAddresses);
       Path certificateFile = outFile != null ? outFile : defaultCertificateFile(csr);
       TlsMaterial written = TlsMaterial.inDirectory(certificateFile.getParent() == null ? Path.of("") : certificateFile.getParent())
@@ -228,13 +242,12 @@ public final class CertsCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE})")
     String reason;
 
-    @Option(names = "--ca-dir", defaultValue = DEFAULT_CA_DIR, description = "CA directory (default: ${DEFAULT-VALUE})")
-    Path caDir;
+    @Mixin CaDirectory caDirectory;
 
     @Override
     void run(PrintWriter out) throws IOException, GeneralSecurityException {
       RevocationReason parsedReason = RevocationReason.fromCliName(reason);
-      CertificateAuthority ca = loadCa(caDir);
+      CertificateAuthority ca = caDirectory.load();
       List<IssuedCertificate> revoked;
       if (target.serial != null) {
         revoked = List.of(ca.revoke(parseSerial(target.serial), parsedReason));
@@ -265,24 +278,22 @@ public final class CertsCommand implements Callable<Integer> {
   @Command(name = "crl", mixinStandardHelpOptions = true,
       description = "Re-issue the CRL (next number, fresh nextUpdate); run it before the current one expires.")
   public static final class Crl extends Action {
-    @Option(names = "--ca-dir", defaultValue = DEFAULT_CA_DIR, description = "CA directory (default: ${DEFAULT-VALUE})")
-    Path caDir;
+    @Mixin CaDirectory caDirectory;
 
     @Override
     void run(PrintWriter out) throws IOException, GeneralSecurityException {
-      CertificateAuthority ca = loadCa(caDir);
+      CertificateAuthority ca = caDirectory.load();
       printCrl(out, ca.writeCrl(), ca.crlFile());
     }
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List every certificate the CA issued.")
   public static final class ListIssued extends Action {
-    @Option(names = "--ca-dir", defaultValue = DEFAULT_CA_DIR, description = "CA directory (default: ${DEFAULT-VALUE})")
-    Path caDir;
+    @Mixin CaDirectory caDirectory;
 
     @Override
     void run(PrintWriter out) throws IOException, GeneralSecurityException {
-      List<IssuedCertificate> entries = loadCa(caDir).list();
+      List<IssuedCertificate> entries = caDirectory.load().list();
       Instant now = Instant.now();
       out.printf("%-32s  %-20s  %-11s  %-7s  %-20s  %s%n", "SERIAL", "NAME", "ROLE", "STATUS", "NOT AFTER", "REVOKED");
       for (IssuedCertificate entry : entries) {
