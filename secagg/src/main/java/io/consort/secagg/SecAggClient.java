@@ -392,7 +392,6 @@ public final class SecAggClient {
      * both for one bank, never an s^SK-share of this bank itself.
      */
     private UnmaskingResponse unmask(UnmaskingRequest request) throws ProtocolViolationException {
-        checkSurvivors(request.survivors());
         Set<String> survivors = new HashSet<>(request.survivors());
         Set<String> dropped = new LinkedHashSet<>();
         for (String bank : request.dropped()) {
@@ -409,6 +408,7 @@ public final class SecAggClient {
                         + "' twice or outside the roster");
             }
         }
+        checkSurvivors(request.survivors());
         if (parameters.consistencyCheck()) {
             checkConsistencySignatures(request);
         } else if (!request.signatures().isEmpty()) {

@@ -358,10 +358,15 @@ public final class SecAggServer {
     private ProtocolViolationException refuse(String bankId, String reason) {
         if (parameters.bankIds().contains(bankId)) {
             refusals.putIfAbsent(bankId, reason);
-            advertised.remove(bankId);
-            sharesBySender.remove(bankId);
-            consistencySignatures.remove(bankId);
-            unmaskingResponses.remove(bankId);
+            // Only the collection of the open stage changes: keys and inputs of closed stages are still
+            // needed to unmask the others (a masked input already summed stays in, see class comment).
+            switch (stage) {
+                case ADVERTISE_KEYS -> advertised.remove(bankId);
+                case SHARE_KEYS -> sharesBySender.remove(bankId);
+                case CONSISTENCY_CHECK -> consistencySignatures.remove(bankId);
+                case UNMASKING -> unmaskingResponses.remove(bankId);
+                case MASKED_INPUT -> { }
+            }
         }
         return new ProtocolViolationException(bankId, stage, reason);
     }
