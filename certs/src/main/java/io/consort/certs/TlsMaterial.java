@@ -72,6 +72,11 @@ public record TlsMaterial(Path keyFile, Path certificateFile, Path chainFile, Pa
     return new TlsMaterial(keyFile, certificateFile, file, caFile, crlFile);
   }
 
+  /** The same files, but the CA certificate at {@code file}. */
+  public TlsMaterial withCaFile(Path file) {
+    return new TlsMaterial(keyFile, certificateFile, chainFile, file, crlFile);
+  }
+
   /** The same files, but the CRL at {@code file} (e.g. the CA's own {@code crl.pem}). */
   public TlsMaterial withCrlFile(Path file) {
     return new TlsMaterial(keyFile, certificateFile, chainFile, caFile, file);
