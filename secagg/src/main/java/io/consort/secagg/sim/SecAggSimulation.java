@@ -266,7 +266,8 @@ public final class SecAggSimulation {
         return new double[] {median(maskSpeeds), median(aesSpeeds)};
     }
 
-    private static double median(List<Double> values) {
+    /** The median of a non-empty list (mean of the middle two for an even size). */
+    public static double median(List<Double> values) {
         List<Double> sorted = new ArrayList<>(values);
         Collections.sort(sorted);
         int size = sorted.size();
