@@ -160,6 +160,7 @@ public final class JobRunner implements ResultSink {
 
   private Future<Void> offer() {
     List<String> invited = new ArrayList<>(registry.members());
+    invited.sort(null);
     return collect(0, Stage.JOB_OFFER, invited, m -> Task.newBuilder().setJobOffer(JobOffer.newBuilder().setPlan(plan)))
         .compose(results -> {
           accepted.clear();
@@ -303,7 +304,10 @@ public final class JobRunner implements ResultSink {
         })
         .compose(next -> {
           global = next;
-          return evaluate(round, members, next);
+          // banks that vanished during training are not waited for again in this round
+          List<String> responsive = new ArrayList<>(members);
+          responsive.removeIf(m -> dropped.contains(m + "@train"));
+          return evaluate(round, responsive, next);
         })
         .compose(metrics -> {
           if (metrics != null) {

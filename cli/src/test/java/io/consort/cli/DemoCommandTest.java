@@ -1,0 +1,69 @@
+package io.consort.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The main job on a CSV the test writes: coordinator and banks as separate JVMs. */
+class DemoCommandTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void demo_runsOnAnyCsv_withNumericAndCategoricalColumns() throws Exception {
+    Path csv = TestData.loanCsv(dir.resolve("loans.csv"), 900, 21);
+    Path report = dir.resolve("report.json");
+    StringWriter out = new StringWriter();
+    CommandLine cl = Main.commandLine();
+    cl.setOut(new PrintWriter(out));
+    int status = cl.execute("demo", "--data", csv.toString(), "--label", "default", "--positive", "yes",
+        "--banks", "3", "--rounds", "3", "--work-dir", dir.resolve("work").toString(), "--report", report.toString());
+    assertEquals(0, status, out.toString());
+    JsonObject r = new JsonObject(Files.readString(report));
+    assertEquals("loans.csv", r.getJsonObject("dataset").getString("name"));
+    assertEquals(900, r.getJsonObject("dataset").getInteger("rows"));
+    assertEquals(4, r.getJsonObject("dataset").getInteger("features"));
+    assertEquals(3, r.getJsonArray("banks").size());
+    assertEquals(3, r.getJsonArray("rounds").size());
+    assertTrue(r.getJsonObject("final").getDouble("auc") > 0.7, r.encodePrettily());
+    assertTrue(r.getJsonObject("baselines").getJsonObject("centralized").getDouble("auc") > 0.7);
+    assertEquals(3, r.getJsonObject("baselines").getJsonObject("local_only").size());
+    assertTrue(out.toString().contains("centralised baseline AUC"), out.toString());
+    // the work dir keeps what is needed to start the same federation by hand
+    assertTrue(Files.exists(dir.resolve("work/coordinator.yaml")));
+    assertTrue(Files.exists(dir.resolve("work/bank-1.yaml")));
+    assertTrue(Files.exists(dir.resolve("work/pki/ca/ca.crt.pem")));
+  }
+
+  @Test
+  void demo_refusesFileWithoutLabelOption() {
+    StringWriter err = new StringWriter();
+    CommandLine cl = Main.commandLine();
+    cl.setErr(new PrintWriter(err));
+    int status = cl.execute("demo", "--data", dir.resolve("x.csv").toString(), "--work-dir", dir.resolve("w").toString());
+    assertEquals(2, status);
+    assertTrue(err.toString().contains("--label is required"), err.toString());
+  }
+
+  @Test
+  void demo_refusesMissingLabelColumn_withMessageNamingIt() throws Exception {
+    Path csv = TestData.loanCsv(dir.resolve("loans.csv"), 50, 1);
+    StringWriter err = new StringWriter();
+    CommandLine cl = Main.commandLine();
+    cl.setErr(new PrintWriter(err));
+    int status = cl.execute("demo", "--data", csv.toString(), "--label", "defaulted", "--positive", "yes",
+        "--work-dir", dir.resolve("w").toString());
+    assertEquals(2, status);
+    assertTrue(err.toString().contains("defaulted"), err.toString());
+    assertFalse(err.toString().contains("\tat "), "one clear line, no stack trace: " + err);
+  }
+}
