@@ -76,9 +76,8 @@ class SecAggRoundTest {
     @ParameterizedTest
     @EnumSource(Stage.class)
     void sum_isExactSumOfIncludedBanks_whenThresholdJustMet(Stage stage) throws Exception {
-        RoundParameters parameters = RoundParameters.completeGraph("job-d", 7, RoundHarness.banks(5), 3, 3001)
-                .withConsistencyCheck(stage == Stage.CONSISTENCY_CHECK);
-        RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 8), 8);
+        RoundHarness harness = fiveBanksThresholdThree(stage, 8);
+        RoundParameters parameters = harness.parameters;
 
         ServerTransition last = harness.run(Map.of(stage, Set.of("bank-2", "bank-4")), UnaryOperator.identity());
 
@@ -95,9 +94,7 @@ class SecAggRoundTest {
     @ParameterizedTest
     @EnumSource(Stage.class)
     void round_abortsCleanlyWithoutResult_whenThresholdJustMissed(Stage stage) throws Exception {
-        RoundParameters parameters = RoundParameters.completeGraph("job-d", 7, RoundHarness.banks(5), 3, 64)
-                .withConsistencyCheck(stage == Stage.CONSISTENCY_CHECK);
-        RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 9), 9);
+        RoundHarness harness = fiveBanksThresholdThree(stage, 9);
 
         ServerTransition last = harness.run(Map.of(stage, Set.of("bank-1", "bank-2", "bank-5")),
                 UnaryOperator.identity());
@@ -108,6 +105,12 @@ class SecAggRoundTest {
         assertTrue(last.outgoing().isEmpty());
         assertTrue(last.abortReason().orElseThrow().contains("threshold is 3"), last.abortReason().orElseThrow());
         assertFalse(harness.server.isRunning());
+    }
+
+    private static RoundHarness fiveBanksThresholdThree(Stage stage, long seed) {
+        RoundParameters parameters = RoundParameters.completeGraph("job-d", 7, RoundHarness.banks(5), 3, 3001)
+                .withConsistencyCheck(stage == Stage.CONSISTENCY_CHECK);
+        return new RoundHarness(parameters, RoundHarness.randomInputs(parameters, seed), seed);
     }
 
     @Test
