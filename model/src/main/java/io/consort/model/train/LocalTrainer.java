@@ -15,6 +15,15 @@ import java.util.random.RandomGenerator;
  * example's gradient, adds Gaussian noise to the sum and divides by the expected batch size;
  * {@code epochs} becomes {@code round(epochs / q)} steps.
  *
+ * <p>Engines ({@link TrainingEngine}): {@code NATIVE} (the default) runs the dense passes in plain
+ * Java; {@code DL4J} runs the same standard training through DL4J's {@code MultiLayerNetwork.fit}
+ * and Adam updater, with the same shuffling, batches and {@link TrainingOptions.OptimizerState}
+ * semantics. DP-SGD needs per-example gradient norms, which DL4J does not expose, so a DP-SGD
+ * round on the DL4J engine is refused rather than silently switched to the native kernel: the job
+ * asked for DL4J, and the operator should see that DP-SGD runs on the native kernel (whose
+ * gradients tests check against DL4J's). Prediction is the same math on either engine and always
+ * uses {@link Predictor}.
+ *
  * <p>Randomness: the default constructor draws from a SecureRandom DRBG (shuffle seeds, Poisson
  * sampling, noise). Seeded generators are for tests and reproducible simulations only. Not
  * thread-safe; run one round at a time.
@@ -22,6 +31,9 @@ import java.util.random.RandomGenerator;
 public final class LocalTrainer {
   private final ModelSpec spec;
   private final EncodedData data;
+  private final TrainingEngine engine;
+  /** Built only for the DL4J engine: the network and its batch arrays live as long as the trainer. */
+  private final Dl4jTrainingLoop dl4j;
   private final DenseNetwork network;
   private final AdamOptimizer adam;
   private final RandomGenerator randomness;
@@ -29,9 +41,23 @@ public final class LocalTrainer {
   private final float[] gradient;
   private final int[] order;
 
-  /** A trainer with production randomness: SecureRandom for sampling, shuffling and noise. */
+  /**
+   * A {@link TrainingEngine#NATIVE} trainer with production randomness: SecureRandom for sampling,
+   * shuffling and noise.
+   */
   public LocalTrainer(ModelSpec spec, EncodedData trainData) {
-    this(spec, trainData, BufferedSecureRandom.create(), GaussianNoise.secure());
+    this(spec, trainData, TrainingEngine.NATIVE);
+  }
+
+  /** A trainer on {@code engine} with production randomness (SecureRandom). */
+  public LocalTrainer(ModelSpec spec, EncodedData trainData, TrainingEngine engine) {
+    this(spec, trainData, engine, BufferedSecureRandom.create(), GaussianNoise.secure());
+  }
+
+  /** A {@link TrainingEngine#NATIVE} trainer with the given randomness (see below). */
+  public LocalTrainer(ModelSpec spec, EncodedData trainData, RandomGenerator randomness,
+      GaussianNoise noise) {
+    this(spec, trainData, TrainingEngine.NATIVE, randomness, noise);
   }
 
   /**
@@ -39,10 +65,11 @@ public final class LocalTrainer {
    * Poisson samples; with DP-SGD in production it must be cryptographically secure, as must
    * {@code noise}.
    */
-  public LocalTrainer(ModelSpec spec, EncodedData trainData, RandomGenerator randomness,
-      GaussianNoise noise) {
+  public LocalTrainer(ModelSpec spec, EncodedData trainData, TrainingEngine engine,
+      RandomGenerator randomness, GaussianNoise noise) {
     this.spec = Objects.requireNonNull(spec, "spec");
     this.data = Objects.requireNonNull(trainData, "trainData");
+    this.engine = Objects.requireNonNull(engine, "engine");
     this.randomness = Objects.requireNonNull(randomness, "randomness");
     this.noise = Objects.requireNonNull(noise, "noise");
     if (trainData.rows() == 0) {
@@ -55,10 +82,15 @@ public final class LocalTrainer {
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
     }
+    dl4j = engine == TrainingEngine.DL4J ? new Dl4jTrainingLoop(spec, trainData) : null;
   }
 
   public ModelSpec spec() {
     return spec;
+  }
+
+  public TrainingEngine engine() {
+    return engine;
   }
 
   public int parameterCount() {
@@ -81,7 +113,16 @@ public final class LocalTrainer {
     if (epochs <= 0) {
       throw new IllegalArgumentException("epochs must be positive, got " + epochs);
     }
-    if (options.optimizerState() == TrainingOptions.OptimizerState.RESET_EACH_ROUND) {
+    boolean reset = options.optimizerState() == TrainingOptions.OptimizerState.RESET_EACH_ROUND;
+    if (engine == TrainingEngine.DL4J) {
+      if (options.dp().isPresent()) {
+        throw new IllegalArgumentException("DP-SGD needs per-example gradient norms, which DL4J"
+            + " does not expose; use the native engine ('" + TrainingEngine.NATIVE.wireName()
+            + "') for DP-SGD jobs");
+      }
+      return trainStandardDl4j(globalParameters, epochs, reset);
+    }
+    if (reset) {
       adam.reset();
     }
     float[] parameters = globalParameters.clone();
@@ -90,22 +131,28 @@ public final class LocalTrainer {
         : trainStandard(parameters, epochs);
   }
 
+  private TrainingResult trainStandardDl4j(float[] globalParameters, int epochs, boolean reset) {
+    dl4j.start(globalParameters, reset);
+    SplittableRandom shuffle = roundShuffle();
+    double scoreSum = 0;
+    for (int epoch = 0; epoch < epochs; epoch++) {
+      shuffle(shuffle);
+      scoreSum += dl4j.fitEpoch(order);
+    }
+    int steps = epochs * dl4j.stepsPerEpoch();
+    return new TrainingResult(dl4j.parameters(), (long) epochs * data.rows(), steps,
+        scoreSum / steps);
+  }
+
   private TrainingResult trainStandard(float[] parameters, int epochs) {
     int rows = data.rows();
     int batch = Math.min(spec.batchSize(), rows);
-    // Shuffling needs unpredictability only in the aggregate, so a fast generator seeded from the
-    // (secure) source per round suffices.
-    SplittableRandom shuffle = new SplittableRandom(randomness.nextLong());
+    SplittableRandom shuffle = roundShuffle();
     double lossSum = 0;
     int steps = 0;
     long examples = 0;
     for (int epoch = 0; epoch < epochs; epoch++) {
-      for (int i = rows - 1; i > 0; i--) {
-        int j = shuffle.nextInt(i + 1);
-        int t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-      }
+      shuffle(shuffle);
       for (int start = 0; start < rows; start += batch) {
         int k = Math.min(batch, rows - start);
         gatherRows(order, start, k);
@@ -159,6 +206,24 @@ public final class LocalTrainer {
     }
     return new TrainingResult(parameters, examples, steps, lossSteps == 0 ? Double.NaN
         : lossSum / lossSteps);
+  }
+
+  /**
+   * The round's shuffle generator. Shuffling needs unpredictability only in the aggregate, so a
+   * fast generator seeded from the (secure) source once per round suffices.
+   */
+  private SplittableRandom roundShuffle() {
+    return new SplittableRandom(randomness.nextLong());
+  }
+
+  /** Fisher-Yates over the row order, continuing from the previous epoch's permutation. */
+  private void shuffle(SplittableRandom random) {
+    for (int i = order.length - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
   }
 
   /** The number of rows to skip before the next Poisson-sampled row (0 when q = 1). */

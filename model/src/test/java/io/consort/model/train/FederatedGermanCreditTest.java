@@ -15,18 +15,31 @@ import io.consort.model.features.LocalFeatureStats;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.factory.Nd4j;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The brief's acceptance check: German credit split iid over 3 banks, 10 rounds of FedAvg
  * (weighted by examples, 1 local epoch per round), simulated in-process with the production
  * classes; federated AUC on the pooled test rows against centralised training with the same total
- * epochs. Seeded so the figures are reproducible.
+ * epochs. Run on each {@link TrainingEngine}. Seeded so the figures are reproducible.
  */
 class FederatedGermanCreditTest {
   static final long SEED = 20240601L;
   static final int BANKS = 3;
   static final int ROUNDS = 10;
+
+  /**
+   * ND4J's OpenMP threads spin at barriers; on two cores shared with other builds, two threads made
+   * the DL4J engine's run here about 7x slower than one (47 s against 7 s), so tests use one.
+   */
+  @BeforeAll
+  static void oneNd4jThread() {
+    Nd4j.getEnvironment().setMaxMasterThreads(1);
+    Nd4j.getEnvironment().setMaxThreads(1);
+  }
 
   /** The simulated consortium: per-bank encoded train and test rows under one encoding. */
   record Consortium(List<EncodedData> train, List<EncodedData> test) {
@@ -60,18 +73,28 @@ class FederatedGermanCreditTest {
   }
 
   static LocalTrainer seededTrainer(ModelSpec spec, EncodedData data, long seed) {
-    return new LocalTrainer(spec, data, new SplittableRandom(seed),
+    return seededTrainer(spec, data, seed, TrainingEngine.NATIVE);
+  }
+
+  static LocalTrainer seededTrainer(ModelSpec spec, EncodedData data, long seed,
+      TrainingEngine engine) {
+    return new LocalTrainer(spec, data, engine, new SplittableRandom(seed),
         new PolarGaussianNoise(new SplittableRandom(~seed)));
+  }
+
+  static float[] federatedAveraging(Consortium consortium, ModelSpec spec, int rounds,
+      TrainingOptions options, long seed) {
+    return federatedAveraging(consortium, spec, rounds, options, seed, TrainingEngine.NATIVE);
   }
 
   /** FedAvg (McMahan et al. 2017): the example-weighted mean of the banks' new parameters. */
   static float[] federatedAveraging(Consortium consortium, ModelSpec spec, int rounds,
-      TrainingOptions options, long seed) {
+      TrainingOptions options, long seed, TrainingEngine engine) {
     int inputs = consortium.train().get(0).features();
     float[] global = ModelFactory.initialParameters(spec, inputs);
     List<LocalTrainer> trainers = new ArrayList<>();
     for (int b = 0; b < consortium.train().size(); b++) {
-      trainers.add(seededTrainer(spec, consortium.train().get(b), seed + 31L * b));
+      trainers.add(seededTrainer(spec, consortium.train().get(b), seed + 31L * b, engine));
     }
     for (int round = 0; round < rounds; round++) {
       double[] sum = new double[global.length];
@@ -90,11 +113,12 @@ class FederatedGermanCreditTest {
     return global;
   }
 
-  static float[] centralised(Consortium consortium, ModelSpec spec, int epochs, long seed) {
+  static float[] centralised(Consortium consortium, ModelSpec spec, int epochs, long seed,
+      TrainingEngine engine) {
     EncodedData pooled = consortium.pooledTrain();
     float[] initial = ModelFactory.initialParameters(spec, pooled.features());
-    return seededTrainer(spec, pooled, seed).train(initial, epochs, TrainingOptions.standard())
-        .parameters();
+    return seededTrainer(spec, pooled, seed, engine)
+        .train(initial, epochs, TrainingOptions.standard()).parameters();
   }
 
   /** Federated evaluation: every bank bins its own test scores; only histograms are merged. */
@@ -106,21 +130,24 @@ class FederatedGermanCreditTest {
     return GlobalMetrics.from(ScoreHistogram.merge(histograms));
   }
 
-  @Test
-  void fedAvgMatchesCentralisedAuc_whenGermanCreditIsSplitIidOverThreeBanks() throws Exception {
+  @ParameterizedTest
+  @EnumSource(TrainingEngine.class)
+  void fedAvgMatchesCentralisedAuc_whenGermanCreditIsSplitIidOverThreeBanks(TrainingEngine engine)
+      throws Exception {
     Consortium consortium = germanCredit("iid", SEED);
     ModelSpec spec = ModelSpec.defaultMlp(SEED);
 
     float[] federated = federatedAveraging(consortium, spec, ROUNDS, TrainingOptions.standard(),
-        SEED);
-    float[] central = centralised(consortium, spec, ROUNDS, SEED);
+        SEED, engine);
+    float[] central = centralised(consortium, spec, ROUNDS, SEED, engine);
 
     GlobalMetrics federatedMetrics = federatedEvaluation(consortium, spec, federated);
     EncodedData test = consortium.pooledTest();
     double centralAuc = ExactMetrics.auc(Predictor.predict(spec, central, test), test.y());
     double federatedExactAuc = ExactMetrics.auc(Predictor.predict(spec, federated, test), test.y());
-    System.out.printf("German credit, 3 banks iid, %d rounds: federated AUC %.4f (exact %.4f),"
-        + " accuracy %.3f, log-loss %.4f; centralised AUC %.4f%n", ROUNDS, federatedMetrics.auc(),
+    System.out.printf("German credit, 3 banks iid, %d rounds, %s engine: federated AUC %.4f"
+        + " (exact %.4f), accuracy %.3f, log-loss %.4f; centralised AUC %.4f%n", ROUNDS,
+        engine.wireName(), federatedMetrics.auc(),
         federatedExactAuc, federatedMetrics.accuracy(), federatedMetrics.logLoss(), centralAuc);
 
     assertEquals(federatedExactAuc, federatedMetrics.auc(), 0.002);

@@ -1,0 +1,108 @@
+package io.consort.model.train;
+
+import io.consort.model.features.EncodedData;
+import java.nio.FloatBuffer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The {@link TrainingEngine#DL4J} engine's inner loop: one {@code MultiLayerNetwork} per trainer,
+ * fed with {@code fit(features, labels)} on batch arrays allocated once and refilled in place.
+ *
+ * <p>Why this shape: a DL4J step at these sizes costs per-op overhead, not arithmetic, so anything
+ * that adds ND4J ops per step (a {@code ListDataSetIterator}, building or slicing arrays per batch,
+ * {@code putRow} per row) shows directly in the step time. Batch rows are therefore copied into
+ * the arrays' native memory through a {@link FloatBuffer} view, which is a plain memory copy with
+ * no ND4J op; the only ND4J work per step is DL4J's own {@code fit}. Measured alternatives are in
+ * docs/BENCHMARKS.md. Not thread-safe, like the network it wraps.
+ */
+final class Dl4jTrainingLoop {
+  private final MultiLayerNetwork network;
+  private final EncodedData data;
+  private final int batch;
+  private final INDArray fullFeatures;
+  private final INDArray fullLabels;
+  private final FloatBuffer fullFeatureMemory;
+  private final FloatBuffer fullLabelMemory;
+  /** The last batch of an epoch when the rows do not divide evenly; null when they do. */
+  private final INDArray tailFeatures;
+  private final INDArray tailLabels;
+  private final FloatBuffer tailFeatureMemory;
+  private final FloatBuffer tailLabelMemory;
+
+  Dl4jTrainingLoop(ModelSpec spec, EncodedData data) {
+    this.data = data;
+    this.batch = Math.min(spec.batchSize(), data.rows());
+    network = new MultiLayerNetwork(ModelFactory.configuration(spec, data.features()));
+    network.init();
+    int features = data.features();
+    fullFeatures = Nd4j.create(DataType.FLOAT, batch, features);
+    fullLabels = Nd4j.create(DataType.FLOAT, batch, 1);
+    fullFeatureMemory = fullFeatures.data().asNioFloat();
+    fullLabelMemory = fullLabels.data().asNioFloat();
+    int tail = data.rows() % batch;
+    if (tail == 0) {
+      tailFeatures = null;
+      tailLabels = null;
+      tailFeatureMemory = null;
+      tailLabelMemory = null;
+    } else {
+      tailFeatures = Nd4j.create(DataType.FLOAT, tail, features);
+      tailLabels = Nd4j.create(DataType.FLOAT, tail, 1);
+      tailFeatureMemory = tailFeatures.data().asNioFloat();
+      tailLabelMemory = tailLabels.data().asNioFloat();
+    }
+  }
+
+  /**
+   * Loads the round's starting parameters. With {@code resetOptimizer}, Adam restarts: both moment
+   * estimates (DL4J's updater state view) are zeroed and the iteration count, which DL4J's Adam
+   * uses for bias correction, goes back to 0, exactly as the native {@link AdamOptimizer#reset}.
+   */
+  void start(float[] globalParameters, boolean resetOptimizer) {
+    network.setParams(Nd4j.createFromArray(globalParameters).reshape(1, globalParameters.length));
+    if (resetOptimizer) {
+      network.getUpdater().getStateViewArray().assign(0);
+      network.setIterationCount(0);
+    }
+  }
+
+  int stepsPerEpoch() {
+    return (data.rows() + batch - 1) / batch;
+  }
+
+  /**
+   * One pass over the rows in {@code order}, one Adam step per batch; returns the sum over steps
+   * of DL4J's score (the batch's mean loss before the step, plus DL4J's L2 penalty when l2 > 0).
+   */
+  double fitEpoch(int[] order) {
+    double scoreSum = 0;
+    for (int start = 0; start < order.length; start += batch) {
+      int k = Math.min(batch, order.length - start);
+      boolean full = k == batch;
+      copyRows(order, start, k, full ? fullFeatureMemory : tailFeatureMemory,
+          full ? fullLabelMemory : tailLabelMemory);
+      network.fit(full ? fullFeatures : tailFeatures, full ? fullLabels : tailLabels);
+      scoreSum += network.score();
+    }
+    return scoreSum;
+  }
+
+  /** The network's current parameters, in DL4J order. */
+  float[] parameters() {
+    return network.params().toFloatVector();
+  }
+
+  private void copyRows(int[] order, int from, int k, FloatBuffer features, FloatBuffer labels) {
+    int width = data.features();
+    float[] x = data.x();
+    float[] y = data.y();
+    for (int r = 0; r < k; r++) {
+      int row = order[from + r];
+      features.put(r * width, x, row * width, width);
+      labels.put(r, y[row]);
+    }
+  }
+}

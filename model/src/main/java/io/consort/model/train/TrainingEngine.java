@@ -1,0 +1,49 @@
+package io.consort.model.train;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * What runs a bank's forward and backward passes in {@link LocalTrainer}. Both engines train the
+ * same model on the same flat parameters in DL4J's layout, so a job may choose either and the
+ * coordinator cannot tell the updates apart beyond float32 rounding.
+ */
+public enum TrainingEngine {
+  /**
+   * Deeplearning4j's {@code MultiLayerNetwork.fit} on batches sliced once per epoch, with DL4J's
+   * Adam updater. Plain mini-batch training only: DL4J does not expose the per-example gradient
+   * norms DP-SGD clips, so a DP-SGD round with this engine is refused.
+   */
+  DL4J("dl4j"),
+  /**
+   * Consort's plain-Java dense passes on reused buffers (DL4J's math and layout, checked against
+   * DL4J in tests); many times faster per step at small batches, and the engine DP-SGD runs on.
+   */
+  NATIVE("native");
+
+  private final String wireName;
+
+  TrainingEngine(String wireName) {
+    this.wireName = wireName;
+  }
+
+  /** The lower-case name used in job definitions, configuration and the wire format. */
+  public String wireName() {
+    return wireName;
+  }
+
+  /** The engine whose {@link #wireName()} is {@code name}, ignoring case and surrounding space. */
+  public static TrainingEngine fromName(String name) {
+    if (name != null) {
+      String wanted = name.strip().toLowerCase(Locale.ROOT);
+      for (TrainingEngine engine : values()) {
+        if (engine.wireName.equals(wanted)) {
+          return engine;
+        }
+      }
+    }
+    throw new IllegalArgumentException("unknown training engine '" + name + "'; allowed: "
+        + Arrays.stream(values()).map(TrainingEngine::wireName).collect(Collectors.joining(", ")));
+  }
+}

@@ -1,0 +1,174 @@
+package io.consort.model.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.consort.model.features.EncodedData;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The DL4J engine against the native one, which is the reference for the documented semantics
+ * (same shuffles, batches, Adam and optimizer-state handling), on German credit rows.
+ *
+ * <p>Tolerance: Adam's step is {@code lr * m / (sqrt(v) + eps)}, so after a step or two each
+ * parameter moves by about {@code lr} times the sign of its gradient whatever the gradient's size.
+ * The two engines compute the same gradient in float32 with different summation orders (ND4J's
+ * gemm against Java loops), which agree to about 1e-6 relative; Adam's normalisation turns that
+ * into step differences of about 1e-6 of {@code lr} except where a gradient is close to zero and
+ * its rounding noise is a sizeable fraction of it. Parameters are compared by the relative norm
+ * of their change from the start, within {@value #STEP_TOLERANCE}.
+ */
+class Dl4jEngineTest {
+  private static final long SEED = 20240601L;
+  private static final double STEP_TOLERANCE = 1e-4;
+  private static EncodedData bank;
+
+  @BeforeAll
+  static void loadGermanCredit() throws Exception {
+    FederatedGermanCreditTest.oneNd4jThread();
+    bank = FederatedGermanCreditTest.germanCredit("iid", SEED).train().get(0);
+  }
+
+  private static EncodedData firstRows(int rows) {
+    int width = bank.features();
+    return new EncodedData(rows, width, Arrays.copyOf(bank.x(), rows * width),
+        Arrays.copyOf(bank.y(), rows));
+  }
+
+  /** A trainer whose every round's shuffle generator starts from the same seed. */
+  private static LocalTrainer sameShuffleEachRound(ModelSpec spec, EncodedData data,
+      TrainingEngine engine) {
+    RandomGenerator constant = () -> 7L;
+    return new LocalTrainer(spec, data, engine, constant, GaussianNoise.secure());
+  }
+
+  @Test
+  void oneDl4jStepEqualsOneNativeStep_fromTheSameParametersAndBatch() {
+    ModelSpec spec = ModelSpec.defaultMlp(SEED);
+    EncodedData batch = firstRows(spec.batchSize());
+    float[] start = ModelFactory.initialParameters(spec, batch.features());
+
+    TrainingResult dl4j = sameShuffleEachRound(spec, batch, TrainingEngine.DL4J)
+        .train(start, 1, TrainingOptions.standard());
+    TrainingResult nativeStep = sameShuffleEachRound(spec, batch, TrainingEngine.NATIVE)
+        .train(start, 1, TrainingOptions.standard());
+
+    assertEquals(1, dl4j.steps());
+    assertEquals(spec.batchSize(), dl4j.examplesSeen());
+    assertEquals(nativeStep.meanLoss(), dl4j.meanLoss(), 1e-5);
+    assertStepsClose(start, nativeStep.parameters(), dl4j.parameters());
+  }
+
+  @Test
+  void dl4jEqualsNative_overSeveralStepsWithL2AndAPartialLastBatch() {
+    ModelSpec spec = ModelSpec.defaultMlp(SEED).withL2(1e-3);
+    EncodedData rows = firstRows(2 * spec.batchSize() + 5);
+    float[] start = ModelFactory.initialParameters(spec, rows.features());
+
+    TrainingResult dl4j = FederatedGermanCreditTest.seededTrainer(spec, rows, 3,
+        TrainingEngine.DL4J).train(start, 2, TrainingOptions.standard());
+    TrainingResult nativeRun = FederatedGermanCreditTest.seededTrainer(spec, rows, 3,
+        TrainingEngine.NATIVE).train(start, 2, TrainingOptions.standard());
+
+    assertEquals(6, dl4j.steps());
+    assertEquals(2L * rows.rows(), dl4j.examplesSeen());
+    assertStepsClose(start, nativeRun.parameters(), dl4j.parameters());
+  }
+
+  /**
+   * RESET_EACH_ROUND restarts DL4J's Adam (moments and bias-correction count), so a second round
+   * from the same start repeats the first; KEEP_ACROSS_ROUNDS carries the moments, so it does not.
+   * Each step is full-batch, so the rows' order only changes float summation order. Either way the
+   * DL4J engine follows the native one round for round.
+   */
+  @ParameterizedTest
+  @EnumSource(TrainingOptions.OptimizerState.class)
+  void optimizerStateAcrossRounds_matchesTheNativeEngine(TrainingOptions.OptimizerState state) {
+    EncodedData rows = firstRows(64);
+    ModelSpec spec = ModelSpec.defaultMlp(SEED).withBatchSize(rows.rows());
+    float[] start = ModelFactory.initialParameters(spec, rows.features());
+    TrainingOptions options = TrainingOptions.standard().withOptimizerState(state);
+    LocalTrainer dl4j = sameShuffleEachRound(spec, rows, TrainingEngine.DL4J);
+    LocalTrainer nativeTrainer = sameShuffleEachRound(spec, rows, TrainingEngine.NATIVE);
+
+    float[] dl4jFirst = dl4j.train(start, 2, options).parameters();
+    float[] dl4jSecond = dl4j.train(start, 2, options).parameters();
+    nativeTrainer.train(start, 2, options);
+    float[] nativeSecond = nativeTrainer.train(start, 2, options).parameters();
+
+    assertStepsClose(start, nativeSecond, dl4jSecond);
+    double change = relativeStepDifference(start, dl4jFirst, dl4jSecond);
+    if (state == TrainingOptions.OptimizerState.RESET_EACH_ROUND) {
+      assertTrue(change <= STEP_TOLERANCE, "a reset round differs from the first by " + change);
+    } else {
+      assertTrue(change > 100 * STEP_TOLERANCE, "kept moments changed the round by " + change);
+    }
+  }
+
+  @Test
+  void dpSgdIsRefused_onTheDl4jEngine() {
+    ModelSpec spec = ModelSpec.defaultMlp(SEED);
+    LocalTrainer trainer = FederatedGermanCreditTest.seededTrainer(spec, bank, 1,
+        TrainingEngine.DL4J);
+    TrainingOptions dp = TrainingOptions.withDpSgd(
+        DpSgdConfig.forExpectedBatch(1.0, 1.0, 32, bank.rows()));
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
+        trainer.train(ModelFactory.initialParameters(spec, bank.features()), 1, dp));
+    assertTrue(e.getMessage().contains("per-example gradient norms")
+        && e.getMessage().contains("native"), e.getMessage());
+  }
+
+  @Test
+  void dl4jOutputEqualsPredictor_afterDl4jTraining() {
+    ModelSpec spec = ModelSpec.defaultMlp(SEED);
+    float[] trained = FederatedGermanCreditTest.seededTrainer(spec, bank, 5, TrainingEngine.DL4J)
+        .train(ModelFactory.initialParameters(spec, bank.features()), 2,
+            TrainingOptions.standard()).parameters();
+
+    float[] predicted = Predictor.predict(spec, trained, bank);
+    float[] reference = ModelFactory.network(spec, bank.features(), trained)
+        .output(Nd4j.createFromArray(bank.x()).reshape(bank.rows(), bank.features()))
+        .toFloatVector();
+    for (int r = 0; r < bank.rows(); r++) {
+      assertEquals(reference[r], predicted[r], 1e-5, "row " + r);
+    }
+  }
+
+  @Test
+  void fromName_acceptsWireNames_andNamesTheBadValueAndTheAllowedOnes() {
+    for (TrainingEngine engine : TrainingEngine.values()) {
+      assertEquals(engine, TrainingEngine.fromName(engine.wireName()));
+    }
+    assertEquals(TrainingEngine.DL4J, TrainingEngine.fromName(" DL4J "));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TrainingEngine.fromName("pytorch"));
+    assertEquals("unknown training engine 'pytorch'; allowed: dl4j, native", e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> TrainingEngine.fromName(null));
+  }
+
+  /** ||(b - start) - (a - start)|| / ||a - start||: how far apart two updates from start are. */
+  private static double relativeStepDifference(float[] start, float[] a, float[] b) {
+    double diff = 0;
+    double norm = 0;
+    for (int i = 0; i < start.length; i++) {
+      diff += Math.pow((double) b[i] - a[i], 2);
+      norm += Math.pow((double) a[i] - start[i], 2);
+    }
+    return Math.sqrt(diff / norm);
+  }
+
+  private static void assertStepsClose(float[] start, float[] expected, float[] actual) {
+    double relative = relativeStepDifference(start, expected, actual);
+    System.out.printf("dl4j vs native update: relative difference %.3g%n", relative);
+    assertTrue(relative <= STEP_TOLERANCE, "relative difference of updates " + relative);
+  }
+}
