@@ -3,5 +3,5 @@ package io.consort.cli;
 import picocli.CommandLine.Command;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Run one benchmark measurement.",
-    subcommands = {})
+    subcommands = {io.consort.cli.bench.SecAggBenchCommand.class})
 final class BenchCommand {}

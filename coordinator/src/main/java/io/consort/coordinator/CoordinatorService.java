@@ -1,6 +1,8 @@
 package io.consort.coordinator;
 
+import io.consort.certs.PemFiles;
 import io.consort.coordinator.job.JobRunner;
+import io.consort.coordinator.job.LedgerKeeper;
 import io.consort.coordinator.job.ModelOps;
 import io.consort.coordinator.store.CoordinatorStore;
 import io.consort.coordinator.transport.FederationEndpoint;
@@ -34,6 +36,7 @@ public final class CoordinatorService extends VerticleBase {
   private final CoordinatorConfig config;
   private final ModelOps modelOps;
   private CoordinatorStore store;
+  private LedgerKeeper ledger;
   private HttpServer server;
   private JobRunner job;
   private long crlTimer = -1;
@@ -46,11 +49,22 @@ public final class CoordinatorService extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return vertx.executeBlocking(() -> CoordinatorStore.open(config.dataDir())).compose(opened -> {
+    return vertx.executeBlocking(() -> {
+      CoordinatorStore opened = CoordinatorStore.open(config.dataDir());
+      try {
+        // the coordinator signs ledger entries with the key of its TLS identity
+        ledger = new LedgerKeeper(opened, PemFiles.readPrivateKey(config.keyFile()),
+            PemFiles.readCertificates(config.certFile()).get(0));
+      } catch (RuntimeException | java.io.IOException e) {
+        opened.close();
+        throw e;
+      }
+      return opened;
+    }).compose(opened -> {
       store = opened;
       MemberRegistry registry = new MemberRegistry(vertx);
       Path resultFile = config.dataDir().resolve("jobs").resolve(config.job().jobId() + "-result.json");
-      job = new JobRunner(vertx, config.job(), registry, store, modelOps, resultFile);
+      job = new JobRunner(vertx, config.job(), registry, store, modelOps, ledger, resultFile);
       GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));
       new FederationEndpoint(registry, job, "coordinator", config.maxMessageBytes(),
           (member, serial) -> vertx.executeBlocking(() -> {

@@ -15,7 +15,13 @@ import io.consort.model.train.Predictor;
 import io.consort.model.train.TrainingOptions;
 import io.consort.model.train.TrainingResult;
 import io.consort.model.wire.ModelWire;
+import io.consort.model.train.DpSgdConfig;
+import io.consort.privacy.PrivacyBudgetExceededException;
+import io.consort.privacy.accounting.LocalTrainingPlan;
+import io.consort.privacy.budget.BudgetDecision;
 import io.consort.protocol.ProtocolViolationException;
+import io.consort.protocol.v1.Declined;
+import io.consort.protocol.v1.DpReport;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.JobDecision;
 import io.consort.protocol.v1.JobPlan;
@@ -41,9 +47,18 @@ public final class BankTaskHandler implements TaskHandler {
 
   private final ParticipantConfig config;
   private final Map<String, BankJob> jobs = new HashMap<>();
+  private BankPrivacy privacy;
 
   public BankTaskHandler(ParticipantConfig config) {
     this.config = config;
+  }
+
+  /** The bank's privacy accounting, opened on first use (it reads the bank's key and ledger copy). */
+  private BankPrivacy privacy() {
+    if (privacy == null) {
+      privacy = new BankPrivacy(config);
+    }
+    return privacy;
   }
 
   @Override
@@ -54,6 +69,7 @@ public final class BankTaskHandler implements TaskHandler {
       case TRAIN -> train(task);
       case EVALUATE -> evaluate(task);
       case FINISHED -> finished(task);
+      case COUNTERSIGN -> TaskResult.newBuilder().setCountersignature(privacy().countersign(task.getCountersign()));
       default -> throw new ProtocolViolationException("this bank does not handle " + task.getKindCase() + " tasks");
     };
   }
@@ -76,13 +92,24 @@ public final class BankTaskHandler implements TaskHandler {
     }
   }
 
-  private TaskResult.Builder offer(JobPlan plan) {
+  private TaskResult.Builder offer(JobPlan plan) throws IOException {
     try {
       BankJob job = job(plan);
+      JobDecision.Builder decision = JobDecision.newBuilder().setAccept(true).setEpsilonCap(config.epsilonCap());
+      if (BankPrivacy.recordLevel(plan.getPrivacy())) {
+        // privacy preview: the whole job's record-level cost for this bank's own rows, on top of what
+        // it has already spent; the bank declines if that would pass its own cap
+        BudgetDecision preview = privacy().preview(plan, job.split.train().rows());
+        decision.setAccept(preview.accepted()).setProjectedEpsilon(preview.projectedEpsilon())
+            .setReason(preview.reason());
+        log.info("job '{}' offered: {} training rows, {} held-out rows; privacy preview: {}; {}", plan.getJobId(),
+            job.split.train().rows(), job.split.test().rows(), preview.reason(),
+            preview.accepted() ? "accepting" : "declining");
+        return TaskResult.newBuilder().setDecision(decision);
+      }
       log.info("job '{}' offered: {} training rows, {} held-out rows; accepting", plan.getJobId(),
           job.split.train().rows(), job.split.test().rows());
-      return TaskResult.newBuilder().setDecision(JobDecision.newBuilder().setAccept(true)
-          .setEpsilonCap(config.epsilonCap()));
+      return TaskResult.newBuilder().setDecision(decision);
     } catch (DataFormatException | IllegalArgumentException e) {
       // the bank cannot take part with this data; say why instead of failing silently
       log.error("declining job '{}': {}", plan.getJobId(), e.getMessage());
@@ -99,17 +126,43 @@ public final class BankTaskHandler implements TaskHandler {
         ModelWire.stats(stats, job.split.train().rows(), job.split.test().rows()));
   }
 
-  private TaskResult.Builder train(Task task) throws DataFormatException {
+  private TaskResult.Builder train(Task task) throws DataFormatException, IOException {
     var t = task.getTrain();
     BankJob job = job(t.getPlan());
     ModelParameters global = t.getGlobalModel();
     prepare(job, global);
     long started = System.nanoTime();
     float[] base = ModelWire.values(global);
-    TrainingResult result = job.trainer.train(base, Math.max(1, t.getLocalEpochs()), TrainingOptions.standard());
+    int epochs = Math.max(1, t.getLocalEpochs());
+    TrainingOptions options = TrainingOptions.standard();
+    DpReport dp = null;
+    if (BankPrivacy.recordLevel(t.getPrivacy())) {
+      LocalTrainingPlan round = privacy().roundPlan(job.plan, job.split.train().rows());
+      try {
+        privacy().checkRound(round);
+      } catch (PrivacyBudgetExceededException e) {
+        // a declined round is the bank's right, not an error: the coordinator cannot override it
+        log.warn("round {}: declining: {}", task.getHeader().getRound(), e.getMessage());
+        return TaskResult.newBuilder().setDeclined(Declined.newBuilder().setReason(e.getMessage())
+            .setSpentEpsilon(e.spentEpsilon()).setProjectedEpsilon(e.projectedEpsilon())
+            .setEpsilonCap(e.capEpsilon()));
+      }
+      double clip = t.getPrivacy().getRecordClipNorm() > 0 ? t.getPrivacy().getRecordClipNorm() : 1.0;
+      options = TrainingOptions.withDpSgd(new DpSgdConfig(round.noiseMultiplier(), clip, round.samplingRate()));
+      dp = DpReport.newBuilder().setNoiseMultiplier(round.noiseMultiplier()).setSamplingRate(round.samplingRate())
+          .setSteps(options.dp().get().stepsFor(epochs)).setClipNorm(clip).setRows(job.split.train().rows()).build();
+    }
+    TrainingResult result = job.trainer.train(base, epochs, options);
     float[] after = result.parameters();
     ModelUpdate.Builder update = ModelUpdate.newBuilder().setBaseVersion(global.getVersion())
         .setExampleCount(job.split.train().rows()).setSteps(result.steps()).setTrainLoss(result.meanLoss());
+    if (dp != null) {
+      if (dp.getSteps() != result.steps()) {
+        throw new IllegalStateException("DP-SGD ran " + result.steps() + " steps but " + dp.getSteps() + " were planned");
+      }
+      update.setDp(dp);
+      privacy().recordRun(job.plan.getJobId(), task.getHeader().getRound(), dp);
+    }
     for (int i = 0; i < after.length; i++) {
       update.addDelta(after[i] - base[i]);
     }

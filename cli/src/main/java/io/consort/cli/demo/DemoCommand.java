@@ -87,6 +87,22 @@ public final class DemoCommand implements Callable<Integer> {
       description = "where the PKI, configs, bank data and logs go (default ${DEFAULT-VALUE})")
   Path workDir;
 
+  @Option(names = "--dp", defaultValue = "record",
+      description = "differential privacy: record (DP-SGD in each bank), bank, both or off (default ${DEFAULT-VALUE})")
+  String dp;
+
+  @Option(names = "--epsilon", defaultValue = "3", description = "each bank's record-level epsilon cap and the job's target (default ${DEFAULT-VALUE})")
+  double epsilon;
+
+  @Option(names = "--delta", defaultValue = "1e-5", description = "delta (default ${DEFAULT-VALUE})")
+  double delta;
+
+  @Option(names = "--clip", defaultValue = "1.0", description = "DP-SGD per-example clip norm (default ${DEFAULT-VALUE})")
+  double clip;
+
+  @Option(names = "--batch", defaultValue = "32", description = "batch size, the expected Poisson batch under DP-SGD (default ${DEFAULT-VALUE})")
+  int batch;
+
   @Option(names = "--stage-timeout", defaultValue = "120", description = "seconds per round stage (default ${DEFAULT-VALUE})")
   int stageTimeoutSeconds;
 
@@ -182,6 +198,17 @@ public final class DemoCommand implements Callable<Integer> {
     if (localEpochs < 1) {
       throw new IllegalArgumentException("--local-epochs must be >= 1, got " + localEpochs);
     }
+    if (!java.util.Set.of("record", "bank", "both", "off").contains(dp)) {
+      throw new IllegalArgumentException("--dp must be record, bank, both or off, got " + dp);
+    }
+    if (!"off".equals(dp)) {
+      io.consort.privacy.DpPreconditions.checkEpsilon(epsilon);
+      io.consort.privacy.DpPreconditions.checkDelta(delta);
+      io.consort.privacy.DpPreconditions.checkClipNorm(clip);
+    }
+    if (batch < 1) {
+      throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+    }
     if (!"german-credit".equals(data) && label == null) {
       throw new IllegalArgumentException("--label is required with --data " + data);
     }
@@ -217,7 +244,7 @@ public final class DemoCommand implements Callable<Integer> {
       case "logistic-regression", "logreg" -> ModelType.LOGISTIC_REGRESSION;
       default -> throw new IllegalArgumentException("--model must be mlp or logistic-regression, got " + model);
     };
-    ModelSpec.Builder m = ModelSpec.newBuilder().setType(type).setBatchSize(32)
+    ModelSpec.Builder m = ModelSpec.newBuilder().setType(type).setBatchSize(batch)
         .setLearningRate(io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE).setSeed(seed);
     if (type == ModelType.MLP) {
       io.consort.model.train.ModelSpec.DEFAULT_HIDDEN_LAYERS.forEach(m::addHiddenLayers);
@@ -225,7 +252,13 @@ public final class DemoCommand implements Callable<Integer> {
     return JobPlan.newBuilder().setJobId("demo").setSchema(ModelWire.schema(schema)).setModel(m)
         .setRounds(rounds).setLocalEpochs(localEpochs).setMinBanks(Math.max(1, banks - banks / 3))
         .setTestFraction(0.2).setSplitSeed(seed).setHistogramBins(10_000)
-        .setPrivacy(PrivacyPlan.newBuilder().setUnit(PrivacyUnit.PRIVACY_OFF).setDelta(1e-5))
+        .setPrivacy(PrivacyPlan.newBuilder().setUnit(switch (dp) {
+              case "record" -> PrivacyUnit.RECORD;
+              case "bank" -> PrivacyUnit.BANK;
+              case "both" -> PrivacyUnit.RECORD_AND_BANK;
+              default -> PrivacyUnit.PRIVACY_OFF;
+            }).setDelta(delta).setTargetEpsilon("off".equals(dp) ? 0 : epsilon).setRecordClipNorm(clip)
+            .setBankClipNorm(clip))
         .setSecureAggregation(SecAggPlan.newBuilder().setEnabled(false))
         .build();
   }
@@ -276,7 +309,7 @@ public final class DemoCommand implements Callable<Integer> {
     c.put("tls", tlsMap(work, tls, false));
     c.put("data", Map.of("file", work.relativize(dataFile).toString(),
         "dir", work.relativize(dataFile.getParent().resolve("local")).toString()));
-    c.put("privacy", Map.of("epsilon_cap", 3.0, "delta", 1e-5));
+    c.put("privacy", Map.of("epsilon_cap", epsilon, "delta", delta));
     io.consort.cli.ConfigFiles.write(yaml, c);
   }
 
@@ -352,6 +385,7 @@ public final class DemoCommand implements Callable<Integer> {
         .put("banks", bankArray)
         .put("rounds", job.getJsonArray("rounds"))
         .put("final", job.getJsonObject("final"))
+        .put("privacy", job.getJsonObject("privacy"))
         .put("baselines", new JsonObject().put("centralized", new JsonObject().put("auc", baselines.centralizedAuc()))
             .put("local_only", local))
         .put("model_sha256", job.getJsonObject("model").getString("sha256"))
@@ -361,19 +395,34 @@ public final class DemoCommand implements Callable<Integer> {
 
   private static void printSummary(PrintWriter out, JsonObject report) {
     out.println();
-    out.printf("%-6s %-6s %-24s %-8s %-8s %-8s%n", "round", "banks", "dropped", "AUC", "loss", "seconds");
+    out.printf("%-6s %-6s %-24s %-8s %-8s %-8s %-10s%n", "round", "banks", "dropped", "AUC", "loss", "seconds",
+        "max eps");
     for (Object o : report.getJsonArray("rounds")) {
       JsonObject r = (JsonObject) o;
-      out.printf("%-6d %-6d %-24s %-8s %-8s %-8.2f%n", r.getInteger("round"),
+      JsonObject eps = r.getJsonObject("epsilon", new JsonObject());
+      double maxEps = eps.fieldNames().stream().mapToDouble(eps::getDouble).max().orElse(Double.NaN);
+      out.printf("%-6d %-6d %-24s %-8s %-8s %-8.2f %-10s%n", r.getInteger("round"),
           r.getJsonArray("participants").size(), String.join(",", r.getJsonArray("dropped").getList()),
           r.getValue("auc") == null ? "-" : String.format("%.4f", r.getDouble("auc")),
-          r.getValue("loss") == null ? "-" : String.format("%.4f", r.getDouble("loss")), r.getDouble("seconds"));
+          r.getValue("loss") == null ? "-" : String.format("%.4f", r.getDouble("loss")), r.getDouble("seconds"),
+          Double.isNaN(maxEps) ? "-" : String.format("%.3f", maxEps));
     }
     JsonObject fin = report.getJsonObject("final");
     out.println();
     if (fin != null) {
       out.printf("final: AUC %.4f, accuracy %.4f, log-loss %.4f%n", fin.getDouble("auc"), fin.getDouble("accuracy"),
           fin.getDouble("loss"));
+    }
+    JsonObject privacy = report.getJsonObject("privacy");
+    if (privacy != null) {
+      out.printf("privacy: unit %s, delta %s%n", privacy.getString("unit"), privacy.getValue("delta"));
+      JsonObject perBank = privacy.getJsonObject("per_bank");
+      for (String bank : perBank.fieldNames()) {
+        JsonObject b = perBank.getJsonObject(bank);
+        out.printf("  %s: epsilon %s of cap %s, declined rounds %s%n", bank,
+            b.getValue("epsilon") == null ? "none (no DP)" : String.format("%.3f", b.getDouble("epsilon")),
+            b.getValue("cap"), b.getJsonArray("declined_rounds").encode());
+      }
     }
     JsonObject base = report.getJsonObject("baselines");
     out.printf("centralised baseline AUC %.4f%n", base.getJsonObject("centralized").getDouble("auc"));

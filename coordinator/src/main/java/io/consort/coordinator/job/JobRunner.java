@@ -6,6 +6,14 @@ import io.consort.coordinator.transport.ResultSink;
 import io.consort.protocol.Headers;
 import io.consort.protocol.ModelChecksum;
 import io.consort.protocol.ProtocolViolationException;
+import io.consort.privacy.ledger.LedgerSignature;
+import io.consort.privacy.ledger.LedgerSigning;
+import io.consort.privacy.ledger.MechanismKind;
+import io.consort.privacy.ledger.MechanismRecord;
+import io.consort.privacy.ledger.SignedEntryJson;
+import io.consort.protocol.v1.Countersignature;
+import io.consort.protocol.v1.CountersignRequest;
+import io.consort.protocol.v1.DpReport;
 import io.consort.protocol.v1.EvaluateTask;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.FeatureEncoding;
@@ -60,7 +68,11 @@ public final class JobRunner implements ResultSink {
   private final CoordinatorStore store;
   private final ModelOps modelOps;
   private final Path resultFile;
+  private final LedgerKeeper ledger;
   private final Promise<JsonObject> outcome = Promise.promise();
+  /** Per bank: the latest record-level epsilon total the ledger shows, and the rounds it declined. */
+  private final Map<String, Double> epsilonTotals = new LinkedHashMap<>();
+  private final Map<String, JsonArray> declinedRounds = new LinkedHashMap<>();
 
   private OpenStage open;
   private final List<String> accepted = new ArrayList<>();
@@ -70,7 +82,8 @@ public final class JobRunner implements ResultSink {
   private ModelOps.Metrics lastMetrics;
 
   public JobRunner(Vertx vertx, JobDefinition definition, MemberRegistry registry, CoordinatorStore store,
-                   ModelOps modelOps, Path resultFile) {
+                   ModelOps modelOps, LedgerKeeper ledger, Path resultFile) {
+    this.ledger = ledger;
     this.vertx = vertx;
     this.definition = definition;
     this.plan = definition.plan();
@@ -171,7 +184,8 @@ public final class JobRunner implements ResultSink {
                 : r.hasDecision() ? r.getDecision().getReason() : describeNonAnswer(r);
             double eps = r != null && r.hasDecision() ? r.getDecision().getProjectedEpsilon() : Double.NaN;
             banks.put(m, new JsonObject().put("id", m).put("accepted", yes).put("reason", reason)
-                .put("projected_epsilon", Double.isNaN(eps) ? null : eps));
+                .put("projected_epsilon", Double.isNaN(eps) || eps == 0 ? null : eps)
+                .put("epsilon_cap", r != null && r.hasDecision() ? r.getDecision().getEpsilonCap() : null));
             if (yes) {
               accepted.add(m);
             } else {
@@ -267,17 +281,19 @@ public final class JobRunner implements ResultSink {
     List<String> dropped = new ArrayList<>();
     JsonArray droppedDetail = new JsonArray();
     List<String> declined = new ArrayList<>();
+    List<String> participants = new ArrayList<>();
+    Map<String, DpReport> dpReports = new LinkedHashMap<>();
     ModelParameters base = global;
     return collect(round, Stage.TRAIN, members, m -> Task.newBuilder().setTrain(TrainTask.newBuilder()
         .setGlobalModel(base).setLocalEpochs(plan.getLocalEpochs()).setPrivacy(plan.getPrivacy())
         .setSecureAggregation(plan.getSecureAggregation()).addAllRoundMembers(members).setPlan(plan)))
         .compose(results -> {
           List<FedAvg.Contribution> contributions = new ArrayList<>();
-          List<String> participants = new ArrayList<>();
           for (String m : members) {
             TaskResult r = results.get(m);
             if (r != null && r.hasDeclined()) {
               declined.add(m);
+              declinedRounds.computeIfAbsent(m, k -> new JsonArray()).add(round);
               log.info("round {}: bank '{}' declined: {}", round, m, r.getDeclined().getReason());
               continue;
             }
@@ -290,6 +306,9 @@ public final class JobRunner implements ResultSink {
               continue;
             }
             participants.add(m);
+            if (r.getUpdate().hasDp()) {
+              dpReports.put(m, r.getUpdate().getDp());
+            }
             contributions.add(new FedAvg.Contribution(m, toArray(r.getUpdate()), r.getUpdate().getExampleCount()));
           }
           record.put("participants", new JsonArray(participants)).put("dropped", new JsonArray(dropped))
@@ -301,6 +320,13 @@ public final class JobRunner implements ResultSink {
             return Future.succeededFuture(base);
           }
           return blocking(() -> withValues(base, FedAvg.apply(toArray(base), contributions), round));
+        })
+        .compose(next -> {
+          if (next == base) {
+            return Future.succeededFuture(next);
+          }
+          // the release is entered in the privacy ledger, and countersigned, before anyone sees it
+          return recordRelease(round, participants, dpReports, next, record).map(next);
         })
         .compose(next -> {
           global = next;
@@ -330,6 +356,82 @@ public final class JobRunner implements ResultSink {
             return null;
           });
         });
+  }
+
+  /**
+   * Appends the round's release to the privacy ledger: the mechanisms each bank reported running
+   * (record-level DP-SGD with its own noise, sampling rate and steps), signed by the coordinator and
+   * countersigned by each participating bank for its own spend. A bank that does not countersign in
+   * time leaves its countersignature missing, which an audit reports.
+   */
+  private Future<Void> recordRelease(int round, List<String> participants, Map<String, DpReport> dpReports,
+                                     ModelParameters released, JsonObject record) {
+    List<MechanismRecord> mechanisms = new ArrayList<>();
+    for (String bank : participants) {
+      DpReport d = dpReports.get(bank);
+      if (d != null) {
+        mechanisms.add(new MechanismRecord(io.consort.privacy.ledger.PrivacyUnit.RECORD, bank,
+            MechanismKind.SAMPLED_GAUSSIAN, d.getNoiseMultiplier(), d.getSamplingRate(), d.getSteps(), d.getClipNorm(),
+            d.getNoiseMultiplier() * d.getClipNorm(), 0, 0, 0, 0, 0));
+      }
+    }
+    double delta = plan.getPrivacy().getDelta() > 0 ? plan.getPrivacy().getDelta() : 1e-5;
+    return blocking(() -> ledger.prepare(plan.getJobId(), round, participants, delta, mechanisms, released.getSha256()))
+        .compose(signed -> collect(round, Stage.LEDGER_COUNTERSIGN, participants, m -> Task.newBuilder()
+            .setCountersign(CountersignRequest.newBuilder().setEntryJson(SignedEntryJson.toJson(signed))
+                .setEntryHash(signed.entryHash())))
+            .compose(results -> {
+              List<LedgerSignature> signatures = new ArrayList<>();
+              List<java.security.cert.X509Certificate> certificates = new ArrayList<>();
+              for (String bank : participants) {
+                TaskResult r = results.get(bank);
+                java.security.cert.X509Certificate cert = registry.certificate(bank).orElse(null);
+                if (cert != null) {
+                  certificates.add(cert);
+                }
+                String problem = r == null ? "no countersignature before the deadline"
+                    : !r.hasCountersignature() ? describeNonAnswer(r)
+                    : checkCountersignature(r.getCountersignature(), bank, signed.entryHash(), cert);
+                if (problem != null) {
+                  log.warn("round {}: ledger entry {} lacks the countersignature of bank '{}': {}", round,
+                      signed.entry().sequence(), bank, problem);
+                  continue;
+                }
+                Countersignature c = r.getCountersignature();
+                signatures.add(new LedgerSignature(c.getSignerId(), c.getAlgorithm(), c.getCertificateFingerprint(),
+                    c.getSignature().toByteArray()));
+              }
+              return blocking(() -> ledger.commit(signed, signatures, certificates));
+            }))
+        .map(full -> {
+          JsonObject epsilon = new JsonObject();
+          JsonObject epsilonRound = new JsonObject();
+          full.entry().spends().forEach((bank, spend) -> {
+            if (spend.recordEpsilonTotal() != null) {
+              epsilon.put(bank, spend.recordEpsilonTotal());
+              epsilonRound.put(bank, spend.recordEpsilonRound());
+              epsilonTotals.put(bank, spend.recordEpsilonTotal());
+            }
+          });
+          record.put("ledger_entry", full.entry().sequence()).put("epsilon", epsilon).put("epsilon_round", epsilonRound)
+              .put("countersigned_by", new JsonArray(full.countersignatures().stream().map(LedgerSignature::signerId)
+                  .toList()));
+          return null;
+        });
+  }
+
+  private static String checkCountersignature(Countersignature c, String bank, String entryHash,
+                                              java.security.cert.X509Certificate cert) {
+    if (!c.getEntryHash().equals(entryHash)) {
+      return "countersignature is for entry hash " + c.getEntryHash() + ", not " + entryHash;
+    }
+    if (!c.getSignerId().equals(bank)) {
+      return "countersignature names signer '" + c.getSignerId() + "'";
+    }
+    if (cert != null && !LedgerSigning.fingerprint(cert).equals(c.getCertificateFingerprint())) {
+      return "countersignature was made with another certificate than the one the bank connected with";
+    }
+    return null;
   }
 
   private Future<ModelOps.Metrics> evaluate(int round, List<String> members, ModelParameters model) {
@@ -366,6 +468,16 @@ public final class JobRunner implements ResultSink {
         .put("banks", new JsonArray(new ArrayList<>(banks.values()))).put("rounds", roundRecords)
         .put("model", new JsonObject().put("sha256", global.getSha256()).put("parameters", global.getValuesCount())
             .put("version", global.getVersion()));
+    JsonObject perBank = new JsonObject();
+    for (String bank : accepted) {
+      JsonObject b = banks.get(bank);
+      perBank.put(bank, new JsonObject().put("epsilon", epsilonTotals.get(bank))
+          .put("cap", b.getDouble("epsilon_cap")).put("declined_rounds",
+              declinedRounds.getOrDefault(bank, new JsonArray())));
+    }
+    result.put("privacy", new JsonObject().put("unit", privacyUnitName(plan.getPrivacy().getUnit()))
+        .put("delta", plan.getPrivacy().getDelta() > 0 ? plan.getPrivacy().getDelta() : 1e-5)
+        .put("per_bank", perBank));
     if (lastMetrics != null) {
       result.put("final", new JsonObject().put("auc", lastMetrics.auc()).put("accuracy", lastMetrics.accuracy())
           .put("loss", lastMetrics.logLoss()));
@@ -469,6 +581,15 @@ public final class JobRunner implements ResultSink {
       }
     }
     return null;
+  }
+
+  static String privacyUnitName(io.consort.protocol.v1.PrivacyUnit unit) {
+    return switch (unit) {
+      case RECORD -> "record";
+      case BANK -> "bank";
+      case RECORD_AND_BANK -> "both";
+      default -> "off";
+    };
   }
 
   private static String describeNonAnswer(TaskResult r) {

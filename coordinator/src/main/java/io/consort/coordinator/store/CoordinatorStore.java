@@ -37,7 +37,7 @@ public final class CoordinatorStore implements AutoCloseable {
     } catch (java.io.IOException e) {
       throw new StoreException("cannot create data directory " + dataDir + ": " + e.getMessage(), e);
     }
-    String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("coordinator") + ";DB_CLOSE_ON_EXIT=FALSE";
+    String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("coordinator") + ";AUTO_SERVER=TRUE";
     JdbcConnectionPool pool = JdbcConnectionPool.create(url, "consort", "");
     try {
       Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
@@ -133,6 +133,29 @@ public final class CoordinatorStore implements AutoCloseable {
             throw new StoreException("checkpoint of job " + jobId + " is corrupt: " + e.getMessage(), e);
           }
         }, jobId);
+  }
+
+  // ------------------------------------------------------------------ privacy ledger
+
+  public record LedgerRow(long sequence, String jobId, int round, String entryHash, String entryJson) {}
+
+  public void appendLedgerEntry(LedgerRow row) {
+    update("INSERT INTO ledger_entries (seq, job_id, round_no, entry_hash, entry, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        row.sequence(), row.jobId(), row.round(), row.entryHash(), row.entryJson(), now());
+  }
+
+  public List<LedgerRow> ledgerEntries() {
+    return query("SELECT seq, job_id, round_no, entry_hash, entry FROM ledger_entries ORDER BY seq",
+        rs -> new LedgerRow(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getString(4), rs.getString(5)));
+  }
+
+  public void saveSignerCertificate(String fingerprint, String subject, String pem) {
+    update("MERGE INTO signer_certificates (fingerprint, subject, pem) KEY (fingerprint) VALUES (?, ?, ?)",
+        fingerprint, subject, pem);
+  }
+
+  public List<String> signerCertificatesPem() {
+    return query("SELECT pem FROM signer_certificates ORDER BY fingerprint", rs -> rs.getString(1));
   }
 
   // ------------------------------------------------------------------ plumbing

@@ -63,13 +63,14 @@ public final class FederationEndpoint {
     if (peer == null) {
       return;
     }
+    X509Certificate certificate = leafCertificate(req);
     try {
       ProtocolVersion.require(msg.getProtocolVersion());
     } catch (ProtocolViolationException e) {
       refuse(req, GrpcStatus.FAILED_PRECONDITION, peer.name(), e.getMessage());
       return;
     }
-    registry.enrol(peer.name());
+    registry.enrol(peer.name(), certificate);
     enrolmentRecorder.accept(peer.name(), peer.serial().toString(16));
     log.info("bank '{}' enrolled (certificate serial {}, software {})", peer.name(), peer.serial().toString(16),
         msg.getSoftwareVersion());
@@ -130,6 +131,14 @@ public final class FederationEndpoint {
       return peer;
     } catch (CertificateRejectedException e) {
       refuse(req, GrpcStatus.PERMISSION_DENIED, leaf.getSubjectX500Principal().getName(), e.getMessage());
+      return null;
+    }
+  }
+
+  private static X509Certificate leafCertificate(GrpcServerRequest<?, ?> req) {
+    try {
+      return (X509Certificate) req.connection().peerCertificates().get(0);
+    } catch (SSLPeerUnverifiedException e) {
       return null;
     }
   }

@@ -11,6 +11,7 @@ import java.util.function.Consumer;
 public final class MemberRegistry {
   private final Vertx vertx;
   private final Map<String, Mailbox> mailboxes = new LinkedHashMap<>();
+  private final Map<String, java.security.cert.X509Certificate> certificates = new LinkedHashMap<>();
   private final java.util.List<Consumer<String>> enrolmentListeners = new java.util.ArrayList<>();
 
   public MemberRegistry(Vertx vertx) {
@@ -18,8 +19,11 @@ public final class MemberRegistry {
   }
 
   /** Records an enrolment (or re-enrolment after a restart) and tells the listeners. */
-  public void enrol(String memberId) {
+  public void enrol(String memberId, java.security.cert.X509Certificate certificate) {
     mailboxes.computeIfAbsent(memberId, id -> new Mailbox(vertx));
+    if (certificate != null) {
+      certificates.put(memberId, certificate);
+    }
     enrolmentListeners.forEach(l -> l.accept(memberId));
   }
 
@@ -38,6 +42,11 @@ public final class MemberRegistry {
       throw new IllegalStateException("member '" + memberId + "' has not enrolled");
     }
     return box;
+  }
+
+  /** The certificate the member presented when it last enrolled (for the privacy ledger's export). */
+  public java.util.Optional<java.security.cert.X509Certificate> certificate(String memberId) {
+    return java.util.Optional.ofNullable(certificates.get(memberId));
   }
 
   public void onEnrolment(Consumer<String> listener) {

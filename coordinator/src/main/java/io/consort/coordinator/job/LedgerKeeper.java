@@ -1,0 +1,92 @@
+package io.consort.coordinator.job;
+
+import io.consort.coordinator.store.CoordinatorStore;
+import io.consort.privacy.ledger.LedgerEntry;
+import io.consort.privacy.ledger.LedgerFormatException;
+import io.consort.privacy.ledger.LedgerSignature;
+import io.consort.privacy.ledger.LedgerSigning;
+import io.consort.privacy.ledger.MechanismRecord;
+import io.consort.privacy.ledger.PrivacyLedger;
+import io.consort.privacy.ledger.SignedEntryJson;
+import io.consort.privacy.ledger.SignedLedgerEntry;
+import io.consort.coordinator.store.StoreException;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * The coordinator's side of the privacy ledger: builds and signs the entry for each release,
+ * attaches the banks' countersignatures and persists it, chained to the previous entry. The ledger
+ * spans every job and survives restarts (it is rebuilt and re-checked from the database on start).
+ * Blocking and not thread-safe: call it from one ordered worker.
+ */
+public final class LedgerKeeper {
+  private final CoordinatorStore store;
+  private final PrivateKey key;
+  private final X509Certificate certificate;
+  private final PrivacyLedger ledger;
+
+  public LedgerKeeper(CoordinatorStore store, PrivateKey key, X509Certificate certificate) {
+    this.store = store;
+    this.key = key;
+    this.certificate = certificate;
+    List<SignedLedgerEntry> stored = new ArrayList<>();
+    for (CoordinatorStore.LedgerRow row : store.ledgerEntries()) {
+      try {
+        stored.add(SignedEntryJson.fromJson(row.entryJson(), "stored ledger entry " + row.sequence()));
+      } catch (LedgerFormatException e) {
+        throw new StoreException(e.getMessage(), e);
+      }
+    }
+    try {
+      this.ledger = PrivacyLedger.resume(stored);
+    } catch (IllegalArgumentException e) {
+      throw new StoreException("the stored privacy ledger does not chain: " + e.getMessage(), e);
+    }
+    remember(certificate);
+  }
+
+  /** The next entry, signed by the coordinator, not yet appended. */
+  public SignedLedgerEntry prepare(String jobId, int round, List<String> banks, double delta,
+                                   List<MechanismRecord> mechanisms, String modelSha256) throws GeneralSecurityException {
+    LedgerEntry entry = ledger.nextEntry(jobId, round, Instant.now(), banks, delta, mechanisms, modelSha256);
+    return LedgerSigning.sign(entry, key, certificate);
+  }
+
+  /** Appends the entry with whatever countersignatures arrived, and stores it. */
+  public SignedLedgerEntry commit(SignedLedgerEntry signed, List<LedgerSignature> countersignatures,
+                                  List<X509Certificate> bankCertificates) {
+    SignedLedgerEntry full = signed;
+    for (LedgerSignature s : countersignatures) {
+      full = full.withCountersignature(s);
+    }
+    ledger.append(full);
+    for (X509Certificate c : bankCertificates) {
+      remember(c);
+    }
+    LedgerEntry e = full.entry();
+    store.appendLedgerEntry(new CoordinatorStore.LedgerRow(e.sequence(), e.jobId(), (int) e.round(), full.entryHash(),
+        SignedEntryJson.toJson(full)));
+    return full;
+  }
+
+  public List<SignedLedgerEntry> entries() {
+    return ledger.entries();
+  }
+
+  private void remember(X509Certificate c) {
+    try {
+      String pem = "-----BEGIN CERTIFICATE-----\n"
+          + Base64.getMimeEncoder(64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).encodeToString(c.getEncoded())
+          + "\n-----END CERTIFICATE-----\n";
+      store.saveSignerCertificate(LedgerSigning.fingerprint(c), c.getSubjectX500Principal().getName(), pem);
+    } catch (CertificateEncodingException e) {
+      throw new IllegalStateException("certificate of " + c.getSubjectX500Principal() + " cannot be encoded", e);
+    }
+  }
+}

@@ -1,0 +1,183 @@
+package io.consort.participant;
+
+import io.consort.certs.PemFiles;
+import io.consort.privacy.PrivacyBudgetExceededException;
+import io.consort.privacy.accounting.LocalTrainingPlan;
+import io.consort.privacy.accounting.NoiseCalibration;
+import io.consort.privacy.accounting.PrivacyEvent;
+import io.consort.privacy.accounting.SampledGaussianEvent;
+import io.consort.privacy.budget.BudgetDecision;
+import io.consort.privacy.budget.BudgetGuard;
+import io.consort.privacy.budget.PrivacyBudget;
+import io.consort.privacy.ledger.BankSpend;
+import io.consort.privacy.ledger.LedgerEntry;
+import io.consort.privacy.ledger.LedgerFormatException;
+import io.consort.privacy.ledger.LedgerSignature;
+import io.consort.privacy.ledger.LedgerSigning;
+import io.consort.privacy.ledger.LocalLedgerStore;
+import io.consort.privacy.ledger.MechanismRecord;
+import io.consort.privacy.ledger.PrivacyUnit;
+import io.consort.privacy.ledger.SignedEntryJson;
+import io.consort.privacy.ledger.SignedLedgerEntry;
+import io.consort.privacy.ledger.SpendCalculator;
+import io.consort.protocol.ProtocolViolationException;
+import io.consort.protocol.v1.Countersignature;
+import io.consort.protocol.v1.CountersignRequest;
+import io.consort.protocol.v1.DpReport;
+import io.consort.protocol.v1.JobPlan;
+import io.consort.protocol.v1.PrivacyPlan;
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bank's own privacy accounting, which the coordinator cannot override: it turns the job's
+ * target into this bank's DP-SGD noise (its own rows, its own sampling rate), previews the whole
+ * job's cost before accepting, checks every round against the bank's cap before training, and
+ * countersigns a ledger entry only when the spend it records is what this bank computes itself.
+ * Its copy of every entry it countersigned lives in its data directory.
+ */
+final class BankPrivacy {
+  private static final Logger log = LoggerFactory.getLogger(BankPrivacy.class);
+
+  private final String bankId;
+  private final PrivateKey key;
+  private final X509Certificate certificate;
+  private final PrivacyBudget budget;
+  private final BudgetGuard guard;
+  private final LocalLedgerStore ledger;
+  /** What this bank actually ran, per "job/round", so a countersign request can be checked against it. */
+  private final Map<String, DpReport> ran = new HashMap<>();
+
+  BankPrivacy(ParticipantConfig config) {
+    try {
+      this.certificate = PemFiles.readCertificates(config.certFile()).get(0);
+      this.key = PemFiles.readPrivateKey(config.keyFile());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("bank identity: " + e.getMessage(), e);
+    }
+    this.bankId = io.consort.privacy.ledger.CertificateIdentity.commonName(certificate);
+    this.budget = new PrivacyBudget(config.epsilonCap(), config.delta());
+    this.guard = new BudgetGuard(budget);
+    this.ledger = new LocalLedgerStore(config.dataDir());
+  }
+
+  String bankId() {
+    return bankId;
+  }
+
+  double cap() {
+    return budget.epsilonCap();
+  }
+
+  static boolean recordLevel(PrivacyPlan plan) {
+    return plan.getUnit() == io.consort.protocol.v1.PrivacyUnit.RECORD
+        || plan.getUnit() == io.consort.protocol.v1.PrivacyUnit.RECORD_AND_BANK;
+  }
+
+  /**
+   * This bank's round plan: its sampling rate is the job's batch over its own rows, and its noise
+   * multiplier is the plan's, or, when the plan gives a target epsilon instead, the smallest noise
+   * that keeps the whole job within that target for this bank's rows.
+   */
+  LocalTrainingPlan roundPlan(JobPlan plan, long trainRows) {
+    PrivacyPlan p = plan.getPrivacy();
+    int batch = plan.getModel().getBatchSize() > 0 ? plan.getModel().getBatchSize() : 32;
+    int epochs = Math.max(1, plan.getLocalEpochs());
+    double z = p.getRecordNoiseMultiplier();
+    if (!(z > 0)) {
+      LocalTrainingPlan perRound = new LocalTrainingPlan(trainRows, batch, epochs, 1.0);
+      double delta = p.getDelta() > 0 ? p.getDelta() : budget.delta();
+      z = NoiseCalibration.defaults().noiseMultiplier(p.getTargetEpsilon(), perRound.samplingRate(),
+          perRound.steps() * (long) plan.getRounds(), delta);
+    }
+    return new LocalTrainingPlan(trainRows, batch, epochs, z);
+  }
+
+  /** What the whole job would cost this bank, on top of everything it has already spent. */
+  BudgetDecision preview(JobPlan plan, long trainRows) throws IOException {
+    LocalTrainingPlan round = roundPlan(plan, trainRows);
+    PrivacyEvent job = new SampledGaussianEvent(round.noiseMultiplier(), round.samplingRate(),
+        round.steps() * (long) plan.getRounds());
+    return guard.evaluate(ledger.recordLevelHistory(bankId), job);
+  }
+
+  /** @throws PrivacyBudgetExceededException if this round would take the bank past its cap */
+  BudgetDecision checkRound(LocalTrainingPlan round) throws IOException, PrivacyBudgetExceededException {
+    BudgetDecision d = guard.evaluate(ledger.recordLevelHistory(bankId), round);
+    if (!d.accepted()) {
+      throw new PrivacyBudgetExceededException(d.reason(), d.spentEpsilon(), d.projectedEpsilon(), d.capEpsilon());
+    }
+    return d;
+  }
+
+  void recordRun(String jobId, int round, DpReport report) {
+    ran.put(jobId + "/" + round, report);
+  }
+
+  /**
+   * Countersigns an entry after checking it against this bank's own records: it must include this
+   * bank, describe exactly the DP-SGD this bank ran in that round, and record the spend this bank's
+   * own ledger copy gives. The entry is then appended to the local copy.
+   */
+  Countersignature countersign(CountersignRequest request) throws IOException, GeneralSecurityException {
+    SignedLedgerEntry signed;
+    try {
+      signed = SignedEntryJson.fromJson(request.getEntryJson(), "ledger entry from the coordinator");
+    } catch (LedgerFormatException e) {
+      throw new ProtocolViolationException(e.getMessage(), e);
+    }
+    LedgerEntry entry = signed.entry();
+    if (!entry.hash().equals(signed.entryHash()) || !signed.entryHash().equals(request.getEntryHash())) {
+      throw new ProtocolViolationException("ledger entry " + entry.sequence() + ": hash does not match its content");
+    }
+    if (!entry.participatingBanks().contains(bankId)) {
+      throw new ProtocolViolationException("ledger entry " + entry.sequence() + " does not list bank '" + bankId + "'");
+    }
+    List<MechanismRecord> mine = new ArrayList<>();
+    for (MechanismRecord m : entry.mechanismsFor(bankId)) {
+      if (m.unit() == PrivacyUnit.RECORD) {
+        mine.add(m);
+      }
+    }
+    DpReport report = ran.get(entry.jobId() + "/" + entry.round());
+    if (report != null) {
+      boolean matches = mine.size() == 1 && mine.get(0).noiseMultiplier() == report.getNoiseMultiplier()
+          && mine.get(0).samplingRate() == report.getSamplingRate() && mine.get(0).steps() == report.getSteps()
+          && mine.get(0).clipNorm() == report.getClipNorm();
+      if (!matches) {
+        throw new ProtocolViolationException("ledger entry " + entry.sequence() + " records record-level mechanisms "
+            + mine + " for bank '" + bankId + "' but it ran " + report.toString().replace('\n', ' '));
+      }
+    } else if (!mine.isEmpty()) {
+      throw new ProtocolViolationException("ledger entry " + entry.sequence() + " records DP-SGD for bank '" + bankId
+          + "' in job '" + entry.jobId() + "' round " + entry.round() + " but this bank has no record of running it");
+    }
+    List<LedgerEntry> history = new ArrayList<>();
+    for (SignedLedgerEntry e : ledger.readAll()) {
+      history.add(e.entry());
+    }
+    BankSpend expected = SpendCalculator.replay(history).preview(List.of(bankId), entry.mechanisms(), entry.delta())
+        .get(bankId);
+    BankSpend recorded = entry.spends().get(bankId);
+    if (!expected.equals(recorded)) {
+      throw new ProtocolViolationException("ledger entry " + entry.sequence() + " records spend " + recorded
+          + " for bank '" + bankId + "' but its own accounting gives " + expected);
+    }
+    LedgerSignature sig = LedgerSigning.countersign(entry, key, certificate);
+    ledger.append(signed.withCountersignature(sig));
+    log.info("countersigned ledger entry {} (job '{}' round {}): record-level epsilon this round {}, total {}",
+        entry.sequence(), entry.jobId(), entry.round(), recorded.recordEpsilonRound(), recorded.recordEpsilonTotal());
+    return Countersignature.newBuilder().setEntryHash(signed.entryHash()).setSignerId(sig.signerId())
+        .setAlgorithm(sig.algorithm()).setCertificateFingerprint(sig.certificateFingerprint())
+        .setSignature(ByteString.copyFrom(sig.signature())).build();
+  }
+}
