@@ -5,6 +5,7 @@ import io.consort.model.train.DpSgdConfig;
 import io.consort.model.train.LocalTrainer;
 import io.consort.model.train.ModelFactory;
 import io.consort.model.train.ModelSpec;
+import io.consort.model.train.TrainingEngine;
 import io.consort.model.train.TrainingOptions;
 import io.consort.model.train.TrainingResult;
 import java.util.ArrayList;
@@ -24,17 +25,21 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <ol>
  *   <li>DL4J naive: {@code fit(ListDataSetIterator)} (the baseline);</li>
- *   <li>DL4J pre-sliced: {@code fit(features, labels)} on batches sliced once;</li>
- *   <li>Consort: {@link LocalTrainer} without DP;</li>
- *   <li>Consort DP-SGD: Poisson sampling at q = batch / rows, per-example clipping, SecureRandom
+ *   <li>DL4J pre-sliced: {@code fit(features, labels)} on batches sliced once, never reshuffled
+ *       (a lower bound for feeding DL4J);</li>
+ *   <li>DL4J engine: {@link LocalTrainer} on {@link TrainingEngine#DL4J} (shuffled every epoch,
+ *       rows copied into reused batch arrays);</li>
+ *   <li>native: {@link LocalTrainer} on {@link TrainingEngine#NATIVE} without DP;</li>
+ *   <li>native DP-SGD: Poisson sampling at q = batch / rows, per-example clipping, SecureRandom
  *       Gaussian noise (the production path).</li>
  * </ol>
  *
- * Prints median times and the medians of the per-sample ratios naive / Consort and DP-SGD /
- * Consort. Features are dense standard normals (no one-hot zeros for the trainer to skip), labels
- * from a noisy linear rule. Run with {@code OMP_NUM_THREADS=1}: on two shared cores one OpenMP
- * thread is the faster DL4J setting.
- * Arguments: {@code [samples]} (default 5).
+ * Prints median times and the medians of the per-sample ratios naive / native, DL4J engine /
+ * native and DP-SGD / native. Features are dense standard normals (no one-hot zeros for the
+ * trainer to skip), labels from a noisy linear rule. Run with {@code OMP_NUM_THREADS=1}: on two
+ * shared cores one OpenMP thread is the faster DL4J setting.
+ * Arguments: {@code [samples] [nd4jThreads]} (defaults 5 and 1; set {@code OMP_NUM_THREADS} to the
+ * same thread count).
  */
 public final class LocalTrainingBench {
   private static final int ROWS = 30_000;
@@ -44,36 +49,48 @@ public final class LocalTrainingBench {
 
   public static void main(String[] args) {
     int samples = args.length > 0 ? Integer.parseInt(args[0]) : 5;
-    Nd4j.getEnvironment().setMaxMasterThreads(1);
-    Nd4j.getEnvironment().setMaxThreads(1);
+    int threads = args.length > 1 ? Integer.parseInt(args[1]) : 1;
+    Nd4j.getEnvironment().setMaxMasterThreads(threads);
+    Nd4j.getEnvironment().setMaxThreads(threads);
     EncodedData data = syntheticRows();
-    System.out.printf(Locale.ROOT, "rows %d, features %d, MLP 64-32-1, %d samples per figure,"
-        + " ms per step (median)%n", ROWS, FEATURES, samples);
-    System.out.printf(Locale.ROOT, "%6s %12s %12s %12s %12s %14s %12s%n", "batch", "dl4j-naive",
-        "dl4j-sliced", "consort", "consort-dp", "naive/consort", "dp/consort");
+    System.out.printf(Locale.ROOT, "rows %d, features %d, MLP 64-32-1, %d ND4J thread(s), %d"
+        + " samples per figure, ms per step (median)%n", ROWS, FEATURES, threads, samples);
+    System.out.printf(Locale.ROOT, "%6s %12s %12s %12s %12s %12s %13s %12s %12s%n", "batch",
+        "dl4j-naive", "dl4j-sliced", "dl4j-engine", "native", "native-dp", "naive/native",
+        "dl4j/native", "dp/native");
     for (int batch : new int[] {32, 512}) {
       ModelSpec spec = ModelSpec.defaultMlp(1).withBatchSize(batch);
+      TrainingOptions standard = TrainingOptions.standard();
       TrainingOptions dp = TrainingOptions.withDpSgd(
           DpSgdConfig.forExpectedBatch(1.0, 1.0, batch, data.rows()));
       List<Sample> methods = List.of(() -> dl4jNaive(spec, data), () -> dl4jPreSliced(spec, data),
-          () -> consort(spec, data, TrainingOptions.standard()), () -> consort(spec, data, dp));
-      // The machine is shared: each sample times all four methods back to back, and ratios are
-      // taken within a sample, so a burst of load elsewhere inflates numerator and denominator.
+          () -> trainer(spec, data, TrainingEngine.DL4J, standard),
+          () -> trainer(spec, data, TrainingEngine.NATIVE, standard),
+          () -> trainer(spec, data, TrainingEngine.NATIVE, dp));
+      // The machine is shared: each sample times every method back to back, and ratios are taken
+      // within a sample, so a burst of load elsewhere inflates numerator and denominator.
       methods.forEach(Sample::millisPerStep); // warm-up, untimed
       double[][] times = new double[methods.size()][samples];
-      double[] naiveRatio = new double[samples];
-      double[] dpRatio = new double[samples];
       for (int i = 0; i < samples; i++) {
         for (int m = 0; m < methods.size(); m++) {
           times[m][i] = methods.get(m).millisPerStep();
         }
-        naiveRatio[i] = times[0][i] / times[2][i];
-        dpRatio[i] = times[3][i] / times[2][i];
       }
-      System.out.printf(Locale.ROOT, "%6d %12.3f %12.3f %12.3f %12.3f %14.1f %12.2f%n", batch,
-          median(times[0]), median(times[1]), median(times[2]), median(times[3]),
-          median(naiveRatio), median(dpRatio));
+      double[] nativeTimes = times[3];
+      System.out.printf(Locale.ROOT, "%6d %12.3f %12.3f %12.3f %12.3f %12.3f %13.1f %12.1f"
+          + " %12.2f%n", batch, median(times[0]), median(times[1]), median(times[2]),
+          median(nativeTimes), median(times[4]), medianRatio(times[0], nativeTimes),
+          medianRatio(times[2], nativeTimes), medianRatio(times[4], nativeTimes));
     }
+  }
+
+  /** The median over samples of numerator[i] / denominator[i]. */
+  private static double medianRatio(double[] numerator, double[] denominator) {
+    double[] ratios = new double[numerator.length];
+    for (int i = 0; i < ratios.length; i++) {
+      ratios[i] = numerator[i] / denominator[i];
+    }
+    return median(ratios);
   }
 
   private interface Sample {
@@ -118,8 +135,10 @@ public final class LocalTrainingBench {
     return (System.nanoTime() - start) / 1e6 / batches.size();
   }
 
-  private static double consort(ModelSpec spec, EncodedData data, TrainingOptions options) {
-    LocalTrainer trainer = new LocalTrainer(spec, data);
+  /** One round of one epoch; the trainer (and the DL4J engine's network) is built untimed. */
+  private static double trainer(ModelSpec spec, EncodedData data, TrainingEngine engine,
+      TrainingOptions options) {
+    LocalTrainer trainer = new LocalTrainer(spec, data, engine);
     float[] initial = ModelFactory.initialParameters(spec, FEATURES);
     long start = System.nanoTime();
     TrainingResult result = trainer.train(initial, 1, options);

@@ -7,11 +7,13 @@
  * coordinator as one array and load into a DL4J network with
  * {@link io.consort.model.train.ModelFactory#network}.
  *
- * <p>Why the trainer does not call DL4J's {@code fit}: for these small dense networks DL4J's cost
- * is per-op overhead (tens of microseconds per ND4J op, dozens of ops per step), not arithmetic. The
- * trainer therefore runs the dense stack's forward and backward passes itself on reused float
- * buffers; a step at batch 32 costs a small fraction of DL4J's (see docs/BENCHMARKS.md). The same
- * pass yields per-example gradient norms cheaply, which DP-SGD needs. Tests check gradients and
- * predictions against DL4J's own.
+ * <p>Two training engines ({@link io.consort.model.train.TrainingEngine}). {@code dl4j} trains
+ * with DL4J's own {@code MultiLayerNetwork.fit} and Adam updater. {@code native} (the default) runs
+ * the dense stack's forward and backward passes in plain Java on reused float buffers, because for
+ * these small dense networks DL4J's cost is per-op overhead (tens of microseconds per ND4J op,
+ * dozens of ops per step), not arithmetic: a native step at batch 32 costs a small fraction of
+ * DL4J's (see docs/BENCHMARKS.md). The native pass also yields per-example gradient norms cheaply,
+ * which DP-SGD needs, so DP-SGD runs only on the native engine. Tests check the native gradients,
+ * predictions and optimiser steps against DL4J's own.
  */
 package io.consort.model.train;
