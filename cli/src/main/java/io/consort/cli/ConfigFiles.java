@@ -98,7 +98,7 @@ public final class ConfigFiles {
         .setBankNoiseMultiplier(privacy.number("bank_noise_multiplier", 0))
         .setBankClipNorm(privacy.number("bank_clip_norm", 1.0));
     YamlConfig secagg = job.section("secure_aggregation");
-    SecAggPlan.Builder a = SecAggPlan.newBuilder().setEnabled(secagg.bool("enabled", false))
+    SecAggPlan.Builder a = SecAggPlan.newBuilder().setEnabled(secagg.bool("enabled", true))
         .setThreshold(secagg.integer("threshold", 0)).setNeighbourDegree(secagg.integer("neighbour_degree", 0))
         .setModulusBits(secagg.integer("modulus_bits", 32)).setClipNorm(secagg.number("clip_norm", 10.0));
     return JobPlan.newBuilder().setJobId(job.requiredString("id")).setSchema(s).setModel(m)

@@ -22,7 +22,11 @@ final class CoordinatorCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     CountDownLatch closed = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      vertx.close().toCompletionStage().toCompletableFuture().join();
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("coordinator did not stop cleanly within 10 s: " + e);
+      }
       closed.countDown();
     }, "consort-shutdown"));
     CoordinatorService service = new CoordinatorService(cfg, new FederatedModelOps());

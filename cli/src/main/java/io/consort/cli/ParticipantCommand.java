@@ -21,10 +21,18 @@ final class ParticipantCommand implements Callable<Integer> {
     ParticipantConfig cfg = ConfigFiles.participant(config);
     Vertx vertx = Vertx.vertx();
     CountDownLatch stopped = new CountDownLatch(1);
-    ParticipantDaemon daemon = new ParticipantDaemon(vertx, cfg, new BankTaskHandler(cfg), System::exit);
+    // fault injection simulates a crash: the process dies at once, without a clean shutdown (and never
+    // from an event-loop thread, which the shutdown hook below would wait on)
+    ParticipantDaemon daemon = new ParticipantDaemon(vertx, cfg, new BankTaskHandler(cfg),
+        status -> new Thread(() -> Runtime.getRuntime().halt(status), "consort-fault").start());
     // SIGTERM: stop polling, close the client and Vert.x, then let the JVM exit
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      daemon.stop().eventually(vertx::close).toCompletionStage().toCompletableFuture().join();
+      try {
+        daemon.stop().eventually(vertx::close).toCompletionStage().toCompletableFuture()
+            .get(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("participant did not stop cleanly within 10 s: " + e);
+      }
       stopped.countDown();
     }, "consort-shutdown"));
     daemon.start();

@@ -1,5 +1,7 @@
 package io.consort.coordinator;
 
+import io.consort.certs.CertificateValidator;
+import io.consort.certs.IdentityVerifier;
 import io.consort.certs.PemFiles;
 import io.consort.coordinator.job.JobRunner;
 import io.consort.coordinator.job.LedgerKeeper;
@@ -64,7 +66,13 @@ public final class CoordinatorService extends VerticleBase {
       store = opened;
       MemberRegistry registry = new MemberRegistry(vertx);
       Path resultFile = config.dataDir().resolve("jobs").resolve(config.job().jobId() + "-result.json");
-      job = new JobRunner(vertx, config.job(), registry, store, modelOps, ledger, resultFile);
+      IdentityVerifier verifier;
+      try {
+        verifier = new IdentityVerifier(new CertificateValidator(PemFiles.readCertificate(config.caFile()), null));
+      } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+        return Future.failedFuture(e);
+      }
+      job = new JobRunner(vertx, config.job(), registry, store, modelOps, ledger, verifier, resultFile);
       GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));
       new FederationEndpoint(registry, job, "coordinator", config.maxMessageBytes(),
           (member, serial) -> vertx.executeBlocking(() -> {

@@ -22,6 +22,10 @@ import io.consort.privacy.budget.BudgetDecision;
 import io.consort.protocol.ProtocolViolationException;
 import io.consort.protocol.v1.Declined;
 import io.consort.protocol.v1.DpReport;
+import io.consort.protocol.v1.SecAggPlan;
+import io.consort.protocol.v1.SecAggStep;
+import io.consort.secagg.Quantizer;
+import io.consort.privacy.noise.DiscreteGaussianSampler;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.JobDecision;
 import io.consort.protocol.v1.JobPlan;
@@ -48,9 +52,17 @@ public final class BankTaskHandler implements TaskHandler {
   private final ParticipantConfig config;
   private final Map<String, BankJob> jobs = new HashMap<>();
   private BankPrivacy privacy;
+  private BankSecureAggregation secureAggregation;
 
   public BankTaskHandler(ParticipantConfig config) {
     this.config = config;
+  }
+
+  private BankSecureAggregation secureAggregation() {
+    if (secureAggregation == null) {
+      secureAggregation = new BankSecureAggregation(config);
+    }
+    return secureAggregation;
   }
 
   /** The bank's privacy accounting, opened on first use (it reads the bank's key and ledger copy). */
@@ -69,6 +81,8 @@ public final class BankTaskHandler implements TaskHandler {
       case TRAIN -> train(task);
       case EVALUATE -> evaluate(task);
       case FINISHED -> finished(task);
+      case SECURE_AGGREGATION -> TaskResult.newBuilder().setSecureAggregation(secureAggregation()
+          .step(task.getHeader().getJobId(), task.getHeader().getRound(), task.getSecureAggregation()));
       case COUNTERSIGN -> TaskResult.newBuilder().setCountersignature(privacy().countersign(task.getCountersign()));
       default -> throw new ProtocolViolationException("this bank does not handle " + task.getKindCase() + " tasks");
     };
@@ -126,7 +140,8 @@ public final class BankTaskHandler implements TaskHandler {
         ModelWire.stats(stats, job.split.train().rows(), job.split.test().rows()));
   }
 
-  private TaskResult.Builder train(Task task) throws DataFormatException, IOException {
+  private TaskResult.Builder train(Task task) throws DataFormatException, IOException,
+      java.security.GeneralSecurityException {
     var t = task.getTrain();
     BankJob job = job(t.getPlan());
     ModelParameters global = t.getGlobalModel();
@@ -154,14 +169,19 @@ public final class BankTaskHandler implements TaskHandler {
     }
     TrainingResult result = job.trainer.train(base, epochs, options);
     float[] after = result.parameters();
+    if (dp != null && dp.getSteps() != result.steps()) {
+      throw new IllegalStateException("DP-SGD ran " + result.steps() + " steps but " + dp.getSteps() + " were planned");
+    }
+    if (dp != null) {
+      privacy().recordRun(job.plan.getJobId(), task.getHeader().getRound(), dp);
+    }
+    if (t.getSecureAggregation().getEnabled()) {
+      return secureUpdate(task, base, after, dp, started);
+    }
     ModelUpdate.Builder update = ModelUpdate.newBuilder().setBaseVersion(global.getVersion())
         .setExampleCount(job.split.train().rows()).setSteps(result.steps()).setTrainLoss(result.meanLoss());
     if (dp != null) {
-      if (dp.getSteps() != result.steps()) {
-        throw new IllegalStateException("DP-SGD ran " + result.steps() + " steps but " + dp.getSteps() + " were planned");
-      }
       update.setDp(dp);
-      privacy().recordRun(job.plan.getJobId(), task.getHeader().getRound(), dp);
     }
     for (int i = 0; i < after.length; i++) {
       update.addDelta(after[i] - base[i]);
@@ -170,6 +190,47 @@ public final class BankTaskHandler implements TaskHandler {
     log.info("round {}: trained {} steps on {} rows, loss {}", task.getHeader().getRound(), result.steps(),
         job.split.train().rows(), String.format("%.4f", result.meanLoss()));
     return TaskResult.newBuilder().setUpdate(update);
+  }
+
+  /**
+   * Under secure aggregation the update never leaves the bank in readable form: it is clipped to the
+   * plan's L2 norm, scaled by the bank's FedAvg weight, quantised (plus the bank's discrete Gaussian
+   * noise share when bank-level DP is on) and handed to the secure-aggregation client, whose signed
+   * keys are the bank's answer to the training task.
+   */
+  private TaskResult.Builder secureUpdate(Task task, float[] base, float[] after, DpReport dp, long started)
+      throws java.security.GeneralSecurityException {
+    var t = task.getTrain();
+    SecAggPlan plan = t.getSecureAggregation();
+    double clip = plan.getClipNorm() > 0 ? plan.getClipNorm() : 1.0;
+    double weight = t.getAggregationWeight() > 0 ? t.getAggregationWeight() : 1.0;
+    float[] delta = new float[after.length];
+    double squared = 0;
+    for (int i = 0; i < after.length; i++) {
+      delta[i] = after[i] - base[i];
+      squared += (double) delta[i] * delta[i];
+    }
+    double factor = Math.min(1.0, clip / Math.max(Math.sqrt(squared), 1e-30)) * weight;
+    for (int i = 0; i < delta.length; i++) {
+      delta[i] = (float) (delta[i] * factor);
+    }
+    int bits = plan.getModulusBits() > 0 ? plan.getModulusBits() : 32;
+    int quantizerBanks = Math.max(plan.getQuantizerBanks(), t.getRoundMembersCount());
+    Quantizer quantizer = new Quantizer(clip, quantizerBanks, bits);
+    long[] noise = null;
+    if (plan.getPerBankSigma() > 0) {
+      noise = new long[delta.length];
+      DiscreteGaussianSampler.ofSigma(plan.getPerBankSigma(), new java.security.SecureRandom()).addNoise(noise);
+    }
+    byte[] first = secureAggregation().start(task.getHeader().getJobId(), task.getHeader().getRound(),
+        t.getRoundMembersList(), plan, delta, quantizer, noise);
+    SecAggStep.Builder step = SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(first));
+    if (dp != null) {
+      step.setDp(dp);
+    }
+    log.info("round {}: trained and masked-aggregation keys sent ({} s)", task.getHeader().getRound(),
+        String.format("%.2f", (System.nanoTime() - started) / 1e9));
+    return TaskResult.newBuilder().setSecureAggregation(step);
   }
 
   private TaskResult.Builder evaluate(Task task) throws DataFormatException {

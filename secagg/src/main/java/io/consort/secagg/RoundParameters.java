@@ -76,6 +76,23 @@ public record RoundParameters(String jobId, long round, List<String> bankIds, in
         }
     }
 
+    /**
+     * The parameters a job's plan implies, computed the same way by the coordinator and every bank:
+     * {@code threshold} 0 means the smallest strict majority of each neighbourhood (all banks for the
+     * complete graph, the bank and its neighbours for SecAgg+), which tolerates the most dropouts
+     * while keeping any t-1 colluders from learning a single bank's input (Bonawitz et al. 2017, 4.1);
+     * {@code ringBits} 0 means 32.
+     */
+    public static RoundParameters forPlan(String jobId, long round, List<String> bankIds, int threshold, int ringBits,
+                                          int dimension, int neighbourDegree) {
+        int n = bankIds.size();
+        boolean complete = neighbourDegree == 0 || neighbourDegree >= n - 1;
+        int neighbourhood = complete ? n : neighbourDegree + 1;
+        int t = threshold > 0 ? threshold : neighbourhood / 2 + 1;
+        return new RoundParameters(jobId, round, bankIds, t, ringBits > 0 ? ringBits : 32, dimension,
+                neighbourDegree, false);
+    }
+
     /** Complete graph, 32-bit ring, no consistency check: the default for a consortium of ~10 banks. */
     public static RoundParameters completeGraph(String jobId, long round, List<String> bankIds, int threshold,
                                                 int dimension) {

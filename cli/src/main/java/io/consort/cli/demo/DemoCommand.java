@@ -103,6 +103,14 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "32", description = "batch size, the expected Poisson batch under DP-SGD (default ${DEFAULT-VALUE})")
   int batch;
 
+  @Option(names = "--secure-aggregation", defaultValue = "on",
+      description = "on: the coordinator sees only the sum of the banks' masked updates; off: the plaintext baseline (default ${DEFAULT-VALUE})")
+  String secureAggregation;
+
+  @Option(names = "--drop", description = "fault injection: BANK@STAGE makes that bank's process exit at that stage "
+      + "(train, evaluate, share-keys, masked-input, unmasking, ...); repeatable")
+  List<String> drops = new ArrayList<>();
+
   @Option(names = "--stage-timeout", defaultValue = "120", description = "seconds per round stage (default ${DEFAULT-VALUE})")
   int stageTimeoutSeconds;
 
@@ -206,6 +214,33 @@ public final class DemoCommand implements Callable<Integer> {
       io.consort.privacy.DpPreconditions.checkDelta(delta);
       io.consort.privacy.DpPreconditions.checkClipNorm(clip);
     }
+    if (!"on".equals(secureAggregation) && !"off".equals(secureAggregation)) {
+      throw new IllegalArgumentException("--secure-aggregation must be on or off, got " + secureAggregation);
+    }
+    if (!"off".equals(dp) && !"record".equals(dp) && "off".equals(secureAggregation)) {
+      throw new IllegalArgumentException("--dp " + dp + " needs secure aggregation (bank-level noise shares are added "
+          + "under masking)");
+    }
+    for (String drop : drops) {
+      int at = drop.indexOf('@');
+      if (at <= 0 || at == drop.length() - 1) {
+        throw new IllegalArgumentException("--drop must be BANK@STAGE, e.g. bank-2@masked-input, got " + drop);
+      }
+      int bankNo;
+      try {
+        bankNo = Integer.parseInt(drop.substring(0, at).replace("bank-", ""));
+      } catch (NumberFormatException e) {
+        bankNo = -1;
+      }
+      if (!drop.startsWith("bank-") || bankNo < 1 || bankNo > banks) {
+        throw new IllegalArgumentException("--drop " + drop + ": no such bank (banks are bank-1 .. bank-" + banks + ")");
+      }
+      String stage = drop.substring(at + 1);
+      if (!java.util.Set.of("train", "evaluate", "share-keys", "masked-input", "consistency-check", "unmasking",
+          "ledger-countersign", "feature-stats", "job-offer").contains(stage)) {
+        throw new IllegalArgumentException("--drop " + drop + ": unknown stage '" + stage + "'");
+      }
+    }
     if (batch < 1) {
       throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
     }
@@ -250,7 +285,7 @@ public final class DemoCommand implements Callable<Integer> {
       io.consort.model.train.ModelSpec.DEFAULT_HIDDEN_LAYERS.forEach(m::addHiddenLayers);
     }
     return JobPlan.newBuilder().setJobId("demo").setSchema(ModelWire.schema(schema)).setModel(m)
-        .setRounds(rounds).setLocalEpochs(localEpochs).setMinBanks(Math.max(1, banks - banks / 3))
+        .setRounds(rounds).setLocalEpochs(localEpochs).setMinBanks(Math.max(1, banks / 2 + banks % 2))
         .setTestFraction(0.2).setSplitSeed(seed).setHistogramBins(10_000)
         .setPrivacy(PrivacyPlan.newBuilder().setUnit(switch (dp) {
               case "record" -> PrivacyUnit.RECORD;
@@ -259,7 +294,9 @@ public final class DemoCommand implements Callable<Integer> {
               default -> PrivacyUnit.PRIVACY_OFF;
             }).setDelta(delta).setTargetEpsilon("off".equals(dp) ? 0 : epsilon).setRecordClipNorm(clip)
             .setBankClipNorm(clip))
-        .setSecureAggregation(SecAggPlan.newBuilder().setEnabled(false))
+        .setSecureAggregation(SecAggPlan.newBuilder().setEnabled("on".equals(secureAggregation)).setModulusBits(32)
+            // without bank-level DP the clip only bounds quantisation; keep it loose so it rarely bites
+            .setClipNorm("bank".equals(dp) || "both".equals(dp) ? clip : 10.0))
         .build();
   }
 
@@ -310,6 +347,11 @@ public final class DemoCommand implements Callable<Integer> {
     c.put("data", Map.of("file", work.relativize(dataFile).toString(),
         "dir", work.relativize(dataFile.getParent().resolve("local")).toString()));
     c.put("privacy", Map.of("epsilon_cap", epsilon, "delta", delta));
+    for (String drop : drops) {
+      if (drop.startsWith(bank + "@")) {
+        c.put("fault", Map.of("exit_at_stage", drop.substring(drop.indexOf('@') + 1)));
+      }
+    }
     io.consort.cli.ConfigFiles.write(yaml, c);
   }
 
@@ -382,6 +424,7 @@ public final class DemoCommand implements Callable<Integer> {
             .put("features", schema.featureColumns().size()).put("encoded_features", encoding.featureCount())
             .put("label", schema.labelColumn()).put("positive_class", schema.positiveClass()))
         .put("split", split).put("seed", seed).put("model", model)
+        .put("secure_aggregation", "on".equals(secureAggregation)).put("dp", dp).put("drops", new JsonArray(drops))
         .put("banks", bankArray)
         .put("rounds", job.getJsonArray("rounds"))
         .put("final", job.getJsonObject("final"))

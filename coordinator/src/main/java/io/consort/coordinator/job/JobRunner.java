@@ -14,7 +14,18 @@ import io.consort.privacy.ledger.SignedEntryJson;
 import io.consort.protocol.v1.Countersignature;
 import io.consort.protocol.v1.CountersignRequest;
 import io.consort.protocol.v1.DpReport;
+import io.consort.certs.IdentityVerifier;
+import io.consort.certs.Role;
 import io.consort.protocol.v1.EvaluateTask;
+import io.consort.protocol.v1.PeerCertificate;
+import io.consort.protocol.v1.SecAggPlan;
+import io.consort.protocol.v1.SecAggStep;
+import io.consort.secagg.AggregationResult;
+import io.consort.secagg.RoundParameters;
+import io.consort.secagg.SecAggServer;
+import io.consort.secagg.ServerTransition;
+import io.consort.secagg.message.SecAggMessage;
+import io.consort.secagg.wire.SecAggCodec;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.FeatureEncoding;
 import io.consort.protocol.v1.FeatureStats;
@@ -69,6 +80,7 @@ public final class JobRunner implements ResultSink {
   private final ModelOps modelOps;
   private final Path resultFile;
   private final LedgerKeeper ledger;
+  private final IdentityVerifier identityVerifier;
   private final Promise<JsonObject> outcome = Promise.promise();
   /** Per bank: the latest record-level epsilon total the ledger shows, and the rounds it declined. */
   private final Map<String, Double> epsilonTotals = new LinkedHashMap<>();
@@ -82,8 +94,9 @@ public final class JobRunner implements ResultSink {
   private ModelOps.Metrics lastMetrics;
 
   public JobRunner(Vertx vertx, JobDefinition definition, MemberRegistry registry, CoordinatorStore store,
-                   ModelOps modelOps, LedgerKeeper ledger, Path resultFile) {
+                   ModelOps modelOps, LedgerKeeper ledger, IdentityVerifier identityVerifier, Path resultFile) {
     this.ledger = ledger;
+    this.identityVerifier = identityVerifier;
     this.vertx = vertx;
     this.definition = definition;
     this.plan = definition.plan();
@@ -91,6 +104,19 @@ public final class JobRunner implements ResultSink {
     this.store = store;
     this.modelOps = modelOps;
     this.resultFile = resultFile;
+    registry.onDisconnect(this::onDisconnect);
+  }
+
+  /** A bank whose connection closed cannot answer the open stage: stop waiting for it. */
+  private void onDisconnect(String memberId) {
+    OpenStage stageState = open;
+    if (stageState != null && stageState.awaiting.contains(memberId) && !stageState.results.containsKey(memberId)) {
+      log.warn("bank '{}' disconnected during {}", memberId, Headers.describe(stageState.header));
+      stageState.gone.add(memberId);
+      if (stageState.results.size() + stageState.gone.size() >= stageState.awaiting.size()) {
+        close(stageState);
+      }
+    }
   }
 
   /** Starts the job (or resumes it from its last checkpoint); completes with the result JSON. */
@@ -284,6 +310,11 @@ public final class JobRunner implements ResultSink {
     List<String> participants = new ArrayList<>();
     Map<String, DpReport> dpReports = new LinkedHashMap<>();
     ModelParameters base = global;
+    if (plan.getSecureAggregation().getEnabled()) {
+      record.put("secure_aggregation", true);
+      return secureRound(round, members, base, record, participants, dropped, droppedDetail, declined, dpReports)
+          .compose(next -> finishRound(round, members, base, next, record, participants, dropped, dpReports, started));
+    }
     return collect(round, Stage.TRAIN, members, m -> Task.newBuilder().setTrain(TrainTask.newBuilder()
         .setGlobalModel(base).setLocalEpochs(plan.getLocalEpochs()).setPrivacy(plan.getPrivacy())
         .setSecureAggregation(plan.getSecureAggregation()).addAllRoundMembers(members).setPlan(plan)))
@@ -321,6 +352,14 @@ public final class JobRunner implements ResultSink {
           }
           return blocking(() -> withValues(base, FedAvg.apply(toArray(base), contributions), round));
         })
+        .compose(next -> finishRound(round, members, base, next, record, participants, dropped, dpReports, started));
+  }
+
+  /** After aggregation: ledger entry (countersigned), federated evaluation, round record, checkpoint. */
+  private Future<Void> finishRound(int round, List<String> members, ModelParameters base, ModelParameters aggregated,
+                                   JsonObject record, List<String> participants, List<String> dropped,
+                                   Map<String, DpReport> dpReports, long started) {
+    return Future.succeededFuture(aggregated)
         .compose(next -> {
           if (next == base) {
             return Future.succeededFuture(next);
@@ -332,7 +371,7 @@ public final class JobRunner implements ResultSink {
           global = next;
           // banks that vanished during training are not waited for again in this round
           List<String> responsive = new ArrayList<>(members);
-          responsive.removeIf(m -> dropped.contains(m + "@train"));
+          responsive.removeIf(m -> dropped.stream().anyMatch(d -> d.startsWith(m + "@")));
           return evaluate(round, responsive, next);
         })
         .compose(metrics -> {
@@ -346,7 +385,7 @@ public final class JobRunner implements ResultSink {
           record.put("model_sha256", global.getSha256());
           roundRecords.add(record);
           log.info("round {}/{}: {} banks, dropped {}, declined {}, AUC {}, {} s", round, plan.getRounds(),
-              record.getJsonArray("participants").size(), dropped, declined,
+              record.getJsonArray("participants").size(), dropped, record.getJsonArray("declined"),
               metrics == null ? "n/a" : String.format("%.4f", metrics.auc()),
               String.format("%.2f", record.getDouble("seconds")));
           ModelParameters checkpoint = global;
@@ -356,6 +395,160 @@ public final class JobRunner implements ResultSink {
             return null;
           });
         });
+  }
+
+  /**
+   * A round under secure aggregation (Bonawitz et al. 2017): the training task's answer is each
+   * bank's signed round keys; the coordinator then relays keys (with the banks' certificates, so each
+   * bank checks every peer's signature against the consortium CA), encrypted shares, collects masked
+   * inputs and unmasking shares, and learns only the sum of the surviving banks' weighted, clipped,
+   * quantised updates. Each stage has the job's stage deadline; a bank that misses it or sends
+   * something the protocol refuses is dropped at that stage, and the round goes on while the
+   * threshold allows. Below it the round aborts and nothing is unmasked.
+   */
+  private Future<ModelParameters> secureRound(int round, List<String> members, ModelParameters base, JsonObject record,
+                                              List<String> participants, List<String> dropped, JsonArray droppedDetail,
+                                              List<String> declined, Map<String, DpReport> dpReports) {
+    SecAggPlan secagg = plan.getSecureAggregation();
+    int dimension = base.getValuesCount();
+    RoundParameters params;
+    SecAggServer server;
+    try {
+      params = SecureAggregationPlan.roundParameters(plan.getJobId(), round, members, secagg, dimension);
+      server = SecAggServer.create(params, (bank, message, signature) -> {
+        java.security.cert.X509Certificate cert = registry.certificate(bank)
+            .orElseThrow(() -> new java.security.GeneralSecurityException("bank '" + bank + "' has no certificate on record"));
+        if (!identityVerifier.verify(cert, message, signature, Set.of(Role.PARTICIPANT)).name().equals(bank)) {
+          throw new java.security.GeneralSecurityException("key signature of '" + bank + "' made with another identity");
+        }
+      });
+    } catch (IllegalArgumentException e) {
+      record.put("participants", new JsonArray()).put("dropped", new JsonArray()).put("dropped_detail", droppedDetail)
+          .put("declined", new JsonArray()).put("status", "aborted")
+          .put("reason", "secure aggregation cannot run with these banks: " + e.getMessage());
+      log.warn("round {} aborted: {}", round, record.getString("reason"));
+      return Future.succeededFuture(base);
+    }
+    SecureAggregationPlan.Round quantisation = SecureAggregationPlan.forRound(plan, members.size(), dimension);
+    Map<String, Double> weights = new LinkedHashMap<>();
+    double totalRows = 0;
+    for (String m : members) {
+      totalRows += banks.get(m).getLong("train_rows", 1L);
+    }
+    for (String m : members) {
+      weights.put(m, banks.get(m).getLong("train_rows", 1L) / totalRows);
+    }
+    SecAggPlan roundPlan = secagg.toBuilder().setQuantizerBanks(quantisation.quantizerBanks())
+        .setPerBankSigma(quantisation.perBankSigma()).build();
+    return collect(round, Stage.TRAIN, members, m -> Task.newBuilder().setTrain(TrainTask.newBuilder()
+        .setGlobalModel(base).setLocalEpochs(plan.getLocalEpochs()).setPrivacy(plan.getPrivacy())
+        .setSecureAggregation(roundPlan).addAllRoundMembers(members).setPlan(plan)
+        .setAggregationWeight(weights.get(m))))
+        .compose(results -> {
+          for (String m : members) {
+            TaskResult r = results.get(m);
+            if (r != null && r.hasDeclined()) {
+              declined.add(m);
+              declinedRounds.computeIfAbsent(m, k -> new JsonArray()).add(round);
+              log.info("round {}: bank '{}' declined: {}", round, m, r.getDeclined().getReason());
+              continue;
+            }
+            if (r == null || !r.hasSecureAggregation() || r.getSecureAggregation().getMessagesCount() != 1) {
+              drop(round, m, "train", r == null ? "no answer before the deadline"
+                  : r.hasSecureAggregation() ? "expected one key advertisement" : describeNonAnswer(r), dropped, droppedDetail);
+              continue;
+            }
+            if (r.getSecureAggregation().hasDp()) {
+              dpReports.put(m, r.getSecureAggregation().getDp());
+            }
+            feed(server, round, m, r.getSecureAggregation(), "advertise-keys", dropped, droppedDetail);
+          }
+          return driveSecureAggregation(round, server, server.closeStage(), dropped, droppedDetail);
+        })
+        .map(transition -> {
+          if (transition.isAborted()) {
+            record.put("participants", new JsonArray()).put("dropped", new JsonArray(dropped))
+                .put("dropped_detail", droppedDetail).put("declined", new JsonArray(declined))
+                .put("status", "aborted").put("reason", transition.abortReason().get() + "; nothing was unmasked");
+            log.warn("round {} aborted: {}", round, record.getString("reason"));
+            return base;
+          }
+          AggregationResult result = transition.result().get();
+          double[] sum = quantisation.quantizer().decodeSum(result.sum());
+          double includedWeight = 0;
+          for (String bank : result.includedBanks()) {
+            includedWeight += weights.get(bank);
+            participants.add(bank);
+          }
+          dpReports.keySet().retainAll(result.includedBanks());
+          double[] mean = new double[sum.length];
+          for (int i = 0; i < sum.length; i++) {
+            mean[i] = sum[i] / includedWeight;
+          }
+          record.put("participants", new JsonArray(participants)).put("dropped", new JsonArray(dropped))
+              .put("dropped_detail", droppedDetail).put("declined", new JsonArray(declined))
+              .put("quantisation_error_bound_l2", quantisation.quantizer().l2ErrorBound(result.includedBanks().size(),
+                  dimension) / includedWeight);
+          if (quantisation.perBankSigma() > 0) {
+            record.put("bank_noise_shares", result.includedBanks().size());
+          }
+          return withValues(base, FedAvg.applyMeanDelta(toArray(base), mean), round);
+        });
+  }
+
+  /** Runs the remaining secure-aggregation stages until the round completes or aborts. */
+  private Future<ServerTransition> driveSecureAggregation(int round, SecAggServer server, ServerTransition transition,
+                                                         List<String> dropped, JsonArray droppedDetail) {
+    if (transition.isAborted() || transition.isCompleted()) {
+      return Future.succeededFuture(transition);
+    }
+    Map<String, SecAggMessage> byRecipient = new LinkedHashMap<>();
+    for (SecAggMessage m : transition.outgoing()) {
+      byRecipient.put(m.header().recipientId(), m);
+    }
+    io.consort.secagg.Stage next = transition.outgoing().get(0).header().stage();
+    Stage wireStage = SecureAggregationPlan.wireStage(next);
+    List<String> recipients = new ArrayList<>(byRecipient.keySet());
+    List<PeerCertificate> certificates = new ArrayList<>();
+    if (next == io.consort.secagg.Stage.SHARE_KEYS) {
+      for (String bank : recipients) {
+        registry.certificate(bank).ifPresent(c -> certificates.add(SecureAggregationPlan.peerCertificate(bank, c)));
+      }
+    }
+    return collect(round, wireStage, recipients, m -> Task.newBuilder().setSecureAggregation(SecAggStep.newBuilder()
+        .addMessages(com.google.protobuf.ByteString.copyFrom(SecAggCodec.encode(byRecipient.get(m))))
+        .addAllCertificates(certificates)))
+        .compose(results -> {
+          for (String m : recipients) {
+            TaskResult r = results.get(m);
+            if (r == null || !r.hasSecureAggregation()) {
+              drop(round, m, next.wireName(), r == null ? "no answer before the deadline" : describeNonAnswer(r),
+                  dropped, droppedDetail);
+              continue;
+            }
+            feed(server, round, m, r.getSecureAggregation(), next.wireName(), dropped, droppedDetail);
+          }
+          return driveSecureAggregation(round, server, server.closeStage(), dropped, droppedDetail);
+        });
+  }
+
+  private static void feed(SecAggServer server, int round, String bank, SecAggStep step, String stage,
+                           List<String> dropped, JsonArray droppedDetail) {
+    for (com.google.protobuf.ByteString message : step.getMessagesList()) {
+      try {
+        server.acceptEncoded(bank, message.toByteArray());
+      } catch (io.consort.secagg.ProtocolViolationException e) {
+        drop(round, bank, stage, e.getMessage(), dropped, droppedDetail);
+        return;
+      }
+    }
+  }
+
+  private static void drop(int round, String bank, String stage, String reason, List<String> dropped,
+                           JsonArray droppedDetail) {
+    dropped.add(bank + "@" + stage);
+    droppedDetail.add(new JsonObject().put("bank", bank).put("stage", stage).put("reason", reason));
+    log.warn("round {}: bank '{}' dropped at {}: {}", round, bank, stage, reason);
   }
 
   /**
@@ -501,6 +694,7 @@ public final class JobRunner implements ResultSink {
     final Header header;
     final Set<String> awaiting;
     final Map<String, TaskResult> results = new LinkedHashMap<>();
+    final Set<String> gone = new LinkedHashSet<>();
     final Promise<Map<String, TaskResult>> done = Promise.promise();
     long timer = -1;
 
@@ -516,12 +710,14 @@ public final class JobRunner implements ResultSink {
     OpenStage stageState = new OpenStage(header, new LinkedHashSet<>(members));
     open = stageState;
     for (String m : members) {
-      if (registry.isEnrolled(m)) {
+      if (registry.isConnected(m)) {
         registry.mailbox(m).post(taskFor.apply(m).setHeader(header).build());
+      } else {
+        stageState.gone.add(m);
       }
     }
     stageState.timer = vertx.setTimer(definition.stageTimeout().toMillis(), t -> close(stageState));
-    if (members.isEmpty()) {
+    if (stageState.gone.size() >= members.size()) {
       close(stageState);
     }
     return stageState.done.future();
@@ -557,7 +753,7 @@ public final class JobRunner implements ResultSink {
     if (stageState.results.putIfAbsent(memberId, result) != null) {
       throw new ProtocolViolationException("bank '" + memberId + "' already answered " + Headers.describe(h));
     }
-    if (stageState.results.size() == stageState.awaiting.size()) {
+    if (stageState.results.size() + stageState.gone.size() >= stageState.awaiting.size()) {
       close(stageState);
     }
   }

@@ -87,6 +87,9 @@ public final class FederationEndpoint {
       refuse(req, GrpcStatus.FAILED_PRECONDITION, peer.name(), "enrol before pulling tasks");
       return;
     }
+    // a bank that vanishes (process exit, network loss) closes its connection: stages stop waiting for it
+    String member = peer.name();
+    req.connection().closeHandler(v -> registry.disconnected(member));
     long wait = Math.min(MAX_POLL_MILLIS, Math.max(0, msg.getWaitMillis()));
     registry.mailbox(peer.name()).poll(wait).onSuccess(task -> req.response().end(task));
   }

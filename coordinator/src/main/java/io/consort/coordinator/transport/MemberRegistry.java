@@ -13,6 +13,8 @@ public final class MemberRegistry {
   private final Map<String, Mailbox> mailboxes = new LinkedHashMap<>();
   private final Map<String, java.security.cert.X509Certificate> certificates = new LinkedHashMap<>();
   private final java.util.List<Consumer<String>> enrolmentListeners = new java.util.ArrayList<>();
+  private final java.util.List<Consumer<String>> disconnectListeners = new java.util.ArrayList<>();
+  private final java.util.Set<String> disconnected = new java.util.HashSet<>();
 
   public MemberRegistry(Vertx vertx) {
     this.vertx = vertx;
@@ -21,6 +23,7 @@ public final class MemberRegistry {
   /** Records an enrolment (or re-enrolment after a restart) and tells the listeners. */
   public void enrol(String memberId, java.security.cert.X509Certificate certificate) {
     mailboxes.computeIfAbsent(memberId, id -> new Mailbox(vertx));
+    disconnected.remove(memberId);
     if (certificate != null) {
       certificates.put(memberId, certificate);
     }
@@ -47,6 +50,25 @@ public final class MemberRegistry {
   /** The certificate the member presented when it last enrolled (for the privacy ledger's export). */
   public java.util.Optional<java.security.cert.X509Certificate> certificate(String memberId) {
     return java.util.Optional.ofNullable(certificates.get(memberId));
+  }
+
+  /**
+   * The bank's connection closed (its process died or it shut down). It stays a member, but stages
+   * stop waiting for it until it enrols again.
+   */
+  public void disconnected(String memberId) {
+    if (mailboxes.containsKey(memberId) && disconnected.add(memberId)) {
+      disconnectListeners.forEach(l -> l.accept(memberId));
+    }
+  }
+
+  /** Whether the bank has a live connection (it enrolled and its connection has not closed since). */
+  public boolean isConnected(String memberId) {
+    return mailboxes.containsKey(memberId) && !disconnected.contains(memberId);
+  }
+
+  public void onDisconnect(Consumer<String> listener) {
+    disconnectListeners.add(listener);
   }
 
   public void onEnrolment(Consumer<String> listener) {
