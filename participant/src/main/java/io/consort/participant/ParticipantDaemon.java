@@ -37,6 +37,8 @@ public final class ParticipantDaemon {
   private static final int POLL_WAIT_MILLIS = 20_000;
   private static final long MIN_BACKOFF_MILLIS = 250;
   private static final long MAX_BACKOFF_MILLIS = 15_000;
+  /** Exit status of a process killed by fault injection; the demo restarts such a bank. */
+  public static final int FAULT_EXIT_STATUS = 3;
 
   private final Vertx vertx;
   private final ParticipantConfig config;
@@ -124,9 +126,9 @@ public final class ParticipantDaemon {
 
   private void run(Task task) {
     Stage stage = task.getHeader().getStage();
-    if (config.failAtStage() != null && stageName(stage).equals(config.failAtStage())) {
+    if (config.failAtStage() != null && stageName(stage).equals(config.failAtStage()) && firstFault(stage)) {
       log.warn("fault injection: exiting at stage {} as configured", stageName(stage));
-      exit.accept(3);
+      exit.accept(FAULT_EXIT_STATUS);
       return;
     }
     vertx.executeBlocking(() -> {
@@ -181,6 +183,24 @@ public final class ParticipantDaemon {
     long current = backoff;
     backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
     return current / 2 + (long) (jitter.nextDouble() * current / 2);
+  }
+
+  /**
+   * Fault injection fires once per bank: a marker in the bank's data directory keeps a restarted
+   * daemon (as a service manager would restart it) from dying at the same stage again.
+   */
+  private boolean firstFault(Stage stage) {
+    java.nio.file.Path marker = config.dataDir().resolve(".fault-injected-" + stageName(stage));
+    try {
+      java.nio.file.Files.createDirectories(config.dataDir());
+      java.nio.file.Files.createFile(marker);
+      return true;
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      return false;
+    } catch (java.io.IOException e) {
+      log.error("fault injection marker {} cannot be written ({}); injecting anyway", marker, e.getMessage());
+      return true;
+    }
   }
 
   /** Stage names as used on the command line ({@code masked-input}, {@code train}, ...). */

@@ -375,6 +375,9 @@ public final class DemoCommand implements Callable<Integer> {
     while (true) {
       Integer status = nodes.exitStatus("coordinator");
       offset = echoNew(log, offset, out);
+      if (status == null) {
+        nodes.restartInjectedFaults(out);
+      }
       if (status != null) {
         return status;
       }

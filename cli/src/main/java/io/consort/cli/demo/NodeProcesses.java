@@ -21,13 +21,36 @@ final class NodeProcesses implements AutoCloseable {
     this.logDir = logDir;
   }
 
+  private final Map<String, List<String>> commands = new LinkedHashMap<>();
+
+  /**
+   * Restarts, like a service manager would, any bank that died by fault injection (exit status 3);
+   * it re-enrols and rejoins the following round.
+   */
+  void restartInjectedFaults(java.io.PrintWriter out) throws IOException {
+    for (Map.Entry<String, Process> e : processes.entrySet()) {
+      Process p = e.getValue();
+      if (!p.isAlive() && p.exitValue() == io.consort.participant.ParticipantDaemon.FAULT_EXIT_STATUS) {
+        out.printf("  %s died by fault injection; restarting it%n", e.getKey());
+        out.flush();
+        launch(e.getKey(), commands.get(e.getKey()), true);
+      }
+    }
+  }
+
   Process start(String name, String heap, String... args) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:+UseSerialGC",
         "-cp", System.getProperty("java.class.path"), "io.consort.cli.Main"));
     command.addAll(List.of(args));
+    commands.put(name, command);
+    return launch(name, command, false);
+  }
+
+  private Process launch(String name, List<String> command, boolean append) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(logFile(name).toFile());
+        .redirectOutput(append ? ProcessBuilder.Redirect.appendTo(logFile(name).toFile())
+            : ProcessBuilder.Redirect.to(logFile(name).toFile()));
     pb.environment().put("CONSORT_NODE", name);
     Process p = pb.start();
     processes.put(name, p);
