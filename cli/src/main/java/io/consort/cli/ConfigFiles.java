@@ -119,7 +119,8 @@ public final class ConfigFiles {
         tls.path("key"), tls.path("cert"), tls.path("ca"), data.path("file"),
         data.has("dir") ? data.path("dir") : file.toAbsolutePath().getParent().resolve("bank-data"),
         privacy.number("epsilon_cap", 3.0), privacy.number("delta", 1e-5),
-        y.integer("max_message_bytes", WireLimits.DEFAULT_MAX_MESSAGE_BYTES), fault.string("exit_at_stage", null))
+        y.integer("max_message_bytes", WireLimits.DEFAULT_MAX_MESSAGE_BYTES), fault.string("exit_at_stage", null),
+        privacy.bool("accept_partial_jobs", false))
         .validate();
   }
 

@@ -114,7 +114,7 @@ class FederationEndToEndTest {
       TlsMaterial t = pki.bank(bank);
       boolean faulty = bank3Exit != null && bank.equals("bank-3");
       ParticipantConfig config = new ParticipantConfig("localhost", service.actualPort(), t.keyFile(),
-          t.chainFile(), t.caFile(), data, bankDir.resolve("local"), 3.0, 1e-5, 16 << 20, faulty ? "train" : null);
+          t.chainFile(), t.caFile(), data, bankDir.resolve("local"), 3.0, 1e-5, 16 << 20, faulty ? "train" : null, false);
       Vertx v = Vertx.vertx();
       vertxes.add(v);
       ParticipantDaemon[] daemon = new ParticipantDaemon[1];

@@ -114,11 +114,13 @@ public final class BankTaskHandler implements TaskHandler {
         // privacy preview: the whole job's record-level cost for this bank's own rows, on top of what
         // it has already spent; the bank declines if that would pass its own cap
         BudgetDecision preview = privacy().preview(plan, job.split.train().rows());
-        decision.setAccept(preview.accepted()).setProjectedEpsilon(preview.projectedEpsilon())
-            .setReason(preview.reason());
+        boolean accept = preview.accepted() || config.acceptPartialJobs();
+        decision.setAccept(accept).setProjectedEpsilon(preview.projectedEpsilon())
+            .setReason(preview.accepted() ? preview.reason() : preview.reason() + (accept
+                ? "; accepting anyway (accept_partial_jobs): rounds past the cap will be declined" : ""));
         log.info("job '{}' offered: {} training rows, {} held-out rows; privacy preview: {}; {}", plan.getJobId(),
             job.split.train().rows(), job.split.test().rows(), preview.reason(),
-            preview.accepted() ? "accepting" : "declining");
+            accept ? "accepting" : "declining");
         return TaskResult.newBuilder().setDecision(decision);
       }
       log.info("job '{}' offered: {} training rows, {} held-out rows; accepting", plan.getJobId(),

@@ -20,10 +20,12 @@ import java.util.List;
  * @param delta record-level delta
  * @param maxMessageBytes largest gRPC message accepted
  * @param failAtStage fault injection for tests and demos: exit when a task of this stage arrives (null: never)
+ * @param acceptPartialJobs accept a job whose whole cost exceeds the cap, taking part only in the rounds
+ *     the cap still allows (each round is checked before training either way)
  */
 public record ParticipantConfig(String coordinatorHost, int coordinatorPort, Path keyFile, Path certFile,
                                 Path caFile, Path dataFile, Path dataDir, double epsilonCap, double delta,
-                                int maxMessageBytes, String failAtStage) {
+                                int maxMessageBytes, String failAtStage, boolean acceptPartialJobs) {
 
   /** @throws IllegalArgumentException naming every bad field and its value */
   public ParticipantConfig validate() {

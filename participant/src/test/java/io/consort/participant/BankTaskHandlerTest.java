@@ -32,7 +32,7 @@ class BankTaskHandlerTest {
       Files.writeString(dir.resolve(f), "x");
     }
     ParticipantConfig config = new ParticipantConfig("localhost", 7443, dir.resolve("key.pem"),
-        dir.resolve("cert.pem"), dir.resolve("ca.pem"), data, dir.resolve("local"), 3.0, 1e-5, 1 << 20, null);
+        dir.resolve("cert.pem"), dir.resolve("ca.pem"), data, dir.resolve("local"), 3.0, 1e-5, 1 << 20, null, false);
     JobPlan plan = JobPlan.newBuilder().setJobId("j").setTestFraction(0.25).setSplitSeed(1)
         .setSchema(DataSchema.newBuilder().addNumericColumns("income")
             .addCategoricalColumns(CategoricalColumn.newBuilder().setName("region").addAllowedValues("north")

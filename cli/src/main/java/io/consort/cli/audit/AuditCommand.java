@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
  * {@link LedgerExport#write}.)
  */
 @Command(name = "audit", mixinStandardHelpOptions = true, description = "Verify and report on the privacy ledger.",
-    subcommands = {AuditCommand.Verify.class, AuditCommand.Report.class})
+    subcommands = {AuditCommand.Verify.class, AuditCommand.Report.class, io.consort.cli.AuditExportCommand.class})
 public final class AuditCommand implements Runnable {
 
   /** Exit status when the ledger fails verification or cannot be read. */

@@ -79,6 +79,21 @@ public final class LedgerKeeper {
     return ledger.entries();
   }
 
+  /**
+   * Writes the whole ledger for an auditor: every entry with its signatures, every signer's
+   * certificate, and a head (entry count and last hash) signed by the coordinator, so that removing
+   * entries from the end is detected too.
+   */
+  public void export(java.nio.file.Path file) throws java.io.IOException, GeneralSecurityException {
+    List<X509Certificate> certificates = new ArrayList<>();
+    java.security.cert.CertificateFactory factory = java.security.cert.CertificateFactory.getInstance("X.509");
+    for (String pem : store.signerCertificatesPem()) {
+      certificates.add((X509Certificate) factory.generateCertificate(
+          new java.io.ByteArrayInputStream(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII))));
+    }
+    io.consort.privacy.ledger.LedgerExport.write(ledger.entries(), certificates, key, certificate, file);
+  }
+
   private void remember(X509Certificate c) {
     try {
       String pem = "-----BEGIN CERTIFICATE-----\n"
