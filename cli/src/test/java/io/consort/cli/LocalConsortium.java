@@ -1,0 +1,113 @@
+package io.consort.cli;
+
+import io.consort.certs.DemoPki;
+import io.consort.certs.TlsMaterial;
+import io.consort.coordinator.CoordinatorConfig;
+import io.consort.coordinator.CoordinatorService;
+import io.consort.coordinator.job.JobDefinition;
+import io.consort.coordinator.model.FederatedModelOps;
+import io.consort.model.data.DataSchema;
+import io.consort.model.data.DatasetLoader;
+import io.consort.model.wire.ModelWire;
+import io.consort.participant.BankTaskHandler;
+import io.consort.participant.ParticipantConfig;
+import io.consort.participant.ParticipantDaemon;
+import io.consort.protocol.v1.JobPlan;
+import io.consort.protocol.v1.ModelSpec;
+import io.consort.protocol.v1.ModelType;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * A consortium inside one test JVM that still uses the whole network stack: a coordinator and N
+ * bank daemons, each with its own Vert.x instance, speaking gRPC over mutual TLS on loopback, each
+ * bank with its own CSV file made by {@link TestData}.
+ */
+final class LocalConsortium implements AutoCloseable {
+  /** Per-bank settings a test may change. */
+  record BankSettings(double epsilonCap, String failAtStage, boolean acceptPartialJobs) {
+    static BankSettings defaults() {
+      return new BankSettings(3.0, null, false);
+    }
+  }
+
+  private final Path dir;
+  private final List<Vertx> vertxes = new ArrayList<>();
+  final DemoPki pki;
+  final List<String> banks = new ArrayList<>();
+  CoordinatorService service;
+  CoordinatorConfig coordinatorConfig;
+  final List<Integer> faultExits = new ArrayList<>();
+
+  LocalConsortium(Path dir, int banks) throws Exception {
+    this.dir = dir;
+    for (int i = 1; i <= banks; i++) {
+      this.banks.add("bank-" + i);
+    }
+    this.pki = DemoPki.create(dir.resolve("pki"), "coordinator", this.banks);
+  }
+
+  /** The plan every test starts from: a small MLP on the synthetic loans, 240 rows per bank. */
+  JobPlan basePlan(String jobId, int rounds) throws Exception {
+    Path all = TestData.loanCsv(dir.resolve("all.csv"), 240 * banks.size(), 11);
+    DataSchema schema = DatasetLoader.inferSchema(all, "default", "yes");
+    return JobPlan.newBuilder().setJobId(jobId).setSchema(ModelWire.schema(schema))
+        .setModel(ModelSpec.newBuilder().setType(ModelType.MLP).addHiddenLayers(16).setBatchSize(32)
+            .setLearningRate(0.01).setSeed(3))
+        .setRounds(rounds).setLocalEpochs(2).setMinBanks(2).setTestFraction(0.25).setSplitSeed(5)
+        .setHistogramBins(1000).build();
+  }
+
+  /** Starts the coordinator and the banks and waits for the job's result. */
+  JsonObject run(JobPlan plan, Duration stageTimeout, Function<String, BankSettings> perBank) throws Exception {
+    TlsMaterial c = pki.coordinator();
+    Vertx coordinatorVertx = Vertx.vertx();
+    vertxes.add(coordinatorVertx);
+    coordinatorConfig = new CoordinatorConfig("127.0.0.1", 0, c.keyFile(), c.chainFile(), c.caFile(), c.crlFile(),
+        dir.resolve("coordinator"), 16 << 20, Duration.ofSeconds(30), false,
+        new JobDefinition(plan, banks.size(), Duration.ofSeconds(60), stageTimeout));
+    service = new CoordinatorService(coordinatorConfig, new FederatedModelOps());
+    coordinatorVertx.deployVerticle(service).await(30, TimeUnit.SECONDS);
+    List<String> lines = Files.readAllLines(dir.resolve("all.csv"));
+    for (int b = 0; b < banks.size(); b++) {
+      String bank = banks.get(b);
+      Path bankDir = Files.createDirectories(dir.resolve(bank));
+      List<String> own = new ArrayList<>();
+      own.add(lines.get(0));
+      own.addAll(lines.subList(1 + b * 240, 1 + (b + 1) * 240));
+      Path data = Files.write(bankDir.resolve("data.csv"), own);
+      BankSettings settings = perBank.apply(bank);
+      TlsMaterial t = pki.bank(bank);
+      ParticipantConfig config = new ParticipantConfig("localhost", service.actualPort(), t.keyFile(),
+          t.chainFile(), t.caFile(), data, bankDir.resolve("local"), settings.epsilonCap(), 1e-5, 16 << 20,
+          settings.failAtStage(), settings.acceptPartialJobs());
+      Vertx v = Vertx.vertx();
+      vertxes.add(v);
+      ParticipantDaemon[] daemon = new ParticipantDaemon[1];
+      daemon[0] = new ParticipantDaemon(v, config, new BankTaskHandler(config), status -> {
+        faultExits.add(status);
+        daemon[0].stop();
+      });
+      daemon[0].start();
+    }
+    return service.jobOutcome().await(4, TimeUnit.MINUTES);
+  }
+
+  Path bankDir(String bank) {
+    return dir.resolve(bank);
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (Vertx v : vertxes) {
+      v.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+}

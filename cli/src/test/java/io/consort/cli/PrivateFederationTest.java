@@ -1,0 +1,103 @@
+package io.consort.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.consort.certs.PemFiles;
+import io.consort.coordinator.job.LedgerKeeper;
+import io.consort.coordinator.store.CoordinatorStore;
+import io.consort.privacy.ledger.BankTotals;
+import io.consort.privacy.ledger.LedgerVerifier;
+import io.consort.privacy.ledger.VerificationResult;
+import io.consort.protocol.v1.JobPlan;
+import io.consort.protocol.v1.PrivacyPlan;
+import io.consort.protocol.v1.PrivacyUnit;
+import io.consort.protocol.v1.SecAggPlan;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The private paths end to end over mutual TLS: secure aggregation (with a bank dying mid-protocol),
+ * record-level DP-SGD with each bank enforcing its own cap, and the signed ledger that an auditor
+ * verifies offline.
+ */
+class PrivateFederationTest {
+  @TempDir
+  Path dir;
+
+  private static JobPlan secure(JobPlan plan) {
+    return plan.toBuilder().setSecureAggregation(SecAggPlan.newBuilder().setEnabled(true).setClipNorm(10)).build();
+  }
+
+  @Test
+  void secureAggregation_survivesBankDyingAtMaskedInput_withSumOfTheOthers() throws Exception {
+    try (LocalConsortium consortium = new LocalConsortium(dir, 3)) {
+      JsonObject result = consortium.run(secure(consortium.basePlan("secure", 2)), Duration.ofSeconds(20),
+          bank -> bank.equals("bank-3") ? new LocalConsortium.BankSettings(3.0, "masked-input", false)
+              : LocalConsortium.BankSettings.defaults());
+      JsonObject first = result.getJsonArray("rounds").getJsonObject(0);
+      assertEquals(true, first.getBoolean("secure_aggregation"));
+      assertEquals("completed", first.getString("status"), first.encodePrettily());
+      assertEquals(List.of("bank-1", "bank-2"), first.getJsonArray("participants").getList());
+      assertEquals(List.of("bank-3@masked-input"), first.getJsonArray("dropped").getList());
+      assertEquals(2, result.getJsonArray("rounds").size());
+      assertTrue(result.getJsonObject("final").getDouble("auc") > 0.7, result.encodePrettily());
+    }
+  }
+
+  @Test
+  void recordLevelDp_bankAtItsCapDeclines_jobGoesOn_andLedgerVerifiesOffline() throws Exception {
+    try (LocalConsortium consortium = new LocalConsortium(dir, 3)) {
+      JobPlan plan = secure(consortium.basePlan("private", 3)).toBuilder()
+          .setPrivacy(PrivacyPlan.newBuilder().setUnit(PrivacyUnit.RECORD).setTargetEpsilon(2.0).setDelta(1e-5)
+              .setRecordClipNorm(1.0))
+          .build();
+      // bank-3 allows itself less than the job would cost, and takes part only while its cap allows
+      double smallCap = 1.5;
+      JsonObject result = consortium.run(plan, Duration.ofSeconds(60),
+          bank -> bank.equals("bank-3") ? new LocalConsortium.BankSettings(smallCap, null, true)
+              : LocalConsortium.BankSettings.defaults());
+
+      JsonObject privacy = result.getJsonObject("privacy");
+      assertEquals("record", privacy.getString("unit"));
+      JsonObject bank3 = privacy.getJsonObject("per_bank").getJsonObject("bank-3");
+      JsonArray declined = bank3.getJsonArray("declined_rounds");
+      assertFalse(declined.isEmpty(), "bank-3 reaches its cap and declines: " + privacy.encodePrettily());
+      assertTrue(bank3.getDouble("epsilon") <= smallCap, bank3.encode());
+      for (Object o : result.getJsonArray("rounds")) {
+        JsonObject r = (JsonObject) o;
+        assertEquals("completed", r.getString("status"), "the job goes on with the others: " + r.encode());
+        assertTrue(r.getJsonArray("participants").contains("bank-1"));
+        if (declined.contains(r.getInteger("round"))) {
+          assertFalse(r.getJsonArray("participants").contains("bank-3"));
+          assertTrue(r.getJsonArray("declined").contains("bank-3"));
+        }
+      }
+      for (String bank : List.of("bank-1", "bank-2")) {
+        assertTrue(privacy.getJsonObject("per_bank").getJsonObject(bank).getDouble("epsilon") <= 2.0);
+      }
+
+      // the auditor's view: export from the coordinator's database, verify against the CA alone
+      Path export = dir.resolve("ledger.json");
+      var cfg = consortium.coordinatorConfig;
+      consortium.close();
+      try (CoordinatorStore store = CoordinatorStore.open(cfg.dataDir())) {
+        new LedgerKeeper(store, PemFiles.readPrivateKey(cfg.keyFile()), PemFiles.readCertificates(cfg.certFile()).get(0))
+            .export(export);
+      }
+      VerificationResult verified = LedgerVerifier.verify(export, PemFiles.readCertificate(cfg.caFile()));
+      assertTrue(verified.valid(), verified.failure().orElse(""));
+      assertTrue(verified.headSigned());
+      BankTotals totals3 = verified.totals().get("bank-3");
+      assertEquals(3 - declined.size(), totals3.releases(), "bank-3 is only in the releases it took part in");
+      assertTrue(totals3.recordEpsilon() <= smallCap);
+      assertEquals(3, verified.totals().get("bank-1").releases());
+    }
+  }
+}
