@@ -100,6 +100,10 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--clip", defaultValue = "1.0", description = "DP-SGD per-example clip norm (default ${DEFAULT-VALUE})")
   double clip;
 
+  @Option(names = "--learning-rate", description = "Adam step size (default 0.003 without record-level DP, 0.02 with it:"
+      + " DP-SGD noise shrinks Adam's effective step, so private jobs need a larger one)")
+  Double learningRate;
+
   @Option(names = "--batch", defaultValue = "32", description = "batch size, the expected Poisson batch under DP-SGD (default ${DEFAULT-VALUE})")
   int batch;
 
@@ -280,7 +284,9 @@ public final class DemoCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException("--model must be mlp or logistic-regression, got " + model);
     };
     ModelSpec.Builder m = ModelSpec.newBuilder().setType(type).setBatchSize(batch)
-        .setLearningRate(io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE).setSeed(seed);
+        .setLearningRate(learningRate != null ? learningRate
+            : "record".equals(dp) || "both".equals(dp) ? 0.02 : io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE)
+        .setSeed(seed);
     if (type == ModelType.MLP) {
       io.consort.model.train.ModelSpec.DEFAULT_HIDDEN_LAYERS.forEach(m::addHiddenLayers);
     }
@@ -465,9 +471,11 @@ public final class DemoCommand implements Callable<Integer> {
       JsonObject perBank = privacy.getJsonObject("per_bank");
       for (String bank : perBank.fieldNames()) {
         JsonObject b = perBank.getJsonObject(bank);
-        out.printf("  %s: epsilon %s of cap %s, declined rounds %s%n", bank,
+        out.printf("  %s: record-level epsilon %s of cap %s, bank-level epsilon %s, declined rounds %s%n", bank,
             b.getValue("epsilon") == null ? "none (no DP)" : String.format("%.3f", b.getDouble("epsilon")),
-            b.getValue("cap"), b.getJsonArray("declined_rounds").encode());
+            b.getValue("cap"),
+            b.getValue("bank_level_epsilon") == null ? "none" : String.format("%.3f", b.getDouble("bank_level_epsilon")),
+            b.getJsonArray("declined_rounds").encode());
       }
     }
     JsonObject base = report.getJsonObject("baselines");

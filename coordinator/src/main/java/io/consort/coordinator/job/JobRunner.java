@@ -6,6 +6,7 @@ import io.consort.coordinator.transport.ResultSink;
 import io.consort.protocol.Headers;
 import io.consort.protocol.ModelChecksum;
 import io.consort.protocol.ProtocolViolationException;
+import io.consort.privacy.accounting.DistributedDiscreteGaussian;
 import io.consort.privacy.ledger.LedgerSignature;
 import io.consort.privacy.ledger.LedgerSigning;
 import io.consort.privacy.ledger.MechanismKind;
@@ -84,6 +85,7 @@ public final class JobRunner implements ResultSink {
   private final Promise<JsonObject> outcome = Promise.promise();
   /** Per bank: the latest record-level epsilon total the ledger shows, and the rounds it declined. */
   private final Map<String, Double> epsilonTotals = new LinkedHashMap<>();
+  private final Map<String, Double> bankEpsilonTotals = new LinkedHashMap<>();
   private final Map<String, JsonArray> declinedRounds = new LinkedHashMap<>();
 
   private OpenStage open;
@@ -490,7 +492,16 @@ public final class JobRunner implements ResultSink {
               .put("quantisation_error_bound_l2", quantisation.quantizer().l2ErrorBound(result.includedBanks().size(),
                   dimension) / includedWeight);
           if (quantisation.perBankSigma() > 0) {
-            record.put("bank_noise_shares", result.includedBanks().size());
+            // the noise actually present is the survivors' shares only: account for exactly that
+            double clip = secagg.getClipNorm() > 0 ? secagg.getClipNorm() : 1.0;
+            double scale = quantisation.quantizer().scale();
+            // weights are at most 1, so one bank moves the quantised sum by at most C*s, plus at most 1
+            // per coordinate from stochastic rounding
+            double l2 = clip * scale + Math.sqrt(dimension);
+            record.put("bank_noise", new JsonObject().put("per_bank_sigma", quantisation.perBankSigma())
+                .put("survivors", result.includedBanks().size()).put("clip_norm", clip)
+                .put("l2_sensitivity", l2).put("dimension", dimension)
+                .put("target_noise_multiplier", quantisation.bankNoiseMultiplier()));
           }
           return withValues(base, FedAvg.applyMeanDelta(toArray(base), mean), round);
         });
@@ -568,6 +579,14 @@ public final class JobRunner implements ResultSink {
             d.getNoiseMultiplier() * d.getClipNorm(), 0, 0, 0, 0, 0));
       }
     }
+    JsonObject bankNoise = record.getJsonObject("bank_noise");
+    if (bankNoise != null) {
+      double l2 = bankNoise.getDouble("l2_sensitivity");
+      long d = bankNoise.getLong("dimension");
+      mechanisms.add(MechanismRecord.distributedDiscreteGaussian(bankNoise.getDouble("clip_norm"),
+          bankNoise.getDouble("per_bank_sigma"), bankNoise.getInteger("survivors"), l2,
+          DistributedDiscreteGaussian.l1Bound(l2, d), d));
+    }
     double delta = plan.getPrivacy().getDelta() > 0 ? plan.getPrivacy().getDelta() : 1e-5;
     return blocking(() -> ledger.prepare(plan.getJobId(), round, participants, delta, mechanisms, released.getSha256()))
         .compose(signed -> collect(round, Stage.LEDGER_COUNTERSIGN, participants, m -> Task.newBuilder()
@@ -599,13 +618,21 @@ public final class JobRunner implements ResultSink {
         .map(full -> {
           JsonObject epsilon = new JsonObject();
           JsonObject epsilonRound = new JsonObject();
+          JsonObject bankEpsilon = new JsonObject();
           full.entry().spends().forEach((bank, spend) -> {
             if (spend.recordEpsilonTotal() != null) {
               epsilon.put(bank, spend.recordEpsilonTotal());
               epsilonRound.put(bank, spend.recordEpsilonRound());
               epsilonTotals.put(bank, spend.recordEpsilonTotal());
             }
+            if (spend.bankEpsilonTotal() != null) {
+              bankEpsilon.put(bank, spend.bankEpsilonTotal());
+              bankEpsilonTotals.put(bank, spend.bankEpsilonTotal());
+            }
           });
+          if (!bankEpsilon.isEmpty()) {
+            record.put("bank_epsilon", bankEpsilon);
+          }
           record.put("ledger_entry", full.entry().sequence()).put("epsilon", epsilon).put("epsilon_round", epsilonRound)
               .put("countersigned_by", new JsonArray(full.countersignatures().stream().map(LedgerSignature::signerId)
                   .toList()));
@@ -665,6 +692,7 @@ public final class JobRunner implements ResultSink {
     for (String bank : accepted) {
       JsonObject b = banks.get(bank);
       perBank.put(bank, new JsonObject().put("epsilon", epsilonTotals.get(bank))
+          .put("bank_level_epsilon", bankEpsilonTotals.get(bank))
           .put("cap", b.getDouble("epsilon_cap")).put("declined_rounds",
               declinedRounds.getOrDefault(bank, new JsonArray())));
     }
