@@ -78,7 +78,7 @@ public final class ConfigFiles {
               + "logistic-regression, got '" + type + "'");
         })
         .setBatchSize(model.integer("batch_size", 32)).setLearningRate(model.number("learning_rate", 0.003))
-        .setSeed(model.longValue("seed", 7)).setL2(model.number("l2", 0));
+        .setSeed(model.longValue("seed", 7)).setL2(model.number("l2", 0)).setEngine(model.string("engine", ""));
     List<Object> hidden = model.has("hidden") ? model.list("hidden") : (type.equals("mlp") ? List.of(64, 32) : List.of());
     hidden.forEach(h -> m.addHiddenLayers(((Number) h).intValue()));
     YamlConfig privacy = job.section("privacy");
@@ -148,6 +148,9 @@ public final class ConfigFiles {
     model.put("learning_rate", plan.getModel().getLearningRate());
     model.put("seed", plan.getModel().getSeed());
     model.put("l2", plan.getModel().getL2());
+    if (!plan.getModel().getEngine().isBlank()) {
+      model.put("engine", plan.getModel().getEngine());
+    }
     Map<String, Object> privacy = new LinkedHashMap<>();
     PrivacyPlan p = plan.getPrivacy();
     privacy.put("unit", switch (p.getUnit()) {

@@ -110,6 +110,11 @@ public final class BankTaskHandler implements TaskHandler {
     try {
       BankJob job = job(plan);
       JobDecision.Builder decision = JobDecision.newBuilder().setAccept(true).setEpsilonCap(config.epsilonCap());
+      if (BankPrivacy.recordLevel(plan.getPrivacy())
+          && ModelWire.engine(plan.getModel(), true) == io.consort.model.train.TrainingEngine.DL4J) {
+        throw new IllegalArgumentException("the job asks for record-level DP-SGD with the dl4j engine, but DP-SGD "
+            + "needs per-example gradient norms, which only the native engine computes");
+      }
       if (BankPrivacy.recordLevel(plan.getPrivacy())) {
         // privacy preview: the whole job's record-level cost for this bank's own rows, on top of what
         // it has already spent; the bank declines if that would pass its own cap
@@ -295,7 +300,8 @@ public final class BankTaskHandler implements TaskHandler {
     job.encoding = encoding;
     job.train = encoding.encode(job.split.train());
     job.test = encoding.encode(job.split.test());
-    job.trainer = new LocalTrainer(ModelWire.spec(model.getSpec()), job.train);
+    job.trainer = new LocalTrainer(ModelWire.spec(model.getSpec()), job.train,
+        ModelWire.engine(model.getSpec(), BankPrivacy.recordLevel(job.plan.getPrivacy())));
     job.encodingChecksum = encodingChecksum;
     if (model.getValuesCount() != job.trainer.parameterCount()) {
       throw new IllegalArgumentException("global model has " + model.getValuesCount()

@@ -104,6 +104,10 @@ public final class DemoCommand implements Callable<Integer> {
       + " DP-SGD noise shrinks Adam's effective step, so private jobs need a larger one)")
   Double learningRate;
 
+  @Option(names = "--engine", description = "local training engine: dl4j or native (default: dl4j, native under "
+      + "record-level DP)")
+  String engine;
+
   @Option(names = "--batch", defaultValue = "32", description = "batch size, the expected Poisson batch under DP-SGD (default ${DEFAULT-VALUE})")
   int batch;
 
@@ -286,7 +290,7 @@ public final class DemoCommand implements Callable<Integer> {
     ModelSpec.Builder m = ModelSpec.newBuilder().setType(type).setBatchSize(batch)
         .setLearningRate(learningRate != null ? learningRate
             : "record".equals(dp) || "both".equals(dp) ? 0.02 : io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE)
-        .setSeed(seed);
+        .setSeed(seed).setEngine(engine == null ? "" : io.consort.model.train.TrainingEngine.fromName(engine).wireName());
     if (type == ModelType.MLP) {
       io.consort.model.train.ModelSpec.DEFAULT_HIDDEN_LAYERS.forEach(m::addHiddenLayers);
     }

@@ -138,6 +138,18 @@ public final class ModelWire {
     return new io.consort.model.train.ModelSpec(type, hidden, batch, lr, wire.getL2(), wire.getSeed());
   }
 
+  /**
+   * The training engine a job asks for: explicit in the spec, or by default Deeplearning4j, except
+   * under record-level DP, whose per-example clipping needs the native kernel.
+   */
+  public static io.consort.model.train.TrainingEngine engine(io.consort.protocol.v1.ModelSpec wire,
+                                                            boolean recordLevelDp) {
+    if (!wire.getEngine().isBlank()) {
+      return io.consort.model.train.TrainingEngine.fromName(wire.getEngine());
+    }
+    return recordLevelDp ? io.consort.model.train.TrainingEngine.NATIVE : io.consort.model.train.TrainingEngine.DL4J;
+  }
+
   public static float[] values(io.consort.protocol.v1.ModelParameters params) {
     float[] out = new float[params.getValuesCount()];
     for (int i = 0; i < out.length; i++) {
