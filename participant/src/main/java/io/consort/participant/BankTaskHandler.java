@@ -303,6 +303,9 @@ public final class BankTaskHandler implements TaskHandler {
     job.trainer = new LocalTrainer(ModelWire.spec(model.getSpec()), job.train,
         ModelWire.engine(model.getSpec(), BankPrivacy.recordLevel(job.plan.getPrivacy())));
     job.encodingChecksum = encodingChecksum;
+    log.info("job '{}': {} encoded features, {} training rows, training engine {}", job.plan.getJobId(),
+        encoding.featureCount(), job.train.rows(),
+        ModelWire.engine(model.getSpec(), BankPrivacy.recordLevel(job.plan.getPrivacy())).wireName());
     if (model.getValuesCount() != job.trainer.parameterCount()) {
       throw new IllegalArgumentException("global model has " + model.getValuesCount()
           + " parameters but this job's network has " + job.trainer.parameterCount());

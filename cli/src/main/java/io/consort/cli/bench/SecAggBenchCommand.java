@@ -25,13 +25,17 @@ public final class SecAggBenchCommand implements Callable<Integer> {
     @Option(names = "--degree", defaultValue = "0", description = "SecAgg+ neighbour degree; 0 = complete graph. Default: ${DEFAULT-VALUE}.")
     int degree;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--json", description = "Print JSON (the only output format).")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
         SecAggSimulation.Report report = SecAggSimulation.run(SecAggSimulation.Settings.of(banks, dim, dropout, degree));
-        System.out.println(report.toJson());
+        spec.commandLine().getOut().println(report.toJson());
+        spec.commandLine().getOut().flush();
         return report.sumCorrect() ? 0 : 1;
     }
 }

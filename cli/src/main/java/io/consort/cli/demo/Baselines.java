@@ -8,7 +8,10 @@ import io.consort.model.train.LocalTrainer;
 import io.consort.model.train.ModelFactory;
 import io.consort.model.train.ModelSpec;
 import io.consort.model.train.Predictor;
+import io.consort.model.train.DpSgdConfig;
 import io.consort.model.train.TrainingOptions;
+import io.consort.privacy.accounting.LocalTrainingPlan;
+import io.consort.privacy.accounting.NoiseCalibration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,10 +26,18 @@ import java.util.Map;
 final class Baselines {
   private Baselines() {}
 
-  record Result(double centralizedAuc, Map<String, Double> localOnlyAuc) {}
+  /**
+   * @param centralizedDpAuc centralised training with record-level DP-SGD at the job's epsilon (the
+   *     fair reference for a private job), or null when the job has no record-level DP
+   */
+  record Result(double centralizedAuc, Double centralizedDpAuc, Map<String, Double> localOnlyAuc) {}
+
+  /** Record-level DP for the centralised baseline: the job's target epsilon, delta and clip. */
+  record DpTarget(double epsilon, double delta, double clipNorm) {}
 
   static Result run(ModelSpec spec, FeatureEncoding encoding, Map<String, DataSplitter.TrainTest> banks,
-                    int totalEpochs) {
+                    int rounds, int localEpochs, DpTarget dp, ModelSpec dpSpec) {
+    int totalEpochs = rounds * localEpochs;
     List<EncodedData> trains = new ArrayList<>();
     List<EncodedData> tests = new ArrayList<>();
     Map<String, EncodedData> trainByBank = new LinkedHashMap<>();
@@ -37,18 +48,30 @@ final class Baselines {
       tests.add(encoding.encode(e.getValue().test()));
     }
     EncodedData pooledTest = EncodedData.concat(tests);
-    double centralized = trainAndScore(spec, EncodedData.concat(trains), pooledTest, totalEpochs, encoding);
+    EncodedData pooledTrain = EncodedData.concat(trains);
+    double centralized = trainAndScore(spec, pooledTrain, pooledTest, totalEpochs, encoding, TrainingOptions.standard());
+    Double centralizedDp = null;
+    if (dp != null) {
+      // the same privacy as each bank gets, but on the pooled rows: q = batch / pooled rows, the
+      // same number of passes, noise calibrated to the same target
+      LocalTrainingPlan perRound = new LocalTrainingPlan(pooledTrain.rows(), dpSpec.batchSize(), localEpochs, 1.0);
+      double z = NoiseCalibration.defaults().noiseMultiplier(dp.epsilon(), perRound.samplingRate(),
+          perRound.steps() * (long) rounds, dp.delta());
+      centralizedDp = trainAndScore(dpSpec, pooledTrain, pooledTest, totalEpochs, encoding,
+          TrainingOptions.withDpSgd(new DpSgdConfig(z, dp.clipNorm(), perRound.samplingRate())));
+    }
     Map<String, Double> local = new LinkedHashMap<>();
     for (Map.Entry<String, EncodedData> e : trainByBank.entrySet()) {
-      local.put(e.getKey(), trainAndScore(spec, e.getValue(), pooledTest, totalEpochs, encoding));
+      local.put(e.getKey(), trainAndScore(spec, e.getValue(), pooledTest, totalEpochs, encoding,
+          TrainingOptions.standard()));
     }
-    return new Result(centralized, local);
+    return new Result(centralized, centralizedDp, local);
   }
 
   private static double trainAndScore(ModelSpec spec, EncodedData train, EncodedData test, int epochs,
-                                      FeatureEncoding encoding) {
+                                      FeatureEncoding encoding, TrainingOptions options) {
     float[] initial = ModelFactory.initialParameters(spec, encoding.featureCount());
-    float[] trained = new LocalTrainer(spec, train).train(initial, epochs, TrainingOptions.standard()).parameters();
+    float[] trained = new LocalTrainer(spec, train).train(initial, epochs, options).parameters();
     return ExactMetrics.auc(Predictor.predict(spec, trained, test), test.y());
   }
 }

@@ -191,8 +191,13 @@ public final class DemoCommand implements Callable<Integer> {
       splits.put(bank, DataSplitter.trainTest(DatasetLoader.load(bankFiles.get(bank), schema),
           plan.getTestFraction(), plan.getSplitSeed()));
     }
-    Baselines.Result baselines = Baselines.run(ModelWire.spec(finalModel.getSpec()), encoding, splits,
-        rounds * localEpochs);
+    // non-private baselines use the non-private step size; the DP baseline the job's own settings
+    io.consort.model.train.ModelSpec jobSpec = ModelWire.spec(finalModel.getSpec());
+    boolean recordDp = "record".equals(dp) || "both".equals(dp);
+    io.consort.model.train.ModelSpec plainSpec = recordDp && learningRate == null
+        ? jobSpec.withLearningRate(io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE) : jobSpec;
+    Baselines.Result baselines = Baselines.run(plainSpec, encoding, splits, rounds, localEpochs,
+        recordDp ? new Baselines.DpTarget(epsilon, delta, clip) : null, jobSpec);
 
     JsonObject reportJson = report(job, table, schema, encoding, baselines, federationSeconds, work);
     Files.createDirectories(reportFile.toAbsolutePath().getParent());
@@ -443,6 +448,8 @@ public final class DemoCommand implements Callable<Integer> {
         .put("final", job.getJsonObject("final"))
         .put("privacy", job.getJsonObject("privacy"))
         .put("baselines", new JsonObject().put("centralized", new JsonObject().put("auc", baselines.centralizedAuc()))
+            .put("centralized_dp", baselines.centralizedDpAuc() == null ? null
+                : new JsonObject().put("auc", baselines.centralizedDpAuc()).put("epsilon", epsilon))
             .put("local_only", local))
         .put("model_sha256", job.getJsonObject("model").getString("sha256"))
         .put("federation_seconds", seconds)
@@ -484,6 +491,10 @@ public final class DemoCommand implements Callable<Integer> {
     }
     JsonObject base = report.getJsonObject("baselines");
     out.printf("centralised baseline AUC %.4f%n", base.getJsonObject("centralized").getDouble("auc"));
+    if (base.getJsonObject("centralized_dp") != null) {
+      out.printf("centralised baseline with DP-SGD at the same epsilon AUC %.4f%n",
+          base.getJsonObject("centralized_dp").getDouble("auc"));
+    }
     for (String bank : base.getJsonObject("local_only").fieldNames()) {
       out.printf("local-only %s AUC %.4f%n", bank, base.getJsonObject("local_only").getJsonObject(bank).getDouble("auc"));
     }
