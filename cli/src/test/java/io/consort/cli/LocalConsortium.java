@@ -65,16 +65,36 @@ final class LocalConsortium implements AutoCloseable {
         .setHistogramBins(1000).build();
   }
 
-  /** Starts the coordinator and the banks and waits for the job's result. */
-  JsonObject run(JobPlan plan, Duration stageTimeout, Function<String, BankSettings> perBank) throws Exception {
+  private Vertx coordinatorVertx;
+
+  /** Starts (or restarts, on the same data directory) the coordinator; port 0 picks a free one. */
+  CoordinatorService startCoordinator(JobPlan plan, Duration stageTimeout, int port) throws Exception {
     TlsMaterial c = pki.coordinator();
-    Vertx coordinatorVertx = Vertx.vertx();
+    coordinatorVertx = Vertx.vertx();
     vertxes.add(coordinatorVertx);
-    coordinatorConfig = new CoordinatorConfig("127.0.0.1", 0, c.keyFile(), c.chainFile(), c.caFile(), c.crlFile(),
+    coordinatorConfig = new CoordinatorConfig("127.0.0.1", port, c.keyFile(), c.chainFile(), c.caFile(), c.crlFile(),
         dir.resolve("coordinator"), 16 << 20, Duration.ofSeconds(30), false,
         new JobDefinition(plan, banks.size(), Duration.ofSeconds(60), stageTimeout));
     service = new CoordinatorService(coordinatorConfig, new FederatedModelOps());
     coordinatorVertx.deployVerticle(service).await(30, TimeUnit.SECONDS);
+    return service;
+  }
+
+  /** Stops the coordinator as a crash or an operator's restart would: the banks keep running. */
+  void stopCoordinator() throws Exception {
+    vertxes.remove(coordinatorVertx);
+    coordinatorVertx.close().await(30, TimeUnit.SECONDS);
+  }
+
+  /** Starts the coordinator and the banks and waits for the job's result. */
+  JsonObject run(JobPlan plan, Duration stageTimeout, Function<String, BankSettings> perBank) throws Exception {
+    startCoordinator(plan, stageTimeout, 0);
+    startBanks(perBank);
+    return service.jobOutcome().await(4, TimeUnit.MINUTES);
+  }
+
+  /** Starts one daemon per bank, each with its own Vert.x, pointed at the running coordinator. */
+  void startBanks(Function<String, BankSettings> perBank) throws Exception {
     List<String> lines = Files.readAllLines(dir.resolve("all.csv"));
     for (int b = 0; b < banks.size(); b++) {
       String bank = banks.get(b);
@@ -97,7 +117,6 @@ final class LocalConsortium implements AutoCloseable {
       });
       daemon[0].start();
     }
-    return service.jobOutcome().await(4, TimeUnit.MINUTES);
   }
 
   Path bankDir(String bank) {
