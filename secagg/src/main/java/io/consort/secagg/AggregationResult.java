@@ -12,14 +12,14 @@ import java.util.List;
  * @param excludedBanks roster banks whose input is not in the sum
  */
 public record AggregationResult(int[] sum, int ringBits, List<String> includedBanks, List<String> excludedBanks) {
-    public AggregationResult {
-        includedBanks = List.copyOf(includedBanks);
-        excludedBanks = List.copyOf(excludedBanks);
-    }
+  public AggregationResult {
+    includedBanks = List.copyOf(includedBanks);
+    excludedBanks = List.copyOf(excludedBanks);
+  }
 
-    @Override
-    public String toString() {
-        return "AggregationResult[length=" + sum.length + ", k=" + ringBits + ", included=" + includedBanks
-                + ", excluded=" + excludedBanks + "]";
-    }
+  @Override
+  public String toString() {
+    return "AggregationResult[length=" + sum.length + ", k=" + ringBits + ", included=" + includedBanks
+        + ", excluded=" + excludedBanks + "]";
+  }
 }

@@ -10,83 +10,83 @@ import java.util.List;
  * from being valid for another.
  */
 final class ContextEncoding {
-    static final String ADVERTISE_LABEL = "consort-secagg/v1 advertise-keys";
-    static final String CONSISTENCY_LABEL = "consort-secagg/v1 consistency-check";
-    static final String SHARE_AAD_LABEL = "consort-secagg/v1 share-ciphertext";
-    static final String SHARE_KEY_LABEL = "consort-secagg/v1 share-encryption-key";
-    static final String PAIRWISE_MASK_LABEL = "consort-secagg/v1 pairwise-mask-seed";
-    static final String ROUND_SALT_LABEL = "consort-secagg/v1 round-salt";
-    static final String GRAPH_SEED_LABEL = "consort-secagg/v1 neighbour-graph";
+  static final String ADVERTISE_LABEL = "consort-secagg/v1 advertise-keys";
+  static final String CONSISTENCY_LABEL = "consort-secagg/v1 consistency-check";
+  static final String SHARE_AAD_LABEL = "consort-secagg/v1 share-ciphertext";
+  static final String SHARE_KEY_LABEL = "consort-secagg/v1 share-encryption-key";
+  static final String PAIRWISE_MASK_LABEL = "consort-secagg/v1 pairwise-mask-seed";
+  static final String ROUND_SALT_LABEL = "consort-secagg/v1 round-salt";
+  static final String GRAPH_SEED_LABEL = "consort-secagg/v1 neighbour-graph";
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream(128);
 
-    private ContextEncoding(String label) {
-        text(label);
+  private ContextEncoding(String label) {
+    text(label);
+  }
+
+  static ContextEncoding labelled(String label) {
+    return new ContextEncoding(label);
+  }
+
+  ContextEncoding text(String value) {
+    return bytes(value.getBytes(StandardCharsets.UTF_8));
+  }
+
+  ContextEncoding bytes(byte[] value) {
+    number(value.length);
+    out.writeBytes(value);
+    return this;
+  }
+
+  ContextEncoding number(long value) {
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      out.write((int) (value >>> shift));
     }
+    return this;
+  }
 
-    static ContextEncoding labelled(String label) {
-        return new ContextEncoding(label);
-    }
+  ContextEncoding texts(List<String> values) {
+    number(values.size());
+    values.forEach(this::text);
+    return this;
+  }
 
-    ContextEncoding text(String value) {
-        return bytes(value.getBytes(StandardCharsets.UTF_8));
-    }
+  byte[] toByteArray() {
+    return out.toByteArray();
+  }
 
-    ContextEncoding bytes(byte[] value) {
-        number(value.length);
-        out.writeBytes(value);
-        return this;
-    }
+  /** What a bank signs in advertise-keys: job, round, its id and both public keys. */
+  static byte[] advertisedKeys(String jobId, long round, String bankId, byte[] encryptionKey, byte[] maskingKey) {
+    return labelled(ADVERTISE_LABEL).text(jobId).number(round).text(bankId)
+        .bytes(encryptionKey).bytes(maskingKey).toByteArray();
+  }
 
-    ContextEncoding number(long value) {
-        for (int shift = 56; shift >= 0; shift -= 8) {
-            out.write((int) (value >>> shift));
-        }
-        return this;
-    }
+  /** What a bank signs in consistency-check: job, round, its id and the survivor set. */
+  static byte[] survivorSet(String jobId, long round, String bankId, List<String> survivors) {
+    return labelled(CONSISTENCY_LABEL).text(jobId).number(round).text(bankId).texts(survivors).toByteArray();
+  }
 
-    ContextEncoding texts(List<String> values) {
-        number(values.size());
-        values.forEach(this::text);
-        return this;
-    }
+  /** AES-GCM associated data of a share ciphertext. */
+  static byte[] shareAssociatedData(String jobId, long round, String senderId, String recipientId) {
+    return labelled(SHARE_AAD_LABEL).text(jobId).number(round).text(senderId).text(recipientId).toByteArray();
+  }
 
-    byte[] toByteArray() {
-        return out.toByteArray();
-    }
+  /** HKDF info for the directional share-encryption key sender -> recipient. */
+  static byte[] shareKeyInfo(String senderId, String recipientId) {
+    return labelled(SHARE_KEY_LABEL).text(senderId).text(recipientId).toByteArray();
+  }
 
-    /** What a bank signs in advertise-keys: job, round, its id and both public keys. */
-    static byte[] advertisedKeys(String jobId, long round, String bankId, byte[] encryptionKey, byte[] maskingKey) {
-        return labelled(ADVERTISE_LABEL).text(jobId).number(round).text(bankId)
-                .bytes(encryptionKey).bytes(maskingKey).toByteArray();
-    }
+  /** HKDF info for the pairwise mask seed; ids in roster order so both ends derive the same seed. */
+  static byte[] pairwiseMaskInfo(String lowerId, String higherId) {
+    return labelled(PAIRWISE_MASK_LABEL).text(lowerId).text(higherId).toByteArray();
+  }
 
-    /** What a bank signs in consistency-check: job, round, its id and the survivor set. */
-    static byte[] survivorSet(String jobId, long round, String bankId, List<String> survivors) {
-        return labelled(CONSISTENCY_LABEL).text(jobId).number(round).text(bankId).texts(survivors).toByteArray();
-    }
+  /** HKDF salt binding every derived key to the job and round. */
+  static byte[] roundSalt(String jobId, long round) {
+    return labelled(ROUND_SALT_LABEL).text(jobId).number(round).toByteArray();
+  }
 
-    /** AES-GCM associated data of a share ciphertext. */
-    static byte[] shareAssociatedData(String jobId, long round, String senderId, String recipientId) {
-        return labelled(SHARE_AAD_LABEL).text(jobId).number(round).text(senderId).text(recipientId).toByteArray();
-    }
-
-    /** HKDF info for the directional share-encryption key sender -> recipient. */
-    static byte[] shareKeyInfo(String senderId, String recipientId) {
-        return labelled(SHARE_KEY_LABEL).text(senderId).text(recipientId).toByteArray();
-    }
-
-    /** HKDF info for the pairwise mask seed; ids in roster order so both ends derive the same seed. */
-    static byte[] pairwiseMaskInfo(String lowerId, String higherId) {
-        return labelled(PAIRWISE_MASK_LABEL).text(lowerId).text(higherId).toByteArray();
-    }
-
-    /** HKDF salt binding every derived key to the job and round. */
-    static byte[] roundSalt(String jobId, long round) {
-        return labelled(ROUND_SALT_LABEL).text(jobId).number(round).toByteArray();
-    }
-
-    static byte[] graphSeedInput(String jobId, long round) {
-        return labelled(GRAPH_SEED_LABEL).text(jobId).number(round).toByteArray();
-    }
+  static byte[] graphSeedInput(String jobId, long round) {
+    return labelled(GRAPH_SEED_LABEL).text(jobId).number(round).toByteArray();
+  }
 }

@@ -25,107 +25,107 @@ import java.util.random.RandomGenerator;
  * in production (the rounding bits are part of what hides the input), a seeded one only in tests.
  */
 public final class Quantizer {
-    private static final int ROUNDING_CHUNK = 8192;
+  private static final int ROUNDING_CHUNK = 8192;
 
-    private final double clipNorm;
-    private final int banks;
-    private final int ringBits;
-    private final double scale;
+  private final double clipNorm;
+  private final int banks;
+  private final int ringBits;
+  private final double scale;
 
-    /**
-     * @param clipNorm C > 0, the L2 norm every update is clipped to
-     * @param banks n >= 1, the largest number of banks whose updates may be summed
-     * @param ringBits k in [2, 32], as in {@link RoundParameters#ringBits()}
-     */
-    public Quantizer(double clipNorm, int banks, int ringBits) {
-        if (!(clipNorm > 0) || Double.isInfinite(clipNorm)) {
-            throw new IllegalArgumentException("clipNorm must be finite and > 0, got " + clipNorm);
-        }
-        if (banks < 1) {
-            throw new IllegalArgumentException("banks must be >= 1, got " + banks);
-        }
-        if (ringBits < 2 || ringBits > 32) {
-            throw new IllegalArgumentException("ringBits must be in [2, 32], got " + ringBits);
-        }
-        long perBankMagnitude = ((1L << (ringBits - 1)) - 1) / banks;
-        if (perBankMagnitude < 2) {
-            throw new IllegalArgumentException("ringBits " + ringBits + " leave no room for " + banks
-                    + " banks: need (2^(k-1) - 1) / banks >= 2");
-        }
-        this.clipNorm = clipNorm;
-        this.banks = banks;
-        this.ringBits = ringBits;
-        this.scale = (perBankMagnitude - 1) / clipNorm;
+  /**
+   * @param clipNorm C > 0, the L2 norm every update is clipped to
+   * @param banks n >= 1, the largest number of banks whose updates may be summed
+   * @param ringBits k in [2, 32], as in {@link RoundParameters#ringBits()}
+   */
+  public Quantizer(double clipNorm, int banks, int ringBits) {
+    if (!(clipNorm > 0) || Double.isInfinite(clipNorm)) {
+      throw new IllegalArgumentException("clipNorm must be finite and > 0, got " + clipNorm);
     }
-
-    /** s: quantised units per unit of the update. */
-    public double scale() {
-        return scale;
+    if (banks < 1) {
+      throw new IllegalArgumentException("banks must be >= 1, got " + banks);
     }
-
-    /** n / s: the bound on |decoded sum - exact clipped sum| per coordinate, for {@code banks} banks. */
-    public double perCoordinateErrorBound(int summedBanks) {
-        return summedBanks / scale;
+    if (ringBits < 2 || ringBits > 32) {
+      throw new IllegalArgumentException("ringBits must be in [2, 32], got " + ringBits);
     }
-
-    /** n * sqrt(D) / s: the worst-case L2 bound on the error of the decoded sum. */
-    public double l2ErrorBound(int summedBanks, int dimension) {
-        return summedBanks * Math.sqrt(dimension) / scale;
+    long perBankMagnitude = ((1L << (ringBits - 1)) - 1) / banks;
+    if (perBankMagnitude < 2) {
+      throw new IllegalArgumentException("ringBits " + ringBits + " leave no room for " + banks
+          + " banks: need (2^(k-1) - 1) / banks >= 2");
     }
+    this.clipNorm = clipNorm;
+    this.banks = banks;
+    this.ringBits = ringBits;
+    this.scale = (perBankMagnitude - 1) / clipNorm;
+  }
 
-    /** Clips, scales and stochastically rounds {@code update}; returns values in [0, 2^k). */
-    public int[] encode(float[] update, RandomGenerator random) {
-        double[] widened = new double[update.length];
-        for (int i = 0; i < update.length; i++) {
-            widened[i] = update[i];
-        }
-        return encode(widened, random);
-    }
+  /** s: quantised units per unit of the update. */
+  public double scale() {
+    return scale;
+  }
 
-    /** Clips, scales and stochastically rounds {@code update}; returns values in [0, 2^k). */
-    public int[] encode(double[] update, RandomGenerator random) {
-        double squaredNorm = 0;
-        for (int i = 0; i < update.length; i++) {
-            if (!Double.isFinite(update[i])) {
-                throw new IllegalArgumentException("update[" + i + "] must be finite, got " + update[i]);
-            }
-            squaredNorm += update[i] * update[i];
-        }
-        double norm = Math.sqrt(squaredNorm);
-        double factor = scale * (norm > clipNorm ? clipNorm / norm : 1.0);
-        int mask = ringBits == 32 ? -1 : (1 << ringBits) - 1;
-        int[] encoded = new int[update.length];
-        byte[] bits = new byte[ROUNDING_CHUNK * Long.BYTES];
-        java.nio.LongBuffer uniforms = java.nio.ByteBuffer.wrap(bits).asLongBuffer();
-        for (int start = 0; start < update.length; start += ROUNDING_CHUNK) {
-            random.nextBytes(bits); // bulk draw: one call per chunk, not one per coordinate
-            int end = Math.min(update.length, start + ROUNDING_CHUNK);
-            for (int i = start; i < end; i++) {
-                double value = update[i] * factor;
-                double floor = Math.floor(value);
-                double uniform = (uniforms.get(i - start) >>> 11) * 0x1.0p-53; // 53 random bits in [0, 1)
-                long rounded = (long) floor + (uniform < value - floor ? 1 : 0);
-                encoded[i] = (int) rounded & mask;
-            }
-        }
-        java.util.Arrays.fill(bits, (byte) 0);
-        return encoded;
-    }
+  /** n / s: the bound on |decoded sum - exact clipped sum| per coordinate, for {@code banks} banks. */
+  public double perCoordinateErrorBound(int summedBanks) {
+    return summedBanks / scale;
+  }
 
-    /** Reads a ring sum as signed integers and divides by the scale. */
-    public double[] decodeSum(int[] ringSum) {
-        double[] decoded = new double[ringSum.length];
-        long modulus = 1L << ringBits;
-        long half = modulus >>> 1;
-        for (int i = 0; i < ringSum.length; i++) {
-            long value = Integer.toUnsignedLong(ringSum[i]) & (modulus - 1);
-            decoded[i] = (value >= half ? value - modulus : value) / scale;
-        }
-        return decoded;
-    }
+  /** n * sqrt(D) / s: the worst-case L2 bound on the error of the decoded sum. */
+  public double l2ErrorBound(int summedBanks, int dimension) {
+    return summedBanks * Math.sqrt(dimension) / scale;
+  }
 
-    @Override
-    public String toString() {
-        return "Quantizer[C=" + clipNorm + ", banks=" + banks + ", k=" + ringBits + ", scale=" + scale + "]";
+  /** Clips, scales and stochastically rounds {@code update}; returns values in [0, 2^k). */
+  public int[] encode(float[] update, RandomGenerator random) {
+    double[] widened = new double[update.length];
+    for (int i = 0; i < update.length; i++) {
+      widened[i] = update[i];
     }
+    return encode(widened, random);
+  }
+
+  /** Clips, scales and stochastically rounds {@code update}; returns values in [0, 2^k). */
+  public int[] encode(double[] update, RandomGenerator random) {
+    double squaredNorm = 0;
+    for (int i = 0; i < update.length; i++) {
+      if (!Double.isFinite(update[i])) {
+        throw new IllegalArgumentException("update[" + i + "] must be finite, got " + update[i]);
+      }
+      squaredNorm += update[i] * update[i];
+    }
+    double norm = Math.sqrt(squaredNorm);
+    double factor = scale * (norm > clipNorm ? clipNorm / norm : 1.0);
+    int mask = ringBits == 32 ? -1 : (1 << ringBits) - 1;
+    int[] encoded = new int[update.length];
+    byte[] bits = new byte[ROUNDING_CHUNK * Long.BYTES];
+    java.nio.LongBuffer uniforms = java.nio.ByteBuffer.wrap(bits).asLongBuffer();
+    for (int start = 0; start < update.length; start += ROUNDING_CHUNK) {
+      random.nextBytes(bits); // bulk draw: one call per chunk, not one per coordinate
+      int end = Math.min(update.length, start + ROUNDING_CHUNK);
+      for (int i = start; i < end; i++) {
+        double value = update[i] * factor;
+        double floor = Math.floor(value);
+        double uniform = (uniforms.get(i - start) >>> 11) * 0x1.0p-53; // 53 random bits in [0, 1)
+        long rounded = (long) floor + (uniform < value - floor ? 1 : 0);
+        encoded[i] = (int) rounded & mask;
+      }
+    }
+    java.util.Arrays.fill(bits, (byte) 0);
+    return encoded;
+  }
+
+  /** Reads a ring sum as signed integers and divides by the scale. */
+  public double[] decodeSum(int[] ringSum) {
+    double[] decoded = new double[ringSum.length];
+    long modulus = 1L << ringBits;
+    long half = modulus >>> 1;
+    for (int i = 0; i < ringSum.length; i++) {
+      long value = Integer.toUnsignedLong(ringSum[i]) & (modulus - 1);
+      decoded[i] = (value >= half ? value - modulus : value) / scale;
+    }
+    return decoded;
+  }
+
+  @Override
+  public String toString() {
+    return "Quantizer[C=" + clipNorm + ", banks=" + banks + ", k=" + ringBits + ", scale=" + scale + "]";
+  }
 }

@@ -26,118 +26,118 @@ import java.util.Set;
  *     which protects against a coordinator that shows different banks different survivor sets
  */
 public record RoundParameters(String jobId, long round, List<String> bankIds, int threshold, int ringBits,
-                              int dimension, int neighbourDegree, boolean consistencyCheck) {
-    public static final int MAX_BANKS = 10_000;
-    public static final int MAX_DIMENSION = 1 << 28;
-    public static final int MAX_ID_BYTES = 128;
-    /** The sender/recipient id that stands for the coordinator in message headers. */
-    public static final String COORDINATOR_ID = "coordinator";
+               int dimension, int neighbourDegree, boolean consistencyCheck) {
+  public static final int MAX_BANKS = 10_000;
+  public static final int MAX_DIMENSION = 1 << 28;
+  public static final int MAX_ID_BYTES = 128;
+  /** The sender/recipient id that stands for the coordinator in message headers. */
+  public static final String COORDINATOR_ID = "coordinator";
 
-    public RoundParameters {
-        requireId("jobId", jobId);
-        if (round < 0) {
-            throw new IllegalArgumentException("round must be >= 0, got " + round);
-        }
-        if (bankIds == null || bankIds.size() < 2 || bankIds.size() > MAX_BANKS) {
-            throw new IllegalArgumentException("bankIds must list 2 to " + MAX_BANKS + " banks, got "
-                    + (bankIds == null ? "null" : bankIds.size()));
-        }
-        bankIds = List.copyOf(bankIds);
-        Set<String> seen = new HashSet<>();
-        for (String id : bankIds) {
-            requireId("bankIds[]", id);
-            if (id.equals(COORDINATOR_ID)) {
-                throw new IllegalArgumentException("bankIds must not contain the reserved id '" + COORDINATOR_ID + "'");
-            }
-            if (!seen.add(id)) {
-                throw new IllegalArgumentException("bankIds contains '" + id + "' twice");
-            }
-        }
-        if (ringBits < 1 || ringBits > 32) {
-            throw new IllegalArgumentException("ringBits must be in [1, 32], got " + ringBits);
-        }
-        if (dimension < 1 || dimension > MAX_DIMENSION) {
-            throw new IllegalArgumentException("dimension must be in [1, " + MAX_DIMENSION + "], got " + dimension);
-        }
-        int n = bankIds.size();
-        if (neighbourDegree < 0) {
-            throw new IllegalArgumentException("neighbourDegree must be 0 (complete graph) or positive, got "
-                    + neighbourDegree);
-        }
-        boolean complete = neighbourDegree == 0 || neighbourDegree >= n - 1;
-        if (!complete && (long) n * neighbourDegree % 2 != 0) {
-            throw new IllegalArgumentException("neighbourDegree " + neighbourDegree + " with " + n
-                    + " banks: a regular graph needs banks * degree to be even");
-        }
-        int neighbourhood = complete ? n : neighbourDegree + 1;
-        if (threshold <= neighbourhood / 2 || threshold > neighbourhood) {
-            throw new IllegalArgumentException("threshold must be in [" + (neighbourhood / 2 + 1) + ", "
-                    + neighbourhood + "] for neighbourhoods of " + neighbourhood + " banks, got " + threshold);
-        }
+  public RoundParameters {
+    requireId("jobId", jobId);
+    if (round < 0) {
+      throw new IllegalArgumentException("round must be >= 0, got " + round);
     }
+    if (bankIds == null || bankIds.size() < 2 || bankIds.size() > MAX_BANKS) {
+      throw new IllegalArgumentException("bankIds must list 2 to " + MAX_BANKS + " banks, got "
+          + (bankIds == null ? "null" : bankIds.size()));
+    }
+    bankIds = List.copyOf(bankIds);
+    Set<String> seen = new HashSet<>();
+    for (String id : bankIds) {
+      requireId("bankIds[]", id);
+      if (id.equals(COORDINATOR_ID)) {
+        throw new IllegalArgumentException("bankIds must not contain the reserved id '" + COORDINATOR_ID + "'");
+      }
+      if (!seen.add(id)) {
+        throw new IllegalArgumentException("bankIds contains '" + id + "' twice");
+      }
+    }
+    if (ringBits < 1 || ringBits > 32) {
+      throw new IllegalArgumentException("ringBits must be in [1, 32], got " + ringBits);
+    }
+    if (dimension < 1 || dimension > MAX_DIMENSION) {
+      throw new IllegalArgumentException("dimension must be in [1, " + MAX_DIMENSION + "], got " + dimension);
+    }
+    int n = bankIds.size();
+    if (neighbourDegree < 0) {
+      throw new IllegalArgumentException("neighbourDegree must be 0 (complete graph) or positive, got "
+          + neighbourDegree);
+    }
+    boolean complete = neighbourDegree == 0 || neighbourDegree >= n - 1;
+    if (!complete && (long) n * neighbourDegree % 2 != 0) {
+      throw new IllegalArgumentException("neighbourDegree " + neighbourDegree + " with " + n
+          + " banks: a regular graph needs banks * degree to be even");
+    }
+    int neighbourhood = complete ? n : neighbourDegree + 1;
+    if (threshold <= neighbourhood / 2 || threshold > neighbourhood) {
+      throw new IllegalArgumentException("threshold must be in [" + (neighbourhood / 2 + 1) + ", "
+          + neighbourhood + "] for neighbourhoods of " + neighbourhood + " banks, got " + threshold);
+    }
+  }
 
-    /**
-     * The parameters a job's plan implies, computed the same way by the coordinator and every bank:
-     * {@code threshold} 0 means the smallest strict majority of each neighbourhood (all banks for the
-     * complete graph, the bank and its neighbours for SecAgg+), which tolerates the most dropouts
-     * while keeping any t-1 colluders from learning a single bank's input (Bonawitz et al. 2017, 4.1);
-     * {@code ringBits} 0 means 32.
-     */
-    public static RoundParameters forPlan(String jobId, long round, List<String> bankIds, int threshold, int ringBits,
-                                          int dimension, int neighbourDegree) {
-        int n = bankIds.size();
-        boolean complete = neighbourDegree == 0 || neighbourDegree >= n - 1;
-        int neighbourhood = complete ? n : neighbourDegree + 1;
-        int t = threshold > 0 ? threshold : neighbourhood / 2 + 1;
-        return new RoundParameters(jobId, round, bankIds, t, ringBits > 0 ? ringBits : 32, dimension,
-                neighbourDegree, false);
-    }
+  /**
+   * The parameters a job's plan implies, computed the same way by the coordinator and every bank:
+   * {@code threshold} 0 means the smallest strict majority of each neighbourhood (all banks for the
+   * complete graph, the bank and its neighbours for SecAgg+), which tolerates the most dropouts
+   * while keeping any t-1 colluders from learning a single bank's input (Bonawitz et al. 2017, 4.1);
+   * {@code ringBits} 0 means 32.
+   */
+  public static RoundParameters forPlan(String jobId, long round, List<String> bankIds, int threshold, int ringBits,
+                     int dimension, int neighbourDegree) {
+    int n = bankIds.size();
+    boolean complete = neighbourDegree == 0 || neighbourDegree >= n - 1;
+    int neighbourhood = complete ? n : neighbourDegree + 1;
+    int t = threshold > 0 ? threshold : neighbourhood / 2 + 1;
+    return new RoundParameters(jobId, round, bankIds, t, ringBits > 0 ? ringBits : 32, dimension,
+        neighbourDegree, false);
+  }
 
-    /** Complete graph, 32-bit ring, no consistency check: the default for a consortium of ~10 banks. */
-    public static RoundParameters completeGraph(String jobId, long round, List<String> bankIds, int threshold,
-                                                int dimension) {
-        return new RoundParameters(jobId, round, bankIds, threshold, 32, dimension, 0, false);
-    }
+  /** Complete graph, 32-bit ring, no consistency check: the default for a consortium of ~10 banks. */
+  public static RoundParameters completeGraph(String jobId, long round, List<String> bankIds, int threshold,
+                        int dimension) {
+    return new RoundParameters(jobId, round, bankIds, threshold, 32, dimension, 0, false);
+  }
 
-    public RoundParameters withRingBits(int bits) {
-        return new RoundParameters(jobId, round, bankIds, threshold, bits, dimension, neighbourDegree, consistencyCheck);
-    }
+  public RoundParameters withRingBits(int bits) {
+    return new RoundParameters(jobId, round, bankIds, threshold, bits, dimension, neighbourDegree, consistencyCheck);
+  }
 
-    public RoundParameters withNeighbourDegree(int degree) {
-        return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, degree, consistencyCheck);
-    }
+  public RoundParameters withNeighbourDegree(int degree) {
+    return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, degree, consistencyCheck);
+  }
 
-    public RoundParameters withConsistencyCheck(boolean enabled) {
-        return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree, enabled);
-    }
+  public RoundParameters withConsistencyCheck(boolean enabled) {
+    return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree, enabled);
+  }
 
-    /** Whether every bank masks with every other bank (no SecAgg+ sparsification). */
-    public boolean isCompleteGraph() {
-        return neighbourDegree == 0 || neighbourDegree >= bankIds.size() - 1;
-    }
+  /** Whether every bank masks with every other bank (no SecAgg+ sparsification). */
+  public boolean isCompleteGraph() {
+    return neighbourDegree == 0 || neighbourDegree >= bankIds.size() - 1;
+  }
 
-    /** The 1-based position of {@code bankId} in the roster, its Shamir x-coordinate. */
-    public int shareIndexOf(String bankId) {
-        int index = bankIds.indexOf(bankId);
-        if (index < 0) {
-            throw new IllegalArgumentException("bank '" + bankId + "' is not in the roster of job '" + jobId
-                    + "' round " + round);
-        }
-        return index + 1;
+  /** The 1-based position of {@code bankId} in the roster, its Shamir x-coordinate. */
+  public int shareIndexOf(String bankId) {
+    int index = bankIds.indexOf(bankId);
+    if (index < 0) {
+      throw new IllegalArgumentException("bank '" + bankId + "' is not in the roster of job '" + jobId
+          + "' round " + round);
     }
+    return index + 1;
+  }
 
-    /** 2^k - 1 as an int bit mask (all ones for k = 32). */
-    public int ringMask() {
-        return ringBits == 32 ? -1 : (1 << ringBits) - 1;
-    }
+  /** 2^k - 1 as an int bit mask (all ones for k = 32). */
+  public int ringMask() {
+    return ringBits == 32 ? -1 : (1 << ringBits) - 1;
+  }
 
-    private static void requireId(String field, String id) {
-        if (id == null || id.isEmpty()) {
-            throw new IllegalArgumentException(field + " must be non-empty, got " + (id == null ? "null" : "''"));
-        }
-        if (id.getBytes(StandardCharsets.UTF_8).length > MAX_ID_BYTES) {
-            throw new IllegalArgumentException(field + " must be at most " + MAX_ID_BYTES + " UTF-8 bytes, got '"
-                    + id + "'");
-        }
+  private static void requireId(String field, String id) {
+    if (id == null || id.isEmpty()) {
+      throw new IllegalArgumentException(field + " must be non-empty, got " + (id == null ? "null" : "''"));
     }
+    if (id.getBytes(StandardCharsets.UTF_8).length > MAX_ID_BYTES) {
+      throw new IllegalArgumentException(field + " must be at most " + MAX_ID_BYTES + " UTF-8 bytes, got '"
+          + id + "'");
+    }
+  }
 }

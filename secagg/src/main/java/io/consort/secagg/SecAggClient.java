@@ -53,516 +53,516 @@ import java.util.Set;
  * signature before use.
  */
 public final class SecAggClient {
-    private enum Phase { CREATED, AWAITING_ROSTER, AWAITING_SHARES, AWAITING_CONSISTENCY_REQUEST,
-        AWAITING_UNMASKING_REQUEST, FINISHED, ABORTED }
+  private enum Phase { CREATED, AWAITING_ROSTER, AWAITING_SHARES, AWAITING_CONSISTENCY_REQUEST,
+    AWAITING_UNMASKING_REQUEST, FINISHED, ABORTED }
 
-    private final RoundParameters parameters;
-    private final String bankId;
-    private final IdentitySigner signer;
-    private final PeerKeyVerifier verifier;
-    private final SecureRandom random;
-    private final NeighbourGraph graph;
-    private final byte[] roundSalt;
+  private final RoundParameters parameters;
+  private final String bankId;
+  private final IdentitySigner signer;
+  private final PeerKeyVerifier verifier;
+  private final SecureRandom random;
+  private final NeighbourGraph graph;
+  private final byte[] roundSalt;
 
-    private int[] input;
-    private Phase phase = Phase.CREATED;
-    private String abortReason;
-    private X25519KeyPair encryptionKeys;
-    private X25519KeyPair maskingKeys;
-    private SignedPublicKeys ownKeys;
-    /** Verified keys of this bank's neighbourhood that advertised (U1 restricted to the neighbourhood). */
-    private final Map<String, SignedPublicKeys> verifiedKeys = new LinkedHashMap<>();
-    /** Shares this bank holds, by owner: [share of b_owner, share of s_owner^SK]. Keys are U2 here. */
-    private final Map<String, SecretBytes[]> heldShares = new LinkedHashMap<>();
-    private List<String> signedSurvivors;
-    /** b_u, kept from share-keys until the masked input is computed. */
-    private SecretBytes selfMaskSeed;
+  private int[] input;
+  private Phase phase = Phase.CREATED;
+  private String abortReason;
+  private X25519KeyPair encryptionKeys;
+  private X25519KeyPair maskingKeys;
+  private SignedPublicKeys ownKeys;
+  /** Verified keys of this bank's neighbourhood that advertised (U1 restricted to the neighbourhood). */
+  private final Map<String, SignedPublicKeys> verifiedKeys = new LinkedHashMap<>();
+  /** Shares this bank holds, by owner: [share of b_owner, share of s_owner^SK]. Keys are U2 here. */
+  private final Map<String, SecretBytes[]> heldShares = new LinkedHashMap<>();
+  private List<String> signedSurvivors;
+  /** b_u, kept from share-keys until the masked input is computed. */
+  private SecretBytes selfMaskSeed;
 
-    private SecAggClient(RoundParameters parameters, String bankId, int[] input, IdentitySigner signer,
-                         PeerKeyVerifier verifier, SecureRandom random) {
-        this.parameters = parameters;
-        this.bankId = bankId;
-        this.input = input;
-        this.signer = signer;
-        this.verifier = verifier;
-        this.random = random;
-        this.graph = NeighbourGraph.forRound(parameters);
-        this.roundSalt = ContextEncoding.roundSalt(parameters.jobId(), parameters.round());
+  private SecAggClient(RoundParameters parameters, String bankId, int[] input, IdentitySigner signer,
+             PeerKeyVerifier verifier, SecureRandom random) {
+    this.parameters = parameters;
+    this.bankId = bankId;
+    this.input = input;
+    this.signer = signer;
+    this.verifier = verifier;
+    this.random = random;
+    this.graph = NeighbourGraph.forRound(parameters);
+    this.roundSalt = ContextEncoding.roundSalt(parameters.jobId(), parameters.round());
+  }
+
+  /**
+   * @param parameters the round, identical at every bank and the coordinator
+   * @param bankId this bank's id; must be in the roster
+   * @param input the quantised update, {@code parameters.dimension()} values in [0, 2^k) (see
+   *     {@link Quantizer}); not modified
+   * @param signer signs with this bank's identity key
+   * @param verifier checks peers' identity signatures
+   * @param random the source of all secrets (key pairs, b_u, Shamir coefficients, GCM nonces); a
+   *     {@link SecureRandom} in production
+   */
+  public static SecAggClient create(RoundParameters parameters, String bankId, int[] input, IdentitySigner signer,
+                   PeerKeyVerifier verifier, SecureRandom random) {
+    parameters.shareIndexOf(bankId); // validates membership
+    if (input == null || input.length != parameters.dimension()) {
+      throw new IllegalArgumentException("input length must equal dimension " + parameters.dimension()
+          + ", got " + (input == null ? "null" : input.length));
     }
-
-    /**
-     * @param parameters the round, identical at every bank and the coordinator
-     * @param bankId this bank's id; must be in the roster
-     * @param input the quantised update, {@code parameters.dimension()} values in [0, 2^k) (see
-     *     {@link Quantizer}); not modified
-     * @param signer signs with this bank's identity key
-     * @param verifier checks peers' identity signatures
-     * @param random the source of all secrets (key pairs, b_u, Shamir coefficients, GCM nonces); a
-     *     {@link SecureRandom} in production
-     */
-    public static SecAggClient create(RoundParameters parameters, String bankId, int[] input, IdentitySigner signer,
-                                      PeerKeyVerifier verifier, SecureRandom random) {
-        parameters.shareIndexOf(bankId); // validates membership
-        if (input == null || input.length != parameters.dimension()) {
-            throw new IllegalArgumentException("input length must equal dimension " + parameters.dimension()
-                    + ", got " + (input == null ? "null" : input.length));
+    if (parameters.ringBits() < 32) {
+      int mask = parameters.ringMask();
+      for (int i = 0; i < input.length; i++) {
+        if ((input[i] & ~mask) != 0) {
+          throw new IllegalArgumentException("input[" + i + "] = " + Integer.toUnsignedString(input[i])
+              + " is outside the ring Z_2^" + parameters.ringBits());
         }
-        if (parameters.ringBits() < 32) {
-            int mask = parameters.ringMask();
-            for (int i = 0; i < input.length; i++) {
-                if ((input[i] & ~mask) != 0) {
-                    throw new IllegalArgumentException("input[" + i + "] = " + Integer.toUnsignedString(input[i])
-                            + " is outside the ring Z_2^" + parameters.ringBits());
-                }
-            }
-        }
-        return new SecAggClient(parameters, bankId, input, java.util.Objects.requireNonNull(signer, "signer"),
-                java.util.Objects.requireNonNull(verifier, "verifier"), java.util.Objects.requireNonNull(random, "random"));
+      }
     }
+    return new SecAggClient(parameters, bankId, input, java.util.Objects.requireNonNull(signer, "signer"),
+        java.util.Objects.requireNonNull(verifier, "verifier"), java.util.Objects.requireNonNull(random, "random"));
+  }
 
-    public String bankId() {
-        return bankId;
+  public String bankId() {
+    return bankId;
+  }
+
+  public boolean isFinished() {
+    return phase == Phase.FINISHED;
+  }
+
+  public boolean isAborted() {
+    return phase == Phase.ABORTED;
+  }
+
+  /** Why the round was aborted, or null. */
+  public String abortReason() {
+    return abortReason;
+  }
+
+  /** Stage 1: fresh key pairs c and s for this round, signed with the identity key. */
+  public AdvertiseKeys advertiseKeys() throws GeneralSecurityException {
+    if (phase != Phase.CREATED) {
+      throw new IllegalStateException("bank '" + bankId + "' already advertised its keys for round "
+          + parameters.round());
     }
+    encryptionKeys = X25519KeyPair.generate(random);
+    maskingKeys = X25519KeyPair.generate(random);
+    byte[] c = encryptionKeys.publicKeyBytes();
+    byte[] s = maskingKeys.publicKeyBytes();
+    byte[] signature = signer.sign(ContextEncoding.advertisedKeys(parameters.jobId(), parameters.round(), bankId, c, s));
+    ownKeys = new SignedPublicKeys(bankId, c, s, signature);
+    phase = Phase.AWAITING_ROSTER;
+    return new AdvertiseKeys(header(Stage.ADVERTISE_KEYS), c, s, signature);
+  }
 
-    public boolean isFinished() {
-        return phase == Phase.FINISHED;
+  /** Decodes a coordinator message, handles it and encodes the reply. */
+  public byte[] handleEncoded(byte[] encoded) throws ProtocolViolationException {
+    SecAggMessage message;
+    try {
+      message = SecAggCodec.decode(encoded);
+    } catch (MalformedMessageException e) {
+      throw new ProtocolViolationException(RoundParameters.COORDINATOR_ID, expectedStage(),
+          "bank '" + bankId + "' cannot decode the message: " + e.getMessage(), e);
     }
+    return SecAggCodec.encode(handle(message));
+  }
 
-    public boolean isAborted() {
-        return phase == Phase.ABORTED;
+  /** Handles one coordinator message and returns this bank's reply. */
+  public SecAggMessage handle(SecAggMessage message) throws ProtocolViolationException {
+    if (phase == Phase.ABORTED) {
+      throw new IllegalStateException("bank '" + bankId + "' aborted round " + parameters.round() + ": " + abortReason);
     }
-
-    /** Why the round was aborted, or null. */
-    public String abortReason() {
-        return abortReason;
+    if (phase == Phase.CREATED) {
+      throw new IllegalStateException("call advertiseKeys() before handling coordinator messages");
     }
-
-    /** Stage 1: fresh key pairs c and s for this round, signed with the identity key. */
-    public AdvertiseKeys advertiseKeys() throws GeneralSecurityException {
-        if (phase != Phase.CREATED) {
-            throw new IllegalStateException("bank '" + bankId + "' already advertised its keys for round "
-                    + parameters.round());
-        }
-        encryptionKeys = X25519KeyPair.generate(random);
-        maskingKeys = X25519KeyPair.generate(random);
-        byte[] c = encryptionKeys.publicKeyBytes();
-        byte[] s = maskingKeys.publicKeyBytes();
-        byte[] signature = signer.sign(ContextEncoding.advertisedKeys(parameters.jobId(), parameters.round(), bankId, c, s));
-        ownKeys = new SignedPublicKeys(bankId, c, s, signature);
-        phase = Phase.AWAITING_ROSTER;
-        return new AdvertiseKeys(header(Stage.ADVERTISE_KEYS), c, s, signature);
+    checkHeader(message.header());
+    try {
+      if (message instanceof KeyRoster roster && phase == Phase.AWAITING_ROSTER) {
+        return shareKeys(roster);
+      } else if (message instanceof ForwardedShares shares && phase == Phase.AWAITING_SHARES) {
+        return maskedInput(shares);
+      } else if (message instanceof ConsistencyRequest request && phase == Phase.AWAITING_CONSISTENCY_REQUEST) {
+        return signSurvivors(request);
+      } else if (message instanceof UnmaskingRequest request && phase == Phase.AWAITING_UNMASKING_REQUEST) {
+        return unmask(request);
+      }
+    } catch (GeneralSecurityException e) {
+      throw abort(bankId, "local cryptographic failure: " + e.getMessage(), e);
     }
+    throw new ProtocolViolationException(RoundParameters.COORDINATOR_ID, expectedStage(), "bank '" + bankId
+        + "' expects no " + message.getClass().getSimpleName() + " now");
+  }
 
-    /** Decodes a coordinator message, handles it and encodes the reply. */
-    public byte[] handleEncoded(byte[] encoded) throws ProtocolViolationException {
-        SecAggMessage message;
-        try {
-            message = SecAggCodec.decode(encoded);
-        } catch (MalformedMessageException e) {
-            throw new ProtocolViolationException(RoundParameters.COORDINATOR_ID, expectedStage(),
-                    "bank '" + bankId + "' cannot decode the message: " + e.getMessage(), e);
-        }
-        return SecAggCodec.encode(handle(message));
+  private void checkHeader(MessageHeader header) throws ProtocolViolationException {
+    String problem = null;
+    if (!header.jobId().equals(parameters.jobId())) {
+      problem = "jobId '" + header.jobId() + "' but this round belongs to job '" + parameters.jobId() + "'";
+    } else if (header.round() != parameters.round()) {
+      problem = "round " + header.round() + " but this is round " + parameters.round()
+          + " (replayed or stale message)";
+    } else if (!header.senderId().equals(RoundParameters.COORDINATOR_ID)) {
+      problem = "sender '" + header.senderId() + "' but banks take stage messages only from '"
+          + RoundParameters.COORDINATOR_ID + "'";
+    } else if (!header.recipientId().equals(bankId)) {
+      problem = "recipient '" + header.recipientId() + "' but this is bank '" + bankId + "'";
+    } else if (phase == Phase.FINISHED) {
+      problem = "stage " + header.stage() + " arrived after bank '" + bankId + "' finished the round";
+    } else if (header.stage() != expectedStage()) {
+      problem = "stage " + header.stage() + " arrived while bank '" + bankId + "' expects stage "
+          + expectedStage() + " (out of order)";
     }
-
-    /** Handles one coordinator message and returns this bank's reply. */
-    public SecAggMessage handle(SecAggMessage message) throws ProtocolViolationException {
-        if (phase == Phase.ABORTED) {
-            throw new IllegalStateException("bank '" + bankId + "' aborted round " + parameters.round() + ": " + abortReason);
-        }
-        if (phase == Phase.CREATED) {
-            throw new IllegalStateException("call advertiseKeys() before handling coordinator messages");
-        }
-        checkHeader(message.header());
-        try {
-            if (message instanceof KeyRoster roster && phase == Phase.AWAITING_ROSTER) {
-                return shareKeys(roster);
-            } else if (message instanceof ForwardedShares shares && phase == Phase.AWAITING_SHARES) {
-                return maskedInput(shares);
-            } else if (message instanceof ConsistencyRequest request && phase == Phase.AWAITING_CONSISTENCY_REQUEST) {
-                return signSurvivors(request);
-            } else if (message instanceof UnmaskingRequest request && phase == Phase.AWAITING_UNMASKING_REQUEST) {
-                return unmask(request);
-            }
-        } catch (GeneralSecurityException e) {
-            throw abort(bankId, "local cryptographic failure: " + e.getMessage(), e);
-        }
-        throw new ProtocolViolationException(RoundParameters.COORDINATOR_ID, expectedStage(), "bank '" + bankId
-                + "' expects no " + message.getClass().getSimpleName() + " now");
+    if (problem != null) {
+      throw new ProtocolViolationException(header.senderId(), expectedStage(), problem);
     }
+  }
 
-    private void checkHeader(MessageHeader header) throws ProtocolViolationException {
-        String problem = null;
-        if (!header.jobId().equals(parameters.jobId())) {
-            problem = "jobId '" + header.jobId() + "' but this round belongs to job '" + parameters.jobId() + "'";
-        } else if (header.round() != parameters.round()) {
-            problem = "round " + header.round() + " but this is round " + parameters.round()
-                    + " (replayed or stale message)";
-        } else if (!header.senderId().equals(RoundParameters.COORDINATOR_ID)) {
-            problem = "sender '" + header.senderId() + "' but banks take stage messages only from '"
-                    + RoundParameters.COORDINATOR_ID + "'";
-        } else if (!header.recipientId().equals(bankId)) {
-            problem = "recipient '" + header.recipientId() + "' but this is bank '" + bankId + "'";
-        } else if (phase == Phase.FINISHED) {
-            problem = "stage " + header.stage() + " arrived after bank '" + bankId + "' finished the round";
-        } else if (header.stage() != expectedStage()) {
-            problem = "stage " + header.stage() + " arrived while bank '" + bankId + "' expects stage "
-                    + expectedStage() + " (out of order)";
-        }
-        if (problem != null) {
-            throw new ProtocolViolationException(header.senderId(), expectedStage(), problem);
-        }
+  /** Stage 2 (Bonawitz round 1): verify peers' keys, share b_u and s_u^SK, encrypt shares pairwise. */
+  private ShareKeys shareKeys(KeyRoster roster) throws ProtocolViolationException, GeneralSecurityException {
+    Set<String> holders = new HashSet<>(graph.shareHoldersOf(bankId));
+    Map<String, SignedPublicKeys> entries = new LinkedHashMap<>();
+    for (SignedPublicKeys entry : roster.entries()) {
+      if (!holders.contains(entry.bankId())) {
+        throw abort(RoundParameters.COORDINATOR_ID, "roster lists bank '" + entry.bankId()
+            + "', which is not in the neighbourhood of bank '" + bankId + "'");
+      }
+      if (entries.put(entry.bankId(), entry) != null) {
+        throw abort(RoundParameters.COORDINATOR_ID, "roster lists bank '" + entry.bankId() + "' twice");
+      }
     }
-
-    /** Stage 2 (Bonawitz round 1): verify peers' keys, share b_u and s_u^SK, encrypt shares pairwise. */
-    private ShareKeys shareKeys(KeyRoster roster) throws ProtocolViolationException, GeneralSecurityException {
-        Set<String> holders = new HashSet<>(graph.shareHoldersOf(bankId));
-        Map<String, SignedPublicKeys> entries = new LinkedHashMap<>();
-        for (SignedPublicKeys entry : roster.entries()) {
-            if (!holders.contains(entry.bankId())) {
-                throw abort(RoundParameters.COORDINATOR_ID, "roster lists bank '" + entry.bankId()
-                        + "', which is not in the neighbourhood of bank '" + bankId + "'");
-            }
-            if (entries.put(entry.bankId(), entry) != null) {
-                throw abort(RoundParameters.COORDINATOR_ID, "roster lists bank '" + entry.bankId() + "' twice");
-            }
-        }
-        SignedPublicKeys own = entries.get(bankId);
-        if (own == null || !own.sameContentAs(ownKeys)) {
-            throw abort(RoundParameters.COORDINATOR_ID, "the roster " + (own == null ? "omits" : "alters")
-                    + " the keys bank '" + bankId + "' advertised (key substitution)");
-        }
-        Set<String> seenKeys = new HashSet<>();
-        for (SignedPublicKeys entry : entries.values()) {
-            if (entry.encryptionPublicKey().length != X25519KeyPair.KEY_BYTES
-                    || entry.maskingPublicKey().length != X25519KeyPair.KEY_BYTES) {
-                throw abort(entry.bankId(), "public keys of bank '" + entry.bankId() + "' are not "
-                        + X25519KeyPair.KEY_BYTES + " bytes");
-            }
-            try {
-                verifier.verify(entry.bankId(), ContextEncoding.advertisedKeys(parameters.jobId(), parameters.round(),
-                        entry.bankId(), entry.encryptionPublicKey(), entry.maskingPublicKey()), entry.signature());
-            } catch (GeneralSecurityException e) {
-                throw abort(entry.bankId(), "the keys of bank '" + entry.bankId()
-                        + "' do not carry its valid identity signature (substituted by the coordinator?): "
-                        + e.getMessage(), e);
-            }
-            // Bonawitz et al. 2017, round 1: "assert that all the public key pairs are different".
-            if (!seenKeys.add(Arrays.toString(entry.encryptionPublicKey()))
-                    || !seenKeys.add(Arrays.toString(entry.maskingPublicKey()))) {
-                throw abort(entry.bankId(), "bank '" + entry.bankId() + "' reuses a public key already in the roster");
-            }
-        }
-        if (entries.size() < parameters.threshold()) {
-            throw abort(RoundParameters.COORDINATOR_ID, "only " + entries.size() + " banks of the neighbourhood of '"
-                    + bankId + "' advertised keys; threshold is " + parameters.threshold());
-        }
-        verifiedKeys.putAll(entries);
-
-        List<String> shareHolders = new ArrayList<>(entries.keySet());
-        int[] xs = shareHolders.stream().mapToInt(parameters::shareIndexOf).toArray();
-        selfMaskSeed = randomSeed();
-        List<ShamirSharing.Share> seedShares = ShamirSharing.split(selfMaskSeed, parameters.threshold(), xs, random);
-        SecretBytes maskingScalar = maskingKeys.privateScalar();
-        List<ShamirSharing.Share> keyShares = ShamirSharing.split(maskingScalar, parameters.threshold(), xs, random);
-        maskingScalar.destroy();
-
-        List<EncryptedShare> ciphertexts = new ArrayList<>();
-        for (int i = 0; i < shareHolders.size(); i++) {
-            String holder = shareHolders.get(i);
-            if (holder.equals(bankId)) {
-                heldShares.put(bankId, new SecretBytes[] {seedShares.get(i).value(), keyShares.get(i).value()});
-                continue;
-            }
-            byte[] plaintext = new byte[2 * ShamirSharing.SHARE_BYTES];
-            byte[] seedShare = seedShares.get(i).value().toByteArray();
-            byte[] keyShare = keyShares.get(i).value().toByteArray();
-            System.arraycopy(seedShare, 0, plaintext, 0, seedShare.length);
-            System.arraycopy(keyShare, 0, plaintext, ShamirSharing.SHARE_BYTES, keyShare.length);
-            SecretBytes key = shareKey(bankId, holder, entries.get(holder).encryptionPublicKey());
-            byte[] ciphertext = ShareCipher.encrypt(key,
-                    ContextEncoding.shareAssociatedData(parameters.jobId(), parameters.round(), bankId, holder),
-                    plaintext, random);
-            key.destroy();
-            Arrays.fill(plaintext, (byte) 0);
-            Arrays.fill(seedShare, (byte) 0);
-            Arrays.fill(keyShare, (byte) 0);
-            seedShares.get(i).value().destroy();
-            keyShares.get(i).value().destroy();
-            ciphertexts.add(new EncryptedShare(bankId, holder, ciphertext));
-        }
-        phase = Phase.AWAITING_SHARES;
-        return new ShareKeys(header(Stage.SHARE_KEYS), ciphertexts);
+    SignedPublicKeys own = entries.get(bankId);
+    if (own == null || !own.sameContentAs(ownKeys)) {
+      throw abort(RoundParameters.COORDINATOR_ID, "the roster " + (own == null ? "omits" : "alters")
+          + " the keys bank '" + bankId + "' advertised (key substitution)");
     }
-
-    /**
-     * Stage 3 (Bonawitz round 2): decrypt the shares peers sent, then
-     * y_u = x_u + PRG(b_u) + sum_{v in U2, v > u} PRG(s_uv) - sum_{v in U2, v < u} PRG(s_uv) mod 2^k.
-     */
-    private MaskedInput maskedInput(ForwardedShares forwarded) throws ProtocolViolationException,
-            GeneralSecurityException {
-        Map<String, SecretBytes[]> received = new LinkedHashMap<>();
-        for (EncryptedShare share : forwarded.shares()) {
-            String sender = share.senderId();
-            if (!share.recipientId().equals(bankId)) {
-                throw abort(RoundParameters.COORDINATOR_ID, "forwarded share from '" + sender + "' is addressed to '"
-                        + share.recipientId() + "', not to bank '" + bankId + "' (wrong recipient)");
-            }
-            if (sender.equals(bankId) || !verifiedKeys.containsKey(sender)) {
-                throw abort(RoundParameters.COORDINATOR_ID, "forwarded share claims sender '" + sender
-                        + "', which is not a verified peer of bank '" + bankId + "'");
-            }
-            if (received.containsKey(sender)) {
-                throw abort(RoundParameters.COORDINATOR_ID, "two forwarded shares from '" + sender + "'");
-            }
-            SecretBytes key = shareKey(sender, bankId, verifiedKeys.get(sender).encryptionPublicKey());
-            SecretBytes plaintext;
-            try {
-                plaintext = ShareCipher.decrypt(key, ContextEncoding.shareAssociatedData(parameters.jobId(),
-                        parameters.round(), sender, bankId), share.ciphertext());
-            } catch (GeneralSecurityException e) {
-                throw abort(sender, "share ciphertext from bank '" + sender + "' to bank '" + bankId
-                        + "' fails AES-GCM authentication (tampered, replayed or misdirected)", e);
-            } finally {
-                key.destroy();
-            }
-            byte[] raw = plaintext.toByteArray();
-            plaintext.destroy();
-            try {
-                if (raw.length != 2 * ShamirSharing.SHARE_BYTES) {
-                    throw abort(sender, "decrypted share from bank '" + sender + "' is " + raw.length
-                            + " bytes; expected " + 2 * ShamirSharing.SHARE_BYTES);
-                }
-                received.put(sender, new SecretBytes[] {
-                    ShamirSharing.decodeShareValue(Arrays.copyOfRange(raw, 0, ShamirSharing.SHARE_BYTES)),
-                    ShamirSharing.decodeShareValue(Arrays.copyOfRange(raw, ShamirSharing.SHARE_BYTES, raw.length))});
-            } catch (IllegalArgumentException e) {
-                throw abort(sender, "decrypted share from bank '" + sender + "' is invalid: " + e.getMessage(), e);
-            } finally {
-                Arrays.fill(raw, (byte) 0);
-            }
-        }
-        if (received.size() + 1 < parameters.threshold()) {
-            throw abort(RoundParameters.COORDINATOR_ID, "only " + (received.size() + 1) + " banks of the neighbourhood of '"
-                    + bankId + "' completed share-keys; threshold is " + parameters.threshold());
-        }
-        heldShares.putAll(received);
-
-        int[] masked = input.clone();
-        input = null;
-        MaskExpander expander = new MaskExpander();
-        expander.addMask(selfMaskSeed, masked);
-        selfMaskSeed.destroy();
-        int ownIndex = parameters.shareIndexOf(bankId);
-        SecretBytes maskingScalar = maskingKeys.privateScalar();
-        for (String peer : received.keySet()) {
-            SecretBytes seed = pairwiseMaskSeed(parameters, maskingScalar, bankId, peer,
-                    verifiedKeys.get(peer).maskingPublicKey(), roundSalt);
-            if (ownIndex < parameters.shareIndexOf(peer)) {
-                expander.addMask(seed, masked);
-            } else {
-                expander.subtractMask(seed, masked);
-            }
-            seed.destroy();
-        }
-        maskingScalar.destroy();
-        int ringMask = parameters.ringMask();
-        if (ringMask != -1) {
-            for (int i = 0; i < masked.length; i++) {
-                masked[i] &= ringMask;
-            }
-        }
-        phase = parameters.consistencyCheck() ? Phase.AWAITING_CONSISTENCY_REQUEST : Phase.AWAITING_UNMASKING_REQUEST;
-        return new MaskedInput(header(Stage.MASKED_INPUT), parameters.ringBits(), masked);
+    Set<String> seenKeys = new HashSet<>();
+    for (SignedPublicKeys entry : entries.values()) {
+      if (entry.encryptionPublicKey().length != X25519KeyPair.KEY_BYTES
+          || entry.maskingPublicKey().length != X25519KeyPair.KEY_BYTES) {
+        throw abort(entry.bankId(), "public keys of bank '" + entry.bankId() + "' are not "
+            + X25519KeyPair.KEY_BYTES + " bytes");
+      }
+      try {
+        verifier.verify(entry.bankId(), ContextEncoding.advertisedKeys(parameters.jobId(), parameters.round(),
+            entry.bankId(), entry.encryptionPublicKey(), entry.maskingPublicKey()), entry.signature());
+      } catch (GeneralSecurityException e) {
+        throw abort(entry.bankId(), "the keys of bank '" + entry.bankId()
+            + "' do not carry its valid identity signature (substituted by the coordinator?): "
+            + e.getMessage(), e);
+      }
+      // Bonawitz et al. 2017, round 1: "assert that all the public key pairs are different".
+      if (!seenKeys.add(Arrays.toString(entry.encryptionPublicKey()))
+          || !seenKeys.add(Arrays.toString(entry.maskingPublicKey()))) {
+        throw abort(entry.bankId(), "bank '" + entry.bankId() + "' reuses a public key already in the roster");
+      }
     }
-
-    /** Stage 4, optional (Bonawitz round 3): sign the survivor set so all banks see the same one. */
-    private ConsistencySignature signSurvivors(ConsistencyRequest request) throws ProtocolViolationException,
-            GeneralSecurityException {
-        checkSurvivors(request.survivors());
-        signedSurvivors = request.survivors();
-        byte[] signature = signer.sign(ContextEncoding.survivorSet(parameters.jobId(), parameters.round(), bankId,
-                signedSurvivors));
-        phase = Phase.AWAITING_UNMASKING_REQUEST;
-        return new ConsistencySignature(header(Stage.CONSISTENCY_CHECK), signature);
+    if (entries.size() < parameters.threshold()) {
+      throw abort(RoundParameters.COORDINATOR_ID, "only " + entries.size() + " banks of the neighbourhood of '"
+          + bankId + "' advertised keys; threshold is " + parameters.threshold());
     }
+    verifiedKeys.putAll(entries);
 
-    /**
-     * Stage 5 (Bonawitz round 4): reveal b-shares of survivors and s^SK-shares of dropped banks, never
-     * both for one bank, never an s^SK-share of this bank itself.
-     */
-    private UnmaskingResponse unmask(UnmaskingRequest request) throws ProtocolViolationException {
-        Set<String> survivors = new HashSet<>(request.survivors());
-        Set<String> dropped = new LinkedHashSet<>();
-        for (String bank : request.dropped()) {
-            if (survivors.contains(bank)) {
-                throw abort(RoundParameters.COORDINATOR_ID, "unmasking request asks bank '" + bankId
-                        + "' for both the self-mask share and the masking-key share of bank '" + bank + "'");
-            }
-            if (bank.equals(bankId)) {
-                throw abort(RoundParameters.COORDINATOR_ID, "unmasking request lists bank '" + bankId
-                        + "' itself as dropped, which would reveal its masking key");
-            }
-            if (!parameters.bankIds().contains(bank) || !dropped.add(bank)) {
-                throw abort(RoundParameters.COORDINATOR_ID, "dropped list names '" + bank
-                        + "' twice or outside the roster");
-            }
-        }
-        checkSurvivors(request.survivors());
-        if (parameters.consistencyCheck()) {
-            checkConsistencySignatures(request);
-        } else if (!request.signatures().isEmpty()) {
-            throw abort(RoundParameters.COORDINATOR_ID, "unmasking request carries consistency signatures but the round "
-                    + "has no consistency check");
-        }
-        List<RevealedShare> revealed = new ArrayList<>();
-        for (Map.Entry<String, SecretBytes[]> held : heldShares.entrySet()) {
-            String owner = held.getKey();
-            if (survivors.contains(owner)) {
-                revealed.add(new RevealedShare(owner, ShareKind.SELF_MASK_SEED, held.getValue()[0].toByteArray()));
-            } else if (dropped.contains(owner)) {
-                revealed.add(new RevealedShare(owner, ShareKind.MASKING_KEY, held.getValue()[1].toByteArray()));
-            }
-        }
-        wipeSecrets();
-        phase = Phase.FINISHED;
-        return new UnmaskingResponse(header(Stage.UNMASKING), revealed);
-    }
+    List<String> shareHolders = new ArrayList<>(entries.keySet());
+    int[] xs = shareHolders.stream().mapToInt(parameters::shareIndexOf).toArray();
+    selfMaskSeed = randomSeed();
+    List<ShamirSharing.Share> seedShares = ShamirSharing.split(selfMaskSeed, parameters.threshold(), xs, random);
+    SecretBytes maskingScalar = maskingKeys.privateScalar();
+    List<ShamirSharing.Share> keyShares = ShamirSharing.split(maskingScalar, parameters.threshold(), xs, random);
+    maskingScalar.destroy();
 
-    /** The survivor set must contain this bank and enough of its neighbourhood, all of which shared keys. */
-    private void checkSurvivors(List<String> survivors) throws ProtocolViolationException {
-        Set<String> distinct = new HashSet<>();
-        int heldSurvivors = 0;
-        for (String bank : survivors) {
-            if (!parameters.bankIds().contains(bank) || !distinct.add(bank)) {
-                throw abort(RoundParameters.COORDINATOR_ID, "survivor list names '" + bank
-                        + "' twice or outside the roster");
-            }
-            if (verifiedKeys.containsKey(bank)) {
-                if (!heldShares.containsKey(bank)) {
-                    throw abort(RoundParameters.COORDINATOR_ID, "survivor list names '" + bank + "', which never "
-                            + "completed share-keys with bank '" + bankId + "'");
-                }
-                heldSurvivors++;
-            }
-        }
-        if (!distinct.contains(bankId)) {
-            throw abort(RoundParameters.COORDINATOR_ID, "survivor list omits bank '" + bankId
-                    + "' although it sent its masked input");
-        }
-        if (parameters.consistencyCheck() && signedSurvivors != null && !signedSurvivors.equals(survivors)) {
-            throw abort(RoundParameters.COORDINATOR_ID, "survivor list differs from the one bank '" + bankId
-                    + "' signed in the consistency check");
-        }
-        if (heldSurvivors < parameters.threshold()) {
-            throw abort(RoundParameters.COORDINATOR_ID, "only " + heldSurvivors + " survivors in the neighbourhood of '"
-                    + bankId + "'; threshold is " + parameters.threshold());
-        }
+    List<EncryptedShare> ciphertexts = new ArrayList<>();
+    for (int i = 0; i < shareHolders.size(); i++) {
+      String holder = shareHolders.get(i);
+      if (holder.equals(bankId)) {
+        heldShares.put(bankId, new SecretBytes[] {seedShares.get(i).value(), keyShares.get(i).value()});
+        continue;
+      }
+      byte[] plaintext = new byte[2 * ShamirSharing.SHARE_BYTES];
+      byte[] seedShare = seedShares.get(i).value().toByteArray();
+      byte[] keyShare = keyShares.get(i).value().toByteArray();
+      System.arraycopy(seedShare, 0, plaintext, 0, seedShare.length);
+      System.arraycopy(keyShare, 0, plaintext, ShamirSharing.SHARE_BYTES, keyShare.length);
+      SecretBytes key = shareKey(bankId, holder, entries.get(holder).encryptionPublicKey());
+      byte[] ciphertext = ShareCipher.encrypt(key,
+          ContextEncoding.shareAssociatedData(parameters.jobId(), parameters.round(), bankId, holder),
+          plaintext, random);
+      key.destroy();
+      Arrays.fill(plaintext, (byte) 0);
+      Arrays.fill(seedShare, (byte) 0);
+      Arrays.fill(keyShare, (byte) 0);
+      seedShares.get(i).value().destroy();
+      keyShares.get(i).value().destroy();
+      ciphertexts.add(new EncryptedShare(bankId, holder, ciphertext));
     }
+    phase = Phase.AWAITING_SHARES;
+    return new ShareKeys(header(Stage.SHARE_KEYS), ciphertexts);
+  }
 
-    /** Bonawitz round 4: "verify that at least t signatures from U_4 on U_3 are valid". */
-    private void checkConsistencySignatures(UnmaskingRequest request) throws ProtocolViolationException {
-        if (signedSurvivors == null) {
-            throw abort(RoundParameters.COORDINATOR_ID, "unmasking before bank '" + bankId + "' signed the survivor set");
+  /**
+   * Stage 3 (Bonawitz round 2): decrypt the shares peers sent, then
+   * y_u = x_u + PRG(b_u) + sum_{v in U2, v > u} PRG(s_uv) - sum_{v in U2, v < u} PRG(s_uv) mod 2^k.
+   */
+  private MaskedInput maskedInput(ForwardedShares forwarded) throws ProtocolViolationException,
+      GeneralSecurityException {
+    Map<String, SecretBytes[]> received = new LinkedHashMap<>();
+    for (EncryptedShare share : forwarded.shares()) {
+      String sender = share.senderId();
+      if (!share.recipientId().equals(bankId)) {
+        throw abort(RoundParameters.COORDINATOR_ID, "forwarded share from '" + sender + "' is addressed to '"
+            + share.recipientId() + "', not to bank '" + bankId + "' (wrong recipient)");
+      }
+      if (sender.equals(bankId) || !verifiedKeys.containsKey(sender)) {
+        throw abort(RoundParameters.COORDINATOR_ID, "forwarded share claims sender '" + sender
+            + "', which is not a verified peer of bank '" + bankId + "'");
+      }
+      if (received.containsKey(sender)) {
+        throw abort(RoundParameters.COORDINATOR_ID, "two forwarded shares from '" + sender + "'");
+      }
+      SecretBytes key = shareKey(sender, bankId, verifiedKeys.get(sender).encryptionPublicKey());
+      SecretBytes plaintext;
+      try {
+        plaintext = ShareCipher.decrypt(key, ContextEncoding.shareAssociatedData(parameters.jobId(),
+            parameters.round(), sender, bankId), share.ciphertext());
+      } catch (GeneralSecurityException e) {
+        throw abort(sender, "share ciphertext from bank '" + sender + "' to bank '" + bankId
+            + "' fails AES-GCM authentication (tampered, replayed or misdirected)", e);
+      } finally {
+        key.destroy();
+      }
+      byte[] raw = plaintext.toByteArray();
+      plaintext.destroy();
+      try {
+        if (raw.length != 2 * ShamirSharing.SHARE_BYTES) {
+          throw abort(sender, "decrypted share from bank '" + sender + "' is " + raw.length
+              + " bytes; expected " + 2 * ShamirSharing.SHARE_BYTES);
         }
-        Set<String> signers = new HashSet<>();
-        for (SurvivorSignature signature : request.signatures()) {
-            if (!signedSurvivors.contains(signature.bankId()) || !signers.add(signature.bankId())) {
-                throw abort(RoundParameters.COORDINATOR_ID, "consistency signature of '" + signature.bankId()
-                        + "' is duplicated or not from a survivor");
-            }
-            try {
-                verifier.verify(signature.bankId(), ContextEncoding.survivorSet(parameters.jobId(), parameters.round(),
-                        signature.bankId(), signedSurvivors), signature.signature());
-            } catch (GeneralSecurityException e) {
-                throw abort(signature.bankId(), "consistency signature of bank '" + signature.bankId()
-                        + "' over the survivor set does not verify: " + e.getMessage(), e);
-            }
+        received.put(sender, new SecretBytes[] {
+          ShamirSharing.decodeShareValue(Arrays.copyOfRange(raw, 0, ShamirSharing.SHARE_BYTES)),
+          ShamirSharing.decodeShareValue(Arrays.copyOfRange(raw, ShamirSharing.SHARE_BYTES, raw.length))});
+      } catch (IllegalArgumentException e) {
+        throw abort(sender, "decrypted share from bank '" + sender + "' is invalid: " + e.getMessage(), e);
+      } finally {
+        Arrays.fill(raw, (byte) 0);
+      }
+    }
+    if (received.size() + 1 < parameters.threshold()) {
+      throw abort(RoundParameters.COORDINATOR_ID, "only " + (received.size() + 1) + " banks of the neighbourhood of '"
+          + bankId + "' completed share-keys; threshold is " + parameters.threshold());
+    }
+    heldShares.putAll(received);
+
+    int[] masked = input.clone();
+    input = null;
+    MaskExpander expander = new MaskExpander();
+    expander.addMask(selfMaskSeed, masked);
+    selfMaskSeed.destroy();
+    int ownIndex = parameters.shareIndexOf(bankId);
+    SecretBytes maskingScalar = maskingKeys.privateScalar();
+    for (String peer : received.keySet()) {
+      SecretBytes seed = pairwiseMaskSeed(parameters, maskingScalar, bankId, peer,
+          verifiedKeys.get(peer).maskingPublicKey(), roundSalt);
+      if (ownIndex < parameters.shareIndexOf(peer)) {
+        expander.addMask(seed, masked);
+      } else {
+        expander.subtractMask(seed, masked);
+      }
+      seed.destroy();
+    }
+    maskingScalar.destroy();
+    int ringMask = parameters.ringMask();
+    if (ringMask != -1) {
+      for (int i = 0; i < masked.length; i++) {
+        masked[i] &= ringMask;
+      }
+    }
+    phase = parameters.consistencyCheck() ? Phase.AWAITING_CONSISTENCY_REQUEST : Phase.AWAITING_UNMASKING_REQUEST;
+    return new MaskedInput(header(Stage.MASKED_INPUT), parameters.ringBits(), masked);
+  }
+
+  /** Stage 4, optional (Bonawitz round 3): sign the survivor set so all banks see the same one. */
+  private ConsistencySignature signSurvivors(ConsistencyRequest request) throws ProtocolViolationException,
+      GeneralSecurityException {
+    checkSurvivors(request.survivors());
+    signedSurvivors = request.survivors();
+    byte[] signature = signer.sign(ContextEncoding.survivorSet(parameters.jobId(), parameters.round(), bankId,
+        signedSurvivors));
+    phase = Phase.AWAITING_UNMASKING_REQUEST;
+    return new ConsistencySignature(header(Stage.CONSISTENCY_CHECK), signature);
+  }
+
+  /**
+   * Stage 5 (Bonawitz round 4): reveal b-shares of survivors and s^SK-shares of dropped banks, never
+   * both for one bank, never an s^SK-share of this bank itself.
+   */
+  private UnmaskingResponse unmask(UnmaskingRequest request) throws ProtocolViolationException {
+    Set<String> survivors = new HashSet<>(request.survivors());
+    Set<String> dropped = new LinkedHashSet<>();
+    for (String bank : request.dropped()) {
+      if (survivors.contains(bank)) {
+        throw abort(RoundParameters.COORDINATOR_ID, "unmasking request asks bank '" + bankId
+            + "' for both the self-mask share and the masking-key share of bank '" + bank + "'");
+      }
+      if (bank.equals(bankId)) {
+        throw abort(RoundParameters.COORDINATOR_ID, "unmasking request lists bank '" + bankId
+            + "' itself as dropped, which would reveal its masking key");
+      }
+      if (!parameters.bankIds().contains(bank) || !dropped.add(bank)) {
+        throw abort(RoundParameters.COORDINATOR_ID, "dropped list names '" + bank
+            + "' twice or outside the roster");
+      }
+    }
+    checkSurvivors(request.survivors());
+    if (parameters.consistencyCheck()) {
+      checkConsistencySignatures(request);
+    } else if (!request.signatures().isEmpty()) {
+      throw abort(RoundParameters.COORDINATOR_ID, "unmasking request carries consistency signatures but the round "
+          + "has no consistency check");
+    }
+    List<RevealedShare> revealed = new ArrayList<>();
+    for (Map.Entry<String, SecretBytes[]> held : heldShares.entrySet()) {
+      String owner = held.getKey();
+      if (survivors.contains(owner)) {
+        revealed.add(new RevealedShare(owner, ShareKind.SELF_MASK_SEED, held.getValue()[0].toByteArray()));
+      } else if (dropped.contains(owner)) {
+        revealed.add(new RevealedShare(owner, ShareKind.MASKING_KEY, held.getValue()[1].toByteArray()));
+      }
+    }
+    wipeSecrets();
+    phase = Phase.FINISHED;
+    return new UnmaskingResponse(header(Stage.UNMASKING), revealed);
+  }
+
+  /** The survivor set must contain this bank and enough of its neighbourhood, all of which shared keys. */
+  private void checkSurvivors(List<String> survivors) throws ProtocolViolationException {
+    Set<String> distinct = new HashSet<>();
+    int heldSurvivors = 0;
+    for (String bank : survivors) {
+      if (!parameters.bankIds().contains(bank) || !distinct.add(bank)) {
+        throw abort(RoundParameters.COORDINATOR_ID, "survivor list names '" + bank
+            + "' twice or outside the roster");
+      }
+      if (verifiedKeys.containsKey(bank)) {
+        if (!heldShares.containsKey(bank)) {
+          throw abort(RoundParameters.COORDINATOR_ID, "survivor list names '" + bank + "', which never "
+              + "completed share-keys with bank '" + bankId + "'");
         }
-        if (signers.size() < parameters.threshold()) {
-            throw abort(RoundParameters.COORDINATOR_ID, "only " + signers.size()
-                    + " consistency signatures; threshold is " + parameters.threshold());
-        }
+        heldSurvivors++;
+      }
     }
+    if (!distinct.contains(bankId)) {
+      throw abort(RoundParameters.COORDINATOR_ID, "survivor list omits bank '" + bankId
+          + "' although it sent its masked input");
+    }
+    if (parameters.consistencyCheck() && signedSurvivors != null && !signedSurvivors.equals(survivors)) {
+      throw abort(RoundParameters.COORDINATOR_ID, "survivor list differs from the one bank '" + bankId
+          + "' signed in the consistency check");
+    }
+    if (heldSurvivors < parameters.threshold()) {
+      throw abort(RoundParameters.COORDINATOR_ID, "only " + heldSurvivors + " survivors in the neighbourhood of '"
+          + bankId + "'; threshold is " + parameters.threshold());
+    }
+  }
 
-    /** Directional AES-GCM key for shares sender -> recipient: HKDF(X25519(c_u^SK, c_v^PK)). */
-    private SecretBytes shareKey(String senderId, String recipientId, byte[] peerEncryptionKey)
-            throws GeneralSecurityException {
-        SecretBytes shared = encryptionKeys.agree(peerEncryptionKey);
-        try {
-            return KeyDerivation.hkdfSha256(shared, roundSalt, ContextEncoding.shareKeyInfo(senderId, recipientId));
-        } finally {
-            shared.destroy();
-        }
+  /** Bonawitz round 4: "verify that at least t signatures from U_4 on U_3 are valid". */
+  private void checkConsistencySignatures(UnmaskingRequest request) throws ProtocolViolationException {
+    if (signedSurvivors == null) {
+      throw abort(RoundParameters.COORDINATOR_ID, "unmasking before bank '" + bankId + "' signed the survivor set");
     }
+    Set<String> signers = new HashSet<>();
+    for (SurvivorSignature signature : request.signatures()) {
+      if (!signedSurvivors.contains(signature.bankId()) || !signers.add(signature.bankId())) {
+        throw abort(RoundParameters.COORDINATOR_ID, "consistency signature of '" + signature.bankId()
+            + "' is duplicated or not from a survivor");
+      }
+      try {
+        verifier.verify(signature.bankId(), ContextEncoding.survivorSet(parameters.jobId(), parameters.round(),
+            signature.bankId(), signedSurvivors), signature.signature());
+      } catch (GeneralSecurityException e) {
+        throw abort(signature.bankId(), "consistency signature of bank '" + signature.bankId()
+            + "' over the survivor set does not verify: " + e.getMessage(), e);
+      }
+    }
+    if (signers.size() < parameters.threshold()) {
+      throw abort(RoundParameters.COORDINATOR_ID, "only " + signers.size()
+          + " consistency signatures; threshold is " + parameters.threshold());
+    }
+  }
 
-    /**
-     * s_uv = HKDF(X25519(s_u^SK, s_v^PK)), the same at u, at v and at the server after it reconstructs
-     * a dropped bank's s^SK (Bonawitz et al. 2017, section 4).
-     */
-    static SecretBytes pairwiseMaskSeed(RoundParameters parameters, SecretBytes ownMaskingScalar, String ownId,
-                                        String peerId, byte[] peerMaskingKey, byte[] roundSalt)
-            throws GeneralSecurityException {
-        SecretBytes shared = X25519KeyPair.agree(ownMaskingScalar, peerMaskingKey);
-        boolean ownFirst = parameters.shareIndexOf(ownId) < parameters.shareIndexOf(peerId);
-        try {
-            return KeyDerivation.hkdfSha256(shared, roundSalt,
-                    ownFirst ? ContextEncoding.pairwiseMaskInfo(ownId, peerId) : ContextEncoding.pairwiseMaskInfo(peerId, ownId));
-        } finally {
-            shared.destroy();
-        }
+  /** Directional AES-GCM key for shares sender -> recipient: HKDF(X25519(c_u^SK, c_v^PK)). */
+  private SecretBytes shareKey(String senderId, String recipientId, byte[] peerEncryptionKey)
+      throws GeneralSecurityException {
+    SecretBytes shared = encryptionKeys.agree(peerEncryptionKey);
+    try {
+      return KeyDerivation.hkdfSha256(shared, roundSalt, ContextEncoding.shareKeyInfo(senderId, recipientId));
+    } finally {
+      shared.destroy();
     }
+  }
 
-    private SecretBytes randomSeed() {
-        byte[] seed = new byte[KeyDerivation.KEY_BYTES];
-        random.nextBytes(seed);
-        SecretBytes wrapped = SecretBytes.copyOf(seed);
-        Arrays.fill(seed, (byte) 0);
-        return wrapped;
+  /**
+   * s_uv = HKDF(X25519(s_u^SK, s_v^PK)), the same at u, at v and at the server after it reconstructs
+   * a dropped bank's s^SK (Bonawitz et al. 2017, section 4).
+   */
+  static SecretBytes pairwiseMaskSeed(RoundParameters parameters, SecretBytes ownMaskingScalar, String ownId,
+                    String peerId, byte[] peerMaskingKey, byte[] roundSalt)
+      throws GeneralSecurityException {
+    SecretBytes shared = X25519KeyPair.agree(ownMaskingScalar, peerMaskingKey);
+    boolean ownFirst = parameters.shareIndexOf(ownId) < parameters.shareIndexOf(peerId);
+    try {
+      return KeyDerivation.hkdfSha256(shared, roundSalt,
+          ownFirst ? ContextEncoding.pairwiseMaskInfo(ownId, peerId) : ContextEncoding.pairwiseMaskInfo(peerId, ownId));
+    } finally {
+      shared.destroy();
     }
+  }
 
-    private MessageHeader header(Stage stage) {
-        return new MessageHeader(parameters.jobId(), parameters.round(), stage, bankId, RoundParameters.COORDINATOR_ID);
-    }
+  private SecretBytes randomSeed() {
+    byte[] seed = new byte[KeyDerivation.KEY_BYTES];
+    random.nextBytes(seed);
+    SecretBytes wrapped = SecretBytes.copyOf(seed);
+    Arrays.fill(seed, (byte) 0);
+    return wrapped;
+  }
 
-    private Stage expectedStage() {
-        return switch (phase) {
-            case CREATED -> Stage.ADVERTISE_KEYS;
-            case AWAITING_ROSTER -> Stage.SHARE_KEYS;
-            case AWAITING_SHARES -> Stage.MASKED_INPUT;
-            case AWAITING_CONSISTENCY_REQUEST -> Stage.CONSISTENCY_CHECK;
-            case AWAITING_UNMASKING_REQUEST, FINISHED, ABORTED -> Stage.UNMASKING;
-        };
-    }
+  private MessageHeader header(Stage stage) {
+    return new MessageHeader(parameters.jobId(), parameters.round(), stage, bankId, RoundParameters.COORDINATOR_ID);
+  }
 
-    private ProtocolViolationException abort(String offender, String reason) {
-        return abort(offender, reason, null);
-    }
+  private Stage expectedStage() {
+    return switch (phase) {
+      case CREATED -> Stage.ADVERTISE_KEYS;
+      case AWAITING_ROSTER -> Stage.SHARE_KEYS;
+      case AWAITING_SHARES -> Stage.MASKED_INPUT;
+      case AWAITING_CONSISTENCY_REQUEST -> Stage.CONSISTENCY_CHECK;
+      case AWAITING_UNMASKING_REQUEST, FINISHED, ABORTED -> Stage.UNMASKING;
+    };
+  }
 
-    private ProtocolViolationException abort(String offender, String reason, Throwable cause) {
-        ProtocolViolationException exception = new ProtocolViolationException(offender, expectedStage(),
-                reason + "; bank '" + bankId + "' aborts round " + parameters.round(), cause);
-        abortReason = exception.getMessage();
-        phase = Phase.ABORTED;
-        wipeSecrets();
-        return exception;
-    }
+  private ProtocolViolationException abort(String offender, String reason) {
+    return abort(offender, reason, null);
+  }
 
-    private void wipeSecrets() {
-        heldShares.values().forEach(pair -> {
-            pair[0].destroy();
-            pair[1].destroy();
-        });
-        heldShares.clear();
-        if (selfMaskSeed != null) {
-            selfMaskSeed.destroy();
-        }
-        input = null;
-    }
+  private ProtocolViolationException abort(String offender, String reason, Throwable cause) {
+    ProtocolViolationException exception = new ProtocolViolationException(offender, expectedStage(),
+        reason + "; bank '" + bankId + "' aborts round " + parameters.round(), cause);
+    abortReason = exception.getMessage();
+    phase = Phase.ABORTED;
+    wipeSecrets();
+    return exception;
+  }
 
-    @Override
-    public String toString() {
-        return "SecAggClient[" + bankId + ", job " + parameters.jobId() + ", round " + parameters.round() + ", "
-                + phase + "]";
+  private void wipeSecrets() {
+    heldShares.values().forEach(pair -> {
+      pair[0].destroy();
+      pair[1].destroy();
+    });
+    heldShares.clear();
+    if (selfMaskSeed != null) {
+      selfMaskSeed.destroy();
     }
+    input = null;
+  }
+
+  @Override
+  public String toString() {
+    return "SecAggClient[" + bankId + ", job " + parameters.jobId() + ", round " + parameters.round() + ", "
+        + phase + "]";
+  }
 }

@@ -51,582 +51,582 @@ import java.util.Set;
  * dropped bank, and the sum.
  */
 public final class SecAggServer {
-    private enum Status { RUNNING, COMPLETED, ABORTED }
+  private enum Status { RUNNING, COMPLETED, ABORTED }
 
-    private final RoundParameters parameters;
-    private final PeerKeyVerifier verifier;
-    private final NeighbourGraph graph;
-    private final byte[] roundSalt;
+  private final RoundParameters parameters;
+  private final PeerKeyVerifier verifier;
+  private final NeighbourGraph graph;
+  private final byte[] roundSalt;
 
-    private Stage stage = Stage.ADVERTISE_KEYS;
-    private Status status = Status.RUNNING;
-    private final Map<String, String> refusals = new LinkedHashMap<>();
+  private Stage stage = Stage.ADVERTISE_KEYS;
+  private Status status = Status.RUNNING;
+  private final Map<String, String> refusals = new LinkedHashMap<>();
 
-    private final Map<String, SignedPublicKeys> advertised = new LinkedHashMap<>();
-    private final Map<String, ShareKeys> sharesBySender = new LinkedHashMap<>();
-    private final Set<String> maskedInputSenders = new LinkedHashSet<>();
-    private int[] maskedSum;
-    private final Map<String, byte[]> consistencySignatures = new LinkedHashMap<>();
-    private final Map<String, UnmaskingResponse> unmaskingResponses = new LinkedHashMap<>();
+  private final Map<String, SignedPublicKeys> advertised = new LinkedHashMap<>();
+  private final Map<String, ShareKeys> sharesBySender = new LinkedHashMap<>();
+  private final Set<String> maskedInputSenders = new LinkedHashSet<>();
+  private int[] maskedSum;
+  private final Map<String, byte[]> consistencySignatures = new LinkedHashMap<>();
+  private final Map<String, UnmaskingResponse> unmaskingResponses = new LinkedHashMap<>();
 
-    /** U1, U2, U3 and U4 of Bonawitz et al. 2017, frozen when their stage closes. */
-    private Set<String> keyAdvertisers = Set.of();
-    private Set<String> shareSenders = Set.of();
-    private List<String> survivors = List.of();
-    private List<String> droppedAfterSharing = List.of();
-    private Set<String> unmaskingRecipients = Set.of();
+  /** U1, U2, U3 and U4 of Bonawitz et al. 2017, frozen when their stage closes. */
+  private Set<String> keyAdvertisers = Set.of();
+  private Set<String> shareSenders = Set.of();
+  private List<String> survivors = List.of();
+  private List<String> droppedAfterSharing = List.of();
+  private Set<String> unmaskingRecipients = Set.of();
 
-    private SecAggServer(RoundParameters parameters, PeerKeyVerifier verifier) {
-        this.parameters = parameters;
-        this.verifier = verifier;
-        this.graph = NeighbourGraph.forRound(parameters);
-        this.roundSalt = ContextEncoding.roundSalt(parameters.jobId(), parameters.round());
+  private SecAggServer(RoundParameters parameters, PeerKeyVerifier verifier) {
+    this.parameters = parameters;
+    this.verifier = verifier;
+    this.graph = NeighbourGraph.forRound(parameters);
+    this.roundSalt = ContextEncoding.roundSalt(parameters.jobId(), parameters.round());
+  }
+
+  /**
+   * @param parameters the round, identical to the banks'
+   * @param verifier checks banks' identity signatures on their advertised keys and consistency signatures
+   */
+  public static SecAggServer create(RoundParameters parameters, PeerKeyVerifier verifier) {
+    return new SecAggServer(java.util.Objects.requireNonNull(parameters, "parameters"),
+        java.util.Objects.requireNonNull(verifier, "verifier"));
+  }
+
+  /** The stage currently being collected. */
+  public Stage stage() {
+    return stage;
+  }
+
+  public boolean isRunning() {
+    return status == Status.RUNNING;
+  }
+
+  /** Banks refused so far, with the reason, in refusal order. */
+  public Map<String, String> refusals() {
+    return Map.copyOf(refusals);
+  }
+
+  /**
+   * Decodes and accepts a message received from the bank the transport authenticated (mTLS): the
+   * header's sender must be that bank.
+   */
+  public void acceptEncoded(String authenticatedBankId, byte[] encoded) throws ProtocolViolationException {
+    SecAggMessage message;
+    try {
+      message = SecAggCodec.decode(encoded);
+    } catch (MalformedMessageException e) {
+      throw refuse(authenticatedBankId, "malformed message: " + e.getMessage());
     }
-
-    /**
-     * @param parameters the round, identical to the banks'
-     * @param verifier checks banks' identity signatures on their advertised keys and consistency signatures
-     */
-    public static SecAggServer create(RoundParameters parameters, PeerKeyVerifier verifier) {
-        return new SecAggServer(java.util.Objects.requireNonNull(parameters, "parameters"),
-                java.util.Objects.requireNonNull(verifier, "verifier"));
+    if (!message.header().senderId().equals(authenticatedBankId)) {
+      throw refuse(authenticatedBankId, "header names sender '" + message.header().senderId()
+          + "' but the connection belongs to bank '" + authenticatedBankId + "'");
     }
+    accept(message);
+  }
 
-    /** The stage currently being collected. */
-    public Stage stage() {
-        return stage;
+  /** Accepts one bank message for the current stage, or refuses it and drops the sender. */
+  public void accept(SecAggMessage message) throws ProtocolViolationException {
+    MessageHeader header = message.header();
+    String sender = header.senderId();
+    if (!parameters.bankIds().contains(sender)) {
+      throw new ProtocolViolationException(sender, stage, "sender '" + sender + "' is not in the roster of job '"
+          + parameters.jobId() + "' round " + parameters.round());
     }
+    if (status != Status.RUNNING) {
+      throw new ProtocolViolationException(sender, stage, "the round is already " + status.name().toLowerCase());
+    }
+    if (refusals.containsKey(sender)) {
+      throw new ProtocolViolationException(sender, stage, "bank was already refused earlier in this round: "
+          + refusals.get(sender));
+    }
+    if (!header.jobId().equals(parameters.jobId())) {
+      throw refuse(sender, "jobId '" + header.jobId() + "' but this round belongs to job '" + parameters.jobId() + "'");
+    }
+    if (header.round() != parameters.round()) {
+      throw refuse(sender, "round " + header.round() + " but this is round " + parameters.round()
+          + " (replayed or stale message)");
+    }
+    if (!header.recipientId().equals(RoundParameters.COORDINATOR_ID)) {
+      throw refuse(sender, "recipient '" + header.recipientId() + "' but banks send stage messages to '"
+          + RoundParameters.COORDINATOR_ID + "'");
+    }
+    if (header.stage() != stage) {
+      throw refuse(sender, (message instanceof AdvertiseKeys ? "re-advertised keys" : "message")
+          + " for stage " + header.stage() + " while the round is at stage " + stage + " (out of order)");
+    }
+    if (message instanceof AdvertiseKeys m) {
+      acceptKeys(m);
+    } else if (message instanceof ShareKeys m) {
+      acceptShares(m);
+    } else if (message instanceof MaskedInput m) {
+      acceptMaskedInput(m);
+    } else if (message instanceof ConsistencySignature m) {
+      acceptConsistencySignature(m);
+    } else if (message instanceof UnmaskingResponse m) {
+      acceptUnmaskingResponse(m);
+    } else {
+      throw refuse(sender, message.getClass().getSimpleName() + " is a coordinator message; banks may not send it");
+    }
+  }
 
-    public boolean isRunning() {
-        return status == Status.RUNNING;
+  private void acceptKeys(AdvertiseKeys message) throws ProtocolViolationException {
+    String sender = message.header().senderId();
+    SignedPublicKeys keys = message.toSignedKeys();
+    SignedPublicKeys earlier = advertised.get(sender);
+    if (earlier != null) {
+      throw refuse(sender, earlier.sameContentAs(keys) ? "duplicate advertise-keys message"
+          : "re-advertised different keys mid-round");
     }
+    if (keys.encryptionPublicKey().length != X25519KeyPair.KEY_BYTES
+        || keys.maskingPublicKey().length != X25519KeyPair.KEY_BYTES) {
+      throw refuse(sender, "public keys must be " + X25519KeyPair.KEY_BYTES + " bytes, got "
+          + keys.encryptionPublicKey().length + " and " + keys.maskingPublicKey().length);
+    }
+    if (Arrays.equals(keys.encryptionPublicKey(), keys.maskingPublicKey())) {
+      throw refuse(sender, "encryption and masking public keys are identical");
+    }
+    for (SignedPublicKeys other : advertised.values()) {
+      for (byte[] key : List.of(keys.encryptionPublicKey(), keys.maskingPublicKey())) {
+        if (Arrays.equals(key, other.encryptionPublicKey()) || Arrays.equals(key, other.maskingPublicKey())) {
+          throw refuse(sender, "duplicate public key: already advertised by bank '" + other.bankId() + "'");
+        }
+      }
+    }
+    try {
+      verifier.verify(sender, ContextEncoding.advertisedKeys(parameters.jobId(), parameters.round(), sender,
+          keys.encryptionPublicKey(), keys.maskingPublicKey()), keys.signature());
+    } catch (GeneralSecurityException e) {
+      throw refuse(sender, "identity signature over the advertised keys does not verify: " + e.getMessage());
+    }
+    advertised.put(sender, keys);
+  }
 
-    /** Banks refused so far, with the reason, in refusal order. */
-    public Map<String, String> refusals() {
-        return Map.copyOf(refusals);
+  private void acceptShares(ShareKeys message) throws ProtocolViolationException {
+    String sender = message.header().senderId();
+    requireEligible(sender, keyAdvertisers, Stage.ADVERTISE_KEYS);
+    if (sharesBySender.containsKey(sender)) {
+      throw refuse(sender, "duplicate share-keys message");
     }
+    Set<String> expected = new LinkedHashSet<>(graph.shareHoldersOf(sender));
+    expected.retainAll(keyAdvertisers);
+    expected.remove(sender);
+    Set<String> seen = new HashSet<>();
+    for (EncryptedShare share : message.shares()) {
+      if (!share.senderId().equals(sender)) {
+        throw refuse(sender, "share claims sender '" + share.senderId() + "'");
+      }
+      if (!expected.contains(share.recipientId())) {
+        throw refuse(sender, "share for recipient '" + share.recipientId()
+            + "', which is not a key-advertising neighbour of the sender (wrong recipient)");
+      }
+      if (!seen.add(share.recipientId())) {
+        throw refuse(sender, "two shares for recipient '" + share.recipientId() + "'");
+      }
+      int length = share.ciphertext().length;
+      if (length < SecAggCodec.MIN_CIPHERTEXT_BYTES || length > SecAggCodec.MAX_CIPHERTEXT_BYTES) {
+        throw refuse(sender, "ciphertext for '" + share.recipientId() + "' is " + length + " bytes; expected "
+            + SecAggCodec.MIN_CIPHERTEXT_BYTES + " to " + SecAggCodec.MAX_CIPHERTEXT_BYTES);
+      }
+    }
+    requireAll(sender, expected, seen, "no share for recipients ");
+    sharesBySender.put(sender, message);
+  }
 
-    /**
-     * Decodes and accepts a message received from the bank the transport authenticated (mTLS): the
-     * header's sender must be that bank.
-     */
-    public void acceptEncoded(String authenticatedBankId, byte[] encoded) throws ProtocolViolationException {
-        SecAggMessage message;
-        try {
-            message = SecAggCodec.decode(encoded);
-        } catch (MalformedMessageException e) {
-            throw refuse(authenticatedBankId, "malformed message: " + e.getMessage());
-        }
-        if (!message.header().senderId().equals(authenticatedBankId)) {
-            throw refuse(authenticatedBankId, "header names sender '" + message.header().senderId()
-                    + "' but the connection belongs to bank '" + authenticatedBankId + "'");
-        }
-        accept(message);
+  private void acceptMaskedInput(MaskedInput message) throws ProtocolViolationException {
+    String sender = message.header().senderId();
+    requireEligible(sender, shareSenders, Stage.SHARE_KEYS);
+    if (maskedInputSenders.contains(sender)) {
+      throw refuse(sender, "duplicate masked-input message");
     }
+    if (message.ringBits() != parameters.ringBits()) {
+      throw refuse(sender, "ringBits " + message.ringBits() + " but the round uses " + parameters.ringBits());
+    }
+    int[] values = message.values();
+    if (values.length != parameters.dimension()) {
+      throw refuse(sender, "vector length " + values.length + " but the round's dimension is " + parameters.dimension());
+    }
+    int outside = parameters.ringMask() == -1 ? -1 : firstOutsideRing(values);
+    if (outside >= 0) {
+      throw refuse(sender, "values[" + outside + "] = " + Integer.toUnsignedString(values[outside])
+          + " is outside the ring Z_2^" + parameters.ringBits());
+    }
+    // Summing on arrival keeps the coordinator's memory at one vector, whatever the number of banks.
+    if (maskedSum == null) {
+      maskedSum = new int[parameters.dimension()];
+    }
+    for (int i = 0; i < values.length; i++) {
+      maskedSum[i] += values[i];
+    }
+    maskedInputSenders.add(sender);
+  }
 
-    /** Accepts one bank message for the current stage, or refuses it and drops the sender. */
-    public void accept(SecAggMessage message) throws ProtocolViolationException {
-        MessageHeader header = message.header();
-        String sender = header.senderId();
-        if (!parameters.bankIds().contains(sender)) {
-            throw new ProtocolViolationException(sender, stage, "sender '" + sender + "' is not in the roster of job '"
-                    + parameters.jobId() + "' round " + parameters.round());
-        }
-        if (status != Status.RUNNING) {
-            throw new ProtocolViolationException(sender, stage, "the round is already " + status.name().toLowerCase());
-        }
-        if (refusals.containsKey(sender)) {
-            throw new ProtocolViolationException(sender, stage, "bank was already refused earlier in this round: "
-                    + refusals.get(sender));
-        }
-        if (!header.jobId().equals(parameters.jobId())) {
-            throw refuse(sender, "jobId '" + header.jobId() + "' but this round belongs to job '" + parameters.jobId() + "'");
-        }
-        if (header.round() != parameters.round()) {
-            throw refuse(sender, "round " + header.round() + " but this is round " + parameters.round()
-                    + " (replayed or stale message)");
-        }
-        if (!header.recipientId().equals(RoundParameters.COORDINATOR_ID)) {
-            throw refuse(sender, "recipient '" + header.recipientId() + "' but banks send stage messages to '"
-                    + RoundParameters.COORDINATOR_ID + "'");
-        }
-        if (header.stage() != stage) {
-            throw refuse(sender, (message instanceof AdvertiseKeys ? "re-advertised keys" : "message")
-                    + " for stage " + header.stage() + " while the round is at stage " + stage + " (out of order)");
-        }
-        if (message instanceof AdvertiseKeys m) {
-            acceptKeys(m);
-        } else if (message instanceof ShareKeys m) {
-            acceptShares(m);
-        } else if (message instanceof MaskedInput m) {
-            acceptMaskedInput(m);
-        } else if (message instanceof ConsistencySignature m) {
-            acceptConsistencySignature(m);
-        } else if (message instanceof UnmaskingResponse m) {
-            acceptUnmaskingResponse(m);
-        } else {
-            throw refuse(sender, message.getClass().getSimpleName() + " is a coordinator message; banks may not send it");
-        }
+  private int firstOutsideRing(int[] values) {
+    int outsideBits = ~parameters.ringMask();
+    for (int i = 0; i < values.length; i++) {
+      if ((values[i] & outsideBits) != 0) {
+        return i;
+      }
     }
+    return -1;
+  }
 
-    private void acceptKeys(AdvertiseKeys message) throws ProtocolViolationException {
-        String sender = message.header().senderId();
-        SignedPublicKeys keys = message.toSignedKeys();
-        SignedPublicKeys earlier = advertised.get(sender);
-        if (earlier != null) {
-            throw refuse(sender, earlier.sameContentAs(keys) ? "duplicate advertise-keys message"
-                    : "re-advertised different keys mid-round");
-        }
-        if (keys.encryptionPublicKey().length != X25519KeyPair.KEY_BYTES
-                || keys.maskingPublicKey().length != X25519KeyPair.KEY_BYTES) {
-            throw refuse(sender, "public keys must be " + X25519KeyPair.KEY_BYTES + " bytes, got "
-                    + keys.encryptionPublicKey().length + " and " + keys.maskingPublicKey().length);
-        }
-        if (Arrays.equals(keys.encryptionPublicKey(), keys.maskingPublicKey())) {
-            throw refuse(sender, "encryption and masking public keys are identical");
-        }
-        for (SignedPublicKeys other : advertised.values()) {
-            for (byte[] key : List.of(keys.encryptionPublicKey(), keys.maskingPublicKey())) {
-                if (Arrays.equals(key, other.encryptionPublicKey()) || Arrays.equals(key, other.maskingPublicKey())) {
-                    throw refuse(sender, "duplicate public key: already advertised by bank '" + other.bankId() + "'");
-                }
-            }
-        }
-        try {
-            verifier.verify(sender, ContextEncoding.advertisedKeys(parameters.jobId(), parameters.round(), sender,
-                    keys.encryptionPublicKey(), keys.maskingPublicKey()), keys.signature());
-        } catch (GeneralSecurityException e) {
-            throw refuse(sender, "identity signature over the advertised keys does not verify: " + e.getMessage());
-        }
-        advertised.put(sender, keys);
+  private void acceptConsistencySignature(ConsistencySignature message) throws ProtocolViolationException {
+    String sender = message.header().senderId();
+    requireEligible(sender, unmaskingCandidates(), Stage.MASKED_INPUT);
+    if (consistencySignatures.containsKey(sender)) {
+      throw refuse(sender, "duplicate consistency-check message");
     }
+    try {
+      verifier.verify(sender, ContextEncoding.survivorSet(parameters.jobId(), parameters.round(), sender, survivors),
+          message.signature());
+    } catch (GeneralSecurityException e) {
+      throw refuse(sender, "consistency signature over the survivor set does not verify: " + e.getMessage());
+    }
+    consistencySignatures.put(sender, message.signature());
+  }
 
-    private void acceptShares(ShareKeys message) throws ProtocolViolationException {
-        String sender = message.header().senderId();
-        requireEligible(sender, keyAdvertisers, Stage.ADVERTISE_KEYS);
-        if (sharesBySender.containsKey(sender)) {
-            throw refuse(sender, "duplicate share-keys message");
-        }
-        Set<String> expected = new LinkedHashSet<>(graph.shareHoldersOf(sender));
-        expected.retainAll(keyAdvertisers);
-        expected.remove(sender);
-        Set<String> seen = new HashSet<>();
-        for (EncryptedShare share : message.shares()) {
-            if (!share.senderId().equals(sender)) {
-                throw refuse(sender, "share claims sender '" + share.senderId() + "'");
-            }
-            if (!expected.contains(share.recipientId())) {
-                throw refuse(sender, "share for recipient '" + share.recipientId()
-                        + "', which is not a key-advertising neighbour of the sender (wrong recipient)");
-            }
-            if (!seen.add(share.recipientId())) {
-                throw refuse(sender, "two shares for recipient '" + share.recipientId() + "'");
-            }
-            int length = share.ciphertext().length;
-            if (length < SecAggCodec.MIN_CIPHERTEXT_BYTES || length > SecAggCodec.MAX_CIPHERTEXT_BYTES) {
-                throw refuse(sender, "ciphertext for '" + share.recipientId() + "' is " + length + " bytes; expected "
-                        + SecAggCodec.MIN_CIPHERTEXT_BYTES + " to " + SecAggCodec.MAX_CIPHERTEXT_BYTES);
-            }
-        }
-        requireAll(sender, expected, seen, "no share for recipients ");
-        sharesBySender.put(sender, message);
+  private void acceptUnmaskingResponse(UnmaskingResponse message) throws ProtocolViolationException {
+    String sender = message.header().senderId();
+    requireEligible(sender, unmaskingRecipients, parameters.consistencyCheck() ? Stage.CONSISTENCY_CHECK
+        : Stage.MASKED_INPUT);
+    if (unmaskingResponses.containsKey(sender)) {
+      throw refuse(sender, "duplicate unmasking message");
     }
+    Map<String, ShareKind> expected = expectedRevelations(sender);
+    Set<String> seen = new HashSet<>();
+    for (RevealedShare share : message.shares()) {
+      ShareKind kind = expected.get(share.ownerId());
+      if (kind == null || !seen.add(share.ownerId())) {
+        throw refuse(sender, "unrequested or repeated share of bank '" + share.ownerId() + "'");
+      }
+      if (kind != share.kind()) {
+        throw refuse(sender, "share of bank '" + share.ownerId() + "' has kind " + share.kind() + ", requested "
+            + kind);
+      }
+      try {
+        ShamirSharing.decodeShareValue(share.value()).destroy();
+      } catch (IllegalArgumentException e) {
+        throw refuse(sender, "share of bank '" + share.ownerId() + "': " + e.getMessage());
+      }
+    }
+    requireAll(sender, expected.keySet(), seen, "missing shares of banks ");
+    unmaskingResponses.put(sender, message);
+  }
 
-    private void acceptMaskedInput(MaskedInput message) throws ProtocolViolationException {
-        String sender = message.header().senderId();
-        requireEligible(sender, shareSenders, Stage.SHARE_KEYS);
-        if (maskedInputSenders.contains(sender)) {
-            throw refuse(sender, "duplicate masked-input message");
-        }
-        if (message.ringBits() != parameters.ringBits()) {
-            throw refuse(sender, "ringBits " + message.ringBits() + " but the round uses " + parameters.ringBits());
-        }
-        int[] values = message.values();
-        if (values.length != parameters.dimension()) {
-            throw refuse(sender, "vector length " + values.length + " but the round's dimension is " + parameters.dimension());
-        }
-        int outside = parameters.ringMask() == -1 ? -1 : firstOutsideRing(values);
-        if (outside >= 0) {
-            throw refuse(sender, "values[" + outside + "] = " + Integer.toUnsignedString(values[outside])
-                    + " is outside the ring Z_2^" + parameters.ringBits());
-        }
-        // Summing on arrival keeps the coordinator's memory at one vector, whatever the number of banks.
-        if (maskedSum == null) {
-            maskedSum = new int[parameters.dimension()];
-        }
-        for (int i = 0; i < values.length; i++) {
-            maskedSum[i] += values[i];
-        }
-        maskedInputSenders.add(sender);
+  private void requireAll(String sender, Set<String> expected, Set<String> seen, String problem)
+      throws ProtocolViolationException {
+    if (!seen.containsAll(expected)) {
+      Set<String> missing = new LinkedHashSet<>(expected);
+      missing.removeAll(seen);
+      throw refuse(sender, problem + missing);
     }
+  }
 
-    private int firstOutsideRing(int[] values) {
-        int outsideBits = ~parameters.ringMask();
-        for (int i = 0; i < values.length; i++) {
-            if ((values[i] & outsideBits) != 0) {
-                return i;
-            }
-        }
-        return -1;
+  /** For each bank whose share {@code holder} holds: which secret the unmasking request asked for. */
+  private Map<String, ShareKind> expectedRevelations(String holder) {
+    Map<String, ShareKind> expected = new LinkedHashMap<>();
+    for (String owner : survivors) {
+      if (holdsShareOf(holder, owner)) {
+        expected.put(owner, ShareKind.SELF_MASK_SEED);
+      }
     }
+    for (String owner : droppedAfterSharing) {
+      if (holdsShareOf(holder, owner)) {
+        expected.put(owner, ShareKind.MASKING_KEY);
+      }
+    }
+    return expected;
+  }
 
-    private void acceptConsistencySignature(ConsistencySignature message) throws ProtocolViolationException {
-        String sender = message.header().senderId();
-        requireEligible(sender, unmaskingCandidates(), Stage.MASKED_INPUT);
-        if (consistencySignatures.containsKey(sender)) {
-            throw refuse(sender, "duplicate consistency-check message");
-        }
-        try {
-            verifier.verify(sender, ContextEncoding.survivorSet(parameters.jobId(), parameters.round(), sender, survivors),
-                    message.signature());
-        } catch (GeneralSecurityException e) {
-            throw refuse(sender, "consistency signature over the survivor set does not verify: " + e.getMessage());
-        }
-        consistencySignatures.put(sender, message.signature());
-    }
+  /** {@code holder} received {@code owner}'s shares: both completed share-keys and are neighbours. */
+  private boolean holdsShareOf(String holder, String owner) {
+    return shareSenders.contains(owner) && shareSenders.contains(holder)
+        && (holder.equals(owner) || graph.areNeighbours(owner, holder));
+  }
 
-    private void acceptUnmaskingResponse(UnmaskingResponse message) throws ProtocolViolationException {
-        String sender = message.header().senderId();
-        requireEligible(sender, unmaskingRecipients, parameters.consistencyCheck() ? Stage.CONSISTENCY_CHECK
-                : Stage.MASKED_INPUT);
-        if (unmaskingResponses.containsKey(sender)) {
-            throw refuse(sender, "duplicate unmasking message");
-        }
-        Map<String, ShareKind> expected = expectedRevelations(sender);
-        Set<String> seen = new HashSet<>();
-        for (RevealedShare share : message.shares()) {
-            ShareKind kind = expected.get(share.ownerId());
-            if (kind == null || !seen.add(share.ownerId())) {
-                throw refuse(sender, "unrequested or repeated share of bank '" + share.ownerId() + "'");
-            }
-            if (kind != share.kind()) {
-                throw refuse(sender, "share of bank '" + share.ownerId() + "' has kind " + share.kind() + ", requested "
-                        + kind);
-            }
-            try {
-                ShamirSharing.decodeShareValue(share.value()).destroy();
-            } catch (IllegalArgumentException e) {
-                throw refuse(sender, "share of bank '" + share.ownerId() + "': " + e.getMessage());
-            }
-        }
-        requireAll(sender, expected.keySet(), seen, "missing shares of banks ");
-        unmaskingResponses.put(sender, message);
+  private void requireEligible(String sender, Set<String> eligible, Stage previous) throws ProtocolViolationException {
+    if (!eligible.contains(sender)) {
+      throw refuse(sender, "bank did not complete stage " + previous + " in time, so it cannot take part in stage "
+          + stage);
     }
+  }
 
-    private void requireAll(String sender, Set<String> expected, Set<String> seen, String problem)
-            throws ProtocolViolationException {
-        if (!seen.containsAll(expected)) {
-            Set<String> missing = new LinkedHashSet<>(expected);
-            missing.removeAll(seen);
-            throw refuse(sender, problem + missing);
-        }
+  /**
+   * Records the refusal, removes the bank from the stage being collected and from later stages, and
+   * returns the exception for the caller to throw.
+   */
+  private ProtocolViolationException refuse(String bankId, String reason) {
+    if (parameters.bankIds().contains(bankId)) {
+      refusals.putIfAbsent(bankId, reason);
+      // Only the collection of the open stage changes: keys and inputs of closed stages are still
+      // needed to unmask the others (a masked input already summed stays in, see class comment).
+      switch (stage) {
+        case ADVERTISE_KEYS -> advertised.remove(bankId);
+        case SHARE_KEYS -> sharesBySender.remove(bankId);
+        case CONSISTENCY_CHECK -> consistencySignatures.remove(bankId);
+        case UNMASKING -> unmaskingResponses.remove(bankId);
+        case MASKED_INPUT -> { }
+      }
     }
+    return new ProtocolViolationException(bankId, stage, reason);
+  }
 
-    /** For each bank whose share {@code holder} holds: which secret the unmasking request asked for. */
-    private Map<String, ShareKind> expectedRevelations(String holder) {
-        Map<String, ShareKind> expected = new LinkedHashMap<>();
-        for (String owner : survivors) {
-            if (holdsShareOf(holder, owner)) {
-                expected.put(owner, ShareKind.SELF_MASK_SEED);
-            }
-        }
-        for (String owner : droppedAfterSharing) {
-            if (holdsShareOf(holder, owner)) {
-                expected.put(owner, ShareKind.MASKING_KEY);
-            }
-        }
-        return expected;
+  /**
+   * Ends the current stage at its deadline and moves on with the banks that answered in time.
+   *
+   * @return the messages to deliver for the next stage, or the result after unmasking, or the abort reason
+   */
+  public ServerTransition closeStage() {
+    if (status != Status.RUNNING) {
+      throw new IllegalStateException("round " + parameters.round() + " of job '" + parameters.jobId()
+          + "' is already " + status.name().toLowerCase());
     }
+    Stage closing = stage;
+    try {
+      return switch (closing) {
+        case ADVERTISE_KEYS -> closeAdvertiseKeys();
+        case SHARE_KEYS -> closeShareKeys();
+        case MASKED_INPUT -> closeMaskedInput();
+        case CONSISTENCY_CHECK -> closeConsistencyCheck();
+        case UNMASKING -> closeUnmasking();
+      };
+    } catch (RoundAbort abort) {
+      status = Status.ABORTED;
+      maskedSum = null;
+      return ServerTransition.aborted(closing, "round " + parameters.round() + " of job '" + parameters.jobId()
+          + "' aborted at stage " + closing + ": " + abort.getMessage());
+    }
+  }
 
-    /** {@code holder} received {@code owner}'s shares: both completed share-keys and are neighbours. */
-    private boolean holdsShareOf(String holder, String owner) {
-        return shareSenders.contains(owner) && shareSenders.contains(holder)
-                && (holder.equals(owner) || graph.areNeighbours(owner, holder));
+  private ServerTransition closeAdvertiseKeys() throws RoundAbort {
+    keyAdvertisers = withEnoughNeighbours(advertised.keySet());
+    requireThreshold(keyAdvertisers, "banks advertised keys");
+    List<SecAggMessage> out = new ArrayList<>();
+    for (String bank : inRosterOrder(keyAdvertisers)) {
+      List<SignedPublicKeys> entries = new ArrayList<>();
+      for (String holder : graph.shareHoldersOf(bank)) {
+        if (keyAdvertisers.contains(holder)) {
+          entries.add(advertised.get(holder));
+        }
+      }
+      out.add(new KeyRoster(header(Stage.SHARE_KEYS, bank), entries));
     }
+    stage = Stage.SHARE_KEYS;
+    return ServerTransition.next(Stage.ADVERTISE_KEYS, out);
+  }
 
-    private void requireEligible(String sender, Set<String> eligible, Stage previous) throws ProtocolViolationException {
-        if (!eligible.contains(sender)) {
-            throw refuse(sender, "bank did not complete stage " + previous + " in time, so it cannot take part in stage "
-                    + stage);
+  private ServerTransition closeShareKeys() throws RoundAbort {
+    shareSenders = withEnoughNeighbours(sharesBySender.keySet());
+    requireThreshold(shareSenders, "banks shared their keys");
+    Map<String, List<EncryptedShare>> inbox = new HashMap<>();
+    for (String sender : inRosterOrder(shareSenders)) {
+      for (EncryptedShare share : sharesBySender.get(sender).shares()) {
+        if (shareSenders.contains(share.recipientId())) {
+          inbox.computeIfAbsent(share.recipientId(), r -> new ArrayList<>()).add(share);
         }
+      }
     }
+    List<SecAggMessage> out = new ArrayList<>();
+    for (String bank : inRosterOrder(shareSenders)) {
+      out.add(new ForwardedShares(header(Stage.MASKED_INPUT, bank), inbox.getOrDefault(bank, List.of())));
+    }
+    sharesBySender.clear();
+    stage = Stage.MASKED_INPUT;
+    return ServerTransition.next(Stage.SHARE_KEYS, out);
+  }
 
-    /**
-     * Records the refusal, removes the bank from the stage being collected and from later stages, and
-     * returns the exception for the caller to throw.
-     */
-    private ProtocolViolationException refuse(String bankId, String reason) {
-        if (parameters.bankIds().contains(bankId)) {
-            refusals.putIfAbsent(bankId, reason);
-            // Only the collection of the open stage changes: keys and inputs of closed stages are still
-            // needed to unmask the others (a masked input already summed stays in, see class comment).
-            switch (stage) {
-                case ADVERTISE_KEYS -> advertised.remove(bankId);
-                case SHARE_KEYS -> sharesBySender.remove(bankId);
-                case CONSISTENCY_CHECK -> consistencySignatures.remove(bankId);
-                case UNMASKING -> unmaskingResponses.remove(bankId);
-                case MASKED_INPUT -> { }
-            }
-        }
-        return new ProtocolViolationException(bankId, stage, reason);
+  private ServerTransition closeMaskedInput() throws RoundAbort {
+    survivors = inRosterOrder(maskedInputSenders);
+    List<String> dropped = new ArrayList<>();
+    for (String bank : inRosterOrder(shareSenders)) {
+      if (!maskedInputSenders.contains(bank)) {
+        dropped.add(bank);
+      }
     }
+    droppedAfterSharing = List.copyOf(dropped);
+    requireThreshold(maskedInputSenders, "banks sent their masked input");
+    Set<String> responders = unmaskingCandidates();
+    requireRecoverable(responders, "banks that can still answer after masked-input");
+    List<SecAggMessage> out = new ArrayList<>();
+    if (parameters.consistencyCheck()) {
+      for (String bank : inRosterOrder(responders)) {
+        out.add(new ConsistencyRequest(header(Stage.CONSISTENCY_CHECK, bank), survivors));
+      }
+      stage = Stage.CONSISTENCY_CHECK;
+    } else {
+      unmaskingRecipients = responders;
+      out.addAll(unmaskingRequests(List.of()));
+      stage = Stage.UNMASKING;
+    }
+    return ServerTransition.next(Stage.MASKED_INPUT, out);
+  }
 
-    /**
-     * Ends the current stage at its deadline and moves on with the banks that answered in time.
-     *
-     * @return the messages to deliver for the next stage, or the result after unmasking, or the abort reason
-     */
-    public ServerTransition closeStage() {
-        if (status != Status.RUNNING) {
-            throw new IllegalStateException("round " + parameters.round() + " of job '" + parameters.jobId()
-                    + "' is already " + status.name().toLowerCase());
-        }
-        Stage closing = stage;
-        try {
-            return switch (closing) {
-                case ADVERTISE_KEYS -> closeAdvertiseKeys();
-                case SHARE_KEYS -> closeShareKeys();
-                case MASKED_INPUT -> closeMaskedInput();
-                case CONSISTENCY_CHECK -> closeConsistencyCheck();
-                case UNMASKING -> closeUnmasking();
-            };
-        } catch (RoundAbort abort) {
-            status = Status.ABORTED;
-            maskedSum = null;
-            return ServerTransition.aborted(closing, "round " + parameters.round() + " of job '" + parameters.jobId()
-                    + "' aborted at stage " + closing + ": " + abort.getMessage());
-        }
+  private ServerTransition closeConsistencyCheck() throws RoundAbort {
+    Set<String> signers = new LinkedHashSet<>(consistencySignatures.keySet());
+    requireThreshold(signers, "banks signed the survivor set");
+    requireRecoverable(signers, "banks that signed the survivor set");
+    unmaskingRecipients = signers;
+    List<SurvivorSignature> signatures = new ArrayList<>();
+    for (String bank : inRosterOrder(signers)) {
+      signatures.add(new SurvivorSignature(bank, consistencySignatures.get(bank)));
     }
+    stage = Stage.UNMASKING;
+    return ServerTransition.next(Stage.CONSISTENCY_CHECK, unmaskingRequests(signatures));
+  }
 
-    private ServerTransition closeAdvertiseKeys() throws RoundAbort {
-        keyAdvertisers = withEnoughNeighbours(advertised.keySet());
-        requireThreshold(keyAdvertisers, "banks advertised keys");
-        List<SecAggMessage> out = new ArrayList<>();
-        for (String bank : inRosterOrder(keyAdvertisers)) {
-            List<SignedPublicKeys> entries = new ArrayList<>();
-            for (String holder : graph.shareHoldersOf(bank)) {
-                if (keyAdvertisers.contains(holder)) {
-                    entries.add(advertised.get(holder));
-                }
-            }
-            out.add(new KeyRoster(header(Stage.SHARE_KEYS, bank), entries));
-        }
-        stage = Stage.SHARE_KEYS;
-        return ServerTransition.next(Stage.ADVERTISE_KEYS, out);
+  private List<SecAggMessage> unmaskingRequests(List<SurvivorSignature> signatures) {
+    List<SecAggMessage> out = new ArrayList<>();
+    for (String bank : inRosterOrder(unmaskingRecipients)) {
+      out.add(new UnmaskingRequest(header(Stage.UNMASKING, bank), survivors, droppedAfterSharing, signatures));
     }
+    return out;
+  }
 
-    private ServerTransition closeShareKeys() throws RoundAbort {
-        shareSenders = withEnoughNeighbours(sharesBySender.keySet());
-        requireThreshold(shareSenders, "banks shared their keys");
-        Map<String, List<EncryptedShare>> inbox = new HashMap<>();
-        for (String sender : inRosterOrder(shareSenders)) {
-            for (EncryptedShare share : sharesBySender.get(sender).shares()) {
-                if (shareSenders.contains(share.recipientId())) {
-                    inbox.computeIfAbsent(share.recipientId(), r -> new ArrayList<>()).add(share);
-                }
-            }
-        }
-        List<SecAggMessage> out = new ArrayList<>();
-        for (String bank : inRosterOrder(shareSenders)) {
-            out.add(new ForwardedShares(header(Stage.MASKED_INPUT, bank), inbox.getOrDefault(bank, List.of())));
-        }
-        sharesBySender.clear();
-        stage = Stage.MASKED_INPUT;
-        return ServerTransition.next(Stage.SHARE_KEYS, out);
+  /**
+   * Bonawitz et al. 2017, round 4 (server): reconstruct b_u of every survivor and s_u^SK of every
+   * bank that dropped after share-keys, then z = sum y_u - sum PRG(b_u) -/+ PRG(s_uv) of dropped pairs.
+   */
+  private ServerTransition closeUnmasking() throws RoundAbort {
+    Set<String> responders = unmaskingResponses.keySet();
+    requireThreshold(responders, "banks answered the unmasking request");
+    requireRecoverable(responders, "banks that answered the unmasking request");
+    Map<String, List<ShamirSharing.Share>> seedShares = new HashMap<>();
+    Map<String, List<ShamirSharing.Share>> keyShares = new HashMap<>();
+    for (UnmaskingResponse response : unmaskingResponses.values()) {
+      int x = parameters.shareIndexOf(response.header().senderId());
+      for (RevealedShare share : response.shares()) {
+        (share.kind() == ShareKind.SELF_MASK_SEED ? seedShares : keyShares)
+            .computeIfAbsent(share.ownerId(), o -> new ArrayList<>())
+            .add(new ShamirSharing.Share(x, SecretBytes.copyOf(share.value())));
+      }
     }
+    MaskExpander expander = new MaskExpander();
+    try {
+      for (String survivor : survivors) {
+        SecretBytes seed = reconstruct(survivor, seedShares, "self-mask seed");
+        expander.subtractMask(seed, maskedSum);
+        seed.destroy();
+      }
+      for (String dropped : droppedAfterSharing) {
+        SecretBytes maskingScalar = reconstruct(dropped, keyShares, "masking key");
+        if (!Arrays.equals(X25519KeyPair.publicKeyOf(maskingScalar), advertised.get(dropped).maskingPublicKey())) {
+          throw new RoundAbort("reconstructed masking key of bank '" + dropped
+              + "' does not match the public key it advertised (corrupted shares)");
+        }
+        int droppedIndex = parameters.shareIndexOf(dropped);
+        for (String survivor : survivors) {
+          if (!graph.areNeighbours(dropped, survivor)) {
+            continue;
+          }
+          SecretBytes seed = SecAggClient.pairwiseMaskSeed(parameters, maskingScalar, dropped, survivor,
+              advertised.get(survivor).maskingPublicKey(), roundSalt);
+          // The survivor added PRG(s_uv) if it precedes the dropped bank, else subtracted it.
+          if (parameters.shareIndexOf(survivor) < droppedIndex) {
+            expander.subtractMask(seed, maskedSum);
+          } else {
+            expander.addMask(seed, maskedSum);
+          }
+          seed.destroy();
+        }
+        maskingScalar.destroy();
+      }
+    } catch (GeneralSecurityException e) {
+      throw new RoundAbort("cryptographic failure while unmasking: " + e.getMessage());
+    }
+    int mask = parameters.ringMask();
+    int[] sum = maskedSum;
+    maskedSum = null;
+    if (mask != -1) {
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] &= mask;
+      }
+    }
+    List<String> excluded = new ArrayList<>(parameters.bankIds());
+    excluded.removeAll(survivors);
+    status = Status.COMPLETED;
+    return ServerTransition.completed(Stage.UNMASKING,
+        new AggregationResult(sum, parameters.ringBits(), survivors, excluded));
+  }
 
-    private ServerTransition closeMaskedInput() throws RoundAbort {
-        survivors = inRosterOrder(maskedInputSenders);
-        List<String> dropped = new ArrayList<>();
-        for (String bank : inRosterOrder(shareSenders)) {
-            if (!maskedInputSenders.contains(bank)) {
-                dropped.add(bank);
-            }
-        }
-        droppedAfterSharing = List.copyOf(dropped);
-        requireThreshold(maskedInputSenders, "banks sent their masked input");
-        Set<String> responders = unmaskingCandidates();
-        requireRecoverable(responders, "banks that can still answer after masked-input");
-        List<SecAggMessage> out = new ArrayList<>();
-        if (parameters.consistencyCheck()) {
-            for (String bank : inRosterOrder(responders)) {
-                out.add(new ConsistencyRequest(header(Stage.CONSISTENCY_CHECK, bank), survivors));
-            }
-            stage = Stage.CONSISTENCY_CHECK;
-        } else {
-            unmaskingRecipients = responders;
-            out.addAll(unmaskingRequests(List.of()));
-            stage = Stage.UNMASKING;
-        }
-        return ServerTransition.next(Stage.MASKED_INPUT, out);
+  private SecretBytes reconstruct(String owner, Map<String, List<ShamirSharing.Share>> shares, String what)
+      throws RoundAbort {
+    List<ShamirSharing.Share> available = shares.getOrDefault(owner, List.of());
+    try {
+      return ShamirSharing.reconstruct(available, parameters.threshold());
+    } catch (IllegalArgumentException e) {
+      throw new RoundAbort("cannot reconstruct the " + what + " of bank '" + owner + "' from " + available.size()
+          + " shares: " + e.getMessage());
+    } finally {
+      available.forEach(share -> share.value().destroy());
     }
+  }
 
-    private ServerTransition closeConsistencyCheck() throws RoundAbort {
-        Set<String> signers = new LinkedHashSet<>(consistencySignatures.keySet());
-        requireThreshold(signers, "banks signed the survivor set");
-        requireRecoverable(signers, "banks that signed the survivor set");
-        unmaskingRecipients = signers;
-        List<SurvivorSignature> signatures = new ArrayList<>();
-        for (String bank : inRosterOrder(signers)) {
-            signatures.add(new SurvivorSignature(bank, consistencySignatures.get(bank)));
+  /** Banks that sent their masked input and were not refused since: they can answer later stages. */
+  private Set<String> unmaskingCandidates() {
+    Set<String> candidates = new LinkedHashSet<>(maskedInputSenders);
+    candidates.removeAll(refusals.keySet());
+    return candidates;
+  }
+
+  /**
+   * Removes banks whose neighbourhood (themselves included) has fewer than t members left, repeatedly:
+   * such a bank could not have its secrets reconstructed. In the complete graph this only matters
+   * when the whole round is below threshold.
+   */
+  private Set<String> withEnoughNeighbours(Set<String> present) {
+    Set<String> remaining = new LinkedHashSet<>(present);
+    remaining.removeAll(refusals.keySet());
+    boolean changed = true;
+    while (changed) {
+      changed = false;
+      for (String bank : List.copyOf(remaining)) {
+        long alive = graph.shareHoldersOf(bank).stream().filter(remaining::contains).count();
+        if (alive < parameters.threshold()) {
+          remaining.remove(bank);
+          changed = true;
         }
-        stage = Stage.UNMASKING;
-        return ServerTransition.next(Stage.CONSISTENCY_CHECK, unmaskingRequests(signatures));
+      }
     }
+    return remaining;
+  }
 
-    private List<SecAggMessage> unmaskingRequests(List<SurvivorSignature> signatures) {
-        List<SecAggMessage> out = new ArrayList<>();
-        for (String bank : inRosterOrder(unmaskingRecipients)) {
-            out.add(new UnmaskingRequest(header(Stage.UNMASKING, bank), survivors, droppedAfterSharing, signatures));
-        }
-        return out;
+  /** Every secret still needed must have at least t holders among {@code holders}. */
+  private void requireRecoverable(Set<String> holders, String who) throws RoundAbort {
+    for (String owner : inRosterOrder(shareSenders)) {
+      long available = graph.shareHoldersOf(owner).stream().filter(holders::contains).count();
+      if (available < parameters.threshold()) {
+        throw new RoundAbort("only " + available + " " + who + " hold shares of bank '" + owner
+            + "'; threshold is " + parameters.threshold() + "; nothing was unmasked");
+      }
     }
+  }
 
-    /**
-     * Bonawitz et al. 2017, round 4 (server): reconstruct b_u of every survivor and s_u^SK of every
-     * bank that dropped after share-keys, then z = sum y_u - sum PRG(b_u) -/+ PRG(s_uv) of dropped pairs.
-     */
-    private ServerTransition closeUnmasking() throws RoundAbort {
-        Set<String> responders = unmaskingResponses.keySet();
-        requireThreshold(responders, "banks answered the unmasking request");
-        requireRecoverable(responders, "banks that answered the unmasking request");
-        Map<String, List<ShamirSharing.Share>> seedShares = new HashMap<>();
-        Map<String, List<ShamirSharing.Share>> keyShares = new HashMap<>();
-        for (UnmaskingResponse response : unmaskingResponses.values()) {
-            int x = parameters.shareIndexOf(response.header().senderId());
-            for (RevealedShare share : response.shares()) {
-                (share.kind() == ShareKind.SELF_MASK_SEED ? seedShares : keyShares)
-                        .computeIfAbsent(share.ownerId(), o -> new ArrayList<>())
-                        .add(new ShamirSharing.Share(x, SecretBytes.copyOf(share.value())));
-            }
-        }
-        MaskExpander expander = new MaskExpander();
-        try {
-            for (String survivor : survivors) {
-                SecretBytes seed = reconstruct(survivor, seedShares, "self-mask seed");
-                expander.subtractMask(seed, maskedSum);
-                seed.destroy();
-            }
-            for (String dropped : droppedAfterSharing) {
-                SecretBytes maskingScalar = reconstruct(dropped, keyShares, "masking key");
-                if (!Arrays.equals(X25519KeyPair.publicKeyOf(maskingScalar), advertised.get(dropped).maskingPublicKey())) {
-                    throw new RoundAbort("reconstructed masking key of bank '" + dropped
-                            + "' does not match the public key it advertised (corrupted shares)");
-                }
-                int droppedIndex = parameters.shareIndexOf(dropped);
-                for (String survivor : survivors) {
-                    if (!graph.areNeighbours(dropped, survivor)) {
-                        continue;
-                    }
-                    SecretBytes seed = SecAggClient.pairwiseMaskSeed(parameters, maskingScalar, dropped, survivor,
-                            advertised.get(survivor).maskingPublicKey(), roundSalt);
-                    // The survivor added PRG(s_uv) if it precedes the dropped bank, else subtracted it.
-                    if (parameters.shareIndexOf(survivor) < droppedIndex) {
-                        expander.subtractMask(seed, maskedSum);
-                    } else {
-                        expander.addMask(seed, maskedSum);
-                    }
-                    seed.destroy();
-                }
-                maskingScalar.destroy();
-            }
-        } catch (GeneralSecurityException e) {
-            throw new RoundAbort("cryptographic failure while unmasking: " + e.getMessage());
-        }
-        int mask = parameters.ringMask();
-        int[] sum = maskedSum;
-        maskedSum = null;
-        if (mask != -1) {
-            for (int i = 0; i < sum.length; i++) {
-                sum[i] &= mask;
-            }
-        }
-        List<String> excluded = new ArrayList<>(parameters.bankIds());
-        excluded.removeAll(survivors);
-        status = Status.COMPLETED;
-        return ServerTransition.completed(Stage.UNMASKING,
-                new AggregationResult(sum, parameters.ringBits(), survivors, excluded));
+  private void requireThreshold(Set<String> banks, String what) throws RoundAbort {
+    if (banks.size() < parameters.threshold()) {
+      throw new RoundAbort("only " + banks.size() + " " + what + " in time; threshold is "
+          + parameters.threshold() + "; nothing was unmasked");
     }
+  }
 
-    private SecretBytes reconstruct(String owner, Map<String, List<ShamirSharing.Share>> shares, String what)
-            throws RoundAbort {
-        List<ShamirSharing.Share> available = shares.getOrDefault(owner, List.of());
-        try {
-            return ShamirSharing.reconstruct(available, parameters.threshold());
-        } catch (IllegalArgumentException e) {
-            throw new RoundAbort("cannot reconstruct the " + what + " of bank '" + owner + "' from " + available.size()
-                    + " shares: " + e.getMessage());
-        } finally {
-            available.forEach(share -> share.value().destroy());
-        }
-    }
+  private List<String> inRosterOrder(Set<String> banks) {
+    return parameters.bankIds().stream().filter(banks::contains).toList();
+  }
 
-    /** Banks that sent their masked input and were not refused since: they can answer later stages. */
-    private Set<String> unmaskingCandidates() {
-        Set<String> candidates = new LinkedHashSet<>(maskedInputSenders);
-        candidates.removeAll(refusals.keySet());
-        return candidates;
-    }
+  private MessageHeader header(Stage messageStage, String recipient) {
+    return new MessageHeader(parameters.jobId(), parameters.round(), messageStage, RoundParameters.COORDINATOR_ID,
+        recipient);
+  }
 
-    /**
-     * Removes banks whose neighbourhood (themselves included) has fewer than t members left, repeatedly:
-     * such a bank could not have its secrets reconstructed. In the complete graph this only matters
-     * when the whole round is below threshold.
-     */
-    private Set<String> withEnoughNeighbours(Set<String> present) {
-        Set<String> remaining = new LinkedHashSet<>(present);
-        remaining.removeAll(refusals.keySet());
-        boolean changed = true;
-        while (changed) {
-            changed = false;
-            for (String bank : List.copyOf(remaining)) {
-                long alive = graph.shareHoldersOf(bank).stream().filter(remaining::contains).count();
-                if (alive < parameters.threshold()) {
-                    remaining.remove(bank);
-                    changed = true;
-                }
-            }
-        }
-        return remaining;
+  /** Internal signal: the round cannot continue. */
+  private static final class RoundAbort extends Exception {
+    RoundAbort(String message) {
+      super(message, null, false, false);
     }
+  }
 
-    /** Every secret still needed must have at least t holders among {@code holders}. */
-    private void requireRecoverable(Set<String> holders, String who) throws RoundAbort {
-        for (String owner : inRosterOrder(shareSenders)) {
-            long available = graph.shareHoldersOf(owner).stream().filter(holders::contains).count();
-            if (available < parameters.threshold()) {
-                throw new RoundAbort("only " + available + " " + who + " hold shares of bank '" + owner
-                        + "'; threshold is " + parameters.threshold() + "; nothing was unmasked");
-            }
-        }
-    }
-
-    private void requireThreshold(Set<String> banks, String what) throws RoundAbort {
-        if (banks.size() < parameters.threshold()) {
-            throw new RoundAbort("only " + banks.size() + " " + what + " in time; threshold is "
-                    + parameters.threshold() + "; nothing was unmasked");
-        }
-    }
-
-    private List<String> inRosterOrder(Set<String> banks) {
-        return parameters.bankIds().stream().filter(banks::contains).toList();
-    }
-
-    private MessageHeader header(Stage messageStage, String recipient) {
-        return new MessageHeader(parameters.jobId(), parameters.round(), messageStage, RoundParameters.COORDINATOR_ID,
-                recipient);
-    }
-
-    /** Internal signal: the round cannot continue. */
-    private static final class RoundAbort extends Exception {
-        RoundAbort(String message) {
-            super(message, null, false, false);
-        }
-    }
-
-    @Override
-    public String toString() {
-        return "SecAggServer[job " + parameters.jobId() + ", round " + parameters.round() + ", " + stage + ", "
-                + status + "]";
-    }
+  @Override
+  public String toString() {
+    return "SecAggServer[job " + parameters.jobId() + ", round " + parameters.round() + ", " + stage + ", "
+        + status + "]";
+  }
 }

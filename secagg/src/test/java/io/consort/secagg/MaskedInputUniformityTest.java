@@ -20,49 +20,49 @@ import org.junit.jupiter.api.Test;
  * the test's power, the raw input (a constant plus a small ramp) must fail it by far.
  */
 class MaskedInputUniformityTest {
-    private static final int DIM = 1 << 16;
-    private static final double CHI_SQUARE_255_AT_1E_MINUS_6 = 377.08;
+  private static final int DIM = 1 << 16;
+  private static final double CHI_SQUARE_255_AT_1E_MINUS_6 = 377.08;
 
-    private static double chiSquareOfTopByte(int[] values) {
-        long[] bins = new long[256];
-        for (int value : values) {
-            bins[value >>> 24]++;
-        }
-        double expected = values.length / 256.0;
-        double statistic = 0;
-        for (long count : bins) {
-            statistic += (count - expected) * (count - expected) / expected;
-        }
-        return statistic;
+  private static double chiSquareOfTopByte(int[] values) {
+    long[] bins = new long[256];
+    for (int value : values) {
+      bins[value >>> 24]++;
+    }
+    double expected = values.length / 256.0;
+    double statistic = 0;
+    for (long count : bins) {
+      statistic += (count - expected) * (count - expected) / expected;
+    }
+    return statistic;
+  }
+
+  @Test
+  void maskedVectorSeenByCoordinator_isUniformOnTopBits() throws Exception {
+    RoundParameters parameters = RoundParameters.completeGraph("job-u", 1, RoundHarness.banks(3), 2, DIM);
+    Map<String, int[]> inputs = new HashMap<>();
+    for (String bank : parameters.bankIds()) {
+      int[] input = new int[DIM];
+      for (int i = 0; i < DIM; i++) {
+        input[i] = 1000 + (i % 7); // highly structured, all in the lowest bin
+      }
+      inputs.put(bank, input);
+    }
+    RoundHarness harness = new RoundHarness(parameters, inputs, 17);
+    int[][] seen = new int[1][];
+    UnaryOperator<SecAggMessage> observe = UnaryOperator.identity();
+    harness.advertise(Set.of());
+    harness.closeAndDeliver(Map.of(), observe);
+    ServerTransition forwarding = harness.server.closeStage();
+    for (SecAggMessage message : forwarding.outgoing()) {
+      SecAggMessage reply = harness.clients.get(message.header().recipientId()).handle(message);
+      if (reply.header().senderId().equals("bank-2")) {
+        seen[0] = ((MaskedInput) reply).values();
+      }
     }
 
-    @Test
-    void maskedVectorSeenByCoordinator_isUniformOnTopBits() throws Exception {
-        RoundParameters parameters = RoundParameters.completeGraph("job-u", 1, RoundHarness.banks(3), 2, DIM);
-        Map<String, int[]> inputs = new HashMap<>();
-        for (String bank : parameters.bankIds()) {
-            int[] input = new int[DIM];
-            for (int i = 0; i < DIM; i++) {
-                input[i] = 1000 + (i % 7); // highly structured, all in the lowest bin
-            }
-            inputs.put(bank, input);
-        }
-        RoundHarness harness = new RoundHarness(parameters, inputs, 17);
-        int[][] seen = new int[1][];
-        UnaryOperator<SecAggMessage> observe = UnaryOperator.identity();
-        harness.advertise(Set.of());
-        harness.closeAndDeliver(Map.of(), observe);
-        ServerTransition forwarding = harness.server.closeStage();
-        for (SecAggMessage message : forwarding.outgoing()) {
-            SecAggMessage reply = harness.clients.get(message.header().recipientId()).handle(message);
-            if (reply.header().senderId().equals("bank-2")) {
-                seen[0] = ((MaskedInput) reply).values();
-            }
-        }
-
-        double masked = chiSquareOfTopByte(seen[0]);
-        double raw = chiSquareOfTopByte(inputs.get("bank-2"));
-        assertTrue(masked < CHI_SQUARE_255_AT_1E_MINUS_6, "masked chi-square " + masked);
-        assertTrue(raw > 100 * CHI_SQUARE_255_AT_1E_MINUS_6, "the test must reject the raw input: " + raw);
-    }
+    double masked = chiSquareOfTopByte(seen[0]);
+    double raw = chiSquareOfTopByte(inputs.get("bank-2"));
+    assertTrue(masked < CHI_SQUARE_255_AT_1E_MINUS_6, "masked chi-square " + masked);
+    assertTrue(raw > 100 * CHI_SQUARE_255_AT_1E_MINUS_6, "the test must reject the raw input: " + raw);
+  }
 }

@@ -21,157 +21,157 @@ import java.util.function.UnaryOperator;
  * tamper with coordinator-to-bank messages. Randomness is seeded (tests only).
  */
 final class RoundHarness {
-    static final String SIGNATURE_ALGORITHM = "SHA256withECDSA";
+  static final String SIGNATURE_ALGORITHM = "SHA256withECDSA";
 
-    final RoundParameters parameters;
-    final Map<String, KeyPair> identities = new LinkedHashMap<>();
-    final PublicKeyDirectory directory;
-    final Map<String, SecAggClient> clients = new LinkedHashMap<>();
-    final Map<String, int[]> inputs = new LinkedHashMap<>();
-    final SecAggServer server;
-    /** Exceptions raised by clients while handling coordinator messages, by bank. */
-    final Map<String, ProtocolViolationException> clientRefusals = new LinkedHashMap<>();
-    /** Exceptions raised by the server while accepting bank messages, by bank. */
-    final Map<String, ProtocolViolationException> serverRefusals = new LinkedHashMap<>();
-    private final SecureRandom random;
+  final RoundParameters parameters;
+  final Map<String, KeyPair> identities = new LinkedHashMap<>();
+  final PublicKeyDirectory directory;
+  final Map<String, SecAggClient> clients = new LinkedHashMap<>();
+  final Map<String, int[]> inputs = new LinkedHashMap<>();
+  final SecAggServer server;
+  /** Exceptions raised by clients while handling coordinator messages, by bank. */
+  final Map<String, ProtocolViolationException> clientRefusals = new LinkedHashMap<>();
+  /** Exceptions raised by the server while accepting bank messages, by bank. */
+  final Map<String, ProtocolViolationException> serverRefusals = new LinkedHashMap<>();
+  private final SecureRandom random;
 
-    RoundHarness(RoundParameters parameters, Map<String, int[]> inputs, long seed) {
-        this.parameters = parameters;
-        this.random = seeded(seed);
-        Map<String, PublicKey> publicKeys = new HashMap<>();
-        for (String bank : parameters.bankIds()) {
-            KeyPair identity = identityKeys(random);
-            identities.put(bank, identity);
-            publicKeys.put(bank, identity.getPublic());
-        }
-        directory = new PublicKeyDirectory(publicKeys, SIGNATURE_ALGORITHM);
-        for (String bank : parameters.bankIds()) {
-            this.inputs.put(bank, inputs.get(bank));
-            clients.put(bank, SecAggClient.create(parameters, bank, inputs.get(bank), signer(bank), directory, random));
-        }
-        server = SecAggServer.create(parameters, directory);
+  RoundHarness(RoundParameters parameters, Map<String, int[]> inputs, long seed) {
+    this.parameters = parameters;
+    this.random = seeded(seed);
+    Map<String, PublicKey> publicKeys = new HashMap<>();
+    for (String bank : parameters.bankIds()) {
+      KeyPair identity = identityKeys(random);
+      identities.put(bank, identity);
+      publicKeys.put(bank, identity.getPublic());
     }
-
-    IdentitySigner signer(String bank) {
-        return new JcaIdentitySigner(identities.get(bank).getPrivate(), SIGNATURE_ALGORITHM, random);
+    directory = new PublicKeyDirectory(publicKeys, SIGNATURE_ALGORITHM);
+    for (String bank : parameters.bankIds()) {
+      this.inputs.put(bank, inputs.get(bank));
+      clients.put(bank, SecAggClient.create(parameters, bank, inputs.get(bank), signer(bank), directory, random));
     }
+    server = SecAggServer.create(parameters, directory);
+  }
 
-    /** A SHA1PRNG seeded before first use is deterministic: the only seeded randomness in the module. */
-    static SecureRandom seeded(long seed) {
-        try {
-            SecureRandom random = SecureRandom.getInstance("SHA1PRNG");
-            random.setSeed(seed);
-            return random;
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+  IdentitySigner signer(String bank) {
+    return new JcaIdentitySigner(identities.get(bank).getPrivate(), SIGNATURE_ALGORITHM, random);
+  }
 
-    static KeyPair identityKeys(SecureRandom random) {
-        try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-            generator.initialize(new ECGenParameterSpec("secp256r1"), random);
-            return generator.generateKeyPair();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+  /** A SHA1PRNG seeded before first use is deterministic: the only seeded randomness in the module. */
+  static SecureRandom seeded(long seed) {
+    try {
+      SecureRandom random = SecureRandom.getInstance("SHA1PRNG");
+      random.setSeed(seed);
+      return random;
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
+  }
 
-    static List<String> banks(int count) {
-        List<String> ids = new ArrayList<>();
-        for (int i = 1; i <= count; i++) {
-            ids.add("bank-" + i);
-        }
-        return ids;
+  static KeyPair identityKeys(SecureRandom random) {
+    try {
+      KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+      generator.initialize(new ECGenParameterSpec("secp256r1"), random);
+      return generator.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
     }
+  }
 
-    /** Banks send their advertisements, except those in {@code silent}. */
-    void advertise(Set<String> silent) throws GeneralSecurityException {
-        for (SecAggClient client : clients.values()) {
-            if (!silent.contains(client.bankId())) {
-                deliverToServer(client.advertiseKeys());
-            }
-        }
+  static List<String> banks(int count) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 1; i <= count; i++) {
+      ids.add("bank-" + i);
     }
+    return ids;
+  }
 
-    void deliverToServer(SecAggMessage message) {
-        try {
-            server.accept(message);
-        } catch (ProtocolViolationException e) {
-            serverRefusals.putIfAbsent(message.header().senderId(), e);
-        }
+  /** Banks send their advertisements, except those in {@code silent}. */
+  void advertise(Set<String> silent) throws GeneralSecurityException {
+    for (SecAggClient client : clients.values()) {
+      if (!silent.contains(client.bankId())) {
+        deliverToServer(client.advertiseKeys());
+      }
     }
+  }
 
-    /**
-     * Closes the current stage and hands each outgoing message, after {@code tamper}, to its bank unless
-     * the bank drops at that message's stage or earlier; replies go back to the server.
-     */
-    ServerTransition closeAndDeliver(Map<Stage, Set<String>> dropAt, UnaryOperator<SecAggMessage> tamper) {
-        ServerTransition transition = server.closeStage();
-        for (SecAggMessage message : transition.outgoing()) {
-            String bank = message.header().recipientId();
-            if (dropsBy(dropAt, bank, message.header().stage())) {
-                continue;
-            }
-            try {
-                deliverToServer(clients.get(bank).handle(tamper.apply(message)));
-            } catch (ProtocolViolationException e) {
-                clientRefusals.putIfAbsent(bank, e);
-            }
-        }
-        return transition;
+  void deliverToServer(SecAggMessage message) {
+    try {
+      server.accept(message);
+    } catch (ProtocolViolationException e) {
+      serverRefusals.putIfAbsent(message.header().senderId(), e);
     }
+  }
 
-    private static boolean dropsBy(Map<Stage, Set<String>> dropAt, String bank, Stage stage) {
-        return dropAt.entrySet().stream()
-                .anyMatch(entry -> entry.getKey().compareTo(stage) <= 0 && entry.getValue().contains(bank));
+  /**
+   * Closes the current stage and hands each outgoing message, after {@code tamper}, to its bank unless
+   * the bank drops at that message's stage or earlier; replies go back to the server.
+   */
+  ServerTransition closeAndDeliver(Map<Stage, Set<String>> dropAt, UnaryOperator<SecAggMessage> tamper) {
+    ServerTransition transition = server.closeStage();
+    for (SecAggMessage message : transition.outgoing()) {
+      String bank = message.header().recipientId();
+      if (dropsBy(dropAt, bank, message.header().stage())) {
+        continue;
+      }
+      try {
+        deliverToServer(clients.get(bank).handle(tamper.apply(message)));
+      } catch (ProtocolViolationException e) {
+        clientRefusals.putIfAbsent(bank, e);
+      }
     }
+    return transition;
+  }
 
-    /**
-     * Runs the whole round. A bank listed under a stage sends nothing from that stage on.
-     *
-     * @return the last transition: completed or aborted
-     */
-    ServerTransition run(Map<Stage, Set<String>> dropAt, UnaryOperator<SecAggMessage> tamper)
-            throws GeneralSecurityException {
-        advertise(dropAt.getOrDefault(Stage.ADVERTISE_KEYS, Set.of()));
-        ServerTransition transition;
-        do {
-            transition = closeAndDeliver(dropAt, tamper);
-        } while (!transition.isAborted() && !transition.isCompleted());
-        return transition;
-    }
+  private static boolean dropsBy(Map<Stage, Set<String>> dropAt, String bank, Stage stage) {
+    return dropAt.entrySet().stream()
+        .anyMatch(entry -> entry.getKey().compareTo(stage) <= 0 && entry.getValue().contains(bank));
+  }
 
-    ServerTransition run() throws GeneralSecurityException {
-        return run(Map.of(), UnaryOperator.identity());
-    }
+  /**
+   * Runs the whole round. A bank listed under a stage sends nothing from that stage on.
+   *
+   * @return the last transition: completed or aborted
+   */
+  ServerTransition run(Map<Stage, Set<String>> dropAt, UnaryOperator<SecAggMessage> tamper)
+      throws GeneralSecurityException {
+    advertise(dropAt.getOrDefault(Stage.ADVERTISE_KEYS, Set.of()));
+    ServerTransition transition;
+    do {
+      transition = closeAndDeliver(dropAt, tamper);
+    } while (!transition.isAborted() && !transition.isCompleted());
+    return transition;
+  }
 
-    /** The plaintext ring sum of the given banks' inputs. */
-    int[] plaintextSum(List<String> banks) {
-        int[] sum = new int[parameters.dimension()];
-        for (String bank : banks) {
-            int[] input = inputs.get(bank);
-            for (int i = 0; i < sum.length; i++) {
-                sum[i] += input[i];
-            }
-        }
-        for (int i = 0; i < sum.length; i++) {
-            sum[i] &= parameters.ringMask();
-        }
-        return sum;
-    }
+  ServerTransition run() throws GeneralSecurityException {
+    return run(Map.of(), UnaryOperator.identity());
+  }
 
-    /** Uniform ring elements for every bank. */
-    static Map<String, int[]> randomInputs(RoundParameters parameters, long seed) {
-        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
-        Map<String, int[]> inputs = new HashMap<>();
-        for (String bank : parameters.bankIds()) {
-            int[] input = new int[parameters.dimension()];
-            for (int i = 0; i < input.length; i++) {
-                input[i] = random.nextInt() & parameters.ringMask();
-            }
-            inputs.put(bank, input);
-        }
-        return inputs;
+  /** The plaintext ring sum of the given banks' inputs. */
+  int[] plaintextSum(List<String> banks) {
+    int[] sum = new int[parameters.dimension()];
+    for (String bank : banks) {
+      int[] input = inputs.get(bank);
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] += input[i];
+      }
     }
+    for (int i = 0; i < sum.length; i++) {
+      sum[i] &= parameters.ringMask();
+    }
+    return sum;
+  }
+
+  /** Uniform ring elements for every bank. */
+  static Map<String, int[]> randomInputs(RoundParameters parameters, long seed) {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+    Map<String, int[]> inputs = new HashMap<>();
+    for (String bank : parameters.bankIds()) {
+      int[] input = new int[parameters.dimension()];
+      for (int i = 0; i < input.length; i++) {
+        input[i] = random.nextInt() & parameters.ringMask();
+      }
+      inputs.put(bank, input);
+    }
+    return inputs;
+  }
 }

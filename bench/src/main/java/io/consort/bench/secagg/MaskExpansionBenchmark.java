@@ -35,45 +35,45 @@ import org.openjdk.jmh.infra.Blackhole;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class MaskExpansionBenchmark {
-    /** Vector length in 32-bit words: 10^5 and 10^6 model updates. */
-    @Param({"100000", "1000000"})
-    public int words;
+  /** Vector length in 32-bit words: 10^5 and 10^6 model updates. */
+  @Param({"100000", "1000000"})
+  public int words;
 
-    private MaskExpander expander;
-    private SecretBytes seed;
-    private int[] target;
-    private Cipher cipher;
-    private SecretKeySpec key;
-    private byte[] zeros;
-    private byte[] keystream;
+  private MaskExpander expander;
+  private SecretBytes seed;
+  private int[] target;
+  private Cipher cipher;
+  private SecretKeySpec key;
+  private byte[] zeros;
+  private byte[] keystream;
 
-    @Setup
-    public void setUp() throws GeneralSecurityException {
-        byte[] raw = new byte[32];
-        new SecureRandom().nextBytes(raw);
-        seed = SecretBytes.copyOf(raw);
-        key = new SecretKeySpec(raw, "AES");
-        expander = new MaskExpander();
-        target = new int[words];
-        cipher = Cipher.getInstance("AES/CTR/NoPadding");
-        zeros = new byte[MaskExpander.CHUNK_BYTES];
-        keystream = new byte[MaskExpander.CHUNK_BYTES];
+  @Setup
+  public void setUp() throws GeneralSecurityException {
+    byte[] raw = new byte[32];
+    new SecureRandom().nextBytes(raw);
+    seed = SecretBytes.copyOf(raw);
+    key = new SecretKeySpec(raw, "AES");
+    expander = new MaskExpander();
+    target = new int[words];
+    cipher = Cipher.getInstance("AES/CTR/NoPadding");
+    zeros = new byte[MaskExpander.CHUNK_BYTES];
+    keystream = new byte[MaskExpander.CHUNK_BYTES];
+  }
+
+  @Benchmark
+  public int[] maskExpansion() throws GeneralSecurityException {
+    expander.addMask(seed, target);
+    return target;
+  }
+
+  @Benchmark
+  public void aesCtrKeystream(Blackhole blackhole) throws GeneralSecurityException {
+    cipher.init(Cipher.ENCRYPT_MODE, key, new IvParameterSpec(new byte[16]));
+    int bytes = words * Integer.BYTES;
+    for (int offset = 0; offset < bytes; offset += MaskExpander.CHUNK_BYTES) {
+      int length = Math.min(MaskExpander.CHUNK_BYTES, bytes - offset);
+      cipher.update(zeros, 0, length, keystream, 0);
     }
-
-    @Benchmark
-    public int[] maskExpansion() throws GeneralSecurityException {
-        expander.addMask(seed, target);
-        return target;
-    }
-
-    @Benchmark
-    public void aesCtrKeystream(Blackhole blackhole) throws GeneralSecurityException {
-        cipher.init(Cipher.ENCRYPT_MODE, key, new IvParameterSpec(new byte[16]));
-        int bytes = words * Integer.BYTES;
-        for (int offset = 0; offset < bytes; offset += MaskExpander.CHUNK_BYTES) {
-            int length = Math.min(MaskExpander.CHUNK_BYTES, bytes - offset);
-            cipher.update(zeros, 0, length, keystream, 0);
-        }
-        blackhole.consume(keystream);
-    }
+    blackhole.consume(keystream);
+  }
 }

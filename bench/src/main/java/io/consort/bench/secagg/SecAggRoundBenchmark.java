@@ -24,21 +24,21 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3)
 @Fork(1)
 public class SecAggRoundBenchmark {
-    @Param({"5", "10"})
-    public int banks;
+  @Param({"5", "10"})
+  public int banks;
 
-    @Param({"10000", "100000"})
-    public int dim;
+  @Param({"10000", "100000"})
+  public int dim;
 
-    @Param({"0.0", "0.3"})
-    public double dropout;
+  @Param({"0.0", "0.3"})
+  public double dropout;
 
-    @Benchmark
-    public SecAggSimulation.Report round() throws Exception {
-        SecAggSimulation.Report report = SecAggSimulation.run(SecAggSimulation.Settings.of(banks, dim, dropout, 0));
-        if (!report.sumCorrect()) {
-            throw new IllegalStateException("wrong sum: " + report.toJson());
-        }
-        return report;
+  @Benchmark
+  public SecAggSimulation.Report round() throws Exception {
+    SecAggSimulation.Report report = SecAggSimulation.run(SecAggSimulation.Settings.of(banks, dim, dropout, 0));
+    if (!report.sumCorrect()) {
+      throw new IllegalStateException("wrong sum: " + report.toJson());
     }
+    return report;
+  }
 }

@@ -11,23 +11,23 @@ import org.bouncycastle.crypto.params.HKDFParameters;
  * pairs; we additionally separate directions and purposes by label).
  */
 public final class KeyDerivation {
-    /** Output length used for AES-256 keys and PRG seeds. */
-    public static final int KEY_BYTES = 32;
+  /** Output length used for AES-256 keys and PRG seeds. */
+  public static final int KEY_BYTES = 32;
 
-    private KeyDerivation() {
-    }
+  private KeyDerivation() {
+  }
 
-    /** Derives {@link #KEY_BYTES} bytes from {@code inputKeyMaterial}. */
-    public static SecretBytes hkdfSha256(SecretBytes inputKeyMaterial, byte[] salt, byte[] info) {
-        byte[] ikm = inputKeyMaterial.toByteArray();
-        try {
-            HKDFBytesGenerator generator = new HKDFBytesGenerator(new SHA256Digest());
-            generator.init(new HKDFParameters(ikm, salt, info));
-            byte[] out = new byte[KEY_BYTES];
-            generator.generateBytes(out, 0, out.length);
-            return SecretBytes.adopt(out);
-        } finally {
-            java.util.Arrays.fill(ikm, (byte) 0);
-        }
+  /** Derives {@link #KEY_BYTES} bytes from {@code inputKeyMaterial}. */
+  public static SecretBytes hkdfSha256(SecretBytes inputKeyMaterial, byte[] salt, byte[] info) {
+    byte[] ikm = inputKeyMaterial.toByteArray();
+    try {
+      HKDFBytesGenerator generator = new HKDFBytesGenerator(new SHA256Digest());
+      generator.init(new HKDFParameters(ikm, salt, info));
+      byte[] out = new byte[KEY_BYTES];
+      generator.generateBytes(out, 0, out.length);
+      return SecretBytes.adopt(out);
+    } finally {
+      java.util.Arrays.fill(ikm, (byte) 0);
     }
+  }
 }

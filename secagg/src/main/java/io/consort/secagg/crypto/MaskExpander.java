@@ -23,59 +23,59 @@ import javax.crypto.spec.SecretKeySpec;
  * <p>Not thread-safe: one instance per thread.
  */
 public final class MaskExpander {
-    /** Keystream bytes produced per {@code Cipher.update} call. */
-    public static final int CHUNK_BYTES = 64 * 1024;
-    private static final int CHUNK_WORDS = CHUNK_BYTES / Integer.BYTES;
-    private static final VarHandle LITTLE_ENDIAN_INT =
-            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final byte[] ZERO_COUNTER = new byte[16];
+  /** Keystream bytes produced per {@code Cipher.update} call. */
+  public static final int CHUNK_BYTES = 64 * 1024;
+  private static final int CHUNK_WORDS = CHUNK_BYTES / Integer.BYTES;
+  private static final VarHandle LITTLE_ENDIAN_INT =
+      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final byte[] ZERO_COUNTER = new byte[16];
 
-    private final Cipher cipher;
-    private final byte[] zeros = new byte[CHUNK_BYTES];
-    private final byte[] keystream = new byte[CHUNK_BYTES];
+  private final Cipher cipher;
+  private final byte[] zeros = new byte[CHUNK_BYTES];
+  private final byte[] keystream = new byte[CHUNK_BYTES];
 
-    public MaskExpander() {
-        try {
-            this.cipher = Cipher.getInstance("AES/CTR/NoPadding");
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("AES/CTR/NoPadding is not available in this JDK", e);
-        }
+  public MaskExpander() {
+    try {
+      this.cipher = Cipher.getInstance("AES/CTR/NoPadding");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES/CTR/NoPadding is not available in this JDK", e);
     }
+  }
 
-    /** {@code target[i] += PRG(seed)[i]} for every i, modulo 2^32. */
-    public void addMask(SecretBytes seed, int[] target) throws GeneralSecurityException {
-        apply(seed, target, false);
-    }
+  /** {@code target[i] += PRG(seed)[i]} for every i, modulo 2^32. */
+  public void addMask(SecretBytes seed, int[] target) throws GeneralSecurityException {
+    apply(seed, target, false);
+  }
 
-    /** {@code target[i] -= PRG(seed)[i]} for every i, modulo 2^32. */
-    public void subtractMask(SecretBytes seed, int[] target) throws GeneralSecurityException {
-        apply(seed, target, true);
-    }
+  /** {@code target[i] -= PRG(seed)[i]} for every i, modulo 2^32. */
+  public void subtractMask(SecretBytes seed, int[] target) throws GeneralSecurityException {
+    apply(seed, target, true);
+  }
 
-    private void apply(SecretBytes seed, int[] target, boolean subtract) throws GeneralSecurityException {
-        if (seed.length() != KeyDerivation.KEY_BYTES) {
-            throw new IllegalArgumentException("mask seed must be " + KeyDerivation.KEY_BYTES
-                    + " bytes, got " + seed.length());
-        }
-        byte[] key = seed.toByteArray();
-        try {
-            cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new IvParameterSpec(ZERO_COUNTER));
-        } finally {
-            Arrays.fill(key, (byte) 0);
-        }
-        for (int offset = 0; offset < target.length; offset += CHUNK_WORDS) {
-            int words = Math.min(CHUNK_WORDS, target.length - offset);
-            cipher.update(zeros, 0, words * Integer.BYTES, keystream, 0);
-            if (subtract) {
-                for (int i = 0; i < words; i++) {
-                    target[offset + i] -= (int) LITTLE_ENDIAN_INT.get(keystream, i * Integer.BYTES);
-                }
-            } else {
-                for (int i = 0; i < words; i++) {
-                    target[offset + i] += (int) LITTLE_ENDIAN_INT.get(keystream, i * Integer.BYTES);
-                }
-            }
-        }
-        Arrays.fill(keystream, (byte) 0);
+  private void apply(SecretBytes seed, int[] target, boolean subtract) throws GeneralSecurityException {
+    if (seed.length() != KeyDerivation.KEY_BYTES) {
+      throw new IllegalArgumentException("mask seed must be " + KeyDerivation.KEY_BYTES
+          + " bytes, got " + seed.length());
     }
+    byte[] key = seed.toByteArray();
+    try {
+      cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new IvParameterSpec(ZERO_COUNTER));
+    } finally {
+      Arrays.fill(key, (byte) 0);
+    }
+    for (int offset = 0; offset < target.length; offset += CHUNK_WORDS) {
+      int words = Math.min(CHUNK_WORDS, target.length - offset);
+      cipher.update(zeros, 0, words * Integer.BYTES, keystream, 0);
+      if (subtract) {
+        for (int i = 0; i < words; i++) {
+          target[offset + i] -= (int) LITTLE_ENDIAN_INT.get(keystream, i * Integer.BYTES);
+        }
+      } else {
+        for (int i = 0; i < words; i++) {
+          target[offset + i] += (int) LITTLE_ENDIAN_INT.get(keystream, i * Integer.BYTES);
+        }
+      }
+    }
+    Arrays.fill(keystream, (byte) 0);
+  }
 }

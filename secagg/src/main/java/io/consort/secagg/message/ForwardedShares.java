@@ -7,7 +7,7 @@ import java.util.List;
  * completed share-keys. Their senders are the banks the recipient must mask with.
  */
 public record ForwardedShares(MessageHeader header, List<EncryptedShare> shares) implements SecAggMessage {
-    public ForwardedShares {
-        shares = List.copyOf(shares);
-    }
+  public ForwardedShares {
+    shares = List.copyOf(shares);
+  }
 }

@@ -8,7 +8,7 @@ import java.util.List;
  * coordinator did not alter it).
  */
 public record KeyRoster(MessageHeader header, List<SignedPublicKeys> entries) implements SecAggMessage {
-    public KeyRoster {
-        entries = List.copyOf(entries);
-    }
+  public KeyRoster {
+    entries = List.copyOf(entries);
+  }
 }

@@ -6,8 +6,8 @@ package io.consort.secagg.message;
  * unsigned).
  */
 public record MaskedInput(MessageHeader header, int ringBits, int[] values) implements SecAggMessage {
-    @Override
-    public String toString() {
-        return "MaskedInput[" + header + ", k=" + ringBits + ", length=" + values.length + "]";
-    }
+  @Override
+  public String toString() {
+    return "MaskedInput[" + header + ", k=" + ringBits + ", length=" + values.length + "]";
+  }
 }

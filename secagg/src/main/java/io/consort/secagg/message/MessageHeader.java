@@ -9,10 +9,10 @@ import java.util.Objects;
  * {@link io.consort.secagg.RoundParameters#COORDINATOR_ID}; messages to it have that id as recipient.
  */
 public record MessageHeader(String jobId, long round, Stage stage, String senderId, String recipientId) {
-    public MessageHeader {
-        Objects.requireNonNull(jobId, "jobId");
-        Objects.requireNonNull(stage, "stage");
-        Objects.requireNonNull(senderId, "senderId");
-        Objects.requireNonNull(recipientId, "recipientId");
-    }
+  public MessageHeader {
+    Objects.requireNonNull(jobId, "jobId");
+    Objects.requireNonNull(stage, "stage");
+    Objects.requireNonNull(senderId, "senderId");
+    Objects.requireNonNull(recipientId, "recipientId");
+  }
 }

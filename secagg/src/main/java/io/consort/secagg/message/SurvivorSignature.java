@@ -2,8 +2,8 @@ package io.consort.secagg.message;
 
 /** One bank's consistency-check signature, forwarded by the coordinator in the unmasking request. */
 public record SurvivorSignature(String bankId, byte[] signature) {
-    @Override
-    public String toString() {
-        return "SurvivorSignature[" + bankId + "]";
-    }
+  @Override
+  public String toString() {
+    return "SurvivorSignature[" + bankId + "]";
+  }
 }

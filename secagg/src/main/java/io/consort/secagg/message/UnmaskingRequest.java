@@ -9,10 +9,10 @@ import java.util.List;
  * consistency check.
  */
 public record UnmaskingRequest(MessageHeader header, List<String> survivors, List<String> dropped,
-                               List<SurvivorSignature> signatures) implements SecAggMessage {
-    public UnmaskingRequest {
-        survivors = List.copyOf(survivors);
-        dropped = List.copyOf(dropped);
-        signatures = List.copyOf(signatures);
-    }
+                List<SurvivorSignature> signatures) implements SecAggMessage {
+  public UnmaskingRequest {
+    survivors = List.copyOf(survivors);
+    dropped = List.copyOf(dropped);
+    signatures = List.copyOf(signatures);
+  }
 }

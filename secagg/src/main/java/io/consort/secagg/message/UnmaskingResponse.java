@@ -4,7 +4,7 @@ import java.util.List;
 
 /** Bank to coordinator: the shares requested by an {@link UnmaskingRequest}. */
 public record UnmaskingResponse(MessageHeader header, List<RevealedShare> shares) implements SecAggMessage {
-    public UnmaskingResponse {
-        shares = List.copyOf(shares);
-    }
+  public UnmaskingResponse {
+    shares = List.copyOf(shares);
+  }
 }
