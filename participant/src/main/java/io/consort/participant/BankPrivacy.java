@@ -54,8 +54,8 @@ final class BankPrivacy {
   private final PrivacyBudget budget;
   private final BudgetGuard guard;
   private final LocalLedgerStore ledger;
-  /** What this bank actually ran, per "job/round", so a countersign request can be checked against it. */
-  private final Map<String, DpReport> ran = new HashMap<>();
+  /** What this bank actually ran and sent, durable: its own measure of its spend. */
+  private final SpendJournal journal;
 
   BankPrivacy(ParticipantConfig config) {
     try {
@@ -68,6 +68,11 @@ final class BankPrivacy {
     this.budget = new PrivacyBudget(config.epsilonCap(), config.delta());
     this.guard = new BudgetGuard(budget);
     this.ledger = new LocalLedgerStore(config.dataDir());
+    try {
+      this.journal = new SpendJournal(config.dataDir());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("privacy spend journal: " + e.getMessage(), e);
+    }
   }
 
   String bankId() {
@@ -102,25 +107,34 @@ final class BankPrivacy {
     return new LocalTrainingPlan(trainRows, batch, epochs, z);
   }
 
-  /** What the whole job would cost this bank, on top of everything it has already spent. */
-  BudgetDecision preview(JobPlan plan, long trainRows) throws IOException {
+  /**
+   * What the rest of the job would cost this bank, on top of everything it has already sent (for a
+   * job resumed after a restart, the rounds it already ran are in its history, not counted twice).
+   */
+  BudgetDecision preview(JobPlan plan, long trainRows) {
     LocalTrainingPlan round = roundPlan(plan, trainRows);
+    long remaining = Math.max(1, plan.getRounds() - journal.roundsRun(plan.getJobId()));
     PrivacyEvent job = new SampledGaussianEvent(round.noiseMultiplier(), round.samplingRate(),
-        round.steps() * (long) plan.getRounds());
-    return guard.evaluate(ledger.recordLevelHistory(bankId), job);
+        round.steps() * remaining);
+    return guard.evaluate(journal.events(), job);
   }
 
   /** @throws PrivacyBudgetExceededException if this round would take the bank past its cap */
-  BudgetDecision checkRound(LocalTrainingPlan round) throws IOException, PrivacyBudgetExceededException {
-    BudgetDecision d = guard.evaluate(ledger.recordLevelHistory(bankId), round);
+  BudgetDecision checkRound(LocalTrainingPlan round) throws PrivacyBudgetExceededException {
+    BudgetDecision d = guard.evaluate(journal.events(), round);
     if (!d.accepted()) {
       throw new PrivacyBudgetExceededException(d.reason(), d.spentEpsilon(), d.projectedEpsilon(), d.capEpsilon());
     }
     return d;
   }
 
-  void recordRun(String jobId, int round, DpReport report) {
-    ran.put(jobId + "/" + round, report);
+  /** Records a run durably; call before its output leaves the bank. */
+  void recordRun(String jobId, int round, DpReport report) throws IOException {
+    journal.record(jobId, round, report);
+  }
+
+  private static boolean understates(Double recorded, Double local) {
+    return local != null && (recorded == null || recorded < local - 1e-9);
   }
 
   /**
@@ -148,7 +162,7 @@ final class BankPrivacy {
         mine.add(m);
       }
     }
-    DpReport report = ran.get(entry.jobId() + "/" + entry.round());
+    DpReport report = journal.run(entry.jobId(), (int) entry.round());
     if (report != null) {
       boolean matches = mine.size() == 1 && mine.get(0).noiseMultiplier() == report.getNoiseMultiplier()
           && mine.get(0).samplingRate() == report.getSamplingRate() && mine.get(0).steps() == report.getSteps()
@@ -161,16 +175,24 @@ final class BankPrivacy {
       throw new ProtocolViolationException("ledger entry " + entry.sequence() + " records DP-SGD for bank '" + bankId
           + "' in job '" + entry.jobId() + "' round " + entry.round() + " but this bank has no record of running it");
     }
+    // this release alone must cost what the bank computes; the running total may include entries
+    // this bank never received (a countersign request lost in a restart), but can never be less
+    // than the total of the entries it holds
+    BankSpend alone = SpendCalculator.replay(List.of()).preview(List.of(bankId), entry.mechanisms(), entry.delta()).get(bankId);
     List<LedgerEntry> history = new ArrayList<>();
     for (SignedLedgerEntry e : ledger.readAll()) {
       history.add(e.entry());
     }
-    BankSpend expected = SpendCalculator.replay(history).preview(List.of(bankId), entry.mechanisms(), entry.delta())
+    BankSpend local = SpendCalculator.replay(history).preview(List.of(bankId), entry.mechanisms(), entry.delta())
         .get(bankId);
     BankSpend recorded = entry.spends().get(bankId);
-    if (!expected.equals(recorded)) {
+    if (!java.util.Objects.equals(alone.recordEpsilonRound(), recorded.recordEpsilonRound())
+        || !java.util.Objects.equals(alone.bankEpsilonRound(), recorded.bankEpsilonRound())
+        || understates(recorded.recordEpsilonTotal(), local.recordEpsilonTotal())
+        || understates(recorded.bankEpsilonTotal(), local.bankEpsilonTotal())) {
       throw new ProtocolViolationException("ledger entry " + entry.sequence() + " records spend " + recorded
-          + " for bank '" + bankId + "' but its own accounting gives " + expected);
+          + " for bank '" + bankId + "' but its own accounting gives " + alone + " for the round and at least "
+          + local + " in total");
     }
     LedgerSignature sig = LedgerSigning.countersign(entry, key, certificate);
     ledger.append(signed.withCountersignature(sig));

@@ -155,10 +155,11 @@ public final class BankTaskHandler implements TaskHandler {
     prepare(job, global);
     long started = System.nanoTime();
     float[] base = ModelWire.values(global);
-    int epochs = Math.max(1, t.getLocalEpochs());
+    // epochs, privacy and secure aggregation come from the pinned plan, never from the task alone
+    int epochs = Math.max(1, job.plan.getLocalEpochs());
     TrainingOptions options = TrainingOptions.standard();
     DpReport dp = null;
-    if (BankPrivacy.recordLevel(t.getPrivacy())) {
+    if (BankPrivacy.recordLevel(job.plan.getPrivacy())) {
       LocalTrainingPlan round = privacy().roundPlan(job.plan, job.split.train().rows());
       try {
         privacy().checkRound(round);
@@ -169,10 +170,15 @@ public final class BankTaskHandler implements TaskHandler {
             .setSpentEpsilon(e.spentEpsilon()).setProjectedEpsilon(e.projectedEpsilon())
             .setEpsilonCap(e.capEpsilon()));
       }
-      double clip = t.getPrivacy().getRecordClipNorm() > 0 ? t.getPrivacy().getRecordClipNorm() : 1.0;
+      double clip = job.plan.getPrivacy().getRecordClipNorm() > 0 ? job.plan.getPrivacy().getRecordClipNorm() : 1.0;
       options = TrainingOptions.withDpSgd(new DpSgdConfig(round.noiseMultiplier(), clip, round.samplingRate()));
+      long steps = options.dp().get().stepsFor(epochs);
+      if (steps > round.steps()) {
+        throw new IllegalStateException("DP-SGD would run " + steps + " steps but the budget check covered "
+            + round.steps());
+      }
       dp = DpReport.newBuilder().setNoiseMultiplier(round.noiseMultiplier()).setSamplingRate(round.samplingRate())
-          .setSteps(options.dp().get().stepsFor(epochs)).setClipNorm(clip).setRows(job.split.train().rows()).build();
+          .setSteps(steps).setClipNorm(clip).setRows(job.split.train().rows()).build();
     }
     TrainingResult result = job.trainer.train(base, epochs, options);
     float[] after = result.parameters();
@@ -182,7 +188,7 @@ public final class BankTaskHandler implements TaskHandler {
     if (dp != null) {
       privacy().recordRun(job.plan.getJobId(), task.getHeader().getRound(), dp);
     }
-    if (t.getSecureAggregation().getEnabled()) {
+    if (job.plan.getSecureAggregation().getEnabled()) {
       return secureUpdate(task, base, after, dp, started);
     }
     ModelUpdate.Builder update = ModelUpdate.newBuilder().setBaseVersion(global.getVersion())
@@ -209,8 +215,16 @@ public final class BankTaskHandler implements TaskHandler {
       throws java.security.GeneralSecurityException {
     var t = task.getTrain();
     SecAggPlan plan = t.getSecureAggregation();
+    if (plan.getEnabled() != true || plan.getClipNorm() != jobs.get(task.getHeader().getJobId()).plan
+        .getSecureAggregation().getClipNorm()) {
+      throw new ProtocolViolationException("the round's secure-aggregation settings differ from the accepted plan");
+    }
     double clip = plan.getClipNorm() > 0 ? plan.getClipNorm() : 1.0;
-    double weight = t.getAggregationWeight() > 0 ? t.getAggregationWeight() : 1.0;
+    double weight = t.getAggregationWeight();
+    if (!(weight > 0 && weight <= 1)) {
+      // a weight outside (0, 1] would break the quantiser's range and the stated sensitivity
+      throw new ProtocolViolationException("aggregation weight must be in (0, 1], got " + weight);
+    }
     float[] delta = new float[after.length];
     double squared = 0;
     for (int i = 0; i < after.length; i++) {
@@ -273,10 +287,19 @@ public final class BankTaskHandler implements TaskHandler {
 
   // ------------------------------------------------------------------ job state
 
+  /**
+   * The bank's state for a job. The plan is pinned when the bank first sees it (the offer it
+   * accepted): a later task that carries a different plan for the same job is refused, so a
+   * coordinator cannot change epochs, privacy or secure aggregation after the bank's privacy preview.
+   */
   private BankJob job(JobPlan plan) throws DataFormatException {
     BankJob job = jobs.get(plan.getJobId());
     if (job != null && job.plan.equals(plan)) {
       return job;
+    }
+    if (job != null) {
+      throw new ProtocolViolationException("job '" + plan.getJobId() + "': the task carries a different plan than "
+          + "the one this bank accepted; refusing it");
     }
     DataSchema schema = ModelWire.schema(plan.getSchema());
     Table table = DatasetLoader.load(config.dataFile(), schema);

@@ -29,8 +29,14 @@ public record JobDefinition(JobPlan plan, int expectedBanks, Duration startTimeo
       throw new IllegalArgumentException("expected banks (" + expectedBanks + ") must be >= min_banks ("
           + plan.getMinBanks() + ")");
     }
-    if (stageTimeout.isNegative() || stageTimeout.isZero()) {
-      throw new IllegalArgumentException("stage timeout must be positive, got " + stageTimeout);
+    if (stageTimeout.toMillis() < 1) {
+      throw new IllegalArgumentException("stage timeout must be at least 1 ms, got " + stageTimeout);
+    }
+    io.consort.protocol.v1.PrivacyUnit unit = plan.getPrivacy().getUnit();
+    if ((unit == io.consort.protocol.v1.PrivacyUnit.BANK || unit == io.consort.protocol.v1.PrivacyUnit.RECORD_AND_BANK)
+        && !plan.getSecureAggregation().getEnabled()) {
+      throw new IllegalArgumentException("bank-level DP adds noise shares under secure aggregation; enable "
+          + "secure_aggregation or choose privacy unit record or off");
     }
   }
 

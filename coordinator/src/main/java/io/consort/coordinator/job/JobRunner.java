@@ -276,15 +276,39 @@ public final class JobRunner implements ResultSink {
 
   private Future<Void> restoreFrom(ModelParameters checkpoint) {
     global = checkpoint;
-    return blocking(() -> {
-      for (CoordinatorStore.JobMemberRow row : store.jobMembers(plan.getJobId())) {
+    return blocking(() -> List.of(store.jobMembers(plan.getJobId()), store.rounds(plan.getJobId()))).map(stored -> {
+      @SuppressWarnings("unchecked")
+      List<CoordinatorStore.JobMemberRow> members = (List<CoordinatorStore.JobMemberRow>) stored.get(0);
+      @SuppressWarnings("unchecked")
+      List<CoordinatorStore.RoundRow> rounds = (List<CoordinatorStore.RoundRow>) stored.get(1);
+      java.util.Set<String> withStatistics = new java.util.HashSet<>();
+      for (CoordinatorStore.JobMemberRow row : members) {
         JsonObject b = banks.get(row.memberId());
-        if (b != null) {
+        if (b != null && row.trainRows() > 0) {
           b.put("train_rows", row.trainRows()).put("test_rows", row.testRows());
+          withStatistics.add(row.memberId());
         }
       }
-      for (CoordinatorStore.RoundRow row : store.rounds(plan.getJobId())) {
-        roundRecords.add(new JsonObject(row.recordJson()));
+      // a bank that never sent feature statistics was not part of the encoding or the weights
+      accepted.removeIf(m -> {
+        boolean unknown = !withStatistics.contains(m);
+        if (unknown) {
+          log.warn("bank '{}' joined after the job's feature statistics; it cannot take part in the resumed job", m);
+        }
+        return unknown;
+      });
+      for (CoordinatorStore.RoundRow row : rounds) {
+        if (row.round() > checkpoint.getVersion()) {
+          continue; // recorded but not checkpointed before the stop: that round runs again
+        }
+        JsonObject rec = new JsonObject(row.recordJson());
+        roundRecords.add(rec);
+        rec.getJsonObject("epsilon", new JsonObject()).forEach(e -> epsilonTotals.put(e.getKey(), (Double) e.getValue()));
+        rec.getJsonObject("bank_epsilon", new JsonObject())
+            .forEach(e -> bankEpsilonTotals.put(e.getKey(), (Double) e.getValue()));
+        for (Object d : rec.getJsonArray("declined", new JsonArray())) {
+          declinedRounds.computeIfAbsent((String) d, k -> new JsonArray()).add(rec.getInteger("round"));
+        }
       }
       return null;
     }).map(v -> {
@@ -336,6 +360,13 @@ public final class JobRunner implements ResultSink {
               dropped.add(m + "@train");
               droppedDetail.add(new JsonObject().put("bank", m).put("stage", "train").put("reason", problem));
               log.warn("round {}: bank '{}' dropped: {}", round, m, problem);
+              continue;
+            }
+            if (recordLevel() && !validDpReport(r.getUpdate().hasDp() ? r.getUpdate().getDp() : null)) {
+              dropped.add(m + "@train");
+              droppedDetail.add(new JsonObject().put("bank", m).put("stage", "train")
+                  .put("reason", "the job requires record-level DP-SGD but the update carries no valid DP report"));
+              log.warn("round {}: bank '{}' dropped: update without a valid DP-SGD report", round, m);
               continue;
             }
             participants.add(m);
@@ -416,7 +447,13 @@ public final class JobRunner implements ResultSink {
     RoundParameters params;
     SecAggServer server;
     try {
-      params = SecureAggregationPlan.roundParameters(plan.getJobId(), round, members, secagg, dimension);
+      int needed = Math.max(2, plan.getMinBanks());
+      if (members.size() < needed) {
+        throw new IllegalArgumentException(members.size() + " banks in the round, secure aggregation needs at least "
+            + needed + " (a sum of one bank is that bank's update)");
+      }
+      params = SecureAggregationPlan.roundParameters(plan.getJobId(), round, members, secagg, dimension,
+          plan.getMinBanks());
       server = SecAggServer.create(params, (bank, message, signature) -> {
         java.security.cert.X509Certificate cert = registry.certificate(bank)
             .orElseThrow(() -> new java.security.GeneralSecurityException("bank '" + bank + "' has no certificate on record"));
@@ -431,7 +468,8 @@ public final class JobRunner implements ResultSink {
       log.warn("round {} aborted: {}", round, record.getString("reason"));
       return Future.succeededFuture(base);
     }
-    SecureAggregationPlan.Round quantisation = SecureAggregationPlan.forRound(plan, members.size(), dimension);
+    SecureAggregationPlan.Round quantisation = SecureAggregationPlan.forRound(plan, members.size(), dimension,
+        params.threshold());
     Map<String, Double> weights = new LinkedHashMap<>();
     double totalRows = 0;
     for (String m : members) {
@@ -440,8 +478,9 @@ public final class JobRunner implements ResultSink {
     for (String m : members) {
       weights.put(m, banks.get(m).getLong("train_rows", 1L) / totalRows);
     }
-    SecAggPlan roundPlan = secagg.toBuilder().setQuantizerBanks(quantisation.quantizerBanks())
-        .setPerBankSigma(quantisation.perBankSigma()).build();
+    // the threshold is sent explicitly so every bank builds exactly the coordinator's round parameters
+    SecAggPlan roundPlan = secagg.toBuilder().setThreshold(params.threshold())
+        .setQuantizerBanks(quantisation.quantizerBanks()).setPerBankSigma(quantisation.perBankSigma()).build();
     return collect(round, Stage.TRAIN, members, m -> Task.newBuilder().setTrain(TrainTask.newBuilder()
         .setGlobalModel(base).setLocalEpochs(plan.getLocalEpochs()).setPrivacy(plan.getPrivacy())
         .setSecureAggregation(roundPlan).addAllRoundMembers(members).setPlan(plan)
@@ -460,14 +499,28 @@ public final class JobRunner implements ResultSink {
                   : r.hasSecureAggregation() ? "expected one key advertisement" : describeNonAnswer(r), dropped, droppedDetail);
               continue;
             }
+            if (recordLevel() && !validDpReport(r.getSecureAggregation().hasDp() ? r.getSecureAggregation().getDp() : null)) {
+              drop(round, m, "train", "the job requires record-level DP-SGD but the bank sent no valid DP report",
+                  dropped, droppedDetail);
+              continue;
+            }
             if (r.getSecureAggregation().hasDp()) {
               dpReports.put(m, r.getSecureAggregation().getDp());
             }
-            feed(server, round, m, r.getSecureAggregation(), "advertise-keys", dropped, droppedDetail);
           }
-          return driveSecureAggregation(round, server, server.closeStage(), dropped, droppedDetail);
+          // signature checks, Shamir reconstruction and mask expansion are CPU work: a worker does them
+          return blocking(() -> {
+            for (String m : members) {
+              TaskResult r = results.get(m);
+              if (r != null && r.hasSecureAggregation() && r.getSecureAggregation().getMessagesCount() == 1
+                  && !dropped.contains(m + "@train") && !declined.contains(m)) {
+                feed(server, round, m, r.getSecureAggregation(), "advertise-keys", dropped, droppedDetail);
+              }
+            }
+            return server.closeStage();
+          }).compose(transition -> driveSecureAggregation(round, server, transition, dropped, droppedDetail));
         })
-        .map(transition -> {
+        .compose(transition -> blocking(() -> {
           if (transition.isAborted()) {
             record.put("participants", new JsonArray()).put("dropped", new JsonArray(dropped))
                 .put("dropped_detail", droppedDetail).put("declined", new JsonArray(declined))
@@ -504,7 +557,7 @@ public final class JobRunner implements ResultSink {
                 .put("target_noise_multiplier", quantisation.bankNoiseMultiplier()));
           }
           return withValues(base, FedAvg.applyMeanDelta(toArray(base), mean), round);
-        });
+        }));
   }
 
   /** Runs the remaining secure-aggregation stages until the round completes or aborts. */
@@ -529,7 +582,7 @@ public final class JobRunner implements ResultSink {
     return collect(round, wireStage, recipients, m -> Task.newBuilder().setSecureAggregation(SecAggStep.newBuilder()
         .addMessages(com.google.protobuf.ByteString.copyFrom(SecAggCodec.encode(byRecipient.get(m))))
         .addAllCertificates(certificates)))
-        .compose(results -> {
+        .compose(results -> blocking(() -> {
           for (String m : recipients) {
             TaskResult r = results.get(m);
             if (r == null || !r.hasSecureAggregation()) {
@@ -539,8 +592,9 @@ public final class JobRunner implements ResultSink {
             }
             feed(server, round, m, r.getSecureAggregation(), next.wireName(), dropped, droppedDetail);
           }
-          return driveSecureAggregation(round, server, server.closeStage(), dropped, droppedDetail);
-        });
+          return server.closeStage();
+        }))
+        .compose(transition2 -> driveSecureAggregation(round, server, transition2, dropped, droppedDetail));
   }
 
   private static void feed(SecAggServer server, int round, String bank, SecAggStep step, String stage,
@@ -610,8 +664,20 @@ public final class JobRunner implements ResultSink {
                   continue;
                 }
                 Countersignature c = r.getCountersignature();
-                signatures.add(new LedgerSignature(c.getSignerId(), c.getAlgorithm(), c.getCertificateFingerprint(),
-                    c.getSignature().toByteArray()));
+                LedgerSignature signature = new LedgerSignature(c.getSignerId(), c.getAlgorithm(),
+                    c.getCertificateFingerprint(), c.getSignature().toByteArray());
+                boolean valid;
+                try {
+                  valid = LedgerSigning.verifyCountersignature(signed.entry(), signature, cert);
+                } catch (java.security.GeneralSecurityException e) {
+                  valid = false;
+                }
+                if (!valid) {
+                  log.warn("round {}: countersignature of bank '{}' on ledger entry {} does not verify; not stored",
+                      round, bank, signed.entry().sequence());
+                  continue;
+                }
+                signatures.add(signature);
               }
               return blocking(() -> ledger.commit(signed, signatures, certificates));
             }))
@@ -648,7 +714,10 @@ public final class JobRunner implements ResultSink {
     if (!c.getSignerId().equals(bank)) {
       return "countersignature names signer '" + c.getSignerId() + "'";
     }
-    if (cert != null && !LedgerSigning.fingerprint(cert).equals(c.getCertificateFingerprint())) {
+    if (cert == null) {
+      return "no certificate on record for the bank";
+    }
+    if (!LedgerSigning.fingerprint(cert).equals(c.getCertificateFingerprint())) {
       return "countersignature was made with another certificate than the one the bank connected with";
     }
     return null;
@@ -781,6 +850,7 @@ public final class JobRunner implements ResultSink {
     if (stageState.results.putIfAbsent(memberId, result) != null) {
       throw new ProtocolViolationException("bank '" + memberId + "' already answered " + Headers.describe(h));
     }
+    stageState.gone.remove(memberId);
     if (stageState.results.size() + stageState.gone.size() >= stageState.awaiting.size()) {
       close(stageState);
     }
@@ -805,6 +875,21 @@ public final class JobRunner implements ResultSink {
       }
     }
     return null;
+  }
+
+  private boolean recordLevel() {
+    return plan.getPrivacy().getUnit() == io.consort.protocol.v1.PrivacyUnit.RECORD
+        || plan.getPrivacy().getUnit() == io.consort.protocol.v1.PrivacyUnit.RECORD_AND_BANK;
+  }
+
+  /** A report the ledger can account: positive noise, a sampling rate in (0, 1], at least one step. */
+  private boolean validDpReport(DpReport d) {
+    if (d == null || !(d.getNoiseMultiplier() > 0) || !(d.getSamplingRate() > 0 && d.getSamplingRate() <= 1)
+        || d.getSteps() < 1 || !(d.getClipNorm() > 0)) {
+      return false;
+    }
+    double planned = plan.getPrivacy().getRecordNoiseMultiplier();
+    return !(planned > 0) || d.getNoiseMultiplier() >= planned;
   }
 
   static String privacyUnitName(io.consort.protocol.v1.PrivacyUnit unit) {

@@ -65,13 +65,14 @@ public final class LedgerKeeper {
     for (LedgerSignature s : countersignatures) {
       full = full.withCountersignature(s);
     }
-    ledger.append(full);
     for (X509Certificate c : bankCertificates) {
       remember(c);
     }
     LedgerEntry e = full.entry();
+    // stored first: if the database refuses, the in-memory chain is unchanged and stays in step with it
     store.appendLedgerEntry(new CoordinatorStore.LedgerRow(e.sequence(), e.jobId(), (int) e.round(), full.entryHash(),
         SignedEntryJson.toJson(full)));
+    ledger.append(full);
     return full;
   }
 

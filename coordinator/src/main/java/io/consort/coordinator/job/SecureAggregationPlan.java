@@ -30,9 +30,16 @@ final class SecureAggregationPlan {
   record Round(Quantizer quantizer, int quantizerBanks, double perBankSigma, double bankNoiseMultiplier,
                int minSurvivors) {}
 
+  /**
+   * The round's parameters. The threshold is the plan's (or the default majority), raised to the
+   * job's {@code min_banks} so that no sum of fewer banks than the job allows is ever unmasked.
+   */
   static RoundParameters roundParameters(String jobId, int round, List<String> members, SecAggPlan plan,
-                                         int dimension) {
-    return RoundParameters.forPlan(jobId, round, members, plan.getThreshold(), plan.getModulusBits(), dimension,
+                                         int dimension, int minBanks) {
+    RoundParameters defaults = RoundParameters.forPlan(jobId, round, members, plan.getThreshold(),
+        plan.getModulusBits(), dimension, plan.getNeighbourDegree());
+    int threshold = Math.max(defaults.threshold(), Math.min(Math.max(2, minBanks), members.size()));
+    return RoundParameters.forPlan(jobId, round, members, threshold, plan.getModulusBits(), dimension,
         plan.getNeighbourDegree());
   }
 
@@ -53,13 +60,11 @@ final class SecureAggregationPlan {
     return NoiseCalibration.defaults().noiseMultiplier(p.getTargetEpsilon(), 1.0, Math.max(1, plan.getRounds()), delta);
   }
 
-  static Round forRound(JobPlan plan, int members, int dimension) {
+  static Round forRound(JobPlan plan, int members, int dimension, int threshold) {
     SecAggPlan a = plan.getSecureAggregation();
     double clip = a.getClipNorm() > 0 ? a.getClipNorm() : 1.0;
     int bits = a.getModulusBits() > 0 ? a.getModulusBits() : 32;
-    RoundParameters params = RoundParameters.forPlan(plan.getJobId(), 1, placeholderIds(members), a.getThreshold(),
-        bits, Math.max(1, dimension), a.getNeighbourDegree());
-    int minSurvivors = params.threshold();
+    int minSurvivors = threshold;
     if (!bankLevel(plan.getPrivacy())) {
       return new Round(new Quantizer(clip, members, bits), members, 0, 0, minSurvivors);
     }
@@ -70,10 +75,6 @@ final class SecureAggregationPlan {
     double targetTotalSigma = z * clip * quantizer.scale();
     double perBank = DistributedDiscreteGaussian.plan(targetTotalSigma, members, minSurvivors).perBankSigma();
     return new Round(quantizer, members + headroom, perBank, z, minSurvivors);
-  }
-
-  private static List<String> placeholderIds(int n) {
-    return java.util.stream.IntStream.range(0, n).mapToObj(i -> "b" + i).toList();
   }
 
   static Stage wireStage(io.consort.secagg.Stage stage) {

@@ -89,7 +89,9 @@ public final class FederationEndpoint {
     }
     // a bank that vanishes (process exit, network loss) closes its connection: stages stop waiting for it
     String member = peer.name();
-    req.connection().closeHandler(v -> registry.disconnected(member));
+    io.vertx.core.http.HttpConnection connection = req.connection();
+    registry.polling(member, connection);
+    connection.closeHandler(v -> registry.disconnected(member, connection));
     long wait = Math.min(MAX_POLL_MILLIS, Math.max(0, msg.getWaitMillis()));
     registry.mailbox(peer.name()).poll(wait).onSuccess(task -> req.response().end(task));
   }

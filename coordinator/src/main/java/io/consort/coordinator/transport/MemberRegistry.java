@@ -15,6 +15,7 @@ public final class MemberRegistry {
   private final java.util.List<Consumer<String>> enrolmentListeners = new java.util.ArrayList<>();
   private final java.util.List<Consumer<String>> disconnectListeners = new java.util.ArrayList<>();
   private final java.util.Set<String> disconnected = new java.util.HashSet<>();
+  private final Map<String, Object> currentConnection = new java.util.HashMap<>();
 
   public MemberRegistry(Vertx vertx) {
     this.vertx = vertx;
@@ -56,9 +57,20 @@ public final class MemberRegistry {
    * The bank's connection closed (its process died or it shut down). It stays a member, but stages
    * stop waiting for it until it enrols again.
    */
-  public void disconnected(String memberId) {
+  public void disconnected(String memberId, Object connection) {
+    if (connection != currentConnection.get(memberId)) {
+      return; // an older connection of a bank that has since reconnected
+    }
     if (mailboxes.containsKey(memberId) && disconnected.add(memberId)) {
       disconnectListeners.forEach(l -> l.accept(memberId));
+    }
+  }
+
+  /** The bank is polling on {@code connection}: it is live, and that connection is its current one. */
+  public void polling(String memberId, Object connection) {
+    if (mailboxes.containsKey(memberId)) {
+      currentConnection.put(memberId, connection);
+      disconnected.remove(memberId);
     }
   }
 

@@ -64,6 +64,23 @@ public final class LedgerSigning {
         signer.sign());
   }
 
+  /**
+   * Whether {@code signature} is {@code certificate}'s holder countersigning its own spend in
+   * {@code entry} (the coordinator checks each countersignature before storing it). The
+   * certificate's chain is not checked here; the offline verifier does that against the CA.
+   */
+  public static boolean verifyCountersignature(LedgerEntry entry, LedgerSignature signature,
+      X509Certificate certificate) throws GeneralSecurityException {
+    String bankId = CertificateIdentity.commonName(certificate);
+    BankSpend spend = entry.spends().get(bankId);
+    if (spend == null || !bankId.equals(signature.signerId())
+        || !fingerprint(certificate).equals(signature.certificateFingerprint())) {
+      return false;
+    }
+    return verifyBytes(CanonicalEncoding.countersigned(Hex.decode(entry.hash()), bankId, spend), signature,
+        certificate);
+  }
+
   static boolean verifyBytes(byte[] message, LedgerSignature signature, X509Certificate certificate)
       throws GeneralSecurityException {
     String expected = algorithmFor(certificate.getPublicKey());
