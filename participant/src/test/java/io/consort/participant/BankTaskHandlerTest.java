@@ -26,6 +26,9 @@ class BankTaskHandlerTest {
   @TempDir
   Path dir;
 
+  private JobPlan lastPlan;
+  private BankTaskHandler lastHandler;
+
   private JobDecision offer(String csv) throws Exception {
     Path data = Files.writeString(dir.resolve("data.csv"), csv);
     for (String f : new String[] {"key.pem", "cert.pem", "ca.pem"}) {
@@ -39,7 +42,9 @@ class BankTaskHandlerTest {
                 .addAllowedValues("south"))
             .setLabelColumn("default").setPositiveClass("yes"))
         .build();
-    TaskResult.Builder result = new BankTaskHandler(config).handle(Task.newBuilder()
+    lastPlan = plan;
+    lastHandler = new BankTaskHandler(config);
+    TaskResult.Builder result = lastHandler.handle(Task.newBuilder()
         .setHeader(Headers.of("j", 0, Stage.JOB_OFFER)).setJobOffer(JobOffer.newBuilder().setPlan(plan)).build());
     return result.getDecision();
   }
@@ -72,6 +77,22 @@ class BankTaskHandlerTest {
     assertFalse(d.getAccept());
     assertTrue(d.getReason().toLowerCase().contains("no rows") || d.getReason().toLowerCase().contains("no data"),
         d.getReason());
+  }
+
+  @Test
+  void trainTask_refused_whenItsPlanDiffersFromTheAcceptedOne() throws Exception {
+    StringBuilder csv = new StringBuilder("income,region,default\n");
+    for (int i = 0; i < 40; i++) {
+      csv.append(i).append(',').append(i % 2 == 0 ? "north" : "south").append(',').append(i % 3 == 0 ? "yes" : "no")
+          .append('\n');
+    }
+    assertTrue(offer(csv.toString()).getAccept());
+    JobPlan changed = lastPlan.toBuilder().setLocalEpochs(50).build();
+    io.consort.protocol.ProtocolViolationException e = org.junit.jupiter.api.Assertions.assertThrows(
+        io.consort.protocol.ProtocolViolationException.class, () -> lastHandler.handle(Task.newBuilder()
+            .setHeader(Headers.of("j", 1, Stage.TRAIN))
+            .setTrain(io.consort.protocol.v1.TrainTask.newBuilder().setPlan(changed)).build()));
+    assertTrue(e.getMessage().contains("different plan"), e.getMessage());
   }
 
   @Test
