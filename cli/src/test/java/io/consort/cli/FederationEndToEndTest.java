@@ -33,8 +33,12 @@ class FederationEndToEndTest {
       }
       // the synthetic label is strongly predictable; a working federation learns it
       assertTrue(result.getJsonObject("final").getDouble("auc") > 0.75, result.encodePrettily());
+      // the final model reaches the banks through their next poll, just after the job completes
       for (String bank : consortium.banks) {
         Path finalModel = consortium.bankDir(bank).resolve("local/jobs/e2e-final-model.pb");
+        for (int i = 0; i < 200 && !Files.exists(finalModel); i++) {
+          Thread.sleep(50);
+        }
         assertTrue(Files.exists(finalModel), bank + " keeps the published model");
       }
     }
