@@ -34,7 +34,13 @@ class DemoCommandTest {
     assertEquals(4, r.getJsonObject("dataset").getInteger("features"));
     assertEquals(3, r.getJsonArray("banks").size());
     assertEquals(3, r.getJsonArray("rounds").size());
-    assertTrue(r.getJsonObject("final").getDouble("auc") > 0.7, r.encodePrettily());
+    // default settings: secure aggregation and record-level DP at epsilon 3 on 225 training rows per
+    // bank, so the bar is "it learns", not the non-private accuracy
+    assertTrue(r.getJsonObject("final").getDouble("auc") > 0.6, r.encodePrettily());
+    assertEquals(true, r.getBoolean("secure_aggregation"));
+    for (String bank : new String[] {"bank-1", "bank-2", "bank-3"}) {
+      assertTrue(r.getJsonObject("privacy").getJsonObject("per_bank").getJsonObject(bank).getDouble("epsilon") <= 3.0);
+    }
     assertTrue(r.getJsonObject("baselines").getJsonObject("centralized").getDouble("auc") > 0.7);
     assertEquals(3, r.getJsonObject("baselines").getJsonObject("local_only").size());
     assertTrue(out.toString().contains("centralised baseline AUC"), out.toString());
