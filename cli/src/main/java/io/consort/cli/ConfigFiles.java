@@ -47,7 +47,8 @@ public final class ConfigFiles {
         tls.path("key"), tls.path("cert"), tls.path("ca"), tls.path("crl"),
         y.has("data_dir") ? y.path("data_dir") : file.toAbsolutePath().getParent().resolve("coordinator-data"),
         y.integer("max_message_bytes", WireLimits.DEFAULT_MAX_MESSAGE_BYTES),
-        Duration.ofSeconds(y.integer("crl_reload_seconds", 30)), y.bool("exit_when_done", false), definition)
+        Duration.ofSeconds(y.integer("crl_reload_seconds", 30)), y.bool("exit_when_done", false), definition,
+        y.section("api").integer("port", -1))
         .validate();
   }
 

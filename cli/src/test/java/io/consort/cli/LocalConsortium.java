@@ -74,7 +74,7 @@ final class LocalConsortium implements AutoCloseable {
     vertxes.add(coordinatorVertx);
     coordinatorConfig = new CoordinatorConfig("127.0.0.1", port, c.keyFile(), c.chainFile(), c.caFile(), c.crlFile(),
         dir.resolve("coordinator"), 16 << 20, Duration.ofSeconds(30), false,
-        new JobDefinition(plan, banks.size(), Duration.ofSeconds(60), stageTimeout));
+        new JobDefinition(plan, banks.size(), Duration.ofSeconds(60), stageTimeout), -1);
     service = new CoordinatorService(coordinatorConfig, new FederatedModelOps());
     coordinatorVertx.deployVerticle(service).await(30, TimeUnit.SECONDS);
     return service;

@@ -23,16 +23,21 @@ import java.util.Objects;
  * @param crlReloadInterval how often the CRL file is checked for changes
  * @param exitWhenDone stop the service once the job has finished (the demo uses this)
  * @param job the job to run
+ * @param apiPort port of the read-only operator/auditor HTTPS API (same mTLS, operator or auditor role);
+ *     -1 disables it, 0 picks a free port
  */
 public record CoordinatorConfig(String host, int port, Path keyFile, Path certFile, Path caFile, Path crlFile,
                                 Path dataDir, int maxMessageBytes, Duration crlReloadInterval, boolean exitWhenDone,
-                                JobDefinition job) {
+                                JobDefinition job, int apiPort) {
 
   /** @throws IllegalArgumentException naming the first field that is wrong and its value */
   public CoordinatorConfig validate() {
     List<String> problems = new ArrayList<>();
     if (host == null || host.isBlank()) {
       problems.add("host must not be empty");
+    }
+    if (apiPort < -1 || apiPort > 65535) {
+      problems.add("api.port must be between 1 and 65535 (or -1 to disable), got " + apiPort);
     }
     if (port < 0 || port > 65535) {
       problems.add("port must be between 1 and 65535, got " + port);

@@ -40,6 +40,7 @@ public final class CoordinatorService extends VerticleBase {
   private CoordinatorStore store;
   private LedgerKeeper ledger;
   private HttpServer server;
+  private HttpServer apiServer;
   private JobRunner job;
   private long crlTimer = -1;
   private long crlModified;
@@ -88,13 +89,30 @@ public final class CoordinatorService extends VerticleBase {
         options.addCrlPath(config.crlFile().toString());
       }
       server = vertx.createHttpServer(options).requestHandler(grpc);
-      return server.listen();
+      return server.listen().compose(s -> {
+        if (config.apiPort() < 0) {
+          return Future.succeededFuture(s);
+        }
+        HttpServerOptions apiOptions = new HttpServerOptions(options).setPort(config.apiPort()).setUseAlpn(false);
+        apiServer = vertx.createHttpServer(apiOptions)
+            .requestHandler(io.consort.coordinator.api.OperatorApi.router(vertx, job, ledger));
+        return apiServer.listen().map(api -> {
+          log.info("operator API on https://{}:{}/api/v1/job (operator or auditor certificate)", config.host(),
+              api.actualPort());
+          return s;
+        });
+      });
     }).map(s -> {
       log.info("coordinator listening on {}:{} (mTLS, TLS 1.3)", config.host(), s.actualPort());
       watchCrl();
       job.start();
       return s;
     });
+  }
+
+  /** The operator API's port, or -1 when it is disabled. */
+  public int apiPort() {
+    return apiServer == null ? -1 : apiServer.actualPort();
   }
 
   /** The port actually bound (useful when the config asked for port 0). */
@@ -148,7 +166,9 @@ public final class CoordinatorService extends VerticleBase {
     ServerSSLOptions ssl = new ServerSSLOptions().setClientAuth(ClientAuth.REQUIRED)
         .setEnabledSecureTransportProtocols(Set.of("TLSv1.3")).setUseAlpn(true)
         .setKeyCertOptions(keyCert()).setTrustOptions(trust()).addCrlValue(crl);
-    return server.updateSSLOptions(ssl, true);
+    Future<Boolean> grpcUpdated = server.updateSSLOptions(ssl, true);
+    return apiServer == null ? grpcUpdated
+        : grpcUpdated.compose(ok -> apiServer.updateSSLOptions(new ServerSSLOptions(ssl).setUseAlpn(false), true));
   }
 
   private static long lastModified(Path file) {
@@ -164,7 +184,8 @@ public final class CoordinatorService extends VerticleBase {
     if (crlTimer >= 0) {
       vertx.cancelTimer(crlTimer);
     }
-    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    Future<Void> closed = (apiServer == null ? Future.<Void>succeededFuture() : apiServer.close())
+        .eventually(() -> server == null ? Future.succeededFuture() : server.close());
     return closed.eventually(() -> vertx.executeBlocking(() -> {
       if (store != null) {
         store.close();

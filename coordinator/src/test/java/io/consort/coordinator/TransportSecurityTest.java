@@ -68,7 +68,7 @@ class TransportSecurityTest {
     // a job that waits for more banks than will come, so only transport behaviour is exercised
     JobDefinition job = new JobDefinition(plan, 5, Duration.ofMinutes(10), Duration.ofSeconds(30));
     CoordinatorConfig config = new CoordinatorConfig("127.0.0.1", 0, c.keyFile(), c.chainFile(), c.caFile(),
-        c.crlFile(), dir.resolve("data"), MAX_MESSAGE_BYTES, Duration.ofSeconds(1), false, job);
+        c.crlFile(), dir.resolve("data"), MAX_MESSAGE_BYTES, Duration.ofSeconds(1), false, job, 0);
     service = new CoordinatorService(config, new UnusedModelOps());
     vertx.deployVerticle(service).await(30, TimeUnit.SECONDS);
   }
@@ -155,6 +155,37 @@ class TransportSecurityTest {
     Throwable failure = awaitFailure(bank.submitResult(
         TaskResult.newBuilder().setHeader(Headers.of("job-1", 4, Stage.TRAIN)).build()));
     assertEquals(GrpcStatus.FAILED_PRECONDITION, assertInstanceOf(InvalidStatusException.class, failure).actualStatus());
+  }
+
+  @Test
+  void operatorApi_showsJobToOperator_andRefusesBank() throws Exception {
+    await(client(pki.bank("bank-1")).enrol(enrolRequest()));
+    Response ok = get(pki.operator(), "/api/v1/job");
+    assertEquals(200, ok.status());
+    io.vertx.core.json.JsonObject job = new io.vertx.core.json.JsonObject(ok.body());
+    assertEquals("job-1", job.getString("job_id"));
+    assertEquals("waiting", job.getString("state"));
+    assertEquals(true, job.getJsonObject("members").getJsonObject("bank-1").getBoolean("connected") != null);
+    assertEquals(403, get(pki.bank("bank-2"), "/api/v1/job").status());
+    Response ledger = get(pki.auditor(), "/api/v1/ledger");
+    assertEquals(200, ledger.status());
+    assertEquals("consort-privacy-ledger", new io.vertx.core.json.JsonObject(ledger.body()).getString("format"));
+  }
+
+  private record Response(int status, String body) {}
+
+  /** One HTTPS GET; the body is read in the response callback, as Vert.x requires. */
+  private Response get(TlsMaterial identity, String path) throws Exception {
+    return await(https(identity).request(io.vertx.core.http.HttpMethod.GET, service.apiPort(), "localhost", path)
+        .compose(r -> r.send())
+        .compose(r -> r.body().map(b -> new Response(r.statusCode(), b.toString()))));
+  }
+
+  private io.vertx.core.http.HttpClient https(TlsMaterial identity) {
+    return vertx.createHttpClient(new HttpClientOptions().setSsl(true).setVerifyHost(true)
+        .setKeyCertOptions(new PemKeyCertOptions().setKeyPath(identity.keyFile().toString())
+            .setCertPath(identity.chainFile().toString()))
+        .setTrustOptions(new PemTrustOptions().addCertPath(identity.caFile().toString())));
   }
 
   // ------------------------------------------------------------------ helpers

@@ -151,9 +151,10 @@ public final class DemoCommand implements Callable<Integer> {
     // ---------------------------------------------------------------- PKI and configs
     DemoPki pki = DemoPki.create(work.resolve("pki"), "coordinator", bankNames);
     int port = freePort();
+    int apiPort = freePort();
     JobPlan plan = jobPlan(dataset.schema());
     Path coordinatorYaml = work.resolve("coordinator.yaml");
-    writeCoordinatorConfig(coordinatorYaml, work, pki.coordinator(), port, plan);
+    writeCoordinatorConfig(coordinatorYaml, work, pki.coordinator(), port, apiPort, plan);
     Map<String, Path> bankYamls = new LinkedHashMap<>();
     for (String bank : bankNames) {
       Path yaml = work.resolve(bank + ".yaml");
@@ -161,6 +162,9 @@ public final class DemoCommand implements Callable<Integer> {
       bankYamls.put(bank, yaml);
     }
     out.printf("PKI, configs and bank data in %s%n", work);
+    out.printf("operator API while it runs: curl --cacert %s --cert %s --key %s https://localhost:%d/api/v1/job%n",
+        work.relativize(pki.operator().caFile()), work.relativize(pki.operator().chainFile()),
+        work.relativize(pki.operator().keyFile()), apiPort);
 
     // ---------------------------------------------------------------- run the federation
     long started = System.nanoTime();
@@ -344,9 +348,11 @@ public final class DemoCommand implements Callable<Integer> {
 
   // ------------------------------------------------------------------ configs
 
-  private void writeCoordinatorConfig(Path yaml, Path work, TlsMaterial tls, int port, JobPlan plan) throws IOException {
+  private void writeCoordinatorConfig(Path yaml, Path work, TlsMaterial tls, int port, int apiPort, JobPlan plan)
+      throws IOException {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("listen", Map.of("host", "127.0.0.1", "port", port));
+    c.put("api", Map.of("port", apiPort));
     c.put("tls", tlsMap(work, tls, true));
     c.put("data_dir", "coordinator-data");
     c.put("exit_when_done", true);

@@ -152,6 +152,29 @@ public final class JobRunner implements ResultSink {
     return outcome.future();
   }
 
+  /** What the operator sees: state, open stage, members, finished rounds. Event loop only. */
+  public JsonObject status() {
+    OpenStage stageState = open;
+    JsonObject members = new JsonObject();
+    for (String m : registry.members()) {
+      members.put(m, new JsonObject().put("connected", registry.isConnected(m)).put("accepted", accepted.contains(m)));
+    }
+    String state = outcome.future().isComplete() ? (outcome.future().succeeded() ? "completed" : "failed")
+        : stageState != null ? "running" : "waiting";
+    JsonObject status = new JsonObject().put("job_id", plan.getJobId()).put("state", state)
+        .put("rounds_planned", plan.getRounds()).put("members", members)
+        .put("rounds", roundRecords.copy());
+    if (stageState != null) {
+      status.put("open_stage", new JsonObject().put("round", stageState.header.getRound())
+          .put("stage", stageState.header.getStage().name()).put("awaiting", new JsonArray(
+              stageState.awaiting.stream().filter(m -> !stageState.results.containsKey(m)).toList())));
+    }
+    if (outcome.future().failed()) {
+      status.put("reason", outcome.future().cause().getMessage());
+    }
+    return status;
+  }
+
   private Future<JsonObject> runFrom(ModelParameters checkpoint) {
     Future<Void> ready = waitForBanks().compose(v -> offer());
     int firstRound;
