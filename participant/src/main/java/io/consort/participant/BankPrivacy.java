@@ -128,6 +128,14 @@ final class BankPrivacy {
     return d;
   }
 
+  /** The discrete Gaussian share (quantised sigma) this bank added per "job/round", to check ledger entries. */
+  private final java.util.Map<String, Double> noiseShares = new java.util.HashMap<>();
+
+  /** Remembers the bank-level noise share this bank added in a round. */
+  void recordNoiseShare(String jobId, int round, double perBankSigma) {
+    noiseShares.put(jobId + "/" + round, perBankSigma);
+  }
+
   /** Records a run durably; call before its output leaves the bank. */
   void recordRun(String jobId, int round, DpReport report) throws IOException {
     journal.record(jobId, round, report);
@@ -174,6 +182,14 @@ final class BankPrivacy {
     } else if (!mine.isEmpty()) {
       throw new ProtocolViolationException("ledger entry " + entry.sequence() + " records DP-SGD for bank '" + bankId
           + "' in job '" + entry.jobId() + "' round " + entry.round() + " but this bank has no record of running it");
+    }
+    Double share = noiseShares.get(entry.jobId() + "/" + entry.round());
+    for (MechanismRecord m : entry.mechanisms()) {
+      if (m.unit() == PrivacyUnit.BANK && (share == null || m.perBankSigma() != share)) {
+        throw new ProtocolViolationException("ledger entry " + entry.sequence() + " records a bank-level noise share "
+            + "of sigma " + m.perBankSigma() + " but bank '" + bankId + "' added "
+            + (share == null ? "none" : "sigma " + share) + " in that round");
+      }
     }
     // this release alone must cost what the bank computes; the running total may include entries
     // this bank never received (a countersign request lost in a restart), but can never be less

@@ -240,6 +240,7 @@ public final class BankTaskHandler implements TaskHandler {
     Quantizer quantizer = new Quantizer(clip, quantizerBanks, bits);
     long[] noise = null;
     if (plan.getPerBankSigma() > 0) {
+      privacy().recordNoiseShare(task.getHeader().getJobId(), task.getHeader().getRound(), plan.getPerBankSigma());
       noise = new long[delta.length];
       DiscreteGaussianSampler.ofSigma(plan.getPerBankSigma(), new java.security.SecureRandom()).addNoise(noise);
     }
