@@ -96,8 +96,7 @@ public final class ConfigFiles {
         .setRecordNoiseMultiplier(privacy.number("record_noise_multiplier", 0))
         .setRecordClipNorm(privacy.number("record_clip_norm", 1.0)).setDelta(privacy.number("delta", 1e-5))
         .setTargetEpsilon(privacy.number("target_epsilon", 0))
-        .setBankNoiseMultiplier(privacy.number("bank_noise_multiplier", 0))
-        .setBankClipNorm(privacy.number("bank_clip_norm", 1.0));
+        .setBankNoiseMultiplier(privacy.number("bank_noise_multiplier", 0));
     YamlConfig secagg = job.section("secure_aggregation");
     SecAggPlan.Builder a = SecAggPlan.newBuilder().setEnabled(secagg.bool("enabled", true))
         .setThreshold(secagg.integer("threshold", 0)).setNeighbourDegree(secagg.integer("neighbour_degree", 0))
@@ -165,7 +164,6 @@ public final class ConfigFiles {
     privacy.put("delta", p.getDelta());
     privacy.put("target_epsilon", p.getTargetEpsilon());
     privacy.put("bank_noise_multiplier", p.getBankNoiseMultiplier());
-    privacy.put("bank_clip_norm", p.getBankClipNorm());
     Map<String, Object> secagg = new LinkedHashMap<>();
     SecAggPlan a = plan.getSecureAggregation();
     secagg.put("enabled", a.getEnabled());

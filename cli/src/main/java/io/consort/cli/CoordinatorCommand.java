@@ -21,14 +21,7 @@ final class CoordinatorCommand implements Callable<Integer> {
     CoordinatorConfig cfg = ConfigFiles.coordinator(config);
     Vertx vertx = Vertx.vertx();
     CountDownLatch closed = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
-      } catch (Exception e) {
-        System.err.println("coordinator did not stop cleanly within 10 s: " + e);
-      }
-      closed.countDown();
-    }, "consort-shutdown"));
+    Shutdown.onSigterm("coordinator", vertx::close, closed);
     CoordinatorService service = new CoordinatorService(cfg, new FederatedModelOps());
     try {
       vertx.deployVerticle(service).await();

@@ -26,15 +26,7 @@ final class ParticipantCommand implements Callable<Integer> {
     ParticipantDaemon daemon = new ParticipantDaemon(vertx, cfg, new BankTaskHandler(cfg),
         status -> new Thread(() -> Runtime.getRuntime().halt(status), "consort-fault").start());
     // SIGTERM: stop polling, close the client and Vert.x, then let the JVM exit
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        daemon.stop().eventually(vertx::close).toCompletionStage().toCompletableFuture()
-            .get(10, java.util.concurrent.TimeUnit.SECONDS);
-      } catch (Exception e) {
-        System.err.println("participant did not stop cleanly within 10 s: " + e);
-      }
-      stopped.countDown();
-    }, "consort-shutdown"));
+    Shutdown.onSigterm("participant", () -> daemon.stop().eventually(vertx::close), stopped);
     daemon.start();
     stopped.await();
     return 0;

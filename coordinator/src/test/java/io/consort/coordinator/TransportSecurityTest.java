@@ -134,7 +134,9 @@ class TransportSecurityTest {
       huge.addDelta(i);
     }
     TaskResult oversized = TaskResult.newBuilder().setHeader(Headers.of("job-1", 1, Stage.TRAIN)).setUpdate(huge).build();
-    awaitFailure(bank.submitResult(oversized));
+    Throwable tooBig = awaitFailure(bank.submitResult(oversized));
+    assertEquals(GrpcStatus.RESOURCE_EXHAUSTED, assertInstanceOf(InvalidStatusException.class, tooBig).actualStatus(),
+        "refused by the size limit: " + tooBig);
     assertEquals("bank-1", await(client(pki.bank("bank-1")).enrol(enrolRequest())).getMemberId());
   }
 
@@ -165,7 +167,7 @@ class TransportSecurityTest {
     io.vertx.core.json.JsonObject job = new io.vertx.core.json.JsonObject(ok.body());
     assertEquals("job-1", job.getString("job_id"));
     assertEquals("waiting", job.getString("state"));
-    assertEquals(true, job.getJsonObject("members").getJsonObject("bank-1").getBoolean("connected") != null);
+    assertEquals(true, job.getJsonObject("members").getJsonObject("bank-1").getBoolean("connected"));
     assertEquals(403, get(pki.bank("bank-2"), "/api/v1/job").status());
     Response ledger = get(pki.auditor(), "/api/v1/ledger");
     assertEquals(200, ledger.status());

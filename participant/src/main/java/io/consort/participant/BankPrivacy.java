@@ -94,6 +94,15 @@ final class BankPrivacy {
    * that keeps the whole job within that target for this bank's rows.
    */
   LocalTrainingPlan roundPlan(JobPlan plan, long trainRows) {
+    // the calibration is a bisection over the accountant: once per job, not once per round
+    return roundPlans.computeIfAbsent(new PlanKey(plan, trainRows), k -> calibrate(plan, trainRows));
+  }
+
+  private record PlanKey(JobPlan plan, long trainRows) {}
+
+  private final Map<PlanKey, LocalTrainingPlan> roundPlans = new HashMap<>();
+
+  private LocalTrainingPlan calibrate(JobPlan plan, long trainRows) {
     PrivacyPlan p = plan.getPrivacy();
     int batch = plan.getModel().getBatchSize() > 0 ? plan.getModel().getBatchSize() : 32;
     int epochs = Math.max(1, plan.getLocalEpochs());

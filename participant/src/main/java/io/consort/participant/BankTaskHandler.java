@@ -93,8 +93,9 @@ public final class BankTaskHandler implements TaskHandler {
     final JobPlan plan;
     final DataSchema schema;
     final DataSplitter.TrainTest split;
-    String encodingChecksum;
-    FeatureEncoding encoding;
+    /** The wire encoding and spec the trainer was built for; a model with others rebuilds it. */
+    io.consort.protocol.v1.FeatureEncoding preparedEncoding;
+    io.consort.protocol.v1.ModelSpec preparedSpec;
     EncodedData train;
     EncodedData test;
     LocalTrainer trainer;
@@ -312,8 +313,7 @@ public final class BankTaskHandler implements TaskHandler {
 
   /** Encodes the bank's rows with the job's encoding (once per encoding) and builds its trainer. */
   private static void prepare(BankJob job, ModelParameters model) {
-    String encodingChecksum = Integer.toHexString(model.getEncoding().hashCode()) + "/" + model.getSpec().hashCode();
-    if (encodingChecksum.equals(job.encodingChecksum)) {
+    if (model.getEncoding().equals(job.preparedEncoding) && model.getSpec().equals(job.preparedSpec)) {
       return;
     }
     FeatureEncoding encoding = ModelWire.encoding(job.schema, model.getEncoding());
@@ -321,15 +321,15 @@ public final class BankTaskHandler implements TaskHandler {
       throw new IllegalArgumentException("model expects " + model.getSpec().getInputFeatures()
           + " input features but the job's encoding produces " + encoding.featureCount());
     }
-    job.encoding = encoding;
     job.train = encoding.encode(job.split.train());
     job.test = encoding.encode(job.split.test());
-    job.trainer = new LocalTrainer(ModelWire.spec(model.getSpec()), job.train,
-        ModelWire.engine(model.getSpec(), BankPrivacy.recordLevel(job.plan.getPrivacy())));
-    job.encodingChecksum = encodingChecksum;
+    io.consort.model.train.TrainingEngine engine =
+        ModelWire.engine(model.getSpec(), BankPrivacy.recordLevel(job.plan.getPrivacy()));
+    job.trainer = new LocalTrainer(ModelWire.spec(model.getSpec()), job.train, engine);
+    job.preparedEncoding = model.getEncoding();
+    job.preparedSpec = model.getSpec();
     log.info("job '{}': {} encoded features, {} training rows, training engine {}", job.plan.getJobId(),
-        encoding.featureCount(), job.train.rows(),
-        ModelWire.engine(model.getSpec(), BankPrivacy.recordLevel(job.plan.getPrivacy())).wireName());
+        encoding.featureCount(), job.train.rows(), engine.wireName());
     if (model.getValuesCount() != job.trainer.parameterCount()) {
       throw new IllegalArgumentException("global model has " + model.getValuesCount()
           + " parameters but this job's network has " + job.trainer.parameterCount());

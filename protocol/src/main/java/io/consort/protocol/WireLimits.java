@@ -15,15 +15,6 @@ public final class WireLimits {
 
   private WireLimits() {}
 
-  /** @throws ProtocolViolationException if {@code message} encodes to more than {@code maxBytes} */
-  public static void requireWithinLimit(MessageLite message, int maxBytes) {
-    int size = message.getSerializedSize();
-    if (size > maxBytes) {
-      throw new ProtocolViolationException(
-          message.getClass().getSimpleName() + " of " + size + " bytes exceeds the limit of " + maxBytes + " bytes");
-    }
-  }
-
   /** Decodes {@code bytes} with {@code parser}, refusing oversized or malformed input by name. */
   public static <T extends MessageLite> T decode(Parser<T> parser, byte[] bytes, int maxBytes, String what) {
     if (bytes.length > maxBytes) {

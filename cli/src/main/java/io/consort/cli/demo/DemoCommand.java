@@ -49,6 +49,13 @@ import picocli.CommandLine.Spec;
 public final class DemoCommand implements Callable<Integer> {
   static final String MARKER = ".consort-demo";
 
+  /** Stages a bank receives a task for (advertise-keys is its answer to train), in wire order. */
+  static final java.util.Set<String> DROPPABLE_STAGES = java.util.Arrays.stream(io.consort.protocol.v1.Stage.values())
+      .filter(s -> s != io.consort.protocol.v1.Stage.STAGE_UNSPECIFIED && s != io.consort.protocol.v1.Stage.UNRECOGNIZED
+          && s != io.consort.protocol.v1.Stage.ENROL && s != io.consort.protocol.v1.Stage.ADVERTISE_KEYS)
+      .map(io.consort.participant.ParticipantDaemon::stageName)
+      .collect(java.util.stream.Collectors.toCollection(java.util.LinkedHashSet::new));
+
   @Spec
   CommandSpec spec;
 
@@ -186,8 +193,10 @@ public final class DemoCommand implements Callable<Integer> {
     double federationSeconds = (System.nanoTime() - started) / 1e9;
 
     // ---------------------------------------------------------------- baselines on the same splits
-    ModelParameters finalModel = ModelParameters.parseFrom(Files.readAllBytes(
-        result.resolveSibling(plan.getJobId() + "-final-model.pb")));
+    Path finalModelFile = result.resolveSibling(plan.getJobId() + "-final-model.pb");
+    ModelParameters finalModel = io.consort.protocol.WireLimits.decode(ModelParameters.parser(),
+        Files.readAllBytes(finalModelFile), io.consort.protocol.WireLimits.DEFAULT_MAX_MESSAGE_BYTES,
+        "final model " + finalModelFile);
     DataSchema schema = dataset.schema();
     FeatureEncoding encoding = ModelWire.encoding(schema, finalModel.getEncoding());
     Map<String, DataSplitter.TrainTest> splits = new LinkedHashMap<>();
@@ -253,9 +262,9 @@ public final class DemoCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--drop " + drop + ": no such bank (banks are bank-1 .. bank-" + banks + ")");
       }
       String stage = drop.substring(at + 1);
-      if (!java.util.Set.of("train", "evaluate", "share-keys", "masked-input", "consistency-check", "unmasking",
-          "ledger-countersign", "feature-stats", "job-offer").contains(stage)) {
-        throw new IllegalArgumentException("--drop " + drop + ": unknown stage '" + stage + "'");
+      if (!DROPPABLE_STAGES.contains(stage)) {
+        throw new IllegalArgumentException("--drop " + drop + ": unknown stage '" + stage + "'; one of "
+            + DROPPABLE_STAGES);
       }
     }
     if (batch < 1) {
@@ -311,8 +320,7 @@ public final class DemoCommand implements Callable<Integer> {
               case "bank" -> PrivacyUnit.BANK;
               case "both" -> PrivacyUnit.RECORD_AND_BANK;
               default -> PrivacyUnit.PRIVACY_OFF;
-            }).setDelta(delta).setTargetEpsilon("off".equals(dp) ? 0 : epsilon).setRecordClipNorm(clip)
-            .setBankClipNorm(clip))
+            }).setDelta(delta).setTargetEpsilon("off".equals(dp) ? 0 : epsilon).setRecordClipNorm(clip))
         .setSecureAggregation(SecAggPlan.newBuilder().setEnabled("on".equals(secureAggregation)).setModulusBits(32)
             // without bank-level DP the clip only bounds quantisation; keep it loose so it rarely bites
             .setClipNorm("bank".equals(dp) || "both".equals(dp) ? clip : 10.0))

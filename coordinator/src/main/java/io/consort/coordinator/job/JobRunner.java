@@ -4,8 +4,8 @@ import io.consort.coordinator.store.CoordinatorStore;
 import io.consort.coordinator.transport.MemberRegistry;
 import io.consort.coordinator.transport.ResultSink;
 import io.consort.protocol.Headers;
-import io.consort.protocol.ModelChecksum;
 import io.consort.protocol.ProtocolViolationException;
+import io.consort.model.wire.ModelWire;
 import io.consort.privacy.accounting.DistributedDiscreteGaussian;
 import io.consort.privacy.ledger.LedgerSignature;
 import io.consort.privacy.ledger.LedgerSigning;
@@ -82,6 +82,7 @@ public final class JobRunner implements ResultSink {
   private final Path resultFile;
   private final LedgerKeeper ledger;
   private final IdentityVerifier identityVerifier;
+  private Future<Double> bankNoiseMultiplier;
   private final Promise<JsonObject> outcome = Promise.promise();
   /** Per bank: the latest record-level epsilon total the ledger shows, and the rounds it declined. */
   private final Map<String, Double> epsilonTotals = new LinkedHashMap<>();
@@ -367,36 +368,33 @@ public final class JobRunner implements ResultSink {
     return collect(round, Stage.TRAIN, members, m -> Task.newBuilder().setTrain(TrainTask.newBuilder()
         .setGlobalModel(base).setLocalEpochs(plan.getLocalEpochs()).setPrivacy(plan.getPrivacy())
         .setSecureAggregation(plan.getSecureAggregation()).addAllRoundMembers(members).setPlan(plan)))
-        .compose(results -> {
+        // checking and copying each update is O(model size): a worker does it, the loop does the bookkeeping
+        .compose(results -> blocking(() -> checkUpdates(results, base)).map(checked -> Map.entry(results, checked)))
+        .compose(both -> {
+          Map<String, TaskResult> results = both.getKey();
+          Map<String, CheckedUpdate> checked = both.getValue();
           List<FedAvg.Contribution> contributions = new ArrayList<>();
           for (String m : members) {
             TaskResult r = results.get(m);
             if (r != null && r.hasDeclined()) {
-              declined.add(m);
-              declinedRounds.computeIfAbsent(m, k -> new JsonArray()).add(round);
-              log.info("round {}: bank '{}' declined: {}", round, m, r.getDeclined().getReason());
+              decline(round, m, r.getDeclined().getReason(), declined);
               continue;
             }
             String problem = r == null ? "no update before the deadline"
-                : r.hasUpdate() ? checkUpdate(r.getUpdate(), base) : describeNonAnswer(r);
-            if (problem != null) {
-              dropped.add(m + "@train");
-              droppedDetail.add(new JsonObject().put("bank", m).put("stage", "train").put("reason", problem));
-              log.warn("round {}: bank '{}' dropped: {}", round, m, problem);
-              continue;
+                : r.hasUpdate() ? checked.get(m).problem() : describeNonAnswer(r);
+            if (problem == null && recordLevel()
+                && !validDpReport(r.getUpdate().hasDp() ? r.getUpdate().getDp() : null)) {
+              problem = "the job requires record-level DP-SGD but the update carries no valid DP report";
             }
-            if (recordLevel() && !validDpReport(r.getUpdate().hasDp() ? r.getUpdate().getDp() : null)) {
-              dropped.add(m + "@train");
-              droppedDetail.add(new JsonObject().put("bank", m).put("stage", "train")
-                  .put("reason", "the job requires record-level DP-SGD but the update carries no valid DP report"));
-              log.warn("round {}: bank '{}' dropped: update without a valid DP-SGD report", round, m);
+            if (problem != null) {
+              drop(round, m, "train", problem, dropped, droppedDetail);
               continue;
             }
             participants.add(m);
             if (r.getUpdate().hasDp()) {
               dpReports.put(m, r.getUpdate().getDp());
             }
-            contributions.add(new FedAvg.Contribution(m, toArray(r.getUpdate()), r.getUpdate().getExampleCount()));
+            contributions.add(new FedAvg.Contribution(m, checked.get(m).delta(), r.getUpdate().getExampleCount()));
           }
           record.put("participants", new JsonArray(participants)).put("dropped", new JsonArray(dropped))
               .put("dropped_detail", droppedDetail).put("declined", new JsonArray(declined));
@@ -406,7 +404,7 @@ public final class JobRunner implements ResultSink {
             log.warn("round {} aborted: {}", round, record.getString("reason"));
             return Future.succeededFuture(base);
           }
-          return blocking(() -> withValues(base, FedAvg.apply(toArray(base), contributions), round));
+          return blocking(() -> ModelWire.withValues(base, FedAvg.apply(ModelWire.values(base), contributions), round));
         })
         .compose(next -> finishRound(round, members, base, next, record, participants, dropped, dpReports, started));
   }
@@ -491,8 +489,29 @@ public final class JobRunner implements ResultSink {
       log.warn("round {} aborted: {}", round, record.getString("reason"));
       return Future.succeededFuture(base);
     }
-    SecureAggregationPlan.Round quantisation = SecureAggregationPlan.forRound(plan, members.size(), dimension,
-        params.threshold());
+    RoundParameters roundParameters = params;
+    SecAggServer roundServer = server;
+    return bankNoiseMultiplier().compose(z -> runSecureRound(round, members, base, record, participants, dropped,
+        droppedDetail, declined, dpReports, roundParameters, roundServer,
+        SecureAggregationPlan.forRound(plan, members.size(), dimension, roundParameters.threshold(), z)));
+  }
+
+  /** The bank-level noise multiplier, calibrated once per job on a worker (0 without bank-level DP). */
+  private Future<Double> bankNoiseMultiplier() {
+    if (bankNoiseMultiplier == null) {
+      bankNoiseMultiplier = SecureAggregationPlan.bankLevel(plan.getPrivacy())
+          ? blocking(() -> SecureAggregationPlan.bankNoiseMultiplier(plan)) : Future.succeededFuture(0.0);
+    }
+    return bankNoiseMultiplier;
+  }
+
+  private Future<ModelParameters> runSecureRound(int round, List<String> members, ModelParameters base,
+                                                 JsonObject record, List<String> participants, List<String> dropped,
+                                                 JsonArray droppedDetail, List<String> declined,
+                                                 Map<String, DpReport> dpReports, RoundParameters params,
+                                                 SecAggServer server, SecureAggregationPlan.Round quantisation) {
+    SecAggPlan secagg = plan.getSecureAggregation();
+    int dimension = base.getValuesCount();
     Map<String, Double> weights = new LinkedHashMap<>();
     double totalRows = 0;
     for (String m : members) {
@@ -512,9 +531,7 @@ public final class JobRunner implements ResultSink {
           for (String m : members) {
             TaskResult r = results.get(m);
             if (r != null && r.hasDeclined()) {
-              declined.add(m);
-              declinedRounds.computeIfAbsent(m, k -> new JsonArray()).add(round);
-              log.info("round {}: bank '{}' declined: {}", round, m, r.getDeclined().getReason());
+              decline(round, m, r.getDeclined().getReason(), declined);
               continue;
             }
             if (r == null || !r.hasSecureAggregation() || r.getSecureAggregation().getMessagesCount() != 1) {
@@ -579,7 +596,7 @@ public final class JobRunner implements ResultSink {
                 .put("l2_sensitivity", l2).put("dimension", dimension)
                 .put("target_noise_multiplier", quantisation.bankNoiseMultiplier()));
           }
-          return withValues(base, FedAvg.applyMeanDelta(toArray(base), mean), round);
+          return ModelWire.withValues(base, FedAvg.applyMeanDelta(ModelWire.values(base), mean), round);
         }));
   }
 
@@ -863,10 +880,11 @@ public final class JobRunner implements ResultSink {
       throw new ProtocolViolationException("unknown job '" + h.getJobId() + "'");
     }
     OpenStage stageState = open;
-    if (stageState == null || !stageState.header.equals(h)) {
-      throw new ProtocolViolationException("result for " + Headers.describe(h) + " does not answer the open stage ("
-          + (stageState == null ? "none" : Headers.describe(stageState.header)) + ")");
+    if (stageState == null) {
+      throw new ProtocolViolationException("result for " + Headers.describe(h) + " arrived while no stage is open");
     }
+    Header expected = stageState.header;
+    Headers.require(h, expected.getJobId(), expected.getRound(), expected.getStage());
     if (!stageState.awaiting.contains(memberId)) {
       throw new ProtocolViolationException("bank '" + memberId + "' was not asked for " + Headers.describe(h));
     }
@@ -934,29 +952,24 @@ public final class JobRunner implements ResultSink {
     return "unexpected " + r.getKindCase() + " result";
   }
 
-  static float[] toArray(ModelUpdate update) {
-    float[] out = new float[update.getDeltaCount()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = update.getDelta(i);
-    }
-    return out;
+  /** An update checked against the round's model: the refusal reason, or its delta as an array. */
+  private record CheckedUpdate(String problem, float[] delta) {}
+
+  private static Map<String, CheckedUpdate> checkUpdates(Map<String, TaskResult> results, ModelParameters base) {
+    Map<String, CheckedUpdate> checked = new LinkedHashMap<>();
+    results.forEach((bank, r) -> {
+      if (r.hasUpdate()) {
+        String problem = checkUpdate(r.getUpdate(), base);
+        checked.put(bank, new CheckedUpdate(problem, problem == null ? ModelWire.delta(r.getUpdate()) : null));
+      }
+    });
+    return checked;
   }
 
-  static float[] toArray(ModelParameters params) {
-    float[] out = new float[params.getValuesCount()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = params.getValues(i);
-    }
-    return out;
-  }
-
-  static ModelParameters withValues(ModelParameters template, float[] values, long version) {
-    ModelParameters.Builder b = template.toBuilder().clearValues().setVersion(version)
-        .setSha256(ModelChecksum.sha256Hex(values));
-    for (float v : values) {
-      b.addValues(v);
-    }
-    return b.build();
+  private void decline(int round, String bank, String reason, List<String> declined) {
+    declined.add(bank);
+    declinedRounds.computeIfAbsent(bank, k -> new JsonArray()).add(round);
+    log.info("round {}: bank '{}' declined: {}", round, bank, reason);
   }
 
   private static void writeAtomically(Path target, byte[] bytes) throws java.io.IOException {

@@ -60,7 +60,8 @@ final class SecureAggregationPlan {
     return NoiseCalibration.defaults().noiseMultiplier(p.getTargetEpsilon(), 1.0, Math.max(1, plan.getRounds()), delta);
   }
 
-  static Round forRound(JobPlan plan, int members, int dimension, int threshold) {
+  /** @param z the job's bank-level noise multiplier ({@link #bankNoiseMultiplier}); unused without bank-level DP */
+  static Round forRound(JobPlan plan, int members, int dimension, int threshold, double z) {
     SecAggPlan a = plan.getSecureAggregation();
     double clip = a.getClipNorm() > 0 ? a.getClipNorm() : 1.0;
     int bits = a.getModulusBits() > 0 ? a.getModulusBits() : 32;
@@ -68,7 +69,6 @@ final class SecureAggregationPlan {
     if (!bankLevel(plan.getPrivacy())) {
       return new Round(new Quantizer(clip, members, bits), members, 0, 0, minSurvivors);
     }
-    double z = bankNoiseMultiplier(plan);
     // the summed noise, relative to one bank's range, if only the threshold survive: z * sqrt(n / t)
     int headroom = (int) Math.ceil(8 * z * Math.sqrt((double) members / minSurvivors)) + 1;
     Quantizer quantizer = new Quantizer(clip, members + headroom, bits);

@@ -8,7 +8,6 @@ import io.consort.model.features.FeatureEncoding;
 import io.consort.model.features.LocalFeatureStats;
 import io.consort.model.train.ModelFactory;
 import io.consort.model.wire.ModelWire;
-import io.consort.protocol.ModelChecksum;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.FeatureStats;
 import io.consort.protocol.v1.JobPlan;
@@ -34,14 +33,9 @@ public final class FederatedModelOps implements ModelOps {
     DataSchema schema = ModelWire.schema(plan.getSchema());
     int inputs = ModelWire.encoding(schema, encoding).featureCount();
     io.consort.model.train.ModelSpec spec = ModelWire.spec(plan.getModel());
-    float[] values = ModelFactory.initialParameters(spec, inputs);
-    ModelParameters.Builder b = ModelParameters.newBuilder()
-        .setSpec(plan.getModel().toBuilder().setInputFeatures(inputs)).setEncoding(encoding).setVersion(0)
-        .setSha256(ModelChecksum.sha256Hex(values));
-    for (float v : values) {
-      b.addValues(v);
-    }
-    return b.build();
+    ModelParameters template = ModelParameters.newBuilder()
+        .setSpec(plan.getModel().toBuilder().setInputFeatures(inputs)).setEncoding(encoding).build();
+    return ModelWire.withValues(template, ModelFactory.initialParameters(spec, inputs), 0);
   }
 
   @Override

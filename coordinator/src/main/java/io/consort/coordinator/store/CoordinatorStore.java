@@ -1,7 +1,9 @@
 package io.consort.coordinator.store;
 
-import com.google.protobuf.InvalidProtocolBufferException;
+import io.consort.model.wire.ModelWire;
 import io.consort.protocol.ModelChecksum;
+import io.consort.protocol.ProtocolViolationException;
+import io.consort.protocol.WireLimits;
 import io.consort.protocol.v1.JobPlan;
 import io.consort.protocol.v1.ModelParameters;
 import java.nio.file.Files;
@@ -60,11 +62,8 @@ public final class CoordinatorStore implements AutoCloseable {
 
   public Optional<JobRow> job(String jobId) {
     return queryOne("SELECT plan, status, reason FROM jobs WHERE job_id = ?", rs -> {
-      try {
-        return new JobRow(JobPlan.parseFrom(rs.getBytes(1)), rs.getString(2), rs.getString(3));
-      } catch (InvalidProtocolBufferException e) {
-        throw new StoreException("stored plan of job " + jobId + " is corrupt: " + e.getMessage(), e);
-      }
+      return new JobRow(decode(JobPlan.parser(), rs.getBytes(1), "stored plan of job " + jobId), rs.getString(2),
+          rs.getString(3));
     }, jobId);
   }
 
@@ -118,20 +117,13 @@ public final class CoordinatorStore implements AutoCloseable {
   public Optional<ModelParameters> latestCheckpoint(String jobId) {
     return queryOne("SELECT model, sha256, round_no FROM checkpoints WHERE job_id = ? ORDER BY round_no DESC LIMIT 1",
         rs -> {
-          try {
-            ModelParameters model = ModelParameters.parseFrom(rs.getBytes(1));
-            float[] values = new float[model.getValuesCount()];
-            for (int i = 0; i < values.length; i++) {
-              values[i] = model.getValues(i);
-            }
-            if (!ModelChecksum.sha256Hex(values).equals(rs.getString(2))) {
-              throw new StoreException("checkpoint of job " + jobId + " round " + rs.getInt(3)
-                  + " does not match its SHA-256; refusing to resume from it");
-            }
-            return model;
-          } catch (InvalidProtocolBufferException e) {
-            throw new StoreException("checkpoint of job " + jobId + " is corrupt: " + e.getMessage(), e);
+          ModelParameters model = decode(ModelParameters.parser(), rs.getBytes(1),
+              "checkpoint of job " + jobId + " round " + rs.getInt(3));
+          if (!ModelChecksum.sha256Hex(ModelWire.values(model)).equals(rs.getString(2))) {
+            throw new StoreException("checkpoint of job " + jobId + " round " + rs.getInt(3)
+                + " does not match its SHA-256; refusing to resume from it");
           }
+          return model;
         }, jobId);
   }
 
@@ -163,6 +155,16 @@ public final class CoordinatorStore implements AutoCloseable {
   @FunctionalInterface
   private interface RowMapper<T> {
     T map(ResultSet rs) throws SQLException;
+  }
+
+  /** Stored messages once crossed the wire, so the wire's size limit and decoder apply to them too. */
+  private static <T extends com.google.protobuf.MessageLite> T decode(com.google.protobuf.Parser<T> parser,
+                                                                      byte[] bytes, String what) {
+    try {
+      return WireLimits.decode(parser, bytes, WireLimits.DEFAULT_MAX_MESSAGE_BYTES, what);
+    } catch (ProtocolViolationException e) {
+      throw new StoreException(e.getMessage() + "; the database is corrupt", e);
+    }
   }
 
   private static Timestamp now() {

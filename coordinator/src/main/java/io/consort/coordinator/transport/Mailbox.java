@@ -64,10 +64,6 @@ public final class Mailbox {
     return p.future();
   }
 
-  public int queuedCount() {
-    return queued.size();
-  }
-
   private Promise<Task> takeWaiting() {
     Promise<Task> p = waiting;
     waiting = null;

@@ -150,6 +150,25 @@ public final class ModelWire {
     return recordLevelDp ? io.consort.model.train.TrainingEngine.NATIVE : io.consort.model.train.TrainingEngine.DL4J;
   }
 
+  /** A model with new values: same spec and encoding, the given version, the values' SHA-256. */
+  public static io.consort.protocol.v1.ModelParameters withValues(io.consort.protocol.v1.ModelParameters template,
+                                                                  float[] values, long version) {
+    io.consort.protocol.v1.ModelParameters.Builder b = template.toBuilder().clearValues().setVersion(version)
+        .setSha256(io.consort.protocol.ModelChecksum.sha256Hex(values));
+    for (float v : values) {
+      b.addValues(v);
+    }
+    return b.build();
+  }
+
+  public static float[] delta(io.consort.protocol.v1.ModelUpdate update) {
+    float[] out = new float[update.getDeltaCount()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = update.getDelta(i);
+    }
+    return out;
+  }
+
   public static float[] values(io.consort.protocol.v1.ModelParameters params) {
     float[] out = new float[params.getValuesCount()];
     for (int i = 0; i < out.length; i++) {
