@@ -3,15 +3,17 @@ package io.consort.cli;
 import io.consort.coordinator.CoordinatorConfig;
 import io.consort.coordinator.job.JobDefinition;
 import io.consort.participant.ParticipantConfig;
+import io.consort.model.data.DataSchema;
+import io.consort.model.train.ModelSpec;
+import io.consort.model.train.ModelType;
+import io.consort.model.train.TrainingEngine;
 import io.consort.protocol.WireLimits;
-import io.consort.protocol.v1.CategoricalColumn;
-import io.consort.protocol.v1.DataSchema;
-import io.consort.protocol.v1.JobPlan;
-import io.consort.protocol.v1.ModelSpec;
-import io.consort.protocol.v1.ModelType;
-import io.consort.protocol.v1.PrivacyPlan;
-import io.consort.protocol.v1.PrivacyUnit;
-import io.consort.protocol.v1.SecAggPlan;
+import io.consort.spec.InvalidJobSpecException;
+import io.consort.spec.JobSpec;
+import io.consort.spec.JobSpecBuilder;
+import io.consort.spec.PrivacyMode;
+import io.consort.spec.PrivacySpec;
+import io.consort.spec.SecureAggregationSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,11 +35,11 @@ public final class ConfigFiles {
     YamlConfig listen = y.section("listen");
     YamlConfig tls = y.section("tls");
     YamlConfig job = y.section("job");
-    JobPlan plan = jobPlan(job);
-    int expected = job.integer("expected_banks", plan.getMinBanks());
+    JobSpec spec = jobSpec(job);
+    int expected = job.integer("expected_banks", spec.training().minBanks());
     JobDefinition definition;
     try {
-      definition = new JobDefinition(plan, expected,
+      definition = new JobDefinition(spec, expected,
           Duration.ofSeconds(job.integer("start_timeout_seconds", 300)),
           Duration.ofSeconds(job.integer("stage_timeout_seconds", 120)));
     } catch (IllegalArgumentException e) {
@@ -52,60 +54,82 @@ public final class ConfigFiles {
         .validate();
   }
 
-  static JobPlan jobPlan(YamlConfig job) {
+  /** The job section as a validated specification; a key left out takes {@link JobSpecBuilder}'s default. */
+  static JobSpec jobSpec(YamlConfig job) {
     YamlConfig schema = job.section("schema");
-    DataSchema.Builder s = DataSchema.newBuilder().setLabelColumn(schema.requiredString("label"))
-        .setPositiveClass(schema.requiredString("positive"));
+    List<String> numeric = new ArrayList<>();
     for (Object o : schema.list("numeric")) {
-      s.addNumericColumns(String.valueOf(o));
+      numeric.add(String.valueOf(o));
     }
+    List<DataSchema.CategoricalColumn> categorical = new ArrayList<>();
     for (Object o : schema.list("categorical")) {
       if (o instanceof String name) {
-        s.addCategoricalColumns(CategoricalColumn.newBuilder().setName(name));
+        categorical.add(DataSchema.CategoricalColumn.open(name));
       } else {
         YamlConfig c = schema.wrap("categorical", o);
-        CategoricalColumn.Builder col = CategoricalColumn.newBuilder().setName(c.requiredString("name"));
-        c.list("values").forEach(v -> col.addAllowedValues(String.valueOf(v)));
-        s.addCategoricalColumns(col);
+        categorical.add(new DataSchema.CategoricalColumn(c.requiredString("name"),
+            c.list("values").stream().map(String::valueOf).toList()));
       }
+    }
+    JobSpecBuilder b = JobSpec.builder().id(job.requiredString("id"));
+    try {
+      b.schema(new DataSchema(numeric, categorical, schema.requiredString("label"), schema.requiredString("positive")));
+    } catch (IllegalArgumentException e) {
+      throw new YamlConfig.ConfigException(job.file() + ": job.schema: " + e.getMessage());
     }
     YamlConfig model = job.section("model");
     String type = model.string("type", "mlp").toLowerCase(Locale.ROOT);
-    ModelSpec.Builder m = ModelSpec.newBuilder()
-        .setType(switch (type) {
-          case "mlp" -> ModelType.MLP;
-          case "logistic-regression", "logreg" -> ModelType.LOGISTIC_REGRESSION;
-          default -> throw new YamlConfig.ConfigException(job.file() + ": job.model.type must be mlp or "
-              + "logistic-regression, got '" + type + "'");
-        })
-        .setBatchSize(model.integer("batch_size", 32)).setLearningRate(model.number("learning_rate", 0.003))
-        .setSeed(model.longValue("seed", 7)).setL2(model.number("l2", 0)).setEngine(model.string("engine", ""));
-    List<Object> hidden = model.has("hidden") ? model.list("hidden") : (type.equals("mlp") ? List.of(64, 32) : List.of());
-    hidden.forEach(h -> m.addHiddenLayers(((Number) h).intValue()));
+    b.modelType(switch (type) {
+      case "mlp" -> ModelType.MLP;
+      case "logistic-regression", "logreg" -> ModelType.LOGISTIC_REGRESSION;
+      default -> throw new YamlConfig.ConfigException(job.file() + ": job.model.type must be mlp or "
+          + "logistic-regression, got '" + type + "'");
+    });
+    if (model.has("hidden")) {
+      b.hiddenLayers(model.list("hidden").stream().map(h -> h instanceof Integer i ? i : -1).toList());
+    }
+    b.batchSize(model.integer("batch_size", ModelSpec.DEFAULT_BATCH_SIZE))
+        .learningRate(model.number("learning_rate", ModelSpec.DEFAULT_LEARNING_RATE))
+        .modelSeed(model.longValue("seed", JobSpecBuilder.DEFAULT_MODEL_SEED)).l2(model.number("l2", 0));
+    if (model.has("engine")) {
+      try {
+        b.engine(TrainingEngine.fromName(model.string("engine", null)));
+      } catch (IllegalArgumentException e) {
+        throw new YamlConfig.ConfigException(job.file() + ": job.model.engine: " + e.getMessage());
+      }
+    }
     YamlConfig privacy = job.section("privacy");
-    String unit = privacy.string("unit", "off").toLowerCase(Locale.ROOT);
-    PrivacyPlan.Builder p = PrivacyPlan.newBuilder()
-        .setUnit(switch (unit) {
-          case "off" -> PrivacyUnit.PRIVACY_OFF;
-          case "record" -> PrivacyUnit.RECORD;
-          case "bank" -> PrivacyUnit.BANK;
-          case "both" -> PrivacyUnit.RECORD_AND_BANK;
-          default -> throw new YamlConfig.ConfigException(job.file() + ": job.privacy.unit must be off, record, bank "
-              + "or both, got '" + unit + "'");
-        })
-        .setRecordNoiseMultiplier(privacy.number("record_noise_multiplier", 0))
-        .setRecordClipNorm(privacy.number("record_clip_norm", 1.0)).setDelta(privacy.number("delta", 1e-5))
-        .setTargetEpsilon(privacy.number("target_epsilon", 0))
-        .setBankNoiseMultiplier(privacy.number("bank_noise_multiplier", 0));
+    try {
+      b.privacy(PrivacyMode.fromName(privacy.string("unit", "off")));
+    } catch (IllegalArgumentException e) {
+      throw new YamlConfig.ConfigException(job.file() + ": job.privacy.unit " + e.getMessage());
+    }
+    b.delta(privacy.number("delta", JobSpecBuilder.DEFAULT_DELTA))
+        .targetEpsilon(optionalNumber(privacy, "target_epsilon"))
+        .recordClipNorm(optionalNumber(privacy, "record_clip_norm"))
+        .recordNoiseMultiplier(optionalNumber(privacy, "record_noise_multiplier"))
+        .bankNoiseMultiplier(optionalNumber(privacy, "bank_noise_multiplier"));
     YamlConfig secagg = job.section("secure_aggregation");
-    SecAggPlan.Builder a = SecAggPlan.newBuilder().setEnabled(secagg.bool("enabled", true))
-        .setThreshold(secagg.integer("threshold", 0)).setNeighbourDegree(secagg.integer("neighbour_degree", 0))
-        .setModulusBits(secagg.integer("modulus_bits", 32)).setClipNorm(secagg.number("clip_norm", 10.0));
-    return JobPlan.newBuilder().setJobId(job.requiredString("id")).setSchema(s).setModel(m)
-        .setRounds(job.integer("rounds", 10)).setLocalEpochs(job.integer("local_epochs", 1))
-        .setMinBanks(job.integer("min_banks", 2)).setTestFraction(job.number("test_fraction", 0.2))
-        .setSplitSeed(job.longValue("split_seed", 42)).setHistogramBins(job.integer("histogram_bins", 10_000))
-        .setPrivacy(p).setSecureAggregation(a).build();
+    b.secureAggregation(secagg.bool("enabled", true))
+        .threshold(secagg.has("threshold") ? secagg.integer("threshold", 0) : null)
+        .neighbourDegree(secagg.has("neighbour_degree") ? secagg.integer("neighbour_degree", 0) : null)
+        .modulusBits(secagg.integer("modulus_bits", JobSpecBuilder.DEFAULT_MODULUS_BITS))
+        .secureAggregationClipNorm(secagg.number("clip_norm", JobSpecBuilder.DEFAULT_SECURE_AGGREGATION_CLIP_NORM));
+    b.rounds(job.integer("rounds", JobSpecBuilder.DEFAULT_ROUNDS))
+        .localEpochs(job.integer("local_epochs", JobSpecBuilder.DEFAULT_LOCAL_EPOCHS))
+        .minBanks(job.integer("min_banks", JobSpecBuilder.DEFAULT_MIN_BANKS))
+        .testFraction(job.number("test_fraction", JobSpecBuilder.DEFAULT_TEST_FRACTION))
+        .splitSeed(job.longValue("split_seed", JobSpecBuilder.DEFAULT_SPLIT_SEED))
+        .histogramBins(job.integer("histogram_bins", JobSpecBuilder.DEFAULT_HISTOGRAM_BINS));
+    try {
+      return b.build();
+    } catch (InvalidJobSpecException e) {
+      throw new YamlConfig.ConfigException(job.file() + ": job." + e.getMessage());
+    }
+  }
+
+  private static Double optionalNumber(YamlConfig section, String key) {
+    return section.has(key) ? section.number(key, 0) : null;
   }
 
   static ParticipantConfig participant(Path file) {
@@ -126,62 +150,59 @@ public final class ConfigFiles {
 
   // ------------------------------------------------------------------ writing (used by the demo)
 
-  public static Map<String, Object> jobYaml(JobPlan plan, int expectedBanks, int startTimeoutSeconds, int stageTimeoutSeconds) {
+  /** The job section of a coordinator config for {@code spec}: only the keys the job uses. */
+  public static Map<String, Object> jobYaml(JobSpec spec, int expectedBanks, int startTimeoutSeconds,
+                                            int stageTimeoutSeconds) {
     Map<String, Object> schema = new LinkedHashMap<>();
-    schema.put("label", plan.getSchema().getLabelColumn());
-    schema.put("positive", plan.getSchema().getPositiveClass());
-    schema.put("numeric", new ArrayList<>(plan.getSchema().getNumericColumnsList()));
+    schema.put("label", spec.schema().labelColumn());
+    schema.put("positive", spec.schema().positiveClass());
+    schema.put("numeric", new ArrayList<>(spec.schema().numericColumns()));
     List<Object> categorical = new ArrayList<>();
-    for (CategoricalColumn c : plan.getSchema().getCategoricalColumnsList()) {
+    for (DataSchema.CategoricalColumn c : spec.schema().categoricalColumns()) {
       Map<String, Object> col = new LinkedHashMap<>();
-      col.put("name", c.getName());
-      if (c.getAllowedValuesCount() > 0) {
-        col.put("values", new ArrayList<>(c.getAllowedValuesList()));
+      col.put("name", c.name());
+      if (c.isDeclared()) {
+        col.put("values", new ArrayList<>(c.allowedCategories()));
       }
       categorical.add(col);
     }
     schema.put("categorical", categorical);
     Map<String, Object> model = new LinkedHashMap<>();
-    model.put("type", plan.getModel().getType() == ModelType.MLP ? "mlp" : "logistic-regression");
-    model.put("hidden", plan.getModel().getHiddenLayersList().stream().map(Integer::valueOf).toList());
-    model.put("batch_size", plan.getModel().getBatchSize());
-    model.put("learning_rate", plan.getModel().getLearningRate());
-    model.put("seed", plan.getModel().getSeed());
-    model.put("l2", plan.getModel().getL2());
-    if (!plan.getModel().getEngine().isBlank()) {
-      model.put("engine", plan.getModel().getEngine());
-    }
+    model.put("type", spec.model().type() == ModelType.MLP ? "mlp" : "logistic-regression");
+    model.put("hidden", new ArrayList<>(spec.model().hiddenLayers()));
+    model.put("batch_size", spec.model().batchSize());
+    model.put("learning_rate", spec.model().learningRate());
+    model.put("seed", spec.model().seed());
+    model.put("l2", spec.model().l2());
+    model.put("engine", spec.training().engine().wireName());
     Map<String, Object> privacy = new LinkedHashMap<>();
-    PrivacyPlan p = plan.getPrivacy();
-    privacy.put("unit", switch (p.getUnit()) {
-      case RECORD -> "record";
-      case BANK -> "bank";
-      case RECORD_AND_BANK -> "both";
-      default -> "off";
+    PrivacySpec p = spec.privacy();
+    privacy.put("unit", p.mode().wireName());
+    privacy.put("delta", p.delta());
+    p.targetEpsilon().ifPresent(eps -> privacy.put("target_epsilon", eps));
+    p.record().ifPresent(r -> {
+      privacy.put("record_clip_norm", r.clipNorm());
+      r.noiseMultiplier().ifPresent(z -> privacy.put("record_noise_multiplier", z));
     });
-    privacy.put("record_noise_multiplier", p.getRecordNoiseMultiplier());
-    privacy.put("record_clip_norm", p.getRecordClipNorm());
-    privacy.put("delta", p.getDelta());
-    privacy.put("target_epsilon", p.getTargetEpsilon());
-    privacy.put("bank_noise_multiplier", p.getBankNoiseMultiplier());
+    p.bank().ifPresent(k -> k.noiseMultiplier().ifPresent(z -> privacy.put("bank_noise_multiplier", z)));
     Map<String, Object> secagg = new LinkedHashMap<>();
-    SecAggPlan a = plan.getSecureAggregation();
-    secagg.put("enabled", a.getEnabled());
-    secagg.put("threshold", a.getThreshold());
-    secagg.put("neighbour_degree", a.getNeighbourDegree());
-    secagg.put("modulus_bits", a.getModulusBits());
-    secagg.put("clip_norm", a.getClipNorm());
+    SecureAggregationSpec a = spec.secureAggregation();
+    secagg.put("enabled", a.enabled());
+    a.threshold().ifPresent(t -> secagg.put("threshold", t));
+    a.neighbourDegree().ifPresent(k -> secagg.put("neighbour_degree", k));
+    secagg.put("modulus_bits", a.modulusBits());
+    secagg.put("clip_norm", a.clipNorm());
     Map<String, Object> job = new LinkedHashMap<>();
-    job.put("id", plan.getJobId());
-    job.put("rounds", plan.getRounds());
-    job.put("local_epochs", plan.getLocalEpochs());
-    job.put("min_banks", plan.getMinBanks());
+    job.put("id", spec.id());
+    job.put("rounds", spec.training().rounds());
+    job.put("local_epochs", spec.training().localEpochs());
+    job.put("min_banks", spec.training().minBanks());
     job.put("expected_banks", expectedBanks);
     job.put("start_timeout_seconds", startTimeoutSeconds);
     job.put("stage_timeout_seconds", stageTimeoutSeconds);
-    job.put("test_fraction", plan.getTestFraction());
-    job.put("split_seed", plan.getSplitSeed());
-    job.put("histogram_bins", plan.getHistogramBins());
+    job.put("test_fraction", spec.evaluation().testFraction());
+    job.put("split_seed", spec.evaluation().splitSeed());
+    job.put("histogram_bins", spec.evaluation().histogramBins());
     job.put("schema", schema);
     job.put("model", model);
     job.put("privacy", privacy);

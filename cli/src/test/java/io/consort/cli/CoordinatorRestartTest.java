@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.coordinator.store.CoordinatorStore;
-import io.consort.protocol.v1.JobPlan;
+import io.consort.spec.JobSpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.ServerSocket;
@@ -26,7 +26,7 @@ class CoordinatorRestartTest {
       port = s.getLocalPort();
     }
     try (LocalConsortium consortium = new LocalConsortium(dir, 3)) {
-      JobPlan plan = consortium.basePlan("durable", 6);
+      JobSpec plan = consortium.basePlan("durable", 6).build();
       consortium.startCoordinator(plan, Duration.ofSeconds(30), port);
       consortium.startBanks(bank -> LocalConsortium.BankSettings.defaults());
       Path data = consortium.coordinatorConfig.dataDir();

@@ -20,7 +20,7 @@ class FederationEndToEndTest {
   @Test
   void threeBanks_trainJointModel_overMutualTls() throws Exception {
     try (LocalConsortium consortium = new LocalConsortium(dir, 3)) {
-      JsonObject result = consortium.run(consortium.basePlan("e2e", 4), Duration.ofSeconds(60),
+      JsonObject result = consortium.run(consortium.basePlan("e2e", 4).build(), Duration.ofSeconds(60),
           bank -> LocalConsortium.BankSettings.defaults());
       assertEquals("completed", result.getString("status"));
       JsonArray rounds = result.getJsonArray("rounds");
@@ -47,7 +47,7 @@ class FederationEndToEndTest {
   @Test
   void bankThatDiesAtTraining_isDroppedAndJobCompletesWithTheOthers() throws Exception {
     try (LocalConsortium consortium = new LocalConsortium(dir, 3)) {
-      JsonObject result = consortium.run(consortium.basePlan("e2e", 2), Duration.ofSeconds(8),
+      JsonObject result = consortium.run(consortium.basePlan("e2e", 2).build(), Duration.ofSeconds(8),
           bank -> bank.equals("bank-3") ? new LocalConsortium.BankSettings(3.0, "train", false)
               : LocalConsortium.BankSettings.defaults());
       assertEquals(List.of(3), consortium.faultExits, "the injected fault exits with status 3");

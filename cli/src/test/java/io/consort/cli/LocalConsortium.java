@@ -8,13 +8,12 @@ import io.consort.coordinator.job.JobDefinition;
 import io.consort.coordinator.model.FederatedModelOps;
 import io.consort.model.data.DataSchema;
 import io.consort.model.data.DatasetLoader;
-import io.consort.model.wire.ModelWire;
 import io.consort.participant.BankTaskHandler;
 import io.consort.participant.ParticipantConfig;
 import io.consort.participant.ParticipantDaemon;
-import io.consort.protocol.v1.JobPlan;
-import io.consort.protocol.v1.ModelSpec;
-import io.consort.protocol.v1.ModelType;
+import io.consort.model.train.ModelType;
+import io.consort.spec.JobSpec;
+import io.consort.spec.JobSpecBuilder;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -55,20 +54,18 @@ final class LocalConsortium implements AutoCloseable {
   }
 
   /** The plan every test starts from: a small MLP on the synthetic loans, 240 rows per bank. */
-  JobPlan basePlan(String jobId, int rounds) throws Exception {
+  JobSpecBuilder basePlan(String jobId, int rounds) throws Exception {
     Path all = TestData.loanCsv(dir.resolve("all.csv"), 240 * banks.size(), 11);
     DataSchema schema = DatasetLoader.inferSchema(all, "default", "yes");
-    return JobPlan.newBuilder().setJobId(jobId).setSchema(ModelWire.schema(schema))
-        .setModel(ModelSpec.newBuilder().setType(ModelType.MLP).addHiddenLayers(16).setBatchSize(32)
-            .setLearningRate(0.01).setSeed(3))
-        .setRounds(rounds).setLocalEpochs(2).setMinBanks(2).setTestFraction(0.25).setSplitSeed(5)
-        .setHistogramBins(1000).build();
+    return JobSpec.builder().id(jobId).schema(schema).modelType(ModelType.MLP).hiddenLayers(List.of(16))
+        .batchSize(32).learningRate(0.01).modelSeed(3).rounds(rounds).localEpochs(2).minBanks(2).testFraction(0.25)
+        .splitSeed(5).histogramBins(1000).secureAggregation(false);
   }
 
   private Vertx coordinatorVertx;
 
   /** Starts (or restarts, on the same data directory) the coordinator; port 0 picks a free one. */
-  CoordinatorService startCoordinator(JobPlan plan, Duration stageTimeout, int port) throws Exception {
+  CoordinatorService startCoordinator(JobSpec plan, Duration stageTimeout, int port) throws Exception {
     TlsMaterial c = pki.coordinator();
     coordinatorVertx = Vertx.vertx();
     vertxes.add(coordinatorVertx);
@@ -87,7 +84,7 @@ final class LocalConsortium implements AutoCloseable {
   }
 
   /** Starts the coordinator and the banks and waits for the job's result. */
-  JsonObject run(JobPlan plan, Duration stageTimeout, Function<String, BankSettings> perBank) throws Exception {
+  JsonObject run(JobSpec plan, Duration stageTimeout, Function<String, BankSettings> perBank) throws Exception {
     startCoordinator(plan, stageTimeout, 0);
     startBanks(perBank);
     return service.jobOutcome().await(4, TimeUnit.MINUTES);

@@ -10,10 +10,9 @@ import io.consort.coordinator.store.CoordinatorStore;
 import io.consort.privacy.ledger.BankTotals;
 import io.consort.privacy.ledger.LedgerVerifier;
 import io.consort.privacy.ledger.VerificationResult;
-import io.consort.protocol.v1.JobPlan;
-import io.consort.protocol.v1.PrivacyPlan;
-import io.consort.protocol.v1.PrivacyUnit;
-import io.consort.protocol.v1.SecAggPlan;
+import io.consort.spec.JobSpec;
+import io.consort.spec.JobSpecBuilder;
+import io.consort.spec.PrivacyMode;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -31,14 +30,14 @@ class PrivateFederationTest {
   @TempDir
   Path dir;
 
-  private static JobPlan secure(JobPlan plan) {
-    return plan.toBuilder().setSecureAggregation(SecAggPlan.newBuilder().setEnabled(true).setClipNorm(10)).build();
+  private static JobSpecBuilder secure(JobSpecBuilder plan) {
+    return plan.secureAggregation(true).secureAggregationClipNorm(10);
   }
 
   @Test
   void secureAggregation_survivesBankDyingAtMaskedInput_withSumOfTheOthers() throws Exception {
     try (LocalConsortium consortium = new LocalConsortium(dir, 3)) {
-      JsonObject result = consortium.run(secure(consortium.basePlan("secure", 2)), Duration.ofSeconds(20),
+      JsonObject result = consortium.run(secure(consortium.basePlan("secure", 2)).build(), Duration.ofSeconds(20),
           bank -> bank.equals("bank-3") ? new LocalConsortium.BankSettings(3.0, "masked-input", false)
               : LocalConsortium.BankSettings.defaults());
       JsonObject first = result.getJsonArray("rounds").getJsonObject(0);
@@ -54,10 +53,8 @@ class PrivateFederationTest {
   @Test
   void recordLevelDp_bankAtItsCapDeclines_jobGoesOn_andLedgerVerifiesOffline() throws Exception {
     try (LocalConsortium consortium = new LocalConsortium(dir, 3)) {
-      JobPlan plan = secure(consortium.basePlan("private", 3)).toBuilder()
-          .setPrivacy(PrivacyPlan.newBuilder().setUnit(PrivacyUnit.RECORD).setTargetEpsilon(2.0).setDelta(1e-5)
-              .setRecordClipNorm(1.0))
-          .build();
+      JobSpec plan = secure(consortium.basePlan("private", 3)).privacy(PrivacyMode.RECORD).targetEpsilon(2.0)
+          .delta(1e-5).recordClipNorm(1.0).build();
       // bank-3 allows itself less than the job would cost, and takes part only while its cap allows
       double smallCap = 1.5;
       JsonObject result = consortium.run(plan, Duration.ofSeconds(60),

@@ -17,7 +17,8 @@ import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.FeatureEncoding;
 import io.consort.protocol.v1.FeatureStats;
 import io.consort.protocol.v1.FederationGrpcClient;
-import io.consort.protocol.v1.JobPlan;
+import io.consort.model.data.DataSchema;
+import io.consort.spec.JobSpec;
 import io.consort.protocol.v1.ModelParameters;
 import io.consort.protocol.v1.ModelUpdate;
 import io.consort.protocol.v1.Stage;
@@ -64,7 +65,8 @@ class TransportSecurityTest {
     vertx = Vertx.vertx();
     pki = DemoPki.create(dir.resolve("pki"), "coordinator", List.of("bank-1", "bank-2"));
     TlsMaterial c = pki.coordinator();
-    JobPlan plan = JobPlan.newBuilder().setJobId("job-1").setRounds(1).setMinBanks(1).build();
+    JobSpec plan = JobSpec.builder().id("job-1").rounds(1).minBanks(1)
+        .schema(new DataSchema(List.of("x"), List.of(), "y", "1")).build();
     // a job that waits for more banks than will come, so only transport behaviour is exercised
     JobDefinition job = new JobDefinition(plan, 5, Duration.ofMinutes(10), Duration.ofSeconds(30));
     CoordinatorConfig config = new CoordinatorConfig("127.0.0.1", 0, c.keyFile(), c.chainFile(), c.caFile(),
@@ -226,12 +228,12 @@ class TransportSecurityTest {
   /** The transport tests never reach the model stages. */
   private static final class UnusedModelOps implements ModelOps {
     @Override
-    public FeatureEncoding mergeFeatureStats(JobPlan plan, List<FeatureStats> stats) {
+    public FeatureEncoding mergeFeatureStats(JobSpec plan, List<FeatureStats> stats) {
       throw new AssertionError("not reached");
     }
 
     @Override
-    public ModelParameters initialModel(JobPlan plan, FeatureEncoding encoding) {
+    public ModelParameters initialModel(JobSpec plan, FeatureEncoding encoding) {
       throw new AssertionError("not reached");
     }
 

@@ -24,8 +24,8 @@ import io.consort.protocol.ProtocolViolationException;
 import io.consort.protocol.v1.Countersignature;
 import io.consort.protocol.v1.CountersignRequest;
 import io.consort.protocol.v1.DpReport;
-import io.consort.protocol.v1.JobPlan;
-import io.consort.protocol.v1.PrivacyPlan;
+import io.consort.spec.JobSpec;
+import io.consort.spec.PrivacySpec;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
@@ -35,6 +35,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,35 +84,32 @@ final class BankPrivacy {
     return budget.epsilonCap();
   }
 
-  static boolean recordLevel(PrivacyPlan plan) {
-    return plan.getUnit() == io.consort.protocol.v1.PrivacyUnit.RECORD
-        || plan.getUnit() == io.consort.protocol.v1.PrivacyUnit.RECORD_AND_BANK;
-  }
-
   /**
    * This bank's round plan: its sampling rate is the job's batch over its own rows, and its noise
    * multiplier is the plan's, or, when the plan gives a target epsilon instead, the smallest noise
    * that keeps the whole job within that target for this bank's rows.
    */
-  LocalTrainingPlan roundPlan(JobPlan plan, long trainRows) {
+  LocalTrainingPlan roundPlan(JobSpec spec, long trainRows) {
     // the calibration is a bisection over the accountant: once per job, not once per round
-    return roundPlans.computeIfAbsent(new PlanKey(plan, trainRows), k -> calibrate(plan, trainRows));
+    return roundPlans.computeIfAbsent(new PlanKey(spec, trainRows), k -> calibrate(spec, trainRows));
   }
 
-  private record PlanKey(JobPlan plan, long trainRows) {}
+  private record PlanKey(JobSpec spec, long trainRows) {}
 
   private final Map<PlanKey, LocalTrainingPlan> roundPlans = new HashMap<>();
 
-  private LocalTrainingPlan calibrate(JobPlan plan, long trainRows) {
-    PrivacyPlan p = plan.getPrivacy();
-    int batch = plan.getModel().getBatchSize() > 0 ? plan.getModel().getBatchSize() : 32;
-    int epochs = Math.max(1, plan.getLocalEpochs());
-    double z = p.getRecordNoiseMultiplier();
-    if (!(z > 0)) {
+  private static LocalTrainingPlan calibrate(JobSpec spec, long trainRows) {
+    PrivacySpec p = spec.privacy();
+    int batch = spec.model().batchSize();
+    int epochs = spec.training().localEpochs();
+    OptionalDouble explicit = p.record().orElseThrow().noiseMultiplier();
+    double z;
+    if (explicit.isPresent()) {
+      z = explicit.getAsDouble();
+    } else {
       LocalTrainingPlan perRound = new LocalTrainingPlan(trainRows, batch, epochs, 1.0);
-      double delta = p.getDelta() > 0 ? p.getDelta() : budget.delta();
-      z = NoiseCalibration.defaults().noiseMultiplier(p.getTargetEpsilon(), perRound.samplingRate(),
-          perRound.steps() * (long) plan.getRounds(), delta);
+      z = NoiseCalibration.defaults().noiseMultiplier(p.targetEpsilon().orElseThrow(), perRound.samplingRate(),
+          perRound.steps() * (long) spec.training().rounds(), p.delta());
     }
     return new LocalTrainingPlan(trainRows, batch, epochs, z);
   }
@@ -120,9 +118,9 @@ final class BankPrivacy {
    * What the rest of the job would cost this bank, on top of everything it has already sent (for a
    * job resumed after a restart, the rounds it already ran are in its history, not counted twice).
    */
-  BudgetDecision preview(JobPlan plan, long trainRows) {
-    LocalTrainingPlan round = roundPlan(plan, trainRows);
-    long remaining = Math.max(1, plan.getRounds() - journal.roundsRun(plan.getJobId()));
+  BudgetDecision preview(JobSpec spec, long trainRows) {
+    LocalTrainingPlan round = roundPlan(spec, trainRows);
+    long remaining = Math.max(1, spec.training().rounds() - journal.roundsRun(spec.id()));
     PrivacyEvent job = new SampledGaussianEvent(round.noiseMultiplier(), round.samplingRate(),
         round.steps() * remaining);
     return guard.evaluate(journal.events(), job);

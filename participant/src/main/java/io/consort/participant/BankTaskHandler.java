@@ -1,7 +1,6 @@
 package io.consort.participant;
 
 import io.consort.model.data.DataFormatException;
-import io.consort.model.data.DataSchema;
 import io.consort.model.data.DataSplitter;
 import io.consort.model.data.DatasetLoader;
 import io.consort.model.data.Table;
@@ -29,6 +28,8 @@ import io.consort.privacy.noise.DiscreteGaussianSampler;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.JobDecision;
 import io.consort.protocol.v1.JobPlan;
+import io.consort.spec.JobSpec;
+import io.consort.spec.JobSpecWire;
 import io.consort.protocol.v1.ModelParameters;
 import io.consort.protocol.v1.ModelUpdate;
 import io.consort.protocol.v1.Task;
@@ -90,8 +91,9 @@ public final class BankTaskHandler implements TaskHandler {
 
   /** The bank's view of one job: its data split and, once the encoding is known, its trainer. */
   private static final class BankJob {
+    /** The plan as the bank accepted it, compared byte for byte with every later task's. */
     final JobPlan plan;
-    final DataSchema schema;
+    final JobSpec spec;
     final DataSplitter.TrainTest split;
     /** The wire encoding and spec the trainer was built for; a model with others rebuilds it. */
     io.consort.protocol.v1.FeatureEncoding preparedEncoding;
@@ -100,9 +102,9 @@ public final class BankTaskHandler implements TaskHandler {
     EncodedData test;
     LocalTrainer trainer;
 
-    BankJob(JobPlan plan, DataSchema schema, DataSplitter.TrainTest split) {
+    BankJob(JobPlan plan, JobSpec spec, DataSplitter.TrainTest split) {
       this.plan = plan;
-      this.schema = schema;
+      this.spec = spec;
       this.split = split;
     }
   }
@@ -111,15 +113,10 @@ public final class BankTaskHandler implements TaskHandler {
     try {
       BankJob job = job(plan);
       JobDecision.Builder decision = JobDecision.newBuilder().setAccept(true).setEpsilonCap(config.epsilonCap());
-      if (BankPrivacy.recordLevel(plan.getPrivacy())
-          && ModelWire.engine(plan.getModel(), true) == io.consort.model.train.TrainingEngine.DL4J) {
-        throw new IllegalArgumentException("the job asks for record-level DP-SGD with the dl4j engine, but DP-SGD "
-            + "needs per-example gradient norms, which only the native engine computes");
-      }
-      if (BankPrivacy.recordLevel(plan.getPrivacy())) {
+      if (job.spec.privacy().recordLevel()) {
         // privacy preview: the whole job's record-level cost for this bank's own rows, on top of what
         // it has already spent; the bank declines if that would pass its own cap
-        BudgetDecision preview = privacy().preview(plan, job.split.train().rows());
+        BudgetDecision preview = privacy().preview(job.spec, job.split.train().rows());
         boolean accept = preview.accepted() || config.acceptPartialJobs();
         decision.setAccept(accept).setProjectedEpsilon(preview.projectedEpsilon())
             .setReason(preview.accepted() ? preview.reason() : preview.reason() + (accept
@@ -157,11 +154,11 @@ public final class BankTaskHandler implements TaskHandler {
     long started = System.nanoTime();
     float[] base = ModelWire.values(global);
     // epochs, privacy and secure aggregation come from the pinned plan, never from the task alone
-    int epochs = Math.max(1, job.plan.getLocalEpochs());
+    int epochs = job.spec.training().localEpochs();
     TrainingOptions options = TrainingOptions.standard();
     DpReport dp = null;
-    if (BankPrivacy.recordLevel(job.plan.getPrivacy())) {
-      LocalTrainingPlan round = privacy().roundPlan(job.plan, job.split.train().rows());
+    if (job.spec.privacy().recordLevel()) {
+      LocalTrainingPlan round = privacy().roundPlan(job.spec, job.split.train().rows());
       try {
         privacy().checkRound(round);
       } catch (PrivacyBudgetExceededException e) {
@@ -171,7 +168,7 @@ public final class BankTaskHandler implements TaskHandler {
             .setSpentEpsilon(e.spentEpsilon()).setProjectedEpsilon(e.projectedEpsilon())
             .setEpsilonCap(e.capEpsilon()));
       }
-      double clip = job.plan.getPrivacy().getRecordClipNorm() > 0 ? job.plan.getPrivacy().getRecordClipNorm() : 1.0;
+      double clip = job.spec.privacy().record().orElseThrow().clipNorm();
       options = TrainingOptions.withDpSgd(new DpSgdConfig(round.noiseMultiplier(), clip, round.samplingRate()));
       long steps = options.dp().get().stepsFor(epochs);
       if (steps > round.steps()) {
@@ -189,8 +186,8 @@ public final class BankTaskHandler implements TaskHandler {
     if (dp != null) {
       privacy().recordRun(job.plan.getJobId(), task.getHeader().getRound(), dp);
     }
-    if (job.plan.getSecureAggregation().getEnabled()) {
-      return secureUpdate(task, base, after, dp, started);
+    if (job.spec.secureAggregation().enabled()) {
+      return secureUpdate(task, job.spec, base, after, dp, started);
     }
     ModelUpdate.Builder update = ModelUpdate.newBuilder().setBaseVersion(global.getVersion())
         .setExampleCount(job.split.train().rows()).setSteps(result.steps()).setTrainLoss(result.meanLoss());
@@ -212,15 +209,14 @@ public final class BankTaskHandler implements TaskHandler {
    * noise share when bank-level DP is on) and handed to the secure-aggregation client, whose signed
    * keys are the bank's answer to the training task.
    */
-  private TaskResult.Builder secureUpdate(Task task, float[] base, float[] after, DpReport dp, long started)
-      throws java.security.GeneralSecurityException {
+  private TaskResult.Builder secureUpdate(Task task, JobSpec spec, float[] base, float[] after, DpReport dp,
+                                         long started) throws java.security.GeneralSecurityException {
     var t = task.getTrain();
     SecAggPlan plan = t.getSecureAggregation();
-    if (plan.getEnabled() != true || plan.getClipNorm() != jobs.get(task.getHeader().getJobId()).plan
-        .getSecureAggregation().getClipNorm()) {
+    double clip = spec.secureAggregation().clipNorm();
+    if (!plan.getEnabled() || plan.getClipNorm() != clip || plan.getModulusBits() != spec.secureAggregation().modulusBits()) {
       throw new ProtocolViolationException("the round's secure-aggregation settings differ from the accepted plan");
     }
-    double clip = plan.getClipNorm() > 0 ? plan.getClipNorm() : 1.0;
     double weight = t.getAggregationWeight();
     if (!(weight > 0 && weight <= 1)) {
       // a weight outside (0, 1] would break the quantiser's range and the stated sensitivity
@@ -236,7 +232,7 @@ public final class BankTaskHandler implements TaskHandler {
     for (int i = 0; i < delta.length; i++) {
       delta[i] = (float) (delta[i] * factor);
     }
-    int bits = plan.getModulusBits() > 0 ? plan.getModulusBits() : 32;
+    int bits = spec.secureAggregation().modulusBits();
     int quantizerBanks = Math.max(plan.getQuantizerBanks(), t.getRoundMembersCount());
     Quantizer quantizer = new Quantizer(clip, quantizerBanks, bits);
     long[] noise = null;
@@ -261,9 +257,8 @@ public final class BankTaskHandler implements TaskHandler {
     BankJob job = job(e.getPlan());
     ModelParameters model = e.getGlobalModel();
     prepare(job, model);
-    ModelSpec spec = ModelWire.spec(model.getSpec());
-    float[] scores = Predictor.predict(spec, ModelWire.values(model), job.test);
-    int bins = e.getHistogramBins() > 0 ? e.getHistogramBins() : ScoreHistogram.DEFAULT_BINS;
+    float[] scores = Predictor.predict(job.spec.model(), ModelWire.values(model), job.test);
+    int bins = job.spec.evaluation().histogramBins();
     ScoreHistogram h = ScoreHistogram.of(scores, job.test.y(), bins);
     EvaluationResult.Builder out = EvaluationResult.newBuilder().setBaseVersion(model.getVersion())
         .setExamples(h.count()).setLogLossSum(h.logLossSum()).setCorrect(h.correct());
@@ -303,10 +298,11 @@ public final class BankTaskHandler implements TaskHandler {
       throw new ProtocolViolationException("job '" + plan.getJobId() + "': the task carries a different plan than "
           + "the one this bank accepted; refusing it");
     }
-    DataSchema schema = ModelWire.schema(plan.getSchema());
-    Table table = DatasetLoader.load(config.dataFile(), schema);
-    double testFraction = plan.getTestFraction() > 0 ? plan.getTestFraction() : 0.2;
-    job = new BankJob(plan, schema, DataSplitter.trainTest(table, testFraction, plan.getSplitSeed()));
+    // every value of the plan is validated before any of it is used; an invalid plan is declined by name
+    JobSpec spec = JobSpecWire.fromProto(plan);
+    Table table = DatasetLoader.load(config.dataFile(), spec.schema());
+    job = new BankJob(plan, spec, DataSplitter.trainTest(table, spec.evaluation().testFraction(),
+        spec.evaluation().splitSeed()));
     jobs.put(plan.getJobId(), job);
     return job;
   }
@@ -316,19 +312,21 @@ public final class BankTaskHandler implements TaskHandler {
     if (model.getEncoding().equals(job.preparedEncoding) && model.getSpec().equals(job.preparedSpec)) {
       return;
     }
-    FeatureEncoding encoding = ModelWire.encoding(job.schema, model.getEncoding());
-    if (model.getSpec().getInputFeatures() != 0 && model.getSpec().getInputFeatures() != encoding.featureCount()) {
-      throw new IllegalArgumentException("model expects " + model.getSpec().getInputFeatures()
-          + " input features but the job's encoding produces " + encoding.featureCount());
+    FeatureEncoding encoding = ModelWire.encoding(job.spec.schema(), model.getEncoding());
+    // the model must be the accepted plan's, at the width of the encoding: the bank trains what it pinned
+    io.consort.protocol.v1.ModelSpec expected = JobSpecWire.model(job.spec).toBuilder()
+        .setInputFeatures(encoding.featureCount()).build();
+    if (!model.getSpec().equals(expected)) {
+      throw new ProtocolViolationException("job '" + job.spec.id() + "': the global model's specification differs "
+          + "from the accepted plan's (with " + encoding.featureCount() + " encoded features)");
     }
     job.train = encoding.encode(job.split.train());
     job.test = encoding.encode(job.split.test());
-    io.consort.model.train.TrainingEngine engine =
-        ModelWire.engine(model.getSpec(), BankPrivacy.recordLevel(job.plan.getPrivacy()));
-    job.trainer = new LocalTrainer(ModelWire.spec(model.getSpec()), job.train, engine);
+    io.consort.model.train.TrainingEngine engine = job.spec.training().engine();
+    job.trainer = new LocalTrainer(job.spec.model(), job.train, engine);
     job.preparedEncoding = model.getEncoding();
     job.preparedSpec = model.getSpec();
-    log.info("job '{}': {} encoded features, {} training rows, training engine {}", job.plan.getJobId(),
+    log.info("job '{}': {} encoded features, {} training rows, training engine {}", job.spec.id(),
         encoding.featureCount(), job.train.rows(), engine.wireName());
     if (model.getValuesCount() != job.trainer.parameterCount()) {
       throw new IllegalArgumentException("global model has " + model.getValuesCount()

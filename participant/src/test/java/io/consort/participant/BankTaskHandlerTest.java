@@ -5,11 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.protocol.Headers;
-import io.consort.protocol.v1.CategoricalColumn;
-import io.consort.protocol.v1.DataSchema;
 import io.consort.protocol.v1.JobDecision;
 import io.consort.protocol.v1.JobOffer;
 import io.consort.protocol.v1.JobPlan;
+import io.consort.spec.JobSpec;
+import io.consort.spec.JobSpecWire;
+import java.util.List;
 import io.consort.protocol.v1.Stage;
 import io.consort.protocol.v1.Task;
 import io.consort.protocol.v1.TaskResult;
@@ -36,12 +37,11 @@ class BankTaskHandlerTest {
     }
     ParticipantConfig config = new ParticipantConfig("localhost", 7443, dir.resolve("key.pem"),
         dir.resolve("cert.pem"), dir.resolve("ca.pem"), data, dir.resolve("local"), 3.0, 1e-5, 1 << 20, null, false);
-    JobPlan plan = JobPlan.newBuilder().setJobId("j").setTestFraction(0.25).setSplitSeed(1)
-        .setSchema(DataSchema.newBuilder().addNumericColumns("income")
-            .addCategoricalColumns(CategoricalColumn.newBuilder().setName("region").addAllowedValues("north")
-                .addAllowedValues("south"))
-            .setLabelColumn("default").setPositiveClass("yes"))
-        .build();
+    JobPlan plan = JobSpecWire.toProto(JobSpec.builder().id("j").testFraction(0.25).splitSeed(1)
+        .schema(new io.consort.model.data.DataSchema(List.of("income"),
+            List.of(new io.consort.model.data.DataSchema.CategoricalColumn("region", List.of("north", "south"))),
+            "default", "yes"))
+        .build());
     lastPlan = plan;
     lastHandler = new BankTaskHandler(config);
     TaskResult.Builder result = lastHandler.handle(Task.newBuilder()
@@ -93,6 +93,16 @@ class BankTaskHandlerTest {
             .setHeader(Headers.of("j", 1, Stage.TRAIN))
             .setTrain(io.consort.protocol.v1.TrainTask.newBuilder().setPlan(changed)).build()));
     assertTrue(e.getMessage().contains("different plan"), e.getMessage());
+  }
+
+  @Test
+  void offer_declined_namingTheField_whenThePlanIsInvalid() throws Exception {
+    offer("income,region,default\n1,north,yes\n");
+    JobPlan invalid = lastPlan.toBuilder().setJobId("k").setModel(lastPlan.getModel().toBuilder().clearEngine()).build();
+    JobDecision d = lastHandler.handle(Task.newBuilder().setHeader(Headers.of("k", 0, Stage.JOB_OFFER))
+        .setJobOffer(JobOffer.newBuilder().setPlan(invalid)).build()).getDecision();
+    assertFalse(d.getAccept());
+    assertTrue(d.getReason().startsWith("model.engine "), d.getReason());
   }
 
   @Test

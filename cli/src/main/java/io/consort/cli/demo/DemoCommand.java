@@ -10,13 +10,11 @@ import io.consort.model.data.Datasets;
 import io.consort.model.data.Table;
 import io.consort.model.features.FeatureEncoding;
 import io.consort.model.wire.ModelWire;
-import io.consort.protocol.v1.JobPlan;
+import io.consort.model.train.ModelType;
 import io.consort.protocol.v1.ModelParameters;
-import io.consort.protocol.v1.ModelSpec;
-import io.consort.protocol.v1.ModelType;
-import io.consort.protocol.v1.PrivacyPlan;
-import io.consort.protocol.v1.PrivacyUnit;
-import io.consort.protocol.v1.SecAggPlan;
+import io.consort.spec.JobSpec;
+import io.consort.spec.JobSpecBuilder;
+import io.consort.spec.PrivacyMode;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -159,7 +157,7 @@ public final class DemoCommand implements Callable<Integer> {
     DemoPki pki = DemoPki.create(work.resolve("pki"), "coordinator", bankNames);
     int port = freePort();
     int apiPort = freePort();
-    JobPlan plan = jobPlan(dataset.schema());
+    JobSpec plan = jobSpec(dataset.schema());
     Path coordinatorYaml = work.resolve("coordinator.yaml");
     writeCoordinatorConfig(coordinatorYaml, work, pki.coordinator(), port, apiPort, plan);
     Map<String, Path> bankYamls = new LinkedHashMap<>();
@@ -176,7 +174,7 @@ public final class DemoCommand implements Callable<Integer> {
     // ---------------------------------------------------------------- run the federation
     long started = System.nanoTime();
     Path logDir = Files.createDirectories(work.resolve("logs"));
-    Path result = work.resolve("coordinator-data").resolve("jobs").resolve(plan.getJobId() + "-result.json");
+    Path result = work.resolve("coordinator-data").resolve("jobs").resolve(plan.id() + "-result.json");
     int coordinatorStatus;
     try (NodeProcesses nodes = new NodeProcesses(logDir)) {
       nodes.start("coordinator", "1g", "coordinator", "--config", coordinatorYaml.toString());
@@ -193,7 +191,7 @@ public final class DemoCommand implements Callable<Integer> {
     double federationSeconds = (System.nanoTime() - started) / 1e9;
 
     // ---------------------------------------------------------------- baselines on the same splits
-    Path finalModelFile = result.resolveSibling(plan.getJobId() + "-final-model.pb");
+    Path finalModelFile = result.resolveSibling(plan.id() + "-final-model.pb");
     ModelParameters finalModel = io.consort.protocol.WireLimits.decode(ModelParameters.parser(),
         Files.readAllBytes(finalModelFile), io.consort.protocol.WireLimits.DEFAULT_MAX_MESSAGE_BYTES,
         "final model " + finalModelFile);
@@ -202,10 +200,10 @@ public final class DemoCommand implements Callable<Integer> {
     Map<String, DataSplitter.TrainTest> splits = new LinkedHashMap<>();
     for (String bank : bankNames) {
       splits.put(bank, DataSplitter.trainTest(DatasetLoader.load(bankFiles.get(bank), schema),
-          plan.getTestFraction(), plan.getSplitSeed()));
+          plan.evaluation().testFraction(), plan.evaluation().splitSeed()));
     }
     // non-private baselines use the non-private step size; the DP baseline the job's own settings
-    io.consort.model.train.ModelSpec jobSpec = ModelWire.spec(finalModel.getSpec());
+    io.consort.model.train.ModelSpec jobSpec = plan.model();
     boolean recordDp = "record".equals(dp) || "both".equals(dp);
     io.consort.model.train.ModelSpec plainSpec = recordDp && learningRate == null
         ? jobSpec.withLearningRate(io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE) : jobSpec;
@@ -299,32 +297,26 @@ public final class DemoCommand implements Callable<Integer> {
     return "german-credit".equals(data) ? "german-credit" : Path.of(data).getFileName().toString();
   }
 
-  private JobPlan jobPlan(DataSchema schema) {
+  private JobSpec jobSpec(DataSchema schema) {
     ModelType type = switch (model) {
       case "mlp" -> ModelType.MLP;
       case "logistic-regression", "logreg" -> ModelType.LOGISTIC_REGRESSION;
       default -> throw new IllegalArgumentException("--model must be mlp or logistic-regression, got " + model);
     };
-    ModelSpec.Builder m = ModelSpec.newBuilder().setType(type).setBatchSize(batch)
-        .setLearningRate(learningRate != null ? learningRate
-            : "record".equals(dp) || "both".equals(dp) ? 0.02 : io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE)
-        .setSeed(seed).setEngine(engine == null ? "" : io.consort.model.train.TrainingEngine.fromName(engine).wireName());
-    if (type == ModelType.MLP) {
-      io.consort.model.train.ModelSpec.DEFAULT_HIDDEN_LAYERS.forEach(m::addHiddenLayers);
-    }
-    return JobPlan.newBuilder().setJobId("demo").setSchema(ModelWire.schema(schema)).setModel(m)
-        .setRounds(rounds).setLocalEpochs(localEpochs).setMinBanks(Math.max(1, banks / 2 + banks % 2))
-        .setTestFraction(0.2).setSplitSeed(seed).setHistogramBins(10_000)
-        .setPrivacy(PrivacyPlan.newBuilder().setUnit(switch (dp) {
-              case "record" -> PrivacyUnit.RECORD;
-              case "bank" -> PrivacyUnit.BANK;
-              case "both" -> PrivacyUnit.RECORD_AND_BANK;
-              default -> PrivacyUnit.PRIVACY_OFF;
-            }).setDelta(delta).setTargetEpsilon("off".equals(dp) ? 0 : epsilon).setRecordClipNorm(clip))
-        .setSecureAggregation(SecAggPlan.newBuilder().setEnabled("on".equals(secureAggregation)).setModulusBits(32)
-            // without bank-level DP the clip only bounds quantisation; keep it loose so it rarely bites
-            .setClipNorm("bank".equals(dp) || "both".equals(dp) ? clip : 10.0))
-        .build();
+    PrivacyMode mode = PrivacyMode.fromName(dp);
+    JobSpecBuilder b = JobSpec.builder().id("demo").schema(schema).modelType(type).batchSize(batch)
+        // DP-SGD noise shrinks Adam's effective step, so private jobs need a larger one (docs/PRIVACY.md)
+        .learningRate(learningRate != null ? learningRate
+            : mode.recordLevel() ? 0.02 : io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE)
+        .modelSeed(seed).engine(engine == null ? null : io.consort.model.train.TrainingEngine.fromName(engine))
+        .rounds(rounds).localEpochs(localEpochs).minBanks(Math.max(1, banks / 2 + banks % 2))
+        .testFraction(0.2).splitSeed(seed).histogramBins(10_000)
+        .privacy(mode).delta(delta).targetEpsilon(mode == PrivacyMode.OFF ? null : epsilon)
+        .recordClipNorm(mode.recordLevel() ? clip : null)
+        .secureAggregation("on".equals(secureAggregation)).modulusBits(32)
+        // without bank-level DP the clip only bounds quantisation; keep it loose so it rarely bites
+        .secureAggregationClipNorm(mode.bankLevel() ? clip : 10.0);
+    return b.build();
   }
 
   private static Path prepareWorkDir(Path work) throws IOException {
@@ -356,7 +348,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   // ------------------------------------------------------------------ configs
 
-  private void writeCoordinatorConfig(Path yaml, Path work, TlsMaterial tls, int port, int apiPort, JobPlan plan)
+  private void writeCoordinatorConfig(Path yaml, Path work, TlsMaterial tls, int port, int apiPort, JobSpec plan)
       throws IOException {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("listen", Map.of("host", "127.0.0.1", "port", port));

@@ -35,6 +35,7 @@ import io.consort.protocol.v1.Header;
 import io.consort.protocol.v1.JobFinished;
 import io.consort.protocol.v1.JobOffer;
 import io.consort.protocol.v1.JobPlan;
+import io.consort.spec.JobSpec;
 import io.consort.protocol.v1.ModelParameters;
 import io.consort.protocol.v1.ModelUpdate;
 import io.consort.protocol.v1.Stage;
@@ -75,6 +76,8 @@ public final class JobRunner implements ResultSink {
 
   private final Vertx vertx;
   private final JobDefinition definition;
+  private final JobSpec spec;
+  /** The specification as sent to the banks. */
   private final JobPlan plan;
   private final MemberRegistry registry;
   private final CoordinatorStore store;
@@ -102,6 +105,7 @@ public final class JobRunner implements ResultSink {
     this.identityVerifier = identityVerifier;
     this.vertx = vertx;
     this.definition = definition;
+    this.spec = definition.spec();
     this.plan = definition.plan();
     this.registry = registry;
     this.store = store;
@@ -124,22 +128,22 @@ public final class JobRunner implements ResultSink {
 
   /** Starts the job (or resumes it from its last checkpoint); completes with the result JSON. */
   public Future<JsonObject> start() {
-    blocking(() -> store.job(plan.getJobId()))
+    blocking(() -> store.job(spec.id()))
         .compose(existing -> {
           if (existing.isPresent() && "COMPLETED".equals(existing.get().status())) {
-            log.info("job '{}' already completed; nothing to run", plan.getJobId());
+            log.info("job '{}' already completed; nothing to run", spec.id());
             return blocking(() -> new JsonObject(Files.readString(resultFile)));
           }
           return blocking(() -> {
             store.upsertJob(plan, "WAITING", null);
-            return store.latestCheckpoint(plan.getJobId());
+            return store.latestCheckpoint(spec.id());
           }).compose(checkpoint -> runFrom(checkpoint.orElse(null)));
         })
         .onComplete(ar -> {
           if (ar.succeeded()) {
             outcome.tryComplete(ar.result());
           } else {
-            log.error("job '{}' failed: {}", plan.getJobId(), ar.cause().getMessage());
+            log.error("job '{}' failed: {}", spec.id(), ar.cause().getMessage());
             blocking(() -> {
               store.upsertJob(plan, "FAILED", ar.cause().getMessage());
               return null;
@@ -162,8 +166,8 @@ public final class JobRunner implements ResultSink {
     }
     String state = outcome.future().isComplete() ? (outcome.future().succeeded() ? "completed" : "failed")
         : stageState != null ? "running" : "waiting";
-    JsonObject status = new JsonObject().put("job_id", plan.getJobId()).put("state", state)
-        .put("rounds_planned", plan.getRounds()).put("members", members)
+    JsonObject status = new JsonObject().put("job_id", spec.id()).put("state", state)
+        .put("rounds_planned", spec.training().rounds()).put("members", members)
         .put("rounds", roundRecords.copy());
     if (stageState != null) {
       status.put("open_stage", new JsonObject().put("round", stageState.header.getRound())
@@ -181,7 +185,7 @@ public final class JobRunner implements ResultSink {
     int firstRound;
     if (checkpoint != null) {
       firstRound = (int) checkpoint.getVersion() + 1;
-      log.info("job '{}' resumes after round {} from its checkpoint", plan.getJobId(), checkpoint.getVersion());
+      log.info("job '{}' resumes after round {} from its checkpoint", spec.id(), checkpoint.getVersion());
       ready = ready.compose(v -> restoreFrom(checkpoint));
     } else {
       firstRound = 1;
@@ -191,7 +195,7 @@ public final class JobRunner implements ResultSink {
       store.upsertJob(plan, "RUNNING", null);
       return null;
     }));
-    for (int r = firstRound; r <= plan.getRounds(); r++) {
+    for (int r = firstRound; r <= spec.training().rounds(); r++) {
       int round = r;
       rounds = rounds.compose(v -> runRound(round));
     }
@@ -205,7 +209,7 @@ public final class JobRunner implements ResultSink {
     if (registry.members().size() >= definition.expectedBanks()) {
       return Future.succeededFuture();
     }
-    log.info("job '{}' waits up to {} for {} banks ({} enrolled)", plan.getJobId(), definition.startTimeout(),
+    log.info("job '{}' waits up to {} for {} banks ({} enrolled)", spec.id(), definition.startTimeout(),
         definition.expectedBanks(), registry.members().size());
     registry.onEnrolment(id -> {
       if (registry.members().size() >= definition.expectedBanks()) {
@@ -213,11 +217,11 @@ public final class JobRunner implements ResultSink {
       }
     });
     vertx.setTimer(Math.max(1, definition.startTimeout().toMillis()), t -> {
-      if (registry.members().size() >= plan.getMinBanks()) {
+      if (registry.members().size() >= spec.training().minBanks()) {
         enough.tryComplete();
       } else {
         enough.tryFail(new JobFailedException("only " + registry.members().size() + " banks enrolled within "
-            + definition.startTimeout() + "; the job needs at least " + plan.getMinBanks()));
+            + definition.startTimeout() + "; the job needs at least " + spec.training().minBanks()));
       }
     });
     return enough.future();
@@ -241,16 +245,16 @@ public final class JobRunner implements ResultSink {
             if (yes) {
               accepted.add(m);
             } else {
-              log.info("bank '{}' does not take part in job '{}': {}", m, plan.getJobId(), reason);
+              log.info("bank '{}' does not take part in job '{}': {}", m, spec.id(), reason);
             }
           }
-          if (accepted.size() < plan.getMinBanks()) {
+          if (accepted.size() < spec.training().minBanks()) {
             return Future.failedFuture(new JobFailedException(accepted.size() + " banks accepted job '"
-                + plan.getJobId() + "' but it needs at least " + plan.getMinBanks()));
+                + spec.id() + "' but it needs at least " + spec.training().minBanks()));
           }
           return blocking(() -> {
             for (JsonObject b : banks.values()) {
-              store.recordDecision(plan.getJobId(), b.getString("id"), b.getBoolean("accepted"),
+              store.recordDecision(spec.id(), b.getString("id"), b.getBoolean("accepted"),
                   b.getDouble("projected_epsilon") == null ? Double.NaN : b.getDouble("projected_epsilon"),
                   b.getString("reason"));
             }
@@ -272,26 +276,26 @@ public final class JobRunner implements ResultSink {
                   .put("test_rows", r.getFeatureStats().getTestRows());
             } else {
               log.warn("bank '{}' sent no feature statistics ({}); it leaves job '{}'", m,
-                  r == null ? "no answer before the deadline" : describeNonAnswer(r), plan.getJobId());
+                  r == null ? "no answer before the deadline" : describeNonAnswer(r), spec.id());
               accepted.remove(m);
             }
           }
-          if (accepted.size() < plan.getMinBanks()) {
+          if (accepted.size() < spec.training().minBanks()) {
             return Future.failedFuture(new JobFailedException("only " + accepted.size()
-                + " banks sent feature statistics; the job needs at least " + plan.getMinBanks()));
+                + " banks sent feature statistics; the job needs at least " + spec.training().minBanks()));
           }
           return blocking(() -> {
-            FeatureEncoding encoding = modelOps.mergeFeatureStats(plan, stats);
-            ModelParameters initial = modelOps.initialModel(plan, encoding);
+            FeatureEncoding encoding = modelOps.mergeFeatureStats(spec, stats);
+            ModelParameters initial = modelOps.initialModel(spec, encoding);
             for (String m : accepted) {
               JsonObject b = banks.get(m);
-              store.recordRows(plan.getJobId(), m, b.getLong("train_rows"), b.getLong("test_rows"));
+              store.recordRows(spec.id(), m, b.getLong("train_rows"), b.getLong("test_rows"));
             }
-            store.saveCheckpoint(plan.getJobId(), 0, initial);
+            store.saveCheckpoint(spec.id(), 0, initial);
             return initial;
           }).map(initial -> {
             global = initial;
-            log.info("job '{}': feature encoding agreed by {} banks; model has {} parameters", plan.getJobId(),
+            log.info("job '{}': feature encoding agreed by {} banks; model has {} parameters", spec.id(),
                 accepted.size(), global.getValuesCount());
             return null;
           });
@@ -300,7 +304,7 @@ public final class JobRunner implements ResultSink {
 
   private Future<Void> restoreFrom(ModelParameters checkpoint) {
     global = checkpoint;
-    return blocking(() -> List.of(store.jobMembers(plan.getJobId()), store.rounds(plan.getJobId()))).map(stored -> {
+    return blocking(() -> List.of(store.jobMembers(spec.id()), store.rounds(spec.id()))).map(stored -> {
       @SuppressWarnings("unchecked")
       List<CoordinatorStore.JobMemberRow> members = (List<CoordinatorStore.JobMemberRow>) stored.get(0);
       @SuppressWarnings("unchecked")
@@ -360,7 +364,7 @@ public final class JobRunner implements ResultSink {
     List<String> participants = new ArrayList<>();
     Map<String, DpReport> dpReports = new LinkedHashMap<>();
     ModelParameters base = global;
-    if (plan.getSecureAggregation().getEnabled()) {
+    if (spec.secureAggregation().enabled()) {
       record.put("secure_aggregation", true);
       return secureRound(round, members, base, record, participants, dropped, droppedDetail, declined, dpReports)
           .compose(next -> finishRound(round, members, base, next, record, participants, dropped, dpReports, started));
@@ -398,9 +402,9 @@ public final class JobRunner implements ResultSink {
           }
           record.put("participants", new JsonArray(participants)).put("dropped", new JsonArray(dropped))
               .put("dropped_detail", droppedDetail).put("declined", new JsonArray(declined));
-          if (contributions.size() < plan.getMinBanks()) {
+          if (contributions.size() < spec.training().minBanks()) {
             record.put("status", "aborted").put("reason", contributions.size() + " updates arrived but the round needs "
-                + plan.getMinBanks() + "; the global model is unchanged");
+                + spec.training().minBanks() + "; the global model is unchanged");
             log.warn("round {} aborted: {}", round, record.getString("reason"));
             return Future.succeededFuture(base);
           }
@@ -438,14 +442,14 @@ public final class JobRunner implements ResultSink {
           record.put("seconds", (System.nanoTime() - started) / 1e9);
           record.put("model_sha256", global.getSha256());
           roundRecords.add(record);
-          log.info("round {}/{}: {} banks, dropped {}, declined {}, AUC {}, {} s", round, plan.getRounds(),
+          log.info("round {}/{}: {} banks, dropped {}, declined {}, AUC {}, {} s", round, spec.training().rounds(),
               record.getJsonArray("participants").size(), dropped, record.getJsonArray("declined"),
               metrics == null ? "n/a" : String.format("%.4f", metrics.auc()),
               String.format("%.2f", record.getDouble("seconds")));
           ModelParameters checkpoint = global;
           return blocking(() -> {
-            store.recordRound(plan.getJobId(), round, record.getString("status").toUpperCase(), record.encode());
-            store.saveCheckpoint(plan.getJobId(), round, checkpoint.toBuilder().setVersion(round).build());
+            store.recordRound(spec.id(), round, record.getString("status").toUpperCase(), record.encode());
+            store.saveCheckpoint(spec.id(), round, checkpoint.toBuilder().setVersion(round).build());
             return null;
           });
         });
@@ -463,18 +467,16 @@ public final class JobRunner implements ResultSink {
   private Future<ModelParameters> secureRound(int round, List<String> members, ModelParameters base, JsonObject record,
                                               List<String> participants, List<String> dropped, JsonArray droppedDetail,
                                               List<String> declined, Map<String, DpReport> dpReports) {
-    SecAggPlan secagg = plan.getSecureAggregation();
     int dimension = base.getValuesCount();
     RoundParameters params;
     SecAggServer server;
     try {
-      int needed = Math.max(2, plan.getMinBanks());
+      int needed = Math.max(2, spec.training().minBanks());
       if (members.size() < needed) {
         throw new IllegalArgumentException(members.size() + " banks in the round, secure aggregation needs at least "
             + needed + " (a sum of one bank is that bank's update)");
       }
-      params = SecureAggregationPlan.roundParameters(plan.getJobId(), round, members, secagg, dimension,
-          plan.getMinBanks());
+      params = SecureAggregationPlan.roundParameters(spec, round, members, dimension);
       server = SecAggServer.create(params, (bank, message, signature) -> {
         java.security.cert.X509Certificate cert = registry.certificate(bank)
             .orElseThrow(() -> new java.security.GeneralSecurityException("bank '" + bank + "' has no certificate on record"));
@@ -493,14 +495,14 @@ public final class JobRunner implements ResultSink {
     SecAggServer roundServer = server;
     return bankNoiseMultiplier().compose(z -> runSecureRound(round, members, base, record, participants, dropped,
         droppedDetail, declined, dpReports, roundParameters, roundServer,
-        SecureAggregationPlan.forRound(plan, members.size(), dimension, roundParameters.threshold(), z)));
+        SecureAggregationPlan.forRound(spec, members.size(), dimension, roundParameters.threshold(), z)));
   }
 
   /** The bank-level noise multiplier, calibrated once per job on a worker (0 without bank-level DP). */
   private Future<Double> bankNoiseMultiplier() {
     if (bankNoiseMultiplier == null) {
-      bankNoiseMultiplier = SecureAggregationPlan.bankLevel(plan.getPrivacy())
-          ? blocking(() -> SecureAggregationPlan.bankNoiseMultiplier(plan)) : Future.succeededFuture(0.0);
+      bankNoiseMultiplier = spec.privacy().bankLevel()
+          ? blocking(() -> SecureAggregationPlan.bankNoiseMultiplier(spec)) : Future.succeededFuture(0.0);
     }
     return bankNoiseMultiplier;
   }
@@ -586,7 +588,7 @@ public final class JobRunner implements ResultSink {
                   dimension) / includedWeight);
           if (quantisation.perBankSigma() > 0) {
             // the noise actually present is the survivors' shares only: account for exactly that
-            double clip = secagg.getClipNorm() > 0 ? secagg.getClipNorm() : 1.0;
+            double clip = spec.secureAggregation().clipNorm();
             double scale = quantisation.quantizer().scale();
             // weights are at most 1, so one bank moves the quantised sum by at most C*s, plus at most 1
             // per coordinate from stochastic rounding
@@ -681,8 +683,8 @@ public final class JobRunner implements ResultSink {
           bankNoise.getDouble("per_bank_sigma"), bankNoise.getInteger("survivors"), l2,
           DistributedDiscreteGaussian.l1Bound(l2, d), d));
     }
-    double delta = plan.getPrivacy().getDelta() > 0 ? plan.getPrivacy().getDelta() : 1e-5;
-    return blocking(() -> ledger.prepare(plan.getJobId(), round, participants, delta, mechanisms, released.getSha256()))
+    double delta = spec.privacy().delta();
+    return blocking(() -> ledger.prepare(spec.id(), round, participants, delta, mechanisms, released.getSha256()))
         .compose(signed -> collect(round, Stage.LEDGER_COUNTERSIGN, participants, m -> Task.newBuilder()
             .setCountersign(CountersignRequest.newBuilder().setEntryJson(SignedEntryJson.toJson(signed))
                 .setEntryHash(signed.entryHash())))
@@ -765,7 +767,7 @@ public final class JobRunner implements ResultSink {
 
   private Future<ModelOps.Metrics> evaluate(int round, List<String> members, ModelParameters model) {
     return collect(round, Stage.EVALUATE, members, m -> Task.newBuilder().setEvaluate(EvaluateTask.newBuilder()
-        .setGlobalModel(model).setHistogramBins(plan.getHistogramBins()).setPlan(plan)))
+        .setGlobalModel(model).setHistogramBins(spec.evaluation().histogramBins()).setPlan(plan)))
         .compose(results -> {
           List<EvaluationResult> evaluations = new ArrayList<>();
           for (String m : members) {
@@ -786,14 +788,14 @@ public final class JobRunner implements ResultSink {
 
   private Future<JsonObject> finish() {
     JobFinished finished = JobFinished.newBuilder().setFinalModel(global).setCompleted(true)
-        .setReason("all " + plan.getRounds() + " rounds done").build();
+        .setReason("all " + spec.training().rounds() + " rounds done").build();
     for (String m : accepted) {
       if (registry.isEnrolled(m)) {
-        registry.mailbox(m).post(Task.newBuilder().setHeader(Headers.of(plan.getJobId(), 0, Stage.FINISHED))
+        registry.mailbox(m).post(Task.newBuilder().setHeader(Headers.of(spec.id(), 0, Stage.FINISHED))
             .setFinished(finished).build());
       }
     }
-    JsonObject result = new JsonObject().put("job_id", plan.getJobId()).put("status", "completed")
+    JsonObject result = new JsonObject().put("job_id", spec.id()).put("status", "completed")
         .put("banks", new JsonArray(new ArrayList<>(banks.values()))).put("rounds", roundRecords)
         .put("model", new JsonObject().put("sha256", global.getSha256()).put("parameters", global.getValuesCount())
             .put("version", global.getVersion()));
@@ -805,8 +807,8 @@ public final class JobRunner implements ResultSink {
           .put("cap", b.getDouble("epsilon_cap")).put("declined_rounds",
               declinedRounds.getOrDefault(bank, new JsonArray())));
     }
-    result.put("privacy", new JsonObject().put("unit", privacyUnitName(plan.getPrivacy().getUnit()))
-        .put("delta", plan.getPrivacy().getDelta() > 0 ? plan.getPrivacy().getDelta() : 1e-5)
+    result.put("privacy", new JsonObject().put("unit", spec.privacy().mode().wireName())
+        .put("delta", spec.privacy().delta())
         .put("per_bank", perBank));
     if (lastMetrics != null) {
       result.put("final", new JsonObject().put("auc", lastMetrics.auc()).put("accuracy", lastMetrics.accuracy())
@@ -815,11 +817,11 @@ public final class JobRunner implements ResultSink {
     ModelParameters finalModel = global;
     return blocking(() -> {
       Files.createDirectories(resultFile.toAbsolutePath().getParent());
-      Path modelFile = resultFile.resolveSibling(plan.getJobId() + "-final-model.pb");
+      Path modelFile = resultFile.resolveSibling(spec.id() + "-final-model.pb");
       writeAtomically(modelFile, finalModel.toByteArray());
       writeAtomically(resultFile, result.encodePrettily().getBytes(java.nio.charset.StandardCharsets.UTF_8));
       store.upsertJob(plan, "COMPLETED", null);
-      log.info("job '{}' completed; result in {}", plan.getJobId(), resultFile);
+      log.info("job '{}' completed; result in {}", spec.id(), resultFile);
       return result;
     });
   }
@@ -843,7 +845,7 @@ public final class JobRunner implements ResultSink {
 
   private Future<Map<String, TaskResult>> collect(int round, Stage stage, List<String> members,
                                                   Function<String, Task.Builder> taskFor) {
-    Header header = Headers.of(plan.getJobId(), round, stage);
+    Header header = Headers.of(spec.id(), round, stage);
     OpenStage stageState = new OpenStage(header, new LinkedHashSet<>(members));
     open = stageState;
     for (String m : members) {
@@ -876,7 +878,7 @@ public final class JobRunner implements ResultSink {
   @Override
   public void accept(String memberId, TaskResult result) {
     Header h = result.getHeader();
-    if (!h.getJobId().equals(plan.getJobId())) {
+    if (!h.getJobId().equals(spec.id())) {
       throw new ProtocolViolationException("unknown job '" + h.getJobId() + "'");
     }
     OpenStage stageState = open;
@@ -919,8 +921,7 @@ public final class JobRunner implements ResultSink {
   }
 
   private boolean recordLevel() {
-    return plan.getPrivacy().getUnit() == io.consort.protocol.v1.PrivacyUnit.RECORD
-        || plan.getPrivacy().getUnit() == io.consort.protocol.v1.PrivacyUnit.RECORD_AND_BANK;
+    return spec.privacy().recordLevel();
   }
 
   /** A report the ledger can account: positive noise, a sampling rate in (0, 1], at least one step. */
@@ -929,17 +930,8 @@ public final class JobRunner implements ResultSink {
         || d.getSteps() < 1 || !(d.getClipNorm() > 0)) {
       return false;
     }
-    double planned = plan.getPrivacy().getRecordNoiseMultiplier();
-    return !(planned > 0) || d.getNoiseMultiplier() >= planned;
-  }
-
-  static String privacyUnitName(io.consort.protocol.v1.PrivacyUnit unit) {
-    return switch (unit) {
-      case RECORD -> "record";
-      case BANK -> "bank";
-      case RECORD_AND_BANK -> "both";
-      default -> "off";
-    };
+    java.util.OptionalDouble planned = spec.privacy().record().orElseThrow().noiseMultiplier();
+    return planned.isEmpty() || d.getNoiseMultiplier() >= planned.getAsDouble();
   }
 
   private static String describeNonAnswer(TaskResult r) {

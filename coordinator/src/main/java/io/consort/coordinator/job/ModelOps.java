@@ -3,8 +3,8 @@ package io.consort.coordinator.job;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.FeatureEncoding;
 import io.consort.protocol.v1.FeatureStats;
-import io.consort.protocol.v1.JobPlan;
 import io.consort.protocol.v1.ModelParameters;
+import io.consort.spec.JobSpec;
 import java.util.List;
 
 /**
@@ -13,10 +13,10 @@ import java.util.List;
  */
 public interface ModelOps {
   /** One encoding for every bank, from the banks' per-column sums and counts only. */
-  FeatureEncoding mergeFeatureStats(JobPlan plan, List<FeatureStats> stats);
+  FeatureEncoding mergeFeatureStats(JobSpec spec, List<FeatureStats> stats);
 
   /** The round-0 global model for the encoded feature width, deterministic from the plan's seed. */
-  ModelParameters initialModel(JobPlan plan, FeatureEncoding encoding);
+  ModelParameters initialModel(JobSpec spec, FeatureEncoding encoding);
 
   /** Global metrics from the banks' merged score histograms. */
   Metrics mergeEvaluations(List<EvaluationResult> evaluations);

@@ -3,17 +3,17 @@ package io.consort.coordinator.job;
 import com.google.protobuf.ByteString;
 import io.consort.privacy.accounting.DistributedDiscreteGaussian;
 import io.consort.privacy.accounting.NoiseCalibration;
-import io.consort.protocol.v1.JobPlan;
 import io.consort.protocol.v1.PeerCertificate;
-import io.consort.protocol.v1.PrivacyPlan;
-import io.consort.protocol.v1.PrivacyUnit;
-import io.consort.protocol.v1.SecAggPlan;
 import io.consort.protocol.v1.Stage;
+import io.consort.spec.JobSpec;
+import io.consort.spec.PrivacySpec;
+import io.consort.spec.SecureAggregationSpec;
 import io.consort.secagg.Quantizer;
 import io.consort.secagg.RoundParameters;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.OptionalDouble;
 
 /** How a job's secure-aggregation and bank-level DP settings become one round's parameters. */
 final class SecureAggregationPlan {
@@ -31,42 +31,40 @@ final class SecureAggregationPlan {
                int minSurvivors) {}
 
   /**
-   * The round's parameters. The threshold is the plan's (or the default majority), raised to the
-   * job's {@code min_banks} so that no sum of fewer banks than the job allows is ever unmasked.
+   * The round's parameters. The threshold is the specification's (or the default majority), raised to
+   * the job's {@code min_banks} so that no sum of fewer banks than the job allows is ever unmasked.
    */
-  static RoundParameters roundParameters(String jobId, int round, List<String> members, SecAggPlan plan,
-                                         int dimension, int minBanks) {
-    RoundParameters defaults = RoundParameters.forPlan(jobId, round, members, plan.getThreshold(),
-        plan.getModulusBits(), dimension, plan.getNeighbourDegree());
-    int threshold = Math.max(defaults.threshold(), Math.min(Math.max(2, minBanks), members.size()));
-    return RoundParameters.forPlan(jobId, round, members, threshold, plan.getModulusBits(), dimension,
-        plan.getNeighbourDegree());
-  }
-
-  static boolean bankLevel(PrivacyPlan p) {
-    return p.getUnit() == PrivacyUnit.BANK || p.getUnit() == PrivacyUnit.RECORD_AND_BANK;
+  static RoundParameters roundParameters(JobSpec spec, int round, List<String> members, int dimension) {
+    SecureAggregationSpec a = spec.secureAggregation();
+    int degree = a.neighbourDegreeOrComplete();
+    RoundParameters defaults = RoundParameters.forPlan(spec.id(), round, members, a.threshold().orElse(0),
+        a.modulusBits(), dimension, degree);
+    int threshold = Math.max(defaults.threshold(),
+        Math.min(Math.max(2, spec.training().minBanks()), members.size()));
+    return RoundParameters.forPlan(spec.id(), round, members, threshold, a.modulusBits(), dimension, degree);
   }
 
   /**
-   * The bank-level noise multiplier: the plan's, or the smallest that keeps R rounds of the
-   * (unsubsampled) Gaussian mechanism within the plan's target epsilon.
+   * The bank-level noise multiplier: the specification's, or the smallest that keeps R rounds of the
+   * (unsubsampled) Gaussian mechanism within its target epsilon.
    */
-  static double bankNoiseMultiplier(JobPlan plan) {
-    PrivacyPlan p = plan.getPrivacy();
-    if (p.getBankNoiseMultiplier() > 0) {
-      return p.getBankNoiseMultiplier();
+  static double bankNoiseMultiplier(JobSpec spec) {
+    PrivacySpec p = spec.privacy();
+    OptionalDouble explicit = p.bank().orElseThrow().noiseMultiplier();
+    if (explicit.isPresent()) {
+      return explicit.getAsDouble();
     }
-    double delta = p.getDelta() > 0 ? p.getDelta() : 1e-5;
-    return NoiseCalibration.defaults().noiseMultiplier(p.getTargetEpsilon(), 1.0, Math.max(1, plan.getRounds()), delta);
+    return NoiseCalibration.defaults().noiseMultiplier(p.targetEpsilon().orElseThrow(), 1.0,
+        spec.training().rounds(), p.delta());
   }
 
   /** @param z the job's bank-level noise multiplier ({@link #bankNoiseMultiplier}); unused without bank-level DP */
-  static Round forRound(JobPlan plan, int members, int dimension, int threshold, double z) {
-    SecAggPlan a = plan.getSecureAggregation();
-    double clip = a.getClipNorm() > 0 ? a.getClipNorm() : 1.0;
-    int bits = a.getModulusBits() > 0 ? a.getModulusBits() : 32;
+  static Round forRound(JobSpec spec, int members, int dimension, int threshold, double z) {
+    SecureAggregationSpec a = spec.secureAggregation();
+    double clip = a.clipNorm();
+    int bits = a.modulusBits();
     int minSurvivors = threshold;
-    if (!bankLevel(plan.getPrivacy())) {
+    if (!spec.privacy().bankLevel()) {
       return new Round(new Quantizer(clip, members, bits), members, 0, 0, minSurvivors);
     }
     // the summed noise, relative to one bank's range, if only the threshold survive: z * sqrt(n / t)

@@ -10,7 +10,8 @@ import io.consort.model.train.ModelFactory;
 import io.consort.model.wire.ModelWire;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.FeatureStats;
-import io.consort.protocol.v1.JobPlan;
+import io.consort.spec.JobSpec;
+import io.consort.spec.JobSpecWire;
 import io.consort.protocol.v1.ModelParameters;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,8 +20,8 @@ import java.util.List;
 public final class FederatedModelOps implements ModelOps {
 
   @Override
-  public io.consort.protocol.v1.FeatureEncoding mergeFeatureStats(JobPlan plan, List<FeatureStats> stats) {
-    DataSchema schema = ModelWire.schema(plan.getSchema());
+  public io.consort.protocol.v1.FeatureEncoding mergeFeatureStats(JobSpec spec, List<FeatureStats> stats) {
+    DataSchema schema = spec.schema();
     List<LocalFeatureStats> banks = new ArrayList<>();
     for (FeatureStats s : stats) {
       banks.add(ModelWire.stats(schema, s));
@@ -29,13 +30,11 @@ public final class FederatedModelOps implements ModelOps {
   }
 
   @Override
-  public ModelParameters initialModel(JobPlan plan, io.consort.protocol.v1.FeatureEncoding encoding) {
-    DataSchema schema = ModelWire.schema(plan.getSchema());
-    int inputs = ModelWire.encoding(schema, encoding).featureCount();
-    io.consort.model.train.ModelSpec spec = ModelWire.spec(plan.getModel());
+  public ModelParameters initialModel(JobSpec spec, io.consort.protocol.v1.FeatureEncoding encoding) {
+    int inputs = ModelWire.encoding(spec.schema(), encoding).featureCount();
     ModelParameters template = ModelParameters.newBuilder()
-        .setSpec(plan.getModel().toBuilder().setInputFeatures(inputs)).setEncoding(encoding).build();
-    return ModelWire.withValues(template, ModelFactory.initialParameters(spec, inputs), 0);
+        .setSpec(JobSpecWire.model(spec).toBuilder().setInputFeatures(inputs)).setEncoding(encoding).build();
+    return ModelWire.withValues(template, ModelFactory.initialParameters(spec.model(), inputs), 0);
   }
 
   @Override

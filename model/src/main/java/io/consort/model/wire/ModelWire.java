@@ -123,33 +123,6 @@ public final class ModelWire {
     return new FeatureEncoding(schema, means, stds, categories);
   }
 
-  /** The trainer's spec from the job's wire spec (unset batch size or learning rate take the defaults). */
-  public static io.consort.model.train.ModelSpec spec(io.consort.protocol.v1.ModelSpec wire) {
-    io.consort.model.train.ModelType type = switch (wire.getType()) {
-      case MLP -> io.consort.model.train.ModelType.MLP;
-      case LOGISTIC_REGRESSION -> io.consort.model.train.ModelType.LOGISTIC_REGRESSION;
-      default -> throw new IllegalArgumentException("model type " + wire.getType() + " is not supported");
-    };
-    List<Integer> hidden = new ArrayList<>();
-    wire.getHiddenLayersList().forEach(h -> hidden.add(h));
-    int batch = wire.getBatchSize() == 0 ? io.consort.model.train.ModelSpec.DEFAULT_BATCH_SIZE : wire.getBatchSize();
-    double lr = wire.getLearningRate() == 0 ? io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE
-        : wire.getLearningRate();
-    return new io.consort.model.train.ModelSpec(type, hidden, batch, lr, wire.getL2(), wire.getSeed());
-  }
-
-  /**
-   * The training engine a job asks for: explicit in the spec, or by default Deeplearning4j, except
-   * under record-level DP, whose per-example clipping needs the native kernel.
-   */
-  public static io.consort.model.train.TrainingEngine engine(io.consort.protocol.v1.ModelSpec wire,
-                                                            boolean recordLevelDp) {
-    if (!wire.getEngine().isBlank()) {
-      return io.consort.model.train.TrainingEngine.fromName(wire.getEngine());
-    }
-    return recordLevelDp ? io.consort.model.train.TrainingEngine.NATIVE : io.consort.model.train.TrainingEngine.DL4J;
-  }
-
   /** A model with new values: same spec and encoding, the given version, the values' SHA-256. */
   public static io.consort.protocol.v1.ModelParameters withValues(io.consort.protocol.v1.ModelParameters template,
                                                                   float[] values, long version) {

@@ -1,0 +1,84 @@
+package io.consort.spec;
+
+import io.consort.model.data.DataSchema;
+import io.consort.model.train.ModelSpec;
+import io.consort.model.train.TrainingEngine;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * One federated job, validated: the data every bank must have, the model, how it is trained, the
+ * privacy it gives, how updates are aggregated and how it is evaluated. Immutable; what both the
+ * coordinator and the banks reason about. Build one with {@link #builder()} (which holds every
+ * default) or read one from the wire with {@link JobSpecWire#fromProto}.
+ *
+ * @param id the job's identifier: 1 to 64 characters from {@code [A-Za-z0-9._-]}, starting with a
+ *     letter or digit (it names files, log lines and ledger entries, so it can carry no separator,
+ *     control character or path)
+ */
+public record JobSpec(String id, DataSchema schema, ModelSpec model, TrainingSpec training, PrivacySpec privacy,
+                      SecureAggregationSpec secureAggregation, EvaluationSpec evaluation) {
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  /** Bounds that keep a plan from making a bank allocate without limit. */
+  public static final int MAX_HIDDEN_LAYERS = 64;
+  public static final int MAX_LAYER_WIDTH = 1 << 16;
+  public static final int MAX_BATCH_SIZE = 1 << 20;
+
+  public JobSpec {
+    if (id == null || !ID.matcher(id).matches()) {
+      throw new InvalidJobSpecException("id", "must be 1 to 64 characters of letters, digits, '.', '_' or '-', "
+          + "starting with a letter or digit, got " + (id == null ? "nothing" : "'" + printable(id) + "'"));
+    }
+    Objects.requireNonNull(schema, "schema");
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(training, "training");
+    Objects.requireNonNull(privacy, "privacy");
+    Objects.requireNonNull(secureAggregation, "secureAggregation");
+    Objects.requireNonNull(evaluation, "evaluation");
+    if (model.hiddenLayers().size() > MAX_HIDDEN_LAYERS
+        || model.hiddenLayers().stream().anyMatch(width -> width > MAX_LAYER_WIDTH)) {
+      throw new InvalidJobSpecException("model.hidden", "must have at most " + MAX_HIDDEN_LAYERS + " layers of at most "
+          + MAX_LAYER_WIDTH + " units, got " + model.hiddenLayers());
+    }
+    if (model.batchSize() > MAX_BATCH_SIZE) {
+      throw new InvalidJobSpecException("model.batch_size", "must be at most " + MAX_BATCH_SIZE + ", got "
+          + model.batchSize());
+    }
+    if (privacy.recordLevel() && training.engine() != TrainingEngine.NATIVE) {
+      throw new InvalidJobSpecException("model.engine", "must be native under record-level DP: DP-SGD clips "
+          + "per-example gradients, which only the native engine computes; got " + training.engine().wireName());
+    }
+    if (privacy.bankLevel() && !secureAggregation.enabled()) {
+      throw new InvalidJobSpecException("secure_aggregation.enabled", "must be true with privacy unit "
+          + privacy.mode().wireName() + ": bank-level noise shares are added under secure aggregation");
+    }
+    if (secureAggregation.enabled() && secureAggregation.threshold().isPresent()
+        && secureAggregation.threshold().getAsInt() < training.minBanks()) {
+      throw new InvalidJobSpecException("secure_aggregation.threshold", "must be at least min_banks ("
+          + training.minBanks() + ") so that no sum of fewer banks than the job allows is unmasked, got "
+          + secureAggregation.threshold().getAsInt());
+    }
+  }
+
+  /** A builder with every default of a job file. */
+  public static JobSpecBuilder builder() {
+    return new JobSpecBuilder();
+  }
+
+  /** A builder holding this specification's values, to derive a changed one. */
+  public JobSpecBuilder toBuilder() {
+    return JobSpecBuilder.from(this);
+  }
+
+  private static String printable(String s) {
+    StringBuilder out = new StringBuilder();
+    s.codePoints().limit(64).forEach(c -> {
+      if (Character.isISOControl(c)) {
+        out.append(String.format("\\u%04x", c));
+      } else {
+        out.appendCodePoint(c);
+      }
+    });
+    return s.codePointCount(0, s.length()) > 64 ? out + "..." : out.toString();
+  }
+}

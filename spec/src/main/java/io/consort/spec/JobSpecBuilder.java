@@ -1,0 +1,280 @@
+package io.consort.spec;
+
+import io.consort.model.data.DataSchema;
+import io.consort.model.train.ModelSpec;
+import io.consort.model.train.ModelType;
+import io.consort.model.train.TrainingEngine;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+
+/**
+ * Builds a {@link JobSpec}, and is the one place that holds the defaults of a job file: a field not
+ * set here takes the value below, and nothing downstream substitutes another. {@link #build()}
+ * validates and names the first bad field. Setting a field that the chosen mode does not use (a
+ * record-level clip on a job without record-level DP, say) is an error, not silently ignored.
+ */
+public final class JobSpecBuilder {
+  public static final int DEFAULT_ROUNDS = 10;
+  public static final int DEFAULT_LOCAL_EPOCHS = 1;
+  public static final int DEFAULT_MIN_BANKS = 2;
+  public static final double DEFAULT_TEST_FRACTION = 0.2;
+  public static final long DEFAULT_SPLIT_SEED = 42;
+  public static final int DEFAULT_HISTOGRAM_BINS = 10_000;
+  public static final long DEFAULT_MODEL_SEED = 7;
+  public static final double DEFAULT_DELTA = 1e-5;
+  public static final double DEFAULT_RECORD_CLIP_NORM = 1.0;
+  public static final int DEFAULT_MODULUS_BITS = 32;
+  /** Without bank-level DP the clip only bounds quantisation, so it is loose enough to rarely bite. */
+  public static final double DEFAULT_SECURE_AGGREGATION_CLIP_NORM = 10.0;
+
+  private String id;
+  private DataSchema schema;
+  private ModelType modelType = ModelType.MLP;
+  private List<Integer> hiddenLayers;
+  private int batchSize = ModelSpec.DEFAULT_BATCH_SIZE;
+  private double learningRate = ModelSpec.DEFAULT_LEARNING_RATE;
+  private double l2;
+  private long modelSeed = DEFAULT_MODEL_SEED;
+  private TrainingEngine engine;
+  private int rounds = DEFAULT_ROUNDS;
+  private int localEpochs = DEFAULT_LOCAL_EPOCHS;
+  private int minBanks = DEFAULT_MIN_BANKS;
+  private PrivacyMode privacy = PrivacyMode.OFF;
+  private double delta = DEFAULT_DELTA;
+  private Double targetEpsilon;
+  private Double recordClipNorm;
+  private Double recordNoiseMultiplier;
+  private Double bankNoiseMultiplier;
+  private boolean secureAggregation = true;
+  private Integer threshold;
+  private Integer neighbourDegree;
+  private int modulusBits = DEFAULT_MODULUS_BITS;
+  private double secureAggregationClipNorm = DEFAULT_SECURE_AGGREGATION_CLIP_NORM;
+  private double testFraction = DEFAULT_TEST_FRACTION;
+  private long splitSeed = DEFAULT_SPLIT_SEED;
+  private int histogramBins = DEFAULT_HISTOGRAM_BINS;
+
+  JobSpecBuilder() {}
+
+  static JobSpecBuilder from(JobSpec spec) {
+    JobSpecBuilder b = new JobSpecBuilder().id(spec.id()).schema(spec.schema()).modelType(spec.model().type())
+        .hiddenLayers(spec.model().hiddenLayers()).batchSize(spec.model().batchSize())
+        .learningRate(spec.model().learningRate()).l2(spec.model().l2()).modelSeed(spec.model().seed())
+        .engine(spec.training().engine()).rounds(spec.training().rounds()).localEpochs(spec.training().localEpochs())
+        .minBanks(spec.training().minBanks()).privacy(spec.privacy().mode()).delta(spec.privacy().delta())
+        .targetEpsilon(boxed(spec.privacy().targetEpsilon()))
+        .secureAggregation(spec.secureAggregation().enabled())
+        .threshold(boxed(spec.secureAggregation().threshold()))
+        .neighbourDegree(boxed(spec.secureAggregation().neighbourDegree()))
+        .modulusBits(spec.secureAggregation().modulusBits())
+        .secureAggregationClipNorm(spec.secureAggregation().clipNorm())
+        .testFraction(spec.evaluation().testFraction()).splitSeed(spec.evaluation().splitSeed())
+        .histogramBins(spec.evaluation().histogramBins());
+    spec.privacy().record().ifPresent(r -> b.recordClipNorm(r.clipNorm())
+        .recordNoiseMultiplier(boxed(r.noiseMultiplier())));
+    spec.privacy().bank().ifPresent(k -> b.bankNoiseMultiplier(boxed(k.noiseMultiplier())));
+    return b;
+  }
+
+  public JobSpecBuilder id(String id) {
+    this.id = id;
+    return this;
+  }
+
+  public JobSpecBuilder schema(DataSchema schema) {
+    this.schema = schema;
+    return this;
+  }
+
+  public JobSpecBuilder modelType(ModelType type) {
+    this.modelType = type;
+    return this;
+  }
+
+  /** Default: the brief's 64-32 network for an MLP, none for logistic regression. */
+  public JobSpecBuilder hiddenLayers(List<Integer> hiddenLayers) {
+    this.hiddenLayers = hiddenLayers;
+    return this;
+  }
+
+  public JobSpecBuilder batchSize(int batchSize) {
+    this.batchSize = batchSize;
+    return this;
+  }
+
+  public JobSpecBuilder learningRate(double learningRate) {
+    this.learningRate = learningRate;
+    return this;
+  }
+
+  public JobSpecBuilder l2(double l2) {
+    this.l2 = l2;
+    return this;
+  }
+
+  public JobSpecBuilder modelSeed(long seed) {
+    this.modelSeed = seed;
+    return this;
+  }
+
+  /** Default (null): native under record-level DP, whose per-example clipping only it computes; dl4j otherwise. */
+  public JobSpecBuilder engine(TrainingEngine engine) {
+    this.engine = engine;
+    return this;
+  }
+
+  public JobSpecBuilder rounds(int rounds) {
+    this.rounds = rounds;
+    return this;
+  }
+
+  public JobSpecBuilder localEpochs(int localEpochs) {
+    this.localEpochs = localEpochs;
+    return this;
+  }
+
+  public JobSpecBuilder minBanks(int minBanks) {
+    this.minBanks = minBanks;
+    return this;
+  }
+
+  public JobSpecBuilder privacy(PrivacyMode mode) {
+    this.privacy = mode;
+    return this;
+  }
+
+  public JobSpecBuilder delta(double delta) {
+    this.delta = delta;
+    return this;
+  }
+
+  public JobSpecBuilder targetEpsilon(Double targetEpsilon) {
+    this.targetEpsilon = targetEpsilon;
+    return this;
+  }
+
+  /** Record level only; default {@value #DEFAULT_RECORD_CLIP_NORM}. */
+  public JobSpecBuilder recordClipNorm(Double clipNorm) {
+    this.recordClipNorm = clipNorm;
+    return this;
+  }
+
+  /** Record level only; default (null): calibrated by each bank to the target epsilon. */
+  public JobSpecBuilder recordNoiseMultiplier(Double z) {
+    this.recordNoiseMultiplier = z;
+    return this;
+  }
+
+  /** Bank level only; default (null): calibrated to the target epsilon over the job's rounds. */
+  public JobSpecBuilder bankNoiseMultiplier(Double z) {
+    this.bankNoiseMultiplier = z;
+    return this;
+  }
+
+  public JobSpecBuilder secureAggregation(boolean enabled) {
+    this.secureAggregation = enabled;
+    return this;
+  }
+
+  /** Default (null): the smallest strict majority of each neighbourhood, raised to min_banks. */
+  public JobSpecBuilder threshold(Integer threshold) {
+    this.threshold = threshold;
+    return this;
+  }
+
+  /** Default (null): the complete graph. */
+  public JobSpecBuilder neighbourDegree(Integer degree) {
+    this.neighbourDegree = degree;
+    return this;
+  }
+
+  public JobSpecBuilder modulusBits(int bits) {
+    this.modulusBits = bits;
+    return this;
+  }
+
+  public JobSpecBuilder secureAggregationClipNorm(double clipNorm) {
+    this.secureAggregationClipNorm = clipNorm;
+    return this;
+  }
+
+  public JobSpecBuilder testFraction(double testFraction) {
+    this.testFraction = testFraction;
+    return this;
+  }
+
+  public JobSpecBuilder splitSeed(long splitSeed) {
+    this.splitSeed = splitSeed;
+    return this;
+  }
+
+  public JobSpecBuilder histogramBins(int bins) {
+    this.histogramBins = bins;
+    return this;
+  }
+
+  /** @throws InvalidJobSpecException naming the first field that is missing or invalid */
+  public JobSpec build() {
+    if (schema == null) {
+      throw new InvalidJobSpecException("schema", "is required");
+    }
+    if (modelType == null) {
+      throw new InvalidJobSpecException("model.type", "is required");
+    }
+    if (privacy == null) {
+      throw new InvalidJobSpecException("privacy.unit", "is required");
+    }
+    List<Integer> hidden = hiddenLayers != null ? hiddenLayers
+        : modelType == ModelType.MLP ? ModelSpec.DEFAULT_HIDDEN_LAYERS : List.of();
+    ModelSpec model;
+    try {
+      model = new ModelSpec(modelType, hidden, batchSize, learningRate, l2, modelSeed);
+    } catch (IllegalArgumentException e) {
+      throw InvalidJobSpecException.wrap("model", e);
+    }
+    TrainingEngine chosen = engine != null ? engine
+        : privacy.recordLevel() ? TrainingEngine.NATIVE : TrainingEngine.DL4J;
+    if (!privacy.recordLevel() && (recordClipNorm != null || recordNoiseMultiplier != null)) {
+      throw new InvalidJobSpecException(recordClipNorm != null ? "privacy.record_clip_norm"
+          : "privacy.record_noise_multiplier", "applies only with privacy unit record or both, not "
+          + privacy.wireName());
+    }
+    if (!privacy.bankLevel() && bankNoiseMultiplier != null) {
+      throw new InvalidJobSpecException("privacy.bank_noise_multiplier", "applies only with privacy unit bank or "
+          + "both, not " + privacy.wireName());
+    }
+    if (privacy == PrivacyMode.OFF && targetEpsilon != null) {
+      throw new InvalidJobSpecException("privacy.target_epsilon", "applies only when privacy is on (unit record, "
+          + "bank or both)");
+    }
+    Optional<PrivacySpec.RecordDp> record = privacy.recordLevel()
+        ? Optional.of(new PrivacySpec.RecordDp(recordClipNorm != null ? recordClipNorm : DEFAULT_RECORD_CLIP_NORM,
+            optional(recordNoiseMultiplier)))
+        : Optional.empty();
+    Optional<PrivacySpec.BankDp> bank = privacy.bankLevel()
+        ? Optional.of(new PrivacySpec.BankDp(optional(bankNoiseMultiplier))) : Optional.empty();
+    return new JobSpec(id, schema, model, new TrainingSpec(rounds, localEpochs, minBanks, chosen),
+        new PrivacySpec(privacy, delta, optional(targetEpsilon), record, bank),
+        new SecureAggregationSpec(secureAggregation, optionalInt(threshold), optionalInt(neighbourDegree), modulusBits,
+            secureAggregationClipNorm),
+        new EvaluationSpec(testFraction, splitSeed, histogramBins));
+  }
+
+  private static OptionalDouble optional(Double value) {
+    return value == null ? OptionalDouble.empty() : OptionalDouble.of(value);
+  }
+
+  private static OptionalInt optionalInt(Integer value) {
+    return value == null ? OptionalInt.empty() : OptionalInt.of(value);
+  }
+
+  private static Double boxed(OptionalDouble value) {
+    return value.isPresent() ? value.getAsDouble() : null;
+  }
+
+  private static Integer boxed(OptionalInt value) {
+    return value.isPresent() ? value.getAsInt() : null;
+  }
+}

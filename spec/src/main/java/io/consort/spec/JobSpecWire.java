@@ -1,0 +1,153 @@
+package io.consort.spec;
+
+import io.consort.model.data.DataSchema;
+import io.consort.model.train.ModelSpec;
+import io.consort.model.train.ModelType;
+import io.consort.model.train.TrainingEngine;
+import io.consort.model.wire.ModelWire;
+import io.consort.protocol.v1.JobPlan;
+import io.consort.protocol.v1.PrivacyPlan;
+import io.consort.protocol.v1.PrivacyUnit;
+import io.consort.protocol.v1.SecAggPlan;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+
+/**
+ * Maps a {@link JobSpec} to the wire's {@code JobPlan} and back. The way back is strict: a plan that
+ * arrives from the network gets no defaults; every field must be set to a valid value, and a field
+ * the job's mode does not use must be absent. So {@code fromProto(toProto(spec))} equals {@code spec},
+ * and a plan that is not exactly a valid specification is refused with the field named.
+ */
+public final class JobSpecWire {
+  private JobSpecWire() {}
+
+  public static JobPlan toProto(JobSpec spec) {
+    PrivacySpec p = spec.privacy();
+    PrivacyPlan.Builder privacy = PrivacyPlan.newBuilder().setUnit(unit(p.mode())).setDelta(p.delta());
+    p.targetEpsilon().ifPresent(privacy::setTargetEpsilon);
+    p.record().ifPresent(r -> {
+      privacy.setRecordClipNorm(r.clipNorm());
+      r.noiseMultiplier().ifPresent(privacy::setRecordNoiseMultiplier);
+    });
+    p.bank().ifPresent(b -> b.noiseMultiplier().ifPresent(privacy::setBankNoiseMultiplier));
+    SecureAggregationSpec a = spec.secureAggregation();
+    SecAggPlan.Builder secagg = SecAggPlan.newBuilder().setEnabled(a.enabled()).setModulusBits(a.modulusBits())
+        .setClipNorm(a.clipNorm());
+    a.threshold().ifPresent(secagg::setThreshold);
+    a.neighbourDegree().ifPresent(secagg::setNeighbourDegree);
+    return JobPlan.newBuilder().setJobId(spec.id()).setSchema(ModelWire.schema(spec.schema()))
+        .setModel(model(spec)).setRounds(spec.training().rounds()).setLocalEpochs(spec.training().localEpochs())
+        .setMinBanks(spec.training().minBanks()).setTestFraction(spec.evaluation().testFraction())
+        .setSplitSeed(spec.evaluation().splitSeed()).setHistogramBins(spec.evaluation().histogramBins())
+        .setPrivacy(privacy).setSecureAggregation(secagg).build();
+  }
+
+  /** The model part of the plan (architecture, optimiser, engine), without the encoded input width. */
+  public static io.consort.protocol.v1.ModelSpec model(JobSpec spec) {
+    ModelSpec m = spec.model();
+    return io.consort.protocol.v1.ModelSpec.newBuilder().setType(switch (m.type()) {
+          case MLP -> io.consort.protocol.v1.ModelType.MLP;
+          case LOGISTIC_REGRESSION -> io.consort.protocol.v1.ModelType.LOGISTIC_REGRESSION;
+        }).addAllHiddenLayers(m.hiddenLayers()).setBatchSize(m.batchSize()).setLearningRate(m.learningRate())
+        .setL2(m.l2()).setSeed(m.seed()).setEngine(spec.training().engine().wireName()).build();
+  }
+
+  /**
+   * The specification a plan describes.
+   *
+   * @throws InvalidJobSpecException naming the first field that is missing, invalid, or set although
+   *     the job does not use it
+   */
+  public static JobSpec fromProto(JobPlan plan) {
+    DataSchema schema;
+    try {
+      schema = ModelWire.schema(plan.getSchema());
+    } catch (IllegalArgumentException e) {
+      throw InvalidJobSpecException.wrap("schema", e);
+    }
+    io.consort.protocol.v1.ModelSpec m = plan.getModel();
+    ModelType type = switch (m.getType()) {
+      case MLP -> ModelType.MLP;
+      case LOGISTIC_REGRESSION -> ModelType.LOGISTIC_REGRESSION;
+      default -> throw new InvalidJobSpecException("model.type", "must be mlp or logistic-regression, got "
+          + m.getType());
+    };
+    List<Integer> hidden = new ArrayList<>(m.getHiddenLayersList());
+    ModelSpec model;
+    try {
+      model = new ModelSpec(type, hidden, m.getBatchSize(), m.getLearningRate(), m.getL2(), m.getSeed());
+    } catch (IllegalArgumentException e) {
+      throw InvalidJobSpecException.wrap("model", e);
+    }
+    if (m.getInputFeatures() != 0) {
+      throw new InvalidJobSpecException("model.input_features", "is set by the coordinator in a model, not in a "
+          + "plan; got " + m.getInputFeatures());
+    }
+    TrainingEngine engine;
+    try {
+      engine = TrainingEngine.fromName(m.getEngine());
+    } catch (IllegalArgumentException e) {
+      throw InvalidJobSpecException.wrap("model.engine", e);
+    }
+    return new JobSpec(plan.getJobId(), schema, model,
+        new TrainingSpec(plan.getRounds(), plan.getLocalEpochs(), plan.getMinBanks(), engine),
+        privacy(plan.getPrivacy()), secureAggregation(plan.getSecureAggregation()),
+        new EvaluationSpec(plan.getTestFraction(), plan.getSplitSeed(), plan.getHistogramBins()));
+  }
+
+  private static PrivacySpec privacy(PrivacyPlan p) {
+    PrivacyMode mode = switch (p.getUnit()) {
+      case PRIVACY_OFF -> PrivacyMode.OFF;
+      case RECORD -> PrivacyMode.RECORD;
+      case BANK -> PrivacyMode.BANK;
+      case RECORD_AND_BANK -> PrivacyMode.BOTH;
+      default -> throw new InvalidJobSpecException("privacy.unit", "must be off, record, bank or both, got "
+          + p.getUnit());
+    };
+    if (!mode.recordLevel() && (p.hasRecordClipNorm() || p.hasRecordNoiseMultiplier())) {
+      throw new InvalidJobSpecException(p.hasRecordClipNorm() ? "privacy.record_clip_norm"
+          : "privacy.record_noise_multiplier", "must be absent with privacy unit " + mode.wireName());
+    }
+    if (!mode.bankLevel() && p.hasBankNoiseMultiplier()) {
+      throw new InvalidJobSpecException("privacy.bank_noise_multiplier", "must be absent with privacy unit "
+          + mode.wireName());
+    }
+    if (mode.recordLevel() && !p.hasRecordClipNorm()) {
+      throw new InvalidJobSpecException("privacy.record_clip_norm", "is required with privacy unit "
+          + mode.wireName());
+    }
+    Optional<PrivacySpec.RecordDp> record = mode.recordLevel()
+        ? Optional.of(new PrivacySpec.RecordDp(p.getRecordClipNorm(),
+            p.hasRecordNoiseMultiplier() ? OptionalDouble.of(p.getRecordNoiseMultiplier()) : OptionalDouble.empty()))
+        : Optional.empty();
+    Optional<PrivacySpec.BankDp> bank = mode.bankLevel()
+        ? Optional.of(new PrivacySpec.BankDp(
+            p.hasBankNoiseMultiplier() ? OptionalDouble.of(p.getBankNoiseMultiplier()) : OptionalDouble.empty()))
+        : Optional.empty();
+    return new PrivacySpec(mode, p.getDelta(),
+        p.hasTargetEpsilon() ? OptionalDouble.of(p.getTargetEpsilon()) : OptionalDouble.empty(), record, bank);
+  }
+
+  private static SecureAggregationSpec secureAggregation(SecAggPlan a) {
+    if (a.getQuantizerBanks() != 0 || a.getPerBankSigma() != 0) {
+      throw new InvalidJobSpecException("secure_aggregation", "of a plan must not carry per-round values "
+          + "(quantizer_banks, per_bank_sigma)");
+    }
+    return new SecureAggregationSpec(a.getEnabled(),
+        a.hasThreshold() ? OptionalInt.of(a.getThreshold()) : OptionalInt.empty(),
+        a.hasNeighbourDegree() ? OptionalInt.of(a.getNeighbourDegree()) : OptionalInt.empty(),
+        a.getModulusBits(), a.getClipNorm());
+  }
+
+  private static PrivacyUnit unit(PrivacyMode mode) {
+    return switch (mode) {
+      case OFF -> PrivacyUnit.PRIVACY_OFF;
+      case RECORD -> PrivacyUnit.RECORD;
+      case BANK -> PrivacyUnit.BANK;
+      case BOTH -> PrivacyUnit.RECORD_AND_BANK;
+    };
+  }
+}

@@ -1,0 +1,199 @@
+package io.consort.spec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.consort.model.data.DataSchema;
+import io.consort.model.train.ModelType;
+import io.consort.model.train.TrainingEngine;
+import io.consort.protocol.v1.JobPlan;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class JobSpecTest {
+  static final DataSchema SCHEMA = new DataSchema(List.of("income", "debt"),
+      List.of(DataSchema.CategoricalColumn.open("purpose"),
+          new DataSchema.CategoricalColumn("housing", List.of("own", "rent"))), "default", "yes");
+
+  static JobSpecBuilder base() {
+    return JobSpec.builder().id("loans-2026").schema(SCHEMA);
+  }
+
+  @Test
+  void defaults_areThoseOfAJobFile() {
+    JobSpec spec = base().build();
+    assertEquals(10, spec.training().rounds());
+    assertEquals(1, spec.training().localEpochs());
+    assertEquals(2, spec.training().minBanks());
+    assertEquals(TrainingEngine.DL4J, spec.training().engine());
+    assertEquals(ModelType.MLP, spec.model().type());
+    assertEquals(List.of(64, 32), spec.model().hiddenLayers());
+    assertEquals(PrivacyMode.OFF, spec.privacy().mode());
+    assertEquals(1e-5, spec.privacy().delta());
+    assertTrue(spec.secureAggregation().enabled());
+    assertTrue(spec.secureAggregation().threshold().isEmpty());
+    assertEquals(32, spec.secureAggregation().modulusBits());
+    assertEquals(0.2, spec.evaluation().testFraction());
+    assertEquals(10_000, spec.evaluation().histogramBins());
+  }
+
+  @Test
+  void recordLevelDp_defaultsToTheNativeEngineAndAUnitClip() {
+    JobSpec spec = base().privacy(PrivacyMode.RECORD).targetEpsilon(3.0).build();
+    assertEquals(TrainingEngine.NATIVE, spec.training().engine());
+    assertEquals(1.0, spec.privacy().record().orElseThrow().clipNorm());
+    assertTrue(spec.privacy().record().orElseThrow().noiseMultiplier().isEmpty());
+  }
+
+  @ParameterizedTest
+  @EnumSource(PrivacyMode.class)
+  void everyPrivacyMode_roundTripsThroughTheWireUnchanged(PrivacyMode mode) {
+    JobSpecBuilder b = base().privacy(mode).rounds(7).localEpochs(2).minBanks(3).delta(1e-6).testFraction(0.25)
+        .splitSeed(99).histogramBins(500).modelType(ModelType.MLP).hiddenLayers(List.of(16, 8)).batchSize(64)
+        .learningRate(0.02).l2(1e-4).modelSeed(11).threshold(3).neighbourDegree(4).modulusBits(24)
+        .secureAggregationClipNorm(2.5);
+    if (mode != PrivacyMode.OFF) {
+      b.targetEpsilon(2.0);
+    }
+    if (mode.recordLevel()) {
+      b.recordClipNorm(0.5).recordNoiseMultiplier(1.1);
+    }
+    if (mode.bankLevel()) {
+      b.bankNoiseMultiplier(0.8);
+    }
+    JobSpec spec = b.build();
+    assertEquals(spec, JobSpecWire.fromProto(JobSpecWire.toProto(spec)));
+  }
+
+  @Test
+  void logisticRegressionWithDefaults_roundTrips() {
+    JobSpec spec = base().modelType(ModelType.LOGISTIC_REGRESSION).secureAggregation(false).build();
+    assertEquals(List.of(), spec.model().hiddenLayers());
+    assertEquals(spec, JobSpecWire.fromProto(JobSpecWire.toProto(spec)));
+    assertEquals(spec, spec.toBuilder().build());
+  }
+
+  @Test
+  void recordDpOnTheDl4jEngine_isRefusedNamingTheEngine() {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
+        () -> base().privacy(PrivacyMode.RECORD).targetEpsilon(3.0).engine(TrainingEngine.DL4J).build());
+    assertEquals("model.engine", e.field());
+  }
+
+  @Test
+  void bankLevelDpWithoutSecureAggregation_isRefused() {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
+        () -> base().privacy(PrivacyMode.BANK).targetEpsilon(3.0).secureAggregation(false).build());
+    assertEquals("secure_aggregation.enabled", e.field());
+  }
+
+  @Test
+  void privacyOnWithoutTargetOrMultiplier_isRefusedNamingTheTarget() {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
+        () -> base().privacy(PrivacyMode.RECORD).build());
+    assertEquals("privacy.target_epsilon", e.field());
+  }
+
+  @Test
+  void aRecordLevelSettingOnAJobWithoutRecordLevelDp_isRefusedNotIgnored() {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
+        () -> base().privacy(PrivacyMode.OFF).recordClipNorm(1.0).build());
+    assertEquals("privacy.record_clip_norm", e.field());
+    e = assertThrows(InvalidJobSpecException.class,
+        () -> base().privacy(PrivacyMode.RECORD).targetEpsilon(1.0).bankNoiseMultiplier(1.0).build());
+    assertEquals("privacy.bank_noise_multiplier", e.field());
+  }
+
+  @Test
+  void thresholdBelowMinBanks_isRefused() {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
+        () -> base().minBanks(4).threshold(3).build());
+    assertEquals("secure_aggregation.threshold", e.field());
+  }
+
+  @Test
+  void invalidValues_nameTheirField() {
+    assertField("id", b -> b.id("bad id"));
+    assertField("id", b -> b.id("job\nforged log line"));
+    assertField("id", b -> b.id("x".repeat(65)));
+    assertField("rounds", b -> b.rounds(0));
+    assertField("local_epochs", b -> b.localEpochs(0));
+    assertField("min_banks", b -> b.minBanks(0));
+    assertField("test_fraction", b -> b.testFraction(1.0));
+    assertField("test_fraction", b -> b.testFraction(Double.NaN));
+    assertField("histogram_bins", b -> b.histogramBins(1));
+    assertField("privacy.delta", b -> b.delta(0));
+    assertField("privacy.target_epsilon", b -> b.privacy(PrivacyMode.RECORD).targetEpsilon(Double.POSITIVE_INFINITY));
+    assertField("privacy.record_clip_norm", b -> b.privacy(PrivacyMode.RECORD).targetEpsilon(1.0).recordClipNorm(-1.0));
+    assertField("privacy.record_noise_multiplier",
+        b -> b.privacy(PrivacyMode.RECORD).recordNoiseMultiplier(Double.NaN));
+    assertField("secure_aggregation.modulus_bits", b -> b.modulusBits(40));
+    assertField("secure_aggregation.clip_norm", b -> b.secureAggregationClipNorm(0));
+    assertField("secure_aggregation.threshold", b -> b.threshold(1));
+    assertField("secure_aggregation.neighbour_degree", b -> b.neighbourDegree(1));
+    assertField("model", b -> b.batchSize(0));
+    assertField("model", b -> b.learningRate(-0.1));
+    assertField("model", b -> b.modelType(ModelType.LOGISTIC_REGRESSION).hiddenLayers(List.of(4)));
+    assertField("model.hidden", b -> b.hiddenLayers(List.of(1 << 20)));
+    assertField("schema", b -> b.schema(null));
+  }
+
+  @Test
+  void aPlanWithoutAnEngine_isRefusedInsteadOfDefaulted() {
+    JobPlan plan = JobSpecWire.toProto(base().build());
+    JobPlan noEngine = plan.toBuilder().setModel(plan.getModel().toBuilder().clearEngine()).build();
+    assertWireField("model.engine", noEngine);
+  }
+
+  @Test
+  void aPlanMissingValuesOnTheWire_isRefusedNamingTheFirst() {
+    JobPlan plan = JobSpecWire.toProto(base().privacy(PrivacyMode.RECORD).targetEpsilon(2.0).build());
+    assertWireField("privacy.delta", plan.toBuilder().setPrivacy(plan.getPrivacy().toBuilder().clearDelta()).build());
+    assertWireField("privacy.record_clip_norm",
+        plan.toBuilder().setPrivacy(plan.getPrivacy().toBuilder().clearRecordClipNorm()).build());
+    assertWireField("privacy.target_epsilon",
+        plan.toBuilder().setPrivacy(plan.getPrivacy().toBuilder().clearTargetEpsilon()).build());
+    assertWireField("rounds", plan.toBuilder().clearRounds().build());
+    assertWireField("model", plan.toBuilder().setModel(plan.getModel().toBuilder().clearBatchSize()).build());
+    assertWireField("secure_aggregation.modulus_bits",
+        plan.toBuilder().setSecureAggregation(plan.getSecureAggregation().toBuilder().clearModulusBits()).build());
+    assertWireField("test_fraction", plan.toBuilder().clearTestFraction().build());
+    assertWireField("privacy.unit", plan.toBuilder().setPrivacy(plan.getPrivacy().toBuilder().clearUnit()).build());
+  }
+
+  @Test
+  void aPlanCarryingSettingsItsModeDoesNotUse_isRefused() {
+    JobPlan plan = JobSpecWire.toProto(base().build());
+    assertWireField("privacy.record_clip_norm",
+        plan.toBuilder().setPrivacy(plan.getPrivacy().toBuilder().setRecordClipNorm(1.0)).build());
+    assertWireField("privacy.bank_noise_multiplier",
+        plan.toBuilder().setPrivacy(plan.getPrivacy().toBuilder().setBankNoiseMultiplier(0.0)).build());
+    assertWireField("secure_aggregation",
+        plan.toBuilder().setSecureAggregation(plan.getSecureAggregation().toBuilder().setPerBankSigma(3)).build());
+    assertWireField("model.input_features",
+        plan.toBuilder().setModel(plan.getModel().toBuilder().setInputFeatures(23)).build());
+  }
+
+  @Test
+  void unsignedWireValuesAboveIntRange_areRefusedNotWrapped() {
+    JobPlan plan = JobSpecWire.toProto(base().build());
+    assertWireField("rounds", plan.toBuilder().setRounds(-1).build());
+    assertWireField("secure_aggregation.threshold",
+        plan.toBuilder().setSecureAggregation(plan.getSecureAggregation().toBuilder().setThreshold(-5)).build());
+  }
+
+  private static void assertField(String field, UnaryOperator<JobSpecBuilder> change) {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> change.apply(base()).build());
+    assertEquals(field, e.field(), e.getMessage());
+    assertTrue(e.getMessage().startsWith(field + " "), e.getMessage());
+  }
+
+  private static void assertWireField(String field, JobPlan plan) {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecWire.fromProto(plan));
+    assertEquals(field, e.field(), e.getMessage());
+  }
+}
