@@ -2,58 +2,79 @@ package io.consort.model.data;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Set;
+import org.apache.commons.csv.CSVException;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+import org.apache.commons.csv.QuoteMode;
 
 /**
- * RFC 4180 CSV: a header row, fields separated by commas (or semicolons, chosen by whichever occurs
- * more often outside quotes in the header line), fields optionally quoted with {@code "} and quotes
- * inside doubled; quoted fields may span lines. Unquoted fields are trimmed; an empty field is a
- * missing value. A UTF-8 byte-order mark is skipped.
+ * RFC 4180 CSV, parsed by Apache Commons CSV: a header row on the first line, fields separated by
+ * commas (or semicolons, chosen by whichever occurs more often outside quotes in the header line),
+ * fields optionally quoted with {@code "} and quotes inside doubled; quoted fields may span lines.
+ * Unquoted fields are trimmed and an empty one is a missing value ({@code null}); a quoted field is
+ * kept exactly, so {@code ""} is an empty text. A UTF-8 byte-order mark is skipped; lines end in
+ * LF, CRLF or CR; blank (or whitespace-only) lines are skipped. Header names must be non-blank and
+ * distinct.
  */
 final class CsvRecordReader implements RecordReader {
+  /** How far the header line is read ahead, and then re-read, to choose the delimiter. */
+  private static final int HEADER_READ_AHEAD = 1 << 16;
+
   private final Path file;
-  private final BufferedReader in;
-  private final char delimiter;
+  private final CSVParser parser;
+  private final Iterator<CSVRecord> records;
   private final List<String> columns;
-  private final StringBuilder field = new StringBuilder();
-  private long physicalLine = 1;
   private long recordLine;
 
   CsvRecordReader(Path file, BufferedReader in) throws DataFormatException {
     this.file = file;
-    this.in = in;
+    char delimiter = skipByteOrderMarkAndChooseDelimiter(in);
     try {
-      in.mark(1 << 16);
-      int first = in.read();
-      if (first != '\uFEFF') {
+      this.parser = CSVParser.builder().setReader(in).setFormat(format(delimiter)).get();
+    } catch (IOException e) {
+      throw unreadable(1, e);
+    }
+    this.records = parser.iterator();
+    this.columns = readHeader();
+  }
+
+  private static CSVFormat format(char delimiter) {
+    return CSVFormat.RFC4180.builder()
+        .setDelimiter(delimiter)
+        // Trims unquoted fields only; a quoted field keeps its spaces.
+        .setIgnoreSurroundingSpaces(true)
+        // Blank lines come back as records (one missing field) so that every physical line is
+        // counted by the parser and a record's first line is known; next() skips them.
+        .setIgnoreEmptyLines(false)
+        // In this mode the parser tells an empty unquoted field (null, a missing value) from a
+        // quoted empty one ("").
+        .setQuoteMode(QuoteMode.ALL_NON_NULL)
+        .get();
+  }
+
+  /** Skips a byte-order mark, then peeks at the header line and leaves the reader before it. */
+  private char skipByteOrderMarkAndChooseDelimiter(BufferedReader in) throws DataFormatException {
+    try {
+      in.mark(HEADER_READ_AHEAD);
+      if (in.read() != '\uFEFF') {
         in.reset();
-        in.mark(1 << 16);
-      } else {
-        in.mark(1 << 16);
       }
+      in.mark(HEADER_READ_AHEAD);
       String headerLine = in.readLine();
       in.reset();
-      if (headerLine == null) {
-        throw DataFormatException.ofFile(file, "the file is empty (expected a header row)", null);
-      }
-      this.delimiter = chooseDelimiter(headerLine);
+      return headerLine == null ? ',' : chooseDelimiter(headerLine);
     } catch (IOException e) {
-      throw DataFormatException.ofFile(file, "cannot read the file: " + e.getMessage(), e);
+      throw unreadable(1, e);
     }
-    String[] header = next();
-    List<String> names = new ArrayList<>();
-    for (int i = 0; i < header.length; i++) {
-      if (header[i] == null) {
-        throw new DataFormatException(file, 1, null, "header field " + (i + 1) + " is empty");
-      }
-      if (names.contains(header[i])) {
-        throw new DataFormatException(file, 1, header[i], "the header names this column twice");
-      }
-      names.add(header[i]);
-    }
-    this.columns = List.copyOf(names);
   }
 
   private static char chooseDelimiter(String line) {
@@ -73,6 +94,30 @@ final class CsvRecordReader implements RecordReader {
     return semicolons > commas ? ';' : ',';
   }
 
+  private List<String> readHeader() throws DataFormatException {
+    String[] header = nextRecord();
+    if (header == null) {
+      throw DataFormatException.ofFile(file, "the file is empty (expected a header row)", null);
+    }
+    // The loader reports header problems at line 1, so the header must be there.
+    if (isBlankLine(header)) {
+      throw new DataFormatException(file, 1, null, "the first line is blank (expected the header row)");
+    }
+    List<String> names = new ArrayList<>(header.length);
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < header.length; i++) {
+      String name = header[i];
+      if (name == null || name.isBlank()) {
+        throw new DataFormatException(file, 1, null, "header field " + (i + 1) + " is empty");
+      }
+      if (!seen.add(name)) {
+        throw new DataFormatException(file, 1, name, "the header names this column twice");
+      }
+      names.add(name);
+    }
+    return List.copyOf(names);
+  }
+
   @Override
   public List<String> columns() {
     return columns;
@@ -90,94 +135,63 @@ final class CsvRecordReader implements RecordReader {
 
   @Override
   public String[] next() throws DataFormatException {
+    String[] fields;
+    do {
+      fields = nextRecord();
+    } while (fields != null && isBlankLine(fields));
+    return fields;
+  }
+
+  /** A blank or whitespace-only line, which the parser returns as one missing field. */
+  private static boolean isBlankLine(String[] fields) {
+    return fields.length == 1 && fields[0] == null;
+  }
+
+  /** The next record, blank lines included, with {@link #recordLine} set to its first line. */
+  private String[] nextRecord() throws DataFormatException {
+    // The parser has consumed whole lines so far (blank ones too), so the record starts on the next.
+    long start = parser.getCurrentLineNumber() + 1;
     try {
-      int ch = in.read();
-      // Blank lines between records carry no data; skip them rather than report a ragged row.
-      while (ch == '\n' || ch == '\r') {
-        endLine(ch);
-        ch = in.read();
-      }
-      if (ch < 0) {
+      if (!records.hasNext()) {
         return null;
       }
-      recordLine = physicalLine;
-      List<String> fields = new ArrayList<>();
-      while (true) {
-        field.setLength(0);
-        boolean wasQuoted = false;
-        if (ch == '"') {
-          wasQuoted = true;
-          ch = readQuoted();
-          // After the closing quote only a delimiter or the end of the record may follow.
-          while (ch == ' ' || ch == '\t') {
-            ch = in.read();
-          }
-          if (ch != delimiter && ch != '\n' && ch != '\r' && ch >= 0) {
-            throw new DataFormatException(file, physicalLine, columnName(fields.size()),
-                "unexpected character '" + (char) ch + "' after a closing quote");
-          }
-        } else {
-          while (ch != delimiter && ch != '\n' && ch != '\r' && ch >= 0) {
-            if (ch == '"') {
-              throw new DataFormatException(file, physicalLine, columnName(fields.size()),
-                  "a quote inside an unquoted field (quote the whole field and double the quote)");
-            }
-            field.append((char) ch);
-            ch = in.read();
-          }
-        }
-        String value = wasQuoted ? field.toString() : field.toString().trim();
-        fields.add(value.isEmpty() && !wasQuoted ? null : value);
-        if (ch == delimiter) {
-          ch = in.read();
-          continue;
-        }
-        if (ch == '\n' || ch == '\r') {
-          endLine(ch);
-        }
-        return fields.toArray(new String[0]);
-      }
-    } catch (IOException e) {
-      throw new DataFormatException(file, physicalLine, null, "cannot read the file: " + e, e);
+      String[] fields = records.next().values();
+      recordLine = start;
+      return fields;
+    } catch (UncheckedIOException e) {
+      throw malformed(start, e.getCause());
     }
   }
 
-  private int readQuoted() throws IOException, DataFormatException {
-    long start = physicalLine;
-    while (true) {
-      int ch = in.read();
-      if (ch < 0) {
-        throw new DataFormatException(file, start, null, "a quoted field is never closed");
-      }
-      if (ch == '"') {
-        int after = in.read();
-        if (after != '"') {
-          return after;
-        }
-      } else if (ch == '\n') {
-        physicalLine++;
-      }
-      field.append((char) ch);
+  /** Translates the parser's failure into a message about the record starting on {@code start}. */
+  private DataFormatException malformed(long start, IOException e) {
+    if (!(e instanceof CSVException)) {
+      return unreadable(start, e);
     }
+    // Commons CSV signals every kind of bad input with one exception type; its message says which.
+    String message = String.valueOf(e.getMessage());
+    if (message.contains("EOF reached before encapsulated token finished")) {
+      return new DataFormatException(file, start, null, "a quoted field is never closed", e);
+    }
+    if (message.contains("Invalid character between encapsulated token and delimiter")) {
+      long found = parser.getCurrentLineNumber();
+      return new DataFormatException(file, start, null, "unexpected text after a closing quote"
+          + (found != start ? " on line " + found : "")
+          + " (quote the whole field and double every quote inside it)", e);
+    }
+    return new DataFormatException(file, start, null, "malformed CSV: " + message, e);
   }
 
-  /** Completes a line ending (\n, \r or \r\n) whose first character {@code ch} was read. */
-  private void endLine(int ch) throws IOException {
-    physicalLine++;
-    if (ch == '\r') {
-      in.mark(1);
-      if (in.read() != '\n') {
-        in.reset();
-      }
-    }
-  }
-
-  private String columnName(int index) {
-    return columns != null && index < columns.size() ? columns.get(index) : "#" + (index + 1);
+  private DataFormatException unreadable(long line, IOException e) {
+    // The decoder runs ahead of the parser, so a bad byte lies at or after the line being parsed.
+    String problem = e instanceof CharacterCodingException
+        ? "cannot read the file: it is not valid UTF-8 at or after this line (" + e + ")"
+        : "cannot read the file: " + e;
+    return new DataFormatException(file, line, null, problem, e);
   }
 
   @Override
   public void close() throws IOException {
-    in.close();
+    parser.close();
   }
 }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DatasetLoaderTest {
   @TempDir Path dir;
 
-  private static final DataSchema LOANS = new DataSchema(
+  static final DataSchema LOANS = new DataSchema(
       List.of("age", "amount"),
       List.of(new CategoricalColumn("purpose", List.of("car", "home", "radio/tv")),
           CategoricalColumn.open("region")),
