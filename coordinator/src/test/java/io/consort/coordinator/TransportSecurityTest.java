@@ -178,11 +178,20 @@ class TransportSecurityTest {
 
   private record Response(int status, String body) {}
 
-  /** One HTTPS GET; the body is read in the response callback, as Vert.x requires. */
+  /**
+   * One HTTPS GET; the body is read in the response callback, as Vert.x requires. The client is held
+   * until the response is in and then closed: Vert.x closes an unreachable client's pool, so a client
+   * dropped mid-request fails with "Pool closed" whenever the collector runs.
+   */
   private Response get(TlsMaterial identity, String path) throws Exception {
-    return await(https(identity).request(io.vertx.core.http.HttpMethod.GET, service.apiPort(), "localhost", path)
-        .compose(r -> r.send())
-        .compose(r -> r.body().map(b -> new Response(r.statusCode(), b.toString()))));
+    io.vertx.core.http.HttpClient client = https(identity);
+    try {
+      return await(client.request(io.vertx.core.http.HttpMethod.GET, service.apiPort(), "localhost", path)
+          .compose(r -> r.send())
+          .compose(r -> r.body().map(b -> new Response(r.statusCode(), b.toString()))));
+    } finally {
+      await(client.close());
+    }
   }
 
   private io.vertx.core.http.HttpClient https(TlsMaterial identity) {

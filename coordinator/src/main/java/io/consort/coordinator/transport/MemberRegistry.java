@@ -8,7 +8,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /** The banks that have enrolled, keyed by the identity in their certificate. Event-loop only. */
-public final class MemberRegistry {
+public final class MemberRegistry implements Members {
   private final Vertx vertx;
   private final Map<String, Mailbox> mailboxes = new LinkedHashMap<>();
   private final Map<String, java.security.cert.X509Certificate> certificates = new LinkedHashMap<>();
@@ -31,10 +31,25 @@ public final class MemberRegistry {
     enrolmentListeners.forEach(l -> l.accept(memberId));
   }
 
+  @Override
+  public void post(String memberId, io.consort.protocol.v1.Task task) {
+    mailbox(memberId).post(task);
+  }
+
+  @Override
+  public void withdraw(String memberId, io.consort.protocol.v1.Header header) {
+    Mailbox box = mailboxes.get(memberId);
+    if (box != null) {
+      box.withdraw(header);
+    }
+  }
+
+  @Override
   public boolean isEnrolled(String memberId) {
     return mailboxes.containsKey(memberId);
   }
 
+  @Override
   public Set<String> members() {
     return Collections.unmodifiableSet(mailboxes.keySet());
   }
@@ -49,6 +64,7 @@ public final class MemberRegistry {
   }
 
   /** The certificate the member presented when it last enrolled (for the privacy ledger's export). */
+  @Override
   public java.util.Optional<java.security.cert.X509Certificate> certificate(String memberId) {
     return java.util.Optional.ofNullable(certificates.get(memberId));
   }
@@ -75,6 +91,7 @@ public final class MemberRegistry {
   }
 
   /** Whether the bank has a live connection (it enrolled and its connection has not closed since). */
+  @Override
   public boolean isConnected(String memberId) {
     return mailboxes.containsKey(memberId) && !disconnected.contains(memberId);
   }

@@ -1,0 +1,148 @@
+package io.consort.coordinator.job;
+
+import io.consort.privacy.accounting.DistributedDiscreteGaussian;
+import io.consort.privacy.ledger.LedgerSignature;
+import io.consort.privacy.ledger.LedgerSigning;
+import io.consort.privacy.ledger.MechanismKind;
+import io.consort.privacy.ledger.MechanismRecord;
+import io.consort.privacy.ledger.PrivacyUnit;
+import io.consort.privacy.ledger.SignedEntryJson;
+import io.consort.privacy.ledger.SignedLedgerEntry;
+import io.consort.protocol.v1.Countersignature;
+import io.consort.protocol.v1.CountersignRequest;
+import io.consort.protocol.v1.DpReport;
+import io.consort.protocol.v1.ModelParameters;
+import io.consort.protocol.v1.Stage;
+import io.consort.protocol.v1.Task;
+import io.consort.protocol.v1.TaskResult;
+import io.vertx.core.Future;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Enters each released model in the privacy ledger before anyone sees it: the mechanisms each bank
+ * reported running (record-level DP-SGD with its own noise, sampling rate and steps) and the
+ * bank-level noise actually in the sum, signed by the coordinator and countersigned by each
+ * participating bank for its own spend. A countersignature that is late, for another entry, by
+ * another certificate or that does not verify is left out, which an audit reports.
+ */
+public final class ReleaseRecorder {
+  private static final Logger log = LoggerFactory.getLogger(ReleaseRecorder.class);
+
+  private final JobContext job;
+  private final LedgerKeeper ledger;
+
+  public ReleaseRecorder(JobContext job, LedgerKeeper ledger) {
+    this.job = job;
+    this.ledger = ledger;
+  }
+
+  /** Records the release of {@code released}, produced in {@code round} from {@code outcome}'s aggregate. */
+  public Future<Release> record(int round, RoundOutcome outcome, ModelParameters released) {
+    List<String> participants = outcome.participants();
+    List<MechanismRecord> mechanisms = mechanisms(participants, outcome.dpReports(), outcome.bankNoise());
+    Map<String, X509Certificate> certificates = new LinkedHashMap<>();
+    for (String bank : participants) {
+      job.members().certificate(bank).ifPresent(c -> certificates.put(bank, c));
+    }
+    double delta = job.spec().privacy().delta();
+    return job.workers().run(() -> ledger.prepare(job.spec().id(), round, participants, delta, mechanisms,
+            released.getSha256()))
+        .compose(signed -> job.stages().collect(round, Stage.LEDGER_COUNTERSIGN, participants,
+                m -> Task.newBuilder().setCountersign(CountersignRequest.newBuilder()
+                    .setEntryJson(SignedEntryJson.toJson(signed)).setEntryHash(signed.entryHash())))
+            .compose(answers -> job.workers().run(() -> ledger.commit(signed,
+                verifiedCountersignatures(round, signed, answers, certificates),
+                List.copyOf(certificates.values())))))
+        .map(ReleaseRecorder::release);
+  }
+
+  static List<MechanismRecord> mechanisms(List<String> participants, Map<String, DpReport> dpReports,
+                                          Optional<BankNoise> bankNoise) {
+    List<MechanismRecord> mechanisms = new ArrayList<>();
+    for (String bank : participants) {
+      DpReport d = dpReports.get(bank);
+      if (d != null) {
+        mechanisms.add(new MechanismRecord(PrivacyUnit.RECORD, bank, MechanismKind.SAMPLED_GAUSSIAN,
+            d.getNoiseMultiplier(), d.getSamplingRate(), d.getSteps(), d.getClipNorm(),
+            d.getNoiseMultiplier() * d.getClipNorm(), 0, 0, 0, 0, 0));
+      }
+    }
+    bankNoise.ifPresent(n -> mechanisms.add(MechanismRecord.distributedDiscreteGaussian(n.clipNorm(),
+        n.perBankSigma(), n.survivors(), n.l2Sensitivity(),
+        DistributedDiscreteGaussian.l1Bound(n.l2Sensitivity(), n.dimension()), n.dimension())));
+    return mechanisms;
+  }
+
+  private static List<LedgerSignature> verifiedCountersignatures(int round, SignedLedgerEntry signed,
+                                                                 StageAnswers answers,
+                                                                 Map<String, X509Certificate> certificates) {
+    List<LedgerSignature> signatures = new ArrayList<>();
+    for (String bank : answers.asked()) {
+      TaskResult r = answers.answer(bank).orElse(null);
+      X509Certificate cert = certificates.get(bank);
+      String problem = r == null || !r.hasCountersignature() ? answers.problemOf(bank)
+          : problem(r.getCountersignature(), bank, signed.entryHash(), cert);
+      LedgerSignature signature = null;
+      if (problem == null) {
+        Countersignature c = r.getCountersignature();
+        signature = new LedgerSignature(c.getSignerId(), c.getAlgorithm(), c.getCertificateFingerprint(),
+            c.getSignature().toByteArray());
+        try {
+          if (!LedgerSigning.verifyCountersignature(signed.entry(), signature, cert)) {
+            problem = "the countersignature does not verify";
+          }
+        } catch (GeneralSecurityException e) {
+          problem = "the countersignature does not verify: " + e.getMessage();
+        }
+      }
+      if (problem != null) {
+        log.warn("round {}: ledger entry {} lacks the countersignature of bank '{}': {}", round,
+            signed.entry().sequence(), bank, problem);
+      } else {
+        signatures.add(signature);
+      }
+    }
+    return signatures;
+  }
+
+  private static String problem(Countersignature c, String bank, String entryHash, X509Certificate cert) {
+    if (!c.getEntryHash().equals(entryHash)) {
+      return "countersignature is for entry hash " + c.getEntryHash() + ", not " + entryHash;
+    }
+    if (!c.getSignerId().equals(bank)) {
+      return "countersignature names signer '" + c.getSignerId() + "'";
+    }
+    if (cert == null) {
+      return "no certificate on record for the bank";
+    }
+    if (!LedgerSigning.fingerprint(cert).equals(c.getCertificateFingerprint())) {
+      return "countersignature was made with another certificate than the one the bank connected with";
+    }
+    return null;
+  }
+
+  private static Release release(SignedLedgerEntry full) {
+    Map<String, Double> epsilon = new LinkedHashMap<>();
+    Map<String, Double> epsilonRound = new LinkedHashMap<>();
+    Map<String, Double> bankEpsilon = new LinkedHashMap<>();
+    full.entry().spends().forEach((bank, spend) -> {
+      if (spend.recordEpsilonTotal() != null) {
+        epsilon.put(bank, spend.recordEpsilonTotal());
+        epsilonRound.put(bank, spend.recordEpsilonRound());
+      }
+      if (spend.bankEpsilonTotal() != null) {
+        bankEpsilon.put(bank, spend.bankEpsilonTotal());
+      }
+    });
+    return new Release(full.entry().sequence(), epsilon, epsilonRound, bankEpsilon,
+        full.countersignatures().stream().map(LedgerSignature::signerId).toList());
+  }
+}

@@ -1,0 +1,80 @@
+package io.consort.coordinator.job;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+/**
+ * One finished round as the operator, the result file and the store see it. Its JSON form is the
+ * round entry of the job's result and status, and what the store keeps to resume a job.
+ *
+ * @param completed whether the round's aggregate was applied (otherwise the model is unchanged)
+ * @param reason why the round aborted; present exactly when it did not complete
+ * @param release the round's ledger entry, when the round released a model
+ * @param metrics federated evaluation of the round's model, when any bank evaluated it
+ * @param seconds wall-clock duration of the round
+ * @param modelSha256 SHA-256 of the global model after the round
+ */
+public record RoundRecord(int round, boolean secureAggregation, boolean completed, Optional<String> reason,
+                          List<String> participants, List<Dropout> dropouts, List<String> declined,
+                          OptionalDouble quantisationErrorBound, Optional<BankNoise> bankNoise,
+                          Optional<Release> release, Optional<ModelOps.Metrics> metrics, double seconds,
+                          String modelSha256) {
+  public RoundRecord {
+    participants = List.copyOf(participants);
+    dropouts = List.copyOf(dropouts);
+    declined = List.copyOf(declined);
+    Objects.requireNonNull(modelSha256, "modelSha256");
+    if (completed == reason.isPresent()) {
+      throw new IllegalArgumentException("an aborted round (and only one) has a reason");
+    }
+  }
+
+  /** A round record from its protocol's outcome and what followed (release, evaluation). */
+  static RoundRecord of(int round, boolean secureAggregation, RoundOutcome outcome, Optional<Release> release,
+                        Optional<ModelOps.Metrics> metrics, double seconds, String modelSha256) {
+    return new RoundRecord(round, secureAggregation, outcome.completed(), outcome.abortReason(),
+        outcome.participants(), outcome.dropouts(), outcome.declined(), outcome.quantisationErrorBound(),
+        outcome.bankNoise(), release, metrics, seconds, modelSha256);
+  }
+
+  public JsonObject toJson() {
+    JsonObject j = new JsonObject().put("round", round).put("secure_aggregation", secureAggregation)
+        .put("status", completed ? "completed" : "aborted");
+    reason.ifPresent(r -> j.put("reason", r));
+    j.put("participants", new JsonArray(participants))
+        .put("dropped", new JsonArray(dropouts.stream().map(Dropout::label).toList()))
+        .put("dropped_detail", new JsonArray(dropouts.stream().map(Dropout::toJson).toList()))
+        .put("declined", new JsonArray(declined));
+    quantisationErrorBound.ifPresent(b -> j.put("quantisation_error_bound_l2", b));
+    bankNoise.ifPresent(n -> j.put("bank_noise", n.toJson()));
+    release.ifPresent(r -> r.putInto(j));
+    metrics.ifPresent(m -> j.put("auc", m.auc()).put("accuracy", m.accuracy()).put("loss", m.logLoss())
+        .put("examples", m.examples()));
+    return j.put("seconds", seconds).put("model_sha256", modelSha256);
+  }
+
+  /** @throws IllegalArgumentException when {@code j} is not a round record */
+  public static RoundRecord fromJson(JsonObject j) {
+    try {
+      JsonArray detail = j.getJsonArray("dropped_detail", new JsonArray());
+      List<Dropout> dropouts = detail.stream().map(o -> Dropout.fromJson((JsonObject) o)).toList();
+      Optional<ModelOps.Metrics> metrics = j.getValue("auc") == null ? Optional.empty()
+          : Optional.of(new ModelOps.Metrics(j.getDouble("auc"), j.getDouble("accuracy"), j.getDouble("loss"),
+              j.getLong("examples", 0L)));
+      return new RoundRecord(j.getInteger("round"), j.getBoolean("secure_aggregation", false),
+          "completed".equals(j.getString("status")), Optional.ofNullable(j.getString("reason")),
+          Release.strings(j.getJsonArray("participants")), dropouts, Release.strings(j.getJsonArray("declined")),
+          j.getValue("quantisation_error_bound_l2") == null ? OptionalDouble.empty()
+              : OptionalDouble.of(j.getDouble("quantisation_error_bound_l2")),
+          Optional.ofNullable(j.getJsonObject("bank_noise")).map(BankNoise::fromJson),
+          j.getValue("ledger_entry") == null ? Optional.empty() : Optional.of(Release.fromJson(j)), metrics,
+          j.getDouble("seconds", 0.0), j.getString("model_sha256", ""));
+    } catch (ClassCastException | NullPointerException e) {
+      throw new IllegalArgumentException("not a round record: " + e.getMessage(), e);
+    }
+  }
+}

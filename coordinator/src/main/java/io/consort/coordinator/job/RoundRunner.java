@@ -1,0 +1,126 @@
+package io.consort.coordinator.job;
+
+import io.consort.coordinator.store.CoordinatorStore;
+import io.consort.model.wire.ModelWire;
+import io.consort.protocol.v1.ModelParameters;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs rounds one at a time and owns what they build up: the global model, the round records and
+ * each bank's privacy totals. One round: the {@link RoundProtocol} gathers the aggregate, the
+ * {@link ServerUpdateRule} applies it, the {@link ReleaseRecorder} enters the release in the ledger
+ * before anyone sees it, {@link FederatedEvaluation} scores it, and the round is recorded and
+ * checkpointed. A round that aborts leaves the model unchanged and releases nothing. Event loop only.
+ */
+final class RoundRunner {
+  private static final Logger log = LoggerFactory.getLogger(RoundRunner.class);
+
+  private final JobContext job;
+  private final RoundProtocol protocol;
+  private final ServerUpdateRule updateRule;
+  private final ReleaseRecorder releases;
+  private final FederatedEvaluation evaluation;
+  private final CoordinatorStore store;
+  private final List<RoundRecord> rounds = new ArrayList<>();
+  private final PrivacyTotals privacy = new PrivacyTotals();
+  private ModelParameters global;
+  private Optional<ModelOps.Metrics> lastMetrics = Optional.empty();
+
+  RoundRunner(JobContext job, RoundProtocol protocol, ServerUpdateRule updateRule, ReleaseRecorder releases,
+              FederatedEvaluation evaluation, CoordinatorStore store) {
+    this.job = job;
+    this.protocol = protocol;
+    this.updateRule = updateRule;
+    this.releases = releases;
+    this.evaluation = evaluation;
+    this.store = store;
+  }
+
+  /** Starts from a model: the initial one, or a checkpoint with the records of the rounds before it. */
+  void startFrom(ModelParameters model, List<RoundRecord> earlier) {
+    global = model;
+    for (RoundRecord record : earlier) {
+      rounds.add(record);
+      privacy.add(record);
+      lastMetrics = record.metrics().isPresent() ? record.metrics() : lastMetrics;
+    }
+  }
+
+  ModelParameters global() {
+    return global;
+  }
+
+  List<RoundRecord> rounds() {
+    return Collections.unmodifiableList(rounds);
+  }
+
+  PrivacyTotals privacy() {
+    return privacy;
+  }
+
+  Optional<ModelOps.Metrics> lastMetrics() {
+    return lastMetrics;
+  }
+
+  /** Runs round {@code round} with {@code members} (their training rows weight secure aggregation). */
+  Future<Void> run(int round, List<String> members, Map<String, Long> trainRows) {
+    long started = System.nanoTime();
+    ModelParameters base = global;
+    return protocol.run(new RoundProtocol.RoundInput(round, members, base, trainRows))
+        .compose(outcome -> {
+          if (!outcome.completed()) {
+            return Future.succeededFuture(new Released(outcome, base, Optional.empty()));
+          }
+          AggregatedUpdate aggregate = outcome.aggregate().orElseThrow();
+          return job.workers().run(() -> ModelWire.withValues(base,
+                  updateRule.apply(ModelWire.values(base), aggregate), round))
+              // the release is entered in the privacy ledger, and countersigned, before anyone sees it
+              .compose(next -> releases.record(round, outcome, next)
+                  .map(release -> new Released(outcome, next, Optional.of(release))));
+        })
+        .compose(released -> {
+          global = released.model();
+          // banks that vanished during the round are not waited for again in it
+          List<String> responsive = new ArrayList<>(members);
+          responsive.removeIf(m -> released.outcome().dropouts().stream().anyMatch(d -> d.bank().equals(m)));
+          return evaluation.evaluate(round, responsive, released.model()).map(metrics ->
+              RoundRecord.of(round, job.spec().secureAggregation().enabled(), released.outcome(), released.release(),
+                  metrics, (System.nanoTime() - started) / 1e9, released.model().getSha256()));
+        })
+        .compose(this::record);
+  }
+
+  /** A round's outcome with the model it released (the base model when it aborted) and its ledger entry. */
+  private record Released(RoundOutcome outcome, ModelParameters model, Optional<Release> release) {}
+
+  private Future<Void> record(RoundRecord record) {
+    rounds.add(record);
+    privacy.add(record);
+    if (record.metrics().isPresent()) {
+      lastMetrics = record.metrics();
+    }
+    if (!record.completed()) {
+      log.warn("round {} aborted: {}", record.round(), record.reason().orElseThrow());
+    }
+    log.info("round {}/{}: {} banks, dropped {}, declined {}, AUC {}, {} s", record.round(),
+        job.spec().training().rounds(), record.participants().size(),
+        record.dropouts().stream().map(Dropout::label).toList(), record.declined(),
+        record.metrics().map(m -> String.format("%.4f", m.auc())).orElse("n/a"),
+        String.format("%.2f", record.seconds()));
+    String jobId = job.spec().id();
+    ModelParameters checkpoint = global.toBuilder().setVersion(record.round()).build();
+    String json = record.toJson().encode();
+    return job.workers().run(() -> {
+      store.recordRound(jobId, record.round(), record.completed() ? "COMPLETED" : "ABORTED", json);
+      store.saveCheckpoint(jobId, record.round(), checkpoint);
+      return null;
+    });
+  }
+}
