@@ -233,7 +233,8 @@ public final class SecureRound implements RoundProtocol {
   /** Decodes the unmasked sum (or reports the abort) and states the noise actually in it. */
   private RoundOutcome finish(State s, ServerTransition transition) {
     if (transition.isAborted()) {
-      return s.aborted(transition.abortReason().get() + "; nothing was unmasked");
+      String reason = transition.abortReason().get();
+      return s.aborted(reason.contains("nothing was unmasked") ? reason : reason + "; nothing was unmasked");
     }
     AggregationResult result = transition.result().get();
     int dimension = s.in.base().getValuesCount();

@@ -1,0 +1,106 @@
+package io.consort.coordinator.job;
+
+import com.google.protobuf.ByteString;
+import io.consort.certs.CertificateValidator;
+import io.consort.certs.IdentitySigner;
+import io.consort.certs.IdentityVerifier;
+import io.consort.certs.Role;
+import io.consort.protocol.v1.DpReport;
+import io.consort.protocol.v1.PeerCertificate;
+import io.consort.protocol.v1.SecAggPlan;
+import io.consort.protocol.v1.SecAggStep;
+import io.consort.protocol.v1.Stage;
+import io.consort.protocol.v1.Task;
+import io.consort.protocol.v1.TaskResult;
+import io.consort.protocol.v1.TrainTask;
+import io.consort.secagg.Quantizer;
+import io.consort.secagg.RoundParameters;
+import io.consort.secagg.SecAggClient;
+import io.consort.secagg.wire.SecAggCodec;
+import java.io.ByteArrayInputStream;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * A bank that answers secure-aggregation tasks with the real client state machine (no network, no
+ * training): its update is a fixed vector, weighted and quantised as a bank does. It can be told
+ * to fall silent from a stage on, as a bank that crashed there.
+ */
+final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
+  private final String id;
+  private final IdentitySigner signer;
+  private final IdentityVerifier verifier;
+  private final float[] update;
+  private final Stage silentFrom;
+  private final DpReport dp;
+  private final SecureRandom random = new SecureRandom();
+  private final Map<String, X509Certificate> peers = new HashMap<>();
+  private SecAggClient client;
+
+  SecureBank(String id, IdentitySigner signer, CertificateValidator validator, float[] update, Stage silentFrom,
+             DpReport dp) {
+    this.id = id;
+    this.signer = signer;
+    this.verifier = new IdentityVerifier(validator);
+    this.update = update;
+    this.silentFrom = silentFrom;
+    this.dp = dp;
+  }
+
+  @Override
+  public Optional<TaskResult.Builder> apply(Task task) {
+    if (silentFrom != null && task.getHeader().getStage().getNumber() >= silentFrom.getNumber()
+        && task.getHeader().getStage() != Stage.LEDGER_COUNTERSIGN && task.getHeader().getStage() != Stage.EVALUATE) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(task.hasTrain() ? start(task) : step(task.getSecureAggregation()));
+    } catch (GeneralSecurityException | io.consort.secagg.ProtocolViolationException e) {
+      throw new IllegalStateException("bank " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  private TaskResult.Builder start(Task task) throws GeneralSecurityException {
+    TrainTask t = task.getTrain();
+    SecAggPlan plan = t.getSecureAggregation();
+    RoundParameters params = RoundParameters.forPlan(task.getHeader().getJobId(), task.getHeader().getRound(),
+        t.getRoundMembersList(), plan.getThreshold(), plan.getModulusBits(), update.length, plan.getNeighbourDegree());
+    Quantizer quantizer = new Quantizer(plan.getClipNorm(), plan.getQuantizerBanks(), plan.getModulusBits());
+    float[] weighted = new float[update.length];
+    for (int i = 0; i < update.length; i++) {
+      weighted[i] = (float) (update[i] * t.getAggregationWeight());
+    }
+    client = SecAggClient.create(params, id, quantizer.encode(weighted, random), signer::sign, (peer, message, sig) -> {
+      X509Certificate c = peers.get(peer);
+      if (c == null || !verifier.verify(c, message, sig, Set.of(Role.PARTICIPANT)).name().equals(peer)) {
+        throw new GeneralSecurityException("no valid certificate for " + peer);
+      }
+    }, random);
+    SecAggStep.Builder step = SecAggStep.newBuilder()
+        .addMessages(ByteString.copyFrom(SecAggCodec.encode(client.advertiseKeys())));
+    if (dp != null) {
+      step.setDp(dp);
+    }
+    return TaskResult.newBuilder().setSecureAggregation(step);
+  }
+
+  private TaskResult.Builder step(SecAggStep in)
+      throws GeneralSecurityException, io.consort.secagg.ProtocolViolationException {
+    for (PeerCertificate pc : in.getCertificatesList()) {
+      peers.put(pc.getBankId(), (X509Certificate) CertificateFactory.getInstance("X.509")
+          .generateCertificate(new ByteArrayInputStream(pc.getDer().toByteArray())));
+    }
+    SecAggStep.Builder out = SecAggStep.newBuilder();
+    for (ByteString m : in.getMessagesList()) {
+      out.addMessages(ByteString.copyFrom(client.handleEncoded(m.toByteArray())));
+    }
+    return TaskResult.newBuilder().setSecureAggregation(out);
+  }
+}

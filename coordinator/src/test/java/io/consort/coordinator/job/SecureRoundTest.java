@@ -1,0 +1,126 @@
+package io.consort.coordinator.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.consort.certs.CertificateValidator;
+import io.consort.certs.DemoPki;
+import io.consort.certs.IdentitySigner;
+import io.consort.certs.IdentityVerifier;
+import io.consort.certs.PemFiles;
+import io.consort.protocol.v1.ModelParameters;
+import io.consort.protocol.v1.Stage;
+import io.consort.spec.JobSpec;
+import io.vertx.core.Future;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The secure round against banks running the real secure-aggregation client, without a network:
+ * the coordinator learns the weighted mean of the survivors' updates and nothing when too few survive.
+ */
+class SecureRoundTest {
+  private static final List<String> BANKS = List.of("bank-1", "bank-2", "bank-3", "bank-4");
+  private static final float[][] UPDATES = {{0.5f, -1f, 2f}, {1.5f, 0f, -2f}, {-0.5f, 1f, 1f}, {1f, 1f, 1f}};
+  private static final Map<String, Long> ROWS = Map.of("bank-1", 100L, "bank-2", 300L, "bank-3", 200L, "bank-4", 400L);
+
+  @TempDir
+  static Path dir;
+  static DemoPki pki;
+  static CertificateValidator validator;
+
+  @BeforeAll
+  static void pki() throws Exception {
+    pki = DemoPki.create(dir.resolve("pki"), "coordinator", BANKS);
+    validator = pki.validator();
+  }
+
+  private final FakeTimers timers = new FakeTimers();
+  private final ModelParameters base = JobFixtures.model(0, 0f, 0f, 0f);
+
+  private RoundOutcome run(JobSpec spec, Map<String, Stage> silentFrom) throws Exception {
+    FakeBanks banks = new FakeBanks();
+    for (int b = 0; b < BANKS.size(); b++) {
+      String id = BANKS.get(b);
+      banks.bank(id, new SecureBank(id, new IdentitySigner(PemFiles.readPrivateKey(pki.bank(id).keyFile())), validator,
+          UPDATES[b], silentFrom.get(id), null));
+      banks.certificate(id, PemFiles.readCertificates(pki.bank(id).chainFile()).get(0));
+    }
+    JobContext job = JobFixtures.context(spec, banks, timers);
+    Future<RoundOutcome> outcome = new SecureRound(job, new IdentityVerifier(validator))
+        .run(new RoundProtocol.RoundInput(1, BANKS, base, ROWS));
+    for (int stage = 0; stage < 10 && !outcome.isComplete(); stage++) {
+      banks.pump(job.stages());
+      if (!outcome.isComplete() && job.stages().open().isPresent()) {
+        timers.advance(JobFixtures.DEADLINE.toMillis()); // the silent banks' stage ends at its deadline
+      }
+    }
+    assertTrue(outcome.succeeded(), String.valueOf(outcome.cause()));
+    return outcome.result();
+  }
+
+  private static double[] weightedMean(List<String> banks) {
+    double[] sum = new double[3];
+    double total = 0;
+    for (String bank : banks) {
+      int b = BANKS.indexOf(bank);
+      for (int i = 0; i < 3; i++) {
+        sum[i] += ROWS.get(bank) * UPDATES[b][i];
+      }
+      total += ROWS.get(bank);
+    }
+    for (int i = 0; i < 3; i++) {
+      sum[i] /= total;
+    }
+    return sum;
+  }
+
+  private static void assertMean(List<String> banks, RoundOutcome outcome) {
+    AggregatedUpdate a = outcome.aggregate().orElseThrow();
+    double[] expected = weightedMean(banks);
+    double bound = outcome.quantisationErrorBound().orElseThrow();
+    for (int i = 0; i < expected.length; i++) {
+      double got = a.weightedSum()[i] / a.totalWeight();
+      assertTrue(Math.abs(got - expected[i]) <= bound + 1e-6, "coordinate " + i + ": " + got + " vs " + expected[i]);
+    }
+  }
+
+  @Test
+  void coordinatorLearnsTheWeightedMeanOfAllBanks_withinTheQuantisationBound() throws Exception {
+    RoundOutcome outcome = run(JobFixtures.spec().secureAggregation(true).build(), Map.of());
+    assertEquals(BANKS, outcome.participants());
+    assertMean(BANKS, outcome);
+  }
+
+  @Test
+  void bankSilentFromMaskedInput_isDroppedThere_andTheSumIsOfTheOthers() throws Exception {
+    RoundOutcome outcome = run(JobFixtures.spec().secureAggregation(true).build(),
+        Map.of("bank-3", Stage.MASKED_INPUT));
+    assertEquals(List.of("bank-1", "bank-2", "bank-4"), outcome.participants());
+    assertEquals(List.of("bank-3@masked-input"), outcome.dropouts().stream().map(Dropout::label).toList());
+    assertMean(List.of("bank-1", "bank-2", "bank-4"), outcome);
+  }
+
+  @Test
+  void fewerSurvivorsThanTheThreshold_abortsAndUnmasksNothing() throws Exception {
+    RoundOutcome outcome = run(JobFixtures.spec().secureAggregation(true).minBanks(3).build(),
+        Map.of("bank-1", Stage.SHARE_KEYS, "bank-2", Stage.SHARE_KEYS));
+    assertTrue(outcome.aggregate().isEmpty());
+    assertTrue(outcome.abortReason().orElseThrow().endsWith("nothing was unmasked"), outcome.abortReason().get());
+    assertTrue(outcome.participants().isEmpty());
+  }
+
+  @Test
+  void fewerMembersThanSecureAggregationNeeds_abortsBeforeAnyTask() throws Exception {
+    FakeBanks banks = new FakeBanks().bank("bank-1", task -> java.util.Optional.empty());
+    JobContext job = JobFixtures.context(JobFixtures.spec().secureAggregation(true).build(), banks, timers);
+    RoundOutcome outcome = new SecureRound(job, new IdentityVerifier(validator))
+        .run(new RoundProtocol.RoundInput(1, List.of("bank-1"), base, Map.of())).result();
+    assertTrue(outcome.abortReason().orElseThrow().contains("a sum of one bank is that bank's update"));
+    assertTrue(banks.posted.isEmpty());
+  }
+}
