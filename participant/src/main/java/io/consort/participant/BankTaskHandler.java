@@ -307,29 +307,37 @@ public final class BankTaskHandler implements TaskHandler {
     return job;
   }
 
-  /** Encodes the bank's rows with the job's encoding (once per encoding) and builds its trainer. */
+  /**
+   * Encodes the bank's rows with the job's encoding (once per encoding) and builds its trainer; then
+   * checks that {@code model} has exactly the parameters that network has, on every task.
+   */
   private static void prepare(BankJob job, ModelParameters model) {
-    if (model.getEncoding().equals(job.preparedEncoding) && model.getSpec().equals(job.preparedSpec)) {
-      return;
+    if (!model.getEncoding().equals(job.preparedEncoding) || !model.getSpec().equals(job.preparedSpec)) {
+      FeatureEncoding encoding;
+      try {
+        encoding = ModelWire.encoding(job.spec.schema(), model.getEncoding());
+      } catch (IllegalArgumentException e) {
+        throw new ProtocolViolationException("job '" + job.spec.id() + "': the model's feature encoding does not "
+            + "fit the accepted schema: " + e.getMessage(), e);
+      }
+      // the model must be the accepted plan's, at the width of the encoding: the bank trains what it pinned
+      io.consort.protocol.v1.ModelSpec expected = JobSpecWire.model(job.spec).toBuilder()
+          .setInputFeatures(encoding.featureCount()).build();
+      if (!model.getSpec().equals(expected)) {
+        throw new ProtocolViolationException("job '" + job.spec.id() + "': the global model's specification differs "
+            + "from the accepted plan's (with " + encoding.featureCount() + " encoded features)");
+      }
+      job.train = encoding.encode(job.split.train());
+      job.test = encoding.encode(job.split.test());
+      io.consort.model.train.TrainingEngine engine = job.spec.training().engine();
+      job.trainer = new LocalTrainer(job.spec.model(), job.train, engine);
+      job.preparedEncoding = model.getEncoding();
+      job.preparedSpec = model.getSpec();
+      log.info("job '{}': {} encoded features, {} training rows, training engine {}", job.spec.id(),
+          encoding.featureCount(), job.train.rows(), engine.wireName());
     }
-    FeatureEncoding encoding = ModelWire.encoding(job.spec.schema(), model.getEncoding());
-    // the model must be the accepted plan's, at the width of the encoding: the bank trains what it pinned
-    io.consort.protocol.v1.ModelSpec expected = JobSpecWire.model(job.spec).toBuilder()
-        .setInputFeatures(encoding.featureCount()).build();
-    if (!model.getSpec().equals(expected)) {
-      throw new ProtocolViolationException("job '" + job.spec.id() + "': the global model's specification differs "
-          + "from the accepted plan's (with " + encoding.featureCount() + " encoded features)");
-    }
-    job.train = encoding.encode(job.split.train());
-    job.test = encoding.encode(job.split.test());
-    io.consort.model.train.TrainingEngine engine = job.spec.training().engine();
-    job.trainer = new LocalTrainer(job.spec.model(), job.train, engine);
-    job.preparedEncoding = model.getEncoding();
-    job.preparedSpec = model.getSpec();
-    log.info("job '{}': {} encoded features, {} training rows, training engine {}", job.spec.id(),
-        encoding.featureCount(), job.train.rows(), engine.wireName());
     if (model.getValuesCount() != job.trainer.parameterCount()) {
-      throw new IllegalArgumentException("global model has " + model.getValuesCount()
+      throw new ProtocolViolationException("global model has " + model.getValuesCount()
           + " parameters but this job's network has " + job.trainer.parameterCount());
     }
   }

@@ -1,6 +1,8 @@
 package io.consort.participant;
 
+import io.consort.model.data.DataFormatException;
 import io.consort.protocol.ProtocolVersion;
+import io.consort.protocol.ProtocolViolationException;
 import io.consort.protocol.v1.EnrolRequest;
 import io.consort.protocol.v1.EnrolResponse;
 import io.consort.protocol.v1.ErrorCode;
@@ -20,6 +22,10 @@ import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
+import io.vertx.grpc.client.InvalidStatusException;
+import io.vertx.grpc.common.GrpcErrorException;
+import io.vertx.grpc.common.GrpcStatus;
+import io.consort.spec.InvalidJobSpecException;
 import java.security.SecureRandom;
 import java.util.Locale;
 import java.util.Set;
@@ -135,10 +141,14 @@ public final class ParticipantDaemon {
       try {
         return handler.handle(task);
       } catch (Exception e) {
-        // a bad data file or plan is reported to the coordinator by name; the daemon goes on
-        log.error("task {} failed: {}", stageName(stage), e.getMessage());
-        return TaskResult.newBuilder().setError(ErrorReport.newBuilder()
-            .setCode(e instanceof IllegalArgumentException ? ErrorCode.BAD_DATA : ErrorCode.INTERNAL)
+        // a bad data file, plan or message is reported to the coordinator by name; the daemon goes on
+        ErrorCode code = errorCode(e);
+        if (code == ErrorCode.INTERNAL) {
+          log.error("task {} failed", stageName(stage), e);
+        } else {
+          log.error("task {} failed ({}): {}", stageName(stage), code, e.getMessage());
+        }
+        return TaskResult.newBuilder().setError(ErrorReport.newBuilder().setCode(code)
             .setMessage(String.valueOf(e.getMessage())));
       }
     }, false).onComplete(ar -> {
@@ -154,7 +164,7 @@ public final class ParticipantDaemon {
     stub.submitResult(result)
         .onSuccess(ack -> poll())
         .onFailure(e -> {
-          if (attemptsLeft > 1 && running && !isRefusal(e)) {
+          if (attemptsLeft > 1 && running && worthRetrying(e)) {
             log.warn("submitting {} failed ({}); retrying", stageName(result.getHeader().getStage()), e.getMessage());
             vertx.setTimer(nextBackoff(), t -> submit(result, attemptsLeft - 1));
           } else {
@@ -165,9 +175,30 @@ public final class ParticipantDaemon {
         });
   }
 
-  private static boolean isRefusal(Throwable e) {
-    return e instanceof io.vertx.grpc.client.InvalidStatusException
-        || String.valueOf(e.getMessage()).contains("FAILED_PRECONDITION");
+  /** What kind of failure a task's exception is, as the coordinator is told. */
+  static ErrorCode errorCode(Exception e) {
+    if (e instanceof DataFormatException) {
+      return ErrorCode.BAD_DATA;
+    }
+    if (e instanceof InvalidJobSpecException) {
+      return ErrorCode.BAD_PLAN;
+    }
+    if (e instanceof ProtocolViolationException) {
+      return ErrorCode.PROTOCOL_VIOLATION;
+    }
+    return ErrorCode.INTERNAL;
+  }
+
+  /**
+   * Whether sending again could succeed: the coordinator answered with a status that says it was
+   * unavailable or overloaded, or the call failed below gRPC (connection lost, reset). Any other
+   * status is the coordinator refusing this result, and sending it again would be refused again.
+   */
+  static boolean worthRetrying(Throwable e) {
+    GrpcStatus status = e instanceof InvalidStatusException s ? s.actualStatus()
+        : e instanceof GrpcErrorException g ? g.status() : null;
+    return status == null || status == GrpcStatus.UNAVAILABLE || status == GrpcStatus.DEADLINE_EXCEEDED
+        || status == GrpcStatus.ABORTED;
   }
 
   private void retryLater(String what, Throwable cause, Runnable action) {

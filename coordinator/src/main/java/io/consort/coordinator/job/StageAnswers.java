@@ -2,6 +2,9 @@ package io.consort.coordinator.job;
 
 import io.consort.protocol.v1.Header;
 import io.consort.protocol.v1.TaskResult;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,8 +18,9 @@ public record StageAnswers(Header header, List<String> asked, Map<String, TaskRe
                            Set<String> disconnected) {
   public StageAnswers {
     asked = List.copyOf(asked);
-    answers = Map.copyOf(answers);
-    disconnected = Set.copyOf(disconnected);
+    // copies that keep arrival order: what a stage collected is reported in the order it came
+    answers = Collections.unmodifiableMap(new LinkedHashMap<>(answers));
+    disconnected = Collections.unmodifiableSet(new LinkedHashSet<>(disconnected));
   }
 
   public Optional<TaskResult> answer(String bank) {
