@@ -1,5 +1,9 @@
 package io.consort.certs;
 
+import io.consort.identity.KeyAlgorithm;
+import io.consort.identity.PeerIdentity;
+import io.consort.identity.Role;
+import io.consort.identity.RoleExtension;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.channels.FileChannel;

@@ -1,5 +1,6 @@
 package io.consort.certs;
 
+import io.consort.identity.Role;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;

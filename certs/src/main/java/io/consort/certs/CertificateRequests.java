@@ -1,5 +1,7 @@
 package io.consort.certs;
 
+import io.consort.identity.KeyAlgorithm;
+import io.consort.identity.PeerIdentity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,9 @@
 package io.consort.certs;
 
+import io.consort.identity.CertificateValidator;
+import io.consort.identity.KeyAlgorithm;
+import io.consort.identity.PeerIdentity;
+import io.consort.identity.Role;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;

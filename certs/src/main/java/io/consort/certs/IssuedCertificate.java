@@ -1,5 +1,7 @@
 package io.consort.certs;
 
+import io.consort.identity.PeerIdentity;
+import io.consort.identity.Role;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.Objects;

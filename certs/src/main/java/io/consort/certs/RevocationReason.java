@@ -1,5 +1,6 @@
 package io.consort.certs;
 
+import io.consort.identity.EnumNames;
 import org.bouncycastle.asn1.x509.CRLReason;
 
 /** Why a certificate was revoked (the subset of RFC 5280 section 5.3.1 reasons a consortium needs). */

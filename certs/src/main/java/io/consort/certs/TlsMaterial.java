@@ -1,5 +1,7 @@
 package io.consort.certs;
 
+import io.consort.identity.CertificateValidator;
+import io.consort.identity.KeyAlgorithm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +10,7 @@ import java.security.InvalidKeyException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.cert.CRLException;
 import java.security.cert.CertStore;
 import java.security.cert.CollectionCertStoreParameters;
 import java.security.cert.PKIXBuilderParameters;
@@ -161,6 +164,23 @@ public record TlsMaterial(Path keyFile, Path certificateFile, Path chainFile, Pa
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), new SecureRandom());
     return context;
+  }
+
+  /**
+   * The application-level validator for peers of this identity: the consortium CA and the CRL
+   * as they are in this directory now. To reload a re-issued CRL, call this again (or
+   * {@link CertificateValidator#withCrl}) and swap the new validator in.
+   *
+   * @throws CRLException naming the CRL file if it is not issued and signed by the CA
+   */
+  public CertificateValidator validator() throws IOException, GeneralSecurityException {
+    X509Certificate ca = PemFiles.readCertificate(caFile);
+    X509CRL crl = PemFiles.readCrl(crlFile);
+    try {
+      return new CertificateValidator(ca, crl);
+    } catch (CRLException e) {
+      throw new CRLException(crlFile + ": " + e.getMessage(), e);
+    }
   }
 
   /** True if all five files exist (without parsing them). */

@@ -1,22 +1,31 @@
 package io.consort.certs;
 
-import static io.consort.certs.CertificateRejectedException.Reason;
+import static io.consort.identity.CertificateRejectedException.Reason;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.consort.identity.CertificateRejectedException;
+import io.consort.identity.CertificateValidator;
+import io.consort.identity.KeyAlgorithm;
+import io.consort.identity.PeerIdentity;
+import io.consort.identity.Role;
+import io.consort.identity.RoleExtension;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.KeyPairGenerator;
 import java.security.cert.CRLException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.EnumSet;
 import java.util.List;
+import org.bouncycastle.asn1.x509.KeyUsage;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -102,7 +111,7 @@ class CertificateValidatorTest {
     CertificateValidator before = local.validator();
 
     local.revokeAndPublish("bank-1", RevocationReason.KEY_COMPROMISE);
-    CertificateValidator after = CertificateValidator.forMaterial(local.coordinator());
+    CertificateValidator after = local.coordinator().validator();
 
     assertEquals("bank-1", before.validate(revokedBank, Role.PARTICIPANT).name());
     CertificateRejectedException e = rejected(Reason.REVOKED, () -> after.validate(revokedBank, Role.PARTICIPANT));
@@ -167,6 +176,42 @@ class CertificateValidatorTest {
         () -> pki.validator().validate(mismatched, Role.PARTICIPANT));
 
     assertTrue(e.getMessage().contains("OU 'coordinator' disagrees"), e.getMessage());
+  }
+
+  @Test
+  void fromCertificate_refusesIdentity_whenOuDisagreesWithRoleExtension() throws Exception {
+    // what FederationEndpoint and OperatorApi read after TLS: the OU alone never makes a role
+    X509Certificate mismatched = TestCertificates.issueRaw(pki.authority().directory(),
+        "CN=bank-7, OU=participant, O=consort-demo-root", Role.COORDINATOR);
+
+    CertificateRejectedException e = rejected(Reason.MALFORMED, () -> PeerIdentity.fromCertificate(mismatched));
+
+    assertTrue(e.getMessage().contains("OU 'participant' disagrees with the role extension 'coordinator'"),
+        e.getMessage());
+  }
+
+  @Test
+  void validate_refusesCertificate_whenKeyIsNotOnP256() throws Exception {
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+    generator.initialize(new ECGenParameterSpec("secp384r1"));
+    X509Certificate p384 = TestCertificates.issueRaw(pki.authority().directory(),
+        "CN=bank-7, OU=participant, O=consort-demo-root", Role.PARTICIPANT, generator.generateKeyPair(), null);
+
+    CertificateRejectedException e = rejected(Reason.MALFORMED, () -> pki.validator().validate(p384, Role.PARTICIPANT));
+
+    assertTrue(e.getMessage().contains("only P-256 is accepted"), e.getMessage());
+  }
+
+  @Test
+  void validate_refusesCertificate_whenKeyUsageForbidsSignatures() throws Exception {
+    X509Certificate encipherOnly = TestCertificates.issueRaw(pki.authority().directory(),
+        "CN=bank-7, OU=participant, O=consort-demo-root", Role.PARTICIPANT, KeyAlgorithm.EC_P256.generateKeyPair(),
+        KeyUsage.keyAgreement);
+
+    CertificateRejectedException e = rejected(Reason.MALFORMED,
+        () -> pki.validator().validate(encipherOnly, Role.PARTICIPANT));
+
+    assertTrue(e.getMessage().contains("does not allow digitalSignature"), e.getMessage());
   }
 
   @Test

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.consort.identity.CertificateValidator;
+import io.consort.identity.KeyAlgorithm;
+import io.consort.identity.PeerIdentity;
+import io.consort.identity.Role;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

@@ -5,6 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.consort.identity.CertificateRejectedException;
+import io.consort.identity.IdentitySigner;
+import io.consort.identity.IdentityVerifier;
+import io.consort.identity.KeyAlgorithm;
+import io.consort.identity.PeerIdentity;
+import io.consort.identity.Role;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SignatureException;
@@ -36,7 +42,7 @@ class IdentitySignatureTest {
 
   @Test
   void verify_returnsSigner_whenSignatureMatchesCertificate() throws Exception {
-    IdentitySigner signer = IdentitySigner.fromKeyFile(pki.bank("bank-1").keyFile());
+    IdentitySigner signer = new IdentitySigner(PemFiles.readPrivateKey(pki.bank("bank-1").keyFile()));
 
     byte[] signature = signer.sign(MESSAGE);
 
@@ -48,7 +54,7 @@ class IdentitySignatureTest {
 
   @Test
   void verify_refuses_whenSignedByDifferentKey() throws Exception {
-    byte[] signature = IdentitySigner.fromKeyFile(pki.bank("bank-2").keyFile()).sign(MESSAGE);
+    byte[] signature = new IdentitySigner(PemFiles.readPrivateKey(pki.bank("bank-2").keyFile())).sign(MESSAGE);
 
     SignatureException e = assertThrows(SignatureException.class,
         () -> verifier.verify(certificate("bank-1"), MESSAGE, signature, PARTICIPANTS));
@@ -58,7 +64,7 @@ class IdentitySignatureTest {
 
   @Test
   void verify_refuses_whenMessageAltered() throws Exception {
-    byte[] signature = IdentitySigner.fromKeyFile(pki.bank("bank-1").keyFile()).sign(MESSAGE);
+    byte[] signature = new IdentitySigner(PemFiles.readPrivateKey(pki.bank("bank-1").keyFile())).sign(MESSAGE);
     byte[] altered = MESSAGE.clone();
     altered[altered.length - 1] ^= 1;
 
@@ -74,7 +80,7 @@ class IdentitySignatureTest {
 
   @Test
   void verify_refuses_whenSignerHasWrongRole() throws Exception {
-    byte[] signature = IdentitySigner.fromKeyFile(pki.coordinator().keyFile()).sign(MESSAGE);
+    byte[] signature = new IdentitySigner(PemFiles.readPrivateKey(pki.coordinator().keyFile())).sign(MESSAGE);
     X509Certificate coordinator = PemFiles.readCertificate(pki.coordinator().certificateFile());
 
     CertificateRejectedException e = assertThrows(CertificateRejectedException.class,
@@ -90,7 +96,7 @@ class IdentitySignatureTest {
           dir.resolve(algorithm.cliName()), "bank-" + algorithm.cliName(), algorithm);
       X509Certificate certificate = pki.authority().sign(request.csr(), Role.PARTICIPANT, Duration.ofDays(1),
           List.of(), List.of());
-      IdentitySigner signer = IdentitySigner.fromKeyFile(request.keyFile());
+      IdentitySigner signer = new IdentitySigner(PemFiles.readPrivateKey(request.keyFile()));
 
       byte[] signature = signer.sign(MESSAGE);
 

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.consort.identity.CertificateValidator;
+import io.consort.identity.KeyAlgorithm;
+import io.consort.identity.PeerIdentity;
+import io.consort.identity.Role;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -134,7 +138,7 @@ class TlsHandshakeTest {
     listener.setNeedClientAuth(true);
     listener.setEnabledProtocols(new String[] {"TLSv1.3"});
     port = listener.getLocalPort();
-    CertificateValidator validator = CertificateValidator.forMaterial(material);
+    CertificateValidator validator = material.validator();
     CompletableFuture<PeerIdentity> result = new CompletableFuture<>();
     executor.submit(() -> {
       try (listener; SSLSocket socket = (SSLSocket) listener.accept()) {

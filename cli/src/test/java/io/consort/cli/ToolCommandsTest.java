@@ -88,6 +88,23 @@ class ToolCommandsTest {
   }
 
   @Test
+  void auditVerify_acceptsLedgerExportedBeforeTheIdentityModule() throws Exception {
+    // golden export (3 entries, signed head) written before signers were read through consort-identity
+    Path ledger = dir.resolve("ledger-v1.json");
+    Path ca = dir.resolve("ca.crt.pem");
+    try (var in = getClass().getResourceAsStream("/ledger/ledger-v1.json")) {
+      Files.copy(in, ledger);
+    }
+    try (var in = getClass().getResourceAsStream("/ledger/ca.crt.pem")) {
+      Files.copy(in, ca);
+    }
+    Run r = run("audit", "verify", "--ledger", ledger.toString(), "--ca", ca.toString());
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("ledger OK: 3 entries, hash chain intact, all signatures valid, head signed"), r.out());
+    assertTrue(r.out().contains("bank-c releases=2"), r.out());
+  }
+
+  @Test
   void benchSecagg_printsJsonWithTheMeasurements() {
     Run r = run("bench", "secagg", "--banks", "5", "--dim", "10000", "--dropout", "0.2", "--json");
     assertEquals(0, r.status(), r.err());

@@ -1,8 +1,8 @@
 package io.consort.coordinator;
 
-import io.consort.certs.CertificateValidator;
-import io.consort.certs.IdentityVerifier;
 import io.consort.certs.PemFiles;
+import io.consort.identity.CertificateValidator;
+import io.consort.identity.IdentityVerifier;
 import io.consort.coordinator.job.JobRunner;
 import io.consort.coordinator.job.LedgerKeeper;
 import io.consort.coordinator.job.ModelOps;

@@ -1,6 +1,7 @@
 package io.consort.participant;
 
 import io.consort.certs.PemFiles;
+import io.consort.identity.PeerIdentity;
 import io.consort.privacy.PrivacyBudgetExceededException;
 import io.consort.privacy.accounting.LocalTrainingPlan;
 import io.consort.privacy.accounting.NoiseCalibration;
@@ -62,10 +63,10 @@ final class BankPrivacy {
     try {
       this.certificate = PemFiles.readCertificates(config.certFile()).get(0);
       this.key = PemFiles.readPrivateKey(config.keyFile());
-    } catch (IOException e) {
+      this.bankId = PeerIdentity.fromCertificate(certificate).name();
+    } catch (IOException | GeneralSecurityException e) {
       throw new IllegalArgumentException("bank identity: " + e.getMessage(), e);
     }
-    this.bankId = io.consort.privacy.ledger.CertificateIdentity.commonName(certificate);
     this.budget = new PrivacyBudget(config.epsilonCap(), config.delta());
     this.guard = new BudgetGuard(budget);
     this.ledger = new LocalLedgerStore(config.dataDir());

@@ -1,11 +1,11 @@
 package io.consort.participant;
 
-import io.consort.certs.CertificateValidator;
-import io.consort.certs.IdentitySigner;
-import io.consort.certs.IdentityVerifier;
-import io.consort.certs.PeerIdentity;
 import io.consort.certs.PemFiles;
-import io.consort.certs.Role;
+import io.consort.identity.CertificateValidator;
+import io.consort.identity.IdentitySigner;
+import io.consort.identity.IdentityVerifier;
+import io.consort.identity.PeerIdentity;
+import io.consort.identity.Role;
 import io.consort.protocol.ProtocolViolationException;
 import io.consort.protocol.v1.PeerCertificate;
 import io.consort.protocol.v1.SecAggPlan;
@@ -86,7 +86,7 @@ final class BankSecureAggregation {
       }
     }
     OpenRound open = new OpenRound();
-    open.client = SecAggClient.create(params, bankId, input, signer::sign,
+    open.client = SecAggClient.create(params, bankId, input, signer,
         (peer, message, signature) -> verifyPeer(open, peer, message, signature), random);
     rounds.keySet().removeIf(k -> k.startsWith(jobId + "/"));
     rounds.put(jobId + "/" + round, open);

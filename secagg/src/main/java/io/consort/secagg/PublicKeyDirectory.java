@@ -1,22 +1,22 @@
 package io.consort.secagg;
 
+import io.consort.identity.IdentityVerifier;
 import java.security.GeneralSecurityException;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.security.SignatureException;
 import java.util.Map;
 
 /**
- * A {@link PeerKeyVerifier} over a fixed map from bank id to identity public key. Suitable for tests
- * and simulations; the integration layer backs {@link PeerKeyVerifier} with the consortium PKI.
+ * A {@link PeerKeyVerifier} over a fixed map from bank id to identity public key, with the
+ * signature algorithm each key's type fixes ({@link IdentityVerifier#signatureValid}). Suitable for
+ * tests and simulations; the integration layer backs {@link PeerKeyVerifier} with the consortium
+ * PKI.
  */
 public final class PublicKeyDirectory implements PeerKeyVerifier {
   private final Map<String, PublicKey> keysByBank;
-  private final String algorithm;
 
-  public PublicKeyDirectory(Map<String, PublicKey> keysByBank, String algorithm) {
+  public PublicKeyDirectory(Map<String, PublicKey> keysByBank) {
     this.keysByBank = Map.copyOf(keysByBank);
-    this.algorithm = java.util.Objects.requireNonNull(algorithm, "algorithm");
   }
 
   @Override
@@ -25,16 +25,7 @@ public final class PublicKeyDirectory implements PeerKeyVerifier {
     if (key == null) {
       throw new SignatureException("no identity key known for bank '" + bankId + "'");
     }
-    Signature verifier = Signature.getInstance(algorithm);
-    verifier.initVerify(key);
-    verifier.update(message);
-    boolean valid;
-    try {
-      valid = verifier.verify(signature);
-    } catch (SignatureException malformed) {
-      valid = false; // a DER-malformed signature is just an invalid one
-    }
-    if (!valid) {
+    if (!IdentityVerifier.signatureValid(key, message, signature)) {
       throw new SignatureException("signature by bank '" + bankId + "' does not verify with its identity key");
     }
   }

@@ -1,5 +1,6 @@
 package io.consort.secagg;
 
+import io.consort.identity.IdentitySigner;
 import io.consort.secagg.crypto.KeyDerivation;
 import io.consort.secagg.crypto.MaskExpander;
 import io.consort.secagg.crypto.SecretBytes;
@@ -95,7 +96,9 @@ public final class SecAggClient {
    * @param bankId this bank's id; must be in the roster
    * @param input the quantised update, {@code parameters.dimension()} values in [0, 2^k) (see
    *     {@link Quantizer}); not modified
-   * @param signer signs with this bank's identity key
+   * @param signer signs with this bank's identity key (its consortium certificate's key), binding
+   *     the round's keys to the bank (Bonawitz et al. 2017, section 6.3, the actively secure
+   *     variant) so the coordinator cannot substitute keys and impersonate a bank to its peers
    * @param verifier checks peers' identity signatures
    * @param random the source of all secrets (key pairs, b_u, Shamir coefficients, GCM nonces); a
    *     {@link SecureRandom} in production

@@ -1,5 +1,6 @@
 package io.consort.secagg;
 
+import io.consort.identity.IdentitySigner;
 import io.consort.secagg.message.SecAggMessage;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -21,8 +22,6 @@ import java.util.function.UnaryOperator;
  * tamper with coordinator-to-bank messages. Randomness is seeded (tests only).
  */
 final class RoundHarness {
-  static final String SIGNATURE_ALGORITHM = "SHA256withECDSA";
-
   final RoundParameters parameters;
   final Map<String, KeyPair> identities = new LinkedHashMap<>();
   final PublicKeyDirectory directory;
@@ -44,7 +43,7 @@ final class RoundHarness {
       identities.put(bank, identity);
       publicKeys.put(bank, identity.getPublic());
     }
-    directory = new PublicKeyDirectory(publicKeys, SIGNATURE_ALGORITHM);
+    directory = new PublicKeyDirectory(publicKeys);
     for (String bank : parameters.bankIds()) {
       this.inputs.put(bank, inputs.get(bank));
       clients.put(bank, SecAggClient.create(parameters, bank, inputs.get(bank), signer(bank), directory, random));
@@ -53,7 +52,11 @@ final class RoundHarness {
   }
 
   IdentitySigner signer(String bank) {
-    return new JcaIdentitySigner(identities.get(bank).getPrivate(), SIGNATURE_ALGORITHM, random);
+    try {
+      return new IdentitySigner(identities.get(bank).getPrivate());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** A SHA1PRNG seeded before first use is deterministic: the only seeded randomness in the module. */

@@ -1,8 +1,8 @@
 package io.consort.coordinator.api;
 
-import io.consort.certs.CertificateRejectedException;
-import io.consort.certs.PeerIdentity;
-import io.consort.certs.Role;
+import io.consort.identity.CertificateRejectedException;
+import io.consort.identity.PeerIdentity;
+import io.consort.identity.Role;
 import io.consort.coordinator.job.JobRunner;
 import io.consort.coordinator.job.LedgerKeeper;
 import io.vertx.core.Vertx;

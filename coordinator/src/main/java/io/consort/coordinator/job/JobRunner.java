@@ -1,6 +1,6 @@
 package io.consort.coordinator.job;
 
-import io.consort.certs.IdentityVerifier;
+import io.consort.identity.IdentityVerifier;
 import io.consort.coordinator.store.CoordinatorStore;
 import io.consort.coordinator.transport.MemberRegistry;
 import io.consort.coordinator.transport.ResultSink;

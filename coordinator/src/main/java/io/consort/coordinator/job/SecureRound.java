@@ -1,8 +1,8 @@
 package io.consort.coordinator.job;
 
 import com.google.protobuf.ByteString;
-import io.consort.certs.IdentityVerifier;
-import io.consort.certs.Role;
+import io.consort.identity.IdentityVerifier;
+import io.consort.identity.Role;
 import io.consort.protocol.v1.DpReport;
 import io.consort.protocol.v1.PeerCertificate;
 import io.consort.protocol.v1.SecAggPlan;

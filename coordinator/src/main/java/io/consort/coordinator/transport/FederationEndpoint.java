@@ -1,8 +1,8 @@
 package io.consort.coordinator.transport;
 
-import io.consort.certs.CertificateRejectedException;
-import io.consort.certs.PeerIdentity;
-import io.consort.certs.Role;
+import io.consort.identity.CertificateRejectedException;
+import io.consort.identity.PeerIdentity;
+import io.consort.identity.Role;
 import io.consort.protocol.ProtocolVersion;
 import io.consort.protocol.ProtocolViolationException;
 import io.consort.protocol.v1.Ack;

@@ -1,10 +1,10 @@
 package io.consort.coordinator.job;
 
 import com.google.protobuf.ByteString;
-import io.consort.certs.CertificateValidator;
-import io.consort.certs.IdentitySigner;
-import io.consort.certs.IdentityVerifier;
-import io.consort.certs.Role;
+import io.consort.identity.CertificateValidator;
+import io.consort.identity.IdentitySigner;
+import io.consort.identity.IdentityVerifier;
+import io.consort.identity.Role;
 import io.consort.protocol.v1.DpReport;
 import io.consort.protocol.v1.PeerCertificate;
 import io.consort.protocol.v1.SecAggPlan;
@@ -77,7 +77,7 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
     for (int i = 0; i < update.length; i++) {
       weighted[i] = (float) (update[i] * t.getAggregationWeight());
     }
-    client = SecAggClient.create(params, id, quantizer.encode(weighted, random), signer::sign, (peer, message, sig) -> {
+    client = SecAggClient.create(params, id, quantizer.encode(weighted, random), signer, (peer, message, sig) -> {
       X509Certificate c = peers.get(peer);
       if (c == null || !verifier.verify(c, message, sig, Set.of(Role.PARTICIPANT)).name().equals(peer)) {
         throw new GeneralSecurityException("no valid certificate for " + peer);

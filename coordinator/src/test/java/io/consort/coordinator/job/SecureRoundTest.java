@@ -3,10 +3,10 @@ package io.consort.coordinator.job;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.consort.certs.CertificateValidator;
+import io.consort.identity.CertificateValidator;
 import io.consort.certs.DemoPki;
-import io.consort.certs.IdentitySigner;
-import io.consort.certs.IdentityVerifier;
+import io.consort.identity.IdentitySigner;
+import io.consort.identity.IdentityVerifier;
 import io.consort.certs.PemFiles;
 import io.consort.protocol.v1.ModelParameters;
 import io.consort.protocol.v1.Stage;

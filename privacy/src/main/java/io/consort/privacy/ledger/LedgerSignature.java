@@ -5,9 +5,9 @@ import java.util.Base64;
 import java.util.Objects;
 
 /**
- * A signature by one identity: who signed ({@code signerId}, the certificate's subject CN), with which
- * algorithm, under which certificate (SHA-256 fingerprint of its DER encoding, so a signer can rotate
- * certificates during a ledger's life), and the signature bytes.
+ * A signature by one identity: who signed ({@code signerId}, the certificate's identity name, its
+ * subject CN), with which algorithm, under which certificate (SHA-256 fingerprint of its DER encoding,
+ * so a signer can rotate certificates during a ledger's life), and the signature bytes.
  */
 public record LedgerSignature(String signerId, String algorithm, String certificateFingerprint, byte[] signature) {
 

@@ -1,17 +1,26 @@
 package io.consort.privacy.ledger;
 
+import io.consort.identity.CertificateRejectedException;
+import io.consort.identity.IdentitySigner;
+import io.consort.identity.IdentityVerifier;
+import io.consort.identity.KeyAlgorithm;
+import io.consort.identity.PeerIdentity;
+import io.consort.identity.Role;
 import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
 import java.security.PrivateKey;
-import java.security.PublicKey;
-import java.security.Signature;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
+import java.util.List;
 import java.util.Objects;
 
 /**
- * Signing and countersigning ledger entries. The signer's identity is its certificate's subject CN;
- * the algorithm follows the key: SHA256withECDSA for EC keys (the consortium default, P-256),
- * SHA256withRSA for RSA, Ed25519 for Ed25519.
+ * Signing and countersigning ledger entries, through the consortium's one identity implementation
+ * ({@code io.consort.identity}): the signer id is the certificate's identity name
+ * ({@link PeerIdentity#fromCertificate}, whose role comes from the role extension, never from the
+ * subject alone), and the algorithm is the one the key's type fixes ({@link KeyAlgorithm}):
+ * SHA256withECDSA for P-256 (the consortium default), SHA256withRSA for RSA, Ed25519 for Ed25519.
+ * A certificate that is not a well-formed consortium identity cannot sign at all.
  */
 public final class LedgerSigning {
 
@@ -20,24 +29,26 @@ public final class LedgerSigning {
   /**
    * The coordinator's signature over a new entry.
    *
-   * @param certificate the coordinator's certificate (its CN becomes the signer id)
+   * @param certificate the coordinator's certificate (its identity name becomes the signer id)
+   * @throws CertificateRejectedException if the certificate is not a well-formed consortium identity
    */
   public static SignedLedgerEntry sign(LedgerEntry entry, PrivateKey coordinatorKey, X509Certificate certificate)
       throws GeneralSecurityException {
     byte[] hash = Hex.decode(entry.hash());
     LedgerSignature signature = signBytes(CanonicalEncoding.coordinatorSigned(hash), coordinatorKey, certificate);
-    return new SignedLedgerEntry(entry, entry.hash(), signature, java.util.List.of());
+    return new SignedLedgerEntry(entry, entry.hash(), signature, List.of());
   }
 
   /**
    * A bank's countersignature over the entry hash and its own spend. The bank should first check that
    * the spend matches its own accounting ({@link SpendCalculator} over its local ledger copy).
    *
-   * @throws IllegalArgumentException if the bank (the certificate's CN) did not take part in the entry
+   * @throws IllegalArgumentException if the bank (the certificate's identity) did not take part in the entry
+   * @throws CertificateRejectedException if the certificate is not a well-formed consortium identity
    */
   public static LedgerSignature countersign(LedgerEntry entry, PrivateKey bankKey, X509Certificate bankCertificate)
       throws GeneralSecurityException {
-    String bankId = CertificateIdentity.commonName(bankCertificate);
+    String bankId = PeerIdentity.fromCertificate(bankCertificate).name();
     BankSpend spend = entry.spends().get(bankId);
     if (spend == null) {
       throw new IllegalArgumentException("bank must be a participant of entry " + entry.sequence() + ", got " + bankId);
@@ -52,59 +63,61 @@ public final class LedgerSigning {
     return signBytes(CanonicalEncoding.head(entryCount, Hex.decode(lastEntryHash)), coordinatorKey, certificate);
   }
 
-  static LedgerSignature signBytes(byte[] message, PrivateKey key, X509Certificate certificate)
+  private static LedgerSignature signBytes(byte[] message, PrivateKey key, X509Certificate certificate)
       throws GeneralSecurityException {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(certificate, "certificate");
-    String algorithm = algorithmFor(certificate.getPublicKey());
-    Signature signer = Signature.getInstance(algorithm);
-    signer.initSign(key);
-    signer.update(message);
-    return new LedgerSignature(CertificateIdentity.commonName(certificate), algorithm, fingerprint(certificate),
-        signer.sign());
+    PeerIdentity signer = PeerIdentity.fromCertificate(certificate);
+    IdentitySigner identitySigner = new IdentitySigner(key);
+    KeyAlgorithm certified = KeyAlgorithm.of(certificate.getPublicKey());
+    if (identitySigner.keyAlgorithm() != certified) {
+      throw new InvalidKeyException("the signing key (" + identitySigner.keyAlgorithm().cliName()
+          + ") is not of the type of the key in the certificate of " + signer.name() + " (" + certified.cliName() + ")");
+    }
+    return new LedgerSignature(signer.name(), identitySigner.signatureAlgorithm(), fingerprint(certificate),
+        identitySigner.sign(message));
   }
 
   /**
-   * Whether {@code signature} is {@code certificate}'s holder countersigning its own spend in
-   * {@code entry} (the coordinator checks each countersignature before storing it). The
+   * Whether {@code signature} is {@code certificate}'s holder, a participant, countersigning its own
+   * spend in {@code entry} (the coordinator checks each countersignature before storing it). The
    * certificate's chain is not checked here; the offline verifier does that against the CA.
    */
   public static boolean verifyCountersignature(LedgerEntry entry, LedgerSignature signature,
       X509Certificate certificate) throws GeneralSecurityException {
-    String bankId = CertificateIdentity.commonName(certificate);
-    BankSpend spend = entry.spends().get(bankId);
-    if (spend == null || !bankId.equals(signature.signerId())
+    PeerIdentity bank;
+    try {
+      bank = PeerIdentity.fromCertificate(certificate);
+    } catch (CertificateRejectedException e) {
+      return false;
+    }
+    BankSpend spend = entry.spends().get(bank.name());
+    if (bank.role() != Role.PARTICIPANT || spend == null || !bank.name().equals(signature.signerId())
         || !fingerprint(certificate).equals(signature.certificateFingerprint())) {
       return false;
     }
-    return verifyBytes(CanonicalEncoding.countersigned(Hex.decode(entry.hash()), bankId, spend), signature,
-        certificate);
+    return signatureProblem(CanonicalEncoding.countersigned(Hex.decode(entry.hash()), bank.name(), spend), signature,
+        certificate) == null;
   }
 
-  static boolean verifyBytes(byte[] message, LedgerSignature signature, X509Certificate certificate)
+  /**
+   * Checks {@code signature} over {@code message} under the certificate's key: the recorded algorithm
+   * must be the one the key's type fixes (a signer cannot pick another), and the signature must verify.
+   *
+   * @return null if it holds, else what is wrong
+   * @throws InvalidKeyException if the certificate's key is not one the consortium accepts
+   */
+  static String signatureProblem(byte[] message, LedgerSignature signature, X509Certificate certificate)
       throws GeneralSecurityException {
-    String expected = algorithmFor(certificate.getPublicKey());
+    String expected = KeyAlgorithm.of(certificate.getPublicKey()).signatureAlgorithm();
     if (!expected.equals(signature.algorithm())) {
-      return false;
+      return "signature by " + signature.signerId() + " names algorithm " + signature.algorithm()
+          + " but its certificate's key requires " + expected;
     }
-    Signature verifier = Signature.getInstance(expected);
-    verifier.initVerify(certificate.getPublicKey());
-    verifier.update(message);
-    try {
-      return verifier.verify(signature.signature());
-    } catch (java.security.SignatureException malformed) {
-      return false; // a DER-malformed ECDSA signature is simply not a valid signature
+    if (!IdentityVerifier.signatureValid(certificate.getPublicKey(), message, signature.signature())) {
+      return "signature by " + signature.signerId() + " is invalid";
     }
-  }
-
-  static String algorithmFor(PublicKey key) throws GeneralSecurityException {
-    return switch (key.getAlgorithm()) {
-      case "EC" -> "SHA256withECDSA";
-      case "RSA" -> "SHA256withRSA";
-      case "Ed25519", "EdDSA" -> "Ed25519";
-      default -> throw new GeneralSecurityException("signing key algorithm must be EC, RSA or Ed25519, got "
-          + key.getAlgorithm());
-    };
+    return null;
   }
 
   /** SHA-256 of the certificate's DER encoding, lowercase hex. */

@@ -1,10 +1,15 @@
 package io.consort.privacy.ledger;
 
+import io.consort.identity.CertificateRejectedException;
+import io.consort.identity.CertificateValidator;
+import io.consort.identity.PeerIdentity;
+import io.consort.identity.Role;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -18,9 +23,11 @@ import java.util.TreeMap;
  * Offline verification of an exported ledger against the consortium CA certificate. For each entry in
  * file order: sequence is its position (catches removed and reordered entries), previous hash links to
  * the entry before, the recomputed hash matches (catches any altered field), the coordinator's
- * signature and every participating bank's countersignature verify under certificates that chain to the
- * CA at the entry's time and whose subject CN and OU match the signer and its role, and the recorded
- * spends match a re-accounting of the mechanisms. Stops at the first failure and names the entry.
+ * signature and every participating bank's countersignature verify under certificates that the
+ * consortium CA vouched for at the entry's time ({@link CertificateValidator#offlineAt}) and whose
+ * identity ({@link PeerIdentity#fromCertificate}: name, and role from the role extension) matches the
+ * signer and its role, and the recorded spends match a re-accounting of the mechanisms. Stops at the
+ * first failure and names the entry.
  */
 public final class LedgerVerifier {
 
@@ -79,7 +86,7 @@ public final class LedgerVerifier {
     if (document.headSignature() != null) {
       Instant at = count == 0 ? Instant.now() : entries.get(count - 1).entry().timestamp();
       String problem = checkSignature(document.headSignature(), CanonicalEncoding.head(count,
-          Hex.decode(previousHash)), CertificateIdentity.ROLE_COORDINATOR, null, document.certificates(),
+          Hex.decode(previousHash)), Role.COORDINATOR, null, document.certificates(),
           caCertificate, at);
       if (problem != null) {
         return VerificationResult.failed(count, null, "ledger head: " + problem);
@@ -108,7 +115,7 @@ public final class LedgerVerifier {
     }
     byte[] hash = Hex.decode(recomputed);
     String problem = checkSignature(signed.coordinatorSignature(), CanonicalEncoding.coordinatorSigned(hash),
-        CertificateIdentity.ROLE_COORDINATOR, null, certificates, ca, entry.timestamp());
+        Role.COORDINATOR, null, certificates, ca, entry.timestamp());
     if (problem != null) {
       return "coordinator signature: " + problem;
     }
@@ -123,7 +130,7 @@ public final class LedgerVerifier {
         return "countersignature by " + bank + ", which did not take part";
       }
       problem = checkSignature(counter, CanonicalEncoding.countersigned(hash, bank, spend),
-          CertificateIdentity.ROLE_PARTICIPANT, bank, certificates, ca, entry.timestamp());
+          Role.PARTICIPANT, bank, certificates, ca, entry.timestamp());
       if (problem != null) {
         return "countersignature of bank " + bank + ": " + problem;
       }
@@ -162,38 +169,38 @@ public final class LedgerVerifier {
     return Math.abs(a - b) <= SPEND_RELATIVE_TOLERANCE * Math.max(1.0, Math.abs(b));
   }
 
-  private static String checkSignature(LedgerSignature signature, byte[] message, String role, String expectedId,
+  private static String checkSignature(LedgerSignature signature, byte[] message, Role role, String expectedId,
       Map<String, X509Certificate> certificates, X509Certificate ca, Instant at) {
     X509Certificate cert = certificates.get(signature.certificateFingerprint());
     if (cert == null) {
       return "signer certificate " + signature.certificateFingerprint() + " is not in the file";
     }
-    String cn;
-    String ou;
+    PeerIdentity signer;
     try {
-      cn = CertificateIdentity.commonName(cert);
-      ou = CertificateIdentity.role(cert);
-    } catch (IllegalArgumentException e) {
-      return e.getMessage();
+      signer = CertificateValidator.offlineAt(ca, at).validate(cert, EnumSet.allOf(Role.class));
+    } catch (CertificateRejectedException e) {
+      return rejection(e, signature.signerId(), at);
     }
-    if (!cn.equals(signature.signerId()) || (expectedId != null && !cn.equals(expectedId))) {
-      return "certificate identity " + cn + " does not match signer " + signature.signerId();
+    if (!signer.name().equals(signature.signerId()) || (expectedId != null && !signer.name().equals(expectedId))) {
+      return "certificate identity " + signer.name() + " does not match signer " + signature.signerId();
     }
-    if (!role.equals(ou)) {
-      return "certificate of " + cn + " has role " + ou + ", expected " + role;
+    if (signer.role() != role) {
+      return "certificate of " + signer.name() + " has role " + signer.role() + ", expected " + role;
     }
     try {
-      CertificateIdentity.validateChain(cert, ca, at);
+      return LedgerSigning.signatureProblem(message, signature, cert);
     } catch (GeneralSecurityException e) {
-      return "certificate of " + cn + " does not chain to the consortium CA at " + at + " (" + e.getMessage() + ")";
+      return "signature by " + signer.name() + " cannot be checked (" + e.getMessage() + ")";
     }
-    try {
-      if (!LedgerSigning.verifyBytes(message, signature, cert)) {
-        return "signature by " + cn + " is invalid";
-      }
-    } catch (GeneralSecurityException e) {
-      return "signature by " + cn + " cannot be checked (" + e.getMessage() + ")";
-    }
-    return null;
+  }
+
+  private static String rejection(CertificateRejectedException e, String signerId, Instant at) {
+    return switch (e.reason()) {
+      case UNTRUSTED_ISSUER -> "certificate of " + signerId + " does not chain to the consortium CA at " + at
+          + " (" + e.getMessage() + ")";
+      case EXPIRED, NOT_YET_VALID -> "certificate of " + signerId + " was not valid at " + at + " (" + e.getMessage()
+          + ")";
+      default -> "certificate of " + signerId + " is not a consortium identity (" + e.getMessage() + ")";
+    };
   }
 }

@@ -1,5 +1,7 @@
 package io.consort.privacy.ledger;
 
+import io.consort.identity.Role;
+import io.consort.identity.RoleExtension;
 import java.math.BigInteger;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -18,7 +20,11 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
-/** A throwaway consortium PKI for tests: an EC P-256 CA and identities with CN = name, OU = role. */
+/**
+ * A throwaway consortium PKI for tests: an EC P-256 CA and identities as the consortium CA issues
+ * them (CN = name, OU = role, the role extension naming the same role), plus forgeries the real CA
+ * would never issue, signed by this same CA key, for attack tests.
+ */
 final class TestPki {
 
   /** A key and its certificate. */
@@ -30,7 +36,7 @@ final class TestPki {
   private final X509Certificate caCertificate;
 
   TestPki(String caName) throws Exception {
-    caKeys = ecKeys();
+    caKeys = keys("EC", "secp256r1");
     X500Name name = new X500Name("CN=" + caName + ",O=Consort test");
     JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, serial(), from(), to(), name,
         caKeys.getPublic());
@@ -43,24 +49,45 @@ final class TestPki {
     return caCertificate;
   }
 
+  /** An identity as the consortium CA issues it: OU and role extension both name {@code role}. */
   Identity issue(String commonName, String role) throws Exception {
-    KeyPair keys = ecKeys();
+    return forge(commonName, role, Role.fromWireName(role), keys("EC", "secp256r1"));
+  }
+
+  /**
+   * A certificate the consortium CA would never issue, signed by this CA's real key.
+   *
+   * @param organizationalUnit the subject OU, or null for none
+   * @param extensionRole the role in the role extension, or null to leave the extension out
+   * @param keys the member's key pair (any type, to forge unsupported keys too)
+   */
+  Identity forge(String commonName, String organizationalUnit, Role extensionRole, KeyPair keys) throws Exception {
+    X500Name subject = new X500Name("CN=" + commonName
+        + (organizationalUnit == null ? "" : ",OU=" + organizationalUnit) + ",O=Consort test");
     JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(caCertificate, serial(), from(), to(),
-        new X500Name("CN=" + commonName + ",OU=" + role + ",O=Consort test"), keys.getPublic());
+        subject, keys.getPublic());
     builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
     builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+    if (extensionRole != null) {
+      builder.addExtension(RoleExtension.extension(extensionRole));
+    }
     return new Identity(keys.getPrivate(), sign(builder));
+  }
+
+  /** A key pair of the given JCA type on the given curve ("secp384r1") or of the given size ("1024"). */
+  static KeyPair keys(String type, String parameter) throws Exception {
+    KeyPairGenerator generator = KeyPairGenerator.getInstance(type);
+    if (type.equals("EC")) {
+      generator.initialize(new ECGenParameterSpec(parameter));
+    } else {
+      generator.initialize(Integer.parseInt(parameter));
+    }
+    return generator.generateKeyPair();
   }
 
   private X509Certificate sign(JcaX509v3CertificateBuilder builder) throws Exception {
     return new JcaX509CertificateConverter().getCertificate(
         builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(caKeys.getPrivate())));
-  }
-
-  private static KeyPair ecKeys() throws Exception {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-    generator.initialize(new ECGenParameterSpec("secp256r1"));
-    return generator.generateKeyPair();
   }
 
   private static BigInteger serial() {

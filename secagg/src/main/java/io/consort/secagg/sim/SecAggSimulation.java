@@ -1,6 +1,6 @@
 package io.consort.secagg.sim;
 
-import io.consort.secagg.JcaIdentitySigner;
+import io.consort.identity.IdentitySigner;
 import io.consort.secagg.ProtocolViolationException;
 import io.consort.secagg.PublicKeyDirectory;
 import io.consort.secagg.RoundParameters;
@@ -125,7 +125,7 @@ public final class SecAggSimulation {
       identities.add(identity);
       publicKeys.put(bank, identity.getPublic());
     }
-    PublicKeyDirectory directory = new PublicKeyDirectory(publicKeys, "SHA256withECDSA");
+    PublicKeyDirectory directory = new PublicKeyDirectory(publicKeys);
     for (int b = 0; b < n; b++) {
       String bank = bankIds.get(b);
       int[] input = new int[settings.dimension()];
@@ -138,7 +138,7 @@ public final class SecAggSimulation {
         }
       }
       clients.put(bank, SecAggClient.create(parameters, bank, input,
-          new JcaIdentitySigner(identities.get(b).getPrivate(), "SHA256withECDSA", random), directory, random));
+          new IdentitySigner(identities.get(b).getPrivate()), directory, random));
       clientSeconds.put(bank, 0.0);
     }
     SecAggServer server = SecAggServer.create(parameters, directory);

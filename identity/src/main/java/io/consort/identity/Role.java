@@ -1,11 +1,11 @@
-package io.consort.certs;
+package io.consort.identity;
 
 import java.util.Locale;
 
 /**
  * What a consortium member may do. Carried in every end-entity certificate twice: in the subject
- * OU and in the {@link RoleExtension} (the validator reads the extension and requires the OU to
- * agree).
+ * OU and in the {@link RoleExtension}. The role is the extension's; the OU must agree with it
+ * ({@link PeerIdentity#fromCertificate}), and is never read on its own.
  */
 public enum Role {
   /** A member bank's participant daemon. TLS client. */

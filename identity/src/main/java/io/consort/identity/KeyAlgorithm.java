@@ -1,4 +1,4 @@
-package io.consort.certs;
+package io.consort.identity;
 
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
@@ -15,8 +15,11 @@ import java.security.spec.ECParameterSpec;
 import java.security.spec.ECPoint;
 
 /**
- * Key types the consortium PKI issues and accepts. Every one works for TLS 1.3 in the JDK 17
- * provider (SunJSSE); EC P-256 is the default and the only one the demo uses.
+ * Key types the consortium PKI issues and accepts, and the one signature algorithm each fixes.
+ * This is the only place in Consort that maps a key to a signature algorithm: the CA signing
+ * certificates and CRLs, {@link IdentitySigner}, {@link IdentityVerifier} and the privacy ledger
+ * all ask it. Every type works for TLS 1.3 in the JDK 17 provider (SunJSSE); EC P-256 is the
+ * default and the only one the demo uses.
  */
 public enum KeyAlgorithm {
   /** ECDSA on NIST P-256 (secp256r1) with SHA-256. The default. */

@@ -1,4 +1,4 @@
-package io.consort.certs;
+package io.consort.identity;
 
 import java.math.BigInteger;
 import java.security.cert.X509Certificate;
@@ -44,13 +44,17 @@ public record PeerIdentity(String name, Role role, BigInteger serial) {
   }
 
   /**
-   * Reads name and role from a certificate, without checking who issued it or whether it is
-   * still valid (use {@link CertificateValidator} for that).
+   * Reads name and role from a certificate: the one place in Consort that says who a certificate
+   * names. The name is the subject CN; the role is the {@link RoleExtension}'s, never a subject
+   * field's; the subject OU must name the same role. Does not check who issued the certificate or
+   * whether it is still valid (use {@link CertificateValidator} for that).
    *
-   * @throws CertificateRejectedException if the CN is missing or not a valid identity name, or
-   *     the role extension is missing or malformed
+   * @throws CertificateRejectedException if the CN is missing or not a valid identity name
+   *     ({@code MALFORMED}), the role extension is missing or malformed ({@code MISSING_ROLE}), or
+   *     the OU is missing ({@code MISSING_ROLE}) or disagrees with the extension ({@code MALFORMED})
    */
   public static PeerIdentity fromCertificate(X509Certificate certificate) throws CertificateRejectedException {
+    Objects.requireNonNull(certificate, "certificate");
     String subject = certificate.getSubjectX500Principal().getName();
     X500Name x500 = X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
     String name = singleValue(x500, BCStyle.CN, subject, "CN");
@@ -68,14 +72,12 @@ public record PeerIdentity(String name, Role role, BigInteger serial) {
       throw new CertificateRejectedException(CertificateRejectedException.Reason.MISSING_ROLE, subject,
           e.getMessage(), e);
     }
+    String organizationalUnit = singleValue(x500, BCStyle.OU, subject, "OU");
+    if (!organizationalUnit.equals(role.wireName())) {
+      throw new CertificateRejectedException(CertificateRejectedException.Reason.MALFORMED, subject, "subject OU '"
+          + organizationalUnit + "' disagrees with the role extension '" + role.wireName() + "'");
+    }
     return new PeerIdentity(name, role, certificate.getSerialNumber());
-  }
-
-  /** The subject OU, if exactly one is present. */
-  static String organizationalUnit(X509Certificate certificate) throws CertificateRejectedException {
-    String subject = certificate.getSubjectX500Principal().getName();
-    X500Name x500 = X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
-    return singleValue(x500, BCStyle.OU, subject, "OU");
   }
 
   private static String singleValue(X500Name x500, ASN1ObjectIdentifier type, String subject, String label)

@@ -1,4 +1,4 @@
-package io.consort.certs;
+package io.consort.identity;
 
 import java.security.cert.CertificateException;
 
@@ -23,7 +23,10 @@ public final class CertificateRejectedException extends CertificateException {
     WRONG_ROLE,
     /** Has no role extension, or an unreadable one. */
     MISSING_ROLE,
-    /** Structurally unusable: no chain, a CA certificate, a bad name, or an OU disagreeing with the role. */
+    /**
+     * Structurally unusable: no chain, a CA certificate, a bad name, an OU disagreeing with the
+     * role, a key the consortium does not accept, or a key that may not sign.
+     */
     MALFORMED,
     /** The CRL itself cannot be used (wrong issuer, bad signature, past nextUpdate). */
     CRL_UNUSABLE

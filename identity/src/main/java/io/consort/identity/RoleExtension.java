@@ -1,4 +1,4 @@
-package io.consort.certs;
+package io.consort.identity;
 
 import java.io.IOException;
 import java.security.cert.X509Certificate;
@@ -30,19 +30,14 @@ public final class RoleExtension {
   /** The role extension's OID, as a dotted string. */
   public static final String OID = CONSORT_ARC + ".1";
 
-  static final ASN1ObjectIdentifier IDENTIFIER = new ASN1ObjectIdentifier(OID);
+  private static final ASN1ObjectIdentifier IDENTIFIER = new ASN1ObjectIdentifier(OID);
 
   private RoleExtension() {
   }
 
-  /** The DER-encoded extension value (the UTF8String, not yet wrapped in an OCTET STRING). */
-  static DERUTF8String value(Role role) {
-    return new DERUTF8String(role.wireName());
-  }
-
-  /** Builds the extension (non-critical). */
-  static Extension extension(Role role) throws IOException {
-    return new Extension(IDENTIFIER, false, value(role).getEncoded());
+  /** Builds the extension (non-critical), for the CA to put into the certificates it issues. */
+  public static Extension extension(Role role) throws IOException {
+    return new Extension(IDENTIFIER, false, new DERUTF8String(role.wireName()).getEncoded());
   }
 
   /**

@@ -1,10 +1,9 @@
-package io.consort.certs;
+package io.consort.identity;
 
-import static io.consort.certs.CertificateRejectedException.Reason;
+import static io.consort.identity.CertificateRejectedException.Reason;
 
-import java.io.IOException;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
 import java.security.cert.CRLException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateExpiredException;
@@ -14,6 +13,7 @@ import java.security.cert.X509CRLEntry;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.Date;
 import java.util.EnumSet;
 import java.util.List;
@@ -23,8 +23,11 @@ import java.util.stream.Collectors;
 
 /**
  * Application-level checks of a peer's consortium certificate, beyond what TLS already did: issued
- * by the pinned consortium CA, within its validity period, not on the CRL, and carrying one of the
- * roles allowed here (role extension present, subject OU agreeing with it).
+ * by the pinned consortium CA, within its validity period, not on the CRL, a member (not CA)
+ * certificate whose key is one the consortium accepts ({@link KeyAlgorithm}) and may sign, and
+ * carrying one of the roles allowed here ({@link PeerIdentity#fromCertificate}: role extension
+ * present, subject OU agreeing with it). TLS peers, secure-aggregation key signatures and
+ * privacy-ledger signatures are all checked here.
  *
  * <p>Security guarantees: a certificate passes only if its signature verifies under the pinned
  * CA key (so any tampering fails), the CA certificate itself is within its validity, and, when a
@@ -66,20 +69,18 @@ public final class CertificateValidator {
     this.crl = crl;
   }
 
-  /** Reads the CA certificate and (if {@code crlFile} is not null) the CRL from PEM files. */
-  public static CertificateValidator fromFiles(Path caFile, Path crlFile) throws IOException, CRLException {
-    X509Certificate ca = PemFiles.readCertificate(caFile);
-    X509CRL crl = crlFile == null ? null : PemFiles.readCrl(crlFile);
+  /**
+   * A validator that checks certificates as they stood at {@code at}, without revocation: for
+   * signatures made at a recorded time and checked offline later (the privacy ledger), where an
+   * auditor has no CRL to ask and a certificate revoked or expired after it signed does not undo
+   * what it signed before.
+   */
+  public static CertificateValidator offlineAt(X509Certificate ca, Instant at) {
     try {
-      return new CertificateValidator(ca, crl);
+      return new CertificateValidator(ca, null, Clock.fixed(at, ZoneOffset.UTC));
     } catch (CRLException e) {
-      throw new CRLException(crlFile + ": " + e.getMessage(), e);
+      throw new AssertionError("no CRL, nothing to refuse", e);
     }
-  }
-
-  /** The CA and CRL files of an identity directory. */
-  public static CertificateValidator forMaterial(TlsMaterial material) throws IOException, CRLException {
-    return fromFiles(material.caFile(), material.crlFile());
   }
 
   /** The same CA and clock with another CRL (e.g. after the operator re-issued it). */
@@ -129,12 +130,8 @@ public final class CertificateValidator {
           "is a CA certificate, not a member certificate");
     }
     checkNotRevoked(certificate, subject, now);
+    checkKey(certificate, subject);
     PeerIdentity identity = PeerIdentity.fromCertificate(certificate);
-    String organizationalUnit = PeerIdentity.organizationalUnit(certificate);
-    if (!organizationalUnit.equals(identity.role().wireName())) {
-      throw new CertificateRejectedException(Reason.MALFORMED, subject, "subject OU '" + organizationalUnit
-          + "' disagrees with the role extension '" + identity.role().wireName() + "'");
-    }
     if (!allowedRoles.contains(identity.role())) {
       throw new CertificateRejectedException(Reason.WRONG_ROLE, subject, "has role '"
           + identity.role().wireName() + "' but " + describe(allowedRoles) + " is required");
@@ -159,6 +156,23 @@ public final class CertificateValidator {
       throw new CertificateRejectedException(Reason.UNTRUSTED_ISSUER, subject,
           "signature does not verify under the consortium CA '" + caSubject
               + "' (another CA with the same name, or a tampered certificate)", e);
+    }
+  }
+
+  /**
+   * Every consortium use of a member key signs (TLS 1.3 CertificateVerify, key advertisements,
+   * ledger entries), so the key must be one the consortium accepts and keyUsage, when present,
+   * must allow digitalSignature.
+   */
+  private static void checkKey(X509Certificate certificate, String subject) throws CertificateRejectedException {
+    try {
+      KeyAlgorithm.of(certificate.getPublicKey());
+    } catch (InvalidKeyException e) {
+      throw new CertificateRejectedException(Reason.MALFORMED, subject, e.getMessage(), e);
+    }
+    boolean[] keyUsage = certificate.getKeyUsage();
+    if (keyUsage != null && !keyUsage[0]) {
+      throw new CertificateRejectedException(Reason.MALFORMED, subject, "keyUsage does not allow digitalSignature");
     }
   }
 
