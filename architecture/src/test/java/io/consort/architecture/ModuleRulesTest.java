@@ -1,0 +1,112 @@
+package io.consort.architecture;
+
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.lang.ArchRule;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The module rules of the README's module table, checked on each module's production bytecode
+ * (see {@link ConsortModule}); {@link RandomnessRulesTest} holds the randomness rule. A violation
+ * fails with the rule's sentence and reason, then one line per offending access with its source
+ * line.
+ */
+class ModuleRulesTest {
+  static final String[] DL4J = {"org.nd4j..", "org.deeplearning4j..", "org.bytedeco.."};
+  static final String[] VERTX = {"io.vertx.."};
+
+  @ParameterizedTest
+  @EnumSource(ConsortModule.class)
+  void eachModuleIsReadFromItsOwnArtifact(ConsortModule module) {
+    assertTrue(module.locationIsOwnArtifact(),
+        module.artifact() + " was found at " + module.location());
+    assertTrue(module.classes().contain(module.anchor()),
+        module.artifact() + " classes include " + module.anchor().getName());
+  }
+
+  @Test
+  void secaggDependsOnNoOtherConsortModule_norOnVertxOrDl4j() {
+    library(ConsortModule.SECAGG, "io.consort.secagg..").check(ConsortModule.SECAGG.classes());
+  }
+
+  @Test
+  void privacyDependsOnNoOtherConsortModule_norOnVertxOrDl4j() {
+    library(ConsortModule.PRIVACY, "io.consort.privacy..").check(ConsortModule.PRIVACY.classes());
+  }
+
+  @Test
+  void protocolDependsOnNoOtherConsortModule_norOnVertxOrDl4j() {
+    noClasses().should().dependOnClassesThat(otherConsortCode("io.consort.protocol.."))
+        .orShould().dependOnClassesThat().resideInAnyPackage(concat(VERTX, DL4J))
+        .as("consort-protocol depends on no Vert.x, DL4J or ND4J and on no other Consort module")
+        .because("it is the wire format every party shares: protobuf messages and their checks"
+            + " only; the gRPC stubs and their Vert.x belong in consort-transport")
+        .check(ConsortModule.PROTOCOL.classes());
+  }
+
+  @Test
+  void coordinatorNeverDependsOnParticipant() {
+    noClasses().should().dependOnClassesThat().resideInAPackage("io.consort.participant..")
+        .as("consort-coordinator never uses consort-participant")
+        .because("the coordinator and the banks are different parties that share only the"
+            + " protocol, the transport and the libraries")
+        .check(ConsortModule.COORDINATOR.classes());
+  }
+
+  @Test
+  void participantNeverDependsOnCoordinator() {
+    noClasses().should().dependOnClassesThat().resideInAPackage("io.consort.coordinator..")
+        .as("consort-participant never uses consort-coordinator")
+        .because("the coordinator and the banks are different parties that share only the"
+            + " protocol, the transport and the libraries")
+        .check(ConsortModule.PARTICIPANT.classes());
+  }
+
+  @Test
+  void coordinatorTouchesNoDl4j() {
+    noClasses().should().dependOnClassesThat()
+        .resideInAnyPackage(concat(DL4J, new String[] {"io.consort.model.dl4j.."}))
+        .as("consort-coordinator touches no DL4J, ND4J or JavaCPP class, nor consort-model-dl4j")
+        .because("the coordinator only initialises and averages models, in plain Java"
+            + " (ModelFactory); DL4J would load hundreds of MB of native libraries for nothing")
+        .check(ConsortModule.COORDINATOR.classes());
+  }
+
+  @Test
+  void modelTouchesNoDl4j() {
+    noClasses().should().dependOnClassesThat()
+        .resideInAnyPackage(concat(DL4J, new String[] {"io.consort.model.dl4j.."}))
+        .as("consort-model touches no DL4J, ND4J or JavaCPP class, nor consort-model-dl4j")
+        .because("the coordinator depends on consort-model and must run without DL4J; code that"
+            + " needs DL4J belongs in consort-model-dl4j, which plugs into LocalTrainer through"
+            + " io.consort.model.train.spi")
+        .check(ConsortModule.MODEL.classes());
+  }
+
+  /** A pure library: only its own packages of Consort's, no transport, no ML framework. */
+  private static ArchRule library(ConsortModule module, String ownPackages) {
+    return noClasses().should().dependOnClassesThat(otherConsortCode(ownPackages))
+        .orShould().dependOnClassesThat().resideInAnyPackage(concat(VERTX, DL4J))
+        .as(module.artifact() + " depends on no other Consort module and on no Vert.x, DL4J or"
+            + " ND4J")
+        .because("it is a pure library that the coordinator and every bank run: small to audit,"
+            + " testable without a network, and free to be reused on either side");
+  }
+
+  private static DescribedPredicate<JavaClass> otherConsortCode(String ownPackages) {
+    return resideInAPackage("io.consort..").and(not(resideInAPackage(ownPackages)))
+        .as("Consort classes outside " + ownPackages);
+  }
+
+  static String[] concat(String[] a, String[] b) {
+    return Stream.concat(Stream.of(a), Stream.of(b)).toArray(String[]::new);
+  }
+}
