@@ -54,41 +54,43 @@ class ModuleRulesTest {
 
   @Test
   void coordinatorNeverDependsOnParticipant() {
-    noClasses().should().dependOnClassesThat().resideInAPackage("io.consort.participant..")
-        .as("consort-coordinator never uses consort-participant")
-        .because("the coordinator and the banks are different parties that share only the"
-            + " protocol, the transport and the libraries")
-        .check(ConsortModule.COORDINATOR.classes());
+    otherPartyUnused(ConsortModule.COORDINATOR, ConsortModule.PARTICIPANT,
+        "io.consort.participant..").check(ConsortModule.COORDINATOR.classes());
   }
 
   @Test
   void participantNeverDependsOnCoordinator() {
-    noClasses().should().dependOnClassesThat().resideInAPackage("io.consort.coordinator..")
-        .as("consort-participant never uses consort-coordinator")
-        .because("the coordinator and the banks are different parties that share only the"
-            + " protocol, the transport and the libraries")
-        .check(ConsortModule.PARTICIPANT.classes());
+    otherPartyUnused(ConsortModule.PARTICIPANT, ConsortModule.COORDINATOR,
+        "io.consort.coordinator..").check(ConsortModule.PARTICIPANT.classes());
   }
 
   @Test
   void coordinatorTouchesNoDl4j() {
-    noClasses().should().dependOnClassesThat()
-        .resideInAnyPackage(concat(DL4J, new String[] {"io.consort.model.dl4j.."}))
-        .as("consort-coordinator touches no DL4J, ND4J or JavaCPP class, nor consort-model-dl4j")
-        .because("the coordinator only initialises and averages models, in plain Java"
-            + " (ModelFactory); DL4J would load hundreds of MB of native libraries for nothing")
-        .check(ConsortModule.COORDINATOR.classes());
+    noDl4j(ConsortModule.COORDINATOR, "the coordinator only initialises and averages models, in"
+        + " plain Java (ModelFactory); DL4J would load hundreds of MB of native libraries for"
+        + " nothing").check(ConsortModule.COORDINATOR.classes());
   }
 
   @Test
   void modelTouchesNoDl4j() {
-    noClasses().should().dependOnClassesThat()
+    noDl4j(ConsortModule.MODEL, "the coordinator depends on consort-model and must run without"
+        + " DL4J; code that needs DL4J belongs in consort-model-dl4j, which plugs into LocalTrainer"
+        + " through io.consort.model.train.spi").check(ConsortModule.MODEL.classes());
+  }
+
+  private static ArchRule otherPartyUnused(ConsortModule module, ConsortModule other,
+      String otherPackages) {
+    return noClasses().should().dependOnClassesThat().resideInAPackage(otherPackages)
+        .as(module.artifact() + " never uses " + other.artifact())
+        .because("the coordinator and the banks are different parties that share only the"
+            + " protocol, the transport and the libraries");
+  }
+
+  private static ArchRule noDl4j(ConsortModule module, String reason) {
+    return noClasses().should().dependOnClassesThat()
         .resideInAnyPackage(concat(DL4J, new String[] {"io.consort.model.dl4j.."}))
-        .as("consort-model touches no DL4J, ND4J or JavaCPP class, nor consort-model-dl4j")
-        .because("the coordinator depends on consort-model and must run without DL4J; code that"
-            + " needs DL4J belongs in consort-model-dl4j, which plugs into LocalTrainer through"
-            + " io.consort.model.train.spi")
-        .check(ConsortModule.MODEL.classes());
+        .as(module.artifact() + " touches no DL4J, ND4J or JavaCPP class, nor consort-model-dl4j")
+        .because(reason);
   }
 
   /** A pure library: only its own packages of Consort's, no transport, no ML framework. */
