@@ -1,6 +1,8 @@
 package io.consort.bench.model;
 
+import io.consort.model.dl4j.Dl4jNetworks;
 import io.consort.model.features.EncodedData;
+import io.consort.model.random.ReproducibleRandom;
 import io.consort.model.train.DpSgdConfig;
 import io.consort.model.train.LocalTrainer;
 import io.consort.model.train.ModelFactory;
@@ -12,7 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -105,7 +107,7 @@ public final class LocalTrainingBench {
   }
 
   private static double dl4jNaive(ModelSpec spec, EncodedData data) {
-    MultiLayerNetwork net = new MultiLayerNetwork(ModelFactory.configuration(spec, FEATURES));
+    MultiLayerNetwork net = new MultiLayerNetwork(Dl4jNetworks.configuration(spec, FEATURES));
     net.init();
     DataSet all = new DataSet(Nd4j.createFromArray(data.x()).reshape(data.rows(), FEATURES),
         Nd4j.createFromArray(data.y()).reshape(data.rows(), 1));
@@ -118,7 +120,7 @@ public final class LocalTrainingBench {
   }
 
   private static double dl4jPreSliced(ModelSpec spec, EncodedData data) {
-    MultiLayerNetwork net = new MultiLayerNetwork(ModelFactory.configuration(spec, FEATURES));
+    MultiLayerNetwork net = new MultiLayerNetwork(Dl4jNetworks.configuration(spec, FEATURES));
     net.init();
     List<INDArray[]> batches = new ArrayList<>();
     for (int from = 0; from < data.rows(); from += spec.batchSize()) {
@@ -147,7 +149,7 @@ public final class LocalTrainingBench {
 
   /** Benchmark input only (not a data set): seeded so every run times the same work. */
   private static EncodedData syntheticRows() {
-    SplittableRandom random = new SplittableRandom(2024);
+    RandomGenerator random = ReproducibleRandom.of("local-training-bench", 2024);
     float[] x = new float[ROWS * FEATURES];
     float[] y = new float[ROWS];
     double[] weights = new double[FEATURES];

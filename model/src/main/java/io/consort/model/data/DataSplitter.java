@@ -1,16 +1,18 @@
 package io.consort.model.data;
 
+import io.consort.model.random.ReproducibleRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * Splits one data set among simulated banks and into train/test parts, deterministically from a
  * seed. This is tooling for demos and experiments on public data, where reproducibility is the
- * point; it never touches a real bank's rows, so seeded (non-cryptographic) randomness is right.
+ * point; it never touches a real bank's rows, so seeded randomness ({@link ReproducibleRandom}) is
+ * right.
  */
 public final class DataSplitter {
   private DataSplitter() {}
@@ -24,7 +26,7 @@ public final class DataSplitter {
       throw new IllegalArgumentException("cannot split " + table.rows() + " rows of "
           + table.source() + " among " + banks + " banks");
     }
-    SplittableRandom random = new SplittableRandom(seed);
+    RandomGenerator random = ReproducibleRandom.of("bank-split", seed);
     List<List<Integer>> assignment;
     if (strategy instanceof SplitStrategy.Iid) {
       assignment = iid(table, banks, random);
@@ -58,7 +60,7 @@ public final class DataSplitter {
     if (!(testFraction > 0 && testFraction < 1)) {
       throw new IllegalArgumentException("testFraction must be in (0, 1), got " + testFraction);
     }
-    SplittableRandom random = new SplittableRandom(seed);
+    RandomGenerator random = ReproducibleRandom.of("train-test-split", seed);
     List<Integer> train = new ArrayList<>();
     List<Integer> test = new ArrayList<>();
     for (List<Integer> rows : byClass(table, random)) {
@@ -74,7 +76,7 @@ public final class DataSplitter {
         table.select(toArray(test), table.source() + " (test)"));
   }
 
-  private static List<List<Integer>> iid(Table table, int banks, SplittableRandom random) {
+  private static List<List<Integer>> iid(Table table, int banks, RandomGenerator random) {
     List<Integer> rows = new ArrayList<>();
     for (int r = 0; r < table.rows(); r++) {
       rows.add(r);
@@ -83,7 +85,7 @@ public final class DataSplitter {
     return deal(rows, banks, equalShares(banks));
   }
 
-  private static List<List<Integer>> labelSkew(Table table, int banks, SplittableRandom random) {
+  private static List<List<Integer>> labelSkew(Table table, int banks, RandomGenerator random) {
     List<List<Integer>> classes = byClass(table, random);
     double[] positiveShares = new double[banks];
     double[] negativeShares = new double[banks];
@@ -127,7 +129,7 @@ public final class DataSplitter {
   }
 
   /** Positive rows then negative rows, each shuffled. */
-  private static List<List<Integer>> byClass(Table table, SplittableRandom random) {
+  private static List<List<Integer>> byClass(Table table, RandomGenerator random) {
     List<Integer> positives = new ArrayList<>();
     List<Integer> negatives = new ArrayList<>();
     for (int r = 0; r < table.rows(); r++) {
@@ -166,7 +168,7 @@ public final class DataSplitter {
     return lists;
   }
 
-  private static void shuffle(List<Integer> list, SplittableRandom random) {
+  private static void shuffle(List<Integer> list, RandomGenerator random) {
     for (int i = list.size() - 1; i > 0; i--) {
       int j = random.nextInt(i + 1);
       list.set(i, list.set(j, list.get(i)));

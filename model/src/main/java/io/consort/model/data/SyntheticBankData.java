@@ -1,6 +1,7 @@
 package io.consort.model.data;
 
 import io.consort.model.data.DataSchema.CategoricalColumn;
+import io.consort.model.random.ReproducibleRandom;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.Writer;
@@ -8,7 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * SYNTHETIC loan data for scale tests: no row describes a real person or a real bank. It streams
@@ -118,14 +119,14 @@ public final class SyntheticBankData {
     if (bank < 0 || bank >= config.banks()) {
       throw new IllegalArgumentException("bank " + bank + " of " + config.banks());
     }
-    SplittableRandom random = new SplittableRandom(config.seed() * 1_000_003L + bank);
+    RandomGenerator random = ReproducibleRandom.of("synthetic-bank-data/rows/" + bank, config.seed());
     double position = config.banks() == 1 ? 0 : (double) bank / (config.banks() - 1);
     double targetRate = config.minDefaultRate()
         + position * (config.maxDefaultRate() - config.minDefaultRate());
     double intercept = Math.log(targetRate / (1 - targetRate));
     // Each bank serves a somewhat different clientele: income scale from 0.8x to 1.25x.
-    double incomeScale = Math.exp(0.22 * (2 * new SplittableRandom(config.seed() + bank)
-        .nextDouble() - 1));
+    double incomeScale = Math.exp(0.22 * (2 * ReproducibleRandom.of(
+        "synthetic-bank-data/income-scale/" + bank, config.seed()).nextDouble() - 1));
     out.write("age,income,credit_score,debt_to_income,loan_amount,term_months,employment,"
         + "home_ownership,purpose,default\n");
     StringBuilder line = new StringBuilder(128);
@@ -169,7 +170,7 @@ public final class SyntheticBankData {
     return Math.max(lo, Math.min(hi, v));
   }
 
-  private static int pick(double[] weights, SplittableRandom random) {
+  private static int pick(double[] weights, RandomGenerator random) {
     double u = random.nextDouble();
     for (int i = 0; i < weights.length - 1; i++) {
       u -= weights[i];

@@ -1,8 +1,10 @@
 package io.consort.model.train;
 
 import io.consort.model.features.EncodedData;
+import io.consort.model.train.spi.TrainingLoop;
+import io.consort.model.train.spi.TrainingLoopProvider;
 import java.util.Objects;
-import java.util.SplittableRandom;
+import java.util.ServiceLoader;
 import java.util.random.RandomGenerator;
 
 /**
@@ -18,13 +20,15 @@ import java.util.random.RandomGenerator;
  * <p>Engines ({@link TrainingEngine}): {@code NATIVE} (the default) runs the dense passes in plain
  * Java; {@code DL4J} runs the same standard training through DL4J's {@code MultiLayerNetwork.fit}
  * and Adam updater, with the same shuffling, batches and {@link TrainingOptions.OptimizerState}
- * semantics. DP-SGD needs per-example gradient norms, which DL4J does not expose, so a DP-SGD
- * round on the DL4J engine is refused rather than silently switched to the native kernel: the job
- * asked for DL4J, and the operator should see that DP-SGD runs on the native kernel (whose
- * gradients tests check against DL4J's). Prediction is the same math on either engine and always
- * uses {@link Predictor}.
+ * semantics. The DL4J engine lives in the consort-model-dl4j module and is found through
+ * {@link ServiceLoader} ({@link TrainingLoopProvider}); asking for it without that module on the
+ * class path fails with an {@link IllegalStateException} naming the module. DP-SGD needs
+ * per-example gradient norms, which DL4J does not expose, so a DP-SGD round on the DL4J engine is
+ * refused rather than silently switched to the native kernel: the job asked for DL4J, and the
+ * operator should see that DP-SGD runs on the native kernel (whose gradients tests check against
+ * DL4J's). Prediction is the same math on either engine and always uses {@link Predictor}.
  *
- * <p>Randomness: the default constructor draws from a SecureRandom DRBG (shuffle seeds, Poisson
+ * <p>Randomness: the default constructor draws from a SecureRandom DRBG (shuffles, Poisson
  * sampling, noise). Seeded generators are for tests and reproducible simulations only. Not
  * thread-safe; run one round at a time.
  */
@@ -32,8 +36,11 @@ public final class LocalTrainer {
   private final ModelSpec spec;
   private final EncodedData data;
   private final TrainingEngine engine;
-  /** Built only for the DL4J engine: the network and its batch arrays live as long as the trainer. */
-  private final Dl4jTrainingLoop dl4j;
+  /**
+   * The inner loop of an engine other than {@code NATIVE}, null for {@code NATIVE}: its network and
+   * batch arrays live as long as the trainer.
+   */
+  private final TrainingLoop loop;
   private final DenseNetwork network;
   private final AdamOptimizer adam;
   private final RandomGenerator randomness;
@@ -61,7 +68,7 @@ public final class LocalTrainer {
   }
 
   /**
-   * A trainer with the given randomness. {@code randomness} seeds each round's shuffle and draws
+   * A trainer with the given randomness. {@code randomness} draws each round's shuffles and
    * Poisson samples; with DP-SGD in production it must be cryptographically secure, as must
    * {@code noise}.
    */
@@ -82,7 +89,19 @@ public final class LocalTrainer {
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
     }
-    dl4j = engine == TrainingEngine.DL4J ? new Dl4jTrainingLoop(spec, trainData) : null;
+    loop = engine == TrainingEngine.NATIVE ? null : openLoop(engine, spec, trainData);
+  }
+
+  private static TrainingLoop openLoop(TrainingEngine engine, ModelSpec spec, EncodedData data) {
+    for (TrainingLoopProvider provider : ServiceLoader.load(TrainingLoopProvider.class,
+        TrainingLoopProvider.class.getClassLoader())) {
+      if (provider.engine() == engine) {
+        return provider.open(spec, data);
+      }
+    }
+    throw new IllegalStateException("the '" + engine.wireName() + "' training engine is not"
+        + " available: it is provided by the module " + engine.module() + " (io.consort:"
+        + engine.module() + "), which is not on this process's class path");
   }
 
   public ModelSpec spec() {
@@ -114,13 +133,13 @@ public final class LocalTrainer {
       throw new IllegalArgumentException("epochs must be positive, got " + epochs);
     }
     boolean reset = options.optimizerState() == TrainingOptions.OptimizerState.RESET_EACH_ROUND;
-    if (engine == TrainingEngine.DL4J) {
+    if (loop != null) {
       if (options.dp().isPresent()) {
-        throw new IllegalArgumentException("DP-SGD needs per-example gradient norms, which DL4J"
-            + " does not expose; use the native engine ('" + TrainingEngine.NATIVE.wireName()
-            + "') for DP-SGD jobs");
+        throw new IllegalArgumentException("DP-SGD needs per-example gradient norms, which the "
+            + engine.wireName() + " engine does not expose; use the native engine ('"
+            + TrainingEngine.NATIVE.wireName() + "') for DP-SGD jobs");
       }
-      return trainStandardDl4j(globalParameters, epochs, reset);
+      return trainStandardOnLoop(globalParameters, epochs, reset);
     }
     if (reset) {
       adam.reset();
@@ -131,28 +150,27 @@ public final class LocalTrainer {
         : trainStandard(parameters, epochs);
   }
 
-  private TrainingResult trainStandardDl4j(float[] globalParameters, int epochs, boolean reset) {
-    dl4j.start(globalParameters, reset);
-    SplittableRandom shuffle = roundShuffle();
+  private TrainingResult trainStandardOnLoop(float[] globalParameters, int epochs,
+      boolean reset) {
+    loop.start(globalParameters, reset);
     double scoreSum = 0;
     for (int epoch = 0; epoch < epochs; epoch++) {
-      shuffle(shuffle);
-      scoreSum += dl4j.fitEpoch(order);
+      shuffle();
+      scoreSum += loop.fitEpoch(order);
     }
-    int steps = epochs * dl4j.stepsPerEpoch();
-    return new TrainingResult(dl4j.parameters(), (long) epochs * data.rows(), steps,
+    int steps = epochs * loop.stepsPerEpoch();
+    return new TrainingResult(loop.parameters(), (long) epochs * data.rows(), steps,
         scoreSum / steps);
   }
 
   private TrainingResult trainStandard(float[] parameters, int epochs) {
     int rows = data.rows();
     int batch = Math.min(spec.batchSize(), rows);
-    SplittableRandom shuffle = roundShuffle();
     double lossSum = 0;
     int steps = 0;
     long examples = 0;
     for (int epoch = 0; epoch < epochs; epoch++) {
-      shuffle(shuffle);
+      shuffle();
       for (int start = 0; start < rows; start += batch) {
         int k = Math.min(batch, rows - start);
         gatherRows(order, start, k);
@@ -209,17 +227,13 @@ public final class LocalTrainer {
   }
 
   /**
-   * The round's shuffle generator. Shuffling needs unpredictability only in the aggregate, so a
-   * fast generator seeded from the (secure) source once per round suffices.
+   * Fisher-Yates over the row order, continuing from the previous epoch's permutation, with draws
+   * from the trainer's randomness (buffered SecureRandom in production: one 8 KiB DRBG call per
+   * 1,024 rows, far below the cost of the epoch it orders).
    */
-  private SplittableRandom roundShuffle() {
-    return new SplittableRandom(randomness.nextLong());
-  }
-
-  /** Fisher-Yates over the row order, continuing from the previous epoch's permutation. */
-  private void shuffle(SplittableRandom random) {
+  private void shuffle() {
     for (int i = order.length - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
+      int j = randomness.nextInt(i + 1);
       int t = order[i];
       order[i] = order[j];
       order[j] = t;

@@ -1,52 +1,51 @@
 package io.consort.model.train;
 
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.weights.WeightInit;
-import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
+import io.consort.model.random.ReproducibleRandom;
 
 /**
- * Builds DL4J networks for a {@link ModelSpec}: the model's definition, its deterministic initial
- * parameters, and a network loaded with any parameter vector (to export or inspect a global model
- * with DL4J tools).
+ * A {@link ModelSpec}'s parameters: how many there are and the initial global model, in plain Java
+ * so that the coordinator, which only initialises and averages models, runs without DL4J/ND4J.
+ * DL4J networks for a spec (configuration, a network loaded with a parameter vector) are built by
+ * {@code io.consort.model.dl4j.Dl4jNetworks} in the consort-model-dl4j module.
  */
 public final class ModelFactory {
+  /** The {@link ReproducibleRandom} purpose of the initial parameters' stream. */
+  static final String INITIAL_PARAMETERS = "initial-parameters";
+
   private ModelFactory() {}
 
-  /** The DL4J configuration: Xavier-initialised dense ReLU layers, sigmoid output, XENT loss. */
-  public static MultiLayerConfiguration configuration(ModelSpec spec, int inputs) {
-    int[] sizes = spec.layerSizes(inputs);
-    NeuralNetConfiguration.ListBuilder layers = new NeuralNetConfiguration.Builder()
-        .seed(spec.seed())
-        .dataType(DataType.FLOAT)
-        .weightInit(WeightInit.XAVIER)
-        .updater(new Adam(spec.learningRate()))
-        .l2(spec.l2())
-        .list();
-    for (int l = 1; l < sizes.length - 1; l++) {
-      layers.layer(new DenseLayer.Builder().nIn(sizes[l - 1]).nOut(sizes[l])
-          .activation(Activation.RELU).build());
-    }
-    layers.layer(new OutputLayer.Builder(LossFunctions.LossFunction.XENT)
-        .nIn(sizes[sizes.length - 2]).nOut(1).activation(Activation.SIGMOID).build());
-    return layers.build();
-  }
-
   /**
-   * The initial global model: DL4J's Xavier initialisation from {@code spec.seed()}, so every call
-   * with the same spec and input count returns the same vector.
+   * The initial global model, with the distribution and layout of DL4J's {@code WeightInit.XAVIER}
+   * for this dense stack, so the vector loads into the DL4J network of the same spec.
+   *
+   * <p>Layout, as DL4J's {@code DefaultParamInitializer} for dense and output layers: per layer,
+   * the {@code nIn x nOut} weights flattened column-major (the {@code nIn} weights into output unit
+   * {@code j} are contiguous), then the {@code nOut} biases. Distribution, as DL4J's
+   * {@code WeightInitXavier} (Glorot and Bengio 2010, in its Gaussian form): each weight
+   * independent N(0, 2 / (nIn + nOut)); biases 0, DL4J's default {@code biasInit}.
+   *
+   * <p>Deterministic from {@code spec.seed()}: the normals come from Marsaglia's polar method on the
+   * {@link ReproducibleRandom} stream for purpose {@value #INITIAL_PARAMETERS} and that seed,
+   * weights drawn in layout order. Initialisation is public, not secret: every bank receives the
+   * vector, and reproducing it from the job's seed is what makes a job repeatable. The values differ
+   * from what DL4J itself draws for the same seed (ND4J's generator is not reproduced), not in
+   * distribution or layout; tests in consort-model-dl4j check both against DL4J.
    */
   public static float[] initialParameters(ModelSpec spec, int inputs) {
-    MultiLayerNetwork network = new MultiLayerNetwork(configuration(spec, inputs));
-    network.init();
-    return network.params().toFloatVector();
+    int[] sizes = spec.layerSizes(inputs);
+    float[] parameters = new float[parameterCount(spec, inputs)];
+    GaussianNoise normals = new PolarGaussianNoise(
+        ReproducibleRandom.of(INITIAL_PARAMETERS, spec.seed()));
+    int offset = 0;
+    for (int l = 1; l < sizes.length; l++) {
+      int weights = sizes[l - 1] * sizes[l];
+      double sigma = Math.sqrt(2.0 / (sizes[l - 1] + sizes[l]));
+      for (int i = offset; i < offset + weights; i++) {
+        parameters[i] = (float) normals.sample(sigma);
+      }
+      offset += weights + sizes[l];
+    }
+    return parameters;
   }
 
   public static int parameterCount(ModelSpec spec, int inputs) {
@@ -56,17 +55,5 @@ public final class ModelFactory {
       count += (long) sizes[l - 1] * sizes[l] + sizes[l];
     }
     return Math.toIntExact(count);
-  }
-
-  /** A DL4J network holding a copy of {@code parameters}. */
-  public static MultiLayerNetwork network(ModelSpec spec, int inputs, float[] parameters) {
-    int expected = parameterCount(spec, inputs);
-    if (parameters.length != expected) {
-      throw new IllegalArgumentException("the model has " + expected + " parameters, got "
-          + parameters.length);
-    }
-    MultiLayerNetwork network = new MultiLayerNetwork(configuration(spec, inputs));
-    network.init(Nd4j.createFromArray(parameters.clone()).reshape(1, parameters.length), false);
-    return network;
   }
 }

@@ -7,7 +7,10 @@ import java.util.stream.Collectors;
 /**
  * What runs a bank's forward and backward passes in {@link LocalTrainer}. Both engines train the
  * same model on the same flat parameters in DL4J's layout, so a job may choose either and the
- * coordinator cannot tell the updates apart beyond float32 rounding.
+ * coordinator cannot tell the updates apart beyond float32 rounding. {@code native} is part of this
+ * module; {@code dl4j} comes from the consort-model-dl4j module (see
+ * {@link io.consort.model.train.spi.TrainingLoopProvider}), which a process that trains with it
+ * must have on its class path.
  */
 public enum TrainingEngine {
   /**
@@ -15,22 +18,29 @@ public enum TrainingEngine {
    * Adam updater. Plain mini-batch training only: DL4J does not expose the per-example gradient
    * norms DP-SGD clips, so a DP-SGD round with this engine is refused.
    */
-  DL4J("dl4j"),
+  DL4J("dl4j", "consort-model-dl4j"),
   /**
    * Consort's plain-Java dense passes on reused buffers (DL4J's math and layout, checked against
    * DL4J in tests); many times faster per step at small batches, and the engine DP-SGD runs on.
    */
-  NATIVE("native");
+  NATIVE("native", "consort-model");
 
   private final String wireName;
+  private final String module;
 
-  TrainingEngine(String wireName) {
+  TrainingEngine(String wireName, String module) {
     this.wireName = wireName;
+    this.module = module;
   }
 
   /** The lower-case name used in job definitions, configuration and the wire format. */
   public String wireName() {
     return wireName;
+  }
+
+  /** The artifact (group {@code io.consort}) that implements this engine. */
+  public String module() {
+    return module;
   }
 
   /** The engine whose {@link #wireName()} is {@code name}, ignoring case and surrounding space. */

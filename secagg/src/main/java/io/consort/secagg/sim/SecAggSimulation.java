@@ -8,6 +8,7 @@ import io.consort.secagg.SecAggClient;
 import io.consort.secagg.SecAggServer;
 import io.consort.secagg.ServerTransition;
 import io.consort.secagg.Stage;
+import io.consort.secagg.crypto.KeyDerivation;
 import io.consort.secagg.crypto.MaskExpander;
 import io.consort.secagg.crypto.SecretBytes;
 import io.consort.secagg.message.SecAggMessage;
@@ -28,7 +29,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 import javax.crypto.Cipher;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
@@ -37,8 +37,8 @@ import javax.crypto.spec.SecretKeySpec;
  * Runs one complete round in memory, single-threaded, with every message passed through the binary
  * codec, and measures it. Banks chosen at random drop out at the masked-input stage (the expensive
  * case for the coordinator, which must then recompute their pairwise masks). Identity keys are ECDSA
- * P-256, as with the consortium PKI; inputs are uniformly random ring elements (synthetic data, drawn
- * from a generator seeded by {@link SecureRandom}; no key material comes from it).
+ * P-256, as with the consortium PKI; inputs are uniformly random ring elements (synthetic data: each
+ * bank's is the {@link MaskExpander} PRG's output for a seed drawn from {@link SecureRandom}).
  */
 public final class SecAggSimulation {
   private SecAggSimulation() {
@@ -113,7 +113,8 @@ public final class SecAggSimulation {
     Map<String, PublicKey> publicKeys = new HashMap<>();
     Map<String, SecAggClient> clients = new LinkedHashMap<>();
     Map<String, Double> clientSeconds = new HashMap<>();
-    SplittableRandom inputs = new SplittableRandom(random.nextLong());
+    MaskExpander inputs = new MaskExpander();
+    byte[] inputSeed = new byte[KeyDerivation.KEY_BYTES];
     List<String> shuffled = new ArrayList<>(bankIds);
     Collections.shuffle(shuffled, random);
     Set<String> dropping = new HashSet<>(shuffled.subList(0, (int) Math.round(settings.dropoutFraction() * n)));
@@ -129,8 +130,10 @@ public final class SecAggSimulation {
     for (int b = 0; b < n; b++) {
       String bank = bankIds.get(b);
       int[] input = new int[settings.dimension()];
+      random.nextBytes(inputSeed);
+      inputs.addMask(SecretBytes.copyOf(inputSeed), input);
       for (int i = 0; i < input.length; i++) {
-        input[i] = inputs.nextInt() & mask;
+        input[i] &= mask;
       }
       if (!dropping.contains(bank)) {
         for (int i = 0; i < input.length; i++) {

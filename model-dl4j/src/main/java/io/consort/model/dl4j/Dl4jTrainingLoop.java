@@ -1,6 +1,8 @@
-package io.consort.model.train;
+package io.consort.model.dl4j;
 
 import io.consort.model.features.EncodedData;
+import io.consort.model.train.ModelSpec;
+import io.consort.model.train.spi.TrainingLoop;
 import java.nio.FloatBuffer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -8,7 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The {@link TrainingEngine#DL4J} engine's inner loop: one {@code MultiLayerNetwork} per trainer,
+ * The {@link io.consort.model.train.TrainingEngine#DL4J} engine's inner loop: one {@code MultiLayerNetwork} per trainer,
  * fed with {@code fit(features, labels)} on batch arrays allocated once and refilled in place.
  *
  * <p>Why this shape: a DL4J step at these sizes costs per-op overhead, not arithmetic, so anything
@@ -18,7 +20,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * no ND4J op; the only ND4J work per step is DL4J's own {@code fit}. Measured alternatives are in
  * docs/BENCHMARKS.md. Not thread-safe, like the network it wraps.
  */
-final class Dl4jTrainingLoop {
+final class Dl4jTrainingLoop implements TrainingLoop {
   private final MultiLayerNetwork network;
   private final EncodedData data;
   private final int batch;
@@ -35,7 +37,7 @@ final class Dl4jTrainingLoop {
   Dl4jTrainingLoop(ModelSpec spec, EncodedData data) {
     this.data = data;
     this.batch = Math.min(spec.batchSize(), data.rows());
-    network = new MultiLayerNetwork(ModelFactory.configuration(spec, data.features()));
+    network = new MultiLayerNetwork(Dl4jNetworks.configuration(spec, data.features()));
     network.init();
     int features = data.features();
     fullFeatures = Nd4j.create(DataType.FLOAT, batch, features);
@@ -59,9 +61,10 @@ final class Dl4jTrainingLoop {
   /**
    * Loads the round's starting parameters. With {@code resetOptimizer}, Adam restarts: both moment
    * estimates (DL4J's updater state view) are zeroed and the iteration count, which DL4J's Adam
-   * uses for bias correction, goes back to 0, exactly as the native {@link AdamOptimizer#reset}.
+   * uses for bias correction, goes back to 0, exactly as the native engine's Adam reset.
    */
-  void start(float[] globalParameters, boolean resetOptimizer) {
+  @Override
+  public void start(float[] globalParameters, boolean resetOptimizer) {
     network.setParams(Nd4j.createFromArray(globalParameters).reshape(1, globalParameters.length));
     if (resetOptimizer) {
       network.getUpdater().getStateViewArray().assign(0);
@@ -69,7 +72,8 @@ final class Dl4jTrainingLoop {
     }
   }
 
-  int stepsPerEpoch() {
+  @Override
+  public int stepsPerEpoch() {
     return (data.rows() + batch - 1) / batch;
   }
 
@@ -77,7 +81,8 @@ final class Dl4jTrainingLoop {
    * One pass over the rows in {@code order}, one Adam step per batch; returns the sum over steps
    * of DL4J's score (the batch's mean loss before the step, plus DL4J's L2 penalty when l2 > 0).
    */
-  double fitEpoch(int[] order) {
+  @Override
+  public double fitEpoch(int[] order) {
     double scoreSum = 0;
     for (int start = 0; start < order.length; start += batch) {
       int k = Math.min(batch, order.length - start);
@@ -91,7 +96,8 @@ final class Dl4jTrainingLoop {
   }
 
   /** The network's current parameters, in DL4J order. */
-  float[] parameters() {
+  @Override
+  public float[] parameters() {
     return network.params().toFloatVector();
   }
 
