@@ -84,6 +84,14 @@ class TransportSecurityTest {
   }
 
   @Test
+  void boundPorts_arePublishedWhileListening_andWithdrawnOnStop() throws Exception {
+    Path data = dir.resolve("data");
+    assertEquals(java.util.Optional.of(new BoundPorts(service.actualPort(), service.apiPort())), BoundPorts.read(data));
+    await(vertx.undeploy(service.deploymentID()));
+    assertEquals(java.util.Optional.empty(), BoundPorts.read(data));
+  }
+
+  @Test
   void enrol_admitsParticipant_withIdentityFromItsCertificate() throws Exception {
     EnrolResponse response = await(client(pki.bank("bank-1")).enrol(enrolRequest()));
     assertEquals("bank-1", response.getMemberId());
