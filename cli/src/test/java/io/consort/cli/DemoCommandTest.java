@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.consort.coordinator.CoordinatorConfig;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -48,6 +51,13 @@ class DemoCommandTest {
     assertTrue(Files.exists(dir.resolve("work/coordinator.yaml")));
     assertTrue(Files.exists(dir.resolve("work/bank-1.yaml")));
     assertTrue(Files.exists(dir.resolve("work/pki/ca/ca.crt.pem")));
+    // with the ports the coordinator actually bound, which the curl line shows too
+    CoordinatorConfig coordinator = ConfigFiles.coordinator(dir.resolve("work/coordinator.yaml"));
+    assertTrue(coordinator.port() > 0 && coordinator.apiPort() > 0, coordinator.port() + ", " + coordinator.apiPort());
+    assertEquals(coordinator.port(), ConfigFiles.participant(dir.resolve("work/bank-1.yaml")).coordinatorPort());
+    Matcher curl = Pattern.compile("https://localhost:(\\d+)/api/v1/job").matcher(out.toString());
+    assertTrue(curl.find(), out.toString());
+    assertEquals(coordinator.apiPort(), Integer.parseInt(curl.group(1)));
   }
 
   @Test
