@@ -35,11 +35,9 @@ class FederationEndToEndTest {
       assertTrue(result.getJsonObject("final").getDouble("auc") > 0.75, result.encodePrettily());
       // the final model reaches the banks through their next poll, just after the job completes
       for (String bank : consortium.banks) {
-        Path finalModel = consortium.bankDir(bank).resolve("local/jobs/e2e-final-model.pb");
-        for (int i = 0; i < 200 && !Files.exists(finalModel); i++) {
-          Thread.sleep(50);
-        }
-        assertTrue(Files.exists(finalModel), bank + " keeps the published model");
+        Await.within(Duration.ofSeconds(30), bank + " to handle the job-finished notice", consortium.finished(bank));
+        assertTrue(Files.exists(consortium.bankDir(bank).resolve("local/jobs/e2e-final-model.pb")),
+            bank + " keeps the published model");
       }
     }
   }
