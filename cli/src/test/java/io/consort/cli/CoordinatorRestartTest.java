@@ -17,11 +17,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The operator restarts the coordinator mid-job: nothing is lost, the job resumes from its checkpoint. */
+@Tag("e2e")
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class CoordinatorRestartTest {
   @TempDir
   Path dir;

@@ -10,9 +10,12 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -22,6 +25,8 @@ class DemoCommandTest {
   Path dir;
 
   @Test
+  @Tag("e2e")
+  @Timeout(value = 3, unit = TimeUnit.MINUTES) // 20 s on an idle 2-core machine, 45 s on a busy one
   void demo_runsOnAnyCsv_withNumericAndCategoricalColumns() throws Exception {
     Path csv = TestData.loanCsv(dir.resolve("loans.csv"), 900, 21);
     Path report = dir.resolve("report.json");

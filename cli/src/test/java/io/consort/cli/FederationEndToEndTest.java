@@ -9,10 +9,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The plain path (no secure aggregation, no DP): the baseline the private paths are measured against. */
+@Tag("e2e")
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
 class FederationEndToEndTest {
   @TempDir
   Path dir;
