@@ -3,50 +3,54 @@ package io.consort.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.consort.coordinator.job.ModelOps;
+import io.consort.coordinator.model.FederatedModelOps;
 import io.consort.coordinator.store.CoordinatorStore;
+import io.consort.protocol.v1.EvaluationResult;
+import io.consort.protocol.v1.FeatureEncoding;
+import io.consort.protocol.v1.FeatureStats;
+import io.consort.protocol.v1.ModelParameters;
 import io.consort.spec.JobSpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The operator restarts the coordinator mid-job: nothing is lost, the job resumes from its checkpoint. */
+@Tag("e2e")
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class CoordinatorRestartTest {
   @TempDir
   Path dir;
 
   @Test
   void restartedCoordinator_resumesJobAfterLastCheckpointedRound() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
     try (LocalConsortium consortium = new LocalConsortium(dir, 3)) {
       JobSpec plan = consortium.basePlan("durable", 6).build();
-      consortium.startCoordinator(plan, Duration.ofSeconds(30), port);
+      EvaluationWatch roundThree = new EvaluationWatch(new FederatedModelOps(), 3);
+      consortium.startCoordinator(plan, Duration.ofSeconds(30), roundThree);
       consortium.startBanks(bank -> LocalConsortium.BankSettings.defaults());
-      Path data = consortium.coordinatorConfig.dataDir();
-      int done = 0;
-      for (int i = 0; i < 600 && done < 2; i++) {
-        Thread.sleep(100);
-        try (CoordinatorStore store = CoordinatorStore.open(data)) {
-          done = store.rounds("durable").size();
-        }
-      }
-      assertTrue(done >= 2, "two rounds recorded before the restart, got " + done);
+      // rounds run one after another, each recorded and checkpointed before the next begins, so
+      // when round 3 is being evaluated rounds 1 and 2 are stored
+      Await.within(LocalConsortium.JOB_TIMEOUT, "round 3 to reach its evaluation", roundThree.reached);
       consortium.stopCoordinator();
+      Path data = consortium.coordinatorConfig.dataDir();
       int before;
       try (CoordinatorStore store = CoordinatorStore.open(data)) {
         before = store.rounds("durable").size();
       }
 
-      // the banks reconnect by themselves (backoff) to the restarted coordinator
-      JsonObject result = consortium.startCoordinator(plan, Duration.ofSeconds(30), port).jobOutcome()
-          .await(3, TimeUnit.MINUTES);
+      // the banks reconnect by themselves (backoff) to the coordinator restarted on the same port
+      JsonObject result = Await.within(LocalConsortium.JOB_TIMEOUT, "the resumed job to finish",
+          consortium.restartCoordinator(plan, Duration.ofSeconds(30)).jobOutcome());
       assertEquals("completed", result.getString("status"));
       JsonArray rounds = result.getJsonArray("rounds");
       assertEquals(6, rounds.size(), rounds.encodePrettily());
@@ -55,6 +59,37 @@ class CoordinatorRestartTest {
       }
       assertEquals(6, result.getJsonObject("model").getLong("version"));
       assertTrue(before >= 2 && before < 6, "the restart happened mid-job: " + before + " rounds before it");
+    }
+  }
+
+  /** The coordinator's model arithmetic, telling the test when the evaluation of a given round starts. */
+  private static final class EvaluationWatch implements ModelOps {
+    final CompletableFuture<Void> reached = new CompletableFuture<>();
+    private final ModelOps delegate;
+    private final int round;
+    private final AtomicInteger evaluations = new AtomicInteger();
+
+    EvaluationWatch(ModelOps delegate, int round) {
+      this.delegate = delegate;
+      this.round = round;
+    }
+
+    @Override
+    public FeatureEncoding mergeFeatureStats(JobSpec spec, List<FeatureStats> stats) {
+      return delegate.mergeFeatureStats(spec, stats);
+    }
+
+    @Override
+    public ModelParameters initialModel(JobSpec spec, FeatureEncoding encoding) {
+      return delegate.initialModel(spec, encoding);
+    }
+
+    @Override
+    public Metrics mergeEvaluations(List<EvaluationResult> results) {
+      if (evaluations.incrementAndGet() == round) {
+        reached.complete(null);
+      }
+      return delegate.mergeEvaluations(results);
     }
   }
 }

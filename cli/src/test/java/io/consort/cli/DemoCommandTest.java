@@ -4,12 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.consort.coordinator.CoordinatorConfig;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -19,6 +25,8 @@ class DemoCommandTest {
   Path dir;
 
   @Test
+  @Tag("e2e")
+  @Timeout(value = 3, unit = TimeUnit.MINUTES) // 20 s on an idle 2-core machine, 45 s on a busy one
   void demo_runsOnAnyCsv_withNumericAndCategoricalColumns() throws Exception {
     Path csv = TestData.loanCsv(dir.resolve("loans.csv"), 900, 21);
     Path report = dir.resolve("report.json");
@@ -48,6 +56,13 @@ class DemoCommandTest {
     assertTrue(Files.exists(dir.resolve("work/coordinator.yaml")));
     assertTrue(Files.exists(dir.resolve("work/bank-1.yaml")));
     assertTrue(Files.exists(dir.resolve("work/pki/ca/ca.crt.pem")));
+    // with the ports the coordinator actually bound, which the curl line shows too
+    CoordinatorConfig coordinator = ConfigFiles.coordinator(dir.resolve("work/coordinator.yaml"));
+    assertTrue(coordinator.port() > 0 && coordinator.apiPort() > 0, coordinator.port() + ", " + coordinator.apiPort());
+    assertEquals(coordinator.port(), ConfigFiles.participant(dir.resolve("work/bank-1.yaml")).coordinatorPort());
+    Matcher curl = Pattern.compile("https://localhost:(\\d+)/api/v1/job").matcher(out.toString());
+    assertTrue(curl.find(), out.toString());
+    assertEquals(coordinator.apiPort(), Integer.parseInt(curl.group(1)));
   }
 
   @Test

@@ -9,10 +9,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The plain path (no secure aggregation, no DP): the baseline the private paths are measured against. */
+@Tag("e2e")
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
 class FederationEndToEndTest {
   @TempDir
   Path dir;
@@ -35,11 +40,9 @@ class FederationEndToEndTest {
       assertTrue(result.getJsonObject("final").getDouble("auc") > 0.75, result.encodePrettily());
       // the final model reaches the banks through their next poll, just after the job completes
       for (String bank : consortium.banks) {
-        Path finalModel = consortium.bankDir(bank).resolve("local/jobs/e2e-final-model.pb");
-        for (int i = 0; i < 200 && !Files.exists(finalModel); i++) {
-          Thread.sleep(50);
-        }
-        assertTrue(Files.exists(finalModel), bank + " keeps the published model");
+        Await.within(Duration.ofSeconds(30), bank + " to handle the job-finished notice", consortium.finished(bank));
+        assertTrue(Files.exists(consortium.bankDir(bank).resolve("local/jobs/e2e-final-model.pb")),
+            bank + " keeps the published model");
       }
     }
   }

@@ -5,12 +5,16 @@ import io.consort.certs.TlsMaterial;
 import io.consort.coordinator.CoordinatorConfig;
 import io.consort.coordinator.CoordinatorService;
 import io.consort.coordinator.job.JobDefinition;
+import io.consort.coordinator.job.ModelOps;
 import io.consort.coordinator.model.FederatedModelOps;
 import io.consort.model.data.DataSchema;
 import io.consort.model.data.DatasetLoader;
 import io.consort.participant.BankTaskHandler;
 import io.consort.participant.ParticipantConfig;
 import io.consort.participant.ParticipantDaemon;
+import io.consort.participant.TaskHandler;
+import io.consort.protocol.v1.Stage;
+import io.consort.protocol.v1.TaskResult;
 import io.consort.model.train.ModelType;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecBuilder;
@@ -21,7 +25,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -44,6 +50,7 @@ final class LocalConsortium implements AutoCloseable {
   CoordinatorService service;
   CoordinatorConfig coordinatorConfig;
   final List<Integer> faultExits = new ArrayList<>();
+  private final Map<String, CompletableFuture<Void>> finished = new ConcurrentHashMap<>();
 
   LocalConsortium(Path dir, int banks) throws Exception {
     this.dir = dir;
@@ -63,31 +70,58 @@ final class LocalConsortium implements AutoCloseable {
   }
 
   private Vertx coordinatorVertx;
+  private int coordinatorPort;
 
-  /** Starts (or restarts, on the same data directory) the coordinator; port 0 picks a free one. */
-  CoordinatorService startCoordinator(JobSpec plan, Duration stageTimeout, int port) throws Exception {
+  /** Starts the coordinator on a port the operating system picks ({@link CoordinatorService#actualPort()}). */
+  CoordinatorService startCoordinator(JobSpec plan, Duration stageTimeout, ModelOps modelOps) throws Exception {
+    return deployCoordinator(plan, stageTimeout, 0, modelOps);
+  }
+
+  /**
+   * Starts the coordinator again, after {@link #stopCoordinator()}, on the same data directory and on
+   * the port the stopped one had bound, where the banks reconnect. Nothing reserves the port in
+   * between, as for an operator restarting a service on its configured port.
+   */
+  CoordinatorService restartCoordinator(JobSpec plan, Duration stageTimeout) throws Exception {
+    return deployCoordinator(plan, stageTimeout, coordinatorPort, new FederatedModelOps());
+  }
+
+  private CoordinatorService deployCoordinator(JobSpec plan, Duration stageTimeout, int port, ModelOps modelOps)
+      throws Exception {
     TlsMaterial c = pki.coordinator();
     coordinatorVertx = Vertx.vertx();
     vertxes.add(coordinatorVertx);
     coordinatorConfig = new CoordinatorConfig("127.0.0.1", port, c.keyFile(), c.chainFile(), c.caFile(), c.crlFile(),
         dir.resolve("coordinator"), 16 << 20, Duration.ofSeconds(30), false,
         new JobDefinition(plan, banks.size(), Duration.ofSeconds(60), stageTimeout), -1);
-    service = new CoordinatorService(coordinatorConfig, new FederatedModelOps());
-    coordinatorVertx.deployVerticle(service).await(30, TimeUnit.SECONDS);
+    service = new CoordinatorService(coordinatorConfig, modelOps);
+    Await.within(Duration.ofSeconds(30), "the coordinator to start", coordinatorVertx.deployVerticle(service));
+    coordinatorPort = service.actualPort();
     return service;
   }
 
   /** Stops the coordinator as a crash or an operator's restart would: the banks keep running. */
   void stopCoordinator() throws Exception {
     vertxes.remove(coordinatorVertx);
-    coordinatorVertx.close().await(30, TimeUnit.SECONDS);
+    Await.within(Duration.ofSeconds(30), "the coordinator to stop", coordinatorVertx.close());
   }
 
   /** Starts the coordinator and the banks and waits for the job's result. */
   JsonObject run(JobSpec plan, Duration stageTimeout, Function<String, BankSettings> perBank) throws Exception {
-    startCoordinator(plan, stageTimeout, 0);
+    startCoordinator(plan, stageTimeout, new FederatedModelOps());
     startBanks(perBank);
-    return service.jobOutcome().await(4, TimeUnit.MINUTES);
+    return Await.within(JOB_TIMEOUT, "job '" + plan.id() + "' to finish", service.jobOutcome());
+  }
+
+  /** Bounds a whole job in these tests; one takes a few seconds. */
+  static final Duration JOB_TIMEOUT = Duration.ofSeconds(60);
+
+  /**
+   * Completes once {@code bank} has handled the job-finished notice, that is, saved the final model
+   * in its own directory (it arrives with the bank's next poll after the job completes).
+   */
+  CompletableFuture<Void> finished(String bank) {
+    return finished.computeIfAbsent(bank, b -> new CompletableFuture<>());
   }
 
   /** Starts one daemon per bank, each with its own Vert.x, pointed at the running coordinator. */
@@ -102,18 +136,29 @@ final class LocalConsortium implements AutoCloseable {
       Path data = Files.write(bankDir.resolve("data.csv"), own);
       BankSettings settings = perBank.apply(bank);
       TlsMaterial t = pki.bank(bank);
-      ParticipantConfig config = new ParticipantConfig("localhost", service.actualPort(), t.keyFile(),
+      ParticipantConfig config = new ParticipantConfig("localhost", coordinatorPort, t.keyFile(),
           t.chainFile(), t.caFile(), data, bankDir.resolve("local"), settings.epsilonCap(), 1e-5, 16 << 20,
           settings.failAtStage(), settings.acceptPartialJobs());
       Vertx v = Vertx.vertx();
       vertxes.add(v);
       ParticipantDaemon[] daemon = new ParticipantDaemon[1];
-      daemon[0] = new ParticipantDaemon(v, config, new BankTaskHandler(config), status -> {
+      daemon[0] = new ParticipantDaemon(v, config, observed(bank, new BankTaskHandler(config)), status -> {
         faultExits.add(status);
         daemon[0].stop();
       });
       daemon[0].start();
     }
+  }
+
+  /** The bank's own handler, telling {@link #finished(String)} when it has handled the job-finished notice. */
+  private TaskHandler observed(String bank, TaskHandler handler) {
+    return task -> {
+      TaskResult.Builder result = handler.handle(task);
+      if (task.getHeader().getStage() == Stage.FINISHED) {
+        finished(bank).complete(null);
+      }
+      return result;
+    };
   }
 
   Path bankDir(String bank) {
@@ -123,7 +168,7 @@ final class LocalConsortium implements AutoCloseable {
   @Override
   public void close() throws Exception {
     for (Vertx v : vertxes) {
-      v.close().await(30, TimeUnit.SECONDS);
+      Await.within(Duration.ofSeconds(30), "a Vert.x instance to close", v.close());
     }
   }
 }

@@ -18,7 +18,10 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,6 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * record-level DP-SGD with each bank enforcing its own cap, and the signed ledger that an auditor
  * verifies offline.
  */
+@Tag("e2e")
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
 class PrivateFederationTest {
   @TempDir
   Path dir;

@@ -13,7 +13,8 @@ import java.util.Objects;
  * {@link #validate()} names the first bad field so start-up fails with one clear message.
  *
  * @param host address to listen on
- * @param port TLS port of the gRPC endpoint (1-65535; 0 picks a free port, for tests)
+ * @param port TLS port of the gRPC endpoint (1-65535; 0 picks a free one, published in
+ *     {@code data_dir/ports.json}, see {@link BoundPorts})
  * @param keyFile coordinator private key, PKCS#8 PEM
  * @param certFile coordinator certificate chain, PEM (leaf first)
  * @param caFile the consortium CA certificate, PEM: the only trust anchor
@@ -24,7 +25,7 @@ import java.util.Objects;
  * @param exitWhenDone stop the service once the job has finished (the demo uses this)
  * @param job the job to run
  * @param apiPort port of the read-only operator/auditor HTTPS API (same mTLS, operator or auditor role);
- *     -1 disables it, 0 picks a free port
+ *     -1 disables it, 0 picks a free one (published like {@code port})
  */
 public record CoordinatorConfig(String host, int port, Path keyFile, Path certFile, Path caFile, Path crlFile,
                                 Path dataDir, int maxMessageBytes, Duration crlReloadInterval, boolean exitWhenDone,
@@ -37,10 +38,10 @@ public record CoordinatorConfig(String host, int port, Path keyFile, Path certFi
       problems.add("host must not be empty");
     }
     if (apiPort < -1 || apiPort > 65535) {
-      problems.add("api.port must be between 1 and 65535 (or -1 to disable), got " + apiPort);
+      problems.add("api.port must be between 0 and 65535 (0: any free port; -1 disables the API), got " + apiPort);
     }
     if (port < 0 || port > 65535) {
-      problems.add("port must be between 1 and 65535, got " + port);
+      problems.add("port must be between 0 and 65535 (0: any free port), got " + port);
     }
     requireReadable(problems, "tls.key", keyFile);
     requireReadable(problems, "tls.cert", certFile);

@@ -53,6 +53,7 @@ public final class CoordinatorService extends VerticleBase {
   @Override
   public Future<?> start() {
     return vertx.executeBlocking(() -> {
+      BoundPorts.remove(config.dataDir());
       CoordinatorStore opened = CoordinatorStore.open(config.dataDir());
       try {
         // the coordinator signs ledger entries with the key of its TLS identity
@@ -102,7 +103,11 @@ public final class CoordinatorService extends VerticleBase {
           return s;
         });
       });
-    }).map(s -> {
+    }).compose(s -> vertx.executeBlocking(() -> {
+      // with port 0 in the config, this file is how a launcher learns the ports the OS picked
+      new BoundPorts(s.actualPort(), apiPort()).write(config.dataDir());
+      return s;
+    })).map(s -> {
       log.info("coordinator listening on {}:{} (mTLS, TLS 1.3)", config.host(), s.actualPort());
       watchCrl();
       job.start();
@@ -187,6 +192,7 @@ public final class CoordinatorService extends VerticleBase {
     Future<Void> closed = (apiServer == null ? Future.<Void>succeededFuture() : apiServer.close())
         .eventually(() -> server == null ? Future.succeededFuture() : server.close());
     return closed.eventually(() -> vertx.executeBlocking(() -> {
+      BoundPorts.remove(config.dataDir());
       if (store != null) {
         store.close();
       }

@@ -42,13 +42,17 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The coordinator's network boundary over real mutual TLS on loopback: who gets in, who is refused
  * at the handshake, and that a refused or malformed call leaves the service running.
  */
+@Tag("e2e")
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
 class TransportSecurityTest {
   private static final int MAX_MESSAGE_BYTES = 64 * 1024;
 
@@ -81,6 +85,14 @@ class TransportSecurityTest {
       client.close();
     }
     vertx.close().await(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void boundPorts_arePublishedWhileListening_andWithdrawnOnStop() throws Exception {
+    Path data = dir.resolve("data");
+    assertEquals(java.util.Optional.of(new BoundPorts(service.actualPort(), service.apiPort())), BoundPorts.read(data));
+    await(vertx.undeploy(service.deploymentID()));
+    assertEquals(java.util.Optional.empty(), BoundPorts.read(data));
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.consort.cli.demo;
 
 import io.consort.certs.DemoPki;
 import io.consort.certs.TlsMaterial;
+import io.consort.coordinator.BoundPorts;
 import io.consort.model.data.DataFormatException;
 import io.consort.model.data.DataSchema;
 import io.consort.model.data.DataSplitter;
@@ -20,10 +21,10 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -46,6 +47,12 @@ import picocli.CommandLine.Spec;
     description = "Run a local consortium: coordinator and N bank daemons as separate processes.")
 public final class DemoCommand implements Callable<Integer> {
   static final String MARKER = ".consort-demo";
+
+  /** How long the coordinator's JVM may take to start and bind its ports. */
+  private static final Duration COORDINATOR_START_TIMEOUT = Duration.ofMinutes(2);
+
+  /** How often the coordinator's log is echoed and crashed banks are looked for while it runs. */
+  private static final Duration FOLLOW_INTERVAL = Duration.ofMillis(300);
 
   /** Stages a bank receives a task for (advertise-keys is its answer to train), in wire order. */
   static final java.util.Set<String> DROPPABLE_STAGES = java.util.Arrays.stream(io.consort.protocol.v1.Stage.values())
@@ -155,29 +162,34 @@ public final class DemoCommand implements Callable<Integer> {
 
     // ---------------------------------------------------------------- PKI and configs
     DemoPki pki = DemoPki.create(work.resolve("pki"), "coordinator", bankNames);
-    int port = freePort();
-    int apiPort = freePort();
     JobSpec plan = jobSpec(dataset.schema());
     Path coordinatorYaml = work.resolve("coordinator.yaml");
-    writeCoordinatorConfig(coordinatorYaml, work, pki.coordinator(), port, apiPort, plan);
-    Map<String, Path> bankYamls = new LinkedHashMap<>();
-    for (String bank : bankNames) {
-      Path yaml = work.resolve(bank + ".yaml");
-      writeBankConfig(yaml, work, pki.bank(bank), port, bankFiles.get(bank), bank);
-      bankYamls.put(bank, yaml);
-    }
-    out.printf("PKI, configs and bank data in %s%n", work);
-    out.printf("operator API while it runs: curl --cacert %s --cert %s --key %s https://localhost:%d/api/v1/job%n",
-        work.relativize(pki.operator().caFile()), work.relativize(pki.operator().chainFile()),
-        work.relativize(pki.operator().keyFile()), apiPort);
+    // port 0: the coordinator binds whatever ports are free and publishes them (BoundPorts)
+    writeCoordinatorConfig(coordinatorYaml, work, pki.coordinator(), 0, 0, plan);
 
     // ---------------------------------------------------------------- run the federation
     long started = System.nanoTime();
     Path logDir = Files.createDirectories(work.resolve("logs"));
-    Path result = work.resolve("coordinator-data").resolve("jobs").resolve(plan.id() + "-result.json");
+    Path coordinatorData = work.resolve("coordinator-data");
+    Path result = coordinatorData.resolve("jobs").resolve(plan.id() + "-result.json");
     int coordinatorStatus;
     try (NodeProcesses nodes = new NodeProcesses(logDir)) {
       nodes.start("coordinator", "1g", "coordinator", "--config", coordinatorYaml.toString());
+      nodes.awaitFile("coordinator", BoundPorts.file(coordinatorData), COORDINATOR_START_TIMEOUT);
+      BoundPorts ports = BoundPorts.read(coordinatorData).orElseThrow();
+      // the ports it got go into the configs, so the work dir also starts the federation by hand
+      writeCoordinatorConfig(coordinatorYaml, work, pki.coordinator(), ports.grpc(), ports.api(), plan);
+      Map<String, Path> bankYamls = new LinkedHashMap<>();
+      for (String bank : bankNames) {
+        Path yaml = work.resolve(bank + ".yaml");
+        writeBankConfig(yaml, work, pki.bank(bank), ports.grpc(), bankFiles.get(bank), bank);
+        bankYamls.put(bank, yaml);
+      }
+      out.printf("PKI, configs and bank data in %s%n", work);
+      out.printf("operator API while it runs: curl --cacert %s --cert %s --key %s https://localhost:%d/api/v1/job%n",
+          work.relativize(pki.operator().caFile()), work.relativize(pki.operator().chainFile()),
+          work.relativize(pki.operator().keyFile()), ports.api());
+      out.flush();
       for (String bank : bankNames) {
         nodes.start(bank, "768m", "participant", "--config", bankYamls.get(bank).toString());
       }
@@ -340,12 +352,6 @@ public final class DemoCommand implements Callable<Integer> {
     return work;
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   // ------------------------------------------------------------------ configs
 
   private void writeCoordinatorConfig(Path yaml, Path work, TlsMaterial tls, int port, int apiPort, JobSpec plan)
@@ -389,20 +395,20 @@ public final class DemoCommand implements Callable<Integer> {
 
   // ------------------------------------------------------------------ progress and report
 
-  /** Echoes the coordinator's round lines while it runs; returns its exit status. */
+  /**
+   * Echoes the coordinator's round lines while it runs and restarts banks that died by fault
+   * injection; returns the coordinator's exit status as soon as it exits.
+   */
   private static int followCoordinator(NodeProcesses nodes, PrintWriter out) throws Exception {
     Path log = nodes.logFile("coordinator");
     long offset = 0;
     while (true) {
-      Integer status = nodes.exitStatus("coordinator");
+      boolean exited = nodes.awaitExit("coordinator", FOLLOW_INTERVAL);
       offset = echoNew(log, offset, out);
-      if (status == null) {
-        nodes.restartInjectedFaults(out);
+      if (exited) {
+        return nodes.exitStatus("coordinator");
       }
-      if (status != null) {
-        return status;
-      }
-      Thread.sleep(300);
+      nodes.restartInjectedFaults(out);
     }
   }
 

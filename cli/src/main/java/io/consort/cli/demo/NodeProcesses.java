@@ -1,7 +1,13 @@
 package io.consort.cli.demo;
 
 import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,6 +71,60 @@ final class NodeProcesses implements AutoCloseable {
   Integer exitStatus(String name) {
     Process p = processes.get(name);
     return p == null || p.isAlive() ? null : p.exitValue();
+  }
+
+  /** Waits up to {@code timeout} for a node to exit; true as soon as it has. */
+  boolean awaitExit(String name, Duration timeout) throws InterruptedException {
+    return processes.get(name).waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Waits until {@code file} exists, as long as node {@code name} runs: a watch on the file's
+   * directory wakes this thread when the file appears, and the node's exit closes the watch. Write
+   * the file by renaming it into place, so that once it exists it is complete.
+   *
+   * @throws IllegalStateException if the node exits first, or the file is still missing after
+   *     {@code timeout}; the message names the node's log
+   */
+  void awaitFile(String name, Path file, Duration timeout) throws IOException, InterruptedException {
+    Process node = processes.get(name);
+    Path dir = Files.createDirectories(file.toAbsolutePath().getParent());
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (WatchService watch = dir.getFileSystem().newWatchService()) {
+      dir.register(watch, StandardWatchEventKinds.ENTRY_CREATE);
+      node.onExit().thenRun(() -> closeQuietly(watch));
+      while (!Files.exists(file)) {
+        if (!node.isAlive()) {
+          throw new IllegalStateException(name + " exited with status " + node.exitValue() + " before it wrote "
+              + file.getFileName() + "; see " + logFile(name));
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new IllegalStateException(name + " did not write " + file.getFileName() + " within "
+              + timeout.toSeconds() + " s; see " + logFile(name));
+        }
+        try {
+          // capped: where the platform's watch service polls (macOS), it may report a new file late
+          WatchKey key = watch.poll(Math.min(left, WATCH_CAP.toNanos()), TimeUnit.NANOSECONDS);
+          if (key != null) {
+            key.pollEvents();
+            key.reset();
+          }
+        } catch (ClosedWatchServiceException e) {
+          // the node has exited: the loop takes one last look for the file, then reports it
+        }
+      }
+    }
+  }
+
+  private static final Duration WATCH_CAP = Duration.ofMillis(500);
+
+  private static void closeQuietly(WatchService watch) {
+    try {
+      watch.close();
+    } catch (IOException e) {
+      // the waiting thread then runs into its time limit instead
+    }
   }
 
   @Override

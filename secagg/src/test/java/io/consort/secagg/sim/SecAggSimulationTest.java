@@ -3,8 +3,14 @@ package io.consort.secagg.sim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+/** Whole secure-aggregation rounds for a simulated consortium, with the measurements the bench reports. */
+@Tag("e2e")
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SecAggSimulationTest {
     @Test
     void run_recoversTheExactSum_andReportsPlausibleMeasurements() throws Exception {
