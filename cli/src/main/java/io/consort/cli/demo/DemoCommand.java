@@ -429,7 +429,7 @@ public final class DemoCommand implements Callable<Integer> {
         return offset;
       }
       for (String line : text.substring(0, lastNewline).split("\n")) {
-        if (line.contains("JobRunner") && (line.contains(" round ") || line.contains("job '"))
+        if ((line.contains("JobRunner") || line.contains("RoundRunner")) && (line.contains(" round ") || line.contains("job '"))
             || line.contains("ERROR")) {
           out.println("  " + line.substring(Math.min(line.length(), line.indexOf(' ') + 1)));
           out.flush();
