@@ -56,7 +56,7 @@ class ConfigFilesTest {
   @Test
   void config_refusesNonIntegerPort_namingKeyAndValue() throws Exception {
     Path yaml = Files.writeString(dir.resolve("c.yaml"), "coordinator: {host: localhost, port: seven}\n");
-    YamlConfig.ConfigException e = assertThrows(YamlConfig.ConfigException.class, () -> ConfigFiles.participant(yaml));
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigFiles.participant(yaml));
     assertTrue(e.getMessage().contains("coordinator.port must be an integer, got 'seven'"), e.getMessage());
   }
 
@@ -78,7 +78,7 @@ class ConfigFilesTest {
           schema: {label: y, positive: '1', numeric: [x]}
           model: {type: transformer}
         """);
-    YamlConfig.ConfigException e = assertThrows(YamlConfig.ConfigException.class, () -> ConfigFiles.coordinator(yaml));
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigFiles.coordinator(yaml));
     assertTrue(e.getMessage().contains("job.model.type must be mlp or logistic-regression, got 'transformer'"),
         e.getMessage());
   }

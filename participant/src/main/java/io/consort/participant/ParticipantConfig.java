@@ -16,8 +16,9 @@ import java.util.List;
  * @param caFile the consortium CA (PEM), the only trust anchor
  * @param dataFile the bank's private data (CSV or ARFF)
  * @param dataDir the bank's local directory: its privacy ledger copy and state
- * @param epsilonCap record-level epsilon this bank allows in total
- * @param delta record-level delta
+ * @param epsilonCap record-level epsilon this bank allows in total; {@code bank-x.yaml} must state it (a
+ *     privacy limit has no default)
+ * @param delta record-level delta; {@code bank-x.yaml} must state it too
  * @param maxMessageBytes largest gRPC message accepted
  * @param failAtStage fault injection for tests and demos: exit when a task of this stage arrives (null: never)
  * @param acceptPartialJobs accept a job whose whole cost exceeds the cap, taking part only in the rounds

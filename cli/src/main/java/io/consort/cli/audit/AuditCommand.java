@@ -1,5 +1,6 @@
 package io.consort.cli.audit;
 
+import io.consort.cli.option.OptionValues;
 import io.consort.privacy.ledger.BankTotals;
 import io.consort.privacy.ledger.CumulativeEpsilonChart;
 import io.consort.privacy.ledger.LedgerExport;
@@ -99,19 +100,14 @@ public final class AuditCommand implements Runnable {
     @Option(names = "--chart", description = "Write an SVG chart of cumulative epsilon per bank here.")
     Path chart;
 
-    @Option(names = "--unit", defaultValue = "record", description = "Privacy unit to chart: record or bank.")
-    String unit;
+    @Option(names = "--unit", defaultValue = "record", converter = OptionValues.PrivacyUnits.class,
+        completionCandidates = OptionValues.PrivacyUnits.class,
+        description = "Privacy unit to chart: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+    PrivacyUnit unit;
 
     @Override
     public Integer call() {
       PrintWriter err = spec.commandLine().getErr();
-      PrivacyUnit chartUnit;
-      try {
-        chartUnit = PrivacyUnit.fromWireName(unit);
-      } catch (IllegalArgumentException e) {
-        err.println("error: " + e.getMessage());
-        return BAD_ARGUMENT;
-      }
       LedgerReport report;
       try {
         report = LedgerReport.of(LedgerExport.read(ledger).entries());
@@ -126,7 +122,7 @@ public final class AuditCommand implements Runnable {
       spec.commandLine().getOut().flush();
       if (chart != null) {
         try {
-          Files.writeString(chart, CumulativeEpsilonChart.svg(report, chartUnit), StandardCharsets.UTF_8);
+          Files.writeString(chart, CumulativeEpsilonChart.svg(report, unit), StandardCharsets.UTF_8);
         } catch (IOException e) {
           err.println("error: cannot write chart " + chart + " (" + e.getMessage() + ")");
           return BAD_ARGUMENT;

@@ -6,6 +6,7 @@ import io.consort.certs.IssuedCertificate;
 import io.consort.certs.PemFiles;
 import io.consort.certs.RevocationReason;
 import io.consort.certs.TlsMaterial;
+import io.consort.cli.option.OptionValues;
 import io.consort.identity.KeyAlgorithm;
 import io.consort.identity.Role;
 import java.io.IOException;
@@ -98,14 +99,11 @@ public final class CertsCommand implements Callable<Integer> {
 
   /** {@code --algorithm}, for the commands that create a key. */
   static final class KeyAlgorithmOption {
-    @Option(names = "--algorithm", defaultValue = "ec-p256",
-        description = "ec-p256, rsa-3072 or ed25519; Vert.x (coordinator, participant) cannot load ed25519 keys"
+    @Option(names = "--algorithm", defaultValue = "ec-p256", converter = OptionValues.KeyAlgorithms.class,
+        completionCandidates = OptionValues.KeyAlgorithms.class,
+        description = "${COMPLETION-CANDIDATES}; Vert.x (coordinator, participant) cannot load ed25519 keys"
             + " (default: ${DEFAULT-VALUE})")
-    String name;
-
-    KeyAlgorithm parse() {
-      return KeyAlgorithm.fromCliName(name);
-    }
+    KeyAlgorithm value;
   }
 
   @Command(name = "init-ca", mixinStandardHelpOptions = true,
@@ -124,8 +122,9 @@ public final class CertsCommand implements Callable<Integer> {
 
     @Override
     void run(PrintWriter out) throws IOException, GeneralSecurityException {
-      CertificateAuthority ca = CertificateAuthority.init(dir, name, algorithm.parse(), days(days));
-      out.printf("created CA '%s' (%s), valid until %s%n", name, algorithm.name, ca.certificate().getNotAfter().toInstant());
+      CertificateAuthority ca = CertificateAuthority.init(dir, name, algorithm.value, days(days));
+      out.printf("created CA '%s' (%s), valid until %s%n", name, algorithm.value.cliName(),
+          ca.certificate().getNotAfter().toInstant());
       out.printf("  wrote %s (CA certificate: give it to every member)%n", ca.certificateFile());
       out.printf("  wrote %s (CA private key, mode 600: keep it on this host only, ideally offline)%n",
           dir.resolve(CertificateAuthority.KEY_FILE));
@@ -148,7 +147,7 @@ public final class CertsCommand implements Callable<Integer> {
     @Override
     void run(PrintWriter out) throws IOException, GeneralSecurityException {
       CertificateRequests.CertificateRequest request =
-          CertificateRequests.create(dir, name, algorithm.parse());
+          CertificateRequests.create(dir, name, algorithm.value);
       out.printf("wrote %s (private key, mode 600: never send or copy it)%n", request.keyFile());
       out.printf("wrote %s (certificate request for '%s': send this file to the CA operator)%n",
           request.csrFile(), name);
@@ -163,8 +162,9 @@ public final class CertsCommand implements Callable<Integer> {
     @Option(names = "--csr", required = true, description = "certificate signing request (PEM)")
     Path csr;
 
-    @Option(names = "--role", required = true, description = "participant, coordinator, operator or auditor")
-    String role;
+    @Option(names = "--role", required = true, converter = OptionValues.Roles.class,
+        completionCandidates = OptionValues.Roles.class, description = "${COMPLETION-CANDIDATES}")
+    Role role;
 
     @Mixin CaDirectory caDirectory;
 
@@ -182,16 +182,15 @@ public final class CertsCommand implements Callable<Integer> {
 
     @Override
     void run(PrintWriter out) throws IOException, GeneralSecurityException {
-      Role parsedRole = Role.fromWireName(role);
       PKCS10CertificationRequest request = PemFiles.readCsr(csr);
       CertificateAuthority ca = caDirectory.load();
-      X509Certificate issued = ca.sign(request, parsedRole, days(days), dnsNames, ipAddresses);
+      X509Certificate issued = ca.sign(request, role, days(days), dnsNames, ipAddresses);
       Path certificateFile = outFile != null ? outFile : defaultCertificateFile(csr);
       TlsMaterial written = TlsMaterial.inDirectory(certificateFile.getParent() == null ? Path.of("") : certificateFile.getParent())
           .withCertificateFile(certificateFile)
           .withChainFile(chainFileFor(certificateFile))
           .writeCertificates(issued, ca.certificate(), ca.currentCrl());
-      out.printf("issued %s certificate for '%s', serial %s, valid until %s%n", parsedRole.wireName(),
+      out.printf("issued %s certificate for '%s', serial %s, valid until %s%n", role.wireName(),
           request.getSubject(), issued.getSerialNumber().toString(16), issued.getNotAfter().toInstant());
       out.printf("  wrote %s (certificate)%n", written.certificateFile());
       out.printf("  wrote %s (chain: certificate then CA)%n", written.chainFile());
@@ -237,26 +236,25 @@ public final class CertsCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Target target;
 
-    @Option(names = "--reason", defaultValue = "unspecified",
-        description = "unspecified, key-compromise, affiliation-changed, superseded or cessation-of-operation"
-            + " (default: ${DEFAULT-VALUE})")
-    String reason;
+    @Option(names = "--reason", defaultValue = "unspecified", converter = OptionValues.RevocationReasons.class,
+        completionCandidates = OptionValues.RevocationReasons.class,
+        description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+    RevocationReason reason;
 
     @Mixin CaDirectory caDirectory;
 
     @Override
     void run(PrintWriter out) throws IOException, GeneralSecurityException {
-      RevocationReason parsedReason = RevocationReason.fromCliName(reason);
       CertificateAuthority ca = caDirectory.load();
       List<IssuedCertificate> revoked;
       if (target.serial != null) {
-        revoked = List.of(ca.revoke(parseSerial(target.serial), parsedReason));
+        revoked = List.of(ca.revoke(parseSerial(target.serial), reason));
       } else {
-        revoked = ca.revoke(target.name, parsedReason);
+        revoked = ca.revoke(target.name, reason);
       }
       for (IssuedCertificate entry : revoked) {
         out.printf("revoked serial %s ('%s', %s) reason %s%n", entry.serialHex(), entry.name(),
-            entry.role().wireName(), parsedReason.cliName());
+            entry.role().wireName(), reason.cliName());
       }
       printCrl(out, ca.currentCrl(), ca.crlFile());
       out.println("  distribute it to the coordinator and members; they refuse revoked certificates once reloaded");

@@ -3,15 +3,18 @@ package io.consort.cli.demo;
 import io.consort.certs.DemoPki;
 import io.consort.certs.TlsMaterial;
 import io.consort.coordinator.BoundPorts;
+import io.consort.cli.option.OptionValues;
 import io.consort.model.data.DataFormatException;
 import io.consort.model.data.DataSchema;
 import io.consort.model.data.DataSplitter;
 import io.consort.model.data.DatasetLoader;
 import io.consort.model.data.Datasets;
+import io.consort.model.data.SplitStrategy;
 import io.consort.model.data.Table;
 import io.consort.model.features.FeatureEncoding;
 import io.consort.model.wire.ModelWire;
 import io.consort.model.train.ModelType;
+import io.consort.model.train.TrainingEngine;
 import io.consort.protocol.v1.ModelParameters;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecBuilder;
@@ -54,13 +57,6 @@ public final class DemoCommand implements Callable<Integer> {
   /** How often the coordinator's log is echoed and crashed banks are looked for while it runs. */
   private static final Duration FOLLOW_INTERVAL = Duration.ofMillis(300);
 
-  /** Stages a bank receives a task for (advertise-keys is its answer to train), in wire order. */
-  static final java.util.Set<String> DROPPABLE_STAGES = java.util.Arrays.stream(io.consort.protocol.v1.Stage.values())
-      .filter(s -> s != io.consort.protocol.v1.Stage.STAGE_UNSPECIFIED && s != io.consort.protocol.v1.Stage.UNRECOGNIZED
-          && s != io.consort.protocol.v1.Stage.ENROL && s != io.consort.protocol.v1.Stage.ADVERTISE_KEYS)
-      .map(io.consort.participant.ParticipantDaemon::stageName)
-      .collect(java.util.stream.Collectors.toCollection(java.util.LinkedHashSet::new));
-
   @Spec
   CommandSpec spec;
 
@@ -83,11 +79,15 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--positive", description = "positive class value (german-credit: bad)")
   String positive;
 
-  @Option(names = "--split", defaultValue = "iid", description = "iid, label-skew or by-column:COL (default ${DEFAULT-VALUE})")
-  String split;
+  @Option(names = "--split", defaultValue = "iid", converter = OptionValues.SplitStrategies.class,
+      completionCandidates = OptionValues.SplitStrategies.class,
+      description = "how the data is divided among the banks: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+  SplitStrategy split;
 
-  @Option(names = "--model", defaultValue = "mlp", description = "mlp or logistic-regression (default ${DEFAULT-VALUE})")
-  String model;
+  @Option(names = "--model", defaultValue = "mlp", converter = OptionValues.ModelTypes.class,
+      completionCandidates = OptionValues.ModelTypes.class,
+      description = "model: ${COMPLETION-CANDIDATES} (logreg for short; default ${DEFAULT-VALUE})")
+  ModelType model;
 
   @Option(names = "--seed", defaultValue = "42", description = "seed for the data split and model init (default ${DEFAULT-VALUE})")
   long seed;
@@ -99,9 +99,11 @@ public final class DemoCommand implements Callable<Integer> {
       description = "where the PKI, configs, bank data and logs go (default ${DEFAULT-VALUE})")
   Path workDir;
 
-  @Option(names = "--dp", defaultValue = "record",
-      description = "differential privacy: record (DP-SGD in each bank), bank, both or off (default ${DEFAULT-VALUE})")
-  String dp;
+  @Option(names = "--dp", defaultValue = "record", converter = OptionValues.PrivacyModes.class,
+      completionCandidates = OptionValues.PrivacyModes.class,
+      description = "differential privacy: ${COMPLETION-CANDIDATES} (record: DP-SGD in each bank; bank: noise on the "
+          + "securely aggregated sum; default ${DEFAULT-VALUE})")
+  PrivacyMode dp;
 
   @Option(names = "--epsilon", defaultValue = "3", description = "each bank's record-level epsilon cap and the job's target (default ${DEFAULT-VALUE})")
   double epsilon;
@@ -116,20 +118,25 @@ public final class DemoCommand implements Callable<Integer> {
       + " DP-SGD noise shrinks Adam's effective step, so private jobs need a larger one)")
   Double learningRate;
 
-  @Option(names = "--engine", description = "local training engine: dl4j or native (default: dl4j, native under "
-      + "record-level DP)")
-  String engine;
+  @Option(names = "--engine", converter = OptionValues.TrainingEngines.class,
+      completionCandidates = OptionValues.TrainingEngines.class,
+      description = "local training engine: ${COMPLETION-CANDIDATES} (default: dl4j, native under record-level DP)")
+  TrainingEngine engine;
 
   @Option(names = "--batch", defaultValue = "32", description = "batch size, the expected Poisson batch under DP-SGD (default ${DEFAULT-VALUE})")
   int batch;
 
-  @Option(names = "--secure-aggregation", defaultValue = "on",
-      description = "on: the coordinator sees only the sum of the banks' masked updates; off: the plaintext baseline (default ${DEFAULT-VALUE})")
-  String secureAggregation;
+  @Option(names = "--secure-aggregation", defaultValue = "on", converter = OptionValues.OnOffNames.class,
+      completionCandidates = OptionValues.OnOffNames.class,
+      description = "secure aggregation: ${COMPLETION-CANDIDATES} (on: the coordinator sees only the sum of the banks' "
+          + "masked updates; off: the plaintext baseline; default ${DEFAULT-VALUE})")
+  OptionValues.OnOff secureAggregation;
 
-  @Option(names = "--drop", description = "fault injection: BANK@STAGE makes that bank's process exit at that stage "
-      + "(train, evaluate, share-keys, masked-input, unmasking, ...); repeatable")
-  List<String> drops = new ArrayList<>();
+  @Option(names = "--drop", paramLabel = "BANK@STAGE", converter = DropFault.Converter.class,
+      completionCandidates = DropFault.Converter.class,
+      description = "fault injection: that bank's process exits when a task of that stage arrives; STAGE one of "
+          + "${COMPLETION-CANDIDATES}; repeatable")
+  List<DropFault> drops = new ArrayList<>();
 
   @Option(names = "--stage-timeout", defaultValue = "120", description = "seconds per round stage (default ${DEFAULT-VALUE})")
   int stageTimeoutSeconds;
@@ -158,7 +165,7 @@ public final class DemoCommand implements Callable<Integer> {
       bankFiles.put(bankNames.get(i), file);
     }
     out.printf("Consort demo: %s, %d rows, %d features, %d banks (%s split), %d rounds%n", datasetName(),
-        table.rows(), dataset.schema().featureColumns().size(), banks, split, rounds);
+        table.rows(), dataset.schema().featureColumns().size(), banks, OptionValues.SplitStrategies.name(split), rounds);
 
     // ---------------------------------------------------------------- PKI and configs
     DemoPki pki = DemoPki.create(work.resolve("pki"), "coordinator", bankNames);
@@ -216,7 +223,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
     // non-private baselines use the non-private step size; the DP baseline the job's own settings
     io.consort.model.train.ModelSpec jobSpec = plan.model();
-    boolean recordDp = "record".equals(dp) || "both".equals(dp);
+    boolean recordDp = dp.recordLevel();
     io.consort.model.train.ModelSpec plainSpec = recordDp && learningRate == null
         ? jobSpec.withLearningRate(io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE) : jobSpec;
     Baselines.Result baselines = Baselines.run(plainSpec, encoding, splits, rounds, localEpochs,
@@ -242,39 +249,18 @@ public final class DemoCommand implements Callable<Integer> {
     if (localEpochs < 1) {
       throw new IllegalArgumentException("--local-epochs must be >= 1, got " + localEpochs);
     }
-    if (!java.util.Set.of("record", "bank", "both", "off").contains(dp)) {
-      throw new IllegalArgumentException("--dp must be record, bank, both or off, got " + dp);
-    }
-    if (!"off".equals(dp)) {
+    if (dp != PrivacyMode.OFF) {
       io.consort.privacy.DpPreconditions.checkEpsilon(epsilon);
       io.consort.privacy.DpPreconditions.checkDelta(delta);
       io.consort.privacy.DpPreconditions.checkClipNorm(clip);
     }
-    if (!"on".equals(secureAggregation) && !"off".equals(secureAggregation)) {
-      throw new IllegalArgumentException("--secure-aggregation must be on or off, got " + secureAggregation);
+    if (dp.bankLevel() && !secureAggregation.on()) {
+      throw new IllegalArgumentException("--dp " + dp.wireName() + " needs secure aggregation (bank-level noise shares "
+          + "are added under masking)");
     }
-    if (!"off".equals(dp) && !"record".equals(dp) && "off".equals(secureAggregation)) {
-      throw new IllegalArgumentException("--dp " + dp + " needs secure aggregation (bank-level noise shares are added "
-          + "under masking)");
-    }
-    for (String drop : drops) {
-      int at = drop.indexOf('@');
-      if (at <= 0 || at == drop.length() - 1) {
-        throw new IllegalArgumentException("--drop must be BANK@STAGE, e.g. bank-2@masked-input, got " + drop);
-      }
-      int bankNo;
-      try {
-        bankNo = Integer.parseInt(drop.substring(0, at).replace("bank-", ""));
-      } catch (NumberFormatException e) {
-        bankNo = -1;
-      }
-      if (!drop.startsWith("bank-") || bankNo < 1 || bankNo > banks) {
+    for (DropFault drop : drops) {
+      if (drop.bank() > banks) {
         throw new IllegalArgumentException("--drop " + drop + ": no such bank (banks are bank-1 .. bank-" + banks + ")");
-      }
-      String stage = drop.substring(at + 1);
-      if (!DROPPABLE_STAGES.contains(stage)) {
-        throw new IllegalArgumentException("--drop " + drop + ": unknown stage '" + stage + "'; one of "
-            + DROPPABLE_STAGES);
       }
     }
     if (batch < 1) {
@@ -310,24 +296,18 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private JobSpec jobSpec(DataSchema schema) {
-    ModelType type = switch (model) {
-      case "mlp" -> ModelType.MLP;
-      case "logistic-regression", "logreg" -> ModelType.LOGISTIC_REGRESSION;
-      default -> throw new IllegalArgumentException("--model must be mlp or logistic-regression, got " + model);
-    };
-    PrivacyMode mode = PrivacyMode.fromName(dp);
-    JobSpecBuilder b = JobSpec.builder().id("demo").schema(schema).modelType(type).batchSize(batch)
+    JobSpecBuilder b = JobSpec.builder().id("demo").schema(schema).modelType(model).batchSize(batch)
         // DP-SGD noise shrinks Adam's effective step, so private jobs need a larger one (docs/PRIVACY.md)
         .learningRate(learningRate != null ? learningRate
-            : mode.recordLevel() ? 0.02 : io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE)
-        .modelSeed(seed).engine(engine == null ? null : io.consort.model.train.TrainingEngine.fromName(engine))
+            : dp.recordLevel() ? 0.02 : io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE)
+        .modelSeed(seed).engine(engine)
         .rounds(rounds).localEpochs(localEpochs).minBanks(Math.max(1, banks / 2 + banks % 2))
         .testFraction(0.2).splitSeed(seed).histogramBins(10_000)
-        .privacy(mode).delta(delta).targetEpsilon(mode == PrivacyMode.OFF ? null : epsilon)
-        .recordClipNorm(mode.recordLevel() ? clip : null)
-        .secureAggregation("on".equals(secureAggregation)).modulusBits(32)
+        .privacy(dp).delta(delta).targetEpsilon(dp == PrivacyMode.OFF ? null : epsilon)
+        .recordClipNorm(dp.recordLevel() ? clip : null)
+        .secureAggregation(secureAggregation.on()).modulusBits(32)
         // without bank-level DP the clip only bounds quantisation; keep it loose so it rarely bites
-        .secureAggregationClipNorm(mode.bankLevel() ? clip : 10.0);
+        .secureAggregationClipNorm(dp.bankLevel() ? clip : 10.0);
     return b.build();
   }
 
@@ -374,9 +354,9 @@ public final class DemoCommand implements Callable<Integer> {
     c.put("data", Map.of("file", work.relativize(dataFile).toString(),
         "dir", work.relativize(dataFile.getParent().resolve("local")).toString()));
     c.put("privacy", Map.of("epsilon_cap", epsilon, "delta", delta));
-    for (String drop : drops) {
-      if (drop.startsWith(bank + "@")) {
-        c.put("fault", Map.of("exit_at_stage", drop.substring(drop.indexOf('@') + 1)));
+    for (DropFault drop : drops) {
+      if (drop.bankName().equals(bank)) {
+        c.put("fault", Map.of("exit_at_stage", drop.stage()));
       }
     }
     io.consort.cli.ConfigFiles.write(yaml, c);
@@ -453,8 +433,9 @@ public final class DemoCommand implements Callable<Integer> {
         .put("dataset", new JsonObject().put("name", datasetName()).put("rows", table.rows())
             .put("features", schema.featureColumns().size()).put("encoded_features", encoding.featureCount())
             .put("label", schema.labelColumn()).put("positive_class", schema.positiveClass()))
-        .put("split", split).put("seed", seed).put("model", model)
-        .put("secure_aggregation", "on".equals(secureAggregation)).put("dp", dp).put("drops", new JsonArray(drops))
+        .put("split", OptionValues.SplitStrategies.name(split)).put("seed", seed)
+        .put("model", new OptionValues.ModelTypes().name(model)).put("secure_aggregation", secureAggregation.on())
+        .put("dp", dp.wireName()).put("drops", new JsonArray(drops.stream().map(DropFault::toString).toList()))
         .put("banks", bankArray)
         .put("rounds", job.getJsonArray("rounds"))
         .put("final", job.getJsonObject("final"))

@@ -2,6 +2,7 @@ package io.consort.cli.privacy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.consort.cli.option.OptionValues;
 import io.consort.privacy.accounting.EpsilonConversion;
 import io.consort.privacy.accounting.NoiseCalibration;
 import io.consort.privacy.accounting.PrivacyGuarantee;
@@ -50,20 +51,16 @@ public final class PrivacyCommand implements Runnable {
     @Option(names = "--delta", required = true, description = "Target delta in (0, 1).")
     double delta;
 
-    @Option(names = "--conversion", defaultValue = "improved",
-        description = "RDP to (epsilon, delta) conversion: improved (default) or classic.")
-    String conversion;
+    @Option(names = "--conversion", defaultValue = "improved", converter = OptionValues.EpsilonConversions.class,
+        completionCandidates = OptionValues.EpsilonConversions.class,
+        description = "RDP to (epsilon, delta) conversion: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+    EpsilonConversion conversion;
 
     @Option(names = "--json", description = "Print JSON instead of key=value.")
     boolean json;
 
     RdpAccountant accountant() {
-      EpsilonConversion chosen = switch (conversion.toLowerCase(Locale.ROOT)) {
-        case "improved" -> EpsilonConversion.IMPROVED;
-        case "classic" -> EpsilonConversion.CLASSIC;
-        default -> throw new IllegalArgumentException("conversion must be improved or classic, got " + conversion);
-      };
-      return new RdpAccountant(RdpOrders.defaults(), chosen);
+      return new RdpAccountant(RdpOrders.defaults(), conversion);
     }
 
     /** The parameters every JSON answer repeats, so a saved answer says what it was computed for. */

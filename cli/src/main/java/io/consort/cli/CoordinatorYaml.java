@@ -1,0 +1,48 @@
+package io.consort.cli;
+
+import static java.util.Objects.requireNonNullElse;
+
+import io.consort.coordinator.CoordinatorConfig;
+import io.consort.protocol.WireLimits;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The keys of {@code coordinator.yaml} (docs/OPERATIONS.md). A null value was left out of the file (a
+ * section left out has every value null); {@link #toConfig} applies the defaults.
+ */
+record CoordinatorYaml(Listen listen, Tls tls, String dataDir, Integer maxMessageBytes, Integer crlReloadSeconds,
+                       Boolean exitWhenDone, Api api, JobYaml job) {
+  CoordinatorYaml {
+    listen = requireNonNullElse(listen, new Listen(null, null));
+    tls = requireNonNullElse(tls, new Tls(null, null, null, null));
+    api = requireNonNullElse(api, new Api(null));
+  }
+
+  record Listen(String host, Integer port) {}
+
+  /** {@code crl}: the CA's CRL, reloaded when it changes; optional. */
+  record Tls(String key, String cert, String ca, String crl) {}
+
+  /** The read-only operator API; left out, it is off. */
+  record Api(Integer port) {}
+
+  /**
+   * The coordinator's settings, relative paths resolved against the directory of {@code file}; not yet
+   * validated.
+   *
+   * @throws IllegalArgumentException naming the key that is missing or wrong
+   */
+  CoordinatorConfig toConfig(Path file) {
+    if (job == null) {
+      throw new IllegalArgumentException("job is required: the job this coordinator runs (see docs/OPERATIONS.md)");
+    }
+    return new CoordinatorConfig(requireNonNullElse(listen.host(), "0.0.0.0"), requireNonNullElse(listen.port(), 7443),
+        StrictYaml.resolve(file, "tls.key", tls.key()), StrictYaml.resolve(file, "tls.cert", tls.cert()),
+        StrictYaml.resolve(file, "tls.ca", tls.ca()), StrictYaml.resolve(file, "tls.crl", tls.crl()),
+        StrictYaml.resolve(file, "data_dir", requireNonNullElse(dataDir, "coordinator-data")),
+        requireNonNullElse(maxMessageBytes, WireLimits.DEFAULT_MAX_MESSAGE_BYTES),
+        Duration.ofSeconds(requireNonNullElse(crlReloadSeconds, 30)), requireNonNullElse(exitWhenDone, false),
+        job.toDefinition(), requireNonNullElse(api.port(), -1));
+  }
+}

@@ -1,0 +1,191 @@
+package io.consort.cli;
+
+import static java.util.Objects.requireNonNullElse;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import io.consort.cli.option.OptionValues;
+import io.consort.coordinator.job.JobDefinition;
+import io.consort.model.data.DataSchema;
+import io.consort.model.train.TrainingEngine;
+import io.consort.spec.InvalidJobSpecException;
+import io.consort.spec.JobSpec;
+import io.consort.spec.JobSpecBuilder;
+import io.consort.spec.PrivacyMode;
+import io.consort.spec.PrivacySpec;
+import io.consort.spec.SecureAggregationSpec;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+import java.util.function.Consumer;
+
+/**
+ * The {@code job:} section of {@code coordinator.yaml}: a {@link JobSpec} and the coordinator's
+ * scheduling rules. A null value was left out of the file and keeps {@link JobSpecBuilder}'s default
+ * (a section left out has every value null); the scheduling defaults are below.
+ */
+record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks, Integer expectedBanks,
+               Integer startTimeoutSeconds, Integer stageTimeoutSeconds, Double testFraction, Long splitSeed,
+               Integer histogramBins, Schema schema, Model model, Privacy privacy,
+               SecureAggregation secureAggregation) {
+  static final int DEFAULT_START_TIMEOUT_SECONDS = 300;
+  static final int DEFAULT_STAGE_TIMEOUT_SECONDS = 120;
+
+  JobYaml {
+    model = requireNonNullElse(model, new Model(null, null, null, null, null, null, null));
+    privacy = requireNonNullElse(privacy, new Privacy(null, null, null, null, null, null));
+    secureAggregation = requireNonNullElse(secureAggregation, new SecureAggregation(null, null, null, null, null));
+  }
+
+  record Schema(String label, String positive, List<String> numeric, List<Column> categorical) {}
+
+  /** A categorical column: its name alone (categories as the banks observe them), or name and values. */
+  @StrictYaml.Description("a column name or a mapping with name and values")
+  record Column(String name, List<String> values) {
+    @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+    Column {}
+
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    static Column named(String name) {
+      return new Column(name, null);
+    }
+  }
+
+  record Model(String type, List<Integer> hidden, Integer batchSize, Double learningRate, Long seed, Double l2,
+               String engine) {}
+
+  record Privacy(String unit, Double delta, Double targetEpsilon, Double recordClipNorm,
+                 Double recordNoiseMultiplier, Double bankNoiseMultiplier) {}
+
+  record SecureAggregation(Boolean enabled, Integer threshold, Integer neighbourDegree, Integer modulusBits,
+                           Double clipNorm) {}
+
+  /**
+   * The job as the coordinator runs it.
+   *
+   * @throws IllegalArgumentException naming the key ({@code job.model.type}, ...) that is missing or wrong
+   */
+  JobDefinition toDefinition() {
+    JobSpec spec = toSpec();
+    try {
+      return new JobDefinition(spec, requireNonNullElse(expectedBanks, spec.training().minBanks()),
+          Duration.ofSeconds(requireNonNullElse(startTimeoutSeconds, DEFAULT_START_TIMEOUT_SECONDS)),
+          Duration.ofSeconds(requireNonNullElse(stageTimeoutSeconds, DEFAULT_STAGE_TIMEOUT_SECONDS)));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("job: " + e.getMessage(), e);
+    }
+  }
+
+  /** The validated specification; every key left out keeps {@link JobSpecBuilder}'s default. */
+  JobSpec toSpec() {
+    if (id == null) {
+      throw new IllegalArgumentException("job.id is required");
+    }
+    JobSpecBuilder b = JobSpec.builder().id(id);
+    if (schema != null) {
+      b.schema(dataSchema());
+    }
+    if (model.type() != null) {
+      OptionValues.ModelTypes types = new OptionValues.ModelTypes();
+      b.modelType(types.find(model.type().toLowerCase(Locale.ROOT)).orElseThrow(() -> new IllegalArgumentException(
+          "job.model.type must be " + String.join(" or ", types.names()) + ", got '" + model.type() + "'")));
+    }
+    set(model.hidden(), b::hiddenLayers);
+    set(model.batchSize(), b::batchSize);
+    set(model.learningRate(), b::learningRate);
+    set(model.seed(), b::modelSeed);
+    set(model.l2(), b::l2);
+    if (model.engine() != null) {
+      try {
+        b.engine(TrainingEngine.fromName(model.engine()));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("job.model.engine: " + e.getMessage(), e);
+      }
+    }
+    if (privacy.unit() != null) {
+      try {
+        b.privacy(PrivacyMode.fromName(privacy.unit()));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("job.privacy.unit " + e.getMessage(), e);
+      }
+    }
+    set(privacy.delta(), b::delta);
+    set(privacy.targetEpsilon(), b::targetEpsilon);
+    set(privacy.recordClipNorm(), b::recordClipNorm);
+    set(privacy.recordNoiseMultiplier(), b::recordNoiseMultiplier);
+    set(privacy.bankNoiseMultiplier(), b::bankNoiseMultiplier);
+    set(secureAggregation.enabled(), b::secureAggregation);
+    set(secureAggregation.threshold(), b::threshold);
+    set(secureAggregation.neighbourDegree(), b::neighbourDegree);
+    set(secureAggregation.modulusBits(), b::modulusBits);
+    set(secureAggregation.clipNorm(), b::secureAggregationClipNorm);
+    set(rounds, b::rounds);
+    set(localEpochs, b::localEpochs);
+    set(minBanks, b::minBanks);
+    set(testFraction, b::testFraction);
+    set(splitSeed, b::splitSeed);
+    set(histogramBins, b::histogramBins);
+    try {
+      return b.build();
+    } catch (InvalidJobSpecException e) {
+      throw new IllegalArgumentException("job." + e.getMessage(), e);
+    }
+  }
+
+  private DataSchema dataSchema() {
+    if (schema.label() == null) {
+      throw new IllegalArgumentException("job.schema.label is required");
+    }
+    if (schema.positive() == null) {
+      throw new IllegalArgumentException("job.schema.positive is required");
+    }
+    try {
+      return new DataSchema(requireNonNullElse(schema.numeric(), List.of()),
+          requireNonNullElse(schema.categorical(), List.<Column>of()).stream()
+              .map(c -> new DataSchema.CategoricalColumn(c.name(), requireNonNullElse(c.values(), List.of())))
+              .toList(),
+          schema.label(), schema.positive());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("job.schema: " + e.getMessage(), e);
+    }
+  }
+
+  /** A key given in the file overrides the builder's default; one left out keeps it. */
+  private static <T> void set(T value, Consumer<T> setter) {
+    if (value != null) {
+      setter.accept(value);
+    }
+  }
+
+  // ------------------------------------------------------------------ writing (the demo's configs)
+
+  /** The section for {@code spec}, with every value the job uses written out. */
+  static JobYaml of(JobSpec spec, int expectedBanks, int startTimeoutSeconds, int stageTimeoutSeconds) {
+    DataSchema s = spec.schema();
+    PrivacySpec p = spec.privacy();
+    SecureAggregationSpec a = spec.secureAggregation();
+    return new JobYaml(spec.id(), spec.training().rounds(), spec.training().localEpochs(), spec.training().minBanks(),
+        expectedBanks, startTimeoutSeconds, stageTimeoutSeconds, spec.evaluation().testFraction(),
+        spec.evaluation().splitSeed(), spec.evaluation().histogramBins(),
+        new Schema(s.labelColumn(), s.positiveClass(), s.numericColumns(), s.categoricalColumns().stream()
+            .map(c -> new Column(c.name(), c.isDeclared() ? c.allowedCategories() : null)).toList()),
+        new Model(new OptionValues.ModelTypes().name(spec.model().type()), spec.model().hiddenLayers(),
+            spec.model().batchSize(), spec.model().learningRate(), spec.model().seed(), spec.model().l2(),
+            spec.training().engine().wireName()),
+        new Privacy(p.mode().wireName(), p.delta(), boxed(p.targetEpsilon()),
+            p.record().map(PrivacySpec.RecordDp::clipNorm).orElse(null),
+            p.record().map(r -> boxed(r.noiseMultiplier())).orElse(null),
+            p.bank().map(k -> boxed(k.noiseMultiplier())).orElse(null)),
+        new SecureAggregation(a.enabled(), boxed(a.threshold()), boxed(a.neighbourDegree()), a.modulusBits(),
+            a.clipNorm()));
+  }
+
+  private static Double boxed(OptionalDouble value) {
+    return value.isPresent() ? value.getAsDouble() : null;
+  }
+
+  private static Integer boxed(OptionalInt value) {
+    return value.isPresent() ? value.getAsInt() : null;
+  }
+}

@@ -1,0 +1,184 @@
+package io.consort.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.consort.coordinator.CoordinatorConfig;
+import io.consort.model.data.DataSchema;
+import io.consort.model.train.ModelType;
+import io.consort.model.train.TrainingEngine;
+import io.consort.spec.JobSpec;
+import io.consort.spec.PrivacyMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code coordinator.yaml} and its {@code job:} section: known keys only, strict types, the spec's defaults. */
+class CoordinatorYamlTest {
+  private static final String SERVICE = """
+      listen: {host: 127.0.0.1, port: 7443}
+      tls: {key: key.pem, cert: cert.pem, ca: ca.pem}
+      """;
+  private static final String SCHEMA = "  schema: {label: y, positive: '1', numeric: [x]}\n";
+
+  @TempDir
+  Path dir;
+
+  private ConfigFileFixture config;
+
+  @BeforeEach
+  void files() throws Exception {
+    config = ConfigFileFixture.in(dir, "coordinator.yaml", ConfigFiles::coordinator);
+  }
+
+  private JobSpec spec(String jobLines) throws Exception {
+    return ConfigFiles.coordinator(config.write(SERVICE + "job:\n  id: j\n" + SCHEMA + jobLines)).job().spec();
+  }
+
+  @Test
+  void coordinatorConfig_keepsTheBuildersDefaults_whenJobKeysAreLeftOut() throws Exception {
+    CoordinatorConfig c = ConfigFiles.coordinator(config.write(SERVICE + "job:\n  id: j\n" + SCHEMA));
+    JobSpec defaults = JobSpec.builder().id("j").schema(new DataSchema(List.of("x"), List.of(), "y", "1")).build();
+    assertEquals(defaults, c.job().spec());
+    assertEquals(defaults.training().minBanks(), c.job().expectedBanks());
+    assertEquals(Duration.ofSeconds(300), c.job().startTimeout());
+    assertEquals(Duration.ofSeconds(120), c.job().stageTimeout());
+    assertEquals(dir.resolve("coordinator-data"), c.dataDir());
+    assertEquals(null, c.crlFile());
+    assertEquals(-1, c.apiPort());
+    assertEquals(Duration.ofSeconds(30), c.crlReloadInterval());
+  }
+
+  @Test
+  void coordinatorConfig_readsTheDocumentedExample() throws Exception {
+    Files.writeString(dir.resolve("crl.pem"), "r");
+    CoordinatorConfig c = ConfigFiles.coordinator(config.write("""
+        listen: {host: 0.0.0.0, port: 7443}
+        tls: {key: key.pem, cert: cert.pem, ca: ca.pem, crl: crl.pem}
+        data_dir: coordinator-data
+        max_message_bytes: 67108864
+        crl_reload_seconds: 30
+        exit_when_done: false
+        api: {port: 7444}
+        job:
+          id: loan-default-2026q4
+          rounds: 10
+          local_epochs: 1
+          min_banks: 2
+          expected_banks: 3
+          start_timeout_seconds: 300
+          stage_timeout_seconds: 120
+          test_fraction: 0.2
+          split_seed: 42
+          schema: {label: class, positive: bad, numeric: [duration, credit_amount], categorical: [purpose]}
+          model: {type: mlp, hidden: [64, 32], batch_size: 32, learning_rate: 0.003, seed: 7}
+        """));
+    assertEquals(dir.resolve("crl.pem"), c.crlFile());
+    assertEquals(7444, c.apiPort());
+    assertEquals(3, c.job().expectedBanks());
+    assertEquals("loan-default-2026q4", c.job().spec().id());
+    assertEquals(List.of(64, 32), c.job().spec().model().hiddenLayers());
+    assertEquals(List.of(DataSchema.CategoricalColumn.open("purpose")), c.job().spec().schema().categoricalColumns());
+  }
+
+  @Test
+  void jobSection_acceptsCategoricalColumnsAsNamesOrMappings() throws Exception {
+    JobSpec spec = ConfigFiles.coordinator(config.write(SERVICE + """
+        job:
+          id: j
+          schema:
+            label: y
+            positive: '1'
+            categorical: [region, {name: employment, values: [salaried, self-employed]}, {name: product}]
+        """)).job().spec();
+    assertEquals(List.of(DataSchema.CategoricalColumn.open("region"),
+        new DataSchema.CategoricalColumn("employment", List.of("salaried", "self-employed")),
+        DataSchema.CategoricalColumn.open("product")), spec.schema().categoricalColumns());
+  }
+
+  @Test
+  void jobSection_refusesCategoricalItemOfAnotherKind_namingItsPosition() throws Exception {
+    String file = dir.resolve("coordinator.yaml") + ": ";
+    assertEquals(file + "job.schema.categorical[1] must be a column name or a mapping with name and values, got "
+        + "a list", config.refusal(SERVICE + "job:\n  id: j\n  schema: {label: y, positive: '1', categorical: [a, [b]]}\n"));
+    assertEquals(file + "job.schema.categorical[1].vaules is not a known key; did you mean "
+        + "job.schema.categorical[1].values?",
+        config.refusal(SERVICE + "job:\n  id: j\n  schema: {label: y, positive: '1', categorical: [a, {name: b, vaules: [c]}]}\n"));
+    assertEquals(file + "job.schema.numeric must be a list, got 'x'",
+        config.refusal(SERVICE + "job:\n  id: j\n  schema: {label: y, positive: '1', numeric: x}\n"));
+    assertEquals(file + "job.schema.numeric[1] must be a single value, got a mapping",
+        config.refusal(SERVICE + "job:\n  id: j\n  schema: {label: y, positive: '1', numeric: [x, {name: z}]}\n"));
+  }
+
+  @Test
+  void jobSection_refusesMisspeltPrivacyKey_namingTheNearestKnownOne() throws Exception {
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.privacy.target_epsilom is not a known key; did you mean "
+        + "job.privacy.target_epsilon?",
+        config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  privacy: {unit: record, target_epsilom: 3}\n"));
+  }
+
+  @Test
+  void coordinatorConfig_refusesMisspeltTopLevelKey() throws Exception {
+    assertEquals(dir.resolve("coordinator.yaml") + ": lisen is not a known key; did you mean listen?",
+        config.refusal("lisen: {port: 7443}\n"));
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.stage_timeout is not a known key; did you mean "
+        + "job.stage_timeout_seconds?", config.refusal("job: {id: j, stage_timeout: 60}\n"));
+  }
+
+  @Test
+  void jobSection_refusesWrongTypes_namingKeyAndValue() throws Exception {
+    String file = dir.resolve("coordinator.yaml") + ": ";
+    String job = SERVICE + "job:\n  id: j\n" + SCHEMA;
+    assertEquals(file + "job.rounds must be an integer, got 'seven'", config.refusal(job + "  rounds: seven\n"));
+    assertEquals(file + "job.rounds must be an integer, got '7.5'", config.refusal(job + "  rounds: 7.5\n"));
+    assertEquals(file + "job.model.hidden[1] must be an integer, got '3.5'", config.refusal(job + "  model: {hidden: [64, 3.5]}\n"));
+    assertEquals(file + "job.model.hidden must be a list, got '64'", config.refusal(job + "  model: {hidden: 64}\n"));
+    assertEquals(file + "job.secure_aggregation.enabled must be true or false, got 'sometimes'",
+        config.refusal(job + "  secure_aggregation: {enabled: sometimes}\n"));
+    assertEquals(file + "job.model must be a mapping, got 'mlp'", config.refusal(job + "  model: mlp\n"));
+  }
+
+  @Test
+  void jobSection_refusesUnknownModelType() throws Exception {
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.model.type must be mlp or logistic-regression, got "
+        + "'transformer'", config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  model: {type: transformer}\n"));
+  }
+
+  @Test
+  void jobSection_acceptsModelTypeAliasAndEngine() throws Exception {
+    JobSpec spec = spec("  model: {type: logreg, engine: native}\n");
+    assertEquals(ModelType.LOGISTIC_REGRESSION, spec.model().type());
+    assertEquals(TrainingEngine.NATIVE, spec.training().engine());
+  }
+
+  @Test
+  void jobSection_namesTheJobField_whenTheSpecificationIsInvalid() throws Exception {
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.privacy.target_epsilon applies only when privacy is on "
+        + "(unit record, bank or both)",
+        config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  privacy: {unit: off, target_epsilon: 3}\n"));
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.schema is required", config.refusal(SERVICE + "job: {id: j}\n"));
+    assertEquals(dir.resolve("coordinator.yaml") + ": job is required: the job this coordinator runs (see "
+        + "docs/OPERATIONS.md)", config.refusal(SERVICE));
+  }
+
+  @Test
+  void jobYaml_readsBackToTheSameSpecification() throws Exception {
+    JobSpec spec = JobSpec.builder().id("demo")
+        .schema(new DataSchema(List.of("income"), List.of(DataSchema.CategoricalColumn.open("region"),
+            new DataSchema.CategoricalColumn("employment", List.of("salaried", "unemployed"))), "default", "yes"))
+        .modelType(ModelType.MLP).hiddenLayers(List.of(16, 8)).learningRate(0.02).privacy(PrivacyMode.BOTH)
+        .targetEpsilon(2.0).delta(1e-6).recordClipNorm(0.5).bankNoiseMultiplier(1.1).threshold(2).rounds(4)
+        .build();
+    Map<String, Object> job = ConfigFiles.jobYaml(spec, 3, 60, 30);
+    Path file = dir.resolve("coordinator.yaml");
+    ConfigFiles.write(file, Map.of("tls", Map.of("key", "key.pem", "cert", "cert.pem", "ca", "ca.pem"), "job", job));
+    CoordinatorConfig c = ConfigFiles.coordinator(file);
+    assertEquals(spec, c.job().spec());
+    assertEquals(3, c.job().expectedBanks());
+    assertEquals(Duration.ofSeconds(30), c.job().stageTimeout());
+  }
+}
