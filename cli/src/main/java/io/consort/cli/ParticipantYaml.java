@@ -2,25 +2,28 @@ package io.consort.cli;
 
 import static java.util.Objects.requireNonNullElse;
 
+import io.consort.participant.BankPolicy;
 import io.consort.participant.ParticipantConfig;
 import io.consort.protocol.WireLimits;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * The keys of a bank's {@code bank-x.yaml} (docs/OPERATIONS.md). A null value was left out of the file
  * (a section left out has every value null); {@link #toConfig} applies the defaults, except to the bank's
  * privacy limits, which it requires.
  */
-record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy privacy, Integer maxMessageBytes,
-                       Fault fault) {
+record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy privacy, Policy policy,
+                       Integer maxMessageBytes, Fault fault) {
   ParticipantYaml {
     coordinator = requireNonNullElse(coordinator, new Coordinator(null, null));
     tls = requireNonNullElse(tls, new Tls(null, null, null));
     data = requireNonNullElse(data, new Data(null, null));
     privacy = requireNonNullElse(privacy, new Privacy(null, null, null));
     fault = requireNonNullElse(fault, new Fault(null));
+    policy = requireNonNullElse(policy, new Policy(null, null, null, null));
   }
 
   record Coordinator(String host, Integer port) {}
@@ -31,6 +34,21 @@ record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy priv
   record Data(String file, String dir) {}
 
   record Privacy(Double epsilonCap, Double delta, Boolean acceptPartialJobs) {}
+
+  /**
+   * Which jobs the bank takes part in; left out, the strict defaults of {@link BankPolicy#strict()}:
+   * record-level DP and secure aggregation required, at least 2 banks, no minimum threshold of its own.
+   */
+  record Policy(Boolean allowNonPrivateJobs, Boolean requireSecureAggregation, Integer minBanks,
+                Integer minThreshold) {
+    BankPolicy toPolicy() {
+      BankPolicy strict = BankPolicy.strict();
+      return new BankPolicy(requireNonNullElse(allowNonPrivateJobs, strict.allowNonPrivateJobs()),
+          requireNonNullElse(requireSecureAggregation, strict.requireSecureAggregation()),
+          requireNonNullElse(minBanks, strict.minBanks()),
+          minThreshold == null ? OptionalInt.empty() : OptionalInt.of(minThreshold));
+    }
+  }
 
   /** Fault injection for tests and the demo: exit when a task of this stage arrives. */
   record Fault(String exitAtStage) {}
@@ -62,6 +80,6 @@ record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy priv
         StrictYaml.resolve(file, "data.dir", requireNonNullElse(data.dir(), "bank-data")),
         privacy.epsilonCap(), privacy.delta(),
         requireNonNullElse(maxMessageBytes, WireLimits.DEFAULT_MAX_MESSAGE_BYTES), fault.exitAtStage(),
-        requireNonNullElse(privacy.acceptPartialJobs(), false));
+        requireNonNullElse(privacy.acceptPartialJobs(), false), policy.toPolicy());
   }
 }

@@ -9,6 +9,7 @@ import io.consort.coordinator.job.ModelOps;
 import io.consort.coordinator.model.FederatedModelOps;
 import io.consort.model.data.DataSchema;
 import io.consort.model.data.DatasetLoader;
+import io.consort.participant.BankPolicy;
 import io.consort.participant.BankTaskHandler;
 import io.consort.participant.ParticipantConfig;
 import io.consort.participant.ParticipantDaemon;
@@ -37,7 +38,17 @@ import java.util.function.Function;
  */
 final class LocalConsortium implements AutoCloseable {
   /** Per-bank settings a test may change. */
-  record BankSettings(double epsilonCap, String failAtStage, boolean acceptPartialJobs) {
+  record BankSettings(double epsilonCap, String failAtStage, boolean acceptPartialJobs, BankPolicy policy) {
+    /**
+     * The test consortium's banks take part in plaintext and non-private jobs too (the base plan is
+     * one), so that those paths can be tested; the strict default policy has its own tests.
+     */
+    static final BankPolicy PERMISSIVE = new BankPolicy(true, false, 2, java.util.OptionalInt.empty());
+
+    BankSettings(double epsilonCap, String failAtStage, boolean acceptPartialJobs) {
+      this(epsilonCap, failAtStage, acceptPartialJobs, PERMISSIVE);
+    }
+
     static BankSettings defaults() {
       return new BankSettings(3.0, null, false);
     }
@@ -138,7 +149,7 @@ final class LocalConsortium implements AutoCloseable {
       TlsMaterial t = pki.bank(bank);
       ParticipantConfig config = new ParticipantConfig("localhost", coordinatorPort, t.keyFile(),
           t.chainFile(), t.caFile(), data, bankDir.resolve("local"), settings.epsilonCap(), 1e-5, 16 << 20,
-          settings.failAtStage(), settings.acceptPartialJobs());
+          settings.failAtStage(), settings.acceptPartialJobs(), settings.policy());
       Vertx v = Vertx.vertx();
       vertxes.add(v);
       ParticipantDaemon[] daemon = new ParticipantDaemon[1];

@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.consort.participant.BankPolicy;
 import io.consort.participant.ParticipantConfig;
 import io.consort.protocol.WireLimits;
 import java.nio.file.Path;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +42,15 @@ class ParticipantYamlTest {
     assertEquals(WireLimits.DEFAULT_MAX_MESSAGE_BYTES, c.maxMessageBytes());
     assertEquals(null, c.failAtStage());
     assertFalse(c.acceptPartialJobs());
+    assertEquals(BankPolicy.strict(), c.policy());
+  }
+
+  @Test
+  void participantConfig_refusesAFaultStageThatDoesNotExist() throws Exception {
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> ConfigFiles.participant(config.write(TLS_AND_DATA + "privacy: {epsilon_cap: 2.5, delta: 1e-6}\n"
+            + "fault: {exit_at_stage: lunch}\n")));
+    assertTrue(e.getMessage().contains("fault.exit_at_stage 'lunch' is not a stage name"), e.getMessage());
   }
 
   @Test
@@ -49,9 +60,11 @@ class ParticipantYamlTest {
         tls: {key: key.pem, cert: cert.pem, ca: ca.pem}
         data: {file: data.csv, dir: /var/lib/consort}
         privacy: {epsilon_cap: 1.5, delta: 1.0e-5, accept_partial_jobs: true}
+        policy: {allow_non_private_jobs: true, require_secure_aggregation: false, min_banks: 3, min_threshold: 4}
         max_message_bytes: 4096
         fault: {exit_at_stage: train}
         """));
+    assertEquals(new BankPolicy(true, false, 3, OptionalInt.of(4)), c.policy());
     assertEquals(8443, c.coordinatorPort());
     assertEquals(Path.of("/var/lib/consort"), c.dataDir());
     assertEquals(4096, c.maxMessageBytes());
@@ -77,7 +90,7 @@ class ParticipantYamlTest {
         + "epsilon_cap, delta, accept_partial_jobs",
         config.refusal(TLS_AND_DATA + "privacy: {epsilon_cap: 1, delta: 1.0e-5, budget: 3}\n"));
     assertEquals(dir.resolve("bank.yaml") + ": verbose is not a known key; the top-level keys are coordinator, tls, "
-        + "data, privacy, max_message_bytes, fault",
+        + "data, privacy, policy, max_message_bytes, fault",
         config.refusal(TLS_AND_DATA + "privacy: {epsilon_cap: 1, delta: 1.0e-5}\nverbose: true\n"));
   }
 

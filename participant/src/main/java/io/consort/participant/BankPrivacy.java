@@ -158,7 +158,7 @@ final class BankPrivacy {
    * bank, describe exactly the DP-SGD this bank ran in that round, and record the spend this bank's
    * own ledger copy gives. The entry is then appended to the local copy.
    */
-  Countersignature countersign(CountersignRequest request) throws IOException, GeneralSecurityException {
+  Countersignature countersign(String jobId, CountersignRequest request) throws IOException, GeneralSecurityException {
     SignedLedgerEntry signed;
     try {
       signed = SignedEntryJson.fromJson(request.getEntryJson(), "ledger entry from the coordinator");
@@ -166,6 +166,10 @@ final class BankPrivacy {
       throw new ProtocolViolationException(e.getMessage(), e);
     }
     LedgerEntry entry = signed.entry();
+    if (!entry.jobId().equals(jobId)) {
+      throw new ProtocolViolationException("a countersign request for job '" + jobId + "' carries an entry of job '"
+          + entry.jobId() + "'");
+    }
     if (!entry.hash().equals(signed.entryHash()) || !signed.entryHash().equals(request.getEntryHash())) {
       throw new ProtocolViolationException("ledger entry " + entry.sequence() + ": hash does not match its content");
     }

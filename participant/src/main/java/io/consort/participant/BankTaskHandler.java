@@ -38,6 +38,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,11 +54,13 @@ public final class BankTaskHandler implements TaskHandler {
 
   private final ParticipantConfig config;
   private final Map<String, BankJob> jobs = new HashMap<>();
+  private final AcceptedJobs acceptedJobs;
   private BankPrivacy privacy;
   private BankSecureAggregation secureAggregation;
 
   public BankTaskHandler(ParticipantConfig config) {
     this.config = config;
+    this.acceptedJobs = new AcceptedJobs(config.dataDir());
   }
 
   private BankSecureAggregation secureAggregation() {
@@ -76,15 +80,22 @@ public final class BankTaskHandler implements TaskHandler {
 
   @Override
   public synchronized TaskResult.Builder handle(Task task) throws Exception {
+    String jobId = task.getHeader().getJobId();
     return switch (task.getKindCase()) {
-      case JOB_OFFER -> offer(task.getJobOffer().getPlan());
-      case FEATURE_STATS -> featureStats(task.getFeatureStats().getPlan());
-      case TRAIN -> train(task);
-      case EVALUATE -> evaluate(task);
-      case FINISHED -> finished(task);
-      case SECURE_AGGREGATION -> TaskResult.newBuilder().setSecureAggregation(secureAggregation()
-          .step(task.getHeader().getJobId(), task.getHeader().getRound(), task.getSecureAggregation()));
-      case COUNTERSIGN -> TaskResult.newBuilder().setCountersignature(privacy().countersign(task.getCountersign()));
+      case JOB_OFFER -> offer(jobId, task.getJobOffer().getPlan());
+      case FEATURE_STATS -> featureStats(accepted(jobId, task.getFeatureStats().getPlan()));
+      case TRAIN -> train(task, accepted(jobId, task.getTrain().getPlan()));
+      case EVALUATE -> evaluate(task, accepted(jobId, task.getEvaluate().getPlan()));
+      case FINISHED -> finished(task, accepted(jobId, null));
+      case SECURE_AGGREGATION -> {
+        accepted(jobId, null);
+        yield TaskResult.newBuilder().setSecureAggregation(secureAggregation()
+            .step(jobId, task.getHeader().getRound(), task.getSecureAggregation()));
+      }
+      case COUNTERSIGN -> {
+        accepted(jobId, null);
+        yield TaskResult.newBuilder().setCountersignature(privacy().countersign(jobId, task.getCountersign()));
+      }
       default -> throw new ProtocolViolationException("this bank does not handle " + task.getKindCase() + " tasks");
     };
   }
@@ -109,46 +120,57 @@ public final class BankTaskHandler implements TaskHandler {
     }
   }
 
-  private TaskResult.Builder offer(JobPlan plan) throws IOException {
+  /**
+   * Decides on an offered job: the plan must be a valid specification for the job the task names,
+   * the bank's policy must allow it, the bank's data must load under its schema, and under
+   * record-level DP the whole job's cost must fit the bank's cap. An accepted job is remembered
+   * durably, with its plan, before the bank says yes.
+   */
+  private TaskResult.Builder offer(String jobId, JobPlan plan) throws IOException {
     try {
-      BankJob job = job(plan);
-      JobDecision.Builder decision = JobDecision.newBuilder().setAccept(true).setEpsilonCap(config.epsilonCap());
+      BankJob job = open(jobId, plan);
+      String reason = null;
+      boolean accept = true;
+      JobDecision.Builder decision = JobDecision.newBuilder().setEpsilonCap(config.epsilonCap());
       if (job.spec.privacy().recordLevel()) {
         // privacy preview: the whole job's record-level cost for this bank's own rows, on top of what
         // it has already spent; the bank declines if that would pass its own cap
         BudgetDecision preview = privacy().preview(job.spec, job.split.train().rows());
-        boolean accept = preview.accepted() || config.acceptPartialJobs();
-        decision.setAccept(accept).setProjectedEpsilon(preview.projectedEpsilon())
-            .setReason(preview.accepted() ? preview.reason() : preview.reason() + (accept
-                ? "; accepting anyway (accept_partial_jobs): rounds past the cap will be declined" : ""));
-        log.info("job '{}' offered: {} training rows, {} held-out rows; privacy preview: {}; {}", plan.getJobId(),
-            job.split.train().rows(), job.split.test().rows(), preview.reason(),
-            accept ? "accepting" : "declining");
-        return TaskResult.newBuilder().setDecision(decision);
+        accept = preview.accepted() || config.acceptPartialJobs();
+        decision.setProjectedEpsilon(preview.projectedEpsilon());
+        reason = preview.accepted() ? preview.reason() : preview.reason() + (accept
+            ? "; accepting anyway (accept_partial_jobs): rounds past the cap will be declined" : "");
       }
-      log.info("job '{}' offered: {} training rows, {} held-out rows; accepting", plan.getJobId(),
-          job.split.train().rows(), job.split.test().rows());
-      return TaskResult.newBuilder().setDecision(decision);
-    } catch (DataFormatException | IllegalArgumentException e) {
-      // the bank cannot take part with this data; say why instead of failing silently
-      log.error("declining job '{}': {}", plan.getJobId(), e.getMessage());
+      log.info("job '{}' offered: {} training rows, {} held-out rows{}; {}", jobId, job.split.train().rows(),
+          job.split.test().rows(), reason == null ? "" : "; privacy preview: " + reason,
+          accept ? "accepting" : "declining");
+      if (accept) {
+        acceptedJobs.accept(plan);
+        jobs.put(jobId, job);
+      } else {
+        jobs.remove(jobId);
+      }
+      return TaskResult.newBuilder().setDecision(decision.setAccept(accept).setReason(reason == null ? "" : reason));
+    } catch (DataFormatException | IllegalArgumentException | ProtocolViolationException e) {
+      // the bank cannot or will not take part; say why instead of failing silently
+      log.error("declining job '{}': {}", jobId, e.getMessage());
       return TaskResult.newBuilder().setDecision(JobDecision.newBuilder().setAccept(false)
           .setReason(e.getMessage()).setEpsilonCap(config.epsilonCap()));
     }
   }
 
-  private TaskResult.Builder featureStats(JobPlan plan) throws DataFormatException {
-    BankJob job = job(plan);
+  private TaskResult.Builder featureStats(BankJob job) {
     // statistics of the training rows only: the held-out split stays untouched until evaluation
     LocalFeatureStats stats = LocalFeatureStats.compute(job.split.train());
     return TaskResult.newBuilder().setFeatureStats(
         ModelWire.stats(stats, job.split.train().rows(), job.split.test().rows()));
   }
 
-  private TaskResult.Builder train(Task task) throws DataFormatException, IOException,
-      java.security.GeneralSecurityException {
+  private TaskResult.Builder train(Task task, BankJob job) throws IOException, java.security.GeneralSecurityException {
     var t = task.getTrain();
-    BankJob job = job(t.getPlan());
+    if (job.spec.secureAggregation().enabled()) {
+      checkRoster(job, t.getRoundMembersList(), t.getSecureAggregation().getThreshold());
+    }
     ModelParameters global = t.getGlobalModel();
     prepare(job, global);
     long started = System.nanoTime();
@@ -252,9 +274,8 @@ public final class BankTaskHandler implements TaskHandler {
     return TaskResult.newBuilder().setSecureAggregation(step);
   }
 
-  private TaskResult.Builder evaluate(Task task) throws DataFormatException {
+  private TaskResult.Builder evaluate(Task task, BankJob job) {
     var e = task.getEvaluate();
-    BankJob job = job(e.getPlan());
     ModelParameters model = e.getGlobalModel();
     prepare(job, model);
     float[] scores = Predictor.predict(job.spec.model(), ModelWire.values(model), job.test);
@@ -271,9 +292,9 @@ public final class BankTaskHandler implements TaskHandler {
     return TaskResult.newBuilder().setEvaluation(out);
   }
 
-  private TaskResult.Builder finished(Task task) throws IOException {
+  private TaskResult.Builder finished(Task task, BankJob job) throws IOException {
     var f = task.getFinished();
-    String jobId = task.getHeader().getJobId();
+    String jobId = job.spec.id();
     Path out = config.dataDir().resolve("jobs").resolve(jobId + "-final-model.pb");
     Files.createDirectories(out.getParent());
     Files.write(out, f.getFinalModel().toByteArray());
@@ -285,26 +306,88 @@ public final class BankTaskHandler implements TaskHandler {
   // ------------------------------------------------------------------ job state
 
   /**
-   * The bank's state for a job. The plan is pinned when the bank first sees it (the offer it
-   * accepted): a later task that carries a different plan for the same job is refused, so a
-   * coordinator cannot change epochs, privacy or secure aggregation after the bank's privacy preview.
+   * The bank's state for an offered job: the plan must be a valid specification for the job the
+   * offer names and the bank's policy must allow it; the bank's data is loaded with its schema. A
+   * job the bank already accepted may be offered again (a coordinator that restarted) only with the
+   * same plan.
    */
-  private BankJob job(JobPlan plan) throws DataFormatException {
-    BankJob job = jobs.get(plan.getJobId());
-    if (job != null && job.plan.equals(plan)) {
-      return job;
+  private BankJob open(String jobId, JobPlan plan) throws DataFormatException, IOException {
+    if (!plan.getJobId().equals(jobId)) {
+      throw new ProtocolViolationException("the offer for job '" + jobId + "' carries the plan of job '"
+          + plan.getJobId() + "'");
     }
-    if (job != null) {
-      throw new ProtocolViolationException("job '" + plan.getJobId() + "': the task carries a different plan than "
-          + "the one this bank accepted; refusing it");
+    Optional<JobPlan> pinned = acceptedJobs.plan(jobId);
+    if (pinned.isPresent() && !pinned.get().equals(plan)) {
+      throw new ProtocolViolationException("job '" + jobId + "' was accepted with another plan; this bank does not "
+          + "take part under a changed one");
+    }
+    BankJob known = jobs.get(jobId);
+    if (known != null && known.plan.equals(plan)) {
+      return known;
     }
     // every value of the plan is validated before any of it is used; an invalid plan is declined by name
     JobSpec spec = JobSpecWire.fromProto(plan);
+    Optional<String> refusal = config.policy().refusal(spec);
+    if (refusal.isPresent()) {
+      throw new IllegalArgumentException("this bank's policy refuses the job: " + refusal.get());
+    }
+    return load(plan, spec);
+  }
+
+  private BankJob load(JobPlan plan, JobSpec spec) throws DataFormatException {
     Table table = DatasetLoader.load(config.dataFile(), spec.schema());
-    job = new BankJob(plan, spec, DataSplitter.trainTest(table, spec.evaluation().testFraction(),
+    return new BankJob(plan, spec, DataSplitter.trainTest(table, spec.evaluation().testFraction(),
         spec.evaluation().splitSeed()));
-    jobs.put(plan.getJobId(), job);
+  }
+
+  /**
+   * The bank's state for a task of a job it accepted. The plan was pinned at the offer and is
+   * remembered durably: a task for a job the bank did not accept, naming another job than its
+   * header, or carrying a different plan is refused, so a coordinator cannot change epochs, privacy
+   * or secure aggregation after the bank's privacy preview, nor run a job the bank declined. After a
+   * restart the job is reopened from the pinned plan, and the bank's policy is checked again.
+   *
+   * @param plan the plan the task carries, or null for tasks that carry none
+   */
+  private BankJob accepted(String jobId, JobPlan plan) throws IOException, DataFormatException {
+    if (plan != null && !plan.getJobId().equals(jobId)) {
+      throw new ProtocolViolationException("a task for job '" + jobId + "' carries the plan of job '"
+          + plan.getJobId() + "'");
+    }
+    BankJob job = jobs.get(jobId);
+    if (job == null) {
+      Optional<JobPlan> pinned = acceptedJobs.plan(jobId);
+      if (pinned.isEmpty()) {
+        throw new ProtocolViolationException("job '" + jobId + "' was not accepted by this bank; refusing its task");
+      }
+      job = load(pinned.get(), JobSpecWire.fromProto(pinned.get()));
+      jobs.put(jobId, job);
+    }
+    if (plan != null && !job.plan.equals(plan)) {
+      throw new ProtocolViolationException("job '" + jobId + "': the task carries a different plan than "
+          + "the one this bank accepted; refusing it");
+    }
+    Optional<String> refusal = config.policy().refusal(job.spec);
+    if (refusal.isPresent()) {
+      throw new ProtocolViolationException("job '" + jobId + "': this bank's policy refuses it: " + refusal.get());
+    }
     return job;
+  }
+
+  /** A secure round's roster must include this bank and satisfy the job's and the bank's minimums. */
+  private void checkRoster(BankJob job, List<String> roster, int threshold) {
+    if (roster.size() < job.spec.training().minBanks()) {
+      throw new ProtocolViolationException("job '" + job.spec.id() + "': the round has " + roster.size()
+          + " banks but the accepted plan's min_banks is " + job.spec.training().minBanks());
+    }
+    if (new java.util.HashSet<>(roster).size() != roster.size()) {
+      throw new ProtocolViolationException("job '" + job.spec.id() + "': the round's roster names a bank twice");
+    }
+    Optional<String> refusal = config.policy().refusal(roster.size(), threshold);
+    if (refusal.isPresent()) {
+      throw new ProtocolViolationException("job '" + job.spec.id() + "': this bank's policy refuses the round: "
+          + refusal.get());
+    }
   }
 
   /**

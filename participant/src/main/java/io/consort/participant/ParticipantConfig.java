@@ -23,10 +23,26 @@ import java.util.List;
  * @param failAtStage fault injection for tests and demos: exit when a task of this stage arrives (null: never)
  * @param acceptPartialJobs accept a job whose whole cost exceeds the cap, taking part only in the rounds
  *     the cap still allows (each round is checked before training either way)
+ * @param policy which jobs the bank takes part in at all (record-level DP, secure aggregation, how many banks)
  */
 public record ParticipantConfig(String coordinatorHost, int coordinatorPort, Path keyFile, Path certFile,
                                 Path caFile, Path dataFile, Path dataDir, double epsilonCap, double delta,
-                                int maxMessageBytes, String failAtStage, boolean acceptPartialJobs) {
+                                int maxMessageBytes, String failAtStage, boolean acceptPartialJobs,
+                                BankPolicy policy) {
+
+  /** Settings with the strict default policy ({@link BankPolicy#strict()}). */
+  public ParticipantConfig(String coordinatorHost, int coordinatorPort, Path keyFile, Path certFile, Path caFile,
+                           Path dataFile, Path dataDir, double epsilonCap, double delta, int maxMessageBytes,
+                           String failAtStage, boolean acceptPartialJobs) {
+    this(coordinatorHost, coordinatorPort, keyFile, certFile, caFile, dataFile, dataDir, epsilonCap, delta,
+        maxMessageBytes, failAtStage, acceptPartialJobs, BankPolicy.strict());
+  }
+
+  /** The same settings under another policy. */
+  public ParticipantConfig withPolicy(BankPolicy newPolicy) {
+    return new ParticipantConfig(coordinatorHost, coordinatorPort, keyFile, certFile, caFile, dataFile, dataDir,
+        epsilonCap, delta, maxMessageBytes, failAtStage, acceptPartialJobs, newPolicy);
+  }
 
   /** @throws IllegalArgumentException naming every bad field and its value */
   public ParticipantConfig validate() {
@@ -49,6 +65,14 @@ public record ParticipantConfig(String coordinatorHost, int coordinatorPort, Pat
     }
     if (!(delta > 0 && delta < 1)) {
       problems.add("privacy.delta must be in (0, 1), got " + delta);
+    }
+    if (policy == null) {
+      problems.add("policy is missing");
+    }
+    if (failAtStage != null && java.util.Arrays.stream(io.consort.protocol.v1.Stage.values())
+        .filter(s -> s != io.consort.protocol.v1.Stage.UNRECOGNIZED)
+        .noneMatch(s -> ParticipantDaemon.stageName(s).equals(failAtStage))) {
+      problems.add("fault.exit_at_stage '" + failAtStage + "' is not a stage name (train, masked-input, ...)");
     }
     if (maxMessageBytes < 1024) {
       problems.add("max_message_bytes must be at least 1024, got " + maxMessageBytes);

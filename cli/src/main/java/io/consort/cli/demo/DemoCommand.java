@@ -240,8 +240,9 @@ public final class DemoCommand implements Callable<Integer> {
   // ------------------------------------------------------------------ options and inputs
 
   private void validateOptions() {
-    if (banks < 1 || banks > 64) {
-      throw new IllegalArgumentException("--banks must be between 1 and 64, got " + banks);
+    if (banks < 2 || banks > 64) {
+      // a consortium is at least two banks: a sum of one bank's update is that bank's update
+      throw new IllegalArgumentException("--banks must be between 2 and 64, got " + banks);
     }
     if (rounds < 1) {
       throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
@@ -301,7 +302,7 @@ public final class DemoCommand implements Callable<Integer> {
         .learningRate(learningRate != null ? learningRate
             : dp.recordLevel() ? 0.02 : io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE)
         .modelSeed(seed).engine(engine)
-        .rounds(rounds).localEpochs(localEpochs).minBanks(Math.max(1, banks / 2 + banks % 2))
+        .rounds(rounds).localEpochs(localEpochs).minBanks(Math.max(2, banks / 2 + banks % 2))
         .testFraction(0.2).splitSeed(seed).histogramBins(10_000)
         .privacy(dp).delta(delta).targetEpsilon(dp == PrivacyMode.OFF ? null : epsilon)
         .recordClipNorm(dp.recordLevel() ? clip : null)
@@ -354,6 +355,9 @@ public final class DemoCommand implements Callable<Integer> {
     c.put("data", Map.of("file", work.relativize(dataFile).toString(),
         "dir", work.relativize(dataFile.getParent().resolve("local")).toString()));
     c.put("privacy", Map.of("epsilon_cap", epsilon, "delta", delta));
+    // each bank's own policy admits exactly the kind of job the demo was asked to run
+    c.put("policy", Map.of("allow_non_private_jobs", !dp.recordLevel(),
+        "require_secure_aggregation", secureAggregation.on(), "min_banks", 2));
     for (DropFault drop : drops) {
       if (drop.bankName().equals(bank)) {
         c.put("fault", Map.of("exit_at_stage", drop.stage()));
