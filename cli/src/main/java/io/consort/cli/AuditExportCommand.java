@@ -13,8 +13,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code consort audit export}: run on the coordinator's host, writes the privacy ledger from its
- * database (while it runs or not) for an auditor to verify offline with {@code audit verify}.
+ * {@code consort audit export}: run on the coordinator's host while the coordinator is stopped,
+ * writes the privacy ledger from its database for an auditor to verify offline with {@code audit
+ * verify}. While the coordinator runs its database is its own (no network port), and the same
+ * export comes from its operator API ({@code GET /api/v1/ledger}).
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
     description = "Export the coordinator's privacy ledger (entries, signatures, signer certificates, signed head).")

@@ -39,15 +39,33 @@ public final class CoordinatorStore implements AutoCloseable {
     } catch (java.io.IOException e) {
       throw new StoreException("cannot create data directory " + dataDir + ": " + e.getMessage(), e);
     }
-    String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("coordinator") + ";AUTO_SERVER=TRUE";
+    // embedded only: no AUTO_SERVER, which would open a plaintext TCP port on every interface; one
+    // process (the running coordinator) holds the file, and tools read the ledger through the
+    // operator API while it runs
+    String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("coordinator");
     JdbcConnectionPool pool = JdbcConnectionPool.create(url, "consort", "");
     try {
       Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
     } catch (RuntimeException e) {
       pool.dispose();
+      if (inUse(e)) {
+        throw new StoreException("the coordinator database in " + dataDir + " is in use by a running coordinator: "
+            + "read the ledger through its operator API (GET /api/v1/ledger, operator or auditor certificate) or "
+            + "stop the coordinator first", e);
+      }
       throw new StoreException("cannot migrate the coordinator database in " + dataDir + ": " + e.getMessage(), e);
     }
     return new CoordinatorStore(pool);
+  }
+
+  /** H2's "database may be already in use" (another process holds the file lock). */
+  private static boolean inUse(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLException s && s.getErrorCode() == org.h2.api.ErrorCode.DATABASE_ALREADY_OPEN_1) {
+        return true;
+      }
+    }
+    return false;
   }
 
   // ------------------------------------------------------------------ jobs

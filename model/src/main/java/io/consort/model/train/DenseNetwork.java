@@ -216,7 +216,18 @@ final class DenseNetwork {
     }
   }
 
+  /**
+   * The norm each example's gradient is scaled to, relative to the clip norm. The norm is computed in
+   * double from the float activations and deltas, but the gradient is then formed and accumulated in
+   * float, whose rounding (a relative error of a few 2^-24 per product) could lift the added
+   * gradient's norm just above C, past the sensitivity the accountant assumes; and the noisy sum is
+   * snapped to a grid ({@link GaussianNoise#addOnGrid}) whose rounding moves the sum by at most
+   * 1e-6 C. Aiming 1e-5 below C covers both.
+   */
+  static final double CLIP_MARGIN = 1 - 1e-5;
+
   private void computeClipScales(int rows, double clipNorm) {
+    double target = clipNorm * CLIP_MARGIN;
     for (int r = 0; r < rows; r++) {
       double sum = 0;
       for (int l = 1; l <= layers; l++) {
@@ -226,7 +237,7 @@ final class DenseNetwork {
       }
       squaredNorms[r] = sum;
       double norm = Math.sqrt(sum);
-      clipScale[r] = norm > clipNorm ? (float) (clipNorm / norm) : 1f;
+      clipScale[r] = norm > target ? (float) (target / norm) : 1f;
     }
   }
 

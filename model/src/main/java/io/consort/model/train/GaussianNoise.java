@@ -5,9 +5,12 @@ package io.consort.model.train;
  *
  * <p>Security guarantees: the production implementation, {@link #secure()}, draws every bit from
  * {@link java.security.SecureRandom}, so noise cannot be predicted or replayed from a seed. It
- * samples in double precision and rounds to float; it does not defend against the floating-point
- * attacks of Mironov (CCS 2012) on textbook samplers. The privacy module's sampler can be plugged in
- * through this interface.
+ * samples in double precision. Textbook floating-point samplers leak (Mironov, CCS 2012): the set of
+ * doubles that {@code x + noise} can reach depends on {@code x}, so an output can rule inputs out.
+ * {@link #addOnGrid} closes that channel: the value and the noise are each rounded to one fixed
+ * power-of-two grid, far finer than the noise but far coarser than double resolution, so the output
+ * is the input's grid point shifted by an integer number of grid steps drawn without reference to the
+ * input, and every grid point is reachable from every input (see docs/PRIVACY.md).
  */
 public interface GaussianNoise {
 
@@ -19,6 +22,42 @@ public interface GaussianNoise {
     for (int i = 0; i < length; i++) {
       target[i] += (float) sample(sigma);
     }
+  }
+
+  /**
+   * Rounds {@code target[0..length-1]} to multiples of {@code grid} and adds N(0, sigma^2) noise
+   * rounded to the same grid, in double, then stores the result in float (a data-independent
+   * rounding of a grid value: post-processing). {@code grid} must be a power of two; rounding the
+   * input moves each value by at most grid / 2, which the caller's sensitivity must cover.
+   */
+  default void addOnGrid(float[] target, int length, double sigma, double grid) {
+    if (!(grid > 0) || Math.scalb(1.0, Math.getExponent(grid)) != grid) {
+      throw new IllegalArgumentException("grid must be a positive power of two, got " + grid);
+    }
+    for (int i = 0; i < length; i++) {
+      target[i] = (float) onGrid(target[i], sigma, grid);
+    }
+  }
+
+  /**
+   * {@code value} rounded to the grid plus N(0, sigma^2) noise rounded to the grid, exactly (in double:
+   * both are whole numbers of grid steps far below 2^53). The noise steps are drawn without reference
+   * to {@code value}.
+   */
+  default double onGrid(double value, double sigma, double grid) {
+    double steps = Math.rint(sample(sigma) / grid);
+    return (Math.rint(value / grid) + steps) * grid;
+  }
+
+  /**
+   * The grid {@link #addOnGrid} uses for noise on a sum of {@code dimension} values clipped to
+   * {@code clipNorm}: the largest power of two whose rounding error over all coordinates,
+   * {@code grid * sqrt(dimension) / 2} for the input alone, stays below {@code clipNorm * 1e-6}, so
+   * that the clip's margin ({@code DenseNetwork.CLIP_MARGIN}) covers it.
+   */
+  static double gridFor(double clipNorm, int dimension) {
+    double limit = clipNorm * 1e-6 / Math.sqrt(Math.max(1, dimension));
+    return Math.scalb(1.0, Math.getExponent(limit));
   }
 
   /** Gaussian noise from a SecureRandom DRBG; not thread-safe, one instance per trainer. */

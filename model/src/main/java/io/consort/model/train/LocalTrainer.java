@@ -189,6 +189,7 @@ public final class LocalTrainer {
     int rows = data.rows();
     double expectedBatch = dp.samplingRate() * rows;
     double sigma = dp.noiseMultiplier() * dp.clipNorm();
+    double grid = GaussianNoise.gridFor(dp.clipNorm(), gradient.length);
     // Poisson sampling by geometric gaps: including each row independently with probability q is
     // the same as skipping Geometric(q) rows between inclusions, which needs about q * rows
     // uniforms per step instead of rows.
@@ -211,9 +212,10 @@ public final class LocalTrainer {
       } else {
         java.util.Arrays.fill(gradient, 0f);
       }
-      // Noise goes on the sum even for an empty batch: the accountant counts every step.
+      // Noise goes on the sum even for an empty batch: the accountant counts every step. Sum and noise
+      // are snapped to one grid so that the float result leaks nothing of the sum's low bits.
       if (sigma > 0) {
-        noise.addTo(gradient, gradient.length, sigma);
+        noise.addOnGrid(gradient, gradient.length, sigma, grid);
       }
       applyStep(parameters, 1.0 / expectedBatch);
       if (k > 0) {
