@@ -21,7 +21,7 @@ public final class ConfigFiles {
     return inFile(file, () -> yaml.toConfig(file)).validate();
   }
 
-  static ParticipantConfig participant(Path file) {
+  public static ParticipantConfig participant(Path file) {
     ParticipantYaml yaml = StrictYaml.read(file, ParticipantYaml.class);
     return inFile(file, () -> yaml.toConfig(file)).validate();
   }

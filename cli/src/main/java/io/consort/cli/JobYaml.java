@@ -26,8 +26,7 @@ import java.util.function.Consumer;
  * (a section left out has every value null); the scheduling defaults are below.
  */
 record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks, Integer expectedBanks,
-               Integer startTimeoutSeconds, Integer stageTimeoutSeconds, Double testFraction, Long splitSeed,
-               Integer histogramBins, Schema schema, Model model, Privacy privacy,
+               Integer startTimeoutSeconds, Integer stageTimeoutSeconds, Integer histogramBins, Schema schema, Model model, Privacy privacy,
                SecureAggregation secureAggregation) {
   static final int DEFAULT_START_TIMEOUT_SECONDS = 300;
   static final int DEFAULT_STAGE_TIMEOUT_SECONDS = 120;
@@ -123,8 +122,6 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     set(rounds, b::rounds);
     set(localEpochs, b::localEpochs);
     set(minBanks, b::minBanks);
-    set(testFraction, b::testFraction);
-    set(splitSeed, b::splitSeed);
     set(histogramBins, b::histogramBins);
     try {
       return b.build();
@@ -166,8 +163,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     PrivacySpec p = spec.privacy();
     SecureAggregationSpec a = spec.secureAggregation();
     return new JobYaml(spec.id(), spec.training().rounds(), spec.training().localEpochs(), spec.training().minBanks(),
-        expectedBanks, startTimeoutSeconds, stageTimeoutSeconds, spec.evaluation().testFraction(),
-        spec.evaluation().splitSeed(), spec.evaluation().histogramBins(),
+        expectedBanks, startTimeoutSeconds, stageTimeoutSeconds, spec.evaluation().histogramBins(),
         new Schema(s.labelColumn(), s.positiveClass(), s.numericColumns(), s.categoricalColumns().stream()
             .map(c -> new Column(c.name(), c.isDeclared() ? c.allowedCategories() : null)).toList()),
         new Model(new OptionValues.ModelTypes().name(spec.model().type()), spec.model().hiddenLayers(),

@@ -20,7 +20,7 @@ record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy priv
   ParticipantYaml {
     coordinator = requireNonNullElse(coordinator, new Coordinator(null, null));
     tls = requireNonNullElse(tls, new Tls(null, null, null));
-    data = requireNonNullElse(data, new Data(null, null));
+    data = requireNonNullElse(data, new Data(null, null, null));
     privacy = requireNonNullElse(privacy, new Privacy(null, null, null));
     fault = requireNonNullElse(fault, new Fault(null));
     policy = requireNonNullElse(policy, new Policy(null, null, null, null));
@@ -30,8 +30,11 @@ record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy priv
 
   record Tls(String key, String cert, String ca) {}
 
-  /** {@code dir}: the bank's own records (ledger copy, spend journal); default {@code bank-data}. */
-  record Data(String file, String dir) {}
+  /**
+   * {@code dir}: the bank's own records (ledger copy, spend journal, split key); default {@code bank-data}.
+   * {@code test_fraction}: the share of rows the bank holds out for evaluation; default 0.2.
+   */
+  record Data(String file, String dir, Double testFraction) {}
 
   record Privacy(Double epsilonCap, Double delta, Boolean acceptPartialJobs) {}
 
@@ -80,6 +83,7 @@ record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy priv
         StrictYaml.resolve(file, "data.dir", requireNonNullElse(data.dir(), "bank-data")),
         privacy.epsilonCap(), privacy.delta(),
         requireNonNullElse(maxMessageBytes, WireLimits.DEFAULT_MAX_MESSAGE_BYTES), fault.exitAtStage(),
-        requireNonNullElse(privacy.acceptPartialJobs(), false), policy.toPolicy());
+        requireNonNullElse(privacy.acceptPartialJobs(), false), policy.toPolicy(),
+        requireNonNullElse(data.testFraction(), ParticipantConfig.DEFAULT_TEST_FRACTION));
   }
 }

@@ -72,8 +72,7 @@ class CoordinatorYamlTest {
           expected_banks: 3
           start_timeout_seconds: 300
           stage_timeout_seconds: 120
-          test_fraction: 0.2
-          split_seed: 42
+          histogram_bins: 100
           schema: {label: class, positive: bad, numeric: [duration, credit_amount], categorical: [purpose]}
           model: {type: mlp, hidden: [64, 32], batch_size: 32, learning_rate: 0.003, seed: 7}
         """));

@@ -76,8 +76,8 @@ final class LocalConsortium implements AutoCloseable {
     Path all = TestData.loanCsv(dir.resolve("all.csv"), 240 * banks.size(), 11);
     DataSchema schema = DatasetLoader.inferSchema(all, "default", "yes");
     return JobSpec.builder().id(jobId).schema(schema).modelType(ModelType.MLP).hiddenLayers(List.of(16))
-        .batchSize(32).learningRate(0.01).modelSeed(3).rounds(rounds).localEpochs(2).minBanks(2).testFraction(0.25)
-        .splitSeed(5).histogramBins(1000).secureAggregation(false);
+        .batchSize(32).learningRate(0.01).modelSeed(3).rounds(rounds).localEpochs(2).minBanks(2)
+        .histogramBins(1000).secureAggregation(false);
   }
 
   private Vertx coordinatorVertx;
@@ -149,7 +149,7 @@ final class LocalConsortium implements AutoCloseable {
       TlsMaterial t = pki.bank(bank);
       ParticipantConfig config = new ParticipantConfig("localhost", coordinatorPort, t.keyFile(),
           t.chainFile(), t.caFile(), data, bankDir.resolve("local"), settings.epsilonCap(), 1e-5, 16 << 20,
-          settings.failAtStage(), settings.acceptPartialJobs(), settings.policy());
+          settings.failAtStage(), settings.acceptPartialJobs(), settings.policy(), 0.25);
       Vertx v = Vertx.vertx();
       vertxes.add(v);
       ParticipantDaemon[] daemon = new ParticipantDaemon[1];

@@ -144,6 +144,16 @@ final class BankPrivacy {
     noiseShares.put(jobId + "/" + round, perBankSigma);
   }
 
+  /** Whether this bank countersigned a ledger entry of {@code jobId} that released the model {@code sha256}. */
+  boolean countersignedModel(String jobId, String sha256) throws IOException {
+    for (SignedLedgerEntry e : ledger.readAll()) {
+      if (e.entry().jobId().equals(jobId) && e.entry().modelChecksum().equals(sha256)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Records a run durably; call before its output leaves the bank. */
   void recordRun(String jobId, int round, DpReport report) throws IOException {
     journal.record(jobId, round, report);

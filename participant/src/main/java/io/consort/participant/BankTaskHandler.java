@@ -274,10 +274,11 @@ public final class BankTaskHandler implements TaskHandler {
     return TaskResult.newBuilder().setSecureAggregation(step);
   }
 
-  private TaskResult.Builder evaluate(Task task, BankJob job) {
+  private TaskResult.Builder evaluate(Task task, BankJob job) throws IOException {
     var e = task.getEvaluate();
     ModelParameters model = e.getGlobalModel();
     prepare(job, model);
+    requireReleased(job, model);
     float[] scores = Predictor.predict(job.spec.model(), ModelWire.values(model), job.test);
     int bins = job.spec.evaluation().histogramBins();
     ScoreHistogram h = ScoreHistogram.of(scores, job.test.y(), bins);
@@ -334,10 +335,10 @@ public final class BankTaskHandler implements TaskHandler {
     return load(plan, spec);
   }
 
-  private BankJob load(JobPlan plan, JobSpec spec) throws DataFormatException {
+  private BankJob load(JobPlan plan, JobSpec spec) throws DataFormatException, IOException {
     Table table = DatasetLoader.load(config.dataFile(), spec.schema());
-    return new BankJob(plan, spec, DataSplitter.trainTest(table, spec.evaluation().testFraction(),
-        spec.evaluation().splitSeed()));
+    // the bank's own split, the same for every job on this data: no coordinator chooses held-out rows
+    return new BankJob(plan, spec, BankSplit.of(config, table));
   }
 
   /**
@@ -387,6 +388,34 @@ public final class BankTaskHandler implements TaskHandler {
     if (refusal.isPresent()) {
       throw new ProtocolViolationException("job '" + job.spec.id() + "': this bank's policy refuses the round: "
           + refusal.get());
+    }
+  }
+
+  /**
+   * A bank scores its held-out rows only with a model that was released: the job's initial model
+   * (which it recomputes itself) or one entered in the privacy ledger in an entry this bank
+   * countersigned. A coordinator cannot probe the held-out rows with models of its own making.
+   */
+  private void requireReleased(BankJob job, ModelParameters model) throws IOException {
+    float[] values = ModelWire.values(model);
+    String sha = io.consort.protocol.ModelChecksum.sha256Hex(values);
+    if (!sha.equals(model.getSha256())) {
+      throw new ProtocolViolationException("job '" + job.spec.id() + "': the model's SHA-256 " + model.getSha256()
+          + " is not that of its values (" + sha + ")");
+    }
+    if (model.getVersion() == 0) {
+      float[] initial = io.consort.model.train.ModelFactory.initialParameters(job.spec.model(),
+          model.getSpec().getInputFeatures());
+      if (!java.util.Arrays.equals(initial, values)) {
+        throw new ProtocolViolationException("job '" + job.spec.id() + "': model version 0 is not the job's initial "
+            + "model; this bank evaluates only released models");
+      }
+      return;
+    }
+    if (!privacy().countersignedModel(job.spec.id(), sha)) {
+      throw new ProtocolViolationException("job '" + job.spec.id() + "': model " + sha + " (version "
+          + model.getVersion() + ") is in no ledger entry this bank countersigned; it evaluates only released "
+          + "models");
     }
   }
 

@@ -24,24 +24,33 @@ import java.util.List;
  * @param acceptPartialJobs accept a job whose whole cost exceeds the cap, taking part only in the rounds
  *     the cap still allows (each round is checked before training either way)
  * @param policy which jobs the bank takes part in at all (record-level DP, secure aggregation, how many banks)
+ * @param testFraction the share of its rows the bank holds out for evaluation, in (0, 1); which rows is
+ *     decided by the bank's secret split key ({@link BankSplit}), never by the coordinator
  */
 public record ParticipantConfig(String coordinatorHost, int coordinatorPort, Path keyFile, Path certFile,
                                 Path caFile, Path dataFile, Path dataDir, double epsilonCap, double delta,
                                 int maxMessageBytes, String failAtStage, boolean acceptPartialJobs,
-                                BankPolicy policy) {
+                                BankPolicy policy, double testFraction) {
+  public static final double DEFAULT_TEST_FRACTION = 0.2;
 
-  /** Settings with the strict default policy ({@link BankPolicy#strict()}). */
+  /** Settings with the strict default policy ({@link BankPolicy#strict()}) and the default test fraction. */
   public ParticipantConfig(String coordinatorHost, int coordinatorPort, Path keyFile, Path certFile, Path caFile,
                            Path dataFile, Path dataDir, double epsilonCap, double delta, int maxMessageBytes,
                            String failAtStage, boolean acceptPartialJobs) {
     this(coordinatorHost, coordinatorPort, keyFile, certFile, caFile, dataFile, dataDir, epsilonCap, delta,
-        maxMessageBytes, failAtStage, acceptPartialJobs, BankPolicy.strict());
+        maxMessageBytes, failAtStage, acceptPartialJobs, BankPolicy.strict(), DEFAULT_TEST_FRACTION);
   }
 
   /** The same settings under another policy. */
   public ParticipantConfig withPolicy(BankPolicy newPolicy) {
     return new ParticipantConfig(coordinatorHost, coordinatorPort, keyFile, certFile, caFile, dataFile, dataDir,
-        epsilonCap, delta, maxMessageBytes, failAtStage, acceptPartialJobs, newPolicy);
+        epsilonCap, delta, maxMessageBytes, failAtStage, acceptPartialJobs, newPolicy, testFraction);
+  }
+
+  /** The same settings with another test fraction. */
+  public ParticipantConfig withTestFraction(double fraction) {
+    return new ParticipantConfig(coordinatorHost, coordinatorPort, keyFile, certFile, caFile, dataFile, dataDir,
+        epsilonCap, delta, maxMessageBytes, failAtStage, acceptPartialJobs, policy, fraction);
   }
 
   /** @throws IllegalArgumentException naming every bad field and its value */
@@ -68,6 +77,9 @@ public record ParticipantConfig(String coordinatorHost, int coordinatorPort, Pat
     }
     if (policy == null) {
       problems.add("policy is missing");
+    }
+    if (!(testFraction > 0 && testFraction < 1)) {
+      problems.add("data.test_fraction must be in (0, 1), got " + testFraction);
     }
     if (failAtStage != null && java.util.Arrays.stream(io.consort.protocol.v1.Stage.values())
         .filter(s -> s != io.consort.protocol.v1.Stage.UNRECOGNIZED)

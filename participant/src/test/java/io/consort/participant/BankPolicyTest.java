@@ -59,11 +59,11 @@ class BankPolicyTest {
     Path data = Files.writeString(dir.resolve("data.csv"), csv);
     TlsMaterial t = pki.bank("bank-1");
     return new ParticipantConfig("localhost", 7443, t.keyFile(), t.chainFile(), t.caFile(), data, dir.resolve("local"),
-        3.0, 1e-5, 1 << 20, null, false, policy);
+        3.0, 1e-5, 1 << 20, null, false, policy, 0.25);
   }
 
   private static JobSpecBuilder privateJob(String id) {
-    return JobSpec.builder().id(id).testFraction(0.25).splitSeed(1).privacy(PrivacyMode.RECORD).targetEpsilon(1.0)
+    return JobSpec.builder().id(id).privacy(PrivacyMode.RECORD).targetEpsilon(1.0)
         .schema(new DataSchema(List.of("income"), List.of(DataSchema.CategoricalColumn.open("region")), "default",
             "yes"));
   }

@@ -39,7 +39,7 @@ class BankTaskHandlerTest {
         dir.resolve("cert.pem"), dir.resolve("ca.pem"), data, dir.resolve("local"), 3.0, 1e-5, 1 << 20, null, false)
         // these tests are about the bank's data; the policy's own checks are in BankPolicyTest
         .withPolicy(new BankPolicy(true, false, 2, java.util.OptionalInt.empty()));
-    JobPlan plan = JobSpecWire.toProto(JobSpec.builder().id("j").testFraction(0.25).splitSeed(1)
+    JobPlan plan = JobSpecWire.toProto(JobSpec.builder().id("j")
         .schema(new io.consort.model.data.DataSchema(List.of("income"),
             List.of(new io.consort.model.data.DataSchema.CategoricalColumn("region", List.of("north", "south"))),
             "default", "yes"))

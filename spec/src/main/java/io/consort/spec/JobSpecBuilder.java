@@ -19,9 +19,7 @@ public final class JobSpecBuilder {
   public static final int DEFAULT_ROUNDS = 10;
   public static final int DEFAULT_LOCAL_EPOCHS = 1;
   public static final int DEFAULT_MIN_BANKS = 2;
-  public static final double DEFAULT_TEST_FRACTION = 0.2;
-  public static final long DEFAULT_SPLIT_SEED = 42;
-  public static final int DEFAULT_HISTOGRAM_BINS = 10_000;
+  public static final int DEFAULT_HISTOGRAM_BINS = 100;
   public static final long DEFAULT_MODEL_SEED = 7;
   public static final double DEFAULT_DELTA = 1e-5;
   public static final double DEFAULT_RECORD_CLIP_NORM = 1.0;
@@ -52,8 +50,6 @@ public final class JobSpecBuilder {
   private Integer neighbourDegree;
   private int modulusBits = DEFAULT_MODULUS_BITS;
   private double secureAggregationClipNorm = DEFAULT_SECURE_AGGREGATION_CLIP_NORM;
-  private double testFraction = DEFAULT_TEST_FRACTION;
-  private long splitSeed = DEFAULT_SPLIT_SEED;
   private int histogramBins = DEFAULT_HISTOGRAM_BINS;
 
   JobSpecBuilder() {}
@@ -70,7 +66,6 @@ public final class JobSpecBuilder {
         .neighbourDegree(boxed(spec.secureAggregation().neighbourDegree()))
         .modulusBits(spec.secureAggregation().modulusBits())
         .secureAggregationClipNorm(spec.secureAggregation().clipNorm())
-        .testFraction(spec.evaluation().testFraction()).splitSeed(spec.evaluation().splitSeed())
         .histogramBins(spec.evaluation().histogramBins());
     spec.privacy().record().ifPresent(r -> b.recordClipNorm(r.clipNorm())
         .recordNoiseMultiplier(boxed(r.noiseMultiplier())));
@@ -200,16 +195,6 @@ public final class JobSpecBuilder {
     return this;
   }
 
-  public JobSpecBuilder testFraction(double testFraction) {
-    this.testFraction = testFraction;
-    return this;
-  }
-
-  public JobSpecBuilder splitSeed(long splitSeed) {
-    this.splitSeed = splitSeed;
-    return this;
-  }
-
   public JobSpecBuilder histogramBins(int bins) {
     this.histogramBins = bins;
     return this;
@@ -259,7 +244,7 @@ public final class JobSpecBuilder {
         new PrivacySpec(privacy, delta, optional(targetEpsilon), record, bank),
         new SecureAggregationSpec(secureAggregation, optionalInt(threshold), optionalInt(neighbourDegree), modulusBits,
             secureAggregationClipNorm),
-        new EvaluationSpec(testFraction, splitSeed, histogramBins));
+        new EvaluationSpec(histogramBins));
   }
 
   private static OptionalDouble optional(Double value) {

@@ -40,8 +40,7 @@ public final class JobSpecWire {
     a.neighbourDegree().ifPresent(secagg::setNeighbourDegree);
     return JobPlan.newBuilder().setJobId(spec.id()).setSchema(ModelWire.schema(spec.schema()))
         .setModel(model(spec)).setRounds(spec.training().rounds()).setLocalEpochs(spec.training().localEpochs())
-        .setMinBanks(spec.training().minBanks()).setTestFraction(spec.evaluation().testFraction())
-        .setSplitSeed(spec.evaluation().splitSeed()).setHistogramBins(spec.evaluation().histogramBins())
+        .setMinBanks(spec.training().minBanks()).setHistogramBins(spec.evaluation().histogramBins())
         .setPrivacy(privacy).setSecureAggregation(secagg).build();
   }
 
@@ -62,6 +61,7 @@ public final class JobSpecWire {
    *     the job does not use it
    */
   public static JobSpec fromProto(JobPlan plan) {
+    refuseUnknownFields("plan", plan);
     DataSchema schema;
     try {
       schema = ModelWire.schema(plan.getSchema());
@@ -95,7 +95,29 @@ public final class JobSpecWire {
     return new JobSpec(plan.getJobId(), schema, model,
         new TrainingSpec(plan.getRounds(), plan.getLocalEpochs(), plan.getMinBanks(), engine),
         privacy(plan.getPrivacy()), secureAggregation(plan.getSecureAggregation()),
-        new EvaluationSpec(plan.getTestFraction(), plan.getSplitSeed(), plan.getHistogramBins()));
+        new EvaluationSpec(plan.getHistogramBins()));
+  }
+
+  /**
+   * A plan with fields this version does not know (a retired {@code test_fraction}, say, or a newer
+   * coordinator's setting) is refused: a bank must never run a plan part of which it ignores.
+   */
+  private static void refuseUnknownFields(String path, com.google.protobuf.Message message) {
+    if (!message.getUnknownFields().asMap().isEmpty()) {
+      throw new InvalidJobSpecException(path, "carries fields this bank does not know (numbers "
+          + message.getUnknownFields().asMap().keySet() + ")");
+    }
+    message.getAllFields().forEach((field, value) -> {
+      if (value instanceof com.google.protobuf.Message nested) {
+        refuseUnknownFields(path + "." + field.getName(), nested);
+      } else if (value instanceof java.util.List<?> list) {
+        for (Object item : list) {
+          if (item instanceof com.google.protobuf.Message nested) {
+            refuseUnknownFields(path + "." + field.getName(), nested);
+          }
+        }
+      }
+    });
   }
 
   private static PrivacySpec privacy(PrivacyPlan p) {

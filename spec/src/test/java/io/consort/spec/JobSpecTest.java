@@ -37,8 +37,7 @@ class JobSpecTest {
     assertTrue(spec.secureAggregation().enabled());
     assertTrue(spec.secureAggregation().threshold().isEmpty());
     assertEquals(32, spec.secureAggregation().modulusBits());
-    assertEquals(0.2, spec.evaluation().testFraction());
-    assertEquals(10_000, spec.evaluation().histogramBins());
+    assertEquals(100, spec.evaluation().histogramBins());
   }
 
   @Test
@@ -52,8 +51,8 @@ class JobSpecTest {
   @ParameterizedTest
   @EnumSource(PrivacyMode.class)
   void everyPrivacyMode_roundTripsThroughTheWireUnchanged(PrivacyMode mode) {
-    JobSpecBuilder b = base().privacy(mode).rounds(7).localEpochs(2).minBanks(3).delta(1e-6).testFraction(0.25)
-        .splitSeed(99).histogramBins(500).modelType(ModelType.MLP).hiddenLayers(List.of(16, 8)).batchSize(64)
+    JobSpecBuilder b = base().privacy(mode).rounds(7).localEpochs(2).minBanks(3).delta(1e-6)
+        .histogramBins(500).modelType(ModelType.MLP).hiddenLayers(List.of(16, 8)).batchSize(64)
         .learningRate(0.02).l2(1e-4).modelSeed(11).threshold(3).neighbourDegree(4).modulusBits(24)
         .secureAggregationClipNorm(2.5);
     if (mode != PrivacyMode.OFF) {
@@ -123,8 +122,7 @@ class JobSpecTest {
     assertField("rounds", b -> b.rounds(0));
     assertField("local_epochs", b -> b.localEpochs(0));
     assertField("min_banks", b -> b.minBanks(0));
-    assertField("test_fraction", b -> b.testFraction(1.0));
-    assertField("test_fraction", b -> b.testFraction(Double.NaN));
+    assertField("histogram_bins", b -> b.histogramBins(1_001));
     assertField("histogram_bins", b -> b.histogramBins(1));
     assertField("privacy.delta", b -> b.delta(0));
     assertField("privacy.target_epsilon", b -> b.privacy(PrivacyMode.RECORD).targetEpsilon(Double.POSITIVE_INFINITY));
@@ -161,7 +159,7 @@ class JobSpecTest {
     assertWireField("model", plan.toBuilder().setModel(plan.getModel().toBuilder().clearBatchSize()).build());
     assertWireField("secure_aggregation.modulus_bits",
         plan.toBuilder().setSecureAggregation(plan.getSecureAggregation().toBuilder().clearModulusBits()).build());
-    assertWireField("test_fraction", plan.toBuilder().clearTestFraction().build());
+    assertWireField("histogram_bins", plan.toBuilder().clearHistogramBins().build());
     assertWireField("privacy.unit", plan.toBuilder().setPrivacy(plan.getPrivacy().toBuilder().clearUnit()).build());
   }
 
@@ -176,6 +174,20 @@ class JobSpecTest {
         plan.toBuilder().setSecureAggregation(plan.getSecureAggregation().toBuilder().setPerBankSigma(3)).build());
     assertWireField("model.input_features",
         plan.toBuilder().setModel(plan.getModel().toBuilder().setInputFeatures(23)).build());
+  }
+
+  @Test
+  void aPlanWithFieldsThisVersionDoesNotKnow_isRefused_evenTheRetiredSplitSettings() {
+    JobPlan plan = JobSpecWire.toProto(base().build());
+    // field 7 was test_fraction: a coordinator must not be able to choose the banks' held-out rows
+    JobPlan retired = plan.toBuilder().setUnknownFields(com.google.protobuf.UnknownFieldSet.newBuilder()
+        .addField(7, com.google.protobuf.UnknownFieldSet.Field.newBuilder().addFixed64(
+            Double.doubleToLongBits(0.25)).build()).build()).build();
+    assertWireField("plan", retired);
+    JobPlan nested = plan.toBuilder().setPrivacy(plan.getPrivacy().toBuilder().setUnknownFields(
+        com.google.protobuf.UnknownFieldSet.newBuilder().addField(99, com.google.protobuf.UnknownFieldSet.Field
+            .newBuilder().addVarint(1).build()).build())).build();
+    assertWireField("plan.privacy", nested);
   }
 
   @Test

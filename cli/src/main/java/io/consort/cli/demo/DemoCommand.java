@@ -14,6 +14,7 @@ import io.consort.model.data.Table;
 import io.consort.model.features.FeatureEncoding;
 import io.consort.model.wire.ModelWire;
 import io.consort.model.train.ModelType;
+import io.consort.participant.BankSplit;
 import io.consort.model.train.TrainingEngine;
 import io.consort.protocol.v1.ModelParameters;
 import io.consort.spec.JobSpec;
@@ -180,13 +181,13 @@ public final class DemoCommand implements Callable<Integer> {
     Path coordinatorData = work.resolve("coordinator-data");
     Path result = coordinatorData.resolve("jobs").resolve(plan.id() + "-result.json");
     int coordinatorStatus;
+    Map<String, Path> bankYamls = new LinkedHashMap<>();
     try (NodeProcesses nodes = new NodeProcesses(logDir)) {
       nodes.start("coordinator", "1g", "coordinator", "--config", coordinatorYaml.toString());
       nodes.awaitFile("coordinator", BoundPorts.file(coordinatorData), COORDINATOR_START_TIMEOUT);
       BoundPorts ports = BoundPorts.read(coordinatorData).orElseThrow();
       // the ports it got go into the configs, so the work dir also starts the federation by hand
       writeCoordinatorConfig(coordinatorYaml, work, pki.coordinator(), ports.grpc(), ports.api(), plan);
-      Map<String, Path> bankYamls = new LinkedHashMap<>();
       for (String bank : bankNames) {
         Path yaml = work.resolve(bank + ".yaml");
         writeBankConfig(yaml, work, pki.bank(bank), ports.grpc(), bankFiles.get(bank), bank);
@@ -218,8 +219,9 @@ public final class DemoCommand implements Callable<Integer> {
     FeatureEncoding encoding = ModelWire.encoding(schema, finalModel.getEncoding());
     Map<String, DataSplitter.TrainTest> splits = new LinkedHashMap<>();
     for (String bank : bankNames) {
-      splits.put(bank, DataSplitter.trainTest(DatasetLoader.load(bankFiles.get(bank), schema),
-          plan.evaluation().testFraction(), plan.evaluation().splitSeed()));
+      // each bank's own split (its test fraction and secret split key), read as the bank reads it
+      splits.put(bank, BankSplit.of(io.consort.cli.ConfigFiles.participant(bankYamls.get(bank)),
+          DatasetLoader.load(bankFiles.get(bank), schema)));
     }
     // non-private baselines use the non-private step size; the DP baseline the job's own settings
     io.consort.model.train.ModelSpec jobSpec = plan.model();
@@ -303,7 +305,7 @@ public final class DemoCommand implements Callable<Integer> {
             : dp.recordLevel() ? 0.02 : io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE)
         .modelSeed(seed).engine(engine)
         .rounds(rounds).localEpochs(localEpochs).minBanks(Math.max(2, banks / 2 + banks % 2))
-        .testFraction(0.2).splitSeed(seed).histogramBins(10_000)
+        .histogramBins(JobSpecBuilder.DEFAULT_HISTOGRAM_BINS)
         .privacy(dp).delta(delta).targetEpsilon(dp == PrivacyMode.OFF ? null : epsilon)
         .recordClipNorm(dp.recordLevel() ? clip : null)
         .secureAggregation(secureAggregation.on()).modulusBits(32)

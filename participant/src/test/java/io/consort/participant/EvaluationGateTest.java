@@ -1,0 +1,108 @@
+package io.consort.participant;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.consort.certs.DemoPki;
+import io.consort.certs.TlsMaterial;
+import io.consort.model.data.DataSchema;
+import io.consort.model.features.FeatureEncoding;
+import io.consort.model.train.ModelFactory;
+import io.consort.model.wire.ModelWire;
+import io.consort.protocol.Headers;
+import io.consort.protocol.ProtocolViolationException;
+import io.consort.protocol.v1.EvaluateTask;
+import io.consort.protocol.v1.FeatureStats;
+import io.consort.protocol.v1.FeatureStatsTask;
+import io.consort.protocol.v1.JobOffer;
+import io.consort.protocol.v1.JobPlan;
+import io.consort.protocol.v1.ModelParameters;
+import io.consort.protocol.v1.Stage;
+import io.consort.protocol.v1.Task;
+import io.consort.spec.JobSpec;
+import io.consort.spec.JobSpecWire;
+import io.consort.spec.PrivacyMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A coordinator that scores a bank's held-out rows with models of its own making could read them off
+ * the histograms; the bank evaluates only released models.
+ */
+class EvaluationGateTest {
+  @TempDir
+  Path dir;
+
+  private BankTaskHandler bank;
+  private JobSpec spec;
+  private JobPlan plan;
+  private ModelParameters initial;
+
+  @BeforeEach
+  void acceptedJob() throws Exception {
+    DemoPki pki = DemoPki.create(dir.resolve("pki"), "coordinator", List.of("bank-1"));
+    StringBuilder csv = new StringBuilder("income,region,default\n");
+    for (int i = 0; i < 80; i++) {
+      csv.append(i * 13 % 97).append(',').append(i % 2 == 0 ? "north" : "south").append(',')
+          .append(i % 3 == 0 ? "yes" : "no").append('\n');
+    }
+    Path data = Files.writeString(dir.resolve("data.csv"), csv);
+    TlsMaterial t = pki.bank("bank-1");
+    bank = new BankTaskHandler(new ParticipantConfig("localhost", 7443, t.keyFile(), t.chainFile(), t.caFile(), data,
+        dir.resolve("local"), 3.0, 1e-5, 1 << 20, null, false));
+    spec = JobSpec.builder().id("gate").privacy(PrivacyMode.RECORD).targetEpsilon(1.0).hiddenLayers(List.of(4))
+        .schema(new DataSchema(List.of("income"), List.of(DataSchema.CategoricalColumn.open("region")), "default",
+            "yes")).build();
+    plan = JobSpecWire.toProto(spec);
+    bank.handle(Task.newBuilder().setHeader(Headers.of("gate", 0, Stage.JOB_OFFER))
+        .setJobOffer(JobOffer.newBuilder().setPlan(plan)).build());
+    FeatureStats stats = bank.handle(Task.newBuilder().setHeader(Headers.of("gate", 0, Stage.FEATURE_STATS))
+        .setFeatureStats(FeatureStatsTask.newBuilder().setPlan(plan)).build()).getFeatureStats();
+    // what the coordinator does with the statistics: one encoding, the seeded initial model
+    FeatureEncoding encoding = FeatureEncoding.merge(List.of(ModelWire.stats(spec.schema(), stats)));
+    ModelParameters template = ModelParameters.newBuilder().setSpec(JobSpecWire.model(spec).toBuilder()
+        .setInputFeatures(encoding.featureCount())).setEncoding(ModelWire.encoding(encoding)).build();
+    initial = ModelWire.withValues(template, ModelFactory.initialParameters(spec.model(), encoding.featureCount()), 0);
+  }
+
+  private Task evaluate(ModelParameters model) {
+    return Task.newBuilder().setHeader(Headers.of("gate", 1, Stage.EVALUATE))
+        .setEvaluate(EvaluateTask.newBuilder().setGlobalModel(model).setPlan(plan)).build();
+  }
+
+  private void assertRefused(ModelParameters model, String because) {
+    ProtocolViolationException e = assertThrows(ProtocolViolationException.class, () -> bank.handle(evaluate(model)));
+    assertTrue(e.getMessage().contains(because), e.getMessage());
+  }
+
+  @Test
+  void theJobsInitialModel_isEvaluated() throws Exception {
+    assertTrue(bank.handle(evaluate(initial)).hasEvaluation());
+  }
+
+  @Test
+  void aProbingModelPassedOffAsTheInitialOne_isRefused() {
+    float[] probe = ModelWire.values(initial);
+    probe[0] += 1;
+    assertRefused(ModelWire.withValues(initial, probe, 0), "is not the job's initial model");
+  }
+
+  @Test
+  void aModelNoEntryThisBankCountersignedReleased_isRefused() {
+    float[] probe = ModelWire.values(initial);
+    probe[1] -= 0.5f;
+    assertRefused(ModelWire.withValues(initial, probe, 3), "is in no ledger entry this bank countersigned");
+  }
+
+  @Test
+  void aModelWhoseChecksumIsNotItsValues_isRefused() {
+    float[] probe = ModelWire.values(initial);
+    probe[2] *= 2;
+    ModelParameters forged = ModelWire.withValues(initial, probe, 0).toBuilder().setSha256(initial.getSha256()).build();
+    assertRefused(forged, "is not that of its values");
+  }
+}
