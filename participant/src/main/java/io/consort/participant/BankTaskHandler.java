@@ -163,7 +163,8 @@ public final class BankTaskHandler implements TaskHandler {
     // statistics of the training rows only: the held-out split stays untouched until evaluation
     LocalFeatureStats stats = LocalFeatureStats.compute(job.split.train());
     return TaskResult.newBuilder().setFeatureStats(
-        ModelWire.stats(stats, job.split.train().rows(), job.split.test().rows()));
+        ModelWire.stats(stats.namesOnly(LocalFeatureStats.MIN_NAMED_CATEGORY_ROWS), job.split.train().rows(),
+            job.split.test().rows()));
   }
 
   private TaskResult.Builder train(Task task, BankJob job) throws IOException, java.security.GeneralSecurityException {
