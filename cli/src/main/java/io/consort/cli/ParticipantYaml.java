@@ -17,20 +17,22 @@ record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy priv
                        Fault fault) {
   ParticipantYaml {
     coordinator = requireNonNullElse(coordinator, new Coordinator(null, null));
-    tls = requireNonNullElse(tls, new Tls(null, null, null));
+    tls = requireNonNullElse(tls, new Tls(null, null, null, null));
     data = requireNonNullElse(data, new Data(null, null));
-    privacy = requireNonNullElse(privacy, new Privacy(null, null, null));
+    privacy = requireNonNullElse(privacy, new Privacy(null, null, null, null));
     fault = requireNonNullElse(fault, new Fault(null));
   }
 
   record Coordinator(String host, Integer port) {}
 
-  record Tls(String key, String cert, String ca) {}
+  /** {@code crl}: the consortium CA's CRL, reloaded when it changes; optional. */
+  record Tls(String key, String cert, String ca, String crl) {}
 
   /** {@code dir}: the bank's own records (ledger copy, spend journal); default {@code bank-data}. */
   record Data(String file, String dir) {}
 
-  record Privacy(Double epsilonCap, Double delta, Boolean acceptPartialJobs) {}
+  /** {@code bank_epsilon_cap}: optional bank-level cap (a whole bank's participation), at {@code delta}. */
+  record Privacy(Double epsilonCap, Double delta, Boolean acceptPartialJobs, Double bankEpsilonCap) {}
 
   /** Fault injection for tests and the demo: exit when a task of this stage arrives. */
   record Fault(String exitAtStage) {}
@@ -62,6 +64,7 @@ record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy priv
         StrictYaml.resolve(file, "data.dir", requireNonNullElse(data.dir(), "bank-data")),
         privacy.epsilonCap(), privacy.delta(),
         requireNonNullElse(maxMessageBytes, WireLimits.DEFAULT_MAX_MESSAGE_BYTES), fault.exitAtStage(),
-        requireNonNullElse(privacy.acceptPartialJobs(), false));
+        requireNonNullElse(privacy.acceptPartialJobs(), false),
+        StrictYaml.resolve(file, "tls.crl", tls.crl()), privacy.bankEpsilonCap());
   }
 }

@@ -36,8 +36,12 @@ import java.util.function.Function;
  * bank with its own CSV file made by {@link TestData}.
  */
 final class LocalConsortium implements AutoCloseable {
-  /** Per-bank settings a test may change. */
-  record BankSettings(double epsilonCap, String failAtStage, boolean acceptPartialJobs) {
+  /** Per-bank settings a test may change; {@code bankEpsilonCap} null: no bank-level cap. */
+  record BankSettings(double epsilonCap, String failAtStage, boolean acceptPartialJobs, Double bankEpsilonCap) {
+    BankSettings(double epsilonCap, String failAtStage, boolean acceptPartialJobs) {
+      this(epsilonCap, failAtStage, acceptPartialJobs, null);
+    }
+
     static BankSettings defaults() {
       return new BankSettings(3.0, null, false);
     }
@@ -138,7 +142,7 @@ final class LocalConsortium implements AutoCloseable {
       TlsMaterial t = pki.bank(bank);
       ParticipantConfig config = new ParticipantConfig("localhost", coordinatorPort, t.keyFile(),
           t.chainFile(), t.caFile(), data, bankDir.resolve("local"), settings.epsilonCap(), 1e-5, 16 << 20,
-          settings.failAtStage(), settings.acceptPartialJobs());
+          settings.failAtStage(), settings.acceptPartialJobs(), t.crlFile(), settings.bankEpsilonCap());
       Vertx v = Vertx.vertx();
       vertxes.add(v);
       ParticipantDaemon[] daemon = new ParticipantDaemon[1];

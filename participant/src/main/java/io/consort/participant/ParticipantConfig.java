@@ -23,10 +23,23 @@ import java.util.List;
  * @param failAtStage fault injection for tests and demos: exit when a task of this stage arrives (null: never)
  * @param acceptPartialJobs accept a job whose whole cost exceeds the cap, taking part only in the rounds
  *     the cap still allows (each round is checked before training either way)
+ * @param crlFile the consortium CA's CRL (PEM), reloaded when the file changes; every peer certificate
+ *     relayed in secure aggregation is checked against it (null: no revocation checking of peers)
+ * @param bankEpsilonCap bank-level epsilon (a whole bank's participation) this bank allows in total,
+ *     at {@code delta}; the bank declines a bank-level DP round that could pass it (null: no cap)
  */
 public record ParticipantConfig(String coordinatorHost, int coordinatorPort, Path keyFile, Path certFile,
                                 Path caFile, Path dataFile, Path dataDir, double epsilonCap, double delta,
-                                int maxMessageBytes, String failAtStage, boolean acceptPartialJobs) {
+                                int maxMessageBytes, String failAtStage, boolean acceptPartialJobs, Path crlFile,
+                                Double bankEpsilonCap) {
+
+  /** Without a CRL and without a bank-level cap. */
+  public ParticipantConfig(String coordinatorHost, int coordinatorPort, Path keyFile, Path certFile, Path caFile,
+                           Path dataFile, Path dataDir, double epsilonCap, double delta, int maxMessageBytes,
+                           String failAtStage, boolean acceptPartialJobs) {
+    this(coordinatorHost, coordinatorPort, keyFile, certFile, caFile, dataFile, dataDir, epsilonCap, delta,
+        maxMessageBytes, failAtStage, acceptPartialJobs, null, null);
+  }
 
   /** @throws IllegalArgumentException naming every bad field and its value */
   public ParticipantConfig validate() {
@@ -49,6 +62,12 @@ public record ParticipantConfig(String coordinatorHost, int coordinatorPort, Pat
     }
     if (!(delta > 0 && delta < 1)) {
       problems.add("privacy.delta must be in (0, 1), got " + delta);
+    }
+    if (crlFile != null) {
+      readable(problems, "tls.crl", crlFile);
+    }
+    if (bankEpsilonCap != null && (!(bankEpsilonCap > 0) || bankEpsilonCap.isInfinite())) {
+      problems.add("privacy.bank_epsilon_cap must be finite and > 0, got " + bankEpsilonCap);
     }
     if (maxMessageBytes < 1024) {
       problems.add("max_message_bytes must be at least 1024, got " + maxMessageBytes);

@@ -1,6 +1,8 @@
 package io.consort.secagg;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.secagg.crypto.MaskExpander;
 import io.consort.secagg.crypto.SecretBytes;
@@ -27,11 +29,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
  * A coordinator that breaks the rules (Bonawitz et al. 2017, section 6.3: the actively malicious
- * server), played by this test against the real {@link SecAggClient} state machines.
+ * server), played by this test against the real {@link SecAggClient} state machines. Each attack is
+ * performed and asserted to fail.
  */
 class ActiveCoordinatorAttackTest {
   private static final int DIM = 301;
@@ -52,7 +56,91 @@ class ActiveCoordinatorAttackTest {
 
     Optional<int[]> recovered = new ShareForwardingAttack(harness).run();
 
-    assertArrayEquals(harness.inputs.get(VICTIM), recovered.orElseThrow(), "the victim's input, unmasked");
+    assertTrue(recovered.isEmpty(), "the coordinator must not unmask the victim's input");
+    assertEquals(java.util.Set.copyOf(parameters.bankIds()), harness.clientRefusals.keySet(), "every bank refuses to unmask");
+    for (String bank : parameters.bankIds()) {
+      assertTrue(harness.clients.get(bank).isAborted(), bank);
+      assertTrue(harness.clientRefusals.get(bank).getMessage().contains("valid consistency signatures"),
+          harness.clientRefusals.get(bank).getMessage());
+    }
+  }
+
+  /**
+   * The consistency check is what stops the attack: a job that turns it off (secure_aggregation.
+   * consistency_check: false) is secure against an honest-but-curious coordinator only, and this
+   * test keeps that limit visible.
+   */
+  @Test
+  void victimsInputIsRecovered_whenTheJobTurnsTheConsistencyCheckOff() throws Exception {
+    RoundParameters parameters = RoundParameters.completeGraph("job-attack", 4, RoundHarness.banks(5), 3, DIM)
+        .withConsistencyCheck(false);
+    RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 41), 41);
+
+    Optional<int[]> recovered = new ShareForwardingAttack(harness).run();
+
+    assertArrayEquals(harness.inputs.get(VICTIM), recovered.orElseThrow(), "honest-but-curious model only");
+  }
+
+  @Test
+  void bankRevealsNothing_whenTheUnmaskingRequestCarriesFewerThanTConsistencySignatures() throws Exception {
+    RoundParameters parameters = RoundParameters.completeGraph("job-sigs", 2, RoundHarness.banks(5), 3, DIM);
+    RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 42), 42);
+    UnaryOperator<SecAggMessage> withholdSignatures = message -> message instanceof UnmaskingRequest request
+        ? new UnmaskingRequest(message.header(), request.survivors(), request.dropped(),
+            request.signatures().subList(0, parameters.threshold() - 1))
+        : message;
+
+    ServerTransition last = harness.run(Map.of(), withholdSignatures);
+
+    assertTrue(last.isAborted(), "nothing is unmasked");
+    for (String bank : parameters.bankIds()) {
+      assertTrue(harness.clients.get(bank).isAborted(), bank);
+      assertTrue(harness.clientRefusals.get(bank).getMessage().contains("only 2 valid consistency signatures"),
+          harness.clientRefusals.get(bank).getMessage());
+    }
+  }
+
+  @Test
+  void bankRevealsNothing_whenAConsistencySignatureIsOverAnotherSurvivorSet() throws Exception {
+    RoundParameters parameters = RoundParameters.completeGraph("job-sigs", 3, RoundHarness.banks(5), 3, DIM);
+    RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 43), 43);
+    byte[] otherSet = harness.signer("bank-5").sign(ContextEncoding.survivorSet("job-sigs", 3, "bank-5",
+        List.of("bank-1", "bank-5")));
+    UnaryOperator<SecAggMessage> swapOne = message -> {
+      if (message instanceof UnmaskingRequest request) {
+        List<SurvivorSignature> signatures = request.signatures().stream()
+            .map(s -> s.bankId().equals("bank-5") ? new SurvivorSignature("bank-5", otherSet) : s).toList();
+        return new UnmaskingRequest(message.header(), request.survivors(), request.dropped(), signatures);
+      }
+      return message;
+    };
+
+    ServerTransition last = harness.run(Map.of(), swapOne);
+
+    assertTrue(last.isAborted());
+    assertTrue(harness.clientRefusals.get("bank-1").getMessage().contains("consistency signature of bank 'bank-5'"),
+        harness.clientRefusals.get("bank-1").getMessage());
+  }
+
+  /**
+   * SecAgg+: the threshold is a majority of a neighbourhood only, so t signatures could come from a
+   * small group the coordinator showed its own survivor set; a bank needs a majority of the roster.
+   */
+  @Test
+  void secAggPlusBankRevealsNothing_whenSignaturesAreFewerThanAMajorityOfTheRoster() throws Exception {
+    RoundParameters parameters = new RoundParameters("job-plus", 5, RoundHarness.banks(12), 3, 32, 200, 4, true);
+    RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 44), 44);
+    UnaryOperator<SecAggMessage> onlyT = message -> message instanceof UnmaskingRequest request
+        ? new UnmaskingRequest(message.header(), request.survivors(), request.dropped(),
+            request.signatures().subList(0, parameters.threshold()))
+        : message;
+
+    ServerTransition last = harness.run(Map.of(), onlyT);
+
+    assertEquals(7, parameters.consistencyQuorum());
+    assertTrue(last.isAborted());
+    assertTrue(harness.clientRefusals.get("bank-1").getMessage().contains("only 3 valid consistency signatures"),
+        harness.clientRefusals.get("bank-1").getMessage());
   }
 
   /** The attack, message by message; the coordinator keeps everything every bank sends it. */
@@ -85,7 +173,7 @@ class ActiveCoordinatorAttackTest {
         }
       }
       // masked-input: the victim gets the shares of bank-2 and bank-3 only
-      Map<String, int[]> masked = new HashMap<>();
+      Map<String, int[]> masked = new LinkedHashMap<>();
       for (String bank : parameters.bankIds()) {
         List<EncryptedShare> forwarded = inbox.get(bank).stream()
             .filter(s -> !bank.equals(VICTIM) || List.of("bank-2", "bank-3").contains(s.senderId())).toList();

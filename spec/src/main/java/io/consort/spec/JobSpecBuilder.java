@@ -52,6 +52,7 @@ public final class JobSpecBuilder {
   private Integer neighbourDegree;
   private int modulusBits = DEFAULT_MODULUS_BITS;
   private double secureAggregationClipNorm = DEFAULT_SECURE_AGGREGATION_CLIP_NORM;
+  private boolean consistencyCheck = true;
   private double testFraction = DEFAULT_TEST_FRACTION;
   private long splitSeed = DEFAULT_SPLIT_SEED;
   private int histogramBins = DEFAULT_HISTOGRAM_BINS;
@@ -70,6 +71,7 @@ public final class JobSpecBuilder {
         .neighbourDegree(boxed(spec.secureAggregation().neighbourDegree()))
         .modulusBits(spec.secureAggregation().modulusBits())
         .secureAggregationClipNorm(spec.secureAggregation().clipNorm())
+        .consistencyCheck(spec.secureAggregation().consistencyCheck())
         .testFraction(spec.evaluation().testFraction()).splitSeed(spec.evaluation().splitSeed())
         .histogramBins(spec.evaluation().histogramBins());
     spec.privacy().record().ifPresent(r -> b.recordClipNorm(r.clipNorm())
@@ -200,6 +202,15 @@ public final class JobSpecBuilder {
     return this;
   }
 
+  /**
+   * Default true: the consistency check that secure aggregation needs against a coordinator that may
+   * deviate from the protocol. False keeps only the honest-but-curious guarantee (one stage less).
+   */
+  public JobSpecBuilder consistencyCheck(boolean enabled) {
+    this.consistencyCheck = enabled;
+    return this;
+  }
+
   public JobSpecBuilder testFraction(double testFraction) {
     this.testFraction = testFraction;
     return this;
@@ -258,7 +269,7 @@ public final class JobSpecBuilder {
     return new JobSpec(id, schema, model, new TrainingSpec(rounds, localEpochs, minBanks, chosen),
         new PrivacySpec(privacy, delta, optional(targetEpsilon), record, bank),
         new SecureAggregationSpec(secureAggregation, optionalInt(threshold), optionalInt(neighbourDegree), modulusBits,
-            secureAggregationClipNorm),
+            secureAggregationClipNorm, consistencyCheck),
         new EvaluationSpec(testFraction, splitSeed, histogramBins));
   }
 

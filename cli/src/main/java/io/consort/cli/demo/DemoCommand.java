@@ -350,7 +350,7 @@ public final class DemoCommand implements Callable<Integer> {
       throws IOException {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("coordinator", Map.of("host", "localhost", "port", port));
-    c.put("tls", tlsMap(work, tls, false));
+    c.put("tls", tlsMap(work, tls, true)); // the bank checks relayed peer certificates against the CRL too
     c.put("data", Map.of("file", work.relativize(dataFile).toString(),
         "dir", work.relativize(dataFile.getParent().resolve("local")).toString()));
     c.put("privacy", Map.of("epsilon_cap", epsilon, "delta", delta));
