@@ -132,6 +132,12 @@ public final class DemoCommand implements Callable<Integer> {
           + "masked updates; off: the plaintext baseline; default ${DEFAULT-VALUE})")
   OptionValues.OnOff secureAggregation;
 
+  @Option(names = "--consistency-check", defaultValue = "on", converter = OptionValues.OnOffNames.class,
+      completionCandidates = OptionValues.OnOffNames.class,
+      description = "secure aggregation's consistency check: ${COMPLETION-CANDIDATES} (off: one stage less, secure "
+          + "against an honest-but-curious coordinator only, to measure what the check costs; default ${DEFAULT-VALUE})")
+  OptionValues.OnOff consistencyCheck;
+
   @Option(names = "--drop", paramLabel = "BANK@STAGE", converter = DropFault.Converter.class,
       completionCandidates = DropFault.Converter.class,
       description = "fault injection: that bank's process exits when a task of that stage arrives; STAGE one of "
@@ -305,7 +311,7 @@ public final class DemoCommand implements Callable<Integer> {
         .testFraction(0.2).splitSeed(seed).histogramBins(10_000)
         .privacy(dp).delta(delta).targetEpsilon(dp == PrivacyMode.OFF ? null : epsilon)
         .recordClipNorm(dp.recordLevel() ? clip : null)
-        .secureAggregation(secureAggregation.on()).modulusBits(32)
+        .secureAggregation(secureAggregation.on()).consistencyCheck(consistencyCheck.on()).modulusBits(32)
         // without bank-level DP the clip only bounds quantisation; keep it loose so it rarely bites
         .secureAggregationClipNorm(dp.bankLevel() ? clip : 10.0);
     return b.build();
