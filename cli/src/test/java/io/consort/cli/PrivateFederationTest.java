@@ -87,16 +87,7 @@ class PrivateFederationTest {
         assertTrue(privacy.getJsonObject("per_bank").getJsonObject(bank).getDouble("epsilon") <= 2.0);
       }
 
-      // the auditor's view: export from the coordinator's database, verify against the CA alone
-      Path export = dir.resolve("ledger.json");
-      var cfg = consortium.coordinatorConfig;
-      consortium.close();
-      try (CoordinatorStore store = CoordinatorStore.open(cfg.dataDir())) {
-        new LedgerKeeper(store, PemFiles.readPrivateKey(cfg.keyFile()), PemFiles.readCertificates(cfg.certFile()).get(0))
-            .export(export);
-      }
-      VerificationResult verified = LedgerVerifier.verify(export, PemFiles.readCertificate(cfg.caFile()));
-      assertTrue(verified.valid(), verified.failure().orElse(""));
+      VerificationResult verified = auditorsView(consortium);
       assertTrue(verified.headSigned());
       BankTotals totals3 = verified.totals().get("bank-3");
       assertEquals(3 - declined.size(), totals3.releases(), "bank-3 is only in the releases it took part in");
@@ -132,18 +123,24 @@ class PrivateFederationTest {
         assertEquals("completed", ((JsonObject) o).getString("status"), ((JsonObject) o).encode());
       }
 
-      Path export = dir.resolve("ledger.json");
-      var cfg = consortium.coordinatorConfig;
-      consortium.close();
-      try (CoordinatorStore store = CoordinatorStore.open(cfg.dataDir())) {
-        new LedgerKeeper(store, PemFiles.readPrivateKey(cfg.keyFile()), PemFiles.readCertificates(cfg.certFile()).get(0))
-            .export(export);
-      }
-      VerificationResult verified = LedgerVerifier.verify(export, PemFiles.readCertificate(cfg.caFile()));
-      assertTrue(verified.valid(), verified.failure().orElse(""));
+      VerificationResult verified = auditorsView(consortium);
       assertEquals(1, verified.totals().get("bank-3").releases());
       assertTrue(verified.totals().get("bank-3").bankEpsilon() <= bankCap, verified.totals().toString());
       assertEquals(3, verified.totals().get("bank-1").releases());
     }
+  }
+
+  /** The auditor's view: stop the consortium, export from the coordinator's database, verify against the CA alone. */
+  private VerificationResult auditorsView(LocalConsortium consortium) throws Exception {
+    Path export = dir.resolve("ledger.json");
+    var cfg = consortium.coordinatorConfig;
+    consortium.close();
+    try (CoordinatorStore store = CoordinatorStore.open(cfg.dataDir())) {
+      new LedgerKeeper(store, PemFiles.readPrivateKey(cfg.keyFile()), PemFiles.readCertificates(cfg.certFile()).get(0))
+          .export(export);
+    }
+    VerificationResult verified = LedgerVerifier.verify(export, PemFiles.readCertificate(cfg.caFile()));
+    assertTrue(verified.valid(), verified.failure().orElse(""));
+    return verified;
   }
 }

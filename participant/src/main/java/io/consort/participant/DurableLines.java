@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.zip.CRC32;
 
 /**
@@ -95,6 +96,16 @@ final class DurableLines {
         d.force(true);
       }
     }
+  }
+
+  /** The last of {@code records} that {@code matches}, or null: a journal's latest word on something. */
+  static <T> T latest(List<T> records, Predicate<T> matches) {
+    for (int i = records.size() - 1; i >= 0; i--) {
+      if (matches.test(records.get(i))) {
+        return records.get(i);
+      }
+    }
+    return null;
   }
 
   private static String crc(String body) {

@@ -66,24 +66,14 @@ final class NoiseShareJournal {
 
   /** The latest share this bank added in the round, or null. */
   BankNoiseShare share(String jobId, int round) {
-    for (int i = shares.size() - 1; i >= 0; i--) {
-      Share s = shares.get(i);
-      if (s.jobId().equals(jobId) && s.round() == round) {
-        return s.noise();
-      }
-    }
-    return null;
+    Share s = DurableLines.latest(shares, x -> x.jobId().equals(jobId) && x.round() == round);
+    return s == null ? null : s.noise();
   }
 
   /** The survivors (sorted) the round was unmasked for as this bank saw it, or null if it never saw it finish. */
   List<String> survivors(String jobId, int round) {
-    for (int i = survivors.size() - 1; i >= 0; i--) {
-      Survivors s = survivors.get(i);
-      if (s.jobId().equals(jobId) && s.round() == round) {
-        return s.banks();
-      }
-    }
-    return null;
+    Survivors s = DurableLines.latest(survivors, x -> x.jobId().equals(jobId) && x.round() == round);
+    return s == null ? null : s.banks();
   }
 
   /** Every share as an accounting event: with the survivors this bank saw, or at its worst case. */

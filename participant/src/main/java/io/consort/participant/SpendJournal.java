@@ -55,13 +55,8 @@ final class SpendJournal {
 
   /** What this bank ran in {@code jobId}'s round, the latest release of it; null if it never ran it. */
   DpReport run(String jobId, int round) {
-    for (int i = releases.size() - 1; i >= 0; i--) {
-      Release r = releases.get(i);
-      if (r.jobId().equals(jobId) && r.round() == round) {
-        return r.report();
-      }
-    }
-    return null;
+    Release r = DurableLines.latest(releases, x -> x.jobId().equals(jobId) && x.round() == round);
+    return r == null ? null : r.report();
   }
 
   /** Distinct rounds of {@code jobId} this bank has already trained with DP-SGD. */

@@ -136,11 +136,16 @@ class BankSecureRoundTest {
         instanceof AdvertiseKeys);
   }
 
+  /** bank-1, having accepted the default job, refuses a five-bank task that went through {@code lie}. */
+  private void assertRefused(UnaryOperator<SecAggPlan.Builder> lie, String reason) throws Exception {
+    AcceptedJob job = new AcceptedJob(job().build());
+    String refusal = job.refusal(job.train(FIVE, lie));
+    assertTrue(refusal.contains(reason), refusal);
+  }
+
   @Test
   void trainTask_refused_whenItsThresholdIsBelowTheOneTheBankDerives() throws Exception {
-    AcceptedJob job = new AcceptedJob(job().build());
-    String refusal = job.refusal(job.train(FIVE, plan -> plan.setThreshold(2)));
-    assertTrue(refusal.contains("threshold 2 is below the 3 this bank derives from the accepted plan"), refusal);
+    assertRefused(plan -> plan.setThreshold(2), "threshold 2 is below the 3 this bank derives from the accepted plan");
   }
 
   @Test
@@ -154,16 +159,12 @@ class BankSecureRoundTest {
 
   @Test
   void trainTask_refused_whenTheNeighbourDegreeDiffersFromThePinnedOne() throws Exception {
-    AcceptedJob job = new AcceptedJob(job().build());
-    String refusal = job.refusal(job.train(FIVE, plan -> plan.setNeighbourDegree(2)));
-    assertTrue(refusal.contains("neighbour degree 2 differs from the accepted plan's (complete graph)"), refusal);
+    assertRefused(plan -> plan.setNeighbourDegree(2), "neighbour degree 2 differs from the accepted plan's (complete graph)");
   }
 
   @Test
   void trainTask_refused_whenItTurnsTheConsistencyCheckOff() throws Exception {
-    AcceptedJob job = new AcceptedJob(job().build());
-    String refusal = job.refusal(job.train(FIVE, plan -> plan.setConsistencyCheck(false)));
-    assertTrue(refusal.contains("consistency check false differs from the accepted plan's true"), refusal);
+    assertRefused(plan -> plan.setConsistencyCheck(false), "consistency check false differs from the accepted plan's true");
   }
 
   @Test

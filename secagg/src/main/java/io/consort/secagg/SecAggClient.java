@@ -483,7 +483,11 @@ public final class SecAggClient {
 
   /**
    * Bonawitz round 4: "verify that at least t signatures from U_4 on U_3 are valid" (with SecAgg+ a
-   * majority of the roster, {@link RoundParameters#consistencyQuorum}).
+   * majority of the roster, {@link RoundParameters#consistencyQuorum}). This bank's own signature
+   * counts without a check (it signed this very set); the others are verified until the quorum is
+   * reached, and one that fails aborts the round. Signatures beyond the quorum are not checked:
+   * they cannot make a set that fewer banks signed look unique, and each verification costs an
+   * identity-signature check, the consistency check's main cost.
    */
   private void checkConsistencySignatures(UnmaskingRequest request) throws ProtocolViolationException {
     if (signedSurvivors == null) {
@@ -495,6 +499,15 @@ public final class SecAggClient {
         throw abort(RoundParameters.COORDINATOR_ID, "consistency signature of '" + signature.bankId()
             + "' is duplicated or not from a survivor");
       }
+    }
+    int valid = 1; // this bank's own
+    for (SurvivorSignature signature : request.signatures()) {
+      if (valid >= parameters.consistencyQuorum()) {
+        break;
+      }
+      if (signature.bankId().equals(bankId)) {
+        continue;
+      }
       try {
         verifier.verify(signature.bankId(), ContextEncoding.survivorSet(parameters.jobId(), parameters.round(),
             signature.bankId(), signedSurvivors), signature.signature());
@@ -502,10 +515,11 @@ public final class SecAggClient {
         throw abort(signature.bankId(), "consistency signature of bank '" + signature.bankId()
             + "' over the survivor set does not verify: " + e.getMessage(), e);
       }
+      valid++;
     }
-    if (signers.size() < parameters.consistencyQuorum()) {
-      throw abort(RoundParameters.COORDINATOR_ID, "only " + signers.size() + " valid consistency signatures over "
-          + "the survivor set bank '" + bankId + "' signed; it needs " + parameters.consistencyQuorum()
+    if (valid < parameters.consistencyQuorum()) {
+      throw abort(RoundParameters.COORDINATOR_ID, "only " + valid + " valid consistency signatures over the survivor "
+          + "set bank '" + bankId + "' signed (its own included); it needs " + parameters.consistencyQuorum()
           + " (a coordinator that shows banks different survivor sets cannot collect that many for each)");
     }
   }

@@ -85,10 +85,17 @@ class ActiveCoordinatorAttackTest {
   void bankRevealsNothing_whenTheUnmaskingRequestCarriesFewerThanTConsistencySignatures() throws Exception {
     RoundParameters parameters = RoundParameters.completeGraph("job-sigs", 2, RoundHarness.banks(5), 3, DIM);
     RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 42), 42);
-    UnaryOperator<SecAggMessage> withholdSignatures = message -> message instanceof UnmaskingRequest request
-        ? new UnmaskingRequest(message.header(), request.survivors(), request.dropped(),
-            request.signatures().subList(0, parameters.threshold() - 1))
-        : message;
+    // each bank is sent its own signature and one other: two signers, one short of t
+    UnaryOperator<SecAggMessage> withholdSignatures = message -> {
+      if (message instanceof UnmaskingRequest request) {
+        String recipient = message.header().recipientId();
+        String other = recipient.equals("bank-1") ? "bank-2" : "bank-1";
+        return new UnmaskingRequest(message.header(), request.survivors(), request.dropped(),
+            request.signatures().stream().filter(s -> s.bankId().equals(recipient) || s.bankId().equals(other))
+                .toList());
+      }
+      return message;
+    };
 
     ServerTransition last = harness.run(Map.of(), withholdSignatures);
 
@@ -104,12 +111,12 @@ class ActiveCoordinatorAttackTest {
   void bankRevealsNothing_whenAConsistencySignatureIsOverAnotherSurvivorSet() throws Exception {
     RoundParameters parameters = RoundParameters.completeGraph("job-sigs", 3, RoundHarness.banks(5), 3, DIM);
     RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 43), 43);
-    byte[] otherSet = harness.signer("bank-5").sign(ContextEncoding.survivorSet("job-sigs", 3, "bank-5",
-        List.of("bank-1", "bank-5")));
+    byte[] otherSet = harness.signer("bank-2").sign(ContextEncoding.survivorSet("job-sigs", 3, "bank-2",
+        List.of("bank-1", "bank-2")));
     UnaryOperator<SecAggMessage> swapOne = message -> {
       if (message instanceof UnmaskingRequest request) {
         List<SurvivorSignature> signatures = request.signatures().stream()
-            .map(s -> s.bankId().equals("bank-5") ? new SurvivorSignature("bank-5", otherSet) : s).toList();
+            .map(s -> s.bankId().equals("bank-2") ? new SurvivorSignature("bank-2", otherSet) : s).toList();
         return new UnmaskingRequest(message.header(), request.survivors(), request.dropped(), signatures);
       }
       return message;
@@ -118,7 +125,7 @@ class ActiveCoordinatorAttackTest {
     ServerTransition last = harness.run(Map.of(), swapOne);
 
     assertTrue(last.isAborted());
-    assertTrue(harness.clientRefusals.get("bank-1").getMessage().contains("consistency signature of bank 'bank-5'"),
+    assertTrue(harness.clientRefusals.get("bank-1").getMessage().contains("consistency signature of bank 'bank-2'"),
         harness.clientRefusals.get("bank-1").getMessage());
   }
 

@@ -441,6 +441,7 @@ public final class DemoCommand implements Callable<Integer> {
             .put("label", schema.labelColumn()).put("positive_class", schema.positiveClass()))
         .put("split", OptionValues.SplitStrategies.name(split)).put("seed", seed)
         .put("model", new OptionValues.ModelTypes().name(model)).put("secure_aggregation", secureAggregation.on())
+        .put("consistency_check", secureAggregation.on() && consistencyCheck.on())
         .put("dp", dp.wireName()).put("drops", new JsonArray(drops.stream().map(DropFault::toString).toList()))
         .put("banks", bankArray)
         .put("rounds", job.getJsonArray("rounds"))
