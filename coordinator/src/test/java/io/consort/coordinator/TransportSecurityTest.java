@@ -262,5 +262,15 @@ class TransportSecurityTest {
     public Metrics mergeEvaluations(List<EvaluationResult> evaluations) {
       throw new AssertionError("not reached");
     }
+
+    @Override
+    public FeatureEncoding mergeSummedStatistics(JobSpec plan, int[] sum, int banks, List<FeatureStats> names) {
+      throw new AssertionError("not reached");
+    }
+
+    @Override
+    public Metrics metricsFromSum(int bins, int[] sum, int banks) {
+      throw new AssertionError("not reached");
+    }
   }
 }
