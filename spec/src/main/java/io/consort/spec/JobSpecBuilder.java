@@ -51,6 +51,7 @@ public final class JobSpecBuilder {
   private int modulusBits = DEFAULT_MODULUS_BITS;
   private double secureAggregationClipNorm = DEFAULT_SECURE_AGGREGATION_CLIP_NORM;
   private int histogramBins = DEFAULT_HISTOGRAM_BINS;
+  private CostMatrix costMatrix;
 
   JobSpecBuilder() {}
 
@@ -66,7 +67,8 @@ public final class JobSpecBuilder {
         .neighbourDegree(boxed(spec.secureAggregation().neighbourDegree()))
         .modulusBits(spec.secureAggregation().modulusBits())
         .secureAggregationClipNorm(spec.secureAggregation().clipNorm())
-        .histogramBins(spec.evaluation().histogramBins());
+        .histogramBins(spec.evaluation().histogramBins())
+        .costMatrix(spec.evaluation().costMatrix().orElse(null));
     spec.privacy().record().ifPresent(r -> b.recordClipNorm(r.clipNorm())
         .recordNoiseMultiplier(boxed(r.noiseMultiplier())));
     spec.privacy().bank().ifPresent(k -> b.bankNoiseMultiplier(boxed(k.noiseMultiplier())));
@@ -200,6 +202,12 @@ public final class JobSpecBuilder {
     return this;
   }
 
+  /** What wrong decisions cost; null (the default) for none. */
+  public JobSpecBuilder costMatrix(CostMatrix costs) {
+    this.costMatrix = costs;
+    return this;
+  }
+
   /** @throws InvalidJobSpecException naming the first field that is missing or invalid */
   public JobSpec build() {
     if (schema == null) {
@@ -244,7 +252,7 @@ public final class JobSpecBuilder {
         new PrivacySpec(privacy, delta, optional(targetEpsilon), record, bank),
         new SecureAggregationSpec(secureAggregation, optionalInt(threshold), optionalInt(neighbourDegree), modulusBits,
             secureAggregationClipNorm),
-        new EvaluationSpec(histogramBins));
+        new EvaluationSpec(histogramBins, Optional.ofNullable(costMatrix)));
   }
 
   private static OptionalDouble optional(Double value) {

@@ -38,10 +38,13 @@ public final class JobSpecWire {
         .setClipNorm(a.clipNorm());
     a.threshold().ifPresent(secagg::setThreshold);
     a.neighbourDegree().ifPresent(secagg::setNeighbourDegree);
-    return JobPlan.newBuilder().setJobId(spec.id()).setSchema(ModelWire.schema(spec.schema()))
+    JobPlan.Builder plan = JobPlan.newBuilder().setJobId(spec.id()).setSchema(ModelWire.schema(spec.schema()))
         .setModel(model(spec)).setRounds(spec.training().rounds()).setLocalEpochs(spec.training().localEpochs())
         .setMinBanks(spec.training().minBanks()).setHistogramBins(spec.evaluation().histogramBins())
-        .setPrivacy(privacy).setSecureAggregation(secagg).build();
+        .setPrivacy(privacy).setSecureAggregation(secagg);
+    spec.evaluation().costMatrix().ifPresent(c -> plan.setCostMatrix(io.consort.protocol.v1.CostMatrix.newBuilder()
+        .setFalseNegative(c.falseNegative()).setFalsePositive(c.falsePositive())));
+    return plan.build();
   }
 
   /** The model part of the plan (architecture, optimiser, engine), without the encoded input width. */
@@ -95,7 +98,9 @@ public final class JobSpecWire {
     return new JobSpec(plan.getJobId(), schema, model,
         new TrainingSpec(plan.getRounds(), plan.getLocalEpochs(), plan.getMinBanks(), engine),
         privacy(plan.getPrivacy()), secureAggregation(plan.getSecureAggregation()),
-        new EvaluationSpec(plan.getHistogramBins()));
+        new EvaluationSpec(plan.getHistogramBins(), plan.hasCostMatrix()
+            ? Optional.of(new CostMatrix(plan.getCostMatrix().getFalseNegative(), plan.getCostMatrix().getFalsePositive()))
+            : Optional.empty()));
   }
 
   /**
