@@ -21,5 +21,18 @@ public interface ModelOps {
   /** Global metrics from the banks' merged score histograms. */
   Metrics mergeEvaluations(List<EvaluationResult> evaluations);
 
-  record Metrics(double auc, double accuracy, double logLoss, long examples) {}
+  /**
+   * @param merged the merged histogram the metrics come from, when known: the published model's
+   *     calibration is fitted on the final round's (a function of what the banks already released)
+   */
+  record Metrics(double auc, double accuracy, double logLoss, long examples,
+                 java.util.Optional<io.consort.model.eval.ScoreHistogram> merged) {
+    public Metrics {
+      java.util.Objects.requireNonNull(merged, "merged");
+    }
+
+    public Metrics(double auc, double accuracy, double logLoss, long examples) {
+      this(auc, accuracy, logLoss, examples, java.util.Optional.empty());
+    }
+  }
 }

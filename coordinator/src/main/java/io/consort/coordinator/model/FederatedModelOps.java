@@ -43,8 +43,9 @@ public final class FederatedModelOps implements ModelOps {
     for (EvaluationResult e : evaluations) {
       histograms.add(histogram(e));
     }
-    GlobalMetrics m = GlobalMetrics.from(ScoreHistogram.merge(histograms));
-    return new Metrics(m.auc(), m.accuracy(), m.logLoss(), m.count());
+    ScoreHistogram merged = ScoreHistogram.merge(histograms);
+    GlobalMetrics m = GlobalMetrics.from(merged);
+    return new Metrics(m.auc(), m.accuracy(), m.logLoss(), m.count(), java.util.Optional.of(merged));
   }
 
   static ScoreHistogram histogram(EvaluationResult e) {
