@@ -13,7 +13,8 @@ import java.util.List;
 /**
  * The rows of a SQL query on a bank's database, through JDBC (any driver on the class path). Each
  * column is read as text, as a file's would be ({@link ResultSet#getString}); SQL NULL is a missing
- * value. Columns are named by their labels ({@code SELECT amount AS credit_amount} renames one).
+ * value. Columns are named by their labels ({@code SELECT amount AS credit_amount} renames one), matched
+ * to the schema's names regardless of case when no name matches exactly, since SQL folds unquoted names.
  * Positions are the 1-based row numbers of the result.
  */
 public final class JdbcRowSource implements RowSource {
@@ -91,6 +92,11 @@ public final class JdbcRowSource implements RowSource {
   @Override
   public List<String> columns() {
     return columns;
+  }
+
+  @Override
+  public boolean foldsCase() {
+    return true;
   }
 
   @Override

@@ -18,6 +18,14 @@ public interface RowSource extends Closeable {
   List<String> columns();
 
   /**
+   * Whether column names match regardless of case when no name matches exactly: SQL folds unquoted
+   * identifiers (H2 and Oracle to upper case, PostgreSQL to lower), a file's header does not.
+   */
+  default boolean foldsCase() {
+    return false;
+  }
+
+  /**
    * The next row's values in {@link #columns()} order (null for a missing value), or null at the end.
    *
    * @throws IOException when the source cannot be read further (a malformed file, a failed query);

@@ -84,7 +84,7 @@ public final class ScoringRun {
     List<String> features = scorer.columns();
     int[] featureIndex = indexes(source, features, "feature");
     int[] idIndex = indexes(source, idColumns, "id");
-    int labelIndex = columns.indexOf(scorer.model().spec().schema().labelColumn());
+    int labelIndex = indexOf(source, scorer.model().spec().schema().labelColumn());
     String positive = scorer.model().spec().schema().positiveClass();
     int reasons = scorer.reasonCodes();
     header(out, source.positionName(), idColumns, reasons);
@@ -161,7 +161,7 @@ public final class ScoringRun {
     int[] index = new int[wanted.size()];
     List<String> missing = new ArrayList<>();
     for (int i = 0; i < index.length; i++) {
-      index[i] = source.columns().indexOf(wanted.get(i));
+      index[i] = indexOf(source, wanted.get(i));
       if (index[i] < 0) {
         missing.add(wanted.get(i));
       }
@@ -171,6 +171,24 @@ public final class ScoringRun {
           + missing + (missing.size() == 1 ? " is" : " are") + " missing; the source has " + source.columns());
     }
     return index;
+  }
+
+  /** The column's index: an exact match, or for a case-folding source the one match ignoring case; -1 if none. */
+  private static int indexOf(RowSource source, String name) {
+    int exact = source.columns().indexOf(name);
+    if (exact >= 0 || !source.foldsCase()) {
+      return exact;
+    }
+    int found = -1;
+    for (int i = 0; i < source.columns().size(); i++) {
+      if (source.columns().get(i).equalsIgnoreCase(name)) {
+        if (found >= 0) {
+          return -1;
+        }
+        found = i;
+      }
+    }
+    return found;
   }
 
   static Labelled labelled(float[] p, float[] own, float[] y, double threshold, Optional<CostMatrix> costs) {
