@@ -69,6 +69,22 @@ class ScorerTest {
   }
 
   @Test
+  void calibration_changesNoRanking_soTheCalibratedAucIsTheModelsOwn() throws Exception {
+    Scorer scorer = mlp.scorer();
+    int n = mlp.test().rows();
+    float[] calibrated = new float[n];
+    float[] own = new float[n];
+    for (int r = 0; r < n; r++) {
+      Score s = scorer.score(mlp.row(r));
+      calibrated[r] = (float) s.probability();
+      own[r] = (float) s.modelProbability();
+    }
+    float[] y = mlp.encodedTest().y();
+    assertEquals(io.consort.model.eval.ExactMetrics.auc(own, y), io.consort.model.eval.ExactMetrics.auc(calibrated, y),
+        1e-12);
+  }
+
+  @Test
   void reasons_areTheColumnsThatRaisedTheScoreMost_largestFirst_withTheRowsValues() throws Exception {
     Scorer scorer = mlp.scorer();
     for (int r = 0; r < 50; r++) {

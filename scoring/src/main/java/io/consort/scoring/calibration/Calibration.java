@@ -10,11 +10,12 @@ import java.util.Objects;
  * reason codes are scaled by the slope, so they add up in the calibrated logit.
  *
  * <p>Platt scaling is fitted on a histogram in which every row of a bin stands at the bin's
- * midpoint, so it is applied only within the midpoints' range: a logit beyond the outermost
- * midpoints ({@code logit(1/(2B))} and {@code logit(1 - 1/(2B))} for B bins) is taken at the nearest
- * one, as its row was when the map was fitted. Without this an overconfident model's scores far
- * in the end bins (logit -14 in a bin whose midpoint is -5.3, say) would be extrapolated into
- * confident mistakes; with it, such rows tie at the end bins' calibrated probabilities.
+ * midpoint, so the fitted line holds only between the outermost midpoints ({@code logit(1/(2B))}
+ * and {@code logit(1 - 1/(2B))} for B bins). Beyond them the map goes on with a slope
+ * {@value #TAIL_SLOPE_FRACTION} times the fitted one: an overconfident model's scores far in the end
+ * bins (logit -14 in a bin whose midpoint is -5.3, say) are not extrapolated into confident
+ * mistakes, and the map stays strictly increasing, so no two scores tie that did not tie before and
+ * the ranking (AUC) of the calibrated probabilities is the model's own.
  *
  * @param fittedOnExamples held-out rows it was fitted on (0 when not fitted)
  * @param histogramBins bins of the merged histogram it was fitted on (0 when not fitted)
@@ -54,9 +55,13 @@ public record Calibration(Method method, double slope, double intercept, long fi
     return new Calibration(Method.IDENTITY, 1, 0, 0, 0, note);
   }
 
-  /** The calibrated logit of a model logit (taken within the fitted range, see above). */
+  /** Beyond the fitted range, the map's slope is this fraction of the fitted slope. */
+  public static final double TAIL_SLOPE_FRACTION = 1e-3;
+
+  /** The calibrated logit of a model logit (the fitted line within its range, a near-flat tail beyond). */
   public double logit(double modelLogit) {
-    return affine(Math.min(Math.max(modelLogit, lowestLogit()), highestLogit()));
+    double inRange = Math.min(Math.max(modelLogit, lowestLogit()), highestLogit());
+    return affine(inRange) + TAIL_SLOPE_FRACTION * slope * (modelLogit - inRange);
   }
 
   /** {@code slope * z + intercept} without the range: the units reason codes are stated in. */
@@ -80,9 +85,12 @@ public record Calibration(Method method, double slope, double intercept, long fi
     return sigmoid(logit(modelLogit));
   }
 
-  /** The model logit whose calibrated probability is {@code p} (infinite at 0 and 1). */
+  /** The model logit whose calibrated probability is {@code p} (infinite at 0 and 1): the inverse of {@link #logit}. */
   public double modelLogitAt(double p) {
-    return (Math.log(p) - Math.log1p(-p) - intercept) / slope;
+    double target = Math.log(p) - Math.log1p(-p);
+    double z = (target - intercept) / slope;
+    double bound = z > highestLogit() ? highestLogit() : z < lowestLogit() ? lowestLogit() : z;
+    return bound + (z - bound) / TAIL_SLOPE_FRACTION;
   }
 
   /** {@code 1 / (1 + e^-z)} without overflow for large |z|. */

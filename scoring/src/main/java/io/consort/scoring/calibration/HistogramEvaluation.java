@@ -147,11 +147,8 @@ public final class HistogramEvaluation {
     long[] pos = merged.positives();
     long[] neg = merged.negatives();
     int bins = merged.bins();
-    // the model's own probability where the calibrated one reaches the threshold; beyond the map's
-    // range every row is on one side (the map is flat there)
-    double z = threshold <= 0 ? Double.NEGATIVE_INFINITY : threshold >= 1 ? Double.POSITIVE_INFINITY
-        : calibration.modelLogitAt(threshold);
-    double raw = z > calibration.highestLogit() ? 1 : z < calibration.lowestLogit() ? 0 : Calibration.sigmoid(z);
+    // the model's own probability where the calibrated one reaches the threshold
+    double raw = threshold <= 0 ? 0 : threshold >= 1 ? 1 : Calibration.sigmoid(calibration.modelLogitAt(threshold));
     double position = raw * bins;
     double refusedPositives = 0;
     double refusedNegatives = 0;
