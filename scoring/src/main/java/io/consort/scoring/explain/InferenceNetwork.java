@@ -101,70 +101,77 @@ public final class InferenceNetwork {
    */
   public PathIntegral pathIntegral(float[] from, float[] to) {
     int inputs = sizes[0];
-    double[] direction = new double[inputs];
-    for (int i = 0; i < inputs; i++) {
-      direction[i] = (double) to[i] - from[i];
+    int width = maxWidth();
+    // The first layer's pre-activations are affine in alpha along the whole path, z1 + alpha v1, and
+    // the input gradient is W1 times the gradient at those pre-activations: both are done once, and
+    // each piece costs only the layers above the first.
+    double[] z1 = new double[sizes[1]];
+    double[] v1 = new double[sizes[1]];
+    for (int j = 0; j < sizes[1]; j++) {
+      z1[j] = biases[1][j];
     }
-    double[] integral = new double[inputs];
-    double[][] z = new double[layers + 1][];
-    double[][] v = new double[layers + 1][];
+    for (int i = 0; i < inputs; i++) {
+      double a = from[i];
+      double d = (double) to[i] - from[i];
+      if (a == 0 && d == 0) {
+        continue;
+      }
+      int t = i * sizes[1];
+      for (int j = 0; j < sizes[1]; j++) {
+        z1[j] += a * weights[1][t + j];
+        v1[j] += d * weights[1][t + j];
+      }
+    }
+    double[] accumulated = new double[sizes[1]];
     boolean[][] active = new boolean[layers + 1][];
-    for (int l = 1; l <= layers; l++) {
-      z[l] = new double[sizes[l]];
-      v[l] = new double[sizes[l]];
+    for (int l = 1; l < layers; l++) {
       active[l] = new boolean[sizes[l]];
     }
-    double[] a = new double[maxWidth()];
-    double[] u = new double[maxWidth()];
-    double[] nextA = new double[maxWidth()];
-    double[] nextU = new double[maxWidth()];
+    double[] a = new double[width];
+    double[] u = new double[width];
+    double[] nextA = new double[width];
+    double[] nextU = new double[width];
+    double[] delta = new double[width];
+    double[] below = new double[width];
     double alpha = 0;
     int pieces = 0;
     while (alpha < 1) {
       if (++pieces > MAX_PIECES) {
         throw new IllegalStateException("the path crosses more than " + MAX_PIECES + " linear pieces of the network");
       }
-      // pre-activations z and their rates of change v along the path, at alpha
-      for (int i = 0; i < inputs; i++) {
-        a[i] = from[i] + alpha * direction[i];
-        u[i] = direction[i];
-      }
       double step = 1 - alpha;
+      // each layer's pre-activations z and their rates of change v along the path, at alpha; a
+      // hidden unit is on for this piece if positive, or at zero and rising
       for (int l = 1; l <= layers; l++) {
-        int nIn = sizes[l - 1];
         int nOut = sizes[l];
-        float[] w = weights[l];
-        for (int j = 0; j < nOut; j++) {
-          z[l][j] = biases[l][j];
-          v[l][j] = 0;
-        }
-        for (int i = 0; i < nIn; i++) {
-          double ai = a[i];
-          double ui = u[i];
-          if (ai == 0 && ui == 0) {
-            continue;
-          }
-          int t = i * nOut;
-          for (int j = 0; j < nOut; j++) {
-            z[l][j] += ai * w[t + j];
-            v[l][j] += ui * w[t + j];
-          }
-        }
         boolean hidden = l < layers;
         for (int j = 0; j < nOut; j++) {
-          if (!hidden) {
-            nextA[j] = z[l][j];
-            nextU[j] = v[l][j];
-            continue;
+          double z;
+          double v;
+          if (l == 1) {
+            z = z1[j] + alpha * v1[j];
+            v = v1[j];
+          } else {
+            z = biases[l][j];
+            v = 0;
+            int nIn = sizes[l - 1];
+            float[] w = weights[l];
+            for (int i = 0; i < nIn; i++) {
+              if (a[i] != 0 || u[i] != 0) {
+                z += a[i] * w[i * nOut + j];
+                v += u[i] * w[i * nOut + j];
+              }
+            }
           }
-          // on for this piece if positive, or at zero and rising
-          boolean on = z[l][j] > 0 || (z[l][j] == 0 && v[l][j] > 0);
-          active[l][j] = on;
-          nextA[j] = on ? z[l][j] : 0;
-          nextU[j] = on ? v[l][j] : 0;
-          // where the unit changes sign, if it does ahead on the path
-          if ((on && v[l][j] < 0) || (!on && v[l][j] > 0)) {
-            step = Math.min(step, -z[l][j] / v[l][j]);
+          if (hidden) {
+            boolean on = z > 0 || (z == 0 && v > 0);
+            active[l][j] = on;
+            nextA[j] = on ? z : 0;
+            nextU[j] = on ? v : 0;
+            // where the unit changes sign, if it does ahead on the path
+            if ((on && v < 0) || (!on && v > 0)) {
+              step = Math.min(step, -z / v);
+            }
           }
         }
         double[] swap = a;
@@ -174,23 +181,20 @@ public final class InferenceNetwork {
         u = nextU;
         nextU = swap;
       }
-      // the constant gradient of this piece: back through the units that are on
-      double[] delta = new double[maxWidth()];
-      double[] below = new double[maxWidth()];
+      // this piece's constant gradient with respect to the first layer's pre-activations: back
+      // through the units that are on, down to (not through) the first weight layer
       delta[0] = 1;
-      for (int l = layers; l >= 1; l--) {
+      for (int l = layers; l >= 2; l--) {
         int nIn = sizes[l - 1];
         int nOut = sizes[l];
         float[] w = weights[l];
         for (int i = 0; i < nIn; i++) {
-          if (l > 1 && !active[l - 1][i]) {
-            below[i] = 0;
-            continue;
-          }
           double s = 0;
-          int t = i * nOut;
-          for (int j = 0; j < nOut; j++) {
-            s += w[t + j] * delta[j];
+          if (active[l - 1][i]) {
+            int t = i * nOut;
+            for (int j = 0; j < nOut; j++) {
+              s += w[t + j] * delta[j];
+            }
           }
           below[i] = s;
         }
@@ -201,10 +205,19 @@ public final class InferenceNetwork {
       // a crossing predicted at (or, by rounding, just after) alpha itself would stall the walk: a
       // piece is at least MIN_PIECE long, which moves the integral by at most that times a gradient jump
       double length = Math.min(Math.max(step, MIN_PIECE), 1 - alpha);
-      for (int i = 0; i < inputs; i++) {
-        integral[i] += delta[i] * length;
+      for (int j = 0; j < sizes[1]; j++) {
+        accumulated[j] += delta[j] * length;
       }
       alpha = length >= 1 - alpha ? 1 : alpha + length;
+    }
+    double[] integral = new double[inputs];
+    for (int i = 0; i < inputs; i++) {
+      double s = 0;
+      int t = i * sizes[1];
+      for (int j = 0; j < sizes[1]; j++) {
+        s += weights[1][t + j] * accumulated[j];
+      }
+      integral[i] = s;
     }
     return new PathIntegral(integral, pieces);
   }
