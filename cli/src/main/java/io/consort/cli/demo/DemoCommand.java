@@ -559,7 +559,7 @@ public final class DemoCommand implements Callable<Integer> {
       out.printf("calibration: %s (%s)%n", c.getString("method"), c.getString("note", ""));
     }
     JsonObject d = p.getJsonObject("decision");
-    out.printf("decision: decline at a calibrated probability of %.4f or more (%s)%n", d.getDouble("threshold"),
+    out.printf("decision: decline at a calibrated probability of %.4f or more; rule: %s%n", d.getDouble("threshold"),
         d.getString("rule"));
     JsonObject cost = d.getJsonObject("expected_cost");
     if (cost != null) {

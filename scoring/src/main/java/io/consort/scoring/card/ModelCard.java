@@ -116,7 +116,8 @@ public final class ModelCard {
 
     ObjectNode decision = card.putObject("decision").put("threshold", model.decisionThreshold())
         .put("rule", model.body().getDecision().getRule() == io.consort.scoring.v1.ThresholdRule.BAYES_COST
-            ? "cost matrix (Bayes threshold on the calibrated probability)" : "0.5 on the calibrated probability");
+            ? "the job's cost matrix: Bayes threshold on the calibrated probability"
+            : "0.5 on the calibrated probability (the job has no cost matrix)");
     spec.evaluation().costMatrix().ifPresent(cm -> decision.putObject("cost_matrix")
         .put("false_negative", cm.falseNegative()).put("false_positive", cm.falsePositive()));
     model.evaluation().filter(Evaluation::hasCost).ifPresent(e -> decision.set("expected_cost", costs(e.getCost())));
@@ -294,17 +295,18 @@ public final class ModelCard {
     }
 
     md.append("\n## Decision\n\n");
-    md.append(String.format(Locale.ROOT, "Decline at a calibrated probability of %s or more (%s).%n",
+    md.append(String.format(Locale.ROOT, "Decline at a calibrated probability of %s or more; rule: %s.%n",
         fmt(model.decisionThreshold()), t.get("decision").get("rule").asText()));
     if (e != null && e.hasCost()) {
       CostReport k = e.getCost();
       md.append(String.format(Locale.ROOT, "%nCost matrix: approving a '%s' applicant costs %s, refusing another "
-          + "costs %s.%n%n| threshold | expected cost per applicant | refused |%n|---|---:|---:|%n",
+          + "costs %s. Expected cost on the held-out rows, from the merged histograms:%n%n"
+          + "| rule | threshold | expected cost per applicant | refused |%n|---|---:|---:|---:|%n",
           spec.schema().positiveClass(), fmt(k.getFalseNegativeCost()), fmt(k.getFalsePositiveCost())));
-      costRow(md, "decision threshold", k.getAtDecisionThreshold());
+      costRow(md, "the decision threshold", k.getAtDecisionThreshold());
       costRow(md, "0.5", k.getAtHalf());
-      costRow(md, "cost-minimising on the held-out rows (in sample)", k.getMinimising());
-      md.append(String.format(Locale.ROOT, "| approve everyone | %s | 0 |%n| refuse everyone | %s | 1 |%n",
+      costRow(md, "cost-minimising (chosen on these rows: optimistic)", k.getMinimising());
+      md.append(String.format(Locale.ROOT, "| approve everyone | - | %s | 0 |%n| refuse everyone | - | %s | 1 |%n",
           fmt(k.getApproveEveryone()), fmt(k.getRefuseEveryone())));
     }
 
@@ -313,8 +315,8 @@ public final class ModelCard {
         .append(reasons.get("per").asText()).append(", in ").append(reasons.get("units").asText())
         .append(". Reference applicant: ").append(reasons.get("reference_applicant").asText()).append('.');
     if (!spec.model().hiddenLayers().isEmpty()) {
-      md.append(String.format(Locale.ROOT, " Contributions add up to the logit difference within %s logits.",
-          fmt(Attributor.COMPLETENESS_TOLERANCE)));
+      md.append(String.format(Locale.ROOT, " Computed exactly along the path (the network is piecewise linear), so "
+          + "the contributions add up to the logit difference within %s logits.", Attributor.COMPLETENESS_TOLERANCE));
     }
     md.append("\n\nTop features (global importance): ").append(NO_GLOBAL_IMPORTANCE).append(".\n");
 
@@ -355,8 +357,8 @@ public final class ModelCard {
   }
 
   private static void costRow(StringBuilder md, String name, ThresholdCost c) {
-    md.append(String.format(Locale.ROOT, "| %s: %s | %s | %s |%n", name, fmt(c.getThreshold()), fmt(c.getExpectedCost()),
-        fmt(c.getRefusedFraction())));
+    md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s |%n", name, fmt(c.getThreshold()),
+        fmt(c.getExpectedCost()), fmt(c.getRefusedFraction())));
   }
 
   private static void row(StringBuilder md, String name, String value) {
