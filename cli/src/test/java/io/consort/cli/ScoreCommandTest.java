@@ -29,8 +29,6 @@ import io.consort.spec.CostMatrix;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecWire;
 import io.vertx.core.json.JsonObject;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -41,7 +39,6 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code consort score} and {@code consort model card} as a bank's engineer runs them. */
 class ScoreCommandTest {
@@ -51,16 +48,8 @@ class ScoreCommandTest {
   private Path model;
   private PublishedModel published;
 
-  private record Run(int status, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int status = cl.execute(args);
-    return new Run(status, out.toString(), err.toString());
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
   /** A logistic regression on the synthetic loans, published as a coordinator would publish it. */
@@ -95,7 +84,7 @@ class ScoreCommandTest {
   void score_writesOneLinePerRow_andExitsZero_whenEveryRowFitsTheSchema() throws Exception {
     Path data = TestData.loanCsv(dir.resolve("applicants.csv"), 200, 77);
     Path out = dir.resolve("scores.csv");
-    Run r = run("score", "--model", model.toString(), "--data", data.toString(), "--out", out.toString());
+    CliRun r = run("score", "--model", model.toString(), "--data", data.toString(), "--out", out.toString());
     assertEquals(0, r.status(), r.err());
     List<String> lines = Files.readAllLines(out);
     assertEquals(201, lines.size());
@@ -122,7 +111,7 @@ class ScoreCommandTest {
     Files.write(data, lines);
     Path out = dir.resolve("scores.csv");
     Path rejects = dir.resolve("rejects.csv");
-    Run r = run("score", "--model", model.toString(), "--data", data.toString(), "--out", out.toString(),
+    CliRun r = run("score", "--model", model.toString(), "--data", data.toString(), "--out", out.toString(),
         "--rejects", rejects.toString(), "--reasons", "1", "--threshold", "0.5");
     assertEquals(3, r.status(), r.err());
     assertTrue(r.err().contains("refused: " + data + " line 4, column 'income': value 'n/a' is not a finite number"),
@@ -141,7 +130,7 @@ class ScoreCommandTest {
     bytes[bytes.length / 2] ^= 1;
     Files.write(model, bytes);
     Path out = dir.resolve("scores.csv");
-    Run r = run("score", "--model", model.toString(), "--data", TestData.loanCsv(dir.resolve("a.csv"), 3, 1)
+    CliRun r = run("score", "--model", model.toString(), "--data", TestData.loanCsv(dir.resolve("a.csv"), 3, 1)
         .toString(), "--out", out.toString());
     assertEquals(2, r.status());
     assertTrue(r.err().startsWith("error: " + model + ": checksum mismatch"), r.err());
@@ -153,7 +142,7 @@ class ScoreCommandTest {
   void score_exitsTwo_whenTheFileIsOfAnUnknownVersionOrLacksAColumn() throws Exception {
     Path data = dir.resolve("no-income.csv");
     Files.writeString(data, "debt_ratio,region,employment\n0.5,north,salaried\n");
-    Run missing = run("score", "--model", model.toString(), "--data", data.toString(), "--out",
+    CliRun missing = run("score", "--model", model.toString(), "--data", data.toString(), "--out",
         dir.resolve("s.csv").toString());
     assertEquals(2, missing.status());
     assertTrue(missing.err().contains("the feature column [income] is missing"), missing.err());
@@ -163,7 +152,7 @@ class ScoreCommandTest {
     byte[] bytes = Files.readAllBytes(model);
     java.nio.ByteBuffer.wrap(bytes).putInt(8, 9);
     Files.write(model, bytes);
-    Run future = run("score", "--model", model.toString(), "--data", data.toString(), "--out",
+    CliRun future = run("score", "--model", model.toString(), "--data", data.toString(), "--out",
         dir.resolve("s.csv").toString());
     assertEquals(2, future.status());
     assertTrue(future.err().contains("has format version 9; this version of Consort reads format 1 only"),
@@ -179,7 +168,7 @@ class ScoreCommandTest {
       c.createStatement().execute("INSERT INTO loans VALUES (1, 55000, 0.3, 'north', 'salaried'),"
           + " (2, 21000, 0.9, 'south', 'unemployed'), (3, NULL, 0.5, 'east', 'salaried')");
       Path out = dir.resolve("scores.csv");
-      Run r = run("score", "--model", model.toString(), "--jdbc", url, "--query",
+      CliRun r = run("score", "--model", model.toString(), "--jdbc", url, "--query",
           "SELECT id, income, debt_ratio, region, employment FROM loans ORDER BY id", "--id", "ID", "--out",
           out.toString());
       assertEquals(3, r.status(), r.err());
@@ -193,7 +182,7 @@ class ScoreCommandTest {
 
   @Test
   void score_refusesTwoSourcesAtOnce() {
-    Run r = run("score", "--model", model.toString(), "--data", "a.csv", "--jdbc", "jdbc:h2:mem:x", "--query", "q",
+    CliRun r = run("score", "--model", model.toString(), "--data", "a.csv", "--jdbc", "jdbc:h2:mem:x", "--query", "q",
         "--out", "s.csv");
     assertEquals(2, r.status());
     assertTrue(r.err().contains("mutually exclusive"), r.err());
@@ -201,10 +190,10 @@ class ScoreCommandTest {
 
   @Test
   void modelCard_printsTheCardFromTheFileAlone() throws Exception {
-    Run md = run("model", "card", "--model", model.toString());
+    CliRun md = run("model", "card", "--model", model.toString());
     assertEquals(0, md.status(), md.err());
     assertTrue(md.out().startsWith("# Model card: job `loans`"), md.out());
-    Run json = run("model", "card", "--model", model.toString(), "--json");
+    CliRun json = run("model", "card", "--model", model.toString(), "--json");
     assertEquals(published.fileSha256(), new JsonObject(json.out()).getJsonObject("checksums")
         .getString("model_file_sha256"));
   }
