@@ -335,6 +335,13 @@ public final class BankTaskHandler implements TaskHandler {
     Files.write(out, f.getFinalModel().toByteArray());
     log.info("job '{}' finished ({}); final model {} saved to {}", jobId, f.getReason(),
         f.getFinalModel().getSha256(), out);
+    try {
+      PublishedModelKeeper.keep(out.getParent(), job.plan, f, model -> requireReleased(job, model)).ifPresent(p ->
+          log.info("job '{}': published model (calibration, decision rule, provenance) saved to {}", jobId, p));
+    } catch (io.consort.scoring.ModelFileException | ProtocolViolationException e) {
+      log.error("job '{}': the published model is refused, only the bare final model is kept: {}", jobId,
+          e.getMessage());
+    }
     return null;
   }
 

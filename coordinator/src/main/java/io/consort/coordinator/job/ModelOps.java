@@ -31,5 +31,18 @@ public interface ModelOps {
   /** Global metrics from the secure sum of {@code banks} histogram vectors of {@code bins} bins. */
   Metrics metricsFromSum(int bins, int[] sum, int banks);
 
-  record Metrics(double auc, double accuracy, double logLoss, long examples) {}
+  /**
+   * @param merged the merged histogram the metrics come from, when known: the published model's
+   *     calibration is fitted on the final round's (a function of what the banks already released)
+   */
+  record Metrics(double auc, double accuracy, double logLoss, long examples,
+                 java.util.Optional<io.consort.model.eval.ScoreHistogram> merged) {
+    public Metrics {
+      java.util.Objects.requireNonNull(merged, "merged");
+    }
+
+    public Metrics(double auc, double accuracy, double logLoss, long examples) {
+      this(auc, accuracy, logLoss, examples, java.util.Optional.empty());
+    }
+  }
 }

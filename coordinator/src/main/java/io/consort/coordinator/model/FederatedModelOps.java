@@ -64,8 +64,9 @@ public final class FederatedModelOps implements ModelOps {
 
   @Override
   public Metrics metricsFromSum(int bins, int[] sum, int banks) {
-    GlobalMetrics m = GlobalMetrics.from(HistogramVector.decode(bins, sum, banks));
-    return new Metrics(m.auc(), m.accuracy(), m.logLoss(), m.count());
+    ScoreHistogram merged = HistogramVector.decode(bins, sum, banks);
+    GlobalMetrics m = GlobalMetrics.from(merged);
+    return new Metrics(m.auc(), m.accuracy(), m.logLoss(), m.count(), java.util.Optional.of(merged));
   }
 
   @Override
@@ -82,8 +83,9 @@ public final class FederatedModelOps implements ModelOps {
     for (EvaluationResult e : evaluations) {
       histograms.add(histogram(e));
     }
-    GlobalMetrics m = GlobalMetrics.from(ScoreHistogram.merge(histograms));
-    return new Metrics(m.auc(), m.accuracy(), m.logLoss(), m.count());
+    ScoreHistogram merged = ScoreHistogram.merge(histograms);
+    GlobalMetrics m = GlobalMetrics.from(merged);
+    return new Metrics(m.auc(), m.accuracy(), m.logLoss(), m.count(), java.util.Optional.of(merged));
   }
 
   static ScoreHistogram histogram(EvaluationResult e) {
