@@ -209,6 +209,11 @@ final class ArffRecordReader implements RecordReader {
   }
 
   @Override
+  public DataFormatException error(long position, String column, String problem) {
+    return new DataFormatException(file, position, column, problem);
+  }
+
+  @Override
   public void close() throws IOException {
     in.close();
   }

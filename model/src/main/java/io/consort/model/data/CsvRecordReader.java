@@ -191,6 +191,11 @@ final class CsvRecordReader implements RecordReader {
   }
 
   @Override
+  public DataFormatException error(long position, String column, String problem) {
+    return new DataFormatException(file, position, column, problem);
+  }
+
+  @Override
   public void close() throws IOException {
     parser.close();
   }

@@ -3,6 +3,7 @@ package io.consort.model.data;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -10,13 +11,21 @@ import java.util.Set;
  * What a federated job expects of every bank's data: numeric feature columns, categorical feature
  * columns, the label column and which label value is the positive class (for credit risk, the
  * "bad" outcome the model should predict). Column order here fixes the order of encoded features.
- * Columns in a file that the schema does not name are ignored.
+ * Columns in a file that the schema does not name are ignored. {@link Preprocessing} says, per column,
+ * what a missing, sentinel, unseen or extreme value becomes; without rules every such value is refused.
  */
 public record DataSchema(
     List<String> numericColumns,
     List<CategoricalColumn> categoricalColumns,
     String labelColumn,
-    String positiveClass) {
+    String positiveClass,
+    Preprocessing preprocessing) {
+
+  /** A schema without preprocessing rules: every missing value and every unknown declared category refused. */
+  public DataSchema(List<String> numericColumns, List<CategoricalColumn> categoricalColumns, String labelColumn,
+                    String positiveClass) {
+    this(numericColumns, categoricalColumns, labelColumn, positiveClass, Preprocessing.NONE);
+  }
 
   /**
    * A categorical feature column. When {@code allowedCategories} is non-empty it is the complete
@@ -63,6 +72,45 @@ public record DataSchema(
     if (all.isEmpty()) {
       throw new IllegalArgumentException("a schema needs at least one feature column");
     }
+    Objects.requireNonNull(preprocessing, "preprocessing");
+    for (String column : preprocessing.numeric().keySet()) {
+      if (!numericColumns.contains(column)) {
+        throw new IllegalArgumentException("preprocessing names column '" + column + "' as numeric but it is not a "
+            + "numeric column of the schema");
+      }
+    }
+    for (Map.Entry<String, CategoricalRules> e : preprocessing.categorical().entrySet()) {
+      CategoricalColumn column = categoricalColumns.stream().filter(c -> c.name().equals(e.getKey())).findFirst()
+          .orElseThrow(() -> new IllegalArgumentException("preprocessing names column '" + e.getKey()
+              + "' as categorical but it is not a categorical column of the schema"));
+      CategoricalRules rules = e.getValue();
+      if (column.isDeclared() && rules.constant().isPresent()
+          && !column.allowedCategories().contains(rules.constant().get())) {
+        throw new IllegalArgumentException("column '" + column.name() + "': the fill category '"
+            + rules.constant().get() + "' is not one of its declared categories " + column.allowedCategories());
+      }
+      for (String sentinel : rules.sentinels()) {
+        if (column.allowedCategories().contains(sentinel)) {
+          throw new IllegalArgumentException("column '" + column.name() + "': sentinel '" + sentinel
+              + "' is also one of its declared categories");
+        }
+      }
+    }
+  }
+
+  /** The rules of the {@code column}-th numeric column (schema order). */
+  public NumericRules numericRules(int column) {
+    return preprocessing.numeric(numericColumns.get(column));
+  }
+
+  /** The rules of the {@code column}-th categorical column (schema order). */
+  public CategoricalRules categoricalRules(int column) {
+    return preprocessing.categorical(categoricalColumns.get(column).name());
+  }
+
+  /** The same columns with other preprocessing rules. */
+  public DataSchema withPreprocessing(Preprocessing rules) {
+    return new DataSchema(numericColumns, categoricalColumns, labelColumn, positiveClass, rules);
   }
 
   /** Names of all feature columns: numeric first, then categorical, in schema order. */

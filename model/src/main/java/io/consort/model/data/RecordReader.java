@@ -3,7 +3,7 @@ package io.consort.model.data;
 import java.io.Closeable;
 import java.util.List;
 
-/** A streaming reader of a delimited data file's records; package-private plumbing. */
+/** A streaming reader of a data source's records (a file's, a query's); package-private plumbing. */
 interface RecordReader extends Closeable {
 
   /** Column type as declared by the file itself (ARFF does; CSV does not). */
@@ -28,6 +28,14 @@ interface RecordReader extends Closeable {
    */
   String[] next() throws DataFormatException;
 
-  /** The physical line on which the record last returned by {@link #next()} starts. */
+  /** The physical line on which the record last returned by {@link #next()} starts (a query: its row). */
   long line();
+
+  /** Whether column names match regardless of case when none matches exactly (SQL folds unquoted names). */
+  default boolean foldsCase() {
+    return false;
+  }
+
+  /** An error at {@code position} (a line or row; 0: none) and {@code column} (null: none) of this source. */
+  DataFormatException error(long position, String column, String problem);
 }

@@ -11,9 +11,13 @@ import java.util.Objects;
  * The validated rows of one data set, stored column by column: numeric columns as doubles,
  * categorical columns as small integer codes into a per-column dictionary of the values seen (so a
  * million rows of "radio/tv" cost a million ints, not a million strings), and the label as a
- * positive/negative flag. Immutable once built.
+ * positive/negative flag. A missing value (allowed by the schema's {@link Preprocessing}) is NaN in a
+ * numeric column and code {@value #MISSING} (category null) in a categorical one. Immutable once built.
  */
 public final class Table {
+  /** The code of a missing categorical value. */
+  public static final int MISSING = -1;
+
   private final DataSchema schema;
   private final String source;
   private final int rows;
@@ -62,16 +66,17 @@ public final class Table {
     return count;
   }
 
-  /** Value of the {@code column}-th numeric column (schema order) in {@code row}. */
+  /** Value of the {@code column}-th numeric column (schema order) in {@code row}; NaN when missing. */
   public double numeric(int column, int row) {
     checkRow(row);
     return numeric[column][row];
   }
 
-  /** Value of the {@code column}-th categorical column (schema order) in {@code row}. */
+  /** Value of the {@code column}-th categorical column (schema order) in {@code row}; null when missing. */
   public String category(int column, int row) {
     checkRow(row);
-    return dictionaries.get(column).get(codes[column][row]);
+    int code = codes[column][row];
+    return code == MISSING ? null : dictionaries.get(column).get(code);
   }
 
   /** The distinct values seen in a categorical column; {@link #categoryCode} indexes this list. */
@@ -79,6 +84,7 @@ public final class Table {
     return dictionaries.get(column);
   }
 
+  /** The value's index in {@link #observedCategories}, or {@value #MISSING}. */
   public int categoryCode(int column, int row) {
     checkRow(row);
     return codes[column][row];
@@ -89,15 +95,19 @@ public final class Table {
     return positive[row];
   }
 
+  /** What {@link #value} says for a missing value. */
+  public static final String MISSING_TEXT = "(missing)";
+
   /** The raw value of any schema column (feature or label) as text, e.g. to group rows by it. */
   public String value(String column, int row) {
     int n = schema.numericColumns().indexOf(column);
     if (n >= 0) {
-      return Double.toString(numeric(n, row));
+      return Double.isNaN(numeric(n, row)) ? MISSING_TEXT : Double.toString(numeric(n, row));
     }
     for (int c = 0; c < schema.categoricalColumns().size(); c++) {
       if (schema.categoricalColumns().get(c).name().equals(column)) {
-        return category(c, row);
+        String category = category(c, row);
+        return category == null ? MISSING_TEXT : category;
       }
     }
     if (schema.labelColumn().equals(column)) {
@@ -180,8 +190,8 @@ public final class Table {
     }
 
     /**
-     * Adds one row. Values must already be validated: numeric values finite, categories allowed.
-     * Arrays are indexed in schema order.
+     * Adds one row. Values must already be validated: numeric values finite or NaN (missing),
+     * categories allowed or null (missing). Arrays are indexed in schema order.
      */
     public Builder add(double[] numericValues, String[] categories, boolean isPositive) {
       if (rows == positive.length) {
@@ -199,8 +209,8 @@ public final class Table {
       }
       for (int j = 0; j < codes.length; j++) {
         List<String> dictionary = dictionaries.get(j);
-        codes[j][rows] =
-            codeOf.get(j).computeIfAbsent(categories[j], v -> {
+        codes[j][rows] = categories[j] == null ? MISSING
+            : codeOf.get(j).computeIfAbsent(categories[j], v -> {
               dictionary.add(v);
               return dictionary.size() - 1;
             });

@@ -23,12 +23,23 @@ import java.util.TreeMap;
 public final class ModelWire {
   private ModelWire() {}
 
+  /**
+   * The schema a wire schema describes, strictly: every preprocessing entry must name a column once,
+   * carry only the fields its column's type uses and change something.
+   *
+   * @throws IllegalArgumentException naming the column and the field that is wrong
+   */
   public static DataSchema schema(io.consort.protocol.v1.DataSchema wire) {
     List<DataSchema.CategoricalColumn> categorical = new ArrayList<>();
     for (CategoricalColumn c : wire.getCategoricalColumnsList()) {
       categorical.add(new DataSchema.CategoricalColumn(c.getName(), c.getAllowedValuesList()));
     }
-    return new DataSchema(wire.getNumericColumnsList(), categorical, wire.getLabelColumn(), wire.getPositiveClass());
+    DataSchema plain = new DataSchema(wire.getNumericColumnsList(), categorical, wire.getLabelColumn(),
+        wire.getPositiveClass());
+    if (wire.getPreprocessingCount() == 0) {
+      return plain;
+    }
+    return plain.withPreprocessing(PreprocessingWire.fromProto(plain, wire.getPreprocessingList()));
   }
 
   public static io.consort.protocol.v1.DataSchema schema(DataSchema schema) {
@@ -38,6 +49,7 @@ public final class ModelWire {
     for (DataSchema.CategoricalColumn c : schema.categoricalColumns()) {
       b.addCategoricalColumns(CategoricalColumn.newBuilder().setName(c.name()).addAllAllowedValues(c.allowedCategories()));
     }
+    b.addAllPreprocessing(PreprocessingWire.toProto(schema));
     return b.build();
   }
 
@@ -84,12 +96,24 @@ public final class ModelWire {
     io.consort.protocol.v1.FeatureEncoding.Builder b = io.consort.protocol.v1.FeatureEncoding.newBuilder()
         .setLabelColumn(schema.labelColumn()).setPositiveClass(schema.positiveClass());
     for (int j = 0; j < schema.numericColumns().size(); j++) {
-      b.addNumeric(NumericFeature.newBuilder().setName(schema.numericColumns().get(j))
-          .setMean(encoding.means()[j]).setStd(encoding.stds()[j]));
+      FeatureEncoding.NumericTreatment t = encoding.numericTreatments().get(j);
+      NumericFeature.Builder n = NumericFeature.newBuilder().setName(schema.numericColumns().get(j))
+          .setMean(encoding.means()[j]).setStd(encoding.stds()[j]);
+      if (t.fills()) {
+        n.setFill(t.fill());
+      }
+      if (t.clips()) {
+        n.setClipLower(t.clipLower()).setClipUpper(t.clipUpper());
+      }
+      b.addNumeric(n);
     }
     for (int j = 0; j < schema.categoricalColumns().size(); j++) {
-      b.addCategorical(CategoricalFeature.newBuilder().setName(schema.categoricalColumns().get(j).name())
-          .addAllCategories(encoding.categories().get(j)));
+      CategoricalFeature.Builder c = CategoricalFeature.newBuilder().setName(schema.categoricalColumns().get(j).name())
+          .addAllCategories(encoding.categories().get(j));
+      if (encoding.categoryFills().get(j) != null) {
+        c.setFill(encoding.categoryFills().get(j));
+      }
+      b.addCategorical(c);
     }
     return b.build();
   }
@@ -107,20 +131,34 @@ public final class ModelWire {
     }
     double[] means = new double[wire.getNumericCount()];
     double[] stds = new double[wire.getNumericCount()];
+    List<FeatureEncoding.NumericTreatment> treatments = new ArrayList<>();
     for (int j = 0; j < means.length; j++) {
       NumericFeature n = wire.getNumeric(j);
       if (!n.getName().equals(schema.numericColumns().get(j))) {
         throw new IllegalArgumentException("feature encoding column " + j + " is '" + n.getName()
             + "' but the schema has '" + schema.numericColumns().get(j) + "'");
       }
+      if (n.hasClipLower() != n.hasClipUpper()) {
+        throw new IllegalArgumentException("feature encoding column '" + n.getName() + "' has one clip bound");
+      }
       means[j] = n.getMean();
       stds[j] = n.getStd();
+      treatments.add(new FeatureEncoding.NumericTreatment(n.hasFill() ? n.getFill() : Double.NaN,
+          n.hasClipLower() ? n.getClipLower() : Double.NEGATIVE_INFINITY,
+          n.hasClipUpper() ? n.getClipUpper() : Double.POSITIVE_INFINITY));
     }
     List<List<String>> categories = new ArrayList<>();
-    for (CategoricalFeature c : wire.getCategoricalList()) {
+    List<String> fills = new ArrayList<>();
+    for (int j = 0; j < wire.getCategoricalCount(); j++) {
+      CategoricalFeature c = wire.getCategorical(j);
+      if (!c.getName().equals(schema.categoricalColumns().get(j).name())) {
+        throw new IllegalArgumentException("feature encoding categorical column " + j + " is '" + c.getName()
+            + "' but the schema has '" + schema.categoricalColumns().get(j).name() + "'");
+      }
       categories.add(c.getCategoriesList());
+      fills.add(c.hasFill() ? c.getFill() : null);
     }
-    return new FeatureEncoding(schema, means, stds, categories);
+    return new FeatureEncoding(schema, means, stds, categories, treatments, fills);
   }
 
   /** A model with new values: same spec and encoding, the given version, the values' SHA-256. */

@@ -218,8 +218,8 @@ class CsvRecordReaderTest {
   @Test
   void namesTheLineAndColumn_whenAnUnquotedFieldIsEmpty() throws Exception {
     assertLoadFails("missing.csv", HEADER + "30,100,car,N,no\n\n31,  ,car,N,yes\n",
-        " line 4, column 'amount': missing value (Consort does not impute:"
-            + " fill or drop this row before loading)");
+        " line 4, column 'amount': missing value, and the job refuses missing values in this column (its"
+            + " missing policy is refuse; mean, median, most_frequent or constant would fill it)");
   }
 
   @Test

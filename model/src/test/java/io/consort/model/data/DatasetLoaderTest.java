@@ -237,6 +237,73 @@ class DatasetLoaderTest {
     assertEquals(300, table.positives());
   }
 
+  private static final DataSchema RULES = LOANS.withPreprocessing(new Preprocessing(
+      java.util.Map.of("amount", new NumericRules(Imputation.MEDIAN, java.util.OptionalDouble.empty(), true,
+          List.of(-1.0, 99999999.0), List.of("NA"), Optional.empty())),
+      java.util.Map.of("purpose", new CategoricalRules(Imputation.MOST_FREQUENT, Optional.empty(), false,
+          List.of("unknown"), true))));
+
+  @Test
+  void sentinelsMarkersAndEmptyFields_loadAsMissing_whenTheColumnImputes() throws Exception {
+    Path file = write("sentinels.csv", "age,amount,purpose,region,default\n30,-1,car,N,yes\n31,99999999,boat,N,no\n"
+        + "32,NA,unknown,S,no\n33,,,S,no\n34,-1.0,home,S,yes\n35,250,car,N,no\n");
+    Table table = DatasetLoader.load(file, RULES);
+    for (int r = 0; r < 5; r++) {
+      assertTrue(Double.isNaN(table.numeric(1, r)), "row " + r + " is missing its amount");
+    }
+    assertEquals(250.0, table.numeric(1, 5));
+    assertEquals("boat", table.category(0, 1), "an undeclared purpose is kept, for the encoding's other level");
+    assertEquals(null, table.category(0, 2), "'unknown' is a sentinel");
+    assertEquals(null, table.category(0, 3));
+    DatasetLoader.Scan scan = DatasetLoader.scan(DataSource.file(file), RULES, (row, n, c, p) -> { });
+    assertEquals(6, scan.rows());
+    assertEquals(5, scan.numericMissing()[1]);
+    assertEquals(2, scan.categoricalMissing()[0]);
+  }
+
+  @Test
+  void aSentinel_isRefusedWithItsLineAndColumn_whenTheColumnRefusesMissingValues() throws Exception {
+    DataSchema refusing = LOANS.withPreprocessing(new Preprocessing(java.util.Map.of("amount", new NumericRules(
+        Imputation.REFUSE, java.util.OptionalDouble.empty(), false, List.of(-1.0), List.of(), Optional.empty())),
+        java.util.Map.of()));
+    DataFormatException e = failure("refused.csv", "age,amount,purpose,region,default\n30,5,car,N,yes\n"
+        + "31,-1,car,N,no\n", refusing);
+    assertEquals(dir.resolve("refused.csv") + " line 3, column 'amount': value '-1' is a sentinel for a missing "
+        + "value, and the job refuses missing values in this column (its missing policy is refuse; mean, median, "
+        + "most_frequent or constant would fill it)", e.getMessage());
+  }
+
+  @Test
+  void aMissingLabel_isRefusedWithItsLine_evenWhenEveryFeatureImputes() throws Exception {
+    DataFormatException e = failure("nolabel.csv", "age,amount,purpose,region,default\n30,5,car,N,yes\n"
+        + "31,6,car,N,\n", RULES);
+    assertEquals(dir.resolve("nolabel.csv") + " line 3, column 'default': the label is missing (every row needs one; "
+        + "a row without its outcome cannot be trained or evaluated on)", e.getMessage());
+  }
+
+  @Test
+  void aColumnMissingInEveryRow_isRefusedNamingIt_evenWhenItImputes() throws Exception {
+    DataFormatException e = failure("empty-column.csv", "age,amount,purpose,region,default\n30,,car,N,yes\n"
+        + "31,NA,car,N,no\n32,-1,car,S,no\n", RULES);
+    assertEquals(dir.resolve("empty-column.csv") + " column 'amount': the column is missing (empty, NULL or a "
+        + "sentinel) in every one of the 3 rows; a bank cannot take part with a column it does not have",
+        e.getMessage());
+  }
+
+  @Test
+  void anUnknownDeclaredCategory_isRefused_unlessTheColumnMapsUnseenValuesToOther() throws Exception {
+    DataFormatException e = failure("boat.csv", "age,amount,purpose,region,default\n30,5,boat,N,yes\n", LOANS);
+    assertEquals(dir.resolve("boat.csv") + " line 2, column 'purpose': unknown category 'boat'; allowed: [car, home, "
+        + "radio/tv] (or let the column map unseen categories to other)", e.getMessage());
+  }
+
+  @Test
+  void textInANumericColumn_isRefusedWithItsValue_evenWhenTheColumnImputes() throws Exception {
+    DataFormatException e = failure("text.csv", "age,amount,purpose,region,default\n30,lots,car,N,yes\n", RULES);
+    assertEquals(dir.resolve("text.csv") + " line 2, column 'amount': value 'lots' is not a finite number but the "
+        + "column is numeric", e.getMessage());
+  }
+
   private static Table assertDoesNotThrowLoad(Datasets.BundledDataset dataset) {
     try {
       return dataset.load();
