@@ -5,7 +5,12 @@ import static java.util.Objects.requireNonNullElse;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import io.consort.cli.option.OptionValues;
 import io.consort.coordinator.job.JobDefinition;
+import io.consort.model.data.CategoricalRules;
 import io.consort.model.data.DataSchema;
+import io.consort.model.data.Imputation;
+import io.consort.model.data.NumericRules;
+import io.consort.model.data.Preprocessing;
+import io.consort.model.data.QuantileClip;
 import io.consort.model.train.TrainingEngine;
 import io.consort.spec.CostMatrix;
 import io.consort.spec.InvalidJobSpecException;
@@ -15,8 +20,12 @@ import io.consort.spec.PrivacyMode;
 import io.consort.spec.PrivacySpec;
 import io.consort.spec.SecureAggregationSpec;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.function.Consumer;
@@ -39,17 +48,118 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
         null));
   }
 
-  record Schema(String label, String positive, List<String> numeric, List<Column> categorical) {}
+  record Schema(String label, String positive, List<NumericColumn> numeric, List<Column> categorical) {}
 
-  /** A categorical column: its name alone (categories as the banks observe them), or name and values. */
-  @StrictYaml.Description("a column name or a mapping with name and values")
-  record Column(String name, List<String> values) {
+  /**
+   * A numeric column: its name alone (missing values refused), or a mapping with its name and
+   * preprocessing: {@code missing} (refuse, mean, median, constant), {@code fill} (the constant),
+   * {@code missing_indicator}, {@code sentinels} (numbers, or texts such as NA, that mean missing) and
+   * {@code clip} (two quantiles, e.g. [0.01, 0.99]).
+   */
+  @StrictYaml.Description("a column name or a mapping with name, missing, fill, missing_indicator, sentinels and clip")
+  record NumericColumn(String name, String missing, Double fill, Boolean missingIndicator, List<Object> sentinels,
+                       List<Double> clip) {
+    @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+    NumericColumn {}
+
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    static NumericColumn named(String name) {
+      return new NumericColumn(name, null, null, null, null, null);
+    }
+
+    NumericRules rules(String key) {
+      Imputation imputation = imputation(key, missing);
+      List<Double> numbers = new ArrayList<>();
+      List<String> texts = new ArrayList<>();
+      for (Object s : requireNonNullElse(sentinels, List.of())) {
+        if (s instanceof Number n) {
+          numbers.add(n.doubleValue());
+        } else if (s instanceof String text) {
+          texts.add(text);
+        } else {
+          throw new IllegalArgumentException(key + ".sentinels must list numbers or texts, got " + s);
+        }
+      }
+      Optional<QuantileClip> quantiles = Optional.empty();
+      if (clip != null) {
+        if (clip.size() != 2) {
+          throw new IllegalArgumentException(key + ".clip must be two quantiles [lower, upper], e.g. [0.01, 0.99], "
+              + "got " + clip);
+        }
+        quantiles = Optional.of(new QuantileClip(clip.get(0), clip.get(1)));
+      }
+      return new NumericRules(imputation, fill == null ? OptionalDouble.empty() : OptionalDouble.of(fill),
+          requireNonNullElse(missingIndicator, false), numbers, texts, quantiles);
+    }
+
+    static NumericColumn of(String name, NumericRules r) {
+      if (r.isDefault()) {
+        return named(name);
+      }
+      List<Object> sentinels = new ArrayList<>();
+      // 99999999, not 9.9999999E7
+      r.sentinels().forEach(v -> sentinels.add(v == Math.rint(v) && Math.abs(v) < 1e15 ? (Object) v.longValue() : v));
+      sentinels.addAll(r.textSentinels());
+      return new NumericColumn(name, r.imputation().wireName(), r.constant().isPresent() ? r.constant().getAsDouble()
+          : null, r.missingIndicator() ? true : null, sentinels.isEmpty() ? null : sentinels,
+          r.clip().map(c -> List.of(c.lower(), c.upper())).orElse(null));
+    }
+  }
+
+  /**
+   * A categorical column: its name alone (categories as the banks observe them), or a mapping with its
+   * name, {@code values} (the complete list of categories), and preprocessing: {@code missing} (refuse,
+   * most_frequent, constant), {@code fill} (the constant category), {@code missing_indicator}, {@code
+   * sentinels} (texts that mean missing) and {@code unseen} (refuse, or other: categories outside the
+   * list, or too rare for any bank to name, go to an "other" level).
+   */
+  @StrictYaml.Description("a column name or a mapping with name, values, missing, fill, missing_indicator, sentinels "
+      + "and unseen")
+  record Column(String name, List<String> values, String missing, String fill, Boolean missingIndicator,
+                List<String> sentinels, String unseen) {
     @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
     Column {}
+
+    Column(String name, List<String> values) {
+      this(name, values, null, null, null, null, null);
+    }
 
     @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
     static Column named(String name) {
       return new Column(name, null);
+    }
+
+    CategoricalRules rules(String key) {
+      boolean other = false;
+      if (unseen != null) {
+        if (!unseen.equals("other") && !unseen.equals("refuse")) {
+          throw new IllegalArgumentException(key + ".unseen must be refuse or other, got '" + unseen + "'");
+        }
+        other = unseen.equals("other");
+      }
+      return new CategoricalRules(imputation(key, missing), Optional.ofNullable(fill),
+          requireNonNullElse(missingIndicator, false), requireNonNullElse(sentinels, List.of()), other);
+    }
+
+    static Column of(DataSchema.CategoricalColumn c, CategoricalRules r) {
+      List<String> values = c.isDeclared() ? c.allowedCategories() : null;
+      if (r.isDefault()) {
+        return new Column(c.name(), values);
+      }
+      return new Column(c.name(), values, r.imputation().wireName(), r.constant().orElse(null),
+          r.missingIndicator() ? true : null, r.sentinels().isEmpty() ? null : r.sentinels(),
+          r.unseenToOther() ? "other" : null);
+    }
+  }
+
+  private static Imputation imputation(String key, String missing) {
+    if (missing == null) {
+      return Imputation.REFUSE;
+    }
+    try {
+      return Imputation.fromName(missing);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(key + ".missing " + e.getMessage(), e);
     }
   }
 
@@ -154,13 +264,38 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     if (schema.positive() == null) {
       throw new IllegalArgumentException("job.schema.positive is required");
     }
+    List<NumericColumn> numeric = requireNonNullElse(schema.numeric(), List.of());
+    List<Column> categorical = requireNonNullElse(schema.categorical(), List.of());
+    Map<String, NumericRules> numericRules = new LinkedHashMap<>();
+    Map<String, CategoricalRules> categoricalRules = new LinkedHashMap<>();
+    for (int i = 0; i < numeric.size(); i++) {
+      String key = "job.schema.numeric[" + i + "]";
+      if (numeric.get(i).name() == null) {
+        throw new IllegalArgumentException(key + ".name is required");
+      }
+      try {
+        numericRules.put(numeric.get(i).name(), numeric.get(i).rules(key));
+      } catch (IllegalArgumentException e) {
+        throw e.getMessage().startsWith(key) ? e : new IllegalArgumentException(key + " (" + numeric.get(i).name()
+            + "): " + e.getMessage(), e);
+      }
+    }
+    for (int i = 0; i < categorical.size(); i++) {
+      String key = "job.schema.categorical[" + i + "]";
+      try {
+        categoricalRules.put(categorical.get(i).name(), categorical.get(i).rules(key));
+      } catch (IllegalArgumentException e) {
+        throw e.getMessage().startsWith(key) ? e : new IllegalArgumentException(key + " ("
+            + categorical.get(i).name() + "): " + e.getMessage(), e);
+      }
+    }
     try {
-      return new DataSchema(requireNonNullElse(schema.numeric(), List.of()),
-          requireNonNullElse(schema.categorical(), List.<Column>of()).stream()
+      return new DataSchema(numeric.stream().map(NumericColumn::name).toList(),
+          categorical.stream()
               .map(c -> new DataSchema.CategoricalColumn(c.name(), requireNonNullElse(c.values(), List.of())))
               .toList(),
-          schema.label(), schema.positive());
-    } catch (IllegalArgumentException e) {
+          schema.label(), schema.positive(), new Preprocessing(numericRules, categoricalRules));
+    } catch (IllegalArgumentException | NullPointerException e) {
       throw new IllegalArgumentException("job.schema: " + e.getMessage(), e);
     }
   }
@@ -181,8 +316,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     SecureAggregationSpec a = spec.secureAggregation();
     return new JobYaml(spec.id(), spec.training().rounds(), spec.training().localEpochs(), spec.training().minBanks(),
         expectedBanks, startTimeoutSeconds, stageTimeoutSeconds, spec.evaluation().histogramBins(),
-        new Schema(s.labelColumn(), s.positiveClass(), s.numericColumns(), s.categoricalColumns().stream()
-            .map(c -> new Column(c.name(), c.isDeclared() ? c.allowedCategories() : null)).toList()),
+        schema(s),
         new Model(new OptionValues.ModelTypes().name(spec.model().type()), spec.model().hiddenLayers(),
             spec.model().batchSize(), spec.model().learningRate(), spec.model().seed(), spec.model().l2(),
             spec.training().engine().wireName()),
@@ -193,6 +327,13 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
         new SecureAggregation(a.enabled(), boxed(a.threshold()), boxed(a.neighbourDegree()), a.modulusBits(),
             a.clipNorm(), a.consistencyCheck()),
         spec.evaluation().costMatrix().map(c -> new Costs(c.falseNegative(), c.falsePositive())).orElse(null));
+  }
+
+  /** The {@code schema:} section for {@code s}, preprocessing rules written next to their columns. */
+  static Schema schema(DataSchema s) {
+    return new Schema(s.labelColumn(), s.positiveClass(),
+        s.numericColumns().stream().map(c -> NumericColumn.of(c, s.preprocessing().numeric(c))).toList(),
+        s.categoricalColumns().stream().map(c -> Column.of(c, s.preprocessing().categorical(c.name()))).toList());
   }
 
   private static Double boxed(OptionalDouble value) {

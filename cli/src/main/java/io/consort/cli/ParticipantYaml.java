@@ -2,6 +2,7 @@ package io.consort.cli;
 
 import static java.util.Objects.requireNonNullElse;
 
+import io.consort.model.data.DataSource;
 import io.consort.participant.BankPolicy;
 import io.consort.participant.ParticipantConfig;
 import io.consort.protocol.WireLimits;
@@ -20,7 +21,7 @@ record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy priv
   ParticipantYaml {
     coordinator = requireNonNullElse(coordinator, new Coordinator(null, null));
     tls = requireNonNullElse(tls, new Tls(null, null, null, null));
-    data = requireNonNullElse(data, new Data(null, null, null));
+    data = requireNonNullElse(data, new Data(null, null, null, null, null, null, null));
     privacy = requireNonNullElse(privacy, new Privacy(null, null, null, null));
     fault = requireNonNullElse(fault, new Fault(null));
     policy = requireNonNullElse(policy, new Policy(null, null, null, null));
@@ -32,10 +33,14 @@ record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy priv
   record Tls(String key, String cert, String ca, String crl) {}
 
   /**
-   * {@code dir}: the bank's own records (ledger copy, spend journal, split key); default {@code bank-data}.
-   * {@code test_fraction}: the share of rows the bank holds out for evaluation; default 0.2.
+   * {@code file}: the bank's rows as a CSV or ARFF file; or {@code jdbc} (a JDBC URL) and {@code query} (a
+   * SQL query returning the rows, in a stable order), with {@code user} and {@code password_env} (the name of
+   * the environment variable holding the password, so that no password sits in the file) if the database
+   * needs them. {@code dir}: the bank's own records (ledger copy, spend journal, split key); default
+   * {@code bank-data}. {@code test_fraction}: the share of rows the bank holds out for evaluation; default 0.2.
    */
-  record Data(String file, String dir, Double testFraction) {}
+  record Data(String file, String jdbc, String query, String user, String passwordEnv, String dir,
+              Double testFraction) {}
 
   /** {@code bank_epsilon_cap}: optional bank-level cap (a whole bank's participation), at {@code delta}. */
   record Privacy(Double epsilonCap, Double delta, Boolean acceptPartialJobs, Double bankEpsilonCap) {}
@@ -78,6 +83,33 @@ record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy priv
           + " required: add this bank's own record-level privacy limits, e.g. privacy: {epsilon_cap: 3.0, "
           + "delta: 1.0e-5}; a privacy limit has no default");
     }
+    DataSource.Query query = null;
+    if (data.jdbc() != null || data.query() != null) {
+      if (data.jdbc() == null || data.query() == null) {
+        throw new IllegalArgumentException("data.jdbc and data.query go together: the database's JDBC URL and the SQL "
+            + "query that returns the bank's rows");
+      }
+      if (data.file() != null) {
+        throw new IllegalArgumentException("data.file and data.jdbc are both given; a bank's data is one file or one "
+            + "query");
+      }
+      java.util.Optional<String> password = java.util.Optional.empty();
+      if (data.passwordEnv() != null) {
+        String value = System.getenv(data.passwordEnv());
+        if (value == null) {
+          throw new IllegalArgumentException("data.password_env names the environment variable " + data.passwordEnv()
+              + ", which is not set");
+        }
+        password = java.util.Optional.of(value);
+      }
+      try {
+        query = new DataSource.Query(data.jdbc(), data.query(), java.util.Optional.ofNullable(data.user()), password);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("data.jdbc: " + e.getMessage(), e);
+      }
+    } else if (data.user() != null || data.passwordEnv() != null) {
+      throw new IllegalArgumentException("data.user and data.password_env are for a data.jdbc source");
+    }
     return new ParticipantConfig(requireNonNullElse(coordinator.host(), "localhost"),
         requireNonNullElse(coordinator.port(), 7443),
         StrictYaml.resolve(file, "tls.key", tls.key()), StrictYaml.resolve(file, "tls.cert", tls.cert()),
@@ -87,6 +119,6 @@ record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy priv
         requireNonNullElse(maxMessageBytes, WireLimits.DEFAULT_MAX_MESSAGE_BYTES), fault.exitAtStage(),
         requireNonNullElse(privacy.acceptPartialJobs(), false),
         StrictYaml.resolve(file, "tls.crl", tls.crl()), privacy.bankEpsilonCap(), policy.toPolicy(),
-        requireNonNullElse(data.testFraction(), ParticipantConfig.DEFAULT_TEST_FRACTION));
+        requireNonNullElse(data.testFraction(), ParticipantConfig.DEFAULT_TEST_FRACTION), query);
   }
 }

@@ -89,6 +89,15 @@ final class StrictYaml {
     Files.writeString(file, MAPPER.writeValueAsString(content));
   }
 
+  /** {@code content} as block-style YAML text, as {@link #write} writes it. */
+  static String toYaml(Object content) {
+    try {
+      return MAPPER.writeValueAsString(content);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write " + content.getClass().getSimpleName() + " as YAML", e);
+    }
+  }
+
   /** {@code content}'s keys and values as nested maps and lists, as {@link #write} would spell them. */
   @SuppressWarnings("unchecked")
   static Map<String, Object> toMap(Object content) {

@@ -116,15 +116,17 @@ class CoordinatorYamlTest {
   @Test
   void jobSection_refusesCategoricalItemOfAnotherKind_namingItsPosition() throws Exception {
     String file = dir.resolve("coordinator.yaml") + ": ";
-    assertEquals(file + "job.schema.categorical[1] must be a column name or a mapping with name and values, got "
-        + "a list", config.refusal(SERVICE + "job:\n  id: j\n  schema: {label: y, positive: '1', categorical: [a, [b]]}\n"));
+    assertEquals(file + "job.schema.categorical[1] must be a column name or a mapping with name, values, missing, "
+        + "fill, missing_indicator, sentinels and unseen, got a list", config.refusal(SERVICE + "job:\n  id: j\n  schema: {label: y, positive: '1', categorical: [a, [b]]}\n"));
     assertEquals(file + "job.schema.categorical[1].vaules is not a known key; did you mean "
         + "job.schema.categorical[1].values?",
         config.refusal(SERVICE + "job:\n  id: j\n  schema: {label: y, positive: '1', categorical: [a, {name: b, vaules: [c]}]}\n"));
     assertEquals(file + "job.schema.numeric must be a list, got 'x'",
         config.refusal(SERVICE + "job:\n  id: j\n  schema: {label: y, positive: '1', numeric: x}\n"));
-    assertEquals(file + "job.schema.numeric[1] must be a single value, got a mapping",
-        config.refusal(SERVICE + "job:\n  id: j\n  schema: {label: y, positive: '1', numeric: [x, {name: z}]}\n"));
+    // a numeric column may be a mapping (with its preprocessing), but not a list
+    assertEquals(file + "job.schema.numeric[1] must be a column name or a mapping with name, missing, fill, "
+        + "missing_indicator, sentinels and clip, got a list",
+        config.refusal(SERVICE + "job:\n  id: j\n  schema: {label: y, positive: '1', numeric: [x, [z]]}\n"));
   }
 
   @Test

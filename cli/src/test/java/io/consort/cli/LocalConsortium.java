@@ -144,12 +144,20 @@ final class LocalConsortium implements AutoCloseable {
   void startBanks(Function<String, BankSettings> perBank) throws Exception {
     List<String> lines = Files.readAllLines(dir.resolve("all.csv"));
     for (int b = 0; b < banks.size(); b++) {
-      String bank = banks.get(b);
-      Path bankDir = Files.createDirectories(dir.resolve(bank));
+      Path bankDir = Files.createDirectories(dir.resolve(banks.get(b)));
       List<String> own = new ArrayList<>();
       own.add(lines.get(0));
       own.addAll(lines.subList(1 + b * 240, 1 + (b + 1) * 240));
-      Path data = Files.write(bankDir.resolve("data.csv"), own);
+      Files.write(bankDir.resolve("data.csv"), own);
+    }
+    startBanks(perBank, bank -> dir.resolve(bank).resolve("data.csv"));
+  }
+
+  /** Starts one daemon per bank on the data file {@code dataOf} gives it. */
+  void startBanks(Function<String, BankSettings> perBank, Function<String, Path> dataOf) throws Exception {
+    for (String bank : banks) {
+      Path bankDir = Files.createDirectories(dir.resolve(bank));
+      Path data = dataOf.apply(bank);
       BankSettings settings = perBank.apply(bank);
       TlsMaterial t = pki.bank(bank);
       ParticipantConfig config = new ParticipantConfig("localhost", coordinatorPort, t.keyFile(),

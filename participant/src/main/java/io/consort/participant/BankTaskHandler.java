@@ -1,9 +1,6 @@
 package io.consort.participant;
 
 import io.consort.model.data.DataFormatException;
-import io.consort.model.data.DataSplitter;
-import io.consort.model.data.DatasetLoader;
-import io.consort.model.data.Table;
 import io.consort.model.eval.ScoreHistogram;
 import io.consort.model.features.EncodedData;
 import io.consort.model.features.FeatureEncoding;
@@ -103,12 +100,14 @@ public final class BankTaskHandler implements TaskHandler {
     };
   }
 
-  /** The bank's view of one job: its data split and, once the encoding is known, its trainer. */
+  /** The bank's view of one job: its data and split and, once the encoding is known, its trainer. */
   private static final class BankJob {
     /** The plan as the bank accepted it, compared byte for byte with every later task's. */
     final JobPlan plan;
     final JobSpec spec;
-    final DataSplitter.TrainTest split;
+    final BankData data;
+    /** The first stage's encoding this bank answered a second-stage task for; it answers for no other. */
+    io.consort.protocol.v1.FeatureEncoding answeredPreliminary;
     /** The wire encoding and spec the trainer was built for; a model with others rebuilds it. */
     io.consort.protocol.v1.FeatureEncoding preparedEncoding;
     io.consort.protocol.v1.ModelSpec preparedSpec;
@@ -116,10 +115,14 @@ public final class BankTaskHandler implements TaskHandler {
     EncodedData test;
     LocalTrainer trainer;
 
-    BankJob(JobPlan plan, JobSpec spec, DataSplitter.TrainTest split) {
+    BankJob(JobPlan plan, JobSpec spec, BankData data) {
       this.plan = plan;
       this.spec = spec;
-      this.split = split;
+      this.data = data;
+    }
+
+    int trainRows() {
+      return (int) data.trainRows();
     }
   }
 
@@ -138,14 +141,14 @@ public final class BankTaskHandler implements TaskHandler {
       if (job.spec.privacy().recordLevel()) {
         // privacy preview: the whole job's record-level cost for this bank's own rows, on top of what
         // it has already spent; the bank declines if that would pass its own cap
-        BudgetDecision preview = privacy().preview(job.spec, job.split.train().rows());
+        BudgetDecision preview = privacy().preview(job.spec, job.trainRows());
         accept = preview.accepted() || config.acceptPartialJobs();
         decision.setProjectedEpsilon(preview.projectedEpsilon());
         reason = preview.accepted() ? preview.reason() : preview.reason() + (accept
             ? "; accepting anyway (accept_partial_jobs): rounds past the cap will be declined" : "");
       }
-      log.info("job '{}' offered: {} training rows, {} held-out rows{}; {}", jobId, job.split.train().rows(),
-          job.split.test().rows(), reason == null ? "" : "; privacy preview: " + reason,
+      log.info("job '{}' offered: {} training rows, {} held-out rows{}; {}", jobId, job.data.trainRows(),
+          job.data.testRows(), reason == null ? "" : "; privacy preview: " + reason,
           accept ? "accepting" : "declining");
       if (accept) {
         acceptedJobs.accept(plan);
@@ -165,28 +168,80 @@ public final class BankTaskHandler implements TaskHandler {
   /**
    * The bank's feature statistics, of its training rows only (the held-out split stays untouched until
    * evaluation). In the clear: its row counts and, for open categorical columns, the category names it
-   * has enough rows of. Under secure aggregation its numeric statistics go only into the secure sum the
-   * task opens, so the coordinator sees the consortium's totals and never this bank's.
+   * has enough rows of. Under secure aggregation its numeric statistics (missing counts and quantile
+   * histograms included) go only into the secure sum the task opens, so the coordinator sees the
+   * consortium's totals and never this bank's. A task with a preliminary encoding asks for the second
+   * stage ({@link #secondStageStats}).
    */
-  private TaskResult.Builder featureStats(Task task, BankJob job) throws java.security.GeneralSecurityException {
-    LocalFeatureStats stats = LocalFeatureStats.compute(job.split.train());
+  private TaskResult.Builder featureStats(Task task, BankJob job) throws java.security.GeneralSecurityException,
+      DataFormatException {
+    if (task.getFeatureStats().hasPreliminary()) {
+      return secondStageStats(task, job);
+    }
+    LocalFeatureStats stats = job.data.firstStatistics();
     FeatureStats.Builder out = ModelWire.stats(stats.namesOnly(LocalFeatureStats.MIN_NAMED_CATEGORY_ROWS),
-        job.split.train().rows(), job.split.test().rows()).toBuilder();
+        job.data.trainRows(), job.data.testRows()).toBuilder();
+    int[] vector = FeatureStatsVector.encode(stats);
     if (job.spec.secureAggregation().enabled()) {
-      List<String> roster = task.getFeatureStats().getRoundMembersList();
-      checkRoster(job, roster);
-      int[] vector = FeatureStatsVector.encode(stats);
-      var params = secureAggregation().sumPlan(job.spec, task.getHeader().getRound(),
-          SecureSumPurpose.FEATURE_STATISTICS, roster, vector.length);
-      checkThreshold(job, params.threshold());
-      out.clearNumeric().setRows(0).setPositives(0).setSecureSum(SecAggStep.newBuilder().addMessages(
-          com.google.protobuf.ByteString.copyFrom(secureAggregation().startSum(params, task.getHeader().getRound(),
-              vector))));
+      out.clearNumeric().setRows(0).setPositives(0)
+          .setSecureSum(openSum(task, job, SecureSumPurpose.FEATURE_STATISTICS, vector));
+    } else {
+      out.addAllStatistics(java.util.Arrays.stream(vector).boxed().toList());
     }
     return TaskResult.newBuilder().setFeatureStats(out);
   }
 
-  private TaskResult.Builder train(Task task, BankJob job) throws IOException, java.security.GeneralSecurityException {
+  /**
+   * The second statistics stage, for a job whose preprocessing clips or counts categories: sums of the
+   * training rows' values clipped to the preliminary encoding's bounds and counts per level of it. The
+   * encoding is the coordinator's and so hostile: it must fit the accepted schema (clip bounds on the
+   * quantile grid, fills and categories as the rules say), and the bank answers for one preliminary
+   * encoding per job only, so a coordinator cannot ask for the sums at bound after bound.
+   */
+  private TaskResult.Builder secondStageStats(Task task, BankJob job) throws java.security.GeneralSecurityException,
+      DataFormatException {
+    String jobId = job.spec.id();
+    if (!FeatureEncoding.needsSecondStage(job.spec.schema())) {
+      throw new ProtocolViolationException("job '" + jobId + "' has no second statistics stage (its preprocessing "
+          + "neither clips nor counts categories)");
+    }
+    io.consort.protocol.v1.FeatureEncoding wire = task.getFeatureStats().getPreliminary();
+    if (job.answeredPreliminary != null && !job.answeredPreliminary.equals(wire)) {
+      throw new ProtocolViolationException("job '" + jobId + "': this bank answered the second statistics stage for "
+          + "another preliminary encoding; it answers for one only");
+    }
+    FeatureEncoding preliminary;
+    try {
+      preliminary = ModelWire.encoding(job.spec.schema(), wire);
+    } catch (IllegalArgumentException e) {
+      throw new ProtocolViolationException("job '" + jobId + "': the preliminary feature encoding does not fit the "
+          + "accepted schema: " + e.getMessage(), e);
+    }
+    int[] vector = FeatureStatsVector.encodeRefined(job.data.secondStatistics(preliminary), preliminary);
+    job.answeredPreliminary = wire;
+    FeatureStats.Builder out = FeatureStats.newBuilder().setSecondStage(true).setTrainRows(job.data.trainRows())
+        .setTestRows(job.data.testRows());
+    if (job.spec.secureAggregation().enabled()) {
+      out.setSecureSum(openSum(task, job, SecureSumPurpose.FEATURE_STATISTICS_SECOND_STAGE, vector));
+    } else {
+      out.addAllStatistics(java.util.Arrays.stream(vector).boxed().toList());
+    }
+    return TaskResult.newBuilder().setFeatureStats(out);
+  }
+
+  /** Opens the secure sum of {@code vector} the task asks for: the bank's key advertisement. */
+  private SecAggStep openSum(Task task, BankJob job, SecureSumPurpose purpose, int[] vector)
+      throws java.security.GeneralSecurityException {
+    List<String> roster = task.getFeatureStats().getRoundMembersList();
+    checkRoster(job, roster);
+    var params = secureAggregation().sumPlan(job.spec, task.getHeader().getRound(), purpose, roster, vector.length);
+    checkThreshold(job, params.threshold());
+    return SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
+        secureAggregation().startSum(params, task.getHeader().getRound(), vector))).build();
+  }
+
+  private TaskResult.Builder train(Task task, BankJob job) throws IOException, java.security.GeneralSecurityException,
+      DataFormatException {
     var t = task.getTrain();
     ModelParameters global = t.getGlobalModel();
     prepare(job, global);
@@ -209,7 +264,7 @@ public final class BankTaskHandler implements TaskHandler {
       }
     }
     if (job.spec.privacy().recordLevel()) {
-      LocalTrainingPlan round = privacy().roundPlan(job.spec, job.split.train().rows());
+      LocalTrainingPlan round = privacy().roundPlan(job.spec, job.trainRows());
       try {
         privacy().checkRound(round);
       } catch (PrivacyBudgetExceededException e) {
@@ -225,7 +280,7 @@ public final class BankTaskHandler implements TaskHandler {
             + round.steps());
       }
       dp = DpReport.newBuilder().setNoiseMultiplier(round.noiseMultiplier()).setSamplingRate(round.samplingRate())
-          .setSteps(steps).setClipNorm(clip).setRows(job.split.train().rows()).build();
+          .setSteps(steps).setClipNorm(clip).setRows(job.trainRows()).build();
     }
     TrainingResult result = job.trainer.train(base, epochs, options);
     float[] after = result.parameters();
@@ -239,7 +294,7 @@ public final class BankTaskHandler implements TaskHandler {
       return secureUpdate(task, secureRound, base, after, dp, started);
     }
     ModelUpdate.Builder update = ModelUpdate.newBuilder().setBaseVersion(global.getVersion())
-        .setExampleCount(job.split.train().rows()).setSteps(result.steps()).setTrainLoss(result.meanLoss());
+        .setExampleCount(job.trainRows()).setSteps(result.steps()).setTrainLoss(result.meanLoss());
     if (dp != null) {
       update.setDp(dp);
     }
@@ -248,7 +303,7 @@ public final class BankTaskHandler implements TaskHandler {
     }
     update.setSeconds((System.nanoTime() - started) / 1e9);
     log.info("round {}: trained {} steps on {} rows, loss {}", task.getHeader().getRound(), result.steps(),
-        job.split.train().rows(), String.format("%.4f", result.meanLoss()));
+        job.trainRows(), String.format("%.4f", result.meanLoss()));
     return TaskResult.newBuilder().setUpdate(update);
   }
 
@@ -297,7 +352,7 @@ public final class BankTaskHandler implements TaskHandler {
    * only into the secure sum the task opens; otherwise it is the answer.
    */
   private TaskResult.Builder evaluate(Task task, BankJob job) throws IOException,
-      java.security.GeneralSecurityException {
+      java.security.GeneralSecurityException, DataFormatException {
     var e = task.getEvaluate();
     ModelParameters model = e.getGlobalModel();
     prepare(job, model);
@@ -377,9 +432,9 @@ public final class BankTaskHandler implements TaskHandler {
   }
 
   private BankJob load(JobPlan plan, JobSpec spec) throws DataFormatException, IOException {
-    Table table = DatasetLoader.load(config.dataFile(), spec.schema());
-    // the bank's own split, the same for every job on this data: no coordinator chooses held-out rows
-    return new BankJob(plan, spec, BankSplit.of(config, table));
+    // read and validated now, streamed again for each step; the bank's own split, the same for every job
+    // on this data: no coordinator chooses held-out rows
+    return new BankJob(plan, spec, BankData.open(config, spec.schema()));
   }
 
   /**
@@ -477,7 +532,7 @@ public final class BankTaskHandler implements TaskHandler {
    * Encodes the bank's rows with the job's encoding (once per encoding) and builds its trainer; then
    * checks that {@code model} has exactly the parameters that network has, on every task.
    */
-  private static void prepare(BankJob job, ModelParameters model) {
+  private static void prepare(BankJob job, ModelParameters model) throws DataFormatException {
     if (!model.getEncoding().equals(job.preparedEncoding) || !model.getSpec().equals(job.preparedSpec)) {
       FeatureEncoding encoding;
       try {
@@ -493,8 +548,13 @@ public final class BankTaskHandler implements TaskHandler {
         throw new ProtocolViolationException("job '" + job.spec.id() + "': the global model's specification differs "
             + "from the accepted plan's (with " + encoding.featureCount() + " encoded features)");
       }
-      job.train = encoding.encode(job.split.train());
-      job.test = encoding.encode(job.split.test());
+      // the rows are streamed once more and kept only encoded: no second copy of a large data set
+      job.train = null;
+      job.test = null;
+      job.trainer = null;
+      BankData.Encoded encoded = job.data.encode(encoding);
+      job.train = encoded.train();
+      job.test = encoded.test();
       io.consort.model.train.TrainingEngine engine = job.spec.training().engine();
       job.trainer = new LocalTrainer(job.spec.model(), job.train, engine);
       job.preparedEncoding = model.getEncoding();

@@ -1,5 +1,6 @@
 package io.consort.participant;
 
+import io.consort.model.data.DataSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,12 +31,28 @@ import java.util.List;
  * @param policy which jobs the bank takes part in at all (record-level DP, secure aggregation, how many banks)
  * @param testFraction the share of its rows the bank holds out for evaluation, in (0, 1); which rows is
  *     decided by the bank's secret split key ({@link BankSplit}), never by the coordinator
+ * @param dataQuery the bank's data as a SQL query over JDBC instead of {@code dataFile} (null: the file)
  */
 public record ParticipantConfig(String coordinatorHost, int coordinatorPort, Path keyFile, Path certFile,
                                 Path caFile, Path dataFile, Path dataDir, double epsilonCap, double delta,
                                 int maxMessageBytes, String failAtStage, boolean acceptPartialJobs, Path crlFile,
-                                Double bankEpsilonCap, BankPolicy policy, double testFraction) {
+                                Double bankEpsilonCap, BankPolicy policy, double testFraction,
+                                DataSource.Query dataQuery) {
   public static final double DEFAULT_TEST_FRACTION = 0.2;
+
+  /** Reading its data from a file. */
+  public ParticipantConfig(String coordinatorHost, int coordinatorPort, Path keyFile, Path certFile, Path caFile,
+                           Path dataFile, Path dataDir, double epsilonCap, double delta, int maxMessageBytes,
+                           String failAtStage, boolean acceptPartialJobs, Path crlFile, Double bankEpsilonCap,
+                           BankPolicy policy, double testFraction) {
+    this(coordinatorHost, coordinatorPort, keyFile, certFile, caFile, dataFile, dataDir, epsilonCap, delta,
+        maxMessageBytes, failAtStage, acceptPartialJobs, crlFile, bankEpsilonCap, policy, testFraction, null);
+  }
+
+  /** Where the bank's rows are: its query, or else its file. */
+  public DataSource dataSource() {
+    return dataQuery != null ? dataQuery : DataSource.file(dataFile);
+  }
 
   /** With a CRL and a bank-level cap, the strict default policy and the default test fraction. */
   public ParticipantConfig(String coordinatorHost, int coordinatorPort, Path keyFile, Path certFile, Path caFile,
@@ -58,14 +75,21 @@ public record ParticipantConfig(String coordinatorHost, int coordinatorPort, Pat
   public ParticipantConfig withPolicy(BankPolicy newPolicy) {
     return new ParticipantConfig(coordinatorHost, coordinatorPort, keyFile, certFile, caFile, dataFile, dataDir,
         epsilonCap, delta, maxMessageBytes, failAtStage, acceptPartialJobs, crlFile, bankEpsilonCap, newPolicy,
-        testFraction);
+        testFraction, dataQuery);
   }
 
   /** The same settings with another test fraction. */
   public ParticipantConfig withTestFraction(double fraction) {
     return new ParticipantConfig(coordinatorHost, coordinatorPort, keyFile, certFile, caFile, dataFile, dataDir,
         epsilonCap, delta, maxMessageBytes, failAtStage, acceptPartialJobs, crlFile, bankEpsilonCap, policy,
-        fraction);
+        fraction, dataQuery);
+  }
+
+  /** The same settings reading the bank's rows from {@code query} instead of a file. */
+  public ParticipantConfig withDataQuery(DataSource.Query query) {
+    return new ParticipantConfig(coordinatorHost, coordinatorPort, keyFile, certFile, caFile, null, dataDir,
+        epsilonCap, delta, maxMessageBytes, failAtStage, acceptPartialJobs, crlFile, bankEpsilonCap, policy,
+        testFraction, query);
   }
 
   /** @throws IllegalArgumentException naming every bad field and its value */
@@ -80,7 +104,11 @@ public record ParticipantConfig(String coordinatorHost, int coordinatorPort, Pat
     readable(problems, "tls.key", keyFile);
     readable(problems, "tls.cert", certFile);
     readable(problems, "tls.ca", caFile);
-    readable(problems, "data.file", dataFile);
+    if (dataQuery == null) {
+      readable(problems, "data.file", dataFile);
+    } else if (dataFile != null) {
+      problems.add("data.file and data.jdbc are both given; a bank's data is one file or one query");
+    }
     if (dataDir == null) {
       problems.add("data.dir is missing");
     }

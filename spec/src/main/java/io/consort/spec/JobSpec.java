@@ -23,6 +23,11 @@ public record JobSpec(String id, DataSchema schema, ModelSpec model, TrainingSpe
   public static final int MAX_HIDDEN_LAYERS = 64;
   public static final int MAX_LAYER_WIDTH = 1 << 16;
   public static final int MAX_BATCH_SIZE = 1 << 20;
+  /**
+   * Columns whose preprocessing needs a quantile histogram (median fill, clipping): each adds {@value
+   * io.consort.model.data.QuantileGrid#BINS} counts to the statistics' secure sum.
+   */
+  public static final int MAX_QUANTILE_COLUMNS = 64;
 
   public JobSpec {
     if (id == null || !ID.matcher(id).matches()) {
@@ -43,6 +48,12 @@ public record JobSpec(String id, DataSchema schema, ModelSpec model, TrainingSpe
     if (model.batchSize() > MAX_BATCH_SIZE) {
       throw new InvalidJobSpecException("model.batch_size", "must be at most " + MAX_BATCH_SIZE + ", got "
           + model.batchSize());
+    }
+    long quantileColumns = schema.numericColumns().stream()
+        .filter(c -> schema.preprocessing().numeric(c).needsQuantiles()).count();
+    if (quantileColumns > MAX_QUANTILE_COLUMNS) {
+      throw new InvalidJobSpecException("schema.preprocessing", "may ask for the median or clipping of at most "
+          + MAX_QUANTILE_COLUMNS + " columns (each adds a quantile histogram to the secure sum), got " + quantileColumns);
     }
     if (privacy.recordLevel() && training.engine() != TrainingEngine.NATIVE) {
       throw new InvalidJobSpecException("model.engine", "must be native under record-level DP: DP-SGD clips "

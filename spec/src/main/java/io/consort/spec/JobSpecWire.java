@@ -74,7 +74,8 @@ public final class JobSpecWire {
     try {
       schema = ModelWire.schema(plan.getSchema());
     } catch (IllegalArgumentException e) {
-      throw InvalidJobSpecException.wrap("schema", e);
+      throw InvalidJobSpecException.wrap(String.valueOf(e.getMessage()).startsWith("preprocessing")
+          ? "schema.preprocessing" : "schema", e);
     }
     io.consort.protocol.v1.ModelSpec m = plan.getModel();
     ModelType type = switch (m.getType()) {

@@ -8,10 +8,18 @@ package io.consort.spec;
 public enum SecureSumPurpose {
   /** The banks' weighted, clipped, quantised model updates. */
   MODEL_UPDATE,
-  /** The banks' feature statistics (row counts, per numeric column count, sum, sum of squares). */
+  /**
+   * The banks' feature statistics (row counts, per numeric column count, sum, sum of squares; missing
+   * counts and quantile histograms where the preprocessing needs them).
+   */
   FEATURE_STATISTICS,
   /** The banks' evaluation histograms. */
-  EVALUATION;
+  EVALUATION,
+  /**
+   * The banks' second-stage feature statistics (a job whose preprocessing clips or counts categories):
+   * clipped sums and per-level category counts against the encoding the first stage agreed.
+   */
+  FEATURE_STATISTICS_SECOND_STAGE;
 
   /** The secure-aggregation round id of this purpose in job round {@code round}: distinct for every pair. */
   public long secaggRound(long round) {

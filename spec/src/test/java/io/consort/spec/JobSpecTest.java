@@ -4,11 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.consort.model.data.CategoricalRules;
 import io.consort.model.data.DataSchema;
+import io.consort.model.data.Imputation;
+import io.consort.model.data.NumericRules;
+import io.consort.model.data.Preprocessing;
+import io.consort.model.data.QuantileClip;
 import io.consort.model.train.ModelType;
 import io.consort.model.train.TrainingEngine;
 import io.consort.protocol.v1.JobPlan;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -216,6 +223,83 @@ class JobSpecTest {
     assertWireField("rounds", plan.toBuilder().setRounds(-1).build());
     assertWireField("secure_aggregation.threshold",
         plan.toBuilder().setSecureAggregation(plan.getSecureAggregation().toBuilder().setThreshold(-5)).build());
+  }
+
+  static final DataSchema PREPROCESSED = SCHEMA.withPreprocessing(new Preprocessing(
+      java.util.Map.of("income", new NumericRules(Imputation.MEDIAN, OptionalDouble.empty(), true, List.of(99999999.0),
+          List.of("NA"), Optional.of(new QuantileClip(0.01, 0.99))),
+          "debt", new NumericRules(Imputation.CONSTANT, OptionalDouble.of(0), false, List.of(-1.0), List.of(),
+              Optional.empty())),
+      java.util.Map.of("purpose", new CategoricalRules(Imputation.MOST_FREQUENT, Optional.empty(), true,
+          List.of("unknown"), true),
+          "housing", new CategoricalRules(Imputation.CONSTANT, Optional.of("rent"), false, List.of(), true))));
+
+  @Test
+  void preprocessingRules_roundTripThroughTheWireUnchanged() {
+    JobSpec spec = base().schema(PREPROCESSED).build();
+    JobPlan plan = JobSpecWire.toProto(spec);
+    assertEquals(4, plan.getSchema().getPreprocessingCount());
+    assertEquals(spec, JobSpecWire.fromProto(plan));
+    assertEquals(0, JobSpecWire.toProto(base().build()).getSchema().getPreprocessingCount(),
+        "a schema without rules has no entries");
+  }
+
+  @Test
+  void aPlanWhosePreprocessingIsNotExactlyValid_isRefusedNamingTheColumnAndField() {
+    JobPlan plan = JobSpecWire.toProto(base().schema(PREPROCESSED).build());
+    io.consort.protocol.v1.DataSchema schema = plan.getSchema();
+    assertWireMessage("schema.preprocessing is invalid: preprocessing of column 'income' is given twice",
+        withSchema(plan, schema.toBuilder().addPreprocessing(schema.getPreprocessing(0))));
+    assertWireMessage("schema.preprocessing is invalid: preprocessing of column 'salary': no feature column of the "
+        + "schema has that name", withSchema(plan, schema.toBuilder().addPreprocessing(schema.getPreprocessing(0)
+        .toBuilder().setColumn("salary"))));
+    assertWireMessage("schema.preprocessing is invalid: preprocessing of column 'income' sets fill_category, which "
+        + "that column's type does not use", withSchema(plan, schema.toBuilder().setPreprocessing(0,
+        schema.getPreprocessing(0).toBuilder().setFillCategory("x"))));
+    assertWireMessage("schema.preprocessing is invalid: preprocessing of column 'income' needs a missing policy "
+        + "(refuse, mean, median, most_frequent or constant), got MISSING_POLICY_UNSPECIFIED", withSchema(plan,
+        schema.toBuilder().setPreprocessing(0, schema.getPreprocessing(0).toBuilder().clearMissing())));
+    assertWireMessage("schema.preprocessing is invalid: preprocessing of column 'income' sets one clip quantile; a "
+        + "clip needs both", withSchema(plan, schema.toBuilder().setPreprocessing(0,
+        schema.getPreprocessing(0).toBuilder().clearClipUpperQuantile())));
+    assertWireMessage("schema.preprocessing is invalid: preprocessing of column 'income': clip quantiles must be a "
+        + "lower one in [0, 0.5) and an upper one in (0.5, 1], got [0.6, 0.99]", withSchema(plan, schema.toBuilder()
+        .setPreprocessing(0, schema.getPreprocessing(0).toBuilder().setClipLowerQuantile(0.6))));
+    assertWireMessage("schema.preprocessing is invalid: preprocessing of column 'purpose': missing policy median "
+        + "applies to numeric columns only; a categorical column takes refuse, most_frequent or constant",
+        withSchema(plan, schema.toBuilder().setPreprocessing(2, schema.getPreprocessing(2).toBuilder()
+            .setMissing(io.consort.protocol.v1.MissingPolicy.MISSING_MEDIAN))));
+    assertWireMessage("schema.preprocessing is invalid: preprocessing of column 'debt' changes nothing (leave it "
+        + "out)", withSchema(plan, schema.toBuilder().setPreprocessing(1, io.consort.protocol.v1.ColumnPreprocessing
+        .newBuilder().setColumn("debt").setMissing(io.consort.protocol.v1.MissingPolicy.MISSING_REFUSE))));
+    assertWireMessage("schema.preprocessing is invalid: preprocessing of column 'housing': the fill category "
+        + "'boat' is not one of its declared categories [own, rent]", withSchema(plan, schema.toBuilder()
+        .setPreprocessing(3, schema.getPreprocessing(3).toBuilder().setFillCategory("boat"))));
+  }
+
+  @Test
+  void aPlanAskingForTooManyQuantileHistograms_isRefused() {
+    List<String> columns = new java.util.ArrayList<>();
+    java.util.Map<String, NumericRules> rules = new java.util.HashMap<>();
+    for (int i = 0; i <= JobSpec.MAX_QUANTILE_COLUMNS; i++) {
+      columns.add("x" + i);
+      rules.put("x" + i, new NumericRules(Imputation.MEDIAN, OptionalDouble.empty(), false, List.of(), List.of(),
+          Optional.empty()));
+    }
+    DataSchema wide = new DataSchema(columns, List.of(), "default", "yes", new Preprocessing(rules,
+        java.util.Map.of()));
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> base().schema(wide).build());
+    assertEquals("schema.preprocessing may ask for the median or clipping of at most 64 columns (each adds a "
+        + "quantile histogram to the secure sum), got 65", e.getMessage());
+  }
+
+  private static JobPlan withSchema(JobPlan plan, io.consort.protocol.v1.DataSchema.Builder schema) {
+    return plan.toBuilder().setSchema(schema).build();
+  }
+
+  private static void assertWireMessage(String message, JobPlan plan) {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecWire.fromProto(plan));
+    assertEquals(message, e.getMessage());
   }
 
   private static void assertField(String field, UnaryOperator<JobSpecBuilder> change) {

@@ -49,6 +49,8 @@ public final class JobRunner implements ResultSink {
   private final ModelOps modelOps;
   private final RoundRunner rounds;
   private final FeatureStatistics statistics;
+  /** What the feature statistics said of the preprocessing (empty without rules, or after a restart). */
+  private JsonObject preprocessing = new JsonObject();
   private final JobResultWriter writer;
   private final LedgerKeeper ledger;
   private final ModelPublisher publisher;
@@ -208,6 +210,7 @@ public final class JobRunner implements ResultSink {
 
   private Future<Void> featureStatistics() {
     return statistics.gather(List.copyOf(accepted)).compose(result -> {
+      preprocessing = result.preprocessing();
       accepted.removeIf(m -> !result.banks().containsKey(m));
       result.banks().forEach((m, s) -> banks.put(m, banks.get(m).withRows(s.getTrainRows(), s.getTestRows())));
       List<BankRecord> rows = accepted.stream().map(banks::get).toList();
@@ -265,6 +268,9 @@ public final class JobRunner implements ResultSink {
     ModelParameters finalModel = rounds.global();
     JsonObject result = JobResultWriter.result(spec, banks.values(), accepted, rounds.rounds(), finalModel,
         rounds.privacy(), rounds.lastMetrics());
+    if (!preprocessing.isEmpty()) {
+      result.put("preprocessing", preprocessing.copy());
+    }
     List<RoundRecord> records = List.copyOf(rounds.rounds());
     List<BankRecord> bankRecords = List.copyOf(banks.values());
     List<String> participants = List.copyOf(accepted);

@@ -22,6 +22,27 @@ public interface ModelOps {
    */
   FeatureEncoding mergeSummedStatistics(JobSpec spec, int[] sum, int banks, List<FeatureStats> names);
 
+  /**
+   * One stage's merged statistics: the encoding, and what the coordinator learnt of the preprocessing
+   * (per column: the fill and clip bounds it chose, the consortium's counts of missing values and of
+   * rows mapped to "other"), for the job's result.
+   */
+  record MergedStatistics(FeatureEncoding encoding, io.vertx.core.json.JsonObject preprocessing) {}
+
+  /**
+   * The first statistics stage: the encoding (preliminary when the job's preprocessing has a second
+   * stage) from the sum of {@code banks} first-stage vectors and the banks' clear answers, which carry the
+   * names of the open columns' categories.
+   */
+  default MergedStatistics mergeFirstStage(JobSpec spec, int[] sum, int banks, List<FeatureStats> names) {
+    return new MergedStatistics(mergeSummedStatistics(spec, sum, banks, names), new io.vertx.core.json.JsonObject());
+  }
+
+  /** The second statistics stage: the final encoding from the preliminary one and the sum of the second stage. */
+  default MergedStatistics mergeSecondStage(JobSpec spec, FeatureEncoding preliminary, int[] sum, int banks) {
+    throw new UnsupportedOperationException("these model operations have no second statistics stage");
+  }
+
   /** The round-0 global model for the encoded feature width, deterministic from the plan's seed. */
   ModelParameters initialModel(JobSpec spec, FeatureEncoding encoding);
 

@@ -1,11 +1,14 @@
 package io.consort.coordinator.model;
 
 import io.consort.coordinator.job.ModelOps;
+import io.consort.model.data.CategoricalRules;
 import io.consort.model.data.DataSchema;
+import io.consort.model.data.NumericRules;
 import io.consort.model.eval.GlobalMetrics;
 import io.consort.model.eval.ScoreHistogram;
 import io.consort.model.features.FeatureEncoding;
 import io.consort.model.features.LocalFeatureStats;
+import io.consort.model.features.RefinedFeatureStats;
 import io.consort.model.sums.FeatureStatsVector;
 import io.consort.model.sums.HistogramVector;
 import io.consort.model.train.ModelFactory;
@@ -15,6 +18,8 @@ import io.consort.protocol.v1.FeatureStats;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecWire;
 import io.consort.protocol.v1.ModelParameters;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -34,6 +39,11 @@ public final class FederatedModelOps implements ModelOps {
   @Override
   public io.consort.protocol.v1.FeatureEncoding mergeSummedStatistics(JobSpec spec, int[] sum, int banks,
                                                                       List<FeatureStats> names) {
+    return mergeFirstStage(spec, sum, banks, names).encoding();
+  }
+
+  @Override
+  public MergedStatistics mergeFirstStage(JobSpec spec, int[] sum, int banks, List<FeatureStats> names) {
     DataSchema schema = spec.schema();
     List<java.util.TreeSet<String>> union = new ArrayList<>();
     schema.categoricalColumns().forEach(c -> union.add(new java.util.TreeSet<>()));
@@ -59,7 +69,88 @@ public final class FederatedModelOps implements ModelOps {
       categories.add(column.isDeclared() ? column.allowedCategories() : List.copyOf(union.get(j)));
     }
     LocalFeatureStats total = FeatureStatsVector.decode(schema, sum, banks, categories);
-    return ModelWire.encoding(FeatureEncoding.merge(List.of(total)));
+    FeatureEncoding encoding = FeatureEncoding.fromStatistics(total);
+    JsonObject columns = new JsonObject();
+    for (int j = 0; j < schema.numericColumns().size(); j++) {
+      NumericRules rules = schema.numericRules(j);
+      if (!rules.isDefault()) {
+        JsonObject c = numericSummary(encoding, j).put("missing_rows", total.numeric().get(j).missing());
+        if (!rules.sentinels().isEmpty() || !rules.textSentinels().isEmpty()) {
+          JsonArray sentinels = new JsonArray();
+          rules.sentinels().forEach(sentinels::add);
+          rules.textSentinels().forEach(sentinels::add);
+          c.put("sentinels", sentinels);
+        }
+        columns.put(schema.numericColumns().get(j), c);
+      }
+    }
+    for (int j = 0; j < schema.categoricalColumns().size(); j++) {
+      CategoricalRules rules = schema.categoricalRules(j);
+      if (!rules.isDefault()) {
+        JsonObject c = categoricalSummary(encoding, j).put("missing_rows", total.categoricalMissing().get(j));
+        if (!rules.sentinels().isEmpty()) {
+          c.put("sentinels", new JsonArray(rules.sentinels()));
+        }
+        columns.put(schema.categoricalColumns().get(j).name(), c);
+      }
+    }
+    JsonObject summary = columns.isEmpty() ? new JsonObject() : new JsonObject().put("training_rows", total.rows())
+        .put("statistics_stages", FeatureEncoding.needsSecondStage(schema) ? 2 : 1).put("columns", columns);
+    return new MergedStatistics(ModelWire.encoding(encoding), summary);
+  }
+
+  @Override
+  public MergedStatistics mergeSecondStage(JobSpec spec, io.consort.protocol.v1.FeatureEncoding preliminary,
+                                           int[] sum, int banks) {
+    DataSchema schema = spec.schema();
+    FeatureEncoding first = ModelWire.encoding(schema, preliminary);
+    RefinedFeatureStats total = FeatureStatsVector.decodeRefined(first, sum, banks);
+    FeatureEncoding encoding = first.refine(total);
+    JsonObject columns = new JsonObject();
+    for (int j = 0; j < schema.numericColumns().size(); j++) {
+      if (!schema.numericRules(j).isDefault()) {
+        columns.put(schema.numericColumns().get(j), numericSummary(encoding, j));
+      }
+    }
+    for (int j = 0; j < schema.categoricalColumns().size(); j++) {
+      if (!schema.categoricalRules(j).isDefault()) {
+        JsonObject c = categoricalSummary(encoding, j);
+        if (encoding.hasOtherLevel(j)) {
+          c.put("mapped_to_other", total.mappedToOther(j, encoding));
+        }
+        columns.put(schema.categoricalColumns().get(j).name(), c);
+      }
+    }
+    return new MergedStatistics(ModelWire.encoding(encoding), new JsonObject().put("training_rows", total.rows())
+        .put("columns", columns));
+  }
+
+  /** What the encoding does with a numeric column's missing and extreme values. */
+  private static JsonObject numericSummary(FeatureEncoding encoding, int j) {
+    NumericRules rules = encoding.schema().numericRules(j);
+    FeatureEncoding.NumericTreatment t = encoding.numericTreatments().get(j);
+    JsonObject c = new JsonObject().put("type", "numeric").put("missing_policy", rules.imputation().wireName())
+        .put("missing_indicator", rules.missingIndicator());
+    if (t.fills()) {
+      c.put("fill", t.fill());
+    }
+    if (t.clips()) {
+      c.put("clip_quantiles", new JsonArray().add(rules.clip().get().lower()).add(rules.clip().get().upper()))
+          .put("clip", new JsonArray().add(t.clipLower()).add(t.clipUpper()));
+    }
+    return c;
+  }
+
+  /** What the encoding does with a categorical column's missing and unseen values. */
+  private static JsonObject categoricalSummary(FeatureEncoding encoding, int j) {
+    CategoricalRules rules = encoding.schema().categoricalRules(j);
+    JsonObject c = new JsonObject().put("type", "categorical").put("missing_policy", rules.imputation().wireName())
+        .put("missing_indicator", rules.missingIndicator()).put("unseen", rules.unseenToOther() ? "other" : "refuse")
+        .put("levels", encoding.categories().get(j).size() + (encoding.hasOtherLevel(j) ? 1 : 0));
+    if (encoding.categoryFills().get(j) != null) {
+      c.put("fill", encoding.categoryFills().get(j));
+    }
+    return c;
   }
 
   @Override

@@ -86,12 +86,12 @@ public record DataSchema(
       CategoricalRules rules = e.getValue();
       if (column.isDeclared() && rules.constant().isPresent()
           && !column.allowedCategories().contains(rules.constant().get())) {
-        throw new IllegalArgumentException("column '" + column.name() + "': the fill category '"
+        throw new IllegalArgumentException("preprocessing of column '" + column.name() + "': the fill category '"
             + rules.constant().get() + "' is not one of its declared categories " + column.allowedCategories());
       }
       for (String sentinel : rules.sentinels()) {
         if (column.allowedCategories().contains(sentinel)) {
-          throw new IllegalArgumentException("column '" + column.name() + "': sentinel '" + sentinel
+          throw new IllegalArgumentException("preprocessing of column '" + column.name() + "': sentinel '" + sentinel
               + "' is also one of its declared categories");
         }
       }

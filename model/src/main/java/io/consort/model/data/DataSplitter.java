@@ -2,6 +2,7 @@ package io.consort.model.data;
 
 import io.consort.model.random.ReproducibleRandom;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,23 +58,68 @@ public final class DataSplitter {
    * both parts keep the table's positive rate.
    */
   public static TrainTest trainTest(Table table, double testFraction, long seed) {
-    if (!(testFraction > 0 && testFraction < 1)) {
-      throw new IllegalArgumentException("testFraction must be in (0, 1), got " + testFraction);
-    }
     RandomGenerator random = ReproducibleRandom.of("train-test-split", seed);
     List<Integer> train = new ArrayList<>();
     List<Integer> test = new ArrayList<>();
     for (List<Integer> rows : byClass(table, random)) {
-      int testRows = (int) Math.round(testFraction * rows.size());
+      int testRows = testRows(testFraction, rows.size());
       test.addAll(rows.subList(0, testRows));
       train.addAll(rows.subList(testRows, rows.size()));
     }
-    if (train.isEmpty() || test.isEmpty()) {
-      throw new IllegalArgumentException("test fraction " + testFraction + " of "
-          + table.rows() + " rows leaves an empty train or test part");
-    }
+    requireBothParts(testFraction, table.rows(), train.size(), test.size());
     return new TrainTest(table.select(toArray(train), table.source() + " (train)"),
         table.select(toArray(test), table.source() + " (test)"));
+  }
+
+  /**
+   * The same rows {@link #trainTest} holds out, from the labels alone: a bank with millions of rows
+   * decides its split while streaming them, without a table.
+   *
+   * @param positives which of the {@code rows} rows are of the positive class
+   * @return the held-out rows
+   */
+  public static BitSet testRows(BitSet positives, int rows, double testFraction, long seed) {
+    RandomGenerator random = ReproducibleRandom.of("train-test-split", seed);
+    int positiveCount = positives.cardinality();
+    int[] positive = new int[positiveCount];
+    int[] negative = new int[rows - positiveCount];
+    int p = 0;
+    int n = 0;
+    for (int r = 0; r < rows; r++) {
+      if (positives.get(r)) {
+        positive[p++] = r;
+      } else {
+        negative[n++] = r;
+      }
+    }
+    // the shuffles trainTest makes, in its order: positives, then negatives
+    shuffle(positive, random);
+    shuffle(negative, random);
+    BitSet test = new BitSet(rows);
+    int held = 0;
+    for (int[] part : new int[][] {positive, negative}) {
+      int testRows = testRows(testFraction, part.length);
+      for (int i = 0; i < testRows; i++) {
+        test.set(part[i]);
+      }
+      held += testRows;
+    }
+    requireBothParts(testFraction, rows, rows - held, held);
+    return test;
+  }
+
+  private static int testRows(double testFraction, int classRows) {
+    if (!(testFraction > 0 && testFraction < 1)) {
+      throw new IllegalArgumentException("testFraction must be in (0, 1), got " + testFraction);
+    }
+    return (int) Math.round(testFraction * classRows);
+  }
+
+  private static void requireBothParts(double testFraction, long rows, long train, long test) {
+    if (train == 0 || test == 0) {
+      throw new IllegalArgumentException("test fraction " + testFraction + " of " + rows
+          + " rows leaves an empty train or test part");
+    }
   }
 
   private static List<List<Integer>> iid(Table table, int banks, RandomGenerator random) {
@@ -166,6 +212,16 @@ public final class DataSplitter {
       lists.add(new ArrayList<>());
     }
     return lists;
+  }
+
+  /** The permutation {@link #shuffle(List, RandomGenerator)} makes, on an array. */
+  private static void shuffle(int[] array, RandomGenerator random) {
+    for (int i = array.length - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = array[i];
+      array[i] = array[j];
+      array[j] = t;
+    }
   }
 
   private static void shuffle(List<Integer> list, RandomGenerator random) {

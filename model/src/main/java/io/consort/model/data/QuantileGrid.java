@@ -87,12 +87,16 @@ public final class QuantileGrid {
 
   /**
    * The {@code q}-quantile of the values counted in {@code counts}, interpolated linearly inside the bin
-   * where the cumulative count reaches {@code q} of the total. Its error is at most that bin's width.
+   * where the cumulative count reaches {@code q} of the total (0 in the bin of {@code |v| < 1e-6}, where
+   * bank data's values are zeros). Its error is at most that bin's width.
    *
    * @throws IllegalArgumentException when the histogram is empty
    */
   public static double quantile(long[] counts, double q) {
     int bin = quantileBin(counts, q);
+    if (bin == ZERO) {
+      return 0;
+    }
     long total = total(counts);
     double target = q * total;
     long before = 0;

@@ -47,6 +47,12 @@ public final class FeatureEncoding {
     }
   }
 
+  /**
+   * Categories one column may have in an encoding: an encoding arrives from the coordinator, and a bank
+   * allocates per category.
+   */
+  public static final int MAX_CATEGORIES = 10_000;
+
   /** The index {@link #level} gives a value that goes to the column's "other" level. */
   public static final int OTHER = -2;
   /** The index {@link #level} gives a value that sets no level of its (open) column. */
@@ -118,6 +124,10 @@ public final class FeatureEncoding {
     int count = numeric;
     for (int j = 0; j < categories.size(); j++) {
       String name = schema.categoricalColumns().get(j).name();
+      if (categories.get(j).size() > MAX_CATEGORIES) {
+        throw new IllegalArgumentException("column '" + name + "' has " + categories.get(j).size()
+            + " categories, more than the " + MAX_CATEGORIES + " an encoding may have");
+      }
       List<String> list = List.copyOf(categories.get(j));
       Map<String, Integer> index = new HashMap<>();
       for (String category : list) {
