@@ -4,10 +4,14 @@ import io.consort.certs.DemoPki;
 import io.consort.certs.TlsMaterial;
 import io.consort.coordinator.BoundPorts;
 import io.consort.cli.option.OptionValues;
+import io.consort.model.data.CategoricalRules;
 import io.consort.model.data.DataFormatException;
+import io.consort.model.data.DataProfile;
 import io.consort.model.data.DataSchema;
 import io.consort.model.data.DataSplitter;
+import io.consort.model.data.DataSource;
 import io.consort.model.data.DatasetLoader;
+import io.consort.model.data.NumericRules;
 import io.consort.model.data.Datasets;
 import io.consort.model.data.SplitStrategy;
 import io.consort.model.data.Table;
@@ -161,21 +165,21 @@ public final class DemoCommand implements Callable<Integer> {
     Path reportFile = report != null ? report.toAbsolutePath() : work.resolve("report.json");
 
     // ---------------------------------------------------------------- data and its split among banks
-    Datasets.BundledDataset dataset = dataset(work.resolve("source"));
+    Datasets.BundledDataset dataset = dataset(work.resolve("source"), out);
     Table table = DatasetLoader.load(dataset.file(), dataset.schema());
     List<String> bankNames = new ArrayList<>();
     for (int i = 1; i <= banks; i++) {
       bankNames.add("bank-" + i);
     }
-    List<Table> parts = DataSplitter.split(table, banks, split, seed);
+    // each bank gets its share of the source file as it is: missing values, sentinels and markers included
+    List<int[]> shares = DataSplitter.assign(table, banks, split, seed);
     String negativeLabel = "german-credit".equals(data) ? "good" : "not-" + dataset.schema().positiveClass();
     Map<String, Path> bankFiles = new LinkedHashMap<>();
     for (int i = 0; i < banks; i++) {
       Path bankDir = Files.createDirectories(work.resolve("banks").resolve(bankNames.get(i)));
-      Path file = bankDir.resolve("data.csv");
-      BankDataFiles.writeCsv(parts.get(i), negativeLabel, file);
-      bankFiles.put(bankNames.get(i), file);
+      bankFiles.put(bankNames.get(i), bankDir.resolve("data.csv"));
     }
+    BankDataFiles.writeShares(dataset.file(), shares, List.copyOf(bankFiles.values()));
     out.printf("Consort demo: %s, %d rows, %d features, %d banks (%s split), %d rounds%n", datasetName(),
         table.rows(), dataset.schema().featureColumns().size(), banks, OptionValues.SplitStrategies.name(split), rounds);
 
@@ -244,6 +248,9 @@ public final class DemoCommand implements Callable<Integer> {
 
     HeldOutScoring scoring = scoreHeldOut(job, result.getParent(), splits, negativeLabel, work, bankYamls);
     JsonObject reportJson = report(job, table, schema, encoding, baselines, federationSeconds, work);
+    if (job.getJsonObject("preprocessing") != null) {
+      reportJson.put("preprocessing", job.getJsonObject("preprocessing").copy());
+    }
     if (scoring != null) {
       reportJson.put("published_model", job.getJsonObject("published_model").copy()
           .put("path", result.resolveSibling(job.getJsonObject("published_model").getString("file")).toString()))
@@ -295,21 +302,63 @@ public final class DemoCommand implements Callable<Integer> {
     costMatrix();
   }
 
-  private Datasets.BundledDataset dataset(Path sourceDir) throws IOException, DataFormatException {
+  /**
+   * The data and its schema: german-credit's own, or what {@code consort data profile} proposes for the
+   * file (column types, and preprocessing for its missing values, sentinels, heavy tails and rare
+   * categories), printed so that the run says what it does with the data.
+   */
+  private Datasets.BundledDataset dataset(Path sourceDir, PrintWriter out) throws IOException, DataFormatException {
     Files.createDirectories(sourceDir);
+    Path file;
     if ("german-credit".equals(data)) {
       Datasets.BundledDataset german = Datasets.germanCredit(sourceDir);
       if (label == null && positive == null) {
         return german;
       }
-      return new Datasets.BundledDataset(german.file(), DatasetLoader.inferSchema(german.file(),
-          label == null ? "class" : label, positive == null ? "bad" : positive));
+      file = german.file();
+    } else {
+      file = Path.of(data);
+      if (!Files.isRegularFile(file)) {
+        throw new IllegalArgumentException("--data: file " + file + " does not exist");
+      }
     }
-    Path file = Path.of(data);
-    if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException("--data: file " + file + " does not exist");
+    DataProfile profile = DataProfile.of(DataSource.file(file), label == null ? "class" : label,
+        positive == null ? "bad" : positive);
+    DataSchema schema = profile.proposedSchema(DataProfile.Proposal.WITH_PREPROCESSING);
+    out.printf("schema (proposed by the profiler, as `consort data profile %s --label %s --positive %s` prints it): "
+        + "numeric %s, categorical %s%n", file, schema.labelColumn(), schema.positiveClass(), schema.numericColumns(),
+        schema.categoricalColumns().stream().map(DataSchema.CategoricalColumn::name).toList());
+    profile.leftOut().forEach((column, why) -> out.printf("  left out: %s (%s)%n", column, why));
+    for (String column : schema.numericColumns()) {
+      NumericRules r = schema.preprocessing().numeric(column);
+      if (!r.isDefault()) {
+        List<String> parts = new ArrayList<>();
+        parts.add("missing: " + r.imputation().wireName() + (r.missingIndicator() ? " + indicator" : ""));
+        if (!r.sentinels().isEmpty() || !r.textSentinels().isEmpty()) {
+          List<Object> sentinels = new ArrayList<>(r.sentinels().stream().map(v -> v == Math.rint(v)
+              ? (Object) v.longValue() : v).toList());
+          sentinels.addAll(r.textSentinels());
+          parts.add("sentinels " + sentinels);
+        }
+        r.clip().ifPresent(c -> parts.add("clip at the " + c.lower() + " and " + c.upper() + " quantiles"));
+        out.printf("  %s: %s%n", column, String.join("; ", parts));
+      }
     }
-    return new Datasets.BundledDataset(file, DatasetLoader.inferSchema(file, label, positive));
+    for (DataSchema.CategoricalColumn column : schema.categoricalColumns()) {
+      CategoricalRules r = schema.preprocessing().categorical(column.name());
+      if (!r.isDefault()) {
+        List<String> parts = new ArrayList<>();
+        parts.add("missing: " + r.imputation().wireName() + (r.missingIndicator() ? " + indicator" : ""));
+        if (!r.sentinels().isEmpty()) {
+          parts.add("sentinels " + r.sentinels());
+        }
+        if (r.unseenToOther()) {
+          parts.add("unseen or rare categories -> other");
+        }
+        out.printf("  %s: %s%n", column.name(), String.join("; ", parts));
+      }
+    }
+    return new Datasets.BundledDataset(file, schema);
   }
 
   private String datasetName() {
@@ -592,6 +641,40 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * What the federation did with missing, sentinel, extreme and unseen values: per column the policy, the
+   * fill and clip bounds computed from the banks' secure sums, and the consortium's counts of missing
+   * training values and of rows mapped to "other" (each bank sent its count only inside the sum).
+   */
+  private static void printPreprocessing(PrintWriter out, JsonObject report) {
+    JsonObject p = report.getJsonObject("preprocessing");
+    if (p == null) {
+      return;
+    }
+    out.printf("preprocessing (federated: %d statistics stage%s through the secure sum, %d training rows):%n",
+        p.getInteger("statistics_stages", 1), p.getInteger("statistics_stages", 1) == 1 ? "" : "s",
+        p.getLong("training_rows", 0L));
+    JsonObject columns = p.getJsonObject("columns");
+    for (String column : columns.fieldNames()) {
+      JsonObject c = columns.getJsonObject(column);
+      List<String> parts = new ArrayList<>();
+      String policy = c.getString("missing_policy");
+      Object fill = c.getValue("fill");
+      parts.add(c.getLong("missing_rows", 0L) + " missing" + (c.getJsonArray("sentinels") == null ? ""
+          : " (sentinels " + c.getJsonArray("sentinels").encode() + " included)") + " -> " + policy
+          + (fill == null ? "" : " " + (fill instanceof Number n ? String.format("%.6g", n.doubleValue()) : "'" + fill + "'"))
+          + (c.getBoolean("missing_indicator", false) ? " + indicator" : ""));
+      if (c.getJsonArray("clip") != null) {
+        parts.add(String.format("clipped to [%.6g, %.6g] (quantiles %s)", c.getJsonArray("clip").getDouble(0),
+            c.getJsonArray("clip").getDouble(1), c.getJsonArray("clip_quantiles").encode()));
+      }
+      if (c.getValue("mapped_to_other") != null) {
+        parts.add(c.getLong("mapped_to_other") + " rows mapped to other");
+      }
+      out.printf("  %-12s %s%n", column, String.join("; ", parts));
+    }
+  }
+
   private static void printSummary(PrintWriter out, JsonObject report) {
     out.println();
     out.printf("%-6s %-6s %-24s %-8s %-8s %-8s %-10s%n", "round", "banks", "dropped", "AUC", "loss", "seconds",
@@ -625,9 +708,16 @@ public final class DemoCommand implements Callable<Integer> {
             b.getJsonArray("declined_rounds").encode());
       }
     }
+    printPreprocessing(out, report);
     printPublished(out, report);
     JsonObject base = report.getJsonObject("baselines");
-    out.printf("centralised baseline AUC %.4f%n", base.getJsonObject("centralized").getDouble("auc"));
+    out.printf("centralised baseline AUC %.4f%s%n", base.getJsonObject("centralized").getDouble("auc"),
+        report.getJsonObject("preprocessing") == null ? ""
+            : " (the pooled training rows with the federation's preprocessing: its fills, clips and other levels)");
+    if (fin != null) {
+      out.printf("federated minus centralised AUC: %+.4f%n", fin.getDouble("auc")
+          - base.getJsonObject("centralized").getDouble("auc"));
+    }
     if (base.getJsonObject("centralized_dp") != null) {
       out.printf("centralised baseline with DP-SGD at the same epsilon AUC %.4f%n",
           base.getJsonObject("centralized_dp").getDouble("auc"));

@@ -146,7 +146,7 @@ public final class FederatedModelOps implements ModelOps {
     CategoricalRules rules = encoding.schema().categoricalRules(j);
     JsonObject c = new JsonObject().put("type", "categorical").put("missing_policy", rules.imputation().wireName())
         .put("missing_indicator", rules.missingIndicator()).put("unseen", rules.unseenToOther() ? "other" : "refuse")
-        .put("levels", encoding.categories().get(j).size() + (encoding.hasOtherLevel(j) ? 1 : 0));
+        .put("levels", encoding.categories().get(j).size());
     if (encoding.categoryFills().get(j) != null) {
       c.put("fill", encoding.categoryFills().get(j));
     }

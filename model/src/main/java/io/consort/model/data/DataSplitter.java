@@ -23,6 +23,19 @@ public final class DataSplitter {
 
   /** Divides {@code table} among {@code banks} by {@code strategy}; each bank gets at least a row. */
   public static List<Table> split(Table table, int banks, SplitStrategy strategy, long seed) {
+    List<int[]> assignment = assign(table, banks, strategy, seed);
+    List<Table> out = new ArrayList<>();
+    for (int b = 0; b < banks; b++) {
+      out.add(table.select(assignment.get(b), table.source() + " bank " + (b + 1) + " of " + banks));
+    }
+    return out;
+  }
+
+  /**
+   * Which rows of {@code table} {@link #split} gives each bank, in the order it gives them: for writing
+   * each bank's share of a source file as it is, raw values and all.
+   */
+  public static List<int[]> assign(Table table, int banks, SplitStrategy strategy, long seed) {
     if (banks <= 0 || banks > table.rows()) {
       throw new IllegalArgumentException("cannot split " + table.rows() + " rows of "
           + table.source() + " among " + banks + " banks");
@@ -36,14 +49,13 @@ public final class DataSplitter {
     } else {
       assignment = byColumn(table, banks, ((SplitStrategy.ByColumn) strategy).column());
     }
-    List<Table> out = new ArrayList<>();
+    List<int[]> out = new ArrayList<>();
     for (int b = 0; b < banks; b++) {
       if (assignment.get(b).isEmpty()) {
         throw new IllegalArgumentException("split " + strategy + " leaves bank " + b
             + " of " + banks + " without rows");
       }
-      out.add(table.select(toArray(assignment.get(b)),
-          table.source() + " bank " + (b + 1) + " of " + banks));
+      out.add(toArray(assignment.get(b)));
     }
     return out;
   }

@@ -53,8 +53,12 @@ public final class FeatureEncoding {
    */
   public static final int MAX_CATEGORIES = 10_000;
 
-  /** The index {@link #level} gives a value that goes to the column's "other" level. */
-  public static final int OTHER = -2;
+  /**
+   * The name of a column's "other" level: the last of its categories when the column maps unseen values
+   * to "other" (a bank value spelt so goes there too). Being a category like the others, it keeps the
+   * encoded layout of every other category unchanged for a reader that knows only the category lists.
+   */
+  public static final String OTHER_LEVEL_NAME = "(other)";
   /** The index {@link #level} gives a value that sets no level of its (open) column. */
   public static final int NO_LEVEL = -1;
 
@@ -136,14 +140,19 @@ public final class FeatureEncoding {
         }
       }
       CategoricalRules rules = schema.categoricalRules(j);
-      if (list.isEmpty() && !rules.unseenToOther()) {
+      if (list.isEmpty()) {
         throw new IllegalArgumentException("column '" + name + "' has no categories");
+      }
+      if (rules.unseenToOther() != OTHER_LEVEL_NAME.equals(list.get(list.size() - 1))) {
+        throw new IllegalArgumentException("column '" + name + "': " + (rules.unseenToOther()
+            ? "it maps unseen values to other, so its last category must be " + OTHER_LEVEL_NAME
+            : "it has no other level, so its last category must not be " + OTHER_LEVEL_NAME) + ", got " + list);
       }
       checkCategorical(name, rules, index, categoryFills.get(j));
       copies.add(list);
       indexOf.add(index);
       firstLevel[j] = count;
-      count += list.size() + (rules.unseenToOther() ? 1 : 0);
+      count += list.size();
     }
     this.categories = List.copyOf(copies);
     this.categoryFills = java.util.Collections.unmodifiableList(new ArrayList<>(categoryFills));
@@ -248,13 +257,17 @@ public final class FeatureEncoding {
       CategoricalRules rules = schema.categoricalRules(j);
       TreeSet<String> union = new TreeSet<>(total.categoryCounts(j).keySet());
       rules.constant().ifPresent(union::add);
-      List<String> levels = column.isDeclared() ? column.allowedCategories() : List.copyOf(union);
+      List<String> levels = new ArrayList<>(column.isDeclared() ? column.allowedCategories() : union);
+      if (rules.unseenToOther()) {
+        levels.remove(OTHER_LEVEL_NAME);
+        levels.add(OTHER_LEVEL_NAME);
+      }
       categories.add(levels);
       fills.add(switch (rules.imputation()) {
         case REFUSE -> null;
         case CONSTANT -> rules.constant().get();
         // preliminary: the second stage counts the categories and picks the most frequent
-        case MOST_FREQUENT -> mostFrequent(column.name(), levels, total.categoryCounts(j));
+        case MOST_FREQUENT -> mostFrequent(column.name(), levels, total.categoryCounts(j), rules.unseenToOther());
         default -> throw new IllegalStateException(rules.imputation() + " on categorical column " + column.name());
       });
     }
@@ -318,7 +331,7 @@ public final class FeatureEncoding {
             "the second-stage statistics have no category counts of a most_frequent column"));
         int best = -1;
         for (int k = 0; k < categories.get(j).size(); k++) {
-          if (counts.get(k) > 0 && (best < 0 || counts.get(k) > counts.get(best))) {
+          if (k != otherLevel(j) && counts.get(k) > 0 && (best < 0 || counts.get(k) > counts.get(best))) {
             best = k;
           }
         }
@@ -338,9 +351,12 @@ public final class FeatureEncoding {
         + "' needs quantiles but its statistics carry no histogram")).counts();
   }
 
-  private static String mostFrequent(String column, List<String> levels, Map<String, Long> counts) {
+  /** The level with the most rows, not counting an "other" level unless it is the only one. */
+  private static String mostFrequent(String column, List<String> levels, Map<String, Long> counts,
+                                     boolean otherLast) {
     String best = null;
-    for (String level : levels) {
+    int candidates = otherLast && levels.size() > 1 ? levels.size() - 1 : levels.size();
+    for (String level : levels.subList(0, candidates)) {
       long n = counts.getOrDefault(level, 0L);
       if (best == null || n > counts.getOrDefault(best, 0L)) {
         best = level;
@@ -370,8 +386,8 @@ public final class FeatureEncoding {
 
   /**
    * The level of {@code value} in categorical column {@code column}: its index among the column's
-   * categories, {@link #OTHER} when the column maps unseen values to its "other" level, or {@link
-   * #NO_LEVEL} when an open column's value is too rare for any bank to have named it.
+   * categories, the "other" level's ({@link #otherLevel}) when the column maps unseen values there, or
+   * {@link #NO_LEVEL} when an open column's value is too rare for any bank to have named it.
    *
    * @throws IllegalArgumentException when a declared column without an "other" level does not allow it
    */
@@ -380,9 +396,8 @@ public final class FeatureEncoding {
     if (index != null) {
       return index;
     }
-    CategoricalRules rules = schema.categoricalRules(column);
-    if (rules.unseenToOther()) {
-      return OTHER;
+    if (schema.categoricalRules(column).unseenToOther()) {
+      return categories.get(column).size() - 1;
     }
     if (schema.categoricalColumns().get(column).isDeclared()) {
       throw new IllegalArgumentException("column '" + schema.categoricalColumns().get(column).name()
@@ -483,9 +498,7 @@ public final class FeatureEncoding {
           x[offset + categoricalIndicator[j]] = 1f;
         }
       }
-      if (level == OTHER) {
-        x[offset + firstLevel[j] + categories.get(j).size()] = 1f;
-      } else if (level >= 0) {
+      if (level >= 0) {
         x[offset + firstLevel[j] + level] = 1f;
       }
       // NO_LEVEL: an open column's category too rare for any bank to name it sets no bit of that column
@@ -508,7 +521,7 @@ public final class FeatureEncoding {
     return stds.clone();
   }
 
-  /** Per categorical column, its categories (without the "other" level, which {@link #hasOtherLevel} tells). */
+  /** Per categorical column, its levels: its categories, then {@value #OTHER_LEVEL_NAME} if it has that level. */
   public List<List<String>> categories() {
     return categories;
   }
@@ -528,21 +541,20 @@ public final class FeatureEncoding {
     return schema.categoricalRules(column).unseenToOther();
   }
 
-  /** What {@link #featureNames()} calls a column's "other" level. */
-  public static final String OTHER_LEVEL_NAME = "(other)";
+  /** The index of categorical column {@code column}'s "other" level among its categories, or -1. */
+  public int otherLevel(int column) {
+    return hasOtherLevel(column) ? categories.get(column).size() - 1 : -1;
+  }
 
   /**
-   * Names of the encoded features: numeric column names, then {@code column=category} (and {@code
-   * column=(other)}), then {@code column:missing} for each missing indicator.
+   * Names of the encoded features: numeric column names, then {@code column=category} (the "other" level
+   * is {@code column=(other)}), then {@code column:missing} for each missing indicator.
    */
   public List<String> featureNames() {
     List<String> names = new ArrayList<>(schema.numericColumns());
     for (int j = 0; j < categories.size(); j++) {
       String column = schema.categoricalColumns().get(j).name();
       categories.get(j).forEach(c -> names.add(column + "=" + c));
-      if (hasOtherLevel(j)) {
-        names.add(column + "=" + OTHER_LEVEL_NAME);
-      }
     }
     for (int j = 0; j < numericIndicator.length; j++) {
       if (numericIndicator[j] >= 0) {

@@ -118,8 +118,7 @@ public record RefinedFeatureStats(DataSchema schema, long rows, long positives,
     if (!encoding.hasOtherLevel(column)) {
       return 0;
     }
-    List<Long> counts = levelCounts.get(column).orElseThrow();
-    return counts.get(counts.size() - 1);
+    return levelCounts.get(column).orElseThrow().get(encoding.otherLevel(column));
   }
 
   /** Adds rows one at a time, as the bank streams them. */
@@ -143,7 +142,7 @@ public record RefinedFeatureStats(DataSchema schema, long rows, long positives,
       missing = new long[numeric];
       for (int j = 0; j < schema.categoricalColumns().size(); j++) {
         levels.add(schema.categoricalRules(j).needsCounts()
-            ? new long[preliminary.categories().get(j).size() + (preliminary.hasOtherLevel(j) ? 1 : 0)] : null);
+            ? new long[preliminary.categories().get(j).size()] : null);
       }
     }
 
@@ -167,9 +166,7 @@ public record RefinedFeatureStats(DataSchema schema, long rows, long positives,
         long[] c = levels.get(j);
         if (c != null && categories[j] != null) {
           int level = preliminary.level(j, categories[j]);
-          if (level == FeatureEncoding.OTHER) {
-            c[c.length - 1]++;
-          } else if (level >= 0) {
+          if (level >= 0) {
             c[level]++;
           }
         }

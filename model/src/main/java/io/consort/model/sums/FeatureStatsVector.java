@@ -151,7 +151,7 @@ public final class FeatureStatsVector {
   }
 
   private static int levels(FeatureEncoding encoding, int column) {
-    return encoding.categories().get(column).size() + (encoding.hasOtherLevel(column) ? 1 : 0);
+    return encoding.categories().get(column).size();
   }
 
   public static int[] encodeRefined(RefinedFeatureStats stats, FeatureEncoding preliminary) {

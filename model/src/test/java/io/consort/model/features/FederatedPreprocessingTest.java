@@ -194,7 +194,7 @@ class FederatedPreprocessingTest {
     }
     assertEquals(List.of(3, 0, 0), boats, "the rare purpose is at one bank");
     FeatureEncoding encoding = federated(banks);
-    assertEquals(List.of("car", "tv", "business", "education", "home"), encoding.categories().get(2));
+    assertEquals(List.of("car", "tv", "business", "education", "home", "(other)"), encoding.categories().get(2));
     assertTrue(encoding.hasOtherLevel(2));
     float[] row = new float[encoding.featureCount()];
     encoding.encodeRow(new double[] {40, 50000, 1000, 2000}, new String[] {"own", "salaried", "boat"}, row, 0);
