@@ -259,7 +259,7 @@ class TransportSecurityTest {
     }
 
     @Override
-    public Metrics mergeEvaluations(List<EvaluationResult> evaluations) {
+    public Metrics mergeEvaluations(List<EvaluationResult> evaluations, List<String> columns) {
       throw new AssertionError("not reached");
     }
 
@@ -269,7 +269,7 @@ class TransportSecurityTest {
     }
 
     @Override
-    public Metrics metricsFromSum(int bins, int[] sum, int banks) {
+    public Metrics metricsFromSum(int bins, List<String> columns, int[] sum, int banks) {
       throw new AssertionError("not reached");
     }
   }

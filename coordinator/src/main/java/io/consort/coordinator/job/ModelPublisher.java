@@ -57,7 +57,7 @@ final class ModelPublisher {
       if (r.modelSha256().equals(finalModel.getSha256()) && r.metrics().flatMap(ModelOps.Metrics::merged).isPresent()) {
         ModelOps.Metrics m = r.metrics().orElseThrow();
         evaluation = Optional.of(new ModelPublication.FinalEvaluation(r.round(), m.merged().orElseThrow(), m.auc(),
-            m.accuracy(), m.logLoss()));
+            m.accuracy(), m.logLoss(), m.importance()));
       }
     }
     Optional<SignedLedgerEntry> release = Optional.empty();
