@@ -3,6 +3,7 @@ package io.consort.participant;
 import io.consort.model.data.DataFormatException;
 import io.consort.protocol.ProtocolVersion;
 import io.consort.protocol.ProtocolViolationException;
+import io.consort.protocol.WireText;
 import io.consort.protocol.v1.EnrolRequest;
 import io.consort.protocol.v1.EnrolResponse;
 import io.consort.protocol.v1.ErrorCode;
@@ -12,6 +13,8 @@ import io.consort.protocol.v1.Stage;
 import io.consort.protocol.v1.Task;
 import io.consort.protocol.v1.TaskRequest;
 import io.consort.protocol.v1.TaskResult;
+import io.consort.transport.HandshakeObserver;
+import io.consort.transport.RefusalLog;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -37,12 +40,24 @@ import org.slf4j.LoggerFactory;
  * The bank's outbound client: enrol, long-poll for a task, run it on a worker thread, push the
  * result, repeat. When the coordinator is unreachable it reconnects with capped exponential
  * backoff and jitter. {@link #stop()} (wired to SIGTERM by the CLI) ends the loop cleanly.
+ *
+ * <p>What the coordinator sends is hostile until checked: a task whose strings break the wire
+ * bounds ({@link WireText}) is refused before any code of the bank reads it, a {@code Wait} is
+ * honoured for at most {@link #MAX_WAIT_MILLIS} and, when it comes back at once, for at least
+ * {@link #MIN_QUICK_WAIT_MILLIS} (a coordinator cannot make the bank poll in a busy loop), and a
+ * failed TLS handshake is logged with the coordinator's address and the reason.
  */
 public final class ParticipantDaemon {
   private static final Logger log = LoggerFactory.getLogger(ParticipantDaemon.class);
+  private static final RefusalLog refusals = RefusalLog.of(LoggerFactory.getLogger("io.consort.participant.refusals"));
   private static final int POLL_WAIT_MILLIS = 20_000;
   private static final long MIN_BACKOFF_MILLIS = 250;
   private static final long MAX_BACKOFF_MILLIS = 15_000;
+  /** The longest {@code Wait} a bank honours before it polls again. */
+  static final long MAX_WAIT_MILLIS = 60_000;
+  /** The shortest pause after a {@code Wait} that came back within {@link #QUICK_ANSWER_MILLIS} of the poll. */
+  static final long MIN_QUICK_WAIT_MILLIS = 1_000;
+  static final long QUICK_ANSWER_MILLIS = 500;
   /** Exit status of a process killed by fault injection; the demo restarts such a bank. */
   public static final int FAULT_EXIT_STATUS = 3;
 
@@ -75,7 +90,9 @@ public final class ParticipantDaemon {
         .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
         .setKeyCertOptions(new PemKeyCertOptions().setKeyPath(config.keyFile().toString())
             .setCertPath(config.certFile().toString()))
-        .setTrustOptions(new PemTrustOptions().addCertPath(config.caFile().toString()));
+        .setTrustOptions(new PemTrustOptions().addCertPath(config.caFile().toString()))
+        .setSslEngineOptions(new HandshakeObserver((peer, reason) ->
+            refusals.refused(peer + " (the coordinator)", "TLS handshake", reason)));
     grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(config.maxMessageBytes()), http);
     stub = FederationGrpcClient.create(grpc,
         SocketAddress.inetSocketAddress(config.coordinatorPort(), config.coordinatorHost()));
@@ -116,18 +133,62 @@ public final class ParticipantDaemon {
     if (!running) {
       return;
     }
+    long sent = System.nanoTime();
     stub.pullTask(TaskRequest.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT)
             .setWaitMillis(POLL_WAIT_MILLIS).build())
         .onSuccess(task -> {
           backoff = MIN_BACKOFF_MILLIS;
           if (task.hasWait()) {
-            vertx.setTimer(Math.max(1, task.getWait().getRetryAfterMillis()), t -> poll());
-          } else {
+            long answeredAfter = (System.nanoTime() - sent) / 1_000_000;
+            vertx.setTimer(waitMillis(task.getWait().getRetryAfterMillis(), answeredAfter), t -> poll());
+          } else if (acceptable(task)) {
             run(task);
           }
         })
         // after a coordinator restart the bank must enrol again before it may poll
         .onFailure(e -> retryLater("task poll failed", e, this::enrol));
+  }
+
+  /**
+   * How long to wait after a {@code Wait}: what the coordinator asked, at most
+   * {@link #MAX_WAIT_MILLIS}, and at least {@link #MIN_QUICK_WAIT_MILLIS} when the answer came back
+   * at once (a coordinator answering every poll at once with {@code Wait(0)} would make the bank spin).
+   */
+  static long waitMillis(long retryAfterMillis, long answeredAfterMillis) {
+    long asked = Math.min(MAX_WAIT_MILLIS, Math.max(1, retryAfterMillis & 0xffffffffL));
+    return answeredAfterMillis < QUICK_ANSWER_MILLIS ? Math.max(MIN_QUICK_WAIT_MILLIS, asked) : asked;
+  }
+
+  /**
+   * Whether a task's strings keep to the wire bounds. One that does not is refused (and logged once,
+   * without its content) before the task handler sees it, reported when its header is sound, and
+   * the bank polls again after a pause; this method then arranges the next poll itself.
+   */
+  private boolean acceptable(Task task) {
+    try {
+      WireText.check(task, "task");
+      return true;
+    } catch (ProtocolViolationException e) {
+      refusals.refused("the coordinator", "task", e.getMessage());
+      boolean headerSound;
+      try {
+        WireText.check(task.getHeader(), "task header");
+        headerSound = true;
+      } catch (ProtocolViolationException headerToo) {
+        headerSound = false; // nothing of it can be echoed back
+      }
+      TaskResult report = TaskResult.newBuilder().setHeader(task.getHeader()).setError(ErrorReport.newBuilder()
+          .setCode(ErrorCode.PROTOCOL_VIOLATION).setMessage(e.getMessage())).build();
+      boolean reportable = headerSound;
+      vertx.setTimer(MIN_QUICK_WAIT_MILLIS, t -> {
+        if (reportable) {
+          submit(report, 1);
+        } else {
+          poll();
+        }
+      });
+      return false;
+    }
   }
 
   private void run(Task task) {
