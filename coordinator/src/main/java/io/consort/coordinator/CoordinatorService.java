@@ -141,7 +141,7 @@ public final class CoordinatorService extends VerticleBase {
             store.recordEnrolment(member, serial);
             return null;
           }).onFailure(e -> log.error("could not record the enrolment of '{}': {}", member, e.getMessage())),
-          guard, refusals, limits.messageTimeout())
+          guard, refusals, limits.messageTimeout(), limits.maxPoll())
           .bind(grpc);
       HttpServerOptions options = serverOptions().setHost(config.host()).setPort(config.port())
           .setAlpnVersions(List.of(HttpVersion.HTTP_2));

@@ -22,10 +22,12 @@ import java.util.Objects;
  * @param keepAliveInterval how often each bank's session connection is PINGed
  * @param pingTimeout a session connection that does not answer a PING within this is closed, and
  *     a second connection with the same certificate takes the session over
+ * @param maxPoll the longest a long-poll is held, whatever the bank asks
  */
 public record ServerLimits(Duration tlsHandshakeTimeout, Duration idleTimeout, int maxConcurrentStreams,
                            int rstFloodMaxFrames, Duration rstFloodWindow, int maxHeaderListBytes,
-                           Duration messageTimeout, Duration keepAliveInterval, Duration pingTimeout) {
+                           Duration messageTimeout, Duration keepAliveInterval, Duration pingTimeout,
+                           Duration maxPoll) {
   public ServerLimits {
     Objects.requireNonNull(tlsHandshakeTimeout, "tlsHandshakeTimeout");
     Objects.requireNonNull(idleTimeout, "idleTimeout");
@@ -33,6 +35,7 @@ public record ServerLimits(Duration tlsHandshakeTimeout, Duration idleTimeout, i
     Objects.requireNonNull(messageTimeout, "messageTimeout");
     Objects.requireNonNull(keepAliveInterval, "keepAliveInterval");
     Objects.requireNonNull(pingTimeout, "pingTimeout");
+    Objects.requireNonNull(maxPoll, "maxPoll");
     if (maxConcurrentStreams < 2) {
       throw new IllegalArgumentException("maxConcurrentStreams must be at least 2 (a bank's poll and its result),"
           + " got " + maxConcurrentStreams);
@@ -49,25 +52,32 @@ public record ServerLimits(Duration tlsHandshakeTimeout, Duration idleTimeout, i
 
   /** The limits in production. */
   public static ServerLimits defaults() {
+    // a long-poll is held 25 s at most: well under the usual idle timeouts of proxies and NATs
     return new ServerLimits(Duration.ofSeconds(10), Duration.ofSeconds(120), 16, 100, Duration.ofSeconds(30), 8192,
-        Duration.ofSeconds(120), Duration.ofSeconds(30), Duration.ofSeconds(10));
+        Duration.ofSeconds(120), Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(25));
   }
 
   /** The same limits with other keep-alive timing (tests use short ones). */
   public ServerLimits withKeepAlive(Duration interval, Duration timeout) {
     return new ServerLimits(tlsHandshakeTimeout, idleTimeout, maxConcurrentStreams, rstFloodMaxFrames, rstFloodWindow,
-        maxHeaderListBytes, messageTimeout, interval, timeout);
+        maxHeaderListBytes, messageTimeout, interval, timeout, maxPoll);
   }
 
   /** The same limits with another TLS handshake timeout. */
   public ServerLimits withTlsHandshakeTimeout(Duration timeout) {
     return new ServerLimits(timeout, idleTimeout, maxConcurrentStreams, rstFloodMaxFrames, rstFloodWindow,
-        maxHeaderListBytes, messageTimeout, keepAliveInterval, pingTimeout);
+        maxHeaderListBytes, messageTimeout, keepAliveInterval, pingTimeout, maxPoll);
   }
 
   /** The same limits with another message timeout. */
   public ServerLimits withMessageTimeout(Duration timeout) {
     return new ServerLimits(tlsHandshakeTimeout, idleTimeout, maxConcurrentStreams, rstFloodMaxFrames, rstFloodWindow,
-        maxHeaderListBytes, timeout, keepAliveInterval, pingTimeout);
+        maxHeaderListBytes, timeout, keepAliveInterval, pingTimeout, maxPoll);
+  }
+
+  /** The same limits with another longest long-poll. */
+  public ServerLimits withMaxPoll(Duration poll) {
+    return new ServerLimits(tlsHandshakeTimeout, idleTimeout, maxConcurrentStreams, rstFloodMaxFrames, rstFloodWindow,
+        maxHeaderListBytes, messageTimeout, keepAliveInterval, pingTimeout, poll);
   }
 }

@@ -133,12 +133,25 @@ final class TestCoordinator implements AutoCloseable {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost("localhost").setPort(port())
         .setURI(method).putHeader("content-type", "application/grpc").putHeader("te", "trailers");
     extraHeaders.forEach(options::putHeader);
-    return client.request(options).compose(req -> req.send(body)).compose(resp -> resp.body().map(b -> {
-      String status = resp.getHeader("grpc-status") != null ? resp.getHeader("grpc-status") : resp.getTrailer("grpc-status");
-      String message = resp.getHeader("grpc-status") != null ? resp.getHeader("grpc-message")
-          : resp.getTrailer("grpc-message");
-      return new Answer(resp.statusCode(), status, message == null ? null : decode(message), resp.headers(), b);
-    }));
+    return client.request(options).compose(req -> {
+      // the response is read from its first event on: an answer may come before the request is written
+      Promise<Answer> answer = Promise.promise();
+      req.exceptionHandler(answer::tryFail);
+      req.response().onFailure(answer::tryFail).onSuccess(resp -> {
+        Buffer received = Buffer.buffer();
+        resp.exceptionHandler(answer::tryFail);
+        resp.handler(received::appendBuffer);
+        resp.endHandler(v -> {
+          boolean trailersOnly = resp.getHeader("grpc-status") != null;
+          String status = trailersOnly ? resp.getHeader("grpc-status") : resp.getTrailer("grpc-status");
+          String message = trailersOnly ? resp.getHeader("grpc-message") : resp.getTrailer("grpc-message");
+          answer.tryComplete(new Answer(resp.statusCode(), status, message == null ? null : decode(message),
+              resp.headers(), received));
+        });
+      });
+      req.end(body);
+      return answer.future();
+    });
   }
 
   private static String decode(String percentEncoded) {

@@ -39,8 +39,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class FederationEndpoint {
   private static final Logger log = LoggerFactory.getLogger(FederationEndpoint.class);
-  /** Longest a long-poll is held; well under the usual idle timeouts of proxies and NATs. */
-  public static final long MAX_POLL_MILLIS = 25_000;
   /** What a bank learns when its result answers no stage it was asked for, whatever the reason. */
   static final String NOT_ACCEPTED = "the result answers no open stage this bank was asked for (or was already"
       + " answered); the coordinator's log has the details";
@@ -54,16 +52,18 @@ public final class FederationEndpoint {
   private final CallGuard guard;
   private final RefusalLog refusals;
   private final Duration messageTimeout;
+  private final Duration maxPoll;
 
   /**
    * @param enrolmentRecorder called with (member id, certificate serial hex) on each enrolment;
    *     it must not block (hand database work to a worker)
    * @param guard the guard in front of the gRPC server, which authenticated the call
    * @param messageTimeout how long a call may take to deliver its message before it is refused
+   * @param maxPoll the longest a long-poll is held, whatever the bank asks
    */
   public FederationEndpoint(Vertx vertx, MemberRegistry registry, ResultSink results, String coordinatorId,
                             int maxMessageBytes, BiConsumer<String, String> enrolmentRecorder, CallGuard guard,
-                            RefusalLog refusals, Duration messageTimeout) {
+                            RefusalLog refusals, Duration messageTimeout, Duration maxPoll) {
     this.vertx = vertx;
     this.registry = registry;
     this.results = results;
@@ -73,6 +73,7 @@ public final class FederationEndpoint {
     this.guard = guard;
     this.refusals = refusals;
     this.messageTimeout = messageTimeout;
+    this.maxPoll = maxPoll;
   }
 
   public void bind(GrpcServer server) {
@@ -177,7 +178,7 @@ public final class FederationEndpoint {
     }
     claimed(req, caller).onSuccess(v -> {
       Mailbox mailbox = registry.mailbox(caller.name());
-      long wait = Math.min(MAX_POLL_MILLIS, Math.max(0, msg.getWaitMillis()));
+      long wait = Math.min(maxPoll.toMillis(), msg.getWaitMillis() & 0xffffffffL);
       Future<Task> poll = mailbox.poll(wait);
       // a poll whose call ends (cancelled, reset, connection gone) takes no task with it
       req.errorHandler(e -> mailbox.cancel(poll));
