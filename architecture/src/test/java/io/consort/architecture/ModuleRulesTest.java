@@ -58,6 +58,17 @@ class ModuleRulesTest {
   }
 
   @Test
+  void specDependsOnlyOnTheLibrariesBothPartiesShare() {
+    noClasses().should().dependOnClassesThat().resideInAnyPackage("io.consort.coordinator..",
+            "io.consort.participant..", "io.consort.transport..", "io.consort.certs..", "io.consort.cli..",
+            "io.consort.model.dl4j..")
+        .as("consort-spec depends only on model, privacy, protocol, secagg and identity")
+        .because("a secure round's parameters are derived by one function (SecureRoundPlan) that the"
+            + " coordinator and every bank call on the job they pinned; it must not reach into either party")
+        .check(ConsortModule.SPEC.classes());
+  }
+
+  @Test
   void protocolDependsOnNoOtherConsortModule_norOnVertxOrDl4j() {
     noClasses().should().dependOnClassesThat(otherConsortCode("io.consort.protocol.."))
         .orShould().dependOnClassesThat().resideInAnyPackage(concat(VERTX, DL4J))

@@ -34,7 +34,8 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
   JobYaml {
     model = requireNonNullElse(model, new Model(null, null, null, null, null, null, null));
     privacy = requireNonNullElse(privacy, new Privacy(null, null, null, null, null, null));
-    secureAggregation = requireNonNullElse(secureAggregation, new SecureAggregation(null, null, null, null, null));
+    secureAggregation = requireNonNullElse(secureAggregation, new SecureAggregation(null, null, null, null, null,
+        null));
   }
 
   record Schema(String label, String positive, List<String> numeric, List<Column> categorical) {}
@@ -58,7 +59,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
                  Double recordNoiseMultiplier, Double bankNoiseMultiplier) {}
 
   record SecureAggregation(Boolean enabled, Integer threshold, Integer neighbourDegree, Integer modulusBits,
-                           Double clipNorm) {}
+                           Double clipNorm, Boolean consistencyCheck) {}
 
   /**
    * The job as the coordinator runs it.
@@ -119,6 +120,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     set(secureAggregation.neighbourDegree(), b::neighbourDegree);
     set(secureAggregation.modulusBits(), b::modulusBits);
     set(secureAggregation.clipNorm(), b::secureAggregationClipNorm);
+    set(secureAggregation.consistencyCheck(), b::consistencyCheck);
     set(rounds, b::rounds);
     set(localEpochs, b::localEpochs);
     set(minBanks, b::minBanks);
@@ -174,7 +176,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
             p.record().map(r -> boxed(r.noiseMultiplier())).orElse(null),
             p.bank().map(k -> boxed(k.noiseMultiplier())).orElse(null)),
         new SecureAggregation(a.enabled(), boxed(a.threshold()), boxed(a.neighbourDegree()), a.modulusBits(),
-            a.clipNorm()));
+            a.clipNorm(), a.consistencyCheck()));
   }
 
   private static Double boxed(OptionalDouble value) {

@@ -1,6 +1,8 @@
 package io.consort.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.coordinator.CoordinatorConfig;
 import io.consort.model.data.DataSchema;
@@ -155,6 +157,12 @@ class CoordinatorYamlTest {
   }
 
   @Test
+  void jobSection_runsTheConsistencyCheckUnlessTheJobTurnsItOff() throws Exception {
+    assertTrue(spec("").secureAggregation().consistencyCheck());
+    assertFalse(spec("  secure_aggregation: {consistency_check: false}\n").secureAggregation().consistencyCheck());
+  }
+
+  @Test
   void jobSection_namesTheJobField_whenTheSpecificationIsInvalid() throws Exception {
     assertEquals(dir.resolve("coordinator.yaml") + ": job.privacy.target_epsilon applies only when privacy is on "
         + "(unit record, bank or both)",
@@ -171,7 +179,7 @@ class CoordinatorYamlTest {
             new DataSchema.CategoricalColumn("employment", List.of("salaried", "unemployed"))), "default", "yes"))
         .modelType(ModelType.MLP).hiddenLayers(List.of(16, 8)).learningRate(0.02).privacy(PrivacyMode.BOTH)
         .targetEpsilon(2.0).delta(1e-6).recordClipNorm(0.5).bankNoiseMultiplier(1.1).threshold(2).rounds(4)
-        .build();
+        .consistencyCheck(false).build();
     Map<String, Object> job = ConfigFiles.jobYaml(spec, 3, 60, 30);
     Path file = dir.resolve("coordinator.yaml");
     ConfigFiles.write(file, Map.of("tls", Map.of("key", "key.pem", "cert", "cert.pem", "ca", "ca.pem"), "job", job));

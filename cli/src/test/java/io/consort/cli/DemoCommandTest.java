@@ -46,6 +46,7 @@ class DemoCommandTest {
     // bank, so the bar is "it learns", not the non-private accuracy
     assertTrue(r.getJsonObject("final").getDouble("auc") > 0.6, r.encodePrettily());
     assertEquals(true, r.getBoolean("secure_aggregation"));
+    assertEquals(true, r.getBoolean("consistency_check"), "the demo runs the consistency check by default");
     for (String bank : new String[] {"bank-1", "bank-2", "bank-3"}) {
       assertTrue(r.getJsonObject("privacy").getJsonObject("per_bank").getJsonObject(bank).getDouble("epsilon") <= 3.0);
     }

@@ -37,16 +37,21 @@ import java.util.function.Function;
  * bank with its own CSV file made by {@link TestData}.
  */
 final class LocalConsortium implements AutoCloseable {
-  /** Per-bank settings a test may change. */
-  record BankSettings(double epsilonCap, String failAtStage, boolean acceptPartialJobs, BankPolicy policy) {
+  /** Per-bank settings a test may change; {@code bankEpsilonCap} null: no bank-level cap. */
+  record BankSettings(double epsilonCap, String failAtStage, boolean acceptPartialJobs, Double bankEpsilonCap,
+                      BankPolicy policy) {
     /**
      * The test consortium's banks take part in plaintext and non-private jobs too (the base plan is
      * one), so that those paths can be tested; the strict default policy has its own tests.
      */
     static final BankPolicy PERMISSIVE = new BankPolicy(true, false, 2, java.util.OptionalInt.empty());
 
+    BankSettings(double epsilonCap, String failAtStage, boolean acceptPartialJobs, Double bankEpsilonCap) {
+      this(epsilonCap, failAtStage, acceptPartialJobs, bankEpsilonCap, PERMISSIVE);
+    }
+
     BankSettings(double epsilonCap, String failAtStage, boolean acceptPartialJobs) {
-      this(epsilonCap, failAtStage, acceptPartialJobs, PERMISSIVE);
+      this(epsilonCap, failAtStage, acceptPartialJobs, null);
     }
 
     static BankSettings defaults() {
@@ -149,7 +154,8 @@ final class LocalConsortium implements AutoCloseable {
       TlsMaterial t = pki.bank(bank);
       ParticipantConfig config = new ParticipantConfig("localhost", coordinatorPort, t.keyFile(),
           t.chainFile(), t.caFile(), data, bankDir.resolve("local"), settings.epsilonCap(), 1e-5, 16 << 20,
-          settings.failAtStage(), settings.acceptPartialJobs(), settings.policy(), 0.25);
+          settings.failAtStage(), settings.acceptPartialJobs(), t.crlFile(), settings.bankEpsilonCap(),
+          settings.policy(), 0.25);
       Vertx v = Vertx.vertx();
       vertxes.add(v);
       ParticipantDaemon[] daemon = new ParticipantDaemon[1];

@@ -1,5 +1,6 @@
 package io.consort.coordinator;
 
+import io.consort.certs.CrlFileValidator;
 import io.consort.certs.PemFiles;
 import io.consort.coordinator.transport.CallAuthenticator;
 import io.consort.coordinator.transport.CallGuard;
@@ -127,7 +128,8 @@ public final class CoordinatorService extends VerticleBase {
       Path resultFile = config.dataDir().resolve("jobs").resolve(config.job().jobId() + "-result.json");
       IdentityVerifier verifier;
       try {
-        verifier = new IdentityVerifier(new CertificateValidator(PemFiles.readCertificate(config.caFile()), null));
+        // secure-aggregation key and consistency signatures are checked against the CRL too, as it is now
+        verifier = new IdentityVerifier(CrlFileValidator.open(config.caFile(), config.crlFile()));
       } catch (java.io.IOException | java.security.GeneralSecurityException e) {
         return Future.failedFuture(e);
       }

@@ -1,19 +1,20 @@
 package io.consort.participant;
 
+import io.consort.certs.CrlFileValidator;
 import io.consort.certs.PemFiles;
-import io.consort.identity.CertificateValidator;
 import io.consort.identity.IdentitySigner;
 import io.consort.identity.IdentityVerifier;
 import io.consort.identity.PeerIdentity;
 import io.consort.identity.Role;
 import io.consort.protocol.ProtocolViolationException;
 import io.consort.protocol.v1.PeerCertificate;
-import io.consort.protocol.v1.SecAggPlan;
 import io.consort.protocol.v1.SecAggStep;
-import io.consort.secagg.Quantizer;
+import io.consort.protocol.v1.TrainTask;
 import io.consort.secagg.RoundParameters;
 import io.consort.secagg.SecAggClient;
 import io.consort.secagg.wire.SecAggCodec;
+import io.consort.spec.JobSpec;
+import io.consort.spec.SecureRoundPlan;
 import com.google.protobuf.ByteString;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -33,15 +34,28 @@ import org.slf4j.LoggerFactory;
  * The bank's side of secure aggregation (Bonawitz et al. 2017): after local training it clips,
  * weights and quantises its update, then answers each stage through a {@link SecAggClient}. It
  * signs its round keys with its certificate's key, and checks every peer's key signature against
- * that peer's certificate, which must chain to the consortium CA, carry the participant role and
- * name the bank it claims to be: the coordinator relays keys but cannot substitute them.
+ * that peer's certificate, which must chain to the consortium CA, not be on the consortium CRL (the
+ * bank's {@code tls.crl}, reloaded when the file changes), carry the participant role and name the
+ * bank it claims to be: the coordinator relays keys but cannot substitute them, nor relay a revoked
+ * bank.
+ *
+ * <p>Every parameter of the round (threshold, ring, neighbour graph, consistency check,
+ * quantisation, noise) is what the bank derives from the job it pinned and the round's roster
+ * ({@link SecureRoundPlan#derive}); a task that says otherwise is refused before the bank trains.
  */
 final class BankSecureAggregation {
   private static final Logger log = LoggerFactory.getLogger(BankSecureAggregation.class);
 
+  /** Told the survivor set of each round the bank finished, before its unmasking response leaves. */
+  @FunctionalInterface
+  interface SurvivorsListener {
+    void finished(String jobId, int round, List<String> survivors) throws IOException;
+  }
+
   private final String bankId;
   private final IdentitySigner signer;
   private final IdentityVerifier verifier;
+  private final SurvivorsListener survivorsListener;
   private final SecureRandom random = new SecureRandom();
   private final Map<String, OpenRound> rounds = new HashMap<>();
 
@@ -49,36 +63,58 @@ final class BankSecureAggregation {
   private static final class OpenRound {
     final Map<String, X509Certificate> peerCertificates = new HashMap<>();
     SecAggClient client;
+    boolean bankLevelNoise;
   }
 
-  BankSecureAggregation(ParticipantConfig config) {
+  BankSecureAggregation(ParticipantConfig config, SurvivorsListener survivorsListener) {
+    this.survivorsListener = survivorsListener;
     try {
       X509Certificate own = PemFiles.readCertificates(config.certFile()).get(0);
       this.bankId = PeerIdentity.fromCertificate(own).name();
       this.signer = new IdentitySigner(PemFiles.readPrivateKey(config.keyFile()));
-      this.verifier = new IdentityVerifier(new CertificateValidator(PemFiles.readCertificate(config.caFile()), null));
+      this.verifier = new IdentityVerifier(CrlFileValidator.open(config.caFile(), config.crlFile()));
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalArgumentException("bank identity for secure aggregation: " + e.getMessage(), e);
     }
   }
 
-  /** The round parameters both sides derive from the plan and the round's member list. */
-  static RoundParameters roundParameters(String jobId, int round, List<String> members, SecAggPlan plan,
-                                         int dimension) {
-    return RoundParameters.forPlan(jobId, round, members, plan.getThreshold(), plan.getModulusBits(), dimension,
-        plan.getNeighbourDegree());
+  /**
+   * The round as this bank derives it from the job it pinned and the task's roster, after checking
+   * that the task agrees with it: a roster below the job's {@code min_banks} or without this bank, a
+   * lowered threshold, another neighbour degree or consistency check, another quantiser or noise
+   * level are refused.
+   *
+   * @param dimension the model's parameter count, as this bank validated it
+   */
+  SecureRoundPlan roundPlan(JobSpec spec, int round, TrainTask task, int dimension) {
+    List<String> members = task.getRoundMembersList();
+    if (!members.contains(bankId)) {
+      throw new ProtocolViolationException("round " + round + " of job '" + spec.id() + "': the roster " + members
+          + " does not list bank '" + bankId + "'");
+    }
+    try {
+      SecureRoundPlan plan = SecureRoundPlan.derive(spec, round, members, dimension);
+      plan.checkTask(spec, task.getSecureAggregation());
+      return plan;
+    } catch (IllegalArgumentException e) {
+      throw new ProtocolViolationException("round " + round + " of job '" + spec.id() + "': " + e.getMessage()
+          + "; bank '" + bankId + "' refuses the task", e);
+    }
   }
 
   /**
-   * Quantises {@code noiseFree}, the bank's weighted update, adds {@code noise} (its discrete
+   * Quantises {@code weighted}, the bank's clipped and weighted update, adds {@code noise} (its discrete
    * Gaussian share in quantised units, or null), and opens the round.
    *
    * @return the bank's first message (its signed public keys), encoded
    */
-  byte[] start(String jobId, int round, List<String> members, SecAggPlan plan, float[] update, Quantizer quantizer,
-               long[] noise) throws GeneralSecurityException {
-    RoundParameters params = roundParameters(jobId, round, members, plan, update.length);
-    int[] input = quantizer.encode(update, random);
+  byte[] start(SecureRoundPlan plan, float[] weighted, long[] noise) throws GeneralSecurityException {
+    RoundParameters params = plan.parameters();
+    if (weighted.length != params.dimension() || (noise != null && noise.length != params.dimension())) {
+      throw new IllegalArgumentException("update of " + weighted.length + " values for a round of dimension "
+          + params.dimension());
+    }
+    int[] input = plan.quantizer().encode(weighted, random);
     if (noise != null) {
       int mask = params.ringMask();
       for (int i = 0; i < input.length; i++) {
@@ -86,10 +122,12 @@ final class BankSecureAggregation {
       }
     }
     OpenRound open = new OpenRound();
+    open.bankLevelNoise = noise != null;
     open.client = SecAggClient.create(params, bankId, input, signer,
         (peer, message, signature) -> verifyPeer(open, peer, message, signature), random);
+    String jobId = params.jobId();
     rounds.keySet().removeIf(k -> k.startsWith(jobId + "/"));
-    rounds.put(jobId + "/" + round, open);
+    rounds.put(jobId + "/" + params.round(), open);
     return SecAggCodec.encode(open.client.advertiseKeys());
   }
 
@@ -106,8 +144,18 @@ final class BankSecureAggregation {
     SecAggStep.Builder reply = SecAggStep.newBuilder();
     try {
       for (ByteString message : step.getMessagesList()) {
-        reply.addMessages(ByteString.copyFrom(open.client.handleEncoded(message.toByteArray())));
+        byte[] answer = open.client.handleEncoded(message.toByteArray());
+        if (open.client.isFinished() && open.bankLevelNoise) {
+          // what the bank can know of the survivors, kept before its shares leave: the ledger entry it
+          // is later asked to countersign must account exactly this set
+          survivorsListener.finished(jobId, round, open.client.survivors());
+        }
+        reply.addMessages(ByteString.copyFrom(answer));
       }
+    } catch (IOException e) {
+      rounds.remove(jobId + "/" + round);
+      throw new IllegalStateException("bank '" + bankId + "' could not record the survivors of round " + round
+          + ": " + e.getMessage(), e);
     } catch (io.consort.secagg.ProtocolViolationException e) {
       if (open.client.isAborted()) {
         rounds.remove(jobId + "/" + round);

@@ -21,15 +21,13 @@ import io.consort.privacy.budget.BudgetDecision;
 import io.consort.protocol.ProtocolViolationException;
 import io.consort.protocol.v1.Declined;
 import io.consort.protocol.v1.DpReport;
-import io.consort.protocol.v1.SecAggPlan;
 import io.consort.protocol.v1.SecAggStep;
-import io.consort.secagg.Quantizer;
-import io.consort.privacy.noise.DiscreteGaussianSampler;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.JobDecision;
 import io.consort.protocol.v1.JobPlan;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecWire;
+import io.consort.spec.SecureRoundPlan;
 import io.consort.protocol.v1.ModelParameters;
 import io.consort.protocol.v1.ModelUpdate;
 import io.consort.protocol.v1.Task;
@@ -65,7 +63,8 @@ public final class BankTaskHandler implements TaskHandler {
 
   private BankSecureAggregation secureAggregation() {
     if (secureAggregation == null) {
-      secureAggregation = new BankSecureAggregation(config);
+      secureAggregation = new BankSecureAggregation(config,
+          (jobId, round, survivors) -> privacy().recordSurvivors(jobId, round, survivors));
     }
     return secureAggregation;
   }
@@ -163,14 +162,12 @@ public final class BankTaskHandler implements TaskHandler {
     // statistics of the training rows only: the held-out split stays untouched until evaluation
     LocalFeatureStats stats = LocalFeatureStats.compute(job.split.train());
     return TaskResult.newBuilder().setFeatureStats(
-        ModelWire.stats(stats, job.split.train().rows(), job.split.test().rows()));
+        ModelWire.stats(stats.namesOnly(LocalFeatureStats.MIN_NAMED_CATEGORY_ROWS), job.split.train().rows(),
+            job.split.test().rows()));
   }
 
   private TaskResult.Builder train(Task task, BankJob job) throws IOException, java.security.GeneralSecurityException {
     var t = task.getTrain();
-    if (job.spec.secureAggregation().enabled()) {
-      checkRoster(job, t.getRoundMembersList(), t.getSecureAggregation().getThreshold());
-    }
     ModelParameters global = t.getGlobalModel();
     prepare(job, global);
     long started = System.nanoTime();
@@ -179,6 +176,18 @@ public final class BankTaskHandler implements TaskHandler {
     int epochs = job.spec.training().localEpochs();
     TrainingOptions options = TrainingOptions.standard();
     DpReport dp = null;
+    SecureRoundPlan secureRound = null;
+    if (job.spec.secureAggregation().enabled()) {
+      // the round as this bank derives it from the pinned plan: a task that disagrees is refused before any work
+      secureRound = secureAggregation().roundPlan(job.spec, task.getHeader().getRound(), t, base.length);
+      checkRoster(job, t.getRoundMembersList(), secureRound.threshold());
+      try {
+        privacy().checkBankRound(secureRound);
+      } catch (PrivacyBudgetExceededException e) {
+        log.warn("round {}: declining: {}", task.getHeader().getRound(), e.getMessage());
+        return declined(e);
+      }
+    }
     if (job.spec.privacy().recordLevel()) {
       LocalTrainingPlan round = privacy().roundPlan(job.spec, job.split.train().rows());
       try {
@@ -186,9 +195,7 @@ public final class BankTaskHandler implements TaskHandler {
       } catch (PrivacyBudgetExceededException e) {
         // a declined round is the bank's right, not an error: the coordinator cannot override it
         log.warn("round {}: declining: {}", task.getHeader().getRound(), e.getMessage());
-        return TaskResult.newBuilder().setDeclined(Declined.newBuilder().setReason(e.getMessage())
-            .setSpentEpsilon(e.spentEpsilon()).setProjectedEpsilon(e.projectedEpsilon())
-            .setEpsilonCap(e.capEpsilon()));
+        return declined(e);
       }
       double clip = job.spec.privacy().record().orElseThrow().clipNorm();
       options = TrainingOptions.withDpSgd(new DpSgdConfig(round.noiseMultiplier(), clip, round.samplingRate()));
@@ -208,8 +215,8 @@ public final class BankTaskHandler implements TaskHandler {
     if (dp != null) {
       privacy().recordRun(job.plan.getJobId(), task.getHeader().getRound(), dp);
     }
-    if (job.spec.secureAggregation().enabled()) {
-      return secureUpdate(task, job.spec, base, after, dp, started);
+    if (secureRound != null) {
+      return secureUpdate(task, secureRound, base, after, dp, started);
     }
     ModelUpdate.Builder update = ModelUpdate.newBuilder().setBaseVersion(global.getVersion())
         .setExampleCount(job.split.train().rows()).setSteps(result.steps()).setTrainLoss(result.meanLoss());
@@ -229,17 +236,12 @@ public final class BankTaskHandler implements TaskHandler {
    * Under secure aggregation the update never leaves the bank in readable form: it is clipped to the
    * plan's L2 norm, scaled by the bank's FedAvg weight, quantised (plus the bank's discrete Gaussian
    * noise share when bank-level DP is on) and handed to the secure-aggregation client, whose signed
-   * keys are the bank's answer to the training task.
+   * keys are the bank's answer to the training task. {@code round} is what the bank derived from the
+   * pinned plan and the roster; the task's own values were only checked against it.
    */
-  private TaskResult.Builder secureUpdate(Task task, JobSpec spec, float[] base, float[] after, DpReport dp,
-                                         long started) throws java.security.GeneralSecurityException {
-    var t = task.getTrain();
-    SecAggPlan plan = t.getSecureAggregation();
-    double clip = spec.secureAggregation().clipNorm();
-    if (!plan.getEnabled() || plan.getClipNorm() != clip || plan.getModulusBits() != spec.secureAggregation().modulusBits()) {
-      throw new ProtocolViolationException("the round's secure-aggregation settings differ from the accepted plan");
-    }
-    double weight = t.getAggregationWeight();
+  private TaskResult.Builder secureUpdate(Task task, SecureRoundPlan round, float[] base, float[] after, DpReport dp,
+                                         long started) throws java.security.GeneralSecurityException, IOException {
+    double weight = task.getTrain().getAggregationWeight();
     if (!(weight > 0 && weight <= 1)) {
       // a weight outside (0, 1] would break the quantiser's range and the stated sensitivity
       throw new ProtocolViolationException("aggregation weight must be in (0, 1], got " + weight);
@@ -250,21 +252,12 @@ public final class BankTaskHandler implements TaskHandler {
       delta[i] = after[i] - base[i];
       squared += (double) delta[i] * delta[i];
     }
-    double factor = Math.min(1.0, clip / Math.max(Math.sqrt(squared), 1e-30)) * weight;
+    double factor = Math.min(1.0, round.clipNorm() / Math.max(Math.sqrt(squared), 1e-30)) * weight;
     for (int i = 0; i < delta.length; i++) {
       delta[i] = (float) (delta[i] * factor);
     }
-    int bits = spec.secureAggregation().modulusBits();
-    int quantizerBanks = Math.max(plan.getQuantizerBanks(), t.getRoundMembersCount());
-    Quantizer quantizer = new Quantizer(clip, quantizerBanks, bits);
-    long[] noise = null;
-    if (plan.getPerBankSigma() > 0) {
-      privacy().recordNoiseShare(task.getHeader().getJobId(), task.getHeader().getRound(), plan.getPerBankSigma());
-      noise = new long[delta.length];
-      DiscreteGaussianSampler.ofSigma(plan.getPerBankSigma(), new java.security.SecureRandom()).addNoise(noise);
-    }
-    byte[] first = secureAggregation().start(task.getHeader().getJobId(), task.getHeader().getRound(),
-        t.getRoundMembersList(), plan, delta, quantizer, noise);
+    long[] noise = round.bankLevel() ? privacy().noiseShare(round) : null;
+    byte[] first = secureAggregation().start(round, delta, noise);
     SecAggStep.Builder step = SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(first));
     if (dp != null) {
       step.setDp(dp);
@@ -272,6 +265,11 @@ public final class BankTaskHandler implements TaskHandler {
     log.info("round {}: trained and masked-aggregation keys sent ({} s)", task.getHeader().getRound(),
         String.format("%.2f", (System.nanoTime() - started) / 1e9));
     return TaskResult.newBuilder().setSecureAggregation(step);
+  }
+
+  private static TaskResult.Builder declined(PrivacyBudgetExceededException e) {
+    return TaskResult.newBuilder().setDeclined(Declined.newBuilder().setReason(e.getMessage())
+        .setSpentEpsilon(e.spentEpsilon()).setProjectedEpsilon(e.projectedEpsilon()).setEpsilonCap(e.capEpsilon()));
   }
 
   private TaskResult.Builder evaluate(Task task, BankJob job) throws IOException {

@@ -21,8 +21,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
 import io.vertx.grpc.client.InvalidStatusException;
@@ -31,6 +31,7 @@ import io.vertx.grpc.common.GrpcStatus;
 import io.consort.spec.InvalidJobSpecException;
 import java.security.SecureRandom;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.IntConsumer;
 import org.slf4j.Logger;
@@ -45,7 +46,9 @@ import org.slf4j.LoggerFactory;
  * bounds ({@link WireText}) is refused before any code of the bank reads it, a {@code Wait} is
  * honoured for at most {@link #MAX_WAIT_MILLIS} and, when it comes back at once, for at least
  * {@link #MIN_QUICK_WAIT_MILLIS} (a coordinator cannot make the bank poll in a busy loop), and a
- * failed TLS handshake is logged with the coordinator's address and the reason.
+ * failed TLS handshake is logged with the coordinator's address and the reason. The coordinator's
+ * certificate is checked against the bank's CRL ({@code tls.crl}, re-read when the file changes) at
+ * every handshake and again before the bank acts on an enrolment or a task ({@link CoordinatorTrust}).
  */
 public final class ParticipantDaemon {
   private static final Logger log = LoggerFactory.getLogger(ParticipantDaemon.class);
@@ -69,6 +72,7 @@ public final class ParticipantDaemon {
   private final Promise<String> enrolled = Promise.promise();
   private GrpcClient grpc;
   private FederationGrpcClient stub;
+  private CoordinatorTrust trust;
   private volatile boolean running;
   private long backoff = MIN_BACKOFF_MILLIS;
   private String memberId;
@@ -85,19 +89,51 @@ public final class ParticipantDaemon {
   }
 
   public void start() {
+    try {
+      trust = CoordinatorTrust.open(config.caFile(), config.crlFile());
+    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("tls.ca " + config.caFile() + " / tls.crl " + config.crlFile()
+          + " cannot be used: " + e.getMessage(), e);
+    }
+    connect();
+    running = true;
+    vertx.runOnContext(v -> enrol());
+  }
+
+  /** A new client, so the next call opens a new connection and its handshake checks the coordinator again. */
+  private void connect() {
     HttpClientOptions http = new HttpClientOptions().setSsl(true).setUseAlpn(true)
         .setProtocolVersion(HttpVersion.HTTP_2).setVerifyHost(true)
         .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
         .setKeyCertOptions(new PemKeyCertOptions().setKeyPath(config.keyFile().toString())
             .setCertPath(config.certFile().toString()))
-        .setTrustOptions(new PemTrustOptions().addCertPath(config.caFile().toString()))
+        .setTrustOptions(TrustOptions.wrap(trust))
         .setSslEngineOptions(new HandshakeObserver((peer, reason) ->
             refusals.refused(peer + " (the coordinator)", "TLS handshake", reason)));
     grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(config.maxMessageBytes()), http);
     stub = FederationGrpcClient.create(grpc,
         SocketAddress.inetSocketAddress(config.coordinatorPort(), config.coordinatorHost()));
-    running = true;
-    vertx.runOnContext(v -> enrol());
+  }
+
+  /**
+   * Whether the coordinator's certificate on the open connection is still believed (the bank's CRL
+   * may have changed since the handshake). If not, nothing it sent is acted on: the refusal is
+   * logged, the connection dropped, and the bank tries again later on a new one, whose handshake
+   * checks the certificate again.
+   */
+  private boolean coordinatorTrusted(String what) {
+    Optional<String> distrust = trust.stillTrusted();
+    if (distrust.isEmpty()) {
+      return true;
+    }
+    refusals.refused(config.coordinatorHost() + ":" + config.coordinatorPort() + " (the coordinator)", what,
+        distrust.get());
+    GrpcClient old = grpc;
+    connect();
+    old.close();
+    retryLater("the coordinator's certificate is not trusted", new IllegalStateException(distrust.get()),
+        this::enrol);
+    return false;
   }
 
   /** Completes with this bank's member id (from its certificate) once the coordinator admits it. */
@@ -122,6 +158,9 @@ public final class ParticipantDaemon {
   }
 
   private void onEnrolled(EnrolResponse response) {
+    if (!coordinatorTrusted("enrolment")) {
+      return;
+    }
     memberId = response.getMemberId();
     backoff = MIN_BACKOFF_MILLIS;
     log.info("enrolled with {} as '{}'", response.getCoordinatorId(), memberId);
@@ -141,7 +180,7 @@ public final class ParticipantDaemon {
           if (task.hasWait()) {
             long answeredAfter = (System.nanoTime() - sent) / 1_000_000;
             vertx.setTimer(waitMillis(task.getWait().getRetryAfterMillis(), answeredAfter), t -> poll());
-          } else if (acceptable(task)) {
+          } else if (coordinatorTrusted("task") && acceptable(task)) {
             run(task);
           }
         })

@@ -45,7 +45,7 @@ class BankSplitTest {
   private ParticipantConfig config(Path data, Path records) {
     TlsMaterial t = pki.bank("bank-1");
     return new ParticipantConfig("localhost", 7443, t.keyFile(), t.chainFile(), t.caFile(), data, records, 3.0, 1e-5,
-        1 << 20, null, false, BankPolicy.strict(), 0.2);
+        1 << 20, null, false, null, null, BankPolicy.strict(), 0.2);
   }
 
   private static Path data(Path file, int rows) throws Exception {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.certs.DemoPki;
+import io.consort.certs.RevocationReason;
 import io.consort.certs.TlsMaterial;
 import io.consort.protocol.ProtocolVersion;
 import io.consort.protocol.v1.Ack;
@@ -97,18 +98,76 @@ class HostileCoordinatorTest {
         results.get(0).getError().getMessage());
   }
 
+  @Test
+  void aCoordinatorWhoseCertificateIsRevoked_isRefusedAtTheHandshake_andTheBankNeverEnrols() throws Exception {
+    try (LogCapture refusals = new LogCapture("io.consort.participant.refusals")) {
+      pki().revokeAndPublish("coordinator", RevocationReason.KEY_COMPROMISE);
+      startBank(startCoordinator(n -> Task.newBuilder().setWait(Wait.newBuilder().setRetryAfterMillis(0)).build()));
+      String line = refusals.await(l -> l.contains("TLS handshake") && l.contains("(the coordinator)"),
+          "refusing the coordinator's handshake");
+      assertTrue(line.contains("revoked"), line);
+      assertEquals(0, enrolments.get(), "the bank enrolled with a revoked coordinator");
+    }
+  }
+
+  @Test
+  void aCoordinatorRevokedWhileTheBankIsConnected_getsNoTaskRun() throws Exception {
+    try (LogCapture refusals = new LogCapture("io.consort.participant.refusals")) {
+      CompletableFuture<Void> secondPoll = new CompletableFuture<>();
+      io.vertx.core.Promise<Task> heldTask = io.vertx.core.Promise.promise();
+      Task finished = Task.newBuilder().setHeader(Header.newBuilder().setJobId("job-1").setStage(Stage.FINISHED))
+          .setFinished(JobFinished.newBuilder().setReason("done")).build();
+      startBank(startCoordinatorAsync(n -> {
+        if (n == 1) {
+          return io.vertx.core.Future.succeededFuture(
+              Task.newBuilder().setWait(Wait.newBuilder().setRetryAfterMillis(1)).build());
+        }
+        if (n == 2) {
+          secondPoll.complete(null);
+          return heldTask.future();
+        }
+        return io.vertx.core.Future.succeededFuture(finished);
+      }));
+      secondPoll.get(30, TimeUnit.SECONDS);
+      // the operator revokes the coordinator and the new CRL reaches the bank's tls.crl
+      pki().revokeAndPublish("coordinator", RevocationReason.KEY_COMPROMISE);
+      vertx.runOnContext(v -> heldTask.complete(finished));
+      String line = refusals.await(l -> l.contains("refused task") && l.contains("revoked"), "refusing the task");
+      assertTrue(line.contains("(the coordinator)"), line);
+      assertEquals(0, handled.get(), "the bank ran a task of a revoked coordinator");
+      refusals.await(l -> l.contains("TLS handshake") && l.contains("revoked"), "refusing the next handshake");
+      assertEquals(1, enrolments.get(), "the bank enrolled again with the revoked coordinator");
+    }
+  }
+
   /** A coordinator that admits any bank and answers its n-th poll with {@code answer.apply(n)}. */
   private int startCoordinator(IntFunction<Task> answer) throws Exception {
-    DemoPki pki = DemoPki.create(dir.resolve("pki"), "coordinator", List.of("bank-1"));
+    return startCoordinatorAsync(n -> io.vertx.core.Future.succeededFuture(answer.apply(n)));
+  }
+
+  private DemoPki pki() throws Exception {
+    if (pki == null) {
+      pki = DemoPki.create(dir.resolve("pki"), "coordinator", List.of("bank-1"));
+    }
+    return pki;
+  }
+
+  private final AtomicInteger enrolments = new AtomicInteger();
+
+  private int startCoordinatorAsync(IntFunction<io.vertx.core.Future<Task>> answer) throws Exception {
+    DemoPki pki = pki();
     Files.createDirectories(dir.resolve("bank"));
     Files.writeString(dir.resolve("bank").resolve("data.csv"), "x,y\n1,0\n");
     TlsMaterial c = pki.coordinator();
     GrpcServer grpc = GrpcServer.server(vertx);
-    grpc.callHandler(FederationGrpcService.Enrol, req -> req.handler(m -> req.response().end(EnrolResponse.newBuilder()
-        .setProtocolVersion(ProtocolVersion.CURRENT).setMemberId("bank-1").setCoordinatorId("evil").build())));
+    grpc.callHandler(FederationGrpcService.Enrol, req -> req.handler(m -> {
+      enrolments.incrementAndGet();
+      req.response().end(EnrolResponse.newBuilder()
+          .setProtocolVersion(ProtocolVersion.CURRENT).setMemberId("bank-1").setCoordinatorId("evil").build());
+    }));
     grpc.callHandler(FederationGrpcService.PullTask, req -> req.handler(m -> {
       polls.add(System.nanoTime());
-      req.response().end(answer.apply(polls.size()));
+      answer.apply(polls.size()).onSuccess(task -> req.response().end(task));
     }));
     grpc.callHandler(FederationGrpcService.SubmitResult, req -> req.handler(m -> {
       results.add(m);
@@ -120,7 +179,6 @@ class HostileCoordinatorTest {
             .setCertPath(c.chainFile().toString()))
         .setTrustOptions(new PemTrustOptions().addCertPath(c.caFile().toString())).setHost("127.0.0.1").setPort(0))
         .requestHandler(grpc);
-    this.pki = pki;
     return server.listen().await(30, TimeUnit.SECONDS).actualPort();
   }
 
@@ -130,7 +188,7 @@ class HostileCoordinatorTest {
     TlsMaterial t = pki.bank("bank-1");
     ParticipantConfig config = new ParticipantConfig("localhost", port, t.keyFile(), t.chainFile(), t.caFile(),
         dir.resolve("bank").resolve("data.csv"), dir.resolve("bank").resolve("local"), 3.0, 1e-5, 1 << 20, null,
-        false);
+        false, t.crlFile(), null);
     new ParticipantDaemon(vertx, config, task -> {
       handled.incrementAndGet();
       return TaskResult.newBuilder();

@@ -50,6 +50,7 @@ public final class JobSpecBuilder {
   private Integer neighbourDegree;
   private int modulusBits = DEFAULT_MODULUS_BITS;
   private double secureAggregationClipNorm = DEFAULT_SECURE_AGGREGATION_CLIP_NORM;
+  private boolean consistencyCheck = true;
   private int histogramBins = DEFAULT_HISTOGRAM_BINS;
 
   JobSpecBuilder() {}
@@ -66,6 +67,7 @@ public final class JobSpecBuilder {
         .neighbourDegree(boxed(spec.secureAggregation().neighbourDegree()))
         .modulusBits(spec.secureAggregation().modulusBits())
         .secureAggregationClipNorm(spec.secureAggregation().clipNorm())
+        .consistencyCheck(spec.secureAggregation().consistencyCheck())
         .histogramBins(spec.evaluation().histogramBins());
     spec.privacy().record().ifPresent(r -> b.recordClipNorm(r.clipNorm())
         .recordNoiseMultiplier(boxed(r.noiseMultiplier())));
@@ -195,6 +197,15 @@ public final class JobSpecBuilder {
     return this;
   }
 
+  /**
+   * Default true: the consistency check that secure aggregation needs against a coordinator that may
+   * deviate from the protocol. False keeps only the honest-but-curious guarantee (one stage less).
+   */
+  public JobSpecBuilder consistencyCheck(boolean enabled) {
+    this.consistencyCheck = enabled;
+    return this;
+  }
+
   public JobSpecBuilder histogramBins(int bins) {
     this.histogramBins = bins;
     return this;
@@ -243,7 +254,7 @@ public final class JobSpecBuilder {
     return new JobSpec(id, schema, model, new TrainingSpec(rounds, localEpochs, minBanks, chosen),
         new PrivacySpec(privacy, delta, optional(targetEpsilon), record, bank),
         new SecureAggregationSpec(secureAggregation, optionalInt(threshold), optionalInt(neighbourDegree), modulusBits,
-            secureAggregationClipNorm),
+            secureAggregationClipNorm, consistencyCheck),
         new EvaluationSpec(histogramBins));
   }
 

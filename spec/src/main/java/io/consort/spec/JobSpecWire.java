@@ -33,15 +33,20 @@ public final class JobSpecWire {
       r.noiseMultiplier().ifPresent(privacy::setRecordNoiseMultiplier);
     });
     p.bank().ifPresent(b -> b.noiseMultiplier().ifPresent(privacy::setBankNoiseMultiplier));
-    SecureAggregationSpec a = spec.secureAggregation();
-    SecAggPlan.Builder secagg = SecAggPlan.newBuilder().setEnabled(a.enabled()).setModulusBits(a.modulusBits())
-        .setClipNorm(a.clipNorm());
-    a.threshold().ifPresent(secagg::setThreshold);
-    a.neighbourDegree().ifPresent(secagg::setNeighbourDegree);
     return JobPlan.newBuilder().setJobId(spec.id()).setSchema(ModelWire.schema(spec.schema()))
         .setModel(model(spec)).setRounds(spec.training().rounds()).setLocalEpochs(spec.training().localEpochs())
         .setMinBanks(spec.training().minBanks()).setHistogramBins(spec.evaluation().histogramBins())
-        .setPrivacy(privacy).setSecureAggregation(secagg).build();
+        .setPrivacy(privacy).setSecureAggregation(secureAggregation(spec)).build();
+  }
+
+  /** The secure-aggregation part of the plan, without per-round values. */
+  public static SecAggPlan secureAggregation(JobSpec spec) {
+    SecureAggregationSpec a = spec.secureAggregation();
+    SecAggPlan.Builder secagg = SecAggPlan.newBuilder().setEnabled(a.enabled()).setModulusBits(a.modulusBits())
+        .setClipNorm(a.clipNorm()).setConsistencyCheck(a.consistencyCheck());
+    a.threshold().ifPresent(secagg::setThreshold);
+    a.neighbourDegree().ifPresent(secagg::setNeighbourDegree);
+    return secagg.build();
   }
 
   /** The model part of the plan (architecture, optimiser, engine), without the encoded input width. */
@@ -158,10 +163,16 @@ public final class JobSpecWire {
       throw new InvalidJobSpecException("secure_aggregation", "of a plan must not carry per-round values "
           + "(quantizer_banks, per_bank_sigma)");
     }
+    if (!a.hasConsistencyCheck()) {
+      // no default on the way in: a plan that leaves it out must not weaken a bank to the honest-but-
+      // curious model by omission
+      throw new InvalidJobSpecException("secure_aggregation.consistency_check", "is required in a plan (true or "
+          + "false)");
+    }
     return new SecureAggregationSpec(a.getEnabled(),
         a.hasThreshold() ? OptionalInt.of(a.getThreshold()) : OptionalInt.empty(),
         a.hasNeighbourDegree() ? OptionalInt.of(a.getNeighbourDegree()) : OptionalInt.empty(),
-        a.getModulusBits(), a.getClipNorm());
+        a.getModulusBits(), a.getClipNorm(), a.getConsistencyCheck());
   }
 
   private static PrivacyUnit unit(PrivacyMode mode) {

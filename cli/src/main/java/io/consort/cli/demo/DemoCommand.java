@@ -133,6 +133,12 @@ public final class DemoCommand implements Callable<Integer> {
           + "masked updates; off: the plaintext baseline; default ${DEFAULT-VALUE})")
   OptionValues.OnOff secureAggregation;
 
+  @Option(names = "--consistency-check", defaultValue = "on", converter = OptionValues.OnOffNames.class,
+      completionCandidates = OptionValues.OnOffNames.class,
+      description = "secure aggregation's consistency check: ${COMPLETION-CANDIDATES} (off: one stage less, secure "
+          + "against an honest-but-curious coordinator only, to measure what the check costs; default ${DEFAULT-VALUE})")
+  OptionValues.OnOff consistencyCheck;
+
   @Option(names = "--drop", paramLabel = "BANK@STAGE", converter = DropFault.Converter.class,
       completionCandidates = DropFault.Converter.class,
       description = "fault injection: that bank's process exits when a task of that stage arrives; STAGE one of "
@@ -308,7 +314,7 @@ public final class DemoCommand implements Callable<Integer> {
         .histogramBins(JobSpecBuilder.DEFAULT_HISTOGRAM_BINS)
         .privacy(dp).delta(delta).targetEpsilon(dp == PrivacyMode.OFF ? null : epsilon)
         .recordClipNorm(dp.recordLevel() ? clip : null)
-        .secureAggregation(secureAggregation.on()).modulusBits(32)
+        .secureAggregation(secureAggregation.on()).consistencyCheck(consistencyCheck.on()).modulusBits(32)
         // without bank-level DP the clip only bounds quantisation; keep it loose so it rarely bites
         .secureAggregationClipNorm(dp.bankLevel() ? clip : 10.0);
     return b.build();
@@ -353,7 +359,7 @@ public final class DemoCommand implements Callable<Integer> {
       throws IOException {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("coordinator", Map.of("host", "localhost", "port", port));
-    c.put("tls", tlsMap(work, tls, false));
+    c.put("tls", tlsMap(work, tls, true)); // the bank checks relayed peer certificates against the CRL too
     c.put("data", Map.of("file", work.relativize(dataFile).toString(),
         "dir", work.relativize(dataFile.getParent().resolve("local")).toString()));
     c.put("privacy", Map.of("epsilon_cap", epsilon, "delta", delta));
@@ -441,6 +447,7 @@ public final class DemoCommand implements Callable<Integer> {
             .put("label", schema.labelColumn()).put("positive_class", schema.positiveClass()))
         .put("split", OptionValues.SplitStrategies.name(split)).put("seed", seed)
         .put("model", new OptionValues.ModelTypes().name(model)).put("secure_aggregation", secureAggregation.on())
+        .put("consistency_check", secureAggregation.on() && consistencyCheck.on())
         .put("dp", dp.wireName()).put("drops", new JsonArray(drops.stream().map(DropFault::toString).toList()))
         .put("banks", bankArray)
         .put("rounds", job.getJsonArray("rounds"))

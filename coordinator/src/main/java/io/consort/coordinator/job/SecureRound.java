@@ -13,12 +13,13 @@ import io.consort.protocol.v1.TaskResult;
 import io.consort.protocol.v1.TrainTask;
 import io.consort.secagg.AggregationResult;
 import io.consort.secagg.ProtocolViolationException;
-import io.consort.secagg.RoundParameters;
+import io.consort.secagg.Quantizer;
 import io.consort.secagg.SecAggServer;
 import io.consort.secagg.ServerTransition;
 import io.consort.secagg.message.SecAggMessage;
 import io.consort.secagg.wire.SecAggCodec;
 import io.consort.spec.JobSpec;
+import io.consort.spec.SecureRoundPlan;
 import io.vertx.core.Future;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
@@ -49,7 +50,6 @@ public final class SecureRound implements RoundProtocol {
 
   private final JobContext job;
   private final IdentityVerifier identityVerifier;
-  private Future<Double> bankNoiseMultiplier;
 
   public SecureRound(JobContext job, IdentityVerifier identityVerifier) {
     this.job = job;
@@ -63,9 +63,8 @@ public final class SecureRound implements RoundProtocol {
     final List<Dropout> dropouts = new ArrayList<>();
     final List<String> declined = new ArrayList<>();
     final Map<String, DpReport> dpReports = new LinkedHashMap<>();
-    RoundParameters params;
+    SecureRoundPlan plan;
     SecAggServer server;
-    SecureAggregationPlan.Round quantisation;
     final Map<String, Double> weights = new LinkedHashMap<>();
 
     State(RoundInput in, Map<String, X509Certificate> certificates) {
@@ -96,19 +95,8 @@ public final class SecureRound implements RoundProtocol {
       job.members().certificate(m).ifPresent(c -> certificates.put(m, c));
     }
     State s = new State(in, certificates);
+    JobSpec spec = job.spec();
     int dimension = in.base().getValuesCount();
-    int needed = Math.max(2, job.spec().training().minBanks());
-    if (in.members().size() < needed) {
-      return Future.succeededFuture(s.aborted("secure aggregation cannot run with these banks: "
-          + in.members().size() + " banks in the round, secure aggregation needs at least " + needed
-          + " (a sum of one bank is that bank's update)"));
-    }
-    try {
-      s.params = SecureAggregationPlan.roundParameters(job.spec(), in.round(), in.members(), dimension);
-    } catch (IllegalArgumentException e) {
-      return Future.succeededFuture(s.aborted("secure aggregation cannot run with these banks: " + e.getMessage()));
-    }
-    s.server = SecAggServer.create(s.params, (bank, message, signature) -> verify(s, bank, message, signature));
     double totalRows = 0;
     for (String m : in.members()) {
       totalRows += in.trainRows().getOrDefault(m, 1L);
@@ -116,21 +104,18 @@ public final class SecureRound implements RoundProtocol {
     for (String m : in.members()) {
       s.weights.put(m, in.trainRows().getOrDefault(m, 1L) / totalRows);
     }
-    return bankNoiseMultiplier().compose(z -> {
-      s.quantisation = SecureAggregationPlan.forRound(job.spec(), in.members().size(), dimension,
-          s.params.threshold(), z);
-      return train(s);
-    });
-  }
-
-  /** The bank-level noise multiplier, calibrated once per job on a worker (0 without bank-level DP). */
-  private Future<Double> bankNoiseMultiplier() {
-    if (bankNoiseMultiplier == null) {
-      JobSpec spec = job.spec();
-      bankNoiseMultiplier = spec.privacy().bankLevel()
-          ? job.workers().run(() -> SecureAggregationPlan.bankNoiseMultiplier(spec)) : Future.succeededFuture(0.0);
-    }
-    return bankNoiseMultiplier;
+    // the same derivation every bank makes from the plan it pinned; calibration is CPU work for a worker
+    return job.workers().run(() -> SecureRoundPlan.derive(spec, in.round(), in.members(), dimension))
+        .transform(derived -> {
+          if (derived.failed()) {
+            return Future.succeededFuture(s.aborted("secure aggregation cannot run with these banks: "
+                + derived.cause().getMessage()));
+          }
+          s.plan = derived.result();
+          s.server = SecAggServer.create(s.plan.parameters(),
+              (bank, message, signature) -> verify(s, bank, message, signature));
+          return train(s);
+        });
   }
 
   private void verify(State s, String bank, byte[] message, byte[] signature) throws GeneralSecurityException {
@@ -145,9 +130,8 @@ public final class SecureRound implements RoundProtocol {
 
   private Future<RoundOutcome> train(State s) {
     RoundInput in = s.in;
-    // the threshold is sent explicitly so every bank builds exactly the coordinator's round parameters
-    SecAggPlan roundPlan = job.plan().getSecureAggregation().toBuilder().setThreshold(s.params.threshold())
-        .setQuantizerBanks(s.quantisation.quantizerBanks()).setPerBankSigma(s.quantisation.perBankSigma()).build();
+    // each bank derives these values itself and refuses a task that carries others
+    SecAggPlan roundPlan = s.plan.toTask(job.spec());
     return job.stages().collect(in.round(), Stage.TRAIN, in.members(), m -> Task.newBuilder().setTrain(
             TrainTask.newBuilder().setGlobalModel(in.base()).setLocalEpochs(job.plan().getLocalEpochs())
                 .setPrivacy(job.plan().getPrivacy()).setSecureAggregation(roundPlan).addAllRoundMembers(in.members())
@@ -238,7 +222,8 @@ public final class SecureRound implements RoundProtocol {
     }
     AggregationResult result = transition.result().get();
     int dimension = s.in.base().getValuesCount();
-    double[] sum = s.quantisation.quantizer().decodeSum(result.sum());
+    Quantizer quantizer = s.plan.quantizer();
+    double[] sum = quantizer.decodeSum(result.sum());
     double includedWeight = 0;
     for (String bank : result.includedBanks()) {
       includedWeight += s.weights.get(bank);
@@ -246,17 +231,12 @@ public final class SecureRound implements RoundProtocol {
     Map<String, DpReport> reports = new LinkedHashMap<>(s.dpReports);
     reports.keySet().retainAll(result.includedBanks());
     Optional<BankNoise> noise = Optional.empty();
-    if (s.quantisation.perBankSigma() > 0) {
+    if (s.plan.bankLevel()) {
       // the noise actually present is the survivors' shares only: account for exactly that
-      double clip = job.spec().secureAggregation().clipNorm();
-      // weights are at most 1, so one bank moves the quantised sum by at most C*s, plus at most 1
-      // per coordinate from stochastic rounding
-      double l2 = clip * s.quantisation.quantizer().scale() + Math.sqrt(dimension);
-      noise = Optional.of(new BankNoise(s.quantisation.perBankSigma(), result.includedBanks().size(), clip, l2,
-          dimension, s.quantisation.bankNoiseMultiplier()));
+      noise = Optional.of(new BankNoise(s.plan.perBankSigma(), result.includedBanks().size(), s.plan.clipNorm(),
+          s.plan.l2Sensitivity(), dimension, s.plan.bankNoiseMultiplier()));
     }
-    double errorBound = s.quantisation.quantizer().l2ErrorBound(result.includedBanks().size(), dimension)
-        / includedWeight;
+    double errorBound = quantizer.l2ErrorBound(result.includedBanks().size(), dimension) / includedWeight;
     return new RoundOutcome(Optional.of(new AggregatedUpdate(sum, includedWeight, result.includedBanks().size())),
         Optional.empty(), List.copyOf(result.includedBanks()), s.dropouts, s.declined, reports, noise,
         OptionalDouble.of(errorBound));

@@ -7,16 +7,17 @@ import io.consort.identity.IdentityVerifier;
 import io.consort.identity.Role;
 import io.consort.protocol.v1.DpReport;
 import io.consort.protocol.v1.PeerCertificate;
-import io.consort.protocol.v1.SecAggPlan;
 import io.consort.protocol.v1.SecAggStep;
 import io.consort.protocol.v1.Stage;
 import io.consort.protocol.v1.Task;
 import io.consort.protocol.v1.TaskResult;
 import io.consort.protocol.v1.TrainTask;
 import io.consort.secagg.Quantizer;
-import io.consort.secagg.RoundParameters;
 import io.consort.secagg.SecAggClient;
 import io.consort.secagg.wire.SecAggCodec;
+import io.consort.spec.JobSpec;
+import io.consort.spec.JobSpecWire;
+import io.consort.spec.SecureRoundPlan;
 import java.io.ByteArrayInputStream;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
@@ -69,15 +70,18 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
 
   private TaskResult.Builder start(Task task) throws GeneralSecurityException {
     TrainTask t = task.getTrain();
-    SecAggPlan plan = t.getSecureAggregation();
-    RoundParameters params = RoundParameters.forPlan(task.getHeader().getJobId(), task.getHeader().getRound(),
-        t.getRoundMembersList(), plan.getThreshold(), plan.getModulusBits(), update.length, plan.getNeighbourDegree());
-    Quantizer quantizer = new Quantizer(plan.getClipNorm(), plan.getQuantizerBanks(), plan.getModulusBits());
+    // as a bank does: derive the round from the plan, and refuse a task that says otherwise
+    JobSpec spec = JobSpecWire.fromProto(t.getPlan());
+    SecureRoundPlan plan = SecureRoundPlan.derive(spec, task.getHeader().getRound(), t.getRoundMembersList(),
+        update.length);
+    plan.checkTask(spec, t.getSecureAggregation());
+    Quantizer quantizer = plan.quantizer();
     float[] weighted = new float[update.length];
     for (int i = 0; i < update.length; i++) {
       weighted[i] = (float) (update[i] * t.getAggregationWeight());
     }
-    client = SecAggClient.create(params, id, quantizer.encode(weighted, random), signer, (peer, message, sig) -> {
+    client = SecAggClient.create(plan.parameters(), id, quantizer.encode(weighted, random), signer,
+        (peer, message, sig) -> {
       X509Certificate c = peers.get(peer);
       if (c == null || !verifier.verify(c, message, sig, Set.of(Role.PARTICIPANT)).name().equals(peer)) {
         throw new GeneralSecurityException("no valid certificate for " + peer);

@@ -145,12 +145,13 @@ public final class FeatureEncoding {
       offsetOfCode[j] = new int[observed.size()];
       for (int code = 0; code < observed.size(); code++) {
         Integer index = indexOf.get(j).get(observed.get(code));
-        if (index == null) {
+        if (index == null && schema.categoricalColumns().get(j).isDeclared()) {
           throw new IllegalArgumentException("column '" + schema.categoricalColumns().get(j).name()
               + "': category '" + observed.get(code) + "' in " + table.source()
               + " is not in the job's feature encoding " + categories.get(j));
         }
-        offsetOfCode[j][code] = base + index;
+        // an open column's category too rare for any bank to name it sets no bit of that column
+        offsetOfCode[j][code] = index == null ? -1 : base + index;
       }
       base += categories.get(j).size();
     }
@@ -160,7 +161,10 @@ public final class FeatureEncoding {
         x[row + j] = (float) ((table.numeric(j, r) - means[j]) / stds[j]);
       }
       for (int j = 0; j < offsetOfCode.length; j++) {
-        x[row + offsetOfCode[j][table.categoryCode(j, r)]] = 1f;
+        int offset = offsetOfCode[j][table.categoryCode(j, r)];
+        if (offset >= 0) {
+          x[row + offset] = 1f;
+        }
       }
       y[r] = table.isPositive(r) ? 1f : 0f;
     }

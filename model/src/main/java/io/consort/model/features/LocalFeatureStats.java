@@ -85,6 +85,34 @@ public record LocalFeatureStats(
     return new LocalFeatureStats(schema, table.rows(), table.positives(), numeric, counts);
   }
 
+  /**
+   * The fewest training rows a category of an open column needs before its bank names it to the
+   * coordinator: a value that only one or two customers have can identify them, so rarer values are
+   * left unnamed (they encode as no category of that column).
+   */
+  public static final int MIN_NAMED_CATEGORY_ROWS = 5;
+
+  /**
+   * What a bank releases about its categories: per column, the categories with at least {@code
+   * minRows} rows, each with count 0 (the encoding needs the names, not the counts). Declared columns
+   * release nothing: their categories are the schema's.
+   */
+  public LocalFeatureStats namesOnly(int minRows) {
+    List<SortedMap<String, Long>> names = new ArrayList<>();
+    for (int j = 0; j < categoryCounts.size(); j++) {
+      SortedMap<String, Long> m = new TreeMap<>();
+      if (!schema.categoricalColumns().get(j).isDeclared()) {
+        categoryCounts.get(j).forEach((name, count) -> {
+          if (count >= minRows) {
+            m.put(name, 0L);
+          }
+        });
+      }
+      names.add(m);
+    }
+    return new LocalFeatureStats(schema, rows, positives, numeric, names);
+  }
+
   /** Category counts of one column, keyed by category, sorted. */
   public Map<String, Long> categoryCounts(int column) {
     return categoryCounts.get(column);

@@ -47,6 +47,20 @@ class FeatureEncodingTest {
   }
 
   @Test
+  void aBankNamesOnlyCategoriesWithEnoughRows_andAnUnnamedOneEncodesAsNoCategory() {
+    // bank A has north twice and south once: with a threshold of 2 it names only north
+    LocalFeatureStats released = LocalFeatureStats.compute(bankA).namesOnly(2);
+    assertEquals(java.util.Map.of("north", 0L), released.categoryCounts(0));
+    assertTrue(released.categoryCounts(1).isEmpty(), "a declared column releases no names");
+    FeatureEncoding encoding = FeatureEncoding.merge(List.of(released));
+    assertEquals(List.of("north"), encoding.categories().get(0));
+    EncodedData encoded = encoding.encode(bankA);
+    int region = 2;
+    assertEquals(1f, encoded.x()[0 * encoding.featureCount() + region], "north is named");
+    assertEquals(0f, encoded.x()[1 * encoding.featureCount() + region], "south is not: no bit for row 2");
+  }
+
+  @Test
   void statisticsHoldOnlySumsAndCounts() {
     LocalFeatureStats stats = LocalFeatureStats.compute(bankA);
     assertEquals(3, stats.rows());
@@ -76,12 +90,15 @@ class FeatureEncodingTest {
   }
 
   @Test
-  void namesColumnAndValue_whenACategoryWasNotInTheMergedStatistics() {
+  void anOpenColumnsCategoryThatNoBankNamed_setsNoBitOfThatColumn() {
     FeatureEncoding encoding = FeatureEncoding.merge(List.of(LocalFeatureStats.compute(bankA)));
-    IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> encoding.encode(bankB));
-    assertTrue(e.getMessage().contains("column 'region': category 'west' in b.csv"),
-        e.getMessage());
+    EncodedData b = encoding.encode(bankB);
+    // bank B's first row is 'west', which bank A's statistics never named: both region bits stay 0
+    int regionBits = encoding.categories().get(0).size();
+    for (int k = 0; k < regionBits; k++) {
+      assertEquals(0f, b.x()[2 + k], "region bit " + k);
+    }
+    assertEquals(1f, b.x()[encoding.featureCount() + 2], "bank B's second row is north");
   }
 
   @Test

@@ -1,0 +1,95 @@
+package io.consort.model.sums;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.consort.model.data.DataSchema;
+import io.consort.model.eval.ScoreHistogram;
+import io.consort.model.features.FeatureEncoding;
+import io.consort.model.features.LocalFeatureStats;
+import java.util.List;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+class SecureSumVectorsTest {
+  private static final DataSchema SCHEMA = new DataSchema(List.of("income", "debt"),
+      List.of(DataSchema.CategoricalColumn.open("purpose")), "default", "yes");
+
+  private static LocalFeatureStats bank(long rows, long positives, double income, double incomeSq, double debt,
+                                        double debtSq, String... purposes) {
+    TreeMap<String, Long> counts = new TreeMap<>();
+    for (String p : purposes) {
+      counts.merge(p, 1L, Long::sum);
+    }
+    return new LocalFeatureStats(SCHEMA, rows, positives,
+        List.of(new LocalFeatureStats.NumericStats("income", rows, income, incomeSq),
+            new LocalFeatureStats.NumericStats("debt", rows, debt, debtSq)),
+        List.of(counts));
+  }
+
+  @Test
+  void theSecureSumOfStatisticsVectors_givesTheSameEncodingAsMergingTheBanksStatistics() {
+    List<LocalFeatureStats> banks = List.of(
+        bank(300, 90, 1.2e7, 6.1e11, -3.5e4, 9.9e6, "car", "education"),
+        bank(500, 100, 2.9e7, 2.2e12, 1.25e3, 4.4e6, "car"),
+        bank(70, 30, 5.5e6, 4.7e11, 0.0, 0.0, "furniture"));
+    FeatureEncoding direct = FeatureEncoding.merge(banks);
+    int[] sum = Limbs.sum(banks.stream().map(FeatureStatsVector::encode).toList());
+    LocalFeatureStats total = FeatureStatsVector.decode(SCHEMA, sum, banks.size(),
+        List.of(List.of("car", "education", "furniture")));
+    assertEquals(870, total.rows());
+    assertEquals(220, total.positives());
+    FeatureEncoding viaSum = FeatureEncoding.merge(List.of(total));
+    assertArrayEquals(direct.means(), viaSum.means(), 1e-9);
+    assertArrayEquals(direct.stds(), viaSum.stds(), 1e-6);
+    assertEquals(direct.categories(), viaSum.categories());
+  }
+
+  @Test
+  void fixedPointValues_surviveTheSumToAboutOneMillionth_acrossTheirWholeRange() {
+    double[] values = {0.0, 1e-6, -1.5, 123456.789, -9.87e14, 5.0e17, -5.0e17};
+    for (double v : values) {
+      int[] one = new Limbs.Writer(Limbs.FIXED_LIMBS).fixed("v", v).finish();
+      int[] three = Limbs.sum(List.of(one, one, one));
+      double back = new Limbs.Reader(three, 3).fixed();
+      assertEquals(3 * v, back, Math.max(2e-6, Math.abs(3 * v) * 1e-15), "value " + v);
+    }
+  }
+
+  @Test
+  void limbSumsOfTheMostBanksAllowed_doNotWrap() {
+    // the two low limbs at their largest (0xFFFF): 65,536 of them sum to 0xFFFF0000, still below 2^32
+    long big = (1L << 46) - 1;
+    int[] one = new Limbs.Writer(Limbs.COUNT_LIMBS).count("c", big).finish();
+    int[] total = new int[Limbs.COUNT_LIMBS];
+    for (int b = 0; b < Limbs.MAX_BANKS; b++) {
+      for (int i = 0; i < total.length; i++) {
+        total[i] += one[i];
+      }
+    }
+    assertEquals(big * Limbs.MAX_BANKS, new Limbs.Reader(total, Limbs.MAX_BANKS).count());
+  }
+
+  @Test
+  void valuesASecureSumCannotCarry_areRefusedNamingThem() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> FeatureStatsVector.encode(bank(10, 1, 1e20, 1e21, 0, 0)));
+    assertTrue(e.getMessage().startsWith("sum of column 'income' is 1.0E20"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> new Limbs.Writer(3).count("rows", -1));
+  }
+
+  @Test
+  void histogramsSummedSecurely_equalMergedHistograms() {
+    ScoreHistogram a = ScoreHistogram.of(new float[] {0.1f, 0.8f, 0.55f}, new float[] {0, 1, 0}, 10);
+    ScoreHistogram b = ScoreHistogram.of(new float[] {0.95f, 0.2f}, new float[] {1, 1}, 10);
+    int[] sum = Limbs.sum(List.of(HistogramVector.encode(a), HistogramVector.encode(b)));
+    ScoreHistogram total = HistogramVector.decode(10, sum, 2);
+    ScoreHistogram merged = ScoreHistogram.merge(List.of(a, b));
+    assertArrayEquals(merged.positives(), total.positives());
+    assertArrayEquals(merged.negatives(), total.negatives());
+    assertEquals(merged.correct(), total.correct());
+    assertEquals(merged.logLossSum(), total.logLossSum(), 1e-5);
+  }
+}
