@@ -61,6 +61,8 @@ public final class ParticipantDaemon {
   /** The shortest pause after a {@code Wait} that came back within {@link #QUICK_ANSWER_MILLIS} of the poll. */
   static final long MIN_QUICK_WAIT_MILLIS = 1_000;
   static final long QUICK_ANSWER_MILLIS = 500;
+  /** The longest a call to the coordinator may take (a long-poll is held 25 s at most). */
+  static final long CALL_DEADLINE_SECONDS = 120;
   /** Exit status of a process killed by fault injection; the demo restarts such a bank. */
   public static final int FAULT_EXIT_STATUS = 3;
 
@@ -110,7 +112,11 @@ public final class ParticipantDaemon {
         .setTrustOptions(TrustOptions.wrap(trust))
         .setSslEngineOptions(new HandshakeObserver((peer, reason) ->
             refusals.refused(peer + " (the coordinator)", "TLS handshake", reason)));
-    grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(config.maxMessageBytes()), http);
+    // every call has a deadline, so a coordinator (or a link) that stalls costs the bank one deadline,
+    // after which it reconnects
+    grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(config.maxMessageBytes())
+        .setScheduleDeadlineAutomatically(true).setTimeout((int) CALL_DEADLINE_SECONDS)
+        .setTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS), http);
     stub = FederationGrpcClient.create(grpc,
         SocketAddress.inetSocketAddress(config.coordinatorPort(), config.coordinatorHost()));
   }
@@ -185,7 +191,15 @@ public final class ParticipantDaemon {
           }
         })
         // after a coordinator restart the bank must enrol again before it may poll
-        .onFailure(e -> retryLater("task poll failed", e, this::enrol));
+        .onFailure(e -> {
+          if (stalled(e)) {
+            // the connection carried nothing for a whole deadline: drop it, the next call opens a new one
+            GrpcClient old = grpc;
+            connect();
+            old.close();
+          }
+          retryLater("task poll failed", e, this::enrol);
+        });
   }
 
   /**
@@ -273,6 +287,14 @@ public final class ParticipantDaemon {
             poll();
           }
         });
+  }
+
+  /** Whether a call failed for want of any answer within its deadline. */
+  static boolean stalled(Throwable e) {
+    GrpcStatus status = e instanceof InvalidStatusException s ? s.actualStatus()
+        : e instanceof GrpcErrorException g ? g.status() : null;
+    return status == GrpcStatus.DEADLINE_EXCEEDED || status == GrpcStatus.CANCELLED
+        || String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT).contains("timeout");
   }
 
   /** What kind of failure a task's exception is, as the coordinator is told. */

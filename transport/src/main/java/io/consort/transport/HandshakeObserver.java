@@ -140,7 +140,8 @@ public final class HandshakeObserver extends JdkSSLEngineOptions {
       super.initHandler(handler);
       SSLEngine engine = handler.engine();
       handler.handshakeFuture().addListener(done -> {
-        if (!done.isSuccess()) {
+        // a connection that closed before its handshake could run (a refused or aborted TCP connect) is no refusal
+        if (!done.isSuccess() && !String.valueOf(done.cause().getMessage()).startsWith("SslHandler removed")) {
           String peer = engine.getPeerHost() == null ? "unknown peer" : engine.getPeerHost() + ":" + engine.getPeerPort();
           listener.handshakeFailed(peer, reason(done.cause()));
         }
