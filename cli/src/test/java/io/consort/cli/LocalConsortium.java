@@ -220,6 +220,22 @@ final class LocalConsortium implements AutoCloseable {
     };
   }
 
+  /**
+   * The auditor's view: stops the consortium, exports the ledger from the coordinator's database to
+   * {@code export} and verifies it offline against the CA alone.
+   */
+  io.consort.privacy.ledger.VerificationResult auditorsView(Path export) throws Exception {
+    CoordinatorConfig cfg = coordinatorConfig;
+    close();
+    try (io.consort.coordinator.store.CoordinatorStore store = io.consort.coordinator.store.CoordinatorStore.open(
+        cfg.dataDir())) {
+      new io.consort.coordinator.job.LedgerKeeper(store, io.consort.certs.PemFiles.readPrivateKey(cfg.keyFile()),
+          io.consort.certs.PemFiles.readCertificates(cfg.certFile()).get(0)).export(export);
+    }
+    return io.consort.privacy.ledger.LedgerVerifier.verify(export,
+        io.consort.certs.PemFiles.readCertificate(cfg.caFile()));
+  }
+
   Path bankDir(String bank) {
     return dir.resolve(bank);
   }

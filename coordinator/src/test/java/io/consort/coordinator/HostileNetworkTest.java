@@ -15,6 +15,7 @@ import io.consort.certs.RevocationReason;
 import io.consort.certs.TlsMaterial;
 import io.consort.protocol.Headers;
 import io.consort.protocol.ProtocolVersion;
+import io.consort.transport.LogCapture;
 import io.consort.protocol.v1.EnrolResponse;
 import io.consort.protocol.v1.FederationGrpcClient;
 import io.consort.protocol.v1.Stage;

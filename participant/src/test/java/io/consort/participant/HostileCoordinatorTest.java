@@ -7,6 +7,7 @@ import io.consort.certs.DemoPki;
 import io.consort.certs.RevocationReason;
 import io.consort.certs.TlsMaterial;
 import io.consort.protocol.ProtocolVersion;
+import io.consort.transport.LogCapture;
 import io.consort.protocol.v1.Ack;
 import io.consort.protocol.v1.EnrolResponse;
 import io.consort.protocol.v1.ErrorCode;

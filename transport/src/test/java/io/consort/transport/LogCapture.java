@@ -1,4 +1,4 @@
-package io.consort.participant;
+package io.consort.transport;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -10,15 +10,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.slf4j.LoggerFactory;
 
-/** The formatted lines one logger writes while a test runs; a test can wait for a line to appear. */
-final class LogCapture extends AppenderBase<ILoggingEvent> implements AutoCloseable {
+/**
+ * The formatted lines one logger writes while a test runs; a test can wait for a line to appear.
+ * Shared with the coordinator's and the participant's tests through this module's test jar.
+ */
+public final class LogCapture extends AppenderBase<ILoggingEvent> implements AutoCloseable {
   private final Logger logger;
   private final List<String> lines = new ArrayList<>();
   private final List<Waiter> waiters = new ArrayList<>();
 
   private record Waiter(Predicate<String> matches, CompletableFuture<String> found) {}
 
-  LogCapture(String loggerName) {
+  public LogCapture(String loggerName) {
     logger = (Logger) LoggerFactory.getLogger(loggerName);
     setContext(logger.getLoggerContext());
     start();
@@ -32,12 +35,12 @@ final class LogCapture extends AppenderBase<ILoggingEvent> implements AutoClosea
     waiters.removeIf(w -> w.matches.test(line) && w.found.complete(line));
   }
 
-  synchronized List<String> lines() {
+  public synchronized List<String> lines() {
     return List.copyOf(lines);
   }
 
   /** The first line (already written or to come within 20 s) that {@code matches}. */
-  String await(Predicate<String> matches, String what) throws Exception {
+  public String await(Predicate<String> matches, String what) throws Exception {
     CompletableFuture<String> found = new CompletableFuture<>();
     synchronized (this) {
       for (String line : lines) {
