@@ -86,10 +86,25 @@ class CoordinatorRestartTest {
 
     @Override
     public Metrics mergeEvaluations(List<EvaluationResult> results) {
+      count();
+      return delegate.mergeEvaluations(results);
+    }
+
+    @Override
+    public FeatureEncoding mergeSummedStatistics(JobSpec spec, int[] sum, int banks, List<FeatureStats> names) {
+      return delegate.mergeSummedStatistics(spec, sum, banks, names);
+    }
+
+    @Override
+    public Metrics metricsFromSum(int bins, int[] sum, int banks) {
+      count();
+      return delegate.metricsFromSum(bins, sum, banks);
+    }
+
+    private void count() {
       if (evaluations.incrementAndGet() == round) {
         reached.complete(null);
       }
-      return delegate.mergeEvaluations(results);
     }
   }
 }

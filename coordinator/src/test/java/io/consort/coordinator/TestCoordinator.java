@@ -236,5 +236,15 @@ final class TestCoordinator implements AutoCloseable {
     public Metrics mergeEvaluations(List<EvaluationResult> evaluations) {
       throw new AssertionError("not reached");
     }
+
+    @Override
+    public FeatureEncoding mergeSummedStatistics(JobSpec plan, int[] sum, int banks, List<FeatureStats> names) {
+      throw new AssertionError("not reached");
+    }
+
+    @Override
+    public Metrics metricsFromSum(int bins, int[] sum, int banks) {
+      throw new AssertionError("not reached");
+    }
   }
 }

@@ -171,7 +171,7 @@ final class BankPrivacy {
    * bank derived itself ({@link SecureRoundPlan#derive}), never a task's.
    */
   long[] noiseShare(SecureRoundPlan round) throws IOException {
-    noise.recordShare(round.parameters().jobId(), (int) round.parameters().round(), round.bankNoiseShare());
+    noise.recordShare(round.parameters().jobId(), (int) round.jobRound(), round.bankNoiseShare());
     long[] share = new long[round.parameters().dimension()];
     DiscreteGaussianSampler.ofSigma(round.perBankSigma(), new SecureRandom()).addNoise(share);
     return share;

@@ -15,6 +15,7 @@ import io.consort.secagg.SecAggClient;
 import io.consort.secagg.wire.SecAggCodec;
 import io.consort.spec.JobSpec;
 import io.consort.spec.SecureRoundPlan;
+import io.consort.spec.SecureSumPurpose;
 import com.google.protobuf.ByteString;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -59,9 +60,13 @@ final class BankSecureAggregation {
   private final SecureRandom random = new SecureRandom();
   private final Map<String, OpenRound> rounds = new HashMap<>();
 
-  /** One round's client and the peer certificates the coordinator relayed with the key roster. */
+  /**
+   * The job's open secure sum (one at a time per job: stages run one after another): its job round,
+   * its client and the peer certificates the coordinator relayed with the key roster.
+   */
   private static final class OpenRound {
     final Map<String, X509Certificate> peerCertificates = new HashMap<>();
+    int jobRound;
     SecAggClient client;
     boolean bankLevelNoise;
   }
@@ -88,10 +93,7 @@ final class BankSecureAggregation {
    */
   SecureRoundPlan roundPlan(JobSpec spec, int round, TrainTask task, int dimension) {
     List<String> members = task.getRoundMembersList();
-    if (!members.contains(bankId)) {
-      throw new ProtocolViolationException("round " + round + " of job '" + spec.id() + "': the roster " + members
-          + " does not list bank '" + bankId + "'");
-    }
+    requireInRoster(spec, round, members);
     try {
       SecureRoundPlan plan = SecureRoundPlan.derive(spec, round, members, dimension);
       plan.checkTask(spec, task.getSecureAggregation());
@@ -100,6 +102,41 @@ final class BankSecureAggregation {
       throw new ProtocolViolationException("round " + round + " of job '" + spec.id() + "': " + e.getMessage()
           + "; bank '" + bankId + "' refuses the task", e);
     }
+  }
+
+  /**
+   * The parameters of a secure sum of statistics or histograms in job round {@code round}, as this bank
+   * derives them from the job it pinned and the task's roster ({@link SecureRoundPlan#sum}).
+   */
+  RoundParameters sumPlan(JobSpec spec, int round, SecureSumPurpose purpose, List<String> roster, int dimension) {
+    requireInRoster(spec, round, roster);
+    try {
+      return SecureRoundPlan.sum(spec, round, purpose, roster, dimension);
+    } catch (IllegalArgumentException e) {
+      throw new ProtocolViolationException("round " + round + " of job '" + spec.id() + "': " + e.getMessage()
+          + "; bank '" + bankId + "' refuses the task", e);
+    }
+  }
+
+  private void requireInRoster(JobSpec spec, int round, List<String> roster) {
+    if (!roster.contains(bankId)) {
+      throw new ProtocolViolationException("round " + round + " of job '" + spec.id() + "': the roster " + roster
+          + " does not list bank '" + bankId + "'");
+    }
+    if (new java.util.HashSet<>(roster).size() != roster.size()) {
+      throw new ProtocolViolationException("round " + round + " of job '" + spec.id() + "': the roster " + roster
+          + " names a bank twice");
+    }
+  }
+
+  /**
+   * Opens a secure sum of {@code input} (values in the ring of {@code params}) for job round {@code
+   * round}: the input never leaves the bank except masked.
+   *
+   * @return the bank's first message (its signed public keys), encoded
+   */
+  byte[] startSum(RoundParameters params, int round, int[] input) throws GeneralSecurityException {
+    return open(params, round, input, false);
   }
 
   /**
@@ -121,19 +158,28 @@ final class BankSecureAggregation {
         input[i] = (int) ((input[i] + noise[i]) & mask);
       }
     }
+    return open(params, (int) plan.jobRound(), input, noise != null);
+  }
+
+  private byte[] open(RoundParameters params, int jobRound, int[] input, boolean bankLevelNoise)
+      throws GeneralSecurityException {
     OpenRound open = new OpenRound();
-    open.bankLevelNoise = noise != null;
+    open.jobRound = jobRound;
+    open.bankLevelNoise = bankLevelNoise;
     open.client = SecAggClient.create(params, bankId, input, signer,
         (peer, message, signature) -> verifyPeer(open, peer, message, signature), random);
-    String jobId = params.jobId();
-    rounds.keySet().removeIf(k -> k.startsWith(jobId + "/"));
-    rounds.put(jobId + "/" + params.round(), open);
+    // one open sum per job: a new one replaces whatever the job had open (an aborted or abandoned sum)
+    rounds.put(params.jobId(), open);
     return SecAggCodec.encode(open.client.advertiseKeys());
   }
 
   /** Feeds one coordinator step to the round's client and returns its reply. */
   SecAggStep step(String jobId, int round, SecAggStep step) {
-    OpenRound open = rounds.get(jobId + "/" + round);
+    OpenRound open = rounds.get(jobId);
+    if (open != null && open.jobRound != round) {
+      throw new ProtocolViolationException("the secure sum open at bank '" + bankId + "' for job '" + jobId
+          + "' is of round " + open.jobRound + ", not " + round);
+    }
     if (open == null) {
       throw new ProtocolViolationException("no secure-aggregation round is open at bank '" + bankId + "' for job '"
           + jobId + "' round " + round + " (the bank may have restarted)");
@@ -153,18 +199,18 @@ final class BankSecureAggregation {
         reply.addMessages(ByteString.copyFrom(answer));
       }
     } catch (IOException e) {
-      rounds.remove(jobId + "/" + round);
+      rounds.remove(jobId);
       throw new IllegalStateException("bank '" + bankId + "' could not record the survivors of round " + round
           + ": " + e.getMessage(), e);
     } catch (io.consort.secagg.ProtocolViolationException e) {
       if (open.client.isAborted()) {
-        rounds.remove(jobId + "/" + round);
+        rounds.remove(jobId);
         log.error("secure aggregation aborted at bank '{}' in round {}: {}", bankId, round, open.client.abortReason());
       }
       throw new ProtocolViolationException(e.getMessage(), e);
     }
     if (open.client.isFinished()) {
-      rounds.remove(jobId + "/" + round);
+      rounds.remove(jobId);
     }
     return reply.build();
   }

@@ -27,6 +27,10 @@ import io.consort.protocol.v1.JobDecision;
 import io.consort.protocol.v1.JobPlan;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecWire;
+import io.consort.spec.SecureSumPurpose;
+import io.consort.model.sums.FeatureStatsVector;
+import io.consort.model.sums.HistogramVector;
+import io.consort.protocol.v1.FeatureStats;
 import io.consort.spec.SecureRoundPlan;
 import io.consort.protocol.v1.ModelParameters;
 import io.consort.protocol.v1.ModelUpdate;
@@ -82,7 +86,7 @@ public final class BankTaskHandler implements TaskHandler {
     String jobId = task.getHeader().getJobId();
     return switch (task.getKindCase()) {
       case JOB_OFFER -> offer(jobId, task.getJobOffer().getPlan());
-      case FEATURE_STATS -> featureStats(accepted(jobId, task.getFeatureStats().getPlan()));
+      case FEATURE_STATS -> featureStats(task, accepted(jobId, task.getFeatureStats().getPlan()));
       case TRAIN -> train(task, accepted(jobId, task.getTrain().getPlan()));
       case EVALUATE -> evaluate(task, accepted(jobId, task.getEvaluate().getPlan()));
       case FINISHED -> finished(task, accepted(jobId, null));
@@ -158,12 +162,28 @@ public final class BankTaskHandler implements TaskHandler {
     }
   }
 
-  private TaskResult.Builder featureStats(BankJob job) {
-    // statistics of the training rows only: the held-out split stays untouched until evaluation
+  /**
+   * The bank's feature statistics, of its training rows only (the held-out split stays untouched until
+   * evaluation). In the clear: its row counts and, for open categorical columns, the category names it
+   * has enough rows of. Under secure aggregation its numeric statistics go only into the secure sum the
+   * task opens, so the coordinator sees the consortium's totals and never this bank's.
+   */
+  private TaskResult.Builder featureStats(Task task, BankJob job) throws java.security.GeneralSecurityException {
     LocalFeatureStats stats = LocalFeatureStats.compute(job.split.train());
-    return TaskResult.newBuilder().setFeatureStats(
-        ModelWire.stats(stats.namesOnly(LocalFeatureStats.MIN_NAMED_CATEGORY_ROWS), job.split.train().rows(),
-            job.split.test().rows()));
+    FeatureStats.Builder out = ModelWire.stats(stats.namesOnly(LocalFeatureStats.MIN_NAMED_CATEGORY_ROWS),
+        job.split.train().rows(), job.split.test().rows()).toBuilder();
+    if (job.spec.secureAggregation().enabled()) {
+      List<String> roster = task.getFeatureStats().getRoundMembersList();
+      checkRoster(job, roster);
+      int[] vector = FeatureStatsVector.encode(stats);
+      var params = secureAggregation().sumPlan(job.spec, task.getHeader().getRound(),
+          SecureSumPurpose.FEATURE_STATISTICS, roster, vector.length);
+      checkThreshold(job, params.threshold());
+      out.clearNumeric().setRows(0).setPositives(0).setSecureSum(SecAggStep.newBuilder().addMessages(
+          com.google.protobuf.ByteString.copyFrom(secureAggregation().startSum(params, task.getHeader().getRound(),
+              vector))));
+    }
+    return TaskResult.newBuilder().setFeatureStats(out);
   }
 
   private TaskResult.Builder train(Task task, BankJob job) throws IOException, java.security.GeneralSecurityException {
@@ -272,7 +292,12 @@ public final class BankTaskHandler implements TaskHandler {
         .setSpentEpsilon(e.spentEpsilon()).setProjectedEpsilon(e.projectedEpsilon()).setEpsilonCap(e.capEpsilon()));
   }
 
-  private TaskResult.Builder evaluate(Task task, BankJob job) throws IOException {
+  /**
+   * Scores the bank's held-out rows with a released model. Under secure aggregation the histogram goes
+   * only into the secure sum the task opens; otherwise it is the answer.
+   */
+  private TaskResult.Builder evaluate(Task task, BankJob job) throws IOException,
+      java.security.GeneralSecurityException {
     var e = task.getEvaluate();
     ModelParameters model = e.getGlobalModel();
     prepare(job, model);
@@ -280,6 +305,17 @@ public final class BankTaskHandler implements TaskHandler {
     float[] scores = Predictor.predict(job.spec.model(), ModelWire.values(model), job.test);
     int bins = job.spec.evaluation().histogramBins();
     ScoreHistogram h = ScoreHistogram.of(scores, job.test.y(), bins);
+    if (job.spec.secureAggregation().enabled()) {
+      List<String> roster = e.getRoundMembersList();
+      checkRoster(job, roster);
+      int[] vector = HistogramVector.encode(h);
+      var params = secureAggregation().sumPlan(job.spec, task.getHeader().getRound(), SecureSumPurpose.EVALUATION,
+          roster, vector.length);
+      checkThreshold(job, params.threshold());
+      return TaskResult.newBuilder().setEvaluation(EvaluationResult.newBuilder().setBaseVersion(model.getVersion())
+          .setSecureSum(SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
+              secureAggregation().startSum(params, task.getHeader().getRound(), vector)))));
+    }
     EvaluationResult.Builder out = EvaluationResult.newBuilder().setBaseVersion(model.getVersion())
         .setExamples(h.count()).setLogLossSum(h.logLossSum()).setCorrect(h.correct());
     for (long c : h.positives()) {
@@ -373,8 +409,25 @@ public final class BankTaskHandler implements TaskHandler {
     return job;
   }
 
-  /** A secure round's roster must include this bank and satisfy the job's and the bank's minimums. */
+  /** A secure round's roster must satisfy the job's and the bank's minimums, and its threshold the bank's. */
   private void checkRoster(BankJob job, List<String> roster, int threshold) {
+    checkRoster(job, roster);
+    checkThreshold(job, threshold);
+  }
+
+  private void checkThreshold(BankJob job, int threshold) {
+    refuseIf(job, config.policy().thresholdRefusal(threshold));
+  }
+
+  private static void refuseIf(BankJob job, Optional<String> refusal) {
+    if (refusal.isPresent()) {
+      throw new ProtocolViolationException("job '" + job.spec.id() + "': this bank's policy refuses the round: "
+          + refusal.get());
+    }
+  }
+
+  /** A secure sum's roster must satisfy the job's and the bank's minimum number of banks, and name no bank twice. */
+  private void checkRoster(BankJob job, List<String> roster) {
     if (roster.size() < job.spec.training().minBanks()) {
       throw new ProtocolViolationException("job '" + job.spec.id() + "': the round has " + roster.size()
           + " banks but the accepted plan's min_banks is " + job.spec.training().minBanks());
@@ -382,11 +435,7 @@ public final class BankTaskHandler implements TaskHandler {
     if (new java.util.HashSet<>(roster).size() != roster.size()) {
       throw new ProtocolViolationException("job '" + job.spec.id() + "': the round's roster names a bank twice");
     }
-    Optional<String> refusal = config.policy().refusal(roster.size(), threshold);
-    if (refusal.isPresent()) {
-      throw new ProtocolViolationException("job '" + job.spec.id() + "': this bank's policy refuses the round: "
-          + refusal.get());
-    }
+    refuseIf(job, config.policy().rosterRefusal(roster.size()));
   }
 
   /**

@@ -246,7 +246,7 @@ public final class ParticipantDaemon {
 
   private void run(Task task) {
     Stage stage = task.getHeader().getStage();
-    if (config.failAtStage() != null && stageName(stage).equals(config.failAtStage()) && firstFault(stage)) {
+    if (faultDue(task) && firstFault(stage)) {
       log.warn("fault injection: exiting at stage {} as configured", stageName(stage));
       exit.accept(FAULT_EXIT_STATUS);
       return;
@@ -336,6 +336,22 @@ public final class ParticipantDaemon {
     long current = backoff;
     backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
     return current / 2 + (long) (jitter.nextDouble() * current / 2);
+  }
+
+  /**
+   * Whether fault injection is configured for this task's stage. A secure-aggregation stage counts only
+   * in a training round (round 1 and later): the same stages run at round 0 for the feature statistics'
+   * secure sum, and a fault meant for a round's update would otherwise take the bank out of the job
+   * before it trains.
+   */
+  private boolean faultDue(Task task) {
+    Stage stage = task.getHeader().getStage();
+    if (config.failAtStage() == null || !stageName(stage).equals(config.failAtStage())) {
+      return false;
+    }
+    boolean secureAggregationStage = stage == Stage.SHARE_KEYS || stage == Stage.MASKED_INPUT
+        || stage == Stage.CONSISTENCY_CHECK || stage == Stage.UNMASKING;
+    return !secureAggregationStage || task.getHeader().getRound() > 0;
   }
 
   /**

@@ -74,8 +74,10 @@ class BankPolicyTest {
   }
 
   private static Task statsTask(String headerJob, JobPlan plan) {
+    // a secure job's statistics go into a secure sum of the banks the task names
     return Task.newBuilder().setHeader(Headers.of(headerJob, 0, Stage.FEATURE_STATS))
-        .setFeatureStats(FeatureStatsTask.newBuilder().setPlan(plan)).build();
+        .setFeatureStats(FeatureStatsTask.newBuilder().setPlan(plan)
+            .addAllRoundMembers(List.of("bank-1", "bank-2", "bank-3", "bank-4", "bank-5"))).build();
   }
 
   private static void assertRefused(BankTaskHandler bank, Task task, String because) {
@@ -157,7 +159,8 @@ class BankPolicyTest {
     JobPlan plan = JobSpecWire.toProto(privateJob("durable").build());
     assertTrue(offer(new BankTaskHandler(config), plan).getAccept());
     BankTaskHandler restarted = new BankTaskHandler(config);
-    assertTrue(restarted.handle(statsTask("durable", plan)).hasFeatureStats(), "the accepted job goes on");
+    assertTrue(restarted.handle(statsTask("durable", plan)).getFeatureStats().hasSecureSum(),
+        "the accepted job goes on");
     JobPlan changed = plan.toBuilder().setLocalEpochs(50).build();
     assertRefused(new BankTaskHandler(config), statsTask("durable", changed), "different plan");
     JobDecision reoffered = offer(new BankTaskHandler(config), changed);
@@ -173,26 +176,12 @@ class BankPolicyTest {
     assertRefused(stricter, statsTask("tightened", plan), "policy.min_banks is 5");
   }
 
-  /** The job's initial model, as the coordinator would build it from the bank's statistics. */
-  private static io.consort.protocol.v1.ModelParameters initialModel(BankTaskHandler bank, JobPlan plan)
-      throws Exception {
-    JobSpec spec = JobSpecWire.fromProto(plan);
-    var stats = bank.handle(statsTask(plan.getJobId(), plan)).getFeatureStats();
-    var encoding = io.consort.model.features.FeatureEncoding.merge(
-        List.of(io.consort.model.wire.ModelWire.stats(spec.schema(), stats)));
-    var template = io.consort.protocol.v1.ModelParameters.newBuilder().setSpec(JobSpecWire.model(spec).toBuilder()
-        .setInputFeatures(encoding.featureCount())).setEncoding(io.consort.model.wire.ModelWire.encoding(encoding))
-        .build();
-    return io.consort.model.wire.ModelWire.withValues(template,
-        io.consort.model.train.ModelFactory.initialParameters(spec.model(), encoding.featureCount()), 0);
-  }
-
   @Test
   void aSecureRoundWithATooSmallRoster_isRefusedBeforeTraining() throws Exception {
     BankTaskHandler bank = new BankTaskHandler(config(new BankPolicy(false, true, 4, OptionalInt.empty())));
     JobPlan plan = JobSpecWire.toProto(privateJob("roster").minBanks(4).build());
     assertTrue(offer(bank, plan).getAccept());
-    var model = initialModel(bank, plan);
+    var model = TestModels.initialModel(JobSpecWire.fromProto(plan), dir.resolve("data.csv"));
     // a roster of four meets the job's min_banks; the bank's own policy asks for four as well, so three fail
     Task threeBanks = Task.newBuilder().setHeader(Headers.of("roster", 1, Stage.TRAIN)).setTrain(TrainTask.newBuilder()
         .setPlan(plan).setGlobalModel(model).addAllRoundMembers(List.of("bank-1", "bank-2", "bank-3"))
@@ -210,7 +199,7 @@ class BankPolicyTest {
     JobPlan plan = JobSpecWire.toProto(privateJob("threshold").minBanks(2).build());
     BankTaskHandler before = new BankTaskHandler(config(BankPolicy.strict()));
     assertTrue(offer(before, plan).getAccept());
-    var model = initialModel(before, plan);
+    var model = TestModels.initialModel(JobSpecWire.fromProto(plan), dir.resolve("data.csv"));
     BankTaskHandler after = new BankTaskHandler(config(new BankPolicy(false, true, 2, OptionalInt.of(4))));
     List<String> roster = List.of("bank-1", "bank-2", "bank-3", "bank-4");
     JobSpec spec = JobSpecWire.fromProto(plan);

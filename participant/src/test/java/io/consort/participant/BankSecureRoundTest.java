@@ -10,13 +10,9 @@ import io.consort.certs.PemFiles;
 import io.consort.certs.RevocationReason;
 import io.consort.identity.IdentitySigner;
 import io.consort.model.data.DataSchema;
-import io.consort.model.features.FeatureEncoding;
-import io.consort.model.train.ModelFactory;
 import io.consort.model.train.TrainingEngine;
-import io.consort.model.wire.ModelWire;
 import io.consort.protocol.Headers;
 import io.consort.protocol.ProtocolViolationException;
-import io.consort.protocol.v1.FeatureStatsTask;
 import io.consort.protocol.v1.JobOffer;
 import io.consort.protocol.v1.JobPlan;
 import io.consort.protocol.v1.ModelParameters;
@@ -99,13 +95,7 @@ class BankSecureRoundTest {
       this.plan = JobSpecWire.toProto(spec);
       assertTrue(handler.handle(Task.newBuilder().setHeader(Headers.of("j", 0, Stage.JOB_OFFER))
           .setJobOffer(JobOffer.newBuilder().setPlan(plan)).build()).getDecision().getAccept());
-      var stats = handler.handle(Task.newBuilder().setHeader(Headers.of("j", 0, Stage.FEATURE_STATS))
-          .setFeatureStats(FeatureStatsTask.newBuilder().setPlan(plan)).build()).getFeatureStats();
-      var encoding = ModelWire.encoding(FeatureEncoding.merge(List.of(ModelWire.stats(SCHEMA, stats))));
-      int inputs = ModelWire.encoding(SCHEMA, encoding).featureCount();
-      ModelParameters template = ModelParameters.newBuilder()
-          .setSpec(JobSpecWire.model(spec).toBuilder().setInputFeatures(inputs)).setEncoding(encoding).build();
-      this.model = ModelWire.withValues(template, ModelFactory.initialParameters(spec.model(), inputs), 0);
+      this.model = TestModels.initialModel(spec, config.dataFile());
     }
 
     /** The round as the coordinator derives it, for {@code roster}. */
@@ -221,7 +211,7 @@ class BankSecureRoundTest {
     if (revoked != null) {
       pki.revokeAndPublish(revoked, RevocationReason.KEY_COMPROMISE);
     }
-    KeyRoster roster1 = new KeyRoster(new MessageHeader("j", 1, io.consort.secagg.Stage.SHARE_KEYS,
+    KeyRoster roster1 = new KeyRoster(new MessageHeader("j", parameters.round(), io.consort.secagg.Stage.SHARE_KEYS,
         RoundParameters.COORDINATOR_ID, "bank-1"), entries);
     Task task = Task.newBuilder().setHeader(Headers.of("j", 1, Stage.SHARE_KEYS)).setSecureAggregation(
         step.addMessages(ByteString.copyFrom(SecAggCodec.encode(roster1)))).build();

@@ -55,6 +55,42 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
    */
   public static SecureRoundPlan derive(JobSpec spec, long round, List<String> roster, int dimension) {
     SecureAggregationSpec a = spec.secureAggregation();
+    RoundParameters parameters = parameters(spec, SecureSumPurpose.MODEL_UPDATE.secaggRound(round), roster,
+        a.modulusBits(), dimension);
+    int n = roster.size();
+    int threshold = parameters.threshold();
+    double clip = a.clipNorm();
+    if (!spec.privacy().bankLevel()) {
+      return new SecureRoundPlan(parameters, clip, n, 0, 0);
+    }
+    double z = bankNoiseMultiplier(spec);
+    // the summed noise at the threshold, relative to one bank's range: z sqrt(n / (t - 1))
+    int headroom = (int) Math.ceil(8 * z * Math.sqrt((double) n / (threshold - 1))) + 1;
+    Quantizer quantizer = new Quantizer(clip, n + headroom, a.modulusBits());
+    double perBank = DistributedDiscreteGaussian.planAgainstOneSurvivor(z * clip * quantizer.scale(), n, threshold)
+        .perBankSigma();
+    return new SecureRoundPlan(parameters, clip, n + headroom, perBank, z);
+  }
+
+  /**
+   * The parameters of a secure sum of integer vectors (feature statistics, evaluation histograms): the
+   * roster, threshold, neighbour graph and consistency check of {@link #derive}, over the full 32-bit
+   * ring the vectors' 16-bit limbs are summed in, under the purpose's own round id.
+   *
+   * @param purpose what is summed; not {@link SecureSumPurpose#MODEL_UPDATE}, which {@link #derive} plans
+   * @throws IllegalArgumentException naming what does not allow a secure sum
+   */
+  public static RoundParameters sum(JobSpec spec, long round, SecureSumPurpose purpose, List<String> roster,
+                                    int dimension) {
+    if (purpose == SecureSumPurpose.MODEL_UPDATE) {
+      throw new IllegalArgumentException("model updates are planned by derive, with their quantiser and noise");
+    }
+    return parameters(spec, purpose.secaggRound(round), roster, 32, dimension);
+  }
+
+  private static RoundParameters parameters(JobSpec spec, long secaggRound, List<String> roster, int ringBits,
+                                            int dimension) {
+    SecureAggregationSpec a = spec.secureAggregation();
     if (!a.enabled()) {
       throw new IllegalArgumentException("job '" + spec.id() + "' has secure aggregation off");
     }
@@ -67,19 +103,8 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
     }
     int degree = a.neighbourDegreeOrComplete();
     int threshold = Math.max(a.threshold().orElse(RoundParameters.majorityThreshold(n, degree)), required);
-    RoundParameters parameters = new RoundParameters(spec.id(), round, roster, threshold, a.modulusBits(), dimension,
-        degree, a.consistencyCheck());
-    double clip = a.clipNorm();
-    if (!spec.privacy().bankLevel()) {
-      return new SecureRoundPlan(parameters, clip, n, 0, 0);
-    }
-    double z = bankNoiseMultiplier(spec);
-    // the summed noise at the threshold, relative to one bank's range: z sqrt(n / (t - 1))
-    int headroom = (int) Math.ceil(8 * z * Math.sqrt((double) n / (threshold - 1))) + 1;
-    Quantizer quantizer = new Quantizer(clip, n + headroom, a.modulusBits());
-    double perBank = DistributedDiscreteGaussian.planAgainstOneSurvivor(z * clip * quantizer.scale(), n, threshold)
-        .perBankSigma();
-    return new SecureRoundPlan(parameters, clip, n + headroom, perBank, z);
+    return new RoundParameters(spec.id(), secaggRound, roster, threshold, ringBits, dimension, degree,
+        a.consistencyCheck());
   }
 
   /**
@@ -99,6 +124,11 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
 
   public int threshold() {
     return parameters.threshold();
+  }
+
+  /** The job round this secure round belongs to (its secure-aggregation round id also says its purpose). */
+  public long jobRound() {
+    return parameters.round() / SecureSumPurpose.values().length;
   }
 
   /** Whether each bank adds a discrete Gaussian share. */

@@ -5,9 +5,6 @@ import io.consort.coordinator.store.CoordinatorStore;
 import io.consort.coordinator.transport.MemberRegistry;
 import io.consort.coordinator.transport.ResultSink;
 import io.consort.protocol.Headers;
-import io.consort.protocol.v1.FeatureEncoding;
-import io.consort.protocol.v1.FeatureStats;
-import io.consort.protocol.v1.FeatureStatsTask;
 import io.consort.protocol.v1.JobFinished;
 import io.consort.protocol.v1.JobOffer;
 import io.consort.protocol.v1.ModelParameters;
@@ -51,6 +48,7 @@ public final class JobRunner implements ResultSink {
   private final CoordinatorStore store;
   private final ModelOps modelOps;
   private final RoundRunner rounds;
+  private final FeatureStatistics statistics;
   private final JobResultWriter writer;
   private final Promise<JsonObject> outcome = Promise.promise();
 
@@ -70,7 +68,8 @@ public final class JobRunner implements ResultSink {
     RoundProtocol protocol = spec.secureAggregation().enabled() ? new SecureRound(job, identityVerifier)
         : new PlaintextRound(job);
     this.rounds = new RoundRunner(job, protocol, new FedAvg(), new ReleaseRecorder(job, ledger),
-        new FederatedEvaluation(job, modelOps), store);
+        new FederatedEvaluation(job, modelOps, identityVerifier), store);
+    this.statistics = new FeatureStatistics(job, modelOps, identityVerifier);
     this.writer = new JobResultWriter(resultFile);
     registry.onDisconnect(stages::disconnected);
   }
@@ -204,42 +203,24 @@ public final class JobRunner implements ResultSink {
   }
 
   private Future<Void> featureStatistics() {
-    return job.stages().collect(0, Stage.FEATURE_STATS, accepted,
-            m -> Task.newBuilder().setFeatureStats(FeatureStatsTask.newBuilder().setPlan(job.plan())))
-        .compose(answers -> {
-          List<FeatureStats> stats = new ArrayList<>();
-          for (String m : List.copyOf(accepted)) {
-            Optional<FeatureStats> s = answers.answer(m).filter(TaskResult::hasFeatureStats)
-                .map(TaskResult::getFeatureStats);
-            if (s.isPresent()) {
-              stats.add(s.get());
-              banks.put(m, banks.get(m).withRows(s.get().getTrainRows(), s.get().getTestRows()));
-            } else {
-              log.warn("bank '{}' sent no feature statistics ({}); it leaves job '{}'", m, answers.problemOf(m), spec.id());
-              accepted.remove(m);
-            }
-          }
-          if (accepted.size() < spec.training().minBanks()) {
-            return Future.failedFuture(new JobFailedException("only " + accepted.size()
-                + " banks sent feature statistics; the job needs at least " + spec.training().minBanks()));
-          }
-          Map<String, BankRecord> rows = new LinkedHashMap<>(banks);
-          rows.keySet().retainAll(accepted);
-          return job.workers().run(() -> {
-            FeatureEncoding encoding = modelOps.mergeFeatureStats(spec, stats);
-            ModelParameters initial = modelOps.initialModel(spec, encoding);
-            for (BankRecord b : rows.values()) {
-              store.recordRows(spec.id(), b.id(), b.trainRows().orElseThrow(), b.testRows().orElseThrow());
-            }
-            store.saveCheckpoint(spec.id(), 0, initial);
-            return initial;
-          }).map(initial -> {
-            rounds.startFrom(initial, List.of());
-            log.info("job '{}': feature encoding agreed by {} banks; model has {} parameters", spec.id(),
-                accepted.size(), initial.getValuesCount());
-            return null;
-          });
-        });
+    return statistics.gather(List.copyOf(accepted)).compose(result -> {
+      accepted.removeIf(m -> !result.banks().containsKey(m));
+      result.banks().forEach((m, s) -> banks.put(m, banks.get(m).withRows(s.getTrainRows(), s.getTestRows())));
+      List<BankRecord> rows = accepted.stream().map(banks::get).toList();
+      return job.workers().run(() -> {
+        ModelParameters initial = modelOps.initialModel(spec, result.encoding());
+        for (BankRecord b : rows) {
+          store.recordRows(spec.id(), b.id(), b.trainRows().orElseThrow(), b.testRows().orElseThrow());
+        }
+        store.saveCheckpoint(spec.id(), 0, initial);
+        return initial;
+      }).map(initial -> {
+        rounds.startFrom(initial, List.of());
+        log.info("job '{}': feature encoding agreed by {} banks; model has {} parameters", spec.id(),
+            accepted.size(), initial.getValuesCount());
+        return null;
+      });
+    });
   }
 
   private record Stored(List<CoordinatorStore.JobMemberRow> members, List<RoundRecord> rounds) {}

@@ -15,11 +15,21 @@ public interface ModelOps {
   /** One encoding for every bank, from the banks' per-column sums and counts only. */
   FeatureEncoding mergeFeatureStats(JobSpec spec, List<FeatureStats> stats);
 
+  /**
+   * One encoding from the secure sum of {@code banks} feature-statistics vectors
+   * ({@code io.consort.model.sums.FeatureStatsVector}); {@code names} are the banks' clear answers,
+   * which carry the names of the open columns' categories.
+   */
+  FeatureEncoding mergeSummedStatistics(JobSpec spec, int[] sum, int banks, List<FeatureStats> names);
+
   /** The round-0 global model for the encoded feature width, deterministic from the plan's seed. */
   ModelParameters initialModel(JobSpec spec, FeatureEncoding encoding);
 
   /** Global metrics from the banks' merged score histograms. */
   Metrics mergeEvaluations(List<EvaluationResult> evaluations);
+
+  /** Global metrics from the secure sum of {@code banks} histogram vectors of {@code bins} bins. */
+  Metrics metricsFromSum(int bins, int[] sum, int banks);
 
   record Metrics(double auc, double accuracy, double logLoss, long examples) {}
 }

@@ -1,10 +1,7 @@
 package io.consort.coordinator.job;
 
-import com.google.protobuf.ByteString;
 import io.consort.identity.IdentityVerifier;
-import io.consort.identity.Role;
 import io.consort.protocol.v1.DpReport;
-import io.consort.protocol.v1.PeerCertificate;
 import io.consort.protocol.v1.SecAggPlan;
 import io.consort.protocol.v1.SecAggStep;
 import io.consort.protocol.v1.Stage;
@@ -12,38 +9,24 @@ import io.consort.protocol.v1.Task;
 import io.consort.protocol.v1.TaskResult;
 import io.consort.protocol.v1.TrainTask;
 import io.consort.secagg.AggregationResult;
-import io.consort.secagg.ProtocolViolationException;
 import io.consort.secagg.Quantizer;
-import io.consort.secagg.SecAggServer;
-import io.consort.secagg.ServerTransition;
-import io.consort.secagg.message.SecAggMessage;
-import io.consort.secagg.wire.SecAggCodec;
 import io.consort.spec.JobSpec;
 import io.consort.spec.SecureRoundPlan;
 import io.vertx.core.Future;
-import java.security.GeneralSecurityException;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A round under secure aggregation (Bonawitz et al. 2017): the training task's answer is each
- * bank's signed round keys; the coordinator then relays keys (with the banks' certificates, so each
- * bank checks every peer's signature against the consortium CA), encrypted shares, collects masked
- * inputs and unmasking shares, and learns only the sum of the surviving banks' weighted, clipped,
- * quantised updates. Each stage has the job's stage deadline; a bank that misses it or sends
- * something the protocol refuses is dropped at that stage, and the round goes on while the
- * threshold allows. Below it the round aborts and nothing is unmasked.
- *
- * <p>The members' certificates are read once, on the event loop, when the round starts: the
- * signature checks that run on workers see that snapshot, never the live registry.
+ * bank's signed round keys, and the rest is a {@link SecureSum} of the banks' weighted, clipped,
+ * quantised updates (with bank-level noise shares when the job has them): the coordinator learns only
+ * the surviving banks' sum, or, below the threshold, nothing.
  */
 public final class SecureRound implements RoundProtocol {
   private static final Logger log = LoggerFactory.getLogger(SecureRound.class);
@@ -59,29 +42,17 @@ public final class SecureRound implements RoundProtocol {
   /** One round's mutable state: touched by one stage at a time, on the loop or on the one ordered worker. */
   private static final class State {
     final RoundInput in;
-    final Map<String, X509Certificate> certificates;
-    final List<Dropout> dropouts = new ArrayList<>();
     final List<String> declined = new ArrayList<>();
     final Map<String, DpReport> dpReports = new LinkedHashMap<>();
-    SecureRoundPlan plan;
-    SecAggServer server;
     final Map<String, Double> weights = new LinkedHashMap<>();
+    SecureRoundPlan plan;
+    SecureSum sum;
 
-    State(RoundInput in, Map<String, X509Certificate> certificates) {
+    State(RoundInput in) {
       this.in = in;
-      this.certificates = certificates;
     }
 
-    void drop(String bank, String stage, String reason) {
-      dropouts.add(new Dropout(bank, stage, reason));
-      log.warn("round {}: bank '{}' dropped at {}: {}", in.round(), bank, stage, reason);
-    }
-
-    boolean dropped(String bank) {
-      return dropouts.stream().anyMatch(d -> d.bank().equals(bank)) || declined.contains(bank);
-    }
-
-    RoundOutcome aborted(String reason) {
+    RoundOutcome aborted(String reason, List<Dropout> dropouts) {
       log.warn("round {} aborted: {}", in.round(), reason);
       return new RoundOutcome(Optional.empty(), Optional.of(reason), List.of(), dropouts, declined, Map.of(),
           Optional.empty(), OptionalDouble.empty());
@@ -90,11 +61,7 @@ public final class SecureRound implements RoundProtocol {
 
   @Override
   public Future<RoundOutcome> run(RoundInput in) {
-    Map<String, X509Certificate> certificates = new LinkedHashMap<>();
-    for (String m : in.members()) {
-      job.members().certificate(m).ifPresent(c -> certificates.put(m, c));
-    }
-    State s = new State(in, certificates);
+    State s = new State(in);
     JobSpec spec = job.spec();
     int dimension = in.base().getValuesCount();
     double totalRows = 0;
@@ -109,23 +76,12 @@ public final class SecureRound implements RoundProtocol {
         .transform(derived -> {
           if (derived.failed()) {
             return Future.succeededFuture(s.aborted("secure aggregation cannot run with these banks: "
-                + derived.cause().getMessage()));
+                + derived.cause().getMessage(), List.of()));
           }
           s.plan = derived.result();
-          s.server = SecAggServer.create(s.plan.parameters(),
-              (bank, message, signature) -> verify(s, bank, message, signature));
+          s.sum = SecureSum.open(job, identityVerifier, in.round(), "updates", s.plan.parameters());
           return train(s);
         });
-  }
-
-  private void verify(State s, String bank, byte[] message, byte[] signature) throws GeneralSecurityException {
-    X509Certificate cert = s.certificates.get(bank);
-    if (cert == null) {
-      throw new GeneralSecurityException("bank '" + bank + "' has no certificate on record");
-    }
-    if (!identityVerifier.verify(cert, message, signature, Set.of(Role.PARTICIPANT)).name().equals(bank)) {
-      throw new GeneralSecurityException("key signature of '" + bank + "' made with another identity");
-    }
   }
 
   private Future<RoundOutcome> train(State s) {
@@ -137,90 +93,35 @@ public final class SecureRound implements RoundProtocol {
                 .setPrivacy(job.plan().getPrivacy()).setSecureAggregation(roundPlan).addAllRoundMembers(in.members())
                 .setPlan(job.plan()).setAggregationWeight(s.weights.get(m))))
         .compose(answers -> {
+          Map<String, SecAggStep> advertisements = new LinkedHashMap<>();
           for (String m : in.members()) {
             TaskResult r = answers.answer(m).orElse(null);
             if (r != null && r.hasDeclined()) {
               s.declined.add(m);
               log.info("round {}: bank '{}' declined: {}", in.round(), m, r.getDeclined().getReason());
-            } else if (r == null || !r.hasSecureAggregation() || r.getSecureAggregation().getMessagesCount() != 1) {
-              s.drop(m, "train", r != null && r.hasSecureAggregation() ? "expected one key advertisement"
-                  : answers.problemOf(m));
+            } else if (r == null || !r.hasSecureAggregation()) {
+              s.sum.drop(m, "train", answers.problemOf(m));
             } else if (job.spec().privacy().recordLevel() && !RoundProtocol.acceptableDpReport(job.spec(),
                 r.getSecureAggregation().hasDp() ? r.getSecureAggregation().getDp() : null)) {
-              s.drop(m, "train", "the job requires record-level DP-SGD but the bank sent no valid DP report");
-            } else if (r.getSecureAggregation().hasDp()) {
-              s.dpReports.put(m, r.getSecureAggregation().getDp());
-            }
-          }
-          // signature checks, Shamir reconstruction and mask expansion are CPU work: a worker does them
-          return job.workers().run(() -> {
-            for (String m : in.members()) {
-              if (!s.dropped(m)) {
-                feed(s, m, answers.answer(m).orElseThrow().getSecureAggregation(), "advertise-keys");
-              }
-            }
-            return s.server.closeStage();
-          });
-        })
-        .compose(transition -> drive(s, transition))
-        .compose(transition -> job.workers().run(() -> finish(s, transition)));
-  }
-
-  /** Runs the remaining secure-aggregation stages until the round completes or aborts. */
-  private Future<ServerTransition> drive(State s, ServerTransition transition) {
-    if (transition.isAborted() || transition.isCompleted()) {
-      return Future.succeededFuture(transition);
-    }
-    Map<String, SecAggMessage> byRecipient = new LinkedHashMap<>();
-    for (SecAggMessage m : transition.outgoing()) {
-      byRecipient.put(m.header().recipientId(), m);
-    }
-    io.consort.secagg.Stage next = transition.outgoing().get(0).header().stage();
-    List<PeerCertificate> certificates = new ArrayList<>();
-    if (next == io.consort.secagg.Stage.SHARE_KEYS) {
-      for (String bank : byRecipient.keySet()) {
-        X509Certificate c = s.certificates.get(bank);
-        if (c != null) {
-          certificates.add(SecureAggregationPlan.peerCertificate(bank, c));
-        }
-      }
-    }
-    return job.stages().collect(s.in.round(), SecureAggregationPlan.wireStage(next), byRecipient.keySet(),
-            m -> Task.newBuilder().setSecureAggregation(SecAggStep.newBuilder()
-                .addMessages(ByteString.copyFrom(SecAggCodec.encode(byRecipient.get(m))))
-                .addAllCertificates(certificates)))
-        .compose(answers -> job.workers().run(() -> {
-          for (String m : byRecipient.keySet()) {
-            TaskResult r = answers.answer(m).orElse(null);
-            if (r == null || !r.hasSecureAggregation()) {
-              s.drop(m, next.wireName(), answers.problemOf(m));
+              s.sum.drop(m, "train", "the job requires record-level DP-SGD but the bank sent no valid DP report");
             } else {
-              feed(s, m, r.getSecureAggregation(), next.wireName());
+              if (r.getSecureAggregation().hasDp()) {
+                s.dpReports.put(m, r.getSecureAggregation().getDp());
+              }
+              advertisements.put(m, r.getSecureAggregation());
             }
           }
-          return s.server.closeStage();
-        }))
-        .compose(following -> drive(s, following));
-  }
-
-  private static void feed(State s, String bank, SecAggStep step, String stage) {
-    for (ByteString message : step.getMessagesList()) {
-      try {
-        s.server.acceptEncoded(bank, message.toByteArray());
-      } catch (ProtocolViolationException e) {
-        s.drop(bank, stage, e.getMessage());
-        return;
-      }
-    }
+          return s.sum.run(advertisements, "advertise-keys");
+        })
+        .compose(outcome -> job.workers().run(() -> finish(s, outcome)));
   }
 
   /** Decodes the unmasked sum (or reports the abort) and states the noise actually in it. */
-  private RoundOutcome finish(State s, ServerTransition transition) {
-    if (transition.isAborted()) {
-      String reason = transition.abortReason().get();
-      return s.aborted(reason.contains("nothing was unmasked") ? reason : reason + "; nothing was unmasked");
+  private RoundOutcome finish(State s, SecureSum.Outcome outcome) {
+    if (outcome.result().isEmpty()) {
+      return s.aborted(outcome.abortReason().orElseThrow(), outcome.dropouts());
     }
-    AggregationResult result = transition.result().get();
+    AggregationResult result = outcome.result().get();
     int dimension = s.in.base().getValuesCount();
     Quantizer quantizer = s.plan.quantizer();
     double[] sum = quantizer.decodeSum(result.sum());
@@ -238,7 +139,7 @@ public final class SecureRound implements RoundProtocol {
     }
     double errorBound = quantizer.l2ErrorBound(result.includedBanks().size(), dimension) / includedWeight;
     return new RoundOutcome(Optional.of(new AggregatedUpdate(sum, includedWeight, result.includedBanks().size())),
-        Optional.empty(), List.copyOf(result.includedBanks()), s.dropouts, s.declined, reports, noise,
+        Optional.empty(), List.copyOf(result.includedBanks()), outcome.dropouts(), s.declined, reports, noise,
         OptionalDouble.of(errorBound));
   }
 }

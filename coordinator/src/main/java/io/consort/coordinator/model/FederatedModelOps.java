@@ -6,6 +6,8 @@ import io.consort.model.eval.GlobalMetrics;
 import io.consort.model.eval.ScoreHistogram;
 import io.consort.model.features.FeatureEncoding;
 import io.consort.model.features.LocalFeatureStats;
+import io.consort.model.sums.FeatureStatsVector;
+import io.consort.model.sums.HistogramVector;
 import io.consort.model.train.ModelFactory;
 import io.consort.model.wire.ModelWire;
 import io.consort.protocol.v1.EvaluationResult;
@@ -27,6 +29,43 @@ public final class FederatedModelOps implements ModelOps {
       banks.add(ModelWire.stats(schema, s));
     }
     return ModelWire.encoding(FeatureEncoding.merge(banks));
+  }
+
+  @Override
+  public io.consort.protocol.v1.FeatureEncoding mergeSummedStatistics(JobSpec spec, int[] sum, int banks,
+                                                                      List<FeatureStats> names) {
+    DataSchema schema = spec.schema();
+    List<java.util.TreeSet<String>> union = new ArrayList<>();
+    schema.categoricalColumns().forEach(c -> union.add(new java.util.TreeSet<>()));
+    for (FeatureStats s : names) {
+      if (s.getCategoricalCount() != union.size()) {
+        throw new IllegalArgumentException("a bank named categories of " + s.getCategoricalCount()
+            + " columns, the schema has " + union.size() + " categorical columns");
+      }
+      for (int j = 0; j < union.size(); j++) {
+        io.consort.protocol.v1.CategoricalColumnStats column = s.getCategorical(j);
+        if (!column.getName().equals(schema.categoricalColumns().get(j).name())) {
+          throw new IllegalArgumentException("categorical column " + j + " is '" + column.getName()
+              + "', the schema has '" + schema.categoricalColumns().get(j).name() + "'");
+        }
+        for (io.consort.protocol.v1.CategoryCount c : column.getCountsList()) {
+          union.get(j).add(c.getValue());
+        }
+      }
+    }
+    List<List<String>> categories = new ArrayList<>();
+    for (int j = 0; j < union.size(); j++) {
+      DataSchema.CategoricalColumn column = schema.categoricalColumns().get(j);
+      categories.add(column.isDeclared() ? column.allowedCategories() : List.copyOf(union.get(j)));
+    }
+    LocalFeatureStats total = FeatureStatsVector.decode(schema, sum, banks, categories);
+    return ModelWire.encoding(FeatureEncoding.merge(List.of(total)));
+  }
+
+  @Override
+  public Metrics metricsFromSum(int bins, int[] sum, int banks) {
+    GlobalMetrics m = GlobalMetrics.from(HistogramVector.decode(bins, sum, banks));
+    return new Metrics(m.auc(), m.accuracy(), m.logLoss(), m.count());
   }
 
   @Override

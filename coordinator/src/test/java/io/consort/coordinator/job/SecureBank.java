@@ -12,7 +12,12 @@ import io.consort.protocol.v1.Stage;
 import io.consort.protocol.v1.Task;
 import io.consort.protocol.v1.TaskResult;
 import io.consort.protocol.v1.TrainTask;
+import io.consort.model.features.LocalFeatureStats;
+import io.consort.model.sums.FeatureStatsVector;
+import io.consort.protocol.v1.FeatureStats;
 import io.consort.secagg.Quantizer;
+import io.consort.secagg.RoundParameters;
+import io.consort.spec.SecureSumPurpose;
 import io.consort.secagg.SecAggClient;
 import io.consort.secagg.wire.SecAggCodec;
 import io.consort.spec.JobSpec;
@@ -44,6 +49,16 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
   private final SecureRandom random = new SecureRandom();
   private final Map<String, X509Certificate> peers = new HashMap<>();
   private SecAggClient client;
+  /** What the bank answers a feature-statistics task with, in the clear and inside the secure sum. */
+  private FeatureStats statistics;
+  private LocalFeatureStats statisticsSummed;
+
+  /** Makes the bank answer feature-statistics tasks: {@code clear} in the clear, {@code summed} in the sum. */
+  SecureBank withStatistics(FeatureStats clear, LocalFeatureStats summed) {
+    this.statistics = clear;
+    this.statisticsSummed = summed;
+    return this;
+  }
 
   SecureBank(String id, IdentitySigner signer, CertificateValidator validator, float[] update, Stage silentFrom,
              DpReport dp) {
@@ -62,10 +77,32 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
       return Optional.empty();
     }
     try {
+      if (task.hasFeatureStats()) {
+        return Optional.of(statistics(task));
+      }
       return Optional.of(task.hasTrain() ? start(task) : step(task.getSecureAggregation()));
     } catch (GeneralSecurityException | io.consort.secagg.ProtocolViolationException e) {
       throw new IllegalStateException("bank " + id + ": " + e.getMessage(), e);
     }
+  }
+
+  private TaskResult.Builder statistics(Task task) throws GeneralSecurityException {
+    JobSpec spec = JobSpecWire.fromProto(task.getFeatureStats().getPlan());
+    int[] vector = FeatureStatsVector.encode(statisticsSummed);
+    RoundParameters params = SecureRoundPlan.sum(spec, task.getHeader().getRound(),
+        SecureSumPurpose.FEATURE_STATISTICS, task.getFeatureStats().getRoundMembersList(), vector.length);
+    open(params, vector);
+    return TaskResult.newBuilder().setFeatureStats(statistics.toBuilder().setSecureSum(SecAggStep.newBuilder()
+        .addMessages(ByteString.copyFrom(SecAggCodec.encode(client.advertiseKeys())))));
+  }
+
+  private void open(RoundParameters params, int[] input) {
+    client = SecAggClient.create(params, id, input, signer, (peer, message, sig) -> {
+      X509Certificate c = peers.get(peer);
+      if (c == null || !verifier.verify(c, message, sig, Set.of(Role.PARTICIPANT)).name().equals(peer)) {
+        throw new GeneralSecurityException("no valid certificate for " + peer);
+      }
+    }, random);
   }
 
   private TaskResult.Builder start(Task task) throws GeneralSecurityException {
@@ -80,13 +117,7 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
     for (int i = 0; i < update.length; i++) {
       weighted[i] = (float) (update[i] * t.getAggregationWeight());
     }
-    client = SecAggClient.create(plan.parameters(), id, quantizer.encode(weighted, random), signer,
-        (peer, message, sig) -> {
-      X509Certificate c = peers.get(peer);
-      if (c == null || !verifier.verify(c, message, sig, Set.of(Role.PARTICIPANT)).name().equals(peer)) {
-        throw new GeneralSecurityException("no valid certificate for " + peer);
-      }
-    }, random);
+    open(plan.parameters(), quantizer.encode(weighted, random));
     SecAggStep.Builder step = SecAggStep.newBuilder()
         .addMessages(ByteString.copyFrom(SecAggCodec.encode(client.advertiseKeys())));
     if (dp != null) {
