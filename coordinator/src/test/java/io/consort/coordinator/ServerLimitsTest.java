@@ -37,15 +37,38 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * HTTP/2 rapid reset (CVE-2023-44487) against the coordinator by a member: streams opened and
- * reset at once, as fast as the connection carries them. The server's RST flood limit
- * ({@link ServerLimits#rstFloodMaxFrames()}) closes the connection with GOAWAY, and the service goes on.
+ * The server limits against slow and flooding peers ({@link ServerLimits}, docs/THREAT_MODEL.md):
+ * HTTP/2 rapid reset (CVE-2023-44487) by a member, whose connection the RST flood limit closes with
+ * GOAWAY, and a Slowloris peer that opens a socket and never finishes its TLS handshake, which the
+ * handshake timeout closes. The service goes on for everyone else.
  */
 @Tag("e2e")
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class RapidResetTest {
+class ServerLimitsTest {
   @TempDir
   Path dir;
+
+  @Test
+  void aPeerThatNeverFinishesItsHandshake_isClosedAfterTheHandshakeTimeout_andLogged() throws Exception {
+    try (TestCoordinator coordinator = new TestCoordinator(dir, List.of("bank-1"), 3,
+        ServerLimits.defaults().withTlsHandshakeTimeout(java.time.Duration.ofSeconds(1)));
+         io.consort.transport.LogCapture refusals = new io.consort.transport.LogCapture(
+             "io.consort.coordinator.refusals");
+         java.net.Socket slow = new java.net.Socket("127.0.0.1", coordinator.port())) {
+      // half a ClientHello, then nothing
+      slow.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01});
+      slow.getOutputStream().flush();
+      slow.setSoTimeout(20_000);
+      long start = System.nanoTime();
+      int read = slow.getInputStream().read();
+      long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(-1, read, "the server closed the socket without an answer");
+      assertTrue(waitedMillis < 15_000, "closed only after " + waitedMillis + " ms");
+      refusals.await(l -> l.contains("TLS handshake from 127.0.0.1:" + slow.getLocalPort()), "for the slow peer");
+      assertEquals("bank-1", await(coordinator.client(coordinator.pki.bank("bank-1")).enrol(enrolRequest()))
+          .getMemberId());
+    }
+  }
 
   @Test
   void aMemberResettingStreamsAsFastAsItCan_isDisconnectedWithGoAway_andTheServiceGoesOn() throws Exception {
