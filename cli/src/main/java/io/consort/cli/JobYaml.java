@@ -7,6 +7,7 @@ import io.consort.cli.option.OptionValues;
 import io.consort.coordinator.job.JobDefinition;
 import io.consort.model.data.DataSchema;
 import io.consort.model.train.TrainingEngine;
+import io.consort.spec.CostMatrix;
 import io.consort.spec.InvalidJobSpecException;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecBuilder;
@@ -27,7 +28,7 @@ import java.util.function.Consumer;
  */
 record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks, Integer expectedBanks,
                Integer startTimeoutSeconds, Integer stageTimeoutSeconds, Integer histogramBins, Schema schema, Model model, Privacy privacy,
-               SecureAggregation secureAggregation) {
+               SecureAggregation secureAggregation, Costs costMatrix) {
   static final int DEFAULT_START_TIMEOUT_SECONDS = 300;
   static final int DEFAULT_STAGE_TIMEOUT_SECONDS = 120;
 
@@ -60,6 +61,9 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
 
   record SecureAggregation(Boolean enabled, Integer threshold, Integer neighbourDegree, Integer modulusBits,
                            Double clipNorm, Boolean consistencyCheck) {}
+
+  /** What wrong decisions cost: both keys are required when the section is given. */
+  record Costs(Double falseNegative, Double falsePositive) {}
 
   /**
    * The job as the coordinator runs it.
@@ -125,6 +129,17 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     set(localEpochs, b::localEpochs);
     set(minBanks, b::minBanks);
     set(histogramBins, b::histogramBins);
+    if (costMatrix != null) {
+      if (costMatrix.falseNegative() == null || costMatrix.falsePositive() == null) {
+        throw new IllegalArgumentException("job.cost_matrix needs both false_negative (approving a bad applicant) and "
+            + "false_positive (refusing a good one)");
+      }
+      try {
+        b.costMatrix(new CostMatrix(costMatrix.falseNegative(), costMatrix.falsePositive()));
+      } catch (InvalidJobSpecException e) {
+        throw new IllegalArgumentException("job." + e.getMessage(), e);
+      }
+    }
     try {
       return b.build();
     } catch (InvalidJobSpecException e) {
@@ -176,7 +191,8 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
             p.record().map(r -> boxed(r.noiseMultiplier())).orElse(null),
             p.bank().map(k -> boxed(k.noiseMultiplier())).orElse(null)),
         new SecureAggregation(a.enabled(), boxed(a.threshold()), boxed(a.neighbourDegree()), a.modulusBits(),
-            a.clipNorm(), a.consistencyCheck()));
+            a.clipNorm(), a.consistencyCheck()),
+        spec.evaluation().costMatrix().map(c -> new Costs(c.falseNegative(), c.falsePositive())).orElse(null));
   }
 
   private static Double boxed(OptionalDouble value) {

@@ -85,9 +85,9 @@ class CoordinatorRestartTest {
     }
 
     @Override
-    public Metrics mergeEvaluations(List<EvaluationResult> results) {
+    public Metrics mergeEvaluations(List<EvaluationResult> results, List<String> columns) {
       count();
-      return delegate.mergeEvaluations(results);
+      return delegate.mergeEvaluations(results, columns);
     }
 
     @Override
@@ -96,9 +96,9 @@ class CoordinatorRestartTest {
     }
 
     @Override
-    public Metrics metricsFromSum(int bins, int[] sum, int banks) {
+    public Metrics metricsFromSum(int bins, List<String> columns, int[] sum, int banks) {
       count();
-      return delegate.metricsFromSum(bins, sum, banks);
+      return delegate.metricsFromSum(bins, columns, sum, banks);
     }
 
     private void count() {

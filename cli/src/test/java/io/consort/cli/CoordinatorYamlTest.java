@@ -87,6 +87,18 @@ class CoordinatorYamlTest {
   }
 
   @Test
+  void jobSection_readsACostMatrix_andRefusesAHalfOne() throws Exception {
+    JobSpec spec = ConfigFiles.coordinator(config.write(SERVICE + "job:\n  id: j\n" + SCHEMA
+        + "  cost_matrix: {false_negative: 5, false_positive: 1}\n")).job().spec();
+    assertEquals(java.util.Optional.of(io.consort.spec.CostMatrix.GERMAN_CREDIT), spec.evaluation().costMatrix());
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.cost_matrix needs both false_negative (approving a bad "
+        + "applicant) and false_positive (refusing a good one)",
+        config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  cost_matrix: {false_negative: 5}\n"));
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.cost_matrix.false_positive must be finite and >= 0, got -1.0",
+        config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  cost_matrix: {false_negative: 5, false_positive: -1}\n"));
+  }
+
+  @Test
   void jobSection_acceptsCategoricalColumnsAsNamesOrMappings() throws Exception {
     JobSpec spec = ConfigFiles.coordinator(config.write(SERVICE + """
         job:

@@ -50,6 +50,9 @@ class PrivateFederationTest {
       assertEquals(List.of("bank-3@masked-input"), first.getJsonArray("dropped").getList());
       assertEquals(2, result.getJsonArray("rounds").size());
       assertTrue(result.getJsonObject("final").getDouble("auc") > 0.7, result.encodePrettily());
+      // the final round's importance came through the evaluation's secure sum
+      JsonObject importance = result.getJsonArray("rounds").getJsonObject(1).getJsonObject("importance");
+      assertTrue(importance != null && importance.size() >= 2, result.encodePrettily());
     }
   }
 

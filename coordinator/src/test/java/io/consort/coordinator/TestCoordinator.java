@@ -233,7 +233,7 @@ final class TestCoordinator implements AutoCloseable {
     }
 
     @Override
-    public Metrics mergeEvaluations(List<EvaluationResult> evaluations) {
+    public Metrics mergeEvaluations(List<EvaluationResult> evaluations, List<String> columns) {
       throw new AssertionError("not reached");
     }
 
@@ -243,7 +243,7 @@ final class TestCoordinator implements AutoCloseable {
     }
 
     @Override
-    public Metrics metricsFromSum(int bins, int[] sum, int banks) {
+    public Metrics metricsFromSum(int bins, List<String> columns, int[] sum, int banks) {
       throw new AssertionError("not reached");
     }
   }

@@ -4,6 +4,7 @@ import io.consort.model.data.DataFormatException;
 import io.consort.model.data.DataSplitter;
 import io.consort.model.data.DatasetLoader;
 import io.consort.model.data.Table;
+import io.consort.model.eval.PermutationImportance;
 import io.consort.model.eval.ScoreHistogram;
 import io.consort.model.features.EncodedData;
 import io.consort.model.features.FeatureEncoding;
@@ -57,6 +58,8 @@ public final class BankTaskHandler implements TaskHandler {
   private final ParticipantConfig config;
   private final Map<String, BankJob> jobs = new HashMap<>();
   private final AcceptedJobs acceptedJobs;
+  /** Shuffles of permutation importance: they decide which rows' values meet, so from SecureRandom. */
+  private final java.security.SecureRandom shuffles = new java.security.SecureRandom();
   private BankPrivacy privacy;
   private BankSecureAggregation secureAggregation;
 
@@ -114,6 +117,7 @@ public final class BankTaskHandler implements TaskHandler {
     io.consort.protocol.v1.ModelSpec preparedSpec;
     EncodedData train;
     EncodedData test;
+    FeatureEncoding encoding;
     LocalTrainer trainer;
 
     BankJob(JobPlan plan, JobSpec spec, DataSplitter.TrainTest split) {
@@ -305,10 +309,16 @@ public final class BankTaskHandler implements TaskHandler {
     float[] scores = Predictor.predict(job.spec.model(), ModelWire.values(model), job.test);
     int bins = job.spec.evaluation().histogramBins();
     ScoreHistogram h = ScoreHistogram.of(scores, job.test.y(), bins);
+    // the final round's evaluation also measures permutation importance per column, for the model card;
+    // decided by the pinned plan, not the task, so a coordinator cannot ask for it round after round
+    double[] importance = task.getHeader().getRound() == job.spec.training().rounds()
+        ? PermutationImportance.lossIncrease(job.spec.model(), ModelWire.values(model), job.test, job.encoding,
+            shuffles)
+        : new double[0];
     if (job.spec.secureAggregation().enabled()) {
       List<String> roster = e.getRoundMembersList();
       checkRoster(job, roster);
-      int[] vector = HistogramVector.encode(h);
+      int[] vector = HistogramVector.encode(h, importance);
       var params = secureAggregation().sumPlan(job.spec, task.getHeader().getRound(), SecureSumPurpose.EVALUATION,
           roster, vector.length);
       checkThreshold(job, params.threshold());
@@ -318,6 +328,9 @@ public final class BankTaskHandler implements TaskHandler {
     }
     EvaluationResult.Builder out = EvaluationResult.newBuilder().setBaseVersion(model.getVersion())
         .setExamples(h.count()).setLogLossSum(h.logLossSum()).setCorrect(h.correct());
+    for (double v : importance) {
+      out.addImportance(v);
+    }
     for (long c : h.positives()) {
       out.addPositiveHistogram(c);
     }
@@ -335,6 +348,13 @@ public final class BankTaskHandler implements TaskHandler {
     Files.write(out, f.getFinalModel().toByteArray());
     log.info("job '{}' finished ({}); final model {} saved to {}", jobId, f.getReason(),
         f.getFinalModel().getSha256(), out);
+    try {
+      PublishedModelKeeper.keep(out.getParent(), job.plan, f, model -> requireReleased(job, model)).ifPresent(p ->
+          log.info("job '{}': published model (calibration, decision rule, provenance) saved to {}", jobId, p));
+    } catch (io.consort.scoring.ModelFileException | ProtocolViolationException e) {
+      log.error("job '{}': the published model is refused, only the bare final model is kept: {}", jobId,
+          e.getMessage());
+    }
     return null;
   }
 
@@ -488,6 +508,7 @@ public final class BankTaskHandler implements TaskHandler {
       }
       job.train = encoding.encode(job.split.train());
       job.test = encoding.encode(job.split.test());
+      job.encoding = encoding;
       io.consort.model.train.TrainingEngine engine = job.spec.training().engine();
       job.trainer = new LocalTrainer(job.spec.model(), job.train, engine);
       job.preparedEncoding = model.getEncoding();

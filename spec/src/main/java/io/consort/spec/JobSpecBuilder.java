@@ -52,6 +52,7 @@ public final class JobSpecBuilder {
   private double secureAggregationClipNorm = DEFAULT_SECURE_AGGREGATION_CLIP_NORM;
   private boolean consistencyCheck = true;
   private int histogramBins = DEFAULT_HISTOGRAM_BINS;
+  private CostMatrix costMatrix;
 
   JobSpecBuilder() {}
 
@@ -68,7 +69,8 @@ public final class JobSpecBuilder {
         .modulusBits(spec.secureAggregation().modulusBits())
         .secureAggregationClipNorm(spec.secureAggregation().clipNorm())
         .consistencyCheck(spec.secureAggregation().consistencyCheck())
-        .histogramBins(spec.evaluation().histogramBins());
+        .histogramBins(spec.evaluation().histogramBins())
+        .costMatrix(spec.evaluation().costMatrix().orElse(null));
     spec.privacy().record().ifPresent(r -> b.recordClipNorm(r.clipNorm())
         .recordNoiseMultiplier(boxed(r.noiseMultiplier())));
     spec.privacy().bank().ifPresent(k -> b.bankNoiseMultiplier(boxed(k.noiseMultiplier())));
@@ -211,6 +213,12 @@ public final class JobSpecBuilder {
     return this;
   }
 
+  /** What wrong decisions cost; null (the default) for none. */
+  public JobSpecBuilder costMatrix(CostMatrix costs) {
+    this.costMatrix = costs;
+    return this;
+  }
+
   /** @throws InvalidJobSpecException naming the first field that is missing or invalid */
   public JobSpec build() {
     if (schema == null) {
@@ -255,7 +263,7 @@ public final class JobSpecBuilder {
         new PrivacySpec(privacy, delta, optional(targetEpsilon), record, bank),
         new SecureAggregationSpec(secureAggregation, optionalInt(threshold), optionalInt(neighbourDegree), modulusBits,
             secureAggregationClipNorm, consistencyCheck),
-        new EvaluationSpec(histogramBins));
+        new EvaluationSpec(histogramBins, Optional.ofNullable(costMatrix)));
   }
 
   private static OptionalDouble optional(Double value) {

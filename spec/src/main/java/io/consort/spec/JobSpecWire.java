@@ -33,10 +33,13 @@ public final class JobSpecWire {
       r.noiseMultiplier().ifPresent(privacy::setRecordNoiseMultiplier);
     });
     p.bank().ifPresent(b -> b.noiseMultiplier().ifPresent(privacy::setBankNoiseMultiplier));
-    return JobPlan.newBuilder().setJobId(spec.id()).setSchema(ModelWire.schema(spec.schema()))
+    JobPlan.Builder plan = JobPlan.newBuilder().setJobId(spec.id()).setSchema(ModelWire.schema(spec.schema()))
         .setModel(model(spec)).setRounds(spec.training().rounds()).setLocalEpochs(spec.training().localEpochs())
         .setMinBanks(spec.training().minBanks()).setHistogramBins(spec.evaluation().histogramBins())
-        .setPrivacy(privacy).setSecureAggregation(secureAggregation(spec)).build();
+        .setPrivacy(privacy).setSecureAggregation(secureAggregation(spec));
+    spec.evaluation().costMatrix().ifPresent(c -> plan.setCostMatrix(io.consort.protocol.v1.CostMatrix.newBuilder()
+        .setFalseNegative(c.falseNegative()).setFalsePositive(c.falsePositive())));
+    return plan.build();
   }
 
   /** The secure-aggregation part of the plan, without per-round values. */
@@ -100,7 +103,9 @@ public final class JobSpecWire {
     return new JobSpec(plan.getJobId(), schema, model,
         new TrainingSpec(plan.getRounds(), plan.getLocalEpochs(), plan.getMinBanks(), engine),
         privacy(plan.getPrivacy()), secureAggregation(plan.getSecureAggregation()),
-        new EvaluationSpec(plan.getHistogramBins()));
+        new EvaluationSpec(plan.getHistogramBins(), plan.hasCostMatrix()
+            ? Optional.of(new CostMatrix(plan.getCostMatrix().getFalseNegative(), plan.getCostMatrix().getFalsePositive()))
+            : Optional.empty()));
   }
 
   /**

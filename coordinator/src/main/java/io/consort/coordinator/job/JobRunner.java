@@ -50,6 +50,8 @@ public final class JobRunner implements ResultSink {
   private final RoundRunner rounds;
   private final FeatureStatistics statistics;
   private final JobResultWriter writer;
+  private final LedgerKeeper ledger;
+  private final ModelPublisher publisher;
   private final Promise<JsonObject> outcome = Promise.promise();
 
   private final List<String> accepted = new ArrayList<>();
@@ -71,6 +73,8 @@ public final class JobRunner implements ResultSink {
         new FederatedEvaluation(job, modelOps, identityVerifier), store);
     this.statistics = new FeatureStatistics(job, modelOps, identityVerifier);
     this.writer = new JobResultWriter(resultFile);
+    this.ledger = ledger;
+    this.publisher = new ModelPublisher(resultFile.toAbsolutePath().getParent());
     registry.onDisconnect(stages::disconnected);
   }
 
@@ -259,21 +263,47 @@ public final class JobRunner implements ResultSink {
 
   private Future<JsonObject> finish() {
     ModelParameters finalModel = rounds.global();
-    JobFinished finished = JobFinished.newBuilder().setFinalModel(finalModel).setCompleted(true)
-        .setReason("all " + spec.training().rounds() + " rounds done").build();
-    for (String m : accepted) {
-      if (registry.isEnrolled(m)) {
-        registry.post(m, Task.newBuilder().setHeader(Headers.of(spec.id(), 0, Stage.FINISHED))
-            .setFinished(finished).build());
-      }
-    }
     JsonObject result = JobResultWriter.result(spec, banks.values(), accepted, rounds.rounds(), finalModel,
         rounds.privacy(), rounds.lastMetrics());
-    return job.workers().run(() -> {
-      writer.write(spec.id(), result, finalModel);
-      store.upsertJob(job.plan(), "COMPLETED", null);
-      log.info("job '{}' completed; result in {}", spec.id(), writer.resultFile());
-      return result;
-    });
+    List<RoundRecord> records = List.copyOf(rounds.rounds());
+    List<BankRecord> bankRecords = List.copyOf(banks.values());
+    List<String> participants = List.copyOf(accepted);
+    return job.workers().run(() -> publish(finalModel, records, bankRecords, participants))
+        .compose(published -> {
+          JobFinished.Builder finished = JobFinished.newBuilder().setFinalModel(finalModel).setCompleted(true)
+              .setReason("all " + spec.training().rounds() + " rounds done");
+          published.ifPresent(p -> finished.setPublishedModel(com.google.protobuf.ByteString.copyFrom(
+              io.consort.scoring.PublishedModelFile.encode(p.body()))));
+          for (String m : accepted) {
+            if (registry.isEnrolled(m)) {
+              registry.post(m, Task.newBuilder().setHeader(Headers.of(spec.id(), 0, Stage.FINISHED))
+                  .setFinished(finished).build());
+            }
+          }
+          return job.workers().run(() -> {
+            if (published.isPresent()) {
+              result.put("published_model", publisher.write(published.get()));
+            }
+            writer.write(spec.id(), result, finalModel);
+            store.upsertJob(job.plan(), "COMPLETED", null);
+            log.info("job '{}' completed; result in {}", spec.id(), writer.resultFile());
+            return result;
+          });
+        });
+  }
+
+  /**
+   * The published model, or none when it cannot be built (logged): a finished job is not failed by
+   * its publication, and the final model is written either way.
+   */
+  private Optional<io.consort.scoring.PublishedModel> publish(ModelParameters finalModel, List<RoundRecord> records,
+                                                              List<BankRecord> bankRecords, List<String> participants) {
+    try {
+      return Optional.of(ModelPublisher.publish(spec, finalModel, records, bankRecords, participants, rounds.privacy(),
+          ledger.entries(), java.time.Instant.now()));
+    } catch (IllegalArgumentException e) {
+      log.error("job '{}': the final model cannot be published: {}", spec.id(), e.getMessage());
+      return Optional.empty();
+    }
   }
 }
