@@ -9,6 +9,7 @@ import io.consort.model.data.DataSchema;
 import io.consort.model.train.ModelType;
 import io.consort.model.train.TrainingEngine;
 import io.consort.spec.JobSpec;
+import io.consort.spec.StrategySpec;
 import io.consort.spec.PrivacyMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code coordinator.yaml} and its {@code job:} section: known keys only, strict types, the spec's defaults. */
@@ -96,6 +99,34 @@ class CoordinatorYamlTest {
         config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  cost_matrix: {false_negative: 5}\n"));
     assertEquals(dir.resolve("coordinator.yaml") + ": job.cost_matrix.false_positive must be finite and >= 0, got -1.0",
         config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  cost_matrix: {false_negative: 5, false_positive: -1}\n"));
+  }
+
+  @Test
+  void jobSection_readsAServerStrategyWithItsDefaults_andRefusesWhatTheRuleDoesNotUse() throws Exception {
+    JobSpec spec = ConfigFiles.coordinator(config.write(SERVICE + "job:\n  id: j\n" + SCHEMA
+        + "  strategy: {name: fedyogi, server_learning_rate: 0.03}\n")).job().spec();
+    assertEquals(new StrategySpec(StrategySpec.Name.FEDYOGI, 0.03, 0.9, 0.99, 1e-3), spec.training().strategy());
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.strategy.beta2 applies only to fedadam and fedyogi, not "
+        + "fedavgm", config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  strategy: {name: fedavgm, beta2: 0.9}\n"));
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.strategy.name must be one of fedavg, fedavgm, fedadam, "
+        + "fedyogi, fedadagrad, got 'fedprox'",
+        config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  strategy: {name: fedprox}\n"));
+    assertTrue(config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  strategy: {name: fedadam, momentum: 0.9}\n")
+        .contains("momentum"));
+  }
+
+  @ParameterizedTest
+  @EnumSource(StrategySpec.Name.class)
+  void aWrittenJobSection_readsBackAsTheSameSpec_forEveryStrategy(StrategySpec.Name name) throws Exception {
+    JobSpec spec = JobSpec.builder().id("j").schema(new DataSchema(List.of("x"), List.of(), "y", "1"))
+        .strategy(StrategySpec.defaults(name)).build();
+    Path file = dir.resolve("written.yaml");
+    java.util.Map<String, Object> content = new java.util.LinkedHashMap<>(
+        new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+            .readValue(SERVICE, java.util.Map.class));
+    content.put("job", ConfigFiles.jobYaml(spec, 2, 300, 120));
+    ConfigFiles.write(file, content);
+    assertEquals(spec, ConfigFiles.coordinator(file).job().spec());
   }
 
   @Test

@@ -4,13 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.consort.certs.PemFiles;
-import io.consort.coordinator.job.LedgerKeeper;
-import io.consort.coordinator.store.CoordinatorStore;
 import io.consort.privacy.accounting.RdpAccountant;
 import io.consort.privacy.accounting.SampledGaussianEvent;
 import io.consort.privacy.ledger.BankTotals;
-import io.consort.privacy.ledger.LedgerVerifier;
 import io.consort.privacy.ledger.VerificationResult;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecBuilder;
@@ -54,6 +50,9 @@ class PrivateFederationTest {
       assertEquals(List.of("bank-3@masked-input"), first.getJsonArray("dropped").getList());
       assertEquals(2, result.getJsonArray("rounds").size());
       assertTrue(result.getJsonObject("final").getDouble("auc") > 0.7, result.encodePrettily());
+      // the final round's importance came through the evaluation's secure sum
+      JsonObject importance = result.getJsonArray("rounds").getJsonObject(1).getJsonObject("importance");
+      assertTrue(importance != null && importance.size() >= 2, result.encodePrettily());
     }
   }
 
@@ -132,14 +131,7 @@ class PrivateFederationTest {
 
   /** The auditor's view: stop the consortium, export from the coordinator's database, verify against the CA alone. */
   private VerificationResult auditorsView(LocalConsortium consortium) throws Exception {
-    Path export = dir.resolve("ledger.json");
-    var cfg = consortium.coordinatorConfig;
-    consortium.close();
-    try (CoordinatorStore store = CoordinatorStore.open(cfg.dataDir())) {
-      new LedgerKeeper(store, PemFiles.readPrivateKey(cfg.keyFile()), PemFiles.readCertificates(cfg.certFile()).get(0))
-          .export(export);
-    }
-    VerificationResult verified = LedgerVerifier.verify(export, PemFiles.readCertificate(cfg.caFile()));
+    VerificationResult verified = consortium.auditorsView(dir.resolve("ledger.json"));
     assertTrue(verified.valid(), verified.failure().orElse(""));
     return verified;
   }

@@ -1,6 +1,7 @@
 package io.consort.participant;
 
 import io.consort.model.data.DataFormatException;
+import io.consort.model.eval.PermutationImportance;
 import io.consort.model.eval.ScoreHistogram;
 import io.consort.model.features.EncodedData;
 import io.consort.model.features.FeatureEncoding;
@@ -54,6 +55,8 @@ public final class BankTaskHandler implements TaskHandler {
   private final ParticipantConfig config;
   private final Map<String, BankJob> jobs = new HashMap<>();
   private final AcceptedJobs acceptedJobs;
+  /** Shuffles of permutation importance: they decide which rows' values meet, so from SecureRandom. */
+  private final java.security.SecureRandom shuffles = new java.security.SecureRandom();
   private BankPrivacy privacy;
   private BankSecureAggregation secureAggregation;
 
@@ -113,6 +116,7 @@ public final class BankTaskHandler implements TaskHandler {
     io.consort.protocol.v1.ModelSpec preparedSpec;
     EncodedData train;
     EncodedData test;
+    FeatureEncoding encoding;
     LocalTrainer trainer;
 
     BankJob(JobPlan plan, JobSpec spec, BankData data) {
@@ -360,10 +364,16 @@ public final class BankTaskHandler implements TaskHandler {
     float[] scores = Predictor.predict(job.spec.model(), ModelWire.values(model), job.test);
     int bins = job.spec.evaluation().histogramBins();
     ScoreHistogram h = ScoreHistogram.of(scores, job.test.y(), bins);
+    // the final round's evaluation also measures permutation importance per column, for the model card;
+    // decided by the pinned plan, not the task, so a coordinator cannot ask for it round after round
+    double[] importance = task.getHeader().getRound() == job.spec.training().rounds()
+        ? PermutationImportance.lossIncrease(job.spec.model(), ModelWire.values(model), job.test, job.encoding,
+            shuffles)
+        : new double[0];
     if (job.spec.secureAggregation().enabled()) {
       List<String> roster = e.getRoundMembersList();
       checkRoster(job, roster);
-      int[] vector = HistogramVector.encode(h);
+      int[] vector = HistogramVector.encode(h, importance);
       var params = secureAggregation().sumPlan(job.spec, task.getHeader().getRound(), SecureSumPurpose.EVALUATION,
           roster, vector.length);
       checkThreshold(job, params.threshold());
@@ -373,6 +383,9 @@ public final class BankTaskHandler implements TaskHandler {
     }
     EvaluationResult.Builder out = EvaluationResult.newBuilder().setBaseVersion(model.getVersion())
         .setExamples(h.count()).setLogLossSum(h.logLossSum()).setCorrect(h.correct());
+    for (double v : importance) {
+      out.addImportance(v);
+    }
     for (long c : h.positives()) {
       out.addPositiveHistogram(c);
     }
@@ -555,6 +568,7 @@ public final class BankTaskHandler implements TaskHandler {
       BankData.Encoded encoded = job.data.encode(encoding);
       job.train = encoded.train();
       job.test = encoded.test();
+      job.encoding = encoding;
       io.consort.model.train.TrainingEngine engine = job.spec.training().engine();
       job.trainer = new LocalTrainer(job.spec.model(), job.train, engine);
       job.preparedEncoding = model.getEncoding();

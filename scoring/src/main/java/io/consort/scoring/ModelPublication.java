@@ -34,12 +34,23 @@ public final class ModelPublication {
    * @param round the round whose evaluation it is (that round released the final model)
    * @param logLoss the exact log-loss, from the banks' summed log-loss
    */
-  public record FinalEvaluation(int round, ScoreHistogram merged, double auc, double accuracy, double logLoss) {
+  /**
+   * @param importance per original column, the mean log-loss increase per held-out row when it is
+   *     shuffled (federated permutation importance); empty when not measured
+   */
+  public record FinalEvaluation(int round, ScoreHistogram merged, double auc, double accuracy, double logLoss,
+                                java.util.Map<String, Double> importance) {
     public FinalEvaluation {
       Objects.requireNonNull(merged, "merged");
+      importance = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(importance));
       if (merged.count() == 0) {
         throw new IllegalArgumentException("the final evaluation holds no rows");
       }
+    }
+
+    /** Without permutation importance. */
+    public FinalEvaluation(int round, ScoreHistogram merged, double auc, double accuracy, double logLoss) {
+      this(round, merged, auc, accuracy, logLoss, java.util.Map.of());
     }
   }
 
@@ -62,8 +73,15 @@ public final class ModelPublication {
         .setPreprocessing(Preprocessing.newBuilder().setEncoding(EncodingScheme.STANDARDISE_AND_ONE_HOT_V1)
             .setReference(ReferenceApplicant.MEANS_AND_UNIFORM_LEVELS))
         .setCalibration(calibration.toProto()).setDecision(decision).setProvenance(provenance);
-    evaluation.ifPresent(e -> body.setEvaluation(HistogramEvaluation.evaluate(e.round(), e.merged(), e.auc(),
-        e.accuracy(), e.logLoss(), calibration, spec.evaluation().costMatrix(), decision.getThreshold())));
+    evaluation.ifPresent(e -> {
+      var evaluated = HistogramEvaluation.evaluate(e.round(), e.merged(), e.auc(), e.accuracy(), e.logLoss(),
+          calibration, spec.evaluation().costMatrix(), decision.getThreshold()).toBuilder();
+      e.importance().entrySet().stream()
+          .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
+          .forEach(i -> evaluated.addImportance(io.consort.scoring.v1.FeatureImportance.newBuilder()
+              .setColumn(i.getKey()).setLogLossIncrease(i.getValue())));
+      body.setEvaluation(evaluated);
+    });
     return PublishedModel.of(body.build());
   }
 

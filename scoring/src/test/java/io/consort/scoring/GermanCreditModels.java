@@ -89,9 +89,17 @@ final class GermanCreditModels {
       float[] scores = Predictor.predict(spec.model(), parameters, test);
       ScoreHistogram histogram = ScoreHistogram.of(scores, test.y(), BINS);
       GlobalMetrics metrics = GlobalMetrics.from(histogram);
+      // the final round's permutation importance, as the banks' summed increases would give it
+      double[] increase = io.consort.model.eval.PermutationImportance.lossIncrease(spec.model(), parameters, test,
+          encoding, new SplittableRandom(SEED));
+      java.util.Map<String, Double> importance = new java.util.LinkedHashMap<>();
+      List<String> columns = io.consort.model.eval.PermutationImportance.columns(encoding);
+      for (int c = 0; c < columns.size(); c++) {
+        importance.put(columns.get(c), increase[c] / test.rows());
+      }
       PublishedModel published = ModelPublication.publish(spec, model,
           Optional.of(new ModelPublication.FinalEvaluation(10, histogram, metrics.auc(), metrics.accuracy(),
-              metrics.logLoss())), provenance(spec, split));
+              metrics.logLoss(), importance)), provenance(spec, split));
       return new Fixture(spec, encoding, split.test(), test, parameters, histogram, published);
     } catch (Exception e) {
       throw new IllegalStateException("cannot build the German credit fixture", e);

@@ -53,6 +53,7 @@ public final class JobSpecBuilder {
   private boolean consistencyCheck = true;
   private int histogramBins = DEFAULT_HISTOGRAM_BINS;
   private CostMatrix costMatrix;
+  private StrategySpec strategy = StrategySpec.fedAvg();
 
   JobSpecBuilder() {}
 
@@ -61,7 +62,7 @@ public final class JobSpecBuilder {
         .hiddenLayers(spec.model().hiddenLayers()).batchSize(spec.model().batchSize())
         .learningRate(spec.model().learningRate()).l2(spec.model().l2()).modelSeed(spec.model().seed())
         .engine(spec.training().engine()).rounds(spec.training().rounds()).localEpochs(spec.training().localEpochs())
-        .minBanks(spec.training().minBanks()).privacy(spec.privacy().mode()).delta(spec.privacy().delta())
+        .minBanks(spec.training().minBanks()).strategy(spec.training().strategy()).privacy(spec.privacy().mode()).delta(spec.privacy().delta())
         .targetEpsilon(boxed(spec.privacy().targetEpsilon()))
         .secureAggregation(spec.secureAggregation().enabled())
         .threshold(boxed(spec.secureAggregation().threshold()))
@@ -110,6 +111,12 @@ public final class JobSpecBuilder {
 
   public JobSpecBuilder l2(double l2) {
     this.l2 = l2;
+    return this;
+  }
+
+  /** Default: plain federated averaging. */
+  public JobSpecBuilder strategy(StrategySpec strategy) {
+    this.strategy = strategy;
     return this;
   }
 
@@ -238,6 +245,9 @@ public final class JobSpecBuilder {
     } catch (IllegalArgumentException e) {
       throw InvalidJobSpecException.wrap("model", e);
     }
+    if (strategy == null) {
+      throw new InvalidJobSpecException("strategy", "is required (fedavg by default)");
+    }
     TrainingEngine chosen = engine != null ? engine
         : privacy.recordLevel() ? TrainingEngine.NATIVE : TrainingEngine.DL4J;
     if (!privacy.recordLevel() && (recordClipNorm != null || recordNoiseMultiplier != null)) {
@@ -259,7 +269,7 @@ public final class JobSpecBuilder {
         : Optional.empty();
     Optional<PrivacySpec.BankDp> bank = privacy.bankLevel()
         ? Optional.of(new PrivacySpec.BankDp(optional(bankNoiseMultiplier))) : Optional.empty();
-    return new JobSpec(id, schema, model, new TrainingSpec(rounds, localEpochs, minBanks, chosen),
+    return new JobSpec(id, schema, model, new TrainingSpec(rounds, localEpochs, minBanks, chosen, strategy),
         new PrivacySpec(privacy, delta, optional(targetEpsilon), record, bank),
         new SecureAggregationSpec(secureAggregation, optionalInt(threshold), optionalInt(neighbourDegree), modulusBits,
             secureAggregationClipNorm, consistencyCheck),

@@ -9,6 +9,7 @@ import io.consort.protocol.v1.JobPlan;
 import io.consort.protocol.v1.PrivacyPlan;
 import io.consort.protocol.v1.PrivacyUnit;
 import io.consort.protocol.v1.SecAggPlan;
+import io.consort.protocol.v1.ServerStrategy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -36,7 +37,8 @@ public final class JobSpecWire {
     JobPlan.Builder plan = JobPlan.newBuilder().setJobId(spec.id()).setSchema(ModelWire.schema(spec.schema()))
         .setModel(model(spec)).setRounds(spec.training().rounds()).setLocalEpochs(spec.training().localEpochs())
         .setMinBanks(spec.training().minBanks()).setHistogramBins(spec.evaluation().histogramBins())
-        .setPrivacy(privacy).setSecureAggregation(secureAggregation(spec));
+        .setPrivacy(privacy).setSecureAggregation(secureAggregation(spec)).setStrategy(strategy(spec.training()
+            .strategy()));
     spec.evaluation().costMatrix().ifPresent(c -> plan.setCostMatrix(io.consort.protocol.v1.CostMatrix.newBuilder()
         .setFalseNegative(c.falseNegative()).setFalsePositive(c.falsePositive())));
     return plan.build();
@@ -102,7 +104,7 @@ public final class JobSpecWire {
       throw InvalidJobSpecException.wrap("model.engine", e);
     }
     return new JobSpec(plan.getJobId(), schema, model,
-        new TrainingSpec(plan.getRounds(), plan.getLocalEpochs(), plan.getMinBanks(), engine),
+        new TrainingSpec(plan.getRounds(), plan.getLocalEpochs(), plan.getMinBanks(), engine, strategy(plan)),
         privacy(plan.getPrivacy()), secureAggregation(plan.getSecureAggregation()),
         new EvaluationSpec(plan.getHistogramBins(), plan.hasCostMatrix()
             ? Optional.of(new CostMatrix(plan.getCostMatrix().getFalseNegative(), plan.getCostMatrix().getFalsePositive()))
@@ -129,6 +131,25 @@ public final class JobSpecWire {
         }
       }
     });
+  }
+
+  private static ServerStrategy strategy(StrategySpec s) {
+    return ServerStrategy.newBuilder().setName(s.name().wireName()).setServerLearningRate(s.serverLearningRate())
+        .setBeta1(s.beta1()).setBeta2(s.beta2()).setTau(s.tau()).build();
+  }
+
+  private static StrategySpec strategy(JobPlan plan) {
+    if (!plan.hasStrategy()) {
+      throw new InvalidJobSpecException("strategy", "is required in a plan");
+    }
+    ServerStrategy s = plan.getStrategy();
+    StrategySpec.Name name;
+    try {
+      name = StrategySpec.Name.fromName(s.getName());
+    } catch (IllegalArgumentException e) {
+      throw InvalidJobSpecException.wrap("strategy.name", e);
+    }
+    return new StrategySpec(name, s.getServerLearningRate(), s.getBeta1(), s.getBeta2(), s.getTau());
   }
 
   private static PrivacySpec privacy(PrivacyPlan p) {

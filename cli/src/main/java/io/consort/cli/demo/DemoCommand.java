@@ -24,6 +24,7 @@ import io.consort.protocol.v1.ModelParameters;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecBuilder;
 import io.consort.spec.PrivacyMode;
+import io.consort.spec.StrategySpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -151,6 +152,16 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--stage-timeout", defaultValue = "120", description = "seconds per round stage (default ${DEFAULT-VALUE})")
   int stageTimeoutSeconds;
+
+  @Option(names = "--strategy", defaultValue = "fedavg", converter = OptionValues.Strategies.class,
+      completionCandidates = OptionValues.Strategies.class,
+      description = "how the coordinator applies each round's aggregate: ${COMPLETION-CANDIDATES} (the adaptive ones "
+          + "with Reddi et al.'s defaults; default ${DEFAULT-VALUE})")
+  StrategySpec.Name strategy;
+
+  @Option(names = "--server-learning-rate", description = "the server step of fedavgm, fedadam, fedyogi or fedadagrad "
+      + "(default 1 for fedavgm, 0.01 for the adaptive ones)")
+  Double serverLearningRate;
 
   @Option(names = "--costs", paramLabel = "FN:FP",
       description = "cost of approving a bad applicant and of refusing a good one, or none (default 5:1 for "
@@ -300,6 +311,7 @@ public final class DemoCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--positive is required with --data " + data);
     }
     costMatrix();
+    strategySpec();
   }
 
   /**
@@ -378,8 +390,25 @@ public final class DemoCommand implements Callable<Integer> {
         .secureAggregation(secureAggregation.on()).consistencyCheck(consistencyCheck.on()).modulusBits(32)
         // without bank-level DP the clip only bounds quantisation; keep it loose so it rarely bites
         .secureAggregationClipNorm(dp.bankLevel() ? clip : 10.0)
-        .costMatrix(costMatrix());
+        .costMatrix(costMatrix()).strategy(strategySpec());
     return b.build();
+  }
+
+  /** The server rule: --strategy with its defaults, and --server-learning-rate if given. */
+  private StrategySpec strategySpec() {
+    StrategySpec defaults = StrategySpec.defaults(strategy);
+    if (serverLearningRate == null) {
+      return defaults;
+    }
+    if (strategy == StrategySpec.Name.FEDAVG) {
+      throw new IllegalArgumentException("--server-learning-rate applies to fedavgm, fedadam, fedyogi and fedadagrad; "
+          + "fedavg applies the mean update as it is");
+    }
+    try {
+      return new StrategySpec(strategy, serverLearningRate, defaults.beta1(), defaults.beta2(), defaults.tau());
+    } catch (io.consort.spec.InvalidJobSpecException e) {
+      throw new IllegalArgumentException("--server-learning-rate: " + e.getMessage(), e);
+    }
   }
 
   /** The job's cost matrix: --costs, or German credit's documented 5:1 on german-credit. */

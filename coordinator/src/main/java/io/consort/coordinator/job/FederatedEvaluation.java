@@ -43,11 +43,14 @@ public final class FederatedEvaluation {
   /** The merged metrics of the banks that evaluated {@code model}, or empty when no usable merge exists. */
   public Future<Optional<ModelOps.Metrics>> evaluate(int round, List<String> banks, ModelParameters model) {
     int bins = job.spec().evaluation().histogramBins();
+    // the final round's evaluation also carries each column's permutation importance (the banks decide
+    // the same from the plan they pinned)
+    List<String> columns = round == job.spec().training().rounds() ? importanceColumns() : List.of();
     Optional<RoundParameters> secure = Optional.empty();
     if (job.spec().secureAggregation().enabled()) {
       try {
         secure = Optional.of(SecureRoundPlan.sum(job.spec(), round, SecureSumPurpose.EVALUATION, banks,
-            HistogramVector.length(bins)));
+            HistogramVector.length(bins, columns.size())));
       } catch (IllegalArgumentException e) {
         log.warn("round {}: no evaluation: {}", round, e.getMessage());
         return Future.succeededFuture(Optional.empty());
@@ -65,7 +68,8 @@ public final class FederatedEvaluation {
           for (String m : banks) {
             TaskResult r = answers.answer(m).orElse(null);
             if (r != null && r.hasEvaluation() && r.getEvaluation().getBaseVersion() == model.getVersion()
-                && (params.isEmpty() || r.getEvaluation().hasSecureSum())) {
+                && (params.isEmpty() ? r.getEvaluation().getImportanceCount() == columns.size()
+                    : r.getEvaluation().hasSecureSum())) {
               usable.put(m, r.getEvaluation());
             } else {
               log.warn("round {}: no usable evaluation from bank '{}' ({})", round, m,
@@ -74,18 +78,26 @@ public final class FederatedEvaluation {
             }
           }
           if (params.isPresent()) {
-            return secureSum(round, params.get(), banks, usable, bins);
+            return secureSum(round, params.get(), banks, usable, bins, columns);
           }
           if (usable.isEmpty()) {
             return Future.succeededFuture(Optional.empty());
           }
           List<EvaluationResult> evaluations = new ArrayList<>(usable.values());
-          return job.workers().run(() -> Optional.of(modelOps.mergeEvaluations(evaluations)));
+          return job.workers().run(() -> Optional.of(modelOps.mergeEvaluations(evaluations, columns)));
         });
   }
 
+  /** The schema's original columns, in the order banks report importance: numeric, then categorical. */
+  private List<String> importanceColumns() {
+    List<String> names = new ArrayList<>(job.spec().schema().numericColumns());
+    job.spec().schema().categoricalColumns().forEach(c -> names.add(c.name()));
+    return names;
+  }
+
   private Future<Optional<ModelOps.Metrics>> secureSum(int round, RoundParameters params, List<String> banks,
-                                                       Map<String, EvaluationResult> usable, int bins) {
+                                                       Map<String, EvaluationResult> usable, int bins,
+                                                       List<String> columns) {
     SecureSum sum = SecureSum.open(job, identityVerifier, round, "evaluation", params);
     Map<String, SecAggStep> advertisements = new LinkedHashMap<>();
     for (String m : banks) {
@@ -102,7 +114,7 @@ public final class FederatedEvaluation {
       }
       int[] total = outcome.result().get().sum();
       int included = outcome.result().get().includedBanks().size();
-      return job.workers().run(() -> Optional.of(modelOps.metricsFromSum(bins, total, included)));
+      return job.workers().run(() -> Optional.of(modelOps.metricsFromSum(bins, columns, total, included)));
     });
   }
 }

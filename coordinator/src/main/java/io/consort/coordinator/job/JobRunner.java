@@ -71,7 +71,8 @@ public final class JobRunner implements ResultSink {
     this.job = JobContext.of(spec, stages, registry, Workers.of(vertx));
     RoundProtocol protocol = spec.secureAggregation().enabled() ? new SecureRound(job, identityVerifier)
         : new PlaintextRound(job);
-    this.rounds = new RoundRunner(job, protocol, new FedAvg(), new ReleaseRecorder(job, ledger),
+    this.rounds = new RoundRunner(job, protocol, ServerUpdateRule.of(spec.training().strategy()),
+        new ReleaseRecorder(job, ledger),
         new FederatedEvaluation(job, modelOps, identityVerifier), store);
     this.statistics = new FeatureStatistics(job, modelOps, identityVerifier);
     this.writer = new JobResultWriter(resultFile);
@@ -133,11 +134,11 @@ public final class JobRunner implements ResultSink {
     return status;
   }
 
-  private Future<JsonObject> runFrom(ModelParameters checkpoint) {
+  private Future<JsonObject> runFrom(CoordinatorStore.Checkpoint checkpoint) {
     Future<Void> ready = waitForBanks().compose(v -> offer());
-    int firstRound = checkpoint == null ? 1 : (int) checkpoint.getVersion() + 1;
+    int firstRound = checkpoint == null ? 1 : (int) checkpoint.model().getVersion() + 1;
     if (checkpoint != null) {
-      log.info("job '{}' resumes after round {} from its checkpoint", spec.id(), checkpoint.getVersion());
+      log.info("job '{}' resumes after round {} from its checkpoint", spec.id(), checkpoint.model().getVersion());
       ready = ready.compose(v -> restoreFrom(checkpoint));
     } else {
       ready = ready.compose(v -> featureStatistics());
@@ -219,10 +220,10 @@ public final class JobRunner implements ResultSink {
         for (BankRecord b : rows) {
           store.recordRows(spec.id(), b.id(), b.trainRows().orElseThrow(), b.testRows().orElseThrow());
         }
-        store.saveCheckpoint(spec.id(), 0, initial);
+        store.saveCheckpoint(spec.id(), 0, initial, rounds.serverState());
         return initial;
       }).map(initial -> {
-        rounds.startFrom(initial, List.of());
+        rounds.startFrom(initial);
         log.info("job '{}': feature encoding agreed by {} banks; model has {} parameters", spec.id(),
             accepted.size(), initial.getValuesCount());
         return null;
@@ -232,11 +233,14 @@ public final class JobRunner implements ResultSink {
 
   private record Stored(List<CoordinatorStore.JobMemberRow> members, List<RoundRecord> rounds) {}
 
-  private Future<Void> restoreFrom(ModelParameters checkpoint) {
-    return job.workers().run(() -> new Stored(store.jobMembers(spec.id()), store.rounds(spec.id()).stream()
+  private Future<Void> restoreFrom(CoordinatorStore.Checkpoint checkpoint) {
+    return job.workers().run(() -> {
+          rounds.restoreServerState(checkpoint);
+          return new Stored(store.jobMembers(spec.id()), store.rounds(spec.id()).stream()
             // a round recorded but not checkpointed before the stop runs again
-            .filter(row -> row.round() <= checkpoint.getVersion())
-            .map(row -> RoundRecord.fromJson(new JsonObject(row.recordJson()))).toList()))
+            .filter(row -> row.round() <= checkpoint.model().getVersion())
+            .map(row -> RoundRecord.fromJson(new JsonObject(row.recordJson()))).toList());
+        })
         .map(stored -> {
           Set<String> withStatistics = new HashSet<>();
           for (CoordinatorStore.JobMemberRow row : stored.members()) {
@@ -252,7 +256,7 @@ public final class JobRunner implements ResultSink {
               accepted.remove(m);
             }
           }
-          rounds.startFrom(checkpoint, stored.rounds());
+          rounds.resumeFrom(checkpoint, stored.rounds());
           return null;
         });
   }

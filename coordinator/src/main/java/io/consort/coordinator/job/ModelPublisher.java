@@ -31,9 +31,6 @@ import java.util.stream.Collectors;
  * the same file with the job-finished notice. Blocking: run on a worker.
  */
 final class ModelPublisher {
-  /** What the server update rule does, as the provenance and the model card state it. */
-  static final String STRATEGY = "FedAvg (McMahan et al. 2017), updates weighted by each bank's training rows";
-
   private final Path directory;
 
   ModelPublisher(Path directory) {
@@ -57,7 +54,7 @@ final class ModelPublisher {
       if (r.modelSha256().equals(finalModel.getSha256()) && r.metrics().flatMap(ModelOps.Metrics::merged).isPresent()) {
         ModelOps.Metrics m = r.metrics().orElseThrow();
         evaluation = Optional.of(new ModelPublication.FinalEvaluation(r.round(), m.merged().orElseThrow(), m.auc(),
-            m.accuracy(), m.logLoss()));
+            m.accuracy(), m.logLoss(), m.importance()));
       }
     }
     Optional<SignedLedgerEntry> release = Optional.empty();
@@ -71,7 +68,7 @@ final class ModelPublisher {
     Provenance.Builder p = Provenance.newBuilder().setJobId(spec.id()).setRoundsPlanned(spec.training().rounds())
         .setRoundsCompleted((int) rounds.stream().filter(RoundRecord::completed).count())
         .setRoundsAborted((int) rounds.stream().filter(r -> !r.completed()).count())
-        .setModelRound(release.map(e -> (int) e.entry().round()).orElse(0)).setStrategy(STRATEGY)
+        .setModelRound(release.map(e -> (int) e.entry().round()).orElse(0)).setStrategy(spec.training().strategy().description())
         .setCodeVersion(ConsortVersion.current()).setCreatedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
     release.ifPresent(e -> p.setLedgerEntry(e.entry().sequence()).setLedgerEntryHash(e.entryHash()));
     for (String bank : participants) {

@@ -55,6 +55,8 @@ public record RoundRecord(int round, boolean secureAggregation, boolean complete
     metrics.ifPresent(m -> j.put("auc", m.auc()).put("accuracy", m.accuracy()).put("loss", m.logLoss())
         .put("examples", m.examples()));
     metrics.flatMap(ModelOps.Metrics::merged).ifPresent(h -> j.put("histogram", histogramJson(h)));
+    metrics.filter(m -> !m.importance().isEmpty())
+        .ifPresent(m -> j.put("importance", new JsonObject(new java.util.LinkedHashMap<>(m.importance()))));
     return j.put("seconds", seconds).put("model_sha256", modelSha256);
   }
 
@@ -65,7 +67,8 @@ public record RoundRecord(int round, boolean secureAggregation, boolean complete
       List<Dropout> dropouts = detail.stream().map(o -> Dropout.fromJson((JsonObject) o)).toList();
       Optional<ModelOps.Metrics> metrics = j.getValue("auc") == null ? Optional.empty()
           : Optional.of(new ModelOps.Metrics(j.getDouble("auc"), j.getDouble("accuracy"), j.getDouble("loss"),
-              j.getLong("examples", 0L), Optional.ofNullable(j.getJsonObject("histogram")).map(RoundRecord::histogram)));
+              j.getLong("examples", 0L), Optional.ofNullable(j.getJsonObject("histogram")).map(RoundRecord::histogram),
+              Release.doubles(j.getJsonObject("importance"))));
       return new RoundRecord(j.getInteger("round"), j.getBoolean("secure_aggregation", false),
           "completed".equals(j.getString("status")), Optional.ofNullable(j.getString("reason")),
           Release.strings(j.getJsonArray("participants")), dropouts, Release.strings(j.getJsonArray("declined")),

@@ -154,10 +154,9 @@ public final class FederatedModelOps implements ModelOps {
   }
 
   @Override
-  public Metrics metricsFromSum(int bins, int[] sum, int banks) {
-    ScoreHistogram merged = HistogramVector.decode(bins, sum, banks);
-    GlobalMetrics m = GlobalMetrics.from(merged);
-    return new Metrics(m.auc(), m.accuracy(), m.logLoss(), m.count(), java.util.Optional.of(merged));
+  public Metrics metricsFromSum(int bins, List<String> importanceColumns, int[] sum, int banks) {
+    HistogramVector.Total total = HistogramVector.decode(bins, importanceColumns.size(), sum, banks);
+    return metrics(total.histogram(), importanceColumns, total.importance());
   }
 
   @Override
@@ -169,14 +168,31 @@ public final class FederatedModelOps implements ModelOps {
   }
 
   @Override
-  public Metrics mergeEvaluations(List<EvaluationResult> evaluations) {
+  public Metrics mergeEvaluations(List<EvaluationResult> evaluations, List<String> importanceColumns) {
     List<ScoreHistogram> histograms = new ArrayList<>();
+    double[] importance = new double[importanceColumns.size()];
     for (EvaluationResult e : evaluations) {
       histograms.add(histogram(e));
+      if (!importanceColumns.isEmpty()) {
+        if (e.getImportanceCount() != importance.length) {
+          throw new IllegalArgumentException("an evaluation carries " + e.getImportanceCount()
+              + " importance values for " + importance.length + " columns");
+        }
+        for (int c = 0; c < importance.length; c++) {
+          importance[c] += e.getImportance(c);
+        }
+      }
     }
-    ScoreHistogram merged = ScoreHistogram.merge(histograms);
+    return metrics(ScoreHistogram.merge(histograms), importanceColumns, importance);
+  }
+
+  private static Metrics metrics(ScoreHistogram merged, List<String> columns, double[] importanceSums) {
     GlobalMetrics m = GlobalMetrics.from(merged);
-    return new Metrics(m.auc(), m.accuracy(), m.logLoss(), m.count(), java.util.Optional.of(merged));
+    java.util.Map<String, Double> importance = new java.util.LinkedHashMap<>();
+    for (int c = 0; c < columns.size() && merged.count() > 0; c++) {
+      importance.put(columns.get(c), importanceSums[c] / merged.count());
+    }
+    return new Metrics(m.auc(), m.accuracy(), m.logLoss(), m.count(), java.util.Optional.of(merged), importance);
   }
 
   static ScoreHistogram histogram(EvaluationResult e) {

@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -38,10 +39,12 @@ import java.util.Locale;
  */
 public final class ModelCard {
   public static final int CARD_VERSION = 1;
-  static final String NO_GLOBAL_IMPORTANCE = "not computed: federated permutation importance needs each bank's "
-      + "importances summed through secure aggregation, which this federation does not run yet (no per-bank "
-      + "release is made instead); a bank can rank columns on its own rows with `consort score` (mean reason-code "
-      + "contribution)";
+  static final String NO_GLOBAL_IMPORTANCE = "not measured: no bank evaluated the final model in the job's last "
+      + "round; a bank can rank columns on its own rows with `consort score` (mean reason-code contribution)";
+  static final String IMPORTANCE_METHOD = "permutation importance (Breiman 2001; Fisher, Rudin, Dominici 2019) per "
+      + "original column: the mean increase in log-loss per held-out row when the column's values are shuffled among "
+      + "each bank's held-out rows, from the banks' summed increases (inside the secure sum under secure "
+      + "aggregation), in the final round";
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -130,7 +133,17 @@ public final class ModelCard {
         .put("per", "original column (one-hot levels summed)").put("units", "calibrated logit of default")
         .put("completeness_tolerance_logits", spec.model().hiddenLayers().isEmpty() ? 0
             : Attributor.COMPLETENESS_TOLERANCE);
-    card.putObject("top_features").put("available", false).put("reason", NO_GLOBAL_IMPORTANCE);
+    List<io.consort.scoring.v1.FeatureImportance> importance = model.evaluation()
+        .map(Evaluation::getImportanceList).orElse(List.of());
+    ObjectNode topFeatures = card.putObject("top_features").put("available", !importance.isEmpty());
+    if (importance.isEmpty()) {
+      topFeatures.put("reason", NO_GLOBAL_IMPORTANCE);
+    } else {
+      topFeatures.put("method", IMPORTANCE_METHOD).put("units", "log-loss increase per held-out row");
+      var columns = topFeatures.putArray("columns");
+      importance.forEach(i -> columns.addObject().put("column", i.getColumn())
+          .put("log_loss_increase", i.getLogLossIncrease()));
+    }
 
     ObjectNode privacy = card.putObject("privacy").put("unit", spec.privacy().mode().wireName())
         .put("delta", spec.privacy().delta());
@@ -318,7 +331,15 @@ public final class ModelCard {
       md.append(String.format(Locale.ROOT, " Computed exactly along the path (the network is piecewise linear), so "
           + "the contributions add up to the logit difference within %s logits.", Attributor.COMPLETENESS_TOLERANCE));
     }
-    md.append("\n\nTop features (global importance): ").append(NO_GLOBAL_IMPORTANCE).append(".\n");
+    List<io.consort.scoring.v1.FeatureImportance> importance = e == null ? List.of() : e.getImportanceList();
+    if (importance.isEmpty()) {
+      md.append("\n\nTop features (global importance): ").append(NO_GLOBAL_IMPORTANCE).append(".\n");
+    } else {
+      md.append("\n\nTop features (global importance): ").append(IMPORTANCE_METHOD)
+          .append(".\n\n| column | log-loss increase per row |\n|---|---:|\n");
+      importance.forEach(i -> md.append(String.format(Locale.ROOT, "| %s | %.4f |%n", i.getColumn(),
+          i.getLogLossIncrease())));
+    }
 
     md.append("\n## Privacy\n\n").append(String.format(Locale.ROOT, "Unit: %s, delta %s.%n%n",
         spec.privacy().mode().wireName(), spec.privacy().delta()));

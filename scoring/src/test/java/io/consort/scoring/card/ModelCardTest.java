@@ -31,7 +31,13 @@ class ModelCardTest {
     assertTrue(card.at("/calibration/after/log_loss").asDouble() < card.at("/calibration/base_rate_log_loss")
         .asDouble());
     assertEquals(5, card.at("/decision/cost_matrix/false_negative").asDouble(), 0);
-    assertFalse(card.at("/top_features/available").asBoolean());
+    assertTrue(card.at("/top_features/available").asBoolean());
+    JsonNode columns = card.at("/top_features/columns");
+    assertTrue(columns.size() >= 10, "every original column is ranked");
+    for (int i = 1; i < columns.size(); i++) {
+      assertTrue(columns.get(i - 1).get("log_loss_increase").asDouble() >= columns.get(i).get("log_loss_increase")
+          .asDouble(), "most important first");
+    }
     assertEquals(1, card.at("/data/banks").asInt());
     assertEquals("bank-1", card.at("/privacy/per_bank/0/bank").asText());
   }
@@ -53,7 +59,8 @@ class ModelCardTest {
       assertTrue(md.contains(heading), heading);
     }
     assertTrue(md.contains(model.fileSha256()));
-    assertTrue(md.contains("Top features (global importance): not computed"));
+    assertTrue(md.contains("Top features (global importance): permutation importance"));
+    assertTrue(md.contains("| column | log-loss increase per row |"));
     assertTrue(md.contains("| model's own probability |"));
   }
 
