@@ -10,9 +10,16 @@ import io.consort.identity.CertificateValidator;
 import io.consort.identity.IdentitySigner;
 import io.consort.identity.IdentityVerifier;
 import io.consort.certs.PemFiles;
+import io.consort.model.data.CategoricalRules;
 import io.consort.model.data.DataSchema;
+import io.consort.model.data.Imputation;
+import io.consort.model.data.NumericRules;
+import io.consort.model.data.Preprocessing;
+import io.consort.model.data.QuantileClip;
+import io.consort.model.data.Table;
 import io.consort.model.features.FeatureEncoding;
 import io.consort.model.features.LocalFeatureStats;
+import io.consort.model.features.RefinedFeatureStats;
 import io.consort.model.wire.ModelWire;
 import io.consort.protocol.v1.FeatureStats;
 import io.consort.spec.JobSpec;
@@ -21,6 +28,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -92,5 +101,88 @@ class FeatureStatisticsTest {
     assertArrayEquals(direct.means(), viaSum.means(), 1e-9);
     assertArrayEquals(direct.stds(), viaSum.stds(), 1e-6);
     assertEquals(List.of("car", "education", "tv"), viaSum.categories().get(0));
+  }
+
+  private static final DataSchema MESSY = new DataSchema(List.of("income", "debt"),
+      List.of(DataSchema.CategoricalColumn.open("region")), "default", "yes", new Preprocessing(
+          Map.of("income", new NumericRules(Imputation.MEDIAN,
+              OptionalDouble.empty(), true, List.of(-1.0), List.of(),
+              Optional.of(new QuantileClip(0.05, 0.95)))),
+          Map.of("region", new CategoricalRules(Imputation.MOST_FREQUENT,
+              Optional.empty(), false, List.of(), true))));
+
+  /** A bank's training rows: missing and sentinel incomes, a heavy tail, and {@code rare} rows of 'islands'. */
+  private static Table messyRows(int rows, int offset, int rare) {
+    Table.Builder t = new Table.Builder(MESSY, "bank rows");
+    for (int i = 0; i < rows; i++) {
+      double income = i % 10 == 3 ? Double.NaN : i % 17 == 5 ? Double.NaN : 20000 + 700 * i + offset
+          + (i % 29 == 0 ? 4e6 : 0);
+      String region = i < rare ? "islands" : i % 11 == 4 ? null : (i + offset) % 3 == 0 ? "north" : "south";
+      t.add(new double[] {income, i % 7}, new String[] {region}, i % 4 == 0);
+    }
+    return t.build();
+  }
+
+  @Test
+  void secondStage_theCoordinatorGetsTheConsortiumsPreprocessing_andNoBanksOwnVector() throws Exception {
+    List<Table> rows = List.of(messyRows(300, 0, 2), messyRows(200, 50, 0),
+        messyRows(120, 1000, 0));
+    FakeBanks banks = new FakeBanks();
+    List<SecureBank> secure = new ArrayList<>();
+    for (int b = 0; b < BANKS.size(); b++) {
+      String id = BANKS.get(b);
+      LocalFeatureStats stats = LocalFeatureStats.compute(rows.get(b));
+      FeatureStats clear = ModelWire.stats(stats.namesOnly(LocalFeatureStats.MIN_NAMED_CATEGORY_ROWS), stats.rows(), 0)
+          .toBuilder().clearNumeric().setRows(0).setPositives(0).build();
+      SecureBank bank = new SecureBank(id, new IdentitySigner(PemFiles.readPrivateKey(pki.bank(id).keyFile())),
+          validator, new float[1], null, null).withRows(clear, rows.get(b));
+      secure.add(bank);
+      banks.bank(id, bank);
+      banks.certificate(id, PemFiles.readCertificates(pki.bank(id).chainFile()).get(0));
+    }
+    JobSpec spec = JobSpec.builder().id("messy").schema(MESSY).minBanks(2).build();
+    JobContext job = JobFixtures.context(spec, banks, new FakeTimers());
+    Future<FeatureStatistics.Result> result = new FeatureStatistics(job, new FederatedModelOps(),
+        new IdentityVerifier(validator)).gather(BANKS);
+    for (int stage = 0; stage < 20 && !result.isComplete(); stage++) {
+      banks.pump(job.stages());
+    }
+    assertTrue(result.succeeded(), String.valueOf(result.cause()));
+    for (SecureBank bank : secure) {
+      assertEquals(2, bank.summedVectors.size(), "each bank summed one vector per stage");
+    }
+    for (Map.Entry<String, io.consort.protocol.v1.Task> posted : banks.posted) {
+      if (posted.getValue().hasFeatureStats() && posted.getValue().getFeatureStats().hasPreliminary()) {
+        // the preliminary encoding the coordinator built from the first sum clips on the grid and names no 'islands'
+        assertTrue(!posted.getValue().getFeatureStats().getPreliminary().toString().contains("islands"));
+      }
+    }
+    for (FeatureStats kept : result.result().banks().values()) {
+      assertEquals(0, kept.getStatisticsCount(), "no statistics in the clear");
+      assertEquals(0, kept.getNumericCount(), "no numeric statistics in the clear");
+    }
+    // the encoding from the two secure sums is the one a single party holding every row would build
+    Table.Builder all = new Table.Builder(MESSY, "all rows");
+    for (Table t : rows) {
+      for (int r = 0; r < t.rows(); r++) {
+        all.add(new double[] {t.numeric(0, r), t.numeric(1, r)}, new String[] {t.category(0, r)}, t.isPositive(r));
+      }
+    }
+    Table pooledRows = all.build();
+    FeatureEncoding preliminary = FeatureEncoding.fromStatistics(LocalFeatureStats.compute(pooledRows)
+        .namesOnly(LocalFeatureStats.MIN_NAMED_CATEGORY_ROWS));
+    FeatureEncoding pooled = preliminary.refine(RefinedFeatureStats.compute(pooledRows,
+        preliminary));
+    FeatureEncoding viaSums = ModelWire.encoding(MESSY, result.result().encoding());
+    assertEquals(List.of("north", "south", FeatureEncoding.OTHER_LEVEL_NAME), viaSums.categories().get(0));
+    assertEquals(pooled.categories(), viaSums.categories());
+    assertEquals(pooled.categoryFills(), viaSums.categoryFills());
+    assertEquals(pooled.numericTreatments().get(0).clipLower(), viaSums.numericTreatments().get(0).clipLower());
+    assertEquals(pooled.numericTreatments().get(0).clipUpper(), viaSums.numericTreatments().get(0).clipUpper());
+    assertEquals(pooled.numericTreatments().get(0).fill(), viaSums.numericTreatments().get(0).fill(), 1e-6);
+    assertArrayEquals(pooled.means(), viaSums.means(), 1e-6);
+    assertArrayEquals(pooled.stds(), viaSums.stds(), 1e-6);
+    assertEquals(2, result.result().preprocessing().getJsonObject("columns").getJsonObject("region")
+        .getLong("mapped_to_other"), result.result().preprocessing().encodePrettily());
   }
 }

@@ -12,7 +12,11 @@ import io.consort.protocol.v1.Stage;
 import io.consort.protocol.v1.Task;
 import io.consort.protocol.v1.TaskResult;
 import io.consort.protocol.v1.TrainTask;
+import io.consort.model.data.Table;
+import io.consort.model.features.FeatureEncoding;
 import io.consort.model.features.LocalFeatureStats;
+import io.consort.model.features.RefinedFeatureStats;
+import io.consort.model.wire.ModelWire;
 import io.consort.model.sums.FeatureStatsVector;
 import io.consort.protocol.v1.FeatureStats;
 import io.consort.secagg.Quantizer;
@@ -28,7 +32,9 @@ import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -52,12 +58,26 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
   /** What the bank answers a feature-statistics task with, in the clear and inside the secure sum. */
   private FeatureStats statistics;
   private LocalFeatureStats statisticsSummed;
+  /** The bank's training rows, for the second statistics stage of a job with preprocessing. */
+  private Table rows;
+  /** Every vector this bank put into a secure sum, first stage first. */
+  final List<int[]> summedVectors = new ArrayList<>();
 
   /** Makes the bank answer feature-statistics tasks: {@code clear} in the clear, {@code summed} in the sum. */
   SecureBank withStatistics(FeatureStats clear, LocalFeatureStats summed) {
     this.statistics = clear;
     this.statisticsSummed = summed;
     return this;
+  }
+
+  /**
+   * Makes the bank answer both statistics stages from its training {@code rows}: {@code clear} in the
+   * clear, the first stage's vector and then the second's (against the preliminary encoding the task
+   * carries) inside the secure sums.
+   */
+  SecureBank withRows(FeatureStats clear, Table trainingRows) {
+    this.rows = trainingRows;
+    return withStatistics(clear, LocalFeatureStats.compute(trainingRows));
   }
 
   SecureBank(String id, IdentitySigner signer, CertificateValidator validator, float[] update, Stage silentFrom,
@@ -88,11 +108,24 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
 
   private TaskResult.Builder statistics(Task task) throws GeneralSecurityException {
     JobSpec spec = JobSpecWire.fromProto(task.getFeatureStats().getPlan());
-    int[] vector = FeatureStatsVector.encode(statisticsSummed);
-    RoundParameters params = SecureRoundPlan.sum(spec, task.getHeader().getRound(),
-        SecureSumPurpose.FEATURE_STATISTICS, task.getFeatureStats().getRoundMembersList(), vector.length);
+    boolean second = task.getFeatureStats().hasPreliminary();
+    int[] vector;
+    if (second) {
+      FeatureEncoding preliminary = ModelWire.encoding(spec.schema(),
+          task.getFeatureStats().getPreliminary());
+      vector = FeatureStatsVector.encodeRefined(RefinedFeatureStats.compute(rows,
+          preliminary), preliminary);
+    } else {
+      vector = FeatureStatsVector.encode(statisticsSummed);
+    }
+    summedVectors.add(vector);
+    RoundParameters params = SecureRoundPlan.sum(spec, task.getHeader().getRound(), second
+        ? SecureSumPurpose.FEATURE_STATISTICS_SECOND_STAGE : SecureSumPurpose.FEATURE_STATISTICS,
+        task.getFeatureStats().getRoundMembersList(), vector.length);
     open(params, vector);
-    return TaskResult.newBuilder().setFeatureStats(statistics.toBuilder().setSecureSum(SecAggStep.newBuilder()
+    FeatureStats.Builder clear = second ? FeatureStats.newBuilder().setSecondStage(true)
+        .setTrainRows(statistics.getTrainRows()).setTestRows(statistics.getTestRows()) : statistics.toBuilder();
+    return TaskResult.newBuilder().setFeatureStats(clear.setSecureSum(SecAggStep.newBuilder()
         .addMessages(ByteString.copyFrom(SecAggCodec.encode(client.advertiseKeys())))));
   }
 

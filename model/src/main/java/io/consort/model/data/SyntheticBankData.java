@@ -8,7 +8,11 @@ import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.random.RandomGenerator;
 
 /**
@@ -116,6 +120,45 @@ public final class SyntheticBankData {
 
   /** Streams one bank's CSV (header and {@code rows} rows) to {@code out}. */
   public static void writeBank(Writer out, int bank, long rows, Config config) throws IOException {
+    writeBank(out, bank, rows, config, 0);
+  }
+
+  /** The names of the {@code extra} bureau columns of {@link #writeBank(Writer, int, long, Config, int)}. */
+  public static List<String> bureauColumns(int extra) {
+    List<String> names = new ArrayList<>();
+    for (int k = 1; k <= extra; k++) {
+      names.add(String.format("bureau_%02d", k));
+    }
+    return names;
+  }
+
+  /**
+   * The schema of files written with {@code extra} bureau columns: {@link #schema()}'s columns, then
+   * the bureau columns as numeric columns with the mean filling their missing values; income is
+   * clipped at its 0.5% and 99.5% quantiles (so a job on it has both statistics stages).
+   */
+  public static DataSchema wideSchema(int extra) {
+    DataSchema narrow = schema();
+    List<String> numeric = new ArrayList<>(narrow.numericColumns());
+    numeric.addAll(bureauColumns(extra));
+    Map<String, NumericRules> rules = new LinkedHashMap<>();
+    bureauColumns(extra).forEach(c -> rules.put(c, new NumericRules(Imputation.MEAN, OptionalDouble.empty(),
+        false, List.of(), List.of(), Optional.empty())));
+    rules.put("income", new NumericRules(Imputation.REFUSE, OptionalDouble.empty(), false, List.of(), List.of(),
+        Optional.of(new QuantileClip(0.005, 0.995))));
+    return new DataSchema(numeric, narrow.categoricalColumns(), narrow.labelColumn(), narrow.positiveClass(),
+        new Preprocessing(rules, Map.of()));
+  }
+
+  /**
+   * Streams one bank's CSV with {@code extra} further numeric "bureau" columns before the label, for
+   * wide-table scale tests: each is a noisy reading of the applicant's credit score or debt ratio
+   * (correlated with the outcome only through them; the default model above is unchanged), rounded to
+   * two decimals, and missing (an empty field) in 2% of rows. The first nine columns and the label are
+   * exactly those {@link #writeBank(Writer, int, long, Config)} writes; the bureau values come from a
+   * random stream of their own.
+   */
+  public static void writeBank(Writer out, int bank, long rows, Config config, int extra) throws IOException {
     if (bank < 0 || bank >= config.banks()) {
       throw new IllegalArgumentException("bank " + bank + " of " + config.banks());
     }
@@ -127,8 +170,13 @@ public final class SyntheticBankData {
     // Each bank serves a somewhat different clientele: income scale from 0.8x to 1.25x.
     double incomeScale = Math.exp(0.22 * (2 * ReproducibleRandom.of(
         "synthetic-bank-data/income-scale/" + bank, config.seed()).nextDouble() - 1));
-    out.write("age,income,credit_score,debt_to_income,loan_amount,term_months,employment,"
-        + "home_ownership,purpose,default\n");
+    RandomGenerator bureauRandom = ReproducibleRandom.of("synthetic-bank-data/bureau/" + bank, config.seed());
+    out.write("age,income,credit_score,debt_to_income,loan_amount,term_months,employment,home_ownership,purpose,");
+    for (String column : bureauColumns(extra)) {
+      out.write(column);
+      out.write(',');
+    }
+    out.write("default\n");
     StringBuilder line = new StringBuilder(128);
     for (long r = 0; r < rows; r++) {
       double age = clamp(42 + 12 * random.nextGaussian(), 21, 75);
@@ -160,8 +208,15 @@ public final class SyntheticBankData {
           .append(term).append(',')
           .append(EMPLOYMENT[employment]).append(',')
           .append(HOME[home]).append(',')
-          .append(PURPOSE[purpose]).append(',')
-          .append(defaulted ? "yes" : "no").append('\n');
+          .append(PURPOSE[purpose]).append(',');
+      for (int k = 0; k < extra; k++) {
+        if (bureauRandom.nextDouble() >= 0.02) {
+          double signal = k % 2 == 0 ? (score - 680) / 60 : (dti - 0.3) / 0.17;
+          line.append(Math.round(100 * ((k % 3 == 0 ? -1 : 1) * signal + bureauRandom.nextGaussian())) / 100.0);
+        }
+        line.append(',');
+      }
+      line.append(defaulted ? "yes" : "no").append('\n');
       out.append(line);
     }
   }

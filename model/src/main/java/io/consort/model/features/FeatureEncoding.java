@@ -148,6 +148,19 @@ public final class FeatureEncoding {
             ? "it maps unseen values to other, so its last category must be " + OTHER_LEVEL_NAME
             : "it has no other level, so its last category must not be " + OTHER_LEVEL_NAME) + ", got " + list);
       }
+      DataSchema.CategoricalColumn column = schema.categoricalColumns().get(j);
+      if (column.isDeclared()) {
+        // a declared column's levels are the schema's, not whatever the encoding's author lists
+        List<String> declared = new ArrayList<>(column.allowedCategories());
+        declared.remove(OTHER_LEVEL_NAME);
+        if (rules.unseenToOther()) {
+          declared.add(OTHER_LEVEL_NAME);
+        }
+        if (!declared.equals(list)) {
+          throw new IllegalArgumentException("column '" + name + "' declares its categories " + declared
+              + " but the encoding lists " + list);
+        }
+      }
       checkCategorical(name, rules, index, categoryFills.get(j));
       copies.add(list);
       indexOf.add(index);

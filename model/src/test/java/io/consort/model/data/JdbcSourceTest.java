@@ -23,8 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A bank's rows from a SQL query: the same rows, checks and messages as from a file, on embedded H2
  * and on a real PostgreSQL server. The PostgreSQL tests need a server: {@code .ci/run} installs and
- * starts one and sets {@value #POSTGRES_URL_VARIABLE}; without it they try {@value #DEFAULT_POSTGRES_URL}
- * and are skipped, saying so, when nothing answers there.
+ * starts one and sets {@value #POSTGRES_URL_VARIABLE}, and then (or with {@code CI=true}) they fail when the
+ * server does not answer; outside CI they try {@value #DEFAULT_POSTGRES_URL} and are skipped, saying so, when
+ * nothing answers there.
  */
 class JdbcSourceTest {
   static final String POSTGRES_URL_VARIABLE = "CONSORT_TEST_POSTGRES_URL";
@@ -128,16 +129,31 @@ class JdbcSourceTest {
     }
   }
 
-  /** The test server's URL, or a skip that says how to get one. */
+  /**
+   * The test server's URL. Under CI ({@value #POSTGRES_URL_VARIABLE} set, as {@code .ci/run} sets it, or
+   * {@code CI=true}) a server that does not answer fails the test; elsewhere the test is skipped, saying how
+   * to get a server.
+   */
   static String postgres() {
-    String url = System.getenv().getOrDefault(POSTGRES_URL_VARIABLE, DEFAULT_POSTGRES_URL);
+    String configured = System.getenv(POSTGRES_URL_VARIABLE);
+    boolean underCi = configured != null || "true".equalsIgnoreCase(System.getenv("CI"));
+    String url = configured != null ? configured : DEFAULT_POSTGRES_URL;
+    String problem;
     try (Connection c = DriverManager.getConnection(url)) {
-      Assumptions.assumeTrue(c.isValid(5), "PostgreSQL at " + url + " does not answer");
+      if (c.isValid(5)) {
+        return url;
+      }
+      problem = "the connection is not valid";
     } catch (SQLException e) {
-      Assumptions.abort("no PostgreSQL server reachable at " + DataSource.query(url, "x").database() + " ("
-          + e.getMessage() + "); .ci/run installs and starts one, or set " + POSTGRES_URL_VARIABLE
-          + " to a database this test may create tables in");
+      problem = e.getMessage();
     }
+    String message = "no PostgreSQL server reachable at " + DataSource.query(url, "x").database() + " (" + problem
+        + "); .ci/run installs and starts one, or set " + POSTGRES_URL_VARIABLE
+        + " to a database this test may create tables in";
+    if (underCi) {
+      throw new AssertionError("under CI the PostgreSQL tests must run: " + message);
+    }
+    Assumptions.abort(message);
     return url;
   }
 

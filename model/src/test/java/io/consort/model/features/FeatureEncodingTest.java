@@ -116,4 +116,16 @@ class FeatureEncodingTest {
             List.of(List.of("x"), List.of("A"))));
     assertTrue(e.getMessage().contains("'constant'"), e.getMessage());
   }
+
+  @Test
+  void aDeclaredColumnsCategories_areTheSchemas_aRebuiltEncodingListingOthersIsRefused() {
+    FeatureEncoding encoding = FeatureEncoding.merge(List.of(LocalFeatureStats.compute(bankA)));
+    assertEquals(List.of("C", "A", "B"), encoding.categories().get(1));
+    // a guessed level added to, or a level dropped from, the declared list: a coordinator would learn its count
+    for (List<String> grades : List.of(List.of("C", "A", "B", "Z"), List.of("C", "A"), List.of("A", "B", "C"))) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new FeatureEncoding(SCHEMA,
+          encoding.means(), encoding.stds(), List.of(encoding.categories().get(0), grades)));
+      assertEquals("column 'grade' declares its categories [C, A, B] but the encoding lists " + grades, e.getMessage());
+    }
+  }
 }
