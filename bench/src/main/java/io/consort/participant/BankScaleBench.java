@@ -16,9 +16,6 @@ import io.consort.model.train.TrainingEngine;
 import io.consort.model.train.TrainingOptions;
 import io.consort.model.train.TrainingResult;
 import java.io.BufferedWriter;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -101,15 +98,6 @@ public final class BankScaleBench {
         new SplittableRandom(1));
     phase("permutation importance (" + importance.length + " columns)", t);
     System.out.printf(Locale.ROOT, "held-out AUC after the epoch: %.4f%n", ExactMetrics.auc(scores, encoded.test().y()));
-
-    long peak = 0;
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP) {
-        peak += pool.getPeakUsage().getUsed();
-      }
-    }
-    System.out.printf(Locale.ROOT, "sum of the heap pools' peak use: %,d MiB (an upper bound of the peak heap)%n",
-        peak >> 20);
   }
 
   private static long phase(String name, long since) {

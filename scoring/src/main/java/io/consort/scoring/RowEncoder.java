@@ -1,6 +1,9 @@
 package io.consort.scoring;
 
+import io.consort.model.data.CategoricalRules;
 import io.consort.model.data.DataSchema;
+import io.consort.model.data.Imputation;
+import io.consort.model.data.NumericRules;
 import io.consort.model.features.FeatureEncoding;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,42 +13,34 @@ import java.util.Map;
 
 /**
  * Encodes one raw row (its values as text, in the schema's feature-column order) exactly as the
- * banks encoded their rows for training and evaluation ({@link FeatureEncoding}): numeric columns
- * standardised in double and rounded to float, categorical columns one-hot. The loader's rules
- * apply to every value, and every violation is reported rather than the first only: a missing value
- * is refused (never imputed), a numeric value must be a finite number, a declared column's category
- * must be one the schema allows. An open column's category that no bank named encodes as no level of
- * the column, as it did in training. Immutable and thread-safe.
+ * banks encoded their rows for training and evaluation ({@link FeatureEncoding#encodeRow}: the job's
+ * fills, clips, "other" levels and missing indicators, numeric columns standardised in double and
+ * rounded to float, categorical columns one-hot). The loader's rules apply to every value, and every
+ * violation is reported rather than the first only: a missing value (empty, or one of the column's
+ * sentinels) is filled as in training, or refused where the job refuses it; a numeric value must be a
+ * finite number; a declared column's category must be one the schema allows unless the column maps
+ * unseen values to "other". An open column's category that no bank named encodes as no level of the
+ * column (or as "other"), as it did in training. Immutable and thread-safe.
  */
 public final class RowEncoder {
   private final FeatureEncoding encoding;
   private final List<String> columns;
-  private final double[] means;
-  private final double[] stds;
   private final List<Map<String, Integer>> levelOf = new ArrayList<>();
-  private final int[] firstLevel;
   private final boolean[] declared;
 
   public RowEncoder(FeatureEncoding encoding) {
     this.encoding = encoding;
     DataSchema schema = encoding.schema();
     this.columns = schema.featureColumns();
-    this.means = encoding.means();
-    this.stds = encoding.stds();
-    int numeric = means.length;
-    firstLevel = new int[encoding.categories().size()];
-    declared = new boolean[firstLevel.length];
-    int offset = numeric;
-    for (int c = 0; c < firstLevel.length; c++) {
+    declared = new boolean[encoding.categories().size()];
+    for (int c = 0; c < declared.length; c++) {
       Map<String, Integer> index = new HashMap<>();
       List<String> levels = encoding.categories().get(c);
       for (int k = 0; k < levels.size(); k++) {
         index.put(levels.get(k), k);
       }
       levelOf.add(index);
-      firstLevel[c] = offset;
       declared[c] = schema.categoricalColumns().get(c).isDeclared();
-      offset += levels.size();
     }
   }
 
@@ -66,39 +61,48 @@ public final class RowEncoder {
     if (values.length != columns.size()) {
       throw new IllegalArgumentException("expected " + columns.size() + " values, got " + values.length);
     }
-    Arrays.fill(x, offset, offset + features(), 0f);
+    DataSchema schema = encoding.schema();
     List<RowProblem> problems = null;
-    int numeric = means.length;
+    int numeric = schema.numericColumns().size();
+    double[] numbers = new double[numeric];
     for (int j = 0; j < numeric; j++) {
+      NumericRules rules = schema.numericRules(j);
       String value = values[j];
       String problem = null;
+      double v = Double.NaN;
       if (value == null) {
-        problem = missing();
+        problem = missing(rules.imputation(), "missing value");
+      } else if (rules.textSentinels().contains(value)) {
+        problem = missing(rules.imputation(), "value '" + value + "' is a sentinel for a missing value");
       } else {
-        double v = parseFinite(value);
+        v = parseFinite(value);
         if (Double.isNaN(v)) {
           problem = "value '" + value + "' is not a finite number but the column is numeric";
-        } else {
-          x[offset + j] = (float) ((v - means[j]) / stds[j]);
+        } else if (rules.isSentinel(v)) {
+          v = Double.NaN;
+          problem = missing(rules.imputation(), "value '" + value + "' is a sentinel for a missing value");
         }
       }
+      numbers[j] = v;
       if (problem != null) {
         problems = add(problems, new RowProblem(columns.get(j), problem));
       }
     }
-    for (int c = 0; c < firstLevel.length; c++) {
+    String[] categories = new String[declared.length];
+    for (int c = 0; c < declared.length; c++) {
+      CategoricalRules rules = schema.categoricalRules(c);
       String value = values[numeric + c];
       String problem = null;
       if (value == null) {
-        problem = missing();
+        problem = missing(rules.imputation(), "missing value");
+      } else if (rules.sentinels().contains(value)) {
+        problem = missing(rules.imputation(), "value '" + value + "' is a sentinel for a missing value");
       } else {
-        Integer level = levelOf.get(c).get(value);
-        if (level != null) {
-          x[offset + firstLevel[c] + level] = 1f;
-        } else if (declared[c]) {
+        categories[c] = value;
+        if (declared[c] && !levelOf.get(c).containsKey(value) && !rules.unseenToOther()) {
           problem = "unknown category '" + value + "'; allowed: " + encoding.categories().get(c);
         }
-        // an open column's category that no bank named sets no level, as in training
+        // an open column's category that no bank named sets no level (or goes to "other"), as in training
       }
       if (problem != null) {
         problems = add(problems, new RowProblem(columns.get(numeric + c), problem));
@@ -108,11 +112,15 @@ public final class RowEncoder {
       Arrays.fill(x, offset, offset + features(), 0f);
       return problems;
     }
+    // the training encoding itself: fills, clips, "other" levels and missing indicators included
+    encoding.encodeRow(numbers, categories, x, offset);
     return List.of();
   }
 
-  private static String missing() {
-    return "missing value (Consort does not impute: fill or drop this row before scoring)";
+  /** The problem of a missing value under {@code policy}: none when the job fills it. */
+  private static String missing(Imputation policy, String what) {
+    return policy == Imputation.REFUSE ? what + ", and the model refuses missing values in this column (its job's "
+        + "missing policy is refuse: fill or drop this row before scoring)" : null;
   }
 
   private static List<RowProblem> add(List<RowProblem> problems, RowProblem problem) {

@@ -6,13 +6,32 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.consort.model.data.CategoricalRules;
+import io.consort.model.data.DataSchema;
+import io.consort.model.data.DatasetLoader;
+import io.consort.model.data.Imputation;
+import io.consort.model.data.NumericRules;
+import io.consort.model.data.Preprocessing;
+import io.consort.model.data.QuantileClip;
+import io.consort.model.data.RecordStream;
+import io.consort.model.data.Table;
+import io.consort.model.features.EncodedData;
+import io.consort.model.features.FeatureEncoding;
+import io.consort.model.features.LocalFeatureStats;
+import io.consort.model.features.RefinedFeatureStats;
+import io.consort.model.train.ModelSpec;
 import io.consort.model.train.Predictor;
 import io.consort.scoring.calibration.Calibration;
+import io.consort.scoring.explain.Attribution;
+import io.consort.scoring.explain.Attributor;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -216,7 +235,66 @@ class ScorerTest {
     Path file = dir.resolve("m.consort");
     PublishedModelFile.write(file, mlp.model());
     assertEquals(mlp.scorer().score(mlp.row(7)), Scorer.load(file).score(mlp.row(7)));
-    java.nio.file.Files.write(file, new byte[] {1, 2, 3});
+    Files.write(file, new byte[] {1, 2, 3});
     assertThrows(ModelFileException.class, () -> Scorer.load(file));
+  }
+
+  /** A job with preprocessing: median fill and indicator, a sentinel and clipping; a fill and "other" levels. */
+  private static final DataSchema MESSY = new DataSchema(
+      List.of("age", "income"), List.of(DataSchema.CategoricalColumn.open("home")), "status",
+      "bad", new Preprocessing(Map.of("income", new NumericRules(
+          Imputation.MEDIAN, OptionalDouble.empty(), true, List.of(99999999.0),
+          List.of("NA"), Optional.of(new QuantileClip(0.05, 0.95)))),
+      Map.of("home", new CategoricalRules(Imputation.MOST_FREQUENT,
+          Optional.empty(), false, List.of(), true))));
+
+  @Test
+  void rowEncoder_fillsClipsAndMapsToOther_exactlyAsTheBanksLoaderAndEncodingDo(@TempDir Path dir) throws Exception {
+    StringBuilder csv = new StringBuilder("age,income,home,status\n");
+    for (int r = 0; r < 200; r++) {
+      String income = r % 9 == 0 ? "" : r % 13 == 0 ? "NA" : r % 17 == 0 ? "99999999"
+          : Integer.toString(30000 + 500 * r + (r % 31 == 0 ? 5_000_000 : 0));
+      String home = r % 11 == 0 ? "" : r == 7 ? "boat" : r % 3 == 0 ? "own" : "rent";
+      csv.append(20 + r % 50).append(',').append(income).append(',').append(home).append(',')
+          .append(r % 4 == 0 ? "bad" : "good").append('\n');
+    }
+    Path file = Files.writeString(dir.resolve("messy.csv"), csv);
+    Table table = DatasetLoader.load(file, MESSY);
+    FeatureEncoding preliminary = FeatureEncoding.fromStatistics(
+        LocalFeatureStats.compute(table).namesOnly(5));
+    FeatureEncoding encoding = preliminary.refine(
+        RefinedFeatureStats.compute(table, preliminary));
+    assertEquals(List.of("own", "rent", "(other)"), encoding.categories().get(0));
+    EncodedData banks = encoding.encode(table);
+    RowEncoder encoder = new RowEncoder(encoding);
+    int features = encoding.featureCount();
+    try (RecordStream in = RecordStream.open(file)) {
+      List<String> header = in.columns();
+      String[] record;
+      for (int r = 0; (record = in.next()) != null; r++) {
+        String[] values = new String[encoder.columns().size()];
+        for (int i = 0; i < values.length; i++) {
+          values[i] = record[header.indexOf(encoder.columns().get(i))];
+        }
+        float[] x = new float[features];
+        assertEquals(List.of(), encoder.encode(values, x, 0), "row " + r);
+        assertArrayEquals(java.util.Arrays.copyOfRange(banks.x(), r * features, (r + 1) * features), x, "row " + r);
+      }
+    }
+    // a column that refuses missing values still refuses them, naming the policy
+    float[] x = new float[features];
+    assertEquals(List.of(new RowProblem("age", "missing value, and the model refuses missing values in this column "
+        + "(its job's missing policy is refuse: fill or drop this row before scoring)")),
+        encoder.encode(new String[] {null, "NA", "boat"}, x, 0));
+    // reason codes: a missing income's indicator counts toward income
+    float[] parameters = new float[features + 1];
+    parameters[encoding.numericIndicatorFeature(1)] = 3f;
+    Attributor attributor = new Attributor(
+        new io.consort.scoring.explain.InferenceNetwork(ModelSpec.logisticRegression(1),
+            features, parameters), encoding);
+    assertEquals(List.of(), encoder.encode(new String[] {"40", "NA", "own"}, x, 0));
+    Attribution a = attributor.explain(x, 3f);
+    assertEquals(3.0, a.of(1), 1e-6, "the indicator's weight is income's contribution");
+    assertEquals(0.0, a.of(0), 1e-9);
   }
 }

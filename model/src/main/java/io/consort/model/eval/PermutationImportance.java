@@ -15,15 +15,25 @@ import java.util.random.RandomGenerator;
 public final class PermutationImportance {
   private PermutationImportance() {}
 
+  /** Rows scored at a time: the held-out rows are never copied whole (a bank may hold out a million). */
+  static final int CHUNK_ROWS = 1 << 16;
+
   /**
    * Per original column of {@code encoding}'s schema (numeric columns first, then categorical, in
    * schema order): the summed log-loss over {@code heldOut}'s rows with that column shuffled, minus the
-   * summed log-loss without. Zero for every column when there are fewer than two rows.
+   * summed log-loss without. A column's features move together: a categorical column's one-hot
+   * features, and a column's missing indicator with it. Zero for every column when there are fewer than
+   * two rows. {@code heldOut} is only read; the shuffled rows are built {@value #CHUNK_ROWS} at a time.
    *
    * @param random the shuffles; a {@link java.security.SecureRandom} in production
    */
   public static double[] lossIncrease(ModelSpec spec, float[] parameters, EncodedData heldOut,
                                       FeatureEncoding encoding, RandomGenerator random) {
+    return lossIncrease(spec, parameters, heldOut, encoding, random, CHUNK_ROWS);
+  }
+
+  static double[] lossIncrease(ModelSpec spec, float[] parameters, EncodedData heldOut, FeatureEncoding encoding,
+                               RandomGenerator random, int chunkRows) {
     int numeric = encoding.schema().numericColumns().size();
     int columns = numeric + encoding.categories().size();
     double[] increase = new double[columns];
@@ -32,30 +42,43 @@ public final class PermutationImportance {
       return increase;
     }
     double base = logLossSum(Predictor.predict(spec, parameters, heldOut), heldOut.y());
-    float[] x = heldOut.x().clone();
     int width = heldOut.features();
     int[] order = new int[rows];
+    int chunk = Math.min(rows, chunkRows);
+    float[] x = new float[chunk * width];
     int offset = numeric;
     for (int c = 0; c < columns; c++) {
       int from;
       int to;
+      int indicator;
       if (c < numeric) {
         from = c;
         to = c + 1;
+        indicator = encoding.numericIndicatorFeature(c);
       } else {
         from = offset;
         to = offset + encoding.categories().get(c - numeric).size();
         offset = to;
+        indicator = encoding.categoricalIndicatorFeature(c - numeric);
       }
       shuffle(order, random);
-      for (int r = 0; r < rows; r++) {
-        System.arraycopy(heldOut.x(), order[r] * width + from, x, r * width + from, to - from);
+      double loss = 0;
+      for (int start = 0; start < rows; start += chunk) {
+        int k = Math.min(chunk, rows - start);
+        System.arraycopy(heldOut.x(), start * width, x, 0, k * width);
+        for (int r = 0; r < k; r++) {
+          int source = order[start + r] * width;
+          System.arraycopy(heldOut.x(), source + from, x, r * width + from, to - from);
+          if (indicator >= 0) {
+            x[r * width + indicator] = heldOut.x()[source + indicator];
+          }
+        }
+        float[] labels = java.util.Arrays.copyOfRange(heldOut.y(), start, start + k);
+        EncodedData shuffled = new EncodedData(k, width, k == chunk ? x : java.util.Arrays.copyOf(x, k * width),
+            labels);
+        loss += logLossSum(Predictor.predict(spec, parameters, shuffled), labels);
       }
-      EncodedData permuted = new EncodedData(rows, width, x, heldOut.y());
-      increase[c] = logLossSum(Predictor.predict(spec, parameters, permuted), heldOut.y()) - base;
-      for (int r = 0; r < rows; r++) {
-        System.arraycopy(heldOut.x(), r * width + from, x, r * width + from, to - from);
-      }
+      increase[c] = loss - base;
     }
     return increase;
   }

@@ -554,6 +554,16 @@ public final class FeatureEncoding {
     return schema.categoricalRules(column).unseenToOther();
   }
 
+  /** The encoded feature of numeric column {@code column}'s missing indicator, or -1 if it has none. */
+  public int numericIndicatorFeature(int column) {
+    return numericIndicator[column];
+  }
+
+  /** The encoded feature of categorical column {@code column}'s missing indicator, or -1 if it has none. */
+  public int categoricalIndicatorFeature(int column) {
+    return categoricalIndicator[column];
+  }
+
   /** The index of categorical column {@code column}'s "other" level among its categories, or -1. */
   public int otherLevel(int column) {
     return hasOtherLevel(column) ? categories.get(column).size() - 1 : -1;

@@ -23,7 +23,8 @@ import java.util.List;
  *       points left gaps near 0.01 logits on an overconfident German credit network.)</li>
  * </ul>
  *
- * A categorical column's contribution is the sum over its one-hot levels. Immutable and thread-safe.
+ * A categorical column's contribution is the sum over its one-hot levels; a column's missing indicator
+ * counts toward its column (the reference has the value: indicator 0). Immutable and thread-safe.
  */
 public final class Attributor {
   /**
@@ -60,6 +61,17 @@ public final class Attributor {
         columnOf[offset + k] = numeric + c;
       }
       offset += levels;
+    }
+    // a missing indicator belongs to its column; the reference applicant has the value (indicator 0)
+    for (int j = 0; j < numeric; j++) {
+      if (encoding.numericIndicatorFeature(j) >= 0) {
+        columnOf[encoding.numericIndicatorFeature(j)] = j;
+      }
+    }
+    for (int c = 0; c < categories.size(); c++) {
+      if (encoding.categoricalIndicatorFeature(c) >= 0) {
+        columnOf[encoding.categoricalIndicatorFeature(c)] = numeric + c;
+      }
     }
     columns = numeric + categories.size();
     referenceLogit = network.logit(reference);

@@ -44,8 +44,8 @@ class ScoringRunTest {
     assertEquals(4, summary.scored());
     assertEquals(3, summary.refused());
     List<String> messages = rejected.stream().map(ScoringRun.Rejection::toString).toList();
-    assertEquals(csv + " line 3, column 'duration': missing value (Consort does not impute: fill or drop this "
-        + "row before scoring)", messages.get(0));
+    assertEquals(csv + " line 3, column 'duration': missing value, and the model refuses missing values in this "
+        + "column (its job's missing policy is refuse: fill or drop this row before scoring)", messages.get(0));
     assertEquals(csv + " line 5, column 'age': value 'old' is not a finite number but the column is numeric",
         messages.get(1));
     assertTrue(messages.get(2).startsWith(csv + " line 5, column 'purpose': unknown category 'boat'"), messages.get(2));
