@@ -12,7 +12,7 @@ BATCH=${3:-512}
 HEAP=${4:-2g}
 WORK=${BANK_SCALE_DIR:-target/bank-scale}
 mkdir -p "$WORK"
-JAR=bench/target/benchmarks.jar
+JAR=${BENCH_JAR:-bench/target/benchmarks.jar}
 if [[ ! -f $JAR ]]; then
   ./mvnw -B -q -pl bench -am package -DskipTests
 fi

@@ -6,10 +6,14 @@ import java.util.Objects;
  * One reason for a score: a column of the applicant's row and how much it raised the calibrated
  * logit of default above the reference applicant's (positive: towards default).
  *
- * @param value the applicant's value of the column, as given
+ * @param value the applicant's value of the column, as given, or {@value #MISSING} when the row has
+ *     none (the job filled it)
  * @param contribution in calibrated logit units
  */
 public record ReasonCode(String column, String value, double contribution) {
+  /** The value a reason shows for a missing value. */
+  public static final String MISSING = "(missing)";
+
   public ReasonCode {
     Objects.requireNonNull(column, "column");
     Objects.requireNonNull(value, "value");

@@ -184,7 +184,8 @@ public final class Scorer {
     List<ReasonCode> all = new ArrayList<>();
     for (int c = 0; c < contributions.length; c++) {
       if (contributions[c] > 0) {
-        all.add(new ReasonCode(encoder.columns().get(c), values[c], contributions[c]));
+        all.add(new ReasonCode(encoder.columns().get(c), values[c] == null ? ReasonCode.MISSING : values[c],
+            contributions[c]));
       }
     }
     all.sort(Comparator.comparingDouble(ReasonCode::contribution).reversed());

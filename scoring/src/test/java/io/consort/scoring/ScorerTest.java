@@ -296,5 +296,21 @@ class ScorerTest {
     Attribution a = attributor.explain(x, 3f);
     assertEquals(3.0, a.of(1), 1e-6, "the indicator's weight is income's contribution");
     assertEquals(0.0, a.of(0), 1e-9);
+    // and a published model's scorer scores the row, giving the missing income as the reason
+    io.consort.spec.JobSpec spec = io.consort.spec.JobSpec.builder().id("messy").schema(MESSY)
+        .modelType(io.consort.model.train.ModelType.LOGISTIC_REGRESSION).build();
+    io.consort.protocol.v1.ModelParameters model = io.consort.model.wire.ModelWire.withValues(
+        io.consort.protocol.v1.ModelParameters.newBuilder().setSpec(io.consort.spec.JobSpecWire.model(spec).toBuilder()
+            .setInputFeatures(features)).setEncoding(io.consort.model.wire.ModelWire.encoding(encoding)).build(),
+        parameters, 1);
+    Scorer scorer = Scorer.of(ModelPublication.publish(spec, model, Optional.empty(),
+        io.consort.scoring.v1.Provenance.newBuilder().setJobId("messy").setRoundsPlanned(1).setRoundsCompleted(1)
+            .setModelRound(1).setCodeVersion("test").setCreatedAt("2026-12-02T00:00:00Z").build()));
+    Map<String, String> row = new HashMap<>(Map.of("age", "40", "home", "own"));
+    row.put("income", null);
+    Score score = scorer.score(row);
+    ReasonCode first = score.reasons().get(0);
+    assertEquals("income=(missing)", first.label(), score.reasons().toString());
+    assertEquals(3.0, first.contribution(), 1e-6);
   }
 }
