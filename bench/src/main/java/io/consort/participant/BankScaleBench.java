@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 
 /**
  * One bank's job at scale, on the daemon's own data path: {@link BankData} (in the daemon's package so
@@ -95,7 +94,7 @@ public final class BankScaleBench {
     float[] scores = Predictor.predict(spec, result.parameters(), encoded.test());
     t = phase("held-out scores", t);
     double[] importance = PermutationImportance.lossIncrease(spec, result.parameters(), encoded.test(), encoding,
-        new SplittableRandom(1));
+        new java.security.SecureRandom());
     phase("permutation importance (" + importance.length + " columns)", t);
     System.out.printf(Locale.ROOT, "held-out AUC after the epoch: %.4f%n", ExactMetrics.auc(scores, encoded.test().y()));
   }

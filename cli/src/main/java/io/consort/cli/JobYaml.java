@@ -97,10 +97,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
       if (r.isDefault()) {
         return named(name);
       }
-      List<Object> sentinels = new ArrayList<>();
-      // 99999999, not 9.9999999E7
-      r.sentinels().forEach(v -> sentinels.add(v == Math.rint(v) && Math.abs(v) < 1e15 ? (Object) v.longValue() : v));
-      sentinels.addAll(r.textSentinels());
+      List<Object> sentinels = r.writtenSentinels();
       return new NumericColumn(name, r.imputation().wireName(), r.constant().isPresent() ? r.constant().getAsDouble()
           : null, r.missingIndicator() ? true : null, sentinels.isEmpty() ? null : sentinels,
           r.clip().map(c -> List.of(c.lower(), c.upper())).orElse(null));

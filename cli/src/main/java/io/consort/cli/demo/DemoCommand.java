@@ -347,10 +347,7 @@ public final class DemoCommand implements Callable<Integer> {
         List<String> parts = new ArrayList<>();
         parts.add("missing: " + r.imputation().wireName() + (r.missingIndicator() ? " + indicator" : ""));
         if (!r.sentinels().isEmpty() || !r.textSentinels().isEmpty()) {
-          List<Object> sentinels = new ArrayList<>(r.sentinels().stream().map(v -> v == Math.rint(v)
-              ? (Object) v.longValue() : v).toList());
-          sentinels.addAll(r.textSentinels());
-          parts.add("sentinels " + sentinels);
+          parts.add("sentinels " + r.writtenSentinels());
         }
         r.clip().ifPresent(c -> parts.add("clip at the " + c.lower() + " and " + c.upper() + " quantiles"));
         out.printf("  %s: %s%n", column, String.join("; ", parts));

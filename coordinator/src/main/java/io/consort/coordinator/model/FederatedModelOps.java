@@ -76,10 +76,7 @@ public final class FederatedModelOps implements ModelOps {
       if (!rules.isDefault()) {
         JsonObject c = numericSummary(encoding, j).put("missing_rows", total.numeric().get(j).missing());
         if (!rules.sentinels().isEmpty() || !rules.textSentinels().isEmpty()) {
-          JsonArray sentinels = new JsonArray();
-          rules.sentinels().forEach(sentinels::add);
-          rules.textSentinels().forEach(sentinels::add);
-          c.put("sentinels", sentinels);
+          c.put("sentinels", new JsonArray(rules.writtenSentinels()));
         }
         columns.put(schema.numericColumns().get(j), c);
       }

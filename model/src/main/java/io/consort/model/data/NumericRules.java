@@ -71,6 +71,17 @@ public record NumericRules(Imputation imputation, OptionalDouble constant, boole
     }
   }
 
+  /**
+   * The sentinels as a job file writes them: the numbers first (an integral one as a {@code Long}, so
+   * 99999999 and not 9.9999999E7), then the texts.
+   */
+  public List<Object> writtenSentinels() {
+    List<Object> written = new java.util.ArrayList<>();
+    sentinels.forEach(v -> written.add(v == Math.rint(v) && Math.abs(v) < 1e15 ? (Object) v.longValue() : v));
+    written.addAll(textSentinels);
+    return written;
+  }
+
   /** Whether {@code value} (finite) is one of the sentinels. */
   public boolean isSentinel(double value) {
     for (double s : sentinels) {
