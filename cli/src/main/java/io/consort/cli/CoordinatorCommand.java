@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "coordinator", mixinStandardHelpOptions = true,
-    description = "Run the coordinator service (mTLS gRPC endpoint, rounds, durable state).")
+    description = "Run the coordinator service (mTLS gRPC endpoint, job queue, operator API, durable state).")
 final class CoordinatorCommand implements Callable<Integer> {
   @Option(names = "--config", required = true, description = "coordinator.yaml")
   Path config;
@@ -30,13 +30,15 @@ final class CoordinatorCommand implements Callable<Integer> {
       throw new IllegalStateException("coordinator could not start: " + e.getMessage(), e);
     }
     int[] status = {0};
-    service.jobOutcome().onComplete(ar -> {
-      status[0] = ar.succeeded() ? 0 : 1;
-      if (cfg.exitWhenDone()) {
-        // the demo's coordinator stops once its job is done; a standing service keeps running
-        vertx.close().onComplete(v -> closed.countDown());
-      }
-    });
+    if (cfg.job() != null) {
+      service.jobOutcome().onComplete(ar -> {
+        status[0] = ar.succeeded() ? 0 : 1;
+        if (cfg.exitWhenDone()) {
+          // the demo's coordinator stops once its job is done; a standing service keeps running
+          vertx.close().onComplete(v -> closed.countDown());
+        }
+      });
+    }
     closed.await();
     return status[0];
   }

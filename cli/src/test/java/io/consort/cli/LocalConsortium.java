@@ -137,12 +137,42 @@ final class LocalConsortium implements AutoCloseable {
 
   private CoordinatorService deployCoordinator(JobSpec plan, Duration stageTimeout, int port, ModelOps modelOps)
       throws Exception {
+    return deployCoordinator(new JobDefinition(plan, banks.size(), Duration.ofSeconds(60), stageTimeout), port,
+        modelOps, -1);
+  }
+
+  /**
+   * Starts the coordinator as a standing service: no job of its own, the operator API on a port the
+   * operating system picks ({@link CoordinatorService#apiPort()}); jobs come through the API.
+   */
+  CoordinatorService startService() throws Exception {
+    return deployCoordinator(null, 0, new FederatedModelOps(), 0);
+  }
+
+  /** The operator API's address, for {@code --api}. */
+  String apiUrl() {
+    return "https://localhost:" + service.apiPort();
+  }
+
+  /** The identity directory of the demo PKI's operator or auditor, for {@code --identity}. */
+  static String identityDir(TlsMaterial identity) {
+    return identity.keyFile().getParent().toString();
+  }
+
+  /** The result of job {@code jobId} on the running coordinator, once it completes. */
+  JsonObject awaitJob(String jobId) throws Exception {
+    io.vertx.core.Promise<JsonObject> result = io.vertx.core.Promise.promise();
+    service.onEventLoop(() -> service.jobs().eventualOutcome(jobId).onComplete(result));
+    return Await.within(JOB_TIMEOUT, "job '" + jobId + "' to finish", result.future());
+  }
+
+  private CoordinatorService deployCoordinator(JobDefinition job, int port, ModelOps modelOps, int apiPort)
+      throws Exception {
     TlsMaterial c = pki.coordinator();
     coordinatorVertx = Vertx.vertx();
     vertxes.add(coordinatorVertx);
     coordinatorConfig = new CoordinatorConfig("127.0.0.1", port, c.keyFile(), c.chainFile(), c.caFile(), c.crlFile(),
-        dir.resolve("coordinator"), 16 << 20, Duration.ofSeconds(30), false,
-        new JobDefinition(plan, banks.size(), Duration.ofSeconds(60), stageTimeout), -1);
+        dir.resolve("coordinator"), 16 << 20, Duration.ofSeconds(30), false, job, apiPort);
     service = new CoordinatorService(coordinatorConfig, modelOps, limits);
     Await.within(Duration.ofSeconds(30), "the coordinator to start", coordinatorVertx.deployVerticle(service));
     coordinatorPort = service.actualPort();
@@ -160,6 +190,11 @@ final class LocalConsortium implements AutoCloseable {
     startCoordinator(plan, stageTimeout, new FederatedModelOps());
     startBanks(perBank);
     return Await.within(JOB_TIMEOUT, "job '" + plan.id() + "' to finish", service.jobOutcome());
+  }
+
+  /** Completes once {@code bank} has handled the job-finished notice of {@code jobId}. */
+  CompletableFuture<Void> finished(String bank, String jobId) {
+    return finished(bank + "/" + jobId);
   }
 
   /** Bounds a whole job in these tests; one takes a few seconds. */
@@ -215,6 +250,7 @@ final class LocalConsortium implements AutoCloseable {
       }
       if (task.getHeader().getStage() == Stage.FINISHED) {
         finished(bank).complete(null);
+        finished(bank + "/" + task.getHeader().getJobId()).complete(null);
       }
       return result;
     };

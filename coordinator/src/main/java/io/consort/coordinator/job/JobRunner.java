@@ -53,6 +53,14 @@ public final class JobRunner implements ResultSink {
   private final LedgerKeeper ledger;
   private final ModelPublisher publisher;
   private final Promise<JsonObject> outcome = Promise.promise();
+  /** Completes when the job's work has ended, however it ended (also when the runner was halted). */
+  private final Promise<Void> settled = Promise.promise();
+  private final Runnable stopListening;
+  private Runnable stopWaiting = () -> { };
+  /** Why the job was cancelled, or null. */
+  private String cancelled;
+  /** The service is stopping: the job ends where it is, recorded as it stands, and resumes at the next start. */
+  private boolean halted;
 
   private final List<String> accepted = new ArrayList<>();
   private final Map<String, BankRecord> banks = new LinkedHashMap<>();
@@ -76,7 +84,51 @@ public final class JobRunner implements ResultSink {
     this.writer = new JobResultWriter(resultFile);
     this.ledger = ledger;
     this.publisher = new ModelPublisher(resultFile.toAbsolutePath().getParent());
-    registry.onDisconnect(stages::disconnected);
+    this.stopListening = registry.onDisconnect(stages::disconnected);
+  }
+
+  public String jobId() {
+    return spec.id();
+  }
+
+  public JobDefinition definition() {
+    return definition;
+  }
+
+  /**
+   * Cancels the job: the open stage is withdrawn from the banks, no later stage opens, nothing more
+   * is released, and the job is recorded as {@code CANCELLED}. Event loop only.
+   */
+  public void cancel(String reason) {
+    if (cancelled == null && !outcome.future().isComplete()) {
+      cancelled = reason;
+      job.stages().abandon(new JobCancelledException(reason));
+      stopWaiting.run();
+    }
+  }
+
+  /**
+   * Stops the job where it is because the service stops: no later stage opens and nothing is
+   * recorded as failed; a restarted coordinator resumes it from its last checkpoint. Completes when
+   * the work in flight has ended (the store may then be closed). Event loop only.
+   */
+  public Future<Void> halt() {
+    if (!outcome.future().isComplete() && !halted) {
+      halted = true;
+      job.stages().abandon(new JobCancelledException("the coordinator is stopping"));
+      stopWaiting.run();
+    }
+    return settled.future();
+  }
+
+  /** Tells {@code observer} of every round this job records from now on (on the event loop). */
+  public void observeRounds(java.util.function.Consumer<RoundRecord> observer) {
+    rounds.observe(observer);
+  }
+
+  /** Whether {@link #cancel} was called. */
+  public boolean isCancelled() {
+    return cancelled != null;
   }
 
   /** Starts the job (or resumes it from its last checkpoint); completes with the result JSON. */
@@ -92,19 +144,45 @@ public final class JobRunner implements ResultSink {
             return store.latestCheckpoint(spec.id());
           }).compose(checkpoint -> runFrom(checkpoint.orElse(null)));
         })
-        .onSuccess(outcome::tryComplete)
+        .onSuccess(result -> {
+          stopListening.run();
+          outcome.tryComplete(result);
+          settled.tryComplete();
+        })
         .onFailure(e -> {
-          log.error("job '{}' failed: {}", spec.id(), e.getMessage());
+          stopListening.run();
+          stopWaiting.run();
+          if (halted) {
+            log.info("job '{}' stopped with the coordinator; it resumes from its last checkpoint at the next start",
+                spec.id());
+            settled.tryComplete();
+            return;
+          }
+          String status = cancelled != null ? "CANCELLED" : "FAILED";
+          String reason = cancelled != null ? "cancelled: " + cancelled : e.getMessage();
+          if (cancelled != null) {
+            log.info("job '{}' cancelled: {}", spec.id(), cancelled);
+          } else {
+            log.error("job '{}' failed: {}", spec.id(), e.getMessage());
+          }
           job.workers().run(() -> {
-            store.upsertJob(job.plan(), "FAILED", e.getMessage());
+            store.upsertJob(job.plan(), status, reason);
             return null;
-          }).onComplete(x -> outcome.tryFail(e));
+          }).onComplete(x -> {
+            outcome.tryFail(cancelled != null ? new JobCancelledException(cancelled) : e);
+            settled.tryComplete();
+          });
         });
     return outcome.future();
   }
 
   public Future<JsonObject> outcome() {
     return outcome.future();
+  }
+
+  /** Completes when the job's work has ended: completed, failed, cancelled or halted. */
+  public Future<Void> settled() {
+    return settled.future();
   }
 
   @Override
@@ -119,8 +197,9 @@ public final class JobRunner implements ResultSink {
       members.put(m, new JsonObject().put("connected", registry.isConnected(m)).put("accepted", accepted.contains(m)));
     }
     Optional<StageCollector.OpenStageView> open = job.stages().open();
-    String state = outcome.future().isComplete() ? (outcome.future().succeeded() ? "completed" : "failed")
-        : open.isPresent() ? "running" : "waiting";
+    String state = outcome.future().isComplete()
+        ? (outcome.future().succeeded() ? "completed" : cancelled != null ? "cancelled" : "failed")
+        : open.isPresent() || !rounds.rounds().isEmpty() ? "running" : "waiting";
     JsonObject status = new JsonObject().put("job_id", spec.id()).put("state", state)
         .put("rounds_planned", spec.training().rounds()).put("members", members)
         .put("rounds", new JsonArray(rounds.rounds().stream().map(RoundRecord::toJson).toList()));
@@ -161,12 +240,12 @@ public final class JobRunner implements ResultSink {
     Promise<Void> enough = Promise.promise();
     log.info("job '{}' waits up to {} for {} banks ({} enrolled)", spec.id(), definition.startTimeout(),
         definition.expectedBanks(), registry.members().size());
-    registry.onEnrolment(id -> {
+    Runnable unlisten = registry.onEnrolment(id -> {
       if (registry.members().size() >= definition.expectedBanks()) {
         enough.tryComplete();
       }
     });
-    timers.schedule(definition.startTimeout().toMillis(), () -> {
+    long timer = timers.schedule(definition.startTimeout().toMillis(), () -> {
       if (registry.members().size() >= spec.training().minBanks()) {
         enough.tryComplete();
       } else {
@@ -174,7 +253,15 @@ public final class JobRunner implements ResultSink {
             + definition.startTimeout() + "; the job needs at least " + spec.training().minBanks()));
       }
     });
-    return enough.future();
+    stopWaiting = () -> {
+      timers.cancel(timer);
+      enough.tryFail(new JobCancelledException(cancelled != null ? cancelled : "the coordinator is stopping"));
+    };
+    return enough.future().onComplete(x -> {
+      unlisten.run();
+      timers.cancel(timer);
+      stopWaiting = () -> { };
+    });
   }
 
   private Future<Void> offer() {

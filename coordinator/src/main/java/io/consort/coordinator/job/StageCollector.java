@@ -37,6 +37,8 @@ public final class StageCollector {
   private final Timers timers;
   private final Duration deadline;
   private OpenStage open;
+  /** Why no stage opens any more (the job was cancelled or is stopping), or null. */
+  private RuntimeException abandoned;
 
   public StageCollector(String jobId, Members members, Timers timers, Duration deadline) {
     this.jobId = jobId;
@@ -72,6 +74,9 @@ public final class StageCollector {
    */
   public Future<StageAnswers> collect(int round, Stage stage, Collection<String> asked,
                                       Function<String, Task.Builder> taskFor) {
+    if (abandoned != null) {
+      return Future.failedFuture(abandoned);
+    }
     if (open != null) {
       throw new IllegalStateException("stage " + Headers.describe(open.header) + " is still open");
     }
@@ -146,6 +151,32 @@ public final class StageCollector {
     }
   }
 
+  /**
+   * Ends the open stage, if any, without its answers: its tasks are withdrawn and whoever waits for
+   * it fails with {@code cause} (a cancelled or stopping job); no stage opens after it.
+   */
+  public void abandon(RuntimeException cause) {
+    abandoned = cause;
+    OpenStage s = open;
+    if (s == null) {
+      return;
+    }
+    open = null;
+    if (s.timer >= 0) {
+      timers.cancel(s.timer);
+    }
+    withdraw(s);
+    s.done.tryFail(cause);
+  }
+
+  private void withdraw(OpenStage s) {
+    for (String m : s.asked) {
+      if (members.isEnrolled(m)) {
+        members.withdraw(m, s.header);
+      }
+    }
+  }
+
   private void close(OpenStage s) {
     if (open == s) {
       open = null;
@@ -153,11 +184,7 @@ public final class StageCollector {
     if (s.timer >= 0) {
       timers.cancel(s.timer);
     }
-    for (String m : s.asked) {
-      if (members.isEnrolled(m)) {
-        members.withdraw(m, s.header);
-      }
-    }
+    withdraw(s);
     s.done.tryComplete(new StageAnswers(s.header, s.asked, s.answers, s.gone));
   }
 }
