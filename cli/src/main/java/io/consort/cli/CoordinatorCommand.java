@@ -2,6 +2,7 @@ package io.consort.cli;
 
 import io.consort.coordinator.CoordinatorConfig;
 import io.consort.coordinator.CoordinatorService;
+import io.consort.coordinator.metrics.CoordinatorMetrics;
 import io.consort.coordinator.model.FederatedModelOps;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
@@ -19,10 +20,14 @@ final class CoordinatorCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     CoordinatorConfig cfg = ConfigFiles.coordinator(config);
-    Vertx vertx = Vertx.vertx();
+    // Vert.x's own meters (bytes in and out, connections, requests) and the coordinator's in one registry
+    var registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+        io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+    Vertx vertx = CoordinatorMetrics.vertx(registry);
     CountDownLatch closed = new CountDownLatch(1);
     Shutdown.onSigterm("coordinator", vertx::close, closed);
-    CoordinatorService service = new CoordinatorService(cfg, new FederatedModelOps());
+    CoordinatorService service = new CoordinatorService(cfg, new FederatedModelOps(),
+        io.consort.coordinator.ServerLimits.defaults(), new CoordinatorMetrics(registry));
     try {
       vertx.deployVerticle(service).await();
     } catch (Exception e) {

@@ -69,6 +69,12 @@ final class LocalConsortium implements AutoCloseable {
   CoordinatorConfig coordinatorConfig;
   final List<Integer> faultExits = new ArrayList<>();
   private final Map<String, CompletableFuture<Void>> finished = new ConcurrentHashMap<>();
+  private final Map<String, ParticipantDaemon> daemons = new ConcurrentHashMap<>();
+
+  /** The running daemon of {@code bank} (after {@link #startBanks}). */
+  ParticipantDaemon daemon(String bank) {
+    return daemons.get(bank);
+  }
 
   LocalConsortium(Path dir, int banks) throws Exception {
     this.dir = dir;
@@ -210,6 +216,11 @@ final class LocalConsortium implements AutoCloseable {
 
   /** Starts one daemon per bank, each with its own Vert.x, pointed at the running coordinator. */
   void startBanks(Function<String, BankSettings> perBank) throws Exception {
+    startBanksAt(coordinatorPort, perBank);
+  }
+
+  /** Starts the banks pointed at {@code port} (where no coordinator may listen yet). */
+  void startBanksAt(int coordinatorPort, Function<String, BankSettings> perBank) throws Exception {
     List<String> lines = Files.readAllLines(dir.resolve("all.csv"));
     for (int b = 0; b < banks.size(); b++) {
       String bank = banks.get(b);
@@ -233,6 +244,7 @@ final class LocalConsortium implements AutoCloseable {
         daemon[0].stop();
       });
       daemon[0].start();
+      daemons.put(bank, daemon[0]);
     }
   }
 
