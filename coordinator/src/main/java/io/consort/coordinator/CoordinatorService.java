@@ -74,6 +74,7 @@ public final class CoordinatorService extends VerticleBase {
   private HttpServer server;
   private HttpServer apiServer;
   private JobQueue jobs;
+  private io.consort.coordinator.api.DashboardFeed dashboard;
   private long crlTimer = -1;
   private long crlModified;
 
@@ -150,9 +151,18 @@ public final class CoordinatorService extends VerticleBase {
       jobs = new JobQueue(store, Workers.of(vertx), definition -> {
         JobRunner runner = new JobRunner(vertx, definition, registry, store, modelOps, ledger, verifier,
             config.dataDir().resolve("jobs").resolve(definition.jobId() + "-result.json"));
-        runner.observeRounds(record -> metrics.round(definition.jobId(), record));
+        runner.observeRounds(record -> {
+          metrics.round(definition.jobId(), record);
+          dashboard.roundRecorded();
+        });
         return runner;
       });
+      try {
+        dashboard = new io.consort.coordinator.api.DashboardFeed(vertx, jobs, registry, ledger,
+            PemFiles.readCertificate(config.caFile()));
+      } catch (java.io.IOException e) {
+        return Future.failedFuture(e);
+      }
       jobs.listen((id, state) -> {
         if (state.equals("queued")) {
           metrics.jobSubmitted();
@@ -206,6 +216,7 @@ public final class CoordinatorService extends VerticleBase {
       log.info("coordinator listening on {}:{} (mTLS, TLS 1.3)", config.host(), s.actualPort());
       registry.keepAlive(limits.keepAliveInterval());
       watchCrl();
+      dashboard.start();
       return jobs.start(java.util.Optional.ofNullable(config.job())).map(s);
     }).compose(s -> vertx.executeBlocking(() -> {
       // each bank's cumulative epsilon as the ledger stands, so the gauges start from the truth
@@ -243,7 +254,7 @@ public final class CoordinatorService extends VerticleBase {
           }
           ctx.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "application/json").end(body.encode());
         }),
-        router -> { });
+        dashboard::routes);
   }
 
   /**
@@ -390,6 +401,9 @@ public final class CoordinatorService extends VerticleBase {
     }
     if (registry != null) {
       registry.stopKeepAlive();
+    }
+    if (dashboard != null) {
+      dashboard.stop();
     }
     // the running job first: its work in flight ends before the store closes under it, and it is not
     // recorded as failed (it resumes from its last checkpoint at the next start)

@@ -80,7 +80,9 @@ class OperatorApiRolesTest {
         Arguments.of("GET /api/v1/ledger", "/api/v1/ledger"),
         Arguments.of("GET /metrics", "/metrics"),
         Arguments.of("GET /health", "/health"),
-        Arguments.of("GET /ready", "/ready"));
+        Arguments.of("GET /ready", "/ready"),
+        Arguments.of("GET /dashboard/ (the page)", "/dashboard/index.html"),
+        Arguments.of("GET /dashboard/app.js", "/dashboard/app.js"));
   }
 
   static Stream<Arguments> everyEndpoint() {

@@ -63,6 +63,8 @@ public final class JobRunner implements ResultSink {
   private boolean halted;
 
   private final List<String> accepted = new ArrayList<>();
+  /** Attempts at rounds a stop or crash cut short, this job's whole life (loaded at start). */
+  private final List<CoordinatorStore.AttemptRow> abortedAttempts = new ArrayList<>();
   private final Map<String, BankRecord> banks = new LinkedHashMap<>();
 
   public JobRunner(Vertx vertx, JobDefinition definition, MemberRegistry registry, CoordinatorStore store,
@@ -85,6 +87,18 @@ public final class JobRunner implements ResultSink {
     this.ledger = ledger;
     this.publisher = new ModelPublisher(resultFile.toAbsolutePath().getParent());
     this.stopListening = registry.onDisconnect(stages::disconnected);
+    // the stage a round's attempt reached is stored before the stage's tasks go out
+    stages.beforeOpen(header -> {
+      if (header.getRound() == 0) {
+        return Future.succeededFuture();
+      }
+      String stage = header.getStage().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+      return job.workers().run(() -> {
+        store.attemptStage(spec.id(), header.getRound(), stage);
+        return null;
+      }).onFailure(e -> log.error("job '{}': could not note stage {} of round {}: {}", spec.id(), stage,
+          header.getRound(), e.getMessage())).mapEmpty();
+    });
   }
 
   public String jobId() {
@@ -141,7 +155,14 @@ public final class JobRunner implements ResultSink {
           }
           return job.workers().run(() -> {
             store.upsertJob(job.plan(), "WAITING", null);
-            return store.latestCheckpoint(spec.id());
+            var checkpoint = store.latestCheckpoint(spec.id());
+            int checkpointed = checkpoint.map(c -> (int) c.model().getVersion()).orElse(0);
+            for (CoordinatorStore.AttemptRow a : store.abortOpenAttempts(spec.id(), checkpointed)) {
+              log.warn("job '{}': round {} (attempt {}) was cut short at stage {} by a stop or crash; it is recorded as "
+                  + "aborted and runs again", spec.id(), a.round(), a.attempt(), a.stage());
+            }
+            abortedAttemptsLoaded(store.abortedAttempts(spec.id()));
+            return checkpoint;
           }).compose(checkpoint -> runFrom(checkpoint.orElse(null)));
         })
         .onSuccess(result -> {
@@ -202,13 +223,34 @@ public final class JobRunner implements ResultSink {
         : open.isPresent() || !rounds.rounds().isEmpty() ? "running" : "waiting";
     JsonObject status = new JsonObject().put("job_id", spec.id()).put("state", state)
         .put("rounds_planned", spec.training().rounds()).put("members", members)
-        .put("rounds", new JsonArray(rounds.rounds().stream().map(RoundRecord::toJson).toList()));
+        .put("rounds", new JsonArray(rounds.rounds().stream().map(RoundRecord::toJson).toList()))
+        .put("aborted_attempts", abortedAttemptsJson());
+    JsonObject perBank = new JsonObject();
+    for (String b : accepted) {
+      perBank.put(b, rounds.privacy().bankJson(b, banks.get(b).epsilonCap()));
+    }
+    status.put("privacy", new JsonObject().put("unit", spec.privacy().mode().wireName()).put("per_bank", perBank));
     open.ifPresent(s -> status.put("open_stage", new JsonObject().put("round", s.header().getRound())
         .put("stage", s.header().getStage().name()).put("awaiting", new JsonArray(s.awaiting()))));
     if (outcome.future().failed()) {
       status.put("reason", outcome.future().cause().getMessage());
     }
     return status;
+  }
+
+  private void abortedAttemptsLoaded(List<CoordinatorStore.AttemptRow> rows) {
+    synchronized (abortedAttempts) {
+      abortedAttempts.clear();
+      abortedAttempts.addAll(rows);
+    }
+  }
+
+  private JsonArray abortedAttemptsJson() {
+    synchronized (abortedAttempts) {
+      return new JsonArray(abortedAttempts.stream().map(a -> new JsonObject().put("round", a.round())
+          .put("attempt", a.attempt()).put("stage", a.stage()).put("started_at", a.startedAt().toString())
+          .put("reason", "the coordinator stopped during the round; nothing of it was released")).toList());
+    }
   }
 
   private Future<JsonObject> runFrom(CoordinatorStore.Checkpoint checkpoint) {
@@ -349,13 +391,23 @@ public final class JobRunner implements ResultSink {
     List<String> members = List.copyOf(accepted);
     Map<String, Long> trainRows = new LinkedHashMap<>();
     members.forEach(m -> trainRows.put(m, banks.get(m).trainRows().orElse(1L)));
-    return rounds.run(round, members, trainRows);
+    return job.workers().run(() -> store.openAttempt(spec.id(), round))
+        .compose(attempt -> {
+          if (attempt > 1) {
+            log.info("job '{}': round {} starts again (attempt {})", spec.id(), round, attempt);
+          }
+          return rounds.run(round, members, trainRows);
+        })
+        .compose(v -> job.workers().run(() -> {
+          store.closeAttempt(spec.id(), round);
+          return null;
+        }));
   }
 
   private Future<JsonObject> finish() {
     ModelParameters finalModel = rounds.global();
     JsonObject result = JobResultWriter.result(spec, banks.values(), accepted, rounds.rounds(), finalModel,
-        rounds.privacy(), rounds.lastMetrics());
+        rounds.privacy(), rounds.lastMetrics()).put("aborted_attempts", abortedAttemptsJson());
     List<RoundRecord> records = List.copyOf(rounds.rounds());
     List<BankRecord> bankRecords = List.copyOf(banks.values());
     List<String> participants = List.copyOf(accepted);

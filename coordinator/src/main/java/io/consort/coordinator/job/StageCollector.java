@@ -37,6 +37,16 @@ public final class StageCollector {
   private final Timers timers;
   private final Duration deadline;
   private OpenStage open;
+  private Function<Header, Future<Void>> beforeOpen = h -> Future.succeededFuture();
+
+  /**
+   * Runs {@code step} as each stage opens, before any of its tasks is posted (write-ahead: what is
+   * recorded there, a crash cannot outrun). The stage's tasks go out when it completes, failed or not.
+   */
+  public void beforeOpen(Function<Header, Future<Void>> step) {
+    beforeOpen = step;
+  }
+
   /** Why no stage opens any more (the job was cancelled or is stopping), or null. */
   private RuntimeException abandoned;
 
@@ -83,6 +93,16 @@ public final class StageCollector {
     Header header = Headers.of(jobId, round, stage);
     OpenStage stageState = new OpenStage(header, List.copyOf(new LinkedHashSet<>(asked)));
     open = stageState;
+    beforeOpen.apply(header).onComplete(x -> {
+      if (open == stageState) {
+        post(stageState, taskFor);
+      }
+    });
+    return stageState.done.future();
+  }
+
+  private void post(OpenStage stageState, Function<String, Task.Builder> taskFor) {
+    Header header = stageState.header;
     for (String m : stageState.asked) {
       if (members.isConnected(m)) {
         members.post(m, taskFor.apply(m).setHeader(header).build());
@@ -95,7 +115,6 @@ public final class StageCollector {
     } else {
       stageState.timer = timers.schedule(deadline.toMillis(), () -> close(stageState));
     }
-    return stageState.done.future();
   }
 
   /** The open stage, if one is open. */

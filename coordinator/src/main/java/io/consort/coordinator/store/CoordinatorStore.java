@@ -75,7 +75,9 @@ public final class CoordinatorStore implements AutoCloseable {
     // embedded only: no AUTO_SERVER, which would open a plaintext TCP port on every interface; one
     // process (the running coordinator) holds the file, and tools read the ledger through the
     // operator API while it runs
-    String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("coordinator");
+    // WRITE_DELAY=0: a commit reaches the file before it returns (H2 otherwise buffers half a second
+    // of commits, which a killed coordinator loses: a checkpoint it logged, a round it recorded)
+    String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("coordinator") + ";WRITE_DELAY=0";
     JdbcConnectionPool pool = JdbcConnectionPool.create(url, "consort", "");
     try {
       migrate(pool, false, pool::dispose, "the coordinator database in " + dataDir);
@@ -271,6 +273,62 @@ public final class CoordinatorStore implements AutoCloseable {
         : Optional.of(decode(ServerOptimizerState.parser(), state, "server state of " + what)));
   }
 
+  // ------------------------------------------------------------------ round attempts
+
+  /** An attempt at a round: its number, state, the last stage it opened, when it started. */
+  public record AttemptRow(int round, int attempt, String status, String stage, Instant startedAt) {}
+
+  /** Opens the next attempt at {@code round}; returns its number (1 for the first). */
+  public int openAttempt(String jobId, int round) {
+    return inTransaction(c -> {
+      int attempt = query(c, "SELECT COALESCE(MAX(attempt), 0) FROM round_attempts WHERE job_id = ? AND round_no = ?",
+          rs -> rs.getInt(1), jobId, round).get(0) + 1;
+      update(c, "INSERT INTO round_attempts (job_id, round_no, attempt, status, started_at) "
+          + "VALUES (?, ?, ?, 'OPEN', ?)", jobId, round, attempt, now());
+      return attempt;
+    });
+  }
+
+  /** Notes the stage the open attempt at {@code round} has reached. */
+  public void attemptStage(String jobId, int round, String stage) {
+    update("UPDATE round_attempts SET stage = ? WHERE job_id = ? AND round_no = ? AND status = 'OPEN'",
+        stage, jobId, round);
+  }
+
+  /** Closes the open attempt at {@code round}: the round was recorded. */
+  public void closeAttempt(String jobId, int round) {
+    update("UPDATE round_attempts SET status = 'DONE', ended_at = ? WHERE job_id = ? AND round_no = ? "
+        + "AND status = 'OPEN'", now(), jobId, round);
+  }
+
+  /**
+   * At a job's (re)start: the attempts a stop or crash left open are closed, as done when their
+   * round was checkpointed ({@code checkpointedRound} or before), as aborted otherwise.
+   *
+   * @return the attempts this marked aborted
+   */
+  public List<AttemptRow> abortOpenAttempts(String jobId, int checkpointedRound) {
+    return inTransaction(c -> {
+      update(c, "UPDATE round_attempts SET status = 'DONE', ended_at = ? WHERE job_id = ? AND status = 'OPEN' "
+          + "AND round_no <= ?", now(), jobId, checkpointedRound);
+      List<AttemptRow> open = query(c, "SELECT round_no, attempt, status, stage, started_at FROM round_attempts "
+          + "WHERE job_id = ? AND status = 'OPEN' ORDER BY round_no, attempt", CoordinatorStore::attemptRow, jobId);
+      update(c, "UPDATE round_attempts SET status = 'ABORTED', ended_at = ? WHERE job_id = ? AND status = 'OPEN'",
+          now(), jobId);
+      return open;
+    });
+  }
+
+  /** Every aborted attempt of a job, in order. */
+  public List<AttemptRow> abortedAttempts(String jobId) {
+    return query("SELECT round_no, attempt, status, stage, started_at FROM round_attempts WHERE job_id = ? "
+        + "AND status = 'ABORTED' ORDER BY round_no, attempt", CoordinatorStore::attemptRow, jobId);
+  }
+
+  private static AttemptRow attemptRow(ResultSet rs) throws SQLException {
+    return new AttemptRow(rs.getInt(1), rs.getInt(2), rs.getString(3), rs.getString(4), rs.getTimestamp(5).toInstant());
+  }
+
   // ------------------------------------------------------------------ privacy ledger
 
   public record LedgerRow(long sequence, String jobId, int round, String entryHash, String entryJson) {}
@@ -333,6 +391,9 @@ public final class CoordinatorStore implements AutoCloseable {
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
+      } finally {
+        // a pooled connection goes back as it came: each later statement commits on its own
+        c.setAutoCommit(true);
       }
     } catch (SQLException e) {
       throw new StoreException("database update failed: " + e.getMessage(), e);
