@@ -67,6 +67,8 @@ public final class StageCollector {
     final Set<String> gone = new LinkedHashSet<>();
     final Promise<StageAnswers> done = Promise.promise();
     long timer = -1;
+    /** Its tasks went out (after the write-ahead step). */
+    boolean posted;
 
     OpenStage(Header header, List<String> asked) {
       this.header = header;
@@ -103,6 +105,7 @@ public final class StageCollector {
 
   private void post(OpenStage stageState, Function<String, Task.Builder> taskFor) {
     Header header = stageState.header;
+    stageState.posted = true;
     for (String m : stageState.asked) {
       if (members.isConnected(m)) {
         members.post(m, taskFor.apply(m).setHeader(header).build());
@@ -117,10 +120,10 @@ public final class StageCollector {
     }
   }
 
-  /** The open stage, if one is open. */
+  /** The open stage, if one is open and its tasks have gone out. */
   public Optional<OpenStageView> open() {
     OpenStage s = open;
-    if (s == null) {
+    if (s == null || !s.posted) {
       return Optional.empty();
     }
     List<String> awaiting = new ArrayList<>();
