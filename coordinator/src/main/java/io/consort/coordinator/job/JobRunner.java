@@ -407,10 +407,11 @@ public final class JobRunner implements ResultSink {
   private Future<JsonObject> finish() {
     ModelParameters finalModel = rounds.global();
     JsonObject result = JobResultWriter.result(spec, banks.values(), accepted, rounds.rounds(), finalModel,
-        rounds.privacy(), rounds.lastMetrics()).put("aborted_attempts", abortedAttemptsJson());
+        rounds.privacy(), rounds.lastMetrics());
     List<RoundRecord> records = List.copyOf(rounds.rounds());
     List<BankRecord> bankRecords = List.copyOf(banks.values());
     List<String> participants = List.copyOf(accepted);
+    result.put("aborted_attempts", abortedAttemptsJson());
     return job.workers().run(() -> publish(finalModel, records, bankRecords, participants))
         .compose(published -> {
           JobFinished.Builder finished = JobFinished.newBuilder().setFinalModel(finalModel).setCompleted(true)
