@@ -26,6 +26,12 @@ public final class ConfigFiles {
     return inFile(file, () -> yaml.toConfig(file)).validate();
   }
 
+  /** The port of the bank daemon's loopback health endpoints, or -1 for none. */
+  static int participantHealthPort(Path file) {
+    ParticipantYaml yaml = StrictYaml.read(file, ParticipantYaml.class);
+    return inFile(file, () -> yaml.health().portOrNone());
+  }
+
   /** Runs a mapping whose errors name the key; the error then names the file too. */
   private static <T> T inFile(Path file, Supplier<T> mapping) {
     try {

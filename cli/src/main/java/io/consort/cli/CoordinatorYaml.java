@@ -12,12 +12,20 @@ import java.time.Duration;
  * section left out has every value null); {@link #toConfig} applies the defaults.
  */
 record CoordinatorYaml(Listen listen, Tls tls, String dataDir, Integer maxMessageBytes, Integer crlReloadSeconds,
-                       Boolean exitWhenDone, Api api, JobYaml job) {
+                       Boolean exitWhenDone, Api api, Database database, JobYaml job) {
   CoordinatorYaml {
     listen = requireNonNullElse(listen, new Listen(null, null));
     tls = requireNonNullElse(tls, new Tls(null, null, null, null));
     api = requireNonNullElse(api, new Api(null));
+    database = requireNonNullElse(database, new Database(null, null, null));
   }
+
+  /**
+   * Where the coordinator's state lives: left out, the embedded database in {@code data_dir}; with
+   * {@code url}, a PostgreSQL server. The password is read from {@code password_file} (mode 600),
+   * never written in this file.
+   */
+  record Database(String url, String user, String passwordFile) {}
 
   record Listen(String host, Integer port) {}
 
@@ -34,8 +42,9 @@ record CoordinatorYaml(Listen listen, Tls tls, String dataDir, Integer maxMessag
    * @throws IllegalArgumentException naming the key that is missing or wrong
    */
   CoordinatorConfig toConfig(Path file) {
-    if (job == null) {
-      throw new IllegalArgumentException("job is required: the job this coordinator runs (see docs/OPERATIONS.md)");
+    if (job == null && (api.port() == null || api.port() < 0)) {
+      throw new IllegalArgumentException("job or api.port is required: a coordinator runs the job of its "
+          + "configuration, or the jobs operators submit through its operator API (see docs/OPERATIONS.md)");
     }
     return new CoordinatorConfig(requireNonNullElse(listen.host(), "0.0.0.0"), requireNonNullElse(listen.port(), 7443),
         StrictYaml.resolve(file, "tls.key", tls.key()), StrictYaml.resolve(file, "tls.cert", tls.cert()),
@@ -43,6 +52,20 @@ record CoordinatorYaml(Listen listen, Tls tls, String dataDir, Integer maxMessag
         StrictYaml.resolve(file, "data_dir", requireNonNullElse(dataDir, "coordinator-data")),
         requireNonNullElse(maxMessageBytes, WireLimits.DEFAULT_MAX_MESSAGE_BYTES),
         Duration.ofSeconds(requireNonNullElse(crlReloadSeconds, 30)), requireNonNullElse(exitWhenDone, false),
-        job.toDefinition(), requireNonNullElse(api.port(), -1));
+        job == null ? null : job.toDefinition(), requireNonNullElse(api.port(), -1), databaseSettings(file));
+  }
+
+  private io.consort.coordinator.store.DatabaseSettings databaseSettings(Path file) {
+    String password = null;
+    if (database.passwordFile() != null) {
+      Path passwordFile = StrictYaml.resolve(file, "database.password_file", database.passwordFile());
+      try {
+        password = java.nio.file.Files.readString(passwordFile).strip();
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException("database.password_file " + passwordFile + " cannot be read: "
+            + e.getMessage(), e);
+      }
+    }
+    return new io.consort.coordinator.store.DatabaseSettings(database.url(), database.user(), password);
   }
 }

@@ -19,6 +19,7 @@ final class ParticipantCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ParticipantConfig cfg = ConfigFiles.participant(config);
+    int healthPort = ConfigFiles.participantHealthPort(config);
     Vertx vertx = Vertx.vertx();
     CountDownLatch stopped = new CountDownLatch(1);
     // fault injection simulates a crash: the process dies at once, without a clean shutdown (and never
@@ -28,6 +29,17 @@ final class ParticipantCommand implements Callable<Integer> {
     // SIGTERM: stop polling, close the client and Vert.x, then let the JVM exit
     Shutdown.onSigterm("participant", () -> daemon.stop().eventually(vertx::close), stopped);
     daemon.start();
+    if (healthPort >= 0) {
+      try {
+        int bound = io.consort.participant.LocalHealthEndpoint.start(vertx, healthPort, daemon).await().actualPort();
+        org.slf4j.LoggerFactory.getLogger(ParticipantCommand.class)
+            .info("health and readiness on http://127.0.0.1:{}/health and /ready (loopback only)", bound);
+      } catch (Exception e) {
+        daemon.stop().eventually(vertx::close);
+        throw new IllegalStateException("health.port " + healthPort + ": cannot listen on 127.0.0.1: "
+            + e.getMessage(), e);
+      }
+    }
     stopped.await();
     return 0;
   }

@@ -17,8 +17,9 @@ import java.util.OptionalInt;
  * privacy limits, which it requires.
  */
 record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy privacy, Policy policy,
-                       Integer maxMessageBytes, Fault fault) {
+                       Integer maxMessageBytes, Fault fault, Health health) {
   ParticipantYaml {
+    health = requireNonNullElse(health, new Health(null));
     coordinator = requireNonNullElse(coordinator, new Coordinator(null, null));
     tls = requireNonNullElse(tls, new Tls(null, null, null, null));
     data = requireNonNullElse(data, new Data(null, null, null, null, null, null, null));
@@ -28,6 +29,23 @@ record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy priv
   }
 
   record Coordinator(String host, Integer port) {}
+
+  /**
+   * {@code port}: the daemon's health and readiness endpoints on 127.0.0.1 only (plain HTTP on the
+   * loopback, for the bank's own service manager or monitoring agent); left out, none.
+   */
+  record Health(Integer port) {
+    /** The port, or -1 for none. @throws IllegalArgumentException naming the key when out of range */
+    int portOrNone() {
+      if (port == null) {
+        return -1;
+      }
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("health.port must be between 0 and 65535, got " + port);
+      }
+      return port;
+    }
+  }
 
   /** {@code crl}: the consortium CA's CRL, reloaded when it changes; optional. */
   record Tls(String key, String cert, String ca, String crl) {}

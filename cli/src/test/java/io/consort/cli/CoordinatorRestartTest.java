@@ -49,6 +49,8 @@ class CoordinatorRestartTest {
       int before;
       try (CoordinatorStore store = CoordinatorStore.open(data)) {
         before = store.rounds("durable").size();
+        // stopped, not failed: the job is halted where it is and the store closed after its work in flight
+        assertEquals("RUNNING", store.job("durable").orElseThrow().status());
       }
 
       // the banks reconnect by themselves (backoff) to the coordinator restarted on the same port
@@ -61,6 +63,9 @@ class CoordinatorRestartTest {
         assertEquals(r + 1, rounds.getJsonObject(r).getInteger("round"));
       }
       assertEquals(6, result.getJsonObject("model").getLong("version"));
+      JsonArray aborted = result.getJsonArray("aborted_attempts");
+      assertEquals(1, aborted.size(), aborted.encode());
+      assertEquals(before + 1, aborted.getJsonObject(0).getInteger("round"), "the round the stop cut short");
       assertTrue(before >= 2 && before < 6, "the restart happened mid-job: " + before + " rounds before it");
       consortium.stopCoordinator();
       try (CoordinatorStore store = CoordinatorStore.open(data)) {

@@ -213,8 +213,27 @@ class CoordinatorYamlTest {
         + "(unit record, bank or both)",
         config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  privacy: {unit: off, target_epsilon: 3}\n"));
     assertEquals(dir.resolve("coordinator.yaml") + ": job.schema is required", config.refusal(SERVICE + "job: {id: j}\n"));
-    assertEquals(dir.resolve("coordinator.yaml") + ": job is required: the job this coordinator runs (see "
-        + "docs/OPERATIONS.md)", config.refusal(SERVICE));
+    assertEquals(dir.resolve("coordinator.yaml") + ": job or api.port is required: a coordinator runs the job of its "
+        + "configuration, or the jobs operators submit through its operator API (see docs/OPERATIONS.md)",
+        config.refusal(SERVICE));
+  }
+
+  @Test
+  void aStandingService_needsNoJob_andTakesItsDatabaseFromTheFile() throws Exception {
+    java.nio.file.Files.writeString(dir.resolve("db-password"), "s3cret\n");
+    Path file = dir.resolve("coordinator.yaml");
+    java.nio.file.Files.writeString(file, SERVICE + "api: {port: 7444}\ndatabase: {url: 'jdbc:postgresql://db:5432/consort', "
+        + "user: consort, password_file: db-password}\n");
+    CoordinatorConfig c = ConfigFiles.coordinator(file);
+    assertEquals(null, c.job());
+    assertEquals("jdbc:postgresql://db:5432/consort", c.database().url());
+    assertEquals("s3cret", c.database().password());
+    assertTrue(!c.database().toString().contains("s3cret"), c.database().toString());
+    assertEquals(dir.resolve("coordinator.yaml") + ": database.url must be a PostgreSQL JDBC URL (jdbc:postgresql://"
+        + "host:port/database) or left out for the embedded database, got 'jdbc:h2:mem:x'",
+        config.refusal(SERVICE + "api: {port: 7444}\ndatabase: {url: 'jdbc:h2:mem:x'}\n"));
+    assertTrue(config.refusal(SERVICE + "api: {port: 7444}\ndatabase: {url: 'jdbc:postgresql://db/c', password: x}\n")
+        .contains("password_file"));
   }
 
   @Test

@@ -61,6 +61,9 @@ class DemoOptionsTest {
       "--drop|bank-0@train|Invalid value for option '--drop' (BANK@STAGE): expected BANK@STAGE with BANK bank-1, bank-2, ..., e.g. bank-2@masked-input, but was 'bank-0@train'",
       "--banks|three|Invalid value for option '--banks': 'three' is not an int",
       "--epsilon|lots|Invalid value for option '--epsilon': 'lots' is not a double",
+      "--restart-coordinator-at|two|Invalid value for option '--restart-coordinator-at': 'two' is not ROUND[:STAGE] (e.g. 2 or 2:masked-input)",
+      "--restart-coordinator-at|0|Invalid value for option '--restart-coordinator-at': the round must be 1 or more, got 0",
+      "--restart-coordinator-at|2:lunch|Invalid value for option '--restart-coordinator-at': unknown stage 'lunch'; the stages of a round are train, advertise-keys, share-keys, masked-input, consistency-check, unmasking, ledger-countersign, evaluate",
   })
   void demo_refusesBadOptionValue_withPicocliMessageAndStatus2(String option, String value, String message) {
     Run r = run("demo", option, value);

@@ -69,6 +69,12 @@ final class LocalConsortium implements AutoCloseable {
   CoordinatorConfig coordinatorConfig;
   final List<Integer> faultExits = new ArrayList<>();
   private final Map<String, CompletableFuture<Void>> finished = new ConcurrentHashMap<>();
+  private final Map<String, ParticipantDaemon> daemons = new ConcurrentHashMap<>();
+
+  /** The running daemon of {@code bank} (after {@link #startBanks}). */
+  ParticipantDaemon daemon(String bank) {
+    return daemons.get(bank);
+  }
 
   LocalConsortium(Path dir, int banks) throws Exception {
     this.dir = dir;
@@ -137,12 +143,42 @@ final class LocalConsortium implements AutoCloseable {
 
   private CoordinatorService deployCoordinator(JobSpec plan, Duration stageTimeout, int port, ModelOps modelOps)
       throws Exception {
+    return deployCoordinator(new JobDefinition(plan, banks.size(), Duration.ofSeconds(60), stageTimeout), port,
+        modelOps, -1);
+  }
+
+  /**
+   * Starts the coordinator as a standing service: no job of its own, the operator API on a port the
+   * operating system picks ({@link CoordinatorService#apiPort()}); jobs come through the API.
+   */
+  CoordinatorService startService() throws Exception {
+    return deployCoordinator(null, 0, new FederatedModelOps(), 0);
+  }
+
+  /** The operator API's address, for {@code --api}. */
+  String apiUrl() {
+    return "https://localhost:" + service.apiPort();
+  }
+
+  /** The identity directory of the demo PKI's operator or auditor, for {@code --identity}. */
+  static String identityDir(TlsMaterial identity) {
+    return identity.keyFile().getParent().toString();
+  }
+
+  /** The result of job {@code jobId} on the running coordinator, once it completes. */
+  JsonObject awaitJob(String jobId) throws Exception {
+    io.vertx.core.Promise<JsonObject> result = io.vertx.core.Promise.promise();
+    service.onEventLoop(() -> service.jobs().eventualOutcome(jobId).onComplete(result));
+    return Await.within(JOB_TIMEOUT, "job '" + jobId + "' to finish", result.future());
+  }
+
+  private CoordinatorService deployCoordinator(JobDefinition job, int port, ModelOps modelOps, int apiPort)
+      throws Exception {
     TlsMaterial c = pki.coordinator();
     coordinatorVertx = Vertx.vertx();
     vertxes.add(coordinatorVertx);
     coordinatorConfig = new CoordinatorConfig("127.0.0.1", port, c.keyFile(), c.chainFile(), c.caFile(), c.crlFile(),
-        dir.resolve("coordinator"), 16 << 20, Duration.ofSeconds(30), false,
-        new JobDefinition(plan, banks.size(), Duration.ofSeconds(60), stageTimeout), -1);
+        dir.resolve("coordinator"), 16 << 20, Duration.ofSeconds(30), false, job, apiPort);
     service = new CoordinatorService(coordinatorConfig, modelOps, limits);
     Await.within(Duration.ofSeconds(30), "the coordinator to start", coordinatorVertx.deployVerticle(service));
     coordinatorPort = service.actualPort();
@@ -162,6 +198,11 @@ final class LocalConsortium implements AutoCloseable {
     return Await.within(JOB_TIMEOUT, "job '" + plan.id() + "' to finish", service.jobOutcome());
   }
 
+  /** Completes once {@code bank} has handled the job-finished notice of {@code jobId}. */
+  CompletableFuture<Void> finished(String bank, String jobId) {
+    return finished(bank + "/" + jobId);
+  }
+
   /** Bounds a whole job in these tests; one takes a few seconds. */
   static final Duration JOB_TIMEOUT = Duration.ofSeconds(60);
 
@@ -175,6 +216,11 @@ final class LocalConsortium implements AutoCloseable {
 
   /** Starts one daemon per bank, each with its own Vert.x, pointed at the running coordinator. */
   void startBanks(Function<String, BankSettings> perBank) throws Exception {
+    startBanksAt(coordinatorPort, perBank);
+  }
+
+  /** Starts the banks pointed at {@code port} (where no coordinator may listen yet). */
+  void startBanksAt(int coordinatorPort, Function<String, BankSettings> perBank) throws Exception {
     List<String> lines = Files.readAllLines(dir.resolve("all.csv"));
     for (int b = 0; b < banks.size(); b++) {
       Path bankDir = Files.createDirectories(dir.resolve(banks.get(b)));
@@ -206,6 +252,7 @@ final class LocalConsortium implements AutoCloseable {
         daemon[0].stop();
       });
       daemon[0].start();
+      daemons.put(bank, daemon[0]);
     }
   }
 
@@ -223,6 +270,7 @@ final class LocalConsortium implements AutoCloseable {
       }
       if (task.getHeader().getStage() == Stage.FINISHED) {
         finished(bank).complete(null);
+        finished(bank + "/" + task.getHeader().getJobId()).complete(null);
       }
       return result;
     };

@@ -90,7 +90,7 @@ class ParticipantYamlTest {
         + "epsilon_cap, delta, accept_partial_jobs, bank_epsilon_cap",
         config.refusal(TLS_AND_DATA + "privacy: {epsilon_cap: 1, delta: 1.0e-5, budget: 3}\n"));
     assertEquals(dir.resolve("bank.yaml") + ": verbose is not a known key; the top-level keys are coordinator, tls, "
-        + "data, privacy, policy, max_message_bytes, fault",
+        + "data, privacy, policy, max_message_bytes, fault, health",
         config.refusal(TLS_AND_DATA + "privacy: {epsilon_cap: 1, delta: 1.0e-5}\nverbose: true\n"));
   }
 
@@ -155,5 +155,18 @@ class ParticipantYamlTest {
     assertEquals(dir.resolve("bank.yaml") + ": expected a YAML mapping at the top level, got a list",
         config.refusal("- coordinator\n"));
     assertEquals(dir.resolve("bank.yaml") + " is empty; expected a YAML mapping at the top level", config.refusal(""));
+  }
+
+  @Test
+  void healthPort_isOffUnlessGiven_andRefusedOutOfRange() throws Exception {
+    Path file = dir.resolve("bank.yaml");
+    java.nio.file.Files.writeString(file, TLS_AND_DATA + "privacy: {epsilon_cap: 1, delta: 1.0e-5}\n");
+    assertEquals(-1, ConfigFiles.participantHealthPort(file));
+    java.nio.file.Files.writeString(file, TLS_AND_DATA + "privacy: {epsilon_cap: 1, delta: 1.0e-5}\nhealth: {port: 9464}\n");
+    assertEquals(9464, ConfigFiles.participantHealthPort(file));
+    java.nio.file.Files.writeString(file, TLS_AND_DATA + "privacy: {epsilon_cap: 1, delta: 1.0e-5}\nhealth: {port: 70000}\n");
+    ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+        () -> ConfigFiles.participantHealthPort(file));
+    assertEquals(file + ": health.port must be between 0 and 65535, got 70000", e.getMessage());
   }
 }

@@ -1,6 +1,7 @@
 package io.consort.coordinator;
 
 import io.consort.coordinator.job.JobDefinition;
+import io.consort.coordinator.store.DatabaseSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,14 +23,25 @@ import java.util.Objects;
  * @param dataDir where the database, checkpoints and results live
  * @param maxMessageBytes largest gRPC message accepted
  * @param crlReloadInterval how often the CRL file is checked for changes
- * @param exitWhenDone stop the service once the job has finished (the demo uses this)
- * @param job the job to run
+ * @param exitWhenDone stop the service once the configured job has finished (the demo uses this)
+ * @param job a job to queue at start when it is not stored yet (may be null: a standing service
+ *     receives its jobs through the operator API)
  * @param apiPort port of the read-only operator/auditor HTTPS API (same mTLS, operator or auditor role);
  *     -1 disables it, 0 picks a free one (published like {@code port})
+ * @param database where the coordinator's state lives: the embedded database in {@code dataDir}
+ *     or a PostgreSQL server
  */
 public record CoordinatorConfig(String host, int port, Path keyFile, Path certFile, Path caFile, Path crlFile,
                                 Path dataDir, int maxMessageBytes, Duration crlReloadInterval, boolean exitWhenDone,
-                                JobDefinition job, int apiPort) {
+                                JobDefinition job, int apiPort, DatabaseSettings database) {
+
+  /** With the embedded database in {@code dataDir}. */
+  public CoordinatorConfig(String host, int port, Path keyFile, Path certFile, Path caFile, Path crlFile, Path dataDir,
+                           int maxMessageBytes, Duration crlReloadInterval, boolean exitWhenDone, JobDefinition job,
+                           int apiPort) {
+    this(host, port, keyFile, certFile, caFile, crlFile, dataDir, maxMessageBytes, crlReloadInterval, exitWhenDone, job,
+        apiPort, DatabaseSettings.EMBEDDED);
+  }
 
   /** @throws IllegalArgumentException naming the first field that is wrong and its value */
   public CoordinatorConfig validate() {
@@ -53,7 +65,13 @@ public record CoordinatorConfig(String host, int port, Path keyFile, Path certFi
     if (maxMessageBytes < 1024) {
       problems.add("max_message_bytes must be at least 1024, got " + maxMessageBytes);
     }
-    Objects.requireNonNull(job, "job");
+    Objects.requireNonNull(database, "database");
+    if (exitWhenDone && job == null) {
+      problems.add("exit_when_done needs a job in the configuration (the job whose end stops the service)");
+    }
+    if (job == null && apiPort < 0) {
+      problems.add("with no job in the configuration the operator API (api.port) is needed to submit jobs");
+    }
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException("coordinator config: " + String.join("; ", problems));
     }

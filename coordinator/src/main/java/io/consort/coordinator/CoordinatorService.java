@@ -10,7 +10,10 @@ import io.consort.identity.IdentityVerifier;
 import io.consort.identity.Role;
 import io.consort.transport.HandshakeObserver;
 import io.consort.transport.RefusalLog;
+import io.consort.coordinator.job.JobQueue;
 import io.consort.coordinator.job.JobRunner;
+import io.consort.coordinator.job.Workers;
+import io.consort.coordinator.metrics.CoordinatorMetrics;
 import io.consort.coordinator.job.LedgerKeeper;
 import io.consort.coordinator.job.ModelOps;
 import io.consort.coordinator.store.CoordinatorStore;
@@ -62,13 +65,16 @@ public final class CoordinatorService extends VerticleBase {
   private final ModelOps modelOps;
   private final ServerLimits limits;
   private final RefusalLog refusals = RefusalLog.of(refusalLogger);
+  private final CoordinatorMetrics metrics;
+  private boolean ready;
   private CallAuthenticator authenticator;
   private MemberRegistry registry;
   private CoordinatorStore store;
   private LedgerKeeper ledger;
   private HttpServer server;
   private HttpServer apiServer;
-  private JobRunner job;
+  private JobQueue jobs;
+  private io.consort.coordinator.api.DashboardFeed dashboard;
   private long crlTimer = -1;
   private long crlModified;
 
@@ -77,9 +83,19 @@ public final class CoordinatorService extends VerticleBase {
   }
 
   public CoordinatorService(CoordinatorConfig config, ModelOps modelOps, ServerLimits limits) {
+    this(config, modelOps, limits, new CoordinatorMetrics());
+  }
+
+  /**
+   * @param metrics where the coordinator's meters go; its registry also holds Vert.x's own meters
+   *     when the Vert.x instance was built with {@link CoordinatorMetrics#vertx}
+   */
+  public CoordinatorService(CoordinatorConfig config, ModelOps modelOps, ServerLimits limits,
+                            CoordinatorMetrics metrics) {
     this.config = config.validate();
     this.modelOps = modelOps;
     this.limits = java.util.Objects.requireNonNull(limits, "limits");
+    this.metrics = java.util.Objects.requireNonNull(metrics, "metrics");
   }
 
   /**
@@ -112,7 +128,7 @@ public final class CoordinatorService extends VerticleBase {
     return vertx.executeBlocking(() -> {
       BoundPorts.remove(config.dataDir());
       authenticator = new CallAuthenticator(checkedValidator());
-      CoordinatorStore opened = CoordinatorStore.open(config.dataDir());
+      CoordinatorStore opened = CoordinatorStore.open(config.database(), config.dataDir());
       try {
         // the coordinator signs ledger entries with the key of its TLS identity
         ledger = new LedgerKeeper(opened, PemFiles.readPrivateKey(config.keyFile()),
@@ -125,7 +141,6 @@ public final class CoordinatorService extends VerticleBase {
     }).compose(opened -> {
       store = opened;
       registry = new MemberRegistry(vertx, limits.pingTimeout());
-      Path resultFile = config.dataDir().resolve("jobs").resolve(config.job().jobId() + "-result.json");
       IdentityVerifier verifier;
       try {
         // secure-aggregation key and consistency signatures are checked against the CRL too, as it is now
@@ -133,12 +148,37 @@ public final class CoordinatorService extends VerticleBase {
       } catch (java.io.IOException | java.security.GeneralSecurityException e) {
         return Future.failedFuture(e);
       }
-      job = new JobRunner(vertx, config.job(), registry, store, modelOps, ledger, verifier, resultFile);
+      jobs = new JobQueue(store, Workers.of(vertx), definition -> {
+        JobRunner runner = new JobRunner(vertx, definition, registry, store, modelOps, ledger, verifier,
+            config.dataDir().resolve("jobs").resolve(definition.jobId() + "-result.json"));
+        runner.observeRounds(record -> {
+          metrics.round(definition.jobId(), record);
+          dashboard.roundRecorded();
+        });
+        return runner;
+      });
+      try {
+        dashboard = new io.consort.coordinator.api.DashboardFeed(vertx, jobs, registry, ledger,
+            PemFiles.readCertificate(config.caFile()));
+      } catch (java.io.IOException e) {
+        return Future.failedFuture(e);
+      }
+      jobs.listen((id, state) -> {
+        if (state.equals("queued")) {
+          metrics.jobSubmitted();
+        }
+      });
+      metrics.jobsByState(() -> {
+        java.util.Map<String, Long> counts = new java.util.HashMap<>();
+        jobs.list().forEach(j -> counts.merge(((JsonObject) j).getString("state"), 1L, Long::sum));
+        return counts;
+      });
+      metrics.banksConnected(() -> (int) registry.members().stream().filter(registry::isConnected).count());
       GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes())
           .removeEnabledProtocol(GrpcProtocol.WEB).removeEnabledProtocol(GrpcProtocol.WEB_TEXT)
           .removeEnabledProtocol(GrpcProtocol.TRANSCODING));
       CallGuard guard = new CallGuard(authenticator, grpc, config.maxMessageBytes(), refusals);
-      new FederationEndpoint(vertx, registry, job, "coordinator", config.maxMessageBytes(),
+      new FederationEndpoint(vertx, registry, jobs, "coordinator", config.maxMessageBytes(),
           (member, serial) -> vertx.executeBlocking(() -> {
             store.recordEnrolment(member, serial);
             return null;
@@ -159,7 +199,8 @@ public final class CoordinatorService extends VerticleBase {
         HttpServerOptions apiOptions = new HttpServerOptions(options).setPort(config.apiPort()).setUseAlpn(false)
             .setAlpnVersions(List.of(HttpVersion.HTTP_1_1));
         apiServer = vertx.createHttpServer(apiOptions)
-            .requestHandler(io.consort.coordinator.api.OperatorApi.router(vertx, job, ledger, authenticator, refusals))
+            .requestHandler(io.consort.coordinator.api.OperatorApi.router(vertx, jobs, store, ledger, authenticator,
+                refusals, config.maxMessageBytes(), config.dataDir().resolve("jobs"), apiExtras()))
             .exceptionHandler(e -> log.debug("connection failed before HTTP: {}", e.getMessage()));
         return apiServer.listen().map(api -> {
           log.info("operator API on https://{}:{}/api/v1/job (operator or auditor certificate)", config.host(),
@@ -171,13 +212,49 @@ public final class CoordinatorService extends VerticleBase {
       // with port 0 in the config, this file is how a launcher learns the ports the OS picked
       new BoundPorts(s.actualPort(), apiPort()).write(config.dataDir());
       return s;
-    })).map(s -> {
+    })).compose(s -> {
       log.info("coordinator listening on {}:{} (mTLS, TLS 1.3)", config.host(), s.actualPort());
       registry.keepAlive(limits.keepAliveInterval());
       watchCrl();
-      job.start();
+      dashboard.start();
+      return jobs.start(java.util.Optional.ofNullable(config.job())).map(s);
+    }).compose(s -> vertx.executeBlocking(() -> {
+      // each bank's cumulative epsilon as the ledger stands, so the gauges start from the truth
+      for (io.consort.privacy.ledger.SignedLedgerEntry e : ledger.entries()) {
+        e.entry().spends().forEach((bank, spend) ->
+            metrics.ledgerTotal(bank, spend.recordEpsilonTotal(), spend.bankEpsilonTotal()));
+      }
+      return s;
+    })).map(s -> {
+      ready = true;
       return s;
     });
+  }
+
+  /**
+   * {@code /metrics} (Prometheus text), {@code /health} (the service's event loop answers) and
+   * {@code /ready} (started, and the database answers), for operators and auditors.
+   */
+  private io.consort.coordinator.api.OperatorApi.Extras apiExtras() {
+    return new io.consort.coordinator.api.OperatorApi.Extras(
+        ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+            .end(metrics.scrape()),
+        ctx -> ctx.response().putHeader("content-type", "application/json")
+            .end(new JsonObject().put("status", "up").encode()),
+        ctx -> vertx.executeBlocking(() -> {
+          store.ping();
+          return null;
+        }, false).onComplete(ar -> {
+          boolean ok = ready && ar.succeeded();
+          JsonObject body = new JsonObject().put("status", ok ? "ready" : "not ready");
+          if (ar.failed()) {
+            body.put("database", "unreachable: " + ar.cause().getMessage());
+          } else if (!ready) {
+            body.put("reason", "starting");
+          }
+          ctx.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "application/json").end(body.encode());
+        }),
+        dashboard::routes);
   }
 
   /**
@@ -223,8 +300,22 @@ public final class CoordinatorService extends VerticleBase {
     return server.actualPort();
   }
 
+  /**
+   * The result of the job in the configuration, once it has finished (fails when it fails or there
+   * is none). Any thread.
+   */
   public Future<JsonObject> jobOutcome() {
-    return job.outcome();
+    if (config.job() == null) {
+      return Future.failedFuture(new IllegalStateException("the configuration names no job"));
+    }
+    io.vertx.core.Promise<JsonObject> result = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> jobs.eventualOutcome(config.job().jobId()).onComplete(result));
+    return result.future();
+  }
+
+  /** The jobs (event loop only: see {@link #onEventLoop}). */
+  public JobQueue jobs() {
+    return jobs;
   }
 
   private PemKeyCertOptions keyCert() {
@@ -311,7 +402,14 @@ public final class CoordinatorService extends VerticleBase {
     if (registry != null) {
       registry.stopKeepAlive();
     }
-    Future<Void> closed = (apiServer == null ? Future.<Void>succeededFuture() : apiServer.close())
+    if (dashboard != null) {
+      dashboard.stop();
+    }
+    // the running job first: its work in flight ends before the store closes under it, and it is not
+    // recorded as failed (it resumes from its last checkpoint at the next start)
+    Future<Void> halted = jobs == null ? Future.succeededFuture() : jobs.stop();
+    Future<Void> closed = halted
+        .eventually(() -> apiServer == null ? Future.<Void>succeededFuture() : apiServer.close())
         .eventually(() -> server == null ? Future.succeededFuture() : server.close());
     return closed.eventually(() -> vertx.executeBlocking(() -> {
       BoundPorts.remove(config.dataDir());

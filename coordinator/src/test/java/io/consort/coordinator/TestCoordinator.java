@@ -174,6 +174,32 @@ final class TestCoordinator implements AutoCloseable {
     }
   }
 
+  /** What the operator API answered. */
+  record ApiAnswer(int status, String body) {
+    JsonObject json() {
+      return new JsonObject(body);
+    }
+  }
+
+  /**
+   * One HTTPS call to the operator API with {@code identity}'s certificate (HTTP/1.1, as browsers and
+   * curl speak it), the client closed once the answer is in.
+   */
+  ApiAnswer api(TlsMaterial identity, HttpMethod method, String path, Buffer body) throws Exception {
+    HttpClient client = vertx.createHttpClient(new HttpClientOptions().setSsl(true).setVerifyHost(true)
+        .setKeyCertOptions(new PemKeyCertOptions().setKeyPath(identity.keyFile().toString())
+            .setCertPath(identity.chainFile().toString()))
+        .setTrustOptions(new PemTrustOptions().addCertPath(identity.caFile().toString())));
+    try {
+      return client.request(method, service.apiPort(), "localhost", path)
+          .compose(r -> body == null ? r.send() : r.send(body))
+          .compose(r -> r.body().map(b -> new ApiAnswer(r.statusCode(), b.toString())))
+          .await(20, TimeUnit.SECONDS);
+    } finally {
+      client.close().await(20, TimeUnit.SECONDS);
+    }
+  }
+
   /** Completes when the coordinator has seen {@code member}'s session end; register before causing it. */
   Future<Void> disconnectOf(String member) {
     Promise<Void> gone = Promise.promise();

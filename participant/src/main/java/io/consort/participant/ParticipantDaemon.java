@@ -78,6 +78,8 @@ public final class ParticipantDaemon {
   private volatile boolean running;
   private long backoff = MIN_BACKOFF_MILLIS;
   private String memberId;
+  /** System.nanoTime of the last answer from the coordinator (enrolment or poll), 0 before any. */
+  private volatile long lastContact;
 
   /**
    * @param exit called with a status code when fault injection asks the process to die (the CLI
@@ -147,6 +149,22 @@ public final class ParticipantDaemon {
     return enrolled.future();
   }
 
+  /**
+   * What the bank's own monitoring sees: whether the daemon runs, whether it has enrolled, and how
+   * long ago the coordinator last answered. Ready means enrolled and answered within two long polls.
+   */
+  public io.vertx.core.json.JsonObject health() {
+    long last = lastContact;
+    double ago = last == 0 ? -1 : (System.nanoTime() - last) / 1e9;
+    boolean ready = running && enrolled.future().succeeded() && last != 0 && ago < 2.0 * POLL_WAIT_MILLIS / 1000;
+    io.vertx.core.json.JsonObject h = new io.vertx.core.json.JsonObject().put("running", running)
+        .put("ready", ready).put("enrolled", enrolled.future().succeeded());
+    if (last != 0) {
+      h.put("coordinator_answered_seconds_ago", Math.round(ago * 10) / 10.0);
+    }
+    return h;
+  }
+
   public Future<Void> stop() {
     running = false;
     return grpc == null ? Future.succeededFuture() : grpc.close();
@@ -168,6 +186,7 @@ public final class ParticipantDaemon {
       return;
     }
     memberId = response.getMemberId();
+    lastContact = System.nanoTime();
     backoff = MIN_BACKOFF_MILLIS;
     log.info("enrolled with {} as '{}'", response.getCoordinatorId(), memberId);
     enrolled.tryComplete(memberId);
@@ -182,6 +201,7 @@ public final class ParticipantDaemon {
     stub.pullTask(TaskRequest.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT)
             .setWaitMillis(POLL_WAIT_MILLIS).build())
         .onSuccess(task -> {
+          lastContact = System.nanoTime();
           backoff = MIN_BACKOFF_MILLIS;
           if (task.hasWait()) {
             long answeredAfter = (System.nanoTime() - sent) / 1_000_000;

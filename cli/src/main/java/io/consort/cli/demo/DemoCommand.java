@@ -32,6 +32,7 @@ import java.io.PrintWriter;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -168,6 +169,16 @@ public final class DemoCommand implements Callable<Integer> {
           + "german-credit, from its documentation; none for a file); sets the published decision threshold")
   String costs;
 
+  @Option(names = "--keep-running", description = "keep the coordinator and banks running after the job (Ctrl-C "
+      + "stops them); prints the dashboard's address and a 'consort job submit' line for the next job")
+  boolean keepRunning;
+
+  @Option(names = "--restart-coordinator-at", paramLabel = "ROUND[:STAGE]", converter = CoordinatorKill.Converter.class,
+      description = "kill the coordinator (SIGKILL) once it has that round's stage open (any stage without "
+          + ":STAGE, e.g. 2:masked-input), then start it again: the round is recorded as an aborted attempt and "
+          + "runs again from the last checkpoint")
+  CoordinatorKill restartCoordinatorAt;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -208,7 +219,9 @@ public final class DemoCommand implements Callable<Integer> {
     Path result = coordinatorData.resolve("jobs").resolve(plan.id() + "-result.json");
     int coordinatorStatus;
     Map<String, Path> bankYamls = new LinkedHashMap<>();
-    try (NodeProcesses nodes = new NodeProcesses(logDir)) {
+    NodeProcesses nodes = new NodeProcesses(logDir);
+    int apiPort;
+    try {
       nodes.start("coordinator", "1g", "coordinator", "--config", coordinatorYaml.toString());
       nodes.awaitFile("coordinator", BoundPorts.file(coordinatorData), COORDINATOR_START_TIMEOUT);
       BoundPorts ports = BoundPorts.read(coordinatorData).orElseThrow();
@@ -227,7 +240,24 @@ public final class DemoCommand implements Callable<Integer> {
       for (String bank : bankNames) {
         nodes.start(bank, "768m", "participant", "--config", bankYamls.get(bank).toString());
       }
-      coordinatorStatus = followCoordinator(nodes, out);
+      apiPort = ports.api();
+      CoordinatorKill.Watch watch = restartCoordinatorAt == null ? null
+          : restartCoordinatorAt.watch(URI.create("https://localhost:" + ports.api()), pki.operator());
+      try {
+        coordinatorStatus = followCoordinator(nodes, out, watch, keepRunning ? result : null);
+      } finally {
+        if (watch != null) {
+          watch.close();
+        }
+      }
+    } finally {
+      if (!keepRunning) {
+        nodes.close();
+      }
+    }
+    if (keepRunning) {
+      // the processes stop when this one does (Ctrl-C, SIGTERM): SIGTERM to each, as the plain demo does
+      Runtime.getRuntime().addShutdownHook(new Thread(nodes::close, "consort-demo-stop"));
     }
     if (coordinatorStatus != 0 || !Files.exists(result)) {
       throw new IllegalStateException("the federated job did not complete (coordinator exit status "
@@ -271,7 +301,36 @@ public final class DemoCommand implements Callable<Integer> {
     Files.writeString(reportFile, reportJson.encodePrettily());
     printSummary(out, reportJson);
     out.printf("Report: %s%n", reportFile);
+    if (keepRunning) {
+      keepServing(out, work, pki, apiPort, plan);
+    }
     return 0;
+  }
+
+  /**
+   * Leaves the consortium running: writes a next job (the same one under a new id) and prints where
+   * the dashboard is and how to submit it, then waits until this process is stopped.
+   */
+  private void keepServing(PrintWriter out, Path work, DemoPki pki, int apiPort, JobSpec plan) throws Exception {
+    JobSpec next = io.consort.spec.JobSpecWire.fromProto(io.consort.spec.JobSpecWire.toProto(plan).toBuilder()
+        .setJobId(plan.id() + "-2").build());
+    Path nextJob = work.resolve("next-job.yaml");
+    io.consort.cli.ConfigFiles.write(nextJob, io.consort.cli.ConfigFiles.jobYaml(next, banks, 300, stageTimeoutSeconds));
+    Path operatorDir = pki.operator().keyFile().getParent();
+    out.println();
+    out.printf("The coordinator and the banks keep running (Ctrl-C stops them).%n");
+    out.printf("dashboard: https://localhost:%d/ (import %s into the browser: openssl pkcs12 -export -inkey %s -in %s "
+        + "-out operator.p12; trust %s)%n", apiPort, operatorDir, pki.operator().keyFile(), pki.operator().chainFile(),
+        pki.operator().caFile());
+    out.printf("next job:  ./consort job submit %s --api https://localhost:%d --identity %s%n", nextJob, apiPort,
+        operatorDir);
+    out.printf("           (each bank's cap counts every job: a bank whose budget this job spent declines the next;%n"
+        + "            run the demo with a larger --epsilon cap, or lower the job's target_epsilon, to see it run)%n");
+    out.printf("jobs:      ./consort job list --api https://localhost:%d --identity %s%n", apiPort, operatorDir);
+    out.printf("metrics:   curl --cacert %s --cert %s --key %s https://localhost:%d/metrics%n", pki.operator().caFile(),
+        pki.operator().chainFile(), pki.operator().keyFile(), apiPort);
+    out.flush();
+    new java.util.concurrent.CountDownLatch(1).await();
   }
 
   // ------------------------------------------------------------------ options and inputs
@@ -459,7 +518,7 @@ public final class DemoCommand implements Callable<Integer> {
     c.put("api", Map.of("port", apiPort));
     c.put("tls", tlsMap(work, tls, true));
     c.put("data_dir", "coordinator-data");
-    c.put("exit_when_done", true);
+    c.put("exit_when_done", !keepRunning);
     c.put("job", io.consort.cli.ConfigFiles.jobYaml(plan, banks, 300, stageTimeoutSeconds));
     io.consort.cli.ConfigFiles.write(yaml, c);
   }
@@ -550,14 +609,29 @@ public final class DemoCommand implements Callable<Integer> {
    * Echoes the coordinator's round lines while it runs and restarts banks that died by fault
    * injection; returns the coordinator's exit status as soon as it exits.
    */
-  private static int followCoordinator(NodeProcesses nodes, PrintWriter out) throws Exception {
+  /**
+   * Echoes the coordinator's log until it exits (its status), or, with {@code doneWhen}, until that
+   * file exists (0: a coordinator kept running). With {@code watch}, kills and restarts it once.
+   */
+  private static int followCoordinator(NodeProcesses nodes, PrintWriter out, CoordinatorKill.Watch watch,
+                                       Path doneWhen) throws Exception {
     Path log = nodes.logFile("coordinator");
     long offset = 0;
     while (true) {
-      boolean exited = nodes.awaitExit("coordinator", FOLLOW_INTERVAL);
+      boolean exited = nodes.awaitExit("coordinator", watch != null && !watch.done() ? CoordinatorKill.POLL
+          : FOLLOW_INTERVAL);
       offset = echoNew(log, offset, out);
       if (exited) {
         return nodes.exitStatus("coordinator");
+      }
+      if (doneWhen != null && Files.exists(doneWhen)) {
+        return 0;
+      }
+      if (watch != null && watch.due()) {
+        nodes.kill("coordinator");
+        out.printf("  the coordinator was killed (SIGKILL) at %s; starting it again%n", watch.what());
+        out.flush();
+        nodes.restart("coordinator");
       }
       nodes.restartInjectedFaults(out);
     }
@@ -610,6 +684,7 @@ public final class DemoCommand implements Callable<Integer> {
         .put("dp", dp.wireName()).put("drops", new JsonArray(drops.stream().map(DropFault::toString).toList()))
         .put("banks", bankArray)
         .put("rounds", job.getJsonArray("rounds"))
+        .put("aborted_attempts", job.getJsonArray("aborted_attempts", new JsonArray()))
         .put("final", job.getJsonObject("final"))
         .put("privacy", job.getJsonObject("privacy"))
         .put("baselines", new JsonObject().put("centralized", new JsonObject().put("auc", baselines.centralizedAuc()))
@@ -703,6 +778,11 @@ public final class DemoCommand implements Callable<Integer> {
 
   private static void printSummary(PrintWriter out, JsonObject report) {
     out.println();
+    for (Object o : report.getJsonArray("aborted_attempts", new JsonArray())) {
+      JsonObject a = (JsonObject) o;
+      out.printf("aborted attempt: round %d at stage %s (%s)%n", a.getInteger("round"), a.getString("stage"),
+          a.getString("reason"));
+    }
     out.printf("%-6s %-6s %-24s %-8s %-8s %-8s %-10s%n", "round", "banks", "dropped", "AUC", "loss", "seconds",
         "max eps");
     for (Object o : report.getJsonArray("rounds")) {

@@ -19,11 +19,11 @@ import java.util.concurrent.TimeUnit;
  * distribution, with its output in its own log file. {@link #close()} stops whatever is still
  * running: SIGTERM first (clean shutdown), then a forced kill after a grace period.
  */
-final class NodeProcesses implements AutoCloseable {
+public final class NodeProcesses implements AutoCloseable {
   private final Map<String, Process> processes = new LinkedHashMap<>();
   private final Path logDir;
 
-  NodeProcesses(Path logDir) {
+  public NodeProcesses(Path logDir) {
     this.logDir = logDir;
   }
 
@@ -44,7 +44,7 @@ final class NodeProcesses implements AutoCloseable {
     }
   }
 
-  Process start(String name, String heap, String... args) throws IOException {
+  public Process start(String name, String heap, String... args) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:+UseSerialGC",
         "-cp", System.getProperty("java.class.path"), "io.consort.cli.Main"));
@@ -63,18 +63,18 @@ final class NodeProcesses implements AutoCloseable {
     return p;
   }
 
-  Path logFile(String name) {
+  public Path logFile(String name) {
     return logDir.resolve(name + ".log");
   }
 
   /** Exit status of a node that has exited, or null while it runs. */
-  Integer exitStatus(String name) {
+  public Integer exitStatus(String name) {
     Process p = processes.get(name);
     return p == null || p.isAlive() ? null : p.exitValue();
   }
 
   /** Waits up to {@code timeout} for a node to exit; true as soon as it has. */
-  boolean awaitExit(String name, Duration timeout) throws InterruptedException {
+  public boolean awaitExit(String name, Duration timeout) throws InterruptedException {
     return processes.get(name).waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
@@ -86,7 +86,7 @@ final class NodeProcesses implements AutoCloseable {
    * @throws IllegalStateException if the node exits first, or the file is still missing after
    *     {@code timeout}; the message names the node's log
    */
-  void awaitFile(String name, Path file, Duration timeout) throws IOException, InterruptedException {
+  public void awaitFile(String name, Path file, Duration timeout) throws IOException, InterruptedException {
     Process node = processes.get(name);
     Path dir = Files.createDirectories(file.toAbsolutePath().getParent());
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -115,6 +115,23 @@ final class NodeProcesses implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * Kills node {@code name} as a crash would: SIGKILL, no shutdown hook, nothing flushed or closed;
+   * returns once it is gone.
+   */
+  public void kill(String name) throws InterruptedException {
+    Process p = processes.get(name);
+    p.destroyForcibly();
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException(name + " did not die within 30 s of SIGKILL");
+    }
+  }
+
+  /** Starts node {@code name} again with the command it was started with, its log appended to. */
+  public Process restart(String name) throws IOException {
+    return launch(name, commands.get(name), true);
   }
 
   private static final Duration WATCH_CAP = Duration.ofMillis(500);

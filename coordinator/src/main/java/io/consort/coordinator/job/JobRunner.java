@@ -55,8 +55,18 @@ public final class JobRunner implements ResultSink {
   private final LedgerKeeper ledger;
   private final ModelPublisher publisher;
   private final Promise<JsonObject> outcome = Promise.promise();
+  /** Completes when the job's work has ended, however it ended (also when the runner was halted). */
+  private final Promise<Void> settled = Promise.promise();
+  private final Runnable stopListening;
+  private Runnable stopWaiting = () -> { };
+  /** Why the job was cancelled, or null. */
+  private String cancelled;
+  /** The service is stopping: the job ends where it is, recorded as it stands, and resumes at the next start. */
+  private boolean halted;
 
   private final List<String> accepted = new ArrayList<>();
+  /** Attempts at rounds a stop or crash cut short, this job's whole life (loaded at start). */
+  private final List<CoordinatorStore.AttemptRow> abortedAttempts = new ArrayList<>();
   private final Map<String, BankRecord> banks = new LinkedHashMap<>();
 
   public JobRunner(Vertx vertx, JobDefinition definition, MemberRegistry registry, CoordinatorStore store,
@@ -78,7 +88,63 @@ public final class JobRunner implements ResultSink {
     this.writer = new JobResultWriter(resultFile);
     this.ledger = ledger;
     this.publisher = new ModelPublisher(resultFile.toAbsolutePath().getParent());
-    registry.onDisconnect(stages::disconnected);
+    this.stopListening = registry.onDisconnect(stages::disconnected);
+    // the stage a round's attempt reached is stored before the stage's tasks go out
+    stages.beforeOpen(header -> {
+      if (header.getRound() == 0) {
+        return Future.succeededFuture();
+      }
+      String stage = header.getStage().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+      return job.workers().run(() -> {
+        store.attemptStage(spec.id(), header.getRound(), stage);
+        return null;
+      }).onFailure(e -> log.error("job '{}': could not note stage {} of round {}: {}", spec.id(), stage,
+          header.getRound(), e.getMessage())).mapEmpty();
+    });
+  }
+
+  public String jobId() {
+    return spec.id();
+  }
+
+  public JobDefinition definition() {
+    return definition;
+  }
+
+  /**
+   * Cancels the job: the open stage is withdrawn from the banks, no later stage opens, nothing more
+   * is released, and the job is recorded as {@code CANCELLED}. Event loop only.
+   */
+  public void cancel(String reason) {
+    if (cancelled == null && !outcome.future().isComplete()) {
+      cancelled = reason;
+      job.stages().abandon(new JobCancelledException(reason));
+      stopWaiting.run();
+    }
+  }
+
+  /**
+   * Stops the job where it is because the service stops: no later stage opens and nothing is
+   * recorded as failed; a restarted coordinator resumes it from its last checkpoint. Completes when
+   * the work in flight has ended (the store may then be closed). Event loop only.
+   */
+  public Future<Void> halt() {
+    if (!outcome.future().isComplete() && !halted) {
+      halted = true;
+      job.stages().abandon(new JobCancelledException("the coordinator is stopping"));
+      stopWaiting.run();
+    }
+    return settled.future();
+  }
+
+  /** Tells {@code observer} of every round this job records from now on (on the event loop). */
+  public void observeRounds(java.util.function.Consumer<RoundRecord> observer) {
+    rounds.observe(observer);
+  }
+
+  /** Whether {@link #cancel} was called. */
+  public boolean isCancelled() {
+    return cancelled != null;
   }
 
   /** Starts the job (or resumes it from its last checkpoint); completes with the result JSON. */
@@ -91,22 +157,55 @@ public final class JobRunner implements ResultSink {
           }
           return job.workers().run(() -> {
             store.upsertJob(job.plan(), "WAITING", null);
-            return store.latestCheckpoint(spec.id());
+            var checkpoint = store.latestCheckpoint(spec.id());
+            int checkpointed = checkpoint.map(c -> (int) c.model().getVersion()).orElse(0);
+            for (CoordinatorStore.AttemptRow a : store.abortOpenAttempts(spec.id(), checkpointed)) {
+              log.warn("job '{}': round {} (attempt {}) was cut short at stage {} by a stop or crash; it is recorded as "
+                  + "aborted and runs again", spec.id(), a.round(), a.attempt(), a.stage());
+            }
+            abortedAttemptsLoaded(store.abortedAttempts(spec.id()));
+            return checkpoint;
           }).compose(checkpoint -> runFrom(checkpoint.orElse(null)));
         })
-        .onSuccess(outcome::tryComplete)
+        .onSuccess(result -> {
+          stopListening.run();
+          outcome.tryComplete(result);
+          settled.tryComplete();
+        })
         .onFailure(e -> {
-          log.error("job '{}' failed: {}", spec.id(), e.getMessage());
+          stopListening.run();
+          stopWaiting.run();
+          if (halted) {
+            log.info("job '{}' stopped with the coordinator; it resumes from its last checkpoint at the next start",
+                spec.id());
+            settled.tryComplete();
+            return;
+          }
+          String status = cancelled != null ? "CANCELLED" : "FAILED";
+          String reason = cancelled != null ? "cancelled: " + cancelled : e.getMessage();
+          if (cancelled != null) {
+            log.info("job '{}' cancelled: {}", spec.id(), cancelled);
+          } else {
+            log.error("job '{}' failed: {}", spec.id(), e.getMessage());
+          }
           job.workers().run(() -> {
-            store.upsertJob(job.plan(), "FAILED", e.getMessage());
+            store.upsertJob(job.plan(), status, reason);
             return null;
-          }).onComplete(x -> outcome.tryFail(e));
+          }).onComplete(x -> {
+            outcome.tryFail(cancelled != null ? new JobCancelledException(cancelled) : e);
+            settled.tryComplete();
+          });
         });
     return outcome.future();
   }
 
   public Future<JsonObject> outcome() {
     return outcome.future();
+  }
+
+  /** Completes when the job's work has ended: completed, failed, cancelled or halted. */
+  public Future<Void> settled() {
+    return settled.future();
   }
 
   @Override
@@ -121,17 +220,39 @@ public final class JobRunner implements ResultSink {
       members.put(m, new JsonObject().put("connected", registry.isConnected(m)).put("accepted", accepted.contains(m)));
     }
     Optional<StageCollector.OpenStageView> open = job.stages().open();
-    String state = outcome.future().isComplete() ? (outcome.future().succeeded() ? "completed" : "failed")
-        : open.isPresent() ? "running" : "waiting";
+    String state = outcome.future().isComplete()
+        ? (outcome.future().succeeded() ? "completed" : cancelled != null ? "cancelled" : "failed")
+        : open.isPresent() || !rounds.rounds().isEmpty() ? "running" : "waiting";
     JsonObject status = new JsonObject().put("job_id", spec.id()).put("state", state)
         .put("rounds_planned", spec.training().rounds()).put("members", members)
-        .put("rounds", new JsonArray(rounds.rounds().stream().map(RoundRecord::toJson).toList()));
+        .put("rounds", new JsonArray(rounds.rounds().stream().map(RoundRecord::toJson).toList()))
+        .put("aborted_attempts", abortedAttemptsJson());
+    JsonObject perBank = new JsonObject();
+    for (String b : accepted) {
+      perBank.put(b, rounds.privacy().bankJson(b, banks.get(b).epsilonCap()));
+    }
+    status.put("privacy", new JsonObject().put("unit", spec.privacy().mode().wireName()).put("per_bank", perBank));
     open.ifPresent(s -> status.put("open_stage", new JsonObject().put("round", s.header().getRound())
         .put("stage", s.header().getStage().name()).put("awaiting", new JsonArray(s.awaiting()))));
     if (outcome.future().failed()) {
       status.put("reason", outcome.future().cause().getMessage());
     }
     return status;
+  }
+
+  private void abortedAttemptsLoaded(List<CoordinatorStore.AttemptRow> rows) {
+    synchronized (abortedAttempts) {
+      abortedAttempts.clear();
+      abortedAttempts.addAll(rows);
+    }
+  }
+
+  private JsonArray abortedAttemptsJson() {
+    synchronized (abortedAttempts) {
+      return new JsonArray(abortedAttempts.stream().map(a -> new JsonObject().put("round", a.round())
+          .put("attempt", a.attempt()).put("stage", a.stage()).put("started_at", a.startedAt().toString())
+          .put("reason", "the coordinator stopped during the round; nothing of it was released")).toList());
+    }
   }
 
   private Future<JsonObject> runFrom(CoordinatorStore.Checkpoint checkpoint) {
@@ -163,12 +284,12 @@ public final class JobRunner implements ResultSink {
     Promise<Void> enough = Promise.promise();
     log.info("job '{}' waits up to {} for {} banks ({} enrolled)", spec.id(), definition.startTimeout(),
         definition.expectedBanks(), registry.members().size());
-    registry.onEnrolment(id -> {
+    Runnable unlisten = registry.onEnrolment(id -> {
       if (registry.members().size() >= definition.expectedBanks()) {
         enough.tryComplete();
       }
     });
-    timers.schedule(definition.startTimeout().toMillis(), () -> {
+    long timer = timers.schedule(definition.startTimeout().toMillis(), () -> {
       if (registry.members().size() >= spec.training().minBanks()) {
         enough.tryComplete();
       } else {
@@ -176,7 +297,15 @@ public final class JobRunner implements ResultSink {
             + definition.startTimeout() + "; the job needs at least " + spec.training().minBanks()));
       }
     });
-    return enough.future();
+    stopWaiting = () -> {
+      timers.cancel(timer);
+      enough.tryFail(new JobCancelledException(cancelled != null ? cancelled : "the coordinator is stopping"));
+    };
+    return enough.future().onComplete(x -> {
+      unlisten.run();
+      timers.cancel(timer);
+      stopWaiting = () -> { };
+    });
   }
 
   private Future<Void> offer() {
@@ -265,7 +394,17 @@ public final class JobRunner implements ResultSink {
     List<String> members = List.copyOf(accepted);
     Map<String, Long> trainRows = new LinkedHashMap<>();
     members.forEach(m -> trainRows.put(m, banks.get(m).trainRows().orElse(1L)));
-    return rounds.run(round, members, trainRows);
+    return job.workers().run(() -> store.openAttempt(spec.id(), round))
+        .compose(attempt -> {
+          if (attempt > 1) {
+            log.info("job '{}': round {} starts again (attempt {})", spec.id(), round, attempt);
+          }
+          return rounds.run(round, members, trainRows);
+        })
+        .compose(v -> job.workers().run(() -> {
+          store.closeAttempt(spec.id(), round);
+          return null;
+        }));
   }
 
   private Future<JsonObject> finish() {
@@ -278,6 +417,7 @@ public final class JobRunner implements ResultSink {
     List<RoundRecord> records = List.copyOf(rounds.rounds());
     List<BankRecord> bankRecords = List.copyOf(banks.values());
     List<String> participants = List.copyOf(accepted);
+    result.put("aborted_attempts", abortedAttemptsJson());
     return job.workers().run(() -> publish(finalModel, records, bankRecords, participants))
         .compose(published -> {
           JobFinished.Builder finished = JobFinished.newBuilder().setFinalModel(finalModel).setCompleted(true)

@@ -45,6 +45,13 @@ final class RoundRunner {
     this.store = store;
   }
 
+  private final List<java.util.function.Consumer<RoundRecord>> observers = new ArrayList<>();
+
+  /** Tells {@code observer} of every round recorded from now on (on the event loop). */
+  void observe(java.util.function.Consumer<RoundRecord> observer) {
+    observers.add(observer);
+  }
+
   /** Starts from the initial model. */
   void startFrom(ModelParameters initial) {
     global = initial;
@@ -140,6 +147,7 @@ final class RoundRunner {
     if (!record.completed()) {
       log.warn("round {} aborted: {}", record.round(), record.reason().orElseThrow());
     }
+    observers.forEach(o -> o.accept(record));
     log.info("round {}/{}: {} banks, dropped {}, declined {}, AUC {}, {} s", record.round(),
         job.spec().training().rounds(), record.participants().size(),
         record.dropouts().stream().map(Dropout::label).toList(), record.declined(),

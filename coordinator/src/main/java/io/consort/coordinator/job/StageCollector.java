@@ -37,6 +37,18 @@ public final class StageCollector {
   private final Timers timers;
   private final Duration deadline;
   private OpenStage open;
+  private Function<Header, Future<Void>> beforeOpen = h -> Future.succeededFuture();
+
+  /**
+   * Runs {@code step} as each stage opens, before any of its tasks is posted (write-ahead: what is
+   * recorded there, a crash cannot outrun). The stage's tasks go out when it completes, failed or not.
+   */
+  public void beforeOpen(Function<Header, Future<Void>> step) {
+    beforeOpen = step;
+  }
+
+  /** Why no stage opens any more (the job was cancelled or is stopping), or null. */
+  private RuntimeException abandoned;
 
   public StageCollector(String jobId, Members members, Timers timers, Duration deadline) {
     this.jobId = jobId;
@@ -55,6 +67,8 @@ public final class StageCollector {
     final Set<String> gone = new LinkedHashSet<>();
     final Promise<StageAnswers> done = Promise.promise();
     long timer = -1;
+    /** Its tasks went out (after the write-ahead step). */
+    boolean posted;
 
     OpenStage(Header header, List<String> asked) {
       this.header = header;
@@ -72,12 +86,26 @@ public final class StageCollector {
    */
   public Future<StageAnswers> collect(int round, Stage stage, Collection<String> asked,
                                       Function<String, Task.Builder> taskFor) {
+    if (abandoned != null) {
+      return Future.failedFuture(abandoned);
+    }
     if (open != null) {
       throw new IllegalStateException("stage " + Headers.describe(open.header) + " is still open");
     }
     Header header = Headers.of(jobId, round, stage);
     OpenStage stageState = new OpenStage(header, List.copyOf(new LinkedHashSet<>(asked)));
     open = stageState;
+    beforeOpen.apply(header).onComplete(x -> {
+      if (open == stageState) {
+        post(stageState, taskFor);
+      }
+    });
+    return stageState.done.future();
+  }
+
+  private void post(OpenStage stageState, Function<String, Task.Builder> taskFor) {
+    Header header = stageState.header;
+    stageState.posted = true;
     for (String m : stageState.asked) {
       if (members.isConnected(m)) {
         members.post(m, taskFor.apply(m).setHeader(header).build());
@@ -90,13 +118,12 @@ public final class StageCollector {
     } else {
       stageState.timer = timers.schedule(deadline.toMillis(), () -> close(stageState));
     }
-    return stageState.done.future();
   }
 
-  /** The open stage, if one is open. */
+  /** The open stage, if one is open and its tasks have gone out. */
   public Optional<OpenStageView> open() {
     OpenStage s = open;
-    if (s == null) {
+    if (s == null || !s.posted) {
       return Optional.empty();
     }
     List<String> awaiting = new ArrayList<>();
@@ -146,6 +173,32 @@ public final class StageCollector {
     }
   }
 
+  /**
+   * Ends the open stage, if any, without its answers: its tasks are withdrawn and whoever waits for
+   * it fails with {@code cause} (a cancelled or stopping job); no stage opens after it.
+   */
+  public void abandon(RuntimeException cause) {
+    abandoned = cause;
+    OpenStage s = open;
+    if (s == null) {
+      return;
+    }
+    open = null;
+    if (s.timer >= 0) {
+      timers.cancel(s.timer);
+    }
+    withdraw(s);
+    s.done.tryFail(cause);
+  }
+
+  private void withdraw(OpenStage s) {
+    for (String m : s.asked) {
+      if (members.isEnrolled(m)) {
+        members.withdraw(m, s.header);
+      }
+    }
+  }
+
   private void close(OpenStage s) {
     if (open == s) {
       open = null;
@@ -153,11 +206,7 @@ public final class StageCollector {
     if (s.timer >= 0) {
       timers.cancel(s.timer);
     }
-    for (String m : s.asked) {
-      if (members.isEnrolled(m)) {
-        members.withdraw(m, s.header);
-      }
-    }
+    withdraw(s);
     s.done.tryComplete(new StageAnswers(s.header, s.asked, s.answers, s.gone));
   }
 }

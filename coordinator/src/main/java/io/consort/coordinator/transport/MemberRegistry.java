@@ -155,7 +155,7 @@ public final class MemberRegistry implements Members {
     Mailbox box = mailboxes.get(memberId);
     if (box != null) {
       box.cancelWaiting();
-      disconnectListeners.forEach(l -> l.accept(memberId));
+      List.copyOf(disconnectListeners).forEach(l -> l.accept(memberId));
     }
   }
 
@@ -219,7 +219,7 @@ public final class MemberRegistry implements Members {
     if (certificate != null) {
       certificates.put(memberId, certificate);
     }
-    enrolmentListeners.forEach(l -> l.accept(memberId));
+    List.copyOf(enrolmentListeners).forEach(l -> l.accept(memberId));
   }
 
   /**
@@ -245,7 +245,7 @@ public final class MemberRegistry implements Members {
         if (s != null) {
           s.connection.close();
         }
-        disconnectListeners.forEach(l -> l.accept(m));
+        List.copyOf(disconnectListeners).forEach(l -> l.accept(m));
         expelled.add(m);
       }
     }
@@ -296,11 +296,15 @@ public final class MemberRegistry implements Members {
     return mailboxes.containsKey(memberId) && sessions.containsKey(memberId);
   }
 
-  public void onDisconnect(Consumer<String> listener) {
+  /** Calls {@code listener} when a member's session ends; run the returned action to stop listening. */
+  public Runnable onDisconnect(Consumer<String> listener) {
     disconnectListeners.add(listener);
+    return () -> disconnectListeners.remove(listener);
   }
 
-  public void onEnrolment(Consumer<String> listener) {
+  /** Calls {@code listener} when a member enrols; run the returned action to stop listening. */
+  public Runnable onEnrolment(Consumer<String> listener) {
     enrolmentListeners.add(listener);
+    return () -> enrolmentListeners.remove(listener);
   }
 }

@@ -34,6 +34,47 @@ class CoordinatorStoreTest {
     }
   }
 
+  /** Writes rows one by one, saying so after each commit, until it is killed. */
+  public static final class WriteUntilKilled {
+    public static void main(String[] args) throws Exception {
+      try (CoordinatorStore store = CoordinatorStore.open(Path.of(args[0]))) {
+        for (int round = 1; ; round++) {
+          store.openAttempt("job", round);
+          store.attemptStage("job", round, "train");
+          System.out.println("committed " + round);
+          System.out.flush();
+        }
+      }
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void whatWasCommitted_survivesAKilledProcess() throws Exception {
+    Process writer = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), WriteUntilKilled.class.getName(), dir.toString()))
+        .redirectErrorStream(true).start();
+    int committed = 0;
+    try {
+      BufferedReader out = new BufferedReader(new InputStreamReader(writer.getInputStream(), StandardCharsets.UTF_8));
+      String line;
+      while (committed < 50 && (line = out.readLine()) != null) {
+        if (line.startsWith("committed ")) {
+          committed = Integer.parseInt(line.substring("committed ".length()));
+        }
+      }
+    } finally {
+      writer.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+    }
+    assertTrue(committed >= 50, "the writer committed rows before it was killed");
+    try (CoordinatorStore store = CoordinatorStore.open(dir)) {
+      // every attempt the writer reported committed is there, with its stage
+      List<CoordinatorStore.AttemptRow> open = store.abortOpenAttempts("job", 0);
+      assertTrue(open.size() >= committed, "committed " + committed + ", found " + open.size());
+      assertEquals("train", open.get(committed - 1).stage());
+    }
+  }
+
   @Test
   @Timeout(60)
   void openingItWhileARunningCoordinatorHoldsIt_failsNamingTheOperatorApi() throws Exception {
