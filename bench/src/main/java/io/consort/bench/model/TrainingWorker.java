@@ -1,0 +1,110 @@
+package io.consort.bench.model;
+
+import io.consort.model.features.EncodedData;
+import io.consort.model.train.DpSgdConfig;
+import io.consort.model.train.LocalTrainer;
+import io.consort.model.train.ModelFactory;
+import io.consort.model.train.ModelSpec;
+import io.consort.model.train.TrainingEngine;
+import io.consort.model.train.TrainingOptions;
+import io.consort.model.train.TrainingResult;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The Java side of {@code bench/train-vs-torch}: a long-lived process that the script's driver
+ * (which also runs PyTorch) asks for one timed measurement at a time, so that Consort's engines and
+ * PyTorch are measured interleaved, each warm, in the same run. One request per line on stdin, one
+ * reply per line on stdout ({@code ok ...} or {@code error ...}); everything else the JVM or ND4J
+ * prints goes to stderr.
+ *
+ * <ul>
+ *   <li>{@code data DIR}: writes the bench rows ({@link LocalTrainingBench#syntheticRows}) and the
+ *       initial parameters of the default MLP as little-endian float32 files {@code x.f32},
+ *       {@code y.f32} and {@code params.f32} in DIR (the parameters in DL4J's layout, which per
+ *       layer is PyTorch's {@code Linear.weight} row-major, then the bias); replies
+ *       {@code ok ROWS FEATURES PARAMETERS}.</li>
+ *   <li>{@code time ENGINE plain|dp BATCH EPOCHS}: one {@link LocalTrainer} round (built untimed)
+ *       of EPOCHS epochs from those parameters at BATCH, plain or DP-SGD (noise multiplier 1, clip
+ *       norm 1, expected batch BATCH); replies {@code ok MS_PER_STEP STEPS}.</li>
+ * </ul>
+ *
+ * Run with {@code OMP_NUM_THREADS=1}; ND4J is set to one thread here as well.
+ */
+public final class TrainingWorker {
+  private TrainingWorker() {}
+
+  public static void main(String[] args) throws IOException {
+    PrintStream replies = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    System.setOut(System.err);
+    EncodedData data = LocalTrainingBench.syntheticRows();
+    ModelSpec base = ModelSpec.defaultMlp(1);
+    float[] initial = ModelFactory.initialParameters(base, data.features());
+    boolean nd4jConfigured = false;
+    BufferedReader requests = new BufferedReader(
+        new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    for (String line; (line = requests.readLine()) != null; ) {
+      String[] words = line.strip().split("\\s+");
+      try {
+        switch (words[0]) {
+          case "data" -> {
+            Path dir = Path.of(words[1]);
+            write(dir.resolve("x.f32"), data.x());
+            write(dir.resolve("y.f32"), data.y());
+            write(dir.resolve("params.f32"), initial);
+            replies.printf(Locale.ROOT, "ok %d %d %d%n", data.rows(), data.features(),
+                initial.length);
+          }
+          case "time" -> {
+            TrainingEngine engine = TrainingEngine.fromName(words[1]);
+            boolean dp = switch (words[2]) {
+              case "plain" -> false;
+              case "dp" -> true;
+              default -> throw new IllegalArgumentException("mode must be plain or dp: " + words[2]);
+            };
+            int batch = Integer.parseInt(words[3]);
+            int epochs = Integer.parseInt(words[4]);
+            if (engine == TrainingEngine.DL4J && !nd4jConfigured) {
+              Nd4j.getEnvironment().setMaxMasterThreads(1);
+              Nd4j.getEnvironment().setMaxThreads(1);
+              nd4jConfigured = true;
+            }
+            ModelSpec spec = base.withBatchSize(batch);
+            TrainingOptions options = dp
+                ? TrainingOptions.withDpSgd(
+                    DpSgdConfig.forExpectedBatch(1.0, 1.0, batch, data.rows()))
+                : TrainingOptions.standard();
+            LocalTrainer trainer = new LocalTrainer(spec, data, engine);
+            long start = System.nanoTime();
+            TrainingResult result = trainer.train(initial, epochs, options);
+            double millis = (System.nanoTime() - start) / 1e6;
+            replies.printf(Locale.ROOT, "ok %.6f %d%n", millis / result.steps(), result.steps());
+          }
+          case "quit" -> {
+            return;
+          }
+          default -> throw new IllegalArgumentException("unknown request '" + words[0] + "'");
+        }
+      } catch (RuntimeException | IOException e) {
+        e.printStackTrace();
+        replies.println("error " + e);
+      }
+    }
+  }
+
+  private static void write(Path file, float[] values) throws IOException {
+    ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES)
+        .order(ByteOrder.LITTLE_ENDIAN);
+    bytes.asFloatBuffer().put(values);
+    Files.write(file, bytes.array());
+  }
+}
