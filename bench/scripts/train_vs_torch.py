@@ -186,7 +186,9 @@ def main():
     torch.manual_seed(1)
     work = tempfile.mkdtemp(prefix="train-vs-torch-")
     worker = JavaWorker(java, os.path.join(work, "java-worker.log"))
-    rows, features, parameters = (int(v) for v in worker.ask("data " + work)[:3])
+    reply = worker.ask("data " + work)
+    rows, features, parameters = (int(v) for v in reply[:3])
+    kernel = " ".join(reply[3:])
     x = torch.from_numpy(np.fromfile(os.path.join(work, "x.f32"), dtype="<f4")
                          .reshape(rows, features))
     y = torch.from_numpy(np.fromfile(os.path.join(work, "y.f32"), dtype="<f4"))
@@ -203,10 +205,11 @@ def main():
     }
     epochs = {b: max(1, math.ceil(args.min_steps / math.ceil(rows / b))) for b in batches}
     load_before = os.getloadavg()
-    print("rows %d, features %d, MLP %s-1, Adam %g, %d parameters; one thread each; PyTorch %s,"
-          " BLAS %s; %d repeats, each timing every method at every batch once (epochs per sample:"
-          " %s)" % (rows, features, "-".join(map(str, HIDDEN)), LEARNING_RATE, parameters,
-                    torch.__version__, blas_in_use(), args.repeats,
+    print("rows %d, features %d, MLP %s-1, Adam %g, %d parameters; one thread each; native kernel:"
+          " %s; PyTorch %s, BLAS %s; %d repeats, each timing every method at every batch once"
+          " (epochs per sample: %s)"
+          % (rows, features, "-".join(map(str, HIDDEN)), LEARNING_RATE, parameters, kernel,
+             torch.__version__, blas_in_use(), args.repeats,
                     ", ".join("%d at batch %d" % (epochs[b], b) for b in batches)),
           flush=True)
     for b in batches:  # warm-up: JIT, allocators, ND4J's native libraries; untimed
@@ -245,7 +248,7 @@ def main():
             result["ms_per_step"][m][str(b)] = round(med[m], 4)
     print("load average %.1f before, %.1f after (1 min)" % (load_before[0], load_after[0]))
     if args.json:
-        result.update({"repeats": args.repeats, "epochs": {str(b): epochs[b] for b in batches},
+        result.update({"native_kernel": kernel, "repeats": args.repeats, "epochs": {str(b): epochs[b] for b in batches},
                        "torch": torch.__version__, "load_average": [load_before[0], load_after[0]]})
         print(json.dumps(result))
 

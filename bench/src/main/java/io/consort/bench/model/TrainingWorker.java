@@ -32,7 +32,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *       initial parameters of the default MLP as little-endian float32 files {@code x.f32},
  *       {@code y.f32} and {@code params.f32} in DIR (the parameters in DL4J's layout, which per
  *       layer is PyTorch's {@code Linear.weight} row-major, then the bias); replies
- *       {@code ok ROWS FEATURES PARAMETERS}.</li>
+ *       {@code ok ROWS FEATURES PARAMETERS KERNEL...} (the native engine's kernel, see
+ *       {@link LocalTrainer#nativeKernel()}).</li>
  *   <li>{@code time ENGINE plain|dp BATCH EPOCHS}: one {@link LocalTrainer} round (built untimed)
  *       of EPOCHS epochs from those parameters at BATCH, plain or DP-SGD (noise multiplier 1, clip
  *       norm 1, expected batch BATCH); replies {@code ok MS_PER_STEP STEPS}.</li>
@@ -61,8 +62,8 @@ public final class TrainingWorker {
             write(dir.resolve("x.f32"), data.x());
             write(dir.resolve("y.f32"), data.y());
             write(dir.resolve("params.f32"), initial);
-            replies.printf(Locale.ROOT, "ok %d %d %d%n", data.rows(), data.features(),
-                initial.length);
+            replies.printf(Locale.ROOT, "ok %d %d %d %s%n", data.rows(), data.features(),
+                initial.length, LocalTrainer.nativeKernel());
           }
           case "time" -> {
             TrainingEngine engine = TrainingEngine.fromName(words[1]);
