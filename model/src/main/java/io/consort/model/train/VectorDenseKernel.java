@@ -91,8 +91,7 @@ final class VectorDenseKernel implements DenseKernel {
     int i = 0;
     FloatVector zero = FloatVector.zero(S);
     for (; i + L <= length; i += L) {
-      FloatVector v = FloatVector.fromArray(S, values, i);
-      v.blend(zero, v.compare(VectorOperators.LT, 0f)).intoArray(values, i);
+      FloatVector.fromArray(S, values, i).max(zero).intoArray(values, i);
     }
     for (; i < length; i++) {
       if (values[i] < 0f) {
@@ -125,31 +124,49 @@ final class VectorDenseKernel implements DenseKernel {
    */
   private static void nn(float[] a, int rows, int inner, float[] b, int bOff, int width,
       float[] c, float[] init, int initOff) {
+    if (rows < 4) {
+      for (int r = 0; r < rows; r++) {
+        nnRow(a, r, inner, b, bOff, width, c, init, initOff);
+      }
+      return;
+    }
     int r = 0;
     for (; r + 4 <= rows; r += 4) {
-      int x = 0;
-      for (; x + L2 <= width; x += L2) {
-        nn4x2(a, r, inner, b, bOff, width, x, c, init, initOff);
-      }
-      for (; x + L <= width; x += L) {
-        for (int q = r; q < r + 4; q++) {
-          nn1x1(a, q, inner, b, bOff, width, x, c, init, initOff);
-        }
-      }
-      for (; x < width; x++) {
-        for (int q = r; q < r + 4; q++) {
-          nnScalar(a, q, inner, b, bOff, width, x, c, init, initOff);
-        }
+      nnRows4(a, r, inner, b, bOff, width, c, init, initOff);
+    }
+    if (r < rows) {
+      // The last rows as one more 4-row block that overlaps the previous one: the overlapped rows
+      // are recomputed in the same order, so to the same values, and no row runs alone.
+      nnRows4(a, rows - 4, inner, b, bOff, width, c, init, initOff);
+    }
+  }
+
+  private static void nnRows4(float[] a, int r, int inner, float[] b, int bOff, int width,
+      float[] c, float[] init, int initOff) {
+    int x = 0;
+    for (; x + L2 <= width; x += L2) {
+      nn4x2(a, r, inner, b, bOff, width, x, c, init, initOff);
+    }
+    for (; x + L <= width; x += L) {
+      for (int q = r; q < r + 4; q++) {
+        nn1x1(a, q, inner, b, bOff, width, x, c, init, initOff);
       }
     }
-    for (; r < rows; r++) {
-      int x = 0;
-      for (; x + L <= width; x += L) {
-        nn1x1(a, r, inner, b, bOff, width, x, c, init, initOff);
+    for (; x < width; x++) {
+      for (int q = r; q < r + 4; q++) {
+        nnScalar(a, q, inner, b, bOff, width, x, c, init, initOff);
       }
-      for (; x < width; x++) {
-        nnScalar(a, r, inner, b, bOff, width, x, c, init, initOff);
-      }
+    }
+  }
+
+  private static void nnRow(float[] a, int r, int inner, float[] b, int bOff, int width,
+      float[] c, float[] init, int initOff) {
+    int x = 0;
+    for (; x + L <= width; x += L) {
+      nn1x1(a, r, inner, b, bOff, width, x, c, init, initOff);
+    }
+    for (; x < width; x++) {
+      nnScalar(a, r, inner, b, bOff, width, x, c, init, initOff);
     }
   }
 
@@ -231,31 +248,48 @@ final class VectorDenseKernel implements DenseKernel {
    * over the batch of {@code xs} ({@code rows x m}) transposed and {@code ys} ({@code rows x w}).
    */
   private static void tn(float[] xs, int m, float[] ys, int w, int rows, float[] c, int cOff) {
+    if (m < 4) {
+      for (int p = 0; p < m; p++) {
+        tnRow(xs, m, p, ys, w, rows, c, cOff);
+      }
+      return;
+    }
     int p = 0;
     for (; p + 4 <= m; p += 4) {
-      int x = 0;
-      for (; x + L2 <= w; x += L2) {
-        tn4x2(xs, m, p, ys, w, x, rows, c, cOff);
-      }
-      for (; x + L <= w; x += L) {
-        for (int q = p; q < p + 4; q++) {
-          tn1x1(xs, m, q, ys, w, x, rows, c, cOff);
-        }
-      }
-      for (; x < w; x++) {
-        for (int q = p; q < p + 4; q++) {
-          tnScalar(xs, m, q, ys, w, x, rows, c, cOff);
-        }
+      tnRows4(xs, m, p, ys, w, rows, c, cOff);
+    }
+    if (p < m) {
+      // as in nn: one more overlapping 4-row block rather than latency-bound single rows
+      tnRows4(xs, m, m - 4, ys, w, rows, c, cOff);
+    }
+  }
+
+  private static void tnRows4(float[] xs, int m, int p, float[] ys, int w, int rows, float[] c,
+      int cOff) {
+    int x = 0;
+    for (; x + L2 <= w; x += L2) {
+      tn4x2(xs, m, p, ys, w, x, rows, c, cOff);
+    }
+    for (; x + L <= w; x += L) {
+      for (int q = p; q < p + 4; q++) {
+        tn1x1(xs, m, q, ys, w, x, rows, c, cOff);
       }
     }
-    for (; p < m; p++) {
-      int x = 0;
-      for (; x + L <= w; x += L) {
-        tn1x1(xs, m, p, ys, w, x, rows, c, cOff);
+    for (; x < w; x++) {
+      for (int q = p; q < p + 4; q++) {
+        tnScalar(xs, m, q, ys, w, x, rows, c, cOff);
       }
-      for (; x < w; x++) {
-        tnScalar(xs, m, p, ys, w, x, rows, c, cOff);
-      }
+    }
+  }
+
+  private static void tnRow(float[] xs, int m, int p, float[] ys, int w, int rows, float[] c,
+      int cOff) {
+    int x = 0;
+    for (; x + L <= w; x += L) {
+      tn1x1(xs, m, p, ys, w, x, rows, c, cOff);
+    }
+    for (; x < w; x++) {
+      tnScalar(xs, m, p, ys, w, x, rows, c, cOff);
     }
   }
 
