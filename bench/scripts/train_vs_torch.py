@@ -174,6 +174,10 @@ def main():
     parser.add_argument("--batches", default="32,128,512")
     parser.add_argument("--min-steps", type=int, default=400,
                         help="epochs per sample: enough for at least this many steps")
+    parser.add_argument("--dl4j-javacpp-default", action="store_true",
+                        help="also time the DL4J engine in a second Java worker started with"
+                             " JavaCPP's default resident-memory polling (maxPhysicalBytes = twice"
+                             " the heap limit), i.e. as before the engine switched it off")
     parser.add_argument("java", nargs=argparse.REMAINDER, help="-- then the Java worker command")
     args = parser.parse_args()
     java = args.java[1:] if args.java[:1] == ["--"] else args.java
@@ -189,6 +193,14 @@ def main():
     reply = worker.ask("data " + work)
     rows, features, parameters = (int(v) for v in reply[:3])
     kernel = " ".join(reply[3:])
+    javacpp = {"dl4j": worker.ask("javacpp")[0]}
+    polling_worker = None
+    if args.dl4j_javacpp_default:
+        # -Xmx2g in bench/train-vs-torch: JavaCPP's default limit is twice that
+        polling_worker = JavaWorker(java[:1] + ["-Dorg.bytedeco.javacpp.maxPhysicalBytes=4g"]
+                                    + java[1:], os.path.join(work, "java-worker-polling.log"))
+        polling_worker.ask("data " + work)
+        javacpp["dl4j_javacpp_default"] = polling_worker.ask("javacpp")[0]
     x = torch.from_numpy(np.fromfile(os.path.join(work, "x.f32"), dtype="<f4")
                          .reshape(rows, features))
     y = torch.from_numpy(np.fromfile(os.path.join(work, "y.f32"), dtype="<f4"))
@@ -203,6 +215,9 @@ def main():
         "torch": lambda b, e: torch_trainer.plain(b, e)[0],
         "torch_dp": lambda b, e: torch_trainer.dp(b, e)[0],
     }
+    if polling_worker is not None:
+        methods["dl4j_javacpp_default"] = (
+            lambda b, e: float(polling_worker.ask("time dl4j plain %d %d" % (b, e))[0]))
     epochs = {b: max(1, math.ceil(args.min_steps / math.ceil(rows / b))) for b in batches}
     load_before = os.getloadavg()
     print("rows %d, features %d, MLP %s-1, Adam %g, %d parameters; one thread each; native kernel:"
@@ -222,6 +237,8 @@ def main():
                 times[b][name].append(run(b, epochs[b]))
         print("repeat %d/%d done" % (r + 1, args.repeats), file=sys.stderr, flush=True)
     worker.close()
+    if polling_worker is not None:
+        polling_worker.close()
     load_after = os.getloadavg()
 
     def ratio(b, ours, theirs):
@@ -246,9 +263,18 @@ def main():
         result["dl4j_ratios"][str(b)] = round(r_dl4j, 3)
         for m in methods:
             result["ms_per_step"][m][str(b)] = round(med[m], 4)
+    if polling_worker is not None:
+        print("DL4J engine with JavaCPP's default resident-memory polling (%s), ms per step and"
+              " ratio to the DL4J engine as shipped (%s):"
+              % (javacpp["dl4j_javacpp_default"], javacpp["dl4j"]))
+        result["dl4j_javacpp_default_over_dl4j"] = {}
+        for b in batches:
+            r = ratio(b, "dl4j_javacpp_default", "dl4j")
+            print("%5d %9.3f %6.2f" % (b, median(times[b]["dl4j_javacpp_default"]), r))
+            result["dl4j_javacpp_default_over_dl4j"][str(b)] = round(r, 3)
     print("load average %.1f before, %.1f after (1 min)" % (load_before[0], load_after[0]))
     if args.json:
-        result.update({"native_kernel": kernel, "repeats": args.repeats, "epochs": {str(b): epochs[b] for b in batches},
+        result.update({"native_kernel": kernel, "javacpp": javacpp, "repeats": args.repeats, "epochs": {str(b): epochs[b] for b in batches},
                        "torch": torch.__version__, "load_average": [load_before[0], load_after[0]]})
         print(json.dumps(result))
 

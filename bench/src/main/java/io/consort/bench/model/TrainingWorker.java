@@ -34,6 +34,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *       layer is PyTorch's {@code Linear.weight} row-major, then the bias); replies
  *       {@code ok ROWS FEATURES PARAMETERS KERNEL...} (the native engine's kernel, see
  *       {@link LocalTrainer#nativeKernel()}).</li>
+ *   <li>{@code javacpp}: opens a DL4J trainer (so that ND4J and JavaCPP load) and replies
+ *       {@code ok maxPhysicalBytes=N}, JavaCPP's resident-memory limit in this process (0: not
+ *       polled, the DL4J engine's setting unless the command line sets one).</li>
  *   <li>{@code time ENGINE plain|dp BATCH EPOCHS}: one {@link LocalTrainer} round (built untimed)
  *       of EPOCHS epochs from those parameters at BATCH, plain or DP-SGD (noise multiplier 1, clip
  *       norm 1, expected batch BATCH); replies {@code ok MS_PER_STEP STEPS}.</li>
@@ -65,6 +68,12 @@ public final class TrainingWorker {
             replies.printf(Locale.ROOT, "ok %d %d %d %s%n", data.rows(), data.features(),
                 initial.length, LocalTrainer.nativeKernel());
           }
+          case "javacpp" -> {
+            // JavaCPP reads its limits when ND4J first loads: open a DL4J trainer first.
+            new LocalTrainer(base, data, TrainingEngine.DL4J);
+            replies.printf(Locale.ROOT, "ok maxPhysicalBytes=%d%n",
+                org.bytedeco.javacpp.Pointer.maxPhysicalBytes());
+          }
           case "time" -> {
             TrainingEngine engine = TrainingEngine.fromName(words[1]);
             boolean dp = switch (words[2]) {
@@ -74,17 +83,18 @@ public final class TrainingWorker {
             };
             int batch = Integer.parseInt(words[3]);
             int epochs = Integer.parseInt(words[4]);
-            if (engine == TrainingEngine.DL4J && !nd4jConfigured) {
-              Nd4j.getEnvironment().setMaxMasterThreads(1);
-              Nd4j.getEnvironment().setMaxThreads(1);
-              nd4jConfigured = true;
-            }
             ModelSpec spec = base.withBatchSize(batch);
             TrainingOptions options = dp
                 ? TrainingOptions.withDpSgd(
                     DpSgdConfig.forExpectedBatch(1.0, 1.0, batch, data.rows()))
                 : TrainingOptions.standard();
             LocalTrainer trainer = new LocalTrainer(spec, data, engine);
+            // After the first DL4J trainer, so that ND4J starts with the engine's own settings.
+            if (engine == TrainingEngine.DL4J && !nd4jConfigured) {
+              Nd4j.getEnvironment().setMaxMasterThreads(1);
+              Nd4j.getEnvironment().setMaxThreads(1);
+              nd4jConfigured = true;
+            }
             long start = System.nanoTime();
             TrainingResult result = trainer.train(initial, epochs, options);
             double millis = (System.nanoTime() - start) / 1e6;
