@@ -196,9 +196,7 @@ def main():
     javacpp = {"dl4j": worker.ask("javacpp")[0]}
     polling_worker = None
     if args.dl4j_javacpp_default:
-        # -Xmx2g in bench/train-vs-torch: JavaCPP's default limit is twice that
-        polling_worker = JavaWorker(java[:1] + ["-Dorg.bytedeco.javacpp.maxPhysicalBytes=4g"]
-                                    + java[1:], os.path.join(work, "java-worker-polling.log"))
+        polling_worker = JavaWorker(java[:1] + ["-Dbench.javacppDefaultLimit=true"] + java[1:], os.path.join(work, "java-worker-polling.log"))
         polling_worker.ask("data " + work)
         javacpp["dl4j_javacpp_default"] = polling_worker.ask("javacpp")[0]
     x = torch.from_numpy(np.fromfile(os.path.join(work, "x.f32"), dtype="<f4")
@@ -208,16 +206,25 @@ def main():
     assert flat.numel() == parameters
     torch_trainer = TorchTrainer(x, y, flat, features)
 
+    jvm = {}  # (method, batch) -> [(gc ms per step, heap bytes per step)]
+
+    def java_method(name, w, engine, mode):
+        def run(b, e):
+            reply = w.ask("time %s %s %d %d" % (engine, mode, b, e))
+            jvm.setdefault((name, b), []).append((float(reply[2]), float(reply[3])))
+            return float(reply[0])
+        return run
+
     methods = {
-        "native": lambda b, e: float(worker.ask("time native plain %d %d" % (b, e))[0]),
-        "native_dp": lambda b, e: float(worker.ask("time native dp %d %d" % (b, e))[0]),
-        "dl4j": lambda b, e: float(worker.ask("time dl4j plain %d %d" % (b, e))[0]),
+        "native": java_method("native", worker, "native", "plain"),
+        "native_dp": java_method("native_dp", worker, "native", "dp"),
+        "dl4j": java_method("dl4j", worker, "dl4j", "plain"),
         "torch": lambda b, e: torch_trainer.plain(b, e)[0],
         "torch_dp": lambda b, e: torch_trainer.dp(b, e)[0],
     }
     if polling_worker is not None:
-        methods["dl4j_javacpp_default"] = (
-            lambda b, e: float(polling_worker.ask("time dl4j plain %d %d" % (b, e))[0]))
+        methods["dl4j_javacpp_default"] = java_method("dl4j_javacpp_default", polling_worker,
+                                                      "dl4j", "plain")
     epochs = {b: max(1, math.ceil(args.min_steps / math.ceil(rows / b))) for b in batches}
     load_before = os.getloadavg()
     print("rows %d, features %d, MLP %s-1, Adam %g, %d parameters; one thread each; native kernel:"
@@ -272,6 +279,19 @@ def main():
             r = ratio(b, "dl4j_javacpp_default", "dl4j")
             print("%5d %9.3f %6.2f" % (b, median(times[b]["dl4j_javacpp_default"]), r))
             result["dl4j_javacpp_default_over_dl4j"][str(b)] = round(r, 3)
+    print("Java: garbage-collection time (whole JVM) and heap allocated by the training thread,"
+          " per step (medians):")
+    result["jvm_per_step"] = {}
+    for name in ("native", "native_dp", "dl4j"):
+        cells = []
+        for b in batches:
+            samples = jvm.get((name, b), [])[-args.repeats:]
+            gc = median([g for g, _ in samples]) if samples else float("nan")
+            heap = median([h for _, h in samples]) if samples else float("nan")
+            cells.append("batch %d: GC %.3f ms, %.1f KB" % (b, gc, heap / 1024))
+            result["jvm_per_step"].setdefault(name, {})[str(b)] = {
+                "gc_ms": round(gc, 4), "heap_kb": round(heap / 1024, 1)}
+        print("  %-10s %s" % (name, "; ".join(cells)))
     print("load average %.1f before, %.1f after (1 min)" % (load_before[0], load_after[0]))
     if args.json:
         result.update({"native_kernel": kernel, "javacpp": javacpp, "repeats": args.repeats, "epochs": {str(b): epochs[b] for b in batches},

@@ -12,6 +12,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -39,15 +41,25 @@ import org.nd4j.linalg.factory.Nd4j;
  *       polled, the DL4J engine's setting unless the command line sets one).</li>
  *   <li>{@code time ENGINE plain|dp BATCH EPOCHS}: one {@link LocalTrainer} round (built untimed)
  *       of EPOCHS epochs from those parameters at BATCH, plain or DP-SGD (noise multiplier 1, clip
- *       norm 1, expected batch BATCH); replies {@code ok MS_PER_STEP STEPS}.</li>
+ *       norm 1, expected batch BATCH); replies {@code ok MS_PER_STEP STEPS GC_MS_PER_STEP
+ *       HEAP_BYTES_PER_STEP} (garbage-collection time of the whole JVM, and Java heap allocated
+ *       by the training thread, during the round).</li>
  * </ul>
  *
- * Run with {@code OMP_NUM_THREADS=1}; ND4J is set to one thread here as well.
+ * Run with {@code OMP_NUM_THREADS=1}; ND4J is set to one thread here as well. With
+ * {@code -Dbench.javacppDefaultLimit=true} the DL4J engine runs with JavaCPP's default
+ * resident-memory polling instead of the engine's setting.
  */
 public final class TrainingWorker {
   private TrainingWorker() {}
 
   public static void main(String[] args) throws IOException {
+    if (Boolean.getBoolean("bench.javacppDefaultLimit")) {
+      // JavaCPP's own default, set explicitly so that the DL4J engine keeps it (see
+      // io.consort.model.dl4j.JavaCppSettings): polling the resident size, capped at 2 x heap.
+      System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes",
+          Long.toString(2 * Runtime.getRuntime().maxMemory()));
+    }
     PrintStream replies = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     System.setOut(System.err);
     EncodedData data = LocalTrainingBench.syntheticRows();
@@ -95,10 +107,15 @@ public final class TrainingWorker {
               Nd4j.getEnvironment().setMaxThreads(1);
               nd4jConfigured = true;
             }
+            long gcBefore = gcMillis();
+            long allocatedBefore = allocatedBytes();
             long start = System.nanoTime();
             TrainingResult result = trainer.train(initial, epochs, options);
             double millis = (System.nanoTime() - start) / 1e6;
-            replies.printf(Locale.ROOT, "ok %.6f %d%n", millis / result.steps(), result.steps());
+            int steps = result.steps();
+            replies.printf(Locale.ROOT, "ok %.6f %d %.6f %.1f%n", millis / steps, steps,
+                (double) (gcMillis() - gcBefore) / steps,
+                (double) (allocatedBytes() - allocatedBefore) / steps);
           }
           case "quit" -> {
             return;
@@ -110,6 +127,21 @@ public final class TrainingWorker {
         replies.println("error " + e);
       }
     }
+  }
+
+  /** Garbage-collection time of this JVM so far (pauses, and concurrent work G1 reports). */
+  private static long gcMillis() {
+    long total = 0;
+    for (GarbageCollectorMXBean collector : ManagementFactory.getGarbageCollectorMXBeans()) {
+      total += Math.max(0, collector.getCollectionTime());
+    }
+    return total;
+  }
+
+  /** Java heap bytes this thread has allocated so far. */
+  private static long allocatedBytes() {
+    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
+        .getThreadAllocatedBytes(Thread.currentThread().getId());
   }
 
   private static void write(Path file, float[] values) throws IOException {
