@@ -1,16 +1,13 @@
 package io.consort.model.dl4j;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.model.features.EncodedData;
+import io.consort.model.train.ChildJvm;
 import io.consort.model.train.LocalTrainer;
 import io.consort.model.train.ModelSpec;
 import io.consort.model.train.TrainingEngine;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,17 +20,7 @@ class JavaCppSettingsTest {
   @Test
   void dl4jTrainerTurnsOffJavaCppResidentMemoryPolling_whenTheCommandLineSetsNoLimit()
       throws Exception {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    ProcessBuilder builder = new ProcessBuilder(List.of(java.toString(), "-cp",
-        System.getProperty("java.class.path"), FirstNd4jUse.class.getName()))
-        .redirectErrorStream(true);
-    builder.environment().remove("JAVA_TOOL_OPTIONS");
-    builder.environment().remove("JDK_JAVA_OPTIONS");
-    builder.environment().put("OMP_NUM_THREADS", "1");
-    Process process = builder.start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
-    assertEquals(0, process.exitValue(), output);
+    String output = ChildJvm.run(FirstNd4jUse.class, Map.of("OMP_NUM_THREADS", "1"));
     assertTrue(output.contains("maxPhysicalBytes=0\n"), output);
   }
 

@@ -10,15 +10,16 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code --add-modules jdk.incubator.vector}; {@link DenseKernel#preferred()} falls back to
  * {@link ScalarDenseKernel} otherwise, and only loads this class by name when the module is there).
  *
- * <p>Every product has the shape {@code C[p][x] = sum_k A(p, k) B[k][x]} with {@code B} row-major
- * and {@code x} contiguous in {@code B} and {@code C}. The micro-kernel keeps a block of 4 rows of
- * {@code C} by 2 vectors in 8 accumulator registers and, per step of {@code k}, loads 2 vectors of
- * {@code B}, broadcasts 4 scalars of {@code A} and issues 8 fused multiply-adds: the loads are
- * amortised over many multiply-adds (the scalar kernel loads and stores its output in every
- * multiply-add), and 8 independent accumulation chains hide the FMA latency. The forward pass
- * reads the weights transposed ({@code nIn x nOut}, so that outputs are contiguous), the
- * backward pass reads them as stored, and the weight gradient is a product over the batch
- * ({@link #tn}); small widths (the one-unit output layer) use dot products instead.
+ * <p>Every product has the shape {@code C[p][x] = sum_t A(p, t) B[t][x]} with {@code B} and
+ * {@code C} row-major, {@code x} contiguous, and {@code A} read at any two strides ({@link
+ * #product}). The micro-kernel keeps a block of 4 rows of {@code C} by 2 vectors in 8 accumulator
+ * registers and, per step of {@code t}, loads 2 vectors of {@code B}, broadcasts 4 scalars of
+ * {@code A} and issues 8 fused multiply-adds: the loads are amortised over many multiply-adds (the
+ * scalar kernel loads and stores its output in every multiply-add), and 8 independent
+ * accumulation chains hide the FMA latency. The forward pass reads the weights transposed
+ * ({@code nIn x nOut}, so that outputs are contiguous) and the backward pass as stored, with the
+ * batch rows as {@code p}; the weight gradient is a product over the batch ({@code t} runs over
+ * the rows); the one-unit output layer's forward pass uses dot products instead.
  *
  * <p>Sums are in float with FMA, in a different order from DL4J's and the scalar kernel's; tests
  * hold the gradients to DL4J's within the same relative tolerance as the scalar kernel.
@@ -124,59 +125,87 @@ final class VectorDenseKernel implements DenseKernel {
    */
   private static void nn(float[] a, int rows, int inner, float[] b, int bOff, int width,
       float[] c, float[] init, int initOff) {
+    product(a, inner, 1, b, bOff, width, inner, c, 0, rows, init, initOff);
+  }
+
+  /**
+   * {@code c[cOff + p*w + x] = sum_r xs[r][p] ys[r][x]} for {@code p < m}, {@code x < w}: a product
+   * over the batch of {@code xs} ({@code rows x m}) transposed and {@code ys} ({@code rows x w}).
+   */
+  private static void tn(float[] xs, int m, float[] ys, int w, int rows, float[] c, int cOff) {
+    product(xs, 1, m, ys, 0, w, rows, c, cOff, m, null, 0);
+  }
+
+  /**
+   * The one product both shapes reduce to: {@code C[p][x] = init[x] + sum_{t < steps} A(p, t)
+   * B[t][x]} for {@code p < rows}, {@code x < width}, where {@code A(p, t) = a[p*aRow + t*aStep]},
+   * {@code B[t][x] = b[bOff + t*width + x]} and {@code C[p][x] = c[cOff + p*width + x]}.
+   */
+  private static void product(float[] a, int aRow, int aStep, float[] b, int bOff, int width,
+      int steps, float[] c, int cOff, int rows, float[] init, int initOff) {
     if (rows < 4) {
-      for (int r = 0; r < rows; r++) {
-        nnRow(a, r, inner, b, bOff, width, c, init, initOff);
+      for (int p = 0; p < rows; p++) {
+        productRow(a, p * aRow, aStep, b, bOff, width, steps, c, cOff + p * width, init, initOff);
       }
       return;
     }
-    int r = 0;
-    for (; r + 4 <= rows; r += 4) {
-      nnRows4(a, r, inner, b, bOff, width, c, init, initOff);
+    int p = 0;
+    for (; p + 4 <= rows; p += 4) {
+      productRows4(a, p, aRow, aStep, b, bOff, width, steps, c, cOff, init, initOff);
     }
-    if (r < rows) {
+    if (p < rows) {
       // The last rows as one more 4-row block that overlaps the previous one: the overlapped rows
       // are recomputed in the same order, so to the same values, and no row runs alone.
-      nnRows4(a, rows - 4, inner, b, bOff, width, c, init, initOff);
+      productRows4(a, rows - 4, aRow, aStep, b, bOff, width, steps, c, cOff, init, initOff);
     }
   }
 
-  private static void nnRows4(float[] a, int r, int inner, float[] b, int bOff, int width,
-      float[] c, float[] init, int initOff) {
+  /** Rows {@code p..p+3} of {@link #product}, every column. */
+  private static void productRows4(float[] a, int p, int aRow, int aStep, float[] b, int bOff,
+      int width, int steps, float[] c, int cOff, float[] init, int initOff) {
     int x = 0;
     for (; x + L2 <= width; x += L2) {
-      nn4x2(a, r, inner, b, bOff, width, x, c, init, initOff);
+      block4x2(a, p * aRow, aRow, aStep, b, bOff + x, width, steps, c, cOff + p * width + x,
+          init, initOff + x);
     }
-    for (; x + L <= width; x += L) {
-      for (int q = r; q < r + 4; q++) {
-        nn1x1(a, q, inner, b, bOff, width, x, c, init, initOff);
-      }
-    }
-    for (; x < width; x++) {
-      for (int q = r; q < r + 4; q++) {
-        nnScalar(a, q, inner, b, bOff, width, x, c, init, initOff);
-      }
+    for (int q = p; q < p + 4; q++) {
+      columns(a, q * aRow, aStep, b, bOff, width, x, steps, c, cOff + q * width, init, initOff);
     }
   }
 
-  private static void nnRow(float[] a, int r, int inner, float[] b, int bOff, int width,
-      float[] c, float[] init, int initOff) {
-    int x = 0;
+  /** Row {@code a0} of {@link #product}, every column. */
+  private static void productRow(float[] a, int a0, int aStep, float[] b, int bOff, int width,
+      int steps, float[] c, int c0, float[] init, int initOff) {
+    columns(a, a0, aStep, b, bOff, width, 0, steps, c, c0, init, initOff);
+  }
+
+  /** Columns {@code from..width-1} of one row: whole vectors, then scalars. */
+  private static void columns(float[] a, int a0, int aStep, float[] b, int bOff, int width,
+      int from, int steps, float[] c, int c0, float[] init, int initOff) {
+    int x = from;
     for (; x + L <= width; x += L) {
-      nn1x1(a, r, inner, b, bOff, width, x, c, init, initOff);
+      row1x1(a, a0, aStep, b, bOff + x, width, steps, c, c0 + x, init, initOff + x);
     }
     for (; x < width; x++) {
-      nnScalar(a, r, inner, b, bOff, width, x, c, init, initOff);
+      float sum = init != null ? init[initOff + x] : 0f;
+      for (int t = 0; t < steps; t++) {
+        sum = Math.fma(a[a0 + t * aStep], b[bOff + t * width + x], sum);
+      }
+      c[c0 + x] = sum;
     }
   }
 
-  private static void nn4x2(float[] a, int r, int inner, float[] b, int bOff, int width, int x,
-      float[] c, float[] init, int initOff) {
+  /**
+   * The micro-kernel: 4 rows by 2 vectors of {@code C} in 8 accumulators; each step loads 2
+   * vectors of {@code B}, broadcasts 4 values of {@code A} and issues 8 FMAs.
+   */
+  private static void block4x2(float[] a, int a0, int aRow, int aStep, float[] b, int b0,
+      int bStep, int steps, float[] c, int c0, float[] init, int init0) {
     FloatVector c00;
     FloatVector c01;
     if (init != null) {
-      c00 = FloatVector.fromArray(S, init, initOff + x);
-      c01 = FloatVector.fromArray(S, init, initOff + x + L);
+      c00 = FloatVector.fromArray(S, init, init0);
+      c01 = FloatVector.fromArray(S, init, init0 + L);
     } else {
       c00 = FloatVector.zero(S);
       c01 = c00;
@@ -187,180 +216,53 @@ final class VectorDenseKernel implements DenseKernel {
     FloatVector c21 = c01;
     FloatVector c30 = c00;
     FloatVector c31 = c01;
-    int a0 = r * inner;
-    int a1 = a0 + inner;
-    int a2 = a1 + inner;
-    int a3 = a2 + inner;
-    int bi = bOff + x;
-    for (int k = 0; k < inner; k++, bi += width) {
-      FloatVector b0 = FloatVector.fromArray(S, b, bi);
-      FloatVector b1 = FloatVector.fromArray(S, b, bi + L);
-      FloatVector v = FloatVector.broadcast(S, a[a0 + k]);
-      c00 = b0.fma(v, c00);
-      c01 = b1.fma(v, c01);
-      v = FloatVector.broadcast(S, a[a1 + k]);
-      c10 = b0.fma(v, c10);
-      c11 = b1.fma(v, c11);
-      v = FloatVector.broadcast(S, a[a2 + k]);
-      c20 = b0.fma(v, c20);
-      c21 = b1.fma(v, c21);
-      v = FloatVector.broadcast(S, a[a3 + k]);
-      c30 = b0.fma(v, c30);
-      c31 = b1.fma(v, c31);
+    int a1 = a0 + aRow;
+    int a2 = a1 + aRow;
+    int a3 = a2 + aRow;
+    for (int t = 0, ai = 0, bi = b0; t < steps; t++, ai += aStep, bi += bStep) {
+      FloatVector b0v = FloatVector.fromArray(S, b, bi);
+      FloatVector b1v = FloatVector.fromArray(S, b, bi + L);
+      FloatVector v = FloatVector.broadcast(S, a[a0 + ai]);
+      c00 = b0v.fma(v, c00);
+      c01 = b1v.fma(v, c01);
+      v = FloatVector.broadcast(S, a[a1 + ai]);
+      c10 = b0v.fma(v, c10);
+      c11 = b1v.fma(v, c11);
+      v = FloatVector.broadcast(S, a[a2 + ai]);
+      c20 = b0v.fma(v, c20);
+      c21 = b1v.fma(v, c21);
+      v = FloatVector.broadcast(S, a[a3 + ai]);
+      c30 = b0v.fma(v, c30);
+      c31 = b1v.fma(v, c31);
     }
-    int o = r * width + x;
-    c00.intoArray(c, o);
-    c01.intoArray(c, o + L);
-    o += width;
-    c10.intoArray(c, o);
-    c11.intoArray(c, o + L);
-    o += width;
-    c20.intoArray(c, o);
-    c21.intoArray(c, o + L);
-    o += width;
-    c30.intoArray(c, o);
-    c31.intoArray(c, o + L);
+    int width = bStep;
+    c00.intoArray(c, c0);
+    c01.intoArray(c, c0 + L);
+    c10.intoArray(c, c0 + width);
+    c11.intoArray(c, c0 + width + L);
+    c20.intoArray(c, c0 + 2 * width);
+    c21.intoArray(c, c0 + 2 * width + L);
+    c30.intoArray(c, c0 + 3 * width);
+    c31.intoArray(c, c0 + 3 * width + L);
   }
 
-  private static void nn1x1(float[] a, int r, int inner, float[] b, int bOff, int width, int x,
-      float[] c, float[] init, int initOff) {
-    FloatVector acc = init != null ? FloatVector.fromArray(S, init, initOff + x)
-        : FloatVector.zero(S);
-    int a0 = r * inner;
-    int bi = bOff + x;
-    for (int k = 0; k < inner; k++, bi += width) {
-      acc = FloatVector.fromArray(S, b, bi).fma(FloatVector.broadcast(S, a[a0 + k]), acc);
+  /** One row by one vector, two interleaved accumulators to halve the FMA latency chain. */
+  private static void row1x1(float[] a, int a0, int aStep, float[] b, int b0, int bStep,
+      int steps, float[] c, int c0, float[] init, int init0) {
+    FloatVector even = init != null ? FloatVector.fromArray(S, init, init0) : FloatVector.zero(S);
+    FloatVector odd = FloatVector.zero(S);
+    int t = 0;
+    for (; t + 2 <= steps; t += 2) {
+      even = FloatVector.fromArray(S, b, b0 + t * bStep)
+          .fma(FloatVector.broadcast(S, a[a0 + t * aStep]), even);
+      odd = FloatVector.fromArray(S, b, b0 + (t + 1) * bStep)
+          .fma(FloatVector.broadcast(S, a[a0 + (t + 1) * aStep]), odd);
     }
-    acc.intoArray(c, r * width + x);
-  }
-
-  private static void nnScalar(float[] a, int r, int inner, float[] b, int bOff, int width,
-      int x, float[] c, float[] init, int initOff) {
-    float sum = init != null ? init[initOff + x] : 0f;
-    for (int k = 0; k < inner; k++) {
-      sum = Math.fma(a[r * inner + k], b[bOff + k * width + x], sum);
+    if (t < steps) {
+      even = FloatVector.fromArray(S, b, b0 + t * bStep)
+          .fma(FloatVector.broadcast(S, a[a0 + t * aStep]), even);
     }
-    c[r * width + x] = sum;
-  }
-
-  /**
-   * {@code c[cOff + p*w + x] = sum_r xs[r][p] ys[r][x]} for {@code p < m}, {@code x < w}: a product
-   * over the batch of {@code xs} ({@code rows x m}) transposed and {@code ys} ({@code rows x w}).
-   */
-  private static void tn(float[] xs, int m, float[] ys, int w, int rows, float[] c, int cOff) {
-    if (m < 4) {
-      for (int p = 0; p < m; p++) {
-        tnRow(xs, m, p, ys, w, rows, c, cOff);
-      }
-      return;
-    }
-    int p = 0;
-    for (; p + 4 <= m; p += 4) {
-      tnRows4(xs, m, p, ys, w, rows, c, cOff);
-    }
-    if (p < m) {
-      // as in nn: one more overlapping 4-row block rather than latency-bound single rows
-      tnRows4(xs, m, m - 4, ys, w, rows, c, cOff);
-    }
-  }
-
-  private static void tnRows4(float[] xs, int m, int p, float[] ys, int w, int rows, float[] c,
-      int cOff) {
-    int x = 0;
-    for (; x + L2 <= w; x += L2) {
-      tn4x2(xs, m, p, ys, w, x, rows, c, cOff);
-    }
-    for (; x + L <= w; x += L) {
-      for (int q = p; q < p + 4; q++) {
-        tn1x1(xs, m, q, ys, w, x, rows, c, cOff);
-      }
-    }
-    for (; x < w; x++) {
-      for (int q = p; q < p + 4; q++) {
-        tnScalar(xs, m, q, ys, w, x, rows, c, cOff);
-      }
-    }
-  }
-
-  private static void tnRow(float[] xs, int m, int p, float[] ys, int w, int rows, float[] c,
-      int cOff) {
-    int x = 0;
-    for (; x + L <= w; x += L) {
-      tn1x1(xs, m, p, ys, w, x, rows, c, cOff);
-    }
-    for (; x < w; x++) {
-      tnScalar(xs, m, p, ys, w, x, rows, c, cOff);
-    }
-  }
-
-  private static void tn4x2(float[] xs, int m, int p, float[] ys, int w, int x, int rows,
-      float[] c, int cOff) {
-    FloatVector c00 = FloatVector.zero(S);
-    FloatVector c01 = c00;
-    FloatVector c10 = c00;
-    FloatVector c11 = c00;
-    FloatVector c20 = c00;
-    FloatVector c21 = c00;
-    FloatVector c30 = c00;
-    FloatVector c31 = c00;
-    int xi = p;
-    int yi = x;
-    for (int r = 0; r < rows; r++, xi += m, yi += w) {
-      FloatVector y0 = FloatVector.fromArray(S, ys, yi);
-      FloatVector y1 = FloatVector.fromArray(S, ys, yi + L);
-      FloatVector v = FloatVector.broadcast(S, xs[xi]);
-      c00 = y0.fma(v, c00);
-      c01 = y1.fma(v, c01);
-      v = FloatVector.broadcast(S, xs[xi + 1]);
-      c10 = y0.fma(v, c10);
-      c11 = y1.fma(v, c11);
-      v = FloatVector.broadcast(S, xs[xi + 2]);
-      c20 = y0.fma(v, c20);
-      c21 = y1.fma(v, c21);
-      v = FloatVector.broadcast(S, xs[xi + 3]);
-      c30 = y0.fma(v, c30);
-      c31 = y1.fma(v, c31);
-    }
-    int o = cOff + p * w + x;
-    c00.intoArray(c, o);
-    c01.intoArray(c, o + L);
-    o += w;
-    c10.intoArray(c, o);
-    c11.intoArray(c, o + L);
-    o += w;
-    c20.intoArray(c, o);
-    c21.intoArray(c, o + L);
-    o += w;
-    c30.intoArray(c, o);
-    c31.intoArray(c, o + L);
-  }
-
-  /** One row of the product, two interleaved accumulators to halve the FMA latency chain. */
-  private static void tn1x1(float[] xs, int m, int p, float[] ys, int w, int x, int rows,
-      float[] c, int cOff) {
-    FloatVector even = FloatVector.zero(S);
-    FloatVector odd = even;
-    int r = 0;
-    for (; r + 2 <= rows; r += 2) {
-      even = FloatVector.fromArray(S, ys, r * w + x)
-          .fma(FloatVector.broadcast(S, xs[r * m + p]), even);
-      odd = FloatVector.fromArray(S, ys, (r + 1) * w + x)
-          .fma(FloatVector.broadcast(S, xs[(r + 1) * m + p]), odd);
-    }
-    if (r < rows) {
-      even = FloatVector.fromArray(S, ys, r * w + x)
-          .fma(FloatVector.broadcast(S, xs[r * m + p]), even);
-    }
-    even.add(odd).intoArray(c, cOff + p * w + x);
-  }
-
-  private static void tnScalar(float[] xs, int m, int p, float[] ys, int w, int x, int rows,
-      float[] c, int cOff) {
-    float sum = 0f;
-    for (int r = 0; r < rows; r++) {
-      sum = Math.fma(xs[r * m + p], ys[r * w + x], sum);
-    }
-    c[cOff + p * w + x] = sum;
+    even.add(odd).intoArray(c, c0);
   }
 
   /** {@code out[r][j] = bias[j] + in[r] . W[j]}, for layers narrower than one vector. */

@@ -1,16 +1,12 @@
 package io.consort.model.train;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.model.features.EncodedData;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,16 +28,7 @@ class DenseKernelTest {
 
   @Test
   void scalarKernelTrains_whenTheJvmLacksTheVectorModule() throws Exception {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    ProcessBuilder builder = new ProcessBuilder(List.of(java.toString(), "-cp",
-        System.getProperty("java.class.path"), WithoutVectorModule.class.getName()))
-        .redirectErrorStream(true);
-    builder.environment().remove("JDK_JAVA_OPTIONS");
-    builder.environment().remove("JAVA_TOOL_OPTIONS");
-    Process process = builder.start();
-    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish in 60 s");
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(0, process.exitValue(), output);
+    String output = ChildJvm.run(WithoutVectorModule.class, Map.of());
     assertTrue(output.contains("kernel: scalar (plain Java loops)"), output);
     assertTrue(output.contains("trained: finite"), output);
   }
