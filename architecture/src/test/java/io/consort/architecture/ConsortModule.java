@@ -31,6 +31,7 @@ enum ConsortModule {
   MODEL("model", io.consort.model.train.ModelSpec.class),
   MODEL_DL4J("model-dl4j", io.consort.model.dl4j.Dl4jNetworks.class),
   SPEC("spec", io.consort.spec.JobSpec.class),
+  SCORING("scoring", io.consort.scoring.Scorer.class),
   COORDINATOR("coordinator", io.consort.coordinator.CoordinatorService.class),
   PARTICIPANT("participant", io.consort.participant.ParticipantDaemon.class),
   CLI("cli", io.consort.cli.Main.class),

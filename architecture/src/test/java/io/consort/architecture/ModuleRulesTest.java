@@ -58,6 +58,34 @@ class ModuleRulesTest {
   }
 
   @Test
+  void specDependsOnlyOnTheLibrariesBothPartiesShare() {
+    noClasses().should().dependOnClassesThat().resideInAnyPackage("io.consort.coordinator..",
+            "io.consort.participant..", "io.consort.transport..", "io.consort.certs..", "io.consort.cli..",
+            "io.consort.model.dl4j..")
+        .as("consort-spec depends only on model, privacy, protocol, secagg and identity")
+        .because("a secure round's parameters are derived by one function (SecureRoundPlan) that the"
+            + " coordinator and every bank call on the job they pinned; it must not reach into either party")
+        .check(ConsortModule.SPEC.classes());
+  }
+
+  @Test
+  void scoringDependsOnlyOnModelSpecAndProtocol_norOnVertxOrDl4j() {
+    DescribedPredicate<JavaClass> others = otherConsortCode("io.consort.scoring..")
+        .and(not(resideInAPackage("io.consort.spec..")))
+        .and(not(resideInAPackage("io.consort.protocol..")))
+        .and(not(resideInAPackage("io.consort.model..").and(not(resideInAPackage("io.consort.model.dl4j..")))))
+        .as("Consort classes outside io.consort.scoring, spec, protocol and model (model-dl4j excluded)");
+    noClasses().should().dependOnClassesThat(others)
+        .orShould().dependOnClassesThat().resideInAnyPackage(concat(VERTX, DL4J))
+        .as("consort-scoring depends only on consort-model, consort-spec and consort-protocol, and on no Vert.x,"
+            + " DL4J or ND4J")
+        .because("a bank embeds the scorer in its own decision service: plain Java that runs the network as the"
+            + " banks' evaluation did, with no federation runtime; the coordinator, which runs without DL4J,"
+            + " publishes models with it")
+        .check(ConsortModule.SCORING.classes());
+  }
+
+  @Test
   void protocolDependsOnNoOtherConsortModule_norOnVertxOrDl4j() {
     noClasses().should().dependOnClassesThat(otherConsortCode("io.consort.protocol.."))
         .orShould().dependOnClassesThat().resideInAnyPackage(concat(VERTX, DL4J))

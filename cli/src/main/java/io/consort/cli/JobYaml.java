@@ -7,12 +7,14 @@ import io.consort.cli.option.OptionValues;
 import io.consort.coordinator.job.JobDefinition;
 import io.consort.model.data.DataSchema;
 import io.consort.model.train.TrainingEngine;
+import io.consort.spec.CostMatrix;
 import io.consort.spec.InvalidJobSpecException;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecBuilder;
 import io.consort.spec.PrivacyMode;
 import io.consort.spec.PrivacySpec;
 import io.consort.spec.SecureAggregationSpec;
+import io.consort.spec.StrategySpec;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -27,14 +29,15 @@ import java.util.function.Consumer;
  */
 record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks, Integer expectedBanks,
                Integer startTimeoutSeconds, Integer stageTimeoutSeconds, Integer histogramBins, Schema schema, Model model, Privacy privacy,
-               SecureAggregation secureAggregation) {
+               SecureAggregation secureAggregation, Costs costMatrix, Strategy strategy) {
   static final int DEFAULT_START_TIMEOUT_SECONDS = 300;
   static final int DEFAULT_STAGE_TIMEOUT_SECONDS = 120;
 
   JobYaml {
     model = requireNonNullElse(model, new Model(null, null, null, null, null, null, null));
     privacy = requireNonNullElse(privacy, new Privacy(null, null, null, null, null, null));
-    secureAggregation = requireNonNullElse(secureAggregation, new SecureAggregation(null, null, null, null, null));
+    secureAggregation = requireNonNullElse(secureAggregation, new SecureAggregation(null, null, null, null, null,
+        null));
   }
 
   record Schema(String label, String positive, List<String> numeric, List<Column> categorical) {}
@@ -58,7 +61,16 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
                  Double recordNoiseMultiplier, Double bankNoiseMultiplier) {}
 
   record SecureAggregation(Boolean enabled, Integer threshold, Integer neighbourDegree, Integer modulusBits,
-                           Double clipNorm) {}
+                           Double clipNorm, Boolean consistencyCheck) {}
+
+  /**
+   * The server update rule: {@code name} is required when the section is given; the other keys default
+   * to the rule's (Reddi et al.'s) values, and a key the rule does not use is refused.
+   */
+  record Strategy(String name, Double serverLearningRate, Double beta1, Double beta2, Double tau) {}
+
+  /** What wrong decisions cost: both keys are required when the section is given. */
+  record Costs(Double falseNegative, Double falsePositive) {}
 
   /**
    * The job as the coordinator runs it.
@@ -119,12 +131,45 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     set(secureAggregation.neighbourDegree(), b::neighbourDegree);
     set(secureAggregation.modulusBits(), b::modulusBits);
     set(secureAggregation.clipNorm(), b::secureAggregationClipNorm);
+    set(secureAggregation.consistencyCheck(), b::consistencyCheck);
     set(rounds, b::rounds);
     set(localEpochs, b::localEpochs);
     set(minBanks, b::minBanks);
     set(histogramBins, b::histogramBins);
+    if (costMatrix != null) {
+      if (costMatrix.falseNegative() == null || costMatrix.falsePositive() == null) {
+        throw new IllegalArgumentException("job.cost_matrix needs both false_negative (approving a bad applicant) and "
+            + "false_positive (refusing a good one)");
+      }
+      try {
+        b.costMatrix(new CostMatrix(costMatrix.falseNegative(), costMatrix.falsePositive()));
+      } catch (InvalidJobSpecException e) {
+        throw new IllegalArgumentException("job." + e.getMessage(), e);
+      }
+    }
+    if (strategy != null) {
+      b.strategy(strategySpec());
+    }
     try {
       return b.build();
+    } catch (InvalidJobSpecException e) {
+      throw new IllegalArgumentException("job." + e.getMessage(), e);
+    }
+  }
+
+  private StrategySpec strategySpec() {
+    if (strategy.name() == null) {
+      throw new IllegalArgumentException("job.strategy.name is required: one of "
+          + String.join(", ", new OptionValues.Strategies().names()));
+    }
+    StrategySpec.Name name = new OptionValues.Strategies().find(strategy.name().toLowerCase(Locale.ROOT))
+        .orElseThrow(() -> new IllegalArgumentException("job.strategy.name must be one of "
+            + String.join(", ", new OptionValues.Strategies().names()) + ", got '" + strategy.name() + "'"));
+    StrategySpec defaults = StrategySpec.defaults(name);
+    try {
+      return new StrategySpec(name, requireNonNullElse(strategy.serverLearningRate(), defaults.serverLearningRate()),
+          requireNonNullElse(strategy.beta1(), defaults.beta1()), requireNonNullElse(strategy.beta2(), defaults.beta2()),
+          requireNonNullElse(strategy.tau(), defaults.tau()));
     } catch (InvalidJobSpecException e) {
       throw new IllegalArgumentException("job." + e.getMessage(), e);
     }
@@ -174,7 +219,16 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
             p.record().map(r -> boxed(r.noiseMultiplier())).orElse(null),
             p.bank().map(k -> boxed(k.noiseMultiplier())).orElse(null)),
         new SecureAggregation(a.enabled(), boxed(a.threshold()), boxed(a.neighbourDegree()), a.modulusBits(),
-            a.clipNorm()));
+            a.clipNorm(), a.consistencyCheck()),
+        spec.evaluation().costMatrix().map(c -> new Costs(c.falseNegative(), c.falsePositive())).orElse(null),
+        strategy(spec.training().strategy()));
+  }
+
+  /** The strategy's keys, those the rule does not use left out. */
+  private static Strategy strategy(StrategySpec s) {
+    boolean momentum = s.name() != StrategySpec.Name.FEDAVG;
+    return new Strategy(s.name().wireName(), momentum ? s.serverLearningRate() : null, momentum ? s.beta1() : null,
+        s.usesBeta2() ? s.beta2() : null, s.name().adaptive() ? s.tau() : null);
   }
 
   private static Double boxed(OptionalDouble value) {

@@ -19,16 +19,17 @@ record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy priv
                        Integer maxMessageBytes, Fault fault) {
   ParticipantYaml {
     coordinator = requireNonNullElse(coordinator, new Coordinator(null, null));
-    tls = requireNonNullElse(tls, new Tls(null, null, null));
+    tls = requireNonNullElse(tls, new Tls(null, null, null, null));
     data = requireNonNullElse(data, new Data(null, null, null));
-    privacy = requireNonNullElse(privacy, new Privacy(null, null, null));
+    privacy = requireNonNullElse(privacy, new Privacy(null, null, null, null));
     fault = requireNonNullElse(fault, new Fault(null));
     policy = requireNonNullElse(policy, new Policy(null, null, null, null));
   }
 
   record Coordinator(String host, Integer port) {}
 
-  record Tls(String key, String cert, String ca) {}
+  /** {@code crl}: the consortium CA's CRL, reloaded when it changes; optional. */
+  record Tls(String key, String cert, String ca, String crl) {}
 
   /**
    * {@code dir}: the bank's own records (ledger copy, spend journal, split key); default {@code bank-data}.
@@ -36,7 +37,8 @@ record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy priv
    */
   record Data(String file, String dir, Double testFraction) {}
 
-  record Privacy(Double epsilonCap, Double delta, Boolean acceptPartialJobs) {}
+  /** {@code bank_epsilon_cap}: optional bank-level cap (a whole bank's participation), at {@code delta}. */
+  record Privacy(Double epsilonCap, Double delta, Boolean acceptPartialJobs, Double bankEpsilonCap) {}
 
   /**
    * Which jobs the bank takes part in; left out, the strict defaults of {@link BankPolicy#strict()}:
@@ -83,7 +85,8 @@ record ParticipantYaml(Coordinator coordinator, Tls tls, Data data, Privacy priv
         StrictYaml.resolve(file, "data.dir", requireNonNullElse(data.dir(), "bank-data")),
         privacy.epsilonCap(), privacy.delta(),
         requireNonNullElse(maxMessageBytes, WireLimits.DEFAULT_MAX_MESSAGE_BYTES), fault.exitAtStage(),
-        requireNonNullElse(privacy.acceptPartialJobs(), false), policy.toPolicy(),
+        requireNonNullElse(privacy.acceptPartialJobs(), false),
+        StrictYaml.resolve(file, "tls.crl", tls.crl()), privacy.bankEpsilonCap(), policy.toPolicy(),
         requireNonNullElse(data.testFraction(), ParticipantConfig.DEFAULT_TEST_FRACTION));
   }
 }

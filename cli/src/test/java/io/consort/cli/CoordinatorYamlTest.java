@@ -1,12 +1,15 @@
 package io.consort.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.coordinator.CoordinatorConfig;
 import io.consort.model.data.DataSchema;
 import io.consort.model.train.ModelType;
 import io.consort.model.train.TrainingEngine;
 import io.consort.spec.JobSpec;
+import io.consort.spec.StrategySpec;
 import io.consort.spec.PrivacyMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code coordinator.yaml} and its {@code job:} section: known keys only, strict types, the spec's defaults. */
@@ -82,6 +87,46 @@ class CoordinatorYamlTest {
     assertEquals("loan-default-2026q4", c.job().spec().id());
     assertEquals(List.of(64, 32), c.job().spec().model().hiddenLayers());
     assertEquals(List.of(DataSchema.CategoricalColumn.open("purpose")), c.job().spec().schema().categoricalColumns());
+  }
+
+  @Test
+  void jobSection_readsACostMatrix_andRefusesAHalfOne() throws Exception {
+    JobSpec spec = ConfigFiles.coordinator(config.write(SERVICE + "job:\n  id: j\n" + SCHEMA
+        + "  cost_matrix: {false_negative: 5, false_positive: 1}\n")).job().spec();
+    assertEquals(java.util.Optional.of(io.consort.spec.CostMatrix.GERMAN_CREDIT), spec.evaluation().costMatrix());
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.cost_matrix needs both false_negative (approving a bad "
+        + "applicant) and false_positive (refusing a good one)",
+        config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  cost_matrix: {false_negative: 5}\n"));
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.cost_matrix.false_positive must be finite and >= 0, got -1.0",
+        config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  cost_matrix: {false_negative: 5, false_positive: -1}\n"));
+  }
+
+  @Test
+  void jobSection_readsAServerStrategyWithItsDefaults_andRefusesWhatTheRuleDoesNotUse() throws Exception {
+    JobSpec spec = ConfigFiles.coordinator(config.write(SERVICE + "job:\n  id: j\n" + SCHEMA
+        + "  strategy: {name: fedyogi, server_learning_rate: 0.03}\n")).job().spec();
+    assertEquals(new StrategySpec(StrategySpec.Name.FEDYOGI, 0.03, 0.9, 0.99, 1e-3), spec.training().strategy());
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.strategy.beta2 applies only to fedadam and fedyogi, not "
+        + "fedavgm", config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  strategy: {name: fedavgm, beta2: 0.9}\n"));
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.strategy.name must be one of fedavg, fedavgm, fedadam, "
+        + "fedyogi, fedadagrad, got 'fedprox'",
+        config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  strategy: {name: fedprox}\n"));
+    assertTrue(config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  strategy: {name: fedadam, momentum: 0.9}\n")
+        .contains("momentum"));
+  }
+
+  @ParameterizedTest
+  @EnumSource(StrategySpec.Name.class)
+  void aWrittenJobSection_readsBackAsTheSameSpec_forEveryStrategy(StrategySpec.Name name) throws Exception {
+    JobSpec spec = JobSpec.builder().id("j").schema(new DataSchema(List.of("x"), List.of(), "y", "1"))
+        .strategy(StrategySpec.defaults(name)).build();
+    Path file = dir.resolve("written.yaml");
+    java.util.Map<String, Object> content = new java.util.LinkedHashMap<>(
+        new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+            .readValue(SERVICE, java.util.Map.class));
+    content.put("job", ConfigFiles.jobYaml(spec, 2, 300, 120));
+    ConfigFiles.write(file, content);
+    assertEquals(spec, ConfigFiles.coordinator(file).job().spec());
   }
 
   @Test
@@ -155,6 +200,12 @@ class CoordinatorYamlTest {
   }
 
   @Test
+  void jobSection_runsTheConsistencyCheckUnlessTheJobTurnsItOff() throws Exception {
+    assertTrue(spec("").secureAggregation().consistencyCheck());
+    assertFalse(spec("  secure_aggregation: {consistency_check: false}\n").secureAggregation().consistencyCheck());
+  }
+
+  @Test
   void jobSection_namesTheJobField_whenTheSpecificationIsInvalid() throws Exception {
     assertEquals(dir.resolve("coordinator.yaml") + ": job.privacy.target_epsilon applies only when privacy is on "
         + "(unit record, bank or both)",
@@ -171,7 +222,7 @@ class CoordinatorYamlTest {
             new DataSchema.CategoricalColumn("employment", List.of("salaried", "unemployed"))), "default", "yes"))
         .modelType(ModelType.MLP).hiddenLayers(List.of(16, 8)).learningRate(0.02).privacy(PrivacyMode.BOTH)
         .targetEpsilon(2.0).delta(1e-6).recordClipNorm(0.5).bankNoiseMultiplier(1.1).threshold(2).rounds(4)
-        .build();
+        .consistencyCheck(false).build();
     Map<String, Object> job = ConfigFiles.jobYaml(spec, 3, 60, 30);
     Path file = dir.resolve("coordinator.yaml");
     ConfigFiles.write(file, Map.of("tls", Map.of("key", "key.pem", "cert", "cert.pem", "ca", "ca.pem"), "job", job));

@@ -46,12 +46,25 @@ class DemoCommandTest {
     // bank, so the bar is "it learns", not the non-private accuracy
     assertTrue(r.getJsonObject("final").getDouble("auc") > 0.6, r.encodePrettily());
     assertEquals(true, r.getBoolean("secure_aggregation"));
+    assertEquals(true, r.getBoolean("consistency_check"), "the demo runs the consistency check by default");
     for (String bank : new String[] {"bank-1", "bank-2", "bank-3"}) {
       assertTrue(r.getJsonObject("privacy").getJsonObject("per_bank").getJsonObject(bank).getDouble("epsilon") <= 3.0);
     }
     assertTrue(r.getJsonObject("baselines").getJsonObject("centralized").getDouble("auc") > 0.7);
     assertEquals(3, r.getJsonObject("baselines").getJsonObject("local_only").size());
     assertTrue(out.toString().contains("centralised baseline AUC"), out.toString());
+    // the published model: calibrated on the final round's merged histogram, kept by every bank, and
+    // scoring the pooled held-out rows without refusing one
+    JsonObject published = r.getJsonObject("published_model");
+    assertTrue(Files.exists(Path.of(published.getString("path"))), published.encodePrettily());
+    assertEquals("platt", published.getJsonObject("calibration").getString("method"), published.encodePrettily());
+    assertEquals(0.5, published.getJsonObject("decision").getDouble("threshold"), 0, "no cost matrix for a file");
+    JsonObject scoring = r.getJsonObject("held_out_scoring");
+    assertEquals(0, scoring.getLong("refused"), scoring.encodePrettily());
+    assertEquals(scoring.getLong("rows"), scoring.getLong("scored"));
+    assertEquals(3, scoring.getInteger("banks_with_identical_copy"), scoring.encodePrettily());
+    assertTrue(Files.exists(dir.resolve("work/coordinator-data/jobs/demo-model-card.md")));
+    assertTrue(out.toString().contains("calibration (platt"), out.toString());
     // the work dir keeps what is needed to start the same federation by hand
     assertTrue(Files.exists(dir.resolve("work/coordinator.yaml")));
     assertTrue(Files.exists(dir.resolve("work/bank-1.yaml")));

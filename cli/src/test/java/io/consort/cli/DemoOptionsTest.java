@@ -78,6 +78,16 @@ class DemoOptionsTest {
   }
 
   @Test
+  void demo_refusesACostMatrixThatIsNotTwoCosts_beforeStartingAnything() {
+    for (String bad : new String[] {"5", "5:x", "5:1:2", "-1:1", "0:0"}) {
+      Run r = run("demo", "--costs", bad);
+      assertEquals(2, r.status(), bad);
+      assertTrue(r.err().startsWith("error: --costs"), r.err());
+      assertFalse(Files.exists(dir.resolve("w")), "nothing was created");
+    }
+  }
+
+  @Test
   void demo_refusesBankLevelPrivacyWithoutSecureAggregation() {
     Run r = run("demo", "--dp", "both", "--secure-aggregation", "off");
     assertEquals(2, r.status());

@@ -38,6 +38,10 @@ class FederationEndToEndTest {
       }
       // the synthetic label is strongly predictable; a working federation learns it
       assertTrue(result.getJsonObject("final").getDouble("auc") > 0.75, result.encodePrettily());
+      // the last round also measured each column's permutation importance, and only the last
+      JsonObject importance = rounds.getJsonObject(3).getJsonObject("importance");
+      assertTrue(importance != null && importance.size() >= 2, rounds.getJsonObject(3).encodePrettily());
+      assertTrue(rounds.getJsonObject(2).getJsonObject("importance") == null);
       // the final model reaches the banks through their next poll, just after the job completes
       for (String bank : consortium.banks) {
         Await.within(Duration.ofSeconds(30), bank + " to handle the job-finished notice", consortium.finished(bank));

@@ -4,6 +4,7 @@ import io.consort.certs.DemoPki;
 import io.consort.certs.TlsMaterial;
 import io.consort.coordinator.CoordinatorConfig;
 import io.consort.coordinator.CoordinatorService;
+import io.consort.coordinator.ServerLimits;
 import io.consort.coordinator.job.JobDefinition;
 import io.consort.coordinator.job.ModelOps;
 import io.consort.coordinator.model.FederatedModelOps;
@@ -15,6 +16,7 @@ import io.consort.participant.ParticipantConfig;
 import io.consort.participant.ParticipantDaemon;
 import io.consort.participant.TaskHandler;
 import io.consort.protocol.v1.Stage;
+import io.consort.protocol.v1.Task;
 import io.consort.protocol.v1.TaskResult;
 import io.consort.model.train.ModelType;
 import io.consort.spec.JobSpec;
@@ -37,16 +39,21 @@ import java.util.function.Function;
  * bank with its own CSV file made by {@link TestData}.
  */
 final class LocalConsortium implements AutoCloseable {
-  /** Per-bank settings a test may change. */
-  record BankSettings(double epsilonCap, String failAtStage, boolean acceptPartialJobs, BankPolicy policy) {
+  /** Per-bank settings a test may change; {@code bankEpsilonCap} null: no bank-level cap. */
+  record BankSettings(double epsilonCap, String failAtStage, boolean acceptPartialJobs, Double bankEpsilonCap,
+                      BankPolicy policy) {
     /**
      * The test consortium's banks take part in plaintext and non-private jobs too (the base plan is
      * one), so that those paths can be tested; the strict default policy has its own tests.
      */
     static final BankPolicy PERMISSIVE = new BankPolicy(true, false, 2, java.util.OptionalInt.empty());
 
+    BankSettings(double epsilonCap, String failAtStage, boolean acceptPartialJobs, Double bankEpsilonCap) {
+      this(epsilonCap, failAtStage, acceptPartialJobs, bankEpsilonCap, PERMISSIVE);
+    }
+
     BankSettings(double epsilonCap, String failAtStage, boolean acceptPartialJobs) {
-      this(epsilonCap, failAtStage, acceptPartialJobs, PERMISSIVE);
+      this(epsilonCap, failAtStage, acceptPartialJobs, null);
     }
 
     static BankSettings defaults() {
@@ -82,6 +89,37 @@ final class LocalConsortium implements AutoCloseable {
 
   private Vertx coordinatorVertx;
   private int coordinatorPort;
+  /** The coordinator's server limits; tests of dead links shorten its keep-alive. */
+  ServerLimits limits = ServerLimits.defaults();
+  private final Map<String, FaultyLink> links = new ConcurrentHashMap<>();
+  private final Map<String, TaskHook> beforeTask = new ConcurrentHashMap<>();
+  private final Map<String, TaskHook> afterTask = new ConcurrentHashMap<>();
+
+  /** Something a test does on a bank's worker thread around one of its tasks. */
+  @FunctionalInterface
+  interface TaskHook {
+    void run(Task task) throws Exception;
+  }
+
+  /**
+   * Routes {@code bank}'s connections through a {@link FaultyLink} to the running coordinator; call
+   * after the coordinator started and before {@link #startBanks}.
+   */
+  FaultyLink throughFaultyLink(String bank) throws java.io.IOException {
+    FaultyLink link = new FaultyLink(coordinatorPort);
+    links.put(bank, link);
+    return link;
+  }
+
+  /** Runs {@code hook} before {@code bank} handles each task. */
+  void beforeTask(String bank, TaskHook hook) {
+    beforeTask.put(bank, hook);
+  }
+
+  /** Runs {@code hook} after {@code bank} has handled each task, before its result is sent. */
+  void afterTask(String bank, TaskHook hook) {
+    afterTask.put(bank, hook);
+  }
 
   /** Starts the coordinator on a port the operating system picks ({@link CoordinatorService#actualPort()}). */
   CoordinatorService startCoordinator(JobSpec plan, Duration stageTimeout, ModelOps modelOps) throws Exception {
@@ -105,7 +143,7 @@ final class LocalConsortium implements AutoCloseable {
     coordinatorConfig = new CoordinatorConfig("127.0.0.1", port, c.keyFile(), c.chainFile(), c.caFile(), c.crlFile(),
         dir.resolve("coordinator"), 16 << 20, Duration.ofSeconds(30), false,
         new JobDefinition(plan, banks.size(), Duration.ofSeconds(60), stageTimeout), -1);
-    service = new CoordinatorService(coordinatorConfig, modelOps);
+    service = new CoordinatorService(coordinatorConfig, modelOps, limits);
     Await.within(Duration.ofSeconds(30), "the coordinator to start", coordinatorVertx.deployVerticle(service));
     coordinatorPort = service.actualPort();
     return service;
@@ -147,9 +185,11 @@ final class LocalConsortium implements AutoCloseable {
       Path data = Files.write(bankDir.resolve("data.csv"), own);
       BankSettings settings = perBank.apply(bank);
       TlsMaterial t = pki.bank(bank);
-      ParticipantConfig config = new ParticipantConfig("localhost", coordinatorPort, t.keyFile(),
+      int port = links.containsKey(bank) ? links.get(bank).port() : coordinatorPort;
+      ParticipantConfig config = new ParticipantConfig("localhost", port, t.keyFile(),
           t.chainFile(), t.caFile(), data, bankDir.resolve("local"), settings.epsilonCap(), 1e-5, 16 << 20,
-          settings.failAtStage(), settings.acceptPartialJobs(), settings.policy(), 0.25);
+          settings.failAtStage(), settings.acceptPartialJobs(), t.crlFile(), settings.bankEpsilonCap(),
+          settings.policy(), 0.25);
       Vertx v = Vertx.vertx();
       vertxes.add(v);
       ParticipantDaemon[] daemon = new ParticipantDaemon[1];
@@ -164,12 +204,36 @@ final class LocalConsortium implements AutoCloseable {
   /** The bank's own handler, telling {@link #finished(String)} when it has handled the job-finished notice. */
   private TaskHandler observed(String bank, TaskHandler handler) {
     return task -> {
+      TaskHook before = beforeTask.get(bank);
+      if (before != null) {
+        before.run(task);
+      }
       TaskResult.Builder result = handler.handle(task);
+      TaskHook after = afterTask.get(bank);
+      if (after != null) {
+        after.run(task);
+      }
       if (task.getHeader().getStage() == Stage.FINISHED) {
         finished(bank).complete(null);
       }
       return result;
     };
+  }
+
+  /**
+   * The auditor's view: stops the consortium, exports the ledger from the coordinator's database to
+   * {@code export} and verifies it offline against the CA alone.
+   */
+  io.consort.privacy.ledger.VerificationResult auditorsView(Path export) throws Exception {
+    CoordinatorConfig cfg = coordinatorConfig;
+    close();
+    try (io.consort.coordinator.store.CoordinatorStore store = io.consort.coordinator.store.CoordinatorStore.open(
+        cfg.dataDir())) {
+      new io.consort.coordinator.job.LedgerKeeper(store, io.consort.certs.PemFiles.readPrivateKey(cfg.keyFile()),
+          io.consort.certs.PemFiles.readCertificates(cfg.certFile()).get(0)).export(export);
+    }
+    return io.consort.privacy.ledger.LedgerVerifier.verify(export,
+        io.consort.certs.PemFiles.readCertificate(cfg.caFile()));
   }
 
   Path bankDir(String bank) {
@@ -178,6 +242,10 @@ final class LocalConsortium implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
+    for (FaultyLink link : links.values()) {
+      link.close();
+    }
+    links.clear();
     for (Vertx v : vertxes) {
       Await.within(Duration.ofSeconds(30), "a Vert.x instance to close", v.close());
     }

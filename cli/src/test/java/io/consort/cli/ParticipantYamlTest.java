@@ -87,7 +87,7 @@ class ParticipantYamlTest {
   @Test
   void participantConfig_listsTheValidKeys_whenNoneIsClose() throws Exception {
     assertEquals(dir.resolve("bank.yaml") + ": privacy.budget is not a known key; the keys under privacy are "
-        + "epsilon_cap, delta, accept_partial_jobs",
+        + "epsilon_cap, delta, accept_partial_jobs, bank_epsilon_cap",
         config.refusal(TLS_AND_DATA + "privacy: {epsilon_cap: 1, delta: 1.0e-5, budget: 3}\n"));
     assertEquals(dir.resolve("bank.yaml") + ": verbose is not a known key; the top-level keys are coordinator, tls, "
         + "data, privacy, policy, max_message_bytes, fault",
@@ -95,9 +95,22 @@ class ParticipantYamlTest {
   }
 
   @Test
-  void participantConfig_refusesCrlKey_whichTheBankDoesNotRead() throws Exception {
-    assertEquals(dir.resolve("bank.yaml") + ": tls.crl is not a known key; the keys under tls are key, cert, ca",
-        config.refusal("tls: {key: key.pem, cert: cert.pem, ca: ca.pem, crl: crl.pem}\n"));
+  void participantConfig_readsCrlAndBankLevelCap_andLeavesBothOffWhenAbsent() throws Exception {
+    java.nio.file.Files.createDirectories(dir.resolve("pki"));
+    java.nio.file.Files.writeString(dir.resolve("pki/crl.pem"), "r");
+    ParticipantConfig c = ConfigFiles.participant(config.write("""
+        tls: {key: key.pem, cert: cert.pem, ca: ca.pem, crl: pki/crl.pem}
+        data: {file: data.csv}
+        privacy: {epsilon_cap: 3, delta: 1.0e-5, bank_epsilon_cap: 8}
+        """));
+    assertEquals(dir.resolve("pki/crl.pem"), c.crlFile());
+    assertEquals(8.0, c.bankEpsilonCap());
+    ParticipantConfig without = ConfigFiles.participant(config.write(TLS_AND_DATA
+        + "privacy: {epsilon_cap: 3, delta: 1.0e-5}\n"));
+    assertEquals(null, without.crlFile());
+    assertEquals(null, without.bankEpsilonCap());
+    assertEquals(dir.resolve("bank.yaml") + ": tls.crls is not a known key; did you mean tls.crl?",
+        config.refusal("tls: {key: key.pem, cert: cert.pem, ca: ca.pem, crls: crl.pem}\n"));
   }
 
   @Test

@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.consort.certs.PemFiles;
-import io.consort.coordinator.job.LedgerKeeper;
-import io.consort.coordinator.store.CoordinatorStore;
+import io.consort.privacy.accounting.RdpAccountant;
+import io.consort.privacy.accounting.SampledGaussianEvent;
 import io.consort.privacy.ledger.BankTotals;
-import io.consort.privacy.ledger.LedgerVerifier;
 import io.consort.privacy.ledger.VerificationResult;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecBuilder;
@@ -52,6 +50,9 @@ class PrivateFederationTest {
       assertEquals(List.of("bank-3@masked-input"), first.getJsonArray("dropped").getList());
       assertEquals(2, result.getJsonArray("rounds").size());
       assertTrue(result.getJsonObject("final").getDouble("auc") > 0.7, result.encodePrettily());
+      // the final round's importance came through the evaluation's secure sum
+      JsonObject importance = result.getJsonArray("rounds").getJsonObject(1).getJsonObject("importance");
+      assertTrue(importance != null && importance.size() >= 2, result.encodePrettily());
     }
   }
 
@@ -85,21 +86,53 @@ class PrivateFederationTest {
         assertTrue(privacy.getJsonObject("per_bank").getJsonObject(bank).getDouble("epsilon") <= 2.0);
       }
 
-      // the auditor's view: export from the coordinator's database, verify against the CA alone
-      Path export = dir.resolve("ledger.json");
-      var cfg = consortium.coordinatorConfig;
-      consortium.close();
-      try (CoordinatorStore store = CoordinatorStore.open(cfg.dataDir())) {
-        new LedgerKeeper(store, PemFiles.readPrivateKey(cfg.keyFile()), PemFiles.readCertificates(cfg.certFile()).get(0))
-            .export(export);
-      }
-      VerificationResult verified = LedgerVerifier.verify(export, PemFiles.readCertificate(cfg.caFile()));
-      assertTrue(verified.valid(), verified.failure().orElse(""));
+      VerificationResult verified = auditorsView(consortium);
       assertTrue(verified.headSigned());
       BankTotals totals3 = verified.totals().get("bank-3");
       assertEquals(3 - declined.size(), totals3.releases(), "bank-3 is only in the releases it took part in");
       assertTrue(totals3.recordEpsilon() <= smallCap);
       assertEquals(3, verified.totals().get("bank-1").releases());
     }
+  }
+
+  /**
+   * Bank-level DP end to end: every bank derives the noise itself, countersigns only entries that
+   * account the other survivors' shares exactly as it saw them (the ledger verifies only if every
+   * participant countersigned every entry), and a bank at its own bank-level cap declines.
+   */
+  @Test
+  void bankLevelDp_everyBankCountersignsItsOwnAccounting_andABankAtItsBankLevelCapDeclines() throws Exception {
+    try (LocalConsortium consortium = new LocalConsortium(dir, 3)) {
+      JobSpec plan = secure(consortium.basePlan("bank-level", 3)).privacy(PrivacyMode.BANK).bankNoiseMultiplier(2.0)
+          .delta(1e-5).build();
+      // one round at its worst case (two survivors, one share a survivor cannot remove) costs about the
+      // Gaussian mechanism at z = 2; bank-3 allows itself a little more than one such round
+      RdpAccountant accountant = RdpAccountant.defaults();
+      double one = accountant.epsilon(List.of(new SampledGaussianEvent(2.0, 1.0, 1)), 1e-5);
+      double two = accountant.epsilon(List.of(new SampledGaussianEvent(2.0, 1.0, 2)), 1e-5);
+      double bankCap = (one + two) / 2;
+      JsonObject result = consortium.run(plan, Duration.ofSeconds(60),
+          bank -> bank.equals("bank-3") ? new LocalConsortium.BankSettings(3.0, null, false, bankCap)
+              : LocalConsortium.BankSettings.defaults());
+
+      JsonArray declined = result.getJsonObject("privacy").getJsonObject("per_bank").getJsonObject("bank-3")
+          .getJsonArray("declined_rounds");
+      assertEquals(List.of(2, 3), declined.getList(), result.getJsonObject("privacy").encodePrettily());
+      for (Object o : result.getJsonArray("rounds")) {
+        assertEquals("completed", ((JsonObject) o).getString("status"), ((JsonObject) o).encode());
+      }
+
+      VerificationResult verified = auditorsView(consortium);
+      assertEquals(1, verified.totals().get("bank-3").releases());
+      assertTrue(verified.totals().get("bank-3").bankEpsilon() <= bankCap, verified.totals().toString());
+      assertEquals(3, verified.totals().get("bank-1").releases());
+    }
+  }
+
+  /** The auditor's view: stop the consortium, export from the coordinator's database, verify against the CA alone. */
+  private VerificationResult auditorsView(LocalConsortium consortium) throws Exception {
+    VerificationResult verified = consortium.auditorsView(dir.resolve("ledger.json"));
+    assertTrue(verified.valid(), verified.failure().orElse(""));
+    return verified;
   }
 }

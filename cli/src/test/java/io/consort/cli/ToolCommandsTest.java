@@ -5,34 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The operator and auditor tools as a user runs them: output, exit status, one-line errors. */
 class ToolCommandsTest {
   @TempDir
   Path dir;
 
-  private record Run(int status, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int status = cl.execute(args);
-    return new Run(status, out.toString(), err.toString());
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
   @Test
   void privacyEpsilon_printsTensorFlowPrivacyMnistValue_withClassicConversion() {
-    Run r = run("privacy", "epsilon", "--noise-multiplier", "1.12", "--sampling-rate", String.valueOf(256.0 / 60000),
+    CliRun r = run("privacy", "epsilon", "--noise-multiplier", "1.12", "--sampling-rate", String.valueOf(256.0 / 60000),
         "--steps", String.valueOf(60 * 60000 / 256), "--delta", "1e-5", "--conversion", "classic", "--json");
     assertEquals(0, r.status(), r.err());
     double eps = new JsonObject(r.out().trim()).getDouble("epsilon");
@@ -41,11 +30,11 @@ class ToolCommandsTest {
 
   @Test
   void privacyNoise_invertsPrivacyEpsilon() {
-    Run noise = run("privacy", "noise", "--target-epsilon", "3", "--sampling-rate", "0.12", "--steps", "90",
+    CliRun noise = run("privacy", "noise", "--target-epsilon", "3", "--sampling-rate", "0.12", "--steps", "90",
         "--delta", "1e-5");
     assertEquals(0, noise.status(), noise.err());
     String z = noise.out().trim().replace("noise_multiplier=", "");
-    Run eps = run("privacy", "epsilon", "--noise-multiplier", z, "--sampling-rate", "0.12", "--steps", "90",
+    CliRun eps = run("privacy", "epsilon", "--noise-multiplier", z, "--sampling-rate", "0.12", "--steps", "90",
         "--delta", "1e-5");
     assertEquals(0, eps.status(), eps.err());
     double epsilon = Double.parseDouble(eps.out().trim().replace("epsilon=", ""));
@@ -54,7 +43,7 @@ class ToolCommandsTest {
 
   @Test
   void privacyEpsilon_refusesSamplingRateAboveOne_namingIt() {
-    Run r = run("privacy", "epsilon", "--noise-multiplier", "1", "--sampling-rate", "1.5", "--steps", "10",
+    CliRun r = run("privacy", "epsilon", "--noise-multiplier", "1", "--sampling-rate", "1.5", "--steps", "10",
         "--delta", "1e-5");
     assertNotEquals(0, r.status());
     assertTrue(r.err().contains("1.5"), r.err());
@@ -62,7 +51,7 @@ class ToolCommandsTest {
 
   @Test
   void demo_refusesNegativeEpsilon_beforeStartingAnything() {
-    Run r = run("demo", "--epsilon", "-1", "--work-dir", dir.resolve("w").toString());
+    CliRun r = run("demo", "--epsilon", "-1", "--work-dir", dir.resolve("w").toString());
     assertEquals(2, r.status());
     assertTrue(r.err().contains("epsilon") && r.err().contains("-1"), r.err());
     assertTrue(!Files.exists(dir.resolve("w")), "nothing was created");
@@ -70,7 +59,7 @@ class ToolCommandsTest {
 
   @Test
   void demo_refusesUnknownDropStage() {
-    Run r = run("demo", "--drop", "bank-2@lunch", "--work-dir", dir.resolve("w").toString());
+    CliRun r = run("demo", "--drop", "bank-2@lunch", "--work-dir", dir.resolve("w").toString());
     assertEquals(2, r.status());
     assertTrue(r.err().contains("unknown stage 'lunch'"), r.err());
   }
@@ -82,7 +71,7 @@ class ToolCommandsTest {
         java.util.List.of("bank-1"));
     Files.copy(pki.coordinator().caFile(), ca);
     Path ledger = Files.writeString(dir.resolve("ledger.json"), "{\"format\":\"consort-privacy-ledger\",\"vers");
-    Run r = run("audit", "verify", "--ledger", ledger.toString(), "--ca", ca.toString());
+    CliRun r = run("audit", "verify", "--ledger", ledger.toString(), "--ca", ca.toString());
     assertNotEquals(0, r.status());
     assertTrue((r.out() + r.err()).contains(ledger + " is truncated"), r.out() + r.err());
   }
@@ -98,7 +87,7 @@ class ToolCommandsTest {
     try (var in = getClass().getResourceAsStream("/ledger/ca.crt.pem")) {
       Files.copy(in, ca);
     }
-    Run r = run("audit", "verify", "--ledger", ledger.toString(), "--ca", ca.toString());
+    CliRun r = run("audit", "verify", "--ledger", ledger.toString(), "--ca", ca.toString());
     assertEquals(0, r.status(), r.err());
     assertTrue(r.out().contains("ledger OK: 3 entries, hash chain intact, all signatures valid, head signed"), r.out());
     assertTrue(r.out().contains("bank-c releases=2"), r.out());
@@ -106,7 +95,7 @@ class ToolCommandsTest {
 
   @Test
   void benchSecagg_printsJsonWithTheMeasurements() {
-    Run r = run("bench", "secagg", "--banks", "5", "--dim", "10000", "--dropout", "0.2", "--json");
+    CliRun r = run("bench", "secagg", "--banks", "5", "--dim", "10000", "--dropout", "0.2", "--json");
     assertEquals(0, r.status(), r.err());
     JsonObject json = new JsonObject(r.out().trim());
     for (String key : new String[] {"mask_bytes_per_second", "aes_ctr_bytes_per_second", "client_seconds",

@@ -1,5 +1,8 @@
 package io.consort.coordinator;
 
+import static io.consort.coordinator.TestCoordinator.await;
+import static io.consort.coordinator.TestCoordinator.awaitFailure;
+import static io.consort.coordinator.TestCoordinator.enrolRequest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -75,7 +78,7 @@ class TransportSecurityTest {
     JobDefinition job = new JobDefinition(plan, 5, Duration.ofMinutes(10), Duration.ofSeconds(30));
     CoordinatorConfig config = new CoordinatorConfig("127.0.0.1", 0, c.keyFile(), c.chainFile(), c.caFile(),
         c.crlFile(), dir.resolve("data"), MAX_MESSAGE_BYTES, Duration.ofSeconds(1), false, job, 0);
-    service = new CoordinatorService(config, new UnusedModelOps());
+    service = new CoordinatorService(config, new TestCoordinator.UnusedModelOps());
     vertx.deployVerticle(service).await(30, TimeUnit.SECONDS);
   }
 
@@ -151,7 +154,8 @@ class TransportSecurityTest {
     Throwable tooBig = awaitFailure(bank.submitResult(oversized));
     assertEquals(GrpcStatus.RESOURCE_EXHAUSTED, assertInstanceOf(InvalidStatusException.class, tooBig).actualStatus(),
         "refused by the size limit: " + tooBig);
-    assertEquals("bank-1", await(client(pki.bank("bank-1")).enrol(enrolRequest())).getMemberId());
+    // the same bank goes on on its connection (a second connection with its certificate would be refused)
+    assertEquals("bank-1", await(bank.enrol(enrolRequest())).getMemberId());
   }
 
   @Test
@@ -215,52 +219,10 @@ class TransportSecurityTest {
 
   // ------------------------------------------------------------------ helpers
 
-  private static EnrolRequest enrolRequest() {
-    return EnrolRequest.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT).setSoftwareVersion("test").build();
-  }
-
   private FederationGrpcClient client(TlsMaterial identity) {
-    HttpClientOptions http = new HttpClientOptions().setSsl(true).setUseAlpn(true)
-        .setProtocolVersion(HttpVersion.HTTP_2).setVerifyHost(true)
-        .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
-        .setKeyCertOptions(new PemKeyCertOptions().setKeyPath(identity.keyFile().toString())
-            .setCertPath(identity.chainFile().toString()))
-        .setTrustOptions(new PemTrustOptions().addCertPath(identity.caFile().toString()));
-    GrpcClient grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(16L << 20), http);
+    GrpcClient grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(16L << 20),
+        TestCoordinator.tls(identity));
     clients.add(grpc);
     return FederationGrpcClient.create(grpc, SocketAddress.inetSocketAddress(service.actualPort(), "localhost"));
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.await(20, TimeUnit.SECONDS);
-  }
-
-  private static Throwable awaitFailure(Future<?> future) throws Exception {
-    try {
-      Object value = future.await(20, TimeUnit.SECONDS);
-      throw new AssertionError("expected the call to be refused, but it returned " + value);
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw e;
-    } catch (Exception e) {
-      return e;
-    }
-  }
-
-  /** The transport tests never reach the model stages. */
-  private static final class UnusedModelOps implements ModelOps {
-    @Override
-    public FeatureEncoding mergeFeatureStats(JobSpec plan, List<FeatureStats> stats) {
-      throw new AssertionError("not reached");
-    }
-
-    @Override
-    public ModelParameters initialModel(JobSpec plan, FeatureEncoding encoding) {
-      throw new AssertionError("not reached");
-    }
-
-    @Override
-    public Metrics mergeEvaluations(List<EvaluationResult> evaluations) {
-      throw new AssertionError("not reached");
-    }
   }
 }

@@ -8,6 +8,7 @@ import java.security.SignatureException;
 import java.security.cert.X509Certificate;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Verifies a signature made by {@link IdentitySigner}: first the signer's certificate with a
@@ -19,10 +20,19 @@ import java.util.Set;
  * an invalid signature, never an error that callers might treat differently.
  */
 public final class IdentityVerifier {
-  private final CertificateValidator validator;
+  private final Supplier<CertificateValidator> validator;
 
   public IdentityVerifier(CertificateValidator validator) {
-    this.validator = Objects.requireNonNull(validator, "validator");
+    Objects.requireNonNull(validator, "validator");
+    this.validator = () -> validator;
+  }
+
+  /**
+   * A verifier that asks {@code validators} for the validator on every verification, so a CRL that
+   * is re-issued while the process runs (a reloading supplier) takes effect at once.
+   */
+  public IdentityVerifier(Supplier<CertificateValidator> validators) {
+    this.validator = Objects.requireNonNull(validators, "validators");
   }
 
   /**
@@ -36,7 +46,7 @@ public final class IdentityVerifier {
       Set<Role> allowedRoles) throws GeneralSecurityException {
     Objects.requireNonNull(message, "message");
     Objects.requireNonNull(signature, "signature");
-    PeerIdentity identity = validator.validate(signerCertificate, allowedRoles);
+    PeerIdentity identity = validator.get().validate(signerCertificate, allowedRoles);
     if (!signatureValid(signerCertificate.getPublicKey(), message, signature)) {
       throw new SignatureException("signature by " + identity + " does not verify");
     }

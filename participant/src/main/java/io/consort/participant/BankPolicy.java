@@ -61,11 +61,16 @@ public record BankPolicy(boolean allowNonPrivateJobs, boolean requireSecureAggre
     return Optional.empty();
   }
 
-  /** Why this policy refuses a secure round with {@code rosterSize} banks at threshold {@code threshold}. */
-  public Optional<String> refusal(int rosterSize, int threshold) {
+  /** Why this policy refuses a secure round (or sum) of {@code rosterSize} banks. */
+  public Optional<String> rosterRefusal(int rosterSize) {
     if (rosterSize < minBanks) {
       return Optional.of("policy.min_banks is " + minBanks + " and the round has " + rosterSize + " banks");
     }
+    return Optional.empty();
+  }
+
+  /** Why this policy refuses a secure round (or sum) at {@code threshold}, which the bank derived itself. */
+  public Optional<String> thresholdRefusal(int threshold) {
     if (minThreshold.isPresent() && threshold < minThreshold.getAsInt()) {
       return Optional.of("policy.min_threshold is " + minThreshold.getAsInt() + " and the round's threshold is "
           + threshold);

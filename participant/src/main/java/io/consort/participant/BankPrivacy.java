@@ -10,6 +10,7 @@ import io.consort.privacy.accounting.SampledGaussianEvent;
 import io.consort.privacy.budget.BudgetDecision;
 import io.consort.privacy.budget.BudgetGuard;
 import io.consort.privacy.budget.PrivacyBudget;
+import io.consort.privacy.ledger.BankNoiseShare;
 import io.consort.privacy.ledger.BankSpend;
 import io.consort.privacy.ledger.LedgerEntry;
 import io.consort.privacy.ledger.LedgerFormatException;
@@ -27,6 +28,9 @@ import io.consort.protocol.v1.CountersignRequest;
 import io.consort.protocol.v1.DpReport;
 import io.consort.spec.JobSpec;
 import io.consort.spec.PrivacySpec;
+import io.consort.spec.SecureRoundPlan;
+import io.consort.privacy.noise.DiscreteGaussianSampler;
+import java.security.SecureRandom;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
@@ -58,6 +62,10 @@ final class BankPrivacy {
   private final LocalLedgerStore ledger;
   /** What this bank actually ran and sent, durable: its own measure of its spend. */
   private final SpendJournal journal;
+  /** The bank-level noise shares this bank added and the survivors it saw, durable. */
+  private final NoiseShareJournal noise;
+  /** The bank's own bank-level cap, if it set one. */
+  private final BudgetGuard bankGuard;
 
   BankPrivacy(ParticipantConfig config) {
     try {
@@ -72,9 +80,12 @@ final class BankPrivacy {
     this.ledger = new LocalLedgerStore(config.dataDir());
     try {
       this.journal = new SpendJournal(config.dataDir());
+      this.noise = new NoiseShareJournal(config.dataDir());
     } catch (IOException e) {
       throw new IllegalArgumentException("privacy spend journal: " + e.getMessage(), e);
     }
+    this.bankGuard = config.bankEpsilonCap() == null ? null
+        : new BudgetGuard(new PrivacyBudget(config.bankEpsilonCap(), config.delta()));
   }
 
   String bankId() {
@@ -136,12 +147,39 @@ final class BankPrivacy {
     return d;
   }
 
-  /** The discrete Gaussian share (quantised sigma) this bank added per "job/round", to check ledger entries. */
-  private final java.util.Map<String, Double> noiseShares = new java.util.HashMap<>();
+  /**
+   * Checks a bank-level DP round against the bank's own bank-level cap (if it set one): everything it
+   * has put noise shares into, with the survivors it saw or at the worst case, plus this round at its
+   * worst case (only the threshold survive; a bank never knows the survivors in advance).
+   *
+   * @throws PrivacyBudgetExceededException if this round could take the bank past its bank-level cap
+   */
+  void checkBankRound(SecureRoundPlan round) throws PrivacyBudgetExceededException {
+    if (bankGuard == null || !round.bankLevel()) {
+      return;
+    }
+    BudgetDecision d = bankGuard.evaluate(noise.events(), round.bankNoiseShare().worstCaseEvent());
+    if (!d.accepted()) {
+      throw new PrivacyBudgetExceededException("bank level: " + d.reason(), d.spentEpsilon(), d.projectedEpsilon(),
+          d.capEpsilon());
+    }
+  }
 
-  /** Remembers the bank-level noise share this bank added in a round. */
-  void recordNoiseShare(String jobId, int round, double perBankSigma) {
-    noiseShares.put(jobId + "/" + round, perBankSigma);
+  /**
+   * This bank's discrete Gaussian share for a round, in quantised units, recorded durably before it is
+   * returned (so before the input that carries it can leave the bank). The noise level is the one the
+   * bank derived itself ({@link SecureRoundPlan#derive}), never a task's.
+   */
+  long[] noiseShare(SecureRoundPlan round) throws IOException {
+    noise.recordShare(round.parameters().jobId(), (int) round.jobRound(), round.bankNoiseShare());
+    long[] share = new long[round.parameters().dimension()];
+    DiscreteGaussianSampler.ofSigma(round.perBankSigma(), new SecureRandom()).addNoise(share);
+    return share;
+  }
+
+  /** Records the survivors of a round this bank added noise to, as it revealed its shares for them. */
+  void recordSurvivors(String jobId, int round, List<String> survivors) throws IOException {
+    noise.recordSurvivors(jobId, round, survivors);
   }
 
   /** Whether this bank countersigned a ledger entry of {@code jobId} that released the model {@code sha256}. */
@@ -157,6 +195,41 @@ final class BankPrivacy {
   /** Records a run durably; call before its output leaves the bank. */
   void recordRun(String jobId, int round, DpReport report) throws IOException {
     journal.record(jobId, round, report);
+  }
+
+  /**
+   * The entry's bank-level noise must be exactly what this bank knows of the round: the share it added
+   * (sigma, clip, sensitivity and dimension it derived itself) and the survivor set it revealed its
+   * shares for (with the consistency check, the set it signed). An entry that understates the noise,
+   * overstates the survivors or the noise they carried, states another sensitivity, or leaves out the
+   * bank-level noise this bank added is refused.
+   */
+  private void checkBankLevel(LedgerEntry entry) {
+    List<MechanismRecord> bankLevel = entry.mechanisms().stream().filter(m -> m.unit() == PrivacyUnit.BANK).toList();
+    BankNoiseShare share = noise.share(entry.jobId(), (int) entry.round());
+    String where = "ledger entry " + entry.sequence() + " (job '" + entry.jobId() + "' round " + entry.round() + ")";
+    if (share == null) {
+      if (!bankLevel.isEmpty()) {
+        throw new ProtocolViolationException(where + " records bank-level noise but bank '" + bankId
+            + "' added no noise share in that round");
+      }
+      return;
+    }
+    List<String> survivors = noise.survivors(entry.jobId(), (int) entry.round());
+    if (survivors == null) {
+      throw new ProtocolViolationException(where + ": bank '" + bankId + "' added a noise share but never saw the "
+          + "round unmasked, so it cannot check the survivors the entry accounts");
+    }
+    if (!entry.participatingBanks().equals(survivors)) {
+      throw new ProtocolViolationException(where + " lists banks " + entry.participatingBanks() + " but bank '"
+          + bankId + "' revealed its shares for the survivors " + survivors);
+    }
+    MechanismRecord expected = share.mechanism(survivors.size());
+    if (bankLevel.size() != 1 || !bankLevel.get(0).equals(expected)) {
+      throw new ProtocolViolationException(where + " records bank-level noise " + bankLevel + " but bank '" + bankId
+          + "' computes " + expected + " (sigma " + share.perBankSigma() + " per bank, " + survivors.size()
+          + " survivors, L2 sensitivity " + share.l2Sensitivity() + ")");
+    }
   }
 
   private static boolean understates(Double recorded, Double local) {
@@ -205,13 +278,10 @@ final class BankPrivacy {
       throw new ProtocolViolationException("ledger entry " + entry.sequence() + " records DP-SGD for bank '" + bankId
           + "' in job '" + entry.jobId() + "' round " + entry.round() + " but this bank has no record of running it");
     }
-    Double share = noiseShares.get(entry.jobId() + "/" + entry.round());
-    for (MechanismRecord m : entry.mechanisms()) {
-      if (m.unit() == PrivacyUnit.BANK && (share == null || m.perBankSigma() != share)) {
-        throw new ProtocolViolationException("ledger entry " + entry.sequence() + " records a bank-level noise share "
-            + "of sigma " + m.perBankSigma() + " but bank '" + bankId + "' added "
-            + (share == null ? "none" : "sigma " + share) + " in that round");
-      }
+    checkBankLevel(entry);
+    if (!SpendCalculator.ACCOUNTING.equals(entry.accounting())) {
+      throw new ProtocolViolationException("ledger entry " + entry.sequence() + " is accounted as \""
+          + entry.accounting() + "\"; bank '" + bankId + "' countersigns only " + SpendCalculator.ACCOUNTING);
     }
     // this release alone must cost what the bank computes; the running total may include entries
     // this bank never received (a countersign request lost in a restart), but can never be less

@@ -4,6 +4,7 @@ import io.consort.model.data.DataFormatException;
 import io.consort.model.data.DataSplitter;
 import io.consort.model.data.DatasetLoader;
 import io.consort.model.data.Table;
+import io.consort.model.eval.PermutationImportance;
 import io.consort.model.eval.ScoreHistogram;
 import io.consort.model.features.EncodedData;
 import io.consort.model.features.FeatureEncoding;
@@ -21,15 +22,17 @@ import io.consort.privacy.budget.BudgetDecision;
 import io.consort.protocol.ProtocolViolationException;
 import io.consort.protocol.v1.Declined;
 import io.consort.protocol.v1.DpReport;
-import io.consort.protocol.v1.SecAggPlan;
 import io.consort.protocol.v1.SecAggStep;
-import io.consort.secagg.Quantizer;
-import io.consort.privacy.noise.DiscreteGaussianSampler;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.JobDecision;
 import io.consort.protocol.v1.JobPlan;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecWire;
+import io.consort.spec.SecureSumPurpose;
+import io.consort.model.sums.FeatureStatsVector;
+import io.consort.model.sums.HistogramVector;
+import io.consort.protocol.v1.FeatureStats;
+import io.consort.spec.SecureRoundPlan;
 import io.consort.protocol.v1.ModelParameters;
 import io.consort.protocol.v1.ModelUpdate;
 import io.consort.protocol.v1.Task;
@@ -55,6 +58,8 @@ public final class BankTaskHandler implements TaskHandler {
   private final ParticipantConfig config;
   private final Map<String, BankJob> jobs = new HashMap<>();
   private final AcceptedJobs acceptedJobs;
+  /** Shuffles of permutation importance: they decide which rows' values meet, so from SecureRandom. */
+  private final java.security.SecureRandom shuffles = new java.security.SecureRandom();
   private BankPrivacy privacy;
   private BankSecureAggregation secureAggregation;
 
@@ -65,7 +70,8 @@ public final class BankTaskHandler implements TaskHandler {
 
   private BankSecureAggregation secureAggregation() {
     if (secureAggregation == null) {
-      secureAggregation = new BankSecureAggregation(config);
+      secureAggregation = new BankSecureAggregation(config,
+          (jobId, round, survivors) -> privacy().recordSurvivors(jobId, round, survivors));
     }
     return secureAggregation;
   }
@@ -83,7 +89,7 @@ public final class BankTaskHandler implements TaskHandler {
     String jobId = task.getHeader().getJobId();
     return switch (task.getKindCase()) {
       case JOB_OFFER -> offer(jobId, task.getJobOffer().getPlan());
-      case FEATURE_STATS -> featureStats(accepted(jobId, task.getFeatureStats().getPlan()));
+      case FEATURE_STATS -> featureStats(task, accepted(jobId, task.getFeatureStats().getPlan()));
       case TRAIN -> train(task, accepted(jobId, task.getTrain().getPlan()));
       case EVALUATE -> evaluate(task, accepted(jobId, task.getEvaluate().getPlan()));
       case FINISHED -> finished(task, accepted(jobId, null));
@@ -111,6 +117,7 @@ public final class BankTaskHandler implements TaskHandler {
     io.consort.protocol.v1.ModelSpec preparedSpec;
     EncodedData train;
     EncodedData test;
+    FeatureEncoding encoding;
     LocalTrainer trainer;
 
     BankJob(JobPlan plan, JobSpec spec, DataSplitter.TrainTest split) {
@@ -159,19 +166,32 @@ public final class BankTaskHandler implements TaskHandler {
     }
   }
 
-  private TaskResult.Builder featureStats(BankJob job) {
-    // statistics of the training rows only: the held-out split stays untouched until evaluation
+  /**
+   * The bank's feature statistics, of its training rows only (the held-out split stays untouched until
+   * evaluation). In the clear: its row counts and, for open categorical columns, the category names it
+   * has enough rows of. Under secure aggregation its numeric statistics go only into the secure sum the
+   * task opens, so the coordinator sees the consortium's totals and never this bank's.
+   */
+  private TaskResult.Builder featureStats(Task task, BankJob job) throws java.security.GeneralSecurityException {
     LocalFeatureStats stats = LocalFeatureStats.compute(job.split.train());
-    return TaskResult.newBuilder().setFeatureStats(
-        ModelWire.stats(stats.namesOnly(LocalFeatureStats.MIN_NAMED_CATEGORY_ROWS), job.split.train().rows(),
-            job.split.test().rows()));
+    FeatureStats.Builder out = ModelWire.stats(stats.namesOnly(LocalFeatureStats.MIN_NAMED_CATEGORY_ROWS),
+        job.split.train().rows(), job.split.test().rows()).toBuilder();
+    if (job.spec.secureAggregation().enabled()) {
+      List<String> roster = task.getFeatureStats().getRoundMembersList();
+      checkRoster(job, roster);
+      int[] vector = FeatureStatsVector.encode(stats);
+      var params = secureAggregation().sumPlan(job.spec, task.getHeader().getRound(),
+          SecureSumPurpose.FEATURE_STATISTICS, roster, vector.length);
+      checkThreshold(job, params.threshold());
+      out.clearNumeric().setRows(0).setPositives(0).setSecureSum(SecAggStep.newBuilder().addMessages(
+          com.google.protobuf.ByteString.copyFrom(secureAggregation().startSum(params, task.getHeader().getRound(),
+              vector))));
+    }
+    return TaskResult.newBuilder().setFeatureStats(out);
   }
 
   private TaskResult.Builder train(Task task, BankJob job) throws IOException, java.security.GeneralSecurityException {
     var t = task.getTrain();
-    if (job.spec.secureAggregation().enabled()) {
-      checkRoster(job, t.getRoundMembersList(), t.getSecureAggregation().getThreshold());
-    }
     ModelParameters global = t.getGlobalModel();
     prepare(job, global);
     long started = System.nanoTime();
@@ -180,6 +200,18 @@ public final class BankTaskHandler implements TaskHandler {
     int epochs = job.spec.training().localEpochs();
     TrainingOptions options = TrainingOptions.standard();
     DpReport dp = null;
+    SecureRoundPlan secureRound = null;
+    if (job.spec.secureAggregation().enabled()) {
+      // the round as this bank derives it from the pinned plan: a task that disagrees is refused before any work
+      secureRound = secureAggregation().roundPlan(job.spec, task.getHeader().getRound(), t, base.length);
+      checkRoster(job, t.getRoundMembersList(), secureRound.threshold());
+      try {
+        privacy().checkBankRound(secureRound);
+      } catch (PrivacyBudgetExceededException e) {
+        log.warn("round {}: declining: {}", task.getHeader().getRound(), e.getMessage());
+        return declined(e);
+      }
+    }
     if (job.spec.privacy().recordLevel()) {
       LocalTrainingPlan round = privacy().roundPlan(job.spec, job.split.train().rows());
       try {
@@ -187,9 +219,7 @@ public final class BankTaskHandler implements TaskHandler {
       } catch (PrivacyBudgetExceededException e) {
         // a declined round is the bank's right, not an error: the coordinator cannot override it
         log.warn("round {}: declining: {}", task.getHeader().getRound(), e.getMessage());
-        return TaskResult.newBuilder().setDeclined(Declined.newBuilder().setReason(e.getMessage())
-            .setSpentEpsilon(e.spentEpsilon()).setProjectedEpsilon(e.projectedEpsilon())
-            .setEpsilonCap(e.capEpsilon()));
+        return declined(e);
       }
       double clip = job.spec.privacy().record().orElseThrow().clipNorm();
       options = TrainingOptions.withDpSgd(new DpSgdConfig(round.noiseMultiplier(), clip, round.samplingRate()));
@@ -209,8 +239,8 @@ public final class BankTaskHandler implements TaskHandler {
     if (dp != null) {
       privacy().recordRun(job.plan.getJobId(), task.getHeader().getRound(), dp);
     }
-    if (job.spec.secureAggregation().enabled()) {
-      return secureUpdate(task, job.spec, base, after, dp, started);
+    if (secureRound != null) {
+      return secureUpdate(task, secureRound, base, after, dp, started);
     }
     ModelUpdate.Builder update = ModelUpdate.newBuilder().setBaseVersion(global.getVersion())
         .setExampleCount(job.split.train().rows()).setSteps(result.steps()).setTrainLoss(result.meanLoss());
@@ -230,17 +260,12 @@ public final class BankTaskHandler implements TaskHandler {
    * Under secure aggregation the update never leaves the bank in readable form: it is clipped to the
    * plan's L2 norm, scaled by the bank's FedAvg weight, quantised (plus the bank's discrete Gaussian
    * noise share when bank-level DP is on) and handed to the secure-aggregation client, whose signed
-   * keys are the bank's answer to the training task.
+   * keys are the bank's answer to the training task. {@code round} is what the bank derived from the
+   * pinned plan and the roster; the task's own values were only checked against it.
    */
-  private TaskResult.Builder secureUpdate(Task task, JobSpec spec, float[] base, float[] after, DpReport dp,
-                                         long started) throws java.security.GeneralSecurityException {
-    var t = task.getTrain();
-    SecAggPlan plan = t.getSecureAggregation();
-    double clip = spec.secureAggregation().clipNorm();
-    if (!plan.getEnabled() || plan.getClipNorm() != clip || plan.getModulusBits() != spec.secureAggregation().modulusBits()) {
-      throw new ProtocolViolationException("the round's secure-aggregation settings differ from the accepted plan");
-    }
-    double weight = t.getAggregationWeight();
+  private TaskResult.Builder secureUpdate(Task task, SecureRoundPlan round, float[] base, float[] after, DpReport dp,
+                                         long started) throws java.security.GeneralSecurityException, IOException {
+    double weight = task.getTrain().getAggregationWeight();
     if (!(weight > 0 && weight <= 1)) {
       // a weight outside (0, 1] would break the quantiser's range and the stated sensitivity
       throw new ProtocolViolationException("aggregation weight must be in (0, 1], got " + weight);
@@ -251,21 +276,12 @@ public final class BankTaskHandler implements TaskHandler {
       delta[i] = after[i] - base[i];
       squared += (double) delta[i] * delta[i];
     }
-    double factor = Math.min(1.0, clip / Math.max(Math.sqrt(squared), 1e-30)) * weight;
+    double factor = Math.min(1.0, round.clipNorm() / Math.max(Math.sqrt(squared), 1e-30)) * weight;
     for (int i = 0; i < delta.length; i++) {
       delta[i] = (float) (delta[i] * factor);
     }
-    int bits = spec.secureAggregation().modulusBits();
-    int quantizerBanks = Math.max(plan.getQuantizerBanks(), t.getRoundMembersCount());
-    Quantizer quantizer = new Quantizer(clip, quantizerBanks, bits);
-    long[] noise = null;
-    if (plan.getPerBankSigma() > 0) {
-      privacy().recordNoiseShare(task.getHeader().getJobId(), task.getHeader().getRound(), plan.getPerBankSigma());
-      noise = new long[delta.length];
-      DiscreteGaussianSampler.ofSigma(plan.getPerBankSigma(), new java.security.SecureRandom()).addNoise(noise);
-    }
-    byte[] first = secureAggregation().start(task.getHeader().getJobId(), task.getHeader().getRound(),
-        t.getRoundMembersList(), plan, delta, quantizer, noise);
+    long[] noise = round.bankLevel() ? privacy().noiseShare(round) : null;
+    byte[] first = secureAggregation().start(round, delta, noise);
     SecAggStep.Builder step = SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(first));
     if (dp != null) {
       step.setDp(dp);
@@ -275,7 +291,17 @@ public final class BankTaskHandler implements TaskHandler {
     return TaskResult.newBuilder().setSecureAggregation(step);
   }
 
-  private TaskResult.Builder evaluate(Task task, BankJob job) throws IOException {
+  private static TaskResult.Builder declined(PrivacyBudgetExceededException e) {
+    return TaskResult.newBuilder().setDeclined(Declined.newBuilder().setReason(e.getMessage())
+        .setSpentEpsilon(e.spentEpsilon()).setProjectedEpsilon(e.projectedEpsilon()).setEpsilonCap(e.capEpsilon()));
+  }
+
+  /**
+   * Scores the bank's held-out rows with a released model. Under secure aggregation the histogram goes
+   * only into the secure sum the task opens; otherwise it is the answer.
+   */
+  private TaskResult.Builder evaluate(Task task, BankJob job) throws IOException,
+      java.security.GeneralSecurityException {
     var e = task.getEvaluate();
     ModelParameters model = e.getGlobalModel();
     prepare(job, model);
@@ -283,8 +309,28 @@ public final class BankTaskHandler implements TaskHandler {
     float[] scores = Predictor.predict(job.spec.model(), ModelWire.values(model), job.test);
     int bins = job.spec.evaluation().histogramBins();
     ScoreHistogram h = ScoreHistogram.of(scores, job.test.y(), bins);
+    // the final round's evaluation also measures permutation importance per column, for the model card;
+    // decided by the pinned plan, not the task, so a coordinator cannot ask for it round after round
+    double[] importance = task.getHeader().getRound() == job.spec.training().rounds()
+        ? PermutationImportance.lossIncrease(job.spec.model(), ModelWire.values(model), job.test, job.encoding,
+            shuffles)
+        : new double[0];
+    if (job.spec.secureAggregation().enabled()) {
+      List<String> roster = e.getRoundMembersList();
+      checkRoster(job, roster);
+      int[] vector = HistogramVector.encode(h, importance);
+      var params = secureAggregation().sumPlan(job.spec, task.getHeader().getRound(), SecureSumPurpose.EVALUATION,
+          roster, vector.length);
+      checkThreshold(job, params.threshold());
+      return TaskResult.newBuilder().setEvaluation(EvaluationResult.newBuilder().setBaseVersion(model.getVersion())
+          .setSecureSum(SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
+              secureAggregation().startSum(params, task.getHeader().getRound(), vector)))));
+    }
     EvaluationResult.Builder out = EvaluationResult.newBuilder().setBaseVersion(model.getVersion())
         .setExamples(h.count()).setLogLossSum(h.logLossSum()).setCorrect(h.correct());
+    for (double v : importance) {
+      out.addImportance(v);
+    }
     for (long c : h.positives()) {
       out.addPositiveHistogram(c);
     }
@@ -302,6 +348,13 @@ public final class BankTaskHandler implements TaskHandler {
     Files.write(out, f.getFinalModel().toByteArray());
     log.info("job '{}' finished ({}); final model {} saved to {}", jobId, f.getReason(),
         f.getFinalModel().getSha256(), out);
+    try {
+      PublishedModelKeeper.keep(out.getParent(), job.plan, f, model -> requireReleased(job, model)).ifPresent(p ->
+          log.info("job '{}': published model (calibration, decision rule, provenance) saved to {}", jobId, p));
+    } catch (io.consort.scoring.ModelFileException | ProtocolViolationException e) {
+      log.error("job '{}': the published model is refused, only the bare final model is kept: {}", jobId,
+          e.getMessage());
+    }
     return null;
   }
 
@@ -376,8 +429,25 @@ public final class BankTaskHandler implements TaskHandler {
     return job;
   }
 
-  /** A secure round's roster must include this bank and satisfy the job's and the bank's minimums. */
+  /** A secure round's roster must satisfy the job's and the bank's minimums, and its threshold the bank's. */
   private void checkRoster(BankJob job, List<String> roster, int threshold) {
+    checkRoster(job, roster);
+    checkThreshold(job, threshold);
+  }
+
+  private void checkThreshold(BankJob job, int threshold) {
+    refuseIf(job, config.policy().thresholdRefusal(threshold));
+  }
+
+  private static void refuseIf(BankJob job, Optional<String> refusal) {
+    if (refusal.isPresent()) {
+      throw new ProtocolViolationException("job '" + job.spec.id() + "': this bank's policy refuses the round: "
+          + refusal.get());
+    }
+  }
+
+  /** A secure sum's roster must satisfy the job's and the bank's minimum number of banks, and name no bank twice. */
+  private void checkRoster(BankJob job, List<String> roster) {
     if (roster.size() < job.spec.training().minBanks()) {
       throw new ProtocolViolationException("job '" + job.spec.id() + "': the round has " + roster.size()
           + " banks but the accepted plan's min_banks is " + job.spec.training().minBanks());
@@ -385,11 +455,7 @@ public final class BankTaskHandler implements TaskHandler {
     if (new java.util.HashSet<>(roster).size() != roster.size()) {
       throw new ProtocolViolationException("job '" + job.spec.id() + "': the round's roster names a bank twice");
     }
-    Optional<String> refusal = config.policy().refusal(roster.size(), threshold);
-    if (refusal.isPresent()) {
-      throw new ProtocolViolationException("job '" + job.spec.id() + "': this bank's policy refuses the round: "
-          + refusal.get());
-    }
+    refuseIf(job, config.policy().rosterRefusal(roster.size()));
   }
 
   /**
@@ -442,6 +508,7 @@ public final class BankTaskHandler implements TaskHandler {
       }
       job.train = encoding.encode(job.split.train());
       job.test = encoding.encode(job.split.test());
+      job.encoding = encoding;
       io.consort.model.train.TrainingEngine engine = job.spec.training().engine();
       job.trainer = new LocalTrainer(job.spec.model(), job.train, engine);
       job.preparedEncoding = model.getEncoding();

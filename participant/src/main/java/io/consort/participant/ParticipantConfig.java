@@ -23,34 +23,49 @@ import java.util.List;
  * @param failAtStage fault injection for tests and demos: exit when a task of this stage arrives (null: never)
  * @param acceptPartialJobs accept a job whose whole cost exceeds the cap, taking part only in the rounds
  *     the cap still allows (each round is checked before training either way)
+ * @param crlFile the consortium CA's CRL (PEM), reloaded when the file changes; every peer certificate
+ *     relayed in secure aggregation is checked against it (null: no revocation checking of peers)
+ * @param bankEpsilonCap bank-level epsilon (a whole bank's participation) this bank allows in total,
+ *     at {@code delta}; the bank declines a bank-level DP round that could pass it (null: no cap)
  * @param policy which jobs the bank takes part in at all (record-level DP, secure aggregation, how many banks)
  * @param testFraction the share of its rows the bank holds out for evaluation, in (0, 1); which rows is
  *     decided by the bank's secret split key ({@link BankSplit}), never by the coordinator
  */
 public record ParticipantConfig(String coordinatorHost, int coordinatorPort, Path keyFile, Path certFile,
                                 Path caFile, Path dataFile, Path dataDir, double epsilonCap, double delta,
-                                int maxMessageBytes, String failAtStage, boolean acceptPartialJobs,
-                                BankPolicy policy, double testFraction) {
+                                int maxMessageBytes, String failAtStage, boolean acceptPartialJobs, Path crlFile,
+                                Double bankEpsilonCap, BankPolicy policy, double testFraction) {
   public static final double DEFAULT_TEST_FRACTION = 0.2;
 
-  /** Settings with the strict default policy ({@link BankPolicy#strict()}) and the default test fraction. */
+  /** With a CRL and a bank-level cap, the strict default policy and the default test fraction. */
+  public ParticipantConfig(String coordinatorHost, int coordinatorPort, Path keyFile, Path certFile, Path caFile,
+                           Path dataFile, Path dataDir, double epsilonCap, double delta, int maxMessageBytes,
+                           String failAtStage, boolean acceptPartialJobs, Path crlFile, Double bankEpsilonCap) {
+    this(coordinatorHost, coordinatorPort, keyFile, certFile, caFile, dataFile, dataDir, epsilonCap, delta,
+        maxMessageBytes, failAtStage, acceptPartialJobs, crlFile, bankEpsilonCap, BankPolicy.strict(),
+        DEFAULT_TEST_FRACTION);
+  }
+
+  /** Without a CRL and a bank-level cap, with the strict default policy and the default test fraction. */
   public ParticipantConfig(String coordinatorHost, int coordinatorPort, Path keyFile, Path certFile, Path caFile,
                            Path dataFile, Path dataDir, double epsilonCap, double delta, int maxMessageBytes,
                            String failAtStage, boolean acceptPartialJobs) {
     this(coordinatorHost, coordinatorPort, keyFile, certFile, caFile, dataFile, dataDir, epsilonCap, delta,
-        maxMessageBytes, failAtStage, acceptPartialJobs, BankPolicy.strict(), DEFAULT_TEST_FRACTION);
+        maxMessageBytes, failAtStage, acceptPartialJobs, null, null);
   }
 
   /** The same settings under another policy. */
   public ParticipantConfig withPolicy(BankPolicy newPolicy) {
     return new ParticipantConfig(coordinatorHost, coordinatorPort, keyFile, certFile, caFile, dataFile, dataDir,
-        epsilonCap, delta, maxMessageBytes, failAtStage, acceptPartialJobs, newPolicy, testFraction);
+        epsilonCap, delta, maxMessageBytes, failAtStage, acceptPartialJobs, crlFile, bankEpsilonCap, newPolicy,
+        testFraction);
   }
 
   /** The same settings with another test fraction. */
   public ParticipantConfig withTestFraction(double fraction) {
     return new ParticipantConfig(coordinatorHost, coordinatorPort, keyFile, certFile, caFile, dataFile, dataDir,
-        epsilonCap, delta, maxMessageBytes, failAtStage, acceptPartialJobs, policy, fraction);
+        epsilonCap, delta, maxMessageBytes, failAtStage, acceptPartialJobs, crlFile, bankEpsilonCap, policy,
+        fraction);
   }
 
   /** @throws IllegalArgumentException naming every bad field and its value */
@@ -85,6 +100,12 @@ public record ParticipantConfig(String coordinatorHost, int coordinatorPort, Pat
         .filter(s -> s != io.consort.protocol.v1.Stage.UNRECOGNIZED)
         .noneMatch(s -> ParticipantDaemon.stageName(s).equals(failAtStage))) {
       problems.add("fault.exit_at_stage '" + failAtStage + "' is not a stage name (train, masked-input, ...)");
+    }
+    if (crlFile != null) {
+      readable(problems, "tls.crl", crlFile);
+    }
+    if (bankEpsilonCap != null && (!(bankEpsilonCap > 0) || bankEpsilonCap.isInfinite())) {
+      problems.add("privacy.bank_epsilon_cap must be finite and > 0, got " + bankEpsilonCap);
     }
     if (maxMessageBytes < 1024) {
       problems.add("max_message_bytes must be at least 1024, got " + maxMessageBytes);

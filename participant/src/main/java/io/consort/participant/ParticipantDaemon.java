@@ -3,6 +3,7 @@ package io.consort.participant;
 import io.consort.model.data.DataFormatException;
 import io.consort.protocol.ProtocolVersion;
 import io.consort.protocol.ProtocolViolationException;
+import io.consort.protocol.WireText;
 import io.consort.protocol.v1.EnrolRequest;
 import io.consort.protocol.v1.EnrolResponse;
 import io.consort.protocol.v1.ErrorCode;
@@ -12,14 +13,16 @@ import io.consort.protocol.v1.Stage;
 import io.consort.protocol.v1.Task;
 import io.consort.protocol.v1.TaskRequest;
 import io.consort.protocol.v1.TaskResult;
+import io.consort.transport.HandshakeObserver;
+import io.consort.transport.RefusalLog;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
 import io.vertx.grpc.client.InvalidStatusException;
@@ -28,6 +31,7 @@ import io.vertx.grpc.common.GrpcStatus;
 import io.consort.spec.InvalidJobSpecException;
 import java.security.SecureRandom;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.IntConsumer;
 import org.slf4j.Logger;
@@ -37,12 +41,28 @@ import org.slf4j.LoggerFactory;
  * The bank's outbound client: enrol, long-poll for a task, run it on a worker thread, push the
  * result, repeat. When the coordinator is unreachable it reconnects with capped exponential
  * backoff and jitter. {@link #stop()} (wired to SIGTERM by the CLI) ends the loop cleanly.
+ *
+ * <p>What the coordinator sends is hostile until checked: a task whose strings break the wire
+ * bounds ({@link WireText}) is refused before any code of the bank reads it, a {@code Wait} is
+ * honoured for at most {@link #MAX_WAIT_MILLIS} and, when it comes back at once, for at least
+ * {@link #MIN_QUICK_WAIT_MILLIS} (a coordinator cannot make the bank poll in a busy loop), and a
+ * failed TLS handshake is logged with the coordinator's address and the reason. The coordinator's
+ * certificate is checked against the bank's CRL ({@code tls.crl}, re-read when the file changes) at
+ * every handshake and again before the bank acts on an enrolment or a task ({@link CoordinatorTrust}).
  */
 public final class ParticipantDaemon {
   private static final Logger log = LoggerFactory.getLogger(ParticipantDaemon.class);
+  private static final RefusalLog refusals = RefusalLog.of(LoggerFactory.getLogger("io.consort.participant.refusals"));
   private static final int POLL_WAIT_MILLIS = 20_000;
   private static final long MIN_BACKOFF_MILLIS = 250;
   private static final long MAX_BACKOFF_MILLIS = 15_000;
+  /** The longest {@code Wait} a bank honours before it polls again. */
+  static final long MAX_WAIT_MILLIS = 60_000;
+  /** The shortest pause after a {@code Wait} that came back within {@link #QUICK_ANSWER_MILLIS} of the poll. */
+  static final long MIN_QUICK_WAIT_MILLIS = 1_000;
+  static final long QUICK_ANSWER_MILLIS = 500;
+  /** The longest a call to the coordinator may take (a long-poll is held 25 s at most). */
+  static final long CALL_DEADLINE_SECONDS = 120;
   /** Exit status of a process killed by fault injection; the demo restarts such a bank. */
   public static final int FAULT_EXIT_STATUS = 3;
 
@@ -54,6 +74,7 @@ public final class ParticipantDaemon {
   private final Promise<String> enrolled = Promise.promise();
   private GrpcClient grpc;
   private FederationGrpcClient stub;
+  private CoordinatorTrust trust;
   private volatile boolean running;
   private long backoff = MIN_BACKOFF_MILLIS;
   private String memberId;
@@ -70,17 +91,55 @@ public final class ParticipantDaemon {
   }
 
   public void start() {
+    try {
+      trust = CoordinatorTrust.open(config.caFile(), config.crlFile());
+    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("tls.ca " + config.caFile() + " / tls.crl " + config.crlFile()
+          + " cannot be used: " + e.getMessage(), e);
+    }
+    connect();
+    running = true;
+    vertx.runOnContext(v -> enrol());
+  }
+
+  /** A new client, so the next call opens a new connection and its handshake checks the coordinator again. */
+  private void connect() {
     HttpClientOptions http = new HttpClientOptions().setSsl(true).setUseAlpn(true)
         .setProtocolVersion(HttpVersion.HTTP_2).setVerifyHost(true)
         .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
         .setKeyCertOptions(new PemKeyCertOptions().setKeyPath(config.keyFile().toString())
             .setCertPath(config.certFile().toString()))
-        .setTrustOptions(new PemTrustOptions().addCertPath(config.caFile().toString()));
-    grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(config.maxMessageBytes()), http);
+        .setTrustOptions(TrustOptions.wrap(trust))
+        .setSslEngineOptions(new HandshakeObserver((peer, reason) ->
+            refusals.refused(peer + " (the coordinator)", "TLS handshake", reason)));
+    // every call has a deadline, so a coordinator (or a link) that stalls costs the bank one deadline,
+    // after which it reconnects
+    grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(config.maxMessageBytes())
+        .setScheduleDeadlineAutomatically(true).setTimeout((int) CALL_DEADLINE_SECONDS)
+        .setTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS), http);
     stub = FederationGrpcClient.create(grpc,
         SocketAddress.inetSocketAddress(config.coordinatorPort(), config.coordinatorHost()));
-    running = true;
-    vertx.runOnContext(v -> enrol());
+  }
+
+  /**
+   * Whether the coordinator's certificate on the open connection is still believed (the bank's CRL
+   * may have changed since the handshake). If not, nothing it sent is acted on: the refusal is
+   * logged, the connection dropped, and the bank tries again later on a new one, whose handshake
+   * checks the certificate again.
+   */
+  private boolean coordinatorTrusted(String what) {
+    Optional<String> distrust = trust.stillTrusted();
+    if (distrust.isEmpty()) {
+      return true;
+    }
+    refusals.refused(config.coordinatorHost() + ":" + config.coordinatorPort() + " (the coordinator)", what,
+        distrust.get());
+    GrpcClient old = grpc;
+    connect();
+    old.close();
+    retryLater("the coordinator's certificate is not trusted", new IllegalStateException(distrust.get()),
+        this::enrol);
+    return false;
   }
 
   /** Completes with this bank's member id (from its certificate) once the coordinator admits it. */
@@ -105,6 +164,9 @@ public final class ParticipantDaemon {
   }
 
   private void onEnrolled(EnrolResponse response) {
+    if (!coordinatorTrusted("enrolment")) {
+      return;
+    }
     memberId = response.getMemberId();
     backoff = MIN_BACKOFF_MILLIS;
     log.info("enrolled with {} as '{}'", response.getCoordinatorId(), memberId);
@@ -116,23 +178,75 @@ public final class ParticipantDaemon {
     if (!running) {
       return;
     }
+    long sent = System.nanoTime();
     stub.pullTask(TaskRequest.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT)
             .setWaitMillis(POLL_WAIT_MILLIS).build())
         .onSuccess(task -> {
           backoff = MIN_BACKOFF_MILLIS;
           if (task.hasWait()) {
-            vertx.setTimer(Math.max(1, task.getWait().getRetryAfterMillis()), t -> poll());
-          } else {
+            long answeredAfter = (System.nanoTime() - sent) / 1_000_000;
+            vertx.setTimer(waitMillis(task.getWait().getRetryAfterMillis(), answeredAfter), t -> poll());
+          } else if (coordinatorTrusted("task") && acceptable(task)) {
             run(task);
           }
         })
         // after a coordinator restart the bank must enrol again before it may poll
-        .onFailure(e -> retryLater("task poll failed", e, this::enrol));
+        .onFailure(e -> {
+          if (stalled(e)) {
+            // the connection carried nothing for a whole deadline: drop it, the next call opens a new one
+            GrpcClient old = grpc;
+            connect();
+            old.close();
+          }
+          retryLater("task poll failed", e, this::enrol);
+        });
+  }
+
+  /**
+   * How long to wait after a {@code Wait}: what the coordinator asked, at most
+   * {@link #MAX_WAIT_MILLIS}, and at least {@link #MIN_QUICK_WAIT_MILLIS} when the answer came back
+   * at once (a coordinator answering every poll at once with {@code Wait(0)} would make the bank spin).
+   */
+  static long waitMillis(long retryAfterMillis, long answeredAfterMillis) {
+    long asked = Math.min(MAX_WAIT_MILLIS, Math.max(1, retryAfterMillis & 0xffffffffL));
+    return answeredAfterMillis < QUICK_ANSWER_MILLIS ? Math.max(MIN_QUICK_WAIT_MILLIS, asked) : asked;
+  }
+
+  /**
+   * Whether a task's strings keep to the wire bounds. One that does not is refused (and logged once,
+   * without its content) before the task handler sees it, reported when its header is sound, and
+   * the bank polls again after a pause; this method then arranges the next poll itself.
+   */
+  private boolean acceptable(Task task) {
+    try {
+      WireText.check(task, "task");
+      return true;
+    } catch (ProtocolViolationException e) {
+      refusals.refused("the coordinator", "task", e.getMessage());
+      boolean headerSound;
+      try {
+        WireText.check(task.getHeader(), "task header");
+        headerSound = true;
+      } catch (ProtocolViolationException headerToo) {
+        headerSound = false; // nothing of it can be echoed back
+      }
+      TaskResult report = TaskResult.newBuilder().setHeader(task.getHeader()).setError(ErrorReport.newBuilder()
+          .setCode(ErrorCode.PROTOCOL_VIOLATION).setMessage(e.getMessage())).build();
+      boolean reportable = headerSound;
+      vertx.setTimer(MIN_QUICK_WAIT_MILLIS, t -> {
+        if (reportable) {
+          submit(report, 1);
+        } else {
+          poll();
+        }
+      });
+      return false;
+    }
   }
 
   private void run(Task task) {
     Stage stage = task.getHeader().getStage();
-    if (config.failAtStage() != null && stageName(stage).equals(config.failAtStage()) && firstFault(stage)) {
+    if (faultDue(task) && firstFault(stage)) {
       log.warn("fault injection: exiting at stage {} as configured", stageName(stage));
       exit.accept(FAULT_EXIT_STATUS);
       return;
@@ -175,6 +289,14 @@ public final class ParticipantDaemon {
         });
   }
 
+  /** Whether a call failed for want of any answer within its deadline. */
+  static boolean stalled(Throwable e) {
+    GrpcStatus status = e instanceof InvalidStatusException s ? s.actualStatus()
+        : e instanceof GrpcErrorException g ? g.status() : null;
+    return status == GrpcStatus.DEADLINE_EXCEEDED || status == GrpcStatus.CANCELLED
+        || String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT).contains("timeout");
+  }
+
   /** What kind of failure a task's exception is, as the coordinator is told. */
   static ErrorCode errorCode(Exception e) {
     if (e instanceof DataFormatException) {
@@ -214,6 +336,22 @@ public final class ParticipantDaemon {
     long current = backoff;
     backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
     return current / 2 + (long) (jitter.nextDouble() * current / 2);
+  }
+
+  /**
+   * Whether fault injection is configured for this task's stage. A secure-aggregation stage counts only
+   * in a training round (round 1 and later): the same stages run at round 0 for the feature statistics'
+   * secure sum, and a fault meant for a round's update would otherwise take the bank out of the job
+   * before it trains.
+   */
+  private boolean faultDue(Task task) {
+    Stage stage = task.getHeader().getStage();
+    if (config.failAtStage() == null || !stageName(stage).equals(config.failAtStage())) {
+      return false;
+    }
+    boolean secureAggregationStage = stage == Stage.SHARE_KEYS || stage == Stage.MASKED_INPUT
+        || stage == Stage.CONSISTENCY_CHECK || stage == Stage.UNMASKING;
+    return !secureAggregationStage || task.getHeader().getRound() > 0;
   }
 
   /**

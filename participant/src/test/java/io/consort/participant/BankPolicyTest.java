@@ -59,7 +59,7 @@ class BankPolicyTest {
     Path data = Files.writeString(dir.resolve("data.csv"), csv);
     TlsMaterial t = pki.bank("bank-1");
     return new ParticipantConfig("localhost", 7443, t.keyFile(), t.chainFile(), t.caFile(), data, dir.resolve("local"),
-        3.0, 1e-5, 1 << 20, null, false, policy, 0.25);
+        3.0, 1e-5, 1 << 20, null, false, null, null, policy, 0.25);
   }
 
   private static JobSpecBuilder privateJob(String id) {
@@ -74,8 +74,10 @@ class BankPolicyTest {
   }
 
   private static Task statsTask(String headerJob, JobPlan plan) {
+    // a secure job's statistics go into a secure sum of the banks the task names
     return Task.newBuilder().setHeader(Headers.of(headerJob, 0, Stage.FEATURE_STATS))
-        .setFeatureStats(FeatureStatsTask.newBuilder().setPlan(plan)).build();
+        .setFeatureStats(FeatureStatsTask.newBuilder().setPlan(plan)
+            .addAllRoundMembers(List.of("bank-1", "bank-2", "bank-3", "bank-4", "bank-5"))).build();
   }
 
   private static void assertRefused(BankTaskHandler bank, Task task, String because) {
@@ -157,7 +159,8 @@ class BankPolicyTest {
     JobPlan plan = JobSpecWire.toProto(privateJob("durable").build());
     assertTrue(offer(new BankTaskHandler(config), plan).getAccept());
     BankTaskHandler restarted = new BankTaskHandler(config);
-    assertTrue(restarted.handle(statsTask("durable", plan)).hasFeatureStats(), "the accepted job goes on");
+    assertTrue(restarted.handle(statsTask("durable", plan)).getFeatureStats().hasSecureSum(),
+        "the accepted job goes on");
     JobPlan changed = plan.toBuilder().setLocalEpochs(50).build();
     assertRefused(new BankTaskHandler(config), statsTask("durable", changed), "different plan");
     JobDecision reoffered = offer(new BankTaskHandler(config), changed);
@@ -175,21 +178,37 @@ class BankPolicyTest {
 
   @Test
   void aSecureRoundWithATooSmallRoster_isRefusedBeforeTraining() throws Exception {
-    BankTaskHandler bank = new BankTaskHandler(config(new BankPolicy(false, true, 3, OptionalInt.of(3))));
-    JobPlan plan = JobSpecWire.toProto(privateJob("roster").minBanks(3).build());
+    BankTaskHandler bank = new BankTaskHandler(config(new BankPolicy(false, true, 4, OptionalInt.empty())));
+    JobPlan plan = JobSpecWire.toProto(privateJob("roster").minBanks(4).build());
     assertTrue(offer(bank, plan).getAccept());
-    Task twoBanks = Task.newBuilder().setHeader(Headers.of("roster", 1, Stage.TRAIN)).setTrain(TrainTask.newBuilder()
-        .setPlan(plan).addRoundMembers("bank-1").addRoundMembers("bank-2")
-        .setSecureAggregation(plan.getSecureAggregation().toBuilder().setThreshold(2))).build();
-    assertRefused(bank, twoBanks, "min_banks is 3");
-    Task lowThreshold = Task.newBuilder().setHeader(Headers.of("roster", 1, Stage.TRAIN)).setTrain(TrainTask.newBuilder()
-        .setPlan(plan).addAllRoundMembers(List.of("bank-1", "bank-2", "bank-3"))
-        .setSecureAggregation(plan.getSecureAggregation().toBuilder().setThreshold(2))).build();
-    assertRefused(bank, lowThreshold, "policy.min_threshold is 3");
-    Task duplicated = Task.newBuilder().setHeader(Headers.of("roster", 1, Stage.TRAIN)).setTrain(TrainTask.newBuilder()
-        .setPlan(plan).addAllRoundMembers(List.of("bank-1", "bank-2", "bank-2"))
+    var model = TestModels.initialModel(JobSpecWire.fromProto(plan), dir.resolve("data.csv"));
+    // a roster of four meets the job's min_banks; the bank's own policy asks for four as well, so three fail
+    Task threeBanks = Task.newBuilder().setHeader(Headers.of("roster", 1, Stage.TRAIN)).setTrain(TrainTask.newBuilder()
+        .setPlan(plan).setGlobalModel(model).addAllRoundMembers(List.of("bank-1", "bank-2", "bank-3"))
         .setSecureAggregation(plan.getSecureAggregation().toBuilder().setThreshold(3))).build();
-    assertRefused(bank, duplicated, "names a bank twice");
+    assertRefused(bank, threeBanks, "min_banks");
+    Task duplicated = Task.newBuilder().setHeader(Headers.of("roster", 1, Stage.TRAIN)).setTrain(TrainTask.newBuilder()
+        .setPlan(plan).setGlobalModel(model).addAllRoundMembers(List.of("bank-1", "bank-2", "bank-3", "bank-3"))
+        .setSecureAggregation(plan.getSecureAggregation().toBuilder().setThreshold(4))).build();
+    assertRefused(bank, duplicated, "twice");
+  }
+
+  @Test
+  void aRoundBelowThePolicysMinimumThreshold_isRefused() throws Exception {
+    // a job the bank accepted under a policy without a threshold minimum; then its operator sets one
+    JobPlan plan = JobSpecWire.toProto(privateJob("threshold").minBanks(2).build());
+    BankTaskHandler before = new BankTaskHandler(config(BankPolicy.strict()));
+    assertTrue(offer(before, plan).getAccept());
+    var model = TestModels.initialModel(JobSpecWire.fromProto(plan), dir.resolve("data.csv"));
+    BankTaskHandler after = new BankTaskHandler(config(new BankPolicy(false, true, 2, OptionalInt.of(4))));
+    List<String> roster = List.of("bank-1", "bank-2", "bank-3", "bank-4");
+    JobSpec spec = JobSpecWire.fromProto(plan);
+    Task fourBanks = Task.newBuilder().setHeader(Headers.of("threshold", 1, Stage.TRAIN)).setTrain(TrainTask.newBuilder()
+        .setPlan(plan).setGlobalModel(model).addAllRoundMembers(roster).setAggregationWeight(0.25)
+        .setSecureAggregation(io.consort.spec.SecureRoundPlan.derive(spec, 1, roster, model.getValuesCount())
+            .toTask(spec))).build();
+    // the bank derives threshold 3 (majority of four) itself, and its policy wants at least 4
+    assertRefused(after, fourBanks, "policy.min_threshold is 4");
   }
 
   @Test

@@ -45,7 +45,7 @@ class BankSplitTest {
   private ParticipantConfig config(Path data, Path records) {
     TlsMaterial t = pki.bank("bank-1");
     return new ParticipantConfig("localhost", 7443, t.keyFile(), t.chainFile(), t.caFile(), data, records, 3.0, 1e-5,
-        1 << 20, null, false, BankPolicy.strict(), 0.2);
+        1 << 20, null, false, null, null, new BankPolicy(false, false, 2, java.util.OptionalInt.empty()), 0.2);
   }
 
   private static Path data(Path file, int rows) throws Exception {
@@ -57,7 +57,10 @@ class BankSplitTest {
   }
 
   private static JobPlan job(String id, int rounds) {
+    // without secure aggregation the statistics are released in the clear, as the attack needs them;
+    // under it they go into a secure sum of the same (identical) vector
     return JobSpecWire.toProto(JobSpec.builder().id(id).rounds(rounds).privacy(PrivacyMode.RECORD).targetEpsilon(1.0)
+        .secureAggregation(false)
         .schema(new DataSchema(List.of("income"), List.of(), "default", "yes")).build());
   }
 

@@ -6,14 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.consort.certs.DemoPki;
 import io.consort.certs.TlsMaterial;
 import io.consort.model.data.DataSchema;
-import io.consort.model.features.FeatureEncoding;
-import io.consort.model.train.ModelFactory;
 import io.consort.model.wire.ModelWire;
 import io.consort.protocol.Headers;
 import io.consort.protocol.ProtocolViolationException;
 import io.consort.protocol.v1.EvaluateTask;
-import io.consort.protocol.v1.FeatureStats;
-import io.consort.protocol.v1.FeatureStatsTask;
 import io.consort.protocol.v1.JobOffer;
 import io.consort.protocol.v1.JobPlan;
 import io.consort.protocol.v1.ModelParameters;
@@ -60,18 +56,13 @@ class EvaluationGateTest {
     plan = JobSpecWire.toProto(spec);
     bank.handle(Task.newBuilder().setHeader(Headers.of("gate", 0, Stage.JOB_OFFER))
         .setJobOffer(JobOffer.newBuilder().setPlan(plan)).build());
-    FeatureStats stats = bank.handle(Task.newBuilder().setHeader(Headers.of("gate", 0, Stage.FEATURE_STATS))
-        .setFeatureStats(FeatureStatsTask.newBuilder().setPlan(plan)).build()).getFeatureStats();
-    // what the coordinator does with the statistics: one encoding, the seeded initial model
-    FeatureEncoding encoding = FeatureEncoding.merge(List.of(ModelWire.stats(spec.schema(), stats)));
-    ModelParameters template = ModelParameters.newBuilder().setSpec(JobSpecWire.model(spec).toBuilder()
-        .setInputFeatures(encoding.featureCount())).setEncoding(ModelWire.encoding(encoding)).build();
-    initial = ModelWire.withValues(template, ModelFactory.initialParameters(spec.model(), encoding.featureCount()), 0);
+    initial = TestModels.initialModel(spec, data);
   }
 
   private Task evaluate(ModelParameters model) {
     return Task.newBuilder().setHeader(Headers.of("gate", 1, Stage.EVALUATE))
-        .setEvaluate(EvaluateTask.newBuilder().setGlobalModel(model).setPlan(plan)).build();
+        .setEvaluate(EvaluateTask.newBuilder().setGlobalModel(model).setPlan(plan)
+            .addAllRoundMembers(List.of("bank-1", "bank-2"))).build();
   }
 
   private void assertRefused(ModelParameters model, String because) {
@@ -81,7 +72,8 @@ class EvaluationGateTest {
 
   @Test
   void theJobsInitialModel_isEvaluated() throws Exception {
-    assertTrue(bank.handle(evaluate(initial)).hasEvaluation());
+    // under secure aggregation the histogram goes into the secure sum the answer opens
+    assertTrue(bank.handle(evaluate(initial)).getEvaluation().hasSecureSum());
   }
 
   @Test

@@ -23,7 +23,8 @@ import java.util.Set;
  *     otherwise the degree of the SecAgg+ neighbour graph (Bell et al. 2020); a degree >= n - 1 is
  *     the complete graph
  * @param consistencyCheck whether to run the consistency-check stage (Bonawitz et al. 2017, round 3),
- *     which protects against a coordinator that shows different banks different survivor sets
+ *     which protects against a coordinator that shows different banks different survivor sets; on by
+ *     default, and required against a coordinator that may deviate from the protocol
  */
 public record RoundParameters(String jobId, long round, List<String> bankIds, int threshold, int ringBits,
                int dimension, int neighbourDegree, boolean consistencyCheck) {
@@ -77,26 +78,23 @@ public record RoundParameters(String jobId, long round, List<String> bankIds, in
   }
 
   /**
-   * The parameters a job's plan implies, computed the same way by the coordinator and every bank:
-   * {@code threshold} 0 means the smallest strict majority of each neighbourhood (all banks for the
-   * complete graph, the bank and its neighbours for SecAgg+), which tolerates the most dropouts
-   * while keeping any t-1 colluders from learning a single bank's input (Bonawitz et al. 2017, 4.1);
-   * {@code ringBits} 0 means 32.
+   * The default threshold: the smallest strict majority of each neighbourhood (all {@code banks} for
+   * the complete graph, a bank and its {@code neighbourDegree} neighbours for SecAgg+). It tolerates
+   * the most dropouts while a coordinator that deviates from the protocol, but runs the consistency
+   * check, still cannot get a t-th share of both secrets of one bank (Bonawitz et al. 2017, 6.3: each
+   * honest bank signs one survivor set, and two sets with t signatures each would need 2t > n
+   * signers). Job-level rules (the job's {@code min_banks}) may raise it; see docs/SECURE_AGGREGATION.md.
    */
-  public static RoundParameters forPlan(String jobId, long round, List<String> bankIds, int threshold, int ringBits,
-                     int dimension, int neighbourDegree) {
-    int n = bankIds.size();
-    boolean complete = neighbourDegree == 0 || neighbourDegree >= n - 1;
-    int neighbourhood = complete ? n : neighbourDegree + 1;
-    int t = threshold > 0 ? threshold : neighbourhood / 2 + 1;
-    return new RoundParameters(jobId, round, bankIds, t, ringBits > 0 ? ringBits : 32, dimension,
-        neighbourDegree, false);
+  public static int majorityThreshold(int banks, int neighbourDegree) {
+    boolean complete = neighbourDegree == 0 || neighbourDegree >= banks - 1;
+    int neighbourhood = complete ? banks : neighbourDegree + 1;
+    return neighbourhood / 2 + 1;
   }
 
-  /** Complete graph, 32-bit ring, no consistency check: the default for a consortium of ~10 banks. */
+  /** Complete graph, 32-bit ring, with the consistency check: the default for a consortium of ~10 banks. */
   public static RoundParameters completeGraph(String jobId, long round, List<String> bankIds, int threshold,
                         int dimension) {
-    return new RoundParameters(jobId, round, bankIds, threshold, 32, dimension, 0, false);
+    return new RoundParameters(jobId, round, bankIds, threshold, 32, dimension, 0, true);
   }
 
   public RoundParameters withRingBits(int bits) {
@@ -114,6 +112,19 @@ public record RoundParameters(String jobId, long round, List<String> bankIds, in
   /** Whether every bank masks with every other bank (no SecAgg+ sparsification). */
   public boolean isCompleteGraph() {
     return neighbourDegree == 0 || neighbourDegree >= bankIds.size() - 1;
+  }
+
+  /**
+   * How many valid consistency signatures over one survivor set a bank needs before it reveals any
+   * share (Bonawitz et al. 2017, round 4: "at least t signatures"). Honest banks sign only one set
+   * each, so a quorum above half the roster makes that set unique among them. In the complete graph
+   * the threshold already is such a majority; with SecAgg+ the threshold is a majority of a
+   * neighbourhood only, so the quorum is raised to a majority of the roster: a coordinator that
+   * showed two halves of the roster two survivor sets would otherwise collect b-shares of a bank in
+   * one half and s^SK-shares of its neighbours in the other.
+   */
+  public int consistencyQuorum() {
+    return Math.max(threshold, bankIds.size() / 2 + 1);
   }
 
   /** The 1-based position of {@code bankId} in the roster, its Shamir x-coordinate. */

@@ -48,10 +48,16 @@ import java.util.Set;
  * round: the bank cannot tell a faulty peer from a tampering coordinator, so it stops and wipes its
  * secrets, and the coordinator sees it as dropped.
  *
- * <p>Security guarantees (honest-but-curious coordinator, up to t-1 colluding banks): the coordinator
- * learns this bank's input only inside the sum of at least t inputs; this bank reveals, for each peer,
- * either its share of b or of s^SK, never both; every peer key is checked against the peer's identity
- * signature before use.
+ * <p>Security guarantees. Against an honest-but-curious coordinator with up to t-1 colluding banks:
+ * the coordinator learns this bank's input only inside the sum of at least t inputs. Against a
+ * coordinator that deviates from the protocol, with the consistency check on (the default): it
+ * learns no single honest bank's input as long as it colludes with fewer than 2t - n banks (no bank
+ * at all at the default majority threshold of an odd roster), because this bank reveals shares only
+ * for a survivor set it signed and saw {@link RoundParameters#consistencyQuorum} valid signatures
+ * over, so all honest banks that reveal anything reveal for one and the same set (Bonawitz et al.
+ * 2017, section 6.3; docs/SECURE_AGGREGATION.md has the analysis). Always: this bank reveals, for
+ * each peer, either its share of b or of s^SK, never both, and never its own s^SK-share; every peer
+ * key is checked against the peer's identity signature before use.
  */
 public final class SecAggClient {
   private enum Phase { CREATED, AWAITING_ROSTER, AWAITING_SHARES, AWAITING_CONSISTENCY_REQUEST,
@@ -76,6 +82,8 @@ public final class SecAggClient {
   /** Shares this bank holds, by owner: [share of b_owner, share of s_owner^SK]. Keys are U2 here. */
   private final Map<String, SecretBytes[]> heldShares = new LinkedHashMap<>();
   private List<String> signedSurvivors;
+  /** The survivor set this bank revealed shares for, once it finished the round. */
+  private List<String> revealedFor;
   /** b_u, kept from share-keys until the masked input is computed. */
   private SecretBytes selfMaskSeed;
 
@@ -133,6 +141,15 @@ public final class SecAggClient {
 
   public boolean isAborted() {
     return phase == Phase.ABORTED;
+  }
+
+  /**
+   * The banks whose inputs are in the released sum as far as this bank can know: the survivor set it
+   * revealed its shares for (with the consistency check, the set it signed and saw at least
+   * {@link RoundParameters#consistencyQuorum} valid signatures over). Empty until the round finished.
+   */
+  public List<String> survivors() {
+    return revealedFor == null ? List.of() : revealedFor;
   }
 
   /** Why the round was aborted, or null. */
@@ -428,6 +445,7 @@ public final class SecAggClient {
       }
     }
     wipeSecrets();
+    revealedFor = request.survivors();
     phase = Phase.FINISHED;
     return new UnmaskingResponse(header(Stage.UNMASKING), revealed);
   }
@@ -463,7 +481,14 @@ public final class SecAggClient {
     }
   }
 
-  /** Bonawitz round 4: "verify that at least t signatures from U_4 on U_3 are valid". */
+  /**
+   * Bonawitz round 4: "verify that at least t signatures from U_4 on U_3 are valid" (with SecAgg+ a
+   * majority of the roster, {@link RoundParameters#consistencyQuorum}). This bank's own signature
+   * counts without a check (it signed this very set); the others are verified until the quorum is
+   * reached, and one that fails aborts the round. Signatures beyond the quorum are not checked:
+   * they cannot make a set that fewer banks signed look unique, and each verification costs an
+   * identity-signature check, the consistency check's main cost.
+   */
   private void checkConsistencySignatures(UnmaskingRequest request) throws ProtocolViolationException {
     if (signedSurvivors == null) {
       throw abort(RoundParameters.COORDINATOR_ID, "unmasking before bank '" + bankId + "' signed the survivor set");
@@ -474,6 +499,15 @@ public final class SecAggClient {
         throw abort(RoundParameters.COORDINATOR_ID, "consistency signature of '" + signature.bankId()
             + "' is duplicated or not from a survivor");
       }
+    }
+    int valid = 1; // this bank's own
+    for (SurvivorSignature signature : request.signatures()) {
+      if (valid >= parameters.consistencyQuorum()) {
+        break;
+      }
+      if (signature.bankId().equals(bankId)) {
+        continue;
+      }
       try {
         verifier.verify(signature.bankId(), ContextEncoding.survivorSet(parameters.jobId(), parameters.round(),
             signature.bankId(), signedSurvivors), signature.signature());
@@ -481,10 +515,12 @@ public final class SecAggClient {
         throw abort(signature.bankId(), "consistency signature of bank '" + signature.bankId()
             + "' over the survivor set does not verify: " + e.getMessage(), e);
       }
+      valid++;
     }
-    if (signers.size() < parameters.threshold()) {
-      throw abort(RoundParameters.COORDINATOR_ID, "only " + signers.size()
-          + " consistency signatures; threshold is " + parameters.threshold());
+    if (valid < parameters.consistencyQuorum()) {
+      throw abort(RoundParameters.COORDINATOR_ID, "only " + valid + " valid consistency signatures over the survivor "
+          + "set bank '" + bankId + "' signed (its own included); it needs " + parameters.consistencyQuorum()
+          + " (a coordinator that shows banks different survivor sets cannot collect that many for each)");
     }
   }
 

@@ -464,6 +464,10 @@ public final class SecAggServer {
   private ServerTransition closeConsistencyCheck() throws RoundAbort {
     Set<String> signers = new LinkedHashSet<>(consistencySignatures.keySet());
     requireThreshold(signers, "banks signed the survivor set");
+    if (signers.size() < parameters.consistencyQuorum()) { // SecAgg+: a majority of the roster
+      throw new RoundAbort("only " + signers.size() + " banks signed the survivor set in time; the banks need "
+          + parameters.consistencyQuorum() + " signatures (a majority of the roster); nothing was unmasked");
+    }
     requireRecoverable(signers, "banks that signed the survivor set");
     unmaskingRecipients = signers;
     List<SurvivorSignature> signatures = new ArrayList<>();

@@ -50,7 +50,10 @@ public final class JobSpecBuilder {
   private Integer neighbourDegree;
   private int modulusBits = DEFAULT_MODULUS_BITS;
   private double secureAggregationClipNorm = DEFAULT_SECURE_AGGREGATION_CLIP_NORM;
+  private boolean consistencyCheck = true;
   private int histogramBins = DEFAULT_HISTOGRAM_BINS;
+  private CostMatrix costMatrix;
+  private StrategySpec strategy = StrategySpec.fedAvg();
 
   JobSpecBuilder() {}
 
@@ -59,14 +62,16 @@ public final class JobSpecBuilder {
         .hiddenLayers(spec.model().hiddenLayers()).batchSize(spec.model().batchSize())
         .learningRate(spec.model().learningRate()).l2(spec.model().l2()).modelSeed(spec.model().seed())
         .engine(spec.training().engine()).rounds(spec.training().rounds()).localEpochs(spec.training().localEpochs())
-        .minBanks(spec.training().minBanks()).privacy(spec.privacy().mode()).delta(spec.privacy().delta())
+        .minBanks(spec.training().minBanks()).strategy(spec.training().strategy()).privacy(spec.privacy().mode()).delta(spec.privacy().delta())
         .targetEpsilon(boxed(spec.privacy().targetEpsilon()))
         .secureAggregation(spec.secureAggregation().enabled())
         .threshold(boxed(spec.secureAggregation().threshold()))
         .neighbourDegree(boxed(spec.secureAggregation().neighbourDegree()))
         .modulusBits(spec.secureAggregation().modulusBits())
         .secureAggregationClipNorm(spec.secureAggregation().clipNorm())
-        .histogramBins(spec.evaluation().histogramBins());
+        .consistencyCheck(spec.secureAggregation().consistencyCheck())
+        .histogramBins(spec.evaluation().histogramBins())
+        .costMatrix(spec.evaluation().costMatrix().orElse(null));
     spec.privacy().record().ifPresent(r -> b.recordClipNorm(r.clipNorm())
         .recordNoiseMultiplier(boxed(r.noiseMultiplier())));
     spec.privacy().bank().ifPresent(k -> b.bankNoiseMultiplier(boxed(k.noiseMultiplier())));
@@ -106,6 +111,12 @@ public final class JobSpecBuilder {
 
   public JobSpecBuilder l2(double l2) {
     this.l2 = l2;
+    return this;
+  }
+
+  /** Default: plain federated averaging. */
+  public JobSpecBuilder strategy(StrategySpec strategy) {
+    this.strategy = strategy;
     return this;
   }
 
@@ -195,8 +206,23 @@ public final class JobSpecBuilder {
     return this;
   }
 
+  /**
+   * Default true: the consistency check that secure aggregation needs against a coordinator that may
+   * deviate from the protocol. False keeps only the honest-but-curious guarantee (one stage less).
+   */
+  public JobSpecBuilder consistencyCheck(boolean enabled) {
+    this.consistencyCheck = enabled;
+    return this;
+  }
+
   public JobSpecBuilder histogramBins(int bins) {
     this.histogramBins = bins;
+    return this;
+  }
+
+  /** What wrong decisions cost; null (the default) for none. */
+  public JobSpecBuilder costMatrix(CostMatrix costs) {
+    this.costMatrix = costs;
     return this;
   }
 
@@ -219,6 +245,9 @@ public final class JobSpecBuilder {
     } catch (IllegalArgumentException e) {
       throw InvalidJobSpecException.wrap("model", e);
     }
+    if (strategy == null) {
+      throw new InvalidJobSpecException("strategy", "is required (fedavg by default)");
+    }
     TrainingEngine chosen = engine != null ? engine
         : privacy.recordLevel() ? TrainingEngine.NATIVE : TrainingEngine.DL4J;
     if (!privacy.recordLevel() && (recordClipNorm != null || recordNoiseMultiplier != null)) {
@@ -240,11 +269,11 @@ public final class JobSpecBuilder {
         : Optional.empty();
     Optional<PrivacySpec.BankDp> bank = privacy.bankLevel()
         ? Optional.of(new PrivacySpec.BankDp(optional(bankNoiseMultiplier))) : Optional.empty();
-    return new JobSpec(id, schema, model, new TrainingSpec(rounds, localEpochs, minBanks, chosen),
+    return new JobSpec(id, schema, model, new TrainingSpec(rounds, localEpochs, minBanks, chosen, strategy),
         new PrivacySpec(privacy, delta, optional(targetEpsilon), record, bank),
         new SecureAggregationSpec(secureAggregation, optionalInt(threshold), optionalInt(neighbourDegree), modulusBits,
-            secureAggregationClipNorm),
-        new EvaluationSpec(histogramBins));
+            secureAggregationClipNorm, consistencyCheck),
+        new EvaluationSpec(histogramBins, Optional.ofNullable(costMatrix)));
   }
 
   private static OptionalDouble optional(Double value) {

@@ -9,6 +9,7 @@ import io.consort.protocol.v1.JobPlan;
 import io.consort.protocol.v1.PrivacyPlan;
 import io.consort.protocol.v1.PrivacyUnit;
 import io.consort.protocol.v1.SecAggPlan;
+import io.consort.protocol.v1.ServerStrategy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -33,15 +34,24 @@ public final class JobSpecWire {
       r.noiseMultiplier().ifPresent(privacy::setRecordNoiseMultiplier);
     });
     p.bank().ifPresent(b -> b.noiseMultiplier().ifPresent(privacy::setBankNoiseMultiplier));
-    SecureAggregationSpec a = spec.secureAggregation();
-    SecAggPlan.Builder secagg = SecAggPlan.newBuilder().setEnabled(a.enabled()).setModulusBits(a.modulusBits())
-        .setClipNorm(a.clipNorm());
-    a.threshold().ifPresent(secagg::setThreshold);
-    a.neighbourDegree().ifPresent(secagg::setNeighbourDegree);
-    return JobPlan.newBuilder().setJobId(spec.id()).setSchema(ModelWire.schema(spec.schema()))
+    JobPlan.Builder plan = JobPlan.newBuilder().setJobId(spec.id()).setSchema(ModelWire.schema(spec.schema()))
         .setModel(model(spec)).setRounds(spec.training().rounds()).setLocalEpochs(spec.training().localEpochs())
         .setMinBanks(spec.training().minBanks()).setHistogramBins(spec.evaluation().histogramBins())
-        .setPrivacy(privacy).setSecureAggregation(secagg).build();
+        .setPrivacy(privacy).setSecureAggregation(secureAggregation(spec)).setStrategy(strategy(spec.training()
+            .strategy()));
+    spec.evaluation().costMatrix().ifPresent(c -> plan.setCostMatrix(io.consort.protocol.v1.CostMatrix.newBuilder()
+        .setFalseNegative(c.falseNegative()).setFalsePositive(c.falsePositive())));
+    return plan.build();
+  }
+
+  /** The secure-aggregation part of the plan, without per-round values. */
+  public static SecAggPlan secureAggregation(JobSpec spec) {
+    SecureAggregationSpec a = spec.secureAggregation();
+    SecAggPlan.Builder secagg = SecAggPlan.newBuilder().setEnabled(a.enabled()).setModulusBits(a.modulusBits())
+        .setClipNorm(a.clipNorm()).setConsistencyCheck(a.consistencyCheck());
+    a.threshold().ifPresent(secagg::setThreshold);
+    a.neighbourDegree().ifPresent(secagg::setNeighbourDegree);
+    return secagg.build();
   }
 
   /** The model part of the plan (architecture, optimiser, engine), without the encoded input width. */
@@ -93,9 +103,11 @@ public final class JobSpecWire {
       throw InvalidJobSpecException.wrap("model.engine", e);
     }
     return new JobSpec(plan.getJobId(), schema, model,
-        new TrainingSpec(plan.getRounds(), plan.getLocalEpochs(), plan.getMinBanks(), engine),
+        new TrainingSpec(plan.getRounds(), plan.getLocalEpochs(), plan.getMinBanks(), engine, strategy(plan)),
         privacy(plan.getPrivacy()), secureAggregation(plan.getSecureAggregation()),
-        new EvaluationSpec(plan.getHistogramBins()));
+        new EvaluationSpec(plan.getHistogramBins(), plan.hasCostMatrix()
+            ? Optional.of(new CostMatrix(plan.getCostMatrix().getFalseNegative(), plan.getCostMatrix().getFalsePositive()))
+            : Optional.empty()));
   }
 
   /**
@@ -118,6 +130,25 @@ public final class JobSpecWire {
         }
       }
     });
+  }
+
+  private static ServerStrategy strategy(StrategySpec s) {
+    return ServerStrategy.newBuilder().setName(s.name().wireName()).setServerLearningRate(s.serverLearningRate())
+        .setBeta1(s.beta1()).setBeta2(s.beta2()).setTau(s.tau()).build();
+  }
+
+  private static StrategySpec strategy(JobPlan plan) {
+    if (!plan.hasStrategy()) {
+      throw new InvalidJobSpecException("strategy", "is required in a plan");
+    }
+    ServerStrategy s = plan.getStrategy();
+    StrategySpec.Name name;
+    try {
+      name = StrategySpec.Name.fromName(s.getName());
+    } catch (IllegalArgumentException e) {
+      throw InvalidJobSpecException.wrap("strategy.name", e);
+    }
+    return new StrategySpec(name, s.getServerLearningRate(), s.getBeta1(), s.getBeta2(), s.getTau());
   }
 
   private static PrivacySpec privacy(PrivacyPlan p) {
@@ -158,10 +189,16 @@ public final class JobSpecWire {
       throw new InvalidJobSpecException("secure_aggregation", "of a plan must not carry per-round values "
           + "(quantizer_banks, per_bank_sigma)");
     }
+    if (!a.hasConsistencyCheck()) {
+      // no default on the way in: a plan that leaves it out must not weaken a bank to the honest-but-
+      // curious model by omission
+      throw new InvalidJobSpecException("secure_aggregation.consistency_check", "is required in a plan (true or "
+          + "false)");
+    }
     return new SecureAggregationSpec(a.getEnabled(),
         a.hasThreshold() ? OptionalInt.of(a.getThreshold()) : OptionalInt.empty(),
         a.hasNeighbourDegree() ? OptionalInt.of(a.getNeighbourDegree()) : OptionalInt.empty(),
-        a.getModulusBits(), a.getClipNorm());
+        a.getModulusBits(), a.getClipNorm(), a.getConsistencyCheck());
   }
 
   private static PrivacyUnit unit(PrivacyMode mode) {

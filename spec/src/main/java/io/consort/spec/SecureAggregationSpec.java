@@ -14,9 +14,13 @@ import java.util.OptionalInt;
  * @param modulusBits k of the ring Z_{2^k} the masked sums live in, 8 to 32
  * @param clipNorm L2 norm each bank's weighted update is clipped to before quantisation (and the
  *     sensitivity of bank-level DP)
+ * @param consistencyCheck whether every round runs the consistency check (Bonawitz et al. 2017, round
+ *     3): each bank signs the survivor set and reveals shares only for a set enough banks signed.
+ *     Without it secure aggregation holds against an honest-but-curious coordinator only; a
+ *     coordinator that tells banks different stories about who dropped can unmask one bank's update
  */
 public record SecureAggregationSpec(boolean enabled, OptionalInt threshold, OptionalInt neighbourDegree,
-                                    int modulusBits, double clipNorm) {
+                                    int modulusBits, double clipNorm, boolean consistencyCheck) {
   public SecureAggregationSpec {
     if (threshold == null) {
       threshold = OptionalInt.empty();

@@ -10,8 +10,9 @@ import java.util.Objects;
  * @param localEpochs passes over its training rows each bank makes per round, 1 to {@value #MAX_LOCAL_EPOCHS}
  * @param minBanks the fewest banks whose updates a round may aggregate (fewer: the round is aborted)
  * @param engine the bank's local training engine; record-level DP-SGD needs {@link TrainingEngine#NATIVE}
+ * @param strategy how the coordinator applies each round's aggregate
  */
-public record TrainingSpec(int rounds, int localEpochs, int minBanks, TrainingEngine engine) {
+public record TrainingSpec(int rounds, int localEpochs, int minBanks, TrainingEngine engine, StrategySpec strategy) {
   public static final int MAX_ROUNDS = 100_000;
   public static final int MAX_LOCAL_EPOCHS = 1_000;
   public static final int MAX_BANKS = 10_000;
@@ -28,5 +29,6 @@ public record TrainingSpec(int rounds, int localEpochs, int minBanks, TrainingEn
       throw new InvalidJobSpecException("min_banks", "must be in [1, " + MAX_BANKS + "], got " + minBanks);
     }
     Objects.requireNonNull(engine, "engine");
+    Objects.requireNonNull(strategy, "strategy");
   }
 }

@@ -141,6 +141,26 @@ class JobSpecTest {
   }
 
   @Test
+  void aCostMatrix_roundTripsThroughTheWireAndGivesTheBayesThreshold() {
+    JobSpec spec = base().costMatrix(CostMatrix.GERMAN_CREDIT).build();
+    assertEquals(java.util.Optional.of(new CostMatrix(5, 1)), spec.evaluation().costMatrix());
+    assertEquals(spec, JobSpecWire.fromProto(JobSpecWire.toProto(spec)));
+    assertEquals(spec, spec.toBuilder().build());
+    assertEquals(1.0 / 6, CostMatrix.GERMAN_CREDIT.bayesThreshold(), 1e-15);
+    org.junit.jupiter.api.Assertions.assertFalse(JobSpecWire.toProto(base().build()).hasCostMatrix());
+  }
+
+  @Test
+  void invalidCosts_nameTheirField() {
+    assertField("cost_matrix.false_negative", b -> b.costMatrix(new CostMatrix(-1, 1)));
+    assertField("cost_matrix.false_positive", b -> b.costMatrix(new CostMatrix(5, Double.NaN)));
+    assertField("cost_matrix", b -> b.costMatrix(new CostMatrix(0, 0)));
+    JobPlan plan = JobSpecWire.toProto(base().costMatrix(CostMatrix.GERMAN_CREDIT).build());
+    assertWireField("cost_matrix.false_negative", plan.toBuilder().setCostMatrix(plan.getCostMatrix().toBuilder()
+        .setFalseNegative(Double.POSITIVE_INFINITY)).build());
+  }
+
+  @Test
   void aPlanWithoutAnEngine_isRefusedInsteadOfDefaulted() {
     JobPlan plan = JobSpecWire.toProto(base().build());
     JobPlan noEngine = plan.toBuilder().setModel(plan.getModel().toBuilder().clearEngine()).build();

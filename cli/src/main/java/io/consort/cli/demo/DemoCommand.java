@@ -20,6 +20,7 @@ import io.consort.protocol.v1.ModelParameters;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecBuilder;
 import io.consort.spec.PrivacyMode;
+import io.consort.spec.StrategySpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -133,6 +134,12 @@ public final class DemoCommand implements Callable<Integer> {
           + "masked updates; off: the plaintext baseline; default ${DEFAULT-VALUE})")
   OptionValues.OnOff secureAggregation;
 
+  @Option(names = "--consistency-check", defaultValue = "on", converter = OptionValues.OnOffNames.class,
+      completionCandidates = OptionValues.OnOffNames.class,
+      description = "secure aggregation's consistency check: ${COMPLETION-CANDIDATES} (off: one stage less, secure "
+          + "against an honest-but-curious coordinator only, to measure what the check costs; default ${DEFAULT-VALUE})")
+  OptionValues.OnOff consistencyCheck;
+
   @Option(names = "--drop", paramLabel = "BANK@STAGE", converter = DropFault.Converter.class,
       completionCandidates = DropFault.Converter.class,
       description = "fault injection: that bank's process exits when a task of that stage arrives; STAGE one of "
@@ -141,6 +148,21 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--stage-timeout", defaultValue = "120", description = "seconds per round stage (default ${DEFAULT-VALUE})")
   int stageTimeoutSeconds;
+
+  @Option(names = "--strategy", defaultValue = "fedavg", converter = OptionValues.Strategies.class,
+      completionCandidates = OptionValues.Strategies.class,
+      description = "how the coordinator applies each round's aggregate: ${COMPLETION-CANDIDATES} (the adaptive ones "
+          + "with Reddi et al.'s defaults; default ${DEFAULT-VALUE})")
+  StrategySpec.Name strategy;
+
+  @Option(names = "--server-learning-rate", description = "the server step of fedavgm, fedadam, fedyogi or fedadagrad "
+      + "(default 1 for fedavgm, 0.01 for the adaptive ones)")
+  Double serverLearningRate;
+
+  @Option(names = "--costs", paramLabel = "FN:FP",
+      description = "cost of approving a bad applicant and of refusing a good one, or none (default 5:1 for "
+          + "german-credit, from its documentation; none for a file); sets the published decision threshold")
+  String costs;
 
   @Override
   public Integer call() throws Exception {
@@ -231,7 +253,13 @@ public final class DemoCommand implements Callable<Integer> {
     Baselines.Result baselines = Baselines.run(plainSpec, encoding, splits, rounds, localEpochs,
         recordDp ? new Baselines.DpTarget(epsilon, delta, clip) : null, jobSpec);
 
+    HeldOutScoring scoring = scoreHeldOut(job, result.getParent(), splits, negativeLabel, work, bankYamls);
     JsonObject reportJson = report(job, table, schema, encoding, baselines, federationSeconds, work);
+    if (scoring != null) {
+      reportJson.put("published_model", job.getJsonObject("published_model").copy()
+          .put("path", result.resolveSibling(job.getJsonObject("published_model").getString("file")).toString()))
+          .put("held_out_scoring", scoring.json());
+    }
     Files.createDirectories(reportFile.toAbsolutePath().getParent());
     Files.writeString(reportFile, reportJson.encodePrettily());
     printSummary(out, reportJson);
@@ -275,6 +303,8 @@ public final class DemoCommand implements Callable<Integer> {
     if (!"german-credit".equals(data) && positive == null) {
       throw new IllegalArgumentException("--positive is required with --data " + data);
     }
+    costMatrix();
+    strategySpec();
   }
 
   private Datasets.BundledDataset dataset(Path sourceDir) throws IOException, DataFormatException {
@@ -308,10 +338,49 @@ public final class DemoCommand implements Callable<Integer> {
         .histogramBins(JobSpecBuilder.DEFAULT_HISTOGRAM_BINS)
         .privacy(dp).delta(delta).targetEpsilon(dp == PrivacyMode.OFF ? null : epsilon)
         .recordClipNorm(dp.recordLevel() ? clip : null)
-        .secureAggregation(secureAggregation.on()).modulusBits(32)
+        .secureAggregation(secureAggregation.on()).consistencyCheck(consistencyCheck.on()).modulusBits(32)
         // without bank-level DP the clip only bounds quantisation; keep it loose so it rarely bites
-        .secureAggregationClipNorm(dp.bankLevel() ? clip : 10.0);
+        .secureAggregationClipNorm(dp.bankLevel() ? clip : 10.0)
+        .costMatrix(costMatrix()).strategy(strategySpec());
     return b.build();
+  }
+
+  /** The server rule: --strategy with its defaults, and --server-learning-rate if given. */
+  private StrategySpec strategySpec() {
+    StrategySpec defaults = StrategySpec.defaults(strategy);
+    if (serverLearningRate == null) {
+      return defaults;
+    }
+    if (strategy == StrategySpec.Name.FEDAVG) {
+      throw new IllegalArgumentException("--server-learning-rate applies to fedavgm, fedadam, fedyogi and fedadagrad; "
+          + "fedavg applies the mean update as it is");
+    }
+    try {
+      return new StrategySpec(strategy, serverLearningRate, defaults.beta1(), defaults.beta2(), defaults.tau());
+    } catch (io.consort.spec.InvalidJobSpecException e) {
+      throw new IllegalArgumentException("--server-learning-rate: " + e.getMessage(), e);
+    }
+  }
+
+  /** The job's cost matrix: --costs, or German credit's documented 5:1 on german-credit. */
+  private io.consort.spec.CostMatrix costMatrix() {
+    if (costs == null) {
+      return "german-credit".equals(data) ? io.consort.spec.CostMatrix.GERMAN_CREDIT : null;
+    }
+    if ("none".equals(costs)) {
+      return null;
+    }
+    String[] parts = costs.split(":", -1);
+    try {
+      if (parts.length == 2) {
+        return new io.consort.spec.CostMatrix(Double.parseDouble(parts[0]), Double.parseDouble(parts[1]));
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    } catch (io.consort.spec.InvalidJobSpecException e) {
+      throw new IllegalArgumentException("--costs " + costs + ": " + e.getMessage(), e);
+    }
+    throw new IllegalArgumentException("--costs must be FN:FP (two numbers, e.g. 5:1) or none, got '" + costs + "'");
   }
 
   private static Path prepareWorkDir(Path work) throws IOException {
@@ -353,7 +422,7 @@ public final class DemoCommand implements Callable<Integer> {
       throws IOException {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("coordinator", Map.of("host", "localhost", "port", port));
-    c.put("tls", tlsMap(work, tls, false));
+    c.put("tls", tlsMap(work, tls, true)); // the bank checks relayed peer certificates against the CRL too
     c.put("data", Map.of("file", work.relativize(dataFile).toString(),
         "dir", work.relativize(dataFile.getParent().resolve("local")).toString()));
     c.put("privacy", Map.of("epsilon_cap", epsilon, "delta", delta));
@@ -377,6 +446,56 @@ public final class DemoCommand implements Callable<Integer> {
       m.put("crl", work.relativize(tls.crlFile()).toString());
     }
     return m;
+  }
+
+  // ------------------------------------------------------------------ the published model at work
+
+  /** The held-out rows scored as a bank scores with the published model, and how many banks kept it. */
+  private record HeldOutScoring(JsonObject json) {}
+
+  /**
+   * Writes the banks' pooled held-out rows as one CSV (with the label) and scores it with the
+   * coordinator's published model, as {@code consort score} does, so the report shows the model at
+   * work on rows it was not trained on (they are the rows its calibration was fitted on, in the
+   * merged histograms). Also checks that every bank kept a copy identical to the coordinator's.
+   */
+  private HeldOutScoring scoreHeldOut(JsonObject job, Path jobsDir, Map<String, DataSplitter.TrainTest> splits,
+                                      String negativeLabel, Path work, Map<String, Path> bankYamls) throws IOException {
+    JsonObject published = job.getJsonObject("published_model");
+    if (published == null) {
+      return null;
+    }
+    Path modelFile = jobsDir.resolve(published.getString("file"));
+    Path heldOut = work.resolve("held-out.csv");
+    BankDataFiles.writeCsv(Table.concat(splits.values().stream().map(DataSplitter.TrainTest::test).toList(),
+        "held-out"), negativeLabel, heldOut);
+    Path scores = work.resolve("held-out-scores.csv");
+    io.consort.scoring.Scorer scorer = io.consort.scoring.Scorer.load(modelFile);
+    java.util.List<String> refused = new ArrayList<>();
+    io.consort.scoring.rows.ScoringRun.Summary summary;
+    long started = System.nanoTime();
+    try (io.consort.scoring.rows.RowSource rows = io.consort.scoring.rows.CsvRowSource.open(heldOut);
+         java.io.Writer w = Files.newBufferedWriter(scores)) {
+      summary = io.consort.scoring.rows.ScoringRun.run(scorer, rows, List.of(), w, r -> refused.add(r.toString()));
+    }
+    double seconds = (System.nanoTime() - started) / 1e9;
+    int copies = 0;
+    for (Path yaml : bankYamls.values()) {
+      Path copy = io.consort.cli.ConfigFiles.participant(yaml).dataDir().resolve("jobs").resolve(modelFile.getFileName());
+      if (Files.exists(copy) && java.util.Arrays.equals(Files.readAllBytes(copy), Files.readAllBytes(modelFile))) {
+        copies++;
+      }
+    }
+    JsonObject json = new JsonObject().put("file", heldOut.toString()).put("scores", scores.toString())
+        .put("rows", summary.rows()).put("scored", summary.scored()).put("refused", summary.refused())
+        .put("declined", summary.declined()).put("seconds", seconds).put("banks_with_identical_copy", copies)
+        .put("command", "./consort score --model " + modelFile + " --data " + heldOut + " --out " + scores);
+    summary.labelled().ifPresent(l -> {
+      json.put("auc", l.auc()).put("log_loss", l.logLoss()).put("model_log_loss", l.modelLogLoss())
+          .put("brier", l.brier()).put("model_brier", l.modelBrier()).put("accuracy_at_threshold", l.accuracy());
+      l.expectedCost().ifPresent(c -> json.put("expected_cost", c));
+    });
+    return new HeldOutScoring(json);
   }
 
   // ------------------------------------------------------------------ progress and report
@@ -441,6 +560,7 @@ public final class DemoCommand implements Callable<Integer> {
             .put("label", schema.labelColumn()).put("positive_class", schema.positiveClass()))
         .put("split", OptionValues.SplitStrategies.name(split)).put("seed", seed)
         .put("model", new OptionValues.ModelTypes().name(model)).put("secure_aggregation", secureAggregation.on())
+        .put("consistency_check", secureAggregation.on() && consistencyCheck.on())
         .put("dp", dp.wireName()).put("drops", new JsonArray(drops.stream().map(DropFault::toString).toList()))
         .put("banks", bankArray)
         .put("rounds", job.getJsonArray("rounds"))
@@ -453,6 +573,52 @@ public final class DemoCommand implements Callable<Integer> {
         .put("model_sha256", job.getJsonObject("model").getString("sha256"))
         .put("federation_seconds", seconds)
         .put("work_dir", work.toString());
+  }
+
+  /** Calibration before and after, the decision rule and its cost, the published files, the held-out scoring. */
+  private static void printPublished(PrintWriter out, JsonObject report) {
+    JsonObject p = report.getJsonObject("published_model");
+    if (p == null) {
+      out.println("published model: none (see the coordinator's log)");
+      return;
+    }
+    JsonObject c = p.getJsonObject("calibration");
+    JsonObject before = c.getJsonObject("before");
+    JsonObject after = c.getJsonObject("after");
+    if (before != null && after != null) {
+      out.printf("calibration (%s, slope %.3f, intercept %.3f, on the merged histograms of %d held-out rows): log-loss "
+              + "%.4f -> %.4f (base rate %.4f), ECE %.4f -> %.4f, Brier %.4f -> %.4f%n", c.getString("method"),
+          c.getDouble("slope"), c.getDouble("intercept"), c.getLong("fitted_on_examples"), before.getDouble("log_loss"),
+          after.getDouble("log_loss"), c.getDouble("base_rate_log_loss"), before.getDouble("ece"), after.getDouble("ece"),
+          before.getDouble("brier"), after.getDouble("brier"));
+    } else {
+      out.printf("calibration: %s (%s)%n", c.getString("method"), c.getString("note", ""));
+    }
+    JsonObject d = p.getJsonObject("decision");
+    out.printf("decision: decline at a calibrated probability of %.4f or more; rule: %s%n", d.getDouble("threshold"),
+        d.getString("rule"));
+    JsonObject cost = d.getJsonObject("expected_cost");
+    if (cost != null) {
+      out.printf("expected cost per applicant (held-out, from the histograms): %.4f at the decision threshold, %.4f at "
+              + "0.5, minimum %.4f at %.4f (in sample); approve everyone %.4f, refuse everyone %.4f%n",
+          cost.getJsonObject("at_decision_threshold").getDouble("expected_cost_per_applicant"),
+          cost.getJsonObject("at_0_5").getDouble("expected_cost_per_applicant"),
+          cost.getJsonObject("minimising").getDouble("expected_cost_per_applicant"),
+          cost.getJsonObject("minimising").getDouble("threshold"), cost.getDouble("approve_everyone"),
+          cost.getDouble("refuse_everyone"));
+    }
+    out.printf("published model: %s (SHA-256 %s), model card %s%n", p.getString("path"), p.getString("sha256"),
+        Path.of(p.getString("path")).resolveSibling(p.getString("model_card")));
+    JsonObject h = report.getJsonObject("held_out_scoring");
+    if (h != null) {
+      out.printf("held-out rows scored with it (%d rows, %d refused, %d declined): AUC %.4f, log-loss %.4f calibrated "
+              + "(%.4f the model's own), Brier %.4f (%.4f)%s; banks holding an identical copy: %d%n", h.getLong("rows"),
+          h.getLong("refused"), h.getLong("declined"), h.getDouble("auc", Double.NaN), h.getDouble("log_loss", Double.NaN),
+          h.getDouble("model_log_loss", Double.NaN), h.getDouble("brier", Double.NaN),
+          h.getDouble("model_brier", Double.NaN), h.getValue("expected_cost") == null ? ""
+              : String.format(", expected cost %.4f", h.getDouble("expected_cost")), h.getInteger("banks_with_identical_copy"));
+      out.printf("  %s%n", h.getString("command"));
+    }
   }
 
   private static void printSummary(PrintWriter out, JsonObject report) {
@@ -488,6 +654,7 @@ public final class DemoCommand implements Callable<Integer> {
             b.getJsonArray("declined_rounds").encode());
       }
     }
+    printPublished(out, report);
     JsonObject base = report.getJsonObject("baselines");
     out.printf("centralised baseline AUC %.4f%n", base.getJsonObject("centralized").getDouble("auc"));
     if (base.getJsonObject("centralized_dp") != null) {

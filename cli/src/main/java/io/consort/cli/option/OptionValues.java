@@ -9,6 +9,7 @@ import io.consort.model.train.TrainingEngine;
 import io.consort.privacy.accounting.EpsilonConversion;
 import io.consort.privacy.ledger.PrivacyUnit;
 import io.consort.spec.PrivacyMode;
+import io.consort.spec.StrategySpec;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -33,6 +34,13 @@ public final class OptionValues {
   public static final class TrainingEngines extends NamedValues<TrainingEngine> {
     public TrainingEngines() {
       super(List.of(TrainingEngine.values()), TrainingEngine::wireName);
+    }
+  }
+
+  /** {@code --strategy} and a job file's {@code strategy.name}: the server update rules. */
+  public static final class Strategies extends NamedValues<StrategySpec.Name> {
+    public Strategies() {
+      super(List.of(StrategySpec.Name.values()), StrategySpec.Name::wireName);
     }
   }
 

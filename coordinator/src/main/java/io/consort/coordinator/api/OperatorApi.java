@@ -1,8 +1,9 @@
 package io.consort.coordinator.api;
 
-import io.consort.identity.CertificateRejectedException;
-import io.consort.identity.PeerIdentity;
+import io.consort.coordinator.transport.CallAuthenticator;
 import io.consort.identity.Role;
+import io.consort.protocol.WireText;
+import io.consort.transport.RefusalLog;
 import io.consort.coordinator.job.JobRunner;
 import io.consort.coordinator.job.LedgerKeeper;
 import io.vertx.core.Vertx;
@@ -11,18 +12,17 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
-import java.util.List;
+import java.util.EnumSet;
 import java.util.Set;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The read-only HTTPS API for the consortium operator and privacy auditors, on its own port with
  * the same mutual TLS as the bank service. Every request needs an operator or auditor certificate;
- * a bank's certificate is refused (banks see only what their tasks carry).
+ * a bank's certificate is refused (banks see only what their tasks carry). The certificate is
+ * validated on every request against the consortium validator as it stands (CRL, expiry), and every
+ * refusal is logged once, rate-limited, with the peer and the reason.
  *
  * <ul>
  *   <li>{@code GET /api/v1/job}: the job's state, open stage, members and their connections, and
@@ -33,13 +33,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class OperatorApi {
   private static final Logger log = LoggerFactory.getLogger(OperatorApi.class);
-  private static final Set<Role> ALLOWED = Set.of(Role.OPERATOR, Role.AUDITOR);
+  private static final Set<Role> ALLOWED = EnumSet.of(Role.OPERATOR, Role.AUDITOR);
 
   private OperatorApi() {}
 
-  public static Router router(Vertx vertx, JobRunner job, LedgerKeeper ledger) {
+  public static Router router(Vertx vertx, JobRunner job, LedgerKeeper ledger, CallAuthenticator authenticator,
+                              RefusalLog refusals) {
     Router router = Router.router(vertx);
-    router.route("/api/*").handler(OperatorApi::authorise);
+    router.route().handler(ctx -> authorise(ctx, authenticator, refusals));
     router.get("/api/v1/job").handler(ctx -> json(ctx, job.status()));
     router.get("/api/v1/ledger").handler(ctx -> vertx.executeBlocking(() -> {
       Path tmp = Files.createTempFile("consort-ledger", ".json");
@@ -58,23 +59,17 @@ public final class OperatorApi {
     return router;
   }
 
-  private static void authorise(RoutingContext ctx) {
-    String refusal;
-    try {
-      List<Certificate> chain = ctx.request().connection().peerCertificates();
-      PeerIdentity peer = PeerIdentity.fromCertificate((X509Certificate) chain.get(0));
-      if (ALLOWED.contains(peer.role())) {
-        ctx.put("peer", peer.name());
-        ctx.next();
-        return;
-      }
-      refusal = "certificate role is " + peer.role().wireName() + "; this API needs operator or auditor";
-    } catch (SSLPeerUnverifiedException | CertificateRejectedException | RuntimeException e) {
-      refusal = "client certificate not usable: " + e.getMessage();
+  private static void authorise(RoutingContext ctx, CallAuthenticator authenticator, RefusalLog refusals) {
+    CallAuthenticator.Verdict who = authenticator.authenticate(ctx.request().connection(), ALLOWED);
+    if (who.admitted()) {
+      ctx.put("peer", who.identity().name());
+      ctx.next();
+      return;
     }
-    log.warn("refused {} {}: {}", ctx.request().method(), ctx.request().path(), refusal);
+    refusals.refused(String.valueOf(ctx.request().connection().remoteAddress()),
+        ctx.request().method() + " " + WireText.quote(ctx.request().path()), who.refusal());
     ctx.response().setStatusCode(403).putHeader("content-type", "application/json")
-        .end(new JsonObject().put("error", refusal).encode());
+        .end(new JsonObject().put("error", who.refusal()).encode());
   }
 
   private static void json(RoutingContext ctx, JsonObject body) {

@@ -1,54 +1,120 @@
 package io.consort.coordinator.job;
 
+import io.consort.identity.IdentityVerifier;
+import io.consort.model.sums.HistogramVector;
 import io.consort.protocol.v1.EvaluateTask;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.ModelParameters;
+import io.consort.protocol.v1.SecAggStep;
 import io.consort.protocol.v1.Stage;
 import io.consort.protocol.v1.Task;
 import io.consort.protocol.v1.TaskResult;
+import io.consort.secagg.RoundParameters;
+import io.consort.spec.SecureRoundPlan;
+import io.consort.spec.SecureSumPurpose;
 import io.vertx.core.Future;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Federated evaluation: each bank scores its own held-out rows with the round's model and returns
- * per-class score histograms; the coordinator merges them into global AUC, accuracy and log-loss.
+ * Federated evaluation: each bank scores its own held-out rows with the round's model and builds
+ * per-class score histograms; the coordinator turns the merged histograms into global AUC, accuracy
+ * and log-loss. Under secure aggregation the histograms travel only inside a {@link SecureSum}, so
+ * the coordinator sees the consortium's histogram and never one bank's.
  */
 public final class FederatedEvaluation {
   private static final Logger log = LoggerFactory.getLogger(FederatedEvaluation.class);
 
   private final JobContext job;
   private final ModelOps modelOps;
+  private final IdentityVerifier identityVerifier;
 
-  public FederatedEvaluation(JobContext job, ModelOps modelOps) {
+  public FederatedEvaluation(JobContext job, ModelOps modelOps, IdentityVerifier identityVerifier) {
     this.job = job;
     this.modelOps = modelOps;
+    this.identityVerifier = identityVerifier;
   }
 
-  /** The merged metrics of the banks that evaluated {@code model}, or empty when none did. */
+  /** The merged metrics of the banks that evaluated {@code model}, or empty when no usable merge exists. */
   public Future<Optional<ModelOps.Metrics>> evaluate(int round, List<String> banks, ModelParameters model) {
-    return job.stages().collect(round, Stage.EVALUATE, banks, m -> Task.newBuilder().setEvaluate(
-            EvaluateTask.newBuilder().setGlobalModel(model).setHistogramBins(job.spec().evaluation().histogramBins())
-                .setPlan(job.plan())))
+    int bins = job.spec().evaluation().histogramBins();
+    // the final round's evaluation also carries each column's permutation importance (the banks decide
+    // the same from the plan they pinned)
+    List<String> columns = round == job.spec().training().rounds() ? importanceColumns() : List.of();
+    Optional<RoundParameters> secure = Optional.empty();
+    if (job.spec().secureAggregation().enabled()) {
+      try {
+        secure = Optional.of(SecureRoundPlan.sum(job.spec(), round, SecureSumPurpose.EVALUATION, banks,
+            HistogramVector.length(bins, columns.size())));
+      } catch (IllegalArgumentException e) {
+        log.warn("round {}: no evaluation: {}", round, e.getMessage());
+        return Future.succeededFuture(Optional.empty());
+      }
+    }
+    Optional<RoundParameters> params = secure;
+    return job.stages().collect(round, Stage.EVALUATE, banks, m -> {
+          EvaluateTask.Builder task = EvaluateTask.newBuilder().setGlobalModel(model).setHistogramBins(bins)
+              .setPlan(job.plan());
+          params.ifPresent(p -> task.addAllRoundMembers(banks));
+          return Task.newBuilder().setEvaluate(task);
+        })
         .compose(answers -> {
-          List<EvaluationResult> evaluations = new ArrayList<>();
+          Map<String, EvaluationResult> usable = new LinkedHashMap<>();
           for (String m : banks) {
             TaskResult r = answers.answer(m).orElse(null);
-            if (r != null && r.hasEvaluation() && r.getEvaluation().getBaseVersion() == model.getVersion()) {
-              evaluations.add(r.getEvaluation());
+            if (r != null && r.hasEvaluation() && r.getEvaluation().getBaseVersion() == model.getVersion()
+                && (params.isEmpty() ? r.getEvaluation().getImportanceCount() == columns.size()
+                    : r.getEvaluation().hasSecureSum())) {
+              usable.put(m, r.getEvaluation());
             } else {
               log.warn("round {}: no usable evaluation from bank '{}' ({})", round, m,
                   r != null && r.hasEvaluation() ? "it evaluated model version " + r.getEvaluation().getBaseVersion()
                       : answers.problemOf(m));
             }
           }
-          if (evaluations.isEmpty()) {
+          if (params.isPresent()) {
+            return secureSum(round, params.get(), banks, usable, bins, columns);
+          }
+          if (usable.isEmpty()) {
             return Future.succeededFuture(Optional.empty());
           }
-          return job.workers().run(() -> Optional.of(modelOps.mergeEvaluations(evaluations)));
+          List<EvaluationResult> evaluations = new ArrayList<>(usable.values());
+          return job.workers().run(() -> Optional.of(modelOps.mergeEvaluations(evaluations, columns)));
         });
+  }
+
+  /** The schema's original columns, in the order banks report importance: numeric, then categorical. */
+  private List<String> importanceColumns() {
+    List<String> names = new ArrayList<>(job.spec().schema().numericColumns());
+    job.spec().schema().categoricalColumns().forEach(c -> names.add(c.name()));
+    return names;
+  }
+
+  private Future<Optional<ModelOps.Metrics>> secureSum(int round, RoundParameters params, List<String> banks,
+                                                       Map<String, EvaluationResult> usable, int bins,
+                                                       List<String> columns) {
+    SecureSum sum = SecureSum.open(job, identityVerifier, round, "evaluation", params);
+    Map<String, SecAggStep> advertisements = new LinkedHashMap<>();
+    for (String m : banks) {
+      if (usable.containsKey(m)) {
+        advertisements.put(m, usable.get(m).getSecureSum());
+      } else {
+        sum.drop(m, "evaluate", "no usable evaluation");
+      }
+    }
+    return sum.run(advertisements, "evaluate").compose(outcome -> {
+      if (outcome.result().isEmpty()) {
+        log.warn("round {}: no evaluation: {}", round, outcome.abortReason().orElseThrow());
+        return Future.succeededFuture(Optional.<ModelOps.Metrics>empty());
+      }
+      int[] total = outcome.result().get().sum();
+      int included = outcome.result().get().includedBanks().size();
+      return job.workers().run(() -> Optional.of(modelOps.metricsFromSum(bins, columns, total, included)));
+    });
   }
 }

@@ -5,9 +5,6 @@ import io.consort.coordinator.store.CoordinatorStore;
 import io.consort.coordinator.transport.MemberRegistry;
 import io.consort.coordinator.transport.ResultSink;
 import io.consort.protocol.Headers;
-import io.consort.protocol.v1.FeatureEncoding;
-import io.consort.protocol.v1.FeatureStats;
-import io.consort.protocol.v1.FeatureStatsTask;
 import io.consort.protocol.v1.JobFinished;
 import io.consort.protocol.v1.JobOffer;
 import io.consort.protocol.v1.ModelParameters;
@@ -51,7 +48,10 @@ public final class JobRunner implements ResultSink {
   private final CoordinatorStore store;
   private final ModelOps modelOps;
   private final RoundRunner rounds;
+  private final FeatureStatistics statistics;
   private final JobResultWriter writer;
+  private final LedgerKeeper ledger;
+  private final ModelPublisher publisher;
   private final Promise<JsonObject> outcome = Promise.promise();
 
   private final List<String> accepted = new ArrayList<>();
@@ -69,9 +69,13 @@ public final class JobRunner implements ResultSink {
     this.job = JobContext.of(spec, stages, registry, Workers.of(vertx));
     RoundProtocol protocol = spec.secureAggregation().enabled() ? new SecureRound(job, identityVerifier)
         : new PlaintextRound(job);
-    this.rounds = new RoundRunner(job, protocol, new FedAvg(), new ReleaseRecorder(job, ledger),
-        new FederatedEvaluation(job, modelOps), store);
+    this.rounds = new RoundRunner(job, protocol, ServerUpdateRule.of(spec.training().strategy()),
+        new ReleaseRecorder(job, ledger),
+        new FederatedEvaluation(job, modelOps, identityVerifier), store);
+    this.statistics = new FeatureStatistics(job, modelOps, identityVerifier);
     this.writer = new JobResultWriter(resultFile);
+    this.ledger = ledger;
+    this.publisher = new ModelPublisher(resultFile.toAbsolutePath().getParent());
     registry.onDisconnect(stages::disconnected);
   }
 
@@ -128,11 +132,11 @@ public final class JobRunner implements ResultSink {
     return status;
   }
 
-  private Future<JsonObject> runFrom(ModelParameters checkpoint) {
+  private Future<JsonObject> runFrom(CoordinatorStore.Checkpoint checkpoint) {
     Future<Void> ready = waitForBanks().compose(v -> offer());
-    int firstRound = checkpoint == null ? 1 : (int) checkpoint.getVersion() + 1;
+    int firstRound = checkpoint == null ? 1 : (int) checkpoint.model().getVersion() + 1;
     if (checkpoint != null) {
-      log.info("job '{}' resumes after round {} from its checkpoint", spec.id(), checkpoint.getVersion());
+      log.info("job '{}' resumes after round {} from its checkpoint", spec.id(), checkpoint.model().getVersion());
       ready = ready.compose(v -> restoreFrom(checkpoint));
     } else {
       ready = ready.compose(v -> featureStatistics());
@@ -204,51 +208,36 @@ public final class JobRunner implements ResultSink {
   }
 
   private Future<Void> featureStatistics() {
-    return job.stages().collect(0, Stage.FEATURE_STATS, accepted,
-            m -> Task.newBuilder().setFeatureStats(FeatureStatsTask.newBuilder().setPlan(job.plan())))
-        .compose(answers -> {
-          List<FeatureStats> stats = new ArrayList<>();
-          for (String m : List.copyOf(accepted)) {
-            Optional<FeatureStats> s = answers.answer(m).filter(TaskResult::hasFeatureStats)
-                .map(TaskResult::getFeatureStats);
-            if (s.isPresent()) {
-              stats.add(s.get());
-              banks.put(m, banks.get(m).withRows(s.get().getTrainRows(), s.get().getTestRows()));
-            } else {
-              log.warn("bank '{}' sent no feature statistics ({}); it leaves job '{}'", m, answers.problemOf(m), spec.id());
-              accepted.remove(m);
-            }
-          }
-          if (accepted.size() < spec.training().minBanks()) {
-            return Future.failedFuture(new JobFailedException("only " + accepted.size()
-                + " banks sent feature statistics; the job needs at least " + spec.training().minBanks()));
-          }
-          Map<String, BankRecord> rows = new LinkedHashMap<>(banks);
-          rows.keySet().retainAll(accepted);
-          return job.workers().run(() -> {
-            FeatureEncoding encoding = modelOps.mergeFeatureStats(spec, stats);
-            ModelParameters initial = modelOps.initialModel(spec, encoding);
-            for (BankRecord b : rows.values()) {
-              store.recordRows(spec.id(), b.id(), b.trainRows().orElseThrow(), b.testRows().orElseThrow());
-            }
-            store.saveCheckpoint(spec.id(), 0, initial);
-            return initial;
-          }).map(initial -> {
-            rounds.startFrom(initial, List.of());
-            log.info("job '{}': feature encoding agreed by {} banks; model has {} parameters", spec.id(),
-                accepted.size(), initial.getValuesCount());
-            return null;
-          });
-        });
+    return statistics.gather(List.copyOf(accepted)).compose(result -> {
+      accepted.removeIf(m -> !result.banks().containsKey(m));
+      result.banks().forEach((m, s) -> banks.put(m, banks.get(m).withRows(s.getTrainRows(), s.getTestRows())));
+      List<BankRecord> rows = accepted.stream().map(banks::get).toList();
+      return job.workers().run(() -> {
+        ModelParameters initial = modelOps.initialModel(spec, result.encoding());
+        for (BankRecord b : rows) {
+          store.recordRows(spec.id(), b.id(), b.trainRows().orElseThrow(), b.testRows().orElseThrow());
+        }
+        store.saveCheckpoint(spec.id(), 0, initial, rounds.serverState());
+        return initial;
+      }).map(initial -> {
+        rounds.startFrom(initial);
+        log.info("job '{}': feature encoding agreed by {} banks; model has {} parameters", spec.id(),
+            accepted.size(), initial.getValuesCount());
+        return null;
+      });
+    });
   }
 
   private record Stored(List<CoordinatorStore.JobMemberRow> members, List<RoundRecord> rounds) {}
 
-  private Future<Void> restoreFrom(ModelParameters checkpoint) {
-    return job.workers().run(() -> new Stored(store.jobMembers(spec.id()), store.rounds(spec.id()).stream()
+  private Future<Void> restoreFrom(CoordinatorStore.Checkpoint checkpoint) {
+    return job.workers().run(() -> {
+          rounds.restoreServerState(checkpoint);
+          return new Stored(store.jobMembers(spec.id()), store.rounds(spec.id()).stream()
             // a round recorded but not checkpointed before the stop runs again
-            .filter(row -> row.round() <= checkpoint.getVersion())
-            .map(row -> RoundRecord.fromJson(new JsonObject(row.recordJson()))).toList()))
+            .filter(row -> row.round() <= checkpoint.model().getVersion())
+            .map(row -> RoundRecord.fromJson(new JsonObject(row.recordJson()))).toList());
+        })
         .map(stored -> {
           Set<String> withStatistics = new HashSet<>();
           for (CoordinatorStore.JobMemberRow row : stored.members()) {
@@ -264,7 +253,7 @@ public final class JobRunner implements ResultSink {
               accepted.remove(m);
             }
           }
-          rounds.startFrom(checkpoint, stored.rounds());
+          rounds.resumeFrom(checkpoint, stored.rounds());
           return null;
         });
   }
@@ -278,21 +267,47 @@ public final class JobRunner implements ResultSink {
 
   private Future<JsonObject> finish() {
     ModelParameters finalModel = rounds.global();
-    JobFinished finished = JobFinished.newBuilder().setFinalModel(finalModel).setCompleted(true)
-        .setReason("all " + spec.training().rounds() + " rounds done").build();
-    for (String m : accepted) {
-      if (registry.isEnrolled(m)) {
-        registry.post(m, Task.newBuilder().setHeader(Headers.of(spec.id(), 0, Stage.FINISHED))
-            .setFinished(finished).build());
-      }
-    }
     JsonObject result = JobResultWriter.result(spec, banks.values(), accepted, rounds.rounds(), finalModel,
         rounds.privacy(), rounds.lastMetrics());
-    return job.workers().run(() -> {
-      writer.write(spec.id(), result, finalModel);
-      store.upsertJob(job.plan(), "COMPLETED", null);
-      log.info("job '{}' completed; result in {}", spec.id(), writer.resultFile());
-      return result;
-    });
+    List<RoundRecord> records = List.copyOf(rounds.rounds());
+    List<BankRecord> bankRecords = List.copyOf(banks.values());
+    List<String> participants = List.copyOf(accepted);
+    return job.workers().run(() -> publish(finalModel, records, bankRecords, participants))
+        .compose(published -> {
+          JobFinished.Builder finished = JobFinished.newBuilder().setFinalModel(finalModel).setCompleted(true)
+              .setReason("all " + spec.training().rounds() + " rounds done");
+          published.ifPresent(p -> finished.setPublishedModel(com.google.protobuf.ByteString.copyFrom(
+              io.consort.scoring.PublishedModelFile.encode(p.body()))));
+          for (String m : accepted) {
+            if (registry.isEnrolled(m)) {
+              registry.post(m, Task.newBuilder().setHeader(Headers.of(spec.id(), 0, Stage.FINISHED))
+                  .setFinished(finished).build());
+            }
+          }
+          return job.workers().run(() -> {
+            if (published.isPresent()) {
+              result.put("published_model", publisher.write(published.get()));
+            }
+            writer.write(spec.id(), result, finalModel);
+            store.upsertJob(job.plan(), "COMPLETED", null);
+            log.info("job '{}' completed; result in {}", spec.id(), writer.resultFile());
+            return result;
+          });
+        });
+  }
+
+  /**
+   * The published model, or none when it cannot be built (logged): a finished job is not failed by
+   * its publication, and the final model is written either way.
+   */
+  private Optional<io.consort.scoring.PublishedModel> publish(ModelParameters finalModel, List<RoundRecord> records,
+                                                              List<BankRecord> bankRecords, List<String> participants) {
+    try {
+      return Optional.of(ModelPublisher.publish(spec, finalModel, records, bankRecords, participants, rounds.privacy(),
+          ledger.entries(), java.time.Instant.now()));
+    } catch (IllegalArgumentException e) {
+      log.error("job '{}': the final model cannot be published: {}", spec.id(), e.getMessage());
+      return Optional.empty();
+    }
   }
 }

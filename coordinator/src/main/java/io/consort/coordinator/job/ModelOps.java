@@ -15,11 +15,51 @@ public interface ModelOps {
   /** One encoding for every bank, from the banks' per-column sums and counts only. */
   FeatureEncoding mergeFeatureStats(JobSpec spec, List<FeatureStats> stats);
 
+  /**
+   * One encoding from the secure sum of {@code banks} feature-statistics vectors
+   * ({@code io.consort.model.sums.FeatureStatsVector}); {@code names} are the banks' clear answers,
+   * which carry the names of the open columns' categories.
+   */
+  FeatureEncoding mergeSummedStatistics(JobSpec spec, int[] sum, int banks, List<FeatureStats> names);
+
   /** The round-0 global model for the encoded feature width, deterministic from the plan's seed. */
   ModelParameters initialModel(JobSpec spec, FeatureEncoding encoding);
 
-  /** Global metrics from the banks' merged score histograms. */
-  Metrics mergeEvaluations(List<EvaluationResult> evaluations);
+  /**
+   * Global metrics from the banks' merged score histograms; with {@code importanceColumns} (the final
+   * round), also each column's permutation importance from the banks' summed log-loss increases.
+   */
+  Metrics mergeEvaluations(List<EvaluationResult> evaluations, List<String> importanceColumns);
 
-  record Metrics(double auc, double accuracy, double logLoss, long examples) {}
+  /**
+   * Global metrics from the secure sum of {@code banks} evaluation vectors of {@code bins} bins, with
+   * importance sums for {@code importanceColumns} when it is not empty.
+   */
+  Metrics metricsFromSum(int bins, List<String> importanceColumns, int[] sum, int banks);
+
+  /**
+   * @param merged the merged histogram the metrics come from, when known: the published model's
+   *     calibration is fitted on the final round's (a function of what the banks already released)
+   */
+  record Metrics(double auc, double accuracy, double logLoss, long examples,
+                 java.util.Optional<io.consort.model.eval.ScoreHistogram> merged,
+                 java.util.Map<String, Double> importance) {
+    /**
+     * @param importance per original column, the mean log-loss increase per held-out row when the
+     *     column is shuffled (permutation importance); empty when the round did not measure it
+     */
+    public Metrics {
+      java.util.Objects.requireNonNull(merged, "merged");
+      importance = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(importance));
+    }
+
+    public Metrics(double auc, double accuracy, double logLoss, long examples,
+                   java.util.Optional<io.consort.model.eval.ScoreHistogram> merged) {
+      this(auc, accuracy, logLoss, examples, merged, java.util.Map.of());
+    }
+
+    public Metrics(double auc, double accuracy, double logLoss, long examples) {
+      this(auc, accuracy, logLoss, examples, java.util.Optional.empty());
+    }
+  }
 }

@@ -26,6 +26,24 @@ final class PrivacyTotals {
     }
   }
 
+  /** The bank's record-level epsilon total so far, when record-level DP is on. */
+  OptionalDouble recordEpsilon(String bank) {
+    Double e = recordEpsilon.get(bank);
+    return e == null ? OptionalDouble.empty() : OptionalDouble.of(e);
+  }
+
+  /** The bank's bank-level epsilon total so far, when bank-level DP is on. */
+  OptionalDouble bankEpsilon(String bank) {
+    Double e = bankEpsilon.get(bank);
+    return e == null ? OptionalDouble.empty() : OptionalDouble.of(e);
+  }
+
+  /** The rounds the bank declined. */
+  java.util.List<Integer> declinedRounds(String bank) {
+    JsonArray rounds = declinedRounds.get(bank);
+    return rounds == null ? java.util.List.of() : rounds.stream().map(r -> ((Number) r).intValue()).toList();
+  }
+
   /** The per-bank block of the job result. */
   JsonObject bankJson(String bank, OptionalDouble cap) {
     return new JsonObject().put("epsilon", recordEpsilon.get(bank)).put("bank_level_epsilon", bankEpsilon.get(bank))

@@ -54,6 +54,9 @@ public record RoundRecord(int round, boolean secureAggregation, boolean complete
     release.ifPresent(r -> r.putInto(j));
     metrics.ifPresent(m -> j.put("auc", m.auc()).put("accuracy", m.accuracy()).put("loss", m.logLoss())
         .put("examples", m.examples()));
+    metrics.flatMap(ModelOps.Metrics::merged).ifPresent(h -> j.put("histogram", histogramJson(h)));
+    metrics.filter(m -> !m.importance().isEmpty())
+        .ifPresent(m -> j.put("importance", new JsonObject(new java.util.LinkedHashMap<>(m.importance()))));
     return j.put("seconds", seconds).put("model_sha256", modelSha256);
   }
 
@@ -64,7 +67,8 @@ public record RoundRecord(int round, boolean secureAggregation, boolean complete
       List<Dropout> dropouts = detail.stream().map(o -> Dropout.fromJson((JsonObject) o)).toList();
       Optional<ModelOps.Metrics> metrics = j.getValue("auc") == null ? Optional.empty()
           : Optional.of(new ModelOps.Metrics(j.getDouble("auc"), j.getDouble("accuracy"), j.getDouble("loss"),
-              j.getLong("examples", 0L)));
+              j.getLong("examples", 0L), Optional.ofNullable(j.getJsonObject("histogram")).map(RoundRecord::histogram),
+              Release.doubles(j.getJsonObject("importance"))));
       return new RoundRecord(j.getInteger("round"), j.getBoolean("secure_aggregation", false),
           "completed".equals(j.getString("status")), Optional.ofNullable(j.getString("reason")),
           Release.strings(j.getJsonArray("participants")), dropouts, Release.strings(j.getJsonArray("declined")),
@@ -76,5 +80,19 @@ public record RoundRecord(int round, boolean secureAggregation, boolean complete
     } catch (ClassCastException | NullPointerException e) {
       throw new IllegalArgumentException("not a round record: " + e.getMessage(), e);
     }
+  }
+
+  /** The merged evaluation histogram: per-bin counts of each class, summed log-loss and correct count. */
+  private static JsonObject histogramJson(io.consort.model.eval.ScoreHistogram h) {
+    return new JsonObject().put("positives", new JsonArray(java.util.Arrays.stream(h.positives()).boxed().toList()))
+        .put("negatives", new JsonArray(java.util.Arrays.stream(h.negatives()).boxed().toList()))
+        .put("log_loss_sum", h.logLossSum()).put("correct", h.correct());
+  }
+
+  private static io.consort.model.eval.ScoreHistogram histogram(JsonObject j) {
+    long[] positives = j.getJsonArray("positives").stream().mapToLong(v -> ((Number) v).longValue()).toArray();
+    long[] negatives = j.getJsonArray("negatives").stream().mapToLong(v -> ((Number) v).longValue()).toArray();
+    return new io.consort.model.eval.ScoreHistogram(positives, negatives, j.getDouble("log_loss_sum"),
+        j.getLong("correct"), java.util.Arrays.stream(positives).sum() + java.util.Arrays.stream(negatives).sum());
   }
 }

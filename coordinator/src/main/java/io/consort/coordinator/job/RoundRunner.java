@@ -3,6 +3,8 @@ package io.consort.coordinator.job;
 import io.consort.coordinator.store.CoordinatorStore;
 import io.consort.model.wire.ModelWire;
 import io.consort.protocol.v1.ModelParameters;
+import io.consort.protocol.v1.ServerOptimizerState;
+import io.consort.spec.StrategySpec;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -43,14 +45,43 @@ final class RoundRunner {
     this.store = store;
   }
 
-  /** Starts from a model: the initial one, or a checkpoint with the records of the rounds before it. */
-  void startFrom(ModelParameters model, List<RoundRecord> earlier) {
+  /** Starts from the initial model. */
+  void startFrom(ModelParameters initial) {
+    global = initial;
+  }
+
+  /**
+   * Restores the server optimiser's state after the checkpoint's round. Worker thread, before
+   * {@link #resumeFrom}.
+   *
+   * @throws IllegalArgumentException if the stored state is missing (for a rule that has memory,
+   *     after round 0) or belongs to another strategy
+   */
+  void restoreServerState(CoordinatorStore.Checkpoint checkpoint) {
+    long round = checkpoint.model().getVersion();
+    StrategySpec.Name strategy = job.spec().training().strategy().name();
+    if (checkpoint.serverState().isPresent()) {
+      updateRule.restore(checkpoint.serverState().get());
+    } else if (round > 0 && strategy != StrategySpec.Name.FEDAVG) {
+      throw new IllegalArgumentException("the checkpoint of round " + round + " has no server optimiser state, so "
+          + strategy.wireName() + " cannot resume from it");
+    }
+  }
+
+  /** Continues from a checkpoint, with the records of the rounds before it. */
+  void resumeFrom(CoordinatorStore.Checkpoint checkpoint, List<RoundRecord> earlier) {
+    ModelParameters model = checkpoint.model();
     global = model;
     for (RoundRecord record : earlier) {
       rounds.add(record);
       privacy.add(record);
       lastMetrics = record.metrics().isPresent() ? record.metrics() : lastMetrics;
     }
+  }
+
+  /** The server optimiser's memory now; call on a worker thread, between rounds. */
+  ServerOptimizerState serverState() {
+    return updateRule.state();
   }
 
   ModelParameters global() {
@@ -119,7 +150,8 @@ final class RoundRunner {
     String json = record.toJson().encode();
     return job.workers().run(() -> {
       store.recordRound(jobId, record.round(), record.completed() ? "COMPLETED" : "ABORTED", json);
-      store.saveCheckpoint(jobId, record.round(), checkpoint);
+      // on the worker, after the rule's apply for this round (the futures order them)
+      store.saveCheckpoint(jobId, record.round(), checkpoint, updateRule.state());
       return null;
     });
   }

@@ -6,6 +6,7 @@ import io.consort.protocol.ProtocolViolationException;
 import io.consort.protocol.WireLimits;
 import io.consort.protocol.v1.JobPlan;
 import io.consort.protocol.v1.ModelParameters;
+import io.consort.protocol.v1.ServerOptimizerState;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -126,22 +127,28 @@ public final class CoordinatorStore implements AutoCloseable {
         rs -> new RoundRow(rs.getInt(1), rs.getString(2), rs.getString(3)), jobId);
   }
 
-  public void saveCheckpoint(String jobId, int round, ModelParameters model) {
-    update("MERGE INTO checkpoints (job_id, round_no, model, sha256, created_at) KEY (job_id, round_no) "
-        + "VALUES (?, ?, ?, ?, ?)", jobId, round, model.toByteArray(), model.getSha256(), now());
+  /** A checkpointed model and the server optimiser's state after the same round. */
+  public record Checkpoint(ModelParameters model, Optional<ServerOptimizerState> serverState) {}
+
+  public void saveCheckpoint(String jobId, int round, ModelParameters model, ServerOptimizerState serverState) {
+    update("MERGE INTO checkpoints (job_id, round_no, model, sha256, created_at, server_state) KEY (job_id, round_no) "
+        + "VALUES (?, ?, ?, ?, ?, ?)", jobId, round, model.toByteArray(), model.getSha256(), now(),
+        serverState.toByteArray());
   }
 
-  /** The newest checkpoint of a job, verified against its stored checksum. */
-  public Optional<ModelParameters> latestCheckpoint(String jobId) {
-    return queryOne("SELECT model, sha256, round_no FROM checkpoints WHERE job_id = ? ORDER BY round_no DESC LIMIT 1",
+  /** The newest checkpoint of a job, its model verified against its stored checksum. */
+  public Optional<Checkpoint> latestCheckpoint(String jobId) {
+    return queryOne("SELECT model, sha256, round_no, server_state FROM checkpoints WHERE job_id = ? "
+            + "ORDER BY round_no DESC LIMIT 1",
         rs -> {
-          ModelParameters model = decode(ModelParameters.parser(), rs.getBytes(1),
-              "checkpoint of job " + jobId + " round " + rs.getInt(3));
+          String what = "checkpoint of job " + jobId + " round " + rs.getInt(3);
+          ModelParameters model = decode(ModelParameters.parser(), rs.getBytes(1), what);
           if (!ModelChecksum.sha256Hex(ModelWire.values(model)).equals(rs.getString(2))) {
-            throw new StoreException("checkpoint of job " + jobId + " round " + rs.getInt(3)
-                + " does not match its SHA-256; refusing to resume from it");
+            throw new StoreException(what + " does not match its SHA-256; refusing to resume from it");
           }
-          return model;
+          byte[] state = rs.getBytes(4);
+          return new Checkpoint(model, state == null ? Optional.empty()
+              : Optional.of(decode(ServerOptimizerState.parser(), state, "server state of " + what)));
         }, jobId);
   }
 

@@ -1,155 +1,252 @@
 package io.consort.coordinator.transport;
 
-import io.consort.identity.CertificateRejectedException;
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
 import io.consort.identity.PeerIdentity;
-import io.consort.identity.Role;
 import io.consort.protocol.ProtocolVersion;
 import io.consort.protocol.ProtocolViolationException;
+import io.consort.protocol.WireLimits;
+import io.consort.protocol.WireText;
 import io.consort.protocol.v1.Ack;
 import io.consort.protocol.v1.EnrolRequest;
 import io.consort.protocol.v1.EnrolResponse;
 import io.consort.protocol.v1.FederationGrpcService;
+import io.consort.protocol.v1.Header;
+import io.consort.protocol.v1.Task;
 import io.consort.protocol.v1.TaskRequest;
 import io.consort.protocol.v1.TaskResult;
+import io.consort.transport.RefusalLog;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
-import java.util.List;
+import java.time.Duration;
 import java.util.function.BiConsumer;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The coordinator's gRPC surface. TLS has already checked that the peer's certificate chains to
- * the consortium CA and is not revoked; here every call is also checked for the participant role,
- * and the caller's identity is the certificate's, never a name the caller declares. A refused call
- * gets a gRPC status whose message names the problem, is logged, and the service goes on.
+ * The coordinator's gRPC surface, behind the {@link CallGuard} (certificate, CRL and role checked
+ * on every call; no compressed, oversized or second message reaches this class). Each call's one
+ * message is parsed here from its raw bytes, its strings checked ({@link WireText}), and the
+ * caller's session claimed ({@link MemberRegistry#claim}: one session per identity). The caller's
+ * identity is the certificate's, never a name the caller declares. Every path answers the call
+ * with a status; a refused call's status names the problem without echoing what the caller sent,
+ * is logged once (rate-limited) with the peer and the reason, and the service goes on.
  */
 public final class FederationEndpoint {
   private static final Logger log = LoggerFactory.getLogger(FederationEndpoint.class);
-  /** Longest a long-poll is held; well under the usual idle timeouts of proxies and NATs. */
-  public static final long MAX_POLL_MILLIS = 25_000;
+  /** What a bank learns when its result answers no stage it was asked for, whatever the reason. */
+  static final String NOT_ACCEPTED = "the result answers no open stage this bank was asked for (or was already"
+      + " answered); the coordinator's log has the details";
 
+  private final Vertx vertx;
   private final MemberRegistry registry;
   private final ResultSink results;
   private final String coordinatorId;
   private final int maxMessageBytes;
   private final BiConsumer<String, String> enrolmentRecorder;
+  private final CallGuard guard;
+  private final RefusalLog refusals;
+  private final Duration messageTimeout;
+  private final Duration maxPoll;
 
   /**
    * @param enrolmentRecorder called with (member id, certificate serial hex) on each enrolment;
    *     it must not block (hand database work to a worker)
+   * @param guard the guard in front of the gRPC server, which authenticated the call
+   * @param messageTimeout how long a call may take to deliver its message before it is refused
+   * @param maxPoll the longest a long-poll is held, whatever the bank asks
    */
-  public FederationEndpoint(MemberRegistry registry, ResultSink results, String coordinatorId, int maxMessageBytes,
-                            BiConsumer<String, String> enrolmentRecorder) {
+  public FederationEndpoint(Vertx vertx, MemberRegistry registry, ResultSink results, String coordinatorId,
+                            int maxMessageBytes, BiConsumer<String, String> enrolmentRecorder, CallGuard guard,
+                            RefusalLog refusals, Duration messageTimeout, Duration maxPoll) {
+    this.vertx = vertx;
     this.registry = registry;
     this.results = results;
     this.coordinatorId = coordinatorId;
     this.maxMessageBytes = maxMessageBytes;
     this.enrolmentRecorder = enrolmentRecorder;
+    this.guard = guard;
+    this.refusals = refusals;
+    this.messageTimeout = messageTimeout;
+    this.maxPoll = maxPoll;
   }
 
   public void bind(GrpcServer server) {
-    server.callHandler(FederationGrpcService.Enrol, req -> req.handler(msg -> enrol(req, msg)));
-    server.callHandler(FederationGrpcService.PullTask, req -> req.handler(msg -> pullTask(req, msg)));
-    server.callHandler(FederationGrpcService.SubmitResult, req -> req.handler(msg -> submit(req, msg)));
+    server.callHandler(FederationGrpcService.Enrol, req -> call(req, EnrolRequest.parser(), this::enrol));
+    server.callHandler(FederationGrpcService.PullTask, req -> call(req, TaskRequest.parser(), this::pullTask));
+    server.callHandler(FederationGrpcService.SubmitResult, req -> call(req, TaskResult.parser(), this::submit));
   }
 
-  private void enrol(GrpcServerRequest<EnrolRequest, EnrolResponse> req, EnrolRequest msg) {
-    PeerIdentity peer = authenticate(req);
-    if (peer == null) {
+  @FunctionalInterface
+  private interface Handler<Req, Resp> {
+    void handle(GrpcServerRequest<Req, Resp> req, Caller caller, Req message);
+  }
+
+  /** The authenticated caller of one call. */
+  private record Caller(PeerIdentity identity, X509Certificate certificate, HttpConnection connection, String peer) {
+    String name() {
+      return identity.name();
+    }
+  }
+
+  /**
+   * Reads the call's one message from its raw bytes (never through the gRPC layer's decoder, which
+   * would inflate a compressed message) and hands it on; answers every other path with a status.
+   */
+  private <Req extends Message, Resp> void call(GrpcServerRequest<Req, Resp> req, Parser<Req> parser,
+                                                Handler<Req, Resp> handler) {
+    CallAuthenticator.Verdict verdict = guard.caller(req.connection());
+    String address = String.valueOf(req.connection().remoteAddress());
+    if (!verdict.admitted()) {
+      refuse(req, address, GrpcStatus.PERMISSION_DENIED, verdict.refusal()); // the guard lets no such call through
       return;
     }
-    X509Certificate certificate = leafCertificate(req);
+    Caller caller = new Caller(verdict.identity(), verdict.certificate(), req.connection(),
+        verdict.identity().name() + " (" + address + ")");
+    boolean[] received = {false};
+    long deadline = vertx.setTimer(messageTimeout.toMillis(), t -> {
+      if (!received[0]) {
+        received[0] = true;
+        refuse(req, caller.peer(), GrpcStatus.DEADLINE_EXCEEDED, "no complete message within "
+            + messageTimeout.toSeconds() + " s");
+      }
+    });
+    req.messageHandler(frame -> {
+      if (received[0]) {
+        return;
+      }
+      received[0] = true;
+      vertx.cancelTimer(deadline);
+      if (!"identity".equals(frame.encoding())) {
+        refuse(req, caller.peer(), GrpcStatus.UNIMPLEMENTED, "the message is compressed; this server reads only"
+            + " uncompressed messages (grpc-encoding identity)");
+        return;
+      }
+      Req message;
+      try {
+        message = WireLimits.decode(parser, frame.payload().getBytes(), maxMessageBytes, "the message");
+        WireText.check(message, "the message's");
+      } catch (ProtocolViolationException e) {
+        refuse(req, caller.peer(), GrpcStatus.INVALID_ARGUMENT, e.getMessage());
+        return;
+      }
+      try {
+        handler.handle(req, caller, message);
+      } catch (RuntimeException e) {
+        log.error("call {} from {} failed", req.fullMethodName(), caller.peer(), e);
+        refuse(req, caller.peer(), GrpcStatus.INTERNAL, "the call could not be processed ("
+            + e.getClass().getSimpleName() + ")");
+      }
+    });
+    req.endHandler(v -> {
+      if (!received[0]) {
+        received[0] = true;
+        vertx.cancelTimer(deadline);
+        refuse(req, caller.peer(), GrpcStatus.INVALID_ARGUMENT, "the call ended without a message");
+      }
+    });
+    req.exceptionHandler(e -> vertx.cancelTimer(deadline));
+  }
+
+  private void enrol(GrpcServerRequest<EnrolRequest, EnrolResponse> req, Caller caller, EnrolRequest msg) {
     try {
       ProtocolVersion.require(msg.getProtocolVersion());
     } catch (ProtocolViolationException e) {
-      refuse(req, GrpcStatus.FAILED_PRECONDITION, peer.name(), e.getMessage());
+      refuse(req, caller.peer(), GrpcStatus.FAILED_PRECONDITION, e.getMessage());
       return;
     }
-    registry.enrol(peer.name(), certificate);
-    enrolmentRecorder.accept(peer.name(), peer.serial().toString(16));
-    log.info("bank '{}' enrolled (certificate serial {}, software {})", peer.name(), peer.serial().toString(16),
-        msg.getSoftwareVersion());
-    req.response().end(EnrolResponse.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT)
-        .setMemberId(peer.name()).setCoordinatorId(coordinatorId).setMaxMessageBytes(maxMessageBytes).build());
+    claimed(req, caller).onSuccess(v -> {
+      registry.enrol(caller.name(), caller.certificate());
+      enrolmentRecorder.accept(caller.name(), caller.identity().serial().toString(16));
+      log.info("bank '{}' enrolled from {} (certificate serial {}, software {})", caller.name(),
+          caller.connection().remoteAddress(), caller.identity().serial().toString(16),
+          WireText.quote(msg.getSoftwareVersion()));
+      answer(req, EnrolResponse.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT)
+          .setMemberId(caller.name()).setCoordinatorId(coordinatorId).setMaxMessageBytes(maxMessageBytes).build());
+    });
   }
 
-  private void pullTask(GrpcServerRequest<TaskRequest, io.consort.protocol.v1.Task> req, TaskRequest msg) {
-    PeerIdentity peer = authenticate(req);
-    if (peer == null) {
+  private void pullTask(GrpcServerRequest<TaskRequest, Task> req, Caller caller, TaskRequest msg) {
+    if (!registry.isEnrolled(caller.name())) {
+      refuse(req, caller.peer(), GrpcStatus.FAILED_PRECONDITION, "enrol before pulling tasks");
       return;
     }
-    if (!registry.isEnrolled(peer.name())) {
-      refuse(req, GrpcStatus.FAILED_PRECONDITION, peer.name(), "enrol before pulling tasks");
-      return;
-    }
-    // a bank that vanishes (process exit, network loss) closes its connection: stages stop waiting for it
-    String member = peer.name();
-    io.vertx.core.http.HttpConnection connection = req.connection();
-    registry.polling(member, connection);
-    connection.closeHandler(v -> registry.disconnected(member, connection));
-    long wait = Math.min(MAX_POLL_MILLIS, Math.max(0, msg.getWaitMillis()));
-    registry.mailbox(peer.name()).poll(wait).onSuccess(task -> req.response().end(task));
+    claimed(req, caller).onSuccess(v -> {
+      Mailbox mailbox = registry.mailbox(caller.name());
+      long wait = Math.min(maxPoll.toMillis(), msg.getWaitMillis() & 0xffffffffL);
+      Future<Task> poll = mailbox.poll(wait);
+      // a poll whose call ends (cancelled, reset, connection gone) takes no task with it
+      req.errorHandler(e -> mailbox.cancel(poll));
+      req.exceptionHandler(e -> mailbox.cancel(poll));
+      req.response().exceptionHandler(e -> mailbox.cancel(poll));
+      poll.onSuccess(task -> answer(req, task).onFailure(e -> {
+        if (!task.hasWait()) {
+          log.info("a task for bank '{}' could not be written to its poll ({}); it stays queued", caller.name(),
+              e.getMessage());
+          mailbox.requeue(task);
+        }
+      }));
+    });
   }
 
-  private void submit(GrpcServerRequest<TaskResult, Ack> req, TaskResult msg) {
-    PeerIdentity peer = authenticate(req);
-    if (peer == null) {
+  private void submit(GrpcServerRequest<TaskResult, Ack> req, Caller caller, TaskResult msg) {
+    if (!registry.isEnrolled(caller.name())) {
+      refuse(req, caller.peer(), GrpcStatus.FAILED_PRECONDITION, "enrol before submitting results");
       return;
     }
+    claimed(req, caller).onSuccess(v -> {
+      try {
+        results.accept(caller.name(), msg);
+        answer(req, Ack.newBuilder().setAccepted(true).build());
+      } catch (ProtocolViolationException e) {
+        // the details (which stage is open, whether the bank was asked) stay in the log: a bank that
+        // was not asked must not learn the open round and stage from the answer
+        refusals.refused(caller.peer(), "result for " + describe(msg.getHeader()), e.getMessage());
+        reply(req, GrpcStatus.FAILED_PRECONDITION, NOT_ACCEPTED);
+      }
+    });
+  }
+
+  /** Claims the caller's session; refuses the call (and completes nothing) when another connection holds it. */
+  private Future<Void> claimed(GrpcServerRequest<?, ?> req, Caller caller) {
+    return registry.claim(caller.name(), caller.connection()).onFailure(e ->
+        refuse(req, caller.peer(), e instanceof MemberRegistry.SecondSessionException ? GrpcStatus.ALREADY_EXISTS
+            : GrpcStatus.UNAVAILABLE, e.getMessage()));
+  }
+
+  private static String describe(Header header) {
+    return "job " + WireText.quote(header.getJobId()) + " round " + header.getRound() + " stage "
+        + header.getStage();
+  }
+
+  /** Answers the call with {@code status} and logs the refusal, unless the call already has its answer. */
+  private void refuse(GrpcServerRequest<?, ?> req, String peer, GrpcStatus status, String why) {
+    if (reply(req, status, why)) {
+      refusals.refused(peer, "call /" + req.fullMethodName(), status.name() + ": " + why);
+    }
+  }
+
+  /** False when the call already had its answer (the guard refused it) or its stream is gone. */
+  private static boolean reply(GrpcServerRequest<?, ?> req, GrpcStatus status, String why) {
     try {
-      results.accept(peer.name(), msg);
-      req.response().end(Ack.newBuilder().setAccepted(true).build());
-    } catch (ProtocolViolationException e) {
-      refuse(req, GrpcStatus.FAILED_PRECONDITION, peer.name(), e.getMessage());
+      req.response().status(status).statusMessage(why).end();
+      return true;
+    } catch (IllegalStateException e) {
+      return false;
+    }
+  }
+
+  /** Writes the call's one answer; fails when it could not be written (the call was cancelled, its stream is gone). */
+  private static <Resp> Future<Void> answer(GrpcServerRequest<?, Resp> req, Resp response) {
+    try {
+      return req.response().end(response);
     } catch (RuntimeException e) {
-      log.error("result from bank '{}' could not be processed", peer.name(), e);
-      refuse(req, GrpcStatus.INTERNAL, peer.name(), "result could not be processed: " + e.getMessage());
+      return Future.failedFuture(e);
     }
-  }
-
-  /** The peer's identity if it presents a participant certificate; otherwise refuses the call. */
-  private PeerIdentity authenticate(GrpcServerRequest<?, ?> req) {
-    X509Certificate leaf;
-    try {
-      List<Certificate> chain = req.connection().peerCertificates();
-      if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof X509Certificate)) {
-        refuse(req, GrpcStatus.UNAUTHENTICATED, "unknown peer", "no client certificate presented");
-        return null;
-      }
-      leaf = (X509Certificate) chain.get(0);
-    } catch (SSLPeerUnverifiedException e) {
-      refuse(req, GrpcStatus.UNAUTHENTICATED, "unknown peer", "client certificate not verified: " + e.getMessage());
-      return null;
-    }
-    try {
-      PeerIdentity peer = PeerIdentity.fromCertificate(leaf);
-      if (peer.role() != Role.PARTICIPANT) {
-        refuse(req, GrpcStatus.PERMISSION_DENIED, peer.name(),
-            "certificate role is " + peer.role().wireName() + " but this service requires participant");
-        return null;
-      }
-      return peer;
-    } catch (CertificateRejectedException e) {
-      refuse(req, GrpcStatus.PERMISSION_DENIED, leaf.getSubjectX500Principal().getName(), e.getMessage());
-      return null;
-    }
-  }
-
-  private static X509Certificate leafCertificate(GrpcServerRequest<?, ?> req) {
-    try {
-      return (X509Certificate) req.connection().peerCertificates().get(0);
-    } catch (SSLPeerUnverifiedException e) {
-      return null;
-    }
-  }
-
-  private static void refuse(GrpcServerRequest<?, ?> req, GrpcStatus status, String who, String why) {
-    log.warn("refused {} from {}: {}", req.fullMethodName(), who, why);
-    req.response().status(status).statusMessage(why).end();
   }
 }

@@ -18,11 +18,21 @@ class RoundRecordTest {
         OptionalDouble.of(1.5e-4), Optional.of(new BankNoise(12.5, 2, 1.0, 310.2, 3649, 0.9)),
         Optional.of(new Release(7, Map.of("bank-1", 1.2, "bank-2", 1.3), Map.of("bank-1", 0.3, "bank-2", 0.31),
             Map.of("bank-1", 2.0), List.of("bank-1"))),
-        Optional.of(new ModelOps.Metrics(0.78, 0.74, 0.52, 200)), 1.25, "ab12");
+        Optional.of(new ModelOps.Metrics(0.78, 0.74, 0.52, 200, Optional.of(new io.consort.model.eval.ScoreHistogram(
+            new long[] {10, 40, 50}, new long[] {60, 30, 10}, 104.0, 150, 200)))), 1.25, "ab12");
     JsonObject json = record.toJson();
     assertEquals(List.of("bank-3@masked-input"), json.getJsonArray("dropped").getList());
     assertEquals("completed", json.getString("status"));
     assertEquals(record, RoundRecord.fromJson(new JsonObject(json.encode())));
+    assertEquals(List.of(60L, 30L, 10L), json.getJsonObject("histogram").getJsonArray("negatives").getList());
+  }
+
+  @Test
+  void aRecordStoredBeforeHistogramsWereKept_readsWithoutOne() {
+    JsonObject old = new RoundRecord(3, false, true, Optional.empty(), List.of("bank-1"), List.of(), List.of(),
+        OptionalDouble.empty(), Optional.empty(), Optional.empty(),
+        Optional.of(new ModelOps.Metrics(0.7, 0.7, 0.6, 100)), 0.5, "ef").toJson();
+    assertEquals(Optional.empty(), RoundRecord.fromJson(old).metrics().orElseThrow().merged());
   }
 
   @Test

@@ -7,16 +7,22 @@ import io.consort.identity.IdentityVerifier;
 import io.consort.identity.Role;
 import io.consort.protocol.v1.DpReport;
 import io.consort.protocol.v1.PeerCertificate;
-import io.consort.protocol.v1.SecAggPlan;
 import io.consort.protocol.v1.SecAggStep;
 import io.consort.protocol.v1.Stage;
 import io.consort.protocol.v1.Task;
 import io.consort.protocol.v1.TaskResult;
 import io.consort.protocol.v1.TrainTask;
+import io.consort.model.features.LocalFeatureStats;
+import io.consort.model.sums.FeatureStatsVector;
+import io.consort.protocol.v1.FeatureStats;
 import io.consort.secagg.Quantizer;
 import io.consort.secagg.RoundParameters;
+import io.consort.spec.SecureSumPurpose;
 import io.consort.secagg.SecAggClient;
 import io.consort.secagg.wire.SecAggCodec;
+import io.consort.spec.JobSpec;
+import io.consort.spec.JobSpecWire;
+import io.consort.spec.SecureRoundPlan;
 import java.io.ByteArrayInputStream;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
@@ -43,6 +49,16 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
   private final SecureRandom random = new SecureRandom();
   private final Map<String, X509Certificate> peers = new HashMap<>();
   private SecAggClient client;
+  /** What the bank answers a feature-statistics task with, in the clear and inside the secure sum. */
+  private FeatureStats statistics;
+  private LocalFeatureStats statisticsSummed;
+
+  /** Makes the bank answer feature-statistics tasks: {@code clear} in the clear, {@code summed} in the sum. */
+  SecureBank withStatistics(FeatureStats clear, LocalFeatureStats summed) {
+    this.statistics = clear;
+    this.statisticsSummed = summed;
+    return this;
+  }
 
   SecureBank(String id, IdentitySigner signer, CertificateValidator validator, float[] update, Stage silentFrom,
              DpReport dp) {
@@ -61,28 +77,47 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
       return Optional.empty();
     }
     try {
+      if (task.hasFeatureStats()) {
+        return Optional.of(statistics(task));
+      }
       return Optional.of(task.hasTrain() ? start(task) : step(task.getSecureAggregation()));
     } catch (GeneralSecurityException | io.consort.secagg.ProtocolViolationException e) {
       throw new IllegalStateException("bank " + id + ": " + e.getMessage(), e);
     }
   }
 
-  private TaskResult.Builder start(Task task) throws GeneralSecurityException {
-    TrainTask t = task.getTrain();
-    SecAggPlan plan = t.getSecureAggregation();
-    RoundParameters params = RoundParameters.forPlan(task.getHeader().getJobId(), task.getHeader().getRound(),
-        t.getRoundMembersList(), plan.getThreshold(), plan.getModulusBits(), update.length, plan.getNeighbourDegree());
-    Quantizer quantizer = new Quantizer(plan.getClipNorm(), plan.getQuantizerBanks(), plan.getModulusBits());
-    float[] weighted = new float[update.length];
-    for (int i = 0; i < update.length; i++) {
-      weighted[i] = (float) (update[i] * t.getAggregationWeight());
-    }
-    client = SecAggClient.create(params, id, quantizer.encode(weighted, random), signer, (peer, message, sig) -> {
+  private TaskResult.Builder statistics(Task task) throws GeneralSecurityException {
+    JobSpec spec = JobSpecWire.fromProto(task.getFeatureStats().getPlan());
+    int[] vector = FeatureStatsVector.encode(statisticsSummed);
+    RoundParameters params = SecureRoundPlan.sum(spec, task.getHeader().getRound(),
+        SecureSumPurpose.FEATURE_STATISTICS, task.getFeatureStats().getRoundMembersList(), vector.length);
+    open(params, vector);
+    return TaskResult.newBuilder().setFeatureStats(statistics.toBuilder().setSecureSum(SecAggStep.newBuilder()
+        .addMessages(ByteString.copyFrom(SecAggCodec.encode(client.advertiseKeys())))));
+  }
+
+  private void open(RoundParameters params, int[] input) {
+    client = SecAggClient.create(params, id, input, signer, (peer, message, sig) -> {
       X509Certificate c = peers.get(peer);
       if (c == null || !verifier.verify(c, message, sig, Set.of(Role.PARTICIPANT)).name().equals(peer)) {
         throw new GeneralSecurityException("no valid certificate for " + peer);
       }
     }, random);
+  }
+
+  private TaskResult.Builder start(Task task) throws GeneralSecurityException {
+    TrainTask t = task.getTrain();
+    // as a bank does: derive the round from the plan, and refuse a task that says otherwise
+    JobSpec spec = JobSpecWire.fromProto(t.getPlan());
+    SecureRoundPlan plan = SecureRoundPlan.derive(spec, task.getHeader().getRound(), t.getRoundMembersList(),
+        update.length);
+    plan.checkTask(spec, t.getSecureAggregation());
+    Quantizer quantizer = plan.quantizer();
+    float[] weighted = new float[update.length];
+    for (int i = 0; i < update.length; i++) {
+      weighted[i] = (float) (update[i] * t.getAggregationWeight());
+    }
+    open(plan.parameters(), quantizer.encode(weighted, random));
     SecAggStep.Builder step = SecAggStep.newBuilder()
         .addMessages(ByteString.copyFrom(SecAggCodec.encode(client.advertiseKeys())));
     if (dp != null) {

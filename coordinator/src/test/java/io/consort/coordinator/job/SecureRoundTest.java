@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.identity.CertificateValidator;
+import io.consort.certs.CrlFileValidator;
 import io.consort.certs.DemoPki;
+import io.consort.certs.RevocationReason;
 import io.consort.identity.IdentitySigner;
 import io.consort.identity.IdentityVerifier;
 import io.consort.certs.PemFiles;
@@ -43,6 +45,12 @@ class SecureRoundTest {
   private final ModelParameters base = JobFixtures.model(0, 0f, 0f, 0f);
 
   private RoundOutcome run(JobSpec spec, Map<String, Stage> silentFrom) throws Exception {
+    return run(spec, silentFrom, pki, new IdentityVerifier(validator));
+  }
+
+  private RoundOutcome run(JobSpec spec, Map<String, Stage> silentFrom, DemoPki pki, IdentityVerifier coordinator)
+      throws Exception {
+    CertificateValidator validator = pki.validator();
     FakeBanks banks = new FakeBanks();
     for (int b = 0; b < BANKS.size(); b++) {
       String id = BANKS.get(b);
@@ -51,7 +59,7 @@ class SecureRoundTest {
       banks.certificate(id, PemFiles.readCertificates(pki.bank(id).chainFile()).get(0));
     }
     JobContext job = JobFixtures.context(spec, banks, timers);
-    Future<RoundOutcome> outcome = new SecureRound(job, new IdentityVerifier(validator))
+    Future<RoundOutcome> outcome = new SecureRound(job, coordinator)
         .run(new RoundProtocol.RoundInput(1, BANKS, base, ROWS));
     for (int stage = 0; stage < 10 && !outcome.isComplete(); stage++) {
       banks.pump(job.stages());
@@ -103,6 +111,22 @@ class SecureRoundTest {
     assertEquals(List.of("bank-1", "bank-2", "bank-4"), outcome.participants());
     assertEquals(List.of("bank-3@masked-input"), outcome.dropouts().stream().map(Dropout::label).toList());
     assertMean(List.of("bank-1", "bank-2", "bank-4"), outcome);
+  }
+
+  @Test
+  void bankRevokedInTheCoordinatorsCrl_isRefusedAtAdvertiseKeys_andTheSumIsOfTheOthers() throws Exception {
+    DemoPki own = DemoPki.create(dir.resolve("revoking-pki"), "coordinator", BANKS);
+    var coordinator = own.coordinator();
+    IdentityVerifier verifier = new IdentityVerifier(CrlFileValidator.open(coordinator.caFile(), coordinator.crlFile()));
+    own.revokeAndPublish("bank-4", RevocationReason.KEY_COMPROMISE); // after the coordinator opened its CRL
+
+    RoundOutcome outcome = run(JobFixtures.spec().secureAggregation(true).build(), Map.of(), own, verifier);
+
+    assertEquals(List.of("bank-1", "bank-2", "bank-3"), outcome.participants());
+    Dropout dropout = outcome.dropouts().get(0);
+    assertEquals("bank-4@advertise-keys", dropout.label());
+    assertTrue(dropout.reason().contains("revoked"), dropout.reason());
+    assertMean(List.of("bank-1", "bank-2", "bank-3"), outcome);
   }
 
   @Test

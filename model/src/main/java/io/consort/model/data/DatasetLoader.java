@@ -164,7 +164,7 @@ public final class DatasetLoader {
     }
   }
 
-  private static RecordReader open(Path file) throws DataFormatException {
+  static RecordReader open(Path file) throws DataFormatException {
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     boolean arff = name.endsWith(".arff");
     if (!arff && !name.endsWith(".csv")) {

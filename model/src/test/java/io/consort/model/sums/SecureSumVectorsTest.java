@@ -81,6 +81,17 @@ class SecureSumVectorsTest {
   }
 
   @Test
+  void importanceSumsRideAlongWithTheHistogram() {
+    ScoreHistogram a = ScoreHistogram.of(new float[] {0.1f, 0.8f}, new float[] {0, 1}, 4);
+    ScoreHistogram b = ScoreHistogram.of(new float[] {0.6f}, new float[] {1}, 4);
+    int[] sum = Limbs.sum(List.of(HistogramVector.encode(a, new double[] {1.5, -0.25}),
+        HistogramVector.encode(b, new double[] {0.5, 0.0})));
+    HistogramVector.Total total = HistogramVector.decode(4, 2, sum, 2);
+    assertEquals(3, total.histogram().count());
+    assertArrayEquals(new double[] {2.0, -0.25}, total.importance(), 1e-5);
+  }
+
+  @Test
   void histogramsSummedSecurely_equalMergedHistograms() {
     ScoreHistogram a = ScoreHistogram.of(new float[] {0.1f, 0.8f, 0.55f}, new float[] {0, 1, 0}, 10);
     ScoreHistogram b = ScoreHistogram.of(new float[] {0.95f, 0.2f}, new float[] {1, 1}, 10);

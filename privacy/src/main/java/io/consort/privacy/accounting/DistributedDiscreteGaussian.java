@@ -15,7 +15,14 @@ import io.consort.privacy.DpPreconditions;
  * more noise than the target (the utility price of dropout tolerance), never less.
  *
  * <p>Accounting: {@link #account} uses KLS21 Proposition 14 (see {@link DistributedDiscreteGaussianEvent})
- * for n = m surviving shares, which requires sigma_i >= 1/2.
+ * for n shares, which requires sigma_i >= 1/2.
+ *
+ * <p>Whose noise counts. Every bank knows its own share and can subtract it from the released sum, so
+ * against any one participating bank (alone or together with the coordinator) only the other
+ * survivors' shares protect a bank: {@link #planAgainstOneSurvivor} and {@link #accountAgainstOneSurvivor}
+ * count m - 1 of m shares, which is what the ledger uses (accounting v2; docs/PRIVACY.md). Against the
+ * coordinator alone all m shares count ({@link #plan}, {@link #account}, ledger accounting v1). A
+ * coalition of c banks removes c shares; that case is not accounted.
  */
 public final class DistributedDiscreteGaussian {
 
@@ -47,6 +54,37 @@ public final class DistributedDiscreteGaussian {
           + "; scale the quantisation up");
     }
     return new Plan(targetTotalSigma, banks, minSurvivors, share);
+  }
+
+  /**
+   * Each bank's share when the guarantee must hold against any one survivor, which knows its own share:
+   * with {@code minSurvivors} survivors the other minSurvivors - 1 shares carry at least the target,
+   * sigma_i = target / sqrt(minSurvivors - 1).
+   *
+   * @param minSurvivors the secure-aggregation threshold, 2 <= minSurvivors <= banks
+   */
+  public static Plan planAgainstOneSurvivor(double targetTotalSigma, int banks, int minSurvivors) {
+    if (minSurvivors < 2) {
+      throw new IllegalArgumentException("min survivors must be >= 2 when one survivor's own share does not count, "
+          + "got " + minSurvivors);
+    }
+    Plan others = plan(targetTotalSigma, banks, minSurvivors - 1);
+    return new Plan(targetTotalSigma, banks, minSurvivors, others.perBankSigma());
+  }
+
+  /**
+   * The privacy of a release with {@code survivors} shares in the sum against any one of the
+   * survivors, which can remove its own share: the accounting of {@code survivors - 1} shares.
+   *
+   * @param survivors m >= 2 (a released sum always has at least the threshold, which is at least 2)
+   */
+  public static SurvivorAccounting accountAgainstOneSurvivor(double perBankSigma, int survivors, double l2Sensitivity,
+      double l1Sensitivity, long dimension) {
+    if (survivors < 2) {
+      throw new IllegalArgumentException("survivors must be >= 2 when one survivor's own share does not count, got "
+          + survivors);
+    }
+    return account(perBankSigma, survivors - 1, l2Sensitivity, l1Sensitivity, dimension);
   }
 
   /**

@@ -110,8 +110,9 @@ public final class LedgerVerifier {
     if (!recomputed.equals(signed.entryHash())) {
       return "content does not match its recorded hash: the entry was altered";
     }
-    if (!SpendCalculator.ACCOUNTING.equals(entry.accounting())) {
-      return "unknown accounting \"" + entry.accounting() + "\" (expected " + SpendCalculator.ACCOUNTING + ")";
+    if (!SpendCalculator.isKnown(entry.accounting())) {
+      return "unknown accounting \"" + entry.accounting() + "\" (expected " + SpendCalculator.ACCOUNTING + " or "
+          + SpendCalculator.ACCOUNTING_V1 + ")";
     }
     byte[] hash = Hex.decode(recomputed);
     String problem = checkSignature(signed.coordinatorSignature(), CanonicalEncoding.coordinatorSigned(hash),
@@ -145,7 +146,7 @@ public final class LedgerVerifier {
 
   private static String checkSpends(LedgerEntry entry, SpendCalculator calculator) {
     SortedMap<String, BankSpend> recomputed =
-        calculator.apply(entry.participatingBanks(), entry.mechanisms(), entry.delta());
+        calculator.apply(entry.accounting(), entry.participatingBanks(), entry.mechanisms(), entry.delta());
     for (String bank : entry.participatingBanks()) {
       BankSpend recorded = entry.spends().get(bank);
       BankSpend expected = recomputed.get(bank);

@@ -102,7 +102,7 @@ public final class LocalLedgerStore {
     for (SignedLedgerEntry signed : readAll()) {
       for (MechanismRecord m : signed.entry().mechanismsFor(bankId)) {
         if (m.unit() == unit && signed.entry().participatingBanks().contains(bankId)) {
-          events.add(m.toEvent());
+          events.add(m.toEvent(signed.entry().accounting()));
         }
       }
     }

@@ -23,7 +23,8 @@ import java.util.Objects;
  * @param steps composed steps (1 per round for bank level)
  * @param clipNorm L2 clip C in model units
  * @param noiseStddev standard deviation of the noise actually present (z C for DP-SGD; sigma_i sqrt(m)
- *     in quantised units for the distributed discrete Gaussian)
+ *     in quantised units for the distributed discrete Gaussian, of which the accounting counts the
+ *     shares of m - 1 banks, see {@link #toEvent})
  * @param perBankSigma sigma_i of each bank's discrete Gaussian share (quantised units)
  * @param survivors m, the banks whose shares are in the released sum
  * @param l2Sensitivity Delta2 in quantised units
@@ -83,12 +84,22 @@ public record MechanismRecord(PrivacyUnit unit, String bankId, MechanismKind kin
         l1Sensitivity, dimension);
   }
 
-  /** The accounting event this mechanism amounts to for each bank it applies to. */
-  public PrivacyEvent toEvent() {
+  /**
+   * The accounting event this mechanism amounts to for each bank it applies to, under the entry's
+   * accounting: {@link SpendCalculator#ACCOUNTING_V1} counts all {@code survivors} shares of a
+   * distributed discrete Gaussian, {@link SpendCalculator#ACCOUNTING} (v2) the shares of
+   * {@code survivors - 1} (any one survivor knows its own share).
+   *
+   * @throws IllegalArgumentException for an accounting this version does not know
+   */
+  public PrivacyEvent toEvent(String accounting) {
+    SpendCalculator.requireKnown(accounting);
     return switch (kind) {
       case SAMPLED_GAUSSIAN -> new SampledGaussianEvent(noiseMultiplier, samplingRate, steps);
-      case DISTRIBUTED_DISCRETE_GAUSSIAN -> DistributedDiscreteGaussian
-          .account(perBankSigma, survivors, l2Sensitivity, l1Sensitivity, dimension).event();
+      case DISTRIBUTED_DISCRETE_GAUSSIAN -> (SpendCalculator.ACCOUNTING_V1.equals(accounting)
+          ? DistributedDiscreteGaussian.account(perBankSigma, survivors, l2Sensitivity, l1Sensitivity, dimension)
+          : DistributedDiscreteGaussian.accountAgainstOneSurvivor(perBankSigma, survivors, l2Sensitivity,
+              l1Sensitivity, dimension)).event();
     };
   }
 

@@ -64,13 +64,17 @@ public final class PrivacyLedger {
     if (!entry.hash().equals(signed.entryHash())) {
       throw new IllegalArgumentException("recorded entry hash must be " + entry.hash() + ", got " + signed.entryHash());
     }
-    SortedMap<String, BankSpend> recomputed = spends.preview(entry.participatingBanks(), entry.mechanisms(),
-        entry.delta());
+    if (!SpendCalculator.isKnown(entry.accounting())) {
+      throw new IllegalArgumentException("entry " + entry.sequence() + " names unknown accounting \""
+          + entry.accounting() + "\"");
+    }
+    SortedMap<String, BankSpend> recomputed = spends.preview(entry.accounting(), entry.participatingBanks(),
+        entry.mechanisms(), entry.delta());
     if (!recomputed.equals(entry.spends())) {
       throw new IllegalArgumentException("entry " + entry.sequence() + " spends must be " + recomputed + ", got "
           + entry.spends());
     }
-    spends.apply(entry.participatingBanks(), entry.mechanisms(), entry.delta());
+    spends.apply(entry.accounting(), entry.participatingBanks(), entry.mechanisms(), entry.delta());
     entries.add(signed);
   }
 

@@ -16,10 +16,31 @@ import java.util.TreeMap;
 public final class SpendCalculator {
 
   /**
-   * The accounting every spend in the ledger follows: RDP composition, default orders (1.1..10.9,
-   * 11..63, 128, 256, 512, 1024), improved conversion. Entries naming anything else are refused.
+   * The accounting new entries follow: RDP composition, default orders (1.1..10.9, 11..63, 128, 256,
+   * 512, 1024), improved conversion; a distributed discrete Gaussian with m survivors is accounted
+   * with the shares of m - 1 banks, because any one participating bank knows its own share and can
+   * remove it from the sum.
    */
-  public static final String ACCOUNTING = "rdp-improved-default-orders-v1";
+  public static final String ACCOUNTING = "rdp-improved-default-orders-v2";
+
+  /**
+   * The accounting of entries written before v2: as v2, but a distributed discrete Gaussian counts the
+   * shares of all m survivors (secure against the coordinator alone). Such entries keep verifying
+   * under it; no new entry uses it.
+   */
+  public static final String ACCOUNTING_V1 = "rdp-improved-default-orders-v1";
+
+  /** Whether spends recorded under {@code accounting} can be re-accounted by this version. */
+  public static boolean isKnown(String accounting) {
+    return ACCOUNTING.equals(accounting) || ACCOUNTING_V1.equals(accounting);
+  }
+
+  static void requireKnown(String accounting) {
+    if (!isKnown(accounting)) {
+      throw new IllegalArgumentException("unknown accounting \"" + accounting + "\" (expected " + ACCOUNTING
+          + " or " + ACCOUNTING_V1 + ")");
+    }
+  }
 
   private final RdpAccountant accountant = RdpAccountant.defaults();
   private final Map<String, double[]> recordRdp = new HashMap<>();
@@ -29,23 +50,31 @@ public final class SpendCalculator {
   public static SpendCalculator replay(List<LedgerEntry> entries) {
     SpendCalculator calculator = new SpendCalculator();
     for (LedgerEntry entry : entries) {
-      calculator.apply(entry.participatingBanks(), entry.mechanisms(), entry.delta());
+      calculator.apply(entry.accounting(), entry.participatingBanks(), entry.mechanisms(), entry.delta());
     }
     return calculator;
   }
 
-  /** What the next entry's spends would be, without recording them. */
+  /** What the next entry's spends would be under the current {@link #ACCOUNTING}, without recording them. */
   public SortedMap<String, BankSpend> preview(List<String> banks, List<MechanismRecord> mechanisms, double delta) {
-    return compute(banks, mechanisms, delta, false);
+    return preview(ACCOUNTING, banks, mechanisms, delta);
   }
 
-  /** Records one entry's mechanisms and returns each participating bank's spend. */
-  public SortedMap<String, BankSpend> apply(List<String> banks, List<MechanismRecord> mechanisms, double delta) {
-    return compute(banks, mechanisms, delta, true);
+  /** What an entry's spends are under {@code accounting}, without recording them. */
+  public SortedMap<String, BankSpend> preview(String accounting, List<String> banks, List<MechanismRecord> mechanisms,
+      double delta) {
+    return compute(accounting, banks, mechanisms, delta, false);
   }
 
-  private SortedMap<String, BankSpend> compute(List<String> banks, List<MechanismRecord> mechanisms, double delta,
-      boolean record) {
+  /** Records one entry's mechanisms, accounted as the entry says, and returns each participating bank's spend. */
+  public SortedMap<String, BankSpend> apply(String accounting, List<String> banks, List<MechanismRecord> mechanisms,
+      double delta) {
+    return compute(accounting, banks, mechanisms, delta, true);
+  }
+
+  private SortedMap<String, BankSpend> compute(String accounting, List<String> banks,
+      List<MechanismRecord> mechanisms, double delta, boolean record) {
+    requireKnown(accounting);
     int orders = accountant.orders().size();
     SortedMap<String, BankSpend> spends = new TreeMap<>();
     for (String bank : banks) {
@@ -63,7 +92,7 @@ public final class SpendCalculator {
           bankRound = bankRound == null ? new double[orders] : bankRound;
           target = bankRound;
         }
-        var event = m.toEvent();
+        var event = m.toEvent(accounting);
         for (int i = 0; i < orders; i++) {
           target[i] += event.rdp(accountant.orders().get(i));
         }

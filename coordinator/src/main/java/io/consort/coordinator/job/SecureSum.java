@@ -1,0 +1,175 @@
+package io.consort.coordinator.job;
+
+import com.google.protobuf.ByteString;
+import io.consort.identity.IdentityVerifier;
+import io.consort.identity.Role;
+import io.consort.protocol.v1.PeerCertificate;
+import io.consort.protocol.v1.SecAggStep;
+import io.consort.protocol.v1.Task;
+import io.consort.protocol.v1.TaskResult;
+import io.consort.secagg.AggregationResult;
+import io.consort.secagg.ProtocolViolationException;
+import io.consort.secagg.RoundParameters;
+import io.consort.secagg.SecAggServer;
+import io.consort.secagg.ServerTransition;
+import io.consort.secagg.message.SecAggMessage;
+import io.consort.secagg.wire.SecAggCodec;
+import io.vertx.core.Future;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One secure sum (Bonawitz et al. 2017) among a roster of banks, from their key advertisements on:
+ * the coordinator relays keys (with the banks' certificates, so each bank checks every peer's
+ * signature against the consortium CA), encrypted shares, collects masked inputs, consistency
+ * signatures and unmasking shares, and learns only the sum of the surviving banks' vectors. Each
+ * stage has the job's stage deadline; a bank that misses it or sends what the protocol refuses is
+ * dropped at that stage, and the sum goes on while the threshold allows; below it the sum aborts and
+ * nothing is unmasked. Model updates, feature statistics and evaluation histograms all go through
+ * it, each with its own round id ({@link io.consort.spec.SecureSumPurpose}).
+ *
+ * <p>The roster's certificates are read once, on the event loop, when the sum is opened: signature
+ * checks on workers see that snapshot, never the live registry. Not thread-safe: one stage at a time.
+ */
+final class SecureSum {
+  private static final Logger log = LoggerFactory.getLogger(SecureSum.class);
+
+  /** What a sum produced: the survivors' sum and who is in it, or why it aborted; and who dropped where. */
+  record Outcome(Optional<AggregationResult> result, Optional<String> abortReason, List<Dropout> dropouts) {
+    Outcome {
+      dropouts = List.copyOf(dropouts);
+    }
+  }
+
+  private final JobContext job;
+  private final int round;
+  private final String what;
+  private final Map<String, X509Certificate> certificates;
+  private final SecAggServer server;
+  private final List<Dropout> dropouts = new ArrayList<>();
+
+  private SecureSum(JobContext job, int round, String what, RoundParameters parameters,
+                    Map<String, X509Certificate> certificates, IdentityVerifier verifier) {
+    this.job = job;
+    this.round = round;
+    this.what = what;
+    this.certificates = certificates;
+    this.server = SecAggServer.create(parameters, (bank, message, signature) -> {
+      X509Certificate cert = certificates.get(bank);
+      if (cert == null) {
+        throw new GeneralSecurityException("bank '" + bank + "' has no certificate on record");
+      }
+      if (!verifier.verify(cert, message, signature, Set.of(Role.PARTICIPANT)).name().equals(bank)) {
+        throw new GeneralSecurityException("key signature of '" + bank + "' made with another identity");
+      }
+    });
+  }
+
+  /**
+   * Opens a sum over {@code parameters.bankIds()} in job round {@code round}; call on the event loop.
+   *
+   * @param what what is summed, for log lines ("updates", "feature statistics", ...)
+   */
+  static SecureSum open(JobContext job, IdentityVerifier verifier, int round, String what,
+                        RoundParameters parameters) {
+    Map<String, X509Certificate> certificates = new LinkedHashMap<>();
+    for (String m : parameters.bankIds()) {
+      job.members().certificate(m).ifPresent(c -> certificates.put(m, c));
+    }
+    return new SecureSum(job, round, what, parameters, certificates, verifier);
+  }
+
+  /** Records that {@code bank} is out of the sum, at {@code stage}, for {@code reason}. */
+  void drop(String bank, String stage, String reason) {
+    dropouts.add(new Dropout(bank, stage, reason));
+    log.warn("round {} ({}): bank '{}' dropped at {}: {}", round, what, bank, stage, reason);
+  }
+
+  boolean dropped(String bank) {
+    return dropouts.stream().anyMatch(d -> d.bank().equals(bank));
+  }
+
+  /**
+   * Runs the sum from the banks' key advertisements (each bank's answer to the task that opened it;
+   * banks without one must have been {@link #drop dropped}) to its end.
+   *
+   * @param openingStage the opening task's stage, in its command-line form, for dropouts
+   */
+  Future<Outcome> run(Map<String, SecAggStep> advertisements, String openingStage) {
+    // signature checks, Shamir reconstruction and mask expansion are CPU work: a worker does them
+    return job.workers().run(() -> {
+          advertisements.forEach((bank, step) -> {
+            if (step.getMessagesCount() != 1) {
+              drop(bank, openingStage, "expected one key advertisement, got " + step.getMessagesCount() + " messages");
+            } else if (!dropped(bank)) {
+              feed(bank, step, openingStage);
+            }
+          });
+          return server.closeStage();
+        })
+        .compose(this::drive)
+        .map(transition -> {
+          if (transition.isAborted()) {
+            String reason = transition.abortReason().get();
+            return new Outcome(Optional.empty(), Optional.of(reason.contains("nothing was unmasked") ? reason
+                : reason + "; nothing was unmasked"), dropouts);
+          }
+          return new Outcome(transition.result(), Optional.empty(), dropouts);
+        });
+  }
+
+  private Future<ServerTransition> drive(ServerTransition transition) {
+    if (transition.isAborted() || transition.isCompleted()) {
+      return Future.succeededFuture(transition);
+    }
+    Map<String, SecAggMessage> byRecipient = new LinkedHashMap<>();
+    for (SecAggMessage m : transition.outgoing()) {
+      byRecipient.put(m.header().recipientId(), m);
+    }
+    io.consort.secagg.Stage next = transition.outgoing().get(0).header().stage();
+    List<PeerCertificate> relayed = new ArrayList<>();
+    if (next == io.consort.secagg.Stage.SHARE_KEYS) {
+      for (String bank : byRecipient.keySet()) {
+        X509Certificate c = certificates.get(bank);
+        if (c != null) {
+          relayed.add(SecureAggregationPlan.peerCertificate(bank, c));
+        }
+      }
+    }
+    return job.stages().collect(round, SecureAggregationPlan.wireStage(next), byRecipient.keySet(),
+            m -> Task.newBuilder().setSecureAggregation(SecAggStep.newBuilder()
+                .addMessages(ByteString.copyFrom(SecAggCodec.encode(byRecipient.get(m))))
+                .addAllCertificates(relayed)))
+        .compose(answers -> job.workers().run(() -> {
+          for (String m : byRecipient.keySet()) {
+            TaskResult r = answers.answer(m).orElse(null);
+            if (r == null || !r.hasSecureAggregation()) {
+              drop(m, next.wireName(), answers.problemOf(m));
+            } else {
+              feed(m, r.getSecureAggregation(), next.wireName());
+            }
+          }
+          return server.closeStage();
+        }))
+        .compose(this::drive);
+  }
+
+  private void feed(String bank, SecAggStep step, String stage) {
+    for (ByteString message : step.getMessagesList()) {
+      try {
+        server.acceptEncoded(bank, message.toByteArray());
+      } catch (ProtocolViolationException e) {
+        drop(bank, stage, e.getMessage());
+        return;
+      }
+    }
+  }
+}

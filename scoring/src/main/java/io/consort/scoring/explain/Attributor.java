@@ -1,0 +1,106 @@
+package io.consort.scoring.explain;
+
+import io.consort.model.features.FeatureEncoding;
+import java.util.List;
+
+/**
+ * Reason codes' arithmetic: each original column's contribution to an applicant's logit, relative
+ * to a reference applicant built from the federated feature statistics alone (every numeric column
+ * at the consortium mean, i.e. 0 once standardised; every categorical column at 1/K on each of its
+ * K levels, since the banks release no category counts from which a most frequent level could be
+ * taken).
+ *
+ * <ul>
+ *   <li>Logistic regression: exact, {@code w_i (x_i - r_i)} per encoded feature; the contributions
+ *       add up to the logit difference up to float rounding.</li>
+ *   <li>Network: integrated gradients (Sundararajan, Taly, Yan 2017), {@code (x_i - r_i)} times the
+ *       gradient averaged over the straight path from the reference. The average is computed
+ *       exactly, not by a Riemann sum: a ReLU network is piecewise linear along the path, so {@link
+ *       InferenceNetwork#pathIntegral} sums each linear piece's gradient times its length. By the
+ *       completeness axiom the contributions then add up to the logit difference up to rounding;
+ *       the scorer's logits are float (as the banks' evaluation computed them), so the sum is within
+ *       {@value #COMPLETENESS_TOLERANCE} logits of their difference. (A midpoint rule with 1,024
+ *       points left gaps near 0.01 logits on an overconfident German credit network.)</li>
+ * </ul>
+ *
+ * A categorical column's contribution is the sum over its one-hot levels. Immutable and thread-safe.
+ */
+public final class Attributor {
+  /**
+   * Largest gap, in logits, between the contributions' sum and the difference of the float logits:
+   * the double-precision integral is exact up to rounding, the float logits are within a few 1e-6
+   * of their double values for the networks a job can define at the magnitudes credit scores take.
+   */
+  public static final double COMPLETENESS_TOLERANCE = 1e-4;
+
+  private final InferenceNetwork network;
+  private final float[] reference;
+  private final int[] columnOf;
+  private final int columns;
+  private final float referenceLogit;
+
+  public Attributor(InferenceNetwork network, FeatureEncoding encoding) {
+    if (network.inputs() != encoding.featureCount()) {
+      throw new IllegalArgumentException("the network takes " + network.inputs() + " inputs but the encoding has "
+          + encoding.featureCount() + " features");
+    }
+    this.network = network;
+    int numeric = encoding.schema().numericColumns().size();
+    List<List<String>> categories = encoding.categories();
+    reference = new float[encoding.featureCount()];
+    columnOf = new int[encoding.featureCount()];
+    for (int j = 0; j < numeric; j++) {
+      columnOf[j] = j;
+    }
+    int offset = numeric;
+    for (int c = 0; c < categories.size(); c++) {
+      int levels = categories.get(c).size();
+      for (int k = 0; k < levels; k++) {
+        reference[offset + k] = 1f / levels;
+        columnOf[offset + k] = numeric + c;
+      }
+      offset += levels;
+    }
+    columns = numeric + categories.size();
+    referenceLogit = network.logit(reference);
+  }
+
+  /** The reference applicant's encoded features. */
+  public float[] reference() {
+    return reference.clone();
+  }
+
+  public double referenceLogit() {
+    return referenceLogit;
+  }
+
+  /** The attribution of one encoded row whose logit is {@code logit}. */
+  public Attribution explain(float[] row, float logit) {
+    int features = reference.length;
+    double target = (double) logit - referenceLogit;
+    if (network.isLinear()) {
+      double[] perColumn = new double[columns];
+      double sum = 0;
+      for (int i = 0; i < features; i++) {
+        double c = (double) network.linearWeight(i) * ((double) row[i] - reference[i]);
+        perColumn[columnOf[i]] += c;
+        sum += c;
+      }
+      return new Attribution(perColumn, logit, referenceLogit, Math.abs(sum - target), 1);
+    }
+    InferenceNetwork.PathIntegral path = network.pathIntegral(reference, row);
+    double[] gradient = path.gradient();
+    double[] perFeature = new double[features];
+    double sum = 0;
+    for (int i = 0; i < features; i++) {
+      perFeature[i] = ((double) row[i] - reference[i]) * gradient[i];
+      sum += perFeature[i];
+    }
+    double residual = Math.abs(sum - target);
+    double[] perColumn = new double[columns];
+    for (int i = 0; i < features; i++) {
+      perColumn[columnOf[i]] += perFeature[i];
+    }
+    return new Attribution(perColumn, logit, referenceLogit, residual, path.pieces());
+  }
+}

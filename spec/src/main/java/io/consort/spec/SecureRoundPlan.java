@@ -1,0 +1,209 @@
+package io.consort.spec;
+
+import io.consort.privacy.accounting.DistributedDiscreteGaussian;
+import io.consort.privacy.accounting.NoiseCalibration;
+import io.consort.privacy.ledger.BankNoiseShare;
+import io.consort.protocol.v1.SecAggPlan;
+import io.consort.secagg.Quantizer;
+import io.consort.secagg.RoundParameters;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalDouble;
+
+/**
+ * One secure-aggregation round: the protocol's parameters (threshold, ring, neighbour graph,
+ * consistency check) and how every bank's input is quantised and noised. The coordinator and every
+ * bank compute it with the one function {@link #derive}, from the job specification (for a bank, the
+ * one it pinned when it accepted the job) and the round's roster. The coordinator sends its values
+ * in each training task only so that a bank can refuse a task that disagrees ({@link #checkTask}): a
+ * bank never takes a threshold, a degree, a quantiser or a noise level from a task.
+ *
+ * @param parameters the secure-aggregation round
+ * @param clipNorm C, the L2 clip of each bank's weighted update (and the bank-level sensitivity)
+ * @param quantizerBanks n of the quantiser's no-wrap bound: the roster, plus headroom for the noise
+ * @param perBankSigma each bank's discrete Gaussian share, quantised units; 0 without bank-level DP
+ * @param bankNoiseMultiplier the job's bank-level z (noise on the sum over one bank's clip); 0 without
+ */
+public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int quantizerBanks, double perBankSigma,
+                              double bankNoiseMultiplier) {
+
+  public SecureRoundPlan {
+    Objects.requireNonNull(parameters, "parameters");
+  }
+
+  /**
+   * The round's parameters.
+   *
+   * <ul>
+   *   <li>Roster: at least the job's {@code min_banks}, and never one bank (a sum of one bank is that
+   *       bank's update).
+   *   <li>Threshold: the specification's, or the smallest strict majority of each neighbourhood
+   *       ({@link RoundParameters#majorityThreshold}), raised to {@code min_banks} so that no sum of
+   *       fewer banks than the job allows is unmasked.
+   *   <li>Quantisation: the clip and ring of the specification; the quantiser's bank count is the
+   *       roster plus, under bank-level DP, 8 standard deviations of the summed noise in units of
+   *       one bank's range, so the noisy sum cannot wrap the ring either.
+   *   <li>Bank-level noise: each bank's share sigma_i is planned so that with only the threshold t
+   *       surviving, the t - 1 shares that any one survivor cannot remove carry the job's noise
+   *       (z times the clip, quantised): sigma_i = z C s / sqrt(t - 1) (docs/PRIVACY.md).
+   * </ul>
+   *
+   * @param spec the job; secure aggregation must be enabled
+   * @param roster the round's members in order (the order fixes Shamir x-coordinates and mask signs)
+   * @param dimension the model's parameter count
+   * @throws IllegalArgumentException naming what does not allow a secure round
+   */
+  public static SecureRoundPlan derive(JobSpec spec, long round, List<String> roster, int dimension) {
+    SecureAggregationSpec a = spec.secureAggregation();
+    RoundParameters parameters = parameters(spec, SecureSumPurpose.MODEL_UPDATE.secaggRound(round), roster,
+        a.modulusBits(), dimension);
+    int n = roster.size();
+    int threshold = parameters.threshold();
+    double clip = a.clipNorm();
+    if (!spec.privacy().bankLevel()) {
+      return new SecureRoundPlan(parameters, clip, n, 0, 0);
+    }
+    double z = bankNoiseMultiplier(spec);
+    // the summed noise at the threshold, relative to one bank's range: z sqrt(n / (t - 1))
+    int headroom = (int) Math.ceil(8 * z * Math.sqrt((double) n / (threshold - 1))) + 1;
+    Quantizer quantizer = new Quantizer(clip, n + headroom, a.modulusBits());
+    double perBank = DistributedDiscreteGaussian.planAgainstOneSurvivor(z * clip * quantizer.scale(), n, threshold)
+        .perBankSigma();
+    return new SecureRoundPlan(parameters, clip, n + headroom, perBank, z);
+  }
+
+  /**
+   * The parameters of a secure sum of integer vectors (feature statistics, evaluation histograms): the
+   * roster, threshold, neighbour graph and consistency check of {@link #derive}, over the full 32-bit
+   * ring the vectors' 16-bit limbs are summed in, under the purpose's own round id.
+   *
+   * @param purpose what is summed; not {@link SecureSumPurpose#MODEL_UPDATE}, which {@link #derive} plans
+   * @throws IllegalArgumentException naming what does not allow a secure sum
+   */
+  public static RoundParameters sum(JobSpec spec, long round, SecureSumPurpose purpose, List<String> roster,
+                                    int dimension) {
+    if (purpose == SecureSumPurpose.MODEL_UPDATE) {
+      throw new IllegalArgumentException("model updates are planned by derive, with their quantiser and noise");
+    }
+    return parameters(spec, purpose.secaggRound(round), roster, 32, dimension);
+  }
+
+  private static RoundParameters parameters(JobSpec spec, long secaggRound, List<String> roster, int ringBits,
+                                            int dimension) {
+    SecureAggregationSpec a = spec.secureAggregation();
+    if (!a.enabled()) {
+      throw new IllegalArgumentException("job '" + spec.id() + "' has secure aggregation off");
+    }
+    int n = roster.size();
+    int required = Math.max(2, spec.training().minBanks());
+    if (n < required) {
+      throw new IllegalArgumentException("the round's roster has " + n + " bank" + (n == 1 ? "" : "s")
+          + ", below the " + required + " the job requires (min_banks " + spec.training().minBanks()
+          + "; a sum of one bank is that bank's update)");
+    }
+    int degree = a.neighbourDegreeOrComplete();
+    int threshold = Math.max(a.threshold().orElse(RoundParameters.majorityThreshold(n, degree)), required);
+    return new RoundParameters(spec.id(), secaggRound, roster, threshold, ringBits, dimension, degree,
+        a.consistencyCheck());
+  }
+
+  /**
+   * The job's bank-level noise multiplier: the specification's, or the smallest that keeps its rounds
+   * of the (unsubsampled, q = 1) Gaussian mechanism within its target epsilon.
+   */
+  public static double bankNoiseMultiplier(JobSpec spec) {
+    PrivacySpec p = spec.privacy();
+    OptionalDouble explicit = p.bank().orElseThrow(() -> new IllegalArgumentException("job '" + spec.id()
+        + "' has no bank-level DP")).noiseMultiplier();
+    if (explicit.isPresent()) {
+      return explicit.getAsDouble();
+    }
+    return NoiseCalibration.defaults().noiseMultiplier(p.targetEpsilon().orElseThrow(), 1.0,
+        spec.training().rounds(), p.delta());
+  }
+
+  public int threshold() {
+    return parameters.threshold();
+  }
+
+  /** The job round this secure round belongs to (its secure-aggregation round id also says its purpose). */
+  public long jobRound() {
+    return parameters.round() / SecureSumPurpose.values().length;
+  }
+
+  /** Whether each bank adds a discrete Gaussian share. */
+  public boolean bankLevel() {
+    return perBankSigma > 0;
+  }
+
+  public Quantizer quantizer() {
+    return new Quantizer(clipNorm, quantizerBanks, parameters.ringBits());
+  }
+
+  /**
+   * Delta2 of the quantised sum with respect to one bank: its weighted update (weight at most 1) is
+   * clipped to C, so C s after scaling, plus at most 1 per coordinate from stochastic rounding.
+   */
+  public double l2Sensitivity() {
+    return clipNorm * quantizer().scale() + Math.sqrt(parameters.dimension());
+  }
+
+  /** What each bank's discrete Gaussian share amounts to in this round (the ledger's bank-level record). */
+  public BankNoiseShare bankNoiseShare() {
+    if (!bankLevel()) {
+      throw new IllegalStateException("round " + parameters.round() + " of job '" + parameters.jobId()
+          + "' has no bank-level noise");
+    }
+    return new BankNoiseShare(perBankSigma, threshold(), clipNorm, l2Sensitivity(), parameters.dimension());
+  }
+
+  /** The secure-aggregation settings of the round's training task: the job's, with this round's values. */
+  public SecAggPlan toTask(JobSpec spec) {
+    return JobSpecWire.secureAggregation(spec).toBuilder().setThreshold(threshold())
+        .setQuantizerBanks(quantizerBanks).setPerBankSigma(perBankSigma).build();
+  }
+
+  /**
+   * Refuses a training task whose secure-aggregation settings are not exactly {@link #toTask}: what a
+   * bank derived itself is what it uses, and a coordinator that says otherwise is lying or broken.
+   *
+   * @throws IllegalArgumentException naming the first field that differs, with both values
+   */
+  public void checkTask(JobSpec spec, SecAggPlan task) {
+    SecAggPlan expected = toTask(spec);
+    if (task.equals(expected)) {
+      return;
+    }
+    String where = " with the round's " + parameters.bankIds().size() + " members";
+    if (task.getThreshold() != expected.getThreshold()) {
+      throw new IllegalArgumentException("the task's threshold " + task.getThreshold()
+          + (task.getThreshold() < expected.getThreshold() ? " is below " : " differs from ") + "the "
+          + expected.getThreshold() + " this bank derives from the accepted plan" + where);
+    }
+    if (task.hasNeighbourDegree() != expected.hasNeighbourDegree()
+        || task.getNeighbourDegree() != expected.getNeighbourDegree()) {
+      throw new IllegalArgumentException("the task's neighbour degree " + degree(task) + " differs from the accepted "
+          + "plan's " + degree(expected));
+    }
+    if (task.getConsistencyCheck() != expected.getConsistencyCheck() || !task.hasConsistencyCheck()) {
+      throw new IllegalArgumentException("the task's consistency check " + (task.hasConsistencyCheck()
+          ? task.getConsistencyCheck() : "(absent)") + " differs from the accepted plan's "
+          + expected.getConsistencyCheck());
+    }
+    if (task.getPerBankSigma() != expected.getPerBankSigma()) {
+      throw new IllegalArgumentException("the task's per_bank_sigma " + task.getPerBankSigma() + " differs from the "
+          + expected.getPerBankSigma() + " this bank derives from the accepted plan" + where);
+    }
+    if (task.getQuantizerBanks() != expected.getQuantizerBanks()) {
+      throw new IllegalArgumentException("the task's quantizer_banks " + task.getQuantizerBanks() + " differs from "
+          + "the " + expected.getQuantizerBanks() + " this bank derives from the accepted plan" + where);
+    }
+    throw new IllegalArgumentException("the task's secure-aggregation settings differ from the accepted plan's ("
+        + task.toString().replace('\n', ' ') + " instead of " + expected.toString().replace('\n', ' ') + ")");
+  }
+
+  private static String degree(SecAggPlan plan) {
+    return plan.hasNeighbourDegree() ? Integer.toString(plan.getNeighbourDegree()) : "(complete graph)";
+  }
+
+}

@@ -1,0 +1,57 @@
+package io.consort.spec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.consort.protocol.v1.JobPlan;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The one derivation of a secure round's parameters from the pinned job and the roster. */
+class SecureRoundPlanTest {
+  private static final List<String> FIVE = List.of("b1", "b2", "b3", "b4", "b5");
+
+  @Test
+  void defaults_runTheConsistencyCheck_atTheMajorityThreshold_raisedToMinBanks() {
+    SecureRoundPlan plan = SecureRoundPlan.derive(JobSpecTest.base().build(), 3, FIVE, 50);
+    assertTrue(plan.parameters().consistencyCheck());
+    assertEquals(3, plan.threshold());
+    assertEquals(32, plan.parameters().ringBits());
+    assertFalse(plan.bankLevel());
+    assertEquals(5, plan.quantizerBanks());
+    assertEquals(4, SecureRoundPlan.derive(JobSpecTest.base().minBanks(4).build(), 3, FIVE, 50).threshold());
+  }
+
+  @Test
+  void bankLevelShares_carryTheTargetNoiseInTheOtherSurvivorsSharesAtTheThreshold() {
+    JobSpec spec = JobSpecTest.base().privacy(PrivacyMode.BANK).bankNoiseMultiplier(2.0)
+        .secureAggregationClipNorm(1.0).build();
+    SecureRoundPlan plan = SecureRoundPlan.derive(spec, 1, FIVE, 50);
+    double target = 2.0 * 1.0 * plan.quantizer().scale();
+    assertEquals(target, plan.perBankSigma() * Math.sqrt(plan.threshold() - 1), 1e-9 * target);
+    assertEquals(plan.toTask(spec), SecureRoundPlan.derive(spec, 1, FIVE, 50).toTask(spec));
+  }
+
+  @Test
+  void rosterBelowMinBanks_orOfOneBank_allowsNoSecureRound() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> SecureRoundPlan.derive(JobSpecTest.base().minBanks(3).build(), 1, List.of("b1", "b2"), 50));
+    assertTrue(e.getMessage().contains("below the 3 the job requires"), e.getMessage());
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> SecureRoundPlan.derive(JobSpecTest.base().build(), 1, List.of("b1"), 50)).getMessage()
+        .contains("a sum of one bank is that bank's update"));
+  }
+
+  @Test
+  void planWithoutConsistencyCheckField_isRefusedOnTheWay_in_andFalseRoundTrips() {
+    JobPlan plan = JobSpecWire.toProto(JobSpecTest.base().build());
+    JobPlan stripped = plan.toBuilder().setSecureAggregation(plan.getSecureAggregation().toBuilder()
+        .clearConsistencyCheck()).build();
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecWire.fromProto(stripped));
+    assertTrue(e.getMessage().contains("secure_aggregation.consistency_check"), e.getMessage());
+    JobSpec off = JobSpecTest.base().consistencyCheck(false).build();
+    assertEquals(off, JobSpecWire.fromProto(JobSpecWire.toProto(off)));
+  }
+}
