@@ -13,13 +13,13 @@ import java.util.List;
  * Writes one simulated bank's rows as the CSV file its daemon will read, exactly as a bank would
  * export its own data: header row, the schema's feature columns, then the label column.
  */
-final class BankDataFiles {
+public final class BankDataFiles {
   private BankDataFiles() {}
 
   /**
    * @param negativeLabel the label value written for rows that are not of the positive class
    */
-  static void writeCsv(Table table, String negativeLabel, Path file) throws IOException {
+  public static void writeCsv(Table table, String negativeLabel, Path file) throws IOException {
     DataSchema schema = table.schema();
     List<String> header = new ArrayList<>(schema.featureColumns());
     header.add(schema.labelColumn());
