@@ -56,17 +56,18 @@ public final class BankTaskHandler implements TaskHandler {
   private static final Logger log = LoggerFactory.getLogger(BankTaskHandler.class);
 
   /**
-   * Told when a training task trained and when it did its privacy accounting (the budget checks
-   * before training, the journal entry after it), on the worker thread that did them: what
-   * {@code consort bench round} separates from the rest of a training task (the masking and key
-   * generation of secure aggregation, the update's encoding). The daemon's is a no-op.
+   * Told when a training task trained, when it did its privacy accounting (the budget checks before
+   * training, the journal entry after it) and when it clipped, quantised and masked its update for
+   * secure aggregation (with the keys it advertises), on the worker thread that did them: what
+   * {@code consort bench round} separates from the rest of a training task (decoding the model,
+   * encoding the update). The daemon's is a no-op.
    */
   @FunctionalInterface
   public interface TaskClock {
     TaskClock NONE = (phase, startNanos, endNanos) -> {};
 
     /** What part of a training task a span of it was. */
-    enum Phase { TRAINING, PRIVACY_ACCOUNTING }
+    enum Phase { TRAINING, PRIVACY_ACCOUNTING, SECURE_AGGREGATION }
 
     void phase(Phase phase, long startNanos, long endNanos);
   }
@@ -273,7 +274,12 @@ public final class BankTaskHandler implements TaskHandler {
       clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, recordStarted, System.nanoTime());
     }
     if (secureRound != null) {
-      return secureUpdate(task, secureRound, base, after, dp, started);
+      long maskingStarted = System.nanoTime();
+      try {
+        return secureUpdate(task, secureRound, base, after, dp, started);
+      } finally {
+        clock.phase(TaskClock.Phase.SECURE_AGGREGATION, maskingStarted, System.nanoTime());
+      }
     }
     ModelUpdate.Builder update = ModelUpdate.newBuilder().setBaseVersion(global.getVersion())
         .setExampleCount(job.split.train().rows()).setSteps(result.steps()).setTrainLoss(result.meanLoss());

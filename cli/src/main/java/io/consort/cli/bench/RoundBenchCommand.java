@@ -270,7 +270,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
   private JobSpec plan(DataSchema schema, BenchModel benchModel) {
     JobSpecBuilder b = JobSpec.builder().id("bench-round").schema(schema).modelType(ModelType.MLP)
         .batchSize(32).learningRate(dp.recordLevel() ? 0.02 : ModelSpec.DEFAULT_LEARNING_RATE).modelSeed(seed)
-        .engine(engine).rounds(rounds).localEpochs(localEpochs).minBanks(Math.max(2, banks / 2 + banks % 2))
+        .engine(engine).rounds(rounds).localEpochs(localEpochs).minBanks(minBanks())
         .histogramBins(JobSpecBuilder.DEFAULT_HISTOGRAM_BINS)
         .privacy(dp).delta(1e-5).targetEpsilon(dp == PrivacyMode.OFF ? null : 10.0)
         .recordClipNorm(dp.recordLevel() ? 1.0 : null)
@@ -281,6 +281,15 @@ public final class RoundBenchCommand implements Callable<Integer> {
       b.hiddenLayers(LARGE_HIDDEN_LAYERS);
     }
     return b.build();
+  }
+
+  /**
+   * Half the banks (rounded up), as the demo; under SecAgg+ at most a majority of one neighbourhood,
+   * because every sum's threshold is at least min_banks and at most the neighbourhood's size.
+   */
+  private int minBanks() {
+    int half = Math.max(2, banks / 2 + banks % 2);
+    return degree == 0 ? half : Math.max(2, Math.min(half, degree / 2 + 1));
   }
 
   /**
@@ -308,13 +317,15 @@ public final class RoundBenchCommand implements Callable<Integer> {
    */
   private static TaskHandler timed(String bank, ParticipantConfig config, List<RoundTimeline.BankTask> tasks,
                                    Map<Integer, Set<String>> dropping) {
-    List<RoundTimeline.Interval> training = new ArrayList<>();
-    List<RoundTimeline.Interval> accounting = new ArrayList<>();
+    Map<BankTaskHandler.TaskClock.Phase, List<RoundTimeline.Interval>> spans =
+        new java.util.EnumMap<>(BankTaskHandler.TaskClock.Phase.class);
+    for (BankTaskHandler.TaskClock.Phase phase : BankTaskHandler.TaskClock.Phase.values()) {
+      spans.put(phase, new ArrayList<>());
+    }
     // the handler runs one task at a time and calls the clock on that task's thread
     BankTaskHandler handler = new BankTaskHandler(config, (phase, from, to) -> {
-      synchronized (training) {
-        (phase == BankTaskHandler.TaskClock.Phase.TRAINING ? training : accounting)
-            .add(new RoundTimeline.Interval(from, to));
+      synchronized (spans) {
+        spans.get(phase).add(new RoundTimeline.Interval(from, to));
       }
     });
     Set<Integer> droppedRounds = ConcurrentHashMap.newKeySet();
@@ -323,24 +334,24 @@ public final class RoundBenchCommand implements Callable<Integer> {
       int round = task.getHeader().getRound();
       Stage stage = task.getHeader().getStage();
       TaskResult.Builder result;
-      List<RoundTimeline.Interval> trained;
-      List<RoundTimeline.Interval> accounted;
-      synchronized (training) {
+      Map<BankTaskHandler.TaskClock.Phase, List<RoundTimeline.Interval>> taken =
+          new java.util.EnumMap<>(BankTaskHandler.TaskClock.Phase.class);
+      synchronized (spans) {
+        spans.values().forEach(List::clear);
         if (stage == Stage.MASKED_INPUT && dropping.getOrDefault(round, Set.of()).contains(bank)
             && droppedRounds.add(round)) {
           result = TaskResult.newBuilder().setDeclined(Declined.newBuilder().setReason("bench: simulated dropout"));
         } else {
-          training.clear();
-          accounting.clear();
           result = handler.handle(task);
         }
-        trained = List.copyOf(training);
-        accounted = List.copyOf(accounting);
-        training.clear();
-        accounting.clear();
+        spans.forEach((phase, list) -> taken.put(phase, List.copyOf(list)));
+        spans.values().forEach(List::clear);
       }
       long end = System.nanoTime();
-      tasks.add(new RoundTimeline.BankTask(bank, round, stage, start, end, trained, accounted,
+      tasks.add(new RoundTimeline.BankTask(bank, round, stage, start, end,
+          taken.get(BankTaskHandler.TaskClock.Phase.TRAINING),
+          taken.get(BankTaskHandler.TaskClock.Phase.PRIVACY_ACCOUNTING),
+          taken.get(BankTaskHandler.TaskClock.Phase.SECURE_AGGREGATION),
           task.getSerializedSize() + (result == null ? 0L : result.build().getSerializedSize())));
       return result;
     };
@@ -348,8 +359,9 @@ public final class RoundBenchCommand implements Callable<Integer> {
 
   /**
    * DP-SGD's share of local training time on the same rows: one bank's rows encoded, trained for the
-   * job's local epochs with and without DP-SGD (the native engine, which DP-SGD runs on), 5 times
-   * each, interleaved after a warm-up; 1 - median plain / median DP-SGD, at least 0.
+   * job's local epochs with and without DP-SGD (the native engine, which DP-SGD runs on), first for
+   * about two seconds to compile the hot loops, then 9 times each, interleaved; 1 - median plain /
+   * median DP-SGD, at least 0.
    */
   private double dpShareOfTraining(JobSpec plan, Table rows) {
     FeatureEncoding encoding = FeatureEncoding.merge(List.of(LocalFeatureStats.compute(rows)));
@@ -359,18 +371,21 @@ public final class RoundBenchCommand implements Callable<Integer> {
     LocalTrainer trainer = new LocalTrainer(modelSpec, data, TrainingEngine.NATIVE);
     TrainingOptions dpSgd = TrainingOptions.withDpSgd(new DpSgdConfig(1.0, 1.0,
         Math.min(1.0, (double) modelSpec.batchSize() / data.rows())));
-    double[] plain = new double[5];
-    double[] withDp = new double[5];
-    for (int i = -1; i < plain.length; i++) {
+    long warmUpEnds = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    while (System.nanoTime() < warmUpEnds) {
+      trainer.train(initial, localEpochs, TrainingOptions.standard());
+      trainer.train(initial, localEpochs, dpSgd);
+    }
+    double[] plain = new double[9];
+    double[] withDp = new double[9];
+    for (int i = 0; i < plain.length; i++) {
       long t0 = System.nanoTime();
       trainer.train(initial, localEpochs, TrainingOptions.standard());
       long t1 = System.nanoTime();
       trainer.train(initial, localEpochs, dpSgd);
       long t2 = System.nanoTime();
-      if (i >= 0) {
-        plain[i] = t1 - t0;
-        withDp[i] = t2 - t1;
-      }
+      plain[i] = t1 - t0;
+      withDp[i] = t2 - t1;
     }
     dpCalibration = new JsonObject().put("rows", data.rows()).put("epochs", localEpochs)
         .put("plain_ms", median(plain) / 1e6).put("dp_sgd_ms", median(withDp) / 1e6);
@@ -404,7 +419,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
       }
       long from = roundStart[r];
       long to = roundStart[r + 1];
-      RoundTimeline.Split split = RoundTimeline.split(from, to, tasks, busy, secureAggregation.on(), dpFraction);
+      RoundTimeline.Split split = RoundTimeline.split(from, to, tasks, busy, dpFraction);
       Map<RoundTimeline.Part, Long> parts = split.parts();
       JsonObject row = new JsonObject().put("round", r).put("seconds_per_round", (to - from) / 1e9);
       parts.forEach((part, nanos) -> row.put(part.field(), nanos / 1e9));

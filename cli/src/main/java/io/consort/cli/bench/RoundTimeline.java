@@ -18,9 +18,9 @@ import java.util.stream.Stream;
  * each: from the first bank starting that stage's task to the last finishing it (or to the next
  * window's start, whichever is first). Between two windows is a <em>gap</em>: the results travelling
  * to the coordinator, the coordinator's work on them, the next tasks travelling to the banks and the
- * long polls picking them up. A window counts as its stage's work: training (the trainer's own time
- * inside a training task; its budget checks and journal entry are DP, the rest of it,
- * masking and key generation, secure aggregation), secure aggregation, ledger or evaluation. A gap is charged to the window before it,
+ * long polls picking them up. A window counts as its stage's work: training (a training task's
+ * window, except where some bank was doing its budget checks and journal entry, which are DP, or
+ * clipping, quantising and masking its update, which is secure aggregation), secure aggregation, ledger or evaluation. A gap is charged to the window before it,
  * because it is that stage's answers the coordinator is handling: the coordinator's busy time in it
  * is coordinator work (secure aggregation's, after a secure-aggregation stage) and the rest is
  * network and waiting (secure aggregation's extra round trips, after such a stage). DP-SGD's share of
@@ -41,14 +41,15 @@ final class RoundTimeline {
 
   /**
    * One task as a bank handled it: nanosecond times on one clock, the spans within it in which it
-   * trained and did privacy accounting (empty for a task that does neither) and the bytes of the task
-   * and its result.
+   * trained, did privacy accounting and masked its update (empty for a task that does none of them)
+   * and the bytes of the task and its result.
    */
   record BankTask(String bank, int round, Stage stage, long start, long end, List<Interval> training,
-                  List<Interval> accounting, long bytes) {
+                  List<Interval> accounting, List<Interval> masking, long bytes) {
     BankTask {
       training = List.copyOf(training);
       accounting = List.copyOf(accounting);
+      masking = List.copyOf(masking);
     }
   }
 
@@ -78,11 +79,10 @@ final class RoundTimeline {
    *
    * @param tasks every bank task of the run; those starting inside the round are used
    * @param coordinatorBusy the intervals in which the coordinator's workers ran
-   * @param secureAggregation whether a training task's time beyond training is secure aggregation's
    * @param dpFraction the share of training time that is DP-SGD's own, in [0, 1]
    */
   static Split split(long roundStart, long roundEnd, List<BankTask> tasks, List<Interval> coordinatorBusy,
-                               boolean secureAggregation, double dpFraction) {
+                     double dpFraction) {
     if (roundEnd < roundStart) {
       throw new IllegalArgumentException("round ends (" + roundEnd + ") before it starts (" + roundStart + ")");
     }
@@ -113,15 +113,15 @@ final class RoundTimeline {
       Stage stage = window.get(0).stage();
       long length = end - start;
       if (stage == Stage.TRAIN) {
-        List<Interval> training = window.stream().flatMap(t -> t.training().stream()).toList();
-        List<Interval> trainingOrAccounting = window.stream()
-            .flatMap(t -> Stream.concat(t.training().stream(), t.accounting().stream())).toList();
-        long trained = covered(training, start, end);
-        long accounted = covered(trainingOrAccounting, start, end) - trained;
+        // training first, then accounting, then masking: each counts only where the earlier ones do not
+        long trained = covered(spans(window, BankTask::training), start, end);
+        long accounted = covered(spans(window, BankTask::training, BankTask::accounting), start, end) - trained;
+        long masked = covered(spans(window, BankTask::training, BankTask::accounting, BankTask::masking), start, end)
+            - trained - accounted;
         long dpSgd = Math.round(trained * dpFraction);
-        add(parts, Part.TRAINING, trained - dpSgd);
+        add(parts, Part.TRAINING, length - dpSgd - accounted - masked);
         add(parts, Part.DP, dpSgd + accounted);
-        add(parts, secureAggregation ? Part.SECURE_AGGREGATION : Part.TRAINING, length - trained - accounted);
+        add(parts, Part.SECURE_AGGREGATION, masked);
       } else {
         add(parts, windowPart(stage), length);
       }
@@ -131,6 +131,11 @@ final class RoundTimeline {
           next > end ? covered(coordinatorBusy, end, next) : 0));
     }
     return new Split(parts, described);
+  }
+
+  @SafeVarargs
+  private static List<Interval> spans(List<BankTask> window, java.util.function.Function<BankTask, List<Interval>>... kinds) {
+    return window.stream().flatMap(t -> Stream.of(kinds).flatMap(k -> k.apply(t).stream())).toList();
   }
 
   private static Part windowPart(Stage stage) {
