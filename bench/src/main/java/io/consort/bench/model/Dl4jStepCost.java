@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
@@ -63,7 +62,7 @@ public final class Dl4jStepCost {
     }
     Nd4j.getEnvironment().setMaxMasterThreads(1);
     Nd4j.getEnvironment().setMaxThreads(1);
-    SplittableRandom random = new SplittableRandom(1);
+    java.util.random.RandomGenerator random = io.consort.model.random.ReproducibleRandom.of("dl4j-step-cost", 1);
     INDArray x = Nd4j.create(DataType.FLOAT, new long[] {batch, 23}, 'c');
     INDArray y = Nd4j.create(DataType.FLOAT, new long[] {batch, 1}, 'c');
     for (int i = 0; i < batch * 23; i++) {
