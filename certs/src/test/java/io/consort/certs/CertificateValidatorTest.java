@@ -157,6 +157,33 @@ class CertificateValidatorTest {
   }
 
   @Test
+  void validate_refusesTamperedCertificate_everyTime_afterTheGenuineOneWasAccepted() throws Exception {
+    // the genuine certificate's verified signature is remembered; the tampered bytes are not the same
+    assertEquals("bank-1", pki.validator().validate(bank, Role.PARTICIPANT).name());
+    String pemText = new String(bank.getEncoded(), StandardCharsets.ISO_8859_1).replace("bank-1", "bank-2");
+    X509Certificate tampered = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
+        new ByteArrayInputStream(pemText.getBytes(StandardCharsets.ISO_8859_1)));
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+      rejected(Reason.UNTRUSTED_ISSUER, () -> pki.validator().validate(tampered, Role.PARTICIPANT));
+    }
+    assertEquals("bank-1", pki.validator().validate(bank, Role.PARTICIPANT).name());
+  }
+
+  @Test
+  void validate_refusesCertificate_underAnImpostorCaWithTheSameName_afterTheRealCaAcceptedIt() throws Exception {
+    assertEquals("bank-1", pki.validator().validate(bank, Role.PARTICIPANT).name());
+    CertificateAuthority impostor = CertificateAuthority.init(dir.resolve("impostor-anchor"), "consort-demo-root",
+        KeyAlgorithm.EC_P256, Duration.ofDays(30));
+    CertificateValidator underImpostor = new CertificateValidator(impostor.certificate(), null);
+
+    // the remembered signature is the real CA's over these bytes, not the impostor's
+    CertificateRejectedException e = rejected(Reason.UNTRUSTED_ISSUER,
+        () -> underImpostor.validate(bank, Role.PARTICIPANT));
+    assertTrue(e.getMessage().contains("signature does not verify"), e.getMessage());
+  }
+
+  @Test
   void validate_refusesCertificate_whenRoleExtensionMissing() throws Exception {
     X509Certificate noRole = TestCertificates.issueRaw(pki.authority().directory(),
         "CN=bank-7, OU=participant, O=consort-demo-root", null);

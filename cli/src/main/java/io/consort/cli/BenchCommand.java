@@ -3,5 +3,5 @@ package io.consort.cli;
 import picocli.CommandLine.Command;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Run one benchmark measurement.",
-    subcommands = {io.consort.cli.bench.SecAggBenchCommand.class})
+    subcommands = {io.consort.cli.bench.SecAggBenchCommand.class, io.consort.cli.bench.RoundBenchCommand.class})
 final class BenchCommand {}

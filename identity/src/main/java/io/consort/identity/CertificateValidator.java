@@ -150,12 +150,67 @@ public final class CertificateValidator {
       throw new CertificateRejectedException(Reason.UNTRUSTED_ISSUER, subject, "issued by '"
           + certificate.getIssuerX500Principal().getName() + "', not by the consortium CA '" + caSubject + "'");
     }
+    byte[] key = VerifiedSignatures.key(ca, certificate);
+    if (key != null && VerifiedSignatures.contains(key)) {
+      return;
+    }
     try {
       certificate.verify(ca.getPublicKey());
     } catch (GeneralSecurityException e) {
       throw new CertificateRejectedException(Reason.UNTRUSTED_ISSUER, subject,
           "signature does not verify under the consortium CA '" + caSubject
               + "' (another CA with the same name, or a tampered certificate)", e);
+    }
+    if (key != null) {
+      VerifiedSignatures.add(key);
+    }
+  }
+
+  /**
+   * Certificates whose CA signature verified, remembered by SHA-256 over the CA's public key and the
+   * certificate's whole encoding: a signature is a fixed fact about those bytes, and secure
+   * aggregation verifies every peer's certificate in every sum (two sums a round), an ECDSA
+   * verification each, which {@code consort bench round} measured among the largest costs of a secure
+   * round. Only successes are kept, so a tampered or foreign certificate is verified (and refused)
+   * every time; validity, revocation, key and role are checked on every call regardless.
+   */
+  private static final class VerifiedSignatures {
+    /** How many certificates are remembered (least recently used first out). */
+    private static final int CAPACITY = 4096;
+    private static final java.util.Map<java.nio.ByteBuffer, Boolean> VERIFIED =
+        new java.util.LinkedHashMap<>(64, 0.75f, true) {
+          @Override
+          protected boolean removeEldestEntry(java.util.Map.Entry<java.nio.ByteBuffer, Boolean> eldest) {
+            return size() > CAPACITY;
+          }
+        };
+
+    private VerifiedSignatures() {}
+
+    /** The certificate's key in the set, or null when it cannot be encoded (then it is verified as ever). */
+    static byte[] key(X509Certificate ca, X509Certificate certificate) {
+      try {
+        java.security.MessageDigest sha256 = java.security.MessageDigest.getInstance("SHA-256");
+        byte[] caKey = ca.getPublicKey().getEncoded();
+        sha256.update(java.nio.ByteBuffer.allocate(4).putInt(caKey.length).array());
+        sha256.update(caKey);
+        sha256.update(certificate.getEncoded());
+        return sha256.digest();
+      } catch (GeneralSecurityException e) {
+        return null;
+      }
+    }
+
+    static boolean contains(byte[] key) {
+      synchronized (VERIFIED) {
+        return VERIFIED.containsKey(java.nio.ByteBuffer.wrap(key));
+      }
+    }
+
+    static void add(byte[] key) {
+      synchronized (VERIFIED) {
+        VERIFIED.put(java.nio.ByteBuffer.wrap(key), Boolean.TRUE);
+      }
     }
   }
 

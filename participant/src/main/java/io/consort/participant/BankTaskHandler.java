@@ -52,7 +52,25 @@ import org.slf4j.LoggerFactory;
 public final class BankTaskHandler implements TaskHandler {
   private static final Logger log = LoggerFactory.getLogger(BankTaskHandler.class);
 
+  /**
+   * Told when a training task trained, when it did its privacy accounting (the budget checks before
+   * training, the journal entry after it) and when it clipped, quantised and masked its update for
+   * secure aggregation (with the keys it advertises), on the worker thread that did them: what
+   * {@code consort bench round} separates from the rest of a training task (decoding the model,
+   * encoding the update). The daemon's is a no-op.
+   */
+  @FunctionalInterface
+  public interface TaskClock {
+    TaskClock NONE = (phase, startNanos, endNanos) -> {};
+
+    /** What part of a training task a span of it was. */
+    enum Phase { TRAINING, PRIVACY_ACCOUNTING, SECURE_AGGREGATION }
+
+    void phase(Phase phase, long startNanos, long endNanos);
+  }
+
   private final ParticipantConfig config;
+  private final TaskClock clock;
   private final Map<String, BankJob> jobs = new HashMap<>();
   private final AcceptedJobs acceptedJobs;
   /** Shuffles of permutation importance: they decide which rows' values meet, so from SecureRandom. */
@@ -61,7 +79,12 @@ public final class BankTaskHandler implements TaskHandler {
   private BankSecureAggregation secureAggregation;
 
   public BankTaskHandler(ParticipantConfig config) {
+    this(config, TaskClock.NONE);
+  }
+
+  public BankTaskHandler(ParticipantConfig config, TaskClock clock) {
     this.config = config;
+    this.clock = java.util.Objects.requireNonNull(clock, "clock");
     this.acceptedJobs = new AcceptedJobs(config.dataDir());
   }
 
@@ -260,13 +283,17 @@ public final class BankTaskHandler implements TaskHandler {
       // the round as this bank derives it from the pinned plan: a task that disagrees is refused before any work
       secureRound = secureAggregation().roundPlan(job.spec, task.getHeader().getRound(), t, base.length);
       checkRoster(job, t.getRoundMembersList(), secureRound.threshold());
+      long checkStarted = System.nanoTime();
       try {
         privacy().checkBankRound(secureRound);
       } catch (PrivacyBudgetExceededException e) {
         log.warn("round {}: declining: {}", task.getHeader().getRound(), e.getMessage());
         return declined(e);
+      } finally {
+        clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, checkStarted, System.nanoTime());
       }
     }
+    long accountingStarted = System.nanoTime();
     if (job.spec.privacy().recordLevel()) {
       LocalTrainingPlan round = privacy().roundPlan(job.spec, job.trainRows());
       try {
@@ -286,16 +313,28 @@ public final class BankTaskHandler implements TaskHandler {
       dp = DpReport.newBuilder().setNoiseMultiplier(round.noiseMultiplier()).setSamplingRate(round.samplingRate())
           .setSteps(steps).setClipNorm(clip).setRows(job.trainRows()).build();
     }
+    long trainingStarted = System.nanoTime();
+    if (dp != null) {
+      clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, accountingStarted, trainingStarted);
+    }
     TrainingResult result = job.trainer.train(base, epochs, options);
+    clock.phase(TaskClock.Phase.TRAINING, trainingStarted, System.nanoTime());
     float[] after = result.parameters();
     if (dp != null && dp.getSteps() != result.steps()) {
       throw new IllegalStateException("DP-SGD ran " + result.steps() + " steps but " + dp.getSteps() + " were planned");
     }
     if (dp != null) {
+      long recordStarted = System.nanoTime();
       privacy().recordRun(job.plan.getJobId(), task.getHeader().getRound(), dp);
+      clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, recordStarted, System.nanoTime());
     }
     if (secureRound != null) {
-      return secureUpdate(task, secureRound, base, after, dp, started);
+      long maskingStarted = System.nanoTime();
+      try {
+        return secureUpdate(task, secureRound, base, after, dp, started);
+      } finally {
+        clock.phase(TaskClock.Phase.SECURE_AGGREGATION, maskingStarted, System.nanoTime());
+      }
     }
     ModelUpdate.Builder update = ModelUpdate.newBuilder().setBaseVersion(global.getVersion())
         .setExampleCount(job.trainRows()).setSteps(result.steps()).setTrainLoss(result.meanLoss());

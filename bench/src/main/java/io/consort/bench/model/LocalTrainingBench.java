@@ -147,8 +147,11 @@ public final class LocalTrainingBench {
     return (System.nanoTime() - start) / 1e6 / result.steps();
   }
 
-  /** Benchmark input only (not a data set): seeded so every run times the same work. */
-  private static EncodedData syntheticRows() {
+  /**
+   * Benchmark input only (not a data set): seeded so every run times the same work. Also the rows
+   * of {@code bench/train-vs-torch} ({@link TrainingWorker}).
+   */
+  static EncodedData syntheticRows() {
     RandomGenerator random = ReproducibleRandom.of("local-training-bench", 2024);
     float[] x = new float[ROWS * FEATURES];
     float[] y = new float[ROWS];

@@ -16,7 +16,7 @@ import java.util.List;
  * as it is (every column, missing values, sentinels and markers included, as a bank exports its data), or
  * a table's rows (header row, the schema's feature columns, then the label column).
  */
-final class BankDataFiles {
+public final class BankDataFiles {
   private BankDataFiles() {}
 
   /**
@@ -75,7 +75,7 @@ final class BankDataFiles {
   /**
    * @param negativeLabel the label value written for rows that are not of the positive class
    */
-  static void writeCsv(Table table, String negativeLabel, Path file) throws IOException {
+  public static void writeCsv(Table table, String negativeLabel, Path file) throws IOException {
     DataSchema schema = table.schema();
     List<String> header = new ArrayList<>(schema.featureColumns());
     header.add(schema.labelColumn());

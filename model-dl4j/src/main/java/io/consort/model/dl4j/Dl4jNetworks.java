@@ -22,6 +22,10 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * Xavier distribution.
  */
 public final class Dl4jNetworks {
+  static {
+    JavaCppSettings.apply();
+  }
+
   private Dl4jNetworks() {}
 
   /** The DL4J configuration: Xavier-initialised dense ReLU layers, sigmoid output, XENT loss. */

@@ -1,6 +1,7 @@
 package io.consort.model.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.model.dl4j.Dl4jNetworks;
@@ -8,123 +9,189 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The hand-written dense passes against DL4J's own, which is the reference for the parameter
  * layout and the loss: batch gradients, predictions, and (for DP-SGD) per-example gradient norms and
- * the clipped sum, brute-forced one example at a time through DL4J. In consort-model's package (the
+ * the clipped sum, brute-forced one example at a time through DL4J. Every check runs on both
+ * kernels (the Vector API one is on: this module's tests run with jdk.incubator.vector) and on
+ * shapes that reach every path of the blocked kernel: layers narrower than one vector, widths
+ * with a whole vector and scalar columns left over, batches that are not a multiple of the 4-row
+ * block, inputs whose weight gradient is computed transposed. In consort-model's package (the
  * kernel is package-private there) but in consort-model-dl4j, which has DL4J.
  */
 class DenseNetworkTest {
-  private static final ModelSpec SMALL =
-      new ModelSpec(ModelType.MLP, List.of(4, 3), 8, 1e-3, 0, 7L);
-  private static final int INPUTS = 5;
-  private static final int ROWS = 9;
 
-  private final SplittableRandom random = new SplittableRandom(42);
-  private final float[] x = new float[ROWS * INPUTS];
-  private final float[] y = new float[ROWS];
-  private final float[] params = ModelFactory.initialParameters(SMALL, INPUTS);
+  /** One kernel on one network shape, with its rows, labels and (perturbed) initial parameters. */
+  static final class Fixture {
+    final String name;
+    final DenseKernel kernel;
+    final ModelSpec spec;
+    final int inputs;
+    final int rows;
+    final float[] x;
+    final float[] y;
+    final float[] params;
 
-  DenseNetworkTest() {
-    for (int i = 0; i < x.length; i++) {
-      // Some exact zeros, as one-hot features have, to exercise the skip paths.
-      x[i] = random.nextInt(4) == 0 ? 0f : (float) (2 * random.nextGaussian());
+    Fixture(String name, DenseKernel kernel, List<Integer> hidden, int inputs, int rows) {
+      this.name = name;
+      this.kernel = kernel;
+      this.spec = new ModelSpec(ModelType.MLP, hidden, 8, 1e-3, 0, 7L);
+      this.inputs = inputs;
+      this.rows = rows;
+      SplittableRandom random = new SplittableRandom(42);
+      x = new float[rows * inputs];
+      y = new float[rows];
+      for (int i = 0; i < x.length; i++) {
+        // Some exact zeros, as one-hot features have, to exercise the skip paths.
+        x[i] = random.nextInt(4) == 0 ? 0f : (float) (2 * random.nextGaussian());
+      }
+      for (int r = 0; r < rows; r++) {
+        y[r] = r % 3 == 0 ? 1f : 0f;
+      }
+      params = ModelFactory.initialParameters(spec, inputs);
+      // Larger biases than Xavier's zeros so that ReLU masks and the bias gradient matter; the
+      // weights are perturbed less on wide layers, where 0.3 would saturate the sigmoid (DL4J's
+      // loss clips the output to [1e-5, 1 - 1e-5], so its gradient departs from the exact one).
+      int[] sizes = spec.layerSizes(inputs);
+      int i = 0;
+      for (int l = 1; l < sizes.length; l++) {
+        double weightScale = 0.3 * Math.min(1, Math.sqrt(5.0 / sizes[l - 1]));
+        for (int end = i + sizes[l - 1] * sizes[l]; i < end; i++) {
+          params[i] += (float) (weightScale * random.nextGaussian());
+        }
+        for (int end = i + sizes[l]; i < end; i++) {
+          params[i] += (float) (0.3 * random.nextGaussian());
+        }
+      }
     }
-    for (int r = 0; r < ROWS; r++) {
-      y[r] = r % 3 == 0 ? 1f : 0f;
+
+    @Override
+    public String toString() {
+      return name;
     }
-    // Larger biases than Xavier's zeros so that ReLU masks and the bias gradient matter.
-    for (int i = 0; i < params.length; i++) {
-      params[i] += (float) (0.3 * random.nextGaussian());
+
+    DenseNetwork loaded(int count, int firstRow) {
+      DenseNetwork network = new DenseNetwork(spec.layerSizes(inputs), kernel);
+      System.arraycopy(x, firstRow * inputs, network.inputBuffer(count), 0, count * inputs);
+      System.arraycopy(y, firstRow, network.labelBuffer(count), 0, count);
+      return network;
+    }
+
+    /**
+     * DL4J's gradient over {@code count} rows starting at {@code firstRow}: the sum over the batch
+     * (DL4J divides by the batch size later, in its updater).
+     */
+    float[] dl4jGradient(int firstRow, int count) {
+      MultiLayerNetwork net = Dl4jNetworks.network(spec, inputs, params);
+      INDArray features = Nd4j.createFromArray(Arrays.copyOfRange(x, firstRow * inputs,
+          (firstRow + count) * inputs)).reshape(count, inputs);
+      INDArray labels = Nd4j.createFromArray(Arrays.copyOfRange(y, firstRow, firstRow + count))
+          .reshape(count, 1);
+      net.setInput(features);
+      net.setLabels(labels);
+      net.computeGradientAndScore();
+      return net.gradient().gradient().toFloatVector();
     }
   }
 
-  private DenseNetwork loaded(int rows, int firstRow) {
-    DenseNetwork network = new DenseNetwork(SMALL.layerSizes(INPUTS));
-    System.arraycopy(x, firstRow * INPUTS, network.inputBuffer(rows), 0, rows * INPUTS);
-    System.arraycopy(y, firstRow, network.labelBuffer(rows), 0, rows);
-    return network;
+  static Stream<Fixture> fixtures() {
+    DenseKernel vector = DenseKernel.vectorOrNull();
+    assertNotNull(vector, "the Vector API kernel must be available: the build runs this module's"
+        + " tests with --add-modules jdk.incubator.vector");
+    return Stream.of(DenseKernel.scalar(), vector).flatMap(kernel -> {
+      String name = kernel == vector ? "vector" : "scalar";
+      return Stream.of(
+          // narrower than any vector: the dot-product and scalar fallbacks
+          new Fixture(name + " 5-4-3-1, 9 rows", kernel, List.of(4, 3), 5, 9),
+          // 37 inputs: transposed weight gradient; 40 = 2 vectors of 16 + 8 scalar columns
+          new Fixture(name + " 37-64-40-1, 11 rows", kernel, List.of(64, 40), 37, 11),
+          // 48 and 24: a single vector left over after the 2-vector blocks
+          new Fixture(name + " 23-48-24-1, 13 rows", kernel, List.of(48, 24), 23, 13),
+          // the default MLP on a realistic batch
+          new Fixture(name + " 23-64-32-1, 130 rows", kernel, List.of(64, 32), 23, 130));
+    });
   }
 
-  /**
-   * DL4J's gradient over {@code rows} rows starting at {@code firstRow}: the sum over the batch
-   * (DL4J divides by the batch size later, in its updater).
-   */
-  private float[] dl4jGradient(int firstRow, int rows) {
-    MultiLayerNetwork net = Dl4jNetworks.network(SMALL, INPUTS, params);
-    INDArray features = Nd4j.createFromArray(Arrays.copyOfRange(x, firstRow * INPUTS,
-        (firstRow + rows) * INPUTS)).reshape(rows, INPUTS);
-    INDArray labels = Nd4j.createFromArray(Arrays.copyOfRange(y, firstRow, firstRow + rows))
-        .reshape(rows, 1);
-    net.setInput(features);
-    net.setLabels(labels);
-    net.computeGradientAndScore();
-    return net.gradient().gradient().toFloatVector();
-  }
-
-  @Test
-  void batchGradientEqualsDl4jGradient_whenNotClipping() {
-    DenseNetwork network = loaded(ROWS, 0);
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void batchGradientEqualsDl4jGradient_whenNotClipping(Fixture f) {
+    DenseNetwork network = f.loaded(f.rows, 0);
     float[] gradient = new float[network.parameterCount()];
-    network.forward(params, ROWS);
-    network.backward(params, ROWS, 0, gradient);
+    network.forward(f.params, f.rows);
+    network.backward(f.params, f.rows, 0, gradient);
 
-    assertRelativelyClose(dl4jGradient(0, ROWS), gradient, 1e-5);
+    assertRelativelyClose(f.dl4jGradient(0, f.rows), gradient, 1e-5);
   }
 
-  @Test
-  void lossEqualsDl4jScore_whenSummedOverTheBatch() {
-    DenseNetwork network = loaded(ROWS, 0);
-    network.forward(params, ROWS);
-    double loss = network.backward(params, ROWS, 0, new float[network.parameterCount()]);
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void lossEqualsDl4jScore_whenSummedOverTheBatch(Fixture f) {
+    DenseNetwork network = f.loaded(f.rows, 0);
+    network.forward(f.params, f.rows);
+    double loss = network.backward(f.params, f.rows, 0, new float[network.parameterCount()]);
 
-    MultiLayerNetwork net = Dl4jNetworks.network(SMALL, INPUTS, params);
+    MultiLayerNetwork net = Dl4jNetworks.network(f.spec, f.inputs, f.params);
     double score = net.score(new org.nd4j.linalg.dataset.DataSet(
-        Nd4j.createFromArray(x).reshape(ROWS, INPUTS), Nd4j.createFromArray(y).reshape(ROWS, 1)));
-    assertEquals(score, loss / ROWS, 1e-5);
+        Nd4j.createFromArray(f.x).reshape(f.rows, f.inputs),
+        Nd4j.createFromArray(f.y).reshape(f.rows, 1)));
+    assertEquals(score, loss / f.rows, 1e-5);
   }
 
-  @Test
-  void predictionsEqualDl4jOutput() {
-    float[] scores = Predictor.predict(SMALL, params,
-        new io.consort.model.features.EncodedData(ROWS, INPUTS, x, y));
-    MultiLayerNetwork net = Dl4jNetworks.network(SMALL, INPUTS, params);
-    float[] reference = net.output(Nd4j.createFromArray(x).reshape(ROWS, INPUTS)).toFloatVector();
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void predictionsEqualDl4jOutput(Fixture f) {
+    DenseNetwork network = f.loaded(f.rows, 0);
+    network.forward(f.params, f.rows);
+    float[] scores = new float[f.rows];
+    for (int r = 0; r < f.rows; r++) {
+      scores[r] = (float) (1.0 / (1.0 + Math.exp(-network.logits()[r])));
+    }
+    MultiLayerNetwork net = Dl4jNetworks.network(f.spec, f.inputs, f.params);
+    float[] reference = net.output(Nd4j.createFromArray(f.x).reshape(f.rows, f.inputs))
+        .toFloatVector();
     assertRelativelyClose(reference, scores, 1e-6);
+    if (f.kernel == DenseKernel.preferred()) {
+      assertRelativelyClose(reference, Predictor.predict(f.spec, f.params,
+          new io.consort.model.features.EncodedData(f.rows, f.inputs, f.x, f.y)), 1e-6);
+    }
   }
 
-  @Test
-  void perExampleNormsAndClippedSumEqualBruteForce_whenSomeExamplesExceedTheClipNorm() {
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void perExampleNormsAndClippedSumEqualBruteForce_whenSomeExamplesExceedTheClipNorm(Fixture f) {
     // Brute force: each example's gradient on its own through DL4J, then clip and sum.
-    float[][] perExample = new float[ROWS][];
-    double[] norms = new double[ROWS];
-    for (int r = 0; r < ROWS; r++) {
-      perExample[r] = dl4jGradient(r, 1);
+    int rows = f.rows;
+    float[][] perExample = new float[rows][];
+    double[] norms = new double[rows];
+    for (int r = 0; r < rows; r++) {
+      perExample[r] = f.dl4jGradient(r, 1);
       norms[r] = norm(perExample[r]);
     }
     double[] sorted = norms.clone();
     Arrays.sort(sorted);
-    double clip = sorted[ROWS / 2];
-    assertTrue(sorted[0] < clip && clip < sorted[ROWS - 1], "clip must bind for some rows only");
-    double[] clippedSum = new double[params.length];
-    for (int r = 0; r < ROWS; r++) {
+    double clip = sorted[rows / 2];
+    assertTrue(sorted[0] < clip && clip < sorted[rows - 1], "clip must bind for some rows only");
+    double[] clippedSum = new double[f.params.length];
+    for (int r = 0; r < rows; r++) {
       // the kernel aims just inside the clip (DenseNetwork.CLIP_MARGIN) so float rounding cannot pass it
       double scale = Math.min(1, clip * DenseNetwork.CLIP_MARGIN / norms[r]);
-      for (int i = 0; i < params.length; i++) {
+      for (int i = 0; i < f.params.length; i++) {
         clippedSum[i] += scale * perExample[r][i];
       }
     }
 
-    DenseNetwork network = loaded(ROWS, 0);
+    DenseNetwork network = f.loaded(rows, 0);
     float[] gradient = new float[network.parameterCount()];
-    network.forward(params, ROWS);
-    network.backward(params, ROWS, clip, gradient);
+    network.forward(f.params, rows);
+    network.backward(f.params, rows, clip, gradient);
 
-    for (int r = 0; r < ROWS; r++) {
+    for (int r = 0; r < rows; r++) {
       assertEquals(norms[r], Math.sqrt(network.squaredNorms()[r]), 1e-5 * norms[r], "row " + r);
     }
     float[] expected = new float[clippedSum.length];
@@ -134,25 +201,45 @@ class DenseNetworkTest {
     assertRelativelyClose(expected, gradient, 1e-5);
   }
 
-  @Test
-  void everyClippedContributionHasNormAtMostC_whenGradientsAreLarge() {
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void everyClippedContributionHasNormAtMostC_whenGradientsAreLarge(Fixture f) {
     // Half the smallest per-example norm, so that the clip binds on every row.
     double smallest = Double.POSITIVE_INFINITY;
-    for (int r = 0; r < ROWS; r++) {
-      DenseNetwork network = loaded(1, r);
-      network.forward(params, 1);
-      network.backward(params, 1, Double.MAX_VALUE, new float[network.parameterCount()]);
+    for (int r = 0; r < f.rows; r++) {
+      DenseNetwork network = f.loaded(1, r);
+      network.forward(f.params, 1);
+      network.backward(f.params, 1, Double.MAX_VALUE, new float[network.parameterCount()]);
       smallest = Math.min(smallest, Math.sqrt(network.squaredNorms()[0]));
     }
     double clip = smallest / 2;
-    for (int r = 0; r < ROWS; r++) {
-      DenseNetwork network = loaded(1, r);
+    for (int r = 0; r < f.rows; r++) {
+      DenseNetwork network = f.loaded(1, r);
       float[] gradient = new float[network.parameterCount()];
-      network.forward(params, 1);
-      network.backward(params, 1, clip, gradient);
+      network.forward(f.params, 1);
+      network.backward(f.params, 1, clip, gradient);
       assertTrue(Math.sqrt(network.squaredNorms()[0]) > clip, "the test needs binding clips");
       assertTrue(norm(gradient) <= clip * (1 + 1e-6), "row " + r + " norm " + norm(gradient));
     }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void buffersSizedForALargeBatch_giveTheSameGradient_forASmallerOne(Fixture f) {
+    // A trainer reuses one network for batches of every size (DP-SGD's Poisson batches vary).
+    DenseNetwork fresh = f.loaded(f.rows - 1, 0);
+    float[] expected = new float[fresh.parameterCount()];
+    fresh.forward(f.params, f.rows - 1);
+    fresh.backward(f.params, f.rows - 1, 0, expected);
+
+    DenseNetwork reused = f.loaded(f.rows, 0);
+    float[] gradient = new float[reused.parameterCount()];
+    reused.forward(f.params, f.rows);
+    reused.backward(f.params, f.rows, 0, gradient);
+    reused.forward(f.params, f.rows - 1);
+    reused.backward(f.params, f.rows - 1, 0, gradient);
+
+    assertTrue(Arrays.equals(expected, gradient));
   }
 
   private static double norm(float[] v) {

@@ -7,8 +7,9 @@ import java.util.Arrays;
  * DL4J order (per layer: weights {@code nIn x nOut} column-major, i.e. the {@code nIn} weights into
  * output unit {@code j} are contiguous, then {@code nOut} biases), over reused row-major buffers.
  *
- * <p>Loops are written as contiguous multiply-adds over the innermost index so the JIT vectorises
- * them; zero inputs are skipped, which matters for one-hot features and ReLU outputs.
+ * <p>The matrix products go to a {@link DenseKernel}: the Vector API kernel when the process has
+ * jdk.incubator.vector, plain loops otherwise. This class keeps the buffers (allocated for the
+ * largest batch seen, then reused), the loss, the ReLU masks and DP-SGD's clipping.
  *
  * <p>Per-example gradient norms come from the layer-wise identity for dense layers: example r's
  * weight gradient in layer l is the outer product of its layer input {@code a} and backpropagated
@@ -28,16 +29,27 @@ final class DenseNetwork {
   private float[] labels = new float[0];
   private double[] squaredNorms = new double[0];
   private float[] clipScale = new float[0];
+  /** The largest layer's weight gradient, transposed, for kernels that compute it that way. */
+  private final float[] scratch;
+  private final DenseKernel kernel;
   private int capacity;
 
+  /** A network on this process's preferred kernel ({@link DenseKernel#preferred()}). */
   DenseNetwork(int[] sizes) {
+    this(sizes, DenseKernel.preferred());
+  }
+
+  DenseNetwork(int[] sizes, DenseKernel kernel) {
+    this.kernel = kernel;
     this.sizes = sizes.clone();
     this.layers = sizes.length - 1;
     weightOffset = new int[layers + 1];
     biasOffset = new int[layers + 1];
     transposed = new float[layers + 1][];
     int offset = 0;
+    int largestLayer = 0;
     for (int l = 1; l <= layers; l++) {
+      largestLayer = Math.max(largestLayer, sizes[l - 1] * sizes[l]);
       weightOffset[l] = offset;
       offset += sizes[l - 1] * sizes[l];
       biasOffset[l] = offset;
@@ -45,6 +57,7 @@ final class DenseNetwork {
       transposed[l] = new float[sizes[l - 1] * sizes[l]];
     }
     parameterCount = offset;
+    scratch = new float[largestLayer];
     activations = new float[layers + 1][0];
     deltas = new float[layers + 1][0];
   }
@@ -103,7 +116,7 @@ final class DenseNetwork {
     for (int l = 1; l <= layers; l++) {
       int nIn = sizes[l - 1];
       int nOut = sizes[l];
-      // Row-major copy of W (nIn x nOut) so the inner loop below runs over contiguous outputs.
+      // W transposed (nIn x nOut, row-major) so that the forward product's outputs are contiguous.
       float[] wt = transposed[l];
       int w = weightOffset[l];
       for (int j = 0; j < nOut; j++) {
@@ -111,30 +124,10 @@ final class DenseNetwork {
           wt[i * nOut + j] = parameters[w + j * nIn + i];
         }
       }
-      float[] in = activations[l - 1];
-      float[] out = activations[l];
-      int b = biasOffset[l];
-      boolean hidden = l < layers;
-      for (int r = 0; r < rows; r++) {
-        int o = r * nOut;
-        System.arraycopy(parameters, b, out, o, nOut);
-        int a = r * nIn;
-        for (int i = 0; i < nIn; i++) {
-          float x = in[a + i];
-          if (x != 0f) {
-            int t = i * nOut;
-            for (int j = 0; j < nOut; j++) {
-              out[o + j] += x * wt[t + j];
-            }
-          }
-        }
-        if (hidden) {
-          for (int j = 0; j < nOut; j++) {
-            if (out[o + j] < 0f) {
-              out[o + j] = 0f;
-            }
-          }
-        }
+      kernel.forward(activations[l - 1], rows, nIn, parameters, w, wt, biasOffset[l],
+          activations[l], nOut);
+      if (l < layers) {
+        kernel.relu(activations[l], rows * nOut);
       }
     }
   }
@@ -155,65 +148,33 @@ final class DenseNetwork {
       top[r] = (float) (1.0 / (1.0 + Math.exp(-z))) - y;
       loss += Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
     }
+    // delta[l-1] = (delta[l] W_l) masked by ReLU'(layer l-1's output)
     for (int l = layers; l >= 2; l--) {
-      backpropagate(parameters, l, rows);
+      kernel.backpropagate(deltas[l], rows, sizes[l], parameters, weightOffset[l], deltas[l - 1],
+          sizes[l - 1]);
+      kernel.reluMask(deltas[l - 1], activations[l - 1], rows * sizes[l - 1]);
     }
-    boolean clip = clipNorm > 0;
-    if (clip) {
+    if (clipNorm > 0) {
       computeClipScales(rows, clipNorm);
-    }
-    Arrays.fill(gradient, 0, parameterCount, 0f);
-    for (int l = 1; l <= layers; l++) {
-      int nIn = sizes[l - 1];
-      int nOut = sizes[l];
-      float[] in = activations[l - 1];
-      float[] delta = deltas[l];
-      int w = weightOffset[l];
-      int b = biasOffset[l];
+      // Each example's gradient is the outer product of its inputs and deltas in every layer, so
+      // scaling its deltas scales its whole gradient.
       for (int r = 0; r < rows; r++) {
-        float scale = clip ? clipScale[r] : 1f;
-        int a = r * nIn;
-        for (int j = 0; j < nOut; j++) {
-          float d = delta[r * nOut + j] * scale;
-          if (d != 0f) {
-            int g = w + j * nIn;
-            for (int i = 0; i < nIn; i++) {
-              gradient[g + i] += d * in[a + i];
+        float scale = clipScale[r];
+        if (scale != 1f) {
+          for (int l = 1; l <= layers; l++) {
+            float[] delta = deltas[l];
+            for (int j = r * sizes[l], end = j + sizes[l]; j < end; j++) {
+              delta[j] *= scale;
             }
-            gradient[b + j] += d;
           }
         }
       }
+    }
+    for (int l = 1; l <= layers; l++) {
+      kernel.weightGradient(activations[l - 1], deltas[l], rows, sizes[l - 1], sizes[l], gradient,
+          weightOffset[l], biasOffset[l], scratch);
     }
     return loss;
-  }
-
-  /** delta[l-1] = (delta[l] W_l^T) masked by ReLU'(layer l-1's output). */
-  private void backpropagate(float[] parameters, int l, int rows) {
-    int nIn = sizes[l - 1];
-    int nOut = sizes[l];
-    float[] upper = deltas[l];
-    float[] lower = deltas[l - 1];
-    float[] below = activations[l - 1];
-    int w = weightOffset[l];
-    Arrays.fill(lower, 0, rows * nIn, 0f);
-    for (int r = 0; r < rows; r++) {
-      int o = r * nIn;
-      for (int j = 0; j < nOut; j++) {
-        float d = upper[r * nOut + j];
-        if (d != 0f) {
-          int c = w + j * nIn;
-          for (int i = 0; i < nIn; i++) {
-            lower[o + i] += d * parameters[c + i];
-          }
-        }
-      }
-      for (int i = 0; i < nIn; i++) {
-        if (below[o + i] <= 0f) {
-          lower[o + i] = 0f;
-        }
-      }
-    }
   }
 
   /**

@@ -104,6 +104,14 @@ public final class LocalTrainer {
         + engine.module() + "), which is not on this process's class path");
   }
 
+  /**
+   * The native engine's kernel in this process: the Vector API kernel when the JVM was started with
+   * {@code --add-modules jdk.incubator.vector} (the launcher does), plain Java loops otherwise.
+   */
+  public static String nativeKernel() {
+    return DenseKernel.preferred().description();
+  }
+
   public ModelSpec spec() {
     return spec;
   }

@@ -3,17 +3,26 @@ package io.consort.model.train;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.model.random.ReproducibleRandom;
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * DP-SGD's sensitivity is the clip norm C: the per-example gradient the kernel actually adds (in
- * float) must never exceed C, not even by float rounding, or the accountant's guarantee is off.
+ * float) must never exceed C, not even by float rounding, or the accountant's guarantee is off. On
+ * both kernels (this module's tests run with the Vector API module).
  */
 class ClippingTest {
-  @Test
-  void everyClippedPerExampleGradient_asAccumulatedInFloat_hasNormAtMostTheClip() {
+  static Stream<DenseKernel> kernels() {
+    return Stream.of(DenseKernel.scalar(), DenseKernel.vectorOrNull());
+  }
+
+  @ParameterizedTest
+  @MethodSource("kernels")
+  void everyClippedPerExampleGradient_asAccumulatedInFloat_hasNormAtMostTheClip(
+      DenseKernel kernel) {
     int[] sizes = {23, 64, 32, 1};
-    DenseNetwork network = new DenseNetwork(sizes);
+    DenseNetwork network = new DenseNetwork(sizes, kernel);
     ReproducibleRandom random = ReproducibleRandom.of("clipping-test", 11);
     float[] parameters = new float[network.parameterCount()];
     float[] gradient = new float[network.parameterCount()];

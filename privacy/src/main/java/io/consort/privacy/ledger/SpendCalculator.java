@@ -92,9 +92,9 @@ public final class SpendCalculator {
           bankRound = bankRound == null ? new double[orders] : bankRound;
           target = bankRound;
         }
-        var event = m.toEvent(accounting);
+        double[] curve = accountant.rdp(m.toEvent(accounting));
         for (int i = 0; i < orders; i++) {
-          target[i] += event.rdp(accountant.orders().get(i));
+          target[i] += curve[i];
         }
       }
       Double[] record2 = unit(recordRdp, bank, recordRound, delta, record);

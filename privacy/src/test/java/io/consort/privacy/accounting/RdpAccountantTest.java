@@ -133,4 +133,50 @@ class RdpAccountantTest {
     // erfc(30) ~ 2.56e-393 underflows a double; log erfc(30) = -900 - log(30 sqrt(pi)) - O(1/x^2).
     assertEquals(-900 - Math.log(30 * Math.sqrt(Math.PI)) - 1.0 / 1800, LogSpace.logErfc(30.0), 1e-6);
   }
+
+  @Test
+  void cachedCurve_equalsTheEventsOwnValues_andCallersCannotChangeIt() {
+    RdpAccountant accountant = new RdpAccountant(RdpOrders.defaults(), EpsilonConversion.IMPROVED);
+    SampledGaussianEvent event = new SampledGaussianEvent(1.1, 0.16, 7);
+    double[] first = accountant.rdp(event);
+    for (int i = 0; i < first.length; i++) {
+      assertEquals(event.rdp(accountant.orders().get(i)), first[i], 0.0, "order " + accountant.orders().get(i));
+    }
+    java.util.Arrays.fill(first, 0.0);
+    // an equal event (another instance) hits the cache, whose curve the caller's change did not touch
+    double[] again = accountant.rdp(new SampledGaussianEvent(1.1, 0.16, 7));
+    assertEquals(event.rdp(accountant.orders().get(0)), again[0], 0.0);
+    assertEquals(accountant.epsilon(List.of(event, event), DELTA),
+        accountant.fromRdp(sum(accountant.rdp(event), accountant.rdp(event)), DELTA).epsilon(), 0.0);
+  }
+
+  @Test
+  void cachedCurves_keepEventsApart_thatDifferInAnyValue() {
+    RdpAccountant accountant = new RdpAccountant(RdpOrders.defaults(), EpsilonConversion.IMPROVED);
+    double base = accountant.epsilon(new SampledGaussianEvent(1.1, 0.16, 7), DELTA);
+    assertTrue(accountant.epsilon(new SampledGaussianEvent(1.1, 0.16, 8), DELTA) > base);
+    assertTrue(accountant.epsilon(new SampledGaussianEvent(1.0, 0.16, 7), DELTA) > base);
+    assertTrue(accountant.epsilon(new SampledGaussianEvent(1.1, 0.17, 7), DELTA) > base);
+    assertEquals(base, accountant.epsilon(new SampledGaussianEvent(1.1, 0.16, 7), DELTA), 0.0);
+  }
+
+  @Test
+  void curvesOfMoreEventsThanTheCacheHolds_stayExact() {
+    RdpAccountant accountant = new RdpAccountant(RdpOrders.defaults(), EpsilonConversion.IMPROVED);
+    for (int steps = 1; steps <= RdpAccountant.CACHED_CURVES + 10; steps++) {
+      SampledGaussianEvent event = new SampledGaussianEvent(2.0, 1.0, steps);
+      // q = 1: the plain Gaussian mechanism, steps * alpha / (2 z^2) at every order
+      double order = accountant.orders().get(3);
+      assertEquals(steps * order / 8.0, accountant.rdp(event)[3], 1e-9 * steps);
+    }
+    assertEquals(3 * accountant.orders().get(3) / 8.0, accountant.rdp(new SampledGaussianEvent(2.0, 1.0, 3))[3], 1e-9);
+  }
+
+  private static double[] sum(double[] a, double[] b) {
+    double[] s = a.clone();
+    for (int i = 0; i < s.length; i++) {
+      s[i] += b[i];
+    }
+    return s;
+  }
 }

@@ -1,0 +1,303 @@
+"""Consort's local training against PyTorch, interleaved in one run (driven by bench/train-vs-torch).
+
+The same 23-64-32-1 MLP (ReLU, sigmoid output, binary cross-entropy, Adam 3e-3), the same 30,000
+rows and initial parameters (written by Consort's TrainingWorker, the Java side of this bench),
+the same batch size, epochs and one thread each. One sample is one training round of EPOCHS epochs
+(enough epochs for at least --min-steps steps) in a fresh trainer, timed from the first step to
+the last; the figure is milliseconds per step. Each repeat times every (batch, method) once, one
+after the other, so load from other processes falls on all methods alike; ratios are taken within
+a repeat, and the medians of times and of ratios are reported.
+
+Methods: Consort's native engine plain and DP-SGD, the DL4J engine (plain only: DL4J does not
+expose per-example gradients), PyTorch plain (shuffled index_select batches, BCEWithLogits,
+torch.optim.Adam) and PyTorch DP-SGD (Poisson sampling with torch.rand, per-example gradients with
+functorch.vmap(grad(...)) over torch.nn.utils.stateless.functional_call as in the PyTorch 1.13
+per-sample-gradients tutorial, per-example clipping, Gaussian noise from torch.normal, Adam).
+DP-SGD uses noise multiplier 1, clip norm 1 and expected batch BATCH on both sides.
+
+Usage: python3 train_vs_torch.py [--json] [--repeats N] [--batches 32,128,512] [--min-steps N]
+                                 -- JAVA COMMAND LINE...
+"""
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+LEARNING_RATE = 3e-3
+HIDDEN = (64, 32)
+NOISE_MULTIPLIER = 1.0
+CLIP_NORM = 1.0
+
+
+class JavaWorker:
+    """Consort's TrainingWorker: one request per line, one `ok ...` / `error ...` reply per line."""
+
+    def __init__(self, command, log_path):
+        self.log_path = log_path
+        self.log = open(log_path, "w")
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=self.log, text=True, env=env)
+
+    def ask(self, request):
+        self.process.stdin.write(request + "\n")
+        self.process.stdin.flush()
+        reply = self.process.stdout.readline()
+        if not reply.startswith("ok"):
+            raise RuntimeError("Java worker: '%s' -> %r (log: %s)"
+                               % (request, reply.strip() or "no reply", self.log_path))
+        return reply.split()[1:]
+
+    def close(self):
+        try:
+            self.process.stdin.write("quit\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            pass
+        self.process.wait(timeout=60)
+        self.log.close()
+
+
+class TorchTrainer:
+    def __init__(self, x, y, flat_params, features):
+        self.x = x
+        self.y = y
+        self.features = features
+        self.flat = flat_params
+
+    def model(self):
+        """The MLP with Consort's initial parameters (DL4J's per-layer layout: weight nOut x nIn
+        row-major, which is Linear.weight, then the bias)."""
+        sizes = (self.features,) + HIDDEN + (1,)
+        layers = []
+        offset = 0
+        for i in range(len(sizes) - 1):
+            linear = nn.Linear(sizes[i], sizes[i + 1])
+            n_w = sizes[i] * sizes[i + 1]
+            with torch.no_grad():
+                linear.weight.copy_(self.flat[offset:offset + n_w].view(sizes[i + 1], sizes[i]))
+                offset += n_w
+                linear.bias.copy_(self.flat[offset:offset + sizes[i + 1]])
+                offset += sizes[i + 1]
+            layers.append(linear)
+            if i < len(sizes) - 2:
+                layers.append(nn.ReLU())
+        assert offset == self.flat.numel()
+        return nn.Sequential(*layers)
+
+    def plain(self, batch, epochs):
+        model = self.model()
+        optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+        rows = self.x.shape[0]
+        steps = 0
+        loss_sum = 0.0
+        start = time.perf_counter()
+        for _ in range(epochs):
+            order = torch.randperm(rows)
+            for s in range(0, rows, batch):
+                index = order[s:s + batch]
+                xb = self.x.index_select(0, index)
+                yb = self.y.index_select(0, index)
+                optimizer.zero_grad(set_to_none=True)
+                loss = F.binary_cross_entropy_with_logits(model(xb).squeeze(1), yb)
+                loss.backward()
+                optimizer.step()
+                loss_sum += loss.item()
+                steps += 1
+        return (time.perf_counter() - start) * 1e3 / steps, steps
+
+    def dp(self, batch, epochs):
+        from functorch import grad, vmap
+        from torch.nn.utils.stateless import functional_call
+
+        model = self.model()
+        params = dict(model.named_parameters())
+        optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+        rows = self.x.shape[0]
+        q = min(1.0, batch / rows)
+        steps = max(1, round(epochs / q))
+        expected = q * rows
+        sigma = NOISE_MULTIPLIER * CLIP_NORM
+
+        def example_loss(p, x, y):
+            out = functional_call(model, p, (x.unsqueeze(0),))
+            return F.binary_cross_entropy_with_logits(out.reshape(()), y)
+
+        per_example = vmap(grad(example_loss), in_dims=(None, 0, 0))
+        start = time.perf_counter()
+        for _ in range(steps):
+            index = (torch.rand(rows) < q).nonzero().squeeze(1)
+            k = index.numel()
+            if k > 0:
+                detached = {name: p.detach() for name, p in params.items()}
+                grads = per_example(detached, self.x[index], self.y[index])
+                norms = torch.sqrt(sum(g.reshape(k, -1).pow(2).sum(1) for g in grads.values()))
+                scale = (CLIP_NORM / (norms + 1e-6)).clamp(max=1.0)
+                for name, p in params.items():
+                    summed = torch.tensordot(scale, grads[name], dims=1)
+                    p.grad = (summed + torch.normal(0.0, sigma, p.shape)) / expected
+            else:
+                for p in params.values():
+                    p.grad = torch.normal(0.0, sigma, p.shape) / expected
+            optimizer.step()
+        return (time.perf_counter() - start) * 1e3 / steps, steps
+
+
+def blas_in_use():
+    """The BLAS library mapped into this process (torch's matmuls go through it)."""
+    torch.ones(64, 64) @ torch.ones(64, 64)
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "/" in line and "blas" in line.lower()}
+    libraries = sorted(p for p in paths if "lapack" not in p)
+    return ", ".join(libraries) or "unknown"
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--batches", default="32,128,512")
+    parser.add_argument("--min-steps", type=int, default=400,
+                        help="epochs per sample: enough for at least this many steps")
+    parser.add_argument("--dl4j-javacpp-default", action="store_true",
+                        help="also time the DL4J engine in a second Java worker started with"
+                             " JavaCPP's default resident-memory polling (maxPhysicalBytes = twice"
+                             " the heap limit), i.e. as before the engine switched it off")
+    parser.add_argument("java", nargs=argparse.REMAINDER, help="-- then the Java worker command")
+    args = parser.parse_args()
+    java = args.java[1:] if args.java[:1] == ["--"] else args.java
+    if not java:
+        parser.error("the Java worker command is missing (after --)")
+    batches = [int(b) for b in args.batches.split(",")]
+
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    torch.manual_seed(1)
+    work = tempfile.mkdtemp(prefix="train-vs-torch-")
+    worker = JavaWorker(java, os.path.join(work, "java-worker.log"))
+    reply = worker.ask("data " + work)
+    rows, features, parameters = (int(v) for v in reply[:3])
+    kernel = " ".join(reply[3:])
+    javacpp = {"dl4j": worker.ask("javacpp")[0]}
+    polling_worker = None
+    if args.dl4j_javacpp_default:
+        polling_worker = JavaWorker(java[:1] + ["-Dbench.javacppDefaultLimit=true"] + java[1:], os.path.join(work, "java-worker-polling.log"))
+        polling_worker.ask("data " + work)
+        javacpp["dl4j_javacpp_default"] = polling_worker.ask("javacpp")[0]
+    x = torch.from_numpy(np.fromfile(os.path.join(work, "x.f32"), dtype="<f4")
+                         .reshape(rows, features))
+    y = torch.from_numpy(np.fromfile(os.path.join(work, "y.f32"), dtype="<f4"))
+    flat = torch.from_numpy(np.fromfile(os.path.join(work, "params.f32"), dtype="<f4"))
+    assert flat.numel() == parameters
+    torch_trainer = TorchTrainer(x, y, flat, features)
+
+    jvm = {}  # (method, batch) -> [(gc ms per step, heap bytes per step)]
+
+    def java_method(name, w, engine, mode):
+        def run(b, e):
+            reply = w.ask("time %s %s %d %d" % (engine, mode, b, e))
+            jvm.setdefault((name, b), []).append((float(reply[2]), float(reply[3])))
+            return float(reply[0])
+        return run
+
+    methods = {
+        "native": java_method("native", worker, "native", "plain"),
+        "native_dp": java_method("native_dp", worker, "native", "dp"),
+        "dl4j": java_method("dl4j", worker, "dl4j", "plain"),
+        "torch": lambda b, e: torch_trainer.plain(b, e)[0],
+        "torch_dp": lambda b, e: torch_trainer.dp(b, e)[0],
+    }
+    if polling_worker is not None:
+        methods["dl4j_javacpp_default"] = java_method("dl4j_javacpp_default", polling_worker,
+                                                      "dl4j", "plain")
+    epochs = {b: max(1, math.ceil(args.min_steps / math.ceil(rows / b))) for b in batches}
+    load_before = os.getloadavg()
+    print("rows %d, features %d, MLP %s-1, Adam %g, %d parameters; one thread each; native kernel:"
+          " %s; PyTorch %s, BLAS %s; %d repeats, each timing every method at every batch once"
+          " (epochs per sample: %s)"
+          % (rows, features, "-".join(map(str, HIDDEN)), LEARNING_RATE, parameters, kernel,
+             torch.__version__, blas_in_use(), args.repeats,
+                    ", ".join("%d at batch %d" % (epochs[b], b) for b in batches)),
+          flush=True)
+    for b in batches:  # warm-up: JIT, allocators, ND4J's native libraries; untimed
+        for run in methods.values():
+            run(b, 1)
+    times = {b: {m: [] for m in methods} for b in batches}
+    for r in range(args.repeats):
+        for b in batches:
+            for name, run in methods.items():
+                times[b][name].append(run(b, epochs[b]))
+        print("repeat %d/%d done" % (r + 1, args.repeats), file=sys.stderr, flush=True)
+    worker.close()
+    if polling_worker is not None:
+        polling_worker.close()
+    load_after = os.getloadavg()
+
+    def ratio(b, ours, theirs):
+        return median([o / t for o, t in zip(times[b][ours], times[b][theirs])])
+
+    header = ("batch", "native", "torch", "native/torch", "native-dp", "torch-dp", "dp ratio",
+              "dl4j", "dl4j/torch")
+    print("ms per step (medians) and ratios ours / PyTorch (medians of within-repeat ratios)")
+    print("%5s %9s %9s %12s %10s %10s %9s %9s %10s" % header)
+    result = {"ratios": {}, "dp_ratios": {}, "dl4j_ratios": {},
+              "ms_per_step": {m: {} for m in methods}}
+    for b in batches:
+        med = {m: median(times[b][m]) for m in methods}
+        r_plain = ratio(b, "native", "torch")
+        r_dp = ratio(b, "native_dp", "torch_dp")
+        r_dl4j = ratio(b, "dl4j", "torch")
+        print("%5d %9.3f %9.3f %12.2f %10.3f %10.3f %9.2f %9.3f %10.2f"
+              % (b, med["native"], med["torch"], r_plain, med["native_dp"], med["torch_dp"], r_dp,
+                 med["dl4j"], r_dl4j))
+        result["ratios"][str(b)] = round(r_plain, 3)
+        result["dp_ratios"][str(b)] = round(r_dp, 3)
+        result["dl4j_ratios"][str(b)] = round(r_dl4j, 3)
+        for m in methods:
+            result["ms_per_step"][m][str(b)] = round(med[m], 4)
+    if polling_worker is not None:
+        print("DL4J engine with JavaCPP's default resident-memory polling (%s), ms per step and"
+              " ratio to the DL4J engine as shipped (%s):"
+              % (javacpp["dl4j_javacpp_default"], javacpp["dl4j"]))
+        result["dl4j_javacpp_default_over_dl4j"] = {}
+        for b in batches:
+            r = ratio(b, "dl4j_javacpp_default", "dl4j")
+            print("%5d %9.3f %6.2f" % (b, median(times[b]["dl4j_javacpp_default"]), r))
+            result["dl4j_javacpp_default_over_dl4j"][str(b)] = round(r, 3)
+    print("Java: garbage-collection time (whole JVM) and heap allocated by the training thread,"
+          " per step (medians):")
+    result["jvm_per_step"] = {}
+    for name in ("native", "native_dp", "dl4j"):
+        cells = []
+        for b in batches:
+            samples = jvm.get((name, b), [])[-args.repeats:]
+            gc = median([g for g, _ in samples]) if samples else float("nan")
+            heap = median([h for _, h in samples]) if samples else float("nan")
+            cells.append("batch %d: GC %.3f ms, %.1f KB" % (b, gc, heap / 1024))
+            result["jvm_per_step"].setdefault(name, {})[str(b)] = {
+                "gc_ms": round(gc, 4), "heap_kb": round(heap / 1024, 1)}
+        print("  %-10s %s" % (name, "; ".join(cells)))
+    print("load average %.1f before, %.1f after (1 min)" % (load_before[0], load_after[0]))
+    if args.json:
+        result.update({"native_kernel": kernel, "javacpp": javacpp, "repeats": args.repeats, "epochs": {str(b): epochs[b] for b in batches},
+                       "torch": torch.__version__, "load_average": [load_before[0], load_after[0]]})
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

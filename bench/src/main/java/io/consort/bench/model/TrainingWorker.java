@@ -1,0 +1,153 @@
+package io.consort.bench.model;
+
+import io.consort.model.features.EncodedData;
+import io.consort.model.train.DpSgdConfig;
+import io.consort.model.train.LocalTrainer;
+import io.consort.model.train.ModelFactory;
+import io.consort.model.train.ModelSpec;
+import io.consort.model.train.TrainingEngine;
+import io.consort.model.train.TrainingOptions;
+import io.consort.model.train.TrainingResult;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The Java side of {@code bench/train-vs-torch}: a long-lived process that the script's driver
+ * (which also runs PyTorch) asks for one timed measurement at a time, so that Consort's engines and
+ * PyTorch are measured interleaved, each warm, in the same run. One request per line on stdin, one
+ * reply per line on stdout ({@code ok ...} or {@code error ...}); everything else the JVM or ND4J
+ * prints goes to stderr.
+ *
+ * <ul>
+ *   <li>{@code data DIR}: writes the bench rows ({@link LocalTrainingBench#syntheticRows}) and the
+ *       initial parameters of the default MLP as little-endian float32 files {@code x.f32},
+ *       {@code y.f32} and {@code params.f32} in DIR (the parameters in DL4J's layout, which per
+ *       layer is PyTorch's {@code Linear.weight} row-major, then the bias); replies
+ *       {@code ok ROWS FEATURES PARAMETERS KERNEL...} (the native engine's kernel, see
+ *       {@link LocalTrainer#nativeKernel()}).</li>
+ *   <li>{@code javacpp}: opens a DL4J trainer (so that ND4J and JavaCPP load) and replies
+ *       {@code ok maxPhysicalBytes=N}, JavaCPP's resident-memory limit in this process (0: not
+ *       polled, the DL4J engine's setting unless the command line sets one).</li>
+ *   <li>{@code time ENGINE plain|dp BATCH EPOCHS}: one {@link LocalTrainer} round (built untimed)
+ *       of EPOCHS epochs from those parameters at BATCH, plain or DP-SGD (noise multiplier 1, clip
+ *       norm 1, expected batch BATCH); replies {@code ok MS_PER_STEP STEPS GC_MS_PER_STEP
+ *       HEAP_BYTES_PER_STEP} (garbage-collection time of the whole JVM, and Java heap allocated
+ *       by the training thread, during the round).</li>
+ * </ul>
+ *
+ * Run with {@code OMP_NUM_THREADS=1}; ND4J is set to one thread here as well. With
+ * {@code -Dbench.javacppDefaultLimit=true} the DL4J engine runs with JavaCPP's default
+ * resident-memory polling instead of the engine's setting.
+ */
+public final class TrainingWorker {
+  private TrainingWorker() {}
+
+  public static void main(String[] args) throws IOException {
+    if (Boolean.getBoolean("bench.javacppDefaultLimit")) {
+      // JavaCPP's own default, set explicitly so that the DL4J engine keeps it (see
+      // io.consort.model.dl4j.JavaCppSettings): polling the resident size, capped at 2 x heap.
+      System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes",
+          Long.toString(2 * Runtime.getRuntime().maxMemory()));
+    }
+    PrintStream replies = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    System.setOut(System.err);
+    EncodedData data = LocalTrainingBench.syntheticRows();
+    ModelSpec base = ModelSpec.defaultMlp(1);
+    float[] initial = ModelFactory.initialParameters(base, data.features());
+    boolean nd4jConfigured = false;
+    BufferedReader requests = new BufferedReader(
+        new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    for (String line; (line = requests.readLine()) != null; ) {
+      String[] words = line.strip().split("\\s+");
+      try {
+        switch (words[0]) {
+          case "data" -> {
+            Path dir = Path.of(words[1]);
+            write(dir.resolve("x.f32"), data.x());
+            write(dir.resolve("y.f32"), data.y());
+            write(dir.resolve("params.f32"), initial);
+            replies.printf(Locale.ROOT, "ok %d %d %d %s%n", data.rows(), data.features(),
+                initial.length, LocalTrainer.nativeKernel());
+          }
+          case "javacpp" -> {
+            // JavaCPP reads its limits when ND4J first loads: open a DL4J trainer first.
+            new LocalTrainer(base, data, TrainingEngine.DL4J);
+            replies.printf(Locale.ROOT, "ok maxPhysicalBytes=%d%n",
+                org.bytedeco.javacpp.Pointer.maxPhysicalBytes());
+          }
+          case "time" -> {
+            TrainingEngine engine = TrainingEngine.fromName(words[1]);
+            boolean dp = switch (words[2]) {
+              case "plain" -> false;
+              case "dp" -> true;
+              default -> throw new IllegalArgumentException("mode must be plain or dp: " + words[2]);
+            };
+            int batch = Integer.parseInt(words[3]);
+            int epochs = Integer.parseInt(words[4]);
+            ModelSpec spec = base.withBatchSize(batch);
+            TrainingOptions options = dp
+                ? TrainingOptions.withDpSgd(
+                    DpSgdConfig.forExpectedBatch(1.0, 1.0, batch, data.rows()))
+                : TrainingOptions.standard();
+            LocalTrainer trainer = new LocalTrainer(spec, data, engine);
+            // After the first DL4J trainer, so that ND4J starts with the engine's own settings.
+            if (engine == TrainingEngine.DL4J && !nd4jConfigured) {
+              Nd4j.getEnvironment().setMaxMasterThreads(1);
+              Nd4j.getEnvironment().setMaxThreads(1);
+              nd4jConfigured = true;
+            }
+            long gcBefore = gcMillis();
+            long allocatedBefore = allocatedBytes();
+            long start = System.nanoTime();
+            TrainingResult result = trainer.train(initial, epochs, options);
+            double millis = (System.nanoTime() - start) / 1e6;
+            int steps = result.steps();
+            replies.printf(Locale.ROOT, "ok %.6f %d %.6f %.1f%n", millis / steps, steps,
+                (double) (gcMillis() - gcBefore) / steps,
+                (double) (allocatedBytes() - allocatedBefore) / steps);
+          }
+          case "quit" -> {
+            return;
+          }
+          default -> throw new IllegalArgumentException("unknown request '" + words[0] + "'");
+        }
+      } catch (RuntimeException | IOException e) {
+        e.printStackTrace();
+        replies.println("error " + e);
+      }
+    }
+  }
+
+  /** Garbage-collection time of this JVM so far (pauses, and concurrent work G1 reports). */
+  private static long gcMillis() {
+    long total = 0;
+    for (GarbageCollectorMXBean collector : ManagementFactory.getGarbageCollectorMXBeans()) {
+      total += Math.max(0, collector.getCollectionTime());
+    }
+    return total;
+  }
+
+  /** Java heap bytes this thread has allocated so far. */
+  private static long allocatedBytes() {
+    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
+        .getThreadAllocatedBytes(Thread.currentThread().getId());
+  }
+
+  private static void write(Path file, float[] values) throws IOException {
+    ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES)
+        .order(ByteOrder.LITTLE_ENDIAN);
+    bytes.asFloatBuffer().put(values);
+    Files.write(file, bytes.array());
+  }
+}

@@ -1,0 +1,82 @@
+package io.consort.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code consort bench round} runs a real job (coordinator and banks in this JVM over mutual TLS) and
+ * reports rounds whose parts add up; what it measures is recorded in docs/BENCHMARKS.md, never
+ * asserted here.
+ */
+@Tag("e2e")
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class RoundBenchCommandTest {
+
+  private static final List<String> PARTS = List.of("training_seconds", "dp_seconds", "secure_aggregation_seconds",
+      "privacy_round_trips_seconds", "evaluation_seconds", "ledger_seconds", "coordinator_seconds", "network_seconds",
+      "other_seconds");
+
+  @Test
+  void secureRoundsWithDropouts_reportPartsThatAddUpToEachRound() {
+    CliRun run = CliRun.of("bench", "round", "--banks", "3", "--rounds", "3", "--dp", "record", "--dropout", "0.3",
+        "--rows-per-bank", "60", "--json");
+    assertEquals(0, run.status(), run.err());
+    String[] lines = run.out().strip().split("\n");
+    JsonObject report = new JsonObject(lines[lines.length - 1]);
+    assertTrue(report.getBoolean("all_rounds_completed"));
+    // one bank of three refuses each round's masked input, and the round completes with the other two
+    assertEquals(new JsonArray(List.of(1, 1, 1)), report.getJsonArray("dropped_per_round"));
+    JsonArray rounds = report.getJsonArray("per_round");
+    assertEquals(3, rounds.size());
+    for (Object o : rounds) {
+      JsonObject round = (JsonObject) o;
+      double sum = PARTS.stream().mapToDouble(round::getDouble).sum();
+      assertEquals(round.getDouble("seconds_per_round"), sum, 1e-6, round.encode());
+      assertEquals(round.getDouble("dp_seconds") + round.getDouble("secure_aggregation_seconds")
+          + round.getDouble("privacy_round_trips_seconds"), round.getDouble("privacy_seconds"), 1e-9);
+      assertTrue(round.getDouble("training_seconds") > 0, round.encode());
+      assertTrue(round.getDouble("secure_aggregation_seconds") > 0, round.encode());
+      assertTrue(round.getLong("bytes_per_bank") > 4 * report.getLong("parameters"), round.encode());
+      assertEquals(3, round.getLong("banks_trained"));
+      // the update's and the evaluation's secure sums: four stages after training each
+      long secureStages = round.getJsonArray("stages").stream()
+          .filter(s -> List.of("share_keys", "masked_input", "consistency_check", "unmasking")
+              .contains(((JsonObject) s).getString("stage"))).count();
+      assertEquals(8, secureStages, round.encode());
+    }
+    assertTrue(report.getDouble("seconds_per_round") > 0);
+    assertTrue(report.getDouble("privacy_share") > 0 && report.getDouble("privacy_share") < 1);
+    assertTrue(report.getLong("peak_heap_bytes") > 0);
+  }
+
+  @Test
+  void plaintextRounds_haveNoPrivacyMachinery() {
+    CliRun run = CliRun.of("bench", "round", "--banks", "2", "--rounds", "3", "--secure-aggregation", "off", "--dp",
+        "off", "--rows-per-bank", "60", "--json");
+    assertEquals(0, run.status(), run.err());
+    String[] lines = run.out().strip().split("\n");
+    JsonObject report = new JsonObject(lines[lines.length - 1]);
+    assertEquals(0.0, report.getDouble("privacy_seconds"));
+    assertEquals(0.0, report.getDouble("dp_share_of_training"));
+  }
+
+  @Test
+  void badOptions_areRefusedByName() {
+    CliRun run = CliRun.of("bench", "round", "--banks", "1");
+    assertTrue(run.err().contains("--banks must be between 2 and 500, got 1"), run.err());
+    run = CliRun.of("bench", "round", "--model", "huge");
+    assertTrue(run.err().contains("--model must be mlp or large, got 'huge'"), run.err());
+    run = CliRun.of("bench", "round", "--secure-aggregation", "off", "--dropout", "0.1");
+    assertTrue(run.err().contains("--dropout needs secure aggregation"), run.err());
+    run = CliRun.of("bench", "round", "--rounds", "2");
+    assertTrue(run.err().contains("--rounds must be at least 3"), run.err());
+  }
+}
