@@ -4,7 +4,6 @@ import io.consort.certs.PemFiles;
 import io.consort.identity.PeerIdentity;
 import io.consort.privacy.PrivacyBudgetExceededException;
 import io.consort.privacy.accounting.LocalTrainingPlan;
-import io.consort.privacy.accounting.NoiseCalibration;
 import io.consort.privacy.accounting.PrivacyEvent;
 import io.consort.privacy.accounting.SampledGaussianEvent;
 import io.consort.privacy.budget.BudgetDecision;
@@ -116,15 +115,11 @@ final class BankPrivacy {
     int batch = spec.model().batchSize();
     int epochs = spec.training().localEpochs();
     OptionalDouble explicit = p.record().orElseThrow().noiseMultiplier();
-    double z;
     if (explicit.isPresent()) {
-      z = explicit.getAsDouble();
-    } else {
-      LocalTrainingPlan perRound = new LocalTrainingPlan(trainRows, batch, epochs, 1.0);
-      z = NoiseCalibration.defaults().noiseMultiplier(p.targetEpsilon().orElseThrow(), perRound.samplingRate(),
-          perRound.steps() * (long) spec.training().rounds(), p.delta());
+      return new LocalTrainingPlan(trainRows, batch, epochs, explicit.getAsDouble());
     }
-    return new LocalTrainingPlan(trainRows, batch, epochs, z);
+    return LocalTrainingPlan.calibrated(trainRows, batch, epochs, spec.training().rounds(),
+        p.targetEpsilon().orElseThrow(), p.delta());
   }
 
   /**

@@ -70,6 +70,6 @@ public sealed interface SplitStrategy {
       return new ByColumn(trimmed.substring("by-column:".length()));
     }
     throw new IllegalArgumentException("unknown split '" + text
-        + "'; expected iid, label-skew or by-column:COLUMN");
+        + "'; expected iid, label-skew, dirichlet:ALPHA or by-column:COLUMN");
   }
 }
