@@ -112,7 +112,8 @@ final class BankPrivacy {
 
   private static LocalTrainingPlan calibrate(JobSpec spec, long trainRows) {
     PrivacySpec p = spec.privacy();
-    int batch = spec.model().batchSize();
+    // a bank with fewer rows than the batch samples every row (q = 1), as its trainer batches them all
+    int batch = (int) Math.min(spec.model().batchSize(), trainRows);
     int epochs = spec.training().localEpochs();
     OptionalDouble explicit = p.record().orElseThrow().noiseMultiplier();
     if (explicit.isPresent()) {

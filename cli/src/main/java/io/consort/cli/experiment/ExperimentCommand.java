@@ -111,30 +111,36 @@ public final class ExperimentCommand implements Callable<Integer> {
             : new FederatedExperiment.Privacy(Double.parseDouble(eps), 1e-5, 1.0);
         for (String method : methods) {
           String key = method + "|" + eps;
-          double auc;
+          double auc = Double.NaN;
           double spent = Double.NaN;
-          switch (method) {
-            case "local-only" -> {
-              var r = FederatedExperiment.localOnly(c, modelSpec(privacy.on(), seed), rounds, privacy);
-              auc = mean(r.pooled());
-              add(worst, key, min(r.pooled()));
-            }
-            case "centralised" -> auc = FederatedExperiment.centralised(c, modelSpec(privacy.on(), seed), rounds,
-                privacy).pooledAuc();
-            case "dp-fedsgd" -> {
-              if (!privacy.on()) {
-                auc = Double.NaN;
-                break;
+          try {
+            switch (method) {
+              case "local-only" -> {
+                var r = FederatedExperiment.localOnly(c, modelSpec(privacy.on(), seed), rounds, privacy);
+                auc = mean(r.pooled());
+                add(worst, key, min(r.pooled()));
               }
-              var r = FederatedExperiment.federated(c, job(method, privacy, c, seed));
-              auc = r.pooledAuc();
-              spent = r.epsilon();
+              case "centralised" -> auc = FederatedExperiment.centralised(c, modelSpec(privacy.on(), seed), rounds,
+                  privacy).pooledAuc();
+              case "dp-fedsgd" -> {
+                if (!privacy.on()) {
+                  auc = Double.NaN;
+                  break;
+                }
+                var r = FederatedExperiment.federated(c, job(method, privacy, c, seed));
+                auc = r.pooledAuc();
+                spent = r.epsilon();
+              }
+              default -> {
+                var r = FederatedExperiment.federated(c, job(method, privacy, c, seed));
+                auc = r.pooledAuc();
+                spent = r.epsilon();
+              }
             }
-            default -> {
-              var r = FederatedExperiment.federated(c, job(method, privacy, c, seed));
-              auc = r.pooledAuc();
-              spent = r.epsilon();
-            }
+          } catch (IllegalArgumentException e) {
+            // a run that cannot be set up (a bank too small for the batch, say) is reported, not fatal
+            out.printf(Locale.ROOT, "<!-- seed %d, %s at epsilon %s failed: %s -->%n", seed, method, eps,
+                e.getMessage());
           }
           add(cells.computeIfAbsent(method, m -> new LinkedHashMap<>()), eps, auc);
           add(epsilonsSpent, key, spent);

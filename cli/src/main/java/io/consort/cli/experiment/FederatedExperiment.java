@@ -160,7 +160,8 @@ public final class FederatedExperiment {
       spent.add(new ArrayList<>());
       if (spec.privacy().recordLevel() && !distributed) {
         var target = spec.privacy();
-        plans[b] = LocalTrainingPlan.calibrated(c.train().get(b).rows(), model.batchSize(),
+        plans[b] = LocalTrainingPlan.calibrated(c.train().get(b).rows(),
+            Math.min(model.batchSize(), c.train().get(b).rows()),
             spec.training().localEpochs(), spec.training().rounds(), target.targetEpsilon().orElseThrow(),
             target.delta());
       }
@@ -246,8 +247,9 @@ public final class FederatedExperiment {
     return ExactMetrics.auc(Predictor.predict(spec, model, test), test.y());
   }
 
-  /** Mean and sample standard deviation. */
-  public static double[] meanAndSd(double[] values) {
+  /** Mean and sample standard deviation of the values that are not NaN (NaN: none). */
+  public static double[] meanAndSd(double[] all) {
+    double[] values = Arrays.stream(all).filter(v -> !Double.isNaN(v)).toArray();
     double mean = Arrays.stream(values).average().orElse(Double.NaN);
     double ss = 0;
     for (double v : values) {
