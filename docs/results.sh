@@ -7,17 +7,17 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 common=(--data german-credit --banks 5 --split dirichlet:0.5 --seeds 5 --epsilon off,3
-        --adaptive-learning-rate 0.1 --steps 60 --sampling-rate 0.2 --server-learning-rate 0.03)
+        --adaptive-learning-rate 0.1 --steps 60 --sampling-rate 0.2)
 section=$(mktemp)
 {
   echo "<!-- german-credit:begin (written by docs/results.sh; edit the script, not this section) -->"
   echo "### Logistic regression"
   echo
-  ./consort experiment "${common[@]}" --model logistic-regression | grep -v '^<!--'
+  ./consort experiment "${common[@]}" --model logistic-regression --server-learning-rate 0.03 | grep -v '^<!--'
   echo
   echo "### MLP 64-32"
   echo
-  ./consort experiment "${common[@]}" --model mlp | grep -v '^<!--'
+  ./consort experiment "${common[@]}" --model mlp --server-learning-rate 0.01 | grep -v '^<!--'
   echo
   echo "Command: \`docs/results.sh\` ($(date -u +%Y-%m-%d))."
   echo "<!-- german-credit:end -->"
