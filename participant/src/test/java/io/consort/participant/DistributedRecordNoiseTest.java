@@ -221,9 +221,9 @@ class DistributedRecordNoiseTest {
   /**
    * The unmasked sum of the survivors' inputs (zero gradients, so only noise) has per-coordinate variance
    * m sigma_i^2, the noise the ledger states (sigma_i sqrt(m)); a dropped bank's share is absent. The sample
-   * variance of N = m * 4000 ... here N = 4000 coordinates of the sum has relative standard deviation
-   * sqrt(2 / N) = 2.2%; the test allows 12% (over 5 standard deviations, two-sided), so it fails by chance
-   * with probability below 1e-6 per assertion.
+   * standard deviation over N = 4000 coordinates of the sum has relative standard deviation about
+   * sqrt(1 / (2N)) = 1.1%; the test allows 6% (over 5 standard deviations, two-sided), so it fails by chance
+   * with probability below 1e-6 per assertion (the shares come from the bank's own SecureRandom, as in production).
    */
   @Test
   void theUnmaskedSum_carriesTheNoiseTheLedgerStates() throws Exception {
