@@ -44,7 +44,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
 
   JobYaml {
     model = requireNonNullElse(model, new Model(null, null, null, null, null, null, null));
-    privacy = requireNonNullElse(privacy, new Privacy(null, null, null, null, null, null));
+    privacy = requireNonNullElse(privacy, new Privacy(null, null, null, null, null, null, null, null, null));
     secureAggregation = requireNonNullElse(secureAggregation, new SecureAggregation(null, null, null, null, null,
         null));
   }
@@ -164,8 +164,14 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
   record Model(String type, List<Integer> hidden, Integer batchSize, Double learningRate, Long seed, Double l2,
                String engine) {}
 
+  /**
+   * {@code record_noise}: {@code local} (the default: each bank adds all of its DP-SGD noise) or
+   * {@code distributed} (each round one federated DP-SGD step, the noise shared among the banks under
+   * secure aggregation, with {@code colluding_banks} and {@code record_sampling_rate}).
+   */
   record Privacy(String unit, Double delta, Double targetEpsilon, Double recordClipNorm,
-                 Double recordNoiseMultiplier, Double bankNoiseMultiplier) {}
+                 Double recordNoiseMultiplier, Double bankNoiseMultiplier, String recordNoise, Integer colludingBanks,
+                 Double recordSamplingRate) {}
 
   record SecureAggregation(Boolean enabled, Integer threshold, Integer neighbourDegree, Integer modulusBits,
                            Double clipNorm, Boolean consistencyCheck) {}
@@ -174,7 +180,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
    * The server update rule: {@code name} is required when the section is given; the other keys default
    * to the rule's (Reddi et al.'s) values, and a key the rule does not use is refused.
    */
-  record Strategy(String name, Double serverLearningRate, Double beta1, Double beta2, Double tau) {}
+  record Strategy(String name, Double serverLearningRate, Double beta1, Double beta2, Double tau, Double proximalMu) {}
 
   /** What wrong decisions cost: both keys are required when the section is given. */
   record Costs(Double falseNegative, Double falsePositive) {}
@@ -233,6 +239,16 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     set(privacy.recordClipNorm(), b::recordClipNorm);
     set(privacy.recordNoiseMultiplier(), b::recordNoiseMultiplier);
     set(privacy.bankNoiseMultiplier(), b::bankNoiseMultiplier);
+    if (privacy.recordNoise() != null) {
+      switch (privacy.recordNoise().strip().toLowerCase(Locale.ROOT)) {
+        case "local" -> b.distributedRecordNoise(false);
+        case "distributed" -> b.distributedRecordNoise(true);
+        default -> throw new IllegalArgumentException("job.privacy.record_noise must be local or distributed, got '"
+            + privacy.recordNoise() + "'");
+      }
+    }
+    set(privacy.colludingBanks(), b::colludingBanks);
+    set(privacy.recordSamplingRate(), b::recordSamplingRate);
     set(secureAggregation.enabled(), b::secureAggregation);
     set(secureAggregation.threshold(), b::threshold);
     set(secureAggregation.neighbourDegree(), b::neighbourDegree);
@@ -256,6 +272,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     }
     if (strategy != null) {
       b.strategy(strategySpec());
+      set(strategy.proximalMu(), b::proximalMu);
     }
     try {
       return b.build();
@@ -348,18 +365,21 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
         new Privacy(p.mode().wireName(), p.delta(), boxed(p.targetEpsilon()),
             p.record().map(PrivacySpec.RecordDp::clipNorm).orElse(null),
             p.record().map(r -> boxed(r.noiseMultiplier())).orElse(null),
-            p.bank().map(k -> boxed(k.noiseMultiplier())).orElse(null)),
+            p.bank().map(k -> boxed(k.noiseMultiplier())).orElse(null),
+            p.record().map(r -> r.distributed().isPresent() ? "distributed" : "local").orElse(null),
+            p.distributedRecordNoise().map(PrivacySpec.DistributedNoise::colludingBanks).orElse(null),
+            p.distributedRecordNoise().map(PrivacySpec.DistributedNoise::samplingRate).orElse(null)),
         new SecureAggregation(a.enabled(), boxed(a.threshold()), boxed(a.neighbourDegree()), a.modulusBits(),
             a.clipNorm(), a.consistencyCheck()),
         spec.evaluation().costMatrix().map(c -> new Costs(c.falseNegative(), c.falsePositive())).orElse(null),
-        strategy(spec.training().strategy()));
+        strategy(spec.training().strategy(), spec.training().proximalMu()));
   }
 
   /** The strategy's keys, those the rule does not use left out. */
-  private static Strategy strategy(StrategySpec s) {
+  private static Strategy strategy(StrategySpec s, double proximalMu) {
     boolean momentum = s.name() != StrategySpec.Name.FEDAVG;
     return new Strategy(s.name().wireName(), momentum ? s.serverLearningRate() : null, momentum ? s.beta1() : null,
-        s.usesBeta2() ? s.beta2() : null, s.name().adaptive() ? s.tau() : null);
+        s.usesBeta2() ? s.beta2() : null, s.name().adaptive() ? s.tau() : null, proximalMu > 0 ? proximalMu : null);
   }
 
   /** The {@code schema:} section for {@code s}, preprocessing rules written next to their columns. */

@@ -252,4 +252,21 @@ class CoordinatorYamlTest {
     assertEquals(3, c.job().expectedBanks());
     assertEquals(Duration.ofSeconds(30), c.job().stageTimeout());
   }
+
+  @Test
+  void jobSection_readsDistributedRecordNoiseAndFedProx_writesThemBack_andRefusesAnUnknownNoise() throws Exception {
+    JobSpec spec = ConfigFiles.coordinator(config.write(SERVICE + "job:\n  id: j\n" + SCHEMA + "  min_banks: 3\n"
+        + "  privacy: {unit: record, target_epsilon: 3, record_noise: distributed, colluding_banks: 2, "
+        + "record_sampling_rate: 0.2}\n  strategy: {name: fedadam, proximal_mu: 0.01}\n")).job().spec();
+    assertEquals(new io.consort.spec.PrivacySpec.DistributedNoise(2, 0.2),
+        spec.privacy().distributedRecordNoise().orElseThrow());
+    assertEquals(0.01, spec.training().proximalMu());
+    Path file = dir.resolve("written.yaml");
+    ConfigFiles.write(file, Map.of("tls", Map.of("key", "key.pem", "cert", "cert.pem", "ca", "ca.pem"), "job",
+        ConfigFiles.jobYaml(spec, 3, 60, 30)));
+    assertEquals(spec, ConfigFiles.coordinator(file).job().spec());
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.privacy.record_noise must be local or distributed, got "
+        + "'shared'", config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA
+        + "  privacy: {unit: record, target_epsilon: 3, record_noise: shared}\n"));
+  }
 }

@@ -34,7 +34,10 @@ class DemoCommandTest {
     CommandLine cl = Main.commandLine();
     cl.setOut(new PrintWriter(out));
     int status = cl.execute("demo", "--data", csv.toString(), "--label", "default", "--positive", "yes",
-        "--banks", "3", "--rounds", "3", "--work-dir", dir.resolve("work").toString(), "--report", report.toString());
+        // three rounds of local DP-SGD learn this file; the default distributed noise needs its 60 steps, which
+        // PrivateFederationTest and the demo's own runs cover
+        "--banks", "3", "--rounds", "3", "--record-noise", "local", "--work-dir", dir.resolve("work").toString(),
+        "--report", report.toString());
     assertEquals(0, status, out.toString());
     JsonObject r = new JsonObject(Files.readString(report));
     assertEquals("loans.csv", r.getJsonObject("dataset").getString("name"));
@@ -53,6 +56,11 @@ class DemoCommandTest {
     assertTrue(r.getJsonObject("baselines").getJsonObject("centralized").getDouble("auc") > 0.7);
     assertEquals(3, r.getJsonObject("baselines").getJsonObject("local_only").size());
     assertTrue(out.toString().contains("centralised baseline AUC"), out.toString());
+    // what each bank gains, on its own held-out rows, and the guarantee, in the report and the summary
+    JsonObject gain = r.getJsonObject("per_bank_gain").getJsonObject("bank-1");
+    assertEquals(gain.getDouble("consortium_auc") - gain.getDouble("local_only_dp_auc"), gain.getDouble("gain"), 1e-12);
+    assertTrue(r.getString("guarantee").startsWith("record-level DP-SGD in each bank (local noise)"), r.getString("guarantee"));
+    assertTrue(out.toString().contains("what each bank gains"), out.toString());
     // the published model: calibrated on the final round's merged histogram, kept by every bank, and
     // scoring the pooled held-out rows without refusing one
     JsonObject published = r.getJsonObject("published_model");

@@ -54,8 +54,8 @@ class DemoOptionsTest {
       "--secure-aggregation|yes|Invalid value for option '--secure-aggregation': expected one of [on, off] (case-sensitive) but was 'yes'",
       "--model|transformer|Invalid value for option '--model': expected one of [mlp, logistic-regression] (case-sensitive) but was 'transformer'",
       "--engine|cuda|Invalid value for option '--engine': expected one of [dl4j, native] (case-sensitive) but was 'cuda'",
-      "--split|random|Invalid value for option '--split': unknown split 'random'; expected iid, label-skew or by-column:COLUMN",
-      "--split|by-column:|Invalid value for option '--split': unknown split 'by-column:'; expected iid, label-skew or by-column:COLUMN",
+      "--split|random|Invalid value for option '--split': unknown split 'random'; expected iid, label-skew, dirichlet:ALPHA or by-column:COLUMN",
+      "--split|by-column:|Invalid value for option '--split': unknown split 'by-column:'; expected iid, label-skew, dirichlet:ALPHA or by-column:COLUMN",
       "--drop|bank-2@lunch|Invalid value for option '--drop' (BANK@STAGE): unknown stage 'lunch' in 'bank-2@lunch'; expected one of [job-offer, feature-stats, train, evaluate, share-keys, masked-input, consistency-check, unmasking, finished, ledger-countersign]",
       "--drop|bank2@train|Invalid value for option '--drop' (BANK@STAGE): expected BANK@STAGE with BANK bank-1, bank-2, ..., e.g. bank-2@masked-input, but was 'bank2@train'",
       "--drop|bank-0@train|Invalid value for option '--drop' (BANK@STAGE): expected BANK@STAGE with BANK bank-1, bank-2, ..., e.g. bank-2@masked-input, but was 'bank-0@train'",
@@ -91,6 +91,16 @@ class DemoOptionsTest {
   }
 
   @Test
+  void demo_refusesAnUnknownRecordNoise_andSeveralLocalEpochsWithDistributedNoise() {
+    Run r = run("demo", "--record-noise", "shared");
+    assertEquals(2, r.status());
+    assertTrue(r.err().contains("--record-noise must be local or distributed, got 'shared'"), r.err());
+    Run epochs = run("demo", "--local-epochs", "2");
+    assertEquals(2, epochs.status());
+    assertTrue(epochs.err().contains("--local-epochs must be 1 with --record-noise distributed"), epochs.err());
+  }
+
+  @Test
   void demo_refusesBankLevelPrivacyWithoutSecureAggregation() {
     Run r = run("demo", "--dp", "both", "--secure-aggregation", "off");
     assertEquals(2, r.status());
@@ -117,7 +127,7 @@ class DemoOptionsTest {
     assertEquals(0, r.status(), r.err());
     String help = r.out().replaceAll("\\s+", " ");
     for (String values : new String[] {"record, bank, both, off", "mlp, logistic-regression", "dl4j, native",
-        "iid, label-skew, by-column:COL", "on, off", "train, evaluate, share-keys, masked-input"}) {
+        "iid, label-skew, dirichlet:ALPHA, by-column:COL", "on, off", "train, evaluate, share-keys, masked-input"}) {
       assertTrue(help.contains(values), values + " in " + help);
     }
   }

@@ -129,6 +129,36 @@ class PrivateFederationTest {
     }
   }
 
+  /**
+   * Distributed record-level noise end to end: each round is one federated DP-SGD step whose noise the
+   * banks share; every bank derives its share itself, countersigns only entries that account each survivor
+   * with the survivors' shares less the one colluder the plan allows for (the ledger verifies only if every
+   * participant countersigned every entry), and no bank spends past the target.
+   */
+  @Test
+  void distributedRecordNoise_everyBankCountersignsTheSurvivorsAccounting_andTheLedgerVerifies() throws Exception {
+    try (LocalConsortium consortium = new LocalConsortium(dir, 3)) {
+      JobSpec plan = secure(consortium.basePlan("distributed", 3)).localEpochs(1).minBanks(3).privacy(PrivacyMode.RECORD)
+          .targetEpsilon(2.0).delta(1e-5).recordClipNorm(1.0).distributedRecordNoise(true).colludingBanks(1)
+          .recordSamplingRate(0.2).learningRate(1.0).strategy(new io.consort.spec.StrategySpec(
+              io.consort.spec.StrategySpec.Name.FEDADAM, 0.03, 0.9, 0.99, 1e-3)).build();
+      JsonObject result = consortium.run(plan, Duration.ofSeconds(60), bank -> LocalConsortium.BankSettings.defaults());
+
+      for (Object o : result.getJsonArray("rounds")) {
+        assertEquals("completed", ((JsonObject) o).getString("status"), ((JsonObject) o).encode());
+      }
+      VerificationResult verified = auditorsView(consortium);
+      for (String bank : List.of("bank-1", "bank-2", "bank-3")) {
+        assertEquals(3, verified.totals().get(bank).releases());
+        // all three survived every step: each step is accounted with two of the three shares, which
+        // carry the job's z exactly (t = 3, k = 1), so the three steps cost the target
+        assertEquals(2.0, verified.totals().get(bank).recordEpsilon(), 1e-3, verified.totals().toString());
+      }
+      String ledger = java.nio.file.Files.readString(dir.resolve("ledger.json"));
+      assertTrue(ledger.contains("distributed-sampled-gaussian"), "the ledger names the mechanism");
+    }
+  }
+
   /** The auditor's view: stop the consortium, export from the coordinator's database, verify against the CA alone. */
   private VerificationResult auditorsView(LocalConsortium consortium) throws Exception {
     VerificationResult verified = consortium.auditorsView(dir.resolve("ledger.json"));

@@ -4,13 +4,13 @@ import io.consort.certs.PemFiles;
 import io.consort.identity.PeerIdentity;
 import io.consort.privacy.PrivacyBudgetExceededException;
 import io.consort.privacy.accounting.LocalTrainingPlan;
-import io.consort.privacy.accounting.NoiseCalibration;
 import io.consort.privacy.accounting.PrivacyEvent;
 import io.consort.privacy.accounting.SampledGaussianEvent;
 import io.consort.privacy.budget.BudgetDecision;
 import io.consort.privacy.budget.BudgetGuard;
 import io.consort.privacy.budget.PrivacyBudget;
 import io.consort.privacy.ledger.BankNoiseShare;
+import io.consort.privacy.ledger.RecordNoiseShare;
 import io.consort.privacy.ledger.BankSpend;
 import io.consort.privacy.ledger.LedgerEntry;
 import io.consort.privacy.ledger.LedgerFormatException;
@@ -112,18 +112,15 @@ final class BankPrivacy {
 
   private static LocalTrainingPlan calibrate(JobSpec spec, long trainRows) {
     PrivacySpec p = spec.privacy();
-    int batch = spec.model().batchSize();
+    // a bank with fewer rows than the batch samples every row (q = 1), as its trainer batches them all
+    int batch = (int) Math.min(spec.model().batchSize(), trainRows);
     int epochs = spec.training().localEpochs();
     OptionalDouble explicit = p.record().orElseThrow().noiseMultiplier();
-    double z;
     if (explicit.isPresent()) {
-      z = explicit.getAsDouble();
-    } else {
-      LocalTrainingPlan perRound = new LocalTrainingPlan(trainRows, batch, epochs, 1.0);
-      z = NoiseCalibration.defaults().noiseMultiplier(p.targetEpsilon().orElseThrow(), perRound.samplingRate(),
-          perRound.steps() * (long) spec.training().rounds(), p.delta());
+      return new LocalTrainingPlan(trainRows, batch, epochs, explicit.getAsDouble());
     }
-    return new LocalTrainingPlan(trainRows, batch, epochs, z);
+    return LocalTrainingPlan.calibrated(trainRows, batch, epochs, spec.training().rounds(),
+        p.targetEpsilon().orElseThrow(), p.delta());
   }
 
   /**
@@ -131,16 +128,57 @@ final class BankPrivacy {
    * job resumed after a restart, the rounds it already ran are in its history, not counted twice).
    */
   BudgetDecision preview(JobSpec spec, long trainRows) {
+    if (spec.privacy().distributedRecordNoise().isPresent()) {
+      // every round one step at the job's rate; its worst case (t survivors) carries the job's z exactly
+      long remaining = Math.max(1, spec.training().rounds() - noise.recordRoundsRun(spec.id()));
+      return guard.evaluate(recordHistory(), new SampledGaussianEvent(SecureRoundPlan.recordNoiseMultiplier(spec),
+          spec.privacy().distributedRecordNoise().get().samplingRate(), remaining));
+    }
     LocalTrainingPlan round = roundPlan(spec, trainRows);
     long remaining = Math.max(1, spec.training().rounds() - journal.roundsRun(spec.id()));
     PrivacyEvent job = new SampledGaussianEvent(round.noiseMultiplier(), round.samplingRate(),
         round.steps() * remaining);
-    return guard.evaluate(journal.events(), job);
+    return guard.evaluate(recordHistory(), job);
+  }
+
+  /**
+   * Everything this bank released that protects its customers by record-level DP: its own DP-SGD runs
+   * and its shares of distributed DP-SGD noise (with the survivors it saw, or at the worst case).
+   */
+  private List<PrivacyEvent> recordHistory() {
+    List<PrivacyEvent> events = new ArrayList<>(journal.events());
+    events.addAll(noise.recordEvents());
+    return events;
+  }
+
+  /**
+   * Checks a round with distributed record-level noise against the bank's cap, at the round's worst case
+   * (only the threshold survive).
+   *
+   * @throws PrivacyBudgetExceededException if this round could take the bank past its cap
+   */
+  void checkDistributedRound(SecureRoundPlan round) throws PrivacyBudgetExceededException {
+    BudgetDecision d = guard.evaluate(recordHistory(), round.recordNoise().worstCaseEvent());
+    if (!d.accepted()) {
+      throw new PrivacyBudgetExceededException(d.reason(), d.spentEpsilon(), d.projectedEpsilon(), d.capEpsilon());
+    }
+  }
+
+  /**
+   * This bank's share of a federated DP-SGD step's record-level noise, in quantised units, recorded
+   * durably before it is returned. Its size is the one the bank derived from its pinned plan
+   * ({@link SecureRoundPlan#derive}): sigma_i = z Delta2 / sqrt(t - k).
+   */
+  long[] recordNoiseShare(SecureRoundPlan round) throws IOException {
+    noise.recordRecordShare(round.parameters().jobId(), (int) round.jobRound(), round.recordNoise());
+    long[] share = new long[round.parameters().dimension()];
+    DiscreteGaussianSampler.ofSigma(round.recordNoise().perBankSigma(), new SecureRandom()).addNoise(share);
+    return share;
   }
 
   /** @throws PrivacyBudgetExceededException if this round would take the bank past its cap */
   BudgetDecision checkRound(LocalTrainingPlan round) throws PrivacyBudgetExceededException {
-    BudgetDecision d = guard.evaluate(journal.events(), round);
+    BudgetDecision d = guard.evaluate(recordHistory(), round);
     if (!d.accepted()) {
       throw new PrivacyBudgetExceededException(d.reason(), d.spentEpsilon(), d.projectedEpsilon(), d.capEpsilon());
     }
@@ -215,6 +253,36 @@ final class BankPrivacy {
       }
       return;
     }
+    List<String> survivors = survivorsOf(entry, where);
+    MechanismRecord expected = share.mechanism(survivors.size());
+    if (bankLevel.size() != 1 || !bankLevel.get(0).equals(expected)) {
+      throw new ProtocolViolationException(where + " records bank-level noise " + bankLevel + " but bank '" + bankId
+          + "' computes " + expected + " (sigma " + share.perBankSigma() + " per bank, " + survivors.size()
+          + " survivors, L2 sensitivity " + share.l2Sensitivity() + ")");
+    }
+  }
+
+  /**
+   * The entry's record-level mechanism for this bank must be exactly the step it added a share to, with
+   * the survivor set it revealed its shares for and the colluders its pinned plan allows for: an entry that
+   * overstates the survivors, understates the sensitivity or counts more shares is refused.
+   */
+  private void checkDistributedRecordLevel(LedgerEntry entry, List<MechanismRecord> mine, RecordNoiseShare share) {
+    String where = "ledger entry " + entry.sequence() + " (job '" + entry.jobId() + "' round " + entry.round() + ")";
+    List<String> survivors = survivorsOf(entry, where);
+    MechanismRecord expected = share.mechanism(bankId, survivors.size());
+    if (mine.size() != 1 || !mine.get(0).equals(expected)) {
+      throw new ProtocolViolationException(where + " records record-level mechanisms " + mine + " for bank '" + bankId
+          + "' but it computes " + expected + " (sigma " + share.perBankSigma() + " per bank, " + survivors.size()
+          + " survivors, " + share.colluders() + " colluding banks, L2 sensitivity " + share.l2Sensitivity() + ")");
+    }
+  }
+
+  /**
+   * The survivors this bank revealed its shares for in the entry's round, which must be exactly the
+   * entry's banks.
+   */
+  private List<String> survivorsOf(LedgerEntry entry, String where) {
     List<String> survivors = noise.survivors(entry.jobId(), (int) entry.round());
     if (survivors == null) {
       throw new ProtocolViolationException(where + ": bank '" + bankId + "' added a noise share but never saw the "
@@ -224,12 +292,7 @@ final class BankPrivacy {
       throw new ProtocolViolationException(where + " lists banks " + entry.participatingBanks() + " but bank '"
           + bankId + "' revealed its shares for the survivors " + survivors);
     }
-    MechanismRecord expected = share.mechanism(survivors.size());
-    if (bankLevel.size() != 1 || !bankLevel.get(0).equals(expected)) {
-      throw new ProtocolViolationException(where + " records bank-level noise " + bankLevel + " but bank '" + bankId
-          + "' computes " + expected + " (sigma " + share.perBankSigma() + " per bank, " + survivors.size()
-          + " survivors, L2 sensitivity " + share.l2Sensitivity() + ")");
-    }
+    return survivors;
   }
 
   private static boolean understates(Double recorded, Double local) {
@@ -266,7 +329,10 @@ final class BankPrivacy {
       }
     }
     DpReport report = journal.run(entry.jobId(), (int) entry.round());
-    if (report != null) {
+    RecordNoiseShare recordShare = noise.recordShare(entry.jobId(), (int) entry.round());
+    if (recordShare != null) {
+      checkDistributedRecordLevel(entry, mine, recordShare);
+    } else if (report != null) {
       boolean matches = mine.size() == 1 && mine.get(0).noiseMultiplier() == report.getNoiseMultiplier()
           && mine.get(0).samplingRate() == report.getSamplingRate() && mine.get(0).steps() == report.getSteps()
           && mine.get(0).clipNorm() == report.getClipNorm();

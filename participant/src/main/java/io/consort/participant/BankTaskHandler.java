@@ -286,11 +286,17 @@ public final class BankTaskHandler implements TaskHandler {
       long checkStarted = System.nanoTime();
       try {
         privacy().checkBankRound(secureRound);
+        if (secureRound.distributedRecordNoise()) {
+          privacy().checkDistributedRound(secureRound);
+        }
       } catch (PrivacyBudgetExceededException e) {
         log.warn("round {}: declining: {}", task.getHeader().getRound(), e.getMessage());
         return declined(e);
       } finally {
         clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, checkStarted, System.nanoTime());
+      }
+      if (secureRound.distributedRecordNoise()) {
+        return distributedStep(task, job, secureRound, base, started);
       }
     }
     long accountingStarted = System.nanoTime();
@@ -317,7 +323,8 @@ public final class BankTaskHandler implements TaskHandler {
     if (dp != null) {
       clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, accountingStarted, trainingStarted);
     }
-    TrainingResult result = job.trainer.train(base, epochs, options);
+    // FedProx's proximal term, as pinned in the plan: data-independent, so free under DP-SGD
+    TrainingResult result = job.trainer.train(base, epochs, options.withProximalMu(job.spec.training().proximalMu()));
     clock.phase(TaskClock.Phase.TRAINING, trainingStarted, System.nanoTime());
     float[] after = result.parameters();
     if (dp != null && dp.getSteps() != result.steps()) {
@@ -383,6 +390,28 @@ public final class BankTaskHandler implements TaskHandler {
     log.info("round {}: trained and masked-aggregation keys sent ({} s)", task.getHeader().getRound(),
         String.format("%.2f", (System.nanoTime() - started) / 1e9));
     return TaskResult.newBuilder().setSecureAggregation(step);
+  }
+
+  /**
+   * One federated DP-SGD step with distributed record-level noise: the bank Poisson-samples its rows at the
+   * job's rate, sums their clipped gradients at the global model, and hands the sum with its share of the
+   * step's noise (journalled first) to secure aggregation. Nothing of the round's values comes from the
+   * task: rate, clip, share and quantiser are what the bank derived from its pinned plan.
+   */
+  private TaskResult.Builder distributedStep(Task task, BankJob job, SecureRoundPlan round, float[] base, long started)
+      throws IOException, java.security.GeneralSecurityException {
+    var share = round.recordNoise();
+    LocalTrainer.GradientSum step = job.trainer.clippedGradientSum(base, share.samplingRate(), share.clipNorm());
+    long[] noise = privacy().recordNoiseShare(round);
+    byte[] first = secureAggregation().start(round, step.sum(), noise);
+    // the report states the step's planned noise (its worst case, t survivors) for the coordinator's records
+    DpReport dp = DpReport.newBuilder().setNoiseMultiplier(share.effectiveNoiseMultiplier(share.threshold()))
+        .setSamplingRate(share.samplingRate()).setSteps(1).setClipNorm(share.clipNorm())
+        .setRows(job.trainRows()).build();
+    log.info("round {}: gradient of a Poisson sample of {} rows summed, noise share added and masked ({} s)",
+        task.getHeader().getRound(), step.examples(), String.format("%.2f", (System.nanoTime() - started) / 1e9));
+    return TaskResult.newBuilder().setSecureAggregation(SecAggStep.newBuilder()
+        .addMessages(com.google.protobuf.ByteString.copyFrom(first)).setDp(dp));
   }
 
   private static TaskResult.Builder declined(PrivacyBudgetExceededException e) {

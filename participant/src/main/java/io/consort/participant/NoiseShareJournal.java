@@ -2,6 +2,7 @@ package io.consort.participant;
 
 import io.consort.privacy.accounting.PrivacyEvent;
 import io.consort.privacy.ledger.BankNoiseShare;
+import io.consort.privacy.ledger.RecordNoiseShare;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
@@ -20,6 +21,7 @@ import java.util.List;
  * ever enters it in the ledger.
  *
  * <p>Lines ({@link DurableLines}, CRC-32 last): {@code share v1 job round sigma t clip l2 d} and
+ * {@code record-share v1 job round sigma t k q clip l2 d} (distributed record-level DP-SGD noise) and
  * {@code survivors v1 job round bank,bank,...}, the job and bank ids percent-encoded, doubles in
  * Java's shortest round-trip form. Not thread-safe.
  */
@@ -30,18 +32,24 @@ final class NoiseShareJournal {
   /** One share this bank added: a job's round and the noise it carried. */
   record Share(String jobId, int round, BankNoiseShare noise) {}
 
+  /** One share of a federated DP-SGD step's record-level noise this bank added. */
+  record RecordShare(String jobId, int round, RecordNoiseShare noise) {}
+
   /** The survivor set a round this bank took part in was unmasked for. */
   record Survivors(String jobId, int round, List<String> banks) {}
 
   private final DurableLines file;
   private final List<Share> shares = new ArrayList<>();
   private final List<Survivors> survivors = new ArrayList<>();
+  private final List<RecordShare> recordShares = new ArrayList<>();
 
   NoiseShareJournal(Path dataDir) throws IOException {
     this.file = new DurableLines(dataDir.resolve(FILE_NAME));
     for (Object record : file.readAll(NoiseShareJournal::parse)) {
       if (record instanceof Share share) {
         shares.add(share);
+      } else if (record instanceof RecordShare share) {
+        recordShares.add(share);
       } else {
         survivors.add((Survivors) record);
       }
@@ -54,6 +62,38 @@ final class NoiseShareJournal {
         Integer.toString(noise.threshold()), Double.toString(noise.clipNorm()),
         Double.toString(noise.l2Sensitivity()), Long.toString(noise.dimension()));
     shares.add(new Share(jobId, round, noise));
+  }
+
+  /**
+   * Records a share of a round's record-level DP-SGD noise before the input that carries it leaves the
+   * bank; every call is a release of its own.
+   */
+  void recordRecordShare(String jobId, int round, RecordNoiseShare noise) throws IOException {
+    file.append("record-share", VERSION, encode(jobId), Integer.toString(round),
+        Double.toString(noise.perBankSigma()), Integer.toString(noise.threshold()), Integer.toString(noise.colluders()),
+        Double.toString(noise.samplingRate()), Double.toString(noise.clipNorm()),
+        Double.toString(noise.l2Sensitivity()), Long.toString(noise.dimension()));
+    recordShares.add(new RecordShare(jobId, round, noise));
+  }
+
+  /** The latest record-level share this bank added in the round, or null. */
+  RecordNoiseShare recordShare(String jobId, int round) {
+    RecordShare s = DurableLines.latest(recordShares, x -> x.jobId().equals(jobId) && x.round() == round);
+    return s == null ? null : s.noise();
+  }
+
+  /**
+   * Every record-level share as an accounting event for this bank's customers: with the survivors it saw
+   * (m - k shares counted), or at the worst case (t survivors) where it never saw the round unmasked.
+   */
+  List<PrivacyEvent> recordEvents() {
+    return events(recordShares, RecordShare::jobId, RecordShare::round, s -> s.noise().threshold(),
+        (s, m) -> s.noise().event(m));
+  }
+
+  /** The rounds of {@code jobId} this bank added a record-level share to. */
+  long recordRoundsRun(String jobId) {
+    return recordShares.stream().filter(r -> r.jobId().equals(jobId)).map(RecordShare::round).distinct().count();
   }
 
   /** Records the survivor set this bank revealed its shares for in a round it added noise to. */
@@ -78,11 +118,18 @@ final class NoiseShareJournal {
 
   /** Every share as an accounting event: with the survivors this bank saw, or at its worst case. */
   List<PrivacyEvent> events() {
+    return events(shares, Share::jobId, Share::round, s -> s.noise().threshold(), (s, m) -> s.noise().event(m));
+  }
+
+  /** Each share's event: with the survivors this bank saw, or at its worst case (t survivors) where it saw none. */
+  private <T> List<PrivacyEvent> events(List<T> all, java.util.function.Function<T, String> job,
+      java.util.function.ToIntFunction<T> round, java.util.function.ToIntFunction<T> threshold,
+      java.util.function.BiFunction<T, Integer, PrivacyEvent> event) {
     List<PrivacyEvent> events = new ArrayList<>();
-    for (Share s : shares) {
-      List<String> banks = survivors(s.jobId(), s.round());
-      events.add(banks == null || banks.size() < s.noise().threshold() ? s.noise().worstCaseEvent()
-          : s.noise().event(banks.size()));
+    for (T s : all) {
+      List<String> banks = survivors(job.apply(s), round.applyAsInt(s));
+      int t = threshold.applyAsInt(s);
+      events.add(event.apply(s, banks == null || banks.size() < t ? t : banks.size()));
     }
     return events;
   }
@@ -98,6 +145,11 @@ final class NoiseShareJournal {
     if (f[0].equals("share") && f.length == 9) {
       return new Share(decode(f[2]), Integer.parseInt(f[3]), new BankNoiseShare(Double.parseDouble(f[4]),
           Integer.parseInt(f[5]), Double.parseDouble(f[6]), Double.parseDouble(f[7]), Long.parseLong(f[8])));
+    }
+    if (f[0].equals("record-share") && f.length == 11) {
+      return new RecordShare(decode(f[2]), Integer.parseInt(f[3]), new RecordNoiseShare(Double.parseDouble(f[4]),
+          Integer.parseInt(f[5]), Integer.parseInt(f[6]), Double.parseDouble(f[7]), Double.parseDouble(f[8]),
+          Double.parseDouble(f[9]), Long.parseLong(f[10])));
     }
     if (f[0].equals("survivors") && f.length == 5) {
       return new Survivors(decode(f[2]), Integer.parseInt(f[3]),

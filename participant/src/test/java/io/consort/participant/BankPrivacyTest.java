@@ -1,5 +1,6 @@
 package io.consort.participant;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -49,5 +50,16 @@ class BankPrivacyTest {
     // a restarted daemon reads the journal and still refuses
     BankPrivacy restarted = new BankPrivacy(config);
     assertThrows(PrivacyBudgetExceededException.class, () -> restarted.checkRound(round));
+  }
+
+  @Test
+  void aBankWithFewerRowsThanTheBatch_samplesEveryRow_insteadOfFailingItsPlan() throws Exception {
+    BankPrivacy privacy = new BankPrivacy(config(8.0));
+    io.consort.spec.JobSpec spec = io.consort.spec.JobSpec.builder().id("small")
+        .schema(new io.consort.model.data.DataSchema(List.of("x"), List.of(), "y", "a"))
+        .privacy(io.consort.spec.PrivacyMode.RECORD).targetEpsilon(3.0).batchSize(32).build();
+    LocalTrainingPlan plan = privacy.roundPlan(spec, 27);
+    assertEquals(1.0, plan.samplingRate());
+    assertEquals(1, plan.steps());
   }
 }

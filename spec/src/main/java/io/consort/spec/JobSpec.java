@@ -63,6 +63,27 @@ public record JobSpec(String id, DataSchema schema, ModelSpec model, TrainingSpe
       throw new InvalidJobSpecException("secure_aggregation.enabled", "must be true with privacy unit "
           + privacy.mode().wireName() + ": bank-level noise shares are added under secure aggregation");
     }
+    if (privacy.distributedRecordNoise().isPresent()) {
+      PrivacySpec.DistributedNoise d = privacy.distributedRecordNoise().get();
+      if (!secureAggregation.enabled()) {
+        throw new InvalidJobSpecException("secure_aggregation.enabled", "must be true with record_noise distributed:"
+            + " each bank's share of the noise hides its gradient only inside the secure sum");
+      }
+      if (privacy.bankLevel()) {
+        throw new InvalidJobSpecException("privacy.record_noise", "distributed applies with privacy unit record only,"
+            + " not " + privacy.mode().wireName());
+      }
+      if (training.localEpochs() != 1) {
+        throw new InvalidJobSpecException("local_epochs", "must be 1 with record_noise distributed: every round is"
+            + " one DP-SGD step on the banks' summed gradients, got " + training.localEpochs());
+      }
+      int smallestThreshold = Math.max(2, training.minBanks());
+      if (d.colludingBanks() >= smallestThreshold) {
+        throw new InvalidJobSpecException("privacy.colluding_banks", "must be below the smallest threshold a round"
+            + " may have (max(2, min_banks) = " + smallestThreshold + "), or the shares of the colluders could be"
+            + " all the noise in a sum; got " + d.colludingBanks());
+      }
+    }
     if (secureAggregation.enabled() && secureAggregation.threshold().isPresent()
         && secureAggregation.threshold().getAsInt() < training.minBanks()) {
       throw new InvalidJobSpecException("secure_aggregation.threshold", "must be at least min_banks ("

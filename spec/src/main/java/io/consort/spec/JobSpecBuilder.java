@@ -23,6 +23,10 @@ public final class JobSpecBuilder {
   public static final long DEFAULT_MODEL_SEED = 7;
   public static final double DEFAULT_DELTA = 1e-5;
   public static final double DEFAULT_RECORD_CLIP_NORM = 1.0;
+  /** Distributed record noise: every other bank holding the model knows its own share. */
+  public static final int DEFAULT_COLLUDING_BANKS = 1;
+  /** Distributed record noise: the Poisson rate of each step (a pooled batch of 5% of the rows). */
+  public static final double DEFAULT_RECORD_SAMPLING_RATE = 0.05;
   public static final int DEFAULT_MODULUS_BITS = 32;
   /** Without bank-level DP the clip only bounds quantisation, so it is loose enough to rarely bite. */
   public static final double DEFAULT_SECURE_AGGREGATION_CLIP_NORM = 10.0;
@@ -45,6 +49,9 @@ public final class JobSpecBuilder {
   private Double recordClipNorm;
   private Double recordNoiseMultiplier;
   private Double bankNoiseMultiplier;
+  private boolean distributedRecordNoise;
+  private Integer colludingBanks;
+  private Double recordSamplingRate;
   private boolean secureAggregation = true;
   private Integer threshold;
   private Integer neighbourDegree;
@@ -54,6 +61,7 @@ public final class JobSpecBuilder {
   private int histogramBins = DEFAULT_HISTOGRAM_BINS;
   private CostMatrix costMatrix;
   private StrategySpec strategy = StrategySpec.fedAvg();
+  private double proximalMu;
 
   JobSpecBuilder() {}
 
@@ -62,7 +70,8 @@ public final class JobSpecBuilder {
         .hiddenLayers(spec.model().hiddenLayers()).batchSize(spec.model().batchSize())
         .learningRate(spec.model().learningRate()).l2(spec.model().l2()).modelSeed(spec.model().seed())
         .engine(spec.training().engine()).rounds(spec.training().rounds()).localEpochs(spec.training().localEpochs())
-        .minBanks(spec.training().minBanks()).strategy(spec.training().strategy()).privacy(spec.privacy().mode()).delta(spec.privacy().delta())
+        .minBanks(spec.training().minBanks()).strategy(spec.training().strategy())
+        .proximalMu(spec.training().proximalMu()).privacy(spec.privacy().mode()).delta(spec.privacy().delta())
         .targetEpsilon(boxed(spec.privacy().targetEpsilon()))
         .secureAggregation(spec.secureAggregation().enabled())
         .threshold(boxed(spec.secureAggregation().threshold()))
@@ -74,6 +83,8 @@ public final class JobSpecBuilder {
         .costMatrix(spec.evaluation().costMatrix().orElse(null));
     spec.privacy().record().ifPresent(r -> b.recordClipNorm(r.clipNorm())
         .recordNoiseMultiplier(boxed(r.noiseMultiplier())));
+    spec.privacy().distributedRecordNoise().ifPresent(d -> b.distributedRecordNoise(true)
+        .colludingBanks(d.colludingBanks()).recordSamplingRate(d.samplingRate()));
     spec.privacy().bank().ifPresent(k -> b.bankNoiseMultiplier(boxed(k.noiseMultiplier())));
     return b;
   }
@@ -111,6 +122,12 @@ public final class JobSpecBuilder {
 
   public JobSpecBuilder l2(double l2) {
     this.l2 = l2;
+    return this;
+  }
+
+  /** FedProx's client-side proximal term (Li et al. 2020); default 0, none. Needs the native engine. */
+  public JobSpecBuilder proximalMu(double mu) {
+    this.proximalMu = mu;
     return this;
   }
 
@@ -164,6 +181,27 @@ public final class JobSpecBuilder {
   /** Record level only; default {@value #DEFAULT_RECORD_CLIP_NORM}. */
   public JobSpecBuilder recordClipNorm(Double clipNorm) {
     this.recordClipNorm = clipNorm;
+    return this;
+  }
+
+  /**
+   * Record level only: share each DP-SGD step's noise among the banks under secure aggregation (every
+   * round one federated DP-SGD step) instead of each bank adding all of it locally. Default false.
+   */
+  public JobSpecBuilder distributedRecordNoise(boolean distributed) {
+    this.distributedRecordNoise = distributed;
+    return this;
+  }
+
+  /** Distributed record noise only; default {@value #DEFAULT_COLLUDING_BANKS}. */
+  public JobSpecBuilder colludingBanks(Integer k) {
+    this.colludingBanks = k;
+    return this;
+  }
+
+  /** Distributed record noise only; default {@value #DEFAULT_RECORD_SAMPLING_RATE}. */
+  public JobSpecBuilder recordSamplingRate(Double q) {
+    this.recordSamplingRate = q;
     return this;
   }
 
@@ -249,7 +287,7 @@ public final class JobSpecBuilder {
       throw new InvalidJobSpecException("strategy", "is required (fedavg by default)");
     }
     TrainingEngine chosen = engine != null ? engine
-        : privacy.recordLevel() ? TrainingEngine.NATIVE : TrainingEngine.DL4J;
+        : privacy.recordLevel() || proximalMu > 0 ? TrainingEngine.NATIVE : TrainingEngine.DL4J;
     if (!privacy.recordLevel() && (recordClipNorm != null || recordNoiseMultiplier != null)) {
       throw new InvalidJobSpecException(recordClipNorm != null ? "privacy.record_clip_norm"
           : "privacy.record_noise_multiplier", "applies only with privacy unit record or both, not "
@@ -263,13 +301,25 @@ public final class JobSpecBuilder {
       throw new InvalidJobSpecException("privacy.target_epsilon", "applies only when privacy is on (unit record, "
           + "bank or both)");
     }
+    if (!distributedRecordNoise && (colludingBanks != null || recordSamplingRate != null)) {
+      throw new InvalidJobSpecException(colludingBanks != null ? "privacy.colluding_banks"
+          : "privacy.record_sampling_rate", "applies only with record_noise distributed");
+    }
+    if (distributedRecordNoise && !privacy.recordLevel()) {
+      throw new InvalidJobSpecException("privacy.record_noise", "distributed applies only with privacy unit record,"
+          + " not " + privacy.wireName());
+    }
+    Optional<PrivacySpec.DistributedNoise> distributed = distributedRecordNoise
+        ? Optional.of(new PrivacySpec.DistributedNoise(colludingBanks != null ? colludingBanks
+            : DEFAULT_COLLUDING_BANKS, recordSamplingRate != null ? recordSamplingRate : DEFAULT_RECORD_SAMPLING_RATE))
+        : Optional.empty();
     Optional<PrivacySpec.RecordDp> record = privacy.recordLevel()
         ? Optional.of(new PrivacySpec.RecordDp(recordClipNorm != null ? recordClipNorm : DEFAULT_RECORD_CLIP_NORM,
-            optional(recordNoiseMultiplier)))
+            optional(recordNoiseMultiplier), distributed))
         : Optional.empty();
     Optional<PrivacySpec.BankDp> bank = privacy.bankLevel()
         ? Optional.of(new PrivacySpec.BankDp(optional(bankNoiseMultiplier))) : Optional.empty();
-    return new JobSpec(id, schema, model, new TrainingSpec(rounds, localEpochs, minBanks, chosen, strategy),
+    return new JobSpec(id, schema, model, new TrainingSpec(rounds, localEpochs, minBanks, chosen, strategy, proximalMu),
         new PrivacySpec(privacy, delta, optional(targetEpsilon), record, bank),
         new SecureAggregationSpec(secureAggregation, optionalInt(threshold), optionalInt(neighbourDegree), modulusBits,
             secureAggregationClipNorm, consistencyCheck),

@@ -32,13 +32,16 @@ public final class JobSpecWire {
     p.record().ifPresent(r -> {
       privacy.setRecordClipNorm(r.clipNorm());
       r.noiseMultiplier().ifPresent(privacy::setRecordNoiseMultiplier);
+      r.distributed().ifPresent(d -> privacy.setDistributedRecordNoise(
+          io.consort.protocol.v1.DistributedRecordNoise.newBuilder().setColludingBanks(d.colludingBanks())
+              .setSamplingRate(d.samplingRate())));
     });
     p.bank().ifPresent(b -> b.noiseMultiplier().ifPresent(privacy::setBankNoiseMultiplier));
     JobPlan.Builder plan = JobPlan.newBuilder().setJobId(spec.id()).setSchema(ModelWire.schema(spec.schema()))
         .setModel(model(spec)).setRounds(spec.training().rounds()).setLocalEpochs(spec.training().localEpochs())
         .setMinBanks(spec.training().minBanks()).setHistogramBins(spec.evaluation().histogramBins())
         .setPrivacy(privacy).setSecureAggregation(secureAggregation(spec)).setStrategy(strategy(spec.training()
-            .strategy()));
+            .strategy())).setProximalMu(spec.training().proximalMu());
     spec.evaluation().costMatrix().ifPresent(c -> plan.setCostMatrix(io.consort.protocol.v1.CostMatrix.newBuilder()
         .setFalseNegative(c.falseNegative()).setFalsePositive(c.falsePositive())));
     return plan.build();
@@ -104,7 +107,8 @@ public final class JobSpecWire {
       throw InvalidJobSpecException.wrap("model.engine", e);
     }
     return new JobSpec(plan.getJobId(), schema, model,
-        new TrainingSpec(plan.getRounds(), plan.getLocalEpochs(), plan.getMinBanks(), engine, strategy(plan)),
+        new TrainingSpec(plan.getRounds(), plan.getLocalEpochs(), plan.getMinBanks(), engine, strategy(plan),
+            plan.getProximalMu()),
         privacy(plan.getPrivacy()), secureAggregation(plan.getSecureAggregation()),
         new EvaluationSpec(plan.getHistogramBins(), plan.hasCostMatrix()
             ? Optional.of(new CostMatrix(plan.getCostMatrix().getFalseNegative(), plan.getCostMatrix().getFalsePositive()))
@@ -169,13 +173,19 @@ public final class JobSpecWire {
       throw new InvalidJobSpecException("privacy.bank_noise_multiplier", "must be absent with privacy unit "
           + mode.wireName());
     }
+    if (!mode.recordLevel() && p.hasDistributedRecordNoise()) {
+      throw new InvalidJobSpecException("privacy.record_noise", "must be absent with privacy unit " + mode.wireName());
+    }
     if (mode.recordLevel() && !p.hasRecordClipNorm()) {
       throw new InvalidJobSpecException("privacy.record_clip_norm", "is required with privacy unit "
           + mode.wireName());
     }
     Optional<PrivacySpec.RecordDp> record = mode.recordLevel()
         ? Optional.of(new PrivacySpec.RecordDp(p.getRecordClipNorm(),
-            p.hasRecordNoiseMultiplier() ? OptionalDouble.of(p.getRecordNoiseMultiplier()) : OptionalDouble.empty()))
+            p.hasRecordNoiseMultiplier() ? OptionalDouble.of(p.getRecordNoiseMultiplier()) : OptionalDouble.empty(),
+            p.hasDistributedRecordNoise() ? Optional.of(new PrivacySpec.DistributedNoise(
+                p.getDistributedRecordNoise().getColludingBanks(), p.getDistributedRecordNoise().getSamplingRate()))
+                : Optional.empty()))
         : Optional.empty();
     Optional<PrivacySpec.BankDp> bank = mode.bankLevel()
         ? Optional.of(new PrivacySpec.BankDp(

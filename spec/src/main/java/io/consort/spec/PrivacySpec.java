@@ -25,12 +25,41 @@ public record PrivacySpec(PrivacyMode mode, double delta, OptionalDouble targetE
    * @param clipNorm per-example L2 clip C
    * @param noiseMultiplier z, noise standard deviation over C; empty: calibrated to the target epsilon
    */
-  public record RecordDp(double clipNorm, OptionalDouble noiseMultiplier) {
+  public record RecordDp(double clipNorm, OptionalDouble noiseMultiplier, Optional<DistributedNoise> distributed) {
     public RecordDp {
       if (!(clipNorm > 0) || Double.isInfinite(clipNorm)) {
         throw new InvalidJobSpecException("privacy.record_clip_norm", "must be finite and > 0, got " + clipNorm);
       }
       noiseMultiplier = checkMultiplier("privacy.record_noise_multiplier", noiseMultiplier);
+      distributed = distributed == null ? Optional.empty() : distributed;
+    }
+
+    /** DP-SGD with each bank adding its full noise locally (several local steps per round). */
+    public RecordDp(double clipNorm, OptionalDouble noiseMultiplier) {
+      this(clipNorm, noiseMultiplier, Optional.empty());
+    }
+  }
+
+  /**
+   * Distributed record-level noise: every round is one DP-SGD step of federated SGD on the consortium's
+   * pooled rows; each bank adds only its share of the step's Gaussian noise under secure aggregation,
+   * sized so that the shares the {@code colludingBanks} cannot remove carry the whole step's noise
+   * (docs/PRIVACY.md, "Distributed record-level noise").
+   *
+   * @param colludingBanks k: banks (besides the coordinator) assumed to pool their own shares against a
+   *     bank's customers; at least 1, since every other bank holds the model and knows its own share
+   * @param samplingRate q: every bank Poisson-samples its rows at this rate, so the pooled sample is a
+   *     Poisson sample of the union, as one centralised DP-SGD step's
+   */
+  public record DistributedNoise(int colludingBanks, double samplingRate) {
+    public DistributedNoise {
+      if (colludingBanks < 1) {
+        throw new InvalidJobSpecException("privacy.colluding_banks", "must be at least 1 (every other bank knows its"
+            + " own share), got " + colludingBanks);
+      }
+      if (!(samplingRate > 0 && samplingRate <= 1)) {
+        throw new InvalidJobSpecException("privacy.record_sampling_rate", "must be in (0, 1], got " + samplingRate);
+      }
     }
   }
 
@@ -88,6 +117,11 @@ public record PrivacySpec(PrivacyMode mode, double delta, OptionalDouble targetE
 
   public boolean bankLevel() {
     return mode.bankLevel();
+  }
+
+  /** The distributed record-level noise settings, if the job shares its DP-SGD noise among the banks. */
+  public Optional<DistributedNoise> distributedRecordNoise() {
+    return record.flatMap(RecordDp::distributed);
   }
 
   private static OptionalDouble checkMultiplier(String field, OptionalDouble z) {

@@ -3,6 +3,7 @@ package io.consort.spec;
 import io.consort.privacy.accounting.DistributedDiscreteGaussian;
 import io.consort.privacy.accounting.NoiseCalibration;
 import io.consort.privacy.ledger.BankNoiseShare;
+import io.consort.privacy.ledger.RecordNoiseShare;
 import io.consort.protocol.v1.SecAggPlan;
 import io.consort.secagg.Quantizer;
 import io.consort.secagg.RoundParameters;
@@ -25,10 +26,24 @@ import java.util.OptionalDouble;
  * @param bankNoiseMultiplier the job's bank-level z (noise on the sum over one bank's clip); 0 without
  */
 public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int quantizerBanks, double perBankSigma,
-                              double bankNoiseMultiplier) {
+                              double bankNoiseMultiplier, RecordNoiseShare recordNoise) {
+
+  /**
+   * Under distributed record-level noise, the L2 bound on each bank's gradient sum, in per-example clips:
+   * the quantiser's range. Clipping a sum is a projection, so one record still moves it by at most C;
+   * a bank whose Poisson sample is larger than this and whose gradients all align is cut (utility only).
+   * At 32 bits, 5 banks and this bound, the quantised sensitivity C s + sqrt(d) is C s (1 + 0.1%).
+   */
+  public static final int GRADIENT_SUM_BOUND_EXAMPLES = 4096;
 
   public SecureRoundPlan {
     Objects.requireNonNull(parameters, "parameters");
+  }
+
+  /** A round without distributed record-level noise. */
+  public SecureRoundPlan(RoundParameters parameters, double clipNorm, int quantizerBanks, double perBankSigma,
+                         double bankNoiseMultiplier) {
+    this(parameters, clipNorm, quantizerBanks, perBankSigma, bankNoiseMultiplier, null);
   }
 
   /**
@@ -60,6 +75,9 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
     int n = roster.size();
     int threshold = parameters.threshold();
     double clip = a.clipNorm();
+    if (spec.privacy().distributedRecordNoise().isPresent()) {
+      return deriveDistributedRecordNoise(spec, parameters, n, dimension);
+    }
     if (!spec.privacy().bankLevel()) {
       return new SecureRoundPlan(parameters, clip, n, 0, 0);
     }
@@ -70,6 +88,70 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
     double perBank = DistributedDiscreteGaussian.planAgainstOneSurvivor(z * clip * quantizer.scale(), n, threshold)
         .perBankSigma();
     return new SecureRoundPlan(parameters, clip, n + headroom, perBank, z);
+  }
+
+  /**
+   * A federated DP-SGD step with distributed record-level noise: each bank's input is its clipped
+   * per-example gradient sum (bounded in norm by {@link #GRADIENT_SUM_BOUND_EXAMPLES} clips), and its
+   * noise share sigma_i = z Delta2 / sqrt(t - k) (quantised units), where z is the job's step noise
+   * multiplier, Delta2 = C s + sqrt(d) and k the job's colluding banks ({@link RecordNoiseShare}). The
+   * quantiser's bank count carries 8 standard deviations of the summed noise as headroom.
+   */
+  private static SecureRoundPlan deriveDistributedRecordNoise(JobSpec spec, RoundParameters parameters, int n,
+                                                              int dimension) {
+    PrivacySpec.DistributedNoise d = spec.privacy().distributedRecordNoise().orElseThrow();
+    double recordClip = spec.privacy().record().orElseThrow().clipNorm();
+    double bound = recordClip * GRADIENT_SUM_BOUND_EXAMPLES;
+    int threshold = parameters.threshold();
+    if (d.colludingBanks() >= threshold) {
+      throw new IllegalArgumentException("the round's threshold " + threshold + " does not exceed the job's "
+          + d.colludingBanks() + " colluding banks");
+    }
+    double z = recordNoiseMultiplier(spec);
+    int ringBits = spec.secureAggregation().modulusBits();
+    int headroom = 1;
+    RecordNoiseShare share = null;
+    for (int attempt = 0; attempt < 4; attempt++) {
+      Quantizer quantizer = new Quantizer(bound, n + headroom, ringBits);
+      double l2 = recordClip * quantizer.scale() + Math.sqrt(dimension);
+      double sigma = RecordNoiseShare.perBankSigma(z, l2, threshold, d.colludingBanks());
+      share = new RecordNoiseShare(sigma, threshold, d.colludingBanks(), d.samplingRate(), recordClip, l2, dimension);
+      // each bank's range is bound * scale; the summed noise of n shares must fit 8 standard deviations
+      int needed = (int) Math.ceil(8 * Math.sqrt(n) * sigma / (bound * quantizer.scale())) + 1;
+      if (needed <= headroom) {
+        break;
+      }
+      headroom = needed;
+    }
+    return new SecureRoundPlan(parameters, bound, n + headroom, share.perBankSigma(), 0, share);
+  }
+
+  /**
+   * The job's record-level step noise multiplier under distributed noise: the specification's, or the
+   * smallest that keeps its rounds (one Poisson-subsampled Gaussian step each, at the job's rate) within
+   * its target epsilon. Every bank and the coordinator compute the same value from the plan.
+   */
+  public static double recordNoiseMultiplier(JobSpec spec) {
+    PrivacySpec p = spec.privacy();
+    PrivacySpec.DistributedNoise d = p.distributedRecordNoise().orElseThrow(() -> new IllegalArgumentException(
+        "job '" + spec.id() + "' has no distributed record-level noise"));
+    OptionalDouble explicit = p.record().orElseThrow().noiseMultiplier();
+    if (explicit.isPresent()) {
+      return explicit.getAsDouble();
+    }
+    return CALIBRATED.computeIfAbsent(new Calibration(p.targetEpsilon().orElseThrow(), d.samplingRate(),
+        spec.training().rounds(), p.delta()), c -> NoiseCalibration.defaults().noiseMultiplier(c.epsilon(),
+        c.samplingRate(), c.steps(), c.delta()));
+  }
+
+  private record Calibration(double epsilon, double samplingRate, long steps, double delta) {}
+
+  /** Calibration is a bisection over the accountant; every round of a job asks for the same value. */
+  private static final java.util.Map<Calibration, Double> CALIBRATED = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Whether each bank adds a share of the round's record-level DP-SGD noise. */
+  public boolean distributedRecordNoise() {
+    return recordNoise != null;
   }
 
   /**
@@ -131,9 +213,9 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
     return parameters.round() / SecureSumPurpose.values().length;
   }
 
-  /** Whether each bank adds a discrete Gaussian share. */
+  /** Whether each bank adds a bank-level discrete Gaussian share. */
   public boolean bankLevel() {
-    return perBankSigma > 0;
+    return perBankSigma > 0 && recordNoise == null;
   }
 
   public Quantizer quantizer() {
@@ -145,7 +227,8 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
    * clipped to C, so C s after scaling, plus at most 1 per coordinate from stochastic rounding.
    */
   public double l2Sensitivity() {
-    return clipNorm * quantizer().scale() + Math.sqrt(parameters.dimension());
+    return recordNoise != null ? recordNoise.l2Sensitivity()
+        : clipNorm * quantizer().scale() + Math.sqrt(parameters.dimension());
   }
 
   /** What each bank's discrete Gaussian share amounts to in this round (the ledger's bank-level record). */

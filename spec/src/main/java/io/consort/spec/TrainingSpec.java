@@ -11,8 +11,10 @@ import java.util.Objects;
  * @param minBanks the fewest banks whose updates a round may aggregate (fewer: the round is aborted)
  * @param engine the bank's local training engine; record-level DP-SGD needs {@link TrainingEngine#NATIVE}
  * @param strategy how the coordinator applies each round's aggregate
+ * @param proximalMu FedProx's client-side proximal term mu (Li et al. 2020), 0 for none
  */
-public record TrainingSpec(int rounds, int localEpochs, int minBanks, TrainingEngine engine, StrategySpec strategy) {
+public record TrainingSpec(int rounds, int localEpochs, int minBanks, TrainingEngine engine, StrategySpec strategy,
+                           double proximalMu) {
   public static final int MAX_ROUNDS = 100_000;
   public static final int MAX_LOCAL_EPOCHS = 1_000;
   public static final int MAX_BANKS = 10_000;
@@ -30,5 +32,17 @@ public record TrainingSpec(int rounds, int localEpochs, int minBanks, TrainingEn
     }
     Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(strategy, "strategy");
+    if (!(proximalMu >= 0) || Double.isInfinite(proximalMu)) {
+      throw new InvalidJobSpecException("strategy.proximal_mu", "must be finite and >= 0, got " + proximalMu);
+    }
+    if (proximalMu > 0 && engine != TrainingEngine.NATIVE) {
+      throw new InvalidJobSpecException("strategy.proximal_mu", "needs the native engine, which adds the proximal "
+          + "term to each step; got engine " + engine.wireName());
+    }
+  }
+
+  /** Training without FedProx's proximal term. */
+  public TrainingSpec(int rounds, int localEpochs, int minBanks, TrainingEngine engine, StrategySpec strategy) {
+    this(rounds, localEpochs, minBanks, engine, strategy, 0);
   }
 }

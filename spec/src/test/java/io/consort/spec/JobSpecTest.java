@@ -1,6 +1,7 @@
 package io.consort.spec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -300,6 +301,36 @@ class JobSpecTest {
   private static void assertWireMessage(String message, JobPlan plan) {
     InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecWire.fromProto(plan));
     assertEquals(message, e.getMessage());
+  }
+
+  @Test
+  void distributedRecordNoise_andFedProx_roundTripThroughTheWire_andAbsentMeansLocal() {
+    JobSpec spec = base().privacy(PrivacyMode.RECORD).targetEpsilon(3.0).distributedRecordNoise(true)
+        .colludingBanks(2).recordSamplingRate(0.1).minBanks(4).proximalMu(0.01).build();
+    assertEquals(new PrivacySpec.DistributedNoise(2, 0.1), spec.privacy().distributedRecordNoise().orElseThrow());
+    assertEquals(spec, JobSpecWire.fromProto(JobSpecWire.toProto(spec)));
+    assertEquals(spec, spec.toBuilder().build());
+    JobSpec local = base().privacy(PrivacyMode.RECORD).targetEpsilon(3.0).build();
+    assertFalse(JobSpecWire.toProto(local).getPrivacy().hasDistributedRecordNoise());
+    assertTrue(JobSpecWire.fromProto(JobSpecWire.toProto(local)).privacy().distributedRecordNoise().isEmpty());
+  }
+
+  @Test
+  void distributedRecordNoise_isRefused_whereItsGuaranteeCannotHold() {
+    UnaryOperator<JobSpecBuilder> distributed = b -> b.privacy(PrivacyMode.RECORD).targetEpsilon(3.0)
+        .distributedRecordNoise(true);
+    assertField("secure_aggregation.enabled", b -> distributed.apply(b).secureAggregation(false));
+    assertField("local_epochs", b -> distributed.apply(b).localEpochs(2));
+    assertField("privacy.colluding_banks", b -> distributed.apply(b).colludingBanks(0));
+    // min_banks 2: a round may have threshold 2, so two colluders could hold every counted share
+    assertField("privacy.colluding_banks", b -> distributed.apply(b).colludingBanks(2));
+    assertField("privacy.record_sampling_rate", b -> distributed.apply(b).recordSamplingRate(1.5));
+    assertField("privacy.record_sampling_rate", b -> b.privacy(PrivacyMode.RECORD).targetEpsilon(3.0)
+        .recordSamplingRate(0.1));
+    assertField("privacy.record_noise", b -> b.privacy(PrivacyMode.BOTH).targetEpsilon(3.0)
+        .distributedRecordNoise(true));
+    assertField("strategy.proximal_mu", b -> b.proximalMu(-1));
+    assertField("strategy.proximal_mu", b -> b.proximalMu(0.1).engine(io.consort.model.train.TrainingEngine.DL4J));
   }
 
   private static void assertField(String field, UnaryOperator<JobSpecBuilder> change) {

@@ -68,6 +68,39 @@ final class Baselines {
     return new Result(centralized, centralizedDp, local);
   }
 
+  /**
+   * What one bank gains by joining, all on its own held-out rows: its local-only model without DP, with
+   * DP-SGD at its cap (null without record-level DP), and the consortium's model.
+   */
+  record BankGain(double localOnlyAuc, Double localOnlyDpAuc, double consortiumAuc) {
+    /** The consortium's AUC less the better of what the bank could build alone at the same privacy. */
+    double gain() {
+      return consortiumAuc - (localOnlyDpAuc != null ? localOnlyDpAuc : localOnlyAuc);
+    }
+  }
+
+  static Map<String, BankGain> gains(ModelSpec spec, ModelSpec dpSpec, FeatureEncoding encoding,
+                                     Map<String, DataSplitter.TrainTest> banks, int epochs, DpTarget dp,
+                                     ModelSpec consortiumSpec, float[] consortium) {
+    Map<String, BankGain> out = new LinkedHashMap<>();
+    for (Map.Entry<String, DataSplitter.TrainTest> e : banks.entrySet()) {
+      EncodedData train = encoding.encode(e.getValue().train());
+      EncodedData test = encoding.encode(e.getValue().test());
+      double plain = trainAndScore(spec, train, test, epochs, encoding, TrainingOptions.standard());
+      Double private_ = null;
+      if (dp != null) {
+        // the bank alone, spending its whole cap on its own rows
+        LocalTrainingPlan plan = LocalTrainingPlan.calibrated(train.rows(), Math.min(dpSpec.batchSize(), train.rows()),
+            epochs, 1, dp.epsilon(), dp.delta());
+        private_ = trainAndScore(dpSpec, train, test, epochs, encoding,
+            TrainingOptions.withDpSgd(new DpSgdConfig(plan.noiseMultiplier(), dp.clipNorm(), plan.samplingRate())));
+      }
+      double joint = ExactMetrics.auc(Predictor.predict(consortiumSpec, consortium, test), test.y());
+      out.put(e.getKey(), new BankGain(plain, private_, joint));
+    }
+    return out;
+  }
+
   private static double trainAndScore(ModelSpec spec, EncodedData train, EncodedData test, int epochs,
                                       FeatureEncoding encoding, TrainingOptions options) {
     float[] initial = ModelFactory.initialParameters(spec, encoding.featureCount());

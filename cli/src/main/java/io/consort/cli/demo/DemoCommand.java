@@ -70,8 +70,44 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--banks", defaultValue = "3", description = "number of banks (default ${DEFAULT-VALUE})")
   int banks;
 
-  @Option(names = "--rounds", defaultValue = "10", description = "federated rounds (default ${DEFAULT-VALUE})")
+  @Option(names = "--rounds", description = "federated rounds (default 10; with --record-noise distributed, where "
+      + "each round is one DP-SGD step, " + DISTRIBUTED_ROUNDS + ")")
+  Integer roundsOption;
+
+  /** Rounds: --rounds, or the default of the privacy mode. */
   int rounds;
+
+  /** The distributed recipe's steps, chosen on synthetic data (docs/PRIVACY.md, "Recipes"). */
+  static final int DISTRIBUTED_ROUNDS = 60;
+  /** The distributed recipe's Poisson rate of each step. */
+  static final double DISTRIBUTED_SAMPLING_RATE = 0.2;
+  /**
+   * The distributed recipe's server step (FedAdam on the noisy mean gradient): 0.03 for logistic regression
+   * (chosen on synthetic data), 0.01 for the MLP (chosen on German credit, public data; docs/PRIVACY.md).
+   */
+  static double distributedServerLearningRate(ModelType type) {
+    return type == ModelType.LOGISTIC_REGRESSION ? 0.03 : 0.01;
+  }
+
+  @Option(names = "--record-noise", defaultValue = "distributed",
+      description = "with record-level DP: local (each bank adds all of its DP-SGD noise, several local steps per "
+          + "round) or distributed (one federated DP-SGD step per round, each bank adding only its share of the "
+          + "noise under secure aggregation; docs/PRIVACY.md; default ${DEFAULT-VALUE})")
+  String recordNoise;
+
+  @Option(names = "--colluders", defaultValue = "1",
+      description = "with --record-noise distributed: banks assumed to pool their own noise shares against a "
+          + "bank's customers (default ${DEFAULT-VALUE})")
+  int colluders;
+
+  @Option(names = "--sampling-rate", description = "with --record-noise distributed: every bank's Poisson rate per "
+      + "step (default " + DISTRIBUTED_SAMPLING_RATE + ")")
+  Double samplingRate;
+
+  @Option(names = "--proximal-mu", defaultValue = "0",
+      description = "FedProx's proximal term mu for the banks' local steps (Li et al. 2020; 0: none; default "
+          + "${DEFAULT-VALUE})")
+  double proximalMu;
 
   @Option(names = "--local-epochs", defaultValue = "1", description = "local epochs per round (default ${DEFAULT-VALUE})")
   int localEpochs;
@@ -280,18 +316,27 @@ public final class DemoCommand implements Callable<Integer> {
           DatasetLoader.load(bankFiles.get(bank), schema)));
     }
     // non-private baselines use the non-private step size; the DP baseline the job's own settings
-    io.consort.model.train.ModelSpec jobSpec = plan.model();
+    io.consort.model.train.ModelSpec jobSpec = distributed() ? plan.model().withLearningRate(0.02) : plan.model();
     boolean recordDp = dp.recordLevel();
     io.consort.model.train.ModelSpec plainSpec = recordDp && learningRate == null
         ? jobSpec.withLearningRate(io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE) : jobSpec;
-    Baselines.Result baselines = Baselines.run(plainSpec, encoding, splits, rounds, localEpochs,
-        recordDp ? new Baselines.DpTarget(epsilon, delta, clip) : null, jobSpec);
+    // the baselines train the local-noise recipe's passes (10 epochs by default)
+    int baselineRounds = distributed() && roundsOption == null ? 10 : rounds;
+    Baselines.DpTarget dpTarget = recordDp ? new Baselines.DpTarget(epsilon, delta, clip) : null;
+    Baselines.Result baselines = Baselines.run(plainSpec, encoding, splits, baselineRounds, localEpochs, dpTarget,
+        jobSpec);
+    Map<String, Baselines.BankGain> gains = Baselines.gains(plainSpec, jobSpec, encoding, splits,
+        baselineRounds * localEpochs, dpTarget, plan.model(), ModelWire.values(finalModel));
 
     HeldOutScoring scoring = scoreHeldOut(job, result.getParent(), splits, negativeLabel, work, bankYamls);
     JsonObject reportJson = report(job, table, schema, encoding, baselines, federationSeconds, work);
     if (job.getJsonObject("preprocessing") != null) {
       reportJson.put("preprocessing", job.getJsonObject("preprocessing").copy());
     }
+    JsonObject gainJson = new JsonObject();
+    gains.forEach((bank, g) -> gainJson.put(bank, new JsonObject().put("local_only_auc", g.localOnlyAuc())
+        .put("local_only_dp_auc", g.localOnlyDpAuc()).put("consortium_auc", g.consortiumAuc()).put("gain", g.gain())));
+    reportJson.put("per_bank_gain", gainJson).put("guarantee", guarantee(plan));
     if (scoring != null) {
       reportJson.put("published_model", job.getJsonObject("published_model").copy()
           .put("path", result.resolveSibling(job.getJsonObject("published_model").getString("file")).toString()))
@@ -340,8 +385,16 @@ public final class DemoCommand implements Callable<Integer> {
       // a consortium is at least two banks: a sum of one bank's update is that bank's update
       throw new IllegalArgumentException("--banks must be between 2 and 64, got " + banks);
     }
+    if (!recordNoise.equals("local") && !recordNoise.equals("distributed")) {
+      throw new IllegalArgumentException("--record-noise must be local or distributed, got '" + recordNoise + "'");
+    }
+    rounds = roundsOption != null ? roundsOption : distributed() ? DISTRIBUTED_ROUNDS : 10;
     if (rounds < 1) {
       throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
+    }
+    if (distributed() && localEpochs != 1) {
+      throw new IllegalArgumentException("--local-epochs must be 1 with --record-noise distributed: each round is one "
+          + "DP-SGD step");
     }
     if (localEpochs < 1) {
       throw new IllegalArgumentException("--local-epochs must be >= 1, got " + localEpochs);
@@ -433,10 +486,16 @@ public final class DemoCommand implements Callable<Integer> {
     return "german-credit".equals(data) ? "german-credit" : Path.of(data).getFileName().toString();
   }
 
+  /** Whether the job shares its record-level DP-SGD noise among the banks (only with --dp record). */
+  private boolean distributed() {
+    return dp == PrivacyMode.RECORD && recordNoise.equals("distributed") && secureAggregation.on();
+  }
+
   private JobSpec jobSpec(DataSchema schema) {
     JobSpecBuilder b = JobSpec.builder().id("demo").schema(schema).modelType(model).batchSize(batch)
-        // DP-SGD noise shrinks Adam's effective step, so private jobs need a larger one (docs/PRIVACY.md)
-        .learningRate(learningRate != null ? learningRate
+        // DP-SGD noise shrinks Adam's effective step, so private jobs need a larger one (docs/PRIVACY.md);
+        // with distributed noise the mean gradient goes to the server's FedAdam as it is (step 1)
+        .learningRate(learningRate != null ? learningRate : distributed() ? 1.0
             : dp.recordLevel() ? 0.02 : io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE)
         .modelSeed(seed).engine(engine)
         .rounds(rounds).localEpochs(localEpochs).minBanks(Math.max(2, banks / 2 + banks % 2))
@@ -446,13 +505,23 @@ public final class DemoCommand implements Callable<Integer> {
         .secureAggregation(secureAggregation.on()).consistencyCheck(consistencyCheck.on()).modulusBits(32)
         // without bank-level DP the clip only bounds quantisation; keep it loose so it rarely bites
         .secureAggregationClipNorm(dp.bankLevel() ? clip : 10.0)
-        .costMatrix(costMatrix()).strategy(strategySpec());
+        .costMatrix(costMatrix()).strategy(strategySpec()).proximalMu(proximalMu);
+    if (distributed()) {
+      // every bank must survive for the shares to carry exactly z (t = n); a dropout aborts the round
+      b.distributedRecordNoise(true).colludingBanks(colluders).minBanks(banks)
+          .recordSamplingRate(samplingRate != null ? samplingRate : DISTRIBUTED_SAMPLING_RATE);
+    }
     return b.build();
   }
 
   /** The server rule: --strategy with its defaults, and --server-learning-rate if given. */
   private StrategySpec strategySpec() {
     StrategySpec defaults = StrategySpec.defaults(strategy);
+    if (serverLearningRate == null && distributed() && strategy == StrategySpec.Name.FEDAVG) {
+      // the distributed recipe: FedAdam on the noisy mean gradient (DP-Adam at the server)
+      return new StrategySpec(StrategySpec.Name.FEDADAM, distributedServerLearningRate(model),
+          StrategySpec.DEFAULT_BETA1, StrategySpec.DEFAULT_BETA2, StrategySpec.DEFAULT_TAU);
+    }
     if (serverLearningRate == null) {
       return defaults;
     }
@@ -696,6 +765,23 @@ public final class DemoCommand implements Callable<Integer> {
         .put("work_dir", work.toString());
   }
 
+  /** What the job's record-level DP protects against, as docs/PRIVACY.md states it. */
+  private static String guarantee(JobSpec plan) {
+    var p = plan.privacy();
+    if (!p.recordLevel()) {
+      return "no record-level DP";
+    }
+    if (p.distributedRecordNoise().isEmpty()) {
+      return "record-level DP-SGD in each bank (local noise): each bank's update carries its own full noise; the"
+          + " epsilon holds against the coordinator, every other bank and anyone holding the model";
+    }
+    int k = p.distributedRecordNoise().get().colludingBanks();
+    return "distributed record-level noise: each round is one DP-SGD step whose noise is shared among the banks under "
+        + "secure aggregation; a bank's epsilon holds against the coordinator together with up to " + k
+        + " colluding bank" + (k == 1 ? "" : "s") + " and against anyone holding the model; more colluders, or a "
+        + "coordinator that breaks secure aggregation, face less noise (docs/PRIVACY.md)";
+  }
+
   /** Calibration before and after, the decision rule and its cost, the published files, the held-out scoring. */
   private static void printPublished(PrintWriter out, JsonObject report) {
     JsonObject p = report.getJsonObject("published_model");
@@ -830,6 +916,18 @@ public final class DemoCommand implements Callable<Integer> {
     }
     for (String bank : base.getJsonObject("local_only").fieldNames()) {
       out.printf("local-only %s AUC %.4f%n", bank, base.getJsonObject("local_only").getJsonObject(bank).getDouble("auc"));
+    }
+    out.printf("guarantee: %s%n", report.getString("guarantee"));
+    JsonObject gains = report.getJsonObject("per_bank_gain");
+    if (gains != null) {
+      out.println("what each bank gains, on its own held-out rows (AUC):");
+      for (String bank : gains.fieldNames()) {
+        JsonObject g = gains.getJsonObject(bank);
+        out.printf("  %s: alone %.4f without DP%s; consortium model %.4f; gain %+.4f%n", bank,
+            g.getDouble("local_only_auc"), g.getValue("local_only_dp_auc") == null ? ""
+                : String.format(", %.4f with DP-SGD at its cap", g.getDouble("local_only_dp_auc")),
+            g.getDouble("consortium_auc"), g.getDouble("gain"));
+      }
     }
     out.flush();
   }

@@ -120,12 +120,15 @@ public final class OptionValues {
       if (strategy instanceof SplitStrategy.ByColumn byColumn) {
         return "by-column:" + byColumn.column();
       }
+      if (strategy instanceof SplitStrategy.Dirichlet dirichlet) {
+        return "dirichlet:" + dirichlet.alpha();
+      }
       return strategy instanceof SplitStrategy.LabelSkew ? "label-skew" : "iid";
     }
 
     @Override
     public Iterator<String> iterator() {
-      return List.of("iid", "label-skew", "by-column:COL").iterator();
+      return List.of("iid", "label-skew", "dirichlet:ALPHA", "by-column:COL").iterator();
     }
   }
 }

@@ -6,6 +6,7 @@ import io.consort.privacy.ledger.LedgerSigning;
 import io.consort.privacy.ledger.MechanismKind;
 import io.consort.privacy.ledger.MechanismRecord;
 import io.consort.privacy.ledger.PrivacyUnit;
+import io.consort.privacy.ledger.RecordNoiseShare;
 import io.consort.privacy.ledger.SignedEntryJson;
 import io.consort.privacy.ledger.SignedLedgerEntry;
 import io.consort.protocol.v1.Countersignature;
@@ -47,7 +48,9 @@ public final class ReleaseRecorder {
   /** Records the release of {@code released}, produced in {@code round} from {@code outcome}'s aggregate. */
   public Future<Release> record(int round, RoundOutcome outcome, ModelParameters released) {
     List<String> participants = outcome.participants();
-    List<MechanismRecord> mechanisms = mechanisms(participants, outcome.dpReports(), outcome.bankNoise());
+    List<MechanismRecord> mechanisms = outcome.recordNoise().isPresent()
+        ? distributedRecordMechanisms(participants, outcome.recordNoise().get())
+        : mechanisms(participants, outcome.dpReports(), outcome.bankNoise());
     Map<String, X509Certificate> certificates = new LinkedHashMap<>();
     for (String bank : participants) {
       job.members().certificate(bank).ifPresent(c -> certificates.put(bank, c));
@@ -78,6 +81,19 @@ public final class ReleaseRecorder {
     bankNoise.ifPresent(n -> mechanisms.add(MechanismRecord.distributedDiscreteGaussian(n.clipNorm(),
         n.perBankSigma(), n.survivors(), n.l2Sensitivity(),
         DistributedDiscreteGaussian.l1Bound(n.l2Sensitivity(), n.dimension()), n.dimension())));
+    return mechanisms;
+  }
+
+  /**
+   * A federated DP-SGD step with distributed noise: for each survivor, the step on its own customers,
+   * accounted with the shares of the survivors minus the job's colluding banks (the noise that reached
+   * the sum; dropped banks added none).
+   */
+  static List<MechanismRecord> distributedRecordMechanisms(List<String> participants, RecordNoiseShare share) {
+    List<MechanismRecord> mechanisms = new ArrayList<>();
+    for (String bank : participants) {
+      mechanisms.add(share.mechanism(bank, participants.size()));
+    }
     return mechanisms;
   }
 

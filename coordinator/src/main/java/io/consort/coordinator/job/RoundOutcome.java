@@ -3,6 +3,7 @@ package io.consort.coordinator.job;
 import io.consort.protocol.v1.DpReport;
 import java.util.List;
 import java.util.Map;
+import io.consort.privacy.ledger.RecordNoiseShare;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -22,7 +23,16 @@ import java.util.OptionalDouble;
  */
 public record RoundOutcome(Optional<AggregatedUpdate> aggregate, Optional<String> abortReason, List<String> participants,
                            List<Dropout> dropouts, List<String> declined, Map<String, DpReport> dpReports,
-                           Optional<BankNoise> bankNoise, OptionalDouble quantisationErrorBound) {
+                           Optional<BankNoise> bankNoise, OptionalDouble quantisationErrorBound,
+                           Optional<RecordNoiseShare> recordNoise) {
+  /** A round without distributed record-level noise. */
+  public RoundOutcome(Optional<AggregatedUpdate> aggregate, Optional<String> abortReason, List<String> participants,
+                      List<Dropout> dropouts, List<String> declined, Map<String, DpReport> dpReports,
+                      Optional<BankNoise> bankNoise, OptionalDouble quantisationErrorBound) {
+    this(aggregate, abortReason, participants, dropouts, declined, dpReports, bankNoise, quantisationErrorBound,
+        Optional.empty());
+  }
+
   public RoundOutcome {
     if (aggregate.isPresent() == abortReason.isPresent()) {
       throw new IllegalArgumentException("a round either has an aggregate or an abort reason");
@@ -33,6 +43,7 @@ public record RoundOutcome(Optional<AggregatedUpdate> aggregate, Optional<String
     dpReports = Map.copyOf(dpReports);
     Objects.requireNonNull(bankNoise, "bankNoise");
     Objects.requireNonNull(quantisationErrorBound, "quantisationErrorBound");
+    Objects.requireNonNull(recordNoise, "recordNoise");
   }
 
   public boolean completed() {

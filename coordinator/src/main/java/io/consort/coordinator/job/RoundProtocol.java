@@ -39,6 +39,10 @@ public interface RoundProtocol {
         || d.getSteps() < 1 || !(d.getClipNorm() > 0)) {
       return false;
     }
+    if (spec.privacy().distributedRecordNoise().isPresent()) {
+      // the step's noise is the banks' shares, which the ledger accounts from the plan and the survivors
+      return d.getSteps() == 1;
+    }
     OptionalDouble planned = spec.privacy().record().orElseThrow().noiseMultiplier();
     return planned.isEmpty() || d.getNoiseMultiplier() >= planned.getAsDouble();
   }

@@ -116,6 +116,33 @@ public final class SecureRound implements RoundProtocol {
         .compose(outcome -> job.workers().run(() -> finish(s, outcome)));
   }
 
+  /**
+   * A federated DP-SGD step: the sum is the survivors' clipped gradient sums plus their noise shares. As
+   * centralised DP-SGD does, the coordinator divides by the expected batch (q times the survivors' rows)
+   * and takes one step of the model's learning rate; the resulting update goes to the server rule like
+   * any mean update (plain SGD under FedAvg, DP-Adam on the server under FedAdam). The survivors' rows
+   * come from the banks and only scale the step: the noise each bank adds does not depend on them.
+   */
+  private RoundOutcome distributedStep(State s, SecureSum.Outcome outcome, AggregationResult result, double[] sum) {
+    var share = s.plan.recordNoise();
+    double rows = 0;
+    for (String bank : result.includedBanks()) {
+      rows += s.in.trainRows().getOrDefault(bank, 1L);
+    }
+    double expectedBatch = Math.max(1.0, share.samplingRate() * rows);
+    double step = -job.spec().model().learningRate();
+    for (int i = 0; i < sum.length; i++) {
+      sum[i] *= step;
+    }
+    Map<String, DpReport> reports = new LinkedHashMap<>(s.dpReports);
+    reports.keySet().retainAll(result.includedBanks());
+    double errorBound = s.plan.quantizer().l2ErrorBound(result.includedBanks().size(), sum.length)
+        * Math.abs(step) / expectedBatch;
+    return new RoundOutcome(Optional.of(new AggregatedUpdate(sum, expectedBatch, result.includedBanks().size())),
+        Optional.empty(), List.copyOf(result.includedBanks()), outcome.dropouts(), s.declined, reports,
+        Optional.empty(), OptionalDouble.of(errorBound), Optional.of(share));
+  }
+
   /** Decodes the unmasked sum (or reports the abort) and states the noise actually in it. */
   private RoundOutcome finish(State s, SecureSum.Outcome outcome) {
     if (outcome.result().isEmpty()) {
@@ -125,6 +152,9 @@ public final class SecureRound implements RoundProtocol {
     int dimension = s.in.base().getValuesCount();
     Quantizer quantizer = s.plan.quantizer();
     double[] sum = quantizer.decodeSum(result.sum());
+    if (s.plan.distributedRecordNoise()) {
+      return distributedStep(s, outcome, result, sum);
+    }
     double includedWeight = 0;
     for (String bank : result.includedBanks()) {
       includedWeight += s.weights.get(bank);

@@ -46,6 +46,8 @@ public final class DataSplitter {
       assignment = iid(table, banks, random);
     } else if (strategy instanceof SplitStrategy.LabelSkew) {
       assignment = labelSkew(table, banks, random);
+    } else if (strategy instanceof SplitStrategy.Dirichlet dirichlet) {
+      assignment = dirichlet(table, banks, dirichlet.alpha(), random);
     } else {
       assignment = byColumn(table, banks, ((SplitStrategy.ByColumn) strategy).column());
     }
@@ -184,6 +186,92 @@ public final class DataSplitter {
       smallest.addAll(group.getValue());
     }
     return out;
+  }
+
+  /** Draws that may be redrawn before a Dirichlet split gives up. */
+  private static final int DIRICHLET_ATTEMPTS = 10_000;
+
+  /**
+   * Each class's rows dealt by shares drawn from Dirichlet(alpha): independent Gamma(alpha, 1) draws,
+   * normalised. Redrawn while a bank would get fewer than {@link SplitStrategy.Dirichlet#MIN_ROWS_PER_CLASS}
+   * rows of a class.
+   */
+  private static List<List<Integer>> dirichlet(Table table, int banks, double alpha, RandomGenerator random) {
+    List<List<Integer>> classes = byClass(table, random);
+    int minimum = SplitStrategy.Dirichlet.MIN_ROWS_PER_CLASS;
+    for (List<Integer> rows : classes) {
+      if (rows.size() < minimum * banks) {
+        throw new IllegalArgumentException("a Dirichlet split among " + banks + " banks needs at least " + minimum
+            * banks + " rows of each class, but one class has " + rows.size());
+      }
+    }
+    for (int attempt = 0; attempt < DIRICHLET_ATTEMPTS; attempt++) {
+      List<List<Integer>> out = emptyLists(banks);
+      boolean enough = true;
+      for (List<Integer> rows : classes) {
+        double[] shares = new double[banks];
+        double total = 0;
+        for (int b = 0; b < banks; b++) {
+          shares[b] = gamma(alpha, random);
+          total += shares[b];
+        }
+        for (int b = 0; b < banks; b++) {
+          shares[b] /= total;
+        }
+        List<List<Integer>> dealt = deal(rows, banks, shares);
+        for (int b = 0; b < banks; b++) {
+          enough &= dealt.get(b).size() >= minimum;
+          out.get(b).addAll(dealt.get(b));
+        }
+      }
+      if (enough) {
+        for (List<Integer> bank : out) {
+          shuffle(bank, random);
+        }
+        return out;
+      }
+    }
+    throw new IllegalArgumentException("no Dirichlet(" + alpha + ") draw in " + DIRICHLET_ATTEMPTS + " gave each of "
+        + banks + " banks at least " + minimum + " rows of each class; use a larger alpha or fewer banks");
+  }
+
+  /**
+   * Gamma(shape, 1) by Marsaglia and Tsang 2000 ("A Simple Method for Generating Gamma Variables"); a
+   * shape below 1 is boosted: Gamma(a) = Gamma(a + 1) U^(1/a).
+   */
+  static double gamma(double shape, RandomGenerator random) {
+    if (shape < 1) {
+      double u = 1.0 - random.nextDouble();
+      return gamma(shape + 1, random) * Math.pow(u, 1 / shape);
+    }
+    double d = shape - 1.0 / 3;
+    double c = 1 / Math.sqrt(9 * d);
+    while (true) {
+      double x;
+      double v;
+      do {
+        x = normal(random);
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      double u = 1.0 - random.nextDouble();
+      if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) {
+        return d * v;
+      }
+    }
+  }
+
+  /** A standard normal by the Marsaglia polar method. */
+  private static double normal(RandomGenerator random) {
+    double u;
+    double v;
+    double s;
+    do {
+      u = 2 * random.nextDouble() - 1;
+      v = 2 * random.nextDouble() - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s == 0);
+    return u * Math.sqrt(-2 * Math.log(s) / s);
   }
 
   /** Positive rows then negative rows, each shuffled. */

@@ -47,6 +47,9 @@ public final class LocalTrainer {
   private final GaussianNoise noise;
   private final float[] gradient;
   private final int[] order;
+  /** FedProx: mu, and the round's global model the proximal term pulls towards (null: no term). */
+  private float proximalMu;
+  private float[] anchor;
 
   /**
    * A {@link TrainingEngine#NATIVE} trainer with production randomness: SecureRandom for sampling,
@@ -142,6 +145,10 @@ public final class LocalTrainer {
     }
     boolean reset = options.optimizerState() == TrainingOptions.OptimizerState.RESET_EACH_ROUND;
     if (loop != null) {
+      if (options.proximalMu() > 0) {
+        throw new IllegalArgumentException("FedProx's proximal term runs on the native engine ('"
+            + TrainingEngine.NATIVE.wireName() + "'), not " + engine.wireName());
+      }
       if (options.dp().isPresent()) {
         throw new IllegalArgumentException("DP-SGD needs per-example gradient norms, which the "
             + engine.wireName() + " engine does not expose; use the native engine ('"
@@ -153,6 +160,8 @@ public final class LocalTrainer {
       adam.reset();
     }
     float[] parameters = globalParameters.clone();
+    proximalMu = (float) options.proximalMu();
+    anchor = proximalMu > 0 ? globalParameters.clone() : null;
     return options.dp().isPresent()
         ? trainDpSgd(parameters, options.dp().get().stepsFor(epochs), options.dp().get())
         : trainStandard(parameters, epochs);
@@ -274,7 +283,10 @@ public final class LocalTrainer {
     }
   }
 
-  /** gradient *= scale, plus the L2 term on weights (data-independent, so free under DP), Adam. */
+  /**
+   * gradient *= scale, plus the L2 term on weights and FedProx's proximal term mu (w - w_global) (both
+   * data-independent, so free under DP), then Adam.
+   */
   private void applyStep(float[] parameters, double scale) {
     float s = (float) scale;
     for (int i = 0; i < gradient.length; i++) {
@@ -283,8 +295,58 @@ public final class LocalTrainer {
     if (spec.l2() > 0) {
       network.addL2(parameters, gradient, (float) spec.l2());
     }
+    if (anchor != null) {
+      for (int i = 0; i < gradient.length; i++) {
+        gradient[i] += proximalMu * (parameters[i] - anchor[i]);
+      }
+    }
     adam.step(parameters, gradient);
   }
+
+  /**
+   * One federated DP-SGD step's contribution of this bank (distributed record-level noise): Poisson-samples
+   * its rows at rate {@code samplingRate} with the trainer's randomness, and returns the sum of their
+   * per-example gradients at {@code parameters}, each clipped to {@code clipNorm}. No noise: the bank adds
+   * its share of the step's noise in the secure sum's integer domain.
+   */
+  public GradientSum clippedGradientSum(float[] parameters, double samplingRate, double clipNorm) {
+    if (parameters.length != network.parameterCount()) {
+      throw new IllegalArgumentException("the model has " + network.parameterCount() + " parameters, got "
+          + parameters.length);
+    }
+    if (!(samplingRate > 0 && samplingRate <= 1)) {
+      throw new IllegalArgumentException("sampling rate must be in (0, 1], got " + samplingRate);
+    }
+    if (!(clipNorm > 0) || Double.isInfinite(clipNorm)) {
+      throw new IllegalArgumentException("clip norm must be finite and > 0, got " + clipNorm);
+    }
+    int rows = data.rows();
+    double logMiss = Math.log1p(-samplingRate);
+    int k = 0;
+    int next = nextGap(logMiss);
+    while (next < rows) {
+      order[k++] = next;
+      next += 1 + nextGap(logMiss);
+    }
+    double loss = 0;
+    if (k > 0) {
+      gatherRows(order, 0, k);
+      network.forward(parameters, k);
+      loss = network.backward(parameters, k, clipNorm, gradient);
+    } else {
+      java.util.Arrays.fill(gradient, 0f);
+    }
+    return new GradientSum(gradient.clone(), k, k == 0 ? Double.NaN : loss / k);
+  }
+
+  /**
+   * A bank's clipped per-example gradient sum for one step.
+   *
+   * @param sum the sum, one value per parameter
+   * @param examples how many rows the Poisson sample drew
+   * @param meanLoss the sample's mean loss (NaN for an empty sample); stays in the bank
+   */
+  public record GradientSum(float[] sum, int examples, double meanLoss) {}
 
   /** Scores of {@code data} under {@code parameters}: sigmoid outputs in [0, 1]. */
   public float[] predict(float[] parameters, EncodedData rows) {

@@ -8,8 +8,12 @@ import java.util.Optional;
  *
  * @param dpSgd record-level DP-SGD, or null to train without it
  * @param optimizerState whether Adam's moment estimates survive from one round to the next
+ * @param proximalMu FedProx's mu (Li et al. 2020, "Federated Optimization in Heterogeneous Networks"):
+ *     each local step's gradient gets mu (w - w_global), pulling the bank's model towards the round's
+ *     global model; 0 for none. It depends on no row, so under DP-SGD it is added after the noise and
+ *     costs no privacy.
  */
-public record TrainingOptions(DpSgdConfig dpSgd, OptimizerState optimizerState) {
+public record TrainingOptions(DpSgdConfig dpSgd, OptimizerState optimizerState, double proximalMu) {
 
   /**
    * Adam's state at a bank between rounds. FedAvg formally restarts local optimisers each round;
@@ -23,6 +27,18 @@ public record TrainingOptions(DpSgdConfig dpSgd, OptimizerState optimizerState) 
 
   public TrainingOptions {
     Objects.requireNonNull(optimizerState, "optimizerState");
+    if (!(proximalMu >= 0) || Double.isInfinite(proximalMu)) {
+      throw new IllegalArgumentException("the proximal term mu must be finite and >= 0, got " + proximalMu);
+    }
+  }
+
+  public TrainingOptions(DpSgdConfig dpSgd, OptimizerState optimizerState) {
+    this(dpSgd, optimizerState, 0);
+  }
+
+  /** These options with FedProx's proximal term mu (0: none). */
+  public TrainingOptions withProximalMu(double mu) {
+    return new TrainingOptions(dpSgd, optimizerState, mu);
   }
 
   /** Plain mini-batch training with shuffled fixed-size batches. */
@@ -36,7 +52,7 @@ public record TrainingOptions(DpSgdConfig dpSgd, OptimizerState optimizerState) 
   }
 
   public TrainingOptions withOptimizerState(OptimizerState state) {
-    return new TrainingOptions(dpSgd, state);
+    return new TrainingOptions(dpSgd, state, proximalMu);
   }
 
   public Optional<DpSgdConfig> dp() {

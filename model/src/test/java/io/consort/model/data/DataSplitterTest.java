@@ -79,4 +79,53 @@ class DataSplitterTest {
     assertThrows(IllegalArgumentException.class,
         () -> DataSplitter.split(german, 3, "by-region", 3));
   }
+
+  @Test
+  void dirichletSplit_dealsEveryRowOnce_skewsTheLabels_andIsReproducibleFromTheSeed() {
+    List<Table> banks = DataSplitter.split(german, 5, "dirichlet:0.5", 4);
+    assertEquals(1000, banks.stream().mapToInt(Table::rows).sum());
+    assertEquals(300, banks.stream().mapToInt(Table::positives).sum());
+    double lowest = 1;
+    double highest = 0;
+    for (Table bank : banks) {
+      assertTrue(bank.positives() >= SplitStrategy.Dirichlet.MIN_ROWS_PER_CLASS, bank.source());
+      assertTrue(bank.rows() - bank.positives() >= SplitStrategy.Dirichlet.MIN_ROWS_PER_CLASS, bank.source());
+      lowest = Math.min(lowest, rate(bank));
+      highest = Math.max(highest, rate(bank));
+    }
+    assertTrue(highest - lowest > 0.2, "alpha 0.5 skews the positive rates: " + lowest + " to " + highest);
+    List<Table> again = DataSplitter.split(german, 5, "dirichlet:0.5", 4);
+    for (int b = 0; b < 5; b++) {
+      assertEquals(banks.get(b).rows(), again.get(b).rows());
+      assertEquals(banks.get(b).numeric(1, 0), again.get(b).numeric(1, 0));
+    }
+    assertTrue(DataSplitter.split(german, 5, "dirichlet:0.5", 5).get(0).rows() != banks.get(0).rows()
+        || DataSplitter.split(german, 5, "dirichlet:0.5", 5).get(1).rows() != banks.get(1).rows());
+  }
+
+  @Test
+  void dirichletSplit_refusesABadConcentration_andTooFewRowsPerClass() {
+    assertThrows(IllegalArgumentException.class, () -> SplitStrategy.parse("dirichlet:0"));
+    assertThrows(IllegalArgumentException.class, () -> SplitStrategy.parse("dirichlet:abc"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> DataSplitter.split(german, 61, "dirichlet:0.5", 1));
+    assertTrue(e.getMessage().contains("at least"), e.getMessage());
+  }
+
+  /**
+   * Marsaglia-Tsang Gamma draws have mean equal to the shape: for 20,000 draws of Gamma(0.5) (variance
+   * 0.5) the sample mean's standard deviation is 0.005; the test allows 0.03 (6 standard deviations),
+   * a chance failure below 1e-8. Seeded, so it is also reproducible.
+   */
+  @Test
+  void gammaDraws_haveTheShapeAsTheirMean() {
+    var random = io.consort.model.random.ReproducibleRandom.of("gamma-test", 1);
+    for (double shape : new double[] {0.5, 2.5}) {
+      double sum = 0;
+      for (int i = 0; i < 20_000; i++) {
+        sum += DataSplitter.gamma(shape, random);
+      }
+      assertEquals(shape, sum / 20_000, 0.03 * Math.max(1, Math.sqrt(shape / 0.5)), "shape " + shape);
+    }
+  }
 }

@@ -32,6 +32,18 @@ public record LocalTrainingPlan(long rows, int batchSize, int localEpochs, doubl
     return (long) Math.ceil((double) localEpochs * rows / batchSize);
   }
 
+  /**
+   * The round plan whose noise multiplier is the smallest that keeps {@code rounds} such rounds within
+   * {@code targetEpsilon} at {@code delta}: how a bank turns a job's target into its own DP-SGD noise.
+   */
+  public static LocalTrainingPlan calibrated(long rows, int batchSize, int localEpochs, int rounds,
+      double targetEpsilon, double delta) {
+    LocalTrainingPlan perRound = new LocalTrainingPlan(rows, batchSize, localEpochs, 1.0);
+    double z = NoiseCalibration.defaults().noiseMultiplier(targetEpsilon, perRound.samplingRate(),
+        perRound.steps() * (long) rounds, delta);
+    return new LocalTrainingPlan(rows, batchSize, localEpochs, z);
+  }
+
   /** The accounting event this round's training amounts to. */
   public SampledGaussianEvent event() {
     return new SampledGaussianEvent(noiseMultiplier, samplingRate(), steps());

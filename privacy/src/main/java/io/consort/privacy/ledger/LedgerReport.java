@@ -25,21 +25,44 @@ public final class LedgerReport {
   public record Row(long sequence, String jobId, long round, BankSpend spend) {}
 
   private final SortedMap<String, List<Row>> rowsByBank;
+  /** Per bank, what its record-level releases protect against, as their mechanisms say (in ledger order). */
+  private final SortedMap<String, java.util.Set<String>> guarantees;
 
-  private LedgerReport(SortedMap<String, List<Row>> rowsByBank) {
+  private LedgerReport(SortedMap<String, List<Row>> rowsByBank, SortedMap<String, java.util.Set<String>> guarantees) {
     this.rowsByBank = rowsByBank;
+    this.guarantees = guarantees;
+  }
+
+  /**
+   * The record-level guarantee a mechanism gives its bank's customers: local DP-SGD protects against
+   * everyone; distributed noise against the coordinator with up to the colluders its accounting allows for
+   * (docs/PRIVACY.md).
+   */
+  static String guarantee(MechanismRecord m) {
+    if (m.kind() == MechanismKind.DISTRIBUTED_SAMPLED_GAUSSIAN) {
+      int colluders = m.survivors() - m.countedShares();
+      return "distributed DP-SGD noise: holds against the coordinator with up to " + colluders + " colluding bank"
+          + (colluders == 1 ? "" : "s") + " and anyone holding the model, not against more colluders";
+    }
+    return "local DP-SGD noise: holds against the coordinator, every other bank and anyone holding the model";
   }
 
   public static LedgerReport of(List<SignedLedgerEntry> entries) {
     SortedMap<String, List<Row>> rows = new TreeMap<>();
+    SortedMap<String, java.util.Set<String>> guarantees = new TreeMap<>();
     for (SignedLedgerEntry signed : entries) {
       LedgerEntry e = signed.entry();
+      for (MechanismRecord m : e.mechanisms()) {
+        if (m.unit() == PrivacyUnit.RECORD) {
+          guarantees.computeIfAbsent(m.bankId(), k -> new java.util.LinkedHashSet<>()).add(guarantee(m));
+        }
+      }
       for (Map.Entry<String, BankSpend> s : e.spends().entrySet()) {
         rows.computeIfAbsent(s.getKey(), k -> new ArrayList<>()).add(new Row(e.sequence(), e.jobId(), e.round(),
             s.getValue()));
       }
     }
-    return new LedgerReport(rows);
+    return new LedgerReport(rows, guarantees);
   }
 
   /** Rows per bank, in ledger order. */
@@ -56,6 +79,9 @@ public final class LedgerReport {
       out.append("bank ").append(bank.getKey()).append(": ").append(rows.size()).append(" releases, record epsilon ")
           .append(format(last.spend().recordEpsilonTotal())).append(", bank epsilon ")
           .append(format(last.spend().bankEpsilonTotal())).append('\n');
+      for (String g : guarantees.getOrDefault(bank.getKey(), java.util.Set.of())) {
+        out.append("  record level, ").append(g).append('\n');
+      }
       out.append(String.format(Locale.ROOT, "  %8s  %-20s %6s  %12s %12s  %12s %12s%n", "seq", "job", "round",
           "record/round", "record/total", "bank/round", "bank/total"));
       for (Row r : rows) {

@@ -5,7 +5,13 @@ public enum MechanismKind {
   /** Poisson-subsampled Gaussian (DP-SGD, or Gaussian noise on the sum with sampling rate 1). */
   SAMPLED_GAUSSIAN("sampled-gaussian"),
   /** Sum of the surviving banks' discrete Gaussian shares (Kairouz, Liu, Steinke 2021). */
-  DISTRIBUTED_DISCRETE_GAUSSIAN("distributed-discrete-gaussian");
+  DISTRIBUTED_DISCRETE_GAUSSIAN("distributed-discrete-gaussian"),
+  /**
+   * Record-level DP-SGD whose noise is the sum of the surviving banks' shares under secure aggregation
+   * (one step of federated SGD): accounted as a Poisson-subsampled Gaussian with the effective z of the
+   * shares that the colluders the job allows for cannot remove ({@link RecordNoiseShare}).
+   */
+  DISTRIBUTED_SAMPLED_GAUSSIAN("distributed-sampled-gaussian");
 
   private final String wireName;
 
@@ -23,7 +29,8 @@ public enum MechanismKind {
         return kind;
       }
     }
-    throw new IllegalArgumentException("mechanism must be sampled-gaussian or distributed-discrete-gaussian, got "
+    throw new IllegalArgumentException("mechanism must be sampled-gaussian, distributed-discrete-gaussian or "
+        + "distributed-sampled-gaussian, got "
         + name);
   }
 }

@@ -60,6 +60,34 @@ public record MechanismRecord(PrivacyUnit unit, String bankId, MechanismKind kin
       DpPreconditions.checkFinitePositive("l1 sensitivity", l1Sensitivity);
       DpPreconditions.checkPositiveCount("dimension", dimension);
     }
+    if (kind == MechanismKind.DISTRIBUTED_SAMPLED_GAUSSIAN) {
+      if (unit != PrivacyUnit.RECORD) {
+        throw new IllegalArgumentException("distributed DP-SGD noise is record level, got unit " + unit);
+      }
+      DpPreconditions.checkSigma(perBankSigma);
+      DpPreconditions.checkPositiveCount("survivors", survivors);
+      DpPreconditions.checkFinitePositive("l2 sensitivity", l2Sensitivity);
+      DpPreconditions.checkPositiveCount("dimension", dimension);
+      // z must be sqrt(m - k) sigma_i / Delta2 for a whole k in [0, m - 1]: the colluders it allows for
+      double counted = Math.pow(noiseMultiplier * l2Sensitivity / perBankSigma, 2);
+      if (Math.abs(counted - Math.rint(counted)) > 1e-6 * Math.max(1, counted) || Math.rint(counted) < 1
+          || Math.rint(counted) > survivors) {
+        throw new IllegalArgumentException("distributed DP-SGD noise multiplier " + noiseMultiplier + " is not the"
+            + " noise of a whole number (1 to " + survivors + ") of the survivors' shares of sigma " + perBankSigma
+            + " over sensitivity " + l2Sensitivity);
+      }
+    }
+  }
+
+  /**
+   * For {@link MechanismKind#DISTRIBUTED_SAMPLED_GAUSSIAN}: how many survivors' shares the accounting
+   * counts, m - k.
+   */
+  public int countedShares() {
+    if (kind != MechanismKind.DISTRIBUTED_SAMPLED_GAUSSIAN) {
+      throw new IllegalStateException("only distributed DP-SGD noise counts shares, not " + kind.wireName());
+    }
+    return (int) Math.rint(Math.pow(noiseMultiplier * l2Sensitivity / perBankSigma, 2));
   }
 
   /** Record-level DP-SGD as a bank ran it this round. */
@@ -95,7 +123,8 @@ public record MechanismRecord(PrivacyUnit unit, String bankId, MechanismKind kin
   public PrivacyEvent toEvent(String accounting) {
     SpendCalculator.requireKnown(accounting);
     return switch (kind) {
-      case SAMPLED_GAUSSIAN -> new SampledGaussianEvent(noiseMultiplier, samplingRate, steps);
+      case SAMPLED_GAUSSIAN, DISTRIBUTED_SAMPLED_GAUSSIAN ->
+          new SampledGaussianEvent(noiseMultiplier, samplingRate, steps);
       case DISTRIBUTED_DISCRETE_GAUSSIAN -> (SpendCalculator.ACCOUNTING_V1.equals(accounting)
           ? DistributedDiscreteGaussian.account(perBankSigma, survivors, l2Sensitivity, l1Sensitivity, dimension)
           : DistributedDiscreteGaussian.accountAgainstOneSurvivor(perBankSigma, survivors, l2Sensitivity,
