@@ -125,7 +125,7 @@ class DemoCommandTest {
     CommandLine cl = Main.commandLine();
     cl.setOut(new PrintWriter(out));
     int status = cl.execute("demo", "--data", csv.toString(), "--label", "Status", "--positive", "bad",
-        "--rounds", "3", "--work-dir", dir.resolve("work").toString(), "--report", report.toString());
+        "--rounds", "3", "--record-noise", "local", "--work-dir", dir.resolve("work").toString(), "--report", report.toString());
     assertEquals(0, status, out.toString());
     JsonObject r = new JsonObject(Files.readString(report));
     assertEquals(4454, r.getJsonObject("dataset").getInteger("rows"));

@@ -229,11 +229,16 @@ final class LocalConsortium implements AutoCloseable {
       own.addAll(lines.subList(1 + b * 240, 1 + (b + 1) * 240));
       Files.write(bankDir.resolve("data.csv"), own);
     }
-    startBanks(perBank, bank -> dir.resolve(bank).resolve("data.csv"));
+    startBanksAt(coordinatorPort, perBank, bank -> dir.resolve(bank).resolve("data.csv"));
   }
 
   /** Starts one daemon per bank on the data file {@code dataOf} gives it. */
   void startBanks(Function<String, BankSettings> perBank, Function<String, Path> dataOf) throws Exception {
+    startBanksAt(coordinatorPort, perBank, dataOf);
+  }
+
+  private void startBanksAt(int coordinatorPort, Function<String, BankSettings> perBank, Function<String, Path> dataOf)
+      throws Exception {
     for (String bank : banks) {
       Path bankDir = Files.createDirectories(dir.resolve(bank));
       Path data = dataOf.apply(bank);
