@@ -52,7 +52,7 @@ class DemoOptionsTest {
   @CsvSource(delimiter = '|', value = {
       "--dp|maybe|Invalid value for option '--dp': expected one of [record, bank, both, off] (case-sensitive) but was 'maybe'",
       "--secure-aggregation|yes|Invalid value for option '--secure-aggregation': expected one of [on, off] (case-sensitive) but was 'yes'",
-      "--model|transformer|Invalid value for option '--model': expected one of [mlp, logistic-regression] (case-sensitive) but was 'transformer'",
+      "--model|transformer|Invalid value for option '--model': expected one of [mlp, logistic-regression, lstm, simple-rnn, cnn1d, attention] (case-sensitive) but was 'transformer'",
       "--engine|cuda|Invalid value for option '--engine': expected one of [dl4j, native] (case-sensitive) but was 'cuda'",
       "--split|random|Invalid value for option '--split': unknown split 'random'; expected iid, label-skew or by-column:COLUMN",
       "--split|by-column:|Invalid value for option '--split': unknown split 'by-column:'; expected iid, label-skew or by-column:COLUMN",
