@@ -88,6 +88,21 @@ class DemoOptionsTest {
   }
 
   @Test
+  void demo_refusesMarketOptionsThatDoNotFit_beforeStartingAnything() {
+    Run r = run("demo", "--model", "lstm");
+    assertEquals(2, r.status());
+    assertEquals("error: --model lstm reads a window of a time series: use it with --task market", r.err().trim());
+    r = run("demo", "--task", "market", "--window", "251");
+    assertEquals(2, r.status());
+    assertEquals("error: --window: window 251 is longer than the series aapl allows: it has 252 bars, and a window "
+        + "needs window + 2 (returns need the bar before, the target the bar after)", r.err().trim());
+    r = run("demo", "--task", "market", "--market-split", "asset", "--banks", "2");
+    assertEquals(2, r.status());
+    assertEquals("error: --market-split asset gives each bank one asset: --banks must be 3, got 2", r.err().trim());
+    assertFalse(Files.exists(dir.resolve("w")), "nothing was created");
+  }
+
+  @Test
   void demo_refusesBankLevelPrivacyWithoutSecureAggregation() {
     Run r = run("demo", "--dp", "both", "--secure-aggregation", "off");
     assertEquals(2, r.status());
