@@ -29,7 +29,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * 10-step window for the sequence models), seeded synthetic benchmark input, 1,024 rows, one epoch
  * per sample. Each sample times every method back to back; the ratio column is the median over
  * samples of the per-sample ratio DP / plain. Run with {@code OMP_NUM_THREADS=1}.
- * Arguments: {@code [samples]} (default 5).
+ * Arguments: {@code [samples] [models]} (default 5 and all; {@code models} a comma-separated list of
+ * the row names' first words, e.g. {@code cnn1d,attention}).
  */
 public final class DpStepCostBench {
   private static final int ROWS = 1024;
@@ -42,6 +43,7 @@ public final class DpStepCostBench {
 
   public static void main(String[] args) {
     int samples = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+    List<String> only = args.length > 1 ? List.of(args[1].split(",")) : null;
     Nd4j.getEnvironment().setMaxMasterThreads(1);
     Nd4j.getEnvironment().setMaxThreads(1);
     EncodedData data = syntheticRows();
@@ -59,6 +61,9 @@ public final class DpStepCostBench {
     TrainingOptions plain = TrainingOptions.standard();
     TrainingOptions dp = TrainingOptions.withDpSgd(DpSgdConfig.forExpectedBatch(1.0, 1.0, BATCH, ROWS));
     for (Map.Entry<String, ModelSpec> model : models.entrySet()) {
+      if (only != null && !only.contains(model.getKey().split(" ")[0])) {
+        continue;
+      }
       ModelSpec spec = model.getValue();
       boolean nativeToo = spec.nativeKernel();
       List<Sample> methods = nativeToo
