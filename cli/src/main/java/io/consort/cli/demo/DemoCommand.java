@@ -294,10 +294,12 @@ public final class DemoCommand implements Callable<Integer> {
           .put("last_return", new JsonObject().put("auc", naive.lastReturnAuc()).put("accuracy",
               naive.lastReturnAccuracy()));
     }
-    if (scoring != null) {
+    if (job.getJsonObject("published_model") != null) {
       reportJson.put("published_model", job.getJsonObject("published_model").copy()
-          .put("path", result.resolveSibling(job.getJsonObject("published_model").getString("file")).toString()))
-          .put("held_out_scoring", scoring.json());
+          .put("path", result.resolveSibling(job.getJsonObject("published_model").getString("file")).toString()));
+    }
+    if (scoring != null) {
+      reportJson.put("held_out_scoring", scoring.json());
     }
     Files.createDirectories(reportFile.toAbsolutePath().getParent());
     Files.writeString(reportFile, reportJson.encodePrettily());
