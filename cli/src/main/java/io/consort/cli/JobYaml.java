@@ -11,6 +11,8 @@ import io.consort.model.data.Imputation;
 import io.consort.model.data.NumericRules;
 import io.consort.model.data.Preprocessing;
 import io.consort.model.data.QuantileClip;
+import io.consort.model.train.HiddenActivation;
+import io.consort.model.train.SequenceSpec;
 import io.consort.model.train.TrainingEngine;
 import io.consort.spec.CostMatrix;
 import io.consort.spec.InvalidJobSpecException;
@@ -43,7 +45,8 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
   static final int DEFAULT_STAGE_TIMEOUT_SECONDS = 120;
 
   JobYaml {
-    model = requireNonNullElse(model, new Model(null, null, null, null, null, null, null));
+    model = requireNonNullElse(model, new Model(null, null, null, null, null, null, null, null, null, null, null,
+        null, null));
     privacy = requireNonNullElse(privacy, new Privacy(null, null, null, null, null, null, null, null, null));
     secureAggregation = requireNonNullElse(secureAggregation, new SecureAggregation(null, null, null, null, null,
         null));
@@ -161,8 +164,10 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     }
   }
 
+  /** The model: {@code window}, {@code units}, {@code kernel_size} and {@code heads} only for sequence models. */
   record Model(String type, List<Integer> hidden, Integer batchSize, Double learningRate, Long seed, Double l2,
-               String engine) {}
+               String engine, String activation, Double dropout, Integer window, Integer units, Integer kernelSize,
+               Integer heads) {}
 
   /**
    * {@code record_noise}: {@code local} (the default: each bank adds all of its DP-SGD noise) or
@@ -213,13 +218,25 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     if (model.type() != null) {
       OptionValues.ModelTypes types = new OptionValues.ModelTypes();
       b.modelType(types.find(model.type().toLowerCase(Locale.ROOT)).orElseThrow(() -> new IllegalArgumentException(
-          "job.model.type must be " + String.join(" or ", types.names()) + ", got '" + model.type() + "'")));
+          "job.model.type must be one of " + String.join(", ", types.names()) + ", got '" + model.type() + "'")));
     }
     set(model.hidden(), b::hiddenLayers);
     set(model.batchSize(), b::batchSize);
     set(model.learningRate(), b::learningRate);
     set(model.seed(), b::modelSeed);
     set(model.l2(), b::l2);
+    if (model.activation() != null) {
+      try {
+        b.activation(HiddenActivation.fromName(model.activation()));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("job.model.activation: " + e.getMessage(), e);
+      }
+    }
+    set(model.dropout(), b::dropout);
+    set(model.window(), b::window);
+    set(model.units(), b::units);
+    set(model.kernelSize(), b::kernelSize);
+    set(model.heads(), b::heads);
     if (model.engine() != null) {
       try {
         b.engine(TrainingEngine.fromName(model.engine()));
@@ -361,7 +378,11 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
         schema(s),
         new Model(new OptionValues.ModelTypes().name(spec.model().type()), spec.model().hiddenLayers(),
             spec.model().batchSize(), spec.model().learningRate(), spec.model().seed(), spec.model().l2(),
-            spec.training().engine().wireName()),
+            spec.training().engine().wireName(), spec.model().activation().wireName(), spec.model().dropout(),
+            spec.model().sequence().map(SequenceSpec::window).orElse(null),
+            spec.model().sequence().map(SequenceSpec::units).orElse(null),
+            spec.model().sequence().filter(q -> q.kernelSize() > 0).map(SequenceSpec::kernelSize).orElse(null),
+            spec.model().sequence().filter(q -> q.heads() > 0).map(SequenceSpec::heads).orElse(null)),
         new Privacy(p.mode().wireName(), p.delta(), boxed(p.targetEpsilon()),
             p.record().map(PrivacySpec.RecordDp::clipNorm).orElse(null),
             p.record().map(r -> boxed(r.noiseMultiplier())).orElse(null),

@@ -79,7 +79,7 @@ class ConfigFilesTest {
           model: {type: transformer}
         """);
     ConfigException e = assertThrows(ConfigException.class, () -> ConfigFiles.coordinator(yaml));
-    assertTrue(e.getMessage().contains("job.model.type must be mlp or logistic-regression, got 'transformer'"),
+    assertTrue(e.getMessage().contains("job.model.type must be one of mlp, logistic-regression, lstm, simple-rnn, cnn1d, attention, got 'transformer'"),
         e.getMessage());
   }
 }

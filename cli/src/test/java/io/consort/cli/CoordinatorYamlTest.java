@@ -190,8 +190,29 @@ class CoordinatorYamlTest {
 
   @Test
   void jobSection_refusesUnknownModelType() throws Exception {
-    assertEquals(dir.resolve("coordinator.yaml") + ": job.model.type must be mlp or logistic-regression, got "
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.model.type must be one of mlp, logistic-regression, lstm, simple-rnn, cnn1d, attention, got "
         + "'transformer'", config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  model: {type: transformer}\n"));
+  }
+
+  @Test
+  void jobSection_readsASequenceModelsKeys() throws Exception {
+    JobSpec spec = ConfigFiles.coordinator(config.write(SERVICE + "job:\n  id: j\n"
+        + "  schema: {label: y, positive: '1', numeric: [r0, r1, r2, v0, v1, v2]}\n"
+        + "  model: {type: attention, window: 3, units: 8, heads: 4, hidden: [4], activation: tanh, dropout: 0.1}\n"))
+        .job().spec();
+    assertEquals(ModelType.ATTENTION, spec.model().type());
+    assertEquals(new io.consort.model.train.SequenceSpec(3, 8, 0, 4), spec.model().sequence().orElseThrow());
+    assertEquals(io.consort.model.train.HiddenActivation.TANH, spec.model().activation());
+    assertEquals(TrainingEngine.DL4J, spec.training().engine());
+  }
+
+  @Test
+  void jobSection_refusesAWindowThatDoesNotFitTheColumns_andAnUnknownActivation() throws Exception {
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.model.window must divide the 1 numeric columns into whole "
+        + "channels of window values each (input width 1), got 2",
+        config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  model: {type: lstm, window: 2}\n"));
+    assertEquals(dir.resolve("coordinator.yaml") + ": job.model.activation: unknown activation 'gelu'; allowed: relu, "
+        + "tanh, sigmoid", config.refusal(SERVICE + "job:\n  id: j\n" + SCHEMA + "  model: {activation: gelu}\n"));
   }
 
   @Test

@@ -52,7 +52,7 @@ class DemoOptionsTest {
   @CsvSource(delimiter = '|', value = {
       "--dp|maybe|Invalid value for option '--dp': expected one of [record, bank, both, off] (case-sensitive) but was 'maybe'",
       "--secure-aggregation|yes|Invalid value for option '--secure-aggregation': expected one of [on, off] (case-sensitive) but was 'yes'",
-      "--model|transformer|Invalid value for option '--model': expected one of [mlp, logistic-regression] (case-sensitive) but was 'transformer'",
+      "--model|transformer|Invalid value for option '--model': expected one of [mlp, logistic-regression, lstm, simple-rnn, cnn1d, attention] (case-sensitive) but was 'transformer'",
       "--engine|cuda|Invalid value for option '--engine': expected one of [dl4j, native] (case-sensitive) but was 'cuda'",
       "--split|random|Invalid value for option '--split': unknown split 'random'; expected iid, label-skew, dirichlet:ALPHA or by-column:COLUMN",
       "--split|by-column:|Invalid value for option '--split': unknown split 'by-column:'; expected iid, label-skew, dirichlet:ALPHA or by-column:COLUMN",
@@ -98,6 +98,21 @@ class DemoOptionsTest {
     Run epochs = run("demo", "--local-epochs", "2");
     assertEquals(2, epochs.status());
     assertTrue(epochs.err().contains("--local-epochs must be 1 with --record-noise distributed"), epochs.err());
+  }
+
+  @Test
+  void demo_refusesMarketOptionsThatDoNotFit_beforeStartingAnything() {
+    Run r = run("demo", "--model", "lstm");
+    assertEquals(2, r.status());
+    assertEquals("error: --model lstm reads a window of a time series: use it with --task market", r.err().trim());
+    r = run("demo", "--task", "market", "--window", "251");
+    assertEquals(2, r.status());
+    assertEquals("error: --window: window 251 is longer than the series aapl allows: it has 252 bars, and a window "
+        + "needs window + 2 (returns need the bar before, the target the bar after)", r.err().trim());
+    r = run("demo", "--task", "market", "--market-split", "asset", "--banks", "2");
+    assertEquals(2, r.status());
+    assertEquals("error: --market-split asset gives each bank one asset: --banks must be 3, got 2", r.err().trim());
+    assertFalse(Files.exists(dir.resolve("w")), "nothing was created");
   }
 
   @Test

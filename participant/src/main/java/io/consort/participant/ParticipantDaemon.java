@@ -108,6 +108,11 @@ public final class ParticipantDaemon {
   private void connect() {
     HttpClientOptions http = new HttpClientOptions().setSsl(true).setUseAlpn(true)
         .setProtocolVersion(HttpVersion.HTTP_2).setVerifyHost(true)
+        // The bank holds no call while it works on a task, which can take minutes (DP-SGD on DL4J clips
+        // example by example); the pool's default of 60 s unused would close the connection mid-round and
+        // the coordinator would drop the bank as disconnected. 0: no pool timeout; a dead connection is
+        // still found by the coordinator's PINGs and idle timeout, and by this client's call deadlines.
+        .setHttp2KeepAliveTimeout(0)
         .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
         .setKeyCertOptions(new PemKeyCertOptions().setKeyPath(config.keyFile().toString())
             .setCertPath(config.certFile().toString()))

@@ -36,6 +36,7 @@ public final class WireText {
       Map.entry("consort.v1.EnrolResponse.member_id", Kind.IDENTIFIER),
       Map.entry("consort.v1.EnrolResponse.coordinator_id", Kind.IDENTIFIER),
       Map.entry("consort.v1.ModelSpec.engine", Kind.IDENTIFIER),
+      Map.entry("consort.v1.ModelSpec.activation", Kind.IDENTIFIER),
       Map.entry("consort.v1.ModelParameters.sha256", Kind.IDENTIFIER),
       Map.entry("consort.v1.TrainTask.round_members", Kind.IDENTIFIER),
       Map.entry("consort.v1.PeerCertificate.bank_id", Kind.IDENTIFIER),

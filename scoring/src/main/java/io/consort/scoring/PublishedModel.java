@@ -8,7 +8,6 @@ import io.consort.model.wire.ModelWire;
 import io.consort.protocol.ModelChecksum;
 import io.consort.protocol.v1.ModelParameters;
 import io.consort.scoring.calibration.Calibration;
-import io.consort.scoring.explain.InferenceNetwork;
 import io.consort.scoring.v1.DecisionRule;
 import io.consort.scoring.v1.EncodingScheme;
 import io.consort.scoring.v1.Evaluation;
@@ -63,7 +62,8 @@ public final class PublishedModel {
     require(model.getSpec().equals(expected), "its network specification differs from the job plan's at "
         + encoding.featureCount() + " encoded features");
     this.parameters = ModelWire.values(model);
-    int count = InferenceNetwork.parameterCount(spec.model().layerSizes(encoding.featureCount()));
+    // throws IllegalArgumentException, like require, when a sequence model's window does not fit the encoding
+    int count = io.consort.model.train.ModelFactory.parameterCount(spec.model(), encoding.featureCount());
     require(parameters.length == count, "it has " + parameters.length + " parameters but its network has " + count);
     for (float p : parameters) {
       require(Float.isFinite(p), "a parameter is not finite");

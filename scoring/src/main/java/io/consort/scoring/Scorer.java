@@ -53,6 +53,13 @@ public final class Scorer {
 
   /** A scorer for {@code model} at its published threshold, with {@value #DEFAULT_REASON_CODES} reason codes. */
   public static Scorer of(PublishedModel model) {
+    if (!model.spec().model().nativeKernel()) {
+      // reason codes integrate the gradient of a piecewise-linear (ReLU) network; other networks are
+      // published with their provenance and calibration but scored with DL4J, not by this scorer
+      throw new IllegalArgumentException("this scorer computes dense ReLU networks; the published model is a "
+          + model.spec().model().type().wireName() + " with activation " + model.spec().model().activation().wireName()
+          + " and dropout " + model.spec().model().dropout() + ", which it cannot score");
+    }
     InferenceNetwork network = new InferenceNetwork(model.spec().model(), model.encoding().featureCount(),
         model.parameters());
     return new Scorer(model, new RowEncoder(model.encoding()), network, new Attributor(network, model.encoding()),

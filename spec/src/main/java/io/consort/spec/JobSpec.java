@@ -2,6 +2,8 @@ package io.consort.spec;
 
 import io.consort.model.data.DataSchema;
 import io.consort.model.train.ModelSpec;
+import io.consort.model.train.Objective;
+import io.consort.model.train.SequenceSpec;
 import io.consort.model.train.TrainingEngine;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -55,10 +57,16 @@ public record JobSpec(String id, DataSchema schema, ModelSpec model, TrainingSpe
       throw new InvalidJobSpecException("schema.preprocessing", "may ask for the median or clipping of at most "
           + MAX_QUANTILE_COLUMNS + " columns (each adds a quantile histogram to the secure sum), got " + quantileColumns);
     }
-    if (privacy.recordLevel() && training.engine() != TrainingEngine.NATIVE) {
-      throw new InvalidJobSpecException("model.engine", "must be native under record-level DP: DP-SGD clips "
-          + "per-example gradients, which only the native engine computes; got " + training.engine().wireName());
+    if (training.engine() == TrainingEngine.NATIVE && !model.nativeKernel()) {
+      throw new InvalidJobSpecException("model.engine", "must be dl4j for a " + model.type().wireName()
+          + " model with activation " + model.activation().wireName() + " and dropout " + model.dropout()
+          + ": the native kernel computes dense ReLU classifiers without dropout only");
     }
+    if (model.objective() != Objective.BINARY) {
+      throw new InvalidJobSpecException("model.objective", "must be binary in a federated job (its evaluation "
+          + "merges score histograms into AUC); got " + model.objective().wireName());
+    }
+    model.sequence().ifPresent(s -> requireWindowFits(s, schema));
     if (privacy.bankLevel() && !secureAggregation.enabled()) {
       throw new InvalidJobSpecException("secure_aggregation.enabled", "must be true with privacy unit "
           + privacy.mode().wireName() + ": bank-level noise shares are added under secure aggregation");
@@ -89,6 +97,26 @@ public record JobSpec(String id, DataSchema schema, ModelSpec model, TrainingSpe
       throw new InvalidJobSpecException("secure_aggregation.threshold", "must be at least min_banks ("
           + training.minBanks() + ") so that no sum of fewer banks than the job allows is unmasked, got "
           + secureAggregation.threshold().getAsInt());
+    }
+  }
+
+  /**
+   * A sequence model reads each row as {@code channels x window} numeric values, so the schema must
+   * have numeric columns only, a whole number of channels of {@code window} columns each.
+   */
+  private static void requireWindowFits(SequenceSpec s, DataSchema schema) {
+    if (!schema.categoricalColumns().isEmpty()) {
+      throw new InvalidJobSpecException("model.type", "sequence models read numeric columns only (channels x "
+          + "window); the schema has categorical columns " + schema.categoricalColumns().stream()
+          .map(DataSchema.CategoricalColumn::name).toList());
+    }
+    int columns = schema.numericColumns().size();
+    if (columns % s.window() != 0 || columns < s.window()) {
+      throw new InvalidJobSpecException("model.window", "must divide the " + columns + " numeric columns into "
+          + "whole channels of window values each (input width " + columns + "), got " + s.window());
+    }
+    if (s.units() > MAX_LAYER_WIDTH) {
+      throw new InvalidJobSpecException("model.units", "must be at most " + MAX_LAYER_WIDTH + ", got " + s.units());
     }
   }
 

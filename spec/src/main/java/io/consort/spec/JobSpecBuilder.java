@@ -1,7 +1,10 @@
 package io.consort.spec;
 
 import io.consort.model.data.DataSchema;
+import io.consort.model.train.HiddenActivation;
 import io.consort.model.train.ModelSpec;
+import io.consort.model.train.Objective;
+import io.consort.model.train.SequenceSpec;
 import io.consort.model.train.ModelType;
 import io.consort.model.train.TrainingEngine;
 import java.util.List;
@@ -30,6 +33,11 @@ public final class JobSpecBuilder {
   public static final int DEFAULT_MODULUS_BITS = 32;
   /** Without bank-level DP the clip only bounds quantisation, so it is loose enough to rarely bite. */
   public static final double DEFAULT_SECURE_AGGREGATION_CLIP_NORM = 10.0;
+  /** A sequence model's default width (LSTM/RNN units, filters, attention width) and dense head. */
+  public static final int DEFAULT_SEQUENCE_UNITS = 16;
+  public static final List<Integer> DEFAULT_SEQUENCE_HEAD = List.of(16);
+  public static final int DEFAULT_KERNEL_SIZE = 3;
+  public static final int DEFAULT_HEADS = 2;
 
   private String id;
   private DataSchema schema;
@@ -39,6 +47,12 @@ public final class JobSpecBuilder {
   private double learningRate = ModelSpec.DEFAULT_LEARNING_RATE;
   private double l2;
   private long modelSeed = DEFAULT_MODEL_SEED;
+  private HiddenActivation activation = HiddenActivation.RELU;
+  private double dropout;
+  private Integer window;
+  private Integer units;
+  private Integer kernelSize;
+  private Integer heads;
   private TrainingEngine engine;
   private int rounds = DEFAULT_ROUNDS;
   private int localEpochs = DEFAULT_LOCAL_EPOCHS;
@@ -69,6 +83,7 @@ public final class JobSpecBuilder {
     JobSpecBuilder b = new JobSpecBuilder().id(spec.id()).schema(spec.schema()).modelType(spec.model().type())
         .hiddenLayers(spec.model().hiddenLayers()).batchSize(spec.model().batchSize())
         .learningRate(spec.model().learningRate()).l2(spec.model().l2()).modelSeed(spec.model().seed())
+        .activation(spec.model().activation()).dropout(spec.model().dropout())
         .engine(spec.training().engine()).rounds(spec.training().rounds()).localEpochs(spec.training().localEpochs())
         .minBanks(spec.training().minBanks()).strategy(spec.training().strategy())
         .proximalMu(spec.training().proximalMu()).privacy(spec.privacy().mode()).delta(spec.privacy().delta())
@@ -86,6 +101,8 @@ public final class JobSpecBuilder {
     spec.privacy().distributedRecordNoise().ifPresent(d -> b.distributedRecordNoise(true)
         .colludingBanks(d.colludingBanks()).recordSamplingRate(d.samplingRate()));
     spec.privacy().bank().ifPresent(k -> b.bankNoiseMultiplier(boxed(k.noiseMultiplier())));
+    spec.model().sequence().ifPresent(s -> b.window(s.window()).units(s.units())
+        .kernelSize(s.kernelSize() > 0 ? s.kernelSize() : null).heads(s.heads() > 0 ? s.heads() : null));
     return b;
   }
 
@@ -131,6 +148,42 @@ public final class JobSpecBuilder {
     return this;
   }
 
+  /** Default relu. */
+  public JobSpecBuilder activation(HiddenActivation activation) {
+    this.activation = activation;
+    return this;
+  }
+
+  /** Default 0 (none). */
+  public JobSpecBuilder dropout(double dropout) {
+    this.dropout = dropout;
+    return this;
+  }
+
+  /** Sequence models only, required: time steps per example. */
+  public JobSpecBuilder window(Integer window) {
+    this.window = window;
+    return this;
+  }
+
+  /** Sequence models only; default {@value #DEFAULT_SEQUENCE_UNITS}. */
+  public JobSpecBuilder units(Integer units) {
+    this.units = units;
+    return this;
+  }
+
+  /** cnn1d only; default {@value #DEFAULT_KERNEL_SIZE}. */
+  public JobSpecBuilder kernelSize(Integer kernelSize) {
+    this.kernelSize = kernelSize;
+    return this;
+  }
+
+  /** attention only; default {@value #DEFAULT_HEADS}. */
+  public JobSpecBuilder heads(Integer heads) {
+    this.heads = heads;
+    return this;
+  }
+
   /** Default: plain federated averaging. */
   public JobSpecBuilder strategy(StrategySpec strategy) {
     this.strategy = strategy;
@@ -142,7 +195,10 @@ public final class JobSpecBuilder {
     return this;
   }
 
-  /** Default (null): native under record-level DP, whose per-example clipping only it computes; dl4j otherwise. */
+  /**
+   * Default (null): native under record-level DP for the models it computes (its layer-wise clipping is
+   * the fastest); dl4j otherwise (DP-SGD there clips by microbatches of one).
+   */
   public JobSpecBuilder engine(TrainingEngine engine) {
     this.engine = engine;
     return this;
@@ -275,11 +331,17 @@ public final class JobSpecBuilder {
     if (privacy == null) {
       throw new InvalidJobSpecException("privacy.unit", "is required");
     }
+    if (activation == null) {
+      throw new InvalidJobSpecException("model.activation", "is required (relu by default)");
+    }
     List<Integer> hidden = hiddenLayers != null ? hiddenLayers
-        : modelType == ModelType.MLP ? ModelSpec.DEFAULT_HIDDEN_LAYERS : List.of();
+        : modelType == ModelType.MLP ? ModelSpec.DEFAULT_HIDDEN_LAYERS
+        : modelType.isSequence() ? DEFAULT_SEQUENCE_HEAD : List.of();
+    Optional<SequenceSpec> sequence = sequenceLayer();
     ModelSpec model;
     try {
-      model = new ModelSpec(modelType, hidden, batchSize, learningRate, l2, modelSeed);
+      model = new ModelSpec(modelType, hidden, batchSize, learningRate, l2, modelSeed, activation, dropout,
+          Objective.BINARY, sequence);
     } catch (IllegalArgumentException e) {
       throw InvalidJobSpecException.wrap("model", e);
     }
@@ -287,7 +349,7 @@ public final class JobSpecBuilder {
       throw new InvalidJobSpecException("strategy", "is required (fedavg by default)");
     }
     TrainingEngine chosen = engine != null ? engine
-        : privacy.recordLevel() || proximalMu > 0 ? TrainingEngine.NATIVE : TrainingEngine.DL4J;
+        : (privacy.recordLevel() && model.nativeKernel()) || proximalMu > 0 ? TrainingEngine.NATIVE : TrainingEngine.DL4J;
     if (!privacy.recordLevel() && (recordClipNorm != null || recordNoiseMultiplier != null)) {
       throw new InvalidJobSpecException(recordClipNorm != null ? "privacy.record_clip_norm"
           : "privacy.record_noise_multiplier", "applies only with privacy unit record or both, not "
@@ -324,6 +386,34 @@ public final class JobSpecBuilder {
         new SecureAggregationSpec(secureAggregation, optionalInt(threshold), optionalInt(neighbourDegree), modulusBits,
             secureAggregationClipNorm, consistencyCheck),
         new EvaluationSpec(histogramBins, Optional.ofNullable(costMatrix)));
+  }
+
+  private Optional<SequenceSpec> sequenceLayer() {
+    if (!modelType.isSequence()) {
+      String stray = window != null ? "model.window" : units != null ? "model.units"
+          : kernelSize != null ? "model.kernel_size" : heads != null ? "model.heads" : null;
+      if (stray != null) {
+        throw new InvalidJobSpecException(stray, "applies only to sequence models (lstm, simple-rnn, cnn1d, "
+            + "attention), not " + modelType.wireName());
+      }
+      return Optional.empty();
+    }
+    if (window == null) {
+      throw new InvalidJobSpecException("model.window", "is required for a " + modelType.wireName() + " model");
+    }
+    if (kernelSize != null && modelType != ModelType.CNN1D) {
+      throw new InvalidJobSpecException("model.kernel_size", "applies only to cnn1d, not " + modelType.wireName());
+    }
+    if (heads != null && modelType != ModelType.ATTENTION) {
+      throw new InvalidJobSpecException("model.heads", "applies only to attention, not " + modelType.wireName());
+    }
+    try {
+      return Optional.of(new SequenceSpec(window, units != null ? units : DEFAULT_SEQUENCE_UNITS,
+          modelType == ModelType.CNN1D ? (kernelSize != null ? kernelSize : Math.min(DEFAULT_KERNEL_SIZE, window)) : 0,
+          modelType == ModelType.ATTENTION ? (heads != null ? heads : DEFAULT_HEADS) : 0));
+    } catch (IllegalArgumentException e) {
+      throw InvalidJobSpecException.wrap("model", e);
+    }
   }
 
   private static OptionalDouble optional(Double value) {

@@ -1,7 +1,10 @@
 package io.consort.spec;
 
 import io.consort.model.data.DataSchema;
+import io.consort.model.train.HiddenActivation;
 import io.consort.model.train.ModelSpec;
+import io.consort.model.train.Objective;
+import io.consort.model.train.SequenceSpec;
 import io.consort.model.train.ModelType;
 import io.consort.model.train.TrainingEngine;
 import io.consort.model.wire.ModelWire;
@@ -60,11 +63,19 @@ public final class JobSpecWire {
   /** The model part of the plan (architecture, optimiser, engine), without the encoded input width. */
   public static io.consort.protocol.v1.ModelSpec model(JobSpec spec) {
     ModelSpec m = spec.model();
-    return io.consort.protocol.v1.ModelSpec.newBuilder().setType(switch (m.type()) {
+    io.consort.protocol.v1.ModelSpec.Builder b = io.consort.protocol.v1.ModelSpec.newBuilder().setType(switch (m.type()) {
           case MLP -> io.consort.protocol.v1.ModelType.MLP;
           case LOGISTIC_REGRESSION -> io.consort.protocol.v1.ModelType.LOGISTIC_REGRESSION;
+          case LSTM -> io.consort.protocol.v1.ModelType.LSTM;
+          case SIMPLE_RNN -> io.consort.protocol.v1.ModelType.SIMPLE_RNN;
+          case CNN1D -> io.consort.protocol.v1.ModelType.CNN1D;
+          case ATTENTION -> io.consort.protocol.v1.ModelType.ATTENTION;
         }).addAllHiddenLayers(m.hiddenLayers()).setBatchSize(m.batchSize()).setLearningRate(m.learningRate())
-        .setL2(m.l2()).setSeed(m.seed()).setEngine(spec.training().engine().wireName()).build();
+        .setL2(m.l2()).setSeed(m.seed()).setEngine(spec.training().engine().wireName())
+        .setActivation(m.activation().wireName()).setDropout(m.dropout());
+    m.sequence().ifPresent(s -> b.setSequence(io.consort.protocol.v1.SequenceLayer.newBuilder().setWindow(s.window())
+        .setUnits(s.units()).setKernelSize(s.kernelSize()).setHeads(s.heads())));
+    return b.build();
   }
 
   /**
@@ -86,13 +97,31 @@ public final class JobSpecWire {
     ModelType type = switch (m.getType()) {
       case MLP -> ModelType.MLP;
       case LOGISTIC_REGRESSION -> ModelType.LOGISTIC_REGRESSION;
-      default -> throw new InvalidJobSpecException("model.type", "must be mlp or logistic-regression, got "
-          + m.getType());
+      case LSTM -> ModelType.LSTM;
+      case SIMPLE_RNN -> ModelType.SIMPLE_RNN;
+      case CNN1D -> ModelType.CNN1D;
+      case ATTENTION -> ModelType.ATTENTION;
+      default -> throw new InvalidJobSpecException("model.type", "must be one of mlp, logistic-regression, lstm, "
+          + "simple-rnn, cnn1d, attention, got " + m.getType());
     };
     List<Integer> hidden = new ArrayList<>(m.getHiddenLayersList());
+    HiddenActivation activation;
+    try {
+      activation = HiddenActivation.fromName(m.getActivation());
+    } catch (IllegalArgumentException e) {
+      throw InvalidJobSpecException.wrap("model.activation", e);
+    }
+    Optional<SequenceSpec> sequence;
+    try {
+      sequence = m.hasSequence() ? Optional.of(new SequenceSpec(m.getSequence().getWindow(), m.getSequence().getUnits(),
+          m.getSequence().getKernelSize(), m.getSequence().getHeads())) : Optional.empty();
+    } catch (IllegalArgumentException e) {
+      throw InvalidJobSpecException.wrap("model.sequence", e);
+    }
     ModelSpec model;
     try {
-      model = new ModelSpec(type, hidden, m.getBatchSize(), m.getLearningRate(), m.getL2(), m.getSeed());
+      model = new ModelSpec(type, hidden, m.getBatchSize(), m.getLearningRate(), m.getL2(), m.getSeed(), activation,
+          m.getDropout(), Objective.BINARY, sequence);
     } catch (IllegalArgumentException e) {
       throw InvalidJobSpecException.wrap("model", e);
     }

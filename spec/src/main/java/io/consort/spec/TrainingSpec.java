@@ -9,7 +9,7 @@ import java.util.Objects;
  * @param rounds federated rounds, 1 to {@value #MAX_ROUNDS}
  * @param localEpochs passes over its training rows each bank makes per round, 1 to {@value #MAX_LOCAL_EPOCHS}
  * @param minBanks the fewest banks whose updates a round may aggregate (fewer: the round is aborted)
- * @param engine the bank's local training engine; record-level DP-SGD needs {@link TrainingEngine#NATIVE}
+ * @param engine the bank's local training engine; native computes only dense ReLU classifiers
  * @param strategy how the coordinator applies each round's aggregate
  * @param proximalMu FedProx's client-side proximal term mu (Li et al. 2020), 0 for none
  */

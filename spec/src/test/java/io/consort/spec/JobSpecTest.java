@@ -11,6 +11,7 @@ import io.consort.model.data.Imputation;
 import io.consort.model.data.NumericRules;
 import io.consort.model.data.Preprocessing;
 import io.consort.model.data.QuantileClip;
+import io.consort.model.train.HiddenActivation;
 import io.consort.model.train.ModelType;
 import io.consort.model.train.TrainingEngine;
 import io.consort.protocol.v1.JobPlan;
@@ -84,11 +85,108 @@ class JobSpecTest {
     assertEquals(spec, spec.toBuilder().build());
   }
 
+  static final DataSchema SERIES = new DataSchema(List.of("r0", "r1", "r2", "r3", "v0", "v1", "v2", "v3"), List.of(),
+      "up", "1");
+
+  static JobSpecBuilder series() {
+    return JobSpec.builder().id("market").schema(SERIES);
+  }
+
   @Test
-  void recordDpOnTheDl4jEngine_isRefusedNamingTheEngine() {
+  void recordDpOnTheDl4jEngine_isAcceptedForEveryModel() {
+    JobSpec dense = base().privacy(PrivacyMode.RECORD).targetEpsilon(3.0).engine(TrainingEngine.DL4J).build();
+    assertEquals(TrainingEngine.DL4J, dense.training().engine());
+    JobSpec lstm = series().modelType(ModelType.LSTM).window(4).privacy(PrivacyMode.RECORD).targetEpsilon(3.0).build();
+    assertEquals(TrainingEngine.DL4J, lstm.training().engine(), "the default engine of a model native cannot run");
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = ModelType.class, names = {"LSTM", "SIMPLE_RNN", "CNN1D", "ATTENTION"})
+  void everySequenceModel_roundTripsThroughTheWireAndTheBuilder(ModelType type) {
+    JobSpec spec = series().modelType(type).window(4).units(8).hiddenLayers(List.of(6, 3))
+        .activation(HiddenActivation.TANH).dropout(0.2).privacy(PrivacyMode.RECORD).targetEpsilon(2.0).build();
+    assertEquals(4, spec.model().sequence().orElseThrow().window());
+    assertEquals(spec, JobSpecWire.fromProto(JobSpecWire.toProto(spec)));
+    assertEquals(spec, spec.toBuilder().build());
+  }
+
+  @Test
+  void aDeepTanhMlpWithDropout_roundTripsAndDefaultsToDl4j() {
+    JobSpec spec = base().hiddenLayers(List.of(128, 64, 32, 16)).activation(HiddenActivation.SIGMOID).dropout(0.5)
+        .l2(1e-4).build();
+    assertEquals(TrainingEngine.DL4J, spec.training().engine());
+    assertEquals(spec, JobSpecWire.fromProto(JobSpecWire.toProto(spec)));
+  }
+
+  @Test
+  void aModelTheNativeKernelCannotCompute_onTheNativeEngine_isRefusedNamingTheEngine() {
     InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
-        () -> base().privacy(PrivacyMode.RECORD).targetEpsilon(3.0).engine(TrainingEngine.DL4J).build());
+        () -> base().activation(HiddenActivation.TANH).engine(TrainingEngine.NATIVE).build());
     assertEquals("model.engine", e.field());
+    e = assertThrows(InvalidJobSpecException.class,
+        () -> series().modelType(ModelType.LSTM).window(4).engine(TrainingEngine.NATIVE).build());
+    assertEquals("model.engine", e.field());
+  }
+
+  @Test
+  void aWindowThatDoesNotDivideTheColumns_orIsLongerThanThem_isRefusedNamingTheWindow() {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
+        () -> series().modelType(ModelType.CNN1D).window(3).build());
+    assertEquals("model.window", e.field());
+    assertTrue(e.getMessage().contains("8 numeric columns"), e.getMessage());
+    e = assertThrows(InvalidJobSpecException.class, () -> series().modelType(ModelType.LSTM).window(16).build());
+    assertEquals("model.window", e.field());
+  }
+
+  @Test
+  void aSequenceModelOnCategoricalColumns_orWithoutAWindow_isRefused() {
+    assertEquals("model.type", assertThrows(InvalidJobSpecException.class,
+        () -> base().modelType(ModelType.LSTM).window(2).build()).field());
+    assertEquals("model.window", assertThrows(InvalidJobSpecException.class,
+        () -> series().modelType(ModelType.ATTENTION).build()).field());
+  }
+
+  @Test
+  void sequenceKeysOnTheWrongModel_areRefusedNamingTheKey() {
+    assertEquals("model.window", assertThrows(InvalidJobSpecException.class,
+        () -> base().window(4).build()).field());
+    assertEquals("model.heads", assertThrows(InvalidJobSpecException.class,
+        () -> series().modelType(ModelType.LSTM).window(4).heads(2).build()).field());
+    assertEquals("model.kernel_size", assertThrows(InvalidJobSpecException.class,
+        () -> series().modelType(ModelType.ATTENTION).window(4).kernelSize(2).build()).field());
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
+        () -> series().modelType(ModelType.ATTENTION).window(4).units(9).heads(2).build());
+    assertTrue(e.getMessage().contains("heads must be positive and divide units (9)"), e.getMessage());
+  }
+
+  @Test
+  void nonPositiveLearningRate_orDropoutOfOne_isRefusedNamingTheModel() {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> base().learningRate(0).build());
+    assertTrue(e.getMessage().contains("learningRate must be finite and > 0"), e.getMessage());
+    e = assertThrows(InvalidJobSpecException.class, () -> base().dropout(1.0).build());
+    assertTrue(e.getMessage().contains("dropout must be in [0, 1)"), e.getMessage());
+  }
+
+  @Test
+  void aPlanWithAnUnknownActivation_isRefusedNamingTheActivation() {
+    JobPlan plan = JobSpecWire.toProto(base().build());
+    JobPlan tampered = plan.toBuilder().setModel(plan.getModel().toBuilder().setActivation("swish")).build();
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecWire.fromProto(tampered));
+    assertEquals("model.activation", e.field());
+    assertTrue(e.getMessage().contains("unknown activation 'swish'"), e.getMessage());
+    JobPlan missing = plan.toBuilder().setModel(plan.getModel().toBuilder().clearActivation()).build();
+    assertEquals("model.activation", assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecWire.fromProto(missing)).field());
+  }
+
+  @Test
+  void aPlanWithASequenceLayerOnAnMlp_isRefused() {
+    JobPlan plan = JobSpecWire.toProto(base().build());
+    JobPlan tampered = plan.toBuilder().setModel(plan.getModel().toBuilder().setSequence(
+        io.consort.protocol.v1.SequenceLayer.newBuilder().setWindow(2).setUnits(3))).build();
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecWire.fromProto(tampered));
+    assertEquals("model", e.field());
+    assertTrue(e.getMessage().contains("has no sequence layer"), e.getMessage());
   }
 
   @Test

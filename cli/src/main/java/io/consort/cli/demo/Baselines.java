@@ -9,6 +9,7 @@ import io.consort.model.train.ModelFactory;
 import io.consort.model.train.ModelSpec;
 import io.consort.model.train.Predictor;
 import io.consort.model.train.DpSgdConfig;
+import io.consort.model.train.TrainingEngine;
 import io.consort.model.train.TrainingOptions;
 import io.consort.privacy.accounting.LocalTrainingPlan;
 import io.consort.privacy.accounting.NoiseCalibration;
@@ -101,10 +102,42 @@ final class Baselines {
     return out;
   }
 
+  /**
+   * The market task's naive predictors on the pooled held-out rows: the majority class (a constant
+   * score, AUC 0.5 by definition; its accuracy is the larger class's share) and the last return
+   * (score = the window's last return, momentum; predicts up when it is above the encoding's mean).
+   */
+  record Naive(double majorityAuc, double majorityAccuracy, double lastReturnAuc, double lastReturnAccuracy) {}
+
+  static Naive naive(FeatureEncoding encoding, Map<String, DataSplitter.TrainTest> banks, int lastReturnColumn) {
+    List<EncodedData> tests = new ArrayList<>();
+    List<EncodedData> trains = new ArrayList<>();
+    for (DataSplitter.TrainTest t : banks.values()) {
+      tests.add(encoding.encode(t.test()));
+      trains.add(encoding.encode(t.train()));
+    }
+    EncodedData test = EncodedData.concat(tests);
+    // the majority class of the training rows, applied to the held-out rows
+    boolean majorityUp = 2L * EncodedData.concat(trains).positives() >= EncodedData.concat(trains).rows();
+    int upTest = test.positives();
+    double majorityAccuracy = (double) (majorityUp ? upTest : test.rows() - upTest) / test.rows();
+    float[] lastReturn = new float[test.rows()];
+    int correct = 0;
+    for (int r = 0; r < test.rows(); r++) {
+      lastReturn[r] = test.x()[r * test.features() + lastReturnColumn];
+      boolean up = lastReturn[r] > 0; // standardised: above the consortium's mean return
+      if (up == test.y()[r] > 0.5f) {
+        correct++;
+      }
+    }
+    return new Naive(0.5, majorityAccuracy, ExactMetrics.auc(lastReturn, test.y()), (double) correct / test.rows());
+  }
+
   private static double trainAndScore(ModelSpec spec, EncodedData train, EncodedData test, int epochs,
                                       FeatureEncoding encoding, TrainingOptions options) {
     float[] initial = ModelFactory.initialParameters(spec, encoding.featureCount());
-    float[] trained = new LocalTrainer(spec, train).train(initial, epochs, options).parameters();
+    float[] trained = new LocalTrainer(spec, train, spec.nativeKernel() ? TrainingEngine.NATIVE : TrainingEngine.DL4J)
+        .train(initial, epochs, options).parameters();
     return ExactMetrics.auc(Predictor.predict(spec, trained, test), test.y());
   }
 }

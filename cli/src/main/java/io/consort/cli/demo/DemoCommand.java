@@ -112,6 +112,21 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--local-epochs", defaultValue = "1", description = "local epochs per round (default ${DEFAULT-VALUE})")
   int localEpochs;
 
+  @Option(names = "--task", defaultValue = "credit", converter = TaskNames.class, completionCandidates = TaskNames.class,
+      description = "credit (German credit or --data) or market (direction of the next interval of the real price "
+          + "series bundled with ta4j-examples; baselines majority class and last return) (default ${DEFAULT-VALUE})")
+  Task task;
+
+  @Option(names = "--window", defaultValue = "10",
+      description = "market task: time steps per example, of returns and of volumes (default ${DEFAULT-VALUE})")
+  int window;
+
+  @Option(names = "--market-split", defaultValue = "period", converter = MarketSplitNames.class,
+      completionCandidates = MarketSplitNames.class,
+      description = "market task: how the series are divided among the banks: ${COMPLETION-CANDIDATES} (period: each "
+          + "bank one stretch of every asset; asset: one asset per bank, --banks 3) (default ${DEFAULT-VALUE})")
+  MarketBanks.Split marketSplit;
+
   @Option(names = "--data", defaultValue = "german-credit",
       description = "german-credit (bundled), or a CSV/ARFF file (default ${DEFAULT-VALUE})")
   String data;
@@ -187,7 +202,9 @@ public final class DemoCommand implements Callable<Integer> {
           + "${COMPLETION-CANDIDATES}; repeatable")
   List<DropFault> drops = new ArrayList<>();
 
-  @Option(names = "--stage-timeout", defaultValue = "120", description = "seconds per round stage (default ${DEFAULT-VALUE})")
+  @Option(names = "--stage-timeout", description = "seconds per round stage (default 120; 900 for the market task, "
+      + "whose DP-SGD clips sequence models example by example)")
+  Integer stageTimeout;
   int stageTimeoutSeconds;
 
   @Option(names = "--strategy", defaultValue = "fedavg", converter = OptionValues.Strategies.class,
@@ -223,23 +240,38 @@ public final class DemoCommand implements Callable<Integer> {
     Path reportFile = report != null ? report.toAbsolutePath() : work.resolve("report.json");
 
     // ---------------------------------------------------------------- data and its split among banks
-    Datasets.BundledDataset dataset = dataset(work.resolve("source"), out);
+    MarketBanks.Data market = task == Task.MARKET
+        ? MarketBanks.write(work.resolve("source"), banks, window, marketSplit) : null;
+    Datasets.BundledDataset dataset = market != null ? new Datasets.BundledDataset(market.allRows(), market.schema())
+        : dataset(work.resolve("source"), out);
     Table table = DatasetLoader.load(dataset.file(), dataset.schema());
     List<String> bankNames = new ArrayList<>();
     for (int i = 1; i <= banks; i++) {
       bankNames.add("bank-" + i);
     }
-    // each bank gets its share of the source file as it is: missing values, sentinels and markers included
-    List<int[]> shares = DataSplitter.assign(table, banks, split, seed);
-    String negativeLabel = "german-credit".equals(data) ? "good" : "not-" + dataset.schema().positiveClass();
+    // each bank gets its share of the source file as it is: missing values, sentinels and markers included;
+    // the market task's banks get their series' windows (by period or by asset)
+    List<int[]> shares = market != null ? null : DataSplitter.assign(table, banks, split, seed);
+    if (market != null) {
+      out.printf("market series (ta4j-examples 0.18): %s%n", String.join("; ", market.description()));
+    }
+    String negativeLabel = market != null ? "0"
+        : "german-credit".equals(data) ? "good" : "not-" + dataset.schema().positiveClass();
     Map<String, Path> bankFiles = new LinkedHashMap<>();
     for (int i = 0; i < banks; i++) {
       Path bankDir = Files.createDirectories(work.resolve("banks").resolve(bankNames.get(i)));
       bankFiles.put(bankNames.get(i), bankDir.resolve("data.csv"));
     }
-    BankDataFiles.writeShares(dataset.file(), shares, List.copyOf(bankFiles.values()));
-    out.printf("Consort demo: %s, %d rows, %d features, %d banks (%s split), %d rounds%n", datasetName(),
-        table.rows(), dataset.schema().featureColumns().size(), banks, OptionValues.SplitStrategies.name(split), rounds);
+    if (market != null) {
+      for (int i = 0; i < banks; i++) {
+        Files.copy(market.bankFiles().get(i), bankFiles.get(bankNames.get(i)),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    } else {
+      BankDataFiles.writeShares(dataset.file(), shares, List.copyOf(bankFiles.values()));
+    }
+    out.printf("Consort demo: %s, %d rows, %d features, %d banks (%s split), %d rounds, model %s%n", datasetName(),
+        table.rows(), dataset.schema().featureColumns().size(), banks, splitName(), rounds, model.wireName());
 
     // ---------------------------------------------------------------- PKI and configs
     DemoPki pki = DemoPki.create(work.resolve("pki"), "coordinator", bankNames);
@@ -327,8 +359,11 @@ public final class DemoCommand implements Callable<Integer> {
         jobSpec);
     Map<String, Baselines.BankGain> gains = Baselines.gains(plainSpec, jobSpec, encoding, splits,
         baselineRounds * localEpochs, dpTarget, plan.model(), ModelWire.values(finalModel));
+    Baselines.Naive naive = market != null ? Baselines.naive(encoding, splits, window - 1) : null;
 
-    HeldOutScoring scoring = scoreHeldOut(job, result.getParent(), splits, negativeLabel, work, bankYamls);
+    // the bank's Scorer computes dense ReLU networks only; other models are published but not scored here
+    HeldOutScoring scoring = jobSpec.nativeKernel()
+        ? scoreHeldOut(job, result.getParent(), splits, negativeLabel, work, bankYamls) : null;
     JsonObject reportJson = report(job, table, schema, encoding, baselines, federationSeconds, work);
     if (job.getJsonObject("preprocessing") != null) {
       reportJson.put("preprocessing", job.getJsonObject("preprocessing").copy());
@@ -337,10 +372,19 @@ public final class DemoCommand implements Callable<Integer> {
     gains.forEach((bank, g) -> gainJson.put(bank, new JsonObject().put("local_only_auc", g.localOnlyAuc())
         .put("local_only_dp_auc", g.localOnlyDpAuc()).put("consortium_auc", g.consortiumAuc()).put("gain", g.gain())));
     reportJson.put("per_bank_gain", gainJson).put("guarantee", guarantee(plan));
-    if (scoring != null) {
+    if (naive != null) {
+      reportJson.put("task", "market").put("window", window).put("market_split", marketSplit.wireName());
+      reportJson.getJsonObject("baselines").put("majority_class", new JsonObject().put("auc", naive.majorityAuc())
+              .put("accuracy", naive.majorityAccuracy()))
+          .put("last_return", new JsonObject().put("auc", naive.lastReturnAuc()).put("accuracy",
+              naive.lastReturnAccuracy()));
+    }
+    if (job.getJsonObject("published_model") != null) {
       reportJson.put("published_model", job.getJsonObject("published_model").copy()
-          .put("path", result.resolveSibling(job.getJsonObject("published_model").getString("file")).toString()))
-          .put("held_out_scoring", scoring.json());
+          .put("path", result.resolveSibling(job.getJsonObject("published_model").getString("file")).toString()));
+    }
+    if (scoring != null) {
+      reportJson.put("held_out_scoring", scoring.json());
     }
     Files.createDirectories(reportFile.toAbsolutePath().getParent());
     Files.writeString(reportFile, reportJson.encodePrettily());
@@ -381,6 +425,10 @@ public final class DemoCommand implements Callable<Integer> {
   // ------------------------------------------------------------------ options and inputs
 
   private void validateOptions() {
+    stageTimeoutSeconds = stageTimeout != null ? stageTimeout : task == Task.MARKET ? 900 : 120;
+    if (stageTimeoutSeconds < 1) {
+      throw new IllegalArgumentException("--stage-timeout must be >= 1, got " + stageTimeoutSeconds);
+    }
     if (banks < 2 || banks > 64) {
       // a consortium is at least two banks: a sum of one bank's update is that bank's update
       throw new IllegalArgumentException("--banks must be between 2 and 64, got " + banks);
@@ -415,6 +463,33 @@ public final class DemoCommand implements Callable<Integer> {
     }
     if (batch < 1) {
       throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+    }
+    if (task == Task.MARKET && !"german-credit".equals(data)) {
+      throw new IllegalArgumentException("--data applies to --task credit; the market task uses the price series "
+          + "bundled with ta4j-examples");
+    }
+    if (task == Task.CREDIT && model.isSequence()) {
+      throw new IllegalArgumentException("--model " + model.wireName() + " reads a window of a time series: use it "
+          + "with --task market");
+    }
+    if (window < 1) {
+      throw new IllegalArgumentException("--window must be >= 1, got " + window);
+    }
+    if (task == Task.MARKET) {
+      if (marketSplit == MarketBanks.Split.ASSET && banks != io.consort.model.market.MarketSeries.bundled().size()) {
+        throw new IllegalArgumentException("--market-split asset gives each bank one asset: --banks must be "
+            + io.consort.model.market.MarketSeries.bundled().size() + ", got " + banks);
+      }
+      for (io.consort.model.market.MarketSeries s : io.consort.model.market.MarketSeries.bundled()) {
+        try {
+          io.consort.model.market.MarketWindows.of(s, window);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("--window: " + e.getMessage(), e);
+        }
+      }
+    }
+    if (task == Task.MARKET && costs != null && !"none".equals(costs)) {
+      throw new IllegalArgumentException("--costs applies to credit decisions, not to the market task");
     }
     if (!"german-credit".equals(data) && label == null) {
       throw new IllegalArgumentException("--label is required with --data " + data);
@@ -483,7 +558,29 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private String datasetName() {
-    return "german-credit".equals(data) ? "german-credit" : Path.of(data).getFileName().toString();
+    return task == Task.MARKET ? "market" : "german-credit".equals(data) ? "german-credit"
+        : Path.of(data).getFileName().toString();
+  }
+
+  private String splitName() {
+    return task == Task.MARKET ? "by " + marketSplit.wireName() : OptionValues.SplitStrategies.name(split);
+  }
+
+  /** The demo's task. */
+  enum Task { CREDIT, MARKET }
+
+  /** {@code --task}: credit or market. */
+  public static final class TaskNames extends io.consort.cli.option.NamedValues<Task> {
+    public TaskNames() {
+      super(List.of(Task.values()), t -> t.name().toLowerCase(java.util.Locale.ROOT));
+    }
+  }
+
+  /** {@code --market-split}: period or asset. */
+  public static final class MarketSplitNames extends io.consort.cli.option.NamedValues<MarketBanks.Split> {
+    public MarketSplitNames() {
+      super(List.of(MarketBanks.Split.values()), MarketBanks.Split::wireName);
+    }
   }
 
   /** Whether the job shares its record-level DP-SGD noise among the banks (only with --dp record). */
@@ -497,7 +594,7 @@ public final class DemoCommand implements Callable<Integer> {
         // with distributed noise the mean gradient goes to the server's FedAdam as it is (step 1)
         .learningRate(learningRate != null ? learningRate : distributed() ? 1.0
             : dp.recordLevel() ? 0.02 : io.consort.model.train.ModelSpec.DEFAULT_LEARNING_RATE)
-        .modelSeed(seed).engine(engine)
+        .modelSeed(seed).engine(engine).window(model.isSequence() ? window : null)
         .rounds(rounds).localEpochs(localEpochs).minBanks(Math.max(2, banks / 2 + banks % 2))
         .histogramBins(JobSpecBuilder.DEFAULT_HISTOGRAM_BINS)
         .privacy(dp).delta(delta).targetEpsilon(dp == PrivacyMode.OFF ? null : epsilon)
@@ -747,7 +844,7 @@ public final class DemoCommand implements Callable<Integer> {
         .put("dataset", new JsonObject().put("name", datasetName()).put("rows", table.rows())
             .put("features", schema.featureColumns().size()).put("encoded_features", encoding.featureCount())
             .put("label", schema.labelColumn()).put("positive_class", schema.positiveClass()))
-        .put("split", OptionValues.SplitStrategies.name(split)).put("seed", seed)
+        .put("split", splitName()).put("seed", seed)
         .put("model", new OptionValues.ModelTypes().name(model)).put("secure_aggregation", secureAggregation.on())
         .put("consistency_check", secureAggregation.on() && consistencyCheck.on())
         .put("dp", dp.wireName()).put("drops", new JsonArray(drops.stream().map(DropFault::toString).toList()))
@@ -913,6 +1010,12 @@ public final class DemoCommand implements Callable<Integer> {
     if (base.getJsonObject("centralized_dp") != null) {
       out.printf("centralised baseline with DP-SGD at the same epsilon AUC %.4f%n",
           base.getJsonObject("centralized_dp").getDouble("auc"));
+    }
+    if (base.getJsonObject("majority_class") != null) {
+      out.printf("naive baselines on the same held-out rows: majority class AUC %.4f (accuracy %.4f), last return "
+              + "AUC %.4f (accuracy %.4f)%n", base.getJsonObject("majority_class").getDouble("auc"),
+          base.getJsonObject("majority_class").getDouble("accuracy"), base.getJsonObject("last_return").getDouble("auc"),
+          base.getJsonObject("last_return").getDouble("accuracy"));
     }
     for (String bank : base.getJsonObject("local_only").fieldNames()) {
       out.printf("local-only %s AUC %.4f%n", bank, base.getJsonObject("local_only").getJsonObject(bank).getDouble("auc"));

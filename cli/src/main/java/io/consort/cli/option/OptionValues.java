@@ -44,10 +44,13 @@ public final class OptionValues {
     }
   }
 
-  /** {@code --model} and a job file's {@code model.type}: mlp or logistic-regression (logreg for short). */
+  /**
+   * {@code --model} and a job file's {@code model.type}: mlp, logistic-regression (logreg for short), lstm,
+   * simple-rnn, cnn1d or attention.
+   */
   public static final class ModelTypes extends NamedValues<ModelType> {
     public ModelTypes() {
-      super(List.of(ModelType.values()), type -> type.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+      super(List.of(ModelType.values()), ModelType::wireName);
       alias("logreg", ModelType.LOGISTIC_REGRESSION);
     }
   }

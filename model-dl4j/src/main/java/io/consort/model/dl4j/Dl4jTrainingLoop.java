@@ -41,14 +41,18 @@ final class Dl4jTrainingLoop implements TrainingLoop {
   private final INDArray tailLabels;
   private final FloatBuffer tailFeatureMemory;
   private final FloatBuffer tailLabelMemory;
+  /** DP-SGD's per-example clipping on the same network, built on first use. */
+  private Dl4jPerExampleClipper clipper;
+  private final ModelSpec spec;
 
   Dl4jTrainingLoop(ModelSpec spec, EncodedData data) {
+    this.spec = spec;
     this.data = data;
     this.batch = Math.min(spec.batchSize(), data.rows());
     network = new MultiLayerNetwork(Dl4jNetworks.configuration(spec, data.features()));
     network.init();
     int features = data.features();
-    fullFeatures = Nd4j.create(DataType.FLOAT, batch, features);
+    fullFeatures = Nd4j.create(DataType.FLOAT, Dl4jNetworks.inputShape(spec, features, batch));
     fullLabels = Nd4j.create(DataType.FLOAT, batch, 1);
     fullFeatureMemory = fullFeatures.data().asNioFloat();
     fullLabelMemory = fullLabels.data().asNioFloat();
@@ -59,7 +63,7 @@ final class Dl4jTrainingLoop implements TrainingLoop {
       tailFeatureMemory = null;
       tailLabelMemory = null;
     } else {
-      tailFeatures = Nd4j.create(DataType.FLOAT, tail, features);
+      tailFeatures = Nd4j.create(DataType.FLOAT, Dl4jNetworks.inputShape(spec, features, tail));
       tailLabels = Nd4j.create(DataType.FLOAT, tail, 1);
       tailFeatureMemory = tailFeatures.data().asNioFloat();
       tailLabelMemory = tailLabels.data().asNioFloat();
@@ -101,6 +105,23 @@ final class Dl4jTrainingLoop implements TrainingLoop {
       scoreSum += network.score();
     }
     return scoreSum;
+  }
+
+  @Override
+  public void load(float[] parameters) {
+    clipper().load(parameters);
+  }
+
+  @Override
+  public double clippedGradientSum(int[] rows, int k, double clipNorm, float[] sum) {
+    return clipper().clippedGradientSum(rows, k, clipNorm, sum);
+  }
+
+  private Dl4jPerExampleClipper clipper() {
+    if (clipper == null) {
+      clipper = new Dl4jPerExampleClipper(spec, network, data);
+    }
+    return clipper;
   }
 
   /** The network's current parameters, in DL4J order. */

@@ -22,4 +22,10 @@ public final class Dl4jTrainingLoopProvider implements TrainingLoopProvider {
   public TrainingLoop open(ModelSpec spec, EncodedData data) {
     return new Dl4jTrainingLoop(spec, data);
   }
+
+  @Override
+  public float[] predict(ModelSpec spec, float[] parameters, EncodedData data) {
+    return Dl4jNetworks.predict(spec, Dl4jNetworks.network(spec, data.features(), parameters), data.x(),
+        data.rows(), data.features());
+  }
 }

@@ -22,11 +22,12 @@ import java.util.random.RandomGenerator;
  * and Adam updater, with the same shuffling, batches and {@link TrainingOptions.OptimizerState}
  * semantics. The DL4J engine lives in the consort-model-dl4j module and is found through
  * {@link ServiceLoader} ({@link TrainingLoopProvider}); asking for it without that module on the
- * class path fails with an {@link IllegalStateException} naming the module. DP-SGD needs
- * per-example gradient norms, which DL4J does not expose, so a DP-SGD round on the DL4J engine is
- * refused rather than silently switched to the native kernel: the job asked for DL4J, and the
- * operator should see that DP-SGD runs on the native kernel (whose gradients tests check against
- * DL4J's). Prediction is the same math on either engine and always uses {@link Predictor}.
+ * class path fails with an {@link IllegalStateException} naming the module. DP-SGD runs on
+ * either engine with the same Poisson sampling, noise, grid, L2 and Adam step here; only the
+ * clipped sum of per-example gradients comes from the engine: the native kernel's layer-wise norms,
+ * or the loop's {@link TrainingLoop#clippedGradientSum} (DL4J: one backward pass per example, so
+ * every layer DL4J has clips exactly). Models the native kernel does not compute
+ * ({@link ModelSpec#nativeKernel()}) need the DL4J engine. Prediction uses {@link Predictor}.
  *
  * <p>Randomness: the default constructor draws from a SecureRandom DRBG (shuffles, Poisson
  * sampling, noise). Seeded generators are for tests and reproducible simulations only. Not
@@ -41,7 +42,11 @@ public final class LocalTrainer {
    * batch arrays live as long as the trainer.
    */
   private final TrainingLoop loop;
+  /** The native kernel's network; null on another engine. */
   private final DenseNetwork network;
+  private final int parameterCount;
+  /** Which parameters are weights (L2 applies), for DP-SGD steps on another engine's gradients. */
+  private final boolean[] weightMask;
   private final AdamOptimizer adam;
   private final RandomGenerator randomness;
   private final GaussianNoise noise;
@@ -85,9 +90,18 @@ public final class LocalTrainer {
     if (trainData.rows() == 0) {
       throw new IllegalArgumentException("no training rows");
     }
-    network = new DenseNetwork(spec.layerSizes(trainData.features()));
-    adam = new AdamOptimizer(network.parameterCount(), spec.learningRate());
-    gradient = new float[network.parameterCount()];
+    if (engine == TrainingEngine.NATIVE && !spec.nativeKernel()) {
+      throw new IllegalArgumentException("the native engine computes dense binary classifiers with "
+          + "ReLU hidden layers and no dropout; a " + spec.type().wireName() + " model with activation "
+          + spec.activation().wireName() + ", dropout " + spec.dropout() + " and objective "
+          + spec.objective().wireName() + " trains on the dl4j engine");
+    }
+    ParameterLayout layout = ParameterLayout.of(spec, trainData.features());
+    parameterCount = layout.parameterCount();
+    network = engine == TrainingEngine.NATIVE ? new DenseNetwork(spec.layerSizes(trainData.features())) : null;
+    weightMask = engine == TrainingEngine.NATIVE ? null : layout.weightMask();
+    adam = new AdamOptimizer(parameterCount, spec.learningRate());
+    gradient = new float[parameterCount];
     order = new int[trainData.rows()];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
@@ -96,10 +110,15 @@ public final class LocalTrainer {
   }
 
   private static TrainingLoop openLoop(TrainingEngine engine, ModelSpec spec, EncodedData data) {
+    return provider(engine).open(spec, data);
+  }
+
+  /** The provider of {@code engine}, found with {@link ServiceLoader}. */
+  static TrainingLoopProvider provider(TrainingEngine engine) {
     for (TrainingLoopProvider provider : ServiceLoader.load(TrainingLoopProvider.class,
         TrainingLoopProvider.class.getClassLoader())) {
       if (provider.engine() == engine) {
-        return provider.open(spec, data);
+        return provider;
       }
     }
     throw new IllegalStateException("the '" + engine.wireName() + "' training engine is not"
@@ -124,7 +143,7 @@ public final class LocalTrainer {
   }
 
   public int parameterCount() {
-    return network.parameterCount();
+    return parameterCount;
   }
 
   public int trainingRows() {
@@ -136,24 +155,19 @@ public final class LocalTrainer {
    * parameters after {@code epochs} passes (expected passes with DP-SGD).
    */
   public TrainingResult train(float[] globalParameters, int epochs, TrainingOptions options) {
-    if (globalParameters.length != network.parameterCount()) {
-      throw new IllegalArgumentException("the model has " + network.parameterCount()
+    if (globalParameters.length != parameterCount) {
+      throw new IllegalArgumentException("the model has " + parameterCount
           + " parameters, got " + globalParameters.length);
     }
     if (epochs <= 0) {
       throw new IllegalArgumentException("epochs must be positive, got " + epochs);
     }
     boolean reset = options.optimizerState() == TrainingOptions.OptimizerState.RESET_EACH_ROUND;
-    if (loop != null) {
-      if (options.proximalMu() > 0) {
-        throw new IllegalArgumentException("FedProx's proximal term runs on the native engine ('"
-            + TrainingEngine.NATIVE.wireName() + "'), not " + engine.wireName());
-      }
-      if (options.dp().isPresent()) {
-        throw new IllegalArgumentException("DP-SGD needs per-example gradient norms, which the "
-            + engine.wireName() + " engine does not expose; use the native engine ('"
-            + TrainingEngine.NATIVE.wireName() + "') for DP-SGD jobs");
-      }
+    if (loop != null && options.proximalMu() > 0) {
+      throw new IllegalArgumentException("FedProx's proximal term runs on the native engine ('"
+          + TrainingEngine.NATIVE.wireName() + "'), not " + engine.wireName());
+    }
+    if (loop != null && options.dp().isEmpty()) {
       return trainStandardOnLoop(globalParameters, epochs, reset);
     }
     if (reset) {
@@ -221,9 +235,16 @@ public final class LocalTrainer {
         order[k++] = next;
         next += 1 + nextGap(logMiss);
       }
-      gatherRows(order, 0, k);
       double loss = 0;
-      if (k > 0) {
+      if (loop != null) {
+        // Another engine's exact per-example clipping, from the same Poisson sample.
+        loop.load(parameters);
+        loss = k > 0 ? loop.clippedGradientSum(order, k, dp.clipNorm(), gradient) : 0;
+        if (k == 0) {
+          java.util.Arrays.fill(gradient, 0f);
+        }
+      } else if (k > 0) {
+        gatherRows(order, 0, k);
         network.forward(parameters, k);
         loss = network.backward(parameters, k, dp.clipNorm(), gradient);
       } else {
@@ -293,7 +314,16 @@ public final class LocalTrainer {
       gradient[i] *= s;
     }
     if (spec.l2() > 0) {
-      network.addL2(parameters, gradient, (float) spec.l2());
+      if (network != null) {
+        network.addL2(parameters, gradient, (float) spec.l2());
+      } else {
+        float l2 = (float) spec.l2();
+        for (int i = 0; i < gradient.length; i++) {
+          if (weightMask[i]) {
+            gradient[i] += l2 * parameters[i];
+          }
+        }
+      }
     }
     if (anchor != null) {
       for (int i = 0; i < gradient.length; i++) {
@@ -310,8 +340,8 @@ public final class LocalTrainer {
    * its share of the step's noise in the secure sum's integer domain.
    */
   public GradientSum clippedGradientSum(float[] parameters, double samplingRate, double clipNorm) {
-    if (parameters.length != network.parameterCount()) {
-      throw new IllegalArgumentException("the model has " + network.parameterCount() + " parameters, got "
+    if (parameters.length != parameterCount) {
+      throw new IllegalArgumentException("the model has " + parameterCount + " parameters, got "
           + parameters.length);
     }
     if (!(samplingRate > 0 && samplingRate <= 1)) {
@@ -329,7 +359,11 @@ public final class LocalTrainer {
       next += 1 + nextGap(logMiss);
     }
     double loss = 0;
-    if (k > 0) {
+    if (k > 0 && loop != null) {
+      // another engine's exact per-example clipping, as in its DP-SGD steps
+      loop.load(parameters);
+      loss = loop.clippedGradientSum(order, k, clipNorm, gradient);
+    } else if (k > 0) {
       gatherRows(order, 0, k);
       network.forward(parameters, k);
       loss = network.backward(parameters, k, clipNorm, gradient);

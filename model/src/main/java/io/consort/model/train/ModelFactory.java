@@ -30,30 +30,31 @@ public final class ModelFactory {
    * vector, and reproducing it from the job's seed is what makes a job repeatable. The values differ
    * from what DL4J itself draws for the same seed (ND4J's generator is not reproduced), not in
    * distribution or layout; tests in consort-model-dl4j check both against DL4J.
+   *
+   * <p>Sequence models follow their {@link ParameterLayout}: each weight block Xavier with its
+   * own fans, each bias block its constant (0, or 1 for an LSTM's forget gate).
    */
   public static float[] initialParameters(ModelSpec spec, int inputs) {
-    int[] sizes = spec.layerSizes(inputs);
-    float[] parameters = new float[parameterCount(spec, inputs)];
+    ParameterLayout layout = ParameterLayout.of(spec, inputs);
+    float[] parameters = new float[layout.parameterCount()];
     GaussianNoise normals = new PolarGaussianNoise(
         ReproducibleRandom.of(INITIAL_PARAMETERS, spec.seed()));
     int offset = 0;
-    for (int l = 1; l < sizes.length; l++) {
-      int weights = sizes[l - 1] * sizes[l];
-      double sigma = Math.sqrt(2.0 / (sizes[l - 1] + sizes[l]));
-      for (int i = offset; i < offset + weights; i++) {
-        parameters[i] = (float) normals.sample(sigma);
+    for (ParameterLayout.Block block : layout.blocks()) {
+      if (block.kind() == ParameterLayout.Kind.WEIGHT) {
+        double sigma = Math.sqrt(2.0 / (block.fanIn() + block.fanOut()));
+        for (int i = offset; i < offset + block.size(); i++) {
+          parameters[i] = (float) normals.sample(sigma);
+        }
+      } else {
+        java.util.Arrays.fill(parameters, offset, offset + block.size(), block.initialValue());
       }
-      offset += weights + sizes[l];
+      offset += block.size();
     }
     return parameters;
   }
 
   public static int parameterCount(ModelSpec spec, int inputs) {
-    int[] sizes = spec.layerSizes(inputs);
-    long count = 0;
-    for (int l = 1; l < sizes.length; l++) {
-      count += (long) sizes[l - 1] * sizes[l] + sizes[l];
-    }
-    return Math.toIntExact(count);
+    return ParameterLayout.of(spec, inputs).parameterCount();
   }
 }

@@ -2,13 +2,20 @@ package io.consort.model.train;
 
 import io.consort.model.features.EncodedData;
 
-/** Scores encoded rows with a model: the probability of the positive class. */
+/**
+ * Scores encoded rows with a model: the probability of the positive class (for regression, the
+ * predicted value). The native kernel computes dense ReLU classifiers; every other model is
+ * computed by the DL4J engine's provider, which must be on the class path.
+ */
 public final class Predictor {
   private static final int CHUNK_ROWS = 1024;
 
   private Predictor() {}
 
   public static float[] predict(ModelSpec spec, float[] parameters, EncodedData data) {
+    if (!spec.nativeKernel()) {
+      return LocalTrainer.provider(TrainingEngine.DL4J).predict(spec, parameters, data);
+    }
     DenseNetwork network = new DenseNetwork(spec.layerSizes(data.features()));
     if (parameters.length != network.parameterCount()) {
       throw new IllegalArgumentException("the model has " + network.parameterCount()

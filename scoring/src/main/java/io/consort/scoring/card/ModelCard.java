@@ -83,6 +83,11 @@ public final class ModelCard {
     ObjectNode m = card.putObject("model").put("type", modelType(spec))
         .put("encoded_features", model.encoding().featureCount()).put("parameters", model.parameters().length);
     spec.model().hiddenLayers().forEach(m.putArray("hidden_layers")::add);
+    if (!spec.model().nativeKernel()) {
+      m.put("activation", spec.model().activation().wireName()).put("dropout", spec.model().dropout());
+    }
+    spec.model().sequence().ifPresent(q -> m.putObject("sequence").put("window", q.window()).put("units", q.units())
+        .put("kernel_size", q.kernelSize()).put("heads", q.heads()));
     card.put("intended_use", intendedUse(spec));
     ArrayNode outOfScope = card.putArray("out_of_scope");
     outOfScope(spec).forEach(outOfScope::add);
@@ -219,7 +224,7 @@ public final class ModelCard {
   }
 
   private static String modelType(JobSpec spec) {
-    return spec.model().hiddenLayers().isEmpty() ? "logistic-regression" : "mlp";
+    return spec.model().type().wireName();
   }
 
   static String intendedUse(JobSpec spec) {
@@ -247,7 +252,9 @@ public final class ModelCard {
     ObjectNode m = (ObjectNode) t.get("model");
     md.append(String.format(Locale.ROOT, "%s, %s encoded features, %d parameters; published by Consort %s on %s.%n%n",
         m.get("type").asText().equals("mlp") ? "Multilayer perceptron " + spec.model().hiddenLayers()
-            : "Logistic regression", m.get("encoded_features").asText(), model.parameters().length,
+            : m.get("type").asText().equals("logistic-regression") ? "Logistic regression"
+            : spec.model().type().wireName() + " over a window of " + spec.model().sequence().get().window()
+            + " steps, dense head " + spec.model().hiddenLayers(), m.get("encoded_features").asText(), model.parameters().length,
         model.provenance().getCodeVersion(), model.provenance().getCreatedAt()));
 
     md.append("## Intended use\n\n").append(t.get("intended_use").asText()).append("\n\nNot for:\n\n");

@@ -27,4 +27,14 @@ public interface TrainingLoop {
 
   /** The current parameters, in the same layout as {@link #start}'s. */
   float[] parameters();
+
+  /** Loads {@code parameters} (same layout as {@link #start}'s) without touching the optimiser. */
+  void load(float[] parameters);
+
+  /**
+   * DP-SGD's clipped gradient sum: for each of the rows {@code rows[0..k-1]}, that example's own
+   * gradient of the data loss at the loaded parameters (no L2 term), scaled to L2 norm at most
+   * {@code clipNorm}, summed into {@code sum} (overwritten). Returns the sum of the examples' losses.
+   */
+  double clippedGradientSum(int[] rows, int k, double clipNorm, float[] sum);
 }

@@ -18,4 +18,11 @@ public interface TrainingLoopProvider {
 
   /** A loop with its own network and batch buffers, for {@code spec} on {@code data}'s rows. */
   TrainingLoop open(ModelSpec spec, EncodedData data);
+
+  /**
+   * The model's outputs for {@code data}'s rows under {@code parameters}: probabilities for a
+   * binary objective, values for regression. Used by {@link io.consort.model.train.Predictor} for
+   * models the native kernel does not compute.
+   */
+  float[] predict(ModelSpec spec, float[] parameters, EncodedData data);
 }
