@@ -135,7 +135,37 @@ class SequenceModelsTest {
   @ParameterizedTest
   @MethodSource("models")
   void perExampleClipping_isExact_againstFiniteDifferences(ModelSpec spec) {
-    EncodedData data = rows(6, 2);
+    assertClippingExact(spec, rows(6, 2));
+  }
+
+  /** Regression models (MSE loss, identity output) with real-valued targets of either sign, not only 0/1. */
+  static Stream<ModelSpec> regressionModels() {
+    return Stream.of(
+        seq(ModelType.LSTM, new SequenceSpec(WINDOW, 3, 0, 0), Objective.REGRESSION),
+        seq(ModelType.CNN1D, new SequenceSpec(WINDOW, 3, 3, 0), Objective.REGRESSION),
+        seq(ModelType.ATTENTION, new SequenceSpec(WINDOW, 4, 0, 2), Objective.REGRESSION),
+        new ModelSpec(ModelType.MLP, List.of(5, 3), 8, 1e-2, 0, 3, HiddenActivation.RELU, 0, Objective.REGRESSION,
+            Optional.empty()));
+  }
+
+  /**
+   * DP-SGD's per-example clip on an MSE network is exact as on a cross-entropy one: the same
+   * finite-difference reference, with targets drawn from N(0, 2^2) so the errors (and the gradients'
+   * scale) differ from the 0/1 case.
+   */
+  @ParameterizedTest
+  @MethodSource("regressionModels")
+  void perExampleClipping_isExact_forMseOnRealValuedTargets(ModelSpec spec) {
+    EncodedData binary = rows(6, 3);
+    SplittableRandom random = new SplittableRandom(5);
+    float[] y = new float[binary.rows()];
+    for (int r = 0; r < y.length; r++) {
+      y[r] = (float) (2 * random.nextGaussian());
+    }
+    assertClippingExact(spec, new EncodedData(binary.rows(), binary.features(), binary.x(), y));
+  }
+
+  private static void assertClippingExact(ModelSpec spec, EncodedData data) {
     float[] parameters = ModelFactory.initialParameters(spec, data.features());
     MultiLayerNetwork reference = new MultiLayerNetwork(Dl4jNetworks.configuration(spec, data.features(),
         DataType.DOUBLE));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.model.data.DataSchema;
+import io.consort.model.eval.RegressionTotals;
 import io.consort.model.eval.ScoreHistogram;
 import io.consort.model.features.FeatureEncoding;
 import io.consort.model.features.LocalFeatureStats;
@@ -102,5 +103,46 @@ class SecureSumVectorsTest {
     assertArrayEquals(merged.negatives(), total.negatives());
     assertEquals(merged.correct(), total.correct());
     assertEquals(merged.logLossSum(), total.logLossSum(), 1e-5);
+  }
+
+  @Test
+  void theSecureSumOfRegressionVectors_givesThePooledRegressionMetrics() {
+    double bound = 3;
+    List<RegressionTotals> banks = List.of(
+        RegressionTotals.of(bound, new float[] {0.5f, -1.25f, 2.0f}, new float[] {0.25f, -1.0f, 2.75f}),
+        RegressionTotals.of(bound, new float[] {9f, -0.5f}, new float[] {1.5f, -0.75f}),
+        RegressionTotals.of(bound, new float[] {0.0f}, new float[] {-3f}));
+    RegressionTotals pooled = banks.get(0).plus(banks.get(1)).plus(banks.get(2));
+    int[] sum = Limbs.sum(banks.stream().map(RegressionVector::encode).toList());
+    RegressionTotals total = RegressionVector.decode(bound, sum, banks.size());
+    assertEquals(6, total.rows());
+    // each scaled term is rounded to 2^-20 per bank; times bound^2 = 9 and three banks
+    assertEquals(pooled.squaredErrorSum(), total.squaredErrorSum(), 3 * 9 * 1e-6);
+    assertEquals(pooled.absoluteErrorSum(), total.absoluteErrorSum(), 3 * 3 * 1e-6);
+    assertEquals(pooled.labelSum(), total.labelSum(), 3 * 3 * 1e-6);
+    assertEquals(pooled.squaredLabelSum(), total.squaredLabelSum(), 3 * 9 * 1e-6);
+    assertEquals(pooled.rmse(), total.rmse(), 1e-5);
+    assertEquals(pooled.rSquared(), total.rSquared(), 1e-5);
+  }
+
+  @Test
+  void aRegressionVector_cannotOverflow_atTheMostRowsACountCarries_withEveryRowAtTheBound() {
+    double bound = 1e6;
+    long rows = (1L << 48) - 1;
+    // the worst a bank can report: every clipped error 2 * bound, every label at the bound
+    RegressionTotals worst = new RegressionTotals(bound, rows, rows * 4 * bound * bound, rows * 2 * bound,
+        rows * bound, rows * bound * bound);
+    RegressionTotals back = RegressionVector.decode(bound, Limbs.sum(List.of(RegressionVector.encode(worst),
+        RegressionVector.encode(worst))), 2);
+    assertEquals(2 * rows, back.rows());
+    assertEquals(2 * worst.squaredErrorSum(), back.squaredErrorSum(), 1e-12 * back.squaredErrorSum());
+    assertEquals(2 * worst.labelSum(), back.labelSum(), 1e-12 * back.labelSum());
+  }
+
+  @Test
+  void aRegressionSumOfTheWrongLength_isRefused() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> RegressionVector.decode(1, new int[RegressionVector.length() + 1], 2));
+    assertTrue(e.getMessage().contains("regression evaluation"), e.getMessage());
   }
 }
