@@ -98,6 +98,18 @@ public record JobSpec(String id, DataSchema schema, ModelSpec model, TrainingSpe
           + training.minBanks() + ") so that no sum of fewer banks than the job allows is unmasked, got "
           + secureAggregation.threshold().getAsInt());
     }
+    if (secureAggregation.enabled() && secureAggregation.neighbourDegree().isPresent()) {
+      // SecAgg+: a bank's neighbourhood is degree + 1 banks, and a sum unmasks only with a threshold that a
+      // neighbourhood can meet; a round has at least max(2, min_banks) banks and threshold at least that
+      int neighbourhood = secureAggregation.neighbourDegree().getAsInt() + 1;
+      int smallestThreshold = Math.max(Math.max(2, training.minBanks()), secureAggregation.threshold().orElse(0));
+      if (smallestThreshold > neighbourhood) {
+        throw new InvalidJobSpecException("secure_aggregation.neighbour_degree", "must be at least "
+            + (smallestThreshold - 1) + ": every round's threshold (at least " + smallestThreshold + ", from min_banks"
+            + " and threshold) must fit in a bank's neighbourhood of degree + 1 banks, or every bank refuses the"
+            + " first sum; got " + (neighbourhood - 1));
+      }
+    }
   }
 
   /**

@@ -221,6 +221,19 @@ class JobSpecTest {
   }
 
   @Test
+  void aNeighbourDegreeTooSmallForTheThreshold_isRefused_beforeEveryBankWouldRefuseTheFirstSum() {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
+        () -> base().minBanks(8).neighbourDegree(4).build());
+    assertEquals("secure_aggregation.neighbour_degree must be at least 7: every round's threshold (at least 8, from "
+        + "min_banks and threshold) must fit in a bank's neighbourhood of degree + 1 banks, or every bank refuses the "
+        + "first sum; got 4", e.getMessage());
+    assertField("secure_aggregation.neighbour_degree", b -> b.minBanks(2).threshold(6).neighbourDegree(4));
+    // the largest threshold a neighbourhood of degree + 1 can meet is accepted
+    base().minBanks(5).neighbourDegree(4).build();
+    base().minBanks(2).threshold(5).neighbourDegree(4).build();
+  }
+
+  @Test
   void invalidValues_nameTheirField() {
     assertField("id", b -> b.id("bad id"));
     assertField("id", b -> b.id("job\nforged log line"));
