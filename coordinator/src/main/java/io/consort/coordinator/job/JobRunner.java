@@ -278,6 +278,11 @@ public final class JobRunner implements ResultSink {
   // ------------------------------------------------------------------ start-up stages
 
   private Future<Void> waitForBanks() {
+    if (halted || cancelled != null) {
+      // halted or cancelled while the job was still loading its state: nothing may start waiting now
+      return Future.failedFuture(new JobCancelledException(cancelled != null ? cancelled
+          : "the coordinator is stopping"));
+    }
     if (registry.members().size() >= definition.expectedBanks()) {
       return Future.succeededFuture();
     }
