@@ -105,8 +105,13 @@ class CoordinatorRestartTest {
     }
 
     @Override
-    public FeatureEncoding mergeSummedStatistics(JobSpec spec, int[] sum, int banks, List<FeatureStats> names) {
-      return delegate.mergeSummedStatistics(spec, sum, banks, names);
+    public MergedStatistics mergeFirstStage(JobSpec spec, int[] sum, int banks, List<FeatureStats> names) {
+      return delegate.mergeFirstStage(spec, sum, banks, names);
+    }
+
+    @Override
+    public MergedStatistics mergeSecondStage(JobSpec spec, FeatureEncoding preliminary, int[] sum, int banks) {
+      return delegate.mergeSecondStage(spec, preliminary, sum, banks);
     }
 
     @Override

@@ -63,6 +63,9 @@ class PreprocessingFederationTest {
         Files.createDirectories(dir.resolve("bank-" + (b + 1)));
         Files.write(dir.resolve("bank-" + (b + 1)).resolve("data.csv"), file);
       }
+      // bank-1's split key is chosen (deterministically) so that one of its 3 boat loans is a training row:
+      // with a fresh random key all 3 are held out in 0.25^3 of runs and the test would check nothing
+      keepABoatLoanInTraining(dir.resolve("bank-1"), schema);
       JobSpec plan = JobSpec.builder().id("messy").schema(schema).hiddenLayers(List.of(16)).batchSize(32)
           .learningRate(0.01).modelSeed(3).rounds(3).localEpochs(2).minBanks(2).secureAggregation(secure).build();
       consortium.startCoordinator(plan, Duration.ofSeconds(60), new io.consort.coordinator.model.FederatedModelOps());
@@ -87,9 +90,7 @@ class PreprocessingFederationTest {
       FeatureEncoding pooled = pooled(trains);
       long boats = 0;
       for (Table t : trains) {
-        for (int r = 0; r < t.rows(); r++) {
-          boats += "boat".equals(t.category(2, r)) ? 1 : 0;
-        }
+        boats += boats(t);
       }
       assertTrue(boats > 0, "bank-1 trains on a boat loan");
       assertEquals(boats, columns.getJsonObject("purpose").getLong("mapped_to_other"), columns.encodePrettily());
@@ -127,5 +128,31 @@ class PreprocessingFederationTest {
         names.categoryCounts(), exact.categoricalMissing());
     FeatureEncoding preliminary = FeatureEncoding.fromStatistics(total);
     return preliminary.refine(RefinedFeatureStats.compute(Table.concat(trains, "pooled"), preliminary));
+  }
+
+  private static long boats(Table t) {
+    long n = 0;
+    for (int r = 0; r < t.rows(); r++) {
+      n += "boat".equals(t.category(2, r)) ? 1 : 0;
+    }
+    return n;
+  }
+
+  /** Writes the first of a fixed sequence of split keys under which the bank trains on a boat loan. */
+  private static void keepABoatLoanInTraining(Path bankDir, DataSchema schema) throws Exception {
+    Path data = bankDir.resolve("data.csv");
+    Path local = Files.createDirectories(bankDir.resolve("local"));
+    ParticipantConfig config = new ParticipantConfig("localhost", 1, data, data, data, data, local, 3.0, 1e-5,
+        1 << 20, null, false).withTestFraction(0.25);
+    Table table = DatasetLoader.load(data, schema);
+    for (int i = 0; i < 1000; i++) {
+      byte[] key = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(("split-key-" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      Files.write(local.resolve("split-key"), key);
+      if (boats(BankSplit.of(config, table).train()) > 0) {
+        return;
+      }
+    }
+    throw new AssertionError("no split key of the sequence keeps a boat loan in training");
   }
 }

@@ -264,7 +264,12 @@ final class TestCoordinator implements AutoCloseable {
     }
 
     @Override
-    public FeatureEncoding mergeSummedStatistics(JobSpec plan, int[] sum, int banks, List<FeatureStats> names) {
+    public MergedStatistics mergeFirstStage(JobSpec plan, int[] sum, int banks, List<FeatureStats> names) {
+      throw new AssertionError("not reached");
+    }
+
+    @Override
+    public MergedStatistics mergeSecondStage(JobSpec plan, FeatureEncoding preliminary, int[] sum, int banks) {
       throw new AssertionError("not reached");
     }
 

@@ -16,13 +16,6 @@ public interface ModelOps {
   FeatureEncoding mergeFeatureStats(JobSpec spec, List<FeatureStats> stats);
 
   /**
-   * One encoding from the secure sum of {@code banks} feature-statistics vectors
-   * ({@code io.consort.model.sums.FeatureStatsVector}); {@code names} are the banks' clear answers,
-   * which carry the names of the open columns' categories.
-   */
-  FeatureEncoding mergeSummedStatistics(JobSpec spec, int[] sum, int banks, List<FeatureStats> names);
-
-  /**
    * One stage's merged statistics: the encoding, and what the coordinator learnt of the preprocessing
    * (per column: the fill and clip bounds it chose, the consortium's counts of missing values and of
    * rows mapped to "other"), for the job's result.
@@ -31,17 +24,14 @@ public interface ModelOps {
 
   /**
    * The first statistics stage: the encoding (preliminary when the job's preprocessing has a second
-   * stage) from the sum of {@code banks} first-stage vectors and the banks' clear answers, which carry the
+   * stage) from the secure sum of {@code banks} first-stage vectors
+   * ({@code io.consort.model.sums.FeatureStatsVector}) and the banks' clear answers, which carry the
    * names of the open columns' categories.
    */
-  default MergedStatistics mergeFirstStage(JobSpec spec, int[] sum, int banks, List<FeatureStats> names) {
-    return new MergedStatistics(mergeSummedStatistics(spec, sum, banks, names), new io.vertx.core.json.JsonObject());
-  }
+  MergedStatistics mergeFirstStage(JobSpec spec, int[] sum, int banks, List<FeatureStats> names);
 
   /** The second statistics stage: the final encoding from the preliminary one and the sum of the second stage. */
-  default MergedStatistics mergeSecondStage(JobSpec spec, FeatureEncoding preliminary, int[] sum, int banks) {
-    throw new UnsupportedOperationException("these model operations have no second statistics stage");
-  }
+  MergedStatistics mergeSecondStage(JobSpec spec, FeatureEncoding preliminary, int[] sum, int banks);
 
   /** The round-0 global model for the encoded feature width, deterministic from the plan's seed. */
   ModelParameters initialModel(JobSpec spec, FeatureEncoding encoding);

@@ -37,12 +37,6 @@ public final class FederatedModelOps implements ModelOps {
   }
 
   @Override
-  public io.consort.protocol.v1.FeatureEncoding mergeSummedStatistics(JobSpec spec, int[] sum, int banks,
-                                                                      List<FeatureStats> names) {
-    return mergeFirstStage(spec, sum, banks, names).encoding();
-  }
-
-  @Override
   public MergedStatistics mergeFirstStage(JobSpec spec, int[] sum, int banks, List<FeatureStats> names) {
     DataSchema schema = spec.schema();
     List<java.util.TreeSet<String>> union = new ArrayList<>();
