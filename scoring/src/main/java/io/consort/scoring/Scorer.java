@@ -4,6 +4,8 @@ import io.consort.scoring.calibration.Calibration;
 import io.consort.scoring.explain.Attribution;
 import io.consort.scoring.explain.Attributor;
 import io.consort.scoring.explain.InferenceNetwork;
+import io.consort.scoring.explain.ScoringNetwork;
+import io.consort.scoring.explain.SequenceNetwork;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -34,13 +36,14 @@ public final class Scorer {
 
   private final PublishedModel model;
   private final RowEncoder encoder;
-  private final InferenceNetwork network;
+  private final ScoringNetwork network;
+  /** Null for a sequence model, which is scored without reason codes. */
   private final Attributor attributor;
   private final Calibration calibration;
   private final double threshold;
   private final int reasonCodes;
 
-  private Scorer(PublishedModel model, RowEncoder encoder, InferenceNetwork network, Attributor attributor,
+  private Scorer(PublishedModel model, RowEncoder encoder, ScoringNetwork network, Attributor attributor,
                  double threshold, int reasonCodes) {
     this.model = model;
     this.encoder = encoder;
@@ -51,19 +54,24 @@ public final class Scorer {
     this.reasonCodes = reasonCodes;
   }
 
-  /** A scorer for {@code model} at its published threshold, with {@value #DEFAULT_REASON_CODES} reason codes. */
+  /**
+   * A scorer for {@code model} at its published threshold, with {@value #DEFAULT_REASON_CODES} reason
+   * codes. A dense model (any depth, ReLU, tanh or sigmoid, dropout) is computed here in plain Java
+   * ({@link InferenceNetwork}); a sequence model by the DL4J engine ({@link SequenceNetwork}), without
+   * reason codes.
+   *
+   * @throws IllegalArgumentException for a sequence model in a process without consort-model-dl4j
+   */
   public static Scorer of(PublishedModel model) {
-    if (!model.spec().model().nativeKernel()) {
-      // reason codes integrate the gradient of a piecewise-linear (ReLU) network; other networks are
-      // published with their provenance and calibration but scored with DL4J, not by this scorer
-      throw new IllegalArgumentException("this scorer computes dense ReLU networks; the published model is a "
-          + model.spec().model().type().wireName() + " with activation " + model.spec().model().activation().wireName()
-          + " and dropout " + model.spec().model().dropout() + ", which it cannot score");
+    io.consort.model.train.ModelSpec spec = model.spec().model();
+    RowEncoder encoder = new RowEncoder(model.encoding());
+    if (spec.type().isSequence()) {
+      return new Scorer(model, encoder, SequenceNetwork.of(spec, model.encoding().featureCount(), model.parameters()),
+          null, model.decisionThreshold(), 0);
     }
-    InferenceNetwork network = new InferenceNetwork(model.spec().model(), model.encoding().featureCount(),
-        model.parameters());
-    return new Scorer(model, new RowEncoder(model.encoding()), network, new Attributor(network, model.encoding()),
-        model.decisionThreshold(), DEFAULT_REASON_CODES);
+    InferenceNetwork network = new InferenceNetwork(spec, model.encoding().featureCount(), model.parameters());
+    return new Scorer(model, encoder, network, new Attributor(network, model.encoding()), model.decisionThreshold(),
+        DEFAULT_REASON_CODES);
   }
 
   /** Reads a published model file (checking its version and checksum) and builds its scorer. */
@@ -79,10 +87,18 @@ public final class Scorer {
     return new Scorer(model, encoder, network, attributor, newThreshold, reasonCodes);
   }
 
-  /** This scorer giving up to {@code count} reason codes per score (0: none, and faster). */
+  /**
+   * This scorer giving up to {@code count} reason codes per score (0: none, and faster).
+   *
+   * @throws IllegalArgumentException for {@code count > 0} with a sequence model: its reason codes would
+   *     need the input gradient of a DL4J network, which this scorer does not compute
+   */
   public Scorer withReasonCodes(int count) {
     if (count < 0) {
       throw new IllegalArgumentException("the number of reason codes must be >= 0, got " + count);
+    }
+    if (count > 0 && !hasReasonCodes()) {
+      throw new IllegalArgumentException(noReasonCodes());
     }
     return new Scorer(model, encoder, network, attributor, threshold, count);
   }
@@ -93,6 +109,16 @@ public final class Scorer {
 
   public double threshold() {
     return threshold;
+  }
+
+  /** Whether this model's scores can carry reason codes (dense models: yes; sequence models: no). */
+  public boolean hasReasonCodes() {
+    return attributor != null;
+  }
+
+  private String noReasonCodes() {
+    return "a " + model.spec().model().type().wireName() + " model is scored without reason codes: they integrate "
+        + "the network's input gradient, which the scorer computes for dense networks only";
   }
 
   /** The most reason codes a score carries. */
@@ -163,8 +189,13 @@ public final class Scorer {
    * Every column's contribution to one row's calibrated logit relative to the reference applicant's
    * (the model's attribution scaled by the calibration's slope), with the logits in the same units
    * ({@link Calibration#affine}), for audit and tests.
+   *
+   * @throws IllegalStateException for a sequence model ({@link #hasReasonCodes()} is false)
    */
   public Attribution explain(Map<String, String> row) throws RowRejectedException {
+    if (!hasReasonCodes()) {
+      throw new IllegalStateException(noReasonCodes());
+    }
     float[] x = new float[encoder.features()];
     List<RowProblem> problems = encoder.encode(values(row), x, 0);
     if (!problems.isEmpty()) {

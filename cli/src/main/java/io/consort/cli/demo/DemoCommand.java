@@ -361,8 +361,9 @@ public final class DemoCommand implements Callable<Integer> {
         baselineRounds * localEpochs, dpTarget, plan.model(), ModelWire.values(finalModel));
     Baselines.Naive naive = market != null ? Baselines.naive(encoding, splits, window - 1) : null;
 
-    // the bank's Scorer computes dense ReLU networks only; other models are published but not scored here
-    HeldOutScoring scoring = jobSpec.nativeKernel()
+    // the bank's Scorer computes every dense network in plain Java; a sequence model is scored by `consort score`
+    // through the DL4J engine, without reason codes, and not here
+    HeldOutScoring scoring = !jobSpec.type().isSequence()
         ? scoreHeldOut(job, result.getParent(), splits, negativeLabel, work, bankYamls) : null;
     JsonObject reportJson = report(job, table, schema, encoding, baselines, federationSeconds, work);
     if (job.getJsonObject("preprocessing") != null) {

@@ -83,9 +83,9 @@ public final class ScoreCommand implements Callable<Integer> {
       description = "decline at this calibrated probability or more (default: the model's published threshold)")
   Double threshold;
 
-  @Option(names = "--reasons", defaultValue = "3", paramLabel = "N",
-      description = "reason codes per row (0 for none, faster; default ${DEFAULT-VALUE})")
-  int reasons;
+  @Option(names = "--reasons", paramLabel = "N",
+      description = "reason codes per row (0 for none, faster; default 3, or 0 for a sequence model, which has none)")
+  Integer reasons;
 
   @Option(names = "--rejects", paramLabel = "FILE",
       description = "also write every problem of every refused row to this CSV (source, position, column, problem)")
@@ -95,10 +95,14 @@ public final class ScoreCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
     PrintWriter stderr = spec.commandLine().getErr();
-    if (reasons < 0) {
+    if (reasons != null && reasons < 0) {
       throw new IllegalArgumentException("--reasons must be >= 0, got " + reasons);
     }
-    Scorer scorer = Scorer.load(model).withReasonCodes(reasons);
+    // a sequence model is computed by the DL4J engine (loaded only now, for it) and has no reason codes
+    Scorer scorer = Scorer.load(model);
+    if (reasons != null || !scorer.hasReasonCodes()) {
+      scorer = scorer.withReasonCodes(reasons != null ? reasons : 0);
+    }
     if (threshold != null) {
       scorer = scorer.withThreshold(threshold);
     }
@@ -151,10 +155,18 @@ public final class ScoreCommand implements Callable<Integer> {
         : '"' + value.replace("\"", "\"\"") + '"';
   }
 
+  private static String describe(io.consort.model.train.ModelSpec spec) {
+    if (spec.type().isSequence()) {
+      return spec.type().wireName() + " (DL4J, no reason codes), head " + spec.hiddenLayers();
+    }
+    return spec.hiddenLayers().isEmpty() ? "logistic regression" : "MLP " + spec.hiddenLayers() + " "
+        + spec.activation().wireName() + (spec.dropout() > 0 ? ", dropout " + spec.dropout() : "");
+  }
+
   private void print(PrintWriter o, Scorer scorer, ScoringRun.Summary s) {
     var m = scorer.model();
     o.printf(Locale.ROOT, "model: job '%s', %s, calibration %s, file SHA-256 %s%n", m.spec().id(),
-        m.spec().model().hiddenLayers().isEmpty() ? "logistic regression" : "MLP " + m.spec().model().hiddenLayers(),
+        describe(m.spec().model()),
         m.calibration().method().name().toLowerCase(Locale.ROOT), m.fileSha256());
     o.printf(Locale.ROOT, "scored %d of %d rows (%d refused); %d declined, %d approved at threshold %.4f%s%n",
         s.scored(), s.rows(), s.refused(), s.declined(), s.scored() - s.declined(), scorer.threshold(),

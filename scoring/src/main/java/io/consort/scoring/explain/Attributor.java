@@ -13,15 +13,21 @@ import java.util.List;
  * <ul>
  *   <li>Logistic regression: exact, {@code w_i (x_i - r_i)} per encoded feature; the contributions
  *       add up to the logit difference up to float rounding.</li>
- *   <li>Network: integrated gradients (Sundararajan, Taly, Yan 2017), {@code (x_i - r_i)} times the
- *       gradient averaged over the straight path from the reference. The average is computed
+ *   <li>ReLU network: integrated gradients (Sundararajan, Taly, Yan 2017), {@code (x_i - r_i)} times
+ *       the gradient averaged over the straight path from the reference. The average is computed
  *       exactly, not by a Riemann sum: a ReLU network is piecewise linear along the path, so {@link
  *       InferenceNetwork#pathIntegral} sums each linear piece's gradient times its length. By the
- *       completeness axiom the contributions then add up to the logit difference up to rounding;
- *       the scorer's logits are float (as the banks' evaluation computed them), so the sum is within
- *       {@value #COMPLETENESS_TOLERANCE} logits of their difference. (A midpoint rule with 1,024
- *       points left gaps near 0.01 logits on an overconfident German credit network.)</li>
+ *       completeness axiom the contributions then add up to the logit difference up to rounding.
+ *       (A midpoint rule with 1,024 points left gaps near 0.01 logits on an overconfident German
+ *       credit network.)</li>
+ *   <li>Tanh or sigmoid network: the same integrated gradients, the average by adaptive
+ *       Gauss-Legendre quadrature ({@link PathQuadrature}) whose estimated error per contribution is
+ *       at most 1e-7 logits and whose completeness is checked, in double precision, to 1e-6 logits
+ *       (the tolerance is tightened until it holds, or explaining the row throws).</li>
  * </ul>
+ *
+ * Either way the scorer's logits are float (as the banks' evaluation computed them), so the sum is
+ * within {@value #COMPLETENESS_TOLERANCE} logits of their difference.
  *
  * A categorical column's contribution is the sum over its one-hot levels; a column's missing indicator
  * counts toward its column (the reference has the value: indicator 0). Immutable and thread-safe.
@@ -29,8 +35,9 @@ import java.util.List;
 public final class Attributor {
   /**
    * Largest gap, in logits, between the contributions' sum and the difference of the float logits:
-   * the double-precision integral is exact up to rounding, the float logits are within a few 1e-6
-   * of their double values for the networks a job can define at the magnitudes credit scores take.
+   * the double-precision integral is exact up to rounding (ReLU) or within 1e-6 (quadrature), the
+   * float logits are within a few 1e-6 of their double values for the networks a job can define at
+   * the magnitudes credit scores take.
    */
   public static final double COMPLETENESS_TOLERANCE = 1e-4;
 

@@ -1,20 +1,29 @@
 package io.consort.scoring.explain;
 
+import io.consort.model.train.HiddenActivation;
 import io.consort.model.train.ModelSpec;
 
 /**
  * A trained network for scoring: the logits of rows and the gradient of the logit with respect to
- * the input, for a dense ReLU stack with one output, on flat parameters in DL4J's layout (per layer:
- * {@code nIn x nOut} weights column-major, then {@code nOut} biases).
+ * the input, for any dense stack a job can define (hidden layers of ReLU, tanh or sigmoid, one
+ * output), on flat parameters in DL4J's layout (per layer: {@code nIn x nOut} weights column-major,
+ * then {@code nOut} biases). The logit is the output unit's pre-activation. Dropout is not applied:
+ * DL4J's dropout is inverted (kept activations are scaled by {@code 1 / (1 - p)} while training), so
+ * inference uses the weights as they are, as DL4J's {@code output} does.
  *
- * <p>The forward pass does the same float operations in the same order as the training kernel's
- * (and so as {@code Predictor}, which scored the banks' held-out rows for the evaluation histograms
- * the calibration was fitted on): the logits are bit for bit the same. The weights are laid out once
- * at construction; each call allocates its own scratch, so one instance serves any number of threads.
+ * <p>For a ReLU stack without dropout the forward pass does the same float operations in the same
+ * order as the native training kernel's (and so as {@code Predictor}, which scored the banks'
+ * held-out rows for the evaluation histograms the calibration was fitted on): the logits are bit for
+ * bit the same. The other stacks were trained and evaluated by DL4J, whose float arithmetic (its
+ * matrix products' summation order, its tanh) differs in the last bits: the logits agree with DL4J's
+ * within float rounding (tested in {@code DenseNetworksAgainstDl4jTest}). The weights are laid out
+ * once at construction; each call allocates its own scratch, so one instance serves any number of
+ * threads.
  */
-public final class InferenceNetwork {
+public final class InferenceNetwork implements ScoringNetwork {
   private final int[] sizes;
   private final int layers;
+  private final HiddenActivation activation;
   /** Per layer l (1-based): weights row-major {@code nIn x nOut}, i.e. the weights out of input i are contiguous. */
   private final float[][] weights;
   private final float[][] biases;
@@ -25,6 +34,7 @@ public final class InferenceNetwork {
   public InferenceNetwork(ModelSpec spec, int inputs, float[] parameters) {
     this.sizes = spec.layerSizes(inputs);
     this.layers = sizes.length - 1;
+    this.activation = spec.activation();
     weights = new float[layers + 1][];
     biases = new float[layers + 1][];
     int offset = 0;
@@ -61,8 +71,18 @@ public final class InferenceNetwork {
     return count;
   }
 
+  @Override
   public int inputs() {
     return sizes[0];
+  }
+
+  /**
+   * Whether the logit is piecewise linear in the input (ReLU hidden layers, or none), so that {@link
+   * #pathIntegral} walks the path's linear pieces exactly; otherwise it is smooth (tanh, sigmoid) and
+   * integrated by {@link PathQuadrature}.
+   */
+  public boolean isPiecewiseLinear() {
+    return layers == 1 || activation == HiddenActivation.RELU;
   }
 
   /** Whether the network is a logistic regression (no hidden layer). */
@@ -78,20 +98,32 @@ public final class InferenceNetwork {
     return weights[1][i];
   }
 
-  /** The logits of {@code rows} rows of {@code x} (row-major, {@link #inputs()} wide) into {@code out}. */
+  @Override
   public void logits(float[] x, int rows, float[] out) {
     float[][] activations = forward(x, rows);
     System.arraycopy(activations[layers], 0, out, 0, rows);
   }
 
-  /** The logit of one row. */
+  @Override
   public float logit(float[] row) {
     return forward(row, 1)[layers][0];
   }
 
   /**
    * The integral of the logit's input gradient along the straight path from {@code from} to {@code
-   * to}, {@code integral_0^1 grad f(from + a (to - from)) da}, computed exactly: a ReLU network is
+   * to}, {@code integral_0^1 grad f(from + a (to - from)) da}: walked exactly for a piecewise-linear
+   * network (below), by checked Gauss-Legendre quadrature for a smooth one ({@link PathQuadrature}).
+   *
+   * @throws IllegalStateException when the path crosses more than {@value #MAX_PIECES} linear pieces,
+   *     or the quadrature does not reach its tolerance within {@link PathQuadrature#MAX_EVALUATIONS}
+   *     gradients
+   */
+  public PathIntegral pathIntegral(float[] from, float[] to) {
+    return isPiecewiseLinear() ? piecewiseLinearPathIntegral(from, to) : PathQuadrature.integrate(this, from, to);
+  }
+
+  /**
+   * {@link #pathIntegral} for a piecewise-linear network, computed exactly: a ReLU network is
    * affine between the points where some hidden unit's pre-activation changes sign, so the path is
    * walked from one such point to the next (each found in closed form, since every pre-activation
    * is affine in {@code a} while the units' on/off pattern holds) and each piece's constant gradient
@@ -99,7 +131,7 @@ public final class InferenceNetwork {
    *
    * @throws IllegalStateException when the path crosses more than {@value #MAX_PIECES} pieces
    */
-  public PathIntegral pathIntegral(float[] from, float[] to) {
+  private PathIntegral piecewiseLinearPathIntegral(float[] from, float[] to) {
     int inputs = sizes[0];
     int width = maxWidth();
     // The first layer's pre-activations are affine in alpha along the whole path, z1 + alpha v1, and
@@ -230,7 +262,8 @@ public final class InferenceNetwork {
 
   /**
    * @param gradient {@code integral_0^1 grad f(from + a (to - from)) da}, per input
-   * @param pieces the linear pieces of the network the path crossed
+   * @param pieces the linear pieces of the network the path crossed; for a smooth network, the
+   *     quadrature's panels
    */
   public record PathIntegral(double[] gradient, int pieces) {
     public PathIntegral {
@@ -245,14 +278,106 @@ public final class InferenceNetwork {
 
   /** The logit of one row in double precision, the arithmetic {@link #pathIntegral} integrates. */
   public double logitInDouble(float[] row) {
-    double[] a = new double[maxWidth()];
-    double[] next = new double[maxWidth()];
-    for (int i = 0; i < sizes[0]; i++) {
-      a[i] = row[i];
+    double[] point = new double[sizes[0]];
+    for (int i = 0; i < point.length; i++) {
+      point[i] = row[i];
     }
+    return logitInDouble(point);
+  }
+
+  /**
+   * The input gradient of the logit at {@code point}, in double precision, into {@code gradient}
+   * (back-propagation through the hidden layers' activation derivatives).
+   */
+  void gradientInDouble(double[] point, double[] gradient) {
+    gradientFromFirstLayer(firstLayer(point, true), gradient);
+  }
+
+  /**
+   * The first layer's pre-activations at {@code point}, {@code W1 point (+ b1)}; affine in the point,
+   * so along a path they are {@code firstLayer(from, true) + a firstLayer(to - from, false)}.
+   */
+  double[] firstLayer(double[] point, boolean withBias) {
+    int nOut = sizes[1];
+    double[] z = withBias ? toDouble(biases[1]) : new double[nOut];
+    float[] w = weights[1];
+    for (int i = 0; i < sizes[0]; i++) {
+      double v = point[i];
+      if (v != 0) {
+        int t = i * nOut;
+        for (int j = 0; j < nOut; j++) {
+          z[j] += v * w[t + j];
+        }
+      }
+    }
+    return z;
+  }
+
+  /**
+   * {@link #gradientInDouble} at the point whose first-layer pre-activations are {@code z1}: the
+   * forward pass from the first hidden layer keeps each layer's activations, from which the
+   * derivatives follow (tanh' = 1 - a^2, sigmoid' = a (1 - a), ReLU' = [a > 0]) without evaluating the
+   * activation twice.
+   */
+  void gradientFromFirstLayer(double[] z1, double[] gradient) {
+    double[][] a = new double[layers][];
+    double[] pre = z1;
+    for (int l = 1; l < layers; l++) {
+      double[] act = new double[sizes[l]];
+      for (int j = 0; j < act.length; j++) {
+        act[j] = activate(pre[j]);
+      }
+      a[l] = act;
+      int nIn = sizes[l];
+      int nOut = sizes[l + 1];
+      if (l + 1 < layers) {
+        pre = toDouble(biases[l + 1]);
+        float[] w = weights[l + 1];
+        for (int i = 0; i < nIn; i++) {
+          double v = act[i];
+          if (v != 0) {
+            int t = i * nOut;
+            for (int j = 0; j < nOut; j++) {
+              pre[j] += v * w[t + j];
+            }
+          }
+        }
+      }
+    }
+    // delta: the logit's gradient with respect to layer l's pre-activations, from the output down
+    double[] delta = {1};
+    for (int l = layers; l >= 1; l--) {
+      int nIn = sizes[l - 1];
+      int nOut = sizes[l];
+      float[] w = weights[l];
+      double[] below = l == 1 ? gradient : new double[nIn];
+      for (int i = 0; i < nIn; i++) {
+        double s = 0;
+        int t = i * nOut;
+        for (int j = 0; j < nOut; j++) {
+          s += w[t + j] * delta[j];
+        }
+        below[i] = l == 1 ? s : s * derivativeAt(a[l - 1][i]);
+      }
+      delta = below;
+    }
+  }
+
+  private static double[] toDouble(float[] values) {
+    double[] out = new double[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = values[i];
+    }
+    return out;
+  }
+
+  /** The logit at {@code point}, in double precision (the function {@link #gradientInDouble} differentiates). */
+  double logitInDouble(double[] point) {
+    double[] a = point;
     for (int l = 1; l <= layers; l++) {
       int nIn = sizes[l - 1];
       int nOut = sizes[l];
+      double[] next = new double[nOut];
       for (int j = 0; j < nOut; j++) {
         next[j] = biases[l][j];
       }
@@ -262,11 +387,31 @@ public final class InferenceNetwork {
           next[j] += a[i] * weights[l][t + j];
         }
       }
-      for (int j = 0; j < nOut; j++) {
-        a[j] = l < layers && next[j] < 0 ? 0 : next[j];
+      if (l < layers) {
+        for (int j = 0; j < nOut; j++) {
+          next[j] = activate(next[j]);
+        }
       }
+      a = next;
     }
     return a[0];
+  }
+
+  private double activate(double z) {
+    return switch (activation) {
+      case RELU -> z < 0 ? 0 : z;
+      case TANH -> Math.tanh(z);
+      case SIGMOID -> 1 / (1 + Math.exp(-z));
+    };
+  }
+
+  /** The activation's derivative where its value is {@code a} (ReLU's is taken as 0 at 0). */
+  private double derivativeAt(double a) {
+    return switch (activation) {
+      case RELU -> a > 0 ? 1 : 0;
+      case TANH -> 1 - a * a;
+      case SIGMOID -> a * (1 - a);
+    };
   }
 
   private int maxWidth() {
@@ -302,15 +447,38 @@ public final class InferenceNetwork {
           }
         }
         if (hidden) {
-          for (int j = 0; j < nOut; j++) {
-            if (out[o + j] < 0f) {
-              out[o + j] = 0f;
-            }
-          }
+          activateInFloat(out, o, nOut);
         }
       }
       a[l] = out;
     }
     return a;
+  }
+
+  /**
+   * The hidden activation on {@code out[o .. o + n)}: ReLU as the native kernel does it; tanh and
+   * sigmoid in double, rounded once to float.
+   */
+  private void activateInFloat(float[] out, int o, int n) {
+    switch (activation) {
+      case RELU -> {
+        for (int j = o; j < o + n; j++) {
+          if (out[j] < 0f) {
+            out[j] = 0f;
+          }
+        }
+      }
+      case TANH -> {
+        for (int j = o; j < o + n; j++) {
+          out[j] = (float) Math.tanh(out[j]);
+        }
+      }
+      case SIGMOID -> {
+        for (int j = o; j < o + n; j++) {
+          out[j] = (float) (1 / (1 + Math.exp(-out[j])));
+        }
+      }
+      default -> throw new IllegalStateException("unknown activation " + activation);
+    }
   }
 }

@@ -1,0 +1,60 @@
+package io.consort.coordinator.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.consort.model.data.DataSchema;
+import io.consort.model.features.FeatureEncoding;
+import io.consort.model.train.ModelFactory;
+import io.consort.model.train.ModelType;
+import io.consort.model.train.TrainingEngine;
+import io.consort.model.wire.ModelWire;
+import io.consort.protocol.v1.ModelParameters;
+import io.consort.scoring.ModelPublication;
+import io.consort.scoring.PublishedModel;
+import io.consort.scoring.Scorer;
+import io.consort.scoring.v1.Provenance;
+import io.consort.spec.JobSpec;
+import io.consort.spec.JobSpecWire;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The coordinator publishes a sequence model (LSTM) without DL4J, which it never loads; scoring one
+ * needs the dl4j engine, so a process without it (this module's tests, like the coordinator) is
+ * refused with a message naming the model and the missing module, not a class-loading error.
+ */
+class SequenceModelPublicationTest {
+
+  @Test
+  void anLstmModel_isPublishedWithoutDl4j_butScoringItWithoutDl4jIsRefusedNamingTheModule() {
+    assertThrows(ClassNotFoundException.class, () -> Class.forName("io.consort.model.dl4j.Dl4jNetworks"),
+        "precondition: the coordinator's class path has no DL4J engine");
+    List<String> columns = new ArrayList<>();
+    for (int c = 0; c < 8; c++) {
+      columns.add("r" + c);
+    }
+    DataSchema schema = new DataSchema(columns, List.of(), "up", "1");
+    double[] stds = new double[columns.size()];
+    Arrays.fill(stds, 1);
+    FeatureEncoding encoding = new FeatureEncoding(schema, new double[columns.size()], stds, List.of());
+    JobSpec spec = JobSpec.builder().id("market-lstm").schema(schema).modelType(ModelType.LSTM).window(4)
+        .engine(TrainingEngine.DL4J).build();
+    ModelParameters model = ModelWire.withValues(ModelParameters.newBuilder()
+        .setSpec(JobSpecWire.model(spec).toBuilder().setInputFeatures(columns.size()))
+        .setEncoding(ModelWire.encoding(encoding)).build(),
+        ModelFactory.initialParameters(spec.model(), columns.size()), 3);
+    PublishedModel published = ModelPublication.publish(spec, model, Optional.empty(),
+        Provenance.newBuilder().setJobId(spec.id()).build());
+    assertEquals(ModelType.LSTM, published.spec().model().type());
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Scorer.of(published));
+    assertTrue(e.getMessage().startsWith("a lstm model is computed with DL4J, which this process does not have"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("consort-model-dl4j"), e.getMessage());
+  }
+}
