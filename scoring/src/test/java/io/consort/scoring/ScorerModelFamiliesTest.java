@@ -56,6 +56,8 @@ class ScorerModelFamiliesTest {
     float[] parameters = perturbed(ModelFactory.initialParameters(spec.model(), german.encoding().featureCount()));
     Scorer scorer = Scorer.of(publish(spec, german.encoding(), parameters));
     assertTrue(scorer.hasReasonCodes());
+    assertTrue(cardMethod(scorer).endsWith(activation == HiddenActivation.RELU
+        ? "exact along the path's linear pieces" : "by checked Gauss-Legendre quadrature"), cardMethod(scorer));
 
     float[] evaluated = Predictor.predict(spec.model(), parameters, german.encodedTest());
     for (int r = 0; r < german.test().rows(); r++) {
@@ -91,6 +93,8 @@ class ScorerModelFamiliesTest {
     Scorer scorer = Scorer.of(publish(spec, encoding, parameters));
     assertFalse(scorer.hasReasonCodes());
     assertEquals(0, scorer.reasonCodes());
+    assertEquals("none: a " + type.wireName() + " model is scored (with DL4J) without reason codes",
+        cardMethod(scorer));
 
     int rows = 40;
     SplittableRandom random = new SplittableRandom(3);
@@ -116,6 +120,12 @@ class ScorerModelFamiliesTest {
     assertTrue(e.getMessage().contains("a " + type.wireName() + " model is scored without reason codes"),
         e.getMessage());
     assertThrows(IllegalStateException.class, () -> scorer.explain(raw.get(0)));
+  }
+
+  /** What the model card says of the model's reason codes. */
+  private static String cardMethod(Scorer scorer) throws Exception {
+    return new com.fasterxml.jackson.databind.ObjectMapper().readTree(io.consort.scoring.card.ModelCard.json(
+        scorer.model())).at("/reason_codes/method").asText();
   }
 
   /** Parameters with nonzero biases and some spread, so no unit sits at its activation's centre. */

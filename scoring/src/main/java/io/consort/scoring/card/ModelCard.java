@@ -76,6 +76,19 @@ public final class ModelCard {
     }
   }
 
+  /** How the scorer explains a decision of this model. */
+  private static String reasonCodeMethod(io.consort.model.train.ModelSpec model) {
+    if (model.type().isSequence()) {
+      return "none: a " + model.type().wireName() + " model is scored (with DL4J) without reason codes";
+    }
+    if (model.hiddenLayers().isEmpty()) {
+      return "exact: coefficient times deviation from the reference applicant";
+    }
+    return "integrated gradients (Sundararajan et al. 2017) from the reference applicant, "
+        + (model.activation() == io.consort.model.train.HiddenActivation.RELU
+        ? "exact along the path's linear pieces" : "by checked Gauss-Legendre quadrature");
+  }
+
   static ObjectNode tree(PublishedModel model) {
     JobSpec spec = model.spec();
     Provenance p = model.provenance();
@@ -130,14 +143,12 @@ public final class ModelCard {
         .put("false_negative", cm.falseNegative()).put("false_positive", cm.falsePositive()));
     model.evaluation().filter(Evaluation::hasCost).ifPresent(e -> decision.set("expected_cost", costs(e.getCost())));
 
-    card.putObject("reason_codes").put("method", spec.model().hiddenLayers().isEmpty()
-            ? "exact: coefficient times deviation from the reference applicant"
-            : "integrated gradients (Sundararajan et al. 2017) from the reference applicant")
+    card.putObject("reason_codes").put("method", reasonCodeMethod(spec.model()))
         .put("reference_applicant", "every numeric column at the consortium mean; every categorical column at 1/K on "
             + "each of its K levels (banks release no category counts)")
         .put("per", "original column (one-hot levels summed)").put("units", "calibrated logit of default")
-        .put("completeness_tolerance_logits", spec.model().hiddenLayers().isEmpty() ? 0
-            : Attributor.COMPLETENESS_TOLERANCE);
+        .put("completeness_tolerance_logits", spec.model().hiddenLayers().isEmpty()
+            || spec.model().type().isSequence() ? 0 : Attributor.COMPLETENESS_TOLERANCE);
     List<io.consort.scoring.v1.FeatureImportance> importance = model.evaluation()
         .map(Evaluation::getImportanceList).orElse(List.of());
     ObjectNode topFeatures = card.putObject("top_features").put("available", !importance.isEmpty());
