@@ -87,6 +87,12 @@ final class PathQuadrature {
   }
 
   static InferenceNetwork.PathIntegral integrate(InferenceNetwork network, float[] from, float[] to) {
+    return integrate(network, from, to, MAX_EVALUATIONS);
+  }
+
+  /** {@link #integrate} with at most {@code maxEvaluations} gradients. */
+  static InferenceNetwork.PathIntegral integrate(InferenceNetwork network, float[] from, float[] to,
+                                                 int maxEvaluations) {
     int inputs = network.inputs();
     double[] origin = new double[inputs];
     double[] direction = new double[inputs];
@@ -97,7 +103,7 @@ final class PathQuadrature {
       direction[i] = (double) to[i] - from[i];
     }
     double difference = network.logitInDouble(end) - network.logitInDouble(origin);
-    Walk walk = new Walk(network, origin, direction);
+    Walk walk = new Walk(network, origin, direction, maxEvaluations);
     double tolerance = CONTRIBUTION_TOLERANCE;
     double gap = Double.NaN;
     for (int attempt = 0; attempt <= TIGHTENINGS; attempt++) {
@@ -126,11 +132,13 @@ final class PathQuadrature {
     private final double[] start;
     private final double[] rate;
     private final double[] gradient;
+    private final int maxEvaluations;
     private int evaluations;
     private int panels;
 
-    Walk(InferenceNetwork network, double[] origin, double[] direction) {
+    Walk(InferenceNetwork network, double[] origin, double[] direction, int maxEvaluations) {
       this.network = network;
+      this.maxEvaluations = maxEvaluations;
       this.origin = origin;
       this.direction = direction;
       this.start = network.firstLayer(origin, true);
@@ -169,8 +177,8 @@ final class PathQuadrature {
 
     /** The rule's estimate of the gradient's integral over [a, b]. */
     private double[] panel(double a, double b) {
-      if (evaluations + NODES > MAX_EVALUATIONS) {
-        throw new IllegalStateException("integrated gradients need more than " + MAX_EVALUATIONS
+      if (evaluations + NODES > maxEvaluations) {
+        throw new IllegalStateException("integrated gradients need more than " + maxEvaluations
             + " gradients on this path (a hidden unit saturates too sharply along it)");
       }
       int inputs = origin.length;

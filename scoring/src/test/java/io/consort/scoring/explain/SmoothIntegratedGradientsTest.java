@@ -118,6 +118,18 @@ class SmoothIntegratedGradientsTest {
   }
 
   @Test
+  void anIntegralThatCannotReachItsToleranceWithinItsBudget_isRefused_notReturnedInaccurate() {
+    InferenceNetwork network = network(HiddenActivation.TANH, 10);
+    float[] x = Arrays.copyOfRange(DenseNetworksAgainstDl4jTest.rows(1, 7).x(), 0, INPUTS);
+    // the full budget integrates this path; 24 gradients (one panel and its halves) do not
+    assertTrue(network.pathIntegral(new float[INPUTS], x).pieces() > 2);
+    IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> PathQuadrature.integrate(network, new float[INPUTS], x, 3 * PathQuadrature.NODES));
+    assertTrue(e.getMessage().startsWith("integrated gradients need more than 24 gradients on this path"),
+        e.getMessage());
+  }
+
+  @Test
   void reluNetworks_withOrWithoutDropout_areWalkedExactly() {
     for (double dropout : new double[] {0, 0.3}) {
       ModelSpec spec = new ModelSpec(ModelType.MLP, List.of(16, 8), 32, 0.01, 0, 5, HiddenActivation.RELU, dropout,
