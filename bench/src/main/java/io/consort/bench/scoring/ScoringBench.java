@@ -51,7 +51,11 @@ import java.util.Optional;
  * It also writes the network's parameters, 1,024 encoded rows and their logits to {@code
  * OUT/network.bin} for {@code bench/scripts/torch_inference.py}, which times PyTorch on the same
  * network and rows and checks that its logits match. Prints one JSON line of medians (rows per
- * second). Arguments: {@code [OUT] [samples]} (defaults {@code bench/target/scoring-bench}, 5).
+ * second). Arguments: {@code [OUT] [samples] [activation]} (defaults {@code
+ * bench/target/scoring-bench}, 5, relu). With {@code tanh} or {@code sigmoid} the same 64-32 network
+ * has those hidden layers (trained 5 epochs on the dl4j engine) and its reason codes are integrated
+ * by checked Gauss-Legendre quadrature; nothing is exported for PyTorch then (its script builds a
+ * ReLU network).
  */
 public final class ScoringBench {
   static final int BATCH = 1024;
@@ -63,12 +67,16 @@ public final class ScoringBench {
   public static void main(String[] args) throws Exception {
     Path out = Path.of(args.length > 0 ? args[0] : "bench/target/scoring-bench");
     int samples = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    io.consort.model.train.HiddenActivation activation = io.consort.model.train.HiddenActivation.fromName(
+        args.length > 2 ? args[2] : "relu");
+    boolean relu = activation == io.consort.model.train.HiddenActivation.RELU;
     Table all = Datasets.germanCredit().load();
     FeatureEncoding encoding = FeatureEncoding.merge(List.of(LocalFeatureStats.compute(all)));
-    JobSpec spec = JobSpec.builder().id("bench").schema(all.schema()).costMatrix(CostMatrix.GERMAN_CREDIT).build();
+    JobSpec spec = JobSpec.builder().id("bench").schema(all.schema()).costMatrix(CostMatrix.GERMAN_CREDIT)
+        .activation(activation).engine(relu ? TrainingEngine.NATIVE : TrainingEngine.DL4J).build();
     EncodedData encoded = encoding.encode(all);
     // a trained network (ReLU sparsity as in use); bench input only, so trained and calibrated on the same rows
-    float[] parameters = new LocalTrainer(spec.model(), encoded, TrainingEngine.NATIVE)
+    float[] parameters = new LocalTrainer(spec.model(), encoded, spec.training().engine())
         .train(ModelFactory.initialParameters(spec.model(), encoding.featureCount()), 5, TrainingOptions.standard())
         .parameters();
     ModelParameters model = ModelWire.withValues(ModelParameters.newBuilder().setSpec(JobSpecWire.model(spec)
@@ -101,7 +109,9 @@ public final class ScoringBench {
     InferenceNetwork network = new InferenceNetwork(spec.model(), features, parameters);
     float[] logits = new float[BATCH];
     network.logits(batchX, BATCH, logits);
-    export(out.resolve("network.bin"), spec.model().layerSizes(features), parameters, batchX, logits);
+    if (relu) {
+      export(out.resolve("network.bin"), spec.model().layerSizes(features), parameters, batchX, logits);
+    }
 
     Scorer plain = Scorer.of(published).withReasonCodes(0);
     Scorer withReasons = Scorer.of(published).withReasonCodes(3);
@@ -123,7 +133,8 @@ public final class ScoringBench {
         rates[k][s] = measures.get(k).rowsPerSecond();
       }
     }
-    StringBuilder json = new StringBuilder("{\"engine\": \"java\", \"samples\": ").append(samples);
+    StringBuilder json = new StringBuilder("{\"engine\": \"java\", \"activation\": \"").append(
+        activation.wireName()).append("\", \"samples\": ").append(samples);
     for (int k = 0; k < measures.size(); k++) {
       json.append(String.format(Locale.ROOT, ", \"%s\": %.1f", measures.get(k).name, median(rates[k])));
     }

@@ -8,9 +8,10 @@ package io.consort.scoring.explain;
  * @param perColumn one contribution per schema feature column (numeric columns first, then
  *     categorical ones, schema order); a categorical column's one-hot levels are summed
  * @param residual {@code |sum(perColumn) - (logit - referenceLogit)|}: float rounding for a logistic
- *     regression, float rounding of the logits and the double-precision integral for a network
- * @param pieces linear pieces of the network the path from the reference to the row crossed (1 for
- *     a logistic regression)
+ *     regression, float rounding of the logits and the double-precision integral (exact for ReLU,
+ *     checked quadrature for tanh and sigmoid) for a network
+ * @param pieces linear pieces of a ReLU network the path from the reference to the row crossed (1
+ *     for a logistic regression); for a tanh or sigmoid network, the quadrature's panels
  */
 public record Attribution(double[] perColumn, double logit, double referenceLogit, double residual, int pieces) {
   public Attribution {
