@@ -53,6 +53,11 @@ public final class Scorer {
 
   /** A scorer for {@code model} at its published threshold, with {@value #DEFAULT_REASON_CODES} reason codes. */
   public static Scorer of(PublishedModel model) {
+    if (model.regression()) {
+      throw new IllegalArgumentException("job '" + model.spec().id() + "' published a regression model: it predicts a "
+          + "value of '" + model.spec().schema().labelColumn() + "' and makes no decision, so this scorer (a calibrated "
+          + "probability, a decision and reason codes) does not apply; its card gives its RMSE, MAE and R^2");
+    }
     if (!model.spec().model().nativeKernel()) {
       // reason codes integrate the gradient of a piecewise-linear (ReLU) network; other networks are
       // published with their provenance and calibration but scored with DL4J, not by this scorer
