@@ -54,6 +54,7 @@
     svg.replaceChildren();
     let yMin = Math.min(0, ...ys), yMax = Math.max(1e-9, ...ys);
     if (yLabel === "auc") { yMin = Math.min(0.5, ...ys); yMax = 1; }
+    if (yLabel === "r2") { yMax = 1; }
     const xs = (x) => L + (xMax <= 1 ? 0 : (x - 1) / (xMax - 1)) * (W - L - R);
     const yScale = (y) => T + (1 - (y - yMin) / ((yMax - yMin) || 1)) * (H - T - B);
     svg.append(svgEl("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B }));
@@ -94,10 +95,15 @@
       + (stage.awaiting.length ? ", waiting for " + stage.awaiting.join(", ") : "") : "";
     const rounds = status.rounds || [];
     const planned = status.rounds_planned || rounds.length || 1;
-    lineChart($("chart-auc"), [{ name: "AUC", colour: COLOURS[0],
-      points: rounds.filter((r) => r.auc !== undefined).map((r) => [r.round, r.auc]) }], planned, "auc");
-    lineChart($("chart-loss"), [{ name: "loss", colour: COLOURS[2],
-      points: rounds.filter((r) => r.loss !== undefined).map((r) => [r.round, r.loss]) }], planned, "loss");
+    // a regression job's rounds carry RMSE and R^2 instead of AUC and log-loss
+    const regression = rounds.some((r) => r.rmse !== undefined);
+    const quality = regression ? "r2" : "auc", loss = regression ? "rmse" : "loss";
+    $("chart-auc").previousElementSibling.textContent = regression ? "R\u00b2 per round" : "AUC per round";
+    $("chart-loss").previousElementSibling.textContent = regression ? "RMSE per round" : "log-loss per round";
+    lineChart($("chart-auc"), [{ name: regression ? "R\u00b2" : "AUC", colour: COLOURS[0],
+      points: rounds.filter((r) => r[quality] !== undefined).map((r) => [r.round, r[quality]]) }], planned, quality);
+    lineChart($("chart-loss"), [{ name: loss === "rmse" ? "RMSE" : "loss", colour: COLOURS[2],
+      points: rounds.filter((r) => r[loss] !== undefined).map((r) => [r.round, r[loss]]) }], planned, "loss");
     const perBank = (status.privacy && status.privacy.per_bank) || {};
     const banks = Object.keys(perBank).sort();
     const series = [];

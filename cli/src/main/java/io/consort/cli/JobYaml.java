@@ -12,6 +12,7 @@ import io.consort.model.data.NumericRules;
 import io.consort.model.data.Preprocessing;
 import io.consort.model.data.QuantileClip;
 import io.consort.model.train.HiddenActivation;
+import io.consort.model.train.Objective;
 import io.consort.model.train.SequenceSpec;
 import io.consort.model.train.TrainingEngine;
 import io.consort.spec.CostMatrix;
@@ -46,13 +47,19 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
 
   JobYaml {
     model = requireNonNullElse(model, new Model(null, null, null, null, null, null, null, null, null, null, null,
-        null, null));
+        null, null, null));
     privacy = requireNonNullElse(privacy, new Privacy(null, null, null, null, null, null, null, null, null));
     secureAggregation = requireNonNullElse(secureAggregation, new SecureAggregation(null, null, null, null, null,
         null));
   }
 
-  record Schema(String label, String positive, List<NumericColumn> numeric, List<Column> categorical) {}
+  /**
+   * The data: {@code label} is the label column; a class label names its positive class in {@code
+   * positive}, a numeric label (a regression target) gives instead its {@code label_bound}, the range
+   * every label is clipped to.
+   */
+  record Schema(String label, String positive, List<NumericColumn> numeric, List<Column> categorical,
+                Double labelBound) {}
 
   /**
    * A numeric column: its name alone (missing values refused), or a mapping with its name and
@@ -164,10 +171,13 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     }
   }
 
-  /** The model: {@code window}, {@code units}, {@code kernel_size} and {@code heads} only for sequence models. */
+  /**
+   * The model: {@code window}, {@code units}, {@code kernel_size} and {@code heads} only for sequence
+   * models; {@code objective} binary (the default) or regression.
+   */
   record Model(String type, List<Integer> hidden, Integer batchSize, Double learningRate, Long seed, Double l2,
                String engine, String activation, Double dropout, Integer window, Integer units, Integer kernelSize,
-               Integer heads) {}
+               Integer heads, String objective) {}
 
   /**
    * {@code record_noise}: {@code local} (the default: each bank adds all of its DP-SGD noise) or
@@ -233,6 +243,13 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
       }
     }
     set(model.dropout(), b::dropout);
+    if (model.objective() != null) {
+      try {
+        b.objective(Objective.fromName(model.objective()));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("job.model.objective: " + e.getMessage(), e);
+      }
+    }
     set(model.window(), b::window);
     set(model.units(), b::units);
     set(model.kernelSize(), b::kernelSize);
@@ -320,8 +337,13 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     if (schema.label() == null) {
       throw new IllegalArgumentException("job.schema.label is required");
     }
-    if (schema.positive() == null) {
-      throw new IllegalArgumentException("job.schema.positive is required");
+    if (schema.positive() == null && schema.labelBound() == null) {
+      throw new IllegalArgumentException("job.schema.positive is required (the positive class of the label), or "
+          + "job.schema.label_bound for a numeric label (a regression target)");
+    }
+    if (schema.positive() != null && schema.labelBound() != null) {
+      throw new IllegalArgumentException("job.schema.positive and job.schema.label_bound exclude each other: a class "
+          + "label names its positive class, a numeric label its bound");
     }
     List<NumericColumn> numeric = requireNonNullElse(schema.numeric(), List.of());
     List<Column> categorical = requireNonNullElse(schema.categorical(), List.of());
@@ -353,7 +375,8 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
           categorical.stream()
               .map(c -> new DataSchema.CategoricalColumn(c.name(), requireNonNullElse(c.values(), List.of())))
               .toList(),
-          schema.label(), schema.positive(), new Preprocessing(numericRules, categoricalRules));
+          schema.label(), requireNonNullElse(schema.positive(), ""), new Preprocessing(numericRules, categoricalRules),
+          schema.labelBound() == null ? OptionalDouble.empty() : OptionalDouble.of(schema.labelBound()));
     } catch (IllegalArgumentException | NullPointerException e) {
       throw new IllegalArgumentException("job.schema: " + e.getMessage(), e);
     }
@@ -382,7 +405,8 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
             spec.model().sequence().map(SequenceSpec::window).orElse(null),
             spec.model().sequence().map(SequenceSpec::units).orElse(null),
             spec.model().sequence().filter(q -> q.kernelSize() > 0).map(SequenceSpec::kernelSize).orElse(null),
-            spec.model().sequence().filter(q -> q.heads() > 0).map(SequenceSpec::heads).orElse(null)),
+            spec.model().sequence().filter(q -> q.heads() > 0).map(SequenceSpec::heads).orElse(null),
+            spec.model().objective().wireName()),
         new Privacy(p.mode().wireName(), p.delta(), boxed(p.targetEpsilon()),
             p.record().map(PrivacySpec.RecordDp::clipNorm).orElse(null),
             p.record().map(r -> boxed(r.noiseMultiplier())).orElse(null),
@@ -405,9 +429,10 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
 
   /** The {@code schema:} section for {@code s}, preprocessing rules written next to their columns. */
   static Schema schema(DataSchema s) {
-    return new Schema(s.labelColumn(), s.positiveClass(),
+    return new Schema(s.labelColumn(), s.isNumericLabel() ? null : s.positiveClass(),
         s.numericColumns().stream().map(c -> NumericColumn.of(c, s.preprocessing().numeric(c))).toList(),
-        s.categoricalColumns().stream().map(c -> Column.of(c, s.preprocessing().categorical(c.name()))).toList());
+        s.categoricalColumns().stream().map(c -> Column.of(c, s.preprocessing().categorical(c.name()))).toList(),
+        s.isNumericLabel() ? s.labelBound().getAsDouble() : null);
   }
 
   private static Double boxed(OptionalDouble value) {

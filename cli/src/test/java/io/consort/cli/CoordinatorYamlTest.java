@@ -90,6 +90,30 @@ class CoordinatorYamlTest {
   }
 
   @Test
+  void jobSection_readsARegressionJob_andRefusesALabelThatDoesNotFitItsObjective() throws Exception {
+    String job = SERVICE + "job:\n  id: j\n";
+    JobSpec spec = ConfigFiles.coordinator(config.write(job + "  schema: {label: y, label_bound: 5, numeric: [x]}\n"
+        + "  model: {objective: regression}\n")).job().spec();
+    assertEquals(io.consort.model.train.Objective.REGRESSION, spec.model().objective());
+    assertEquals(java.util.OptionalDouble.of(5), spec.schema().labelBound());
+    assertEquals(spec, JobYaml.of(spec, 2, 300, 120).toSpec(), "the demo writes what it reads");
+    String file = dir.resolve("coordinator.yaml") + ": ";
+    assertEquals(file + "job.schema.label_bound is required with model.objective regression: the label 'y' must be "
+        + "declared numeric with a positive bound (it clips the labels and scales the evaluation's secure sum), and "
+        + "schema.positive left out", config.refusal(job + SCHEMA + "  model: {objective: regression}\n"));
+    assertEquals(file + "job.schema.label_bound applies only with model.objective regression; a binary job's label 'y' "
+        + "is a class named by schema.positive", config.refusal(job + "  schema: {label: y, label_bound: 5, numeric: [x]}\n"));
+    assertTrue(config.refusal(job + "  schema: {label: y, positive: '1', label_bound: 5, numeric: [x]}\n")
+        .contains("job.schema.positive and job.schema.label_bound exclude each other"));
+    assertTrue(config.refusal(job + "  schema: {label: y, label_bound: -2, numeric: [x]}\n  model: {objective: "
+        + "regression}\n").contains("label_bound) must be positive and finite, got -2.0"));
+    assertTrue(config.refusal(job + SCHEMA + "  model: {objective: poisson}\n")
+        .contains("job.model.objective: unknown objective 'poisson'"));
+    assertTrue(config.refusal(job + "  schema: {label: y, label_bnd: 5, numeric: [x]}\n").contains("label_bnd"),
+        "an unknown key is refused");
+  }
+
+  @Test
   void jobSection_readsACostMatrix_andRefusesAHalfOne() throws Exception {
     JobSpec spec = ConfigFiles.coordinator(config.write(SERVICE + "job:\n  id: j\n" + SCHEMA
         + "  cost_matrix: {false_negative: 5, false_positive: 1}\n")).job().spec();

@@ -112,6 +112,15 @@ class DemoOptionsTest {
     r = run("demo", "--task", "market", "--market-split", "asset", "--banks", "2");
     assertEquals(2, r.status());
     assertEquals("error: --market-split asset gives each bank one asset: --banks must be 3, got 2", r.err().trim());
+    r = run("demo", "--target", "return");
+    assertEquals(2, r.status());
+    assertEquals("error: --target applies to --task market", r.err().trim());
+    r = run("demo", "--task", "market", "--target", "sideways");
+    assertEquals(2, r.status());
+    assertEquals("error: --target must be direction or return, got 'sideways'", r.err().trim());
+    r = run("demo", "--task", "market", "--target", "return", "--engine", "native");
+    assertEquals(2, r.status());
+    assertTrue(r.err().contains("--target return trains on the dl4j engine"), r.err());
     assertFalse(Files.exists(dir.resolve("w")), "nothing was created");
   }
 

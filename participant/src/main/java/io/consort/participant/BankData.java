@@ -46,11 +46,12 @@ final class BankData {
   static BankData open(ParticipantConfig config, DataSchema schema) throws DataFormatException, IOException {
     DataSource source = config.dataSource();
     BitSet positives = new BitSet();
-    DatasetLoader.Scan scan = DatasetLoader.scan(source, schema, (row, numeric, categories, positive) -> {
+    DatasetLoader.Scan scan = DatasetLoader.scan(source, schema, (row, numeric, categories, label) -> {
       if (row >= Integer.MAX_VALUE) {
         throw error(source, "more than " + Integer.MAX_VALUE + " rows; split the data");
       }
-      if (positive) {
+      // the split is stratified by class; a numeric label has none
+      if (positive(schema, label)) {
         positives.set((int) row);
       }
     });
@@ -76,9 +77,9 @@ final class BankData {
   /** First-stage statistics of the training rows. */
   LocalFeatureStats firstStatistics() throws DataFormatException {
     LocalFeatureStats.Accumulator acc = new LocalFeatureStats.Accumulator(schema);
-    pass((row, numeric, categories, positive) -> {
+    pass((row, numeric, categories, label) -> {
       if (!test.get((int) row)) {
-        acc.add(numeric, categories, positive);
+        acc.add(numeric, categories, positive(schema, label));
       }
     });
     return acc.result();
@@ -87,9 +88,9 @@ final class BankData {
   /** Second-stage statistics of the training rows against the first stage's encoding. */
   RefinedFeatureStats secondStatistics(FeatureEncoding preliminary) throws DataFormatException {
     RefinedFeatureStats.Accumulator acc = new RefinedFeatureStats.Accumulator(preliminary);
-    pass((row, numeric, categories, positive) -> {
+    pass((row, numeric, categories, label) -> {
       if (!test.get((int) row)) {
-        acc.add(numeric, categories, positive);
+        acc.add(numeric, categories, positive(schema, label));
       }
     });
     return acc.result();
@@ -105,7 +106,7 @@ final class BankData {
     float[] testX = new float[Math.multiplyExact(testRows, features)];
     float[] testY = new float[testRows];
     int[] next = new int[2];
-    pass((row, numeric, categories, positive) -> {
+    pass((row, numeric, categories, label) -> {
       boolean held = test.get((int) row);
       int i = next[held ? 1 : 0]++;
       try {
@@ -113,7 +114,7 @@ final class BankData {
       } catch (IllegalArgumentException e) {
         throw error(source, "row " + (row + 1) + ": " + e.getMessage());
       }
-      (held ? testY : trainY)[i] = positive ? 1f : 0f;
+      (held ? testY : trainY)[i] = (float) label;
     });
     return new Encoded(new EncodedData(trainRows, features, trainX, trainY),
         new EncodedData(testRows, features, testX, testY));
@@ -124,9 +125,9 @@ final class BankData {
 
   /** One more reading of the same data: refused if it is not the data of the first. */
   private void pass(DatasetLoader.RowConsumer consumer) throws DataFormatException {
-    DatasetLoader.Scan scan = DatasetLoader.scan(source, schema, (row, numeric, categories, positive) -> {
+    DatasetLoader.Scan scan = DatasetLoader.scan(source, schema, (row, numeric, categories, label) -> {
       if (row < rows) {
-        consumer.accept(row, numeric, categories, positive);
+        consumer.accept(row, numeric, categories, label);
       }
     });
     if (scan.rows() != rows || !Arrays.equals(scan.digest(), digest)) {
@@ -134,6 +135,11 @@ final class BankData {
           + rows + " then" + (source instanceof DataSource.Query ? "; a query must return the same rows in the same "
           + "order every time, e.g. with ORDER BY a key" : "") + "); the bank does not mix two versions of its data");
     }
+  }
+
+  /** Whether a row's label (as {@link DatasetLoader.RowConsumer} gives it) is the positive class. */
+  private static boolean positive(DataSchema schema, double label) {
+    return !schema.isNumericLabel() && label == 1;
   }
 
   private static DataFormatException error(DataSource source, String problem) {

@@ -45,7 +45,7 @@ public final class BankSplit {
         : DatasetLoader.scan(config.dataSource(), table.schema(), (row, n, c, p) -> { }).digest();
     BitSet positives = new BitSet(table.rows());
     for (int r = 0; r < table.rows(); r++) {
-      positives.set(r, table.isPositive(r));
+      positives.set(r, !table.schema().isNumericLabel() && table.isPositive(r));
     }
     BitSet test = testRows(config, positives, table.rows(), version);
     int[] trainRows = new int[table.rows() - test.cardinality()];

@@ -1,14 +1,11 @@
 package io.consort.participant;
 
 import io.consort.model.data.DataFormatException;
-import io.consort.model.eval.PermutationImportance;
-import io.consort.model.eval.ScoreHistogram;
 import io.consort.model.features.EncodedData;
 import io.consort.model.features.FeatureEncoding;
 import io.consort.model.features.LocalFeatureStats;
 import io.consort.model.train.LocalTrainer;
 import io.consort.model.train.ModelSpec;
-import io.consort.model.train.Predictor;
 import io.consort.model.train.TrainingOptions;
 import io.consort.model.train.TrainingResult;
 import io.consort.model.wire.ModelWire;
@@ -27,7 +24,6 @@ import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecWire;
 import io.consort.spec.SecureSumPurpose;
 import io.consort.model.sums.FeatureStatsVector;
-import io.consort.model.sums.HistogramVector;
 import io.consort.protocol.v1.FeatureStats;
 import io.consort.spec.SecureRoundPlan;
 import io.consort.protocol.v1.ModelParameters;
@@ -420,8 +416,9 @@ public final class BankTaskHandler implements TaskHandler {
   }
 
   /**
-   * Scores the bank's held-out rows with a released model. Under secure aggregation the histogram goes
-   * only into the secure sum the task opens; otherwise it is the answer.
+   * Scores the bank's held-out rows with a released model ({@link HeldOutEvaluation}: histograms, or a
+   * regression's error sums). Under secure aggregation they go only into the secure sum the task opens;
+   * otherwise they are the answer.
    */
   private TaskResult.Builder evaluate(Task task, BankJob job) throws IOException,
       java.security.GeneralSecurityException, DataFormatException {
@@ -429,19 +426,12 @@ public final class BankTaskHandler implements TaskHandler {
     ModelParameters model = e.getGlobalModel();
     prepare(job, model);
     requireReleased(job, model);
-    float[] scores = Predictor.predict(job.spec.model(), ModelWire.values(model), job.test);
-    int bins = job.spec.evaluation().histogramBins();
-    ScoreHistogram h = ScoreHistogram.of(scores, job.test.y(), bins);
-    // the final round's evaluation also measures permutation importance per column, for the model card;
-    // decided by the pinned plan, not the task, so a coordinator cannot ask for it round after round
-    double[] importance = task.getHeader().getRound() == job.spec.training().rounds()
-        ? PermutationImportance.lossIncrease(job.spec.model(), ModelWire.values(model), job.test, job.encoding,
-            shuffles)
-        : new double[0];
+    HeldOutEvaluation evaluation = HeldOutEvaluation.of(job.spec, ModelWire.values(model), job.test, job.encoding,
+        task.getHeader().getRound() == job.spec.training().rounds(), shuffles);
     if (job.spec.secureAggregation().enabled()) {
       List<String> roster = e.getRoundMembersList();
       checkRoster(job, roster);
-      int[] vector = HistogramVector.encode(h, importance);
+      int[] vector = evaluation.secureSumVector();
       var params = secureAggregation().sumPlan(job.spec, task.getHeader().getRound(), SecureSumPurpose.EVALUATION,
           roster, vector.length);
       checkThreshold(job, params.threshold());
@@ -449,18 +439,7 @@ public final class BankTaskHandler implements TaskHandler {
           .setSecureSum(SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
               secureAggregation().startSum(params, task.getHeader().getRound(), vector)))));
     }
-    EvaluationResult.Builder out = EvaluationResult.newBuilder().setBaseVersion(model.getVersion())
-        .setExamples(h.count()).setLogLossSum(h.logLossSum()).setCorrect(h.correct());
-    for (double v : importance) {
-      out.addImportance(v);
-    }
-    for (long c : h.positives()) {
-      out.addPositiveHistogram(c);
-    }
-    for (long c : h.negatives()) {
-      out.addNegativeHistogram(c);
-    }
-    return TaskResult.newBuilder().setEvaluation(out);
+    return TaskResult.newBuilder().setEvaluation(evaluation.clearResult(model.getVersion()));
   }
 
   private TaskResult.Builder finished(Task task, BankJob job) throws IOException {

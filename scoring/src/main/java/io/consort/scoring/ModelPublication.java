@@ -55,6 +55,54 @@ public final class ModelPublication {
   }
 
   /**
+   * A regression model's federated evaluation: the pooled error sums of the banks that evaluated it.
+   *
+   * @param round the round whose evaluation it is (that round released the final model)
+   */
+  public record RegressionEvaluation(int round, io.consort.model.eval.RegressionTotals totals) {
+    public RegressionEvaluation {
+      Objects.requireNonNull(totals, "totals");
+      if (totals.rows() == 0) {
+        throw new IllegalArgumentException("the final evaluation holds no rows");
+      }
+    }
+  }
+
+  /**
+   * The published model of a regression job's {@code finalModel}: no calibration (it predicts a value,
+   * not a probability), no decision rule, and the evaluation's RMSE, MAE and R^2.
+   *
+   * @throws IllegalArgumentException when the job is not a regression job or the parts do not fit
+   */
+  public static PublishedModel publishRegression(JobSpec spec, ModelParameters finalModel,
+                                                 Optional<RegressionEvaluation> evaluation, Provenance provenance) {
+    if (spec.model().objective() != io.consort.model.train.Objective.REGRESSION) {
+      throw new IllegalArgumentException("job '" + spec.id() + "' is " + spec.model().objective().wireName()
+          + ", not regression");
+    }
+    PublishedModelBody.Builder body = PublishedModelBody.newBuilder().setPlan(JobSpecWire.toProto(spec))
+        .setModel(finalModel)
+        .setPreprocessing(Preprocessing.newBuilder().setEncoding(EncodingScheme.STANDARDISE_AND_ONE_HOT_V1)
+            .setReference(ReferenceApplicant.MEANS_AND_UNIFORM_LEVELS))
+        .setCalibration(Calibration.identity(REGRESSION_CALIBRATION_NOTE).toProto()).setProvenance(provenance);
+    evaluation.ifPresent(e -> {
+      var t = e.totals();
+      var m = io.consort.scoring.v1.RegressionMetrics.newBuilder().setLabelBound(t.bound()).setRmse(t.rmse())
+          .setMae(t.mae()).setZeroPredictionRmse(t.zeroPredictionRmse());
+      if (Double.isFinite(t.rSquared())) {
+        m.setRSquared(t.rSquared());
+      }
+      body.setEvaluation(io.consort.scoring.v1.Evaluation.newBuilder().setRound(e.round()).setExamples(t.rows())
+          .setRegression(m));
+    });
+    return PublishedModel.of(body.build());
+  }
+
+  /** Why a regression model carries the identity calibration. */
+  public static final String REGRESSION_CALIBRATION_NOTE = "not applicable: a regression model predicts a value, "
+      + "not a probability";
+
+  /**
    * The published model of {@code finalModel}.
    *
    * @param evaluation the final model's federated evaluation; without one the model is published

@@ -45,9 +45,18 @@ public final class PublishedModel {
     require(body.hasModel(), "it has no model parameters");
     require(body.hasPreprocessing(), "it has no preprocessing");
     require(body.hasCalibration(), "it has no calibration");
-    require(body.hasDecision(), "it has no decision rule");
     require(body.hasProvenance(), "it has no provenance");
     this.spec = JobSpecWire.fromProto(body.getPlan());
+    if (regression()) {
+      require(!body.hasDecision(), "it is a regression model (it predicts a value) but carries a decision rule");
+      require(!body.hasEvaluation() || (body.getEvaluation().hasRegression() && body.getEvaluation().getPositives() == 0
+          && body.getEvaluation().getHistogramBins() == 0), "it is a regression model but its evaluation is not a "
+          + "regression evaluation");
+    } else {
+      require(body.hasDecision(), "it has no decision rule");
+      require(!body.hasEvaluation() || !body.getEvaluation().hasRegression(), "it is a binary model but its "
+          + "evaluation is a regression evaluation");
+    }
     require(body.getPreprocessing().getEncoding() == EncodingScheme.STANDARDISE_AND_ONE_HOT_V1,
         "its preprocessing " + body.getPreprocessing().getEncoding() + " is not one this version knows");
     require(body.getPreprocessing().getReference() == ReferenceApplicant.MEANS_AND_UNIFORM_LEVELS,
@@ -71,7 +80,12 @@ public final class PublishedModel {
     require(ModelChecksum.sha256Hex(parameters).equals(model.getSha256()),
         "its parameters do not match their SHA-256 " + model.getSha256());
     this.calibration = Calibration.fromProto(body.getCalibration());
-    checkDecision(body.getDecision(), spec.evaluation().costMatrix());
+    if (regression()) {
+      require(calibration.method() == Calibration.Method.IDENTITY, "it is a regression model but carries a "
+          + calibration.method() + " calibration");
+    } else {
+      checkDecision(body.getDecision(), spec.evaluation().costMatrix());
+    }
     require(body.getProvenance().getJobId().equals(spec.id()), "its provenance names job '"
         + body.getProvenance().getJobId() + "' but its plan job '" + spec.id() + "'");
   }
@@ -168,9 +182,22 @@ public final class PublishedModel {
     return calibration;
   }
 
-  /** Calibrated probability at or above which an application is declined. */
+  /**
+   * Calibrated probability at or above which an application is declined.
+   *
+   * @throws IllegalStateException for a regression model, which makes no decision
+   */
   public double decisionThreshold() {
+    if (regression()) {
+      throw new IllegalStateException("job '" + spec.id() + "' published a regression model: it predicts a value of '"
+          + spec.schema().labelColumn() + "' and has no decision threshold");
+    }
     return body.getDecision().getThreshold();
+  }
+
+  /** Whether the model predicts a real value (objective regression) rather than a class probability. */
+  public boolean regression() {
+    return spec.model().objective() == io.consort.model.train.Objective.REGRESSION;
   }
 
   public Optional<Evaluation> evaluation() {

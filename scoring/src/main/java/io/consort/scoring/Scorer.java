@@ -60,9 +60,15 @@ public final class Scorer {
    * ({@link InferenceNetwork}); a sequence model by the DL4J engine ({@link SequenceNetwork}), without
    * reason codes.
    *
-   * @throws IllegalArgumentException for a sequence model in a process without consort-model-dl4j
+   * @throws IllegalArgumentException for a regression model (it makes no decision), or a sequence model in a
+   *     process without consort-model-dl4j
    */
   public static Scorer of(PublishedModel model) {
+    if (model.regression()) {
+      throw new IllegalArgumentException("job '" + model.spec().id() + "' published a regression model: it predicts a "
+          + "value of '" + model.spec().schema().labelColumn() + "' and makes no decision, so this scorer (a calibrated "
+          + "probability, a decision and reason codes) does not apply; its card gives its RMSE, MAE and R^2");
+    }
     io.consort.model.train.ModelSpec spec = model.spec().model();
     RowEncoder encoder = new RowEncoder(model.encoding());
     if (spec.type().isSequence()) {

@@ -62,9 +62,18 @@ public record JobSpec(String id, DataSchema schema, ModelSpec model, TrainingSpe
           + " model with activation " + model.activation().wireName() + " and dropout " + model.dropout()
           + ": the native kernel computes dense ReLU classifiers without dropout only");
     }
-    if (model.objective() != Objective.BINARY) {
-      throw new InvalidJobSpecException("model.objective", "must be binary in a federated job (its evaluation "
-          + "merges score histograms into AUC); got " + model.objective().wireName());
+    if (model.objective() == Objective.REGRESSION && !schema.isNumericLabel()) {
+      throw new InvalidJobSpecException("schema.label_bound", "is required with model.objective regression: the "
+          + "label '" + schema.labelColumn() + "' must be declared numeric with a positive bound (it clips the labels "
+          + "and scales the evaluation's secure sum), and schema.positive left out");
+    }
+    if (model.objective() == Objective.BINARY && schema.isNumericLabel()) {
+      throw new InvalidJobSpecException("schema.label_bound", "applies only with model.objective regression; a "
+          + "binary job's label '" + schema.labelColumn() + "' is a class named by schema.positive");
+    }
+    if (model.objective() == Objective.REGRESSION && evaluation.costMatrix().isPresent()) {
+      throw new InvalidJobSpecException("cost_matrix", "applies only to binary jobs: a regression model predicts a "
+          + "value, it makes no decision");
     }
     model.sequence().ifPresent(s -> requireWindowFits(s, schema));
     if (privacy.bankLevel() && !secureAggregation.enabled()) {

@@ -49,6 +49,7 @@ public final class JobSpecBuilder {
   private long modelSeed = DEFAULT_MODEL_SEED;
   private HiddenActivation activation = HiddenActivation.RELU;
   private double dropout;
+  private Objective objective = Objective.BINARY;
   private Integer window;
   private Integer units;
   private Integer kernelSize;
@@ -83,7 +84,7 @@ public final class JobSpecBuilder {
     JobSpecBuilder b = new JobSpecBuilder().id(spec.id()).schema(spec.schema()).modelType(spec.model().type())
         .hiddenLayers(spec.model().hiddenLayers()).batchSize(spec.model().batchSize())
         .learningRate(spec.model().learningRate()).l2(spec.model().l2()).modelSeed(spec.model().seed())
-        .activation(spec.model().activation()).dropout(spec.model().dropout())
+        .activation(spec.model().activation()).dropout(spec.model().dropout()).objective(spec.model().objective())
         .engine(spec.training().engine()).rounds(spec.training().rounds()).localEpochs(spec.training().localEpochs())
         .minBanks(spec.training().minBanks()).strategy(spec.training().strategy())
         .proximalMu(spec.training().proximalMu()).privacy(spec.privacy().mode()).delta(spec.privacy().delta())
@@ -157,6 +158,15 @@ public final class JobSpecBuilder {
   /** Default 0 (none). */
   public JobSpecBuilder dropout(double dropout) {
     this.dropout = dropout;
+    return this;
+  }
+
+  /**
+   * Default binary (a classifier). Regression (identity output, mean squared error) needs a numeric
+   * label with its bound in the schema, and trains on the dl4j engine.
+   */
+  public JobSpecBuilder objective(Objective objective) {
+    this.objective = objective;
     return this;
   }
 
@@ -334,6 +344,9 @@ public final class JobSpecBuilder {
     if (activation == null) {
       throw new InvalidJobSpecException("model.activation", "is required (relu by default)");
     }
+    if (objective == null) {
+      throw new InvalidJobSpecException("model.objective", "is required (binary by default)");
+    }
     List<Integer> hidden = hiddenLayers != null ? hiddenLayers
         : modelType == ModelType.MLP ? ModelSpec.DEFAULT_HIDDEN_LAYERS
         : modelType.isSequence() ? DEFAULT_SEQUENCE_HEAD : List.of();
@@ -341,7 +354,7 @@ public final class JobSpecBuilder {
     ModelSpec model;
     try {
       model = new ModelSpec(modelType, hidden, batchSize, learningRate, l2, modelSeed, activation, dropout,
-          Objective.BINARY, sequence);
+          objective, sequence);
     } catch (IllegalArgumentException e) {
       throw InvalidJobSpecException.wrap("model", e);
     }

@@ -72,7 +72,7 @@ public final class JobSpecWire {
           case ATTENTION -> io.consort.protocol.v1.ModelType.ATTENTION;
         }).addAllHiddenLayers(m.hiddenLayers()).setBatchSize(m.batchSize()).setLearningRate(m.learningRate())
         .setL2(m.l2()).setSeed(m.seed()).setEngine(spec.training().engine().wireName())
-        .setActivation(m.activation().wireName()).setDropout(m.dropout());
+        .setActivation(m.activation().wireName()).setDropout(m.dropout()).setObjective(m.objective().wireName());
     m.sequence().ifPresent(s -> b.setSequence(io.consort.protocol.v1.SequenceLayer.newBuilder().setWindow(s.window())
         .setUnits(s.units()).setKernelSize(s.kernelSize()).setHeads(s.heads())));
     return b.build();
@@ -111,6 +111,12 @@ public final class JobSpecWire {
     } catch (IllegalArgumentException e) {
       throw InvalidJobSpecException.wrap("model.activation", e);
     }
+    Objective objective;
+    try {
+      objective = Objective.fromName(m.getObjective());
+    } catch (IllegalArgumentException e) {
+      throw InvalidJobSpecException.wrap("model.objective", e);
+    }
     Optional<SequenceSpec> sequence;
     try {
       sequence = m.hasSequence() ? Optional.of(new SequenceSpec(m.getSequence().getWindow(), m.getSequence().getUnits(),
@@ -121,7 +127,7 @@ public final class JobSpecWire {
     ModelSpec model;
     try {
       model = new ModelSpec(type, hidden, m.getBatchSize(), m.getLearningRate(), m.getL2(), m.getSeed(), activation,
-          m.getDropout(), Objective.BINARY, sequence);
+          m.getDropout(), objective, sequence);
     } catch (IllegalArgumentException e) {
       throw InvalidJobSpecException.wrap("model", e);
     }

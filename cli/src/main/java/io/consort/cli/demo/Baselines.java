@@ -2,6 +2,7 @@ package io.consort.cli.demo;
 
 import io.consort.model.data.DataSplitter;
 import io.consort.model.eval.ExactMetrics;
+import io.consort.model.eval.RegressionTotals;
 import io.consort.model.features.EncodedData;
 import io.consort.model.features.FeatureEncoding;
 import io.consort.model.train.LocalTrainer;
@@ -22,16 +23,19 @@ import java.util.Map;
  * The two reference points a federated result is judged against, trained on the same splits, model,
  * encoding and total epochs, and scored on the same pooled held-out rows: centralised (every bank's
  * training rows pooled, which federation cannot beat without sharing data) and local-only (each bank
- * alone, which federation should beat).
+ * alone, which federation should beat). A binary model's figure is its AUC; a regression model's its
+ * RMSE, labels and predictions clipped to the schema's label bound as the federated evaluation clips them.
  */
 final class Baselines {
   private Baselines() {}
 
   /**
-   * @param centralizedDpAuc centralised training with record-level DP-SGD at the job's epsilon (the
-   *     fair reference for a private job), or null when the job has no record-level DP
+   * @param centralized the figure (AUC, or RMSE for regression) of centralised training
+   * @param centralizedDp centralised training with record-level DP-SGD at the job's epsilon (the fair
+   *     reference for a private job), or null when the job has no record-level DP
+   * @param localOnly each bank's model trained alone
    */
-  record Result(double centralizedAuc, Double centralizedDpAuc, Map<String, Double> localOnlyAuc) {}
+  record Result(double centralized, Double centralizedDp, Map<String, Double> localOnly) {}
 
   /** Record-level DP for the centralised baseline: the job's target epsilon, delta and clip. */
   record DpTarget(double epsilon, double delta, double clipNorm) {}
@@ -133,11 +137,46 @@ final class Baselines {
     return new Naive(0.5, majorityAccuracy, ExactMetrics.auc(lastReturn, test.y()), (double) correct / test.rows());
   }
 
+  /**
+   * The market return task's naive predictors on the pooled held-out rows, as RMSE with labels and
+   * predictions clipped to the label bound: predicting a return of 0, and predicting the window's last
+   * return (the raw, scaled value of column {@code lastReturnColumn}).
+   */
+  record NaiveReturn(double zeroRmse, double lastReturnRmse) {}
+
+  static NaiveReturn naiveReturn(Map<String, DataSplitter.TrainTest> banks, int lastReturnColumn) {
+    List<Float> labels = new ArrayList<>();
+    List<Float> last = new ArrayList<>();
+    double bound = 0;
+    for (DataSplitter.TrainTest t : banks.values()) {
+      bound = t.test().schema().labelBound().getAsDouble();
+      for (int r = 0; r < t.test().rows(); r++) {
+        labels.add((float) t.test().label(r));
+        last.add((float) t.test().numeric(lastReturnColumn, r));
+      }
+    }
+    float[] y = new float[labels.size()];
+    float[] lastReturn = new float[labels.size()];
+    for (int i = 0; i < y.length; i++) {
+      y[i] = labels.get(i);
+      lastReturn[i] = last.get(i);
+    }
+    return new NaiveReturn(RegressionTotals.of(bound, new float[y.length], y).rmse(),
+        RegressionTotals.of(bound, lastReturn, y).rmse());
+  }
+
   private static double trainAndScore(ModelSpec spec, EncodedData train, EncodedData test, int epochs,
                                       FeatureEncoding encoding, TrainingOptions options) {
     float[] initial = ModelFactory.initialParameters(spec, encoding.featureCount());
     float[] trained = new LocalTrainer(spec, train, spec.nativeKernel() ? TrainingEngine.NATIVE : TrainingEngine.DL4J)
         .train(initial, epochs, options).parameters();
-    return ExactMetrics.auc(Predictor.predict(spec, trained, test), test.y());
+    return figure(spec, encoding, Predictor.predict(spec, trained, test), test.y());
+  }
+
+  /** AUC of a binary model, RMSE of a regression model (clipped to the schema's label bound). */
+  static double figure(ModelSpec spec, FeatureEncoding encoding, float[] predictions, float[] labels) {
+    return spec.objective() == io.consort.model.train.Objective.REGRESSION
+        ? RegressionTotals.of(encoding.schema().labelBound().getAsDouble(), predictions, labels).rmse()
+        : ExactMetrics.auc(predictions, labels);
   }
 }

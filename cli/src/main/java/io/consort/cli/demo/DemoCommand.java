@@ -117,6 +117,11 @@ public final class DemoCommand implements Callable<Integer> {
           + "series bundled with ta4j-examples; baselines majority class and last return) (default ${DEFAULT-VALUE})")
   Task task;
 
+  @Option(names = "--target", defaultValue = "direction",
+      description = "market task: direction (up or not, AUC) or return (the next interval's scaled return, regression on "
+          + "mean squared error, RMSE; baselines predict 0 and last return) (default ${DEFAULT-VALUE})")
+  String target;
+
   @Option(names = "--window", defaultValue = "10",
       description = "market task: time steps per example, of returns and of volumes (default ${DEFAULT-VALUE})")
   int window;
@@ -242,7 +247,8 @@ public final class DemoCommand implements Callable<Integer> {
     // ---------------------------------------------------------------- data and its split among banks
     MarketBanks.Data market = task == Task.MARKET
         ? MarketBanks.write(work.resolve("source"), banks, window, marketSplit) : null;
-    Datasets.BundledDataset dataset = market != null ? new Datasets.BundledDataset(market.allRows(), market.schema())
+    Datasets.BundledDataset dataset = market != null ? new Datasets.BundledDataset(market.allRows(),
+        returnTarget() ? MarketBanks.returnSchema(window) : market.schema())
         : dataset(work.resolve("source"), out);
     Table table = DatasetLoader.load(dataset.file(), dataset.schema());
     List<String> bankNames = new ArrayList<>();
@@ -357,9 +363,11 @@ public final class DemoCommand implements Callable<Integer> {
     Baselines.DpTarget dpTarget = recordDp ? new Baselines.DpTarget(epsilon, delta, clip) : null;
     Baselines.Result baselines = Baselines.run(plainSpec, encoding, splits, baselineRounds, localEpochs, dpTarget,
         jobSpec);
-    Map<String, Baselines.BankGain> gains = Baselines.gains(plainSpec, jobSpec, encoding, splits,
-        baselineRounds * localEpochs, dpTarget, plan.model(), ModelWire.values(finalModel));
-    Baselines.Naive naive = market != null ? Baselines.naive(encoding, splits, window - 1) : null;
+    // what each bank gains is measured in AUC; a regression job reports its baselines' RMSE instead
+    Map<String, Baselines.BankGain> gains = returnTarget() ? Map.of() : Baselines.gains(plainSpec, jobSpec, encoding,
+        splits, baselineRounds * localEpochs, dpTarget, plan.model(), ModelWire.values(finalModel));
+    Baselines.Naive naive = market != null && !returnTarget() ? Baselines.naive(encoding, splits, window - 1) : null;
+    Baselines.NaiveReturn naiveReturn = returnTarget() ? Baselines.naiveReturn(splits, window - 1) : null;
 
     // the bank's Scorer computes every dense network in plain Java; a sequence model is scored by `consort score`
     // through the DL4J engine, without reason codes, and not here
@@ -374,11 +382,18 @@ public final class DemoCommand implements Callable<Integer> {
         .put("local_only_dp_auc", g.localOnlyDpAuc()).put("consortium_auc", g.consortiumAuc()).put("gain", g.gain())));
     reportJson.put("per_bank_gain", gainJson).put("guarantee", guarantee(plan));
     if (naive != null) {
-      reportJson.put("task", "market").put("window", window).put("market_split", marketSplit.wireName());
       reportJson.getJsonObject("baselines").put("majority_class", new JsonObject().put("auc", naive.majorityAuc())
               .put("accuracy", naive.majorityAccuracy()))
           .put("last_return", new JsonObject().put("auc", naive.lastReturnAuc()).put("accuracy",
               naive.lastReturnAccuracy()));
+    }
+    if (market != null) {
+      reportJson.put("task", "market").put("target", returnTarget() ? "return" : "direction").put("window", window)
+          .put("market_split", marketSplit.wireName());
+    }
+    if (naiveReturn != null) {
+      reportJson.getJsonObject("baselines").put("predict_zero", new JsonObject().put("rmse", naiveReturn.zeroRmse()))
+          .put("last_return", new JsonObject().put("rmse", naiveReturn.lastReturnRmse()));
     }
     if (job.getJsonObject("published_model") != null) {
       reportJson.put("published_model", job.getJsonObject("published_model").copy()
@@ -488,6 +503,16 @@ public final class DemoCommand implements Callable<Integer> {
           throw new IllegalArgumentException("--window: " + e.getMessage(), e);
         }
       }
+    }
+    if (!"direction".equals(target) && !"return".equals(target)) {
+      throw new IllegalArgumentException("--target must be direction or return, got '" + target + "'");
+    }
+    if (task != Task.MARKET && !"direction".equals(target)) {
+      throw new IllegalArgumentException("--target applies to --task market");
+    }
+    if (returnTarget() && engine == io.consort.model.train.TrainingEngine.NATIVE) {
+      throw new IllegalArgumentException("--target return trains on the dl4j engine (the native kernel has a sigmoid "
+          + "output only), not --engine native");
     }
     if (task == Task.MARKET && costs != null && !"none".equals(costs)) {
       throw new IllegalArgumentException("--costs applies to credit decisions, not to the market task");
@@ -603,7 +628,8 @@ public final class DemoCommand implements Callable<Integer> {
         .secureAggregation(secureAggregation.on()).consistencyCheck(consistencyCheck.on()).modulusBits(32)
         // without bank-level DP the clip only bounds quantisation; keep it loose so it rarely bites
         .secureAggregationClipNorm(dp.bankLevel() ? clip : 10.0)
-        .costMatrix(costMatrix()).strategy(strategySpec()).proximalMu(proximalMu);
+        .costMatrix(returnTarget() ? null : costMatrix()).strategy(strategySpec()).proximalMu(proximalMu)
+        .objective(returnTarget() ? io.consort.model.train.Objective.REGRESSION : io.consort.model.train.Objective.BINARY);
     if (distributed()) {
       // every bank must survive for the shares to carry exactly z (t = n); a dropout aborts the round
       b.distributedRecordNoise(true).colludingBanks(colluders).minBanks(banks)
@@ -840,11 +866,13 @@ public final class DemoCommand implements Callable<Integer> {
           .put("test_rows", b.getLong("test_rows", 0L)).put("accepted", b.getBoolean("accepted")));
     }
     JsonObject local = new JsonObject();
-    baselines.localOnlyAuc().forEach((bank, auc) -> local.put(bank, new JsonObject().put("auc", auc)));
+    String metric = metric();
+    baselines.localOnly().forEach((bank, figure) -> local.put(bank, new JsonObject().put(metric, figure)));
     return new JsonObject()
         .put("dataset", new JsonObject().put("name", datasetName()).put("rows", table.rows())
             .put("features", schema.featureColumns().size()).put("encoded_features", encoding.featureCount())
             .put("label", schema.labelColumn()).put("positive_class", schema.positiveClass()))
+        .put("metric", metric)
         .put("split", splitName()).put("seed", seed)
         .put("model", new OptionValues.ModelTypes().name(model)).put("secure_aggregation", secureAggregation.on())
         .put("consistency_check", secureAggregation.on() && consistencyCheck.on())
@@ -854,13 +882,23 @@ public final class DemoCommand implements Callable<Integer> {
         .put("aborted_attempts", job.getJsonArray("aborted_attempts", new JsonArray()))
         .put("final", job.getJsonObject("final"))
         .put("privacy", job.getJsonObject("privacy"))
-        .put("baselines", new JsonObject().put("centralized", new JsonObject().put("auc", baselines.centralizedAuc()))
-            .put("centralized_dp", baselines.centralizedDpAuc() == null ? null
-                : new JsonObject().put("auc", baselines.centralizedDpAuc()).put("epsilon", epsilon))
+        .put("baselines", new JsonObject().put("centralized", new JsonObject().put(metric, baselines.centralized()))
+            .put("centralized_dp", baselines.centralizedDp() == null ? null
+                : new JsonObject().put(metric, baselines.centralizedDp()).put("epsilon", epsilon))
             .put("local_only", local))
         .put("model_sha256", job.getJsonObject("model").getString("sha256"))
         .put("federation_seconds", seconds)
         .put("work_dir", work.toString());
+  }
+
+  /** Whether the job is the market task's return regression. */
+  private boolean returnTarget() {
+    return task == Task.MARKET && "return".equals(target);
+  }
+
+  /** The report's figure: AUC (higher is better), or for a regression job RMSE (lower is better). */
+  private String metric() {
+    return returnTarget() ? "rmse" : "auc";
   }
 
   /** What the job's record-level DP protects against, as docs/PRIVACY.md states it. */
@@ -900,8 +938,12 @@ public final class DemoCommand implements Callable<Integer> {
       out.printf("calibration: %s (%s)%n", c.getString("method"), c.getString("note", ""));
     }
     JsonObject d = p.getJsonObject("decision");
-    out.printf("decision: decline at a calibrated probability of %.4f or more; rule: %s%n", d.getDouble("threshold"),
-        d.getString("rule"));
+    if (d.getValue("threshold") == null) {
+      out.printf("decision: %s%n", d.getString("rule"));
+    } else {
+      out.printf("decision: decline at a calibrated probability of %.4f or more; rule: %s%n", d.getDouble("threshold"),
+          d.getString("rule"));
+    }
     JsonObject cost = d.getJsonObject("expected_cost");
     if (cost != null) {
       out.printf("expected cost per applicant (held-out, from the histograms): %.4f at the decision threshold, %.4f at "
@@ -967,21 +1009,28 @@ public final class DemoCommand implements Callable<Integer> {
       out.printf("aborted attempt: round %d at stage %s (%s)%n", a.getInteger("round"), a.getString("stage"),
           a.getString("reason"));
     }
-    out.printf("%-6s %-6s %-24s %-8s %-8s %-8s %-10s%n", "round", "banks", "dropped", "AUC", "loss", "seconds",
-        "max eps");
+    boolean regression = "rmse".equals(report.getString("metric"));
+    String quality = regression ? "r2" : "auc";
+    String loss = regression ? "rmse" : "loss";
+    out.printf("%-6s %-6s %-24s %-8s %-8s %-8s %-10s%n", "round", "banks", "dropped", regression ? "R^2" : "AUC",
+        regression ? "RMSE" : "loss", "seconds", "max eps");
     for (Object o : report.getJsonArray("rounds")) {
       JsonObject r = (JsonObject) o;
       JsonObject eps = r.getJsonObject("epsilon", new JsonObject());
       double maxEps = eps.fieldNames().stream().mapToDouble(eps::getDouble).max().orElse(Double.NaN);
       out.printf("%-6d %-6d %-24s %-8s %-8s %-8.2f %-10s%n", r.getInteger("round"),
           r.getJsonArray("participants").size(), String.join(",", r.getJsonArray("dropped").getList()),
-          r.getValue("auc") == null ? "-" : String.format("%.4f", r.getDouble("auc")),
-          r.getValue("loss") == null ? "-" : String.format("%.4f", r.getDouble("loss")), r.getDouble("seconds"),
+          r.getValue(quality) == null ? "-" : String.format("%.4f", r.getDouble(quality)),
+          r.getValue(loss) == null ? "-" : String.format("%.4f", r.getDouble(loss)), r.getDouble("seconds"),
           Double.isNaN(maxEps) ? "-" : String.format("%.3f", maxEps));
     }
     JsonObject fin = report.getJsonObject("final");
     out.println();
-    if (fin != null) {
+    if (fin != null && regression) {
+      out.printf("final: RMSE %.4f, MAE %.4f, R^2 %s (predicting the held-out mean: RMSE %.4f)%n", fin.getDouble("rmse"),
+          fin.getDouble("mae"), fin.getValue("r2") == null ? "-" : String.format("%.4f", fin.getDouble("r2")),
+          fin.getDouble("mean_prediction_rmse", Double.NaN));
+    } else if (fin != null) {
       out.printf("final: AUC %.4f, accuracy %.4f, log-loss %.4f%n", fin.getDouble("auc"), fin.getDouble("accuracy"),
           fin.getDouble("loss"));
     }
@@ -1001,16 +1050,22 @@ public final class DemoCommand implements Callable<Integer> {
     printPreprocessing(out, report);
     printPublished(out, report);
     JsonObject base = report.getJsonObject("baselines");
-    out.printf("centralised baseline AUC %.4f%s%n", base.getJsonObject("centralized").getDouble("auc"),
+    String metric = regression ? "rmse" : "auc";
+    String name = regression ? "RMSE" : "AUC";
+    out.printf("centralised baseline %s %.4f%s%n", name, base.getJsonObject("centralized").getDouble(metric),
         report.getJsonObject("preprocessing") == null ? ""
             : " (the pooled training rows with the federation's preprocessing: its fills, clips and other levels)");
     if (fin != null) {
-      out.printf("federated minus centralised AUC: %+.4f%n", fin.getDouble("auc")
-          - base.getJsonObject("centralized").getDouble("auc"));
+      out.printf("federated minus centralised %s: %+.4f%n", name, fin.getDouble(metric)
+          - base.getJsonObject("centralized").getDouble(metric));
     }
     if (base.getJsonObject("centralized_dp") != null) {
-      out.printf("centralised baseline with DP-SGD at the same epsilon AUC %.4f%n",
-          base.getJsonObject("centralized_dp").getDouble("auc"));
+      out.printf("centralised baseline with DP-SGD at the same epsilon %s %.4f%n", name,
+          base.getJsonObject("centralized_dp").getDouble(metric));
+    }
+    if (base.getJsonObject("predict_zero") != null) {
+      out.printf("naive baselines on the same held-out rows: predict 0 RMSE %.4f, last return RMSE %.4f%n",
+          base.getJsonObject("predict_zero").getDouble("rmse"), base.getJsonObject("last_return").getDouble("rmse"));
     }
     if (base.getJsonObject("majority_class") != null) {
       out.printf("naive baselines on the same held-out rows: majority class AUC %.4f (accuracy %.4f), last return "
@@ -1019,11 +1074,12 @@ public final class DemoCommand implements Callable<Integer> {
           base.getJsonObject("last_return").getDouble("accuracy"));
     }
     for (String bank : base.getJsonObject("local_only").fieldNames()) {
-      out.printf("local-only %s AUC %.4f%n", bank, base.getJsonObject("local_only").getJsonObject(bank).getDouble("auc"));
+      out.printf("local-only %s %s %.4f%n", bank, name, base.getJsonObject("local_only").getJsonObject(bank)
+          .getDouble(metric));
     }
     out.printf("guarantee: %s%n", report.getString("guarantee"));
     JsonObject gains = report.getJsonObject("per_bank_gain");
-    if (gains != null) {
+    if (gains != null && !gains.isEmpty()) {
       out.println("what each bank gains, on its own held-out rows (AUC):");
       for (String bank : gains.fieldNames()) {
         JsonObject g = gains.getJsonObject(bank);

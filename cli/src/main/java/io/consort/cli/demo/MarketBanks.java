@@ -15,7 +15,7 @@ import java.util.Locale;
  * divided among the banks by period (each bank holds one contiguous stretch of every asset, bank 1 the
  * oldest) or by asset (bank i holds asset i whole; as many banks as assets). Written as one CSV per
  * bank plus the union, with the schema every bank declares: numeric {@code r0..v(W-1)}, label
- * {@code up}, positive class {@code 1}.
+ * {@code up}, positive class {@code 1} (direction), or label {@code next_return}, numeric (return).
  */
 final class MarketBanks {
   /** How the series are divided. */
@@ -33,6 +33,19 @@ final class MarketBanks {
 
   static DataSchema schema(int window) {
     return new DataSchema(MarketWindows.featureColumns(window), List.of(), "up", "1");
+  }
+
+  /**
+   * The label bound of the return target, in units of the asset's median absolute return: it clips the few
+   * extreme intervals (crashes, squeezes) so that no one window moves the mean squared error, the DP-SGD
+   * gradients' clipping aside, or the evaluation's sums by more than the bound allows.
+   */
+  static final double RETURN_BOUND = 20;
+
+  /** The schema of the return target: the same features, label {@code next_return} clipped to {@link #RETURN_BOUND}. */
+  static DataSchema returnSchema(int window) {
+    return DataSchema.numericLabel(MarketWindows.featureColumns(window), List.of(), "next_return", RETURN_BOUND,
+        io.consort.model.data.Preprocessing.NONE);
   }
 
   /**

@@ -1,7 +1,6 @@
 package io.consort.coordinator.job;
 
 import io.consort.identity.IdentityVerifier;
-import io.consort.model.sums.HistogramVector;
 import io.consort.protocol.v1.EvaluateTask;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.ModelParameters;
@@ -23,21 +22,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Federated evaluation: each bank scores its own held-out rows with the round's model and builds
- * per-class score histograms; the coordinator turns the merged histograms into global AUC, accuracy
- * and log-loss. Under secure aggregation the histograms travel only inside a {@link SecureSum}, so
- * the coordinator sees the consortium's histogram and never one bank's.
+ * per-class score histograms (a regression job: error sums, {@link EvaluationMerge}); the coordinator
+ * turns the merged histograms into global AUC, accuracy and log-loss (RMSE, MAE and R^2). Under secure
+ * aggregation the histograms travel only inside a {@link SecureSum}, so the coordinator sees the
+ * consortium's histogram and never one bank's.
  */
 public final class FederatedEvaluation {
   private static final Logger log = LoggerFactory.getLogger(FederatedEvaluation.class);
 
   private final JobContext job;
-  private final ModelOps modelOps;
   private final IdentityVerifier identityVerifier;
+  private final EvaluationMerge merge;
 
   public FederatedEvaluation(JobContext job, ModelOps modelOps, IdentityVerifier identityVerifier) {
     this.job = job;
-    this.modelOps = modelOps;
     this.identityVerifier = identityVerifier;
+    this.merge = new EvaluationMerge(job.spec(), modelOps);
   }
 
   /** The merged metrics of the banks that evaluated {@code model}, or empty when no usable merge exists. */
@@ -45,12 +45,12 @@ public final class FederatedEvaluation {
     int bins = job.spec().evaluation().histogramBins();
     // the final round's evaluation also carries each column's permutation importance (the banks decide
     // the same from the plan they pinned)
-    List<String> columns = round == job.spec().training().rounds() ? importanceColumns() : List.of();
+    List<String> columns = merge.importanceColumns(round);
     Optional<RoundParameters> secure = Optional.empty();
     if (job.spec().secureAggregation().enabled()) {
       try {
         secure = Optional.of(SecureRoundPlan.sum(job.spec(), round, SecureSumPurpose.EVALUATION, banks,
-            HistogramVector.length(bins, columns.size())));
+            merge.vectorLength(columns)));
       } catch (IllegalArgumentException e) {
         log.warn("round {}: no evaluation: {}", round, e.getMessage());
         return Future.succeededFuture(Optional.empty());
@@ -68,7 +68,7 @@ public final class FederatedEvaluation {
           for (String m : banks) {
             TaskResult r = answers.answer(m).orElse(null);
             if (r != null && r.hasEvaluation() && r.getEvaluation().getBaseVersion() == model.getVersion()
-                && (params.isEmpty() ? r.getEvaluation().getImportanceCount() == columns.size()
+                && (params.isEmpty() ? merge.completeInClear(r.getEvaluation(), columns)
                     : r.getEvaluation().hasSecureSum())) {
               usable.put(m, r.getEvaluation());
             } else {
@@ -84,15 +84,8 @@ public final class FederatedEvaluation {
             return Future.succeededFuture(Optional.empty());
           }
           List<EvaluationResult> evaluations = new ArrayList<>(usable.values());
-          return job.workers().run(() -> Optional.of(modelOps.mergeEvaluations(evaluations, columns)));
+          return job.workers().run(() -> Optional.of(merge.fromClear(evaluations, columns)));
         });
-  }
-
-  /** The schema's original columns, in the order banks report importance: numeric, then categorical. */
-  private List<String> importanceColumns() {
-    List<String> names = new ArrayList<>(job.spec().schema().numericColumns());
-    job.spec().schema().categoricalColumns().forEach(c -> names.add(c.name()));
-    return names;
   }
 
   private Future<Optional<ModelOps.Metrics>> secureSum(int round, RoundParameters params, List<String> banks,
@@ -114,7 +107,7 @@ public final class FederatedEvaluation {
       }
       int[] total = outcome.result().get().sum();
       int included = outcome.result().get().includedBanks().size();
-      return job.workers().run(() -> Optional.of(modelOps.metricsFromSum(bins, columns, total, included)));
+      return job.workers().run(() -> Optional.of(merge.fromSum(columns, total, included)));
     });
   }
 }

@@ -50,8 +50,12 @@ final class JobResultWriter {
     }
     result.put("privacy", new JsonObject().put("unit", spec.privacy().mode().wireName())
         .put("delta", spec.privacy().delta()).put("per_bank", perBank));
-    finalMetrics.ifPresent(m -> result.put("final", new JsonObject().put("auc", m.auc())
-        .put("accuracy", m.accuracy()).put("loss", m.logLoss())));
+    finalMetrics.ifPresent(m -> {
+      JsonObject last = new JsonObject();
+      m.putInto(last);
+      last.remove("examples");
+      result.put("final", last);
+    });
     return result;
   }
 

@@ -24,7 +24,8 @@ import java.util.stream.Collectors;
 
 /**
  * Publishes a finished job's final model: the published model file ({@code <job>-model.consort}),
- * calibrated on the merged evaluation histogram of the round that released the model, with the
+ * calibrated on the merged evaluation histogram of the round that released the model (a regression
+ * model: uncalibrated, without a decision rule, with its RMSE, MAE and R^2), with the
  * provenance the coordinator holds (rounds, banks and their privacy in the ledger, the ledger entry
  * that released the model, code version), and its model card ({@code <job>-model-card.md} and
  * {@code .json}). Everything in it is a function of what the job already released; the banks receive
@@ -50,7 +51,13 @@ final class ModelPublisher {
                                 Collection<BankRecord> banks, List<String> participants, PrivacyTotals privacy,
                                 List<SignedLedgerEntry> ledger, Instant now) {
     Optional<ModelPublication.FinalEvaluation> evaluation = Optional.empty();
+    Optional<ModelPublication.RegressionEvaluation> regression = Optional.empty();
     for (RoundRecord r : rounds) {
+      if (r.modelSha256().equals(finalModel.getSha256())
+          && r.metrics().flatMap(ModelOps.Metrics::regression).filter(t -> t.rows() > 0).isPresent()) {
+        regression = Optional.of(new ModelPublication.RegressionEvaluation(r.round(),
+            r.metrics().orElseThrow().regression().orElseThrow()));
+      }
       if (r.modelSha256().equals(finalModel.getSha256()) && r.metrics().flatMap(ModelOps.Metrics::merged).isPresent()) {
         ModelOps.Metrics m = r.metrics().orElseThrow();
         evaluation = Optional.of(new ModelPublication.FinalEvaluation(r.round(), m.merged().orElseThrow(), m.auc(),
@@ -82,7 +89,9 @@ final class ModelPublisher {
       record.epsilonCap().ifPresent(g::setEpsilonCap);
       p.addBanks(g);
     }
-    return ModelPublication.publish(spec, finalModel, evaluation, p.build());
+    return spec.model().objective() == io.consort.model.train.Objective.REGRESSION
+        ? ModelPublication.publishRegression(spec, finalModel, regression, p.build())
+        : ModelPublication.publish(spec, finalModel, evaluation, p.build());
   }
 
   /** Writes the model file and its card; the block the job's result gets about them. */
@@ -92,7 +101,7 @@ final class ModelPublisher {
     Path card = ModelCard.write(directory, jobId + "-model-card", model);
     JsonObject cardJson = new JsonObject(ModelCard.json(model));
     return new JsonObject().put("file", modelFileName(jobId)).put("sha256", sha)
-        .put("model_card", card.getFileName().toString())
+        .put("model_card", card.getFileName().toString()).put("objective", model.spec().model().objective().wireName())
         .put("calibration", cardJson.getJsonObject("calibration")).put("decision", cardJson.getJsonObject("decision"));
   }
 }

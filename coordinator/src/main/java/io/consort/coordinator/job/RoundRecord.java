@@ -52,8 +52,8 @@ public record RoundRecord(int round, boolean secureAggregation, boolean complete
     quantisationErrorBound.ifPresent(b -> j.put("quantisation_error_bound_l2", b));
     bankNoise.ifPresent(n -> j.put("bank_noise", n.toJson()));
     release.ifPresent(r -> r.putInto(j));
-    metrics.ifPresent(m -> j.put("auc", m.auc()).put("accuracy", m.accuracy()).put("loss", m.logLoss())
-        .put("examples", m.examples()));
+    metrics.ifPresent(m -> m.putInto(j));
+    metrics.flatMap(ModelOps.Metrics::regression).ifPresent(t -> j.put("regression", regressionJson(t)));
     metrics.flatMap(ModelOps.Metrics::merged).ifPresent(h -> j.put("histogram", histogramJson(h)));
     metrics.filter(m -> !m.importance().isEmpty())
         .ifPresent(m -> j.put("importance", new JsonObject(new java.util.LinkedHashMap<>(m.importance()))));
@@ -65,7 +65,9 @@ public record RoundRecord(int round, boolean secureAggregation, boolean complete
     try {
       JsonArray detail = j.getJsonArray("dropped_detail", new JsonArray());
       List<Dropout> dropouts = detail.stream().map(o -> Dropout.fromJson((JsonObject) o)).toList();
-      Optional<ModelOps.Metrics> metrics = j.getValue("auc") == null ? Optional.empty()
+      Optional<ModelOps.Metrics> metrics = j.getJsonObject("regression") != null
+          ? Optional.of(ModelOps.Metrics.ofRegression(regression(j.getJsonObject("regression"))))
+          : j.getValue("auc") == null ? Optional.empty()
           : Optional.of(new ModelOps.Metrics(j.getDouble("auc"), j.getDouble("accuracy"), j.getDouble("loss"),
               j.getLong("examples", 0L), Optional.ofNullable(j.getJsonObject("histogram")).map(RoundRecord::histogram),
               Release.doubles(j.getJsonObject("importance"))));
@@ -87,6 +89,19 @@ public record RoundRecord(int round, boolean secureAggregation, boolean complete
     return new JsonObject().put("positives", new JsonArray(java.util.Arrays.stream(h.positives()).boxed().toList()))
         .put("negatives", new JsonArray(java.util.Arrays.stream(h.negatives()).boxed().toList()))
         .put("log_loss_sum", h.logLossSum()).put("correct", h.correct());
+  }
+
+  /** A regression evaluation's pooled sums (labels and predictions clipped to the bound). */
+  private static JsonObject regressionJson(io.consort.model.eval.RegressionTotals t) {
+    return new JsonObject().put("label_bound", t.bound()).put("rows", t.rows())
+        .put("squared_error_sum", t.squaredErrorSum()).put("absolute_error_sum", t.absoluteErrorSum())
+        .put("label_sum", t.labelSum()).put("squared_label_sum", t.squaredLabelSum());
+  }
+
+  private static io.consort.model.eval.RegressionTotals regression(JsonObject j) {
+    return new io.consort.model.eval.RegressionTotals(j.getDouble("label_bound"), j.getLong("rows"),
+        j.getDouble("squared_error_sum"), j.getDouble("absolute_error_sum"), j.getDouble("label_sum"),
+        j.getDouble("squared_label_sum"));
   }
 
   private static io.consort.model.eval.ScoreHistogram histogram(JsonObject j) {

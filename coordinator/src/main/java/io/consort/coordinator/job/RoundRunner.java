@@ -148,10 +148,10 @@ final class RoundRunner {
       log.warn("round {} aborted: {}", record.round(), record.reason().orElseThrow());
     }
     observers.forEach(o -> o.accept(record));
-    log.info("round {}/{}: {} banks, dropped {}, declined {}, AUC {}, {} s", record.round(),
+    log.info("round {}/{}: {} banks, dropped {}, declined {}, {}, {} s", record.round(),
         job.spec().training().rounds(), record.participants().size(),
         record.dropouts().stream().map(Dropout::label).toList(), record.declined(),
-        record.metrics().map(m -> String.format("%.4f", m.auc())).orElse("n/a"),
+        record.metrics().map(ModelOps.Metrics::headline).orElse("no evaluation"),
         String.format("%.2f", record.seconds()));
     String jobId = job.spec().id();
     ModelParameters checkpoint = global.toBuilder().setVersion(record.round()).build();

@@ -36,6 +36,22 @@ class RoundRecordTest {
   }
 
   @Test
+  void aRegressionRound_showsRmseMaeAndR2_notAuc_andSurvivesItsStoredJson() {
+    io.consort.model.eval.RegressionTotals totals = io.consort.model.eval.RegressionTotals.of(10,
+        new float[] {1.5f, 2f, 2f, 5f}, new float[] {1, 2, 3, 6});
+    RoundRecord record = new RoundRecord(3, true, true, Optional.empty(), List.of("bank-1", "bank-2"), List.of(),
+        List.of(), OptionalDouble.empty(), Optional.empty(), Optional.empty(),
+        Optional.of(ModelOps.Metrics.ofRegression(totals)), 0.5, "ef");
+    JsonObject json = record.toJson();
+    assertEquals(0.75, json.getDouble("rmse"), 1e-12);
+    assertEquals(0.625, json.getDouble("mae"), 1e-12);
+    assertEquals(1 - 2.25 / 14, json.getDouble("r2"), 1e-12);
+    assertEquals(Math.sqrt(14 / 4.0), json.getDouble("mean_prediction_rmse"), 1e-12);
+    assertEquals(null, json.getValue("auc"));
+    assertEquals(record, RoundRecord.fromJson(new JsonObject(json.encode())));
+  }
+
+  @Test
   void abortedRound_keepsItsReason_andHasNoRelease() {
     RoundRecord record = new RoundRecord(2, false, false, Optional.of("1 updates arrived"), List.of("bank-1"),
         List.of(), List.of(), OptionalDouble.empty(), Optional.empty(), Optional.empty(), Optional.empty(), 0.5, "cd");

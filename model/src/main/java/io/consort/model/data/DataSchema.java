@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalDouble;
 import java.util.Set;
 
 /**
@@ -13,18 +14,39 @@ import java.util.Set;
  * "bad" outcome the model should predict). Column order here fixes the order of encoded features.
  * Columns in a file that the schema does not name are ignored. {@link Preprocessing} says, per column,
  * what a missing, sentinel, unseen or extreme value becomes; without rules every such value is refused.
+ *
+ * <p>The label is a class (a row is positive when its label equals {@code positiveClass}) or, with a
+ * {@code labelBound}, a real number (a regression target): every label must then be a finite number,
+ * and each is clipped to {@code [-labelBound, labelBound]} when it is loaded, so one row's influence on
+ * training and on the evaluation's sums is bounded (docs/PRIVACY.md); {@code positiveClass} is empty.
+ *
+ * @param labelBound present exactly when the label is numeric: the declared range its values are clipped to,
+ *     positive and finite
  */
 public record DataSchema(
     List<String> numericColumns,
     List<CategoricalColumn> categoricalColumns,
     String labelColumn,
     String positiveClass,
-    Preprocessing preprocessing) {
+    Preprocessing preprocessing,
+    OptionalDouble labelBound) {
 
   /** A schema without preprocessing rules: every missing value and every unknown declared category refused. */
   public DataSchema(List<String> numericColumns, List<CategoricalColumn> categoricalColumns, String labelColumn,
                     String positiveClass) {
     this(numericColumns, categoricalColumns, labelColumn, positiveClass, Preprocessing.NONE);
+  }
+
+  /** A schema whose label is a class. */
+  public DataSchema(List<String> numericColumns, List<CategoricalColumn> categoricalColumns, String labelColumn,
+                    String positiveClass, Preprocessing preprocessing) {
+    this(numericColumns, categoricalColumns, labelColumn, positiveClass, preprocessing, OptionalDouble.empty());
+  }
+
+  /** A schema whose label is a real number, clipped to {@code [-bound, bound]}. */
+  public static DataSchema numericLabel(List<String> numericColumns, List<CategoricalColumn> categoricalColumns,
+                                        String labelColumn, double bound, Preprocessing preprocessing) {
+    return new DataSchema(numericColumns, categoricalColumns, labelColumn, "", preprocessing, OptionalDouble.of(bound));
   }
 
   /**
@@ -57,7 +79,19 @@ public record DataSchema(
     categoricalColumns =
         List.copyOf(Objects.requireNonNull(categoricalColumns, "categoricalColumns"));
     requireName(labelColumn, "labelColumn");
-    requireName(positiveClass, "positiveClass");
+    Objects.requireNonNull(labelBound, "labelBound");
+    if (labelBound.isPresent()) {
+      double b = labelBound.getAsDouble();
+      if (!(b > 0) || !Double.isFinite(b)) {
+        throw new IllegalArgumentException("the label bound (label_bound) must be positive and finite, got " + b);
+      }
+      if (positiveClass == null || !positiveClass.isEmpty()) {
+        throw new IllegalArgumentException("a numeric label (with label_bound) has no positive class, got '"
+            + positiveClass + "'");
+      }
+    } else {
+      requireName(positiveClass, "positiveClass");
+    }
     Set<String> seen = new HashSet<>();
     seen.add(labelColumn);
     List<String> all = new ArrayList<>(numericColumns);
@@ -110,7 +144,21 @@ public record DataSchema(
 
   /** The same columns with other preprocessing rules. */
   public DataSchema withPreprocessing(Preprocessing rules) {
-    return new DataSchema(numericColumns, categoricalColumns, labelColumn, positiveClass, rules);
+    return new DataSchema(numericColumns, categoricalColumns, labelColumn, positiveClass, rules, labelBound);
+  }
+
+  /** Whether the label is a real number (a regression target) rather than a class. */
+  public boolean isNumericLabel() {
+    return labelBound.isPresent();
+  }
+
+  /**
+   * A label value as rows carry it: for a class label, 1 for the positive class and 0 otherwise; for a
+   * numeric label, the number clipped to the bound.
+   */
+  public double clipLabel(double value) {
+    double b = labelBound.orElseThrow(() -> new IllegalStateException("the label '" + labelColumn + "' is a class"));
+    return Math.max(-b, Math.min(b, value));
   }
 
   /** Names of all feature columns: numeric first, then categorical, in schema order. */

@@ -279,7 +279,7 @@ public final class DataSplitter {
     List<Integer> positives = new ArrayList<>();
     List<Integer> negatives = new ArrayList<>();
     for (int r = 0; r < table.rows(); r++) {
-      (table.isPositive(r) ? positives : negatives).add(r);
+      (table.label(r) == 1 && !table.schema().isNumericLabel() ? positives : negatives).add(r);
     }
     shuffle(positives, random);
     shuffle(negatives, random);

@@ -39,9 +39,10 @@ public final class DatasetLoader {
      * @param numeric per numeric column (schema order), the value, or NaN when it is missing (or a sentinel)
      * @param categories per categorical column (schema order), the value, or null when it is missing (or a
      *     sentinel); a value outside a declared list arrives only when the column maps unseen values to "other"
-     * @param positive whether the label is the positive class
+     * @param label the row's label: 1 for the positive class and 0 otherwise, or for a numeric label
+     *     ({@link DataSchema#isNumericLabel()}) its value clipped to the schema's bound
      */
-    void accept(long row, double[] numeric, String[] categories, boolean positive) throws DataFormatException;
+    void accept(long row, double[] numeric, String[] categories, double label) throws DataFormatException;
   }
 
   /**
@@ -63,14 +64,14 @@ public final class DatasetLoader {
   public static Table load(DataSource source, DataSchema schema) throws DataFormatException {
     String name = source instanceof DataSource.File f ? f.path().getFileName().toString() : source.name();
     Table.Builder table = new Table.Builder(schema, name);
-    scan(source, schema, (row, numeric, categories, positive) -> table.add(numeric, categories, positive));
+    scan(source, schema, (row, numeric, categories, label) -> table.add(numeric, categories, label));
     return table.build();
   }
 
   /**
    * Reads {@code source} once, validating every record against {@code schema} and handing each to
-   * {@code consumer}. After the last row: a source without rows, without a positive row, or with a
-   * column missing in every row is refused.
+   * {@code consumer}. After the last row: a source without rows, without a positive row (a class label),
+   * or with a column missing in every row is refused.
    */
   public static Scan scan(DataSource source, DataSchema schema, RowConsumer consumer) throws DataFormatException {
     try (RecordReader reader = open(source)) {
@@ -163,11 +164,19 @@ public final class DatasetLoader {
           throw reader.error(line, schema.labelColumn(), "the label is missing (every row needs one; a row without "
               + "its outcome cannot be trained or evaluated on)");
         }
-        boolean positive = label.equals(schema.positiveClass());
-        if (positive) {
-          positives++;
+        double value;
+        if (schema.isNumericLabel()) {
+          value = parse(label);
+          if (Double.isNaN(value)) {
+            throw reader.error(line, schema.labelColumn(), "the label '" + label + "' is not a finite number, but the "
+                + "job's label is numeric (it declares label_bound)");
+          }
+          value = schema.clipLabel(value);
+        } else {
+          value = label.equals(schema.positiveClass()) ? 1 : 0;
+          positives += (long) value;
         }
-        consumer.accept(rows, numbers, categories, positive);
+        consumer.accept(rows, numbers, categories, value);
         rows++;
         if (!rowHashes.hasRemaining()) {
           digest.update(rowHashes.flip());
@@ -180,7 +189,7 @@ public final class DatasetLoader {
         throw reader.error(0, null, source instanceof DataSource.Query ? "the query returned no rows"
             : "the file has a header but no data rows");
       }
-      if (positives == 0) {
+      if (positives == 0 && !schema.isNumericLabel()) {
         throw reader.error(0, schema.labelColumn(), "no row has the positive class '" + schema.positiveClass()
             + "' (check the job's positive class and the label spelling)");
       }

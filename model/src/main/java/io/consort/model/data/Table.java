@@ -10,8 +10,9 @@ import java.util.Objects;
 /**
  * The validated rows of one data set, stored column by column: numeric columns as doubles,
  * categorical columns as small integer codes into a per-column dictionary of the values seen (so a
- * million rows of "radio/tv" cost a million ints, not a million strings), and the label as a
- * positive/negative flag. A missing value (allowed by the schema's {@link Preprocessing}) is NaN in a
+ * million rows of "radio/tv" cost a million ints, not a million strings), and the label as a number:
+ * 1 (positive class) or 0 for a class label, the clipped value for a numeric one
+ * ({@link DataSchema#isNumericLabel()}). A missing value (allowed by the schema's {@link Preprocessing}) is NaN in a
  * numeric column and code {@value #MISSING} (category null) in a categorical one. Immutable once built.
  */
 public final class Table {
@@ -24,7 +25,7 @@ public final class Table {
   private final double[][] numeric;
   private final int[][] codes;
   private final List<List<String>> dictionaries;
-  private final boolean[] positive;
+  private final double[] labels;
 
   private Table(
       DataSchema schema,
@@ -33,14 +34,14 @@ public final class Table {
       double[][] numeric,
       int[][] codes,
       List<List<String>> dictionaries,
-      boolean[] positive) {
+      double[] labels) {
     this.schema = schema;
     this.source = source;
     this.rows = rows;
     this.numeric = numeric;
     this.codes = codes;
     this.dictionaries = dictionaries;
-    this.positive = positive;
+    this.labels = labels;
   }
 
   public DataSchema schema() {
@@ -56,10 +57,14 @@ public final class Table {
     return rows;
   }
 
+  /** Rows of the positive class; 0 for a numeric label. */
   public int positives() {
+    if (schema.isNumericLabel()) {
+      return 0;
+    }
     int count = 0;
     for (int r = 0; r < rows; r++) {
-      if (positive[r]) {
+      if (labels[r] == 1) {
         count++;
       }
     }
@@ -90,9 +95,24 @@ public final class Table {
     return codes[column][row];
   }
 
+  /**
+   * Whether the row is of the positive class.
+   *
+   * @throws IllegalStateException for a numeric label, which has no classes
+   */
   public boolean isPositive(int row) {
     checkRow(row);
-    return positive[row];
+    if (schema.isNumericLabel()) {
+      throw new IllegalStateException("the label '" + schema.labelColumn() + "' of " + source
+          + " is numeric: it has no positive class");
+    }
+    return labels[row] == 1;
+  }
+
+  /** The row's label: 1 or 0 for a class label, the clipped number for a numeric one. */
+  public double label(int row) {
+    checkRow(row);
+    return labels[row];
   }
 
   /** What {@link #value} says for a missing value. */
@@ -111,6 +131,9 @@ public final class Table {
       }
     }
     if (schema.labelColumn().equals(column)) {
+      if (schema.isNumericLabel()) {
+        return Double.toString(label(row));
+      }
       return isPositive(row) ? schema.positiveClass() : "not " + schema.positiveClass();
     }
     throw new IllegalArgumentException(
@@ -122,7 +145,7 @@ public final class Table {
   public Table select(int[] rowIndexes, String newSource) {
     double[][] n = new double[numeric.length][rowIndexes.length];
     int[][] c = new int[codes.length][rowIndexes.length];
-    boolean[] p = new boolean[rowIndexes.length];
+    double[] p = new double[rowIndexes.length];
     for (int i = 0; i < rowIndexes.length; i++) {
       int r = rowIndexes[i];
       checkRow(r);
@@ -132,7 +155,7 @@ public final class Table {
       for (int j = 0; j < codes.length; j++) {
         c[j][i] = codes[j][r];
       }
-      p[i] = positive[r];
+      p[i] = labels[r];
     }
     return new Table(schema, newSource, rowIndexes.length, n, c, dictionaries, p);
   }
@@ -157,7 +180,7 @@ public final class Table {
         for (int j = 0; j < cats.length; j++) {
           cats[j] = t.category(j, r);
         }
-        builder.add(nums, cats, t.positive[r]);
+        builder.add(nums, cats, t.labels[r]);
       }
     }
     return builder.build();
@@ -175,7 +198,7 @@ public final class Table {
     private final List<List<String>> dictionaries = new ArrayList<>();
     private double[][] numeric;
     private int[][] codes;
-    private boolean[] positive = new boolean[16];
+    private double[] labels = new double[16];
     private int rows;
 
     public Builder(DataSchema schema, String source) {
@@ -194,9 +217,20 @@ public final class Table {
      * categories allowed or null (missing). Arrays are indexed in schema order.
      */
     public Builder add(double[] numericValues, String[] categories, boolean isPositive) {
-      if (rows == positive.length) {
+      if (schema.isNumericLabel()) {
+        throw new IllegalStateException("the label '" + schema.labelColumn() + "' is numeric: add its value");
+      }
+      return add(numericValues, categories, isPositive ? 1 : 0);
+    }
+
+    /**
+     * Adds one row with its label as {@link Table#label} gives it: 1 or 0 for a class label, the value
+     * already clipped to the bound for a numeric one.
+     */
+    public Builder add(double[] numericValues, String[] categories, double label) {
+      if (rows == labels.length) {
         int capacity = Math.max(16, rows + (rows >> 1));
-        positive = Arrays.copyOf(positive, capacity);
+        labels = Arrays.copyOf(labels, capacity);
         for (int j = 0; j < numeric.length; j++) {
           numeric[j] = Arrays.copyOf(numeric[j], capacity);
         }
@@ -215,7 +249,7 @@ public final class Table {
               return dictionary.size() - 1;
             });
       }
-      positive[rows] = isPositive;
+      labels[rows] = label;
       rows++;
       return this;
     }
@@ -235,7 +269,7 @@ public final class Table {
       }
       List<List<String>> dicts = new ArrayList<>();
       dictionaries.forEach(d -> dicts.add(List.copyOf(d)));
-      return new Table(schema, source, rows, n, c, List.copyOf(dicts), Arrays.copyOf(positive, rows));
+      return new Table(schema, source, rows, n, c, List.copyOf(dicts), Arrays.copyOf(labels, rows));
     }
   }
 }

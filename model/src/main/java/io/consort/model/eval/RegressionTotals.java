@@ -93,6 +93,14 @@ public record RegressionTotals(double bound, long rows, double squaredErrorSum, 
     return 1 - Math.max(0, squaredErrorSum) / total;
   }
 
+  /**
+   * The RMSE of predicting the pooled label mean for every row (the naive baseline R^2 compares with:
+   * {@code rmse() / meanPredictionRmse() = sqrt(1 - R^2)}); NaN without rows.
+   */
+  public double meanPredictionRmse() {
+    return rows == 0 ? Double.NaN : Math.sqrt(Math.max(0, squaredLabelSum - labelSum * labelSum / rows) / rows);
+  }
+
   /** The RMSE of predicting 0 for every row (a naive baseline, from the same sums). */
   public double zeroPredictionRmse() {
     return rows == 0 ? Double.NaN : Math.sqrt(Math.max(0, squaredLabelSum) / rows);

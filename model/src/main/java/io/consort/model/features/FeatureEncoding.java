@@ -454,7 +454,7 @@ public final class FeatureEncoding {
         levels[j] = code == Table.MISSING ? MISSING_LEVEL : levelOfCode[j][code];
       }
       encodeLevels(values, levels, x, r * featureCount);
-      y[r] = table.isPositive(r) ? 1f : 0f;
+      y[r] = (float) table.label(r);
     }
     return new EncodedData(rows, featureCount, x, y);
   }

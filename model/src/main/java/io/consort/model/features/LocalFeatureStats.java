@@ -103,7 +103,7 @@ public record LocalFeatureStats(
       for (int j = 0; j < categorical; j++) {
         categories[j] = table.category(j, r);
       }
-      acc.add(values, categories, table.isPositive(r));
+      acc.add(values, categories, !table.schema().isNumericLabel() && table.isPositive(r));
     }
     return acc.result();
   }

@@ -53,7 +53,7 @@ public record RefinedFeatureStats(DataSchema schema, long rows, long positives,
       for (int j = 0; j < categories.length; j++) {
         categories[j] = table.category(j, r);
       }
-      acc.add(values, categories, table.isPositive(r));
+      acc.add(values, categories, !table.schema().isNumericLabel() && table.isPositive(r));
     }
     return acc.result();
   }

@@ -35,7 +35,8 @@ public final class ModelWire {
       categorical.add(new DataSchema.CategoricalColumn(c.getName(), c.getAllowedValuesList()));
     }
     DataSchema plain = new DataSchema(wire.getNumericColumnsList(), categorical, wire.getLabelColumn(),
-        wire.getPositiveClass());
+        wire.getPositiveClass(), io.consort.model.data.Preprocessing.NONE,
+        wire.hasLabelBound() ? java.util.OptionalDouble.of(wire.getLabelBound()) : java.util.OptionalDouble.empty());
     if (wire.getPreprocessingCount() == 0) {
       return plain;
     }
@@ -46,6 +47,7 @@ public final class ModelWire {
     io.consort.protocol.v1.DataSchema.Builder b = io.consort.protocol.v1.DataSchema.newBuilder()
         .addAllNumericColumns(schema.numericColumns()).setLabelColumn(schema.labelColumn())
         .setPositiveClass(schema.positiveClass());
+    schema.labelBound().ifPresent(b::setLabelBound);
     for (DataSchema.CategoricalColumn c : schema.categoricalColumns()) {
       b.addCategoricalColumns(CategoricalColumn.newBuilder().setName(c.name()).addAllAllowedValues(c.allowedCategories()));
     }

@@ -17,6 +17,8 @@ class RegressionTotalsTest {
     // mean 3, SST = 4 + 1 + 0 + 9 = 14
     assertEquals(1 - 2.25 / 14, t.rSquared(), 1e-12);
     assertEquals(Math.sqrt((1 + 4 + 9 + 36) / 4.0), t.zeroPredictionRmse(), 1e-12);
+    assertEquals(Math.sqrt(14 / 4.0), t.meanPredictionRmse(), 1e-12);
+    assertEquals(Math.sqrt(1 - t.rSquared()), t.rmse() / t.meanPredictionRmse(), 1e-12);
   }
 
   @Test

@@ -107,14 +107,22 @@ public final class ModelCard {
 
     DataSchema schema = spec.schema();
     ObjectNode data = card.putObject("data").put("banks", p.getBanksCount()).put("training_rows", p.getTrainingRows())
-        .put("held_out_rows", p.getHeldOutRows()).put("label_column", schema.labelColumn())
-        .put("positive_class", schema.positiveClass());
-    model.evaluation().ifPresent(e -> data.put("held_out_positive_rate", (double) e.getPositives() / e.getExamples()));
+        .put("held_out_rows", p.getHeldOutRows()).put("label_column", schema.labelColumn());
+    if (model.regression()) {
+      data.put("label_bound", schema.labelBound().getAsDouble());
+    } else {
+      data.put("positive_class", schema.positiveClass());
+      model.evaluation().ifPresent(e -> data.put("held_out_positive_rate", (double) e.getPositives() / e.getExamples()));
+    }
     schema.numericColumns().forEach(data.putArray("numeric_columns")::add);
     ArrayNode categorical = data.putArray("categorical_columns");
     schema.categoricalColumns().forEach(c -> categorical.add(c.name()));
 
     ObjectNode performance = card.putObject("performance");
+    if (model.regression()) {
+      regression(model, card, performance);
+      return common(model, card);
+    }
     model.evaluation().ifPresentOrElse(e -> performance.put("evaluated", true).put("round", e.getRound())
             .put("examples", e.getExamples()).put("auc", e.getAuc()).put("accuracy_at_0_5", e.getAccuracy())
             .put("log_loss", e.getLogLoss()).put("brier", e.getBefore().getBrier())
@@ -160,6 +168,37 @@ public final class ModelCard {
       importance.forEach(i -> columns.addObject().put("column", i.getColumn())
           .put("log_loss_increase", i.getLogLossIncrease()));
     }
+    return common(model, card);
+  }
+
+  /** A regression model's performance, and why it has no calibration, decision or reasons. */
+  private static void regression(PublishedModel model, ObjectNode card, ObjectNode performance) {
+    model.evaluation().ifPresentOrElse(e -> {
+      io.consort.scoring.v1.RegressionMetrics r = e.getRegression();
+      performance.put("evaluated", true).put("round", e.getRound()).put("examples", e.getExamples())
+          .put("rmse", r.getRmse()).put("mae", r.getMae());
+      if (r.hasRSquared()) {
+        performance.put("r_squared", r.getRSquared());
+      }
+      performance.put("zero_prediction_rmse", r.getZeroPredictionRmse()).put("label_bound", r.getLabelBound())
+          .put("note", "on the banks' pooled held-out rows, from their summed errors with labels and predictions "
+              + "clipped to the label bound");
+    }, () -> performance.put("evaluated", false).put("note", "no bank evaluated the final model"));
+    card.putObject("calibration").put("method", "identity").put("note", model.calibration().note());
+    card.putObject("decision").put("rule", NO_DECISION);
+    card.putObject("reason_codes").put("available", false).put("reason", NO_REASON_CODES);
+    card.putObject("top_features").put("available", false).put("reason", "not measured: permutation importance is "
+        + "measured in log-loss, for binary models");
+  }
+
+  /** What a regression model's card says of decisions. */
+  static final String NO_DECISION = "none: a regression model predicts a value of its label and makes no decision";
+  static final String NO_REASON_CODES = "none: the scorer's reason codes explain a binary model's logit";
+
+  /** The privacy, secure-aggregation, training, provenance and checksum parts every card has. */
+  private static ObjectNode common(PublishedModel model, ObjectNode card) {
+    JobSpec spec = model.spec();
+    Provenance p = model.provenance();
 
     ObjectNode privacy = card.putObject("privacy").put("unit", spec.privacy().mode().wireName())
         .put("delta", spec.privacy().delta());
@@ -239,6 +278,11 @@ public final class ModelCard {
   }
 
   static String intendedUse(JobSpec spec) {
+    if (spec.schema().isNumericLabel()) {
+      return "Predicts the value of column '" + spec.schema().labelColumn() + "' (clipped to plus or minus "
+          + fmt(spec.schema().labelBound().getAsDouble()) + ") for rows like those in the banks' data under the job's "
+          + "schema, as one input that a person reviews; it makes no decision.";
+    }
     return "Estimates the probability that a credit applicant of a member bank ends in the positive class '"
         + spec.schema().positiveClass() + "' of column '" + spec.schema().labelColumn() + "' (the bad outcome), "
         + "as one input to a credit decision that a person reviews, for applicants like those in the banks' data "
@@ -276,17 +320,26 @@ public final class ModelCard {
     row(md, "banks", data.get("banks").asText());
     row(md, "training rows", data.get("training_rows").asText());
     row(md, "held-out rows", data.get("held_out_rows").asText());
-    if (data.has("held_out_positive_rate")) {
+    if (model.regression()) {
+      row(md, "label", "`" + spec.schema().labelColumn() + "`, numeric, clipped to plus or minus "
+          + fmt(spec.schema().labelBound().getAsDouble()));
+    } else if (data.has("held_out_positive_rate")) {
       row(md, "held-out rate of '" + spec.schema().positiveClass() + "'", fmt(data.get("held_out_positive_rate")
           .asDouble()));
     }
-    row(md, "label", "`" + spec.schema().labelColumn() + "`, positive class `" + spec.schema().positiveClass() + "`");
+    if (!model.regression()) {
+      row(md, "label", "`" + spec.schema().labelColumn() + "`, positive class `" + spec.schema().positiveClass() + "`");
+    }
     row(md, "numeric columns", String.join(", ", spec.schema().numericColumns()));
     row(md, "categorical columns", String.join(", ", spec.schema().categoricalColumns().stream()
         .map(DataSchema.CategoricalColumn::name).toList()));
 
     md.append("\n## Performance\n\n");
     Evaluation e = model.evaluation().orElse(null);
+    if (model.regression()) {
+      regressionMarkdown(md, e);
+      return commonMarkdown(model, t, md);
+    }
     if (e == null) {
       md.append("Not evaluated: no bank evaluated the final model.\n");
     } else {
@@ -359,6 +412,27 @@ public final class ModelCard {
           i.getLogLossIncrease())));
     }
 
+    return commonMarkdown(model, t, md);
+  }
+
+  private static void regressionMarkdown(StringBuilder md, Evaluation e) {
+    if (e == null) {
+      md.append("Not evaluated: no bank evaluated the final model.\n");
+    } else {
+      io.consort.scoring.v1.RegressionMetrics r = e.getRegression();
+      md.append(String.format(Locale.ROOT, "Federated evaluation of round %d's model on the banks' pooled held-out "
+          + "rows (%d rows, from their summed errors, labels and predictions clipped to plus or minus %s).%n%n",
+          e.getRound(), e.getExamples(), fmt(r.getLabelBound())));
+      md.append("| RMSE | MAE | R^2 | RMSE of predicting 0 |\n|---:|---:|---:|---:|\n");
+      md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s |%n", fmt(r.getRmse()), fmt(r.getMae()),
+          r.hasRSquared() ? fmt(r.getRSquared()) : "-", fmt(r.getZeroPredictionRmse())));
+    }
+    md.append("\n## Calibration, decision and reasons\n\nNone: a regression model predicts a value of its label; it "
+        + "has no probability to calibrate, makes no decision and gets no reason codes.\n");
+  }
+
+  private static String commonMarkdown(PublishedModel model, ObjectNode t, StringBuilder md) {
+    JobSpec spec = model.spec();
     md.append("\n## Privacy\n\n").append(String.format(Locale.ROOT, "Unit: %s, delta %s.%n%n",
         spec.privacy().mode().wireName(), spec.privacy().delta()));
     md.append("| bank | record-level epsilon | bank-level epsilon | cap | declined rounds | mechanism |\n"

@@ -1,0 +1,104 @@
+package io.consort.coordinator.job;
+
+import io.consort.model.eval.RegressionTotals;
+import io.consort.model.sums.HistogramVector;
+import io.consort.model.sums.RegressionVector;
+import io.consort.model.train.Objective;
+import io.consort.protocol.v1.EvaluationResult;
+import io.consort.protocol.v1.RegressionSums;
+import io.consort.spec.JobSpec;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a federated evaluation carries and how the coordinator merges it, by the job's objective. A
+ * binary job: per-class score histograms ({@link HistogramVector}, merged by {@link ModelOps}) and, in
+ * the final round, each column's permutation importance. A regression job: the banks' error sums over
+ * their held-out rows ({@link RegressionVector}, labels and predictions clipped to the schema's label
+ * bound), pooled into RMSE, MAE and R^2; no importance.
+ */
+final class EvaluationMerge {
+  private final JobSpec spec;
+  private final ModelOps modelOps;
+
+  EvaluationMerge(JobSpec spec, ModelOps modelOps) {
+    this.spec = spec;
+    this.modelOps = modelOps;
+  }
+
+  private boolean regression() {
+    return spec.model().objective() == Objective.REGRESSION;
+  }
+
+  private double bound() {
+    return spec.schema().labelBound().getAsDouble();
+  }
+
+  /**
+   * The columns whose permutation importance the round's evaluation carries: in a binary job's final
+   * round the schema's original columns in the order banks report them (numeric, then categorical);
+   * otherwise none.
+   */
+  List<String> importanceColumns(int round) {
+    if (regression() || round != spec.training().rounds()) {
+      return List.of();
+    }
+    List<String> names = new ArrayList<>(spec.schema().numericColumns());
+    spec.schema().categoricalColumns().forEach(c -> names.add(c.name()));
+    return names;
+  }
+
+  /** The length of a bank's vector in the evaluation's secure sum. */
+  int vectorLength(List<String> importanceColumns) {
+    return regression() ? RegressionVector.length()
+        : HistogramVector.length(spec.evaluation().histogramBins(), importanceColumns.size());
+  }
+
+  /**
+   * Whether a clear answer (no secure aggregation) carries what the round asked for; a regression
+   * answer's sums must also be finite and within what its rows allow (each row adds at most {@code
+   * 4 bound^2}, {@code 2 bound}, {@code bound} and {@code bound^2}).
+   */
+  boolean completeInClear(EvaluationResult e, List<String> importanceColumns) {
+    if (!regression()) {
+      return e.getImportanceCount() == importanceColumns.size();
+    }
+    if (!e.hasRegression()) {
+      return false;
+    }
+    RegressionSums r = e.getRegression();
+    double rows = r.getRows();
+    double b = bound();
+    return r.getRows() >= 0 && within(r.getSquaredErrorSum(), 0, 4 * b * b * rows)
+        && within(r.getAbsoluteErrorSum(), 0, 2 * b * rows) && within(r.getLabelSum(), -b * rows, b * rows)
+        && within(r.getSquaredLabelSum(), 0, b * b * rows);
+  }
+
+  /** {@code v} in {@code [low, high]} up to float rounding (NaN is not). */
+  private static boolean within(double v, double low, double high) {
+    double slack = 1e-9 * Math.max(1, Math.abs(high - low));
+    return v >= low - slack && v <= high + slack;
+  }
+
+  /** The consortium's metrics from the secure sum of {@code banks} vectors. Blocking: run on a worker. */
+  ModelOps.Metrics fromSum(List<String> importanceColumns, int[] sum, int banks) {
+    if (regression()) {
+      return ModelOps.Metrics.ofRegression(RegressionVector.decode(bound(), sum, banks));
+    }
+    return modelOps.metricsFromSum(spec.evaluation().histogramBins(), importanceColumns, sum, banks);
+  }
+
+  /** The consortium's metrics from the banks' clear answers. Blocking: run on a worker. */
+  ModelOps.Metrics fromClear(List<EvaluationResult> evaluations, List<String> importanceColumns) {
+    if (!regression()) {
+      return modelOps.mergeEvaluations(evaluations, importanceColumns);
+    }
+    RegressionTotals total = new RegressionTotals(bound(), 0, 0, 0, 0, 0);
+    for (EvaluationResult e : evaluations) {
+      RegressionSums r = e.getRegression();
+      total = total.plus(new RegressionTotals(bound(), r.getRows(), r.getSquaredErrorSum(), r.getAbsoluteErrorSum(),
+          r.getLabelSum(), r.getSquaredLabelSum()));
+    }
+    return ModelOps.Metrics.ofRegression(total);
+  }
+}
