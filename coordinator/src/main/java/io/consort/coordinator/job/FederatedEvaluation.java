@@ -1,7 +1,6 @@
 package io.consort.coordinator.job;
 
 import io.consort.identity.IdentityVerifier;
-import io.consort.model.sums.HistogramVector;
 import io.consort.protocol.v1.EvaluateTask;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.ModelParameters;
@@ -10,6 +9,7 @@ import io.consort.protocol.v1.Stage;
 import io.consort.protocol.v1.Task;
 import io.consort.protocol.v1.TaskResult;
 import io.consort.secagg.RoundParameters;
+import io.consort.spec.RoundEvaluation;
 import io.consort.spec.SecureRoundPlan;
 import io.consort.spec.SecureSumPurpose;
 import io.vertx.core.Future;
@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * Federated evaluation: each bank scores its own held-out rows with the round's model and builds
  * per-class score histograms; the coordinator turns the merged histograms into global AUC, accuracy
  * and log-loss. Under secure aggregation the histograms travel only inside a {@link SecureSum}, so
- * the coordinator sees the consortium's histogram and never one bank's.
+ * the coordinator sees the consortium's histogram and never one bank's: a model's evaluation rides in
+ * the next round's sum ({@link #carried}), and only the last round's model has an evaluation sum of its
+ * own ({@link #evaluate}).
  */
 public final class FederatedEvaluation {
   private static final Logger log = LoggerFactory.getLogger(FederatedEvaluation.class);
@@ -50,7 +52,7 @@ public final class FederatedEvaluation {
     if (job.spec().secureAggregation().enabled()) {
       try {
         secure = Optional.of(SecureRoundPlan.sum(job.spec(), round, SecureSumPurpose.EVALUATION, banks,
-            HistogramVector.length(bins, columns.size())));
+            RoundEvaluation.vectorLength(job.spec(), columns.size())));
       } catch (IllegalArgumentException e) {
         log.warn("round {}: no evaluation: {}", round, e.getMessage());
         return Future.succeededFuture(Optional.empty());
@@ -86,6 +88,15 @@ public final class FederatedEvaluation {
           List<EvaluationResult> evaluations = new ArrayList<>(usable.values());
           return job.workers().run(() -> Optional.of(modelOps.mergeEvaluations(evaluations, columns)));
         });
+  }
+
+  /**
+   * The metrics of the evaluation a round's secure sum carried ({@link io.consort.spec.RoundEvaluation}):
+   * the banks in the sum evaluated the model the round started from, without importance.
+   */
+  public Future<ModelOps.Metrics> carried(RoundOutcome.EvaluationSum evaluation) {
+    int bins = job.spec().evaluation().histogramBins();
+    return job.workers().run(() -> modelOps.metricsFromSum(bins, List.of(), evaluation.sum(), evaluation.banks()));
   }
 
   /** The schema's original columns, in the order banks report importance: numeric, then categorical. */
