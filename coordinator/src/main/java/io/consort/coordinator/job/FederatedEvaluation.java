@@ -91,12 +91,19 @@ public final class FederatedEvaluation {
   }
 
   /**
-   * The metrics of the evaluation a round's secure sum carried ({@link io.consort.spec.RoundEvaluation}):
-   * the banks in the sum evaluated the model the round started from, without importance.
+   * The metrics of the evaluation round {@code round}'s secure sum carried ({@link io.consort.spec.RoundEvaluation}):
+   * the banks in the sum evaluated the model the round started from, without importance. Empty when the
+   * sum holds no held-out row or does not decode (a bank that put garbage into its evaluation slots):
+   * the round's update goes on either way.
    */
-  public Future<ModelOps.Metrics> carried(RoundOutcome.EvaluationSum evaluation) {
+  public Future<Optional<ModelOps.Metrics>> carried(int round, RoundOutcome.EvaluationSum evaluation) {
     int bins = job.spec().evaluation().histogramBins();
-    return job.workers().run(() -> modelOps.metricsFromSum(bins, List.of(), evaluation.sum(), evaluation.banks()));
+    return job.workers().run(() -> Optional.of(modelOps.metricsFromSum(bins, List.of(), evaluation.sum(),
+            evaluation.banks())).filter(m -> m.examples() > 0))
+        .otherwise(e -> {
+          log.warn("round {}: the evaluation its secure sum carried does not decode: {}", round, e.getMessage());
+          return Optional.empty();
+        });
   }
 
   /** The schema's original columns, in the order banks report importance: numeric, then categorical. */

@@ -121,8 +121,9 @@ final class RoundRunner {
     ModelParameters base = global;
     return protocol.run(new RoundProtocol.RoundInput(round, members, base, trainRows))
         .compose(outcome -> outcome.carriedEvaluation().isEmpty() ? Future.succeededFuture(outcome)
-            : evaluation.carried(outcome.carriedEvaluation().get())
-                .compose(metrics -> attach(round, base, metrics)).map(outcome))
+            : evaluation.carried(round, outcome.carriedEvaluation().get())
+                .compose(metrics -> metrics.isEmpty() ? Future.succeededFuture() : attach(round, base, metrics.get()))
+                .map(outcome))
         .compose(outcome -> {
           if (!outcome.completed()) {
             return Future.succeededFuture(new Released(outcome, base, Optional.empty()));
