@@ -84,6 +84,11 @@ class CoordinatorCrashTest {
       assertEquals(ROUNDS, rounds.size());
       for (int r = 0; r < ROUNDS; r++) {
         assertEquals("completed", rounds.getJsonObject(r).getString("status"), rounds.getJsonObject(r).encode());
+        // each round's model scored once, by the next round's secure sum (the last by its own), across the
+        // crashes: round 1's record was stored before the first crash and got its metrics after the restart
+        assertTrue(rounds.getJsonObject(r).getValue("auc") != null, rounds.getJsonObject(r).encode());
+        assertEquals(Math.min(r + 2, ROUNDS), rounds.getJsonObject(r).getInteger("evaluated_in_round"),
+            rounds.getJsonObject(r).encode());
       }
       JsonArray aborted = result.getJsonArray("aborted_attempts");
       String log = Files.readString(nodes.logFile("coordinator"));

@@ -133,6 +133,14 @@ class DemoOptionsTest {
   }
 
   @Test
+  void demo_refusesARestartAtAnEvaluateStageThatNeverOpens_underSecureAggregation() {
+    Run r = run("demo", "--rounds", "4", "--restart-coordinator-at", "2:evaluate");
+    assertEquals(2, r.status());
+    assertEquals("error: --restart-coordinator-at 2:evaluate: under secure aggregation only the last round (4) has an "
+        + "evaluate stage; every other round's model is evaluated in the next round's secure sum", r.err().trim());
+  }
+
+  @Test
   void demo_convertsEachOptionToItsType_acceptingLogregForShort() {
     CommandLine.ParseResult p = Main.commandLine().parseArgs("demo", "--dp", "both", "--secure-aggregation", "off",
         "--model", "logreg", "--engine", "native", "--split", "by-column:region", "--drop", "bank-2@masked-input",

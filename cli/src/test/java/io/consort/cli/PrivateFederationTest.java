@@ -53,6 +53,10 @@ class PrivateFederationTest {
       // the final round's importance came through the evaluation's secure sum
       JsonObject importance = result.getJsonArray("rounds").getJsonObject(1).getJsonObject("importance");
       assertTrue(importance != null && importance.size() >= 2, result.encodePrettily());
+      // round 1's model was scored inside round 2's one secure sum, after the updates; round 2's by its own sum
+      assertEquals(2, first.getInteger("evaluated_in_round"), first.encodePrettily());
+      assertTrue(first.getDouble("auc") > 0.5 && first.getLong("examples") > 0, first.encodePrettily());
+      assertEquals(2, result.getJsonArray("rounds").getJsonObject(1).getInteger("evaluated_in_round"));
     }
   }
 

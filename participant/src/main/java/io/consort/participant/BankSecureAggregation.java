@@ -147,21 +147,27 @@ final class BankSecureAggregation {
   }
 
   /**
-   * Quantises {@code weighted}, the bank's clipped and weighted update, adds {@code noise} (its discrete
-   * Gaussian share in quantised units, or null), and opens the round.
+   * Quantises {@code weighted}, the bank's clipped and weighted update, puts {@code evaluation} (its
+   * evaluation vector of the model the round started from, empty when the round carries none,
+   * {@link io.consort.spec.RoundEvaluation}) after it, adds {@code noise} (its discrete Gaussian share in
+   * quantised units, or null) to the update's slots, and opens the round's one secure sum of both.
    *
    * @return the bank's first message (its signed public keys), encoded
    */
-  byte[] start(SecureRoundPlan plan, float[] weighted, long[] noise) throws GeneralSecurityException {
-    RoundParameters params = plan.parameters();
-    if (weighted.length != params.dimension() || (noise != null && noise.length != params.dimension())) {
+  byte[] start(SecureRoundPlan plan, float[] weighted, long[] noise, int[] evaluation)
+      throws GeneralSecurityException {
+    RoundParameters update = plan.parameters();
+    if (weighted.length != update.dimension() || (noise != null && noise.length != update.dimension())) {
       throw new IllegalArgumentException("update of " + weighted.length + " values for a round of dimension "
-          + params.dimension());
+          + update.dimension());
     }
-    int[] input = plan.quantizer().encode(weighted, random);
+    RoundParameters params = plan.sumParameters(evaluation.length);
+    // with an evaluation the update is sign-extended into the 32-bit ring first, so the noise is added to
+    // the bank's integer update and the sum's update part is the integer sum the noise analysis is of
+    int[] input = plan.combine(plan.quantizer().encode(weighted, random), evaluation);
     if (noise != null) {
       int mask = params.ringMask();
-      for (int i = 0; i < input.length; i++) {
+      for (int i = 0; i < noise.length; i++) {
         input[i] = (int) ((input[i] + noise[i]) & mask);
       }
     }

@@ -23,6 +23,7 @@ import io.consort.protocol.v1.JobPlan;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecWire;
 import io.consort.spec.SecureSumPurpose;
+import io.consort.spec.RoundEvaluation;
 import io.consort.model.sums.FeatureStatsVector;
 import io.consort.protocol.v1.FeatureStats;
 import io.consort.spec.SecureRoundPlan;
@@ -50,7 +51,8 @@ public final class BankTaskHandler implements TaskHandler {
 
   /**
    * Told when a training task trained, when it did its privacy accounting (the budget checks before
-   * training, the journal entry after it) and when it clipped, quantised and masked its update for
+   * training, the journal entry after it), when it evaluated the model it started from (the evaluation
+   * its secure sum carries) and when it clipped, quantised and masked its update for
    * secure aggregation (with the keys it advertises), on the worker thread that did them: what
    * {@code consort bench round} separates from the rest of a training task (decoding the model,
    * encoding the update). The daemon's is a no-op.
@@ -60,7 +62,7 @@ public final class BankTaskHandler implements TaskHandler {
     TaskClock NONE = (phase, startNanos, endNanos) -> {};
 
     /** What part of a training task a span of it was. */
-    enum Phase { TRAINING, PRIVACY_ACCOUNTING, SECURE_AGGREGATION }
+    enum Phase { TRAINING, PRIVACY_ACCOUNTING, SECURE_AGGREGATION, EVALUATION }
 
     void phase(Phase phase, long startNanos, long endNanos);
   }
@@ -292,7 +294,7 @@ public final class BankTaskHandler implements TaskHandler {
         clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, checkStarted, System.nanoTime());
       }
       if (secureRound.distributedRecordNoise()) {
-        return distributedStep(task, job, secureRound, base, started);
+        return distributedStep(task, job, secureRound, base, carriedEvaluation(task, job, global), started);
       }
     }
     long accountingStarted = System.nanoTime();
@@ -332,9 +334,10 @@ public final class BankTaskHandler implements TaskHandler {
       clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, recordStarted, System.nanoTime());
     }
     if (secureRound != null) {
+      int[] carried = carriedEvaluation(task, job, global);
       long maskingStarted = System.nanoTime();
       try {
-        return secureUpdate(task, secureRound, base, after, dp, started);
+        return secureUpdate(task, secureRound, base, after, dp, carried, started);
       } finally {
         clock.phase(TaskClock.Phase.SECURE_AGGREGATION, maskingStarted, System.nanoTime());
       }
@@ -361,7 +364,7 @@ public final class BankTaskHandler implements TaskHandler {
    * pinned plan and the roster; the task's own values were only checked against it.
    */
   private TaskResult.Builder secureUpdate(Task task, SecureRoundPlan round, float[] base, float[] after, DpReport dp,
-                                         long started) throws java.security.GeneralSecurityException, IOException {
+                                         int[] evaluation, long started) throws java.security.GeneralSecurityException, IOException {
     double weight = task.getTrain().getAggregationWeight();
     if (!(weight > 0 && weight <= 1)) {
       // a weight outside (0, 1] would break the quantiser's range and the stated sensitivity
@@ -378,7 +381,7 @@ public final class BankTaskHandler implements TaskHandler {
       delta[i] = (float) (delta[i] * factor);
     }
     long[] noise = round.bankLevel() ? privacy().noiseShare(round) : null;
-    byte[] first = secureAggregation().start(round, delta, noise);
+    byte[] first = secureAggregation().start(round, delta, noise, evaluation);
     SecAggStep.Builder step = SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(first));
     if (dp != null) {
       step.setDp(dp);
@@ -394,12 +397,13 @@ public final class BankTaskHandler implements TaskHandler {
    * step's noise (journalled first) to secure aggregation. Nothing of the round's values comes from the
    * task: rate, clip, share and quantiser are what the bank derived from its pinned plan.
    */
-  private TaskResult.Builder distributedStep(Task task, BankJob job, SecureRoundPlan round, float[] base, long started)
+  private TaskResult.Builder distributedStep(Task task, BankJob job, SecureRoundPlan round, float[] base,
+                                             int[] evaluation, long started)
       throws IOException, java.security.GeneralSecurityException {
     var share = round.recordNoise();
     LocalTrainer.GradientSum step = job.trainer.clippedGradientSum(base, share.samplingRate(), share.clipNorm());
     long[] noise = privacy().recordNoiseShare(round);
-    byte[] first = secureAggregation().start(round, step.sum(), noise);
+    byte[] first = secureAggregation().start(round, step.sum(), noise, evaluation);
     // the report states the step's planned noise (its worst case, t survivors) for the coordinator's records
     DpReport dp = DpReport.newBuilder().setNoiseMultiplier(share.effectiveNoiseMultiplier(share.threshold()))
         .setSamplingRate(share.samplingRate()).setSteps(1).setClipNorm(share.clipNorm())
@@ -417,29 +421,77 @@ public final class BankTaskHandler implements TaskHandler {
 
   /**
    * Scores the bank's held-out rows with a released model ({@link HeldOutEvaluation}: histograms, or a
-   * regression's error sums). Under secure aggregation they go only into the secure sum the task opens;
-   * otherwise they are the answer.
+   * regression's error sums). Under secure aggregation they go only into the secure sum the task opens,
+   * and only for the job's last round: every other model's evaluation travels in the next round's secure
+   * sum ({@link #carriedEvaluation}), so a coordinator cannot open evaluation sums of its own in other
+   * rounds; otherwise they are the answer.
    */
   private TaskResult.Builder evaluate(Task task, BankJob job) throws IOException,
       java.security.GeneralSecurityException, DataFormatException {
     var e = task.getEvaluate();
     ModelParameters model = e.getGlobalModel();
+    int round = task.getHeader().getRound();
+    boolean last = round == job.spec.training().rounds();
+    if (job.spec.secureAggregation().enabled() && !last) {
+      throw new ProtocolViolationException("job '" + job.spec.id() + "': an evaluation task for round " + round
+          + "; under secure aggregation a model's evaluation travels in the next round's secure sum and only the "
+          + "last round's (" + job.spec.training().rounds() + ") has a sum of its own");
+    }
     prepare(job, model);
     requireReleased(job, model);
+    // the final round's evaluation also measures permutation importance per column, for the model card;
+    // decided by the pinned plan, not the task, so a coordinator cannot ask for it round after round
     HeldOutEvaluation evaluation = HeldOutEvaluation.of(job.spec, ModelWire.values(model), job.test, job.encoding,
-        task.getHeader().getRound() == job.spec.training().rounds(), shuffles);
+        last, shuffles);
     if (job.spec.secureAggregation().enabled()) {
       List<String> roster = e.getRoundMembersList();
       checkRoster(job, roster);
       int[] vector = evaluation.secureSumVector();
-      var params = secureAggregation().sumPlan(job.spec, task.getHeader().getRound(), SecureSumPurpose.EVALUATION,
-          roster, vector.length);
+      var params = secureAggregation().sumPlan(job.spec, round, SecureSumPurpose.EVALUATION, roster, vector.length);
       checkThreshold(job, params.threshold());
       return TaskResult.newBuilder().setEvaluation(EvaluationResult.newBuilder().setBaseVersion(model.getVersion())
           .setSecureSum(SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
-              secureAggregation().startSum(params, task.getHeader().getRound(), vector)))));
+              secureAggregation().startSum(params, round, vector)))));
     }
     return TaskResult.newBuilder().setEvaluation(evaluation.clearResult(model.getVersion()));
+  }
+
+  /**
+   * The evaluation a training task's secure sum carries after the update ({@link RoundEvaluation}): from
+   * round 2 on, of the model the round starts from (the one the previous round released), on the bank's
+   * held-out rows; nothing in round 1. A model this bank may not evaluate (not the job's initial model
+   * and in no ledger entry it countersigned: a bank that missed the previous round's countersignatures,
+   * or a coordinator probing with a model of its own making) gets an empty evaluation of zero rows: the
+   * bank still trains, and the sum tells nothing of its held-out rows under that model.
+   */
+  private int[] carriedEvaluation(Task task, BankJob job, ModelParameters model) throws IOException {
+    int round = task.getHeader().getRound();
+    if (!RoundEvaluation.carried(job.spec, round)) {
+      return new int[0];
+    }
+    long started = System.nanoTime();
+    try {
+      return carriedVector(job, round, model);
+    } finally {
+      clock.phase(TaskClock.Phase.EVALUATION, started, System.nanoTime());
+    }
+  }
+
+  private int[] carriedVector(BankJob job, int round, ModelParameters model) throws IOException {
+    HeldOutEvaluation evaluation;
+    try {
+      requireReleased(job, model);
+      evaluation = HeldOutEvaluation.of(job.spec, ModelWire.values(model), job.test, job.encoding, false, shuffles);
+    } catch (ProtocolViolationException e) {
+      log.warn("round {}: the evaluation in this round's secure sum is empty: {}", round, e.getMessage());
+      evaluation = HeldOutEvaluation.empty(job.spec);
+    }
+    int[] vector = evaluation.secureSumVector();
+    if (vector.length != RoundEvaluation.carriedSlots(job.spec, round)) {
+      throw new IllegalStateException("the evaluation vector has " + vector.length + " slots but round " + round
+          + " carries " + RoundEvaluation.carriedSlots(job.spec, round));
+    }
+    return vector;
   }
 
   private TaskResult.Builder finished(Task task, BankJob job) throws IOException {

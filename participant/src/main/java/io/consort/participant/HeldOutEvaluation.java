@@ -54,7 +54,20 @@ final class HeldOutEvaluation {
     return new HeldOutEvaluation(h, importance, null);
   }
 
-  /** The vector the bank adds to the evaluation's secure sum. */
+  /**
+   * An evaluation of no rows: what a bank puts into a round's secure sum for a model it may not score
+   * (the sum then tells nothing of its held-out rows under that model).
+   */
+  static HeldOutEvaluation empty(JobSpec spec) {
+    if (spec.model().objective() == Objective.REGRESSION) {
+      return new HeldOutEvaluation(null, null, new RegressionTotals(spec.schema().labelBound().getAsDouble(),
+          0, 0, 0, 0, 0));
+    }
+    int bins = spec.evaluation().histogramBins();
+    return new HeldOutEvaluation(new ScoreHistogram(new long[bins], new long[bins], 0, 0, 0), new double[0], null);
+  }
+
+  /** The vector the bank adds to the evaluation's secure sum ({@link io.consort.spec.RoundEvaluation#vectorLength} slots). */
   int[] secureSumVector() {
     return regression != null ? RegressionVector.encode(regression) : HistogramVector.encode(histogram, importance);
   }

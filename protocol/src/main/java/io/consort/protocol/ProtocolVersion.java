@@ -2,8 +2,11 @@ package io.consort.protocol;
 
 /** The wire protocol version. A participant whose version differs is refused at enrolment. */
 public final class ProtocolVersion {
-  /** Bumped whenever a message changes incompatibly. */
-  public static final int CURRENT = 1;
+  /**
+   * Bumped whenever a message changes incompatibly. 2: under secure aggregation a training task's secure sum
+   * carries the bank's evaluation of the model the round starts from after its update.
+   */
+  public static final int CURRENT = 2;
 
   private ProtocolVersion() {}
 

@@ -240,6 +240,67 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
     return new BankNoiseShare(perBankSigma, threshold(), clipNorm, l2Sensitivity(), parameters.dimension());
   }
 
+  /**
+   * The secure sum the round runs when each bank's input carries {@code evaluationSlots} evaluation
+   * slots after its update ({@link RoundEvaluation}): the round's parameters, one vector of the update's
+   * dimension plus those slots, over the 32-bit ring the evaluation's 16-bit limbs are summed in. The
+   * update's {@code modulus_bits}-bit values are sign-extended into it ({@link #combine}), so its part
+   * of the sum is the integer sum of the banks' quantised updates, which the quantiser's no-wrap bound
+   * keeps inside the update's own ring: reduced back ({@link #updatePart}) it is the value a sum over
+   * that ring gives. Without evaluation slots these are {@link #parameters} unchanged.
+   */
+  public RoundParameters sumParameters(int evaluationSlots) {
+    if (evaluationSlots < 0) {
+      throw new IllegalArgumentException("evaluationSlots must be >= 0, got " + evaluationSlots);
+    }
+    if (evaluationSlots == 0) {
+      return parameters;
+    }
+    RoundParameters p = parameters;
+    return new RoundParameters(p.jobId(), p.round(), p.bankIds(), p.threshold(), 32,
+        Math.addExact(p.dimension(), evaluationSlots), p.neighbourDegree(), p.consistencyCheck());
+  }
+
+  /**
+   * A bank's input to {@link #sumParameters}: its update in the round's ring ({@code update}, values in
+   * [0, 2^modulus_bits)), sign-extended to 32 bits, then {@code evaluation} (32-bit slots).
+   */
+  public int[] combine(int[] update, int[] evaluation) {
+    if (update.length != parameters.dimension()) {
+      throw new IllegalArgumentException("update of " + update.length + " values for a round of dimension "
+          + parameters.dimension());
+    }
+    if (evaluation.length == 0) {
+      return update;
+    }
+    int shift = 32 - parameters.ringBits();
+    int[] input = java.util.Arrays.copyOf(update, update.length + evaluation.length);
+    for (int i = 0; i < update.length; i++) {
+      input[i] = (update[i] << shift) >> shift;
+    }
+    System.arraycopy(evaluation, 0, input, update.length, evaluation.length);
+    return input;
+  }
+
+  /** The update's part of a sum over {@link #sumParameters}, back in the round's ring. */
+  public int[] updatePart(int[] sum) {
+    if (sum.length < parameters.dimension()) {
+      throw new IllegalArgumentException("a sum of " + sum.length + " slots has no update of dimension "
+          + parameters.dimension());
+    }
+    int mask = parameters.ringMask();
+    int[] update = java.util.Arrays.copyOf(sum, parameters.dimension());
+    for (int i = 0; i < update.length; i++) {
+      update[i] &= mask;
+    }
+    return update;
+  }
+
+  /** The evaluation's part of a sum over {@link #sumParameters}: the slots after the update. */
+  public int[] evaluationPart(int[] sum) {
+    return java.util.Arrays.copyOfRange(sum, parameters.dimension(), sum.length);
+  }
+
   /** The secure-aggregation settings of the round's training task: the job's, with this round's values. */
   public SecAggPlan toTask(JobSpec spec) {
     return JobSpecWire.secureAggregation(spec).toBuilder().setThreshold(threshold())

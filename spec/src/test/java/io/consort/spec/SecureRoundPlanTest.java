@@ -1,5 +1,6 @@
 package io.consort.spec;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -32,6 +33,36 @@ class SecureRoundPlanTest {
     double target = 2.0 * 1.0 * plan.quantizer().scale();
     assertEquals(target, plan.perBankSigma() * Math.sqrt(plan.threshold() - 1), 1e-9 * target);
     assertEquals(plan.toTask(spec), SecureRoundPlan.derive(spec, 1, FIVE, 50).toTask(spec));
+  }
+
+  @Test
+  void aRoundCarryingAnEvaluation_sumsInThe32BitRing_andItsUpdatePartIsTheSumTheUpdatesOwnRingGives() {
+    SecureRoundPlan plan = SecureRoundPlan.derive(JobSpecTest.base().modulusBits(20).build(), 2, FIVE, 3);
+    assertEquals(plan.parameters(), plan.sumParameters(0));
+    assertEquals(32, plan.sumParameters(2).ringBits());
+    assertEquals(5, plan.sumParameters(2).dimension());
+    assertEquals(plan.parameters().round(), plan.sumParameters(2).round());
+    int mask = plan.parameters().ringMask();
+    // five banks' quantised updates, two of them negative in a coordinate, and two evaluation slots each
+    int[][] updates = {{5, -3 & mask, 0}, {7, -1 & mask, 1}, {1, 2, 3}, {0, 0, -9 & mask}, {2, 2, 2}};
+    int[] sum = new int[5];
+    int[] ringSum = new int[3];
+    for (int[] u : updates) {
+      int[] input = plan.combine(u, new int[] {100, 7});
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] += input[i];
+      }
+      for (int i = 0; i < 3; i++) {
+        ringSum[i] = (ringSum[i] + u[i]) & mask;
+      }
+    }
+    // the update's slots hold the integer sum (15, 0, -3): nothing of how many banks were negative
+    assertEquals(15, sum[0]);
+    assertEquals(0, sum[1]);
+    assertEquals(-3, sum[2]);
+    assertArrayEquals(ringSum, plan.updatePart(sum));
+    assertArrayEquals(new int[] {500, 35}, plan.evaluationPart(sum));
+    assertThrows(IllegalArgumentException.class, () -> plan.combine(new int[2], new int[1]));
   }
 
   @Test

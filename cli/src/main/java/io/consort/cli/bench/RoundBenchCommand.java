@@ -312,7 +312,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
 
   /**
    * The bank's own handler, timed; a bank drawn to drop out of a round refuses that round's first
-   * masked-input task (the update's sum; the evaluation's comes later), which the coordinator treats
+   * masked-input task (the round's one sum; the last round's evaluation sum comes later), which the coordinator treats
    * as a bank that dropped at that stage.
    */
   private static TaskHandler timed(String bank, ParticipantConfig config, List<RoundTimeline.BankTask> tasks,
@@ -352,6 +352,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
           taken.get(BankTaskHandler.TaskClock.Phase.TRAINING),
           taken.get(BankTaskHandler.TaskClock.Phase.PRIVACY_ACCOUNTING),
           taken.get(BankTaskHandler.TaskClock.Phase.SECURE_AGGREGATION),
+          taken.get(BankTaskHandler.TaskClock.Phase.EVALUATION),
           task.getSerializedSize() + (result == null ? 0L : result.build().getSerializedSize())));
       return result;
     };

@@ -19,8 +19,9 @@ import java.util.stream.Stream;
  * window's start, whichever is first). Between two windows is a <em>gap</em>: the results travelling
  * to the coordinator, the coordinator's work on them, the next tasks travelling to the banks and the
  * long polls picking them up. A window counts as its stage's work: training (a training task's
- * window, except where some bank was doing its budget checks and journal entry, which are DP, or
- * clipping, quantising and masking its update, which is secure aggregation), secure aggregation, ledger or evaluation. A gap is charged to the window before it,
+ * window, except where some bank was doing its budget checks and journal entry, which are DP,
+ * clipping, quantising and masking its update, which is secure aggregation, or evaluating the model
+ * the round started from for the round's secure sum, which is evaluation), secure aggregation, ledger or evaluation. A gap is charged to the window before it,
  * because it is that stage's answers the coordinator is handling: the coordinator's busy time in it
  * is coordinator work (secure aggregation's, after a secure-aggregation stage) and the rest is
  * network and waiting (secure aggregation's extra round trips, after such a stage). DP-SGD's share of
@@ -45,11 +46,18 @@ final class RoundTimeline {
    * and the bytes of the task and its result.
    */
   record BankTask(String bank, int round, Stage stage, long start, long end, List<Interval> training,
-                  List<Interval> accounting, List<Interval> masking, long bytes) {
+                  List<Interval> accounting, List<Interval> masking, List<Interval> evaluating, long bytes) {
     BankTask {
       training = List.copyOf(training);
       accounting = List.copyOf(accounting);
       masking = List.copyOf(masking);
+      evaluating = List.copyOf(evaluating);
+    }
+
+    /** A task in which the bank evaluated nothing. */
+    BankTask(String bank, int round, Stage stage, long start, long end, List<Interval> training,
+             List<Interval> accounting, List<Interval> masking, long bytes) {
+      this(bank, round, stage, start, end, training, accounting, masking, List.of(), bytes);
     }
   }
 
@@ -113,15 +121,19 @@ final class RoundTimeline {
       Stage stage = window.get(0).stage();
       long length = end - start;
       if (stage == Stage.TRAIN) {
-        // training first, then accounting, then masking: each counts only where the earlier ones do not
+        // training first, then accounting, then masking, then the evaluation the round's sum carries: each
+        // counts only where the earlier ones do not
         long trained = covered(spans(window, BankTask::training), start, end);
         long accounted = covered(spans(window, BankTask::training, BankTask::accounting), start, end) - trained;
         long masked = covered(spans(window, BankTask::training, BankTask::accounting, BankTask::masking), start, end)
             - trained - accounted;
+        long evaluated = covered(spans(window, BankTask::training, BankTask::accounting, BankTask::masking,
+            BankTask::evaluating), start, end) - trained - accounted - masked;
         long dpSgd = Math.round(trained * dpFraction);
-        add(parts, Part.TRAINING, length - dpSgd - accounted - masked);
+        add(parts, Part.TRAINING, length - dpSgd - accounted - masked - evaluated);
         add(parts, Part.DP, dpSgd + accounted);
         add(parts, Part.SECURE_AGGREGATION, masked);
+        add(parts, Part.EVALUATION, evaluated);
       } else {
         add(parts, windowPart(stage), length);
       }

@@ -472,6 +472,12 @@ public final class DemoCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--dp " + dp.wireName() + " needs secure aggregation (bank-level noise shares "
           + "are added under masking)");
     }
+    if (restartCoordinatorAt != null && restartCoordinatorAt.stage() == io.consort.protocol.v1.Stage.EVALUATE
+        && secureAggregation.on() && restartCoordinatorAt.round() != rounds) {
+      throw new IllegalArgumentException("--restart-coordinator-at " + restartCoordinatorAt + ": under secure "
+          + "aggregation only the last round (" + rounds + ") has an evaluate stage; every other round's model is "
+          + "evaluated in the next round's secure sum");
+    }
     for (DropFault drop : drops) {
       if (drop.bank() > banks) {
         throw new IllegalArgumentException("--drop " + drop + ": no such bank (banks are bank-1 .. bank-" + banks + ")");

@@ -63,6 +63,20 @@ class RoundTimelineTest {
   }
 
   @Test
+  void theEvaluationATrainingTaskCarries_countsAsEvaluation_whereNoBankTrainsOrMasks() {
+    // a scores its held-out rows 40..50 after training 0..40; b trains 0..45: only 45..50 is evaluation alone
+    List<BankTask> tasks = List.of(
+        new BankTask("a", 1, Stage.TRAIN, 0, 50, List.of(new Interval(0, 40)), List.of(), List.of(),
+            List.of(new Interval(40, 50)), 100),
+        new BankTask("b", 1, Stage.TRAIN, 0, 50, List.of(new Interval(0, 45)), List.of(), List.of(),
+            List.of(new Interval(45, 48)), 100));
+    Map<Part, Long> parts = RoundTimeline.split(0, 50, tasks, List.of(), 0).parts();
+    assertEquals(45, parts.get(Part.TRAINING));
+    assertEquals(5, parts.get(Part.EVALUATION));
+    assertEquals(50, parts.values().stream().mapToLong(Long::longValue).sum());
+  }
+
+  @Test
   void aStragglerStillRunning_whenTheNextStageOpens_endsItsWindowThere() {
     List<BankTask> tasks = List.of(task("a", Stage.MASKED_INPUT, 0, 10), task("b", Stage.MASKED_INPUT, 1, 40),
         task("a", Stage.UNMASKING, 20, 25));

@@ -7,6 +7,7 @@ import io.consort.model.train.Objective;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.RegressionSums;
 import io.consort.spec.JobSpec;
+import io.consort.spec.RoundEvaluation;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -50,8 +51,7 @@ final class EvaluationMerge {
 
   /** The length of a bank's vector in the evaluation's secure sum. */
   int vectorLength(List<String> importanceColumns) {
-    return regression() ? RegressionVector.length()
-        : HistogramVector.length(spec.evaluation().histogramBins(), importanceColumns.size());
+    return RoundEvaluation.vectorLength(spec, importanceColumns.size());
   }
 
   /**

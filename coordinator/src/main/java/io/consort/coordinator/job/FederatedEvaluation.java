@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * per-class score histograms (a regression job: error sums, {@link EvaluationMerge}); the coordinator
  * turns the merged histograms into global AUC, accuracy and log-loss (RMSE, MAE and R^2). Under secure
  * aggregation the histograms travel only inside a {@link SecureSum}, so the coordinator sees the
- * consortium's histogram and never one bank's.
+ * consortium's histogram and never one bank's: a model's evaluation rides in the next round's sum
+ * ({@link #carried}), and only the last round's model has an evaluation sum of its own ({@link #evaluate}).
  */
 public final class FederatedEvaluation {
   private static final Logger log = LoggerFactory.getLogger(FederatedEvaluation.class);
@@ -85,6 +86,21 @@ public final class FederatedEvaluation {
           }
           List<EvaluationResult> evaluations = new ArrayList<>(usable.values());
           return job.workers().run(() -> Optional.of(merge.fromClear(evaluations, columns)));
+        });
+  }
+
+  /**
+   * The metrics of the evaluation round {@code round}'s secure sum carried ({@link io.consort.spec.RoundEvaluation}):
+   * the banks in the sum evaluated the model the round started from, without importance. Empty when the
+   * sum holds no held-out row or does not decode (a bank that put garbage into its evaluation slots):
+   * the round's update goes on either way.
+   */
+  public Future<Optional<ModelOps.Metrics>> carried(int round, RoundOutcome.EvaluationSum evaluation) {
+    return job.workers().run(() -> Optional.of(merge.fromSum(List.of(), evaluation.sum(), evaluation.banks()))
+            .filter(m -> m.examples() > 0))
+        .otherwise(e -> {
+          log.warn("round {}: the evaluation its secure sum carried does not decode: {}", round, e.getMessage());
+          return Optional.empty();
         });
   }
 

@@ -20,11 +20,30 @@ import java.util.OptionalDouble;
  * @param dpReports the record-level DP-SGD each participant reported running
  * @param bankNoise bank-level noise in the aggregate, if any
  * @param quantisationErrorBound L2 bound on the secure sum's quantisation error, relative to the mean
+ * @param recordNoise the distributed record-level noise in the aggregate, if any
+ * @param carriedEvaluation the sum of the participants' evaluation vectors of the round's base model, when
+ *     the round's secure sum carried them ({@link io.consort.spec.RoundEvaluation})
  */
 public record RoundOutcome(Optional<AggregatedUpdate> aggregate, Optional<String> abortReason, List<String> participants,
                            List<Dropout> dropouts, List<String> declined, Map<String, DpReport> dpReports,
                            Optional<BankNoise> bankNoise, OptionalDouble quantisationErrorBound,
-                           Optional<RecordNoiseShare> recordNoise) {
+                           Optional<RecordNoiseShare> recordNoise, Optional<EvaluationSum> carriedEvaluation) {
+  /** The secure sum of {@code banks} banks' evaluation vectors. */
+  public record EvaluationSum(int[] sum, int banks) {
+    public EvaluationSum {
+      sum = sum.clone();
+    }
+  }
+
+  /** A round whose sum carried no evaluation. */
+  public RoundOutcome(Optional<AggregatedUpdate> aggregate, Optional<String> abortReason, List<String> participants,
+                      List<Dropout> dropouts, List<String> declined, Map<String, DpReport> dpReports,
+                      Optional<BankNoise> bankNoise, OptionalDouble quantisationErrorBound,
+                      Optional<RecordNoiseShare> recordNoise) {
+    this(aggregate, abortReason, participants, dropouts, declined, dpReports, bankNoise, quantisationErrorBound,
+        recordNoise, Optional.empty());
+  }
+
   /** A round without distributed record-level noise. */
   public RoundOutcome(Optional<AggregatedUpdate> aggregate, Optional<String> abortReason, List<String> participants,
                       List<Dropout> dropouts, List<String> declined, Map<String, DpReport> dpReports,
@@ -44,6 +63,13 @@ public record RoundOutcome(Optional<AggregatedUpdate> aggregate, Optional<String
     Objects.requireNonNull(bankNoise, "bankNoise");
     Objects.requireNonNull(quantisationErrorBound, "quantisationErrorBound");
     Objects.requireNonNull(recordNoise, "recordNoise");
+    Objects.requireNonNull(carriedEvaluation, "carriedEvaluation");
+  }
+
+  /** This outcome with {@code evaluation} as its carried evaluation. */
+  RoundOutcome withCarriedEvaluation(Optional<EvaluationSum> evaluation) {
+    return new RoundOutcome(aggregate, abortReason, participants, dropouts, declined, dpReports, bankNoise,
+        quantisationErrorBound, recordNoise, evaluation);
   }
 
   public boolean completed() {

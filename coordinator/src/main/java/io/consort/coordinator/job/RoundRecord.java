@@ -14,15 +14,29 @@ import java.util.OptionalDouble;
  * @param completed whether the round's aggregate was applied (otherwise the model is unchanged)
  * @param reason why the round aborted; present exactly when it did not complete
  * @param release the round's ledger entry, when the round released a model
- * @param metrics federated evaluation of the round's model, when any bank evaluated it
+ * @param metrics federated evaluation of the round's model (the one {@code modelSha256} names), when
+ *     banks evaluated it
  * @param seconds wall-clock duration of the round
  * @param modelSha256 SHA-256 of the global model after the round
+ * @param evaluatedInRound the round whose secure sum carried that evaluation: under secure aggregation
+ *     the next round's ({@link io.consort.spec.RoundEvaluation}), so a round's metrics arrive with the
+ *     round after it; the round itself for the last round and without secure aggregation
  */
 public record RoundRecord(int round, boolean secureAggregation, boolean completed, Optional<String> reason,
                           List<String> participants, List<Dropout> dropouts, List<String> declined,
                           OptionalDouble quantisationErrorBound, Optional<BankNoise> bankNoise,
                           Optional<Release> release, Optional<ModelOps.Metrics> metrics, double seconds,
-                          String modelSha256) {
+                          String modelSha256, int evaluatedInRound) {
+  /** A round evaluated in itself. */
+  public RoundRecord(int round, boolean secureAggregation, boolean completed, Optional<String> reason,
+                     List<String> participants, List<Dropout> dropouts, List<String> declined,
+                     OptionalDouble quantisationErrorBound, Optional<BankNoise> bankNoise,
+                     Optional<Release> release, Optional<ModelOps.Metrics> metrics, double seconds,
+                     String modelSha256) {
+    this(round, secureAggregation, completed, reason, participants, dropouts, declined, quantisationErrorBound,
+        bankNoise, release, metrics, seconds, modelSha256, round);
+  }
+
   public RoundRecord {
     participants = List.copyOf(participants);
     dropouts = List.copyOf(dropouts);
@@ -41,6 +55,12 @@ public record RoundRecord(int round, boolean secureAggregation, boolean complete
         outcome.bankNoise(), release, metrics, seconds, modelSha256);
   }
 
+  /** This record with {@code evaluation} of its model, measured in round {@code inRound}. */
+  RoundRecord withMetrics(ModelOps.Metrics evaluation, int inRound) {
+    return new RoundRecord(round, secureAggregation, completed, reason, participants, dropouts, declined,
+        quantisationErrorBound, bankNoise, release, Optional.of(evaluation), seconds, modelSha256, inRound);
+  }
+
   public JsonObject toJson() {
     JsonObject j = new JsonObject().put("round", round).put("secure_aggregation", secureAggregation)
         .put("status", completed ? "completed" : "aborted");
@@ -52,7 +72,10 @@ public record RoundRecord(int round, boolean secureAggregation, boolean complete
     quantisationErrorBound.ifPresent(b -> j.put("quantisation_error_bound_l2", b));
     bankNoise.ifPresent(n -> j.put("bank_noise", n.toJson()));
     release.ifPresent(r -> r.putInto(j));
-    metrics.ifPresent(m -> m.putInto(j));
+    metrics.ifPresent(m -> {
+      m.putInto(j);
+      j.put("evaluated_in_round", evaluatedInRound);
+    });
     metrics.flatMap(ModelOps.Metrics::regression).ifPresent(t -> j.put("regression", regressionJson(t)));
     metrics.flatMap(ModelOps.Metrics::merged).ifPresent(h -> j.put("histogram", histogramJson(h)));
     metrics.filter(m -> !m.importance().isEmpty())
@@ -78,7 +101,8 @@ public record RoundRecord(int round, boolean secureAggregation, boolean complete
               : OptionalDouble.of(j.getDouble("quantisation_error_bound_l2")),
           Optional.ofNullable(j.getJsonObject("bank_noise")).map(BankNoise::fromJson),
           j.getValue("ledger_entry") == null ? Optional.empty() : Optional.of(Release.fromJson(j)), metrics,
-          j.getDouble("seconds", 0.0), j.getString("model_sha256", ""));
+          j.getDouble("seconds", 0.0), j.getString("model_sha256", ""),
+          j.getInteger("evaluated_in_round", j.getInteger("round")));
     } catch (ClassCastException | NullPointerException e) {
       throw new IllegalArgumentException("not a round record: " + e.getMessage(), e);
     }

@@ -4,6 +4,7 @@ import io.consort.coordinator.store.CoordinatorStore;
 import io.consort.model.wire.ModelWire;
 import io.consort.protocol.v1.ModelParameters;
 import io.consort.protocol.v1.ServerOptimizerState;
+import io.consort.spec.RoundEvaluation;
 import io.consort.spec.StrategySpec;
 import io.vertx.core.Future;
 import java.util.ArrayList;
@@ -19,7 +20,10 @@ import org.slf4j.LoggerFactory;
  * each bank's privacy totals. One round: the {@link RoundProtocol} gathers the aggregate, the
  * {@link ServerUpdateRule} applies it, the {@link ReleaseRecorder} enters the release in the ledger
  * before anyone sees it, {@link FederatedEvaluation} scores it, and the round is recorded and
- * checkpointed. A round that aborts leaves the model unchanged and releases nothing. Event loop only.
+ * checkpointed. Under secure aggregation a model is scored in the next round's secure sum
+ * ({@link RoundEvaluation}): its metrics are added to the records of the rounds that left that model
+ * when they arrive, and only the last round's model is scored by a sum of its own. A round that aborts
+ * leaves the model unchanged and releases nothing. Event loop only.
  */
 final class RoundRunner {
   private static final Logger log = LoggerFactory.getLogger(RoundRunner.class);
@@ -33,7 +37,6 @@ final class RoundRunner {
   private final List<RoundRecord> rounds = new ArrayList<>();
   private final PrivacyTotals privacy = new PrivacyTotals();
   private ModelParameters global;
-  private Optional<ModelOps.Metrics> lastMetrics = Optional.empty();
 
   RoundRunner(JobContext job, RoundProtocol protocol, ServerUpdateRule updateRule, ReleaseRecorder releases,
               FederatedEvaluation evaluation, CoordinatorStore store) {
@@ -82,7 +85,6 @@ final class RoundRunner {
     for (RoundRecord record : earlier) {
       rounds.add(record);
       privacy.add(record);
-      lastMetrics = record.metrics().isPresent() ? record.metrics() : lastMetrics;
     }
   }
 
@@ -103,8 +105,14 @@ final class RoundRunner {
     return privacy;
   }
 
+  /** The metrics of the latest round whose model was evaluated. */
   Optional<ModelOps.Metrics> lastMetrics() {
-    return lastMetrics;
+    for (int i = rounds.size() - 1; i >= 0; i--) {
+      if (rounds.get(i).metrics().isPresent()) {
+        return rounds.get(i).metrics();
+      }
+    }
+    return Optional.empty();
   }
 
   /** Runs round {@code round} with {@code members} (their training rows weight secure aggregation). */
@@ -112,6 +120,10 @@ final class RoundRunner {
     long started = System.nanoTime();
     ModelParameters base = global;
     return protocol.run(new RoundProtocol.RoundInput(round, members, base, trainRows))
+        .compose(outcome -> outcome.carriedEvaluation().isEmpty() ? Future.succeededFuture(outcome)
+            : evaluation.carried(round, outcome.carriedEvaluation().get())
+                .compose(metrics -> metrics.isEmpty() ? Future.succeededFuture() : attach(round, base, metrics.get()))
+                .map(outcome))
         .compose(outcome -> {
           if (!outcome.completed()) {
             return Future.succeededFuture(new Released(outcome, base, Optional.empty()));
@@ -128,7 +140,11 @@ final class RoundRunner {
           // banks that vanished during the round are not waited for again in it
           List<String> responsive = new ArrayList<>(members);
           responsive.removeIf(m -> released.outcome().dropouts().stream().anyMatch(d -> d.bank().equals(m)));
-          return evaluation.evaluate(round, responsive, released.model()).map(metrics ->
+          // under secure aggregation the model is scored in the next round's sum, the last one by a sum of its own
+          boolean later = RoundEvaluation.carried(job.spec(), round + 1) && round < job.spec().training().rounds();
+          Future<Optional<ModelOps.Metrics>> scored = later ? Future.succeededFuture(Optional.empty())
+              : evaluation.evaluate(round, responsive, released.model());
+          return scored.map(metrics ->
               RoundRecord.of(round, job.spec().secureAggregation().enabled(), released.outcome(), released.release(),
                   metrics, (System.nanoTime() - started) / 1e9, released.model().getSha256()));
         })
@@ -138,12 +154,38 @@ final class RoundRunner {
   /** A round's outcome with the model it released (the base model when it aborted) and its ledger entry. */
   private record Released(RoundOutcome outcome, ModelParameters model, Optional<Release> release) {}
 
+  /**
+   * Adds {@code metrics}, the evaluation of {@code model} that round {@code round}'s sum carried, to the
+   * records of the rounds that left that model (the round before, and any aborted rounds after it that
+   * left it unchanged) and have no evaluation yet, and stores them again.
+   */
+  private Future<Void> attach(int round, ModelParameters model, ModelOps.Metrics metrics) {
+    List<RoundRecord> updated = new ArrayList<>();
+    for (int i = 0; i < rounds.size(); i++) {
+      RoundRecord r = rounds.get(i);
+      if (r.modelSha256().equals(model.getSha256()) && r.metrics().isEmpty()) {
+        RoundRecord evaluated = r.withMetrics(metrics, round);
+        rounds.set(i, evaluated);
+        updated.add(evaluated);
+        log.info("round {}: AUC {} of the model of round {}, from this round's secure sum", round,
+            String.format("%.4f", metrics.auc()), evaluated.round());
+      }
+    }
+    if (updated.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    String jobId = job.spec().id();
+    return job.workers().run(() -> {
+      for (RoundRecord r : updated) {
+        store.recordRound(jobId, r.round(), r.completed() ? "COMPLETED" : "ABORTED", r.toJson().encode());
+      }
+      return null;
+    });
+  }
+
   private Future<Void> record(RoundRecord record) {
     rounds.add(record);
     privacy.add(record);
-    if (record.metrics().isPresent()) {
-      lastMetrics = record.metrics();
-    }
     if (!record.completed()) {
       log.warn("round {} aborted: {}", record.round(), record.reason().orElseThrow());
     }

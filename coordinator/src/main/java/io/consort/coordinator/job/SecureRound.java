@@ -11,6 +11,7 @@ import io.consort.protocol.v1.TrainTask;
 import io.consort.secagg.AggregationResult;
 import io.consort.secagg.Quantizer;
 import io.consort.spec.JobSpec;
+import io.consort.spec.RoundEvaluation;
 import io.consort.spec.SecureRoundPlan;
 import io.vertx.core.Future;
 import java.util.ArrayList;
@@ -46,6 +47,8 @@ public final class SecureRound implements RoundProtocol {
     final Map<String, DpReport> dpReports = new LinkedHashMap<>();
     final Map<String, Double> weights = new LinkedHashMap<>();
     SecureRoundPlan plan;
+    /** The slots of the evaluation each bank's input carries after its update (0: none). */
+    int evaluationSlots;
     SecureSum sum;
 
     State(RoundInput in) {
@@ -79,7 +82,9 @@ public final class SecureRound implements RoundProtocol {
                 + derived.cause().getMessage(), List.of()));
           }
           s.plan = derived.result();
-          s.sum = SecureSum.open(job, identityVerifier, in.round(), "updates", s.plan.parameters());
+          s.evaluationSlots = RoundEvaluation.carriedSlots(spec, in.round());
+          s.sum = SecureSum.open(job, identityVerifier, in.round(), s.evaluationSlots > 0
+              ? "updates and evaluations" : "updates", s.plan.sumParameters(s.evaluationSlots));
           return train(s);
         });
   }
@@ -143,15 +148,25 @@ public final class SecureRound implements RoundProtocol {
         Optional.empty(), OptionalDouble.of(errorBound), Optional.of(share));
   }
 
-  /** Decodes the unmasked sum (or reports the abort) and states the noise actually in it. */
+  /**
+   * Decodes the unmasked sum (or reports the abort) and states the noise actually in it; the evaluation
+   * part, when the sum carried one, goes with the outcome undecoded.
+   */
   private RoundOutcome finish(State s, SecureSum.Outcome outcome) {
     if (outcome.result().isEmpty()) {
       return s.aborted(outcome.abortReason().orElseThrow(), outcome.dropouts());
     }
     AggregationResult result = outcome.result().get();
+    Optional<RoundOutcome.EvaluationSum> evaluation = s.evaluationSlots == 0 ? Optional.empty()
+        : Optional.of(new RoundOutcome.EvaluationSum(s.plan.evaluationPart(result.sum()),
+            result.includedBanks().size()));
+    return decode(s, outcome, result).withCarriedEvaluation(evaluation);
+  }
+
+  private RoundOutcome decode(State s, SecureSum.Outcome outcome, AggregationResult result) {
     int dimension = s.in.base().getValuesCount();
     Quantizer quantizer = s.plan.quantizer();
-    double[] sum = quantizer.decodeSum(result.sum());
+    double[] sum = quantizer.decodeSum(s.plan.updatePart(result.sum()));
     if (s.plan.distributedRecordNoise()) {
       return distributedStep(s, outcome, result, sum);
     }

@@ -21,6 +21,7 @@ import io.consort.model.sums.FeatureStatsVector;
 import io.consort.protocol.v1.FeatureStats;
 import io.consort.secagg.Quantizer;
 import io.consort.secagg.RoundParameters;
+import io.consort.spec.RoundEvaluation;
 import io.consort.spec.SecureSumPurpose;
 import io.consort.secagg.SecAggClient;
 import io.consort.secagg.wire.SecAggCodec;
@@ -150,13 +151,29 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
     for (int i = 0; i < update.length; i++) {
       weighted[i] = (float) (update[i] * t.getAggregationWeight());
     }
-    open(plan.parameters(), quantizer.encode(weighted, random));
+    // as a bank does: from round 2 on its evaluation of the round's base model follows its update
+    int slots = RoundEvaluation.carriedSlots(spec, task.getHeader().getRound());
+    int[] evaluation = evaluation(slots);
+    if (slots > 0) {
+      summedVectors.add(evaluation);
+    }
+    open(plan.sumParameters(slots), plan.combine(quantizer.encode(weighted, random), evaluation));
     SecAggStep.Builder step = SecAggStep.newBuilder()
         .addMessages(ByteString.copyFrom(SecAggCodec.encode(client.advertiseKeys())));
     if (dp != null) {
       step.setDp(dp);
     }
     return TaskResult.newBuilder().setSecureAggregation(step);
+  }
+
+  /** A stand-in evaluation vector of {@code slots} 16-bit limbs, different for every bank and slot. */
+  private int[] evaluation(int slots) {
+    int[] vector = new int[slots];
+    int seed = id.hashCode();
+    for (int i = 0; i < slots; i++) {
+      vector[i] = Math.floorMod(seed * 31 + i * 7919, 1 << 16);
+    }
+    return vector;
   }
 
   private TaskResult.Builder step(SecAggStep in)

@@ -44,23 +44,33 @@ class SecureRoundTest {
   private final FakeTimers timers = new FakeTimers();
   private final ModelParameters base = JobFixtures.model(0, 0f, 0f, 0f);
 
+  /** The secure banks of the last {@link #run}, by id. */
+  private final Map<String, SecureBank> secureBanks = new java.util.LinkedHashMap<>();
+
   private RoundOutcome run(JobSpec spec, Map<String, Stage> silentFrom) throws Exception {
-    return run(spec, silentFrom, pki, new IdentityVerifier(validator));
+    return run(spec, silentFrom, pki, new IdentityVerifier(validator), 1);
   }
 
   private RoundOutcome run(JobSpec spec, Map<String, Stage> silentFrom, DemoPki pki, IdentityVerifier coordinator)
       throws Exception {
+    return run(spec, silentFrom, pki, coordinator, 1);
+  }
+
+  private RoundOutcome run(JobSpec spec, Map<String, Stage> silentFrom, DemoPki pki, IdentityVerifier coordinator,
+                           int round) throws Exception {
     CertificateValidator validator = pki.validator();
     FakeBanks banks = new FakeBanks();
     for (int b = 0; b < BANKS.size(); b++) {
       String id = BANKS.get(b);
-      banks.bank(id, new SecureBank(id, new IdentitySigner(PemFiles.readPrivateKey(pki.bank(id).keyFile())), validator,
-          UPDATES[b], silentFrom.get(id), null));
+      SecureBank bank = new SecureBank(id, new IdentitySigner(PemFiles.readPrivateKey(pki.bank(id).keyFile())),
+          validator, UPDATES[b], silentFrom.get(id), null);
+      secureBanks.put(id, bank);
+      banks.bank(id, bank);
       banks.certificate(id, PemFiles.readCertificates(pki.bank(id).chainFile()).get(0));
     }
     JobContext job = JobFixtures.context(spec, banks, timers);
     Future<RoundOutcome> outcome = new SecureRound(job, coordinator)
-        .run(new RoundProtocol.RoundInput(1, BANKS, base, ROWS));
+        .run(new RoundProtocol.RoundInput(round, BANKS, base, ROWS));
     for (int stage = 0; stage < 10 && !outcome.isComplete(); stage++) {
       banks.pump(job.stages());
       if (!outcome.isComplete() && job.stages().open().isPresent()) {
@@ -102,6 +112,53 @@ class SecureRoundTest {
     RoundOutcome outcome = run(JobFixtures.spec().secureAggregation(true).build(), Map.of());
     assertEquals(BANKS, outcome.participants());
     assertMean(BANKS, outcome);
+  }
+
+  @Test
+  void roundOne_carriesNoEvaluation() throws Exception {
+    RoundOutcome outcome = run(JobFixtures.spec().secureAggregation(true).build(), Map.of());
+    assertTrue(outcome.carriedEvaluation().isEmpty());
+    secureBanks.values().forEach(b -> assertTrue(b.summedVectors.isEmpty()));
+  }
+
+  /** The survivors' evaluation vectors summed slot by slot in Z_2^32, as the banks put them into the sum. */
+  private int[] evaluationSum(List<String> survivors) {
+    int[] sum = null;
+    for (String bank : survivors) {
+      int[] v = secureBanks.get(bank).summedVectors.get(0);
+      sum = sum == null ? new int[v.length] : sum;
+      for (int i = 0; i < v.length; i++) {
+        sum[i] += v[i];
+      }
+    }
+    return sum;
+  }
+
+  @Test
+  void fromRoundTwo_theOneSumCarriesTheEvaluations_andTheCoordinatorLearnsOnlyTheirSumBesideTheMean() throws Exception {
+    // 20 bits: the update is sign-extended into the 32-bit ring the evaluation needs, and reduced back
+    for (int bits : new int[] {32, 20}) {
+      JobSpec spec = JobFixtures.spec().secureAggregation(true).modulusBits(bits).histogramBins(4).build();
+      RoundOutcome outcome = run(spec, Map.of(), pki, new IdentityVerifier(validator), 2);
+      assertEquals(BANKS, outcome.participants());
+      assertMean(BANKS, outcome);
+      RoundOutcome.EvaluationSum evaluation = outcome.carriedEvaluation().orElseThrow();
+      assertEquals(4, evaluation.banks());
+      assertEquals(io.consort.spec.RoundEvaluation.vectorLength(spec, 0), evaluation.sum().length);
+      assertTrue(java.util.Arrays.equals(evaluationSum(BANKS), evaluation.sum()), bits + " bits");
+    }
+  }
+
+  @Test
+  void fromRoundTwo_aBankSilentFromMaskedInput_isInNeitherTheMeanNorTheEvaluation() throws Exception {
+    JobSpec spec = JobFixtures.spec().secureAggregation(true).histogramBins(4).build();
+    RoundOutcome outcome = run(spec, Map.of("bank-2", Stage.MASKED_INPUT), pki, new IdentityVerifier(validator), 2);
+    List<String> survivors = List.of("bank-1", "bank-3", "bank-4");
+    assertEquals(survivors, outcome.participants());
+    assertMean(survivors, outcome);
+    RoundOutcome.EvaluationSum evaluation = outcome.carriedEvaluation().orElseThrow();
+    assertEquals(3, evaluation.banks());
+    assertTrue(java.util.Arrays.equals(evaluationSum(survivors), evaluation.sum()));
   }
 
   @Test
