@@ -160,7 +160,13 @@ public final class RoundBenchCommand implements Callable<Integer> {
       return report.getBoolean("all_rounds_completed") ? 0 : 1;
     } finally {
       if (workDir == null) {
-        deleteTree(work);
+        try {
+          deleteTree(work);
+        } catch (java.io.IOException e) {
+          // a bank may still be writing the published model of the finished job when its Vert.x has closed:
+          // the leftover directory is not the benchmark's result
+          spec.commandLine().getErr().println("warning: could not delete the work directory " + work + ": " + e);
+        }
       }
     }
   }
