@@ -37,10 +37,11 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>False failures: the data and the initial model are seeded; what varies between runs is the banks'
  * secret split keys, their SecureRandom shuffles and, under DP, the noise. The bar (R^2 above 0.75, that
- * is RMSE below half of predicting the mean) is far from what runs reach: R^2 0.964 without DP and 0.961
- * with DP-SGD at epsilon 8 (RMSE 0.32 and 0.31, at the noise's 0.30), so a run below it needs the
- * training to fail, not to be unlucky. With 180 pooled held-out rows the sampling error of R^2 near
- * 0.96 is about 0.004 (1 - R^2 has a relative error of sqrt(2 / 180)), a fiftieth of the margin.
+ * is RMSE below half of predicting the mean) is far from what runs reach: R^2 0.963 to 0.964 without DP
+ * and 0.959 to 0.961 with DP-SGD at epsilon 8 (two runs each; RMSE 0.31 to 0.34, the noise is 0.30),
+ * so a run below it needs the training to fail, not to be unlucky. With 180 pooled held-out rows the
+ * sampling error of R^2 near 0.96 is about 0.004 (1 - R^2 has a relative error of sqrt(2 / 180)), a
+ * fiftieth of the margin.
  */
 @Tag("e2e")
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
