@@ -1,16 +1,11 @@
 package io.consort.participant;
 
-import io.consort.certs.PemFiles;
+import io.consort.certs.TlsMaterial;
 import io.vertx.core.net.KeyCertOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
-import java.util.List;
 import javax.net.ssl.KeyManager;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.X509KeyManager;
 
 /**
@@ -30,15 +25,7 @@ final class ClientIdentity {
    */
   static KeyCertOptions load(Path keyFile, Path chainFile) {
     try {
-      PrivateKey key = PemFiles.readPrivateKey(keyFile);
-      List<X509Certificate> chain = PemFiles.readCertificates(chainFile);
-      char[] none = new char[0];
-      KeyStore store = KeyStore.getInstance("PKCS12");
-      store.load(null, null);
-      store.setKeyEntry("identity", key, none, chain.toArray(new X509Certificate[0]));
-      KeyManagerFactory factory = KeyManagerFactory.getInstance("PKIX");
-      factory.init(store, none);
-      for (KeyManager manager : factory.getKeyManagers()) {
+      for (KeyManager manager : TlsMaterial.keyManagers(keyFile, chainFile).getKeyManagers()) {
         if (manager instanceof X509KeyManager x509) {
           return KeyCertOptions.wrap(x509);
         }
