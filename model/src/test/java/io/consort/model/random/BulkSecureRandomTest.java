@@ -164,4 +164,57 @@ class BulkSecureRandomTest {
     }
     assertTrue(chiSquare < 400, "chi-square " + chiSquare);
   }
+
+  /**
+   * The attack fast key erasure answers: someone who reads the generator's whole state after it has
+   * produced output (a heap dump, a memory disclosure) must not recover that output. The state is
+   * the current key and the unread rest of the current block; the bytes already handed out are zeros
+   * in the buffer, and the current key's keystream (the only one the attacker can compute; the key
+   * that produced the output was replaced by bytes it never output) does not contain them.
+   */
+  @Test
+  void aStolenState_doesNotRevealOutputAlreadyProduced() throws Exception {
+    BulkSecureRandom random = BulkSecureRandom.over(new CountingSeeds(), 1L << 40);
+    byte[] secret = new byte[1000];
+    random.nextBytes(secret);
+
+    Object keystream = field(random, "keystream");
+    byte[] stolenKey = ((byte[]) field(keystream, "key")).clone();
+    byte[] stolenBlock = ((byte[]) field(keystream, "block")).clone();
+
+    assertFalse(contains(stolenBlock, Arrays.copyOf(secret, 16)), "output left in the buffer");
+    byte[] fromStolenKey = keystream(stolenKey, 4 * BLOCK);
+    for (int at = 0; at + 16 <= secret.length; at += 16) {
+      assertFalse(contains(fromStolenKey, Arrays.copyOfRange(secret, at, at + 16)),
+          "output at " + at + " derivable from the stolen key");
+    }
+    byte[] firstKey = new byte[KEY];
+    for (int i = 0; i < KEY; i++) {
+      firstKey[i] = (byte) i;
+    }
+    assertFalse(Arrays.equals(firstKey, stolenKey), "the key that produced the output is gone");
+    // and the stolen key does predict what comes next: the erasure protects the past, reseeding the future
+    byte[] next = new byte[16];
+    random.nextBytes(next);
+    assertTrue(contains(stolenBlock, next));
+  }
+
+  private static Object field(Object owner, String name) throws ReflectiveOperationException {
+    java.lang.reflect.Field f = owner.getClass().getDeclaredField(name);
+    f.setAccessible(true);
+    return f.get(owner);
+  }
+
+  private static boolean contains(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
 }
