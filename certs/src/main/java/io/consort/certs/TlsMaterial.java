@@ -138,22 +138,31 @@ public record TlsMaterial(Path keyFile, Path certificateFile, Path chainFile, Pa
   }
 
   /**
-   * A JDK {@link SSLContext} (TLS 1.3 and 1.2) for mutual TLS with these files: presents the
-   * chain, trusts only the consortium CA and checks peers against the CRL. For plain JDK
-   * clients and tests; Vert.x servers use the file paths directly.
+   * Key managers that present the key in {@code keyFile} with the chain in {@code chainFile}, read
+   * once: for a TLS client or server that should not re-read the files for every connection.
    */
-  public SSLContext jdkSslContext() throws IOException, GeneralSecurityException {
+  public static KeyManagerFactory keyManagers(Path keyFile, Path chainFile) throws IOException,
+      GeneralSecurityException {
     PrivateKey key = PemFiles.readPrivateKey(keyFile);
     List<X509Certificate> chain = PemFiles.readCertificates(chainFile);
-    X509Certificate ca = PemFiles.readCertificate(caFile);
-    X509CRL crl = PemFiles.readCrl(crlFile);
-
     char[] password = new char[0];
     KeyStore keyStore = KeyStore.getInstance("PKCS12");
     keyStore.load(null, null);
     keyStore.setKeyEntry("identity", key, password, chain.toArray(new X509Certificate[0]));
     KeyManagerFactory keyManagers = KeyManagerFactory.getInstance("PKIX");
     keyManagers.init(keyStore, password);
+    return keyManagers;
+  }
+
+  /**
+   * A JDK {@link SSLContext} (TLS 1.3 and 1.2) for mutual TLS with these files: presents the
+   * chain, trusts only the consortium CA and checks peers against the CRL. For plain JDK
+   * clients and tests; Vert.x servers use the file paths directly.
+   */
+  public SSLContext jdkSslContext() throws IOException, GeneralSecurityException {
+    KeyManagerFactory keyManagers = keyManagers(keyFile, chainFile);
+    X509Certificate ca = PemFiles.readCertificate(caFile);
+    X509CRL crl = PemFiles.readCrl(crlFile);
 
     PKIXBuilderParameters pkix = new PKIXBuilderParameters(Set.of(new TrustAnchor(ca, null)), new X509CertSelector());
     pkix.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(List.of(crl))));

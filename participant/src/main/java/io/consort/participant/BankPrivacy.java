@@ -2,6 +2,7 @@ package io.consort.participant;
 
 import io.consort.certs.PemFiles;
 import io.consort.identity.PeerIdentity;
+import io.consort.model.random.BulkSecureRandom;
 import io.consort.privacy.PrivacyBudgetExceededException;
 import io.consort.privacy.accounting.LocalTrainingPlan;
 import io.consort.privacy.accounting.PrivacyEvent;
@@ -109,6 +110,11 @@ final class BankPrivacy {
   private record PlanKey(JobSpec spec, long trainRows) {}
 
   private final Map<PlanKey, LocalTrainingPlan> roundPlans = new HashMap<>();
+  /**
+   * The discrete Gaussian noise shares' random bits (one share per coordinate): AES-CTR keyed from the
+   * JDK's DRBG, rather than NativePRNG's locked read of /dev/urandom per draw.
+   */
+  private final SecureRandom noiseRandom = BulkSecureRandom.create();
 
   private static LocalTrainingPlan calibrate(JobSpec spec, long trainRows) {
     PrivacySpec p = spec.privacy();
@@ -172,7 +178,7 @@ final class BankPrivacy {
   long[] recordNoiseShare(SecureRoundPlan round) throws IOException {
     noise.recordRecordShare(round.parameters().jobId(), (int) round.jobRound(), round.recordNoise());
     long[] share = new long[round.parameters().dimension()];
-    DiscreteGaussianSampler.ofSigma(round.recordNoise().perBankSigma(), new SecureRandom()).addNoise(share);
+    DiscreteGaussianSampler.ofSigma(round.recordNoise().perBankSigma(), noiseRandom).addNoise(share);
     return share;
   }
 
@@ -211,7 +217,7 @@ final class BankPrivacy {
   long[] noiseShare(SecureRoundPlan round) throws IOException {
     noise.recordShare(round.parameters().jobId(), (int) round.jobRound(), round.bankNoiseShare());
     long[] share = new long[round.parameters().dimension()];
-    DiscreteGaussianSampler.ofSigma(round.perBankSigma(), new SecureRandom()).addNoise(share);
+    DiscreteGaussianSampler.ofSigma(round.perBankSigma(), noiseRandom).addNoise(share);
     return share;
   }
 

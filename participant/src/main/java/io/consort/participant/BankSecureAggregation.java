@@ -6,6 +6,7 @@ import io.consort.identity.IdentitySigner;
 import io.consort.identity.IdentityVerifier;
 import io.consort.identity.PeerIdentity;
 import io.consort.identity.Role;
+import io.consort.model.random.BulkSecureRandom;
 import io.consort.protocol.ProtocolViolationException;
 import io.consort.protocol.v1.PeerCertificate;
 import io.consort.protocol.v1.SecAggStep;
@@ -58,13 +59,14 @@ final class BankSecureAggregation {
   private final IdentityVerifier verifier;
   private final SurvivorsListener survivorsListener;
   /**
-   * Keys, shares and the quantiser's randomized rounding (8 bytes per coordinate: 8 MB per round for a
-   * model of 10^6 parameters). The JDK's NIST SP 800-90A DRBG (Hash_DRBG, SHA-256, seeded from the
-   * system's entropy source) rather than the default NativePRNG, which mixes every read of
-   * /dev/urandom under one lock per JVM: {@code consort bench round --model large} measured the
-   * masking of a training task at about 1.5 s a round with it.
+   * Keys and shares. The JDK's NIST SP 800-90A DRBG (Hash_DRBG, SHA-256, seeded from the system's
+   * entropy source) rather than the default NativePRNG, which mixes every read of /dev/urandom under
+   * one lock per JVM: {@code consort bench round --model large} measured the masking of a training
+   * task at about 1.5 s a round with it.
    */
   private final SecureRandom random = drbg();
+  /** The quantiser's randomized rounding, about a byte per coordinate: AES-CTR keyed from a DRBG. */
+  private final SecureRandom rounding = BulkSecureRandom.create();
   private final Map<String, OpenRound> rounds = new HashMap<>();
 
   /**
@@ -164,7 +166,7 @@ final class BankSecureAggregation {
     RoundParameters params = plan.sumParameters(evaluation.length);
     // with an evaluation the update is sign-extended into the 32-bit ring first, so the noise is added to
     // the bank's integer update and the sum's update part is the integer sum the noise analysis is of
-    int[] input = plan.combine(plan.quantizer().encode(weighted, random), evaluation);
+    int[] input = plan.combine(plan.quantizer().encode(weighted, rounding), evaluation);
     if (noise != null) {
       int mask = params.ringMask();
       for (int i = 0; i < noise.length; i++) {

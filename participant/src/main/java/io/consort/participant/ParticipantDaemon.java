@@ -20,7 +20,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.TrustOptions;
 import io.vertx.grpc.client.GrpcClient;
@@ -63,6 +62,7 @@ public final class ParticipantDaemon {
   static final long QUICK_ANSWER_MILLIS = 500;
   /** The longest a call to the coordinator may take (a long-poll is held 25 s at most). */
   static final long CALL_DEADLINE_SECONDS = 120;
+  static final long HANDSHAKE_TIMEOUT_SECONDS = 60;
   /** Exit status of a process killed by fault injection; the demo restarts such a bank. */
   public static final int FAULT_EXIT_STATUS = 3;
 
@@ -75,6 +75,8 @@ public final class ParticipantDaemon {
   private GrpcClient grpc;
   private FederationGrpcClient stub;
   private CoordinatorTrust trust;
+  /** The bank's key and chain, read once at start ({@link ClientIdentity}). */
+  private io.vertx.core.net.KeyCertOptions identity;
   private volatile boolean running;
   private long backoff = MIN_BACKOFF_MILLIS;
   private String memberId;
@@ -99,6 +101,7 @@ public final class ParticipantDaemon {
       throw new IllegalStateException("tls.ca " + config.caFile() + " / tls.crl " + config.crlFile()
           + " cannot be used: " + e.getMessage(), e);
     }
+    identity = ClientIdentity.load(config.keyFile(), config.certFile());
     connect();
     running = true;
     vertx.runOnContext(v -> enrol());
@@ -114,8 +117,11 @@ public final class ParticipantDaemon {
         // still found by the coordinator's PINGs and idle timeout, and by this client's call deadlines.
         .setHttp2KeepAliveTimeout(0)
         .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
-        .setKeyCertOptions(new PemKeyCertOptions().setKeyPath(config.keyFile().toString())
-            .setCertPath(config.certFile().toString()))
+        .setKeyCertOptions(identity)
+        // the client's own limit on the handshake (Vert.x's default is 10 s): the coordinator holds
+        // unauthenticated peers to its own, and a bank that starts with many others on a busy machine
+        // should wait rather than abandon a handshake that is queued behind theirs
+        .setSslHandshakeTimeout(HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS)
         .setTrustOptions(TrustOptions.wrap(trust))
         .setSslEngineOptions(new HandshakeObserver((peer, reason) ->
             refusals.refused(peer + " (the coordinator)", "TLS handshake", reason)));

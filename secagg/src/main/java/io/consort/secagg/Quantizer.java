@@ -22,11 +22,11 @@ import java.util.random.RandomGenerator;
  * rounding of a double per coordinate.
  *
  * <p>Randomness for the rounding comes from the injected generator: a {@link java.security.SecureRandom}
- * in production (the rounding bits are part of what hides the input), a seeded one only in tests.
+ * in production (the rounding bits are part of what hides the input), a seeded one only in tests. Each
+ * coordinate's decision reads random bytes only until they settle it, 256/255 bytes on average
+ * ({@link RoundingBits}), and the rounding is exactly unbiased.
  */
 public final class Quantizer {
-  private static final int ROUNDING_CHUNK = 8192;
-
   private final double clipNorm;
   private final int banks;
   private final int ringBits;
@@ -95,21 +95,61 @@ public final class Quantizer {
     double factor = scale * (norm > clipNorm ? clipNorm / norm : 1.0);
     int mask = ringBits == 32 ? -1 : (1 << ringBits) - 1;
     int[] encoded = new int[update.length];
-    byte[] bits = new byte[ROUNDING_CHUNK * Long.BYTES];
-    java.nio.LongBuffer uniforms = java.nio.ByteBuffer.wrap(bits).asLongBuffer();
-    for (int start = 0; start < update.length; start += ROUNDING_CHUNK) {
-      random.nextBytes(bits); // bulk draw: one call per chunk, not one per coordinate
-      int end = Math.min(update.length, start + ROUNDING_CHUNK);
-      for (int i = start; i < end; i++) {
-        double value = update[i] * factor;
-        double floor = Math.floor(value);
-        double uniform = (uniforms.get(i - start) >>> 11) * 0x1.0p-53; // 53 random bits in [0, 1)
-        long rounded = (long) floor + (uniform < value - floor ? 1 : 0);
-        encoded[i] = (int) rounded & mask;
-      }
+    RoundingBits bits = new RoundingBits(random);
+    for (int i = 0; i < update.length; i++) {
+      double value = update[i] * factor;
+      double floor = Math.floor(value);
+      long rounded = (long) floor + (bits.uniformBelow(value - floor) ? 1 : 0);
+      encoded[i] = (int) rounded & mask;
     }
-    java.util.Arrays.fill(bits, (byte) 0);
+    bits.erase();
     return encoded;
+  }
+
+  /**
+   * Random bits for the rounding, drawn in bulk. {@link #uniformBelow} decides "U < fraction" for a
+   * uniform real U in [0, 1) by comparing U's base-256 digits, one random byte each, with those of
+   * fraction, stopping at the first digit where they differ (a lazy comparison, as in Knuth and Yao
+   * 1976): the answer is true with probability exactly {@code fraction} (a double has a finite
+   * expansion; once its digits are exhausted U >= fraction), and a coordinate costs 256/255 bytes on
+   * average instead of the 8 of a 53-bit uniform, which also rounded with a bias of up to 2^-53.
+   */
+  static final class RoundingBits {
+    private static final int CHUNK_BYTES = 8192;
+    private final RandomGenerator random;
+    private final byte[] chunk = new byte[CHUNK_BYTES];
+    private int position = CHUNK_BYTES;
+
+    RoundingBits(RandomGenerator random) {
+      this.random = random;
+    }
+
+    /** true with probability exactly {@code fraction}, for 0 <= fraction < 1. */
+    boolean uniformBelow(double fraction) {
+      double rest = fraction;
+      while (rest != 0) {
+        double scaled = rest * 256; // exact: a power of two
+        double digit = Math.floor(scaled);
+        int draw = nextByte();
+        if (draw != digit) {
+          return draw < digit;
+        }
+        rest = scaled - digit; // exact: the fractional part of a double is a double
+      }
+      return false;
+    }
+
+    private int nextByte() {
+      if (position == CHUNK_BYTES) {
+        random.nextBytes(chunk); // bulk draw: one call per 8 KiB
+        position = 0;
+      }
+      return chunk[position++] & 0xFF;
+    }
+
+    void erase() {
+      java.util.Arrays.fill(chunk, (byte) 0);
+    }
   }
 
   /** Reads a ring sum as signed integers and divides by the scale. */

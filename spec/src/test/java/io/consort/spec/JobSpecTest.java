@@ -38,7 +38,7 @@ class JobSpecTest {
     assertEquals(10, spec.training().rounds());
     assertEquals(1, spec.training().localEpochs());
     assertEquals(2, spec.training().minBanks());
-    assertEquals(TrainingEngine.DL4J, spec.training().engine());
+    assertEquals(TrainingEngine.NATIVE, spec.training().engine(), "the default MLP is dense: the native kernel");
     assertEquals(ModelType.MLP, spec.model().type());
     assertEquals(List.of(64, 32), spec.model().hiddenLayers());
     assertEquals(PrivacyMode.OFF, spec.privacy().mode());

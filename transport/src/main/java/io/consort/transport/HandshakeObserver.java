@@ -21,8 +21,9 @@ import javax.net.ssl.TrustManagerFactory;
  * revoked, TLS 1.2, a wrong host name) otherwise surfaces in Vert.x only as an exception without a
  * peer, or on a client as "Failed to create SSL connection". Set with
  * {@code HttpServerOptions.setSslEngineOptions} / {@code HttpClientOptions.setSslEngineOptions};
- * the handshake itself is unchanged (Vert.x still builds the Netty context from the same key,
- * trust and CRL options).
+ * the handshake itself is unchanged (Vert.x still builds the Netty context once from the same key,
+ * trust and CRL options, and shares it between connections), except that its delegated tasks run on
+ * Vert.x's worker pool rather than the event loop.
  */
 public final class HandshakeObserver extends JdkSSLEngineOptions {
   /** Told on a Netty thread about each handshake that failed; must not block. */
@@ -39,6 +40,12 @@ public final class HandshakeObserver extends JdkSSLEngineOptions {
 
   public HandshakeObserver(Listener listener) {
     this.listener = Objects.requireNonNull(listener, "listener");
+    // The handshake's expensive steps (the ECDHE key share, signing, checking the peer's chain against
+    // the CA and the CRL) are the TLS engine's delegated tasks; Netty runs them on the event loop by
+    // default, so a server's one event loop did every handshake in turn: 100 banks connecting at once
+    // on 2 loaded cores queued past the 10 s handshake timeout. On Vert.x's worker pool they use every
+    // core, and the event loop keeps serving the banks already connected.
+    setUseWorkerThread(true);
   }
 
   private HandshakeObserver(HandshakeObserver that) {

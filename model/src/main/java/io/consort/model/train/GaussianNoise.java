@@ -34,8 +34,13 @@ public interface GaussianNoise {
     if (!(grid > 0) || Math.scalb(1.0, Math.getExponent(grid)) != grid) {
       throw new IllegalArgumentException("grid must be a positive power of two, got " + grid);
     }
+    // The same arithmetic as onGrid, bit for bit: scaling by a power of two is exact, so
+    // value * (1 / grid) == value / grid and (sigma / grid) * z == (sigma * z) / grid; multiplying
+    // saves two divisions per coordinate (a noticeable part of a 10^6-parameter step).
+    double steps = 1.0 / grid;
+    double sigmaInSteps = sigma * steps;
     for (int i = 0; i < length; i++) {
-      target[i] = (float) onGrid(target[i], sigma, grid);
+      target[i] = (float) ((Math.rint(target[i] * steps) + Math.rint(sample(sigmaInSteps))) * grid);
     }
   }
 
@@ -60,7 +65,11 @@ public interface GaussianNoise {
     return Math.scalb(1.0, Math.getExponent(limit));
   }
 
-  /** Gaussian noise from a SecureRandom DRBG; not thread-safe, one instance per trainer. */
+  /**
+   * Gaussian noise from a {@link io.consort.model.random.BulkSecureRandom} (AES-256-CTR with fast key
+   * erasure, keyed and periodically reseeded from the JDK's SP 800-90A DRBG); not thread-safe, one
+   * instance per trainer.
+   */
   static GaussianNoise secure() {
     return new PolarGaussianNoise(BufferedSecureRandom.create());
   }

@@ -29,7 +29,7 @@ import java.util.random.RandomGenerator;
  * every layer DL4J has clips exactly). Models the native kernel does not compute
  * ({@link ModelSpec#nativeKernel()}) need the DL4J engine. Prediction uses {@link Predictor}.
  *
- * <p>Randomness: the default constructor draws from a SecureRandom DRBG (shuffles, Poisson
+ * <p>Randomness: the default constructor draws from a {@code BulkSecureRandom} (shuffles, Poisson
  * sampling, noise). Seeded generators are for tests and reproducible simulations only. Not
  * thread-safe; run one round at a time.
  */
@@ -268,7 +268,7 @@ public final class LocalTrainer {
 
   /**
    * Fisher-Yates over the row order, continuing from the previous epoch's permutation, with draws
-   * from the trainer's randomness (buffered SecureRandom in production: one 8 KiB DRBG call per
+   * from the trainer's randomness (buffered SecureRandom in production: one 8 KiB call per
    * 1,024 rows, far below the cost of the epoch it orders).
    */
   private void shuffle() {

@@ -1,0 +1,39 @@
+package io.consort.participant;
+
+import io.consort.certs.TlsMaterial;
+import io.vertx.core.net.KeyCertOptions;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.X509KeyManager;
+
+/**
+ * The bank's TLS client identity (its key and certificate chain), read from its PEM files once, when
+ * the daemon starts. Handed to Vert.x as file paths ({@code PemKeyCertOptions}) it was read, parsed
+ * into a key store and a key manager again for every new client, which the daemon makes at every
+ * reconnection, and on the event loop that opens the connection: with 100 banks starting at once on
+ * 2 cores that held the event loops for seconds and made handshakes time out.
+ */
+final class ClientIdentity {
+  private ClientIdentity() {
+  }
+
+  /**
+   * @throws IllegalStateException naming the files if they cannot be read or do not form a key
+   *     and its chain
+   */
+  static KeyCertOptions load(Path keyFile, Path chainFile) {
+    try {
+      for (KeyManager manager : TlsMaterial.keyManagers(keyFile, chainFile).getKeyManagers()) {
+        if (manager instanceof X509KeyManager x509) {
+          return KeyCertOptions.wrap(x509);
+        }
+      }
+      throw new GeneralSecurityException("the JDK offers no X509KeyManager for PKIX");
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException("tls.key " + keyFile + " / tls.cert " + chainFile + " cannot be used: "
+          + e.getMessage(), e);
+    }
+  }
+}
