@@ -241,7 +241,8 @@ def main():
                              " limit), i.e. as before the engine switched it off")
     parser.add_argument("--dl4j-compare", metavar="JVM_OPTIONS",
                         help="also time the DL4J engine (every selected model) in a second Java"
-                             " worker started with these extra JVM options (space-separated),"
+                             " worker started with these JVM options added after the first's"
+                             " (space-separated; where both set something, these win),"
                              " interleaved with the first; prints the ratio second / first. Give"
                              " it with '=', e.g. --dl4j-compare=-Dbench.nd4jDefaults=true: ND4J's own defaults instead of the"
                              " engine's settings (see TrainingWorker)")
@@ -273,7 +274,9 @@ def main():
     javacpp = {"dl4j": worker.ask("javacpp")[0]}
     compare_worker = None
     if args.dl4j_compare:
-        compare_worker = JavaWorker(java[:1] + args.dl4j_compare.split() + java[1:],
+        # After the worker's own JVM options (the last of two settings wins), before -cp.
+        cp = java.index("-cp") if "-cp" in java else 1
+        compare_worker = JavaWorker(java[:cp] + args.dl4j_compare.split() + java[cp:],
                                     os.path.join(work, "java-worker-compare.log"))
         compare_worker.ask("data " + work)
         javacpp["dl4j_compare"] = compare_worker.ask("javacpp")[0]
