@@ -15,7 +15,19 @@ functorch.vmap(grad(...)) over torch.nn.utils.stateless.functional_call as in th
 per-sample-gradients tutorial, per-example clipping, Gaussian noise from torch.normal, Adam).
 DP-SGD uses noise multiplier 1, clip norm 1 and expected batch BATCH on both sides.
 
+Sequence models (--models, default mlp,lstm,cnn1d): the DL4J engine (the only engine that has them)
+against PyTorch on the same 8,192 rows of 2 channels over a 10-step window (written by the worker,
+channel-major per row as DL4J reads them: [channels, window]), plain training only, each with its
+own initial parameters (PyTorch's default initialisation; DL4J's is Consort's Xavier), the same
+architecture as the market experiment builds: an LSTM of 16 units (last time step; PyTorch's LSTM
+has a second bias vector, 64 more parameters) or a 1-D convolution of 16 filters of width 3 (same
+padding, ReLU, max over time), then Linear 16 + ReLU and a sigmoid output, binary cross-entropy,
+Adam 3e-3. Epochs per sample: enough for at least --sequence-min-steps steps. DP-SGD is not timed
+for them: the DL4J engine clips by microbatches of one (one pass per example, 17x to 42x its plain
+step, docs/BENCHMARKS.md), which would take most of the run's time.
+
 Usage: python3 train_vs_torch.py [--json] [--repeats N] [--batches 32,128,512] [--min-steps N]
+                                 [--models mlp,lstm,cnn1d] [--sequence-min-steps N]
                                  -- JAVA COMMAND LINE...
 """
 
@@ -69,6 +81,29 @@ class JavaWorker:
         self.log.close()
 
 
+def train_plain(model, x, y, batch, epochs):
+    """Plain training: shuffled index_select batches, BCEWithLogits, torch.optim.Adam; returns
+    (ms per step, steps), timed from the first step to the last."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    rows = x.shape[0]
+    steps = 0
+    loss_sum = 0.0
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(rows)
+        for s in range(0, rows, batch):
+            index = order[s:s + batch]
+            xb = x.index_select(0, index)
+            yb = y.index_select(0, index)
+            optimizer.zero_grad(set_to_none=True)
+            loss = F.binary_cross_entropy_with_logits(model(xb).squeeze(1), yb)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item()
+            steps += 1
+    return (time.perf_counter() - start) * 1e3 / steps, steps
+
+
 class TorchTrainer:
     def __init__(self, x, y, flat_params, features):
         self.x = x
@@ -97,25 +132,7 @@ class TorchTrainer:
         return nn.Sequential(*layers)
 
     def plain(self, batch, epochs):
-        model = self.model()
-        optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-        rows = self.x.shape[0]
-        steps = 0
-        loss_sum = 0.0
-        start = time.perf_counter()
-        for _ in range(epochs):
-            order = torch.randperm(rows)
-            for s in range(0, rows, batch):
-                index = order[s:s + batch]
-                xb = self.x.index_select(0, index)
-                yb = self.y.index_select(0, index)
-                optimizer.zero_grad(set_to_none=True)
-                loss = F.binary_cross_entropy_with_logits(model(xb).squeeze(1), yb)
-                loss.backward()
-                optimizer.step()
-                loss_sum += loss.item()
-                steps += 1
-        return (time.perf_counter() - start) * 1e3 / steps, steps
+        return train_plain(self.model(), self.x, self.y, batch, epochs)
 
     def dp(self, batch, epochs):
         from functorch import grad, vmap
@@ -154,6 +171,46 @@ class TorchTrainer:
         return (time.perf_counter() - start) * 1e3 / steps, steps
 
 
+class TorchSequenceTrainer:
+    """The sequence models (module docstring) on rows of channels x window values, channel-major."""
+
+    def __init__(self, x, y, channels, window, units, kernel, head):
+        self.x = x.view(-1, channels, window)
+        self.y = y
+        self.channels, self.units, self.kernel, self.head = channels, units, kernel, head
+
+    def model(self, kind):
+        if kind == "lstm":
+            return LastStepLstm(self.channels, self.units, self.head)
+        if kind == "cnn1d":
+            return MaxPooledConv(self.channels, self.units, self.kernel, self.head)
+        raise ValueError(kind)
+
+    def plain(self, kind, batch, epochs):
+        return train_plain(self.model(kind), self.x, self.y, batch, epochs)
+
+
+class LastStepLstm(nn.Module):
+    def __init__(self, channels, units, head):
+        super().__init__()
+        self.lstm = nn.LSTM(channels, units, batch_first=True)
+        self.head = nn.Sequential(nn.Linear(units, head), nn.ReLU(), nn.Linear(head, 1))
+
+    def forward(self, x):  # x: [batch, channels, window]
+        out, _ = self.lstm(x.transpose(1, 2))
+        return self.head(out[:, -1])
+
+
+class MaxPooledConv(nn.Module):
+    def __init__(self, channels, filters, kernel, head):
+        super().__init__()
+        self.conv = nn.Conv1d(channels, filters, kernel, padding="same")
+        self.head = nn.Sequential(nn.Linear(filters, head), nn.ReLU(), nn.Linear(head, 1))
+
+    def forward(self, x):  # x: [batch, channels, window]
+        return self.head(torch.relu(self.conv(x)).amax(dim=2))
+
+
 def blas_in_use():
     """The BLAS library mapped into this process (torch's matmuls go through it)."""
     torch.ones(64, 64) @ torch.ones(64, 64)
@@ -174,16 +231,37 @@ def main():
     parser.add_argument("--batches", default="32,128,512")
     parser.add_argument("--min-steps", type=int, default=400,
                         help="epochs per sample: enough for at least this many steps")
+    parser.add_argument("--models", default="mlp,lstm,cnn1d",
+                        help="comma-separated: mlp (all engines), lstm, cnn1d (DL4J against PyTorch)")
+    parser.add_argument("--sequence-min-steps", type=int, default=100,
+                        help="epochs per sample of the sequence models: enough for this many steps")
     parser.add_argument("--dl4j-javacpp-default", action="store_true",
-                        help="also time the DL4J engine in a second Java worker started with"
-                             " JavaCPP's default resident-memory polling (maxPhysicalBytes = twice"
-                             " the heap limit), i.e. as before the engine switched it off")
+                        help="short for --dl4j-compare -Dbench.javacppDefaultLimit=true: JavaCPP's"
+                             " default resident-memory polling (maxPhysicalBytes = twice the heap"
+                             " limit), i.e. as before the engine switched it off")
+    parser.add_argument("--dl4j-compare", metavar="JVM_OPTIONS",
+                        help="also time the DL4J engine (every selected model) in a second Java"
+                             " worker started with these JVM options added after the first's"
+                             " (space-separated; where both set something, these win),"
+                             " interleaved with the first; prints the ratio second / first. Give"
+                             " it with '=', e.g. --dl4j-compare=-Dbench.nd4jDefaults=true: ND4J's own defaults instead of the"
+                             " engine's settings (see TrainingWorker)")
     parser.add_argument("java", nargs=argparse.REMAINDER, help="-- then the Java worker command")
     args = parser.parse_args()
     java = args.java[1:] if args.java[:1] == ["--"] else args.java
+    if args.dl4j_javacpp_default:
+        if args.dl4j_compare:
+            parser.error("--dl4j-javacpp-default and --dl4j-compare exclude each other")
+        args.dl4j_compare = "-Dbench.javacppDefaultLimit=true"
     if not java:
         parser.error("the Java worker command is missing (after --)")
     batches = [int(b) for b in args.batches.split(",")]
+    models = args.models.split(",")
+    unknown = [m for m in models if m not in ("mlp", "lstm", "cnn1d")]
+    if unknown or not models:
+        parser.error("--models: expected a comma-separated subset of mlp,lstm,cnn1d, got %r"
+                     % args.models)
+    sequence_models = [m for m in models if m != "mlp"]
 
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
@@ -194,40 +272,65 @@ def main():
     rows, features, parameters = (int(v) for v in reply[:3])
     kernel = " ".join(reply[3:])
     javacpp = {"dl4j": worker.ask("javacpp")[0]}
-    polling_worker = None
-    if args.dl4j_javacpp_default:
-        polling_worker = JavaWorker(java[:1] + ["-Dbench.javacppDefaultLimit=true"] + java[1:], os.path.join(work, "java-worker-polling.log"))
-        polling_worker.ask("data " + work)
-        javacpp["dl4j_javacpp_default"] = polling_worker.ask("javacpp")[0]
+    compare_worker = None
+    if args.dl4j_compare:
+        # After the worker's own JVM options (the last of two settings wins), before -cp.
+        cp = java.index("-cp") if "-cp" in java else 1
+        compare_worker = JavaWorker(java[:cp] + args.dl4j_compare.split() + java[cp:],
+                                    os.path.join(work, "java-worker-compare.log"))
+        compare_worker.ask("data " + work)
+        javacpp["dl4j_compare"] = compare_worker.ask("javacpp")[0]
     x = torch.from_numpy(np.fromfile(os.path.join(work, "x.f32"), dtype="<f4")
                          .reshape(rows, features))
     y = torch.from_numpy(np.fromfile(os.path.join(work, "y.f32"), dtype="<f4"))
     flat = torch.from_numpy(np.fromfile(os.path.join(work, "params.f32"), dtype="<f4"))
     assert flat.numel() == parameters
     torch_trainer = TorchTrainer(x, y, flat, features)
+    seq_rows = 0
+    if sequence_models:
+        seq_rows, seq_features, channels, window, units, kernel, head = (
+            int(v) for v in worker.ask("seqdata " + work))
+        xs = torch.from_numpy(np.fromfile(os.path.join(work, "xs.f32"), dtype="<f4")
+                              .reshape(seq_rows, seq_features))
+        ys = torch.from_numpy(np.fromfile(os.path.join(work, "ys.f32"), dtype="<f4"))
+        sequence_trainer = TorchSequenceTrainer(xs, ys, channels, window, units, kernel, head)
 
     jvm = {}  # (method, batch) -> [(gc ms per step, heap bytes per step)]
 
-    def java_method(name, w, engine, mode):
+    def java_method(name, w, engine, mode, model="mlp"):
         def run(b, e):
-            reply = w.ask("time %s %s %d %d" % (engine, mode, b, e))
+            reply = w.ask("time %s %s %d %d %s" % (engine, mode, b, e, model))
             jvm.setdefault((name, b), []).append((float(reply[2]), float(reply[3])))
             return float(reply[0])
         return run
 
-    methods = {
-        "native": java_method("native", worker, "native", "plain"),
-        "native_dp": java_method("native_dp", worker, "native", "dp"),
-        "dl4j": java_method("dl4j", worker, "dl4j", "plain"),
-        "torch": lambda b, e: torch_trainer.plain(b, e)[0],
-        "torch_dp": lambda b, e: torch_trainer.dp(b, e)[0],
-    }
-    if polling_worker is not None:
-        methods["dl4j_javacpp_default"] = java_method("dl4j_javacpp_default", polling_worker,
-                                                      "dl4j", "plain")
+    methods = {}
+    if "mlp" in models:
+        methods.update({
+            "native": java_method("native", worker, "native", "plain"),
+            "native_dp": java_method("native_dp", worker, "native", "dp"),
+            "dl4j": java_method("dl4j", worker, "dl4j", "plain"),
+            "torch": lambda b, e: torch_trainer.plain(b, e)[0],
+            "torch_dp": lambda b, e: torch_trainer.dp(b, e)[0],
+        })
+    for kind in sequence_models:
+        methods[kind + "_dl4j"] = java_method(kind + "_dl4j", worker, "dl4j", "plain", kind)
+        methods[kind + "_torch"] = (lambda k: lambda b, e: sequence_trainer.plain(k, b, e)[0])(kind)
+    if compare_worker is not None:
+        if "mlp" in models:
+            methods["dl4j_compare"] = java_method("dl4j_compare", compare_worker, "dl4j", "plain")
+        for kind in sequence_models:
+            compare_worker.ask("seqdata " + work)
+            methods[kind + "_dl4j_compare"] = java_method(kind + "_dl4j_compare", compare_worker,
+                                                          "dl4j", "plain", kind)
     epochs = {b: max(1, math.ceil(args.min_steps / math.ceil(rows / b))) for b in batches}
+    seq_epochs = {b: max(1, math.ceil(args.sequence_min_steps / math.ceil(seq_rows / b)))
+                  for b in batches} if sequence_models else {}
+
+    def epochs_of(name, b):
+        return seq_epochs[b] if name.split("_")[0] in ("lstm", "cnn1d") else epochs[b]
     load_before = os.getloadavg()
-    print("rows %d, features %d, MLP %s-1, Adam %g, %d parameters; one thread each; native kernel:"
+    print("MLP: rows %d, features %d, MLP %s-1, Adam %g, %d parameters; one thread each; native kernel:"
           " %s; PyTorch %s, BLAS %s; %d repeats, each timing every method at every batch once"
           " (epochs per sample: %s)"
           % (rows, features, "-".join(map(str, HIDDEN)), LEARNING_RATE, parameters, kernel,
@@ -241,48 +344,65 @@ def main():
     for r in range(args.repeats):
         for b in batches:
             for name, run in methods.items():
-                times[b][name].append(run(b, epochs[b]))
+                times[b][name].append(run(b, epochs_of(name, b)))
         print("repeat %d/%d done" % (r + 1, args.repeats), file=sys.stderr, flush=True)
     worker.close()
-    if polling_worker is not None:
-        polling_worker.close()
+    if compare_worker is not None:
+        compare_worker.close()
     load_after = os.getloadavg()
 
     def ratio(b, ours, theirs):
         return median([o / t for o, t in zip(times[b][ours], times[b][theirs])])
 
-    header = ("batch", "native", "torch", "native/torch", "native-dp", "torch-dp", "dp ratio",
-              "dl4j", "dl4j/torch")
-    print("ms per step (medians) and ratios ours / PyTorch (medians of within-repeat ratios)")
-    print("%5s %9s %9s %12s %10s %10s %9s %9s %10s" % header)
-    result = {"ratios": {}, "dp_ratios": {}, "dl4j_ratios": {},
-              "ms_per_step": {m: {} for m in methods}}
+    result = {"ms_per_step": {m: {} for m in methods}}
     for b in batches:
-        med = {m: median(times[b][m]) for m in methods}
-        r_plain = ratio(b, "native", "torch")
-        r_dp = ratio(b, "native_dp", "torch_dp")
-        r_dl4j = ratio(b, "dl4j", "torch")
-        print("%5d %9.3f %9.3f %12.2f %10.3f %10.3f %9.2f %9.3f %10.2f"
-              % (b, med["native"], med["torch"], r_plain, med["native_dp"], med["torch_dp"], r_dp,
-                 med["dl4j"], r_dl4j))
-        result["ratios"][str(b)] = round(r_plain, 3)
-        result["dp_ratios"][str(b)] = round(r_dp, 3)
-        result["dl4j_ratios"][str(b)] = round(r_dl4j, 3)
         for m in methods:
-            result["ms_per_step"][m][str(b)] = round(med[m], 4)
-    if polling_worker is not None:
-        print("DL4J engine with JavaCPP's default resident-memory polling (%s), ms per step and"
-              " ratio to the DL4J engine as shipped (%s):"
-              % (javacpp["dl4j_javacpp_default"], javacpp["dl4j"]))
-        result["dl4j_javacpp_default_over_dl4j"] = {}
+            result["ms_per_step"][m][str(b)] = round(median(times[b][m]), 4)
+    print("ms per step (medians) and ratios ours / PyTorch (medians of within-repeat ratios)")
+    if "mlp" in models:
+        header = ("batch", "native", "torch", "native/torch", "native-dp", "torch-dp", "dp ratio",
+                  "dl4j", "dl4j/torch")
+        print("MLP %s-1:" % "-".join(map(str, HIDDEN)))
+        print("%5s %9s %9s %12s %10s %10s %9s %9s %10s" % header)
+        result.update({"ratios": {}, "dp_ratios": {}, "dl4j_ratios": {}})
         for b in batches:
-            r = ratio(b, "dl4j_javacpp_default", "dl4j")
-            print("%5d %9.3f %6.2f" % (b, median(times[b]["dl4j_javacpp_default"]), r))
-            result["dl4j_javacpp_default_over_dl4j"][str(b)] = round(r, 3)
+            med = {m: median(times[b][m]) for m in methods}
+            r_plain = ratio(b, "native", "torch")
+            r_dp = ratio(b, "native_dp", "torch_dp")
+            r_dl4j = ratio(b, "dl4j", "torch")
+            print("%5d %9.3f %9.3f %12.2f %10.3f %10.3f %9.2f %9.3f %10.2f"
+                  % (b, med["native"], med["torch"], r_plain, med["native_dp"], med["torch_dp"],
+                     r_dp, med["dl4j"], r_dl4j))
+            result["ratios"][str(b)] = round(r_plain, 3)
+            result["dp_ratios"][str(b)] = round(r_dp, 3)
+            result["dl4j_ratios"][str(b)] = round(r_dl4j, 3)
+    for kind in sequence_models:
+        print("%s on the DL4J engine (%d rows, epochs per sample: %s):"
+              % ({"lstm": "LSTM 16, head 16", "cnn1d": "1-D CNN 16x3, head 16"}[kind], seq_rows,
+                 ", ".join("%d at batch %d" % (seq_epochs[b], b) for b in batches)))
+        print("%5s %9s %9s %10s" % ("batch", "dl4j", "torch", "dl4j/torch"))
+        result[kind + "_ratios"] = {}
+        for b in batches:
+            r = ratio(b, kind + "_dl4j", kind + "_torch")
+            print("%5d %9.3f %9.3f %10.2f" % (b, median(times[b][kind + "_dl4j"]),
+                                               median(times[b][kind + "_torch"]), r))
+            result[kind + "_ratios"][str(b)] = round(r, 3)
+    if compare_worker is not None:
+        print("DL4J engine in a second worker with %s (%s), ms per step and ratio to the first"
+              " worker (%s):" % (args.dl4j_compare, javacpp["dl4j_compare"], javacpp["dl4j"]))
+        result["dl4j_compare"] = {"options": args.dl4j_compare, "over_first": {}}
+        for kind in models:
+            first = "dl4j" if kind == "mlp" else kind + "_dl4j"
+            cells = []
+            for b in batches:
+                r = ratio(b, first + "_compare", first)
+                cells.append("batch %d: %.3f ms, %.2f" % (b, median(times[b][first + "_compare"]), r))
+                result["dl4j_compare"]["over_first"].setdefault(kind, {})[str(b)] = round(r, 3)
+            print("  %-6s %s" % (kind, "; ".join(cells)))
     print("Java: garbage-collection time (whole JVM) and heap allocated by the training thread,"
           " per step (medians):")
     result["jvm_per_step"] = {}
-    for name in ("native", "native_dp", "dl4j"):
+    for name in [m for m in methods if "torch" not in m]:
         cells = []
         for b in batches:
             samples = jvm.get((name, b), [])[-args.repeats:]
@@ -295,6 +415,7 @@ def main():
     print("load average %.1f before, %.1f after (1 min)" % (load_before[0], load_after[0]))
     if args.json:
         result.update({"native_kernel": kernel, "javacpp": javacpp, "repeats": args.repeats, "epochs": {str(b): epochs[b] for b in batches},
+                       "sequence_epochs": {str(b): seq_epochs[b] for b in seq_epochs},
                        "torch": torch.__version__, "load_average": [load_before[0], load_after[0]]})
         print(json.dumps(result))
 

@@ -34,9 +34,9 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class DpStepCostBench {
   private static final int ROWS = 1024;
-  private static final int WINDOW = 10;
-  private static final int CHANNELS = 2;
-  private static final int FEATURES = WINDOW * CHANNELS;
+  static final int WINDOW = 10;
+  static final int CHANNELS = 2;
+  static final int FEATURES = WINDOW * CHANNELS;
   private static final int BATCH = 32;
 
   private DpStepCostBench() {}
@@ -46,7 +46,7 @@ public final class DpStepCostBench {
     List<String> only = args.length > 1 ? List.of(args[1].split(",")) : null;
     Nd4j.getEnvironment().setMaxMasterThreads(1);
     Nd4j.getEnvironment().setMaxThreads(1);
-    EncodedData data = syntheticRows();
+    EncodedData data = syntheticRows(ROWS);
     Map<String, ModelSpec> models = new LinkedHashMap<>();
     models.put("mlp 64-32 relu", ModelSpec.defaultMlp(1));
     models.put("mlp 64-32 tanh+dropout", ModelSpec.defaultMlp(1).withActivation(HiddenActivation.TANH, 0.2));
@@ -87,7 +87,7 @@ public final class DpStepCostBench {
     }
   }
 
-  private static ModelSpec seq(ModelType type, SequenceSpec s) {
+  static ModelSpec seq(ModelType type, SequenceSpec s) {
     return ModelSpec.sequence(type, s, List.of(16), Objective.BINARY, 1);
   }
 
@@ -111,12 +111,15 @@ public final class DpStepCostBench {
     return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
-  /** Benchmark input only (not a data set): seeded so every run times the same work. */
-  private static EncodedData syntheticRows() {
+  /**
+   * Benchmark input only (not a data set): {@code rows} rows of {@link #CHANNELS} channels over a
+   * {@link #WINDOW}-step window, seeded so every run times the same work.
+   */
+  static EncodedData syntheticRows(int rows) {
     RandomGenerator random = ReproducibleRandom.of("dp-step-cost-bench", 2026);
-    float[] x = new float[ROWS * FEATURES];
-    float[] y = new float[ROWS];
-    for (int r = 0; r < ROWS; r++) {
+    float[] x = new float[rows * FEATURES];
+    float[] y = new float[rows];
+    for (int r = 0; r < rows; r++) {
       double sum = 0;
       for (int j = 0; j < FEATURES; j++) {
         x[r * FEATURES + j] = (float) random.nextGaussian();
@@ -124,6 +127,6 @@ public final class DpStepCostBench {
       }
       y[r] = random.nextDouble() < 1 / (1 + Math.exp(-sum / 3)) ? 1f : 0f;
     }
-    return new EncodedData(ROWS, FEATURES, x, y);
+    return new EncodedData(rows, FEATURES, x, y);
   }
 }

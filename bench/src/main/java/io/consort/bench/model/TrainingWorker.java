@@ -5,6 +5,8 @@ import io.consort.model.train.DpSgdConfig;
 import io.consort.model.train.LocalTrainer;
 import io.consort.model.train.ModelFactory;
 import io.consort.model.train.ModelSpec;
+import io.consort.model.train.ModelType;
+import io.consort.model.train.SequenceSpec;
 import io.consort.model.train.TrainingEngine;
 import io.consort.model.train.TrainingOptions;
 import io.consort.model.train.TrainingResult;
@@ -20,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.nd4j.linalg.api.ops.executioner.OpExecutioner;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -36,11 +39,18 @@ import org.nd4j.linalg.factory.Nd4j;
  *       layer is PyTorch's {@code Linear.weight} row-major, then the bias); replies
  *       {@code ok ROWS FEATURES PARAMETERS KERNEL...} (the native engine's kernel, see
  *       {@link LocalTrainer#nativeKernel()}).</li>
+ *   <li>{@code seqdata DIR}: writes the sequence models' rows ({@link DpStepCostBench#syntheticRows},
+ *       {@value #SEQUENCE_ROWS} rows of 2 channels over a 10-step window, channel-major as the DL4J
+ *       engine reads them: {@code [channels, window]} per row) as {@code xs.f32} and {@code ys.f32};
+ *       replies {@code ok ROWS FEATURES CHANNELS WINDOW UNITS KERNEL HEAD} (the LSTM's units and the
+ *       CNN's filters, the CNN's kernel width, the dense head's width: the architectures of
+ *       {@link #sequenceSpec}).</li>
  *   <li>{@code javacpp}: opens a DL4J trainer (so that ND4J and JavaCPP load) and replies
  *       {@code ok maxPhysicalBytes=N}, JavaCPP's resident-memory limit in this process (0: not
  *       polled, the DL4J engine's setting unless the command line sets one).</li>
- *   <li>{@code time ENGINE plain|dp BATCH EPOCHS}: one {@link LocalTrainer} round (built untimed)
- *       of EPOCHS epochs from those parameters at BATCH, plain or DP-SGD (noise multiplier 1, clip
+ *   <li>{@code time ENGINE plain|dp BATCH EPOCHS [MODEL]}: one {@link LocalTrainer} round (built
+ *       untimed) of EPOCHS epochs from those parameters (MODEL {@code mlp}, the default) or from the
+ *       model's initial parameters on the sequence rows (MODEL {@code lstm} or {@code cnn1d}) at BATCH, plain or DP-SGD (noise multiplier 1, clip
  *       norm 1, expected batch BATCH); replies {@code ok MS_PER_STEP STEPS GC_MS_PER_STEP
  *       HEAP_BYTES_PER_STEP} (garbage-collection time of the whole JVM, and Java heap allocated
  *       by the training thread, during the round).</li>
@@ -48,10 +58,33 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * Run with {@code OMP_NUM_THREADS=1}; ND4J is set to one thread here as well. With
  * {@code -Dbench.javacppDefaultLimit=true} the DL4J engine runs with JavaCPP's default
- * resident-memory polling instead of the engine's setting.
+ * resident-memory polling instead of the engine's setting; with {@code -Dbench.nd4jDefaults=true}
+ * ND4J's op executioner runs in its default profiling mode ({@code SCOPE_PANIC}: workspace checks on
+ * every op) instead of the engine's {@code DISABLED} (io.consort.model.dl4j.Nd4jSettings).
  */
 public final class TrainingWorker {
+  static final int SEQUENCE_ROWS = 8192;
+  static final int UNITS = 16;
+  static final int KERNEL = 3;
+  static final int HEAD = 16;
+
   private TrainingWorker() {}
+
+  /**
+   * The sequence models of this bench, as the market experiment builds them: an LSTM of
+   * {@value #UNITS} units (last time step) or a 1-D convolution of {@value #UNITS} filters of width
+   * {@value #KERNEL} (same padding, ReLU, global max pooling), then a dense ReLU layer of
+   * {@value #HEAD} and a sigmoid output, binary cross-entropy, Adam 3e-3.
+   */
+  static ModelSpec sequenceSpec(String model) {
+    return switch (model) {
+      case "lstm" -> DpStepCostBench.seq(ModelType.LSTM,
+          new SequenceSpec(DpStepCostBench.WINDOW, UNITS, 0, 0));
+      case "cnn1d" -> DpStepCostBench.seq(ModelType.CNN1D,
+          new SequenceSpec(DpStepCostBench.WINDOW, UNITS, KERNEL, 0));
+      default -> throw new IllegalArgumentException("MODEL must be mlp, lstm or cnn1d: " + model);
+    };
+  }
 
   public static void main(String[] args) throws IOException {
     if (Boolean.getBoolean("bench.javacppDefaultLimit")) {
@@ -65,6 +98,7 @@ public final class TrainingWorker {
     EncodedData data = LocalTrainingBench.syntheticRows();
     ModelSpec base = ModelSpec.defaultMlp(1);
     float[] initial = ModelFactory.initialParameters(base, data.features());
+    EncodedData sequences = DpStepCostBench.syntheticRows(SEQUENCE_ROWS);
     boolean nd4jConfigured = false;
     BufferedReader requests = new BufferedReader(
         new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -79,6 +113,14 @@ public final class TrainingWorker {
             write(dir.resolve("params.f32"), initial);
             replies.printf(Locale.ROOT, "ok %d %d %d %s%n", data.rows(), data.features(),
                 initial.length, LocalTrainer.nativeKernel());
+          }
+          case "seqdata" -> {
+            Path dir = Path.of(words[1]);
+            write(dir.resolve("xs.f32"), sequences.x());
+            write(dir.resolve("ys.f32"), sequences.y());
+            replies.printf(Locale.ROOT, "ok %d %d %d %d %d %d %d%n", sequences.rows(),
+                sequences.features(), DpStepCostBench.CHANNELS, DpStepCostBench.WINDOW, UNITS, KERNEL,
+                HEAD);
           }
           case "javacpp" -> {
             // JavaCPP reads its limits when ND4J first loads: open a DL4J trainer first.
@@ -95,22 +137,30 @@ public final class TrainingWorker {
             };
             int batch = Integer.parseInt(words[3]);
             int epochs = Integer.parseInt(words[4]);
-            ModelSpec spec = base.withBatchSize(batch);
+            String model = words.length > 5 ? words[5] : "mlp";
+            boolean mlp = model.equals("mlp");
+            ModelSpec spec = (mlp ? base : sequenceSpec(model)).withBatchSize(batch);
+            EncodedData rows = mlp ? data : sequences;
+            float[] startParameters = mlp ? initial : ModelFactory.initialParameters(spec, rows.features());
             TrainingOptions options = dp
                 ? TrainingOptions.withDpSgd(
-                    DpSgdConfig.forExpectedBatch(1.0, 1.0, batch, data.rows()))
+                    DpSgdConfig.forExpectedBatch(1.0, 1.0, batch, rows.rows()))
                 : TrainingOptions.standard();
-            LocalTrainer trainer = new LocalTrainer(spec, data, engine);
+            LocalTrainer trainer = new LocalTrainer(spec, rows, engine);
             // After the first DL4J trainer, so that ND4J starts with the engine's own settings.
             if (engine == TrainingEngine.DL4J && !nd4jConfigured) {
               Nd4j.getEnvironment().setMaxMasterThreads(1);
               Nd4j.getEnvironment().setMaxThreads(1);
+              if (Boolean.getBoolean("bench.nd4jDefaults")) {
+                // ND4J's own default, as before the engine's Nd4jSettings.
+                Nd4j.getExecutioner().setProfilingMode(OpExecutioner.ProfilingMode.SCOPE_PANIC);
+              }
               nd4jConfigured = true;
             }
             long gcBefore = gcMillis();
             long allocatedBefore = allocatedBytes();
             long start = System.nanoTime();
-            TrainingResult result = trainer.train(initial, epochs, options);
+            TrainingResult result = trainer.train(startParameters, epochs, options);
             double millis = (System.nanoTime() - start) / 1e6;
             int steps = result.steps();
             replies.printf(Locale.ROOT, "ok %.6f %d %.6f %.1f%n", millis / steps, steps,

@@ -134,6 +134,7 @@ public final class Dl4jNetworks {
       throw new IllegalArgumentException("the model has " + expected + " parameters, got "
           + parameters.length);
     }
+    Nd4jSettings.apply();
     MultiLayerNetwork network = new MultiLayerNetwork(configuration(spec, inputs));
     network.init(Nd4j.createFromArray(parameters.clone()).reshape(1, parameters.length), false);
     return network;

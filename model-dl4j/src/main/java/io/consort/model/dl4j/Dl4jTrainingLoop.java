@@ -20,13 +20,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * no ND4J op; the only ND4J work per step is DL4J's own {@code fit}. Every op of that
  * {@code fit} allocates a few small native buffers through JavaCPP, which by default polls the
  * process's resident memory on each allocation; {@link JavaCppSettings}, applied before ND4J
- * loads, turns that polling off (1.1x to 1.7x faster steps). Measured alternatives (pre-sliced
+ * loads, turns that polling off (1.1x to 1.7x faster steps), and {@link Nd4jSettings} turns off
+ * ND4J's per-op workspace checks. Measured alternatives (pre-sliced
  * batches, workspace and cache modes, ND4J's AVX2 and AVX-512 binaries, the garbage collector)
  * are in docs/BENCHMARKS.md. Not thread-safe, like the network it wraps.
  */
 final class Dl4jTrainingLoop implements TrainingLoop {
   static {
-    JavaCppSettings.apply();
+    Nd4jSettings.apply();
   }
 
   private final MultiLayerNetwork network;
