@@ -46,13 +46,17 @@ record CoordinatorYaml(Listen listen, Tls tls, String dataDir, Integer maxMessag
       throw new IllegalArgumentException("job or api.port is required: a coordinator runs the job of its "
           + "configuration, or the jobs operators submit through its operator API (see docs/OPERATIONS.md)");
     }
+    if (job != null && job.model().keras() != null) {
+      throw new IllegalArgumentException("job.model.keras: submit a job that brings a Keras model with `consort job "
+          + "submit`, which imports the file; the coordinator runs without DL4J");
+    }
     return new CoordinatorConfig(requireNonNullElse(listen.host(), "0.0.0.0"), requireNonNullElse(listen.port(), 7443),
         StrictYaml.resolve(file, "tls.key", tls.key()), StrictYaml.resolve(file, "tls.cert", tls.cert()),
         StrictYaml.resolve(file, "tls.ca", tls.ca()), StrictYaml.resolve(file, "tls.crl", tls.crl()),
         StrictYaml.resolve(file, "data_dir", requireNonNullElse(dataDir, "coordinator-data")),
         requireNonNullElse(maxMessageBytes, WireLimits.DEFAULT_MAX_MESSAGE_BYTES),
         Duration.ofSeconds(requireNonNullElse(crlReloadSeconds, 30)), requireNonNullElse(exitWhenDone, false),
-        job == null ? null : job.toDefinition(), requireNonNullElse(api.port(), -1), databaseSettings(file));
+        job == null ? null : job.toDefinition(file), requireNonNullElse(api.port(), -1), databaseSettings(file));
   }
 
   private io.consort.coordinator.store.DatabaseSettings databaseSettings(Path file) {

@@ -42,7 +42,7 @@ final class JobCommand implements Runnable {
     JobYaml yaml = StrictYaml.read(file, JobYaml.class);
     JobDefinition d;
     try {
-      d = yaml.toDefinition();
+      d = yaml.toDefinition(file);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": " + e.getMessage(), e);
     }

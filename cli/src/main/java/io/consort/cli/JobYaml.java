@@ -23,6 +23,7 @@ import io.consort.spec.PrivacyMode;
 import io.consort.spec.PrivacySpec;
 import io.consort.spec.SecureAggregationSpec;
 import io.consort.spec.StrategySpec;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -47,7 +48,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
 
   JobYaml {
     model = requireNonNullElse(model, new Model(null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null));
+        null, null, null, null));
     privacy = requireNonNullElse(privacy, new Privacy(null, null, null, null, null, null, null, null, null));
     secureAggregation = requireNonNullElse(secureAggregation, new SecureAggregation(null, null, null, null, null,
         null));
@@ -173,11 +174,16 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
 
   /**
    * The model: {@code window}, {@code units}, {@code kernel_size} and {@code heads} only for sequence
-   * models; {@code objective} binary (the default) or regression.
+   * models; {@code objective} binary (the default) or regression; {@code keras} a network brought from
+   * Keras, which sets the type, layers, activation and initial parameters (and the learning rate,
+   * unless given).
    */
   record Model(String type, List<Integer> hidden, Integer batchSize, Double learningRate, Long seed, Double l2,
                String engine, String activation, Double dropout, Integer window, Integer units, Integer kernelSize,
-               Integer heads, String objective) {}
+               Integer heads, String objective, Keras keras) {}
+
+  /** A Keras HDF5 Sequential model: {@code file} (relative to the job file) and its pinned {@code sha256}. */
+  record Keras(String file, String sha256) {}
 
   /**
    * {@code record_noise}: {@code local} (the default: each bank adds all of its DP-SGD noise) or
@@ -205,8 +211,8 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
    *
    * @throws IllegalArgumentException naming the key ({@code job.model.type}, ...) that is missing or wrong
    */
-  JobDefinition toDefinition() {
-    JobSpec spec = toSpec();
+  JobDefinition toDefinition(Path file) {
+    JobSpec spec = toSpec(file);
     try {
       return new JobDefinition(spec, requireNonNullElse(expectedBanks, spec.training().minBanks()),
           Duration.ofSeconds(requireNonNullElse(startTimeoutSeconds, DEFAULT_START_TIMEOUT_SECONDS)),
@@ -216,14 +222,19 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     }
   }
 
-  /** The validated specification; every key left out keeps {@link JobSpecBuilder}'s default. */
-  JobSpec toSpec() {
+  /**
+   * The validated specification; every key left out keeps {@link JobSpecBuilder}'s default.
+   *
+   * @param file the job file, against whose directory relative paths (the Keras file) resolve
+   */
+  JobSpec toSpec(Path file) {
     if (id == null) {
       throw new IllegalArgumentException("job.id is required");
     }
     JobSpecBuilder b = JobSpec.builder().id(id);
-    if (schema != null) {
-      b.schema(dataSchema());
+    DataSchema dataSchema = schema == null ? null : dataSchema();
+    if (dataSchema != null) {
+      b.schema(dataSchema);
     }
     if (model.type() != null) {
       OptionValues.ModelTypes types = new OptionValues.ModelTypes();
@@ -260,6 +271,9 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("job.model.engine: " + e.getMessage(), e);
       }
+    }
+    if (model.keras() != null) {
+      keras(file, dataSchema, b);
     }
     if (privacy.unit() != null) {
       try {
@@ -313,6 +327,26 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     } catch (InvalidJobSpecException e) {
       throw new IllegalArgumentException("job." + e.getMessage(), e);
     }
+  }
+
+  /** The model brought from Keras; the keys it sets itself are refused beside it. */
+  private void keras(Path file, DataSchema dataSchema, JobSpecBuilder b) {
+    String stray = model.type() != null ? "type" : model.hidden() != null ? "hidden"
+        : model.activation() != null ? "activation" : model.dropout() != null ? "dropout"
+        : model.window() != null ? "window" : model.units() != null ? "units"
+        : model.kernelSize() != null ? "kernel_size" : model.heads() != null ? "heads"
+        // the file's sigmoid output makes the model binary
+        : model.objective() != null && !"binary".equals(model.objective()) ? "objective" : null;
+    if (stray != null) {
+      throw new IllegalArgumentException("job.model." + stray + " is set by the Keras file (job.model.keras); "
+          + "leave it out");
+    }
+    if (model.keras().file() == null) {
+      throw new IllegalArgumentException("job.model.keras.file is required: a Keras HDF5 Sequential model");
+    }
+    KerasJobModel.apply(StrictYaml.resolve(file, "job.model.keras.file", model.keras().file()),
+        model.keras().sha256(), requireNonNullElse(model.seed(), JobSpecBuilder.DEFAULT_MODEL_SEED),
+        model.learningRate() != null, dataSchema, b);
   }
 
   private StrategySpec strategySpec() {
@@ -393,6 +427,10 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
 
   /** The section for {@code spec}, with every value the job uses written out. */
   static JobYaml of(JobSpec spec, int expectedBanks, int startTimeoutSeconds, int stageTimeoutSeconds) {
+    if (spec.initialParameters().isPresent()) {
+      throw new IllegalArgumentException("job '" + spec.id() + "' brings its initial parameters, which a job file "
+          + "carries only as job.model.keras (a Keras file and its SHA-256)");
+    }
     DataSchema s = spec.schema();
     PrivacySpec p = spec.privacy();
     SecureAggregationSpec a = spec.secureAggregation();
@@ -406,7 +444,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
             spec.model().sequence().map(SequenceSpec::units).orElse(null),
             spec.model().sequence().filter(q -> q.kernelSize() > 0).map(SequenceSpec::kernelSize).orElse(null),
             spec.model().sequence().filter(q -> q.heads() > 0).map(SequenceSpec::heads).orElse(null),
-            spec.model().objective().wireName()),
+            spec.model().objective().wireName(), null),
         new Privacy(p.mode().wireName(), p.delta(), boxed(p.targetEpsilon()),
             p.record().map(PrivacySpec.RecordDp::clipNorm).orElse(null),
             p.record().map(r -> boxed(r.noiseMultiplier())).orElse(null),

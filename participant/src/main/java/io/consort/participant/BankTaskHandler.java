@@ -625,8 +625,14 @@ public final class BankTaskHandler implements TaskHandler {
           + " is not that of its values (" + sha + ")");
     }
     if (model.getVersion() == 0) {
-      float[] initial = io.consort.model.train.ModelFactory.initialParameters(job.spec.model(),
-          model.getSpec().getInputFeatures());
+      // the pinned plan's initial parameters (a network brought from Keras), else Xavier from its seed
+      float[] initial;
+      try {
+        initial = job.spec.initialModel(model.getSpec().getInputFeatures());
+      } catch (IllegalArgumentException e) {
+        throw new ProtocolViolationException("job '" + job.spec.id() + "': model version 0 is not the job's initial "
+            + "model: " + e.getMessage(), e);
+      }
       if (!java.util.Arrays.equals(initial, values)) {
         throw new ProtocolViolationException("job '" + job.spec.id() + "': model version 0 is not the job's initial "
             + "model; this bank evaluates only released models");

@@ -3,8 +3,6 @@ package io.consort.participant;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.consort.certs.DemoPki;
-import io.consort.certs.TlsMaterial;
 import io.consort.model.data.DataSchema;
 import io.consort.model.wire.ModelWire;
 import io.consort.protocol.Headers;
@@ -18,7 +16,6 @@ import io.consort.protocol.v1.Task;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecWire;
 import io.consort.spec.PrivacyMode;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,16 +37,8 @@ class EvaluationGateTest {
 
   @BeforeEach
   void acceptedJob() throws Exception {
-    DemoPki pki = DemoPki.create(dir.resolve("pki"), "coordinator", List.of("bank-1"));
-    StringBuilder csv = new StringBuilder("income,region,default\n");
-    for (int i = 0; i < 80; i++) {
-      csv.append(i * 13 % 97).append(',').append(i % 2 == 0 ? "north" : "south").append(',')
-          .append(i % 3 == 0 ? "yes" : "no").append('\n');
-    }
-    Path data = Files.writeString(dir.resolve("data.csv"), csv);
-    TlsMaterial t = pki.bank("bank-1");
-    bank = new BankTaskHandler(new ParticipantConfig("localhost", 7443, t.keyFile(), t.chainFile(), t.caFile(), data,
-        dir.resolve("local"), 3.0, 1e-5, 1 << 20, null, false));
+    Path data = TestModels.regionLoans(dir);
+    bank = TestModels.bank1(dir, data);
     spec = JobSpec.builder().id("gate").privacy(PrivacyMode.RECORD).targetEpsilon(1.0).hiddenLayers(List.of(4))
         .schema(new DataSchema(List.of("income"), List.of(DataSchema.CategoricalColumn.open("region")), "default",
             "yes")).build();

@@ -1,6 +1,7 @@
 package io.consort.spec;
 
 import io.consort.model.data.DataSchema;
+import io.consort.model.train.ModelFactory;
 import io.consort.model.train.ModelSpec;
 import io.consort.model.train.Objective;
 import io.consort.model.train.SequenceSpec;
@@ -19,7 +20,8 @@ import java.util.regex.Pattern;
  *     control character or path)
  */
 public record JobSpec(String id, DataSchema schema, ModelSpec model, TrainingSpec training, PrivacySpec privacy,
-                      SecureAggregationSpec secureAggregation, EvaluationSpec evaluation) {
+                      SecureAggregationSpec secureAggregation, EvaluationSpec evaluation,
+                      java.util.Optional<InitialParameters> initialParameters) {
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   /** Bounds that keep a plan from making a bank allocate without limit. */
   public static final int MAX_HIDDEN_LAYERS = 64;
@@ -42,6 +44,7 @@ public record JobSpec(String id, DataSchema schema, ModelSpec model, TrainingSpe
     Objects.requireNonNull(privacy, "privacy");
     Objects.requireNonNull(secureAggregation, "secureAggregation");
     Objects.requireNonNull(evaluation, "evaluation");
+    Objects.requireNonNull(initialParameters, "initialParameters");
     if (model.hiddenLayers().size() > MAX_HIDDEN_LAYERS
         || model.hiddenLayers().stream().anyMatch(width -> width > MAX_LAYER_WIDTH)) {
       throw new InvalidJobSpecException("model.hidden", "must have at most " + MAX_HIDDEN_LAYERS + " layers of at most "
@@ -76,6 +79,7 @@ public record JobSpec(String id, DataSchema schema, ModelSpec model, TrainingSpe
           + "value, it makes no decision");
     }
     model.sequence().ifPresent(s -> requireWindowFits(s, schema));
+    initialParameters.ifPresent(p -> requireInitialParametersFit(p, model, schema));
     if (privacy.bankLevel() && !secureAggregation.enabled()) {
       throw new InvalidJobSpecException("secure_aggregation.enabled", "must be true with privacy unit "
           + privacy.mode().wireName() + ": bank-level noise shares are added under secure aggregation");
@@ -139,6 +143,43 @@ public record JobSpec(String id, DataSchema schema, ModelSpec model, TrainingSpe
     if (s.units() > MAX_LAYER_WIDTH) {
       throw new InvalidJobSpecException("model.units", "must be at most " + MAX_LAYER_WIDTH + ", got " + s.units());
     }
+  }
+
+  /**
+   * Initial parameters must be exactly the model's parameters at the encoded input width, which the
+   * schema must therefore fix (every categorical column declares its categories).
+   */
+  private static void requireInitialParametersFit(InitialParameters p, ModelSpec model, DataSchema schema) {
+    java.util.OptionalInt width = io.consort.model.features.FeatureEncoding.declaredFeatureCount(schema);
+    if (width.isEmpty()) {
+      throw new InvalidJobSpecException("model.initial_parameters", "need an input width the schema fixes: declare "
+          + "the values of every categorical column (open: " + schema.categoricalColumns().stream()
+          .filter(c -> !c.isDeclared()).map(DataSchema.CategoricalColumn::name).toList() + ")");
+    }
+    int expected = ModelFactory.parameterCount(model, width.getAsInt());
+    if (p.count() != expected) {
+      throw new InvalidJobSpecException("model.initial_parameters", "must hold the model's " + expected
+          + " parameters (at " + width.getAsInt() + " encoded features), got " + p.count());
+    }
+  }
+
+  /**
+   * The job's version-0 model at {@code inputs} encoded features: the plan's initial parameters when
+   * it has them, else Xavier from the model's seed. The coordinator starts from it and a bank compares
+   * a version-0 model with it.
+   *
+   * @throws IllegalArgumentException when the plan's initial parameters do not fit {@code inputs}
+   */
+  public float[] initialModel(int inputs) {
+    if (initialParameters.isEmpty()) {
+      return ModelFactory.initialParameters(model, inputs);
+    }
+    int expected = ModelFactory.parameterCount(model, inputs);
+    if (initialParameters.get().count() != expected) {
+      throw new IllegalArgumentException("job '" + id + "': the plan's " + initialParameters.get().count()
+          + " initial parameters do not fit the model's " + expected + " at " + inputs + " encoded features");
+    }
+    return initialParameters.get().values();
   }
 
   /** A builder with every default of a job file. */

@@ -77,6 +77,7 @@ public final class JobSpecBuilder {
   private CostMatrix costMatrix;
   private StrategySpec strategy = StrategySpec.fedAvg();
   private double proximalMu;
+  private InitialParameters initialParameters;
 
   JobSpecBuilder() {}
 
@@ -96,7 +97,8 @@ public final class JobSpecBuilder {
         .secureAggregationClipNorm(spec.secureAggregation().clipNorm())
         .consistencyCheck(spec.secureAggregation().consistencyCheck())
         .histogramBins(spec.evaluation().histogramBins())
-        .costMatrix(spec.evaluation().costMatrix().orElse(null));
+        .costMatrix(spec.evaluation().costMatrix().orElse(null))
+        .initialParameters(spec.initialParameters().orElse(null));
     spec.privacy().record().ifPresent(r -> b.recordClipNorm(r.clipNorm())
         .recordNoiseMultiplier(boxed(r.noiseMultiplier())));
     spec.privacy().distributedRecordNoise().ifPresent(d -> b.distributedRecordNoise(true)
@@ -140,6 +142,15 @@ public final class JobSpecBuilder {
 
   public JobSpecBuilder l2(double l2) {
     this.l2 = l2;
+    return this;
+  }
+
+  /**
+   * The model's initial parameters in {@link io.consort.model.train.ModelFactory}'s layout (a network
+   * brought from Keras); default none: Xavier from the model seed.
+   */
+  public JobSpecBuilder initialParameters(InitialParameters parameters) {
+    this.initialParameters = parameters;
     return this;
   }
 
@@ -401,7 +412,7 @@ public final class JobSpecBuilder {
         new PrivacySpec(privacy, delta, optional(targetEpsilon), record, bank),
         new SecureAggregationSpec(secureAggregation, optionalInt(threshold), optionalInt(neighbourDegree), modulusBits,
             secureAggregationClipNorm, consistencyCheck),
-        new EvaluationSpec(histogramBins, Optional.ofNullable(costMatrix)));
+        new EvaluationSpec(histogramBins, Optional.ofNullable(costMatrix)), Optional.ofNullable(initialParameters));
   }
 
   private Optional<SequenceSpec> sequenceLayer() {

@@ -45,6 +45,11 @@ public final class JobSpecWire {
         .setMinBanks(spec.training().minBanks()).setHistogramBins(spec.evaluation().histogramBins())
         .setPrivacy(privacy).setSecureAggregation(secureAggregation(spec)).setStrategy(strategy(spec.training()
             .strategy())).setProximalMu(spec.training().proximalMu());
+    spec.initialParameters().ifPresent(initial -> {
+      for (float v : initial.values()) {
+        plan.addInitialParameters(v);
+      }
+    });
     spec.evaluation().costMatrix().ifPresent(c -> plan.setCostMatrix(io.consort.protocol.v1.CostMatrix.newBuilder()
         .setFalseNegative(c.falseNegative()).setFalsePositive(c.falsePositive())));
     return plan.build();
@@ -147,7 +152,19 @@ public final class JobSpecWire {
         privacy(plan.getPrivacy()), secureAggregation(plan.getSecureAggregation()),
         new EvaluationSpec(plan.getHistogramBins(), plan.hasCostMatrix()
             ? Optional.of(new CostMatrix(plan.getCostMatrix().getFalseNegative(), plan.getCostMatrix().getFalsePositive()))
-            : Optional.empty()));
+            : Optional.empty()),
+        initialParameters(plan));
+  }
+
+  private static Optional<InitialParameters> initialParameters(JobPlan plan) {
+    if (plan.getInitialParametersCount() == 0) {
+      return Optional.empty();
+    }
+    float[] values = new float[plan.getInitialParametersCount()];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = plan.getInitialParameters(i);
+    }
+    return Optional.of(new InitialParameters(values));
   }
 
   /**

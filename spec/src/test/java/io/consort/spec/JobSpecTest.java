@@ -269,6 +269,48 @@ class JobSpecTest {
     org.junit.jupiter.api.Assertions.assertFalse(JobSpecWire.toProto(base().build()).hasCostMatrix());
   }
 
+  /** income, debt and housing's 2 declared levels: 4 encoded features; the 4-8-1 MLP has 4*8+8+8+1 = 49. */
+  private static final DataSchema DECLARED = new DataSchema(List.of("income", "debt"),
+      List.of(new DataSchema.CategoricalColumn("housing", List.of("own", "rent"))), "default", "yes");
+
+  @Test
+  void initialParameters_roundTripThroughTheWire_andAreTheVersion0Model() {
+    float[] values = new float[49];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = 0.01f * i - 0.2f;
+    }
+    JobSpec spec = base().schema(DECLARED).hiddenLayers(List.of(8)).initialParameters(new InitialParameters(values))
+        .build();
+    assertEquals(49, JobSpecWire.toProto(spec).getInitialParametersCount());
+    assertEquals(spec, JobSpecWire.fromProto(JobSpecWire.toProto(spec)));
+    assertEquals(spec, spec.toBuilder().build());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(values, spec.initialModel(4));
+    IllegalArgumentException wrongWidth = assertThrows(IllegalArgumentException.class, () -> spec.initialModel(5));
+    assertTrue(wrongWidth.getMessage().contains("49 initial parameters do not fit the model's 57"),
+        wrongWidth.getMessage());
+    // without them, the version-0 model is Xavier from the seed, as before
+    JobSpec xavier = base().schema(DECLARED).hiddenLayers(List.of(8)).build();
+    assertFalse(JobSpecWire.toProto(xavier).getInitialParametersCount() > 0);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(
+        io.consort.model.train.ModelFactory.initialParameters(xavier.model(), 4), xavier.initialModel(4));
+  }
+
+  @Test
+  void initialParametersOfAnotherCount_orOnAnOpenSchema_areRefusedNamingBothCounts() {
+    InvalidJobSpecException count = assertThrows(InvalidJobSpecException.class, () -> base().schema(DECLARED)
+        .hiddenLayers(List.of(8)).initialParameters(new InitialParameters(new float[48])).build());
+    assertEquals("model.initial_parameters", count.field());
+    assertTrue(count.getMessage().contains("must hold the model's 49 parameters (at 4 encoded features), got 48"),
+        count.getMessage());
+    // SCHEMA's purpose column is open: its width is known only after the banks' statistics
+    InvalidJobSpecException open = assertThrows(InvalidJobSpecException.class, () -> base().hiddenLayers(List.of(8))
+        .initialParameters(new InitialParameters(new float[49])).build());
+    assertTrue(open.getMessage().contains("(open: [purpose])"), open.getMessage());
+    assertField("model.initial_parameters", b -> b.initialParameters(new InitialParameters(new float[] {Float.NaN})));
+    JobPlan plan = JobSpecWire.toProto(base().schema(DECLARED).hiddenLayers(List.of(8)).build());
+    assertWireField("model.initial_parameters", plan.toBuilder().addInitialParameters(0.5f).build());
+  }
+
   @Test
   void invalidCosts_nameTheirField() {
     assertField("cost_matrix.false_negative", b -> b.costMatrix(new CostMatrix(-1, 1)));

@@ -11,7 +11,6 @@ import io.consort.model.features.LocalFeatureStats;
 import io.consort.model.features.RefinedFeatureStats;
 import io.consort.model.sums.FeatureStatsVector;
 import io.consort.model.sums.HistogramVector;
-import io.consort.model.train.ModelFactory;
 import io.consort.model.wire.ModelWire;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.FeatureStats;
@@ -155,7 +154,7 @@ public final class FederatedModelOps implements ModelOps {
     int inputs = ModelWire.encoding(spec.schema(), encoding).featureCount();
     ModelParameters template = ModelParameters.newBuilder()
         .setSpec(JobSpecWire.model(spec).toBuilder().setInputFeatures(inputs)).setEncoding(encoding).build();
-    return ModelWire.withValues(template, ModelFactory.initialParameters(spec.model(), inputs), 0);
+    return ModelWire.withValues(template, spec.initialModel(inputs), 0);
   }
 
   @Override

@@ -296,6 +296,32 @@ public final class FeatureEncoding {
   }
 
   /**
+   * The width of every encoding of {@code schema}, when the schema alone fixes it (every categorical
+   * column declares its categories: the levels are then the declared list, with the "other" level
+   * last when the column maps unseen values to it, as {@link #fromStatistics} builds them); empty when
+   * a column's levels are whatever the banks observe.
+   */
+  public static java.util.OptionalInt declaredFeatureCount(DataSchema schema) {
+    int count = schema.numericColumns().size();
+    for (int j = 0; j < schema.categoricalColumns().size(); j++) {
+      CategoricalColumn column = schema.categoricalColumns().get(j);
+      if (!column.isDeclared()) {
+        return java.util.OptionalInt.empty();
+      }
+      List<String> levels = new ArrayList<>(column.allowedCategories());
+      if (schema.categoricalRules(j).unseenToOther()) {
+        levels.remove(OTHER_LEVEL_NAME);
+        levels.add(OTHER_LEVEL_NAME);
+      }
+      count += levels.size() + (schema.categoricalRules(j).missingIndicator() ? 1 : 0);
+    }
+    for (int j = 0; j < schema.numericColumns().size(); j++) {
+      count += schema.numericRules(j).missingIndicator() ? 1 : 0;
+    }
+    return java.util.OptionalInt.of(count);
+  }
+
+  /**
    * Whether the schema's preprocessing needs a second statistics stage: clipped moments when a column
    * clips, category counts when a column imputes the most frequent category or maps unseen categories
    * to "other" (those counts are over the category list the first stage agreed).

@@ -107,6 +107,24 @@ class FederatedPreprocessingTest {
   }
 
   @Test
+  void theDeclaredFeatureCount_isTheWidthOfTheEncodingTheBanksBuild_andUnknownWhileAColumnIsOpen() throws Exception {
+    assertTrue(FeatureEncoding.declaredFeatureCount(MESSY).isEmpty(), "home and job are open");
+    DataSchema declared = new DataSchema(MESSY.numericColumns(), List.of(MESSY.categoricalColumns().get(2),
+        new CategoricalColumn("housing", List.of("own", "rent", "free"))), "Status", "bad",
+        new Preprocessing(Map.of("income", MESSY.preprocessing().numeric("income"),
+            "assets", MESSY.preprocessing().numeric("assets"), "debt", MESSY.preprocessing().numeric("debt")),
+            Map.of("purpose", MESSY.preprocessing().categorical("purpose"),
+                "housing", new CategoricalRules(Imputation.CONSTANT, Optional.of("own"), true, List.of(), false))));
+    Path file = dir.resolve("declared.csv");
+    java.nio.file.Files.writeString(file, "age,income,assets,debt,purpose,housing,Status\n"
+        + "30,1000,5,2,car,own,bad\n41,,7,3,boat,rent,good\n52,1500,NA,,tv,,good\n");
+    FeatureEncoding encoding = pooled(DatasetLoader.load(file, declared));
+    // 4 numeric + purpose's 5 levels and other + housing's 3 + indicators of income, debt and housing
+    assertEquals(4 + 6 + 3 + 3, encoding.featureCount());
+    assertEquals(encoding.featureCount(), FeatureEncoding.declaredFeatureCount(declared).getAsInt());
+  }
+
+  @Test
   void imputationStatistics_equalPooledImputation_whenTheDataIsSplitAmongThreeBanks() {
     FeatureEncoding federated = federated(banks);
     FeatureEncoding pooled = pooled(all);
