@@ -96,7 +96,7 @@ class CoordinatorYamlTest {
         + "  model: {objective: regression}\n")).job().spec();
     assertEquals(io.consort.model.train.Objective.REGRESSION, spec.model().objective());
     assertEquals(java.util.OptionalDouble.of(5), spec.schema().labelBound());
-    assertEquals(spec, JobYaml.of(spec, 2, 300, 120).toSpec(), "the demo writes what it reads");
+    assertEquals(spec, JobYaml.of(spec, 2, 300, 120).toSpec(dir.resolve("coordinator.yaml")), "the demo writes what it reads");
     String file = dir.resolve("coordinator.yaml") + ": ";
     assertEquals(file + "job.schema.label_bound is required with model.objective regression: the label 'y' must be "
         + "declared numeric with a positive bound (it clips the labels and scales the evaluation's secure sum), and "
