@@ -101,6 +101,8 @@ class KerasJobFileTest {
     String keras = "keras: {file: " + KerasJobFiles.LOAN_RISK + ", sha256: " + KerasJobFiles.sha256(h5);
     String message = refusal(jobFile("model: {hidden: [8], " + keras + "}}\n", 23));
     assertTrue(message.contains("job.model.hidden is set by the Keras file"), message);
+    message = refusal(jobFile("model: {objective: regression, " + keras + "}}\n", 23));
+    assertTrue(message.contains("job.model.objective is set by the Keras file"), message);
     message = refusal(jobFile("model: {" + keras + ", format: h5}}\n", 23));
     assertTrue(message.contains("format"), message);
     Path config = Files.writeString(dir.resolve("coordinator.yaml"), "tls: {key: k.pem, cert: c.pem, ca: ca.pem}\n"

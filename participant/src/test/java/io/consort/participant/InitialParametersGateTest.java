@@ -60,7 +60,8 @@ class InitialParametersGateTest {
   }
 
   private Task evaluate(ModelParameters model) {
-    return Task.newBuilder().setHeader(Headers.of("brought", 1, Stage.EVALUATE))
+    // under secure aggregation only the last round's model has an evaluation sum of its own
+    return Task.newBuilder().setHeader(Headers.of("brought", spec.training().rounds(), Stage.EVALUATE))
         .setEvaluate(EvaluateTask.newBuilder().setGlobalModel(model).setPlan(plan)
             .addAllRoundMembers(List.of("bank-1", "bank-2"))).build();
   }
