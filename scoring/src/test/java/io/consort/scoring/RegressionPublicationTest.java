@@ -70,6 +70,7 @@ class RegressionPublicationTest {
     assertTrue(card.contains("| RMSE | MAE | R^2 | RMSE of predicting 0 |"), card);
     assertTrue(card.contains("| 0.7500 | 0.6250 | 0.8393 |"), card);
     assertTrue(card.contains("makes no decision"), card);
+    assertFalse(card.contains("applicant"), "a regression card speaks of rows, not credit applicants:\n" + card);
     assertTrue(ModelCard.json(m).contains("\"rmse\" : 0.75"), ModelCard.json(m));
   }
 

@@ -290,6 +290,16 @@ public final class ModelCard {
   }
 
   static java.util.List<String> outOfScope(JobSpec spec) {
+    if (spec.schema().isNumericLabel()) {
+      return java.util.List.of(
+          "rows, products or periods unlike the banks' training data",
+          "deciding on its predicted value alone: it makes no decision, and a rule built on its predictions needs "
+              + "its own validation",
+          "values beyond plus or minus " + fmt(spec.schema().labelBound().getAsDouble()) + ": the training labels were "
+              + "clipped there, so the model has not learnt larger ones",
+          "use where fairness across groups must be shown: the federation computed no per-group metrics",
+          "any row that violates the schema: it is refused, never scored");
+    }
     return java.util.List.of(
         "applicants, products or periods unlike the banks' training data",
         "fully automated decisions without human review",
