@@ -56,8 +56,7 @@ final class EvaluationMerge {
 
   /**
    * Whether a clear answer (no secure aggregation) carries what the round asked for; a regression
-   * answer's sums must also be finite and within what its rows allow (each row adds at most {@code
-   * 4 bound^2}, {@code 2 bound}, {@code bound} and {@code bound^2}).
+   * answer's sums must also be finite and within what its rows allow ({@link RegressionTotals#withinRowBounds}).
    */
   boolean completeInClear(EvaluationResult e, List<String> importanceColumns) {
     if (!regression()) {
@@ -66,18 +65,16 @@ final class EvaluationMerge {
     if (!e.hasRegression()) {
       return false;
     }
-    RegressionSums r = e.getRegression();
-    double rows = r.getRows();
-    double b = bound();
-    return r.getRows() >= 0 && within(r.getSquaredErrorSum(), 0, 4 * b * b * rows)
-        && within(r.getAbsoluteErrorSum(), 0, 2 * b * rows) && within(r.getLabelSum(), -b * rows, b * rows)
-        && within(r.getSquaredLabelSum(), 0, b * b * rows);
+    try {
+      return totals(e.getRegression()).withinRowBounds();
+    } catch (IllegalArgumentException notTotals) {
+      return false; // negative rows, a sum that is not finite
+    }
   }
 
-  /** {@code v} in {@code [low, high]} up to float rounding (NaN is not). */
-  private static boolean within(double v, double low, double high) {
-    double slack = 1e-9 * Math.max(1, Math.abs(high - low));
-    return v >= low - slack && v <= high + slack;
+  private RegressionTotals totals(RegressionSums r) {
+    return new RegressionTotals(bound(), r.getRows(), r.getSquaredErrorSum(), r.getAbsoluteErrorSum(), r.getLabelSum(),
+        r.getSquaredLabelSum());
   }
 
   /** The consortium's metrics from the secure sum of {@code banks} vectors. Blocking: run on a worker. */
@@ -95,9 +92,7 @@ final class EvaluationMerge {
     }
     RegressionTotals total = new RegressionTotals(bound(), 0, 0, 0, 0, 0);
     for (EvaluationResult e : evaluations) {
-      RegressionSums r = e.getRegression();
-      total = total.plus(new RegressionTotals(bound(), r.getRows(), r.getSquaredErrorSum(), r.getAbsoluteErrorSum(),
-          r.getLabelSum(), r.getSquaredLabelSum()));
+      total = total.plus(totals(e.getRegression()));
     }
     return ModelOps.Metrics.ofRegression(total);
   }

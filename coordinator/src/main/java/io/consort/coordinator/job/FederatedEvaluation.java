@@ -96,10 +96,18 @@ public final class FederatedEvaluation {
    * the round's update goes on either way.
    */
   public Future<Optional<ModelOps.Metrics>> carried(int round, RoundOutcome.EvaluationSum evaluation) {
-    return job.workers().run(() -> Optional.of(merge.fromSum(List.of(), evaluation.sum(), evaluation.banks()))
-            .filter(m -> m.examples() > 0))
+    return fromSum(round, List.of(), evaluation.sum(), evaluation.banks());
+  }
+
+  /**
+   * The metrics of an evaluation secure sum of {@code banks} vectors, on a worker. Empty when the sum
+   * holds no held-out row or does not decode (a bank put garbage, or values no clipped rows give, into
+   * its slots): the job goes on without them.
+   */
+  private Future<Optional<ModelOps.Metrics>> fromSum(int round, List<String> columns, int[] sum, int banks) {
+    return job.workers().run(() -> Optional.of(merge.fromSum(columns, sum, banks)).filter(m -> m.examples() > 0))
         .otherwise(e -> {
-          log.warn("round {}: the evaluation its secure sum carried does not decode: {}", round, e.getMessage());
+          log.warn("round {}: the evaluation's secure sum does not decode: {}", round, e.getMessage());
           return Optional.empty();
         });
   }
@@ -121,9 +129,7 @@ public final class FederatedEvaluation {
         log.warn("round {}: no evaluation: {}", round, outcome.abortReason().orElseThrow());
         return Future.succeededFuture(Optional.<ModelOps.Metrics>empty());
       }
-      int[] total = outcome.result().get().sum();
-      int included = outcome.result().get().includedBanks().size();
-      return job.workers().run(() -> Optional.of(merge.fromSum(columns, total, included)));
+      return fromSum(round, columns, outcome.result().get().sum(), outcome.result().get().includedBanks().size());
     });
   }
 }

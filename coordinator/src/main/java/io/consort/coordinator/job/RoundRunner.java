@@ -167,8 +167,8 @@ final class RoundRunner {
         RoundRecord evaluated = r.withMetrics(metrics, round);
         rounds.set(i, evaluated);
         updated.add(evaluated);
-        log.info("round {}: AUC {} of the model of round {}, from this round's secure sum", round,
-            String.format("%.4f", metrics.auc()), evaluated.round());
+        log.info("round {}: {} of the model of round {}, from this round's secure sum", round, metrics.headline(),
+            evaluated.round());
       }
     }
     if (updated.isEmpty()) {

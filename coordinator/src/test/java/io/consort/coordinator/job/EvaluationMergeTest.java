@@ -78,4 +78,26 @@ class EvaluationMergeTest {
     assertFalse(merge.completeInClear(EvaluationResult.newBuilder().setExamples(2).build(), List.of()),
         "a histogram answer to a regression job");
   }
+
+  /**
+   * The attack under secure aggregation: a bank puts a negative squared error into its slots so that
+   * the pooled sum, which the coordinator cannot take apart, shows a near-zero RMSE. The sum's totals
+   * are not what its rows, clipped to the bound, can give; the coordinator uses no metrics from it
+   * (the secure path then records none, {@code FederatedEvaluation.fromSum}).
+   */
+  @Test
+  void aSecureSum_whoseTotalsNoClippedRowsGive_isRefused_ratherThanReadAsAPerfectModel() {
+    EvaluationMerge merge = new EvaluationMerge(REGRESSION, new FederatedModelOps());
+    RegressionTotals honest = RegressionTotals.of(BOUND, new float[] {0.5f, 1f, -1f}, new float[] {0.4f, 1.5f, 1f});
+    RegressionTotals cancelling = new RegressionTotals(BOUND, 1, -honest.squaredErrorSum() - 1, 0, 0, 0);
+    int[] va = RegressionVector.encode(honest);
+    int[] vb = RegressionVector.encode(cancelling);
+    int[] sum = new int[va.length];
+    for (int i = 0; i < sum.length; i++) {
+      sum[i] = va[i] + vb[i];
+    }
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> merge.fromSum(List.of(), sum, 2));
+    assertTrue(e.getMessage().contains("are not what 4 rows clipped to 2.0 give"), e.getMessage());
+  }
 }

@@ -68,6 +68,25 @@ public record RegressionTotals(double bound, long rows, double squaredErrorSum, 
         absoluteErrorSum + other.absoluteErrorSum, labelSum + other.labelSum, squaredLabelSum + other.squaredLabelSum);
   }
 
+  /**
+   * Whether every sum lies within what {@code rows} clipped rows allow, up to float rounding: squared
+   * error in {@code [0, 4 bound^2 rows]}, absolute error in {@code [0, 2 bound rows]}, labels in
+   * {@code [-bound rows, bound rows]}, squared labels in {@code [0, bound^2 rows]}. Totals a bank (or,
+   * under secure aggregation, the banks together) reported outside these were not computed from
+   * clipped rows; within them a bank can still misreport, which no check on a sum can see.
+   */
+  public boolean withinRowBounds() {
+    double b = bound;
+    return within(squaredErrorSum, 0, 4 * b * b * rows) && within(absoluteErrorSum, 0, 2 * b * rows)
+        && within(labelSum, -b * rows, b * rows) && within(squaredLabelSum, 0, b * b * rows);
+  }
+
+  /** {@code v} in {@code [low, high]} up to float rounding. */
+  private static boolean within(double v, double low, double high) {
+    double slack = 1e-9 * Math.max(1, Math.abs(high - low));
+    return v >= low - slack && v <= high + slack;
+  }
+
   /** Root mean squared error; NaN without rows. */
   public double rmse() {
     return rows == 0 ? Double.NaN : Math.sqrt(Math.max(0, squaredErrorSum) / rows);

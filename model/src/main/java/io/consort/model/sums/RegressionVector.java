@@ -28,7 +28,13 @@ public final class RegressionVector {
         .finish();
   }
 
-  /** The consortium's totals from the secure sum of {@code banks} vectors encoded under {@code bound}. */
+  /**
+   * The consortium's totals from the secure sum of {@code banks} vectors encoded under {@code bound}.
+   *
+   * @throws IllegalArgumentException when the sum is not one of vectors of clipped rows (its totals
+   *     outside {@link RegressionTotals#withinRowBounds}): a bank put other values into its slots, for
+   *     instance a negative squared error to make the pooled RMSE look smaller
+   */
   public static RegressionTotals decode(double bound, int[] sum, int banks) {
     if (sum.length != length()) {
       throw new IllegalArgumentException("the sum has " + sum.length + " slots but a regression evaluation takes "
@@ -37,11 +43,17 @@ public final class RegressionVector {
     Limbs.Reader r = new Limbs.Reader(sum, banks);
     double b2 = bound * bound;
     long rows = r.count();
-    double squared = Math.max(0, r.fixed()) * b2;
-    double absolute = Math.max(0, r.fixed()) * bound;
+    double squared = r.fixed() * b2;
+    double absolute = r.fixed() * bound;
     double labels = r.fixed() * bound;
-    double squaredLabels = Math.max(0, r.fixed()) * b2;
+    double squaredLabels = r.fixed() * b2;
     r.requireEnd();
-    return new RegressionTotals(bound, rows, squared, absolute, labels, squaredLabels);
+    RegressionTotals totals = new RegressionTotals(bound, rows, squared, absolute, labels, squaredLabels);
+    if (!totals.withinRowBounds()) {
+      throw new IllegalArgumentException("the regression evaluation's sums (squared error " + squared + ", absolute "
+          + "error " + absolute + ", labels " + labels + ", squared labels " + squaredLabels + ") are not what " + rows
+          + " rows clipped to " + bound + " give");
+    }
+    return totals;
   }
 }

@@ -140,6 +140,25 @@ class SecureSumVectorsTest {
   }
 
   @Test
+  void aRegressionSum_whoseTotalsNoClippedRowsGive_isRefused() {
+    double bound = 1;
+    RegressionTotals honest = RegressionTotals.of(bound, new float[] {0.5f, -0.5f}, new float[] {0.25f, 1f});
+    // a second bank claiming one row but more squared error than three rows clipped to the bound allow
+    // (4 bound^2 each); an excess that stays within the pooled bound cannot be seen in the sum
+    RegressionTotals excess = new RegressionTotals(bound, 1, 12 * bound * bound, 0, 0, 0);
+    // or a negative absolute error that the pooled sum would otherwise hide
+    RegressionTotals negative = new RegressionTotals(bound, 1, 0, -3 * bound, 0, 0);
+    for (RegressionTotals bad : List.of(excess, negative)) {
+      int[] sum = Limbs.sum(List.of(RegressionVector.encode(honest), RegressionVector.encode(bad)));
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> RegressionVector.decode(bound, sum, 2));
+      assertTrue(e.getMessage().contains("are not what 3 rows clipped to 1.0 give"), e.getMessage());
+    }
+    assertTrue(RegressionVector.decode(bound, Limbs.sum(List.of(RegressionVector.encode(honest),
+        RegressionVector.encode(honest))), 2).withinRowBounds());
+  }
+
+  @Test
   void aRegressionSumOfTheWrongLength_isRefused() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> RegressionVector.decode(1, new int[RegressionVector.length() + 1], 2));
