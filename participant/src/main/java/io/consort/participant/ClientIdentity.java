@@ -13,15 +13,17 @@ import javax.net.ssl.X509KeyManager;
  * the daemon starts. Handed to Vert.x as file paths ({@code PemKeyCertOptions}) it was read, parsed
  * into a key store and a key manager again for every new client, which the daemon makes at every
  * reconnection, and on the event loop that opens the connection: with 100 banks starting at once on
- * 2 cores that held the event loops for seconds and made handshakes time out.
+ * 2 cores that held the event loops for seconds and made handshakes time out. A renewed certificate
+ * is therefore taken up when the daemon restarts (docs/PKI.md).
  */
 final class ClientIdentity {
   private ClientIdentity() {
   }
 
   /**
-   * @throws IllegalStateException naming the files if they cannot be read or do not form a key
-   *     and its chain
+   * @throws IllegalStateException naming the files if they cannot be read or parsed as a key and a
+   *     certificate chain (that the key is the certificate's is not checked here: a mismatch shows as
+   *     the coordinator refusing the handshake)
    */
   static KeyCertOptions load(Path keyFile, Path chainFile) {
     try {

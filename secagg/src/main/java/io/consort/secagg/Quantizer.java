@@ -99,11 +99,24 @@ public final class Quantizer {
     for (int i = 0; i < update.length; i++) {
       double value = update[i] * factor;
       double floor = Math.floor(value);
-      long rounded = (long) floor + (bits.uniformBelow(value - floor) ? 1 : 0);
+      long rounded = (long) floor + (roundsUp(value, floor, bits) ? 1 : 0);
       encoded[i] = (int) rounded & mask;
     }
     bits.erase();
     return encoded;
+  }
+
+  /**
+   * Whether {@code value} rounds up from {@code floor}, with probability exactly {@code value - floor}.
+   * That difference is exact in floating point (Sterbenz) except for {@code value} in (-1/2, 0), where
+   * {@code 1 + value} rounds (to 1.0 itself for a tiny value, which would always round up): there the
+   * value rounds up to 0 unless U < -value, which is exact.
+   */
+  static boolean roundsUp(double value, double floor, RoundingBits bits) {
+    if (floor == -1 && value > -0.5) {
+      return !bits.uniformBelow(-value);
+    }
+    return bits.uniformBelow(value - floor);
   }
 
   /**

@@ -118,6 +118,25 @@ class QuantizerTest {
     }
 
     /**
+     * Just below 0 the fraction 1 + value is not exact in floating point: for -2^-60 it is 1.0, and a
+     * comparison against it would round up whatever U is. The rounding instead goes down to -1 exactly
+     * when U < |value| (probability |value|), and up to 0 otherwise.
+     */
+    @Test
+    void aValueJustBelowZero_roundsDownWithProbabilityItsMagnitude_notNever() {
+        double tiny = -0x1.0p-60;
+        assertTrue(!Quantizer.roundsUp(tiny, -1, new Quantizer.RoundingBits(new ScriptedBytes(0))),
+                "U = 0 < 2^-60: down to -1");
+        assertTrue(Quantizer.roundsUp(tiny, -1, new Quantizer.RoundingBits(new ScriptedBytes(1))), "U >= 1/256: up to 0");
+        // -0.25 rounds up to 0 with probability 3/4: U = 63/256... < 1/4 goes down, 64/256 goes up
+        assertTrue(!Quantizer.roundsUp(-0.25, -1, new Quantizer.RoundingBits(new ScriptedBytes(63))));
+        assertTrue(Quantizer.roundsUp(-0.25, -1, new Quantizer.RoundingBits(new ScriptedBytes(64))));
+        // elsewhere the fraction is exact: -0.75 rounds up with probability 1/4
+        assertTrue(Quantizer.roundsUp(-0.75, -1, new Quantizer.RoundingBits(new ScriptedBytes(63))));
+        assertTrue(!Quantizer.roundsUp(-0.75, -1, new Quantizer.RoundingBits(new ScriptedBytes(64))));
+    }
+
+    /**
      * A fraction whose binary expansion never ends within a byte (1/3 as a double) still rounds up with
      * its probability: over 200,000 coordinates the share rounded up is within 5 standard errors of 1/3
      * (false-failure probability below 6e-7), and the coordinates cost at most 1.02 bytes each on

@@ -1,5 +1,6 @@
 package io.consort.model.random;
 
+import java.security.DrbgParameters;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -19,23 +20,26 @@ import javax.crypto.spec.SecretKeySpec;
  * per 16 bytes, on the AES-NI instructions the JDK's {@code AES/CTR} intrinsic uses.
  *
  * <p>Construction: the AES-256-CTR keystream, produced {@value #BLOCK_BYTES} bytes at a time, each
- * block under a fresh key with an all-zero initial counter. The first {@value #KEY_BYTES} bytes of a
- * block become the next block's key and are never output; the rest is output and erased from the
- * buffer as it is handed out ("fast key erasure", Bernstein 2017, "Fast-key-erasure random-number
+ * block under a fresh key with an all-zero initial counter. The last {@value #KEY_BYTES} bytes of a
+ * block become the next block's key and are never output, and the cipher is keyed with it at once (so
+ * the JDK cipher object, which keeps its key and its last counter block, holds only the state's next
+ * key); the rest is output and erased from the buffer as it is handed out ("fast key erasure", Bernstein 2017, "Fast-key-erasure random-number
  * generators"; the same structure as SP 800-90A's CTR_DRBG, which updates its key after every
  * request). The first key comes from the seed source (the JDK's SP 800-90A DRBG, itself seeded from
  * the operating system's entropy), and a fresh key from it replaces the chained one after every
- * {@value #DEFAULT_RESEED_BYTES} bytes of keystream (1 GiB, about 125 DP-SGD steps of a 10^6-parameter
- * model), so a compromised state stops predicting output at the next reseed.
+ * {@value #DEFAULT_RESEED_BYTES} bytes of keystream (1 GiB, about 100 DP-SGD steps of a 10^6-parameter
+ * model), drawn with prediction resistance (the DRBG reseeds from the operating system for it), so a
+ * compromised state, the DRBG's included, stops predicting output at the next reseed.
  *
  * <p>Security guarantees. Output is computationally indistinguishable from uniform random bytes to
  * anyone who does not hold the current key, assuming AES-256 is a pseudorandom permutation: each key
  * encrypts only {@value #BLOCK_BYTES} / 16 = 4,096 counter blocks, so the PRP/PRF switching term is
- * 2^24 / 2^129, and keys are 256 bits from a DRBG. That is what DP noise needs: the guarantee of the
+ * 2^24 / 2^129, and keys are 256 bits from a DRBG instantiated at 256-bit strength. That is what DP noise needs: the guarantee of the
  * Gaussian mechanism assumes the attacker cannot predict the noise, and an attacker who sees any
  * amount of released output (noised gradients, masked inputs) learns nothing about the bytes not yet
  * released or already consumed and erased (backtracking resistance: the key that produced them is
- * gone; erasure is as good as the JVM's, which may have copied arrays during garbage collection).
+ * gone; erasure is as good as the JVM's, which may have copied arrays during garbage collection and
+ * keeps each block's {@code SecretKeySpec}, a copy of its key, until it is collected).
  * Not a replacement for the seed source where an SP 800-90A-validated generator is required; keys and
  * certificates stay on the DRBG.
  *
@@ -48,6 +52,8 @@ public final class BulkSecureRandom extends SecureRandom {
   private static final long serialVersionUID = 1L;
   static final int KEY_BYTES = 32;
   static final int BLOCK_BYTES = 64 * 1024;
+  /** The output bytes of a block: all but the next key at its end. */
+  static final int OUTPUT_BYTES = BLOCK_BYTES - KEY_BYTES;
   private static final int SLICE_BYTES = 2048;
   static final long DEFAULT_RESEED_BYTES = 1L << 30;
 
@@ -56,6 +62,11 @@ public final class BulkSecureRandom extends SecureRandom {
   private BulkSecureRandom(Keystream keystream) {
     super(keystream, null);
     this.keystream = keystream;
+  }
+
+  /** Never serialised: a copy would carry the key in clear and repeat the stream. */
+  private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+    throw new java.io.NotSerializableException("a BulkSecureRandom (its key) is never serialised");
   }
 
   /** A generator keyed from the JDK's SP 800-90A DRBG (the platform default if a provider lacks it). */
@@ -99,7 +110,8 @@ public final class BulkSecureRandom extends SecureRandom {
 
   private static SecureRandom systemDrbg() {
     try {
-      return SecureRandom.getInstance("DRBG");
+      return SecureRandom.getInstance("DRBG",
+          DrbgParameters.instantiation(256, DrbgParameters.Capability.PR_AND_RESEED, null));
     } catch (NoSuchAlgorithmException e) {
       return new SecureRandom();
     }
@@ -115,7 +127,7 @@ public final class BulkSecureRandom extends SecureRandom {
     private final byte[] zeros = new byte[SLICE_BYTES];
     private final byte[] block = new byte[BLOCK_BYTES];
     private final byte[] key = new byte[KEY_BYTES];
-    private int position = BLOCK_BYTES;
+    private int position = OUTPUT_BYTES;
     private long keystreamSinceSeed;
     private long seedings;
 
@@ -131,24 +143,40 @@ public final class BulkSecureRandom extends SecureRandom {
     }
 
     private void seed() {
-      seedSource.nextBytes(key);
+      if (seedSource.getParameters() instanceof DrbgParameters.Instantiation drbg
+          && drbg.getCapability().supportsPredictionResistance()) {
+        // prediction resistance: the DRBG reseeds from the operating system first, so a key that
+        // replaces a compromised one is not predictable from the DRBG's state in the same process either
+        seedSource.nextBytes(key, DrbgParameters.nextBytes(drbg.getStrength(), true, null));
+      } else {
+        seedSource.nextBytes(key);
+      }
       keystreamSinceSeed = 0;
       seedings++;
+      rekey();
       discardBlock();
     }
 
-    private void discardBlock() {
-      Arrays.fill(block, position, BLOCK_BYTES, (byte) 0);
-      position = BLOCK_BYTES;
+    /** Keys the cipher with {@link #key} at counter 0, replacing the key it held. */
+    private void rekey() {
+      try {
+        cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), ZERO_COUNTER);
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("AES-256-CTR failed on a valid key", e);
+      }
     }
 
-    /** The next block of keystream: its first 32 bytes replace the key, the rest is output. */
+    private void discardBlock() {
+      Arrays.fill(block, position, OUTPUT_BYTES, (byte) 0);
+      position = OUTPUT_BYTES;
+    }
+
+    /** The next block of keystream: its last 32 bytes replace the key (and key the cipher), the rest is output. */
     private void refill() {
       if (keystreamSinceSeed >= reseedIntervalBytes) {
         seed();
       }
       try {
-        cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), ZERO_COUNTER);
         // In slices: the JIT compiles the AES-NI counter-mode intrinsic only for a method called
         // often, and one call per block left it interpreted for the first hundreds of megabytes
         // (about 0.4 GB/s against 12 GB/s compiled, measured here).
@@ -158,9 +186,10 @@ public final class BulkSecureRandom extends SecureRandom {
       } catch (GeneralSecurityException e) {
         throw new IllegalStateException("AES-256-CTR failed on a valid key", e);
       }
-      System.arraycopy(block, 0, key, 0, KEY_BYTES);
-      Arrays.fill(block, 0, KEY_BYTES, (byte) 0);
-      position = KEY_BYTES;
+      System.arraycopy(block, OUTPUT_BYTES, key, 0, KEY_BYTES);
+      Arrays.fill(block, OUTPUT_BYTES, BLOCK_BYTES, (byte) 0);
+      rekey();
+      position = 0;
       keystreamSinceSeed += BLOCK_BYTES;
     }
 
@@ -168,10 +197,10 @@ public final class BulkSecureRandom extends SecureRandom {
     protected void engineNextBytes(byte[] bytes) {
       int offset = 0;
       while (offset < bytes.length) {
-        if (position == BLOCK_BYTES) {
+        if (position == OUTPUT_BYTES) {
           refill();
         }
-        int n = Math.min(bytes.length - offset, BLOCK_BYTES - position);
+        int n = Math.min(bytes.length - offset, OUTPUT_BYTES - position);
         System.arraycopy(block, position, bytes, offset, n);
         Arrays.fill(block, position, position + n, (byte) 0);
         position += n;
@@ -180,7 +209,7 @@ public final class BulkSecureRandom extends SecureRandom {
     }
 
     long nextLong() {
-      if (BLOCK_BYTES - position < Long.BYTES) {
+      if (OUTPUT_BYTES - position < Long.BYTES) {
         discardBlock();
         refill();
       }
@@ -202,12 +231,18 @@ public final class BulkSecureRandom extends SecureRandom {
       } catch (GeneralSecurityException e) {
         throw new IllegalStateException("SHA-256 is required of every JDK", e);
       }
+      rekey();
       discardBlock();
     }
 
     @Override
     protected byte[] engineGenerateSeed(int numBytes) {
       return seedSource.generateSeed(numBytes);
+    }
+
+    /** Never serialised: a copy would carry the key in clear and repeat the stream. */
+    private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+      throw new java.io.NotSerializableException("BulkSecureRandom's state (its key) is never serialised");
     }
 
     @Override

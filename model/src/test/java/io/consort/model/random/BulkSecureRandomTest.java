@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.List;
 import javax.crypto.Cipher;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
@@ -49,7 +50,7 @@ class BulkSecureRandomTest {
 
   /**
    * The construction, checked against AES-256-CTR computed here: the first block under the seed key
-   * outputs its bytes after the first 32, which key the second block (fast key erasure).
+   * outputs its bytes before the last 32, which key the second block (fast key erasure).
    */
   @Test
   void output_isTheKeyChainedAesCtrKeystream_withKeysNeverOutput() throws Exception {
@@ -60,10 +61,10 @@ class BulkSecureRandomTest {
       firstKey[i] = (byte) i;
     }
     byte[] first = keystream(firstKey, BLOCK);
-    byte[] second = keystream(Arrays.copyOf(first, KEY), BLOCK);
+    byte[] second = keystream(Arrays.copyOfRange(first, BLOCK - KEY, BLOCK), BLOCK);
     byte[] expected = new byte[2 * (BLOCK - KEY)];
-    System.arraycopy(first, KEY, expected, 0, BLOCK - KEY);
-    System.arraycopy(second, KEY, expected, BLOCK - KEY, BLOCK - KEY);
+    System.arraycopy(first, 0, expected, 0, BLOCK - KEY);
+    System.arraycopy(second, 0, expected, BLOCK - KEY, BLOCK - KEY);
 
     byte[] out = new byte[expected.length];
     random.nextBytes(Arrays.copyOfRange(out, 0, 0)); // an empty request consumes nothing
@@ -127,6 +128,10 @@ class BulkSecureRandomTest {
     BulkSecureRandom plain = BulkSecureRandom.over(new CountingSeeds(), 1L << 40);
     BulkSecureRandom mixed = BulkSecureRandom.over(new CountingSeeds(), 1L << 40);
     BulkSecureRandom otherKey = BulkSecureRandom.over(new CountingSeeds(7), 1L << 40);
+    // each has output buffered when it is seeded: setSeed must drop it, not hand it out after
+    for (BulkSecureRandom r : List.of(plain, mixed, otherKey)) {
+      r.nextBytes(new byte[1]);
+    }
     mixed.setSeed(new byte[] {1, 2, 3});
     otherKey.setSeed(new byte[] {1, 2, 3});
     long fromMixed = mixed.nextLong();
@@ -143,6 +148,13 @@ class BulkSecureRandomTest {
     BulkSecureRandom.create().nextBytes(b);
     assertFalse(Arrays.equals(a, b));
     assertFalse(BulkSecureRandom.create().toString().contains("key="), "no key material in toString");
+  }
+
+  /** A serialised copy would carry the key in clear and repeat the stream: serialisation is refused. */
+  @Test
+  void aGenerator_isNeverSerialised() {
+    assertThrows(java.io.NotSerializableException.class, () -> new java.io.ObjectOutputStream(
+        new java.io.ByteArrayOutputStream()).writeObject(BulkSecureRandom.create()));
   }
 
   /**
@@ -193,6 +205,11 @@ class BulkSecureRandomTest {
       firstKey[i] = (byte) i;
     }
     assertFalse(Arrays.equals(firstKey, stolenKey), "the key that produced the output is gone");
+    // the JDK cipher object keeps its key and counter: it must be keyed with the state's next key at
+    // counter 0, not still with the key that produced the output (whose keystream would give it back)
+    javax.crypto.Cipher cipher = (javax.crypto.Cipher) field(keystream, "cipher");
+    byte[] fromCipher = cipher.update(new byte[64]);
+    assertArrayEquals(keystream(stolenKey, 64), fromCipher, "the cipher holds the next key, at counter 0");
     // and the stolen key does predict what comes next: the erasure protects the past, reseeding the future
     byte[] next = new byte[16];
     random.nextBytes(next);
