@@ -27,7 +27,7 @@ public final class DiscreteGaussianSampler {
   /**
    * Sampler for variance exactly {@code sigma2Numerator / sigma2Denominator}.
    *
-   * @param random the bit source; production code passes {@code new SecureRandom()}
+   * @param random the bit source; production code passes a {@code BulkSecureRandom} (the banks' noise shares)
    */
   public DiscreteGaussianSampler(BigInteger sigma2Numerator, BigInteger sigma2Denominator, SecureRandom random) {
     Objects.requireNonNull(sigma2Numerator, "sigma2Numerator");
