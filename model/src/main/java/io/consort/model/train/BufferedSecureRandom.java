@@ -9,7 +9,10 @@ import java.util.random.RandomGenerator;
  * Uniform random values drawn from a {@link SecureRandom} in 8 KiB blocks. A DRBG's cost is mostly
  * per call, so DP-SGD's thousands of draws per step (Poisson sampling, noise for every parameter)
  * would be dominated by call overhead if each value were a separate {@code nextLong()}. The bytes
- * are the SecureRandom's own; buffering changes nothing about their quality. Not thread-safe.
+ * are the SecureRandom's own; buffering changes nothing about their quality. Each value's bytes are
+ * zeroed in the buffer as it is handed out, so the buffer holds only values not yet drawn: a copy of
+ * this object's memory reveals no noise or sample already used (the backtracking resistance
+ * {@link BulkSecureRandom} gives its own state, kept through the buffer). Not thread-safe.
  */
 final class BufferedSecureRandom implements RandomGenerator {
   private static final int BLOCK_BYTES = 8192;
@@ -36,6 +39,9 @@ final class BufferedSecureRandom implements RandomGenerator {
       source.nextBytes(block.array());
       block.clear();
     }
-    return block.getLong();
+    int at = block.position();
+    long value = block.getLong();
+    block.putLong(at, 0L);
+    return value;
   }
 }
