@@ -145,6 +145,13 @@ public record TlsMaterial(Path keyFile, Path certificateFile, Path chainFile, Pa
       GeneralSecurityException {
     PrivateKey key = PemFiles.readPrivateKey(keyFile);
     List<X509Certificate> chain = PemFiles.readCertificates(chainFile);
+    if (chain.isEmpty()) {
+      throw new GeneralSecurityException(chainFile + ": no certificate");
+    }
+    if (!KeyPairs.matches(key, chain.get(0).getPublicKey())) {
+      throw new InvalidKeyException(keyFile + ": this private key does not belong to the first certificate of "
+          + chainFile);
+    }
     char[] password = new char[0];
     KeyStore keyStore = KeyStore.getInstance("PKCS12");
     keyStore.load(null, null);

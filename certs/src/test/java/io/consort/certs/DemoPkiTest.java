@@ -55,6 +55,19 @@ class DemoPkiTest {
   }
 
   @Test
+  void keyManagers_refuseAKey_thatDoesNotBelongToTheChainsFirstCertificate() throws Exception {
+    DemoPki pki = DemoPki.create(dir, "coordinator", List.of("bank-1", "bank-2"));
+    Path otherKey = pki.bank("bank-2").keyFile();
+    Path chain = pki.bank("bank-1").chainFile();
+
+    Exception e = assertThrows(java.security.InvalidKeyException.class, () -> TlsMaterial.keyManagers(otherKey, chain));
+
+    assertTrue(e.getMessage().contains(otherKey.toString()) && e.getMessage().contains(chain.toString()),
+        e.getMessage());
+    TlsMaterial.keyManagers(pki.bank("bank-1").keyFile(), chain);   // the bank's own pair loads
+  }
+
+  @Test
   void check_namesMissingFile_whenCrlDeleted() throws Exception {
     DemoPki pki = DemoPki.create(dir, "coordinator", List.of("bank-1"));
     Files.delete(pki.bank("bank-1").crlFile());

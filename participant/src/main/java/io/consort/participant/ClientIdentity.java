@@ -22,8 +22,9 @@ final class ClientIdentity {
 
   /**
    * @throws IllegalStateException naming the files if they cannot be read or parsed as a key and a
-   *     certificate chain (that the key is the certificate's is not checked here: a mismatch shows as
-   *     the coordinator refusing the handshake)
+   *     certificate chain, or if the key is not the chain's first certificate's (checked by signing a
+   *     random challenge, so a daemon with mismatched files stops at start instead of failing every
+   *     handshake)
    */
   static KeyCertOptions load(Path keyFile, Path chainFile) {
     try {
