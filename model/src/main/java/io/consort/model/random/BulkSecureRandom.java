@@ -5,6 +5,7 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.security.SecureRandomParameters;
 import java.security.SecureRandomSpi;
 import java.util.Arrays;
 import java.util.Objects;
@@ -44,7 +45,8 @@ import javax.crypto.spec.SecretKeySpec;
  * certificates stay on the DRBG.
  *
  * <p>Thread-safe (every call is serialised, as for any {@code SecureRandom} without a provider);
- * {@link #setSeed} mixes the given bytes into the key (SHA-256 of key and seed), never replaces it.
+ * {@link #setSeed} mixes the given bytes into the key (SHA-256 of key and seed), never replaces it;
+ * {@link #reseed()} takes a fresh key from the seed source at once.
  * Never seeded for reproducibility: tests that need repeatable randomness inject a seeded
  * {@code SecureRandom} into the code under test instead.
  */
@@ -233,6 +235,23 @@ public final class BulkSecureRandom extends SecureRandom {
       }
       rekey();
       discardBlock();
+    }
+
+    /**
+     * {@link SecureRandom#reseed()}: a fresh key from the seed source now (with prediction resistance
+     * where it has it), discarding the rest of the current block; additional input in a
+     * {@link DrbgParameters.Reseed} is then mixed in as by {@link #engineSetSeed}.
+     */
+    @Override
+    protected void engineReseed(SecureRandomParameters params) {
+      if (params != null && !(params instanceof DrbgParameters.Reseed)) {
+        throw new IllegalArgumentException("reseed takes DrbgParameters.Reseed or null, not "
+            + params.getClass().getName());
+      }
+      seed();
+      if (params instanceof DrbgParameters.Reseed reseed && reseed.getAdditionalInput() != null) {
+        engineSetSeed(reseed.getAdditionalInput());
+      }
     }
 
     @Override

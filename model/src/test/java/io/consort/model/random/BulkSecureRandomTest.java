@@ -117,6 +117,28 @@ class BulkSecureRandomTest {
   }
 
   @Test
+  void reseed_takesAFreshKeyFromTheSeedSource_andDropsTheRestOfTheBlock() throws Exception {
+    CountingSeeds seeds = new CountingSeeds();
+    BulkSecureRandom random = BulkSecureRandom.over(seeds, 1L << 40);
+    random.nextBytes(new byte[100]);
+
+    random.reseed();
+
+    assertEquals(2, random.seedings());
+    byte[] secondKey = new byte[KEY];
+    for (int i = 0; i < KEY; i++) {
+      secondKey[i] = (byte) (KEY + i);   // the seed source's next 32 bytes
+    }
+    byte[] out = new byte[64];
+    random.nextBytes(out);
+    assertArrayEquals(Arrays.copyOf(keystream(secondKey, BLOCK), 64), out,
+        "output continues at the start of the fresh key's first block");
+    assertThrows(IllegalArgumentException.class,
+        () -> random.reseed(java.security.DrbgParameters.instantiation(128,
+            java.security.DrbgParameters.Capability.NONE, null)));
+  }
+
+  @Test
   void aReseedInterval_shorterThanABlock_isRefused() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> BulkSecureRandom.over(new CountingSeeds(), 1000));
