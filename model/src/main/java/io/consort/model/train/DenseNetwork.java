@@ -17,7 +17,7 @@ import java.util.Arrays;
  * the bias (Goodfellow 2015, "Efficient per-example gradient computations"). No per-example pass.
  * Not thread-safe: one instance per training thread.
  */
-final class DenseNetwork {
+final class DenseNetwork implements NativeNetwork {
   private final int[] sizes;
   private final int layers;
   private final int[] weightOffset;
@@ -28,7 +28,6 @@ final class DenseNetwork {
   private final float[][] deltas;
   private float[] labels = new float[0];
   private double[] squaredNorms = new double[0];
-  private float[] clipScale = new float[0];
   /** The largest layer's weight gradient, transposed, for kernels that compute it that way. */
   private final float[] scratch;
   private final DenseKernel kernel;
@@ -40,13 +39,21 @@ final class DenseNetwork {
   }
 
   DenseNetwork(int[] sizes, DenseKernel kernel) {
+    this(sizes, kernel, 0);
+  }
+
+  /**
+   * A network whose parameters start at {@code firstParameter} of the vectors it is given (the
+   * dense head of a sequence model, after the sequence layer's parameters).
+   */
+  DenseNetwork(int[] sizes, DenseKernel kernel, int firstParameter) {
     this.kernel = kernel;
     this.sizes = sizes.clone();
     this.layers = sizes.length - 1;
     weightOffset = new int[layers + 1];
     biasOffset = new int[layers + 1];
     transposed = new float[layers + 1][];
-    int offset = 0;
+    int offset = firstParameter;
     int largestLayer = 0;
     for (int l = 1; l <= layers; l++) {
       largestLayer = Math.max(largestLayer, sizes[l - 1] * sizes[l]);
@@ -62,7 +69,9 @@ final class DenseNetwork {
     deltas = new float[layers + 1][0];
   }
 
-  int parameterCount() {
+  /** The length of the parameter vectors this network reads (its own are the last ones). */
+  @Override
+  public int parameterCount() {
     return parameterCount;
   }
 
@@ -70,25 +79,25 @@ final class DenseNetwork {
     return sizes[0];
   }
 
-  /** The input buffer for a batch of {@code rows}: fill rows {@code 0..rows-1} row-major. */
-  float[] inputBuffer(int rows) {
+  @Override
+  public float[] inputBuffer(int rows) {
     ensureCapacity(rows);
     return activations[0];
   }
 
-  /** The label buffer for a batch of {@code rows}: 1 for positive, 0 for negative. */
-  float[] labelBuffer(int rows) {
+  @Override
+  public float[] labelBuffer(int rows) {
     ensureCapacity(rows);
     return labels;
   }
 
-  /** Logits of the last {@link #forward}, rows {@code 0..rows-1}. */
-  float[] logits() {
+  @Override
+  public float[] logits() {
     return activations[layers];
   }
 
-  /** Squared per-example gradient norms of the last {@link #backward} with clipping. */
-  double[] squaredNorms() {
+  @Override
+  public double[] squaredNorms() {
     return squaredNorms;
   }
 
@@ -103,12 +112,11 @@ final class DenseNetwork {
     }
     labels = Arrays.copyOf(labels, grown);
     squaredNorms = new double[grown];
-    clipScale = new float[grown];
     capacity = grown;
   }
 
-  /** Computes every layer for the first {@code rows} rows of the input buffer. */
-  void forward(float[] parameters, int rows) {
+  @Override
+  public void forward(float[] parameters, int rows) {
     if (parameters.length != parameterCount) {
       throw new IllegalArgumentException(
           "expected " + parameterCount + " parameters, got " + parameters.length);
@@ -132,12 +140,25 @@ final class DenseNetwork {
     }
   }
 
+  @Override
+  public double backward(float[] parameters, int rows, double clipNorm, float[] gradient) {
+    double loss = backpropagate(parameters, rows, null);
+    if (clipNorm > 0) {
+      for (int r = 0; r < rows; r++) {
+        squaredNorms[r] = exampleSquaredNorm(r);
+        scaleExample(r, clipScale(squaredNorms[r], clipNorm));
+      }
+    }
+    writeGradient(rows, gradient);
+    return loss;
+  }
+
   /**
-   * After {@link #forward}: writes into {@code gradient} the sum over the batch of each example's
-   * binary cross-entropy gradient, each first scaled to norm at most {@code clipNorm} when
-   * {@code clipNorm > 0} (DP-SGD, Abadi et al. 2016), and returns the summed loss.
+   * After {@link #forward}: every layer's error for the first {@code rows} rows, and when
+   * {@code inputError} is not null the error at the inputs ({@code rows x inputs()}, no activation
+   * mask); returns the summed binary cross-entropy loss.
    */
-  double backward(float[] parameters, int rows, double clipNorm, float[] gradient) {
+  double backpropagate(float[] parameters, int rows, float[] inputError) {
     float[] logits = activations[layers];
     float[] top = deltas[layers];
     double loss = 0;
@@ -154,27 +175,49 @@ final class DenseNetwork {
           sizes[l - 1]);
       kernel.reluMask(deltas[l - 1], activations[l - 1], rows * sizes[l - 1]);
     }
-    if (clipNorm > 0) {
-      computeClipScales(rows, clipNorm);
-      // Each example's gradient is the outer product of its inputs and deltas in every layer, so
-      // scaling its deltas scales its whole gradient.
-      for (int r = 0; r < rows; r++) {
-        float scale = clipScale[r];
-        if (scale != 1f) {
-          for (int l = 1; l <= layers; l++) {
-            float[] delta = deltas[l];
-            for (int j = r * sizes[l], end = j + sizes[l]; j < end; j++) {
-              delta[j] *= scale;
-            }
-          }
-        }
+    if (inputError != null) {
+      kernel.backpropagate(deltas[1], rows, sizes[1], parameters, weightOffset[1], inputError,
+          sizes[0]);
+    }
+    return loss;
+  }
+
+  /**
+   * Example {@code r}'s squared gradient norm in this network's layers, after
+   * {@link #backpropagate}: the sum over layers of {@code (|a|^2 + 1) |delta|^2}.
+   */
+  double exampleSquaredNorm(int r) {
+    double sum = 0;
+    for (int l = 1; l <= layers; l++) {
+      double input = squaredNorm(activations[l - 1], r * sizes[l - 1], sizes[l - 1]);
+      double delta = squaredNorm(deltas[l], r * sizes[l], sizes[l]);
+      sum += (input + 1.0) * delta;
+    }
+    return sum;
+  }
+
+  /**
+   * Scales example {@code r}'s gradient: it is the outer product of its inputs and deltas in every
+   * layer, so scaling its deltas scales all of it.
+   */
+  void scaleExample(int r, float scale) {
+    if (scale == 1f) {
+      return;
+    }
+    for (int l = 1; l <= layers; l++) {
+      float[] delta = deltas[l];
+      for (int j = r * sizes[l], end = j + sizes[l]; j < end; j++) {
+        delta[j] *= scale;
       }
     }
+  }
+
+  /** Writes the summed gradient of the first {@code rows} rows into this network's blocks. */
+  void writeGradient(int rows, float[] gradient) {
     for (int l = 1; l <= layers; l++) {
       kernel.weightGradient(activations[l - 1], deltas[l], rows, sizes[l - 1], sizes[l], gradient,
           weightOffset[l], biasOffset[l], scratch);
     }
-    return loss;
   }
 
   /**
@@ -187,23 +230,19 @@ final class DenseNetwork {
    */
   static final double CLIP_MARGIN = 1 - 1e-5;
 
-  private void computeClipScales(int rows, double clipNorm) {
+  /**
+   * The factor that brings an example's gradient of squared norm {@code squaredNorm} to norm at most
+   * {@code clipNorm * CLIP_MARGIN}.
+   */
+  static float clipScale(double squaredNorm, double clipNorm) {
     double target = clipNorm * CLIP_MARGIN;
-    for (int r = 0; r < rows; r++) {
-      double sum = 0;
-      for (int l = 1; l <= layers; l++) {
-        double input = squaredNorm(activations[l - 1], r * sizes[l - 1], sizes[l - 1]);
-        double delta = squaredNorm(deltas[l], r * sizes[l], sizes[l]);
-        sum += (input + 1.0) * delta;
-      }
-      squaredNorms[r] = sum;
-      double norm = Math.sqrt(sum);
-      clipScale[r] = norm > target ? (float) (target / norm) : 1f;
-    }
+    double norm = Math.sqrt(squaredNorm);
+    return norm > target ? (float) (target / norm) : 1f;
   }
 
   /** gradient += l2 * W for every layer's weights (biases are not penalised, as in DL4J). */
-  void addL2(float[] parameters, float[] gradient, float l2) {
+  @Override
+  public void addL2(float[] parameters, float[] gradient, float l2) {
     for (int l = 1; l <= layers; l++) {
       for (int i = weightOffset[l]; i < biasOffset[l]; i++) {
         gradient[i] += l2 * parameters[i];
