@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A sequence model goes through every path a job's model takes: the coordinator initialises the LSTM
- * from its plain-Java parameter layout (no DL4J in the coordinator), three banks train it on the DL4J
- * engine and evaluate it with DL4J inference, secure aggregation sums the updates, the model is
+ * from its plain-Java parameter layout (no DL4J in the coordinator), three banks train it on the native
+ * engine (its default) and evaluate it, secure aggregation sums the updates, the model is
  * checkpointed each round and published with its provenance at the end.
  */
 @Tag("e2e")

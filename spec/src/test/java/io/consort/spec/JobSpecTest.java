@@ -96,8 +96,18 @@ class JobSpecTest {
   void recordDpOnTheDl4jEngine_isAcceptedForEveryModel() {
     JobSpec dense = base().privacy(PrivacyMode.RECORD).targetEpsilon(3.0).engine(TrainingEngine.DL4J).build();
     assertEquals(TrainingEngine.DL4J, dense.training().engine());
+    JobSpec cnn = series().modelType(ModelType.CNN1D).window(4).kernelSize(2).privacy(PrivacyMode.RECORD)
+        .targetEpsilon(3.0).build();
+    assertEquals(TrainingEngine.DL4J, cnn.training().engine(), "the default engine of a model native cannot run");
+  }
+
+  @Test
+  void aReluLstmClassifier_defaultsToTheNativeEngine_andMayNameDl4j() {
     JobSpec lstm = series().modelType(ModelType.LSTM).window(4).privacy(PrivacyMode.RECORD).targetEpsilon(3.0).build();
-    assertEquals(TrainingEngine.DL4J, lstm.training().engine(), "the default engine of a model native cannot run");
+    assertEquals(TrainingEngine.NATIVE, lstm.training().engine());
+    JobSpec onDl4j = series().modelType(ModelType.LSTM).window(4).engine(TrainingEngine.DL4J).build();
+    assertEquals(TrainingEngine.DL4J, onDl4j.training().engine());
+    assertEquals(onDl4j, JobSpecWire.fromProto(JobSpecWire.toProto(onDl4j)));
   }
 
   @ParameterizedTest
@@ -124,7 +134,10 @@ class JobSpecTest {
         () -> base().activation(HiddenActivation.TANH).engine(TrainingEngine.NATIVE).build());
     assertEquals("model.engine", e.field());
     e = assertThrows(InvalidJobSpecException.class,
-        () -> series().modelType(ModelType.LSTM).window(4).engine(TrainingEngine.NATIVE).build());
+        () -> series().modelType(ModelType.LSTM).window(4).dropout(0.2).engine(TrainingEngine.NATIVE).build());
+    assertEquals("model.engine", e.field());
+    e = assertThrows(InvalidJobSpecException.class,
+        () -> series().modelType(ModelType.CNN1D).window(4).kernelSize(2).engine(TrainingEngine.NATIVE).build());
     assertEquals("model.engine", e.field());
   }
 

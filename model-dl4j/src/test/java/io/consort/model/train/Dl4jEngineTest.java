@@ -181,7 +181,7 @@ class Dl4jEngineTest {
     return Math.sqrt(diff / norm);
   }
 
-  private static void assertStepsClose(float[] start, float[] expected, float[] actual) {
+  static void assertStepsClose(float[] start, float[] expected, float[] actual) {
     double relative = relativeStepDifference(start, expected, actual);
     System.out.printf("dl4j vs native update: relative difference %.3g%n", relative);
     assertTrue(relative <= STEP_TOLERANCE, "relative difference of updates " + relative);

@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.model.dl4j.Dl4jNetworks;
+import io.consort.model.features.EncodedData;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -231,6 +233,77 @@ class LstmNetworkTest {
     reused.backward(f.params, f.rows - 1, 0, gradient);
 
     assertTrue(Arrays.equals(expected, gradient));
+  }
+
+  /** Rows of 2 channels over 8 steps whose label is whether channel 0 ends above its start. */
+  static EncodedData learnableRows(int rows, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    int window = 8;
+    float[] x = new float[rows * 2 * window];
+    float[] y = new float[rows];
+    for (int r = 0; r < rows; r++) {
+      for (int i = 0; i < 2 * window; i++) {
+        x[r * 2 * window + i] = (float) random.nextGaussian();
+      }
+      y[r] = x[r * 2 * window + window - 1] > x[r * 2 * window] ? 1f : 0f;
+    }
+    return new EncodedData(rows, 2 * window, x, y);
+  }
+
+  static ModelSpec learnableSpec() {
+    return ModelSpec.sequence(ModelType.LSTM, new SequenceSpec(8, 6, 0, 0), List.of(5),
+        Objective.BINARY, 3L).withBatchSize(16).withL2(1e-3).withLearningRate(1e-2);
+  }
+
+  @Test
+  void nativeTrainingEqualsDl4jTraining_overSeveralStepsWithL2AndAPartialLastBatch() {
+    ModelSpec spec = learnableSpec();
+    EncodedData rows = learnableRows(70, 5);
+    float[] start = ModelFactory.initialParameters(spec, rows.features());
+
+    TrainingResult nativeRun = FederatedGermanCreditTest.seededTrainer(spec, rows, 9,
+        TrainingEngine.NATIVE).train(start, 2, TrainingOptions.standard());
+    TrainingResult dl4jRun = FederatedGermanCreditTest.seededTrainer(spec, rows, 9,
+        TrainingEngine.DL4J).train(start, 2, TrainingOptions.standard());
+
+    // (not the mean losses: DL4J's score includes its L2 penalty)
+    assertEquals(10, nativeRun.steps());
+    Dl4jEngineTest.assertStepsClose(start, dl4jRun.parameters(), nativeRun.parameters());
+  }
+
+  @Test
+  void dpSgdOnTheNativeEngine_matchesTheDl4jEngine_withTheSameSamplesAndNoNoise() {
+    ModelSpec spec = learnableSpec();
+    EncodedData rows = learnableRows(60, 6);
+    float[] start = ModelFactory.initialParameters(spec, rows.features());
+    TrainingOptions dp = TrainingOptions.withDpSgd(new DpSgdConfig(0.0, 0.05, 0.2));
+
+    TrainingResult nativeDp = FederatedGermanCreditTest.seededTrainer(spec, rows, 3,
+        TrainingEngine.NATIVE).train(start, 2, dp);
+    TrainingResult dl4jDp = FederatedGermanCreditTest.seededTrainer(spec, rows, 3,
+        TrainingEngine.DL4J).train(start, 2, dp);
+
+    assertEquals(nativeDp.examplesSeen(), dl4jDp.examplesSeen());
+    assertEquals(dl4jDp.meanLoss(), nativeDp.meanLoss(), 1e-4);
+    Dl4jEngineTest.assertStepsClose(start, dl4jDp.parameters(), nativeDp.parameters());
+  }
+
+  @Test
+  void nativeTrainingReducesTheLoss_andPredictorMatchesDl4jOnTheTrainedModel() {
+    ModelSpec spec = learnableSpec();
+    EncodedData rows = learnableRows(512, 7);
+    LocalTrainer trainer = FederatedGermanCreditTest.seededTrainer(spec, rows, 11,
+        TrainingEngine.NATIVE);
+    float[] start = ModelFactory.initialParameters(spec, rows.features());
+    TrainingResult first = trainer.train(start, 1, TrainingOptions.standard());
+    TrainingResult later = trainer.train(first.parameters(), 15, TrainingOptions.standard());
+    assertTrue(later.meanLoss() < 0.8 * first.meanLoss(),
+        "first epoch " + first.meanLoss() + ", next 15 " + later.meanLoss());
+
+    float[] predicted = Predictor.predict(spec, later.parameters(), rows);
+    float[] reference = Dl4jNetworks.network(spec, rows.features(), later.parameters())
+        .output(Nd4j.createFromArray(rows.x()).reshape(rows.rows(), 2, 8)).toFloatVector();
+    assertRelativelyClose(reference, predicted, 1e-5);
   }
 
   private static double norm(float[] v) {

@@ -102,12 +102,13 @@ public record ModelSpec(
   }
 
   /**
-   * Whether the native dense kernel computes this model: a dense binary classifier with ReLU
-   * hidden layers and no dropout. Every other model trains, under DP too, on the DL4J engine.
+   * Whether the native engine computes this model ({@link NativeNetwork}): a dense or LSTM binary
+   * classifier with ReLU hidden layers and no dropout. Every other model trains, under DP too, on
+   * the DL4J engine.
    */
   public boolean nativeKernel() {
-    return !type.isSequence() && activation == HiddenActivation.RELU && dropout == 0
-        && objective == Objective.BINARY;
+    return (!type.isSequence() || type == ModelType.LSTM) && activation == HiddenActivation.RELU
+        && dropout == 0 && objective == Objective.BINARY;
   }
 
   /** The default loan-risk MLP. */

@@ -96,7 +96,7 @@ public final class ModelCard {
     ObjectNode m = card.putObject("model").put("type", modelType(spec))
         .put("encoded_features", model.encoding().featureCount()).put("parameters", model.parameters().length);
     spec.model().hiddenLayers().forEach(m.putArray("hidden_layers")::add);
-    if (!spec.model().nativeKernel()) {
+    if (!spec.model().nativeKernel() || spec.model().type().isSequence()) {
       m.put("activation", spec.model().activation().wireName()).put("dropout", spec.model().dropout());
     }
     spec.model().sequence().ifPresent(q -> m.putObject("sequence").put("window", q.window()).put("units", q.units())
