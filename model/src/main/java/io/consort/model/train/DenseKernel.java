@@ -49,6 +49,12 @@ interface DenseKernel {
    */
   void reluMask(float[] error, float[] activation, int length);
 
+  /** {@code values[i] = 1 / (1 + e^-values[i])} for {@code from <= i < from + length}. */
+  void sigmoid(float[] values, int from, int length);
+
+  /** {@code values[i] = tanh(values[i])} for {@code from <= i < from + length}. */
+  void tanh(float[] values, int from, int length);
+
   /** What this kernel is, for logs and benchmark output. */
   String description();
 

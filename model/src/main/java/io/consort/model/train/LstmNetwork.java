@@ -168,25 +168,30 @@ final class LstmNetwork implements NativeNetwork {
       kernel.forward(stepIn, rows, width, combined, 0, combinedTransposed, gates * width, stepOut,
           gates);
       for (int r = 0; r < rows; r++) {
-        int z = r * gates;
+        kernel.tanh(stepOut, r * gates, units);
+        kernel.sigmoid(stepOut, r * gates + units, 3 * units);
+      }
+      System.arraycopy(stepOut, 0, gateValues, t * rows * gates, rows * gates);
+      int cellBase = t * rows * units;
+      for (int r = 0; r < rows; r++) {
         int g = (t * rows + r) * gates;
-        int cell = (t * rows + r) * units;
+        int cell = cellBase + r * units;
         int previous = cell - rows * units;
+        for (int j = 0; j < units; j++) {
+          float a = gateValues[g + j];
+          float f = gateValues[g + units + j];
+          float i = gateValues[g + 3 * units + j];
+          cells[cell + j] = i * a + (t == 0 ? 0f : f * cells[previous + j]);
+        }
+      }
+      System.arraycopy(cells, cellBase, cellTanh, cellBase, rows * units);
+      kernel.tanh(cellTanh, cellBase, rows * units);
+      for (int r = 0; r < rows; r++) {
+        int g = (t * rows + r) * gates + 2 * units;
+        int cell = cellBase + r * units;
         int next = (t + 1) * rows * width + r * width + channels;
         for (int j = 0; j < units; j++) {
-          float a = (float) Math.tanh(stepOut[z + j]);
-          float f = sigmoid(stepOut[z + units + j]);
-          float o = sigmoid(stepOut[z + 2 * units + j]);
-          float i = sigmoid(stepOut[z + 3 * units + j]);
-          float c = i * a + (t == 0 ? 0f : f * cells[previous + j]);
-          float tc = (float) Math.tanh(c);
-          gateValues[g + j] = a;
-          gateValues[g + units + j] = f;
-          gateValues[g + 2 * units + j] = o;
-          gateValues[g + 3 * units + j] = i;
-          cells[cell + j] = c;
-          cellTanh[cell + j] = tc;
-          float h = o * tc;
+          float h = gateValues[g + j] * cellTanh[cell + j];
           if (t + 1 < window) {
             stacked[next + j] = h;
           } else {
@@ -196,10 +201,6 @@ final class LstmNetwork implements NativeNetwork {
       }
     }
     head.forward(parameters, rows);
-  }
-
-  private static float sigmoid(float z) {
-    return (float) (1.0 / (1.0 + Math.exp(-z)));
   }
 
   /** The input and recurrent weights side by side, and transposed, from DL4J's blocks. */

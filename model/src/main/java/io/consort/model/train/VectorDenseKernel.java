@@ -101,6 +101,29 @@ final class VectorDenseKernel implements DenseKernel {
     }
   }
 
+  /** On the JDK's vector math (Intel SVML stubs on x86-64), in float. */
+  @Override
+  public void sigmoid(float[] values, int from, int length) {
+    int i = from;
+    int end = from + length;
+    FloatVector one = FloatVector.broadcast(S, 1f);
+    for (; i + L <= end; i += L) {
+      FloatVector e = FloatVector.fromArray(S, values, i).neg().lanewise(VectorOperators.EXP);
+      one.div(e.add(one)).intoArray(values, i);
+    }
+    ScalarDenseKernel.INSTANCE.sigmoid(values, i, end - i);
+  }
+
+  @Override
+  public void tanh(float[] values, int from, int length) {
+    int i = from;
+    int end = from + length;
+    for (; i + L <= end; i += L) {
+      FloatVector.fromArray(S, values, i).lanewise(VectorOperators.TANH).intoArray(values, i);
+    }
+    ScalarDenseKernel.INSTANCE.tanh(values, i, end - i);
+  }
+
   /** {@code error[i] = 0} where {@code activation[i] <= 0}. */
   @Override
   public void reluMask(float[] error, float[] activation, int length) {

@@ -33,6 +33,35 @@ class DenseKernelTest {
     assertTrue(output.contains("trained: finite"), output);
   }
 
+  @Test
+  void sigmoidAndTanhMatchMath_onBothKernels_fromTheRangeStartToItsEnd() {
+    // 0, tiny, ordinary and saturating values; 37 = whole vectors and a scalar tail at any width
+    float[] inputs = new float[37];
+    for (int i = 0; i < inputs.length; i++) {
+      inputs[i] = i == 0 ? 0f : (float) ((i % 2 == 0 ? 1 : -1) * Math.pow(10, (i % 8) - 6) * (1 + i / 8));
+    }
+    for (DenseKernel kernel : new DenseKernel[] {DenseKernel.scalar(), DenseKernel.vectorOrNull()}) {
+      float[] sig = new float[inputs.length + 2];
+      float[] tanh = new float[inputs.length + 2];
+      System.arraycopy(inputs, 0, sig, 1, inputs.length);
+      System.arraycopy(inputs, 0, tanh, 1, inputs.length);
+      sig[0] = tanh[0] = sig[sig.length - 1] = tanh[tanh.length - 1] = 5f;
+      kernel.sigmoid(sig, 1, inputs.length);
+      kernel.tanh(tanh, 1, inputs.length);
+      for (int i = 0; i < inputs.length; i++) {
+        double x = inputs[i];
+        double s = 1 / (1 + Math.exp(-x));
+        double t = Math.tanh(x);
+        // a few float ulps, relative; absolute 1e-7 where tanh passes through 0
+        assertTrue(Math.abs(sig[i + 1] - s) <= 4e-7 * s, kernel.description() + " sigmoid(" + x + ")");
+        assertTrue(Math.abs(tanh[i + 1] - t) <= 4e-7 * Math.abs(t) + 1e-7 * Math.min(1, Math.abs(x) * 1e7),
+            kernel.description() + " tanh(" + x + ") = " + tanh[i + 1] + ", expected " + t);
+      }
+      assertTrue(sig[0] == 5f && tanh[0] == 5f && sig[sig.length - 1] == 5f && tanh[tanh.length - 1] == 5f,
+          "values outside the range are left alone");
+    }
+  }
+
   /** Run in a JVM started without {@code --add-modules}: picks a kernel and trains one round. */
   static final class WithoutVectorModule {
     public static void main(String[] args) throws IOException {
