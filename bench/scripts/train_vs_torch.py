@@ -15,16 +15,19 @@ functorch.vmap(grad(...)) over torch.nn.utils.stateless.functional_call as in th
 per-sample-gradients tutorial, per-example clipping, Gaussian noise from torch.normal, Adam).
 DP-SGD uses noise multiplier 1, clip norm 1 and expected batch BATCH on both sides.
 
-Sequence models (--models, default mlp,lstm,cnn1d): the DL4J engine (the only engine that has them)
-against PyTorch on the same 8,192 rows of 2 channels over a 10-step window (written by the worker,
-channel-major per row as DL4J reads them: [channels, window]), plain training only, each with its
-own initial parameters (PyTorch's default initialisation; DL4J's is Consort's Xavier), the same
-architecture as the market experiment builds: an LSTM of 16 units (last time step; PyTorch's LSTM
-has a second bias vector, 64 more parameters) or a 1-D convolution of 16 filters of width 3 (same
-padding, ReLU, max over time), then Linear 16 + ReLU and a sigmoid output, binary cross-entropy,
-Adam 3e-3. Epochs per sample: enough for at least --sequence-min-steps steps. DP-SGD is not timed
-for them: the DL4J engine clips by microbatches of one (one pass per example, 17x to 42x its plain
-step, docs/BENCHMARKS.md), which would take most of the run's time.
+Sequence models (--models, default mlp,lstm,cnn1d): the DL4J engine, and the native engine for the
+models it computes (NATIVE_SEQUENCE_MODELS: the LSTM; plain and DP-SGD), against PyTorch on the
+same 8,192 rows of 2 channels over a 10-step window (written by the worker, channel-major per row
+as DL4J reads them: [channels, window]), plain training, each with its own initial parameters
+(PyTorch's default initialisation; Consort's is its Xavier), the same architecture as the market
+experiment builds: an LSTM of 16 units (last time step; PyTorch's LSTM has a second bias vector,
+64 more parameters) or a 1-D convolution of 16 filters of width 3 (same padding, ReLU, max over
+time), then Linear 16 + ReLU and a sigmoid output, binary cross-entropy, Adam 3e-3. Epochs per
+sample: enough for at least --sequence-min-steps steps. DP-SGD on the DL4J engine is not timed: it
+clips by microbatches of one (one pass per example, 17x to 42x its plain step,
+docs/BENCHMARKS.md), which would take most of the run's time; nor PyTorch's (functorch 1.13's
+vmap(grad(...)) fails on nn.LSTM with a shape mismatch): the native engine's DP-SGD step (noise
+multiplier 1, clip norm 1, expected batch BATCH) is reported against PyTorch's plain step.
 
 Usage: python3 train_vs_torch.py [--json] [--repeats N] [--batches 32,128,512] [--min-steps N]
                                  [--models mlp,lstm,cnn1d] [--sequence-min-steps N]
@@ -48,6 +51,8 @@ from torch import nn
 
 LEARNING_RATE = 3e-3
 HIDDEN = (64, 32)
+# The sequence models the native engine computes (ModelSpec.nativeKernel()).
+NATIVE_SEQUENCE_MODELS = ("lstm",)
 NOISE_MULTIPLIER = 1.0
 CLIP_NORM = 1.0
 
@@ -288,12 +293,12 @@ def main():
     torch_trainer = TorchTrainer(x, y, flat, features)
     seq_rows = 0
     if sequence_models:
-        seq_rows, seq_features, channels, window, units, kernel, head = (
+        seq_rows, seq_features, channels, window, units, conv_kernel, head = (
             int(v) for v in worker.ask("seqdata " + work))
         xs = torch.from_numpy(np.fromfile(os.path.join(work, "xs.f32"), dtype="<f4")
                               .reshape(seq_rows, seq_features))
         ys = torch.from_numpy(np.fromfile(os.path.join(work, "ys.f32"), dtype="<f4"))
-        sequence_trainer = TorchSequenceTrainer(xs, ys, channels, window, units, kernel, head)
+        sequence_trainer = TorchSequenceTrainer(xs, ys, channels, window, units, conv_kernel, head)
 
     jvm = {}  # (method, batch) -> [(gc ms per step, heap bytes per step)]
 
@@ -316,6 +321,10 @@ def main():
     for kind in sequence_models:
         methods[kind + "_dl4j"] = java_method(kind + "_dl4j", worker, "dl4j", "plain", kind)
         methods[kind + "_torch"] = (lambda k: lambda b, e: sequence_trainer.plain(k, b, e)[0])(kind)
+        if kind in NATIVE_SEQUENCE_MODELS:
+            methods[kind + "_native"] = java_method(kind + "_native", worker, "native", "plain", kind)
+            methods[kind + "_native_dp"] = java_method(kind + "_native_dp", worker, "native", "dp",
+                                                       kind)
     if compare_worker is not None:
         if "mlp" in models:
             methods["dl4j_compare"] = java_method("dl4j_compare", compare_worker, "dl4j", "plain")
@@ -377,16 +386,31 @@ def main():
             result["dp_ratios"][str(b)] = round(r_dp, 3)
             result["dl4j_ratios"][str(b)] = round(r_dl4j, 3)
     for kind in sequence_models:
-        print("%s on the DL4J engine (%d rows, epochs per sample: %s):"
-              % ({"lstm": "LSTM 16, head 16", "cnn1d": "1-D CNN 16x3, head 16"}[kind], seq_rows,
-                 ", ".join("%d at batch %d" % (seq_epochs[b], b) for b in batches)))
-        print("%5s %9s %9s %10s" % ("batch", "dl4j", "torch", "dl4j/torch"))
+        native = kind in NATIVE_SEQUENCE_MODELS
+        print("%s on the DL4J engine%s (%d rows, epochs per sample: %s):"
+              % ({"lstm": "LSTM 16, head 16", "cnn1d": "1-D CNN 16x3, head 16"}[kind],
+                 " and the native engine (DP-SGD against PyTorch's plain step)" if native else "",
+                 seq_rows, ", ".join("%d at batch %d" % (seq_epochs[b], b) for b in batches)))
+        print("%5s %9s %9s %10s" % ("batch", "dl4j", "torch", "dl4j/torch")
+              + ("%9s %12s %10s %13s" % ("native", "native/torch", "native-dp", "dp/torch-plain")
+                 if native else ""))
         result[kind + "_ratios"] = {}
+        if native:
+            result[kind + "_native_ratios"] = {}
+            result[kind + "_native_dp_ratios"] = {}
         for b in batches:
             r = ratio(b, kind + "_dl4j", kind + "_torch")
-            print("%5d %9.3f %9.3f %10.2f" % (b, median(times[b][kind + "_dl4j"]),
-                                               median(times[b][kind + "_torch"]), r))
+            line = "%5d %9.3f %9.3f %10.2f" % (b, median(times[b][kind + "_dl4j"]),
+                                               median(times[b][kind + "_torch"]), r)
             result[kind + "_ratios"][str(b)] = round(r, 3)
+            if native:
+                r_native = ratio(b, kind + "_native", kind + "_torch")
+                r_dp = ratio(b, kind + "_native_dp", kind + "_torch")
+                line += "%9.3f %12.2f %10.3f %13.2f" % (median(times[b][kind + "_native"]), r_native,
+                                                       median(times[b][kind + "_native_dp"]), r_dp)
+                result[kind + "_native_ratios"][str(b)] = round(r_native, 3)
+                result[kind + "_native_dp_ratios"][str(b)] = round(r_dp, 3)
+            print(line)
     if compare_worker is not None:
         print("DL4J engine in a second worker with %s (%s), ms per step and ratio to the first"
               " worker (%s):" % (args.dl4j_compare, javacpp["dl4j_compare"], javacpp["dl4j"]))

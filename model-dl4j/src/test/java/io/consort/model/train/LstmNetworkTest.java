@@ -1,5 +1,6 @@
 package io.consort.model.train;
 
+import static io.consort.model.train.NativeNetworkChecks.assertRelativelyClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -162,77 +163,21 @@ class LstmNetworkTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void perExampleNormsAndClippedSumEqualBruteForce_whenSomeExamplesExceedTheClipNorm(Fixture f) {
-    int rows = f.rows;
-    float[][] perExample = new float[rows][];
-    double[] norms = new double[rows];
-    for (int r = 0; r < rows; r++) {
-      perExample[r] = f.dl4jGradient(r, 1);
-      norms[r] = norm(perExample[r]);
-    }
-    double[] sorted = norms.clone();
-    Arrays.sort(sorted);
-    double clip = sorted[rows / 2];
-    assertTrue(sorted[0] < clip && clip < sorted[rows - 1], "clip must bind for some rows only");
-    double[] clippedSum = new double[f.params.length];
-    for (int r = 0; r < rows; r++) {
-      double scale = Math.min(1, clip * DenseNetwork.CLIP_MARGIN / norms[r]);
-      for (int i = 0; i < f.params.length; i++) {
-        clippedSum[i] += scale * perExample[r][i];
-      }
-    }
-
-    LstmNetwork network = f.loaded(rows, 0);
-    float[] gradient = new float[network.parameterCount()];
-    network.forward(f.params, rows);
-    network.backward(f.params, rows, clip, gradient);
-
-    for (int r = 0; r < rows; r++) {
-      assertEquals(norms[r], Math.sqrt(network.squaredNorms()[r]), 1e-5 * norms[r], "row " + r);
-    }
-    float[] expected = new float[clippedSum.length];
-    for (int i = 0; i < expected.length; i++) {
-      expected[i] = (float) clippedSum[i];
-    }
-    assertRelativelyClose(expected, gradient, 1e-5);
+    NativeNetworkChecks.perExampleNormsAndClippedSumEqualBruteForce(f::loaded, f::dl4jGradient,
+        f.params, f.rows);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void everyClippedContributionHasNormAtMostC_whenTheClipBindsOnEveryRow(Fixture f) {
-    double smallest = Double.POSITIVE_INFINITY;
-    for (int r = 0; r < f.rows; r++) {
-      LstmNetwork network = f.loaded(1, r);
-      network.forward(f.params, 1);
-      network.backward(f.params, 1, Double.MAX_VALUE, new float[network.parameterCount()]);
-      smallest = Math.min(smallest, Math.sqrt(network.squaredNorms()[0]));
-    }
-    double clip = smallest / 2;
-    for (int r = 0; r < f.rows; r++) {
-      LstmNetwork network = f.loaded(1, r);
-      float[] gradient = new float[network.parameterCount()];
-      network.forward(f.params, 1);
-      network.backward(f.params, 1, clip, gradient);
-      assertTrue(Math.sqrt(network.squaredNorms()[0]) > clip, "the test needs binding clips");
-      assertTrue(norm(gradient) <= clip, "row " + r + " norm " + norm(gradient));
-    }
+    NativeNetworkChecks.everyClippedContributionHasNormAtMostC(f::loaded, f.params, f.rows);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void buffersSizedForALargeBatch_giveTheSameGradient_forASmallerOne(Fixture f) {
-    LstmNetwork fresh = f.loaded(f.rows - 1, 0);
-    float[] expected = new float[fresh.parameterCount()];
-    fresh.forward(f.params, f.rows - 1);
-    fresh.backward(f.params, f.rows - 1, 0, expected);
-
-    LstmNetwork reused = f.loaded(f.rows, 0);
-    float[] gradient = new float[reused.parameterCount()];
-    reused.forward(f.params, f.rows);
-    reused.backward(f.params, f.rows, 0, gradient);
-    reused.forward(f.params, f.rows - 1);
-    reused.backward(f.params, f.rows - 1, 0, gradient);
-
-    assertTrue(Arrays.equals(expected, gradient));
+    NativeNetworkChecks.buffersSizedForALargeBatchGiveTheSameGradientForASmallerOne(f::loaded,
+        f.params, f.rows);
   }
 
   /** Rows of 2 channels over 8 steps whose label is whether channel 0 ends above its start. */
@@ -304,24 +249,5 @@ class LstmNetworkTest {
     float[] reference = Dl4jNetworks.network(spec, rows.features(), later.parameters())
         .output(Nd4j.createFromArray(rows.x()).reshape(rows.rows(), 2, 8)).toFloatVector();
     assertRelativelyClose(reference, predicted, 1e-5);
-  }
-
-  private static double norm(float[] v) {
-    double sum = 0;
-    for (float f : v) {
-      sum += (double) f * f;
-    }
-    return Math.sqrt(sum);
-  }
-
-  /** ||actual - expected|| <= tolerance * ||expected||. */
-  private static void assertRelativelyClose(float[] expected, float[] actual, double tolerance) {
-    assertEquals(expected.length, actual.length);
-    double diff = 0;
-    for (int i = 0; i < expected.length; i++) {
-      diff += Math.pow(expected[i] - actual[i], 2);
-    }
-    double relative = Math.sqrt(diff) / norm(expected);
-    assertTrue(relative <= tolerance, "relative difference " + relative);
   }
 }

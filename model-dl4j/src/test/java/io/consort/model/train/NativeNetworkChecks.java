@@ -1,0 +1,120 @@
+package io.consort.model.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+
+/**
+ * Checks every {@link NativeNetwork} must pass against DL4J, shared by the tests of each network:
+ * DP-SGD's per-example norms and clipped sum against DL4J one example at a time, the clip bound,
+ * and buffer reuse across batch sizes.
+ */
+final class NativeNetworkChecks {
+
+  /** A network of the fixture's shape holding {@code count} rows from {@code firstRow}. */
+  interface Loader {
+    NativeNetwork loaded(int count, int firstRow);
+  }
+
+  /** DL4J's gradient summed over {@code count} rows from {@code firstRow}. */
+  interface Reference {
+    float[] gradient(int firstRow, int count);
+  }
+
+  private NativeNetworkChecks() {}
+
+  /** With a clip at the median per-example norm: norms and the clipped sum equal brute force. */
+  static void perExampleNormsAndClippedSumEqualBruteForce(Loader loader, Reference dl4j,
+      float[] params, int rows) {
+    float[][] perExample = new float[rows][];
+    double[] norms = new double[rows];
+    for (int r = 0; r < rows; r++) {
+      perExample[r] = dl4j.gradient(r, 1);
+      norms[r] = norm(perExample[r]);
+    }
+    double[] sorted = norms.clone();
+    Arrays.sort(sorted);
+    double clip = sorted[rows / 2];
+    assertTrue(sorted[0] < clip && clip < sorted[rows - 1], "clip must bind for some rows only");
+    double[] clippedSum = new double[params.length];
+    for (int r = 0; r < rows; r++) {
+      // the networks aim just inside the clip (DenseNetwork.CLIP_MARGIN), past float rounding
+      double scale = Math.min(1, clip * DenseNetwork.CLIP_MARGIN / norms[r]);
+      for (int i = 0; i < params.length; i++) {
+        clippedSum[i] += scale * perExample[r][i];
+      }
+    }
+
+    NativeNetwork network = loader.loaded(rows, 0);
+    float[] gradient = new float[network.parameterCount()];
+    network.forward(params, rows);
+    network.backward(params, rows, clip, gradient);
+
+    for (int r = 0; r < rows; r++) {
+      assertEquals(norms[r], Math.sqrt(network.squaredNorms()[r]), 1e-5 * norms[r], "row " + r);
+    }
+    float[] expected = new float[clippedSum.length];
+    for (int i = 0; i < expected.length; i++) {
+      expected[i] = (float) clippedSum[i];
+    }
+    assertRelativelyClose(expected, gradient, 1e-5);
+  }
+
+  /** With a clip at half the smallest per-example norm, every example's gradient has norm <= C. */
+  static void everyClippedContributionHasNormAtMostC(Loader loader, float[] params, int rows) {
+    double smallest = Double.POSITIVE_INFINITY;
+    for (int r = 0; r < rows; r++) {
+      NativeNetwork network = loader.loaded(1, r);
+      network.forward(params, 1);
+      network.backward(params, 1, Double.MAX_VALUE, new float[network.parameterCount()]);
+      smallest = Math.min(smallest, Math.sqrt(network.squaredNorms()[0]));
+    }
+    double clip = smallest / 2;
+    for (int r = 0; r < rows; r++) {
+      NativeNetwork network = loader.loaded(1, r);
+      float[] gradient = new float[network.parameterCount()];
+      network.forward(params, 1);
+      network.backward(params, 1, clip, gradient);
+      assertTrue(Math.sqrt(network.squaredNorms()[0]) > clip, "the test needs binding clips");
+      assertTrue(norm(gradient) <= clip * (1 + 1e-6), "row " + r + " norm " + norm(gradient));
+    }
+  }
+
+  /** A trainer reuses one network for batches of every size (DP-SGD's Poisson batches vary). */
+  static void buffersSizedForALargeBatchGiveTheSameGradientForASmallerOne(Loader loader,
+      float[] params, int rows) {
+    NativeNetwork fresh = loader.loaded(rows - 1, 0);
+    float[] expected = new float[fresh.parameterCount()];
+    fresh.forward(params, rows - 1);
+    fresh.backward(params, rows - 1, 0, expected);
+
+    NativeNetwork reused = loader.loaded(rows, 0);
+    float[] gradient = new float[reused.parameterCount()];
+    reused.forward(params, rows);
+    reused.backward(params, rows, 0, gradient);
+    reused.forward(params, rows - 1);
+    reused.backward(params, rows - 1, 0, gradient);
+
+    assertTrue(Arrays.equals(expected, gradient));
+  }
+
+  static double norm(float[] v) {
+    double sum = 0;
+    for (float f : v) {
+      sum += (double) f * f;
+    }
+    return Math.sqrt(sum);
+  }
+
+  /** ||actual - expected|| <= tolerance * ||expected||. */
+  static void assertRelativelyClose(float[] expected, float[] actual, double tolerance) {
+    assertEquals(expected.length, actual.length);
+    double diff = 0;
+    for (int i = 0; i < expected.length; i++) {
+      diff += Math.pow(expected[i] - actual[i], 2);
+    }
+    double relative = Math.sqrt(diff) / norm(expected);
+    assertTrue(relative <= tolerance, "relative difference " + relative);
+  }
+}
