@@ -183,7 +183,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--engine", converter = OptionValues.TrainingEngines.class,
       completionCandidates = OptionValues.TrainingEngines.class,
-      description = "local training engine: ${COMPLETION-CANDIDATES} (default: dl4j, native under record-level DP)")
+      description = "local training engine: ${COMPLETION-CANDIDATES} (default: native where it computes the model, else dl4j)")
   TrainingEngine engine;
 
   @Option(names = "--batch", defaultValue = "32", description = "batch size, the expected Poisson batch under DP-SGD (default ${DEFAULT-VALUE})")
