@@ -180,6 +180,16 @@ class LstmNetworkTest {
         f.params, f.rows);
   }
 
+  @Test
+  void aBatchWhoseTimeStepsWouldOverflowTheBuffers_isRefusedNamingTheBatch() {
+    LstmNetwork network = new LstmNetwork(new SequenceSpec(4096, 1024, 0, 0), 4096,
+        List.of(4), DenseKernel.scalar());
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> network.inputBuffer(512));
+    assertTrue(e.getMessage().contains("a batch of 512 rows over a window of 4096 steps"),
+        e.getMessage());
+  }
+
   /** Rows of 2 channels over 8 steps whose label is whether channel 0 ends above its start. */
   static EncodedData learnableRows(int rows, long seed) {
     SplittableRandom random = new SplittableRandom(seed);

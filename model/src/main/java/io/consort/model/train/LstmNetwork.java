@@ -128,6 +128,16 @@ final class LstmNetwork implements NativeNetwork {
       return;
     }
     int grown = Math.max(rows, capacity + (capacity >> 1));
+    // Backpropagation through time keeps every step's inputs and gates: window x rows x values.
+    long perRow = (long) window * Math.max(width, gates);
+    if (perRow * grown > Integer.MAX_VALUE - 8) {
+      grown = rows;
+      if (perRow * rows > Integer.MAX_VALUE - 8) {
+        throw new IllegalArgumentException("a batch of " + rows + " rows over a window of " + window
+            + " steps of " + channels + " channels and " + units + " LSTM units needs more than"
+            + " 2^31 values per buffer; use a smaller batch");
+      }
+    }
     input = Arrays.copyOf(input, grown * features);
     stacked = new float[window * grown * width];
     gateValues = new float[window * grown * gates];
