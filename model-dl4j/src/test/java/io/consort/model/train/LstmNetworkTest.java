@@ -125,13 +125,10 @@ class LstmNetworkTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void batchGradientEqualsDl4jGradient_whenNotClipping(Fixture f) {
-    LstmNetwork network = f.loaded(f.rows, 0);
-    float[] gradient = new float[network.parameterCount()];
-    network.forward(f.params, f.rows);
-    network.backward(f.params, f.rows, 0, gradient);
-
-    assertRelativelyClose(f.dl4jGradient(0, f.rows), gradient, 1e-5);
+    NativeNetworkChecks.batchGradientEqualsDl4jGradient(f::loaded, f::dl4jGradient, f.params,
+        f.rows);
   }
+
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
@@ -151,10 +148,7 @@ class LstmNetworkTest {
   void predictionsEqualDl4jOutput(Fixture f) {
     LstmNetwork network = f.loaded(f.rows, 0);
     network.forward(f.params, f.rows);
-    float[] scores = new float[f.rows];
-    for (int r = 0; r < f.rows; r++) {
-      scores[r] = (float) (1.0 / (1.0 + Math.exp(-network.logits()[r])));
-    }
+    float[] scores = NativeNetworkChecks.scores(network, f.rows);
     MultiLayerNetwork net = Dl4jNetworks.network(f.spec, f.inputs, f.params);
     float[] reference = net.output(f.features(0, f.rows)).toFloatVector();
     assertRelativelyClose(reference, scores, 1e-6);

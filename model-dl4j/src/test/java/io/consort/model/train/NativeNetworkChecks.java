@@ -24,6 +24,26 @@ final class NativeNetworkChecks {
 
   private NativeNetworkChecks() {}
 
+  /** Without clipping, the batch gradient equals DL4J's. */
+  static void batchGradientEqualsDl4jGradient(Loader loader, Reference dl4j, float[] params,
+      int rows) {
+    NativeNetwork network = loader.loaded(rows, 0);
+    float[] gradient = new float[network.parameterCount()];
+    network.forward(params, rows);
+    network.backward(params, rows, 0, gradient);
+
+    assertRelativelyClose(dl4j.gradient(0, rows), gradient, 1e-5);
+  }
+
+  /** The sigmoid scores of the network's last forward pass, rows {@code 0..rows-1}. */
+  static float[] scores(NativeNetwork network, int rows) {
+    float[] scores = new float[rows];
+    for (int r = 0; r < rows; r++) {
+      scores[r] = (float) (1.0 / (1.0 + Math.exp(-network.logits()[r])));
+    }
+    return scores;
+  }
+
   /** With a clip at the median per-example norm: norms and the clipped sum equal brute force. */
   static void perExampleNormsAndClippedSumEqualBruteForce(Loader loader, Reference dl4j,
       float[] params, int rows) {
