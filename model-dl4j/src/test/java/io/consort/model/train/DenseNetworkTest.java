@@ -242,7 +242,7 @@ class DenseNetworkTest {
     assertTrue(Arrays.equals(expected, gradient));
   }
 
-  private static double norm(float[] v) {
+  static double norm(float[] v) {
     double sum = 0;
     for (float f : v) {
       sum += (double) f * f;
@@ -251,7 +251,7 @@ class DenseNetworkTest {
   }
 
   /** ||actual - expected|| <= tolerance * ||expected||. */
-  private static void assertRelativelyClose(float[] expected, float[] actual, double tolerance) {
+  static void assertRelativelyClose(float[] expected, float[] actual, double tolerance) {
     assertEquals(expected.length, actual.length);
     double diff = 0;
     for (int i = 0; i < expected.length; i++) {

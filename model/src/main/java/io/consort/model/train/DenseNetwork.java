@@ -17,7 +17,7 @@ import java.util.Arrays;
  * the bias (Goodfellow 2015, "Efficient per-example gradient computations"). No per-example pass.
  * Not thread-safe: one instance per training thread.
  */
-final class DenseNetwork {
+final class DenseNetwork implements NativeNetwork {
   private final int[] sizes;
   private final int layers;
   private final int[] weightOffset;
@@ -62,7 +62,8 @@ final class DenseNetwork {
     deltas = new float[layers + 1][0];
   }
 
-  int parameterCount() {
+  @Override
+  public int parameterCount() {
     return parameterCount;
   }
 
@@ -71,24 +72,28 @@ final class DenseNetwork {
   }
 
   /** The input buffer for a batch of {@code rows}: fill rows {@code 0..rows-1} row-major. */
-  float[] inputBuffer(int rows) {
+  @Override
+  public float[] inputBuffer(int rows) {
     ensureCapacity(rows);
     return activations[0];
   }
 
   /** The label buffer for a batch of {@code rows}: 1 for positive, 0 for negative. */
-  float[] labelBuffer(int rows) {
+  @Override
+  public float[] labelBuffer(int rows) {
     ensureCapacity(rows);
     return labels;
   }
 
   /** Logits of the last {@link #forward}, rows {@code 0..rows-1}. */
-  float[] logits() {
+  @Override
+  public float[] logits() {
     return activations[layers];
   }
 
   /** Squared per-example gradient norms of the last {@link #backward} with clipping. */
-  double[] squaredNorms() {
+  @Override
+  public double[] squaredNorms() {
     return squaredNorms;
   }
 
@@ -108,7 +113,8 @@ final class DenseNetwork {
   }
 
   /** Computes every layer for the first {@code rows} rows of the input buffer. */
-  void forward(float[] parameters, int rows) {
+  @Override
+  public void forward(float[] parameters, int rows) {
     if (parameters.length != parameterCount) {
       throw new IllegalArgumentException(
           "expected " + parameterCount + " parameters, got " + parameters.length);
@@ -116,14 +122,9 @@ final class DenseNetwork {
     for (int l = 1; l <= layers; l++) {
       int nIn = sizes[l - 1];
       int nOut = sizes[l];
-      // W transposed (nIn x nOut, row-major) so that the forward product's outputs are contiguous.
       float[] wt = transposed[l];
       int w = weightOffset[l];
-      for (int j = 0; j < nOut; j++) {
-        for (int i = 0; i < nIn; i++) {
-          wt[i * nOut + j] = parameters[w + j * nIn + i];
-        }
-      }
+      transpose(parameters, w, nIn, nOut, wt);
       kernel.forward(activations[l - 1], rows, nIn, parameters, w, wt, biasOffset[l],
           activations[l], nOut);
       if (l < layers) {
@@ -137,17 +138,9 @@ final class DenseNetwork {
    * binary cross-entropy gradient, each first scaled to norm at most {@code clipNorm} when
    * {@code clipNorm > 0} (DP-SGD, Abadi et al. 2016), and returns the summed loss.
    */
-  double backward(float[] parameters, int rows, double clipNorm, float[] gradient) {
-    float[] logits = activations[layers];
-    float[] top = deltas[layers];
-    double loss = 0;
-    for (int r = 0; r < rows; r++) {
-      float z = logits[r];
-      float y = labels[r];
-      // d(BCE)/dz = sigmoid(z) - y; the loss in its stable form max(z,0) - zy + log(1 + e^-|z|).
-      top[r] = (float) (1.0 / (1.0 + Math.exp(-z))) - y;
-      loss += Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
-    }
+  @Override
+  public double backward(float[] parameters, int rows, double clipNorm, float[] gradient) {
+    double loss = crossEntropyErrors(activations[layers], labels, rows, deltas[layers]);
     // delta[l-1] = (delta[l] W_l) masked by ReLU'(layer l-1's output)
     for (int l = layers; l >= 2; l--) {
       kernel.backpropagate(deltas[l], rows, sizes[l], parameters, weightOffset[l], deltas[l - 1],
@@ -203,7 +196,8 @@ final class DenseNetwork {
   }
 
   /** gradient += l2 * W for every layer's weights (biases are not penalised, as in DL4J). */
-  void addL2(float[] parameters, float[] gradient, float l2) {
+  @Override
+  public void addL2(float[] parameters, float[] gradient, float l2) {
     for (int l = 1; l <= layers; l++) {
       for (int i = weightOffset[l]; i < biasOffset[l]; i++) {
         gradient[i] += l2 * parameters[i];
@@ -211,7 +205,32 @@ final class DenseNetwork {
     }
   }
 
-  private static double squaredNorm(float[] values, int from, int length) {
+  /**
+   * Binary cross-entropy on logits: {@code top[r] = sigmoid(z_r) - y_r} (its derivative in z) for
+   * the first {@code rows} rows; returns the summed loss in its stable form
+   * {@code max(z,0) - zy + log(1 + e^-|z|)}.
+   */
+  static double crossEntropyErrors(float[] logits, float[] labels, int rows, float[] top) {
+    double loss = 0;
+    for (int r = 0; r < rows; r++) {
+      float z = logits[r];
+      float y = labels[r];
+      top[r] = (float) (1.0 / (1.0 + Math.exp(-z))) - y;
+      loss += Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
+    }
+    return loss;
+  }
+
+  /** {@code wt} = the {@code nOut x nIn} weights at {@code w}, transposed to {@code nIn x nOut}. */
+  static void transpose(float[] parameters, int w, int nIn, int nOut, float[] wt) {
+    for (int j = 0; j < nOut; j++) {
+      for (int i = 0; i < nIn; i++) {
+        wt[i * nOut + j] = parameters[w + j * nIn + i];
+      }
+    }
+  }
+
+  static double squaredNorm(float[] values, int from, int length) {
     double sum = 0;
     for (int i = from; i < from + length; i++) {
       sum += (double) values[i] * values[i];
