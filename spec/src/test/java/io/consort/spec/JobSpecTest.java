@@ -100,6 +100,24 @@ class JobSpecTest {
     assertEquals(TrainingEngine.DL4J, lstm.training().engine(), "the default engine of a model native cannot run");
   }
 
+  @Test
+  void aCnn1dClassifierWithAReluHead_defaultsToTheNativeEngine_andMayStillNameDl4j() {
+    JobSpec plain = series().modelType(ModelType.CNN1D).window(4).build();
+    assertEquals(TrainingEngine.NATIVE, plain.training().engine());
+    JobSpec dp = series().modelType(ModelType.CNN1D).window(4).privacy(PrivacyMode.RECORD).targetEpsilon(3.0).build();
+    assertEquals(TrainingEngine.NATIVE, dp.training().engine());
+    JobSpec dl4j = series().modelType(ModelType.CNN1D).window(4).engine(TrainingEngine.DL4J).build();
+    assertEquals(TrainingEngine.DL4J, dl4j.training().engine());
+    assertEquals(dl4j, JobSpecWire.fromProto(JobSpecWire.toProto(dl4j)));
+
+    JobSpec tanh = series().modelType(ModelType.CNN1D).window(4).activation(HiddenActivation.TANH).build();
+    assertEquals(TrainingEngine.DL4J, tanh.training().engine(), "a head the native kernel cannot compute");
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> series().modelType(ModelType.CNN1D)
+        .window(4).dropout(0.2).engine(TrainingEngine.NATIVE).build());
+    assertEquals("model.engine", e.field());
+    assertTrue(e.getMessage().contains("dropout 0.2"), e.getMessage());
+  }
+
   @ParameterizedTest
   @EnumSource(value = ModelType.class, names = {"LSTM", "SIMPLE_RNN", "CNN1D", "ATTENTION"})
   void everySequenceModel_roundTripsThroughTheWireAndTheBuilder(ModelType type) {

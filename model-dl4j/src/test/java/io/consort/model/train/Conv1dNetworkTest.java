@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.model.dl4j.Dl4jNetworks;
+import io.consort.model.features.EncodedData;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -221,5 +222,69 @@ class Conv1dNetworkTest {
     reused.backward(f.params, f.rows - 1, 0, gradient);
 
     assertTrue(Arrays.equals(expected, gradient));
+  }
+
+  /** Rows whose label is whether channel 0 peaks above 1 somewhere in the window: a max-pooling task. */
+  private static EncodedData peaks(int rows, int window, int channels, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    float[] x = new float[rows * channels * window];
+    float[] y = new float[rows];
+    for (int r = 0; r < rows; r++) {
+      float max = Float.NEGATIVE_INFINITY;
+      for (int i = 0; i < channels * window; i++) {
+        x[r * channels * window + i] = (float) random.nextGaussian();
+        if (i < window) {
+          max = Math.max(max, x[r * channels * window + i]);
+        }
+      }
+      y[r] = max > 1.3f ? 1f : 0f;
+    }
+    return new EncodedData(rows, channels * window, x, y);
+  }
+
+  private static double meanLoss(float[] scores, float[] labels) {
+    double sum = 0;
+    for (int r = 0; r < scores.length; r++) {
+      double p = Math.min(Math.max(scores[r], 1e-7), 1 - 1e-7);
+      sum -= labels[r] * Math.log(p) + (1 - labels[r]) * Math.log(1 - p);
+    }
+    return sum / scores.length;
+  }
+
+  @Test
+  void nativeTrainingOfACnn1d_reducesTheLoss_andPredictorScoresAsDl4jDoes() {
+    ModelSpec spec = ModelSpec.sequence(ModelType.CNN1D, new SequenceSpec(10, 8, 3, 0), List.of(8),
+        Objective.BINARY, 3);
+    assertTrue(spec.nativeKernel());
+    EncodedData data = peaks(600, 10, 2, 1);
+    float[] start = ModelFactory.initialParameters(spec, data.features());
+    LocalTrainer trainer = FederatedGermanCreditTest.seededTrainer(spec, data, 5);
+    float[] trained = trainer.train(start, 8, TrainingOptions.standard()).parameters();
+
+    float[] scores = Predictor.predict(spec, trained, data);
+    MultiLayerNetwork net = Dl4jNetworks.network(spec, data.features(), trained);
+    float[] reference = net.output(Nd4j.createFromArray(data.x()).reshape(data.rows(), 2, 10)).toFloatVector();
+    assertRelativelyClose(reference, scores, 1e-5);
+    double before = meanLoss(Predictor.predict(spec, start, data), data.y());
+    double after = meanLoss(scores, data.y());
+    assertTrue(after < 0.6 * before, "mean loss " + before + " before, " + after + " after training");
+  }
+
+  @Test
+  void clippedGradientSumOfTheNativeEngine_equalsTheDl4jEnginesPerExampleClipping() {
+    ModelSpec spec = ModelSpec.sequence(ModelType.CNN1D, new SequenceSpec(10, 16, 3, 0), List.of(16),
+        Objective.BINARY, 3);
+    EncodedData data = peaks(40, 10, 2, 2);
+    float[] parameters = ModelFactory.initialParameters(spec, data.features());
+    for (double clip : new double[] {1e6, 0.05}) {
+      // sampling rate 1: every row, no random draws, so both engines sum the same examples
+      LocalTrainer.GradientSum nativeSum = FederatedGermanCreditTest.seededTrainer(spec, data, 1)
+          .clippedGradientSum(parameters, 1.0, clip);
+      LocalTrainer.GradientSum dl4jSum = FederatedGermanCreditTest.seededTrainer(spec, data, 1,
+          TrainingEngine.DL4J).clippedGradientSum(parameters, 1.0, clip);
+      assertEquals(data.rows(), nativeSum.examples());
+      assertRelativelyClose(dl4jSum.sum(), nativeSum.sum(), 3e-5);
+      assertEquals(dl4jSum.meanLoss(), nativeSum.meanLoss(), 1e-5);
+    }
   }
 }

@@ -17,14 +17,14 @@ import java.util.random.RandomGenerator;
  * example's gradient, adds Gaussian noise to the sum and divides by the expected batch size;
  * {@code epochs} becomes {@code round(epochs / q)} steps.
  *
- * <p>Engines ({@link TrainingEngine}): {@code NATIVE} (the default) runs the dense passes in plain
- * Java; {@code DL4J} runs the same standard training through DL4J's {@code MultiLayerNetwork.fit}
- * and Adam updater, with the same shuffling, batches and {@link TrainingOptions.OptimizerState}
+ * <p>Engines ({@link TrainingEngine}): {@code NATIVE} (the default) runs the passes of the models
+ * {@link ModelSpec#nativeKernel()} names in plain Java ({@link NativeNetwork}); {@code DL4J} runs
+ * the same standard training through DL4J's {@code MultiLayerNetwork.fit} and Adam updater, with the same shuffling, batches and {@link TrainingOptions.OptimizerState}
  * semantics. The DL4J engine lives in the consort-model-dl4j module and is found through
  * {@link ServiceLoader} ({@link TrainingLoopProvider}); asking for it without that module on the
  * class path fails with an {@link IllegalStateException} naming the module. DP-SGD runs on
  * either engine with the same Poisson sampling, noise, grid, L2 and Adam step here; only the
- * clipped sum of per-example gradients comes from the engine: the native kernel's layer-wise norms,
+ * clipped sum of per-example gradients comes from the engine: the native networks' exact norms,
  * or the loop's {@link TrainingLoop#clippedGradientSum} (DL4J: one backward pass per example, so
  * every layer DL4J has clips exactly). Models the native kernel does not compute
  * ({@link ModelSpec#nativeKernel()}) need the DL4J engine. Prediction uses {@link Predictor}.
@@ -42,8 +42,8 @@ public final class LocalTrainer {
    * batch arrays live as long as the trainer.
    */
   private final TrainingLoop loop;
-  /** The native kernel's network; null on another engine. */
-  private final DenseNetwork network;
+  /** The native engine's network; null on another engine. */
+  private final NativeNetwork network;
   private final int parameterCount;
   /** Which parameters are weights (L2 applies), for DP-SGD steps on another engine's gradients. */
   private final boolean[] weightMask;
@@ -91,14 +91,15 @@ public final class LocalTrainer {
       throw new IllegalArgumentException("no training rows");
     }
     if (engine == TrainingEngine.NATIVE && !spec.nativeKernel()) {
-      throw new IllegalArgumentException("the native engine computes dense binary classifiers with "
-          + "ReLU hidden layers and no dropout; a " + spec.type().wireName() + " model with activation "
-          + spec.activation().wireName() + ", dropout " + spec.dropout() + " and objective "
+      throw new IllegalArgumentException("the native engine computes dense and 1-D CNN binary "
+          + "classifiers with ReLU hidden layers and no dropout; a " + spec.type().wireName()
+          + " model with activation " + spec.activation().wireName() + ", dropout " + spec.dropout()
+          + " and objective "
           + spec.objective().wireName() + " trains on the dl4j engine");
     }
     ParameterLayout layout = ParameterLayout.of(spec, trainData.features());
     parameterCount = layout.parameterCount();
-    network = engine == TrainingEngine.NATIVE ? new DenseNetwork(spec.layerSizes(trainData.features())) : null;
+    network = engine == TrainingEngine.NATIVE ? NativeNetwork.of(spec, trainData.features()) : null;
     weightMask = engine == TrainingEngine.NATIVE ? null : layout.weightMask();
     adam = new AdamOptimizer(parameterCount, spec.learningRate());
     gradient = new float[parameterCount];

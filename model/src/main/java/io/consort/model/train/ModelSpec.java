@@ -102,11 +102,16 @@ public record ModelSpec(
   }
 
   /**
-   * Whether the native dense kernel computes this model: a dense binary classifier with ReLU
-   * hidden layers and no dropout. Every other model trains, under DP too, on the DL4J engine.
+   * Whether the native engine computes this model ({@link NativeNetwork#of}): a binary classifier
+   * with ReLU hidden layers and no dropout that is dense or a 1-D CNN. Every other model trains,
+   * under DP too, on the DL4J engine.
    */
   public boolean nativeKernel() {
-    return !type.isSequence() && activation == HiddenActivation.RELU && dropout == 0
+    boolean nativeType = switch (type) {
+      case MLP, LOGISTIC_REGRESSION, CNN1D -> true;
+      default -> false;
+    };
+    return nativeType && activation == HiddenActivation.RELU && dropout == 0
         && objective == Objective.BINARY;
   }
 

@@ -4,8 +4,8 @@ import io.consort.model.features.EncodedData;
 
 /**
  * Scores encoded rows with a model: the probability of the positive class (for regression, the
- * predicted value). The native kernel computes dense ReLU classifiers; every other model is
- * computed by the DL4J engine's provider, which must be on the class path.
+ * predicted value). The native engine computes the models of {@link ModelSpec#nativeKernel()};
+ * every other model is computed by the DL4J engine's provider, which must be on the class path.
  */
 public final class Predictor {
   private static final int CHUNK_ROWS = 1024;
@@ -16,7 +16,7 @@ public final class Predictor {
     if (!spec.nativeKernel()) {
       return LocalTrainer.provider(TrainingEngine.DL4J).predict(spec, parameters, data);
     }
-    DenseNetwork network = new DenseNetwork(spec.layerSizes(data.features()));
+    NativeNetwork network = NativeNetwork.of(spec, data.features());
     if (parameters.length != network.parameterCount()) {
       throw new IllegalArgumentException("the model has " + network.parameterCount()
           + " parameters, got " + parameters.length);
