@@ -15,15 +15,16 @@ functorch.vmap(grad(...)) over torch.nn.utils.stateless.functional_call as in th
 per-sample-gradients tutorial, per-example clipping, Gaussian noise from torch.normal, Adam).
 DP-SGD uses noise multiplier 1, clip norm 1 and expected batch BATCH on both sides.
 
-Sequence models (--models, default mlp,lstm,cnn1d): the DL4J engine (the only engine that has them)
-against PyTorch on the same 8,192 rows of 2 channels over a 10-step window (written by the worker,
+Sequence models (--models, default mlp,lstm,cnn1d): the DL4J engine, and for the models in
+NATIVE_SEQUENCE_MODELS (the 1-D CNN) also the native engine plain and DP-SGD, against PyTorch on the same 8,192 rows of 2 channels over a 10-step window (written by the worker,
 channel-major per row as DL4J reads them: [channels, window]), plain training only, each with its
 own initial parameters (PyTorch's default initialisation; DL4J's is Consort's Xavier), the same
 architecture as the market experiment builds: an LSTM of 16 units (last time step; PyTorch's LSTM
 has a second bias vector, 64 more parameters) or a 1-D convolution of 16 filters of width 3 (same
 padding, ReLU, max over time), then Linear 16 + ReLU and a sigmoid output, binary cross-entropy,
-Adam 3e-3. Epochs per sample: enough for at least --sequence-min-steps steps. DP-SGD is not timed
-for them: the DL4J engine clips by microbatches of one (one pass per example, 17x to 42x its plain
+Adam 3e-3. Epochs per sample: enough for at least --sequence-min-steps steps. The native engine's
+DP-SGD is timed against PyTorch's DP-SGD above on the same model. DP-SGD is not timed on the DL4J
+engine: it clips by microbatches of one (one pass per example, 17x to 42x its plain
 step, docs/BENCHMARKS.md), which would take most of the run's time.
 
 Usage: python3 train_vs_torch.py [--json] [--repeats N] [--batches 32,128,512] [--min-steps N]
@@ -50,6 +51,8 @@ LEARNING_RATE = 3e-3
 HIDDEN = (64, 32)
 NOISE_MULTIPLIER = 1.0
 CLIP_NORM = 1.0
+# The sequence models Consort's native engine also computes: timed plain and DP-SGD on it too.
+NATIVE_SEQUENCE_MODELS = ("cnn1d",)
 
 
 class JavaWorker:
@@ -104,6 +107,44 @@ def train_plain(model, x, y, batch, epochs):
     return (time.perf_counter() - start) * 1e3 / steps, steps
 
 
+def train_dp(model, x, y, batch, epochs):
+    """DP-SGD (module docstring): Poisson sampling, vmap per-example gradients, clipping, noise,
+    Adam; returns (ms per step, steps)."""
+    from functorch import grad, vmap
+    from torch.nn.utils.stateless import functional_call
+
+    params = dict(model.named_parameters())
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    rows = x.shape[0]
+    q = min(1.0, batch / rows)
+    steps = max(1, round(epochs / q))
+    expected = q * rows
+    sigma = NOISE_MULTIPLIER * CLIP_NORM
+
+    def example_loss(p, xi, yi):
+        out = functional_call(model, p, (xi.unsqueeze(0),))
+        return F.binary_cross_entropy_with_logits(out.reshape(()), yi)
+
+    per_example = vmap(grad(example_loss), in_dims=(None, 0, 0))
+    start = time.perf_counter()
+    for _ in range(steps):
+        index = (torch.rand(rows) < q).nonzero().squeeze(1)
+        k = index.numel()
+        if k > 0:
+            detached = {name: p.detach() for name, p in params.items()}
+            grads = per_example(detached, x[index], y[index])
+            norms = torch.sqrt(sum(g.reshape(k, -1).pow(2).sum(1) for g in grads.values()))
+            scale = (CLIP_NORM / (norms + 1e-6)).clamp(max=1.0)
+            for name, p in params.items():
+                summed = torch.tensordot(scale, grads[name], dims=1)
+                p.grad = (summed + torch.normal(0.0, sigma, p.shape)) / expected
+        else:
+            for p in params.values():
+                p.grad = torch.normal(0.0, sigma, p.shape) / expected
+        optimizer.step()
+    return (time.perf_counter() - start) * 1e3 / steps, steps
+
+
 class TorchTrainer:
     def __init__(self, x, y, flat_params, features):
         self.x = x
@@ -135,40 +176,7 @@ class TorchTrainer:
         return train_plain(self.model(), self.x, self.y, batch, epochs)
 
     def dp(self, batch, epochs):
-        from functorch import grad, vmap
-        from torch.nn.utils.stateless import functional_call
-
-        model = self.model()
-        params = dict(model.named_parameters())
-        optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-        rows = self.x.shape[0]
-        q = min(1.0, batch / rows)
-        steps = max(1, round(epochs / q))
-        expected = q * rows
-        sigma = NOISE_MULTIPLIER * CLIP_NORM
-
-        def example_loss(p, x, y):
-            out = functional_call(model, p, (x.unsqueeze(0),))
-            return F.binary_cross_entropy_with_logits(out.reshape(()), y)
-
-        per_example = vmap(grad(example_loss), in_dims=(None, 0, 0))
-        start = time.perf_counter()
-        for _ in range(steps):
-            index = (torch.rand(rows) < q).nonzero().squeeze(1)
-            k = index.numel()
-            if k > 0:
-                detached = {name: p.detach() for name, p in params.items()}
-                grads = per_example(detached, self.x[index], self.y[index])
-                norms = torch.sqrt(sum(g.reshape(k, -1).pow(2).sum(1) for g in grads.values()))
-                scale = (CLIP_NORM / (norms + 1e-6)).clamp(max=1.0)
-                for name, p in params.items():
-                    summed = torch.tensordot(scale, grads[name], dims=1)
-                    p.grad = (summed + torch.normal(0.0, sigma, p.shape)) / expected
-            else:
-                for p in params.values():
-                    p.grad = torch.normal(0.0, sigma, p.shape) / expected
-            optimizer.step()
-        return (time.perf_counter() - start) * 1e3 / steps, steps
+        return train_dp(self.model(), self.x, self.y, batch, epochs)
 
 
 class TorchSequenceTrainer:
@@ -188,6 +196,9 @@ class TorchSequenceTrainer:
 
     def plain(self, kind, batch, epochs):
         return train_plain(self.model(kind), self.x, self.y, batch, epochs)
+
+    def dp(self, kind, batch, epochs):
+        return train_dp(self.model(kind), self.x, self.y, batch, epochs)
 
 
 class LastStepLstm(nn.Module):
@@ -232,7 +243,8 @@ def main():
     parser.add_argument("--min-steps", type=int, default=400,
                         help="epochs per sample: enough for at least this many steps")
     parser.add_argument("--models", default="mlp,lstm,cnn1d",
-                        help="comma-separated: mlp (all engines), lstm, cnn1d (DL4J against PyTorch)")
+                        help="comma-separated: mlp (all engines), lstm (DL4J against PyTorch), cnn1d"
+                             " (DL4J and native against PyTorch)")
     parser.add_argument("--sequence-min-steps", type=int, default=100,
                         help="epochs per sample of the sequence models: enough for this many steps")
     parser.add_argument("--dl4j-javacpp-default", action="store_true",
@@ -288,12 +300,12 @@ def main():
     torch_trainer = TorchTrainer(x, y, flat, features)
     seq_rows = 0
     if sequence_models:
-        seq_rows, seq_features, channels, window, units, kernel, head = (
+        seq_rows, seq_features, channels, window, units, kernel_size, head = (
             int(v) for v in worker.ask("seqdata " + work))
         xs = torch.from_numpy(np.fromfile(os.path.join(work, "xs.f32"), dtype="<f4")
                               .reshape(seq_rows, seq_features))
         ys = torch.from_numpy(np.fromfile(os.path.join(work, "ys.f32"), dtype="<f4"))
-        sequence_trainer = TorchSequenceTrainer(xs, ys, channels, window, units, kernel, head)
+        sequence_trainer = TorchSequenceTrainer(xs, ys, channels, window, units, kernel_size, head)
 
     jvm = {}  # (method, batch) -> [(gc ms per step, heap bytes per step)]
 
@@ -316,6 +328,12 @@ def main():
     for kind in sequence_models:
         methods[kind + "_dl4j"] = java_method(kind + "_dl4j", worker, "dl4j", "plain", kind)
         methods[kind + "_torch"] = (lambda k: lambda b, e: sequence_trainer.plain(k, b, e)[0])(kind)
+        if kind in NATIVE_SEQUENCE_MODELS:
+            methods[kind + "_native"] = java_method(kind + "_native", worker, "native", "plain", kind)
+            methods[kind + "_native_dp"] = java_method(kind + "_native_dp", worker, "native", "dp",
+                                                       kind)
+            methods[kind + "_torch_dp"] = (
+                lambda k: lambda b, e: sequence_trainer.dp(k, b, e)[0])(kind)
     if compare_worker is not None:
         if "mlp" in models:
             methods["dl4j_compare"] = java_method("dl4j_compare", compare_worker, "dl4j", "plain")
@@ -387,6 +405,21 @@ def main():
             print("%5d %9.3f %9.3f %10.2f" % (b, median(times[b][kind + "_dl4j"]),
                                                median(times[b][kind + "_torch"]), r))
             result[kind + "_ratios"][str(b)] = round(r, 3)
+        if kind in NATIVE_SEQUENCE_MODELS:
+            print("%s on the native engine, plain and DP-SGD:" % kind)
+            print("%5s %9s %9s %12s %10s %10s %9s"
+                  % ("batch", "native", "torch", "native/torch", "native-dp", "torch-dp", "dp ratio"))
+            result[kind + "_native_ratios"] = {}
+            result[kind + "_native_dp_ratios"] = {}
+            for b in batches:
+                r_plain = ratio(b, kind + "_native", kind + "_torch")
+                r_dp = ratio(b, kind + "_native_dp", kind + "_torch_dp")
+                print("%5d %9.3f %9.3f %12.2f %10.3f %10.3f %9.2f"
+                      % (b, median(times[b][kind + "_native"]), median(times[b][kind + "_torch"]),
+                         r_plain, median(times[b][kind + "_native_dp"]),
+                         median(times[b][kind + "_torch_dp"]), r_dp))
+                result[kind + "_native_ratios"][str(b)] = round(r_plain, 3)
+                result[kind + "_native_dp_ratios"][str(b)] = round(r_dp, 3)
     if compare_worker is not None:
         print("DL4J engine in a second worker with %s (%s), ms per step and ratio to the first"
               " worker (%s):" % (args.dl4j_compare, javacpp["dl4j_compare"], javacpp["dl4j"]))
