@@ -15,19 +15,20 @@ functorch.vmap(grad(...)) over torch.nn.utils.stateless.functional_call as in th
 per-sample-gradients tutorial, per-example clipping, Gaussian noise from torch.normal, Adam).
 DP-SGD uses noise multiplier 1, clip norm 1 and expected batch BATCH on both sides.
 
-Sequence models (--models, default mlp,lstm,cnn1d): the DL4J engine, and the native engine for the
-models it computes (NATIVE_SEQUENCE_MODELS: the LSTM; plain and DP-SGD), against PyTorch on the
-same 8,192 rows of 2 channels over a 10-step window (written by the worker, channel-major per row
-as DL4J reads them: [channels, window]), plain training, each with its own initial parameters
-(PyTorch's default initialisation; Consort's is its Xavier), the same architecture as the market
-experiment builds: an LSTM of 16 units (last time step; PyTorch's LSTM has a second bias vector,
-64 more parameters) or a 1-D convolution of 16 filters of width 3 (same padding, ReLU, max over
-time), then Linear 16 + ReLU and a sigmoid output, binary cross-entropy, Adam 3e-3. Epochs per
-sample: enough for at least --sequence-min-steps steps. DP-SGD on the DL4J engine is not timed: it
-clips by microbatches of one (one pass per example, 17x to 42x its plain step,
-docs/BENCHMARKS.md), which would take most of the run's time; nor PyTorch's (functorch 1.13's
-vmap(grad(...)) fails on nn.LSTM with a shape mismatch): the native engine's DP-SGD step (noise
-multiplier 1, clip norm 1, expected batch BATCH) is reported against PyTorch's plain step.
+Sequence models (--models, default mlp,lstm,cnn1d): the DL4J engine, and for the models in
+NATIVE_SEQUENCE_MODELS (the 1-D CNN and the LSTM) also the native engine plain and DP-SGD, against
+PyTorch on the same 8,192 rows of 2 channels over a 10-step window (written by the worker,
+channel-major per row as DL4J reads them: [channels, window]), each with its own initial
+parameters (PyTorch's default initialisation; Consort's is its Xavier), the same architecture as
+the market experiment builds: an LSTM of 16 units (last time step; PyTorch's LSTM has a second bias
+vector, 64 more parameters) or a 1-D convolution of 16 filters of width 3 (same padding, ReLU, max
+over time), then Linear 16 + ReLU and a sigmoid output, binary cross-entropy, Adam 3e-3. Epochs per
+sample: enough for at least --sequence-min-steps steps. The native engine's DP-SGD is timed
+against PyTorch's DP-SGD above on the same model where functorch computes it (TORCH_DP_SEQUENCE_MODELS:
+functorch 1.13's vmap(grad(...)) fails on nn.LSTM with a shape mismatch, so the LSTM's is against
+PyTorch's plain step). DP-SGD is not timed on the DL4J engine: it clips by microbatches of one (one
+pass per example, 17x to 42x its plain step, docs/BENCHMARKS.md), which would take most of the
+run's time.
 
 Usage: python3 train_vs_torch.py [--json] [--repeats N] [--batches 32,128,512] [--min-steps N]
                                  [--models mlp,lstm,cnn1d] [--sequence-min-steps N]
@@ -51,10 +52,12 @@ from torch import nn
 
 LEARNING_RATE = 3e-3
 HIDDEN = (64, 32)
-# The sequence models the native engine computes (ModelSpec.nativeKernel()).
-NATIVE_SEQUENCE_MODELS = ("lstm",)
 NOISE_MULTIPLIER = 1.0
 CLIP_NORM = 1.0
+# The sequence models Consort's native engine also computes: timed plain and DP-SGD on it too.
+NATIVE_SEQUENCE_MODELS = ("cnn1d", "lstm")
+# Those whose DP-SGD PyTorch computes here (functorch's vmap fails on nn.LSTM).
+TORCH_DP_SEQUENCE_MODELS = ("cnn1d",)
 
 
 class JavaWorker:
@@ -109,6 +112,44 @@ def train_plain(model, x, y, batch, epochs):
     return (time.perf_counter() - start) * 1e3 / steps, steps
 
 
+def train_dp(model, x, y, batch, epochs):
+    """DP-SGD (module docstring): Poisson sampling, vmap per-example gradients, clipping, noise,
+    Adam; returns (ms per step, steps)."""
+    from functorch import grad, vmap
+    from torch.nn.utils.stateless import functional_call
+
+    params = dict(model.named_parameters())
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    rows = x.shape[0]
+    q = min(1.0, batch / rows)
+    steps = max(1, round(epochs / q))
+    expected = q * rows
+    sigma = NOISE_MULTIPLIER * CLIP_NORM
+
+    def example_loss(p, xi, yi):
+        out = functional_call(model, p, (xi.unsqueeze(0),))
+        return F.binary_cross_entropy_with_logits(out.reshape(()), yi)
+
+    per_example = vmap(grad(example_loss), in_dims=(None, 0, 0))
+    start = time.perf_counter()
+    for _ in range(steps):
+        index = (torch.rand(rows) < q).nonzero().squeeze(1)
+        k = index.numel()
+        if k > 0:
+            detached = {name: p.detach() for name, p in params.items()}
+            grads = per_example(detached, x[index], y[index])
+            norms = torch.sqrt(sum(g.reshape(k, -1).pow(2).sum(1) for g in grads.values()))
+            scale = (CLIP_NORM / (norms + 1e-6)).clamp(max=1.0)
+            for name, p in params.items():
+                summed = torch.tensordot(scale, grads[name], dims=1)
+                p.grad = (summed + torch.normal(0.0, sigma, p.shape)) / expected
+        else:
+            for p in params.values():
+                p.grad = torch.normal(0.0, sigma, p.shape) / expected
+        optimizer.step()
+    return (time.perf_counter() - start) * 1e3 / steps, steps
+
+
 class TorchTrainer:
     def __init__(self, x, y, flat_params, features):
         self.x = x
@@ -140,40 +181,7 @@ class TorchTrainer:
         return train_plain(self.model(), self.x, self.y, batch, epochs)
 
     def dp(self, batch, epochs):
-        from functorch import grad, vmap
-        from torch.nn.utils.stateless import functional_call
-
-        model = self.model()
-        params = dict(model.named_parameters())
-        optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-        rows = self.x.shape[0]
-        q = min(1.0, batch / rows)
-        steps = max(1, round(epochs / q))
-        expected = q * rows
-        sigma = NOISE_MULTIPLIER * CLIP_NORM
-
-        def example_loss(p, x, y):
-            out = functional_call(model, p, (x.unsqueeze(0),))
-            return F.binary_cross_entropy_with_logits(out.reshape(()), y)
-
-        per_example = vmap(grad(example_loss), in_dims=(None, 0, 0))
-        start = time.perf_counter()
-        for _ in range(steps):
-            index = (torch.rand(rows) < q).nonzero().squeeze(1)
-            k = index.numel()
-            if k > 0:
-                detached = {name: p.detach() for name, p in params.items()}
-                grads = per_example(detached, self.x[index], self.y[index])
-                norms = torch.sqrt(sum(g.reshape(k, -1).pow(2).sum(1) for g in grads.values()))
-                scale = (CLIP_NORM / (norms + 1e-6)).clamp(max=1.0)
-                for name, p in params.items():
-                    summed = torch.tensordot(scale, grads[name], dims=1)
-                    p.grad = (summed + torch.normal(0.0, sigma, p.shape)) / expected
-            else:
-                for p in params.values():
-                    p.grad = torch.normal(0.0, sigma, p.shape) / expected
-            optimizer.step()
-        return (time.perf_counter() - start) * 1e3 / steps, steps
+        return train_dp(self.model(), self.x, self.y, batch, epochs)
 
 
 class TorchSequenceTrainer:
@@ -193,6 +201,9 @@ class TorchSequenceTrainer:
 
     def plain(self, kind, batch, epochs):
         return train_plain(self.model(kind), self.x, self.y, batch, epochs)
+
+    def dp(self, kind, batch, epochs):
+        return train_dp(self.model(kind), self.x, self.y, batch, epochs)
 
 
 class LastStepLstm(nn.Module):
@@ -237,7 +248,8 @@ def main():
     parser.add_argument("--min-steps", type=int, default=400,
                         help="epochs per sample: enough for at least this many steps")
     parser.add_argument("--models", default="mlp,lstm,cnn1d",
-                        help="comma-separated: mlp (all engines), lstm, cnn1d (DL4J against PyTorch)")
+                        help="comma-separated: mlp (all engines), lstm (DL4J against PyTorch), cnn1d"
+                             " (DL4J and native against PyTorch)")
     parser.add_argument("--sequence-min-steps", type=int, default=100,
                         help="epochs per sample of the sequence models: enough for this many steps")
     parser.add_argument("--dl4j-javacpp-default", action="store_true",
@@ -293,12 +305,12 @@ def main():
     torch_trainer = TorchTrainer(x, y, flat, features)
     seq_rows = 0
     if sequence_models:
-        seq_rows, seq_features, channels, window, units, conv_kernel, head = (
+        seq_rows, seq_features, channels, window, units, kernel_size, head = (
             int(v) for v in worker.ask("seqdata " + work))
         xs = torch.from_numpy(np.fromfile(os.path.join(work, "xs.f32"), dtype="<f4")
                               .reshape(seq_rows, seq_features))
         ys = torch.from_numpy(np.fromfile(os.path.join(work, "ys.f32"), dtype="<f4"))
-        sequence_trainer = TorchSequenceTrainer(xs, ys, channels, window, units, conv_kernel, head)
+        sequence_trainer = TorchSequenceTrainer(xs, ys, channels, window, units, kernel_size, head)
 
     jvm = {}  # (method, batch) -> [(gc ms per step, heap bytes per step)]
 
@@ -325,6 +337,9 @@ def main():
             methods[kind + "_native"] = java_method(kind + "_native", worker, "native", "plain", kind)
             methods[kind + "_native_dp"] = java_method(kind + "_native_dp", worker, "native", "dp",
                                                        kind)
+            if kind in TORCH_DP_SEQUENCE_MODELS:
+                methods[kind + "_torch_dp"] = (
+                    lambda k: lambda b, e: sequence_trainer.dp(k, b, e)[0])(kind)
     if compare_worker is not None:
         if "mlp" in models:
             methods["dl4j_compare"] = java_method("dl4j_compare", compare_worker, "dl4j", "plain")
@@ -386,31 +401,34 @@ def main():
             result["dp_ratios"][str(b)] = round(r_dp, 3)
             result["dl4j_ratios"][str(b)] = round(r_dl4j, 3)
     for kind in sequence_models:
-        native = kind in NATIVE_SEQUENCE_MODELS
-        print("%s on the DL4J engine%s (%d rows, epochs per sample: %s):"
-              % ({"lstm": "LSTM 16, head 16", "cnn1d": "1-D CNN 16x3, head 16"}[kind],
-                 " and the native engine (DP-SGD against PyTorch's plain step)" if native else "",
-                 seq_rows, ", ".join("%d at batch %d" % (seq_epochs[b], b) for b in batches)))
-        print("%5s %9s %9s %10s" % ("batch", "dl4j", "torch", "dl4j/torch")
-              + ("%9s %12s %10s %13s" % ("native", "native/torch", "native-dp", "dp/torch-plain")
-                 if native else ""))
+        print("%s on the DL4J engine (%d rows, epochs per sample: %s):"
+              % ({"lstm": "LSTM 16, head 16", "cnn1d": "1-D CNN 16x3, head 16"}[kind], seq_rows,
+                 ", ".join("%d at batch %d" % (seq_epochs[b], b) for b in batches)))
+        print("%5s %9s %9s %10s" % ("batch", "dl4j", "torch", "dl4j/torch"))
         result[kind + "_ratios"] = {}
-        if native:
-            result[kind + "_native_ratios"] = {}
-            result[kind + "_native_dp_ratios"] = {}
         for b in batches:
             r = ratio(b, kind + "_dl4j", kind + "_torch")
-            line = "%5d %9.3f %9.3f %10.2f" % (b, median(times[b][kind + "_dl4j"]),
-                                               median(times[b][kind + "_torch"]), r)
+            print("%5d %9.3f %9.3f %10.2f" % (b, median(times[b][kind + "_dl4j"]),
+                                               median(times[b][kind + "_torch"]), r))
             result[kind + "_ratios"][str(b)] = round(r, 3)
-            if native:
-                r_native = ratio(b, kind + "_native", kind + "_torch")
-                r_dp = ratio(b, kind + "_native_dp", kind + "_torch")
-                line += "%9.3f %12.2f %10.3f %13.2f" % (median(times[b][kind + "_native"]), r_native,
-                                                       median(times[b][kind + "_native_dp"]), r_dp)
-                result[kind + "_native_ratios"][str(b)] = round(r_native, 3)
+        if kind in NATIVE_SEQUENCE_MODELS:
+            # without PyTorch's DP-SGD, the native DP-SGD step against PyTorch's plain one
+            torch_dp = kind + ("_torch_dp" if kind in TORCH_DP_SEQUENCE_MODELS else "_torch")
+            print("%s on the native engine, plain and DP-SGD%s:"
+                  % (kind, "" if torch_dp.endswith("_dp") else " (torch-dp: PyTorch's plain step)"))
+            print("%5s %9s %9s %12s %10s %10s %9s"
+                  % ("batch", "native", "torch", "native/torch", "native-dp", "torch-dp", "dp ratio"))
+            result[kind + "_native_ratios"] = {}
+            result[kind + "_native_dp_ratios"] = {}
+            for b in batches:
+                r_plain = ratio(b, kind + "_native", kind + "_torch")
+                r_dp = ratio(b, kind + "_native_dp", torch_dp)
+                print("%5d %9.3f %9.3f %12.2f %10.3f %10.3f %9.2f"
+                      % (b, median(times[b][kind + "_native"]), median(times[b][kind + "_torch"]),
+                         r_plain, median(times[b][kind + "_native_dp"]),
+                         median(times[b][torch_dp]), r_dp))
+                result[kind + "_native_ratios"][str(b)] = round(r_plain, 3)
                 result[kind + "_native_dp_ratios"][str(b)] = round(r_dp, 3)
-            print(line)
     if compare_worker is not None:
         print("DL4J engine in a second worker with %s (%s), ms per step and ratio to the first"
               " worker (%s):" % (args.dl4j_compare, javacpp["dl4j_compare"], javacpp["dl4j"]))

@@ -217,8 +217,8 @@ public final class JobSpecBuilder {
   }
 
   /**
-   * Default (null): native for the models it computes ({@link ModelSpec#nativeKernel()}: dense and LSTM
-   * ReLU classifiers, several times faster than DL4J, with exact batched DP-SGD clipping); dl4j otherwise
+   * Default (null): native for the models it computes ({@link ModelSpec#nativeKernel()}: dense, 1-D CNN and
+   * LSTM ReLU classifiers, several times faster than DL4J, with exact batched DP-SGD clipping); dl4j otherwise
    * (DP-SGD there clips by microbatches of one).
    */
   public JobSpecBuilder engine(TrainingEngine engine) {
@@ -373,9 +373,8 @@ public final class JobSpecBuilder {
     if (strategy == null) {
       throw new InvalidJobSpecException("strategy", "is required (fedavg by default)");
     }
-    // The native engine wherever it computes the model: it trains a dense model several times faster
-    // than DL4J (9x at 10^6 parameters) and the LSTM too (docs/BENCHMARKS.md), and FedProx runs on it
-    // only. A job may still name dl4j.
+    // The native kernel wherever it computes the model (dense, 1-D CNN, LSTM): it trains several times faster
+    // than DL4J (docs/BENCHMARKS.md), and DP-SGD and FedProx run on it. A job may still name dl4j.
     TrainingEngine chosen = engine != null ? engine
         : model.nativeKernel() || proximalMu > 0 ? TrainingEngine.NATIVE : TrainingEngine.DL4J;
     if (!privacy.recordLevel() && (recordClipNorm != null || recordNoiseMultiplier != null)) {

@@ -96,9 +96,9 @@ class JobSpecTest {
   void recordDpOnTheDl4jEngine_isAcceptedForEveryModel() {
     JobSpec dense = base().privacy(PrivacyMode.RECORD).targetEpsilon(3.0).engine(TrainingEngine.DL4J).build();
     assertEquals(TrainingEngine.DL4J, dense.training().engine());
-    JobSpec cnn = series().modelType(ModelType.CNN1D).window(4).kernelSize(2).privacy(PrivacyMode.RECORD)
-        .targetEpsilon(3.0).build();
-    assertEquals(TrainingEngine.DL4J, cnn.training().engine(), "the default engine of a model native cannot run");
+    JobSpec rnn = series().modelType(ModelType.SIMPLE_RNN).window(4).privacy(PrivacyMode.RECORD).targetEpsilon(3.0)
+        .build();
+    assertEquals(TrainingEngine.DL4J, rnn.training().engine(), "the default engine of a model native cannot run");
   }
 
   @Test
@@ -108,6 +108,24 @@ class JobSpecTest {
     JobSpec onDl4j = series().modelType(ModelType.LSTM).window(4).engine(TrainingEngine.DL4J).build();
     assertEquals(TrainingEngine.DL4J, onDl4j.training().engine());
     assertEquals(onDl4j, JobSpecWire.fromProto(JobSpecWire.toProto(onDl4j)));
+  }
+
+  @Test
+  void aCnn1dClassifierWithAReluHead_defaultsToTheNativeEngine_andMayStillNameDl4j() {
+    JobSpec plain = series().modelType(ModelType.CNN1D).window(4).build();
+    assertEquals(TrainingEngine.NATIVE, plain.training().engine());
+    JobSpec dp = series().modelType(ModelType.CNN1D).window(4).privacy(PrivacyMode.RECORD).targetEpsilon(3.0).build();
+    assertEquals(TrainingEngine.NATIVE, dp.training().engine());
+    JobSpec dl4j = series().modelType(ModelType.CNN1D).window(4).engine(TrainingEngine.DL4J).build();
+    assertEquals(TrainingEngine.DL4J, dl4j.training().engine());
+    assertEquals(dl4j, JobSpecWire.fromProto(JobSpecWire.toProto(dl4j)));
+
+    JobSpec tanh = series().modelType(ModelType.CNN1D).window(4).activation(HiddenActivation.TANH).build();
+    assertEquals(TrainingEngine.DL4J, tanh.training().engine(), "a head the native kernel cannot compute");
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> series().modelType(ModelType.CNN1D)
+        .window(4).dropout(0.2).engine(TrainingEngine.NATIVE).build());
+    assertEquals("model.engine", e.field());
+    assertTrue(e.getMessage().contains("dropout 0.2"), e.getMessage());
   }
 
   @ParameterizedTest
@@ -137,7 +155,7 @@ class JobSpecTest {
         () -> series().modelType(ModelType.LSTM).window(4).dropout(0.2).engine(TrainingEngine.NATIVE).build());
     assertEquals("model.engine", e.field());
     e = assertThrows(InvalidJobSpecException.class,
-        () -> series().modelType(ModelType.CNN1D).window(4).kernelSize(2).engine(TrainingEngine.NATIVE).build());
+        () -> series().modelType(ModelType.SIMPLE_RNN).window(4).engine(TrainingEngine.NATIVE).build());
     assertEquals("model.engine", e.field());
   }
 

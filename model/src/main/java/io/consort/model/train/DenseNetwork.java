@@ -124,14 +124,9 @@ final class DenseNetwork implements NativeNetwork {
     for (int l = 1; l <= layers; l++) {
       int nIn = sizes[l - 1];
       int nOut = sizes[l];
-      // W transposed (nIn x nOut, row-major) so that the forward product's outputs are contiguous.
       float[] wt = transposed[l];
       int w = weightOffset[l];
-      for (int j = 0; j < nOut; j++) {
-        for (int i = 0; i < nIn; i++) {
-          wt[i * nOut + j] = parameters[w + j * nIn + i];
-        }
-      }
+      transpose(parameters, w, nIn, nOut, wt);
       kernel.forward(activations[l - 1], rows, nIn, parameters, w, wt, biasOffset[l],
           activations[l], nOut);
       if (l < layers) {
@@ -159,16 +154,7 @@ final class DenseNetwork implements NativeNetwork {
    * mask); returns the summed binary cross-entropy loss.
    */
   double backpropagate(float[] parameters, int rows, float[] inputError) {
-    float[] logits = activations[layers];
-    float[] top = deltas[layers];
-    double loss = 0;
-    for (int r = 0; r < rows; r++) {
-      float z = logits[r];
-      float y = labels[r];
-      // d(BCE)/dz = sigmoid(z) - y; the loss in its stable form max(z,0) - zy + log(1 + e^-|z|).
-      top[r] = (float) (1.0 / (1.0 + Math.exp(-z))) - y;
-      loss += Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
-    }
+    double loss = crossEntropyErrors(activations[layers], labels, rows, deltas[layers]);
     // delta[l-1] = (delta[l] W_l) masked by ReLU'(layer l-1's output)
     for (int l = layers; l >= 2; l--) {
       kernel.backpropagate(deltas[l], rows, sizes[l], parameters, weightOffset[l], deltas[l - 1],
@@ -250,7 +236,32 @@ final class DenseNetwork implements NativeNetwork {
     }
   }
 
-  private static double squaredNorm(float[] values, int from, int length) {
+  /**
+   * Binary cross-entropy on logits: {@code top[r] = sigmoid(z_r) - y_r} (its derivative in z) for
+   * the first {@code rows} rows; returns the summed loss in its stable form
+   * {@code max(z,0) - zy + log(1 + e^-|z|)}.
+   */
+  static double crossEntropyErrors(float[] logits, float[] labels, int rows, float[] top) {
+    double loss = 0;
+    for (int r = 0; r < rows; r++) {
+      float z = logits[r];
+      float y = labels[r];
+      top[r] = (float) (1.0 / (1.0 + Math.exp(-z))) - y;
+      loss += Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
+    }
+    return loss;
+  }
+
+  /** {@code wt} = the {@code nOut x nIn} weights at {@code w}, transposed to {@code nIn x nOut}. */
+  static void transpose(float[] parameters, int w, int nIn, int nOut, float[] wt) {
+    for (int j = 0; j < nOut; j++) {
+      for (int i = 0; i < nIn; i++) {
+        wt[i * nOut + j] = parameters[w + j * nIn + i];
+      }
+    }
+  }
+
+  static double squaredNorm(float[] values, int from, int length) {
     double sum = 0;
     for (int i = from; i < from + length; i++) {
       sum += (double) values[i] * values[i];

@@ -17,9 +17,9 @@ import java.util.random.RandomGenerator;
  * example's gradient, adds Gaussian noise to the sum and divides by the expected batch size;
  * {@code epochs} becomes {@code round(epochs / q)} steps.
  *
- * <p>Engines ({@link TrainingEngine}): {@code NATIVE} (the default) runs the passes in plain Java
- * ({@link NativeNetwork}: dense stacks and the LSTM); {@code DL4J} runs the same standard training through DL4J's {@code MultiLayerNetwork.fit}
- * and Adam updater, with the same shuffling, batches and {@link TrainingOptions.OptimizerState}
+ * <p>Engines ({@link TrainingEngine}): {@code NATIVE} (the default) runs the passes of the models
+ * {@link ModelSpec#nativeKernel()} names in plain Java ({@link NativeNetwork}); {@code DL4J} runs
+ * the same standard training through DL4J's {@code MultiLayerNetwork.fit} and Adam updater, with the same shuffling, batches and {@link TrainingOptions.OptimizerState}
  * semantics. The DL4J engine lives in the consort-model-dl4j module and is found through
  * {@link ServiceLoader} ({@link TrainingLoopProvider}); asking for it without that module on the
  * class path fails with an {@link IllegalStateException} naming the module. DP-SGD runs on
@@ -91,9 +91,10 @@ public final class LocalTrainer {
       throw new IllegalArgumentException("no training rows");
     }
     if (engine == TrainingEngine.NATIVE && !spec.nativeKernel()) {
-      throw new IllegalArgumentException("the native engine computes dense and LSTM binary "
-          + "classifiers with ReLU hidden layers and no dropout; a " + spec.type().wireName() + " model with activation "
-          + spec.activation().wireName() + ", dropout " + spec.dropout() + " and objective "
+      throw new IllegalArgumentException("the native engine computes dense, 1-D CNN and LSTM binary "
+          + "classifiers with ReLU hidden layers and no dropout; a " + spec.type().wireName()
+          + " model with activation " + spec.activation().wireName() + ", dropout " + spec.dropout()
+          + " and objective "
           + spec.objective().wireName() + " trains on the dl4j engine");
     }
     ParameterLayout layout = ParameterLayout.of(spec, trainData.features());

@@ -102,13 +102,17 @@ public record ModelSpec(
   }
 
   /**
-   * Whether the native engine computes this model ({@link NativeNetwork}): a dense or LSTM binary
-   * classifier with ReLU hidden layers and no dropout. Every other model trains, under DP too, on
-   * the DL4J engine.
+   * Whether the native engine computes this model ({@link NativeNetwork#of}): a binary classifier
+   * with ReLU hidden layers and no dropout that is dense, a 1-D CNN or an LSTM. Every other model trains,
+   * under DP too, on the DL4J engine.
    */
   public boolean nativeKernel() {
-    return (!type.isSequence() || type == ModelType.LSTM) && activation == HiddenActivation.RELU
-        && dropout == 0 && objective == Objective.BINARY;
+    boolean nativeType = switch (type) {
+      case MLP, LOGISTIC_REGRESSION, CNN1D, LSTM -> true;
+      default -> false;
+    };
+    return nativeType && activation == HiddenActivation.RELU && dropout == 0
+        && objective == Objective.BINARY;
   }
 
   /** The default loan-risk MLP. */

@@ -1,28 +1,29 @@
 package io.consort.model.train;
 
 /**
- * A model the native engine computes ({@link ModelSpec#nativeKernel()}): forward and backward
- * passes over a batch on flat parameters in DL4J's layout ({@link ParameterLayout}), with DP-SGD's
- * exact per-example clipping, on reused buffers. Not thread-safe: one instance per training thread.
+ * A network the native engine computes: forward pass, summed (optionally per-example clipped)
+ * gradients and per-example gradient norms over one batch, on flat parameters in DL4J's layout
+ * ({@link ParameterLayout}) and reused buffers. {@link LocalTrainer} and {@link Predictor} use it;
+ * {@link #of} picks the implementation for a model. Not thread-safe: one instance per thread.
  */
 interface NativeNetwork {
 
-  /** The network for {@code spec} on rows of {@code features} encoded values. */
-  static NativeNetwork of(ModelSpec spec, int features) {
+  /** The network for {@code spec} on rows of {@code inputs} encoded features. */
+  static NativeNetwork of(ModelSpec spec, int inputs) {
     if (!spec.nativeKernel()) {
-      throw new IllegalArgumentException("the native engine does not compute a "
-          + spec.type().wireName() + " model with activation " + spec.activation().wireName()
-          + ", dropout " + spec.dropout() + " and objective " + spec.objective().wireName());
+      throw new IllegalArgumentException("the native engine does not compute a " + spec.type().wireName()
+          + " model with activation " + spec.activation().wireName() + ", dropout " + spec.dropout()
+          + " and objective " + spec.objective().wireName());
     }
     return switch (spec.type()) {
-      case MLP, LOGISTIC_REGRESSION -> new DenseNetwork(spec.layerSizes(features));
-      case LSTM -> new LstmNetwork(spec.sequence().orElseThrow(), features, spec.hiddenLayers(),
+      case MLP, LOGISTIC_REGRESSION -> new DenseNetwork(spec.layerSizes(inputs));
+      case CNN1D -> new Conv1dNetwork(spec, inputs);
+      case LSTM -> new LstmNetwork(spec.sequence().orElseThrow(), inputs, spec.hiddenLayers(),
           DenseKernel.preferred());
-      default -> throw new IllegalStateException("no native network for " + spec.type());
+      default -> throw new IllegalArgumentException("no native network for " + spec.type().wireName());
     };
   }
 
-  /** The number of parameters. */
   int parameterCount();
 
   /** The input buffer for a batch of {@code rows}: fill rows {@code 0..rows-1} row-major. */
@@ -40,7 +41,7 @@ interface NativeNetwork {
   /**
    * After {@link #forward}: writes into {@code gradient} the sum over the batch of each example's
    * binary cross-entropy gradient, each first scaled to norm at most {@code clipNorm} when
-   * {@code clipNorm > 0} (DP-SGD, Abadi et al. 2016), and returns the summed loss.
+   * {@code clipNorm > 0} (DP-SGD), and returns the summed loss.
    */
   double backward(float[] parameters, int rows, double clipNorm, float[] gradient);
 

@@ -90,7 +90,10 @@ public record ParameterLayout(List<Block> blocks) {
           blocks.add(bias(layer, "b", n));
         }
         case CNN1D -> {
-          // DL4J's ConvolutionParamInitializer puts the biases first, then weights [n, c, k].
+          // DL4J's ConvolutionParamInitializer puts the biases first, then the weights, whose
+          // paramTable shape is [n, c, k, 1] but whose flat order (probed in consort-model-dl4j's
+          // Conv1dNetworkTest against DL4J's outputs) holds the weight of tap j, channel i, filter f
+          // at (j*c + i)*n + f: a [k*c, n] matrix, row-major (see Conv1dNetwork).
           int k = s.kernelSize();
           blocks.add(bias(layer, "b", n));
           blocks.add(weight(layer, "W", n * c * k, c * k, n * k));

@@ -4,9 +4,8 @@ import io.consort.model.features.EncodedData;
 
 /**
  * Scores encoded rows with a model: the probability of the positive class (for regression, the
- * predicted value). The native engine computes dense and LSTM ReLU classifiers
- * ({@link ModelSpec#nativeKernel()}); every other model is
- * computed by the DL4J engine's provider, which must be on the class path.
+ * predicted value). The native engine computes the models of {@link ModelSpec#nativeKernel()};
+ * every other model is computed by the DL4J engine's provider, which must be on the class path.
  */
 public final class Predictor {
   private static final int CHUNK_ROWS = 1024;

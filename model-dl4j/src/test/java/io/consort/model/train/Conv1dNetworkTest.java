@@ -1,0 +1,290 @@
+package io.consort.model.train;
+
+import static io.consort.model.train.NativeNetworkChecks.assertRelativelyClose;
+import static io.consort.model.train.NativeNetworkChecks.norm;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.consort.model.dl4j.Dl4jNetworks;
+import io.consort.model.features.EncodedData;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The native 1-D CNN against DL4J's {@code Convolution1DLayer} network for the same spec and flat
+ * parameters, which is the reference for the layout (the weight of tap j, channel c, filter n at
+ * {@code (j*C + c)*N + n} after the N biases), same padding (odd and even kernels), max pooling
+ * and the loss: batch gradients, loss, predictions, and for DP-SGD the per-example norms and the
+ * clipped sum brute-forced one example at a time through DL4J. On both kernels, and on shapes that
+ * reach the dot-product path (fewer filters than a vector's lanes), the blocked path, an even kernel,
+ * one channel and no dense head. In consort-model's package (the network is package-private) but in
+ * consort-model-dl4j, which has DL4J.
+ */
+class Conv1dNetworkTest {
+
+  static final class Fixture {
+    final String name;
+    final DenseKernel kernel;
+    final ModelSpec spec;
+    final int inputs;
+    final int rows;
+    final float[] x;
+    final float[] y;
+    final float[] params;
+
+    Fixture(DenseKernel kernel, String kernelName, int window, int channels, int filters,
+        int kernelSize, List<Integer> head, int rows) {
+      this.name = kernelName + " W" + window + " C" + channels + " N" + filters + " K" + kernelSize
+          + " head " + head + ", " + rows + " rows";
+      this.kernel = kernel;
+      this.spec = ModelSpec.sequence(ModelType.CNN1D,
+          new SequenceSpec(window, filters, kernelSize, 0), head, Objective.BINARY, 5);
+      this.inputs = window * channels;
+      this.rows = rows;
+      SplittableRandom random = new SplittableRandom(17);
+      x = new float[rows * inputs];
+      y = new float[rows];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) random.nextGaussian();
+      }
+      for (int r = 0; r < rows; r++) {
+        y[r] = r % 3 == 0 ? 1f : 0f;
+      }
+      params = ModelFactory.initialParameters(spec, inputs);
+      // biases away from Xavier's zeros, so that ReLU masks and bias gradients matter
+      for (int i = 0; i < params.length; i++) {
+        params[i] += (float) (0.2 * random.nextGaussian());
+      }
+    }
+
+    @Override
+    public String toString() {
+      return name;
+    }
+
+    Conv1dNetwork loaded(int count, int firstRow) {
+      Conv1dNetwork network = new Conv1dNetwork(spec, inputs, kernel);
+      System.arraycopy(x, firstRow * inputs, network.inputBuffer(count), 0, count * inputs);
+      System.arraycopy(y, firstRow, network.labelBuffer(count), 0, count);
+      return network;
+    }
+
+    INDArray features(int firstRow, int count) {
+      return Nd4j.createFromArray(Arrays.copyOfRange(x, firstRow * inputs,
+          (firstRow + count) * inputs)).reshape(count, inputs / spec.sequence().get().window(),
+          spec.sequence().get().window());
+    }
+
+    /** DL4J's gradient over {@code count} rows from {@code firstRow}: the sum over the batch. */
+    float[] dl4jGradient(int firstRow, int count) {
+      MultiLayerNetwork net = Dl4jNetworks.network(spec, inputs, params);
+      net.setInput(features(firstRow, count));
+      net.setLabels(Nd4j.createFromArray(Arrays.copyOfRange(y, firstRow, firstRow + count))
+          .reshape(count, 1));
+      net.computeGradientAndScore();
+      return net.gradient().gradient().toFloatVector();
+    }
+  }
+
+  static Stream<Fixture> fixtures() {
+    DenseKernel vector = DenseKernel.vectorOrNull();
+    assertNotNull(vector, "the Vector API kernel must be available: the build runs this module's"
+        + " tests with --add-modules jdk.incubator.vector");
+    return Stream.of(DenseKernel.scalar(), vector).flatMap(kernel -> {
+      String name = kernel == vector ? "vector" : "scalar";
+      return Stream.of(
+          new Fixture(kernel, name, 7, 2, 5, 3, List.of(4), 9),
+          new Fixture(kernel, name, 6, 3, 9, 2, List.of(), 11),
+          new Fixture(kernel, name, 12, 1, 32, 4, List.of(8, 3), 13),
+          // the benchmark's model on a realistic batch
+          new Fixture(kernel, name, 10, 2, 16, 3, List.of(16), 130));
+    });
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void parameterCountIsTheLayouts(Fixture f) {
+    assertEquals(ParameterLayout.of(f.spec, f.inputs).parameterCount(),
+        f.loaded(1, 0).parameterCount());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void batchGradientEqualsDl4jGradient_whenNotClipping(Fixture f) {
+    Conv1dNetwork network = f.loaded(f.rows, 0);
+    float[] gradient = new float[network.parameterCount()];
+    network.forward(f.params, f.rows);
+    network.backward(f.params, f.rows, 0, gradient);
+
+    assertRelativelyClose(f.dl4jGradient(0, f.rows), gradient, 1e-5);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void lossEqualsDl4jScore_andPredictionsEqualDl4jOutput(Fixture f) {
+    Conv1dNetwork network = f.loaded(f.rows, 0);
+    network.forward(f.params, f.rows);
+    float[] scores = new float[f.rows];
+    for (int r = 0; r < f.rows; r++) {
+      scores[r] = (float) (1.0 / (1.0 + Math.exp(-network.logits()[r])));
+    }
+    double loss = network.backward(f.params, f.rows, 0, new float[network.parameterCount()]);
+
+    MultiLayerNetwork net = Dl4jNetworks.network(f.spec, f.inputs, f.params);
+    INDArray features = f.features(0, f.rows);
+    double score = net.score(new DataSet(features, Nd4j.createFromArray(f.y).reshape(f.rows, 1)));
+    assertEquals(score, loss / f.rows, 1e-5);
+    float[] reference = net.output(features).toFloatVector();
+    assertRelativelyClose(reference, scores, 1e-6);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void perExampleNormsAndClippedSumEqualBruteForce_whenSomeExamplesExceedTheClipNorm(Fixture f) {
+    int rows = f.rows;
+    float[][] perExample = new float[rows][];
+    double[] norms = new double[rows];
+    for (int r = 0; r < rows; r++) {
+      perExample[r] = f.dl4jGradient(r, 1);
+      norms[r] = norm(perExample[r]);
+    }
+    double[] sorted = norms.clone();
+    Arrays.sort(sorted);
+    double clip = sorted[rows / 2];
+    assertTrue(sorted[0] < clip && clip < sorted[rows - 1], "clip must bind for some rows only");
+    float[] expected = new float[f.params.length];
+    double[] clippedSum = new double[f.params.length];
+    for (int r = 0; r < rows; r++) {
+      double scale = Math.min(1, clip * DenseNetwork.CLIP_MARGIN / norms[r]);
+      for (int i = 0; i < f.params.length; i++) {
+        clippedSum[i] += scale * perExample[r][i];
+      }
+    }
+    for (int i = 0; i < expected.length; i++) {
+      expected[i] = (float) clippedSum[i];
+    }
+
+    Conv1dNetwork network = f.loaded(rows, 0);
+    float[] gradient = new float[network.parameterCount()];
+    network.forward(f.params, rows);
+    network.backward(f.params, rows, clip, gradient);
+
+    for (int r = 0; r < rows; r++) {
+      assertEquals(norms[r], Math.sqrt(network.squaredNorms()[r]), 1e-5 * norms[r], "row " + r);
+    }
+    assertRelativelyClose(expected, gradient, 1e-5);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void everyClippedContributionHasNormAtMostC_whenTheClipBindsOnEveryRow(Fixture f) {
+    double smallest = Double.POSITIVE_INFINITY;
+    for (int r = 0; r < f.rows; r++) {
+      Conv1dNetwork network = f.loaded(1, r);
+      network.forward(f.params, 1);
+      network.backward(f.params, 1, Double.MAX_VALUE, new float[network.parameterCount()]);
+      smallest = Math.min(smallest, Math.sqrt(network.squaredNorms()[0]));
+    }
+    double clip = smallest / 2;
+    for (int r = 0; r < f.rows; r++) {
+      Conv1dNetwork network = f.loaded(1, r);
+      float[] gradient = new float[network.parameterCount()];
+      network.forward(f.params, 1);
+      network.backward(f.params, 1, clip, gradient);
+      assertTrue(Math.sqrt(network.squaredNorms()[0]) > clip, "the test needs binding clips");
+      assertTrue(norm(gradient) <= clip, "row " + r + " norm " + norm(gradient) + " > " + clip);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void buffersSizedForALargeBatch_giveTheSameGradient_forASmallerOne(Fixture f) {
+    Conv1dNetwork fresh = f.loaded(f.rows - 1, 0);
+    float[] expected = new float[fresh.parameterCount()];
+    fresh.forward(f.params, f.rows - 1);
+    fresh.backward(f.params, f.rows - 1, 0, expected);
+
+    Conv1dNetwork reused = f.loaded(f.rows, 0);
+    float[] gradient = new float[reused.parameterCount()];
+    reused.forward(f.params, f.rows);
+    reused.backward(f.params, f.rows, 0, gradient);
+    reused.forward(f.params, f.rows - 1);
+    reused.backward(f.params, f.rows - 1, 0, gradient);
+
+    assertTrue(Arrays.equals(expected, gradient));
+  }
+
+  /** Rows whose label is whether channel 0 peaks above 1 somewhere in the window: a max-pooling task. */
+  private static EncodedData peaks(int rows, int window, int channels, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    float[] x = new float[rows * channels * window];
+    float[] y = new float[rows];
+    for (int r = 0; r < rows; r++) {
+      float max = Float.NEGATIVE_INFINITY;
+      for (int i = 0; i < channels * window; i++) {
+        x[r * channels * window + i] = (float) random.nextGaussian();
+        if (i < window) {
+          max = Math.max(max, x[r * channels * window + i]);
+        }
+      }
+      y[r] = max > 1.3f ? 1f : 0f;
+    }
+    return new EncodedData(rows, channels * window, x, y);
+  }
+
+  private static double meanLoss(float[] scores, float[] labels) {
+    double sum = 0;
+    for (int r = 0; r < scores.length; r++) {
+      double p = Math.min(Math.max(scores[r], 1e-7), 1 - 1e-7);
+      sum -= labels[r] * Math.log(p) + (1 - labels[r]) * Math.log(1 - p);
+    }
+    return sum / scores.length;
+  }
+
+  @Test
+  void nativeTrainingOfACnn1d_reducesTheLoss_andPredictorScoresAsDl4jDoes() {
+    ModelSpec spec = ModelSpec.sequence(ModelType.CNN1D, new SequenceSpec(10, 8, 3, 0), List.of(8),
+        Objective.BINARY, 3);
+    assertTrue(spec.nativeKernel());
+    EncodedData data = peaks(600, 10, 2, 1);
+    float[] start = ModelFactory.initialParameters(spec, data.features());
+    LocalTrainer trainer = FederatedGermanCreditTest.seededTrainer(spec, data, 5);
+    float[] trained = trainer.train(start, 8, TrainingOptions.standard()).parameters();
+
+    float[] scores = Predictor.predict(spec, trained, data);
+    MultiLayerNetwork net = Dl4jNetworks.network(spec, data.features(), trained);
+    float[] reference = net.output(Nd4j.createFromArray(data.x()).reshape(data.rows(), 2, 10)).toFloatVector();
+    assertRelativelyClose(reference, scores, 1e-5);
+    double before = meanLoss(Predictor.predict(spec, start, data), data.y());
+    double after = meanLoss(scores, data.y());
+    assertTrue(after < 0.6 * before, "mean loss " + before + " before, " + after + " after training");
+  }
+
+  @Test
+  void clippedGradientSumOfTheNativeEngine_equalsTheDl4jEnginesPerExampleClipping() {
+    ModelSpec spec = ModelSpec.sequence(ModelType.CNN1D, new SequenceSpec(10, 16, 3, 0), List.of(16),
+        Objective.BINARY, 3);
+    EncodedData data = peaks(40, 10, 2, 2);
+    float[] parameters = ModelFactory.initialParameters(spec, data.features());
+    for (double clip : new double[] {1e6, 0.05}) {
+      // sampling rate 1: every row, no random draws, so both engines sum the same examples
+      LocalTrainer.GradientSum nativeSum = FederatedGermanCreditTest.seededTrainer(spec, data, 1)
+          .clippedGradientSum(parameters, 1.0, clip);
+      LocalTrainer.GradientSum dl4jSum = FederatedGermanCreditTest.seededTrainer(spec, data, 1,
+          TrainingEngine.DL4J).clippedGradientSum(parameters, 1.0, clip);
+      assertEquals(data.rows(), nativeSum.examples());
+      assertRelativelyClose(dl4jSum.sum(), nativeSum.sum(), 3e-5);
+      assertEquals(dl4jSum.meanLoss(), nativeSum.meanLoss(), 1e-5);
+    }
+  }
+}

@@ -1,0 +1,301 @@
+package io.consort.model.train;
+
+import java.util.Arrays;
+
+/**
+ * The {@link ModelType#CNN1D} model's passes in plain Java, with DL4J's math and parameter layout
+ * (checked against DL4J in consort-model-dl4j's tests): a {@code Convolution1DLayer} of {@code N}
+ * filters of width {@code K} over {@code C} channels and a window of {@code W} steps (same padding,
+ * stride 1, ReLU), global max pooling over time, the dense ReLU head, one sigmoid output trained on
+ * binary cross-entropy.
+ *
+ * <p>Layout ({@link ParameterLayout}): the {@code N} convolution biases, then the {@code K*C*N}
+ * convolution weights with the weight of tap {@code j}, channel {@code c}, filter {@code n} at
+ * {@code (j*C + c)*N + n}; then the dense layers as in {@link DenseNetwork}. Input rows are
+ * channel-major ({@code x[c*W + t]}); same padding puts {@code (K-1)/2} (rounded down) zeros before
+ * the window and the rest after, so output step {@code t} reads input steps
+ * {@code t + j - (K-1)/2}.
+ *
+ * <p>The convolution is im2col (one row of {@code K*C} values per example and time step, in the
+ * weights' {@code (j, c)} order) then one {@link DenseKernel} product with the {@code K*C x N}
+ * weight matrix, which the flat vector already holds row-major. Max pooling sends each filter's
+ * error to one time step (its first maximum), so an example's convolution weight gradient is, per
+ * filter, its error times that step's im2col row: per-example norms and clipping are exact and
+ * cheap, with no per-example pass (as {@link DenseNetwork}'s layer-wise identity for the head).
+ * Not thread-safe: one instance per training thread.
+ */
+final class Conv1dNetwork implements NativeNetwork {
+  private final int window;
+  private final int channels;
+  private final int filters;
+  private final int kernelSize;
+  private final int padBefore;
+  /** K*C: the width of an im2col row. */
+  private final int patch;
+  /** The dense part's widths: {@code [N, head..., 1]}. */
+  private final int[] sizes;
+  private final int layers;
+  private final int convWeightOffset;
+  private final int[] weightOffset;
+  private final int[] biasOffset;
+  private final int parameterCount;
+  /** Convolution weights as the kernel reads them: N rows of K*C, then the N biases. */
+  private final float[] convRows;
+  /** Convolution weights K*C x N row-major (the flat vector's order). */
+  private final float[] convColumns;
+  private final float[][] transposed;
+  private final float[] scratch;
+  private final DenseKernel kernel;
+  private float[] input = new float[0];
+  private float[] columns = new float[0];
+  private float[] convolved = new float[0];
+  /** Per example and filter, the time step of the pooled maximum. */
+  private int[] argmax = new int[0];
+  private final float[][] activations;
+  private final float[][] deltas;
+  private float[] labels = new float[0];
+  private double[] squaredNorms = new double[0];
+  private int capacity;
+
+  Conv1dNetwork(ModelSpec spec, int inputs) {
+    this(spec, inputs, DenseKernel.preferred());
+  }
+
+  Conv1dNetwork(ModelSpec spec, int inputs, DenseKernel kernel) {
+    if (spec.type() != ModelType.CNN1D || spec.sequence().isEmpty()) {
+      throw new IllegalArgumentException("not a cnn1d model: " + spec.type().wireName());
+    }
+    this.kernel = kernel;
+    SequenceSpec s = spec.sequence().get();
+    window = s.window();
+    channels = s.channels(inputs);
+    filters = s.units();
+    kernelSize = s.kernelSize();
+    padBefore = (kernelSize - 1) / 2;
+    patch = kernelSize * channels;
+    convWeightOffset = filters;
+    convRows = new float[filters * patch + filters];
+    convColumns = new float[patch * filters];
+    sizes = new int[spec.hiddenLayers().size() + 2];
+    sizes[0] = filters;
+    for (int i = 0; i < spec.hiddenLayers().size(); i++) {
+      sizes[i + 1] = spec.hiddenLayers().get(i);
+    }
+    sizes[sizes.length - 1] = 1;
+    layers = sizes.length - 1;
+    weightOffset = new int[layers + 1];
+    biasOffset = new int[layers + 1];
+    transposed = new float[layers + 1][];
+    int offset = filters + patch * filters;
+    int largest = 0;
+    for (int l = 1; l <= layers; l++) {
+      largest = Math.max(largest, sizes[l - 1] * sizes[l]);
+      weightOffset[l] = offset;
+      offset += sizes[l - 1] * sizes[l];
+      biasOffset[l] = offset;
+      offset += sizes[l];
+      transposed[l] = new float[sizes[l - 1] * sizes[l]];
+    }
+    parameterCount = offset;
+    scratch = new float[largest];
+    activations = new float[layers + 1][0];
+    deltas = new float[layers + 1][0];
+  }
+
+  @Override
+  public int parameterCount() {
+    return parameterCount;
+  }
+
+  @Override
+  public float[] inputBuffer(int rows) {
+    ensureCapacity(rows);
+    return input;
+  }
+
+  @Override
+  public float[] labelBuffer(int rows) {
+    ensureCapacity(rows);
+    return labels;
+  }
+
+  @Override
+  public float[] logits() {
+    return activations[layers];
+  }
+
+  @Override
+  public double[] squaredNorms() {
+    return squaredNorms;
+  }
+
+  private void ensureCapacity(int rows) {
+    if (rows <= capacity) {
+      return;
+    }
+    int grown = Math.max(rows, capacity + (capacity >> 1));
+    input = Arrays.copyOf(input, grown * channels * window);
+    columns = new float[grown * window * patch];
+    convolved = new float[grown * window * filters];
+    argmax = new int[grown * filters];
+    for (int l = 0; l <= layers; l++) {
+      activations[l] = new float[grown * sizes[l]];
+      deltas[l] = new float[grown * sizes[l]];
+    }
+    labels = Arrays.copyOf(labels, grown);
+    squaredNorms = new double[grown];
+    capacity = grown;
+  }
+
+  @Override
+  public void forward(float[] parameters, int rows) {
+    if (parameters.length != parameterCount) {
+      throw new IllegalArgumentException(
+          "expected " + parameterCount + " parameters, got " + parameters.length);
+    }
+    convolve(parameters, rows);
+    pool(rows);
+    for (int l = 1; l <= layers; l++) {
+      int nIn = sizes[l - 1];
+      int nOut = sizes[l];
+      float[] wt = transposed[l];
+      int w = weightOffset[l];
+      DenseNetwork.transpose(parameters, w, nIn, nOut, wt);
+      kernel.forward(activations[l - 1], rows, nIn, parameters, w, wt, biasOffset[l],
+          activations[l], nOut);
+      if (l < layers) {
+        kernel.relu(activations[l], rows * nOut);
+      }
+    }
+  }
+
+  /** im2col, then the ReLU convolution as one product: {@code convolved[(r*W + t)*N + n]}. */
+  private void convolve(float[] parameters, int rows) {
+    System.arraycopy(parameters, convWeightOffset, convColumns, 0, patch * filters);
+    DenseNetwork.transpose(parameters, convWeightOffset, filters, patch, convRows);
+    System.arraycopy(parameters, 0, convRows, filters * patch, filters);
+    int rowWidth = channels * window;
+    for (int r = 0; r < rows; r++) {
+      for (int t = 0; t < window; t++) {
+        int out = (r * window + t) * patch;
+        for (int j = 0; j < kernelSize; j++) {
+          int source = t + j - padBefore;
+          boolean inside = source >= 0 && source < window;
+          for (int c = 0; c < channels; c++) {
+            columns[out + j * channels + c] = inside ? input[r * rowWidth + c * window + source] : 0f;
+          }
+        }
+      }
+    }
+    kernel.forward(columns, rows * window, patch, convRows, 0, convColumns, filters * patch,
+        convolved, filters);
+    kernel.relu(convolved, rows * window * filters);
+  }
+
+  /** Global max pooling over time into the head's input; records each maximum's time step. */
+  private void pool(int rows) {
+    float[] pooled = activations[0];
+    for (int r = 0; r < rows; r++) {
+      int base = r * window * filters;
+      for (int n = 0; n < filters; n++) {
+        float max = convolved[base + n];
+        int at = 0;
+        for (int t = 1; t < window; t++) {
+          float v = convolved[base + t * filters + n];
+          if (v > max) {
+            max = v;
+            at = t;
+          }
+        }
+        pooled[r * filters + n] = max;
+        argmax[r * filters + n] = at;
+      }
+    }
+  }
+
+  @Override
+  public double backward(float[] parameters, int rows, double clipNorm, float[] gradient) {
+    double loss = DenseNetwork.crossEntropyErrors(activations[layers], labels, rows, deltas[layers]);
+    // Down to the pooled input; its mask is the convolution's ReLU at the pooled step (the pooled
+    // value is positive exactly when that step's pre-activation is).
+    for (int l = layers; l >= 1; l--) {
+      kernel.backpropagate(deltas[l], rows, sizes[l], parameters, weightOffset[l], deltas[l - 1],
+          sizes[l - 1]);
+      kernel.reluMask(deltas[l - 1], activations[l - 1], rows * sizes[l - 1]);
+    }
+    if (clipNorm > 0) {
+      clip(rows, clipNorm);
+    }
+    for (int l = 1; l <= layers; l++) {
+      kernel.weightGradient(activations[l - 1], deltas[l], rows, sizes[l - 1], sizes[l], gradient,
+          weightOffset[l], biasOffset[l], scratch);
+    }
+    convolutionGradient(rows, gradient);
+    return loss;
+  }
+
+  /** Each filter's error reaches one step: dW[i][n] = sum_r delta[r][n] col(r, argmax)[i]. */
+  private void convolutionGradient(int rows, float[] gradient) {
+    Arrays.fill(gradient, 0, convWeightOffset + patch * filters, 0f);
+    float[] delta = deltas[0];
+    for (int r = 0; r < rows; r++) {
+      for (int n = 0; n < filters; n++) {
+        float d = delta[r * filters + n];
+        if (d == 0f) {
+          continue;
+        }
+        gradient[n] += d;
+        int column = (r * window + argmax[r * filters + n]) * patch;
+        for (int i = 0; i < patch; i++) {
+          gradient[convWeightOffset + i * filters + n] += d * columns[column + i];
+        }
+      }
+    }
+  }
+
+  /**
+   * Per-example squared norms (dense layers: {@code (|a|^2 + 1) |delta|^2}; convolution: per filter
+   * {@code delta^2 (|col|^2 + 1)}), then each example's errors scaled so its gradient's norm is at
+   * most the clip norm times {@link DenseNetwork#CLIP_MARGIN}.
+   */
+  private void clip(int rows, double clipNorm) {
+    double target = clipNorm * DenseNetwork.CLIP_MARGIN;
+    for (int r = 0; r < rows; r++) {
+      double sum = 0;
+      for (int l = 1; l <= layers; l++) {
+        sum += (DenseNetwork.squaredNorm(activations[l - 1], r * sizes[l - 1], sizes[l - 1]) + 1.0)
+            * DenseNetwork.squaredNorm(deltas[l], r * sizes[l], sizes[l]);
+      }
+      for (int n = 0; n < filters; n++) {
+        double d = deltas[0][r * filters + n];
+        if (d != 0) {
+          int column = (r * window + argmax[r * filters + n]) * patch;
+          sum += d * d * (DenseNetwork.squaredNorm(columns, column, patch) + 1.0);
+        }
+      }
+      squaredNorms[r] = sum;
+      double norm = Math.sqrt(sum);
+      if (norm > target) {
+        float scale = (float) (target / norm);
+        for (int l = 0; l <= layers; l++) {
+          float[] delta = deltas[l];
+          for (int j = r * sizes[l], end = j + sizes[l]; j < end; j++) {
+            delta[j] *= scale;
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  public void addL2(float[] parameters, float[] gradient, float l2) {
+    for (int i = convWeightOffset; i < convWeightOffset + patch * filters; i++) {
+      gradient[i] += l2 * parameters[i];
+    }
+    for (int l = 1; l <= layers; l++) {
+      for (int i = weightOffset[l]; i < biasOffset[l]; i++) {
+        gradient[i] += l2 * parameters[i];
+      }
+    }
+  }
+}

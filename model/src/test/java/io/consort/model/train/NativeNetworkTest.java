@@ -1,0 +1,61 @@
+package io.consort.model.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.consort.model.features.EncodedData;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which network the native engine builds for a model, and that it refuses the models it does not
+ * compute by name. (The networks' math is checked against DL4J in consort-model-dl4j's
+ * DenseNetworkTest, Conv1dNetworkTest and LstmNetworkTest.)
+ */
+class NativeNetworkTest {
+  private static final SequenceSpec CONV = new SequenceSpec(6, 4, 3, 0);
+
+  @Test
+  void denseModelsGetADenseNetwork_andACnn1dAConv1dNetwork_withTheLayoutsParameterCount() {
+    ModelSpec mlp = ModelSpec.defaultMlp(1);
+    ModelSpec cnn = ModelSpec.sequence(ModelType.CNN1D, CONV, List.of(5), Objective.BINARY, 1);
+    assertInstanceOf(DenseNetwork.class, NativeNetwork.of(mlp, 23));
+    assertInstanceOf(DenseNetwork.class, NativeNetwork.of(ModelSpec.logisticRegression(1), 23));
+    NativeNetwork conv = NativeNetwork.of(cnn, 12);
+    assertInstanceOf(Conv1dNetwork.class, conv);
+    assertEquals(ParameterLayout.of(cnn, 12).parameterCount(), conv.parameterCount());
+    assertTrue(cnn.nativeKernel());
+  }
+
+  @Test
+  void aReluLstmClassifier_getsAnLstmNetwork_withTheLayoutsParameterCount() {
+    ModelSpec lstm = ModelSpec.sequence(ModelType.LSTM, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.BINARY, 1);
+    NativeNetwork network = NativeNetwork.of(lstm, 12);
+    assertInstanceOf(LstmNetwork.class, network);
+    assertEquals(ParameterLayout.of(lstm, 12).parameterCount(), network.parameterCount());
+    assertTrue(lstm.nativeKernel());
+  }
+
+  @Test
+  void modelsTheNativeEngineDoesNotCompute_areRefusedNamingTheModel() {
+    List<ModelSpec> refused = List.of(
+        ModelSpec.sequence(ModelType.SIMPLE_RNN, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.BINARY, 1),
+        ModelSpec.sequence(ModelType.LSTM, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.REGRESSION, 1),
+        ModelSpec.sequence(ModelType.CNN1D, CONV, List.of(5), Objective.REGRESSION, 1),
+        ModelSpec.sequence(ModelType.CNN1D, CONV, List.of(5), Objective.BINARY, 1)
+            .withActivation(HiddenActivation.TANH, 0),
+        ModelSpec.sequence(ModelType.CNN1D, CONV, List.of(5), Objective.BINARY, 1)
+            .withActivation(HiddenActivation.RELU, 0.2));
+    for (ModelSpec spec : refused) {
+      assertFalse(spec.nativeKernel(), spec.toString());
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeNetwork.of(spec, 12));
+      assertTrue(e.getMessage().contains("a " + spec.type().wireName() + " model"), e.getMessage());
+      EncodedData rows = new EncodedData(2, 12, new float[24], new float[] {0, 1});
+      e = assertThrows(IllegalArgumentException.class, () -> new LocalTrainer(spec, rows, TrainingEngine.NATIVE));
+      assertTrue(e.getMessage().contains("trains on the dl4j engine"), e.getMessage());
+    }
+  }
+}
