@@ -15,10 +15,10 @@ import org.bouncycastle.crypto.signers.ECDSASigner;
 
 /**
  * SHA256withECDSA verification on P-256 with Bouncy Castle's lightweight API, accepting exactly the
- * signatures the JDK's SunEC provider accepts. {@code consort bench round} measured SunEC at about
- * 2.0 ms of CPU per verification against about 0.16 ms here (Bouncy Castle's special-form P-256
- * arithmetic, and a key decoded once); with 100 banks every bank verifies each neighbour's key
- * advertisement and a quorum of survivor-set signatures in every sum, which made verification most
+ * signatures the JDK's SunEC provider accepts: about 0.1 ms of CPU per verification against SunEC's
+ * 1.3 ms ({@code bench/scripts/IdentityCryptoCpu.java}; Bouncy Castle's special-form P-256 arithmetic,
+ * and each key decoded once). With 100 banks every bank verifies each neighbour's key advertisement
+ * and a quorum of survivor-set signatures in every sum, which made verification most
  * of a round's CPU.
  *
  * <p>Equivalence with SunEC (JDK 17), checked by {@code EcdsaP256VerificationTest} against the JDK on

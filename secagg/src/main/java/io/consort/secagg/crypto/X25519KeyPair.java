@@ -11,10 +11,10 @@ import org.bouncycastle.math.ec.rfc7748.X25519;
  * the private scalar (Bonawitz et al. 2017, section 4: the masking secret key s_u^SK is secret-shared
  * so the server can recompute a dropped bank's pairwise masks).
  *
- * <p>The arithmetic is Bouncy Castle's RFC 7748 implementation ({@link X25519}): {@code consort bench
- * round} measured the JDK's SunEC at about 0.31 ms of CPU per agreement against about 0.15 ms here,
- * and a bank agrees once per neighbour for its share ciphertexts and once per neighbour for its
- * pairwise masks. The results are the JDK's ({@code X25519KeyPairTest} compares them), including the
+ * <p>The arithmetic is Bouncy Castle's RFC 7748 implementation ({@link X25519}): about 0.10 ms of CPU
+ * per agreement against the JDK's (SunEC) 0.18 ms ({@code bench/scripts/IdentityCryptoCpu.java}), and a
+ * bank agrees once per neighbour for its share ciphertexts and once per neighbour for its pairwise
+ * masks. The results are the JDK's ({@code X25519KeyPairTest} compares them), including the
  * refusal of an all-zero shared secret (a small-order peer key, RFC 7748 section 6.1).
  */
 public final class X25519KeyPair {
