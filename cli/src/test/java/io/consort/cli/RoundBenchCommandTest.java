@@ -27,11 +27,12 @@ class RoundBenchCommandTest {
   @Test
   void secureRoundsWithDropouts_reportPartsThatAddUpToEachRound() {
     CliRun run = CliRun.of("bench", "round", "--banks", "3", "--rounds", "3", "--dp", "record", "--dropout", "0.3",
-        "--rows-per-bank", "60", "--json");
+        "--rows-per-bank", "60", "--bank-workers", "2", "--json");
     assertEquals(0, run.status(), run.err());
     String[] lines = run.out().strip().split("\n");
     JsonObject report = new JsonObject(lines[lines.length - 1]);
     assertTrue(report.getBoolean("all_rounds_completed"));
+    assertEquals(2, report.getInteger("bank_workers"));
     // one bank of three refuses each round's masked input, and the round completes with the other two
     assertEquals(new JsonArray(List.of(1, 1, 1)), report.getJsonArray("dropped_per_round"));
     JsonArray rounds = report.getJsonArray("per_round");
@@ -79,5 +80,7 @@ class RoundBenchCommandTest {
     assertTrue(run.err().contains("--dropout needs secure aggregation"), run.err());
     run = CliRun.of("bench", "round", "--rounds", "2");
     assertTrue(run.err().contains("--rounds must be at least 3"), run.err());
+    run = CliRun.of("bench", "round", "--bank-workers", "-1");
+    assertTrue(run.err().contains("--bank-workers must be in [0, 256], got -1"), run.err());
   }
 }

@@ -259,13 +259,17 @@ public final class SecAggClient {
         throw abort(entry.bankId(), "public keys of bank '" + entry.bankId() + "' are not "
             + X25519KeyPair.KEY_BYTES + " bytes");
       }
-      try {
-        verifier.verify(entry.bankId(), ContextEncoding.advertisedKeys(parameters.jobId(), parameters.round(),
-            entry.bankId(), entry.encryptionPublicKey(), entry.maskingPublicKey()), entry.signature());
-      } catch (GeneralSecurityException e) {
-        throw abort(entry.bankId(), "the keys of bank '" + entry.bankId()
-            + "' do not carry its valid identity signature (substituted by the coordinator?): "
-            + e.getMessage(), e);
+      // This bank's own entry was compared byte for byte (keys and signature) with what it signed
+      // above, so verifying it again would only repeat an identity-signature check: skipped.
+      if (!entry.bankId().equals(bankId)) {
+        try {
+          verifier.verify(entry.bankId(), ContextEncoding.advertisedKeys(parameters.jobId(), parameters.round(),
+              entry.bankId(), entry.encryptionPublicKey(), entry.maskingPublicKey()), entry.signature());
+        } catch (GeneralSecurityException e) {
+          throw abort(entry.bankId(), "the keys of bank '" + entry.bankId()
+              + "' do not carry its valid identity signature (substituted by the coordinator?): "
+              + e.getMessage(), e);
+        }
       }
       // Bonawitz et al. 2017, round 1: "assert that all the public key pairs are different".
       if (!seenKeys.add(Arrays.toString(entry.encryptionPublicKey()))

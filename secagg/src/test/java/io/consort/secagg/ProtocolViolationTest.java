@@ -17,12 +17,17 @@ import io.consort.secagg.message.ShareKeys;
 import io.consort.secagg.message.SignedPublicKeys;
 import io.consort.secagg.message.UnmaskingRequest;
 import io.consort.secagg.wire.SecAggCodec;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.ASN1Sequence;
+import org.bouncycastle.asn1.DERSequence;
 import org.junit.jupiter.api.Test;
 
 /** Every refusal names the offending party and the stage, and the round goes on while t allows. */
@@ -134,6 +139,62 @@ class ProtocolViolationTest {
     assertTrue(last.isAborted());
     assertNames(harness.clientRefusals.get("bank-4"), RoundParameters.COORDINATOR_ID, Stage.SHARE_KEYS,
         "key substitution");
+  }
+
+  /**
+   * A bank does not verify its own key advertisement's signature in the roster (it compares the entry
+   * byte for byte with what it signed). The coordinator replaces that signature with its malleated twin
+   * (r, n - s), which still verifies under the bank's key: the bank refuses it all the same.
+   */
+  @Test
+  void coordinatorAlteringTheSignatureOnTheBanksOwnKeys_isDetected() throws Exception {
+    RoundHarness harness = harness(25);
+    String victim = "bank-2";
+    UnaryOperator<SecAggMessage> malleateOwn = message -> {
+      if (!(message instanceof KeyRoster roster) || !message.header().recipientId().equals(victim)) {
+        return message;
+      }
+      List<SignedPublicKeys> entries = new ArrayList<>();
+      for (SignedPublicKeys entry : roster.entries()) {
+        entries.add(entry.bankId().equals(victim) ? new SignedPublicKeys(entry.bankId(), entry.encryptionPublicKey(),
+            entry.maskingPublicKey(), malleated(entry.signature())) : entry);
+      }
+      return new KeyRoster(message.header(), entries);
+    };
+
+    ServerTransition last = harness.run(Map.of(), malleateOwn);
+
+    assertNames(harness.clientRefusals.get(victim), RoundParameters.COORDINATOR_ID, Stage.SHARE_KEYS,
+        "key substitution");
+    assertTrue(harness.clients.get(victim).isAborted());
+    assertTrue(last.isCompleted(), () -> "the other four banks complete: " + last.abortReason());
+    assertFalse(last.result().orElseThrow().includedBanks().contains(victim));
+  }
+
+  /** (r, s) as (r, n - s): a different encoding of a signature that verifies under the same key. */
+  private static byte[] malleated(byte[] signature) {
+    BigInteger order = new BigInteger("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", 16);
+    try {
+      ASN1Sequence rs = ASN1Sequence.getInstance(signature);
+      BigInteger s = ASN1Integer.getInstance(rs.getObjectAt(1)).getValue();
+      return new DERSequence(new ASN1Encodable[] {rs.getObjectAt(0), new ASN1Integer(order.subtract(s))}).getEncoded();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void malleatedSignature_stillVerifiesUnderTheSignersKey() throws Exception {
+    RoundHarness harness = harness(26);
+    io.consort.identity.IdentitySigner signer = harness.signer("bank-1");
+    byte[] message = ContextEncoding.advertisedKeys("job-v", 7, "bank-1", new byte[32], new byte[32]);
+    byte[] signature = signer.sign(message);
+
+    byte[] twin = malleated(signature);
+
+    assertFalse(Arrays.equals(signature, twin));
+    assertTrue(io.consort.identity.IdentityVerifier.signatureValid(
+        harness.identities.get("bank-1").getPublic(), message, twin), "the attack above uses a valid signature");
   }
 
   @Test

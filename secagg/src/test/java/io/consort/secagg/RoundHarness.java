@@ -10,6 +10,7 @@ import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.spec.ECGenParameterSpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,6 +33,8 @@ final class RoundHarness {
   final Map<String, ProtocolViolationException> clientRefusals = new LinkedHashMap<>();
   /** Exceptions raised by the server while accepting bank messages, by bank. */
   final Map<String, ProtocolViolationException> serverRefusals = new LinkedHashMap<>();
+  /** Whose key-advertisement signatures each bank asked its verifier to check, in order, by bank. */
+  final Map<String, List<String>> advertisementsChecked = new LinkedHashMap<>();
   private final SecureRandom random;
 
   RoundHarness(RoundParameters parameters, Map<String, int[]> inputs, long seed) {
@@ -46,7 +49,16 @@ final class RoundHarness {
     directory = new PublicKeyDirectory(publicKeys);
     for (String bank : parameters.bankIds()) {
       this.inputs.put(bank, inputs.get(bank));
-      clients.put(bank, SecAggClient.create(parameters, bank, inputs.get(bank), signer(bank), directory, random));
+      List<String> checked = new ArrayList<>();
+      advertisementsChecked.put(bank, checked);
+      byte[] advertiseLabel = ContextEncoding.labelled(ContextEncoding.ADVERTISE_LABEL).toByteArray();
+      PeerKeyVerifier recording = (signer, message, signature) -> {
+        if (Arrays.equals(advertiseLabel, Arrays.copyOf(message, advertiseLabel.length))) {
+          checked.add(signer);
+        }
+        directory.verify(signer, message, signature);
+      };
+      clients.put(bank, SecAggClient.create(parameters, bank, inputs.get(bank), signer(bank), recording, random));
     }
     server = SecAggServer.create(parameters, directory);
   }

@@ -153,4 +153,23 @@ class SecAggRoundTest {
     assertArrayEquals(harness.plaintextSum(included), sum);
     assertTrue(java.util.Arrays.stream(sum).allMatch(v -> v >= 0 && v < 4096));
   }
+
+  @Test
+  void bankVerifiesEachPeersSignatureOnce_andNeverItsOwn_whenTheRoundCompletes() throws Exception {
+    RoundParameters parameters = new RoundParameters("job-own", 3, RoundHarness.banks(12), 3, 32, 64, 4, false);
+    RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 31), 31);
+
+    ServerTransition last = harness.run();
+
+    assertTrue(last.isCompleted(), () -> "round should complete: " + last.abortReason());
+    NeighbourGraph graph = NeighbourGraph.forRound(parameters);
+    for (String bank : parameters.bankIds()) {
+      List<String> peers = new ArrayList<>(graph.shareHoldersOf(bank));
+      peers.remove(bank);
+      List<String> checked = harness.advertisementsChecked.get(bank);
+      assertEquals(peers.stream().sorted().toList(), checked.stream().sorted().toList(),
+          bank + " checks each neighbour's key advertisement exactly once and not its own");
+      assertFalse(checked.contains(bank), bank);
+    }
+  }
 }

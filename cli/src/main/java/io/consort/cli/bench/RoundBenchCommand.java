@@ -133,6 +133,11 @@ public final class RoundBenchCommand implements Callable<Integer> {
   @Option(names = "--stage-timeout", defaultValue = "300", description = "seconds per stage (default ${DEFAULT-VALUE})")
   int stageTimeoutSeconds;
 
+  @Option(names = "--bank-workers", defaultValue = "0", description = "threads of the worker pool the in-process "
+      + "banks share (their training and secure-aggregation steps run there); 0: one per bank up to 32 "
+      + "(default ${DEFAULT-VALUE})")
+  int bankWorkers;
+
   @Option(names = "--seed", defaultValue = "42", description = "seed of the rows' draw and the model (default ${DEFAULT-VALUE})")
   long seed;
 
@@ -197,6 +202,9 @@ public final class RoundBenchCommand implements Callable<Integer> {
     if (degree < 0) {
       throw new IllegalArgumentException("--degree must be >= 0, got " + degree);
     }
+    if (bankWorkers < 0 || bankWorkers > 256) {
+      throw new IllegalArgumentException("--bank-workers must be in [0, 256], got " + bankWorkers);
+    }
     return switch (model) {
       case "mlp" -> BenchModel.MLP;
       case "large" -> BenchModel.LARGE;
@@ -232,7 +240,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
     List<RoundTimeline.BankTask> tasks = new CopyOnWriteArrayList<>();
     HeapSampler heap = new HeapSampler();
     Vertx coordinatorVertx = Vertx.builder().withMetrics(options -> coordinatorClock).build();
-    Vertx bankVertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(Math.min(banks, 32)));
+    Vertx bankVertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(bankWorkers > 0 ? bankWorkers : Math.min(banks, 32)));
     List<ParticipantDaemon> daemons = new ArrayList<>();
     long started;
     JsonObject outcome;
@@ -462,7 +470,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
         .put("model", benchModel.name().toLowerCase(Locale.ROOT)).put("parameters",
             outcome.getJsonObject("model", new JsonObject()).getLong("parameters", -1L))
         .put("secure_aggregation", secureAggregation.on()).put("dp", dp.wireName()).put("dropout", dropout)
-        .put("degree", degree).put("rows_per_bank", rowsPerBank)
+        .put("degree", degree).put("rows_per_bank", rowsPerBank).put("bank_workers", bankWorkers > 0 ? bankWorkers : Math.min(banks, 32))
         .put("engine", plan.training().engine() == null ? "default" : plan.training().engine().name().toLowerCase(Locale.ROOT));
     measured.forEach((field, values) -> report.put(field, median(values.stream().mapToDouble(d -> d).toArray())));
     report.put("dp_share_of_training", dpFraction)
