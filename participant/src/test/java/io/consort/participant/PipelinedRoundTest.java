@@ -327,6 +327,21 @@ class PipelinedRoundTest {
   }
 
   @Test
+  void unmaskingAnswer_stillGoesOut_withoutNextKeys_whenTheNextRosterIsRefused() throws Exception {
+    SecAggServer server = server(1);
+    for (String bank : BANKS) {
+      for (ByteString m : handlers.get(bank).handle(train(1, BANKS, null)).getSecureAggregation().getMessagesList()) {
+        server.acceptEncoded(bank, m.toByteArray());
+      }
+    }
+
+    Map<String, byte[]> keys = drive(1, server, List.of(VICTIM), new LinkedHashMap<>()); // a roster of one bank
+
+    assertTrue(keys.isEmpty()); // the sum completed with all three banks (drive asserts it), no keys ahead
+    assertFalse(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
+  }
+
+  @Test
   void noRoundIsKeyedAhead_pastTheJobsLastRound() throws Exception {
     handlers.get(VICTIM).handle(train(1, BANKS, null));
 
