@@ -42,11 +42,16 @@ class CoordinatorCrashTest {
   @TempDir
   Path dir;
 
-  /** Two crashes in one job (one setup, to keep the build short): round 2 at training, round 3 mid secure aggregation. */
+  /**
+   * Two crashes in one job (one setup, to keep the build short): round 2 at training (a pipelined round:
+   * its training task carries the forwarded shares), round 3 mid secure aggregation, at the consistency
+   * check, once the coordinator holds every masked input (round 3 is pipelined too, after the restarted
+   * round 2 ran in full: it has no masked-input stage of its own).
+   */
   @Test
-  void sigkillDuringTrainingAndDuringMaskedInput_abortsThoseAttempts_releasingNothing_andTheJobFinishes()
+  void sigkillDuringTrainingAndDuringTheConsistencyCheck_abortsThoseAttempts_releasingNothing_andTheJobFinishes()
       throws Exception {
-    Map<Integer, Stage> killAt = Map.of(2, Stage.TRAIN, 3, Stage.MASKED_INPUT);
+    Map<Integer, Stage> killAt = Map.of(2, Stage.TRAIN, 3, Stage.CONSISTENCY_CHECK);
     try (LocalConsortium consortium = new LocalConsortium(dir, 3);
          NodeProcesses nodes = new NodeProcesses(Files.createDirectories(dir.resolve("logs")))) {
       JobSpec plan = consortium.basePlan("crash", ROUNDS).secureAggregation(true).secureAggregationClipNorm(10)
@@ -96,7 +101,7 @@ class CoordinatorCrashTest {
       assertEquals(2, aborted.getJsonObject(0).getInteger("round"), aborted.encode() + "\n" + log);
       assertEquals("train", aborted.getJsonObject(0).getString("stage"));
       assertEquals(3, aborted.getJsonObject(1).getInteger("round"), aborted.encode() + "\n" + log);
-      assertEquals("masked-input", aborted.getJsonObject(1).getString("stage"));
+      assertEquals("consistency-check", aborted.getJsonObject(1).getString("stage"));
 
       // one release per completed round and none for the attempt: no epsilon was charged for it
       List<SignedLedgerEntry> entries;

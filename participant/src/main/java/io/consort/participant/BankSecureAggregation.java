@@ -15,6 +15,7 @@ import io.consort.secagg.RoundParameters;
 import io.consort.secagg.SecAggClient;
 import io.consort.secagg.wire.SecAggCodec;
 import io.consort.spec.JobSpec;
+import io.consort.spec.RoundEvaluation;
 import io.consort.spec.SecureRoundPlan;
 import io.consort.spec.SecureSumPurpose;
 import com.google.protobuf.ByteString;
@@ -68,6 +69,12 @@ final class BankSecureAggregation {
   /** The quantiser's randomized rounding, about a byte per coordinate: AES-CTR keyed from a DRBG. */
   private final SecureRandom rounding = BulkSecureRandom.create();
   private final Map<String, OpenRound> rounds = new HashMap<>();
+  /**
+   * Pipelined rounds (protocol version 3): per job, the next round's sum keyed ahead, during the current
+   * round, before this bank trains for it; it becomes the open sum only at a training task whose round
+   * this bank derives to exactly the same parameters (roster, threshold, ring, dimension).
+   */
+  private final Map<String, OpenRound> ahead = new HashMap<>();
 
   /**
    * The job's open secure sum (one at a time per job: stages run one after another): its job round,
@@ -76,6 +83,7 @@ final class BankSecureAggregation {
   private static final class OpenRound {
     final Map<String, X509Certificate> peerCertificates = new HashMap<>();
     int jobRound;
+    RoundParameters parameters;
     SecAggClient client;
     boolean bankLevelNoise;
   }
@@ -158,12 +166,22 @@ final class BankSecureAggregation {
    */
   byte[] start(SecureRoundPlan plan, float[] weighted, long[] noise, int[] evaluation)
       throws GeneralSecurityException {
+    RoundParameters params = plan.sumParameters(evaluation.length);
+    int[] input = input(plan, params, weighted, noise, evaluation);
+    discardAhead(params.jobId(), "round " + plan.jobRound() + " runs unpipelined");
+    return open(params, (int) plan.jobRound(), input, noise != null);
+  }
+
+  /**
+   * The bank's input to the round's sum: {@code weighted} quantised, {@code evaluation} after it, and
+   * {@code noise} (or null) added to the update's slots.
+   */
+  private int[] input(SecureRoundPlan plan, RoundParameters params, float[] weighted, long[] noise, int[] evaluation) {
     RoundParameters update = plan.parameters();
     if (weighted.length != update.dimension() || (noise != null && noise.length != update.dimension())) {
       throw new IllegalArgumentException("update of " + weighted.length + " values for a round of dimension "
           + update.dimension());
     }
-    RoundParameters params = plan.sumParameters(evaluation.length);
     // with an evaluation the update is sign-extended into the 32-bit ring first, so the noise is added to
     // the bank's integer update and the sum's update part is the integer sum the noise analysis is of
     int[] input = plan.combine(plan.quantizer().encode(weighted, rounding), evaluation);
@@ -173,13 +191,125 @@ final class BankSecureAggregation {
         input[i] = (int) ((input[i] + noise[i]) & mask);
       }
     }
-    return open(params, (int) plan.jobRound(), input, noise != null);
+    return input;
+  }
+
+  /**
+   * Pipelined rounds: keys job round {@code nextRound} ahead, while the current round unmasks, for the
+   * roster the coordinator names. The round's parameters are what this bank derives from the plan it
+   * pinned and that roster ({@link SecureRoundPlan#derive}); the keys are fresh, signed for that round's
+   * sum only, and used only if the training task of {@code nextRound} names the same roster
+   * ({@link #startAhead}). Keys made earlier for the job are discarded.
+   *
+   * @param dimension the model's parameter count, as this bank validated it
+   * @return the bank's signed public keys for {@code nextRound}, encoded
+   */
+  byte[] keyAhead(JobSpec spec, int nextRound, List<String> roster, int dimension) throws GeneralSecurityException {
+    discardAhead(spec.id(), "keys for round " + nextRound + " replace them");
+    if (nextRound < 2 || nextRound > spec.training().rounds()) {
+      throw new ProtocolViolationException("job '" + spec.id() + "' has rounds 1 to " + spec.training().rounds()
+          + "; bank '" + bankId + "' keys no round " + nextRound + " ahead");
+    }
+    requireInRoster(spec, nextRound, roster);
+    RoundParameters params;
+    try {
+      params = SecureRoundPlan.derive(spec, nextRound, roster, dimension)
+          .sumParameters(RoundEvaluation.carriedSlots(spec, nextRound));
+    } catch (IllegalArgumentException e) {
+      throw new ProtocolViolationException("round " + nextRound + " of job '" + spec.id() + "': " + e.getMessage()
+          + "; bank '" + bankId + "' keys nothing ahead", e);
+    }
+    OpenRound open = new OpenRound();
+    open.jobRound = nextRound;
+    open.parameters = params;
+    open.client = SecAggClient.createAwaitingInput(params, bankId, signer,
+        (peer, message, signature) -> verifyPeer(open, peer, message, signature), random);
+    ahead.put(spec.id(), open);
+    return SecAggCodec.encode(open.client.advertiseKeys());
+  }
+
+  /**
+   * Pipelined rounds: the key roster of the round keyed ahead (with the peers' certificates), which the
+   * coordinator relays with the ledger task; the answer is this bank's encrypted shares for its peers.
+   * The roster is checked exactly as in an unpipelined round (own keys unaltered, every peer's key
+   * signature against its certificate); a roster for another round, or any refusal, discards the keys.
+   */
+  SecAggStep shareAhead(String jobId, int nextRound, SecAggStep roster) {
+    OpenRound open = ahead.get(jobId);
+    if (open == null || open.jobRound != nextRound) {
+      discardAhead(jobId, "a key roster arrived for round " + nextRound);
+      throw new ProtocolViolationException("bank '" + bankId + "' keyed no round " + nextRound + " of job '" + jobId
+          + "' ahead" + (open == null ? "" : " (it keyed round " + open.jobRound + ")"));
+    }
+    if (roster.getMessagesCount() != 1) {
+      discardAhead(jobId, "the key roster step carried " + roster.getMessagesCount() + " messages");
+      throw new ProtocolViolationException("a key roster step must carry one message, got "
+          + roster.getMessagesCount());
+    }
+    for (PeerCertificate pc : roster.getCertificatesList()) {
+      open.peerCertificates.put(pc.getBankId(), parse(pc));
+    }
+    try {
+      byte[] shares = open.client.handleEncoded(roster.getMessages(0).toByteArray());
+      return SecAggStep.newBuilder().addMessages(ByteString.copyFrom(shares)).build();
+    } catch (io.consort.secagg.ProtocolViolationException e) {
+      discardAhead(jobId, e.getMessage());
+      throw new ProtocolViolationException(e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Pipelined rounds: the training task of a round keyed ahead carries the peers' forwarded shares, and
+   * the bank answers it with its masked input. Only if this bank keyed exactly this round (same job
+   * round, and the parameters it derives from the task's roster equal those it keyed for) and shared its
+   * keys; otherwise the keys are discarded and the task is refused: a bank never masks with shares for a
+   * roster it did not key and share for.
+   *
+   * @return the bank's masked input, as the step answering the training task
+   */
+  SecAggStep startAhead(SecureRoundPlan plan, float[] weighted, long[] noise, int[] evaluation, SecAggStep forwarded) {
+    RoundParameters params = plan.sumParameters(evaluation.length);
+    String jobId = params.jobId();
+    OpenRound open = ahead.remove(jobId);
+    String problem = open == null ? "it keyed no round ahead"
+        : open.jobRound != plan.jobRound() ? "it keyed round " + open.jobRound + " ahead"
+        : !open.parameters.equals(params) ? "it keyed round " + open.jobRound + " for the roster "
+            + open.parameters.bankIds() + ", not " + params.bankIds()
+        : forwarded.getMessagesCount() != 1 ? "the step carries " + forwarded.getMessagesCount() + " messages"
+        : null;
+    if (problem != null) {
+      if (open != null) {
+        open.client.discard(problem);
+      }
+      throw new ProtocolViolationException("training task of round " + plan.jobRound() + " of job '" + jobId
+          + "' carries forwarded shares, but bank '" + bankId + "' refuses them: " + problem);
+    }
+    open.bankLevelNoise = noise != null;
+    open.client.supplyInput(input(plan, params, weighted, noise, evaluation));
+    rounds.put(jobId, open);
+    return step(jobId, (int) plan.jobRound(), forwarded);
+  }
+
+  /** Whether job {@code jobId} has keys made ahead for {@code round} that were not discarded. */
+  boolean keyedAhead(String jobId, int round) {
+    OpenRound open = ahead.get(jobId);
+    return open != null && open.jobRound == round && !open.client.isAborted();
+  }
+
+  private void discardAhead(String jobId, String reason) {
+    OpenRound open = ahead.remove(jobId);
+    if (open != null) {
+      open.client.discard(reason);
+      log.info("bank '{}' discarded the keys it made ahead for round {} of job '{}': {}", bankId, open.jobRound,
+          jobId, reason);
+    }
   }
 
   private byte[] open(RoundParameters params, int jobRound, int[] input, boolean bankLevelNoise)
       throws GeneralSecurityException {
     OpenRound open = new OpenRound();
     open.jobRound = jobRound;
+    open.parameters = params;
     open.bankLevelNoise = bankLevelNoise;
     open.client = SecAggClient.create(params, bankId, input, signer,
         (peer, message, signature) -> verifyPeer(open, peer, message, signature), random);

@@ -15,8 +15,10 @@ import io.consort.privacy.accounting.LocalTrainingPlan;
 import io.consort.privacy.budget.BudgetDecision;
 import io.consort.protocol.ProtocolViolationException;
 import io.consort.protocol.v1.Declined;
+import io.consort.protocol.v1.Countersignature;
 import io.consort.protocol.v1.DpReport;
 import io.consort.protocol.v1.SecAggStep;
+import io.consort.protocol.v1.Stage;
 import io.consort.protocol.v1.EvaluationResult;
 import io.consort.protocol.v1.JobDecision;
 import io.consort.protocol.v1.JobPlan;
@@ -86,7 +88,8 @@ public final class BankTaskHandler implements TaskHandler {
     this.acceptedJobs = new AcceptedJobs(config.dataDir());
   }
 
-  private BankSecureAggregation secureAggregation() {
+  /** Package-private for tests that play the ledger stage's key relay without a signed ledger entry. */
+  BankSecureAggregation secureAggregation() {
     if (secureAggregation == null) {
       secureAggregation = new BankSecureAggregation(config,
           (jobId, round, survivors) -> privacy().recordSurvivors(jobId, round, survivors));
@@ -111,17 +114,45 @@ public final class BankTaskHandler implements TaskHandler {
       case TRAIN -> train(task, accepted(jobId, task.getTrain().getPlan()));
       case EVALUATE -> evaluate(task, accepted(jobId, task.getEvaluate().getPlan()));
       case FINISHED -> finished(task, accepted(jobId, null));
-      case SECURE_AGGREGATION -> {
-        accepted(jobId, null);
-        yield TaskResult.newBuilder().setSecureAggregation(secureAggregation()
-            .step(jobId, task.getHeader().getRound(), task.getSecureAggregation()));
-      }
+      case SECURE_AGGREGATION -> secureAggregationStep(task, accepted(jobId, null));
       case COUNTERSIGN -> {
         accepted(jobId, null);
-        yield TaskResult.newBuilder().setCountersignature(privacy().countersign(jobId, task.getCountersign()));
+        Countersignature.Builder countersignature = privacy().countersign(jobId, task.getCountersign()).toBuilder();
+        if (task.getCountersign().hasNextRound()) {
+          // pipelined rounds: the next round's key roster rides on the ledger task, the shares on the answer
+          countersignature.setNextRound(secureAggregation().shareAhead(jobId, task.getHeader().getRound() + 1,
+              task.getCountersign().getNextRound()));
+        }
+        yield TaskResult.newBuilder().setCountersignature(countersignature);
       }
       default -> throw new ProtocolViolationException("this bank does not handle " + task.getKindCase() + " tasks");
     };
+  }
+
+  /**
+   * One secure-aggregation stage. With pipelined rounds (docs/PROTOCOL.md, version 3) the unmasking request
+   * of round r's update sum names the roster of round r+1, and the bank answers with its fresh keys for
+   * that round beside its shares; only after a training task, whose model size it then knows, and only
+   * at the unmasking stage.
+   */
+  private TaskResult.Builder secureAggregationStep(Task task, BankJob job) throws java.security.GeneralSecurityException {
+    int round = task.getHeader().getRound();
+    SecAggStep step = task.getSecureAggregation();
+    if (step.getNextRoundMembersCount() > 0 && (task.getHeader().getStage() != Stage.UNMASKING || job.dimension == 0)) {
+      throw new ProtocolViolationException("a next round's roster may come only with the unmasking request of a "
+          + "round this bank trained for, not with stage " + task.getHeader().getStage() + " of round " + round);
+    }
+    SecAggStep.Builder reply = secureAggregation().step(task.getHeader().getJobId(), round, step).toBuilder();
+    if (step.getNextRoundMembersCount() > 0) {
+      try {
+        reply.setNextRound(SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
+            secureAggregation().keyAhead(job.spec, round + 1, step.getNextRoundMembersList(), job.dimension))));
+      } catch (ProtocolViolationException e) {
+        // the unmasking answer is sound and goes out; without keys the next round runs in full
+        log.warn("round {}: keys nothing ahead for round {}: {}", round, round + 1, e.getMessage());
+      }
+    }
+    return TaskResult.newBuilder().setSecureAggregation(reply);
   }
 
   /** The bank's view of one job: its data and split and, once the encoding is known, its trainer. */
@@ -139,6 +170,8 @@ public final class BankTaskHandler implements TaskHandler {
     EncodedData test;
     FeatureEncoding encoding;
     LocalTrainer trainer;
+    /** The parameter count of the last model this bank trained, 0 before any: what it keys a next round for. */
+    int dimension;
 
     BankJob(JobPlan plan, JobSpec spec, BankData data) {
       this.plan = plan;
@@ -272,6 +305,11 @@ public final class BankTaskHandler implements TaskHandler {
     prepare(job, global);
     long started = System.nanoTime();
     float[] base = ModelWire.values(global);
+    if (t.hasForwardedShares() && !job.spec.secureAggregation().enabled()) {
+      throw new ProtocolViolationException("training task carries forwarded shares, but job '" + job.spec.id()
+          + "' has no secure aggregation");
+    }
+    job.dimension = base.length;
     // epochs, privacy and secure aggregation come from the pinned plan, never from the task alone
     int epochs = job.spec.training().localEpochs();
     TrainingOptions options = TrainingOptions.standard();
@@ -381,8 +419,7 @@ public final class BankTaskHandler implements TaskHandler {
       delta[i] = (float) (delta[i] * factor);
     }
     long[] noise = round.bankLevel() ? privacy().noiseShare(round) : null;
-    byte[] first = secureAggregation().start(round, delta, noise, evaluation);
-    SecAggStep.Builder step = SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(first));
+    SecAggStep.Builder step = open(task, round, delta, noise, evaluation);
     if (dp != null) {
       step.setDp(dp);
     }
@@ -403,15 +440,28 @@ public final class BankTaskHandler implements TaskHandler {
     var share = round.recordNoise();
     LocalTrainer.GradientSum step = job.trainer.clippedGradientSum(base, share.samplingRate(), share.clipNorm());
     long[] noise = privacy().recordNoiseShare(round);
-    byte[] first = secureAggregation().start(round, step.sum(), noise, evaluation);
+    SecAggStep.Builder opened = open(task, round, step.sum(), noise, evaluation);
     // the report states the step's planned noise (its worst case, t survivors) for the coordinator's records
     DpReport dp = DpReport.newBuilder().setNoiseMultiplier(share.effectiveNoiseMultiplier(share.threshold()))
         .setSamplingRate(share.samplingRate()).setSteps(1).setClipNorm(share.clipNorm())
         .setRows(job.trainRows()).build();
     log.info("round {}: gradient of a Poisson sample of {} rows summed, noise share added and masked ({} s)",
         task.getHeader().getRound(), step.examples(), String.format("%.2f", (System.nanoTime() - started) / 1e9));
-    return TaskResult.newBuilder().setSecureAggregation(SecAggStep.newBuilder()
-        .addMessages(com.google.protobuf.ByteString.copyFrom(first)).setDp(dp));
+    return TaskResult.newBuilder().setSecureAggregation(opened.setDp(dp));
+  }
+
+  /**
+   * The round's secure sum: keys now (the answer is the bank's signed keys), or, when the task carries
+   * the peers' forwarded shares of a round keyed ahead, the masked input at once (pipelined rounds).
+   */
+  private SecAggStep.Builder open(Task task, SecureRoundPlan round, float[] weighted, long[] noise, int[] evaluation)
+      throws java.security.GeneralSecurityException {
+    if (task.getTrain().hasForwardedShares()) {
+      return secureAggregation().startAhead(round, weighted, noise, evaluation, task.getTrain().getForwardedShares())
+          .toBuilder();
+    }
+    return SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
+        secureAggregation().start(round, weighted, noise, evaluation)));
   }
 
   private static TaskResult.Builder declined(PrivacyBudgetExceededException e) {

@@ -4,9 +4,11 @@ package io.consort.protocol;
 public final class ProtocolVersion {
   /**
    * Bumped whenever a message changes incompatibly. 2: under secure aggregation a training task's secure sum
-   * carries the bank's evaluation of the model the round starts from after its update.
+   * carries the bank's evaluation of the model the round starts from after its update. 3: pipelined rounds
+   * (the next round's keys with the unmasking answer, its roster and shares with the ledger stage, the
+   * forwarded shares with the training task, answered by the masked input).
    */
-  public static final int CURRENT = 2;
+  public static final int CURRENT = 3;
 
   private ProtocolVersion() {}
 

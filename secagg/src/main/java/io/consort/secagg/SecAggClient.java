@@ -114,6 +114,62 @@ public final class SecAggClient {
   public static SecAggClient create(RoundParameters parameters, String bankId, int[] input, IdentitySigner signer,
                    PeerKeyVerifier verifier, SecureRandom random) {
     parameters.shareIndexOf(bankId); // validates membership
+    checkInput(parameters, input);
+    return new SecAggClient(parameters, bankId, input, java.util.Objects.requireNonNull(signer, "signer"),
+        java.util.Objects.requireNonNull(verifier, "verifier"), java.util.Objects.requireNonNull(random, "random"));
+  }
+
+  /**
+   * A client for a round whose input the bank does not have yet: with pipelined rounds
+   * (docs/PROTOCOL.md, protocol version 3) a bank advertises its keys for round r+1 and shares them
+   * while round r is still unmasking, before it trains. The input comes with {@link #supplyInput}
+   * before the forwarded shares are handled; until then the client holds only this round's fresh keys
+   * and, after share-keys, its own share of b and of s^SK. The keys are bound to this round's id by
+   * their signature and to nothing else, so a bank that does not run the round calls {@link #discard}.
+   */
+  public static SecAggClient createAwaitingInput(RoundParameters parameters, String bankId, IdentitySigner signer,
+                           PeerKeyVerifier verifier, SecureRandom random) {
+    parameters.shareIndexOf(bankId); // validates membership
+    return new SecAggClient(parameters, bankId, null, java.util.Objects.requireNonNull(signer, "signer"),
+        java.util.Objects.requireNonNull(verifier, "verifier"), java.util.Objects.requireNonNull(random, "random"));
+  }
+
+  /**
+   * Gives a client made by {@link #createAwaitingInput} its input, once, before the forwarded shares
+   * (it is masked when they are handled).
+   *
+   * @throws IllegalStateException if the client already has an input or is past share-keys
+   */
+  public void supplyInput(int[] input) {
+    if (this.input != null || !(phase == Phase.CREATED || phase == Phase.AWAITING_ROSTER
+        || phase == Phase.AWAITING_SHARES)) {
+      throw new IllegalStateException("bank '" + bankId + "' cannot take an input for round " + parameters.round()
+          + " in phase " + phase + (this.input != null ? " (it already has one)" : ""));
+    }
+    checkInput(parameters, input);
+    this.input = input;
+  }
+
+  /** True while the client has no input (made by {@link #createAwaitingInput} and not yet supplied). */
+  public boolean awaitsInput() {
+    return input == null && (phase == Phase.CREATED || phase == Phase.AWAITING_ROSTER
+        || phase == Phase.AWAITING_SHARES);
+  }
+
+  /**
+   * Ends a round this bank will not run (a pipelined round that fell back, or whose roster differs from
+   * the one the bank keyed): its secrets are wiped and every later message is refused.
+   */
+  public void discard(String reason) {
+    if (phase == Phase.FINISHED || phase == Phase.ABORTED) {
+      return;
+    }
+    abortReason = "bank '" + bankId + "' discarded round " + parameters.round() + ": " + reason;
+    phase = Phase.ABORTED;
+    wipeSecrets();
+  }
+
+  private static void checkInput(RoundParameters parameters, int[] input) {
     if (input == null || input.length != parameters.dimension()) {
       throw new IllegalArgumentException("input length must equal dimension " + parameters.dimension()
           + ", got " + (input == null ? "null" : input.length));
@@ -127,8 +183,6 @@ public final class SecAggClient {
         }
       }
     }
-    return new SecAggClient(parameters, bankId, input, java.util.Objects.requireNonNull(signer, "signer"),
-        java.util.Objects.requireNonNull(verifier, "verifier"), java.util.Objects.requireNonNull(random, "random"));
   }
 
   public String bankId() {
@@ -198,6 +252,10 @@ public final class SecAggClient {
       if (message instanceof KeyRoster roster && phase == Phase.AWAITING_ROSTER) {
         return shareKeys(roster);
       } else if (message instanceof ForwardedShares shares && phase == Phase.AWAITING_SHARES) {
+        if (input == null) {
+          throw new IllegalStateException("bank '" + bankId + "' has no input for round " + parameters.round()
+              + " yet: supplyInput before the forwarded shares");
+        }
         return maskedInput(shares);
       } else if (message instanceof ConsistencyRequest request && phase == Phase.AWAITING_CONSISTENCY_REQUEST) {
         return signSurvivors(request);

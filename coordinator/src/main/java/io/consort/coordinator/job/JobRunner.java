@@ -79,10 +79,12 @@ public final class JobRunner implements ResultSink {
     this.modelOps = modelOps;
     StageCollector stages = new StageCollector(spec.id(), registry, timers, definition.stageTimeout());
     this.job = JobContext.of(spec, stages, registry, Workers.of(vertx));
-    RoundProtocol protocol = spec.secureAggregation().enabled() ? new SecureRound(job, identityVerifier)
+    Optional<PipelinedRounds> pipeline = spec.secureAggregation().enabled()
+        ? Optional.of(new PipelinedRounds(job, identityVerifier)) : Optional.empty();
+    RoundProtocol protocol = pipeline.isPresent() ? new SecureRound(job, identityVerifier, pipeline.get())
         : new PlaintextRound(job);
     this.rounds = new RoundRunner(job, protocol, ServerUpdateRule.of(spec.training().strategy()),
-        new ReleaseRecorder(job, ledger),
+        new ReleaseRecorder(job, ledger, pipeline),
         new FederatedEvaluation(job, modelOps, identityVerifier), store);
     this.statistics = new FeatureStatistics(job, modelOps, identityVerifier);
     this.writer = new JobResultWriter(resultFile);

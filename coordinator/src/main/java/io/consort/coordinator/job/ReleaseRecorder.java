@@ -39,10 +39,20 @@ public final class ReleaseRecorder {
 
   private final JobContext job;
   private final LedgerKeeper ledger;
+  private final Optional<PipelinedRounds> pipeline;
 
   public ReleaseRecorder(JobContext job, LedgerKeeper ledger) {
+    this(job, ledger, Optional.empty());
+  }
+
+  /**
+   * @param pipeline pipelined rounds: the next round's key roster goes out with the ledger task and the
+   *     banks' shares come back with their countersignatures
+   */
+  ReleaseRecorder(JobContext job, LedgerKeeper ledger, Optional<PipelinedRounds> pipeline) {
     this.job = job;
     this.ledger = ledger;
+    this.pipeline = pipeline;
   }
 
   /** Records the release of {@code released}, produced in {@code round} from {@code outcome}'s aggregate. */
@@ -59,12 +69,28 @@ public final class ReleaseRecorder {
     return job.workers().run(() -> ledger.prepare(job.spec().id(), round, participants, delta, mechanisms,
             released.getSha256()))
         .compose(signed -> job.stages().collect(round, Stage.LEDGER_COUNTERSIGN, participants,
-                m -> Task.newBuilder().setCountersign(CountersignRequest.newBuilder()
-                    .setEntryJson(SignedEntryJson.toJson(signed)).setEntryHash(signed.entryHash())))
+                m -> {
+                  CountersignRequest.Builder request = CountersignRequest.newBuilder()
+                      .setEntryJson(SignedEntryJson.toJson(signed)).setEntryHash(signed.entryHash());
+                  pipeline.flatMap(p -> p.rosterFor(round, m)).ifPresent(request::setNextRound);
+                  return Task.newBuilder().setCountersign(request);
+                })
             .compose(answers -> job.workers().run(() -> ledger.commit(signed,
                 verifiedCountersignatures(round, signed, answers, certificates),
-                List.copyOf(certificates.values())))))
+                List.copyOf(certificates.values())))
+                .compose(full -> pipeline.isEmpty() ? Future.succeededFuture(full)
+                    : pipeline.get().sharesReceived(round, nextRoundShares(answers)).map(full))))
         .map(ReleaseRecorder::release);
+  }
+
+  /** Pipelined rounds: the shares for the next round that came with the countersignatures. */
+  private static Map<String, io.consort.protocol.v1.SecAggStep> nextRoundShares(StageAnswers answers) {
+    Map<String, io.consort.protocol.v1.SecAggStep> shares = new LinkedHashMap<>();
+    for (String bank : answers.asked()) {
+      answers.answer(bank).filter(r -> r.hasCountersignature() && r.getCountersignature().hasNextRound())
+          .ifPresent(r -> shares.put(bank, r.getCountersignature().getNextRound()));
+    }
+    return shares;
   }
 
   static List<MechanismRecord> mechanisms(List<String> participants, Map<String, DpReport> dpReports,

@@ -34,10 +34,17 @@ public final class SecureRound implements RoundProtocol {
 
   private final JobContext job;
   private final IdentityVerifier identityVerifier;
+  private final PipelinedRounds pipeline;
 
   public SecureRound(JobContext job, IdentityVerifier identityVerifier) {
+    this(job, identityVerifier, new PipelinedRounds(job, identityVerifier));
+  }
+
+  /** @param pipeline the job's pipelined-round state, shared with its {@link ReleaseRecorder} */
+  SecureRound(JobContext job, IdentityVerifier identityVerifier, PipelinedRounds pipeline) {
     this.job = job;
     this.identityVerifier = identityVerifier;
+    this.pipeline = pipeline;
   }
 
   /** One round's mutable state: touched by one stage at a time, on the loop or on the one ordered worker. */
@@ -83,20 +90,38 @@ public final class SecureRound implements RoundProtocol {
           }
           s.plan = derived.result();
           s.evaluationSlots = RoundEvaluation.carriedSlots(spec, in.round());
+          Optional<PipelinedRounds.Pending> keyed = pipeline.take(in.round(), in.members());
+          if (keyed.isPresent()) {
+            s.sum = keyed.get().sum();
+            return train(s, keyed.get().outgoing());
+          }
           s.sum = SecureSum.open(job, identityVerifier, in.round(), s.evaluationSlots > 0
               ? "updates and evaluations" : "updates", s.plan.sumParameters(s.evaluationSlots));
-          return train(s);
-        });
+          return train(s, Map.of());
+        })
+        .compose(outcome -> outcome.aggregate().isEmpty() ? Future.succeededFuture(outcome)
+            : pipeline.keysAdvertised(in.round(), in.members(), dimension, s.sum.nextRoundKeys()).map(outcome));
   }
 
-  private Future<RoundOutcome> train(State s) {
+  /**
+   * The training task and the sum. {@code forwarded} (pipelined rounds) holds each bank's forwarded shares
+   * of a sum keyed during the previous round: the task carries them and the answers are masked inputs;
+   * empty, the answers are key advertisements that open the sum.
+   */
+  private Future<RoundOutcome> train(State s, Map<String, SecAggStep> forwarded) {
     RoundInput in = s.in;
     // each bank derives these values itself and refuses a task that carries others
     SecAggPlan roundPlan = s.plan.toTask(job.spec());
-    return job.stages().collect(in.round(), Stage.TRAIN, in.members(), m -> Task.newBuilder().setTrain(
-            TrainTask.newBuilder().setGlobalModel(in.base()).setLocalEpochs(job.plan().getLocalEpochs())
-                .setPrivacy(job.plan().getPrivacy()).setSecureAggregation(roundPlan).addAllRoundMembers(in.members())
-                .setPlan(job.plan()).setAggregationWeight(s.weights.get(m))))
+    return job.stages().collect(in.round(), Stage.TRAIN, in.members(), m -> {
+          TrainTask.Builder train = TrainTask.newBuilder().setGlobalModel(in.base())
+              .setLocalEpochs(job.plan().getLocalEpochs()).setPrivacy(job.plan().getPrivacy())
+              .setSecureAggregation(roundPlan).addAllRoundMembers(in.members()).setPlan(job.plan())
+              .setAggregationWeight(s.weights.get(m));
+          if (forwarded.containsKey(m)) {
+            train.setForwardedShares(forwarded.get(m));
+          }
+          return Task.newBuilder().setTrain(train);
+        })
         .compose(answers -> {
           Map<String, SecAggStep> advertisements = new LinkedHashMap<>();
           for (String m : in.members()) {
@@ -116,7 +141,10 @@ public final class SecureRound implements RoundProtocol {
               advertisements.put(m, r.getSecureAggregation());
             }
           }
-          return s.sum.run(advertisements, "advertise-keys");
+          if (s.declined.isEmpty() && advertisements.size() == in.members().size()) {
+            s.sum.pipelineNextRound(pipeline.nextRoster(in.round(), in.members()));
+          }
+          return forwarded.isEmpty() ? s.sum.run(advertisements, "advertise-keys") : s.sum.finish(advertisements, "train");
         })
         .compose(outcome -> job.workers().run(() -> finish(s, outcome)));
   }

@@ -55,6 +55,12 @@ final class SecureSum {
   private final Map<String, X509Certificate> certificates;
   private final SecAggServer server;
   private final List<Dropout> dropouts = new ArrayList<>();
+  /** Pipelined rounds: the next round's roster, named in the unmasking request while nobody dropped. */
+  private List<String> nextRoundMembers = List.of();
+  /** Pipelined rounds: the banks' signed keys for the next round, from their unmasking answers. */
+  private final Map<String, SecAggStep> nextRoundKeys = new LinkedHashMap<>();
+  /** The banks the last stage's messages went to: who must answer the next {@link #step}. */
+  private List<String> asked = List.of();
 
   private SecureSum(JobContext job, int round, String what, RoundParameters parameters,
                     Map<String, X509Certificate> certificates, IdentityVerifier verifier) {
@@ -116,38 +122,30 @@ final class SecureSum {
           return server.closeStage();
         })
         .compose(this::drive)
-        .map(transition -> {
-          if (transition.isAborted()) {
-            String reason = transition.abortReason().get();
-            return new Outcome(Optional.empty(), Optional.of(reason.contains("nothing was unmasked") ? reason
-                : reason + "; nothing was unmasked"), dropouts);
-          }
-          return new Outcome(transition.result(), Optional.empty(), dropouts);
-        });
+        .map(this::outcome);
+  }
+
+  private Outcome outcome(ServerTransition transition) {
+    if (transition.isAborted()) {
+      String reason = transition.abortReason().get();
+      return new Outcome(Optional.empty(), Optional.of(reason.contains("nothing was unmasked") ? reason
+          : reason + "; nothing was unmasked"), dropouts);
+    }
+    return new Outcome(transition.result(), Optional.empty(), dropouts);
   }
 
   private Future<ServerTransition> drive(ServerTransition transition) {
     if (transition.isAborted() || transition.isCompleted()) {
       return Future.succeededFuture(transition);
     }
-    Map<String, SecAggMessage> byRecipient = new LinkedHashMap<>();
-    for (SecAggMessage m : transition.outgoing()) {
-      byRecipient.put(m.header().recipientId(), m);
-    }
+    Map<String, SecAggStep> byRecipient = steps(transition);
     io.consort.secagg.Stage next = transition.outgoing().get(0).header().stage();
-    List<PeerCertificate> relayed = new ArrayList<>();
-    if (next == io.consort.secagg.Stage.SHARE_KEYS) {
-      for (String bank : byRecipient.keySet()) {
-        X509Certificate c = certificates.get(bank);
-        if (c != null) {
-          relayed.add(SecureAggregationPlan.peerCertificate(bank, c));
-        }
-      }
-    }
+    // pipelined rounds: the next round's roster rides on the unmasking request while nobody dropped
+    List<String> nextRoster = next == io.consort.secagg.Stage.UNMASKING && dropouts.isEmpty() ? nextRoundMembers
+        : List.of();
     return job.stages().collect(round, SecureAggregationPlan.wireStage(next), byRecipient.keySet(),
-            m -> Task.newBuilder().setSecureAggregation(SecAggStep.newBuilder()
-                .addMessages(ByteString.copyFrom(SecAggCodec.encode(byRecipient.get(m))))
-                .addAllCertificates(relayed)))
+            m -> Task.newBuilder().setSecureAggregation(byRecipient.get(m).toBuilder()
+                .addAllNextRoundMembers(nextRoster)))
         .compose(answers -> job.workers().run(() -> {
           for (String m : byRecipient.keySet()) {
             TaskResult r = answers.answer(m).orElse(null);
@@ -155,11 +153,97 @@ final class SecureSum {
               drop(m, next.wireName(), answers.problemOf(m));
             } else {
               feed(m, r.getSecureAggregation(), next.wireName());
+              if (!nextRoster.isEmpty() && r.getSecureAggregation().hasNextRound()) {
+                nextRoundKeys.put(m, r.getSecureAggregation().getNextRound());
+              }
             }
           }
           return server.closeStage();
         }))
         .compose(this::drive);
+  }
+
+  /** Each recipient's message of a transition as a step, with the roster's certificates at share-keys. */
+  private Map<String, SecAggStep> steps(ServerTransition transition) {
+    Map<String, SecAggMessage> byRecipient = new LinkedHashMap<>();
+    for (SecAggMessage m : transition.outgoing()) {
+      byRecipient.put(m.header().recipientId(), m);
+    }
+    List<PeerCertificate> relayed = new ArrayList<>();
+    if (transition.outgoing().get(0).header().stage() == io.consort.secagg.Stage.SHARE_KEYS) {
+      for (String bank : byRecipient.keySet()) {
+        X509Certificate c = certificates.get(bank);
+        if (c != null) {
+          relayed.add(SecureAggregationPlan.peerCertificate(bank, c));
+        }
+      }
+    }
+    Map<String, SecAggStep> steps = new LinkedHashMap<>();
+    byRecipient.forEach((bank, m) -> steps.put(bank, SecAggStep.newBuilder()
+        .addMessages(ByteString.copyFrom(SecAggCodec.encode(m))).addAllCertificates(relayed).build()));
+    asked = List.copyOf(steps.keySet());
+    return steps;
+  }
+
+  /**
+   * Pipelined rounds: names the next round's roster in this sum's unmasking request, so each bank answers
+   * with its keys for that round ({@link #nextRoundKeys}); not done once any bank dropped.
+   */
+  void pipelineNextRound(List<String> members) {
+    nextRoundMembers = List.copyOf(members);
+  }
+
+  /** The banks' keys for the next round, from the unmasking answers (empty when not pipelined). */
+  Map<String, SecAggStep> nextRoundKeys() {
+    return Map.copyOf(nextRoundKeys);
+  }
+
+  /**
+   * Pipelined rounds: feeds one stage's answers that arrived with another task (the key advertisements
+   * with the unmasking answers, the shares with the countersignatures), each bank that was asked and has
+   * none dropped, and closes the stage. Worker thread.
+   *
+   * @param opening true for the key advertisements (nobody was asked by this sum yet)
+   * @return each remaining bank's next message, as a step (with certificates at share-keys)
+   * @throws IllegalStateException if the sum aborted (below the threshold) or ended
+   */
+  Map<String, SecAggStep> step(Map<String, SecAggStep> answers, String stage, boolean opening) {
+    for (String bank : opening ? answers.keySet() : asked) {
+      SecAggStep answer = answers.get(bank);
+      if (answer == null) {
+        drop(bank, stage, "no answer for the pipelined stage");
+      } else if (!dropped(bank)) {
+        feed(bank, answer, stage);
+      }
+    }
+    ServerTransition transition = server.closeStage();
+    if (transition.isAborted() || transition.isCompleted()) {
+      throw new IllegalStateException("the pipelined " + what + " of round " + round + " "
+          + transition.abortReason().orElse("ended early"));
+    }
+    return steps(transition);
+  }
+
+  /** Pipelined rounds: feeds the masked inputs that answered the training task and runs the sum to its end. */
+  Future<Outcome> finish(Map<String, SecAggStep> maskedInputs, String stage) {
+    return job.workers().run(() -> {
+          for (String bank : asked) {
+            SecAggStep answer = maskedInputs.get(bank);
+            if (answer != null && !dropped(bank)) {
+              feed(bank, answer, stage);
+            } else if (!dropped(bank)) {
+              drop(bank, stage, "no masked input");
+            }
+          }
+          return server.closeStage();
+        })
+        .compose(this::drive)
+        .map(this::outcome);
+  }
+
+  /** The banks the last stage's messages went to. */
+  List<String> asked() {
+    return asked;
   }
 
   private void feed(String bank, SecAggStep step, String stage) {

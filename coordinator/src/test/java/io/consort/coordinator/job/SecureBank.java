@@ -55,7 +55,14 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
   private final DpReport dp;
   private final SecureRandom random = new SecureRandom();
   private final Map<String, X509Certificate> peers = new HashMap<>();
+  /** The job plan of the last training task. */
+  private io.consort.protocol.v1.JobPlan plan;
   private SecAggClient client;
+  /** Pipelined rounds: the next round's client, keyed ahead at the unmasking stage, and its round. */
+  private SecAggClient ahead;
+  private int aheadRound;
+  /** Whether the bank answers a next round's roster with keys (pipelined rounds) or ignores it. */
+  boolean pipelines = true;
   /** What the bank answers a feature-statistics task with, in the clear and inside the secure sum. */
   private FeatureStats statistics;
   private LocalFeatureStats statisticsSummed;
@@ -101,7 +108,14 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
       if (task.hasFeatureStats()) {
         return Optional.of(statistics(task));
       }
-      return Optional.of(task.hasTrain() ? start(task) : step(task.getSecureAggregation()));
+      if (task.hasCountersign()) {
+        return Optional.of(shareAhead(task.getCountersign().getNextRound()));
+      }
+      TaskResult.Builder answer = task.hasTrain() ? start(task) : step(task.getSecureAggregation());
+      if (task.hasSecureAggregation() && pipelines && task.getSecureAggregation().getNextRoundMembersCount() > 0) {
+        answer.getSecureAggregationBuilder().setNextRound(keyAhead(task));
+      }
+      return Optional.of(answer);
     } catch (GeneralSecurityException | io.consort.secagg.ProtocolViolationException e) {
       throw new IllegalStateException("bank " + id + ": " + e.getMessage(), e);
     }
@@ -131,16 +145,12 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
   }
 
   private void open(RoundParameters params, int[] input) {
-    client = SecAggClient.create(params, id, input, signer, (peer, message, sig) -> {
-      X509Certificate c = peers.get(peer);
-      if (c == null || !verifier.verify(c, message, sig, Set.of(Role.PARTICIPANT)).name().equals(peer)) {
-        throw new GeneralSecurityException("no valid certificate for " + peer);
-      }
-    }, random);
+    client = SecAggClient.create(params, id, input, signer, this::verifyPeer, random);
   }
 
-  private TaskResult.Builder start(Task task) throws GeneralSecurityException {
+  private TaskResult.Builder start(Task task) throws GeneralSecurityException, io.consort.secagg.ProtocolViolationException {
     TrainTask t = task.getTrain();
+    plan = t.getPlan();
     // as a bank does: derive the round from the plan, and refuse a task that says otherwise
     JobSpec spec = JobSpecWire.fromProto(t.getPlan());
     SecureRoundPlan plan = SecureRoundPlan.derive(spec, task.getHeader().getRound(), t.getRoundMembersList(),
@@ -157,13 +167,59 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
     if (slots > 0) {
       summedVectors.add(evaluation);
     }
-    open(plan.sumParameters(slots), plan.combine(quantizer.encode(weighted, random), evaluation));
-    SecAggStep.Builder step = SecAggStep.newBuilder()
-        .addMessages(ByteString.copyFrom(SecAggCodec.encode(client.advertiseKeys())));
+    int[] input = plan.combine(quantizer.encode(weighted, random), evaluation);
+    SecAggStep.Builder step;
+    if (t.hasForwardedShares()) {
+      // pipelined: the keys were advertised and shared during the previous round
+      if (ahead == null || aheadRound != task.getHeader().getRound()) {
+        throw new IllegalStateException("bank " + id + " keyed no round " + task.getHeader().getRound() + " ahead");
+      }
+      client = ahead;
+      ahead = null;
+      client.supplyInput(input);
+      step = step(t.getForwardedShares()).getSecureAggregationBuilder();
+    } else {
+      open(plan.sumParameters(slots), input);
+      step = SecAggStep.newBuilder().addMessages(ByteString.copyFrom(SecAggCodec.encode(client.advertiseKeys())));
+    }
     if (dp != null) {
       step.setDp(dp);
     }
     return TaskResult.newBuilder().setSecureAggregation(step);
+  }
+
+  /** Pipelined rounds: fresh keys for the next round, for the roster the unmasking request names. */
+  private SecAggStep keyAhead(Task task) throws GeneralSecurityException {
+    int next = task.getHeader().getRound() + 1;
+    JobSpec spec = JobSpecWire.fromProto(plan);
+    RoundParameters params = SecureRoundPlan.derive(spec, next, task.getSecureAggregation().getNextRoundMembersList(),
+        update.length).sumParameters(RoundEvaluation.carriedSlots(spec, next));
+    ahead = SecAggClient.createAwaitingInput(params, id, signer, this::verifyPeer, random);
+    aheadRound = next;
+    return SecAggStep.newBuilder().addMessages(ByteString.copyFrom(SecAggCodec.encode(ahead.advertiseKeys()))).build();
+  }
+
+  /** Pipelined rounds: the ledger task's key roster, answered with the bank's shares (no ledger here). */
+  private TaskResult.Builder shareAhead(SecAggStep roster)
+      throws GeneralSecurityException, io.consort.secagg.ProtocolViolationException {
+    io.consort.protocol.v1.Countersignature.Builder c = io.consort.protocol.v1.Countersignature.newBuilder();
+    if (ahead != null && roster.getMessagesCount() == 1) {
+      SecAggClient current = client;
+      client = ahead;
+      try {
+        c.setNextRound(step(roster).getSecureAggregation());
+      } finally {
+        client = current;
+      }
+    }
+    return TaskResult.newBuilder().setCountersignature(c);
+  }
+
+  private void verifyPeer(String peer, byte[] message, byte[] sig) throws GeneralSecurityException {
+    X509Certificate c = peers.get(peer);
+    if (c == null || !verifier.verify(c, message, sig, Set.of(Role.PARTICIPANT)).name().equals(peer)) {
+      throw new GeneralSecurityException("no valid certificate for " + peer);
+    }
   }
 
   /** A stand-in evaluation vector of {@code slots} 16-bit limbs, different for every bank and slot. */

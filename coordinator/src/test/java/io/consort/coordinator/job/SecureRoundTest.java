@@ -26,9 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
  * the coordinator learns the weighted mean of the survivors' updates and nothing when too few survive.
  */
 class SecureRoundTest {
-  private static final List<String> BANKS = List.of("bank-1", "bank-2", "bank-3", "bank-4");
-  private static final float[][] UPDATES = {{0.5f, -1f, 2f}, {1.5f, 0f, -2f}, {-0.5f, 1f, 1f}, {1f, 1f, 1f}};
-  private static final Map<String, Long> ROWS = Map.of("bank-1", 100L, "bank-2", 300L, "bank-3", 200L, "bank-4", 400L);
+  static final List<String> BANKS = List.of("bank-1", "bank-2", "bank-3", "bank-4");
+  static final float[][] UPDATES = {{0.5f, -1f, 2f}, {1.5f, 0f, -2f}, {-0.5f, 1f, 1f}, {1f, 1f, 1f}};
+  static final Map<String, Long> ROWS = Map.of("bank-1", 100L, "bank-2", 300L, "bank-3", 200L, "bank-4", 400L);
 
   @TempDir
   static Path dir;

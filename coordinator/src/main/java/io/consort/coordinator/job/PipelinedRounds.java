@@ -1,0 +1,125 @@
+package io.consort.coordinator.job;
+
+import io.consort.identity.IdentityVerifier;
+import io.consort.protocol.v1.SecAggStep;
+import io.consort.spec.RoundEvaluation;
+import io.consort.spec.SecureRoundPlan;
+import io.vertx.core.Future;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pipelined rounds (protocol version 3, docs/PROTOCOL.md): round r+1's secure sum is keyed during round
+ * r. The banks answer round r's unmasking request with their fresh, signed keys for round r+1; the
+ * coordinator relays round r+1's key roster with round r's ledger task and the banks' shares come back
+ * with their countersignatures; round r+1's training task then carries the forwarded shares and each
+ * bank answers it with its masked input. A round takes train, consistency check, unmasking and ledger
+ * (4 stages) instead of 6.
+ *
+ * <p>Only a round in which nobody dropped or declined is followed by a pipelined one, and only for the
+ * same roster: anything else (a bank missing at any pipelined step, a roster that changed, a coordinator
+ * restart, which loses this state) falls back to the full round, whose training task carries no shares,
+ * and the banks discard the keys they made ahead. The banks check everything themselves (the roster
+ * against the plan they pinned, every peer key signature bound to the round): nothing here is trusted by
+ * them. State on the event loop; the sum's CPU work on the job's worker.
+ */
+final class PipelinedRounds {
+  private static final Logger log = LoggerFactory.getLogger(PipelinedRounds.class);
+
+  private final JobContext job;
+  private final IdentityVerifier verifier;
+  private Pending pending;
+
+  /** The next round's sum, keyed ahead: its roster, and each bank's next message (roster, then shares). */
+  record Pending(int round, List<String> roster, SecureSum sum, Map<String, SecAggStep> outgoing, boolean shared) {}
+
+  PipelinedRounds(JobContext job, IdentityVerifier verifier) {
+    this.job = job;
+    this.verifier = verifier;
+  }
+
+  /** The roster round {@code round}'s unmasking request names for the next round: none after the last. */
+  List<String> nextRoster(int round, List<String> members) {
+    return round >= 1 && round < job.spec().training().rounds() ? members : List.of();
+  }
+
+  /**
+   * After round {@code round}'s sum completed with {@code keys} (each bank's signed keys for the next
+   * round): opens the next round's sum and takes the key advertisements. Never fails: a problem means
+   * the next round runs unpipelined.
+   */
+  Future<Void> keysAdvertised(int round, List<String> members, int dimension, Map<String, SecAggStep> keys) {
+    pending = null;
+    if (keys.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    if (!keys.keySet().equals(new HashSet<>(members))) {
+      log.info("round {}: round {} is not pipelined: keys came from {} of {} banks", round, round + 1, keys.size(),
+          members.size());
+      return Future.succeededFuture();
+    }
+    int next = round + 1;
+    return job.workers().run(() -> SecureRoundPlan.derive(job.spec(), next, members, dimension))
+        .compose(plan -> {
+          // on the event loop: the sum reads the roster's certificates from the registry
+          SecureSum sum = SecureSum.open(job, verifier, next, RoundEvaluation.carried(job.spec(), next)
+              ? "updates and evaluations" : "updates", plan.sumParameters(RoundEvaluation.carriedSlots(job.spec(), next)));
+          return job.workers().run(() -> sum.step(keys, "unmasking", true))
+              .map(rosters -> {
+                pending = new Pending(next, List.copyOf(members), sum, rosters, false);
+                return (Void) null;
+              });
+        })
+        .otherwise(e -> fallBack(next, "its keys were refused: " + e.getMessage()));
+  }
+
+  /** The next round's key roster for {@code bank}, to go with round {@code round}'s ledger task. */
+  Optional<SecAggStep> rosterFor(int round, String bank) {
+    Pending p = pending;
+    return p != null && p.round() == round + 1 && !p.shared() ? Optional.ofNullable(p.outgoing().get(bank))
+        : Optional.empty();
+  }
+
+  /** The banks' shares for the next round, from their answers to round {@code round}'s ledger task. */
+  Future<Void> sharesReceived(int round, Map<String, SecAggStep> shares) {
+    Pending p = pending;
+    if (p == null || p.round() != round + 1 || p.shared()) {
+      return Future.succeededFuture();
+    }
+    return job.workers().run(() -> p.sum().step(shares, "ledger-countersign", false))
+        .map(forwarded -> {
+          pending = new Pending(p.round(), p.roster(), p.sum(), forwarded, true);
+          return (Void) null;
+        })
+        .otherwise(e -> fallBack(p.round(), "its shares failed: " + e.getMessage()));
+  }
+
+  /**
+   * The sum keyed ahead for round {@code round}, if exactly {@code members} keyed and shared for it;
+   * otherwise empty (the keys are forgotten and the round runs in full). Either way nothing stays pending.
+   */
+  Optional<Pending> take(int round, List<String> members) {
+    Pending p = pending;
+    pending = null;
+    if (p == null) {
+      return Optional.empty();
+    }
+    if (p.round() == round && p.shared() && p.roster().equals(members)
+        && p.outgoing().keySet().equals(new HashSet<>(members))) {
+      return Optional.of(p);
+    }
+    log.info("round {} is not pipelined: the sum keyed ahead was for round {} with {} of its {} banks sharing",
+        round, p.round(), p.shared() ? p.outgoing().size() : 0, p.roster().size());
+    return Optional.empty();
+  }
+
+  private Void fallBack(int round, String why) {
+    log.warn("round {} is not pipelined: {}", round, why);
+    pending = null;
+    return null;
+  }
+}

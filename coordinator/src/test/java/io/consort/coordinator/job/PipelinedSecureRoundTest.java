@@ -1,0 +1,185 @@
+package io.consort.coordinator.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.consort.certs.DemoPki;
+import io.consort.certs.PemFiles;
+import io.consort.identity.IdentitySigner;
+import io.consort.identity.IdentityVerifier;
+import io.consort.protocol.v1.CountersignRequest;
+import io.consort.protocol.v1.ModelParameters;
+import io.consort.protocol.v1.SecAggStep;
+import io.consort.protocol.v1.Stage;
+import io.consort.protocol.v1.Task;
+import io.consort.spec.JobSpec;
+import io.vertx.core.Future;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Pipelined rounds at the coordinator (protocol version 3), against banks running the real
+ * secure-aggregation client: after a round nobody dropped out of, the next round's keys and shares travel
+ * with that round's unmasking and ledger stages and the next round takes train, consistency check and
+ * unmasking only; after a dropout or a bank that does not key ahead, the next round runs in full. Either
+ * way the coordinator learns the weighted mean of exactly the banks in the sum.
+ */
+class PipelinedSecureRoundTest {
+  /** The banks, updates and rows of {@link SecureRoundTest}. */
+  private static final List<String> BANKS = SecureRoundTest.BANKS;
+  private static final float[][] UPDATES = SecureRoundTest.UPDATES;
+  private static final Map<String, Long> ROWS = SecureRoundTest.ROWS;
+
+  @TempDir
+  static Path dir;
+  static DemoPki pki;
+
+  @BeforeAll
+  static void pki() throws Exception {
+    pki = DemoPki.create(dir.resolve("pki"), "coordinator", BANKS);
+  }
+
+  private final FakeTimers timers = new FakeTimers();
+  private final ModelParameters base = JobFixtures.model(0, 0f, 0f, 0f);
+  private final Map<String, SecureBank> secureBanks = new LinkedHashMap<>();
+  private FakeBanks banks;
+  private JobContext job;
+  private PipelinedRounds pipeline;
+  private SecureRound protocol;
+
+  private void banks(Map<String, Stage> silentFrom) throws Exception {
+    banks = new FakeBanks();
+    for (int b = 0; b < BANKS.size(); b++) {
+      String id = BANKS.get(b);
+      SecureBank bank = new SecureBank(id, new IdentitySigner(PemFiles.readPrivateKey(pki.bank(id).keyFile())),
+          pki.validator(), UPDATES[b], silentFrom.get(id), null);
+      secureBanks.put(id, bank);
+      banks.bank(id, bank);
+      banks.certificate(id, PemFiles.readCertificates(pki.bank(id).chainFile()).get(0));
+    }
+    JobSpec spec = JobFixtures.spec().secureAggregation(true).rounds(3).build();
+    job = JobFixtures.context(spec, banks, timers);
+    IdentityVerifier verifier = new IdentityVerifier(pki.validator());
+    pipeline = new PipelinedRounds(job, verifier);
+    protocol = new SecureRound(job, verifier, pipeline);
+  }
+
+  private <T> T complete(Supplier<Future<T>> start) {
+    Future<T> result = start.get();
+    for (int stage = 0; stage < 12 && !result.isComplete(); stage++) {
+      banks.pump(job.stages());
+      if (!result.isComplete() && job.stages().open().isPresent()) {
+        timers.advance(JobFixtures.DEADLINE.toMillis()); // the silent banks' stage ends at its deadline
+      }
+    }
+    assertTrue(result.succeeded(), String.valueOf(result.cause()));
+    return result.result();
+  }
+
+  private RoundOutcome round(int round) {
+    return complete(() -> protocol.run(new RoundProtocol.RoundInput(round, BANKS, base, ROWS)));
+  }
+
+  /** The ledger stage of {@code round} as {@link ReleaseRecorder} runs it, its ledger entry left out. */
+  private void ledger(int round, List<String> participants) {
+    StageAnswers answers = complete(() -> job.stages().collect(round, Stage.LEDGER_COUNTERSIGN, participants, m -> {
+      CountersignRequest.Builder request = CountersignRequest.newBuilder();
+      pipeline.rosterFor(round, m).ifPresent(request::setNextRound);
+      return Task.newBuilder().setCountersign(request);
+    }));
+    Map<String, SecAggStep> shares = new LinkedHashMap<>();
+    for (String bank : participants) {
+      answers.answer(bank).filter(r -> r.getCountersignature().hasNextRound())
+          .ifPresent(r -> shares.put(bank, r.getCountersignature().getNextRound()));
+    }
+    complete(() -> pipeline.sharesReceived(round, shares));
+  }
+
+  /** The stages whose tasks went out in {@code round}, in order. */
+  private Set<Stage> stagesOf(int round) {
+    Set<Stage> stages = new LinkedHashSet<>();
+    banks.posted.stream().filter(e -> e.getValue().getHeader().getRound() == round)
+        .forEach(e -> stages.add(e.getValue().getHeader().getStage()));
+    return stages;
+  }
+
+  private static void assertMean(List<String> included, RoundOutcome outcome) {
+    double[] expected = new double[3];
+    double total = 0;
+    for (String bank : included) {
+      for (int i = 0; i < 3; i++) {
+        expected[i] += ROWS.get(bank) * UPDATES[BANKS.indexOf(bank)][i];
+      }
+      total += ROWS.get(bank);
+    }
+    AggregatedUpdate a = outcome.aggregate().orElseThrow();
+    double bound = outcome.quantisationErrorBound().orElseThrow();
+    for (int i = 0; i < 3; i++) {
+      double got = a.weightedSum()[i] / a.totalWeight();
+      assertTrue(Math.abs(got - expected[i] / total) <= bound + 1e-6, "coordinate " + i + ": " + got);
+    }
+    assertEquals(included, outcome.participants());
+  }
+
+  @Test
+  void roundAfterACleanRound_takesTrainConsistencyAndUnmaskingOnly_andGivesTheWeightedMean() throws Exception {
+    banks(Map.of());
+    assertMean(BANKS, round(1));
+    ledger(1, BANKS);
+
+    RoundOutcome second = round(2);
+
+    assertEquals(List.of(Stage.TRAIN, Stage.CONSISTENCY_CHECK, Stage.UNMASKING), List.copyOf(stagesOf(2)));
+    assertEquals(List.of(Stage.TRAIN, Stage.SHARE_KEYS, Stage.MASKED_INPUT, Stage.CONSISTENCY_CHECK,
+        Stage.UNMASKING, Stage.LEDGER_COUNTERSIGN), List.copyOf(stagesOf(1)));
+    assertMean(BANKS, second);
+    assertTrue(second.carriedEvaluation().isPresent());
+  }
+
+  @Test
+  void roundAfterADropout_runsInFull_andGivesTheExactMeanOfTheRest() throws Exception {
+    banks(Map.of("bank-4", Stage.MASKED_INPUT));
+    List<String> rest = BANKS.subList(0, 3);
+    assertMean(rest, round(1));
+    ledger(1, rest);
+
+    RoundOutcome second = round(2);
+
+    assertTrue(stagesOf(2).contains(Stage.SHARE_KEYS), String.valueOf(stagesOf(2)));
+    assertTrue(banks.posted.stream().noneMatch(e -> e.getValue().hasTrain()
+        && e.getValue().getTrain().hasForwardedShares()));
+    assertMean(rest, second);
+  }
+
+  @Test
+  void roundAfterABankKeyedNothingAhead_runsInFull_withEveryBank() throws Exception {
+    banks(Map.of());
+    secureBanks.get("bank-3").pipelines = false;
+    assertMean(BANKS, round(1));
+    ledger(1, BANKS);
+
+    RoundOutcome second = round(2);
+
+    assertTrue(stagesOf(2).contains(Stage.SHARE_KEYS), String.valueOf(stagesOf(2)));
+    assertMean(BANKS, second);
+  }
+
+  @Test
+  void lastRound_namesNoNextRoster() throws Exception {
+    banks(Map.of());
+    round(3);
+
+    assertFalse(banks.posted.stream().anyMatch(e -> e.getValue().hasSecureAggregation()
+        && e.getValue().getSecureAggregation().getNextRoundMembersCount() > 0));
+  }
+}

@@ -1,0 +1,353 @@
+package io.consort.participant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.consort.certs.DemoPki;
+import io.consort.certs.PemFiles;
+import io.consort.identity.IdentityVerifier;
+import io.consort.identity.Role;
+import io.consort.model.data.DataSchema;
+import io.consort.model.train.TrainingEngine;
+import io.consort.protocol.Headers;
+import io.consort.protocol.ProtocolViolationException;
+import io.consort.protocol.v1.JobOffer;
+import io.consort.protocol.v1.JobPlan;
+import io.consort.protocol.v1.ModelParameters;
+import io.consort.protocol.v1.PeerCertificate;
+import io.consort.protocol.v1.SecAggStep;
+import io.consort.protocol.v1.Stage;
+import io.consort.protocol.v1.Task;
+import io.consort.protocol.v1.TrainTask;
+import io.consort.secagg.SecAggServer;
+import io.consort.secagg.ServerTransition;
+import io.consort.secagg.message.AdvertiseKeys;
+import io.consort.secagg.message.ForwardedShares;
+import io.consort.secagg.message.KeyRoster;
+import io.consort.secagg.message.MaskedInput;
+import io.consort.secagg.message.SecAggMessage;
+import io.consort.secagg.message.SignedPublicKeys;
+import io.consort.secagg.wire.SecAggCodec;
+import io.consort.spec.JobSpec;
+import io.consort.spec.JobSpecWire;
+import io.consort.spec.RoundEvaluation;
+import io.consort.spec.SecureRoundPlan;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Pipelined rounds (protocol version 3) at the banks: round 2's keys are advertised with round 1's
+ * unmasking answers and shared at the ledger stage, and round 2's training task carries the forwarded
+ * shares, answered by the masked input. Each lie of the coordinator about the pipelined round is sent
+ * to the real {@link BankTaskHandler} of bank-1 and refused.
+ */
+class PipelinedRoundTest {
+  private static final List<String> BANKS = List.of("bank-1", "bank-2", "bank-3");
+  private static final String VICTIM = "bank-1";
+  private static final DataSchema SCHEMA = new DataSchema(List.of("income"),
+      List.of(new DataSchema.CategoricalColumn("region", List.of("north", "south"))), "default", "yes");
+
+  @TempDir
+  Path dir;
+
+  private final Map<String, BankTaskHandler> handlers = new LinkedHashMap<>();
+  private final Map<String, X509Certificate> certificates = new LinkedHashMap<>();
+  private JobSpec spec;
+  private JobPlan plan;
+  private ModelParameters model;
+  private IdentityVerifier verifier;
+  /** What round 1's sum sent each bank, by stage: the material a replaying coordinator holds. */
+  private final Map<io.consort.secagg.Stage, Map<String, SecAggMessage>> roundOneMessages = new LinkedHashMap<>();
+
+  @BeforeEach
+  void banksAcceptTheJob() throws Exception {
+    List<String> all = new ArrayList<>(BANKS);
+    all.add("bank-4");
+    DemoPki pki = DemoPki.create(dir.resolve("pki"), "coordinator", all);
+    verifier = new IdentityVerifier(pki.validator());
+    spec = JobSpec.builder().id("piped").schema(SCHEMA).engine(TrainingEngine.NATIVE).hiddenLayers(List.of(4))
+        .rounds(3).build();
+    plan = JobSpecWire.toProto(spec);
+    ParticipantConfig first = null;
+    for (int b = 0; b < all.size(); b++) {
+      String id = all.get(b);
+      StringBuilder csv = new StringBuilder("income,region,default\n");
+      for (int i = 0; i < 40; i++) {
+        csv.append((i * 7 + b * 11) % 53).append(',').append(i % 2 == 0 ? "north" : "south").append(',')
+            .append((i + b) % 3 == 0 ? "yes" : "no").append('\n');
+      }
+      var t = pki.bank(id);
+      ParticipantConfig config = new ParticipantConfig("localhost", 7443, t.keyFile(), t.chainFile(), t.caFile(),
+          Files.writeString(dir.resolve(id + ".csv"), csv), dir.resolve(id), 3.0, 1e-5, 1 << 22, null, false,
+          t.crlFile(), null).withPolicy(new BankPolicy(true, true, 2, OptionalInt.empty()));
+      first = first == null ? config : first;
+      certificates.put(id, PemFiles.readCertificates(t.chainFile()).get(0));
+      if (BANKS.contains(id)) {
+        BankTaskHandler handler = new BankTaskHandler(config);
+        assertTrue(handler.handle(Task.newBuilder().setHeader(Headers.of("piped", 0, Stage.JOB_OFFER))
+            .setJobOffer(JobOffer.newBuilder().setPlan(plan)).build()).getDecision().getAccept());
+        handlers.put(id, handler);
+      }
+    }
+    model = TestModels.initialModel(spec, first.dataFile());
+  }
+
+  private Task train(int round, List<String> roster, SecAggStep forwarded) {
+    TrainTask.Builder train = TrainTask.newBuilder().setGlobalModel(model)
+        .setLocalEpochs(spec.training().localEpochs()).setPrivacy(plan.getPrivacy())
+        .setSecureAggregation(SecureRoundPlan.derive(spec, round, roster, model.getValuesCount()).toTask(spec))
+        .addAllRoundMembers(roster).setPlan(plan).setAggregationWeight(1.0 / roster.size());
+    if (forwarded != null) {
+      train.setForwardedShares(forwarded);
+    }
+    return Task.newBuilder().setHeader(Headers.of("piped", round, Stage.TRAIN)).setTrain(train).build();
+  }
+
+  private SecAggServer server(int round) {
+    return SecAggServer.create(SecureRoundPlan.derive(spec, round, BANKS, model.getValuesCount())
+        .sumParameters(RoundEvaluation.carriedSlots(spec, round)), (bank, message, signature) -> {
+          if (!verifier.verify(certificates.get(bank), message, signature, Set.of(Role.PARTICIPANT)).name()
+              .equals(bank)) {
+            throw new java.security.GeneralSecurityException("signature of another bank");
+          }
+        });
+  }
+
+  private static SecAggStep step(SecAggMessage message) {
+    return SecAggStep.newBuilder().addMessages(ByteString.copyFrom(SecAggCodec.encode(message))).build();
+  }
+
+  private SecAggStep withCertificates(SecAggStep step) throws Exception {
+    SecAggStep.Builder b = step.toBuilder();
+    for (var e : certificates.entrySet()) {
+      b.addCertificates(PeerCertificate.newBuilder().setBankId(e.getKey()).setDer(ByteString.copyFrom(e.getValue()
+          .getEncoded())));
+    }
+    return b.build();
+  }
+
+  private static Map<String, SecAggMessage> byRecipient(ServerTransition transition) {
+    assertFalse(transition.isAborted(), () -> String.valueOf(transition.abortReason()));
+    Map<String, SecAggMessage> out = new LinkedHashMap<>();
+    transition.outgoing().forEach(m -> out.put(m.header().recipientId(), m));
+    return out;
+  }
+
+  /**
+   * Drives a sum whose opening answers went to {@code server} to its end through the banks' handlers; at
+   * the unmasking stage the request names {@code nextRoster} (none: empty), and the banks' keys for the
+   * next round are returned.
+   */
+  private Map<String, byte[]> drive(int round, SecAggServer server, List<String> nextRoster,
+                                    Map<io.consort.secagg.Stage, Map<String, SecAggMessage>> record) throws Exception {
+    Map<String, byte[]> nextKeys = new LinkedHashMap<>();
+    ServerTransition transition = server.closeStage();
+    while (!transition.isCompleted()) {
+      Map<String, SecAggMessage> out = byRecipient(transition);
+      io.consort.secagg.Stage next = transition.outgoing().get(0).header().stage();
+      record.put(next, out);
+      for (var e : out.entrySet()) {
+        SecAggStep s = step(e.getValue());
+        if (next == io.consort.secagg.Stage.SHARE_KEYS) {
+          s = withCertificates(s);
+        }
+        Stage wire = next == io.consort.secagg.Stage.UNMASKING ? Stage.UNMASKING : Stage.SHARE_KEYS;
+        if (next == io.consort.secagg.Stage.UNMASKING) {
+          s = s.toBuilder().addAllNextRoundMembers(nextRoster).build();
+        }
+        SecAggStep answer = handlers.get(e.getKey()).handle(Task.newBuilder()
+            .setHeader(Headers.of("piped", round, wire)).setSecureAggregation(s).build()).getSecureAggregation();
+        for (ByteString m : answer.getMessagesList()) {
+          server.acceptEncoded(e.getKey(), m.toByteArray());
+        }
+        if (answer.hasNextRound()) {
+          nextKeys.put(e.getKey(), answer.getNextRound().getMessages(0).toByteArray());
+        }
+      }
+      transition = server.closeStage();
+    }
+    assertEquals(BANKS, transition.result().orElseThrow().includedBanks());
+    return nextKeys;
+  }
+
+  /** Round 1 unpipelined, its unmasking naming round 2's roster; the banks' round-2 keys. */
+  private Map<String, byte[]> roundOne() throws Exception {
+    SecAggServer server = server(1);
+    for (String bank : BANKS) {
+      for (ByteString m : handlers.get(bank).handle(train(1, BANKS, null)).getSecureAggregation().getMessagesList()) {
+        server.acceptEncoded(bank, m.toByteArray());
+      }
+    }
+    return drive(1, server, BANKS, roundOneMessages);
+  }
+
+  /** Round 2's keys to {@code server}, its roster (after {@code lie}) relayed as with the ledger task. */
+  private Map<String, SecAggMessage> shareRoundTwo(SecAggServer server, Map<String, byte[]> keys,
+                                                   UnaryOperator<SecAggMessage> lie) throws Exception {
+    keys.forEach((bank, k) -> assertDoesNotThrowPv(() -> server.acceptEncoded(bank, k)));
+    for (var e : byRecipient(server.closeStage()).entrySet()) {
+      SecAggStep roster = withCertificates(step(e.getKey().equals(VICTIM) ? lie.apply(e.getValue()) : e.getValue()));
+      SecAggStep shares = handlers.get(e.getKey()).secureAggregation().shareAhead("piped", 2, roster);
+      server.acceptEncoded(e.getKey(), shares.getMessages(0).toByteArray());
+    }
+    return byRecipient(server.closeStage());
+  }
+
+  private interface PvAction {
+    void run() throws io.consort.secagg.ProtocolViolationException;
+  }
+
+  private static void assertDoesNotThrowPv(PvAction action) {
+    try {
+      action.run();
+    } catch (io.consort.secagg.ProtocolViolationException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private String refusal(Task task) {
+    return assertThrows(ProtocolViolationException.class, () -> handlers.get(VICTIM).handle(task)).getMessage();
+  }
+
+  @Test
+  void pipelinedRound_trainTaskIsAnsweredWithTheMaskedInput_andTheSumCompletes() throws Exception {
+    Map<String, byte[]> keys = roundOne();
+    SecAggServer server = server(2);
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server, keys, UnaryOperator.identity());
+
+    for (String bank : BANKS) {
+      SecAggStep answer = handlers.get(bank).handle(train(2, BANKS, step(forwarded.get(bank)))).getSecureAggregation();
+      SecAggMessage masked = SecAggCodec.decode(answer.getMessages(0).toByteArray());
+      assertInstanceOf(MaskedInput.class, masked);
+      server.acceptEncoded(bank, answer.getMessages(0).toByteArray());
+    }
+
+    assertEquals(BANKS.size(), keys.size());
+    drive(2, server, List.of(), new LinkedHashMap<>()); // consistency check and unmasking, all three included
+  }
+
+  @Test
+  void forwardedShares_areRefused_whenTheTrainTaskNamesAnotherRosterThanTheBankKeyed() throws Exception {
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server(2), roundOne(), UnaryOperator.identity());
+    List<String> other = List.of("bank-1", "bank-2", "bank-3", "bank-4");
+
+    String refusal = refusal(train(2, other, step(forwarded.get(VICTIM))));
+
+    assertTrue(refusal.contains("refuses them: it keyed round 2 for the roster"), refusal);
+    assertFalse(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
+  }
+
+  @Test
+  void trainTask_isRefused_whenTheCoordinatorReplaysRoundOnesForwardedSharesInRoundTwo() throws Exception {
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server(2), roundOne(), UnaryOperator.identity());
+    SecAggMessage old = roundOneMessages.get(io.consort.secagg.Stage.MASKED_INPUT).get(VICTIM);
+    assertInstanceOf(ForwardedShares.class, old);
+    assertInstanceOf(ForwardedShares.class, forwarded.get(VICTIM));
+
+    String refusal = refusal(train(2, BANKS, step(old)));
+
+    assertTrue(refusal.contains("(replayed or stale message)"), refusal);
+  }
+
+  @Test
+  void bankAborts_whenRoundOnesForwardedSharesComeRelabelledAsRoundTwos() throws Exception {
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server(2), roundOne(), UnaryOperator.identity());
+    ForwardedShares old = (ForwardedShares) roundOneMessages.get(io.consort.secagg.Stage.MASKED_INPUT).get(VICTIM);
+    ForwardedShares relabelled = new ForwardedShares(forwarded.get(VICTIM).header(), old.shares());
+
+    String refusal = refusal(train(2, BANKS, step(relabelled)));
+
+    assertTrue(refusal.contains("fails AES-GCM authentication"), refusal);
+  }
+
+  @Test
+  void keyRoster_isRefused_whenItCarriesAPeersKeysFromAnEarlierRound() throws Exception {
+    Map<String, byte[]> keys = roundOne();
+    KeyRoster oldRoster = (KeyRoster) roundOneMessages.get(io.consort.secagg.Stage.SHARE_KEYS).get(VICTIM);
+    SignedPublicKeys stale = oldRoster.entries().stream().filter(e -> e.bankId().equals("bank-2")).findFirst()
+        .orElseThrow();
+
+    ProtocolViolationException refused = assertThrows(ProtocolViolationException.class, () -> shareRoundTwo(
+        server(2), keys, m -> {
+          KeyRoster roster = (KeyRoster) m;
+          List<SignedPublicKeys> entries = new ArrayList<>(roster.entries());
+          entries.replaceAll(e -> e.bankId().equals("bank-2") ? stale : e);
+          return new KeyRoster(roster.header(), entries);
+        }));
+
+    assertTrue(refused.getMessage().contains("do not carry its valid identity signature"), refused.getMessage());
+    assertFalse(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
+  }
+
+  @Test
+  void forwardedShares_areRefused_whenTheBankKeyedNothingAhead() throws Exception {
+    Map<String, byte[]> keys = roundOne();
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server(2), keys, UnaryOperator.identity());
+    // the coordinator falls back (an unpipelined training task), then sends the pipelined one anyway
+    assertInstanceOf(AdvertiseKeys.class, SecAggCodec.decode(handlers.get(VICTIM).handle(train(2, BANKS, null))
+        .getSecureAggregation().getMessages(0).toByteArray()));
+
+    String refusal = refusal(train(2, BANKS, step(forwarded.get(VICTIM))));
+
+    assertTrue(refusal.contains("refuses them: it keyed no round ahead"), refusal);
+  }
+
+  @Test
+  void unpipelinedTrainTask_discardsTheKeysMadeAhead_andOpensAFreshSum() throws Exception {
+    shareRoundTwo(server(2), roundOne(), UnaryOperator.identity());
+    assertTrue(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
+
+    SecAggStep answer = handlers.get(VICTIM).handle(train(2, BANKS, null)).getSecureAggregation();
+
+    assertInstanceOf(AdvertiseKeys.class, SecAggCodec.decode(answer.getMessages(0).toByteArray()));
+    assertFalse(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
+  }
+
+  @Test
+  void nextRoundRoster_isRefused_outsideTheUnmaskingStage() throws Exception {
+    String refusal = refusal(Task.newBuilder().setHeader(Headers.of("piped", 1, Stage.SHARE_KEYS))
+        .setSecureAggregation(SecAggStep.newBuilder().addAllNextRoundMembers(BANKS)).build());
+
+    assertTrue(refusal.contains("only with the unmasking request"), refusal);
+  }
+
+  @Test
+  void unmaskingAnswer_stillGoesOut_withoutNextKeys_whenTheNextRosterIsRefused() throws Exception {
+    SecAggServer server = server(1);
+    for (String bank : BANKS) {
+      for (ByteString m : handlers.get(bank).handle(train(1, BANKS, null)).getSecureAggregation().getMessagesList()) {
+        server.acceptEncoded(bank, m.toByteArray());
+      }
+    }
+
+    Map<String, byte[]> keys = drive(1, server, List.of(VICTIM), new LinkedHashMap<>()); // a roster of one bank
+
+    assertTrue(keys.isEmpty()); // the sum completed with all three banks (drive asserts it), no keys ahead
+    assertFalse(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
+  }
+
+  @Test
+  void noRoundIsKeyedAhead_pastTheJobsLastRound() throws Exception {
+    handlers.get(VICTIM).handle(train(1, BANKS, null));
+
+    ProtocolViolationException refused = assertThrows(ProtocolViolationException.class, () ->
+        handlers.get(VICTIM).secureAggregation().keyAhead(spec, 4, BANKS, model.getValuesCount()));
+
+    assertTrue(refused.getMessage().contains("keys no round 4 ahead"), refused.getMessage());
+  }
+}

@@ -1,0 +1,169 @@
+package io.consort.secagg;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.consort.secagg.message.AdvertiseKeys;
+import io.consort.secagg.message.ForwardedShares;
+import io.consort.secagg.message.MessageHeader;
+import io.consort.secagg.message.SecAggMessage;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client that keys a round before it has its input (pipelined rounds, protocol version 3): the
+ * keys and shares of round r+1 are exchanged during round r, the input comes after training.
+ */
+class PipelinedClientTest {
+  private static final String VICTIM = "bank-1";
+
+  /** A harness whose clients are made without input; identities depend on {@code identitySeed} only. */
+  private static RoundHarness pipelined(RoundParameters parameters, long identitySeed, long clientSeed) {
+    RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, identitySeed + clientSeed),
+        identitySeed);
+    SecureRandom random = RoundHarness.seeded(clientSeed);
+    for (String bank : parameters.bankIds()) {
+      harness.clients.put(bank, SecAggClient.createAwaitingInput(parameters, bank, harness.signer(bank),
+          harness.directory, random));
+    }
+    return harness;
+  }
+
+  private static RoundHarness threeBanksPastShareKeys() throws Exception {
+    RoundHarness harness = pipelined(RoundParameters.completeGraph("job-p", 2, RoundHarness.banks(3), 2, 16), 5, 6);
+    harness.advertise(Set.of());
+    harness.closeAndDeliver(Map.of(), UnaryOperator.identity());
+    return harness;
+  }
+
+  /** Keys and shares first, inputs after share-keys (as after training), then the rest of the round. */
+  private static ServerTransition runInputsAfterShareKeys(RoundHarness harness, UnaryOperator<SecAggMessage> tamper)
+      throws Exception {
+    harness.advertise(Set.of());
+    ServerTransition transition = harness.closeAndDeliver(Map.of(), UnaryOperator.identity());
+    for (Map.Entry<String, SecAggClient> client : harness.clients.entrySet()) {
+      assertTrue(client.getValue().awaitsInput());
+      client.getValue().supplyInput(harness.inputs.get(client.getKey()));
+    }
+    do {
+      transition = harness.closeAndDeliver(Map.of(), tamper);
+    } while (!transition.isAborted() && !transition.isCompleted());
+    return transition;
+  }
+
+  @Test
+  void sum_isExactRingSum_whenInputsArriveAfterShareKeys() throws Exception {
+    RoundParameters parameters = RoundParameters.completeGraph("job-p", 9, RoundHarness.banks(5), 3, 1031);
+    RoundHarness harness = pipelined(parameters, 3, 4);
+
+    ServerTransition last = runInputsAfterShareKeys(harness, UnaryOperator.identity());
+
+    assertTrue(last.isCompleted(), () -> "round should complete: " + last.abortReason());
+    assertArrayEquals(harness.plaintextSum(parameters.bankIds()), last.result().orElseThrow().sum());
+    assertTrue(harness.clientRefusals.isEmpty() && harness.serverRefusals.isEmpty());
+  }
+
+  @Test
+  void forwardedShares_areRefusedWithoutChangingState_whenNoInputWasSupplied() throws Exception {
+    RoundHarness harness = threeBanksPastShareKeys();
+    List<SecAggMessage> forwarded = harness.server.closeStage().outgoing();
+    SecAggClient victim = harness.clients.get(VICTIM);
+    SecAggMessage toVictim = forwarded.stream().filter(m -> m.header().recipientId().equals(VICTIM)).findFirst()
+        .orElseThrow();
+
+    IllegalStateException refused = assertThrows(IllegalStateException.class, () -> victim.handle(toVictim));
+
+    assertTrue(refused.getMessage().contains("no input"), refused.getMessage());
+    assertFalse(victim.isAborted());
+    victim.supplyInput(harness.inputs.get(VICTIM));
+    assertNotNull(victim.handle(toVictim)); // the masked input, once the input is there
+  }
+
+  @Test
+  void supplyInput_isRefused_whenGivenTwiceOrOutsideTheRing() throws Exception {
+    RoundParameters parameters = RoundParameters.completeGraph("job-p", 2, RoundHarness.banks(3), 2, 16)
+        .withRingBits(8);
+    SecAggClient client = pipelined(parameters, 5, 6).clients.get(VICTIM);
+    int[] outside = new int[16];
+    outside[3] = 256;
+
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> client.supplyInput(outside));
+    client.supplyInput(new int[16]);
+    IllegalStateException twice = assertThrows(IllegalStateException.class, () -> client.supplyInput(new int[16]));
+
+    assertTrue(bad.getMessage().contains("input[3]"), bad.getMessage());
+    assertTrue(twice.getMessage().contains("already has one"), twice.getMessage());
+  }
+
+  @Test
+  void discardedClient_refusesEveryLaterMessage() throws Exception {
+    RoundHarness harness = threeBanksPastShareKeys();
+    SecAggClient victim = harness.clients.get(VICTIM);
+    victim.supplyInput(harness.inputs.get(VICTIM));
+
+    victim.discard("the coordinator fell back to an unpipelined round");
+    SecAggMessage toVictim = harness.server.closeStage().outgoing().stream()
+        .filter(m -> m.header().recipientId().equals(VICTIM)).findFirst().orElseThrow();
+
+    assertTrue(victim.isAborted());
+    assertFalse(victim.awaitsInput());
+    assertTrue(victim.abortReason().contains("fell back"), victim.abortReason());
+    assertThrows(IllegalStateException.class, () -> victim.handle(toVictim));
+  }
+
+  @Test
+  void keys_areFreshEachRound_forTheSameBankAndIdentity() throws Exception {
+    List<String> banks = RoundHarness.banks(3);
+    RoundHarness first = pipelined(RoundParameters.completeGraph("job-p", 4, banks, 2, 8), 5, 6);
+    RoundHarness next = pipelined(RoundParameters.completeGraph("job-p", 8, banks, 2, 8), 5, 7);
+
+    AdvertiseKeys a = first.clients.get(VICTIM).advertiseKeys();
+    AdvertiseKeys b = next.clients.get(VICTIM).advertiseKeys();
+
+    assertFalse(Arrays.equals(a.encryptionPublicKey(), b.encryptionPublicKey()));
+    assertFalse(Arrays.equals(a.maskingPublicKey(), b.maskingPublicKey()));
+  }
+
+  /**
+   * The attack: a coordinator forwards a bank the shares its peers sent in an earlier round (same
+   * banks, same identities), relabelled with the current round. The shares are encrypted under the
+   * earlier round's keys with that round's id in their associated data, so the bank aborts.
+   */
+  @Test
+  void bankAborts_whenCoordinatorReplaysAnEarlierRoundsSharesUnderTheCurrentRound() throws Exception {
+    List<String> banks = RoundHarness.banks(4);
+    RoundHarness earlier = pipelined(RoundParameters.completeGraph("job-p", 4, banks, 3, 8), 5, 6);
+    ForwardedShares[] recorded = new ForwardedShares[1];
+    runInputsAfterShareKeys(earlier, message -> {
+      if (message instanceof ForwardedShares shares && shares.header().recipientId().equals(VICTIM)) {
+        recorded[0] = shares;
+      }
+      return message;
+    });
+    RoundHarness current = pipelined(RoundParameters.completeGraph("job-p", 8, banks, 3, 8), 5, 7);
+
+    runInputsAfterShareKeys(current, message -> {
+      if (message instanceof ForwardedShares shares && shares.header().recipientId().equals(VICTIM)) {
+        MessageHeader h = shares.header();
+        return new ForwardedShares(new MessageHeader(h.jobId(), h.round(), h.stage(), h.senderId(), h.recipientId()),
+            recorded[0].shares());
+      }
+      return message;
+    });
+
+    assertNotNull(recorded[0]);
+    assertTrue(current.clients.get(VICTIM).isAborted());
+    assertTrue(current.clientRefusals.get(VICTIM).getMessage().contains("fails AES-GCM authentication"),
+        current.clientRefusals.get(VICTIM).getMessage());
+    assertEquals(Set.of(VICTIM), current.clientRefusals.keySet());
+  }
+}
