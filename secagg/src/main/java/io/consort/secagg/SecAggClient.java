@@ -658,7 +658,21 @@ public final class SecAggClient {
     if (selfMaskSeed != null) {
       selfMaskSeed.destroy();
     }
+    // the round's private keys: with s^SK and c^SK the pairwise masks and every share ciphertext of the
+    // round could be recomputed from what the coordinator relayed
+    if (encryptionKeys != null) {
+      encryptionKeys.destroy();
+    }
+    if (maskingKeys != null) {
+      maskingKeys.destroy();
+    }
     input = null;
+  }
+
+  /** Whether the client still holds a private key of its round (false once it finished, aborted or was discarded). */
+  boolean holdsPrivateKeys() {
+    return (encryptionKeys != null && !encryptionKeys.isDestroyed())
+        || (maskingKeys != null && !maskingKeys.isDestroyed());
   }
 
   @Override

@@ -105,10 +105,11 @@ class PipelinedClientTest {
   }
 
   @Test
-  void discardedClient_refusesEveryLaterMessage() throws Exception {
+  void discardedClient_refusesEveryLaterMessage_andWipesItsPrivateKeys() throws Exception {
     RoundHarness harness = threeBanksPastShareKeys();
     SecAggClient victim = harness.clients.get(VICTIM);
     victim.supplyInput(harness.inputs.get(VICTIM));
+    assertTrue(victim.holdsPrivateKeys());
 
     victim.discard("the coordinator fell back to an unpipelined round");
     SecAggMessage toVictim = harness.server.closeStage().outgoing().stream()
@@ -118,6 +119,7 @@ class PipelinedClientTest {
     assertFalse(victim.awaitsInput());
     assertTrue(victim.abortReason().contains("fell back"), victim.abortReason());
     assertThrows(IllegalStateException.class, () -> victim.handle(toVictim));
+    assertFalse(victim.holdsPrivateKeys(), "keys made ahead and discarded must be wiped");
   }
 
   @Test

@@ -124,6 +124,7 @@ class ProtocolViolationTest {
     assertNames(error, "bank-2", Stage.SHARE_KEYS, "identity signature");
     assertTrue(harness.clients.get("bank-1").isAborted());
     assertTrue(harness.clients.get("bank-1").abortReason().contains("aborts round 7"));
+    assertFalse(harness.clients.get("bank-1").holdsPrivateKeys(), "an aborted round's private keys must be wiped");
   }
 
   @Test

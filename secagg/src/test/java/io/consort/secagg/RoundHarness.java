@@ -149,7 +149,15 @@ final class RoundHarness {
    */
   ServerTransition run(Map<Stage, Set<String>> dropAt, UnaryOperator<SecAggMessage> tamper)
       throws GeneralSecurityException {
-    advertise(dropAt.getOrDefault(Stage.ADVERTISE_KEYS, Set.of()));
+    return run(dropAt, tamper, true);
+  }
+
+  /** As {@link #run(Map, UnaryOperator)}; {@code advertise} false when the test already had the banks advertise. */
+  ServerTransition run(Map<Stage, Set<String>> dropAt, UnaryOperator<SecAggMessage> tamper, boolean advertise)
+      throws GeneralSecurityException {
+    if (advertise) {
+      advertise(dropAt.getOrDefault(Stage.ADVERTISE_KEYS, Set.of()));
+    }
     ServerTransition transition;
     do {
       transition = closeAndDeliver(dropAt, tamper);

@@ -72,6 +72,21 @@ class SecAggRoundTest {
     assertTrue(harness.serverRefusals.isEmpty() && harness.clientRefusals.isEmpty());
   }
 
+  @Test
+  void everyBanksX25519PrivateKeys_areWiped_whenTheRoundFinishes() throws Exception {
+    RoundParameters parameters = RoundParameters.completeGraph("job-w", 0, RoundHarness.banks(4), 3, 64);
+    RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 6), 6);
+    harness.advertise(Set.of());
+    assertTrue(harness.clients.values().stream().allMatch(SecAggClient::holdsPrivateKeys));
+
+    ServerTransition last = harness.run(Map.of(), UnaryOperator.identity(), false);
+
+    assertTrue(last.isCompleted(), () -> "round should complete: " + last.abortReason());
+    assertTrue(harness.clients.values().stream().allMatch(SecAggClient::isFinished));
+    assertTrue(harness.clients.values().stream().noneMatch(SecAggClient::holdsPrivateKeys),
+        "a finished round's c^SK and s^SK must be destroyed");
+  }
+
   /** Five banks, t = 3: two banks dropping at {@code stage} leaves exactly the threshold. */
   @ParameterizedTest
   @EnumSource(Stage.class)

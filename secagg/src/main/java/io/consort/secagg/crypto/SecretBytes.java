@@ -57,6 +57,11 @@ public final class SecretBytes {
     destroyed = true;
   }
 
+  /** Whether {@link #destroy()} was called. */
+  public boolean isDestroyed() {
+    return destroyed;
+  }
+
   private void checkNotDestroyed() {
     if (destroyed) {
       throw new IllegalStateException("secret bytes were destroyed and can no longer be read");

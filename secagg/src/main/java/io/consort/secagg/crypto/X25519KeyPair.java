@@ -94,6 +94,19 @@ public final class X25519KeyPair {
     }
   }
 
+  /**
+   * Overwrites the private scalar with zeros: a round that finished, aborted or was discarded leaves no
+   * key on the heap from which its pairwise secrets could be recomputed. Later agreements fail.
+   */
+  public void destroy() {
+    privateScalar.destroy();
+  }
+
+  /** Whether {@link #destroy()} was called. */
+  public boolean isDestroyed() {
+    return privateScalar.isDestroyed();
+  }
+
   @Override
   public String toString() {
     return "X25519KeyPair[private key redacted]";

@@ -121,6 +121,19 @@ class X25519KeyPairTest {
   }
 
   @Test
+  void destroyedKeyPair_zeroesItsScalar_andRefusesToAgree() throws Exception {
+    X25519KeyPair pair = X25519KeyPair.generate(new SecureRandom());
+    byte[] peer = X25519KeyPair.generate(new SecureRandom()).publicKeyBytes();
+    pair.agree(peer).destroy();
+
+    pair.destroy();
+
+    assertTrue(pair.isDestroyed());
+    assertThrows(IllegalStateException.class, () -> pair.agree(peer));
+    assertThrows(IllegalStateException.class, pair::privateScalar);
+  }
+
+  @Test
   void toString_doesNotRevealThePrivateKey() {
     assertTrue(X25519KeyPair.generate(new SecureRandom()).toString().contains("redacted"));
   }
