@@ -269,25 +269,37 @@ final class BankSecureAggregation {
    */
   SecAggStep startAhead(SecureRoundPlan plan, float[] weighted, long[] noise, int[] evaluation, SecAggStep forwarded) {
     RoundParameters params = plan.sumParameters(evaluation.length);
+    requireKeyedAhead(plan, evaluation.length, forwarded);
+    OpenRound open = ahead.remove(params.jobId());
+    open.bankLevelNoise = noise != null;
+    open.client.supplyInput(input(plan, params, weighted, noise, evaluation));
+    replaceOpen(params.jobId(), open);
+    return step(params.jobId(), (int) plan.jobRound(), forwarded);
+  }
+
+  /**
+   * Pipelined rounds: checks, before the bank trains or spends anything on the round, that it keyed exactly
+   * this round ahead (same job round, and the parameters it derives from the task's roster, {@code
+   * evaluationSlots} after the update, equal those it keyed for) and that {@code forwarded} is one message.
+   * Otherwise the keys made ahead are discarded and the task is refused: a bank never masks with shares for a
+   * roster it did not key and share for, and a refused round costs it no privacy budget.
+   */
+  void requireKeyedAhead(SecureRoundPlan plan, int evaluationSlots, SecAggStep forwarded) {
+    RoundParameters params = plan.sumParameters(evaluationSlots);
     String jobId = params.jobId();
-    OpenRound open = ahead.remove(jobId);
+    OpenRound open = ahead.get(jobId);
     String problem = open == null ? "it keyed no round ahead"
         : open.jobRound != plan.jobRound() ? "it keyed round " + open.jobRound + " ahead"
         : !open.parameters.equals(params) ? "it keyed round " + open.jobRound + " for the roster "
             + open.parameters.bankIds() + ", not " + params.bankIds()
+        : open.client.isAborted() ? "its keys for round " + open.jobRound + " were discarded"
         : forwarded.getMessagesCount() != 1 ? "the step carries " + forwarded.getMessagesCount() + " messages"
         : null;
     if (problem != null) {
-      if (open != null) {
-        open.client.discard(problem);
-      }
+      discardAhead(jobId, problem);
       throw new ProtocolViolationException("training task of round " + plan.jobRound() + " of job '" + jobId
           + "' carries forwarded shares, but bank '" + bankId + "' refuses them: " + problem);
     }
-    open.bankLevelNoise = noise != null;
-    open.client.supplyInput(input(plan, params, weighted, noise, evaluation));
-    rounds.put(jobId, open);
-    return step(jobId, (int) plan.jobRound(), forwarded);
   }
 
   /** Whether job {@code jobId} has keys made ahead for {@code round} that were not discarded. */
@@ -296,7 +308,8 @@ final class BankSecureAggregation {
     return open != null && open.jobRound == round && !open.client.isAborted();
   }
 
-  private void discardAhead(String jobId, String reason) {
+  /** Discards (wipes) the keys made ahead for job {@code jobId}, if any: the round will not run with them. */
+  void discardAhead(String jobId, String reason) {
     OpenRound open = ahead.remove(jobId);
     if (open != null) {
       open.client.discard(reason);
@@ -313,9 +326,19 @@ final class BankSecureAggregation {
     open.bankLevelNoise = bankLevelNoise;
     open.client = SecAggClient.create(params, bankId, input, signer,
         (peer, message, signature) -> verifyPeer(open, peer, message, signature), random);
-    // one open sum per job: a new one replaces whatever the job had open (an aborted or abandoned sum)
-    rounds.put(params.jobId(), open);
+    replaceOpen(params.jobId(), open);
     return SecAggCodec.encode(open.client.advertiseKeys());
+  }
+
+  /**
+   * One open sum per job: a new one replaces whatever the job had open (an aborted or abandoned sum, e.g. a
+   * round the coordinator dropped this bank from), whose keys, shares and input are wiped.
+   */
+  private void replaceOpen(String jobId, OpenRound open) {
+    OpenRound replaced = rounds.put(jobId, open);
+    if (replaced != null && replaced != open) {
+      replaced.client.discard("job round " + open.jobRound + " opened a new sum");
+    }
   }
 
   /** Feeds one coordinator step to the round's client and returns its reply. */

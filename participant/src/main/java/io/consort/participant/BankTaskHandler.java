@@ -32,6 +32,7 @@ import io.consort.spec.SecureRoundPlan;
 import io.consort.protocol.v1.ModelParameters;
 import io.consort.protocol.v1.ModelUpdate;
 import io.consort.protocol.v1.Task;
+import io.consort.protocol.v1.TrainTask;
 import io.consort.protocol.v1.TaskResult;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -316,9 +317,7 @@ public final class BankTaskHandler implements TaskHandler {
     DpReport dp = null;
     SecureRoundPlan secureRound = null;
     if (job.spec.secureAggregation().enabled()) {
-      // the round as this bank derives it from the pinned plan: a task that disagrees is refused before any work
-      secureRound = secureAggregation().roundPlan(job.spec, task.getHeader().getRound(), t, base.length);
-      checkRoster(job, t.getRoundMembersList(), secureRound.threshold());
+      secureRound = secureRoundBeforeTraining(task, job, base.length);
       long checkStarted = System.nanoTime();
       try {
         privacy().checkBankRound(secureRound);
@@ -327,6 +326,7 @@ public final class BankTaskHandler implements TaskHandler {
         }
       } catch (PrivacyBudgetExceededException e) {
         log.warn("round {}: declining: {}", task.getHeader().getRound(), e.getMessage());
+        secureAggregation().discardAhead(job.spec.id(), "the bank declined round " + task.getHeader().getRound());
         return declined(e);
       } finally {
         clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, checkStarted, System.nanoTime());
@@ -343,6 +343,9 @@ public final class BankTaskHandler implements TaskHandler {
       } catch (PrivacyBudgetExceededException e) {
         // a declined round is the bank's right, not an error: the coordinator cannot override it
         log.warn("round {}: declining: {}", task.getHeader().getRound(), e.getMessage());
+        if (secureRound != null) {
+          secureAggregation().discardAhead(job.spec.id(), "the bank declined round " + task.getHeader().getRound());
+        }
         return declined(e);
       }
       double clip = job.spec.privacy().record().orElseThrow().clipNorm();
@@ -392,6 +395,32 @@ public final class BankTaskHandler implements TaskHandler {
     log.info("round {}: trained {} steps on {} rows, loss {}", task.getHeader().getRound(), result.steps(),
         job.trainRows(), String.format("%.4f", result.meanLoss()));
     return TaskResult.newBuilder().setUpdate(update);
+  }
+
+  /**
+   * The secure round as this bank derives it from the pinned plan and the task's roster, checked before any
+   * work or spend: a task that disagrees with it or with the bank's policy is refused, and so is a task
+   * carrying forwarded shares of a round the bank did not key ahead for exactly these parameters (pipelined
+   * rounds), so a refused round never reaches the spend or noise journal. Keys made ahead for the job are
+   * discarded unless this task runs them.
+   */
+  private SecureRoundPlan secureRoundBeforeTraining(Task task, BankJob job, int dimension) {
+    int round = task.getHeader().getRound();
+    TrainTask t = task.getTrain();
+    try {
+      SecureRoundPlan plan = secureAggregation().roundPlan(job.spec, round, t, dimension);
+      checkRoster(job, t.getRoundMembersList(), plan.threshold());
+      if (t.hasForwardedShares()) {
+        secureAggregation().requireKeyedAhead(plan, RoundEvaluation.carriedSlots(job.spec, round),
+            t.getForwardedShares());
+      } else {
+        secureAggregation().discardAhead(job.spec.id(), "round " + round + " runs unpipelined");
+      }
+      return plan;
+    } catch (ProtocolViolationException e) {
+      secureAggregation().discardAhead(job.spec.id(), "the training task of round " + round + " was refused");
+      throw e;
+    }
   }
 
   /**

@@ -71,6 +71,7 @@ class PipelinedRoundTest {
   private JobPlan plan;
   private ModelParameters model;
   private IdentityVerifier verifier;
+  private DemoPki pki;
   /** What round 1's sum sent each bank, by stage: the material a replaying coordinator holds. */
   private final Map<io.consort.secagg.Stage, Map<String, SecAggMessage>> roundOneMessages = new LinkedHashMap<>();
 
@@ -78,10 +79,20 @@ class PipelinedRoundTest {
   void banksAcceptTheJob() throws Exception {
     List<String> all = new ArrayList<>(BANKS);
     all.add("bank-4");
-    DemoPki pki = DemoPki.create(dir.resolve("pki"), "coordinator", all);
+    pki = DemoPki.create(dir.resolve("pki"), "coordinator", all);
     verifier = new IdentityVerifier(pki.validator());
-    spec = JobSpec.builder().id("piped").schema(SCHEMA).engine(TrainingEngine.NATIVE).hiddenLayers(List.of(4))
-        .rounds(3).build();
+    acceptJob(JobSpec.builder().id("piped").schema(SCHEMA).engine(TrainingEngine.NATIVE).hiddenLayers(List.of(4))
+        .rounds(3).build(), dir);
+  }
+
+  /**
+   * Fresh banks (data under {@code base}), each having accepted {@code job} (id "piped").
+   */
+  private void acceptJob(JobSpec job, Path base) throws Exception {
+    List<String> all = new ArrayList<>(BANKS);
+    all.add("bank-4");
+    handlers.clear();
+    spec = job;
     plan = JobSpecWire.toProto(spec);
     ParticipantConfig first = null;
     for (int b = 0; b < all.size(); b++) {
@@ -92,8 +103,9 @@ class PipelinedRoundTest {
             .append((i + b) % 3 == 0 ? "yes" : "no").append('\n');
       }
       var t = pki.bank(id);
+      Files.createDirectories(base);
       ParticipantConfig config = new ParticipantConfig("localhost", 7443, t.keyFile(), t.chainFile(), t.caFile(),
-          Files.writeString(dir.resolve(id + ".csv"), csv), dir.resolve(id), 3.0, 1e-5, 1 << 22, null, false,
+          Files.writeString(base.resolve(id + ".csv"), csv), base.resolve(id), 3.0, 1e-5, 1 << 22, null, false,
           t.crlFile(), null).withPolicy(new BankPolicy(true, true, 2, OptionalInt.empty()));
       first = first == null ? config : first;
       certificates.put(id, PemFiles.readCertificates(t.chainFile()).get(0));
@@ -349,5 +361,36 @@ class PipelinedRoundTest {
         handlers.get(VICTIM).secureAggregation().keyAhead(spec, 4, BANKS, model.getValuesCount()));
 
     assertTrue(refused.getMessage().contains("keys no round 4 ahead"), refused.getMessage());
+  }
+
+  @Test
+  void coordinatorSendingForwardedSharesForAnotherRoster_isRefusedBeforeTraining_andChargesNoPrivacySpend()
+      throws Exception {
+    acceptJob(JobSpec.builder().id("piped").schema(SCHEMA).engine(TrainingEngine.NATIVE).hiddenLayers(List.of(4))
+        .rounds(3).privacy(io.consort.spec.PrivacyMode.RECORD).targetEpsilon(1.0).build(), dir.resolve("dp"));
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server(2), roundOne(), UnaryOperator.identity());
+    Path victimData = dir.resolve("dp").resolve(VICTIM);
+    assertEquals(1, new SpendJournal(victimData).releases().size()); // round 1, trained and released
+
+    String refusal = refusal(train(2, List.of("bank-1", "bank-2", "bank-3", "bank-4"), step(forwarded.get(VICTIM))));
+
+    assertTrue(refusal.contains("refuses them: it keyed round 2 for the roster"), refusal);
+    List<SpendJournal.Release> releases = new SpendJournal(victimData).releases();
+    assertEquals(1, releases.size(), () -> "a refused round was journalled as a release: " + releases);
+    assertFalse(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
+  }
+
+  @Test
+  void keysMadeAhead_areDiscarded_whenTheRoundsTrainingTaskIsRefused_andCannotBeUsedByALaterTask() throws Exception {
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server(2), roundOne(), UnaryOperator.identity());
+    Task lowered = train(2, BANKS, step(forwarded.get(VICTIM)));
+    lowered = lowered.toBuilder().setTrain(lowered.getTrain().toBuilder().setSecureAggregation(
+        lowered.getTrain().getSecureAggregation().toBuilder().setThreshold(1))).build();
+
+    refusal(lowered);
+
+    assertFalse(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
+    String refusal = refusal(train(2, BANKS, step(forwarded.get(VICTIM))));
+    assertTrue(refusal.contains("refuses them: it keyed no round ahead"), refusal);
   }
 }
