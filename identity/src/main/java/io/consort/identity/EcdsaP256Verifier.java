@@ -69,8 +69,19 @@ final class EcdsaP256Verifier {
     }
   }
 
+  /**
+   * The key's point, decoded and validated once. The cache is keyed by the point's own coordinates, the
+   * values it decodes, never by another view of the key ({@code getEncoded()} of an {@link ECPublicKey}
+   * need not describe the same point as {@code getW()}, which is what the JDK verifies with).
+   */
   private static ECPublicKeyParameters decoded(ECPublicKey key) throws InvalidKeyException {
-    ByteBuffer id = ByteBuffer.wrap(key.getEncoded());
+    java.security.spec.ECPoint w = key.getW();
+    BigInteger x = w.getAffineX();
+    BigInteger y = w.getAffineY();
+    if (x == null || y == null) {
+      throw new InvalidKeyException("EC public key is not a valid P-256 point: the point at infinity");
+    }
+    ByteBuffer id = pointId(x, y);
     synchronized (KEYS) {
       ECPublicKeyParameters cached = KEYS.get(id);
       if (cached != null) {
@@ -80,8 +91,7 @@ final class EcdsaP256Verifier {
     ECPublicKeyParameters parameters;
     try {
       // validates the point: on the curve, not infinity, in the prime-order group
-      parameters = new ECPublicKeyParameters(P256.getCurve().createPoint(key.getW().getAffineX(),
-          key.getW().getAffineY()), DOMAIN);
+      parameters = new ECPublicKeyParameters(P256.getCurve().createPoint(x, y), DOMAIN);
     } catch (IllegalArgumentException e) {
       throw new InvalidKeyException("EC public key is not a valid P-256 point: " + e.getMessage(), e);
     }
@@ -89,6 +99,13 @@ final class EcdsaP256Verifier {
       KEYS.put(id, parameters);
     }
     return parameters;
+  }
+
+  /** x and y as two length-prefixed two's-complement byte strings: distinct points give distinct ids. */
+  private static ByteBuffer pointId(BigInteger x, BigInteger y) {
+    byte[] xb = x.toByteArray();
+    byte[] yb = y.toByteArray();
+    return ByteBuffer.allocate(8 + xb.length + yb.length).putInt(xb.length).put(xb).putInt(yb.length).put(yb).flip();
   }
 
   /** r and s of a strict-DER ECDSA signature (as SunEC reads it), or null if it is malformed. */

@@ -241,6 +241,45 @@ class EcdsaP256VerificationTest {
     assertTrue(EcdsaP256Verifier.cachedKeys() <= EcdsaP256Verifier.KEY_CACHE_CAPACITY);
   }
 
+  @Test
+  void keyWhoseEncodingNamesACachedKey_butWhosePointIsAnother_isDecidedByItsPoint_likeTheJdk() throws Exception {
+    ECPublicKey cachedKey = (ECPublicKey) keys.getPublic();
+    ECPublicKey pointKey = (ECPublicKey) otherKeys.getPublic();
+    byte[] byCachedKey = jdkSign(keys, MESSAGE);
+    assertTrue(IdentityVerifier.signatureValid(cachedKey, MESSAGE, byCachedKey)); // its decoding is cached now
+    ECPublicKey mixed = new ECPublicKey() {
+      @Override
+      public ECPoint getW() {
+        return pointKey.getW();
+      }
+
+      @Override
+      public java.security.spec.ECParameterSpec getParams() {
+        return pointKey.getParams();
+      }
+
+      @Override
+      public String getAlgorithm() {
+        return "EC";
+      }
+
+      @Override
+      public String getFormat() {
+        return "X.509";
+      }
+
+      @Override
+      public byte[] getEncoded() {
+        return cachedKey.getEncoded();
+      }
+    };
+
+    // the JDK verifies with getW(): the cached key's signature must not verify under the other point
+    assertSameDecision(mixed, MESSAGE, byCachedKey, "signature by the key whose encoding the object carries");
+    assertFalse(IdentityVerifier.signatureValid(mixed, MESSAGE, byCachedKey));
+    assertSameDecision(mixed, MESSAGE, jdkSign(otherKeys, MESSAGE), "signature by the key whose point it carries");
+  }
+
   private static byte[] fixed32(BigInteger value) {
     byte[] bytes = value.toByteArray();
     byte[] out = new byte[32];
