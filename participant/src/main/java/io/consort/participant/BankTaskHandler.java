@@ -410,6 +410,7 @@ public final class BankTaskHandler implements TaskHandler {
     try {
       SecureRoundPlan plan = secureAggregation().roundPlan(job.spec, round, t, dimension);
       checkRoster(job, t.getRoundMembersList(), plan.threshold());
+      aggregationWeight(t);
       if (t.hasForwardedShares()) {
         secureAggregation().requireKeyedAhead(plan, RoundEvaluation.carriedSlots(job.spec, round),
             t.getForwardedShares());
@@ -423,6 +424,16 @@ public final class BankTaskHandler implements TaskHandler {
     }
   }
 
+  /** The task's FedAvg weight, refused outside (0, 1] (checked before training, so a refusal costs no spend). */
+  private static double aggregationWeight(TrainTask t) {
+    double weight = t.getAggregationWeight();
+    if (!(weight > 0 && weight <= 1)) {
+      // a weight outside (0, 1] would break the quantiser's range and the stated sensitivity
+      throw new ProtocolViolationException("aggregation weight must be in (0, 1], got " + weight);
+    }
+    return weight;
+  }
+
   /**
    * Under secure aggregation the update never leaves the bank in readable form: it is clipped to the
    * plan's L2 norm, scaled by the bank's FedAvg weight, quantised (plus the bank's discrete Gaussian
@@ -432,11 +443,7 @@ public final class BankTaskHandler implements TaskHandler {
    */
   private TaskResult.Builder secureUpdate(Task task, SecureRoundPlan round, float[] base, float[] after, DpReport dp,
                                          int[] evaluation, long started) throws java.security.GeneralSecurityException, IOException {
-    double weight = task.getTrain().getAggregationWeight();
-    if (!(weight > 0 && weight <= 1)) {
-      // a weight outside (0, 1] would break the quantiser's range and the stated sensitivity
-      throw new ProtocolViolationException("aggregation weight must be in (0, 1], got " + weight);
-    }
+    double weight = aggregationWeight(task.getTrain());
     float[] delta = new float[after.length];
     double squared = 0;
     for (int i = 0; i < after.length; i++) {

@@ -393,4 +393,43 @@ class PipelinedRoundTest {
     String refusal = refusal(train(2, BANKS, step(forwarded.get(VICTIM))));
     assertTrue(refusal.contains("refuses them: it keyed no round ahead"), refusal);
   }
+
+  @Test
+  void pipelinedRound_isJournalledOnce_andAskingForItAgainUnpipelined_isAnotherRelease() throws Exception {
+    acceptJob(JobSpec.builder().id("piped").schema(SCHEMA).engine(TrainingEngine.NATIVE).hiddenLayers(List.of(4))
+        .rounds(3).privacy(io.consort.spec.PrivacyMode.RECORD).targetEpsilon(1.0).build(), dir.resolve("dp"));
+    SecAggServer server = server(2);
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server, roundOne(), UnaryOperator.identity());
+    for (String bank : BANKS) {
+      SecAggStep answer = handlers.get(bank).handle(train(2, BANKS, step(forwarded.get(bank)))).getSecureAggregation();
+      assertTrue(answer.hasDp());
+      server.acceptEncoded(bank, answer.getMessages(0).toByteArray());
+    }
+    drive(2, server, List.of(), new LinkedHashMap<>());
+    Path victimData = dir.resolve("dp").resolve(VICTIM);
+    assertEquals(List.of(1, 2), new SpendJournal(victimData).releases().stream().map(SpendJournal.Release::round)
+        .toList());
+
+    // the same round again, unpipelined: the bank trains afresh (a new input under fresh keys), a new release
+    SecAggStep again = handlers.get(VICTIM).handle(train(2, BANKS, null)).getSecureAggregation();
+
+    assertInstanceOf(AdvertiseKeys.class, SecAggCodec.decode(again.getMessages(0).toByteArray()));
+    assertEquals(List.of(1, 2, 2), new SpendJournal(victimData).releases().stream()
+        .map(SpendJournal.Release::round).toList());
+  }
+
+  @Test
+  void trainTask_withAnAggregationWeightOutsideZeroToOne_isRefusedBeforeTraining_andChargesNoPrivacySpend()
+      throws Exception {
+    acceptJob(JobSpec.builder().id("piped").schema(SCHEMA).engine(TrainingEngine.NATIVE).hiddenLayers(List.of(4))
+        .rounds(3).privacy(io.consort.spec.PrivacyMode.RECORD).targetEpsilon(1.0).build(), dir.resolve("dp"));
+    Task task = train(1, BANKS, null);
+    Task heavy = task.toBuilder().setTrain(task.getTrain().toBuilder().setAggregationWeight(2.0)).build();
+
+    String refusal = refusal(heavy);
+
+    assertTrue(refusal.contains("aggregation weight must be in (0, 1], got 2.0"), refusal);
+    assertTrue(new SpendJournal(dir.resolve("dp").resolve(VICTIM)).releases().isEmpty(),
+        "a round refused for its weight was journalled as a release");
+  }
 }
