@@ -79,7 +79,8 @@ public final class ModelCard {
   /** How the scorer explains a decision of this model. */
   private static String reasonCodeMethod(io.consort.model.train.ModelSpec model) {
     if (model.type().isSequence()) {
-      return "none: a " + model.type().wireName() + " model is scored (with DL4J) without reason codes";
+      return "none: a " + model.type().wireName() + " model is scored (with "
+          + (model.nativeKernel() ? "the native engine" : "DL4J") + ") without reason codes";
     }
     if (model.hiddenLayers().isEmpty()) {
       return "exact: coefficient times deviation from the reference applicant";
