@@ -93,6 +93,10 @@ class ScorerModelFamiliesTest {
         SequenceNetwork.of(spec.model(), encoding.featureCount(), parameters).engine());
     assertEquals("none: a " + type.wireName() + " model is scored (with " + (nativeType ? "the native engine" : "DL4J")
         + ") without reason codes", cardMethod(scorer));
+    com.fasterxml.jackson.databind.JsonNode card = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+        io.consort.scoring.card.ModelCard.json(scorer.model()));
+    assertEquals("relu", card.at("/model/activation").asText(), "the card names the architecture on either engine");
+    assertEquals(0, card.at("/model/dropout").asDouble(), 0);
 
     int rows = 40;
     EncodedData data = randomRows(rows, encoding.featureCount(), 3);
