@@ -30,9 +30,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code consort score} on a published LSTM: the command computes it with the DL4J engine (which the
- * distribution's lib/ carries for the participant), writes the probabilities the banks' evaluation
- * would compute, and refuses reason codes for it naming why.
+ * {@code consort score} on a published LSTM: the command computes the ReLU LSTM with the native engine,
+ * as the banks' evaluation did, writes the probabilities that evaluation would compute, and refuses
+ * reason codes for it naming why.
  */
 class ScoreSequenceModelCommandTest {
   private static final int COLUMNS = 8;
@@ -42,7 +42,7 @@ class ScoreSequenceModelCommandTest {
   Path dir;
 
   @Test
-  void score_computesAnLstmWithDl4j_withoutReasonCodes_andRefusesReasonsNamingWhy() throws Exception {
+  void score_computesAnLstmWithTheNativeEngine_withoutReasonCodes_andRefusesReasonsNamingWhy() throws Exception {
     List<String> columns = new ArrayList<>();
     for (int c = 0; c < COLUMNS; c++) {
       columns.add("r" + c);
@@ -78,7 +78,7 @@ class ScoreSequenceModelCommandTest {
     List<String> lines = Files.readAllLines(out);
     assertEquals(ROWS + 1, lines.size());
     assertFalse(lines.get(0).contains("reason_1"), lines.get(0));
-    assertTrue(r.out().contains("lstm (DL4J, no reason codes)"), r.out());
+    assertTrue(r.out().contains("lstm (native engine, no reason codes)"), r.out());
     float[] expected = Predictor.predict(spec.model(), parameters, new EncodedData(ROWS, COLUMNS, x, new float[ROWS]));
     int probability = Arrays.asList(lines.get(0).split(",")).indexOf("probability");
     for (int row = 0; row < ROWS; row++) {

@@ -57,11 +57,12 @@ public final class Scorer {
   /**
    * A scorer for {@code model} at its published threshold, with {@value #DEFAULT_REASON_CODES} reason
    * codes. A dense model (any depth, ReLU, tanh or sigmoid, dropout) is computed here in plain Java
-   * ({@link InferenceNetwork}); a sequence model by the DL4J engine ({@link SequenceNetwork}), without
-   * reason codes.
+   * ({@link InferenceNetwork}); a sequence model ({@link SequenceNetwork}), without reason codes, by the
+   * native engine where it computes the model (the ReLU LSTM and 1-D CNN without dropout) and by the DL4J
+   * engine otherwise.
    *
-   * @throws IllegalArgumentException for a regression model (it makes no decision), or a sequence model in a
-   *     process without consort-model-dl4j
+   * @throws IllegalArgumentException for a regression model (it makes no decision), or a sequence model the
+   *     native engine does not compute in a process without consort-model-dl4j
    */
   public static Scorer of(PublishedModel model) {
     if (model.regression()) {
@@ -97,7 +98,7 @@ public final class Scorer {
    * This scorer giving up to {@code count} reason codes per score (0: none, and faster).
    *
    * @throws IllegalArgumentException for {@code count > 0} with a sequence model: its reason codes would
-   *     need the input gradient of a DL4J network, which this scorer does not compute
+   *     need the input gradient of a sequence network, which this scorer does not compute
    */
   public Scorer withReasonCodes(int count) {
     if (count < 0) {

@@ -8,15 +8,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.consort.model.data.DataSchema;
 import io.consort.model.features.EncodedData;
 import io.consort.model.features.FeatureEncoding;
+import io.consort.model.dl4j.Dl4jTrainingLoopProvider;
 import io.consort.model.train.HiddenActivation;
+import io.consort.model.train.LocalTrainer;
 import io.consort.model.train.ModelFactory;
 import io.consort.model.train.ModelType;
+import io.consort.model.train.Objective;
 import io.consort.model.train.Predictor;
 import io.consort.model.train.TrainingEngine;
+import io.consort.model.train.TrainingOptions;
 import io.consort.model.wire.ModelWire;
 import io.consort.protocol.v1.ModelParameters;
 import io.consort.scoring.explain.Attribution;
 import io.consort.scoring.explain.Attributor;
+import io.consort.scoring.explain.SequenceNetwork;
 import io.consort.scoring.v1.Provenance;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecWire;
@@ -35,8 +40,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Every model a job can publish is scored: dense networks of any activation and dropout in plain
- * Java with reason codes, sequence models by the DL4J engine without them. The scores are those the
- * banks' evaluation computed for the same parameters ({@link Predictor}, on DL4J for these models).
+ * Java with reason codes, sequence models without them by the native engine where it computes the
+ * model (ReLU LSTM and 1-D CNN) and by DL4J otherwise. The scores are those the banks' evaluation
+ * computed for the same parameters ({@link Predictor}), and the native ones DL4J's within float32
+ * rounding.
  */
 class ScorerModelFamiliesTest {
 
@@ -74,42 +81,27 @@ class ScorerModelFamiliesTest {
 
   @ParameterizedTest
   @EnumSource(value = ModelType.class, names = {"LSTM", "SIMPLE_RNN", "CNN1D", "ATTENTION"})
-  void aSequenceModel_isScoredByTheDl4jEngine_withoutReasonCodes(ModelType type) throws Exception {
-    int channels = 2;
-    int window = 6;
-    List<String> columns = new ArrayList<>();
-    for (int c = 0; c < channels * window; c++) {
-      columns.add("v" + c);
-    }
-    DataSchema schema = new DataSchema(columns, List.of(), "up", "1");
-    double[] means = new double[columns.size()];
-    double[] stds = new double[columns.size()];
-    Arrays.fill(stds, 1);
-    FeatureEncoding encoding = new FeatureEncoding(schema, means, stds, List.of());
-    JobSpec spec = JobSpec.builder().id("market-" + type.wireName()).schema(schema).modelType(type).window(window)
-        .units(8).kernelSize(type == ModelType.CNN1D ? 3 : null).heads(type == ModelType.ATTENTION ? 2 : null)
-        .engine(TrainingEngine.DL4J).build();
+  void aSequenceModel_isScoredByTheEngineThatComputesIt_withoutReasonCodes(ModelType type) throws Exception {
+    JobSpec spec = sequenceJob(type).build();
+    FeatureEncoding encoding = sequenceEncoding(spec.schema());
     float[] parameters = perturbed(ModelFactory.initialParameters(spec.model(), encoding.featureCount()));
     Scorer scorer = Scorer.of(publish(spec, encoding, parameters));
     assertFalse(scorer.hasReasonCodes());
     assertEquals(0, scorer.reasonCodes());
-    assertEquals("none: a " + type.wireName() + " model is scored (with DL4J) without reason codes",
-        cardMethod(scorer));
+    boolean nativeType = type == ModelType.LSTM || type == ModelType.CNN1D;
+    assertEquals(nativeType ? TrainingEngine.NATIVE : TrainingEngine.DL4J,
+        SequenceNetwork.of(spec.model(), encoding.featureCount(), parameters).engine());
+    assertEquals("none: a " + type.wireName() + " model is scored (with " + (nativeType ? "the native engine" : "DL4J")
+        + ") without reason codes", cardMethod(scorer));
+    com.fasterxml.jackson.databind.JsonNode card = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+        io.consort.scoring.card.ModelCard.json(scorer.model()));
+    assertEquals("relu", card.at("/model/activation").asText(), "the card names the architecture on either engine");
+    assertEquals(0, card.at("/model/dropout").asDouble(), 0);
 
     int rows = 40;
-    SplittableRandom random = new SplittableRandom(3);
-    float[] x = new float[rows * columns.size()];
-    List<Map<String, String>> raw = new ArrayList<>();
-    for (int r = 0; r < rows; r++) {
-      Map<String, String> row = new LinkedHashMap<>();
-      for (int c = 0; c < columns.size(); c++) {
-        x[r * columns.size() + c] = (float) random.nextGaussian();
-        row.put(columns.get(c), Float.toString(x[r * columns.size() + c]));
-      }
-      raw.add(row);
-    }
-    float[] evaluated = Predictor.predict(spec.model(), parameters, new EncodedData(rows, columns.size(), x,
-        new float[rows]));
+    EncodedData data = randomRows(rows, encoding.featureCount(), 3);
+    List<Map<String, String>> raw = rawRows(spec.schema(), data);
+    float[] evaluated = Predictor.predict(spec.model(), parameters, data);
     List<RowOutcome> outcomes = scorer.scoreAll(raw);
     for (int r = 0; r < rows; r++) {
       Score s = outcomes.get(r).score().orElseThrow();
@@ -120,6 +112,122 @@ class ScorerModelFamiliesTest {
     assertTrue(e.getMessage().contains("a " + type.wireName() + " model is scored without reason codes"),
         e.getMessage());
     assertThrows(IllegalStateException.class, () -> scorer.explain(raw.get(0)));
+  }
+
+  /**
+   * A trained LSTM and 1-D CNN, scored by the native engine, get the probabilities DL4J computes for the
+   * same parameters: within 1e-5 absolute, and logits within 1e-5 relative (float32 rounding of different
+   * summation orders, as the native kernels' own tests against DL4J).
+   */
+  @ParameterizedTest
+  @EnumSource(value = ModelType.class, names = {"LSTM", "CNN1D"})
+  void aTrainedNativeSequenceModel_scoresAsDl4jScoresIt(ModelType type) throws Exception {
+    JobSpec spec = sequenceJob(type).build();
+    assertTrue(spec.model().nativeKernel());
+    FeatureEncoding encoding = sequenceEncoding(spec.schema());
+    EncodedData train = learnableRows(600, encoding.featureCount(), 5);
+    LocalTrainer trainer = new LocalTrainer(spec.model(), train, TrainingEngine.NATIVE, new SplittableRandom(7),
+        sigma -> {
+          throw new AssertionError("no noise without DP-SGD");
+        });
+    float[] start = ModelFactory.initialParameters(spec.model(), encoding.featureCount());
+    float[] parameters = trainer.train(start, 10, TrainingOptions.standard()).parameters();
+    Scorer scorer = Scorer.of(publish(spec, encoding, parameters));
+
+    EncodedData test = learnableRows(200, encoding.featureCount(), 6);
+    float[] dl4jProbabilities = new Dl4jTrainingLoopProvider().predict(spec.model(), parameters, test);
+    float[] dl4jLogits = new Dl4jTrainingLoopProvider().predict(spec.model().withObjective(Objective.REGRESSION),
+        parameters, test);
+    float[] nativeLogits = new float[test.rows()];
+    SequenceNetwork.of(spec.model(), encoding.featureCount(), parameters).logits(test.x(), test.rows(), nativeLogits);
+    List<RowOutcome> outcomes = scorer.scoreAll(rawRows(spec.schema(), test));
+    double spread = 0;
+    for (int r = 0; r < test.rows(); r++) {
+      assertEquals(dl4jLogits[r], nativeLogits[r], 1e-5 * Math.max(1, Math.abs(dl4jLogits[r])), "row " + r);
+      assertEquals(dl4jProbabilities[r], outcomes.get(r).score().orElseThrow().modelProbability(), 1e-5, "row " + r);
+      spread = Math.max(spread, Math.abs(dl4jLogits[r]));
+    }
+    assertTrue(spread > 1, "the trained model's logits reach beyond +-1 (largest " + spread + ")");
+  }
+
+  /** An LSTM with dropout and a 1-D CNN with a tanh head are not the native engine's: DL4J scores them. */
+  @ParameterizedTest
+  @EnumSource(value = ModelType.class, names = {"LSTM", "CNN1D"})
+  void aSequenceModelTheNativeEngineDoesNotCompute_isScoredByDl4j(ModelType type) throws Exception {
+    JobSpec spec = (type == ModelType.LSTM ? sequenceJob(type).dropout(0.25)
+        : sequenceJob(type).activation(HiddenActivation.TANH)).build();
+    assertFalse(spec.model().nativeKernel());
+    FeatureEncoding encoding = sequenceEncoding(spec.schema());
+    float[] parameters = perturbed(ModelFactory.initialParameters(spec.model(), encoding.featureCount()));
+    assertEquals(TrainingEngine.DL4J, SequenceNetwork.of(spec.model(), encoding.featureCount(), parameters).engine());
+    Scorer scorer = Scorer.of(publish(spec, encoding, parameters));
+    assertEquals("none: a " + type.wireName() + " model is scored (with DL4J) without reason codes",
+        cardMethod(scorer));
+    EncodedData data = randomRows(40, encoding.featureCount(), 4);
+    float[] dl4j = new Dl4jTrainingLoopProvider().predict(spec.model(), parameters, data);
+    List<RowOutcome> outcomes = scorer.scoreAll(rawRows(spec.schema(), data));
+    for (int r = 0; r < data.rows(); r++) {
+      assertEquals(dl4j[r], outcomes.get(r).score().orElseThrow().modelProbability(), 2e-6, "row " + r);
+    }
+  }
+
+  private static final int CHANNELS = 2;
+  private static final int WINDOW = 6;
+
+  private static io.consort.spec.JobSpecBuilder sequenceJob(ModelType type) {
+    List<String> columns = new ArrayList<>();
+    for (int c = 0; c < CHANNELS * WINDOW; c++) {
+      columns.add("v" + c);
+    }
+    DataSchema schema = new DataSchema(columns, List.of(), "up", "1");
+    return JobSpec.builder().id("market-" + type.wireName()).schema(schema).modelType(type).window(WINDOW)
+        .units(8).kernelSize(type == ModelType.CNN1D ? 3 : null).heads(type == ModelType.ATTENTION ? 2 : null)
+        .engine(TrainingEngine.DL4J);
+  }
+
+  /** Every column as it is (mean 0, standard deviation 1). */
+  private static FeatureEncoding sequenceEncoding(DataSchema schema) {
+    int columns = schema.featureColumns().size();
+    double[] stds = new double[columns];
+    Arrays.fill(stds, 1);
+    return new FeatureEncoding(schema, new double[columns], stds, List.of());
+  }
+
+  private static EncodedData randomRows(int rows, int features, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    float[] x = new float[rows * features];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextGaussian();
+    }
+    return new EncodedData(rows, features, x, new float[rows]);
+  }
+
+  /** Random rows labelled 1 when the first half of their columns sums above 0, so a model can learn them. */
+  private static EncodedData learnableRows(int rows, int features, long seed) {
+    EncodedData data = randomRows(rows, features, seed);
+    float[] y = new float[rows];
+    for (int r = 0; r < rows; r++) {
+      double sum = 0;
+      for (int c = 0; c < features / 2; c++) {
+        sum += data.x()[r * features + c];
+      }
+      y[r] = sum > 0 ? 1 : 0;
+    }
+    return new EncodedData(rows, features, data.x(), y);
+  }
+
+  /** The encoded rows as raw text (the identity encoding gives them back). */
+  private static List<Map<String, String>> rawRows(DataSchema schema, EncodedData data) {
+    List<String> columns = schema.featureColumns();
+    List<Map<String, String>> raw = new ArrayList<>();
+    for (int r = 0; r < data.rows(); r++) {
+      Map<String, String> row = new LinkedHashMap<>();
+      for (int c = 0; c < columns.size(); c++) {
+        row.put(columns.get(c), Float.toString(data.x()[r * columns.size() + c]));
+      }
+      raw.add(row);
+    }
+    return raw;
   }
 
   /** What the model card says of the model's reason codes. */

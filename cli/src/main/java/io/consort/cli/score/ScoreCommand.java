@@ -98,7 +98,7 @@ public final class ScoreCommand implements Callable<Integer> {
     if (reasons != null && reasons < 0) {
       throw new IllegalArgumentException("--reasons must be >= 0, got " + reasons);
     }
-    // a sequence model is computed by the DL4J engine (loaded only now, for it) and has no reason codes
+    // a sequence model has no reason codes; one the native engine does not compute loads DL4J (only now, for it)
     Scorer scorer = Scorer.load(model);
     if (reasons != null || !scorer.hasReasonCodes()) {
       scorer = scorer.withReasonCodes(reasons != null ? reasons : 0);
@@ -157,7 +157,8 @@ public final class ScoreCommand implements Callable<Integer> {
 
   private static String describe(io.consort.model.train.ModelSpec spec) {
     if (spec.type().isSequence()) {
-      return spec.type().wireName() + " (DL4J, no reason codes), head " + spec.hiddenLayers();
+      return spec.type().wireName() + " (" + (spec.nativeKernel() ? "native engine" : "DL4J")
+          + ", no reason codes), head " + spec.hiddenLayers();
     }
     return spec.hiddenLayers().isEmpty() ? "logistic regression" : "MLP " + spec.hiddenLayers() + " "
         + spec.activation().wireName() + (spec.dropout() > 0 ? ", dropout " + spec.dropout() : "");

@@ -1,7 +1,6 @@
 package io.consort.model.train;
 
 import static io.consort.model.train.NativeNetworkChecks.assertRelativelyClose;
-import static io.consort.model.train.NativeNetworkChecks.norm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -121,12 +120,7 @@ class Conv1dNetworkTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void batchGradientEqualsDl4jGradient_whenNotClipping(Fixture f) {
-    Conv1dNetwork network = f.loaded(f.rows, 0);
-    float[] gradient = new float[network.parameterCount()];
-    network.forward(f.params, f.rows);
-    network.backward(f.params, f.rows, 0, gradient);
-
-    assertRelativelyClose(f.dl4jGradient(0, f.rows), gradient, 1e-5);
+    NativeNetworkChecks.batchGradientEqualsDl4jGradient(f::loaded, f::dl4jGradient, f.params, f.rows);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -134,10 +128,7 @@ class Conv1dNetworkTest {
   void lossEqualsDl4jScore_andPredictionsEqualDl4jOutput(Fixture f) {
     Conv1dNetwork network = f.loaded(f.rows, 0);
     network.forward(f.params, f.rows);
-    float[] scores = new float[f.rows];
-    for (int r = 0; r < f.rows; r++) {
-      scores[r] = (float) (1.0 / (1.0 + Math.exp(-network.logits()[r])));
-    }
+    float[] scores = NativeNetworkChecks.scores(network, f.rows);
     double loss = network.backward(f.params, f.rows, 0, new float[network.parameterCount()]);
 
     MultiLayerNetwork net = Dl4jNetworks.network(f.spec, f.inputs, f.params);
@@ -151,77 +142,21 @@ class Conv1dNetworkTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void perExampleNormsAndClippedSumEqualBruteForce_whenSomeExamplesExceedTheClipNorm(Fixture f) {
-    int rows = f.rows;
-    float[][] perExample = new float[rows][];
-    double[] norms = new double[rows];
-    for (int r = 0; r < rows; r++) {
-      perExample[r] = f.dl4jGradient(r, 1);
-      norms[r] = norm(perExample[r]);
-    }
-    double[] sorted = norms.clone();
-    Arrays.sort(sorted);
-    double clip = sorted[rows / 2];
-    assertTrue(sorted[0] < clip && clip < sorted[rows - 1], "clip must bind for some rows only");
-    float[] expected = new float[f.params.length];
-    double[] clippedSum = new double[f.params.length];
-    for (int r = 0; r < rows; r++) {
-      double scale = Math.min(1, clip * DenseNetwork.CLIP_MARGIN / norms[r]);
-      for (int i = 0; i < f.params.length; i++) {
-        clippedSum[i] += scale * perExample[r][i];
-      }
-    }
-    for (int i = 0; i < expected.length; i++) {
-      expected[i] = (float) clippedSum[i];
-    }
-
-    Conv1dNetwork network = f.loaded(rows, 0);
-    float[] gradient = new float[network.parameterCount()];
-    network.forward(f.params, rows);
-    network.backward(f.params, rows, clip, gradient);
-
-    for (int r = 0; r < rows; r++) {
-      assertEquals(norms[r], Math.sqrt(network.squaredNorms()[r]), 1e-5 * norms[r], "row " + r);
-    }
-    assertRelativelyClose(expected, gradient, 1e-5);
+    NativeNetworkChecks.perExampleNormsAndClippedSumEqualBruteForce(f::loaded, f::dl4jGradient,
+        f.params, f.rows);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void everyClippedContributionHasNormAtMostC_whenTheClipBindsOnEveryRow(Fixture f) {
-    double smallest = Double.POSITIVE_INFINITY;
-    for (int r = 0; r < f.rows; r++) {
-      Conv1dNetwork network = f.loaded(1, r);
-      network.forward(f.params, 1);
-      network.backward(f.params, 1, Double.MAX_VALUE, new float[network.parameterCount()]);
-      smallest = Math.min(smallest, Math.sqrt(network.squaredNorms()[0]));
-    }
-    double clip = smallest / 2;
-    for (int r = 0; r < f.rows; r++) {
-      Conv1dNetwork network = f.loaded(1, r);
-      float[] gradient = new float[network.parameterCount()];
-      network.forward(f.params, 1);
-      network.backward(f.params, 1, clip, gradient);
-      assertTrue(Math.sqrt(network.squaredNorms()[0]) > clip, "the test needs binding clips");
-      assertTrue(norm(gradient) <= clip, "row " + r + " norm " + norm(gradient) + " > " + clip);
-    }
+    NativeNetworkChecks.everyClippedContributionHasNormAtMostC(f::loaded, f.params, f.rows);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void buffersSizedForALargeBatch_giveTheSameGradient_forASmallerOne(Fixture f) {
-    Conv1dNetwork fresh = f.loaded(f.rows - 1, 0);
-    float[] expected = new float[fresh.parameterCount()];
-    fresh.forward(f.params, f.rows - 1);
-    fresh.backward(f.params, f.rows - 1, 0, expected);
-
-    Conv1dNetwork reused = f.loaded(f.rows, 0);
-    float[] gradient = new float[reused.parameterCount()];
-    reused.forward(f.params, f.rows);
-    reused.backward(f.params, f.rows, 0, gradient);
-    reused.forward(f.params, f.rows - 1);
-    reused.backward(f.params, f.rows - 1, 0, gradient);
-
-    assertTrue(Arrays.equals(expected, gradient));
+    NativeNetworkChecks.buffersSizedForALargeBatchGiveTheSameGradientForASmallerOne(f::loaded,
+        f.params, f.rows);
   }
 
   /** Rows whose label is whether channel 0 peaks above 1 somewhere in the window: a max-pooling task. */

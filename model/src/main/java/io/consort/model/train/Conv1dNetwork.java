@@ -11,7 +11,8 @@ import java.util.Arrays;
  *
  * <p>Layout ({@link ParameterLayout}): the {@code N} convolution biases, then the {@code K*C*N}
  * convolution weights with the weight of tap {@code j}, channel {@code c}, filter {@code n} at
- * {@code (j*C + c)*N + n}; then the dense layers as in {@link DenseNetwork}. Input rows are
+ * {@code (j*C + c)*N + n}; then the dense head, a {@link DenseNetwork} on the pooled filters whose
+ * parameters start after the convolution's (as {@link LstmNetwork}'s head). Input rows are
  * channel-major ({@code x[c*W + t]}); same padding puts {@code (K-1)/2} (rounded down) zeros before
  * the window and the rest after, so output step {@code t} reads input steps
  * {@code t + j - (K-1)/2}.
@@ -32,28 +33,21 @@ final class Conv1dNetwork implements NativeNetwork {
   private final int padBefore;
   /** K*C: the width of an im2col row. */
   private final int patch;
-  /** The dense part's widths: {@code [N, head..., 1]}. */
-  private final int[] sizes;
-  private final int layers;
   private final int convWeightOffset;
-  private final int[] weightOffset;
-  private final int[] biasOffset;
-  private final int parameterCount;
+  /** The dense head on the pooled filters: {@code [N, head..., 1]}. */
+  private final DenseNetwork head;
   /** Convolution weights as the kernel reads them: N rows of K*C, then the N biases. */
   private final float[] convRows;
   /** Convolution weights K*C x N row-major (the flat vector's order). */
   private final float[] convColumns;
-  private final float[][] transposed;
-  private final float[] scratch;
   private final DenseKernel kernel;
   private float[] input = new float[0];
   private float[] columns = new float[0];
   private float[] convolved = new float[0];
   /** Per example and filter, the time step of the pooled maximum. */
   private int[] argmax = new int[0];
-  private final float[][] activations;
-  private final float[][] deltas;
-  private float[] labels = new float[0];
+  /** The error at the pooled filters, {@code rows x N}. */
+  private float[] pooledError = new float[0];
   private double[] squaredNorms = new double[0];
   private int capacity;
 
@@ -76,35 +70,13 @@ final class Conv1dNetwork implements NativeNetwork {
     convWeightOffset = filters;
     convRows = new float[filters * patch + filters];
     convColumns = new float[patch * filters];
-    sizes = new int[spec.hiddenLayers().size() + 2];
-    sizes[0] = filters;
-    for (int i = 0; i < spec.hiddenLayers().size(); i++) {
-      sizes[i + 1] = spec.hiddenLayers().get(i);
-    }
-    sizes[sizes.length - 1] = 1;
-    layers = sizes.length - 1;
-    weightOffset = new int[layers + 1];
-    biasOffset = new int[layers + 1];
-    transposed = new float[layers + 1][];
-    int offset = filters + patch * filters;
-    int largest = 0;
-    for (int l = 1; l <= layers; l++) {
-      largest = Math.max(largest, sizes[l - 1] * sizes[l]);
-      weightOffset[l] = offset;
-      offset += sizes[l - 1] * sizes[l];
-      biasOffset[l] = offset;
-      offset += sizes[l];
-      transposed[l] = new float[sizes[l - 1] * sizes[l]];
-    }
-    parameterCount = offset;
-    scratch = new float[largest];
-    activations = new float[layers + 1][0];
-    deltas = new float[layers + 1][0];
+    head = new DenseNetwork(DenseNetwork.stackSizes(filters, spec.hiddenLayers()), kernel,
+        filters + patch * filters);
   }
 
   @Override
   public int parameterCount() {
-    return parameterCount;
+    return head.parameterCount();
   }
 
   @Override
@@ -116,12 +88,12 @@ final class Conv1dNetwork implements NativeNetwork {
   @Override
   public float[] labelBuffer(int rows) {
     ensureCapacity(rows);
-    return labels;
+    return head.labelBuffer(rows);
   }
 
   @Override
   public float[] logits() {
-    return activations[layers];
+    return head.logits();
   }
 
   @Override
@@ -138,35 +110,21 @@ final class Conv1dNetwork implements NativeNetwork {
     columns = new float[grown * window * patch];
     convolved = new float[grown * window * filters];
     argmax = new int[grown * filters];
-    for (int l = 0; l <= layers; l++) {
-      activations[l] = new float[grown * sizes[l]];
-      deltas[l] = new float[grown * sizes[l]];
-    }
-    labels = Arrays.copyOf(labels, grown);
+    pooledError = new float[grown * filters];
+    head.labelBuffer(grown);
     squaredNorms = new double[grown];
     capacity = grown;
   }
 
   @Override
   public void forward(float[] parameters, int rows) {
-    if (parameters.length != parameterCount) {
+    if (parameters.length != parameterCount()) {
       throw new IllegalArgumentException(
-          "expected " + parameterCount + " parameters, got " + parameters.length);
+          "expected " + parameterCount() + " parameters, got " + parameters.length);
     }
     convolve(parameters, rows);
     pool(rows);
-    for (int l = 1; l <= layers; l++) {
-      int nIn = sizes[l - 1];
-      int nOut = sizes[l];
-      float[] wt = transposed[l];
-      int w = weightOffset[l];
-      DenseNetwork.transpose(parameters, w, nIn, nOut, wt);
-      kernel.forward(activations[l - 1], rows, nIn, parameters, w, wt, biasOffset[l],
-          activations[l], nOut);
-      if (l < layers) {
-        kernel.relu(activations[l], rows * nOut);
-      }
-    }
+    head.forward(parameters, rows);
   }
 
   /** im2col, then the ReLU convolution as one product: {@code convolved[(r*W + t)*N + n]}. */
@@ -194,7 +152,7 @@ final class Conv1dNetwork implements NativeNetwork {
 
   /** Global max pooling over time into the head's input; records each maximum's time step. */
   private void pool(int rows) {
-    float[] pooled = activations[0];
+    float[] pooled = head.inputBuffer(rows);
     for (int r = 0; r < rows; r++) {
       int base = r * window * filters;
       for (int n = 0; n < filters; n++) {
@@ -215,21 +173,14 @@ final class Conv1dNetwork implements NativeNetwork {
 
   @Override
   public double backward(float[] parameters, int rows, double clipNorm, float[] gradient) {
-    double loss = DenseNetwork.crossEntropyErrors(activations[layers], labels, rows, deltas[layers]);
-    // Down to the pooled input; its mask is the convolution's ReLU at the pooled step (the pooled
-    // value is positive exactly when that step's pre-activation is).
-    for (int l = layers; l >= 1; l--) {
-      kernel.backpropagate(deltas[l], rows, sizes[l], parameters, weightOffset[l], deltas[l - 1],
-          sizes[l - 1]);
-      kernel.reluMask(deltas[l - 1], activations[l - 1], rows * sizes[l - 1]);
-    }
+    double loss = head.backpropagate(parameters, rows, pooledError);
+    // the pooled error's mask is the convolution's ReLU at the pooled step (the pooled value is
+    // positive exactly when that step's pre-activation is)
+    kernel.reluMask(pooledError, head.inputBuffer(rows), rows * filters);
     if (clipNorm > 0) {
       clip(rows, clipNorm);
     }
-    for (int l = 1; l <= layers; l++) {
-      kernel.weightGradient(activations[l - 1], deltas[l], rows, sizes[l - 1], sizes[l], gradient,
-          weightOffset[l], biasOffset[l], scratch);
-    }
+    head.writeGradient(rows, gradient);
     convolutionGradient(rows, gradient);
     return loss;
   }
@@ -237,10 +188,9 @@ final class Conv1dNetwork implements NativeNetwork {
   /** Each filter's error reaches one step: dW[i][n] = sum_r delta[r][n] col(r, argmax)[i]. */
   private void convolutionGradient(int rows, float[] gradient) {
     Arrays.fill(gradient, 0, convWeightOffset + patch * filters, 0f);
-    float[] delta = deltas[0];
     for (int r = 0; r < rows; r++) {
       for (int n = 0; n < filters; n++) {
-        float d = delta[r * filters + n];
+        float d = pooledError[r * filters + n];
         if (d == 0f) {
           continue;
         }
@@ -254,34 +204,26 @@ final class Conv1dNetwork implements NativeNetwork {
   }
 
   /**
-   * Per-example squared norms (dense layers: {@code (|a|^2 + 1) |delta|^2}; convolution: per filter
-   * {@code delta^2 (|col|^2 + 1)}), then each example's errors scaled so its gradient's norm is at
-   * most the clip norm times {@link DenseNetwork#CLIP_MARGIN}.
+   * Per-example squared norms (the head's, {@link DenseNetwork#exampleSquaredNorm}; convolution: per
+   * filter {@code delta^2 (|col|^2 + 1)}), then each example's errors scaled so its gradient's norm is
+   * at most the clip norm times {@link DenseNetwork#CLIP_MARGIN}.
    */
   private void clip(int rows, double clipNorm) {
-    double target = clipNorm * DenseNetwork.CLIP_MARGIN;
     for (int r = 0; r < rows; r++) {
-      double sum = 0;
-      for (int l = 1; l <= layers; l++) {
-        sum += (DenseNetwork.squaredNorm(activations[l - 1], r * sizes[l - 1], sizes[l - 1]) + 1.0)
-            * DenseNetwork.squaredNorm(deltas[l], r * sizes[l], sizes[l]);
-      }
+      double sum = head.exampleSquaredNorm(r);
       for (int n = 0; n < filters; n++) {
-        double d = deltas[0][r * filters + n];
+        double d = pooledError[r * filters + n];
         if (d != 0) {
           int column = (r * window + argmax[r * filters + n]) * patch;
           sum += d * d * (DenseNetwork.squaredNorm(columns, column, patch) + 1.0);
         }
       }
       squaredNorms[r] = sum;
-      double norm = Math.sqrt(sum);
-      if (norm > target) {
-        float scale = (float) (target / norm);
-        for (int l = 0; l <= layers; l++) {
-          float[] delta = deltas[l];
-          for (int j = r * sizes[l], end = j + sizes[l]; j < end; j++) {
-            delta[j] *= scale;
-          }
+      float scale = DenseNetwork.clipScale(sum, clipNorm);
+      if (scale != 1f) {
+        head.scaleExample(r, scale);
+        for (int j = r * filters, end = j + filters; j < end; j++) {
+          pooledError[j] *= scale;
         }
       }
     }
@@ -292,10 +234,6 @@ final class Conv1dNetwork implements NativeNetwork {
     for (int i = convWeightOffset; i < convWeightOffset + patch * filters; i++) {
       gradient[i] += l2 * parameters[i];
     }
-    for (int l = 1; l <= layers; l++) {
-      for (int i = weightOffset[l]; i < biasOffset[l]; i++) {
-        gradient[i] += l2 * parameters[i];
-      }
-    }
+    head.addL2(parameters, gradient, l2);
   }
 }

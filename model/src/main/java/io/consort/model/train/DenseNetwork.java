@@ -69,6 +69,17 @@ final class DenseNetwork implements NativeNetwork {
     deltas = new float[layers + 1][0];
   }
 
+  /** The widths of a dense stack (a dense model, or a sequence model's head): {@code [inputs, hidden..., 1]}. */
+  static int[] stackSizes(int inputs, java.util.List<Integer> hidden) {
+    int[] sizes = new int[hidden.size() + 2];
+    sizes[0] = inputs;
+    for (int l = 0; l < hidden.size(); l++) {
+      sizes[l + 1] = hidden.get(l);
+    }
+    sizes[sizes.length - 1] = 1;
+    return sizes;
+  }
+
   /** The length of the parameter vectors this network reads (its own are the last ones). */
   @Override
   public int parameterCount() {

@@ -80,13 +80,7 @@ final class LstmNetwork implements NativeNetwork {
     width = channels + units;
     recurrentOffset = channels * gates;
     biasOffset = recurrentOffset + units * gates;
-    int[] sizes = new int[headLayers.size() + 2];
-    sizes[0] = units;
-    for (int l = 0; l < headLayers.size(); l++) {
-      sizes[l + 1] = headLayers.get(l);
-    }
-    sizes[sizes.length - 1] = 1;
-    head = new DenseNetwork(sizes, kernel, biasOffset + gates);
+    head = new DenseNetwork(DenseNetwork.stackSizes(units, headLayers), kernel, biasOffset + gates);
     combined = new float[gates * width + gates];
     combinedTransposed = new float[width * gates];
     combinedGradient = new float[combined.length];

@@ -170,12 +170,6 @@ public record ModelSpec(
     if (inputs <= 0) {
       throw new IllegalArgumentException("inputs must be positive, got " + inputs);
     }
-    int[] sizes = new int[hiddenLayers.size() + 2];
-    sizes[0] = inputs;
-    for (int i = 0; i < hiddenLayers.size(); i++) {
-      sizes[i + 1] = hiddenLayers.get(i);
-    }
-    sizes[sizes.length - 1] = 1;
-    return sizes;
+    return DenseNetwork.stackSizes(inputs, hiddenLayers);
   }
 }

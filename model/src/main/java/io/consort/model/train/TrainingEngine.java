@@ -15,14 +15,18 @@ import java.util.stream.Collectors;
 public enum TrainingEngine {
   /**
    * Deeplearning4j's {@code MultiLayerNetwork.fit} on batches sliced once per epoch, with DL4J's
-   * Adam updater. Plain mini-batch training only: DL4J does not expose the per-example gradient
-   * norms DP-SGD clips, so a DP-SGD round with this engine is refused.
+   * Adam updater; every model family. DP-SGD runs on it too: DL4J does not expose per-example
+   * gradient norms, so the clipped sum is taken by one backward pass per example ({@link
+   * io.consort.model.train.spi.TrainingLoop#clippedGradientSum}), exact but several times slower per
+   * step; sampling, noise, L2 and the Adam step are {@link LocalTrainer}'s, as on the native engine.
+   * FedProx's proximal term needs the native engine.
    */
   DL4J("dl4j", "consort-model-dl4j"),
   /**
    * Consort's plain-Java passes of dense stacks, 1-D CNNs and LSTMs on reused buffers (DL4J's math and
-   * layout, checked against DL4J in tests); many times faster per step, with exact per-example
-   * norms for DP-SGD in the same batched pass.
+   * layout, checked against DL4J in tests), for the models of {@link ModelSpec#nativeKernel()}
+   * (binary classifiers with ReLU layers and no dropout); many times faster per step, with exact
+   * per-example norms for DP-SGD in the same batched pass.
    */
   NATIVE("native", "consort-model");
 

@@ -79,7 +79,8 @@ public final class ModelCard {
   /** How the scorer explains a decision of this model. */
   private static String reasonCodeMethod(io.consort.model.train.ModelSpec model) {
     if (model.type().isSequence()) {
-      return "none: a " + model.type().wireName() + " model is scored (with DL4J) without reason codes";
+      return "none: a " + model.type().wireName() + " model is scored (with "
+          + (model.nativeKernel() ? "the native engine" : "DL4J") + ") without reason codes";
     }
     if (model.hiddenLayers().isEmpty()) {
       return "exact: coefficient times deviation from the reference applicant";
@@ -89,6 +90,10 @@ public final class ModelCard {
         ? "exact along the path's linear pieces" : "by checked Gauss-Legendre quadrature");
   }
 
+  private static boolean hasHiddenOrSequenceLayer(io.consort.model.train.ModelSpec model) {
+    return !model.hiddenLayers().isEmpty() || model.type().isSequence();
+  }
+
   static ObjectNode tree(PublishedModel model) {
     JobSpec spec = model.spec();
     Provenance p = model.provenance();
@@ -96,7 +101,8 @@ public final class ModelCard {
     ObjectNode m = card.putObject("model").put("type", modelType(spec))
         .put("encoded_features", model.encoding().featureCount()).put("parameters", model.parameters().length);
     spec.model().hiddenLayers().forEach(m.putArray("hidden_layers")::add);
-    if (!spec.model().nativeKernel() || spec.model().type().isSequence()) {
+    if (hasHiddenOrSequenceLayer(spec.model())) {
+      // the architecture, whichever engine trained it (logistic regression has no layer to activate)
       m.put("activation", spec.model().activation().wireName()).put("dropout", spec.model().dropout());
     }
     spec.model().sequence().ifPresent(q -> m.putObject("sequence").put("window", q.window()).put("units", q.units())
@@ -315,11 +321,14 @@ public final class ModelCard {
     StringBuilder md = new StringBuilder();
     md.append("# Model card: job `").append(spec.id()).append("`\n\n");
     ObjectNode m = (ObjectNode) t.get("model");
+    String layers = m.has("activation") ? " (" + m.get("activation").asText() + ", dropout "
+        + m.get("dropout").asText() + ")" : "";
     md.append(String.format(Locale.ROOT, "%s, %s encoded features, %d parameters; published by Consort %s on %s.%n%n",
-        m.get("type").asText().equals("mlp") ? "Multilayer perceptron " + spec.model().hiddenLayers()
+        m.get("type").asText().equals("mlp") ? "Multilayer perceptron " + spec.model().hiddenLayers() + layers
             : m.get("type").asText().equals("logistic-regression") ? "Logistic regression"
             : spec.model().type().wireName() + " over a window of " + spec.model().sequence().get().window()
-            + " steps, dense head " + spec.model().hiddenLayers(), m.get("encoded_features").asText(), model.parameters().length,
+            + " steps, dense head " + spec.model().hiddenLayers() + layers, m.get("encoded_features").asText(),
+        model.parameters().length,
         model.provenance().getCodeVersion(), model.provenance().getCreatedAt()));
 
     md.append("## Intended use\n\n").append(t.get("intended_use").asText()).append("\n\nNot for:\n\n");

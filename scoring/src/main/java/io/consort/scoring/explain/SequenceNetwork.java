@@ -2,28 +2,30 @@ package io.consort.scoring.explain;
 
 import io.consort.model.features.EncodedData;
 import io.consort.model.train.ModelSpec;
-import io.consort.model.train.Objective;
 import io.consort.model.train.Predictor;
+import io.consort.model.train.TrainingEngine;
 
 /**
- * A sequence model (LSTM, SimpleRnn, 1-D CNN, self-attention, each with a dense head) computed by
- * the DL4J engine, as the banks' evaluation computed it: through {@link Predictor}, which finds the
- * {@code dl4j} engine (consort-model-dl4j) with {@link java.util.ServiceLoader}. This module's own
- * code touches no DL4J class: DL4J and its native libraries load only in a process that scores a
- * sequence model, and only if consort-model-dl4j is on its class path ({@code consort score} has it);
- * otherwise {@link #of} refuses the model naming the missing module.
+ * A sequence model (LSTM, SimpleRnn, 1-D CNN, self-attention, each with a dense head) computed as the
+ * banks' evaluation computed it, through {@link Predictor#logits}: by the native engine when it
+ * computes the model ({@link ModelSpec#nativeKernel()}: the ReLU binary LSTM and 1-D CNN without
+ * dropout), by the DL4J engine otherwise, which {@link Predictor} finds (consort-model-dl4j) with
+ * {@link java.util.ServiceLoader}. This module's own code touches no DL4J class: DL4J and its native
+ * libraries load only in a process that scores a model the native engine does not compute, and only
+ * if consort-model-dl4j is on its class path ({@code consort score} has it); otherwise {@link #of}
+ * refuses the model naming the missing module.
  *
- * <p>The logit is computed by the same network with an identity output (DL4J's regression head over
- * the same parameter layout), not recovered from the rounded probability, so a saturated score keeps
- * its logit. Each call builds its own DL4J network, so one instance serves any number of threads.
+ * <p>The logit is the output unit's pre-activation (on DL4J, the same network with an identity
+ * output), not recovered from the rounded probability, so a saturated score keeps its logit. Each
+ * call builds its own network, so one instance serves any number of threads.
  */
 public final class SequenceNetwork implements ScoringNetwork {
-  private final ModelSpec logitSpec;
+  private final ModelSpec spec;
   private final int inputs;
   private final float[] parameters;
 
   private SequenceNetwork(ModelSpec spec, int inputs, float[] parameters) {
-    this.logitSpec = spec.withObjective(Objective.REGRESSION);
+    this.spec = spec;
     this.inputs = inputs;
     this.parameters = parameters.clone();
   }
@@ -31,8 +33,8 @@ public final class SequenceNetwork implements ScoringNetwork {
   /**
    * The network of a sequence model, checked to be computable here (one row of zeros is scored).
    *
-   * @throws IllegalArgumentException when {@code spec} is not a sequence model, or the DL4J engine is
-   *     not on the class path
+   * @throws IllegalArgumentException when {@code spec} is not a sequence model, the parameters do not
+   *     fit it, or it needs the DL4J engine and that is not on the class path
    */
   public static SequenceNetwork of(ModelSpec spec, int inputs, float[] parameters) {
     if (!spec.type().isSequence()) {
@@ -48,6 +50,11 @@ public final class SequenceNetwork implements ScoringNetwork {
     return network;
   }
 
+  /** The engine that computes this network: native where it computes the model, DL4J otherwise. */
+  public TrainingEngine engine() {
+    return spec.nativeKernel() ? TrainingEngine.NATIVE : TrainingEngine.DL4J;
+  }
+
   @Override
   public int inputs() {
     return inputs;
@@ -56,8 +63,7 @@ public final class SequenceNetwork implements ScoringNetwork {
   @Override
   public void logits(float[] x, int rows, float[] out) {
     float[] features = x.length == rows * inputs ? x : java.util.Arrays.copyOf(x, rows * inputs);
-    float[] logits = Predictor.predict(logitSpec, parameters, new EncodedData(rows, inputs, features,
-        new float[rows]));
+    float[] logits = Predictor.logits(spec, parameters, new EncodedData(rows, inputs, features, new float[rows]));
     System.arraycopy(logits, 0, out, 0, rows);
   }
 }

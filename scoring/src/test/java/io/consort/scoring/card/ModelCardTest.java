@@ -51,6 +51,16 @@ class ModelCardTest {
   }
 
   @Test
+  void theCard_namesTheHiddenLayersActivationAndDropout_forAModelTheNativeEngineTrained() throws Exception {
+    assertTrue(model.spec().model().nativeKernel());
+    JsonNode card = new ObjectMapper().readTree(ModelCard.json(model));
+    assertEquals("relu", card.at("/model/activation").asText());
+    assertEquals(0, card.at("/model/dropout").asDouble(), 0);
+    assertTrue(ModelCard.markdown(model).contains("Multilayer perceptron [64, 32] (relu, dropout 0.0)"),
+        ModelCard.markdown(model).lines().filter(l -> l.startsWith("Multilayer")).findFirst().orElse(""));
+  }
+
+  @Test
   void markdown_hasTheSectionsAndTheChecksums() {
     String md = ModelCard.markdown(model);
     for (String heading : new String[] {"# Model card: job `german-mlp`", "## Intended use",
