@@ -1,5 +1,6 @@
 package io.consort.coordinator.job;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,14 +25,16 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * The coordinator publishes a sequence model (LSTM) without DL4J, which it never loads; scoring one
- * needs the dl4j engine, so a process without it (this module's tests, like the coordinator) is
- * refused with a message naming the model and the missing module, not a class-loading error.
+ * The coordinator publishes a sequence model (LSTM) without DL4J, which it never loads. A ReLU LSTM
+ * without dropout is scored by the native engine, so a process without DL4J (this module's tests,
+ * like the coordinator) scores it; one the native engine does not compute (dropout) needs the dl4j
+ * engine and is refused with a message naming the model and the missing module, not a
+ * class-loading error.
  */
 class SequenceModelPublicationTest {
 
   @Test
-  void anLstmModel_isPublishedWithoutDl4j_butScoringItWithoutDl4jIsRefusedNamingTheModule() {
+  void anLstmModel_isPublishedWithoutDl4j_andScoredNatively_butOneWithDropoutIsRefusedWithoutDl4jNamingTheModule() {
     assertThrows(ClassNotFoundException.class, () -> Class.forName("io.consort.model.dl4j.Dl4jNetworks"),
         "precondition: the coordinator's class path has no DL4J engine");
     List<String> columns = new ArrayList<>();
@@ -42,19 +45,24 @@ class SequenceModelPublicationTest {
     double[] stds = new double[columns.size()];
     Arrays.fill(stds, 1);
     FeatureEncoding encoding = new FeatureEncoding(schema, new double[columns.size()], stds, List.of());
-    JobSpec spec = JobSpec.builder().id("market-lstm").schema(schema).modelType(ModelType.LSTM).window(4)
-        .engine(TrainingEngine.DL4J).build();
+    PublishedModel relu = publish(JobSpec.builder().id("market-lstm").schema(schema).modelType(ModelType.LSTM)
+        .window(4).engine(TrainingEngine.DL4J).build(), columns, encoding);
+    assertEquals(ModelType.LSTM, relu.spec().model().type());
+    assertDoesNotThrow(() -> Scorer.of(relu), "a ReLU LSTM without dropout is scored natively, without DL4J");
+
+    PublishedModel withDropout = publish(JobSpec.builder().id("market-lstm").schema(schema)
+        .modelType(ModelType.LSTM).window(4).dropout(0.25).engine(TrainingEngine.DL4J).build(), columns, encoding);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Scorer.of(withDropout));
+    assertTrue(e.getMessage().startsWith("a lstm model is computed with DL4J, which this process does not have"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("consort-model-dl4j"), e.getMessage());
+  }
+
+  private static PublishedModel publish(JobSpec spec, List<String> columns, FeatureEncoding encoding) {
     ModelParameters model = ModelWire.withValues(ModelParameters.newBuilder()
         .setSpec(JobSpecWire.model(spec).toBuilder().setInputFeatures(columns.size()))
         .setEncoding(ModelWire.encoding(encoding)).build(),
         ModelFactory.initialParameters(spec.model(), columns.size()), 3);
-    PublishedModel published = ModelPublication.publish(spec, model, Optional.empty(),
-        Provenance.newBuilder().setJobId(spec.id()).build());
-    assertEquals(ModelType.LSTM, published.spec().model().type());
-
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Scorer.of(published));
-    assertTrue(e.getMessage().startsWith("a lstm model is computed with DL4J, which this process does not have"),
-        e.getMessage());
-    assertTrue(e.getMessage().contains("consort-model-dl4j"), e.getMessage());
+    return ModelPublication.publish(spec, model, Optional.empty(), Provenance.newBuilder().setJobId(spec.id()).build());
   }
 }
