@@ -38,7 +38,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The bank's outbound client: enrol, long-poll for a task, run it on a worker thread, push the
- * result, repeat. When the coordinator is unreachable it reconnects with capped exponential
+ * result, repeat. The next poll goes out with the result, not after its acknowledgement, so the
+ * coordinator can hand the next stage's task to it the moment the stage closes (one round trip a
+ * stage less); a task that arrives before the result is acknowledged waits for that, so tasks still
+ * run one at a time and in order. When the coordinator is unreachable it reconnects with capped exponential
  * backoff and jitter. {@link #stop()} (wired to SIGTERM by the CLI) ends the loop cleanly.
  *
  * <p>What the coordinator sends is hostile until checked: a task whose strings break the wire
@@ -80,6 +83,10 @@ public final class ParticipantDaemon {
   private volatile boolean running;
   private long backoff = MIN_BACKOFF_MILLIS;
   private String memberId;
+  /** A result is on its way to the coordinator (sent or retrying) and not yet acknowledged or given up. Event loop only. */
+  private boolean submitting;
+  /** A task that arrived while {@link #submitting}: it runs when the submission settles. Event loop only. */
+  private Task heldTask;
   /** System.nanoTime of the last answer from the coordinator (enrolment or poll), 0 before any. */
   private volatile long lastContact;
 
@@ -218,7 +225,11 @@ public final class ParticipantDaemon {
             long answeredAfter = (System.nanoTime() - sent) / 1_000_000;
             vertx.setTimer(waitMillis(task.getWait().getRetryAfterMillis(), answeredAfter), t -> poll());
           } else if (coordinatorTrusted("task") && acceptable(task)) {
-            run(task);
+            if (submitting) {
+              heldTask = task; // the result before it is still unacknowledged: run it once that settles
+            } else {
+              run(task);
+            }
           }
         })
         // after a coordinator restart the bank must enrol again before it may poll
@@ -305,19 +316,36 @@ public final class ParticipantDaemon {
     });
   }
 
-  private void submit(TaskResult result, int attemptsLeft) {
+  /** Sends a result and, with it, the next poll (see the class comment). */
+  private void submit(TaskResult result, int attempts) {
+    submitting = true;
+    send(result, attempts);
+    poll();
+  }
+
+  private void send(TaskResult result, int attemptsLeft) {
     stub.submitResult(result)
-        .onSuccess(ack -> poll())
+        .onSuccess(ack -> submitted())
         .onFailure(e -> {
           if (attemptsLeft > 1 && running && worthRetrying(e)) {
             log.warn("submitting {} failed ({}); retrying", stageName(result.getHeader().getStage()), e.getMessage());
-            vertx.setTimer(nextBackoff(), t -> submit(result, attemptsLeft - 1));
+            vertx.setTimer(nextBackoff(), t -> send(result, attemptsLeft - 1));
           } else {
             log.error("coordinator refused or lost result for {}: {}", stageName(result.getHeader().getStage()),
                 e.getMessage());
-            poll();
+            submitted();
           }
         });
+  }
+
+  /** The result in flight was acknowledged or given up: a task that arrived meanwhile runs now. */
+  private void submitted() {
+    submitting = false;
+    Task next = heldTask;
+    heldTask = null;
+    if (next != null && running && coordinatorTrusted("task")) {
+      run(next);
+    }
   }
 
   /** Whether a call failed for want of any answer within its deadline. */

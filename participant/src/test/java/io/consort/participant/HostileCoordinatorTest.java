@@ -55,6 +55,11 @@ class HostileCoordinatorTest {
   private final List<Long> polls = new CopyOnWriteArrayList<>();
   private final List<TaskResult> results = new CopyOnWriteArrayList<>();
   private final AtomicInteger handled = new AtomicInteger();
+  private final CompletableFuture<Void> secondResult = new CompletableFuture<>();
+  /** When the coordinator acknowledges results (at once unless a test holds it back). */
+  private io.vertx.core.Future<Void> acknowledgement = io.vertx.core.Future.succeededFuture();
+  /** For each task the bank ran, whether every result was acknowledged when it started. */
+  private final List<Boolean> ranAfterAcknowledgement = new CopyOnWriteArrayList<>();
 
   @AfterEach
   void stop() throws Exception {
@@ -141,6 +146,35 @@ class HostileCoordinatorTest {
     }
   }
 
+  @Test
+  void theNextPoll_goesOutWithTheResult_andATaskItBrings_waitsForTheAcknowledgement() throws Exception {
+    io.vertx.core.Promise<Void> ack = io.vertx.core.Promise.promise();
+    acknowledgement = ack.future();
+    CompletableFuture<Void> secondPoll = new CompletableFuture<>();
+    Task train = Task.newBuilder().setHeader(Header.newBuilder().setJobId("job-1").setRound(1)
+        .setStage(Stage.TRAIN)).build();
+    Task check = Task.newBuilder().setHeader(Header.newBuilder().setJobId("job-1").setRound(1)
+        .setStage(Stage.CONSISTENCY_CHECK)).build();
+    startBank(startCoordinatorAsync(n -> {
+      if (n == 1) {
+        return io.vertx.core.Future.succeededFuture(train);
+      }
+      if (n == 2) {
+        secondPoll.complete(null);
+        return io.vertx.core.Future.succeededFuture(check);
+      }
+      return io.vertx.core.Promise.<Task>promise().future(); // the job goes quiet
+    }));
+    // the coordinator holds back its acknowledgement of the first result: a bank that polled only
+    // after the acknowledgement would never poll again
+    secondPoll.get(30, TimeUnit.SECONDS);
+    vertx.runOnContext(v -> ack.complete());
+    secondResult.get(30, TimeUnit.SECONDS);
+    assertTrue(ranAfterAcknowledgement.get(1), "the bank ran the second task before its first result was acknowledged");
+    assertEquals(List.of(Stage.TRAIN, Stage.CONSISTENCY_CHECK),
+        results.stream().map(r -> r.getHeader().getStage()).toList());
+  }
+
   /** A coordinator that admits any bank and answers its n-th poll with {@code answer.apply(n)}. */
   private int startCoordinator(IntFunction<Task> answer) throws Exception {
     return startCoordinatorAsync(n -> io.vertx.core.Future.succeededFuture(answer.apply(n)));
@@ -172,7 +206,10 @@ class HostileCoordinatorTest {
     }));
     grpc.callHandler(FederationGrpcService.SubmitResult, req -> req.handler(m -> {
       results.add(m);
-      req.response().end(Ack.newBuilder().setAccepted(true).build());
+      if (results.size() >= 2) {
+        secondResult.complete(null);
+      }
+      acknowledgement.onSuccess(v -> req.response().end(Ack.newBuilder().setAccepted(true).build()));
     }));
     HttpServer server = vertx.createHttpServer(new HttpServerOptions().setSsl(true).setUseAlpn(true)
         .setClientAuth(ClientAuth.REQUIRED).setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
@@ -191,6 +228,7 @@ class HostileCoordinatorTest {
         dir.resolve("bank").resolve("data.csv"), dir.resolve("bank").resolve("local"), 3.0, 1e-5, 1 << 20, null,
         false, t.crlFile(), null);
     new ParticipantDaemon(vertx, config, task -> {
+      ranAfterAcknowledgement.add(acknowledgement.isComplete());
       handled.incrementAndGet();
       return TaskResult.newBuilder();
     }, status -> { }).start();
