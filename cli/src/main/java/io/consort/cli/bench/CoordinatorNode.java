@@ -38,6 +38,8 @@ public final class CoordinatorNode implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // a coordinator whose bench has gone (killed, crashed) has no one to serve: it goes too
+    ProcessHandle.current().parent().ifPresent(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(2)));
     JsonObject s = new JsonObject(Files.readString(settingsFile));
     JobSpec plan = JobSpecWire.fromProto(JobPlan.parseFrom(Base64.getDecoder().decode(s.getString("plan"))));
     CoordinatorConfig config = new CoordinatorConfig("127.0.0.1", 0, Path.of(s.getString("key")),
@@ -49,6 +51,7 @@ public final class CoordinatorNode implements Callable<Integer> {
     HeapPeak heap = new HeapPeak();
     Vertx vertx = Vertx.builder().withMetrics(options -> clock).build();
     JsonObject outcome;
+    JsonArray busy = new JsonArray();
     try {
       CoordinatorService service = new CoordinatorService(config, new FederatedModelOps());
       vertx.deployVerticle(service).toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
@@ -56,17 +59,20 @@ public final class CoordinatorNode implements Callable<Integer> {
       writeInPlace(Path.of(s.getString("port_file")), Integer.toString(service.actualPort()));
       outcome = service.jobOutcome().toCompletionStage().toCompletableFuture()
           .get(s.getLong("job_timeout_seconds"), TimeUnit.SECONDS);
+      heap.stop();
+      for (RoundTimeline.Interval i : clock.busy()) {
+        busy.add(new JsonArray(List.of(i.start(), i.end())));
+      }
+      writeInPlace(Path.of(s.getString("report_file")), new JsonObject().put("outcome", outcome).put("busy", busy)
+          .put("peak_heap_bytes", heap.peak()).put("peak_heap_after_gc_bytes", heap.peakAfterGc())
+          .put("max_heap_bytes", HeapPeak.maxHeap()).encode());
+      // still serving, as the in-process coordinator does, until the bench has stopped its banks and ends
+      // this process (SIGTERM), so that no bank finds the coordinator gone at the job's end
+      ProcessHandle.current().parent().ifPresent(p -> p.onExit().join());
     } finally {
       heap.stop();
       vertx.close().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
     }
-    JsonArray busy = new JsonArray();
-    for (RoundTimeline.Interval i : clock.busy()) {
-      busy.add(new JsonArray(List.of(i.start(), i.end())));
-    }
-    writeInPlace(Path.of(s.getString("report_file")), new JsonObject().put("outcome", outcome).put("busy", busy)
-        .put("peak_heap_bytes", heap.peak()).put("peak_heap_after_gc_bytes", heap.peakAfterGc())
-        .put("max_heap_bytes", HeapPeak.maxHeap()).encode());
     return 0;
   }
 
