@@ -42,11 +42,9 @@ public final class CoordinatorNode implements Callable<Integer> {
     ProcessHandle.current().parent().ifPresent(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(2)));
     JsonObject s = new JsonObject(Files.readString(settingsFile));
     JobSpec plan = JobSpecWire.fromProto(JobPlan.parseFrom(Base64.getDecoder().decode(s.getString("plan"))));
-    CoordinatorConfig config = new CoordinatorConfig("127.0.0.1", 0, Path.of(s.getString("key")),
-        Path.of(s.getString("chain")), Path.of(s.getString("ca")), Path.of(s.getString("crl")),
-        Path.of(s.getString("data_dir")), s.getInteger("max_message_bytes"), Duration.ofSeconds(30), false,
-        new JobDefinition(plan, s.getInteger("banks"), Duration.ofMinutes(5),
-            Duration.ofSeconds(s.getInteger("stage_timeout_seconds"))), -1);
+    CoordinatorConfig config = config(Path.of(s.getString("key")), Path.of(s.getString("chain")),
+        Path.of(s.getString("ca")), Path.of(s.getString("crl")), Path.of(s.getString("data_dir")),
+        s.getInteger("max_message_bytes"), plan, s.getInteger("banks"), s.getInteger("stage_timeout_seconds"));
     WorkerPoolClock clock = new WorkerPoolClock();
     HeapPeak heap = new HeapPeak();
     Vertx vertx = Vertx.builder().withMetrics(options -> clock).build();
@@ -74,6 +72,13 @@ public final class CoordinatorNode implements Callable<Integer> {
       vertx.close().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
     }
     return 0;
+  }
+
+  /** The bench's coordinator, in this JVM or in its own: loopback, any free port, no operator API. */
+  static CoordinatorConfig config(Path key, Path chain, Path ca, Path crl, Path dataDir, int maxMessageBytes,
+                                  JobSpec plan, int banks, int stageTimeoutSeconds) {
+    return new CoordinatorConfig("127.0.0.1", 0, key, chain, ca, crl, dataDir, maxMessageBytes, Duration.ofSeconds(30),
+        false, new JobDefinition(plan, banks, Duration.ofMinutes(5), Duration.ofSeconds(stageTimeoutSeconds)), -1);
   }
 
   static void writeInPlace(Path file, String content) throws java.io.IOException {

@@ -7,7 +7,6 @@ import io.consort.cli.demo.NodeProcesses;
 import io.consort.cli.option.OptionValues;
 import io.consort.coordinator.CoordinatorConfig;
 import io.consort.coordinator.CoordinatorService;
-import io.consort.coordinator.job.JobDefinition;
 import io.consort.coordinator.model.FederatedModelOps;
 import io.consort.model.data.DataSchema;
 import io.consort.model.data.Datasets;
@@ -291,9 +290,8 @@ public final class RoundBenchCommand implements Callable<Integer> {
         nodes.awaitFile("coordinator", portFile, Duration.ofMinutes(2));
         port = Integer.parseInt(Files.readString(portFile).strip());
       } else {
-        CoordinatorConfig config = new CoordinatorConfig("127.0.0.1", 0, c.keyFile(), c.chainFile(), c.caFile(),
-            c.crlFile(), work.resolve("coordinator"), maxMessageBytes, Duration.ofSeconds(30), false,
-            new JobDefinition(plan, banks, Duration.ofMinutes(5), Duration.ofSeconds(stageTimeoutSeconds)), -1);
+        CoordinatorConfig config = CoordinatorNode.config(c.keyFile(), c.chainFile(), c.caFile(), c.crlFile(),
+            work.resolve("coordinator"), maxMessageBytes, plan, banks, stageTimeoutSeconds);
         service = new CoordinatorService(config, new FederatedModelOps());
         coordinatorVertx.deployVerticle(service).toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
         port = service.actualPort();
