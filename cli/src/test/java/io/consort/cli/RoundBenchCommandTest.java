@@ -59,15 +59,27 @@ class RoundBenchCommandTest {
     assertTrue(report.getLong("peak_heap_bytes") > 0);
   }
 
+  /** Also the coordinator in its own JVM: the job runs against it, and its heap is reported apart. */
   @Test
-  void plaintextRounds_haveNoPrivacyMachinery() {
+  void plaintextRounds_haveNoPrivacyMachinery_withTheCoordinatorInItsOwnCappedJvm() {
     CliRun run = CliRun.of("bench", "round", "--banks", "2", "--rounds", "3", "--secure-aggregation", "off", "--dp",
-        "off", "--rows-per-bank", "60", "--json");
+        "off", "--rows-per-bank", "60", "--coordinator-process", "--coordinator-xmx", "256m", "--json");
     assertEquals(0, run.status(), run.err());
     String[] lines = run.out().strip().split("\n");
     JsonObject report = new JsonObject(lines[lines.length - 1]);
+    assertTrue(report.getBoolean("all_rounds_completed"), report.encode());
     assertEquals(0.0, report.getDouble("privacy_seconds"));
     assertEquals(0.0, report.getDouble("dp_share_of_training"));
+    assertTrue(report.getBoolean("coordinator_process"));
+    assertEquals("256m", report.getString("coordinator_xmx"));
+    // the child's cap, not this JVM's: the JVM reports a little less than -Xmx (one survivor space)
+    long cap = report.getLong("coordinator_max_heap_bytes");
+    assertTrue(cap > 128L << 20 && cap <= 256L << 20, report.encode());
+    long peak = report.getLong("coordinator_peak_heap_bytes");
+    assertTrue(peak > 0 && peak <= cap, report.encode());
+    assertTrue(report.getLong("coordinator_peak_heap_after_gc_bytes") <= cap, report.encode());
+    // the coordinator's worker pool, timed in its own JVM, lands in the rounds' split
+    assertTrue(report.getDouble("coordinator_seconds") > 0, report.encode());
   }
 
   @Test
@@ -82,5 +94,11 @@ class RoundBenchCommandTest {
     assertTrue(run.err().contains("--rounds must be at least 3"), run.err());
     run = CliRun.of("bench", "round", "--bank-workers", "-1");
     assertTrue(run.err().contains("--bank-workers must be in [0, 256], got -1"), run.err());
+    run = CliRun.of("bench", "round", "--coordinator-xmx", "512m");
+    assertTrue(run.err().contains("--coordinator-xmx needs --coordinator-process"), run.err());
+    run = CliRun.of("bench", "round", "--coordinator-process", "--coordinator-xmx", "lots");
+    assertTrue(run.err().contains("--coordinator-xmx must be a size such as 512m or 1g, got 'lots'"), run.err());
+    run = CliRun.of("bench", "round", "--coordinator-process", "--coordinator-xmx", "0m");
+    assertTrue(run.err().contains("--coordinator-xmx must be a size such as 512m or 1g, got '0m'"), run.err());
   }
 }

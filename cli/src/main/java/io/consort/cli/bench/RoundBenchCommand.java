@@ -3,10 +3,10 @@ package io.consort.cli.bench;
 import io.consort.certs.DemoPki;
 import io.consort.certs.TlsMaterial;
 import io.consort.cli.demo.BankDataFiles;
+import io.consort.cli.demo.NodeProcesses;
 import io.consort.cli.option.OptionValues;
 import io.consort.coordinator.CoordinatorConfig;
 import io.consort.coordinator.CoordinatorService;
-import io.consort.coordinator.job.JobDefinition;
 import io.consort.coordinator.model.FederatedModelOps;
 import io.consort.model.data.DataSchema;
 import io.consort.model.data.Datasets;
@@ -32,18 +32,19 @@ import io.consort.protocol.v1.Stage;
 import io.consort.protocol.v1.TaskResult;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecBuilder;
+import io.consort.spec.JobSpecWire;
 import io.consort.spec.PrivacyMode;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -55,7 +56,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -75,6 +75,10 @@ import picocli.CommandLine.Spec;
  * <p>Each bank's rows are drawn with replacement from German credit ({@code --rows-per-bank}), so
  * any number of banks gets the default job's amount of data per bank. The banks share one Vert.x
  * instance (event loops and worker pool) but not their connections.
+ *
+ * <p>With {@code --coordinator-process} the coordinator runs alone in a child JVM ({@link
+ * CoordinatorNode}, heap capped by {@code --coordinator-xmx}) and reports its own heap's high-water
+ * marks and worker-pool intervals; this JVM's heap is then the banks'.
  */
 @Command(name = "round", mixinStandardHelpOptions = true,
     description = "Time federated rounds end to end with in-process banks over real TLS connections.")
@@ -137,6 +141,16 @@ public final class RoundBenchCommand implements Callable<Integer> {
       + "banks share (their training and secure-aggregation steps run there); 0: one per bank up to 32 "
       + "(default ${DEFAULT-VALUE})")
   int bankWorkers;
+
+  @Option(names = "--coordinator-process", description = "run the coordinator in a JVM of its own (heap capped by "
+      + "--coordinator-xmx), so that its heap is measured apart from the banks'")
+  boolean coordinatorProcess;
+
+  @Option(names = "--coordinator-xmx", description = "the coordinator JVM's -Xmx with --coordinator-process, a size "
+      + "such as 512m or 1g (default " + DEFAULT_COORDINATOR_XMX + ")")
+  String coordinatorXmx;
+
+  static final String DEFAULT_COORDINATOR_XMX = "1g";
 
   @Option(names = "--seed", defaultValue = "42", description = "seed of the rows' draw and the model (default ${DEFAULT-VALUE})")
   long seed;
@@ -205,6 +219,13 @@ public final class RoundBenchCommand implements Callable<Integer> {
     if (bankWorkers < 0 || bankWorkers > 256) {
       throw new IllegalArgumentException("--bank-workers must be in [0, 256], got " + bankWorkers);
     }
+    if (coordinatorXmx != null && !coordinatorProcess) {
+      throw new IllegalArgumentException("--coordinator-xmx needs --coordinator-process");
+    }
+    if (coordinatorXmx != null && !coordinatorXmx.matches("[1-9][0-9]{0,6}[kKmMgG]")) {
+      throw new IllegalArgumentException("--coordinator-xmx must be a size such as 512m or 1g, got '"
+          + coordinatorXmx + "'");
+    }
     return switch (model) {
       case "mlp" -> BenchModel.MLP;
       case "large" -> BenchModel.LARGE;
@@ -238,26 +259,50 @@ public final class RoundBenchCommand implements Callable<Integer> {
 
     WorkerPoolClock coordinatorClock = new WorkerPoolClock();
     List<RoundTimeline.BankTask> tasks = new CopyOnWriteArrayList<>();
-    HeapSampler heap = new HeapSampler();
-    Vertx coordinatorVertx = Vertx.builder().withMetrics(options -> coordinatorClock).build();
+    HeapPeak heap = new HeapPeak();
+    Vertx coordinatorVertx = coordinatorProcess ? null
+        : Vertx.builder().withMetrics(options -> coordinatorClock).build();
     Vertx bankVertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(bankWorkers > 0 ? bankWorkers : Math.min(banks, 32)));
+    NodeProcesses nodes = coordinatorProcess ? new NodeProcesses(Files.createDirectories(work.resolve("nodes"))) : null;
     List<ParticipantDaemon> daemons = new ArrayList<>();
     long started;
     JsonObject outcome;
+    List<RoundTimeline.Interval> coordinatorBusy;
+    JsonObject coordinatorReport = null;
+    long jobTimeoutSeconds = (long) rounds * 20 * stageTimeoutSeconds;
     try {
       TlsMaterial c = pki.coordinator();
-      CoordinatorConfig config = new CoordinatorConfig("127.0.0.1", 0, c.keyFile(), c.chainFile(), c.caFile(),
-          c.crlFile(), work.resolve("coordinator"), maxMessageBytes, Duration.ofSeconds(30), false,
-          new JobDefinition(plan, banks, Duration.ofMinutes(5), Duration.ofSeconds(stageTimeoutSeconds)), -1);
-      CoordinatorService service = new CoordinatorService(config, new FederatedModelOps());
-      coordinatorVertx.deployVerticle(service).toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
+      CoordinatorService service = null;
+      int port;
+      Path reportFile = work.resolve("nodes").resolve("coordinator-report.json");
+      if (coordinatorProcess) {
+        Path portFile = work.resolve("nodes").resolve("coordinator-port");
+        Path settings = work.resolve("nodes").resolve("coordinator-settings.json");
+        Files.writeString(settings, new JsonObject()
+            .put("plan", Base64.getEncoder().encodeToString(JobSpecWire.toProto(plan).toByteArray()))
+            .put("banks", banks).put("key", c.keyFile().toString()).put("chain", c.chainFile().toString())
+            .put("ca", c.caFile().toString()).put("crl", c.crlFile().toString())
+            .put("data_dir", work.resolve("coordinator").toString()).put("max_message_bytes", maxMessageBytes)
+            .put("stage_timeout_seconds", stageTimeoutSeconds).put("job_timeout_seconds", jobTimeoutSeconds)
+            .put("port_file", portFile.toString()).put("report_file", reportFile.toString()).encode());
+        nodes.start("coordinator", List.of("-Xmx" + coordinatorXmx()), "bench", "coordinator-node",
+            "--settings", settings.toString());
+        nodes.awaitFile("coordinator", portFile, Duration.ofMinutes(2));
+        port = Integer.parseInt(Files.readString(portFile).strip());
+      } else {
+        CoordinatorConfig config = CoordinatorNode.config(c.keyFile(), c.chainFile(), c.caFile(), c.crlFile(),
+            work.resolve("coordinator"), maxMessageBytes, plan, banks, stageTimeoutSeconds);
+        service = new CoordinatorService(config, new FederatedModelOps());
+        coordinatorVertx.deployVerticle(service).toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
+        port = service.actualPort();
+      }
       Map<Integer, Set<String>> dropping = droppingBanks(bankNames);
       heap.start();
       started = System.nanoTime();
       for (int b = 0; b < banks; b++) {
         String bank = bankNames.get(b);
         TlsMaterial t = pki.bank(bank);
-        ParticipantConfig bankConfig = new ParticipantConfig("localhost", service.actualPort(), t.keyFile(),
+        ParticipantConfig bankConfig = new ParticipantConfig("localhost", port, t.keyFile(),
             t.chainFile(), t.caFile(), dataFiles.get(b), dataFiles.get(b).getParent().resolve("local"), 10.0, 1e-5,
             maxMessageBytes, null, false, t.crlFile(), null,
             new BankPolicy(!dp.recordLevel(), secureAggregation.on(), 2, OptionalInt.empty()),
@@ -267,18 +312,43 @@ public final class RoundBenchCommand implements Callable<Integer> {
         daemons.add(daemon);
         daemon.start();
       }
-      outcome = service.jobOutcome().toCompletionStage().toCompletableFuture()
-          .get((long) rounds * 20 * stageTimeoutSeconds, TimeUnit.SECONDS);
+      if (coordinatorProcess) {
+        nodes.awaitFile("coordinator", reportFile, Duration.ofSeconds(jobTimeoutSeconds + 180));
+        coordinatorReport = new JsonObject(Files.readString(reportFile));
+        outcome = coordinatorReport.getJsonObject("outcome");
+        coordinatorBusy = CoordinatorNode.busy(coordinatorReport);
+      } else {
+        outcome = service.jobOutcome().toCompletionStage().toCompletableFuture()
+            .get(jobTimeoutSeconds, TimeUnit.SECONDS);
+        coordinatorBusy = coordinatorClock.busy();
+      }
     } finally {
       heap.stop();
       for (ParticipantDaemon d : daemons) {
         d.stop();
       }
       bankVertx.close().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
-      coordinatorVertx.close().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
+      if (coordinatorVertx != null) {
+        coordinatorVertx.close().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
+      }
+      if (nodes != null) {
+        nodes.close();
+      }
     }
     double jobSeconds = (System.nanoTime() - started) / 1e9;
-    return report(plan, benchModel, outcome, tasks, coordinatorClock.busy(), dpFraction, heap, jobSeconds);
+    JsonObject report = report(plan, benchModel, outcome, tasks, coordinatorBusy, dpFraction, heap, jobSeconds);
+    report.put("coordinator_process", coordinatorProcess);
+    if (coordinatorReport != null) {
+      report.put("coordinator_xmx", coordinatorXmx())
+          .put("coordinator_max_heap_bytes", coordinatorReport.getLong("max_heap_bytes"))
+          .put("coordinator_peak_heap_bytes", coordinatorReport.getLong("peak_heap_bytes"))
+          .put("coordinator_peak_heap_after_gc_bytes", coordinatorReport.getLong("peak_heap_after_gc_bytes"));
+    }
+    return report;
+  }
+
+  private String coordinatorXmx() {
+    return coordinatorXmx != null ? coordinatorXmx : DEFAULT_COORDINATOR_XMX;
   }
 
   private JobSpec plan(DataSchema schema, BenchModel benchModel) {
@@ -412,7 +482,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
 
   private JsonObject report(JobSpec plan, BenchModel benchModel, JsonObject outcome,
                             List<RoundTimeline.BankTask> tasks, List<RoundTimeline.Interval> busy, double dpFraction,
-                            HeapSampler heap, double jobSeconds) {
+                            HeapPeak heap, double jobSeconds) {
     long[] roundStart = new long[rounds + 2];
     Arrays.fill(roundStart, Long.MAX_VALUE);
     long finishedAt = Long.MAX_VALUE;
@@ -476,6 +546,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
     report.put("dp_share_of_training", dpFraction)
         .put("dp_share_measured_on", dpCalibration).put("medians_over_rounds", "2.." + (rounds - 1))
         .put("job_seconds", jobSeconds).put("peak_heap_bytes", heap.peak())
+        .put("peak_heap_after_gc_bytes", heap.peakAfterGc()).put("max_heap_bytes", HeapPeak.maxHeap())
         .put("all_rounds_completed", allCompleted)
         .put("dropped_per_round", new JsonArray(completed.stream()
             .map(o -> ((JsonObject) o).getJsonArray("dropped", new JsonArray()).size()).toList()))
@@ -513,6 +584,12 @@ public final class RoundBenchCommand implements Callable<Integer> {
             + " all rounds completed: %s%n", report.getString("medians_over_rounds"),
         report.getDouble("dp_share_of_training"), report.getDouble("job_seconds"),
         report.getLong("peak_heap_bytes") / 1048576.0, report.getBoolean("all_rounds_completed"));
+    if (report.getBoolean("coordinator_process")) {
+      out.printf(Locale.ROOT, "coordinator JVM (-Xmx%s): peak heap %.0f MiB, after a collection %.0f MiB; the peak "
+              + "heap above is the banks' JVM%n", report.getString("coordinator_xmx"),
+          report.getLong("coordinator_peak_heap_bytes") / 1048576.0,
+          report.getLong("coordinator_peak_heap_after_gc_bytes") / 1048576.0);
+    }
   }
 
   static double median(double[] values) {
@@ -530,40 +607,6 @@ public final class RoundBenchCommand implements Callable<Integer> {
       for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
       }
-    }
-  }
-
-  /** The JVM's heap in use, sampled every 50 ms while the job runs: its maximum. */
-  private static final class HeapSampler {
-    private final AtomicLong peak = new AtomicLong();
-    private volatile boolean running;
-    private Thread thread;
-
-    void start() {
-      running = true;
-      thread = new Thread(() -> {
-        while (running) {
-          peak.accumulateAndGet(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), Math::max);
-          try {
-            Thread.sleep(50);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-      }, "bench-heap-sampler");
-      thread.setDaemon(true);
-      thread.start();
-    }
-
-    void stop() throws InterruptedException {
-      running = false;
-      if (thread != null) {
-        thread.join();
-      }
-    }
-
-    long peak() {
-      return peak.get();
     }
   }
 }

@@ -45,9 +45,15 @@ public final class NodeProcesses implements AutoCloseable {
   }
 
   public Process start(String name, String heap, String... args) throws IOException {
+    return start(name, List.of("-Xmx" + heap, "-XX:+UseSerialGC"), args);
+  }
+
+  /** Starts node {@code name} as a JVM with these options running {@code consort <args>}. */
+  public Process start(String name, List<String> jvmOptions, String... args) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:+UseSerialGC",
-        "-cp", System.getProperty("java.class.path"), "io.consort.cli.Main"));
+    List<String> command = new ArrayList<>(List.of(java));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.consort.cli.Main"));
     command.addAll(List.of(args));
     commands.put(name, command);
     return launch(name, command, false);
