@@ -11,7 +11,6 @@ import io.consort.model.train.SequenceSpec;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 
 /**
  * Rows per second of a sequence model's logits as the scorer computes them ({@link Predictor#logits}:
@@ -32,7 +31,7 @@ public final class SequenceScoringBench {
     int channels = 4;
     int window = 30;
     int features = channels * window;
-    SplittableRandom random = new SplittableRandom(1);
+    java.util.random.RandomGenerator random = io.consort.model.random.ReproducibleRandom.of("sequence-scoring-bench", 1);
     float[] x = new float[BATCH * features];
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) random.nextGaussian();
