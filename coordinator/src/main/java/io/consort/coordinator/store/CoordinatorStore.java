@@ -106,7 +106,21 @@ public final class CoordinatorStore implements AutoCloseable {
       }
       throw e;
     }
-    return new CoordinatorStore(pool, pool::dispose);
+    return new CoordinatorStore(pool, () -> compactAndDispose(pool));
+  }
+
+  /**
+   * Without reused space the file keeps every version written while the coordinator ran (300 commits
+   * of a 40 kB row: 26 MB); a clean stop compacts it (to 12 kB there). A coordinator that is killed
+   * leaves it as it is, until its next clean stop.
+   */
+  private static void compactAndDispose(JdbcConnectionPool pool) {
+    try (Connection c = pool.getConnection(); java.sql.Statement s = c.createStatement()) {
+      s.execute("SHUTDOWN COMPACT");
+    } catch (SQLException e) {
+      // not compacted: the file stays as large as it is, and is compacted at the next clean stop
+    }
+    pool.dispose();
   }
 
   /**

@@ -214,6 +214,30 @@ class CoordinatorStoreTest {
     }
   }
 
+  /** Without reused space the file keeps every version while open; a clean close compacts it. */
+  @Test
+  @Timeout(60)
+  void aCleanClose_compactsTheFile() throws Exception {
+    float[] values = new float[10_000];
+    ModelParameters.Builder model = ModelParameters.newBuilder().setSha256(ModelChecksum.sha256Hex(values));
+    for (float v : values) {
+      model.addValues(v);
+    }
+    Path file = dir.resolve("coordinator.mv.db");
+    long open;
+    try (CoordinatorStore store = CoordinatorStore.open(dir)) {
+      for (int round = 1; round <= 60; round++) {
+        store.saveCheckpoint("job", 1, model.setVersion(1).build(), ServerOptimizerState.getDefaultInstance());
+      }
+      open = java.nio.file.Files.size(file);
+    }
+    long closed = java.nio.file.Files.size(file);
+    assertTrue(closed * 4 < open, "open " + open + " bytes, closed " + closed);
+    try (CoordinatorStore store = CoordinatorStore.open(dir)) {
+      assertEquals(1, store.latestCheckpoint("job").orElseThrow().model().getVersion());
+    }
+  }
+
   @Test
   @Timeout(60)
   void whatWasCommitted_survivesAKilledProcess() throws Exception {
