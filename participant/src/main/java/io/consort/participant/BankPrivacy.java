@@ -78,7 +78,11 @@ final class BankPrivacy {
     }
     this.budget = new PrivacyBudget(config.epsilonCap(), config.delta());
     this.guard = new BudgetGuard(budget);
-    this.ledger = new LocalLedgerStore(config.dataDir());
+    try {
+      this.ledger = new LocalLedgerStore(config.dataDir(), bankId);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("privacy ledger copy: " + e.getMessage(), e);
+    }
     try {
       this.journal = new SpendJournal(config.dataDir());
       this.noise = new NoiseShareJournal(config.dataDir());
@@ -137,24 +141,29 @@ final class BankPrivacy {
     if (spec.privacy().distributedRecordNoise().isPresent()) {
       // every round one step at the job's rate; its worst case (t survivors) carries the job's z exactly
       long remaining = Math.max(1, spec.training().rounds() - noise.recordRoundsRun(spec.id()));
-      return guard.evaluate(recordHistory(), new SampledGaussianEvent(SecureRoundPlan.recordNoiseMultiplier(spec),
+      return guard.evaluate(recordHistoryRdp(), new SampledGaussianEvent(SecureRoundPlan.recordNoiseMultiplier(spec),
           spec.privacy().distributedRecordNoise().get().samplingRate(), remaining));
     }
     LocalTrainingPlan round = roundPlan(spec, trainRows);
     long remaining = Math.max(1, spec.training().rounds() - journal.roundsRun(spec.id()));
     PrivacyEvent job = new SampledGaussianEvent(round.noiseMultiplier(), round.samplingRate(),
         round.steps() * remaining);
-    return guard.evaluate(recordHistory(), job);
+    return guard.evaluate(recordHistoryRdp(), job);
   }
 
   /**
-   * Everything this bank released that protects its customers by record-level DP: its own DP-SGD runs
-   * and its shares of distributed DP-SGD noise (with the survivors it saw, or at the worst case).
+   * The composed RDP curve of everything this bank released that protects its customers by record-level
+   * DP: its own DP-SGD runs and its shares of distributed DP-SGD noise (with the survivors it saw, or at
+   * the worst case). Each journal keeps its own composed curve, so this costs no replay; the two are
+   * added order by order (a bank that used only one of the two gets exactly that journal's curve).
    */
-  private List<PrivacyEvent> recordHistory() {
-    List<PrivacyEvent> events = new ArrayList<>(journal.events());
-    events.addAll(noise.recordEvents());
-    return events;
+  private double[] recordHistoryRdp() {
+    double[] total = journal.rdp();
+    double[] shares = noise.recordRdp();
+    for (int i = 0; i < total.length; i++) {
+      total[i] += shares[i];
+    }
+    return total;
   }
 
   /**
@@ -164,7 +173,7 @@ final class BankPrivacy {
    * @throws PrivacyBudgetExceededException if this round could take the bank past its cap
    */
   void checkDistributedRound(SecureRoundPlan round) throws PrivacyBudgetExceededException {
-    BudgetDecision d = guard.evaluate(recordHistory(), round.recordNoise().worstCaseEvent());
+    BudgetDecision d = guard.evaluate(recordHistoryRdp(), round.recordNoise().worstCaseEvent());
     if (!d.accepted()) {
       throw new PrivacyBudgetExceededException(d.reason(), d.spentEpsilon(), d.projectedEpsilon(), d.capEpsilon());
     }
@@ -184,7 +193,7 @@ final class BankPrivacy {
 
   /** @throws PrivacyBudgetExceededException if this round would take the bank past its cap */
   BudgetDecision checkRound(LocalTrainingPlan round) throws PrivacyBudgetExceededException {
-    BudgetDecision d = guard.evaluate(recordHistory(), round);
+    BudgetDecision d = guard.evaluate(recordHistoryRdp(), round.event());
     if (!d.accepted()) {
       throw new PrivacyBudgetExceededException(d.reason(), d.spentEpsilon(), d.projectedEpsilon(), d.capEpsilon());
     }
@@ -202,7 +211,7 @@ final class BankPrivacy {
     if (bankGuard == null || !round.bankLevel()) {
       return;
     }
-    BudgetDecision d = bankGuard.evaluate(noise.events(), round.bankNoiseShare().worstCaseEvent());
+    BudgetDecision d = bankGuard.evaluate(noise.rdp(), round.bankNoiseShare().worstCaseEvent());
     if (!d.accepted()) {
       throw new PrivacyBudgetExceededException("bank level: " + d.reason(), d.spentEpsilon(), d.projectedEpsilon(),
           d.capEpsilon());
@@ -228,12 +237,7 @@ final class BankPrivacy {
 
   /** Whether this bank countersigned a ledger entry of {@code jobId} that released the model {@code sha256}. */
   boolean countersignedModel(String jobId, String sha256) throws IOException {
-    for (SignedLedgerEntry e : ledger.readAll()) {
-      if (e.entry().jobId().equals(jobId) && e.entry().modelChecksum().equals(sha256)) {
-        return true;
-      }
-    }
-    return false;
+    return ledger.holdsModel(jobId, sha256);
   }
 
   /** Records a run durably; call before its output leaves the bank. */
@@ -359,12 +363,7 @@ final class BankPrivacy {
     // this bank never received (a countersign request lost in a restart), but can never be less
     // than the total of the entries it holds
     BankSpend alone = SpendCalculator.replay(List.of()).preview(List.of(bankId), entry.mechanisms(), entry.delta()).get(bankId);
-    List<LedgerEntry> history = new ArrayList<>();
-    for (SignedLedgerEntry e : ledger.readAll()) {
-      history.add(e.entry());
-    }
-    BankSpend local = SpendCalculator.replay(history).preview(List.of(bankId), entry.mechanisms(), entry.delta())
-        .get(bankId);
+    BankSpend local = ledger.previewSpend(entry.mechanisms(), entry.delta());
     BankSpend recorded = entry.spends().get(bankId);
     if (!java.util.Objects.equals(alone.recordEpsilonRound(), recorded.recordEpsilonRound())
         || !java.util.Objects.equals(alone.bankEpsilonRound(), recorded.bankEpsilonRound())

@@ -1,6 +1,8 @@
 package io.consort.participant;
 
 import io.consort.privacy.accounting.PrivacyEvent;
+import io.consort.privacy.accounting.RdpAccountant;
+import io.consort.privacy.accounting.RdpHistory;
 import io.consort.privacy.ledger.BankNoiseShare;
 import io.consort.privacy.ledger.RecordNoiseShare;
 import java.io.IOException;
@@ -10,7 +12,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Every bank-level noise share this bank put into a secure round, written (and forced to disk) before
@@ -40,18 +46,32 @@ final class NoiseShareJournal {
 
   private final DurableLines file;
   private final List<Share> shares = new ArrayList<>();
-  private final List<Survivors> survivors = new ArrayList<>();
   private final List<RecordShare> recordShares = new ArrayList<>();
+  /** The latest word on each round, so a lookup does not scan the whole journal. */
+  private final Map<Round, Share> latestShare = new HashMap<>();
+  private final Map<Round, RecordShare> latestRecordShare = new HashMap<>();
+  private final Map<Round, List<String>> latestSurvivors = new HashMap<>();
+  /** Every share's event (index i is shares.get(i)), composed as they come. */
+  private final RdpHistory bankLevel = new RdpHistory(RdpAccountant.defaults());
+  /** Every record-level share's event (index i is recordShares.get(i)), composed as they come. */
+  private final RdpHistory recordLevel = new RdpHistory(RdpAccountant.defaults());
+  /** Where each round's shares are in {@link #shares} and {@link #recordShares}. */
+  private final Map<Round, List<Integer>> shareIndices = new HashMap<>();
+  private final Map<Round, List<Integer>> recordShareIndices = new HashMap<>();
+  /** Rounds of each job this bank added a record-level share to. */
+  private final Map<String, Set<Integer>> recordRounds = new HashMap<>();
+
+  private record Round(String jobId, int round) {}
 
   NoiseShareJournal(Path dataDir) throws IOException {
     this.file = new DurableLines(dataDir.resolve(FILE_NAME));
     for (Object record : file.readAll(NoiseShareJournal::parse)) {
       if (record instanceof Share share) {
-        shares.add(share);
+        remember(share);
       } else if (record instanceof RecordShare share) {
-        recordShares.add(share);
+        remember(share);
       } else {
-        survivors.add((Survivors) record);
+        remember((Survivors) record);
       }
     }
   }
@@ -61,7 +81,7 @@ final class NoiseShareJournal {
     file.append("share", VERSION, encode(jobId), Integer.toString(round), Double.toString(noise.perBankSigma()),
         Integer.toString(noise.threshold()), Double.toString(noise.clipNorm()),
         Double.toString(noise.l2Sensitivity()), Long.toString(noise.dimension()));
-    shares.add(new Share(jobId, round, noise));
+    remember(new Share(jobId, round, noise)); // only once the line is on disk
   }
 
   /**
@@ -73,12 +93,57 @@ final class NoiseShareJournal {
         Double.toString(noise.perBankSigma()), Integer.toString(noise.threshold()), Integer.toString(noise.colluders()),
         Double.toString(noise.samplingRate()), Double.toString(noise.clipNorm()),
         Double.toString(noise.l2Sensitivity()), Long.toString(noise.dimension()));
-    recordShares.add(new RecordShare(jobId, round, noise));
+    remember(new RecordShare(jobId, round, noise));
+  }
+
+  /** Records the survivor set this bank revealed its shares for in a round it added noise to. */
+  void recordSurvivors(String jobId, int round, List<String> banks) throws IOException {
+    List<String> sorted = banks.stream().sorted().toList();
+    file.append("survivors", VERSION, encode(jobId), Integer.toString(round),
+        String.join(",", sorted.stream().map(NoiseShareJournal::encode).toList()));
+    remember(new Survivors(jobId, round, sorted));
+  }
+
+  private void remember(Share share) {
+    Round key = new Round(share.jobId(), share.round());
+    PrivacyEvent event = share.noise().event(counted(key, share.noise().threshold()));
+    shares.add(share);
+    shareIndices.computeIfAbsent(key, k -> new ArrayList<>()).add(bankLevel.add(event));
+    latestShare.put(key, share);
+  }
+
+  private void remember(RecordShare share) {
+    Round key = new Round(share.jobId(), share.round());
+    PrivacyEvent event = share.noise().event(counted(key, share.noise().threshold()));
+    recordShares.add(share);
+    recordShareIndices.computeIfAbsent(key, k -> new ArrayList<>()).add(recordLevel.add(event));
+    latestRecordShare.put(key, share);
+    recordRounds.computeIfAbsent(share.jobId(), j -> new HashSet<>()).add(share.round());
+  }
+
+  /** New survivors revise the events of the round's shares (the latest survivor set counts). */
+  private void remember(Survivors seen) {
+    Round key = new Round(seen.jobId(), seen.round());
+    latestSurvivors.put(key, seen.banks());
+    for (int i : shareIndices.getOrDefault(key, List.of())) {
+      BankNoiseShare noise = shares.get(i).noise();
+      bankLevel.set(i, noise.event(counted(key, noise.threshold())));
+    }
+    for (int i : recordShareIndices.getOrDefault(key, List.of())) {
+      RecordNoiseShare noise = recordShares.get(i).noise();
+      recordLevel.set(i, noise.event(counted(key, noise.threshold())));
+    }
+  }
+
+  /** The shares a round's noise is accounted with: the survivors this bank saw, or its worst case t. */
+  private int counted(Round key, int threshold) {
+    List<String> banks = latestSurvivors.get(key);
+    return banks == null || banks.size() < threshold ? threshold : banks.size();
   }
 
   /** The latest record-level share this bank added in the round, or null. */
   RecordNoiseShare recordShare(String jobId, int round) {
-    RecordShare s = DurableLines.latest(recordShares, x -> x.jobId().equals(jobId) && x.round() == round);
+    RecordShare s = latestRecordShare.get(new Round(jobId, round));
     return s == null ? null : s.noise();
   }
 
@@ -87,51 +152,38 @@ final class NoiseShareJournal {
    * (m - k shares counted), or at the worst case (t survivors) where it never saw the round unmasked.
    */
   List<PrivacyEvent> recordEvents() {
-    return events(recordShares, RecordShare::jobId, RecordShare::round, s -> s.noise().threshold(),
-        (s, m) -> s.noise().event(m));
+    return recordLevel.events();
+  }
+
+  /** The composed RDP curve of {@link #recordEvents()}, bit for bit the accountant's composition of them. */
+  double[] recordRdp() {
+    return recordLevel.rdp();
   }
 
   /** The rounds of {@code jobId} this bank added a record-level share to. */
   long recordRoundsRun(String jobId) {
-    return recordShares.stream().filter(r -> r.jobId().equals(jobId)).map(RecordShare::round).distinct().count();
-  }
-
-  /** Records the survivor set this bank revealed its shares for in a round it added noise to. */
-  void recordSurvivors(String jobId, int round, List<String> banks) throws IOException {
-    List<String> sorted = banks.stream().sorted().toList();
-    file.append("survivors", VERSION, encode(jobId), Integer.toString(round),
-        String.join(",", sorted.stream().map(NoiseShareJournal::encode).toList()));
-    survivors.add(new Survivors(jobId, round, sorted));
+    return recordRounds.getOrDefault(jobId, Set.of()).size();
   }
 
   /** The latest share this bank added in the round, or null. */
   BankNoiseShare share(String jobId, int round) {
-    Share s = DurableLines.latest(shares, x -> x.jobId().equals(jobId) && x.round() == round);
+    Share s = latestShare.get(new Round(jobId, round));
     return s == null ? null : s.noise();
   }
 
   /** The survivors (sorted) the round was unmasked for as this bank saw it, or null if it never saw it finish. */
   List<String> survivors(String jobId, int round) {
-    Survivors s = DurableLines.latest(survivors, x -> x.jobId().equals(jobId) && x.round() == round);
-    return s == null ? null : s.banks();
+    return latestSurvivors.get(new Round(jobId, round));
   }
 
   /** Every share as an accounting event: with the survivors this bank saw, or at its worst case. */
   List<PrivacyEvent> events() {
-    return events(shares, Share::jobId, Share::round, s -> s.noise().threshold(), (s, m) -> s.noise().event(m));
+    return bankLevel.events();
   }
 
-  /** Each share's event: with the survivors this bank saw, or at its worst case (t survivors) where it saw none. */
-  private <T> List<PrivacyEvent> events(List<T> all, java.util.function.Function<T, String> job,
-      java.util.function.ToIntFunction<T> round, java.util.function.ToIntFunction<T> threshold,
-      java.util.function.BiFunction<T, Integer, PrivacyEvent> event) {
-    List<PrivacyEvent> events = new ArrayList<>();
-    for (T s : all) {
-      List<String> banks = survivors(job.apply(s), round.applyAsInt(s));
-      int t = threshold.applyAsInt(s);
-      events.add(event.apply(s, banks == null || banks.size() < t ? t : banks.size()));
-    }
-    return events;
+  /** The composed RDP curve of {@link #events()}, bit for bit the accountant's composition of them. */
+  double[] rdp() {
+    return bankLevel.rdp();
   }
 
   List<Share> shares() {

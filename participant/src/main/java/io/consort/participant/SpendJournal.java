@@ -1,6 +1,8 @@
 package io.consort.participant;
 
 import io.consort.privacy.accounting.PrivacyEvent;
+import io.consort.privacy.accounting.RdpAccountant;
+import io.consort.privacy.accounting.RdpHistory;
 import io.consort.privacy.accounting.SampledGaussianEvent;
 import io.consort.protocol.v1.DpReport;
 import java.io.IOException;
@@ -36,10 +38,25 @@ final class SpendJournal {
 
   private final DurableLines file;
   private final List<Release> releases = new ArrayList<>();
+  /** The releases' events, composed as they come: a budget check costs one curve, not a replay. */
+  private final RdpHistory history = new RdpHistory(RdpAccountant.defaults());
 
   SpendJournal(Path dataDir) throws IOException {
     this.file = new DurableLines(dataDir.resolve(FILE_NAME));
-    releases.addAll(file.readAll(SpendJournal::parse));
+    for (Release release : file.readAll(SpendJournal::parse)) {
+      remember(release);
+    }
+  }
+
+  private void remember(Release release) {
+    PrivacyEvent event = event(release); // first: a report no event can describe changes nothing
+    releases.add(release);
+    history.add(event);
+  }
+
+  private static PrivacyEvent event(Release r) {
+    return new SampledGaussianEvent(r.report().getNoiseMultiplier(), r.report().getSamplingRate(),
+        r.report().getSteps());
   }
 
   /** Records a release before its output is sent; every call is a release of its own. */
@@ -50,7 +67,8 @@ final class SpendJournal {
     file.append(VERSION, URLEncoder.encode(jobId, StandardCharsets.UTF_8), Integer.toString(round),
         Double.toString(report.getNoiseMultiplier()), Double.toString(report.getSamplingRate()),
         Long.toString(report.getSteps()), Double.toString(report.getClipNorm()));
-    releases.add(new Release(jobId, round, report));
+    remember(new Release(jobId, round, report)); // only once the line is on disk
+
   }
 
   /** What this bank ran in {@code jobId}'s round, the latest release of it; null if it never ran it. */
@@ -73,12 +91,12 @@ final class SpendJournal {
 
   /** All releases as accounting events, for the budget guard. */
   List<PrivacyEvent> events() {
-    List<PrivacyEvent> events = new ArrayList<>();
-    for (Release r : releases) {
-      events.add(new SampledGaussianEvent(r.report().getNoiseMultiplier(), r.report().getSamplingRate(),
-          r.report().getSteps()));
-    }
-    return events;
+    return history.events();
+  }
+
+  /** The composed RDP curve of {@link #events()}, bit for bit {@code RdpAccountant.defaults().rdp(events())}. */
+  double[] rdp() {
+    return history.rdp();
   }
 
   private static Release parse(String[] f) {

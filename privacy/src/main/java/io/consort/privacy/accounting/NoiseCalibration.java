@@ -1,6 +1,8 @@
 package io.consort.privacy.accounting;
 
 import io.consort.privacy.DpPreconditions;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -11,6 +13,9 @@ import java.util.Objects;
  * <p>Tolerance: the returned z always meets the target (it is the upper end of the final bracket), and
  * z * (1 - relativeTolerance) does not; so it overstates the minimal noise by at most a factor
  * 1 / (1 - relativeTolerance).
+ *
+ * <p>Thread-safe; each instance remembers its last {@value #REMEMBERED} results (keyed by every argument,
+ * so a remembered answer is the answer the search gives).
  */
 public final class NoiseCalibration {
 
@@ -21,8 +26,26 @@ public final class NoiseCalibration {
   private static final double MAX_NOISE_MULTIPLIER = 1e6;
   private static final double MIN_NOISE_MULTIPLIER = 1e-6;
 
+  /** How many calibrations an instance remembers (least recently used first out). */
+  static final int REMEMBERED = 256;
+
+  private static final NoiseCalibration DEFAULT = new NoiseCalibration(RdpAccountant.defaults(),
+      DEFAULT_RELATIVE_TOLERANCE);
+
   private final RdpAccountant accountant;
   private final double relativeTolerance;
+  /**
+   * The result is a pure function of its four arguments (the accountant and tolerance are fixed), and a
+   * bank asks for the same job's noise every round: a search costs some fifty RDP epsilons.
+   */
+  private final Map<Key, Double> remembered = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Key, Double> eldest) {
+      return size() > REMEMBERED;
+    }
+  };
+
+  private record Key(double targetEpsilon, double samplingRate, long steps, double delta) {}
 
   public NoiseCalibration(RdpAccountant accountant, double relativeTolerance) {
     this.accountant = Objects.requireNonNull(accountant, "accountant");
@@ -35,7 +58,7 @@ public final class NoiseCalibration {
 
   /** Default accountant (improved conversion, default orders) and tolerance. */
   public static NoiseCalibration defaults() {
-    return new NoiseCalibration(RdpAccountant.defaults(), DEFAULT_RELATIVE_TOLERANCE);
+    return DEFAULT;
   }
 
   /**
@@ -49,7 +72,21 @@ public final class NoiseCalibration {
     DpPreconditions.checkSamplingRate(samplingRate);
     DpPreconditions.checkSteps(steps);
     DpPreconditions.checkDelta(delta);
+    Key key = new Key(targetEpsilon, samplingRate, steps, delta);
+    synchronized (remembered) {
+      Double known = remembered.get(key);
+      if (known != null) {
+        return known;
+      }
+    }
+    double z = search(targetEpsilon, samplingRate, steps, delta);
+    synchronized (remembered) {
+      remembered.put(key, z);
+    }
+    return z;
+  }
 
+  private double search(double targetEpsilon, double samplingRate, long steps, double delta) {
     double hi = 1.0;
     while (!meets(hi, targetEpsilon, samplingRate, steps, delta)) {
       hi *= 2.0;

@@ -33,6 +33,22 @@ public final class RdpAccountant {
     }
   };
 
+  /** How many (sampling rate, noise multiplier) pairs' per-step curves are kept (least recently used first out). */
+  static final int CACHED_STEPS = 256;
+
+  private record StepKey(double samplingRate, double noiseMultiplier) {}
+
+  /**
+   * Per-step curves of the sampled Gaussian by (q, z): a job's rounds, its whole-job preview and its
+   * budget checks use the same (q, z) with different step counts.
+   */
+  private final java.util.Map<StepKey, double[]> steps = new java.util.LinkedHashMap<>(64, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(java.util.Map.Entry<StepKey, double[]> eldest) {
+      return size() > CACHED_STEPS;
+    }
+  };
+
   public RdpAccountant(RdpOrders orders, EpsilonConversion conversion) {
     this.orders = Objects.requireNonNull(orders, "orders");
     this.conversion = Objects.requireNonNull(conversion, "conversion");
@@ -83,8 +99,16 @@ public final class RdpAccountant {
       }
     }
     double[] curve = new double[orders.size()];
-    for (int i = 0; i < curve.length; i++) {
-      curve[i] = event.rdp(orders.get(i));
+    if (event instanceof SampledGaussianEvent sampled) {
+      // steps * perStep(q, z, order), the very product SampledGaussianEvent.rdp computes
+      double[] step = perStep(sampled.samplingRate(), sampled.noiseMultiplier());
+      for (int i = 0; i < curve.length; i++) {
+        curve[i] = sampled.steps() * step[i];
+      }
+    } else {
+      for (int i = 0; i < curve.length; i++) {
+        curve[i] = event.rdp(orders.get(i));
+      }
     }
     if (cacheable) {
       synchronized (curves) {
@@ -92,6 +116,25 @@ public final class RdpAccountant {
       }
     }
     return curve;
+  }
+
+  /** One step's curve of the sampled Gaussian at (q, z), shared: callers must not change it. */
+  private double[] perStep(double samplingRate, double noiseMultiplier) {
+    StepKey key = new StepKey(samplingRate, noiseMultiplier);
+    synchronized (steps) {
+      double[] cached = steps.get(key);
+      if (cached != null) {
+        return cached;
+      }
+    }
+    double[] step = new double[orders.size()];
+    for (int i = 0; i < step.length; i++) {
+      step[i] = SampledGaussianRdp.perStep(samplingRate, noiseMultiplier, orders.get(i));
+    }
+    synchronized (steps) {
+      steps.put(key, step);
+    }
+    return step;
   }
 
   /** (epsilon, delta) for the composition of {@code events}. An empty history costs epsilon 0. */

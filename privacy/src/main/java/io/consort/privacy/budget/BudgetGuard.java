@@ -4,7 +4,6 @@ import io.consort.privacy.PrivacyBudgetExceededException;
 import io.consort.privacy.accounting.LocalTrainingPlan;
 import io.consort.privacy.accounting.PrivacyEvent;
 import io.consort.privacy.accounting.RdpAccountant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -36,11 +35,25 @@ public final class BudgetGuard {
   /** Evaluates the proposed round; never throws for a decline. */
   public BudgetDecision evaluate(List<? extends PrivacyEvent> history, PrivacyEvent proposed) {
     Objects.requireNonNull(history, "history");
+    return evaluate(accountant.rdp(history), proposed);
+  }
+
+  /**
+   * As {@link #evaluate(List, PrivacyEvent)} for a history already composed into one RDP curve (an
+   * {@link io.consort.privacy.accounting.RdpHistory}'s): bit for bit the same decision, at the cost of
+   * one curve evaluation however long the history.
+   */
+  public BudgetDecision evaluate(double[] historyRdp, PrivacyEvent proposed) {
+    Objects.requireNonNull(historyRdp, "historyRdp");
     Objects.requireNonNull(proposed, "proposed");
-    double spent = accountant.epsilon(history, budget.delta());
-    List<PrivacyEvent> after = new ArrayList<>(history);
-    after.add(proposed);
-    double projected = accountant.epsilon(after, budget.delta());
+    double spent = accountant.fromRdp(historyRdp, budget.delta()).epsilon();
+    // the same additions, in the same order, as composing the history followed by the proposal
+    double[] after = historyRdp.clone();
+    double[] round = accountant.rdp(proposed);
+    for (int i = 0; i < after.length; i++) {
+      after[i] += round[i];
+    }
+    double projected = accountant.fromRdp(after, budget.delta()).epsilon();
     return new BudgetDecision(projected <= budget.epsilonCap(), spent, projected, budget.epsilonCap(),
         budget.delta());
   }

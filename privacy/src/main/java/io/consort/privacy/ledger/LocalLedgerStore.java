@@ -10,23 +10,47 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A bank's own copy of the ledger entries it took part in, as JSON lines in its data directory
  * ({@value #FILE_NAME}), one signed entry per line, appended and forced to disk before the bank
  * countersigns. It lets the bank enforce its budget without trusting the coordinator and, compared with
- * the coordinator's export, shows whether any of its entries went missing. Not thread-safe.
+ * the coordinator's export, shows whether any of its entries went missing.
+ *
+ * <p>The file is read and checked once, when the store is opened; from then on the entries, and the
+ * owning bank's composed RDP totals per unit, are kept in memory and updated after each append has been
+ * forced to disk (an append that fails leaves them as they were). So checking a new entry's spend costs
+ * one curve evaluation per mechanism, not a re-read and replay of the whole file. The file stays the
+ * truth across restarts: opening it again gives the same state. Not thread-safe.
  */
 public final class LocalLedgerStore {
 
   public static final String FILE_NAME = "privacy-ledger.jsonl";
 
   private final Path file;
+  private final String bankId;
+  private final List<SignedLedgerEntry> entries;
+  /** {@link SpendCalculator#replay} of the entries, for {@link #bankId} alone. */
+  private final SpendCalculator spends = new SpendCalculator();
+  /** (job id, model checksum) of every entry held. */
+  private final Set<List<String>> models = new HashSet<>();
 
-  public LocalLedgerStore(Path dataDirectory) {
+  /**
+   * Opens {@code bankId}'s copy in {@code dataDirectory}, reading and checking the whole file.
+   *
+   * @throws LedgerFormatException naming the line if a line is truncated or malformed
+   */
+  public LocalLedgerStore(Path dataDirectory, String bankId) throws IOException {
     this.file = Objects.requireNonNull(dataDirectory, "dataDirectory").resolve(FILE_NAME);
+    this.bankId = Objects.requireNonNull(bankId, "bankId");
+    this.entries = read(file);
+    for (SignedLedgerEntry entry : entries) {
+      remember(entry.entry());
+    }
   }
 
   public Path file() {
@@ -38,13 +62,13 @@ public final class LocalLedgerStore {
    * normal).
    */
   public void append(SignedLedgerEntry entry) throws IOException {
-    List<SignedLedgerEntry> existing = readAll();
-    if (!existing.isEmpty()) {
-      long last = existing.get(existing.size() - 1).entry().sequence();
+    if (!entries.isEmpty()) {
+      long last = entries.get(entries.size() - 1).entry().sequence();
       if (entry.entry().sequence() <= last) {
         throw new IllegalArgumentException("entry sequence must be > " + last + ", got " + entry.entry().sequence());
       }
     }
+    SpendCalculator.requireKnown(entry.entry().accounting()); // so that remembering it cannot fail once written
     byte[] line;
     try {
       line = (LedgerJson.MAPPER.writeValueAsString(LedgerJson.write(entry)) + "\n").getBytes(StandardCharsets.UTF_8);
@@ -60,14 +84,46 @@ public final class LocalLedgerStore {
       }
       channel.force(true);
     }
+    // only now, with the line on disk, does the entry count
+    entries.add(entry);
+    remember(entry.entry());
+  }
+
+  private void remember(LedgerEntry entry) {
+    // the owner's totals depend only on the entries it is in and its own mechanisms in them
+    List<String> owner = entry.participatingBanks().contains(bankId) ? List.of(bankId) : List.of();
+    spends.apply(entry.accounting(), owner, entry.mechanisms(), entry.delta());
+    models.add(List.of(entry.jobId(), entry.modelChecksum()));
+  }
+
+  /** All held entries, oldest first (as read when opened, plus those appended since). */
+  public List<SignedLedgerEntry> entries() {
+    return List.copyOf(entries);
   }
 
   /**
-   * All stored entries, oldest first.
+   * What the owning bank's spend would be if {@code mechanisms} were entered next, after every held
+   * entry: {@code SpendCalculator.replay(entries).preview(List.of(bankId), ...)}, bit for bit.
+   */
+  public BankSpend previewSpend(List<MechanismRecord> mechanisms, double delta) {
+    return spends.preview(List.of(bankId), mechanisms, delta).get(bankId);
+  }
+
+  /** Whether a held entry of {@code jobId} released the model with checksum {@code modelChecksum}. */
+  public boolean holdsModel(String jobId, String modelChecksum) {
+    return models.contains(List.of(jobId, modelChecksum));
+  }
+
+  /**
+   * The entries stored in the file now, read afresh, oldest first.
    *
    * @throws LedgerFormatException naming the line if a line is truncated or malformed
    */
   public List<SignedLedgerEntry> readAll() throws IOException {
+    return read(file);
+  }
+
+  private static List<SignedLedgerEntry> read(Path file) throws IOException {
     List<SignedLedgerEntry> entries = new ArrayList<>();
     if (!Files.exists(file)) {
       return entries;
@@ -88,18 +144,18 @@ public final class LocalLedgerStore {
   }
 
   /** The bank's record-level events, for its {@link io.consort.privacy.budget.BudgetGuard}. */
-  public List<PrivacyEvent> recordLevelHistory(String bankId) throws IOException {
+  public List<PrivacyEvent> recordLevelHistory(String bankId) {
     return history(bankId, PrivacyUnit.RECORD);
   }
 
   /** The bank's bank-level events. */
-  public List<PrivacyEvent> bankLevelHistory(String bankId) throws IOException {
+  public List<PrivacyEvent> bankLevelHistory(String bankId) {
     return history(bankId, PrivacyUnit.BANK);
   }
 
-  private List<PrivacyEvent> history(String bankId, PrivacyUnit unit) throws IOException {
+  private List<PrivacyEvent> history(String bankId, PrivacyUnit unit) {
     List<PrivacyEvent> events = new ArrayList<>();
-    for (SignedLedgerEntry signed : readAll()) {
+    for (SignedLedgerEntry signed : entries) {
       for (MechanismRecord m : signed.entry().mechanismsFor(bankId)) {
         if (m.unit() == unit && signed.entry().participatingBanks().contains(bankId)) {
           events.add(m.toEvent(signed.entry().accounting()));

@@ -40,4 +40,16 @@ class NoiseCalibrationTest {
         () -> calibration.noiseMultiplier(Double.NaN, 0.01, 10, DELTA));
     assertEquals("epsilon must be finite and > 0, got NaN", e.getMessage());
   }
+
+  @Test
+  void aRememberedCalibration_isExactlyWhatAFreshSearchFinds() {
+    double first = calibration.noiseMultiplier(1.5, 256.0 / 9000, 36, DELTA);
+    double again = calibration.noiseMultiplier(1.5, 256.0 / 9000, 36, DELTA);
+    NoiseCalibration fresh = new NoiseCalibration(RdpAccountant.defaults(), NoiseCalibration.DEFAULT_RELATIVE_TOLERANCE);
+    assertEquals(first, again, 0.0);
+    assertEquals(fresh.noiseMultiplier(1.5, 256.0 / 9000, 36, DELTA), again, 0.0);
+    // any other argument is another search, not the remembered answer
+    assertTrue(calibration.noiseMultiplier(1.5, 256.0 / 9000, 37, DELTA) > first);
+    assertTrue(calibration.noiseMultiplier(1.6, 256.0 / 9000, 36, DELTA) < first);
+  }
 }

@@ -179,4 +179,18 @@ class RdpAccountantTest {
     }
     return s;
   }
+
+  @Test
+  void sampledGaussianCurve_isTheEventsOwnRdp_bitForBit_whenItsStepCurveIsShared() {
+    RdpAccountant accountant = new RdpAccountant(RdpOrders.defaults(), EpsilonConversion.IMPROVED);
+    // the second and third events share the first's per-step curve (same q and z, other steps)
+    for (SampledGaussianEvent event : List.of(new SampledGaussianEvent(1.1, 0.01, 100),
+        new SampledGaussianEvent(1.1, 0.01, 7), new SampledGaussianEvent(1.1, 0.01, 100_000),
+        new SampledGaussianEvent(0.9, 1.0, 3))) {
+      double[] curve = accountant.rdp(event);
+      for (int i = 0; i < curve.length; i++) {
+        assertEquals(event.rdp(RdpOrders.defaults().get(i)), curve[i], 0.0, event + " at order index " + i);
+      }
+    }
+  }
 }

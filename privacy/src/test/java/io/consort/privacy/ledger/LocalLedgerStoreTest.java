@@ -1,6 +1,7 @@
 package io.consort.privacy.ledger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +12,7 @@ import io.consort.privacy.accounting.LocalTrainingPlan;
 import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,7 +27,7 @@ class LocalLedgerStoreTest {
   @Test
   void bankCopy_feedsItsBudgetGuard_withTheSameEpsilonAsTheLedger() throws Exception {
     LedgerFixture fixture = new LedgerFixture().withRounds(3);
-    LocalLedgerStore store = new LocalLedgerStore(dir);
+    LocalLedgerStore store = new LocalLedgerStore(dir, "bank-c");
     for (SignedLedgerEntry entry : fixture.ledger.entries()) {
       if (entry.entry().participatingBanks().contains("bank-c")) {
         store.append(entry);
@@ -42,14 +44,51 @@ class LocalLedgerStoreTest {
   }
 
   @Test
-  void readAll_namesTheLine_whenCopyIsTruncated() throws Exception {
+  void open_refusesACopyWithATornLine_namingTheLine() throws Exception {
     LedgerFixture fixture = new LedgerFixture().withRounds(1);
-    LocalLedgerStore store = new LocalLedgerStore(dir);
+    LocalLedgerStore store = new LocalLedgerStore(dir, "bank-a");
     store.append(fixture.ledger.entries().get(0));
     String text = Files.readString(store.file());
     Files.writeString(store.file(), text + text.substring(0, text.length() / 3));
-    LedgerFormatException e = assertThrows(LedgerFormatException.class, store::readAll);
+    LedgerFormatException e = assertThrows(LedgerFormatException.class, () -> new LocalLedgerStore(dir, "bank-a"));
     assertTrue(e.getMessage().contains("line 2"), e.getMessage());
+    e = assertThrows(LedgerFormatException.class, store::readAll);
+    assertTrue(e.getMessage().contains("line 2"), e.getMessage());
+  }
+
+  @Test
+  void reopening_givesTheSameEntriesSpendsAndModels_asTheStoreThatWroteThem() throws Exception {
+    LedgerFixture fixture = new LedgerFixture().withRounds(5);
+    LocalLedgerStore store = new LocalLedgerStore(dir, "bank-c");
+    for (SignedLedgerEntry entry : fixture.ledger.entries()) {
+      if (entry.entry().participatingBanks().contains("bank-c")) {
+        store.append(entry);
+      }
+    }
+    List<MechanismRecord> next = fixture.ledger.entries().get(0).entry().mechanisms();
+    LocalLedgerStore reopened = new LocalLedgerStore(dir, "bank-c");
+    assertEquals(store.entries(), reopened.entries());
+    assertEquals(3, reopened.entries().size());
+    assertEquals(store.previewSpend(next, 1e-5), reopened.previewSpend(next, 1e-5));
+    assertTrue(reopened.holdsModel("credit-1", String.format("%064x", 5)));
+    assertFalse(reopened.holdsModel("credit-1", String.format("%064x", 4)), "bank-c was not in round 4");
+    assertFalse(reopened.holdsModel("other-job", String.format("%064x", 5)));
+  }
+
+  @Test
+  void aFailedAppend_leavesEntriesAndSpendsAsTheyWere() throws Exception {
+    LedgerFixture fixture = new LedgerFixture().withRounds(2);
+    LocalLedgerStore store = new LocalLedgerStore(dir, "bank-a");
+    store.append(fixture.ledger.entries().get(0));
+    List<MechanismRecord> next = fixture.ledger.entries().get(1).entry().mechanisms();
+    BankSpend before = store.previewSpend(next, 1e-5);
+    // the copy can no longer be written: a directory stands where the file was
+    Files.delete(store.file());
+    Files.createDirectory(store.file());
+    assertThrows(java.io.IOException.class, () -> store.append(fixture.ledger.entries().get(1)));
+    assertEquals(1, store.entries().size());
+    assertEquals(before, store.previewSpend(next, 1e-5));
+    assertFalse(store.holdsModel("credit-1", String.format("%064x", 2)));
   }
 
   @Test
