@@ -1,6 +1,7 @@
 package io.consort.participant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,9 +9,17 @@ import io.consort.certs.DemoPki;
 import io.consort.certs.TlsMaterial;
 import io.consort.privacy.PrivacyBudgetExceededException;
 import io.consort.privacy.accounting.LocalTrainingPlan;
+import io.consort.privacy.ledger.LedgerSigning;
+import io.consort.privacy.ledger.MechanismRecord;
+import io.consort.privacy.ledger.PrivacyLedger;
+import io.consort.privacy.ledger.SignedEntryJson;
+import io.consort.privacy.ledger.SignedLedgerEntry;
+import io.consort.protocol.ProtocolViolationException;
+import io.consort.protocol.v1.CountersignRequest;
 import io.consort.protocol.v1.DpReport;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,5 +70,51 @@ class BankPrivacyTest {
     LocalTrainingPlan plan = privacy.roundPlan(spec, 27);
     assertEquals(1.0, plan.samplingRate());
     assertEquals(1, plan.steps());
+  }
+
+  @Test
+  void anEntryUnderstatingTheRunningTotal_isRefused_alsoRightAfterARestart_andChangesNothing() throws Exception {
+    DemoPki pki = DemoPki.create(dir.resolve("pki"), "coordinator", List.of("bank-1"));
+    TlsMaterial t = pki.bank("bank-1");
+    ParticipantConfig config = new ParticipantConfig("localhost", 7443, t.keyFile(), t.chainFile(), t.caFile(),
+        Files.writeString(dir.resolve("data.csv"), "x,y\n1,a\n"), dir.resolve("local"), 50.0, 1e-5, 1 << 20, null,
+        false);
+    java.security.PrivateKey coordinatorKey = io.consort.certs.PemFiles.readPrivateKey(pki.coordinator().keyFile());
+    java.security.cert.X509Certificate coordinatorCert =
+        io.consort.certs.PemFiles.readCertificates(pki.coordinator().chainFile()).get(0);
+    LocalTrainingPlan round = new LocalTrainingPlan(300, 32, 1, 1.0);
+    DpReport report = DpReport.newBuilder().setNoiseMultiplier(1.0).setSamplingRate(round.samplingRate())
+        .setSteps(round.steps()).setClipNorm(1.0).setRows(300).build();
+    List<MechanismRecord> ran = List.of(MechanismRecord.dpSgd("bank-1", round, 1.0));
+    PrivacyLedger honest = new PrivacyLedger();
+    BankPrivacy privacy = new BankPrivacy(config);
+    privacy.recordRun("job", 1, report);
+    SignedLedgerEntry first = LedgerSigning.sign(honest.nextEntry("job", 1, Instant.now(), List.of("bank-1"), 1e-5,
+        ran, "1".repeat(64)), coordinatorKey, coordinatorCert);
+    privacy.countersign("job", request(first));
+    honest.append(first);
+    privacy.recordRun("job", 2, report);
+    // the coordinator "forgets" round 1: its entry for round 2 records round 2's cost as the bank's whole total
+    SignedLedgerEntry lie = LedgerSigning.sign(new PrivacyLedger().nextEntry("job", 2, Instant.now(),
+        List.of("bank-1"), 1e-5, ran, "2".repeat(64)), coordinatorKey, coordinatorCert);
+
+    ProtocolViolationException e = assertThrows(ProtocolViolationException.class,
+        () -> privacy.countersign("job", request(lie)));
+    assertTrue(e.getMessage().contains("its own accounting gives"), e.getMessage());
+    BankPrivacy restarted = new BankPrivacy(config);
+    assertThrows(ProtocolViolationException.class, () -> restarted.countersign("job", request(lie)));
+    assertFalse(restarted.countersignedModel("job", "2".repeat(64)));
+
+    // the refused entry left nothing behind: the honest one, with the true total, is countersigned
+    SignedLedgerEntry second = LedgerSigning.sign(honest.nextEntry("job", 2, Instant.now(), List.of("bank-1"), 1e-5,
+        ran, "2".repeat(64)), coordinatorKey, coordinatorCert);
+    restarted.countersign("job", request(second));
+    assertTrue(restarted.countersignedModel("job", "2".repeat(64)));
+    assertTrue(new BankPrivacy(config).countersignedModel("job", "2".repeat(64)), "and a restart still knows it");
+  }
+
+  private static CountersignRequest request(SignedLedgerEntry signed) {
+    return CountersignRequest.newBuilder().setEntryJson(SignedEntryJson.toJson(signed))
+        .setEntryHash(signed.entryHash()).build();
   }
 }
