@@ -17,19 +17,24 @@ import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The coordinator's side of the privacy ledger: builds and signs the entry for each release,
  * attaches the banks' countersignatures and persists it, chained to the previous entry. The ledger
  * spans every job and survives restarts (it is rebuilt and re-checked from the database on start).
- * Blocking and not thread-safe: call it from one ordered worker.
+ * Blocking: call it from one ordered worker. Its methods hold the keeper's lock, so the dashboard's
+ * {@link #export} may run on another thread and sees the ledger between two commits, never during one.
  */
 public final class LedgerKeeper {
   private final CoordinatorStore store;
   private final PrivateKey key;
   private final X509Certificate certificate;
   private final PrivacyLedger ledger;
+  /** Fingerprints of the signer certificates already in the store (saved once, not every round). */
+  private final Set<String> storedCertificates = new HashSet<>();
 
   public LedgerKeeper(CoordinatorStore store, PrivateKey key, X509Certificate certificate) {
     this.store = store;
@@ -52,14 +57,14 @@ public final class LedgerKeeper {
   }
 
   /** The next entry, signed by the coordinator, not yet appended. */
-  public SignedLedgerEntry prepare(String jobId, int round, List<String> banks, double delta,
+  public synchronized SignedLedgerEntry prepare(String jobId, int round, List<String> banks, double delta,
                                    List<MechanismRecord> mechanisms, String modelSha256) throws GeneralSecurityException {
     LedgerEntry entry = ledger.nextEntry(jobId, round, Instant.now(), banks, delta, mechanisms, modelSha256);
     return LedgerSigning.sign(entry, key, certificate);
   }
 
   /** Appends the entry with whatever countersignatures arrived, and stores it. */
-  public SignedLedgerEntry commit(SignedLedgerEntry signed, List<LedgerSignature> countersignatures,
+  public synchronized SignedLedgerEntry commit(SignedLedgerEntry signed, List<LedgerSignature> countersignatures,
                                   List<X509Certificate> bankCertificates) {
     SignedLedgerEntry full = signed;
     for (LedgerSignature s : countersignatures) {
@@ -76,7 +81,7 @@ public final class LedgerKeeper {
     return full;
   }
 
-  public List<SignedLedgerEntry> entries() {
+  public synchronized List<SignedLedgerEntry> entries() {
     return ledger.entries();
   }
 
@@ -85,7 +90,7 @@ public final class LedgerKeeper {
    * certificate, and a head (entry count and last hash) signed by the coordinator, so that removing
    * entries from the end is detected too.
    */
-  public void export(java.nio.file.Path file) throws java.io.IOException, GeneralSecurityException {
+  public synchronized void export(java.nio.file.Path file) throws java.io.IOException, GeneralSecurityException {
     List<X509Certificate> certificates = new ArrayList<>();
     java.security.cert.CertificateFactory factory = java.security.cert.CertificateFactory.getInstance("X.509");
     for (String pem : store.signerCertificatesPem()) {
@@ -95,12 +100,18 @@ public final class LedgerKeeper {
     io.consort.privacy.ledger.LedgerExport.write(ledger.entries(), certificates, key, certificate, file);
   }
 
+  /** Stores a signer's certificate (before the first entry it signs), once per keeper. */
   private void remember(X509Certificate c) {
+    String fingerprint = LedgerSigning.fingerprint(c);
+    if (storedCertificates.contains(fingerprint)) {
+      return;
+    }
     try {
       String pem = "-----BEGIN CERTIFICATE-----\n"
           + Base64.getMimeEncoder(64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).encodeToString(c.getEncoded())
           + "\n-----END CERTIFICATE-----\n";
-      store.saveSignerCertificate(LedgerSigning.fingerprint(c), c.getSubjectX500Principal().getName(), pem);
+      store.saveSignerCertificate(fingerprint, c.getSubjectX500Principal().getName(), pem);
+      storedCertificates.add(fingerprint);
     } catch (CertificateEncodingException e) {
       throw new IllegalStateException("certificate of " + c.getSubjectX500Principal() + " cannot be encoded", e);
     }
