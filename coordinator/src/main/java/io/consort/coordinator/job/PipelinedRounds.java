@@ -5,6 +5,7 @@ import io.consort.protocol.v1.SecAggStep;
 import io.consort.spec.RoundEvaluation;
 import io.consort.spec.SecureRoundPlan;
 import io.vertx.core.Future;
+import java.security.cert.X509Certificate;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -63,16 +64,19 @@ final class PipelinedRounds {
       return Future.succeededFuture();
     }
     int next = round + 1;
-    return job.workers().run(() -> SecureRoundPlan.derive(job.spec(), next, members, dimension))
-        .compose(plan -> {
-          // on the event loop: the sum reads the roster's certificates from the registry
+    // the roster's certificates come from the registry, on the event loop; the plan, the sum and its
+    // first step are one worker job
+    Map<String, X509Certificate> certificates = SecureSum.certificates(job, members);
+    return job.workers().run(() -> {
+          SecureRoundPlan plan = SecureRoundPlan.derive(job.spec(), next, members, dimension);
           SecureSum sum = SecureSum.open(job, verifier, next, RoundEvaluation.carried(job.spec(), next)
-              ? "updates and evaluations" : "updates", plan.sumParameters(RoundEvaluation.carriedSlots(job.spec(), next)));
-          return job.workers().run(() -> sum.step(keys, "unmasking", true))
-              .map(rosters -> {
-                pending = new Pending(next, List.copyOf(members), sum, rosters, false);
-                return (Void) null;
-              });
+              ? "updates and evaluations" : "updates", plan.sumParameters(RoundEvaluation.carriedSlots(job.spec(), next)),
+              certificates);
+          return new Pending(next, List.copyOf(members), sum, sum.step(keys, "unmasking", true), false);
+        })
+        .map(keyed -> {
+          pending = keyed;
+          return (Void) null;
         })
         .otherwise(e -> fallBack(next, "its keys were refused: " + e.getMessage()));
   }
