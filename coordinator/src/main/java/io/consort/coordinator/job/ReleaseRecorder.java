@@ -77,11 +77,22 @@ public final class ReleaseRecorder {
                 m -> Task.newBuilder().setCountersign(pipeline.flatMap(p -> p.rosterFor(round, m))
                     .map(roster -> prepared.request().toBuilder().setNextRound(roster).build())
                     .orElse(prepared.request())))
-            .compose(answers -> job.workers().run(() -> ledger.commit(prepared.signed(),
-                verifiedCountersignatures(round, prepared.signed(), answers, certificates),
-                List.copyOf(certificates.values())))
-                .compose(full -> pipeline.isEmpty() ? Future.succeededFuture(full)
-                    : pipeline.get().sharesReceived(round, nextRoundShares(answers)).map(full))))
+            .compose(answers -> {
+              // pipelined rounds: the next round's shares go to its sum in the commit's worker job, after it
+              Optional<PipelinedRounds.SharesStep> shares = pipeline.flatMap(p -> p.sharesStep(round,
+                  nextRoundShares(answers)));
+              return job.workers().run(() -> {
+                    SignedLedgerEntry full = ledger.commit(prepared.signed(),
+                        verifiedCountersignatures(round, prepared.signed(), answers, certificates),
+                        List.copyOf(certificates.values()));
+                    shares.ifPresent(PipelinedRounds.SharesStep::run);
+                    return full;
+                  })
+                  .map(full -> {
+                    shares.ifPresent(PipelinedRounds.SharesStep::done);
+                    return full;
+                  });
+            }))
         .map(ReleaseRecorder::release);
   }
 
