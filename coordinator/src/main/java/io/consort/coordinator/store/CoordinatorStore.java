@@ -305,11 +305,14 @@ public final class CoordinatorStore implements AutoCloseable {
 
   private static void saveCheckpoint(Connection c, String jobId, int round, ModelParameters model,
                                      ServerOptimizerState serverState) throws SQLException {
+    // encoded once, whichever statement uses them
+    byte[] modelBytes = model.toByteArray();
+    byte[] stateBytes = serverState.toByteArray();
+    Timestamp at = now();
     upsert(c, "UPDATE checkpoints SET model = ?, sha256 = ?, created_at = ?, server_state = ? WHERE job_id = ? "
-        + "AND round_no = ?", new Object[] {model.toByteArray(), model.getSha256(), now(), serverState.toByteArray(),
-            jobId, round},
+        + "AND round_no = ?", new Object[] {modelBytes, model.getSha256(), at, stateBytes, jobId, round},
         "INSERT INTO checkpoints (job_id, round_no, model, sha256, created_at, server_state) VALUES (?, ?, ?, ?, ?, ?)",
-        new Object[] {jobId, round, model.toByteArray(), model.getSha256(), now(), serverState.toByteArray()});
+        new Object[] {jobId, round, modelBytes, model.getSha256(), at, stateBytes});
   }
 
   /** The newest checkpoint of a job, its model verified against its stored checksum. */
