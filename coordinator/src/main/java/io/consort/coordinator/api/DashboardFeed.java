@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * recorded since the last check) and after each round while a client is subscribed. Exporting and
  * verifying every signature grows with the ledger, so checking after every round with nobody watching
  * made a job's coordinator work quadratic in its rounds. The status states what the last check
- * verified (its entry count) only while no round has been recorded since; otherwise it says the
- * ledger is being checked or was not checked since.
+ * verified (its entry count) only while the ledger holds no entry committed after that check began;
+ * otherwise it says the ledger is being checked or was not checked since.
  */
 public final class DashboardFeed {
   private static final Logger log = LoggerFactory.getLogger(DashboardFeed.class);
@@ -49,10 +49,8 @@ public final class DashboardFeed {
   private final Set<HttpServerResponse> clients = new LinkedHashSet<>();
   /** The last check's result, or null before the first. */
   private JsonObject ledgerStatus;
-  /** Rounds recorded since start: the ledger may have changed each time. */
-  private long ledgerVersion;
-  /** The {@link #ledgerVersion} that {@link #ledgerStatus} describes. */
-  private long checkedVersion = -1;
+  /** The ledger's entry count when the check of {@link #ledgerStatus} exported it (a lower bound). */
+  private long checkedEntries = -1;
   private long pending = -1;
   private long heartbeat = -1;
   private boolean checking;
@@ -96,7 +94,6 @@ public final class DashboardFeed {
 
   /** A round was recorded: its release is in the ledger, which is checked again if someone watches. */
   public void roundRecorded() {
-    ledgerVersion++;
     if (!clients.isEmpty()) {
       checkLedger();
     }
@@ -127,7 +124,7 @@ public final class DashboardFeed {
     // a reconnecting browser waits this long (EventSource's retry field)
     response.write("retry: 2000\n\n");
     send(response, snapshot());
-    if (checkedVersion != ledgerVersion) {
+    if (!current()) {
       checkLedger();
     }
   }
@@ -170,7 +167,7 @@ public final class DashboardFeed {
 
   /** The last check's result while it is current; otherwise only that a check runs or has not run since. */
   private JsonObject ledgerStatus() {
-    if (ledgerStatus != null && checkedVersion == ledgerVersion) {
+    if (ledgerStatus != null && current()) {
       return ledgerStatus.copy();
     }
     JsonObject status = new JsonObject().put("state", checking ? "checking" : ledgerStatus == null
@@ -179,6 +176,11 @@ public final class DashboardFeed {
       status.put("previous_check", ledgerStatus.copy());
     }
     return status;
+  }
+
+  /** Whether the last check saw every entry the ledger holds now. */
+  private boolean current() {
+    return checkedEntries == ledger.committedEntries();
   }
 
   /**
@@ -191,7 +193,7 @@ public final class DashboardFeed {
     }
     checking = true;
     checksStarted++;
-    long version = ledgerVersion;
+    long entries = ledger.committedEntries();
     vertx.executeBlocking(() -> {
       Path tmp = Files.createTempFile("consort-ledger", ".json");
       try {
@@ -202,7 +204,7 @@ public final class DashboardFeed {
       }
     }, false).onComplete(ar -> {
       checking = false;
-      checkedVersion = version;
+      checkedEntries = entries;
       if (ar.succeeded()) {
         VerificationResult v = ar.result();
         ledgerStatus = new JsonObject().put("state", v.valid() ? "verified" : "FAILED").put("entries", v.entryCount())
@@ -213,7 +215,7 @@ public final class DashboardFeed {
         ledgerStatus = new JsonObject().put("state", "not checked: " + ar.cause().getMessage())
             .put("checked_at", Instant.now().toString());
       }
-      if (checkedVersion != ledgerVersion && !clients.isEmpty()) {
+      if (!current() && !clients.isEmpty()) {
         checkLedger();
       }
       changed();

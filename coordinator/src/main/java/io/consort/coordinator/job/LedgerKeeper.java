@@ -33,6 +33,8 @@ public final class LedgerKeeper {
   private final PrivateKey key;
   private final X509Certificate certificate;
   private final PrivacyLedger ledger;
+  /** Entries committed, readable from any thread without the lock (the dashboard's event loop). */
+  private final java.util.concurrent.atomic.AtomicLong committed = new java.util.concurrent.atomic.AtomicLong();
   /** Fingerprints of the signer certificates already in the store (saved once, not every round). */
   private final Set<String> storedCertificates = new HashSet<>();
 
@@ -53,7 +55,13 @@ public final class LedgerKeeper {
     } catch (IllegalArgumentException e) {
       throw new StoreException("the stored privacy ledger does not chain: " + e.getMessage(), e);
     }
+    committed.set(ledger.entries().size());
     remember(certificate);
+  }
+
+  /** How many entries the ledger holds; any thread, never waits for a commit in progress. */
+  public long committedEntries() {
+    return committed.get();
   }
 
   /** The next entry, signed by the coordinator, not yet appended. */
@@ -78,6 +86,7 @@ public final class LedgerKeeper {
     store.appendLedgerEntry(new CoordinatorStore.LedgerRow(e.sequence(), e.jobId(), (int) e.round(), full.entryHash(),
         SignedEntryJson.toJson(full)));
     ledger.append(full);
+    committed.incrementAndGet();
     return full;
   }
 

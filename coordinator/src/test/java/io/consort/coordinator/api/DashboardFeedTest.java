@@ -128,6 +128,20 @@ class DashboardFeedTest {
   }
 
   @Test
+  void statusDoesNotClaimVerified_forAnEntryCommittedAfterTheCheck() throws Exception {
+    appendEntry(1);
+    awaitLedger(subscribe(), l -> "verified".equals(l.getString("state")));
+
+    // committed, but no round recorded (the dashboard was not told): the check saw one entry, not two
+    appendEntry(2);
+    JsonObject ledgerStatus = onLoop(feed::snapshot).getJsonObject("ledger");
+
+    assertEquals("not checked since the latest round", ledgerStatus.getString("state"));
+    assertEquals(1, ledgerStatus.getJsonObject("previous_check").getInteger("entries"));
+    assertFalse(ledgerStatus.containsKey("entries"));
+  }
+
+  @Test
   void subscriberSeesFailed_whenTheLedgerHoldsAForgedCountersignature() throws Exception {
     appendEntry(1);
     // round 2's entry carries bank-a's countersignature, but its bytes were not made with bank-a's key
