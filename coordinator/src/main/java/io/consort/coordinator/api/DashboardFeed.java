@@ -27,7 +27,14 @@ import org.slf4j.LoggerFactory;
  * snapshot (jobs, the running or last job's status, banks online, the ledger's verification) when
  * anything changes and every few seconds. Served by the operator API, so the same mutual TLS and
  * roles apply: an operator's or auditor's certificate in the browser. Event loop only, except the
- * ledger check, which runs on a worker after each round.
+ * ledger check, which runs on a worker.
+ *
+ * <p>The ledger is checked only while someone watches: when a client subscribes (if a round was
+ * recorded since the last check) and after each round while a client is subscribed. Exporting and
+ * verifying every signature grows with the ledger, so checking after every round with nobody watching
+ * made a job's coordinator work quadratic in its rounds. The status states what the last check
+ * verified (its entry count) only while the ledger holds no entry committed after that check began;
+ * otherwise it says the ledger is being checked or was not checked since.
  */
 public final class DashboardFeed {
   private static final Logger log = LoggerFactory.getLogger(DashboardFeed.class);
@@ -40,10 +47,14 @@ public final class DashboardFeed {
   private final LedgerKeeper ledger;
   private final X509Certificate ca;
   private final Set<HttpServerResponse> clients = new LinkedHashSet<>();
-  private JsonObject ledgerStatus = new JsonObject().put("state", "not checked yet");
+  /** The last check's result, or null before the first. */
+  private JsonObject ledgerStatus;
+  /** The ledger's entry count when the check of {@link #ledgerStatus} exported it (a lower bound). */
+  private long checkedEntries = -1;
   private long pending = -1;
   private long heartbeat = -1;
   private boolean checking;
+  private int checksStarted;
 
   public DashboardFeed(Vertx vertx, JobQueue jobs, MemberRegistry members, LedgerKeeper ledger, X509Certificate ca) {
     this.vertx = vertx;
@@ -71,7 +82,6 @@ public final class DashboardFeed {
         broadcast();
       }
     });
-    checkLedger();
   }
 
   public void stop() {
@@ -82,10 +92,17 @@ public final class DashboardFeed {
     clients.clear();
   }
 
-  /** A round was recorded: its release is in the ledger, which is checked again. */
+  /** A round was recorded: its release is in the ledger, which is checked again if someone watches. */
   public void roundRecorded() {
-    checkLedger();
+    if (!clients.isEmpty()) {
+      checkLedger();
+    }
     changed();
+  }
+
+  /** How many ledger checks have started (for tests: none start while nobody watches). */
+  int checksStarted() {
+    return checksStarted;
   }
 
   /** Something changed: one snapshot goes out shortly (changes close together are sent once). */
@@ -107,6 +124,9 @@ public final class DashboardFeed {
     // a reconnecting browser waits this long (EventSource's retry field)
     response.write("retry: 2000\n\n");
     send(response, snapshot());
+    if (!current()) {
+      checkLedger();
+    }
   }
 
   private void broadcast() {
@@ -142,15 +162,38 @@ public final class DashboardFeed {
     for (String m : members.members().stream().sorted().toList()) {
       banks.add(new JsonObject().put("bank", m).put("connected", members.isConnected(m)));
     }
-    return out.put("banks", banks).put("ledger", ledgerStatus.copy());
+    return out.put("banks", banks).put("ledger", ledgerStatus());
   }
 
-  /** Verifies the ledger export against the consortium CA alone, as an auditor would, on a worker. */
+  /** The last check's result while it is current; otherwise only that a check runs or has not run since. */
+  private JsonObject ledgerStatus() {
+    if (ledgerStatus != null && current()) {
+      return ledgerStatus.copy();
+    }
+    JsonObject status = new JsonObject().put("state", checking ? "checking" : ledgerStatus == null
+        ? "not checked yet" : "not checked since the latest round");
+    if (ledgerStatus != null) {
+      status.put("previous_check", ledgerStatus.copy());
+    }
+    return status;
+  }
+
+  /** Whether the last check saw every entry the ledger holds now. */
+  private boolean current() {
+    return checkedEntries == ledger.committedEntries();
+  }
+
+  /**
+   * Verifies the ledger export against the consortium CA alone, as an auditor would, on a worker. A
+   * round recorded while a check runs is checked by another one after it, if someone still watches.
+   */
   private void checkLedger() {
     if (checking) {
       return;
     }
     checking = true;
+    checksStarted++;
+    long entries = ledger.committedEntries();
     vertx.executeBlocking(() -> {
       Path tmp = Files.createTempFile("consort-ledger", ".json");
       try {
@@ -161,6 +204,7 @@ public final class DashboardFeed {
       }
     }, false).onComplete(ar -> {
       checking = false;
+      checkedEntries = entries;
       if (ar.succeeded()) {
         VerificationResult v = ar.result();
         ledgerStatus = new JsonObject().put("state", v.valid() ? "verified" : "FAILED").put("entries", v.entryCount())
@@ -170,6 +214,9 @@ public final class DashboardFeed {
         log.error("the dashboard's ledger check failed: {}", ar.cause().getMessage());
         ledgerStatus = new JsonObject().put("state", "not checked: " + ar.cause().getMessage())
             .put("checked_at", Instant.now().toString());
+      }
+      if (!current() && !clients.isEmpty()) {
+        checkLedger();
       }
       changed();
     });

@@ -406,12 +406,9 @@ public final class JobRunner implements ResultSink {
           if (attempt > 1) {
             log.info("job '{}': round {} starts again (attempt {})", spec.id(), round, attempt);
           }
+          // the attempt is closed with the round's record and checkpoint (RoundRunner)
           return rounds.run(round, members, trainRows);
-        })
-        .compose(v -> job.workers().run(() -> {
-          store.closeAttempt(spec.id(), round);
-          return null;
-        }));
+        });
   }
 
   private Future<JsonObject> finish() {

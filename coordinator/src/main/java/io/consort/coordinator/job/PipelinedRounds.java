@@ -5,6 +5,7 @@ import io.consort.protocol.v1.SecAggStep;
 import io.consort.spec.RoundEvaluation;
 import io.consort.spec.SecureRoundPlan;
 import io.vertx.core.Future;
+import java.security.cert.X509Certificate;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -63,16 +64,19 @@ final class PipelinedRounds {
       return Future.succeededFuture();
     }
     int next = round + 1;
-    return job.workers().run(() -> SecureRoundPlan.derive(job.spec(), next, members, dimension))
-        .compose(plan -> {
-          // on the event loop: the sum reads the roster's certificates from the registry
+    // the roster's certificates come from the registry, on the event loop; the plan, the sum and its
+    // first step are one worker job
+    Map<String, X509Certificate> certificates = SecureSum.certificates(job, members);
+    return job.workers().run(() -> {
+          SecureRoundPlan plan = SecureRoundPlan.derive(job.spec(), next, members, dimension);
           SecureSum sum = SecureSum.open(job, verifier, next, RoundEvaluation.carried(job.spec(), next)
-              ? "updates and evaluations" : "updates", plan.sumParameters(RoundEvaluation.carriedSlots(job.spec(), next)));
-          return job.workers().run(() -> sum.step(keys, "unmasking", true))
-              .map(rosters -> {
-                pending = new Pending(next, List.copyOf(members), sum, rosters, false);
-                return (Void) null;
-              });
+              ? "updates and evaluations" : "updates", plan.sumParameters(RoundEvaluation.carriedSlots(job.spec(), next)),
+              certificates);
+          return new Pending(next, List.copyOf(members), sum, sum.step(keys, "unmasking", true), false);
+        })
+        .map(keyed -> {
+          pending = keyed;
+          return (Void) null;
         })
         .otherwise(e -> fallBack(next, "its keys were refused: " + e.getMessage()));
   }
@@ -86,16 +90,59 @@ final class PipelinedRounds {
 
   /** The banks' shares for the next round, from their answers to round {@code round}'s ledger task. */
   Future<Void> sharesReceived(int round, Map<String, SecAggStep> shares) {
+    return sharesStep(round, shares).map(step -> job.workers().run(() -> {
+          step.run();
+          return null;
+        }).map(v -> {
+          step.done();
+          return (Void) null;
+        }))
+        .orElse(Future.succeededFuture());
+  }
+
+  /**
+   * {@link #sharesReceived} in two parts, so that a caller can run the step in a worker job of its own
+   * (the ledger commit's): empty when no sum keyed ahead waits for shares after round {@code round}.
+   * Event loop.
+   */
+  Optional<SharesStep> sharesStep(int round, Map<String, SecAggStep> shares) {
     Pending p = pending;
     if (p == null || p.round() != round + 1 || p.shared()) {
-      return Future.succeededFuture();
+      return Optional.empty();
     }
-    return job.workers().run(() -> p.sum().step(shares, "ledger-countersign", false))
-        .map(forwarded -> {
-          pending = new Pending(p.round(), p.roster(), p.sum(), forwarded, true);
-          return (Void) null;
-        })
-        .otherwise(e -> fallBack(p.round(), "its shares failed: " + e.getMessage()));
+    return Optional.of(new SharesStep(p, shares));
+  }
+
+  /** Feeds the next round's shares to the sum keyed ahead: {@link #run} on the worker, then {@link #done} on the loop. */
+  final class SharesStep {
+    private final Pending keyed;
+    private final Map<String, SecAggStep> shares;
+    private Pending shared;
+    private RuntimeException failure;
+
+    private SharesStep(Pending keyed, Map<String, SecAggStep> shares) {
+      this.keyed = keyed;
+      this.shares = Map.copyOf(shares);
+    }
+
+    /** Worker thread. Never throws: a failure means the next round runs unpipelined. */
+    void run() {
+      try {
+        shared = new Pending(keyed.round(), keyed.roster(), keyed.sum(),
+            keyed.sum().step(shares, "ledger-countersign", false), true);
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+    }
+
+    /** Event loop, after {@link #run}: the next round's sum is ready to finish, or forgotten. */
+    void done() {
+      if (failure != null) {
+        fallBack(keyed.round(), "its shares failed: " + failure.getMessage());
+      } else {
+        pending = shared;
+      }
+    }
   }
 
   /**

@@ -66,22 +66,38 @@ public final class ReleaseRecorder {
       job.members().certificate(bank).ifPresent(c -> certificates.put(bank, c));
     }
     double delta = job.spec().privacy().delta();
-    return job.workers().run(() -> ledger.prepare(job.spec().id(), round, participants, delta, mechanisms,
-            released.getSha256()))
-        .compose(signed -> job.stages().collect(round, Stage.LEDGER_COUNTERSIGN, participants,
-                m -> {
-                  CountersignRequest.Builder request = CountersignRequest.newBuilder()
-                      .setEntryJson(SignedEntryJson.toJson(signed)).setEntryHash(signed.entryHash());
-                  pipeline.flatMap(p -> p.rosterFor(round, m)).ifPresent(request::setNextRound);
-                  return Task.newBuilder().setCountersign(request);
-                })
-            .compose(answers -> job.workers().run(() -> ledger.commit(signed,
-                verifiedCountersignatures(round, signed, answers, certificates),
-                List.copyOf(certificates.values())))
-                .compose(full -> pipeline.isEmpty() ? Future.succeededFuture(full)
-                    : pipeline.get().sharesReceived(round, nextRoundShares(answers)).map(full))))
+    // the entry and its JSON once per round, off the event loop: each bank's task only adds its next-round roster
+    return job.workers().run(() -> {
+          SignedLedgerEntry signed = ledger.prepare(job.spec().id(), round, participants, delta, mechanisms,
+              released.getSha256());
+          return new Prepared(signed, CountersignRequest.newBuilder().setEntryJson(SignedEntryJson.toJson(signed))
+              .setEntryHash(signed.entryHash()).build());
+        })
+        .compose(prepared -> job.stages().collect(round, Stage.LEDGER_COUNTERSIGN, participants,
+                m -> Task.newBuilder().setCountersign(pipeline.flatMap(p -> p.rosterFor(round, m))
+                    .map(roster -> prepared.request().toBuilder().setNextRound(roster).build())
+                    .orElse(prepared.request())))
+            .compose(answers -> {
+              // pipelined rounds: the next round's shares go to its sum in the commit's worker job, after it
+              Optional<PipelinedRounds.SharesStep> shares = pipeline.flatMap(p -> p.sharesStep(round,
+                  nextRoundShares(answers)));
+              return job.workers().run(() -> {
+                    SignedLedgerEntry full = ledger.commit(prepared.signed(),
+                        verifiedCountersignatures(round, prepared.signed(), answers, certificates),
+                        List.copyOf(certificates.values()));
+                    shares.ifPresent(PipelinedRounds.SharesStep::run);
+                    return full;
+                  })
+                  .map(full -> {
+                    shares.ifPresent(PipelinedRounds.SharesStep::done);
+                    return full;
+                  });
+            }))
         .map(ReleaseRecorder::release);
   }
+
+  /** A round's entry, signed by the coordinator, and the countersigning request that carries it. */
+  private record Prepared(SignedLedgerEntry signed, CountersignRequest request) {}
 
   /** Pipelined rounds: the shares for the next round that came with the countersignatures. */
   private static Map<String, io.consort.protocol.v1.SecAggStep> nextRoundShares(StageAnswers answers) {

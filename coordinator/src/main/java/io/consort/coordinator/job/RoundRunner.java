@@ -20,10 +20,11 @@ import org.slf4j.LoggerFactory;
  * each bank's privacy totals. One round: the {@link RoundProtocol} gathers the aggregate, the
  * {@link ServerUpdateRule} applies it, the {@link ReleaseRecorder} enters the release in the ledger
  * before anyone sees it, {@link FederatedEvaluation} scores it, and the round is recorded and
- * checkpointed. Under secure aggregation a model is scored in the next round's secure sum
- * ({@link RoundEvaluation}): its metrics are added to the records of the rounds that left that model
- * when they arrive, and only the last round's model is scored by a sum of its own. A round that aborts
- * leaves the model unchanged and releases nothing. Event loop only.
+ * checkpointed, and its attempt closed, in one transaction ({@link CoordinatorStore#finishRound}).
+ * Under secure aggregation a model is scored in the next round's secure sum ({@link RoundEvaluation}):
+ * its metrics are added to the records of the rounds that left that model when they arrive, and only
+ * the last round's model is scored by a sum of its own. A round that aborts leaves the model unchanged
+ * and releases nothing. Event loop only.
  */
 final class RoundRunner {
   private static final Logger log = LoggerFactory.getLogger(RoundRunner.class);
@@ -199,9 +200,10 @@ final class RoundRunner {
     ModelParameters checkpoint = global.toBuilder().setVersion(record.round()).build();
     String json = record.toJson().encode();
     return job.workers().run(() -> {
-      store.recordRound(jobId, record.round(), record.completed() ? "COMPLETED" : "ABORTED", json);
-      // on the worker, after the rule's apply for this round (the futures order them)
-      store.saveCheckpoint(jobId, record.round(), checkpoint, updateRule.state());
+      // record, checkpoint and the attempt's close in one transaction; on the worker, after the rule's
+      // apply for this round (the futures order them)
+      store.finishRound(jobId, record.round(), record.completed() ? "COMPLETED" : "ABORTED", json, checkpoint,
+          updateRule.state());
       return null;
     });
   }

@@ -112,11 +112,12 @@ public final class SecureRound implements RoundProtocol {
     RoundInput in = s.in;
     // each bank derives these values itself and refuses a task that carries others
     SecAggPlan roundPlan = s.plan.toTask(job.spec());
+    // what every bank's task shares, built once for the stage; each bank's adds its weight and shares
+    TrainTask common = TrainTask.newBuilder().setGlobalModel(in.base())
+        .setLocalEpochs(job.plan().getLocalEpochs()).setPrivacy(job.plan().getPrivacy())
+        .setSecureAggregation(roundPlan).addAllRoundMembers(in.members()).setPlan(job.plan()).build();
     return job.stages().collect(in.round(), Stage.TRAIN, in.members(), m -> {
-          TrainTask.Builder train = TrainTask.newBuilder().setGlobalModel(in.base())
-              .setLocalEpochs(job.plan().getLocalEpochs()).setPrivacy(job.plan().getPrivacy())
-              .setSecureAggregation(roundPlan).addAllRoundMembers(in.members()).setPlan(job.plan())
-              .setAggregationWeight(s.weights.get(m));
+          TrainTask.Builder train = common.toBuilder().setAggregationWeight(s.weights.get(m));
           if (forwarded.containsKey(m)) {
             train.setForwardedShares(forwarded.get(m));
           }

@@ -86,11 +86,31 @@ final class SecureSum {
    */
   static SecureSum open(JobContext job, IdentityVerifier verifier, int round, String what,
                         RoundParameters parameters) {
+    return open(job, verifier, round, what, parameters, certificates(job, parameters.bankIds()));
+  }
+
+  /** The certificates on record for {@code banks} (those that have one); call on the event loop. */
+  static Map<String, X509Certificate> certificates(JobContext job, List<String> banks) {
     Map<String, X509Certificate> certificates = new LinkedHashMap<>();
-    for (String m : parameters.bankIds()) {
+    for (String m : banks) {
       job.members().certificate(m).ifPresent(c -> certificates.put(m, c));
     }
-    return new SecureSum(job, round, what, parameters, certificates, verifier);
+    return certificates;
+  }
+
+  /**
+   * Opens a sum with certificates read on the event loop before (see {@link #certificates}); any thread.
+   * Only the certificates of {@code parameters.bankIds()} are used.
+   */
+  static SecureSum open(JobContext job, IdentityVerifier verifier, int round, String what,
+                        RoundParameters parameters, Map<String, X509Certificate> certificates) {
+    Map<String, X509Certificate> roster = new LinkedHashMap<>();
+    for (String m : parameters.bankIds()) {
+      if (certificates.containsKey(m)) {
+        roster.put(m, certificates.get(m));
+      }
+    }
+    return new SecureSum(job, round, what, parameters, roster, verifier);
   }
 
   /** Records that {@code bank} is out of the sum, at {@code stage}, for {@code reason}. */

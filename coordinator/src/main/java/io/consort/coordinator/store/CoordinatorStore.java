@@ -259,10 +259,33 @@ public final class CoordinatorStore implements AutoCloseable {
   public record RoundRow(int round, String status, String recordJson) {}
 
   public void recordRound(String jobId, int round, String status, String recordJson) {
-    upsert("UPDATE rounds SET status = ?, record = ? WHERE job_id = ? AND round_no = ?",
+    inTransaction(c -> {
+      recordRound(c, jobId, round, status, recordJson);
+      return null;
+    });
+  }
+
+  private static void recordRound(Connection c, String jobId, int round, String status, String recordJson)
+      throws SQLException {
+    upsert(c, "UPDATE rounds SET status = ?, record = ? WHERE job_id = ? AND round_no = ?",
         new Object[] {status, recordJson, jobId, round},
         "INSERT INTO rounds (job_id, round_no, status, record) VALUES (?, ?, ?, ?)",
         new Object[] {jobId, round, status, recordJson});
+  }
+
+  /**
+   * The end of round {@code round}, in one transaction (one commit, not three, on the coordinator's path
+   * between rounds): its record, its checkpoint and the close of its open attempt. A crash leaves all
+   * three or none; a restart then resumes after this round or runs it again.
+   */
+  public void finishRound(String jobId, int round, String status, String recordJson, ModelParameters model,
+                          ServerOptimizerState serverState) {
+    inTransaction(c -> {
+      recordRound(c, jobId, round, status, recordJson);
+      saveCheckpoint(c, jobId, round, model, serverState);
+      closeAttempt(c, jobId, round);
+      return null;
+    });
   }
 
   public List<RoundRow> rounds(String jobId) {
@@ -274,11 +297,22 @@ public final class CoordinatorStore implements AutoCloseable {
   public record Checkpoint(ModelParameters model, Optional<ServerOptimizerState> serverState) {}
 
   public void saveCheckpoint(String jobId, int round, ModelParameters model, ServerOptimizerState serverState) {
-    upsert("UPDATE checkpoints SET model = ?, sha256 = ?, created_at = ?, server_state = ? WHERE job_id = ? "
-        + "AND round_no = ?", new Object[] {model.toByteArray(), model.getSha256(), now(), serverState.toByteArray(),
-            jobId, round},
+    inTransaction(c -> {
+      saveCheckpoint(c, jobId, round, model, serverState);
+      return null;
+    });
+  }
+
+  private static void saveCheckpoint(Connection c, String jobId, int round, ModelParameters model,
+                                     ServerOptimizerState serverState) throws SQLException {
+    // encoded once, whichever statement uses them
+    byte[] modelBytes = model.toByteArray();
+    byte[] stateBytes = serverState.toByteArray();
+    Timestamp at = now();
+    upsert(c, "UPDATE checkpoints SET model = ?, sha256 = ?, created_at = ?, server_state = ? WHERE job_id = ? "
+        + "AND round_no = ?", new Object[] {modelBytes, model.getSha256(), at, stateBytes, jobId, round},
         "INSERT INTO checkpoints (job_id, round_no, model, sha256, created_at, server_state) VALUES (?, ?, ?, ?, ?, ?)",
-        new Object[] {jobId, round, model.toByteArray(), model.getSha256(), now(), serverState.toByteArray()});
+        new Object[] {jobId, round, modelBytes, model.getSha256(), at, stateBytes});
   }
 
   /** The newest checkpoint of a job, its model verified against its stored checksum. */
@@ -328,7 +362,11 @@ public final class CoordinatorStore implements AutoCloseable {
 
   /** Closes the open attempt at {@code round}: the round was recorded. */
   public void closeAttempt(String jobId, int round) {
-    update("UPDATE round_attempts SET status = 'DONE', ended_at = ? WHERE job_id = ? AND round_no = ? "
+    inTransaction(c -> closeAttempt(c, jobId, round));
+  }
+
+  private static int closeAttempt(Connection c, String jobId, int round) throws SQLException {
+    return update(c, "UPDATE round_attempts SET status = 'DONE', ended_at = ? WHERE job_id = ? AND round_no = ? "
         + "AND status = 'OPEN'", now(), jobId, round);
   }
 
@@ -438,11 +476,16 @@ public final class CoordinatorStore implements AutoCloseable {
    */
   private void upsert(String updateSql, Object[] updateArgs, String insertSql, Object[] insertArgs) {
     inTransaction(c -> {
-      if (update(c, updateSql, updateArgs) == 0) {
-        update(c, insertSql, insertArgs);
-      }
+      upsert(c, updateSql, updateArgs, insertSql, insertArgs);
       return null;
     });
+  }
+
+  private static void upsert(Connection c, String updateSql, Object[] updateArgs, String insertSql,
+                             Object[] insertArgs) throws SQLException {
+    if (update(c, updateSql, updateArgs) == 0) {
+      update(c, insertSql, insertArgs);
+    }
   }
 
   private void update(String sql, Object... args) {

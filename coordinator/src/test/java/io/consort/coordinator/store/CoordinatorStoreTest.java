@@ -60,7 +60,7 @@ class CoordinatorStoreTest {
 
   /**
    * Resumes job "job" after its latest checkpoint, as a restarted coordinator does, and records the
-   * rounds after it (attempt, stage, checkpoint, record, close), saying so after each round, until it
+   * rounds after it (attempt, stage, then record, checkpoint and close in one transaction), saying so after each round, until it
    * is killed.
    */
   public static final class RecordRoundsUntilKilled {
@@ -79,10 +79,8 @@ class CoordinatorStoreTest {
           for (float v : values) {
             model.addValues(v);
           }
-          store.recordRound("job", round, "COMPLETED", "{\"round\":" + round + ",\"pad\":\""
-              + "x".repeat(2000 + random.nextInt(6000)) + "\"}");
-          store.saveCheckpoint("job", round, model.build(), ServerOptimizerState.getDefaultInstance());
-          store.closeAttempt("job", round);
+          store.finishRound("job", round, "COMPLETED", "{\"round\":" + round + ",\"pad\":\""
+              + "x".repeat(2000 + random.nextInt(6000)) + "\"}", model.build(), ServerOptimizerState.getDefaultInstance());
           System.out.println("recorded " + round);
           System.out.flush();
           // a coordinator's writes come some time apart
@@ -211,6 +209,25 @@ class CoordinatorStoreTest {
       assertTrue(latest >= recorded, "latest checkpoint " + latest + ", but round " + recorded + " was recorded");
       int last = recorded;
       assertEquals(recorded, store.rounds("job").stream().filter(r -> r.round() <= last).count());
+    }
+  }
+
+  @Test
+  void finishRound_recordsTheRoundCheckpointsItAndClosesItsAttempt() {
+    float[] values = {1f, 2f, 3f};
+    ModelParameters model = ModelParameters.newBuilder().setVersion(1).setSha256(ModelChecksum.sha256Hex(values))
+        .addValues(1f).addValues(2f).addValues(3f).build();
+    try (CoordinatorStore store = CoordinatorStore.open(dir)) {
+      store.openAttempt("job", 1);
+      store.attemptStage("job", 1, "ledger-countersign");
+
+      store.finishRound("job", 1, "COMPLETED", "{\"round\":1}", model, ServerOptimizerState.getDefaultInstance());
+
+      assertEquals(List.of(new CoordinatorStore.RoundRow(1, "COMPLETED", "{\"round\":1}")), store.rounds("job"));
+      assertEquals(1, store.latestCheckpoint("job").orElseThrow().model().getVersion());
+      // a restart that found round 1 not checkpointed would abort an attempt still open: there is none
+      assertEquals(List.of(), store.abortOpenAttempts("job", 0));
+      assertEquals(2, store.openAttempt("job", 1));
     }
   }
 
