@@ -86,6 +86,12 @@ public final class SecAggClient {
   private List<String> revealedFor;
   /** b_u, kept from share-keys until the masked input is computed. */
   private SecretBytes selfMaskSeed;
+  /**
+   * The AES-GCM keys of the shares each peer sends this bank (peer -> this bank), derived at share-keys
+   * from the same X25519 agreement as this bank's own sending key, so each pair agrees once a round
+   * instead of once per direction; wiped with the private keys they come from.
+   */
+  private final Map<String, SecretBytes> receiveKeys = new LinkedHashMap<>();
 
   private SecAggClient(RoundParameters parameters, String bankId, int[] input, IdentitySigner signer,
              PeerKeyVerifier verifier, SecureRandom random) {
@@ -361,7 +367,14 @@ public final class SecAggClient {
       byte[] keyShare = keyShares.get(i).value().toByteArray();
       System.arraycopy(seedShare, 0, plaintext, 0, seedShare.length);
       System.arraycopy(keyShare, 0, plaintext, ShamirSharing.SHARE_BYTES, keyShare.length);
-      SecretBytes key = shareKey(bankId, holder, entries.get(holder).encryptionPublicKey());
+      SecretBytes shared = encryptionKeys.agree(entries.get(holder).encryptionPublicKey());
+      SecretBytes key;
+      try {
+        key = shareKey(shared, bankId, holder);
+        receiveKeys.put(holder, shareKey(shared, holder, bankId));
+      } finally {
+        shared.destroy();
+      }
       byte[] ciphertext = ShareCipher.encrypt(key,
           ContextEncoding.shareAssociatedData(parameters.jobId(), parameters.round(), bankId, holder),
           plaintext, random);
@@ -397,7 +410,10 @@ public final class SecAggClient {
       if (received.containsKey(sender)) {
         throw abort(RoundParameters.COORDINATOR_ID, "two forwarded shares from '" + sender + "'");
       }
-      SecretBytes key = shareKey(sender, bankId, verifiedKeys.get(sender).encryptionPublicKey());
+      SecretBytes key = receiveKeys.remove(sender);
+      if (key == null) { // unreachable: every verified peer got a share, and its receiving key with it
+        throw abort(bankId, "bank '" + bankId + "' derived no share key for peer '" + sender + "'");
+      }
       SecretBytes plaintext;
       try {
         plaintext = ShareCipher.decrypt(key, ContextEncoding.shareAssociatedData(parameters.jobId(),
@@ -429,6 +445,7 @@ public final class SecAggClient {
           + bankId + "' completed share-keys; threshold is " + parameters.threshold());
     }
     heldShares.putAll(received);
+    destroyReceiveKeys(); // those of peers that sent no share
 
     int[] masked = input.clone();
     input = null;
@@ -586,15 +603,17 @@ public final class SecAggClient {
     }
   }
 
-  /** Directional AES-GCM key for shares sender -> recipient: HKDF(X25519(c_u^SK, c_v^PK)). */
-  private SecretBytes shareKey(String senderId, String recipientId, byte[] peerEncryptionKey)
-      throws GeneralSecurityException {
-    SecretBytes shared = encryptionKeys.agree(peerEncryptionKey);
-    try {
-      return KeyDerivation.hkdfSha256(shared, roundSalt, ContextEncoding.shareKeyInfo(senderId, recipientId));
-    } finally {
-      shared.destroy();
-    }
+  /**
+   * Directional AES-GCM key for shares sender -> recipient: HKDF(X25519(c_u^SK, c_v^PK)) with the
+   * direction in the label, from {@code shared}, the pair's X25519 secret.
+   */
+  private SecretBytes shareKey(SecretBytes shared, String senderId, String recipientId) {
+    return KeyDerivation.hkdfSha256(shared, roundSalt, ContextEncoding.shareKeyInfo(senderId, recipientId));
+  }
+
+  private void destroyReceiveKeys() {
+    receiveKeys.values().forEach(SecretBytes::destroy);
+    receiveKeys.clear();
   }
 
   /**
@@ -658,6 +677,7 @@ public final class SecAggClient {
     if (selfMaskSeed != null) {
       selfMaskSeed.destroy();
     }
+    destroyReceiveKeys();
     // the round's private keys: with s^SK and c^SK the pairwise masks and every share ciphertext of the
     // round could be recomputed from what the coordinator relayed
     if (encryptionKeys != null) {
@@ -669,10 +689,13 @@ public final class SecAggClient {
     input = null;
   }
 
-  /** Whether the client still holds a private key of its round (false once it finished, aborted or was discarded). */
+  /**
+   * Whether the client still holds a private key of its round or a share key derived from one (false once
+   * it finished, aborted or was discarded).
+   */
   boolean holdsPrivateKeys() {
     return (encryptionKeys != null && !encryptionKeys.isDestroyed())
-        || (maskingKeys != null && !maskingKeys.isDestroyed());
+        || (maskingKeys != null && !maskingKeys.isDestroyed()) || !receiveKeys.isEmpty();
   }
 
   @Override
