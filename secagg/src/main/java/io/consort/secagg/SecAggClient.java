@@ -449,22 +449,23 @@ public final class SecAggClient {
 
     int[] masked = input.clone();
     input = null;
-    MaskExpander expander = new MaskExpander();
-    expander.addMask(selfMaskSeed, masked);
-    selfMaskSeed.destroy();
+    // the self mask and every pairwise mask, added in one pass over the vector
+    List<SecretBytes> seeds = new ArrayList<>(received.size() + 1);
+    boolean[] subtract = new boolean[received.size() + 1];
+    seeds.add(selfMaskSeed);
     int ownIndex = parameters.shareIndexOf(bankId);
     SecretBytes maskingScalar = maskingKeys.privateScalar();
-    for (String peer : received.keySet()) {
-      SecretBytes seed = pairwiseMaskSeed(parameters, maskingScalar, bankId, peer,
-          verifiedKeys.get(peer).maskingPublicKey(), roundSalt);
-      if (ownIndex < parameters.shareIndexOf(peer)) {
-        expander.addMask(seed, masked);
-      } else {
-        expander.subtractMask(seed, masked);
+    try {
+      for (String peer : received.keySet()) {
+        subtract[seeds.size()] = ownIndex > parameters.shareIndexOf(peer);
+        seeds.add(pairwiseMaskSeed(parameters, maskingScalar, bankId, peer,
+            verifiedKeys.get(peer).maskingPublicKey(), roundSalt));
       }
-      seed.destroy();
+      new MaskExpander().applyMasks(seeds, subtract, masked);
+    } finally {
+      maskingScalar.destroy();
+      seeds.forEach(SecretBytes::destroy);
     }
-    maskingScalar.destroy();
     int ringMask = parameters.ringMask();
     if (ringMask != -1) {
       for (int i = 0; i < masked.length; i++) {
