@@ -72,6 +72,8 @@ public final class SecAggClient {
   private final byte[] roundSalt;
 
   private int[] input;
+  /** Whether {@link #input} was handed over ({@link #supplyInput}) and may be masked in place. */
+  private boolean inputHandedOver;
   private Phase phase = Phase.CREATED;
   private String abortReason;
   private X25519KeyPair encryptionKeys;
@@ -142,7 +144,8 @@ public final class SecAggClient {
 
   /**
    * Gives a client made by {@link #createAwaitingInput} its input, once, before the forwarded shares
-   * (it is masked when they are handled).
+   * (it is masked when they are handled). The client takes the array: it is masked in place, with no
+   * copy of a vector of 4 bytes a parameter, so the caller must not read or reuse it afterwards.
    *
    * @throws IllegalStateException if the client already has an input or is past share-keys
    */
@@ -154,6 +157,7 @@ public final class SecAggClient {
     }
     checkInput(parameters, input);
     this.input = input;
+    this.inputHandedOver = true;
   }
 
   /** True while the client has no input (made by {@link #createAwaitingInput} and not yet supplied). */
@@ -447,7 +451,7 @@ public final class SecAggClient {
     heldShares.putAll(received);
     destroyReceiveKeys(); // those of peers that sent no share
 
-    int[] masked = input.clone();
+    int[] masked = inputHandedOver ? input : input.clone();
     input = null;
     // the self mask and every pairwise mask, added in one pass over the vector
     List<SecretBytes> seeds = new ArrayList<>(received.size() + 1);
@@ -686,6 +690,9 @@ public final class SecAggClient {
     }
     if (maskingKeys != null) {
       maskingKeys.destroy();
+    }
+    if (inputHandedOver && input != null) {
+      Arrays.fill(input, 0); // the bank's plaintext input, never masked: the round ended first
     }
     input = null;
   }

@@ -52,7 +52,7 @@ class PipelinedClientTest {
     ServerTransition transition = harness.closeAndDeliver(Map.of(), UnaryOperator.identity());
     for (Map.Entry<String, SecAggClient> client : harness.clients.entrySet()) {
       assertTrue(client.getValue().awaitsInput());
-      client.getValue().supplyInput(harness.inputs.get(client.getKey()));
+      client.getValue().supplyInput(harness.inputs.get(client.getKey()).clone()); // masked in place
     }
     do {
       transition = harness.closeAndDeliver(Map.of(), tamper);
@@ -84,7 +84,7 @@ class PipelinedClientTest {
 
     assertTrue(refused.getMessage().contains("no input"), refused.getMessage());
     assertFalse(victim.isAborted());
-    victim.supplyInput(harness.inputs.get(VICTIM));
+    victim.supplyInput(harness.inputs.get(VICTIM).clone());
     assertNotNull(victim.handle(toVictim)); // the masked input, once the input is there
   }
 
@@ -105,11 +105,13 @@ class PipelinedClientTest {
   }
 
   @Test
-  void discardedClient_refusesEveryLaterMessage_andWipesItsPrivateKeys() throws Exception {
+  void discardedClient_refusesEveryLaterMessage_andWipesItsPrivateKeysAndItsInput() throws Exception {
     RoundHarness harness = threeBanksPastShareKeys();
     SecAggClient victim = harness.clients.get(VICTIM);
-    victim.supplyInput(harness.inputs.get(VICTIM));
+    int[] handedOver = harness.inputs.get(VICTIM).clone();
+    victim.supplyInput(handedOver);
     assertTrue(victim.holdsPrivateKeys());
+    assertTrue(java.util.Arrays.stream(handedOver).anyMatch(v -> v != 0), "test input must not be all zeros");
 
     victim.discard("the coordinator fell back to an unpipelined round");
     SecAggMessage toVictim = harness.server.closeStage().outgoing().stream()
@@ -120,6 +122,7 @@ class PipelinedClientTest {
     assertTrue(victim.abortReason().contains("fell back"), victim.abortReason());
     assertThrows(IllegalStateException.class, () -> victim.handle(toVictim));
     assertFalse(victim.holdsPrivateKeys(), "keys made ahead and discarded must be wiped");
+    assertArrayEquals(new int[handedOver.length], handedOver, "the input handed over and never masked must be wiped");
   }
 
   @Test
