@@ -451,8 +451,9 @@ public final class SecAggClient {
     heldShares.putAll(received);
     destroyReceiveKeys(); // those of peers that sent no share
 
+    // an input handed over is masked in place; until every mask is in, `input` still names it, so a round that
+    // aborts on the way wipes it
     int[] masked = inputHandedOver ? input : input.clone();
-    input = null;
     // the self mask and every pairwise mask, added in one pass over the vector
     List<SecretBytes> seeds = new ArrayList<>(received.size() + 1);
     boolean[] subtract = new boolean[received.size() + 1];
@@ -470,6 +471,7 @@ public final class SecAggClient {
       maskingScalar.destroy();
       seeds.forEach(SecretBytes::destroy);
     }
+    input = null;
     int ringMask = parameters.ringMask();
     if (ringMask != -1) {
       for (int i = 0; i < masked.length; i++) {

@@ -8,10 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.secagg.message.AdvertiseKeys;
+import io.consort.secagg.message.EncryptedShare;
 import io.consort.secagg.message.ForwardedShares;
 import io.consort.secagg.message.MessageHeader;
 import io.consort.secagg.message.SecAggMessage;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -89,6 +91,29 @@ class PipelinedClientTest {
   }
 
   @Test
+  void handedOverInput_isWiped_whenATamperedShareAbortsTheRoundBeforeMasking() throws Exception {
+    RoundHarness harness = threeBanksPastShareKeys();
+    SecAggClient victim = harness.clients.get(VICTIM);
+    ForwardedShares toVictim = harness.server.closeStage().outgoing().stream()
+        .filter(m -> m.header().recipientId().equals(VICTIM)).map(ForwardedShares.class::cast).findFirst()
+        .orElseThrow();
+    List<EncryptedShare> shares = new ArrayList<>();
+    for (EncryptedShare share : toVictim.shares()) {
+      byte[] ciphertext = share.ciphertext().clone();
+      ciphertext[ciphertext.length - 1] ^= 1; // the GCM tag no longer verifies
+      shares.add(new EncryptedShare(share.senderId(), share.recipientId(), ciphertext));
+    }
+    int[] handedOver = harness.inputs.get(VICTIM).clone();
+    victim.supplyInput(handedOver);
+    assertTrue(Arrays.stream(handedOver).anyMatch(v -> v != 0), "test input must not be all zeros");
+
+    assertThrows(ProtocolViolationException.class, () -> victim.handle(new ForwardedShares(toVictim.header(), shares)));
+
+    assertTrue(victim.isAborted());
+    assertArrayEquals(new int[handedOver.length], handedOver, "the unmasked input must be wiped when the round aborts");
+  }
+
+  @Test
   void supplyInput_isRefused_whenGivenTwiceOrOutsideTheRing() throws Exception {
     RoundParameters parameters = RoundParameters.completeGraph("job-p", 2, RoundHarness.banks(3), 2, 16)
         .withRingBits(8);
@@ -111,7 +136,7 @@ class PipelinedClientTest {
     int[] handedOver = harness.inputs.get(VICTIM).clone();
     victim.supplyInput(handedOver);
     assertTrue(victim.holdsPrivateKeys());
-    assertTrue(java.util.Arrays.stream(handedOver).anyMatch(v -> v != 0), "test input must not be all zeros");
+    assertTrue(Arrays.stream(handedOver).anyMatch(v -> v != 0), "test input must not be all zeros");
 
     victim.discard("the coordinator fell back to an unpipelined round");
     SecAggMessage toVictim = harness.server.closeStage().outgoing().stream()
