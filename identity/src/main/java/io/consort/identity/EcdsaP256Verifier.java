@@ -30,7 +30,8 @@ import org.bouncycastle.crypto.signers.ECDSASigner;
  */
 final class EcdsaP256Verifier {
   private static final X9ECParameters P256 = CustomNamedCurves.getByName("secp256r1");
-  private static final ECDomainParameters DOMAIN = new ECDomainParameters(P256);
+  /** P-256 with Bouncy Castle's special-form arithmetic; {@link EcdsaP256Signer} signs on it too. */
+  static final ECDomainParameters DOMAIN = new ECDomainParameters(P256);
   /** How many decoded public keys are kept (least recently used first out): a key is a fixed fact. */
   static final int KEY_CACHE_CAPACITY = 1024;
   private static final Map<ByteBuffer, ECPublicKeyParameters> KEYS =

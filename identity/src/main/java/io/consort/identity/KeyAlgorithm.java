@@ -119,16 +119,28 @@ public enum KeyAlgorithm {
   }
 
   private static boolean isP256(ECParameterSpec params) {
-    try {
-      AlgorithmParameters reference = AlgorithmParameters.getInstance("EC");
-      reference.init(new ECGenParameterSpec(P256_NAME));
-      ECParameterSpec p256 = reference.getParameterSpec(ECParameterSpec.class);
-      ECPoint g = params.getGenerator();
-      return params.getCurve().equals(p256.getCurve())
-          && g.equals(p256.getGenerator())
-          && params.getOrder().equals(p256.getOrder());
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("the JDK lacks the P-256 curve", e);
+    ECParameterSpec p256 = P256Reference.SPEC;
+    ECPoint g = params.getGenerator();
+    return params.getCurve().equals(p256.getCurve())
+        && g.equals(p256.getGenerator())
+        && params.getOrder().equals(p256.getOrder());
+  }
+
+  /**
+   * The JDK's P-256 parameters, looked up once: every signature check and signer asks {@link #of}, and
+   * a provider lookup each time was measurable next to a Bouncy Castle verification.
+   */
+  private static final class P256Reference {
+    static final ECParameterSpec SPEC = lookUp();
+
+    private static ECParameterSpec lookUp() {
+      try {
+        AlgorithmParameters reference = AlgorithmParameters.getInstance("EC");
+        reference.init(new ECGenParameterSpec(P256_NAME));
+        return reference.getParameterSpec(ECParameterSpec.class);
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("the JDK lacks the P-256 curve", e);
+      }
     }
   }
 }

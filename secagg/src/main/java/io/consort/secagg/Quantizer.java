@@ -99,7 +99,7 @@ public final class Quantizer {
     for (int i = 0; i < update.length; i++) {
       double value = update[i] * factor;
       double floor = Math.floor(value);
-      long rounded = (long) floor + (roundsUp(value, floor, bits) ? 1 : 0);
+      long rounded = (long) floor + roundUp(value, floor, bits);
       encoded[i] = (int) rounded & mask;
     }
     bits.erase();
@@ -113,10 +113,19 @@ public final class Quantizer {
    * value rounds up to 0 unless U < -value, which is exact.
    */
   static boolean roundsUp(double value, double floor, RoundingBits bits) {
+    return roundUp(value, floor, bits) == 1;
+  }
+
+  /**
+   * {@link #roundsUp} as 1 or 0. The first random byte settles the comparison with probability 255/256, and
+   * then its outcome is computed without a branch: a branch on a fair coin is mispredicted half the time
+   * ({@code BankStageCpu}: 5.9 -> 5.3 ms CPU for 10^6 coordinates).
+   */
+  private static int roundUp(double value, double floor, RoundingBits bits) {
     if (floor == -1 && value > -0.5) {
-      return !bits.uniformBelow(-value);
+      return bits.uniformBelow(-value) ? 0 : 1;
     }
-    return bits.uniformBelow(value - floor);
+    return bits.bitBelow(value - floor);
   }
 
   /**
@@ -137,8 +146,28 @@ public final class Quantizer {
       this.random = random;
     }
 
+    /**
+     * 1 with probability exactly {@code fraction}, else 0, for 0 <= fraction < 1: {@link #uniformBelow}
+     * with the first digit compared without a branch (U's first digit is below the fraction's exactly when
+     * their difference is negative).
+     */
+    int bitBelow(double fraction) {
+      double scaled = fraction * 256; // exact: a power of two
+      double digit = Math.floor(scaled);
+      int first = (int) digit;
+      int draw = nextByte();
+      if (draw != first) {
+        return (draw - first) >>> 31;
+      }
+      return digitsBelow(scaled - digit) ? 1 : 0;
+    }
+
     /** true with probability exactly {@code fraction}, for 0 <= fraction < 1. */
     boolean uniformBelow(double fraction) {
+      return digitsBelow(fraction);
+    }
+
+    private boolean digitsBelow(double fraction) {
       double rest = fraction;
       while (rest != 0) {
         double scaled = rest * 256; // exact: a power of two

@@ -72,6 +72,8 @@ public final class SecAggClient {
   private final byte[] roundSalt;
 
   private int[] input;
+  /** Whether {@link #input} was handed over ({@link #supplyInput}) and may be masked in place. */
+  private boolean inputHandedOver;
   private Phase phase = Phase.CREATED;
   private String abortReason;
   private X25519KeyPair encryptionKeys;
@@ -86,6 +88,12 @@ public final class SecAggClient {
   private List<String> revealedFor;
   /** b_u, kept from share-keys until the masked input is computed. */
   private SecretBytes selfMaskSeed;
+  /**
+   * The AES-GCM keys of the shares each peer sends this bank (peer -> this bank), derived at share-keys
+   * from the same X25519 agreement as this bank's own sending key, so each pair agrees once a round
+   * instead of once per direction; wiped with the private keys they come from.
+   */
+  private final Map<String, SecretBytes> receiveKeys = new LinkedHashMap<>();
 
   private SecAggClient(RoundParameters parameters, String bankId, int[] input, IdentitySigner signer,
              PeerKeyVerifier verifier, SecureRandom random) {
@@ -136,7 +144,8 @@ public final class SecAggClient {
 
   /**
    * Gives a client made by {@link #createAwaitingInput} its input, once, before the forwarded shares
-   * (it is masked when they are handled).
+   * (it is masked when they are handled). The client takes the array: it is masked in place, with no
+   * copy of a vector of 4 bytes a parameter, so the caller must not read or reuse it afterwards.
    *
    * @throws IllegalStateException if the client already has an input or is past share-keys
    */
@@ -148,6 +157,7 @@ public final class SecAggClient {
     }
     checkInput(parameters, input);
     this.input = input;
+    this.inputHandedOver = true;
   }
 
   /** True while the client has no input (made by {@link #createAwaitingInput} and not yet supplied). */
@@ -361,7 +371,14 @@ public final class SecAggClient {
       byte[] keyShare = keyShares.get(i).value().toByteArray();
       System.arraycopy(seedShare, 0, plaintext, 0, seedShare.length);
       System.arraycopy(keyShare, 0, plaintext, ShamirSharing.SHARE_BYTES, keyShare.length);
-      SecretBytes key = shareKey(bankId, holder, entries.get(holder).encryptionPublicKey());
+      SecretBytes shared = encryptionKeys.agree(entries.get(holder).encryptionPublicKey());
+      SecretBytes key;
+      try {
+        key = shareKey(shared, bankId, holder);
+        receiveKeys.put(holder, shareKey(shared, holder, bankId));
+      } finally {
+        shared.destroy();
+      }
       byte[] ciphertext = ShareCipher.encrypt(key,
           ContextEncoding.shareAssociatedData(parameters.jobId(), parameters.round(), bankId, holder),
           plaintext, random);
@@ -397,7 +414,10 @@ public final class SecAggClient {
       if (received.containsKey(sender)) {
         throw abort(RoundParameters.COORDINATOR_ID, "two forwarded shares from '" + sender + "'");
       }
-      SecretBytes key = shareKey(sender, bankId, verifiedKeys.get(sender).encryptionPublicKey());
+      SecretBytes key = receiveKeys.remove(sender);
+      if (key == null) { // unreachable: every verified peer got a share, and its receiving key with it
+        throw abort(bankId, "bank '" + bankId + "' derived no share key for peer '" + sender + "'");
+      }
       SecretBytes plaintext;
       try {
         plaintext = ShareCipher.decrypt(key, ContextEncoding.shareAssociatedData(parameters.jobId(),
@@ -429,25 +449,29 @@ public final class SecAggClient {
           + bankId + "' completed share-keys; threshold is " + parameters.threshold());
     }
     heldShares.putAll(received);
+    destroyReceiveKeys(); // those of peers that sent no share
 
-    int[] masked = input.clone();
-    input = null;
-    MaskExpander expander = new MaskExpander();
-    expander.addMask(selfMaskSeed, masked);
-    selfMaskSeed.destroy();
+    // an input handed over is masked in place; until every mask is in, `input` still names it, so a round that
+    // aborts on the way wipes it
+    int[] masked = inputHandedOver ? input : input.clone();
+    // the self mask and every pairwise mask, added in one pass over the vector
+    List<SecretBytes> seeds = new ArrayList<>(received.size() + 1);
+    boolean[] subtract = new boolean[received.size() + 1];
+    seeds.add(selfMaskSeed);
     int ownIndex = parameters.shareIndexOf(bankId);
     SecretBytes maskingScalar = maskingKeys.privateScalar();
-    for (String peer : received.keySet()) {
-      SecretBytes seed = pairwiseMaskSeed(parameters, maskingScalar, bankId, peer,
-          verifiedKeys.get(peer).maskingPublicKey(), roundSalt);
-      if (ownIndex < parameters.shareIndexOf(peer)) {
-        expander.addMask(seed, masked);
-      } else {
-        expander.subtractMask(seed, masked);
+    try {
+      for (String peer : received.keySet()) {
+        subtract[seeds.size()] = ownIndex > parameters.shareIndexOf(peer);
+        seeds.add(pairwiseMaskSeed(parameters, maskingScalar, bankId, peer,
+            verifiedKeys.get(peer).maskingPublicKey(), roundSalt));
       }
-      seed.destroy();
+      new MaskExpander().applyMasks(seeds, subtract, masked);
+    } finally {
+      maskingScalar.destroy();
+      seeds.forEach(SecretBytes::destroy);
     }
-    maskingScalar.destroy();
+    input = null;
     int ringMask = parameters.ringMask();
     if (ringMask != -1) {
       for (int i = 0; i < masked.length; i++) {
@@ -586,15 +610,17 @@ public final class SecAggClient {
     }
   }
 
-  /** Directional AES-GCM key for shares sender -> recipient: HKDF(X25519(c_u^SK, c_v^PK)). */
-  private SecretBytes shareKey(String senderId, String recipientId, byte[] peerEncryptionKey)
-      throws GeneralSecurityException {
-    SecretBytes shared = encryptionKeys.agree(peerEncryptionKey);
-    try {
-      return KeyDerivation.hkdfSha256(shared, roundSalt, ContextEncoding.shareKeyInfo(senderId, recipientId));
-    } finally {
-      shared.destroy();
-    }
+  /**
+   * Directional AES-GCM key for shares sender -> recipient: HKDF(X25519(c_u^SK, c_v^PK)) with the
+   * direction in the label, from {@code shared}, the pair's X25519 secret.
+   */
+  private SecretBytes shareKey(SecretBytes shared, String senderId, String recipientId) {
+    return KeyDerivation.hkdfSha256(shared, roundSalt, ContextEncoding.shareKeyInfo(senderId, recipientId));
+  }
+
+  private void destroyReceiveKeys() {
+    receiveKeys.values().forEach(SecretBytes::destroy);
+    receiveKeys.clear();
   }
 
   /**
@@ -658,6 +684,7 @@ public final class SecAggClient {
     if (selfMaskSeed != null) {
       selfMaskSeed.destroy();
     }
+    destroyReceiveKeys();
     // the round's private keys: with s^SK and c^SK the pairwise masks and every share ciphertext of the
     // round could be recomputed from what the coordinator relayed
     if (encryptionKeys != null) {
@@ -666,13 +693,19 @@ public final class SecAggClient {
     if (maskingKeys != null) {
       maskingKeys.destroy();
     }
+    if (inputHandedOver && input != null) {
+      Arrays.fill(input, 0); // the bank's plaintext input, never masked: the round ended first
+    }
     input = null;
   }
 
-  /** Whether the client still holds a private key of its round (false once it finished, aborted or was discarded). */
+  /**
+   * Whether the client still holds a private key of its round or a share key derived from one (false once
+   * it finished, aborted or was discarded).
+   */
   boolean holdsPrivateKeys() {
     return (encryptionKeys != null && !encryptionKeys.isDestroyed())
-        || (maskingKeys != null && !maskingKeys.isDestroyed());
+        || (maskingKeys != null && !maskingKeys.isDestroyed()) || !receiveKeys.isEmpty();
   }
 
   @Override

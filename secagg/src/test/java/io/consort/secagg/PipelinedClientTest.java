@@ -8,10 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.secagg.message.AdvertiseKeys;
+import io.consort.secagg.message.EncryptedShare;
 import io.consort.secagg.message.ForwardedShares;
 import io.consort.secagg.message.MessageHeader;
 import io.consort.secagg.message.SecAggMessage;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +54,7 @@ class PipelinedClientTest {
     ServerTransition transition = harness.closeAndDeliver(Map.of(), UnaryOperator.identity());
     for (Map.Entry<String, SecAggClient> client : harness.clients.entrySet()) {
       assertTrue(client.getValue().awaitsInput());
-      client.getValue().supplyInput(harness.inputs.get(client.getKey()));
+      client.getValue().supplyInput(harness.inputs.get(client.getKey()).clone()); // masked in place
     }
     do {
       transition = harness.closeAndDeliver(Map.of(), tamper);
@@ -84,8 +86,31 @@ class PipelinedClientTest {
 
     assertTrue(refused.getMessage().contains("no input"), refused.getMessage());
     assertFalse(victim.isAborted());
-    victim.supplyInput(harness.inputs.get(VICTIM));
+    victim.supplyInput(harness.inputs.get(VICTIM).clone());
     assertNotNull(victim.handle(toVictim)); // the masked input, once the input is there
+  }
+
+  @Test
+  void handedOverInput_isWiped_whenATamperedShareAbortsTheRoundBeforeMasking() throws Exception {
+    RoundHarness harness = threeBanksPastShareKeys();
+    SecAggClient victim = harness.clients.get(VICTIM);
+    ForwardedShares toVictim = harness.server.closeStage().outgoing().stream()
+        .filter(m -> m.header().recipientId().equals(VICTIM)).map(ForwardedShares.class::cast).findFirst()
+        .orElseThrow();
+    List<EncryptedShare> shares = new ArrayList<>();
+    for (EncryptedShare share : toVictim.shares()) {
+      byte[] ciphertext = share.ciphertext().clone();
+      ciphertext[ciphertext.length - 1] ^= 1; // the GCM tag no longer verifies
+      shares.add(new EncryptedShare(share.senderId(), share.recipientId(), ciphertext));
+    }
+    int[] handedOver = harness.inputs.get(VICTIM).clone();
+    victim.supplyInput(handedOver);
+    assertTrue(Arrays.stream(handedOver).anyMatch(v -> v != 0), "test input must not be all zeros");
+
+    assertThrows(ProtocolViolationException.class, () -> victim.handle(new ForwardedShares(toVictim.header(), shares)));
+
+    assertTrue(victim.isAborted());
+    assertArrayEquals(new int[handedOver.length], handedOver, "the unmasked input must be wiped when the round aborts");
   }
 
   @Test
@@ -105,11 +130,13 @@ class PipelinedClientTest {
   }
 
   @Test
-  void discardedClient_refusesEveryLaterMessage_andWipesItsPrivateKeys() throws Exception {
+  void discardedClient_refusesEveryLaterMessage_andWipesItsPrivateKeysAndItsInput() throws Exception {
     RoundHarness harness = threeBanksPastShareKeys();
     SecAggClient victim = harness.clients.get(VICTIM);
-    victim.supplyInput(harness.inputs.get(VICTIM));
+    int[] handedOver = harness.inputs.get(VICTIM).clone();
+    victim.supplyInput(handedOver);
     assertTrue(victim.holdsPrivateKeys());
+    assertTrue(Arrays.stream(handedOver).anyMatch(v -> v != 0), "test input must not be all zeros");
 
     victim.discard("the coordinator fell back to an unpipelined round");
     SecAggMessage toVictim = harness.server.closeStage().outgoing().stream()
@@ -120,6 +147,7 @@ class PipelinedClientTest {
     assertTrue(victim.abortReason().contains("fell back"), victim.abortReason());
     assertThrows(IllegalStateException.class, () -> victim.handle(toVictim));
     assertFalse(victim.holdsPrivateKeys(), "keys made ahead and discarded must be wiped");
+    assertArrayEquals(new int[handedOver.length], handedOver, "the input handed over and never masked must be wiped");
   }
 
   @Test

@@ -118,6 +118,26 @@ class QuantizerTest {
     }
 
     /**
+     * The branch-free first digit of the encoder's rounding decides exactly as the digit-by-digit
+     * comparison, for every first byte, on fractions that end within a byte, span several, or are 0.
+     */
+    @Test
+    void bitBelow_decidesLikeUniformBelow_forEveryFirstByte() {
+        double[] fractions = {0.0, 0.25 + 0x1.0p-20, 1.0 / 3, 0.5, 255.5 / 256, 0x1.0p-60};
+        for (double fraction : fractions) {
+            for (int first = 0; first < 256; first++) {
+                for (int second : new int[] {0, 85, 255}) {
+                    boolean below = new Quantizer.RoundingBits(new ScriptedBytes(first, second, 7)).uniformBelow(fraction);
+
+                    int bit = new Quantizer.RoundingBits(new ScriptedBytes(first, second, 7)).bitBelow(fraction);
+
+                    assertEquals(below ? 1 : 0, bit, "fraction " + fraction + ", bytes " + first + ", " + second);
+                }
+            }
+        }
+    }
+
+    /**
      * Just below 0 the fraction 1 + value is not exact in floating point: for -2^-60 it is 1.0, and a
      * comparison against it would round up whatever U is. The rounding instead goes down to -1 exactly
      * when U < |value| (probability |value|), and up to 0 otherwise.

@@ -4,7 +4,9 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.security.GeneralSecurityException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import javax.crypto.Cipher;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
@@ -20,6 +22,10 @@ import javax.crypto.spec.SecretKeySpec;
  * call (measured on the development machine, see docs/BENCHMARKS.md). We therefore generate keystream
  * into a reusable 64 KiB buffer and add it into the target as we go, which also keeps memory flat.
  *
+ * <p>A bank adds several masks into one vector ({@link #applyMasks}): each 64 KiB piece of the vector
+ * gets every mask while it is in the cache, one cipher per seed, instead of one pass over the whole
+ * vector per mask (at 10^6 coordinates a vector is 4 MB, past the cache; see docs/BENCHMARKS.md).
+ *
  * <p>Not thread-safe: one instance per thread.
  */
 public final class MaskExpander {
@@ -33,10 +39,16 @@ public final class MaskExpander {
   private final Cipher cipher;
   private final byte[] zeros = new byte[CHUNK_BYTES];
   private final byte[] keystream = new byte[CHUNK_BYTES];
+  /** One cipher per seed of {@link #applyMasks}, kept for the next call. */
+  private final List<Cipher> seedCiphers = new ArrayList<>();
 
   public MaskExpander() {
+    this.cipher = newCipher();
+  }
+
+  private static Cipher newCipher() {
     try {
-      this.cipher = Cipher.getInstance("AES/CTR/NoPadding");
+      return Cipher.getInstance("AES/CTR/NoPadding");
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES/CTR/NoPadding is not available in this JDK", e);
     }
@@ -52,7 +64,39 @@ public final class MaskExpander {
     apply(seed, target, true);
   }
 
+  /**
+   * {@code target[i] += sum_j (subtract[j] ? -1 : 1) * PRG(seeds[j])[i]} for every i, modulo 2^32: the same
+   * result as {@link #addMask} and {@link #subtractMask} for each seed in turn, in one pass over
+   * {@code target}.
+   */
+  public void applyMasks(List<SecretBytes> seeds, boolean[] subtract, int[] target) throws GeneralSecurityException {
+    if (seeds.size() != subtract.length) {
+      throw new IllegalArgumentException(seeds.size() + " seeds but " + subtract.length + " signs");
+    }
+    while (seedCiphers.size() < seeds.size()) {
+      seedCiphers.add(newCipher());
+    }
+    for (int j = 0; j < seeds.size(); j++) {
+      init(seedCiphers.get(j), seeds.get(j));
+    }
+    for (int offset = 0; offset < target.length; offset += CHUNK_WORDS) {
+      int words = Math.min(CHUNK_WORDS, target.length - offset);
+      for (int j = 0; j < seeds.size(); j++) {
+        addChunk(seedCiphers.get(j), target, offset, words, subtract[j]);
+      }
+    }
+    Arrays.fill(keystream, (byte) 0);
+  }
+
   private void apply(SecretBytes seed, int[] target, boolean subtract) throws GeneralSecurityException {
+    init(cipher, seed);
+    for (int offset = 0; offset < target.length; offset += CHUNK_WORDS) {
+      addChunk(cipher, target, offset, Math.min(CHUNK_WORDS, target.length - offset), subtract);
+    }
+    Arrays.fill(keystream, (byte) 0);
+  }
+
+  private static void init(Cipher cipher, SecretBytes seed) throws GeneralSecurityException {
     if (seed.length() != KeyDerivation.KEY_BYTES) {
       throw new IllegalArgumentException("mask seed must be " + KeyDerivation.KEY_BYTES
           + " bytes, got " + seed.length());
@@ -63,19 +107,20 @@ public final class MaskExpander {
     } finally {
       Arrays.fill(key, (byte) 0);
     }
-    for (int offset = 0; offset < target.length; offset += CHUNK_WORDS) {
-      int words = Math.min(CHUNK_WORDS, target.length - offset);
-      cipher.update(zeros, 0, words * Integer.BYTES, keystream, 0);
-      if (subtract) {
-        for (int i = 0; i < words; i++) {
-          target[offset + i] -= (int) LITTLE_ENDIAN_INT.get(keystream, i * Integer.BYTES);
-        }
-      } else {
-        for (int i = 0; i < words; i++) {
-          target[offset + i] += (int) LITTLE_ENDIAN_INT.get(keystream, i * Integer.BYTES);
-        }
+  }
+
+  /** The next {@code words} words of {@code cipher}'s stream, added into (or subtracted from) the target. */
+  private void addChunk(Cipher cipher, int[] target, int offset, int words, boolean subtract)
+      throws GeneralSecurityException {
+    cipher.update(zeros, 0, words * Integer.BYTES, keystream, 0);
+    if (subtract) {
+      for (int i = 0; i < words; i++) {
+        target[offset + i] -= (int) LITTLE_ENDIAN_INT.get(keystream, i * Integer.BYTES);
+      }
+    } else {
+      for (int i = 0; i < words; i++) {
+        target[offset + i] += (int) LITTLE_ENDIAN_INT.get(keystream, i * Integer.BYTES);
       }
     }
-    Arrays.fill(keystream, (byte) 0);
   }
 }

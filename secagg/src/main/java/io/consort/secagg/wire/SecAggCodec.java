@@ -74,7 +74,7 @@ public final class SecAggCodec {
   }
 
   public static byte[] encode(SecAggMessage message) {
-    Writer out = new Writer(message instanceof MaskedInput m ? 64 + m.values().length * 4 : 256);
+    Writer out = new Writer(message instanceof MaskedInput m ? maskedInputBytes(m) : 256);
     out.u8(VERSION);
     out.u8(typeOf(message));
     MessageHeader header = message.header();
@@ -126,6 +126,21 @@ public final class SecAggCodec {
       }
     }
     return out.toByteArray();
+  }
+
+  /**
+   * The encoded size of a masked input, so its (up to 4 * 2^24-byte) buffer is allocated once at its
+   * final size and returned without a copy.
+   */
+  private static int maskedInputBytes(MaskedInput m) {
+    MessageHeader header = m.header();
+    long bytes = 2 + idBytes(header.jobId()) + 8 + 1 + idBytes(header.senderId()) + idBytes(header.recipientId())
+        + 1 + 4 + (long) m.values().length * ((Math.max(1, Math.min(32, m.ringBits())) + 7) / 8);
+    return (int) Math.min(bytes, Integer.MAX_VALUE - 16);
+  }
+
+  private static int idBytes(String id) {
+    return 1 + id.getBytes(StandardCharsets.UTF_8).length;
   }
 
   public static SecAggMessage decode(byte[] bytes) throws MalformedMessageException {

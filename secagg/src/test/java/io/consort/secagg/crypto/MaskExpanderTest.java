@@ -52,4 +52,34 @@ class MaskExpanderTest {
         assertArrayEquals(original, target);
         assertEquals(5, target.length);
     }
+
+    @Test
+    void applyMasks_equalsAddingAndSubtractingEachMaskInTurn_acrossChunkBoundaries() throws Exception {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7); // seeded: test data only
+        int chunk = MaskExpander.CHUNK_BYTES / 4;
+        for (int words : new int[] {1, 6209, chunk, chunk + 1, 3 * chunk + 5}) {
+            java.util.List<SecretBytes> seeds = new java.util.ArrayList<>();
+            boolean[] subtract = new boolean[5];
+            for (int j = 0; j < subtract.length; j++) {
+                byte[] seed = new byte[32];
+                random.nextBytes(seed);
+                seeds.add(SecretBytes.copyOf(seed));
+                subtract[j] = j % 2 == 1;
+            }
+            int[] expected = random.ints(words).toArray();
+            int[] target = expected.clone();
+            MaskExpander oneByOne = new MaskExpander();
+            for (int j = 0; j < subtract.length; j++) {
+                if (subtract[j]) {
+                    oneByOne.subtractMask(seeds.get(j), expected);
+                } else {
+                    oneByOne.addMask(seeds.get(j), expected);
+                }
+            }
+
+            new MaskExpander().applyMasks(seeds, subtract, target);
+
+            assertArrayEquals(expected, target, "dimension " + words);
+        }
+    }
 }

@@ -1,0 +1,159 @@
+package io.consort.secagg.sim;
+
+import io.consort.identity.IdentitySigner;
+import io.consort.secagg.PublicKeyDirectory;
+import io.consort.secagg.Quantizer;
+import io.consort.secagg.RoundParameters;
+import io.consort.secagg.SecAggClient;
+import io.consort.secagg.SecAggServer;
+import io.consort.secagg.ServerTransition;
+import io.consort.secagg.message.SecAggMessage;
+import io.consort.secagg.wire.SecAggCodec;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.spec.ECGenParameterSpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A bank's CPU per secure-aggregation stage per round, as a bank of the pipelined protocol (version 3)
+ * spends it: thread CPU time ({@link ThreadMXBean#getCurrentThreadCpuTime}, so other processes on a busy
+ * machine stretch the wall clock but hardly the figure) of each bank's client, through the binary codec
+ * as the daemon calls it, in rounds of {@code banks} banks with the consistency check, a 32-bit ring,
+ * an identity signature (ECDSA P-256) over a ledger-sized message standing in for the countersignature,
+ * and the quantiser. The coordinator's work is not counted. Prints, per stage, the median over banks and
+ * measured rounds, in microseconds, and a JSON line.
+ *
+ * <p>The quantiser is timed with a {@link SplittableRandom} (not a secure generator) so that its own
+ * arithmetic is measured; the daemon rounds with its AES-CTR generator.
+ *
+ * <pre>java -cp ... io.consort.secagg.sim.BankStageCpu [banks] [dimension] [rounds] [warm-up rounds]</pre>
+ */
+public final class BankStageCpu {
+  /** Where a bank's CPU goes in one round. */
+  enum Part { ADVERTISE_KEYS, SHARE_KEYS, QUANTISE, MASKED_INPUT, CONSISTENCY, UNMASKING, SIGN_LEDGER }
+
+  private BankStageCpu() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    int banks = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+    int dimension = args.length > 1 ? Integer.parseInt(args[1]) : 6209;
+    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 40;
+    int warmUp = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+    ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+    SecureRandom random = SecureRandom.getInstance("DRBG");
+    List<String> bankIds = new ArrayList<>();
+    for (int i = 0; i < banks; i++) {
+      bankIds.add(String.format(Locale.ROOT, "bank-%02d", i + 1));
+    }
+    KeyPairGenerator identityKeys = KeyPairGenerator.getInstance("EC");
+    identityKeys.initialize(new ECGenParameterSpec("secp256r1"), random);
+    Map<String, PublicKey> publicKeys = new HashMap<>();
+    Map<String, IdentitySigner> signers = new HashMap<>();
+    for (String bank : bankIds) {
+      KeyPair identity = identityKeys.generateKeyPair();
+      publicKeys.put(bank, identity.getPublic());
+      signers.put(bank, new IdentitySigner(identity.getPrivate()));
+    }
+    PublicKeyDirectory directory = new PublicKeyDirectory(publicKeys);
+    Quantizer quantizer = new Quantizer(1.0, banks + 1, 24);
+    float[] update = new float[dimension];
+    SplittableRandom values = new SplittableRandom(1);
+    for (int i = 0; i < dimension; i++) {
+      update[i] = (float) (values.nextGaussian() * 0.01);
+    }
+    byte[] ledgerMessage = new byte[220];
+    random.nextBytes(ledgerMessage);
+
+    Map<Part, List<Double>> micros = new EnumMap<>(Part.class);
+    for (Part part : Part.values()) {
+      micros.put(part, new ArrayList<>());
+    }
+    for (int round = 1; round <= warmUp + rounds; round++) {
+      boolean measured = round > warmUp;
+      RoundParameters parameters = new RoundParameters("cpu", round, bankIds, banks / 2 + 1, 32, dimension, 0, true);
+      SecAggServer server = SecAggServer.create(parameters, directory);
+      Map<String, SecAggClient> clients = new LinkedHashMap<>();
+      Map<String, Map<Part, Double>> spent = new HashMap<>();
+      for (String bank : bankIds) {
+        Map<Part, Double> parts = new EnumMap<>(Part.class);
+        spent.put(bank, parts);
+        SecAggClient client = SecAggClient.createAwaitingInput(parameters, bank, signers.get(bank), directory, random);
+        clients.put(bank, client);
+        long start = cpu.getCurrentThreadCpuTime();
+        byte[] keys = SecAggCodec.encode(client.advertiseKeys());
+        parts.put(Part.ADVERTISE_KEYS, (cpu.getCurrentThreadCpuTime() - start) / 1e3);
+        server.acceptEncoded(bank, keys);
+      }
+      while (true) {
+        ServerTransition transition = server.closeStage();
+        if (transition.isAborted()) {
+          throw new IllegalStateException(transition.abortReason().orElseThrow());
+        }
+        if (transition.isCompleted()) {
+          break;
+        }
+        for (SecAggMessage message : transition.outgoing()) {
+          String bank = message.header().recipientId();
+          byte[] encoded = SecAggCodec.encode(message);
+          SecAggClient client = clients.get(bank);
+          Part part = switch (message.header().stage()) {
+            case SHARE_KEYS -> Part.SHARE_KEYS;
+            case MASKED_INPUT -> Part.MASKED_INPUT;
+            case CONSISTENCY_CHECK -> Part.CONSISTENCY;
+            case UNMASKING -> Part.UNMASKING;
+            default -> throw new IllegalStateException("unexpected stage " + message.header().stage());
+          };
+          long start = cpu.getCurrentThreadCpuTime();
+          if (part == Part.MASKED_INPUT) {
+            int[] input = quantizer.encode(update, values);
+            spent.get(bank).put(Part.QUANTISE, (cpu.getCurrentThreadCpuTime() - start) / 1e3);
+            start = cpu.getCurrentThreadCpuTime();
+            client.supplyInput(input);
+          }
+          byte[] reply = client.handleEncoded(encoded);
+          spent.get(bank).put(part, (cpu.getCurrentThreadCpuTime() - start) / 1e3);
+          server.acceptEncoded(bank, reply);
+        }
+      }
+      for (String bank : bankIds) {
+        long start = cpu.getCurrentThreadCpuTime();
+        byte[] signature = signers.get(bank).sign(ledgerMessage);
+        spent.get(bank).put(Part.SIGN_LEDGER, (cpu.getCurrentThreadCpuTime() - start) / 1e3);
+        if (signature.length == 0 || !clients.get(bank).isFinished()) {
+          throw new IllegalStateException("bank '" + bank + "' did not finish round " + round);
+        }
+      }
+      if (measured) {
+        for (Map<Part, Double> parts : spent.values()) {
+          parts.forEach((part, value) -> micros.get(part).add(value));
+        }
+      }
+    }
+    StringBuilder json = new StringBuilder(String.format(Locale.ROOT,
+        "{\"banks\": %d, \"dimension\": %d, \"rounds\": %d", banks, dimension, rounds));
+    double total = 0;
+    for (Part part : Part.values()) {
+      double median = SecAggSimulation.median(micros.get(part));
+      total += median;
+      System.out.printf(Locale.ROOT, "%-15s %10.0f us CPU (median of %d)%n", part.name().toLowerCase(Locale.ROOT),
+          median, micros.get(part).size());
+      json.append(String.format(Locale.ROOT, ", \"%s_us\": %.0f", part.name().toLowerCase(Locale.ROOT), median));
+    }
+    System.out.printf(Locale.ROOT, "%-15s %10.0f us CPU (sum of the medians)%n", "total", total);
+    System.out.println(json.append(String.format(Locale.ROOT, ", \"total_us\": %.0f}", total)));
+    Arrays.fill(ledgerMessage, (byte) 0);
+  }
+}
