@@ -62,7 +62,6 @@ abstract class RecurrentNetwork implements NativeNetwork {
   private float[] stepIn = new float[0];
   /** One step's {@code rows x gates}: {@code z_t}, activated in place; backward, its error. */
   float[] stepOut = new float[0];
-  private float[] stepError = new float[0];
   /** One step's {@code h_t}, {@code rows x units}, written by {@link #cellForward}. */
   float[] hidden = new float[0];
   /** The error at one step's {@code h_t}, {@code rows x units}, read by {@link #cellBackward}. */
@@ -158,7 +157,6 @@ abstract class RecurrentNetwork implements NativeNetwork {
     gateErrors = new float[window * grown * gates];
     stepIn = new float[grown * width];
     stepOut = new float[grown * gates];
-    stepError = new float[grown * width];
     hidden = new float[grown * units];
     hiddenError = new float[grown * units];
     squaredNorms = new double[grown];
@@ -224,10 +222,10 @@ abstract class RecurrentNetwork implements NativeNetwork {
       cellBackward(t, rows);
       System.arraycopy(stepOut, 0, gateErrors, t * rows * gates, rows * gates);
       if (t > 0) {
-        kernel.backpropagate(stepOut, rows, gates, combined, 0, stepError, width);
-        for (int r = 0; r < rows; r++) {
-          System.arraycopy(stepError, r * width + channels, hiddenError, r * units, units);
-        }
+        // The error at h_{t-1}: through the recurrent weights only, which DL4J's column-major
+        // [n, G] block holds as the kernel's G x n (row g: the weights into pre-activation g).
+        kernel.backpropagate(stepOut, rows, gates, parameters, recurrentOffset, hiddenError,
+            units);
       }
     }
     if (clipNorm > 0) {
