@@ -15,23 +15,25 @@ functorch.vmap(grad(...)) over torch.nn.utils.stateless.functional_call as in th
 per-sample-gradients tutorial, per-example clipping, Gaussian noise from torch.normal, Adam).
 DP-SGD uses noise multiplier 1, clip norm 1 and expected batch BATCH on both sides.
 
-Sequence models (--models, default mlp,lstm,cnn1d): the DL4J engine, and for the models in
-NATIVE_SEQUENCE_MODELS (the 1-D CNN and the LSTM) also the native engine plain and DP-SGD, against
+Sequence models (--models, default mlp,lstm,cnn1d; simple-rnn on request): the DL4J engine, and for
+the models in NATIVE_SEQUENCE_MODELS (all three) also the native engine plain and DP-SGD, against
 PyTorch on the same 8,192 rows of 2 channels over a 10-step window (written by the worker,
 channel-major per row as DL4J reads them: [channels, window]), each with its own initial
 parameters (PyTorch's default initialisation; Consort's is its Xavier), the same architecture as
 the market experiment builds: an LSTM of 16 units (last time step; PyTorch's LSTM has a second bias
-vector, 64 more parameters) or a 1-D convolution of 16 filters of width 3 (same padding, ReLU, max
-over time), then Linear 16 + ReLU and a sigmoid output, binary cross-entropy, Adam 3e-3. Epochs per
+vector, 64 more parameters), a SimpleRnn of 16 tanh units (DL4J's SimpleRnn against nn.RNN with
+nonlinearity tanh, last time step; nn.RNN also has a second bias vector, 16 more parameters) or a
+1-D convolution of 16 filters of width 3 (same padding, ReLU, max over time), then Linear 16 + ReLU
+and a sigmoid output, binary cross-entropy, Adam 3e-3. Epochs per
 sample: enough for at least --sequence-min-steps steps. The native engine's DP-SGD is timed
 against PyTorch's DP-SGD above on the same model where functorch computes it (TORCH_DP_SEQUENCE_MODELS:
-functorch 1.13's vmap(grad(...)) fails on nn.LSTM with a shape mismatch, so the LSTM's is against
-PyTorch's plain step). DP-SGD is not timed on the DL4J engine: it clips by microbatches of one (one
+functorch 1.13's vmap(grad(...)) fails on nn.LSTM and nn.RNN with a shape mismatch, so the LSTM's
+and the SimpleRnn's are against PyTorch's plain step). DP-SGD is not timed on the DL4J engine: it clips by microbatches of one (one
 pass per example, 17x to 42x its plain step, docs/BENCHMARKS.md), which would take most of the
 run's time.
 
 Usage: python3 train_vs_torch.py [--json] [--repeats N] [--batches 32,128,512] [--min-steps N]
-                                 [--models mlp,lstm,cnn1d] [--sequence-min-steps N]
+                                 [--models mlp,lstm,cnn1d,simple-rnn] [--sequence-min-steps N]
                                  -- JAVA COMMAND LINE...
 """
 
@@ -55,8 +57,9 @@ HIDDEN = (64, 32)
 NOISE_MULTIPLIER = 1.0
 CLIP_NORM = 1.0
 # The sequence models Consort's native engine also computes: timed plain and DP-SGD on it too.
-NATIVE_SEQUENCE_MODELS = ("cnn1d", "lstm")
-# Those whose DP-SGD PyTorch computes here (functorch's vmap fails on nn.LSTM).
+SEQUENCE_MODELS = ("lstm", "cnn1d", "simple-rnn")
+NATIVE_SEQUENCE_MODELS = SEQUENCE_MODELS
+# Those whose DP-SGD PyTorch computes here (functorch's vmap fails on nn.LSTM and nn.RNN).
 TORCH_DP_SEQUENCE_MODELS = ("cnn1d",)
 
 
@@ -197,6 +200,8 @@ class TorchSequenceTrainer:
             return LastStepLstm(self.channels, self.units, self.head)
         if kind == "cnn1d":
             return MaxPooledConv(self.channels, self.units, self.kernel, self.head)
+        if kind == "simple-rnn":
+            return LastStepRnn(self.channels, self.units, self.head)
         raise ValueError(kind)
 
     def plain(self, kind, batch, epochs):
@@ -214,6 +219,19 @@ class LastStepLstm(nn.Module):
 
     def forward(self, x):  # x: [batch, channels, window]
         out, _ = self.lstm(x.transpose(1, 2))
+        return self.head(out[:, -1])
+
+
+class LastStepRnn(nn.Module):
+    """DL4J's SimpleRnn (tanh inside the recurrence) read at its last step, then the head."""
+
+    def __init__(self, channels, units, head):
+        super().__init__()
+        self.rnn = nn.RNN(channels, units, nonlinearity="tanh", batch_first=True)
+        self.head = nn.Sequential(nn.Linear(units, head), nn.ReLU(), nn.Linear(head, 1))
+
+    def forward(self, x):  # x: [batch, channels, window]
+        out, _ = self.rnn(x.transpose(1, 2))
         return self.head(out[:, -1])
 
 
@@ -248,8 +266,8 @@ def main():
     parser.add_argument("--min-steps", type=int, default=400,
                         help="epochs per sample: enough for at least this many steps")
     parser.add_argument("--models", default="mlp,lstm,cnn1d",
-                        help="comma-separated: mlp (all engines), lstm (DL4J against PyTorch), cnn1d"
-                             " (DL4J and native against PyTorch)")
+                        help="comma-separated: mlp (all engines), lstm, cnn1d, simple-rnn (DL4J and"
+                             " native against PyTorch)")
     parser.add_argument("--sequence-min-steps", type=int, default=100,
                         help="epochs per sample of the sequence models: enough for this many steps")
     parser.add_argument("--dl4j-javacpp-default", action="store_true",
@@ -274,10 +292,10 @@ def main():
         parser.error("the Java worker command is missing (after --)")
     batches = [int(b) for b in args.batches.split(",")]
     models = args.models.split(",")
-    unknown = [m for m in models if m not in ("mlp", "lstm", "cnn1d")]
+    unknown = [m for m in models if m != "mlp" and m not in SEQUENCE_MODELS]
     if unknown or not models:
-        parser.error("--models: expected a comma-separated subset of mlp,lstm,cnn1d, got %r"
-                     % args.models)
+        parser.error("--models: expected a comma-separated subset of mlp,%s, got %r"
+                     % (",".join(SEQUENCE_MODELS), args.models))
     sequence_models = [m for m in models if m != "mlp"]
 
     torch.set_num_threads(1)
@@ -352,7 +370,7 @@ def main():
                   for b in batches} if sequence_models else {}
 
     def epochs_of(name, b):
-        return seq_epochs[b] if name.split("_")[0] in ("lstm", "cnn1d") else epochs[b]
+        return seq_epochs[b] if name.split("_")[0] in SEQUENCE_MODELS else epochs[b]
     load_before = os.getloadavg()
     print("MLP: rows %d, features %d, MLP %s-1, Adam %g, %d parameters; one thread each; native kernel:"
           " %s; PyTorch %s, BLAS %s; %d repeats, each timing every method at every batch once"
@@ -402,7 +420,8 @@ def main():
             result["dl4j_ratios"][str(b)] = round(r_dl4j, 3)
     for kind in sequence_models:
         print("%s on the DL4J engine (%d rows, epochs per sample: %s):"
-              % ({"lstm": "LSTM 16, head 16", "cnn1d": "1-D CNN 16x3, head 16"}[kind], seq_rows,
+              % ({"lstm": "LSTM 16, head 16", "cnn1d": "1-D CNN 16x3, head 16",
+                  "simple-rnn": "SimpleRnn 16, head 16"}[kind], seq_rows,
                  ", ".join("%d at batch %d" % (seq_epochs[b], b) for b in batches)))
         print("%5s %9s %9s %10s" % ("batch", "dl4j", "torch", "dl4j/torch"))
         result[kind + "_ratios"] = {}

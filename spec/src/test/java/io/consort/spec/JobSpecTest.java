@@ -96,16 +96,17 @@ class JobSpecTest {
   void recordDpOnTheDl4jEngine_isAcceptedForEveryModel() {
     JobSpec dense = base().privacy(PrivacyMode.RECORD).targetEpsilon(3.0).engine(TrainingEngine.DL4J).build();
     assertEquals(TrainingEngine.DL4J, dense.training().engine());
-    JobSpec rnn = series().modelType(ModelType.SIMPLE_RNN).window(4).privacy(PrivacyMode.RECORD).targetEpsilon(3.0)
-        .build();
-    assertEquals(TrainingEngine.DL4J, rnn.training().engine(), "the default engine of a model native cannot run");
+    JobSpec attention = series().modelType(ModelType.ATTENTION).window(4).privacy(PrivacyMode.RECORD)
+        .targetEpsilon(3.0).build();
+    assertEquals(TrainingEngine.DL4J, attention.training().engine(), "the default engine of a model native cannot run");
   }
 
-  @Test
-  void aReluLstmClassifier_defaultsToTheNativeEngine_andMayNameDl4j() {
-    JobSpec lstm = series().modelType(ModelType.LSTM).window(4).privacy(PrivacyMode.RECORD).targetEpsilon(3.0).build();
-    assertEquals(TrainingEngine.NATIVE, lstm.training().engine());
-    JobSpec onDl4j = series().modelType(ModelType.LSTM).window(4).engine(TrainingEngine.DL4J).build();
+  @ParameterizedTest
+  @EnumSource(value = ModelType.class, names = {"LSTM", "SIMPLE_RNN"})
+  void aReluRecurrentClassifier_defaultsToTheNativeEngine_andMayNameDl4j(ModelType type) {
+    JobSpec recurrent = series().modelType(type).window(4).privacy(PrivacyMode.RECORD).targetEpsilon(3.0).build();
+    assertEquals(TrainingEngine.NATIVE, recurrent.training().engine());
+    JobSpec onDl4j = series().modelType(type).window(4).engine(TrainingEngine.DL4J).build();
     assertEquals(TrainingEngine.DL4J, onDl4j.training().engine());
     assertEquals(onDl4j, JobSpecWire.fromProto(JobSpecWire.toProto(onDl4j)));
   }
@@ -155,7 +156,7 @@ class JobSpecTest {
         () -> series().modelType(ModelType.LSTM).window(4).dropout(0.2).engine(TrainingEngine.NATIVE).build());
     assertEquals("model.engine", e.field());
     e = assertThrows(InvalidJobSpecException.class,
-        () -> series().modelType(ModelType.SIMPLE_RNN).window(4).engine(TrainingEngine.NATIVE).build());
+        () -> series().modelType(ModelType.SIMPLE_RNN).window(4).dropout(0.2).engine(TrainingEngine.NATIVE).build());
     assertEquals("model.engine", e.field());
   }
 

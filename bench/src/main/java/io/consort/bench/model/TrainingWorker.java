@@ -42,7 +42,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>{@code seqdata DIR}: writes the sequence models' rows ({@link DpStepCostBench#syntheticRows},
  *       {@value #SEQUENCE_ROWS} rows of 2 channels over a 10-step window, channel-major as the DL4J
  *       engine reads them: {@code [channels, window]} per row) as {@code xs.f32} and {@code ys.f32};
- *       replies {@code ok ROWS FEATURES CHANNELS WINDOW UNITS KERNEL HEAD} (the LSTM's units and the
+ *       replies {@code ok ROWS FEATURES CHANNELS WINDOW UNITS KERNEL HEAD} (the LSTM's and SimpleRnn's units and the
  *       CNN's filters, the CNN's kernel width, the dense head's width: the architectures of
  *       {@link #sequenceSpec}).</li>
  *   <li>{@code javacpp}: opens a DL4J trainer (so that ND4J and JavaCPP load) and replies
@@ -50,7 +50,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *       polled, the DL4J engine's setting unless the command line sets one).</li>
  *   <li>{@code time ENGINE plain|dp BATCH EPOCHS [MODEL]}: one {@link LocalTrainer} round (built
  *       untimed) of EPOCHS epochs from those parameters (MODEL {@code mlp}, the default) or from the
- *       model's initial parameters on the sequence rows (MODEL {@code lstm} or {@code cnn1d}) at BATCH, plain or DP-SGD (noise multiplier 1, clip
+ *       model's initial parameters on the sequence rows (MODEL {@code lstm}, {@code cnn1d} or
+ *       {@code simple-rnn}) at BATCH, plain or DP-SGD (noise multiplier 1, clip
  *       norm 1, expected batch BATCH); replies {@code ok MS_PER_STEP STEPS GC_MS_PER_STEP
  *       HEAP_BYTES_PER_STEP} (garbage-collection time of the whole JVM, and Java heap allocated
  *       by the training thread, during the round).</li>
@@ -71,8 +72,8 @@ public final class TrainingWorker {
   private TrainingWorker() {}
 
   /**
-   * The sequence models of this bench, as the market experiment builds them: an LSTM of
-   * {@value #UNITS} units (last time step) or a 1-D convolution of {@value #UNITS} filters of width
+   * The sequence models of this bench, as the market experiment builds them: an LSTM or a
+   * SimpleRnn of {@value #UNITS} units (last time step) or a 1-D convolution of {@value #UNITS} filters of width
    * {@value #KERNEL} (same padding, ReLU, global max pooling), then a dense ReLU layer of
    * {@value #HEAD} and a sigmoid output, binary cross-entropy, Adam 3e-3.
    */
@@ -82,7 +83,10 @@ public final class TrainingWorker {
           new SequenceSpec(DpStepCostBench.WINDOW, UNITS, 0, 0));
       case "cnn1d" -> DpStepCostBench.seq(ModelType.CNN1D,
           new SequenceSpec(DpStepCostBench.WINDOW, UNITS, KERNEL, 0));
-      default -> throw new IllegalArgumentException("MODEL must be mlp, lstm or cnn1d: " + model);
+      case "simple-rnn" -> DpStepCostBench.seq(ModelType.SIMPLE_RNN,
+          new SequenceSpec(DpStepCostBench.WINDOW, UNITS, 0, 0));
+      default -> throw new IllegalArgumentException(
+          "MODEL must be mlp, lstm, cnn1d or simple-rnn: " + model);
     };
   }
 

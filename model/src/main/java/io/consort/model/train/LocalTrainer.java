@@ -91,8 +91,8 @@ public final class LocalTrainer {
       throw new IllegalArgumentException("no training rows");
     }
     if (engine == TrainingEngine.NATIVE && !spec.nativeKernel()) {
-      throw new IllegalArgumentException("the native engine computes dense, 1-D CNN and LSTM binary "
-          + "classifiers with ReLU hidden layers and no dropout; a " + spec.type().wireName()
+      throw new IllegalArgumentException("the native engine computes dense, 1-D CNN, LSTM and SimpleRnn "
+          + "binary classifiers with ReLU hidden layers and no dropout; a " + spec.type().wireName()
           + " model with activation " + spec.activation().wireName() + ", dropout " + spec.dropout()
           + " and objective "
           + spec.objective().wireName() + " trains on the dl4j engine");

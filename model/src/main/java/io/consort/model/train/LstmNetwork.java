@@ -4,339 +4,93 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Forward and backward passes of DL4J's {@code LSTM} read at its last time step (DL4J's
- * {@code LastTimeStep}), then a dense ReLU head and one sigmoid output, on flat parameters in
- * DL4J's layout, so that a model trained here and one trained by the DL4J engine are the same
- * model ({@link ParameterLayout}: input weights {@code [channels, 4n]}, recurrent weights
- * {@code [n, 4n]}, both column-major, then biases {@code [4n]}; the head after them).
+ * DL4J's {@code LSTM} read at its last time step, with its dense ReLU head and one sigmoid output
+ * ({@link RecurrentNetwork}: layout, batching per time step, backpropagation through time and exact
+ * per-example norms). Its pre-activations are four blocks of {@code n} ({@code G = 4n}).
  *
  * <p>DL4J's math ({@code LSTMHelpers}, no peepholes): with {@code z = x_t W + h_{t-1} RW + b} split
  * into four blocks of {@code n} in DL4J's order, block input {@code a = tanh(z_0)}, forget gate
  * {@code f = sigmoid(z_1)}, output gate {@code o = sigmoid(z_2)}, input gate
  * {@code i = sigmoid(z_3)}; {@code c_t = f c_{t-1} + i a}, {@code h_t = o tanh(c_t)}, from
- * {@code h_0 = c_0 = 0}. A row of {@code channels x window} features is channel-major (DL4J's
- * {@code [channels, window]} input).
- *
- * <p>Each time step is one matrix product over the batch on a {@link DenseKernel}, with the input
- * and recurrent weights side by side ({@code [x_t, h_{t-1}]} times a {@code (c + n) x 4n} matrix);
- * backpropagation through time keeps every step's gates, and the weight gradient is one product
- * over all time steps of the batch.
- *
- * <p>DP-SGD clips each example's whole gradient exactly without forming it: the head's layers by
- * the layer-wise identity ({@link DenseNetwork}), the shared LSTM weights by the Gram identity
- * {@code |sum_t g_t a_t^T|^2 = sum_{t,s} (a_t . a_s)(g_t . g_s)} over the example's time steps
- * (inputs {@code a_t = [x_t, h_{t-1}, 1]}, the 1 for the bias; errors {@code g_t} at the gates), or,
- * when the window is long enough that {@code window^2} pairs cost more, by forming the example's
- * {@code 4n x (c + n)} gradient in a scratch matrix. Every part of an example's gradient is linear
- * in its output error, so scaling its errors scales its gradient.
+ * {@code h_0 = c_0 = 0}.
  */
-final class LstmNetwork implements NativeNetwork {
-  private final int window;
-  private final int channels;
-  private final int units;
-  private final int gates;
-  /** {@code channels + units}: the width of {@code [x_t, h_{t-1}]}. */
-  private final int width;
-  private final int recurrentOffset;
-  private final int biasOffset;
-  private final int features;
-  private final DenseNetwork head;
-  private final DenseKernel kernel;
-  /** Whether per-example norms use the Gram identity rather than the formed gradient. */
-  private final boolean gramNorms;
-  /** Row g: the input weights then the recurrent weights into gate unit g; then the 4n biases. */
-  private final float[] combined;
-  /** The combined weights, {@code width x gates} row-major, for the kernel's forward product. */
-  private final float[] combinedTransposed;
-  private final float[] combinedGradient;
-  private final float[] scratch;
-  /** One example's LSTM gradient, formed for its norm when the Gram identity costs more. */
-  private final double[] formed;
-  private float[] input = new float[0];
-  /** Per time step, rows {@code [x_t, h_{t-1}]}: {@code window x rows x width}. */
-  private float[] stacked = new float[0];
-  /** Per time step, the gate values a, f, o, i: {@code window x rows x gates}. */
-  private float[] gateValues = new float[0];
+final class LstmNetwork extends RecurrentNetwork {
   /** Per time step, {@code tanh(c_t)} and {@code c_t}: {@code window x rows x units} each. */
   private float[] cellTanh = new float[0];
   private float[] cells = new float[0];
-  /** Per time step, the error at the gates' pre-activations: {@code window x rows x gates}. */
-  private float[] gateErrors = new float[0];
-  private float[] stepIn = new float[0];
-  private float[] stepOut = new float[0];
-  private float[] stepError = new float[0];
-  private float[] hiddenError = new float[0];
+  /** The error at one step's {@code c_t} through {@code c_{t+1}}: {@code rows x units}. */
   private float[] cellError = new float[0];
-  private double[] squaredNorms = new double[0];
-  private int capacity;
 
   LstmNetwork(SequenceSpec sequence, int features, List<Integer> headLayers, DenseKernel kernel) {
-    this.window = sequence.window();
-    this.channels = sequence.channels(features);
-    this.units = sequence.units();
-    this.features = features;
-    this.kernel = kernel;
-    gates = 4 * units;
-    width = channels + units;
-    recurrentOffset = channels * gates;
-    biasOffset = recurrentOffset + units * gates;
-    head = new DenseNetwork(DenseNetwork.stackSizes(units, headLayers), kernel, biasOffset + gates);
-    combined = new float[gates * width + gates];
-    combinedTransposed = new float[width * gates];
-    combinedGradient = new float[combined.length];
-    scratch = new float[width * gates];
-    formed = new double[width * gates];
-    // Gram: window^2 / 2 pairs of (width + gates) products; formed: window x width x gates.
-    gramNorms = (long) window * (width + gates) <= 2L * width * gates;
+    super(sequence, features, headLayers, kernel, 4);
   }
 
   @Override
-  public int parameterCount() {
-    return head.parameterCount();
+  String layerName() {
+    return "LSTM";
   }
 
   @Override
-  public float[] inputBuffer(int rows) {
-    ensureCapacity(rows);
-    return input;
+  void allocateCellBuffers(int rows) {
+    cellTanh = new float[window * rows * units];
+    cells = new float[window * rows * units];
+    cellError = new float[rows * units];
   }
 
   @Override
-  public float[] labelBuffer(int rows) {
-    ensureCapacity(rows);
-    return head.labelBuffer(rows);
+  void cellForward(int t, int rows) {
+    for (int r = 0; r < rows; r++) {
+      kernel.tanh(stepOut, r * gates, units);
+      kernel.sigmoid(stepOut, r * gates + units, 3 * units);
+    }
+    int cellBase = t * rows * units;
+    for (int r = 0; r < rows; r++) {
+      int g = r * gates;
+      int cell = cellBase + r * units;
+      int previous = cell - rows * units;
+      for (int j = 0; j < units; j++) {
+        float a = stepOut[g + j];
+        float f = stepOut[g + units + j];
+        float i = stepOut[g + 3 * units + j];
+        cells[cell + j] = i * a + (t == 0 ? 0f : f * cells[previous + j]);
+      }
+    }
+    System.arraycopy(cells, cellBase, cellTanh, cellBase, rows * units);
+    kernel.tanh(cellTanh, cellBase, rows * units);
+    for (int r = 0; r < rows; r++) {
+      int o = r * gates + 2 * units;
+      int cell = cellBase + r * units;
+      for (int j = 0; j < units; j++) {
+        hidden[r * units + j] = stepOut[o + j] * cellTanh[cell + j];
+      }
+    }
   }
 
   @Override
-  public float[] logits() {
-    return head.logits();
-  }
-
-  @Override
-  public double[] squaredNorms() {
-    return squaredNorms;
-  }
-
-  private void ensureCapacity(int rows) {
-    if (rows <= capacity) {
-      return;
+  void cellBackward(int t, int rows) {
+    if (t == window - 1) {
+      Arrays.fill(cellError, 0, rows * units, 0f);
     }
-    int grown = Math.max(rows, capacity + (capacity >> 1));
-    // Backpropagation through time keeps every step's inputs and gates: window x rows x values.
-    long perRow = (long) window * Math.max(width, gates);
-    if (perRow * grown > Integer.MAX_VALUE - 8) {
-      grown = rows;
-      if (perRow * rows > Integer.MAX_VALUE - 8) {
-        throw new IllegalArgumentException("a batch of " + rows + " rows over a window of " + window
-            + " steps of " + channels + " channels and " + units + " LSTM units needs more than"
-            + " 2^31 values per buffer; use a smaller batch");
+    for (int r = 0; r < rows; r++) {
+      int g = (t * rows + r) * gates;
+      int cell = (t * rows + r) * units;
+      int previous = cell - rows * units;
+      int e = r * gates;
+      for (int j = 0; j < units; j++) {
+        float a = gateValues[g + j];
+        float f = gateValues[g + units + j];
+        float o = gateValues[g + 2 * units + j];
+        float i = gateValues[g + 3 * units + j];
+        float tc = cellTanh[cell + j];
+        float dh = hiddenError[r * units + j];
+        float dc = cellError[r * units + j] + dh * o * (1 - tc * tc);
+        float cPrevious = t == 0 ? 0f : cells[previous + j];
+        stepOut[e + j] = dc * i * (1 - a * a);
+        stepOut[e + units + j] = dc * cPrevious * f * (1 - f);
+        stepOut[e + 2 * units + j] = dh * tc * o * (1 - o);
+        stepOut[e + 3 * units + j] = dc * a * i * (1 - i);
+        cellError[r * units + j] = dc * f;
       }
     }
-    input = Arrays.copyOf(input, grown * features);
-    stacked = new float[window * grown * width];
-    gateValues = new float[window * grown * gates];
-    gateErrors = new float[window * grown * gates];
-    cellTanh = new float[window * grown * units];
-    cells = new float[window * grown * units];
-    stepIn = new float[grown * width];
-    stepOut = new float[grown * gates];
-    stepError = new float[grown * width];
-    hiddenError = new float[grown * units];
-    cellError = new float[grown * units];
-    squaredNorms = new double[grown];
-    capacity = grown;
-  }
-
-  @Override
-  public void forward(float[] parameters, int rows) {
-    if (parameters.length != parameterCount()) {
-      throw new IllegalArgumentException(
-          "expected " + parameterCount() + " parameters, got " + parameters.length);
-    }
-    ensureCapacity(rows);
-    loadCombined(parameters);
-    float[] last = head.inputBuffer(rows);
-    for (int t = 0; t < window; t++) {
-      int base = t * rows * width;
-      for (int r = 0; r < rows; r++) {
-        int from = r * features + t;
-        int to = base + r * width;
-        for (int c = 0; c < channels; c++) {
-          stacked[to + c] = input[from + c * window];
-        }
-        if (t == 0) {
-          Arrays.fill(stacked, to + channels, to + width, 0f);
-        }
-      }
-      System.arraycopy(stacked, base, stepIn, 0, rows * width);
-      kernel.forward(stepIn, rows, width, combined, 0, combinedTransposed, gates * width, stepOut,
-          gates);
-      for (int r = 0; r < rows; r++) {
-        kernel.tanh(stepOut, r * gates, units);
-        kernel.sigmoid(stepOut, r * gates + units, 3 * units);
-      }
-      System.arraycopy(stepOut, 0, gateValues, t * rows * gates, rows * gates);
-      int cellBase = t * rows * units;
-      for (int r = 0; r < rows; r++) {
-        int g = (t * rows + r) * gates;
-        int cell = cellBase + r * units;
-        int previous = cell - rows * units;
-        for (int j = 0; j < units; j++) {
-          float a = gateValues[g + j];
-          float f = gateValues[g + units + j];
-          float i = gateValues[g + 3 * units + j];
-          cells[cell + j] = i * a + (t == 0 ? 0f : f * cells[previous + j]);
-        }
-      }
-      System.arraycopy(cells, cellBase, cellTanh, cellBase, rows * units);
-      kernel.tanh(cellTanh, cellBase, rows * units);
-      for (int r = 0; r < rows; r++) {
-        int g = (t * rows + r) * gates + 2 * units;
-        int cell = cellBase + r * units;
-        int next = (t + 1) * rows * width + r * width + channels;
-        for (int j = 0; j < units; j++) {
-          float h = gateValues[g + j] * cellTanh[cell + j];
-          if (t + 1 < window) {
-            stacked[next + j] = h;
-          } else {
-            last[r * units + j] = h;
-          }
-        }
-      }
-    }
-    head.forward(parameters, rows);
-  }
-
-  /** The input and recurrent weights side by side, and transposed, from DL4J's blocks. */
-  private void loadCombined(float[] parameters) {
-    for (int g = 0; g < gates; g++) {
-      // DL4J's [channels, 4n] and [n, 4n] are column-major: gate unit g's column is contiguous.
-      System.arraycopy(parameters, g * channels, combined, g * width, channels);
-      System.arraycopy(parameters, recurrentOffset + g * units, combined, g * width + channels,
-          units);
-      for (int i = 0; i < width; i++) {
-        combinedTransposed[i * gates + g] = combined[g * width + i];
-      }
-    }
-    System.arraycopy(parameters, biasOffset, combined, gates * width, gates);
-  }
-
-  @Override
-  public double backward(float[] parameters, int rows, double clipNorm, float[] gradient) {
-    double loss = head.backpropagate(parameters, rows, hiddenError);
-    Arrays.fill(cellError, 0, rows * units, 0f);
-    for (int t = window - 1; t >= 0; t--) {
-      for (int r = 0; r < rows; r++) {
-        int g = (t * rows + r) * gates;
-        int cell = (t * rows + r) * units;
-        int previous = cell - rows * units;
-        int e = r * gates;
-        for (int j = 0; j < units; j++) {
-          float a = gateValues[g + j];
-          float f = gateValues[g + units + j];
-          float o = gateValues[g + 2 * units + j];
-          float i = gateValues[g + 3 * units + j];
-          float tc = cellTanh[cell + j];
-          float dh = hiddenError[r * units + j];
-          float dc = cellError[r * units + j] + dh * o * (1 - tc * tc);
-          float cPrevious = t == 0 ? 0f : cells[previous + j];
-          stepOut[e + j] = dc * i * (1 - a * a);
-          stepOut[e + units + j] = dc * cPrevious * f * (1 - f);
-          stepOut[e + 2 * units + j] = dh * tc * o * (1 - o);
-          stepOut[e + 3 * units + j] = dc * a * i * (1 - i);
-          cellError[r * units + j] = dc * f;
-        }
-      }
-      System.arraycopy(stepOut, 0, gateErrors, t * rows * gates, rows * gates);
-      if (t > 0) {
-        kernel.backpropagate(stepOut, rows, gates, combined, 0, stepError, width);
-        for (int r = 0; r < rows; r++) {
-          System.arraycopy(stepError, r * width + channels, hiddenError, r * units, units);
-        }
-      }
-    }
-    if (clipNorm > 0) {
-      for (int r = 0; r < rows; r++) {
-        double squared = head.exampleSquaredNorm(r)
-            + (gramNorms ? gramSquaredNorm(r, rows) : formedSquaredNorm(r, rows));
-        squaredNorms[r] = squared;
-        float scale = DenseNetwork.clipScale(squared, clipNorm);
-        if (scale != 1f) {
-          head.scaleExample(r, scale);
-          for (int t = 0; t < window; t++) {
-            int from = (t * rows + r) * gates;
-            for (int k = from; k < from + gates; k++) {
-              gateErrors[k] *= scale;
-            }
-          }
-        }
-      }
-    }
-    head.writeGradient(rows, gradient);
-    kernel.weightGradient(stacked, gateErrors, window * rows, width, gates, combinedGradient, 0,
-        gates * width, scratch);
-    for (int g = 0; g < gates; g++) {
-      System.arraycopy(combinedGradient, g * width, gradient, g * channels, channels);
-      System.arraycopy(combinedGradient, g * width + channels, gradient,
-          recurrentOffset + g * units, units);
-    }
-    System.arraycopy(combinedGradient, gates * width, gradient, biasOffset, gates);
-    return loss;
-  }
-
-  /** Example r's squared LSTM gradient norm: sum over step pairs of (a_t . a_s + 1)(g_t . g_s). */
-  private double gramSquaredNorm(int r, int rows) {
-    double sum = 0;
-    for (int t = 0; t < window; t++) {
-      int at = (t * rows + r) * width;
-      int gt = (t * rows + r) * gates;
-      for (int s = 0; s <= t; s++) {
-        int as = (s * rows + r) * width;
-        int gs = (s * rows + r) * gates;
-        double inputs = 1.0;
-        for (int k = 0; k < width; k++) {
-          inputs += (double) stacked[at + k] * stacked[as + k];
-        }
-        double errors = 0;
-        for (int k = 0; k < gates; k++) {
-          errors += (double) gateErrors[gt + k] * gateErrors[gs + k];
-        }
-        sum += (s == t ? 1 : 2) * inputs * errors;
-      }
-    }
-    return sum;
-  }
-
-  /** Example r's squared LSTM gradient norm from its gradient, formed in double. */
-  private double formedSquaredNorm(int r, int rows) {
-    Arrays.fill(formed, 0);
-    double bias = 0;
-    for (int g = 0; g < gates; g++) {
-      double sum = 0;
-      for (int t = 0; t < window; t++) {
-        float e = gateErrors[(t * rows + r) * gates + g];
-        sum += e;
-        if (e != 0f) {
-          int a = (t * rows + r) * width;
-          for (int k = 0; k < width; k++) {
-            formed[g * width + k] += (double) e * stacked[a + k];
-          }
-        }
-      }
-      bias += sum * sum;
-    }
-    double weights = 0;
-    for (double v : formed) {
-      weights += v * v;
-    }
-    return weights + bias;
-  }
-
-  @Override
-  public void addL2(float[] parameters, float[] gradient, float l2) {
-    for (int i = 0; i < biasOffset; i++) {
-      gradient[i] += l2 * parameters[i];
-    }
-    head.addL2(parameters, gradient, l2);
   }
 }

@@ -20,6 +20,8 @@ interface NativeNetwork {
       case CNN1D -> new Conv1dNetwork(spec, inputs);
       case LSTM -> new LstmNetwork(spec.sequence().orElseThrow(), inputs, spec.hiddenLayers(),
           DenseKernel.preferred());
+      case SIMPLE_RNN -> new SimpleRnnNetwork(spec.sequence().orElseThrow(), inputs,
+          spec.hiddenLayers(), DenseKernel.preferred());
       default -> throw new IllegalArgumentException("no native network for " + spec.type().wireName());
     };
   }

@@ -67,7 +67,10 @@ final class VectorDenseKernel implements DenseKernel {
   @Override
   public void weightGradient(float[] in, float[] delta, int rows, int nIn, int nOut,
       float[] gradient, int weightOffset, int biasOffset, float[] scratch) {
-    if (nIn >= L && (nIn % L == 0 || nIn >= nOut)) {
+    // Either orientation leaves a scalar tail: (nIn % L) x nOut products per row as stored,
+    // (nOut % L) x nIn transposed; take the smaller (as stored on a tie: no transposition). For a
+    // recurrent layer's [x_t, h_{t-1}] of 2 + 16 inputs into 16 units, transposed has none.
+    if (nIn >= L && (nOut < L || (nIn % L) * nOut <= (nOut % L) * nIn)) {
       // dW as stored: nOut x nIn, vectorised along the inputs.
       tn(delta, nOut, in, nIn, rows, gradient, weightOffset);
     } else if (nOut >= L) {

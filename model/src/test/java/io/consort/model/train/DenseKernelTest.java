@@ -62,6 +62,40 @@ class DenseKernelTest {
     }
   }
 
+  @Test
+  void vectorWeightGradientEqualsScalar_inEitherOrientation_withAndWithoutScalarTails() {
+    // {nIn, nOut}: a recurrent layer's [x_t, h_{t-1}] (18 -> 16, 18 -> 64), the MLP's layers, tails
+    // on either side, a tie, and a layer narrower than a vector
+    int[][] shapes = {{18, 16}, {18, 64}, {23, 64}, {64, 32}, {32, 1}, {23, 8}, {9, 12}, {100, 50},
+        {5, 3}};
+    int rows = 37;
+    java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+    for (int[] shape : shapes) {
+      int nIn = shape[0];
+      int nOut = shape[1];
+      float[] in = new float[rows * nIn];
+      float[] delta = new float[rows * nOut];
+      for (int i = 0; i < in.length; i++) {
+        in[i] = (float) random.nextGaussian();
+      }
+      for (int i = 0; i < delta.length; i++) {
+        delta[i] = (float) random.nextGaussian();
+      }
+      // one value before and after the blocks, which must be left alone
+      float[] expected = new float[nIn * nOut + nOut + 2];
+      float[] actual = new float[expected.length];
+      DenseKernel.scalar().weightGradient(in, delta, rows, nIn, nOut, expected, 1, 1 + nIn * nOut,
+          new float[nIn * nOut]);
+      DenseKernel.vectorOrNull().weightGradient(in, delta, rows, nIn, nOut, actual, 1,
+          1 + nIn * nOut, new float[nIn * nOut]);
+      for (int i = 0; i < expected.length; i++) {
+        // float sums of 37 products in different orders
+        assertTrue(Math.abs(expected[i] - actual[i]) <= 1e-5 * Math.max(1, Math.abs(expected[i])),
+            nIn + " -> " + nOut + " at " + i + ": " + actual[i] + ", expected " + expected[i]);
+      }
+    }
+  }
+
   /** Run in a JVM started without {@code --add-modules}: picks a kernel and trains one round. */
   static final class WithoutVectorModule {
     public static void main(String[] args) throws IOException {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Which network the native engine builds for a model, and that it refuses the models it does not
  * compute by name. (The networks' math is checked against DL4J in consort-model-dl4j's
- * DenseNetworkTest, Conv1dNetworkTest and LstmNetworkTest.)
+ * DenseNetworkTest, Conv1dNetworkTest, LstmNetworkTest and SimpleRnnNetworkTest.)
  */
 class NativeNetworkTest {
   private static final SequenceSpec CONV = new SequenceSpec(6, 4, 3, 0);
@@ -40,9 +40,21 @@ class NativeNetworkTest {
   }
 
   @Test
+  void aReluSimpleRnnClassifier_getsASimpleRnnNetwork_withTheLayoutsParameterCount() {
+    ModelSpec rnn = ModelSpec.sequence(ModelType.SIMPLE_RNN, new SequenceSpec(6, 4, 0, 0), List.of(5),
+        Objective.BINARY, 1);
+    NativeNetwork network = NativeNetwork.of(rnn, 12);
+    assertInstanceOf(SimpleRnnNetwork.class, network);
+    assertEquals(ParameterLayout.of(rnn, 12).parameterCount(), network.parameterCount());
+    assertTrue(rnn.nativeKernel());
+  }
+
+  @Test
   void modelsTheNativeEngineDoesNotCompute_areRefusedNamingTheModel() {
     List<ModelSpec> refused = List.of(
-        ModelSpec.sequence(ModelType.SIMPLE_RNN, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.BINARY, 1),
+        ModelSpec.sequence(ModelType.ATTENTION, new SequenceSpec(6, 4, 0, 2), List.of(5), Objective.BINARY, 1),
+        ModelSpec.sequence(ModelType.SIMPLE_RNN, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.BINARY, 1)
+            .withActivation(HiddenActivation.RELU, 0.2),
         ModelSpec.sequence(ModelType.LSTM, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.REGRESSION, 1),
         ModelSpec.sequence(ModelType.CNN1D, CONV, List.of(5), Objective.REGRESSION, 1),
         ModelSpec.sequence(ModelType.CNN1D, CONV, List.of(5), Objective.BINARY, 1)
