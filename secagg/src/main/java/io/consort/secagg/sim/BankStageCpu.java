@@ -24,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * A bank's CPU per secure-aggregation stage per round, as a bank of the pipelined protocol (version 3)
@@ -70,9 +69,8 @@ public final class BankStageCpu {
     PublicKeyDirectory directory = new PublicKeyDirectory(publicKeys);
     Quantizer quantizer = new Quantizer(1.0, banks + 1, 24);
     float[] update = new float[dimension];
-    SplittableRandom values = new SplittableRandom(1);
     for (int i = 0; i < dimension; i++) {
-      update[i] = (float) (values.nextGaussian() * 0.01);
+      update[i] = (float) (random.nextGaussian() * 0.01);
     }
     byte[] ledgerMessage = new byte[220];
     random.nextBytes(ledgerMessage);
