@@ -116,7 +116,7 @@ public final class BankStageCpu {
           };
           long start = cpu.getCurrentThreadCpuTime();
           if (part == Part.MASKED_INPUT) {
-            int[] input = quantizer.encode(update, values);
+            int[] input = quantizer.encode(update, random);
             spent.get(bank).put(Part.QUANTISE, (cpu.getCurrentThreadCpuTime() - start) / 1e3);
             start = cpu.getCurrentThreadCpuTime();
             client.supplyInput(input);
