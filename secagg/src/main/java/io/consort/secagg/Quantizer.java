@@ -73,13 +73,29 @@ public final class Quantizer {
     return summedBanks * Math.sqrt(dimension) / scale;
   }
 
-  /** Clips, scales and stochastically rounds {@code update}; returns values in [0, 2^k). */
+  /**
+   * Clips, scales and stochastically rounds {@code update}; returns values in [0, 2^k). Exactly {@link
+   * #encode(double[], RandomGenerator)} of the update widened to double (every float is a double), on the
+   * same random bytes, without the widened copy.
+   */
   public int[] encode(float[] update, RandomGenerator random) {
-    double[] widened = new double[update.length];
+    double squaredNorm = 0;
     for (int i = 0; i < update.length; i++) {
-      widened[i] = update[i];
+      double value = update[i];
+      if (!Double.isFinite(value)) {
+        throw new IllegalArgumentException("update[" + i + "] must be finite, got " + update[i]);
+      }
+      squaredNorm += value * value;
     }
-    return encode(widened, random);
+    double factor = factor(squaredNorm);
+    int mask = ringMask();
+    int[] encoded = new int[update.length];
+    RoundingBits bits = new RoundingBits(random);
+    for (int i = 0; i < update.length; i++) {
+      encoded[i] = round(update[i] * factor, bits) & mask;
+    }
+    bits.erase();
+    return encoded;
   }
 
   /** Clips, scales and stochastically rounds {@code update}; returns values in [0, 2^k). */
@@ -91,19 +107,31 @@ public final class Quantizer {
       }
       squaredNorm += update[i] * update[i];
     }
-    double norm = Math.sqrt(squaredNorm);
-    double factor = scale * (norm > clipNorm ? clipNorm / norm : 1.0);
-    int mask = ringBits == 32 ? -1 : (1 << ringBits) - 1;
+    double factor = factor(squaredNorm);
+    int mask = ringMask();
     int[] encoded = new int[update.length];
     RoundingBits bits = new RoundingBits(random);
     for (int i = 0; i < update.length; i++) {
-      double value = update[i] * factor;
-      double floor = Math.floor(value);
-      long rounded = (long) floor + roundUp(value, floor, bits);
-      encoded[i] = (int) rounded & mask;
+      encoded[i] = round(update[i] * factor, bits) & mask;
     }
     bits.erase();
     return encoded;
+  }
+
+  /** s * min(1, C / ||x||): what every coordinate is multiplied by before rounding. */
+  private double factor(double squaredNorm) {
+    double norm = Math.sqrt(squaredNorm);
+    return scale * (norm > clipNorm ? clipNorm / norm : 1.0);
+  }
+
+  private int ringMask() {
+    return ringBits == 32 ? -1 : (1 << ringBits) - 1;
+  }
+
+  /** {@code value} rounded stochastically to an integer, as an int (two's complement; the caller masks). */
+  private static int round(double value, RoundingBits bits) {
+    double floor = Math.floor(value);
+    return (int) ((long) floor + roundUp(value, floor, bits));
   }
 
   /**
@@ -197,11 +225,9 @@ public final class Quantizer {
   /** Reads a ring sum as signed integers and divides by the scale. */
   public double[] decodeSum(int[] ringSum) {
     double[] decoded = new double[ringSum.length];
-    long modulus = 1L << ringBits;
-    long half = modulus >>> 1;
+    int shift = 32 - ringBits; // the ring's top bit moved to the sign bit and back: sign extension mod 2^k
     for (int i = 0; i < ringSum.length; i++) {
-      long value = Integer.toUnsignedLong(ringSum[i]) & (modulus - 1);
-      decoded[i] = (value >= half ? value - modulus : value) / scale;
+      decoded[i] = ((ringSum[i] << shift) >> shift) / scale;
     }
     return decoded;
   }
