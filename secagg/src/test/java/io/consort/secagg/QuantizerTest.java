@@ -202,7 +202,7 @@ class QuantizerTest {
         for (int ringBits : new int[] {8, 20, 32}) {
             Quantizer quantizer = new Quantizer(1.0, 5, ringBits);
             for (double spread : new double[] {1e-9, 1e-4, 0.01, 3.0}) { // 3.0 over 5,000 values: clipped
-                float[] update = new float[5_000];
+                float[] update = new float[50_000]; // several 8 KiB chunks of rounding bytes
                 double[] widened = new double[update.length];
                 for (int i = 0; i < update.length; i++) {
                     update[i] = (float) ((values.nextDouble() - 0.5) * spread);
@@ -248,5 +248,47 @@ class QuantizerTest {
                 assertEquals(expected, decoded[i], 0.0, "k=" + ringBits + ", ring[" + i + "]");
             }
         }
+    }
+
+    /** Bytes that are mostly 0 or 1, so that coordinates whose first digit is 0 or 1 need more than one byte. */
+    private static final class LowBytes implements java.util.random.RandomGenerator {
+        private final SplittableRandom random;
+
+        LowBytes(long seed) {
+            random = new SplittableRandom(seed);
+        }
+
+        @Override
+        public void nextBytes(byte[] bytes) {
+            for (int i = 0; i < bytes.length; i++) {
+                bytes[i] = (byte) (random.nextInt(3) == 0 ? random.nextInt(256) : random.nextInt(2));
+            }
+        }
+
+        @Override
+        public long nextLong() {
+            return random.nextLong();
+        }
+    }
+
+    /**
+     * The float path's inline common case and its slow path (bytes that tie the first digit, values in (-1/2, 0),
+     * comparisons running past a chunk's end) read the same bytes as the one-coordinate-at-a-time path.
+     */
+    @Test
+    void floatEncoding_equalsTheReference_whenMostCoordinatesNeedSeveralBytes() {
+        Quantizer quantizer = new Quantizer(1.0, 1, 8); // s = 126
+        SplittableRandom values = new SplittableRandom(3);
+        float[] update = new float[60_000]; // norm below 1: no clipping; over 7 chunks of random bytes
+        double[] widened = new double[update.length];
+        for (int i = 0; i < update.length; i++) {
+            double scaled = values.nextBoolean()
+                    ? values.nextInt(-1, 1) + values.nextDouble() * 2 / 256 // first digit 0 or 1
+                    : -values.nextDouble() * 0.5; // (-1/2, 0]
+            update[i] = (float) (scaled / quantizer.scale());
+            widened[i] = update[i];
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(quantizer.encode(widened, new LowBytes(9)),
+                quantizer.encode(update, new LowBytes(9)));
     }
 }
