@@ -504,38 +504,44 @@ public final class SecAggServer {
             .add(new ShamirSharing.Share(x, SecretBytes.copyOf(share.value())));
       }
     }
-    MaskExpander expander = new MaskExpander();
+    // every mask to remove, expanded in one pass over the sum (MaskExpander#applyMasks): the same sum mod 2^32
+    List<SecretBytes> seeds = new ArrayList<>();
+    List<Boolean> subtract = new ArrayList<>();
     try {
       for (String survivor : survivors) {
-        SecretBytes seed = reconstruct(survivor, seedShares, "self-mask seed");
-        expander.subtractMask(seed, maskedSum);
-        seed.destroy();
+        seeds.add(reconstruct(survivor, seedShares, "self-mask seed"));
+        subtract.add(true);
       }
       for (String dropped : droppedAfterSharing) {
         SecretBytes maskingScalar = reconstruct(dropped, keyShares, "masking key");
-        if (!Arrays.equals(X25519KeyPair.publicKeyOf(maskingScalar), advertised.get(dropped).maskingPublicKey())) {
-          throw new RoundAbort("reconstructed masking key of bank '" + dropped
-              + "' does not match the public key it advertised (corrupted shares)");
-        }
-        int droppedIndex = parameters.shareIndexOf(dropped);
-        for (String survivor : survivors) {
-          if (!graph.areNeighbours(dropped, survivor)) {
-            continue;
+        try {
+          if (!Arrays.equals(X25519KeyPair.publicKeyOf(maskingScalar), advertised.get(dropped).maskingPublicKey())) {
+            throw new RoundAbort("reconstructed masking key of bank '" + dropped
+                + "' does not match the public key it advertised (corrupted shares)");
           }
-          SecretBytes seed = SecAggClient.pairwiseMaskSeed(parameters, maskingScalar, dropped, survivor,
-              advertised.get(survivor).maskingPublicKey(), roundSalt);
-          // The survivor added PRG(s_uv) if it precedes the dropped bank, else subtracted it.
-          if (parameters.shareIndexOf(survivor) < droppedIndex) {
-            expander.subtractMask(seed, maskedSum);
-          } else {
-            expander.addMask(seed, maskedSum);
+          int droppedIndex = parameters.shareIndexOf(dropped);
+          for (String survivor : survivors) {
+            if (!graph.areNeighbours(dropped, survivor)) {
+              continue;
+            }
+            seeds.add(SecAggClient.pairwiseMaskSeed(parameters, maskingScalar, dropped, survivor,
+                advertised.get(survivor).maskingPublicKey(), roundSalt));
+            // The survivor added PRG(s_uv) if it precedes the dropped bank, else subtracted it.
+            subtract.add(parameters.shareIndexOf(survivor) < droppedIndex);
           }
-          seed.destroy();
+        } finally {
+          maskingScalar.destroy();
         }
-        maskingScalar.destroy();
       }
+      boolean[] signs = new boolean[subtract.size()];
+      for (int i = 0; i < signs.length; i++) {
+        signs[i] = subtract.get(i);
+      }
+      new MaskExpander().applyMasks(seeds, signs, maskedSum);
     } catch (GeneralSecurityException e) {
       throw new RoundAbort("cryptographic failure while unmasking: " + e.getMessage());
+    } finally {
+      seeds.forEach(SecretBytes::destroy);
     }
     int mask = parameters.ringMask();
     int[] sum = maskedSum;

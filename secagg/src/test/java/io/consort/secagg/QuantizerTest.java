@@ -191,4 +191,104 @@ class QuantizerTest {
         assertTrue(Math.abs(mean - exactFraction) < 5 * standardError, "mean " + mean + " vs " + exactFraction);
         assertTrue(counting.requested <= 1.02 * draws + 8192, "bytes drawn " + counting.requested);
     }
+
+    /**
+     * The float path (no widened copy) is the old one, encoding the update widened to double, on the same
+     * random bytes: clipped and unclipped updates, tiny negatives (the (-1/2, 0) case), ring sizes 8 to 32.
+     */
+    @Test
+    void floatEncoding_equalsEncodingOfTheWidenedUpdate_onTheSameRandomBytes() {
+        SplittableRandom values = new SplittableRandom(11);
+        for (int ringBits : new int[] {8, 20, 32}) {
+            Quantizer quantizer = new Quantizer(1.0, 5, ringBits);
+            for (double spread : new double[] {1e-9, 1e-4, 0.01, 3.0}) { // 3.0 over 5,000 values: clipped
+                float[] update = new float[50_000]; // several 8 KiB chunks of rounding bytes
+                double[] widened = new double[update.length];
+                for (int i = 0; i < update.length; i++) {
+                    update[i] = (float) ((values.nextDouble() - 0.5) * spread);
+                    widened[i] = update[i];
+                }
+                update[0] = -Float.MIN_VALUE;
+                widened[0] = update[0];
+                int[] fromFloat = quantizer.encode(update, new SplittableRandom(ringBits * 31L + (long) (spread * 1e9)));
+                int[] fromDouble = quantizer.encode(widened, new SplittableRandom(ringBits * 31L + (long) (spread * 1e9)));
+                org.junit.jupiter.api.Assertions.assertArrayEquals(fromDouble, fromFloat,
+                    "k=" + ringBits + ", spread " + spread);
+            }
+        }
+    }
+
+    @Test
+    void floatEncoding_refusesANonFiniteCoordinate_namingIt() {
+        Quantizer quantizer = new Quantizer(1.0, 2, 32);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> quantizer.encode(new float[] {0, 1, Float.POSITIVE_INFINITY}, new SplittableRandom(1)));
+        assertTrue(e.getMessage().contains("update[2]"), e.getMessage());
+    }
+
+    /** decodeSum's sign extension by shifts reads every ring element as the long arithmetic before it did. */
+    @Test
+    void decodeSum_equalsTheUnsignedLongReading_forEveryRingSize() {
+        SplittableRandom random = new SplittableRandom(5);
+        for (int ringBits = 3; ringBits <= 32; ringBits++) { // k = 2 leaves no room for a bank
+            Quantizer quantizer = new Quantizer(1.0, 1, ringBits);
+            long modulus = 1L << ringBits;
+            int[] ring = new int[2_000];
+            for (int i = 0; i < ring.length; i++) {
+                ring[i] = (int) (random.nextLong() & (modulus - 1));
+            }
+            ring[0] = 0;
+            ring[1] = (int) (modulus - 1);
+            ring[2] = (int) (modulus >>> 1);
+            ring[3] = (int) ((modulus >>> 1) - 1);
+            double[] decoded = quantizer.decodeSum(ring);
+            for (int i = 0; i < ring.length; i++) {
+                long value = Integer.toUnsignedLong(ring[i]) & (modulus - 1);
+                double expected = (value >= modulus / 2 ? value - modulus : value) / quantizer.scale();
+                assertEquals(expected, decoded[i], 0.0, "k=" + ringBits + ", ring[" + i + "]");
+            }
+        }
+    }
+
+    /** Bytes that are mostly 0 or 1, so that coordinates whose first digit is 0 or 1 need more than one byte. */
+    private static final class LowBytes implements java.util.random.RandomGenerator {
+        private final SplittableRandom random;
+
+        LowBytes(long seed) {
+            random = new SplittableRandom(seed);
+        }
+
+        @Override
+        public void nextBytes(byte[] bytes) {
+            for (int i = 0; i < bytes.length; i++) {
+                bytes[i] = (byte) (random.nextInt(3) == 0 ? random.nextInt(256) : random.nextInt(2));
+            }
+        }
+
+        @Override
+        public long nextLong() {
+            return random.nextLong();
+        }
+    }
+
+    /**
+     * The float path's inline common case and its slow path (bytes that tie the first digit, values in (-1/2, 0),
+     * comparisons running past a chunk's end) read the same bytes as the one-coordinate-at-a-time path.
+     */
+    @Test
+    void floatEncoding_equalsTheReference_whenMostCoordinatesNeedSeveralBytes() {
+        Quantizer quantizer = new Quantizer(1.0, 1, 8); // s = 126
+        SplittableRandom values = new SplittableRandom(3);
+        float[] update = new float[60_000]; // norm below 1: no clipping; over 7 chunks of random bytes
+        double[] widened = new double[update.length];
+        for (int i = 0; i < update.length; i++) {
+            double scaled = values.nextBoolean()
+                    ? values.nextInt(-1, 1) + values.nextDouble() * 2 / 256 // first digit 0 or 1
+                    : -values.nextDouble() * 0.5; // (-1/2, 0]
+            update[i] = (float) (scaled / quantizer.scale());
+            widened[i] = update[i];
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(quantizer.encode(widened, new LowBytes(9)),
+                quantizer.encode(update, new LowBytes(9)));
+    }
 }

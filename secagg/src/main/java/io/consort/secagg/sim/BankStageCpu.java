@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.random.RandomGenerator;
 
 /**
  * A bank's CPU per secure-aggregation stage per round, as a bank of the pipelined protocol (version 3)
@@ -31,17 +32,24 @@ import java.util.Map;
  * machine stretch the wall clock but hardly the figure) of each bank's client, through the binary codec
  * as the daemon calls it, in rounds of {@code banks} banks with the consistency check, a 32-bit ring,
  * an identity signature (ECDSA P-256) over a ledger-sized message standing in for the countersignature,
- * and the quantiser. The coordinator's work is not counted. Prints, per stage, the median over banks and
- * measured rounds, in microseconds, and a JSON line.
+ * and the quantiser. Prints, per stage, the median over banks and measured rounds, in microseconds, then the
+ * coordinator's secure-aggregation parts per round ({@link ServerPart}, the same thread), and a JSON line.
  *
- * <p>The quantiser is timed with a {@link SplittableRandom} (not a secure generator) so that its own
- * arithmetic is measured; the daemon rounds with its AES-CTR generator.
+ * <p>The quantiser rounds with the generator given to {@link #run} (the JDK's DRBG from {@link #main});
+ * {@code io.consort.bench.secagg.SecAggLargeCpu} runs it with the daemon's {@code BulkSecureRandom}.
  *
  * <pre>java -cp ... io.consort.secagg.sim.BankStageCpu [banks] [dimension] [rounds] [warm-up rounds]</pre>
  */
 public final class BankStageCpu {
   /** Where a bank's CPU goes in one round. */
   enum Part { ADVERTISE_KEYS, SHARE_KEYS, QUANTISE, MASKED_INPUT, CONSISTENCY, UNMASKING, SIGN_LEDGER }
+
+  /**
+   * Where the coordinator's secure-aggregation CPU goes in one round: decoding and summing the banks'
+   * masked inputs as they arrive, unmasking (Shamir reconstruction, expanding the survivors' self masks),
+   * and reading the ring sum back as floats ({@link Quantizer#decodeSum}).
+   */
+  enum ServerPart { ACCEPT_MASKED_INPUTS, UNMASK, DECODE_SUM }
 
   private BankStageCpu() {
   }
@@ -51,6 +59,15 @@ public final class BankStageCpu {
     int dimension = args.length > 1 ? Integer.parseInt(args[1]) : 6209;
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 40;
     int warmUp = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+    run(banks, dimension, rounds, warmUp, SecureRandom.getInstance("DRBG"));
+  }
+
+  /**
+   * Runs the measurement and prints it (the bank's parts, then the coordinator's).
+   *
+   * @param rounding the quantiser's generator (the daemon's is {@code BulkSecureRandom}, in the model module)
+   */
+  public static void run(int banks, int dimension, int rounds, int warmUp, RandomGenerator rounding) throws Exception {
     ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
     SecureRandom random = SecureRandom.getInstance("DRBG");
     List<String> bankIds = new ArrayList<>();
@@ -79,12 +96,17 @@ public final class BankStageCpu {
     for (Part part : Part.values()) {
       micros.put(part, new ArrayList<>());
     }
+    Map<ServerPart, List<Double>> serverMicros = new EnumMap<>(ServerPart.class);
+    for (ServerPart part : ServerPart.values()) {
+      serverMicros.put(part, new ArrayList<>());
+    }
     for (int round = 1; round <= warmUp + rounds; round++) {
       boolean measured = round > warmUp;
       RoundParameters parameters = new RoundParameters("cpu", round, bankIds, banks / 2 + 1, 32, dimension, 0, true);
       SecAggServer server = SecAggServer.create(parameters, directory);
       Map<String, SecAggClient> clients = new LinkedHashMap<>();
       Map<String, Map<Part, Double>> spent = new HashMap<>();
+      Map<ServerPart, Double> serverSpent = new EnumMap<>(ServerPart.class);
       for (String bank : bankIds) {
         Map<Part, Double> parts = new EnumMap<>(Part.class);
         spent.put(bank, parts);
@@ -96,11 +118,19 @@ public final class BankStageCpu {
         server.acceptEncoded(bank, keys);
       }
       while (true) {
+        long closeStart = cpu.getCurrentThreadCpuTime();
         ServerTransition transition = server.closeStage();
         if (transition.isAborted()) {
           throw new IllegalStateException(transition.abortReason().orElseThrow());
         }
         if (transition.isCompleted()) {
+          serverSpent.put(ServerPart.UNMASK, (cpu.getCurrentThreadCpuTime() - closeStart) / 1e3);
+          long decodeStart = cpu.getCurrentThreadCpuTime();
+          double[] sum = quantizer.decodeSum(transition.result().orElseThrow().sum());
+          serverSpent.put(ServerPart.DECODE_SUM, (cpu.getCurrentThreadCpuTime() - decodeStart) / 1e3);
+          if (sum.length != dimension) {
+            throw new IllegalStateException("sum of " + sum.length + " values, expected " + dimension);
+          }
           break;
         }
         for (SecAggMessage message : transition.outgoing()) {
@@ -116,14 +146,18 @@ public final class BankStageCpu {
           };
           long start = cpu.getCurrentThreadCpuTime();
           if (part == Part.MASKED_INPUT) {
-            int[] input = quantizer.encode(update, random);
+            int[] input = quantizer.encode(update, rounding);
             spent.get(bank).put(Part.QUANTISE, (cpu.getCurrentThreadCpuTime() - start) / 1e3);
             start = cpu.getCurrentThreadCpuTime();
             client.supplyInput(input);
           }
           byte[] reply = client.handleEncoded(encoded);
           spent.get(bank).put(part, (cpu.getCurrentThreadCpuTime() - start) / 1e3);
+          start = cpu.getCurrentThreadCpuTime();
           server.acceptEncoded(bank, reply);
+          if (part == Part.MASKED_INPUT) {
+            serverSpent.merge(ServerPart.ACCEPT_MASKED_INPUTS, (cpu.getCurrentThreadCpuTime() - start) / 1e3, Double::sum);
+          }
         }
       }
       for (String bank : bankIds) {
@@ -138,6 +172,7 @@ public final class BankStageCpu {
         for (Map<Part, Double> parts : spent.values()) {
           parts.forEach((part, value) -> micros.get(part).add(value));
         }
+        serverSpent.forEach((part, value) -> serverMicros.get(part).add(value));
       }
     }
     StringBuilder json = new StringBuilder(String.format(Locale.ROOT,
@@ -151,7 +186,18 @@ public final class BankStageCpu {
       json.append(String.format(Locale.ROOT, ", \"%s_us\": %.0f", part.name().toLowerCase(Locale.ROOT), median));
     }
     System.out.printf(Locale.ROOT, "%-15s %10.0f us CPU (sum of the medians)%n", "total", total);
-    System.out.println(json.append(String.format(Locale.ROOT, ", \"total_us\": %.0f}", total)));
+    json.append(String.format(Locale.ROOT, ", \"total_us\": %.0f", total));
+    double serverTotal = 0;
+    for (ServerPart part : ServerPart.values()) {
+      double median = SecAggSimulation.median(serverMicros.get(part));
+      serverTotal += median;
+      String name = "coordinator_" + part.name().toLowerCase(Locale.ROOT);
+      System.out.printf(Locale.ROOT, "%-33s %10.0f us CPU (median of %d rounds)%n", name, median,
+          serverMicros.get(part).size());
+      json.append(String.format(Locale.ROOT, ", \"%s_us\": %.0f", name, median));
+    }
+    System.out.printf(Locale.ROOT, "%-33s %10.0f us CPU (sum of the medians)%n", "coordinator_total", serverTotal);
+    System.out.println(json.append(String.format(Locale.ROOT, ", \"coordinator_total_us\": %.0f}", serverTotal)));
     Arrays.fill(ledgerMessage, (byte) 0);
   }
 }
