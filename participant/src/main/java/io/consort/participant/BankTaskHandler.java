@@ -306,6 +306,7 @@ public final class BankTaskHandler implements TaskHandler {
     prepare(job, global);
     long started = System.nanoTime();
     float[] base = ModelWire.values(global);
+    requireFinite(job, task.getHeader().getRound(), base);
     if (t.hasForwardedShares() && !job.spec.secureAggregation().enabled()) {
       throw new ProtocolViolationException("training task carries forwarded shares, but job '" + job.spec.id()
           + "' has no secure aggregation");
@@ -389,7 +390,13 @@ public final class BankTaskHandler implements TaskHandler {
       update.setDp(dp);
     }
     for (int i = 0; i < after.length; i++) {
-      update.addDelta(after[i] - base[i]);
+      float delta = after[i] - base[i];
+      if (!Float.isFinite(delta)) {
+        // which coordinates overflowed depends on the bank's rows, and no noise covers a NaN
+        throw new IllegalStateException("round " + task.getHeader().getRound() + ": the update is not finite at "
+            + "parameter " + i + " (training on the coordinator's model overflowed); it is not sent");
+      }
+      update.addDelta(delta);
     }
     update.setSeconds((System.nanoTime() - started) / 1e9);
     log.info("round {}: trained {} steps on {} rows, loss {}", task.getHeader().getRound(), result.steps(),
@@ -421,6 +428,22 @@ public final class BankTaskHandler implements TaskHandler {
     } catch (ProtocolViolationException e) {
       secureAggregation().discardAhead(job.spec.id(), "the training task of round " + round + " was refused");
       throw e;
+    }
+  }
+
+  /**
+   * A global model with a NaN or infinite parameter is refused before any work or spend: DP-SGD cannot
+   * bound what such a model makes of the bank's rows (keys made ahead for the job are discarded).
+   */
+  private void requireFinite(BankJob job, int round, float[] parameters) {
+    for (int i = 0; i < parameters.length; i++) {
+      if (!Float.isFinite(parameters[i])) {
+        if (job.spec.secureAggregation().enabled()) {
+          secureAggregation().discardAhead(job.spec.id(), "the training task of round " + round + " was refused");
+        }
+        throw new ProtocolViolationException("the global model of round " + round + " of job '" + job.spec.id()
+            + "' is refused: its parameter " + i + " is " + parameters[i]);
+      }
     }
   }
 

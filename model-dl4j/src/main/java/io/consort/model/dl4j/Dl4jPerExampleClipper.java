@@ -111,6 +111,11 @@ final class Dl4jPerExampleClipper {
         squared += (double) v * v;
       }
       double norm = Math.sqrt(squared);
+      if (!Double.isFinite(norm)) {
+        // the coordinator's model made this example's gradient infinite or NaN: it is dropped, since a NaN
+        // norm fails norm > C and would be added unclipped, its finite coordinates past the bound
+        continue;
+      }
       float scale = norm > clipNorm ? (float) (clipNorm / norm) : 1f;
       for (int i = 0; i < parameterCount; i++) {
         sum[i] += g[i] * scale;

@@ -229,11 +229,16 @@ final class DenseNetwork implements NativeNetwork {
 
   /**
    * The factor that brings an example's gradient of squared norm {@code squaredNorm} to norm at most
-   * {@code clipNorm * CLIP_MARGIN}.
+   * {@code clipNorm * CLIP_MARGIN}. An example whose norm is not finite (the coordinator's global model
+   * can hold an infinite, NaN or huge parameter) is dropped, scale 0: a NaN norm fails {@code norm > target}
+   * and would otherwise be added unscaled, its finite coordinates past the sensitivity bound.
    */
   static float clipScale(double squaredNorm, double clipNorm) {
     double target = clipNorm * CLIP_MARGIN;
     double norm = Math.sqrt(squaredNorm);
+    if (!Double.isFinite(norm)) {
+      return 0f;
+    }
     return norm > target ? (float) (target / norm) : 1f;
   }
 

@@ -25,7 +25,9 @@ import java.util.Set;
  * owning bank's composed RDP totals per unit, are kept in memory and updated after each append has been
  * forced to disk (an append that fails leaves them as they were). So checking a new entry's spend costs
  * one curve evaluation per mechanism, not a re-read and replay of the whole file. The file stays the
- * truth across restarts: opening it again gives the same state. Not thread-safe.
+ * truth across restarts: opening it again gives the same state. An append to a file whose length is not
+ * the one the store read or wrote (a torn line left by a write that failed part way) is refused, as a
+ * re-read would have refused it. Not thread-safe.
  */
 public final class LocalLedgerStore {
 
@@ -38,6 +40,8 @@ public final class LocalLedgerStore {
   private final SpendCalculator spends = new SpendCalculator();
   /** (job id, model checksum) of every entry held. */
   private final Set<List<String>> models = new HashSet<>();
+  /** The file's length as this store read or wrote it: an append to a file of another length is refused. */
+  private long length;
 
   /**
    * Opens {@code bankId}'s copy in {@code dataDirectory}, reading and checking the whole file.
@@ -48,6 +52,7 @@ public final class LocalLedgerStore {
     this.file = Objects.requireNonNull(dataDirectory, "dataDirectory").resolve(FILE_NAME);
     this.bankId = Objects.requireNonNull(bankId, "bankId");
     this.entries = read(file);
+    this.length = Files.exists(file) ? Files.size(file) : 0;
     for (SignedLedgerEntry entry : entries) {
       remember(entry.entry());
     }
@@ -78,11 +83,20 @@ public final class LocalLedgerStore {
     Files.createDirectories(file.toAbsolutePath().getParent());
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.APPEND)) {
+      // the entries in memory are the file's only while it is as long as they were read or written: after a
+      // write that failed part way a torn line ends it, and an entry appended now would share that line
+      long found = channel.size();
+      if (found != length) {
+        throw new LedgerFormatException(file.getFileName() + " changed since it was read (" + found + " bytes, "
+            + length + " expected): a torn or foreign line; entry " + entry.entry().sequence()
+            + " is not appended (restart the bank to read the copy afresh)");
+      }
       ByteBuffer buffer = ByteBuffer.wrap(line);
       while (buffer.hasRemaining()) {
         channel.write(buffer);
       }
       channel.force(true);
+      length = found + line.length;
     }
     // only now, with the line on disk, does the entry count
     entries.add(entry);

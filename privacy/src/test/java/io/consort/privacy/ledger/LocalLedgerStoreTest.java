@@ -44,16 +44,23 @@ class LocalLedgerStoreTest {
   }
 
   @Test
-  void open_refusesACopyWithATornLine_namingTheLine() throws Exception {
-    LedgerFixture fixture = new LedgerFixture().withRounds(1);
+  void aTornLine_isRefusedOnOpen_namingTheLine_andAnAppendAfterIt_isRefusedRatherThanGluedToIt() throws Exception {
+    LedgerFixture fixture = new LedgerFixture().withRounds(2);
     LocalLedgerStore store = new LocalLedgerStore(dir, "bank-a");
     store.append(fixture.ledger.entries().get(0));
     String text = Files.readString(store.file());
-    Files.writeString(store.file(), text + text.substring(0, text.length() / 3));
+    // what a write that failed part way (a full disk) leaves: half a line the store's memory never saw
+    String torn = text + text.substring(0, text.length() / 3);
+    Files.writeString(store.file(), torn);
     LedgerFormatException e = assertThrows(LedgerFormatException.class, () -> new LocalLedgerStore(dir, "bank-a"));
     assertTrue(e.getMessage().contains("line 2"), e.getMessage());
     e = assertThrows(LedgerFormatException.class, store::readAll);
     assertTrue(e.getMessage().contains("line 2"), e.getMessage());
+    // an entry appended now would share the torn line, and be lost with it when the copy is next opened
+    e = assertThrows(LedgerFormatException.class, () -> store.append(fixture.ledger.entries().get(1)));
+    assertTrue(e.getMessage().contains("changed since it was read"), e.getMessage());
+    assertEquals(1, store.entries().size());
+    assertEquals(torn, Files.readString(store.file()), "nothing written");
   }
 
   @Test
