@@ -50,7 +50,9 @@ import org.slf4j.LoggerFactory;
  * target into this bank's DP-SGD noise (its own rows, its own sampling rate), previews the whole
  * job's cost before accepting, checks every round against the bank's cap before training, and
  * countersigns a ledger entry only when the spend it records is what this bank computes itself.
- * Its copy of every entry it countersigned lives in its data directory.
+ * Its copy of every entry it countersigned lives in its data directory. The copy and its journals are read
+ * once and then kept in memory with their composed RDP curves, so a check or countersignature replays no
+ * history; a restart reads the files again.
  */
 final class BankPrivacy {
   private static final Logger log = LoggerFactory.getLogger(BankPrivacy.class);

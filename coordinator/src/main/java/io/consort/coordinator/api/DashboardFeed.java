@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * roles apply: an operator's or auditor's certificate in the browser. Event loop only, except the
  * ledger check, which runs on a worker.
  *
- * <p>The ledger is checked only while someone watches: when a client subscribes (if a round was
- * recorded since the last check) and after each round while a client is subscribed. Exporting and
+ * <p>The ledger is checked only while someone watches: when a client subscribes (if the ledger holds an
+ * entry committed since the last check began) and after each round while a client is subscribed. Exporting and
  * verifying every signature grows with the ledger, so checking after every round with nobody watching
  * made a job's coordinator work quadratic in its rounds. The status states what the last check
  * verified (its entry count) only while the ledger holds no entry committed after that check began;

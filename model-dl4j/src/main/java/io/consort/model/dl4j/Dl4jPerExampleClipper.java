@@ -12,7 +12,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * DP-SGD's clipped gradient sum on a DL4J network, by microbatches of one (Abadi et al. 2016, the
  * exact method): each sampled example gets its own forward and backward pass, its full gradient
  * (every layer's, as DL4J's flattened gradient view in parameter order) is scaled to L2 norm at
- * most C and added to the sum. Exact for every layer whose output for one example depends on that
+ * most C and added to the sum (an example whose gradient norm is not finite, which only a hostile global
+ * model produces, is dropped). Exact for every layer whose output for one example depends on that
  * example alone, which {@link Dl4jDpSupport} checks before any bank trains; the price is one
  * batch-of-one pass per example, measured in docs/BENCHMARKS.md.
  *
