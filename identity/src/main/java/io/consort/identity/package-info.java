@@ -18,7 +18,8 @@
  * implementation for the offline auditor and {@code secagg}'s simulation. So the identity rules
  * live here, depended on by {@code certs}, {@code secagg} and {@code privacy} alike.
  *
- * <p>Only the JDK and Bouncy Castle's ASN.1 classes ({@code bcprov}): no files, no PEM, no
+ * <p>Only the JDK and Bouncy Castle's {@code bcprov} (its ASN.1 classes, and its lightweight ECDSA with
+ * RFC 6979 nonces and P-256 arithmetic, which sign and verify P-256 identity signatures): no files, no PEM, no
  * network, no JCA provider registered globally. Issuing, revoking, PEM files and TLS material stay
  * in {@code io.consort.certs}. See {@code docs/PKI.md}.
  */
