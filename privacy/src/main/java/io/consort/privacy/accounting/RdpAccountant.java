@@ -7,8 +7,8 @@ import java.util.Objects;
 /**
  * Rényi-DP accountant: sums the RDP curves of a sequence of {@link PrivacyEvent}s order by order
  * (composition, Mironov 2017 Proposition 1) and converts the total to (epsilon, delta) by minimising
- * the chosen {@link EpsilonConversion} over the orders. Thread-safe; a bank's history is passed in as a
- * list of events.
+ * the chosen {@link EpsilonConversion} over the orders. Thread-safe; a history is passed in as a list of
+ * events ({@link RdpHistory} keeps a bank's composed as it grows, so the bank does not recompose it).
  *
  * <p>An event's curve is a pure function of the event, and the same events recur (every round of a
  * job has the same DP-SGD mechanism, and every replay of a ledger meets them again), while one
