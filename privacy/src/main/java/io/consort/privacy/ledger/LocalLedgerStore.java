@@ -27,7 +27,14 @@ import java.util.Set;
  * one curve evaluation per mechanism, not a re-read and replay of the whole file. The file stays the
  * truth across restarts: opening it again gives the same state. An append to a file whose length is not
  * the one the store read or wrote (a torn line left by a write that failed part way) is refused, as a
- * re-read would have refused it. Not thread-safe.
+ * re-read would have refused it.
+ *
+ * <p>A torn last line, bytes after the file's last line break, is what a crash or a full disk leaves in
+ * the middle of an append. Its entry was never countersigned (the countersignature leaves the bank only
+ * after the whole line, break included, is forced to disk), so opening the store drops it: the file is
+ * cut back to its last whole line and forced, and the bank starts without operator action. A whole line
+ * (ending in a line break) that does not parse is refused, naming the line: the file must not be edited.
+ * Not thread-safe.
  */
 public final class LocalLedgerStore {
 
@@ -51,8 +58,16 @@ public final class LocalLedgerStore {
   public LocalLedgerStore(Path dataDirectory, String bankId) throws IOException {
     this.file = Objects.requireNonNull(dataDirectory, "dataDirectory").resolve(FILE_NAME);
     this.bankId = Objects.requireNonNull(bankId, "bankId");
-    this.entries = read(file);
-    this.length = Files.exists(file) ? Files.size(file) : 0;
+    Contents contents = read(file);
+    if (contents.wholeLength() < contents.fileLength()) {
+      // a torn last line: an append that never completed, so never countersigned
+      try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+        channel.truncate(contents.wholeLength());
+        channel.force(true);
+      }
+    }
+    this.entries = contents.entries();
+    this.length = contents.wholeLength();
     for (SignedLedgerEntry entry : entries) {
       remember(entry.entry());
     }
@@ -129,32 +144,42 @@ public final class LocalLedgerStore {
   }
 
   /**
-   * The entries stored in the file now, read afresh, oldest first.
+   * The entries stored in the file now, read afresh, oldest first; a torn last line (no line break after
+   * it) is not an entry.
    *
-   * @throws LedgerFormatException naming the line if a line is truncated or malformed
+   * @throws LedgerFormatException naming the line if a whole line is malformed
    */
   public List<SignedLedgerEntry> readAll() throws IOException {
-    return read(file);
+    return read(file).entries();
   }
 
-  private static List<SignedLedgerEntry> read(Path file) throws IOException {
+  /** A file's entries, the length of its whole lines and its length (longer by a torn last line). */
+  private record Contents(List<SignedLedgerEntry> entries, long wholeLength, long fileLength) {}
+
+  private static Contents read(Path file) throws IOException {
     List<SignedLedgerEntry> entries = new ArrayList<>();
     if (!Files.exists(file)) {
-      return entries;
+      return new Contents(entries, 0, 0);
     }
-    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    for (int i = 0; i < lines.size(); i++) {
+    byte[] bytes = Files.readAllBytes(file);
+    int whole = bytes.length;
+    while (whole > 0 && bytes[whole - 1] != '\n') {
+      whole--;
+    }
+    String text = new String(bytes, 0, whole, StandardCharsets.UTF_8);
+    String[] lines = text.isEmpty() ? new String[0] : text.split("\n");
+    for (int i = 0; i < lines.length; i++) {
       String where = file.getFileName() + " line " + (i + 1);
-      if (lines.get(i).isBlank()) {
+      if (lines[i].isBlank()) {
         continue;
       }
       try {
-        entries.add(LedgerJson.read(LedgerJson.MAPPER.readTree(lines.get(i)), where));
+        entries.add(LedgerJson.read(LedgerJson.MAPPER.readTree(lines[i]), where));
       } catch (JsonProcessingException e) {
-        throw new LedgerFormatException(where + " is truncated or not JSON", e);
+        throw new LedgerFormatException(where + " is malformed or not JSON (this file must not be edited)", e);
       }
     }
-    return entries;
+    return new Contents(entries, whole, bytes.length);
   }
 
   /** The bank's record-level events, for its {@link io.consort.privacy.budget.BudgetGuard}. */
