@@ -41,7 +41,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Every model a job can publish is scored: dense networks of any activation and dropout in plain
  * Java with reason codes, sequence models without them by the native engine where it computes the
- * model (ReLU LSTM, SimpleRnn and 1-D CNN) and by DL4J otherwise. The scores are those the banks' evaluation
+ * model (ReLU LSTM, SimpleRnn, 1-D CNN and attention) and by DL4J otherwise. The scores are those the banks' evaluation
  * computed for the same parameters ({@link Predictor}), and the native ones DL4J's within float32
  * rounding.
  */
@@ -88,7 +88,7 @@ class ScorerModelFamiliesTest {
     Scorer scorer = Scorer.of(publish(spec, encoding, parameters));
     assertFalse(scorer.hasReasonCodes());
     assertEquals(0, scorer.reasonCodes());
-    boolean nativeType = type != ModelType.ATTENTION;
+    boolean nativeType = spec.model().nativeKernel();
     assertEquals(nativeType ? TrainingEngine.NATIVE : TrainingEngine.DL4J,
         SequenceNetwork.of(spec.model(), encoding.featureCount(), parameters).engine());
     assertEquals("none: a " + type.wireName() + " model is scored (with " + (nativeType ? "the native engine" : "DL4J")
@@ -115,12 +115,12 @@ class ScorerModelFamiliesTest {
   }
 
   /**
-   * A trained LSTM, SimpleRnn and 1-D CNN, scored by the native engine, get the probabilities DL4J computes for the
+   * A trained LSTM, SimpleRnn, 1-D CNN and attention model, scored by the native engine, get the probabilities DL4J computes for the
    * same parameters: within 1e-5 absolute, and logits within 1e-5 relative (float32 rounding of different
    * summation orders, as the native kernels' own tests against DL4J).
    */
   @ParameterizedTest
-  @EnumSource(value = ModelType.class, names = {"LSTM", "SIMPLE_RNN", "CNN1D"})
+  @EnumSource(value = ModelType.class, names = {"LSTM", "SIMPLE_RNN", "CNN1D", "ATTENTION"})
   void aTrainedNativeSequenceModel_scoresAsDl4jScoresIt(ModelType type) throws Exception {
     JobSpec spec = sequenceJob(type).build();
     assertTrue(spec.model().nativeKernel());

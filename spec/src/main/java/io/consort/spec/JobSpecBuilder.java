@@ -218,7 +218,7 @@ public final class JobSpecBuilder {
 
   /**
    * Default (null): native for the models it computes ({@link ModelSpec#nativeKernel()}: dense, 1-D CNN,
-   * LSTM and SimpleRnn ReLU classifiers, several times faster than DL4J, with exact batched DP-SGD clipping); dl4j otherwise
+   * LSTM, SimpleRnn and attention ReLU classifiers, several times faster than DL4J, with exact batched DP-SGD clipping); dl4j otherwise
    * (DP-SGD there clips by microbatches of one).
    */
   public JobSpecBuilder engine(TrainingEngine engine) {
@@ -373,7 +373,7 @@ public final class JobSpecBuilder {
     if (strategy == null) {
       throw new InvalidJobSpecException("strategy", "is required (fedavg by default)");
     }
-    // The native kernel wherever it computes the model (dense, 1-D CNN, LSTM, SimpleRnn): it trains several times faster
+    // The native kernel wherever it computes the model (dense, 1-D CNN, LSTM, SimpleRnn, attention): it trains several times faster
     // than DL4J (docs/BENCHMARKS.md), and DP-SGD and FedProx run on it. A job may still name dl4j.
     TrainingEngine chosen = engine != null ? engine
         : model.nativeKernel() || proximalMu > 0 ? TrainingEngine.NATIVE : TrainingEngine.DL4J;

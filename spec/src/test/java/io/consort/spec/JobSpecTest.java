@@ -96,14 +96,14 @@ class JobSpecTest {
   void recordDpOnTheDl4jEngine_isAcceptedForEveryModel() {
     JobSpec dense = base().privacy(PrivacyMode.RECORD).targetEpsilon(3.0).engine(TrainingEngine.DL4J).build();
     assertEquals(TrainingEngine.DL4J, dense.training().engine());
-    JobSpec attention = series().modelType(ModelType.ATTENTION).window(4).privacy(PrivacyMode.RECORD)
+    JobSpec attention = series().modelType(ModelType.ATTENTION).window(4).dropout(0.2).privacy(PrivacyMode.RECORD)
         .targetEpsilon(3.0).build();
     assertEquals(TrainingEngine.DL4J, attention.training().engine(), "the default engine of a model native cannot run");
   }
 
   @ParameterizedTest
-  @EnumSource(value = ModelType.class, names = {"LSTM", "SIMPLE_RNN"})
-  void aReluRecurrentClassifier_defaultsToTheNativeEngine_andMayNameDl4j(ModelType type) {
+  @EnumSource(value = ModelType.class, names = {"LSTM", "SIMPLE_RNN", "ATTENTION"})
+  void aReluRecurrentOrAttentionClassifier_defaultsToTheNativeEngine_andMayNameDl4j(ModelType type) {
     JobSpec recurrent = series().modelType(type).window(4).privacy(PrivacyMode.RECORD).targetEpsilon(3.0).build();
     assertEquals(TrainingEngine.NATIVE, recurrent.training().engine());
     JobSpec onDl4j = series().modelType(type).window(4).engine(TrainingEngine.DL4J).build();

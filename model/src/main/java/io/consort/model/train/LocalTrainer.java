@@ -91,7 +91,7 @@ public final class LocalTrainer {
       throw new IllegalArgumentException("no training rows");
     }
     if (engine == TrainingEngine.NATIVE && !spec.nativeKernel()) {
-      throw new IllegalArgumentException("the native engine computes dense, 1-D CNN, LSTM and SimpleRnn "
+      throw new IllegalArgumentException("the native engine computes dense, 1-D CNN, LSTM, SimpleRnn and attention "
           + "binary classifiers with ReLU hidden layers and no dropout; a " + spec.type().wireName()
           + " model with activation " + spec.activation().wireName() + ", dropout " + spec.dropout()
           + " and objective "

@@ -103,13 +103,13 @@ public record ModelSpec(
 
   /**
    * Whether the native engine computes this model ({@link NativeNetwork#of}): a binary classifier
-   * with ReLU hidden layers and no dropout that is dense, a 1-D CNN, an LSTM or a SimpleRnn. Every
-   * other model (attention, regression, tanh or sigmoid heads, dropout) trains, under DP too, on the
-   * DL4J engine.
+   * with ReLU hidden layers and no dropout that is dense, a 1-D CNN, an LSTM, a SimpleRnn or
+   * self-attention. Every other model (regression, tanh or sigmoid heads, dropout) trains, under DP
+   * too, on the DL4J engine.
    */
   public boolean nativeKernel() {
     boolean nativeType = switch (type) {
-      case MLP, LOGISTIC_REGRESSION, CNN1D, LSTM, SIMPLE_RNN -> true;
+      case MLP, LOGISTIC_REGRESSION, CNN1D, LSTM, SIMPLE_RNN, ATTENTION -> true;
       default -> false;
     };
     return nativeType && activation == HiddenActivation.RELU && dropout == 0

@@ -22,6 +22,8 @@ interface NativeNetwork {
           DenseKernel.preferred());
       case SIMPLE_RNN -> new SimpleRnnNetwork(spec.sequence().orElseThrow(), inputs,
           spec.hiddenLayers(), DenseKernel.preferred());
+      case ATTENTION -> new AttentionNetwork(spec.sequence().orElseThrow(), inputs,
+          spec.hiddenLayers(), DenseKernel.preferred());
       default -> throw new IllegalArgumentException("no native network for " + spec.type().wireName());
     };
   }

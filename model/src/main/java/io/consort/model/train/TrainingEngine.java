@@ -23,7 +23,7 @@ public enum TrainingEngine {
    */
   DL4J("dl4j", "consort-model-dl4j"),
   /**
-   * Consort's plain-Java passes of dense stacks, 1-D CNNs, LSTMs and SimpleRnns on reused buffers (DL4J's math and
+   * Consort's plain-Java passes of dense stacks, 1-D CNNs, LSTMs, SimpleRnns and self-attention on reused buffers (DL4J's math and
    * layout, checked against DL4J in tests), for the models of {@link ModelSpec#nativeKernel()}
    * (binary classifiers with ReLU layers and no dropout); many times faster per step, with exact
    * per-example norms for DP-SGD in the same batched pass.

@@ -9,7 +9,7 @@
  * the consort-model-dl4j module loads any vector into a DL4J network.
  *
  * <p>Two training engines ({@link io.consort.model.train.TrainingEngine}). {@code native} (the
- * default, in this package) runs the forward and backward passes of dense stacks, 1-D CNNs, LSTMs and SimpleRnns
+ * default, in this package) runs the forward and backward passes of dense stacks, 1-D CNNs, LSTMs, SimpleRnns and self-attention
  * ({@link io.consort.model.train.ModelSpec#nativeKernel()}) in plain Java on reused float buffers, because for these small dense networks DL4J's cost is per-op overhead (tens
  * of microseconds per ND4J op, dozens of ops per step), not arithmetic: a native step at batch 32
  * costs a small fraction of DL4J's (see docs/BENCHMARKS.md). The native pass also yields

@@ -24,6 +24,7 @@ class HostileParametersClippingTest {
         ModelSpec.sequence(ModelType.SIMPLE_RNN, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.BINARY, 1),
         ModelSpec.sequence(ModelType.LSTM, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.BINARY, 1),
         ModelSpec.sequence(ModelType.CNN1D, new SequenceSpec(6, 4, 3, 0), List.of(5), Objective.BINARY, 1),
+        ModelSpec.sequence(ModelType.ATTENTION, new SequenceSpec(6, 4, 0, 2), List.of(5), Objective.BINARY, 1),
         ModelSpec.defaultMlp(1));
   }
 

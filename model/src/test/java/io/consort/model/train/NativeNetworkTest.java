@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Which network the native engine builds for a model, and that it refuses the models it does not
  * compute by name. (The networks' math is checked against DL4J in consort-model-dl4j's
- * DenseNetworkTest, Conv1dNetworkTest, LstmNetworkTest and SimpleRnnNetworkTest.)
+ * DenseNetworkTest, Conv1dNetworkTest, LstmNetworkTest, SimpleRnnNetworkTest and AttentionNetworkTest.)
  */
 class NativeNetworkTest {
   private static final SequenceSpec CONV = new SequenceSpec(6, 4, 3, 0);
@@ -50,9 +50,20 @@ class NativeNetworkTest {
   }
 
   @Test
+  void aReluAttentionClassifier_getsAnAttentionNetwork_withTheLayoutsParameterCount() {
+    ModelSpec attention = ModelSpec.sequence(ModelType.ATTENTION, new SequenceSpec(6, 4, 0, 2), List.of(5),
+        Objective.BINARY, 1);
+    NativeNetwork network = NativeNetwork.of(attention, 12);
+    assertInstanceOf(AttentionNetwork.class, network);
+    assertEquals(ParameterLayout.of(attention, 12).parameterCount(), network.parameterCount());
+    assertTrue(attention.nativeKernel());
+  }
+
+  @Test
   void modelsTheNativeEngineDoesNotCompute_areRefusedNamingTheModel() {
     List<ModelSpec> refused = List.of(
-        ModelSpec.sequence(ModelType.ATTENTION, new SequenceSpec(6, 4, 0, 2), List.of(5), Objective.BINARY, 1),
+        ModelSpec.sequence(ModelType.ATTENTION, new SequenceSpec(6, 4, 0, 2), List.of(5), Objective.BINARY, 1)
+            .withActivation(HiddenActivation.RELU, 0.2),
         ModelSpec.sequence(ModelType.SIMPLE_RNN, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.BINARY, 1)
             .withActivation(HiddenActivation.RELU, 0.2),
         ModelSpec.sequence(ModelType.LSTM, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.REGRESSION, 1),
