@@ -15,25 +15,31 @@ functorch.vmap(grad(...)) over torch.nn.utils.stateless.functional_call as in th
 per-sample-gradients tutorial, per-example clipping, Gaussian noise from torch.normal, Adam).
 DP-SGD uses noise multiplier 1, clip norm 1 and expected batch BATCH on both sides.
 
-Sequence models (--models, default mlp,lstm,cnn1d; simple-rnn on request): the DL4J engine, and for
-the models in NATIVE_SEQUENCE_MODELS (all three) also the native engine plain and DP-SGD, against
+Sequence models (--models, default mlp,lstm,cnn1d; simple-rnn and attention on request): the DL4J
+engine, and for the models in NATIVE_SEQUENCE_MODELS (all four) also the native engine plain and DP-SGD, against
 PyTorch on the same 8,192 rows of 2 channels over a 10-step window (written by the worker,
 channel-major per row as DL4J reads them: [channels, window]), each with its own initial
 parameters (PyTorch's default initialisation; Consort's is its Xavier), the same architecture as
 the market experiment builds: an LSTM of 16 units (last time step; PyTorch's LSTM has a second bias
 vector, 64 more parameters), a SimpleRnn of 16 tanh units (DL4J's SimpleRnn against nn.RNN with
 nonlinearity tanh, last time step; nn.RNN also has a second bias vector, 16 more parameters) or a
-1-D convolution of 16 filters of width 3 (same padding, ReLU, max over time), then Linear 16 + ReLU
+1-D convolution of 16 filters of width 3 (same padding, ReLU, max over time), or self-attention of
+16 units in 2 heads of 8 (DL4J's SelfAttentionLayer with input projection: bias-free query, key,
+value and output projections, softmax(q k^T / sqrt(8)) over the key steps, written out with
+nn.Linear(bias=False) and matmul as PyTorch 1.13 has no fused attention; mean over time), then
+Linear 16 + ReLU
 and a sigmoid output, binary cross-entropy, Adam 3e-3. Epochs per
 sample: enough for at least --sequence-min-steps steps. The native engine's DP-SGD is timed
-against PyTorch's DP-SGD above on the same model where functorch computes it (TORCH_DP_SEQUENCE_MODELS:
+against PyTorch's DP-SGD above on the same model where functorch computes it (TORCH_DP_SEQUENCE_MODELS,
+the CNN and attention:
 functorch 1.13's vmap(grad(...)) fails on nn.LSTM and nn.RNN with a shape mismatch, so the LSTM's
 and the SimpleRnn's are against PyTorch's plain step). DP-SGD is not timed on the DL4J engine: it clips by microbatches of one (one
 pass per example, 17x to 42x its plain step, docs/BENCHMARKS.md), which would take most of the
 run's time.
 
 Usage: python3 train_vs_torch.py [--json] [--repeats N] [--batches 32,128,512] [--min-steps N]
-                                 [--models mlp,lstm,cnn1d,simple-rnn] [--sequence-min-steps N]
+                                 [--models mlp,lstm,cnn1d,simple-rnn,attention]
+                                 [--sequence-min-steps N]
                                  -- JAVA COMMAND LINE...
 """
 
@@ -57,10 +63,10 @@ HIDDEN = (64, 32)
 NOISE_MULTIPLIER = 1.0
 CLIP_NORM = 1.0
 # The sequence models Consort's native engine also computes: timed plain and DP-SGD on it too.
-SEQUENCE_MODELS = ("lstm", "cnn1d", "simple-rnn")
+SEQUENCE_MODELS = ("lstm", "cnn1d", "simple-rnn", "attention")
 NATIVE_SEQUENCE_MODELS = SEQUENCE_MODELS
 # Those whose DP-SGD PyTorch computes here (functorch's vmap fails on nn.LSTM and nn.RNN).
-TORCH_DP_SEQUENCE_MODELS = ("cnn1d",)
+TORCH_DP_SEQUENCE_MODELS = ("cnn1d", "attention")
 
 
 class JavaWorker:
@@ -190,10 +196,11 @@ class TorchTrainer:
 class TorchSequenceTrainer:
     """The sequence models (module docstring) on rows of channels x window values, channel-major."""
 
-    def __init__(self, x, y, channels, window, units, kernel, head):
+    def __init__(self, x, y, channels, window, units, kernel, head, heads):
         self.x = x.view(-1, channels, window)
         self.y = y
         self.channels, self.units, self.kernel, self.head = channels, units, kernel, head
+        self.heads = heads
 
     def model(self, kind):
         if kind == "lstm":
@@ -202,6 +209,8 @@ class TorchSequenceTrainer:
             return MaxPooledConv(self.channels, self.units, self.kernel, self.head)
         if kind == "simple-rnn":
             return LastStepRnn(self.channels, self.units, self.head)
+        if kind == "attention":
+            return PooledSelfAttention(self.channels, self.units, self.heads, self.head)
         raise ValueError(kind)
 
     def plain(self, kind, batch, epochs):
@@ -245,6 +254,31 @@ class MaxPooledConv(nn.Module):
         return self.head(torch.relu(self.conv(x)).amax(dim=2))
 
 
+class PooledSelfAttention(nn.Module):
+    """DL4J's SelfAttentionLayer (projectInput, scaled, no biases), mean over time, then the head."""
+
+    def __init__(self, channels, units, heads, head):
+        super().__init__()
+        self.heads, self.size = heads, units // heads
+        self.q = nn.Linear(channels, units, bias=False)
+        self.k = nn.Linear(channels, units, bias=False)
+        self.v = nn.Linear(channels, units, bias=False)
+        self.o = nn.Linear(units, units, bias=False)
+        self.head = nn.Sequential(nn.Linear(units, head), nn.ReLU(), nn.Linear(head, 1))
+
+    def forward(self, x):  # x: [batch, channels, window]
+        steps = x.transpose(1, 2)  # [batch, window, channels]
+        b, t = steps.shape[0], steps.shape[1]
+
+        def split(p):  # [batch, window, units] -> [batch, heads, window, size]
+            return p.reshape(b, t, self.heads, self.size).transpose(1, 2)
+
+        q, k, v = split(self.q(steps)), split(self.k(steps)), split(self.v(steps))
+        weights = torch.softmax(q @ k.transpose(2, 3) / math.sqrt(self.size), dim=3)
+        out = (weights @ v).transpose(1, 2).reshape(b, t, self.heads * self.size)
+        return self.head(self.o(out).mean(dim=1))
+
+
 def blas_in_use():
     """The BLAS library mapped into this process (torch's matmuls go through it)."""
     torch.ones(64, 64) @ torch.ones(64, 64)
@@ -266,7 +300,7 @@ def main():
     parser.add_argument("--min-steps", type=int, default=400,
                         help="epochs per sample: enough for at least this many steps")
     parser.add_argument("--models", default="mlp,lstm,cnn1d",
-                        help="comma-separated: mlp (all engines), lstm, cnn1d, simple-rnn (DL4J and"
+                        help="comma-separated: mlp (all engines), lstm, cnn1d, simple-rnn, attention (DL4J and"
                              " native against PyTorch)")
     parser.add_argument("--sequence-min-steps", type=int, default=100,
                         help="epochs per sample of the sequence models: enough for this many steps")
@@ -323,12 +357,13 @@ def main():
     torch_trainer = TorchTrainer(x, y, flat, features)
     seq_rows = 0
     if sequence_models:
-        seq_rows, seq_features, channels, window, units, kernel_size, head = (
+        seq_rows, seq_features, channels, window, units, kernel_size, head, heads = (
             int(v) for v in worker.ask("seqdata " + work))
         xs = torch.from_numpy(np.fromfile(os.path.join(work, "xs.f32"), dtype="<f4")
                               .reshape(seq_rows, seq_features))
         ys = torch.from_numpy(np.fromfile(os.path.join(work, "ys.f32"), dtype="<f4"))
-        sequence_trainer = TorchSequenceTrainer(xs, ys, channels, window, units, kernel_size, head)
+        sequence_trainer = TorchSequenceTrainer(xs, ys, channels, window, units, kernel_size, head,
+                                                heads)
 
     jvm = {}  # (method, batch) -> [(gc ms per step, heap bytes per step)]
 
@@ -421,7 +456,8 @@ def main():
     for kind in sequence_models:
         print("%s on the DL4J engine (%d rows, epochs per sample: %s):"
               % ({"lstm": "LSTM 16, head 16", "cnn1d": "1-D CNN 16x3, head 16",
-                  "simple-rnn": "SimpleRnn 16, head 16"}[kind], seq_rows,
+                  "simple-rnn": "SimpleRnn 16, head 16",
+                  "attention": "self-attention 16 in 2 heads, head 16"}[kind], seq_rows,
                  ", ".join("%d at batch %d" % (seq_epochs[b], b) for b in batches)))
         print("%5s %9s %9s %10s" % ("batch", "dl4j", "torch", "dl4j/torch"))
         result[kind + "_ratios"] = {}

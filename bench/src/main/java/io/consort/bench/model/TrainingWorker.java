@@ -42,16 +42,17 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>{@code seqdata DIR}: writes the sequence models' rows ({@link DpStepCostBench#syntheticRows},
  *       {@value #SEQUENCE_ROWS} rows of 2 channels over a 10-step window, channel-major as the DL4J
  *       engine reads them: {@code [channels, window]} per row) as {@code xs.f32} and {@code ys.f32};
- *       replies {@code ok ROWS FEATURES CHANNELS WINDOW UNITS KERNEL HEAD} (the LSTM's and SimpleRnn's units and the
- *       CNN's filters, the CNN's kernel width, the dense head's width: the architectures of
+ *       replies {@code ok ROWS FEATURES CHANNELS WINDOW UNITS KERNEL HEAD HEADS} (the LSTM's, SimpleRnn's and
+ *       attention's units and the CNN's filters, the CNN's kernel width, the dense head's width, the
+ *       attention heads: the architectures of
  *       {@link #sequenceSpec}).</li>
  *   <li>{@code javacpp}: opens a DL4J trainer (so that ND4J and JavaCPP load) and replies
  *       {@code ok maxPhysicalBytes=N}, JavaCPP's resident-memory limit in this process (0: not
  *       polled, the DL4J engine's setting unless the command line sets one).</li>
  *   <li>{@code time ENGINE plain|dp BATCH EPOCHS [MODEL]}: one {@link LocalTrainer} round (built
  *       untimed) of EPOCHS epochs from those parameters (MODEL {@code mlp}, the default) or from the
- *       model's initial parameters on the sequence rows (MODEL {@code lstm}, {@code cnn1d} or
- *       {@code simple-rnn}) at BATCH, plain or DP-SGD (noise multiplier 1, clip
+ *       model's initial parameters on the sequence rows (MODEL {@code lstm}, {@code cnn1d},
+ *       {@code simple-rnn} or {@code attention}) at BATCH, plain or DP-SGD (noise multiplier 1, clip
  *       norm 1, expected batch BATCH); replies {@code ok MS_PER_STEP STEPS GC_MS_PER_STEP
  *       HEAP_BYTES_PER_STEP} (garbage-collection time of the whole JVM, and Java heap allocated
  *       by the training thread, during the round).</li>
@@ -68,13 +69,15 @@ public final class TrainingWorker {
   static final int UNITS = 16;
   static final int KERNEL = 3;
   static final int HEAD = 16;
+  static final int HEADS = 2;
 
   private TrainingWorker() {}
 
   /**
    * The sequence models of this bench, as the market experiment builds them: an LSTM or a
-   * SimpleRnn of {@value #UNITS} units (last time step) or a 1-D convolution of {@value #UNITS} filters of width
-   * {@value #KERNEL} (same padding, ReLU, global max pooling), then a dense ReLU layer of
+   * SimpleRnn of {@value #UNITS} units (last time step), a 1-D convolution of {@value #UNITS} filters of width
+   * {@value #KERNEL} (same padding, ReLU, global max pooling) or self-attention of {@value #UNITS} units in
+   * {@value #HEADS} heads (global average pooling), then a dense ReLU layer of
    * {@value #HEAD} and a sigmoid output, binary cross-entropy, Adam 3e-3.
    */
   static ModelSpec sequenceSpec(String model) {
@@ -85,8 +88,10 @@ public final class TrainingWorker {
           new SequenceSpec(DpStepCostBench.WINDOW, UNITS, KERNEL, 0));
       case "simple-rnn" -> DpStepCostBench.seq(ModelType.SIMPLE_RNN,
           new SequenceSpec(DpStepCostBench.WINDOW, UNITS, 0, 0));
+      case "attention" -> DpStepCostBench.seq(ModelType.ATTENTION,
+          new SequenceSpec(DpStepCostBench.WINDOW, UNITS, 0, HEADS));
       default -> throw new IllegalArgumentException(
-          "MODEL must be mlp, lstm, cnn1d or simple-rnn: " + model);
+          "MODEL must be mlp, lstm, cnn1d, simple-rnn or attention: " + model);
     };
   }
 
@@ -122,9 +127,9 @@ public final class TrainingWorker {
             Path dir = Path.of(words[1]);
             write(dir.resolve("xs.f32"), sequences.x());
             write(dir.resolve("ys.f32"), sequences.y());
-            replies.printf(Locale.ROOT, "ok %d %d %d %d %d %d %d%n", sequences.rows(),
+            replies.printf(Locale.ROOT, "ok %d %d %d %d %d %d %d %d%n", sequences.rows(),
                 sequences.features(), DpStepCostBench.CHANNELS, DpStepCostBench.WINDOW, UNITS, KERNEL,
-                HEAD);
+                HEAD, HEADS);
           }
           case "javacpp" -> {
             // JavaCPP reads its limits when ND4J first loads: open a DL4J trainer first.

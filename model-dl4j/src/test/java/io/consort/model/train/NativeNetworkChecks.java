@@ -3,12 +3,15 @@ package io.consort.model.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.consort.model.dl4j.Dl4jNetworks;
+import io.consort.model.features.EncodedData;
 import java.util.Arrays;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Checks every {@link NativeNetwork} must pass against DL4J, shared by the tests of each network:
  * DP-SGD's per-example norms and clipped sum against DL4J one example at a time, the clip bound,
- * and buffer reuse across batch sizes.
+ * buffer reuse across batch sizes, and whole training runs of a sequence model on both engines.
  */
 final class NativeNetworkChecks {
 
@@ -136,5 +139,41 @@ final class NativeNetworkChecks {
     }
     double relative = Math.sqrt(diff) / norm(expected);
     assertTrue(relative <= tolerance, "relative difference " + relative);
+  }
+
+  /** DP-SGD without noise on the same Poisson samples: the native and DL4J engines take the same steps. */
+  static void dpSgdOnTheNativeEngineMatchesTheDl4jEngine(ModelSpec spec, EncodedData rows) {
+    float[] start = ModelFactory.initialParameters(spec, rows.features());
+    TrainingOptions dp = TrainingOptions.withDpSgd(new DpSgdConfig(0.0, 0.05, 0.2));
+
+    TrainingResult nativeDp = FederatedGermanCreditTest.seededTrainer(spec, rows, 3,
+        TrainingEngine.NATIVE).train(start, 2, dp);
+    TrainingResult dl4jDp = FederatedGermanCreditTest.seededTrainer(spec, rows, 3,
+        TrainingEngine.DL4J).train(start, 2, dp);
+
+    assertEquals(nativeDp.examplesSeen(), dl4jDp.examplesSeen());
+    assertEquals(dl4jDp.meanLoss(), nativeDp.meanLoss(), 1e-4);
+    Dl4jEngineTest.assertStepsClose(start, dl4jDp.parameters(), nativeDp.parameters());
+  }
+
+  /**
+   * 16 native epochs on {@code rows} (of {@code channels} over the spec's window) cut the loss by a
+   * fifth, and {@link Predictor} scores the trained model as DL4J does.
+   */
+  static void nativeTrainingReducesTheLossAndPredictorMatchesDl4j(ModelSpec spec, EncodedData rows,
+      int channels) {
+    LocalTrainer trainer = FederatedGermanCreditTest.seededTrainer(spec, rows, 11,
+        TrainingEngine.NATIVE);
+    float[] start = ModelFactory.initialParameters(spec, rows.features());
+    TrainingResult first = trainer.train(start, 1, TrainingOptions.standard());
+    TrainingResult later = trainer.train(first.parameters(), 15, TrainingOptions.standard());
+    assertTrue(later.meanLoss() < 0.8 * first.meanLoss(),
+        "first epoch " + first.meanLoss() + ", next 15 " + later.meanLoss());
+
+    float[] predicted = Predictor.predict(spec, later.parameters(), rows);
+    float[] reference = Dl4jNetworks.network(spec, rows.features(), later.parameters())
+        .output(Nd4j.createFromArray(rows.x()).reshape(rows.rows(), channels,
+            rows.features() / channels)).toFloatVector();
+    assertRelativelyClose(reference, predicted, 1e-5);
   }
 }
