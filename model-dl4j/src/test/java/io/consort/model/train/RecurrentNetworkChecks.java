@@ -253,13 +253,36 @@ abstract class RecurrentNetworkChecks {
 
   @Test
   void dpSgdOnTheNativeEngine_matchesTheDl4jEngine_withTheSameSamplesAndNoNoise() {
-    NativeNetworkChecks.dpSgdOnTheNativeEngineMatchesTheDl4jEngine(learnableSpec(),
-        learnableRows(60, 6));
+    ModelSpec spec = learnableSpec();
+    EncodedData rows = learnableRows(60, 6);
+    float[] start = ModelFactory.initialParameters(spec, rows.features());
+    TrainingOptions dp = TrainingOptions.withDpSgd(new DpSgdConfig(0.0, 0.05, 0.2));
+
+    TrainingResult nativeDp = FederatedGermanCreditTest.seededTrainer(spec, rows, 3,
+        TrainingEngine.NATIVE).train(start, 2, dp);
+    TrainingResult dl4jDp = FederatedGermanCreditTest.seededTrainer(spec, rows, 3,
+        TrainingEngine.DL4J).train(start, 2, dp);
+
+    assertEquals(nativeDp.examplesSeen(), dl4jDp.examplesSeen());
+    assertEquals(dl4jDp.meanLoss(), nativeDp.meanLoss(), 1e-4);
+    Dl4jEngineTest.assertStepsClose(start, dl4jDp.parameters(), nativeDp.parameters());
   }
 
   @Test
   void nativeTrainingReducesTheLoss_andPredictorMatchesDl4jOnTheTrainedModel() {
-    NativeNetworkChecks.nativeTrainingReducesTheLossAndPredictorMatchesDl4j(learnableSpec(),
-        learnableRows(512, 7), 2);
+    ModelSpec spec = learnableSpec();
+    EncodedData rows = learnableRows(512, 7);
+    LocalTrainer trainer = FederatedGermanCreditTest.seededTrainer(spec, rows, 11,
+        TrainingEngine.NATIVE);
+    float[] start = ModelFactory.initialParameters(spec, rows.features());
+    TrainingResult first = trainer.train(start, 1, TrainingOptions.standard());
+    TrainingResult later = trainer.train(first.parameters(), 15, TrainingOptions.standard());
+    assertTrue(later.meanLoss() < 0.8 * first.meanLoss(),
+        "first epoch " + first.meanLoss() + ", next 15 " + later.meanLoss());
+
+    float[] predicted = Predictor.predict(spec, later.parameters(), rows);
+    float[] reference = Dl4jNetworks.network(spec, rows.features(), later.parameters())
+        .output(Nd4j.createFromArray(rows.x()).reshape(rows.rows(), 2, 8)).toFloatVector();
+    assertRelativelyClose(reference, predicted, 1e-5);
   }
 }
