@@ -55,7 +55,9 @@ import java.util.Set;
  * at all at the default majority threshold of an odd roster), because this bank reveals shares only
  * for a survivor set it signed and saw {@link RoundParameters#consistencyQuorum} valid signatures
  * over, so all honest banks that reveal anything reveal for one and the same set (Bonawitz et al.
- * 2017, section 6.3; docs/SECURE_AGGREGATION.md has the analysis). Always: this bank reveals, for
+ * 2017, section 6.3; docs/SECURE_AGGREGATION.md has the analysis). The one exception, the fast path of a
+ * round nobody dropped from ({@link #fastUnmask}), reveals b-shares only, of the whole roster, before and
+ * instead of any signature, which keeps the same bound. Always: this bank reveals, for
  * each peer, either its share of b or of s^SK, never both, and never its own s^SK-share; every peer
  * key is checked against the peer's identity signature before use.
  */
