@@ -259,7 +259,7 @@ public final class SecAggClient {
     if (phase == Phase.CREATED) {
       throw new IllegalStateException("call advertiseKeys() before handling coordinator messages");
     }
-    checkHeader(message.header());
+    checkHeader(message.header(), message instanceof UnmaskingRequest);
     try {
       if (message instanceof KeyRoster roster && phase == Phase.AWAITING_ROSTER) {
         return shareKeys(roster);
@@ -283,7 +283,7 @@ public final class SecAggClient {
         + "' expects no " + message.getClass().getSimpleName() + " now");
   }
 
-  private void checkHeader(MessageHeader header) throws ProtocolViolationException {
+  private void checkHeader(MessageHeader header, boolean unmaskingRequest) throws ProtocolViolationException {
     String problem = null;
     if (!header.jobId().equals(parameters.jobId())) {
       problem = "jobId '" + header.jobId() + "' but this round belongs to job '" + parameters.jobId() + "'";
@@ -297,8 +297,8 @@ public final class SecAggClient {
       problem = "recipient '" + header.recipientId() + "' but this is bank '" + bankId + "'";
     } else if (phase == Phase.FINISHED) {
       problem = "stage " + header.stage() + " arrived after bank '" + bankId + "' finished the round";
-    } else if (header.stage() != expectedStage() && !(phase == Phase.AWAITING_CONSISTENCY_REQUEST
-        && header.stage() == Stage.UNMASKING)) { // a fast unmasking request, checked by fastUnmask
+    } else if (header.stage() != expectedStage() && !(unmaskingRequest && header.stage() == Stage.UNMASKING
+        && phase == Phase.AWAITING_CONSISTENCY_REQUEST)) { // a fast unmasking request, checked by fastUnmask
       problem = "stage " + header.stage() + " arrived while bank '" + bankId + "' expects stage "
           + expectedStage() + " (out of order)";
     }
