@@ -44,14 +44,14 @@ class CoordinatorCrashTest {
 
   /**
    * Two crashes in one job (one setup, to keep the build short): round 2 at training (a pipelined round:
-   * its training task carries the forwarded shares), round 3 mid secure aggregation, at the consistency
-   * check, once the coordinator holds every masked input (round 3 is pipelined too, after the restarted
-   * round 2 ran in full: it has no masked-input stage of its own).
+   * its training task carries the forwarded shares), round 3 mid secure aggregation, at unmasking, once the
+   * coordinator holds every masked input (round 3 is pipelined too, after the restarted round 2 ran in full:
+   * it has no masked-input stage of its own, and as nobody dropped no consistency check either).
    */
   @Test
-  void sigkillDuringTrainingAndDuringTheConsistencyCheck_abortsThoseAttempts_releasingNothing_andTheJobFinishes()
+  void sigkillDuringTrainingAndDuringUnmasking_abortsThoseAttempts_releasingNothing_andTheJobFinishes()
       throws Exception {
-    Map<Integer, Stage> killAt = Map.of(2, Stage.TRAIN, 3, Stage.CONSISTENCY_CHECK);
+    Map<Integer, Stage> killAt = Map.of(2, Stage.TRAIN, 3, Stage.UNMASKING);
     try (LocalConsortium consortium = new LocalConsortium(dir, 3);
          NodeProcesses nodes = new NodeProcesses(Files.createDirectories(dir.resolve("logs")))) {
       JobSpec plan = consortium.basePlan("crash", ROUNDS).secureAggregation(true).secureAggregationClipNorm(10)
@@ -101,7 +101,7 @@ class CoordinatorCrashTest {
       assertEquals(2, aborted.getJsonObject(0).getInteger("round"), aborted.encode() + "\n" + log);
       assertEquals("train", aborted.getJsonObject(0).getString("stage"));
       assertEquals(3, aborted.getJsonObject(1).getInteger("round"), aborted.encode() + "\n" + log);
-      assertEquals("consistency-check", aborted.getJsonObject(1).getString("stage"));
+      assertEquals("unmasking", aborted.getJsonObject(1).getString("stage"));
 
       // one release per completed round and none for the attempt: no epsilon was charged for it
       List<SignedLedgerEntry> entries;

@@ -29,8 +29,12 @@ import io.consort.secagg.message.AdvertiseKeys;
 import io.consort.secagg.message.ForwardedShares;
 import io.consort.secagg.message.KeyRoster;
 import io.consort.secagg.message.MaskedInput;
+import io.consort.secagg.message.MessageHeader;
 import io.consort.secagg.message.SecAggMessage;
+import io.consort.secagg.message.ShareKind;
 import io.consort.secagg.message.SignedPublicKeys;
+import io.consort.secagg.message.UnmaskingRequest;
+import io.consort.secagg.message.UnmaskingResponse;
 import io.consort.secagg.wire.SecAggCodec;
 import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecWire;
@@ -53,8 +57,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Pipelined rounds (protocol version 3) at the banks: round 2's keys are advertised with round 1's
  * unmasking answers and shared at the ledger stage, and round 2's training task carries the forwarded
- * shares, answered by the masked input. Each lie of the coordinator about the pipelined round is sent
- * to the real {@link BankTaskHandler} of bank-1 and refused.
+ * shares, answered by the masked input; with version 4 a sum nobody dropped from skips the consistency
+ * check (the fast unmasking request). Each lie of the coordinator about the pipelined round or the fast
+ * path is sent to the real {@link BankTaskHandler} of bank-1 and refused.
  */
 class PipelinedRoundTest {
   private static final List<String> BANKS = List.of("bank-1", "bank-2", "bank-3");
@@ -131,13 +136,18 @@ class PipelinedRoundTest {
   }
 
   private SecAggServer server(int round) {
+    return server(round, false);
+  }
+
+  /** @param fast the server skips the consistency check when nobody dropped (protocol version 4) */
+  private SecAggServer server(int round, boolean fast) {
     return SecAggServer.create(SecureRoundPlan.derive(spec, round, BANKS, model.getValuesCount())
         .sumParameters(RoundEvaluation.carriedSlots(spec, round)), (bank, message, signature) -> {
           if (!verifier.verify(certificates.get(bank), message, signature, Set.of(Role.PARTICIPANT)).name()
               .equals(bank)) {
             throw new java.security.GeneralSecurityException("signature of another bank");
           }
-        });
+        }, fast);
   }
 
   private static SecAggStep step(SecAggMessage message) {
@@ -199,7 +209,10 @@ class PipelinedRoundTest {
 
   /** Round 1 unpipelined, its unmasking naming round 2's roster; the banks' round-2 keys. */
   private Map<String, byte[]> roundOne() throws Exception {
-    SecAggServer server = server(1);
+    return roundOne(server(1));
+  }
+
+  private Map<String, byte[]> roundOne(SecAggServer server) throws Exception {
     for (String bank : BANKS) {
       for (ByteString m : handlers.get(bank).handle(train(1, BANKS, null)).getSecureAggregation().getMessagesList()) {
         server.acceptEncoded(bank, m.toByteArray());
@@ -431,5 +444,94 @@ class PipelinedRoundTest {
     assertTrue(refusal.contains("aggregation weight must be in (0, 1], got 2.0"), refusal);
     assertTrue(new SpendJournal(dir.resolve("dp").resolve(VICTIM)).releases().isEmpty(),
         "a round refused for its weight was journalled as a release");
+  }
+
+  /**
+   * Round 1 unpipelined, driven through the banks' handlers until the server opens {@code stop}: that stage's
+   * messages, not yet delivered.
+   */
+  private Map<String, SecAggMessage> roundOneUntil(io.consort.secagg.Stage stop) throws Exception {
+    SecAggServer server = server(1);
+    for (String bank : BANKS) {
+      for (ByteString m : handlers.get(bank).handle(train(1, BANKS, null)).getSecureAggregation().getMessagesList()) {
+        server.acceptEncoded(bank, m.toByteArray());
+      }
+    }
+    ServerTransition transition = server.closeStage();
+    while (transition.outgoing().get(0).header().stage() != stop) {
+      for (var e : byRecipient(transition).entrySet()) {
+        SecAggStep answer = handlers.get(e.getKey()).handle(secAggTask(1, Stage.SHARE_KEYS,
+            withCertificates(step(e.getValue())))).getSecureAggregation();
+        for (ByteString m : answer.getMessagesList()) {
+          server.acceptEncoded(e.getKey(), m.toByteArray());
+        }
+      }
+      transition = server.closeStage();
+    }
+    return byRecipient(transition);
+  }
+
+  private static Task secAggTask(int round, Stage stage, SecAggStep step) {
+    return Task.newBuilder().setHeader(Headers.of("piped", round, stage)).setSecureAggregation(step).build();
+  }
+
+  /** A fast unmasking request to the victim: no consistency signatures, nobody dropped. */
+  private static Task fastUnmasking(int round, List<String> survivors) {
+    MessageHeader header = new MessageHeader("piped", io.consort.spec.SecureSumPurpose.MODEL_UPDATE.secaggRound(round),
+        io.consort.secagg.Stage.UNMASKING, io.consort.secagg.RoundParameters.COORDINATOR_ID, VICTIM);
+    return secAggTask(round, Stage.UNMASKING, step(new UnmaskingRequest(header, survivors, List.of(), List.of())));
+  }
+
+  @Test
+  void roundsNobodyDroppedFrom_skipTheConsistencyCheck_keyAheadWithTheFastUnmasking_andComplete() throws Exception {
+    Map<io.consort.secagg.Stage, Map<String, SecAggMessage>> record = new LinkedHashMap<>();
+    Map<String, byte[]> keys = roundOne(server(1, true));
+    SecAggServer server = server(2, true);
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server, keys, UnaryOperator.identity());
+    for (String bank : BANKS) {
+      SecAggStep answer = handlers.get(bank).handle(train(2, BANKS, step(forwarded.get(bank)))).getSecureAggregation();
+      server.acceptEncoded(bank, answer.getMessages(0).toByteArray());
+    }
+
+    drive(2, server, List.of(), record); // all three banks included (drive asserts it)
+
+    assertEquals(BANKS.size(), keys.size(), "round 2 was keyed ahead with round 1's fast unmasking answers");
+    assertEquals(Set.of(io.consort.secagg.Stage.UNMASKING), record.keySet());
+    assertFalse(roundOneMessages.containsKey(io.consort.secagg.Stage.CONSISTENCY_CHECK), "round 1 had no check");
+  }
+
+  @Test
+  void fastUnmaskingRequest_isRefused_afterTheBankSignedASurvivorSet() throws Exception {
+    Map<String, SecAggMessage> check = roundOneUntil(io.consort.secagg.Stage.CONSISTENCY_CHECK);
+    handlers.get(VICTIM).handle(secAggTask(1, Stage.CONSISTENCY_CHECK, step(check.get(VICTIM))));
+
+    String refusal = refusal(fastUnmasking(1, BANKS));
+
+    assertTrue(refusal.contains("after bank 'bank-1' signed a survivor set"), refusal);
+  }
+
+  @Test
+  void consistencyCheck_isRefused_afterTheBankAnsweredAFastUnmaskingRequest() throws Exception {
+    Map<String, SecAggMessage> check = roundOneUntil(io.consort.secagg.Stage.CONSISTENCY_CHECK);
+    UnmaskingResponse answer = (UnmaskingResponse) SecAggCodec.decode(handlers.get(VICTIM)
+        .handle(fastUnmasking(1, BANKS)).getSecureAggregation().getMessages(0).toByteArray());
+
+    String refusal = refusal(secAggTask(1, Stage.CONSISTENCY_CHECK, step(check.get(VICTIM))));
+
+    assertEquals(BANKS.size(), answer.shares().size());
+    assertTrue(answer.shares().stream().allMatch(s -> s.kind() == ShareKind.SELF_MASK_SEED), "b-shares only");
+    assertTrue(refusal.contains("no secure-aggregation round is open"), refusal);
+  }
+
+  @Test
+  void fastUnmaskingRequest_isRefused_whenItsSurvivorsAreNotTheWholeRoster() throws Exception {
+    roundOneUntil(io.consort.secagg.Stage.CONSISTENCY_CHECK);
+
+    String refusal = refusal(fastUnmasking(1, List.of("bank-1", "bank-2")));
+
+    assertTrue(refusal.contains("fast unmasking request refused") && refusal.contains("not the whole roster"),
+        refusal);
+    assertThrows(ProtocolViolationException.class, () -> handlers.get(VICTIM).handle(fastUnmasking(1, BANKS)),
+        "the bank aborted the round: nothing is released afterwards");
   }
 }

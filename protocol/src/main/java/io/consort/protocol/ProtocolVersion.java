@@ -6,9 +6,11 @@ public final class ProtocolVersion {
    * Bumped whenever a message changes incompatibly. 2: under secure aggregation a training task's secure sum
    * carries the bank's evaluation of the model the round starts from after its update. 3: pipelined rounds
    * (the next round's keys with the unmasking answer, its roster and shares with the ledger stage, the
-   * forwarded shares with the training task, answered by the masked input).
+   * forwarded shares with the training task, answered by the masked input). 4: a secure sum that every
+   * member of its roster sent its masked input to skips the consistency check (an unmasking request without
+   * signatures, for the whole roster's b-shares; docs/SECURE_AGGREGATION.md), which a version-3 bank refuses.
    */
-  public static final int CURRENT = 3;
+  public static final int CURRENT = 4;
 
   private ProtocolVersion() {}
 

@@ -55,7 +55,9 @@ import java.util.Set;
  * at all at the default majority threshold of an odd roster), because this bank reveals shares only
  * for a survivor set it signed and saw {@link RoundParameters#consistencyQuorum} valid signatures
  * over, so all honest banks that reveal anything reveal for one and the same set (Bonawitz et al.
- * 2017, section 6.3; docs/SECURE_AGGREGATION.md has the analysis). Always: this bank reveals, for
+ * 2017, section 6.3; docs/SECURE_AGGREGATION.md has the analysis). The one exception, the fast path of a
+ * round nobody dropped from ({@link #fastUnmask}), reveals b-shares only, of the whole roster, before and
+ * instead of any signature, which keeps the same bound. Always: this bank reveals, for
  * each peer, either its share of b or of s^SK, never both, and never its own s^SK-share; every peer
  * key is checked against the peer's identity signature before use.
  */
@@ -257,7 +259,7 @@ public final class SecAggClient {
     if (phase == Phase.CREATED) {
       throw new IllegalStateException("call advertiseKeys() before handling coordinator messages");
     }
-    checkHeader(message.header());
+    checkHeader(message.header(), message instanceof UnmaskingRequest);
     try {
       if (message instanceof KeyRoster roster && phase == Phase.AWAITING_ROSTER) {
         return shareKeys(roster);
@@ -271,6 +273,8 @@ public final class SecAggClient {
         return signSurvivors(request);
       } else if (message instanceof UnmaskingRequest request && phase == Phase.AWAITING_UNMASKING_REQUEST) {
         return unmask(request);
+      } else if (message instanceof UnmaskingRequest request && phase == Phase.AWAITING_CONSISTENCY_REQUEST) {
+        return fastUnmask(request);
       }
     } catch (GeneralSecurityException e) {
       throw abort(bankId, "local cryptographic failure: " + e.getMessage(), e);
@@ -279,7 +283,7 @@ public final class SecAggClient {
         + "' expects no " + message.getClass().getSimpleName() + " now");
   }
 
-  private void checkHeader(MessageHeader header) throws ProtocolViolationException {
+  private void checkHeader(MessageHeader header, boolean unmaskingRequest) throws ProtocolViolationException {
     String problem = null;
     if (!header.jobId().equals(parameters.jobId())) {
       problem = "jobId '" + header.jobId() + "' but this round belongs to job '" + parameters.jobId() + "'";
@@ -293,7 +297,8 @@ public final class SecAggClient {
       problem = "recipient '" + header.recipientId() + "' but this is bank '" + bankId + "'";
     } else if (phase == Phase.FINISHED) {
       problem = "stage " + header.stage() + " arrived after bank '" + bankId + "' finished the round";
-    } else if (header.stage() != expectedStage()) {
+    } else if (header.stage() != expectedStage() && !(unmaskingRequest && header.stage() == Stage.UNMASKING
+        && phase == Phase.AWAITING_CONSISTENCY_REQUEST)) { // a fast unmasking request, checked by fastUnmask
       problem = "stage " + header.stage() + " arrived while bank '" + bankId + "' expects stage "
           + expectedStage() + " (out of order)";
     }
@@ -516,6 +521,10 @@ public final class SecAggClient {
     }
     checkSurvivors(request.survivors());
     if (parameters.consistencyCheck()) {
+      if (request.signatures().isEmpty()) {
+        throw abort(RoundParameters.COORDINATOR_ID, "a fast unmasking request (no consistency signatures) after bank '"
+            + bankId + "' signed a survivor set in the consistency check; it answers only the full path now");
+      }
       checkConsistencySignatures(request);
     } else if (!request.signatures().isEmpty()) {
       throw abort(RoundParameters.COORDINATOR_ID, "unmasking request carries consistency signatures but the round "
@@ -529,6 +538,47 @@ public final class SecAggClient {
       } else if (dropped.contains(owner)) {
         revealed.add(new RevealedShare(owner, ShareKind.MASKING_KEY, held.getValue()[1].toByteArray()));
       }
+    }
+    wipeSecrets();
+    revealedFor = request.survivors();
+    phase = Phase.FINISHED;
+    return new UnmaskingResponse(header(Stage.UNMASKING), revealed);
+  }
+
+  /**
+   * The fast path (docs/SECURE_AGGREGATION.md, "No consistency check when nobody dropped"): an unmasking
+   * request instead of the consistency request, carrying no signatures, when every member of the roster
+   * sent its masked input. This bank answers it only if the round is a complete graph whose consistency
+   * quorum is t, the request names exactly the roster as survivors and nobody as dropped (so it asks for
+   * b-shares only, never an s^SK-share), this bank holds the shares of every member (it masked with all of
+   * them) and it signed no survivor set in this round (it is still awaiting the consistency request). An
+   * honest bank then releases b-shares on this path and s^SK-shares only on the full path, under t
+   * signatures, and takes one path only: a coordinator needs 2(t - c) honest banks for both secrets of one
+   * bank, the same bound 2t > n + c as with the check in every round. After answering, the bank has
+   * finished the round and refuses any consistency request.
+   */
+  private UnmaskingResponse fastUnmask(UnmaskingRequest request) throws ProtocolViolationException {
+    String refused = null;
+    if (!parameters.isCompleteGraph() || parameters.consistencyQuorum() != parameters.threshold()) {
+      refused = "the round is a SecAgg+ round (neighbour degree " + parameters.neighbourDegree()
+          + ", consistency quorum " + parameters.consistencyQuorum() + "), which always needs the consistency check";
+    } else if (!request.dropped().isEmpty()) {
+      refused = "it names dropped banks " + request.dropped() + " (it would ask for s^SK-shares)";
+    } else if (!request.signatures().isEmpty()) {
+      refused = "it carries consistency signatures although bank '" + bankId + "' signed no survivor set";
+    } else if (!request.survivors().equals(parameters.bankIds())) {
+      refused = "its survivors " + request.survivors() + " are not the whole roster " + parameters.bankIds();
+    } else if (!heldShares.keySet().containsAll(parameters.bankIds())) {
+      List<String> missing = new ArrayList<>(parameters.bankIds());
+      missing.removeAll(heldShares.keySet());
+      refused = "bank '" + bankId + "' holds no shares of " + missing + " (it did not mask with them)";
+    }
+    if (refused != null) {
+      throw abort(RoundParameters.COORDINATOR_ID, "fast unmasking request refused: " + refused);
+    }
+    List<RevealedShare> revealed = new ArrayList<>();
+    for (String owner : parameters.bankIds()) {
+      revealed.add(new RevealedShare(owner, ShareKind.SELF_MASK_SEED, heldShares.get(owner)[0].toByteArray()));
     }
     wipeSecrets();
     revealedFor = request.survivors();

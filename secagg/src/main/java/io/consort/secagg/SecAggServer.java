@@ -55,6 +55,7 @@ public final class SecAggServer {
 
   private final RoundParameters parameters;
   private final PeerKeyVerifier verifier;
+  private final boolean fastUnmasking;
   private final NeighbourGraph graph;
   private final byte[] roundSalt;
 
@@ -75,10 +76,13 @@ public final class SecAggServer {
   private List<String> survivors = List.of();
   private List<String> droppedAfterSharing = List.of();
   private Set<String> unmaskingRecipients = Set.of();
+  /** Whether the round skipped the consistency check (every member sent its masked input). */
+  private boolean fastPath;
 
-  private SecAggServer(RoundParameters parameters, PeerKeyVerifier verifier) {
+  private SecAggServer(RoundParameters parameters, PeerKeyVerifier verifier, boolean fastUnmasking) {
     this.parameters = parameters;
     this.verifier = verifier;
+    this.fastUnmasking = fastUnmasking;
     this.graph = NeighbourGraph.forRound(parameters);
     this.roundSalt = ContextEncoding.roundSalt(parameters.jobId(), parameters.round());
   }
@@ -88,8 +92,23 @@ public final class SecAggServer {
    * @param verifier checks banks' identity signatures on their advertised keys and consistency signatures
    */
   public static SecAggServer create(RoundParameters parameters, PeerKeyVerifier verifier) {
+    return create(parameters, verifier, false);
+  }
+
+  /**
+   * @param fastUnmasking when every member of the roster sent its masked input (nobody dropped or was
+   *     refused) in a complete-graph round whose consistency quorum is t, skip the consistency check: the
+   *     unmasking request goes out at once, asking b-shares of the whole roster and carrying no signatures
+   *     (docs/SECURE_AGGREGATION.md, "No consistency check when nobody dropped"); otherwise the full path
+   */
+  public static SecAggServer create(RoundParameters parameters, PeerKeyVerifier verifier, boolean fastUnmasking) {
     return new SecAggServer(java.util.Objects.requireNonNull(parameters, "parameters"),
-        java.util.Objects.requireNonNull(verifier, "verifier"));
+        java.util.Objects.requireNonNull(verifier, "verifier"), fastUnmasking);
+  }
+
+  /** True once the round went from masked-input straight to unmasking although it has a consistency check. */
+  public boolean skippedConsistencyCheck() {
+    return fastPath;
   }
 
   /** The stage currently being collected. */
@@ -287,8 +306,8 @@ public final class SecAggServer {
 
   private void acceptUnmaskingResponse(UnmaskingResponse message) throws ProtocolViolationException {
     String sender = message.header().senderId();
-    requireEligible(sender, unmaskingRecipients, parameters.consistencyCheck() ? Stage.CONSISTENCY_CHECK
-        : Stage.MASKED_INPUT);
+    requireEligible(sender, unmaskingRecipients, parameters.consistencyCheck() && !fastPath
+        ? Stage.CONSISTENCY_CHECK : Stage.MASKED_INPUT);
     if (unmaskingResponses.containsKey(sender)) {
       throw refuse(sender, "duplicate unmasking message");
     }
@@ -448,7 +467,10 @@ public final class SecAggServer {
     Set<String> responders = unmaskingCandidates();
     requireRecoverable(responders, "banks that can still answer after masked-input");
     List<SecAggMessage> out = new ArrayList<>();
-    if (parameters.consistencyCheck()) {
+    fastPath = parameters.consistencyCheck() && fastUnmasking && parameters.isCompleteGraph()
+        && parameters.consistencyQuorum() == parameters.threshold() && droppedAfterSharing.isEmpty()
+        && survivors.equals(parameters.bankIds()) && responders.size() == parameters.bankIds().size();
+    if (parameters.consistencyCheck() && !fastPath) {
       for (String bank : inRosterOrder(responders)) {
         out.add(new ConsistencyRequest(header(Stage.CONSISTENCY_CHECK, bank), survivors));
       }

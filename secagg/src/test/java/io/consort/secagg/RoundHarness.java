@@ -38,6 +38,11 @@ final class RoundHarness {
   private final SecureRandom random;
 
   RoundHarness(RoundParameters parameters, Map<String, int[]> inputs, long seed) {
+    this(parameters, inputs, seed, false);
+  }
+
+  /** @param fastUnmasking the server skips the consistency check when nobody dropped */
+  RoundHarness(RoundParameters parameters, Map<String, int[]> inputs, long seed, boolean fastUnmasking) {
     this.parameters = parameters;
     this.random = seeded(seed);
     Map<String, PublicKey> publicKeys = new HashMap<>();
@@ -60,7 +65,7 @@ final class RoundHarness {
       };
       clients.put(bank, SecAggClient.create(parameters, bank, inputs.get(bank), signer(bank), recording, random));
     }
-    server = SecAggServer.create(parameters, directory);
+    server = SecAggServer.create(parameters, directory, fastUnmasking);
   }
 
   IdentitySigner signer(String bank) {

@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Pipelined rounds at the coordinator (protocol version 3), against banks running the real
  * secure-aggregation client: after a round nobody dropped out of, the next round's keys and shares travel
- * with that round's unmasking and ledger stages and the next round takes train, consistency check and
- * unmasking only; after a dropout or a bank that does not key ahead, the next round runs in full. Either
+ * with that round's unmasking and ledger stages and the next round takes train and unmasking only (protocol
+ * version 4: no consistency check while every member sent its masked input) (no consistency check while every member sent its masked input); after a dropout or a bank that does not key ahead, the next round runs in full. Either
  * way the coordinator learns the weighted mean of exactly the banks in the sum.
  */
 class PipelinedSecureRoundTest {
@@ -132,22 +132,24 @@ class PipelinedSecureRoundTest {
   }
 
   @Test
-  void roundAfterACleanRound_takesTrainConsistencyAndUnmaskingOnly_andGivesTheWeightedMean() throws Exception {
+  void roundAfterACleanRound_takesTrainAndUnmaskingOnly_skippingTheConsistencyCheck_andGivesTheWeightedMean()
+      throws Exception {
     banks(Map.of());
     assertMean(BANKS, round(1));
     ledger(1, BANKS);
 
     RoundOutcome second = round(2);
 
-    assertEquals(List.of(Stage.TRAIN, Stage.CONSISTENCY_CHECK, Stage.UNMASKING), List.copyOf(stagesOf(2)));
-    assertEquals(List.of(Stage.TRAIN, Stage.SHARE_KEYS, Stage.MASKED_INPUT, Stage.CONSISTENCY_CHECK,
-        Stage.UNMASKING, Stage.LEDGER_COUNTERSIGN), List.copyOf(stagesOf(1)));
+    // nobody dropped: no consistency check (protocol version 4), so with the ledger stage 3 stages a round
+    assertEquals(List.of(Stage.TRAIN, Stage.UNMASKING), List.copyOf(stagesOf(2)));
+    assertEquals(List.of(Stage.TRAIN, Stage.SHARE_KEYS, Stage.MASKED_INPUT, Stage.UNMASKING,
+        Stage.LEDGER_COUNTERSIGN), List.copyOf(stagesOf(1)));
     assertMean(BANKS, second);
     assertTrue(second.carriedEvaluation().isPresent());
   }
 
   @Test
-  void roundAfterADropout_runsInFull_andGivesTheExactMeanOfTheRest() throws Exception {
+  void roundAfterADropout_runsInFull_withTheConsistencyCheck_andGivesTheExactMeanOfTheRest() throws Exception {
     banks(Map.of("bank-4", Stage.MASKED_INPUT));
     List<String> rest = BANKS.subList(0, 3);
     assertMean(rest, round(1));
@@ -155,6 +157,7 @@ class PipelinedSecureRoundTest {
 
     RoundOutcome second = round(2);
 
+    assertTrue(stagesOf(1).contains(Stage.CONSISTENCY_CHECK), "a dropout falls back to the full path");
     assertTrue(stagesOf(2).contains(Stage.SHARE_KEYS), String.valueOf(stagesOf(2)));
     assertTrue(banks.posted.stream().noneMatch(e -> e.getValue().hasTrain()
         && e.getValue().getTrain().hasForwardedShares()));
