@@ -131,7 +131,7 @@ final class SecureSum {
    */
   Future<Outcome> run(Map<String, SecAggStep> advertisements, String openingStage) {
     // signature checks, Shamir reconstruction and mask expansion are CPU work: a worker does them
-    return job.workers().run(() -> {
+    return job.workers().run(WorkerPurpose.SECURE_AGGREGATION, () -> {
           advertisements.forEach((bank, step) -> {
             if (step.getMessagesCount() != 1) {
               drop(bank, openingStage, "expected one key advertisement, got " + step.getMessagesCount() + " messages");
@@ -166,7 +166,7 @@ final class SecureSum {
     return job.stages().collect(round, SecureAggregationPlan.wireStage(next), byRecipient.keySet(),
             m -> Task.newBuilder().setSecureAggregation(byRecipient.get(m).toBuilder()
                 .addAllNextRoundMembers(nextRoster)))
-        .compose(answers -> job.workers().run(() -> {
+        .compose(answers -> job.workers().run(WorkerPurpose.SECURE_AGGREGATION, () -> {
           for (String m : byRecipient.keySet()) {
             TaskResult r = answers.answer(m).orElse(null);
             if (r == null || !r.hasSecureAggregation()) {
@@ -246,7 +246,7 @@ final class SecureSum {
 
   /** Pipelined rounds: feeds the masked inputs that answered the training task and runs the sum to its end. */
   Future<Outcome> finish(Map<String, SecAggStep> maskedInputs, String stage) {
-    return job.workers().run(() -> {
+    return job.workers().run(WorkerPurpose.SECURE_AGGREGATION, () -> {
           for (String bank : asked) {
             SecAggStep answer = maskedInputs.get(bank);
             if (answer != null && !dropped(bank)) {
