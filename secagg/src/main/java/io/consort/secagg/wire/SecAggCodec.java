@@ -247,15 +247,8 @@ public final class SecAggCodec {
     in.u8("version");
     in.u8("type");
     MessageHeader header = readHeader(in, MASKED_INPUT);
-    int ringBits = in.u8("ringBits");
-    if (ringBits < 1 || ringBits > 32) {
-      throw new MalformedMessageException("ringBits is " + ringBits + "; expected 1 to 32");
-    }
-    long length = in.u32("length");
-    if (length < 1 || length > RoundParameters.MAX_DIMENSION) {
-      throw new MalformedMessageException("vector length " + length + " outside [1, "
-          + RoundParameters.MAX_DIMENSION + "]");
-    }
+    int ringBits = ringBits(in);
+    long length = vectorLength(in);
     if ((ringBits + 7) / 8 != Integer.BYTES) {
       return java.util.Optional.empty();
     }
@@ -355,16 +348,26 @@ public final class SecAggCodec {
     }
   }
 
-  private static MaskedInput readVector(Reader in, MessageHeader header) throws MalformedMessageException {
+  private static int ringBits(Reader in) throws MalformedMessageException {
     int ringBits = in.u8("ringBits");
     if (ringBits < 1 || ringBits > 32) {
       throw new MalformedMessageException("ringBits is " + ringBits + "; expected 1 to 32");
     }
+    return ringBits;
+  }
+
+  private static long vectorLength(Reader in) throws MalformedMessageException {
     long length = in.u32("length");
     if (length < 1 || length > RoundParameters.MAX_DIMENSION) {
       throw new MalformedMessageException("vector length " + length + " outside [1, "
           + RoundParameters.MAX_DIMENSION + "]");
     }
+    return length;
+  }
+
+  private static MaskedInput readVector(Reader in, MessageHeader header) throws MalformedMessageException {
+    int ringBits = ringBits(in);
+    long length = vectorLength(in);
     int width = (ringBits + 7) / 8;
     in.require(length * width, "values");
     int[] values = new int[(int) length];
