@@ -285,7 +285,8 @@ public final class SecAggServer {
     }
     int outside = parameters.ringMask() == -1 ? -1 : firstOutsideRing(values);
     if (outside >= 0) {
-      throw refuse(sender, "values[" + outside + "] = " + Integer.toUnsignedString(values.get(values.position() + outside))
+      int value = values.get(values.position() + outside);
+      throw refuse(sender, "values[" + outside + "] = " + Integer.toUnsignedString(value)
           + " is outside the ring Z_2^" + parameters.ringBits());
     }
     // Summing on arrival keeps the coordinator's memory at one vector, whatever the number of banks.
