@@ -56,7 +56,8 @@ public final class BankTaskHandler implements TaskHandler {
    * Told when a training task trained, when it did its privacy accounting (the budget checks before
    * training, the journal entry after it), when it evaluated the model it started from (the evaluation
    * its secure sum carries) and when it clipped, quantised and masked its update for
-   * secure aggregation (with the keys it advertises), on the worker thread that did them: what
+   * secure aggregation (with the keys it advertises; in a ledger task, the next round's shares it
+   * computes), on the worker thread that did them: what
    * {@code consort bench round} separates from the rest of a training task (decoding the model,
    * encoding the update). The daemon's is a no-op.
    */
@@ -121,8 +122,10 @@ public final class BankTaskHandler implements TaskHandler {
         Countersignature.Builder countersignature = privacy().countersign(jobId, task.getCountersign()).toBuilder();
         if (task.getCountersign().hasNextRound()) {
           // pipelined rounds: the next round's key roster rides on the ledger task, the shares on the answer
+          long sharingStarted = System.nanoTime();
           countersignature.setNextRound(secureAggregation().shareAhead(jobId, task.getHeader().getRound() + 1,
               task.getCountersign().getNextRound()));
+          clock.phase(TaskClock.Phase.SECURE_AGGREGATION, sharingStarted, System.nanoTime());
         }
         yield TaskResult.newBuilder().setCountersignature(countersignature);
       }

@@ -22,6 +22,8 @@ import io.consort.secagg.message.UnmaskingRequest;
 import io.consort.secagg.message.UnmaskingResponse;
 import io.consort.secagg.wire.MalformedMessageException;
 import io.consort.secagg.wire.SecAggCodec;
+import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -143,9 +146,54 @@ public final class SecAggServer {
     accept(message);
   }
 
+  /**
+   * {@link #acceptEncoded(String, byte[])} from the bytes between {@code encoded}'s position and limit
+   * (the buffer is not moved): a masked input's values are added to the running sum where they lie,
+   * without a copy of the message or a decoded vector; any other message is decoded from a copy.
+   */
+  public void acceptEncoded(String authenticatedBankId, ByteBuffer encoded) throws ProtocolViolationException {
+    Optional<SecAggCodec.MaskedInputFrame> frame;
+    try {
+      frame = SecAggCodec.maskedInputInPlace(encoded);
+    } catch (MalformedMessageException e) {
+      throw refuse(authenticatedBankId, "malformed message: " + e.getMessage());
+    }
+    if (frame.isEmpty()) {
+      byte[] bytes = new byte[encoded.remaining()];
+      encoded.get(encoded.position(), bytes);
+      acceptEncoded(authenticatedBankId, bytes);
+      return;
+    }
+    MessageHeader header = frame.get().header();
+    if (!header.senderId().equals(authenticatedBankId)) {
+      throw refuse(authenticatedBankId, "header names sender '" + header.senderId()
+          + "' but the connection belongs to bank '" + authenticatedBankId + "'");
+    }
+    checkHeader(header, false);
+    acceptMaskedInput(header.senderId(), frame.get().ringBits(), frame.get().values());
+  }
+
   /** Accepts one bank message for the current stage, or refuses it and drops the sender. */
   public void accept(SecAggMessage message) throws ProtocolViolationException {
-    MessageHeader header = message.header();
+    checkHeader(message.header(), message instanceof AdvertiseKeys);
+    if (message instanceof AdvertiseKeys m) {
+      acceptKeys(m);
+    } else if (message instanceof ShareKeys m) {
+      acceptShares(m);
+    } else if (message instanceof MaskedInput m) {
+      acceptMaskedInput(m.header().senderId(), m.ringBits(), IntBuffer.wrap(m.values()));
+    } else if (message instanceof ConsistencySignature m) {
+      acceptConsistencySignature(m);
+    } else if (message instanceof UnmaskingResponse m) {
+      acceptUnmaskingResponse(m);
+    } else {
+      throw refuse(message.header().senderId(), message.getClass().getSimpleName()
+          + " is a coordinator message; banks may not send it");
+    }
+  }
+
+  /** What every bank message's header must be: from the roster, for this job, round, stage and the coordinator. */
+  private void checkHeader(MessageHeader header, boolean advertisesKeys) throws ProtocolViolationException {
     String sender = header.senderId();
     if (!parameters.bankIds().contains(sender)) {
       throw new ProtocolViolationException(sender, stage, "sender '" + sender + "' is not in the roster of job '"
@@ -170,21 +218,8 @@ public final class SecAggServer {
           + RoundParameters.COORDINATOR_ID + "'");
     }
     if (header.stage() != stage) {
-      throw refuse(sender, (message instanceof AdvertiseKeys ? "re-advertised keys" : "message")
+      throw refuse(sender, (advertisesKeys ? "re-advertised keys" : "message")
           + " for stage " + header.stage() + " while the round is at stage " + stage + " (out of order)");
-    }
-    if (message instanceof AdvertiseKeys m) {
-      acceptKeys(m);
-    } else if (message instanceof ShareKeys m) {
-      acceptShares(m);
-    } else if (message instanceof MaskedInput m) {
-      acceptMaskedInput(m);
-    } else if (message instanceof ConsistencySignature m) {
-      acceptConsistencySignature(m);
-    } else if (message instanceof UnmaskingResponse m) {
-      acceptUnmaskingResponse(m);
-    } else {
-      throw refuse(sender, message.getClass().getSimpleName() + " is a coordinator message; banks may not send it");
     }
   }
 
@@ -251,38 +286,60 @@ public final class SecAggServer {
     sharesBySender.put(sender, message);
   }
 
-  private void acceptMaskedInput(MaskedInput message) throws ProtocolViolationException {
-    String sender = message.header().senderId();
+  /**
+   * A masked input's values, from a decoded vector ({@link IntBuffer#wrap}) or in place in the bytes they came in
+   * ({@link #acceptEncoded(String, ByteBuffer)}); the buffer is read by index, never moved.
+   */
+  private void acceptMaskedInput(String sender, int ringBits, IntBuffer values) throws ProtocolViolationException {
     requireEligible(sender, shareSenders, Stage.SHARE_KEYS);
     if (maskedInputSenders.contains(sender)) {
       throw refuse(sender, "duplicate masked-input message");
     }
-    if (message.ringBits() != parameters.ringBits()) {
-      throw refuse(sender, "ringBits " + message.ringBits() + " but the round uses " + parameters.ringBits());
+    if (ringBits != parameters.ringBits()) {
+      throw refuse(sender, "ringBits " + ringBits + " but the round uses " + parameters.ringBits());
     }
-    int[] values = message.values();
-    if (values.length != parameters.dimension()) {
-      throw refuse(sender, "vector length " + values.length + " but the round's dimension is " + parameters.dimension());
+    if (values.remaining() != parameters.dimension()) {
+      throw refuse(sender, "vector length " + values.remaining() + " but the round's dimension is "
+          + parameters.dimension());
     }
     int outside = parameters.ringMask() == -1 ? -1 : firstOutsideRing(values);
     if (outside >= 0) {
-      throw refuse(sender, "values[" + outside + "] = " + Integer.toUnsignedString(values[outside])
+      int value = values.get(values.position() + outside);
+      throw refuse(sender, "values[" + outside + "] = " + Integer.toUnsignedString(value)
           + " is outside the ring Z_2^" + parameters.ringBits());
     }
     // Summing on arrival keeps the coordinator's memory at one vector, whatever the number of banks.
     if (maskedSum == null) {
       maskedSum = new int[parameters.dimension()];
     }
-    for (int i = 0; i < values.length; i++) {
-      maskedSum[i] += values[i];
+    if (values.hasArray()) {
+      int[] array = values.array();
+      int base = values.arrayOffset() + values.position();
+      for (int i = 0; i < maskedSum.length; i++) {
+        maskedSum[i] += array[base + i];
+      }
+    } else {
+      // a view of the received bytes: copied a cache-sized piece at a time (a bulk copy), then added
+      int[] piece = new int[Math.min(SUM_PIECE_WORDS, maskedSum.length)];
+      for (int from = 0; from < maskedSum.length; from += piece.length) {
+        int words = Math.min(piece.length, maskedSum.length - from);
+        values.get(values.position() + from, piece, 0, words);
+        for (int i = 0; i < words; i++) {
+          maskedSum[from + i] += piece[i];
+        }
+      }
     }
     maskedInputSenders.add(sender);
   }
 
-  private int firstOutsideRing(int[] values) {
+  /** Words of a masked input copied from the received bytes at a time: 64 KiB, well inside the L2 cache. */
+  private static final int SUM_PIECE_WORDS = 16 * 1024;
+
+  private int firstOutsideRing(IntBuffer values) {
     int outsideBits = ~parameters.ringMask();
-    for (int i = 0; i < values.length; i++) {
-      if ((values[i] & outsideBits) != 0) {
+    int base = values.position();
+    for (int i = 0; i < values.remaining(); i++) {
+      if ((values.get(base + i) & outsideBits) != 0) {
         return i;
       }
     }

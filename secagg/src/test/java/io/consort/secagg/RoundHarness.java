@@ -2,6 +2,7 @@ package io.consort.secagg;
 
 import io.consort.identity.IdentitySigner;
 import io.consort.secagg.message.SecAggMessage;
+import io.consort.secagg.wire.SecAggCodec;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -114,9 +115,20 @@ final class RoundHarness {
     }
   }
 
+  /**
+   * Whether bank messages reach the server encoded, as a read-only view into a larger buffer
+   * ({@link SecAggServer#acceptEncoded(String, java.nio.ByteBuffer)}, as the coordinator receives them),
+   * instead of as decoded messages.
+   */
+  boolean encodedInPlace;
+
   void deliverToServer(SecAggMessage message) {
     try {
-      server.accept(message);
+      if (encodedInPlace) {
+        server.acceptEncoded(message.header().senderId(), embedded(SecAggCodec.encode(message)));
+      } else {
+        server.accept(message);
+      }
     } catch (ProtocolViolationException e) {
       serverRefusals.putIfAbsent(message.header().senderId(), e);
     }
@@ -172,6 +184,14 @@ final class RoundHarness {
 
   ServerTransition run() throws GeneralSecurityException {
     return run(Map.of(), UnaryOperator.identity());
+  }
+
+  /** {@code encoded} between other bytes, as a read-only buffer whose position and limit frame it. */
+  static java.nio.ByteBuffer embedded(byte[] encoded) {
+    byte[] around = new byte[encoded.length + 12];
+    Arrays.fill(around, (byte) 0x5a);
+    System.arraycopy(encoded, 0, around, 7, encoded.length);
+    return java.nio.ByteBuffer.wrap(around).asReadOnlyBuffer().position(7).limit(7 + encoded.length);
   }
 
   /** The plaintext ring sum of the given banks' inputs. */

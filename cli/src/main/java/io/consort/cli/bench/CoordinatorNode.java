@@ -3,6 +3,7 @@ package io.consort.cli.bench;
 import io.consort.coordinator.CoordinatorConfig;
 import io.consort.coordinator.CoordinatorService;
 import io.consort.coordinator.job.JobDefinition;
+import io.consort.coordinator.job.WorkerPurpose;
 import io.consort.coordinator.model.FederatedModelOps;
 import io.consort.protocol.v1.JobPlan;
 import io.consort.spec.JobSpec;
@@ -26,8 +27,9 @@ import picocli.CommandLine.Option;
  * {@code consort bench coordinator-node} (hidden): the coordinator of {@code bench round
  * --coordinator-process}, alone in its JVM so that this JVM's heap is the coordinator's. It reads the
  * settings {@link RoundBenchCommand} wrote, serves the job, writes its port once listening, and at the
- * job's end writes the outcome, its worker pool's busy intervals ({@link System#nanoTime()}, which on
- * Linux is the same monotonic clock in every JVM of the machine) and its heap's high-water marks
+ * job's end writes the outcome, its worker pool's busy intervals and those of them spent on secure
+ * aggregation ({@link System#nanoTime()}, which on Linux is the same monotonic clock in every JVM of the
+ * machine) and its heap's high-water marks
  * ({@link HeapPeak}), each file renamed into place so that once it exists it is complete.
  */
 @Command(name = "coordinator-node", hidden = true,
@@ -46,10 +48,10 @@ public final class CoordinatorNode implements Callable<Integer> {
         Path.of(s.getString("ca")), Path.of(s.getString("crl")), Path.of(s.getString("data_dir")),
         s.getInteger("max_message_bytes"), plan, s.getInteger("banks"), s.getInteger("stage_timeout_seconds"));
     WorkerPoolClock clock = new WorkerPoolClock();
+    WorkerPurpose.listen(clock);
     HeapPeak heap = new HeapPeak();
     Vertx vertx = Vertx.builder().withMetrics(options -> clock).build();
     JsonObject outcome;
-    JsonArray busy = new JsonArray();
     try {
       CoordinatorService service = new CoordinatorService(config, new FederatedModelOps());
       vertx.deployVerticle(service).toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
@@ -58,10 +60,8 @@ public final class CoordinatorNode implements Callable<Integer> {
       outcome = service.jobOutcome().toCompletionStage().toCompletableFuture()
           .get(s.getLong("job_timeout_seconds"), TimeUnit.SECONDS);
       heap.stop();
-      for (RoundTimeline.Interval i : clock.busy()) {
-        busy.add(new JsonArray(List.of(i.start(), i.end())));
-      }
-      writeInPlace(Path.of(s.getString("report_file")), new JsonObject().put("outcome", outcome).put("busy", busy)
+      writeInPlace(Path.of(s.getString("report_file")), new JsonObject().put("outcome", outcome)
+          .put("busy", intervals(clock.busy())).put("secure_aggregation_busy", intervals(clock.secureAggregation()))
           .put("peak_heap_bytes", heap.peak()).put("peak_heap_after_gc_bytes", heap.peakAfterGc())
           .put("max_heap_bytes", HeapPeak.maxHeap()).encode());
       // still serving, as the in-process coordinator does, until the bench has stopped its banks and ends
@@ -87,9 +87,17 @@ public final class CoordinatorNode implements Callable<Integer> {
     Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE);
   }
 
-  /** The busy intervals of a report this command wrote. */
-  static List<RoundTimeline.Interval> busy(JsonObject report) {
-    return report.getJsonArray("busy").stream().map(o -> (JsonArray) o)
+  private static JsonArray intervals(List<RoundTimeline.Interval> intervals) {
+    JsonArray out = new JsonArray();
+    for (RoundTimeline.Interval i : intervals) {
+      out.add(new JsonArray(List.of(i.start(), i.end())));
+    }
+    return out;
+  }
+
+  /** The intervals under {@code field} ("busy", "secure_aggregation_busy") of a report this command wrote. */
+  static List<RoundTimeline.Interval> intervals(JsonObject report, String field) {
+    return report.getJsonArray(field).stream().map(o -> (JsonArray) o)
         .map(a -> new RoundTimeline.Interval(a.getLong(0), a.getLong(1))).toList();
   }
 }

@@ -7,6 +7,7 @@ import io.consort.cli.demo.NodeProcesses;
 import io.consort.cli.option.OptionValues;
 import io.consort.coordinator.CoordinatorConfig;
 import io.consort.coordinator.CoordinatorService;
+import io.consort.coordinator.job.WorkerPurpose;
 import io.consort.coordinator.model.FederatedModelOps;
 import io.consort.model.data.DataSchema;
 import io.consort.model.data.Datasets;
@@ -268,6 +269,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
     long started;
     JsonObject outcome;
     List<RoundTimeline.Interval> coordinatorBusy;
+    List<RoundTimeline.Interval> coordinatorSecureAggregation;
     JsonObject coordinatorReport = null;
     long jobTimeoutSeconds = (long) rounds * 20 * stageTimeoutSeconds;
     try {
@@ -293,6 +295,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
         CoordinatorConfig config = CoordinatorNode.config(c.keyFile(), c.chainFile(), c.caFile(), c.crlFile(),
             work.resolve("coordinator"), maxMessageBytes, plan, banks, stageTimeoutSeconds);
         service = new CoordinatorService(config, new FederatedModelOps());
+        WorkerPurpose.listen(coordinatorClock);
         coordinatorVertx.deployVerticle(service).toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
         port = service.actualPort();
       }
@@ -316,14 +319,19 @@ public final class RoundBenchCommand implements Callable<Integer> {
         nodes.awaitFile("coordinator", reportFile, Duration.ofSeconds(jobTimeoutSeconds + 180));
         coordinatorReport = new JsonObject(Files.readString(reportFile));
         outcome = coordinatorReport.getJsonObject("outcome");
-        coordinatorBusy = CoordinatorNode.busy(coordinatorReport);
+        coordinatorBusy = CoordinatorNode.intervals(coordinatorReport, "busy");
+        coordinatorSecureAggregation = CoordinatorNode.intervals(coordinatorReport, "secure_aggregation_busy");
       } else {
         outcome = service.jobOutcome().toCompletionStage().toCompletableFuture()
             .get(jobTimeoutSeconds, TimeUnit.SECONDS);
         coordinatorBusy = coordinatorClock.busy();
+        coordinatorSecureAggregation = coordinatorClock.secureAggregation();
       }
     } finally {
       heap.stop();
+      if (!coordinatorProcess) {
+        WorkerPurpose.listen(null);
+      }
       for (ParticipantDaemon d : daemons) {
         d.stop();
       }
@@ -336,7 +344,8 @@ public final class RoundBenchCommand implements Callable<Integer> {
       }
     }
     double jobSeconds = (System.nanoTime() - started) / 1e9;
-    JsonObject report = report(plan, benchModel, outcome, tasks, coordinatorBusy, dpFraction, heap, jobSeconds);
+    JsonObject report = report(plan, benchModel, outcome, tasks, coordinatorBusy, coordinatorSecureAggregation,
+        dpFraction, heap, jobSeconds);
     report.put("coordinator_process", coordinatorProcess);
     if (coordinatorReport != null) {
       report.put("coordinator_xmx", coordinatorXmx())
@@ -481,7 +490,8 @@ public final class RoundBenchCommand implements Callable<Integer> {
   private JsonObject dpCalibration;
 
   private JsonObject report(JobSpec plan, BenchModel benchModel, JsonObject outcome,
-                            List<RoundTimeline.BankTask> tasks, List<RoundTimeline.Interval> busy, double dpFraction,
+                            List<RoundTimeline.BankTask> tasks, List<RoundTimeline.Interval> busy,
+                            List<RoundTimeline.Interval> secureAggregationBusy, double dpFraction,
                             HeapPeak heap, double jobSeconds) {
     long[] roundStart = new long[rounds + 2];
     Arrays.fill(roundStart, Long.MAX_VALUE);
@@ -504,13 +514,21 @@ public final class RoundBenchCommand implements Callable<Integer> {
       }
       long from = roundStart[r];
       long to = roundStart[r + 1];
-      RoundTimeline.Split split = RoundTimeline.split(from, to, tasks, busy, dpFraction);
+      RoundTimeline.Split split = RoundTimeline.split(from, to, tasks, busy, secureAggregationBusy, dpFraction,
+          RoundTimeline.Attribution.BY_PURPOSE);
       Map<RoundTimeline.Part, Long> parts = split.parts();
       JsonObject row = new JsonObject().put("round", r).put("seconds_per_round", (to - from) / 1e9);
       parts.forEach((part, nanos) -> row.put(part.field(), nanos / 1e9));
-      double privacy = (parts.get(RoundTimeline.Part.DP) + parts.get(RoundTimeline.Part.SECURE_AGGREGATION)
-          + parts.get(RoundTimeline.Part.PRIVACY_ROUND_TRIPS)) / 1e9;
+      double privacy = privacyNanos(parts) / 1e9;
       row.put("privacy_seconds", privacy).put("privacy_share", privacy / ((to - from) / 1e9));
+      // the attribution before 2026-12-03, on the same run, to compare
+      Map<RoundTimeline.Part, Long> byStage = RoundTimeline.split(from, to, tasks, busy, secureAggregationBusy,
+          dpFraction, RoundTimeline.Attribution.BY_STAGE).parts();
+      for (RoundTimeline.Part part : List.of(RoundTimeline.Part.SECURE_AGGREGATION, RoundTimeline.Part.LEDGER,
+          RoundTimeline.Part.COORDINATOR)) {
+        row.put(part.field().replace("_seconds", "_by_stage_seconds"), byStage.get(part) / 1e9);
+      }
+      row.put("privacy_share_by_stage", privacyNanos(byStage) / (double) (to - from));
       List<RoundTimeline.BankTask> inRound = tasks.stream().filter(t -> t.start() >= from && t.start() < to).toList();
       long trainingBanks = inRound.stream().filter(t -> t.stage() == Stage.TRAIN).map(RoundTimeline.BankTask::bank)
           .distinct().count();
@@ -522,7 +540,8 @@ public final class RoundBenchCommand implements Callable<Integer> {
       for (RoundTimeline.Window w : split.windows()) {
         stages.add(new JsonObject().put("stage", w.stage().name().toLowerCase(Locale.ROOT))
             .put("seconds", w.nanos() / 1e9).put("slowest_bank_seconds", w.slowest() / 1e9)
-            .put("gap_seconds", w.gapNanos() / 1e9).put("coordinator_seconds_in_gap", w.coordinatorNanos() / 1e9));
+            .put("gap_seconds", w.gapNanos() / 1e9).put("coordinator_seconds_in_gap", w.coordinatorNanos() / 1e9)
+            .put("coordinator_secure_aggregation_seconds_in_gap", w.coordinatorSecureAggregationNanos() / 1e9));
       }
       if (r > 1 && r < rounds) {
         for (String field : row.fieldNames()) {
@@ -552,6 +571,11 @@ public final class RoundBenchCommand implements Callable<Integer> {
             .map(o -> ((JsonObject) o).getJsonArray("dropped", new JsonArray()).size()).toList()))
         .put("per_round", perRound);
     return report;
+  }
+
+  private static long privacyNanos(Map<RoundTimeline.Part, Long> parts) {
+    return parts.get(RoundTimeline.Part.DP) + parts.get(RoundTimeline.Part.SECURE_AGGREGATION)
+        + parts.get(RoundTimeline.Part.PRIVACY_ROUND_TRIPS);
   }
 
   private static void printTable(PrintWriter out, JsonObject report) {
@@ -584,6 +608,11 @@ public final class RoundBenchCommand implements Callable<Integer> {
             + " all rounds completed: %s%n", report.getString("medians_over_rounds"),
         report.getDouble("dp_share_of_training"), report.getDouble("job_seconds"),
         report.getLong("peak_heap_bytes") / 1048576.0, report.getBoolean("all_rounds_completed"));
+    out.printf(Locale.ROOT, "charged by stage, as before 2026-12-03: secagg %.4f s, ledger %.4f s, coordinator %.4f s, "
+            + "privacy share %.4f%n", report.getDouble("secure_aggregation_by_stage_seconds", Double.NaN),
+        report.getDouble("ledger_by_stage_seconds", Double.NaN),
+        report.getDouble("coordinator_by_stage_seconds", Double.NaN),
+        report.getDouble("privacy_share_by_stage", Double.NaN));
     if (report.getBoolean("coordinator_process")) {
       out.printf(Locale.ROOT, "coordinator JVM (-Xmx%s): peak heap %.0f MiB, after a collection %.0f MiB; the peak "
               + "heap above is the banks' JVM%n", report.getString("coordinator_xmx"),

@@ -21,15 +21,27 @@ import java.util.stream.Stream;
  * long polls picking them up. A window counts as its stage's work: training (a training task's
  * window, except where some bank was doing its budget checks and journal entry, which are DP,
  * clipping, quantising and masking its update, which is secure aggregation, or evaluating the model
- * the round started from for the round's secure sum, which is evaluation), secure aggregation, ledger or evaluation. A gap is charged to the window before it,
- * because it is that stage's answers the coordinator is handling: the coordinator's busy time in it
- * is coordinator work (secure aggregation's, after a secure-aggregation stage) and the rest is
- * network and waiting (secure aggregation's extra round trips, after such a stage). DP-SGD's share of
- * training is not visible from outside the trainer; it is {@code dpFraction} of the training time,
- * measured by the caller on the same rows with and without DP-SGD.
+ * the round started from for the round's secure sum, which is evaluation), secure aggregation, ledger
+ * (except where some bank was computing the next round's secure-aggregation shares the ledger task
+ * carries, which is secure aggregation) or evaluation. A gap's waiting (the part in which the
+ * coordinator's workers were idle) is charged to the window before it: network and waiting, or
+ * secure aggregation's extra round trips after a secure-aggregation stage. The coordinator's busy time
+ * in a gap is charged {@linkplain Attribution#BY_PURPOSE by the purpose} its worker jobs were submitted
+ * with: secure aggregation where a job (or part of one) was secure aggregation's, coordinator work
+ * elsewhere, whichever stage it follows. DP-SGD's share of training is not visible from outside the
+ * trainer; it is {@code dpFraction} of the training time, measured by the caller on the same rows with
+ * and without DP-SGD.
  */
 final class RoundTimeline {
   private RoundTimeline() {}
+
+  /**
+   * How the coordinator's busy time in a gap, and a bank's share work in a ledger task, are charged:
+   * {@code BY_PURPOSE} as described above; {@code BY_STAGE} is the attribution before 2026-12-03, kept to
+   * compare the two on the same run: all of a gap's busy time to secure aggregation after a
+   * secure-aggregation stage and to the coordinator after any other, a ledger window all to the ledger.
+   */
+  enum Attribution { BY_PURPOSE, BY_STAGE }
 
   /** What a part of a round was spent on. */
   enum Part {
@@ -65,10 +77,12 @@ final class RoundTimeline {
   record Interval(long start, long end) {}
 
   /**
-   * One stage's window of bank work, the gap after it and the coordinator's busy time in that gap,
-   * in nanoseconds; {@code slowest} is the longest single bank task of the window.
+   * One stage's window of bank work, the gap after it, the coordinator's busy time in that gap and the
+   * part of it that was secure aggregation's, in nanoseconds; {@code slowest} is the longest single bank
+   * task of the window.
    */
-  record Window(Stage stage, long nanos, long slowest, long gapNanos, long coordinatorNanos) {}
+  record Window(Stage stage, long nanos, long slowest, long gapNanos, long coordinatorNanos,
+                long coordinatorSecureAggregationNanos) {}
 
   /** The parts (they add up to the round) and the windows in order. */
   record Split(Map<Part, Long> parts, List<Window> windows) {}
@@ -87,10 +101,11 @@ final class RoundTimeline {
    *
    * @param tasks every bank task of the run; those starting inside the round are used
    * @param coordinatorBusy the intervals in which the coordinator's workers ran
+   * @param coordinatorSecureAggregation the intervals in which they ran secure aggregation's work
    * @param dpFraction the share of training time that is DP-SGD's own, in [0, 1]
    */
   static Split split(long roundStart, long roundEnd, List<BankTask> tasks, List<Interval> coordinatorBusy,
-                     double dpFraction) {
+                     List<Interval> coordinatorSecureAggregation, double dpFraction, Attribution attribution) {
     if (roundEnd < roundStart) {
       throw new IllegalArgumentException("round ends (" + roundEnd + ") before it starts (" + roundStart + ")");
     }
@@ -111,7 +126,8 @@ final class RoundTimeline {
       parts.put(p, 0L);
     }
     long firstStart = windows.isEmpty() ? roundEnd : windows.get(0).get(0).start();
-    chargeGap(parts, roundStart, firstStart, coordinatorBusy, false);
+    Gaps gaps = new Gaps(coordinatorBusy, coordinatorSecureAggregation, attribution);
+    gaps.charge(parts, roundStart, firstStart, false);
     List<Window> described = new ArrayList<>();
     for (int w = 0; w < windows.size(); w++) {
       List<BankTask> window = windows.get(w);
@@ -134,13 +150,18 @@ final class RoundTimeline {
         add(parts, Part.DP, dpSgd + accounted);
         add(parts, Part.SECURE_AGGREGATION, masked);
         add(parts, Part.EVALUATION, evaluated);
+      } else if (attribution == Attribution.BY_PURPOSE && !secureAggregationStage(stage)) {
+        // a ledger task's next-round shares
+        long masked = covered(spans(window, BankTask::masking), start, end);
+        add(parts, Part.SECURE_AGGREGATION, masked);
+        add(parts, windowPart(stage), length - masked);
       } else {
         add(parts, windowPart(stage), length);
       }
-      chargeGap(parts, end, next, coordinatorBusy, secureAggregationStage(stage));
+      gaps.charge(parts, end, next, secureAggregationStage(stage));
       long slowest = window.stream().mapToLong(t -> t.end() - t.start()).max().orElseThrow();
-      described.add(new Window(stage, length, slowest, Math.max(0, next - end),
-          next > end ? covered(coordinatorBusy, end, next) : 0));
+      described.add(new Window(stage, length, slowest, Math.max(0, next - end), gaps.busy(end, next),
+          gaps.secureAggregation(end, next)));
     }
     return new Split(parts, described);
   }
@@ -161,14 +182,34 @@ final class RoundTimeline {
     };
   }
 
-  private static void chargeGap(Map<Part, Long> parts, long start, long end, List<Interval> coordinatorBusy,
-                                boolean afterSecureAggregation) {
-    if (end <= start) {
-      return;
+  /** The coordinator's time in the gaps between windows, and how it is charged. */
+  private record Gaps(List<Interval> busy, List<Interval> secureAggregationBusy, Attribution attribution) {
+    Gaps {
+      // a secure-aggregation span is worker time even if the pool's clock missed it
+      busy = Stream.concat(busy.stream(), secureAggregationBusy.stream()).toList();
     }
-    long busy = covered(coordinatorBusy, start, end);
-    add(parts, afterSecureAggregation ? Part.SECURE_AGGREGATION : Part.COORDINATOR, busy);
-    add(parts, afterSecureAggregation ? Part.PRIVACY_ROUND_TRIPS : Part.NETWORK, end - start - busy);
+
+    long busy(long start, long end) {
+      return end > start ? covered(busy, start, end) : 0;
+    }
+
+    long secureAggregation(long start, long end) {
+      return end > start ? covered(secureAggregationBusy, start, end) : 0;
+    }
+
+    void charge(Map<Part, Long> parts, long start, long end, boolean afterSecureAggregation) {
+      if (end <= start) {
+        return;
+      }
+      long busy = busy(start, end);
+      long secureAggregation = switch (attribution) {
+        case BY_PURPOSE -> secureAggregation(start, end);
+        case BY_STAGE -> afterSecureAggregation ? busy : 0;
+      };
+      add(parts, Part.SECURE_AGGREGATION, secureAggregation);
+      add(parts, Part.COORDINATOR, busy - secureAggregation);
+      add(parts, afterSecureAggregation ? Part.PRIVACY_ROUND_TRIPS : Part.NETWORK, end - start - busy);
+    }
   }
 
   private static void add(Map<Part, Long> parts, Part part, long nanos) {

@@ -1,5 +1,6 @@
 package io.consort.cli.bench;
 
+import io.consort.coordinator.job.WorkerPurpose;
 import io.vertx.core.spi.metrics.PoolMetrics;
 import io.vertx.core.spi.metrics.VertxMetrics;
 import java.util.ArrayList;
@@ -8,10 +9,13 @@ import java.util.List;
 /**
  * Vert.x metrics for one Vert.x instance that record when its worker pool ran a task: the
  * coordinator's database, aggregation, secure-aggregation crypto and ledger work all run there
- * ({@code Workers}), so these are the intervals in which the coordinator computed.
+ * ({@code Workers}), so these are the intervals in which the coordinator computed. As the process's
+ * {@link WorkerPurpose.Listener} it also records which of that time the coordinator spent on secure
+ * aggregation, by the purpose its jobs were submitted with.
  */
-final class WorkerPoolClock implements VertxMetrics {
+final class WorkerPoolClock implements VertxMetrics, WorkerPurpose.Listener {
   private final List<RoundTimeline.Interval> busy = new ArrayList<>();
+  private final List<RoundTimeline.Interval> secureAggregation = new ArrayList<>();
 
   @Override
   public PoolMetrics<?, ?> createPoolMetrics(String poolType, String poolName, int maxPoolSize) {
@@ -34,10 +38,26 @@ final class WorkerPoolClock implements VertxMetrics {
     };
   }
 
+  @Override
+  public void ran(WorkerPurpose purpose, long startNanos, long endNanos) {
+    if (purpose == WorkerPurpose.SECURE_AGGREGATION) {
+      synchronized (busy) {
+        secureAggregation.add(new RoundTimeline.Interval(startNanos, endNanos));
+      }
+    }
+  }
+
   /** The intervals recorded so far. */
   List<RoundTimeline.Interval> busy() {
     synchronized (busy) {
       return List.copyOf(busy);
+    }
+  }
+
+  /** The intervals recorded so far in which the workers ran secure aggregation's work. */
+  List<RoundTimeline.Interval> secureAggregation() {
+    synchronized (busy) {
+      return List.copyOf(secureAggregation);
     }
   }
 }

@@ -67,7 +67,7 @@ final class PipelinedRounds {
     // the roster's certificates come from the registry, on the event loop; the plan, the sum and its
     // first step are one worker job
     Map<String, X509Certificate> certificates = SecureSum.certificates(job, members);
-    return job.workers().run(() -> {
+    return job.workers().run(WorkerPurpose.SECURE_AGGREGATION, () -> {
           SecureRoundPlan plan = SecureRoundPlan.derive(job.spec(), next, members, dimension);
           SecureSum sum = SecureSum.open(job, verifier, next, RoundEvaluation.carried(job.spec(), next)
               ? "updates and evaluations" : "updates", plan.sumParameters(RoundEvaluation.carriedSlots(job.spec(), next)),
@@ -90,7 +90,7 @@ final class PipelinedRounds {
 
   /** The banks' shares for the next round, from their answers to round {@code round}'s ledger task. */
   Future<Void> sharesReceived(int round, Map<String, SecAggStep> shares) {
-    return sharesStep(round, shares).map(step -> job.workers().run(() -> {
+    return sharesStep(round, shares).map(step -> job.workers().run(WorkerPurpose.SECURE_AGGREGATION, () -> {
           step.run();
           return null;
         }).map(v -> {

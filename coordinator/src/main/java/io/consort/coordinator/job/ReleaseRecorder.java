@@ -85,7 +85,7 @@ public final class ReleaseRecorder {
                     SignedLedgerEntry full = ledger.commit(prepared.signed(),
                         verifiedCountersignatures(round, prepared.signed(), answers, certificates),
                         List.copyOf(certificates.values()));
-                    shares.ifPresent(PipelinedRounds.SharesStep::run);
+                    shares.ifPresent(step -> WorkerPurpose.SECURE_AGGREGATION.run(step::run));
                     return full;
                   })
                   .map(full -> {

@@ -82,7 +82,8 @@ public final class SecureRound implements RoundProtocol {
       s.weights.put(m, in.trainRows().getOrDefault(m, 1L) / totalRows);
     }
     // the same derivation every bank makes from the plan it pinned; calibration is CPU work for a worker
-    return job.workers().run(() -> SecureRoundPlan.derive(spec, in.round(), in.members(), dimension))
+    return job.workers().run(WorkerPurpose.SECURE_AGGREGATION,
+            () -> SecureRoundPlan.derive(spec, in.round(), in.members(), dimension))
         .transform(derived -> {
           if (derived.failed()) {
             return Future.succeededFuture(s.aborted("secure aggregation cannot run with these banks: "
@@ -147,7 +148,7 @@ public final class SecureRound implements RoundProtocol {
           }
           return forwarded.isEmpty() ? s.sum.run(advertisements, "advertise-keys") : s.sum.finish(advertisements, "train");
         })
-        .compose(outcome -> job.workers().run(() -> finish(s, outcome)));
+        .compose(outcome -> job.workers().run(WorkerPurpose.SECURE_AGGREGATION, () -> finish(s, outcome)));
   }
 
   /**

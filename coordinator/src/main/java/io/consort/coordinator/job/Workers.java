@@ -12,6 +12,11 @@ import java.util.concurrent.Callable;
 public interface Workers {
   <T> Future<T> run(Callable<T> work);
 
+  /** {@link #run} for {@code purpose}: what a benchmark charges the job's time to ({@link WorkerPurpose}). */
+  default <T> Future<T> run(WorkerPurpose purpose, Callable<T> work) {
+    return run(purpose.timed(work));
+  }
+
   static Workers of(Vertx vertx) {
     return new Workers() {
       @Override
