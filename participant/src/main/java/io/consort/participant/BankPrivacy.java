@@ -69,6 +69,13 @@ final class BankPrivacy {
   private final NoiseShareJournal noise;
   /** The bank's own bank-level cap, if it set one. */
   private final BudgetGuard bankGuard;
+  /**
+   * Forces spend-journal entries to disk beside the training task's computation ({@link #recordRunAhead}): one
+   * daemon thread of the bank's own, never a Vert.x event loop; started on first use.
+   */
+  private java.util.concurrent.ExecutorService journalWriter;
+  /** The journal entry being forced to disk, or null; the journal is read or written again only after it settles. */
+  private java.util.concurrent.CompletableFuture<Void> pendingRun;
 
   BankPrivacy(ParticipantConfig config) {
     try {
@@ -140,6 +147,7 @@ final class BankPrivacy {
    * job resumed after a restart, the rounds it already ran are in its history, not counted twice).
    */
   BudgetDecision preview(JobSpec spec, long trainRows) {
+    settlePendingRun();
     if (spec.privacy().distributedRecordNoise().isPresent()) {
       // every round one step at the job's rate; its worst case (t survivors) carries the job's z exactly
       long remaining = Math.max(1, spec.training().rounds() - noise.recordRoundsRun(spec.id()));
@@ -160,6 +168,7 @@ final class BankPrivacy {
    * added order by order (a bank that used only one of the two gets exactly that journal's curve).
    */
   private double[] recordHistoryRdp() {
+    settlePendingRun();
     double[] total = journal.rdp();
     double[] shares = noise.recordRdp();
     for (int i = 0; i < total.length; i++) {
@@ -244,7 +253,78 @@ final class BankPrivacy {
 
   /** Records a run durably; call before its output leaves the bank. */
   void recordRun(String jobId, int round, DpReport report) throws IOException {
+    settlePendingRun();
     journal.record(jobId, round, report);
+  }
+
+  /**
+   * A spend-journal entry on its way to disk: {@link #await} returns once it is forced there, and must return
+   * before anything the run computed leaves the bank.
+   */
+  interface DurableRecord {
+    /** @throws IOException if the entry could not be written: nothing the run computed may then leave */
+    void await() throws IOException;
+  }
+
+  /**
+   * Records a DP-SGD run as {@link #recordRun} does, but forces the entry to disk on the bank's journal thread,
+   * so the write overlaps the training and masking that follow on the caller's thread: computation, not a
+   * release. The caller awaits the returned record before its answer leaves the bank, on every path, also when
+   * the computation fails (an entry of a run whose output never left counts against the budget, as a crash
+   * after the write always did: the journal may overstate the spend, never understate it). Until the entry
+   * settles, every read of the journal (budget checks, countersignatures) waits for it.
+   */
+  DurableRecord recordRunAhead(String jobId, int round, DpReport report) {
+    settlePendingRun();
+    if (journalWriter == null) {
+      journalWriter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "consort-bank-journal-" + bankId);
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    java.util.concurrent.CompletableFuture<Void> write = java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try {
+        journal.record(jobId, round, report);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, journalWriter);
+    pendingRun = write;
+    return () -> awaitWrite(write);
+  }
+
+  /** Waits for the journal entry in flight, if any; its failure is the awaiting task's to report, not this one's. */
+  private void settlePendingRun() {
+    java.util.concurrent.CompletableFuture<Void> pending = pendingRun;
+    if (pending != null) {
+      pending.exceptionally(e -> null).join();
+      pendingRun = null;
+    }
+  }
+
+  private static void awaitWrite(java.util.concurrent.CompletableFuture<Void> write) throws IOException {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          write.get();
+          return;
+        } catch (InterruptedException e) {
+          interrupted = true; // the entry's fate must be known before the caller goes on: keep waiting
+        } catch (java.util.concurrent.ExecutionException e) {
+          Throwable cause = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
+          if (cause instanceof IOException io) {
+            throw new IOException("the spend journal entry was not written: " + io.getMessage(), io);
+          }
+          throw new IllegalStateException("the spend journal entry was not written: " + cause, cause);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /**
@@ -340,6 +420,7 @@ final class BankPrivacy {
         mine.add(m);
       }
     }
+    settlePendingRun();
     DpReport report = journal.run(entry.jobId(), (int) entry.round());
     RecordNoiseShare recordShare = noise.recordShare(entry.jobId(), (int) entry.round());
     if (recordShare != null) {

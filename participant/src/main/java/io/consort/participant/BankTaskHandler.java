@@ -359,21 +359,50 @@ public final class BankTaskHandler implements TaskHandler {
       dp = DpReport.newBuilder().setNoiseMultiplier(round.noiseMultiplier()).setSamplingRate(round.samplingRate())
           .setSteps(steps).setClipNorm(clip).setRows(job.trainRows()).build();
     }
-    long trainingStarted = System.nanoTime();
+    // the spend is journalled now and forced to disk on the journal's thread while the bank trains and masks
+    // (computation, not a release); the answer waits for it below, so nothing of the run leaves before it
+    BankPrivacy.DurableRecord spend = dp == null ? null
+        : privacy().recordRunAhead(job.plan.getJobId(), task.getHeader().getRound(), dp);
     if (dp != null) {
-      clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, accountingStarted, trainingStarted);
+      clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, accountingStarted, System.nanoTime());
     }
+    TaskResult.Builder answer;
+    try {
+      answer = trainedAnswer(task, job, global, base, options, dp, secureRound, started);
+    } catch (Throwable e) {
+      if (spend != null) {
+        try {
+          spend.await(); // the journal settles before the failure is reported and the next task runs
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
+    if (spend != null) {
+      long waitStarted = System.nanoTime();
+      spend.await();
+      clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, waitStarted, System.nanoTime());
+    }
+    return answer;
+  }
+
+  /**
+   * The training task's work after its checks and budget: trains, then builds the answer (under secure
+   * aggregation the masked update or keys). Nothing it returns has left the bank: {@link #train} sends it
+   * only once the run's spend is on disk.
+   */
+  private TaskResult.Builder trainedAnswer(Task task, BankJob job, ModelParameters global, float[] base,
+      TrainingOptions options, DpReport dp, SecureRoundPlan secureRound, long started)
+      throws IOException, java.security.GeneralSecurityException {
+    long trainingStarted = System.nanoTime();
+    int epochs = job.spec.training().localEpochs();
     // FedProx's proximal term, as pinned in the plan: data-independent, so free under DP-SGD
     TrainingResult result = job.trainer.train(base, epochs, options.withProximalMu(job.spec.training().proximalMu()));
     clock.phase(TaskClock.Phase.TRAINING, trainingStarted, System.nanoTime());
     float[] after = result.parameters();
     if (dp != null && dp.getSteps() != result.steps()) {
       throw new IllegalStateException("DP-SGD ran " + result.steps() + " steps but " + dp.getSteps() + " were planned");
-    }
-    if (dp != null) {
-      long recordStarted = System.nanoTime();
-      privacy().recordRun(job.plan.getJobId(), task.getHeader().getRound(), dp);
-      clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, recordStarted, System.nanoTime());
     }
     if (secureRound != null) {
       int[] carried = carriedEvaluation(task, job, global);
