@@ -112,7 +112,12 @@ public final class BankTaskHandler implements TaskHandler {
     return switch (task.getKindCase()) {
       case JOB_OFFER -> offer(jobId, task.getJobOffer().getPlan());
       case FEATURE_STATS -> featureStats(task, accepted(jobId, task.getFeatureStats().getPlan()));
-      case TRAIN -> train(task, accepted(jobId, task.getTrain().getPlan()));
+      case TRAIN -> {
+        BankJob job = accepted(jobId, task.getTrain().getPlan());
+        TaskResult.Builder answer = train(task, job);
+        prepareNextKeys(task, job, answer);
+        yield answer;
+      }
       case EVALUATE -> evaluate(task, accepted(jobId, task.getEvaluate().getPlan()));
       case FINISHED -> finished(task, accepted(jobId, null));
       case SECURE_AGGREGATION -> secureAggregationStep(task, accepted(jobId, null));
@@ -143,7 +148,14 @@ public final class BankTaskHandler implements TaskHandler {
       throw new ProtocolViolationException("a next round's roster may come only with the unmasking request of a "
           + "round this bank trained for, not with stage " + task.getHeader().getStage() + " of round " + round);
     }
-    SecAggStep.Builder reply = secureAggregation().step(task.getHeader().getJobId(), round, step).toBuilder();
+    SecAggStep.Builder reply;
+    try {
+      reply = secureAggregation().step(task.getHeader().getJobId(), round, step).toBuilder();
+    } catch (RuntimeException e) {
+      // a refused or aborted stage: the round's unmasking answer will not advertise the keys made ahead
+      secureAggregation().discardPrepared(task.getHeader().getJobId());
+      throw e;
+    }
     if (step.getNextRoundMembersCount() > 0) {
       try {
         reply.setNextRound(SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
@@ -154,6 +166,18 @@ public final class BankTaskHandler implements TaskHandler {
       }
     }
     return TaskResult.newBuilder().setSecureAggregation(reply);
+  }
+
+  /**
+   * Pipelined rounds: after answering a training task of a secure round with its secure-aggregation step, the
+   * bank makes the next round's keys on its key thread while the round goes on, for the unmasking request that
+   * will ask for them ({@link BankSecureAggregation#prepareKeys}); they are wiped if that request does not come.
+   */
+  private void prepareNextKeys(Task task, BankJob job, TaskResult.Builder answer) {
+    if (job.spec.secureAggregation().enabled() && answer.hasSecureAggregation()) {
+      secureAggregation().prepareKeys(job.spec, task.getHeader().getRound() + 1,
+          task.getTrain().getRoundMembersList(), job.dimension);
+    }
   }
 
   /** The bank's view of one job: its data and split and, once the encoding is known, its trainer. */
@@ -635,6 +659,9 @@ public final class BankTaskHandler implements TaskHandler {
   private TaskResult.Builder finished(Task task, BankJob job) throws IOException {
     var f = task.getFinished();
     String jobId = job.spec.id();
+    if (job.spec.secureAggregation().enabled()) {
+      secureAggregation().discardAhead(jobId, "the job finished");
+    }
     Path out = config.dataDir().resolve("jobs").resolve(jobId + "-final-model.pb");
     Files.createDirectories(out.getParent());
     Files.write(out, f.getFinalModel().toByteArray());
