@@ -70,11 +70,15 @@ final class BankPrivacy {
   /** The bank's own bank-level cap, if it set one. */
   private final BudgetGuard bankGuard;
   /**
-   * Forces spend-journal entries to disk beside the training task's computation ({@link #recordRunAhead}): one
-   * daemon thread of the bank's own, never a Vert.x event loop; started on first use.
+   * Forces spend-journal entries and ledger-copy appends to disk beside the task's computation
+   * ({@link #recordRunAhead}, {@link #countersignAhead}): one daemon thread of the bank's own, never a Vert.x
+   * event loop; started on first use.
    */
   private java.util.concurrent.ExecutorService journalWriter;
-  /** The journal entry being forced to disk, or null; the journal is read or written again only after it settles. */
+  /**
+   * The journal entry or ledger-copy append being forced to disk, or null; the journals and the copy are read or
+   * written again only after it settles.
+   */
   private java.util.concurrent.CompletableFuture<Void> pendingRun;
 
   BankPrivacy(ParticipantConfig config) {
@@ -248,6 +252,7 @@ final class BankPrivacy {
 
   /** Whether this bank countersigned a ledger entry of {@code jobId} that released the model {@code sha256}. */
   boolean countersignedModel(String jobId, String sha256) throws IOException {
+    settlePendingRun();
     return ledger.holdsModel(jobId, sha256);
   }
 
@@ -275,6 +280,15 @@ final class BankPrivacy {
    * settles, every read of the journal (budget checks, countersignatures) waits for it.
    */
   DurableRecord recordRunAhead(String jobId, int round, DpReport report) {
+    return writeAhead("the spend journal entry", () -> journal.record(jobId, round, report));
+  }
+
+  private interface DiskWrite {
+    void run() throws IOException;
+  }
+
+  /** Starts {@code write} on the journal thread, after the write before it settled. */
+  private DurableRecord writeAhead(String what, DiskWrite write) {
     settlePendingRun();
     if (journalWriter == null) {
       journalWriter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -283,15 +297,15 @@ final class BankPrivacy {
         return t;
       });
     }
-    java.util.concurrent.CompletableFuture<Void> write = java.util.concurrent.CompletableFuture.runAsync(() -> {
+    java.util.concurrent.CompletableFuture<Void> written = java.util.concurrent.CompletableFuture.runAsync(() -> {
       try {
-        journal.record(jobId, round, report);
+        write.run();
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
     }, journalWriter);
-    pendingRun = write;
-    return () -> awaitWrite(write);
+    pendingRun = written;
+    return () -> awaitWrite(what, written);
   }
 
   /** Waits for the journal entry in flight, if any; its failure is the awaiting task's to report, not this one's. */
@@ -303,7 +317,7 @@ final class BankPrivacy {
     }
   }
 
-  private static void awaitWrite(java.util.concurrent.CompletableFuture<Void> write) throws IOException {
+  private static void awaitWrite(String what, java.util.concurrent.CompletableFuture<Void> write) throws IOException {
     boolean interrupted = false;
     try {
       while (true) {
@@ -315,9 +329,9 @@ final class BankPrivacy {
         } catch (java.util.concurrent.ExecutionException e) {
           Throwable cause = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
           if (cause instanceof IOException io) {
-            throw new IOException("the spend journal entry was not written: " + io.getMessage(), io);
+            throw new IOException(what + " was not written: " + io.getMessage(), io);
           }
-          throw new IllegalStateException("the spend journal entry was not written: " + cause, cause);
+          throw new IllegalStateException(what + " was not written: " + cause, cause);
         }
       }
     } finally {
@@ -397,6 +411,25 @@ final class BankPrivacy {
    * own ledger copy gives. The entry is then appended to the local copy.
    */
   Countersignature countersign(String jobId, CountersignRequest request) throws IOException, GeneralSecurityException {
+    Countersigned countersigned = countersignAhead(jobId, request);
+    countersigned.copy().await();
+    return countersigned.countersignature();
+  }
+
+  /**
+   * A countersignature, and the append of its entry to the bank's ledger copy, forced to disk on the journal
+   * thread: the countersignature may leave the bank only once {@code copy} is awaited.
+   */
+  record Countersigned(Countersignature countersignature, DurableRecord copy) {}
+
+  /**
+   * {@link #countersign}, with the append to the ledger copy forced to disk on the journal thread while the
+   * caller goes on (pipelined rounds: computing the next round's shares); the caller awaits {@link
+   * Countersigned#copy} before the countersignature leaves, on every path. Every later read of the copy waits
+   * for the append.
+   */
+  Countersigned countersignAhead(String jobId, CountersignRequest request) throws IOException,
+      GeneralSecurityException {
     SignedLedgerEntry signed;
     try {
       signed = SignedEntryJson.fromJson(request.getEntryJson(), "ledger entry from the coordinator");
@@ -457,11 +490,14 @@ final class BankPrivacy {
           + local + " in total");
     }
     LedgerSignature sig = LedgerSigning.countersign(entry, key, certificate);
-    ledger.append(signed.withCountersignature(sig));
-    log.info("countersigned ledger entry {} (job '{}' round {}): record-level epsilon this round {}, total {}",
-        entry.sequence(), entry.jobId(), entry.round(), recorded.recordEpsilonRound(), recorded.recordEpsilonTotal());
-    return Countersignature.newBuilder().setEntryHash(signed.entryHash()).setSignerId(sig.signerId())
-        .setAlgorithm(sig.algorithm()).setCertificateFingerprint(sig.certificateFingerprint())
-        .setSignature(ByteString.copyFrom(sig.signature())).build();
+    DurableRecord copy = writeAhead("the ledger copy's entry " + entry.sequence(), () -> {
+      ledger.append(signed.withCountersignature(sig));
+      log.info("countersigned ledger entry {} (job '{}' round {}): record-level epsilon this round {}, total {}",
+          entry.sequence(), entry.jobId(), entry.round(), recorded.recordEpsilonRound(), recorded.recordEpsilonTotal());
+    });
+    return new Countersigned(Countersignature.newBuilder().setEntryHash(signed.entryHash())
+        .setSignerId(sig.signerId()).setAlgorithm(sig.algorithm())
+        .setCertificateFingerprint(sig.certificateFingerprint()).setSignature(ByteString.copyFrom(sig.signature()))
+        .build(), copy);
   }
 }

@@ -123,12 +123,21 @@ public final class BankTaskHandler implements TaskHandler {
       case SECURE_AGGREGATION -> secureAggregationStep(task, accepted(jobId, null));
       case COUNTERSIGN -> {
         accepted(jobId, null);
-        Countersignature.Builder countersignature = privacy().countersign(jobId, task.getCountersign()).toBuilder();
-        if (task.getCountersign().hasNextRound()) {
-          // pipelined rounds: the next round's key roster rides on the ledger task, the shares on the answer
-          countersignature.setNextRound(secureAggregation().shareAhead(jobId, task.getHeader().getRound() + 1,
-              task.getCountersign().getNextRound()));
+        // the ledger copy's append is forced to disk while the bank computes the next round's shares; the
+        // countersignature leaves only once the copy holds the entry
+        BankPrivacy.Countersigned countersigned = privacy().countersignAhead(jobId, task.getCountersign());
+        Countersignature.Builder countersignature = countersigned.countersignature().toBuilder();
+        try {
+          if (task.getCountersign().hasNextRound()) {
+            // pipelined rounds: the next round's key roster rides on the ledger task, the shares on the answer
+            countersignature.setNextRound(secureAggregation().shareAhead(jobId, task.getHeader().getRound() + 1,
+                task.getCountersign().getNextRound()));
+          }
+        } catch (Throwable e) {
+          settle(countersigned.copy(), e);
+          throw e;
         }
+        countersigned.copy().await();
         yield TaskResult.newBuilder().setCountersignature(countersignature);
       }
       default -> throw new ProtocolViolationException("this bank does not handle " + task.getKindCase() + " tasks");
@@ -395,11 +404,7 @@ public final class BankTaskHandler implements TaskHandler {
       answer = trainedAnswer(task, job, global, base, options, dp, secureRound, started);
     } catch (Throwable e) {
       if (spend != null) {
-        try {
-          spend.await(); // the journal settles before the failure is reported and the next task runs
-        } catch (IOException suppressed) {
-          e.addSuppressed(suppressed);
-        }
+        settle(spend, e);
       }
       throw e;
     }
@@ -409,6 +414,18 @@ public final class BankTaskHandler implements TaskHandler {
       clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, waitStarted, System.nanoTime());
     }
     return answer;
+  }
+
+  /**
+   * Waits for {@code write} before {@code failure} is thrown: a task that fails is reported, and the next one runs,
+   * only after the disk write it started settled (a write that failed too is added to the failure).
+   */
+  private static void settle(BankPrivacy.DurableRecord write, Throwable failure) {
+    try {
+      write.await();
+    } catch (IOException suppressed) {
+      failure.addSuppressed(suppressed);
+    }
   }
 
   /**
