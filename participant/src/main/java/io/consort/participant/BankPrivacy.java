@@ -291,11 +291,7 @@ final class BankPrivacy {
   private DurableRecord writeAhead(String what, DiskWrite write) {
     settlePendingRun();
     if (journalWriter == null) {
-      journalWriter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "consort-bank-journal-" + bankId);
-        t.setDaemon(true);
-        return t;
-      });
+      journalWriter = BankThreads.single("consort-bank-journal-" + bankId);
     }
     java.util.concurrent.CompletableFuture<Void> written = java.util.concurrent.CompletableFuture.runAsync(() -> {
       try {

@@ -395,11 +395,7 @@ final class BankSecureAggregation {
 
   private java.util.concurrent.Executor keyThread() {
     if (keyThread == null) {
-      keyThread = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "consort-bank-keys-" + bankId);
-        t.setDaemon(true);
-        return t;
-      });
+      keyThread = BankThreads.single("consort-bank-keys-" + bankId);
     }
     return keyThread;
   }
