@@ -75,11 +75,10 @@ final class BankPrivacy {
    * event loop; started on first use.
    */
   private java.util.concurrent.ExecutorService journalWriter;
-  /**
-   * The journal entry or ledger-copy append being forced to disk, or null; the journals and the copy are read or
-   * written again only after it settles.
-   */
+  /** The spend-journal entry being forced to disk, or null; the journal is read or written again only after it. */
   private java.util.concurrent.CompletableFuture<Void> pendingRun;
+  /** The ledger-copy append being forced to disk, or null; the copy is read or written again only after it. */
+  private java.util.concurrent.CompletableFuture<Void> pendingCopy;
 
   BankPrivacy(ParticipantConfig config) {
     try {
@@ -252,7 +251,7 @@ final class BankPrivacy {
 
   /** Whether this bank countersigned a ledger entry of {@code jobId} that released the model {@code sha256}. */
   boolean countersignedModel(String jobId, String sha256) throws IOException {
-    settlePendingRun();
+    settlePendingCopy(); // the copy only: a training task's evaluation must not wait for its own spend's write
     return ledger.holdsModel(jobId, sha256);
   }
 
@@ -280,36 +279,45 @@ final class BankPrivacy {
    * settles, every read of the journal (budget checks, countersignatures) waits for it.
    */
   DurableRecord recordRunAhead(String jobId, int round, DpReport report) {
-    return writeAhead("the spend journal entry", () -> journal.record(jobId, round, report));
+    settlePendingRun();
+    java.util.concurrent.CompletableFuture<Void> write = writeAhead(() -> journal.record(jobId, round, report));
+    pendingRun = write;
+    return () -> awaitWrite("the spend journal entry", write);
   }
 
   private interface DiskWrite {
     void run() throws IOException;
   }
 
-  /** Starts {@code write} on the journal thread, after the write before it settled. */
-  private DurableRecord writeAhead(String what, DiskWrite write) {
-    settlePendingRun();
+  /** Starts {@code write} on the journal thread (one write after another). */
+  private java.util.concurrent.CompletableFuture<Void> writeAhead(DiskWrite write) {
     if (journalWriter == null) {
       journalWriter = BankThreads.single("consort-bank-journal-" + bankId);
     }
-    java.util.concurrent.CompletableFuture<Void> written = java.util.concurrent.CompletableFuture.runAsync(() -> {
+    return java.util.concurrent.CompletableFuture.runAsync(() -> {
       try {
         write.run();
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
     }, journalWriter);
-    pendingRun = written;
-    return () -> awaitWrite(what, written);
   }
 
   /** Waits for the journal entry in flight, if any; its failure is the awaiting task's to report, not this one's. */
   private void settlePendingRun() {
-    java.util.concurrent.CompletableFuture<Void> pending = pendingRun;
+    settle(pendingRun);
+    pendingRun = null;
+  }
+
+  /** Waits for the ledger-copy append in flight, if any; its failure is the awaiting task's to report. */
+  private void settlePendingCopy() {
+    settle(pendingCopy);
+    pendingCopy = null;
+  }
+
+  private static void settle(java.util.concurrent.CompletableFuture<Void> pending) {
     if (pending != null) {
       pending.exceptionally(e -> null).join();
-      pendingRun = null;
     }
   }
 
@@ -450,6 +458,7 @@ final class BankPrivacy {
       }
     }
     settlePendingRun();
+    settlePendingCopy();
     DpReport report = journal.run(entry.jobId(), (int) entry.round());
     RecordNoiseShare recordShare = noise.recordShare(entry.jobId(), (int) entry.round());
     if (recordShare != null) {
@@ -486,11 +495,13 @@ final class BankPrivacy {
           + local + " in total");
     }
     LedgerSignature sig = LedgerSigning.countersign(entry, key, certificate);
-    DurableRecord copy = writeAhead("the ledger copy's entry " + entry.sequence(), () -> {
+    java.util.concurrent.CompletableFuture<Void> append = writeAhead(() -> {
       ledger.append(signed.withCountersignature(sig));
       log.info("countersigned ledger entry {} (job '{}' round {}): record-level epsilon this round {}, total {}",
           entry.sequence(), entry.jobId(), entry.round(), recorded.recordEpsilonRound(), recorded.recordEpsilonTotal());
     });
+    pendingCopy = append;
+    DurableRecord copy = () -> awaitWrite("the ledger copy's entry " + entry.sequence(), append);
     return new Countersigned(Countersignature.newBuilder().setEntryHash(signed.entryHash())
         .setSignerId(sig.signerId()).setAlgorithm(sig.algorithm())
         .setCertificateFingerprint(sig.certificateFingerprint()).setSignature(ByteString.copyFrom(sig.signature()))

@@ -53,8 +53,8 @@ public final class BankTaskHandler implements TaskHandler {
   private static final Logger log = LoggerFactory.getLogger(BankTaskHandler.class);
 
   /**
-   * Told when a training task trained, when it did its privacy accounting (the budget checks before
-   * training, the journal entry after it), when it evaluated the model it started from (the evaluation
+   * Told when a training task trained, when it did its privacy accounting (the budget checks and starting
+   * the journal entry before training, waiting for the entry to be on disk before answering), when it evaluated the model it started from (the evaluation
    * its secure sum carries) and when it clipped, quantised and masked its update for
    * secure aggregation (with the keys it advertises), on the worker thread that did them: what
    * {@code consort bench round} separates from the rest of a training task (decoding the model,
