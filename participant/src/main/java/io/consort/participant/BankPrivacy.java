@@ -74,7 +74,7 @@ final class BankPrivacy {
    * ({@link #recordRunAhead}, {@link #countersignAhead}): one daemon thread of the bank's own, never a Vert.x
    * event loop; started on first use.
    */
-  private java.util.concurrent.ExecutorService journalWriter;
+  private java.util.concurrent.Executor journalWriter;
   /** The spend-journal entry being forced to disk, or null; the journal is read or written again only after it. */
   private java.util.concurrent.CompletableFuture<Void> pendingRun;
   /** The ledger-copy append being forced to disk, or null; the copy is read or written again only after it. */
@@ -283,6 +283,11 @@ final class BankPrivacy {
     java.util.concurrent.CompletableFuture<Void> write = writeAhead(() -> journal.record(jobId, round, report));
     pendingRun = write;
     return () -> awaitWrite("the spend journal entry", write);
+  }
+
+  /** Package-private for tests: where forced writes run from now on (a test holds them back). */
+  void journalThread(java.util.concurrent.Executor executor) {
+    journalWriter = executor;
   }
 
   private interface DiskWrite {

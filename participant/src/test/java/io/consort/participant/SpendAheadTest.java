@@ -107,6 +107,27 @@ class SpendAheadTest {
     assertEquals(rounds, new SpendJournal(dir.resolve("ahead")).releases().size());
   }
 
+  @Test
+  void readingTheLedgerCopy_doesNotWaitForASpendStillBeingWritten() throws Exception {
+    BankPrivacy privacy = new BankPrivacy(capped(dir.resolve("held")));
+    List<Runnable> journalThread = new java.util.ArrayList<>();
+    privacy.journalThread(journalThread::add); // the forced write waits until the test runs it
+    LocalTrainingPlan round = new LocalTrainingPlan(300, 32, 1, 1.0);
+    DpReport report = DpReport.newBuilder().setNoiseMultiplier(1.0).setSamplingRate(round.samplingRate())
+        .setSteps(round.steps()).setClipNorm(1.0).setRows(300).build();
+    BankPrivacy.DurableRecord spend = privacy.recordRunAhead("job", 1, report);
+
+    // a training task's carried evaluation asks the copy whether a model was released: no wait on its own spend
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+        () -> assertTrue(!privacy.countersignedModel("job", "1".repeat(64))));
+    assertEquals(1, journalThread.size());
+    assertEquals(0, new SpendJournal(dir.resolve("held")).releases().size(), "written before its turn");
+
+    journalThread.forEach(Runnable::run);
+    spend.await();
+    assertEquals(1, new SpendJournal(dir.resolve("held")).releases().size());
+  }
+
   private interface Release {
     void record(BankPrivacy privacy, int round) throws Exception;
   }
