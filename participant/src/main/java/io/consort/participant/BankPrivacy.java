@@ -69,6 +69,16 @@ final class BankPrivacy {
   private final NoiseShareJournal noise;
   /** The bank's own bank-level cap, if it set one. */
   private final BudgetGuard bankGuard;
+  /**
+   * Forces spend-journal entries and ledger-copy appends to disk beside the task's computation
+   * ({@link #recordRunAhead}, {@link #countersignAhead}): one daemon thread of the bank's own, never a Vert.x
+   * event loop; started on first use.
+   */
+  private java.util.concurrent.Executor journalWriter;
+  /** The spend-journal entry being forced to disk, or null; the journal is read or written again only after it. */
+  private java.util.concurrent.CompletableFuture<Void> pendingRun;
+  /** The ledger-copy append being forced to disk, or null; the copy is read or written again only after it. */
+  private java.util.concurrent.CompletableFuture<Void> pendingCopy;
 
   BankPrivacy(ParticipantConfig config) {
     try {
@@ -140,6 +150,7 @@ final class BankPrivacy {
    * job resumed after a restart, the rounds it already ran are in its history, not counted twice).
    */
   BudgetDecision preview(JobSpec spec, long trainRows) {
+    settlePendingRun();
     if (spec.privacy().distributedRecordNoise().isPresent()) {
       // every round one step at the job's rate; its worst case (t survivors) carries the job's z exactly
       long remaining = Math.max(1, spec.training().rounds() - noise.recordRoundsRun(spec.id()));
@@ -160,6 +171,7 @@ final class BankPrivacy {
    * added order by order (a bank that used only one of the two gets exactly that journal's curve).
    */
   private double[] recordHistoryRdp() {
+    settlePendingRun();
     double[] total = journal.rdp();
     double[] shares = noise.recordRdp();
     for (int i = 0; i < total.length; i++) {
@@ -239,12 +251,103 @@ final class BankPrivacy {
 
   /** Whether this bank countersigned a ledger entry of {@code jobId} that released the model {@code sha256}. */
   boolean countersignedModel(String jobId, String sha256) throws IOException {
+    settlePendingCopy(); // the copy only: a training task's evaluation must not wait for its own spend's write
     return ledger.holdsModel(jobId, sha256);
   }
 
   /** Records a run durably; call before its output leaves the bank. */
   void recordRun(String jobId, int round, DpReport report) throws IOException {
+    settlePendingRun();
     journal.record(jobId, round, report);
+  }
+
+  /**
+   * A spend-journal entry on its way to disk: {@link #await} returns once it is forced there, and must return
+   * before anything the run computed leaves the bank.
+   */
+  interface DurableRecord {
+    /** @throws IOException if the entry could not be written: nothing the run computed may then leave */
+    void await() throws IOException;
+  }
+
+  /**
+   * Records a DP-SGD run as {@link #recordRun} does, but forces the entry to disk on the bank's journal thread,
+   * so the write overlaps the training and masking that follow on the caller's thread: computation, not a
+   * release. The caller awaits the returned record before its answer leaves the bank, on every path, also when
+   * the computation fails (an entry of a run whose output never left counts against the budget, as a crash
+   * after the write always did: the journal may overstate the spend, never understate it). Until the entry
+   * settles, every read of the journal (budget checks, countersignatures) waits for it.
+   */
+  DurableRecord recordRunAhead(String jobId, int round, DpReport report) {
+    settlePendingRun();
+    java.util.concurrent.CompletableFuture<Void> write = writeAhead(() -> journal.record(jobId, round, report));
+    pendingRun = write;
+    return () -> awaitWrite("the spend journal entry", write);
+  }
+
+  /** Package-private for tests: where forced writes run from now on (a test holds them back). */
+  void journalThread(java.util.concurrent.Executor executor) {
+    journalWriter = executor;
+  }
+
+  private interface DiskWrite {
+    void run() throws IOException;
+  }
+
+  /** Starts {@code write} on the journal thread (one write after another). */
+  private java.util.concurrent.CompletableFuture<Void> writeAhead(DiskWrite write) {
+    if (journalWriter == null) {
+      journalWriter = BankThreads.single("consort-bank-journal-" + bankId);
+    }
+    return java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try {
+        write.run();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, journalWriter);
+  }
+
+  /** Waits for the journal entry in flight, if any; its failure is the awaiting task's to report, not this one's. */
+  private void settlePendingRun() {
+    settle(pendingRun);
+    pendingRun = null;
+  }
+
+  /** Waits for the ledger-copy append in flight, if any; its failure is the awaiting task's to report. */
+  private void settlePendingCopy() {
+    settle(pendingCopy);
+    pendingCopy = null;
+  }
+
+  private static void settle(java.util.concurrent.CompletableFuture<Void> pending) {
+    if (pending != null) {
+      pending.exceptionally(e -> null).join();
+    }
+  }
+
+  private static void awaitWrite(String what, java.util.concurrent.CompletableFuture<Void> write) throws IOException {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          write.get();
+          return;
+        } catch (InterruptedException e) {
+          interrupted = true; // the entry's fate must be known before the caller goes on: keep waiting
+        } catch (java.util.concurrent.ExecutionException e) {
+          Throwable cause = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
+          if (cause instanceof IOException io) {
+            throw new IOException(what + " was not written: " + io.getMessage(), io);
+          }
+          throw new IllegalStateException(what + " was not written: " + cause, cause);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /**
@@ -317,6 +420,25 @@ final class BankPrivacy {
    * own ledger copy gives. The entry is then appended to the local copy.
    */
   Countersignature countersign(String jobId, CountersignRequest request) throws IOException, GeneralSecurityException {
+    Countersigned countersigned = countersignAhead(jobId, request);
+    countersigned.copy().await();
+    return countersigned.countersignature();
+  }
+
+  /**
+   * A countersignature, and the append of its entry to the bank's ledger copy, forced to disk on the journal
+   * thread: the countersignature may leave the bank only once {@code copy} is awaited.
+   */
+  record Countersigned(Countersignature countersignature, DurableRecord copy) {}
+
+  /**
+   * {@link #countersign}, with the append to the ledger copy forced to disk on the journal thread while the
+   * caller goes on (pipelined rounds: computing the next round's shares); the caller awaits {@link
+   * Countersigned#copy} before the countersignature leaves, on every path. Every later read of the copy waits
+   * for the append.
+   */
+  Countersigned countersignAhead(String jobId, CountersignRequest request) throws IOException,
+      GeneralSecurityException {
     SignedLedgerEntry signed;
     try {
       signed = SignedEntryJson.fromJson(request.getEntryJson(), "ledger entry from the coordinator");
@@ -340,6 +462,8 @@ final class BankPrivacy {
         mine.add(m);
       }
     }
+    settlePendingRun();
+    settlePendingCopy();
     DpReport report = journal.run(entry.jobId(), (int) entry.round());
     RecordNoiseShare recordShare = noise.recordShare(entry.jobId(), (int) entry.round());
     if (recordShare != null) {
@@ -376,11 +500,16 @@ final class BankPrivacy {
           + local + " in total");
     }
     LedgerSignature sig = LedgerSigning.countersign(entry, key, certificate);
-    ledger.append(signed.withCountersignature(sig));
-    log.info("countersigned ledger entry {} (job '{}' round {}): record-level epsilon this round {}, total {}",
-        entry.sequence(), entry.jobId(), entry.round(), recorded.recordEpsilonRound(), recorded.recordEpsilonTotal());
-    return Countersignature.newBuilder().setEntryHash(signed.entryHash()).setSignerId(sig.signerId())
-        .setAlgorithm(sig.algorithm()).setCertificateFingerprint(sig.certificateFingerprint())
-        .setSignature(ByteString.copyFrom(sig.signature())).build();
+    java.util.concurrent.CompletableFuture<Void> append = writeAhead(() -> {
+      ledger.append(signed.withCountersignature(sig));
+      log.info("countersigned ledger entry {} (job '{}' round {}): record-level epsilon this round {}, total {}",
+          entry.sequence(), entry.jobId(), entry.round(), recorded.recordEpsilonRound(), recorded.recordEpsilonTotal());
+    });
+    pendingCopy = append;
+    DurableRecord copy = () -> awaitWrite("the ledger copy's entry " + entry.sequence(), append);
+    return new Countersigned(Countersignature.newBuilder().setEntryHash(signed.entryHash())
+        .setSignerId(sig.signerId()).setAlgorithm(sig.algorithm())
+        .setCertificateFingerprint(sig.certificateFingerprint()).setSignature(ByteString.copyFrom(sig.signature()))
+        .build(), copy);
   }
 }

@@ -11,6 +11,7 @@ import io.consort.protocol.ProtocolViolationException;
 import io.consort.protocol.v1.PeerCertificate;
 import io.consort.protocol.v1.SecAggStep;
 import io.consort.protocol.v1.TrainTask;
+import io.consort.secagg.PeerKeyVerifier;
 import io.consort.secagg.RoundParameters;
 import io.consort.secagg.SecAggClient;
 import io.consort.secagg.wire.SecAggCodec;
@@ -76,6 +77,16 @@ final class BankSecureAggregation {
    * this bank derives to exactly the same parameters (roster, threshold, ring, dimension).
    */
   private final Map<String, OpenRound> ahead = new HashMap<>();
+  /**
+   * Pipelined rounds: per job, the next round's key pairs and advertisement signature being made (or made) on the
+   * key thread after the bank answered a training task ({@link #prepareKeys}), for the unmasking answer that
+   * advertises them ({@link #keyAhead}). Touched only under the task handler's lock; the futures complete on the
+   * key thread.
+   */
+  private final Map<String, java.util.concurrent.CompletableFuture<SecAggClient.PreparedKeys>> prepared =
+      new HashMap<>();
+  /** Where keys are made ahead: a daemon thread of this bank's, never a Vert.x event loop; made on first use. */
+  private java.util.concurrent.Executor keyThread;
 
   /**
    * The job's open secure sum (one at a time per job: stages run one after another): its job round,
@@ -206,6 +217,16 @@ final class BankSecureAggregation {
    * @return the bank's signed public keys for {@code nextRound}, encoded
    */
   byte[] keyAhead(JobSpec spec, int nextRound, List<String> roster, int dimension) throws GeneralSecurityException {
+    var made = prepared.remove(spec.id()); // keys made ahead for this answer: used below or wiped
+    try {
+      return keyAhead(spec, nextRound, roster, dimension, made);
+    } finally {
+      wipeWhenDone(made); // a no-op for keys a client took
+    }
+  }
+
+  private byte[] keyAhead(JobSpec spec, int nextRound, List<String> roster, int dimension,
+      java.util.concurrent.CompletableFuture<SecAggClient.PreparedKeys> made) throws GeneralSecurityException {
     discardAhead(spec.id(), "keys for round " + nextRound + " replace them");
     if (nextRound < 2 || nextRound > spec.training().rounds()) {
       throw new ProtocolViolationException("job '" + spec.id() + "' has rounds 1 to " + spec.training().rounds()
@@ -223,8 +244,10 @@ final class BankSecureAggregation {
     OpenRound open = new OpenRound();
     open.jobRound = nextRound;
     open.parameters = params;
-    open.client = SecAggClient.createAwaitingInput(params, bankId, signer,
-        (peer, message, signature) -> verifyPeer(open, peer, message, signature), random);
+    SecAggClient.PreparedKeys keys = ready(made, params);
+    PeerKeyVerifier peers = (peer, message, signature) -> verifyPeer(open, peer, message, signature);
+    open.client = keys == null ? SecAggClient.createAwaitingInput(params, bankId, signer, peers, random)
+        : SecAggClient.createAwaitingInput(params, bankId, signer, peers, random, keys);
     ahead.put(spec.id(), open);
     return SecAggCodec.encode(open.client.advertiseKeys());
   }
@@ -303,6 +326,80 @@ final class BankSecureAggregation {
     }
   }
 
+  /**
+   * Pipelined rounds: starts making the key pairs and advertisement signature of job round {@code nextRound} on
+   * the bank's key thread, in the idle time after it answered the training task of the round before, so that
+   * the unmasking answer which advertises them ({@link #keyAhead}) need not make them. They are made for the sum
+   * this bank derives for that round (its round id does not depend on the roster, which the unmasking request
+   * names), fresh for it, and used at most once: only if they are ready and signed for exactly the round keyed
+   * ahead; otherwise, and when the job's keys ahead are discarded, they are wiped. Keys made earlier for the job
+   * are discarded first. A round this bank cannot key ahead makes nothing.
+   */
+  void prepareKeys(JobSpec spec, int nextRound, List<String> roster, int dimension) {
+    discardPrepared(spec.id());
+    if (nextRound < 2 || nextRound > spec.training().rounds() || !roster.contains(bankId)) {
+      return;
+    }
+    long sumRound;
+    try {
+      sumRound = SecureRoundPlan.derive(spec, nextRound, roster, dimension)
+          .sumParameters(RoundEvaluation.carriedSlots(spec, nextRound)).round();
+    } catch (IllegalArgumentException e) {
+      return; // keyAhead refuses such a round by name, if the coordinator ever asks for it
+    }
+    String jobId = spec.id();
+    prepared.put(jobId, java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return SecAggClient.prepareKeys(jobId, sumRound, bankId, signer, random);
+      } catch (GeneralSecurityException e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    }, keyThread()));
+  }
+
+  /**
+   * The keys made ahead in {@code future} if they are ready and signed for exactly {@code params}' sum; null
+   * otherwise, and the caller makes fresh ones ({@link #keyAhead} wipes what it does not use, now or as soon as it
+   * is made): a task never waits for the key thread, and keys are never kept for a later round.
+   */
+  private SecAggClient.PreparedKeys ready(java.util.concurrent.CompletableFuture<SecAggClient.PreparedKeys> future,
+                                          RoundParameters params) {
+    if (future == null || !future.isDone() || future.isCompletedExceptionally()) {
+      return null;
+    }
+    SecAggClient.PreparedKeys keys = future.join();
+    return keys.isFor(params.jobId(), params.round(), bankId) ? keys : null;
+  }
+
+  /** Discards (wipes) the keys being made or made ahead for job {@code jobId}, if any. */
+  void discardPrepared(String jobId) {
+    wipeWhenDone(prepared.remove(jobId));
+  }
+
+  /** Wipes keys made ahead that no client took, now or as soon as they are made. */
+  private static void wipeWhenDone(java.util.concurrent.CompletableFuture<SecAggClient.PreparedKeys> future) {
+    if (future != null) {
+      future.thenAccept(SecAggClient.PreparedKeys::destroy);
+    }
+  }
+
+  /** Package-private for tests: the keys being made or made ahead for job {@code jobId}, or null. */
+  java.util.concurrent.CompletableFuture<SecAggClient.PreparedKeys> preparedKeys(String jobId) {
+    return prepared.get(jobId);
+  }
+
+  /** Package-private for tests: where keys are made ahead from now on (a test holds them back to race a task). */
+  void keyThread(java.util.concurrent.Executor executor) {
+    keyThread = executor;
+  }
+
+  private java.util.concurrent.Executor keyThread() {
+    if (keyThread == null) {
+      keyThread = BankThreads.single("consort-bank-keys-" + bankId);
+    }
+    return keyThread;
+  }
+
   /** Whether job {@code jobId} has keys made ahead for {@code round} that were not discarded. */
   boolean keyedAhead(String jobId, int round) {
     OpenRound open = ahead.get(jobId);
@@ -311,6 +408,7 @@ final class BankSecureAggregation {
 
   /** Discards (wipes) the keys made ahead for job {@code jobId}, if any: the round will not run with them. */
   void discardAhead(String jobId, String reason) {
+    discardPrepared(jobId);
     OpenRound open = ahead.remove(jobId);
     if (open != null) {
       open.client.discard(reason);

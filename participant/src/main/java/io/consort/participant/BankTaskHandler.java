@@ -53,8 +53,8 @@ public final class BankTaskHandler implements TaskHandler {
   private static final Logger log = LoggerFactory.getLogger(BankTaskHandler.class);
 
   /**
-   * Told when a training task trained, when it did its privacy accounting (the budget checks before
-   * training, the journal entry after it), when it evaluated the model it started from (the evaluation
+   * Told when a training task trained, when it did its privacy accounting (the budget checks and starting
+   * the journal entry before training, waiting for the entry to be on disk before answering), when it evaluated the model it started from (the evaluation
    * its secure sum carries) and when it clipped, quantised and masked its update for
    * secure aggregation (with the keys it advertises; in a ledger task, the next round's shares it
    * computes), on the worker thread that did them: what
@@ -113,20 +113,34 @@ public final class BankTaskHandler implements TaskHandler {
     return switch (task.getKindCase()) {
       case JOB_OFFER -> offer(jobId, task.getJobOffer().getPlan());
       case FEATURE_STATS -> featureStats(task, accepted(jobId, task.getFeatureStats().getPlan()));
-      case TRAIN -> train(task, accepted(jobId, task.getTrain().getPlan()));
+      case TRAIN -> {
+        BankJob job = accepted(jobId, task.getTrain().getPlan());
+        TaskResult.Builder answer = train(task, job);
+        prepareNextKeys(task, job, answer);
+        yield answer;
+      }
       case EVALUATE -> evaluate(task, accepted(jobId, task.getEvaluate().getPlan()));
       case FINISHED -> finished(task, accepted(jobId, null));
       case SECURE_AGGREGATION -> secureAggregationStep(task, accepted(jobId, null));
       case COUNTERSIGN -> {
         accepted(jobId, null);
-        Countersignature.Builder countersignature = privacy().countersign(jobId, task.getCountersign()).toBuilder();
-        if (task.getCountersign().hasNextRound()) {
-          // pipelined rounds: the next round's key roster rides on the ledger task, the shares on the answer
-          long sharingStarted = System.nanoTime();
-          countersignature.setNextRound(secureAggregation().shareAhead(jobId, task.getHeader().getRound() + 1,
-              task.getCountersign().getNextRound()));
-          clock.phase(TaskClock.Phase.SECURE_AGGREGATION, sharingStarted, System.nanoTime());
+        // the ledger copy's append is forced to disk while the bank computes the next round's shares; the
+        // countersignature leaves only once the copy holds the entry
+        BankPrivacy.Countersigned countersigned = privacy().countersignAhead(jobId, task.getCountersign());
+        Countersignature.Builder countersignature = countersigned.countersignature().toBuilder();
+        try {
+          if (task.getCountersign().hasNextRound()) {
+            // pipelined rounds: the next round's key roster rides on the ledger task, the shares on the answer
+            long sharingStarted = System.nanoTime();
+            countersignature.setNextRound(secureAggregation().shareAhead(jobId, task.getHeader().getRound() + 1,
+                task.getCountersign().getNextRound()));
+            clock.phase(TaskClock.Phase.SECURE_AGGREGATION, sharingStarted, System.nanoTime());
+          }
+        } catch (Throwable e) {
+          settle(countersigned.copy(), e);
+          throw e;
         }
+        countersigned.copy().await();
         yield TaskResult.newBuilder().setCountersignature(countersignature);
       }
       default -> throw new ProtocolViolationException("this bank does not handle " + task.getKindCase() + " tasks");
@@ -146,7 +160,14 @@ public final class BankTaskHandler implements TaskHandler {
       throw new ProtocolViolationException("a next round's roster may come only with the unmasking request of a "
           + "round this bank trained for, not with stage " + task.getHeader().getStage() + " of round " + round);
     }
-    SecAggStep.Builder reply = secureAggregation().step(task.getHeader().getJobId(), round, step).toBuilder();
+    SecAggStep.Builder reply;
+    try {
+      reply = secureAggregation().step(task.getHeader().getJobId(), round, step).toBuilder();
+    } catch (RuntimeException e) {
+      // a refused or aborted stage: the round's unmasking answer will not advertise the keys made ahead
+      secureAggregation().discardPrepared(task.getHeader().getJobId());
+      throw e;
+    }
     if (step.getNextRoundMembersCount() > 0) {
       try {
         reply.setNextRound(SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
@@ -157,6 +178,18 @@ public final class BankTaskHandler implements TaskHandler {
       }
     }
     return TaskResult.newBuilder().setSecureAggregation(reply);
+  }
+
+  /**
+   * Pipelined rounds: after answering a training task of a secure round with its secure-aggregation step, the
+   * bank makes the next round's keys on its key thread while the round goes on, for the unmasking request that
+   * will ask for them ({@link BankSecureAggregation#prepareKeys}); they are wiped if that request does not come.
+   */
+  private void prepareNextKeys(Task task, BankJob job, TaskResult.Builder answer) {
+    if (job.spec.secureAggregation().enabled() && answer.hasSecureAggregation()) {
+      secureAggregation().prepareKeys(job.spec, task.getHeader().getRound() + 1,
+          task.getTrain().getRoundMembersList(), job.dimension);
+    }
   }
 
   /** The bank's view of one job: its data and split and, once the encoding is known, its trainer. */
@@ -362,21 +395,58 @@ public final class BankTaskHandler implements TaskHandler {
       dp = DpReport.newBuilder().setNoiseMultiplier(round.noiseMultiplier()).setSamplingRate(round.samplingRate())
           .setSteps(steps).setClipNorm(clip).setRows(job.trainRows()).build();
     }
-    long trainingStarted = System.nanoTime();
+    // the spend is journalled now and forced to disk on the journal's thread while the bank trains and masks
+    // (computation, not a release); the answer waits for it below, so nothing of the run leaves before it
+    BankPrivacy.DurableRecord spend = dp == null ? null
+        : privacy().recordRunAhead(job.plan.getJobId(), task.getHeader().getRound(), dp);
     if (dp != null) {
-      clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, accountingStarted, trainingStarted);
+      clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, accountingStarted, System.nanoTime());
     }
+    TaskResult.Builder answer;
+    try {
+      answer = trainedAnswer(task, job, global, base, options, dp, secureRound, started);
+    } catch (Throwable e) {
+      if (spend != null) {
+        settle(spend, e);
+      }
+      throw e;
+    }
+    if (spend != null) {
+      long waitStarted = System.nanoTime();
+      spend.await();
+      clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, waitStarted, System.nanoTime());
+    }
+    return answer;
+  }
+
+  /**
+   * Waits for {@code write} before {@code failure} is thrown: a task that fails is reported, and the next one runs,
+   * only after the disk write it started settled (a write that failed too is added to the failure).
+   */
+  private static void settle(BankPrivacy.DurableRecord write, Throwable failure) {
+    try {
+      write.await();
+    } catch (IOException suppressed) {
+      failure.addSuppressed(suppressed);
+    }
+  }
+
+  /**
+   * The training task's work after its checks and budget: trains, then builds the answer (under secure
+   * aggregation the masked update or keys). Nothing it returns has left the bank: {@link #train} sends it
+   * only once the run's spend is on disk.
+   */
+  private TaskResult.Builder trainedAnswer(Task task, BankJob job, ModelParameters global, float[] base,
+      TrainingOptions options, DpReport dp, SecureRoundPlan secureRound, long started)
+      throws IOException, java.security.GeneralSecurityException {
+    long trainingStarted = System.nanoTime();
+    int epochs = job.spec.training().localEpochs();
     // FedProx's proximal term, as pinned in the plan: data-independent, so free under DP-SGD
     TrainingResult result = job.trainer.train(base, epochs, options.withProximalMu(job.spec.training().proximalMu()));
     clock.phase(TaskClock.Phase.TRAINING, trainingStarted, System.nanoTime());
     float[] after = result.parameters();
     if (dp != null && dp.getSteps() != result.steps()) {
       throw new IllegalStateException("DP-SGD ran " + result.steps() + " steps but " + dp.getSteps() + " were planned");
-    }
-    if (dp != null) {
-      long recordStarted = System.nanoTime();
-      privacy().recordRun(job.plan.getJobId(), task.getHeader().getRound(), dp);
-      clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, recordStarted, System.nanoTime());
     }
     if (secureRound != null) {
       int[] carried = carriedEvaluation(task, job, global);
@@ -609,6 +679,9 @@ public final class BankTaskHandler implements TaskHandler {
   private TaskResult.Builder finished(Task task, BankJob job) throws IOException {
     var f = task.getFinished();
     String jobId = job.spec.id();
+    if (job.spec.secureAggregation().enabled()) {
+      secureAggregation().discardAhead(jobId, "the job finished");
+    }
     Path out = config.dataDir().resolve("jobs").resolve(jobId + "-final-model.pb");
     Files.createDirectories(out.getParent());
     Files.write(out, f.getFinalModel().toByteArray());

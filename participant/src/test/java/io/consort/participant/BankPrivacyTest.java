@@ -74,18 +74,12 @@ class BankPrivacyTest {
 
   @Test
   void anEntryUnderstatingTheRunningTotal_isRefused_alsoRightAfterARestart_andChangesNothing() throws Exception {
-    DemoPki pki = DemoPki.create(dir.resolve("pki"), "coordinator", List.of("bank-1"));
-    TlsMaterial t = pki.bank("bank-1");
-    ParticipantConfig config = new ParticipantConfig("localhost", 7443, t.keyFile(), t.chainFile(), t.caFile(),
-        Files.writeString(dir.resolve("data.csv"), "x,y\n1,a\n"), dir.resolve("local"), 50.0, 1e-5, 1 << 20, null,
-        false);
-    java.security.PrivateKey coordinatorKey = io.consort.certs.PemFiles.readPrivateKey(pki.coordinator().keyFile());
-    java.security.cert.X509Certificate coordinatorCert =
-        io.consort.certs.PemFiles.readCertificates(pki.coordinator().chainFile()).get(0);
-    LocalTrainingPlan round = new LocalTrainingPlan(300, 32, 1, 1.0);
-    DpReport report = DpReport.newBuilder().setNoiseMultiplier(1.0).setSamplingRate(round.samplingRate())
-        .setSteps(round.steps()).setClipNorm(1.0).setRows(300).build();
-    List<MechanismRecord> ran = List.of(MechanismRecord.dpSgd("bank-1", round, 1.0));
+    Consortium c = consortium();
+    ParticipantConfig config = c.config();
+    java.security.PrivateKey coordinatorKey = c.coordinatorKey();
+    java.security.cert.X509Certificate coordinatorCert = c.coordinatorCert();
+    DpReport report = c.report();
+    List<MechanismRecord> ran = c.ran();
     PrivacyLedger honest = new PrivacyLedger();
     BankPrivacy privacy = new BankPrivacy(config);
     privacy.recordRun("job", 1, report);
@@ -111,6 +105,59 @@ class BankPrivacyTest {
     restarted.countersign("job", request(second));
     assertTrue(restarted.countersignedModel("job", "2".repeat(64)));
     assertTrue(new BankPrivacy(config).countersignedModel("job", "2".repeat(64)), "and a restart still knows it");
+  }
+
+  @Test
+  void aCountersignatureMadeAhead_isReadyToLeaveOnlyWithItsEntryOnDisk_andAFailedAppendIsReported() throws Exception {
+    Consortium c = consortium();
+    ParticipantConfig config = c.config();
+    java.security.PrivateKey coordinatorKey = c.coordinatorKey();
+    java.security.cert.X509Certificate coordinatorCert = c.coordinatorCert();
+    DpReport report = c.report();
+    List<MechanismRecord> ran = c.ran();
+    PrivacyLedger ledger = new PrivacyLedger();
+    BankPrivacy privacy = new BankPrivacy(config);
+    privacy.recordRunAhead("job", 1, report); // settled by the countersignature's check, never awaited here
+    SignedLedgerEntry first = LedgerSigning.sign(ledger.nextEntry("job", 1, Instant.now(), List.of("bank-1"), 1e-5,
+        ran, "1".repeat(64)), coordinatorKey, coordinatorCert);
+
+    BankPrivacy.Countersigned countersigned = privacy.countersignAhead("job", request(first));
+    countersigned.copy().await();
+
+    assertEquals(first.entryHash(), countersigned.countersignature().getEntryHash());
+    assertTrue(new BankPrivacy(config).countersignedModel("job", "1".repeat(64)), "a restart does not find the entry");
+    ledger.append(first);
+    privacy.recordRun("job", 2, report);
+    SignedLedgerEntry second = LedgerSigning.sign(ledger.nextEntry("job", 2, Instant.now(), List.of("bank-1"), 1e-5,
+        ran, "2".repeat(64)), coordinatorKey, coordinatorCert);
+    Path copy = dir.resolve("local").resolve(io.consort.privacy.ledger.LocalLedgerStore.FILE_NAME);
+    Path saved = Files.move(copy, dir.resolve("saved-copy"));
+    Files.createDirectory(copy); // a directory where the copy should be: the append fails
+    BankPrivacy.Countersigned failed = privacy.countersignAhead("job", request(second));
+    java.io.IOException e = assertThrows(java.io.IOException.class, () -> failed.copy().await());
+    assertTrue(e.getMessage().contains("ledger copy"), e.getMessage());
+    Files.delete(copy);
+    Files.move(saved, copy);
+    assertFalse(privacy.countersignedModel("job", "2".repeat(64)), "an entry whose append failed counts as held");
+  }
+
+  /** Bank-1 under epsilon 50, the coordinator's signing key, and one DP-SGD run of bank-1 with its ledger record. */
+  private record Consortium(ParticipantConfig config, java.security.PrivateKey coordinatorKey,
+                            java.security.cert.X509Certificate coordinatorCert, DpReport report,
+                            List<MechanismRecord> ran) {}
+
+  private Consortium consortium() throws Exception {
+    DemoPki pki = DemoPki.create(dir.resolve("pki"), "coordinator", List.of("bank-1"));
+    TlsMaterial t = pki.bank("bank-1");
+    ParticipantConfig config = new ParticipantConfig("localhost", 7443, t.keyFile(), t.chainFile(), t.caFile(),
+        Files.writeString(dir.resolve("data.csv"), "x,y\n1,a\n"), dir.resolve("local"), 50.0, 1e-5, 1 << 20, null,
+        false);
+    LocalTrainingPlan round = new LocalTrainingPlan(300, 32, 1, 1.0);
+    DpReport report = DpReport.newBuilder().setNoiseMultiplier(1.0).setSamplingRate(round.samplingRate())
+        .setSteps(round.steps()).setClipNorm(1.0).setRows(300).build();
+    return new Consortium(config, io.consort.certs.PemFiles.readPrivateKey(pki.coordinator().keyFile()),
+        io.consort.certs.PemFiles.readCertificates(pki.coordinator().chainFile()).get(0), report,
+        List.of(MechanismRecord.dpSgd("bank-1", round, 1.0)));
   }
 
   private static CountersignRequest request(SignedLedgerEntry signed) {

@@ -1,8 +1,10 @@
 package io.consort.participant;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +25,7 @@ import io.consort.protocol.v1.SecAggStep;
 import io.consort.protocol.v1.Stage;
 import io.consort.protocol.v1.Task;
 import io.consort.protocol.v1.TrainTask;
+import io.consort.secagg.SecAggClient;
 import io.consort.secagg.SecAggServer;
 import io.consort.secagg.ServerTransition;
 import io.consort.secagg.message.AdvertiseKeys;
@@ -213,12 +216,43 @@ class PipelinedRoundTest {
   }
 
   private Map<String, byte[]> roundOne(SecAggServer server) throws Exception {
+    return drive(1, trainRoundOne(server), BANKS, roundOneMessages);
+  }
+
+  /** Round 1's training tasks, unpipelined: the server holding the banks' keys. */
+  private SecAggServer trainRoundOne() throws Exception {
+    return trainRoundOne(server(1));
+  }
+
+  private SecAggServer trainRoundOne(SecAggServer server) throws Exception {
     for (String bank : BANKS) {
       for (ByteString m : handlers.get(bank).handle(train(1, BANKS, null)).getSecureAggregation().getMessagesList()) {
         server.acceptEncoded(bank, m.toByteArray());
       }
     }
-    return drive(1, server, BANKS, roundOneMessages);
+    return server;
+  }
+
+  /** Round 2 pipelined with {@code keys} (the banks' unmasking answers of round 1), through to its unmasking. */
+  private void pipelinedRoundTwo(Map<String, byte[]> keys) throws Exception {
+    SecAggServer server = server(2);
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server, keys, UnaryOperator.identity());
+    for (String bank : BANKS) {
+      SecAggStep answer = handlers.get(bank).handle(train(2, BANKS, step(forwarded.get(bank)))).getSecureAggregation();
+      assertInstanceOf(MaskedInput.class, SecAggCodec.decode(answer.getMessages(0).toByteArray()));
+      server.acceptEncoded(bank, answer.getMessages(0).toByteArray());
+    }
+    drive(2, server, List.of(), new LinkedHashMap<>());
+  }
+
+  private static AdvertiseKeys advertised(byte[] encoded) throws Exception {
+    return assertInstanceOf(AdvertiseKeys.class, SecAggCodec.decode(encoded));
+  }
+
+  /** Whether {@code keys} advertise either public key of {@code made}. */
+  private static boolean shares(AdvertiseKeys keys, SecAggClient.PreparedKeys made) {
+    return java.util.Arrays.equals(keys.encryptionPublicKey(), made.encryptionPublicKey())
+        || java.util.Arrays.equals(keys.maskingPublicKey(), made.maskingPublicKey());
   }
 
   /** Round 2's keys to {@code server}, its roster (after {@code lie}) relayed as with the ledger task. */
@@ -252,18 +286,89 @@ class PipelinedRoundTest {
   @Test
   void pipelinedRound_trainTaskIsAnsweredWithTheMaskedInput_andTheSumCompletes() throws Exception {
     Map<String, byte[]> keys = roundOne();
-    SecAggServer server = server(2);
-    Map<String, SecAggMessage> forwarded = shareRoundTwo(server, keys, UnaryOperator.identity());
-
-    for (String bank : BANKS) {
-      SecAggStep answer = handlers.get(bank).handle(train(2, BANKS, step(forwarded.get(bank)))).getSecureAggregation();
-      SecAggMessage masked = SecAggCodec.decode(answer.getMessages(0).toByteArray());
-      assertInstanceOf(MaskedInput.class, masked);
-      server.acceptEncoded(bank, answer.getMessages(0).toByteArray());
-    }
 
     assertEquals(BANKS.size(), keys.size());
-    drive(2, server, List.of(), new LinkedHashMap<>()); // consistency check and unmasking, all three included
+    pipelinedRoundTwo(keys); // masked inputs, consistency check and unmasking, all three included
+  }
+
+  @Test
+  void keysMadeAheadAfterTraining_areTheOnesTheUnmaskingAnswerAdvertises_andKeyTheirRoundOnce() throws Exception {
+    SecAggServer server = trainRoundOne();
+    BankSecureAggregation victim = handlers.get(VICTIM).secureAggregation();
+    SecAggClient.PreparedKeys made = victim.preparedKeys("piped").get(30, java.util.concurrent.TimeUnit.SECONDS);
+
+    Map<String, byte[]> keys = drive(1, server, BANKS, roundOneMessages);
+
+    AdvertiseKeys advertised = advertised(keys.get(VICTIM));
+    assertArrayEquals(made.encryptionPublicKey(), advertised.encryptionPublicKey());
+    assertArrayEquals(made.maskingPublicKey(), advertised.maskingPublicKey());
+    assertTrue(made.wasTaken() && made.isSpent(), "the keys made ahead are still held outside their round");
+    assertNull(victim.preparedKeys("piped"));
+    pipelinedRoundTwo(keys); // the peers verify the signature made ahead, and the sum completes
+  }
+
+  @Test
+  void aCoordinatorCannotMakeABankAdvertiseKeysMadeAheadTwice_orForAnotherRound() throws Exception {
+    SecAggServer server = trainRoundOne();
+    BankSecureAggregation victim = handlers.get(VICTIM).secureAggregation();
+    SecAggClient.PreparedKeys made = victim.preparedKeys("piped").get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertArrayEquals(made.maskingPublicKey(), advertised(drive(1, server, BANKS, roundOneMessages).get(VICTIM))
+        .maskingPublicKey());
+
+    // round 1's unmasking request again, naming round 2's roster once more: refused, nothing advertised
+    SecAggStep replay = step(roundOneMessages.get(io.consort.secagg.Stage.UNMASKING).get(VICTIM)).toBuilder()
+        .addAllNextRoundMembers(BANKS).build();
+    refusal(Task.newBuilder().setHeader(Headers.of("piped", 1, Stage.UNMASKING)).setSecureAggregation(replay).build());
+    // round 2 unpipelined after all: fresh keys
+    AdvertiseKeys fresh = advertised(handlers.get(VICTIM).handle(train(2, BANKS, null)).getSecureAggregation()
+        .getMessages(0).toByteArray());
+    assertFalse(shares(fresh, made), "round 2 was keyed twice with the keys made ahead");
+    // that answer had round 3's keys made ahead; asked for round 2's keys ahead instead, the bank makes fresh
+    // ones and wipes round 3's unused
+    SecAggClient.PreparedKeys third = victim.preparedKeys("piped").get(30, java.util.concurrent.TimeUnit.SECONDS);
+    AdvertiseKeys again = advertised(victim.keyAhead(spec, 2, BANKS, model.getValuesCount()));
+    assertFalse(shares(again, made) || shares(again, third) || java.util.Arrays.equals(again.maskingPublicKey(),
+        fresh.maskingPublicKey()), "keys advertised for one round keyed another");
+    assertTrue(third.isSpent() && !third.wasTaken(), "round 3's keys made ahead outlived the request for round 2's");
+  }
+
+  @Test
+  void keysMadeAhead_areWiped_whenTheRoundIsAbandoned_orTheJobFinishes() throws Exception {
+    trainRoundOne();
+    BankSecureAggregation victim = handlers.get(VICTIM).secureAggregation();
+    SecAggClient.PreparedKeys made = victim.preparedKeys("piped").get(30, java.util.concurrent.TimeUnit.SECONDS);
+
+    // the coordinator drops the bank from round 1's unmasking and opens round 2 unpipelined
+    AdvertiseKeys fresh = advertised(handlers.get(VICTIM).handle(train(2, BANKS, null)).getSecureAggregation()
+        .getMessages(0).toByteArray());
+
+    assertFalse(shares(fresh, made));
+    assertTrue(made.isSpent() && !made.wasTaken(), "keys made for an abandoned round were kept");
+    SecAggClient.PreparedKeys third = victim.preparedKeys("piped").get(30, java.util.concurrent.TimeUnit.SECONDS);
+    handlers.get(VICTIM).handle(Task.newBuilder().setHeader(Headers.of("piped", 2, Stage.FINISHED))
+        .setFinished(io.consort.protocol.v1.JobFinished.newBuilder().setFinalModel(model).setReason("stopped"))
+        .build());
+    assertTrue(third.isSpent() && !third.wasTaken(), "keys made ahead outlived their job");
+    assertNull(victim.preparedKeys("piped"));
+  }
+
+  @Test
+  void anUnmaskingTaskArrivingWhileKeysAreStillBeingMade_advertisesFreshOnes_andTheLateOnesAreWiped()
+      throws Exception {
+    BankSecureAggregation victim = handlers.get(VICTIM).secureAggregation();
+    List<Runnable> keyThread = new ArrayList<>();
+    victim.keyThread(keyThread::add); // holds the key work back until the unmasking task has been answered
+    SecAggServer server = trainRoundOne();
+    var making = victim.preparedKeys("piped");
+    assertFalse(making.isDone());
+
+    Map<String, byte[]> keys = drive(1, server, BANKS, roundOneMessages);
+    keyThread.forEach(Runnable::run); // the key thread gets to it only now
+    SecAggClient.PreparedKeys late = making.get(30, java.util.concurrent.TimeUnit.SECONDS);
+
+    assertFalse(shares(advertised(keys.get(VICTIM)), late));
+    assertTrue(late.isSpent() && !late.wasTaken(), "keys made after their unmasking answer were kept");
+    pipelinedRoundTwo(keys);
   }
 
   @Test

@@ -80,6 +80,8 @@ public final class SecAggClient {
   private String abortReason;
   private X25519KeyPair encryptionKeys;
   private X25519KeyPair maskingKeys;
+  /** The advertisement signature of keys made ahead ({@link #prepareKeys}), or null: made at {@link #advertiseKeys}. */
+  private byte[] preparedSignature;
   private SignedPublicKeys ownKeys;
   /** Verified keys of this bank's neighbourhood that advertised (U1 restricted to the neighbourhood). */
   private final Map<String, SignedPublicKeys> verifiedKeys = new LinkedHashMap<>();
@@ -142,6 +144,132 @@ public final class SecAggClient {
     parameters.shareIndexOf(bankId); // validates membership
     return new SecAggClient(parameters, bankId, null, java.util.Objects.requireNonNull(signer, "signer"),
         java.util.Objects.requireNonNull(verifier, "verifier"), java.util.Objects.requireNonNull(random, "random"));
+  }
+
+  /**
+   * As {@link #createAwaitingInput(RoundParameters, String, IdentitySigner, PeerKeyVerifier, SecureRandom)}, with
+   * the round's key pairs and advertisement signature made ahead by {@link #prepareKeys}: the client takes them
+   * (they can be taken once), and {@link #advertiseKeys()} advertises them instead of making new ones.
+   *
+   * @throws IllegalArgumentException if {@code keys} were made for another job, round or bank
+   * @throws IllegalStateException if {@code keys} were already taken or destroyed
+   */
+  public static SecAggClient createAwaitingInput(RoundParameters parameters, String bankId, IdentitySigner signer,
+                           PeerKeyVerifier verifier, SecureRandom random, PreparedKeys keys) {
+    if (!keys.isFor(parameters.jobId(), parameters.round(), bankId)) {
+      throw new IllegalArgumentException("keys made ahead for " + keys + " cannot key round " + parameters.round()
+          + " of job '" + parameters.jobId() + "' for bank '" + bankId + "'");
+    }
+    SecAggClient client = createAwaitingInput(parameters, bankId, signer, verifier, random);
+    keys.handTo(client);
+    return client;
+  }
+
+  /**
+   * A round's fresh key pairs (c and s) and their advertisement signature, made before the round's client: with
+   * pipelined rounds a bank makes them in its idle time after answering a training task, so the unmasking answer
+   * that advertises them only releases what is ready. The signature binds them to {@code jobId}, {@code round}
+   * (the sum's round id, {@link RoundParameters#round}) and {@code bankId}, and to nothing else; they are
+   * handed, once, to the client of exactly that round ({@link #createAwaitingInput(RoundParameters, String,
+   * IdentitySigner, PeerKeyVerifier, SecureRandom, PreparedKeys)}), and a bank that does not use them calls
+   * {@link PreparedKeys#destroy}.
+   */
+  public static PreparedKeys prepareKeys(String jobId, long round, String bankId, IdentitySigner signer,
+                                         SecureRandom random) throws GeneralSecurityException {
+    X25519KeyPair c = X25519KeyPair.generate(random);
+    X25519KeyPair s = X25519KeyPair.generate(random);
+    try {
+      byte[] signature = signer.sign(ContextEncoding.advertisedKeys(jobId, round, bankId, c.publicKeyBytes(),
+          s.publicKeyBytes()));
+      return new PreparedKeys(jobId, round, bankId, c, s, signature);
+    } catch (GeneralSecurityException | RuntimeException e) {
+      c.destroy();
+      s.destroy();
+      throw e;
+    }
+  }
+
+  /**
+   * Key pairs and their signature made ahead of a round ({@link #prepareKeys}): held until one client of that
+   * round takes them, or destroyed. Safe to hand between threads (made on one, taken or destroyed on another).
+   */
+  public static final class PreparedKeys {
+    private final String jobId;
+    private final long round;
+    private final String bankId;
+    private final byte[] encryptionPublicKey;
+    private final byte[] maskingPublicKey;
+    private X25519KeyPair encryptionKeys;
+    private X25519KeyPair maskingKeys;
+    private byte[] signature;
+    private boolean taken;
+
+    private PreparedKeys(String jobId, long round, String bankId, X25519KeyPair c, X25519KeyPair s,
+                         byte[] signature) {
+      this.jobId = jobId;
+      this.round = round;
+      this.bankId = bankId;
+      this.encryptionKeys = c;
+      this.maskingKeys = s;
+      this.encryptionPublicKey = c.publicKeyBytes();
+      this.maskingPublicKey = s.publicKeyBytes();
+      this.signature = signature;
+    }
+
+    /** Whether these keys are signed for job {@code jobId}'s round {@code round} of bank {@code bankId}. */
+    public boolean isFor(String jobId, long round, String bankId) {
+      return this.jobId.equals(jobId) && this.round == round && this.bankId.equals(bankId);
+    }
+
+    /** The public encryption key c (public: it is advertised). */
+    public byte[] encryptionPublicKey() {
+      return encryptionPublicKey.clone();
+    }
+
+    /** The public masking key s (public: it is advertised). */
+    public byte[] maskingPublicKey() {
+      return maskingPublicKey.clone();
+    }
+
+    /** Wipes the private keys unless a client took them; a client's own keys are wiped with its round. */
+    public synchronized void destroy() {
+      if (encryptionKeys != null) {
+        encryptionKeys.destroy();
+        maskingKeys.destroy();
+      }
+      encryptionKeys = null;
+      maskingKeys = null;
+      signature = null;
+    }
+
+    /** True once a client took the keys or they were destroyed: they can key nothing more. */
+    public synchronized boolean isSpent() {
+      return encryptionKeys == null;
+    }
+
+    /** Whether a client took these keys. */
+    public synchronized boolean wasTaken() {
+      return taken;
+    }
+
+    private synchronized void handTo(SecAggClient client) {
+      if (encryptionKeys == null) {
+        throw new IllegalStateException("the keys made ahead for " + this + " were " + (taken ? "taken by a client"
+            : "destroyed") + "; keys key one round once");
+      }
+      client.encryptionKeys = encryptionKeys;
+      client.maskingKeys = maskingKeys;
+      client.preparedSignature = signature;
+      encryptionKeys = null;
+      maskingKeys = null;
+      signature = null;
+      taken = true;
+    }
+
+    @Override
+    public String toString() {
+      return "round " + round + " of job '" + jobId + "' for bank '" + bankId + "'";
+    }
   }
 
   /**
@@ -223,17 +351,23 @@ public final class SecAggClient {
     return abortReason;
   }
 
-  /** Stage 1: fresh key pairs c and s for this round, signed with the identity key. */
+  /**
+   * Stage 1: fresh key pairs c and s for this round, signed with the identity key (made now, or made ahead for
+   * exactly this round and bank by {@link #prepareKeys}).
+   */
   public AdvertiseKeys advertiseKeys() throws GeneralSecurityException {
     if (phase != Phase.CREATED) {
       throw new IllegalStateException("bank '" + bankId + "' already advertised its keys for round "
           + parameters.round());
     }
-    encryptionKeys = X25519KeyPair.generate(random);
-    maskingKeys = X25519KeyPair.generate(random);
+    if (encryptionKeys == null) {
+      PreparedKeys fresh = prepareKeys(parameters.jobId(), parameters.round(), bankId, signer, random);
+      fresh.handTo(this);
+    }
     byte[] c = encryptionKeys.publicKeyBytes();
     byte[] s = maskingKeys.publicKeyBytes();
-    byte[] signature = signer.sign(ContextEncoding.advertisedKeys(parameters.jobId(), parameters.round(), bankId, c, s));
+    byte[] signature = preparedSignature;
+    preparedSignature = null;
     ownKeys = new SignedPublicKeys(bankId, c, s, signature);
     phase = Phase.AWAITING_ROSTER;
     return new AdvertiseKeys(header(Stage.ADVERTISE_KEYS), c, s, signature);

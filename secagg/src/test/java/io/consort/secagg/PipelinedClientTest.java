@@ -50,7 +50,13 @@ class PipelinedClientTest {
   /** Keys and shares first, inputs after share-keys (as after training), then the rest of the round. */
   private static ServerTransition runInputsAfterShareKeys(RoundHarness harness, UnaryOperator<SecAggMessage> tamper)
       throws Exception {
-    harness.advertise(Set.of());
+    return runInputsAfterShareKeys(harness, tamper, Set.of());
+  }
+
+  /** As above, the banks in {@code advertised} having advertised their keys already. */
+  private static ServerTransition runInputsAfterShareKeys(RoundHarness harness, UnaryOperator<SecAggMessage> tamper,
+                                                          Set<String> advertised) throws Exception {
+    harness.advertise(advertised);
     ServerTransition transition = harness.closeAndDeliver(Map.of(), UnaryOperator.identity());
     for (Map.Entry<String, SecAggClient> client : harness.clients.entrySet()) {
       assertTrue(client.getValue().awaitsInput());
@@ -161,6 +167,64 @@ class PipelinedClientTest {
 
     assertFalse(Arrays.equals(a.encryptionPublicKey(), b.encryptionPublicKey()));
     assertFalse(Arrays.equals(a.maskingPublicKey(), b.maskingPublicKey()));
+  }
+
+  @Test
+  void sum_isExactRingSum_whenABanksKeysWereMadeAhead_andItAdvertisesExactlyThem() throws Exception {
+    RoundParameters parameters = RoundParameters.completeGraph("job-p", 9, RoundHarness.banks(5), 3, 1031);
+    RoundHarness harness = pipelined(parameters, 3, 4);
+    SecAggClient.PreparedKeys made = SecAggClient.prepareKeys("job-p", 9, VICTIM, harness.signer(VICTIM),
+        RoundHarness.seeded(11));
+    harness.clients.put(VICTIM, SecAggClient.createAwaitingInput(parameters, VICTIM, harness.signer(VICTIM),
+        harness.directory, RoundHarness.seeded(12), made));
+    assertTrue(made.wasTaken() && made.isSpent());
+
+    AdvertiseKeys advertised = harness.clients.get(VICTIM).advertiseKeys();
+    assertArrayEquals(made.encryptionPublicKey(), advertised.encryptionPublicKey());
+    assertArrayEquals(made.maskingPublicKey(), advertised.maskingPublicKey());
+    harness.server.accept(advertised); // the peers and the server verify the signature made ahead
+    ServerTransition last = runInputsAfterShareKeys(harness, UnaryOperator.identity(), Set.of(VICTIM));
+
+    assertTrue(last.isCompleted(), () -> "round should complete: " + last.abortReason());
+    assertArrayEquals(harness.plaintextSum(parameters.bankIds()), last.result().orElseThrow().sum());
+  }
+
+  @Test
+  void keysMadeAhead_keyOneClientOnce_andOnlyOfTheirJobRoundAndBank() throws Exception {
+    RoundParameters parameters = RoundParameters.completeGraph("job-p", 9, RoundHarness.banks(3), 2, 16);
+    RoundHarness harness = pipelined(parameters, 3, 4);
+    SecureRandom random = RoundHarness.seeded(11);
+    SecAggClient.PreparedKeys made = SecAggClient.prepareKeys("job-p", 9, VICTIM, harness.signer(VICTIM), random);
+    for (SecAggClient.PreparedKeys other : List.of(
+        SecAggClient.prepareKeys("job-p", 8, VICTIM, harness.signer(VICTIM), random),
+        SecAggClient.prepareKeys("job-q", 9, VICTIM, harness.signer(VICTIM), random),
+        SecAggClient.prepareKeys("job-p", 9, "bank-2", harness.signer("bank-2"), random))) {
+      assertThrows(IllegalArgumentException.class, () -> SecAggClient.createAwaitingInput(parameters, VICTIM,
+          harness.signer(VICTIM), harness.directory, random, other));
+      assertFalse(other.isSpent(), "refused keys are the caller's to destroy");
+      other.destroy();
+      assertTrue(other.isSpent() && !other.wasTaken());
+    }
+    SecAggClient.createAwaitingInput(parameters, VICTIM, harness.signer(VICTIM), harness.directory, random, made);
+    IllegalStateException twice = assertThrows(IllegalStateException.class, () -> SecAggClient.createAwaitingInput(
+        parameters, VICTIM, harness.signer(VICTIM), harness.directory, random, made));
+    assertTrue(twice.getMessage().contains("keys key one round once"), twice.getMessage());
+  }
+
+  @Test
+  void aDiscardedClient_wipesTheKeysItWasGivenAhead() throws Exception {
+    RoundParameters parameters = RoundParameters.completeGraph("job-p", 9, RoundHarness.banks(3), 2, 16);
+    RoundHarness harness = pipelined(parameters, 3, 4);
+    SecAggClient.PreparedKeys made = SecAggClient.prepareKeys("job-p", 9, VICTIM, harness.signer(VICTIM),
+        RoundHarness.seeded(11));
+    SecAggClient client = SecAggClient.createAwaitingInput(parameters, VICTIM, harness.signer(VICTIM),
+        harness.directory, RoundHarness.seeded(12), made);
+    assertTrue(client.holdsPrivateKeys());
+
+    client.discard("the round fell back");
+
+    assertFalse(client.holdsPrivateKeys());
+    assertThrows(IllegalStateException.class, client::advertiseKeys);
   }
 
   /**
