@@ -40,9 +40,16 @@ class DenseNetworkTest {
     final float[] params;
 
     Fixture(String name, DenseKernel kernel, List<Integer> hidden, int inputs, int rows) {
-      this.name = name;
+      this(name, kernel, hidden, inputs, rows, HiddenActivation.RELU, Objective.BINARY);
+    }
+
+    Fixture(String name, DenseKernel kernel, List<Integer> hidden, int inputs, int rows,
+        HiddenActivation activation, Objective objective) {
+      this.name = name + (activation == HiddenActivation.RELU ? "" : " " + activation.wireName())
+          + (objective == Objective.BINARY ? "" : " " + objective.wireName());
       this.kernel = kernel;
-      this.spec = new ModelSpec(ModelType.MLP, hidden, 8, 1e-3, 0, 7L);
+      this.spec = new ModelSpec(ModelType.MLP, hidden, 8, 1e-3, 0, 7L)
+          .withActivation(activation, 0).withObjective(objective);
       this.inputs = inputs;
       this.rows = rows;
       SplittableRandom random = new SplittableRandom(42);
@@ -53,7 +60,8 @@ class DenseNetworkTest {
         x[i] = random.nextInt(4) == 0 ? 0f : (float) (2 * random.nextGaussian());
       }
       for (int r = 0; r < rows; r++) {
-        y[r] = r % 3 == 0 ? 1f : 0f;
+        y[r] = objective == Objective.REGRESSION ? (float) (1.5 * random.nextGaussian())
+            : r % 3 == 0 ? 1f : 0f;
       }
       params = ModelFactory.initialParameters(spec, inputs);
       // Larger biases than Xavier's zeros so that ReLU masks and the bias gradient matter; the
@@ -78,7 +86,7 @@ class DenseNetworkTest {
     }
 
     DenseNetwork loaded(int count, int firstRow) {
-      DenseNetwork network = new DenseNetwork(spec.layerSizes(inputs), kernel);
+      DenseNetwork network = DenseNetwork.of(spec, inputs, kernel);
       System.arraycopy(x, firstRow * inputs, network.inputBuffer(count), 0, count * inputs);
       System.arraycopy(y, firstRow, network.labelBuffer(count), 0, count);
       return network;
@@ -115,7 +123,18 @@ class DenseNetworkTest {
           // 48 and 24: a single vector left over after the 2-vector blocks
           new Fixture(name + " 23-48-24-1, 13 rows", kernel, List.of(48, 24), 23, 13),
           // the default MLP on a realistic batch
-          new Fixture(name + " 23-64-32-1, 130 rows", kernel, List.of(64, 32), 23, 130));
+          new Fixture(name + " 23-64-32-1, 130 rows", kernel, List.of(64, 32), 23, 130),
+          // the other hidden activations and the regression output (identity, squared error)
+          new Fixture(name + " 5-4-3-1, 9 rows", kernel, List.of(4, 3), 5, 9,
+              HiddenActivation.TANH, Objective.BINARY),
+          new Fixture(name + " 37-64-40-1, 11 rows", kernel, List.of(64, 40), 37, 11,
+              HiddenActivation.SIGMOID, Objective.BINARY),
+          new Fixture(name + " 23-48-24-1, 13 rows", kernel, List.of(48, 24), 23, 13,
+              HiddenActivation.RELU, Objective.REGRESSION),
+          new Fixture(name + " 23-64-32-1, 130 rows", kernel, List.of(64, 32), 23, 130,
+              HiddenActivation.TANH, Objective.REGRESSION),
+          new Fixture(name + " 5-4-1, 9 rows", kernel, List.of(4), 5, 9,
+              HiddenActivation.SIGMOID, Objective.REGRESSION));
     });
   }
 
@@ -146,7 +165,7 @@ class DenseNetworkTest {
   void predictionsEqualDl4jOutput(Fixture f) {
     DenseNetwork network = f.loaded(f.rows, 0);
     network.forward(f.params, f.rows);
-    float[] scores = NativeNetworkChecks.scores(network, f.rows);
+    float[] scores = NativeNetworkChecks.scores(f.spec, network, f.rows);
     MultiLayerNetwork net = Dl4jNetworks.network(f.spec, f.inputs, f.params);
     float[] reference = net.output(Nd4j.createFromArray(f.x).reshape(f.rows, f.inputs))
         .toFloatVector();

@@ -37,6 +37,17 @@ final class NativeNetworkChecks {
 
   /** The sigmoid scores of the network's last forward pass, rows {@code 0..rows-1}. */
   static float[] scores(NativeNetwork network, int rows) {
+    return scores(null, network, rows);
+  }
+
+  /**
+   * The outputs of the network's last forward pass, rows {@code 0..rows-1}: sigmoid scores, or a
+   * regression's (spec's) predictions.
+   */
+  static float[] scores(ModelSpec spec, NativeNetwork network, int rows) {
+    if (spec != null && spec.objective() == Objective.REGRESSION) {
+      return Arrays.copyOf(network.logits(), rows);
+    }
     float[] scores = new float[rows];
     for (int r = 0; r < rows; r++) {
       scores[r] = (float) (1.0 / (1.0 + Math.exp(-network.logits()[r])));

@@ -102,18 +102,15 @@ public record ModelSpec(
   }
 
   /**
-   * Whether the native engine computes this model ({@link NativeNetwork#of}): a binary classifier
-   * with ReLU hidden layers and no dropout that is dense, a 1-D CNN, an LSTM or a SimpleRnn. Every
-   * other model (attention, regression, tanh or sigmoid heads, dropout) trains, under DP too, on the
-   * DL4J engine.
+   * Whether the native engine computes this model ({@link NativeNetwork#of}): a dense model, a 1-D
+   * CNN, an LSTM or a SimpleRnn, with any hidden activation, objective and dropout. Every other
+   * model (attention) trains, under DP too, on the DL4J engine.
    */
   public boolean nativeKernel() {
-    boolean nativeType = switch (type) {
+    return switch (type) {
       case MLP, LOGISTIC_REGRESSION, CNN1D, LSTM, SIMPLE_RNN -> true;
       default -> false;
     };
-    return nativeType && activation == HiddenActivation.RELU && dropout == 0
-        && objective == Objective.BINARY;
   }
 
   /** The default loan-risk MLP. */
