@@ -23,7 +23,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * kernels (the Vector API one is on: this module's tests run with jdk.incubator.vector) and on
  * shapes that reach every path of the blocked kernel: layers narrower than one vector, widths
  * with a whole vector and scalar columns left over, batches that are not a multiple of the 4-row
- * block, inputs whose weight gradient is computed transposed. In consort-model's package (the
+ * block, inputs whose weight gradient is computed transposed; with ReLU, tanh and sigmoid hidden
+ * layers, binary and regression outputs, and dropout (under {@link FixedDropout}'s mask, which DL4J
+ * reproduces on masked weights; predictions and losses are without dropout, as DL4J scores). In
+ * consort-model's package (the
  * kernel is package-private there) but in consort-model-dl4j, which has DL4J.
  */
 class DenseNetworkTest {
@@ -40,16 +43,17 @@ class DenseNetworkTest {
     final float[] params;
 
     Fixture(String name, DenseKernel kernel, List<Integer> hidden, int inputs, int rows) {
-      this(name, kernel, hidden, inputs, rows, HiddenActivation.RELU, Objective.BINARY);
+      this(name, kernel, hidden, inputs, rows, HiddenActivation.RELU, Objective.BINARY, 0);
     }
 
     Fixture(String name, DenseKernel kernel, List<Integer> hidden, int inputs, int rows,
-        HiddenActivation activation, Objective objective) {
+        HiddenActivation activation, Objective objective, double dropout) {
       this.name = name + (activation == HiddenActivation.RELU ? "" : " " + activation.wireName())
-          + (objective == Objective.BINARY ? "" : " " + objective.wireName());
+          + (objective == Objective.BINARY ? "" : " " + objective.wireName())
+          + (dropout == 0 ? "" : " dropout " + dropout);
       this.kernel = kernel;
       this.spec = new ModelSpec(ModelType.MLP, hidden, 8, 1e-3, 0, 7L)
-          .withActivation(activation, 0).withObjective(objective);
+          .withActivation(activation, dropout).withObjective(objective);
       this.inputs = inputs;
       this.rows = rows;
       SplittableRandom random = new SplittableRandom(42);
@@ -93,11 +97,23 @@ class DenseNetworkTest {
     }
 
     /**
+     * The network whose forward pass is the training pass: with dropout, {@link FixedDropout}'s
+     * mask.
+     */
+    NativeNetwork training(int count, int firstRow) {
+      NativeNetwork network = loaded(count, firstRow);
+      return spec.dropout() > 0 ? FixedDropout.training(network) : network;
+    }
+
+    /**
      * DL4J's gradient over {@code count} rows starting at {@code firstRow}: the sum over the batch
-     * (DL4J divides by the batch size later, in its updater).
+     * (DL4J divides by the batch size later, in its updater); with dropout, under
+     * {@link FixedDropout}'s mask.
      */
     float[] dl4jGradient(int firstRow, int count) {
-      MultiLayerNetwork net = Dl4jNetworks.network(spec, inputs, params);
+      float[] m = FixedDropout.multipliers(spec, inputs);
+      MultiLayerNetwork net = Dl4jNetworks.network(spec.withActivation(spec.activation(), 0), inputs,
+          FixedDropout.times(params, m));
       INDArray features = Nd4j.createFromArray(Arrays.copyOfRange(x, firstRow * inputs,
           (firstRow + count) * inputs)).reshape(count, inputs);
       INDArray labels = Nd4j.createFromArray(Arrays.copyOfRange(y, firstRow, firstRow + count))
@@ -105,7 +121,7 @@ class DenseNetworkTest {
       net.setInput(features);
       net.setLabels(labels);
       net.computeGradientAndScore();
-      return net.gradient().gradient().toFloatVector();
+      return FixedDropout.times(net.gradient().gradient().toFloatVector(), m);
     }
   }
 
@@ -126,22 +142,29 @@ class DenseNetworkTest {
           new Fixture(name + " 23-64-32-1, 130 rows", kernel, List.of(64, 32), 23, 130),
           // the other hidden activations and the regression output (identity, squared error)
           new Fixture(name + " 5-4-3-1, 9 rows", kernel, List.of(4, 3), 5, 9,
-              HiddenActivation.TANH, Objective.BINARY),
+              HiddenActivation.TANH, Objective.BINARY, 0),
           new Fixture(name + " 37-64-40-1, 11 rows", kernel, List.of(64, 40), 37, 11,
-              HiddenActivation.SIGMOID, Objective.BINARY),
+              HiddenActivation.SIGMOID, Objective.BINARY, 0),
           new Fixture(name + " 23-48-24-1, 13 rows", kernel, List.of(48, 24), 23, 13,
-              HiddenActivation.RELU, Objective.REGRESSION),
+              HiddenActivation.RELU, Objective.REGRESSION, 0),
           new Fixture(name + " 23-64-32-1, 130 rows", kernel, List.of(64, 32), 23, 130,
-              HiddenActivation.TANH, Objective.REGRESSION),
+              HiddenActivation.TANH, Objective.REGRESSION, 0),
           new Fixture(name + " 5-4-1, 9 rows", kernel, List.of(4), 5, 9,
-              HiddenActivation.SIGMOID, Objective.REGRESSION));
+              HiddenActivation.SIGMOID, Objective.REGRESSION, 0),
+          // dropout on the inputs of every layer after the first
+          new Fixture(name + " 5-4-6-1, 9 rows", kernel, List.of(4, 6), 5, 9,
+              HiddenActivation.TANH, Objective.BINARY, 0.3),
+          new Fixture(name + " 23-64-32-1, 130 rows", kernel, List.of(64, 32), 23, 130,
+              HiddenActivation.RELU, Objective.BINARY, 0.2),
+          new Fixture(name + " 23-48-24-1, 13 rows", kernel, List.of(48, 24), 23, 13,
+              HiddenActivation.SIGMOID, Objective.REGRESSION, 0.5));
     });
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void batchGradientEqualsDl4jGradient_whenNotClipping(Fixture f) {
-    NativeNetworkChecks.batchGradientEqualsDl4jGradient(f::loaded, f::dl4jGradient, f.params,
+    NativeNetworkChecks.batchGradientEqualsDl4jGradient(f::training, f::dl4jGradient, f.params,
         f.rows);
   }
 
@@ -179,20 +202,20 @@ class DenseNetworkTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void perExampleNormsAndClippedSumEqualBruteForce_whenSomeExamplesExceedTheClipNorm(Fixture f) {
-    NativeNetworkChecks.perExampleNormsAndClippedSumEqualBruteForce(f::loaded, f::dl4jGradient,
+    NativeNetworkChecks.perExampleNormsAndClippedSumEqualBruteForce(f::training, f::dl4jGradient,
         f.params, f.rows);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void everyClippedContributionHasNormAtMostC_whenGradientsAreLarge(Fixture f) {
-    NativeNetworkChecks.everyClippedContributionHasNormAtMostC(f::loaded, f.params, f.rows);
+    NativeNetworkChecks.everyClippedContributionHasNormAtMostC(f::training, f.params, f.rows);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void buffersSizedForALargeBatch_giveTheSameGradient_forASmallerOne(Fixture f) {
-    NativeNetworkChecks.buffersSizedForALargeBatchGiveTheSameGradientForASmallerOne(f::loaded,
+    NativeNetworkChecks.buffersSizedForALargeBatchGiveTheSameGradientForASmallerOne(f::training,
         f.params, f.rows);
   }
 }

@@ -50,9 +50,8 @@ class NativeNetworkTest {
   }
 
   @Test
-  void modelsTheNativeEngineDoesNotCompute_areRefusedNamingTheModel() {
-    List<ModelSpec> refused = List.of(
-        ModelSpec.sequence(ModelType.ATTENTION, new SequenceSpec(6, 4, 0, 2), List.of(5), Objective.BINARY, 1),
+  void everyActivationObjectiveAndDropout_ofTheDenseAndRecurrentFamilies_isNative() {
+    List<ModelSpec> computed = List.of(
         ModelSpec.sequence(ModelType.SIMPLE_RNN, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.BINARY, 1)
             .withActivation(HiddenActivation.RELU, 0.2),
         ModelSpec.sequence(ModelType.LSTM, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.REGRESSION, 1),
@@ -60,7 +59,20 @@ class NativeNetworkTest {
         ModelSpec.sequence(ModelType.CNN1D, CONV, List.of(5), Objective.BINARY, 1)
             .withActivation(HiddenActivation.TANH, 0),
         ModelSpec.sequence(ModelType.CNN1D, CONV, List.of(5), Objective.BINARY, 1)
-            .withActivation(HiddenActivation.RELU, 0.2));
+            .withActivation(HiddenActivation.SIGMOID, 0.2),
+        ModelSpec.defaultMlp(1).withActivation(HiddenActivation.TANH, 0.5).withObjective(Objective.REGRESSION),
+        ModelSpec.logisticRegression(1).withObjective(Objective.REGRESSION));
+    for (ModelSpec spec : computed) {
+      assertTrue(spec.nativeKernel(), spec.toString());
+      assertEquals(ParameterLayout.of(spec, 12).parameterCount(), NativeNetwork.of(spec, 12).parameterCount(),
+          spec.toString());
+    }
+  }
+
+  @Test
+  void modelsTheNativeEngineDoesNotCompute_areRefusedNamingTheModel() {
+    List<ModelSpec> refused = List.of(
+        ModelSpec.sequence(ModelType.ATTENTION, new SequenceSpec(6, 4, 0, 2), List.of(5), Objective.BINARY, 1));
     for (ModelSpec spec : refused) {
       assertFalse(spec.nativeKernel(), spec.toString());
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeNetwork.of(spec, 12));
