@@ -24,7 +24,13 @@ class HostileParametersClippingTest {
         ModelSpec.sequence(ModelType.SIMPLE_RNN, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.BINARY, 1),
         ModelSpec.sequence(ModelType.LSTM, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.BINARY, 1),
         ModelSpec.sequence(ModelType.CNN1D, new SequenceSpec(6, 4, 3, 0), List.of(5), Objective.BINARY, 1),
-        ModelSpec.defaultMlp(1));
+        ModelSpec.defaultMlp(1),
+        // the other heads, training with dropout: each example's own masks
+        ModelSpec.defaultMlp(1).withActivation(HiddenActivation.TANH, 0.3).withObjective(Objective.REGRESSION),
+        ModelSpec.sequence(ModelType.LSTM, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.BINARY, 1)
+            .withActivation(HiddenActivation.SIGMOID, 0.2),
+        ModelSpec.sequence(ModelType.CNN1D, new SequenceSpec(6, 4, 3, 0), List.of(5), Objective.REGRESSION, 1)
+            .withActivation(HiddenActivation.RELU, 0.5));
   }
 
   @ParameterizedTest
@@ -52,7 +58,7 @@ class HostileParametersClippingTest {
             labels[r] = r % 2;
           }
           float[] gradient = new float[parameters.length];
-          network.forward(parameters, rows);
+          network.forwardTraining(parameters, rows, random);
           network.backward(parameters, rows, clip, gradient);
           double squared = 0;
           for (float g : gradient) {
