@@ -121,12 +121,13 @@ class JobSpecTest {
     assertEquals(TrainingEngine.DL4J, dl4j.training().engine());
     assertEquals(dl4j, JobSpecWire.fromProto(JobSpecWire.toProto(dl4j)));
 
-    JobSpec tanh = series().modelType(ModelType.CNN1D).window(4).activation(HiddenActivation.TANH).build();
-    assertEquals(TrainingEngine.DL4J, tanh.training().engine(), "a head the native kernel cannot compute");
-    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> series().modelType(ModelType.CNN1D)
-        .window(4).dropout(0.2).engine(TrainingEngine.NATIVE).build());
+    JobSpec tanh = series().modelType(ModelType.CNN1D).window(4).activation(HiddenActivation.TANH).dropout(0.2)
+        .build();
+    assertEquals(TrainingEngine.NATIVE, tanh.training().engine(), "the native kernel computes tanh heads and dropout");
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> series().modelType(ModelType.ATTENTION)
+        .window(4).heads(2).engine(TrainingEngine.NATIVE).build());
     assertEquals("model.engine", e.field());
-    assertTrue(e.getMessage().contains("dropout 0.2"), e.getMessage());
+    assertTrue(e.getMessage().contains("attention"), e.getMessage());
   }
 
   @ParameterizedTest
@@ -140,24 +141,28 @@ class JobSpecTest {
   }
 
   @Test
-  void aDeepTanhMlpWithDropout_roundTripsAndDefaultsToDl4j() {
+  void aDeepSigmoidMlpWithDropout_roundTripsAndDefaultsToTheNativeEngine() {
     JobSpec spec = base().hiddenLayers(List.of(128, 64, 32, 16)).activation(HiddenActivation.SIGMOID).dropout(0.5)
         .l2(1e-4).build();
-    assertEquals(TrainingEngine.DL4J, spec.training().engine());
+    assertEquals(TrainingEngine.NATIVE, spec.training().engine());
     assertEquals(spec, JobSpecWire.fromProto(JobSpecWire.toProto(spec)));
   }
 
   @Test
   void aModelTheNativeKernelCannotCompute_onTheNativeEngine_isRefusedNamingTheEngine() {
     InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
-        () -> base().activation(HiddenActivation.TANH).engine(TrainingEngine.NATIVE).build());
+        () -> series().modelType(ModelType.ATTENTION).window(4).heads(2).engine(TrainingEngine.NATIVE).build());
     assertEquals("model.engine", e.field());
-    e = assertThrows(InvalidJobSpecException.class,
-        () -> series().modelType(ModelType.LSTM).window(4).dropout(0.2).engine(TrainingEngine.NATIVE).build());
-    assertEquals("model.engine", e.field());
-    e = assertThrows(InvalidJobSpecException.class,
-        () -> series().modelType(ModelType.SIMPLE_RNN).window(4).dropout(0.2).engine(TrainingEngine.NATIVE).build());
-    assertEquals("model.engine", e.field());
+  }
+
+  @Test
+  void tanhHeadsAndDropout_onTheNativeEngine_areAccepted() {
+    assertEquals(TrainingEngine.NATIVE, base().activation(HiddenActivation.TANH).engine(TrainingEngine.NATIVE).build()
+        .training().engine());
+    assertEquals(TrainingEngine.NATIVE, series().modelType(ModelType.LSTM).window(4).dropout(0.2)
+        .engine(TrainingEngine.NATIVE).build().training().engine());
+    assertEquals(TrainingEngine.NATIVE, series().modelType(ModelType.SIMPLE_RNN).window(4).dropout(0.2)
+        .engine(TrainingEngine.NATIVE).build().training().engine());
   }
 
   @Test

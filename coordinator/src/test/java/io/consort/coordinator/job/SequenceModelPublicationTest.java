@@ -25,16 +25,16 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * The coordinator publishes a sequence model (LSTM) without DL4J, which it never loads. A ReLU LSTM
- * without dropout is scored by the native engine, so a process without DL4J (this module's tests,
- * like the coordinator) scores it; one the native engine does not compute (dropout) needs the dl4j
+ * The coordinator publishes a sequence model (LSTM) without DL4J, which it never loads. An LSTM, with
+ * or without dropout, is scored by the native engine, so a process without DL4J (this module's tests,
+ * like the coordinator) scores it; one the native engine does not compute (attention) needs the dl4j
  * engine and is refused with a message naming the model and the missing module, not a
  * class-loading error.
  */
 class SequenceModelPublicationTest {
 
   @Test
-  void anLstmModel_isPublishedWithoutDl4j_andScoredNatively_butOneWithDropoutIsRefusedWithoutDl4jNamingTheModule() {
+  void anLstmModel_isPublishedWithoutDl4j_andScoredNatively_butAnAttentionModelIsRefusedWithoutDl4jNamingTheModule() {
     assertThrows(ClassNotFoundException.class, () -> Class.forName("io.consort.model.dl4j.Dl4jNetworks"),
         "precondition: the coordinator's class path has no DL4J engine");
     List<String> columns = new ArrayList<>();
@@ -48,12 +48,15 @@ class SequenceModelPublicationTest {
     PublishedModel relu = publish(JobSpec.builder().id("market-lstm").schema(schema).modelType(ModelType.LSTM)
         .window(4).engine(TrainingEngine.DL4J).build(), columns, encoding);
     assertEquals(ModelType.LSTM, relu.spec().model().type());
-    assertDoesNotThrow(() -> Scorer.of(relu), "a ReLU LSTM without dropout is scored natively, without DL4J");
-
+    assertDoesNotThrow(() -> Scorer.of(relu), "a ReLU LSTM is scored natively, without DL4J");
     PublishedModel withDropout = publish(JobSpec.builder().id("market-lstm").schema(schema)
         .modelType(ModelType.LSTM).window(4).dropout(0.25).engine(TrainingEngine.DL4J).build(), columns, encoding);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Scorer.of(withDropout));
-    assertTrue(e.getMessage().startsWith("a lstm model is computed with DL4J, which this process does not have"),
+    assertDoesNotThrow(() -> Scorer.of(withDropout), "an LSTM trained with dropout is scored natively, without DL4J");
+
+    PublishedModel attention = publish(JobSpec.builder().id("market-attention").schema(schema)
+        .modelType(ModelType.ATTENTION).window(4).heads(2).engine(TrainingEngine.DL4J).build(), columns, encoding);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Scorer.of(attention));
+    assertTrue(e.getMessage().startsWith("a attention model is computed with DL4J, which this process does not have"),
         e.getMessage());
     assertTrue(e.getMessage().contains("consort-model-dl4j"), e.getMessage());
   }
