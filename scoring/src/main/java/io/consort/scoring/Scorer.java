@@ -58,7 +58,7 @@ public final class Scorer {
    * A scorer for {@code model} at its published threshold, with {@value #DEFAULT_REASON_CODES} reason
    * codes. A dense model (any depth, ReLU, tanh or sigmoid, dropout) is computed here in plain Java
    * ({@link InferenceNetwork}); a sequence model ({@link SequenceNetwork}), without reason codes, by the
-   * native engine where it computes the model (the ReLU LSTM, SimpleRnn and 1-D CNN without dropout) and by the DL4J
+   * native engine where it computes the model (the LSTM, SimpleRnn and 1-D CNN, any head) and by the DL4J
    * engine otherwise.
    *
    * @throws IllegalArgumentException for a regression model (it makes no decision), or a sequence model the
