@@ -516,10 +516,6 @@ public final class DemoCommand implements Callable<Integer> {
     if (task != Task.MARKET && !"direction".equals(target)) {
       throw new IllegalArgumentException("--target applies to --task market");
     }
-    if (returnTarget() && engine == io.consort.model.train.TrainingEngine.NATIVE) {
-      throw new IllegalArgumentException("--target return trains on the dl4j engine (the native kernel has a sigmoid "
-          + "output only), not --engine native");
-    }
     if (task == Task.MARKET && costs != null && !"none".equals(costs)) {
       throw new IllegalArgumentException("--costs applies to credit decisions, not to the market task");
     }
