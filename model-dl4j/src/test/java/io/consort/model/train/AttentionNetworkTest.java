@@ -308,31 +308,9 @@ class AttentionNetworkTest {
    */
   @Test
   void aTanhRegressionHead_trainsAsOnDl4j_plainAndDpSgd_andWithDropoutScoresAsDl4j() {
-    ModelSpec spec = learnableSpec().withActivation(HiddenActivation.TANH, 0)
-        .withObjective(Objective.REGRESSION);
-    EncodedData rows = regressionRows(learnableRows(70, 5));
-    float[] start = ModelFactory.initialParameters(spec, rows.features());
-    for (TrainingOptions options : List.of(TrainingOptions.standard(),
-        TrainingOptions.withDpSgd(new DpSgdConfig(0.0, 0.05, 0.2)))) {
-      TrainingResult nativeRun = FederatedGermanCreditTest.seededTrainer(spec, rows, 9,
-          TrainingEngine.NATIVE).train(start, 2, options);
-      TrainingResult dl4jRun = FederatedGermanCreditTest.seededTrainer(spec, rows, 9,
-          TrainingEngine.DL4J).train(start, 2, options);
-      assertEquals(nativeRun.examplesSeen(), dl4jRun.examplesSeen());
-      Dl4jEngineTest.assertStepsClose(start, dl4jRun.parameters(), nativeRun.parameters());
-    }
-
-    ModelSpec dropout = spec.withActivation(HiddenActivation.TANH, 0.2);
-    EncodedData many = regressionRows(learnableRows(512, 7));
-    LocalTrainer trainer = FederatedGermanCreditTest.seededTrainer(dropout, many, 11, TrainingEngine.NATIVE);
-    TrainingResult first = trainer.train(start, 1, TrainingOptions.standard());
-    TrainingResult later = trainer.train(first.parameters(), 10, TrainingOptions.standard());
-    assertTrue(later.meanLoss() < 0.8 * first.meanLoss(),
-        "first epoch " + first.meanLoss() + ", next 10 " + later.meanLoss());
-    float[] predicted = Predictor.predict(dropout, later.parameters(), many);
-    float[] reference = Dl4jNetworks.network(dropout, many.features(), later.parameters())
-        .output(Nd4j.createFromArray(many.x()).reshape(many.rows(), 2, 8)).toFloatVector();
-    assertRelativelyClose(reference, predicted, 1e-5);
+    NativeNetworkChecks.regressionHeadTrainsAsOnDl4j_andWithDropoutScoresAsDl4j(
+        learnableSpec().withActivation(HiddenActivation.TANH, 0).withObjective(Objective.REGRESSION),
+        regressionRows(learnableRows(70, 5)), regressionRows(learnableRows(512, 7)), 2);
   }
 
   /** The same rows with a real-valued label: channel 0's mean minus channel 1's (order-free, as attention needs). */
