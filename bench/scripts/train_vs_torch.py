@@ -37,16 +37,16 @@ and the SimpleRnn's are against PyTorch's plain step). DP-SGD is not timed on th
 pass per example, 17x to 42x its plain step, docs/BENCHMARKS.md), which would take most of the
 run's time.
 
-Other heads (--models mlp-tanh,mlp-dropout,lstm-regression, none by default): the MLP with tanh hidden
+Other heads (--models mlp-tanh,mlp-dropout,lstm-regression,attention-regression, none by default): the MLP with tanh hidden
 layers, the MLP with dropout 0.2 on the inputs of its second and output layers (DL4J's dropOut(0.8)
 on the layers after a hidden layer; nn.Dropout(0.2) before those Linear layers in PyTorch, inverted
-dropout both), and the LSTM with an identity output on mean squared error (F.mse_loss); each on the
+dropout both), and the LSTM or self-attention with an identity output on mean squared error (F.mse_loss); each on the
 native engine plain and DP-SGD, the DL4J engine plain and PyTorch plain, and PyTorch DP-SGD for the
 MLPs (functorch's vmap with randomness="different": each example its own dropout mask, drawn with
 torch.rand_like, as vmap cannot batch nn.Dropout's in-place draw).
 
 Usage: python3 train_vs_torch.py [--json] [--repeats N] [--batches 32,128,512] [--min-steps N]
-                                 [--models mlp,lstm,cnn1d,simple-rnn,attention,mlp-tanh,mlp-dropout,lstm-regression]
+                                 [--models mlp,lstm,cnn1d,simple-rnn,attention,mlp-tanh,mlp-dropout,lstm-regression,attention-regression]
                                  [--sequence-min-steps N]
                                  -- JAVA COMMAND LINE...
 """
@@ -80,6 +80,7 @@ HEAD_VARIANTS = {
     "mlp-tanh": ("mlp", "tanh", 0.0, "binary"),
     "mlp-dropout": ("mlp", "relu", 0.2, "binary"),
     "lstm-regression": ("lstm", "relu", 0.0, "regression"),
+    "attention-regression": ("attention", "relu", 0.0, "regression"),
 }
 
 
@@ -339,7 +340,7 @@ def main():
                         help="epochs per sample: enough for at least this many steps")
     parser.add_argument("--models", default="mlp,lstm,cnn1d",
                         help="comma-separated: mlp (all engines), lstm, cnn1d, simple-rnn, attention (DL4J and"
-                             " native against PyTorch), mlp-tanh, mlp-dropout, lstm-regression"
+                             " native against PyTorch), mlp-tanh, mlp-dropout, lstm-regression, attention-regression"
                              " (native, DL4J and PyTorch)")
     parser.add_argument("--sequence-min-steps", type=int, default=100,
                         help="epochs per sample of the sequence models: enough for this many steps")
@@ -546,7 +547,9 @@ def main():
         torch_dp = v + ("_torch_dp" if base == "mlp" else "_torch")
         print("%s (%s, activation %s, dropout %g, %s; epochs per sample: %s)%s:"
               % (v, "MLP %s-1" % "-".join(map(str, HIDDEN)) if base == "mlp"
-                 else "LSTM 16, head 16", activation, dropout, objective,
+                 else {"lstm": "LSTM 16, head 16",
+                       "attention": "self-attention 16 in 2 heads, head 16"}[base],
+                 activation, dropout, objective,
                  ", ".join("%d at batch %d" % (epochs_of(v + "_native", b), b) for b in batches),
                  "" if base == "mlp" else " (torch-dp: PyTorch's plain step)"))
         print("%5s %9s %9s %9s %12s %10s %10s %10s %9s"

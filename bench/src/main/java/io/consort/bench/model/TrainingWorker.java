@@ -56,7 +56,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *       {@code mlp-tanh}, its hidden layers tanh, or {@code mlp-dropout}, dropout 0.2 on the inputs
  *       of its second and output layers) or from the model's initial parameters on the sequence
  *       rows (MODEL {@code lstm}, {@code cnn1d}, {@code simple-rnn}, {@code attention}, or
- *       {@code lstm-regression}: the LSTM with an identity output on squared error) at BATCH, plain
+ *       {@code lstm-regression} or {@code attention-regression}: the LSTM or self-attention with an
+ *       identity output on squared error) at BATCH, plain
  *       or DP-SGD (noise multiplier 1, clip
  *       norm 1, expected batch BATCH); replies {@code ok MS_PER_STEP STEPS GC_MS_PER_STEP
  *       HEAP_BYTES_PER_STEP} (garbage-collection time of the whole JVM, and Java heap allocated
@@ -96,8 +97,10 @@ public final class TrainingWorker {
       case "attention" -> DpStepCostBench.seq(ModelType.ATTENTION,
           new SequenceSpec(DpStepCostBench.WINDOW, UNITS, 0, HEADS));
       case "lstm-regression" -> sequenceSpec("lstm").withObjective(Objective.REGRESSION);
+      case "attention-regression" -> sequenceSpec("attention").withObjective(Objective.REGRESSION);
       default -> throw new IllegalArgumentException(
-          "MODEL must be mlp, mlp-tanh, mlp-dropout, lstm, cnn1d, simple-rnn, attention or lstm-regression: "
+          "MODEL must be mlp, mlp-tanh, mlp-dropout, lstm, cnn1d, simple-rnn, attention, lstm-regression"
+          + " or attention-regression: "
           + model);
     };
   }
