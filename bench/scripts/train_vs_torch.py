@@ -37,8 +37,16 @@ and the SimpleRnn's are against PyTorch's plain step). DP-SGD is not timed on th
 pass per example, 17x to 42x its plain step, docs/BENCHMARKS.md), which would take most of the
 run's time.
 
+Other heads (--models mlp-tanh,mlp-dropout,lstm-regression,attention-regression, none by default): the MLP with tanh hidden
+layers, the MLP with dropout 0.2 on the inputs of its second and output layers (DL4J's dropOut(0.8)
+on the layers after a hidden layer; nn.Dropout(0.2) before those Linear layers in PyTorch, inverted
+dropout both), and the LSTM or self-attention with an identity output on mean squared error (F.mse_loss); each on the
+native engine plain and DP-SGD, the DL4J engine plain and PyTorch plain, and PyTorch DP-SGD for the
+MLPs (functorch's vmap with randomness="different": each example its own dropout mask, drawn with
+torch.rand_like, as vmap cannot batch nn.Dropout's in-place draw).
+
 Usage: python3 train_vs_torch.py [--json] [--repeats N] [--batches 32,128,512] [--min-steps N]
-                                 [--models mlp,lstm,cnn1d,simple-rnn,attention]
+                                 [--models mlp,lstm,cnn1d,simple-rnn,attention,mlp-tanh,mlp-dropout,lstm-regression,attention-regression]
                                  [--sequence-min-steps N]
                                  -- JAVA COMMAND LINE...
 """
@@ -67,6 +75,17 @@ SEQUENCE_MODELS = ("lstm", "cnn1d", "simple-rnn", "attention")
 NATIVE_SEQUENCE_MODELS = SEQUENCE_MODELS
 # Those whose DP-SGD PyTorch computes here (functorch's vmap fails on nn.LSTM and nn.RNN).
 TORCH_DP_SEQUENCE_MODELS = ("cnn1d", "attention")
+# Heads other than the ReLU classifier: name -> (base model, hidden activation, dropout, objective).
+HEAD_VARIANTS = {
+    "mlp-tanh": ("mlp", "tanh", 0.0, "binary"),
+    "mlp-dropout": ("mlp", "relu", 0.2, "binary"),
+    "lstm-regression": ("lstm", "relu", 0.0, "regression"),
+    "attention-regression": ("attention", "relu", 0.0, "regression"),
+}
+
+
+def loss_of(objective):
+    return F.binary_cross_entropy_with_logits if objective == "binary" else F.mse_loss
 
 
 class JavaWorker:
@@ -98,9 +117,9 @@ class JavaWorker:
         self.log.close()
 
 
-def train_plain(model, x, y, batch, epochs):
-    """Plain training: shuffled index_select batches, BCEWithLogits, torch.optim.Adam; returns
-    (ms per step, steps), timed from the first step to the last."""
+def train_plain(model, x, y, batch, epochs, loss_fn=F.binary_cross_entropy_with_logits):
+    """Plain training: shuffled index_select batches, BCEWithLogits (or loss_fn),
+    torch.optim.Adam; returns (ms per step, steps), timed from the first step to the last."""
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     rows = x.shape[0]
     steps = 0
@@ -113,7 +132,7 @@ def train_plain(model, x, y, batch, epochs):
             xb = x.index_select(0, index)
             yb = y.index_select(0, index)
             optimizer.zero_grad(set_to_none=True)
-            loss = F.binary_cross_entropy_with_logits(model(xb).squeeze(1), yb)
+            loss = loss_fn(model(xb).squeeze(1), yb)
             loss.backward()
             optimizer.step()
             loss_sum += loss.item()
@@ -121,9 +140,10 @@ def train_plain(model, x, y, batch, epochs):
     return (time.perf_counter() - start) * 1e3 / steps, steps
 
 
-def train_dp(model, x, y, batch, epochs):
+def train_dp(model, x, y, batch, epochs, loss_fn=F.binary_cross_entropy_with_logits,
+             random=False):
     """DP-SGD (module docstring): Poisson sampling, vmap per-example gradients, clipping, noise,
-    Adam; returns (ms per step, steps)."""
+    Adam; returns (ms per step, steps). random: the model draws (dropout), each example its own."""
     from functorch import grad, vmap
     from torch.nn.utils.stateless import functional_call
 
@@ -137,9 +157,10 @@ def train_dp(model, x, y, batch, epochs):
 
     def example_loss(p, xi, yi):
         out = functional_call(model, p, (xi.unsqueeze(0),))
-        return F.binary_cross_entropy_with_logits(out.reshape(()), yi)
+        return loss_fn(out.reshape(()), yi)
 
-    per_example = vmap(grad(example_loss), in_dims=(None, 0, 0))
+    per_example = vmap(grad(example_loss), in_dims=(None, 0, 0),
+                       randomness="different" if random else "error")
     start = time.perf_counter()
     for _ in range(steps):
         index = (torch.rand(rows) < q).nonzero().squeeze(1)
@@ -159,6 +180,20 @@ def train_dp(model, x, y, batch, epochs):
     return (time.perf_counter() - start) * 1e3 / steps, steps
 
 
+class RandDropout(nn.Module):
+    """Inverted dropout from torch.rand_like, for functorch's vmap (which refuses nn.Dropout's
+    in-place draw with randomness="different"); the same math as nn.Dropout."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        return x * (torch.rand_like(x) >= self.p).to(x.dtype) / (1 - self.p)
+
+
 class TorchTrainer:
     def __init__(self, x, y, flat_params, features):
         self.x = x
@@ -166,13 +201,16 @@ class TorchTrainer:
         self.features = features
         self.flat = flat_params
 
-    def model(self):
+    def model(self, activation="relu", dropout=0.0, dropout_module=nn.Dropout):
         """The MLP with Consort's initial parameters (DL4J's per-layer layout: weight nOut x nIn
-        row-major, which is Linear.weight, then the bias)."""
+        row-major, which is Linear.weight, then the bias); dropout before every Linear but the
+        first, as DL4J's on the layers after a hidden layer."""
         sizes = (self.features,) + HIDDEN + (1,)
         layers = []
         offset = 0
         for i in range(len(sizes) - 1):
+            if i > 0 and dropout > 0:
+                layers.append(dropout_module(dropout))
             linear = nn.Linear(sizes[i], sizes[i + 1])
             n_w = sizes[i] * sizes[i + 1]
             with torch.no_grad():
@@ -182,15 +220,16 @@ class TorchTrainer:
                 offset += sizes[i + 1]
             layers.append(linear)
             if i < len(sizes) - 2:
-                layers.append(nn.ReLU())
+                layers.append(nn.Tanh() if activation == "tanh" else nn.ReLU())
         assert offset == self.flat.numel()
         return nn.Sequential(*layers)
 
-    def plain(self, batch, epochs):
-        return train_plain(self.model(), self.x, self.y, batch, epochs)
+    def plain(self, batch, epochs, activation="relu", dropout=0.0):
+        return train_plain(self.model(activation, dropout), self.x, self.y, batch, epochs)
 
-    def dp(self, batch, epochs):
-        return train_dp(self.model(), self.x, self.y, batch, epochs)
+    def dp(self, batch, epochs, activation="relu", dropout=0.0):
+        return train_dp(self.model(activation, dropout, RandDropout), self.x, self.y, batch,
+                        epochs, random=dropout > 0)
 
 
 class TorchSequenceTrainer:
@@ -213,11 +252,11 @@ class TorchSequenceTrainer:
             return PooledSelfAttention(self.channels, self.units, self.heads, self.head)
         raise ValueError(kind)
 
-    def plain(self, kind, batch, epochs):
-        return train_plain(self.model(kind), self.x, self.y, batch, epochs)
+    def plain(self, kind, batch, epochs, objective="binary"):
+        return train_plain(self.model(kind), self.x, self.y, batch, epochs, loss_of(objective))
 
-    def dp(self, kind, batch, epochs):
-        return train_dp(self.model(kind), self.x, self.y, batch, epochs)
+    def dp(self, kind, batch, epochs, objective="binary"):
+        return train_dp(self.model(kind), self.x, self.y, batch, epochs, loss_of(objective))
 
 
 class LastStepLstm(nn.Module):
@@ -301,7 +340,8 @@ def main():
                         help="epochs per sample: enough for at least this many steps")
     parser.add_argument("--models", default="mlp,lstm,cnn1d",
                         help="comma-separated: mlp (all engines), lstm, cnn1d, simple-rnn, attention (DL4J and"
-                             " native against PyTorch)")
+                             " native against PyTorch), mlp-tanh, mlp-dropout, lstm-regression, attention-regression"
+                             " (native, DL4J and PyTorch)")
     parser.add_argument("--sequence-min-steps", type=int, default=100,
                         help="epochs per sample of the sequence models: enough for this many steps")
     parser.add_argument("--dl4j-javacpp-default", action="store_true",
@@ -326,11 +366,14 @@ def main():
         parser.error("the Java worker command is missing (after --)")
     batches = [int(b) for b in args.batches.split(",")]
     models = args.models.split(",")
-    unknown = [m for m in models if m != "mlp" and m not in SEQUENCE_MODELS]
+    unknown = [m for m in models
+               if m != "mlp" and m not in SEQUENCE_MODELS and m not in HEAD_VARIANTS]
     if unknown or not models:
-        parser.error("--models: expected a comma-separated subset of mlp,%s, got %r"
-                     % (",".join(SEQUENCE_MODELS), args.models))
-    sequence_models = [m for m in models if m != "mlp"]
+        parser.error("--models: expected a comma-separated subset of mlp,%s,%s, got %r"
+                     % (",".join(SEQUENCE_MODELS), ",".join(HEAD_VARIANTS), args.models))
+    sequence_models = [m for m in models if m in SEQUENCE_MODELS]
+    variants = [m for m in models if m in HEAD_VARIANTS]
+    sequence_data = sequence_models or any(HEAD_VARIANTS[v][0] != "mlp" for v in variants)
 
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
@@ -356,7 +399,7 @@ def main():
     assert flat.numel() == parameters
     torch_trainer = TorchTrainer(x, y, flat, features)
     seq_rows = 0
-    if sequence_models:
+    if sequence_data:
         seq_rows, seq_features, channels, window, units, kernel_size, head, heads = (
             int(v) for v in worker.ask("seqdata " + work))
         xs = torch.from_numpy(np.fromfile(os.path.join(work, "xs.f32"), dtype="<f4")
@@ -393,6 +436,19 @@ def main():
             if kind in TORCH_DP_SEQUENCE_MODELS:
                 methods[kind + "_torch_dp"] = (
                     lambda k: lambda b, e: sequence_trainer.dp(k, b, e)[0])(kind)
+    for v in variants:
+        base, activation, dropout, objective = HEAD_VARIANTS[v]
+        for engine in ("native", "dl4j"):
+            methods[v + "_" + engine] = java_method(v + "_" + engine, worker, engine, "plain", v)
+        methods[v + "_native_dp"] = java_method(v + "_native_dp", worker, "native", "dp", v)
+        if base == "mlp":
+            methods[v + "_torch"] = (lambda a, d: lambda b, e: torch_trainer.plain(b, e, a, d)[0])(
+                activation, dropout)
+            methods[v + "_torch_dp"] = (lambda a, d: lambda b, e: torch_trainer.dp(b, e, a, d)[0])(
+                activation, dropout)
+        else:
+            methods[v + "_torch"] = (
+                lambda k, o: lambda b, e: sequence_trainer.plain(k, b, e, o)[0])(base, objective)
     if compare_worker is not None:
         if "mlp" in models:
             methods["dl4j_compare"] = java_method("dl4j_compare", compare_worker, "dl4j", "plain")
@@ -402,10 +458,12 @@ def main():
                                                           "dl4j", "plain", kind)
     epochs = {b: max(1, math.ceil(args.min_steps / math.ceil(rows / b))) for b in batches}
     seq_epochs = {b: max(1, math.ceil(args.sequence_min_steps / math.ceil(seq_rows / b)))
-                  for b in batches} if sequence_models else {}
+                  for b in batches} if sequence_data else {}
 
     def epochs_of(name, b):
-        return seq_epochs[b] if name.split("_")[0] in SEQUENCE_MODELS else epochs[b]
+        model = name.split("_")[0]
+        sequence = model in SEQUENCE_MODELS or HEAD_VARIANTS.get(model, ("mlp",))[0] != "mlp"
+        return seq_epochs[b] if sequence else epochs[b]
     load_before = os.getloadavg()
     print("MLP: rows %d, features %d, MLP %s-1, Adam %g, %d parameters; one thread each; native kernel:"
           " %s; PyTorch %s, BLAS %s; %d repeats, each timing every method at every batch once"
@@ -484,6 +542,32 @@ def main():
                          median(times[b][torch_dp]), r_dp))
                 result[kind + "_native_ratios"][str(b)] = round(r_plain, 3)
                 result[kind + "_native_dp_ratios"][str(b)] = round(r_dp, 3)
+    for v in variants:
+        base, activation, dropout, objective = HEAD_VARIANTS[v]
+        torch_dp = v + ("_torch_dp" if base == "mlp" else "_torch")
+        print("%s (%s, activation %s, dropout %g, %s; epochs per sample: %s)%s:"
+              % (v, "MLP %s-1" % "-".join(map(str, HIDDEN)) if base == "mlp"
+                 else {"lstm": "LSTM 16, head 16",
+                       "attention": "self-attention 16 in 2 heads, head 16"}[base],
+                 activation, dropout, objective,
+                 ", ".join("%d at batch %d" % (epochs_of(v + "_native", b), b) for b in batches),
+                 "" if base == "mlp" else " (torch-dp: PyTorch's plain step)"))
+        print("%5s %9s %9s %9s %12s %10s %10s %10s %9s"
+              % ("batch", "native", "dl4j", "torch", "native/torch", "dl4j/torch", "native-dp",
+                 "torch-dp", "dp ratio"))
+        for key in ("native_ratios", "dl4j_ratios", "native_dp_ratios"):
+            result["%s_%s" % (v, key)] = {}
+        for b in batches:
+            r_native = ratio(b, v + "_native", v + "_torch")
+            r_dl4j = ratio(b, v + "_dl4j", v + "_torch")
+            r_dp = ratio(b, v + "_native_dp", torch_dp)
+            print("%5d %9.3f %9.3f %9.3f %12.2f %10.2f %10.3f %10.3f %9.2f"
+                  % (b, median(times[b][v + "_native"]), median(times[b][v + "_dl4j"]),
+                     median(times[b][v + "_torch"]), r_native, r_dl4j,
+                     median(times[b][v + "_native_dp"]), median(times[b][torch_dp]), r_dp))
+            result[v + "_native_ratios"][str(b)] = round(r_native, 3)
+            result[v + "_dl4j_ratios"][str(b)] = round(r_dl4j, 3)
+            result[v + "_native_dp_ratios"][str(b)] = round(r_dp, 3)
     if compare_worker is not None:
         print("DL4J engine in a second worker with %s (%s), ms per step and ratio to the first"
               " worker (%s):" % (args.dl4j_compare, javacpp["dl4j_compare"], javacpp["dl4j"]))

@@ -227,7 +227,7 @@ class CoordinatorYamlTest {
     assertEquals(ModelType.ATTENTION, spec.model().type());
     assertEquals(new io.consort.model.train.SequenceSpec(3, 8, 0, 4), spec.model().sequence().orElseThrow());
     assertEquals(io.consort.model.train.HiddenActivation.TANH, spec.model().activation());
-    assertEquals(TrainingEngine.DL4J, spec.training().engine());
+    assertEquals(TrainingEngine.NATIVE, spec.training().engine(), "the native engine trains every model");
   }
 
   @Test

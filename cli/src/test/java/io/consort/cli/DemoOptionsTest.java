@@ -118,9 +118,6 @@ class DemoOptionsTest {
     r = run("demo", "--task", "market", "--target", "sideways");
     assertEquals(2, r.status());
     assertEquals("error: --target must be direction or return, got 'sideways'", r.err().trim());
-    r = run("demo", "--task", "market", "--target", "return", "--engine", "native");
-    assertEquals(2, r.status());
-    assertTrue(r.err().contains("--target return trains on the dl4j engine"), r.err());
     assertFalse(Files.exists(dir.resolve("w")), "nothing was created");
   }
 

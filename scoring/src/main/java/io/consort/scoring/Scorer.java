@@ -58,11 +58,11 @@ public final class Scorer {
    * A scorer for {@code model} at its published threshold, with {@value #DEFAULT_REASON_CODES} reason
    * codes. A dense model (any depth, ReLU, tanh or sigmoid, dropout) is computed here in plain Java
    * ({@link InferenceNetwork}); a sequence model ({@link SequenceNetwork}), without reason codes, by the
-   * native engine where it computes the model (the ReLU LSTM, SimpleRnn, 1-D CNN and attention without dropout) and by the DL4J
+   * native engine where it computes the model (every model type, any head, whichever engine trained it) and by the DL4J
    * engine otherwise.
    *
-   * @throws IllegalArgumentException for a regression model (it makes no decision), or a sequence model the
-   *     native engine does not compute in a process without consort-model-dl4j
+   * @throws IllegalArgumentException for a regression model (it makes no decision), or a sequence model
+   *     whose network does not fit its parameters
    */
   public static Scorer of(PublishedModel model) {
     if (model.regression()) {

@@ -62,9 +62,7 @@ public record JobSpec(String id, DataSchema schema, ModelSpec model, TrainingSpe
     }
     if (training.engine() == TrainingEngine.NATIVE && !model.nativeKernel()) {
       throw new InvalidJobSpecException("model.engine", "must be dl4j for a " + model.type().wireName()
-          + " model with activation " + model.activation().wireName() + ", dropout " + model.dropout()
-          + " and objective " + model.objective().wireName() + ": the native kernel computes dense, 1-D CNN, "
-          + "LSTM, SimpleRnn and attention binary classifiers with ReLU hidden layers and no dropout only");
+          + " model: the native kernel computes dense, 1-D CNN, LSTM, SimpleRnn and attention models only");
     }
     if (model.objective() == Objective.REGRESSION && !schema.isNumericLabel()) {
       throw new InvalidJobSpecException("schema.label_bound", "is required with model.objective regression: the "

@@ -218,7 +218,7 @@ public final class JobSpecBuilder {
 
   /**
    * Default (null): native for the models it computes ({@link ModelSpec#nativeKernel()}: dense, 1-D CNN,
-   * LSTM, SimpleRnn and attention ReLU classifiers, several times faster than DL4J, with exact batched DP-SGD clipping); dl4j otherwise
+   * LSTM, SimpleRnn and attention models, any head activation, objective and dropout; several times faster than DL4J, with exact batched DP-SGD clipping); dl4j otherwise
    * (DP-SGD there clips by microbatches of one).
    */
   public JobSpecBuilder engine(TrainingEngine engine) {

@@ -97,8 +97,9 @@ class JobSpecTest {
     JobSpec dense = base().privacy(PrivacyMode.RECORD).targetEpsilon(3.0).engine(TrainingEngine.DL4J).build();
     assertEquals(TrainingEngine.DL4J, dense.training().engine());
     JobSpec attention = series().modelType(ModelType.ATTENTION).window(4).dropout(0.2).privacy(PrivacyMode.RECORD)
-        .targetEpsilon(3.0).build();
-    assertEquals(TrainingEngine.DL4J, attention.training().engine(), "the default engine of a model native cannot run");
+        .targetEpsilon(3.0).engine(TrainingEngine.DL4J).build();
+    assertEquals(TrainingEngine.DL4J, attention.training().engine(), "a job that names dl4j gets it");
+    assertEquals(attention, JobSpecWire.fromProto(JobSpecWire.toProto(attention)));
   }
 
   @ParameterizedTest
@@ -121,12 +122,9 @@ class JobSpecTest {
     assertEquals(TrainingEngine.DL4J, dl4j.training().engine());
     assertEquals(dl4j, JobSpecWire.fromProto(JobSpecWire.toProto(dl4j)));
 
-    JobSpec tanh = series().modelType(ModelType.CNN1D).window(4).activation(HiddenActivation.TANH).build();
-    assertEquals(TrainingEngine.DL4J, tanh.training().engine(), "a head the native kernel cannot compute");
-    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> series().modelType(ModelType.CNN1D)
-        .window(4).dropout(0.2).engine(TrainingEngine.NATIVE).build());
-    assertEquals("model.engine", e.field());
-    assertTrue(e.getMessage().contains("dropout 0.2"), e.getMessage());
+    JobSpec tanh = series().modelType(ModelType.CNN1D).window(4).activation(HiddenActivation.TANH).dropout(0.2)
+        .build();
+    assertEquals(TrainingEngine.NATIVE, tanh.training().engine(), "the native kernel computes tanh heads and dropout");
   }
 
   @ParameterizedTest
@@ -140,24 +138,35 @@ class JobSpecTest {
   }
 
   @Test
-  void aDeepTanhMlpWithDropout_roundTripsAndDefaultsToDl4j() {
+  void aDeepSigmoidMlpWithDropout_roundTripsAndDefaultsToTheNativeEngine() {
     JobSpec spec = base().hiddenLayers(List.of(128, 64, 32, 16)).activation(HiddenActivation.SIGMOID).dropout(0.5)
         .l2(1e-4).build();
-    assertEquals(TrainingEngine.DL4J, spec.training().engine());
+    assertEquals(TrainingEngine.NATIVE, spec.training().engine());
     assertEquals(spec, JobSpecWire.fromProto(JobSpecWire.toProto(spec)));
   }
 
+  @ParameterizedTest
+  @EnumSource(ModelType.class)
+  void everyModelTypeWithAnyHead_defaultsToTheNativeEngine_andGetsDl4jOnlyByName(ModelType type) {
+    JobSpecBuilder builder = type.isSequence()
+        ? series().modelType(type).window(4).heads(type == ModelType.ATTENTION ? 2 : null)
+        : base().modelType(type).secureAggregation(type == ModelType.MLP);
+    if (type != ModelType.LOGISTIC_REGRESSION) {
+      builder.activation(HiddenActivation.TANH).dropout(0.2);
+    }
+    assertEquals(TrainingEngine.NATIVE, builder.build().training().engine(), type.wireName());
+    assertEquals(TrainingEngine.NATIVE, builder.engine(TrainingEngine.NATIVE).build().training().engine());
+    assertEquals(TrainingEngine.DL4J, builder.engine(TrainingEngine.DL4J).build().training().engine());
+  }
+
   @Test
-  void aModelTheNativeKernelCannotCompute_onTheNativeEngine_isRefusedNamingTheEngine() {
-    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
-        () -> base().activation(HiddenActivation.TANH).engine(TrainingEngine.NATIVE).build());
-    assertEquals("model.engine", e.field());
-    e = assertThrows(InvalidJobSpecException.class,
-        () -> series().modelType(ModelType.LSTM).window(4).dropout(0.2).engine(TrainingEngine.NATIVE).build());
-    assertEquals("model.engine", e.field());
-    e = assertThrows(InvalidJobSpecException.class,
-        () -> series().modelType(ModelType.SIMPLE_RNN).window(4).dropout(0.2).engine(TrainingEngine.NATIVE).build());
-    assertEquals("model.engine", e.field());
+  void tanhHeadsAndDropout_onTheNativeEngine_areAccepted() {
+    assertEquals(TrainingEngine.NATIVE, base().activation(HiddenActivation.TANH).engine(TrainingEngine.NATIVE).build()
+        .training().engine());
+    assertEquals(TrainingEngine.NATIVE, series().modelType(ModelType.LSTM).window(4).dropout(0.2)
+        .engine(TrainingEngine.NATIVE).build().training().engine());
+    assertEquals(TrainingEngine.NATIVE, series().modelType(ModelType.SIMPLE_RNN).window(4).dropout(0.2)
+        .engine(TrainingEngine.NATIVE).build().training().engine());
   }
 
   @Test

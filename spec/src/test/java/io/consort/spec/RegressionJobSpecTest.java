@@ -24,10 +24,10 @@ class RegressionJobSpecTest {
   }
 
   @Test
-  void aRegressionJob_withANumericLabel_isAccepted_trainsOnDl4j_andSurvivesTheWire() {
+  void aRegressionJob_withANumericLabel_isAccepted_trainsNatively_andSurvivesTheWire() {
     JobSpec spec = regression().privacy(PrivacyMode.RECORD).targetEpsilon(3.0).build();
     assertEquals(Objective.REGRESSION, spec.model().objective());
-    assertEquals(TrainingEngine.DL4J, spec.training().engine(), "the native kernel has a sigmoid output only");
+    assertEquals(TrainingEngine.NATIVE, spec.training().engine(), "the native kernel computes the identity output");
     assertEquals(OptionalDouble.of(4.0), spec.schema().labelBound());
     JobPlan plan = JobSpecWire.toProto(spec);
     assertEquals("regression", plan.getModel().getObjective());
@@ -53,10 +53,9 @@ class RegressionJobSpecTest {
   }
 
   @Test
-  void regression_onTheNativeEngine_isRefusedNamingTheEngine() {
-    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
-        () -> regression().engine(TrainingEngine.NATIVE).build());
-    assertEquals("model.engine", e.field());
+  void regression_onEitherEngine_isAccepted() {
+    assertEquals(TrainingEngine.NATIVE, regression().engine(TrainingEngine.NATIVE).build().training().engine());
+    assertEquals(TrainingEngine.DL4J, regression().engine(TrainingEngine.DL4J).build().training().engine());
   }
 
   @Test

@@ -2,10 +2,12 @@ package io.consort.bench.model;
 
 import io.consort.model.features.EncodedData;
 import io.consort.model.train.DpSgdConfig;
+import io.consort.model.train.HiddenActivation;
 import io.consort.model.train.LocalTrainer;
 import io.consort.model.train.ModelFactory;
 import io.consort.model.train.ModelSpec;
 import io.consort.model.train.ModelType;
+import io.consort.model.train.Objective;
 import io.consort.model.train.SequenceSpec;
 import io.consort.model.train.TrainingEngine;
 import io.consort.model.train.TrainingOptions;
@@ -50,9 +52,13 @@ import org.nd4j.linalg.factory.Nd4j;
  *       {@code ok maxPhysicalBytes=N}, JavaCPP's resident-memory limit in this process (0: not
  *       polled, the DL4J engine's setting unless the command line sets one).</li>
  *   <li>{@code time ENGINE plain|dp BATCH EPOCHS [MODEL]}: one {@link LocalTrainer} round (built
- *       untimed) of EPOCHS epochs from those parameters (MODEL {@code mlp}, the default) or from the
- *       model's initial parameters on the sequence rows (MODEL {@code lstm}, {@code cnn1d},
- *       {@code simple-rnn} or {@code attention}) at BATCH, plain or DP-SGD (noise multiplier 1, clip
+ *       untimed) of EPOCHS epochs from those parameters (MODEL {@code mlp}, the default; or
+ *       {@code mlp-tanh}, its hidden layers tanh, or {@code mlp-dropout}, dropout 0.2 on the inputs
+ *       of its second and output layers) or from the model's initial parameters on the sequence
+ *       rows (MODEL {@code lstm}, {@code cnn1d}, {@code simple-rnn}, {@code attention}, or
+ *       {@code lstm-regression} or {@code attention-regression}: the LSTM or self-attention with an
+ *       identity output on squared error) at BATCH, plain
+ *       or DP-SGD (noise multiplier 1, clip
  *       norm 1, expected batch BATCH); replies {@code ok MS_PER_STEP STEPS GC_MS_PER_STEP
  *       HEAP_BYTES_PER_STEP} (garbage-collection time of the whole JVM, and Java heap allocated
  *       by the training thread, during the round).</li>
@@ -90,8 +96,22 @@ public final class TrainingWorker {
           new SequenceSpec(DpStepCostBench.WINDOW, UNITS, 0, 0));
       case "attention" -> DpStepCostBench.seq(ModelType.ATTENTION,
           new SequenceSpec(DpStepCostBench.WINDOW, UNITS, 0, HEADS));
+      case "lstm-regression" -> sequenceSpec("lstm").withObjective(Objective.REGRESSION);
+      case "attention-regression" -> sequenceSpec("attention").withObjective(Objective.REGRESSION);
       default -> throw new IllegalArgumentException(
-          "MODEL must be mlp, lstm, cnn1d, simple-rnn or attention: " + model);
+          "MODEL must be mlp, mlp-tanh, mlp-dropout, lstm, cnn1d, simple-rnn, attention, lstm-regression"
+          + " or attention-regression: "
+          + model);
+    };
+  }
+
+  /** The dense models: the default MLP, with tanh hidden layers, or with dropout 0.2. */
+  static ModelSpec denseSpec(ModelSpec base, String model) {
+    return switch (model) {
+      case "mlp" -> base;
+      case "mlp-tanh" -> base.withActivation(HiddenActivation.TANH, 0);
+      case "mlp-dropout" -> base.withActivation(HiddenActivation.RELU, 0.2);
+      default -> null;
     };
   }
 
@@ -147,8 +167,9 @@ public final class TrainingWorker {
             int batch = Integer.parseInt(words[3]);
             int epochs = Integer.parseInt(words[4]);
             String model = words.length > 5 ? words[5] : "mlp";
-            boolean mlp = model.equals("mlp");
-            ModelSpec spec = (mlp ? base : sequenceSpec(model)).withBatchSize(batch);
+            ModelSpec dense = denseSpec(base, model);
+            boolean mlp = dense != null;
+            ModelSpec spec = (mlp ? dense : sequenceSpec(model)).withBatchSize(batch);
             EncodedData rows = mlp ? data : sequences;
             float[] startParameters = mlp ? initial : ModelFactory.initialParameters(spec, rows.features());
             TrainingOptions options = dp

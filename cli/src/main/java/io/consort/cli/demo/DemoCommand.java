@@ -183,7 +183,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--engine", converter = OptionValues.TrainingEngines.class,
       completionCandidates = OptionValues.TrainingEngines.class,
-      description = "local training engine: ${COMPLETION-CANDIDATES} (default: native where it computes the model, else dl4j)")
+      description = "local training engine: ${COMPLETION-CANDIDATES} (default: native, which computes every model)")
   TrainingEngine engine;
 
   @Option(names = "--batch", defaultValue = "32", description = "batch size, the expected Poisson batch under DP-SGD (default ${DEFAULT-VALUE})")
@@ -370,7 +370,7 @@ public final class DemoCommand implements Callable<Integer> {
     Baselines.NaiveReturn naiveReturn = returnTarget() ? Baselines.naiveReturn(splits, window - 1) : null;
 
     // the bank's Scorer computes every dense network in plain Java; a sequence model is scored by `consort score`
-    // through the DL4J engine, without reason codes, and not here
+    // on the native engine, without reason codes, and not here
     HeldOutScoring scoring = !jobSpec.type().isSequence()
         ? scoreHeldOut(job, result.getParent(), splits, negativeLabel, work, bankYamls) : null;
     JsonObject reportJson = report(job, table, schema, encoding, baselines, federationSeconds, work);
@@ -515,10 +515,6 @@ public final class DemoCommand implements Callable<Integer> {
     }
     if (task != Task.MARKET && !"direction".equals(target)) {
       throw new IllegalArgumentException("--target applies to --task market");
-    }
-    if (returnTarget() && engine == io.consort.model.train.TrainingEngine.NATIVE) {
-      throw new IllegalArgumentException("--target return trains on the dl4j engine (the native kernel has a sigmoid "
-          + "output only), not --engine native");
     }
     if (task == Task.MARKET && costs != null && !"none".equals(costs)) {
       throw new IllegalArgumentException("--costs applies to credit decisions, not to the market task");

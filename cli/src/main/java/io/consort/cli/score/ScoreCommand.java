@@ -98,7 +98,7 @@ public final class ScoreCommand implements Callable<Integer> {
     if (reasons != null && reasons < 0) {
       throw new IllegalArgumentException("--reasons must be >= 0, got " + reasons);
     }
-    // a sequence model has no reason codes; one the native engine does not compute loads DL4J (only now, for it)
+    // a sequence model has no reason codes; the native engine computes it (no DL4J is loaded)
     Scorer scorer = Scorer.load(model);
     if (reasons != null || !scorer.hasReasonCodes()) {
       scorer = scorer.withReasonCodes(reasons != null ? reasons : 0);

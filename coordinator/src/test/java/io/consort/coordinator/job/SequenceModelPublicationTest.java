@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.model.data.DataSchema;
+import io.consort.model.features.EncodedData;
 import io.consort.model.features.FeatureEncoding;
+import io.consort.model.train.HiddenActivation;
+import io.consort.model.train.LocalTrainer;
 import io.consort.model.train.ModelFactory;
 import io.consort.model.train.ModelType;
 import io.consort.model.train.TrainingEngine;
@@ -25,16 +28,16 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * The coordinator publishes a sequence model (LSTM) without DL4J, which it never loads. A ReLU LSTM
- * without dropout is scored by the native engine, so a process without DL4J (this module's tests,
- * like the coordinator) scores it; one the native engine does not compute (dropout) needs the dl4j
- * engine and is refused with a message naming the model and the missing module, not a
- * class-loading error.
+ * The coordinator publishes a sequence model without DL4J, which it never loads. The native engine
+ * computes every model, so a process without DL4J (this module's tests, like the coordinator)
+ * scores any sequence model, even one its job trained on the dl4j engine; only training on that
+ * engine needs consort-model-dl4j, and without it is refused with a message naming the missing
+ * module, not a class-loading error.
  */
 class SequenceModelPublicationTest {
 
   @Test
-  void anLstmModel_isPublishedWithoutDl4j_andScoredNatively_butOneWithDropoutIsRefusedWithoutDl4jNamingTheModule() {
+  void sequenceModelsTrainedOnDl4j_arePublishedAndScoredNativelyWithoutDl4j_butTrainingOnDl4jNamesTheMissingModule() {
     assertThrows(ClassNotFoundException.class, () -> Class.forName("io.consort.model.dl4j.Dl4jNetworks"),
         "precondition: the coordinator's class path has no DL4J engine");
     List<String> columns = new ArrayList<>();
@@ -48,13 +51,19 @@ class SequenceModelPublicationTest {
     PublishedModel relu = publish(JobSpec.builder().id("market-lstm").schema(schema).modelType(ModelType.LSTM)
         .window(4).engine(TrainingEngine.DL4J).build(), columns, encoding);
     assertEquals(ModelType.LSTM, relu.spec().model().type());
-    assertDoesNotThrow(() -> Scorer.of(relu), "a ReLU LSTM without dropout is scored natively, without DL4J");
-
+    assertDoesNotThrow(() -> Scorer.of(relu), "a ReLU LSTM is scored natively, without DL4J");
     PublishedModel withDropout = publish(JobSpec.builder().id("market-lstm").schema(schema)
         .modelType(ModelType.LSTM).window(4).dropout(0.25).engine(TrainingEngine.DL4J).build(), columns, encoding);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Scorer.of(withDropout));
-    assertTrue(e.getMessage().startsWith("a lstm model is computed with DL4J, which this process does not have"),
-        e.getMessage());
+    assertDoesNotThrow(() -> Scorer.of(withDropout), "an LSTM trained with dropout is scored natively, without DL4J");
+    JobSpec attentionJob = JobSpec.builder().id("market-attention").schema(schema).modelType(ModelType.ATTENTION)
+        .window(4).heads(2).activation(HiddenActivation.TANH).dropout(0.25).engine(TrainingEngine.DL4J).build();
+    PublishedModel attention = publish(attentionJob, columns, encoding);
+    assertDoesNotThrow(() -> Scorer.of(attention), "a tanh attention model with dropout is scored natively, without DL4J");
+
+    EncodedData rows = new EncodedData(2, columns.size(), new float[2 * columns.size()], new float[] {0, 1});
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> new LocalTrainer(attentionJob.model(), rows, attentionJob.training().engine()));
+    assertTrue(e.getMessage().startsWith("the 'dl4j' training engine is not available"), e.getMessage());
     assertTrue(e.getMessage().contains("consort-model-dl4j"), e.getMessage());
   }
 

@@ -28,7 +28,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * pooling and the same head, built from the same spec and loaded with the same parameters: outputs,
  * loss, batch gradients, and for DP-SGD the per-example norms and clipped sum brute-forced one
  * example at a time through DL4J; then whole training runs, plain and DP-SGD, on both engines. On
- * both kernels and on shapes with one head and several, head sizes 1 to 8.
+ * both kernels and on shapes with one head and several, head sizes 1 to 8, and with every head
+ * (tanh and sigmoid layers, regression, dropout under {@link FixedDropout}'s mask).
  *
  * <p>DL4J 1.0.0-M2.1 returns twice the true gradient for the attention layer's parameters (checked
  * against finite differences in consort-model-dl4j's {@code SequenceModelsTest}); the reference
@@ -55,10 +56,19 @@ class AttentionNetworkTest {
 
     Fixture(String name, DenseKernel kernel, int channels, int window, int units, int heads,
         int head, int rows) {
-      this.name = name;
+      this(name, kernel, channels, window, units, heads, head, rows, HiddenActivation.RELU,
+          Objective.BINARY, 0);
+    }
+
+    Fixture(String name, DenseKernel kernel, int channels, int window, int units, int heads,
+        int head, int rows, HiddenActivation activation, Objective objective, double dropout) {
+      this.name = name
+          + (activation == HiddenActivation.RELU ? "" : ", " + activation.wireName())
+          + (objective == Objective.BINARY ? "" : ", " + objective.wireName())
+          + (dropout == 0 ? "" : ", dropout " + dropout);
       this.kernel = kernel;
       this.spec = ModelSpec.sequence(ModelType.ATTENTION, new SequenceSpec(window, units, 0, heads),
-          List.of(head), Objective.BINARY, 7L);
+          List.of(head), objective, 7L).withActivation(activation, dropout);
       this.inputs = channels * window;
       this.rows = rows;
       SplittableRandom random = new SplittableRandom(42);
@@ -68,7 +78,7 @@ class AttentionNetworkTest {
         x[i] = (float) random.nextGaussian();
       }
       for (int r = 0; r < rows; r++) {
-        y[r] = r % 3 == 0 ? 1f : 0f;
+        y[r] = objective == Objective.REGRESSION ? (float) random.nextGaussian() : r % 3 == 0 ? 1f : 0f;
       }
       params = ModelFactory.initialParameters(spec, inputs);
       // non-zero head biases so that every bias gradient path matters; small enough that no
@@ -84,11 +94,16 @@ class AttentionNetworkTest {
     }
 
     AttentionNetwork loaded(int count, int firstRow) {
-      AttentionNetwork network = new AttentionNetwork(spec.sequence().orElseThrow(), inputs,
-          spec.hiddenLayers(), kernel);
+      AttentionNetwork network = new AttentionNetwork(spec, inputs, kernel);
       System.arraycopy(x, firstRow * inputs, network.inputBuffer(count), 0, count * inputs);
       System.arraycopy(y, firstRow, network.labelBuffer(count), 0, count);
       return network;
+    }
+
+    /** The network whose forward pass is the training pass: with dropout, {@link FixedDropout}'s mask. */
+    NativeNetwork training(int count, int firstRow) {
+      NativeNetwork network = loaded(count, firstRow);
+      return spec.dropout() > 0 ? FixedDropout.training(network) : network;
     }
 
     INDArray features(int firstRow, int count) {
@@ -97,14 +112,19 @@ class AttentionNetworkTest {
           (firstRow + count) * inputs)).reshape(count, inputs / window, window);
     }
 
-    /** DL4J's gradient summed over {@code count} rows, its attention part halved to the true one. */
+    /**
+     * DL4J's gradient summed over {@code count} rows, its attention part halved to the true one;
+     * with dropout, under {@link FixedDropout}'s mask.
+     */
     float[] dl4jGradient(int firstRow, int count) {
-      MultiLayerNetwork net = Dl4jNetworks.network(spec, inputs, params);
+      float[] m = FixedDropout.multipliers(spec, inputs);
+      MultiLayerNetwork net = Dl4jNetworks.network(spec.withActivation(spec.activation(), 0), inputs,
+          FixedDropout.times(params, m));
       net.setInput(features(firstRow, count));
       net.setLabels(Nd4j.createFromArray(Arrays.copyOfRange(y, firstRow, firstRow + count))
           .reshape(count, 1));
       net.computeGradientAndScore();
-      float[] gradient = net.gradient().gradient().toFloatVector();
+      float[] gradient = FixedDropout.times(net.gradient().gradient().toFloatVector(), m);
       for (int i = 0; i < net.getLayer(0).numParams(); i++) {
         gradient[i] *= 0.5f;
       }
@@ -127,7 +147,14 @@ class AttentionNetworkTest {
               kernel, 5, 7, 12, 3, 5, 11),
           // the benchmark's and market experiment's shape
           new Fixture(name + " 2 channels x 10 steps, 16 units, 2 heads of 8, head 16, 37 rows",
-              kernel, 2, 10, 16, 2, 16, 37));
+              kernel, 2, 10, 16, 2, 16, 37),
+          // the other heads: tanh, sigmoid, regression, dropout (on the pooled output and the head)
+          new Fixture(name + " 2 channels x 10 steps, 16 units, 2 heads of 8, head 16, 37 rows",
+              kernel, 2, 10, 16, 2, 16, 37, HiddenActivation.TANH, Objective.REGRESSION, 0.2),
+          new Fixture(name + " 3 channels x 5 steps, 4 units, 2 heads of 2, head 6, 9 rows", kernel,
+              3, 5, 4, 2, 6, 9, HiddenActivation.SIGMOID, Objective.BINARY, 0.5),
+          new Fixture(name + " 5 channels x 7 steps, 12 units, 3 heads of 4, head 4, 11 rows",
+              kernel, 5, 7, 12, 3, 4, 11, HiddenActivation.RELU, Objective.REGRESSION, 0.3));
     });
   }
 
@@ -136,7 +163,7 @@ class AttentionNetworkTest {
   void predictionsEqualDl4jOutput(Fixture f) {
     AttentionNetwork network = f.loaded(f.rows, 0);
     network.forward(f.params, f.rows);
-    float[] scores = NativeNetworkChecks.scores(network, f.rows);
+    float[] scores = NativeNetworkChecks.scores(f.spec, network, f.rows);
     MultiLayerNetwork net = Dl4jNetworks.network(f.spec, f.inputs, f.params);
     float[] reference = net.output(f.features(0, f.rows)).toFloatVector();
     assertRelativelyClose(reference, scores, 1e-6);
@@ -158,27 +185,27 @@ class AttentionNetworkTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void batchGradientEqualsDl4jsTrueGradient_whenNotClipping(Fixture f) {
-    NativeNetworkChecks.batchGradientEqualsDl4jGradient(f::loaded, f::dl4jGradient, f.params,
+    NativeNetworkChecks.batchGradientEqualsDl4jGradient(f::training, f::dl4jGradient, f.params,
         f.rows);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void perExampleNormsAndClippedSumEqualBruteForce_whenSomeExamplesExceedTheClipNorm(Fixture f) {
-    NativeNetworkChecks.perExampleNormsAndClippedSumEqualBruteForce(f::loaded, f::dl4jGradient,
+    NativeNetworkChecks.perExampleNormsAndClippedSumEqualBruteForce(f::training, f::dl4jGradient,
         f.params, f.rows);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void everyClippedContributionHasNormAtMostC_whenTheClipBindsOnEveryRow(Fixture f) {
-    NativeNetworkChecks.everyClippedContributionHasNormAtMostC(f::loaded, f.params, f.rows);
+    NativeNetworkChecks.everyClippedContributionHasNormAtMostC(f::training, f.params, f.rows);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void buffersSizedForALargeBatch_giveTheSameGradient_forASmallerOne(Fixture f) {
-    NativeNetworkChecks.buffersSizedForALargeBatchGiveTheSameGradientForASmallerOne(f::loaded,
+    NativeNetworkChecks.buffersSizedForALargeBatchGiveTheSameGradientForASmallerOne(f::training,
         f.params, f.rows);
   }
 
@@ -272,6 +299,32 @@ class AttentionNetworkTest {
   void dpSgdOnTheNativeEngine_matchesTheDl4jEngine_withTheSameSamplesAndNoNoise() {
     NativeNetworkChecks.dpSgdOnTheNativeEngineMatchesTheDl4jEngine(learnableSpec().withL2(1e-3),
         learnableRows(60, 6));
+  }
+
+  /**
+   * A regression head (tanh layer, identity output on squared error): native training equals the DL4J
+   * engine's step for step, plain and DP-SGD, and with dropout native training lowers the error and
+   * the native {@link Predictor} scores the trained model as DL4J does (scoring ignores dropout).
+   */
+  @Test
+  void aTanhRegressionHead_trainsAsOnDl4j_plainAndDpSgd_andWithDropoutScoresAsDl4j() {
+    NativeNetworkChecks.regressionHeadTrainsAsOnDl4j_andWithDropoutScoresAsDl4j(
+        learnableSpec().withActivation(HiddenActivation.TANH, 0).withObjective(Objective.REGRESSION),
+        regressionRows(learnableRows(70, 5)), regressionRows(learnableRows(512, 7)), 2);
+  }
+
+  /** The same rows with a real-valued label: channel 0's mean minus channel 1's (order-free, as attention needs). */
+  static EncodedData regressionRows(EncodedData rows) {
+    int width = rows.features();
+    float[] y = new float[rows.rows()];
+    for (int r = 0; r < rows.rows(); r++) {
+      double difference = 0;
+      for (int i = 0; i < width; i++) {
+        difference += i < width / 2 ? rows.x()[r * width + i] : -rows.x()[r * width + i];
+      }
+      y[r] = (float) (difference / (width / 2));
+    }
+    return new EncodedData(rows.rows(), width, rows.x(), y);
   }
 
   @Test

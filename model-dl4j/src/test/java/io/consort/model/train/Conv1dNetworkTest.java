@@ -43,11 +43,22 @@ class Conv1dNetworkTest {
 
     Fixture(DenseKernel kernel, String kernelName, int window, int channels, int filters,
         int kernelSize, List<Integer> head, int rows) {
+      this(kernel, kernelName, window, channels, filters, kernelSize, head, rows,
+          HiddenActivation.RELU, Objective.BINARY, 0);
+    }
+
+    Fixture(DenseKernel kernel, String kernelName, int window, int channels, int filters,
+        int kernelSize, List<Integer> head, int rows, HiddenActivation activation,
+        Objective objective, double dropout) {
       this.name = kernelName + " W" + window + " C" + channels + " N" + filters + " K" + kernelSize
-          + " head " + head + ", " + rows + " rows";
+          + " head " + head + ", " + rows + " rows"
+          + (activation == HiddenActivation.RELU ? "" : ", " + activation.wireName())
+          + (objective == Objective.BINARY ? "" : ", " + objective.wireName())
+          + (dropout == 0 ? "" : ", dropout " + dropout);
       this.kernel = kernel;
       this.spec = ModelSpec.sequence(ModelType.CNN1D,
-          new SequenceSpec(window, filters, kernelSize, 0), head, Objective.BINARY, 5);
+          new SequenceSpec(window, filters, kernelSize, 0), head, objective, 5)
+          .withActivation(activation, dropout);
       this.inputs = window * channels;
       this.rows = rows;
       SplittableRandom random = new SplittableRandom(17);
@@ -57,7 +68,7 @@ class Conv1dNetworkTest {
         x[i] = (float) random.nextGaussian();
       }
       for (int r = 0; r < rows; r++) {
-        y[r] = r % 3 == 0 ? 1f : 0f;
+        y[r] = objective == Objective.REGRESSION ? (float) random.nextGaussian() : r % 3 == 0 ? 1f : 0f;
       }
       params = ModelFactory.initialParameters(spec, inputs);
       // biases away from Xavier's zeros, so that ReLU masks and bias gradients matter
@@ -78,20 +89,31 @@ class Conv1dNetworkTest {
       return network;
     }
 
+    /** The network whose forward pass is the training pass: with dropout, {@link FixedDropout}'s mask. */
+    NativeNetwork training(int count, int firstRow) {
+      NativeNetwork network = loaded(count, firstRow);
+      return spec.dropout() > 0 ? FixedDropout.training(network) : network;
+    }
+
     INDArray features(int firstRow, int count) {
       return Nd4j.createFromArray(Arrays.copyOfRange(x, firstRow * inputs,
           (firstRow + count) * inputs)).reshape(count, inputs / spec.sequence().get().window(),
           spec.sequence().get().window());
     }
 
-    /** DL4J's gradient over {@code count} rows from {@code firstRow}: the sum over the batch. */
+    /**
+     * DL4J's gradient over {@code count} rows from {@code firstRow}: the sum over the batch; with
+     * dropout, under {@link FixedDropout}'s mask.
+     */
     float[] dl4jGradient(int firstRow, int count) {
-      MultiLayerNetwork net = Dl4jNetworks.network(spec, inputs, params);
+      float[] m = FixedDropout.multipliers(spec, inputs);
+      MultiLayerNetwork net = Dl4jNetworks.network(spec.withActivation(spec.activation(), 0), inputs,
+          FixedDropout.times(params, m));
       net.setInput(features(firstRow, count));
       net.setLabels(Nd4j.createFromArray(Arrays.copyOfRange(y, firstRow, firstRow + count))
           .reshape(count, 1));
       net.computeGradientAndScore();
-      return net.gradient().gradient().toFloatVector();
+      return FixedDropout.times(net.gradient().gradient().toFloatVector(), m);
     }
   }
 
@@ -106,7 +128,14 @@ class Conv1dNetworkTest {
           new Fixture(kernel, name, 6, 3, 9, 2, List.of(), 11),
           new Fixture(kernel, name, 12, 1, 32, 4, List.of(8, 3), 13),
           // the benchmark's model on a realistic batch
-          new Fixture(kernel, name, 10, 2, 16, 3, List.of(16), 130));
+          new Fixture(kernel, name, 10, 2, 16, 3, List.of(16), 130),
+          // the other heads: tanh, sigmoid, regression, dropout (also straight into the output)
+          new Fixture(kernel, name, 10, 2, 16, 3, List.of(16), 130, HiddenActivation.TANH,
+              Objective.REGRESSION, 0.2),
+          new Fixture(kernel, name, 7, 2, 6, 3, List.of(4), 9, HiddenActivation.SIGMOID,
+              Objective.BINARY, 0.5),
+          new Fixture(kernel, name, 6, 3, 10, 2, List.of(), 11, HiddenActivation.RELU,
+              Objective.REGRESSION, 0.3));
     });
   }
 
@@ -120,7 +149,7 @@ class Conv1dNetworkTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void batchGradientEqualsDl4jGradient_whenNotClipping(Fixture f) {
-    NativeNetworkChecks.batchGradientEqualsDl4jGradient(f::loaded, f::dl4jGradient, f.params, f.rows);
+    NativeNetworkChecks.batchGradientEqualsDl4jGradient(f::training, f::dl4jGradient, f.params, f.rows);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -128,7 +157,7 @@ class Conv1dNetworkTest {
   void lossEqualsDl4jScore_andPredictionsEqualDl4jOutput(Fixture f) {
     Conv1dNetwork network = f.loaded(f.rows, 0);
     network.forward(f.params, f.rows);
-    float[] scores = NativeNetworkChecks.scores(network, f.rows);
+    float[] scores = NativeNetworkChecks.scores(f.spec, network, f.rows);
     double loss = network.backward(f.params, f.rows, 0, new float[network.parameterCount()]);
 
     MultiLayerNetwork net = Dl4jNetworks.network(f.spec, f.inputs, f.params);
@@ -142,20 +171,20 @@ class Conv1dNetworkTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void perExampleNormsAndClippedSumEqualBruteForce_whenSomeExamplesExceedTheClipNorm(Fixture f) {
-    NativeNetworkChecks.perExampleNormsAndClippedSumEqualBruteForce(f::loaded, f::dl4jGradient,
+    NativeNetworkChecks.perExampleNormsAndClippedSumEqualBruteForce(f::training, f::dl4jGradient,
         f.params, f.rows);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void everyClippedContributionHasNormAtMostC_whenTheClipBindsOnEveryRow(Fixture f) {
-    NativeNetworkChecks.everyClippedContributionHasNormAtMostC(f::loaded, f.params, f.rows);
+    NativeNetworkChecks.everyClippedContributionHasNormAtMostC(f::training, f.params, f.rows);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void buffersSizedForALargeBatch_giveTheSameGradient_forASmallerOne(Fixture f) {
-    NativeNetworkChecks.buffersSizedForALargeBatchGiveTheSameGradientForASmallerOne(f::loaded,
+    NativeNetworkChecks.buffersSizedForALargeBatchGiveTheSameGradientForASmallerOne(f::training,
         f.params, f.rows);
   }
 

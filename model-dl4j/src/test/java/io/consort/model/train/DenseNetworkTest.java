@@ -23,7 +23,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * kernels (the Vector API one is on: this module's tests run with jdk.incubator.vector) and on
  * shapes that reach every path of the blocked kernel: layers narrower than one vector, widths
  * with a whole vector and scalar columns left over, batches that are not a multiple of the 4-row
- * block, inputs whose weight gradient is computed transposed. In consort-model's package (the
+ * block, inputs whose weight gradient is computed transposed; with ReLU, tanh and sigmoid hidden
+ * layers, binary and regression outputs, and dropout (under {@link FixedDropout}'s mask, which DL4J
+ * reproduces on masked weights; predictions and losses are without dropout, as DL4J scores). In
+ * consort-model's package (the
  * kernel is package-private there) but in consort-model-dl4j, which has DL4J.
  */
 class DenseNetworkTest {
@@ -40,9 +43,17 @@ class DenseNetworkTest {
     final float[] params;
 
     Fixture(String name, DenseKernel kernel, List<Integer> hidden, int inputs, int rows) {
-      this.name = name;
+      this(name, kernel, hidden, inputs, rows, HiddenActivation.RELU, Objective.BINARY, 0);
+    }
+
+    Fixture(String name, DenseKernel kernel, List<Integer> hidden, int inputs, int rows,
+        HiddenActivation activation, Objective objective, double dropout) {
+      this.name = name + (activation == HiddenActivation.RELU ? "" : " " + activation.wireName())
+          + (objective == Objective.BINARY ? "" : " " + objective.wireName())
+          + (dropout == 0 ? "" : " dropout " + dropout);
       this.kernel = kernel;
-      this.spec = new ModelSpec(ModelType.MLP, hidden, 8, 1e-3, 0, 7L);
+      this.spec = new ModelSpec(ModelType.MLP, hidden, 8, 1e-3, 0, 7L)
+          .withActivation(activation, dropout).withObjective(objective);
       this.inputs = inputs;
       this.rows = rows;
       SplittableRandom random = new SplittableRandom(42);
@@ -53,7 +64,8 @@ class DenseNetworkTest {
         x[i] = random.nextInt(4) == 0 ? 0f : (float) (2 * random.nextGaussian());
       }
       for (int r = 0; r < rows; r++) {
-        y[r] = r % 3 == 0 ? 1f : 0f;
+        y[r] = objective == Objective.REGRESSION ? (float) (1.5 * random.nextGaussian())
+            : r % 3 == 0 ? 1f : 0f;
       }
       params = ModelFactory.initialParameters(spec, inputs);
       // Larger biases than Xavier's zeros so that ReLU masks and the bias gradient matter; the
@@ -78,18 +90,30 @@ class DenseNetworkTest {
     }
 
     DenseNetwork loaded(int count, int firstRow) {
-      DenseNetwork network = new DenseNetwork(spec.layerSizes(inputs), kernel);
+      DenseNetwork network = DenseNetwork.of(spec, inputs, kernel);
       System.arraycopy(x, firstRow * inputs, network.inputBuffer(count), 0, count * inputs);
       System.arraycopy(y, firstRow, network.labelBuffer(count), 0, count);
       return network;
     }
 
     /**
+     * The network whose forward pass is the training pass: with dropout, {@link FixedDropout}'s
+     * mask.
+     */
+    NativeNetwork training(int count, int firstRow) {
+      NativeNetwork network = loaded(count, firstRow);
+      return spec.dropout() > 0 ? FixedDropout.training(network) : network;
+    }
+
+    /**
      * DL4J's gradient over {@code count} rows starting at {@code firstRow}: the sum over the batch
-     * (DL4J divides by the batch size later, in its updater).
+     * (DL4J divides by the batch size later, in its updater); with dropout, under
+     * {@link FixedDropout}'s mask.
      */
     float[] dl4jGradient(int firstRow, int count) {
-      MultiLayerNetwork net = Dl4jNetworks.network(spec, inputs, params);
+      float[] m = FixedDropout.multipliers(spec, inputs);
+      MultiLayerNetwork net = Dl4jNetworks.network(spec.withActivation(spec.activation(), 0), inputs,
+          FixedDropout.times(params, m));
       INDArray features = Nd4j.createFromArray(Arrays.copyOfRange(x, firstRow * inputs,
           (firstRow + count) * inputs)).reshape(count, inputs);
       INDArray labels = Nd4j.createFromArray(Arrays.copyOfRange(y, firstRow, firstRow + count))
@@ -97,7 +121,7 @@ class DenseNetworkTest {
       net.setInput(features);
       net.setLabels(labels);
       net.computeGradientAndScore();
-      return net.gradient().gradient().toFloatVector();
+      return FixedDropout.times(net.gradient().gradient().toFloatVector(), m);
     }
   }
 
@@ -115,14 +139,32 @@ class DenseNetworkTest {
           // 48 and 24: a single vector left over after the 2-vector blocks
           new Fixture(name + " 23-48-24-1, 13 rows", kernel, List.of(48, 24), 23, 13),
           // the default MLP on a realistic batch
-          new Fixture(name + " 23-64-32-1, 130 rows", kernel, List.of(64, 32), 23, 130));
+          new Fixture(name + " 23-64-32-1, 130 rows", kernel, List.of(64, 32), 23, 130),
+          // the other hidden activations and the regression output (identity, squared error)
+          new Fixture(name + " 5-4-3-1, 9 rows", kernel, List.of(4, 3), 5, 9,
+              HiddenActivation.TANH, Objective.BINARY, 0),
+          new Fixture(name + " 37-64-40-1, 11 rows", kernel, List.of(64, 40), 37, 11,
+              HiddenActivation.SIGMOID, Objective.BINARY, 0),
+          new Fixture(name + " 23-48-24-1, 13 rows", kernel, List.of(48, 24), 23, 13,
+              HiddenActivation.RELU, Objective.REGRESSION, 0),
+          new Fixture(name + " 23-64-32-1, 130 rows", kernel, List.of(64, 32), 23, 130,
+              HiddenActivation.TANH, Objective.REGRESSION, 0),
+          new Fixture(name + " 5-4-1, 9 rows", kernel, List.of(4), 5, 9,
+              HiddenActivation.SIGMOID, Objective.REGRESSION, 0),
+          // dropout on the inputs of every layer after the first
+          new Fixture(name + " 5-4-6-1, 9 rows", kernel, List.of(4, 6), 5, 9,
+              HiddenActivation.TANH, Objective.BINARY, 0.3),
+          new Fixture(name + " 23-64-32-1, 130 rows", kernel, List.of(64, 32), 23, 130,
+              HiddenActivation.RELU, Objective.BINARY, 0.2),
+          new Fixture(name + " 23-48-24-1, 13 rows", kernel, List.of(48, 24), 23, 13,
+              HiddenActivation.SIGMOID, Objective.REGRESSION, 0.5));
     });
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void batchGradientEqualsDl4jGradient_whenNotClipping(Fixture f) {
-    NativeNetworkChecks.batchGradientEqualsDl4jGradient(f::loaded, f::dl4jGradient, f.params,
+    NativeNetworkChecks.batchGradientEqualsDl4jGradient(f::training, f::dl4jGradient, f.params,
         f.rows);
   }
 
@@ -146,7 +188,7 @@ class DenseNetworkTest {
   void predictionsEqualDl4jOutput(Fixture f) {
     DenseNetwork network = f.loaded(f.rows, 0);
     network.forward(f.params, f.rows);
-    float[] scores = NativeNetworkChecks.scores(network, f.rows);
+    float[] scores = NativeNetworkChecks.scores(f.spec, network, f.rows);
     MultiLayerNetwork net = Dl4jNetworks.network(f.spec, f.inputs, f.params);
     float[] reference = net.output(Nd4j.createFromArray(f.x).reshape(f.rows, f.inputs))
         .toFloatVector();
@@ -160,20 +202,20 @@ class DenseNetworkTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void perExampleNormsAndClippedSumEqualBruteForce_whenSomeExamplesExceedTheClipNorm(Fixture f) {
-    NativeNetworkChecks.perExampleNormsAndClippedSumEqualBruteForce(f::loaded, f::dl4jGradient,
+    NativeNetworkChecks.perExampleNormsAndClippedSumEqualBruteForce(f::training, f::dl4jGradient,
         f.params, f.rows);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void everyClippedContributionHasNormAtMostC_whenGradientsAreLarge(Fixture f) {
-    NativeNetworkChecks.everyClippedContributionHasNormAtMostC(f::loaded, f.params, f.rows);
+    NativeNetworkChecks.everyClippedContributionHasNormAtMostC(f::training, f.params, f.rows);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void buffersSizedForALargeBatch_giveTheSameGradient_forASmallerOne(Fixture f) {
-    NativeNetworkChecks.buffersSizedForALargeBatchGiveTheSameGradientForASmallerOne(f::loaded,
+    NativeNetworkChecks.buffersSizedForALargeBatchGiveTheSameGradientForASmallerOne(f::training,
         f.params, f.rows);
   }
 }

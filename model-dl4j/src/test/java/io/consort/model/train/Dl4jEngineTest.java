@@ -149,6 +149,86 @@ class Dl4jEngineTest {
     assertStepsClose(start, nativeDp.parameters(), dl4jDp.parameters());
   }
 
+  /** The heads the native engine computes besides ReLU classifiers: tanh, sigmoid, regression. */
+  static java.util.stream.Stream<ModelSpec> otherHeads() {
+    ModelSpec mlp = ModelSpec.defaultMlp(SEED).withL2(1e-3);
+    return java.util.stream.Stream.of(
+        mlp.withActivation(HiddenActivation.TANH, 0),
+        mlp.withActivation(HiddenActivation.SIGMOID, 0),
+        mlp.withObjective(Objective.REGRESSION),
+        mlp.withActivation(HiddenActivation.TANH, 0).withObjective(Objective.REGRESSION));
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.MethodSource("otherHeads")
+  void dl4jEqualsNative_overSeveralSteps_forTanhSigmoidAndRegressionHeads(ModelSpec spec) {
+    EncodedData rows = firstRows(2 * spec.batchSize() + 5);
+    float[] start = ModelFactory.initialParameters(spec, rows.features());
+
+    TrainingResult dl4j = FederatedGermanCreditTest.seededTrainer(spec, rows, 3,
+        TrainingEngine.DL4J).train(start, 2, TrainingOptions.standard());
+    TrainingResult nativeRun = FederatedGermanCreditTest.seededTrainer(spec, rows, 3,
+        TrainingEngine.NATIVE).train(start, 2, TrainingOptions.standard());
+
+    assertEquals(6, nativeRun.steps());
+    assertStepsClose(start, nativeRun.parameters(), dl4j.parameters());
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.MethodSource("otherHeads")
+  void dpSgdOnTheDl4jEngine_matchesTheNativeKernel_forTanhSigmoidAndRegressionHeads(ModelSpec spec) {
+    EncodedData rows = firstRows(100);
+    float[] start = ModelFactory.initialParameters(spec, rows.features());
+    TrainingOptions dp = TrainingOptions.withDpSgd(new DpSgdConfig(0.0, 0.05, 0.2));
+
+    TrainingResult nativeDp = FederatedGermanCreditTest.seededTrainer(spec, rows, 3, TrainingEngine.NATIVE)
+        .train(start, 2, dp);
+    TrainingResult dl4jDp = FederatedGermanCreditTest.seededTrainer(spec, rows, 3, TrainingEngine.DL4J)
+        .train(start, 2, dp);
+
+    assertEquals(nativeDp.examplesSeen(), dl4jDp.examplesSeen());
+    assertEquals(nativeDp.meanLoss(), dl4jDp.meanLoss(), 1e-4);
+    assertStepsClose(start, nativeDp.parameters(), dl4jDp.parameters());
+  }
+
+  /**
+   * A regression MLP with tanh layers and dropout: trained on either engine (the job's choice; DL4J
+   * when asked), its parameters score the same through the native {@link Predictor} (no dropout),
+   * the DL4J engine's provider and DL4J's own network output; native training lowers the squared
+   * error.
+   */
+  @ParameterizedTest
+  @EnumSource(TrainingEngine.class)
+  void aDropoutRegressionModel_trainedOnEitherEngine_scoresTheSameOnBoth(TrainingEngine engine) {
+    ModelSpec spec = ModelSpec.defaultMlp(SEED).withActivation(HiddenActivation.TANH, 0.2)
+        .withObjective(Objective.REGRESSION);
+    float[] start = ModelFactory.initialParameters(spec, bank.features());
+    LocalTrainer trainer = FederatedGermanCreditTest.seededTrainer(spec, bank, 5, engine);
+    assertEquals(engine, trainer.engine());
+    float[] trained = trainer.train(start, 5, TrainingOptions.standard()).parameters();
+
+    float[] predicted = Predictor.predict(spec, trained, bank);
+    float[] provider = LocalTrainer.provider(TrainingEngine.DL4J).predict(spec, trained, bank);
+    float[] reference = Dl4jNetworks.network(spec, bank.features(), trained)
+        .output(Nd4j.createFromArray(bank.x()).reshape(bank.rows(), bank.features()))
+        .toFloatVector();
+    for (int r = 0; r < bank.rows(); r++) {
+      assertEquals(reference[r], predicted[r], 1e-5, "row " + r);
+      assertEquals(provider[r], predicted[r], 1e-5, "row " + r);
+    }
+    double before = meanSquaredError(Predictor.predict(spec, start, bank), bank.y());
+    double after = meanSquaredError(predicted, bank.y());
+    assertTrue(after < 0.8 * before, engine + ": mean squared error " + before + " before, " + after + " after");
+  }
+
+  private static double meanSquaredError(float[] predicted, float[] labels) {
+    double sum = 0;
+    for (int r = 0; r < predicted.length; r++) {
+      sum += Math.pow(predicted[r] - labels[r], 2);
+    }
+    return sum / predicted.length;
+  }
+
   @Test
   void dl4jOutputEqualsPredictor_afterDl4jTraining() {
     ModelSpec spec = ModelSpec.defaultMlp(SEED);

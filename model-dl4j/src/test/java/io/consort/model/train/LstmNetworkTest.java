@@ -15,4 +15,9 @@ class LstmNetworkTest extends RecurrentNetworkChecks {
       DenseKernel kernel) {
     return new LstmNetwork(sequence, inputs, head, kernel);
   }
+
+  @Override
+  RecurrentNetwork network(ModelSpec spec, int inputs, DenseKernel kernel) {
+    return new LstmNetwork(spec, inputs, kernel);
+  }
 }

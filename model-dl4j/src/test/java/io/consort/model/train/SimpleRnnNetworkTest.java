@@ -24,6 +24,11 @@ class SimpleRnnNetworkTest extends RecurrentNetworkChecks {
     return new SimpleRnnNetwork(sequence, inputs, head, kernel);
   }
 
+  @Override
+  RecurrentNetwork network(ModelSpec spec, int inputs, DenseKernel kernel) {
+    return new SimpleRnnNetwork(spec, inputs, kernel);
+  }
+
   @Test
   void dl4jsSimpleRnnHasNoLayerNormGains_andItsBlocksAreTheLayoutsInputRecurrentAndBias() {
     ModelSpec spec = learnableSpec();

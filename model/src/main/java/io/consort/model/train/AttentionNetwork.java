@@ -2,11 +2,13 @@ package io.consort.model.train;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.random.RandomGenerator;
 
 /**
  * DL4J's {@code SelfAttentionLayer} with input projection ({@code nIn = channels},
  * {@code nOut = units}, {@code nHeads = heads}, head size {@code s = units / heads}, scaled), then
- * global average pooling over time, the dense ReLU head and one sigmoid output, on flat parameters
+ * global average pooling over time, the dense head and one output (the spec's activation, objective
+ * and dropout: {@link DenseNetwork.Head}; dropout on the head's inputs, as DL4J's), on flat parameters
  * in DL4J's layout, so that a model trained here and one trained by the DL4J engine are the same
  * model. A row of {@code channels x window} features is channel-major (DL4J's
  * {@code [channels, window]} input, NCW).
@@ -86,8 +88,20 @@ final class AttentionNetwork implements NativeNetwork {
   private double[] squaredNorms = new double[0];
   private int capacity;
 
+  /** The original head: ReLU hidden layers, a binary sigmoid output, no dropout. */
   AttentionNetwork(SequenceSpec sequence, int features, List<Integer> headLayers,
       DenseKernel kernel) {
+    this(sequence, features, headLayers, DenseNetwork.Head.RELU_BINARY, kernel);
+  }
+
+  /** The network of {@code spec} (its head's activation, objective and dropout) on rows of {@code features}. */
+  AttentionNetwork(ModelSpec spec, int features, DenseKernel kernel) {
+    this(spec.sequence().orElseThrow(), features, spec.hiddenLayers(), DenseNetwork.Head.of(spec),
+        kernel);
+  }
+
+  AttentionNetwork(SequenceSpec sequence, int features, List<Integer> headLayers,
+      DenseNetwork.Head headKind, DenseKernel kernel) {
     if (sequence.heads() < 1) {
       throw new IllegalArgumentException("an attention layer needs heads >= 1, got "
           + sequence.heads());
@@ -103,7 +117,7 @@ final class AttentionNetwork implements NativeNetwork {
     outputOffset = projected * channels;
     scale = (float) (1.0 / Math.sqrt(headSize));
     head = new DenseNetwork(DenseNetwork.stackSizes(units, headLayers), kernel,
-        outputOffset + units * units);
+        outputOffset + units * units, headKind, true);
     projection = new float[projected * channels + projected];
     projectionTransposed = new float[channels * projected];
     projectionGradient = new float[projection.length];
@@ -173,6 +187,15 @@ final class AttentionNetwork implements NativeNetwork {
 
   @Override
   public void forward(float[] parameters, int rows) {
+    forward(parameters, rows, null);
+  }
+
+  @Override
+  public void forwardTraining(float[] parameters, int rows, RandomGenerator masks) {
+    forward(parameters, rows, masks);
+  }
+
+  private void forward(float[] parameters, int rows, RandomGenerator masks) {
     if (parameters.length != parameterCount()) {
       throw new IllegalArgumentException(
           "expected " + parameterCount() + " parameters, got " + parameters.length);
@@ -196,7 +219,7 @@ final class AttentionNetwork implements NativeNetwork {
     }
     kernel.forward(meanOutput, rows, units, output, 0, outputTransposed, units * units,
         head.inputBuffer(rows), units);
-    head.forward(parameters, rows);
+    head.forward(parameters, rows, masks);
   }
 
   private void loadWeights(float[] parameters) {

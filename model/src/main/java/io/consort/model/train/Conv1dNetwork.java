@@ -1,13 +1,14 @@
 package io.consort.model.train;
 
 import java.util.Arrays;
+import java.util.random.RandomGenerator;
 
 /**
  * The {@link ModelType#CNN1D} model's passes in plain Java, with DL4J's math and parameter layout
  * (checked against DL4J in consort-model-dl4j's tests): a {@code Convolution1DLayer} of {@code N}
  * filters of width {@code K} over {@code C} channels and a window of {@code W} steps (same padding,
- * stride 1, ReLU), global max pooling over time, the dense ReLU head, one sigmoid output trained on
- * binary cross-entropy.
+ * stride 1, ReLU), global max pooling over time, the dense head and one output (the spec's
+ * activation, objective and dropout: {@link DenseNetwork.Head}).
  *
  * <p>Layout ({@link ParameterLayout}): the {@code N} convolution biases, then the {@code K*C*N}
  * convolution weights with the weight of tap {@code j}, channel {@code c}, filter {@code n} at
@@ -71,7 +72,7 @@ final class Conv1dNetwork implements NativeNetwork {
     convRows = new float[filters * patch + filters];
     convColumns = new float[patch * filters];
     head = new DenseNetwork(DenseNetwork.stackSizes(filters, spec.hiddenLayers()), kernel,
-        filters + patch * filters);
+        filters + patch * filters, DenseNetwork.Head.of(spec), true);
   }
 
   @Override
@@ -118,13 +119,22 @@ final class Conv1dNetwork implements NativeNetwork {
 
   @Override
   public void forward(float[] parameters, int rows) {
+    forward(parameters, rows, null);
+  }
+
+  @Override
+  public void forwardTraining(float[] parameters, int rows, RandomGenerator masks) {
+    forward(parameters, rows, masks);
+  }
+
+  private void forward(float[] parameters, int rows, RandomGenerator masks) {
     if (parameters.length != parameterCount()) {
       throw new IllegalArgumentException(
           "expected " + parameterCount() + " parameters, got " + parameters.length);
     }
     convolve(parameters, rows);
     pool(rows);
-    head.forward(parameters, rows);
+    head.forward(parameters, rows, masks);
   }
 
   /** im2col, then the ReLU convolution as one product: {@code convolved[(r*W + t)*N + n]}. */
@@ -175,7 +185,8 @@ final class Conv1dNetwork implements NativeNetwork {
   public double backward(float[] parameters, int rows, double clipNorm, float[] gradient) {
     double loss = head.backpropagate(parameters, rows, pooledError);
     // the pooled error's mask is the convolution's ReLU at the pooled step (the pooled value is
-    // positive exactly when that step's pre-activation is)
+    // positive exactly when that step's pre-activation is); head.inputBuffer holds the pooled
+    // values before any dropout, whose mask backpropagate has already applied
     kernel.reluMask(pooledError, head.inputBuffer(rows), rows * filters);
     if (clipNorm > 0) {
       clip(rows, clipNorm);

@@ -1,9 +1,11 @@
 package io.consort.model.train;
 
 import java.util.Arrays;
+import java.util.random.RandomGenerator;
 
 /**
- * Forward and backward passes of a dense ReLU stack with one sigmoid output, on flat parameters in
+ * Forward and backward passes of a dense stack (hidden layers of ReLU, tanh or sigmoid) with one
+ * output, sigmoid on binary cross-entropy or identity on squared error ({@link Head}), on flat parameters in
  * DL4J order (per layer: weights {@code nIn x nOut} column-major, i.e. the {@code nIn} weights into
  * output unit {@code j} are contiguous, then {@code nOut} biases), over reused row-major buffers.
  *
@@ -26,6 +28,14 @@ final class DenseNetwork implements NativeNetwork {
   private final float[][] transposed;
   private final float[][] activations;
   private final float[][] deltas;
+  private final Head head;
+  /** The first layer whose input dropout applies to (layers + 1: none). */
+  private final int firstDropped;
+  /** Per dropped layer l, its input's mask (0 or 1 / keep) and the masked input, at index l - 1. */
+  private final float[][] masks;
+  private final float[][] dropped;
+  /** Whether the last forward pass dropped inputs (a training pass of a model with dropout). */
+  private boolean dropping;
   private float[] labels = new float[0];
   private double[] squaredNorms = new double[0];
   /** The largest layer's weight gradient, transposed, for kernels that compute it that way. */
@@ -47,7 +57,23 @@ final class DenseNetwork implements NativeNetwork {
    * dense head of a sequence model, after the sequence layer's parameters).
    */
   DenseNetwork(int[] sizes, DenseKernel kernel, int firstParameter) {
+    this(sizes, kernel, firstParameter, Head.RELU_BINARY, false);
+  }
+
+  /** A dense model's network for {@code spec} on rows of {@code inputs} features. */
+  static DenseNetwork of(ModelSpec spec, int inputs, DenseKernel kernel) {
+    return new DenseNetwork(spec.layerSizes(inputs), kernel, 0, Head.of(spec), false);
+  }
+
+  /**
+   * A network of {@code head}'s activation, output and dropout whose parameters start at
+   * {@code firstParameter}; {@code afterSequence}: its input is a sequence layer's output (a
+   * sequence model's head), so dropout applies from its first layer.
+   */
+  DenseNetwork(int[] sizes, DenseKernel kernel, int firstParameter, Head head,
+      boolean afterSequence) {
     this.kernel = kernel;
+    this.head = head;
     this.sizes = sizes.clone();
     this.layers = sizes.length - 1;
     weightOffset = new int[layers + 1];
@@ -67,6 +93,28 @@ final class DenseNetwork implements NativeNetwork {
     scratch = new float[largestLayer];
     activations = new float[layers + 1][0];
     deltas = new float[layers + 1][0];
+    firstDropped = head.dropout() == 0 ? layers + 1 : afterSequence ? 1 : 2;
+    masks = new float[layers + 1][0];
+    dropped = new float[layers + 1][0];
+  }
+
+  /**
+   * What a dense stack computes besides its shape: the hidden layers' activation, the output and
+   * loss ({@link Objective}), and the dropout probability of a layer's input (0: none).
+   */
+  record Head(HiddenActivation activation, Objective objective, double dropout) {
+    /** The original head: ReLU, a binary sigmoid output, no dropout. */
+    static final Head RELU_BINARY = new Head(HiddenActivation.RELU, Objective.BINARY, 0);
+
+    Head {
+      if (!(dropout >= 0 && dropout < 1)) {
+        throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+      }
+    }
+
+    static Head of(ModelSpec spec) {
+      return new Head(spec.activation(), spec.objective(), spec.dropout());
+    }
   }
 
   /** The widths of a dense stack (a dense model, or a sequence model's head): {@code [inputs, hidden..., 1]}. */
@@ -120,6 +168,10 @@ final class DenseNetwork implements NativeNetwork {
     for (int l = 0; l <= layers; l++) {
       activations[l] = Arrays.copyOf(activations[l], grown * sizes[l]);
       deltas[l] = new float[l == 0 ? 0 : grown * sizes[l]];
+      if (l + 1 >= firstDropped && l < layers) {
+        masks[l] = new float[grown * sizes[l]];
+        dropped[l] = new float[grown * sizes[l]];
+      }
     }
     labels = Arrays.copyOf(labels, grown);
     squaredNorms = new double[grown];
@@ -128,21 +180,93 @@ final class DenseNetwork implements NativeNetwork {
 
   @Override
   public void forward(float[] parameters, int rows) {
+    forward(parameters, rows, null);
+  }
+
+  @Override
+  public void forwardTraining(float[] parameters, int rows, RandomGenerator masksSource) {
+    forward(parameters, rows, firstDropped <= layers ? masksSource : null);
+  }
+
+  /** The forward pass; with dropout masks drawn from {@code masksSource} unless it is null. */
+  void forward(float[] parameters, int rows, RandomGenerator masksSource) {
     if (parameters.length != parameterCount) {
       throw new IllegalArgumentException(
           "expected " + parameterCount + " parameters, got " + parameters.length);
     }
+    ensureCapacity(rows);
+    dropping = masksSource != null;
     for (int l = 1; l <= layers; l++) {
       int nIn = sizes[l - 1];
       int nOut = sizes[l];
       float[] wt = transposed[l];
       int w = weightOffset[l];
       transpose(parameters, w, nIn, nOut, wt);
-      kernel.forward(activations[l - 1], rows, nIn, parameters, w, wt, biasOffset[l],
+      if (dropping && l >= firstDropped) {
+        drawMask(masksSource, 1 - head.dropout(), masks[l - 1], rows * nIn);
+        float[] in = activations[l - 1];
+        float[] mask = masks[l - 1];
+        float[] out = dropped[l - 1];
+        for (int i = 0; i < rows * nIn; i++) {
+          out[i] = in[i] * mask[i];
+        }
+      }
+      kernel.forward(layerInput(l), rows, nIn, parameters, w, wt, biasOffset[l],
           activations[l], nOut);
       if (l < layers) {
-        kernel.relu(activations[l], rows * nOut);
+        activate(activations[l], rows * nOut);
       }
+    }
+  }
+
+  /** Layer {@code l}'s input in the last forward pass: the previous layer's output, dropped or not. */
+  private float[] layerInput(int l) {
+    return dropping && l >= firstDropped ? dropped[l - 1] : activations[l - 1];
+  }
+
+  private void activate(float[] values, int length) {
+    switch (head.activation()) {
+      case RELU -> kernel.relu(values, length);
+      case TANH -> kernel.tanh(values, 0, length);
+      case SIGMOID -> kernel.sigmoid(values, 0, length);
+    }
+  }
+
+  /** {@code error *= f'(z)} given the activation's output {@code a = f(z)}. */
+  private void activationDerivative(float[] error, float[] activation, int length) {
+    switch (head.activation()) {
+      case RELU -> kernel.reluMask(error, activation, length);
+      case TANH -> {
+        for (int i = 0; i < length; i++) {
+          float a = activation[i];
+          error[i] *= 1 - a * a;
+        }
+      }
+      case SIGMOID -> {
+        for (int i = 0; i < length; i++) {
+          float a = activation[i];
+          error[i] *= a * (1 - a);
+        }
+      }
+    }
+  }
+
+  /**
+   * Inverted dropout's mask: {@code mask[i] = 1 / keep} with probability {@code keep}, else 0, for
+   * {@code i < length}; each uniform is 32 bits of {@code source} (two per {@code nextLong}), so the
+   * keep probability is {@code keep} to within 2^-32.
+   */
+  static void drawMask(RandomGenerator source, double keep, float[] mask, int length) {
+    long threshold = (long) Math.ceil(keep * 0x1p32);
+    float scale = (float) (1 / keep);
+    int i = 0;
+    for (; i + 1 < length; i += 2) {
+      long bits = source.nextLong();
+      mask[i] = (bits >>> 32) < threshold ? scale : 0f;
+      mask[i + 1] = (bits & 0xFFFFFFFFL) < threshold ? scale : 0f;
+    }
+    if (i < length) {
+      mask[i] = (source.nextLong() >>> 32) < threshold ? scale : 0f;
     }
   }
 
@@ -162,21 +286,36 @@ final class DenseNetwork implements NativeNetwork {
   /**
    * After {@link #forward}: every layer's error for the first {@code rows} rows, and when
    * {@code inputError} is not null the error at the inputs ({@code rows x inputs()}, no activation
-   * mask); returns the summed binary cross-entropy loss.
+   * activation derivative, but through the first layer's dropout mask if it has one); returns the
+   * summed loss (binary cross-entropy, or squared error for regression).
    */
   double backpropagate(float[] parameters, int rows, float[] inputError) {
-    double loss = crossEntropyErrors(activations[layers], labels, rows, deltas[layers]);
-    // delta[l-1] = (delta[l] W_l) masked by ReLU'(layer l-1's output)
+    double loss = head.objective() == Objective.BINARY
+        ? crossEntropyErrors(activations[layers], labels, rows, deltas[layers])
+        : squaredErrors(activations[layers], labels, rows, deltas[layers]);
+    // delta[l-1] = (delta[l] W_l), through layer l's dropout mask, times f'(layer l-1's output)
     for (int l = layers; l >= 2; l--) {
       kernel.backpropagate(deltas[l], rows, sizes[l], parameters, weightOffset[l], deltas[l - 1],
           sizes[l - 1]);
-      kernel.reluMask(deltas[l - 1], activations[l - 1], rows * sizes[l - 1]);
+      applyMask(l, deltas[l - 1], rows);
+      activationDerivative(deltas[l - 1], activations[l - 1], rows * sizes[l - 1]);
     }
     if (inputError != null) {
       kernel.backpropagate(deltas[1], rows, sizes[1], parameters, weightOffset[1], inputError,
           sizes[0]);
+      applyMask(1, inputError, rows);
     }
     return loss;
+  }
+
+  /** {@code error *= layer l's input mask} when the last forward pass dropped layer l's input. */
+  private void applyMask(int l, float[] error, int rows) {
+    if (dropping && l >= firstDropped) {
+      float[] mask = masks[l - 1];
+      for (int i = 0; i < rows * sizes[l - 1]; i++) {
+        error[i] *= mask[i];
+      }
+    }
   }
 
   /**
@@ -186,7 +325,7 @@ final class DenseNetwork implements NativeNetwork {
   double exampleSquaredNorm(int r) {
     double sum = 0;
     for (int l = 1; l <= layers; l++) {
-      double input = squaredNorm(activations[l - 1], r * sizes[l - 1], sizes[l - 1]);
+      double input = squaredNorm(layerInput(l), r * sizes[l - 1], sizes[l - 1]);
       double delta = squaredNorm(deltas[l], r * sizes[l], sizes[l]);
       sum += (input + 1.0) * delta;
     }
@@ -212,7 +351,7 @@ final class DenseNetwork implements NativeNetwork {
   /** Writes the summed gradient of the first {@code rows} rows into this network's blocks. */
   void writeGradient(int rows, float[] gradient) {
     for (int l = 1; l <= layers; l++) {
-      kernel.weightGradient(activations[l - 1], deltas[l], rows, sizes[l - 1], sizes[l], gradient,
+      kernel.weightGradient(layerInput(l), deltas[l], rows, sizes[l - 1], sizes[l], gradient,
           weightOffset[l], biasOffset[l], scratch);
     }
   }
@@ -264,6 +403,20 @@ final class DenseNetwork implements NativeNetwork {
       float y = labels[r];
       top[r] = (float) (1.0 / (1.0 + Math.exp(-z))) - y;
       loss += Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
+    }
+    return loss;
+  }
+
+  /**
+   * Squared error, DL4J's {@code LossMSE} with one output: {@code top[r] = 2 (z_r - y_r)} (its
+   * derivative in z) for the first {@code rows} rows; returns the summed {@code (z - y)^2}.
+   */
+  static double squaredErrors(float[] outputs, float[] labels, int rows, float[] top) {
+    double loss = 0;
+    for (int r = 0; r < rows; r++) {
+      float error = outputs[r] - labels[r];
+      top[r] = 2 * error;
+      loss += (double) error * error;
     }
     return loss;
   }

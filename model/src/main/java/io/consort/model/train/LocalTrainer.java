@@ -26,11 +26,11 @@ import java.util.random.RandomGenerator;
  * either engine with the same Poisson sampling, noise, grid, L2 and Adam step here; only the
  * clipped sum of per-example gradients comes from the engine: the native networks' exact norms,
  * or the loop's {@link TrainingLoop#clippedGradientSum} (DL4J: one backward pass per example, so
- * every layer DL4J has clips exactly). Models the native kernel does not compute
- * ({@link ModelSpec#nativeKernel()}) need the DL4J engine. Prediction uses {@link Predictor}.
+ * every layer DL4J has clips exactly). The native kernel computes every model
+ * ({@link ModelSpec#nativeKernel()}); the DL4J engine trains one only when it is asked for. Prediction uses {@link Predictor}.
  *
  * <p>Randomness: the default constructor draws from a {@code BulkSecureRandom} (shuffles, Poisson
- * sampling, noise). Seeded generators are for tests and reproducible simulations only. Not
+ * sampling, the native engine's dropout masks, noise). Seeded generators are for tests and reproducible simulations only. Not
  * thread-safe; run one round at a time.
  */
 public final class LocalTrainer {
@@ -76,8 +76,8 @@ public final class LocalTrainer {
   }
 
   /**
-   * A trainer with the given randomness. {@code randomness} draws each round's shuffles and
-   * Poisson samples; with DP-SGD in production it must be cryptographically secure, as must
+   * A trainer with the given randomness. {@code randomness} draws each round's shuffles, Poisson
+   * samples and (native engine) dropout masks; with DP-SGD in production it must be cryptographically secure, as must
    * {@code noise}.
    */
   public LocalTrainer(ModelSpec spec, EncodedData trainData, TrainingEngine engine,
@@ -91,11 +91,8 @@ public final class LocalTrainer {
       throw new IllegalArgumentException("no training rows");
     }
     if (engine == TrainingEngine.NATIVE && !spec.nativeKernel()) {
-      throw new IllegalArgumentException("the native engine computes dense, 1-D CNN, LSTM, SimpleRnn and attention "
-          + "binary classifiers with ReLU hidden layers and no dropout; a " + spec.type().wireName()
-          + " model with activation " + spec.activation().wireName() + ", dropout " + spec.dropout()
-          + " and objective "
-          + spec.objective().wireName() + " trains on the dl4j engine");
+      throw new IllegalArgumentException("the native engine computes dense, 1-D CNN, LSTM, SimpleRnn and "
+          + "attention models; a " + spec.type().wireName() + " model trains on the dl4j engine");
     }
     ParameterLayout layout = ParameterLayout.of(spec, trainData.features());
     parameterCount = layout.parameterCount();
@@ -206,7 +203,7 @@ public final class LocalTrainer {
       for (int start = 0; start < rows; start += batch) {
         int k = Math.min(batch, rows - start);
         gatherRows(order, start, k);
-        network.forward(parameters, k);
+        network.forwardTraining(parameters, k, randomness);
         double loss = network.backward(parameters, k, 0, gradient);
         applyStep(parameters, 1.0 / k);
         lossSum += loss / k;
@@ -246,7 +243,7 @@ public final class LocalTrainer {
         }
       } else if (k > 0) {
         gatherRows(order, 0, k);
-        network.forward(parameters, k);
+        network.forwardTraining(parameters, k, randomness);
         loss = network.backward(parameters, k, dp.clipNorm(), gradient);
       } else {
         java.util.Arrays.fill(gradient, 0f);
@@ -366,7 +363,7 @@ public final class LocalTrainer {
       loss = loop.clippedGradientSum(order, k, clipNorm, gradient);
     } else if (k > 0) {
       gatherRows(order, 0, k);
-      network.forward(parameters, k);
+      network.forwardTraining(parameters, k, randomness);
       loss = network.backward(parameters, k, clipNorm, gradient);
     } else {
       java.util.Arrays.fill(gradient, 0f);
@@ -383,7 +380,10 @@ public final class LocalTrainer {
    */
   public record GradientSum(float[] sum, int examples, double meanLoss) {}
 
-  /** Scores of {@code data} under {@code parameters}: sigmoid outputs in [0, 1]. */
+  /**
+   * Scores of {@code data} under {@code parameters}, without dropout: sigmoid outputs in [0, 1], a
+   * regression model's predicted values.
+   */
   public float[] predict(float[] parameters, EncodedData rows) {
     return Predictor.predict(spec, parameters, rows);
   }

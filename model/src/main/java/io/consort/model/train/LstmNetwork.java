@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * DL4J's {@code LSTM} read at its last time step, with its dense ReLU head and one sigmoid output
+ * DL4J's {@code LSTM} read at its last time step, with its dense head and one output
  * ({@link RecurrentNetwork}: layout, batching per time step, backpropagation through time and exact
  * per-example norms). Its pre-activations are four blocks of {@code n} ({@code G = 4n}).
  *
@@ -23,6 +23,12 @@ final class LstmNetwork extends RecurrentNetwork {
 
   LstmNetwork(SequenceSpec sequence, int features, List<Integer> headLayers, DenseKernel kernel) {
     super(sequence, features, headLayers, kernel, 4);
+  }
+
+  /** The network of {@code spec} (its head's activation, objective and dropout) on rows of {@code features}. */
+  LstmNetwork(ModelSpec spec, int features, DenseKernel kernel) {
+    super(spec.sequence().orElseThrow(), features, spec.hiddenLayers(), DenseNetwork.Head.of(spec),
+        kernel, 4);
   }
 
   @Override

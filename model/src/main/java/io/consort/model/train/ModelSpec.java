@@ -102,18 +102,15 @@ public record ModelSpec(
   }
 
   /**
-   * Whether the native engine computes this model ({@link NativeNetwork#of}): a binary classifier
-   * with ReLU hidden layers and no dropout that is dense, a 1-D CNN, an LSTM, a SimpleRnn or
-   * self-attention. Every other model (regression, tanh or sigmoid heads, dropout) trains, under DP
-   * too, on the DL4J engine.
+   * Whether the native engine computes this model ({@link NativeNetwork#of}): every model type
+   * (dense, 1-D CNN, LSTM, SimpleRnn and self-attention) with any hidden activation, objective and
+   * dropout. DL4J (the {@code dl4j} engine) trains a model only when the job asks for it.
    */
   public boolean nativeKernel() {
-    boolean nativeType = switch (type) {
+    return switch (type) {
       case MLP, LOGISTIC_REGRESSION, CNN1D, LSTM, SIMPLE_RNN, ATTENTION -> true;
       default -> false;
     };
-    return nativeType && activation == HiddenActivation.RELU && dropout == 0
-        && objective == Objective.BINARY;
   }
 
   /** The default loan-risk MLP. */

@@ -1,5 +1,7 @@
 package io.consort.model.train;
 
+import java.util.random.RandomGenerator;
+
 /**
  * A network the native engine computes: forward pass, summed (optionally per-example clipped)
  * gradients and per-example gradient norms over one batch, on flat parameters in DL4J's layout
@@ -16,14 +18,11 @@ interface NativeNetwork {
           + " and objective " + spec.objective().wireName());
     }
     return switch (spec.type()) {
-      case MLP, LOGISTIC_REGRESSION -> new DenseNetwork(spec.layerSizes(inputs));
+      case MLP, LOGISTIC_REGRESSION -> DenseNetwork.of(spec, inputs, DenseKernel.preferred());
       case CNN1D -> new Conv1dNetwork(spec, inputs);
-      case LSTM -> new LstmNetwork(spec.sequence().orElseThrow(), inputs, spec.hiddenLayers(),
-          DenseKernel.preferred());
-      case SIMPLE_RNN -> new SimpleRnnNetwork(spec.sequence().orElseThrow(), inputs,
-          spec.hiddenLayers(), DenseKernel.preferred());
-      case ATTENTION -> new AttentionNetwork(spec.sequence().orElseThrow(), inputs,
-          spec.hiddenLayers(), DenseKernel.preferred());
+      case LSTM -> new LstmNetwork(spec, inputs, DenseKernel.preferred());
+      case SIMPLE_RNN -> new SimpleRnnNetwork(spec, inputs, DenseKernel.preferred());
+      case ATTENTION -> new AttentionNetwork(spec, inputs, DenseKernel.preferred());
       default -> throw new IllegalArgumentException("no native network for " + spec.type().wireName());
     };
   }
@@ -33,18 +32,34 @@ interface NativeNetwork {
   /** The input buffer for a batch of {@code rows}: fill rows {@code 0..rows-1} row-major. */
   float[] inputBuffer(int rows);
 
-  /** The label buffer for a batch of {@code rows}: 1 for positive, 0 for negative. */
+  /** The label buffer for a batch of {@code rows}: 1 for positive, 0 for negative; a regression's targets. */
   float[] labelBuffer(int rows);
 
-  /** Computes the logits of the first {@code rows} rows of the input buffer. */
+  /**
+   * Computes the logits of the first {@code rows} rows of the input buffer, without dropout: for
+   * scoring and evaluation.
+   */
   void forward(float[] parameters, int rows);
 
-  /** Logits of the last {@link #forward}, rows {@code 0..rows-1}. */
+  /**
+   * The training pass: {@link #forward} with the model's dropout, each example's masks drawn from
+   * {@code masks} (the trainer's randomness: CSPRNG-derived in production). A network without
+   * dropout ignores {@code masks}.
+   */
+  default void forwardTraining(float[] parameters, int rows, RandomGenerator masks) {
+    forward(parameters, rows);
+  }
+
+  /**
+   * Logits of the last forward pass, rows {@code 0..rows-1}: the output's pre-activation (a
+   * regression model's prediction).
+   */
   float[] logits();
 
   /**
-   * After {@link #forward}: writes into {@code gradient} the sum over the batch of each example's
-   * binary cross-entropy gradient, each first scaled to norm at most {@code clipNorm} when
+   * After a forward pass: writes into {@code gradient} the sum over the batch of each example's
+   * loss gradient (binary cross-entropy, or squared error for regression; through the pass's
+   * dropout masks), each first scaled to norm at most {@code clipNorm} when
    * {@code clipNorm > 0} (DP-SGD), and returns the summed loss.
    */
   double backward(float[] parameters, int rows, double clipNorm, float[] gradient);

@@ -4,9 +4,10 @@ import io.consort.model.features.EncodedData;
 
 /**
  * Scores encoded rows with a model: the probability of the positive class (for regression, the
- * predicted value), or a binary model's logit. The native engine computes the models of {@link
- * ModelSpec#nativeKernel()}; every other model is computed by the DL4J engine's provider, which must
- * be on the class path.
+ * predicted value), or a binary model's logit, never with dropout. The native engine computes the
+ * models of {@link ModelSpec#nativeKernel()} (every model type, any head, whichever engine trained
+ * it); a model outside it would be computed by the DL4J engine's provider, which must then be on the
+ * class path.
  */
 public final class Predictor {
   private static final int CHUNK_ROWS = 1024;
@@ -18,6 +19,9 @@ public final class Predictor {
       return LocalTrainer.provider(TrainingEngine.DL4J).predict(spec, parameters, data);
     }
     float[] scores = nativeLogits(spec, parameters, data);
+    if (spec.objective() == Objective.REGRESSION) {
+      return scores;
+    }
     for (int r = 0; r < scores.length; r++) {
       scores[r] = (float) (1.0 / (1.0 + Math.exp(-scores[r])));
     }

@@ -2,10 +2,11 @@ package io.consort.model.train;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.random.RandomGenerator;
 
 /**
- * A DL4J recurrent layer read at its last time step (DL4J's {@code LastTimeStep}), then a dense ReLU
- * head and one sigmoid output, on flat parameters in DL4J's layout, so that a model trained here and
+ * A DL4J recurrent layer read at its last time step (DL4J's {@code LastTimeStep}), then a dense
+ * head and one output (the spec's activation, objective and dropout: {@link DenseNetwork.Head}), on flat parameters in DL4J's layout, so that a model trained here and
  * one trained by the DL4J engine are the same model ({@link ParameterLayout}: input weights
  * {@code [channels, G]}, recurrent weights {@code [n, G]}, both column-major, then biases
  * {@code [G]}, where {@code G} is the layer's pre-activation width: {@code 4n} for the LSTM,
@@ -71,6 +72,11 @@ abstract class RecurrentNetwork implements NativeNetwork {
 
   RecurrentNetwork(SequenceSpec sequence, int features, List<Integer> headLayers,
       DenseKernel kernel, int gatesPerUnit) {
+    this(sequence, features, headLayers, DenseNetwork.Head.RELU_BINARY, kernel, gatesPerUnit);
+  }
+
+  RecurrentNetwork(SequenceSpec sequence, int features, List<Integer> headLayers,
+      DenseNetwork.Head headKind, DenseKernel kernel, int gatesPerUnit) {
     this.window = sequence.window();
     this.channels = sequence.channels(features);
     this.units = sequence.units();
@@ -80,7 +86,8 @@ abstract class RecurrentNetwork implements NativeNetwork {
     width = channels + units;
     recurrentOffset = channels * gates;
     biasOffset = recurrentOffset + units * gates;
-    head = new DenseNetwork(DenseNetwork.stackSizes(units, headLayers), kernel, biasOffset + gates);
+    head = new DenseNetwork(DenseNetwork.stackSizes(units, headLayers), kernel, biasOffset + gates,
+        headKind, true);
     combined = new float[gates * width + gates];
     combinedTransposed = new float[width * gates];
     combinedGradient = new float[combined.length];
@@ -166,6 +173,15 @@ abstract class RecurrentNetwork implements NativeNetwork {
 
   @Override
   public void forward(float[] parameters, int rows) {
+    forward(parameters, rows, null);
+  }
+
+  @Override
+  public void forwardTraining(float[] parameters, int rows, RandomGenerator masks) {
+    forward(parameters, rows, masks);
+  }
+
+  private void forward(float[] parameters, int rows, RandomGenerator masks) {
     if (parameters.length != parameterCount()) {
       throw new IllegalArgumentException(
           "expected " + parameterCount() + " parameters, got " + parameters.length);
@@ -198,7 +214,7 @@ abstract class RecurrentNetwork implements NativeNetwork {
         System.arraycopy(hidden, 0, head.inputBuffer(rows), 0, rows * units);
       }
     }
-    head.forward(parameters, rows);
+    head.forward(parameters, rows, masks);
   }
 
   /** The input and recurrent weights side by side, and transposed, from DL4J's blocks. */

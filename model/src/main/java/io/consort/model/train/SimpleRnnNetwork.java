@@ -3,8 +3,8 @@ package io.consort.model.train;
 import java.util.List;
 
 /**
- * DL4J's {@code SimpleRnn} (Elman) read at its last time step, with its dense ReLU head and one
- * sigmoid output ({@link RecurrentNetwork}: layout, batching per time step, backpropagation through
+ * DL4J's {@code SimpleRnn} (Elman) read at its last time step, with its dense head and one
+ * output ({@link RecurrentNetwork}: layout, batching per time step, backpropagation through
  * time and exact per-example norms): {@code h_t = tanh(x_t W + h_{t-1} RW + b)} from
  * {@code h_0 = 0}, its pre-activation width {@code G = n}.
  *
@@ -19,6 +19,12 @@ final class SimpleRnnNetwork extends RecurrentNetwork {
   SimpleRnnNetwork(SequenceSpec sequence, int features, List<Integer> headLayers,
       DenseKernel kernel) {
     super(sequence, features, headLayers, kernel, 1);
+  }
+
+  /** The network of {@code spec} (its head's activation, objective and dropout) on rows of {@code features}. */
+  SimpleRnnNetwork(ModelSpec spec, int features, DenseKernel kernel) {
+    super(spec.sequence().orElseThrow(), features, spec.hiddenLayers(), DenseNetwork.Head.of(spec),
+        kernel, 1);
   }
 
   @Override

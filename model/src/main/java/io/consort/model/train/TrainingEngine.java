@@ -25,7 +25,8 @@ public enum TrainingEngine {
   /**
    * Consort's plain-Java passes of dense stacks, 1-D CNNs, LSTMs, SimpleRnns and self-attention on reused buffers (DL4J's math and
    * layout, checked against DL4J in tests), for the models of {@link ModelSpec#nativeKernel()}
-   * (binary classifiers with ReLU layers and no dropout); many times faster per step, with exact
+   * (every model type, with ReLU, tanh or sigmoid heads, binary or regression, with or without
+   * dropout); many times faster per step, with exact
    * per-example norms for DP-SGD in the same batched pass.
    */
   NATIVE("native", "consort-model");

@@ -9,8 +9,8 @@
  * the consort-model-dl4j module loads any vector into a DL4J network.
  *
  * <p>Two training engines ({@link io.consort.model.train.TrainingEngine}). {@code native} (the
- * default, in this package) runs the forward and backward passes of dense stacks, 1-D CNNs, LSTMs, SimpleRnns and self-attention
- * ({@link io.consort.model.train.ModelSpec#nativeKernel()}) in plain Java on reused float buffers, because for these small dense networks DL4J's cost is per-op overhead (tens
+ * default, in this package) runs the forward and backward passes of dense stacks, 1-D CNNs, LSTMs, SimpleRnns and self-attention, with
+ * any head activation, objective and dropout ({@link io.consort.model.train.ModelSpec#nativeKernel()}) in plain Java on reused float buffers, because for these small dense networks DL4J's cost is per-op overhead (tens
  * of microseconds per ND4J op, dozens of ops per step), not arithmetic: a native step at batch 32
  * costs a small fraction of DL4J's (see docs/BENCHMARKS.md). The native pass also yields
  * per-example gradient norms cheaply, which DP-SGD needs; the dl4j engine clips by one pass per

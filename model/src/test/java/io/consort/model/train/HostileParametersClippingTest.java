@@ -25,7 +25,15 @@ class HostileParametersClippingTest {
         ModelSpec.sequence(ModelType.LSTM, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.BINARY, 1),
         ModelSpec.sequence(ModelType.CNN1D, new SequenceSpec(6, 4, 3, 0), List.of(5), Objective.BINARY, 1),
         ModelSpec.sequence(ModelType.ATTENTION, new SequenceSpec(6, 4, 0, 2), List.of(5), Objective.BINARY, 1),
-        ModelSpec.defaultMlp(1));
+        ModelSpec.defaultMlp(1),
+        // the other heads, training with dropout: each example's own masks
+        ModelSpec.defaultMlp(1).withActivation(HiddenActivation.TANH, 0.3).withObjective(Objective.REGRESSION),
+        ModelSpec.sequence(ModelType.LSTM, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.BINARY, 1)
+            .withActivation(HiddenActivation.SIGMOID, 0.2),
+        ModelSpec.sequence(ModelType.CNN1D, new SequenceSpec(6, 4, 3, 0), List.of(5), Objective.REGRESSION, 1)
+            .withActivation(HiddenActivation.RELU, 0.5),
+        ModelSpec.sequence(ModelType.ATTENTION, new SequenceSpec(6, 4, 0, 2), List.of(5), Objective.REGRESSION, 1)
+            .withActivation(HiddenActivation.TANH, 0.3));
   }
 
   @ParameterizedTest
@@ -53,7 +61,7 @@ class HostileParametersClippingTest {
             labels[r] = r % 2;
           }
           float[] gradient = new float[parameters.length];
-          network.forward(parameters, rows);
+          network.forwardTraining(parameters, rows, random);
           network.backward(parameters, rows, clip, gradient);
           double squared = 0;
           for (float g : gradient) {

@@ -1,18 +1,14 @@
 package io.consort.model.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.consort.model.features.EncodedData;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Which network the native engine builds for a model, and that it refuses the models it does not
- * compute by name. (The networks' math is checked against DL4J in consort-model-dl4j's
+ * Which network the native engine builds for a model: every model type, with any head. (The networks' math is checked against DL4J in consort-model-dl4j's
  * DenseNetworkTest, Conv1dNetworkTest, LstmNetworkTest, SimpleRnnNetworkTest and AttentionNetworkTest.)
  */
 class NativeNetworkTest {
@@ -60,10 +56,12 @@ class NativeNetworkTest {
   }
 
   @Test
-  void modelsTheNativeEngineDoesNotCompute_areRefusedNamingTheModel() {
-    List<ModelSpec> refused = List.of(
+  void everyActivationObjectiveAndDropout_ofEveryModelType_isNative() {
+    List<ModelSpec> computed = List.of(
         ModelSpec.sequence(ModelType.ATTENTION, new SequenceSpec(6, 4, 0, 2), List.of(5), Objective.BINARY, 1)
             .withActivation(HiddenActivation.RELU, 0.2),
+        ModelSpec.sequence(ModelType.ATTENTION, new SequenceSpec(6, 4, 0, 2), List.of(5), Objective.REGRESSION, 1)
+            .withActivation(HiddenActivation.TANH, 0),
         ModelSpec.sequence(ModelType.SIMPLE_RNN, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.BINARY, 1)
             .withActivation(HiddenActivation.RELU, 0.2),
         ModelSpec.sequence(ModelType.LSTM, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.REGRESSION, 1),
@@ -71,14 +69,29 @@ class NativeNetworkTest {
         ModelSpec.sequence(ModelType.CNN1D, CONV, List.of(5), Objective.BINARY, 1)
             .withActivation(HiddenActivation.TANH, 0),
         ModelSpec.sequence(ModelType.CNN1D, CONV, List.of(5), Objective.BINARY, 1)
-            .withActivation(HiddenActivation.RELU, 0.2));
-    for (ModelSpec spec : refused) {
-      assertFalse(spec.nativeKernel(), spec.toString());
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeNetwork.of(spec, 12));
-      assertTrue(e.getMessage().contains("a " + spec.type().wireName() + " model"), e.getMessage());
-      EncodedData rows = new EncodedData(2, 12, new float[24], new float[] {0, 1});
-      e = assertThrows(IllegalArgumentException.class, () -> new LocalTrainer(spec, rows, TrainingEngine.NATIVE));
-      assertTrue(e.getMessage().contains("trains on the dl4j engine"), e.getMessage());
+            .withActivation(HiddenActivation.SIGMOID, 0.2),
+        ModelSpec.defaultMlp(1).withActivation(HiddenActivation.TANH, 0.5).withObjective(Objective.REGRESSION),
+        ModelSpec.logisticRegression(1).withObjective(Objective.REGRESSION));
+    for (ModelSpec spec : computed) {
+      assertTrue(spec.nativeKernel(), spec.toString());
+      assertEquals(ParameterLayout.of(spec, 12).parameterCount(), NativeNetwork.of(spec, 12).parameterCount(),
+          spec.toString());
+    }
+  }
+
+  @Test
+  void everyModelType_isComputedNatively() {
+    for (ModelType type : ModelType.values()) {
+      ModelSpec spec = switch (type) {
+        case MLP -> ModelSpec.defaultMlp(1);
+        case LOGISTIC_REGRESSION -> ModelSpec.logisticRegression(1);
+        case CNN1D -> ModelSpec.sequence(type, CONV, List.of(5), Objective.BINARY, 1);
+        case ATTENTION -> ModelSpec.sequence(type, new SequenceSpec(6, 4, 0, 2), List.of(5), Objective.BINARY, 1);
+        default -> ModelSpec.sequence(type, new SequenceSpec(6, 4, 0, 0), List.of(5), Objective.BINARY, 1);
+      };
+      assertTrue(spec.nativeKernel(), type.wireName());
+      assertEquals(ParameterLayout.of(spec, 12).parameterCount(), NativeNetwork.of(spec, 12).parameterCount(),
+          type.wireName());
     }
   }
 }

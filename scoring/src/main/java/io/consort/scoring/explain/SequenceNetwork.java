@@ -8,8 +8,8 @@ import io.consort.model.train.TrainingEngine;
 /**
  * A sequence model (LSTM, SimpleRnn, 1-D CNN, self-attention, each with a dense head) computed as the
  * banks' evaluation computed it, through {@link Predictor#logits}: by the native engine when it
- * computes the model ({@link ModelSpec#nativeKernel()}: the ReLU binary LSTM, SimpleRnn, 1-D CNN and attention
- * without dropout), by the DL4J engine otherwise, which {@link Predictor} finds (consort-model-dl4j) with
+ * computes the model ({@link ModelSpec#nativeKernel()}: every LSTM, SimpleRnn, 1-D CNN and attention
+ * model, whatever its head and whichever engine trained it), by the DL4J engine otherwise, which {@link Predictor} finds (consort-model-dl4j) with
  * {@link java.util.ServiceLoader}. This module's own code touches no DL4J class: DL4J and its native
  * libraries load only in a process that scores a model the native engine does not compute, and only
  * if consort-model-dl4j is on its class path ({@code consort score} has it); otherwise {@link #of}

@@ -22,7 +22,7 @@ public interface TrainingLoopProvider {
   /**
    * The model's outputs for {@code data}'s rows under {@code parameters}: probabilities for a
    * binary objective, values for regression. Used by {@link io.consort.model.train.Predictor} for
-   * models the native kernel does not compute.
+   * models the native kernel does not compute (none since 2026-12-03).
    */
   float[] predict(ModelSpec spec, float[] parameters, EncodedData data);
 }
