@@ -320,8 +320,9 @@ final class BankSecureAggregation {
         : open.client.isAborted() ? "its keys for round " + open.jobRound + " were discarded"
         : forwarded.getMessagesCount() != 1 ? "the step carries " + forwarded.getMessagesCount() + " messages"
         : null;
-    if (problem == null && !open.client.checkedForwardedShares()) {
-      // the shares themselves (decrypted, checked) before any training or spend: a tampered one is refused here
+    if (problem == null) {
+      // the shares themselves (decrypted, checked; the same again after a failed attempt) before any training or
+      // spend: a tampered one is refused here
       try {
         if (SecAggCodec.decode(forwarded.getMessages(0).toByteArray()) instanceof ForwardedShares shares) {
           open.client.checkForwardedShares(shares);

@@ -558,27 +558,29 @@ public final class SecAggClient {
    * Pipelined rounds: decrypts and checks the peers' forwarded shares before this bank has its input, so that
    * shares it would refuse (tampered, misaddressed, too few) are refused before it trains or spends anything;
    * the masking then takes exactly these shares (the same message, {@link #handle}). Aborts the round on a share
-   * it refuses, as the masking would.
+   * it refuses, as the masking would. Checking the same shares again changes nothing; other shares abort the round.
    *
-   * @throws IllegalStateException unless the client awaits the forwarded shares and has checked none yet
+   * @throws IllegalStateException unless the client awaits the forwarded shares
    */
   public void checkForwardedShares(ForwardedShares forwarded) throws ProtocolViolationException {
-    if (phase != Phase.AWAITING_SHARES || checkedShares != null) {
-      throw new IllegalStateException("bank '" + bankId + "' checks forwarded shares once, while awaiting them, "
-          + "not in phase " + phase);
+    if (phase != Phase.AWAITING_SHARES) {
+      throw new IllegalStateException("bank '" + bankId + "' checks forwarded shares while awaiting them, not in "
+          + "phase " + phase);
     }
     checkHeader(forwarded.header(), false);
+    if (checkedShares != null) {
+      if (!sameShares(checkedSharesMessage, forwarded)) {
+        throw abort(RoundParameters.COORDINATOR_ID, "the forwarded shares differ from those bank '" + bankId
+            + "' checked before");
+      }
+      return;
+    }
     try {
       checkedShares = receiveShares(forwarded);
       checkedSharesMessage = forwarded;
     } catch (GeneralSecurityException e) {
       throw abort(bankId, "local cryptographic failure: " + e.getMessage(), e);
     }
-  }
-
-  /** Whether {@link #checkForwardedShares} took this round's forwarded shares. */
-  public boolean checkedForwardedShares() {
-    return checkedShares != null;
   }
 
   private static boolean sameShares(ForwardedShares a, ForwardedShares b) {
