@@ -14,6 +14,7 @@ import io.consort.protocol.v1.TrainTask;
 import io.consort.secagg.PeerKeyVerifier;
 import io.consort.secagg.RoundParameters;
 import io.consort.secagg.SecAggClient;
+import io.consort.secagg.message.ForwardedShares;
 import io.consort.secagg.wire.SecAggCodec;
 import io.consort.spec.JobSpec;
 import io.consort.spec.RoundEvaluation;
@@ -319,6 +320,20 @@ final class BankSecureAggregation {
         : open.client.isAborted() ? "its keys for round " + open.jobRound + " were discarded"
         : forwarded.getMessagesCount() != 1 ? "the step carries " + forwarded.getMessagesCount() + " messages"
         : null;
+    if (problem == null) {
+      // the shares themselves (decrypted, checked; the same again after a failed attempt) before any training or
+      // spend: a tampered one is refused here
+      try {
+        if (SecAggCodec.decode(forwarded.getMessages(0).toByteArray()) instanceof ForwardedShares shares) {
+          open.client.checkForwardedShares(shares);
+        } else {
+          problem = "the step carries no forwarded shares";
+        }
+      } catch (io.consort.secagg.wire.MalformedMessageException | io.consort.secagg.ProtocolViolationException
+               | IllegalStateException e) {
+        problem = e.getMessage();
+      }
+    }
     if (problem != null) {
       discardAhead(jobId, problem);
       throw new ProtocolViolationException("training task of round " + plan.jobRound() + " of job '" + jobId

@@ -499,6 +499,47 @@ class PipelinedRoundTest {
   }
 
   @Test
+  void coordinatorSendingATamperedForwardedShare_isRefusedBeforeTraining_andChargesNoPrivacySpend() throws Exception {
+    acceptJob(JobSpec.builder().id("piped").schema(SCHEMA).engine(TrainingEngine.NATIVE).hiddenLayers(List.of(4))
+        .rounds(3).privacy(io.consort.spec.PrivacyMode.RECORD).targetEpsilon(1.0).build(), dir.resolve("dp"));
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server(2), roundOne(), UnaryOperator.identity());
+    Path victimData = dir.resolve("dp").resolve(VICTIM);
+    assertEquals(1, new SpendJournal(victimData).releases().size()); // round 1, trained and released
+    ForwardedShares honest = (ForwardedShares) forwarded.get(VICTIM);
+    List<io.consort.secagg.message.EncryptedShare> shares = new java.util.ArrayList<>(honest.shares());
+    io.consort.secagg.message.EncryptedShare first = shares.get(0);
+    byte[] ciphertext = first.ciphertext().clone();
+    ciphertext[ciphertext.length - 1] ^= 1;
+    shares.set(0, new io.consort.secagg.message.EncryptedShare(first.senderId(), first.recipientId(), ciphertext));
+
+    String refusal = refusal(train(2, BANKS, step(new ForwardedShares(honest.header(), shares))));
+
+    assertTrue(refusal.contains("fails AES-GCM authentication"), refusal);
+    List<SpendJournal.Release> releases = new SpendJournal(victimData).releases();
+    assertEquals(1, releases.size(), () -> "a refused round was journalled as a release: " + releases);
+  }
+
+  @Test
+  void coordinatorSendingForwardedSharesBeforeTheKeyRoster_isRefusedBeforeTraining_andChargesNoPrivacySpend()
+      throws Exception {
+    acceptJob(JobSpec.builder().id("piped").schema(SCHEMA).engine(TrainingEngine.NATIVE).hiddenLayers(List.of(4))
+        .rounds(3).privacy(io.consort.spec.PrivacyMode.RECORD).targetEpsilon(1.0).build(), dir.resolve("dp"));
+    roundOne(); // round 2 keyed ahead; its key roster (the ledger task's) never sent, so the bank shared nothing
+    Path victimData = dir.resolve("dp").resolve(VICTIM);
+    assertEquals(1, new SpendJournal(victimData).releases().size());
+    long sumRound = SecureRoundPlan.derive(spec, 2, BANKS, model.getValuesCount())
+        .sumParameters(RoundEvaluation.carriedSlots(spec, 2)).round();
+    ForwardedShares early = new ForwardedShares(new MessageHeader("piped", sumRound, io.consort.secagg.Stage.MASKED_INPUT,
+        "coordinator", VICTIM), List.of(new io.consort.secagg.message.EncryptedShare("bank-2", VICTIM, new byte[60])));
+
+    String refusal = refusal(train(2, BANKS, step(early)));
+
+    assertTrue(refusal.contains("refuses them"), refusal);
+    List<SpendJournal.Release> releases = new SpendJournal(victimData).releases();
+    assertEquals(1, releases.size(), () -> "a refused round was journalled as a release: " + releases);
+  }
+
+  @Test
   void keysMadeAhead_areDiscarded_whenTheRoundsTrainingTaskIsRefused_andCannotBeUsedByALaterTask() throws Exception {
     Map<String, SecAggMessage> forwarded = shareRoundTwo(server(2), roundOne(), UnaryOperator.identity());
     Task lowered = train(2, BANKS, step(forwarded.get(VICTIM)));

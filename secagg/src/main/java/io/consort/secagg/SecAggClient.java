@@ -87,6 +87,9 @@ public final class SecAggClient {
   private final Map<String, SignedPublicKeys> verifiedKeys = new LinkedHashMap<>();
   /** Shares this bank holds, by owner: [share of b_owner, share of s_owner^SK]. Keys are U2 here. */
   private final Map<String, SecretBytes[]> heldShares = new LinkedHashMap<>();
+  /** Forwarded shares checked before the input existed ({@link #checkForwardedShares}), and their message; or null. */
+  private Map<String, SecretBytes[]> checkedShares;
+  private ForwardedShares checkedSharesMessage;
   private List<String> signedSurvivors;
   /** The survivor set this bank revealed shares for, once it finished the round. */
   private List<String> revealedFor;
@@ -539,6 +542,65 @@ public final class SecAggClient {
    */
   private MaskedInput maskedInput(ForwardedShares forwarded) throws ProtocolViolationException,
       GeneralSecurityException {
+    Map<String, SecretBytes[]> received;
+    if (checkedShares == null) {
+      received = receiveShares(forwarded);
+    } else if (sameShares(checkedSharesMessage, forwarded)) {
+      received = checkedShares;
+    } else {
+      throw abort(RoundParameters.COORDINATOR_ID, "the forwarded shares differ from those bank '" + bankId
+          + "' checked before it computed its input");
+    }
+    return mask(received);
+  }
+
+  /**
+   * Pipelined rounds: decrypts and checks the peers' forwarded shares before this bank has its input, so that
+   * shares it would refuse (tampered, misaddressed, too few) are refused before it trains or spends anything;
+   * the masking then takes exactly these shares (the same message, {@link #handle}). Aborts the round on a share
+   * it refuses, as the masking would. Checking the same shares again changes nothing; other shares abort the round.
+   *
+   * @throws IllegalStateException unless the client awaits the forwarded shares
+   */
+  public void checkForwardedShares(ForwardedShares forwarded) throws ProtocolViolationException {
+    if (phase != Phase.AWAITING_SHARES) {
+      throw new IllegalStateException("bank '" + bankId + "' checks forwarded shares while awaiting them, not in "
+          + "phase " + phase);
+    }
+    checkHeader(forwarded.header(), false);
+    if (checkedShares != null) {
+      if (!sameShares(checkedSharesMessage, forwarded)) {
+        throw abort(RoundParameters.COORDINATOR_ID, "the forwarded shares differ from those bank '" + bankId
+            + "' checked before");
+      }
+      return;
+    }
+    try {
+      checkedShares = receiveShares(forwarded);
+      checkedSharesMessage = forwarded;
+    } catch (GeneralSecurityException e) {
+      throw abort(bankId, "local cryptographic failure: " + e.getMessage(), e);
+    }
+  }
+
+  private static boolean sameShares(ForwardedShares a, ForwardedShares b) {
+    if (!a.header().equals(b.header()) || a.shares().size() != b.shares().size()) {
+      return false;
+    }
+    for (int i = 0; i < a.shares().size(); i++) {
+      EncryptedShare x = a.shares().get(i);
+      EncryptedShare y = b.shares().get(i);
+      if (!x.senderId().equals(y.senderId()) || !x.recipientId().equals(y.recipientId())
+          || !Arrays.equals(x.ciphertext(), y.ciphertext())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Decrypts and checks the forwarded shares; they are then held ({@link #heldShares}) until the round ends. */
+  private Map<String, SecretBytes[]> receiveShares(ForwardedShares forwarded) throws ProtocolViolationException,
+      GeneralSecurityException {
     Map<String, SecretBytes[]> received = new LinkedHashMap<>();
     for (EncryptedShare share : forwarded.shares()) {
       String sender = share.senderId();
@@ -589,7 +651,12 @@ public final class SecAggClient {
     }
     heldShares.putAll(received);
     destroyReceiveKeys(); // those of peers that sent no share
+    return received;
+  }
 
+  /** Masks the input with the self mask and the pairwise masks of the banks whose shares it {@code received}. */
+  private MaskedInput mask(Map<String, SecretBytes[]> received) throws ProtocolViolationException,
+      GeneralSecurityException {
     // an input handed over is masked in place; until every mask is in, `input` still names it, so a round that
     // aborts on the way wipes it
     int[] masked = inputHandedOver ? input : input.clone();

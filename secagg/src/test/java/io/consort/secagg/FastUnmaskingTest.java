@@ -96,6 +96,25 @@ class FastUnmaskingTest {
   }
 
   @Test
+  void bankRefusesAFastRequest_listingTheRosterInAnotherOrder_orWithADuplicate() throws Exception {
+    List<String> roster = RoundHarness.banks(5);
+    List<String> reordered = new ArrayList<>(roster);
+    java.util.Collections.swap(reordered, 0, 4);
+    List<String> duplicated = new ArrayList<>(roster);
+    duplicated.add("bank-3");
+    for (List<String> survivors : List.of(reordered, duplicated)) {
+      RoundParameters parameters = RoundParameters.completeGraph("job-fast", 8, roster, 3, DIM);
+      RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 57), 57);
+
+      harness.run(Map.of(), asFastRequest(survivors, List.of()));
+
+      for (String bank : roster) {
+        assertRefusedReleasingNothing(harness, bank, "not the whole roster");
+      }
+    }
+  }
+
+  @Test
   void bankRefusesAFastRequest_askingForAnSskShare() throws Exception {
     RoundParameters parameters = RoundParameters.completeGraph("job-fast", 9, RoundHarness.banks(5), 3, DIM);
     RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 56), 56);

@@ -95,6 +95,45 @@ class MaskedInputInPlaceTest {
     assertEquals(Set.of("bank-2"), twice.server.refusals().keySet());
   }
 
+  /**
+   * Attack: a hostile bank's masked input that is refused only at its last value (outside the ring), or a second
+   * masked input after its first. Summed in place, a refusal must leave the running sum as it was: the round
+   * completes with exactly the plaintext sum of the banks it names, nothing of the refused vector in it.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aRefusedMaskedInput_leavesTheRunningSumUntouched(boolean duplicate) throws Exception {
+    RoundHarness harness = harness(28, true, 47);
+    harness.advertise(Set.of());
+    harness.closeAndDeliver(Map.of(), UnaryOperator.identity());
+    ServerTransition forwarded = harness.server.closeStage();
+    for (io.consort.secagg.message.SecAggMessage message : forwarded.outgoing()) {
+      String bank = message.header().recipientId();
+      MaskedInput reply = (MaskedInput) harness.clients.get(bank).handle(message);
+      if (!bank.equals("bank-2")) {
+        harness.deliverToServer(reply);
+        continue;
+      }
+      int[] hostile = reply.values().clone();
+      if (duplicate) {
+        harness.deliverToServer(reply);
+        Arrays.fill(hostile, 0x0abcdef);
+      } else {
+        hostile[DIM - 1] = 1 << 28; // every value before it is in the ring: a partial add would keep them
+      }
+      String reason = assertThrows(ProtocolViolationException.class, () -> harness.server.acceptEncoded("bank-2",
+          RoundHarness.embedded(SecAggCodec.encode(new MaskedInput(reply.header(), 28, hostile))))).getMessage();
+      assertTrue(reason.contains(duplicate ? "duplicate masked-input message" : "outside the ring"), reason);
+    }
+
+    ServerTransition end = harness.run(Map.of(), UnaryOperator.identity(), false);
+
+    List<String> included = duplicate ? RoundHarness.banks(5)
+        : List.of("bank-1", "bank-3", "bank-4", "bank-5");
+    assertEquals(included, end.result().orElseThrow().includedBanks());
+    assertArrayEquals(harness.plaintextSum(included), end.result().orElseThrow().sum());
+  }
+
   /** A fresh round of 28-bit ring at its masked-input stage (keys and shares exchanged), seeded alike. */
   private static RoundHarness atMaskedInput(boolean inPlace) throws Exception {
     RoundHarness harness = harness(28, inPlace, 43);

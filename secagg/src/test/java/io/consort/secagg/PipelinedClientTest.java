@@ -260,4 +260,43 @@ class PipelinedClientTest {
         current.clientRefusals.get(VICTIM).getMessage());
     assertEquals(Set.of(VICTIM), current.clientRefusals.keySet());
   }
+
+  @Test
+  void forwardedSharesCheckedBeforeTheInput_refuseATamperedShare_andTheMaskingTakesOnlyThoseShares() throws Exception {
+    RoundParameters parameters = RoundParameters.completeGraph("job-checked", 4, RoundHarness.banks(4), 3, 16);
+    RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 61), 61);
+    harness.advertise(Set.of());
+    harness.closeAndDeliver(Map.of(), UnaryOperator.identity());
+    List<SecAggMessage> forwarded = harness.server.closeStage().outgoing();
+    ForwardedShares toBank1 = (ForwardedShares) forwarded.stream()
+        .filter(m -> m.header().recipientId().equals("bank-1")).findFirst().orElseThrow();
+    ForwardedShares toBank2 = (ForwardedShares) forwarded.stream()
+        .filter(m -> m.header().recipientId().equals("bank-2")).findFirst().orElseThrow();
+
+    // a tampered ciphertext is refused at the check, before any input exists
+    List<EncryptedShare> tampered = new ArrayList<>(toBank1.shares());
+    byte[] ciphertext = tampered.get(0).ciphertext().clone();
+    ciphertext[0] ^= 1;
+    tampered.set(0, new EncryptedShare(tampered.get(0).senderId(), "bank-1", ciphertext));
+    SecAggClient bank1 = harness.clients.get("bank-1");
+    assertTrue(assertThrows(ProtocolViolationException.class,
+        () -> bank1.checkForwardedShares(new ForwardedShares(toBank1.header(), tampered))).getMessage()
+        .contains("fails AES-GCM authentication"));
+    assertTrue(bank1.isAborted());
+
+    // shares checked, then other shares at masking (one peer's left out): refused, nothing masked
+    SecAggClient bank2 = harness.clients.get("bank-2");
+    bank2.checkForwardedShares(toBank2);
+    ForwardedShares fewer = new ForwardedShares(toBank2.header(), toBank2.shares().subList(1, toBank2.shares().size()));
+    assertTrue(assertThrows(ProtocolViolationException.class, () -> bank2.handle(fewer)).getMessage()
+        .contains("differ from those bank 'bank-2' checked"));
+    assertTrue(bank2.isAborted());
+
+    // the same shares at masking: masked as if they had not been checked ahead
+    SecAggClient bank3 = harness.clients.get("bank-3");
+    ForwardedShares toBank3 = (ForwardedShares) forwarded.stream()
+        .filter(m -> m.header().recipientId().equals("bank-3")).findFirst().orElseThrow();
+    bank3.checkForwardedShares(toBank3);
+    assertTrue(bank3.handle(toBank3) instanceof io.consort.secagg.message.MaskedInput);
+  }
 }
