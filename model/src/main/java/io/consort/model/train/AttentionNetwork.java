@@ -161,8 +161,10 @@ final class AttentionNetwork implements NativeNetwork {
       return;
     }
     int grown = Math.max(rows, capacity + (capacity >> 1));
-    // the largest per-example buffers: every step's [q, k, v], every head's weights
-    long perRow = Math.max((long) window * projected, (long) heads * window * window);
+    // the largest per-example buffers: the input rows (window x channels), every step's [q, k, v], every
+    // head's weights
+    long perRow = Math.max(Math.max((long) features, (long) window * channels),
+        Math.max((long) window * projected, (long) heads * window * window));
     if (perRow * grown > Integer.MAX_VALUE - 8) {
       grown = rows;
       if (perRow * rows > Integer.MAX_VALUE - 8) {
