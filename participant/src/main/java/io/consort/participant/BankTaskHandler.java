@@ -465,9 +465,10 @@ public final class BankTaskHandler implements TaskHandler {
     for (int i = 0; i < after.length; i++) {
       float delta = after[i] - base[i];
       if (!Float.isFinite(delta)) {
-        // which coordinates overflowed depends on the bank's rows, and no noise covers a NaN
-        throw new IllegalStateException("round " + task.getHeader().getRound() + ": the update is not finite at "
-            + "parameter " + i + " (training on the coordinator's model overflowed); it is not sent");
+        // which coordinates overflowed depends on the bank's rows, and no noise covers a NaN: the error that
+        // reaches the coordinator names no coordinate
+        throw new IllegalStateException("round " + task.getHeader().getRound() + ": the update is not finite "
+            + "(training on the coordinator's model overflowed); it is not sent");
       }
       update.addDelta(delta);
     }
