@@ -204,7 +204,8 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--drop", paramLabel = "BANK@STAGE", converter = DropFault.Converter.class,
       completionCandidates = DropFault.Converter.class,
       description = "fault injection: that bank's process exits when a task of that stage arrives; STAGE one of "
-          + "${COMPLETION-CANDIDATES}; repeatable")
+          + "${COMPLETION-CANDIDATES}; repeatable (a round runs consistency-check only after someone dropped, and "
+          + "share-keys and masked-input only when it is not keyed ahead: docs/PROTOCOL.md)")
   List<DropFault> drops = new ArrayList<>();
 
   @Option(names = "--stage-timeout", description = "seconds per round stage (default 120; 900 for the market task, "
