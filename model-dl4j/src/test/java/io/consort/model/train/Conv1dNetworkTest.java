@@ -3,6 +3,7 @@ package io.consort.model.train;
 import static io.consort.model.train.NativeNetworkChecks.assertRelativelyClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.model.dl4j.Dl4jNetworks;
@@ -213,6 +214,17 @@ class Conv1dNetworkTest {
       sum -= labels[r] * Math.log(p) + (1 - labels[r]) * Math.log(1 - p);
     }
     return sum / scores.length;
+  }
+
+  @Test
+  void aBatchWhoseColumnsWouldOverflowTheBuffers_isRefusedNamingTheBatch() {
+    // im2col keeps window x kernel x channels values a row: 4096 x 64 x 8 = 2^21, so 1,024 rows are 2^31
+    ModelSpec spec = ModelSpec.sequence(ModelType.CNN1D, new SequenceSpec(4096, 8, 64, 0), List.of(4),
+        Objective.BINARY, 3);
+    Conv1dNetwork network = new Conv1dNetwork(spec, 4096 * 8, DenseKernel.scalar());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> network.inputBuffer(1024));
+    assertTrue(e.getMessage().contains("a batch of 1024 rows over a window of 4096 steps of 8 channels, kernel"
+        + " size 64 and 8 filters"), e.getMessage());
   }
 
   @Test

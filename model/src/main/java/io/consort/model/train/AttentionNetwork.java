@@ -42,7 +42,7 @@ import java.util.random.RandomGenerator;
  * backward pass returns twice it for this layer's parameters (see consort-model-dl4j's
  * {@code Dl4jPerExampleClipper}). Not thread-safe: one instance per training thread.
  */
-final class AttentionNetwork implements NativeNetwork {
+final class AttentionNetwork extends HeadedNetwork {
   private final int window;
   private final int channels;
   private final int units;
@@ -69,7 +69,6 @@ final class AttentionNetwork implements NativeNetwork {
   private final double[] formed;
   /** One head's error at the attention weights, per key step. */
   private final float[] keyErrors;
-  private float[] input = new float[0];
   /** Per example and step, {@code x_t}: {@code rows x window x channels}. */
   private float[] steps = new float[0];
   /** Per example and step, {@code [q, k, v]}: {@code rows x window x 3 units}. */
@@ -85,8 +84,6 @@ final class AttentionNetwork implements NativeNetwork {
   private float[] meanOutputError = new float[0];
   /** The error at {@code [q, k, v]}, as {@link #qkv}. */
   private float[] qkvErrors = new float[0];
-  private double[] squaredNorms = new double[0];
-  private int capacity;
 
   /** The original head: ReLU hidden layers, a binary sigmoid output, no dropout. */
   AttentionNetwork(SequenceSpec sequence, int features, List<Integer> headLayers,
@@ -102,6 +99,7 @@ final class AttentionNetwork implements NativeNetwork {
 
   AttentionNetwork(SequenceSpec sequence, int features, List<Integer> headLayers,
       DenseNetwork.Head headKind, DenseKernel kernel) {
+    super(features);
     if (sequence.heads() < 1) {
       throw new IllegalArgumentException("an attention layer needs heads >= 1, got "
           + sequence.heads());
@@ -130,61 +128,32 @@ final class AttentionNetwork implements NativeNetwork {
   }
 
   @Override
-  public int parameterCount() {
-    return head.parameterCount();
+  DenseNetwork head() {
+    return head;
   }
 
   @Override
-  public float[] inputBuffer(int rows) {
-    ensureCapacity(rows);
-    return input;
+  long largestBufferPerRow() {
+    // every step's inputs and [q, k, v], every head's weights
+    return Math.max((long) window * Math.max(channels, projected), (long) heads * window * window);
   }
 
   @Override
-  public float[] labelBuffer(int rows) {
-    ensureCapacity(rows);
-    return head.labelBuffer(rows);
+  String describeBatch(int rows) {
+    return "a batch of " + rows + " rows over a window of " + window + " steps of " + channels
+        + " channels, " + units + " attention units and " + heads + " heads";
   }
 
   @Override
-  public float[] logits() {
-    return head.logits();
-  }
-
-  @Override
-  public double[] squaredNorms() {
-    return squaredNorms;
-  }
-
-  private void ensureCapacity(int rows) {
-    if (rows <= capacity) {
-      return;
-    }
-    int grown = Math.max(rows, capacity + (capacity >> 1));
-    // the largest per-example buffers: the input rows (window x channels), every step's [q, k, v], every
-    // head's weights
-    long perRow = Math.max(Math.max((long) features, (long) window * channels),
-        Math.max((long) window * projected, (long) heads * window * window));
-    if (perRow * grown > Integer.MAX_VALUE - 8) {
-      grown = rows;
-      if (perRow * rows > Integer.MAX_VALUE - 8) {
-        throw new IllegalArgumentException("a batch of " + rows + " rows over a window of " + window
-            + " steps of " + channels + " channels, " + units + " attention units and " + heads
-            + " heads needs more than 2^31 values per buffer; use a smaller batch");
-      }
-    }
-    input = Arrays.copyOf(input, grown * features);
-    steps = new float[grown * window * channels];
-    qkv = new float[grown * window * projected];
-    qkvErrors = new float[grown * window * projected];
-    weights = new float[grown * heads * window * window];
-    keyWeights = new float[grown * heads * window];
-    meanOutput = new float[grown * units];
-    pooledError = new float[grown * units];
-    meanOutputError = new float[grown * units];
-    head.labelBuffer(grown);
-    squaredNorms = new double[grown];
-    capacity = grown;
+  void allocate(int rows) {
+    steps = new float[rows * window * channels];
+    qkv = new float[rows * window * projected];
+    qkvErrors = new float[rows * window * projected];
+    weights = new float[rows * heads * window * window];
+    keyWeights = new float[rows * heads * window];
+    meanOutput = new float[rows * units];
+    pooledError = new float[rows * units];
+    meanOutputError = new float[rows * units];
   }
 
   @Override

@@ -26,7 +26,7 @@ import java.util.random.RandomGenerator;
  * cheap, with no per-example pass (as {@link DenseNetwork}'s layer-wise identity for the head).
  * Not thread-safe: one instance per training thread.
  */
-final class Conv1dNetwork implements NativeNetwork {
+final class Conv1dNetwork extends HeadedNetwork {
   private final int window;
   private final int channels;
   private final int filters;
@@ -42,21 +42,19 @@ final class Conv1dNetwork implements NativeNetwork {
   /** Convolution weights K*C x N row-major (the flat vector's order). */
   private final float[] convColumns;
   private final DenseKernel kernel;
-  private float[] input = new float[0];
   private float[] columns = new float[0];
   private float[] convolved = new float[0];
   /** Per example and filter, the time step of the pooled maximum. */
   private int[] argmax = new int[0];
   /** The error at the pooled filters, {@code rows x N}. */
   private float[] pooledError = new float[0];
-  private double[] squaredNorms = new double[0];
-  private int capacity;
 
   Conv1dNetwork(ModelSpec spec, int inputs) {
     this(spec, inputs, DenseKernel.preferred());
   }
 
   Conv1dNetwork(ModelSpec spec, int inputs, DenseKernel kernel) {
+    super(inputs);
     if (spec.type() != ModelType.CNN1D || spec.sequence().isEmpty()) {
       throw new IllegalArgumentException("not a cnn1d model: " + spec.type().wireName());
     }
@@ -76,45 +74,27 @@ final class Conv1dNetwork implements NativeNetwork {
   }
 
   @Override
-  public int parameterCount() {
-    return head.parameterCount();
+  DenseNetwork head() {
+    return head;
   }
 
   @Override
-  public float[] inputBuffer(int rows) {
-    ensureCapacity(rows);
-    return input;
+  long largestBufferPerRow() {
+    return (long) window * Math.max(patch, filters);
   }
 
   @Override
-  public float[] labelBuffer(int rows) {
-    ensureCapacity(rows);
-    return head.labelBuffer(rows);
+  String describeBatch(int rows) {
+    return "a batch of " + rows + " rows over a window of " + window + " steps of " + channels
+        + " channels, kernel size " + kernelSize + " and " + filters + " filters";
   }
 
   @Override
-  public float[] logits() {
-    return head.logits();
-  }
-
-  @Override
-  public double[] squaredNorms() {
-    return squaredNorms;
-  }
-
-  private void ensureCapacity(int rows) {
-    if (rows <= capacity) {
-      return;
-    }
-    int grown = Math.max(rows, capacity + (capacity >> 1));
-    input = Arrays.copyOf(input, grown * channels * window);
-    columns = new float[grown * window * patch];
-    convolved = new float[grown * window * filters];
-    argmax = new int[grown * filters];
-    pooledError = new float[grown * filters];
-    head.labelBuffer(grown);
-    squaredNorms = new double[grown];
-    capacity = grown;
+  void allocate(int rows) {
+    columns = new float[rows * window * patch];
+    convolved = new float[rows * window * filters];
+    argmax = new int[rows * filters];
+    pooledError = new float[rows * filters];
   }
 
   @Override

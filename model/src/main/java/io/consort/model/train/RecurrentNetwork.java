@@ -30,7 +30,7 @@ import java.util.random.RandomGenerator;
  * is linear in its output error, so scaling its errors scales its gradient. Not thread-safe: one
  * instance per training thread.
  */
-abstract class RecurrentNetwork implements NativeNetwork {
+abstract class RecurrentNetwork extends HeadedNetwork {
   final int window;
   final int channels;
   final int units;
@@ -53,7 +53,6 @@ abstract class RecurrentNetwork implements NativeNetwork {
   private final float[] scratch;
   /** One example's recurrent gradient, formed for its norm when the Gram identity costs more. */
   private final double[] formed;
-  private float[] input = new float[0];
   /** Per time step, rows {@code [x_t, h_{t-1}]}: {@code window x rows x width}. */
   private float[] stacked = new float[0];
   /** Per time step, the cell's activated pre-activations: {@code window x rows x gates}. */
@@ -67,8 +66,6 @@ abstract class RecurrentNetwork implements NativeNetwork {
   float[] hidden = new float[0];
   /** The error at one step's {@code h_t}, {@code rows x units}, read by {@link #cellBackward}. */
   float[] hiddenError = new float[0];
-  private double[] squaredNorms = new double[0];
-  private int capacity;
 
   RecurrentNetwork(SequenceSpec sequence, int features, List<Integer> headLayers,
       DenseKernel kernel, int gatesPerUnit) {
@@ -77,6 +74,7 @@ abstract class RecurrentNetwork implements NativeNetwork {
 
   RecurrentNetwork(SequenceSpec sequence, int features, List<Integer> headLayers,
       DenseNetwork.Head headKind, DenseKernel kernel, int gatesPerUnit) {
+    super(features);
     this.window = sequence.window();
     this.channels = sequence.channels(features);
     this.units = sequence.units();
@@ -117,58 +115,32 @@ abstract class RecurrentNetwork implements NativeNetwork {
   abstract void cellBackward(int t, int rows);
 
   @Override
-  public int parameterCount() {
-    return head.parameterCount();
+  DenseNetwork head() {
+    return head;
   }
 
   @Override
-  public float[] inputBuffer(int rows) {
-    ensureCapacity(rows);
-    return input;
-  }
-
-  @Override
-  public float[] labelBuffer(int rows) {
-    ensureCapacity(rows);
-    return head.labelBuffer(rows);
-  }
-
-  @Override
-  public float[] logits() {
-    return head.logits();
-  }
-
-  @Override
-  public double[] squaredNorms() {
-    return squaredNorms;
-  }
-
-  private void ensureCapacity(int rows) {
-    if (rows <= capacity) {
-      return;
-    }
-    int grown = Math.max(rows, capacity + (capacity >> 1));
+  long largestBufferPerRow() {
     // Backpropagation through time keeps every step's inputs and gates: window x rows x values.
-    long perRow = (long) window * Math.max(width, gates);
-    if (perRow * grown > Integer.MAX_VALUE - 8) {
-      grown = rows;
-      if (perRow * rows > Integer.MAX_VALUE - 8) {
-        throw new IllegalArgumentException("a batch of " + rows + " rows over a window of " + window
-            + " steps of " + channels + " channels and " + units + " " + layerName() + " units needs"
-            + " more than 2^31 values per buffer; use a smaller batch");
-      }
-    }
-    input = Arrays.copyOf(input, grown * features);
-    stacked = new float[window * grown * width];
-    gateValues = new float[window * grown * gates];
-    gateErrors = new float[window * grown * gates];
-    stepIn = new float[grown * width];
-    stepOut = new float[grown * gates];
-    hidden = new float[grown * units];
-    hiddenError = new float[grown * units];
-    squaredNorms = new double[grown];
-    allocateCellBuffers(grown);
-    capacity = grown;
+    return (long) window * Math.max(width, gates);
+  }
+
+  @Override
+  String describeBatch(int rows) {
+    return "a batch of " + rows + " rows over a window of " + window + " steps of " + channels
+        + " channels and " + units + " " + layerName() + " units";
+  }
+
+  @Override
+  void allocate(int rows) {
+    stacked = new float[window * rows * width];
+    gateValues = new float[window * rows * gates];
+    gateErrors = new float[window * rows * gates];
+    stepIn = new float[rows * width];
+    stepOut = new float[rows * gates];
+    hidden = new float[rows * units];
+    hiddenError = new float[rows * units];
+    allocateCellBuffers(rows);
   }
 
   @Override
