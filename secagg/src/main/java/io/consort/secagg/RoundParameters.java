@@ -127,6 +127,17 @@ public record RoundParameters(String jobId, long round, List<String> bankIds, in
     return Math.max(threshold, bankIds.size() / 2 + 1);
   }
 
+  /**
+   * Whether a sum nobody dropped from may skip the consistency check (docs/SECURE_AGGREGATION.md, "No
+   * consistency check when nobody dropped"): only in a complete graph whose quorum is t, where releasing
+   * b-shares without signatures keeps the bound 2t > n + c. A SecAgg+ round's quorum is a majority of the
+   * whole roster, which the fast path would drop. The coordinator offers the path and every bank checks it
+   * with this one rule.
+   */
+  public boolean allowsFastUnmasking() {
+    return consistencyCheck && isCompleteGraph() && consistencyQuorum() == threshold;
+  }
+
   /** The 1-based position of {@code bankId} in the roster, its Shamir x-coordinate. */
   public int shareIndexOf(String bankId) {
     int index = bankIds.indexOf(bankId);

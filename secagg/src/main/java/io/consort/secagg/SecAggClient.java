@@ -760,7 +760,7 @@ public final class SecAggClient {
    */
   private UnmaskingResponse fastUnmask(UnmaskingRequest request) throws ProtocolViolationException {
     String refused = null;
-    if (!parameters.isCompleteGraph() || parameters.consistencyQuorum() != parameters.threshold()) {
+    if (!parameters.allowsFastUnmasking()) {
       refused = "the round is a SecAgg+ round (neighbour degree " + parameters.neighbourDegree()
           + ", consistency quorum " + parameters.consistencyQuorum() + "), which always needs the consistency check";
     } else if (!request.dropped().isEmpty()) {

@@ -524,8 +524,7 @@ public final class SecAggServer {
     Set<String> responders = unmaskingCandidates();
     requireRecoverable(responders, "banks that can still answer after masked-input");
     List<SecAggMessage> out = new ArrayList<>();
-    fastPath = parameters.consistencyCheck() && fastUnmasking && parameters.isCompleteGraph()
-        && parameters.consistencyQuorum() == parameters.threshold() && droppedAfterSharing.isEmpty()
+    fastPath = fastUnmasking && parameters.allowsFastUnmasking() && droppedAfterSharing.isEmpty()
         && survivors.equals(parameters.bankIds()) && responders.size() == parameters.bankIds().size();
     if (parameters.consistencyCheck() && !fastPath) {
       for (String bank : inRosterOrder(responders)) {
