@@ -100,7 +100,7 @@ public final class BankTaskHandler implements TaskHandler {
   }
 
   /** The bank's privacy accounting, opened on first use (it reads the bank's key and ledger copy). */
-  private BankPrivacy privacy() {
+  BankPrivacy privacy() {
     if (privacy == null) {
       privacy = new BankPrivacy(config);
     }
@@ -458,9 +458,11 @@ public final class BankTaskHandler implements TaskHandler {
       }
     }
     ModelUpdate.Builder update = ModelUpdate.newBuilder().setBaseVersion(global.getVersion())
-        .setExampleCount(job.trainRows()).setSteps(result.steps()).setTrainLoss(result.meanLoss());
+        .setExampleCount(job.trainRows()).setSteps(result.steps());
     if (dp != null) {
-      update.setDp(dp);
+      update.setDp(dp); // and no training loss: an exact, un-noised function of the rows the DP update covers
+    } else {
+      update.setTrainLoss(result.meanLoss());
     }
     for (int i = 0; i < after.length; i++) {
       float delta = after[i] - base[i];

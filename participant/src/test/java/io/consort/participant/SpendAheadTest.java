@@ -15,6 +15,7 @@ import io.consort.protocol.v1.DpReport;
 import io.consort.protocol.v1.JobOffer;
 import io.consort.protocol.v1.JobPlan;
 import io.consort.protocol.v1.ModelParameters;
+import io.consort.protocol.v1.ModelUpdate;
 import io.consort.protocol.v1.Stage;
 import io.consort.protocol.v1.Task;
 import io.consort.protocol.v1.TaskResult;
@@ -78,6 +79,44 @@ class SpendAheadTest {
     assertEquals(1, releasesOnDisk().size(), "the update was answered before its spend was on disk");
     bank.handle(train(2));
     assertEquals(List.of(1, 2), releasesOnDisk().stream().map(SpendJournal.Release::round).toList());
+  }
+
+  @Test
+  void aTrainingAnswerThatIsReady_waitsForItsSpendsForcedWrite() throws Exception {
+    java.util.concurrent.CountDownLatch trained = new java.util.concurrent.CountDownLatch(1);
+    BankTaskHandler held = new BankTaskHandler(config, (phase, start, end) -> {
+      if (phase == BankTaskHandler.TaskClock.Phase.TRAINING) {
+        trained.countDown();
+      }
+    });
+    held.handle(Task.newBuilder().setHeader(Headers.of("ahead", 0, Stage.JOB_OFFER))
+        .setJobOffer(JobOffer.newBuilder().setPlan(plan)).build());
+    java.util.concurrent.BlockingQueue<Runnable> journalThread = new java.util.concurrent.LinkedBlockingQueue<>();
+    held.privacy().journalThread(journalThread::add); // the forced write waits until the test runs it
+    java.util.concurrent.CompletableFuture<TaskResult.Builder> answer = java.util.concurrent.CompletableFuture
+        .supplyAsync(() -> {
+          try {
+            return held.handle(train(1));
+          } catch (Exception e) {
+            throw new java.util.concurrent.CompletionException(e);
+          }
+        });
+    assertTrue(trained.await(60, java.util.concurrent.TimeUnit.SECONDS), "the bank never trained");
+    // trained and (by now, or within milliseconds) encoded: only the journal's forced write is outstanding
+    assertThrows(java.util.concurrent.TimeoutException.class,
+        () -> answer.get(500, java.util.concurrent.TimeUnit.MILLISECONDS),
+        "the update was answered while its spend was not yet on disk");
+    assertTrue(releasesOnDisk().isEmpty());
+    journalThread.take().run();
+    assertTrue(answer.get(60, java.util.concurrent.TimeUnit.SECONDS).getUpdate().hasDp());
+    assertEquals(1, releasesOnDisk().size());
+  }
+
+  @Test
+  void aDpSgdUpdate_carriesNoTrainingLoss_anUnnoisedFunctionOfTheBanksRows() throws Exception {
+    ModelUpdate update = bank.handle(train(1)).getUpdate();
+    assertTrue(update.hasDp());
+    assertEquals(0.0, update.getTrainLoss(), "the exact training loss left the bank beside its DP update");
   }
 
   @Test
