@@ -151,7 +151,7 @@ final class RoundTimeline {
         add(parts, Part.SECURE_AGGREGATION, masked);
         add(parts, Part.EVALUATION, evaluated);
       } else if (attribution == Attribution.BY_PURPOSE && !secureAggregationStage(stage)) {
-        // a ledger task's next-round shares
+        // a ledger task's next-round shares, an evaluation task's masking under secure aggregation
         long masked = covered(spans(window, BankTask::masking), start, end);
         add(parts, Part.SECURE_AGGREGATION, masked);
         add(parts, windowPart(stage), length - masked);

@@ -197,8 +197,9 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--consistency-check", defaultValue = "on", converter = OptionValues.OnOffNames.class,
       completionCandidates = OptionValues.OnOffNames.class,
-      description = "secure aggregation's consistency check: ${COMPLETION-CANDIDATES} (off: one stage less, secure "
-          + "against an honest-but-curious coordinator only, to measure what the check costs; default ${DEFAULT-VALUE})")
+      description = "secure aggregation's consistency check: ${COMPLETION-CANDIDATES} (on, it runs only in rounds someone "
+          + "dropped from; off: no check even then, secure against an honest-but-curious coordinator only; default "
+          + "${DEFAULT-VALUE})")
   OptionValues.OnOff consistencyCheck;
 
   @Option(names = "--drop", paramLabel = "BANK@STAGE", converter = DropFault.Converter.class,

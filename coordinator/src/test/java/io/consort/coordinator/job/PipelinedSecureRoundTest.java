@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Pipelined rounds at the coordinator (protocol version 3), against banks running the real
  * secure-aggregation client: after a round nobody dropped out of, the next round's keys and shares travel
  * with that round's unmasking and ledger stages and the next round takes train and unmasking only (protocol
- * version 4: no consistency check while every member sent its masked input) (no consistency check while every member sent its masked input); after a dropout or a bank that does not key ahead, the next round runs in full. Either
+ * version 4: no consistency check while every member sent its masked input); after a dropout or a bank that
+ * does not key ahead, the next round runs in full. Either
  * way the coordinator learns the weighted mean of exactly the banks in the sum.
  */
 class PipelinedSecureRoundTest {
