@@ -261,6 +261,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
     WorkerPoolClock coordinatorClock = new WorkerPoolClock();
     List<RoundTimeline.BankTask> tasks = new CopyOnWriteArrayList<>();
     HeapPeak heap = new HeapPeak();
+    CpuClock cpu = new CpuClock();
     Vertx coordinatorVertx = coordinatorProcess ? null
         : Vertx.builder().withMetrics(options -> coordinatorClock).build();
     Vertx bankVertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(bankWorkers > 0 ? bankWorkers : Math.min(banks, 32)));
@@ -301,6 +302,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
       }
       Map<Integer, Set<String>> dropping = droppingBanks(bankNames);
       heap.start();
+      cpu.start();
       started = System.nanoTime();
       for (int b = 0; b < banks; b++) {
         String bank = bankNames.get(b);
@@ -329,6 +331,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
       }
     } finally {
       heap.stop();
+      cpu.stop();
       if (!coordinatorProcess) {
         WorkerPurpose.listen(null);
       }
@@ -345,7 +348,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
     }
     double jobSeconds = (System.nanoTime() - started) / 1e9;
     JsonObject report = report(plan, benchModel, outcome, tasks, coordinatorBusy, coordinatorSecureAggregation,
-        dpFraction, heap, jobSeconds);
+        dpFraction, heap, cpu, jobSeconds);
     report.put("coordinator_process", coordinatorProcess);
     if (coordinatorReport != null) {
       report.put("coordinator_xmx", coordinatorXmx())
@@ -492,7 +495,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
   private JsonObject report(JobSpec plan, BenchModel benchModel, JsonObject outcome,
                             List<RoundTimeline.BankTask> tasks, List<RoundTimeline.Interval> busy,
                             List<RoundTimeline.Interval> secureAggregationBusy, double dpFraction,
-                            HeapPeak heap, double jobSeconds) {
+                            HeapPeak heap, CpuClock cpu, double jobSeconds) {
     long[] roundStart = new long[rounds + 2];
     Arrays.fill(roundStart, Long.MAX_VALUE);
     long finishedAt = Long.MAX_VALUE;
@@ -521,6 +524,10 @@ public final class RoundBenchCommand implements Callable<Integer> {
       parts.forEach((part, nanos) -> row.put(part.field(), nanos / 1e9));
       double privacy = privacyNanos(parts) / 1e9;
       row.put("privacy_seconds", privacy).put("privacy_share", privacy / ((to - from) / 1e9));
+      long cpuNanos = cpu.cpuNanos(from, to);
+      if (cpuNanos >= 0) {
+        row.put("cpu_seconds", cpuNanos / 1e9).put("cores_busy", cpuNanos / (double) (to - from));
+      }
       // the attribution before 2026-12-03, on the same run, to compare
       Map<RoundTimeline.Part, Long> byStage = RoundTimeline.split(from, to, tasks, busy, secureAggregationBusy,
           dpFraction, RoundTimeline.Attribution.BY_STAGE).parts();
@@ -584,7 +591,8 @@ public final class RoundBenchCommand implements Callable<Integer> {
         report.getBoolean("secure_aggregation") ? "on" : "off", report.getString("dp"), report.getDouble("dropout"));
     String[] fields = {"seconds_per_round", "training_seconds", "dp_seconds", "secure_aggregation_seconds",
         "privacy_round_trips_seconds", "evaluation_seconds", "ledger_seconds", "coordinator_seconds",
-        "network_seconds", "other_seconds", "privacy_seconds", "privacy_share", "bytes_per_bank"};
+        "network_seconds", "other_seconds", "privacy_seconds", "privacy_share", "bytes_per_bank", "cpu_seconds",
+        "cores_busy"};
     out.printf("%-6s", "round");
     for (String f : fields) {
       out.printf(" %12s", f.replace("_seconds", "").replace("secure_aggregation", "secagg")
