@@ -31,6 +31,20 @@ class BufferedSecureRandomTest {
       last = random.nextLong();
       assertNotEquals(0L, last);
     }
+    assertOnlyUndrawnBytesRemain(random);
+  }
+
+  /** The production noise path (the JDK ziggurat) reads the buffer only through the erasing nextLong. */
+  @Test
+  void uniformsDrawnForGaussianNoise_areNotLeftInTheBuffer() throws Exception {
+    BufferedSecureRandom random = new BufferedSecureRandom(new CountingSource());
+    GaussianNoise noise = new ZigguratGaussianNoise(random);
+    float[] values = new float[1500];   // about 1,500 longs: spans a refill
+    noise.addOnGrid(values, values.length, 1.0, 0x1.0p-20);
+    assertOnlyUndrawnBytesRemain(random);
+  }
+
+  private static void assertOnlyUndrawnBytesRemain(BufferedSecureRandom random) throws Exception {
     ByteBuffer block = block(random);
     byte[] bytes = block.array();
     for (int i = 0; i < block.position(); i++) {
