@@ -67,10 +67,14 @@ public interface GaussianNoise {
 
   /**
    * Gaussian noise from a {@link io.consort.model.random.BulkSecureRandom} (AES-256-CTR with fast key
-   * erasure, keyed and periodically reseeded from the JDK's SP 800-90A DRBG); not thread-safe, one
-   * instance per trainer.
+   * erasure, keyed and periodically reseeded from the JDK's SP 800-90A DRBG), read through an 8 KiB
+   * buffer that erases each value as it hands it out, turned into normals by the JDK's ziggurat
+   * ({@link ZigguratGaussianNoise}; Marsaglia's polar method on a JDK before 17.0.4, whose ziggurat
+   * did not sample the normal); not thread-safe, one instance per trainer.
    */
   static GaussianNoise secure() {
-    return new PolarGaussianNoise(BufferedSecureRandom.create());
+    BufferedSecureRandom uniforms = BufferedSecureRandom.create();
+    return ZigguratGaussianNoise.exactOn(Runtime.version()) ? new ZigguratGaussianNoise(uniforms)
+        : new PolarGaussianNoise(uniforms);
   }
 }

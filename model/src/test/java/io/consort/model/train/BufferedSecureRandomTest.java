@@ -2,6 +2,7 @@ package io.consort.model.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
@@ -31,12 +32,27 @@ class BufferedSecureRandomTest {
       last = random.nextLong();
       assertNotEquals(0L, last);
     }
-    ByteBuffer block = block(random);
-    byte[] bytes = block.array();
-    for (int i = 0; i < block.position(); i++) {
+    assertOnlyUndrawnBytesRemain(random);
+  }
+
+  /** The production noise path (the JDK ziggurat) reads the buffer only through the erasing nextLong. */
+  @Test
+  void uniformsDrawnForGaussianNoise_areNotLeftInTheBuffer() throws Exception {
+    BufferedSecureRandom random = new BufferedSecureRandom(new CountingSource());
+    GaussianNoise noise = new ZigguratGaussianNoise(random);
+    float[] values = new float[1500];   // about 1,500 longs: spans a refill
+    noise.addOnGrid(values, values.length, 1.0, 0x1.0p-20);
+    assertOnlyUndrawnBytesRemain(random);
+  }
+
+  private static void assertOnlyUndrawnBytesRemain(BufferedSecureRandom random) throws Exception {
+    byte[] bytes = (byte[]) field(random, "block");
+    int position = (int) field(random, "position");
+    assertTrue(position > 0 && position < bytes.length, "position " + position + " is inside a block");
+    for (int i = 0; i < position; i++) {
       assertEquals(0, bytes[i], "byte " + i + " of a value already drawn is still in the buffer");
     }
-    for (int i = block.position(); i < bytes.length; i++) {
+    for (int i = position; i < bytes.length; i++) {
       assertNotEquals(0, bytes[i], "byte " + i + " not yet drawn was erased");
     }
   }
@@ -52,9 +68,9 @@ class BufferedSecureRandomTest {
     }
   }
 
-  private static ByteBuffer block(BufferedSecureRandom random) throws Exception {
-    Field field = BufferedSecureRandom.class.getDeclaredField("block");
+  private static Object field(BufferedSecureRandom random, String name) throws Exception {
+    Field field = BufferedSecureRandom.class.getDeclaredField(name);
     field.setAccessible(true);
-    return (ByteBuffer) field.get(random);
+    return field.get(random);
   }
 }

@@ -1,9 +1,13 @@
 package io.consort.privacy.accounting;
 
 import io.consort.privacy.DpPreconditions;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Finds the smallest noise multiplier z whose sampled-Gaussian release meets a target epsilon, by
@@ -15,7 +19,9 @@ import java.util.Objects;
  * 1 / (1 - relativeTolerance).
  *
  * <p>Thread-safe; each instance remembers its last {@value #REMEMBERED} results (keyed by every argument,
- * so a remembered answer is the answer the search gives).
+ * so a remembered answer is the answer the search gives), and callers asking for a calibration another
+ * thread is searching for wait for that search instead of repeating it (banks sharing a JVM, as in the
+ * demo and the round bench, all calibrate the same job at its offer: 0.6 s each in a cold JVM).
  */
 public final class NoiseCalibration {
 
@@ -45,6 +51,10 @@ public final class NoiseCalibration {
     }
   };
 
+  /** Searches under way, by their arguments; guarded by {@link #remembered}. */
+  private final Map<Key, CompletableFuture<Double>> searching = new HashMap<>();
+  private final AtomicLong searches = new AtomicLong();
+
   private record Key(double targetEpsilon, double samplingRate, long steps, double delta) {}
 
   public NoiseCalibration(RdpAccountant accountant, double relativeTolerance) {
@@ -73,17 +83,55 @@ public final class NoiseCalibration {
     DpPreconditions.checkSteps(steps);
     DpPreconditions.checkDelta(delta);
     Key key = new Key(targetEpsilon, samplingRate, steps, delta);
+    CompletableFuture<Double> underway;
+    CompletableFuture<Double> mine = null;
     synchronized (remembered) {
       Double known = remembered.get(key);
       if (known != null) {
         return known;
       }
+      underway = searching.get(key);
+      if (underway == null) {
+        mine = new CompletableFuture<>();
+        searching.put(key, mine);
+      }
     }
-    double z = search(targetEpsilon, samplingRate, steps, delta);
-    synchronized (remembered) {
-      remembered.put(key, z);
+    if (mine == null) {
+      return awaitSearch(underway);
     }
-    return z;
+    try {
+      searches.incrementAndGet();
+      double z = search(targetEpsilon, samplingRate, steps, delta);
+      synchronized (remembered) {
+        remembered.put(key, z);
+        searching.remove(key);
+      }
+      mine.complete(z);
+      return z;
+    } catch (RuntimeException | Error e) {
+      synchronized (remembered) {
+        searching.remove(key);
+      }
+      mine.completeExceptionally(e);
+      throw e;
+    }
+  }
+
+  /** Another thread's search for the same arguments: its result, or its failure (an unreachable target). */
+  private static double awaitSearch(CompletableFuture<Double> search) {
+    try {
+      return search.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof IllegalArgumentException failed) {
+        throw new IllegalArgumentException(failed.getMessage(), failed);
+      }
+      throw e;
+    }
+  }
+
+  /** How many searches this instance has run (calls answered from memory or by another's search excluded). */
+  long searches() {
+    return searches.get();
   }
 
   private double search(double targetEpsilon, double samplingRate, long steps, double delta) {

@@ -4,6 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 class NoiseCalibrationTest {
@@ -51,5 +57,42 @@ class NoiseCalibrationTest {
     // any other argument is another search, not the remembered answer
     assertTrue(calibration.noiseMultiplier(1.5, 256.0 / 9000, 37, DELTA) > first);
     assertTrue(calibration.noiseMultiplier(1.6, 256.0 / 9000, 36, DELTA) < first);
+  }
+
+  @Test
+  void concurrentCallersWithTheSameArguments_shareOneSearch_andGetItsExactResult() throws Exception {
+    NoiseCalibration shared = new NoiseCalibration(RdpAccountant.defaults(), NoiseCalibration.DEFAULT_RELATIVE_TOLERANCE);
+    double alone = new NoiseCalibration(RdpAccountant.defaults(), NoiseCalibration.DEFAULT_RELATIVE_TOLERANCE)
+        .noiseMultiplier(3.0, 0.16, 120, DELTA);
+    int callers = 6;
+    ExecutorService pool = Executors.newFixedThreadPool(callers);
+    try {
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<Double>> answers = new ArrayList<>();
+      for (int i = 0; i < callers; i++) {
+        answers.add(pool.submit(() -> {
+          start.await();
+          return shared.noiseMultiplier(3.0, 0.16, 120, DELTA);
+        }));
+      }
+      start.countDown();
+      for (Future<Double> answer : answers) {
+        assertEquals(alone, answer.get(), 0.0);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(1, shared.searches());
+  }
+
+  @Test
+  void aFailedSearch_isReportedToEveryCaller_andIsNotRemembered() {
+    NoiseCalibration fresh = new NoiseCalibration(RdpAccountant.defaults(), NoiseCalibration.DEFAULT_RELATIVE_TOLERANCE);
+    for (int i = 1; i <= 2; i++) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> fresh.noiseMultiplier(1e-9, 1.0, 1_000_000, DELTA));
+      assertTrue(e.getMessage().startsWith("target epsilon 1.0E-9 is unreachable"), e.getMessage());
+      assertEquals(i, fresh.searches());
+    }
   }
 }
