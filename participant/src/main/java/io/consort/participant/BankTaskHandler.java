@@ -161,8 +161,8 @@ public final class BankTaskHandler implements TaskHandler {
     // the sum's last request: the unmasking request, or, unmasking with the input (pinned), the forwarded shares
     Stage lastRequest = job.spec.secureAggregation().unmaskingWithInput() ? Stage.MASKED_INPUT : Stage.UNMASKING;
     if (step.getNextRoundMembersCount() > 0 && (task.getHeader().getStage() != lastRequest || job.dimension == 0)) {
-      throw new ProtocolViolationException("a next round's roster may come only with the " + lastRequest
-          + " request of a round this bank trained for, not with stage " + task.getHeader().getStage() + " of round "
+      throw new ProtocolViolationException("a next round's roster may come only with the "
+          + (lastRequest == Stage.UNMASKING ? "unmasking" : "masked-input") + " request of a round this bank trained for, not with stage " + task.getHeader().getStage() + " of round "
           + round);
     }
     SecAggStep.Builder reply;
