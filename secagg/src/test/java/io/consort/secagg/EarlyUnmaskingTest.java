@@ -195,9 +195,9 @@ class EarlyUnmaskingTest {
    * knows b of every bank), withholds the victim's input from the sum it reports and asks every other bank, in
    * every way the protocol has, for s^SK-shares: a consistency check over the roster without the victim, then an
    * unmasking request naming the victim as dropped, then one naming each of the victim's peers. Colluding banks
-   * hand over every share they hold. With up to t - 1 = 2 colluders the coordinator never gets t s^SK-shares of the
-   * victim nor of every honest peer, so the victim's masks with its honest peers stay on: its input stays hidden
-   * (what it can remove leaves the sum of the honest banks' inputs).
+   * hand over every share they hold. No honest bank reveals an s^SK-share, so with up to t - 1 = 2 colluders the
+   * coordinator never gets t s^SK-shares of the victim nor of any honest peer the victim masked with: the victim's
+   * masks with its honest peers stay on (what it can remove leaves the sum of the honest banks' inputs).
    */
   @Test
   void victimsInputStaysHidden_whenTheCoordinatorWithholdsItAndAsksTheOthersForSskShares() throws Exception {
@@ -250,6 +250,53 @@ class EarlyUnmaskingTest {
       assertTrue(keyShares.values().stream().allMatch(count -> count == colluders.size()),
           "honest banks revealed no s^SK-share: " + keyShares);
     }
+  }
+
+  /**
+   * The isolation attack of the other mode (docs/SECURE_AGGREGATION.md, "The threshold"): the coordinator forwards
+   * to the victim only the shares of t - 1 = 2 peers, so it masks with those two only and still sends its b-shares
+   * (it holds t shares, itself included). The victim is exposed exactly when both peers collude: the bound is
+   * c < t - 1, which at the default t = 3 of 5 tolerates one colluder (unmasking after the inputs: none, 2t > n + c).
+   */
+  @Test
+  void victimsInputIsExposed_onlyWhenEveryPeerItWasLeftToMaskWithColludes() throws Exception {
+    assertFalse(isolationExposes(Set.of("bank-5"), Set.of("bank-2", "bank-5")), "one colluder, one honest peer");
+    assertTrue(isolationExposes(Set.of("bank-4", "bank-5"), Set.of("bank-4", "bank-5")), "the bound is tight");
+  }
+
+  /**
+   * Runs a round in which the victim gets only {@code leftWith}'s shares; true if the coordinator then holds t
+   * b-shares of the victim and the masking key (colluders hand theirs over; honest banks reveal no s^SK-share) of
+   * every peer the victim masked with.
+   */
+  private static boolean isolationExposes(Set<String> colluders, Set<String> leftWith) throws Exception {
+    RoundParameters parameters = early("job-isolate", 11, 5, 3);
+    RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 80), 80, true);
+    harness.advertise(Set.of());
+    harness.closeAndDeliver(Map.of(), UnaryOperator.identity());
+    Map<String, Integer> seedShares = new HashMap<>();
+    Map<String, Integer> keyShares = new HashMap<>();
+    for (SecAggMessage message : harness.server.closeStage().outgoing()) {
+      String bank = message.header().recipientId();
+      if (message instanceof io.consort.secagg.message.ForwardedShares f && bank.equals(VICTIM)) {
+        message = new io.consort.secagg.message.ForwardedShares(f.header(),
+            f.shares().stream().filter(share -> leftWith.contains(share.senderId())).toList());
+      }
+      for (SecAggMessage reply : harness.clients.get(bank).handleAll(message)) {
+        if (reply instanceof UnmaskingResponse response) {
+          for (RevealedShare share : response.shares()) {
+            (share.kind() == ShareKind.SELF_MASK_SEED ? seedShares : keyShares).merge(share.ownerId(), 1,
+                Integer::sum);
+          }
+        }
+      }
+    }
+    int t = parameters.threshold();
+    boolean seedKnown = seedShares.getOrDefault(VICTIM, 0) >= t;
+    boolean everyMaskingPeerKnown = leftWith.stream()
+        .allMatch(peer -> colluders.contains(peer) || keyShares.getOrDefault(peer, 0) >= t);
+    assertTrue(keyShares.isEmpty(), "no s^SK-share revealed: " + keyShares);
+    return seedKnown && everyMaskingPeerKnown;
   }
 
   private static RoundHarness completedRound(RoundParameters parameters, long seed) throws Exception {
