@@ -57,7 +57,9 @@ import java.util.Set;
  * over, so all honest banks that reveal anything reveal for one and the same set (Bonawitz et al.
  * 2017, section 6.3; docs/SECURE_AGGREGATION.md has the analysis). The one exception, the fast path of a
  * round nobody dropped from ({@link #fastUnmask}), reveals b-shares only, of the whole roster, before and
- * instead of any signature, which keeps the same bound. Always: this bank reveals, for
+ * instead of any signature, which keeps the same bound. A round that unmasks with the input
+ * ({@link RoundParameters#unmaskingWithInput}, {@link #handleAll}) releases those b-shares (of every member it
+ * holds) with the masked input and then nothing more: no s^SK-share at all. Always: this bank reveals, for
  * each peer, either its share of b or of s^SK, never both, and never its own s^SK-share; every peer
  * key is checked against the peer's identity signature before use.
  */

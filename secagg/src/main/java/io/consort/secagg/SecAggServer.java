@@ -52,6 +52,11 @@ import java.util.Set;
  * <p>What the coordinator sees: public keys, signatures, ciphertexts it cannot open, masked vectors
  * that are uniformly random on their own, t or more b-shares of each survivor and s^SK-shares of each
  * dropped bank, and the sum.
+ *
+ * <p>Unmasking with the input ({@link RoundParameters#unmaskingWithInput}): each bank's b-shares arrive at
+ * masked-input, after its masked input, and the round completes when that stage closes if every bank that
+ * shared its keys sent its masked input; otherwise it aborts (the sum is abandoned: no bank reveals the s^SK
+ * that recovering a missing input would need).
  */
 public final class SecAggServer {
   private enum Status { RUNNING, COMPLETED, ABORTED }
