@@ -33,7 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
  * with that round's unmasking and ledger stages and the next round takes train and unmasking only (protocol
  * version 4: no consistency check while every member sent its masked input); after a dropout or a bank that
  * does not key ahead, the next round runs in full. Either
- * way the coordinator learns the weighted mean of exactly the banks in the sum.
+ * way the coordinator learns the weighted mean of exactly the banks in the sum. A job pinned
+ * {@code unmasking: with_input} (protocol version 5) takes train and ledger only, and abandons a sum whose
+ * masked input is missing.
  */
 class PipelinedSecureRoundTest {
   /** The banks, updates and rows of {@link SecureRoundTest}. */
