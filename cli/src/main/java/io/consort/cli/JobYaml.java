@@ -51,7 +51,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
         null, null, null, null));
     privacy = requireNonNullElse(privacy, new Privacy(null, null, null, null, null, null, null, null, null));
     secureAggregation = requireNonNullElse(secureAggregation, new SecureAggregation(null, null, null, null, null,
-        null));
+        null, null));
   }
 
   /**
@@ -194,8 +194,9 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
                  Double recordNoiseMultiplier, Double bankNoiseMultiplier, String recordNoise, Integer colludingBanks,
                  Double recordSamplingRate) {}
 
+  /** {@code unmasking}: {@code after_inputs} (the default) or {@code with_input} (docs/SECURE_AGGREGATION.md). */
   record SecureAggregation(Boolean enabled, Integer threshold, Integer neighbourDegree, Integer modulusBits,
-                           Double clipNorm, Boolean consistencyCheck) {}
+                           Double clipNorm, Boolean consistencyCheck, String unmasking) {}
 
   /**
    * The server update rule: {@code name} is required when the section is given; the other keys default
@@ -303,6 +304,13 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
     set(secureAggregation.modulusBits(), b::modulusBits);
     set(secureAggregation.clipNorm(), b::secureAggregationClipNorm);
     set(secureAggregation.consistencyCheck(), b::consistencyCheck);
+    if (secureAggregation.unmasking() != null) {
+      try {
+        b.unmaskingWithInput(SecureAggregationSpec.parseUnmasking(secureAggregation.unmasking()));
+      } catch (InvalidJobSpecException e) {
+        throw new IllegalArgumentException("job." + e.getMessage(), e);
+      }
+    }
     set(rounds, b::rounds);
     set(localEpochs, b::localEpochs);
     set(minBanks, b::minBanks);
@@ -453,7 +461,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
             p.distributedRecordNoise().map(PrivacySpec.DistributedNoise::colludingBanks).orElse(null),
             p.distributedRecordNoise().map(PrivacySpec.DistributedNoise::samplingRate).orElse(null)),
         new SecureAggregation(a.enabled(), boxed(a.threshold()), boxed(a.neighbourDegree()), a.modulusBits(),
-            a.clipNorm(), a.consistencyCheck()),
+            a.clipNorm(), a.consistencyCheck(), a.unmaskingWithInput() ? a.unmaskingName() : null),
         spec.evaluation().costMatrix().map(c -> new Costs(c.falseNegative(), c.falsePositive())).orElse(null),
         strategy(spec.training().strategy(), spec.training().proximalMu()));
   }

@@ -253,6 +253,18 @@ class CoordinatorYamlTest {
   }
 
   @Test
+  void jobSection_unmasksAfterTheInputsUnlessTheJobSaysWithInput_andRefusesOtherValuesNamingTheKey() throws Exception {
+    assertFalse(spec("").secureAggregation().unmaskingWithInput());
+    assertTrue(spec("  secure_aggregation: {unmasking: with_input}\n").secureAggregation().unmaskingWithInput());
+    assertFalse(spec("  secure_aggregation: {unmasking: after_inputs}\n").secureAggregation().unmaskingWithInput());
+    String job = SERVICE + "job:\n  id: j\n" + SCHEMA;
+    assertTrue(config.refusal(job + "  secure_aggregation: {unmasking: early}\n")
+        .endsWith("job.secure_aggregation.unmasking must be after_inputs or with_input, got 'early'"));
+    assertTrue(config.refusal(job + "  secure_aggregation: {unmasking: with_input, neighbour_degree: 2}\n")
+        .contains("job.secure_aggregation.unmasking with_input needs the complete graph"));
+  }
+
+  @Test
   void jobSection_namesTheJobField_whenTheSpecificationIsInvalid() throws Exception {
     assertEquals(dir.resolve("coordinator.yaml") + ": job.privacy.target_epsilon applies only when privacy is on "
         + "(unit record, bank or both)",

@@ -60,6 +60,25 @@ class RoundBenchCommandTest {
     assertTrue(report.getLong("peak_heap_bytes") > 0);
   }
 
+  /** Unmasking with the input: every round after the first takes the training and ledger stages only. */
+  @Test
+  void withInput_pipelinedRoundsTakeTrainAndLedgerOnly_andTheJobCompletes() {
+    CliRun run = CliRun.of("bench", "round", "--banks", "3", "--rounds", "3", "--dp", "off", "--unmasking",
+        "with-input", "--rows-per-bank", "60", "--bank-workers", "2", "--json");
+    assertEquals(0, run.status(), run.err());
+    String[] lines = run.out().strip().split("\n");
+    JsonObject report = new JsonObject(lines[lines.length - 1]);
+    assertTrue(report.getBoolean("all_rounds_completed"), report.encode());
+    assertEquals("with-input", report.getString("unmasking"));
+    for (Object o : report.getJsonArray("per_round")) {
+      JsonObject round = (JsonObject) o;
+      List<Object> stages = round.getJsonArray("stages").stream().map(s -> ((JsonObject) s).getValue("stage")).toList();
+      assertEquals(round.getInteger("round") == 1 ? List.of("train", "share_keys", "masked_input", "ledger_countersign")
+          : round.getInteger("round") == 2 ? List.of("train", "ledger_countersign")
+          : List.of("train", "ledger_countersign", "evaluate", "share_keys", "masked_input"), stages, round.encode());
+    }
+  }
+
   /** Also the coordinator in its own JVM: the job runs against it, and its heap is reported apart. */
   @Test
   void plaintextRounds_haveNoPrivacyMachinery_withTheCoordinatorInItsOwnCappedJvm() {

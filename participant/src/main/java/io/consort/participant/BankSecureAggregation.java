@@ -472,14 +472,17 @@ final class BankSecureAggregation {
     SecAggStep.Builder reply = SecAggStep.newBuilder();
     try {
       for (ByteString message : step.getMessagesList()) {
-        byte[] answer = open.client.handleEncoded(message.toByteArray());
+        // one answer, or, unmasking with the input, the masked input and the b-shares
+        List<byte[]> answers = open.client.handleEncodedAll(message.toByteArray());
         if (open.client.isFinished() && open.bankLevelNoise) {
           // what the bank can know of the survivors, kept before its shares leave: the ledger entry it
           // is later asked to countersign must account exactly this set
           survivorsListener.finished(jobId, round, open.client.survivors());
         }
-        // the codec's fresh array, never written again: wrapped, not copied (a masked input is 4 bytes a parameter)
-        reply.addMessages(UnsafeByteOperations.unsafeWrap(answer));
+        for (byte[] answer : answers) {
+          // the codec's fresh array, never written again: wrapped, not copied (a masked input is 4 bytes a parameter)
+          reply.addMessages(UnsafeByteOperations.unsafeWrap(answer));
+        }
       }
     } catch (IOException e) {
       rounds.remove(jobId);

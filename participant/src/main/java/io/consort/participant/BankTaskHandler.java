@@ -116,7 +116,9 @@ public final class BankTaskHandler implements TaskHandler {
       case TRAIN -> {
         BankJob job = accepted(jobId, task.getTrain().getPlan());
         TaskResult.Builder answer = train(task, job);
-        prepareNextKeys(task, job, answer);
+        if (!keyNextRoundWithInput(task, job, answer)) {
+          prepareNextKeys(task, job, answer);
+        }
         yield answer;
       }
       case EVALUATE -> evaluate(task, accepted(jobId, task.getEvaluate().getPlan()));
@@ -156,9 +158,12 @@ public final class BankTaskHandler implements TaskHandler {
   private TaskResult.Builder secureAggregationStep(Task task, BankJob job) throws java.security.GeneralSecurityException {
     int round = task.getHeader().getRound();
     SecAggStep step = task.getSecureAggregation();
-    if (step.getNextRoundMembersCount() > 0 && (task.getHeader().getStage() != Stage.UNMASKING || job.dimension == 0)) {
-      throw new ProtocolViolationException("a next round's roster may come only with the unmasking request of a "
-          + "round this bank trained for, not with stage " + task.getHeader().getStage() + " of round " + round);
+    // the sum's last request: the unmasking request, or, unmasking with the input (pinned), the forwarded shares
+    Stage lastRequest = job.spec.secureAggregation().unmaskingWithInput() ? Stage.MASKED_INPUT : Stage.UNMASKING;
+    if (step.getNextRoundMembersCount() > 0 && (task.getHeader().getStage() != lastRequest || job.dimension == 0)) {
+      throw new ProtocolViolationException("a next round's roster may come only with the "
+          + (lastRequest == Stage.UNMASKING ? "unmasking" : "masked-input") + " request of a round this bank trained for, not with stage " + task.getHeader().getStage() + " of round "
+          + round);
     }
     SecAggStep.Builder reply;
     try {
@@ -178,6 +183,32 @@ public final class BankTaskHandler implements TaskHandler {
       }
     }
     return TaskResult.newBuilder().setSecureAggregation(reply);
+  }
+
+  /**
+   * Pipelined rounds unmasking with the input: the training task that carries the forwarded shares ends this
+   * round's sum, so it may name the next round's roster, and the bank's answer (its masked input and b-shares)
+   * then carries its keys for that round. The task was checked before training ({@link #secureRoundBeforeTraining}).
+   *
+   * @return whether the task named a next round's roster
+   */
+  private boolean keyNextRoundWithInput(Task task, BankJob job, TaskResult.Builder answer) {
+    TrainTask t = task.getTrain();
+    if (!t.hasForwardedShares() || t.getForwardedShares().getNextRoundMembersCount() == 0) {
+      return false;
+    }
+    if (answer.hasSecureAggregation()) {
+      int round = task.getHeader().getRound();
+      try {
+        answer.getSecureAggregationBuilder().setNextRound(SecAggStep.newBuilder().addMessages(
+            com.google.protobuf.ByteString.copyFrom(secureAggregation().keyAhead(job.spec, round + 1,
+                t.getForwardedShares().getNextRoundMembersList(), job.dimension))));
+      } catch (ProtocolViolationException | java.security.GeneralSecurityException e) {
+        // the masked input is sound and goes out; without keys the next round runs in full
+        log.warn("round {}: keys nothing ahead for round {}: {}", round, round + 1, e.getMessage());
+      }
+    }
+    return true;
   }
 
   /**
@@ -494,6 +525,11 @@ public final class BankTaskHandler implements TaskHandler {
       SecureRoundPlan plan = secureAggregation().roundPlan(job.spec, round, t, dimension);
       checkRoster(job, t.getRoundMembersList(), plan.threshold());
       aggregationWeight(t);
+      if (t.getForwardedShares().getNextRoundMembersCount() > 0 && !job.spec.secureAggregation().unmaskingWithInput()) {
+        throw new ProtocolViolationException("the training task of round " + round + " names a next round's roster, "
+            + "which only a job pinned with " + io.consort.spec.SecureAggregationSpec.UNMASKING_KEY + ": "
+            + io.consort.spec.SecureAggregationSpec.WITH_INPUT + " takes there; bank refuses it before training");
+      }
       if (t.hasForwardedShares()) {
         secureAggregation().requireKeyedAhead(plan, RoundEvaluation.carriedSlots(job.spec, round),
             t.getForwardedShares());

@@ -577,6 +577,125 @@ class PipelinedRoundTest {
         .map(SpendJournal.Release::round).toList());
   }
 
+  /** A job like the default one, with record-level DP, {@code unmasking: with_input} when {@code withInput}. */
+  private void acceptDpJob(boolean withInput) throws Exception {
+    acceptDpJob(withInput, dir.resolve("dp"));
+  }
+
+  private void acceptDpJob(boolean withInput, Path base) throws Exception {
+    acceptJob(JobSpec.builder().id("piped").schema(SCHEMA).engine(TrainingEngine.NATIVE).hiddenLayers(List.of(4))
+        .rounds(3).privacy(io.consort.spec.PrivacyMode.RECORD).targetEpsilon(1.0).unmaskingWithInput(withInput)
+        .build(), base);
+  }
+
+  /**
+   * Unmasking with the input: round 1 unpipelined through the banks' handlers; the forwarded shares (masked-input
+   * request) name {@code nextRoster}, and the sum is unmasked when the masked inputs with their b-shares are in.
+   *
+   * @return the banks' keys for round 2
+   */
+  private Map<String, byte[]> roundOneWithInput(List<String> nextRoster) throws Exception {
+    SecAggServer server = trainRoundOne(server(1));
+    Map<String, byte[]> nextKeys = new LinkedHashMap<>();
+    ServerTransition transition = server.closeStage();
+    while (!transition.isCompleted()) {
+      io.consort.secagg.Stage next = transition.outgoing().get(0).header().stage();
+      assertTrue(next == io.consort.secagg.Stage.SHARE_KEYS || next == io.consort.secagg.Stage.MASKED_INPUT, "" + next);
+      for (var e : byRecipient(transition).entrySet()) {
+        boolean last = next == io.consort.secagg.Stage.MASKED_INPUT;
+        SecAggStep s = last ? step(e.getValue()).toBuilder().addAllNextRoundMembers(nextRoster).build()
+            : withCertificates(step(e.getValue()));
+        SecAggStep answer = handlers.get(e.getKey()).handle(Task.newBuilder().setHeader(Headers.of("piped", 1,
+            last ? Stage.MASKED_INPUT : Stage.SHARE_KEYS)).setSecureAggregation(s).build()).getSecureAggregation();
+        assertEquals(last ? 2 : 1, answer.getMessagesCount(), "masked input and b-shares in one answer");
+        for (ByteString m : answer.getMessagesList()) {
+          server.acceptEncoded(e.getKey(), m.toByteArray());
+        }
+        if (answer.hasNextRound()) {
+          nextKeys.put(e.getKey(), answer.getNextRound().getMessages(0).toByteArray());
+        }
+      }
+      transition = server.closeStage();
+    }
+    assertEquals(io.consort.secagg.Stage.MASKED_INPUT, transition.closedStage());
+    assertEquals(BANKS, transition.result().orElseThrow().includedBanks());
+    return nextKeys;
+  }
+
+  @Test
+  void withInput_pipelinedRoundIsAnsweredWithMaskedInputBSharesAndNextKeys_andAnAbandonedSumStaysJournalled()
+      throws Exception {
+    acceptDpJob(true);
+    Map<String, byte[]> keys = roundOneWithInput(BANKS);
+    assertEquals(BANKS.size(), keys.size());
+    SecAggServer server = server(2);
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server, keys, UnaryOperator.identity());
+
+    // round 2: bank-3 never answers its training task; the others' answers end the sum on their side
+    for (String bank : List.of("bank-1", "bank-2")) {
+      SecAggStep answer = handlers.get(bank).handle(train(2, BANKS, step(forwarded.get(bank)).toBuilder()
+          .addAllNextRoundMembers(BANKS).build())).getSecureAggregation();
+      assertEquals(2, answer.getMessagesCount());
+      assertInstanceOf(MaskedInput.class, SecAggCodec.decode(answer.getMessages(0).toByteArray()));
+      UnmaskingResponse shares = assertInstanceOf(UnmaskingResponse.class,
+          SecAggCodec.decode(answer.getMessages(1).toByteArray()));
+      assertTrue(shares.shares().stream().allMatch(r -> r.kind() == ShareKind.SELF_MASK_SEED), "b-shares only");
+      assertTrue(answer.hasNextRound(), "keys for round 3 with the masked input");
+      for (ByteString m : answer.getMessagesList()) {
+        server.acceptEncoded(bank, m.toByteArray());
+      }
+    }
+    ServerTransition abandoned = server.closeStage();
+    assertTrue(abandoned.isAborted() && abandoned.abortReason().orElseThrow().contains("abandoned"),
+        abandoned.toString());
+    // the coordinator pretends bank-3 dropped and asks the victim for its s^SK-share: refused, nothing revealed
+    UnmaskingRequest pretend = new UnmaskingRequest(new MessageHeader("piped", forwarded.get(VICTIM).header().round(),
+        io.consort.secagg.Stage.UNMASKING, "coordinator", VICTIM), List.of("bank-1", "bank-2"), List.of("bank-3"),
+        List.of());
+    String refused = refusal(Task.newBuilder().setHeader(Headers.of("piped", 2, Stage.UNMASKING))
+        .setSecureAggregation(step(pretend)).build());
+    assertTrue(refused.contains("no secure-aggregation round is open") || refused.contains("finished the round"),
+        refused);
+
+    // round 3 runs unpipelined with fresh keys: a new release, and the abandoned attempt stays journalled
+    assertInstanceOf(AdvertiseKeys.class, SecAggCodec.decode(handlers.get(VICTIM).handle(train(3, BANKS, null))
+        .getSecureAggregation().getMessages(0).toByteArray()));
+    assertEquals(List.of(1, 2, 3), new SpendJournal(dir.resolve("dp").resolve(VICTIM)).releases().stream()
+        .map(SpendJournal.Release::round).toList());
+  }
+
+  @Test
+  void trainTaskNamingANextRoster_inAJobPinnedAfterInputs_isRefusedBeforeTraining_andChargesNoPrivacySpend()
+      throws Exception {
+    acceptDpJob(false);
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server(2), roundOne(), UnaryOperator.identity());
+
+    String refusal = refusal(train(2, BANKS, step(forwarded.get(VICTIM)).toBuilder().addAllNextRoundMembers(BANKS)
+        .build()));
+
+    assertTrue(refusal.contains("only a job pinned with secure_aggregation.unmasking: with_input"), refusal);
+    assertEquals(List.of(1), new SpendJournal(dir.resolve("dp").resolve(VICTIM)).releases().stream()
+        .map(SpendJournal.Release::round).toList());
+  }
+
+  @Test
+  void trainTaskSayingTheOtherUnmaskingMode_isRefusedBeforeTraining_eitherWay() throws Exception {
+    for (boolean pinnedWithInput : new boolean[] {false, true}) {
+      Path base = dir.resolve(pinnedWithInput ? "dp-with-input" : "dp-after-inputs");
+      acceptDpJob(pinnedWithInput, base);
+      Task task = train(1, BANKS, null);
+      Task lying = task.toBuilder().setTrain(task.getTrain().toBuilder().setSecureAggregation(task.getTrain()
+          .getSecureAggregation().toBuilder().setUnmaskingWithInput(!pinnedWithInput))).build();
+
+      String refusal = refusal(lying);
+
+      assertTrue(refusal.contains("differs from the accepted plan's " + (pinnedWithInput ? "with_input"
+          : "after_inputs")), refusal);
+      assertTrue(new SpendJournal(base.resolve(VICTIM)).releases().isEmpty(),
+          "a refused round was journalled as a release");
+    }
+  }
+
   @Test
   void trainTask_withAnAggregationWeightOutsideZeroToOne_isRefusedBeforeTraining_andChargesNoPrivacySpend()
       throws Exception {

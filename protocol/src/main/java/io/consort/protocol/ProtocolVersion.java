@@ -9,8 +9,11 @@ public final class ProtocolVersion {
    * forwarded shares with the training task, answered by the masked input). 4: a secure sum that every
    * member of its roster sent its masked input to skips the consistency check (an unmasking request without
    * signatures, for the whole roster's b-shares; docs/SECURE_AGGREGATION.md), which a version-3 bank refuses.
+   * 5: a plan may pin {@code secure_aggregation.unmasking: with_input} (a bank answers its forwarded shares with
+   * its masked input and its b-shares, and the next round's roster may ride on the training task or the
+   * masked-input request), a plan field a version-4 bank would not see.
    */
-  public static final int CURRENT = 4;
+  public static final int CURRENT = 5;
 
   private ProtocolVersion() {}
 

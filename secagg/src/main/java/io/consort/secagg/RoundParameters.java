@@ -25,9 +25,13 @@ import java.util.Set;
  * @param consistencyCheck whether to run the consistency-check stage (Bonawitz et al. 2017, round 3),
  *     which protects against a coordinator that shows different banks different survivor sets; on by
  *     default, and required against a coordinator that may deviate from the protocol
+ * @param unmaskingWithInput each bank attaches its b-shares of every member it holds to its masked input and
+ *     then has finished the round (docs/SECURE_AGGREGATION.md, "Unmasking with the masked input"): no
+ *     consistency check or unmasking stage, no s^SK-share ever revealed, and no dropout recovery after
+ *     share-keys; only where {@link #allowsFastUnmasking} holds
  */
 public record RoundParameters(String jobId, long round, List<String> bankIds, int threshold, int ringBits,
-               int dimension, int neighbourDegree, boolean consistencyCheck) {
+               int dimension, int neighbourDegree, boolean consistencyCheck, boolean unmaskingWithInput) {
   public static final int MAX_BANKS = 10_000;
   public static final int MAX_DIMENSION = 1 << 28;
   public static final int MAX_ID_BYTES = 128;
@@ -75,6 +79,18 @@ public record RoundParameters(String jobId, long round, List<String> bankIds, in
       throw new IllegalArgumentException("threshold must be in [" + (neighbourhood / 2 + 1) + ", "
           + neighbourhood + "] for neighbourhoods of " + neighbourhood + " banks, got " + threshold);
     }
+    // allowsFastUnmasking(), on the parameters (the fields are not assigned yet)
+    if (unmaskingWithInput && !(consistencyCheck && complete && threshold >= n / 2 + 1)) {
+      throw new IllegalArgumentException("unmaskingWithInput needs a complete graph whose consistency quorum is t, "
+          + "with the consistency check on; got neighbourDegree " + neighbourDegree + ", threshold " + threshold
+          + " of " + n + " banks, consistencyCheck " + consistencyCheck);
+    }
+  }
+
+  /** Unmasking after the inputs (the protocol's stages 3 and 4): {@code unmaskingWithInput} false. */
+  public RoundParameters(String jobId, long round, List<String> bankIds, int threshold, int ringBits,
+                         int dimension, int neighbourDegree, boolean consistencyCheck) {
+    this(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree, consistencyCheck, false);
   }
 
   /**
@@ -98,15 +114,24 @@ public record RoundParameters(String jobId, long round, List<String> bankIds, in
   }
 
   public RoundParameters withRingBits(int bits) {
-    return new RoundParameters(jobId, round, bankIds, threshold, bits, dimension, neighbourDegree, consistencyCheck);
+    return new RoundParameters(jobId, round, bankIds, threshold, bits, dimension, neighbourDegree, consistencyCheck,
+        unmaskingWithInput);
   }
 
   public RoundParameters withNeighbourDegree(int degree) {
-    return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, degree, consistencyCheck);
+    return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, degree, consistencyCheck,
+        unmaskingWithInput);
   }
 
   public RoundParameters withConsistencyCheck(boolean enabled) {
-    return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree, enabled);
+    return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree, enabled,
+        unmaskingWithInput);
+  }
+
+  /** These parameters with each bank's b-shares travelling with its masked input (or not). */
+  public RoundParameters withUnmaskingWithInput(boolean enabled) {
+    return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree,
+        consistencyCheck, enabled);
   }
 
   /** Whether every bank masks with every other bank (no SecAgg+ sparsification). */

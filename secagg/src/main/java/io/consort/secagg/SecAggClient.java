@@ -57,7 +57,9 @@ import java.util.Set;
  * over, so all honest banks that reveal anything reveal for one and the same set (Bonawitz et al.
  * 2017, section 6.3; docs/SECURE_AGGREGATION.md has the analysis). The one exception, the fast path of a
  * round nobody dropped from ({@link #fastUnmask}), reveals b-shares only, of the whole roster, before and
- * instead of any signature, which keeps the same bound. Always: this bank reveals, for
+ * instead of any signature, which keeps the same bound. A round that unmasks with the input
+ * ({@link RoundParameters#unmaskingWithInput}, {@link #handleAll}) releases those b-shares (of every member it
+ * holds) with the masked input and then nothing more: no s^SK-share at all. Always: this bank reveals, for
  * each peer, either its share of b or of s^SK, never both, and never its own s^SK-share; every peer
  * key is checked against the peer's identity signature before use.
  */
@@ -93,6 +95,8 @@ public final class SecAggClient {
   private List<String> signedSurvivors;
   /** The survivor set this bank revealed shares for, once it finished the round. */
   private List<String> revealedFor;
+  /** Unmasking with the input: the b-shares made with the masked input, until {@link #handleAll} returns them. */
+  private UnmaskingResponse earlyAnswer;
   /** b_u, kept from share-keys until the masked input is computed. */
   private SecretBytes selfMaskSeed;
   /**
@@ -378,18 +382,52 @@ public final class SecAggClient {
 
   /** Decodes a coordinator message, handles it and encodes the reply. */
   public byte[] handleEncoded(byte[] encoded) throws ProtocolViolationException {
-    SecAggMessage message;
+    return SecAggCodec.encode(handle(decode(encoded)));
+  }
+
+  private SecAggMessage decode(byte[] encoded) throws ProtocolViolationException {
     try {
-      message = SecAggCodec.decode(encoded);
+      return SecAggCodec.decode(encoded);
     } catch (MalformedMessageException e) {
       throw new ProtocolViolationException(RoundParameters.COORDINATOR_ID, expectedStage(),
           "bank '" + bankId + "' cannot decode the message: " + e.getMessage(), e);
     }
-    return SecAggCodec.encode(handle(message));
   }
 
-  /** Handles one coordinator message and returns this bank's reply. */
+  /**
+   * Handles one coordinator message and returns this bank's replies: one message, or, in a round that unmasks with
+   * the input ({@link RoundParameters#unmaskingWithInput}), the masked input followed by the b-shares.
+   */
+  public List<SecAggMessage> handleAll(SecAggMessage message) throws ProtocolViolationException {
+    SecAggMessage reply = handleOne(message);
+    if (earlyAnswer == null) {
+      return List.of(reply);
+    }
+    UnmaskingResponse shares = earlyAnswer;
+    earlyAnswer = null;
+    return List.of(reply, shares);
+  }
+
+  /** {@link #handleAll} from and to encoded messages. */
+  public List<byte[]> handleEncodedAll(byte[] encoded) throws ProtocolViolationException {
+    return handleAll(decode(encoded)).stream().map(SecAggCodec::encode).toList();
+  }
+
+  /**
+   * Handles one coordinator message and returns this bank's reply.
+   *
+   * @throws IllegalStateException for the forwarded shares of a round that unmasks with the input, whose reply is
+   *     two messages ({@link #handleAll})
+   */
   public SecAggMessage handle(SecAggMessage message) throws ProtocolViolationException {
+    if (parameters.unmaskingWithInput() && message instanceof ForwardedShares) {
+      throw new IllegalStateException("bank '" + bankId + "' answers the forwarded shares of round "
+          + parameters.round() + " with two messages (unmasking with the input): use handleAll");
+    }
+    return handleOne(message);
+  }
+
+  private SecAggMessage handleOne(SecAggMessage message) throws ProtocolViolationException {
     if (phase == Phase.ABORTED) {
       throw new IllegalStateException("bank '" + bankId + "' aborted round " + parameters.round() + ": " + abortReason);
     }
@@ -433,7 +471,9 @@ public final class SecAggClient {
     } else if (!header.recipientId().equals(bankId)) {
       problem = "recipient '" + header.recipientId() + "' but this is bank '" + bankId + "'";
     } else if (phase == Phase.FINISHED) {
-      problem = "stage " + header.stage() + " arrived after bank '" + bankId + "' finished the round";
+      problem = "stage " + header.stage() + " arrived after bank '" + bankId + "' finished the round"
+          + (parameters.unmaskingWithInput() ? " (it sent its b-shares with its masked input, unmasking with the "
+          + "input: it answers no consistency check or unmasking request of this sum and reveals no s^SK-share)" : "");
     } else if (header.stage() != expectedStage() && !(unmaskingRequest && header.stage() == Stage.UNMASKING
         && phase == Phase.AWAITING_CONSISTENCY_REQUEST)) { // a fast unmasking request, checked by fastUnmask
       problem = "stage " + header.stage() + " arrived while bank '" + bankId + "' expects stage "
@@ -684,8 +724,38 @@ public final class SecAggClient {
         masked[i] &= ringMask;
       }
     }
-    phase = parameters.consistencyCheck() ? Phase.AWAITING_CONSISTENCY_REQUEST : Phase.AWAITING_UNMASKING_REQUEST;
-    return new MaskedInput(header(Stage.MASKED_INPUT), parameters.ringBits(), masked);
+    MaskedInput reply = new MaskedInput(header(Stage.MASKED_INPUT), parameters.ringBits(), masked);
+    if (parameters.unmaskingWithInput()) {
+      earlyAnswer = unmaskWithInput();
+    } else {
+      phase = parameters.consistencyCheck() ? Phase.AWAITING_CONSISTENCY_REQUEST : Phase.AWAITING_UNMASKING_REQUEST;
+    }
+    return reply;
+  }
+
+  /**
+   * Unmasking with the input (docs/SECURE_AGGREGATION.md, "Unmasking with the masked input"): with its masked input
+   * the bank releases its b-share of every member whose shares it holds (U2, itself included), exactly what it would
+   * answer a fast unmasking request, and has finished the round: it signs no survivor set and answers no unmasking
+   * request, so it never reveals an s^SK-share in this sum. Every honest bank of the job does the same (the mode is
+   * pinned in the plan), so no honest bank's s^SK can be reconstructed (c < t colluders hold fewer than t shares of
+   * it), and each honest bank's masks with its honest peers stay unknown: the coordinator can unmask only the sum
+   * of all of U2, and a member whose masked input is missing makes the sum impossible to unmask.
+   */
+  private UnmaskingResponse unmaskWithInput() {
+    List<RevealedShare> revealed = new ArrayList<>();
+    List<String> owners = new ArrayList<>();
+    for (String owner : parameters.bankIds()) {
+      SecretBytes[] held = heldShares.get(owner);
+      if (held != null) {
+        revealed.add(new RevealedShare(owner, ShareKind.SELF_MASK_SEED, held[0].toByteArray()));
+        owners.add(owner);
+      }
+    }
+    wipeSecrets();
+    revealedFor = List.copyOf(owners);
+    phase = Phase.FINISHED;
+    return new UnmaskingResponse(header(Stage.UNMASKING), revealed);
   }
 
   /** Stage 4, optional (Bonawitz round 3): sign the survivor set so all banks see the same one. */

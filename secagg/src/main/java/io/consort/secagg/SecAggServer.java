@@ -52,6 +52,11 @@ import java.util.Set;
  * <p>What the coordinator sees: public keys, signatures, ciphertexts it cannot open, masked vectors
  * that are uniformly random on their own, t or more b-shares of each survivor and s^SK-shares of each
  * dropped bank, and the sum.
+ *
+ * <p>Unmasking with the input ({@link RoundParameters#unmaskingWithInput}): each bank's b-shares arrive at
+ * masked-input, after its masked input, and the round completes when that stage closes if every bank that
+ * shared its keys sent its masked input; otherwise it aborts (the sum is abandoned: no bank reveals the s^SK
+ * that recovering a missing input would need).
  */
 public final class SecAggServer {
   private enum Status { RUNNING, COMPLETED, ABORTED }
@@ -169,13 +174,16 @@ public final class SecAggServer {
       throw refuse(authenticatedBankId, "header names sender '" + header.senderId()
           + "' but the connection belongs to bank '" + authenticatedBankId + "'");
     }
-    checkHeader(header, false);
+    checkHeader(header, false, stage);
     acceptMaskedInput(header.senderId(), frame.get().ringBits(), frame.get().values());
   }
 
   /** Accepts one bank message for the current stage, or refuses it and drops the sender. */
   public void accept(SecAggMessage message) throws ProtocolViolationException {
-    checkHeader(message.header(), message instanceof AdvertiseKeys);
+    // unmasking with the input: a bank's b-shares (an unmasking response) follow its masked input at masked-input
+    boolean sharesWithInput = message instanceof UnmaskingResponse && parameters.unmaskingWithInput()
+        && stage == Stage.MASKED_INPUT;
+    checkHeader(message.header(), message instanceof AdvertiseKeys, sharesWithInput ? Stage.UNMASKING : stage);
     if (message instanceof AdvertiseKeys m) {
       acceptKeys(m);
     } else if (message instanceof ShareKeys m) {
@@ -193,7 +201,8 @@ public final class SecAggServer {
   }
 
   /** What every bank message's header must be: from the roster, for this job, round, stage and the coordinator. */
-  private void checkHeader(MessageHeader header, boolean advertisesKeys) throws ProtocolViolationException {
+  private void checkHeader(MessageHeader header, boolean advertisesKeys, Stage expected)
+      throws ProtocolViolationException {
     String sender = header.senderId();
     if (!parameters.bankIds().contains(sender)) {
       throw new ProtocolViolationException(sender, stage, "sender '" + sender + "' is not in the roster of job '"
@@ -217,7 +226,7 @@ public final class SecAggServer {
       throw refuse(sender, "recipient '" + header.recipientId() + "' but banks send stage messages to '"
           + RoundParameters.COORDINATOR_ID + "'");
     }
-    if (header.stage() != stage) {
+    if (header.stage() != expected) {
       throw refuse(sender, (advertisesKeys ? "re-advertised keys" : "message")
           + " for stage " + header.stage() + " while the round is at stage " + stage + " (out of order)");
     }
@@ -363,12 +372,26 @@ public final class SecAggServer {
 
   private void acceptUnmaskingResponse(UnmaskingResponse message) throws ProtocolViolationException {
     String sender = message.header().senderId();
-    requireEligible(sender, unmaskingRecipients, parameters.consistencyCheck() && !fastPath
-        ? Stage.CONSISTENCY_CHECK : Stage.MASKED_INPUT);
+    Map<String, ShareKind> expected;
+    if (stage == Stage.MASKED_INPUT) { // unmasking with the input (accept): b-shares of every bank it holds
+      if (!maskedInputSenders.contains(sender)) {
+        throw refuse(sender, "b-shares sent before the bank's masked input (unmasking with the input: the masked "
+            + "input comes first)");
+      }
+      expected = new LinkedHashMap<>();
+      for (String owner : inRosterOrder(shareSenders)) {
+        if (holdsShareOf(sender, owner)) {
+          expected.put(owner, ShareKind.SELF_MASK_SEED);
+        }
+      }
+    } else {
+      requireEligible(sender, unmaskingRecipients, parameters.consistencyCheck() && !fastPath
+          ? Stage.CONSISTENCY_CHECK : Stage.MASKED_INPUT);
+      expected = expectedRevelations(sender);
+    }
     if (unmaskingResponses.containsKey(sender)) {
       throw refuse(sender, "duplicate unmasking message");
     }
-    Map<String, ShareKind> expected = expectedRevelations(sender);
     Set<String> seen = new HashSet<>();
     for (RevealedShare share : message.shares()) {
       ShareKind kind = expected.get(share.ownerId());
@@ -521,6 +544,16 @@ public final class SecAggServer {
     }
     droppedAfterSharing = List.copyOf(dropped);
     requireThreshold(maskedInputSenders, "banks sent their masked input");
+    if (parameters.unmaskingWithInput()) {
+      if (!droppedAfterSharing.isEmpty()) {
+        // recovering them would need their s^SK, which no bank reveals in this mode: the sum is abandoned (and a
+        // sum without them, from the same inputs, is never offered: its difference with this one is one input)
+        throw new RoundAbort("unmasking with the input: no masked input from " + droppedAfterSharing
+            + ", whose pairwise masks only their s^SK-shares could remove, and no bank reveals those in this mode; "
+            + "the sum is abandoned; nothing was unmasked");
+      }
+      return unmask(Stage.MASKED_INPUT);
+    }
     Set<String> responders = unmaskingCandidates();
     requireRecoverable(responders, "banks that can still answer after masked-input");
     List<SecAggMessage> out = new ArrayList<>();
@@ -569,6 +602,11 @@ public final class SecAggServer {
    * bank that dropped after share-keys, then z = sum y_u - sum PRG(b_u) -/+ PRG(s_uv) of dropped pairs.
    */
   private ServerTransition closeUnmasking() throws RoundAbort {
+    return unmask(Stage.UNMASKING);
+  }
+
+  /** {@link #closeUnmasking}, or, unmasking with the input, the close of masked-input: {@code closing}. */
+  private ServerTransition unmask(Stage closing) throws RoundAbort {
     Set<String> responders = unmaskingResponses.keySet();
     requireThreshold(responders, "banks answered the unmasking request");
     requireRecoverable(responders, "banks that answered the unmasking request");
@@ -632,7 +670,7 @@ public final class SecAggServer {
     List<String> excluded = new ArrayList<>(parameters.bankIds());
     excluded.removeAll(survivors);
     status = Status.COMPLETED;
-    return ServerTransition.completed(Stage.UNMASKING,
+    return ServerTransition.completed(closing,
         new AggregationResult(sum, parameters.ringBits(), survivors, excluded));
   }
 

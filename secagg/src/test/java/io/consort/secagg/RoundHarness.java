@@ -146,7 +146,9 @@ final class RoundHarness {
         continue;
       }
       try {
-        deliverToServer(clients.get(bank).handle(tamper.apply(message)));
+        for (SecAggMessage reply : clients.get(bank).handleAll(tamper.apply(message))) {
+          deliverToServer(reply);
+        }
       } catch (ProtocolViolationException e) {
         clientRefusals.putIfAbsent(bank, e);
       }

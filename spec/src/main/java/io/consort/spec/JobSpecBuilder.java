@@ -73,6 +73,7 @@ public final class JobSpecBuilder {
   private int modulusBits = DEFAULT_MODULUS_BITS;
   private double secureAggregationClipNorm = DEFAULT_SECURE_AGGREGATION_CLIP_NORM;
   private boolean consistencyCheck = true;
+  private boolean unmaskingWithInput;
   private int histogramBins = DEFAULT_HISTOGRAM_BINS;
   private CostMatrix costMatrix;
   private StrategySpec strategy = StrategySpec.fedAvg();
@@ -96,6 +97,7 @@ public final class JobSpecBuilder {
         .modulusBits(spec.secureAggregation().modulusBits())
         .secureAggregationClipNorm(spec.secureAggregation().clipNorm())
         .consistencyCheck(spec.secureAggregation().consistencyCheck())
+        .unmaskingWithInput(spec.secureAggregation().unmaskingWithInput())
         .histogramBins(spec.evaluation().histogramBins())
         .costMatrix(spec.evaluation().costMatrix().orElse(null))
         .initialParameters(spec.initialParameters().orElse(null));
@@ -331,6 +333,15 @@ public final class JobSpecBuilder {
     return this;
   }
 
+  /**
+   * Default false ({@code after_inputs}): true, {@code with_input}, has each bank send its b-shares with its masked
+   * input, so a clean round needs no unmasking stage; a sum with a missing input is then abandoned.
+   */
+  public JobSpecBuilder unmaskingWithInput(boolean enabled) {
+    this.unmaskingWithInput = enabled;
+    return this;
+  }
+
   public JobSpecBuilder histogramBins(int bins) {
     this.histogramBins = bins;
     return this;
@@ -411,7 +422,7 @@ public final class JobSpecBuilder {
     return new JobSpec(id, schema, model, new TrainingSpec(rounds, localEpochs, minBanks, chosen, strategy, proximalMu),
         new PrivacySpec(privacy, delta, optional(targetEpsilon), record, bank),
         new SecureAggregationSpec(secureAggregation, optionalInt(threshold), optionalInt(neighbourDegree), modulusBits,
-            secureAggregationClipNorm, consistencyCheck),
+            secureAggregationClipNorm, consistencyCheck, unmaskingWithInput),
         new EvaluationSpec(histogramBins, Optional.ofNullable(costMatrix)), Optional.ofNullable(initialParameters));
   }
 

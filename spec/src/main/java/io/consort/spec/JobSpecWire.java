@@ -59,7 +59,8 @@ public final class JobSpecWire {
   public static SecAggPlan secureAggregation(JobSpec spec) {
     SecureAggregationSpec a = spec.secureAggregation();
     SecAggPlan.Builder secagg = SecAggPlan.newBuilder().setEnabled(a.enabled()).setModulusBits(a.modulusBits())
-        .setClipNorm(a.clipNorm()).setConsistencyCheck(a.consistencyCheck());
+        .setClipNorm(a.clipNorm()).setConsistencyCheck(a.consistencyCheck())
+        .setUnmaskingWithInput(a.unmaskingWithInput());
     a.threshold().ifPresent(secagg::setThreshold);
     a.neighbourDegree().ifPresent(secagg::setNeighbourDegree);
     return secagg.build();
@@ -261,7 +262,7 @@ public final class JobSpecWire {
     return new SecureAggregationSpec(a.getEnabled(),
         a.hasThreshold() ? OptionalInt.of(a.getThreshold()) : OptionalInt.empty(),
         a.hasNeighbourDegree() ? OptionalInt.of(a.getNeighbourDegree()) : OptionalInt.empty(),
-        a.getModulusBits(), a.getClipNorm(), a.getConsistencyCheck());
+        a.getModulusBits(), a.getClipNorm(), a.getConsistencyCheck(), a.getUnmaskingWithInput());
   }
 
   private static PrivacyUnit unit(PrivacyMode mode) {

@@ -18,9 +18,26 @@ import java.util.OptionalInt;
  *     3): each bank signs the survivor set and reveals shares only for a set enough banks signed.
  *     Without it secure aggregation holds against an honest-but-curious coordinator only; a
  *     coordinator that tells banks different stories about who dropped can unmask one bank's update
+ * @param unmaskingWithInput {@code secure_aggregation.unmasking: with_input}: each bank sends its b-shares with
+ *     its masked input and answers nothing more for that sum (two stages a round instead of three; no dropout
+ *     recovery after share-keys: a sum with a missing input is abandoned and the round runs again); false,
+ *     {@code after_inputs}, the default. Complete graph with the consistency check only
+ *     (docs/SECURE_AGGREGATION.md, "Unmasking with the masked input")
  */
 public record SecureAggregationSpec(boolean enabled, OptionalInt threshold, OptionalInt neighbourDegree,
-                                    int modulusBits, double clipNorm, boolean consistencyCheck) {
+                                    int modulusBits, double clipNorm, boolean consistencyCheck,
+                                    boolean unmaskingWithInput) {
+  /** The key of {@link #unmaskingWithInput} in a job file, and its two values. */
+  public static final String UNMASKING_KEY = "secure_aggregation.unmasking";
+  public static final String AFTER_INPUTS = "after_inputs";
+  public static final String WITH_INPUT = "with_input";
+
+  /** Unmasking after the inputs ({@code unmasking: after_inputs}). */
+  public SecureAggregationSpec(boolean enabled, OptionalInt threshold, OptionalInt neighbourDegree, int modulusBits,
+                               double clipNorm, boolean consistencyCheck) {
+    this(enabled, threshold, neighbourDegree, modulusBits, clipNorm, consistencyCheck, false);
+  }
+
   public SecureAggregationSpec {
     if (threshold == null) {
       threshold = OptionalInt.empty();
@@ -42,6 +59,31 @@ public record SecureAggregationSpec(boolean enabled, OptionalInt threshold, Opti
     if (!(clipNorm > 0) || Double.isInfinite(clipNorm)) {
       throw new InvalidJobSpecException("secure_aggregation.clip_norm", "must be finite and > 0, got " + clipNorm);
     }
+    if (unmaskingWithInput && neighbourDegree.isPresent()) {
+      throw new InvalidJobSpecException(UNMASKING_KEY, WITH_INPUT + " needs the complete graph, but the job sets "
+          + "neighbour_degree " + neighbourDegree.getAsInt() + " (SecAgg+ always runs the consistency check with a "
+          + "majority of the roster; leave unmasking out or set it to " + AFTER_INPUTS + ")");
+    }
+    if (unmaskingWithInput && !consistencyCheck) {
+      throw new InvalidJobSpecException(UNMASKING_KEY, WITH_INPUT + " cannot go with consistency_check: false: "
+          + "that option only changes how a sum recovers from a dropout, and " + WITH_INPUT + " recovers from none "
+          + "(leave consistency_check on, or set unmasking to " + AFTER_INPUTS + ")");
+    }
+  }
+
+  /** {@code after_inputs} or {@code with_input}, as a job file says it. */
+  public String unmaskingName() {
+    return unmaskingWithInput ? WITH_INPUT : AFTER_INPUTS;
+  }
+
+  /** Parses a job file's {@code unmasking} value. */
+  public static boolean parseUnmasking(String value) {
+    return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
+      case AFTER_INPUTS -> false;
+      case WITH_INPUT -> true;
+      default -> throw new InvalidJobSpecException(UNMASKING_KEY, "must be " + AFTER_INPUTS + " or " + WITH_INPUT
+          + ", got '" + value + "'");
+    };
   }
 
   /** The degree to build round parameters with: 0 stands for the complete graph there. */

@@ -186,7 +186,7 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
     int degree = a.neighbourDegreeOrComplete();
     int threshold = Math.max(a.threshold().orElse(RoundParameters.majorityThreshold(n, degree)), required);
     return new RoundParameters(spec.id(), secaggRound, roster, threshold, ringBits, dimension, degree,
-        a.consistencyCheck());
+        a.consistencyCheck(), a.unmaskingWithInput());
   }
 
   /**
@@ -258,7 +258,8 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
     }
     RoundParameters p = parameters;
     return new RoundParameters(p.jobId(), p.round(), p.bankIds(), p.threshold(), 32,
-        Math.addExact(p.dimension(), evaluationSlots), p.neighbourDegree(), p.consistencyCheck());
+        Math.addExact(p.dimension(), evaluationSlots), p.neighbourDegree(), p.consistencyCheck(),
+        p.unmaskingWithInput());
   }
 
   /**
@@ -334,6 +335,10 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
           ? task.getConsistencyCheck() : "(absent)") + " differs from the accepted plan's "
           + expected.getConsistencyCheck());
     }
+    if (task.getUnmaskingWithInput() != expected.getUnmaskingWithInput()) {
+      throw new IllegalArgumentException("the task's unmasking " + unmasking(task) + " differs from the accepted "
+          + "plan's " + unmasking(expected) + " (" + SecureAggregationSpec.UNMASKING_KEY + ")");
+    }
     if (task.getPerBankSigma() != expected.getPerBankSigma()) {
       throw new IllegalArgumentException("the task's per_bank_sigma " + task.getPerBankSigma() + " differs from the "
           + expected.getPerBankSigma() + " this bank derives from the accepted plan" + where);
@@ -344,6 +349,10 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
     }
     throw new IllegalArgumentException("the task's secure-aggregation settings differ from the accepted plan's ("
         + task.toString().replace('\n', ' ') + " instead of " + expected.toString().replace('\n', ' ') + ")");
+  }
+
+  private static String unmasking(SecAggPlan plan) {
+    return plan.getUnmaskingWithInput() ? SecureAggregationSpec.WITH_INPUT : SecureAggregationSpec.AFTER_INPUTS;
   }
 
   private static String degree(SecAggPlan plan) {

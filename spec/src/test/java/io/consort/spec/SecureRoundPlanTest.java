@@ -85,4 +85,50 @@ class SecureRoundPlanTest {
     JobSpec off = JobSpecTest.base().consistencyCheck(false).build();
     assertEquals(off, JobSpecWire.fromProto(JobSpecWire.toProto(off)));
   }
+
+  @Test
+  void unmaskingWithInput_isPinnedInThePlan_reachesEveryRoundsParameters_andAPlanWithoutItIsAfterInputs() {
+    JobSpec early = JobSpecTest.base().unmaskingWithInput(true).build();
+    JobPlan plan = JobSpecWire.toProto(early);
+
+    assertTrue(plan.getSecureAggregation().getUnmaskingWithInput());
+    assertEquals(early, JobSpecWire.fromProto(plan));
+    assertTrue(SecureRoundPlan.derive(early, 2, FIVE, 50).sumParameters(3).unmaskingWithInput());
+    assertTrue(SecureRoundPlan.sum(early, 0, SecureSumPurpose.FEATURE_STATISTICS, FIVE, 9).unmaskingWithInput());
+    JobPlan without = JobSpecWire.toProto(JobSpecTest.base().build());
+    assertFalse(without.getSecureAggregation().hasField(without.getSecureAggregation().getDescriptorForType()
+        .findFieldByName("unmasking_with_input")), "after_inputs adds nothing to a plan's bytes");
+    assertFalse(JobSpecWire.fromProto(without).secureAggregation().unmaskingWithInput());
+  }
+
+  @Test
+  void unmaskingWithInput_isRefusedNamingTheKey_withSecAggPlus_orWithoutTheConsistencyCheck() {
+    InvalidJobSpecException plus = assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecTest.base().neighbourDegree(2).unmaskingWithInput(true).build());
+    InvalidJobSpecException unchecked = assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecTest.base().consistencyCheck(false).unmaskingWithInput(true).build());
+
+    assertEquals(SecureAggregationSpec.UNMASKING_KEY, plus.field());
+    assertTrue(plus.getMessage().contains("neighbour_degree 2"), plus.getMessage());
+    assertEquals(SecureAggregationSpec.UNMASKING_KEY, unchecked.field());
+    assertTrue(unchecked.getMessage().contains("consistency_check: false"), unchecked.getMessage());
+    assertEquals(SecureAggregationSpec.UNMASKING_KEY, assertThrows(InvalidJobSpecException.class,
+        () -> SecureAggregationSpec.parseUnmasking("early")).field());
+  }
+
+  @Test
+  void taskSayingAnotherUnmaskingModeThanThePinnedPlan_isRefused_eitherWay() {
+    for (boolean pinnedWithInput : new boolean[] {false, true}) {
+      JobSpec pinned = JobSpecTest.base().unmaskingWithInput(pinnedWithInput).build();
+      SecureRoundPlan plan = SecureRoundPlan.derive(pinned, 2, FIVE, 50);
+      var lying = plan.toTask(pinned).toBuilder().setUnmaskingWithInput(!pinnedWithInput).build();
+
+      IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+          () -> plan.checkTask(pinned, lying));
+
+      assertTrue(refused.getMessage().contains("unmasking " + (pinnedWithInput ? "after_inputs" : "with_input")
+          + " differs from the accepted plan's " + (pinnedWithInput ? "with_input" : "after_inputs")),
+          refused.getMessage());
+    }
+  }
 }

@@ -124,6 +124,11 @@ public final class RoundBenchCommand implements Callable<Integer> {
       + "at its masked-input stage (they answer it with a refusal), in [0, 0.5] (default ${DEFAULT-VALUE})")
   double dropout;
 
+  @Option(names = "--unmasking", defaultValue = "after-inputs", description = "after-inputs (an unmasking stage "
+      + "after the masked inputs) or with-input (each bank's b-shares travel with its masked input: "
+      + "secure_aggregation.unmasking: with_input) (default ${DEFAULT-VALUE})")
+  String unmasking;
+
   @Option(names = "--degree", defaultValue = "0", description = "SecAgg+ neighbour degree; 0: every bank is every "
       + "bank's neighbour (default ${DEFAULT-VALUE})")
   int degree;
@@ -363,6 +368,16 @@ public final class RoundBenchCommand implements Callable<Integer> {
     return coordinatorXmx != null ? coordinatorXmx : DEFAULT_COORDINATOR_XMX;
   }
 
+  /** {@code --unmasking}: after-inputs or with-input (the job file's after_inputs or with_input). */
+  public static boolean unmaskingWithInput(String option) {
+    return switch (option) {
+      case "after-inputs" -> false;
+      case "with-input" -> true;
+      default -> throw new IllegalArgumentException("--unmasking must be after-inputs or with-input, got '" + option
+          + "'");
+    };
+  }
+
   private JobSpec plan(DataSchema schema, BenchModel benchModel) {
     JobSpecBuilder b = JobSpec.builder().id("bench-round").schema(schema).modelType(ModelType.MLP)
         .batchSize(32).learningRate(dp.recordLevel() ? 0.02 : ModelSpec.DEFAULT_LEARNING_RATE).modelSeed(seed)
@@ -372,7 +387,8 @@ public final class RoundBenchCommand implements Callable<Integer> {
         .recordClipNorm(dp.recordLevel() ? 1.0 : null)
         .secureAggregation(secureAggregation.on()).modulusBits(32)
         .secureAggregationClipNorm(dp.bankLevel() ? 1.0 : 10.0)
-        .neighbourDegree(degree == 0 ? null : degree);
+        .neighbourDegree(degree == 0 ? null : degree)
+        .unmaskingWithInput(unmaskingWithInput(unmasking));
     if (benchModel == BenchModel.LARGE) {
       b.hiddenLayers(LARGE_HIDDEN_LAYERS);
     }
@@ -566,7 +582,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
         .put("model", benchModel.name().toLowerCase(Locale.ROOT)).put("parameters",
             outcome.getJsonObject("model", new JsonObject()).getLong("parameters", -1L))
         .put("secure_aggregation", secureAggregation.on()).put("dp", dp.wireName()).put("dropout", dropout)
-        .put("degree", degree).put("rows_per_bank", rowsPerBank).put("bank_workers", bankWorkers > 0 ? bankWorkers : Math.min(banks, 32))
+        .put("degree", degree).put("unmasking", unmasking).put("rows_per_bank", rowsPerBank).put("bank_workers", bankWorkers > 0 ? bankWorkers : Math.min(banks, 32))
         .put("engine", plan.training().engine() == null ? "default" : plan.training().engine().name().toLowerCase(Locale.ROOT));
     measured.forEach((field, values) -> report.put(field, median(values.stream().mapToDouble(d -> d).toArray())));
     report.put("dp_share_of_training", dpFraction)

@@ -202,6 +202,11 @@ public final class DemoCommand implements Callable<Integer> {
           + "${DEFAULT-VALUE})")
   OptionValues.OnOff consistencyCheck;
 
+  @Option(names = "--unmasking", defaultValue = "after-inputs", description = "after-inputs (an unmasking stage "
+      + "after the masked inputs) or with-input (each bank's b-shares travel with its masked input, two stages a "
+      + "round; a round with a missing input is abandoned; default ${DEFAULT-VALUE})")
+  String unmasking;
+
   @Option(names = "--drop", paramLabel = "BANK@STAGE", converter = DropFault.Converter.class,
       completionCandidates = DropFault.Converter.class,
       description = "fault injection: that bank's process exits when a task of that stage arrives; STAGE one of "
@@ -630,6 +635,8 @@ public final class DemoCommand implements Callable<Integer> {
         .privacy(dp).delta(delta).targetEpsilon(dp == PrivacyMode.OFF ? null : epsilon)
         .recordClipNorm(dp.recordLevel() ? clip : null)
         .secureAggregation(secureAggregation.on()).consistencyCheck(consistencyCheck.on()).modulusBits(32)
+        .unmaskingWithInput(secureAggregation.on()
+            && io.consort.cli.bench.RoundBenchCommand.unmaskingWithInput(unmasking))
         // without bank-level DP the clip only bounds quantisation; keep it loose so it rarely bites
         .secureAggregationClipNorm(dp.bankLevel() ? clip : 10.0)
         .costMatrix(returnTarget() ? null : costMatrix()).strategy(strategySpec()).proximalMu(proximalMu)
@@ -879,7 +886,7 @@ public final class DemoCommand implements Callable<Integer> {
         .put("metric", metric)
         .put("split", splitName()).put("seed", seed)
         .put("model", new OptionValues.ModelTypes().name(model)).put("secure_aggregation", secureAggregation.on())
-        .put("consistency_check", secureAggregation.on() && consistencyCheck.on())
+        .put("consistency_check", secureAggregation.on() && consistencyCheck.on()).put("unmasking", unmasking)
         .put("dp", dp.wireName()).put("drops", new JsonArray(drops.stream().map(DropFault::toString).toList()))
         .put("banks", bankArray)
         .put("rounds", job.getJsonArray("rounds"))

@@ -113,6 +113,10 @@ public final class SecureRound implements RoundProtocol {
     RoundInput in = s.in;
     // each bank derives these values itself and refuses a task that carries others
     SecAggPlan roundPlan = s.plan.toTask(job.spec());
+    // pipelined and unmasking with the input: the sum ends with the masked inputs that answer this task, so the
+    // next round's roster rides on it (the banks' keys come back with their masked inputs)
+    List<String> nextRoster = !forwarded.isEmpty() && job.spec().secureAggregation().unmaskingWithInput()
+        ? pipeline.nextRoster(in.round(), in.members()) : List.of();
     // what every bank's task shares, built once for the stage; each bank's adds its weight and shares
     TrainTask common = TrainTask.newBuilder().setGlobalModel(in.base())
         .setLocalEpochs(job.plan().getLocalEpochs()).setPrivacy(job.plan().getPrivacy())
@@ -120,7 +124,7 @@ public final class SecureRound implements RoundProtocol {
     return job.stages().collect(in.round(), Stage.TRAIN, in.members(), m -> {
           TrainTask.Builder train = common.toBuilder().setAggregationWeight(s.weights.get(m));
           if (forwarded.containsKey(m)) {
-            train.setForwardedShares(forwarded.get(m));
+            train.setForwardedShares(forwarded.get(m).toBuilder().addAllNextRoundMembers(nextRoster));
           }
           return Task.newBuilder().setTrain(train);
         })
@@ -145,6 +149,13 @@ public final class SecureRound implements RoundProtocol {
           }
           if (s.declined.isEmpty() && advertisements.size() == in.members().size()) {
             s.sum.pipelineNextRound(pipeline.nextRoster(in.round(), in.members()));
+            if (!nextRoster.isEmpty()) {
+              advertisements.forEach((m, step) -> {
+                if (step.hasNextRound()) {
+                  s.sum.nextRoundKeys(m, step.getNextRound());
+                }
+              });
+            }
           }
           return forwarded.isEmpty() ? s.sum.run(advertisements, "advertise-keys") : s.sum.finish(advertisements, "train");
         })

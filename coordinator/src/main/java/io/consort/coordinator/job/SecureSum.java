@@ -54,6 +54,11 @@ final class SecureSum {
   private final String what;
   private final Map<String, X509Certificate> certificates;
   private final SecAggServer server;
+  /**
+   * The last request of the sum, which the next round's roster rides on: the unmasking request, or, when the banks
+   * unmask with the input, the masked-input request (the forwarded shares).
+   */
+  private final io.consort.secagg.Stage lastRequest;
   private final List<Dropout> dropouts = new ArrayList<>();
   /** Pipelined rounds: the next round's roster, named in the unmasking request while nobody dropped. */
   private List<String> nextRoundMembers = List.of();
@@ -68,6 +73,8 @@ final class SecureSum {
     this.round = round;
     this.what = what;
     this.certificates = certificates;
+    this.lastRequest = parameters.unmaskingWithInput() ? io.consort.secagg.Stage.MASKED_INPUT
+        : io.consort.secagg.Stage.UNMASKING;
     // fast unmasking: a sum nobody dropped from skips the consistency check (docs/SECURE_AGGREGATION.md)
     this.server = SecAggServer.create(parameters, (bank, message, signature) -> {
       X509Certificate cert = certificates.get(bank);
@@ -161,9 +168,8 @@ final class SecureSum {
     }
     Map<String, SecAggStep> byRecipient = steps(transition);
     io.consort.secagg.Stage next = transition.outgoing().get(0).header().stage();
-    // pipelined rounds: the next round's roster rides on the unmasking request while nobody dropped
-    List<String> nextRoster = next == io.consort.secagg.Stage.UNMASKING && dropouts.isEmpty() ? nextRoundMembers
-        : List.of();
+    // pipelined rounds: the next round's roster rides on the sum's last request while nobody dropped
+    List<String> nextRoster = next == lastRequest && dropouts.isEmpty() ? nextRoundMembers : List.of();
     return job.stages().collect(round, SecureAggregationPlan.wireStage(next), byRecipient.keySet(),
             m -> Task.newBuilder().setSecureAggregation(byRecipient.get(m).toBuilder()
                 .addAllNextRoundMembers(nextRoster)))
@@ -214,7 +220,15 @@ final class SecureSum {
     nextRoundMembers = List.copyOf(members);
   }
 
-  /** The banks' keys for the next round, from the unmasking answers (empty when not pipelined). */
+  /**
+   * Pipelined rounds unmasking with the input: {@code bank}'s keys for the next round, which came with its masked
+   * input in answer to the training task that named the next round's roster.
+   */
+  void nextRoundKeys(String bank, SecAggStep keys) {
+    nextRoundKeys.put(bank, keys);
+  }
+
+  /** The banks' keys for the next round, from the answers to the sum's last request (empty when not pipelined). */
   Map<String, SecAggStep> nextRoundKeys() {
     return Map.copyOf(nextRoundKeys);
   }

@@ -33,13 +33,19 @@ import org.junit.jupiter.api.io.TempDir;
  * with that round's unmasking and ledger stages and the next round takes train and unmasking only (protocol
  * version 4: no consistency check while every member sent its masked input); after a dropout or a bank that
  * does not key ahead, the next round runs in full. Either
- * way the coordinator learns the weighted mean of exactly the banks in the sum.
+ * way the coordinator learns the weighted mean of exactly the banks in the sum. A job pinned
+ * {@code unmasking: with_input} (protocol version 5) takes train and ledger only, and abandons a sum whose
+ * masked input is missing.
  */
 class PipelinedSecureRoundTest {
   /** The banks, updates and rows of {@link SecureRoundTest}. */
-  private static final List<String> BANKS = SecureRoundTest.BANKS;
-  private static final float[][] UPDATES = SecureRoundTest.UPDATES;
-  private static final Map<String, Long> ROWS = SecureRoundTest.ROWS;
+  private static final List<String> FOUR_BANKS = SecureRoundTest.BANKS;
+  /** A fifth bank, for the 5-bank rounds of unmasking with the input. */
+  private static final List<String> FIVE_BANKS = List.of("bank-1", "bank-2", "bank-3", "bank-4", "bank-5");
+  private static final float[][] UPDATES = {SecureRoundTest.UPDATES[0], SecureRoundTest.UPDATES[1],
+      SecureRoundTest.UPDATES[2], SecureRoundTest.UPDATES[3], {-1f, 0.5f, 0.25f}};
+  private static final Map<String, Long> ROWS = Map.of("bank-1", 100L, "bank-2", 300L, "bank-3", 200L, "bank-4",
+      400L, "bank-5", 250L);
 
   @TempDir
   static Path dir;
@@ -47,28 +53,35 @@ class PipelinedSecureRoundTest {
 
   @BeforeAll
   static void pki() throws Exception {
-    pki = DemoPki.create(dir.resolve("pki"), "coordinator", BANKS);
+    pki = DemoPki.create(dir.resolve("pki"), "coordinator", FIVE_BANKS);
   }
 
   private final FakeTimers timers = new FakeTimers();
   private final ModelParameters base = JobFixtures.model(0, 0f, 0f, 0f);
   private final Map<String, SecureBank> secureBanks = new LinkedHashMap<>();
+  private List<String> roster = FOUR_BANKS;
   private FakeBanks banks;
   private JobContext job;
   private PipelinedRounds pipeline;
   private SecureRound protocol;
 
   private void banks(Map<String, Stage> silentFrom) throws Exception {
+    banks(silentFrom, FOUR_BANKS, false);
+  }
+
+  /** @param withInput the job pins {@code secure_aggregation.unmasking: with_input} */
+  private void banks(Map<String, Stage> silentFrom, List<String> roster, boolean withInput) throws Exception {
+    this.roster = roster;
     banks = new FakeBanks();
-    for (int b = 0; b < BANKS.size(); b++) {
-      String id = BANKS.get(b);
+    for (int b = 0; b < roster.size(); b++) {
+      String id = roster.get(b);
       SecureBank bank = new SecureBank(id, new IdentitySigner(PemFiles.readPrivateKey(pki.bank(id).keyFile())),
           pki.validator(), UPDATES[b], silentFrom.get(id), null);
       secureBanks.put(id, bank);
       banks.bank(id, bank);
       banks.certificate(id, PemFiles.readCertificates(pki.bank(id).chainFile()).get(0));
     }
-    JobSpec spec = JobFixtures.spec().secureAggregation(true).rounds(3).build();
+    JobSpec spec = JobFixtures.spec().secureAggregation(true).unmaskingWithInput(withInput).rounds(3).build();
     job = JobFixtures.context(spec, banks, timers);
     IdentityVerifier verifier = new IdentityVerifier(pki.validator());
     pipeline = new PipelinedRounds(job, verifier);
@@ -88,7 +101,7 @@ class PipelinedSecureRoundTest {
   }
 
   private RoundOutcome round(int round) {
-    return complete(() -> protocol.run(new RoundProtocol.RoundInput(round, BANKS, base, ROWS)));
+    return complete(() -> protocol.run(new RoundProtocol.RoundInput(round, roster, base, ROWS)));
   }
 
   /** The ledger stage of {@code round} as {@link ReleaseRecorder} runs it, its ledger entry left out. */
@@ -119,7 +132,7 @@ class PipelinedSecureRoundTest {
     double total = 0;
     for (String bank : included) {
       for (int i = 0; i < 3; i++) {
-        expected[i] += ROWS.get(bank) * UPDATES[BANKS.indexOf(bank)][i];
+        expected[i] += ROWS.get(bank) * UPDATES[FIVE_BANKS.indexOf(bank)][i];
       }
       total += ROWS.get(bank);
     }
@@ -136,8 +149,8 @@ class PipelinedSecureRoundTest {
   void roundAfterACleanRound_takesTrainAndUnmaskingOnly_skippingTheConsistencyCheck_andGivesTheWeightedMean()
       throws Exception {
     banks(Map.of());
-    assertMean(BANKS, round(1));
-    ledger(1, BANKS);
+    assertMean(roster, round(1));
+    ledger(1, roster);
 
     RoundOutcome second = round(2);
 
@@ -145,14 +158,14 @@ class PipelinedSecureRoundTest {
     assertEquals(List.of(Stage.TRAIN, Stage.UNMASKING), List.copyOf(stagesOf(2)));
     assertEquals(List.of(Stage.TRAIN, Stage.SHARE_KEYS, Stage.MASKED_INPUT, Stage.UNMASKING,
         Stage.LEDGER_COUNTERSIGN), List.copyOf(stagesOf(1)));
-    assertMean(BANKS, second);
+    assertMean(roster, second);
     assertTrue(second.carriedEvaluation().isPresent());
   }
 
   @Test
   void roundAfterADropout_runsInFull_withTheConsistencyCheck_andGivesTheExactMeanOfTheRest() throws Exception {
     banks(Map.of("bank-4", Stage.MASKED_INPUT));
-    List<String> rest = BANKS.subList(0, 3);
+    List<String> rest = roster.subList(0, 3);
     assertMean(rest, round(1));
     ledger(1, rest);
 
@@ -169,13 +182,50 @@ class PipelinedSecureRoundTest {
   void roundAfterABankKeyedNothingAhead_runsInFull_withEveryBank() throws Exception {
     banks(Map.of());
     secureBanks.get("bank-3").pipelines = false;
-    assertMean(BANKS, round(1));
-    ledger(1, BANKS);
+    assertMean(roster, round(1));
+    ledger(1, roster);
 
     RoundOutcome second = round(2);
 
     assertTrue(stagesOf(2).contains(Stage.SHARE_KEYS), String.valueOf(stagesOf(2)));
-    assertMean(BANKS, second);
+    assertMean(roster, second);
+  }
+
+  @Test
+  void withInput_roundAfterACleanRound_takesTrainAndLedgerOnly_andGivesTheWeightedMeanOfFiveBanks() throws Exception {
+    banks(Map.of(), FIVE_BANKS, true);
+    assertMean(FIVE_BANKS, round(1));
+    ledger(1, FIVE_BANKS);
+
+    RoundOutcome second = round(2);
+    ledger(2, FIVE_BANKS);
+    RoundOutcome third = round(3);
+
+    // the b-shares came with the masked inputs: no consistency check, no unmasking stage
+    assertEquals(List.of(Stage.TRAIN, Stage.SHARE_KEYS, Stage.MASKED_INPUT, Stage.LEDGER_COUNTERSIGN),
+        List.copyOf(stagesOf(1)));
+    assertEquals(List.of(Stage.TRAIN, Stage.LEDGER_COUNTERSIGN), List.copyOf(stagesOf(2)));
+    assertEquals(List.of(Stage.TRAIN), List.copyOf(stagesOf(3)));
+    assertMean(FIVE_BANKS, second);
+    assertMean(FIVE_BANKS, third);
+  }
+
+  @Test
+  void withInput_aBankMissingItsMaskedInput_abandonsTheSum_andTheNextRoundRunsInFullWithFreshKeys() throws Exception {
+    banks(Map.of(), FIVE_BANKS, true);
+    secureBanks.get("bank-5").silentRounds.add(2);
+    round(1);
+    ledger(1, FIVE_BANKS);
+
+    RoundOutcome abandoned = round(2);
+    RoundOutcome rerun = round(3);
+
+    assertFalse(abandoned.completed());
+    String reason = abandoned.abortReason().orElseThrow();
+    assertTrue(reason.contains("no masked input from [bank-5]") && reason.contains("abandoned"), reason);
+    assertEquals(List.of(Stage.TRAIN), List.copyOf(stagesOf(2)), "nothing more was asked of the others");
+    assertTrue(stagesOf(3).contains(Stage.SHARE_KEYS), "fresh keys: " + stagesOf(3));
+    assertMean(FIVE_BANKS, rerun);
   }
 
   @Test

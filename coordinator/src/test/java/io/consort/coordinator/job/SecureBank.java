@@ -63,6 +63,8 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
   private int aheadRound;
   /** Whether the bank answers a next round's roster with keys (pipelined rounds) or ignores it. */
   boolean pipelines = true;
+  /** Job rounds in which the bank answers nothing (as a bank that was down then). */
+  final Set<Integer> silentRounds = new java.util.HashSet<>();
   /** What the bank answers a feature-statistics task with, in the clear and inside the secure sum. */
   private FeatureStats statistics;
   private LocalFeatureStats statisticsSummed;
@@ -101,7 +103,8 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
   @Override
   public Optional<TaskResult.Builder> apply(Task task) {
     if (silentFrom != null && task.getHeader().getStage().getNumber() >= silentFrom.getNumber()
-        && task.getHeader().getStage() != Stage.LEDGER_COUNTERSIGN && task.getHeader().getStage() != Stage.EVALUATE) {
+        && task.getHeader().getStage() != Stage.LEDGER_COUNTERSIGN && task.getHeader().getStage() != Stage.EVALUATE
+        || silentRounds.contains(task.getHeader().getRound())) {
       return Optional.empty();
     }
     try {
@@ -113,7 +116,13 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
       }
       TaskResult.Builder answer = task.hasTrain() ? start(task) : step(task.getSecureAggregation());
       if (task.hasSecureAggregation() && pipelines && task.getSecureAggregation().getNextRoundMembersCount() > 0) {
-        answer.getSecureAggregationBuilder().setNextRound(keyAhead(task));
+        answer.getSecureAggregationBuilder().setNextRound(keyAhead(task.getHeader().getRound(),
+            task.getSecureAggregation().getNextRoundMembersList()));
+      }
+      if (task.hasTrain() && pipelines && task.getTrain().getForwardedShares().getNextRoundMembersCount() > 0) {
+        // unmasking with the input: the next round's roster rides on the training task, the keys on its answer
+        answer.getSecureAggregationBuilder().setNextRound(keyAhead(task.getHeader().getRound(),
+            task.getTrain().getForwardedShares().getNextRoundMembersList()));
       }
       return Optional.of(answer);
     } catch (GeneralSecurityException | io.consort.secagg.ProtocolViolationException e) {
@@ -188,12 +197,12 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
     return TaskResult.newBuilder().setSecureAggregation(step);
   }
 
-  /** Pipelined rounds: fresh keys for the next round, for the roster the unmasking request names. */
-  private SecAggStep keyAhead(Task task) throws GeneralSecurityException {
-    int next = task.getHeader().getRound() + 1;
+  /** Pipelined rounds: fresh keys for the round after {@code round}, for the roster the sum's last request names. */
+  private SecAggStep keyAhead(int round, List<String> roster) throws GeneralSecurityException {
+    int next = round + 1;
     JobSpec spec = JobSpecWire.fromProto(plan);
-    RoundParameters params = SecureRoundPlan.derive(spec, next, task.getSecureAggregation().getNextRoundMembersList(),
-        update.length).sumParameters(RoundEvaluation.carriedSlots(spec, next));
+    RoundParameters params = SecureRoundPlan.derive(spec, next, roster, update.length)
+        .sumParameters(RoundEvaluation.carriedSlots(spec, next));
     ahead = SecAggClient.createAwaitingInput(params, id, signer, this::verifyPeer, random);
     aheadRound = next;
     return SecAggStep.newBuilder().addMessages(ByteString.copyFrom(SecAggCodec.encode(ahead.advertiseKeys()))).build();
@@ -240,7 +249,9 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
     }
     SecAggStep.Builder out = SecAggStep.newBuilder();
     for (ByteString m : in.getMessagesList()) {
-      out.addMessages(ByteString.copyFrom(client.handleEncoded(m.toByteArray())));
+      for (byte[] reply : client.handleEncodedAll(m.toByteArray())) {
+        out.addMessages(ByteString.copyFrom(reply));
+      }
     }
     return TaskResult.newBuilder().setSecureAggregation(out);
   }
