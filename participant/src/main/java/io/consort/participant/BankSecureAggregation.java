@@ -88,6 +88,11 @@ final class BankSecureAggregation {
       new HashMap<>();
   /** Where keys are made ahead: a daemon thread of this bank's, never a Vert.x event loop; made on first use. */
   private java.util.concurrent.Executor keyThread;
+  /**
+   * Where a round keyed ahead expands its mask vector once its key roster is handled (one int per coordinate
+   * while the round is open): a daemon thread of this bank's, never a Vert.x event loop; made on first use.
+   */
+  private java.util.concurrent.Executor maskThread;
 
   /**
    * The job's open secure sum (one at a time per job: stages run one after another): its job round,
@@ -274,13 +279,34 @@ final class BankSecureAggregation {
     for (PeerCertificate pc : roster.getCertificatesList()) {
       open.peerCertificates.put(pc.getBankId(), parse(pc));
     }
+    byte[] shares;
     try {
-      byte[] shares = open.client.handleEncoded(roster.getMessages(0).toByteArray());
-      return SecAggStep.newBuilder().addMessages(ByteString.copyFrom(shares)).build();
+      shares = open.client.handleEncoded(roster.getMessages(0).toByteArray());
     } catch (io.consort.secagg.ProtocolViolationException e) {
       discardAhead(jobId, e.getMessage());
       throw new ProtocolViolationException(e.getMessage(), e);
     }
+    try {
+      // everything the masks depend on is known now: the whole mask vector is expanded on the mask thread, off the
+      // training task's critical path, which then only adds it (SecAggClient#expandMasksAhead)
+      open.client.expandMasksAhead(maskThread());
+    } catch (GeneralSecurityException e) {
+      log.warn("bank '{}' expands its masks for round {} of job '{}' at masking: {}", bankId, nextRound, jobId,
+          e.getMessage());
+    }
+    return SecAggStep.newBuilder().addMessages(ByteString.copyFrom(shares)).build();
+  }
+
+  /** Package-private for tests: where mask vectors are expanded from now on (a test holds them back to race a task). */
+  void maskThread(java.util.concurrent.Executor executor) {
+    maskThread = executor;
+  }
+
+  private java.util.concurrent.Executor maskThread() {
+    if (maskThread == null) {
+      maskThread = BankThreads.single("consort-bank-masks-" + bankId);
+    }
+    return maskThread;
   }
 
   /**

@@ -799,4 +799,60 @@ class PipelinedRoundTest {
     assertThrows(ProtocolViolationException.class, () -> handlers.get(VICTIM).handle(fastUnmasking(1, BANKS)),
         "the bank aborted the round: nothing is released afterwards");
   }
+
+  @Test
+  void aTrainingAnswer_waitsForItsMaskVector_whileTheMaskThreadIsHeld_andThenSumsExactly() throws Exception {
+    java.util.concurrent.BlockingQueue<Runnable> maskThread = new java.util.concurrent.LinkedBlockingQueue<>();
+    handlers.get(VICTIM).secureAggregation().maskThread(maskThread::add); // expanded only when the test runs it
+    SecAggServer server = server(2);
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server, roundOne(), UnaryOperator.identity());
+    assertEquals(1, maskThread.size(), "the key roster should start the victim's mask vector");
+    java.util.concurrent.atomic.AtomicReference<Thread> worker = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.CompletableFuture<SecAggStep> answer = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          worker.set(Thread.currentThread());
+          try {
+            return handlers.get(VICTIM).handle(train(2, BANKS, step(forwarded.get(VICTIM)))).getSecureAggregation();
+          } catch (Exception e) {
+            throw new java.util.concurrent.CompletionException(e);
+          }
+        });
+
+    // trained, quantised, and parked on the vector: no event says so, so the test watches the worker's stack
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    while (!waitingForMasks(worker.get()) && !answer.isDone() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertFalse(answer.isDone(), "the masked input left before its mask vector was expanded");
+    assertTrue(waitingForMasks(worker.get()), "the training task never reached its masking");
+    maskThread.take().run();
+    SecAggStep masked = answer.get(60, java.util.concurrent.TimeUnit.SECONDS);
+
+    server.acceptEncoded(VICTIM, masked.getMessages(0).toByteArray());
+    for (String bank : BANKS) {
+      if (!bank.equals(VICTIM)) {
+        SecAggStep other = handlers.get(bank).handle(train(2, BANKS, step(forwarded.get(bank)))).getSecureAggregation();
+        server.acceptEncoded(bank, other.getMessages(0).toByteArray());
+      }
+    }
+    drive(2, server, List.of(), new LinkedHashMap<>()); // the sum completes with every bank in it
+  }
+
+  private static boolean waitingForMasks(Thread thread) {
+    return thread != null && thread.getState() == Thread.State.WAITING && java.util.Arrays.stream(thread.getStackTrace())
+        .anyMatch(frame -> frame.getClassName().endsWith("MasksAhead") && frame.getMethodName().equals("take"));
+  }
+
+  @Test
+  void aRepeatedTrainingTaskOfARoundKeyedAhead_getsNoSecondMaskedInput() throws Exception {
+    SecAggServer server = server(2);
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server, roundOne(), UnaryOperator.identity());
+    Task task = train(2, BANKS, step(forwarded.get(VICTIM)));
+    assertInstanceOf(MaskedInput.class, SecAggCodec.decode(handlers.get(VICTIM).handle(task).getSecureAggregation()
+        .getMessages(0).toByteArray()));
+
+    String refusal = refusal(task); // the same task again: a second input under the same masks would leak
+
+    assertTrue(refusal.contains("refuses them: it keyed no round ahead"), refusal);
+  }
 }

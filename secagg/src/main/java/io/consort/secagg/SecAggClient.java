@@ -99,6 +99,8 @@ public final class SecAggClient {
   private UnmaskingResponse earlyAnswer;
   /** b_u, kept from share-keys until the masked input is computed. */
   private SecretBytes selfMaskSeed;
+  /** Pipelined rounds: the mask vector expanded before the input existed ({@link #expandMasksAhead}), or null. */
+  private MasksAhead masksAhead;
   /**
    * The AES-GCM keys of the shares each peer sends this bank (peer -> this bank), derived at share-keys
    * from the same X25519 agreement as this bank's own sending key, so each pair agrees once a round
@@ -577,6 +579,54 @@ public final class SecAggClient {
   }
 
   /**
+   * Pipelined rounds: starts expanding this bank's whole mask vector on {@code executor} (a bank thread, never a
+   * Vert.x event loop) once the key roster is handled, before the input exists: M_u = PRG(b_u) + sum_{v > u}
+   * PRG(s_uv) - sum_{v < u} PRG(s_uv) mod 2^32 over every verified peer. The masking of the forwarded shares then
+   * adds M_u to the input in one pass, waiting for it if it is still being expanded, and removes the masks of the
+   * peers whose shares did not arrive (not in U2 as this bank sees it), so the masked input is exactly the one the
+   * masks computed then would give. The vector is one extra int per coordinate while the round is open; it is
+   * zeroed once added, or when the round is discarded or aborts. If the expansion fails, the masking expands the
+   * masks itself. Only the seeds cross to {@code executor}, never the private keys.
+   *
+   * @throws IllegalStateException unless the client awaits the forwarded shares and has expanded nothing ahead yet
+   */
+  public void expandMasksAhead(java.util.concurrent.Executor executor) throws GeneralSecurityException {
+    if (phase != Phase.AWAITING_SHARES || masksAhead != null) {
+      throw new IllegalStateException("bank '" + bankId + "' expands its masks ahead once, after the key roster, "
+          + "not in phase " + phase + (masksAhead != null ? " a second time" : ""));
+    }
+    Set<String> peers = new LinkedHashSet<>(verifiedKeys.keySet());
+    peers.remove(bankId);
+    List<SecretBytes> seeds = new ArrayList<>(peers.size() + 1);
+    boolean[] subtract = new boolean[peers.size() + 1];
+    byte[] self = selfMaskSeed.toByteArray();
+    seeds.add(SecretBytes.copyOf(self));
+    Arrays.fill(self, (byte) 0);
+    int ownIndex = parameters.shareIndexOf(bankId);
+    SecretBytes maskingScalar = maskingKeys.privateScalar();
+    try {
+      for (String peer : peers) {
+        subtract[seeds.size()] = ownIndex > parameters.shareIndexOf(peer);
+        seeds.add(pairwiseMaskSeed(parameters, maskingScalar, bankId, peer, verifiedKeys.get(peer).maskingPublicKey(),
+            roundSalt));
+      }
+    } catch (GeneralSecurityException | RuntimeException e) {
+      seeds.forEach(SecretBytes::destroy);
+      throw e;
+    } finally {
+      maskingScalar.destroy();
+    }
+    MasksAhead made = new MasksAhead(parameters, bankId, peers, seeds, subtract);
+    try {
+      executor.execute(made::expand);
+    } catch (RuntimeException e) { // rejected: the masking expands the masks itself
+      made.destroy();
+      return;
+    }
+    masksAhead = made;
+  }
+
+  /**
    * Stage 3 (Bonawitz round 2): decrypt the shares peers sent, then
    * y_u = x_u + PRG(b_u) + sum_{v in U2, v > u} PRG(s_uv) - sum_{v in U2, v < u} PRG(s_uv) mod 2^k.
    */
@@ -694,28 +744,68 @@ public final class SecAggClient {
     return received;
   }
 
-  /** Masks the input with the self mask and the pairwise masks of the banks whose shares it {@code received}. */
+  /**
+   * Masks the input with the self mask and the pairwise masks of the banks whose shares it {@code received}: with
+   * the vector expanded ahead if there is one ({@link #expandMasksAhead}), corrected for the peers it holds that are
+   * not among them; else each mask expanded now.
+   */
   private MaskedInput mask(Map<String, SecretBytes[]> received) throws ProtocolViolationException,
       GeneralSecurityException {
     // an input handed over is masked in place; until every mask is in, `input` still names it, so a round that
     // aborts on the way wipes it
     int[] masked = inputHandedOver ? input : input.clone();
-    // the self mask and every pairwise mask, added in one pass over the vector
+    MasksAhead expanded = masksAhead;
+    int[] ahead;
+    try {
+      ahead = expanded == null ? null : expanded.take(parameters, bankId);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw abort(bankId, e.getMessage(), e); // never a mask that may be wrong or used before
+    }
+    Set<String> included = ahead == null ? Set.of() : expanded.peers();
+    // the masks still to add (all of them without a vector made ahead), added in one pass over the vector
     List<SecretBytes> seeds = new ArrayList<>(received.size() + 1);
-    boolean[] subtract = new boolean[received.size() + 1];
-    seeds.add(selfMaskSeed);
+    List<Boolean> subtract = new ArrayList<>(received.size() + 1);
     int ownIndex = parameters.shareIndexOf(bankId);
     SecretBytes maskingScalar = maskingKeys.privateScalar();
     try {
-      for (String peer : received.keySet()) {
-        subtract[seeds.size()] = ownIndex > parameters.shareIndexOf(peer);
-        seeds.add(pairwiseMaskSeed(parameters, maskingScalar, bankId, peer,
-            verifiedKeys.get(peer).maskingPublicKey(), roundSalt));
+      if (ahead == null) {
+        seeds.add(selfMaskSeed);
+        subtract.add(false);
+      } else {
+        for (int i = 0; i < masked.length; i++) {
+          masked[i] += ahead[i];
+        }
       }
-      new MaskExpander().applyMasks(seeds, subtract, masked);
+      for (String peer : received.keySet()) {
+        if (!included.contains(peer)) {
+          subtract.add(ownIndex > parameters.shareIndexOf(peer));
+          seeds.add(pairwiseMaskSeed(parameters, maskingScalar, bankId, peer,
+              verifiedKeys.get(peer).maskingPublicKey(), roundSalt));
+        }
+      }
+      for (String peer : included) {
+        if (!received.containsKey(peer)) {
+          // in the vector, but its shares did not arrive: it is not in U2 and its mask must not be in the input
+          subtract.add(ownIndex < parameters.shareIndexOf(peer));
+          seeds.add(pairwiseMaskSeed(parameters, maskingScalar, bankId, peer,
+              verifiedKeys.get(peer).maskingPublicKey(), roundSalt));
+        }
+      }
+      if (!seeds.isEmpty()) {
+        boolean[] signs = new boolean[subtract.size()];
+        for (int j = 0; j < signs.length; j++) {
+          signs[j] = subtract.get(j);
+        }
+        new MaskExpander().applyMasks(seeds, signs, masked);
+      }
     } finally {
       maskingScalar.destroy();
       seeds.forEach(SecretBytes::destroy);
+      selfMaskSeed.destroy();
+      if (expanded != null) {
+        expanded.destroy();
+        masksAhead = null;
+      }
     }
     input = null;
     int ringMask = parameters.ringMask();
@@ -1005,6 +1095,9 @@ public final class SecAggClient {
     if (selfMaskSeed != null) {
       selfMaskSeed.destroy();
     }
+    if (masksAhead != null) {
+      masksAhead.destroy();
+    }
     destroyReceiveKeys();
     // the round's private keys: with s^SK and c^SK the pairwise masks and every share ciphertext of the
     // round could be recomputed from what the coordinator relayed
@@ -1018,6 +1111,11 @@ public final class SecAggClient {
       Arrays.fill(input, 0); // the bank's plaintext input, never masked: the round ended first
     }
     input = null;
+  }
+
+  /** For tests: the mask vector expanded ahead and not yet added or wiped, or null. */
+  MasksAhead masksAhead() {
+    return masksAhead;
   }
 
   /**

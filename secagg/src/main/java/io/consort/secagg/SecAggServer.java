@@ -1,6 +1,6 @@
 package io.consort.secagg;
 
-import io.consort.secagg.crypto.MaskExpander;
+import io.consort.secagg.crypto.ParallelMaskExpander;
 import io.consort.secagg.crypto.SecretBytes;
 import io.consort.secagg.crypto.ShamirSharing;
 import io.consort.secagg.crypto.X25519KeyPair;
@@ -653,7 +653,8 @@ public final class SecAggServer {
       for (int i = 0; i < signs.length; i++) {
         signs[i] = subtract.get(i);
       }
-      new MaskExpander().applyMasks(seeds, signs, maskedSum);
+      // in ranges on the process's cores: every bank waits for this (a survivor's self mask is a whole vector)
+      ParallelMaskExpander.shared().applyMasks(seeds, signs, maskedSum);
     } catch (GeneralSecurityException e) {
       throw new RoundAbort("cryptographic failure while unmasking: " + e.getMessage());
     } finally {

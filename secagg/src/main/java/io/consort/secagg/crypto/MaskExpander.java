@@ -32,6 +32,8 @@ public final class MaskExpander {
   /** Keystream bytes produced per {@code Cipher.update} call. */
   public static final int CHUNK_BYTES = 64 * 1024;
   private static final int CHUNK_WORDS = CHUNK_BYTES / Integer.BYTES;
+  /** 32-bit words in one AES block. */
+  static final int WORDS_PER_BLOCK = 16 / Integer.BYTES;
   private static final VarHandle LITTLE_ENDIAN_INT =
       MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
   private static final byte[] ZERO_COUNTER = new byte[16];
@@ -70,17 +72,34 @@ public final class MaskExpander {
    * {@code target}.
    */
   public void applyMasks(List<SecretBytes> seeds, boolean[] subtract, int[] target) throws GeneralSecurityException {
+    applyMasks(seeds, subtract, target, 0, target.length);
+  }
+
+  /**
+   * As {@link #applyMasks(List, boolean[], int[])}, on {@code target[from, to)} only: each mask's stream is read
+   * from word {@code from} on (the AES-CTR counter starts at block {@code from / 4}), so ranges expanded apart,
+   * on different threads, give exactly the whole vector's result ({@link ParallelMaskExpander}).
+   *
+   * @param from a multiple of 4 (a whole AES block of 16 bytes)
+   */
+  public void applyMasks(List<SecretBytes> seeds, boolean[] subtract, int[] target, int from, int to)
+      throws GeneralSecurityException {
     if (seeds.size() != subtract.length) {
       throw new IllegalArgumentException(seeds.size() + " seeds but " + subtract.length + " signs");
+    }
+    if (from < 0 || to > target.length || from > to || from % WORDS_PER_BLOCK != 0) {
+      throw new IllegalArgumentException("range [" + from + ", " + to + ") of a vector of " + target.length
+          + " words must lie inside it and start at a multiple of " + WORDS_PER_BLOCK);
     }
     while (seedCiphers.size() < seeds.size()) {
       seedCiphers.add(newCipher());
     }
+    byte[] counter = counterAt(from / WORDS_PER_BLOCK);
     for (int j = 0; j < seeds.size(); j++) {
-      init(seedCiphers.get(j), seeds.get(j));
+      init(seedCiphers.get(j), seeds.get(j), counter);
     }
-    for (int offset = 0; offset < target.length; offset += CHUNK_WORDS) {
-      int words = Math.min(CHUNK_WORDS, target.length - offset);
+    for (int offset = from; offset < to; offset += CHUNK_WORDS) {
+      int words = Math.min(CHUNK_WORDS, to - offset);
       for (int j = 0; j < seeds.size(); j++) {
         addChunk(seedCiphers.get(j), target, offset, words, subtract[j]);
       }
@@ -96,14 +115,27 @@ public final class MaskExpander {
     Arrays.fill(keystream, (byte) 0);
   }
 
+  /** The initial AES-CTR counter block of the stream's block {@code block}: the number, big-endian, in 16 bytes. */
+  private static byte[] counterAt(long block) {
+    byte[] counter = new byte[16];
+    for (int i = 0; i < Long.BYTES; i++) {
+      counter[15 - i] = (byte) (block >>> (8 * i));
+    }
+    return counter;
+  }
+
   private static void init(Cipher cipher, SecretBytes seed) throws GeneralSecurityException {
+    init(cipher, seed, ZERO_COUNTER);
+  }
+
+  private static void init(Cipher cipher, SecretBytes seed, byte[] counter) throws GeneralSecurityException {
     if (seed.length() != KeyDerivation.KEY_BYTES) {
       throw new IllegalArgumentException("mask seed must be " + KeyDerivation.KEY_BYTES
           + " bytes, got " + seed.length());
     }
     byte[] key = seed.toByteArray();
     try {
-      cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new IvParameterSpec(ZERO_COUNTER));
+      cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new IvParameterSpec(counter));
     } finally {
       Arrays.fill(key, (byte) 0);
     }
