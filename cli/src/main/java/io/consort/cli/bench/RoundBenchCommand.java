@@ -96,6 +96,12 @@ public final class RoundBenchCommand implements Callable<Integer> {
   @Option(names = "--banks", defaultValue = "5", description = "number of banks, 2 to 500 (default ${DEFAULT-VALUE})")
   int banks;
 
+  @Option(names = "--warmup-rounds", defaultValue = "0",
+      description = "first run a job of this many rounds (at least 3) in the same JVM and discard it, so that the "
+          + "measured job runs on code the JIT has compiled, as a long-running coordinator and daemons do; 0 "
+          + "measures from a cold JVM (default ${DEFAULT-VALUE})")
+  int warmupRounds;
+
   @Option(names = "--rounds", defaultValue = "5",
       description = "rounds, at least 3: the first (warm-up) and the last (it ends with publishing) are reported but "
           + "left out of the medians (default ${DEFAULT-VALUE})")
@@ -174,7 +180,17 @@ public final class RoundBenchCommand implements Callable<Integer> {
     Path work = workDir != null ? Files.createDirectories(workDir.toAbsolutePath())
         : Files.createTempDirectory("consort-bench-round");
     try {
-      JsonObject report = run(benchModel, work);
+      if (warmupRounds > 0) {
+        int measuredRounds = rounds;
+        rounds = warmupRounds;
+        try {
+          run(benchModel, work.resolve("warmup"));
+        } finally {
+          rounds = measuredRounds;
+        }
+      }
+      JsonObject report = run(benchModel, warmupRounds > 0 ? work.resolve("measured") : work);
+      report.put("warmup_rounds", warmupRounds);
       PrintWriter out = spec.commandLine().getOut();
       if (json) {
         out.println(report.encode());
@@ -206,6 +222,9 @@ public final class RoundBenchCommand implements Callable<Integer> {
     }
     if (!(dropout >= 0 && dropout <= 0.5)) {
       throw new IllegalArgumentException("--dropout must be in [0, 0.5], got " + dropout);
+    }
+    if (warmupRounds != 0 && warmupRounds < 3) {
+      throw new IllegalArgumentException("--warmup-rounds must be 0 or at least 3, got " + warmupRounds);
     }
     if (dropout > 0 && !secureAggregation.on()) {
       throw new IllegalArgumentException("--dropout needs secure aggregation (banks drop at its masked-input stage)");
