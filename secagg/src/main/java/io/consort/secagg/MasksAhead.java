@@ -29,6 +29,7 @@ final class MasksAhead {
   private final Set<String> peers;
   private final List<SecretBytes> seeds;
   private final boolean[] subtract;
+  private final Expansion expansion;
   private final CompletableFuture<Void> expanded = new CompletableFuture<>();
   /** Guarded by this. */
   private State state = State.PENDING;
@@ -41,6 +42,18 @@ final class MasksAhead {
    */
   MasksAhead(RoundParameters parameters, String bankId, Set<String> peers, List<SecretBytes> seeds,
              boolean[] subtract) {
+    this(parameters, bankId, peers, seeds, subtract, (s, signs, target) -> new MaskExpander().applyMasks(s, signs, target));
+  }
+
+  /** How the vector is expanded: {@link MaskExpander#applyMasks}; a test may pass one that fails part way. */
+  @FunctionalInterface
+  interface Expansion {
+    void apply(List<SecretBytes> seeds, boolean[] subtract, int[] target) throws GeneralSecurityException;
+  }
+
+  MasksAhead(RoundParameters parameters, String bankId, Set<String> peers, List<SecretBytes> seeds,
+             boolean[] subtract, Expansion expansion) {
+    this.expansion = expansion;
     this.jobId = parameters.jobId();
     this.round = parameters.round();
     this.bankId = bankId;
@@ -64,17 +77,19 @@ final class MasksAhead {
       state = State.EXPANDING;
     }
     int[] expanding = null;
-    boolean failed = false;
+    boolean completed = false;
     try {
       expanding = new int[dimension];
-      new MaskExpander().applyMasks(seeds, subtract, expanding);
+      expansion.apply(seeds, subtract, expanding);
+      completed = true;
     } catch (GeneralSecurityException | RuntimeException | OutOfMemoryError e) {
-      failed = true; // the masking expands its masks itself then (never from a partial vector)
+      // the masking expands its masks itself then (never from a partial vector)
     } finally {
+      // READY only after the expansion returned: any other Error leaves a partial vector, which is wiped
       seeds.forEach(SecretBytes::destroy);
       synchronized (this) {
         vector = expanding;
-        if (state == State.DESTROYED || failed) {
+        if (state == State.DESTROYED || !completed) {
           if (expanding != null) {
             Arrays.fill(expanding, 0);
           }

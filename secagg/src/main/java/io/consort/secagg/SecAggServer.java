@@ -374,6 +374,9 @@ public final class SecAggServer {
     String sender = message.header().senderId();
     Map<String, ShareKind> expected;
     if (stage == Stage.MASKED_INPUT) { // unmasking with the input (accept): b-shares of every bank it holds
+      if (!parameters.unmaskingWithInput()) {
+        throw refuse(sender, "unmasking response at masked-input in a round that unmasks after the inputs");
+      }
       if (!maskedInputSenders.contains(sender)) {
         throw refuse(sender, "b-shares sent before the bank's masked input (unmasking with the input: the masked "
             + "input comes first)");

@@ -177,6 +177,40 @@ class EarlyUnmaskingTest {
     assertTrue(last.isAborted(), "bank-2 was refused before its masked input was summed: " + last);
   }
 
+  /**
+   * A bank of a round pinned to unmask after the inputs sends, at masked-input, the b-shares a with_input bank
+   * would (its real ones: a twin round with the same seed and the other mode makes the same keys and shares),
+   * headed for the masked-input stage. The server refuses them: they would count the bank as an unmasking responder that signed no survivor set and was
+   * asked nothing.
+   */
+  @Test
+  void serverRefusesBSharesWithTheInput_inARoundThatUnmasksAfterTheInputs() throws Exception {
+    RoundParameters after = RoundParameters.completeGraph("job-early", 9, RoundHarness.banks(5), 3, DIM);
+    RoundHarness harness = new RoundHarness(after, RoundHarness.randomInputs(after, 70), 70, true);
+    RoundParameters withInput = after.withUnmaskingWithInput(true);
+    RoundHarness twin = new RoundHarness(withInput, RoundHarness.randomInputs(withInput, 70), 70, true);
+    for (RoundHarness h : List.of(harness, twin)) {
+      h.advertise(Set.of());
+      h.closeAndDeliver(Map.of(), UnaryOperator.identity());
+    }
+    Map<String, SecAggMessage> twinForwarded = new HashMap<>();
+    for (SecAggMessage message : twin.server.closeStage().outgoing()) {
+      twinForwarded.put(message.header().recipientId(), message);
+    }
+    for (SecAggMessage message : harness.server.closeStage().outgoing()) {
+      harness.deliverToServer(harness.clients.get(message.header().recipientId()).handle(message));
+    }
+    UnmaskingResponse real = (UnmaskingResponse) twin.clients.get("bank-2").handleAll(twinForwarded.get("bank-2"))
+        .get(1);
+    MessageHeader h = real.header();
+    // headed for the stage the round is at, so that it passes the header check of an after_inputs round
+    harness.deliverToServer(new UnmaskingResponse(new MessageHeader(h.jobId(), h.round(), Stage.MASKED_INPUT,
+        h.senderId(), h.recipientId()), real.shares()));
+
+    assertTrue(harness.serverRefusals.get("bank-2").getMessage().contains("unmasks after the inputs"),
+        String.valueOf(harness.serverRefusals));
+  }
+
   @Test
   void parametersRefuseUnmaskingWithInput_forSecAggPlus_orWithoutTheConsistencyCheck() {
     RoundParameters plus = new RoundParameters("job-plus", 1, RoundHarness.banks(8), 3, 32, DIM, 4, true);

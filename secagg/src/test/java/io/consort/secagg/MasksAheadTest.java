@@ -201,6 +201,24 @@ class MasksAheadTest {
   }
 
   @Test
+  void anExpansionFailingPartWayWithAnError_leavesNoVectorToTake_andNothingUnwiped() {
+    RoundParameters parameters = RoundParameters.completeGraph("job-m", 6, RoundHarness.banks(3), 2, 64);
+    List<io.consort.secagg.crypto.SecretBytes> seeds = List.of(
+        io.consort.secagg.crypto.SecretBytes.copyOf(new byte[32]), io.consort.secagg.crypto.SecretBytes.copyOf(new byte[32]));
+    MasksAhead ahead = new MasksAhead(parameters, VICTIM, Set.of("bank-1"), seeds, new boolean[] {false, true},
+        (s, signs, target) -> {
+          java.util.Arrays.fill(target, 0, target.length / 2, 7);
+          throw new InternalError("the provider failed half way");
+        });
+
+    assertThrows(InternalError.class, ahead::expand);
+
+    assertNull(ahead.take(parameters, VICTIM), "a partial vector would leave half the input unmasked");
+    ahead.destroy();
+    assertTrue(ahead.wiped());
+  }
+
+  @Test
   void theVector_isWiped_whenTheRoundIsDiscarded_beforeOrAfterItsExpansion() throws Exception {
     RoundParameters parameters = RoundParameters.completeGraph("job-m", 6, RoundHarness.banks(3), 2, 4099);
     RoundHarness harness = pipelined(parameters, 13);

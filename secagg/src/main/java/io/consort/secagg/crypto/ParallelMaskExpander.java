@@ -98,6 +98,10 @@ public final class ParallelMaskExpander {
       new MaskExpander().applyMasks(seeds, subtract, target, bounds[0], bounds[1]);
     } catch (GeneralSecurityException e) {
       failure = e;
+    } catch (RuntimeException | Error e) {
+      // still wait for the other ranges: the caller destroys the seeds they read and reuses the target
+      joinQuietly(others);
+      throw e;
     }
     for (CompletableFuture<Void> other : others) {
       try {
@@ -111,6 +115,16 @@ public final class ParallelMaskExpander {
     }
     if (failure != null) {
       throw failure;
+    }
+  }
+
+  private static void joinQuietly(List<CompletableFuture<Void>> ranges) {
+    for (CompletableFuture<Void> range : ranges) {
+      try {
+        range.join();
+      } catch (CompletionException | java.util.concurrent.CancellationException e) {
+        // the first range's failure is the one reported
+      }
     }
   }
 }

@@ -58,6 +58,33 @@ class ParallelMaskExpanderTest {
     assertArrayEquals(whole, pieces);
   }
 
+  /**
+   * The caller's own range fails with an unchecked exception (a seed of the wrong length): the call still returns
+   * only after the other ranges ran, since the caller destroys the seeds they read. The held range is released
+   * only after waiting 300 ms for the call to return early; the wait is bounded, not a synchronisation sleep.
+   */
+  @Test
+  void aRangeFailingUnchecked_isReportedOnlyAfterEveryOtherRangeRan() throws Exception {
+    java.util.concurrent.BlockingQueue<Runnable> held = new java.util.concurrent.LinkedBlockingQueue<>();
+    ParallelMaskExpander expander = new ParallelMaskExpander(held::add, 2);
+    int[] target = new int[2 * ParallelMaskExpander.MIN_RANGE_WORDS];
+    java.util.concurrent.CompletableFuture<Throwable> call = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        expander.applyMasks(List.of(SecretBytes.copyOf(new byte[16])), new boolean[1], target);
+        return null;
+      } catch (Throwable t) {
+        return t;
+      }
+    }, POOL);
+    Runnable otherRange = held.take();
+
+    assertThrows(java.util.concurrent.TimeoutException.class,
+        () -> call.get(300, java.util.concurrent.TimeUnit.MILLISECONDS), "returned while a range still ran");
+    otherRange.run();
+    Throwable failure = call.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    org.junit.jupiter.api.Assertions.assertInstanceOf(IllegalArgumentException.class, failure);
+  }
+
   @Test
   void rangeNotStartingOnABlock_isRefused() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new MaskExpander()
