@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.secagg.message.ConsistencyRequest;
+import io.consort.secagg.message.ForwardedShares;
 import io.consort.secagg.message.MessageHeader;
 import io.consort.secagg.message.RevealedShare;
 import io.consort.secagg.message.SecAggMessage;
@@ -209,6 +210,29 @@ class EarlyUnmaskingTest {
 
     assertTrue(harness.serverRefusals.get("bank-2").getMessage().contains("unmasks after the inputs"),
         String.valueOf(harness.serverRefusals));
+  }
+
+  /**
+   * The premise of the bound c < t - 1: a coordinator that forwards a bank the shares of fewer than t - 1 peers (one
+   * peer at t = 3) cannot make it mask with so few; the bank aborts and sends nothing, neither a masked input nor
+   * b-shares.
+   */
+  @Test
+  void bankForwardedFewerThanTMinusOnePeersShares_abortsAndSendsNeitherInputNorBShares() throws Exception {
+    RoundParameters parameters = early("job-early", 9, 5, 3);
+    RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 71), 71, true);
+    harness.advertise(Set.of());
+    harness.closeAndDeliver(Map.of(), UnaryOperator.identity());
+    ForwardedShares toVictim = (ForwardedShares) harness.server.closeStage().outgoing().stream()
+        .filter(m -> m.header().recipientId().equals("bank-2")).findFirst().orElseThrow();
+    SecAggClient victim = harness.clients.get("bank-2");
+    ForwardedShares onePeer = new ForwardedShares(toVictim.header(), toVictim.shares().subList(0, 1));
+
+    ProtocolViolationException refused = assertThrows(ProtocolViolationException.class,
+        () -> victim.handleAll(onePeer));
+
+    assertTrue(refused.getMessage().contains("threshold is 3"), refused.getMessage());
+    assertTrue(victim.isAborted());
   }
 
   @Test
