@@ -98,20 +98,7 @@ final class Conv1dNetwork extends HeadedNetwork {
   }
 
   @Override
-  public void forward(float[] parameters, int rows) {
-    forward(parameters, rows, null);
-  }
-
-  @Override
-  public void forwardTraining(float[] parameters, int rows, RandomGenerator masks) {
-    forward(parameters, rows, masks);
-  }
-
-  private void forward(float[] parameters, int rows, RandomGenerator masks) {
-    if (parameters.length != parameterCount()) {
-      throw new IllegalArgumentException(
-          "expected " + parameterCount() + " parameters, got " + parameters.length);
-    }
+  void forwardLayers(float[] parameters, int rows, RandomGenerator masks) {
     convolve(parameters, rows);
     pool(rows);
     head.forward(parameters, rows, masks);

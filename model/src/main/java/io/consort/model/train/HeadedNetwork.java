@@ -1,13 +1,14 @@
 package io.consort.model.train;
 
 import java.util.Arrays;
+import java.util.random.RandomGenerator;
 
 /**
  * A native network whose feature layer (convolution, recurrence or attention) feeds a {@link DenseNetwork}
  * head: what the three share. It owns the batch's input rows and per-example squared norms and grows every
  * per-batch buffer together, refusing a batch whose largest buffer would not fit a Java array (a
- * {@code NegativeArraySizeException} otherwise), and delegates the parameter count, labels and logits to
- * the head.
+ * {@code NegativeArraySizeException} otherwise), checks the parameters' length before every forward pass, and delegates the parameter
+ * count, labels and logits to the head.
  */
 abstract class HeadedNetwork implements NativeNetwork {
   private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
@@ -34,6 +35,30 @@ abstract class HeadedNetwork implements NativeNetwork {
 
   /** Allocates the feature layer's per-batch buffers for batches of up to {@code rows}. */
   abstract void allocate(int rows);
+
+  /**
+   * The feature layer and the head on {@code parameters} (already checked to be {@link #parameterCount} long);
+   * {@code masks} draws the head's input dropout, null when scoring (no dropout).
+   */
+  abstract void forwardLayers(float[] parameters, int rows, RandomGenerator masks);
+
+  @Override
+  public final void forward(float[] parameters, int rows) {
+    checkedForward(parameters, rows, null);
+  }
+
+  @Override
+  public final void forwardTraining(float[] parameters, int rows, RandomGenerator masks) {
+    checkedForward(parameters, rows, masks);
+  }
+
+  private void checkedForward(float[] parameters, int rows, RandomGenerator masks) {
+    if (parameters.length != parameterCount()) {
+      throw new IllegalArgumentException(
+          "expected " + parameterCount() + " parameters, got " + parameters.length);
+    }
+    forwardLayers(parameters, rows, masks);
+  }
 
   @Override
   public int parameterCount() {
