@@ -120,6 +120,8 @@ class RoundBenchCommandTest {
     assertTrue(run.err().contains("--rounds must be at least 3"), run.err());
     run = CliRun.of("bench", "round", "--warmup-rounds", "2");
     assertTrue(run.err().contains("--warmup-rounds must be 0 or at least 3, got 2"), run.err());
+    run = CliRun.of("bench", "round", "--warmup-rounds", "3", "--coordinator-process");
+    assertTrue(run.err().contains("--warmup-rounds warms this JVM only"), run.err());
     run = CliRun.of("bench", "round", "--bank-workers", "-1");
     assertTrue(run.err().contains("--bank-workers must be in [0, 256], got -1"), run.err());
     run = CliRun.of("bench", "round", "--coordinator-xmx", "512m");

@@ -257,8 +257,7 @@ final class BankPrivacy {
 
   /** Records a run durably; call before its output leaves the bank. */
   void recordRun(String jobId, int round, DpReport report) throws IOException {
-    settlePendingRun();
-    journal.record(jobId, round, report);
+    recordRunAhead(jobId, round, report).await(); // the path a training task takes, waited for at once
   }
 
   /**

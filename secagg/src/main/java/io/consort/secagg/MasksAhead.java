@@ -35,6 +35,8 @@ final class MasksAhead {
   private State state = State.PENDING;
   /** The vector once allocated, kept (zeroed, not dropped) so {@link #wiped} can tell. Guarded by this. */
   private int[] vector;
+  /** Whether {@link #take} handed the vector out (for tests: the masking used it, not its fallback). */
+  private boolean handedOut;
 
   /**
    * @param peers the peers whose pairwise masks {@code seeds} holds, after the self-mask seed
@@ -124,6 +126,7 @@ final class MasksAhead {
       switch (state) {
         case READY:
           state = State.TAKEN;
+          handedOut = true;
           return vector;
         case FAILED:
           return null;
@@ -148,6 +151,11 @@ final class MasksAhead {
       }
       state = State.DESTROYED;
     }
+  }
+
+  /** Whether {@link #take} handed the vector out: the masking added it rather than expanding the masks itself. */
+  synchronized boolean handedOut() {
+    return handedOut;
   }
 
   /** Whether the vector and seeds are gone: destroyed, and the vector, if one was made, all zeros. */

@@ -64,11 +64,17 @@ class MasksAheadTest {
     Map<String, int[]> masked = new LinkedHashMap<>();
     for (Map.Entry<String, ForwardedShares> entry : forwarded.entrySet()) {
       SecAggClient client = harness.clients.get(entry.getKey());
+      MasksAhead vector = null;
       if (ahead != null) {
         client.expandMasksAhead(ahead);
+        vector = client.masksAhead();
       }
       client.supplyInput(harness.inputs.get(entry.getKey()).clone());
       MaskedInput reply = (MaskedInput) client.handle(entry.getValue());
+      if (vector != null) {
+        // the vector itself was added, not the fallback that expands the masks at masking (same result)
+        assertTrue(vector.handedOut(), entry.getKey());
+      }
       masked.put(entry.getKey(), reply.values().clone());
       harness.deliverToServer(reply);
     }

@@ -247,6 +247,10 @@ public final class RoundBenchCommand implements Callable<Integer> {
     if (coordinatorXmx != null && !coordinatorProcess) {
       throw new IllegalArgumentException("--coordinator-xmx needs --coordinator-process");
     }
+    if (warmupRounds > 0 && coordinatorProcess) {
+      throw new IllegalArgumentException("--warmup-rounds warms this JVM only; a --coordinator-process coordinator "
+          + "would start cold for the measured job");
+    }
     if (coordinatorXmx != null && !coordinatorXmx.matches("[1-9][0-9]{0,6}[kKmMgG]")) {
       throw new IllegalArgumentException("--coordinator-xmx must be a size such as 512m or 1g, got '"
           + coordinatorXmx + "'");

@@ -60,9 +60,9 @@ final class SecureSum {
    */
   private final io.consort.secagg.Stage lastRequest;
   private final List<Dropout> dropouts = new ArrayList<>();
-  /** Pipelined rounds: the next round's roster, named in the unmasking request while nobody dropped. */
+  /** Pipelined rounds: the next round's roster, named in the sum's {@link #lastRequest} while nobody dropped. */
   private List<String> nextRoundMembers = List.of();
-  /** Pipelined rounds: the banks' signed keys for the next round, from their unmasking answers. */
+  /** Pipelined rounds: the banks' signed keys for the next round, from their answers to {@link #lastRequest}. */
   private final Map<String, SecAggStep> nextRoundKeys = new LinkedHashMap<>();
   /** The banks the last stage's messages went to: who must answer the next {@link #step}. */
   private List<String> asked = List.of();
@@ -213,7 +213,8 @@ final class SecureSum {
   }
 
   /**
-   * Pipelined rounds: names the next round's roster in this sum's unmasking request, so each bank answers
+   * Pipelined rounds: names the next round's roster in this sum's last request ({@link #lastRequest}: the unmasking
+   * request, or the forwarded shares when the banks unmask with the input), so each bank answers
    * with its keys for that round ({@link #nextRoundKeys}); not done once any bank dropped.
    */
   void pipelineNextRound(List<String> members) {

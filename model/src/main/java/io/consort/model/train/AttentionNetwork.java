@@ -158,7 +158,6 @@ final class AttentionNetwork extends HeadedNetwork {
 
   @Override
   void forwardLayers(float[] parameters, int rows, RandomGenerator masks) {
-    ensureCapacity(rows);
     loadWeights(parameters);
     for (int r = 0; r < rows; r++) {
       for (int t = 0; t < window; t++) {

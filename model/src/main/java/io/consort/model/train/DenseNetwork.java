@@ -43,11 +43,6 @@ final class DenseNetwork implements NativeNetwork {
   private final DenseKernel kernel;
   private int capacity;
 
-  /** A network on this process's preferred kernel ({@link DenseKernel#preferred()}). */
-  DenseNetwork(int[] sizes) {
-    this(sizes, DenseKernel.preferred());
-  }
-
   DenseNetwork(int[] sizes, DenseKernel kernel) {
     this(sizes, kernel, 0);
   }

@@ -37,7 +37,8 @@ abstract class HeadedNetwork implements NativeNetwork {
   abstract void allocate(int rows);
 
   /**
-   * The feature layer and the head on {@code parameters} (already checked to be {@link #parameterCount} long);
+   * The feature layer and the head on {@code parameters} (already checked to be {@link #parameterCount} long, the
+   * buffers grown to {@code rows});
    * {@code masks} draws the head's input dropout, null when scoring (no dropout).
    */
   abstract void forwardLayers(float[] parameters, int rows, RandomGenerator masks);
@@ -57,6 +58,7 @@ abstract class HeadedNetwork implements NativeNetwork {
       throw new IllegalArgumentException(
           "expected " + parameterCount() + " parameters, got " + parameters.length);
     }
+    ensureCapacity(rows);
     forwardLayers(parameters, rows, masks);
   }
 

@@ -14,8 +14,7 @@ interface NativeNetwork {
   static NativeNetwork of(ModelSpec spec, int inputs) {
     if (!spec.nativeKernel()) {
       throw new IllegalArgumentException("the native engine does not compute a " + spec.type().wireName()
-          + " model with activation " + spec.activation().wireName() + ", dropout " + spec.dropout()
-          + " and objective " + spec.objective().wireName());
+          + " model");
     }
     return switch (spec.type()) {
       case MLP, LOGISTIC_REGRESSION -> DenseNetwork.of(spec, inputs, DenseKernel.preferred());

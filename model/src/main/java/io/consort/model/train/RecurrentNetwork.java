@@ -145,7 +145,6 @@ abstract class RecurrentNetwork extends HeadedNetwork {
 
   @Override
   void forwardLayers(float[] parameters, int rows, RandomGenerator masks) {
-    ensureCapacity(rows);
     loadCombined(parameters);
     for (int t = 0; t < window; t++) {
       int base = t * rows * width;

@@ -35,7 +35,10 @@ class BufferedSecureRandomTest {
     assertOnlyUndrawnBytesRemain(random);
   }
 
-  /** The production noise path (the JDK ziggurat) reads the buffer only through the erasing nextLong. */
+  /**
+   * The same erasure seen through the production noise path, across a refill. A smoke test, not a separate
+   * guarantee: every way into the buffer is {@code nextLong}, which the test above checks directly.
+   */
   @Test
   void uniformsDrawnForGaussianNoise_areNotLeftInTheBuffer() throws Exception {
     BufferedSecureRandom random = new BufferedSecureRandom(new CountingSource());

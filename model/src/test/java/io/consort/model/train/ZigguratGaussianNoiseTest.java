@@ -38,6 +38,11 @@ class ZigguratGaussianNoiseTest {
   @Test
   void secureNoise_isTheZigguratOverBufferedBulkSecureRandom() throws Exception {
     GaussianNoise noise = GaussianNoise.secure();
+    if (!ZigguratGaussianNoise.exactOn(Runtime.version())) {
+      // 17.0.0 to 17.0.3: the JDK's ziggurat is wrong there (JDK-8273056), production keeps the polar method
+      assertInstanceOf(PolarGaussianNoise.class, noise, "this JDK (" + Runtime.version() + ") is before 17.0.4");
+      return;
+    }
     ZigguratGaussianNoise ziggurat = assertInstanceOf(ZigguratGaussianNoise.class, noise,
         "this JDK (" + Runtime.version() + ") is past 17.0.4");
     BufferedSecureRandom buffered = assertInstanceOf(BufferedSecureRandom.class, ziggurat.uniforms());
