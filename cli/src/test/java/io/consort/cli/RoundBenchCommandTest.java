@@ -120,6 +120,10 @@ class RoundBenchCommandTest {
     assertTrue(run.err().contains("--rounds must be at least 3"), run.err());
     run = CliRun.of("bench", "round", "--warmup-rounds", "2");
     assertTrue(run.err().contains("--warmup-rounds must be 0 or at least 3, got 2"), run.err());
+    run = CliRun.of("bench", "round", "--unmasking", "early");
+    assertTrue(run.err().contains("--unmasking must be after-inputs or with-input, got 'early'"), run.err());
+    run = CliRun.of("bench", "round", "--secure-aggregation", "off", "--unmasking", "with-input");
+    assertTrue(run.err().contains("--unmasking with-input needs secure aggregation"), run.err());
     run = CliRun.of("bench", "round", "--warmup-rounds", "3", "--coordinator-process");
     assertTrue(run.err().contains("--warmup-rounds warms this JVM only"), run.err());
     run = CliRun.of("bench", "round", "--bank-workers", "-1");

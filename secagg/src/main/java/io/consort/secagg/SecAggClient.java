@@ -816,7 +816,7 @@ public final class SecAggClient {
     }
     MaskedInput reply = new MaskedInput(header(Stage.MASKED_INPUT), parameters.ringBits(), masked);
     if (parameters.unmaskingWithInput()) {
-      earlyAnswer = unmaskWithInput();
+      earlyAnswer = releaseSelfMaskShares();
     } else {
       phase = parameters.consistencyCheck() ? Phase.AWAITING_CONSISTENCY_REQUEST : Phase.AWAITING_UNMASKING_REQUEST;
     }
@@ -831,8 +831,11 @@ public final class SecAggClient {
    * pinned in the plan), so no honest bank's s^SK can be reconstructed (c < t colluders hold fewer than t shares of
    * it), and each honest bank's masks with its honest peers stay unknown: the coordinator can unmask only the sum
    * of all of U2, and a member whose masked input is missing makes the sum impossible to unmask.
+   *
+   * <p>The same answer, in roster order, serves a fast unmasking request ({@link #fastUnmask}), where the bank holds
+   * every member's shares.
    */
-  private UnmaskingResponse unmaskWithInput() {
+  private UnmaskingResponse releaseSelfMaskShares() {
     List<RevealedShare> revealed = new ArrayList<>();
     List<String> owners = new ArrayList<>();
     for (String owner : parameters.bankIds()) {
@@ -937,14 +940,7 @@ public final class SecAggClient {
     if (refused != null) {
       throw abort(RoundParameters.COORDINATOR_ID, "fast unmasking request refused: " + refused);
     }
-    List<RevealedShare> revealed = new ArrayList<>();
-    for (String owner : parameters.bankIds()) {
-      revealed.add(new RevealedShare(owner, ShareKind.SELF_MASK_SEED, heldShares.get(owner)[0].toByteArray()));
-    }
-    wipeSecrets();
-    revealedFor = request.survivors();
-    phase = Phase.FINISHED;
-    return new UnmaskingResponse(header(Stage.UNMASKING), revealed);
+    return releaseSelfMaskShares(); // it holds every member's shares (checked above): all of them, in roster order
   }
 
   /** The survivor set must contain this bank and enough of its neighbourhood, all of which shared keys. */

@@ -247,6 +247,9 @@ public final class RoundBenchCommand implements Callable<Integer> {
     if (coordinatorXmx != null && !coordinatorProcess) {
       throw new IllegalArgumentException("--coordinator-xmx needs --coordinator-process");
     }
+    if (unmaskingWithInput(unmasking) && !secureAggregation.on()) {
+      throw new IllegalArgumentException("--unmasking with-input needs secure aggregation");
+    }
     if (warmupRounds > 0 && coordinatorProcess) {
       throw new IllegalArgumentException("--warmup-rounds warms this JVM only; a --coordinator-process coordinator "
           + "would start cold for the measured job");

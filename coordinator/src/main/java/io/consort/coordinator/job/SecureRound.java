@@ -115,8 +115,9 @@ public final class SecureRound implements RoundProtocol {
     SecAggPlan roundPlan = s.plan.toTask(job.spec());
     // pipelined and unmasking with the input: the sum ends with the masked inputs that answer this task, so the
     // next round's roster rides on it (the banks' keys come back with their masked inputs)
+    List<String> next = pipeline.nextRoster(in.round(), in.members());
     List<String> nextRoster = !forwarded.isEmpty() && job.spec().secureAggregation().unmaskingWithInput()
-        ? pipeline.nextRoster(in.round(), in.members()) : List.of();
+        ? next : List.of();
     // what every bank's task shares, built once for the stage; each bank's adds its weight and shares
     TrainTask common = TrainTask.newBuilder().setGlobalModel(in.base())
         .setLocalEpochs(job.plan().getLocalEpochs()).setPrivacy(job.plan().getPrivacy())
@@ -148,7 +149,7 @@ public final class SecureRound implements RoundProtocol {
             }
           }
           if (s.declined.isEmpty() && advertisements.size() == in.members().size()) {
-            s.sum.pipelineNextRound(pipeline.nextRoster(in.round(), in.members()));
+            s.sum.pipelineNextRound(next);
             if (!nextRoster.isEmpty()) {
               advertisements.forEach((m, step) -> {
                 if (step.hasNextRound()) {
