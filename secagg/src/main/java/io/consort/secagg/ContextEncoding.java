@@ -17,6 +17,8 @@ final class ContextEncoding {
   static final String PAIRWISE_MASK_LABEL = "consort-secagg/v1 pairwise-mask-seed";
   static final String ROUND_SALT_LABEL = "consort-secagg/v1 round-salt";
   static final String GRAPH_SEED_LABEL = "consort-secagg/v1 neighbour-graph";
+  /** Keys for a period of rounds (protocol version 6): a label no per-round advertisement carries. */
+  static final String PERIOD_ADVERTISE_LABEL = "consort-secagg/v6 period-keys";
 
   private final ByteArrayOutputStream out = new ByteArrayOutputStream(128);
 
@@ -58,6 +60,16 @@ final class ContextEncoding {
   /** What a bank signs in advertise-keys: job, round, its id and both public keys. */
   static byte[] advertisedKeys(String jobId, long round, String bankId, byte[] encryptionKey, byte[] maskingKey) {
     return labelled(ADVERTISE_LABEL).text(jobId).number(round).text(bankId)
+        .bytes(encryptionKey).bytes(maskingKey).toByteArray();
+  }
+
+  /**
+   * What a bank signs once for a period of rounds ({@link KeyPeriod}): job, period index, the rounds a period spans,
+   * its id and both public keys, under a label of its own, so it is never valid as a per-round advertisement
+   * ({@link #advertisedKeys}) nor the other way round, nor for another job, period or period length.
+   */
+  static byte[] periodKeys(String jobId, KeyPeriod period, String bankId, byte[] encryptionKey, byte[] maskingKey) {
+    return labelled(PERIOD_ADVERTISE_LABEL).text(jobId).number(period.index()).number(period.rounds()).text(bankId)
         .bytes(encryptionKey).bytes(maskingKey).toByteArray();
   }
 

@@ -85,6 +85,11 @@ public final class SecAggClient {
   /** The advertisement signature of keys made ahead ({@link #prepareKeys}), or null: made at {@link #advertiseKeys}. */
   private byte[] preparedSignature;
   private SignedPublicKeys ownKeys;
+  /**
+   * Keys for a period of rounds ({@link PeriodKeys}), or null: this round's own fresh keys. The client only borrows
+   * them (it never wipes them) and shares b only.
+   */
+  private PeriodKeys periodKeys;
   /** Verified keys of this bank's neighbourhood that advertised (U1 restricted to the neighbourhood). */
   private final Map<String, SignedPublicKeys> verifiedKeys = new LinkedHashMap<>();
   /** Shares this bank holds, by owner: [share of b_owner, share of s_owner^SK]. Keys are U2 here. */
@@ -171,6 +176,37 @@ public final class SecAggClient {
     }
     SecAggClient client = createAwaitingInput(parameters, bankId, signer, verifier, random);
     keys.handTo(client);
+    return client;
+  }
+
+  /**
+   * As {@link #createAwaitingInput(RoundParameters, String, IdentitySigner, PeerKeyVerifier, SecureRandom)}, masking
+   * with the bank's keys for a period of rounds (docs/SECURE_AGGREGATION.md, "Keys for a period of rounds"): it
+   * advertises {@code keys}' period advertisement, verifies each peer's period advertisement once per period (the
+   * agreements are kept in {@code keys}), derives this sum's seeds and share keys from them with the sum's round
+   * salt, shares b only (never s^SK, which serves the whole period) and refuses forwarded shares that carry an
+   * s^SK-share. Only for a sum that unmasks with the input, where no honest bank reveals an s^SK-share.
+   *
+   * @throws IllegalArgumentException if the round does not unmask with the input, or {@code keys} are another job's
+   *     or bank's
+   * @throws IllegalStateException if {@code keys} were wiped or already masked this sum round or a later one
+   */
+  public static SecAggClient createAwaitingInput(RoundParameters parameters, String bankId, IdentitySigner signer,
+                           PeerKeyVerifier verifier, SecureRandom random, PeriodKeys keys) {
+    if (!parameters.unmaskingWithInput()) {
+      throw new IllegalArgumentException("keys for a period of rounds serve only sums that unmask with the input; "
+          + "round " + parameters.round() + " of job '" + parameters.jobId() + "' does not");
+    }
+    if (!keys.isFor(parameters.jobId(), keys.period(), bankId)) {
+      throw new IllegalArgumentException("period keys of " + keys + " cannot key round " + parameters.round()
+          + " of job '" + parameters.jobId() + "' for bank '" + bankId + "'");
+    }
+    if (!keys.mayMask(parameters.round())) {
+      throw new IllegalStateException("the period keys of " + keys + (keys.isDestroyed() ? " were wiped"
+          : " already masked sum round " + keys.lastMaskedRound()) + "; they key no sum round " + parameters.round());
+    }
+    SecAggClient client = createAwaitingInput(parameters, bankId, signer, verifier, random);
+    client.periodKeys = keys;
     return client;
   }
 
@@ -369,6 +405,12 @@ public final class SecAggClient {
       throw new IllegalStateException("bank '" + bankId + "' already advertised its keys for round "
           + parameters.round());
     }
+    if (periodKeys != null) {
+      ownKeys = periodKeys.advertisement();
+      phase = Phase.AWAITING_ROSTER;
+      return new AdvertiseKeys(header(Stage.ADVERTISE_KEYS), ownKeys.encryptionPublicKey(), ownKeys.maskingPublicKey(),
+          ownKeys.signature());
+    }
     if (encryptionKeys == null) {
       PreparedKeys fresh = prepareKeys(parameters.jobId(), parameters.round(), bankId, signer, random);
       fresh.handTo(this);
@@ -513,7 +555,9 @@ public final class SecAggClient {
       }
       // This bank's own entry was compared byte for byte (keys and signature) with what it signed
       // above, so verifying it again would only repeat an identity-signature check: skipped.
-      if (!entry.bankId().equals(bankId)) {
+      if (periodKeys != null && !entry.bankId().equals(bankId)) {
+        verifyPeriodKeys(entry);
+      } else if (!entry.bankId().equals(bankId)) {
         try {
           verifier.verify(entry.bankId(), ContextEncoding.advertisedKeys(parameters.jobId(), parameters.round(),
               entry.bankId(), entry.encryptionPublicKey(), entry.maskingPublicKey()), entry.signature());
@@ -539,23 +583,24 @@ public final class SecAggClient {
     int[] xs = shareHolders.stream().mapToInt(parameters::shareIndexOf).toArray();
     selfMaskSeed = randomSeed();
     List<ShamirSharing.Share> seedShares = ShamirSharing.split(selfMaskSeed, parameters.threshold(), xs, random);
-    SecretBytes maskingScalar = maskingKeys.privateScalar();
-    List<ShamirSharing.Share> keyShares = ShamirSharing.split(maskingScalar, parameters.threshold(), xs, random);
-    maskingScalar.destroy();
+    // period keys serve several sums: their s^SK is never shared (b only)
+    List<ShamirSharing.Share> keyShares = periodKeys != null ? null : sharedMaskingKey(xs);
 
     List<EncryptedShare> ciphertexts = new ArrayList<>();
     for (int i = 0; i < shareHolders.size(); i++) {
       String holder = shareHolders.get(i);
       if (holder.equals(bankId)) {
-        heldShares.put(bankId, new SecretBytes[] {seedShares.get(i).value(), keyShares.get(i).value()});
+        heldShares.put(bankId, new SecretBytes[] {seedShares.get(i).value(),
+          keyShares == null ? null : keyShares.get(i).value()});
         continue;
       }
-      byte[] plaintext = new byte[2 * ShamirSharing.SHARE_BYTES];
+      byte[] plaintext = new byte[sharePlaintextBytes()];
       byte[] seedShare = seedShares.get(i).value().toByteArray();
-      byte[] keyShare = keyShares.get(i).value().toByteArray();
+      byte[] keyShare = keyShares == null ? new byte[0] : keyShares.get(i).value().toByteArray();
       System.arraycopy(seedShare, 0, plaintext, 0, seedShare.length);
       System.arraycopy(keyShare, 0, plaintext, ShamirSharing.SHARE_BYTES, keyShare.length);
-      SecretBytes shared = encryptionKeys.agree(entries.get(holder).encryptionPublicKey());
+      SecretBytes shared = periodKeys != null ? periodKeys.encryptionSecretWith(holder)
+          : encryptionKeys.agree(entries.get(holder).encryptionPublicKey());
       SecretBytes key;
       try {
         key = shareKey(shared, bankId, holder);
@@ -571,11 +616,48 @@ public final class SecAggClient {
       Arrays.fill(seedShare, (byte) 0);
       Arrays.fill(keyShare, (byte) 0);
       seedShares.get(i).value().destroy();
-      keyShares.get(i).value().destroy();
+      if (keyShares != null) {
+        keyShares.get(i).value().destroy();
+      }
       ciphertexts.add(new EncryptedShare(bankId, holder, ciphertext));
     }
     phase = Phase.AWAITING_SHARES;
     return new ShareKeys(header(Stage.SHARE_KEYS), ciphertexts);
+  }
+
+  /** Shamir shares of this round's s^SK for the holders at {@code xs} (per-round keys only). */
+  private List<ShamirSharing.Share> sharedMaskingKey(int[] xs) {
+    SecretBytes maskingScalar = maskingKeys.privateScalar();
+    try {
+      return ShamirSharing.split(maskingScalar, parameters.threshold(), xs, random);
+    } finally {
+      maskingScalar.destroy();
+    }
+  }
+
+  /** The plaintext of one share ciphertext: b's share, then s^SK's unless the round masks with period keys. */
+  private int sharePlaintextBytes() {
+    return (periodKeys != null ? 1 : 2) * ShamirSharing.SHARE_BYTES;
+  }
+
+  /**
+   * A peer's period advertisement: verified over the period's context ({@link ContextEncoding#periodKeys}) unless
+   * exactly these keys and signature were verified before in this period, and then agreed with once; a different
+   * advertisement (the peer made new keys) is verified and replaces the one held.
+   */
+  private void verifyPeriodKeys(SignedPublicKeys entry) throws ProtocolViolationException, GeneralSecurityException {
+    if (periodKeys.holdsVerified(entry)) {
+      return;
+    }
+    try {
+      verifier.verify(entry.bankId(), ContextEncoding.periodKeys(parameters.jobId(), periodKeys.period(),
+          entry.bankId(), entry.encryptionPublicKey(), entry.maskingPublicKey()), entry.signature());
+    } catch (GeneralSecurityException e) {
+      throw abort(entry.bankId(), "the period keys of bank '" + entry.bankId() + "' do not carry its valid identity "
+          + "signature for period " + periodKeys.period().index() + " of " + periodKeys.period().rounds()
+          + " rounds (substituted or replayed by the coordinator?): " + e.getMessage(), e);
+    }
+    periodKeys.agreeWith(entry);
   }
 
   /**
@@ -603,18 +685,19 @@ public final class SecAggClient {
     seeds.add(SecretBytes.copyOf(self));
     Arrays.fill(self, (byte) 0);
     int ownIndex = parameters.shareIndexOf(bankId);
-    SecretBytes maskingScalar = maskingKeys.privateScalar();
+    SecretBytes maskingScalar = ownMaskingScalar();
     try {
       for (String peer : peers) {
         subtract[seeds.size()] = ownIndex > parameters.shareIndexOf(peer);
-        seeds.add(pairwiseMaskSeed(parameters, maskingScalar, bankId, peer, verifiedKeys.get(peer).maskingPublicKey(),
-            roundSalt));
+        seeds.add(maskSeed(maskingScalar, peer));
       }
     } catch (GeneralSecurityException | RuntimeException e) {
       seeds.forEach(SecretBytes::destroy);
       throw e;
     } finally {
-      maskingScalar.destroy();
+      if (maskingScalar != null) {
+        maskingScalar.destroy();
+      }
     }
     MasksAhead made = new MasksAhead(parameters, bankId, peers, seeds, subtract);
     try {
@@ -632,6 +715,13 @@ public final class SecAggClient {
    */
   private MaskedInput maskedInput(ForwardedShares forwarded) throws ProtocolViolationException,
       GeneralSecurityException {
+    if (periodKeys != null) {
+      try {
+        periodKeys.claim(parameters.round()); // never two inputs under one (period keys, sum round)
+      } catch (IllegalStateException e) {
+        throw abort(RoundParameters.COORDINATOR_ID, e.getMessage(), e);
+      }
+    }
     Map<String, SecretBytes[]> received;
     if (checkedShares == null) {
       received = receiveShares(forwarded);
@@ -722,13 +812,16 @@ public final class SecAggClient {
       byte[] raw = plaintext.toByteArray();
       plaintext.destroy();
       try {
-        if (raw.length != 2 * ShamirSharing.SHARE_BYTES) {
+        if (raw.length != sharePlaintextBytes()) {
           throw abort(sender, "decrypted share from bank '" + sender + "' is " + raw.length
-              + " bytes; expected " + 2 * ShamirSharing.SHARE_BYTES);
+              + " bytes; expected " + sharePlaintextBytes() + (periodKeys != null && raw.length > sharePlaintextBytes()
+              ? " (a b-share only: it carries an s^SK-share, which a round masked with period keys never shares)"
+              : ""));
         }
         received.put(sender, new SecretBytes[] {
           ShamirSharing.decodeShareValue(Arrays.copyOfRange(raw, 0, ShamirSharing.SHARE_BYTES)),
-          ShamirSharing.decodeShareValue(Arrays.copyOfRange(raw, ShamirSharing.SHARE_BYTES, raw.length))});
+          periodKeys != null ? null
+              : ShamirSharing.decodeShareValue(Arrays.copyOfRange(raw, ShamirSharing.SHARE_BYTES, raw.length))});
       } catch (IllegalArgumentException e) {
         throw abort(sender, "decrypted share from bank '" + sender + "' is invalid: " + e.getMessage(), e);
       } finally {
@@ -766,7 +859,7 @@ public final class SecAggClient {
     List<SecretBytes> seeds = new ArrayList<>(received.size() + 1);
     List<Boolean> subtract = new ArrayList<>(received.size() + 1);
     int ownIndex = parameters.shareIndexOf(bankId);
-    SecretBytes maskingScalar = maskingKeys.privateScalar();
+    SecretBytes maskingScalar = ownMaskingScalar();
     try {
       if (ahead == null) {
         seeds.add(selfMaskSeed);
@@ -779,16 +872,14 @@ public final class SecAggClient {
       for (String peer : received.keySet()) {
         if (!included.contains(peer)) {
           subtract.add(ownIndex > parameters.shareIndexOf(peer));
-          seeds.add(pairwiseMaskSeed(parameters, maskingScalar, bankId, peer,
-              verifiedKeys.get(peer).maskingPublicKey(), roundSalt));
+          seeds.add(maskSeed(maskingScalar, peer));
         }
       }
       for (String peer : included) {
         if (!received.containsKey(peer)) {
           // in the vector, but its shares did not arrive: it is not in U2 and its mask must not be in the input
           subtract.add(ownIndex < parameters.shareIndexOf(peer));
-          seeds.add(pairwiseMaskSeed(parameters, maskingScalar, bankId, peer,
-              verifiedKeys.get(peer).maskingPublicKey(), roundSalt));
+          seeds.add(maskSeed(maskingScalar, peer));
         }
       }
       if (!seeds.isEmpty()) {
@@ -799,7 +890,9 @@ public final class SecAggClient {
         new MaskExpander().applyMasks(seeds, signs, masked);
       }
     } finally {
-      maskingScalar.destroy();
+      if (maskingScalar != null) {
+        maskingScalar.destroy();
+      }
       seeds.forEach(SecretBytes::destroy);
       selfMaskSeed.destroy();
       if (expanded != null) {
@@ -1038,10 +1131,38 @@ public final class SecAggClient {
                     String peerId, byte[] peerMaskingKey, byte[] roundSalt)
       throws GeneralSecurityException {
     SecretBytes shared = X25519KeyPair.agree(ownMaskingScalar, peerMaskingKey);
-    boolean ownFirst = parameters.shareIndexOf(ownId) < parameters.shareIndexOf(peerId);
     try {
-      return KeyDerivation.hkdfSha256(shared, roundSalt,
-          ownFirst ? ContextEncoding.pairwiseMaskInfo(ownId, peerId) : ContextEncoding.pairwiseMaskInfo(peerId, ownId));
+      return seedFromAgreement(parameters, shared, ownId, peerId, roundSalt);
+    } finally {
+      shared.destroy();
+    }
+  }
+
+  /** s_uv = HKDF(shared, round salt, the pair in roster order) from the pair's X25519 agreement {@code shared}. */
+  private static SecretBytes seedFromAgreement(RoundParameters parameters, SecretBytes shared, String ownId,
+                                               String peerId, byte[] roundSalt) {
+    boolean ownFirst = parameters.shareIndexOf(ownId) < parameters.shareIndexOf(peerId);
+    return KeyDerivation.hkdfSha256(shared, roundSalt,
+        ownFirst ? ContextEncoding.pairwiseMaskInfo(ownId, peerId) : ContextEncoding.pairwiseMaskInfo(peerId, ownId));
+  }
+
+  /** A copy of this round's own s^SK for seeds, or null when the round masks with period keys. */
+  private SecretBytes ownMaskingScalar() {
+    return periodKeys != null ? null : maskingKeys.privateScalar();
+  }
+
+  /**
+   * The pairwise mask seed with {@code peer} in this round: from this round's s^SK, or from the agreement with the
+   * peer's period key made once for the period; either way HKDF with this round's salt.
+   */
+  private SecretBytes maskSeed(SecretBytes maskingScalar, String peer) throws GeneralSecurityException {
+    if (periodKeys == null) {
+      return pairwiseMaskSeed(parameters, maskingScalar, bankId, peer, verifiedKeys.get(peer).maskingPublicKey(),
+          roundSalt);
+    }
+    SecretBytes shared = periodKeys.maskingSecretWith(peer);
+    try {
+      return seedFromAgreement(parameters, shared, bankId, peer, roundSalt);
     } finally {
       shared.destroy();
     }
@@ -1085,7 +1206,9 @@ public final class SecAggClient {
   private void wipeSecrets() {
     heldShares.values().forEach(pair -> {
       pair[0].destroy();
-      pair[1].destroy();
+      if (pair[1] != null) { // null: a round masked with period keys shares b only
+        pair[1].destroy();
+      }
     });
     heldShares.clear();
     if (selfMaskSeed != null) {

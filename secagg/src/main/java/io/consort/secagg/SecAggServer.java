@@ -57,6 +57,10 @@ import java.util.Set;
  * masked-input, after its masked input, and the round completes when that stage closes if every bank that
  * shared its keys sent its masked input; otherwise it aborts (the sum is abandoned: no bank reveals the s^SK
  * that recovering a missing input would need).
+ *
+ * <p>Keys for a period of rounds ({@link KeyPeriod}, only with unmasking with the input): each bank's advertisement
+ * is signed over the period's context ({@link ContextEncoding#periodKeys}), and each share ciphertext carries a
+ * b-share only: one of the length a b and an s^SK-share would take is refused.
  */
 public final class SecAggServer {
   private enum Status { RUNNING, COMPLETED, ABORTED }
@@ -64,6 +68,8 @@ public final class SecAggServer {
   private final RoundParameters parameters;
   private final PeerKeyVerifier verifier;
   private final boolean fastUnmasking;
+  /** The period the banks' keys serve ({@link KeyPeriod}), or null: fresh keys for this round. */
+  private final KeyPeriod keyPeriod;
   private final NeighbourGraph graph;
   private final byte[] roundSalt;
 
@@ -87,10 +93,12 @@ public final class SecAggServer {
   /** Whether the round skipped the consistency check (every member sent its masked input). */
   private boolean fastPath;
 
-  private SecAggServer(RoundParameters parameters, PeerKeyVerifier verifier, boolean fastUnmasking) {
+  private SecAggServer(RoundParameters parameters, PeerKeyVerifier verifier, boolean fastUnmasking,
+                       KeyPeriod keyPeriod) {
     this.parameters = parameters;
     this.verifier = verifier;
     this.fastUnmasking = fastUnmasking;
+    this.keyPeriod = keyPeriod;
     this.graph = NeighbourGraph.forRound(parameters);
     this.roundSalt = ContextEncoding.roundSalt(parameters.jobId(), parameters.round());
   }
@@ -111,7 +119,25 @@ public final class SecAggServer {
    */
   public static SecAggServer create(RoundParameters parameters, PeerKeyVerifier verifier, boolean fastUnmasking) {
     return new SecAggServer(java.util.Objects.requireNonNull(parameters, "parameters"),
-        java.util.Objects.requireNonNull(verifier, "verifier"), fastUnmasking);
+        java.util.Objects.requireNonNull(verifier, "verifier"), fastUnmasking, null);
+  }
+
+  /**
+   * A round whose banks mask with their keys for {@code keyPeriod} (docs/SECURE_AGGREGATION.md, "Keys for a period of
+   * rounds"): advertisements are checked over the period's context and shares must carry b only. Wrap {@code
+   * verifier} in a {@link PeriodAdvertisements} cache to verify each bank's unchanged advertisement once a period.
+   *
+   * @throws IllegalArgumentException unless the round unmasks with the input
+   */
+  public static SecAggServer create(RoundParameters parameters, PeerKeyVerifier verifier, boolean fastUnmasking,
+                                    KeyPeriod keyPeriod) {
+    java.util.Objects.requireNonNull(keyPeriod, "keyPeriod");
+    if (!parameters.unmaskingWithInput()) {
+      throw new IllegalArgumentException("keys for a period of rounds serve only sums that unmask with the input; "
+          + "round " + parameters.round() + " of job '" + parameters.jobId() + "' does not");
+    }
+    return new SecAggServer(parameters, java.util.Objects.requireNonNull(verifier, "verifier"), fastUnmasking,
+        keyPeriod);
   }
 
   /** True once the round went from masked-input straight to unmasking although it has a consistency check. */
@@ -256,8 +282,11 @@ public final class SecAggServer {
       }
     }
     try {
-      verifier.verify(sender, ContextEncoding.advertisedKeys(parameters.jobId(), parameters.round(), sender,
-          keys.encryptionPublicKey(), keys.maskingPublicKey()), keys.signature());
+      verifier.verify(sender, keyPeriod != null
+          ? ContextEncoding.periodKeys(parameters.jobId(), keyPeriod, sender, keys.encryptionPublicKey(),
+              keys.maskingPublicKey())
+          : ContextEncoding.advertisedKeys(parameters.jobId(), parameters.round(), sender,
+              keys.encryptionPublicKey(), keys.maskingPublicKey()), keys.signature());
     } catch (GeneralSecurityException e) {
       throw refuse(sender, "identity signature over the advertised keys does not verify: " + e.getMessage());
     }
@@ -289,6 +318,11 @@ public final class SecAggServer {
       if (length < SecAggCodec.MIN_CIPHERTEXT_BYTES || length > SecAggCodec.MAX_CIPHERTEXT_BYTES) {
         throw refuse(sender, "ciphertext for '" + share.recipientId() + "' is " + length + " bytes; expected "
             + SecAggCodec.MIN_CIPHERTEXT_BYTES + " to " + SecAggCodec.MAX_CIPHERTEXT_BYTES);
+      }
+      if (keyPeriod != null && length != SecAggCodec.MIN_CIPHERTEXT_BYTES + ShamirSharing.SHARE_BYTES) {
+        throw refuse(sender, "ciphertext for '" + share.recipientId() + "' is " + length + " bytes; a round masked "
+            + "with period keys shares b only (" + (SecAggCodec.MIN_CIPHERTEXT_BYTES + ShamirSharing.SHARE_BYTES)
+            + " bytes): it carries an s^SK-share or something else");
       }
     }
     requireAll(sender, expected, seen, "no share for recipients ");

@@ -44,6 +44,16 @@ final class RoundHarness {
 
   /** @param fastUnmasking the server skips the consistency check when nobody dropped */
   RoundHarness(RoundParameters parameters, Map<String, int[]> inputs, long seed, boolean fastUnmasking) {
+    this(parameters, inputs, seed, fastUnmasking, null, null);
+  }
+
+  /**
+   * @param keyPeriod the period the banks' keys serve (the server checks period advertisements and b-only shares),
+   *     or null
+   * @param serverVerifier what the server verifies with, given the harness's identity directory; null: the directory
+   */
+  RoundHarness(RoundParameters parameters, Map<String, int[]> inputs, long seed, boolean fastUnmasking,
+               KeyPeriod keyPeriod, java.util.function.Function<PeerKeyVerifier, PeerKeyVerifier> serverVerifier) {
     this.parameters = parameters;
     this.random = seeded(seed);
     Map<String, PublicKey> publicKeys = new HashMap<>();
@@ -66,7 +76,9 @@ final class RoundHarness {
       };
       clients.put(bank, SecAggClient.create(parameters, bank, inputs.get(bank), signer(bank), recording, random));
     }
-    server = SecAggServer.create(parameters, directory, fastUnmasking);
+    PeerKeyVerifier verifier = serverVerifier == null ? directory : serverVerifier.apply(directory);
+    server = keyPeriod == null ? SecAggServer.create(parameters, verifier, fastUnmasking)
+        : SecAggServer.create(parameters, verifier, fastUnmasking, keyPeriod);
   }
 
   IdentitySigner signer(String bank) {
@@ -122,7 +134,11 @@ final class RoundHarness {
    */
   boolean encodedInPlace;
 
+  /** Every bank message delivered to the server, in order. */
+  final List<SecAggMessage> delivered = new ArrayList<>();
+
   void deliverToServer(SecAggMessage message) {
+    delivered.add(message);
     try {
       if (encodedInPlace) {
         server.acceptEncoded(message.header().senderId(), embedded(SecAggCodec.encode(message)));
