@@ -86,6 +86,27 @@ final class BankSecureAggregation {
    */
   private final Map<String, java.util.concurrent.CompletableFuture<SecAggClient.PreparedKeys>> prepared =
       new HashMap<>();
+  /**
+   * Keys for a period of rounds ({@code secure_aggregation.key_rounds} N > 1, docs/SECURE_AGGREGATION.md): per job, the
+   * key pairs of the current period that pipelined sums mask with, made on first use in the period and wiped when the
+   * period ends, the job ends or its keys ahead are discarded. Touched only under the task handler's lock.
+   */
+  private final Map<String, io.consort.secagg.PeriodKeys> periodKeys = new HashMap<>();
+  /** Per job, a coming period's keys being made (or made) on the key thread, or none. */
+  private final Map<String, PreparingPeriod> preparedPeriod = new HashMap<>();
+
+  private record PreparingPeriod(io.consort.secagg.KeyPeriod period,
+                                 java.util.concurrent.CompletableFuture<io.consort.secagg.PeriodKeys> keys) {
+    void wipeWhenDone() {
+      keys.thenAccept(io.consort.secagg.PeriodKeys::destroy);
+    }
+  }
+  /**
+   * Per job, the last sum round this bank masked with period keys: a pipelined sum of a round not strictly after it
+   * is refused before training (two inputs under one key pair and sum round would give the coordinator their
+   * difference once it has both b's). Kept for the job's life, across periods and key pairs.
+   */
+  private final Map<String, Long> lastPeriodMasked = new HashMap<>();
   /** Where keys are made ahead: a daemon thread of this bank's, never a Vert.x event loop; made on first use. */
   private java.util.concurrent.Executor keyThread;
   /**
@@ -104,6 +125,8 @@ final class BankSecureAggregation {
     RoundParameters parameters;
     SecAggClient client;
     boolean bankLevelNoise;
+    /** Keyed ahead with the job's period keys ({@link #periodKeys}), not fresh ones. */
+    boolean periodKeyed;
   }
 
   BankSecureAggregation(ParticipantConfig config, SurvivorsListener survivorsListener) {
@@ -233,7 +256,7 @@ final class BankSecureAggregation {
 
   private byte[] keyAhead(JobSpec spec, int nextRound, List<String> roster, int dimension,
       java.util.concurrent.CompletableFuture<SecAggClient.PreparedKeys> made) throws GeneralSecurityException {
-    discardAhead(spec.id(), "keys for round " + nextRound + " replace them");
+    discardRoundAhead(spec.id(), "keys for round " + nextRound + " replace them");
     if (nextRound < 2 || nextRound > spec.training().rounds()) {
       throw new ProtocolViolationException("job '" + spec.id() + "' has rounds 1 to " + spec.training().rounds()
           + "; bank '" + bankId + "' keys no round " + nextRound + " ahead");
@@ -250,12 +273,106 @@ final class BankSecureAggregation {
     OpenRound open = new OpenRound();
     open.jobRound = nextRound;
     open.parameters = params;
-    SecAggClient.PreparedKeys keys = ready(made, params);
     PeerKeyVerifier peers = (peer, message, signature) -> verifyPeer(open, peer, message, signature);
-    open.client = keys == null ? SecAggClient.createAwaitingInput(params, bankId, signer, peers, random)
-        : SecAggClient.createAwaitingInput(params, bankId, signer, peers, random, keys);
+    io.consort.secagg.KeyPeriod period = SecureRoundPlan.keyPeriod(spec, nextRound);
+    if (period != null) {
+      open.client = SecAggClient.createAwaitingInput(params, bankId, signer, peers, random,
+          periodKeys(spec, nextRound, period, params.round()));
+      open.periodKeyed = true;
+      prepareNextPeriod(spec, nextRound + 1, period);
+    } else {
+      SecAggClient.PreparedKeys keys = ready(made, params);
+      open.client = keys == null ? SecAggClient.createAwaitingInput(params, bankId, signer, peers, random)
+          : SecAggClient.createAwaitingInput(params, bankId, signer, peers, random, keys);
+    }
     ahead.put(spec.id(), open);
     return SecAggCodec.encode(open.client.advertiseKeys());
+  }
+
+  /**
+   * The job's keys for {@code period}, for the pipelined sum of job round {@code jobRound} (sum round {@code
+   * sumRound}): the keys in use if they are of this period, else those made ahead on the key thread if ready and of
+   * this period, else made now; the previous period's keys are wiped. Refuses (the round then runs unpipelined, with
+   * fresh keys) a sum round this bank already masked with period keys, or an earlier one.
+   */
+  private io.consort.secagg.PeriodKeys periodKeys(JobSpec spec, int jobRound, io.consort.secagg.KeyPeriod period,
+                                                  long sumRound) throws GeneralSecurityException {
+    String jobId = spec.id();
+    long last = lastPeriodMasked.getOrDefault(jobId, -1L);
+    if (sumRound <= last) {
+      throw new ProtocolViolationException("bank '" + bankId + "' already masked sum round " + last + " of job '"
+          + jobId + "' with its period keys; it keys no round " + jobRound + " (sum round " + sumRound
+          + ") ahead: a pipelined sum must come after the last it masked");
+    }
+    io.consort.secagg.PeriodKeys current = periodKeys.get(jobId);
+    if (current != null && current.isFor(jobId, period, bankId) && current.mayMask(sumRound)) {
+      return current;
+    }
+    PreparingPeriod made = preparedPeriod.remove(jobId);
+    wipePeriodKeys(jobId, current == null ? null : "period " + period.index() + " begins");
+    io.consort.secagg.PeriodKeys keys = null;
+    if (made != null && made.period().equals(period) && made.keys().isDone()
+        && !made.keys().isCompletedExceptionally() && made.keys().join().mayMask(sumRound)) {
+      keys = made.keys().join(); // a task never waits for the key thread: not ready, made now
+    } else if (made != null) {
+      made.wipeWhenDone();
+    }
+    if (keys == null) {
+      keys = io.consort.secagg.PeriodKeys.make(jobId, period, bankId, signer, random);
+    }
+    periodKeys.put(jobId, keys);
+    return keys;
+  }
+
+  /**
+   * When job round {@code nextRound} begins a period after {@code current}, starts making that period's keys on the
+   * key thread, so the sum that first needs them does not wait for two key pairs and a signature.
+   */
+  private void prepareNextPeriod(JobSpec spec, int nextRound, io.consort.secagg.KeyPeriod current) {
+    if (nextRound <= spec.training().rounds()) {
+      io.consort.secagg.KeyPeriod next = SecureRoundPlan.keyPeriod(spec, nextRound);
+      if (!next.equals(current)) {
+        preparePeriod(spec.id(), next);
+      }
+    }
+  }
+
+  /** Starts making job {@code jobId}'s keys of {@code period} on the key thread, unless they are being made. */
+  private void preparePeriod(String jobId, io.consort.secagg.KeyPeriod period) {
+    PreparingPeriod making = preparedPeriod.get(jobId);
+    if (making != null && making.period().equals(period)) {
+      return;
+    }
+    if (making != null) {
+      making.wipeWhenDone();
+    }
+    preparedPeriod.put(jobId, new PreparingPeriod(period, java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return io.consort.secagg.PeriodKeys.make(jobId, period, bankId, signer, random);
+      } catch (GeneralSecurityException e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    }, keyThread())));
+  }
+
+  /** Wipes job {@code jobId}'s period keys, in use and being made, if any; {@code reason} null logs nothing. */
+  private void wipePeriodKeys(String jobId, String reason) {
+    PreparingPeriod making = preparedPeriod.remove(jobId);
+    if (making != null) {
+      making.wipeWhenDone();
+    }
+    io.consort.secagg.PeriodKeys keys = periodKeys.remove(jobId);
+    if (keys != null) {
+      keys.destroy();
+      if (reason != null) {
+        log.info("bank '{}' wiped its keys of {}: {}", bankId, keys, reason);
+      }
+    }
+  }
+
+  /** Package-private for tests: job {@code jobId}'s period keys in use, or null. */
+  io.consort.secagg.PeriodKeys periodKeys(String jobId) {
+    return periodKeys.get(jobId);
   }
 
   /**
@@ -322,6 +439,9 @@ final class BankSecureAggregation {
     RoundParameters params = plan.sumParameters(evaluation.length);
     requireKeyedAhead(plan, evaluation.length, forwarded);
     OpenRound open = ahead.remove(params.jobId());
+    if (open.periodKeyed) {
+      lastPeriodMasked.put(params.jobId(), params.round()); // before the input is masked: never this round again
+    }
     open.bankLevelNoise = noise != null;
     open.client.supplyInput(input(plan, params, weighted, noise, evaluation));
     replaceOpen(params.jobId(), open);
@@ -344,6 +464,9 @@ final class BankSecureAggregation {
         : !open.parameters.equals(params) ? "it keyed round " + open.jobRound + " for the roster "
             + open.parameters.bankIds() + ", not " + params.bankIds()
         : open.client.isAborted() ? "its keys for round " + open.jobRound + " were discarded"
+        : open.periodKeyed && params.round() <= lastPeriodMasked.getOrDefault(jobId, -1L)
+            ? "it already masked sum round " + lastPeriodMasked.get(jobId) + " with its period keys, not before "
+                + params.round()
         : forwarded.getMessagesCount() != 1 ? "the step carries " + forwarded.getMessagesCount() + " messages"
         : null;
     if (problem == null) {
@@ -389,6 +512,14 @@ final class BankSecureAggregation {
       return; // keyAhead refuses such a round by name, if the coordinator ever asks for it
     }
     String jobId = spec.id();
+    io.consort.secagg.KeyPeriod period = SecureRoundPlan.keyPeriod(spec, nextRound);
+    if (period != null) { // period keys: made once a period, only if the keys in use are not of that period
+      io.consort.secagg.PeriodKeys current = periodKeys.get(jobId);
+      if (current == null || !current.isFor(jobId, period, bankId) || !current.mayMask(sumRound)) {
+        preparePeriod(jobId, period);
+      }
+      return;
+    }
     prepared.put(jobId, java.util.concurrent.CompletableFuture.supplyAsync(() -> {
       try {
         return SecAggClient.prepareKeys(jobId, sumRound, bankId, signer, random);
@@ -447,8 +578,17 @@ final class BankSecureAggregation {
     return open != null && open.jobRound == round && !open.client.isAborted();
   }
 
-  /** Discards (wipes) the keys made ahead for job {@code jobId}, if any: the round will not run with them. */
+  /**
+   * Discards (wipes) the keys made ahead for job {@code jobId}, if any: the round will not run with them. The job's
+   * period keys go with them (a later pipelined round makes new ones).
+   */
   void discardAhead(String jobId, String reason) {
+    discardRoundAhead(jobId, reason);
+    wipePeriodKeys(jobId, reason);
+  }
+
+  /** {@link #discardAhead} of the round keyed ahead only: the period keys stay for the round that replaces it. */
+  private void discardRoundAhead(String jobId, String reason) {
     discardPrepared(jobId);
     OpenRound open = ahead.remove(jobId);
     if (open != null) {

@@ -855,4 +855,161 @@ class PipelinedRoundTest {
 
     assertTrue(refusal.contains("refuses them: it keyed no round ahead"), refusal);
   }
+
+  // ---- keys for a period of rounds (protocol version 6, secure_aggregation.key_rounds) ----
+
+  /** Whose period advertisements the test coordinator's delegate verified, behind its per-job cache. */
+  private final List<String> periodVerified = new ArrayList<>();
+  private final io.consort.secagg.PeriodAdvertisements periodCache = new io.consort.secagg.PeriodAdvertisements();
+
+  /** A 5-round job with record-level DP, unmasking with the input, keys for periods of {@code keyRounds} rounds. */
+  private void acceptPeriodJob(int keyRounds) throws Exception {
+    acceptJob(JobSpec.builder().id("piped").schema(SCHEMA).engine(TrainingEngine.NATIVE).hiddenLayers(List.of(4))
+        .rounds(5).privacy(io.consort.spec.PrivacyMode.RECORD).targetEpsilon(3.0).unmaskingWithInput(true)
+        .keyRounds(keyRounds).build(), dir.resolve("periods"));
+  }
+
+  /** The coordinator's server of pipelined round {@code round}: period advertisements, verified once a period. */
+  private SecAggServer periodServer(int round) {
+    return SecAggServer.create(SecureRoundPlan.derive(spec, round, BANKS, model.getValuesCount())
+        .sumParameters(RoundEvaluation.carriedSlots(spec, round)), periodCache.through((bank, message, signature) -> {
+          periodVerified.add(bank);
+          if (!verifier.verify(certificates.get(bank), message, signature, Set.of(Role.PARTICIPANT)).name()
+              .equals(bank)) {
+            throw new java.security.GeneralSecurityException("signature of another bank");
+          }
+        }), true, SecureRoundPlan.keyPeriod(spec, round));
+  }
+
+  /** Pipelined round {@code round} keyed with {@code keys}: its key roster and shares, as with the ledger task. */
+  private Map<String, SecAggMessage> sharePeriodRound(int round, SecAggServer server, Map<String, byte[]> keys)
+      throws Exception {
+    keys.forEach((bank, k) -> assertDoesNotThrowPv(() -> server.acceptEncoded(bank, k)));
+    for (var e : byRecipient(server.closeStage()).entrySet()) {
+      SecAggStep shares = handlers.get(e.getKey()).secureAggregation().shareAhead("piped", round,
+          withCertificates(step(e.getValue())));
+      io.consort.secagg.message.ShareKeys sent = assertInstanceOf(io.consort.secagg.message.ShareKeys.class,
+          SecAggCodec.decode(shares.getMessages(0).toByteArray()));
+      sent.shares().forEach(c -> assertEquals(12 + 16 + 33, c.ciphertext().length, "a b-share only, never s^SK"));
+      server.acceptEncoded(e.getKey(), shares.getMessages(0).toByteArray());
+    }
+    return byRecipient(server.closeStage());
+  }
+
+  /** Pipelined round {@code round} to its end: the banks' training answers name the next round's keys. */
+  private Map<String, byte[]> periodRound(int round, Map<String, byte[]> keys) throws Exception {
+    SecAggServer server = periodServer(round);
+    Map<String, SecAggMessage> forwarded = sharePeriodRound(round, server, keys);
+    List<String> nextRoster = round < spec.training().rounds() ? BANKS : List.of();
+    Map<String, byte[]> nextKeys = new LinkedHashMap<>();
+    for (String bank : BANKS) {
+      SecAggStep answer = handlers.get(bank).handle(train(round, BANKS, step(forwarded.get(bank)).toBuilder()
+          .addAllNextRoundMembers(nextRoster).build())).getSecureAggregation();
+      for (ByteString m : answer.getMessagesList()) {
+        UnmaskingResponse shares = SecAggCodec.decode(m.toByteArray()) instanceof UnmaskingResponse r ? r : null;
+        if (shares != null) {
+          assertTrue(shares.shares().stream().allMatch(r -> r.kind() == ShareKind.SELF_MASK_SEED), "b-shares only");
+        }
+        server.acceptEncoded(bank, m.toByteArray());
+      }
+      if (answer.hasNextRound()) {
+        nextKeys.put(bank, answer.getNextRound().getMessages(0).toByteArray());
+      }
+    }
+    ServerTransition done = server.closeStage();
+    assertTrue(done.isCompleted(), () -> "round " + round + ": " + done.abortReason());
+    assertEquals(BANKS, done.result().orElseThrow().includedBanks());
+    return nextKeys;
+  }
+
+  @Test
+  void periodKeys_keyEveryPipelinedRoundOfAPeriod_areVerifiedOnceAPeriod_andWipedWhenThePeriodEnds()
+      throws Exception {
+    acceptPeriodJob(3); // rounds 1-3: period 0, rounds 4-5: period 1
+    Map<String, byte[]> two = roundOneWithInput(BANKS);
+    BankSecureAggregation victim = handlers.get(VICTIM).secureAggregation();
+    io.consort.secagg.PeriodKeys periodZero = victim.periodKeys("piped");
+    assertEquals(new io.consort.secagg.KeyPeriod(0, 3), periodZero.period());
+
+    Map<String, byte[]> three = periodRound(2, two);
+    assertEquals(advertised(two.get(VICTIM)).maskingPublicKey().length, 32);
+    assertArrayEquals(advertised(two.get(VICTIM)).maskingPublicKey(), advertised(three.get(VICTIM)).maskingPublicKey(),
+        "round 3 is of the same period: the same keys and signature");
+    assertArrayEquals(advertised(two.get(VICTIM)).signature(), advertised(three.get(VICTIM)).signature());
+    Map<String, byte[]> four = periodRound(3, three);
+    assertTrue(periodZero.isDestroyed(), "period 0's keys are wiped once the bank keys a round of period 1");
+    assertEquals(new io.consort.secagg.KeyPeriod(1, 3), victim.periodKeys("piped").period());
+    assertFalse(java.util.Arrays.equals(advertised(three.get(VICTIM)).maskingPublicKey(),
+        advertised(four.get(VICTIM)).maskingPublicKey()), "a new period, new keys");
+    Map<String, byte[]> five = periodRound(4, four);
+    periodRound(5, five);
+
+    // the coordinator verified each bank's advertisement once in period 0 (rounds 2, 3) and once in period 1 (4, 5)
+    List<String> twice = new ArrayList<>(BANKS);
+    twice.addAll(BANKS);
+    assertEquals(twice, periodVerified);
+    assertEquals(List.of(1, 2, 3, 4, 5), new SpendJournal(dir.resolve("periods").resolve(VICTIM)).releases().stream()
+        .map(SpendJournal.Release::round).toList());
+  }
+
+  @Test
+  void aCoordinatorAskingAgainForASumRoundTheBankMaskedWithItsPeriodKeys_isRefusedBeforeTraining_andNothingLeaves()
+      throws Exception {
+    acceptPeriodJob(4);
+    SecAggServer server = periodServer(2);
+    Map<String, SecAggMessage> forwarded = sharePeriodRound(2, server, roundOneWithInput(BANKS));
+    Task roundTwo = train(2, BANKS, step(forwarded.get(VICTIM)).toBuilder().addAllNextRoundMembers(BANKS).build());
+    assertInstanceOf(MaskedInput.class, SecAggCodec.decode(handlers.get(VICTIM).handle(roundTwo)
+        .getSecureAggregation().getMessages(0).toByteArray()));
+    BankSecureAggregation victim = handlers.get(VICTIM).secureAggregation();
+    io.consort.secagg.PeriodKeys keys = victim.periodKeys("piped");
+    assertEquals(io.consort.secagg.PeriodKeys.class, keys.getClass());
+
+    // the same training task again: refused before training, no second release
+    String again = refusal(roundTwo);
+    assertTrue(again.contains("refuses them"), again);
+    // asked to key round 2 (already masked with these keys) ahead again: refused by name, nothing advertised
+    ProtocolViolationException rekey = assertThrows(ProtocolViolationException.class,
+        () -> victim.keyAhead(spec, 2, BANKS, model.getValuesCount()));
+    assertTrue(rekey.getMessage().contains("already masked sum round"), rekey.getMessage());
+    assertEquals(List.of(1, 2), new SpendJournal(dir.resolve("periods").resolve(VICTIM)).releases().stream()
+        .map(SpendJournal.Release::round).toList());
+  }
+
+  @Test
+  void periodKeys_areWiped_whenARoundFallsBackUnpipelined_orTheJobFinishes() throws Exception {
+    acceptPeriodJob(4);
+    roundOneWithInput(BANKS);
+    BankSecureAggregation victim = handlers.get(VICTIM).secureAggregation();
+    io.consort.secagg.PeriodKeys keyed = victim.periodKeys("piped");
+    assertFalse(keyed.isDestroyed());
+
+    // the coordinator runs round 2 unpipelined (no forwarded shares): the keys ahead and the period's keys go
+    assertInstanceOf(AdvertiseKeys.class, SecAggCodec.decode(handlers.get(VICTIM).handle(train(2, BANKS, null))
+        .getSecureAggregation().getMessages(0).toByteArray()));
+    assertTrue(keyed.isDestroyed());
+    assertNull(victim.periodKeys("piped"));
+
+    victim.keyAhead(spec, 3, BANKS, model.getValuesCount());
+    io.consort.secagg.PeriodKeys again = victim.periodKeys("piped");
+    assertFalse(again.isDestroyed());
+    handlers.get(VICTIM).handle(Task.newBuilder().setHeader(Headers.of("piped", 2, Stage.FINISHED))
+        .setFinished(io.consort.protocol.v1.JobFinished.newBuilder().setFinalModel(model).setReason("stopped"))
+        .build());
+    assertTrue(again.isDestroyed(), "period keys outlived their job");
+    assertNull(victim.periodKeys("piped"));
+  }
+
+  @Test
+  void trainTaskSayingAnotherKeyRoundsThanThePinnedPlan_isRefusedBeforeTraining() throws Exception {
+    acceptPeriodJob(4);
+    Task task = train(1, BANKS, null);
+    Task lying = task.toBuilder().setTrain(task.getTrain().toBuilder().setSecureAggregation(task.getTrain()
+        .getSecureAggregation().toBuilder().setKeyRounds(1))).build();
+
+    String refusal = refusal(lying);
+
+    assertTrue(refusal.contains("key_rounds"), refusal);
+    assertTrue(new SpendJournal(dir.resolve("periods").resolve(VICTIM)).releases().isEmpty());
+  }
 }

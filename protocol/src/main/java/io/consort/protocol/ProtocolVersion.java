@@ -11,9 +11,12 @@ public final class ProtocolVersion {
    * signatures, for the whole roster's b-shares; docs/SECURE_AGGREGATION.md), which a version-3 bank refuses.
    * 5: a plan may pin {@code secure_aggregation.unmasking: with_input} (a bank answers its forwarded shares with
    * its masked input and its b-shares, and the next round's roster may ride on the training task or the
-   * masked-input request), a plan field a version-4 bank would not see.
+   * masked-input request), a plan field a version-4 bank would not see. 6: a plan may pin
+   * {@code secure_aggregation.key_rounds} N > 1 (with {@code with_input}): a bank's pipelined sums of a period of N
+   * rounds are masked with one key pair each, advertised under a signature over the period's context, and share b
+   * only; a version-5 bank would not see the field.
    */
-  public static final int CURRENT = 5;
+  public static final int CURRENT = 6;
 
   private ProtocolVersion() {}
 

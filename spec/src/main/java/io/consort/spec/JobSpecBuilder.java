@@ -74,6 +74,7 @@ public final class JobSpecBuilder {
   private double secureAggregationClipNorm = DEFAULT_SECURE_AGGREGATION_CLIP_NORM;
   private boolean consistencyCheck = true;
   private boolean unmaskingWithInput;
+  private int keyRounds = 1;
   private int histogramBins = DEFAULT_HISTOGRAM_BINS;
   private CostMatrix costMatrix;
   private StrategySpec strategy = StrategySpec.fedAvg();
@@ -98,6 +99,7 @@ public final class JobSpecBuilder {
         .secureAggregationClipNorm(spec.secureAggregation().clipNorm())
         .consistencyCheck(spec.secureAggregation().consistencyCheck())
         .unmaskingWithInput(spec.secureAggregation().unmaskingWithInput())
+        .keyRounds(spec.secureAggregation().keyRounds())
         .histogramBins(spec.evaluation().histogramBins())
         .costMatrix(spec.evaluation().costMatrix().orElse(null))
         .initialParameters(spec.initialParameters().orElse(null));
@@ -342,6 +344,15 @@ public final class JobSpecBuilder {
     return this;
   }
 
+  /**
+   * Default 1 (fresh keys for every sum): N > 1 has a bank's keys serve the pipelined rounds of a period of N rounds
+   * (docs/SECURE_AGGREGATION.md, "Keys for a period of rounds"); only with {@link #unmaskingWithInput}.
+   */
+  public JobSpecBuilder keyRounds(int rounds) {
+    this.keyRounds = rounds;
+    return this;
+  }
+
   public JobSpecBuilder histogramBins(int bins) {
     this.histogramBins = bins;
     return this;
@@ -422,7 +433,7 @@ public final class JobSpecBuilder {
     return new JobSpec(id, schema, model, new TrainingSpec(rounds, localEpochs, minBanks, chosen, strategy, proximalMu),
         new PrivacySpec(privacy, delta, optional(targetEpsilon), record, bank),
         new SecureAggregationSpec(secureAggregation, optionalInt(threshold), optionalInt(neighbourDegree), modulusBits,
-            secureAggregationClipNorm, consistencyCheck, unmaskingWithInput),
+            secureAggregationClipNorm, consistencyCheck, unmaskingWithInput, keyRounds),
         new EvaluationSpec(histogramBins, Optional.ofNullable(costMatrix)), Optional.ofNullable(initialParameters));
   }
 

@@ -61,6 +61,9 @@ public final class JobSpecWire {
     SecAggPlan.Builder secagg = SecAggPlan.newBuilder().setEnabled(a.enabled()).setModulusBits(a.modulusBits())
         .setClipNorm(a.clipNorm()).setConsistencyCheck(a.consistencyCheck())
         .setUnmaskingWithInput(a.unmaskingWithInput());
+    if (a.keyRounds() > 1) { // 1 (fresh keys for every sum) adds nothing to a plan's bytes
+      secagg.setKeyRounds(a.keyRounds());
+    }
     a.threshold().ifPresent(secagg::setThreshold);
     a.neighbourDegree().ifPresent(secagg::setNeighbourDegree);
     return secagg.build();
@@ -262,7 +265,8 @@ public final class JobSpecWire {
     return new SecureAggregationSpec(a.getEnabled(),
         a.hasThreshold() ? OptionalInt.of(a.getThreshold()) : OptionalInt.empty(),
         a.hasNeighbourDegree() ? OptionalInt.of(a.getNeighbourDegree()) : OptionalInt.empty(),
-        a.getModulusBits(), a.getClipNorm(), a.getConsistencyCheck(), a.getUnmaskingWithInput());
+        a.getModulusBits(), a.getClipNorm(), a.getConsistencyCheck(), a.getUnmaskingWithInput(),
+        a.getKeyRounds() == 0 ? 1 : a.getKeyRounds()); // absent: 1, fresh keys for every sum
   }
 
   private static PrivacyUnit unit(PrivacyMode mode) {

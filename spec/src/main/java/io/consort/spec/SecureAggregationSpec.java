@@ -23,19 +23,32 @@ import java.util.OptionalInt;
  *     recovery after share-keys: a sum with a missing input is abandoned and the round runs again); false,
  *     {@code after_inputs}, the default. Complete graph with the consistency check only
  *     (docs/SECURE_AGGREGATION.md, "Unmasking with the masked input")
+ * @param keyRounds {@code secure_aggregation.key_rounds}: N >= 1, the job rounds a bank's key pairs serve in pipelined
+ *     rounds (periods of N rounds: one signature, one verification per peer and one agreement per peer a period
+ *     instead of a round); 1, the default, fresh keys for every sum. Above 1 only with {@code unmasking: with_input},
+ *     where no honest bank reveals an s^SK-share; forward secrecy is then N rounds instead of 1
+ *     (docs/SECURE_AGGREGATION.md, "Keys for a period of rounds")
  */
 public record SecureAggregationSpec(boolean enabled, OptionalInt threshold, OptionalInt neighbourDegree,
                                     int modulusBits, double clipNorm, boolean consistencyCheck,
-                                    boolean unmaskingWithInput) {
+                                    boolean unmaskingWithInput, int keyRounds) {
   /** The key of {@link #unmaskingWithInput} in a job file, and its two values. */
   public static final String UNMASKING_KEY = "secure_aggregation.unmasking";
   public static final String AFTER_INPUTS = "after_inputs";
   public static final String WITH_INPUT = "with_input";
+  /** The key of {@link #keyRounds} in a job file. */
+  public static final String KEY_ROUNDS_KEY = "secure_aggregation.key_rounds";
 
   /** Unmasking after the inputs ({@code unmasking: after_inputs}). */
   public SecureAggregationSpec(boolean enabled, OptionalInt threshold, OptionalInt neighbourDegree, int modulusBits,
                                double clipNorm, boolean consistencyCheck) {
     this(enabled, threshold, neighbourDegree, modulusBits, clipNorm, consistencyCheck, false);
+  }
+
+  /** Fresh keys for every sum ({@code key_rounds: 1}). */
+  public SecureAggregationSpec(boolean enabled, OptionalInt threshold, OptionalInt neighbourDegree, int modulusBits,
+                               double clipNorm, boolean consistencyCheck, boolean unmaskingWithInput) {
+    this(enabled, threshold, neighbourDegree, modulusBits, clipNorm, consistencyCheck, unmaskingWithInput, 1);
   }
 
   public SecureAggregationSpec {
@@ -68,6 +81,15 @@ public record SecureAggregationSpec(boolean enabled, OptionalInt threshold, Opti
       throw new InvalidJobSpecException(UNMASKING_KEY, WITH_INPUT + " cannot go with consistency_check: false: "
           + "that option only changes how a sum recovers from a dropout, and " + WITH_INPUT + " recovers from none "
           + "(leave consistency_check on, or set unmasking to " + AFTER_INPUTS + ")");
+    }
+    if (keyRounds < 1) {
+      throw new InvalidJobSpecException(KEY_ROUNDS_KEY, "must be at least 1 (1: fresh keys for every round), got "
+          + keyRounds);
+    }
+    if (keyRounds > 1 && !unmaskingWithInput) {
+      throw new InvalidJobSpecException(KEY_ROUNDS_KEY, keyRounds + " needs unmasking: " + WITH_INPUT + " (a bank's "
+          + "keys may serve several rounds only where no bank ever reveals an s^SK-share; set unmasking to "
+          + WITH_INPUT + " or leave key_rounds out)");
     }
   }
 

@@ -339,6 +339,10 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
       throw new IllegalArgumentException("the task's unmasking " + unmasking(task) + " differs from the accepted "
           + "plan's " + unmasking(expected) + " (" + SecureAggregationSpec.UNMASKING_KEY + ")");
     }
+    if (task.getKeyRounds() != expected.getKeyRounds()) {
+      throw new IllegalArgumentException("the task's key_rounds " + task.getKeyRounds() + " differs from the accepted "
+          + "plan's " + expected.getKeyRounds() + " (" + SecureAggregationSpec.KEY_ROUNDS_KEY + "; 0 stands for 1)");
+    }
     if (task.getPerBankSigma() != expected.getPerBankSigma()) {
       throw new IllegalArgumentException("the task's per_bank_sigma " + task.getPerBankSigma() + " differs from the "
           + expected.getPerBankSigma() + " this bank derives from the accepted plan" + where);
@@ -349,6 +353,17 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
     }
     throw new IllegalArgumentException("the task's secure-aggregation settings differ from the accepted plan's ("
         + task.toString().replace('\n', ' ') + " instead of " + expected.toString().replace('\n', ' ') + ")");
+  }
+
+  /**
+   * The period of keys job round {@code jobRound}'s pipelined sum is masked with ({@link
+   * io.consort.secagg.KeyPeriod}: periods of the plan's {@code key_rounds} rounds), or null when the plan has fresh
+   * keys for every sum ({@code key_rounds} 1). Every bank and the coordinator derive it from the job round they
+   * derive themselves, never from a task.
+   */
+  public static io.consort.secagg.KeyPeriod keyPeriod(JobSpec spec, long jobRound) {
+    int rounds = spec.secureAggregation().keyRounds();
+    return rounds > 1 ? io.consort.secagg.KeyPeriod.of(jobRound, rounds) : null;
   }
 
   private static String unmasking(SecAggPlan plan) {

@@ -117,6 +117,49 @@ class SecureRoundPlanTest {
   }
 
   @Test
+  void keyRounds_isPinnedInThePlan_derivesThePeriodOfEachRound_andAPlanWithoutItIsOne() {
+    JobSpec periods = JobSpecTest.base().unmaskingWithInput(true).keyRounds(4).build();
+    JobPlan plan = JobSpecWire.toProto(periods);
+
+    assertEquals(4, plan.getSecureAggregation().getKeyRounds());
+    assertEquals(periods, JobSpecWire.fromProto(plan));
+    assertEquals(new io.consort.secagg.KeyPeriod(0, 4), SecureRoundPlan.keyPeriod(periods, 4));
+    assertEquals(new io.consort.secagg.KeyPeriod(1, 4), SecureRoundPlan.keyPeriod(periods, 5));
+    assertEquals(null, SecureRoundPlan.keyPeriod(JobSpecTest.base().unmaskingWithInput(true).build(), 5));
+    JobPlan without = JobSpecWire.toProto(JobSpecTest.base().unmaskingWithInput(true).build());
+    assertFalse(without.getSecureAggregation().hasField(without.getSecureAggregation().getDescriptorForType()
+        .findFieldByName("key_rounds")), "key_rounds 1 adds nothing to a plan's bytes");
+    assertEquals(1, JobSpecWire.fromProto(without).secureAggregation().keyRounds());
+  }
+
+  @Test
+  void keyRounds_isRefusedNamingTheKey_belowOne_orAboveOneWithoutUnmaskingWithInput() {
+    InvalidJobSpecException zero = assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecTest.base().unmaskingWithInput(true).keyRounds(0).build());
+    InvalidJobSpecException afterInputs = assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecTest.base().keyRounds(3).build());
+
+    assertEquals(SecureAggregationSpec.KEY_ROUNDS_KEY, zero.field());
+    assertTrue(zero.getMessage().contains("at least 1"), zero.getMessage());
+    assertEquals(SecureAggregationSpec.KEY_ROUNDS_KEY, afterInputs.field());
+    assertTrue(afterInputs.getMessage().contains("needs unmasking: with_input"), afterInputs.getMessage());
+    assertEquals(1, JobSpecTest.base().keyRounds(1).build().secureAggregation().keyRounds());
+  }
+
+  @Test
+  void taskSayingAnotherKeyRoundsThanThePinnedPlan_isRefused() {
+    for (int pinnedRounds : new int[] {1, 4}) {
+      JobSpec pinned = JobSpecTest.base().unmaskingWithInput(true).keyRounds(pinnedRounds).build();
+      SecureRoundPlan plan = SecureRoundPlan.derive(pinned, 2, FIVE, 50);
+      var lying = plan.toTask(pinned).toBuilder().setKeyRounds(pinnedRounds == 1 ? 4 : 2).build();
+
+      IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+          () -> plan.checkTask(pinned, lying));
+      assertTrue(refused.getMessage().contains("key_rounds"), refused.getMessage());
+    }
+  }
+
+  @Test
   void taskSayingAnotherUnmaskingModeThanThePinnedPlan_isRefused_eitherWay() {
     for (boolean pinnedWithInput : new boolean[] {false, true}) {
       JobSpec pinned = JobSpecTest.base().unmaskingWithInput(pinnedWithInput).build();

@@ -33,6 +33,11 @@ final class PipelinedRounds {
 
   private final JobContext job;
   private final IdentityVerifier verifier;
+  /**
+   * Keys for a period of rounds ({@code secure_aggregation.key_rounds} > 1): the banks' period advertisements this
+   * job verified, so each unchanged one is verified once a period, not once a round.
+   */
+  private final io.consort.secagg.PeriodAdvertisements advertisements = new io.consort.secagg.PeriodAdvertisements();
   private Pending pending;
 
   /** The next round's sum, keyed ahead: its roster, and each bank's next message (roster, then shares). */
@@ -69,9 +74,10 @@ final class PipelinedRounds {
     Map<String, X509Certificate> certificates = SecureSum.certificates(job, members);
     return job.workers().run(WorkerPurpose.SECURE_AGGREGATION, () -> {
           SecureRoundPlan plan = SecureRoundPlan.derive(job.spec(), next, members, dimension);
+          io.consort.secagg.KeyPeriod period = SecureRoundPlan.keyPeriod(job.spec(), next);
           SecureSum sum = SecureSum.open(job, verifier, next, RoundEvaluation.carried(job.spec(), next)
               ? "updates and evaluations" : "updates", plan.sumParameters(RoundEvaluation.carriedSlots(job.spec(), next)),
-              certificates);
+              certificates, period == null ? null : new SecureSum.KeyedFor(period, advertisements));
           return new Pending(next, List.copyOf(members), sum, sum.step(keys, "unmasking", true), false);
         })
         .map(keyed -> {

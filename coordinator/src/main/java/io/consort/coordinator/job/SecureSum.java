@@ -68,7 +68,7 @@ final class SecureSum {
   private List<String> asked = List.of();
 
   private SecureSum(JobContext job, int round, String what, RoundParameters parameters,
-                    Map<String, X509Certificate> certificates, IdentityVerifier verifier) {
+                    Map<String, X509Certificate> certificates, IdentityVerifier verifier, KeyedFor keyedFor) {
     this.job = job;
     this.round = round;
     this.what = what;
@@ -76,7 +76,7 @@ final class SecureSum {
     this.lastRequest = parameters.unmaskingWithInput() ? io.consort.secagg.Stage.MASKED_INPUT
         : io.consort.secagg.Stage.UNMASKING;
     // fast unmasking: a sum nobody dropped from skips the consistency check (docs/SECURE_AGGREGATION.md)
-    this.server = SecAggServer.create(parameters, (bank, message, signature) -> {
+    io.consort.secagg.PeerKeyVerifier identities = (bank, message, signature) -> {
       X509Certificate cert = certificates.get(bank);
       if (cert == null) {
         throw new GeneralSecurityException("bank '" + bank + "' has no certificate on record");
@@ -84,8 +84,16 @@ final class SecureSum {
       if (!verifier.verify(cert, message, signature, Set.of(Role.PARTICIPANT)).name().equals(bank)) {
         throw new GeneralSecurityException("key signature of '" + bank + "' made with another identity");
       }
-    }, true);
+    };
+    this.server = keyedFor == null ? SecAggServer.create(parameters, identities, true)
+        : SecAggServer.create(parameters, keyedFor.advertisements().through(identities), true, keyedFor.period());
   }
+
+  /**
+   * A pipelined sum whose banks mask with their keys for {@code period} (docs/SECURE_AGGREGATION.md, "Keys for a
+   * period of rounds"), each unchanged period advertisement verified once through the job's {@code advertisements}.
+   */
+  record KeyedFor(io.consort.secagg.KeyPeriod period, io.consort.secagg.PeriodAdvertisements advertisements) {}
 
   /**
    * Opens a sum over {@code parameters.bankIds()} in job round {@code round}; call on the event loop.
@@ -112,13 +120,19 @@ final class SecureSum {
    */
   static SecureSum open(JobContext job, IdentityVerifier verifier, int round, String what,
                         RoundParameters parameters, Map<String, X509Certificate> certificates) {
+    return open(job, verifier, round, what, parameters, certificates, null);
+  }
+
+  /** As above, for a pipelined sum keyed with period keys ({@code keyedFor}), or with fresh keys (null). */
+  static SecureSum open(JobContext job, IdentityVerifier verifier, int round, String what,
+                        RoundParameters parameters, Map<String, X509Certificate> certificates, KeyedFor keyedFor) {
     Map<String, X509Certificate> roster = new LinkedHashMap<>();
     for (String m : parameters.bankIds()) {
       if (certificates.containsKey(m)) {
         roster.put(m, certificates.get(m));
       }
     }
-    return new SecureSum(job, round, what, parameters, roster, verifier);
+    return new SecureSum(job, round, what, parameters, roster, verifier, keyedFor);
   }
 
   /** Records that {@code bank} is out of the sum, at {@code stage}, for {@code reason}. */

@@ -71,6 +71,11 @@ class PipelinedSecureRoundTest {
 
   /** @param withInput the job pins {@code secure_aggregation.unmasking: with_input} */
   private void banks(Map<String, Stage> silentFrom, List<String> roster, boolean withInput) throws Exception {
+    banks(silentFrom, roster, JobFixtures.spec().secureAggregation(true).unmaskingWithInput(withInput).rounds(3)
+        .build());
+  }
+
+  private void banks(Map<String, Stage> silentFrom, List<String> roster, JobSpec spec) throws Exception {
     this.roster = roster;
     banks = new FakeBanks();
     for (int b = 0; b < roster.size(); b++) {
@@ -81,7 +86,6 @@ class PipelinedSecureRoundTest {
       banks.bank(id, bank);
       banks.certificate(id, PemFiles.readCertificates(pki.bank(id).chainFile()).get(0));
     }
-    JobSpec spec = JobFixtures.spec().secureAggregation(true).unmaskingWithInput(withInput).rounds(3).build();
     job = JobFixtures.context(spec, banks, timers);
     IdentityVerifier verifier = new IdentityVerifier(pki.validator());
     pipeline = new PipelinedRounds(job, verifier);
@@ -235,5 +239,39 @@ class PipelinedSecureRoundTest {
 
     assertFalse(banks.posted.stream().anyMatch(e -> e.getValue().hasSecureAggregation()
         && e.getValue().getSecureAggregation().getNextRoundMembersCount() > 0));
+  }
+
+  /**
+   * Keys for a period of rounds (protocol version 6): a 5-bank job with {@code key_rounds: 4} over 9 rounds. Rounds
+   * 2 to 9 are pipelined, each bank advertising one key pair per period (rounds 2-4, 5-8, 9), and every round gives
+   * the exact weighted mean of all five banks.
+   */
+  @Test
+  void withInputAndKeyRounds_nineRoundsPipelinedWithOneKeyPairAPeriod_giveTheWeightedMeanOfFiveBanks()
+      throws Exception {
+    banks(Map.of(), FIVE_BANKS, JobFixtures.spec().secureAggregation(true).unmaskingWithInput(true).keyRounds(4)
+        .rounds(9).build());
+    for (int round = 1; round <= 9; round++) {
+      assertMean(FIVE_BANKS, round(round));
+      if (round < 9) {
+        ledger(round, FIVE_BANKS);
+      }
+      if (round >= 2) {
+        assertEquals(round < 9 ? List.of(Stage.TRAIN, Stage.LEDGER_COUNTERSIGN) : List.of(Stage.TRAIN),
+            List.copyOf(stagesOf(round)), "round " + round + " is pipelined");
+      }
+    }
+    for (SecureBank bank : secureBanks.values()) {
+      Map<Integer, byte[]> keys = bank.advertisedMaskingKeys;
+      assertEquals(Set.of(2, 3, 4, 5, 6, 7, 8, 9), keys.keySet());
+      for (int round : new int[] {3, 4}) {
+        assertTrue(java.util.Arrays.equals(keys.get(2), keys.get(round)), "one key pair for rounds 2-4");
+      }
+      for (int round : new int[] {6, 7, 8}) {
+        assertTrue(java.util.Arrays.equals(keys.get(5), keys.get(round)), "one key pair for rounds 5-8");
+      }
+      assertFalse(java.util.Arrays.equals(keys.get(4), keys.get(5)), "a new period, a new key pair");
+      assertFalse(java.util.Arrays.equals(keys.get(8), keys.get(9)), "a new period, a new key pair");
+    }
   }
 }

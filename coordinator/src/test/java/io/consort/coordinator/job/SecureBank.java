@@ -61,6 +61,10 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
   /** Pipelined rounds: the next round's client, keyed ahead at the unmasking stage, and its round. */
   private SecAggClient ahead;
   private int aheadRound;
+  /** Keys for a period of rounds ({@code key_rounds} > 1): the current period's, or null. */
+  private io.consort.secagg.PeriodKeys periodKeys;
+  /** Pipelined rounds: the masking public key the bank advertised for each job round it keyed ahead. */
+  final Map<Integer, byte[]> advertisedMaskingKeys = new HashMap<>();
   /** Whether the bank answers a next round's roster with keys (pipelined rounds) or ignores it. */
   boolean pipelines = true;
   /** Job rounds in which the bank answers nothing (as a bank that was down then). */
@@ -203,9 +207,22 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
     JobSpec spec = JobSpecWire.fromProto(plan);
     RoundParameters params = SecureRoundPlan.derive(spec, next, roster, update.length)
         .sumParameters(RoundEvaluation.carriedSlots(spec, next));
-    ahead = SecAggClient.createAwaitingInput(params, id, signer, this::verifyPeer, random);
+    io.consort.secagg.KeyPeriod period = SecureRoundPlan.keyPeriod(spec, next);
+    if (period == null) {
+      ahead = SecAggClient.createAwaitingInput(params, id, signer, this::verifyPeer, random);
+    } else { // as a bank does: the period's keys, made on first use in the period, the last period's wiped
+      if (periodKeys == null || !periodKeys.isFor(spec.id(), period, id)) {
+        if (periodKeys != null) {
+          periodKeys.destroy();
+        }
+        periodKeys = io.consort.secagg.PeriodKeys.make(spec.id(), period, id, signer, random);
+      }
+      ahead = SecAggClient.createAwaitingInput(params, id, signer, this::verifyPeer, random, periodKeys);
+    }
     aheadRound = next;
-    return SecAggStep.newBuilder().addMessages(ByteString.copyFrom(SecAggCodec.encode(ahead.advertiseKeys()))).build();
+    io.consort.secagg.message.AdvertiseKeys keys = ahead.advertiseKeys();
+    advertisedMaskingKeys.put(next, keys.maskingPublicKey());
+    return SecAggStep.newBuilder().addMessages(ByteString.copyFrom(SecAggCodec.encode(keys))).build();
   }
 
   /** Pipelined rounds: the ledger task's key roster, answered with the bank's shares (no ledger here). */
