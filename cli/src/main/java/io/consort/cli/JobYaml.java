@@ -51,7 +51,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
         null, null, null, null));
     privacy = requireNonNullElse(privacy, new Privacy(null, null, null, null, null, null, null, null, null));
     secureAggregation = requireNonNullElse(secureAggregation, new SecureAggregation(null, null, null, null, null,
-        null, null));
+        null, null, null));
   }
 
   /**
@@ -194,9 +194,12 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
                  Double recordNoiseMultiplier, Double bankNoiseMultiplier, String recordNoise, Integer colludingBanks,
                  Double recordSamplingRate) {}
 
-  /** {@code unmasking}: {@code after_inputs} (the default) or {@code with_input} (docs/SECURE_AGGREGATION.md). */
+  /**
+   * {@code unmasking}: {@code after_inputs} (the default) or {@code with_input}; {@code key_rounds}: the rounds a
+   * bank's keys serve, 1 by default, above 1 only with {@code with_input} (docs/SECURE_AGGREGATION.md).
+   */
   record SecureAggregation(Boolean enabled, Integer threshold, Integer neighbourDegree, Integer modulusBits,
-                           Double clipNorm, Boolean consistencyCheck, String unmasking) {}
+                           Double clipNorm, Boolean consistencyCheck, String unmasking, Integer keyRounds) {}
 
   /**
    * The server update rule: {@code name} is required when the section is given; the other keys default
@@ -311,6 +314,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
         throw new IllegalArgumentException("job." + e.getMessage(), e);
       }
     }
+    set(secureAggregation.keyRounds(), b::keyRounds);
     set(rounds, b::rounds);
     set(localEpochs, b::localEpochs);
     set(minBanks, b::minBanks);
@@ -461,7 +465,8 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
             p.distributedRecordNoise().map(PrivacySpec.DistributedNoise::colludingBanks).orElse(null),
             p.distributedRecordNoise().map(PrivacySpec.DistributedNoise::samplingRate).orElse(null)),
         new SecureAggregation(a.enabled(), boxed(a.threshold()), boxed(a.neighbourDegree()), a.modulusBits(),
-            a.clipNorm(), a.consistencyCheck(), a.unmaskingWithInput() ? a.unmaskingName() : null),
+            a.clipNorm(), a.consistencyCheck(), a.unmaskingWithInput() ? a.unmaskingName() : null,
+            a.keyRounds() > 1 ? a.keyRounds() : null),
         spec.evaluation().costMatrix().map(c -> new Costs(c.falseNegative(), c.falsePositive())).orElse(null),
         strategy(spec.training().strategy(), spec.training().proximalMu()));
   }

@@ -265,6 +265,20 @@ class CoordinatorYamlTest {
   }
 
   @Test
+  void jobSection_keysEachSumFreshUnlessTheJobSetsKeyRounds_andRefusesBadValuesNamingTheKey() throws Exception {
+    assertEquals(1, spec("").secureAggregation().keyRounds());
+    assertEquals(10, spec("  secure_aggregation: {unmasking: with_input, key_rounds: 10}\n").secureAggregation()
+        .keyRounds());
+    String job = SERVICE + "job:\n  id: j\n" + SCHEMA;
+    assertTrue(config.refusal(job + "  secure_aggregation: {key_rounds: 10}\n")
+        .contains("job.secure_aggregation.key_rounds 10 needs unmasking: with_input"));
+    assertTrue(config.refusal(job + "  secure_aggregation: {unmasking: with_input, key_rounds: 0}\n")
+        .contains("job.secure_aggregation.key_rounds must be at least 1"));
+    assertTrue(config.refusal(job + "  secure_aggregation: {unmasking: with_input, key_rounds: 2.5}\n")
+        .contains("key_rounds"));
+  }
+
+  @Test
   void jobSection_namesTheJobField_whenTheSpecificationIsInvalid() throws Exception {
     assertEquals(dir.resolve("coordinator.yaml") + ": job.privacy.target_epsilon applies only when privacy is on "
         + "(unit record, bank or both)",

@@ -1,6 +1,7 @@
 package io.consort.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonArray;
@@ -85,6 +86,29 @@ class RoundBenchCommandTest {
     }
   }
 
+  /**
+   * Keys for a period of rounds, end to end through the banks' task handlers and the coordinator: with {@code
+   * --key-rounds 2} every round after the first is pipelined (train and ledger only) and the job completes.
+   */
+  @Test
+  void withInputAndKeyRounds_everyRoundAfterTheFirstIsPipelined_andTheJobCompletes() {
+    CliRun run = CliRun.of("bench", "round", "--banks", "3", "--rounds", "4", "--dp", "off", "--unmasking",
+        "with-input", "--key-rounds", "2", "--rows-per-bank", "60", "--bank-workers", "2", "--json");
+    assertEquals(0, run.status(), run.err());
+    String[] lines = run.out().strip().split("\n");
+    JsonObject report = new JsonObject(lines[lines.length - 1]);
+    assertTrue(report.getBoolean("all_rounds_completed"), report.encode());
+    assertEquals(2, report.getInteger("key_rounds"));
+    for (Object o : report.getJsonArray("per_round")) {
+      JsonObject round = (JsonObject) o;
+      List<Object> stages = round.getJsonArray("stages").stream().map(s -> ((JsonObject) s).getValue("stage")).toList();
+      if (round.getInteger("round") > 1) { // the last round adds the final evaluation's own sum, with fresh keys
+        assertEquals(List.of("train", "ledger_countersign"), stages.subList(0, 2), round.encode());
+        assertFalse(round.getInteger("round") < 4 && stages.contains("share_keys"), round.encode());
+      }
+    }
+  }
+
   /** Also the coordinator in its own JVM: the job runs against it, and its heap is reported apart. */
   @Test
   void plaintextRounds_haveNoPrivacyMachinery_withTheCoordinatorInItsOwnCappedJvm() {
@@ -124,6 +148,10 @@ class RoundBenchCommandTest {
     assertTrue(run.err().contains("--unmasking must be after-inputs or with-input, got 'early'"), run.err());
     run = CliRun.of("bench", "round", "--secure-aggregation", "off", "--unmasking", "with-input");
     assertTrue(run.err().contains("--unmasking with-input needs secure aggregation"), run.err());
+    run = CliRun.of("bench", "round", "--key-rounds", "10");
+    assertTrue(run.err().contains("--key-rounds 10 needs --unmasking with-input"), run.err());
+    run = CliRun.of("bench", "round", "--unmasking", "with-input", "--key-rounds", "0");
+    assertTrue(run.err().contains("--key-rounds must be at least 1"), run.err());
     run = CliRun.of("bench", "round", "--warmup-rounds", "3", "--coordinator-process");
     assertTrue(run.err().contains("--warmup-rounds warms this JVM only"), run.err());
     run = CliRun.of("bench", "round", "--bank-workers", "-1");

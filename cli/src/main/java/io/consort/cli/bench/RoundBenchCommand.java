@@ -135,6 +135,10 @@ public final class RoundBenchCommand implements Callable<Integer> {
       + "secure_aggregation.unmasking: with_input) (default ${DEFAULT-VALUE})")
   String unmasking;
 
+  @Option(names = "--key-rounds", defaultValue = "1", description = "job rounds a bank's key pairs serve in pipelined "
+      + "rounds (secure_aggregation.key_rounds; above 1 needs --unmasking with-input) (default ${DEFAULT-VALUE})")
+  int keyRounds;
+
   @Option(names = "--degree", defaultValue = "0", description = "SecAgg+ neighbour degree; 0: every bank is every "
       + "bank's neighbour (default ${DEFAULT-VALUE})")
   int degree;
@@ -250,6 +254,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
     if (unmaskingWithInput(unmasking) && !secureAggregation.on()) {
       throw new IllegalArgumentException("--unmasking with-input needs secure aggregation");
     }
+    requireKeyRounds(keyRounds, unmasking);
     if (warmupRounds > 0 && coordinatorProcess) {
       throw new IllegalArgumentException("--warmup-rounds warms this JVM only; a --coordinator-process coordinator "
           + "would start cold for the measured job");
@@ -404,6 +409,18 @@ public final class RoundBenchCommand implements Callable<Integer> {
     };
   }
 
+  /** {@code --key-rounds}: at least 1, above 1 only with {@code --unmasking with-input} (the job file's rule). */
+  public static void requireKeyRounds(int keyRounds, String unmasking) {
+    if (keyRounds < 1) {
+      throw new IllegalArgumentException("--key-rounds must be at least 1 (1: fresh keys for every round), got "
+          + keyRounds);
+    }
+    if (keyRounds > 1 && !unmaskingWithInput(unmasking)) {
+      throw new IllegalArgumentException("--key-rounds " + keyRounds + " needs --unmasking with-input (a bank's keys "
+          + "may serve several rounds only where no bank reveals an s^SK-share)");
+    }
+  }
+
   private JobSpec plan(DataSchema schema, BenchModel benchModel) {
     JobSpecBuilder b = JobSpec.builder().id("bench-round").schema(schema).modelType(ModelType.MLP)
         .batchSize(32).learningRate(dp.recordLevel() ? 0.02 : ModelSpec.DEFAULT_LEARNING_RATE).modelSeed(seed)
@@ -414,7 +431,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
         .secureAggregation(secureAggregation.on()).modulusBits(32)
         .secureAggregationClipNorm(dp.bankLevel() ? 1.0 : 10.0)
         .neighbourDegree(degree == 0 ? null : degree)
-        .unmaskingWithInput(unmaskingWithInput(unmasking));
+        .unmaskingWithInput(unmaskingWithInput(unmasking)).keyRounds(keyRounds);
     if (benchModel == BenchModel.LARGE) {
       b.hiddenLayers(LARGE_HIDDEN_LAYERS);
     }
@@ -608,7 +625,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
         .put("model", benchModel.name().toLowerCase(Locale.ROOT)).put("parameters",
             outcome.getJsonObject("model", new JsonObject()).getLong("parameters", -1L))
         .put("secure_aggregation", secureAggregation.on()).put("dp", dp.wireName()).put("dropout", dropout)
-        .put("degree", degree).put("unmasking", unmasking).put("rows_per_bank", rowsPerBank).put("bank_workers", bankWorkers > 0 ? bankWorkers : Math.min(banks, 32))
+        .put("degree", degree).put("unmasking", unmasking).put("key_rounds", keyRounds).put("rows_per_bank", rowsPerBank).put("bank_workers", bankWorkers > 0 ? bankWorkers : Math.min(banks, 32))
         .put("engine", plan.training().engine() == null ? "default" : plan.training().engine().name().toLowerCase(Locale.ROOT));
     measured.forEach((field, values) -> report.put(field, median(values.stream().mapToDouble(d -> d).toArray())));
     report.put("dp_share_of_training", dpFraction)

@@ -207,6 +207,10 @@ public final class DemoCommand implements Callable<Integer> {
       + "round; a round with a missing input is abandoned; default ${DEFAULT-VALUE})")
   String unmasking;
 
+  @Option(names = "--key-rounds", defaultValue = "1", description = "job rounds a bank's key pairs serve in pipelined "
+      + "rounds (secure_aggregation.key_rounds; above 1 needs --unmasking with-input; default ${DEFAULT-VALUE})")
+  int keyRounds;
+
   @Option(names = "--drop", paramLabel = "BANK@STAGE", converter = DropFault.Converter.class,
       completionCandidates = DropFault.Converter.class,
       description = "fault injection: that bank's process exits when a task of that stage arrives; STAGE one of "
@@ -459,6 +463,7 @@ public final class DemoCommand implements Callable<Integer> {
     if (!recordNoise.equals("local") && !recordNoise.equals("distributed")) {
       throw new IllegalArgumentException("--record-noise must be local or distributed, got '" + recordNoise + "'");
     }
+    io.consort.cli.bench.RoundBenchCommand.requireKeyRounds(keyRounds, unmasking);
     rounds = roundsOption != null ? roundsOption : distributed() ? DISTRIBUTED_ROUNDS : 10;
     if (rounds < 1) {
       throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
@@ -637,6 +642,7 @@ public final class DemoCommand implements Callable<Integer> {
         .secureAggregation(secureAggregation.on()).consistencyCheck(consistencyCheck.on()).modulusBits(32)
         .unmaskingWithInput(secureAggregation.on()
             && io.consort.cli.bench.RoundBenchCommand.unmaskingWithInput(unmasking))
+        .keyRounds(keyRounds)
         // without bank-level DP the clip only bounds quantisation; keep it loose so it rarely bites
         .secureAggregationClipNorm(dp.bankLevel() ? clip : 10.0)
         .costMatrix(returnTarget() ? null : costMatrix()).strategy(strategySpec()).proximalMu(proximalMu)
