@@ -122,6 +122,14 @@ class DemoOptionsTest {
   }
 
   @Test
+  void demo_refusesKeyRoundsAboveOne_withoutUnmaskingWithInput_beforeCreatingAnything() {
+    Run r = run("demo", "--key-rounds", "4");
+    assertEquals(2, r.status());
+    assertTrue(r.err().contains("--key-rounds 4 needs --unmasking with-input"), r.err());
+    assertFalse(Files.exists(dir.resolve("w")), "nothing was created");
+  }
+
+  @Test
   void demo_refusesBankLevelPrivacyWithoutSecureAggregation() {
     Run r = run("demo", "--dp", "both", "--secure-aggregation", "off");
     assertEquals(2, r.status());
