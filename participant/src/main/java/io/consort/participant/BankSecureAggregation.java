@@ -104,7 +104,7 @@ final class BankSecureAggregation {
   /**
    * Per job, the last sum round this bank masked with period keys: a pipelined sum of a round not strictly after it
    * is refused before training (two inputs under one key pair and sum round would give the coordinator their
-   * difference once it has both b's). Kept for the job's life, across periods and key pairs.
+   * difference once it has both b's). Kept until the job finishes, across periods and key pairs.
    */
   private final Map<String, Long> lastPeriodMasked = new HashMap<>();
   /** Where keys are made ahead: a daemon thread of this bank's, never a Vert.x event loop; made on first use. */
@@ -127,6 +127,8 @@ final class BankSecureAggregation {
     boolean bankLevelNoise;
     /** Keyed ahead with the job's period keys ({@link #periodKeys}), not fresh ones. */
     boolean periodKeyed;
+    /** Period keys: this is the last round of their period or of the job, after which they protect nothing new. */
+    boolean endsPeriod;
   }
 
   BankSecureAggregation(ParticipantConfig config, SurvivorsListener survivorsListener) {
@@ -249,6 +251,10 @@ final class BankSecureAggregation {
     var made = prepared.remove(spec.id()); // keys made ahead for this answer: used below or wiped
     try {
       return keyAhead(spec, nextRound, roster, dimension, made);
+    } catch (GeneralSecurityException | RuntimeException e) {
+      // no round of this job is keyed ahead now: period keys kept for a later one could outlive their period
+      wipePeriodKeys(spec.id(), "keying round " + nextRound + " ahead failed");
+      throw e;
     } finally {
       wipeWhenDone(made); // a no-op for keys a client took
     }
@@ -279,6 +285,7 @@ final class BankSecureAggregation {
       open.client = SecAggClient.createAwaitingInput(params, bankId, signer, peers, random,
           periodKeys(spec, nextRound, period, params.round()));
       open.periodKeyed = true;
+      open.endsPeriod = nextRound >= (period.index() + 1) * period.rounds() || nextRound >= spec.training().rounds();
       prepareNextPeriod(spec, nextRound + 1, period);
     } else {
       SecAggClient.PreparedKeys keys = ready(made, params);
@@ -361,12 +368,13 @@ final class BankSecureAggregation {
     if (making != null) {
       making.wipeWhenDone();
     }
-    io.consort.secagg.PeriodKeys keys = periodKeys.remove(jobId);
-    if (keys != null) {
-      keys.destroy();
-      if (reason != null) {
-        log.info("bank '{}' wiped its keys of {}: {}", bankId, keys, reason);
+    if (reason == null) {
+      io.consort.secagg.PeriodKeys keys = periodKeys.remove(jobId);
+      if (keys != null) {
+        keys.destroy();
       }
+    } else {
+      wipeCurrentPeriodKeys(jobId, reason);
     }
   }
 
@@ -443,9 +451,25 @@ final class BankSecureAggregation {
       lastPeriodMasked.put(params.jobId(), params.round()); // before the input is masked: never this round again
     }
     open.bankLevelNoise = noise != null;
-    open.client.supplyInput(input(plan, params, weighted, noise, evaluation));
-    replaceOpen(params.jobId(), open);
-    return step(params.jobId(), (int) plan.jobRound(), forwarded);
+    try {
+      open.client.supplyInput(input(plan, params, weighted, noise, evaluation));
+      replaceOpen(params.jobId(), open);
+      return step(params.jobId(), (int) plan.jobRound(), forwarded);
+    } finally {
+      if (open.endsPeriod) {
+        // the period's (or the job's) last sum is masked: its keys protect the inputs already sent and nothing new
+        wipeCurrentPeriodKeys(params.jobId(), "round " + plan.jobRound() + " was the last of their period or job");
+      }
+    }
+  }
+
+  /** Wipes job {@code jobId}'s period keys in use, not those being made for a coming period. */
+  private void wipeCurrentPeriodKeys(String jobId, String reason) {
+    io.consort.secagg.PeriodKeys keys = periodKeys.remove(jobId);
+    if (keys != null) {
+      keys.destroy();
+      log.info("bank '{}' wiped its keys of {}: {}", bankId, keys, reason);
+    }
   }
 
   /**
@@ -585,6 +609,15 @@ final class BankSecureAggregation {
   void discardAhead(String jobId, String reason) {
     discardRoundAhead(jobId, reason);
     wipePeriodKeys(jobId, reason);
+  }
+
+  /**
+   * The job finished: everything kept for it ahead is wiped, and its record of the last sum round masked with period
+   * keys goes too (those keys are gone, so a job run again under the same id keys afresh, with new seeds).
+   */
+  void jobFinished(String jobId) {
+    discardAhead(jobId, "the job finished");
+    lastPeriodMasked.remove(jobId);
   }
 
   /** {@link #discardAhead} of the round keyed ahead only: the period keys stay for the round that replaces it. */

@@ -719,7 +719,7 @@ public final class BankTaskHandler implements TaskHandler {
     var f = task.getFinished();
     String jobId = job.spec.id();
     if (job.spec.secureAggregation().enabled()) {
-      secureAggregation().discardAhead(jobId, "the job finished");
+      secureAggregation().jobFinished(jobId);
     }
     Path out = config.dataDir().resolve("jobs").resolve(jobId + "-final-model.pb");
     Files.createDirectories(out.getParent());

@@ -937,12 +937,16 @@ class PipelinedRoundTest {
         "round 3 is of the same period: the same keys and signature");
     assertArrayEquals(advertised(two.get(VICTIM)).signature(), advertised(three.get(VICTIM)).signature());
     Map<String, byte[]> four = periodRound(3, three);
-    assertTrue(periodZero.isDestroyed(), "period 0's keys are wiped once the bank keys a round of period 1");
+    assertTrue(periodZero.isDestroyed(), "period 0's keys are wiped once its last round is masked");
     assertEquals(new io.consort.secagg.KeyPeriod(1, 3), victim.periodKeys("piped").period());
     assertFalse(java.util.Arrays.equals(advertised(three.get(VICTIM)).maskingPublicKey(),
         advertised(four.get(VICTIM)).maskingPublicKey()), "a new period, new keys");
+    io.consort.secagg.PeriodKeys periodOne = victim.periodKeys("piped");
     Map<String, byte[]> five = periodRound(4, four);
+    assertFalse(periodOne.isDestroyed(), "round 5 is of period 1 too");
     periodRound(5, five);
+    assertTrue(periodOne.isDestroyed(), "the job's last round is masked: its period's keys protect nothing new");
+    assertNull(victim.periodKeys("piped"));
 
     // the coordinator verified each bank's advertisement once in period 0 (rounds 2, 3) and once in period 1 (4, 5)
     List<String> twice = new ArrayList<>(BANKS);
@@ -997,6 +1001,23 @@ class PipelinedRoundTest {
         .setFinished(io.consort.protocol.v1.JobFinished.newBuilder().setFinalModel(model).setReason("stopped"))
         .build());
     assertTrue(again.isDestroyed(), "period keys outlived their job");
+    assertNull(victim.periodKeys("piped"));
+  }
+
+  @Test
+  void periodKeys_areWiped_whenTheNextRosterLeavesTheBankOutMidPeriod() throws Exception {
+    acceptPeriodJob(4); // rounds 1-4: period 0
+    Map<String, SecAggMessage> forwarded = sharePeriodRound(2, periodServer(2), roundOneWithInput(BANKS));
+    BankSecureAggregation victim = handlers.get(VICTIM).secureAggregation();
+    io.consort.secagg.PeriodKeys keys = victim.periodKeys("piped");
+    List<String> withoutVictim = BANKS.stream().filter(b -> !b.equals(VICTIM)).toList();
+
+    SecAggStep answer = handlers.get(VICTIM).handle(train(2, BANKS, step(forwarded.get(VICTIM)).toBuilder()
+        .addAllNextRoundMembers(withoutVictim).build())).getSecureAggregation();
+
+    assertInstanceOf(MaskedInput.class, SecAggCodec.decode(answer.getMessages(0).toByteArray()));
+    assertFalse(answer.hasNextRound(), "keys nothing ahead for a round it is not in");
+    assertTrue(keys.isDestroyed(), "period keys kept for a round that may never come would outlive their period");
     assertNull(victim.periodKeys("piped"));
   }
 

@@ -25,7 +25,7 @@ import java.util.Objects;
  * round that is not strictly greater: a bank never masks two inputs under the same (own keys, sum round), whose
  * masked vectors' difference would otherwise be the difference of the inputs once the coordinator has both b's.
  * A peer's advertisement is cached by exact bytes (keys and signature): a different one (the peer restarted and
- * made new keys) is verified again and replaces it. Thread-safe (made on the key thread, used on the task thread).
+ * made new keys) is verified again and replaces it, and the replaced keys are refused from then on. Thread-safe (made on the key thread, used on the task thread).
  */
 public final class PeriodKeys {
   private final String jobId;
@@ -38,6 +38,12 @@ public final class PeriodKeys {
   private X25519KeyPair maskingKeys;
   /** Peers' verified period advertisements and the agreements with them: [c agreement, s agreement]. */
   private final Map<String, Agreed> peers = new HashMap<>();
+  /**
+   * Per peer, the public keys (c || s) its later advertisements replaced in this period: they never come back. An
+   * honest peer that made new keys wiped the old ones, so a coordinator relaying them again would have this bank
+   * mask and encrypt towards keys that may have leaked (the usual reason for a restart).
+   */
+  private final Map<String, java.util.List<byte[]>> replaced = new HashMap<>();
   private long lastMaskedRound = -1;
 
   private record Agreed(SignedPublicKeys advertisement, SecretBytes encryption, SecretBytes masking) {
@@ -123,12 +129,33 @@ public final class PeriodKeys {
     return agreed != null && agreed.advertisement().sameContentAs(entry);
   }
 
+  /** Whether {@code entry}'s keys are keys of its bank that a later advertisement replaced in this period. */
+  synchronized boolean wasReplaced(SignedPublicKeys entry) {
+    byte[] keys = keysOf(entry); // public keys: no secret to wipe
+    return replaced.getOrDefault(entry.bankId(), java.util.List.of()).stream().anyMatch(old -> Arrays.equals(old, keys));
+  }
+
+  private static byte[] keysOf(SignedPublicKeys entry) {
+    byte[] c = entry.encryptionPublicKey();
+    byte[] s = entry.maskingPublicKey();
+    byte[] both = Arrays.copyOf(c, c.length + s.length);
+    System.arraycopy(s, 0, both, c.length, s.length);
+    return both;
+  }
+
   /**
    * Agrees with a peer's period keys, whose advertisement the caller verified, and keeps the agreements in place of
-   * any the peer had before (it restarted and made new keys).
+   * any the peer had before (it restarted and made new keys), whose keys are then never taken back
+   * ({@link #wasReplaced}).
+   *
+   * @throws IllegalStateException if these are keys of the peer that were replaced in this period
    */
   synchronized void agreeWith(SignedPublicKeys verified) throws GeneralSecurityException {
     requireLive();
+    if (wasReplaced(verified)) {
+      throw new IllegalStateException("bank '" + verified.bankId() + "' replaced these period keys in " + this
+          + "; they are never taken back");
+    }
     SecretBytes c = encryptionKeys.agree(verified.encryptionPublicKey());
     SecretBytes s;
     try {
@@ -141,6 +168,11 @@ public final class PeriodKeys {
         verified.encryptionPublicKey().clone(), verified.maskingPublicKey().clone(), verified.signature().clone()),
         c, s));
     if (old != null) {
+      byte[] oldKeys = keysOf(old.advertisement());
+      byte[] newKeys = keysOf(verified);
+      if (!Arrays.equals(oldKeys, newKeys)) { // the same keys under another signature replace nothing
+        replaced.computeIfAbsent(verified.bankId(), b -> new java.util.ArrayList<>()).add(oldKeys);
+      }
       old.destroy();
     }
   }
@@ -189,6 +221,7 @@ public final class PeriodKeys {
     maskingKeys = null;
     peers.values().forEach(Agreed::destroy);
     peers.clear();
+    replaced.clear();
   }
 
   public synchronized boolean isDestroyed() {

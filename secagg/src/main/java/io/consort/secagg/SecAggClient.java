@@ -643,11 +643,15 @@ public final class SecAggClient {
   /**
    * A peer's period advertisement: verified over the period's context ({@link ContextEncoding#periodKeys}) unless
    * exactly these keys and signature were verified before in this period, and then agreed with once; a different
-   * advertisement (the peer made new keys) is verified and replaces the one held.
+   * advertisement (the peer made new keys) is verified and replaces the one held; keys it replaced are refused.
    */
   private void verifyPeriodKeys(SignedPublicKeys entry) throws ProtocolViolationException, GeneralSecurityException {
     if (periodKeys.holdsVerified(entry)) {
       return;
+    }
+    if (periodKeys.wasReplaced(entry)) {
+      throw abort(entry.bankId(), "the coordinator relays period keys of bank '" + entry.bankId() + "' that its later "
+          + "advertisement replaced in period " + periodKeys.period().index() + "; replaced keys are never taken back");
     }
     try {
       verifier.verify(entry.bankId(), ContextEncoding.periodKeys(parameters.jobId(), periodKeys.period(),

@@ -156,6 +156,32 @@ class PeriodKeysTest {
     assertEquals(List.of("bank-1", "bank-2", "bank-3", "bank-4", "bank-5", "bank-2"), coordinatorVerified);
   }
 
+  /**
+   * The attack: bank-2 restarted mid-period and advertised new keys, which the victim took; the coordinator then
+   * relays bank-2's old advertisement again (validly signed for this period, its private keys wiped or leaked). The
+   * victim refuses the replaced keys, aborts and shares nothing, so it never masks towards them.
+   */
+  @Test
+  void aPeersReplacedAdvertisementRelayedAgainInThePeriod_isRefused_andTheVictimSharesNothing() throws Exception {
+    Map<String, int[]> inputs = RoundHarness.randomInputs(sum(4), 86);
+    assertTrue(run(harness(4, inputs), UnaryOperator.identity()).isCompleted());
+    SignedPublicKeys old = keys.get("bank-2").advertisement();
+    keys.remove("bank-2").destroy(); // bank-2 restarted: its next sum makes new period keys
+    assertTrue(run(harness(5, inputs), UnaryOperator.identity()).isCompleted());
+
+    RoundHarness third = harness(6, inputs);
+    ServerTransition last = run(third, m -> m instanceof KeyRoster roster && m.header().recipientId().equals(VICTIM)
+        ? new KeyRoster(roster.header(), roster.entries().stream()
+            .map(e -> e.bankId().equals("bank-2") ? old : e).toList()) : m);
+
+    assertTrue(third.clients.get(VICTIM).isAborted());
+    assertTrue(third.clientRefusals.get(VICTIM).getMessage().contains("never taken back"),
+        third.clientRefusals.get(VICTIM).getMessage());
+    assertTrue(third.delivered.stream().noneMatch(m -> m instanceof ShareKeys && m.header().senderId().equals(VICTIM)),
+        "the victim shares nothing");
+    assertFalse(last.isCompleted() && last.result().orElseThrow().includedBanks().contains(VICTIM));
+  }
+
   @Test
   void banksShareBOnly_andRevealOnlyBShares_neverAnSskShare() throws Exception {
     RoundHarness harness = harness(4, RoundHarness.randomInputs(sum(4), 80));
@@ -222,6 +248,31 @@ class PeriodKeysTest {
       assertTrue(relayed.delivered.stream().noneMatch(m -> m instanceof ShareKeys
           && m.header().senderId().equals(VICTIM)), "the victim shares nothing");
     }
+  }
+
+  /**
+   * The attack the other way round: in a sum keyed per round (fresh keys, as an unpipelined round of the same job),
+   * the coordinator relays bank-2's period advertisement, genuinely signed, in place of its per-round keys. Its label
+   * differs, so the victim refuses it, aborts and shares nothing.
+   */
+  @Test
+  void aPeriodAdvertisementRelayedInASumKeyedPerRound_isRefused() throws Exception {
+    Map<String, int[]> inputs = RoundHarness.randomInputs(sum(4), 87);
+    RoundHarness perRound = new RoundHarness(sum(4), inputs, 87, true);
+    PeriodKeys bank2 = PeriodKeys.make(JOB, PERIOD, "bank-2", perRound.signer("bank-2"), random);
+    SignedPublicKeys periodAd = bank2.advertisement();
+    bank2.destroy();
+
+    ServerTransition last = run(perRound, m -> m instanceof KeyRoster roster && m.header().recipientId().equals(VICTIM)
+        ? new KeyRoster(roster.header(), roster.entries().stream()
+            .map(e -> e.bankId().equals("bank-2") ? periodAd : e).toList()) : m);
+
+    assertTrue(perRound.clients.get(VICTIM).isAborted());
+    assertTrue(perRound.clientRefusals.get(VICTIM).getMessage().contains("do not carry its valid identity signature"),
+        perRound.clientRefusals.get(VICTIM).getMessage());
+    assertTrue(perRound.delivered.stream().noneMatch(m -> m instanceof ShareKeys
+        && m.header().senderId().equals(VICTIM)), "the victim shares nothing");
+    assertFalse(last.isCompleted() && last.result().orElseThrow().includedBanks().contains(VICTIM));
   }
 
   /** The attack: the coordinator's server is handed a share set whose ciphertexts have room for an s^SK-share. */
