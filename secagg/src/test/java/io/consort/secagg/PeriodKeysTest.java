@@ -104,6 +104,18 @@ class PeriodKeysTest {
     return transition;
   }
 
+  /** The coordinator's tamper: the key roster sent to the victim carries {@code relayed} in its bank's place. */
+  private static UnaryOperator<SecAggMessage> relayingToVictim(SignedPublicKeys relayed) {
+    return m -> m instanceof KeyRoster roster && m.header().recipientId().equals(VICTIM)
+        ? new KeyRoster(roster.header(), roster.entries().stream()
+            .map(e -> e.bankId().equals(relayed.bankId()) ? relayed : e).toList()) : m;
+  }
+
+  private static void assertVictimSharedNothing(RoundHarness harness) {
+    assertTrue(harness.delivered.stream().noneMatch(m -> m instanceof ShareKeys
+        && m.header().senderId().equals(VICTIM)), "the victim shares nothing");
+  }
+
   private static int[] maskedInputOf(RoundHarness harness, String bank) {
     return harness.delivered.stream().filter(m -> m instanceof MaskedInput && m.header().senderId().equals(bank))
         .map(m -> ((MaskedInput) m).values()).findFirst().orElseThrow();
@@ -170,15 +182,12 @@ class PeriodKeysTest {
     assertTrue(run(harness(5, inputs), UnaryOperator.identity()).isCompleted());
 
     RoundHarness third = harness(6, inputs);
-    ServerTransition last = run(third, m -> m instanceof KeyRoster roster && m.header().recipientId().equals(VICTIM)
-        ? new KeyRoster(roster.header(), roster.entries().stream()
-            .map(e -> e.bankId().equals("bank-2") ? old : e).toList()) : m);
+    ServerTransition last = run(third, relayingToVictim(old));
 
     assertTrue(third.clients.get(VICTIM).isAborted());
     assertTrue(third.clientRefusals.get(VICTIM).getMessage().contains("never taken back"),
         third.clientRefusals.get(VICTIM).getMessage());
-    assertTrue(third.delivered.stream().noneMatch(m -> m instanceof ShareKeys && m.header().senderId().equals(VICTIM)),
-        "the victim shares nothing");
+    assertVictimSharedNothing(third);
     assertFalse(last.isCompleted() && last.result().orElseThrow().includedBanks().contains(VICTIM));
   }
 
@@ -236,17 +245,14 @@ class PeriodKeysTest {
           harness.serverRefusals.get("bank-2").getMessage());
       // the victim: the roster relays the replay in place of bank-2's genuine entry
       RoundHarness relayed = harness(4, RoundHarness.randomInputs(sum(4), 83));
-      ServerTransition last = run(relayed, m -> m instanceof KeyRoster roster && m.header().recipientId().equals(VICTIM)
-          ? new KeyRoster(roster.header(), roster.entries().stream()
-              .map(e -> e.bankId().equals("bank-2") ? replay : e).toList()) : m);
+      ServerTransition last = run(relayed, relayingToVictim(replay));
       assertTrue(relayed.clients.get(VICTIM).isAborted());
       assertTrue(relayed.clientRefusals.get(VICTIM).getMessage().contains("period keys of bank 'bank-2' do not carry"),
           relayed.clientRefusals.get(VICTIM).getMessage());
       // the victim shared nothing, so it is not in U2: the sum goes on without it, its input never masked
       assertTrue(last.isCompleted(), () -> "the sum of the others completes: " + last.abortReason());
       assertFalse(last.result().orElseThrow().includedBanks().contains(VICTIM));
-      assertTrue(relayed.delivered.stream().noneMatch(m -> m instanceof ShareKeys
-          && m.header().senderId().equals(VICTIM)), "the victim shares nothing");
+      assertVictimSharedNothing(relayed);
     }
   }
 
@@ -263,15 +269,12 @@ class PeriodKeysTest {
     SignedPublicKeys periodAd = bank2.advertisement();
     bank2.destroy();
 
-    ServerTransition last = run(perRound, m -> m instanceof KeyRoster roster && m.header().recipientId().equals(VICTIM)
-        ? new KeyRoster(roster.header(), roster.entries().stream()
-            .map(e -> e.bankId().equals("bank-2") ? periodAd : e).toList()) : m);
+    ServerTransition last = run(perRound, relayingToVictim(periodAd));
 
     assertTrue(perRound.clients.get(VICTIM).isAborted());
     assertTrue(perRound.clientRefusals.get(VICTIM).getMessage().contains("do not carry its valid identity signature"),
         perRound.clientRefusals.get(VICTIM).getMessage());
-    assertTrue(perRound.delivered.stream().noneMatch(m -> m instanceof ShareKeys
-        && m.header().senderId().equals(VICTIM)), "the victim shares nothing");
+    assertVictimSharedNothing(perRound);
     assertFalse(last.isCompleted() && last.result().orElseThrow().includedBanks().contains(VICTIM));
   }
 
