@@ -210,24 +210,32 @@ final class BankSecureAggregation {
   byte[] start(SecureRoundPlan plan, float[] weighted, long[] noise, int[] evaluation)
       throws GeneralSecurityException {
     RoundParameters params = plan.sumParameters(evaluation.length);
-    int[] input = input(plan, params, weighted, noise, evaluation);
+    int[] input = input(plan, params, weighted, noise, evaluation, rounding);
     discardAhead(params.jobId(), "round " + plan.jobRound() + " runs unpipelined");
     return open(params, (int) plan.jobRound(), input, noise != null);
   }
 
   /**
    * The bank's input to the round's sum: {@code weighted} quantised, {@code evaluation} after it, and
-   * {@code noise} (or null) added to the update's slots.
+   * {@code noise} (or null) added to the update's slots, rounding with {@code rounding} (package-private for tests).
    */
-  private int[] input(SecureRoundPlan plan, RoundParameters params, float[] weighted, long[] noise, int[] evaluation) {
+  static int[] input(SecureRoundPlan plan, RoundParameters params, float[] weighted, long[] noise, int[] evaluation,
+                     java.util.random.RandomGenerator rounding) {
     RoundParameters update = plan.parameters();
     if (weighted.length != update.dimension() || (noise != null && noise.length != update.dimension())) {
       throw new IllegalArgumentException("update of " + weighted.length + " values for a round of dimension "
           + update.dimension());
     }
     // with an evaluation the update is sign-extended into the 32-bit ring first, so the noise is added to
-    // the bank's integer update and the sum's update part is the integer sum the noise analysis is of
-    int[] input = plan.combine(plan.quantizer().encode(weighted, rounding), evaluation);
+    // the bank's integer update and the sum's update part is the integer sum the noise analysis is of: the
+    // quantiser rounds straight into the sum's array, plan.combine's result without its copy and pass
+    int[] input;
+    if (evaluation.length == 0) {
+      input = plan.quantizer().encode(weighted, rounding);
+    } else {
+      input = plan.quantizer().encodeSignExtended(weighted, rounding, params.dimension());
+      System.arraycopy(evaluation, 0, input, weighted.length, evaluation.length);
+    }
     if (noise != null) {
       int mask = params.ringMask();
       for (int i = 0; i < noise.length; i++) {
@@ -452,7 +460,7 @@ final class BankSecureAggregation {
     }
     open.bankLevelNoise = noise != null;
     try {
-      open.client.supplyInput(input(plan, params, weighted, noise, evaluation));
+      open.client.supplyInput(input(plan, params, weighted, noise, evaluation, rounding));
       replaceOpen(params.jobId(), open);
       return step(params.jobId(), (int) plan.jobRound(), forwarded);
     } finally {

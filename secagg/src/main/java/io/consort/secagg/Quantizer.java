@@ -78,8 +78,32 @@ public final class Quantizer {
    * #encode(double[], RandomGenerator)} of the update widened to double (every float is a double), on the
    * same random bytes, without the widened copy and with the common case of each coordinate's rounding
    * inline ({@link RoundingBits#roundAll}; {@code SecAggLargeCpu}: 5.3 -> 4.2 ms CPU at 10^6, BENCHMARKS.md).
+   * The rounding stays in this loop: on the Vector API it took 3.4 ms with a 4-float vector (a float vector of
+   * another shape than the dense kernel's can slow the kernel in the same JVM) and 3.9 ms with the kernel's
+   * 8-float one, against 4.0 (BENCHMARKS.md, "Quantising and masking on vector lanes").
    */
   public int[] encode(float[] update, RandomGenerator random) {
+    return encode(update, random, update.length, ringMask());
+  }
+
+  /**
+   * {@link #encode(float[], RandomGenerator)} sign-extended to 32 bits, in the first {@code update.length} slots
+   * of a new array of {@code length} (the rest zero), on the same random bytes: what a sum over a 32-bit ring
+   * that puts more slots after the update takes ({@code SecureRoundPlan.combine}), without its copy and pass. A
+   * quantised value q has |q| <= M < 2^(k-1), so its k-bit residue sign-extended is q itself: the rounding's
+   * 32-bit result unmasked.
+   *
+   * @throws IllegalArgumentException if {@code length < update.length}, or as {@link #encode(float[], RandomGenerator)}
+   */
+  public int[] encodeSignExtended(float[] update, RandomGenerator random, int length) {
+    if (length < update.length) {
+      throw new IllegalArgumentException("length " + length + " leaves no room for an update of " + update.length
+          + " values");
+    }
+    return encode(update, random, length, -1);
+  }
+
+  private int[] encode(float[] update, RandomGenerator random, int length, int mask) {
     double squaredNorm = 0;
     for (int i = 0; i < update.length; i++) {
       double value = update[i];
@@ -88,9 +112,9 @@ public final class Quantizer {
       }
       squaredNorm += value * value;
     }
-    int[] encoded = new int[update.length];
+    int[] encoded = new int[length];
     RoundingBits bits = new RoundingBits(random);
-    bits.roundAll(update, factor(squaredNorm), ringMask(), encoded);
+    bits.roundAll(update, factor(squaredNorm), mask, encoded);
     bits.erase();
     return encoded;
   }
@@ -260,14 +284,92 @@ public final class Quantizer {
     }
   }
 
-  /** Reads a ring sum as signed integers and divides by the scale. */
+  /**
+   * Reads a ring sum as signed integers and divides by the scale: on vector lanes when the Vector API is present
+   * ({@link Decoding#preferred}), the same quotients (an int is exact as a double, and a division is correctly
+   * rounded on a lane as in a scalar).
+   */
   public double[] decodeSum(int[] ringSum) {
+    return decodeSum(ringSum, Decoding.preferred());
+  }
+
+  /** {@link #decodeSum(int[])} with the given lanes or loop (tests compare the two). */
+  double[] decodeSum(int[] ringSum, Decoding decoding) {
     double[] decoded = new double[ringSum.length];
-    int shift = 32 - ringBits; // the ring's top bit moved to the sign bit and back: sign extension mod 2^k
-    for (int i = 0; i < ringSum.length; i++) {
-      decoded[i] = ((ringSum[i] << shift) >> shift) / scale;
-    }
+    decoding.decodeAll(ringSum, 32 - ringBits, scale, decoded);
     return decoded;
+  }
+
+  /**
+   * {@code out[i] = ((ringSum[i] << shift) >> shift) / scale} for i below {@code ringSum.length}: the ring's top bit
+   * moved to the sign bit and back (sign extension mod 2^k), divided by the scale.
+   */
+  static void decodeAllScalar(int[] ringSum, int shift, double scale, double[] out) {
+    for (int i = 0; i < ringSum.length; i++) {
+      out[i] = ((ringSum[i] << shift) >> shift) / scale;
+    }
+  }
+
+  /** How a ring sum is read back: {@link #decodeAllScalar}, on vector lanes or in the loop. */
+  interface Decoding {
+    void decodeAll(int[] ringSum, int shift, double scale, double[] out);
+
+    /** The plain loop, available everywhere: the reference for the lanes. */
+    static Decoding scalar() {
+      return Choice.SCALAR;
+    }
+
+    /**
+     * The Vector API's ({@code VectorDecoding}), or null when this process cannot use it: jdk.incubator.vector
+     * is not in the boot layer (a JDK 17 process resolves it only with {@code --add-modules}), or the platform's
+     * preferred double vector has fewer than 4 lanes.
+     */
+    static Decoding vectorOrNull() {
+      return Choice.VECTOR;
+    }
+
+    /** The lanes when present, else the plain loop. */
+    static Decoding preferred() {
+      return Choice.PREFERRED;
+    }
+
+    /** Holder: the choice is made once, on first use. */
+    final class Choice {
+      static final Decoding SCALAR = new Decoding() {
+        @Override
+        public void decodeAll(int[] ringSum, int shift, double scale, double[] out) {
+          decodeAllScalar(ringSum, shift, scale, out);
+        }
+
+        @Override
+        public String toString() {
+          return "plain loop";
+        }
+      };
+      static final Decoding VECTOR = loadVector();
+      static final Decoding PREFERRED = VECTOR != null ? VECTOR : SCALAR;
+
+      private Choice() {
+      }
+
+      private static Decoding loadVector() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+          return null;
+        }
+        try {
+          // by name, so that nothing here links against the module's classes
+          return (Decoding) Class.forName("io.consort.secagg.VectorDecoding").getDeclaredMethod("createIfUseful")
+              .invoke(null);
+        } catch (ReflectiveOperationException | LinkageError e) {
+          return null;
+        }
+      }
+    }
+  }
+
+  /** How this process reads ring sums back: on vector lanes or in the plain loop (for benchmarks' output). */
+  public static String decodingPath() {
+    return Decoding.preferred().toString();
   }
 
   @Override

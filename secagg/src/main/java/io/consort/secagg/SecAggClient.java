@@ -868,10 +868,6 @@ public final class SecAggClient {
       if (ahead == null) {
         seeds.add(selfMaskSeed);
         subtract.add(false);
-      } else {
-        for (int i = 0; i < masked.length; i++) {
-          masked[i] += ahead[i];
-        }
       }
       for (String peer : received.keySet()) {
         if (!included.contains(peer)) {
@@ -886,12 +882,28 @@ public final class SecAggClient {
           seeds.add(maskSeed(maskingScalar, peer));
         }
       }
-      if (!seeds.isEmpty()) {
+      int ringMask = parameters.ringMask();
+      if (seeds.isEmpty()) {
+        // the vector holds every mask: added and reduced into the ring in one pass
+        for (int i = 0; i < masked.length; i++) {
+          masked[i] = (masked[i] + ahead[i]) & ringMask;
+        }
+      } else {
+        if (ahead != null) {
+          for (int i = 0; i < masked.length; i++) {
+            masked[i] += ahead[i];
+          }
+        }
         boolean[] signs = new boolean[subtract.size()];
         for (int j = 0; j < signs.length; j++) {
           signs[j] = subtract.get(j);
         }
         new MaskExpander().applyMasks(seeds, signs, masked);
+        if (ringMask != -1) {
+          for (int i = 0; i < masked.length; i++) {
+            masked[i] &= ringMask;
+          }
+        }
       }
     } finally {
       if (maskingScalar != null) {
@@ -905,12 +917,6 @@ public final class SecAggClient {
       }
     }
     input = null;
-    int ringMask = parameters.ringMask();
-    if (ringMask != -1) {
-      for (int i = 0; i < masked.length; i++) {
-        masked[i] &= ringMask;
-      }
-    }
     MaskedInput reply = new MaskedInput(header(Stage.MASKED_INPUT), parameters.ringBits(), masked);
     if (parameters.unmaskingWithInput()) {
       earlyAnswer = releaseSelfMaskShares();

@@ -105,6 +105,30 @@ class MasksAheadTest {
     assertArrayEquals(withAhead.plaintextSum(parameters.bankIds()), lastAhead.get(0).result().orElseThrow().sum());
   }
 
+  /**
+   * In a ring below 32 bits the vector's add and the reduction into the ring are one pass when the vector holds every
+   * mask: the masked input equals the one masked at masking (add, then reduce), and stays in the ring.
+   */
+  @Test
+  void maskedInput_inA20BitRing_addsTheVectorAndReducesInOnePass_asMaskingAtMaskingDoes() throws Exception {
+    RoundParameters parameters = RoundParameters.completeGraph("job-m", 6, RoundHarness.banks(4), 3, 30_001)
+        .withRingBits(20);
+    RoundHarness before = pipelined(parameters, 12);
+    RoundHarness withAhead = pipelined(parameters, 12);
+    List<ServerTransition> lastBefore = new ArrayList<>();
+    List<ServerTransition> lastAhead = new ArrayList<>();
+
+    Map<String, int[]> expected = maskAndFinish(before, pastShareKeys(before, Set.of()), null, lastBefore);
+    Map<String, int[]> masked = maskAndFinish(withAhead, pastShareKeys(withAhead, Set.of()), NOW, lastAhead);
+
+    for (String bank : parameters.bankIds()) {
+      assertArrayEquals(expected.get(bank), masked.get(bank), bank);
+      assertTrue(java.util.Arrays.stream(masked.get(bank)).allMatch(x -> (x & ~((1 << 20) - 1)) == 0), bank);
+    }
+    assertTrue(lastAhead.get(0).isCompleted(), () -> "round should complete: " + lastAhead.get(0).abortReason());
+    assertArrayEquals(withAhead.plaintextSum(parameters.bankIds()), lastAhead.get(0).result().orElseThrow().sum());
+  }
+
   @Test
   void aPeerMissingFromU2_hasItsMaskTakenOutOfTheVector_andTheSumOfTheOthersIsExact() throws Exception {
     RoundParameters parameters = RoundParameters.completeGraph("job-m", 6, RoundHarness.banks(5), 3, 20_000)

@@ -226,14 +226,19 @@ class QuantizerTest {
         assertTrue(e.getMessage().contains("update[2]"), e.getMessage());
     }
 
-    /** decodeSum's sign extension by shifts reads every ring element as the long arithmetic before it did. */
+    /**
+     * decodeSum's sign extension by shifts reads every ring element as the long arithmetic before it did, and on
+     * vector lanes (this JVM has jdk.incubator.vector, secagg/pom.xml) gives the plain loop's doubles bit for bit,
+     * a length that is no multiple of the lanes included.
+     */
     @Test
-    void decodeSum_equalsTheUnsignedLongReading_forEveryRingSize() {
+    void decodeSum_equalsTheUnsignedLongReading_forEveryRingSize_onLanesAsInTheLoop() {
+        assertTrue(Quantizer.Decoding.vectorOrNull() != null, "this JVM has jdk.incubator.vector (secagg/pom.xml)");
         SplittableRandom random = new SplittableRandom(5);
         for (int ringBits = 3; ringBits <= 32; ringBits++) { // k = 2 leaves no room for a bank
             Quantizer quantizer = new Quantizer(1.0, 1, ringBits);
             long modulus = 1L << ringBits;
-            int[] ring = new int[2_000];
+            int[] ring = new int[VectorDecoding.MIN_SLOTS + 3]; // at least the lanes' threshold, and a tail
             for (int i = 0; i < ring.length; i++) {
                 ring[i] = (int) (random.nextLong() & (modulus - 1));
             }
@@ -242,7 +247,10 @@ class QuantizerTest {
             ring[2] = (int) (modulus >>> 1);
             ring[3] = (int) ((modulus >>> 1) - 1);
             double[] decoded = quantizer.decodeSum(ring);
+            double[] plain = quantizer.decodeSum(ring, Quantizer.Decoding.scalar());
             for (int i = 0; i < ring.length; i++) {
+                assertEquals(Double.doubleToRawLongBits(plain[i]), Double.doubleToRawLongBits(decoded[i]),
+                        "k=" + ringBits + ", ring[" + i + "], lanes against the loop");
                 long value = Integer.toUnsignedLong(ring[i]) & (modulus - 1);
                 double expected = (value >= modulus / 2 ? value - modulus : value) / quantizer.scale();
                 assertEquals(expected, decoded[i], 0.0, "k=" + ringBits + ", ring[" + i + "]");
@@ -290,5 +298,40 @@ class QuantizerTest {
         }
         org.junit.jupiter.api.Assertions.assertArrayEquals(quantizer.encode(widened, new LowBytes(9)),
                 quantizer.encode(update, new LowBytes(9)));
+    }
+
+    /**
+     * Sign-extended into a longer array of 32-bit slots (the sum that carries an evaluation after the update), the
+     * encoding is the ring encoding read as signed k-bit values, on the same random bytes, with zeros after it.
+     */
+    @Test
+    void encodeSignExtended_isTheRingEncodingSignExtended_withZerosAfterIt() {
+        SplittableRandom values = new SplittableRandom(4);
+        for (int ringBits : new int[] {8, 24, 32}) {
+            Quantizer quantizer = new Quantizer(1.0, 5, ringBits);
+            for (double spread : new double[] {1e-4, 0.05, 3.0}) { // 3.0 over 20,003 values: clipped
+                float[] update = new float[20_003];
+                for (int i = 0; i < update.length; i++) {
+                    update[i] = (float) ((values.nextDouble() - 0.5) * spread);
+                }
+                update[1] = -Float.MIN_VALUE;
+                int[] ring = quantizer.encode(update, new SplittableRandom(ringBits));
+                int[] widened = quantizer.encodeSignExtended(update, new SplittableRandom(ringBits), update.length + 7);
+                int shift = 32 - ringBits;
+                assertEquals(update.length + 7, widened.length);
+                for (int i = 0; i < update.length; i++) {
+                    assertEquals((ring[i] << shift) >> shift, widened[i], "k=" + ringBits + ", slot " + i);
+                }
+                for (int i = update.length; i < widened.length; i++) {
+                    assertEquals(0, widened[i]);
+                }
+            }
+        }
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> new Quantizer(1.0, 5, 24).encodeSignExtended(new float[3], new SplittableRandom(1), 2))
+                .getMessage().contains("length 2 leaves no room for an update of 3 values"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> new Quantizer(1.0, 5, 24).encodeSignExtended(new float[] {Float.NaN}, new SplittableRandom(1), 2))
+                .getMessage().contains("update[0] must be finite"));
     }
 }

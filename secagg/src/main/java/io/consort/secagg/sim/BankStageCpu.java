@@ -32,8 +32,11 @@ import java.util.random.RandomGenerator;
  * machine stretch the wall clock but hardly the figure) of each bank's client, through the binary codec
  * as the daemon calls it, in rounds of {@code banks} banks with the consistency check, a 32-bit ring,
  * an identity signature (ECDSA P-256) over a ledger-sized message standing in for the countersignature,
- * and the quantiser. Prints, per stage, the median over banks and measured rounds, in microseconds, then the
- * coordinator's secure-aggregation parts per round ({@link ServerPart}, the same thread), and a JSON line.
+ * and the quantiser, with each bank's mask vector expanded ahead after share-keys ({@link
+ * SecAggClient#expandMasksAhead}, timed as its own part: the daemon runs it on its mask thread), so that the masked
+ * input is what the training task's critical path spends. Prints, per stage, the median over banks and measured
+ * rounds, in microseconds, then the coordinator's secure-aggregation parts per round ({@link ServerPart}, the same
+ * thread), and a JSON line.
  *
  * <p>The quantiser rounds with the generator given to {@link #run} (the JDK's DRBG from {@link #main});
  * {@code io.consort.bench.secagg.SecAggLargeCpu} runs it with the daemon's {@code BulkSecureRandom}.
@@ -42,7 +45,7 @@ import java.util.random.RandomGenerator;
  */
 public final class BankStageCpu {
   /** Where a bank's CPU goes in one round. */
-  enum Part { ADVERTISE_KEYS, SHARE_KEYS, QUANTISE, MASKED_INPUT, CONSISTENCY, UNMASKING, SIGN_LEDGER }
+  enum Part { ADVERTISE_KEYS, SHARE_KEYS, MASKS_AHEAD, QUANTISE, MASKED_INPUT, CONSISTENCY, UNMASKING, SIGN_LEDGER }
 
   /**
    * Where the coordinator's secure-aggregation CPU goes in one round: decoding and summing the banks'
@@ -69,6 +72,7 @@ public final class BankStageCpu {
    */
   public static void run(int banks, int dimension, int rounds, int warmUp, RandomGenerator rounding) throws Exception {
     ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+    System.out.println("ring sum decoding: " + Quantizer.decodingPath());
     SecureRandom random = SecureRandom.getInstance("DRBG");
     List<String> bankIds = new ArrayList<>();
     for (int i = 0; i < banks; i++) {
@@ -153,6 +157,12 @@ public final class BankStageCpu {
           }
           byte[] reply = client.handleEncoded(encoded);
           spent.get(bank).put(part, (cpu.getCurrentThreadCpuTime() - start) / 1e3);
+          if (part == Part.SHARE_KEYS) {
+            // as the daemon does once the key roster is in (on its mask thread; here on this one, timed apart)
+            start = cpu.getCurrentThreadCpuTime();
+            client.expandMasksAhead(Runnable::run);
+            spent.get(bank).put(Part.MASKS_AHEAD, (cpu.getCurrentThreadCpuTime() - start) / 1e3);
+          }
           start = cpu.getCurrentThreadCpuTime();
           server.acceptEncoded(bank, reply);
           if (part == Part.MASKED_INPUT) {
