@@ -72,6 +72,11 @@ public record SecureAggregationSpec(boolean enabled, OptionalInt threshold, Opti
     if (!(clipNorm > 0) || Double.isInfinite(clipNorm)) {
       throw new InvalidJobSpecException("secure_aggregation.clip_norm", "must be finite and > 0, got " + clipNorm);
     }
+    if (unmaskingWithInput && !enabled) {
+      throw new InvalidJobSpecException(UNMASKING_KEY, WITH_INPUT + " says how a secure sum is unmasked, but the job "
+          + "sets secure_aggregation.enabled: false (no sum is masked; leave unmasking out, or enable secure "
+          + "aggregation)");
+    }
     if (unmaskingWithInput && neighbourDegree.isPresent()) {
       throw new InvalidJobSpecException(UNMASKING_KEY, WITH_INPUT + " needs the complete graph, but the job sets "
           + "neighbour_degree " + neighbourDegree.getAsInt() + " (SecAgg+ always runs the consistency check with a "

@@ -102,9 +102,14 @@ class SecureRoundPlanTest {
   }
 
   @Test
-  void unmaskingWithInput_isRefusedNamingTheKey_withSecAggPlus_orWithoutTheConsistencyCheck() {
+  void unmaskingWithInput_isRefusedNamingTheKey_withSecAggPlus_orWithoutTheConsistencyCheck_orWithoutSecureAggregation() {
     InvalidJobSpecException plus = assertThrows(InvalidJobSpecException.class,
         () -> JobSpecTest.base().neighbourDegree(2).unmaskingWithInput(true).build());
+    InvalidJobSpecException disabled = assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecTest.base().secureAggregation(false).unmaskingWithInput(true).build());
+    assertEquals(SecureAggregationSpec.UNMASKING_KEY, disabled.field());
+    assertTrue(disabled.getMessage().contains("secure_aggregation.enabled: false"), disabled.getMessage());
+    assertFalse(JobSpecTest.base().secureAggregation(false).build().secureAggregation().unmaskingWithInput());
     InvalidJobSpecException unchecked = assertThrows(InvalidJobSpecException.class,
         () -> JobSpecTest.base().consistencyCheck(false).unmaskingWithInput(true).build());
 
