@@ -324,7 +324,7 @@ final class BankSecureAggregation {
       return current;
     }
     PreparingPeriod made = preparedPeriod.remove(jobId);
-    wipePeriodKeys(jobId, current == null ? null : "period " + period.index() + " begins");
+    wipeCurrentPeriodKeys(jobId, "round " + jobRound + " needs fresh keys of period " + period.index());
     io.consort.secagg.PeriodKeys keys = null;
     if (made != null && made.period().equals(period) && made.keys().isDone()
         && !made.keys().isCompletedExceptionally() && made.keys().join().mayMask(sumRound)) {
@@ -370,20 +370,13 @@ final class BankSecureAggregation {
     }, keyThread())));
   }
 
-  /** Wipes job {@code jobId}'s period keys, in use and being made, if any; {@code reason} null logs nothing. */
+  /** Wipes job {@code jobId}'s period keys, in use and being made, if any. */
   private void wipePeriodKeys(String jobId, String reason) {
     PreparingPeriod making = preparedPeriod.remove(jobId);
     if (making != null) {
       making.wipeWhenDone();
     }
-    if (reason == null) {
-      io.consort.secagg.PeriodKeys keys = periodKeys.remove(jobId);
-      if (keys != null) {
-        keys.destroy();
-      }
-    } else {
-      wipeCurrentPeriodKeys(jobId, reason);
-    }
+    wipeCurrentPeriodKeys(jobId, reason);
   }
 
   /** Package-private for tests: job {@code jobId}'s period keys in use, or null. */

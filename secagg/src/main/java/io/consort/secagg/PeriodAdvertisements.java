@@ -10,7 +10,7 @@ import java.util.Map;
  * rounds"): per bank, the last message and signature that verified, so that a bank that advertises the same period
  * keys in every sum of a period costs one identity-signature check a period instead of one a sum. The message is the
  * whole signed context (job, period, period length, bank, both keys), so a hit is exactly a repeat of what verified;
- * anything else is verified by the delegate and, if valid, replaces the entry. One per job. Thread-safe.
+ * anything else is verified by the delegate and, if valid, replaces the entry. One per job, dropped with it. Thread-safe.
  */
 public final class PeriodAdvertisements {
   private record Verified(byte[] message, byte[] signature) {}
@@ -35,10 +35,5 @@ public final class PeriodAdvertisements {
 
   private synchronized void remember(String bankId, byte[] message, byte[] signature) {
     verified.put(bankId, new Verified(message.clone(), signature.clone()));
-  }
-
-  /** Forgets every entry (the job ended). */
-  public synchronized void clear() {
-    verified.clear();
   }
 }

@@ -69,17 +69,9 @@ public final class PeriodKeys {
   public static PeriodKeys make(String jobId, KeyPeriod period, String bankId, IdentitySigner signer,
                                 SecureRandom random) throws GeneralSecurityException {
     Objects.requireNonNull(period, "period");
-    X25519KeyPair c = X25519KeyPair.generate(random);
-    X25519KeyPair s = X25519KeyPair.generate(random);
-    try {
-      byte[] signature = signer.sign(ContextEncoding.periodKeys(jobId, period, bankId, c.publicKeyBytes(),
-          s.publicKeyBytes()));
-      return new PeriodKeys(jobId, period, bankId, c, s, signature);
-    } catch (GeneralSecurityException | RuntimeException e) {
-      c.destroy();
-      s.destroy();
-      throw e;
-    }
+    SignedKeyPairs keys = SignedKeyPairs.make(signer, random,
+        (c, s) -> ContextEncoding.periodKeys(jobId, period, bankId, c, s));
+    return new PeriodKeys(jobId, period, bankId, keys.encryption(), keys.masking(), keys.signature());
   }
 
   /** Whether these are bank {@code bankId}'s keys of {@code period} of job {@code jobId}. */

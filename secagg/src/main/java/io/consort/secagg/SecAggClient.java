@@ -221,17 +221,9 @@ public final class SecAggClient {
    */
   public static PreparedKeys prepareKeys(String jobId, long round, String bankId, IdentitySigner signer,
                                          SecureRandom random) throws GeneralSecurityException {
-    X25519KeyPair c = X25519KeyPair.generate(random);
-    X25519KeyPair s = X25519KeyPair.generate(random);
-    try {
-      byte[] signature = signer.sign(ContextEncoding.advertisedKeys(jobId, round, bankId, c.publicKeyBytes(),
-          s.publicKeyBytes()));
-      return new PreparedKeys(jobId, round, bankId, c, s, signature);
-    } catch (GeneralSecurityException | RuntimeException e) {
-      c.destroy();
-      s.destroy();
-      throw e;
-    }
+    SignedKeyPairs keys = SignedKeyPairs.make(signer, random,
+        (c, s) -> ContextEncoding.advertisedKeys(jobId, round, bankId, c, s));
+    return new PreparedKeys(jobId, round, bankId, keys.encryption(), keys.masking(), keys.signature());
   }
 
   /**
