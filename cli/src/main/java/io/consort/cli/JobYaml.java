@@ -51,7 +51,7 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
         null, null, null, null));
     privacy = requireNonNullElse(privacy, new Privacy(null, null, null, null, null, null, null, null, null));
     secureAggregation = requireNonNullElse(secureAggregation, new SecureAggregation(null, null, null, null, null,
-        null, null, null));
+        null, null, null, null));
   }
 
   /**
@@ -196,10 +196,12 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
 
   /**
    * {@code unmasking}: {@code after_inputs} (the default) or {@code with_input}; {@code key_rounds}: the rounds a
-   * bank's keys serve, 1 by default, above 1 only with {@code with_input} (docs/SECURE_AGGREGATION.md).
+   * bank's keys serve, 1 by default, above 1 only with {@code with_input} (docs/SECURE_AGGREGATION.md); {@code
+   * self_mask}: false by default with {@code with_input} (no self mask, no shares), true otherwise.
    */
   record SecureAggregation(Boolean enabled, Integer threshold, Integer neighbourDegree, Integer modulusBits,
-                           Double clipNorm, Boolean consistencyCheck, String unmasking, Integer keyRounds) {}
+                           Double clipNorm, Boolean consistencyCheck, String unmasking, Integer keyRounds,
+                           Boolean selfMask) {}
 
   /**
    * The server update rule: {@code name} is required when the section is given; the other keys default
@@ -315,6 +317,9 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
       }
     }
     set(secureAggregation.keyRounds(), b::keyRounds);
+    if (secureAggregation.selfMask() != null) {
+      b.selfMask(secureAggregation.selfMask());
+    }
     set(rounds, b::rounds);
     set(localEpochs, b::localEpochs);
     set(minBanks, b::minBanks);
@@ -466,7 +471,8 @@ record JobYaml(String id, Integer rounds, Integer localEpochs, Integer minBanks,
             p.distributedRecordNoise().map(PrivacySpec.DistributedNoise::samplingRate).orElse(null)),
         new SecureAggregation(a.enabled(), boxed(a.threshold()), boxed(a.neighbourDegree()), a.modulusBits(),
             a.clipNorm(), a.consistencyCheck(), a.unmaskingWithInput() ? a.unmaskingName() : null,
-            a.keyRounds() > 1 ? a.keyRounds() : null),
+            a.keyRounds() > 1 ? a.keyRounds() : null,
+            a.selfMask() == SecureAggregationSpec.defaultSelfMask(a.unmaskingWithInput()) ? null : a.selfMask()),
         spec.evaluation().costMatrix().map(c -> new Costs(c.falseNegative(), c.falsePositive())).orElse(null),
         strategy(spec.training().strategy(), spec.training().proximalMu()));
   }

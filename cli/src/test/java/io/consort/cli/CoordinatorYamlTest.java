@@ -265,6 +265,21 @@ class CoordinatorYamlTest {
   }
 
   @Test
+  void jobSection_hasNoSelfMaskByDefaultWithInput_keepsItOtherwise_andRefusesBadValuesNamingTheKey() throws Exception {
+    assertTrue(spec("").secureAggregation().selfMask());
+    assertFalse(spec("  secure_aggregation: {unmasking: with_input}\n").secureAggregation().selfMask());
+    assertTrue(spec("  secure_aggregation: {unmasking: with_input, self_mask: true}\n").secureAggregation()
+        .selfMask());
+    String job = SERVICE + "job:\n  id: j\n" + SCHEMA;
+    assertTrue(config.refusal(job + "  secure_aggregation: {self_mask: false}\n")
+        .contains("job.secure_aggregation.self_mask false needs unmasking: with_input"));
+    assertTrue(config.refusal(job + "  secure_aggregation: {enabled: false, self_mask: false}\n")
+        .contains("job.secure_aggregation.self_mask"));
+    assertTrue(config.refusal(job + "  secure_aggregation: {unmasking: with_input, self_mask: maybe}\n")
+        .contains("self_mask"));
+  }
+
+  @Test
   void jobSection_keysEachSumFreshUnlessTheJobSetsKeyRounds_andRefusesBadValuesNamingTheKey() throws Exception {
     assertEquals(1, spec("").secureAggregation().keyRounds());
     assertEquals(10, spec("  secure_aggregation: {unmasking: with_input, key_rounds: 10}\n").secureAggregation()

@@ -99,6 +99,7 @@ class RoundBenchCommandTest {
     JsonObject report = new JsonObject(lines[lines.length - 1]);
     assertTrue(report.getBoolean("all_rounds_completed"), report.encode());
     assertEquals(2, report.getInteger("key_rounds"));
+    assertFalse(report.getBoolean("self_mask"), "no self mask: the default with --unmasking with-input");
     for (Object o : report.getJsonArray("per_round")) {
       JsonObject round = (JsonObject) o;
       List<Object> stages = round.getJsonArray("stages").stream().map(s -> ((JsonObject) s).getValue("stage")).toList();
@@ -152,6 +153,10 @@ class RoundBenchCommandTest {
     assertTrue(run.err().contains("--key-rounds 10 needs --unmasking with-input"), run.err());
     run = CliRun.of("bench", "round", "--unmasking", "with-input", "--key-rounds", "0");
     assertTrue(run.err().contains("--key-rounds must be at least 1"), run.err());
+    run = CliRun.of("bench", "round", "--self-mask", "off");
+    assertTrue(run.err().contains("--self-mask off needs --unmasking with-input"), run.err());
+    run = CliRun.of("bench", "round", "--unmasking", "with-input", "--self-mask", "maybe");
+    assertTrue(run.err().contains("--self-mask must be on or off, got 'maybe'"), run.err());
     run = CliRun.of("bench", "round", "--warmup-rounds", "3", "--coordinator-process");
     assertTrue(run.err().contains("--warmup-rounds warms this JVM only"), run.err());
     run = CliRun.of("bench", "round", "--bank-workers", "-1");

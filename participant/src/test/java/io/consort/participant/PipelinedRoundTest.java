@@ -577,6 +577,12 @@ class PipelinedRoundTest {
         .map(SpendJournal.Release::round).toList());
   }
 
+  /**
+   * Whether the with_input jobs these tests accept keep the self mask and b-shares (protocol versions 5 and 6, pinned
+   * {@code self_mask: true}); a test of a sum without self masks (protocol version 7) sets it false first.
+   */
+  private boolean selfMask = true;
+
   /** A job like the default one, with record-level DP, {@code unmasking: with_input} when {@code withInput}. */
   private void acceptDpJob(boolean withInput) throws Exception {
     acceptDpJob(withInput, dir.resolve("dp"));
@@ -585,7 +591,7 @@ class PipelinedRoundTest {
   private void acceptDpJob(boolean withInput, Path base) throws Exception {
     acceptJob(JobSpec.builder().id("piped").schema(SCHEMA).engine(TrainingEngine.NATIVE).hiddenLayers(List.of(4))
         .rounds(3).privacy(io.consort.spec.PrivacyMode.RECORD).targetEpsilon(1.0).unmaskingWithInput(withInput)
-        .build(), base);
+        .selfMask(withInput ? selfMask : null).build(), base);
   }
 
   /**
@@ -607,7 +613,7 @@ class PipelinedRoundTest {
             : withCertificates(step(e.getValue()));
         SecAggStep answer = handlers.get(e.getKey()).handle(Task.newBuilder().setHeader(Headers.of("piped", 1,
             last ? Stage.MASKED_INPUT : Stage.SHARE_KEYS)).setSecureAggregation(s).build()).getSecureAggregation();
-        assertEquals(last ? 2 : 1, answer.getMessagesCount(), "masked input and b-shares in one answer");
+        assertEquals(last && selfMask ? 2 : 1, answer.getMessagesCount(), "masked input (and b-shares) in one answer");
         for (ByteString m : answer.getMessagesList()) {
           server.acceptEncoded(e.getKey(), m.toByteArray());
         }
@@ -662,6 +668,61 @@ class PipelinedRoundTest {
         .getSecureAggregation().getMessages(0).toByteArray()));
     assertEquals(List.of(1, 2, 3), new SpendJournal(dir.resolve("dp").resolve(VICTIM)).releases().stream()
         .map(SpendJournal.Release::round).toList());
+  }
+
+  // ---- no self mask under with_input (protocol version 7, secure_aggregation.self_mask: false) ----
+
+  @Test
+  void noSelfMask_pipelinedRoundIsAnsweredWithTheMaskedInputAlone_andTheSumOfTheKeyRosterCompletes() throws Exception {
+    selfMask = false;
+    acceptDpJob(true);
+    Map<String, byte[]> keys = roundOneWithInput(BANKS);
+    SecAggServer server = server(2);
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server, keys, UnaryOperator.identity());
+    for (String bank : BANKS) {
+      assertTrue(((io.consort.secagg.message.ForwardedShares) forwarded.get(bank)).shares().isEmpty(),
+          "nothing is forwarded in a sum without self masks");
+      SecAggStep answer = handlers.get(bank).handle(train(2, BANKS, step(forwarded.get(bank)).toBuilder()
+          .addAllNextRoundMembers(BANKS).build())).getSecureAggregation();
+      assertEquals(1, answer.getMessagesCount(), "the masked input, no b-shares");
+      assertInstanceOf(MaskedInput.class, SecAggCodec.decode(answer.getMessages(0).toByteArray()));
+      server.acceptEncoded(bank, answer.getMessages(0).toByteArray());
+    }
+    ServerTransition done = server.closeStage();
+    assertTrue(done.isCompleted(), done.toString());
+    assertEquals(BANKS, done.result().orElseThrow().includedBanks());
+  }
+
+  /** The coordinator forwards the victim a share with its training task: refused before training, nothing leaves. */
+  @Test
+  void noSelfMask_aTrainTaskForwardingAShare_isRefusedBeforeTraining_andChargesNoPrivacySpend() throws Exception {
+    selfMask = false;
+    acceptDpJob(true);
+    Map<String, SecAggMessage> forwarded = shareRoundTwo(server(2), roundOneWithInput(BANKS),
+        UnaryOperator.identity());
+    io.consort.secagg.message.ForwardedShares empty =
+        (io.consort.secagg.message.ForwardedShares) forwarded.get(VICTIM);
+    io.consort.secagg.message.ForwardedShares withAShare = new io.consort.secagg.message.ForwardedShares(
+        empty.header(), List.of(new io.consort.secagg.message.EncryptedShare("bank-2", VICTIM, new byte[61])));
+
+    String refusal = refusal(train(2, BANKS, step(withAShare).toBuilder().addAllNextRoundMembers(BANKS).build()));
+
+    assertTrue(refusal.contains("no bank shares anything"), refusal);
+    assertEquals(List.of(1), new SpendJournal(dir.resolve("dp").resolve(VICTIM)).releases().stream()
+        .map(SpendJournal.Release::round).toList());
+  }
+
+  @Test
+  void noSelfMask_periodKeys_keyEveryPipelinedRoundOfAPeriod_andAreWipedWhenThePeriodEnds() throws Exception {
+    selfMask = false;
+    periodKeys_keyEveryPipelinedRoundOfAPeriod_areVerifiedOnceAPeriod_andWipedWhenThePeriodEnds();
+  }
+
+  @Test
+  void noSelfMask_aCoordinatorAskingAgainForASumRoundTheBankMaskedWithItsPeriodKeys_isRefusedBeforeTraining()
+      throws Exception {
+    selfMask = false;
+    aCoordinatorAskingAgainForASumRoundTheBankMaskedWithItsPeriodKeys_isRefusedBeforeTraining_andNothingLeaves();
   }
 
   @Test
@@ -866,7 +927,7 @@ class PipelinedRoundTest {
   private void acceptPeriodJob(int keyRounds) throws Exception {
     acceptJob(JobSpec.builder().id("piped").schema(SCHEMA).engine(TrainingEngine.NATIVE).hiddenLayers(List.of(4))
         .rounds(5).privacy(io.consort.spec.PrivacyMode.RECORD).targetEpsilon(3.0).unmaskingWithInput(true)
-        .keyRounds(keyRounds).build(), dir.resolve("periods"));
+        .keyRounds(keyRounds).selfMask(selfMask).build(), dir.resolve("periods"));
   }
 
   /** The coordinator's server of pipelined round {@code round}: period advertisements, verified once a period. */

@@ -14,9 +14,12 @@ public final class ProtocolVersion {
    * masked-input request), a plan field a version-4 bank would not see. 6: a plan may pin
    * {@code secure_aggregation.key_rounds} N > 1 (with {@code with_input}): a bank's pipelined sums of a period of N
    * rounds are masked with one key pair each, advertised under a signature over the period's context, and share b
-   * only; a version-5 bank would not see the field.
+   * only; a version-5 bank would not see the field. 7: a plan may pin {@code secure_aggregation.self_mask: false}
+   * (the default with {@code with_input}): no self mask and no share of anything, each bank masking with every member
+   * of its key roster (share-keys answers and forwarded shares are empty, no b-shares follow the masked input); a
+   * version-6 bank would not see the field.
    */
-  public static final int CURRENT = 6;
+  public static final int CURRENT = 7;
 
   private ProtocolVersion() {}
 

@@ -29,9 +29,14 @@ import java.util.Set;
  *     then has finished the round (docs/SECURE_AGGREGATION.md, "Unmasking with the masked input"): no
  *     consistency check or unmasking stage, no s^SK-share ever revealed, and no dropout recovery after
  *     share-keys; only where {@link #allowsFastUnmasking} holds
+ * @param selfMask whether each bank adds a self mask PRG(b_u) and Shamir-shares b_u and s_u^SK (true, every
+ *     protocol version before 7); false only with {@code unmaskingWithInput} (docs/SECURE_AGGREGATION.md, "No self
+ *     mask under with_input"): no b, no share of anything, each bank masks with every member of the key roster it
+ *     accepted, and the sum is unmasked only if every member of that roster sent its masked input
  */
 public record RoundParameters(String jobId, long round, List<String> bankIds, int threshold, int ringBits,
-               int dimension, int neighbourDegree, boolean consistencyCheck, boolean unmaskingWithInput) {
+               int dimension, int neighbourDegree, boolean consistencyCheck, boolean unmaskingWithInput,
+               boolean selfMask) {
   public static final int MAX_BANKS = 10_000;
   public static final int MAX_DIMENSION = 1 << 28;
   public static final int MAX_ID_BYTES = 128;
@@ -85,12 +90,23 @@ public record RoundParameters(String jobId, long round, List<String> bankIds, in
           + "with the consistency check on; got neighbourDegree " + neighbourDegree + ", threshold " + threshold
           + " of " + n + " banks, consistencyCheck " + consistencyCheck);
     }
+    if (!selfMask && !unmaskingWithInput) {
+      throw new IllegalArgumentException("a sum without self masks needs unmaskingWithInput: unmasking after the "
+          + "inputs recovers a dropped bank's masks from its s^SK-shares, which such a sum never makes");
+    }
+  }
+
+  /** With a self mask and shares ({@code selfMask} true): every protocol version before 7. */
+  public RoundParameters(String jobId, long round, List<String> bankIds, int threshold, int ringBits,
+                         int dimension, int neighbourDegree, boolean consistencyCheck, boolean unmaskingWithInput) {
+    this(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree, consistencyCheck, unmaskingWithInput,
+        true);
   }
 
   /** Unmasking after the inputs (the protocol's stages 3 and 4): {@code unmaskingWithInput} false. */
   public RoundParameters(String jobId, long round, List<String> bankIds, int threshold, int ringBits,
                          int dimension, int neighbourDegree, boolean consistencyCheck) {
-    this(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree, consistencyCheck, false);
+    this(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree, consistencyCheck, false, true);
   }
 
   /**
@@ -115,23 +131,32 @@ public record RoundParameters(String jobId, long round, List<String> bankIds, in
 
   public RoundParameters withRingBits(int bits) {
     return new RoundParameters(jobId, round, bankIds, threshold, bits, dimension, neighbourDegree, consistencyCheck,
-        unmaskingWithInput);
+        unmaskingWithInput, selfMask);
   }
 
   public RoundParameters withNeighbourDegree(int degree) {
     return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, degree, consistencyCheck,
-        unmaskingWithInput);
+        unmaskingWithInput, selfMask);
   }
 
   public RoundParameters withConsistencyCheck(boolean enabled) {
     return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree, enabled,
-        unmaskingWithInput);
+        unmaskingWithInput, selfMask);
   }
 
   /** These parameters with each bank's b-shares travelling with its masked input (or not). */
   public RoundParameters withUnmaskingWithInput(boolean enabled) {
     return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree,
-        consistencyCheck, enabled);
+        consistencyCheck, enabled, selfMask);
+  }
+
+  /**
+   * These parameters with or without self masks (false only with {@link #unmaskingWithInput}; docs/SECURE_AGGREGATION.md,
+   * "No self mask under with_input").
+   */
+  public RoundParameters withSelfMask(boolean enabled) {
+    return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree,
+        consistencyCheck, unmaskingWithInput, enabled);
   }
 
   /** Whether every bank masks with every other bank (no SecAgg+ sparsification). */

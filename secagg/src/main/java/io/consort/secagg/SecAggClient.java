@@ -59,7 +59,10 @@ import java.util.Set;
  * round nobody dropped from ({@link #fastUnmask}), reveals b-shares only, of the whole roster, before and
  * instead of any signature, which keeps the same bound. A round that unmasks with the input
  * ({@link RoundParameters#unmaskingWithInput}, {@link #handleAll}) releases those b-shares (of every member it
- * holds) with the masked input and then nothing more: no s^SK-share at all. Always: this bank reveals, for
+ * holds) with the masked input and then nothing more: no s^SK-share at all. A round without self masks
+ * ({@link RoundParameters#selfMask} false, protocol version 7) has no b and shares nothing: the bank masks with every
+ * other member of the key roster it accepted, sends its masked input and has finished; it refuses any share and any
+ * consistency or unmasking request. Always: this bank reveals, for
  * each peer, either its share of b or of s^SK, never both, and never its own s^SK-share; every peer
  * key is checked against the peer's identity signature before use.
  */
@@ -456,7 +459,7 @@ public final class SecAggClient {
    *     two messages ({@link #handleAll})
    */
   public SecAggMessage handle(SecAggMessage message) throws ProtocolViolationException {
-    if (parameters.unmaskingWithInput() && message instanceof ForwardedShares) {
+    if (parameters.unmaskingWithInput() && parameters.selfMask() && message instanceof ForwardedShares) {
       throw new IllegalStateException("bank '" + bankId + "' answers the forwarded shares of round "
           + parameters.round() + " with two messages (unmasking with the input): use handleAll");
     }
@@ -469,6 +472,9 @@ public final class SecAggClient {
     }
     if (phase == Phase.CREATED) {
       throw new IllegalStateException("call advertiseKeys() before handling coordinator messages");
+    }
+    if (!parameters.selfMask() && (message instanceof ConsistencyRequest || message instanceof UnmaskingRequest)) {
+      refuseUnmaskingWithoutShares(message);
     }
     checkHeader(message.header(), message instanceof UnmaskingRequest);
     try {
@@ -494,6 +500,21 @@ public final class SecAggClient {
         + "' expects no " + message.getClass().getSimpleName() + " now");
   }
 
+  /**
+   * A sum without self masks ({@link RoundParameters#selfMask} false) has no consistency check and no unmasking
+   * stage, and this bank holds no share to answer with: a request for either is refused, and, unless the bank has
+   * already sent its masked input (then it is only refused), aborts the sum before anything more leaves.
+   */
+  private void refuseUnmaskingWithoutShares(SecAggMessage message) throws ProtocolViolationException {
+    String reason = message.getClass().getSimpleName() + " in round " + parameters.round() + ", a sum without self "
+        + "masks or shares (secure_aggregation.self_mask: false): it has no consistency check or unmasking stage and "
+        + "bank '" + bankId + "' holds no share to reveal";
+    if (phase == Phase.FINISHED) {
+      throw new ProtocolViolationException(RoundParameters.COORDINATOR_ID, expectedStage(), reason);
+    }
+    throw abort(RoundParameters.COORDINATOR_ID, reason);
+  }
+
   private void checkHeader(MessageHeader header, boolean unmaskingRequest) throws ProtocolViolationException {
     String problem = null;
     if (!header.jobId().equals(parameters.jobId())) {
@@ -508,7 +529,9 @@ public final class SecAggClient {
       problem = "recipient '" + header.recipientId() + "' but this is bank '" + bankId + "'";
     } else if (phase == Phase.FINISHED) {
       problem = "stage " + header.stage() + " arrived after bank '" + bankId + "' finished the round"
-          + (parameters.unmaskingWithInput() ? " (it sent its b-shares with its masked input, unmasking with the "
+          + (!parameters.selfMask() ? " (it sent its masked input in a sum without self masks or shares: it answers "
+          + "nothing more of this sum)"
+          : parameters.unmaskingWithInput() ? " (it sent its b-shares with its masked input, unmasking with the "
           + "input: it answers no consistency check or unmasking request of this sum and reveals no s^SK-share)" : "");
     } else if (header.stage() != expectedStage() && !(unmaskingRequest && header.stage() == Stage.UNMASKING
         && phase == Phase.AWAITING_CONSISTENCY_REQUEST)) { // a fast unmasking request, checked by fastUnmask
@@ -570,6 +593,12 @@ public final class SecAggClient {
           + bankId + "' advertised keys; threshold is " + parameters.threshold());
     }
     verifiedKeys.putAll(entries);
+    if (!parameters.selfMask()) {
+      // no b and no share of anything: the bank masks with every other member of this roster, and its answer only
+      // says it accepted it (no Shamir sharing, no share keys, no c agreement)
+      phase = Phase.AWAITING_SHARES;
+      return new ShareKeys(header(Stage.SHARE_KEYS), List.of());
+    }
 
     List<String> shareHolders = new ArrayList<>(entries.keySet());
     int[] xs = shareHolders.stream().mapToInt(parameters::shareIndexOf).toArray();
@@ -676,10 +705,12 @@ public final class SecAggClient {
     Set<String> peers = new LinkedHashSet<>(verifiedKeys.keySet());
     peers.remove(bankId);
     List<SecretBytes> seeds = new ArrayList<>(peers.size() + 1);
-    boolean[] subtract = new boolean[peers.size() + 1];
-    byte[] self = selfMaskSeed.toByteArray();
-    seeds.add(SecretBytes.copyOf(self));
-    Arrays.fill(self, (byte) 0);
+    boolean[] subtract = new boolean[peers.size() + (selfMaskSeed != null ? 1 : 0)];
+    if (selfMaskSeed != null) { // none in a sum without self masks: the pairwise masks only
+      byte[] self = selfMaskSeed.toByteArray();
+      seeds.add(SecretBytes.copyOf(self));
+      Arrays.fill(self, (byte) 0);
+    }
     int ownIndex = parameters.shareIndexOf(bankId);
     SecretBytes maskingScalar = ownMaskingScalar();
     try {
@@ -707,7 +738,9 @@ public final class SecAggClient {
 
   /**
    * Stage 3 (Bonawitz round 2): decrypt the shares peers sent, then
-   * y_u = x_u + PRG(b_u) + sum_{v in U2, v > u} PRG(s_uv) - sum_{v in U2, v < u} PRG(s_uv) mod 2^k.
+   * y_u = x_u + PRG(b_u) + sum_{v in U2, v > u} PRG(s_uv) - sum_{v in U2, v < u} PRG(s_uv) mod 2^k. In a sum without
+   * self masks ({@link RoundParameters#selfMask} false) there are no shares (the forwarded ones must be none), no
+   * PRG(b_u), and v runs over every other member of the key roster this bank accepted.
    */
   private MaskedInput maskedInput(ForwardedShares forwarded) throws ProtocolViolationException,
       GeneralSecurityException {
@@ -718,6 +751,17 @@ public final class SecAggClient {
         throw abort(RoundParameters.COORDINATOR_ID, e.getMessage(), e);
       }
     }
+    if (!parameters.selfMask()) {
+      if (checkedSharesMessage == null) {
+        refuseShares(forwarded);
+      } else if (!sameShares(checkedSharesMessage, forwarded)) {
+        throw abort(RoundParameters.COORDINATOR_ID, "the forwarded shares differ from those bank '" + bankId
+            + "' checked before it computed its input");
+      }
+      Set<String> peers = new LinkedHashSet<>(verifiedKeys.keySet());
+      peers.remove(bankId);
+      return mask(peers);
+    }
     Map<String, SecretBytes[]> received;
     if (checkedShares == null) {
       received = receiveShares(forwarded);
@@ -727,7 +771,19 @@ public final class SecAggClient {
       throw abort(RoundParameters.COORDINATOR_ID, "the forwarded shares differ from those bank '" + bankId
           + "' checked before it computed its input");
     }
-    return mask(received);
+    return mask(received.keySet());
+  }
+
+  /**
+   * A sum without self masks has no shares: the forwarded shares must be none (an empty message opening
+   * masked-input). Any share aborts the sum, before the bank trains when it comes ahead of the input.
+   */
+  private void refuseShares(ForwardedShares forwarded) throws ProtocolViolationException {
+    if (!forwarded.shares().isEmpty()) {
+      throw abort(RoundParameters.COORDINATOR_ID, "the coordinator forwards " + forwarded.shares().size()
+          + " share(s) (the first from '" + forwarded.shares().get(0).senderId() + "') in round " + parameters.round()
+          + ", a sum without self masks or shares (secure_aggregation.self_mask: false), where no bank shares anything");
+    }
   }
 
   /**
@@ -749,6 +805,12 @@ public final class SecAggClient {
         throw abort(RoundParameters.COORDINATOR_ID, "the forwarded shares differ from those bank '" + bankId
             + "' checked before");
       }
+      return;
+    }
+    if (!parameters.selfMask()) {
+      refuseShares(forwarded);
+      checkedShares = Map.of();
+      checkedSharesMessage = forwarded;
       return;
     }
     try {
@@ -838,7 +900,7 @@ public final class SecAggClient {
    * the vector expanded ahead if there is one ({@link #expandMasksAhead}), corrected for the peers it holds that are
    * not among them; else each mask expanded now.
    */
-  private MaskedInput mask(Map<String, SecretBytes[]> received) throws ProtocolViolationException,
+  private MaskedInput mask(Set<String> maskPeers) throws ProtocolViolationException,
       GeneralSecurityException {
     // an input handed over is masked in place; until every mask is in, `input` still names it, so a round that
     // aborts on the way wipes it
@@ -852,23 +914,23 @@ public final class SecAggClient {
     }
     Set<String> included = ahead == null ? Set.of() : expanded.peers();
     // the masks still to add (all of them without a vector made ahead), added in one pass over the vector
-    List<SecretBytes> seeds = new ArrayList<>(received.size() + 1);
-    List<Boolean> subtract = new ArrayList<>(received.size() + 1);
+    List<SecretBytes> seeds = new ArrayList<>(maskPeers.size() + 1);
+    List<Boolean> subtract = new ArrayList<>(maskPeers.size() + 1);
     int ownIndex = parameters.shareIndexOf(bankId);
     SecretBytes maskingScalar = ownMaskingScalar();
     try {
-      if (ahead == null) {
+      if (ahead == null && selfMaskSeed != null) { // none in a sum without self masks
         seeds.add(selfMaskSeed);
         subtract.add(false);
       }
-      for (String peer : received.keySet()) {
+      for (String peer : maskPeers) {
         if (!included.contains(peer)) {
           subtract.add(ownIndex > parameters.shareIndexOf(peer));
           seeds.add(maskSeed(maskingScalar, peer));
         }
       }
       for (String peer : included) {
-        if (!received.containsKey(peer)) {
+        if (!maskPeers.contains(peer)) {
           // in the vector, but its shares did not arrive: it is not in U2 and its mask must not be in the input
           subtract.add(ownIndex < parameters.shareIndexOf(peer));
           seeds.add(maskSeed(maskingScalar, peer));
@@ -902,7 +964,9 @@ public final class SecAggClient {
         maskingScalar.destroy();
       }
       seeds.forEach(SecretBytes::destroy);
-      selfMaskSeed.destroy();
+      if (selfMaskSeed != null) {
+        selfMaskSeed.destroy();
+      }
       if (expanded != null) {
         expanded.destroy();
         masksAhead = null;
@@ -910,7 +974,12 @@ public final class SecAggClient {
     }
     input = null;
     MaskedInput reply = new MaskedInput(header(Stage.MASKED_INPUT), parameters.ringBits(), masked);
-    if (parameters.unmaskingWithInput()) {
+    if (!parameters.selfMask()) {
+      // nothing to reveal: the sum is the key roster's, and the bank has finished it
+      wipeSecrets();
+      revealedFor = parameters.bankIds().stream().filter(verifiedKeys::containsKey).toList();
+      phase = Phase.FINISHED;
+    } else if (parameters.unmaskingWithInput()) {
       earlyAnswer = releaseSelfMaskShares();
     } else {
       phase = parameters.consistencyCheck() ? Phase.AWAITING_CONSISTENCY_REQUEST : Phase.AWAITING_UNMASKING_REQUEST;
@@ -1232,6 +1301,21 @@ public final class SecAggClient {
       Arrays.fill(input, 0); // the bank's plaintext input, never masked: the round ended first
     }
     input = null;
+  }
+
+  /**
+   * For tests: the pairwise mask seed this bank derives with {@code peer} in this sum, what a colluding bank hands the
+   * coordinator (after the key roster, before the bank wipes its keys). The caller destroys it.
+   */
+  SecretBytes pairwiseSeedWith(String peer) throws GeneralSecurityException {
+    SecretBytes maskingScalar = ownMaskingScalar();
+    try {
+      return maskSeed(maskingScalar, peer);
+    } finally {
+      if (maskingScalar != null) {
+        maskingScalar.destroy();
+      }
+    }
   }
 
   /** For tests: the mask vector expanded ahead and not yet added or wiped, or null. */

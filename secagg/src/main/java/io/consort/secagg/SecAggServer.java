@@ -61,6 +61,11 @@ import java.util.Set;
  * <p>Keys for a period of rounds ({@link KeyPeriod}, only with unmasking with the input): each bank's advertisement
  * is signed over the period's context ({@link ContextEncoding#periodKeys}), and each share ciphertext carries a
  * b-share only: one of the length a b and an s^SK-share would take is refused.
+ *
+ * <p>Without self masks ({@link RoundParameters#selfMask} false, protocol version 7): no bank shares anything (a
+ * share-keys message must carry no share; it only says the bank accepted its key roster), nothing is forwarded, no
+ * unmasking response is taken, and the sum of the masked inputs is the result once every bank of the key roster
+ * sent its masked input; a key-roster member that sends no share-keys answer or no masked input aborts the sum.
  */
 public final class SecAggServer {
   private enum Status { RUNNING, COMPLETED, ABORTED }
@@ -299,6 +304,14 @@ public final class SecAggServer {
     if (sharesBySender.containsKey(sender)) {
       throw refuse(sender, "duplicate share-keys message");
     }
+    if (!parameters.selfMask() && !message.shares().isEmpty()) {
+      throw refuse(sender, "share-keys message carries " + message.shares().size() + " share(s) in a sum without "
+          + "self masks or shares (secure_aggregation.self_mask: false), where no bank shares anything");
+    }
+    if (!parameters.selfMask()) { // an empty answer: the bank accepted its key roster and masks with all of it
+      sharesBySender.put(sender, message);
+      return;
+    }
     Set<String> expected = new LinkedHashSet<>(graph.shareHoldersOf(sender));
     expected.retainAll(keyAdvertisers);
     expected.remove(sender);
@@ -406,6 +419,10 @@ public final class SecAggServer {
 
   private void acceptUnmaskingResponse(UnmaskingResponse message) throws ProtocolViolationException {
     String sender = message.header().senderId();
+    if (!parameters.selfMask()) {
+      throw refuse(sender, "unmasking response in a sum without self masks or shares (secure_aggregation.self_mask: "
+          + "false): there is nothing to reveal");
+    }
     Map<String, ShareKind> expected;
     if (stage == Stage.MASKED_INPUT) { // unmasking with the input (accept): b-shares of every bank it holds
       if (!parameters.unmaskingWithInput()) {
@@ -554,6 +571,12 @@ public final class SecAggServer {
   private ServerTransition closeShareKeys() throws RoundAbort {
     shareSenders = withEnoughNeighbours(sharesBySender.keySet());
     requireThreshold(shareSenders, "banks shared their keys");
+    if (!parameters.selfMask() && !shareSenders.equals(keyAdvertisers)) {
+      Set<String> missing = new LinkedHashSet<>(inRosterOrder(keyAdvertisers));
+      missing.removeAll(shareSenders);
+      throw new RoundAbort("no self masks: no share-keys answer from " + missing + ", with whom every other bank of "
+          + "the key roster masks; the sum could not be unmasked and is abandoned; nothing was unmasked");
+    }
     Map<String, List<EncryptedShare>> inbox = new HashMap<>();
     for (String sender : inRosterOrder(shareSenders)) {
       for (EncryptedShare share : sharesBySender.get(sender).shares()) {
@@ -586,10 +609,11 @@ public final class SecAggServer {
         // recovering them would need their s^SK, which no bank reveals in this mode: the sum is abandoned (and a
         // sum without them, from the same inputs, is never offered: its difference with this one is one input)
         throw new RoundAbort("unmasking with the input: no masked input from " + droppedAfterSharing
-            + ", whose pairwise masks only their s^SK-shares could remove, and no bank reveals those in this mode; "
-            + "the sum is abandoned; nothing was unmasked");
+            + (parameters.selfMask() ? ", whose pairwise masks only their s^SK-shares could remove, and no bank reveals "
+            + "those in this mode; " : ", whose pairwise masks nothing can remove (a sum without self masks shares no "
+            + "s^SK); ") + "the sum is abandoned; nothing was unmasked");
       }
-      return unmask(Stage.MASKED_INPUT);
+      return parameters.selfMask() ? unmask(Stage.MASKED_INPUT) : completed(Stage.MASKED_INPUT);
     }
     Set<String> responders = unmaskingCandidates();
     requireRecoverable(responders, "banks that can still answer after masked-input");
@@ -697,6 +721,14 @@ public final class SecAggServer {
     } finally {
       seeds.forEach(SecretBytes::destroy);
     }
+    return completed(closing);
+  }
+
+  /**
+   * The sum once every mask in it is removed: all the pairwise masks cancel in it, and without self masks there is
+   * nothing else to remove.
+   */
+  private ServerTransition completed(Stage closing) {
     int mask = parameters.ringMask();
     int[] sum = maskedSum;
     maskedSum = null;

@@ -75,6 +75,7 @@ public final class JobSpecBuilder {
   private boolean consistencyCheck = true;
   private boolean unmaskingWithInput;
   private int keyRounds = 1;
+  private Boolean selfMask;
   private int histogramBins = DEFAULT_HISTOGRAM_BINS;
   private CostMatrix costMatrix;
   private StrategySpec strategy = StrategySpec.fedAvg();
@@ -100,6 +101,8 @@ public final class JobSpecBuilder {
         .consistencyCheck(spec.secureAggregation().consistencyCheck())
         .unmaskingWithInput(spec.secureAggregation().unmaskingWithInput())
         .keyRounds(spec.secureAggregation().keyRounds())
+        .selfMask(spec.secureAggregation().selfMask() == SecureAggregationSpec.defaultSelfMask(
+            spec.secureAggregation().unmaskingWithInput()) ? null : spec.secureAggregation().selfMask())
         .histogramBins(spec.evaluation().histogramBins())
         .costMatrix(spec.evaluation().costMatrix().orElse(null))
         .initialParameters(spec.initialParameters().orElse(null));
@@ -353,6 +356,16 @@ public final class JobSpecBuilder {
     return this;
   }
 
+  /**
+   * Default (null): false with {@link #unmaskingWithInput}, true otherwise. False has no bank add a self mask or share
+   * anything (docs/SECURE_AGGREGATION.md, "No self mask under with_input"); true with {@code with_input} keeps the
+   * self mask and b-shares of protocol versions 5 and 6.
+   */
+  public JobSpecBuilder selfMask(Boolean enabled) {
+    this.selfMask = enabled;
+    return this;
+  }
+
   public JobSpecBuilder histogramBins(int bins) {
     this.histogramBins = bins;
     return this;
@@ -433,7 +446,8 @@ public final class JobSpecBuilder {
     return new JobSpec(id, schema, model, new TrainingSpec(rounds, localEpochs, minBanks, chosen, strategy, proximalMu),
         new PrivacySpec(privacy, delta, optional(targetEpsilon), record, bank),
         new SecureAggregationSpec(secureAggregation, optionalInt(threshold), optionalInt(neighbourDegree), modulusBits,
-            secureAggregationClipNorm, consistencyCheck, unmaskingWithInput, keyRounds),
+            secureAggregationClipNorm, consistencyCheck, unmaskingWithInput, keyRounds,
+            selfMask != null ? selfMask : SecureAggregationSpec.defaultSelfMask(unmaskingWithInput)),
         new EvaluationSpec(histogramBins, Optional.ofNullable(costMatrix)), Optional.ofNullable(initialParameters));
   }
 

@@ -64,6 +64,9 @@ public final class JobSpecWire {
     if (a.keyRounds() > 1) { // 1 (fresh keys for every sum) adds nothing to a plan's bytes
       secagg.setKeyRounds(a.keyRounds());
     }
+    if (!a.selfMask()) { // written only when false: plans with a self mask stay byte for byte what they were
+      secagg.setSelfMask(false);
+    }
     a.threshold().ifPresent(secagg::setThreshold);
     a.neighbourDegree().ifPresent(secagg::setNeighbourDegree);
     return secagg.build();
@@ -262,11 +265,16 @@ public final class JobSpecWire {
       throw new InvalidJobSpecException("secure_aggregation.consistency_check", "is required in a plan (true or "
           + "false)");
     }
+    if (a.hasSelfMask() && a.getSelfMask()) {
+      throw new InvalidJobSpecException(SecureAggregationSpec.SELF_MASK_KEY, "is written in a plan only when false "
+          + "(absent: true, a self mask); a plan that sets it true is not one this coordinator version writes");
+    }
     return new SecureAggregationSpec(a.getEnabled(),
         a.hasThreshold() ? OptionalInt.of(a.getThreshold()) : OptionalInt.empty(),
         a.hasNeighbourDegree() ? OptionalInt.of(a.getNeighbourDegree()) : OptionalInt.empty(),
         a.getModulusBits(), a.getClipNorm(), a.getConsistencyCheck(), a.getUnmaskingWithInput(),
-        a.getKeyRounds() == 0 ? 1 : a.getKeyRounds()); // absent: 1, fresh keys for every sum
+        a.getKeyRounds() == 0 ? 1 : a.getKeyRounds(), // absent: 1, fresh keys for every sum
+        !a.hasSelfMask()); // absent: a self mask, as in every plan before protocol version 7
   }
 
   private static PrivacyUnit unit(PrivacyMode mode) {

@@ -28,16 +28,22 @@ import java.util.OptionalInt;
  *     instead of a round); 1, the default, fresh keys for every sum. Above 1 only with {@code unmasking: with_input},
  *     where no honest bank reveals an s^SK-share; forward secrecy is then N rounds instead of 1
  *     (docs/SECURE_AGGREGATION.md, "Keys for a period of rounds")
+ * @param selfMask {@code secure_aggregation.self_mask}: whether each bank adds a self mask PRG(b) and Shamir-shares b
+ *     (and s^SK); by default false with {@code unmasking: with_input} (protocol version 7: no b and no share at all,
+ *     each bank masks with every member of its key roster; docs/SECURE_AGGREGATION.md, "No self mask under
+ *     with_input") and true otherwise; false only with {@code with_input}
  */
 public record SecureAggregationSpec(boolean enabled, OptionalInt threshold, OptionalInt neighbourDegree,
                                     int modulusBits, double clipNorm, boolean consistencyCheck,
-                                    boolean unmaskingWithInput, int keyRounds) {
+                                    boolean unmaskingWithInput, int keyRounds, boolean selfMask) {
   /** The key of {@link #unmaskingWithInput} in a job file, and its two values. */
   public static final String UNMASKING_KEY = "secure_aggregation.unmasking";
   public static final String AFTER_INPUTS = "after_inputs";
   public static final String WITH_INPUT = "with_input";
   /** The key of {@link #keyRounds} in a job file. */
   public static final String KEY_ROUNDS_KEY = "secure_aggregation.key_rounds";
+  /** The key of {@link #selfMask} in a job file. */
+  public static final String SELF_MASK_KEY = "secure_aggregation.self_mask";
 
   /** Unmasking after the inputs ({@code unmasking: after_inputs}). */
   public SecureAggregationSpec(boolean enabled, OptionalInt threshold, OptionalInt neighbourDegree, int modulusBits,
@@ -49,6 +55,18 @@ public record SecureAggregationSpec(boolean enabled, OptionalInt threshold, Opti
   public SecureAggregationSpec(boolean enabled, OptionalInt threshold, OptionalInt neighbourDegree, int modulusBits,
                                double clipNorm, boolean consistencyCheck, boolean unmaskingWithInput) {
     this(enabled, threshold, neighbourDegree, modulusBits, clipNorm, consistencyCheck, unmaskingWithInput, 1);
+  }
+
+  /** With the default self mask: none with {@code with_input}, one otherwise ({@link #defaultSelfMask}). */
+  public SecureAggregationSpec(boolean enabled, OptionalInt threshold, OptionalInt neighbourDegree, int modulusBits,
+                               double clipNorm, boolean consistencyCheck, boolean unmaskingWithInput, int keyRounds) {
+    this(enabled, threshold, neighbourDegree, modulusBits, clipNorm, consistencyCheck, unmaskingWithInput, keyRounds,
+        defaultSelfMask(unmaskingWithInput));
+  }
+
+  /** {@code self_mask}'s default: false with {@code unmasking: with_input}, true otherwise. */
+  public static boolean defaultSelfMask(boolean unmaskingWithInput) {
+    return !unmaskingWithInput;
   }
 
   public SecureAggregationSpec {
@@ -95,6 +113,15 @@ public record SecureAggregationSpec(boolean enabled, OptionalInt threshold, Opti
       throw new InvalidJobSpecException(KEY_ROUNDS_KEY, keyRounds + " needs unmasking: " + WITH_INPUT + " (a bank's "
           + "keys may serve several rounds only where no bank ever reveals an s^SK-share; set unmasking to "
           + WITH_INPUT + " or leave key_rounds out)");
+    }
+    if (!selfMask && !enabled) {
+      throw new InvalidJobSpecException(SELF_MASK_KEY, "false says how a secure sum is masked, but the job sets "
+          + "secure_aggregation.enabled: false (no sum is masked; leave self_mask out, or enable secure aggregation)");
+    }
+    if (!selfMask && !unmaskingWithInput) {
+      throw new InvalidJobSpecException(SELF_MASK_KEY, "false needs unmasking: " + WITH_INPUT + " (unmasking "
+          + AFTER_INPUTS + " recovers a dropped bank's masks from shares of its secrets, which a sum without self masks "
+          + "never makes; set unmasking to " + WITH_INPUT + " or leave self_mask out)");
     }
   }
 

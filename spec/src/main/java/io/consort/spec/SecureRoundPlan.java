@@ -186,7 +186,7 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
     int degree = a.neighbourDegreeOrComplete();
     int threshold = Math.max(a.threshold().orElse(RoundParameters.majorityThreshold(n, degree)), required);
     return new RoundParameters(spec.id(), secaggRound, roster, threshold, ringBits, dimension, degree,
-        a.consistencyCheck(), a.unmaskingWithInput());
+        a.consistencyCheck(), a.unmaskingWithInput(), a.selfMask());
   }
 
   /**
@@ -259,7 +259,7 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
     RoundParameters p = parameters;
     return new RoundParameters(p.jobId(), p.round(), p.bankIds(), p.threshold(), 32,
         Math.addExact(p.dimension(), evaluationSlots), p.neighbourDegree(), p.consistencyCheck(),
-        p.unmaskingWithInput());
+        p.unmaskingWithInput(), p.selfMask());
   }
 
   /**
@@ -343,6 +343,10 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
       throw new IllegalArgumentException("the task's key_rounds " + task.getKeyRounds() + " differs from the accepted "
           + "plan's " + expected.getKeyRounds() + " (" + SecureAggregationSpec.KEY_ROUNDS_KEY + "; 0 stands for 1)");
     }
+    if (task.hasSelfMask() != expected.hasSelfMask() || task.getSelfMask() != expected.getSelfMask()) {
+      throw new IllegalArgumentException("the task's self_mask " + selfMask(task) + " differs from the accepted plan's "
+          + selfMask(expected) + " (" + SecureAggregationSpec.SELF_MASK_KEY + ")");
+    }
     if (task.getPerBankSigma() != expected.getPerBankSigma()) {
       throw new IllegalArgumentException("the task's per_bank_sigma " + task.getPerBankSigma() + " differs from the "
           + expected.getPerBankSigma() + " this bank derives from the accepted plan" + where);
@@ -368,6 +372,10 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
 
   private static String unmasking(SecAggPlan plan) {
     return plan.getUnmaskingWithInput() ? SecureAggregationSpec.WITH_INPUT : SecureAggregationSpec.AFTER_INPUTS;
+  }
+
+  private static String selfMask(SecAggPlan plan) {
+    return plan.hasSelfMask() ? Boolean.toString(plan.getSelfMask()) : "(absent: true)";
   }
 
   private static String degree(SecAggPlan plan) {

@@ -165,6 +165,62 @@ class SecureRoundPlanTest {
   }
 
   @Test
+  void selfMask_defaultsToFalseWithInput_isWrittenInThePlanOnlyWhenFalse_andReachesTheRoundParameters() {
+    JobSpec noSelfMask = JobSpecTest.base().unmaskingWithInput(true).build();
+    JobSpec withSelfMask = JobSpecTest.base().unmaskingWithInput(true).selfMask(true).build();
+    JobSpec afterInputs = JobSpecTest.base().build();
+
+    assertFalse(noSelfMask.secureAggregation().selfMask(), "the default with with_input");
+    assertTrue(afterInputs.secureAggregation().selfMask(), "the default with after_inputs");
+    JobPlan plan = JobSpecWire.toProto(noSelfMask);
+    assertTrue(plan.getSecureAggregation().hasSelfMask() && !plan.getSecureAggregation().getSelfMask());
+    assertEquals(noSelfMask, JobSpecWire.fromProto(plan));
+    for (JobSpec keeps : List.of(withSelfMask, afterInputs)) {
+      JobPlan kept = JobSpecWire.toProto(keeps);
+      assertFalse(kept.getSecureAggregation().hasSelfMask(), "self_mask true adds nothing to a plan's bytes");
+      assertTrue(JobSpecWire.fromProto(kept).secureAggregation().selfMask(), "a plan without it has a self mask");
+      assertTrue(SecureRoundPlan.derive(keeps, 2, FIVE, 50).parameters().selfMask());
+    }
+    assertFalse(SecureRoundPlan.derive(noSelfMask, 2, FIVE, 50).parameters().selfMask());
+    assertFalse(SecureRoundPlan.derive(noSelfMask, 2, FIVE, 50).sumParameters(3).selfMask());
+    assertEquals(noSelfMask, noSelfMask.toBuilder().build());
+    assertEquals(withSelfMask, withSelfMask.toBuilder().build());
+  }
+
+  @Test
+  void selfMaskFalse_isRefusedNamingTheKey_withoutWithInput_withSecureAggregationOff_orWrittenTrueInAPlan() {
+    InvalidJobSpecException afterInputs = assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecTest.base().selfMask(false).build());
+    InvalidJobSpecException disabled = assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecTest.base().secureAggregation(false).selfMask(false).build());
+    JobPlan plan = JobSpecWire.toProto(JobSpecTest.base().build());
+    JobPlan writtenTrue = plan.toBuilder().setSecureAggregation(plan.getSecureAggregation().toBuilder()
+        .setSelfMask(true)).build();
+    InvalidJobSpecException inPlan = assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecWire.fromProto(writtenTrue));
+
+    assertEquals(SecureAggregationSpec.SELF_MASK_KEY, afterInputs.field());
+    assertTrue(afterInputs.getMessage().contains("needs unmasking: with_input"), afterInputs.getMessage());
+    assertEquals(SecureAggregationSpec.SELF_MASK_KEY, disabled.field());
+    assertTrue(disabled.getMessage().contains("enabled: false"), disabled.getMessage());
+    assertEquals(SecureAggregationSpec.SELF_MASK_KEY, inPlan.field());
+  }
+
+  @Test
+  void taskSayingAnotherSelfMaskThanThePinnedPlan_isRefused_eitherWay() {
+    for (boolean pinnedSelfMask : new boolean[] {false, true}) {
+      JobSpec pinned = JobSpecTest.base().unmaskingWithInput(true).selfMask(pinnedSelfMask).build();
+      SecureRoundPlan plan = SecureRoundPlan.derive(pinned, 2, FIVE, 50);
+      var task = plan.toTask(pinned).toBuilder();
+      var lying = (pinnedSelfMask ? task.setSelfMask(false) : task.clearSelfMask()).build();
+
+      IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+          () -> plan.checkTask(pinned, lying));
+      assertTrue(refused.getMessage().contains(SecureAggregationSpec.SELF_MASK_KEY), refused.getMessage());
+    }
+  }
+
+  @Test
   void taskSayingAnotherUnmaskingModeThanThePinnedPlan_isRefused_eitherWay() {
     for (boolean pinnedWithInput : new boolean[] {false, true}) {
       JobSpec pinned = JobSpecTest.base().unmaskingWithInput(pinnedWithInput).build();

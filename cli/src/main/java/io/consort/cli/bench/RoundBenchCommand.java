@@ -35,6 +35,7 @@ import io.consort.spec.JobSpec;
 import io.consort.spec.JobSpecBuilder;
 import io.consort.spec.JobSpecWire;
 import io.consort.spec.PrivacyMode;
+import io.consort.spec.SecureAggregationSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
@@ -138,6 +139,11 @@ public final class RoundBenchCommand implements Callable<Integer> {
   @Option(names = "--key-rounds", defaultValue = "1", description = "job rounds a bank's key pairs serve in pipelined "
       + "rounds (secure_aggregation.key_rounds; above 1 needs --unmasking with-input) (default ${DEFAULT-VALUE})")
   int keyRounds;
+
+  @Option(names = "--self-mask", description = "on or off: whether each bank adds a self mask and shares its "
+      + "seeds (secure_aggregation.self_mask; off needs --unmasking with-input) (default: off with --unmasking "
+      + "with-input, on otherwise)")
+  String selfMask;
 
   @Option(names = "--degree", defaultValue = "0", description = "SecAgg+ neighbour degree; 0: every bank is every "
       + "bank's neighbour (default ${DEFAULT-VALUE})")
@@ -255,6 +261,7 @@ public final class RoundBenchCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--unmasking with-input needs secure aggregation");
     }
     requireKeyRounds(keyRounds, unmasking);
+    selfMask(selfMask, unmasking);
     if (warmupRounds > 0 && coordinatorProcess) {
       throw new IllegalArgumentException("--warmup-rounds warms this JVM only; a --coordinator-process coordinator "
           + "would start cold for the measured job");
@@ -421,6 +428,27 @@ public final class RoundBenchCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * {@code --self-mask}: on, off or absent (null: the job file's default, off with {@code --unmasking with-input});
+   * off only with {@code --unmasking with-input} (the job file's rule).
+   */
+  public static boolean selfMask(String option, String unmasking) {
+    boolean withInput = unmaskingWithInput(unmasking);
+    if (option == null) {
+      return SecureAggregationSpec.defaultSelfMask(withInput);
+    }
+    boolean on = switch (option) {
+      case "on" -> true;
+      case "off" -> false;
+      default -> throw new IllegalArgumentException("--self-mask must be on or off, got '" + option + "'");
+    };
+    if (!on && !withInput) {
+      throw new IllegalArgumentException("--self-mask off needs --unmasking with-input (unmasking after the inputs "
+          + "recovers a dropped bank's masks from shares of its secrets)");
+    }
+    return on;
+  }
+
   private JobSpec plan(DataSchema schema, BenchModel benchModel) {
     JobSpecBuilder b = JobSpec.builder().id("bench-round").schema(schema).modelType(ModelType.MLP)
         .batchSize(32).learningRate(dp.recordLevel() ? 0.02 : ModelSpec.DEFAULT_LEARNING_RATE).modelSeed(seed)
@@ -431,7 +459,8 @@ public final class RoundBenchCommand implements Callable<Integer> {
         .secureAggregation(secureAggregation.on()).modulusBits(32)
         .secureAggregationClipNorm(dp.bankLevel() ? 1.0 : 10.0)
         .neighbourDegree(degree == 0 ? null : degree)
-        .unmaskingWithInput(unmaskingWithInput(unmasking)).keyRounds(keyRounds);
+        .unmaskingWithInput(unmaskingWithInput(unmasking)).keyRounds(keyRounds)
+        .selfMask(secureAggregation.on() ? selfMask(selfMask, unmasking) : null);
     if (benchModel == BenchModel.LARGE) {
       b.hiddenLayers(LARGE_HIDDEN_LAYERS);
     }
@@ -625,7 +654,8 @@ public final class RoundBenchCommand implements Callable<Integer> {
         .put("model", benchModel.name().toLowerCase(Locale.ROOT)).put("parameters",
             outcome.getJsonObject("model", new JsonObject()).getLong("parameters", -1L))
         .put("secure_aggregation", secureAggregation.on()).put("dp", dp.wireName()).put("dropout", dropout)
-        .put("degree", degree).put("unmasking", unmasking).put("key_rounds", keyRounds).put("rows_per_bank", rowsPerBank).put("bank_workers", bankWorkers > 0 ? bankWorkers : Math.min(banks, 32))
+        .put("degree", degree).put("unmasking", unmasking).put("key_rounds", keyRounds)
+        .put("self_mask", plan.secureAggregation().selfMask()).put("rows_per_bank", rowsPerBank).put("bank_workers", bankWorkers > 0 ? bankWorkers : Math.min(banks, 32))
         .put("engine", plan.training().engine() == null ? "default" : plan.training().engine().name().toLowerCase(Locale.ROOT));
     measured.forEach((field, values) -> report.put(field, median(values.stream().mapToDouble(d -> d).toArray())));
     report.put("dp_share_of_training", dpFraction)

@@ -69,10 +69,16 @@ class PipelinedSecureRoundTest {
     banks(silentFrom, FOUR_BANKS, false);
   }
 
+  /**
+   * The with_input jobs' {@code secure_aggregation.self_mask}: null, the default (none with with_input, protocol
+   * version 7); true keeps the self mask and b-shares of versions 5 and 6.
+   */
+  private Boolean selfMask;
+
   /** @param withInput the job pins {@code secure_aggregation.unmasking: with_input} */
   private void banks(Map<String, Stage> silentFrom, List<String> roster, boolean withInput) throws Exception {
-    banks(silentFrom, roster, JobFixtures.spec().secureAggregation(true).unmaskingWithInput(withInput).rounds(3)
-        .build());
+    banks(silentFrom, roster, JobFixtures.spec().secureAggregation(true).unmaskingWithInput(withInput)
+        .selfMask(withInput ? selfMask : null).rounds(3).build());
   }
 
   private void banks(Map<String, Stage> silentFrom, List<String> roster, JobSpec spec) throws Exception {
@@ -232,6 +238,28 @@ class PipelinedSecureRoundTest {
     assertMean(FIVE_BANKS, rerun);
   }
 
+  // with_input above runs without self masks (protocol version 7, the default); the same with self_mask: true (5, 6)
+
+  @Test
+  void withInputAndSelfMask_roundAfterACleanRound_takesTrainAndLedgerOnly_andGivesTheWeightedMeanOfFiveBanks()
+      throws Exception {
+    selfMask = true;
+    withInput_roundAfterACleanRound_takesTrainAndLedgerOnly_andGivesTheWeightedMeanOfFiveBanks();
+  }
+
+  @Test
+  void withInputAndSelfMask_aBankMissingItsMaskedInput_abandonsTheSum_andTheNextRoundRunsInFull() throws Exception {
+    selfMask = true;
+    withInput_aBankMissingItsMaskedInput_abandonsTheSum_andTheNextRoundRunsInFullWithFreshKeys();
+  }
+
+  @Test
+  void withInputKeyRoundsAndSelfMask_nineRoundsPipelinedWithOneKeyPairAPeriod_giveTheWeightedMeanOfFiveBanks()
+      throws Exception {
+    selfMask = true;
+    withInputAndKeyRounds_nineRoundsPipelinedWithOneKeyPairAPeriod_giveTheWeightedMeanOfFiveBanks();
+  }
+
   @Test
   void lastRound_namesNoNextRoster() throws Exception {
     banks(Map.of());
@@ -250,7 +278,7 @@ class PipelinedSecureRoundTest {
   void withInputAndKeyRounds_nineRoundsPipelinedWithOneKeyPairAPeriod_giveTheWeightedMeanOfFiveBanks()
       throws Exception {
     banks(Map.of(), FIVE_BANKS, JobFixtures.spec().secureAggregation(true).unmaskingWithInput(true).keyRounds(4)
-        .rounds(9).build());
+        .selfMask(selfMask).rounds(9).build());
     for (int round = 1; round <= 9; round++) {
       assertMean(FIVE_BANKS, round(round));
       if (round < 9) {
