@@ -11,7 +11,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * One bank's whole mask vector for one sum, expanded before its input exists (pipelined rounds,
  * {@link SecAggClient#expandMasksAhead}): M_u = PRG(b_u) + sum_{v > u} PRG(s_uv) - sum_{v < u} PRG(s_uv) mod 2^32 over
- * the verified peers the bank shared with. Its {@link SecAggClient} owns it and hands it to no one; the masking
+ * the verified peers the bank shared with (without self masks, {@link RoundParameters#selfMask} false: no PRG(b_u),
+ * over every verified peer of the key roster). Its {@link SecAggClient} owns it and hands it to no one; the masking
  * then adds it to the input in one pass and corrects for the peers outside U2.
  *
  * <p>Secret like its seeds: the vector is zeroed once added, or when the round is discarded or aborted, never
@@ -40,7 +41,8 @@ final class MasksAhead {
 
   /**
    * @param peers the peers whose pairwise masks {@code seeds} holds, after the self-mask seed
-   * @param seeds b_u then one s_uv per peer, owned (destroyed) by this object from now on
+   * @param seeds b_u (unless the sum has no self mask) then one s_uv per peer, owned (destroyed) by this object from
+   *     now on
    */
   MasksAhead(RoundParameters parameters, String bankId, Set<String> peers, List<SecretBytes> seeds,
              boolean[] subtract) {

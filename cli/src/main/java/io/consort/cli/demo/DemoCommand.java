@@ -211,6 +211,11 @@ public final class DemoCommand implements Callable<Integer> {
       + "rounds (secure_aggregation.key_rounds; above 1 needs --unmasking with-input; default ${DEFAULT-VALUE})")
   int keyRounds;
 
+  @Option(names = "--self-mask", description = "on or off: whether each bank adds a self mask and shares its seeds "
+      + "(secure_aggregation.self_mask; off needs --unmasking with-input; default: off with --unmasking with-input, on "
+      + "otherwise)")
+  String selfMask;
+
   @Option(names = "--drop", paramLabel = "BANK@STAGE", converter = DropFault.Converter.class,
       completionCandidates = DropFault.Converter.class,
       description = "fault injection: that bank's process exits when a task of that stage arrives; STAGE one of "
@@ -464,6 +469,7 @@ public final class DemoCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--record-noise must be local or distributed, got '" + recordNoise + "'");
     }
     io.consort.cli.bench.RoundBenchCommand.requireKeyRounds(keyRounds, unmasking);
+    io.consort.cli.bench.RoundBenchCommand.selfMask(selfMask, unmasking);
     rounds = roundsOption != null ? roundsOption : distributed() ? DISTRIBUTED_ROUNDS : 10;
     if (rounds < 1) {
       throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
@@ -643,6 +649,7 @@ public final class DemoCommand implements Callable<Integer> {
         .unmaskingWithInput(secureAggregation.on()
             && io.consort.cli.bench.RoundBenchCommand.unmaskingWithInput(unmasking))
         .keyRounds(keyRounds)
+        .selfMask(secureAggregation.on() ? io.consort.cli.bench.RoundBenchCommand.selfMask(selfMask, unmasking) : null)
         // without bank-level DP the clip only bounds quantisation; keep it loose so it rarely bites
         .secureAggregationClipNorm(dp.bankLevel() ? clip : 10.0)
         .costMatrix(returnTarget() ? null : costMatrix()).strategy(strategySpec()).proximalMu(proximalMu)
