@@ -36,7 +36,10 @@ public final class PeriodKeys {
   private final byte[] signature;
   private X25519KeyPair encryptionKeys;
   private X25519KeyPair maskingKeys;
-  /** Peers' verified period advertisements and the agreements with them: [c agreement, s agreement]. */
+  /**
+   * Peers' verified period advertisements and the agreements with them: [c agreement (null in a job without self
+   * masks, whose sums encrypt nothing), s agreement].
+   */
   private final Map<String, Agreed> peers = new HashMap<>();
   /**
    * Per peer, the public keys (c || s) its later advertisements replaced in this period: they never come back. An
@@ -48,7 +51,9 @@ public final class PeriodKeys {
 
   private record Agreed(SignedPublicKeys advertisement, SecretBytes encryption, SecretBytes masking) {
     void destroy() {
-      encryption.destroy();
+      if (encryption != null) {
+        encryption.destroy();
+      }
       masking.destroy();
     }
   }
@@ -143,17 +148,27 @@ public final class PeriodKeys {
    * @throws IllegalStateException if these are keys of the peer that were replaced in this period
    */
   synchronized void agreeWith(SignedPublicKeys verified) throws GeneralSecurityException {
+    agreeWith(verified, true);
+  }
+
+  /**
+   * As {@link #agreeWith(SignedPublicKeys)}; without {@code withEncryption} (a job without self masks, whose sums share
+   * nothing) the c agreement is not made and {@link #encryptionSecretWith} refuses.
+   */
+  synchronized void agreeWith(SignedPublicKeys verified, boolean withEncryption) throws GeneralSecurityException {
     requireLive();
     if (wasReplaced(verified)) {
       throw new IllegalStateException("bank '" + verified.bankId() + "' replaced these period keys in " + this
           + "; they are never taken back");
     }
-    SecretBytes c = encryptionKeys.agree(verified.encryptionPublicKey());
+    SecretBytes c = withEncryption ? encryptionKeys.agree(verified.encryptionPublicKey()) : null;
     SecretBytes s;
     try {
       s = maskingKeys.agree(verified.maskingPublicKey());
     } catch (GeneralSecurityException | RuntimeException e) {
-      c.destroy();
+      if (c != null) {
+        c.destroy();
+      }
       throw e;
     }
     Agreed old = peers.put(verified.bankId(), new Agreed(new SignedPublicKeys(verified.bankId(),
@@ -171,7 +186,12 @@ public final class PeriodKeys {
 
   /** A copy of X25519(c^SK, peer's c^PK), for the sum's share keys; the caller destroys it. */
   synchronized SecretBytes encryptionSecretWith(String peer) {
-    return copy(agreed(peer).encryption());
+    SecretBytes encryption = agreed(peer).encryption();
+    if (encryption == null) {
+      throw new IllegalStateException("no c agreement with bank '" + peer + "' at " + this + ": it was verified for a "
+          + "sum without self masks, which encrypts nothing");
+    }
+    return copy(encryption);
   }
 
   /** A copy of X25519(s^SK, peer's s^PK), for the sum's pairwise mask seed; the caller destroys it. */
@@ -223,6 +243,11 @@ public final class PeriodKeys {
   /** For tests: whether an agreement with {@code peer}'s keys is held. */
   synchronized boolean holdsAgreementWith(String peer) {
     return peers.containsKey(peer);
+  }
+
+  /** For tests: whether the c agreement with {@code peer}'s keys is held (none in a job without self masks). */
+  synchronized boolean holdsEncryptionAgreementWith(String peer) {
+    return peers.containsKey(peer) && peers.get(peer).encryption() != null;
   }
 
   @Override

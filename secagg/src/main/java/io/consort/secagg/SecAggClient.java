@@ -682,7 +682,7 @@ public final class SecAggClient {
           + "signature for period " + periodKeys.period().index() + " of " + periodKeys.period().rounds()
           + " rounds (substituted or replayed by the coordinator?): " + e.getMessage(), e);
     }
-    periodKeys.agreeWith(entry);
+    periodKeys.agreeWith(entry, parameters.selfMask()); // no c agreement where no share is encrypted
   }
 
   /**

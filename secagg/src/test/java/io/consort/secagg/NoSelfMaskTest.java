@@ -335,6 +335,8 @@ class NoSelfMaskTest {
     }
     assertFalse(Arrays.equals(victimMasked.get(0), victimMasked.get(1)), "each sum round has its own masks");
     PeriodKeys victimKeys = keys.get(VICTIM);
+    assertTrue(victimKeys.holdsAgreementWith("bank-2"));
+    assertFalse(victimKeys.holdsEncryptionAgreementWith("bank-2"), "no c agreement where nothing is encrypted");
     assertEquals(3, victimKeys.lastMaskedRound());
     RoundHarness last = harness;
     for (long round : new long[] {3, 2}) {
