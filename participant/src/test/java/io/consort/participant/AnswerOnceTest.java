@@ -92,7 +92,7 @@ class AnswerOnceTest {
   }
 
   @Test
-  void firstStageStatistics_asecondTaskWithoutOneBank_isRefused_evenAfterARestart() throws Exception {
+  void firstStageStatistics_aSecondTaskWithoutOneBank_isRefused_evenAfterARestart() throws Exception {
     JobPlan plan = JobSpecWire.toProto(JobSpec.builder().id("stats").schema(BankDataTest.SCHEMA).build());
     Path data = Files.writeString(dir.resolve("data.csv"), BankDataTest.rows(60));
     ParticipantConfig bank1 = config("bank-1", data);
@@ -112,7 +112,7 @@ class AnswerOnceTest {
   }
 
   @Test
-  void secondStageStatistics_asecondTaskWithTheSameEncodingWithoutOneBank_isRefused_evenAfterARestart()
+  void secondStageStatistics_aSecondTaskWithTheSameEncodingWithoutOneBank_isRefused_evenAfterARestart()
       throws Exception {
     JobPlan plan = JobSpecWire.toProto(JobSpec.builder().id("second").schema(BankDataTest.SCHEMA).build());
     Path data = Files.writeString(dir.resolve("data.csv"), BankDataTest.rows(60));
@@ -134,7 +134,7 @@ class AnswerOnceTest {
   }
 
   @Test
-  void finalEvaluation_asecondTaskWithoutOneBank_isRefused_evenAfterARestart() throws Exception {
+  void finalEvaluation_aSecondTaskWithoutOneBank_isRefused_evenAfterARestart() throws Exception {
     JobSpec spec = JobSpec.builder().id("final").schema(PLAIN).hiddenLayers(List.of(4)).rounds(2).build();
     JobPlan plan = JobSpecWire.toProto(spec);
     Path data = TestModels.regionLoans(dir);
