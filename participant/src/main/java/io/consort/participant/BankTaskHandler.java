@@ -79,6 +79,7 @@ public final class BankTaskHandler implements TaskHandler {
   private final java.security.SecureRandom shuffles = new java.security.SecureRandom();
   private BankPrivacy privacy;
   private BankSecureAggregation secureAggregation;
+  private AnsweredOnce answeredOnce;
 
   public BankTaskHandler(ParticipantConfig config) {
     this(config, TaskClock.NONE);
@@ -97,6 +98,14 @@ public final class BankTaskHandler implements TaskHandler {
           (jobId, round, survivors) -> privacy().recordSurvivors(jobId, round, survivors));
     }
     return secureAggregation;
+  }
+
+  /** The secure sums of a job this bank answered, which it answers once per job; read on first use. */
+  private AnsweredOnce answeredOnce() throws IOException {
+    if (answeredOnce == null) {
+      answeredOnce = new AnsweredOnce(config.dataDir());
+    }
+    return answeredOnce;
   }
 
   /** The bank's privacy accounting, opened on first use (it reads the bank's key and ledger copy). */
@@ -229,8 +238,6 @@ public final class BankTaskHandler implements TaskHandler {
     final JobPlan plan;
     final JobSpec spec;
     final BankData data;
-    /** The first stage's encoding this bank answered a second-stage task for; it answers for no other. */
-    io.consort.protocol.v1.FeatureEncoding answeredPreliminary;
     /** The wire encoding and spec the trainer was built for; a model with others rebuilds it. */
     io.consort.protocol.v1.FeatureEncoding preparedEncoding;
     io.consort.protocol.v1.ModelSpec preparedSpec;
@@ -296,21 +303,27 @@ public final class BankTaskHandler implements TaskHandler {
    * evaluation). In the clear: its row counts and, for open categorical columns, the category names it
    * has enough rows of. Under secure aggregation its numeric statistics (missing counts and quantile
    * histograms included) go only into the secure sum the task opens, so the coordinator sees the
-   * consortium's totals and never this bank's. A task with a preliminary encoding asks for the second
-   * stage ({@link #secondStageStats}).
+   * consortium's totals and never this bank's, and it answers one such task per job ({@link AnsweredOnce}):
+   * a second sum over another roster would give this bank's vector as the difference. A task with a
+   * preliminary encoding asks for the second stage ({@link #secondStageStats}).
    */
   private TaskResult.Builder featureStats(Task task, BankJob job) throws java.security.GeneralSecurityException,
-      DataFormatException {
+      DataFormatException, IOException {
     if (task.getFeatureStats().hasPreliminary()) {
       return secondStageStats(task, job);
+    }
+    boolean secure = job.spec.secureAggregation().enabled();
+    if (secure) {
+      answeredOnce().requireUnanswered(job.spec.id(), AnsweredOnce.Kind.FIRST_STATISTICS);
     }
     LocalFeatureStats stats = job.data.firstStatistics();
     FeatureStats.Builder out = ModelWire.stats(stats.namesOnly(LocalFeatureStats.MIN_NAMED_CATEGORY_ROWS),
         job.data.trainRows(), job.data.testRows()).toBuilder();
     int[] vector = FeatureStatsVector.encode(stats);
-    if (job.spec.secureAggregation().enabled()) {
+    if (secure) {
       out.clearNumeric().setRows(0).setPositives(0)
           .setSecureSum(openSum(task, job, SecureSumPurpose.FEATURE_STATISTICS, vector));
+      answeredOnce().record(job.spec.id(), AnsweredOnce.Kind.FIRST_STATISTICS, AnsweredOnce.NO_DETAIL);
     } else {
       out.addAllStatistics(java.util.Arrays.stream(vector).boxed().toList());
     }
@@ -322,17 +335,27 @@ public final class BankTaskHandler implements TaskHandler {
    * training rows' values clipped to the preliminary encoding's bounds and counts per level of it. The
    * encoding is the coordinator's and so hostile: it must fit the accepted schema (clip bounds on the
    * quantile grid, fills and categories as the rules say), and the bank answers for one preliminary
-   * encoding per job only, so a coordinator cannot ask for the sums at bound after bound.
+   * encoding per job only, so a coordinator cannot ask for the sums at bound after bound, also after a
+   * restart ({@link AnsweredOnce}). Under secure aggregation it answers one second-stage task per job at all,
+   * as the first.
    */
   private TaskResult.Builder secondStageStats(Task task, BankJob job) throws java.security.GeneralSecurityException,
-      DataFormatException {
+      DataFormatException, IOException {
     String jobId = job.spec.id();
     if (!FeatureEncoding.needsSecondStage(job.spec.schema())) {
       throw new ProtocolViolationException("job '" + jobId + "' has no second statistics stage (its preprocessing "
           + "neither clips nor counts categories)");
     }
+    boolean secure = job.spec.secureAggregation().enabled();
+    if (secure) {
+      answeredOnce().requireUnanswered(jobId, AnsweredOnce.Kind.SECOND_STATISTICS);
+    }
     io.consort.protocol.v1.FeatureEncoding wire = task.getFeatureStats().getPreliminary();
-    if (job.answeredPreliminary != null && !job.answeredPreliminary.equals(wire)) {
+    // no map fields: the same encoding always serialises to the same bytes
+    String digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+        .digest(wire.toByteArray()));
+    Optional<String> answered = answeredOnce().answered(jobId, AnsweredOnce.Kind.SECOND_STATISTICS);
+    if (answered.isPresent() && !answered.get().equals(digest)) {
       throw new ProtocolViolationException("job '" + jobId + "': this bank answered the second statistics stage for "
           + "another preliminary encoding; it answers for one only");
     }
@@ -344,12 +367,15 @@ public final class BankTaskHandler implements TaskHandler {
           + "accepted schema: " + e.getMessage(), e);
     }
     int[] vector = FeatureStatsVector.encodeRefined(job.data.secondStatistics(preliminary), preliminary);
-    job.answeredPreliminary = wire;
     FeatureStats.Builder out = FeatureStats.newBuilder().setSecondStage(true).setTrainRows(job.data.trainRows())
         .setTestRows(job.data.testRows());
-    if (job.spec.secureAggregation().enabled()) {
+    if (secure) {
       out.setSecureSum(openSum(task, job, SecureSumPurpose.FEATURE_STATISTICS_SECOND_STAGE, vector));
+      answeredOnce().record(jobId, AnsweredOnce.Kind.SECOND_STATISTICS, digest);
     } else {
+      if (answered.isEmpty()) {
+        answeredOnce().record(jobId, AnsweredOnce.Kind.SECOND_STATISTICS, digest);
+      }
       out.addAllStatistics(java.util.Arrays.stream(vector).boxed().toList());
     }
     return TaskResult.newBuilder().setFeatureStats(out);
@@ -645,7 +671,9 @@ public final class BankTaskHandler implements TaskHandler {
    * regression's error sums). Under secure aggregation they go only into the secure sum the task opens,
    * and only for the job's last round: every other model's evaluation travels in the next round's secure
    * sum ({@link #carriedEvaluation}), so a coordinator cannot open evaluation sums of its own in other
-   * rounds; otherwise they are the answer.
+   * rounds, and the last round's it answers once per job ({@link AnsweredOnce}), so it cannot open two over
+   * different rosters and difference them; otherwise they are the answer (in the clear, a repeat tells
+   * nothing the first answer did not).
    */
   private TaskResult.Builder evaluate(Task task, BankJob job) throws IOException,
       java.security.GeneralSecurityException, DataFormatException {
@@ -657,6 +685,9 @@ public final class BankTaskHandler implements TaskHandler {
       throw new ProtocolViolationException("job '" + job.spec.id() + "': an evaluation task for round " + round
           + "; under secure aggregation a model's evaluation travels in the next round's secure sum and only the "
           + "last round's (" + job.spec.training().rounds() + ") has a sum of its own");
+    }
+    if (job.spec.secureAggregation().enabled()) {
+      answeredOnce().requireUnanswered(job.spec.id(), AnsweredOnce.Kind.FINAL_EVALUATION);
     }
     prepare(job, model);
     requireReleased(job, model);
@@ -670,9 +701,11 @@ public final class BankTaskHandler implements TaskHandler {
       int[] vector = evaluation.secureSumVector();
       var params = secureAggregation().sumPlan(job.spec, round, SecureSumPurpose.EVALUATION, roster, vector.length);
       checkThreshold(job, params.threshold());
+      SecAggStep advertisement = SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
+          secureAggregation().startSum(params, round, vector))).build();
+      answeredOnce().record(job.spec.id(), AnsweredOnce.Kind.FINAL_EVALUATION, AnsweredOnce.NO_DETAIL);
       return TaskResult.newBuilder().setEvaluation(EvaluationResult.newBuilder().setBaseVersion(model.getVersion())
-          .setSecureSum(SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
-              secureAggregation().startSum(params, round, vector)))));
+          .setSecureSum(advertisement));
     }
     return TaskResult.newBuilder().setEvaluation(evaluation.clearResult(model.getVersion()));
   }

@@ -67,7 +67,7 @@ class BankDataTest {
         .withPolicy(new BankPolicy(true, false, 2, java.util.OptionalInt.empty()));
   }
 
-  private static String rows(int n) {
+  static String rows(int n) {
     StringBuilder csv = new StringBuilder("income,debt,region,default\n");
     for (int i = 0; i < n; i++) {
       String income = i % 10 == 3 ? "" : i % 17 == 5 ? "-1" : Integer.toString(20000 + 700 * i);
