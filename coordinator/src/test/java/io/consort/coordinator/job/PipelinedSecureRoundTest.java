@@ -211,7 +211,8 @@ class PipelinedSecureRoundTest {
     ledger(2, FIVE_BANKS);
     RoundOutcome third = round(3);
 
-    // the b-shares came with the masked inputs: no consistency check, no unmasking stage
+    // the default with_input has no self mask: the masked inputs alone are the sum (no shares, no b-shares), so no
+    // consistency check and no unmasking stage
     assertEquals(List.of(Stage.TRAIN, Stage.SHARE_KEYS, Stage.MASKED_INPUT, Stage.LEDGER_COUNTERSIGN),
         List.copyOf(stagesOf(1)));
     assertEquals(List.of(Stage.TRAIN, Stage.LEDGER_COUNTERSIGN), List.copyOf(stagesOf(2)));
