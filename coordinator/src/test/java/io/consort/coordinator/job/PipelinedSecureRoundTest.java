@@ -239,6 +239,39 @@ class PipelinedSecureRoundTest {
     assertMean(FIVE_BANKS, rerun);
   }
 
+  /**
+   * A bank that advertises keys and then never answers share-keys (no self mask: its answer is part of the sum) would
+   * abort every round of the job. The job's rounds take their members from {@link AbandonedSumBench}, as {@code
+   * JobRunner} does: after round 1 is abandoned bank-5 is left out of round 2, which completes with four banks; it
+   * comes back in round 3, aborts it again and is left out of rounds 4 and 5 (twice as long), which complete; all
+   * five rounds of the job run.
+   */
+  @Test
+  void withInput_aBankSilentAtShareKeysEveryRound_isLeftOutOfTheNextRounds_andLaterRoundsCompleteWithFourBanks()
+      throws Exception {
+    banks(Map.of("bank-5", Stage.SHARE_KEYS), FIVE_BANKS, JobFixtures.spec().secureAggregation(true)
+        .unmaskingWithInput(true).rounds(5).build());
+    AbandonedSumBench bench = new AbandonedSumBench(job.spec());
+    List<String> four = FIVE_BANKS.subList(0, 4);
+    List<Boolean> completed = new java.util.ArrayList<>();
+    for (int round = 1; round <= 5; round++) {
+      roster = bench.members(round, FIVE_BANKS);
+      RoundOutcome outcome = round(round);
+      bench.recorded(RoundRecord.of(round, true, outcome, java.util.Optional.empty(), java.util.Optional.empty(), 0,
+          "model-" + round));
+      completed.add(outcome.completed());
+      if (outcome.completed()) {
+        assertMean(four, outcome);
+        ledger(round, four);
+      } else {
+        assertEquals(FIVE_BANKS, roster, "round " + round + " had bank-5 back");
+        assertTrue(outcome.abortReason().orElseThrow().contains("no share-keys answer from [bank-5]"),
+            outcome.abortReason().orElseThrow());
+      }
+    }
+    assertEquals(List.of(false, true, false, true, true), completed);
+  }
+
   // with_input above runs without self masks (protocol version 7, the default); the same with self_mask: true (5, 6)
 
   @Test
