@@ -83,8 +83,8 @@ final class ContextEncoding {
    */
   static byte[] periodKeys(String jobId, String planDigest, KeyPeriod period, String bankId, byte[] encryptionKey,
                            byte[] maskingKey) {
-    return labelled(PERIOD_ADVERTISE_LABEL).text(jobId).text(planDigest).number(period.index()).number(period.rounds()).text(bankId)
-        .bytes(encryptionKey).bytes(maskingKey).toByteArray();
+    return labelled(PERIOD_ADVERTISE_LABEL).text(jobId).text(planDigest).number(period.index()).number(period.rounds())
+        .text(bankId).bytes(encryptionKey).bytes(maskingKey).toByteArray();
   }
 
   /** What a bank signs in consistency-check: job, round, its id and the survivor set. */

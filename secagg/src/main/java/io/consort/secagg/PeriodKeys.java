@@ -80,7 +80,9 @@ public final class PeriodKeys {
     return new PeriodKeys(jobId, planDigest, period, bankId, keys.encryption(), keys.masking(), keys.signature());
   }
 
-  /** Whether these are bank {@code bankId}'s keys of {@code period} of job {@code jobId} under plan {@code planDigest}. */
+  /**
+   * Whether these are bank {@code bankId}'s keys of {@code period} of job {@code jobId} under plan {@code planDigest}.
+   */
   public boolean isFor(String jobId, String planDigest, KeyPeriod period, String bankId) {
     return this.jobId.equals(jobId) && this.planDigest.equals(planDigest) && this.period.equals(period)
         && this.bankId.equals(bankId);

@@ -73,8 +73,8 @@ final class AbandonedSumBench {
       int rounds = 1 << Math.min(count - 1, 30);
       int through = (int) Math.min((long) record.round() + rounds, Integer.MAX_VALUE);
       outThrough.put(bank, through);
-      log.warn("job '{}': round {} was abandoned without an answer from bank '{}' ({} in a row); it is left out of rounds "
-          + "{} to {} and takes part again after that", spec.id(), record.round(), bank, count, record.round() + 1,
+      log.warn("job '{}': round {} was abandoned without an answer from bank '{}' ({} in a row); it is left out of "
+          + "rounds {} to {} and takes part again after that", spec.id(), record.round(), bank, count, record.round() + 1,
           through);
     }
   }
