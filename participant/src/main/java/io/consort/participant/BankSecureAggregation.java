@@ -313,6 +313,7 @@ final class BankSecureAggregation {
   private io.consort.secagg.PeriodKeys periodKeys(JobSpec spec, int jobRound, io.consort.secagg.KeyPeriod period,
                                                   long sumRound) throws GeneralSecurityException {
     String jobId = spec.id();
+    String planDigest = SecureRoundPlan.planDigest(spec);
     long last = lastPeriodMasked.getOrDefault(jobId, -1L);
     if (sumRound <= last) {
       throw new ProtocolViolationException("bank '" + bankId + "' already masked sum round " + last + " of job '"
@@ -320,7 +321,7 @@ final class BankSecureAggregation {
           + ") ahead: a pipelined sum must come after the last it masked");
     }
     io.consort.secagg.PeriodKeys current = periodKeys.get(jobId);
-    if (current != null && current.isFor(jobId, period, bankId) && current.mayMask(sumRound)) {
+    if (current != null && current.isFor(jobId, planDigest, period, bankId) && current.mayMask(sumRound)) {
       return current;
     }
     PreparingPeriod made = preparedPeriod.remove(jobId);
@@ -333,7 +334,7 @@ final class BankSecureAggregation {
       made.wipeWhenDone();
     }
     if (keys == null) {
-      keys = io.consort.secagg.PeriodKeys.make(jobId, period, bankId, signer, random);
+      keys = io.consort.secagg.PeriodKeys.make(jobId, planDigest, period, bankId, signer, random);
     }
     periodKeys.put(jobId, keys);
     return keys;
@@ -347,13 +348,16 @@ final class BankSecureAggregation {
     if (nextRound <= spec.training().rounds()) {
       io.consort.secagg.KeyPeriod next = SecureRoundPlan.keyPeriod(spec, nextRound);
       if (!next.equals(current)) {
-        preparePeriod(spec.id(), next);
+        preparePeriod(spec.id(), SecureRoundPlan.planDigest(spec), next);
       }
     }
   }
 
-  /** Starts making job {@code jobId}'s keys of {@code period} on the key thread, unless they are being made. */
-  private void preparePeriod(String jobId, io.consort.secagg.KeyPeriod period) {
+  /**
+   * Starts making job {@code jobId}'s keys of {@code period} (under plan {@code planDigest}) on the key thread, unless
+   * they are being made.
+   */
+  private void preparePeriod(String jobId, String planDigest, io.consort.secagg.KeyPeriod period) {
     PreparingPeriod making = preparedPeriod.get(jobId);
     if (making != null && making.period().equals(period)) {
       return;
@@ -363,7 +367,7 @@ final class BankSecureAggregation {
     }
     preparedPeriod.put(jobId, new PreparingPeriod(period, java.util.concurrent.CompletableFuture.supplyAsync(() -> {
       try {
-        return io.consort.secagg.PeriodKeys.make(jobId, period, bankId, signer, random);
+        return io.consort.secagg.PeriodKeys.make(jobId, planDigest, period, bankId, signer, random);
       } catch (GeneralSecurityException e) {
         throw new java.util.concurrent.CompletionException(e);
       }
@@ -530,9 +534,12 @@ final class BankSecureAggregation {
       return;
     }
     long sumRound;
+    String planDigest;
     try {
-      sumRound = SecureRoundPlan.derive(spec, nextRound, roster, dimension)
-          .sumParameters(RoundEvaluation.carriedSlots(spec, nextRound)).round();
+      RoundParameters params = SecureRoundPlan.derive(spec, nextRound, roster, dimension)
+          .sumParameters(RoundEvaluation.carriedSlots(spec, nextRound));
+      sumRound = params.round();
+      planDigest = params.planDigest();
     } catch (IllegalArgumentException e) {
       return; // keyAhead refuses such a round by name, if the coordinator ever asks for it
     }
@@ -540,14 +547,14 @@ final class BankSecureAggregation {
     io.consort.secagg.KeyPeriod period = SecureRoundPlan.keyPeriod(spec, nextRound);
     if (period != null) { // period keys: made once a period, only if the keys in use are not of that period
       io.consort.secagg.PeriodKeys current = periodKeys.get(jobId);
-      if (current == null || !current.isFor(jobId, period, bankId) || !current.mayMask(sumRound)) {
-        preparePeriod(jobId, period);
+      if (current == null || !current.isFor(jobId, planDigest, period, bankId) || !current.mayMask(sumRound)) {
+        preparePeriod(jobId, planDigest, period);
       }
       return;
     }
     prepared.put(jobId, java.util.concurrent.CompletableFuture.supplyAsync(() -> {
       try {
-        return SecAggClient.prepareKeys(jobId, sumRound, bankId, signer, random);
+        return SecAggClient.prepareKeys(jobId, planDigest, sumRound, bankId, signer, random);
       } catch (GeneralSecurityException e) {
         throw new java.util.concurrent.CompletionException(e);
       }
@@ -565,7 +572,7 @@ final class BankSecureAggregation {
       return null;
     }
     SecAggClient.PreparedKeys keys = future.join();
-    return keys.isFor(params.jobId(), params.round(), bankId) ? keys : null;
+    return keys.isFor(params.jobId(), params.planDigest(), params.round(), bankId) ? keys : null;
   }
 
   /** Discards (wipes) the keys being made or made ahead for job {@code jobId}, if any. */

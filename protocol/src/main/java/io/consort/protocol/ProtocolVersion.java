@@ -17,7 +17,9 @@ public final class ProtocolVersion {
    * only; a version-5 bank would not see the field. 7: a plan may pin {@code secure_aggregation.self_mask: false}
    * (the default with {@code with_input}): no self mask and no share of anything, each bank masking with every member
    * of its key roster (share-keys answers and forwarded shares are empty, no b-shares follow the masked input); a
-   * version-6 bank would not see the field.
+   * version-6 bank would not see the field; and every key advertisement (per sum and per period) is signed over the
+   * digest of the job's secure-aggregation plan under new labels, so banks offered different plans of one job never
+   * accept each other's keys.
    */
   public static final int CURRENT = 7;
 

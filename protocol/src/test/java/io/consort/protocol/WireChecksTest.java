@@ -48,8 +48,9 @@ class WireChecksTest {
 
   @Test
   void requireVersion_refusesOtherVersion() {
-    ProtocolViolationException e = assertThrows(ProtocolViolationException.class, () -> ProtocolVersion.require(7));
-    assertTrue(e.getMessage().contains("protocol version 7 is not supported"));
+    ProtocolViolationException e = assertThrows(ProtocolViolationException.class,
+        () -> ProtocolVersion.require(ProtocolVersion.CURRENT + 1));
+    assertTrue(e.getMessage().contains("protocol version " + (ProtocolVersion.CURRENT + 1) + " is not supported"));
   }
 
   @Test

@@ -10,15 +10,22 @@ import java.util.List;
  * from being valid for another.
  */
 final class ContextEncoding {
-  static final String ADVERTISE_LABEL = "consort-secagg/v1 advertise-keys";
+  /**
+   * Per-round key advertisements (protocol version 7: the job's plan digest is signed with them; the v1 label, which
+   * signed no plan, is no longer accepted).
+   */
+  static final String ADVERTISE_LABEL = "consort-secagg/v7 advertise-keys";
   static final String CONSISTENCY_LABEL = "consort-secagg/v1 consistency-check";
   static final String SHARE_AAD_LABEL = "consort-secagg/v1 share-ciphertext";
   static final String SHARE_KEY_LABEL = "consort-secagg/v1 share-encryption-key";
   static final String PAIRWISE_MASK_LABEL = "consort-secagg/v1 pairwise-mask-seed";
   static final String ROUND_SALT_LABEL = "consort-secagg/v1 round-salt";
   static final String GRAPH_SEED_LABEL = "consort-secagg/v1 neighbour-graph";
-  /** Keys for a period of rounds (protocol version 6): a label no per-round advertisement carries. */
-  static final String PERIOD_ADVERTISE_LABEL = "consort-secagg/v6 period-keys";
+  /**
+   * Keys for a period of rounds (protocol version 6; since 7 with the job's plan digest, under this new label): a label
+   * no per-round advertisement carries.
+   */
+  static final String PERIOD_ADVERTISE_LABEL = "consort-secagg/v7 period-keys";
 
   private final ByteArrayOutputStream out = new ByteArrayOutputStream(128);
 
@@ -57,20 +64,27 @@ final class ContextEncoding {
     return out.toByteArray();
   }
 
-  /** What a bank signs in advertise-keys: job, round, its id and both public keys. */
-  static byte[] advertisedKeys(String jobId, long round, String bankId, byte[] encryptionKey, byte[] maskingKey) {
-    return labelled(ADVERTISE_LABEL).text(jobId).number(round).text(bankId)
+  /**
+   * What a bank signs in advertise-keys: job, the digest of the job's secure-aggregation plan ({@link
+   * RoundParameters#planDigest}), round, its id and both public keys. The plan digest makes keys signed under one plan
+   * (another unmasking mode, self mask, key_rounds, threshold...) invalid in a sum of any other.
+   */
+  static byte[] advertisedKeys(String jobId, String planDigest, long round, String bankId, byte[] encryptionKey,
+                               byte[] maskingKey) {
+    return labelled(ADVERTISE_LABEL).text(jobId).text(planDigest).number(round).text(bankId)
         .bytes(encryptionKey).bytes(maskingKey).toByteArray();
   }
 
   /**
-   * What a bank signs once for a period of rounds ({@link KeyPeriod}): job, period index, the rounds a period spans,
-   * its id and both public keys, under a label of its own, so it is never valid as a per-round advertisement
-   * ({@link #advertisedKeys}) nor the other way round, nor for another job, period or period length.
+   * What a bank signs once for a period of rounds ({@link KeyPeriod}): job, plan digest ({@link
+   * RoundParameters#planDigest}), period index, the rounds a period spans, its id and both public keys, under a label
+   * of its own, so it is never valid as a per-round advertisement ({@link #advertisedKeys}) nor the other way round,
+   * nor for another job, plan, period or period length.
    */
-  static byte[] periodKeys(String jobId, KeyPeriod period, String bankId, byte[] encryptionKey, byte[] maskingKey) {
-    return labelled(PERIOD_ADVERTISE_LABEL).text(jobId).number(period.index()).number(period.rounds()).text(bankId)
-        .bytes(encryptionKey).bytes(maskingKey).toByteArray();
+  static byte[] periodKeys(String jobId, String planDigest, KeyPeriod period, String bankId, byte[] encryptionKey,
+                           byte[] maskingKey) {
+    return labelled(PERIOD_ADVERTISE_LABEL).text(jobId).text(planDigest).number(period.index()).number(period.rounds())
+        .text(bankId).bytes(encryptionKey).bytes(maskingKey).toByteArray();
   }
 
   /** What a bank signs in consistency-check: job, round, its id and the survivor set. */

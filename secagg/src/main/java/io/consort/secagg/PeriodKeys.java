@@ -29,6 +29,7 @@ import java.util.Objects;
  */
 public final class PeriodKeys {
   private final String jobId;
+  private final String planDigest;
   private final KeyPeriod period;
   private final String bankId;
   private final byte[] encryptionPublicKey;
@@ -58,9 +59,10 @@ public final class PeriodKeys {
     }
   }
 
-  private PeriodKeys(String jobId, KeyPeriod period, String bankId, X25519KeyPair c, X25519KeyPair s,
-                     byte[] signature) {
+  private PeriodKeys(String jobId, String planDigest, KeyPeriod period, String bankId, X25519KeyPair c,
+                     X25519KeyPair s, byte[] signature) {
     this.jobId = jobId;
+    this.planDigest = planDigest;
     this.period = period;
     this.bankId = bankId;
     this.encryptionKeys = c;
@@ -70,18 +72,25 @@ public final class PeriodKeys {
     this.signature = signature;
   }
 
-  /** Fresh key pairs c and s for {@code period} of job {@code jobId}, signed once over the period's context. */
-  public static PeriodKeys make(String jobId, KeyPeriod period, String bankId, IdentitySigner signer,
+  /**
+   * Fresh key pairs c and s for {@code period} of job {@code jobId} under the plan of digest {@code planDigest}
+   * ({@link RoundParameters#planDigest}), signed once over the period's context.
+   */
+  public static PeriodKeys make(String jobId, String planDigest, KeyPeriod period, String bankId, IdentitySigner signer,
                                 SecureRandom random) throws GeneralSecurityException {
     Objects.requireNonNull(period, "period");
+    Objects.requireNonNull(planDigest, "planDigest");
     SignedKeyPairs keys = SignedKeyPairs.make(signer, random,
-        (c, s) -> ContextEncoding.periodKeys(jobId, period, bankId, c, s));
-    return new PeriodKeys(jobId, period, bankId, keys.encryption(), keys.masking(), keys.signature());
+        (c, s) -> ContextEncoding.periodKeys(jobId, planDigest, period, bankId, c, s));
+    return new PeriodKeys(jobId, planDigest, period, bankId, keys.encryption(), keys.masking(), keys.signature());
   }
 
-  /** Whether these are bank {@code bankId}'s keys of {@code period} of job {@code jobId}. */
-  public boolean isFor(String jobId, KeyPeriod period, String bankId) {
-    return this.jobId.equals(jobId) && this.period.equals(period) && this.bankId.equals(bankId);
+  /**
+   * Whether these are bank {@code bankId}'s keys of {@code period} of job {@code jobId} under plan {@code planDigest}.
+   */
+  public boolean isFor(String jobId, String planDigest, KeyPeriod period, String bankId) {
+    return this.jobId.equals(jobId) && this.planDigest.equals(planDigest) && this.period.equals(period)
+        && this.bankId.equals(bankId);
   }
 
   public KeyPeriod period() {

@@ -33,10 +33,17 @@ import java.util.Set;
  *     protocol version before 7); false only with {@code unmaskingWithInput} (docs/SECURE_AGGREGATION.md, "No self
  *     mask under with_input"): no b, no share of anything, each bank masks with every member of the key roster it
  *     accepted, and the sum is unmasked only if every member of that roster sent its masked input
+ * @param planDigest the digest of the job's secure-aggregation plan (64 lowercase hex digits, SHA-256 of the pinned
+ *     {@code SecAggPlan}; io.consort.spec.SecureRoundPlan computes it, a bank from the plan it pinned and the
+ *     coordinator from its own, never from a task), or empty where no plan exists (simulations, benchmarks): bound
+ *     into every key advertisement (per round and per period), so a bank accepts a peer's keys only if the peer signed
+ *     them for the same plan, and a coordinator that offers banks of one job different plans (another unmasking mode,
+ *     self mask, key_rounds, threshold...) cannot mix them in one sum (docs/SECURE_AGGREGATION.md, "The plan in the
+ *     key advertisement")
  */
 public record RoundParameters(String jobId, long round, List<String> bankIds, int threshold, int ringBits,
                int dimension, int neighbourDegree, boolean consistencyCheck, boolean unmaskingWithInput,
-               boolean selfMask) {
+               boolean selfMask, String planDigest) {
   public static final int MAX_BANKS = 10_000;
   public static final int MAX_DIMENSION = 1 << 28;
   public static final int MAX_ID_BYTES = 128;
@@ -94,6 +101,18 @@ public record RoundParameters(String jobId, long round, List<String> bankIds, in
       throw new IllegalArgumentException("a sum without self masks needs unmaskingWithInput: unmasking after the "
           + "inputs recovers a dropped bank's masks from its s^SK-shares, which such a sum never makes");
     }
+    if (planDigest == null || !(planDigest.isEmpty() || planDigest.matches("[0-9a-f]{64}"))) {
+      throw new IllegalArgumentException("planDigest must be empty or 64 lowercase hex digits (SHA-256), got "
+          + (planDigest == null ? "null" : "'" + planDigest + "'"));
+    }
+  }
+
+  /** Bound to no plan (an empty {@link #planDigest}): simulations, benchmarks and tests of the protocol alone. */
+  public RoundParameters(String jobId, long round, List<String> bankIds, int threshold, int ringBits,
+                         int dimension, int neighbourDegree, boolean consistencyCheck, boolean unmaskingWithInput,
+                         boolean selfMask) {
+    this(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree, consistencyCheck, unmaskingWithInput,
+        selfMask, "");
   }
 
   /** With a self mask and shares ({@code selfMask} true): every protocol version before 7. */
@@ -131,23 +150,23 @@ public record RoundParameters(String jobId, long round, List<String> bankIds, in
 
   public RoundParameters withRingBits(int bits) {
     return new RoundParameters(jobId, round, bankIds, threshold, bits, dimension, neighbourDegree, consistencyCheck,
-        unmaskingWithInput, selfMask);
+        unmaskingWithInput, selfMask, planDigest);
   }
 
   public RoundParameters withNeighbourDegree(int degree) {
     return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, degree, consistencyCheck,
-        unmaskingWithInput, selfMask);
+        unmaskingWithInput, selfMask, planDigest);
   }
 
   public RoundParameters withConsistencyCheck(boolean enabled) {
     return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree, enabled,
-        unmaskingWithInput, selfMask);
+        unmaskingWithInput, selfMask, planDigest);
   }
 
   /** These parameters with each bank's b-shares travelling with its masked input (or not). */
   public RoundParameters withUnmaskingWithInput(boolean enabled) {
     return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree,
-        consistencyCheck, enabled, selfMask);
+        consistencyCheck, enabled, selfMask, planDigest);
   }
 
   /**
@@ -156,7 +175,13 @@ public record RoundParameters(String jobId, long round, List<String> bankIds, in
    */
   public RoundParameters withSelfMask(boolean enabled) {
     return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree,
-        consistencyCheck, unmaskingWithInput, enabled);
+        consistencyCheck, unmaskingWithInput, enabled, planDigest);
+  }
+
+  /** These parameters bound to the plan of digest {@code digest} ({@link #planDigest}). */
+  public RoundParameters withPlanDigest(String digest) {
+    return new RoundParameters(jobId, round, bankIds, threshold, ringBits, dimension, neighbourDegree,
+        consistencyCheck, unmaskingWithInput, selfMask, digest);
   }
 
   /** Whether every bank masks with every other bank (no SecAgg+ sparsification). */

@@ -173,7 +173,7 @@ public final class SecAggClient {
    */
   public static SecAggClient createAwaitingInput(RoundParameters parameters, String bankId, IdentitySigner signer,
                            PeerKeyVerifier verifier, SecureRandom random, PreparedKeys keys) {
-    if (!keys.isFor(parameters.jobId(), parameters.round(), bankId)) {
+    if (!keys.isFor(parameters.jobId(), parameters.planDigest(), parameters.round(), bankId)) {
       throw new IllegalArgumentException("keys made ahead for " + keys + " cannot key round " + parameters.round()
           + " of job '" + parameters.jobId() + "' for bank '" + bankId + "'");
     }
@@ -200,7 +200,7 @@ public final class SecAggClient {
       throw new IllegalArgumentException("keys for a period of rounds serve only sums that unmask with the input; "
           + "round " + parameters.round() + " of job '" + parameters.jobId() + "' does not");
     }
-    if (!keys.isFor(parameters.jobId(), keys.period(), bankId)) {
+    if (!keys.isFor(parameters.jobId(), parameters.planDigest(), keys.period(), bankId)) {
       throw new IllegalArgumentException("period keys of " + keys + " cannot key round " + parameters.round()
           + " of job '" + parameters.jobId() + "' for bank '" + bankId + "'");
     }
@@ -216,17 +216,19 @@ public final class SecAggClient {
   /**
    * A round's fresh key pairs (c and s) and their advertisement signature, made before the round's client: with
    * pipelined rounds a bank makes them in its idle time after answering a training task, so the unmasking answer
-   * that advertises them only releases what is ready. The signature binds them to {@code jobId}, {@code round}
-   * (the sum's round id, {@link RoundParameters#round}) and {@code bankId}, and to nothing else; they are
+   * that advertises them only releases what is ready. The signature binds them to {@code jobId}, {@code planDigest}
+   * (the job's plan, {@link RoundParameters#planDigest}), {@code round} (the sum's round id, {@link
+   * RoundParameters#round}) and {@code bankId}, and to nothing else; they are
    * handed, once, to the client of exactly that round ({@link #createAwaitingInput(RoundParameters, String,
    * IdentitySigner, PeerKeyVerifier, SecureRandom, PreparedKeys)}), and a bank that does not use them calls
    * {@link PreparedKeys#destroy}.
    */
-  public static PreparedKeys prepareKeys(String jobId, long round, String bankId, IdentitySigner signer,
-                                         SecureRandom random) throws GeneralSecurityException {
+  public static PreparedKeys prepareKeys(String jobId, String planDigest, long round, String bankId,
+                                         IdentitySigner signer, SecureRandom random) throws GeneralSecurityException {
+    java.util.Objects.requireNonNull(planDigest, "planDigest");
     SignedKeyPairs keys = SignedKeyPairs.make(signer, random,
-        (c, s) -> ContextEncoding.advertisedKeys(jobId, round, bankId, c, s));
-    return new PreparedKeys(jobId, round, bankId, keys.encryption(), keys.masking(), keys.signature());
+        (c, s) -> ContextEncoding.advertisedKeys(jobId, planDigest, round, bankId, c, s));
+    return new PreparedKeys(jobId, planDigest, round, bankId, keys.encryption(), keys.masking(), keys.signature());
   }
 
   /**
@@ -235,6 +237,7 @@ public final class SecAggClient {
    */
   public static final class PreparedKeys {
     private final String jobId;
+    private final String planDigest;
     private final long round;
     private final String bankId;
     private final byte[] encryptionPublicKey;
@@ -244,9 +247,10 @@ public final class SecAggClient {
     private byte[] signature;
     private boolean taken;
 
-    private PreparedKeys(String jobId, long round, String bankId, X25519KeyPair c, X25519KeyPair s,
+    private PreparedKeys(String jobId, String planDigest, long round, String bankId, X25519KeyPair c, X25519KeyPair s,
                          byte[] signature) {
       this.jobId = jobId;
+      this.planDigest = planDigest;
       this.round = round;
       this.bankId = bankId;
       this.encryptionKeys = c;
@@ -256,9 +260,13 @@ public final class SecAggClient {
       this.signature = signature;
     }
 
-    /** Whether these keys are signed for job {@code jobId}'s round {@code round} of bank {@code bankId}. */
-    public boolean isFor(String jobId, long round, String bankId) {
-      return this.jobId.equals(jobId) && this.round == round && this.bankId.equals(bankId);
+    /**
+     * Whether these keys are signed for job {@code jobId}'s round {@code round} of bank {@code bankId} under plan
+     * {@code planDigest}.
+     */
+    public boolean isFor(String jobId, String planDigest, long round, String bankId) {
+      return this.jobId.equals(jobId) && this.planDigest.equals(planDigest) && this.round == round
+          && this.bankId.equals(bankId);
     }
 
     /** The public encryption key c (public: it is advertised). */
@@ -407,7 +415,8 @@ public final class SecAggClient {
           ownKeys.signature());
     }
     if (encryptionKeys == null) {
-      PreparedKeys fresh = prepareKeys(parameters.jobId(), parameters.round(), bankId, signer, random);
+      PreparedKeys fresh = prepareKeys(parameters.jobId(), parameters.planDigest(), parameters.round(), bankId, signer,
+          random);
       fresh.handTo(this);
     }
     byte[] c = encryptionKeys.publicKeyBytes();
@@ -574,11 +583,13 @@ public final class SecAggClient {
         verifyPeriodKeys(entry);
       } else if (!entry.bankId().equals(bankId)) {
         try {
-          verifier.verify(entry.bankId(), ContextEncoding.advertisedKeys(parameters.jobId(), parameters.round(),
-              entry.bankId(), entry.encryptionPublicKey(), entry.maskingPublicKey()), entry.signature());
+          verifier.verify(entry.bankId(), ContextEncoding.advertisedKeys(parameters.jobId(), parameters.planDigest(),
+              parameters.round(), entry.bankId(), entry.encryptionPublicKey(), entry.maskingPublicKey()),
+              entry.signature());
         } catch (GeneralSecurityException e) {
           throw abort(entry.bankId(), "the keys of bank '" + entry.bankId()
-              + "' do not carry its valid identity signature (substituted by the coordinator?): "
+              + "' do not carry its valid identity signature for this job's plan and round (substituted by the "
+              + "coordinator, or signed under another plan?): "
               + e.getMessage(), e);
         }
       }
@@ -675,12 +686,14 @@ public final class SecAggClient {
           + "advertisement replaced in period " + periodKeys.period().index() + "; replaced keys are never taken back");
     }
     try {
-      verifier.verify(entry.bankId(), ContextEncoding.periodKeys(parameters.jobId(), periodKeys.period(),
-          entry.bankId(), entry.encryptionPublicKey(), entry.maskingPublicKey()), entry.signature());
+      verifier.verify(entry.bankId(), ContextEncoding.periodKeys(parameters.jobId(), parameters.planDigest(),
+          periodKeys.period(), entry.bankId(), entry.encryptionPublicKey(), entry.maskingPublicKey()),
+          entry.signature());
     } catch (GeneralSecurityException e) {
       throw abort(entry.bankId(), "the period keys of bank '" + entry.bankId() + "' do not carry its valid identity "
-          + "signature for period " + periodKeys.period().index() + " of " + periodKeys.period().rounds()
-          + " rounds (substituted or replayed by the coordinator?): " + e.getMessage(), e);
+          + "signature for this job's plan and period " + periodKeys.period().index() + " of "
+          + periodKeys.period().rounds() + " rounds (substituted or replayed by the coordinator, or signed under "
+          + "another plan?): " + e.getMessage(), e);
     }
     periodKeys.agreeWith(entry, parameters.selfMask()); // no c agreement where no share is encrypted
   }

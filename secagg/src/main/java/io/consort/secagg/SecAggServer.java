@@ -288,12 +288,13 @@ public final class SecAggServer {
     }
     try {
       verifier.verify(sender, keyPeriod != null
-          ? ContextEncoding.periodKeys(parameters.jobId(), keyPeriod, sender, keys.encryptionPublicKey(),
-              keys.maskingPublicKey())
-          : ContextEncoding.advertisedKeys(parameters.jobId(), parameters.round(), sender,
+          ? ContextEncoding.periodKeys(parameters.jobId(), parameters.planDigest(), keyPeriod, sender,
+              keys.encryptionPublicKey(), keys.maskingPublicKey())
+          : ContextEncoding.advertisedKeys(parameters.jobId(), parameters.planDigest(), parameters.round(), sender,
               keys.encryptionPublicKey(), keys.maskingPublicKey()), keys.signature());
     } catch (GeneralSecurityException e) {
-      throw refuse(sender, "identity signature over the advertised keys does not verify: " + e.getMessage());
+      throw refuse(sender, "identity signature over the advertised keys does not verify for this job's plan and "
+          + (keyPeriod != null ? "period" : "round") + ": " + e.getMessage());
     }
     advertised.put(sender, keys);
   }

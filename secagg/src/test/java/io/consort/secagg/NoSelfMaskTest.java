@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.secagg.crypto.MaskExpander;
 import io.consort.secagg.crypto.SecretBytes;
+import io.consort.secagg.message.AdvertiseKeys;
 import io.consort.secagg.message.ConsistencyRequest;
 import io.consort.secagg.message.EncryptedShare;
 import io.consort.secagg.message.ForwardedShares;
@@ -18,6 +19,7 @@ import io.consort.secagg.message.RevealedShare;
 import io.consort.secagg.message.SecAggMessage;
 import io.consort.secagg.message.ShareKeys;
 import io.consort.secagg.message.ShareKind;
+import io.consort.secagg.message.SignedPublicKeys;
 import io.consort.secagg.message.UnmaskingRequest;
 import io.consort.secagg.message.UnmaskingResponse;
 import java.security.SecureRandom;
@@ -301,6 +303,85 @@ class NoSelfMaskTest {
     return Arrays.equals(harness.inputs.get(VICTIM), stripped);
   }
 
+  /** Plan digests of two plans of one job (stand-ins for io.consort.spec.SecureRoundPlan.planDigest). */
+  private static final String NO_SELF_MASK_PLAN = "a1".repeat(32);
+  private static final String AFTER_INPUTS_PLAN = "b2".repeat(32);
+
+  /**
+   * Plan equivocation across modes (n = 7, t = 4, c = 2: bank-6 and bank-7 collude). The coordinator offers the victim
+   * the with_input, no-self-mask plan and the six others the same job with unmasking after the inputs. If both plans'
+   * advertisements verified alike, the victim would mask its input with six peers that Shamir-share their s^SK, and
+   * split survivor stories would get those shares revealed and the victim's masks stripped. Each bank signs its keys
+   * with its own plan's digest: the victim refuses every peer's advertisement at the key roster and nothing leaves it.
+   * The companion run signs both plans alike (as the version-1 context, which named no plan, did): the victim then
+   * accepts the after_inputs peers, masks its input with them, and every peer has handed the coordinator shares of its
+   * s^SK for the colluders, what the attack needs.
+   */
+  @Test
+  void victimRefusesItsPeersKeys_whenTheyArePinnedToUnmaskAfterTheInputs_andNothingLeavesIt() throws Exception {
+    Equivocation bound = equivocate(NO_SELF_MASK_PLAN, AFTER_INPUTS_PLAN);
+    ProtocolViolationException refused = bound.harness.clientRefusals.get(VICTIM);
+    assertTrue(refused != null && refused.getMessage().contains("signed under another plan"), String.valueOf(refused));
+    assertTrue(bound.harness.clients.get(VICTIM).isAborted());
+    assertFalse(bound.harness.clients.get(VICTIM).holdsPrivateKeys());
+    assertTrue(bound.fromVictim.isEmpty(), "nothing left the victim after its keys: " + bound.fromVictim);
+    assertTrue(bound.harness.serverRefusals.get(VICTIM).getMessage().contains("does not verify for this job's plan"),
+        "an honest coordinator's server refuses it too");
+
+    Equivocation unbound = equivocate("", "");
+    assertFalse(unbound.harness.clients.get(VICTIM).isAborted(), "one context for both plans: the victim accepts");
+    assertTrue(unbound.fromVictim.stream().anyMatch(m -> m instanceof MaskedInput), "its masked input left it");
+    for (SecAggMessage m : unbound.harness.delivered) {
+      if (m instanceof ShareKeys shares && !m.header().senderId().equals(VICTIM)) {
+        String peer = m.header().senderId();
+        Set<String> holders = new java.util.HashSet<>(shares.shares().stream().map(EncryptedShare::recipientId).toList());
+        assertTrue(Set.of("bank-6", "bank-7").stream().allMatch(c -> c.equals(peer) || holders.contains(c)),
+            "peer " + peer + " shared its s^SK with the colluders: " + holders);
+      }
+    }
+  }
+
+  private record Equivocation(RoundHarness harness, List<SecAggMessage> fromVictim) {}
+
+  /**
+   * The others run the after_inputs plan through the coordinator's server; the victim gets a key roster of all seven
+   * advertisements, then (if it answers) an empty share set, as the coordinator would send it.
+   */
+  private static Equivocation equivocate(String victimPlan, String othersPlan) throws Exception {
+    RoundParameters others = RoundParameters.completeGraph("job-equivocate", 14, RoundHarness.banks(7), 4, DIM)
+        .withPlanDigest(othersPlan);
+    RoundParameters victims = others.withUnmaskingWithInput(true).withSelfMask(false).withPlanDigest(victimPlan);
+    RoundHarness harness = new RoundHarness(others, RoundHarness.randomInputs(others, 25), 25);
+    harness.clients.put(VICTIM, SecAggClient.create(victims, VICTIM, harness.inputs.get(VICTIM).clone(),
+        harness.signer(VICTIM), harness.directory, RoundHarness.seeded(26)));
+    harness.advertise(Set.of());
+    List<SecAggMessage> rosters = new ArrayList<>();
+    Map<Stage, Set<String>> victimByHand = Map.of(Stage.SHARE_KEYS, Set.of(VICTIM));
+    harness.closeAndDeliver(victimByHand, m -> {
+      rosters.add(m);
+      return m;
+    });
+    KeyRoster toPeer = (KeyRoster) rosters.stream().filter(m -> m instanceof KeyRoster).findFirst().orElseThrow();
+    List<SignedPublicKeys> everyone = harness.delivered.stream().filter(m -> m instanceof AdvertiseKeys)
+        .map(m -> ((AdvertiseKeys) m).toSignedKeys()).toList();
+    List<SecAggMessage> fromVictim = new ArrayList<>();
+    SecAggClient victim = harness.clients.get(VICTIM);
+    try {
+      fromVictim.addAll(victim.handleAll(new KeyRoster(redirected(toPeer.header()), everyone)));
+      fromVictim.addAll(victim.handleAll(new ForwardedShares(new MessageHeader(others.jobId(), others.round(),
+          Stage.MASKED_INPUT, RoundParameters.COORDINATOR_ID, VICTIM), List.of())));
+    } catch (ProtocolViolationException e) {
+      harness.clientRefusals.putIfAbsent(VICTIM, e);
+    }
+    harness.closeAndDeliver(victimByHand, UnaryOperator.identity()); // the peers' shares reach the coordinator
+    fromVictim.forEach(harness.delivered::add);
+    return new Equivocation(harness, fromVictim);
+  }
+
+  private static MessageHeader redirected(MessageHeader header) {
+    return new MessageHeader(header.jobId(), header.round(), header.stage(), header.senderId(), VICTIM);
+  }
+
   /** Sums of a period masked with period keys and no self mask: exact, and a sum round is never masked twice. */
   @Test
   void periodKeysWithoutSelfMask_giveExactSums_andNeverMaskOneSumRoundTwice() throws Exception {
@@ -315,7 +396,7 @@ class NoSelfMaskTest {
       harness = new RoundHarness(parameters, inputs, 24, true, period, null);
       for (String bank : parameters.bankIds()) {
         if (!keys.containsKey(bank)) {
-          keys.put(bank, PeriodKeys.make("job-pk", period, bank, harness.signer(bank), random));
+          keys.put(bank, PeriodKeys.make("job-pk", "", period, bank, harness.signer(bank), random));
         }
         harness.clients.put(bank, SecAggClient.createAwaitingInput(parameters, bank, harness.signer(bank),
             harness.directory, random, keys.get(bank)));

@@ -74,7 +74,7 @@ class PeriodKeysTest {
         }));
     for (String bank : BANKS) {
       if (!keys.containsKey(bank)) {
-        keys.put(bank, PeriodKeys.make(JOB, PERIOD, bank, harness.signer(bank), random));
+        keys.put(bank, PeriodKeys.make(JOB, "", PERIOD, bank, harness.signer(bank), random));
       }
       List<String> verified = bankVerified.computeIfAbsent(bank, b -> new ArrayList<>());
       PeerKeyVerifier counting = (peer, message, signature) -> {
@@ -214,18 +214,20 @@ class PeriodKeysTest {
    * coordinator's server both refuse it.
    */
   @Test
-  void aPeersAdvertisementReplayedFromAnotherPeriodJobOrLengthOrSignedPerRound_isRefusedByBankAndServer()
+  void aPeersAdvertisementReplayedFromAnotherPeriodJobPlanOrLengthOrSignedPerRound_isRefusedByBankAndServer()
       throws Exception {
     RoundHarness signing = harness(4, RoundHarness.randomInputs(sum(4), 81));
     List<SignedPublicKeys> replays = new ArrayList<>();
     for (PeriodKeys other : List.of(
-        PeriodKeys.make(JOB, new KeyPeriod(1, 4), "bank-2", signing.signer("bank-2"), random),
-        PeriodKeys.make("job-other", PERIOD, "bank-2", signing.signer("bank-2"), random),
-        PeriodKeys.make(JOB, new KeyPeriod(0, 5), "bank-2", signing.signer("bank-2"), random))) {
+        PeriodKeys.make(JOB, "", new KeyPeriod(1, 4), "bank-2", signing.signer("bank-2"), random),
+        PeriodKeys.make("job-other", "", PERIOD, "bank-2", signing.signer("bank-2"), random),
+        PeriodKeys.make(JOB, "", new KeyPeriod(0, 5), "bank-2", signing.signer("bank-2"), random),
+        // signed for another plan of the job (another key_rounds, self_mask, threshold, unmasking mode...)
+        PeriodKeys.make(JOB, "c3".repeat(32), PERIOD, "bank-2", signing.signer("bank-2"), random))) {
       replays.add(other.advertisement());
       other.destroy();
     }
-    SecAggClient.PreparedKeys perRound = SecAggClient.prepareKeys(JOB, 4, "bank-2", signing.signer("bank-2"), random);
+    SecAggClient.PreparedKeys perRound = SecAggClient.prepareKeys(JOB, "", 4, "bank-2", signing.signer("bank-2"), random);
     SecAggClient perRoundClient = SecAggClient.createAwaitingInput(sum(4), "bank-2", signing.signer("bank-2"),
         signing.directory, random, perRound);
     AdvertiseKeys perRoundAd = perRoundClient.advertiseKeys();
@@ -265,7 +267,7 @@ class PeriodKeysTest {
   void aPeriodAdvertisementRelayedInASumKeyedPerRound_isRefused() throws Exception {
     Map<String, int[]> inputs = RoundHarness.randomInputs(sum(4), 87);
     RoundHarness perRound = new RoundHarness(sum(4), inputs, 87, true);
-    PeriodKeys bank2 = PeriodKeys.make(JOB, PERIOD, "bank-2", perRound.signer("bank-2"), random);
+    PeriodKeys bank2 = PeriodKeys.make(JOB, "", PERIOD, "bank-2", perRound.signer("bank-2"), random);
     SignedPublicKeys periodAd = bank2.advertisement();
     bank2.destroy();
 

@@ -173,7 +173,7 @@ class PipelinedClientTest {
   void sum_isExactRingSum_whenABanksKeysWereMadeAhead_andItAdvertisesExactlyThem() throws Exception {
     RoundParameters parameters = RoundParameters.completeGraph("job-p", 9, RoundHarness.banks(5), 3, 1031);
     RoundHarness harness = pipelined(parameters, 3, 4);
-    SecAggClient.PreparedKeys made = SecAggClient.prepareKeys("job-p", 9, VICTIM, harness.signer(VICTIM),
+    SecAggClient.PreparedKeys made = SecAggClient.prepareKeys("job-p", "", 9, VICTIM, harness.signer(VICTIM),
         RoundHarness.seeded(11));
     harness.clients.put(VICTIM, SecAggClient.createAwaitingInput(parameters, VICTIM, harness.signer(VICTIM),
         harness.directory, RoundHarness.seeded(12), made));
@@ -190,15 +190,16 @@ class PipelinedClientTest {
   }
 
   @Test
-  void keysMadeAhead_keyOneClientOnce_andOnlyOfTheirJobRoundAndBank() throws Exception {
+  void keysMadeAhead_keyOneClientOnce_andOnlyOfTheirJobPlanRoundAndBank() throws Exception {
     RoundParameters parameters = RoundParameters.completeGraph("job-p", 9, RoundHarness.banks(3), 2, 16);
     RoundHarness harness = pipelined(parameters, 3, 4);
     SecureRandom random = RoundHarness.seeded(11);
-    SecAggClient.PreparedKeys made = SecAggClient.prepareKeys("job-p", 9, VICTIM, harness.signer(VICTIM), random);
+    SecAggClient.PreparedKeys made = SecAggClient.prepareKeys("job-p", "", 9, VICTIM, harness.signer(VICTIM), random);
     for (SecAggClient.PreparedKeys other : List.of(
-        SecAggClient.prepareKeys("job-p", 8, VICTIM, harness.signer(VICTIM), random),
-        SecAggClient.prepareKeys("job-q", 9, VICTIM, harness.signer(VICTIM), random),
-        SecAggClient.prepareKeys("job-p", 9, "bank-2", harness.signer("bank-2"), random))) {
+        SecAggClient.prepareKeys("job-p", "", 8, VICTIM, harness.signer(VICTIM), random),
+        SecAggClient.prepareKeys("job-q", "", 9, VICTIM, harness.signer(VICTIM), random),
+        SecAggClient.prepareKeys("job-p", "", 9, "bank-2", harness.signer("bank-2"), random),
+        SecAggClient.prepareKeys("job-p", "c3".repeat(32), 9, VICTIM, harness.signer(VICTIM), random))) {
       assertThrows(IllegalArgumentException.class, () -> SecAggClient.createAwaitingInput(parameters, VICTIM,
           harness.signer(VICTIM), harness.directory, random, other));
       assertFalse(other.isSpent(), "refused keys are the caller's to destroy");
@@ -215,7 +216,7 @@ class PipelinedClientTest {
   void aDiscardedClient_wipesTheKeysItWasGivenAhead() throws Exception {
     RoundParameters parameters = RoundParameters.completeGraph("job-p", 9, RoundHarness.banks(3), 2, 16);
     RoundHarness harness = pipelined(parameters, 3, 4);
-    SecAggClient.PreparedKeys made = SecAggClient.prepareKeys("job-p", 9, VICTIM, harness.signer(VICTIM),
+    SecAggClient.PreparedKeys made = SecAggClient.prepareKeys("job-p", "", 9, VICTIM, harness.signer(VICTIM),
         RoundHarness.seeded(11));
     SecAggClient client = SecAggClient.createAwaitingInput(parameters, VICTIM, harness.signer(VICTIM),
         harness.directory, RoundHarness.seeded(12), made);

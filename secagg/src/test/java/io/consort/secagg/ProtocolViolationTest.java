@@ -188,7 +188,7 @@ class ProtocolViolationTest {
   void malleatedSignature_stillVerifiesUnderTheSignersKey() throws Exception {
     RoundHarness harness = harness(26);
     io.consort.identity.IdentitySigner signer = harness.signer("bank-1");
-    byte[] message = ContextEncoding.advertisedKeys("job-v", 7, "bank-1", new byte[32], new byte[32]);
+    byte[] message = ContextEncoding.advertisedKeys("job-v", "", 7, "bank-1", new byte[32], new byte[32]);
     byte[] signature = signer.sign(message);
 
     byte[] twin = malleated(signature);
@@ -335,7 +335,7 @@ class ProtocolViolationTest {
     RoundHarness harness = harness(32);
     AdvertiseKeys bank1Keys = harness.clients.get("bank-1").advertiseKeys();
     harness.server.accept(bank1Keys);
-    byte[] copiedSignature = harness.signer("bank-2").sign(ContextEncoding.advertisedKeys("job-v", 7, "bank-2",
+    byte[] copiedSignature = harness.signer("bank-2").sign(ContextEncoding.advertisedKeys("job-v", "", 7, "bank-2",
         bank1Keys.encryptionPublicKey(), bank1Keys.maskingPublicKey()));
     AdvertiseKeys copy = new AdvertiseKeys(new MessageHeader("job-v", 7, Stage.ADVERTISE_KEYS, "bank-2",
         RoundParameters.COORDINATOR_ID), bank1Keys.encryptionPublicKey(), bank1Keys.maskingPublicKey(),

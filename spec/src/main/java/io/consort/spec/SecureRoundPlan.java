@@ -186,7 +186,24 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
     int degree = a.neighbourDegreeOrComplete();
     int threshold = Math.max(a.threshold().orElse(RoundParameters.majorityThreshold(n, degree)), required);
     return new RoundParameters(spec.id(), secaggRound, roster, threshold, ringBits, dimension, degree,
-        a.consistencyCheck(), a.unmaskingWithInput(), a.selfMask());
+        a.consistencyCheck(), a.unmaskingWithInput(), a.selfMask(), planDigest(spec));
+  }
+
+  /**
+   * The digest every key advertisement of the job is signed with ({@link RoundParameters#planDigest}): SHA-256 of the
+   * job's {@code SecAggPlan} as the plan writes it ({@link JobSpecWire#secureAggregation}; every field of the
+   * secure-aggregation section: enabled, threshold if set, neighbour degree if set, modulus bits, clip norm,
+   * consistency check, unmasking mode, key_rounds, self_mask), lowercase hex. A bank computes it from the plan it
+   * pinned and the coordinator from its own; the plan is the same for every bank of a job (nothing in it is per bank),
+   * so honest parties agree on it, and a bank offered another plan than its peers signs keys none of them accepts.
+   */
+  public static String planDigest(JobSpec spec) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(JobSpecWire.secureAggregation(spec).toByteArray()));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+    }
   }
 
   /**
@@ -259,7 +276,7 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
     RoundParameters p = parameters;
     return new RoundParameters(p.jobId(), p.round(), p.bankIds(), p.threshold(), 32,
         Math.addExact(p.dimension(), evaluationSlots), p.neighbourDegree(), p.consistencyCheck(),
-        p.unmaskingWithInput(), p.selfMask());
+        p.unmaskingWithInput(), p.selfMask(), p.planDigest());
   }
 
   /**

@@ -412,6 +412,25 @@ class JobSpecTest {
     assertWireField("plan.privacy", nested);
   }
 
+  /**
+   * How an older bank meets a newer secure-aggregation field (docs/SECURE_AGGREGATION.md, limit (2)): a version-6 bank
+   * sees a version-7 plan's {@code self_mask} (field 12) as a field it does not know, and a version-4 bank sees
+   * {@code unmasking_with_input} so; it refuses the plan naming the field's number, never runs it in another mode.
+   * Played here with a field number this version does not know either.
+   */
+  @Test
+  void aPlanWhoseSecureAggregationCarriesAFieldThisVersionDoesNotKnow_isRefusedNamingIt() {
+    JobPlan plan = JobSpecWire.toProto(base().unmaskingWithInput(true).build());
+    JobPlan newer = plan.toBuilder().setSecureAggregation(plan.getSecureAggregation().toBuilder().setUnknownFields(
+        com.google.protobuf.UnknownFieldSet.newBuilder().addField(40, com.google.protobuf.UnknownFieldSet.Field
+            .newBuilder().addVarint(0).build()).build())).build();
+
+    InvalidJobSpecException refused = assertThrows(InvalidJobSpecException.class, () -> JobSpecWire.fromProto(newer));
+
+    assertEquals("plan.secure_aggregation", refused.field(), refused.getMessage());
+    assertTrue(refused.getMessage().contains("does not know (numbers [40])"), refused.getMessage());
+  }
+
   @Test
   void unsignedWireValuesAboveIntRange_areRefusedNotWrapped() {
     JobPlan plan = JobSpecWire.toProto(base().build());

@@ -206,6 +206,38 @@ class SecureRoundPlanTest {
     assertEquals(SecureAggregationSpec.SELF_MASK_KEY, inPlan.field());
   }
 
+  /**
+   * The plan digest every key advertisement is signed with (docs/SECURE_AGGREGATION.md, "The plan in the key
+   * advertisement"): a bank that pinned the plan the coordinator offered (decoded from the wire) derives the
+   * coordinator's digest, in every sum of the job (model update with evaluation slots, statistics); a plan differing
+   * in any secure-aggregation field (unmasking mode, self_mask, key_rounds, threshold, consistency check, neighbour
+   * degree, modulus bits) has another, so the keys its banks sign verify for no bank of the other plan.
+   */
+  @Test
+  void planDigest_isTheSameForTheCoordinatorAndEveryBankOfThePlan_andDiffersForAnyOtherSecureAggregationSetting() {
+    JobSpec coordinators = JobSpecTest.base().unmaskingWithInput(true).build();
+    JobSpec banks = JobSpecWire.fromProto(JobSpecWire.toProto(coordinators));
+    String digest = SecureRoundPlan.planDigest(coordinators);
+
+    assertTrue(digest.matches("[0-9a-f]{64}"), digest);
+    assertEquals(digest, SecureRoundPlan.planDigest(banks));
+    assertEquals(digest, SecureRoundPlan.derive(banks, 2, FIVE, 50).parameters().planDigest());
+    assertEquals(digest, SecureRoundPlan.derive(banks, 2, FIVE, 50).sumParameters(3).planDigest());
+    assertEquals(digest, SecureRoundPlan.sum(banks, 2, SecureSumPurpose.FEATURE_STATISTICS, FIVE, 8).planDigest());
+    List<JobSpec> others = List.of(
+        JobSpecTest.base().build(), // unmasking after the inputs
+        JobSpecTest.base().unmaskingWithInput(true).selfMask(true).build(),
+        JobSpecTest.base().unmaskingWithInput(true).keyRounds(3).build(),
+        JobSpecTest.base().unmaskingWithInput(true).threshold(4).build(),
+        JobSpecTest.base().unmaskingWithInput(true).modulusBits(24).build(),
+        JobSpecTest.base().neighbourDegree(2).build(),
+        JobSpecTest.base().consistencyCheck(false).build());
+    java.util.Set<String> digests = new java.util.HashSet<>(List.of(digest));
+    for (JobSpec other : others) {
+      assertTrue(digests.add(SecureRoundPlan.planDigest(other)), "a digest of its own: " + other.secureAggregation());
+    }
+  }
+
   @Test
   void taskSayingAnotherSelfMaskThanThePinnedPlan_isRefused_eitherWay() {
     for (boolean pinnedSelfMask : new boolean[] {false, true}) {

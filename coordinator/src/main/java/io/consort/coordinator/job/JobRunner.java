@@ -48,6 +48,8 @@ public final class JobRunner implements ResultSink {
   private final CoordinatorStore store;
   private final ModelOps modelOps;
   private final RoundRunner rounds;
+  /** Banks left out of the next rounds after with_input sums they made impossible to unmask. */
+  private final AbandonedSumBench bench;
   private final FeatureStatistics statistics;
   /** What the feature statistics said of the preprocessing (empty without rules, or after a restart). */
   private JsonObject preprocessing = new JsonObject();
@@ -86,6 +88,8 @@ public final class JobRunner implements ResultSink {
     this.rounds = new RoundRunner(job, protocol, ServerUpdateRule.of(spec.training().strategy()),
         new ReleaseRecorder(job, ledger, pipeline),
         new FederatedEvaluation(job, modelOps, identityVerifier), store);
+    this.bench = new AbandonedSumBench(spec);
+    rounds.observe(bench::recorded);
     this.statistics = new FeatureStatistics(job, modelOps, identityVerifier);
     this.writer = new JobResultWriter(resultFile);
     this.ledger = ledger;
@@ -398,7 +402,7 @@ public final class JobRunner implements ResultSink {
   }
 
   private Future<Void> runRound(int round) {
-    List<String> members = List.copyOf(accepted);
+    List<String> members = bench.members(round, accepted);
     Map<String, Long> trainRows = new LinkedHashMap<>();
     members.forEach(m -> trainRows.put(m, banks.get(m).trainRows().orElse(1L)));
     return job.workers().run(() -> store.openAttempt(spec.id(), round))

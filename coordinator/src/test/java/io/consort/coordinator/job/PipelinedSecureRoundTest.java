@@ -211,7 +211,8 @@ class PipelinedSecureRoundTest {
     ledger(2, FIVE_BANKS);
     RoundOutcome third = round(3);
 
-    // the b-shares came with the masked inputs: no consistency check, no unmasking stage
+    // the default with_input has no self mask: the masked inputs alone are the sum (no shares, no b-shares), so no
+    // consistency check and no unmasking stage
     assertEquals(List.of(Stage.TRAIN, Stage.SHARE_KEYS, Stage.MASKED_INPUT, Stage.LEDGER_COUNTERSIGN),
         List.copyOf(stagesOf(1)));
     assertEquals(List.of(Stage.TRAIN, Stage.LEDGER_COUNTERSIGN), List.copyOf(stagesOf(2)));
@@ -236,6 +237,39 @@ class PipelinedSecureRoundTest {
     assertEquals(List.of(Stage.TRAIN), List.copyOf(stagesOf(2)), "nothing more was asked of the others");
     assertTrue(stagesOf(3).contains(Stage.SHARE_KEYS), "fresh keys: " + stagesOf(3));
     assertMean(FIVE_BANKS, rerun);
+  }
+
+  /**
+   * A bank that advertises keys and then never answers share-keys (no self mask: its answer is part of the sum) would
+   * abort every round of the job. The job's rounds take their members from {@link AbandonedSumBench}, as {@code
+   * JobRunner} does: after round 1 is abandoned bank-5 is left out of round 2, which completes with four banks; it
+   * comes back in round 3, aborts it again and is left out of rounds 4 and 5 (twice as long), which complete; all
+   * five rounds of the job run.
+   */
+  @Test
+  void withInput_aBankSilentAtShareKeysEveryRound_isLeftOutOfTheNextRounds_andLaterRoundsCompleteWithFourBanks()
+      throws Exception {
+    banks(Map.of("bank-5", Stage.SHARE_KEYS), FIVE_BANKS, JobFixtures.spec().secureAggregation(true)
+        .unmaskingWithInput(true).rounds(5).build());
+    AbandonedSumBench bench = new AbandonedSumBench(job.spec());
+    List<String> four = FIVE_BANKS.subList(0, 4);
+    List<Boolean> completed = new java.util.ArrayList<>();
+    for (int round = 1; round <= 5; round++) {
+      roster = bench.members(round, FIVE_BANKS);
+      RoundOutcome outcome = round(round);
+      bench.recorded(RoundRecord.of(round, true, outcome, java.util.Optional.empty(), java.util.Optional.empty(), 0,
+          "model-" + round));
+      completed.add(outcome.completed());
+      if (outcome.completed()) {
+        assertMean(four, outcome);
+        ledger(round, four);
+      } else {
+        assertEquals(FIVE_BANKS, roster, "round " + round + " had bank-5 back");
+        assertTrue(outcome.abortReason().orElseThrow().contains("no share-keys answer from [bank-5]"),
+            outcome.abortReason().orElseThrow());
+      }
+    }
+    assertEquals(List.of(false, true, false, true, true), completed);
   }
 
   // with_input above runs without self masks (protocol version 7, the default); the same with self_mask: true (5, 6)

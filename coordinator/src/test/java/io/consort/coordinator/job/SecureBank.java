@@ -211,11 +211,11 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
     if (period == null) {
       ahead = SecAggClient.createAwaitingInput(params, id, signer, this::verifyPeer, random);
     } else { // as a bank does: the period's keys, made on first use in the period, the last period's wiped
-      if (periodKeys == null || !periodKeys.isFor(spec.id(), period, id)) {
+      if (periodKeys == null || !periodKeys.isFor(spec.id(), params.planDigest(), period, id)) {
         if (periodKeys != null) {
           periodKeys.destroy();
         }
-        periodKeys = io.consort.secagg.PeriodKeys.make(spec.id(), period, id, signer, random);
+        periodKeys = io.consort.secagg.PeriodKeys.make(spec.id(), params.planDigest(), period, id, signer, random);
       }
       ahead = SecAggClient.createAwaitingInput(params, id, signer, this::verifyPeer, random, periodKeys);
     }
