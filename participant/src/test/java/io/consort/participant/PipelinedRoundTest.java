@@ -153,6 +153,12 @@ class PipelinedRoundTest {
         }, fast);
   }
 
+  /** The digest a bank binds a sum's masks to when it trains on {@code model} (protocol version 8). */
+  static io.consort.secagg.ModelDigest digest(ModelParameters model) {
+    return io.consort.secagg.ModelDigest.ofHex(io.consort.protocol.ModelChecksum.sha256Hex(
+        io.consort.model.wire.ModelWire.values(model)));
+  }
+
   private static SecAggStep step(SecAggMessage message) {
     return SecAggStep.newBuilder().addMessages(ByteString.copyFrom(SecAggCodec.encode(message))).build();
   }
@@ -261,7 +267,7 @@ class PipelinedRoundTest {
     keys.forEach((bank, k) -> assertDoesNotThrowPv(() -> server.acceptEncoded(bank, k)));
     for (var e : byRecipient(server.closeStage()).entrySet()) {
       SecAggStep roster = withCertificates(step(e.getKey().equals(VICTIM) ? lie.apply(e.getValue()) : e.getValue()));
-      SecAggStep shares = handlers.get(e.getKey()).secureAggregation().shareAhead("piped", 2, roster);
+      SecAggStep shares = handlers.get(e.getKey()).secureAggregation().shareAhead("piped", 2, roster, digest(model));
       server.acceptEncoded(e.getKey(), shares.getMessages(0).toByteArray());
     }
     return byRecipient(server.closeStage());
@@ -887,7 +893,7 @@ class PipelinedRoundTest {
     keys.forEach((bank, k) -> assertDoesNotThrowPv(() -> server.acceptEncoded(bank, k)));
     for (var e : byRecipient(server.closeStage()).entrySet()) {
       SecAggStep shares = handlers.get(e.getKey()).secureAggregation().shareAhead("piped", round,
-          withCertificates(step(e.getValue())));
+          withCertificates(step(e.getValue())), digest(model));
       io.consort.secagg.message.ShareKeys sent = assertInstanceOf(io.consort.secagg.message.ShareKeys.class,
           SecAggCodec.decode(shares.getMessages(0).toByteArray()));
       sent.shares().forEach(c -> assertEquals(12 + 16 + 33, c.ciphertext().length, "a b-share only, never s^SK"));

@@ -14,9 +14,11 @@ public final class ProtocolVersion {
    * masked-input request), a plan field a version-4 bank would not see. 6: a plan may pin
    * {@code secure_aggregation.key_rounds} N > 1 (with {@code with_input}): a bank's pipelined sums of a period of N
    * rounds are masked with one key pair each, advertised under a signature over the period's context, and share b
-   * only; a version-5 bank would not see the field.
+   * only; a version-5 bank would not see the field. 8: every pairwise mask seed of a sum is bound to the digest of the
+   * base model the bank computed its input from (docs/SECURE_AGGREGATION.md, "The model is bound into the masks"), so
+   * banks sent different models cannot complete a sum together; a bank of an earlier version derives other seeds.
    */
-  public static final int CURRENT = 6;
+  public static final int CURRENT = 8;
 
   private ProtocolVersion() {}
 
