@@ -61,7 +61,9 @@ import java.util.Set;
  * ({@link RoundParameters#unmaskingWithInput}, {@link #handleAll}) releases those b-shares (of every member it
  * holds) with the masked input and then nothing more: no s^SK-share at all. Always: this bank reveals, for
  * each peer, either its share of b or of s^SK, never both, and never its own s^SK-share; every peer
- * key is checked against the peer's identity signature before use.
+ * key is checked against the peer's identity signature before use. Every pairwise seed is bound to the model this
+ * bank computed its input from ({@link #bindModel}, protocol version 8): a peer that computed its input from another
+ * model derives another seed, so a coordinator that sends banks of one sum different models gets a uniform vector.
  */
 public final class SecAggClient {
   private enum Phase { CREATED, AWAITING_ROSTER, AWAITING_SHARES, AWAITING_CONSISTENCY_REQUEST,
