@@ -126,7 +126,7 @@ public final class BankTaskHandler implements TaskHandler {
       case FINISHED -> finished(task, accepted(jobId, null));
       case SECURE_AGGREGATION -> secureAggregationStep(task, accepted(jobId, null));
       case COUNTERSIGN -> {
-        accepted(jobId, null);
+        BankJob job = accepted(jobId, null);
         // the ledger copy's append is forced to disk while the bank computes the next round's shares; the
         // countersignature leaves only once the copy holds the entry
         BankPrivacy.Countersigned countersigned = privacy().countersignAhead(jobId, task.getCountersign());
@@ -135,9 +135,13 @@ public final class BankTaskHandler implements TaskHandler {
           if (task.getCountersign().hasNextRound()) {
             // pipelined rounds: the next round's key roster rides on the ledger task, the shares on the answer
             long sharingStarted = System.nanoTime();
-            // the next round trains on the model this entry releases: its masks are bound to it (version 8)
+            // the next round trains on the model this entry releases, in the encoding this bank trained the round with
+            // (a bank that did not train here has no keys ahead either): its masks are bound to both (version 8)
+            io.consort.protocol.v1.FeatureEncoding encoding = job.preparedEncoding != null ? job.preparedEncoding
+                : io.consort.protocol.v1.FeatureEncoding.getDefaultInstance();
             countersignature.setNextRound(secureAggregation().shareAhead(jobId, task.getHeader().getRound() + 1,
-                task.getCountersign().getNextRound(), ModelDigest.ofHex(countersigned.modelChecksum())));
+                task.getCountersign().getNextRound(), ModelDigest.ofHex(io.consort.protocol.ModelChecksum
+                    .boundModelSha256Hex(countersigned.modelChecksum(), encoding))));
             clock.phase(TaskClock.Phase.SECURE_AGGREGATION, sharingStarted, System.nanoTime());
           }
         } catch (Throwable e) {
@@ -386,10 +390,12 @@ public final class BankTaskHandler implements TaskHandler {
     TrainingOptions options = TrainingOptions.standard();
     DpReport dp = null;
     SecureRoundPlan secureRound = null;
-    // the model this bank trains on, by its own digest (never the task's sha256 field): bound into the sum's masks
+    // the model this bank trains on, by its own digest of the parameters (never the task's sha256 field) with the
+    // encoding it encodes its rows with: bound into the sum's masks
     ModelDigest model = null;
     if (job.spec.secureAggregation().enabled()) {
-      model = ModelDigest.ofHex(io.consort.protocol.ModelChecksum.sha256Hex(base));
+      model = ModelDigest.ofHex(io.consort.protocol.ModelChecksum.boundModelSha256Hex(
+          io.consort.protocol.ModelChecksum.sha256Hex(base), global.getEncoding()));
       secureRound = secureRoundBeforeTraining(task, job, base.length, model);
       long checkStarted = System.nanoTime();
       try {
@@ -680,7 +686,8 @@ public final class BankTaskHandler implements TaskHandler {
       return TaskResult.newBuilder().setEvaluation(EvaluationResult.newBuilder().setBaseVersion(model.getVersion())
           .setSecureSum(SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
               // bound to the model it evaluated (requireReleased recomputed its digest): version 8
-              secureAggregation().startSum(params, round, vector, ModelDigest.ofHex(model.getSha256()))))));
+              secureAggregation().startSum(params, round, vector,
+                  ModelDigest.ofHex(io.consort.protocol.ModelChecksum.boundModelSha256Hex(model)))))));
     }
     return TaskResult.newBuilder().setEvaluation(evaluation.clearResult(model.getVersion()));
   }

@@ -162,8 +162,9 @@ class PipelinedRoundTest {
 
   /** The digest a bank binds a sum's masks to when it trains on {@code model} (protocol version 8). */
   static io.consort.secagg.ModelDigest digest(ModelParameters model) {
-    return io.consort.secagg.ModelDigest.ofHex(io.consort.protocol.ModelChecksum.sha256Hex(
-        io.consort.model.wire.ModelWire.values(model)));
+    return io.consort.secagg.ModelDigest.ofHex(io.consort.protocol.ModelChecksum.boundModelSha256Hex(
+        io.consort.protocol.ModelChecksum.sha256Hex(io.consort.model.wire.ModelWire.values(model)),
+        model.getEncoding()));
   }
 
   private static SecAggStep step(SecAggMessage message) {
@@ -1203,8 +1204,57 @@ class PipelinedRoundTest {
 
     String refusal = refusal(train(2, BANKS, step(forwarded.get(VICTIM)), deadGradientModel()));
 
-    assertTrue(refusal.contains("bound round 2's masks to model " + model.getSha256()), refusal);
+    assertTrue(refusal.contains("bound round 2's masks to model " + digest(model)), refusal);
     // the task got no answer (its handling threw), and the keys and masks made ahead for round 2 are wiped
+    assertFalse(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
+  }
+
+  /**
+   * The same parameters in another feature encoding: every numeric column's std scaled by 10^9, so a bank's encoded
+   * numeric inputs are all but zero and its first-layer gradients on them vanish.
+   */
+  private ModelParameters sameParametersInputsScaledToNothing() {
+    var encoding = model.getEncoding().toBuilder();
+    for (int i = 0; i < encoding.getNumericCount(); i++) {
+      encoding.setNumeric(i, encoding.getNumeric(i).toBuilder().setStd(encoding.getNumeric(i).getStd() * 1e9));
+    }
+    return model.toBuilder().setEncoding(encoding).build();
+  }
+
+  /**
+   * The attack through the encoding instead of the parameters: the others get the real parameters (the same SHA-256)
+   * in an encoding that scales their inputs to nothing, so their first-layer gradients vanish and, with masks bound
+   * to the parameters alone, that block of the sum would be the victim's. The masks are bound to the encoding too:
+   * the sum is noise (false failure as above).
+   */
+  @Test
+  void aCoordinatorSendingTheOthersTheSameParametersInAnotherEncoding_unmasksNoise() throws Exception {
+    ModelParameters rescaled = sameParametersInputsScaledToNothing();
+    assertEquals(model.getSha256(), rescaled.getSha256());
+    SecAggServer server = server(1);
+    server.bindModel(digest(model));
+    for (String bank : BANKS) {
+      Task task = train(1, BANKS, null, bank.equals(VICTIM) ? model : rescaled);
+      for (ByteString m : handlers.get(bank).handle(task).getSecureAggregation().getMessagesList()) {
+        server.acceptEncoded(bank, m.toByteArray());
+      }
+    }
+
+    drive(1, server, List.of(), new LinkedHashMap<>());
+
+    assertTrue(decodedNorm(1, lastSum) > 2 * clip(1), "decoded norm " + decodedNorm(1, lastSum) + ", clip " + clip(1));
+  }
+
+  /** Pipelined: a training task carrying the countersigned parameters in another encoding is refused before training. */
+  @Test
+  void pipelinedTrainingTaskCarryingTheCountersignedParametersInAnotherEncoding_isRefusedBeforeTraining()
+      throws Exception {
+    var real = ledgerEntry(model);
+    Map<String, SecAggMessage> forwarded = shareRoundTwoWithTheLedgerTask(server(2), roundOne(), bank -> real);
+
+    String refusal = refusal(train(2, BANKS, step(forwarded.get(VICTIM)), sameParametersInputsScaledToNothing()));
+
+    assertTrue(refusal.contains("bound round 2's masks to model " + digest(model)), refusal);
     assertFalse(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
   }
 }

@@ -5,8 +5,9 @@ import java.util.HexFormat;
 
 /**
  * The base model a sum's inputs were computed from, bound into every pairwise mask seed of the sum (protocol version
- * 8, docs/SECURE_AGGREGATION.md, "The model is bound into the masks"): the SHA-256 of the model's parameters, or
- * {@link #NONE} for a sum that carries no model (feature statistics). Two banks that computed their inputs from
+ * 8, docs/SECURE_AGGREGATION.md, "The model is bound into the masks"): a SHA-256 over the model's parameters and
+ * the feature encoding the bank encodes its rows with ({@code io.consort.protocol.ModelChecksum.boundModelSha256Hex}),
+ * or {@link #NONE} for a sum that carries no model (feature statistics). Two banks that computed their inputs from
  * different models derive different seeds, so their masks do not cancel and the unmasked sum is uniformly random:
  * a coordinator that sends banks of one sum different models (Pasquini, Francati and Ateniese, "Eluding secure
  * aggregation via model inconsistency", CCS 2022) learns nothing from it. A bank takes the digest from the model it

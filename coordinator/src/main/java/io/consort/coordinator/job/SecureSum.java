@@ -142,7 +142,7 @@ final class SecureSum {
    * none.
    */
   void bindModel(io.consort.protocol.v1.ModelParameters model) {
-    server.bindModel(io.consort.secagg.ModelDigest.ofHex(model.getSha256()));
+    server.bindModel(io.consort.secagg.ModelDigest.ofHex(io.consort.protocol.ModelChecksum.boundModelSha256Hex(model)));
   }
 
   /** Records that {@code bank} is out of the sum, at {@code stage}, for {@code reason}. */
