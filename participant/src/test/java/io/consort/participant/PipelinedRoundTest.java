@@ -1091,19 +1091,22 @@ class PipelinedRoundTest {
   @Test
   void aCoordinatorSendingTheVictimTheRealModelAndTheOthersADeadOne_unmasksNoise_notTheVictimsUpdate()
       throws Exception {
-    ModelParameters dead = deadGradientModel();
+    roundOneWithTheVictimOn(model, deadGradientModel()); // completes: nothing tells the coordinator it failed
+
+    assertTrue(decodedNorm(1, lastSum) > 2 * clip(1), "decoded norm " + decodedNorm(1, lastSum) + ", clip " + clip(1));
+  }
+
+  /** Round 1 unpipelined, the victim's training task carrying {@code victims}, the others' {@code others}. */
+  private void roundOneWithTheVictimOn(ModelParameters victims, ModelParameters others) throws Exception {
     SecAggServer server = server(1);
     server.bindModel(digest(model));
     for (String bank : BANKS) {
-      Task task = train(1, BANKS, null, bank.equals(VICTIM) ? model : dead);
+      Task task = train(1, BANKS, null, bank.equals(VICTIM) ? victims : others);
       for (ByteString m : handlers.get(bank).handle(task).getSecureAggregation().getMessagesList()) {
         server.acceptEncoded(bank, m.toByteArray());
       }
     }
-
-    drive(1, server, List.of(), new LinkedHashMap<>()); // completes: nothing tells the coordinator it failed
-
-    assertTrue(decodedNorm(1, lastSum) > 2 * clip(1), "decoded norm " + decodedNorm(1, lastSum) + ", clip " + clip(1));
+    drive(1, server, List.of(), new LinkedHashMap<>());
   }
 
   /** The control: every bank on the real model, the same sum decodes to an update no longer than the clip norm. */
@@ -1231,16 +1234,8 @@ class PipelinedRoundTest {
   void aCoordinatorSendingTheOthersTheSameParametersInAnotherEncoding_unmasksNoise() throws Exception {
     ModelParameters rescaled = sameParametersInputsScaledToNothing();
     assertEquals(model.getSha256(), rescaled.getSha256());
-    SecAggServer server = server(1);
-    server.bindModel(digest(model));
-    for (String bank : BANKS) {
-      Task task = train(1, BANKS, null, bank.equals(VICTIM) ? model : rescaled);
-      for (ByteString m : handlers.get(bank).handle(task).getSecureAggregation().getMessagesList()) {
-        server.acceptEncoded(bank, m.toByteArray());
-      }
-    }
 
-    drive(1, server, List.of(), new LinkedHashMap<>());
+    roundOneWithTheVictimOn(model, rescaled);
 
     assertTrue(decodedNorm(1, lastSum) > 2 * clip(1), "decoded norm " + decodedNorm(1, lastSum) + ", clip " + clip(1));
   }
