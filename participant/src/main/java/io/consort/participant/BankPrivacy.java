@@ -426,9 +426,10 @@ final class BankPrivacy {
 
   /**
    * A countersignature, and the append of its entry to the bank's ledger copy, forced to disk on the journal
-   * thread: the countersignature may leave the bank only once {@code copy} is awaited.
+   * thread: the countersignature may leave the bank only once {@code copy} is awaited; {@code modelChecksum} is the
+   * SHA-256 (hex) of the model the entry released.
    */
-  record Countersigned(Countersignature countersignature, DurableRecord copy) {}
+  record Countersigned(Countersignature countersignature, DurableRecord copy, String modelChecksum) {}
 
   /**
    * {@link #countersign}, with the append to the ledger copy forced to disk on the journal thread while the
@@ -509,6 +510,6 @@ final class BankPrivacy {
     return new Countersigned(Countersignature.newBuilder().setEntryHash(signed.entryHash())
         .setSignerId(sig.signerId()).setAlgorithm(sig.algorithm())
         .setCertificateFingerprint(sig.certificateFingerprint()).setSignature(ByteString.copyFrom(sig.signature()))
-        .build(), copy);
+        .build(), copy, entry.modelChecksum());
   }
 }

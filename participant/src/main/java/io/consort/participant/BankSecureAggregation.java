@@ -11,6 +11,7 @@ import io.consort.protocol.ProtocolViolationException;
 import io.consort.protocol.v1.PeerCertificate;
 import io.consort.protocol.v1.SecAggStep;
 import io.consort.protocol.v1.TrainTask;
+import io.consort.secagg.ModelDigest;
 import io.consort.secagg.PeerKeyVerifier;
 import io.consort.secagg.RoundParameters;
 import io.consort.secagg.SecAggClient;
@@ -193,10 +194,12 @@ final class BankSecureAggregation {
    * Opens a secure sum of {@code input} (values in the ring of {@code params}) for job round {@code
    * round}: the input never leaves the bank except masked.
    *
+   * @param model the model the input was computed from, bound into the sum's masks (an evaluation: the model this
+   *     bank evaluated), or {@link ModelDigest#NONE} (statistics)
    * @return the bank's first message (its signed public keys), encoded
    */
-  byte[] startSum(RoundParameters params, int round, int[] input) throws GeneralSecurityException {
-    return open(params, round, input, false);
+  byte[] startSum(RoundParameters params, int round, int[] input, ModelDigest model) throws GeneralSecurityException {
+    return open(params, round, input, false, model);
   }
 
   /**
@@ -205,14 +208,16 @@ final class BankSecureAggregation {
    * {@link io.consort.spec.RoundEvaluation}) after it, adds {@code noise} (its discrete Gaussian share in
    * quantised units, or null) to the update's slots, and opens the round's one secure sum of both.
    *
+   * @param model the digest of the model this bank trained on (its own, never the task's), bound into the sum's
+   *     masks (protocol version 8): banks the coordinator sent different models cannot complete the sum
    * @return the bank's first message (its signed public keys), encoded
    */
-  byte[] start(SecureRoundPlan plan, float[] weighted, long[] noise, int[] evaluation)
+  byte[] start(SecureRoundPlan plan, float[] weighted, long[] noise, int[] evaluation, ModelDigest model)
       throws GeneralSecurityException {
     RoundParameters params = plan.sumParameters(evaluation.length);
     int[] input = input(plan, params, weighted, noise, evaluation, rounding);
     discardAhead(params.jobId(), "round " + plan.jobRound() + " runs unpipelined");
-    return open(params, (int) plan.jobRound(), input, noise != null);
+    return open(params, (int) plan.jobRound(), input, noise != null, model);
   }
 
   /**
@@ -393,8 +398,12 @@ final class BankSecureAggregation {
    * coordinator relays with the ledger task; the answer is this bank's encrypted shares for its peers.
    * The roster is checked exactly as in an unpipelined round (own keys unaltered, every peer's key
    * signature against its certificate); a roster for another round, or any refusal, discards the keys.
+   *
+   * <p>The masks are expanded now, before the training task: they are bound to {@code model} (protocol version 8),
+   * the model released in the ledger entry this bank countersigns in the same task, which round {@code nextRound}
+   * trains on; its training task is refused, before training, if it carries another ({@link #requireKeyedAhead}).
    */
-  SecAggStep shareAhead(String jobId, int nextRound, SecAggStep roster) {
+  SecAggStep shareAhead(String jobId, int nextRound, SecAggStep roster, ModelDigest model) {
     OpenRound open = ahead.get(jobId);
     if (open == null || open.jobRound != nextRound) {
       discardAhead(jobId, "a key roster arrived for round " + nextRound);
@@ -408,6 +417,12 @@ final class BankSecureAggregation {
     }
     for (PeerCertificate pc : roster.getCertificatesList()) {
       open.peerCertificates.put(pc.getBankId(), parse(pc));
+    }
+    try {
+      open.client.bindModel(model);
+    } catch (IllegalStateException e) { // a second key roster for the round, bound to another model
+      discardAhead(jobId, e.getMessage());
+      throw new ProtocolViolationException(e.getMessage(), e);
     }
     byte[] shares;
     try {
@@ -448,9 +463,10 @@ final class BankSecureAggregation {
    *
    * @return the bank's masked input, as the step answering the training task
    */
-  SecAggStep startAhead(SecureRoundPlan plan, float[] weighted, long[] noise, int[] evaluation, SecAggStep forwarded) {
+  SecAggStep startAhead(SecureRoundPlan plan, float[] weighted, long[] noise, int[] evaluation, SecAggStep forwarded,
+                        ModelDigest model) {
     RoundParameters params = plan.sumParameters(evaluation.length);
-    requireKeyedAhead(plan, evaluation.length, forwarded);
+    requireKeyedAhead(plan, evaluation.length, forwarded, model);
     OpenRound open = ahead.remove(params.jobId());
     if (open.periodKeyed) {
       lastPeriodMasked.put(params.jobId(), params.round()); // before the input is masked: never this round again
@@ -480,11 +496,14 @@ final class BankSecureAggregation {
   /**
    * Pipelined rounds: checks, before the bank trains or spends anything on the round, that it keyed exactly
    * this round ahead (same job round, and the parameters it derives from the task's roster, {@code
-   * evaluationSlots} after the update, equal those it keyed for) and that {@code forwarded} is one message.
-   * Otherwise the keys made ahead are discarded and the task is refused: a bank never masks with shares for a
-   * roster it did not key and share for, and a refused round costs it no privacy budget.
+   * evaluationSlots} after the update, equal those it keyed for), that {@code model}, the digest of the model the
+   * task carries, is the one its masks were bound to when it shared ({@link #shareAhead}), and that {@code
+   * forwarded} is one message. Otherwise the keys made ahead are discarded and the task is refused: a bank never
+   * masks with shares for a roster it did not key and share for, nor trains for a pipelined sum on a model other
+   * than the one it bound (a coordinator that sent it another would learn nothing from the sum anyway), and a refused
+   * round costs it no privacy budget.
    */
-  void requireKeyedAhead(SecureRoundPlan plan, int evaluationSlots, SecAggStep forwarded) {
+  void requireKeyedAhead(SecureRoundPlan plan, int evaluationSlots, SecAggStep forwarded, ModelDigest model) {
     RoundParameters params = plan.sumParameters(evaluationSlots);
     String jobId = params.jobId();
     OpenRound open = ahead.get(jobId);
@@ -493,6 +512,9 @@ final class BankSecureAggregation {
         : !open.parameters.equals(params) ? "it keyed round " + open.jobRound + " for the roster "
             + open.parameters.bankIds() + ", not " + params.bankIds()
         : open.client.isAborted() ? "its keys for round " + open.jobRound + " were discarded"
+        : !open.client.boundModel().equals(model) ? "it bound round " + open.jobRound + "'s masks to model "
+            + open.client.boundModel() + ", released in the ledger entry it countersigned, but the task's model is "
+            + model + " (a coordinator that sends banks of one sum different models)"
         : open.periodKeyed && params.round() <= lastPeriodMasked.getOrDefault(jobId, -1L)
             ? "it already masked sum round " + lastPeriodMasked.get(jobId) + " with its period keys, not before "
                 + params.round()
@@ -639,7 +661,7 @@ final class BankSecureAggregation {
     }
   }
 
-  private byte[] open(RoundParameters params, int jobRound, int[] input, boolean bankLevelNoise)
+  private byte[] open(RoundParameters params, int jobRound, int[] input, boolean bankLevelNoise, ModelDigest model)
       throws GeneralSecurityException {
     OpenRound open = new OpenRound();
     open.jobRound = jobRound;
@@ -647,6 +669,7 @@ final class BankSecureAggregation {
     open.bankLevelNoise = bankLevelNoise;
     open.client = SecAggClient.create(params, bankId, input, signer,
         (peer, message, signature) -> verifyPeer(open, peer, message, signature), random);
+    open.client.bindModel(model);
     replaceOpen(params.jobId(), open);
     return SecAggCodec.encode(open.client.advertiseKeys());
   }

@@ -34,6 +34,7 @@ import io.consort.protocol.v1.ModelUpdate;
 import io.consort.protocol.v1.Task;
 import io.consort.protocol.v1.TrainTask;
 import io.consort.protocol.v1.TaskResult;
+import io.consort.secagg.ModelDigest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -134,7 +135,7 @@ public final class BankTaskHandler implements TaskHandler {
       case FINISHED -> finished(task, accepted(jobId, null));
       case SECURE_AGGREGATION -> secureAggregationStep(task, accepted(jobId, null));
       case COUNTERSIGN -> {
-        accepted(jobId, null);
+        BankJob job = accepted(jobId, null);
         // the ledger copy's append is forced to disk while the bank computes the next round's shares; the
         // countersignature leaves only once the copy holds the entry
         BankPrivacy.Countersigned countersigned = privacy().countersignAhead(jobId, task.getCountersign());
@@ -143,8 +144,13 @@ public final class BankTaskHandler implements TaskHandler {
           if (task.getCountersign().hasNextRound()) {
             // pipelined rounds: the next round's key roster rides on the ledger task, the shares on the answer
             long sharingStarted = System.nanoTime();
+            // the next round trains on the model this entry releases, in the encoding this bank trained the round with
+            // (a bank that did not train here has no keys ahead either): its masks are bound to both (version 8)
+            io.consort.protocol.v1.FeatureEncoding encoding = job.preparedEncoding != null ? job.preparedEncoding
+                : io.consort.protocol.v1.FeatureEncoding.getDefaultInstance();
             countersignature.setNextRound(secureAggregation().shareAhead(jobId, task.getHeader().getRound() + 1,
-                task.getCountersign().getNextRound()));
+                task.getCountersign().getNextRound(), ModelDigest.ofHex(io.consort.protocol.ModelChecksum
+                    .boundModelSha256Hex(countersigned.modelChecksum(), encoding))));
             clock.phase(TaskClock.Phase.SECURE_AGGREGATION, sharingStarted, System.nanoTime());
           }
         } catch (Throwable e) {
@@ -389,7 +395,7 @@ public final class BankTaskHandler implements TaskHandler {
     var params = secureAggregation().sumPlan(job.spec, task.getHeader().getRound(), purpose, roster, vector.length);
     checkThreshold(job, params.threshold());
     return SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
-        secureAggregation().startSum(params, task.getHeader().getRound(), vector))).build();
+        secureAggregation().startSum(params, task.getHeader().getRound(), vector, ModelDigest.NONE))).build();
   }
 
   private TaskResult.Builder train(Task task, BankJob job) throws IOException, java.security.GeneralSecurityException,
@@ -410,8 +416,13 @@ public final class BankTaskHandler implements TaskHandler {
     TrainingOptions options = TrainingOptions.standard();
     DpReport dp = null;
     SecureRoundPlan secureRound = null;
+    // the model this bank trains on, by its own digest of the parameters (never the task's sha256 field) with the
+    // encoding it encodes its rows with: bound into the sum's masks
+    ModelDigest model = null;
     if (job.spec.secureAggregation().enabled()) {
-      secureRound = secureRoundBeforeTraining(task, job, base.length);
+      model = ModelDigest.ofHex(io.consort.protocol.ModelChecksum.boundModelSha256Hex(
+          io.consort.protocol.ModelChecksum.sha256Hex(base), global.getEncoding()));
+      secureRound = secureRoundBeforeTraining(task, job, base.length, model);
       long checkStarted = System.nanoTime();
       try {
         privacy().checkBankRound(secureRound);
@@ -426,7 +437,7 @@ public final class BankTaskHandler implements TaskHandler {
         clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, checkStarted, System.nanoTime());
       }
       if (secureRound.distributedRecordNoise()) {
-        return distributedStep(task, job, secureRound, base, carriedEvaluation(task, job, global), started);
+        return distributedStep(task, job, secureRound, base, carriedEvaluation(task, job, global), started, model);
       }
     }
     long accountingStarted = System.nanoTime();
@@ -461,7 +472,7 @@ public final class BankTaskHandler implements TaskHandler {
     }
     TaskResult.Builder answer;
     try {
-      answer = trainedAnswer(task, job, global, base, options, dp, secureRound, started);
+      answer = trainedAnswer(task, job, global, base, options, dp, secureRound, model, started);
     } catch (Throwable e) {
       if (spend != null) {
         settle(spend, e);
@@ -494,7 +505,7 @@ public final class BankTaskHandler implements TaskHandler {
    * only once the run's spend is on disk.
    */
   private TaskResult.Builder trainedAnswer(Task task, BankJob job, ModelParameters global, float[] base,
-      TrainingOptions options, DpReport dp, SecureRoundPlan secureRound, long started)
+      TrainingOptions options, DpReport dp, SecureRoundPlan secureRound, ModelDigest model, long started)
       throws IOException, java.security.GeneralSecurityException {
     long trainingStarted = System.nanoTime();
     int epochs = job.spec.training().localEpochs();
@@ -509,7 +520,7 @@ public final class BankTaskHandler implements TaskHandler {
       int[] carried = carriedEvaluation(task, job, global);
       long maskingStarted = System.nanoTime();
       try {
-        return secureUpdate(task, secureRound, base, after, dp, carried, started);
+        return secureUpdate(task, secureRound, base, after, dp, carried, model, started);
       } finally {
         clock.phase(TaskClock.Phase.SECURE_AGGREGATION, maskingStarted, System.nanoTime());
       }
@@ -544,7 +555,7 @@ public final class BankTaskHandler implements TaskHandler {
    * rounds), so a refused round never reaches the spend or noise journal. Keys made ahead for the job are
    * discarded unless this task runs them.
    */
-  private SecureRoundPlan secureRoundBeforeTraining(Task task, BankJob job, int dimension) {
+  private SecureRoundPlan secureRoundBeforeTraining(Task task, BankJob job, int dimension, ModelDigest model) {
     int round = task.getHeader().getRound();
     TrainTask t = task.getTrain();
     try {
@@ -558,7 +569,7 @@ public final class BankTaskHandler implements TaskHandler {
       }
       if (t.hasForwardedShares()) {
         secureAggregation().requireKeyedAhead(plan, RoundEvaluation.carriedSlots(job.spec, round),
-            t.getForwardedShares());
+            t.getForwardedShares(), model);
       } else {
         secureAggregation().discardAhead(job.spec.id(), "round " + round + " runs unpipelined");
       }
@@ -603,7 +614,8 @@ public final class BankTaskHandler implements TaskHandler {
    * pinned plan and the roster; the task's own values were only checked against it.
    */
   private TaskResult.Builder secureUpdate(Task task, SecureRoundPlan round, float[] base, float[] after, DpReport dp,
-                                         int[] evaluation, long started) throws java.security.GeneralSecurityException, IOException {
+                                         int[] evaluation, ModelDigest model, long started)
+      throws java.security.GeneralSecurityException, IOException {
     double weight = aggregationWeight(task.getTrain());
     float[] delta = new float[after.length];
     double squared = 0;
@@ -616,7 +628,7 @@ public final class BankTaskHandler implements TaskHandler {
       delta[i] = (float) (delta[i] * factor);
     }
     long[] noise = round.bankLevel() ? privacy().noiseShare(round) : null;
-    SecAggStep.Builder step = open(task, round, delta, noise, evaluation);
+    SecAggStep.Builder step = open(task, round, delta, noise, evaluation, model);
     if (dp != null) {
       step.setDp(dp);
     }
@@ -632,12 +644,12 @@ public final class BankTaskHandler implements TaskHandler {
    * task: rate, clip, share and quantiser are what the bank derived from its pinned plan.
    */
   private TaskResult.Builder distributedStep(Task task, BankJob job, SecureRoundPlan round, float[] base,
-                                             int[] evaluation, long started)
+                                             int[] evaluation, long started, ModelDigest model)
       throws IOException, java.security.GeneralSecurityException {
     var share = round.recordNoise();
     LocalTrainer.GradientSum step = job.trainer.clippedGradientSum(base, share.samplingRate(), share.clipNorm());
     long[] noise = privacy().recordNoiseShare(round);
-    SecAggStep.Builder opened = open(task, round, step.sum(), noise, evaluation);
+    SecAggStep.Builder opened = open(task, round, step.sum(), noise, evaluation, model);
     // the report states the step's planned noise (its worst case, t survivors) for the coordinator's records
     DpReport dp = DpReport.newBuilder().setNoiseMultiplier(share.effectiveNoiseMultiplier(share.threshold()))
         .setSamplingRate(share.samplingRate()).setSteps(1).setClipNorm(share.clipNorm())
@@ -649,16 +661,17 @@ public final class BankTaskHandler implements TaskHandler {
 
   /**
    * The round's secure sum: keys now (the answer is the bank's signed keys), or, when the task carries
-   * the peers' forwarded shares of a round keyed ahead, the masked input at once (pipelined rounds).
+   * the peers' forwarded shares of a round keyed ahead, the masked input at once (pipelined rounds); its masks
+   * bound to {@code model}, the digest of the model the bank trained on.
    */
-  private SecAggStep.Builder open(Task task, SecureRoundPlan round, float[] weighted, long[] noise, int[] evaluation)
-      throws java.security.GeneralSecurityException {
+  private SecAggStep.Builder open(Task task, SecureRoundPlan round, float[] weighted, long[] noise, int[] evaluation,
+                                  ModelDigest model) throws java.security.GeneralSecurityException {
     if (task.getTrain().hasForwardedShares()) {
-      return secureAggregation().startAhead(round, weighted, noise, evaluation, task.getTrain().getForwardedShares())
-          .toBuilder();
+      return secureAggregation().startAhead(round, weighted, noise, evaluation, task.getTrain().getForwardedShares(),
+          model).toBuilder();
     }
     return SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
-        secureAggregation().start(round, weighted, noise, evaluation)));
+        secureAggregation().start(round, weighted, noise, evaluation, model)));
   }
 
   private static TaskResult.Builder declined(PrivacyBudgetExceededException e) {
@@ -701,8 +714,10 @@ public final class BankTaskHandler implements TaskHandler {
       int[] vector = evaluation.secureSumVector();
       var params = secureAggregation().sumPlan(job.spec, round, SecureSumPurpose.EVALUATION, roster, vector.length);
       checkThreshold(job, params.threshold());
+      // bound to the model it evaluated (requireReleased recomputed its digest): version 8
       SecAggStep advertisement = SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
-          secureAggregation().startSum(params, round, vector))).build();
+          secureAggregation().startSum(params, round, vector,
+              ModelDigest.ofHex(io.consort.protocol.ModelChecksum.boundModelSha256Hex(model))))).build();
       answeredOnce().record(job.spec.id(), AnsweredOnce.Kind.FINAL_EVALUATION, AnsweredOnce.NO_DETAIL);
       return TaskResult.newBuilder().setEvaluation(EvaluationResult.newBuilder().setBaseVersion(model.getVersion())
           .setSecureSum(advertisement));

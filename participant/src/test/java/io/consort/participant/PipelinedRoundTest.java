@@ -80,6 +80,8 @@ class PipelinedRoundTest {
   private ModelParameters model;
   private IdentityVerifier verifier;
   private DemoPki pki;
+  /** The unmasked sum of the last sum {@link #drive} completed. */
+  private int[] lastSum;
   /** What round 1's sum sent each bank, by stage: the material a replaying coordinator holds. */
   private final Map<io.consort.secagg.Stage, Map<String, SecAggMessage>> roundOneMessages = new LinkedHashMap<>();
 
@@ -128,7 +130,12 @@ class PipelinedRoundTest {
   }
 
   private Task train(int round, List<String> roster, SecAggStep forwarded) {
-    TrainTask.Builder train = TrainTask.newBuilder().setGlobalModel(model)
+    return train(round, roster, forwarded, model);
+  }
+
+  /** A training task carrying {@code global} as the round's model. */
+  private Task train(int round, List<String> roster, SecAggStep forwarded, ModelParameters global) {
+    TrainTask.Builder train = TrainTask.newBuilder().setGlobalModel(global)
         .setLocalEpochs(spec.training().localEpochs()).setPrivacy(plan.getPrivacy())
         .setSecureAggregation(SecureRoundPlan.derive(spec, round, roster, model.getValuesCount()).toTask(spec))
         .addAllRoundMembers(roster).setPlan(plan).setAggregationWeight(1.0 / roster.size());
@@ -151,6 +158,13 @@ class PipelinedRoundTest {
             throw new java.security.GeneralSecurityException("signature of another bank");
           }
         }, fast);
+  }
+
+  /** The digest a bank binds a sum's masks to when it trains on {@code model} (protocol version 8). */
+  static io.consort.secagg.ModelDigest digest(ModelParameters model) {
+    return io.consort.secagg.ModelDigest.ofHex(io.consort.protocol.ModelChecksum.boundModelSha256Hex(
+        io.consort.protocol.ModelChecksum.sha256Hex(io.consort.model.wire.ModelWire.values(model)),
+        model.getEncoding()));
   }
 
   private static SecAggStep step(SecAggMessage message) {
@@ -207,6 +221,7 @@ class PipelinedRoundTest {
       transition = server.closeStage();
     }
     assertEquals(BANKS, transition.result().orElseThrow().includedBanks());
+    lastSum = transition.result().orElseThrow().sum();
     return nextKeys;
   }
 
@@ -261,7 +276,7 @@ class PipelinedRoundTest {
     keys.forEach((bank, k) -> assertDoesNotThrowPv(() -> server.acceptEncoded(bank, k)));
     for (var e : byRecipient(server.closeStage()).entrySet()) {
       SecAggStep roster = withCertificates(step(e.getKey().equals(VICTIM) ? lie.apply(e.getValue()) : e.getValue()));
-      SecAggStep shares = handlers.get(e.getKey()).secureAggregation().shareAhead("piped", 2, roster);
+      SecAggStep shares = handlers.get(e.getKey()).secureAggregation().shareAhead("piped", 2, roster, digest(model));
       server.acceptEncoded(e.getKey(), shares.getMessages(0).toByteArray());
     }
     return byRecipient(server.closeStage());
@@ -948,7 +963,7 @@ class PipelinedRoundTest {
     keys.forEach((bank, k) -> assertDoesNotThrowPv(() -> server.acceptEncoded(bank, k)));
     for (var e : byRecipient(server.closeStage()).entrySet()) {
       SecAggStep shares = handlers.get(e.getKey()).secureAggregation().shareAhead("piped", round,
-          withCertificates(step(e.getValue())));
+          withCertificates(step(e.getValue())), digest(model));
       io.consort.secagg.message.ShareKeys sent = assertInstanceOf(io.consort.secagg.message.ShareKeys.class,
           SecAggCodec.decode(shares.getMessages(0).toByteArray()));
       sent.shares().forEach(c -> assertEquals(12 + 16 + 33, c.ciphertext().length, "a b-share only, never s^SK"));
@@ -1093,5 +1108,209 @@ class PipelinedRoundTest {
 
     assertTrue(refusal.contains("key_rounds"), refusal);
     assertTrue(new SpendJournal(dir.resolve("periods").resolve(VICTIM)).releases().isEmpty());
+  }
+
+  // ---- the model bound into the masks (protocol version 8): a coordinator sending banks of one sum different models ----
+
+  /**
+   * A model whose gradients are zero on any data but in the output bias (every weight zero: the ReLUs are dead and the
+   * output weights pass nothing back), of the shape of the job's.
+   */
+  private ModelParameters deadGradientModel() {
+    return io.consort.model.wire.ModelWire.withValues(model, new float[model.getValuesCount()], model.getVersion());
+  }
+
+  /**
+   * What a coordinator decodes from a sum of round {@code round}'s updates: the L2 norm of the decoded update. Every
+   * bank's update is clipped to the plan's norm C and weighted by 1/3, so any sum of them has norm at most C (plus the
+   * quantiser's error); a uniform ring vector decodes to coordinates of about (banks + headroom) * C each.
+   */
+  private double decodedNorm(int round, int[] sum) {
+    SecureRoundPlan derived = SecureRoundPlan.derive(spec, round, BANKS, model.getValuesCount());
+    double[] decoded = derived.quantizer().decodeSum(java.util.Arrays.copyOf(sum, model.getValuesCount()));
+    double squared = 0;
+    for (double v : decoded) {
+      squared += v * v;
+    }
+    return Math.sqrt(squared);
+  }
+
+  private double clip(int round) {
+    return SecureRoundPlan.derive(spec, round, BANKS, model.getValuesCount()).clipNorm();
+  }
+
+  /**
+   * "Eluding secure aggregation via model inconsistency" (Pasquini, Francati and Ateniese, CCS 2022), DP off: the
+   * coordinator sends the victim the real model and the others a model whose gradients are dead, so the others'
+   * updates are zero but in one coordinate and, were the masks independent of the model (protocol version 7 and
+   * before), the unmasked "sum" would be the victim's update (exactly so on the real client and server:
+   * ModelBoundMasksTest.coordinatorReadsTheVictimsInputExactly_whenTheMasksDoNotDependOnTheModel). With the model bound
+   * into the masks the sum completes but is uniform in the ring, and decodes to a norm far above anything clipped
+   * updates sum to: for the few dozen coordinates d of this model, a uniform ring vector decodes to a norm of at most
+   * 2C with probability below (2 / (banks + headroom))^d, under 10^-9.
+   */
+  @Test
+  void aCoordinatorSendingTheVictimTheRealModelAndTheOthersADeadOne_unmasksNoise_notTheVictimsUpdate()
+      throws Exception {
+    roundOneWithTheVictimOn(model, deadGradientModel()); // completes: nothing tells the coordinator it failed
+
+    assertTrue(decodedNorm(1, lastSum) > 2 * clip(1), "decoded norm " + decodedNorm(1, lastSum) + ", clip " + clip(1));
+  }
+
+  /** Round 1 unpipelined, the victim's training task carrying {@code victims}, the others' {@code others}. */
+  private void roundOneWithTheVictimOn(ModelParameters victims, ModelParameters others) throws Exception {
+    SecAggServer server = server(1);
+    server.bindModel(digest(model));
+    for (String bank : BANKS) {
+      Task task = train(1, BANKS, null, bank.equals(VICTIM) ? victims : others);
+      for (ByteString m : handlers.get(bank).handle(task).getSecureAggregation().getMessagesList()) {
+        server.acceptEncoded(bank, m.toByteArray());
+      }
+    }
+    drive(1, server, List.of(), new LinkedHashMap<>());
+  }
+
+  /** The control: every bank on the real model, the same sum decodes to an update no longer than the clip norm. */
+  @Test
+  void banksOnTheSameModel_sumToAnUpdateWithinTheClipNorm() throws Exception {
+    SecAggServer server = server(1);
+    server.bindModel(digest(model));
+
+    drive(1, trainRoundOne(server), List.of(), new LinkedHashMap<>());
+
+    assertTrue(decodedNorm(1, lastSum) <= clip(1) * 1.001, "decoded norm " + decodedNorm(1, lastSum));
+  }
+
+  /** Round 1's ledger entry releasing {@code released}, signed as the coordinator signs it (DP off: no mechanism). */
+  private io.consort.protocol.v1.CountersignRequest ledgerEntry(ModelParameters released) throws Exception {
+    var entry = new io.consort.privacy.ledger.PrivacyLedger().nextEntry("piped", 1, java.time.Instant.now(), BANKS,
+        1e-5, List.of(), released.getSha256());
+    var signed = io.consort.privacy.ledger.LedgerSigning.sign(entry,
+        PemFiles.readPrivateKey(pki.coordinator().keyFile()),
+        PemFiles.readCertificates(pki.coordinator().chainFile()).get(0));
+    return io.consort.protocol.v1.CountersignRequest.newBuilder()
+        .setEntryJson(io.consort.privacy.ledger.SignedEntryJson.toJson(signed)).setEntryHash(signed.entryHash()).build();
+  }
+
+  /**
+   * Round 2's keys to {@code server} and its roster relayed with round 1's ledger task, through the banks' task
+   * handlers; each bank is asked to countersign the entry {@code entryFor} gives it (a coordinator may equivocate).
+   */
+  private Map<String, SecAggMessage> shareRoundTwoWithTheLedgerTask(SecAggServer server, Map<String, byte[]> keys,
+      java.util.function.Function<String, io.consort.protocol.v1.CountersignRequest> entryFor) throws Exception {
+    keys.forEach((bank, k) -> assertDoesNotThrowPv(() -> server.acceptEncoded(bank, k)));
+    for (var e : byRecipient(server.closeStage()).entrySet()) {
+      Task ledgerTask = Task.newBuilder().setHeader(Headers.of("piped", 1, Stage.LEDGER_COUNTERSIGN))
+          .setCountersign(entryFor.apply(e.getKey()).toBuilder().setNextRound(withCertificates(step(e.getValue()))))
+          .build();
+      SecAggStep shares = handlers.get(e.getKey()).handle(ledgerTask).getCountersignature().getNextRound();
+      server.acceptEncoded(e.getKey(), shares.getMessages(0).toByteArray());
+    }
+    return byRecipient(server.closeStage());
+  }
+
+  /**
+   * The attack on pipelined rounds, whose masks are expanded at the ledger task, before the training task: the
+   * coordinator equivocates on round 1's ledger entry too (the victim countersigns an entry releasing the real model,
+   * the others one releasing the dead model) and sends each bank the model its entry released, so every bank trains.
+   * Each bank bound its masks to the model of the entry it countersigned: the sum completes, and is noise (false
+   * failure as above).
+   */
+  @Test
+  void aCoordinatorEquivocatingOnTheLedgerEntryAndTheModel_inAPipelinedRound_unmasksNoise() throws Exception {
+    ModelParameters dead = deadGradientModel();
+    var real = ledgerEntry(model);
+    var deadEntry = ledgerEntry(dead);
+    Map<String, byte[]> keys = roundOne();
+    SecAggServer server = server(2);
+    server.bindModel(digest(model));
+    Map<String, SecAggMessage> forwarded = shareRoundTwoWithTheLedgerTask(server, keys,
+        bank -> bank.equals(VICTIM) ? real : deadEntry);
+    for (String bank : BANKS) {
+      SecAggStep answer = handlers.get(bank).handle(train(2, BANKS, step(forwarded.get(bank)),
+          bank.equals(VICTIM) ? model : dead)).getSecureAggregation();
+      server.acceptEncoded(bank, answer.getMessages(0).toByteArray());
+    }
+
+    drive(2, server, List.of(), new LinkedHashMap<>());
+
+    assertTrue(decodedNorm(2, lastSum) > 2 * clip(2), "decoded norm " + decodedNorm(2, lastSum) + ", clip " + clip(2));
+  }
+
+  /** The same pipelined round with one entry for all: the masks cancel, and the sum is within the clip norm. */
+  @Test
+  void pipelinedRoundKeyedAtTheLedgerTask_sumsWithinTheClipNorm_whenEveryBankTrainsOnTheModelItsEntryReleased()
+      throws Exception {
+    var real = ledgerEntry(model);
+    Map<String, byte[]> keys = roundOne();
+    SecAggServer server = server(2);
+    server.bindModel(digest(model));
+    Map<String, SecAggMessage> forwarded = shareRoundTwoWithTheLedgerTask(server, keys, bank -> real);
+    for (String bank : BANKS) {
+      SecAggStep answer = handlers.get(bank).handle(train(2, BANKS, step(forwarded.get(bank)))).getSecureAggregation();
+      server.acceptEncoded(bank, answer.getMessages(0).toByteArray());
+    }
+
+    drive(2, server, List.of(), new LinkedHashMap<>());
+
+    assertTrue(decodedNorm(2, lastSum) <= clip(2) * 1.001, "decoded norm " + decodedNorm(2, lastSum));
+  }
+
+  /**
+   * The bank bound round 2's masks to the model of the entry it countersigned; a training task carrying another model
+   * is refused before training (nothing is trained or sent), and the keys made ahead are discarded.
+   */
+  @Test
+  void pipelinedTrainingTaskCarryingAnotherModelThanTheCountersignedEntryReleased_isRefusedBeforeTraining()
+      throws Exception {
+    var real = ledgerEntry(model);
+    Map<String, SecAggMessage> forwarded = shareRoundTwoWithTheLedgerTask(server(2), roundOne(), bank -> real);
+
+    String refusal = refusal(train(2, BANKS, step(forwarded.get(VICTIM)), deadGradientModel()));
+
+    assertTrue(refusal.contains("bound round 2's masks to model " + digest(model)), refusal);
+    // the task got no answer (its handling threw), and the keys and masks made ahead for round 2 are wiped
+    assertFalse(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
+  }
+
+  /**
+   * The same parameters in another feature encoding: every numeric column's std scaled by 10^9, so a bank's encoded
+   * numeric inputs are all but zero and its first-layer gradients on them vanish.
+   */
+  private ModelParameters sameParametersInputsScaledToNothing() {
+    var encoding = model.getEncoding().toBuilder();
+    for (int i = 0; i < encoding.getNumericCount(); i++) {
+      encoding.setNumeric(i, encoding.getNumeric(i).toBuilder().setStd(encoding.getNumeric(i).getStd() * 1e9));
+    }
+    return model.toBuilder().setEncoding(encoding).build();
+  }
+
+  /**
+   * The attack through the encoding instead of the parameters: the others get the real parameters (the same SHA-256)
+   * in an encoding that scales their inputs to nothing, so their first-layer gradients vanish and, with masks bound
+   * to the parameters alone, that block of the sum would be the victim's. The masks are bound to the encoding too:
+   * the sum is noise (false failure as above).
+   */
+  @Test
+  void aCoordinatorSendingTheOthersTheSameParametersInAnotherEncoding_unmasksNoise() throws Exception {
+    ModelParameters rescaled = sameParametersInputsScaledToNothing();
+    assertEquals(model.getSha256(), rescaled.getSha256());
+
+    roundOneWithTheVictimOn(model, rescaled);
+
+    assertTrue(decodedNorm(1, lastSum) > 2 * clip(1), "decoded norm " + decodedNorm(1, lastSum) + ", clip " + clip(1));
+  }
+
+  /** Pipelined: a training task carrying the countersigned parameters in another encoding is refused before training. */
+  @Test
+  void pipelinedTrainingTaskCarryingTheCountersignedParametersInAnotherEncoding_isRefusedBeforeTraining()
+      throws Exception {
+    var real = ledgerEntry(model);
+    Map<String, SecAggMessage> forwarded = shareRoundTwoWithTheLedgerTask(server(2), roundOne(), bank -> real);
+
+    String refusal = refusal(train(2, BANKS, step(forwarded.get(VICTIM)), sameParametersInputsScaledToNothing()));
+
+    assertTrue(refusal.contains("bound round 2's masks to model " + digest(model)), refusal);
+    assertFalse(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
   }
 }

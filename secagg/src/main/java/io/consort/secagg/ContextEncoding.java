@@ -102,9 +102,13 @@ final class ContextEncoding {
     return labelled(SHARE_KEY_LABEL).text(senderId).text(recipientId).toByteArray();
   }
 
-  /** HKDF info for the pairwise mask seed; ids in roster order so both ends derive the same seed. */
-  static byte[] pairwiseMaskInfo(String lowerId, String higherId) {
-    return labelled(PAIRWISE_MASK_LABEL).text(lowerId).text(higherId).toByteArray();
+  /**
+   * HKDF info for the pairwise mask seed; ids in roster order so both ends derive the same seed, then the digest of
+   * the base model each end computed its input from (protocol version 8, {@link ModelDigest}): two ends on different
+   * models derive different seeds, and their masks do not cancel.
+   */
+  static byte[] pairwiseMaskInfo(String lowerId, String higherId, ModelDigest model) {
+    return labelled(PAIRWISE_MASK_LABEL).text(lowerId).text(higherId).bytes(model.bytes()).toByteArray();
   }
 
   /** HKDF salt binding every derived key to the job and round. */

@@ -64,7 +64,9 @@ import java.util.Set;
  * other member of the key roster it accepted, sends its masked input and has finished; it refuses any share and any
  * consistency or unmasking request. Always: this bank reveals, for
  * each peer, either its share of b or of s^SK, never both, and never its own s^SK-share; every peer
- * key is checked against the peer's identity signature before use.
+ * key is checked against the peer's identity signature before use. Every pairwise seed is bound to the model this
+ * bank computed its input from ({@link #bindModel}, protocol version 8): a peer that computed its input from another
+ * model derives another seed, so a coordinator that sends banks of one sum different models gets a uniform vector.
  */
 public final class SecAggClient {
   private enum Phase { CREATED, AWAITING_ROSTER, AWAITING_SHARES, AWAITING_CONSISTENCY_REQUEST,
@@ -109,6 +111,10 @@ public final class SecAggClient {
   private SecretBytes selfMaskSeed;
   /** Pipelined rounds: the mask vector expanded before the input existed ({@link #expandMasksAhead}), or null. */
   private MasksAhead masksAhead;
+  /** The base model bound into the pairwise seeds ({@link #bindModel}), or null: none bound, {@link ModelDigest#NONE}. */
+  private ModelDigest model;
+  /** Whether a pairwise seed was derived: the bound model can no longer change. */
+  private boolean seedsDerived;
   /**
    * The AES-GCM keys of the shares each peer sends this bank (peer -> this bank), derived at share-keys
    * from the same X25519 agreement as this bank's own sending key, so each pair agrees once a round
@@ -318,6 +324,32 @@ public final class SecAggClient {
     public String toString() {
       return "round " + round + " of job '" + jobId + "' for bank '" + bankId + "'";
     }
+  }
+
+  /**
+   * Binds the digest of the base model this bank computed (or will compute) its input from into every pairwise mask
+   * seed of the sum (protocol version 8, {@link ModelDigest}): the bank's own digest of what it trains on, never a
+   * value from the coordinator. Without it a sum binds {@link ModelDigest#NONE} (a sum of statistics). Call before
+   * any seed is derived (before {@link #expandMasksAhead} and the masking); binding the same model again is a no-op.
+   *
+   * @throws IllegalStateException if another model is bound already, or the seeds were derived
+   */
+  public void bindModel(ModelDigest model) {
+    java.util.Objects.requireNonNull(model, "model");
+    if (model.equals(this.model)) {
+      return;
+    }
+    if (this.model != null || seedsDerived) {
+      throw new IllegalStateException("bank '" + bankId + "' bound round " + parameters.round() + "'s masks to "
+          + (this.model != null ? "model " + this.model : ModelDigest.NONE) + " already; it binds no other ("
+          + model + ")");
+    }
+    this.model = model;
+  }
+
+  /** The model bound into this sum's pairwise seeds ({@link #bindModel}), {@link ModelDigest#NONE} if none. */
+  public ModelDigest boundModel() {
+    return model == null ? ModelDigest.NONE : model;
   }
 
   /**
@@ -1209,25 +1241,28 @@ public final class SecAggClient {
 
   /**
    * s_uv = HKDF(X25519(s_u^SK, s_v^PK)), the same at u, at v and at the server after it reconstructs
-   * a dropped bank's s^SK (Bonawitz et al. 2017, section 4).
+   * a dropped bank's s^SK (Bonawitz et al. 2017, section 4), for inputs computed from {@code model}.
    */
   static SecretBytes pairwiseMaskSeed(RoundParameters parameters, SecretBytes ownMaskingScalar, String ownId,
-                    String peerId, byte[] peerMaskingKey, byte[] roundSalt)
+                    String peerId, byte[] peerMaskingKey, byte[] roundSalt, ModelDigest model)
       throws GeneralSecurityException {
     SecretBytes shared = X25519KeyPair.agree(ownMaskingScalar, peerMaskingKey);
     try {
-      return seedFromAgreement(parameters, shared, ownId, peerId, roundSalt);
+      return seedFromAgreement(parameters, shared, ownId, peerId, roundSalt, model);
     } finally {
       shared.destroy();
     }
   }
 
-  /** s_uv = HKDF(shared, round salt, the pair in roster order) from the pair's X25519 agreement {@code shared}. */
+  /**
+   * s_uv = HKDF(shared, round salt, the pair in roster order and the base model's digest) from the pair's X25519
+   * agreement {@code shared} (the model: protocol version 8, {@link ModelDigest}).
+   */
   private static SecretBytes seedFromAgreement(RoundParameters parameters, SecretBytes shared, String ownId,
-                                               String peerId, byte[] roundSalt) {
+                                               String peerId, byte[] roundSalt, ModelDigest model) {
     boolean ownFirst = parameters.shareIndexOf(ownId) < parameters.shareIndexOf(peerId);
-    return KeyDerivation.hkdfSha256(shared, roundSalt,
-        ownFirst ? ContextEncoding.pairwiseMaskInfo(ownId, peerId) : ContextEncoding.pairwiseMaskInfo(peerId, ownId));
+    return KeyDerivation.hkdfSha256(shared, roundSalt, ownFirst ? ContextEncoding.pairwiseMaskInfo(ownId, peerId, model)
+        : ContextEncoding.pairwiseMaskInfo(peerId, ownId, model));
   }
 
   /** A copy of this round's own s^SK for seeds, or null when the round masks with period keys. */
@@ -1240,13 +1275,14 @@ public final class SecAggClient {
    * peer's period key made once for the period; either way HKDF with this round's salt.
    */
   private SecretBytes maskSeed(SecretBytes maskingScalar, String peer) throws GeneralSecurityException {
+    seedsDerived = true; // the bound model is fixed from the first seed on
     if (periodKeys == null) {
       return pairwiseMaskSeed(parameters, maskingScalar, bankId, peer, verifiedKeys.get(peer).maskingPublicKey(),
-          roundSalt);
+          roundSalt, boundModel());
     }
     SecretBytes shared = periodKeys.maskingSecretWith(peer);
     try {
-      return seedFromAgreement(parameters, shared, bankId, peer, roundSalt);
+      return seedFromAgreement(parameters, shared, bankId, peer, roundSalt, boundModel());
     } finally {
       shared.destroy();
     }

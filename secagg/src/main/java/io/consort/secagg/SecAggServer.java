@@ -77,6 +77,8 @@ public final class SecAggServer {
   private final KeyPeriod keyPeriod;
   private final NeighbourGraph graph;
   private final byte[] roundSalt;
+  /** The base model the banks' inputs were computed from, bound into the pairwise seeds ({@link #bindModel}). */
+  private ModelDigest model = ModelDigest.NONE;
 
   private Stage stage = Stage.ADVERTISE_KEYS;
   private Status status = Status.RUNNING;
@@ -143,6 +145,16 @@ public final class SecAggServer {
     }
     return new SecAggServer(parameters, java.util.Objects.requireNonNull(verifier, "verifier"), fastUnmasking,
         keyPeriod);
+  }
+
+  /**
+   * The base model this sum's inputs were computed from, as the coordinator sent it (protocol version 8, {@link
+   * ModelDigest}): the pairwise masks of a bank that dropped after sharing are recomputed with it. A coordinator that
+   * sent banks different models cannot recompute the masks of the banks it sent another one: its own problem. Without
+   * a call, {@link ModelDigest#NONE} (a sum of statistics). Call before the unmasking.
+   */
+  public void bindModel(ModelDigest model) {
+    this.model = java.util.Objects.requireNonNull(model, "model");
   }
 
   /** True once the round went from masked-input straight to unmasking although it has a consistency check. */
@@ -703,7 +715,7 @@ public final class SecAggServer {
               continue;
             }
             seeds.add(SecAggClient.pairwiseMaskSeed(parameters, maskingScalar, dropped, survivor,
-                advertised.get(survivor).maskingPublicKey(), roundSalt));
+                advertised.get(survivor).maskingPublicKey(), roundSalt, model));
             // The survivor added PRG(s_uv) if it precedes the dropped bank, else subtracted it.
             subtract.add(parameters.shareIndexOf(survivor) < droppedIndex);
           }

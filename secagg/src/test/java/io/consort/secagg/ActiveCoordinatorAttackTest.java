@@ -252,7 +252,7 @@ class ActiveCoordinatorAttackTest {
           .entrySet()) {
         SecretBytes scalar = ShamirSharing.reconstruct(peer.getValue(), t);
         expander.subtractMask(SecAggClient.pairwiseMaskSeed(parameters, scalar, peer.getKey(), VICTIM,
-            keys.get(VICTIM).maskingPublicKey(), salt), x);
+            keys.get(VICTIM).maskingPublicKey(), salt, ModelDigest.NONE), x);
       }
       for (int i = 0; i < x.length; i++) {
         x[i] &= parameters.ringMask();

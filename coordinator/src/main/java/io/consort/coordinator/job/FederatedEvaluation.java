@@ -79,7 +79,7 @@ public final class FederatedEvaluation {
             }
           }
           if (params.isPresent()) {
-            return secureSum(round, params.get(), banks, usable, bins, columns);
+            return secureSum(round, params.get(), banks, usable, bins, columns, model);
           }
           if (usable.isEmpty()) {
             return Future.succeededFuture(Optional.empty());
@@ -114,8 +114,9 @@ public final class FederatedEvaluation {
 
   private Future<Optional<ModelOps.Metrics>> secureSum(int round, RoundParameters params, List<String> banks,
                                                        Map<String, EvaluationResult> usable, int bins,
-                                                       List<String> columns) {
+                                                       List<String> columns, ModelParameters model) {
     SecureSum sum = SecureSum.open(job, identityVerifier, round, "evaluation", params);
+    sum.bindModel(model); // the banks bound their masks to the model they evaluated
     Map<String, SecAggStep> advertisements = new LinkedHashMap<>();
     for (String m : banks) {
       if (usable.containsKey(m)) {

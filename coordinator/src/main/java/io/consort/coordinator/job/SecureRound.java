@@ -94,10 +94,12 @@ public final class SecureRound implements RoundProtocol {
           Optional<PipelinedRounds.Pending> keyed = pipeline.take(in.round(), in.members());
           if (keyed.isPresent()) {
             s.sum = keyed.get().sum();
+            s.sum.bindModel(in.base()); // keyed during the last round, before this round's model was known
             return train(s, keyed.get().outgoing());
           }
           s.sum = SecureSum.open(job, identityVerifier, in.round(), s.evaluationSlots > 0
               ? "updates and evaluations" : "updates", s.plan.sumParameters(s.evaluationSlots));
+          s.sum.bindModel(in.base());
           return train(s, Map.of());
         })
         .compose(outcome -> outcome.aggregate().isEmpty() ? Future.succeededFuture(outcome)

@@ -135,6 +135,16 @@ final class SecureSum {
     return new SecureSum(job, round, what, parameters, roster, verifier, keyedFor);
   }
 
+  /**
+   * The model the coordinator sent for this sum (trained on, or evaluated), whose digest every bank bound into its
+   * pairwise masks (protocol version 8, docs/SECURE_AGGREGATION.md, "The model is bound into the masks"): the masks of
+   * a bank that dropped after sharing are recomputed with it. Call before the unmasking; a sum of statistics binds
+   * none.
+   */
+  void bindModel(io.consort.protocol.v1.ModelParameters model) {
+    server.bindModel(io.consort.secagg.ModelDigest.ofHex(io.consort.protocol.ModelChecksum.boundModelSha256Hex(model)));
+  }
+
   /** Records that {@code bank} is out of the sum, at {@code stage}, for {@code reason}. */
   void drop(String bank, String stage, String reason) {
     dropouts.add(new Dropout(bank, stage, reason));

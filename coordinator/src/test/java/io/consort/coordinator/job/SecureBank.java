@@ -181,6 +181,11 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
       summedVectors.add(evaluation);
     }
     int[] input = plan.combine(quantizer.encode(weighted, random), evaluation);
+    // as a bank does: the masks are bound to its own digest of the model it trained on (protocol version 8); this
+    // stand-in binds a round keyed ahead at training, as it expands no masks ahead
+    io.consort.secagg.ModelDigest model = io.consort.secagg.ModelDigest.ofHex(io.consort.protocol.ModelChecksum
+        .boundModelSha256Hex(io.consort.protocol.ModelChecksum.sha256Hex(ModelWire.values(t.getGlobalModel())),
+            t.getGlobalModel().getEncoding()));
     SecAggStep.Builder step;
     if (t.hasForwardedShares()) {
       // pipelined: the keys were advertised and shared during the previous round
@@ -189,10 +194,12 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
       }
       client = ahead;
       ahead = null;
+      client.bindModel(model);
       client.supplyInput(input);
       step = step(t.getForwardedShares()).getSecureAggregationBuilder();
     } else {
       open(plan.sumParameters(slots), input);
+      client.bindModel(model);
       step = SecAggStep.newBuilder().addMessages(ByteString.copyFrom(SecAggCodec.encode(client.advertiseKeys())));
     }
     if (dp != null) {
