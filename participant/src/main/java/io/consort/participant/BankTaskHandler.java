@@ -328,7 +328,7 @@ public final class BankTaskHandler implements TaskHandler {
     int[] vector = FeatureStatsVector.encode(stats);
     if (secure) {
       out.clearNumeric().setRows(0).setPositives(0)
-          .setSecureSum(openSum(task, job, SecureSumPurpose.FEATURE_STATISTICS, vector));
+          .setSecureSum(openSum(task, job, SecureSumPurpose.FEATURE_STATISTICS, vector, ModelDigest.NONE));
       answeredOnce().record(job.spec.id(), AnsweredOnce.Kind.FIRST_STATISTICS, AnsweredOnce.NO_DETAIL);
     } else {
       out.addAllStatistics(java.util.Arrays.stream(vector).boxed().toList());
@@ -376,7 +376,9 @@ public final class BankTaskHandler implements TaskHandler {
     FeatureStats.Builder out = FeatureStats.newBuilder().setSecondStage(true).setTrainRows(job.data.trainRows())
         .setTestRows(job.data.testRows());
     if (secure) {
-      out.setSecureSum(openSum(task, job, SecureSumPurpose.FEATURE_STATISTICS_SECOND_STAGE, vector));
+      // bound to the encoding it answered: banks given different encodings derive different seeds
+      out.setSecureSum(openSum(task, job, SecureSumPurpose.FEATURE_STATISTICS_SECOND_STAGE, vector,
+          ModelDigest.ofHex(io.consort.protocol.ModelChecksum.secondStageStatisticsSha256Hex(wire))));
       answeredOnce().record(jobId, AnsweredOnce.Kind.SECOND_STATISTICS, digest);
     } else {
       if (answered.isEmpty()) {
@@ -388,14 +390,14 @@ public final class BankTaskHandler implements TaskHandler {
   }
 
   /** Opens the secure sum of {@code vector} the task asks for: the bank's key advertisement. */
-  private SecAggStep openSum(Task task, BankJob job, SecureSumPurpose purpose, int[] vector)
+  private SecAggStep openSum(Task task, BankJob job, SecureSumPurpose purpose, int[] vector, ModelDigest bound)
       throws java.security.GeneralSecurityException {
     List<String> roster = task.getFeatureStats().getRoundMembersList();
     checkRoster(job, roster);
     var params = secureAggregation().sumPlan(job.spec, task.getHeader().getRound(), purpose, roster, vector.length);
     checkThreshold(job, params.threshold());
     return SecAggStep.newBuilder().addMessages(com.google.protobuf.ByteString.copyFrom(
-        secureAggregation().startSum(params, task.getHeader().getRound(), vector, ModelDigest.NONE))).build();
+        secureAggregation().startSum(params, task.getHeader().getRound(), vector, bound))).build();
   }
 
   private TaskResult.Builder train(Task task, BankJob job) throws IOException, java.security.GeneralSecurityException,

@@ -74,6 +74,7 @@ class PipelinedRoundTest {
   Path dir;
 
   private final Map<String, BankTaskHandler> handlers = new LinkedHashMap<>();
+  private final Map<String, ParticipantConfig> configs = new LinkedHashMap<>();
   private final Map<String, X509Certificate> certificates = new LinkedHashMap<>();
   private JobSpec spec;
   private JobPlan plan;
@@ -118,6 +119,7 @@ class PipelinedRoundTest {
           Files.writeString(base.resolve(id + ".csv"), csv), base.resolve(id), 3.0, 1e-5, 1 << 22, null, false,
           t.crlFile(), null).withPolicy(new BankPolicy(true, true, 2, OptionalInt.empty()));
       first = first == null ? config : first;
+      configs.put(id, config);
       certificates.put(id, PemFiles.readCertificates(t.chainFile()).get(0));
       if (BANKS.contains(id)) {
         BankTaskHandler handler = new BankTaskHandler(config);
@@ -1312,5 +1314,102 @@ class PipelinedRoundTest {
 
     assertTrue(refusal.contains("bound round 2's masks to model " + digest(model)), refusal);
     assertFalse(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
+  }
+
+  /**
+   * The same attack on the second statistics stage, whose input depends on the preliminary encoding the task
+   * carries (clip bounds, levels): the coordinator gives the victim the real encoding and the others another valid
+   * one. Both sums complete; with every bank on one encoding the unmasked sum is exactly the sum of the banks'
+   * vectors, and with the encodings split it equals the sum of what each bank computed (which, unbound, it would: the
+   * others' parts known, the victim's alone) in no more than one coordinate: each bank bound its masks to the
+   * encoding it answered. False failure: two or more of the d coordinates of a uniform ring vector equal given
+   * values, at most d^2 * 2^-2k for a ring of k >= 20 bits, under 10^-6.
+   */
+  @Test
+  void banksAnsweringDifferentSecondStageEncodings_unmaskNoise_notTheSumOfWhatEachComputed() throws Exception {
+    // income clipped to quantiles: the job has a second statistics stage
+    JobSpec clipped = JobSpec.builder().id("piped").schema(new DataSchema(SCHEMA.numericColumns(),
+        SCHEMA.categoricalColumns(), "default", "yes", new io.consort.model.data.Preprocessing(java.util.Map.of("income",
+            new io.consort.model.data.NumericRules(io.consort.model.data.Imputation.MEDIAN,
+                java.util.OptionalDouble.empty(), false, List.of(), List.of(),
+                java.util.Optional.of(new io.consort.model.data.QuantileClip(0.05, 0.95)))), java.util.Map.of())))
+        .engine(TrainingEngine.NATIVE).hiddenLayers(List.of(4)).rounds(3).build();
+    acceptJob(clipped, dir.resolve("clipped"));
+    io.consort.protocol.v1.FeatureEncoding real = model.getEncoding();
+    var income = real.getNumeric(0);
+    io.consort.protocol.v1.FeatureEncoding another = real.toBuilder().setNumeric(0, income.toBuilder()
+        .setClipUpper(io.consort.model.data.QuantileGrid.upperEdge(io.consort.model.data.QuantileGrid.bin(
+            income.getClipUpper()) + 1))).build();
+
+    int[] control = secondStageSum(bank -> real);
+    assertEquals(0, differingCoordinates(control, expectedSecondStageSum(bank -> real)),
+        "every bank on one encoding");
+
+    // fresh banks: each answers the second stage once per job
+    acceptJob(clipped, dir.resolve("again"));
+    java.util.function.Function<String, io.consort.protocol.v1.FeatureEncoding> split =
+        bank -> bank.equals(VICTIM) ? real : another;
+    int[] attacked = secondStageSum(split);
+    int[] unbound = expectedSecondStageSum(split);
+    assertTrue(differingCoordinates(attacked, unbound) >= unbound.length - 1,
+        "the unmasked sum is the sum of what the banks computed in " + (unbound.length
+            - differingCoordinates(attacked, unbound)) + " of " + unbound.length + " coordinates");
+  }
+
+  private int[] secondStageSum(
+      java.util.function.Function<String, io.consort.protocol.v1.FeatureEncoding> encodingOf) throws Exception {
+    int length = io.consort.model.sums.FeatureStatsVector.refinedLength(
+        io.consort.model.wire.ModelWire.encoding(spec.schema(), model.getEncoding()));
+    SecAggServer server = SecAggServer.create(SecureRoundPlan.sum(spec, 0,
+        io.consort.spec.SecureSumPurpose.FEATURE_STATISTICS_SECOND_STAGE, BANKS, length),
+        (bank, message, signature) -> {
+          if (!verifier.verify(certificates.get(bank), message, signature, Set.of(Role.PARTICIPANT)).name()
+              .equals(bank)) {
+            throw new java.security.GeneralSecurityException("signature of another bank");
+          }
+        }, false);
+    server.bindModel(io.consort.secagg.ModelDigest.ofHex(
+        io.consort.protocol.ModelChecksum.secondStageStatisticsSha256Hex(model.getEncoding())));
+    for (String bank : BANKS) {
+      Task task = Task.newBuilder().setHeader(Headers.of("piped", 0, Stage.FEATURE_STATS))
+          .setFeatureStats(io.consort.protocol.v1.FeatureStatsTask.newBuilder().setPlan(plan)
+              .addAllRoundMembers(BANKS).setPreliminary(encodingOf.apply(bank))).build();
+      for (ByteString m : handlers.get(bank).handle(task).getFeatureStats().getSecureSum().getMessagesList()) {
+        server.acceptEncoded(bank, m.toByteArray());
+      }
+    }
+    drive(0, server, List.of(), new LinkedHashMap<>());
+    return lastSum;
+  }
+
+  /** The sum of the vectors the banks compute for the encodings {@code encodingOf} gives them. */
+  private int[] expectedSecondStageSum(
+      java.util.function.Function<String, io.consort.protocol.v1.FeatureEncoding> encodingOf) throws Exception {
+    int[] sum = null;
+    for (String bank : BANKS) {
+      io.consort.model.features.FeatureEncoding e = io.consort.model.wire.ModelWire.encoding(spec.schema(),
+          encodingOf.apply(bank));
+      int[] v = io.consort.model.sums.FeatureStatsVector.encodeRefined(
+          BankData.open(configs.get(bank), spec.schema()).secondStatistics(e), e);
+      sum = sum == null ? v : sum;
+      if (sum != v) {
+        for (int i = 0; i < v.length; i++) {
+          sum[i] += v[i];
+        }
+      }
+    }
+    return sum;
+  }
+
+  /** Coordinates where {@code a} and {@code b} differ in the ring of the second stage's sum. */
+  private int differingCoordinates(int[] a, int[] b) {
+    int bits = SecureRoundPlan.sum(spec, 0, io.consort.spec.SecureSumPurpose.FEATURE_STATISTICS_SECOND_STAGE, BANKS,
+        a.length).ringBits();
+    int mask = bits == 32 ? -1 : (1 << bits) - 1;
+    int differ = 0;
+    for (int i = 0; i < a.length; i++) {
+      differ += ((a[i] - b[i]) & mask) == 0 ? 0 : 1;
+    }
+    return differ;
   }
 }

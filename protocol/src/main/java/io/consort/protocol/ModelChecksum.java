@@ -47,6 +47,16 @@ public final class ModelChecksum {
     return HexFormat.of().formatHex(digest.digest());
   }
 
+  /**
+   * What a second-stage statistics sum's masks are bound to: {@link #boundModelSha256Hex} of the preliminary encoding
+   * the bank computed its vector with, under a label in place of a parameter checksum (no checksum is 27 characters
+   * long, and the lengths are hashed), so that banks of one sum answering different encodings (clip bounds that leave
+   * the others' sums known, the victim's alone in the total) derive different seeds.
+   */
+  public static String secondStageStatisticsSha256Hex(io.consort.protocol.v1.FeatureEncoding preliminary) {
+    return boundModelSha256Hex("second-stage statistics v8", preliminary);
+  }
+
   /** {@link #boundModelSha256Hex} of {@code model}, whose {@code sha256} field the caller has checked or set. */
   public static String boundModelSha256Hex(io.consort.protocol.v1.ModelParameters model) {
     return boundModelSha256Hex(model.getSha256(), model.getEncoding());

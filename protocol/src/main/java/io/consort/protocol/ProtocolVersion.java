@@ -17,9 +17,9 @@ public final class ProtocolVersion {
    * only; a version-5 bank would not see the field. 7: a plan may pin {@code secure_aggregation.self_mask: false}
    * (the default with {@code with_input}): no self mask and no share of anything, each bank masking with every member
    * of its key roster (share-keys answers and forwarded shares are empty, no b-shares follow the masked input); a
-   * version-6 bank refuses a plan carrying the field; and every key advertisement (per sum and per period) is signed over the
-   * digest of the job's secure-aggregation plan under new labels, so banks offered different plans of one job never
-   * accept each other's keys.
+   * version-6 bank refuses a plan carrying the field; and every key advertisement (per sum and per period) is signed
+   * over the digest of the job's plan (without its initial parameters) under new labels, so banks offered different
+   * plans of one job never accept each other's keys.
    * 8: every pairwise mask seed of a sum is bound to the digest of the
    * base model the bank computed its input from (docs/SECURE_AGGREGATION.md, "The model is bound into the masks"), so
    * banks sent different models cannot complete a sum together; a bank of an earlier version derives other seeds.

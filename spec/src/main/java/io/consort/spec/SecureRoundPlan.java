@@ -191,20 +191,28 @@ public record SecureRoundPlan(RoundParameters parameters, double clipNorm, int q
 
   /**
    * The digest every key advertisement of the job is signed with ({@link RoundParameters#planDigest}): SHA-256 of the
-   * job's {@code SecAggPlan} as the plan writes it ({@link JobSpecWire#secureAggregation}; every field of the
-   * secure-aggregation section: enabled, threshold if set, neighbour degree if set, modulus bits, clip norm,
-   * consistency check, unmasking mode, key_rounds, self_mask), lowercase hex. A bank computes it from the plan it
-   * pinned and the coordinator from its own; the plan is the same for every bank of a job (nothing in it is per bank),
-   * so honest parties agree on it, and a bank offered another plan than its peers signs keys none of them accepts.
+   * job's whole plan as {@link JobSpecWire#toProto} writes it, without its initial parameters (the model bound into
+   * the masks covers those from round 1 on), lowercase hex. Not only the secure-aggregation section: a bank offered
+   * the same section but another learning rate, proximal term, local epochs, privacy section, rounds or min_banks
+   * than its peers would train or add noise differently from what its accounting of the sum assumes (peers with a
+   * learning rate of 1e-9 leave the victim's update alone in the sum). A bank computes it from the plan it pinned and
+   * the coordinator from its own; the plan is the same for every bank of a job (nothing in it is per bank), so honest
+   * parties agree on it, and a bank offered another plan than its peers signs keys none of them accepts. Kept per
+   * specification: the rounds ask for it several times each.
    */
   public static String planDigest(JobSpec spec) {
-    try {
-      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-          .digest(JobSpecWire.secureAggregation(spec).toByteArray()));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
-    }
+    return PLAN_DIGESTS.computeIfAbsent(spec, s -> {
+      try {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+            .digest(JobSpecWire.toProto(s).toBuilder().clearInitialParameters().build().toByteArray()));
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+      }
+    });
   }
+
+  private static final java.util.Map<JobSpec, String> PLAN_DIGESTS =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
   /**
    * The job's bank-level noise multiplier: the specification's, or the smallest that keeps its rounds

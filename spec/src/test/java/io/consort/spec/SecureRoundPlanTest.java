@@ -211,10 +211,11 @@ class SecureRoundPlanTest {
    * advertisement"): a bank that pinned the plan the coordinator offered (decoded from the wire) derives the
    * coordinator's digest, in every sum of the job (model update with evaluation slots, statistics); a plan differing
    * in any secure-aggregation field (unmasking mode, self_mask, key_rounds, threshold, consistency check, neighbour
-   * degree, modulus bits) has another, so the keys its banks sign verify for no bank of the other plan.
+   * degree, modulus bits) or in any other (learning rate, proximal term, local epochs, rounds, min_banks, privacy)
+   * has another, so the keys its banks sign verify for no bank of the other plan.
    */
   @Test
-  void planDigest_isTheSameForTheCoordinatorAndEveryBankOfThePlan_andDiffersForAnyOtherSecureAggregationSetting() {
+  void planDigest_isTheSameForTheCoordinatorAndEveryBankOfThePlan_andDiffersForAnyOtherSetting() {
     JobSpec coordinators = JobSpecTest.base().unmaskingWithInput(true).build();
     JobSpec banks = JobSpecWire.fromProto(JobSpecWire.toProto(coordinators));
     String digest = SecureRoundPlan.planDigest(coordinators);
@@ -231,10 +232,18 @@ class SecureRoundPlanTest {
         JobSpecTest.base().unmaskingWithInput(true).threshold(4).build(),
         JobSpecTest.base().unmaskingWithInput(true).modulusBits(24).build(),
         JobSpecTest.base().neighbourDegree(2).build(),
-        JobSpecTest.base().consistencyCheck(false).build());
+        JobSpecTest.base().consistencyCheck(false).build(),
+        // the rest of the plan too: peers training with a learning rate of 1e-9 (or no noise) leave the victim's
+        // update alone in a sum whose masks cancel
+        JobSpecTest.base().unmaskingWithInput(true).learningRate(1e-9).build(),
+        JobSpecTest.base().unmaskingWithInput(true).proximalMu(100).build(),
+        JobSpecTest.base().unmaskingWithInput(true).localEpochs(7).build(),
+        JobSpecTest.base().unmaskingWithInput(true).rounds(9).build(),
+        JobSpecTest.base().unmaskingWithInput(true).minBanks(4).build(),
+        JobSpecTest.base().unmaskingWithInput(true).delta(1e-9).build());
     java.util.Set<String> digests = new java.util.HashSet<>(List.of(digest));
     for (JobSpec other : others) {
-      assertTrue(digests.add(SecureRoundPlan.planDigest(other)), "a digest of its own: " + other.secureAggregation());
+      assertTrue(digests.add(SecureRoundPlan.planDigest(other)), "a digest of its own: " + other);
     }
   }
 

@@ -65,7 +65,7 @@ final class FeatureStatistics {
   Future<Result> gather(List<String> banks) {
     Future<Stage1> first = stage(banks, null).compose(clear -> {
       int length = FeatureStatsVector.length(job.spec().schema());
-      return sum(banks, clear, SecureSumPurpose.FEATURE_STATISTICS, "feature statistics", length)
+      return sum(banks, clear, SecureSumPurpose.FEATURE_STATISTICS, "feature statistics", length, null)
           .compose(summed -> job.workers().run(() -> new Stage1(modelOps.mergeFirstStage(job.spec(), summed.total(),
               summed.banks().size(), new ArrayList<>(summed.banks().values())), summed.banks())));
     });
@@ -78,7 +78,7 @@ final class FeatureStatistics {
       int length = FeatureStatsVector.refinedLength(ModelWire.encoding(job.spec().schema(), preliminary));
       return stage(roster, preliminary)
           .compose(clear -> sum(roster, clear, SecureSumPurpose.FEATURE_STATISTICS_SECOND_STAGE,
-              "second-stage feature statistics", length))
+              "second-stage feature statistics", length, preliminary))
           .compose(summed -> job.workers().run(() -> modelOps.mergeSecondStage(job.spec(), preliminary,
                   summed.total(), summed.banks().size()))
               .map(merged -> {
@@ -148,7 +148,7 @@ final class FeatureStatistics {
   private record Summed(int[] total, Map<String, FeatureStats> banks) {}
 
   private Future<Summed> sum(List<String> roster, Map<String, FeatureStats> clear, SecureSumPurpose purpose,
-                             String what, int length) {
+                             String what, int length, io.consort.protocol.v1.FeatureEncoding preliminary) {
     if (!job.spec().secureAggregation().enabled()) {
       return inTheClear(clear, what, length);
     }
@@ -160,6 +160,10 @@ final class FeatureStatistics {
           + e.getMessage()));
     }
     SecureSum sum = SecureSum.open(job, identityVerifier, 0, what, params);
+    if (preliminary != null) { // the banks bound their masks to the encoding they answered
+      sum.bind(io.consort.secagg.ModelDigest.ofHex(
+          io.consort.protocol.ModelChecksum.secondStageStatisticsSha256Hex(preliminary)));
+    }
     Map<String, SecAggStep> advertisements = new LinkedHashMap<>();
     for (String m : roster) {
       if (clear.containsKey(m)) {

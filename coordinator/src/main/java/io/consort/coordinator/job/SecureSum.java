@@ -142,7 +142,12 @@ final class SecureSum {
    * none.
    */
   void bindModel(io.consort.protocol.v1.ModelParameters model) {
-    server.bindModel(io.consort.secagg.ModelDigest.ofHex(io.consort.protocol.ModelChecksum.boundModelSha256Hex(model)));
+    bind(io.consort.secagg.ModelDigest.ofHex(io.consort.protocol.ModelChecksum.boundModelSha256Hex(model)));
+  }
+
+  /** The digest every bank bound into its pairwise masks (a model's, or a second-stage statistics encoding's). */
+  void bind(io.consort.secagg.ModelDigest digest) {
+    server.bindModel(digest);
   }
 
   /** Records that {@code bank} is out of the sum, at {@code stage}, for {@code reason}. */

@@ -151,6 +151,10 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
         ? SecureSumPurpose.FEATURE_STATISTICS_SECOND_STAGE : SecureSumPurpose.FEATURE_STATISTICS,
         task.getFeatureStats().getRoundMembersList(), vector.length);
     open(params, vector);
+    if (second) { // as a bank does: bound to the encoding it answered (protocol version 8)
+      client.bindModel(io.consort.secagg.ModelDigest.ofHex(io.consort.protocol.ModelChecksum
+          .secondStageStatisticsSha256Hex(task.getFeatureStats().getPreliminary())));
+    }
     FeatureStats.Builder clear = second ? FeatureStats.newBuilder().setSecondStage(true)
         .setTrainRows(statistics.getTrainRows()).setTestRows(statistics.getTestRows()) : statistics.toBuilder();
     return TaskResult.newBuilder().setFeatureStats(clear.setSecureSum(SecAggStep.newBuilder()
