@@ -421,9 +421,10 @@ public final class BankTaskHandler implements TaskHandler {
     // the model this bank trains on, by its own digest of the parameters (never the task's sha256 field) with the
     // encoding it encodes its rows with: bound into the sum's masks
     ModelDigest model = null;
+    String baseSha = null; // its SHA-256, computed once: the carried evaluation's release check reuses it
     if (job.spec.secureAggregation().enabled()) {
-      model = ModelDigest.ofHex(io.consort.protocol.ModelChecksum.boundModelSha256Hex(
-          io.consort.protocol.ModelChecksum.sha256Hex(base), global.getEncoding()));
+      baseSha = io.consort.protocol.ModelChecksum.sha256Hex(base);
+      model = ModelDigest.ofHex(io.consort.protocol.ModelChecksum.boundModelSha256Hex(baseSha, global.getEncoding()));
       secureRound = secureRoundBeforeTraining(task, job, base.length, model);
       long checkStarted = System.nanoTime();
       try {
@@ -439,7 +440,8 @@ public final class BankTaskHandler implements TaskHandler {
         clock.phase(TaskClock.Phase.PRIVACY_ACCOUNTING, checkStarted, System.nanoTime());
       }
       if (secureRound.distributedRecordNoise()) {
-        return distributedStep(task, job, secureRound, base, carriedEvaluation(task, job, global), started, model);
+        return distributedStep(task, job, secureRound, base, carriedEvaluation(task, job, global, base, baseSha),
+            started, model);
       }
     }
     long accountingStarted = System.nanoTime();
@@ -474,7 +476,7 @@ public final class BankTaskHandler implements TaskHandler {
     }
     TaskResult.Builder answer;
     try {
-      answer = trainedAnswer(task, job, global, base, options, dp, secureRound, model, started);
+      answer = trainedAnswer(task, job, global, base, baseSha, options, dp, secureRound, model, started);
     } catch (Throwable e) {
       if (spend != null) {
         settle(spend, e);
@@ -507,7 +509,8 @@ public final class BankTaskHandler implements TaskHandler {
    * only once the run's spend is on disk.
    */
   private TaskResult.Builder trainedAnswer(Task task, BankJob job, ModelParameters global, float[] base,
-      TrainingOptions options, DpReport dp, SecureRoundPlan secureRound, ModelDigest model, long started)
+      String baseSha, TrainingOptions options, DpReport dp, SecureRoundPlan secureRound, ModelDigest model,
+      long started)
       throws IOException, java.security.GeneralSecurityException {
     long trainingStarted = System.nanoTime();
     int epochs = job.spec.training().localEpochs();
@@ -519,7 +522,7 @@ public final class BankTaskHandler implements TaskHandler {
       throw new IllegalStateException("DP-SGD ran " + result.steps() + " steps but " + dp.getSteps() + " were planned");
     }
     if (secureRound != null) {
-      int[] carried = carriedEvaluation(task, job, global);
+      int[] carried = carriedEvaluation(task, job, global, base, baseSha);
       long maskingStarted = System.nanoTime();
       try {
         return secureUpdate(task, secureRound, base, after, dp, carried, model, started);
@@ -735,24 +738,27 @@ public final class BankTaskHandler implements TaskHandler {
    * or a coordinator probing with a model of its own making) gets an empty evaluation of zero rows: the
    * bank still trains, and the sum tells nothing of its held-out rows under that model.
    */
-  private int[] carriedEvaluation(Task task, BankJob job, ModelParameters model) throws IOException {
+  private int[] carriedEvaluation(Task task, BankJob job, ModelParameters model, float[] values, String sha)
+      throws IOException {
     int round = task.getHeader().getRound();
     if (!RoundEvaluation.carried(job.spec, round)) {
       return new int[0];
     }
     long started = System.nanoTime();
     try {
-      return carriedVector(job, round, model);
+      return carriedVector(job, round, model, values, sha);
     } finally {
       clock.phase(TaskClock.Phase.EVALUATION, started, System.nanoTime());
     }
   }
 
-  private int[] carriedVector(BankJob job, int round, ModelParameters model) throws IOException {
+  /** {@code values} and {@code sha} are {@code model}'s parameters and this bank's own SHA-256 of them. */
+  private int[] carriedVector(BankJob job, int round, ModelParameters model, float[] values, String sha)
+      throws IOException {
     HeldOutEvaluation evaluation;
     try {
-      requireReleased(job, model);
-      evaluation = HeldOutEvaluation.of(job.spec, ModelWire.values(model), job.test, job.encoding, false, shuffles);
+      requireReleased(job, model, values, sha);
+      evaluation = HeldOutEvaluation.of(job.spec, values, job.test, job.encoding, false, shuffles);
     } catch (ProtocolViolationException e) {
       log.warn("round {}: the evaluation in this round's secure sum is empty: {}", round, e.getMessage());
       evaluation = HeldOutEvaluation.empty(job.spec);
@@ -893,7 +899,11 @@ public final class BankTaskHandler implements TaskHandler {
    */
   private void requireReleased(BankJob job, ModelParameters model) throws IOException {
     float[] values = ModelWire.values(model);
-    String sha = io.consort.protocol.ModelChecksum.sha256Hex(values);
+    requireReleased(job, model, values, io.consort.protocol.ModelChecksum.sha256Hex(values));
+  }
+
+  /** As {@link #requireReleased(BankJob, ModelParameters)}, given {@code model}'s values and its SHA-256. */
+  private void requireReleased(BankJob job, ModelParameters model, float[] values, String sha) throws IOException {
     if (!sha.equals(model.getSha256())) {
       throw new ProtocolViolationException("job '" + job.spec.id() + "': the model's SHA-256 " + model.getSha256()
           + " is not that of its values (" + sha + ")");

@@ -33,8 +33,8 @@ import java.util.Set;
  *     protocol version before 7); false only with {@code unmaskingWithInput} (docs/SECURE_AGGREGATION.md, "No self
  *     mask under with_input"): no b, no share of anything, each bank masks with every member of the key roster it
  *     accepted, and the sum is unmasked only if every member of that roster sent its masked input
- * @param planDigest the digest of the job's secure-aggregation plan (64 lowercase hex digits, SHA-256 of the pinned
- *     {@code SecAggPlan}; io.consort.spec.SecureRoundPlan computes it, a bank from the plan it pinned and the
+ * @param planDigest the digest of the job's plan (64 lowercase hex digits, SHA-256 of the pinned {@code JobPlan}
+ *     without its initial parameters; io.consort.spec.SecureRoundPlan computes it, a bank from the plan it pinned and the
  *     coordinator from its own, never from a task), or empty where no plan exists (simulations, benchmarks): bound
  *     into every key advertisement (per round and per period), so a bank accepts a peer's keys only if the peer signed
  *     them for the same plan, and a coordinator that offers banks of one job different plans (another unmasking mode,
