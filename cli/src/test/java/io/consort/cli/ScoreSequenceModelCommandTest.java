@@ -31,8 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code consort score} on a published LSTM: the command computes the ReLU LSTM with the native engine,
- * as the banks' evaluation did, writes the probabilities that evaluation would compute, and refuses
- * reason codes for it naming why.
+ * as the banks' evaluation did, writes the probabilities that evaluation would compute, and its reason
+ * codes: one per channel (r0..r3, r4..r7), naming the time step that contributed most.
  */
 class ScoreSequenceModelCommandTest {
   private static final int COLUMNS = 8;
@@ -42,7 +42,7 @@ class ScoreSequenceModelCommandTest {
   Path dir;
 
   @Test
-  void score_computesAnLstmWithTheNativeEngine_withoutReasonCodes_andRefusesReasonsNamingWhy() throws Exception {
+  void score_computesAnLstmWithTheNativeEngine_withReasonCodesPerChannel() throws Exception {
     List<String> columns = new ArrayList<>();
     for (int c = 0; c < COLUMNS; c++) {
       columns.add("r" + c);
@@ -77,8 +77,18 @@ class ScoreSequenceModelCommandTest {
     assertEquals(0, r.status(), r.err());
     List<String> lines = Files.readAllLines(out);
     assertEquals(ROWS + 1, lines.size());
-    assertFalse(lines.get(0).contains("reason_1"), lines.get(0));
-    assertTrue(r.out().contains("lstm (native engine, no reason codes)"), r.out());
+    assertEquals("line,probability,decision,reason_1,contribution_1,reason_2,contribution_2,reason_3,contribution_3",
+        lines.get(0));
+    assertTrue(r.out().contains("lstm (native engine, reason codes per channel)"), r.out());
+    int reasons = 0;
+    for (int row = 0; row < ROWS; row++) {
+      String reason = lines.get(row + 1).split(",", -1)[3];
+      if (!reason.isEmpty()) {
+        reasons++;
+        assertTrue(reason.matches("r(0\\.\\.r3 \\(most at r[0-3]|4\\.\\.r7 \\(most at r[4-7])=-?[0-9.E-]+\\)"), reason);
+      }
+    }
+    assertTrue(reasons > ROWS / 2, reasons + " rows with reasons");
     float[] expected = Predictor.predict(spec.model(), parameters, new EncodedData(ROWS, COLUMNS, x, new float[ROWS]));
     int probability = Arrays.asList(lines.get(0).split(",")).indexOf("probability");
     for (int row = 0; row < ROWS; row++) {
@@ -87,9 +97,9 @@ class ScoreSequenceModelCommandTest {
       assertEquals(expected[row], p, 1e-5, String.format(Locale.ROOT, "row %d", row));
     }
 
-    CliRun withReasons = CliRun.of("score", "--model", model.toString(), "--data", data.toString(), "--out",
-        out.toString(), "--reasons", "2");
-    assertEquals(2, withReasons.status());
-    assertTrue(withReasons.err().contains("a lstm model is scored without reason codes"), withReasons.err());
+    CliRun withoutReasons = CliRun.of("score", "--model", model.toString(), "--data", data.toString(), "--out",
+        out.toString(), "--reasons", "0");
+    assertEquals(0, withoutReasons.status(), withoutReasons.err());
+    assertFalse(Files.readAllLines(out).get(0).contains("reason_1"));
   }
 }

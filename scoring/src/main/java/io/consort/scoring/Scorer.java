@@ -3,8 +3,8 @@ package io.consort.scoring;
 import io.consort.scoring.calibration.Calibration;
 import io.consort.scoring.explain.Attribution;
 import io.consort.scoring.explain.Attributor;
+import io.consort.scoring.explain.ExplainableNetwork;
 import io.consort.scoring.explain.InferenceNetwork;
-import io.consort.scoring.explain.ScoringNetwork;
 import io.consort.scoring.explain.SequenceNetwork;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,19 +36,25 @@ public final class Scorer {
 
   private final PublishedModel model;
   private final RowEncoder encoder;
-  private final ScoringNetwork network;
-  /** Null for a sequence model, which is scored without reason codes. */
+  private final ExplainableNetwork network;
   private final Attributor attributor;
+  /**
+   * For a sequence model whose columns are whole channels over its window, the window: its reasons are
+   * per channel; 0 otherwise (one reason per column).
+   */
+  private final int channelWindow;
   private final Calibration calibration;
   private final double threshold;
   private final int reasonCodes;
 
-  private Scorer(PublishedModel model, RowEncoder encoder, ScoringNetwork network, Attributor attributor,
+  private Scorer(PublishedModel model, RowEncoder encoder, ExplainableNetwork network, Attributor attributor,
                  double threshold, int reasonCodes) {
     this.model = model;
     this.encoder = encoder;
     this.network = network;
     this.attributor = attributor;
+    int window = model.spec().model().sequence().map(s -> s.window()).orElse(0);
+    this.channelWindow = window > 1 && encoder.columns().size() % window == 0 ? window : 0;
     this.calibration = model.calibration();
     this.threshold = threshold;
     this.reasonCodes = reasonCodes;
@@ -57,9 +63,10 @@ public final class Scorer {
   /**
    * A scorer for {@code model} at its published threshold, with {@value #DEFAULT_REASON_CODES} reason
    * codes. A dense model (any depth, ReLU, tanh or sigmoid, dropout) is computed here in plain Java
-   * ({@link InferenceNetwork}); a sequence model ({@link SequenceNetwork}), without reason codes, by the
-   * native engine where it computes the model (every model type, any head, whichever engine trained it) and by the DL4J
-   * engine otherwise.
+   * ({@link InferenceNetwork}); a sequence model ({@link SequenceNetwork}) by the native engine (every
+   * model type, any head, whichever engine trained it), its reason codes from its input gradient in
+   * double precision, one per channel (its columns over the window), naming the time step that
+   * contributed most.
    *
    * @throws IllegalArgumentException for a regression model (it makes no decision), or a sequence model
    *     whose network does not fit its parameters
@@ -72,11 +79,9 @@ public final class Scorer {
     }
     io.consort.model.train.ModelSpec spec = model.spec().model();
     RowEncoder encoder = new RowEncoder(model.encoding());
-    if (spec.type().isSequence()) {
-      return new Scorer(model, encoder, SequenceNetwork.of(spec, model.encoding().featureCount(), model.parameters()),
-          null, model.decisionThreshold(), 0);
-    }
-    InferenceNetwork network = new InferenceNetwork(spec, model.encoding().featureCount(), model.parameters());
+    ExplainableNetwork network = spec.type().isSequence()
+        ? SequenceNetwork.of(spec, model.encoding().featureCount(), model.parameters())
+        : new InferenceNetwork(spec, model.encoding().featureCount(), model.parameters());
     return new Scorer(model, encoder, network, new Attributor(network, model.encoding()), model.decisionThreshold(),
         DEFAULT_REASON_CODES);
   }
@@ -94,18 +99,10 @@ public final class Scorer {
     return new Scorer(model, encoder, network, attributor, newThreshold, reasonCodes);
   }
 
-  /**
-   * This scorer giving up to {@code count} reason codes per score (0: none, and faster).
-   *
-   * @throws IllegalArgumentException for {@code count > 0} with a sequence model: its reason codes would
-   *     need the input gradient of a sequence network, which this scorer does not compute
-   */
+  /** This scorer giving up to {@code count} reason codes per score (0: none, and faster). */
   public Scorer withReasonCodes(int count) {
     if (count < 0) {
       throw new IllegalArgumentException("the number of reason codes must be >= 0, got " + count);
-    }
-    if (count > 0 && !hasReasonCodes()) {
-      throw new IllegalArgumentException(noReasonCodes());
     }
     return new Scorer(model, encoder, network, attributor, threshold, count);
   }
@@ -118,14 +115,9 @@ public final class Scorer {
     return threshold;
   }
 
-  /** Whether this model's scores can carry reason codes (dense models: yes; sequence models: no). */
+  /** Whether this model's scores can carry reason codes: every model a job can publish (dense and sequence). */
   public boolean hasReasonCodes() {
-    return attributor != null;
-  }
-
-  private String noReasonCodes() {
-    return "a " + model.spec().model().type().wireName() + " model is scored without reason codes: they integrate "
-        + "the network's input gradient, which the scorer computes for dense networks only";
+    return true;
   }
 
   /** The most reason codes a score carries. */
@@ -181,8 +173,8 @@ public final class Scorer {
           out.add(RowOutcome.scored(score(logits[r], List.of(), new double[0])));
           continue;
         }
-        double[] contributions = attributor.explain(java.util.Arrays.copyOfRange(x, r * features,
-            (r + 1) * features), logits[r]).perColumn();
+        double[] contributions = explained(java.util.Arrays.copyOfRange(x, r * features, (r + 1) * features),
+            logits[r], start + r).perColumn();
         for (int c = 0; c < contributions.length; c++) {
           contributions[c] *= calibration.slope();
         }
@@ -195,26 +187,42 @@ public final class Scorer {
   /**
    * Every column's contribution to one row's calibrated logit relative to the reference applicant's
    * (the model's attribution scaled by the calibration's slope), with the logits in the same units
-   * ({@link Calibration#affine}), for audit and tests.
+   * ({@link Calibration#affine}), for audit and tests. For a sequence model one contribution per
+   * column, i.e. per channel and time step (its reasons sum them per channel).
    *
-   * @throws IllegalStateException for a sequence model ({@link #hasReasonCodes()} is false)
+   * @throws IllegalStateException when the contributions cannot be made to add up to the logit
+   *     difference within the method's tolerance (docs/DECISIONS.md, "Reason codes"): no unfaithful
+   *     explanation is returned
    */
   public Attribution explain(Map<String, String> row) throws RowRejectedException {
-    if (!hasReasonCodes()) {
-      throw new IllegalStateException(noReasonCodes());
-    }
     float[] x = new float[encoder.features()];
     List<RowProblem> problems = encoder.encode(values(row), x, 0);
     if (!problems.isEmpty()) {
       throw new RowRejectedException(problems);
     }
-    Attribution a = attributor.explain(x, network.logit(x));
+    Attribution a = explained(x, network.logit(x), 0);
     double[] scaled = a.perColumn();
     for (int i = 0; i < scaled.length; i++) {
       scaled[i] *= calibration.slope();
     }
     return new Attribution(scaled, calibration.affine(a.logit()), calibration.affine(a.referenceLogit()),
         a.residual() * calibration.slope(), a.pieces());
+  }
+
+  /**
+   * The attribution of row {@code index} of a batch (0-based).
+   *
+   * @throws IllegalStateException naming the row when its contributions cannot be made to add up to the
+   *     logit difference: no unfaithful explanation is returned
+   */
+  private Attribution explained(float[] x, float logit, int index) {
+    try {
+      return attributor.explain(x, logit);
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException("row " + (index + 1) + " of the batch cannot be explained faithfully by "
+          + "job '" + model.spec().id() + "''s " + model.spec().model().type().wireName() + " model: "
+          + e.getMessage(), e);
+    }
   }
 
   private Score score(float logit, List<ReasonCode> reasons, double[] contributions) {
@@ -227,6 +235,26 @@ public final class Scorer {
   /** The columns that raised the calibrated logit, largest first, at most {@link #reasonCodes}. */
   private List<ReasonCode> reasons(String[] values, double[] contributions) {
     List<ReasonCode> all = new ArrayList<>();
+    if (channelWindow > 0) {
+      // a sequence model: one reason per channel, its time steps' contributions summed
+      List<String> columns = encoder.columns();
+      for (int first = 0; first < contributions.length; first += channelWindow) {
+        double sum = 0;
+        int most = first;
+        for (int c = first; c < first + channelWindow; c++) {
+          sum += contributions[c];
+          if (contributions[c] > contributions[most]) {
+            most = c;
+          }
+        }
+        if (sum > 0) {
+          all.add(new ReasonCode(columns.get(first) + ".." + columns.get(first + channelWindow - 1),
+              values[most] == null ? ReasonCode.MISSING : values[most], sum, columns.get(most)));
+        }
+      }
+      all.sort(Comparator.comparingDouble(ReasonCode::contribution).reversed());
+      return List.copyOf(all.subList(0, Math.min(reasonCodes, all.size())));
+    }
     for (int c = 0; c < contributions.length; c++) {
       if (contributions[c] > 0) {
         all.add(new ReasonCode(encoder.columns().get(c), values[c] == null ? ReasonCode.MISSING : values[c],

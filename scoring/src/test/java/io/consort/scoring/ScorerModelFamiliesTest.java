@@ -1,8 +1,6 @@
 package io.consort.scoring;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.model.data.DataSchema;
@@ -40,8 +38,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Every model a job can publish is scored: dense networks of any activation and dropout in plain
- * Java with reason codes, sequence models without them by the native engine, which computes every
- * one (LSTM, SimpleRnn, 1-D CNN and attention, any head). The scores are those the banks' evaluation
+ * Java, sequence models by the native engine, which computes every one (LSTM, SimpleRnn, 1-D CNN and
+ * attention, any head), all with reason codes. The scores are those the banks' evaluation
  * computed for the same parameters ({@link Predictor}), and the native ones DL4J's within float32
  * rounding.
  */
@@ -79,39 +77,100 @@ class ScorerModelFamiliesTest {
     }
   }
 
+  /**
+   * A published sequence model of each family is scored by the native engine as the banks' evaluation
+   * scored it, with reason codes: one per channel (its time steps' contributions summed), positive,
+   * largest first, naming the step that contributed most; the per-column contributions add up to the
+   * calibrated logit difference from the reference sequence.
+   */
   @ParameterizedTest
   @EnumSource(value = ModelType.class, names = {"LSTM", "SIMPLE_RNN", "CNN1D", "ATTENTION"})
-  void aSequenceModel_isScoredByTheEngineThatComputesIt_withoutReasonCodes(ModelType type) throws Exception {
+  void aSequenceModel_isScoredByTheEngineThatComputesIt_withReasonCodesPerChannel(ModelType type) throws Exception {
     JobSpec spec = sequenceJob(type).build();
     FeatureEncoding encoding = sequenceEncoding(spec.schema());
     float[] parameters = perturbed(ModelFactory.initialParameters(spec.model(), encoding.featureCount()));
     Scorer scorer = Scorer.of(publish(spec, encoding, parameters));
-    assertFalse(scorer.hasReasonCodes());
-    assertEquals(0, scorer.reasonCodes());
-    boolean nativeType = spec.model().nativeKernel();
-    assertEquals(nativeType ? TrainingEngine.NATIVE : TrainingEngine.DL4J,
-        SequenceNetwork.of(spec.model(), encoding.featureCount(), parameters).engine());
-    assertEquals("none: a " + type.wireName() + " model is scored (with " + (nativeType ? "the native engine" : "DL4J")
-        + ") without reason codes", cardMethod(scorer));
+    assertTrue(scorer.hasReasonCodes());
+    assertEquals(Scorer.DEFAULT_REASON_CODES, scorer.reasonCodes());
+    assertEquals(TrainingEngine.NATIVE, SequenceNetwork.of(spec.model(), encoding.featureCount(), parameters).engine());
+    assertTrue(cardMethod(scorer).startsWith("integrated gradients (Sundararajan et al. 2017) over every time step"),
+        cardMethod(scorer));
     com.fasterxml.jackson.databind.JsonNode card = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
         io.consort.scoring.card.ModelCard.json(scorer.model()));
     assertEquals("relu", card.at("/model/activation").asText(), "the card names the architecture on either engine");
     assertEquals(0, card.at("/model/dropout").asDouble(), 0);
+    assertEquals(Attributor.COMPLETENESS_TOLERANCE, card.at("/reason_codes/completeness_tolerance_logits").asDouble());
 
     int rows = 40;
     EncodedData data = randomRows(rows, encoding.featureCount(), 3);
     List<Map<String, String>> raw = rawRows(spec.schema(), data);
     float[] evaluated = Predictor.predict(spec.model(), parameters, data);
     List<RowOutcome> outcomes = scorer.scoreAll(raw);
+    List<String> columns = spec.schema().featureColumns();
+    int withReasons = 0;
     for (int r = 0; r < rows; r++) {
       Score s = outcomes.get(r).score().orElseThrow();
       assertEquals(evaluated[r], s.modelProbability(), 2e-6, "row " + r);
-      assertTrue(s.reasons().isEmpty());
+      double[] contributions = s.contributions();
+      assertEquals(CHANNELS * WINDOW, contributions.length);
+      double previous = Double.POSITIVE_INFINITY;
+      for (ReasonCode reason : s.reasons()) {
+        int channel = columns.indexOf(reason.step()) / WINDOW;
+        assertEquals(columns.get(channel * WINDOW) + ".." + columns.get(channel * WINDOW + WINDOW - 1),
+            reason.column());
+        double sum = 0;
+        int most = channel * WINDOW;
+        for (int c = channel * WINDOW; c < (channel + 1) * WINDOW; c++) {
+          sum += contributions[c];
+          most = contributions[c] > contributions[most] ? c : most;
+        }
+        assertEquals(sum, reason.contribution(), 1e-12, "row " + r + " " + reason);
+        assertEquals(columns.get(most), reason.step());
+        assertEquals(raw.get(r).get(reason.step()), reason.value());
+        assertTrue(reason.contribution() > 0 && reason.contribution() <= previous, "row " + r + " " + s.reasons());
+        assertEquals(reason.column() + " (most at " + reason.step() + "=" + reason.value() + ")", reason.label());
+        previous = reason.contribution();
+      }
+      withReasons += s.reasons().isEmpty() ? 0 : 1;
+      if (r % 5 == 0) {
+        Attribution a = scorer.explain(raw.get(r));
+        assertEquals(a.logit() - a.referenceLogit(), Arrays.stream(a.perColumn()).sum(),
+            Attributor.COMPLETENESS_TOLERANCE * scorer.model().calibration().slope(), "row " + r + "'s contributions");
+        assertEquals(Arrays.stream(contributions).sum(), Arrays.stream(a.perColumn()).sum(), 1e-9);
+      }
     }
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> scorer.withReasonCodes(3));
-    assertTrue(e.getMessage().contains("a " + type.wireName() + " model is scored without reason codes"),
-        e.getMessage());
-    assertThrows(IllegalStateException.class, () -> scorer.explain(raw.get(0)));
+    assertTrue(withReasons > rows / 2, withReasons + " of " + rows + " rows have reasons");
+    assertTrue(scorer.withReasonCodes(0).scoreAll(raw).get(0).score().orElseThrow().reasons().isEmpty());
+  }
+
+  /**
+   * A row whose explanation cannot meet the completeness tolerance within the quadrature's budget (a
+   * SimpleRnn at 3 times the Xavier scale, nearly chaotic over its 8 steps: 2 rows of these 100) is not
+   * given unfaithful reasons: scoring it with reasons throws naming the row, and so does explaining it.
+   */
+  @org.junit.jupiter.api.Test
+  void aRowThatCannotBeExplainedFaithfully_throwsNamingTheRow() throws Exception {
+    io.consort.model.train.ModelSpec model = io.consort.scoring.explain.SequenceIntegratedGradientsTest.spec(
+        ModelType.SIMPLE_RNN, HiddenActivation.RELU);
+    FeatureEncoding encoding = io.consort.scoring.explain.SequenceIntegratedGradientsTest.encoding();
+    JobSpec spec = JobSpec.builder().id("chaotic-rnn").schema(encoding.schema()).modelType(ModelType.SIMPLE_RNN)
+        .window(model.sequence().orElseThrow().window()).units(model.sequence().orElseThrow().units())
+        .hiddenLayers(model.hiddenLayers()).build();
+    Scorer scorer = Scorer.of(publish(spec, encoding,
+        io.consort.scoring.explain.SequenceIntegratedGradientsTest.parameters(model, 3)));
+    List<Map<String, String>> raw = rawRows(spec.schema(),
+        io.consort.scoring.explain.SequenceIntegratedGradientsTest.rows(100, 11));
+    IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> scorer.scoreAll(raw));
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^row (\\d+) of the batch cannot be explained "
+        + "faithfully by job 'chaotic-rnn''s simple-rnn model: integrated gradients").matcher(e.getMessage());
+    assertTrue(m.find(), e.getMessage());
+    int row = Integer.parseInt(m.group(1)) - 1;
+    assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> scorer.explain(raw.get(row))).getMessage().contains("cannot be explained faithfully"));
+    // the rows before it were explained, and without reasons the whole batch is scored
+    scorer.scoreAll(raw.subList(0, row));
+    assertEquals(100, scorer.withReasonCodes(0).scoreAll(raw).stream().filter(RowOutcome::isScored).count());
   }
 
   /**
@@ -164,8 +223,7 @@ class ScorerModelFamiliesTest {
     float[] parameters = perturbed(ModelFactory.initialParameters(spec.model(), encoding.featureCount()));
     assertEquals(TrainingEngine.NATIVE, SequenceNetwork.of(spec.model(), encoding.featureCount(), parameters).engine());
     Scorer scorer = Scorer.of(publish(spec, encoding, parameters));
-    assertEquals("none: a " + type.wireName() + " model is scored (with the native engine) without reason codes",
-        cardMethod(scorer));
+    assertTrue(cardMethod(scorer).startsWith("integrated gradients"), cardMethod(scorer));
     EncodedData data = randomRows(40, encoding.featureCount(), 4);
     float[] dl4j = new Dl4jTrainingLoopProvider().predict(spec.model(), parameters, data);
     List<RowOutcome> outcomes = scorer.scoreAll(rawRows(spec.schema(), data));

@@ -386,7 +386,7 @@ public final class DemoCommand implements Callable<Integer> {
     Baselines.NaiveReturn naiveReturn = returnTarget() ? Baselines.naiveReturn(splits, window - 1) : null;
 
     // the bank's Scorer computes every dense network in plain Java; a sequence model is scored by `consort score`
-    // on the native engine, without reason codes, and not here
+    // on the native engine, and not here
     HeldOutScoring scoring = !jobSpec.type().isSequence()
         ? scoreHeldOut(job, result.getParent(), splits, negativeLabel, work, bankYamls) : null;
     JsonObject reportJson = report(job, table, schema, encoding, baselines, federationSeconds, work);

@@ -84,7 +84,8 @@ public final class ScoreCommand implements Callable<Integer> {
   Double threshold;
 
   @Option(names = "--reasons", paramLabel = "N",
-      description = "reason codes per row (0 for none, faster; default 3, or 0 for a sequence model, which has none)")
+      description = "reason codes per row (0 for none, faster; default 3); a sequence model's are per channel, naming "
+          + "the time step that contributed most")
   Integer reasons;
 
   @Option(names = "--rejects", paramLabel = "FILE",
@@ -98,10 +99,10 @@ public final class ScoreCommand implements Callable<Integer> {
     if (reasons != null && reasons < 0) {
       throw new IllegalArgumentException("--reasons must be >= 0, got " + reasons);
     }
-    // a sequence model has no reason codes; the native engine computes it (no DL4J is loaded)
+    // the native engine computes a sequence model (no DL4J is loaded), its reason codes from its input gradient
     Scorer scorer = Scorer.load(model);
-    if (reasons != null || !scorer.hasReasonCodes()) {
-      scorer = scorer.withReasonCodes(reasons != null ? reasons : 0);
+    if (reasons != null) {
+      scorer = scorer.withReasonCodes(reasons);
     }
     if (threshold != null) {
       scorer = scorer.withThreshold(threshold);
@@ -158,7 +159,7 @@ public final class ScoreCommand implements Callable<Integer> {
   private static String describe(io.consort.model.train.ModelSpec spec) {
     if (spec.type().isSequence()) {
       return spec.type().wireName() + " (" + (spec.nativeKernel() ? "native engine" : "DL4J")
-          + ", no reason codes), head " + spec.hiddenLayers();
+          + ", reason codes per channel), head " + spec.hiddenLayers();
     }
     return spec.hiddenLayers().isEmpty() ? "logistic regression" : "MLP " + spec.hiddenLayers() + " "
         + spec.activation().wireName() + (spec.dropout() > 0 ? ", dropout " + spec.dropout() : "");

@@ -79,8 +79,9 @@ public final class ModelCard {
   /** How the scorer explains a decision of this model. */
   private static String reasonCodeMethod(io.consort.model.train.ModelSpec model) {
     if (model.type().isSequence()) {
-      return "none: a " + model.type().wireName() + " model is scored (with "
-          + (model.nativeKernel() ? "the native engine" : "DL4J") + ") without reason codes";
+      return "integrated gradients (Sundararajan et al. 2017) over every time step from the reference sequence "
+          + "(each step at the reference applicant), by checked Gauss-Legendre quadrature between the path's ReLU and "
+          + "pooling switches; one reason per channel (its steps summed), naming the step that contributed most";
     }
     if (model.hiddenLayers().isEmpty()) {
       return "exact: coefficient times deviation from the reference applicant";
@@ -160,9 +161,10 @@ public final class ModelCard {
     card.putObject("reason_codes").put("method", reasonCodeMethod(spec.model()))
         .put("reference_applicant", "every numeric column at the consortium mean; every categorical column at 1/K on "
             + "each of its K levels (banks release no category counts)")
-        .put("per", "original column (one-hot levels summed)").put("units", "calibrated logit of default")
+        .put("per", spec.model().type().isSequence() ? "channel (its columns over the window summed)"
+            : "original column (one-hot levels summed)").put("units", "calibrated logit of default")
         .put("completeness_tolerance_logits", spec.model().hiddenLayers().isEmpty()
-            || spec.model().type().isSequence() ? 0 : Attributor.COMPLETENESS_TOLERANCE);
+            && !spec.model().type().isSequence() ? 0 : Attributor.COMPLETENESS_TOLERANCE);
     List<io.consort.scoring.v1.FeatureImportance> importance = model.evaluation()
         .map(Evaluation::getImportanceList).orElse(List.of());
     ObjectNode topFeatures = card.putObject("top_features").put("available", !importance.isEmpty());

@@ -9,9 +9,10 @@ package io.consort.scoring.explain;
  *     categorical ones, schema order); a categorical column's one-hot levels are summed
  * @param residual {@code |sum(perColumn) - (logit - referenceLogit)|}: float rounding for a logistic
  *     regression, float rounding of the logits and the double-precision integral (exact for ReLU,
- *     checked quadrature for tanh and sigmoid) for a network
+ *     checked quadrature for tanh and sigmoid networks and sequence models) for a network
  * @param pieces linear pieces of a ReLU network the path from the reference to the row crossed (1
- *     for a logistic regression); for a tanh or sigmoid network, the quadrature's panels
+ *     for a logistic regression); for a tanh or sigmoid network or a sequence model, the quadrature's
+ *     panels
  */
 public record Attribution(double[] perColumn, double logit, double referenceLogit, double residual, int pieces) {
   public Attribution {

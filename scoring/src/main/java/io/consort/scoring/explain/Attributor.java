@@ -24,6 +24,11 @@ import java.util.List;
  *       Gauss-Legendre quadrature ({@link PathQuadrature}) whose estimated error per contribution is
  *       at most 1e-7 logits and whose completeness is checked, in double precision, to 1e-6 logits
  *       (the tolerance is tightened until it holds, or explaining the row throws).</li>
+ *   <li>Sequence model (LSTM, SimpleRnn, 1-D CNN, self-attention; {@link SequenceNetwork}): the same
+ *       integrated gradients over every channel at every time step, from the reference sequence (every
+ *       time step at the reference applicant's values), by the same checked quadrature on the pieces
+ *       of the path where the gradient is smooth (between switches of ReLU units and max-pooled
+ *       steps).</li>
  * </ul>
  *
  * Either way the scorer's logits are float (as the banks' evaluation computed them), so the sum is
@@ -41,13 +46,13 @@ public final class Attributor {
    */
   public static final double COMPLETENESS_TOLERANCE = 1e-4;
 
-  private final InferenceNetwork network;
+  private final ExplainableNetwork network;
   private final float[] reference;
   private final int[] columnOf;
   private final int columns;
   private final float referenceLogit;
 
-  public Attributor(InferenceNetwork network, FeatureEncoding encoding) {
+  public Attributor(ExplainableNetwork network, FeatureEncoding encoding) {
     if (network.inputs() != encoding.featureCount()) {
       throw new IllegalArgumentException("the network takes " + network.inputs() + " inputs but the encoding has "
           + encoding.featureCount() + " features");
@@ -97,11 +102,11 @@ public final class Attributor {
   public Attribution explain(float[] row, float logit) {
     int features = reference.length;
     double target = (double) logit - referenceLogit;
-    if (network.isLinear()) {
+    if (network instanceof InferenceNetwork dense && dense.isLinear()) {
       double[] perColumn = new double[columns];
       double sum = 0;
       for (int i = 0; i < features; i++) {
-        double c = (double) network.linearWeight(i) * ((double) row[i] - reference[i]);
+        double c = (double) dense.linearWeight(i) * ((double) row[i] - reference[i]);
         perColumn[columnOf[i]] += c;
         sum += c;
       }

@@ -20,7 +20,7 @@ import io.consort.model.train.ModelSpec;
  * once at construction; each call allocates its own scratch, so one instance serves any number of
  * threads.
  */
-public final class InferenceNetwork implements ScoringNetwork {
+public final class InferenceNetwork implements ExplainableNetwork {
   private final int[] sizes;
   private final int layers;
   private final HiddenActivation activation;
@@ -118,6 +118,7 @@ public final class InferenceNetwork implements ScoringNetwork {
    *     or the quadrature does not reach its tolerance within {@link PathQuadrature#MAX_EVALUATIONS}
    *     gradients
    */
+  @Override
   public PathIntegral pathIntegral(float[] from, float[] to) {
     return isPiecewiseLinear() ? piecewiseLinearPathIntegral(from, to) : PathQuadrature.integrate(this, from, to);
   }
@@ -395,6 +396,43 @@ public final class InferenceNetwork implements ScoringNetwork {
       a = next;
     }
     return a[0];
+  }
+
+  /**
+   * Which ReLU hidden units are on at {@code point}, hashed: the gradient is constant where this is
+   * (0 for a network without ReLU hidden units, whose gradient is smooth).
+   */
+  long reluPattern(double[] point) {
+    if (activation != HiddenActivation.RELU || layers == 1) {
+      return 0;
+    }
+    long pattern = 1;
+    double[] a = point;
+    for (int l = 1; l < layers; l++) {
+      int nIn = sizes[l - 1];
+      int nOut = sizes[l];
+      double[] next = toDouble(biases[l]);
+      for (int i = 0; i < nIn; i++) {
+        int t = i * nOut;
+        for (int j = 0; j < nOut; j++) {
+          next[j] += a[i] * weights[l][t + j];
+        }
+      }
+      long bits = 0;
+      for (int j = 0; j < nOut; j++) {
+        if (next[j] > 0) {
+          bits |= 1L << (j & 63);
+        } else {
+          next[j] = 0;
+        }
+        if ((j & 63) == 63 || j == nOut - 1) {
+          pattern = SequenceGradient.mix(pattern, bits);
+          bits = 0;
+        }
+      }
+      a = next;
+    }
+    return pattern;
   }
 
   private double activate(double z) {

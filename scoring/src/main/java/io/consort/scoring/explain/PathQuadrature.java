@@ -93,21 +93,77 @@ final class PathQuadrature {
   /** {@link #integrate} with at most {@code maxEvaluations} gradients. */
   static InferenceNetwork.PathIntegral integrate(InferenceNetwork network, float[] from, float[] to,
                                                  int maxEvaluations) {
-    int inputs = network.inputs();
-    double[] origin = new double[inputs];
-    double[] direction = new double[inputs];
-    double[] end = new double[inputs];
-    for (int i = 0; i < inputs; i++) {
-      origin[i] = from[i];
-      end[i] = to[i];
-      direction[i] = (double) to[i] - from[i];
-    }
-    double difference = network.logitInDouble(end) - network.logitInDouble(origin);
-    Walk walk = new Walk(network, origin, direction, maxEvaluations);
+    Path path = new Path(from, to);
+    double difference = network.logitInDouble(path.end) - network.logitInDouble(path.origin);
+    // the first layer's pre-activations are affine along the path: start + a * rate
+    double[] start = network.firstLayer(path.origin, true);
+    double[] rate = network.firstLayer(path.direction, false);
+    Walk walk = new Walk((alpha, gradient) -> {
+      double[] z1 = new double[start.length];
+      for (int j = 0; j < z1.length; j++) {
+        z1[j] = start[j] + alpha * rate[j];
+      }
+      network.gradientFromFirstLayer(z1, gradient);
+    }, path.direction, maxEvaluations);
+    return checked(walk, path.direction, difference, attempt -> new double[] {0, 1});
+  }
+
+  /**
+   * {@link #integrate} for a sequence model, whose gradient is smooth only between the points where
+   * one of its discrete choices ({@link SequenceGradient#pattern}: a ReLU unit, a max-pooled step)
+   * changes: those points are found first (the pattern on a grid of {@value #CELLS} cells, each cell
+   * whose ends differ bisected to {@value #MIN_PIECE} of the path), and each piece between them is
+   * integrated as above. A pattern that changes and changes back inside one cell is missed by the grid,
+   * and so can a steep stretch narrower than a panel's nodes (a tanh recurrence of large weights); the
+   * completeness check then fails, and each retry refines the grid {@value #GRID_REFINEMENT} times and
+   * starts the quadrature from every cell of it.
+   */
+  static InferenceNetwork.PathIntegral integrate(SequenceGradient network, float[] from, float[] to,
+                                                 int maxEvaluations) {
+    Path path = new Path(from, to);
+    double difference = network.logit(path.end) - network.logit(path.origin);
+    double[] point = new double[path.origin.length];
+    Walk walk = new Walk((alpha, gradient) -> {
+      double[] x = new double[point.length];
+      path.at(alpha, x);
+      network.gradient(x, gradient);
+    }, path.direction, maxEvaluations);
+    // a retry starts from a uniform grid of panels too: a narrow steep stretch that neither a panel nor its
+    // halves sample is what makes completeness fail, and tightening alone would not sample it either
+    return checked(walk, path.direction, difference, attempt -> {
+      int cells = CELLS;
+      for (int k = 0; k < attempt; k++) {
+        cells *= GRID_REFINEMENT;
+      }
+      if (!network.isPiecewise()) {
+        return attempt == 0 ? new double[] {0, 1} : Walk.grid(cells);
+      }
+      return walk.cuts(cells, attempt > 0, alpha -> {
+        double[] x = new double[point.length];
+        path.at(alpha, x);
+        return network.pattern(x);
+      });
+    });
+  }
+
+  /** Cells of the first grid on which a sequence model's pattern is read. */
+  static final int CELLS = 16;
+  /** Factor by which the grid is refined on each retry. */
+  static final int GRID_REFINEMENT = 4;
+  /** Width, as a share of the path, to which a change of pattern is located. */
+  static final double MIN_PIECE = 1e-12;
+
+  /**
+   * The integral on the pieces {@code cuts(attempt)}, checked by completeness against {@code difference},
+   * the tolerance tightened on failure.
+   */
+  private static InferenceNetwork.PathIntegral checked(Walk walk, double[] direction, double difference,
+                                                       java.util.function.IntFunction<double[]> cuts) {
+    int inputs = direction.length;
     double tolerance = CONTRIBUTION_TOLERANCE;
     double gap = Double.NaN;
     for (int attempt = 0; attempt <= TIGHTENINGS; attempt++) {
-      double[] integral = walk.adaptive(tolerance);
+      double[] integral = walk.adaptive(cuts.apply(attempt), tolerance);
       double sum = 0;
       for (int i = 0; i < inputs; i++) {
         sum += direction[i] * integral[i];
@@ -123,36 +179,121 @@ final class PathQuadrature {
         + " gradients at contribution tolerance " + tolerance * TIGHTENING);
   }
 
+  /** The straight path from one row to another, in double. */
+  private static final class Path {
+    final double[] origin;
+    final double[] end;
+    final double[] direction;
+
+    Path(float[] from, float[] to) {
+      int inputs = from.length;
+      origin = new double[inputs];
+      end = new double[inputs];
+      direction = new double[inputs];
+      for (int i = 0; i < inputs; i++) {
+        origin[i] = from[i];
+        end[i] = to[i];
+        direction[i] = (double) to[i] - from[i];
+      }
+    }
+
+    void at(double alpha, double[] x) {
+      for (int i = 0; i < x.length; i++) {
+        x[i] = origin[i] + alpha * direction[i];
+      }
+    }
+  }
+
+  /** The input gradient at the path's point {@code alpha}. */
+  @FunctionalInterface
+  private interface GradientAt {
+    void at(double alpha, double[] gradient);
+  }
+
   /** One integral's state: the path, and the gradients evaluated so far. */
   private static final class Walk {
-    private final InferenceNetwork network;
-    private final double[] origin;
+    private final GradientAt gradientAt;
     private final double[] direction;
-    /** The first layer's pre-activations at the path's start, and their change along it. */
-    private final double[] start;
-    private final double[] rate;
     private final double[] gradient;
     private final int maxEvaluations;
     private int evaluations;
     private int panels;
 
-    Walk(InferenceNetwork network, double[] origin, double[] direction, int maxEvaluations) {
-      this.network = network;
+    Walk(GradientAt gradientAt, double[] direction, int maxEvaluations) {
+      this.gradientAt = gradientAt;
       this.maxEvaluations = maxEvaluations;
-      this.origin = origin;
       this.direction = direction;
-      this.start = network.firstLayer(origin, true);
-      this.rate = network.firstLayer(direction, false);
-      this.gradient = new double[origin.length];
+      this.gradient = new double[direction.length];
     }
 
-    /** The integral over [0, 1], each panel accepted at {@code tolerance} times its length. */
-    double[] adaptive(double tolerance) {
-      int inputs = origin.length;
+    /**
+     * The points of [0, 1] where {@code pattern} changes, with 0 and 1: read on {@code cells} equal
+     * cells, each cell whose ends differ bisected until the change is within {@link #MIN_PIECE}.
+     */
+    double[] cuts(int cells, boolean withGrid, java.util.function.DoubleToLongFunction pattern) {
+      java.util.List<Double> cuts = new java.util.ArrayList<>();
+      cuts.add(0.0);
+      long left = pattern.applyAsLong(0);
+      for (int k = 1; k <= cells; k++) {
+        double l = (double) (k - 1) / cells;
+        double r = (double) k / cells;
+        long right = pattern.applyAsLong(r);
+        split(l, left, r, right, pattern, cuts);
+        if (withGrid && k < cells && cuts.get(cuts.size() - 1) < r) {
+          cuts.add(r);
+        }
+        left = right;
+      }
+      cuts.add(1.0);
+      double[] out = new double[cuts.size()];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = cuts.get(i);
+      }
+      return out;
+    }
+
+    /** The points 0, 1/cells, ..., 1. */
+    static double[] grid(int cells) {
+      double[] out = new double[cells + 1];
+      for (int k = 0; k <= cells; k++) {
+        out[k] = (double) k / cells;
+      }
+      return out;
+    }
+
+    private void split(double l, long left, double r, long right, java.util.function.DoubleToLongFunction pattern,
+                       java.util.List<Double> cuts) {
+      if (left == right) {
+        return;
+      }
+      if (r - l <= MIN_PIECE) {
+        cuts.add(r);
+        return;
+      }
+      if (++evaluations > maxEvaluations) {
+        throw new IllegalStateException("integrated gradients need more than " + maxEvaluations
+            + " passes on this path (its ReLU units or pooled steps change too often along it)");
+      }
+      double middle = (l + r) / 2;
+      long m = pattern.applyAsLong(middle);
+      split(l, left, middle, m, pattern, cuts);
+      split(middle, m, r, right, pattern, cuts);
+    }
+
+    /**
+     * The integral over [0, 1], the sum of the integrals between consecutive {@code cuts}, each panel
+     * accepted at {@code tolerance} times its length.
+     */
+    double[] adaptive(double[] cuts, double tolerance) {
+      int inputs = direction.length;
       double[] total = new double[inputs];
       panels = 0;
       Deque<Panel> open = new ArrayDeque<>();
-      open.push(new Panel(0, 1, panel(0, 1)));
+      for (int k = cuts.length - 2; k >= 0; k--) {
+        if (cuts[k + 1] > cuts[k]) {
+          open.push(new Panel(cuts[k], cuts[k + 1], panel(cuts[k], cuts[k + 1])));
+        }
+      }
       while (!open.isEmpty()) {
         Panel p = open.pop();
         double middle = (p.from + p.to) / 2;
@@ -181,17 +322,12 @@ final class PathQuadrature {
         throw new IllegalStateException("integrated gradients need more than " + maxEvaluations
             + " gradients on this path (a hidden unit saturates too sharply along it)");
       }
-      int inputs = origin.length;
+      int inputs = direction.length;
       double[] estimate = new double[inputs];
       double half = (b - a) / 2;
       double middle = (a + b) / 2;
       for (int k = 0; k < NODES; k++) {
-        double alpha = middle + half * NODE[k];
-        double[] z1 = new double[start.length];
-        for (int j = 0; j < z1.length; j++) {
-          z1[j] = start[j] + alpha * rate[j];
-        }
-        network.gradientFromFirstLayer(z1, gradient);
+        gradientAt.at(middle + half * NODE[k], gradient);
         double w = half * WEIGHT[k];
         for (int i = 0; i < inputs; i++) {
           estimate[i] += w * gradient[i];

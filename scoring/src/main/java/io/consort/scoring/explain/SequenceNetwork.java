@@ -19,15 +19,17 @@ import io.consort.model.train.TrainingEngine;
  * output), not recovered from the rounded probability, so a saturated score keeps its logit. Each
  * call builds its own network, so one instance serves any number of threads.
  */
-public final class SequenceNetwork implements ScoringNetwork {
+public final class SequenceNetwork implements ExplainableNetwork {
   private final ModelSpec spec;
   private final int inputs;
   private final float[] parameters;
+  private final SequenceGradient gradient;
 
   private SequenceNetwork(ModelSpec spec, int inputs, float[] parameters) {
     this.spec = spec;
     this.inputs = inputs;
     this.parameters = parameters.clone();
+    this.gradient = new SequenceGradient(spec, inputs, parameters);
   }
 
   /**
@@ -58,6 +60,40 @@ public final class SequenceNetwork implements ScoringNetwork {
   @Override
   public int inputs() {
     return inputs;
+  }
+
+  /**
+   * The integral of the logit's input gradient along the straight path from {@code from} to {@code
+   * to}, in double precision ({@link SequenceGradient}), by checked Gauss-Legendre quadrature on the
+   * pieces where the gradient is smooth ({@link PathQuadrature}).
+   *
+   * @throws IllegalStateException when the contributions do not add up to the logit difference within
+   *     {@link PathQuadrature#COMPLETENESS_TOLERANCE} within {@link PathQuadrature#MAX_EVALUATIONS}
+   *     gradients
+   */
+  @Override
+  public InferenceNetwork.PathIntegral pathIntegral(float[] from, float[] to) {
+    return PathQuadrature.integrate(gradient, from, to, PathQuadrature.MAX_EVALUATIONS);
+  }
+
+  /** The logit of one row in double precision, the function {@link #pathIntegral} integrates the gradient of. */
+  public double logitInDouble(float[] row) {
+    double[] x = new double[row.length];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = row[i];
+    }
+    return gradient.logit(x);
+  }
+
+  /** The logit's input gradient at {@code row}, in double precision (every channel at every time step). */
+  public double[] inputGradient(float[] row) {
+    double[] x = new double[row.length];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = row[i];
+    }
+    double[] g = new double[x.length];
+    gradient.gradient(x, g);
+    return g;
   }
 
   @Override
