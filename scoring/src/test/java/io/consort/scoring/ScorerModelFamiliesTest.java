@@ -100,6 +100,11 @@ class ScorerModelFamiliesTest {
     assertEquals("relu", card.at("/model/activation").asText(), "the card names the architecture on either engine");
     assertEquals(0, card.at("/model/dropout").asDouble(), 0);
     assertEquals(Attributor.COMPLETENESS_TOLERANCE, card.at("/reason_codes/completeness_tolerance_logits").asDouble());
+    String markdown = io.consort.scoring.card.ModelCard.markdown(scorer.model());
+    assertTrue(markdown.contains("per channel (its columns over the window summed)"), markdown);
+    assertTrue(markdown.contains("Reference applicant: every time step of every channel at the consortium mean"),
+        markdown);
+    assertTrue(markdown.contains("checked on every row") && !markdown.contains("piecewise linear"), markdown);
 
     int rows = 40;
     EncodedData data = randomRows(rows, encoding.featureCount(), 3);

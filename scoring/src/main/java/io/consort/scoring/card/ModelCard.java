@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.consort.model.data.DataSchema;
+import io.consort.model.train.HiddenActivation;
 import io.consort.scoring.PublishedModel;
 import io.consort.scoring.calibration.Calibration;
 import io.consort.scoring.explain.Attributor;
@@ -159,7 +160,9 @@ public final class ModelCard {
     model.evaluation().filter(Evaluation::hasCost).ifPresent(e -> decision.set("expected_cost", costs(e.getCost())));
 
     card.putObject("reason_codes").put("method", reasonCodeMethod(spec.model()))
-        .put("reference_applicant", "every numeric column at the consortium mean; every categorical column at 1/K on "
+        .put("reference_applicant", spec.model().type().isSequence()
+            ? "every time step of every channel at the consortium mean (0 once standardised)"
+            : "every numeric column at the consortium mean; every categorical column at 1/K on "
             + "each of its K levels (banks release no category counts)")
         .put("per", spec.model().type().isSequence() ? "channel (its columns over the window summed)"
             : "original column (one-hot levels summed)").put("units", "calibrated logit of default")
@@ -419,7 +422,12 @@ public final class ModelCard {
     md.append("\n## Reasons\n\nPer decision: ").append(reasons.get("method").asText()).append(", per ")
         .append(reasons.get("per").asText()).append(", in ").append(reasons.get("units").asText())
         .append(". Reference applicant: ").append(reasons.get("reference_applicant").asText()).append('.');
-    if (!spec.model().hiddenLayers().isEmpty()) {
+    if (spec.model().type().isSequence()
+        || (!spec.model().hiddenLayers().isEmpty() && spec.model().activation() != HiddenActivation.RELU)) {
+      md.append(String.format(Locale.ROOT, " The contributions add up to the logit difference within %s logits, "
+          + "checked on every row; a row whose explanation cannot meet it gets none.",
+          Attributor.COMPLETENESS_TOLERANCE));
+    } else if (!spec.model().hiddenLayers().isEmpty()) {
       md.append(String.format(Locale.ROOT, " Computed exactly along the path (the network is piecewise linear), so "
           + "the contributions add up to the logit difference within %s logits.", Attributor.COMPLETENESS_TOLERANCE));
     }
