@@ -232,7 +232,10 @@ public final class Scorer {
     return new Score(p, own, p >= threshold ? Decision.DECLINE : Decision.APPROVE, reasons, contributions);
   }
 
-  /** The columns that raised the calibrated logit, largest first, at most {@link #reasonCodes}. */
+  /**
+   * The columns (a sequence model's channels) that raised the calibrated logit, largest first, at most
+   * {@link #reasonCodes}.
+   */
   private List<ReasonCode> reasons(String[] values, double[] contributions) {
     List<ReasonCode> all = new ArrayList<>();
     if (channelWindow > 0) {
@@ -252,13 +255,12 @@ public final class Scorer {
               values[most] == null ? ReasonCode.MISSING : values[most], sum, columns.get(most)));
         }
       }
-      all.sort(Comparator.comparingDouble(ReasonCode::contribution).reversed());
-      return List.copyOf(all.subList(0, Math.min(reasonCodes, all.size())));
-    }
-    for (int c = 0; c < contributions.length; c++) {
-      if (contributions[c] > 0) {
-        all.add(new ReasonCode(encoder.columns().get(c), values[c] == null ? ReasonCode.MISSING : values[c],
-            contributions[c]));
+    } else {
+      for (int c = 0; c < contributions.length; c++) {
+        if (contributions[c] > 0) {
+          all.add(new ReasonCode(encoder.columns().get(c), values[c] == null ? ReasonCode.MISSING : values[c],
+              contributions[c]));
+        }
       }
     }
     all.sort(Comparator.comparingDouble(ReasonCode::contribution).reversed());
