@@ -34,6 +34,16 @@ public class SequenceIntegratedGradientsTest {
   private static final int WINDOW = 8;
   private static final int FEATURES = CHANNELS * WINDOW;
 
+  @org.junit.jupiter.api.Test
+  void fastTanh_agreesWithMathTanh_toDoubleRounding() {
+    for (int i = -400_000; i <= 400_000; i++) {
+      double z = i * 1e-4;
+      assertEquals(Math.tanh(z), SequenceGradient.tanh(z), 4e-16, "z = " + z);
+    }
+    assertEquals(1.0, SequenceGradient.tanh(800), 0);
+    assertEquals(-1.0, SequenceGradient.tanh(-800), 0);
+  }
+
   @ParameterizedTest
   @EnumSource(value = ModelType.class, names = {"LSTM", "SIMPLE_RNN", "CNN1D", "ATTENTION"})
   void logitInDouble_isTheNativeEnginesForwardPass_withinFloatRounding(ModelType type) {
