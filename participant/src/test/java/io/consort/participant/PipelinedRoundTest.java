@@ -98,8 +98,13 @@ class PipelinedRoundTest {
         .rounds(3).build(), dir);
   }
 
+  /** The rows of each bank's data file, in the order of {@link #BANKS} and then bank-4. */
+  private int[] bankRows = {40, 40, 40, 40};
+  /** Whether bank b's rows default one in b + 2 (so the banks' updates differ), not one in 3. */
+  private boolean skewedLabels;
+
   /**
-   * Fresh banks (data under {@code base}), each having accepted {@code job} (id "piped").
+   * Fresh banks (data under {@code base}, {@link #bankRows} rows each), each having accepted {@code job} (id "piped").
    */
   private void acceptJob(JobSpec job, Path base) throws Exception {
     List<String> all = new ArrayList<>(BANKS);
@@ -111,9 +116,9 @@ class PipelinedRoundTest {
     for (int b = 0; b < all.size(); b++) {
       String id = all.get(b);
       StringBuilder csv = new StringBuilder("income,region,default\n");
-      for (int i = 0; i < 40; i++) {
+      for (int i = 0; i < bankRows[b]; i++) {
         csv.append((i * 7 + b * 11) % 53).append(',').append(i % 2 == 0 ? "north" : "south").append(',')
-            .append((i + b) % 3 == 0 ? "yes" : "no").append('\n');
+            .append((i + b) % (skewedLabels ? b + 2 : 3) == 0 ? "yes" : "no").append('\n');
       }
       var t = pki.bank(id);
       Files.createDirectories(base);
@@ -1388,6 +1393,65 @@ class PipelinedRoundTest {
       }
     }
     drive(1, server, List.of(), new LinkedHashMap<>());
+  }
+
+  /**
+   * Exact weighted FedAvg with banks of different sizes (40, 80 and 160 rows), each deriving its weight n_i / R: the
+   * decoded sum equals the sum of n_i / R times each bank's clipped update, within the quantiser's error bound.
+   * Full-batch gradient descent makes each bank's update a function of its rows and the model alone (no shuffle decides
+   * the batches), so the same banks' updates in a job without secure aggregation, clipped and weighted here, are what
+   * the sum must be (the clip norm is low enough that the larger banks' updates are clipped).
+   */
+  @Test
+  void banksOfDifferentSizes_sumToTheirClippedUpdatesWeightedByTheirOwnRowsOverTheRowTotal() throws Exception {
+    bankRows = new int[] {40, 80, 160, 40};
+    skewedLabels = true;
+    io.consort.spec.JobSpecBuilder job = JobSpec.builder().id("piped").schema(SCHEMA).engine(TrainingEngine.NATIVE)
+        .hiddenLayers(List.of(4)).batchSize(1024).secureAggregationClipNorm(0.01).rounds(3);
+    acceptJob(job.build(), dir.resolve("unequal"));
+    long total = rowTotal(BANKS);
+    assertEquals(3, BANKS.stream().map(rows::get).distinct().count(), "banks of one size: " + rows);
+
+    drive(1, trainRoundOne(), List.of(), new LinkedHashMap<>());
+
+    SecureRoundPlan derived = SecureRoundPlan.derive(spec, 1, BANKS, model.getValuesCount());
+    double[] decoded = derived.quantizer().decodeSum(java.util.Arrays.copyOf(lastSum, model.getValuesCount()));
+    JobPlan clear = JobSpecWire.toProto(job.id("clear").secureAggregation(false).build());
+    double[] expected = new double[model.getValuesCount()];
+    double[] equallyWeighted = new double[model.getValuesCount()];
+    int clipped = 0;
+    List<Double> norms = new ArrayList<>();
+    for (String bank : BANKS) {
+      BankTaskHandler inTheClear = new BankTaskHandler(configs.get(bank)
+          .withPolicy(new BankPolicy(true, false, 2, OptionalInt.empty())));
+      assertTrue(inTheClear.handle(Task.newBuilder().setHeader(Headers.of("clear", 0, Stage.JOB_OFFER))
+          .setJobOffer(JobOffer.newBuilder().setPlan(clear)).build()).getDecision().getAccept());
+      List<Float> delta = inTheClear.handle(Task.newBuilder().setHeader(Headers.of("clear", 1, Stage.TRAIN))
+          .setTrain(TrainTask.newBuilder().setGlobalModel(model).setLocalEpochs(spec.training().localEpochs())
+              .setPrivacy(clear.getPrivacy()).addAllRoundMembers(BANKS).setPlan(clear)).build())
+          .getUpdate().getDeltaList();
+      double norm = Math.sqrt(delta.stream().mapToDouble(d -> (double) d * d).sum());
+      clipped += norm > derived.clipNorm() ? 1 : 0;
+      norms.add(norm);
+      double factor = Math.min(1, derived.clipNorm() / norm) * rows.get(bank) / total;
+      for (int i = 0; i < expected.length; i++) {
+        expected[i] += (float) (delta.get(i) * factor); // a float, as the bank hands its weighted update over
+        equallyWeighted[i] += (float) (delta.get(i) * factor * total / rows.get(bank) / BANKS.size());
+      }
+    }
+    assertTrue(clipped > 0, "no bank's update was clipped: " + norms);
+    double bound = derived.quantizer().l2ErrorBound(BANKS.size(), expected.length);
+    assertTrue(distance(decoded, expected) <= bound, "error " + distance(decoded, expected) + ", bound " + bound);
+    // the test tells the weights apart: the same updates weighted 1/3 each are further from the sum than the bound
+    assertTrue(distance(decoded, equallyWeighted) > 2 * bound, "equal weights: " + distance(decoded, equallyWeighted));
+  }
+
+  private static double distance(double[] a, double[] b) {
+    double squared = 0;
+    for (int i = 0; i < a.length; i++) {
+      squared += (a[i] - b[i]) * (a[i] - b[i]);
+    }
+    return Math.sqrt(squared);
   }
 
   /**
