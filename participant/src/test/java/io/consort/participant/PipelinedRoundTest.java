@@ -1397,7 +1397,8 @@ class PipelinedRoundTest {
 
   /**
    * Exact weighted FedAvg with banks of different sizes (40, 80 and 160 rows), each deriving its weight n_i / R: the
-   * decoded sum equals the sum of n_i / R times each bank's clipped update, within the quantiser's error bound.
+   * decoded sum equals the sum of n_i / R times each bank's clipped update, within the quantiser's error bound (and
+   * the float rounding of training).
    * Full-batch gradient descent makes each bank's update a function of its rows and the model alone (no shuffle decides
    * the batches), so the same banks' updates in a job without secure aggregation, clipped and weighted here, are what
    * the sum must be (the clip norm is low enough that the larger banks' updates are clipped).
@@ -1440,10 +1441,14 @@ class PipelinedRoundTest {
       }
     }
     assertTrue(clipped > 0, "no bank's update was clipped: " + norms);
-    double bound = derived.quantizer().l2ErrorBound(BANKS.size(), expected.length);
+    // the quantiser's bound, and 10^-6 of the sum for the float rounding of training (a full batch is still summed in
+    // a shuffled order, so two runs' updates differ in their last bits)
+    double bound = derived.quantizer().l2ErrorBound(BANKS.size(), expected.length)
+        + 1e-6 * distance(expected, new double[expected.length]);
     assertTrue(distance(decoded, expected) <= bound, "error " + distance(decoded, expected) + ", bound " + bound);
-    // the test tells the weights apart: the same updates weighted 1/3 each are further from the sum than the bound
-    assertTrue(distance(decoded, equallyWeighted) > 2 * bound, "equal weights: " + distance(decoded, equallyWeighted));
+    // the test tells the weights apart: the same updates weighted 1/3 each are far further from the sum
+    assertTrue(distance(decoded, equallyWeighted) > 100 * bound, "equal weights: " + distance(decoded, equallyWeighted)
+        + ", bound " + bound);
   }
 
   private static double distance(double[] a, double[] b) {
