@@ -647,6 +647,9 @@ public final class BankTaskHandler implements TaskHandler {
 
   /** The bank's FedAvg weight: its own training rows over the round's row total bound in {@code model}. */
   private static double fedAvgWeight(BankJob job, ModelDigest model) {
+    if (model.roundRowTotal() <= 0) {
+      throw new IllegalStateException("a weighted update needs the round's row total bound into its masks");
+    }
     return (double) job.trainRows() / model.roundRowTotal();
   }
 
