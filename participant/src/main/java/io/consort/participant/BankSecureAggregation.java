@@ -401,7 +401,8 @@ final class BankSecureAggregation {
    *
    * <p>The masks are expanded now, before the training task: they are bound to {@code model} (protocol version 8),
    * the model released in the ledger entry this bank countersigns in the same task, which round {@code nextRound}
-   * trains on; its training task is refused, before training, if it carries another ({@link #requireKeyedAhead}).
+   * trains on, with the round's row total beside it (version 9, {@link ModelDigest#withRoundRowTotal}); its training
+   * task is refused, before training, if it carries another model or row total ({@link #requireKeyedAhead}).
    */
   SecAggStep shareAhead(String jobId, int nextRound, SecAggStep roster, ModelDigest model) {
     OpenRound open = ahead.get(jobId);
@@ -512,6 +513,10 @@ final class BankSecureAggregation {
         : !open.parameters.equals(params) ? "it keyed round " + open.jobRound + " for the roster "
             + open.parameters.bankIds() + ", not " + params.bankIds()
         : open.client.isAborted() ? "its keys for round " + open.jobRound + " were discarded"
+        : open.client.boundModel().roundRowTotal() != model.roundRowTotal() ? "it bound round " + open.jobRound
+            + "'s masks to the round row total " + open.client.boundModel().roundRowTotal() + " with the ledger task "
+            + "it countersigned, but the task carries the row total " + model.roundRowTotal()
+            + " (a coordinator that gives banks of one sum different row totals, so different weights)"
         : !open.client.boundModel().equals(model) ? "it bound round " + open.jobRound + "'s masks to model "
             + open.client.boundModel() + ", released in the ledger entry it countersigned, but the task's model is "
             + model + " (a coordinator that sends banks of one sum different models)"

@@ -148,9 +148,19 @@ public final class BankTaskHandler implements TaskHandler {
             // (a bank that did not train here has no keys ahead either): its masks are bound to both (version 8)
             io.consort.protocol.v1.FeatureEncoding encoding = job.preparedEncoding != null ? job.preparedEncoding
                 : io.consort.protocol.v1.FeatureEncoding.getDefaultInstance();
-            countersignature.setNextRound(secureAggregation().shareAhead(jobId, task.getHeader().getRound() + 1,
-                task.getCountersign().getNextRound(), ModelDigest.ofHex(io.consort.protocol.ModelChecksum
-                    .boundModelSha256Hex(countersigned.modelChecksum(), encoding))));
+            int nextRound = task.getHeader().getRound() + 1;
+            ModelDigest nextModel = ModelDigest.ofHex(io.consort.protocol.ModelChecksum
+                .boundModelSha256Hex(countersigned.modelChecksum(), encoding));
+            // and to the next round's row total (version 9), which its training task must carry again
+            ModelDigest bound;
+            try {
+              bound = trainingDigest(job, nextModel, task.getCountersign().getNextRoundRowTotal(), nextRound);
+            } catch (ProtocolViolationException e) {
+              secureAggregation().discardAhead(jobId, e.getMessage());
+              throw e;
+            }
+            countersignature.setNextRound(secureAggregation().shareAhead(jobId, nextRound,
+                task.getCountersign().getNextRound(), bound));
             clock.phase(TaskClock.Phase.SECURE_AGGREGATION, sharingStarted, System.nanoTime());
           }
         } catch (Throwable e) {
@@ -425,6 +435,14 @@ public final class BankTaskHandler implements TaskHandler {
     if (job.spec.secureAggregation().enabled()) {
       baseSha = io.consort.protocol.ModelChecksum.sha256Hex(base);
       model = ModelDigest.ofHex(io.consort.protocol.ModelChecksum.boundModelSha256Hex(baseSha, global.getEncoding()));
+      try {
+        // the bank's FedAvg weight is its own rows / R, and R is bound into the masks (version 9)
+        model = trainingDigest(job, model, t.getRoundRowTotal(), task.getHeader().getRound());
+      } catch (ProtocolViolationException e) {
+        secureAggregation().discardAhead(job.spec.id(), "the training task of round " + task.getHeader().getRound()
+            + " was refused");
+        throw e;
+      }
       secureRound = secureRoundBeforeTraining(task, job, base.length, model);
       long checkStarted = System.nanoTime();
       try {
@@ -525,7 +543,7 @@ public final class BankTaskHandler implements TaskHandler {
       int[] carried = carriedEvaluation(task, job, global, base, baseSha);
       long maskingStarted = System.nanoTime();
       try {
-        return secureUpdate(task, secureRound, base, after, dp, carried, model, started);
+        return secureUpdate(task, secureRound, base, after, dp, carried, model, fedAvgWeight(job, model), started);
       } finally {
         clock.phase(TaskClock.Phase.SECURE_AGGREGATION, maskingStarted, System.nanoTime());
       }
@@ -566,7 +584,6 @@ public final class BankTaskHandler implements TaskHandler {
     try {
       SecureRoundPlan plan = secureAggregation().roundPlan(job.spec, round, t, dimension);
       checkRoster(job, t.getRoundMembersList(), plan.threshold());
-      aggregationWeight(t);
       if (t.getForwardedShares().getNextRoundMembersCount() > 0 && !job.spec.secureAggregation().unmaskingWithInput()) {
         throw new ProtocolViolationException("the training task of round " + round + " names a next round's roster, "
             + "which only a job pinned with " + io.consort.spec.SecureAggregationSpec.UNMASKING_KEY + ": "
@@ -601,27 +618,52 @@ public final class BankTaskHandler implements TaskHandler {
     }
   }
 
-  /** The task's FedAvg weight, refused outside (0, 1] (checked before training, so a refusal costs no spend). */
-  private static double aggregationWeight(TrainTask t) {
-    double weight = t.getAggregationWeight();
-    if (!(weight > 0 && weight <= 1)) {
-      // a weight outside (0, 1] would break the quantiser's range and the stated sensitivity
-      throw new ProtocolViolationException("aggregation weight must be in (0, 1], got " + weight);
+  /**
+   * What a training sum's masks are bound to (protocol version 9, docs/SECURE_AGGREGATION.md, "The FedAvg weight is
+   * the bank's own"): {@code model}, the digest of the model the round trains on, with the round's row total R beside
+   * it; a job with distributed record-level noise, whose gradient sums carry no weight, binds the model alone and
+   * reads no R. The bank weights its update by its own training rows / R ({@link #fedAvgWeight}): R is refused unless
+   * it is at least the bank's own rows (a weight above 1 would break the quantiser's range and the stated
+   * sensitivity) and positive, checked before training, so a refusal costs no spend.
+   *
+   * @param rowTotal R as the task carries it (uint64: a value past 2^63 reads as negative and is refused)
+   */
+  private static ModelDigest trainingDigest(BankJob job, ModelDigest model, long rowTotal, int round) {
+    if (job.spec.privacy().distributedRecordNoise().isPresent()) {
+      return model;
     }
-    return weight;
+    if (rowTotal <= 0) {
+      throw new ProtocolViolationException("job '" + job.spec.id() + "', round " + round + ": the round's row total "
+          + "must be a positive integer (the sum of the round members' training rows), got "
+          + Long.toUnsignedString(rowTotal));
+    }
+    if (rowTotal < job.trainRows()) {
+      throw new ProtocolViolationException("job '" + job.spec.id() + "', round " + round + ": the round's row total "
+          + rowTotal + " is below this bank's own " + job.trainRows() + " training rows (its FedAvg weight would "
+          + "exceed 1)");
+    }
+    return model.withRoundRowTotal(rowTotal);
+  }
+
+  /** The bank's FedAvg weight: its own training rows over the round's row total bound in {@code model}. */
+  private static double fedAvgWeight(BankJob job, ModelDigest model) {
+    if (model.roundRowTotal() <= 0) {
+      throw new IllegalStateException("a weighted update needs the round's row total bound into its masks");
+    }
+    return (double) job.trainRows() / model.roundRowTotal();
   }
 
   /**
    * Under secure aggregation the update never leaves the bank in readable form: it is clipped to the
-   * plan's L2 norm, scaled by the bank's FedAvg weight, quantised (plus the bank's discrete Gaussian
+   * plan's L2 norm, scaled by the bank's FedAvg weight ({@code weight}: its own rows over the round's row total
+   * bound into {@code model}'s masks), quantised (plus the bank's discrete Gaussian
    * noise share when bank-level DP is on) and handed to the secure-aggregation client, whose signed
    * keys are the bank's answer to the training task. {@code round} is what the bank derived from the
    * pinned plan and the roster; the task's own values were only checked against it.
    */
   private TaskResult.Builder secureUpdate(Task task, SecureRoundPlan round, float[] base, float[] after, DpReport dp,
-                                         int[] evaluation, ModelDigest model, long started)
+                                         int[] evaluation, ModelDigest model, double weight, long started)
       throws java.security.GeneralSecurityException, IOException {
-    double weight = aggregationWeight(task.getTrain());
     float[] delta = new float[after.length];
     double squared = 0;
     for (int i = 0; i < after.length; i++) {

@@ -185,11 +185,11 @@ class BankPolicyTest {
     // a roster of four meets the job's min_banks; the bank's own policy asks for four as well, so three fail
     Task threeBanks = Task.newBuilder().setHeader(Headers.of("roster", 1, Stage.TRAIN)).setTrain(TrainTask.newBuilder()
         .setPlan(plan).setGlobalModel(model).addAllRoundMembers(List.of("bank-1", "bank-2", "bank-3"))
-        .setSecureAggregation(plan.getSecureAggregation().toBuilder().setThreshold(3))).build();
+        .setRoundRowTotal(1_000_000).setSecureAggregation(plan.getSecureAggregation().toBuilder().setThreshold(3))).build();
     assertRefused(bank, threeBanks, "min_banks");
     Task duplicated = Task.newBuilder().setHeader(Headers.of("roster", 1, Stage.TRAIN)).setTrain(TrainTask.newBuilder()
         .setPlan(plan).setGlobalModel(model).addAllRoundMembers(List.of("bank-1", "bank-2", "bank-3", "bank-3"))
-        .setSecureAggregation(plan.getSecureAggregation().toBuilder().setThreshold(4))).build();
+        .setRoundRowTotal(1_000_000).setSecureAggregation(plan.getSecureAggregation().toBuilder().setThreshold(4))).build();
     assertRefused(bank, duplicated, "twice");
   }
 
@@ -204,7 +204,7 @@ class BankPolicyTest {
     List<String> roster = List.of("bank-1", "bank-2", "bank-3", "bank-4");
     JobSpec spec = JobSpecWire.fromProto(plan);
     Task fourBanks = Task.newBuilder().setHeader(Headers.of("threshold", 1, Stage.TRAIN)).setTrain(TrainTask.newBuilder()
-        .setPlan(plan).setGlobalModel(model).addAllRoundMembers(roster).setAggregationWeight(0.25)
+        .setPlan(plan).setGlobalModel(model).addAllRoundMembers(roster).setRoundRowTotal(1_000_000)
         .setSecureAggregation(io.consort.spec.SecureRoundPlan.derive(spec, 1, roster, model.getValuesCount())
             .toTask(spec))).build();
     // the bank derives threshold 3 (majority of four) itself, and its policy wants at least 4

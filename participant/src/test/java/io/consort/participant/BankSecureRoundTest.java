@@ -89,6 +89,8 @@ class BankSecureRoundTest {
     final JobPlan plan;
     final BankTaskHandler handler = new BankTaskHandler(config);
     final ModelParameters model;
+    /** bank-1's own training rows: every bank of these rosters holds as many (the row total is n times it). */
+    final long ownRows;
 
     AcceptedJob(JobSpec spec) throws Exception {
       this.spec = spec;
@@ -96,6 +98,7 @@ class BankSecureRoundTest {
       assertTrue(handler.handle(Task.newBuilder().setHeader(Headers.of("j", 0, Stage.JOB_OFFER))
           .setJobOffer(JobOffer.newBuilder().setPlan(plan)).build()).getDecision().getAccept());
       this.model = TestModels.initialModel(spec, config.dataFile());
+      this.ownRows = TestModels.trainRows(config, spec);
     }
 
     /** The round as the coordinator derives it, for {@code roster}. */
@@ -108,7 +111,7 @@ class BankSecureRoundTest {
       return Task.newBuilder().setHeader(Headers.of("j", 1, Stage.TRAIN)).setTrain(TrainTask.newBuilder()
           .setGlobalModel(model).setLocalEpochs(spec.training().localEpochs()).setPrivacy(plan.getPrivacy())
           .setSecureAggregation(settings).addAllRoundMembers(roster).setPlan(plan)
-          .setAggregationWeight(1.0 / roster.size())).build();
+          .setRoundRowTotal(ownRows * roster.size())).build();
     }
 
     Task train(List<String> roster, UnaryOperator<SecAggPlan.Builder> lie) {

@@ -68,6 +68,8 @@ class CarriedEvaluationTest {
   private JobSpec spec;
   private JobPlan plan;
   private ModelParameters initial;
+  /** The round's row total: every bank's own training rows, summed. */
+  private long rowTotal;
   private IdentityVerifier verifier;
 
   @BeforeEach
@@ -99,6 +101,10 @@ class CarriedEvaluationTest {
     }
     // every bank's encoding must be the same: take it from one bank's file, as the feature statistics would agree
     initial = TestModels.initialModel(spec, configs.get("bank-1").dataFile());
+    rowTotal = 0;
+    for (String bank : BANKS) {
+      rowTotal += TestModels.trainRows(configs.get(bank), spec);
+    }
   }
 
   private Task train(int round, ModelParameters model) {
@@ -106,7 +112,7 @@ class CarriedEvaluationTest {
     return Task.newBuilder().setHeader(Headers.of("carried", round, Stage.TRAIN)).setTrain(TrainTask.newBuilder()
         .setGlobalModel(model).setLocalEpochs(spec.training().localEpochs()).setPrivacy(plan.getPrivacy())
         .setSecureAggregation(derived.toTask(spec)).addAllRoundMembers(BANKS).setPlan(plan)
-        .setAggregationWeight(1.0 / BANKS.size())).build();
+        .setRoundRowTotal(rowTotal)).build();
   }
 
   /**

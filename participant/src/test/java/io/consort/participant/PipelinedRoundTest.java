@@ -76,6 +76,8 @@ class PipelinedRoundTest {
   private final Map<String, BankTaskHandler> handlers = new LinkedHashMap<>();
   private final Map<String, ParticipantConfig> configs = new LinkedHashMap<>();
   private final Map<String, X509Certificate> certificates = new LinkedHashMap<>();
+  /** Each bank's own training rows under the accepted job, as its feature statistics report them. */
+  private final Map<String, Long> rows = new LinkedHashMap<>();
   private JobSpec spec;
   private JobPlan plan;
   private ModelParameters model;
@@ -96,8 +98,13 @@ class PipelinedRoundTest {
         .rounds(3).build(), dir);
   }
 
+  /** The rows of each bank's data file, in the order of {@link #BANKS} and then bank-4. */
+  private int[] bankRows = {40, 40, 40, 40};
+  /** Whether bank b's rows default one in b + 2 (so the banks' updates differ), not one in 3. */
+  private boolean skewedLabels;
+
   /**
-   * Fresh banks (data under {@code base}), each having accepted {@code job} (id "piped").
+   * Fresh banks (data under {@code base}, {@link #bankRows} rows each), each having accepted {@code job} (id "piped").
    */
   private void acceptJob(JobSpec job, Path base) throws Exception {
     List<String> all = new ArrayList<>(BANKS);
@@ -109,9 +116,9 @@ class PipelinedRoundTest {
     for (int b = 0; b < all.size(); b++) {
       String id = all.get(b);
       StringBuilder csv = new StringBuilder("income,region,default\n");
-      for (int i = 0; i < 40; i++) {
+      for (int i = 0; i < bankRows[b]; i++) {
         csv.append((i * 7 + b * 11) % 53).append(',').append(i % 2 == 0 ? "north" : "south").append(',')
-            .append((i + b) % 3 == 0 ? "yes" : "no").append('\n');
+            .append((i + b) % (skewedLabels ? b + 2 : 3) == 0 ? "yes" : "no").append('\n');
       }
       var t = pki.bank(id);
       Files.createDirectories(base);
@@ -120,6 +127,7 @@ class PipelinedRoundTest {
           t.crlFile(), null).withPolicy(new BankPolicy(true, true, 2, OptionalInt.empty()));
       first = first == null ? config : first;
       configs.put(id, config);
+      rows.put(id, TestModels.trainRows(config, job));
       certificates.put(id, PemFiles.readCertificates(t.chainFile()).get(0));
       if (BANKS.contains(id)) {
         BankTaskHandler handler = new BankTaskHandler(config);
@@ -140,7 +148,7 @@ class PipelinedRoundTest {
     TrainTask.Builder train = TrainTask.newBuilder().setGlobalModel(global)
         .setLocalEpochs(spec.training().localEpochs()).setPrivacy(plan.getPrivacy())
         .setSecureAggregation(SecureRoundPlan.derive(spec, round, roster, model.getValuesCount()).toTask(spec))
-        .addAllRoundMembers(roster).setPlan(plan).setAggregationWeight(1.0 / roster.size());
+        .addAllRoundMembers(roster).setPlan(plan).setRoundRowTotal(rowTotal(roster));
     if (forwarded != null) {
       train.setForwardedShares(forwarded);
     }
@@ -162,11 +170,24 @@ class PipelinedRoundTest {
         }, fast);
   }
 
-  /** The digest a bank binds a sum's masks to when it trains on {@code model} (protocol version 8). */
+  /** The round's row total R for {@code roster}: its banks' own training rows, summed (protocol version 9). */
+  private long rowTotal(List<String> roster) {
+    return roster.stream().mapToLong(rows::get).sum();
+  }
+
+  /** The digest of {@code model} as a bank binds an evaluation to it (protocol version 8). */
   static io.consort.secagg.ModelDigest digest(ModelParameters model) {
     return io.consort.secagg.ModelDigest.ofHex(io.consort.protocol.ModelChecksum.boundModelSha256Hex(
         io.consort.protocol.ModelChecksum.sha256Hex(io.consort.model.wire.ModelWire.values(model)),
         model.getEncoding()));
+  }
+
+  /**
+   * The digest a bank binds a training sum of {@link #BANKS}' to when it trains on {@code model}: the model's with the
+   * round's row total beside it (protocol version 9).
+   */
+  private io.consort.secagg.ModelDigest trainingDigest(ModelParameters model) {
+    return digest(model).withRoundRowTotal(rowTotal(BANKS));
   }
 
   private static SecAggStep step(SecAggMessage message) {
@@ -278,7 +299,7 @@ class PipelinedRoundTest {
     keys.forEach((bank, k) -> assertDoesNotThrowPv(() -> server.acceptEncoded(bank, k)));
     for (var e : byRecipient(server.closeStage()).entrySet()) {
       SecAggStep roster = withCertificates(step(e.getKey().equals(VICTIM) ? lie.apply(e.getValue()) : e.getValue()));
-      SecAggStep shares = handlers.get(e.getKey()).secureAggregation().shareAhead("piped", 2, roster, digest(model));
+      SecAggStep shares = handlers.get(e.getKey()).secureAggregation().shareAhead("piped", 2, roster, trainingDigest(model));
       server.acceptEncoded(e.getKey(), shares.getMessages(0).toByteArray());
     }
     return byRecipient(server.closeStage());
@@ -774,19 +795,33 @@ class PipelinedRoundTest {
     }
   }
 
+  /**
+   * The bank derives its FedAvg weight from its own rows and the task's row total R (protocol version 9): an R below
+   * its own rows (a weight above 1), zero, or past 2^63 (negative as a Java long) is refused with the round's other
+   * parameters, before training, so nothing is journalled.
+   */
   @Test
-  void trainTask_withAnAggregationWeightOutsideZeroToOne_isRefusedBeforeTraining_andChargesNoPrivacySpend()
+  void trainTask_withARowTotalBelowTheBanksOwnRowsOrNotPositive_isRefusedBeforeTraining_andChargesNoPrivacySpend()
       throws Exception {
     acceptJob(JobSpec.builder().id("piped").schema(SCHEMA).engine(TrainingEngine.NATIVE).hiddenLayers(List.of(4))
         .rounds(3).privacy(io.consort.spec.PrivacyMode.RECORD).targetEpsilon(1.0).build(), dir.resolve("dp"));
-    Task task = train(1, BANKS, null);
-    Task heavy = task.toBuilder().setTrain(task.getTrain().toBuilder().setAggregationWeight(2.0)).build();
+    long own = rows.get(VICTIM);
 
-    String refusal = refusal(heavy);
+    String below = refusal(withRowTotal(train(1, BANKS, null), own - 1));
+    String zero = refusal(withRowTotal(train(1, BANKS, null), 0));
+    String huge = refusal(withRowTotal(train(1, BANKS, null), -1)); // uint64 2^64 - 1
 
-    assertTrue(refusal.contains("aggregation weight must be in (0, 1], got 2.0"), refusal);
+    assertTrue(below.contains("the round's row total " + (own - 1) + " is below this bank's own " + own
+        + " training rows"), below);
+    assertTrue(zero.contains("the round's row total must be a positive integer"), zero);
+    assertTrue(huge.contains("must be a positive integer (the sum of the round members' training rows), got "
+        + "18446744073709551615"), huge);
     assertTrue(new SpendJournal(dir.resolve("dp").resolve(VICTIM)).releases().isEmpty(),
-        "a round refused for its weight was journalled as a release");
+        "a round refused for its row total was journalled as a release");
+  }
+
+  private static Task withRowTotal(Task task, long rowTotal) {
+    return task.toBuilder().setTrain(task.getTrain().toBuilder().setRoundRowTotal(rowTotal)).build();
   }
 
   /**
@@ -965,7 +1000,7 @@ class PipelinedRoundTest {
     keys.forEach((bank, k) -> assertDoesNotThrowPv(() -> server.acceptEncoded(bank, k)));
     for (var e : byRecipient(server.closeStage()).entrySet()) {
       SecAggStep shares = handlers.get(e.getKey()).secureAggregation().shareAhead("piped", round,
-          withCertificates(step(e.getValue())), digest(model));
+          withCertificates(step(e.getValue())), trainingDigest(model));
       io.consort.secagg.message.ShareKeys sent = assertInstanceOf(io.consort.secagg.message.ShareKeys.class,
           SecAggCodec.decode(shares.getMessages(0).toByteArray()));
       sent.shares().forEach(c -> assertEquals(12 + 16 + 33, c.ciphertext().length, "a b-share only, never s^SK"));
@@ -1162,7 +1197,7 @@ class PipelinedRoundTest {
   /** Round 1 unpipelined, the victim's training task carrying {@code victims}, the others' {@code others}. */
   private void roundOneWithTheVictimOn(ModelParameters victims, ModelParameters others) throws Exception {
     SecAggServer server = server(1);
-    server.bindModel(digest(model));
+    server.bindModel(trainingDigest(model));
     for (String bank : BANKS) {
       Task task = train(1, BANKS, null, bank.equals(VICTIM) ? victims : others);
       for (ByteString m : handlers.get(bank).handle(task).getSecureAggregation().getMessagesList()) {
@@ -1176,7 +1211,7 @@ class PipelinedRoundTest {
   @Test
   void banksOnTheSameModel_sumToAnUpdateWithinTheClipNorm() throws Exception {
     SecAggServer server = server(1);
-    server.bindModel(digest(model));
+    server.bindModel(trainingDigest(model));
 
     drive(1, trainRoundOne(server), List.of(), new LinkedHashMap<>());
 
@@ -1191,7 +1226,8 @@ class PipelinedRoundTest {
         PemFiles.readPrivateKey(pki.coordinator().keyFile()),
         PemFiles.readCertificates(pki.coordinator().chainFile()).get(0));
     return io.consort.protocol.v1.CountersignRequest.newBuilder()
-        .setEntryJson(io.consort.privacy.ledger.SignedEntryJson.toJson(signed)).setEntryHash(signed.entryHash()).build();
+        .setEntryJson(io.consort.privacy.ledger.SignedEntryJson.toJson(signed)).setEntryHash(signed.entryHash())
+        .setNextRoundRowTotal(rowTotal(BANKS)).build();
   }
 
   /**
@@ -1225,7 +1261,7 @@ class PipelinedRoundTest {
     var deadEntry = ledgerEntry(dead);
     Map<String, byte[]> keys = roundOne();
     SecAggServer server = server(2);
-    server.bindModel(digest(model));
+    server.bindModel(trainingDigest(model));
     Map<String, SecAggMessage> forwarded = shareRoundTwoWithTheLedgerTask(server, keys,
         bank -> bank.equals(VICTIM) ? real : deadEntry);
     for (String bank : BANKS) {
@@ -1246,7 +1282,7 @@ class PipelinedRoundTest {
     var real = ledgerEntry(model);
     Map<String, byte[]> keys = roundOne();
     SecAggServer server = server(2);
-    server.bindModel(digest(model));
+    server.bindModel(trainingDigest(model));
     Map<String, SecAggMessage> forwarded = shareRoundTwoWithTheLedgerTask(server, keys, bank -> real);
     for (String bank : BANKS) {
       SecAggStep answer = handlers.get(bank).handle(train(2, BANKS, step(forwarded.get(bank)))).getSecureAggregation();
@@ -1313,6 +1349,172 @@ class PipelinedRoundTest {
     String refusal = refusal(train(2, BANKS, step(forwarded.get(VICTIM)), sameParametersInputsScaledToNothing()));
 
     assertTrue(refusal.contains("bound round 2's masks to model " + digest(model)), refusal);
+    assertFalse(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
+  }
+
+  // ---- the FedAvg weight is the bank's own (protocol version 9): a coordinator sending banks different row totals ----
+
+  /** The victim's own rows: as its row total, its weight is 1. */
+  private long victimsOwnRows() {
+    return rows.get(VICTIM);
+  }
+
+  /** A row total a billion times the round's: the others' weights about 3 * 10^-10, their updates all but zero. */
+  private long aBillionTimesTheRoundsRows() {
+    return rowTotal(BANKS) * 1_000_000_000L;
+  }
+
+  /**
+   * The attack the task's {@code aggregation_weight} allowed (protocol version 8 and before), DP off: the coordinator
+   * gives the victim weight 1 and the others about 10^-9, so the unmasked sum is the victim's clipped update alone.
+   * Now each bank derives its weight from its own rows and the row total R the task carries, so the coordinator gives
+   * the victim R = its own rows and the others a billion times the round's; the weights are as before, but each bank
+   * bound its R into its masks: the sum completes and is uniform in the ring (false failure as above). With the row
+   * total left out of the masks (checked by hand) it decoded to the victim's update, of norm at most C.
+   */
+  @Test
+  void aCoordinatorGivingTheVictimWeightOneAndTheOthersABillionthThroughTheRowTotal_unmasksNoise_notTheVictimsUpdate()
+      throws Exception {
+    roundOneWithRowTotals(bank -> bank.equals(VICTIM) ? victimsOwnRows() : aBillionTimesTheRoundsRows(),
+        victimsOwnRows());
+
+    assertTrue(decodedNorm(1, lastSum) > 2 * clip(1), "decoded norm " + decodedNorm(1, lastSum) + ", clip " + clip(1));
+  }
+
+  /** Round 1 unpipelined, each bank's training task carrying the row total {@code rowTotalFor} gives it. */
+  private void roundOneWithRowTotals(java.util.function.ToLongFunction<String> rowTotalFor, long serverBinds)
+      throws Exception {
+    SecAggServer server = server(1);
+    server.bindModel(digest(model).withRoundRowTotal(serverBinds));
+    for (String bank : BANKS) {
+      Task task = withRowTotal(train(1, BANKS, null), rowTotalFor.applyAsLong(bank));
+      for (ByteString m : handlers.get(bank).handle(task).getSecureAggregation().getMessagesList()) {
+        server.acceptEncoded(bank, m.toByteArray());
+      }
+    }
+    drive(1, server, List.of(), new LinkedHashMap<>());
+  }
+
+  /**
+   * Exact weighted FedAvg with banks of different sizes (40, 80 and 160 rows), each deriving its weight n_i / R: the
+   * decoded sum equals the sum of n_i / R times each bank's clipped update, within the quantiser's error bound (and
+   * the float rounding of training).
+   * Full-batch gradient descent makes each bank's update a function of its rows and the model alone (no shuffle decides
+   * the batches), so the same banks' updates in a job without secure aggregation, clipped and weighted here, are what
+   * the sum must be (the clip norm is low enough that the larger banks' updates are clipped).
+   */
+  @Test
+  void banksOfDifferentSizes_sumToTheirClippedUpdatesWeightedByTheirOwnRowsOverTheRowTotal() throws Exception {
+    bankRows = new int[] {40, 80, 160, 40};
+    skewedLabels = true;
+    io.consort.spec.JobSpecBuilder job = JobSpec.builder().id("piped").schema(SCHEMA).engine(TrainingEngine.NATIVE)
+        .hiddenLayers(List.of(4)).batchSize(1024).secureAggregationClipNorm(0.01).rounds(3);
+    acceptJob(job.build(), dir.resolve("unequal"));
+    long total = rowTotal(BANKS);
+    assertEquals(3, BANKS.stream().map(rows::get).distinct().count(), "banks of one size: " + rows);
+
+    drive(1, trainRoundOne(), List.of(), new LinkedHashMap<>());
+
+    SecureRoundPlan derived = SecureRoundPlan.derive(spec, 1, BANKS, model.getValuesCount());
+    double[] decoded = derived.quantizer().decodeSum(java.util.Arrays.copyOf(lastSum, model.getValuesCount()));
+    JobPlan clear = JobSpecWire.toProto(job.id("clear").secureAggregation(false).build());
+    double[] expected = new double[model.getValuesCount()];
+    double[] equallyWeighted = new double[model.getValuesCount()];
+    int clipped = 0;
+    List<Double> norms = new ArrayList<>();
+    for (String bank : BANKS) {
+      BankTaskHandler inTheClear = new BankTaskHandler(configs.get(bank)
+          .withPolicy(new BankPolicy(true, false, 2, OptionalInt.empty())));
+      assertTrue(inTheClear.handle(Task.newBuilder().setHeader(Headers.of("clear", 0, Stage.JOB_OFFER))
+          .setJobOffer(JobOffer.newBuilder().setPlan(clear)).build()).getDecision().getAccept());
+      List<Float> delta = inTheClear.handle(Task.newBuilder().setHeader(Headers.of("clear", 1, Stage.TRAIN))
+          .setTrain(TrainTask.newBuilder().setGlobalModel(model).setLocalEpochs(spec.training().localEpochs())
+              .setPrivacy(clear.getPrivacy()).addAllRoundMembers(BANKS).setPlan(clear)).build())
+          .getUpdate().getDeltaList();
+      double norm = Math.sqrt(delta.stream().mapToDouble(d -> (double) d * d).sum());
+      clipped += norm > derived.clipNorm() ? 1 : 0;
+      norms.add(norm);
+      double factor = Math.min(1, derived.clipNorm() / norm) * rows.get(bank) / total;
+      for (int i = 0; i < expected.length; i++) {
+        expected[i] += (float) (delta.get(i) * factor); // a float, as the bank hands its weighted update over
+        equallyWeighted[i] += (float) (delta.get(i) * factor * total / rows.get(bank) / BANKS.size());
+      }
+    }
+    assertTrue(clipped > 0, "no bank's update was clipped: " + norms);
+    // the quantiser's bound, and 10^-6 of the sum for the float rounding of training (a full batch is still summed in
+    // a shuffled order, so two runs' updates differ in their last bits)
+    double bound = derived.quantizer().l2ErrorBound(BANKS.size(), expected.length)
+        + 1e-6 * distance(expected, new double[expected.length]);
+    assertTrue(distance(decoded, expected) <= bound, "error " + distance(decoded, expected) + ", bound " + bound);
+    // the test tells the weights apart: the same updates weighted 1/3 each are far further from the sum
+    assertTrue(distance(decoded, equallyWeighted) > 100 * bound, "equal weights: " + distance(decoded, equallyWeighted)
+        + ", bound " + bound);
+  }
+
+  private static double distance(double[] a, double[] b) {
+    double squared = 0;
+    for (int i = 0; i < a.length; i++) {
+      squared += (a[i] - b[i]) * (a[i] - b[i]);
+    }
+    return Math.sqrt(squared);
+  }
+
+  /**
+   * The pipelined variant: the masks are expanded at the ledger task, so the coordinator sends the victim's row total
+   * and the others' with the ledger task, and each bank's training task carries the one it bound (so every bank
+   * trains). The sum completes and is noise (false failure as above).
+   */
+  @Test
+  void aCoordinatorGivingTheVictimAnotherRowTotalWithTheLedgerTask_inAPipelinedRound_unmasksNoise() throws Exception {
+    var entry = ledgerEntry(model);
+    Map<String, byte[]> keys = roundOne();
+    SecAggServer server = server(2);
+    server.bindModel(digest(model).withRoundRowTotal(victimsOwnRows()));
+    java.util.function.ToLongFunction<String> rowTotalFor = bank -> bank.equals(VICTIM) ? victimsOwnRows()
+        : aBillionTimesTheRoundsRows();
+    Map<String, SecAggMessage> forwarded = shareRoundTwoWithTheLedgerTask(server, keys,
+        bank -> entry.toBuilder().setNextRoundRowTotal(rowTotalFor.applyAsLong(bank)).build());
+    for (String bank : BANKS) {
+      Task task = withRowTotal(train(2, BANKS, step(forwarded.get(bank))), rowTotalFor.applyAsLong(bank));
+      server.acceptEncoded(bank, handlers.get(bank).handle(task).getSecureAggregation().getMessages(0).toByteArray());
+    }
+
+    drive(2, server, List.of(), new LinkedHashMap<>());
+
+    assertTrue(decodedNorm(2, lastSum) > 2 * clip(2), "decoded norm " + decodedNorm(2, lastSum) + ", clip " + clip(2));
+  }
+
+  /**
+   * The bank bound round 2's masks to the row total of the ledger task; a training task carrying another is refused
+   * before training (nothing is trained or sent), and the keys made ahead are discarded.
+   */
+  @Test
+  void pipelinedTrainingTaskCarryingAnotherRowTotalThanTheLedgerTaskBound_isRefusedBeforeTraining() throws Exception {
+    var entry = ledgerEntry(model);
+    Map<String, SecAggMessage> forwarded = shareRoundTwoWithTheLedgerTask(server(2), roundOne(), bank -> entry);
+
+    String refusal = refusal(withRowTotal(train(2, BANKS, step(forwarded.get(VICTIM))), victimsOwnRows()));
+
+    assertTrue(refusal.contains("bound round 2's masks to the round row total " + rowTotal(BANKS)
+        + " with the ledger task it countersigned, but the task carries the row total " + victimsOwnRows()), refusal);
+    assertFalse(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
+  }
+
+  /** A ledger task whose next round's row total is below the bank's own rows shares nothing, and names why. */
+  @Test
+  void ledgerTaskCarryingANextRowTotalBelowTheBanksOwnRows_isRefused_andTheKeysMadeAheadAreDiscarded()
+      throws Exception {
+    var entry = ledgerEntry(model).toBuilder().setNextRoundRowTotal(victimsOwnRows() - 1).build();
+    Map<String, byte[]> keys = roundOne();
+    SecAggServer server = server(2);
+    keys.forEach((bank, k) -> assertDoesNotThrowPv(() -> server.acceptEncoded(bank, k)));
+    SecAggMessage roster = byRecipient(server.closeStage()).get(VICTIM);
+
+    String refusal = refusal(Task.newBuilder().setHeader(Headers.of("piped", 1, Stage.LEDGER_COUNTERSIGN))
+        .setCountersign(entry.toBuilder().setNextRound(withCertificates(step(roster)))).build());
+
+    assertTrue(refusal.contains("round 2: the round's row total " + (victimsOwnRows() - 1) + " is below this bank's "
+        + "own " + victimsOwnRows() + " training rows"), refusal);
     assertFalse(handlers.get(VICTIM).secureAggregation().keyedAhead("piped", 2));
   }
 

@@ -22,6 +22,11 @@ final class TestModels {
     return ModelWire.withValues(template, spec.initialModel(encoding.featureCount()), 0);
   }
 
+  /** The training rows of the bank holding {@code config}'s data under {@code spec}: what its feature statistics report. */
+  static long trainRows(ParticipantConfig config, JobSpec spec) throws Exception {
+    return BankData.open(config, spec.schema()).trainRows();
+  }
+
   /** 80 rows of income, region (north or south) and default (yes or no), written to {@code data.csv} in {@code dir}. */
   static Path regionLoans(Path dir) throws java.io.IOException {
     StringBuilder csv = new StringBuilder("income,region,default\n");

@@ -23,8 +23,13 @@ public final class ProtocolVersion {
    * 8: every pairwise mask seed of a sum is bound to the digest of the
    * base model the bank computed its input from (docs/SECURE_AGGREGATION.md, "The model is bound into the masks"), so
    * banks sent different models cannot complete a sum together; a bank of an earlier version derives other seeds.
+   * 9: a training task no longer carries the bank's FedAvg weight ({@code aggregation_weight}, field 7, reserved) but
+   * the round's row total R ({@code round_row_total}, and {@code next_round_row_total} with a pipelined ledger task);
+   * the bank weights its update by its own rows / R and binds R beside the model into every pairwise mask seed of a
+   * training sum (docs/SECURE_AGGREGATION.md, "The FedAvg weight is the bank's own"); a version-8 bank derives other
+   * seeds.
    */
-  public static final int CURRENT = 8;
+  public static final int CURRENT = 9;
 
   private ProtocolVersion() {}
 

@@ -19,10 +19,61 @@ public final class ModelDigest {
   /** A sum that carries no model: an empty digest, which no model's 32-byte digest equals in the seed's encoding. */
   public static final ModelDigest NONE = new ModelDigest(new byte[0]);
 
+  /** The label of {@link #withRoundRowTotal}: what the bound bytes are, apart from any model digest. */
+  private static final byte[] ROW_TOTAL_LABEL = "consort/v9 round row total bound into the masks"
+      .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+  /** What the seeds are bound to: the model's digest, or with a row total, SHA-256 over it and the total. */
   private final byte[] digest;
+  /** The model's own digest (equal to {@link #digest} without a row total). */
+  private final byte[] model;
+  /** The round's row total bound with the model ({@link #withRoundRowTotal}), 0 for none. */
+  private final long rowTotal;
 
   private ModelDigest(byte[] digest) {
+    this(digest, digest, 0);
+  }
+
+  private ModelDigest(byte[] digest, byte[] model, long rowTotal) {
     this.digest = digest;
+    this.model = model;
+    this.rowTotal = rowTotal;
+  }
+
+  /**
+   * This model's digest with the round's row total R bound beside it (protocol version 9, docs/SECURE_AGGREGATION.md,
+   * "The FedAvg weight is the bank's own"): a training sum's banks weight their updates by their own rows / R, so
+   * they must agree on R; banks given different R derive different seeds and their masks do not cancel. The bound
+   * bytes are SHA-256 over a label, the model's 32-byte digest and R (8 bytes, big-endian).
+   *
+   * @throws IllegalArgumentException if R is not positive, or this is {@link #NONE} or has a row total already
+   */
+  public ModelDigest withRoundRowTotal(long rowTotal) {
+    if (rowTotal <= 0) {
+      throw new IllegalArgumentException("a round's row total is positive, got " + Long.toUnsignedString(rowTotal));
+    }
+    if (isNone() || this.rowTotal != 0) {
+      throw new IllegalArgumentException("a row total is bound beside a model's digest only, not beside " + this);
+    }
+    try {
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      sha.update(ROW_TOTAL_LABEL);
+      sha.update(model);
+      sha.update(java.nio.ByteBuffer.allocate(Long.BYTES).putLong(rowTotal).array());
+      return new ModelDigest(sha.digest(), model, rowTotal);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is mandatory in every JDK", e);
+    }
+  }
+
+  /** The round's row total bound beside the model ({@link #withRoundRowTotal}), 0 for none. */
+  public long roundRowTotal() {
+    return rowTotal;
+  }
+
+  /** This digest without its row total: the model's alone. */
+  public ModelDigest model() {
+    return rowTotal == 0 ? this : new ModelDigest(model);
   }
 
   /**
@@ -62,9 +113,10 @@ public final class ModelDigest {
     return Arrays.hashCode(digest);
   }
 
-  /** The hex digest (public: a model's digest is in the ledger), or "no model". */
+  /** The model's hex digest (public: a model's digest is in the ledger) and any row total, or "no model". */
   @Override
   public String toString() {
-    return isNone() ? "no model" : HexFormat.of().formatHex(digest);
+    return isNone() ? "no model" : HexFormat.of().formatHex(model)
+        + (rowTotal == 0 ? "" : " with round row total " + rowTotal);
   }
 }

@@ -152,4 +152,64 @@ class ModelBoundMasksTest {
     assertThrows(IllegalArgumentException.class, () -> ModelDigest.ofHex("zz".repeat(ModelDigest.BYTES)));
     assertEquals(REAL, ModelDigest.ofHex("11".repeat(ModelDigest.BYTES)));
   }
+
+  // ---- the round's row total bound beside the model (protocol version 9) ----
+
+  /**
+   * The weight attack on the real clients and server: every bank on the real model, the victim told a row total equal
+   * to its own rows (weight 1) and the others a billion times more (their inputs all but zero, here zero). Each binds
+   * its row total beside the model, so the masks do not cancel: no coordinate of the unmasked sum equals the victim's
+   * or zero, whichever row total the server binds (false failure as above, 2 * 1,000 * 2^-32 per server binding).
+   */
+  @Test
+  void unmaskedSumIsNotTheVictimsInput_whenTheVictimWasGivenAnotherRowTotalThanTheOthers() throws Exception {
+    RoundParameters parameters = RoundParameters.completeGraph("job-rt", 8, RoundHarness.banks(5), 3, DIM);
+    ModelDigest victims = REAL.withRoundRowTotal(100);
+    ModelDigest others = REAL.withRoundRowTotal(500_000_000_000L);
+    for (ModelDigest serverBinds : List.of(victims, others)) {
+      RoundHarness harness = new RoundHarness(parameters, deadGradientInputs(parameters, 87), 87);
+      harness.clients.forEach((bank, client) -> client.bindModel(bank.equals(VICTIM) ? victims : others));
+      harness.server.bindModel(serverBinds);
+
+      ServerTransition last = harness.run(Map.of(Stage.MASKED_INPUT, Set.of("bank-5")), UnaryOperator.identity());
+
+      assertTrue(last.isCompleted(), last.toString());
+      int[] sum = last.result().orElseThrow().sum();
+      assertEquals(0, coordinatesEqual(sum, harness.inputs.get(VICTIM)), "server bound " + serverBinds);
+      assertEquals(0, coordinatesEqual(sum, new int[DIM]), "server bound " + serverBinds);
+    }
+  }
+
+  /** One row total for all, bound by the server too: the sum is exact, a dropped bank's masks recomputed. */
+  @Test
+  void sumIsExact_whenEveryBankAndTheServerBindTheSameModelAndRowTotal_evenWithADropout() throws Exception {
+    RoundParameters parameters = RoundParameters.completeGraph("job-rt", 9, RoundHarness.banks(5), 3, DIM);
+    RoundHarness harness = new RoundHarness(parameters, RoundHarness.randomInputs(parameters, 88), 88);
+    harness.clients.values().forEach(client -> client.bindModel(REAL.withRoundRowTotal(1_234)));
+    harness.server.bindModel(REAL.withRoundRowTotal(1_234));
+
+    ServerTransition last = harness.run(Map.of(Stage.MASKED_INPUT, Set.of("bank-5")), UnaryOperator.identity());
+
+    assertTrue(last.isCompleted(), last.toString());
+    assertArrayEquals(harness.plaintextSum(List.of("bank-1", "bank-2", "bank-3", "bank-4")),
+        last.result().orElseThrow().sum());
+  }
+
+  @Test
+  void rowTotal_changesTheBoundDigest_isNamedInIt_andIsRefusedWhenNotPositiveOrWithoutAModel() {
+    ModelDigest bound = REAL.withRoundRowTotal(1_234);
+
+    assertEquals(REAL.withRoundRowTotal(1_234), bound);
+    assertTrue(!bound.equals(REAL) && !bound.equals(REAL.withRoundRowTotal(1_235))
+        && !bound.equals(DEAD.withRoundRowTotal(1_234)));
+    assertEquals(1_234, bound.roundRowTotal());
+    assertEquals(REAL, bound.model());
+    assertEquals(REAL + " with round row total 1234", bound.toString());
+    IllegalArgumentException zero = assertThrows(IllegalArgumentException.class, () -> REAL.withRoundRowTotal(0));
+    assertTrue(zero.getMessage().contains("positive, got 0"), zero.getMessage());
+    IllegalArgumentException negative = assertThrows(IllegalArgumentException.class, () -> REAL.withRoundRowTotal(-1));
+    assertTrue(negative.getMessage().contains("got 18446744073709551615"), negative.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> ModelDigest.NONE.withRoundRowTotal(1));
+    assertThrows(IllegalArgumentException.class, () -> bound.withRoundRowTotal(1));
+  }
 }

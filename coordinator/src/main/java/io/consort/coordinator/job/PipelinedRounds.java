@@ -40,8 +40,18 @@ final class PipelinedRounds {
   private final io.consort.secagg.PeriodAdvertisements advertisements = new io.consort.secagg.PeriodAdvertisements();
   private Pending pending;
 
-  /** The next round's sum, keyed ahead: its roster, and each bank's next message (roster, then shares). */
-  record Pending(int round, List<String> roster, SecureSum sum, Map<String, SecAggStep> outgoing, boolean shared) {}
+  /**
+   * The next round's sum, keyed ahead: its roster, the row total its masks are bound to (0: none), and each bank's
+   * next message (roster, then shares).
+   */
+  record Pending(int round, List<String> roster, long rowTotal, SecureSum sum, Map<String, SecAggStep> outgoing,
+                 boolean shared) {}
+
+  /**
+   * What the ledger task of a round carries for the next round keyed ahead: a bank's key roster and the next round's
+   * row total, which the banks bind into the masks they expand when they share (protocol version 9).
+   */
+  record NextRound(SecAggStep roster, long rowTotal) {}
 
   PipelinedRounds(JobContext job, IdentityVerifier verifier) {
     this.job = job;
@@ -55,10 +65,12 @@ final class PipelinedRounds {
 
   /**
    * After round {@code round}'s sum completed with {@code keys} (each bank's signed keys for the next
-   * round): opens the next round's sum and takes the key advertisements. Never fails: a problem means
-   * the next round runs unpipelined.
+   * round): opens the next round's sum and takes the key advertisements. The next round has the same roster, so the
+   * same row total {@code rowTotal}, which the ledger task sends. Never fails: a problem means the next round runs
+   * unpipelined.
    */
-  Future<Void> keysAdvertised(int round, List<String> members, int dimension, Map<String, SecAggStep> keys) {
+  Future<Void> keysAdvertised(int round, List<String> members, int dimension, long rowTotal,
+                              Map<String, SecAggStep> keys) {
     pending = null;
     if (keys.isEmpty()) {
       return Future.succeededFuture();
@@ -78,7 +90,7 @@ final class PipelinedRounds {
           SecureSum sum = SecureSum.open(job, verifier, next, RoundEvaluation.carried(job.spec(), next)
               ? "updates and evaluations" : "updates", plan.sumParameters(RoundEvaluation.carriedSlots(job.spec(), next)),
               certificates, period == null ? null : new SecureSum.KeyedFor(period, advertisements));
-          return new Pending(next, List.copyOf(members), sum, sum.step(keys, "unmasking", true), false);
+          return new Pending(next, List.copyOf(members), rowTotal, sum, sum.step(keys, "unmasking", true), false);
         })
         .map(keyed -> {
           pending = keyed;
@@ -87,10 +99,11 @@ final class PipelinedRounds {
         .otherwise(e -> fallBack(next, "its keys were refused: " + e.getMessage()));
   }
 
-  /** The next round's key roster for {@code bank}, to go with round {@code round}'s ledger task. */
-  Optional<SecAggStep> rosterFor(int round, String bank) {
+  /** The next round's key roster for {@code bank} and its row total, to go with round {@code round}'s ledger task. */
+  Optional<NextRound> rosterFor(int round, String bank) {
     Pending p = pending;
-    return p != null && p.round() == round + 1 && !p.shared() ? Optional.ofNullable(p.outgoing().get(bank))
+    return p != null && p.round() == round + 1 && !p.shared()
+        ? Optional.ofNullable(p.outgoing().get(bank)).map(roster -> new NextRound(roster, p.rowTotal()))
         : Optional.empty();
   }
 
@@ -134,7 +147,7 @@ final class PipelinedRounds {
     /** Worker thread. Never throws: a failure means the next round runs unpipelined. */
     void run() {
       try {
-        shared = new Pending(keyed.round(), keyed.roster(), keyed.sum(),
+        shared = new Pending(keyed.round(), keyed.roster(), keyed.rowTotal(), keyed.sum(),
             keyed.sum().step(shares, "ledger-countersign", false), true);
       } catch (RuntimeException e) {
         failure = e;
@@ -152,16 +165,17 @@ final class PipelinedRounds {
   }
 
   /**
-   * The sum keyed ahead for round {@code round}, if exactly {@code members} keyed and shared for it;
-   * otherwise empty (the keys are forgotten and the round runs in full). Either way nothing stays pending.
+   * The sum keyed ahead for round {@code round}, if exactly {@code members} keyed and shared for it, under the row
+   * total {@code rowTotal} the round sends; otherwise empty (the keys are forgotten and the round runs in full).
+   * Either way nothing stays pending.
    */
-  Optional<Pending> take(int round, List<String> members) {
+  Optional<Pending> take(int round, List<String> members, long rowTotal) {
     Pending p = pending;
     pending = null;
     if (p == null) {
       return Optional.empty();
     }
-    if (p.round() == round && p.shared() && p.roster().equals(members)
+    if (p.round() == round && p.shared() && p.roster().equals(members) && p.rowTotal() == rowTotal
         && p.outgoing().keySet().equals(new HashSet<>(members))) {
       return Optional.of(p);
     }

@@ -75,7 +75,8 @@ public final class ReleaseRecorder {
         })
         .compose(prepared -> job.stages().collect(round, Stage.LEDGER_COUNTERSIGN, participants,
                 m -> Task.newBuilder().setCountersign(pipeline.flatMap(p -> p.rosterFor(round, m))
-                    .map(roster -> prepared.request().toBuilder().setNextRound(roster).build())
+                    .map(next -> prepared.request().toBuilder().setNextRound(next.roster())
+                        .setNextRoundRowTotal(next.rowTotal()).build())
                     .orElse(prepared.request())))
             .compose(answers -> {
               // pipelined rounds: the next round's shares go to its sum in the commit's worker job, after it

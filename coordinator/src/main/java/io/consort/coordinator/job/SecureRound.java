@@ -53,6 +53,8 @@ public final class SecureRound implements RoundProtocol {
     final List<String> declined = new ArrayList<>();
     final Map<String, DpReport> dpReports = new LinkedHashMap<>();
     final Map<String, Double> weights = new LinkedHashMap<>();
+    /** R, the round members' training rows summed: each bank weights its update by its rows / R (version 9). */
+    long rowTotal;
     SecureRoundPlan plan;
     /** The slots of the evaluation each bank's input carries after its update (0: none). */
     int evaluationSlots;
@@ -74,13 +76,15 @@ public final class SecureRound implements RoundProtocol {
     State s = new State(in);
     JobSpec spec = job.spec();
     int dimension = in.base().getValuesCount();
-    double totalRows = 0;
     for (String m : in.members()) {
-      totalRows += in.trainRows().getOrDefault(m, 1L);
+      s.rowTotal += in.trainRows().getOrDefault(m, 1L);
     }
     for (String m : in.members()) {
-      s.weights.put(m, in.trainRows().getOrDefault(m, 1L) / totalRows);
+      // what each bank derives from its own rows and R: the weights are only the coordinator's decoding now
+      s.weights.put(m, in.trainRows().getOrDefault(m, 1L) / (double) s.rowTotal);
     }
+    // a job with distributed record-level noise sums unweighted gradient sums: it sends and binds no row total
+    long boundRowTotal = spec.privacy().distributedRecordNoise().isPresent() ? 0 : s.rowTotal;
     // the same derivation every bank makes from the plan it pinned; calibration is CPU work for a worker
     return job.workers().run(WorkerPurpose.SECURE_AGGREGATION,
             () -> SecureRoundPlan.derive(spec, in.round(), in.members(), dimension))
@@ -91,27 +95,30 @@ public final class SecureRound implements RoundProtocol {
           }
           s.plan = derived.result();
           s.evaluationSlots = RoundEvaluation.carriedSlots(spec, in.round());
-          Optional<PipelinedRounds.Pending> keyed = pipeline.take(in.round(), in.members());
+          Optional<PipelinedRounds.Pending> keyed = pipeline.take(in.round(), in.members(), boundRowTotal);
           if (keyed.isPresent()) {
             s.sum = keyed.get().sum();
-            s.sum.bindModel(in.base()); // keyed during the last round, before this round's model was known
-            return train(s, keyed.get().outgoing());
+            // keyed during the last round, before this round's model was known
+            s.sum.bindTraining(in.base(), boundRowTotal);
+            return train(s, keyed.get().outgoing(), boundRowTotal);
           }
           s.sum = SecureSum.open(job, identityVerifier, in.round(), s.evaluationSlots > 0
               ? "updates and evaluations" : "updates", s.plan.sumParameters(s.evaluationSlots));
-          s.sum.bindModel(in.base());
-          return train(s, Map.of());
+          s.sum.bindTraining(in.base(), boundRowTotal);
+          return train(s, Map.of(), boundRowTotal);
         })
         .compose(outcome -> outcome.aggregate().isEmpty() ? Future.succeededFuture(outcome)
-            : pipeline.keysAdvertised(in.round(), in.members(), dimension, s.sum.nextRoundKeys()).map(outcome));
+            : pipeline.keysAdvertised(in.round(), in.members(), dimension, boundRowTotal, s.sum.nextRoundKeys())
+                .map(outcome));
   }
 
   /**
    * The training task and the sum. {@code forwarded} (pipelined rounds) holds each bank's forwarded shares
    * of a sum keyed during the previous round: the task carries them and the answers are masked inputs;
-   * empty, the answers are key advertisements that open the sum.
+   * empty, the answers are key advertisements that open the sum. {@code rowTotal} is the row total the task carries
+   * and the sum binds (0: none, distributed record-level noise).
    */
-  private Future<RoundOutcome> train(State s, Map<String, SecAggStep> forwarded) {
+  private Future<RoundOutcome> train(State s, Map<String, SecAggStep> forwarded, long rowTotal) {
     RoundInput in = s.in;
     // each bank derives these values itself and refuses a task that carries others
     SecAggPlan roundPlan = s.plan.toTask(job.spec());
@@ -120,12 +127,14 @@ public final class SecureRound implements RoundProtocol {
     List<String> next = pipeline.nextRoster(in.round(), in.members());
     List<String> nextRoster = !forwarded.isEmpty() && job.spec().secureAggregation().unmaskingWithInput()
         ? next : List.of();
-    // what every bank's task shares, built once for the stage; each bank's adds its weight and shares
+    // what every bank's task shares, built once for the stage (the row total too: one R for all, or the masks do not
+    // cancel); each bank's adds its shares
     TrainTask common = TrainTask.newBuilder().setGlobalModel(in.base())
         .setLocalEpochs(job.plan().getLocalEpochs()).setPrivacy(job.plan().getPrivacy())
-        .setSecureAggregation(roundPlan).addAllRoundMembers(in.members()).setPlan(job.plan()).build();
+        .setSecureAggregation(roundPlan).addAllRoundMembers(in.members()).setPlan(job.plan())
+        .setRoundRowTotal(rowTotal).build();
     return job.stages().collect(in.round(), Stage.TRAIN, in.members(), m -> {
-          TrainTask.Builder train = common.toBuilder().setAggregationWeight(s.weights.get(m));
+          TrainTask.Builder train = common.toBuilder();
           if (forwarded.containsKey(m)) {
             train.setForwardedShares(forwarded.get(m).toBuilder().addAllNextRoundMembers(nextRoster));
           }

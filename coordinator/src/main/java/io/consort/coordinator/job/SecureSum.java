@@ -145,6 +145,17 @@ final class SecureSum {
     bind(io.consort.secagg.ModelDigest.ofHex(io.consort.protocol.ModelChecksum.boundModelSha256Hex(model)));
   }
 
+  /**
+   * A training sum's binding: {@code model}'s digest with the round's row total beside it (protocol version 9,
+   * {@link io.consort.secagg.ModelDigest#withRoundRowTotal}), or the model alone for {@code rowTotal} 0 (a job with
+   * distributed record-level noise, whose gradient sums carry no weight).
+   */
+  void bindTraining(io.consort.protocol.v1.ModelParameters model, long rowTotal) {
+    io.consort.secagg.ModelDigest digest = io.consort.secagg.ModelDigest.ofHex(
+        io.consort.protocol.ModelChecksum.boundModelSha256Hex(model));
+    bind(rowTotal == 0 ? digest : digest.withRoundRowTotal(rowTotal));
+  }
+
   /** The digest every bank bound into its pairwise masks (a model's, or a second-stage statistics encoding's). */
   void bind(io.consort.secagg.ModelDigest digest) {
     server.bindModel(digest);

@@ -87,7 +87,7 @@ class PipelinedSecureRoundTest {
     for (int b = 0; b < roster.size(); b++) {
       String id = roster.get(b);
       SecureBank bank = new SecureBank(id, new IdentitySigner(PemFiles.readPrivateKey(pki.bank(id).keyFile())),
-          pki.validator(), UPDATES[b], silentFrom.get(id), null);
+          pki.validator(), UPDATES[b], silentFrom.get(id), null).withTrainRows(ROWS.get(id));
       secureBanks.put(id, bank);
       banks.bank(id, bank);
       banks.certificate(id, PemFiles.readCertificates(pki.bank(id).chainFile()).get(0));
@@ -118,7 +118,8 @@ class PipelinedSecureRoundTest {
   private void ledger(int round, List<String> participants) {
     StageAnswers answers = complete(() -> job.stages().collect(round, Stage.LEDGER_COUNTERSIGN, participants, m -> {
       CountersignRequest.Builder request = CountersignRequest.newBuilder();
-      pipeline.rosterFor(round, m).ifPresent(request::setNextRound);
+      pipeline.rosterFor(round, m).ifPresent(next -> request.setNextRound(next.roster())
+          .setNextRoundRowTotal(next.rowTotal()));
       return Task.newBuilder().setCountersign(request);
     }));
     Map<String, SecAggStep> shares = new LinkedHashMap<>();

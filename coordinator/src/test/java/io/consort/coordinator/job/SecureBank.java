@@ -74,6 +74,8 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
   private LocalFeatureStats statisticsSummed;
   /** The bank's training rows, for the second statistics stage of a job with preprocessing. */
   private Table rows;
+  /** The bank's own training rows, from which and the task's row total it derives its FedAvg weight (version 9). */
+  private long trainRows;
   /** Every vector this bank put into a secure sum, first stage first. */
   final List<int[]> summedVectors = new ArrayList<>();
 
@@ -92,6 +94,12 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
   SecureBank withRows(FeatureStats clear, Table trainingRows) {
     this.rows = trainingRows;
     return withStatistics(clear, LocalFeatureStats.compute(trainingRows));
+  }
+
+  /** Makes the bank weight its updates by {@code rows} over the training task's row total, as a bank does. */
+  SecureBank withTrainRows(long rows) {
+    this.trainRows = rows;
+    return this;
   }
 
   SecureBank(String id, IdentitySigner signer, CertificateValidator validator, float[] update, Stage silentFrom,
@@ -174,9 +182,17 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
         update.length);
     plan.checkTask(spec, t.getSecureAggregation());
     Quantizer quantizer = plan.quantizer();
+    // as a bank does: its weight is its own rows over the round's row total, which is bound into its masks; a job
+    // with distributed record-level noise carries none (its gradient sums are unweighted)
+    boolean byRows = spec.privacy().distributedRecordNoise().isEmpty();
+    if (byRows && (trainRows <= 0 || t.getRoundRowTotal() < trainRows)) {
+      throw new IllegalStateException("bank " + id + " has " + trainRows + " training rows; the task's row total is "
+          + t.getRoundRowTotal());
+    }
+    double weight = byRows ? (double) trainRows / t.getRoundRowTotal() : 1;
     float[] weighted = new float[update.length];
     for (int i = 0; i < update.length; i++) {
-      weighted[i] = (float) (update[i] * t.getAggregationWeight());
+      weighted[i] = (float) (update[i] * weight);
     }
     // as a bank does: from round 2 on its evaluation of the round's base model follows its update
     int slots = RoundEvaluation.carriedSlots(spec, task.getHeader().getRound());
@@ -190,6 +206,9 @@ final class SecureBank implements Function<Task, Optional<TaskResult.Builder>> {
     io.consort.secagg.ModelDigest model = io.consort.secagg.ModelDigest.ofHex(io.consort.protocol.ModelChecksum
         .boundModelSha256Hex(io.consort.protocol.ModelChecksum.sha256Hex(ModelWire.values(t.getGlobalModel())),
             t.getGlobalModel().getEncoding()));
+    if (byRows) {
+      model = model.withRoundRowTotal(t.getRoundRowTotal());
+    }
     SecAggStep.Builder step;
     if (t.hasForwardedShares()) {
       // pipelined: the keys were advertised and shared during the previous round

@@ -63,7 +63,7 @@ class SecureRoundTest {
     for (int b = 0; b < BANKS.size(); b++) {
       String id = BANKS.get(b);
       SecureBank bank = new SecureBank(id, new IdentitySigner(PemFiles.readPrivateKey(pki.bank(id).keyFile())),
-          validator, UPDATES[b], silentFrom.get(id), null);
+          validator, UPDATES[b], silentFrom.get(id), null).withTrainRows(ROWS.get(id));
       secureBanks.put(id, bank);
       banks.bank(id, bank);
       banks.certificate(id, PemFiles.readCertificates(pki.bank(id).chainFile()).get(0));
