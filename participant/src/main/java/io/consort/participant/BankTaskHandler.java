@@ -937,39 +937,46 @@ public final class BankTaskHandler implements TaskHandler {
   /**
    * A bank scores its held-out rows only with a model that was released: the job's initial model
    * (which it recomputes itself) or one entered in the privacy ledger in an entry this bank
-   * countersigned. A coordinator cannot probe the held-out rows with models of its own making.
+   * countersigned. A coordinator cannot probe the held-out rows with models of its own making. The task's
+   * {@code sha256} must also be that of the values it carries (an {@code EVALUATE} task is refused whole).
    */
   private void requireReleased(BankJob job, ModelParameters model) throws IOException {
     float[] values = ModelWire.values(model);
-    requireReleased(job, model, values, io.consort.protocol.ModelChecksum.sha256Hex(values));
-  }
-
-  /** As {@link #requireReleased(BankJob, ModelParameters)}, given {@code model}'s values and its SHA-256. */
-  private void requireReleased(BankJob job, ModelParameters model, float[] values, String sha) throws IOException {
+    String sha = io.consort.protocol.ModelChecksum.sha256Hex(values);
     if (!sha.equals(model.getSha256())) {
       throw new ProtocolViolationException("job '" + job.spec.id() + "': the model's SHA-256 " + model.getSha256()
           + " is not that of its values (" + sha + ")");
     }
-    if (model.getVersion() == 0) {
-      // the pinned plan's initial parameters (a network brought from Keras), else Xavier from its seed
-      float[] initial;
-      try {
-        initial = job.spec.initialModel(model.getSpec().getInputFeatures());
-      } catch (IllegalArgumentException e) {
-        throw new ProtocolViolationException("job '" + job.spec.id() + "': model version 0 is not the job's initial "
-            + "model: " + e.getMessage(), e);
-      }
-      if (!java.util.Arrays.equals(initial, values)) {
-        throw new ProtocolViolationException("job '" + job.spec.id() + "': model version 0 is not the job's initial "
-            + "model; this bank evaluates only released models");
-      }
+    requireReleased(job, model, values, sha);
+  }
+
+  /**
+   * As {@link #requireReleased(BankJob, ModelParameters)}, given {@code model}'s values and this bank's own SHA-256
+   * of them, and decided from the bank's own data alone: the ledger entries it countersigned and the initial model
+   * it recomputes, never the task's {@code sha256} or {@code version} fields. A carried evaluation that fails this
+   * check goes into the round's sum empty, and the masks do not cover those fields: were they the lever, a
+   * coordinator could send every bank but the victim a wrong checksum or version and read the victim's histogram
+   * alone out of the sum (CarriedEvaluationTest).
+   */
+  private void requireReleased(BankJob job, ModelParameters model, float[] values, String sha) throws IOException {
+    if (privacy().countersignedModel(job.spec.id(), sha)) {
       return;
     }
-    if (!privacy().countersignedModel(job.spec.id(), sha)) {
-      throw new ProtocolViolationException("job '" + job.spec.id() + "': model " + sha + " (version "
-          + model.getVersion() + ") is in no ledger entry this bank countersigned; it evaluates only released "
-          + "models");
+    // the pinned plan's initial parameters (a network brought from Keras), else Xavier from its seed
+    String notInitial;
+    try {
+      notInitial = java.util.Arrays.equals(job.spec.initialModel(model.getSpec().getInputFeatures()), values) ? null
+          : "its values differ";
+    } catch (IllegalArgumentException e) {
+      notInitial = e.getMessage();
     }
+    if (notInitial == null) {
+      return;
+    }
+    throw new ProtocolViolationException("job '" + job.spec.id() + "': model " + sha + " (version "
+        + model.getVersion() + ") is in no ledger entry this bank countersigned, and "
+        + (model.getVersion() == 0 ? "model version 0" : "it") + " is not the job's initial model (" + notInitial
+        + "); this bank evaluates only released models");
   }
 
   /**

@@ -108,7 +108,13 @@ class CarriedEvaluationTest {
   }
 
   private Task train(int round, ModelParameters model) {
-    SecureRoundPlan derived = SecureRoundPlan.derive(spec, round, BANKS, model.getValuesCount());
+    return train(round, model, model);
+  }
+
+  /** {@code forBank}: the model the task gives this bank; {@code planned}: the one the round's plan derives from. */
+  private Task train(int round, ModelParameters planned, ModelParameters forBank) {
+    ModelParameters model = forBank;
+    SecureRoundPlan derived = SecureRoundPlan.derive(spec, round, BANKS, planned.getValuesCount());
     return Task.newBuilder().setHeader(Headers.of("carried", round, Stage.TRAIN)).setTrain(TrainTask.newBuilder()
         .setGlobalModel(model).setLocalEpochs(spec.training().localEpochs()).setPrivacy(plan.getPrivacy())
         .setSecureAggregation(derived.toTask(spec)).addAllRoundMembers(BANKS).setPlan(plan)
@@ -120,6 +126,12 @@ class CarriedEvaluationTest {
    * server state machine asks for, each bank answering through its own handler.
    */
   private AggregationResult sum(int round, ModelParameters model) throws Exception {
+    return sum(round, model, bank -> model);
+  }
+
+  /** As {@link #sum(int, ModelParameters)}, each bank's training task carrying {@code forBank.apply(bank)}. */
+  private AggregationResult sum(int round, ModelParameters model,
+                                java.util.function.Function<String, ModelParameters> forBank) throws Exception {
     SecureRoundPlan derived = SecureRoundPlan.derive(spec, round, BANKS, model.getValuesCount());
     SecAggServer server = SecAggServer.create(derived.sumParameters(RoundEvaluation.carriedSlots(spec, round)),
         (bank, message, signature) -> {
@@ -129,7 +141,7 @@ class CarriedEvaluationTest {
           }
         });
     for (String bank : BANKS) {
-      TaskResult.Builder answer = handlers.get(bank).handle(train(round, model));
+      TaskResult.Builder answer = handlers.get(bank).handle(train(round, model, forBank.apply(bank)));
       for (ByteString m : answer.getSecureAggregation().getMessagesList()) {
         server.acceptEncoded(bank, m.toByteArray());
       }
@@ -205,6 +217,24 @@ class CarriedEvaluationTest {
     assertEquals(0.0, total.logLossSum());
     double[] mean = derived.quantizer().decodeSum(derived.updatePart(result.sum()));
     assertTrue(java.util.Arrays.stream(mean).anyMatch(v -> v != 0), "the banks trained");
+  }
+
+  @Test
+  void aWrongChecksumOrVersionFieldForEveryBankButTheVictim_doesNotLeaveTheVictimsEvaluationAloneInTheSum()
+      throws Exception {
+    // a coordinator that labels the released model wrongly for every bank but the victim, hoping their release check
+    // fails, they carry empty evaluations, and the sum's evaluation part is the victim's histogram alone: the fields
+    // are not in the masks, so only the bank's own checks may decide
+    SecureRoundPlan derived = SecureRoundPlan.derive(spec, 2, BANKS, initial.getValuesCount());
+    String victim = BANKS.get(0);
+    List<ModelParameters> mislabelled = List.of(initial.toBuilder().setSha256("00".repeat(32)).build(),
+        initial.toBuilder().setVersion(1).build());
+    for (ModelParameters label : mislabelled) {
+      AggregationResult result = sum(2, initial, bank -> bank.equals(victim) ? initial : label);
+
+      ScoreHistogram total = HistogramVector.decode(BINS, derived.evaluationPart(result.sum()), BANKS.size());
+      assertEquals(heldOutRows(), total.count(), "every bank evaluated the released model, whatever its label");
+    }
   }
 
   @Test

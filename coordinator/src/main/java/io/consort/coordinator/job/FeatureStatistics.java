@@ -132,7 +132,8 @@ final class FeatureStatistics {
             String problem = r == null || !r.hasFeatureStats() ? answers.problemOf(m)
                 : r.getFeatureStats().getSecondStage() != second ? "an answer to the other statistics stage"
                 : secure && !r.getFeatureStats().hasSecureSum() ? "no key advertisement for the secure sum"
-                : !secure && r.getFeatureStats().getStatisticsCount() == 0 ? "no statistics" : null;
+                : !secure && r.getFeatureStats().getStatisticsCount() == 0 ? "no statistics"
+                : rowsProblem(r.getFeatureStats());
             if (problem == null) {
               clear.put(m, r.getFeatureStats());
             } else {
@@ -142,6 +143,22 @@ final class FeatureStatistics {
           }
           return clear;
         });
+  }
+
+  /**
+   * Row counts no bank can hold (a bank refuses data of {@link Integer#MAX_VALUE} rows or more; uint64 counts past
+   * 2^63 read as negative): the training rows of the banks of a round are summed into the row total each bank
+   * divides its own rows by, so one such count would wrap that total and every honest bank would refuse every round.
+   */
+  private static String rowsProblem(FeatureStats stats) {
+    for (long rows : new long[] {stats.getTrainRows(), stats.getTestRows()}) {
+      if (rows < 0 || rows >= Integer.MAX_VALUE) {
+        return "row counts " + Long.toUnsignedString(stats.getTrainRows()) + " (training) and "
+            + Long.toUnsignedString(stats.getTestRows()) + " (held out), beyond the " + (Integer.MAX_VALUE - 1)
+            + " rows a bank can hold";
+      }
+    }
+    return null;
   }
 
   /** A stage's summed vector and the banks in it, in roster order. */

@@ -103,6 +103,38 @@ class FeatureStatisticsTest {
     assertEquals(List.of("car", "education", "tv"), viaSum.categories().get(0));
   }
 
+  @Test
+  void aBankReportingRowCountsNoBankCanHold_leavesTheJob_andTheOthersStatisticsAreSummed() throws Exception {
+    // a hostile bank reporting 2^64 - 1 training rows would wrap every round's row total, and every honest bank would
+    // then refuse every training task
+    List<LocalFeatureStats> truth = List.of(bank(300, 1.2e7, 6.1e11, "car"), bank(500, 2.9e7, 2.2e12, "car", "tv"),
+        bank(120, 6.0e6, 3.9e11, "education"));
+    FakeBanks banks = new FakeBanks();
+    for (int b = 0; b < BANKS.size(); b++) {
+      String id = BANKS.get(b);
+      FeatureStats clear = ModelWire.stats(truth.get(b), truth.get(b).rows() * 4 / 5, truth.get(b).rows() / 5)
+          .toBuilder().clearNumeric().setRows(0).setPositives(0).build();
+      if (b == 2) {
+        clear = clear.toBuilder().setTrainRows(-1L).build();
+      }
+      banks.bank(id, new SecureBank(id, new IdentitySigner(PemFiles.readPrivateKey(pki.bank(id).keyFile())),
+          validator, new float[1], null, null).withStatistics(clear, truth.get(b)));
+      banks.certificate(id, PemFiles.readCertificates(pki.bank(id).chainFile()).get(0));
+    }
+    JobContext job = JobFixtures.context(JobSpec.builder().id("stats").schema(SCHEMA).minBanks(2).build(), banks,
+        new FakeTimers());
+    Future<FeatureStatistics.Result> result = new FeatureStatistics(job, new FederatedModelOps(),
+        new IdentityVerifier(validator)).gather(BANKS);
+    for (int stage = 0; stage < 10 && !result.isComplete(); stage++) {
+      banks.pump(job.stages());
+    }
+
+    assertTrue(result.succeeded(), String.valueOf(result.cause()));
+    assertEquals(List.of("bank-1", "bank-2"), List.copyOf(result.result().banks().keySet()));
+    FeatureEncoding direct = FeatureEncoding.merge(truth.subList(0, 2));
+    assertArrayEquals(direct.means(), ModelWire.encoding(SCHEMA, result.result().encoding()).means(), 1e-9);
+  }
+
   private static final DataSchema MESSY = new DataSchema(List.of("income", "debt"),
       List.of(DataSchema.CategoricalColumn.open("region")), "default", "yes", new Preprocessing(
           Map.of("income", new NumericRules(Imputation.MEDIAN,
