@@ -173,8 +173,15 @@ public final class Scorer {
           out.add(RowOutcome.scored(score(logits[r], List.of(), new double[0])));
           continue;
         }
-        double[] contributions = explained(java.util.Arrays.copyOfRange(x, r * features, (r + 1) * features),
-            logits[r], start + r).perColumn();
+        double[] contributions;
+        try {
+          contributions = explained(java.util.Arrays.copyOfRange(x, r * features, (r + 1) * features), logits[r],
+              start + r).perColumn();
+        } catch (IllegalStateException e) {
+          // a decision needs its reasons: the row is refused (for a person to decide), the batch goes on
+          out.add(RowOutcome.refused(List.of(new RowProblem(null, e.getMessage()))));
+          continue;
+        }
         for (int c = 0; c < contributions.length; c++) {
           contributions[c] *= calibration.slope();
         }
