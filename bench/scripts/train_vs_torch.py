@@ -383,7 +383,7 @@ def main():
     reply = worker.ask("data " + work)
     rows, features, parameters = (int(v) for v in reply[:3])
     kernel = " ".join(reply[3:])
-    javacpp = {"dl4j": worker.ask("javacpp")[0]}
+    javacpp = {"dl4j": " ".join(worker.ask("javacpp"))}
     compare_worker = None
     if args.dl4j_compare:
         # After the worker's own JVM options (the last of two settings wins), before -cp.
@@ -391,7 +391,7 @@ def main():
         compare_worker = JavaWorker(java[:cp] + args.dl4j_compare.split() + java[cp:],
                                     os.path.join(work, "java-worker-compare.log"))
         compare_worker.ask("data " + work)
-        javacpp["dl4j_compare"] = compare_worker.ask("javacpp")[0]
+        javacpp["dl4j_compare"] = " ".join(compare_worker.ask("javacpp"))
     x = torch.from_numpy(np.fromfile(os.path.join(work, "x.f32"), dtype="<f4")
                          .reshape(rows, features))
     y = torch.from_numpy(np.fromfile(os.path.join(work, "y.f32"), dtype="<f4"))

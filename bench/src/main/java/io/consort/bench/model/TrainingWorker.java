@@ -50,7 +50,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *       {@link #sequenceSpec}).</li>
  *   <li>{@code javacpp}: opens a DL4J trainer (so that ND4J and JavaCPP load) and replies
  *       {@code ok maxPhysicalBytes=N}, JavaCPP's resident-memory limit in this process (0: not
- *       polled, the DL4J engine's setting unless the command line sets one).</li>
+ *       polled, the DL4J engine's setting unless the command line sets one) and
+ *       {@code nd4j=PLATFORM}, the platform directory of the ND4J native library JavaCPP loaded
+ *       ({@code linux-x86_64} for the generic x86-64 build, {@code linux-x86_64-avx2} for the
+ *       AVX2 one).</li>
  *   <li>{@code time ENGINE plain|dp BATCH EPOCHS [MODEL]}: one {@link LocalTrainer} round (built
  *       untimed) of EPOCHS epochs from those parameters (MODEL {@code mlp}, the default; or
  *       {@code mlp-tanh}, its hidden layers tanh, or {@code mlp-dropout}, dropout 0.2 on the inputs
@@ -115,6 +118,17 @@ public final class TrainingWorker {
     };
   }
 
+  /** The platform directory ND4J's native library was loaded from, or {@code unknown}. */
+  private static String nd4jBuild() {
+    for (String path : org.bytedeco.javacpp.Loader.getLoadedLibraries().values()) {
+      Path file = path == null ? null : Path.of(path);
+      if (file != null && file.getFileName().toString().equals("libnd4jcpu.so")) {
+        return file.getParent().getFileName().toString();
+      }
+    }
+    return "unknown";
+  }
+
   public static void main(String[] args) throws IOException {
     if (Boolean.getBoolean("bench.javacppDefaultLimit")) {
       // JavaCPP's own default, set explicitly so that the DL4J engine keeps it (see
@@ -154,8 +168,8 @@ public final class TrainingWorker {
           case "javacpp" -> {
             // JavaCPP reads its limits when ND4J first loads: open a DL4J trainer first.
             new LocalTrainer(base, data, TrainingEngine.DL4J);
-            replies.printf(Locale.ROOT, "ok maxPhysicalBytes=%d%n",
-                org.bytedeco.javacpp.Pointer.maxPhysicalBytes());
+            replies.printf(Locale.ROOT, "ok maxPhysicalBytes=%d nd4j=%s%n",
+                org.bytedeco.javacpp.Pointer.maxPhysicalBytes(), nd4jBuild());
           }
           case "time" -> {
             TrainingEngine engine = TrainingEngine.fromName(words[1]);
