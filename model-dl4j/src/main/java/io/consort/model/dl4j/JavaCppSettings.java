@@ -14,9 +14,6 @@ package io.consort.model.dl4j;
  * other limit, {@code org.bytedeco.javacpp.maxBytes} (the total JavaCPP has allocated, by
  * default the Java heap limit), still triggers garbage collection and then an
  * {@code OutOfMemoryError} when native memory runs away.
- *
- * <p>{@code org.bytedeco.javacpp.platform.extension}: which ND4J native build loads, the AVX2 one
- * on CPUs that have AVX2 (see {@link Nd4jCpuBuild}).
  */
 final class JavaCppSettings {
   static final String MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxPhysicalBytes";
@@ -25,7 +22,6 @@ final class JavaCppSettings {
 
   /** Applies the settings; has no effect once JavaCPP has initialised (idempotent). */
   static void apply() {
-    Nd4jCpuBuild.apply();
     if (System.getProperty(MAX_PHYSICAL_BYTES) == null
         && System.getProperty(MAX_PHYSICAL_BYTES.toLowerCase(java.util.Locale.ROOT)) == null) {
       System.setProperty(MAX_PHYSICAL_BYTES, "0");

@@ -36,10 +36,6 @@ import org.nd4j.linalg.activations.impl.ActivationTanH;
  * a {@code BatchNormalization} layer in particular, which DP-SGD cannot clip per example.
  */
 public final class KerasModels {
-  static {
-    JavaCppSettings.apply(); // an import may be the process's first ND4J use
-  }
-
   private KerasModels() {}
 
   /**

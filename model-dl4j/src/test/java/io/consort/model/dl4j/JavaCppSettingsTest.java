@@ -7,9 +7,6 @@ import io.consort.model.train.ChildJvm;
 import io.consort.model.train.LocalTrainer;
 import io.consort.model.train.ModelSpec;
 import io.consort.model.train.TrainingEngine;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -29,40 +26,6 @@ class JavaCppSettingsTest {
     assertTrue(output.contains("profilingMode=DISABLED\n"), output);
   }
 
-  @Test
-  void dl4jTrainerLoadsTheNd4jBuildForThisCpu_theAvx2OneWhenTheCpuHasAvx2() throws Exception {
-    String output = ChildJvm.run(FirstNd4jUse.class, Map.of("OMP_NUM_THREADS", "1"));
-    boolean linuxX86 = Nd4jCpuBuild.isLinuxX86(System.getProperty("os.name"), System.getProperty("os.arch"));
-    String expected = Nd4jCpuBuild.extensionFor(linuxX86,
-        Nd4jCpuBuild.cpuFlags(linuxX86 ? Files.readAllLines(Path.of("/proc/cpuinfo")) : List.of()), true);
-    assertTrue(output.contains("nd4jBuild=linux-x86_64" + expected + "\n"), expected + ": " + output);
-  }
-
-  @Test
-  void anExtensionSetBeforeNd4jLoads_evenEmpty_isKept() throws Exception {
-    String output = ChildJvm.run(GenericFirst.class, Map.of("OMP_NUM_THREADS", "1"));
-    assertTrue(output.contains("nd4jBuild=linux-x86_64\n"), output);
-  }
-
-  /** Asks for the generic build (as {@code -Dorg.bytedeco.javacpp.platform.extension=} would). */
-  static final class GenericFirst {
-    public static void main(String[] args) {
-      System.setProperty(Nd4jCpuBuild.EXTENSION_PROPERTY, "");
-      FirstNd4jUse.main(args);
-    }
-  }
-
-  /** The platform directory of the libnd4jcpu.so JavaCPP loaded, e.g. {@code linux-x86_64-avx2}. */
-  static String loadedNd4jBuild() {
-    for (String path : org.bytedeco.javacpp.Loader.getLoadedLibraries().values()) {
-      Path file = path == null ? null : Path.of(path);
-      if (file != null && file.getFileName().toString().equals("libnd4jcpu.so")) {
-        return file.getParent().getFileName().toString();
-      }
-    }
-    return "none";
-  }
-
   /** Opens a DL4J trainer first thing, then reports JavaCPP's limit and ND4J's profiling mode. */
   static final class FirstNd4jUse {
     public static void main(String[] args) {
@@ -72,7 +35,6 @@ class JavaCppSettingsTest {
           + "\n");
       System.out.print("profilingMode=" + org.nd4j.linalg.factory.Nd4j.getExecutioner().getProfilingMode()
           + "\n");
-      System.out.print("nd4jBuild=" + loadedNd4jBuild() + "\n");
     }
   }
 }
