@@ -66,8 +66,14 @@ final class FeatureStatistics {
     Future<Stage1> first = stage(banks, null).compose(clear -> {
       int length = FeatureStatsVector.length(job.spec().schema());
       return sum(banks, clear, SecureSumPurpose.FEATURE_STATISTICS, "feature statistics", length, null)
-          .compose(summed -> job.workers().run(() -> new Stage1(modelOps.mergeFirstStage(job.spec(), summed.total(),
-              summed.banks().size(), new ArrayList<>(summed.banks().values())), summed.banks())));
+          .compose(summed -> {
+            String problem = rowsDisagree(summed);
+            if (problem != null) {
+              return Future.failedFuture(new JobFailedException(problem));
+            }
+            return job.workers().run(() -> new Stage1(modelOps.mergeFirstStage(job.spec(), summed.total(),
+                summed.banks().size(), new ArrayList<>(summed.banks().values())), summed.banks()));
+          });
     });
     if (!FeatureEncoding.needsSecondStage(job.spec().schema())) {
       return first.map(s -> new Result(s.merged().encoding(), s.banks(), s.merged().preprocessing()));
@@ -161,6 +167,26 @@ final class FeatureStatistics {
     return null;
   }
 
+  /**
+   * The banks' training rows in the clear must add up to the rows their statistics vectors count: the clear counts
+   * make the row total R each bank divides its own rows by (its FedAvg weight), so one bank claiming two billion rows
+   * there while its vector counts its real ones would take nearly all the weight of every round, and the honest
+   * banks' updates (and the privacy they spend) would count for about nothing. Under secure aggregation the
+   * coordinator sees only the sum, so it cannot tell which bank misreports and the job fails before any training;
+   * in the clear such a bank has already left ({@link #inTheClear}). A bank that misreports the same count in both
+   * places is not caught: it also skews the statistics, as a bank's own input to any sum can (THREAT_MODEL.md).
+   */
+  private static String rowsDisagree(Summed summed) {
+    long clear = 0;
+    for (FeatureStats s : summed.banks().values()) {
+      clear += s.getTrainRows();
+    }
+    long counted = FeatureStatsVector.rows(summed.total(), summed.banks().size());
+    return clear == counted ? null : "the " + summed.banks().size() + " banks of the statistics report " + clear
+        + " training rows in the clear, but their statistics count " + counted + ": a bank misreports its rows, "
+        + "and the banks' FedAvg weights (own rows over the round's total) cannot be trusted";
+  }
+
   /** A stage's summed vector and the banks in it, in roster order. */
   private record Summed(int[] total, Map<String, FeatureStats> banks) {}
 
@@ -223,6 +249,11 @@ final class FeatureStatistics {
           log.warn("bank '{}' sent a {} value above a 16-bit limb; it leaves job '{}'", m, what, job.spec().id());
           return;
         }
+      }
+      if (FeatureStatsVector.rows(v, 1) != s.getTrainRows()) {
+        log.warn("bank '{}' reports {} training rows but its {} count {}; it leaves job '{}'", m, s.getTrainRows(),
+            what, FeatureStatsVector.rows(v, 1), job.spec().id());
+        return;
       }
       in.put(m, s);
       vectors.add(v);

@@ -2,6 +2,7 @@ package io.consort.coordinator.job;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.consort.certs.DemoPki;
@@ -20,8 +21,10 @@ import io.consort.model.data.Table;
 import io.consort.model.features.FeatureEncoding;
 import io.consort.model.features.LocalFeatureStats;
 import io.consort.model.features.RefinedFeatureStats;
+import io.consort.model.sums.FeatureStatsVector;
 import io.consort.model.wire.ModelWire;
 import io.consort.protocol.v1.FeatureStats;
+import io.consort.protocol.v1.TaskResult;
 import io.consort.spec.JobSpec;
 import io.vertx.core.Future;
 import java.nio.file.Path;
@@ -31,6 +34,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.TreeMap;
+import java.util.function.BiFunction;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,7 +78,7 @@ class FeatureStatisticsTest {
     for (int b = 0; b < BANKS.size(); b++) {
       String id = BANKS.get(b);
       // what a bank says in the clear: row counts and category names, no numeric statistics
-      FeatureStats clear = ModelWire.stats(truth.get(b), truth.get(b).rows() * 4 / 5, truth.get(b).rows() / 5)
+      FeatureStats clear = ModelWire.stats(truth.get(b), truth.get(b).rows(), truth.get(b).rows() / 4)
           .toBuilder().clearNumeric().setRows(0).setPositives(0).build();
       clearAnswers.add(clear);
       banks.bank(id, new SecureBank(id, new IdentitySigner(PemFiles.readPrivateKey(pki.bank(id).keyFile())),
@@ -103,22 +107,22 @@ class FeatureStatisticsTest {
     assertEquals(List.of("car", "education", "tv"), viaSum.categories().get(0));
   }
 
-  @Test
-  void aBankReportingRowCountsNoBankCanHold_leavesTheJob_andTheOthersStatisticsAreSummed() throws Exception {
-    // a hostile bank reporting 2^64 - 1 training rows would wrap every round's row total, and every honest bank would
-    // then refuse every training task
-    List<LocalFeatureStats> truth = List.of(bank(300, 1.2e7, 6.1e11, "car"), bank(500, 2.9e7, 2.2e12, "car", "tv"),
-        bank(120, 6.0e6, 3.9e11, "education"));
+  private static final List<LocalFeatureStats> TRUTH = List.of(bank(300, 1.2e7, 6.1e11, "car"),
+      bank(500, 2.9e7, 2.2e12, "car", "tv"), bank(120, 6.0e6, 3.9e11, "education"));
+
+  /**
+   * The three banks of {@link #TRUTH} under secure aggregation, each summing its true statistics and saying in the
+   * clear what {@code clear} makes of its true row counts and category names.
+   */
+  private Future<FeatureStatistics.Result> gatherSecurely(BiFunction<Integer, FeatureStats, FeatureStats> clear)
+      throws Exception {
     FakeBanks banks = new FakeBanks();
     for (int b = 0; b < BANKS.size(); b++) {
       String id = BANKS.get(b);
-      FeatureStats clear = ModelWire.stats(truth.get(b), truth.get(b).rows() * 4 / 5, truth.get(b).rows() / 5)
-          .toBuilder().clearNumeric().setRows(0).setPositives(0).build();
-      if (b == 2) {
-        clear = clear.toBuilder().setTrainRows(-1L).build();
-      }
+      FeatureStats said = clear.apply(b, ModelWire.stats(TRUTH.get(b), TRUTH.get(b).rows(), TRUTH.get(b).rows() / 4)
+          .toBuilder().clearNumeric().setRows(0).setPositives(0).build());
       banks.bank(id, new SecureBank(id, new IdentitySigner(PemFiles.readPrivateKey(pki.bank(id).keyFile())),
-          validator, new float[1], null, null).withStatistics(clear, truth.get(b)));
+          validator, new float[1], null, null).withStatistics(said, TRUTH.get(b)));
       banks.certificate(id, PemFiles.readCertificates(pki.bank(id).chainFile()).get(0));
     }
     JobContext job = JobFixtures.context(JobSpec.builder().id("stats").schema(SCHEMA).minBanks(2).build(), banks,
@@ -128,11 +132,61 @@ class FeatureStatisticsTest {
     for (int stage = 0; stage < 10 && !result.isComplete(); stage++) {
       banks.pump(job.stages());
     }
+    return result;
+  }
+
+  @Test
+  void aBankReportingRowCountsNoBankCanHold_leavesTheJob_andTheOthersStatisticsAreSummed() throws Exception {
+    // a hostile bank reporting 2^64 - 1 training rows would wrap every round's row total, and every honest bank would
+    // then refuse every training task
+    Future<FeatureStatistics.Result> result = gatherSecurely((b, said) -> b == 2
+        ? said.toBuilder().setTrainRows(-1L).build() : said);
 
     assertTrue(result.succeeded(), String.valueOf(result.cause()));
     assertEquals(List.of("bank-1", "bank-2"), List.copyOf(result.result().banks().keySet()));
-    FeatureEncoding direct = FeatureEncoding.merge(truth.subList(0, 2));
+    FeatureEncoding direct = FeatureEncoding.merge(TRUTH.subList(0, 2));
     assertArrayEquals(direct.means(), ModelWire.encoding(SCHEMA, result.result().encoding()).means(), 1e-9);
+  }
+
+  @Test
+  void aBankClaimingTwoBillionTrainingRowsInTheClear_butCountingItsOwnInTheSecureSum_failsTheJobBeforeTraining()
+      throws Exception {
+    // the attack (review): bank-3 sums its 120 true rows but says 2^31 - 2 in the clear; the row total R would be
+    // about 2^31 and every honest bank's FedAvg weight about 1e-7, so the decoded mean would be bank-3's update alone
+    // and the honest banks would spend their privacy for nothing, round after round
+    Future<FeatureStatistics.Result> result = gatherSecurely((b, said) -> b == 2
+        ? said.toBuilder().setTrainRows(Integer.MAX_VALUE - 1L).build() : said);
+
+    assertTrue(result.failed(), "the job goes on with a row total one bank chose");
+    assertInstanceOf(JobFailedException.class, result.cause());
+    assertEquals("the 3 banks of the statistics report " + (300L + 500 + Integer.MAX_VALUE - 1) + " training rows in "
+        + "the clear, but their statistics count 920: a bank misreports its rows, and the banks' FedAvg weights (own "
+        + "rows over the round's total) cannot be trusted", result.cause().getMessage());
+  }
+
+  @Test
+  void withoutSecureAggregation_aBankWhoseStatisticsCountOtherRowsThanItReports_leavesTheJob() throws Exception {
+    FakeBanks banks = new FakeBanks();
+    for (int b = 0; b < BANKS.size(); b++) {
+      LocalFeatureStats truth = TRUTH.get(b);
+      long said = b == 2 ? Integer.MAX_VALUE - 1L : truth.rows();
+      int[] vector = FeatureStatsVector.encode(truth);
+      banks.bank(BANKS.get(b), task -> Optional.of(TaskResult.newBuilder().setFeatureStats(
+          ModelWire.stats(truth, said, truth.rows() / 4).toBuilder()
+              .addAllStatistics(java.util.Arrays.stream(vector).boxed().toList()))));
+    }
+    JobContext job = JobFixtures.context(JobSpec.builder().id("clear").schema(SCHEMA).minBanks(2)
+        .secureAggregation(false).build(), banks, new FakeTimers());
+    Future<FeatureStatistics.Result> result = new FeatureStatistics(job, new FederatedModelOps(),
+        new IdentityVerifier(validator)).gather(BANKS);
+    for (int stage = 0; stage < 10 && !result.isComplete(); stage++) {
+      banks.pump(job.stages());
+    }
+
+    assertTrue(result.succeeded(), String.valueOf(result.cause()));
+    assertEquals(List.of("bank-1", "bank-2"), List.copyOf(result.result().banks().keySet()));
+    assertArrayEquals(FeatureEncoding.merge(TRUTH.subList(0, 2)).means(),
+        ModelWire.encoding(SCHEMA, result.result().encoding()).means(), 1e-9);
   }
 
   private static final DataSchema MESSY = new DataSchema(List.of("income", "debt"),

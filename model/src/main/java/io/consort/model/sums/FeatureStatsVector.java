@@ -32,6 +32,14 @@ import java.util.TreeMap;
 public final class FeatureStatsVector {
   private FeatureStatsVector() {}
 
+  /**
+   * The training rows a summed vector of either stage counts (its first slot), {@code banks} vectors summed: what
+   * the coordinator checks the banks' row counts in the clear against.
+   */
+  public static long rows(int[] sum, int banks) {
+    return new Limbs.Reader(sum, banks).count();
+  }
+
   /** Slots of the first stage's vector for {@code schema}. */
   public static int length(DataSchema schema) {
     int length = 2 * Limbs.COUNT_LIMBS
