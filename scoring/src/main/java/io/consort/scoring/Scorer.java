@@ -6,6 +6,7 @@ import io.consort.scoring.explain.Attributor;
 import io.consort.scoring.explain.ExplainableNetwork;
 import io.consort.scoring.explain.InferenceNetwork;
 import io.consort.scoring.explain.SequenceNetwork;
+import io.consort.scoring.explain.UnfaithfulExplanationException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -177,7 +178,7 @@ public final class Scorer {
         try {
           contributions = explained(java.util.Arrays.copyOfRange(x, r * features, (r + 1) * features), logits[r],
               start + r).perColumn();
-        } catch (IllegalStateException e) {
+        } catch (UnfaithfulExplanationException e) {
           // a decision needs its reasons: the row is refused (for a person to decide), the batch goes on
           out.add(RowOutcome.refused(List.of(new RowProblem(null, e.getMessage()))));
           continue;
@@ -197,7 +198,7 @@ public final class Scorer {
    * ({@link Calibration#affine}), for audit and tests. For a sequence model one contribution per
    * column, i.e. per channel and time step (its reasons sum them per channel).
    *
-   * @throws IllegalStateException when the contributions cannot be made to add up to the logit
+   * @throws UnfaithfulExplanationException when the contributions cannot be made to add up to the logit
    *     difference within the method's tolerance (docs/DECISIONS.md, "Reason codes"): no unfaithful
    *     explanation is returned
    */
@@ -219,15 +220,15 @@ public final class Scorer {
   /**
    * The attribution of row {@code index} of a batch (0-based).
    *
-   * @throws IllegalStateException naming the row when its contributions cannot be made to add up to the
-   *     logit difference: no unfaithful explanation is returned
+   * @throws UnfaithfulExplanationException naming the row when its contributions cannot be made to add up to
+   *     the logit difference: no unfaithful explanation is returned
    */
   private Attribution explained(float[] x, float logit, int index) {
     try {
       return attributor.explain(x, logit);
-    } catch (IllegalStateException e) {
-      throw new IllegalStateException("row " + (index + 1) + " of the batch cannot be explained faithfully by "
-          + "job '" + model.spec().id() + "''s " + model.spec().model().type().wireName() + " model: "
+    } catch (UnfaithfulExplanationException e) {
+      throw new UnfaithfulExplanationException("row " + (index + 1) + " of the batch cannot be explained "
+          + "faithfully by job '" + model.spec().id() + "''s " + model.spec().model().type().wireName() + " model: "
           + e.getMessage(), e);
     }
   }

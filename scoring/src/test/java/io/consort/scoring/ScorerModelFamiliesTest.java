@@ -182,7 +182,7 @@ class ScorerModelFamiliesTest {
     }
     assertTrue(!refused.isEmpty() && refused.size() < 100, "some rows, not all, are beyond the tolerance: " + refused);
     int row = refused.get(0);
-    assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+    assertTrue(org.junit.jupiter.api.Assertions.assertThrows(io.consort.scoring.explain.UnfaithfulExplanationException.class,
         () -> scorer.explain(raw.get(row))).getMessage().contains("cannot be explained faithfully"));
     assertTrue(org.junit.jupiter.api.Assertions.assertThrows(RowRejectedException.class,
         () -> scorer.score(raw.get(row))).getMessage().contains("cannot be explained faithfully"));

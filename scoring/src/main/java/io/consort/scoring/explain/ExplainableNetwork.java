@@ -10,7 +10,7 @@ public interface ExplainableNetwork extends ScoringNetwork {
    * from_i) * integral_i} add up to {@code f(to) - f(from)} in double precision within the method's
    * stated tolerance.
    *
-   * @throws IllegalStateException when they cannot be made to within the method's budget of gradients
+   * @throws UnfaithfulExplanationException when they cannot be made to within the method's budget of gradients
    */
   InferenceNetwork.PathIntegral pathIntegral(float[] from, float[] to);
 }

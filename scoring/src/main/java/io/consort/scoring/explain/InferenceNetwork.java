@@ -114,7 +114,7 @@ public final class InferenceNetwork implements ExplainableNetwork {
    * to}, {@code integral_0^1 grad f(from + a (to - from)) da}: walked exactly for a piecewise-linear
    * network (below), by checked Gauss-Legendre quadrature for a smooth one ({@link PathQuadrature}).
    *
-   * @throws IllegalStateException when the path crosses more than {@value #MAX_PIECES} linear pieces,
+   * @throws UnfaithfulExplanationException when the path crosses more than {@value #MAX_PIECES} linear pieces,
    *     or the quadrature does not reach its tolerance within {@link PathQuadrature#MAX_EVALUATIONS}
    *     gradients
    */
@@ -130,7 +130,7 @@ public final class InferenceNetwork implements ExplainableNetwork {
    * is affine in {@code a} while the units' on/off pattern holds) and each piece's constant gradient
    * is weighted by its length. In double precision; the pieces are at most {@value #MAX_PIECES}.
    *
-   * @throws IllegalStateException when the path crosses more than {@value #MAX_PIECES} pieces
+   * @throws UnfaithfulExplanationException when the path crosses more than {@value #MAX_PIECES} pieces
    */
   private PathIntegral piecewiseLinearPathIntegral(float[] from, float[] to) {
     int inputs = sizes[0];
@@ -170,7 +170,7 @@ public final class InferenceNetwork implements ExplainableNetwork {
     int pieces = 0;
     while (alpha < 1) {
       if (++pieces > MAX_PIECES) {
-        throw new IllegalStateException("the path crosses more than " + MAX_PIECES + " linear pieces of the network");
+        throw new UnfaithfulExplanationException("the path crosses more than " + MAX_PIECES + " linear pieces of the network");
       }
       double step = 1 - alpha;
       // each layer's pre-activations z and their rates of change v along the path, at alpha; a

@@ -22,7 +22,7 @@ import java.util.Deque;
  * #COMPLETENESS_TOLERANCE} logits. If they do not (the comparison of a panel with its halves can miss
  * a feature that neither resolves), the tolerance is divided by {@value #TIGHTENING} and the integral
  * computed again, at most {@value #TIGHTENINGS} times; past that, or past {@value #MAX_EVALUATIONS}
- * gradients in all, the row gets no attribution but an {@link IllegalStateException}.
+ * gradients in all, the row gets no attribution but an {@link UnfaithfulExplanationException}.
  */
 final class PathQuadrature {
   /** Gauss-Legendre nodes per panel. */
@@ -174,7 +174,7 @@ final class PathQuadrature {
       }
       tolerance /= TIGHTENING;
     }
-    throw new IllegalStateException("integrated gradients did not converge: the contributions miss the logit "
+    throw new UnfaithfulExplanationException("integrated gradients did not converge: the contributions miss the logit "
         + "difference by " + gap + " logits (tolerance " + COMPLETENESS_TOLERANCE + ") after " + walk.evaluations
         + " gradients at contribution tolerance " + tolerance * TIGHTENING);
   }
@@ -271,7 +271,7 @@ final class PathQuadrature {
         return;
       }
       if (++evaluations > maxEvaluations) {
-        throw new IllegalStateException("integrated gradients need more than " + maxEvaluations
+        throw new UnfaithfulExplanationException("integrated gradients need more than " + maxEvaluations
             + " passes on this path (its ReLU units or pooled steps change too often along it)");
       }
       double middle = (l + r) / 2;
@@ -319,7 +319,7 @@ final class PathQuadrature {
     /** The rule's estimate of the gradient's integral over [a, b]. */
     private double[] panel(double a, double b) {
       if (evaluations + NODES > maxEvaluations) {
-        throw new IllegalStateException("integrated gradients need more than " + maxEvaluations
+        throw new UnfaithfulExplanationException("integrated gradients need more than " + maxEvaluations
             + " gradients on this path (a hidden unit saturates too sharply along it)");
       }
       int inputs = direction.length;

@@ -67,7 +67,7 @@ public final class SequenceNetwork implements ExplainableNetwork {
    * to}, in double precision ({@link SequenceGradient}), by checked Gauss-Legendre quadrature on the
    * pieces where the gradient is smooth ({@link PathQuadrature}).
    *
-   * @throws IllegalStateException when the contributions do not add up to the logit difference within
+   * @throws UnfaithfulExplanationException when the contributions do not add up to the logit difference within
    *     {@link PathQuadrature#COMPLETENESS_TOLERANCE} within {@link PathQuadrature#MAX_EVALUATIONS}
    *     gradients
    */

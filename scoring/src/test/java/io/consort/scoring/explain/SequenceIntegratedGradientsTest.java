@@ -172,7 +172,7 @@ public class SequenceIntegratedGradientsTest {
     ModelSpec spec = spec(type, HiddenActivation.RELU);
     SequenceGradient network = new SequenceGradient(spec, FEATURES, parameters(spec, 10));
     float[] to = row(rows(1, 13), 0);
-    IllegalStateException e = assertThrows(IllegalStateException.class,
+    UnfaithfulExplanationException e = assertThrows(UnfaithfulExplanationException.class,
         () -> PathQuadrature.integrate(network, new float[FEATURES], to, 20));
     assertTrue(e.getMessage().contains("more than 20"), e.getMessage());
   }

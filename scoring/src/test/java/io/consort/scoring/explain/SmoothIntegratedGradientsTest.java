@@ -123,7 +123,8 @@ class SmoothIntegratedGradientsTest {
     float[] x = Arrays.copyOfRange(DenseNetworksAgainstDl4jTest.rows(1, 7).x(), 0, INPUTS);
     // the full budget integrates this path; 24 gradients (one panel and its halves) do not
     assertTrue(network.pathIntegral(new float[INPUTS], x).pieces() > 2);
-    IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+    UnfaithfulExplanationException e = org.junit.jupiter.api.Assertions.assertThrows(
+        UnfaithfulExplanationException.class,
         () -> PathQuadrature.integrate(network, new float[INPUTS], x, 3 * PathQuadrature.NODES));
     assertTrue(e.getMessage().startsWith("integrated gradients need more than 24 gradients on this path"),
         e.getMessage());
