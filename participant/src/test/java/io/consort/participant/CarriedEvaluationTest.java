@@ -71,10 +71,11 @@ class CarriedEvaluationTest {
   /** The round's row total: every bank's own training rows, summed. */
   private long rowTotal;
   private IdentityVerifier verifier;
+  private DemoPki pki;
 
   @BeforeEach
   void banksAcceptTheJob() throws Exception {
-    DemoPki pki = DemoPki.create(dir.resolve("pki"), "coordinator", BANKS);
+    pki = DemoPki.create(dir.resolve("pki"), "coordinator", BANKS);
     verifier = new IdentityVerifier(pki.validator());
     spec = JobSpec.builder().id("carried").schema(SCHEMA).engine(TrainingEngine.NATIVE).hiddenLayers(List.of(4))
         .rounds(3).histogramBins(BINS).build();
@@ -234,6 +235,41 @@ class CarriedEvaluationTest {
 
       ScoreHistogram total = HistogramVector.decode(BINS, derived.evaluationPart(result.sum()), BANKS.size());
       assertEquals(heldOutRows(), total.count(), "every bank evaluated the released model, whatever its label");
+    }
+  }
+
+  @Test
+  void aCountersignedModelLabelledVersionZeroForEveryBankButTheVictim_isStillEvaluatedByEveryBank() throws Exception {
+    // the other half of the labels attack: a released model (countersigned in round 1's ledger entry) passed off as
+    // version 0 to every bank but the victim; were the version the lever, they would check it against the initial
+    // model only, fail, and carry empty evaluations beside the victim's
+    float[] values = ModelWire.values(initial);
+    values[0] += 0.5f;
+    ModelParameters released = ModelWire.withValues(initial, values, 1);
+    countersignRoundOne(released);
+    SecureRoundPlan derived = SecureRoundPlan.derive(spec, 2, BANKS, released.getValuesCount());
+    String victim = BANKS.get(0);
+
+    AggregationResult result = sum(2, released,
+        bank -> bank.equals(victim) ? released : released.toBuilder().setVersion(0).build());
+
+    ScoreHistogram total = HistogramVector.decode(BINS, derived.evaluationPart(result.sum()), BANKS.size());
+    assertEquals(heldOutRows(), total.count(), "every bank evaluated the model it countersigned, whatever its version");
+  }
+
+  /** Round 1's ledger entry releasing {@code released}, signed as the coordinator signs it, countersigned by every bank. */
+  private void countersignRoundOne(ModelParameters released) throws Exception {
+    var entry = new io.consort.privacy.ledger.PrivacyLedger().nextEntry("carried", 1, java.time.Instant.now(), BANKS,
+        1e-5, List.of(), released.getSha256());
+    var signed = io.consort.privacy.ledger.LedgerSigning.sign(entry, PemFiles.readPrivateKey(pki.coordinator().keyFile()),
+        PemFiles.readCertificates(pki.coordinator().chainFile()).get(0));
+    for (String bank : BANKS) {
+      TaskResult.Builder answer = handlers.get(bank).handle(Task.newBuilder()
+          .setHeader(Headers.of("carried", 1, Stage.LEDGER_COUNTERSIGN))
+          .setCountersign(io.consort.protocol.v1.CountersignRequest.newBuilder()
+              .setEntryJson(io.consort.privacy.ledger.SignedEntryJson.toJson(signed)).setEntryHash(signed.entryHash()))
+          .build());
+      assertTrue(answer.hasCountersignature(), bank + " countersigned round 1's entry");
     }
   }
 
