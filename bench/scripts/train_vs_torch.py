@@ -91,10 +91,10 @@ def loss_of(objective):
 class JavaWorker:
     """Consort's TrainingWorker: one request per line, one `ok ...` / `error ...` reply per line."""
 
-    def __init__(self, command, log_path):
+    def __init__(self, command, log_path, extra_env=None):
         self.log_path = log_path
         self.log = open(log_path, "w")
-        env = dict(os.environ, OMP_NUM_THREADS="1")
+        env = dict(os.environ, OMP_NUM_THREADS="1", **(extra_env or {}))
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=self.log, text=True, env=env)
 
@@ -355,6 +355,10 @@ def main():
                              " interleaved with the first; prints the ratio second / first. Give"
                              " it with '=', e.g. --dl4j-compare=-Dbench.nd4jDefaults=true: ND4J's own defaults instead of the"
                              " engine's settings (see TrainingWorker)")
+    parser.add_argument("--dl4j-compare-env", metavar="VAR=VALUE", action="append", default=[],
+                        help="environment variable for the second worker only (repeatable; alone,"
+                             " a second worker with no extra JVM options), e.g."
+                             " --dl4j-compare-env=LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2")
     parser.add_argument("java", nargs=argparse.REMAINDER, help="-- then the Java worker command")
     args = parser.parse_args()
     java = args.java[1:] if args.java[:1] == ["--"] else args.java
@@ -364,6 +368,14 @@ def main():
         args.dl4j_compare = "-Dbench.javacppDefaultLimit=true"
     if not java:
         parser.error("the Java worker command is missing (after --)")
+    compare_env = {}
+    for setting in args.dl4j_compare_env:
+        name, eq, value = setting.partition("=")
+        if not eq or not name:
+            parser.error("--dl4j-compare-env: expected VAR=VALUE, got %r" % setting)
+        compare_env[name] = value
+    if compare_env and args.dl4j_compare is None:
+        args.dl4j_compare = ""
     batches = [int(b) for b in args.batches.split(",")]
     models = args.models.split(",")
     unknown = [m for m in models
@@ -385,11 +397,11 @@ def main():
     kernel = " ".join(reply[3:])
     javacpp = {"dl4j": " ".join(worker.ask("javacpp"))}
     compare_worker = None
-    if args.dl4j_compare:
+    if args.dl4j_compare is not None:
         # After the worker's own JVM options (the last of two settings wins), before -cp.
         cp = java.index("-cp") if "-cp" in java else 1
         compare_worker = JavaWorker(java[:cp] + args.dl4j_compare.split() + java[cp:],
-                                    os.path.join(work, "java-worker-compare.log"))
+                                    os.path.join(work, "java-worker-compare.log"), compare_env)
         compare_worker.ask("data " + work)
         javacpp["dl4j_compare"] = " ".join(compare_worker.ask("javacpp"))
     x = torch.from_numpy(np.fromfile(os.path.join(work, "x.f32"), dtype="<f4")
@@ -570,8 +582,9 @@ def main():
             result[v + "_native_dp_ratios"][str(b)] = round(r_dp, 3)
     if compare_worker is not None:
         print("DL4J engine in a second worker with %s (%s), ms per step and ratio to the first"
-              " worker (%s):" % (args.dl4j_compare, javacpp["dl4j_compare"], javacpp["dl4j"]))
-        result["dl4j_compare"] = {"options": args.dl4j_compare, "over_first": {}}
+              " worker (%s):" % (" ".join([args.dl4j_compare] + args.dl4j_compare_env).strip(),
+                                 javacpp["dl4j_compare"], javacpp["dl4j"]))
+        result["dl4j_compare"] = {"options": args.dl4j_compare, "env": compare_env, "over_first": {}}
         for kind in models:
             first = "dl4j" if kind == "mlp" else kind + "_dl4j"
             cells = []

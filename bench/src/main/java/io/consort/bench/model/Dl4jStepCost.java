@@ -14,7 +14,9 @@ import java.util.Locale;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.executioner.OpExecutioner;
@@ -28,14 +30,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * few rounds) and wall time, each in ms per step, medians over rounds after a long warm-up.
  *
  * <p>Variants of the DL4J configuration are interleaved in one JVM, one round each in turn; a
- * variant is {@code CACHE[:WORKSPACE[:PROFILING]]} ({@link CacheMode}, training
- * {@link WorkspaceMode}, ND4J {@link OpExecutioner.ProfilingMode}; empty fields keep DL4J's
- * defaults: {@code NONE:ENABLED:SCOPE_PANIC}). Settings fixed per process (JavaCPP's
- * {@code maxPhysicalBytes}, the garbage collector, ND4J's native binary) are compared by running
+ * variant is {@code CACHE[:WORKSPACE[:PROFILING[:ORDER[:RELU]]]]} ({@link CacheMode}, training
+ * {@link WorkspaceMode}, ND4J {@link OpExecutioner.ProfilingMode}, ND4J's default array order
+ * {@code c} or {@code f} while the variant runs, and {@code nd4j} for ND4J's own ReLU in the hidden
+ * layers instead of the engine's {@code StepReluActivation}; empty fields keep DL4J's
+ * defaults: {@code NONE:ENABLED:SCOPE_PANIC:c} and the engine's ReLU). Settings fixed per process
+ * (JavaCPP's {@code maxPhysicalBytes}, the garbage collector, ND4J's native binary) are compared by running
  * this once per setting; it prints the JavaCPP limit and the libnd4jcpu it loaded.
  *
- * <p>Arguments: {@code BATCH ROUNDS VARIANT...}, e.g. {@code 128 15 NONE NONE::DISABLED}. Run with
- * {@code OMP_NUM_THREADS=1}.
+ * <p>Arguments: {@code BATCH ROUNDS VARIANT...}, e.g.
+ * {@code 128 15 NONE NONE::DISABLED ::DISABLED::nd4j}. Run with {@code OMP_NUM_THREADS=1}.
  */
 public final class Dl4jStepCost {
   private Dl4jStepCost() {}
@@ -55,6 +59,13 @@ public final class Dl4jStepCost {
       }
       if (fields.length > 1 && !fields[1].isEmpty()) {
         conf.setTrainingWorkspaceMode(WorkspaceMode.valueOf(fields[1]));
+      }
+      if (fields.length > 4 && fields[4].equals("nd4j")) {
+        for (var layerConf : conf.getConfs()) {
+          if (layerConf.getLayer() instanceof DenseLayer dense) {
+            dense.setActivationFn(new ActivationReLU());
+          }
+        }
       }
       MultiLayerNetwork network = new MultiLayerNetwork(conf);
       network.init();
@@ -112,6 +123,7 @@ public final class Dl4jStepCost {
     Nd4j.getExecutioner().setProfilingMode(fields.length > 2 && !fields[2].isEmpty()
         ? OpExecutioner.ProfilingMode.valueOf(fields[2])
         : OpExecutioner.ProfilingMode.SCOPE_PANIC);
+    Nd4j.factory().setOrder(fields.length > 3 && !fields[3].isEmpty() ? fields[3].charAt(0) : 'c');
     for (int i = 0; i < steps; i++) {
       network.fit(x, y);
     }

@@ -21,6 +21,8 @@ import org.deeplearning4j.nn.conf.layers.recurrent.SimpleRnn;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -40,6 +42,9 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * {@code SelfAttentionLayer} then global average pooling; then the dense head and the output.
  */
 public final class Dl4jNetworks {
+  /** System property: {@code true} trains ReLU hidden layers with ND4J's own {@code relu_bp}. */
+  static final String ND4J_RELU_GRADIENT = "consort.dl4j.nd4jReluGradient";
+
   static {
     JavaCppSettings.apply();
   }
@@ -110,11 +115,16 @@ public final class Dl4jNetworks {
     return layers.build();
   }
 
-  static Activation activation(HiddenActivation a) {
+  /**
+   * A hidden layer's activation. ReLU is {@link StepReluActivation} (same values, a cheaper
+   * gradient), or ND4J's own with the system property {@value #ND4J_RELU_GRADIENT} set to
+   * {@code true} (to compare the two, as docs/BENCHMARKS.md does).
+   */
+  static IActivation activation(HiddenActivation a) {
     return switch (a) {
-      case RELU -> Activation.RELU;
-      case TANH -> Activation.TANH;
-      case SIGMOID -> Activation.SIGMOID;
+      case RELU -> Boolean.getBoolean(ND4J_RELU_GRADIENT) ? new ActivationReLU() : new StepReluActivation();
+      case TANH -> Activation.TANH.getActivationFunction();
+      case SIGMOID -> Activation.SIGMOID.getActivationFunction();
     };
   }
 
