@@ -30,11 +30,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * few rounds) and wall time, each in ms per step, medians over rounds after a long warm-up.
  *
  * <p>Variants of the DL4J configuration are interleaved in one JVM, one round each in turn; a
- * variant is {@code CACHE[:WORKSPACE[:PROFILING[:ORDER[:RELU]]]]} ({@link CacheMode}, training
- * {@link WorkspaceMode}, ND4J {@link OpExecutioner.ProfilingMode}, ND4J's default array order
- * {@code c} or {@code f} while the variant runs, and {@code nd4j} for ND4J's own ReLU in the hidden
- * layers instead of the engine's {@code StepReluActivation}; empty fields keep DL4J's
- * defaults: {@code NONE:ENABLED:SCOPE_PANIC:c} and the engine's ReLU). Settings fixed per process
+ * variant is {@code CACHE[:WORKSPACE[:PROFILING[:ORDER[:RELU[:DENSE]]]]]} ({@link CacheMode},
+ * training {@link WorkspaceMode}, ND4J {@link OpExecutioner.ProfilingMode}, ND4J's default array
+ * order {@code c} or {@code f} while the variant runs, {@code nd4j} for ND4J's own ReLU in the hidden
+ * layers instead of the engine's {@code StepReluActivation}, and {@code dl4j} for DL4J's own
+ * {@code DenseLayer} instead of the engine's {@code RowMajorDenseLayer}; empty fields keep DL4J's
+ * defaults: {@code NONE:ENABLED:SCOPE_PANIC:c} and the engine's ReLU and dense layer). Settings fixed per process
  * (JavaCPP's {@code maxPhysicalBytes}, the garbage collector, ND4J's native binary) are compared by running
  * this once per setting; it prints the JavaCPP limit and the libnd4jcpu it loaded.
  *
@@ -52,8 +53,11 @@ public final class Dl4jStepCost {
     List<MultiLayerNetwork> networks = new ArrayList<>();
     for (String variant : variants) {
       // Dl4jNetworks first: it applies the DL4J engine's JavaCPP settings before ND4J loads.
-      MultiLayerConfiguration conf = Dl4jNetworks.configuration(spec, 23);
       String[] fields = variant.split(":", -1);
+      boolean dl4jDense = fields.length > 5 && fields[5].equals("dl4j");
+      System.setProperty("consort.dl4j.dl4jDenseLayer", Boolean.toString(dl4jDense));
+      MultiLayerConfiguration conf = Dl4jNetworks.configuration(spec, 23);
+      System.clearProperty("consort.dl4j.dl4jDenseLayer");
       if (!fields[0].isEmpty()) {
         conf.setCacheMode(CacheMode.valueOf(fields[0]));
       }

@@ -24,7 +24,8 @@ import org.deeplearning4j.nn.conf.layers.wrapper.BaseWrapperLayer;
  * outside the noise), and any layer not listed here is refused because it has not been checked.
  */
 public final class Dl4jDpSupport {
-  private static final Set<Class<? extends Layer>> CLIPPABLE = Set.of(DenseLayer.class, OutputLayer.class,
+  private static final Set<Class<? extends Layer>> CLIPPABLE = Set.of(DenseLayer.class, RowMajorDenseLayer.class,
+      OutputLayer.class,
       LSTM.class, SimpleRnn.class, Convolution1DLayer.class, GlobalPoolingLayer.class, SelfAttentionLayer.class,
       DropoutLayer.class, ActivationLayer.class, Subsampling1DLayer.class);
 

@@ -44,6 +44,11 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 public final class Dl4jNetworks {
   /** System property: {@code true} trains ReLU hidden layers with ND4J's own {@code relu_bp}. */
   static final String ND4J_RELU_GRADIENT = "consort.dl4j.nd4jReluGradient";
+  /**
+   * System property: {@code true} builds hidden layers as DL4J's own {@code DenseLayer} instead of
+   * {@link RowMajorDenseLayer} (to compare the two, as docs/BENCHMARKS.md does).
+   */
+  static final String DL4J_DENSE_LAYER = "consort.dl4j.dl4jDenseLayer";
 
   static {
     JavaCppSettings.apply();
@@ -95,12 +100,18 @@ public final class Dl4jNetworks {
       afterHidden = true;
     }
     for (int hidden : spec.hiddenLayers()) {
-      DenseLayer.Builder dense = new DenseLayer.Builder().nIn(width).nOut(hidden)
-          .activation(activation(spec.activation()));
-      if (afterHidden && spec.dropout() > 0) {
-        dense.dropOut(1 - spec.dropout()); // DL4J's argument is the probability of keeping
+      // DL4J's argument is the probability of keeping
+      double keep = afterHidden && spec.dropout() > 0 ? 1 - spec.dropout() : 1;
+      if (Boolean.getBoolean(DL4J_DENSE_LAYER)) {
+        DenseLayer.Builder dense = new DenseLayer.Builder().nIn(width).nOut(hidden)
+            .activation(activation(spec.activation()));
+        if (keep < 1) {
+          dense.dropOut(keep);
+        }
+        layers.layer(dense.build());
+      } else {
+        layers.layer(new RowMajorDenseLayer(width, hidden, activation(spec.activation()), keep));
       }
-      layers.layer(dense.build());
       width = hidden;
       afterHidden = true;
     }

@@ -65,16 +65,9 @@ class StepReluActivationTest {
     MultiLayerNetwork nd4j = network(spec, initial, new ActivationReLU());
     SplittableRandom random = new SplittableRandom(11);
     for (int step = 0; step < 5; step++) {
-      float[] x = new float[BATCH * INPUTS];
-      float[] y = new float[BATCH];
-      for (int i = 0; i < x.length; i++) {
-        x[i] = (float) (random.nextDouble() * 4 - 2);
-      }
-      for (int i = 0; i < y.length; i++) {
-        y[i] = random.nextBoolean() ? 1f : 0f;
-      }
-      INDArray features = Nd4j.createFromArray(x).reshape(BATCH, INPUTS);
-      INDArray labels = Nd4j.createFromArray(y).reshape(BATCH, 1);
+      RandomBinaryBatch data = RandomBinaryBatch.next(random, BATCH, INPUTS, DataType.FLOAT);
+      INDArray features = data.features();
+      INDArray labels = data.labels();
       for (MultiLayerNetwork n : new MultiLayerNetwork[] {ours, nd4j}) {
         n.setInput(features);
         n.setLabels(labels);
