@@ -113,15 +113,6 @@ class RowMajorDenseLayerTest {
   }
 
   private static <T> T withDl4jDenseLayer(java.util.function.Supplier<T> build) {
-    String old = System.setProperty(Dl4jNetworks.DL4J_DENSE_LAYER, "true");
-    try {
-      return build.get();
-    } finally {
-      if (old == null) {
-        System.clearProperty(Dl4jNetworks.DL4J_DENSE_LAYER);
-      } else {
-        System.setProperty(Dl4jNetworks.DL4J_DENSE_LAYER, old);
-      }
-    }
+    return WithProperty.get(Dl4jNetworks.DL4J_DENSE_LAYER, "true", build);
   }
 }

@@ -43,17 +43,9 @@ class StepReluActivationTest {
   void engineBuildsReluHiddenLayersWithStepRelu_andNd4jsOnRequest() {
     ModelSpec spec = ModelSpec.defaultMlp(1);
     assertInstanceOf(StepReluActivation.class, hiddenActivation(Dl4jNetworks.configuration(spec, INPUTS)));
-    String old = System.setProperty(Dl4jNetworks.ND4J_RELU_GRADIENT, "true");
-    try {
-      IActivation nd4j = hiddenActivation(Dl4jNetworks.configuration(spec, INPUTS));
-      assertEquals(ActivationReLU.class, nd4j.getClass());
-    } finally {
-      if (old == null) {
-        System.clearProperty(Dl4jNetworks.ND4J_RELU_GRADIENT);
-      } else {
-        System.setProperty(Dl4jNetworks.ND4J_RELU_GRADIENT, old);
-      }
-    }
+    IActivation nd4j = WithProperty.get(Dl4jNetworks.ND4J_RELU_GRADIENT, "true",
+        () -> hiddenActivation(Dl4jNetworks.configuration(spec, INPUTS)));
+    assertEquals(ActivationReLU.class, nd4j.getClass());
     assertEquals(HiddenActivation.RELU, spec.activation());
   }
 

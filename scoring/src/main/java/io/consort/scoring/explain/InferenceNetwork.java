@@ -170,7 +170,8 @@ public final class InferenceNetwork implements ExplainableNetwork {
     int pieces = 0;
     while (alpha < 1) {
       if (++pieces > MAX_PIECES) {
-        throw new UnfaithfulExplanationException("the path crosses more than " + MAX_PIECES + " linear pieces of the network");
+        throw new UnfaithfulExplanationException("the path crosses more than " + MAX_PIECES
+            + " linear pieces of the network");
       }
       double step = 1 - alpha;
       // each layer's pre-activations z and their rates of change v along the path, at alpha; a
